@@ -1,0 +1,161 @@
+"""The one provider protocol (shaped like an httpx transport) and the explicit provider registry.
+
+A provider adapts one telephony system — the embedded softphone, Asterisk AMI, a callsys server,
+the simulator — to a handful of async commands, and reports what happens as ``ProviderEvent``s
+to a ``ProviderListener`` (normally the CallManager plus a status observer). Providers declare
+``capabilities``; the UI offers only what they declare, and a command outside them raises
+``NotSupported``.
+
+Threading: ``listener`` methods must be called on the asyncio loop that called ``start``.
+A provider with threads of its own hops with ``loop.call_soon_threadsafe``.
+
+The registry is explicit — a table of names → factories, filled by ``providers/__init__.py`` —
+because Briefcase bundles do not carry package entry points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol, runtime_checkable
+
+from callsys.errors import ConfigError, NotSupported
+from callsys.model import ProviderEvent
+
+__all__ = [
+    "Capability",
+    "Line",
+    "Provider",
+    "ProviderFactory",
+    "ProviderListener",
+    "ProviderRegistry",
+    "ProviderStatus",
+    "Registration",
+    "require",
+]
+
+
+class Capability(StrEnum):
+    ANSWER = "answer"
+    REJECT = "reject"
+    HANGUP = "hangup"
+    HOLD = "hold"
+    MUTE = "mute"
+    DIAL = "dial"
+    DTMF = "dtmf"
+    TRANSFER = "transfer"
+    VOICEMAIL = "voicemail"  # send a ringing call to voicemail
+    DND = "dnd"
+    ALL_EXTENSIONS = "all_extensions"  # sees calls of every extension (server-side monitoring)
+
+
+class Registration(StrEnum):
+    ONLINE = "online"  # registered / connected
+    CONNECTING = "connecting"
+    OFFLINE = "offline"  # cannot reach the PBX / registrar / server
+    DISABLED = "disabled"  # not configured
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A line (SET4): a SIP account, a trunk/DID, or a PBX extension the agent can dial from."""
+
+    id: str
+    label: str
+    registration: Registration = Registration.ONLINE
+    detail: str = ""  # e.g. "401 Unauthorized" when registration failed
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    provider: str
+    registration: Registration
+    lines: tuple[Line, ...] = ()
+    dnd: bool = False
+    message: str = ""  # human-readable, shown in the status bar / tray tooltip
+
+
+@runtime_checkable
+class ProviderListener(Protocol):
+    def call_event(self, event: ProviderEvent) -> None: ...
+
+    def status_changed(self, status: ProviderStatus) -> None: ...
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """One telephony adapter. Every command is async and may raise ``ProviderError``."""
+
+    name: str
+
+    @property
+    def capabilities(self) -> frozenset[Capability]: ...
+
+    def lines(self) -> tuple[Line, ...]: ...
+
+    async def start(self, listener: ProviderListener) -> None: ...
+
+    async def answer(self, call_id: str) -> None: ...
+
+    async def reject(self, call_id: str) -> None: ...
+
+    async def hangup(self, call_id: str) -> None: ...
+
+    async def hold(self, call_id: str) -> None: ...
+
+    async def resume(self, call_id: str) -> None: ...
+
+    async def set_mute(self, call_id: str, muted: bool) -> None: ...
+
+    async def dial(self, number: str, line: str | None = None) -> str:
+        """Start an outgoing call to *number* (already prefixed, SET3) and return its call id."""
+        ...
+
+    async def send_dtmf(self, call_id: str, digits: str) -> None: ...
+
+    async def transfer(self, call_id: str, target: str) -> None: ...
+
+    async def set_dnd(self, enabled: bool) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+def require(provider: Provider, capability: Capability) -> None:
+    """Raise ``NotSupported`` with a readable message unless *provider* can do *capability*."""
+    if capability not in provider.capabilities:
+        raise NotSupported(
+            f"The {provider.name} phone connection cannot {capability.value.replace('_', ' ')}."
+        )
+
+
+#: Builds a provider from its settings section (a plain mapping) and shared context.
+ProviderFactory = Callable[[Mapping[str, Any]], Provider]
+
+
+@dataclass
+class ProviderRegistry:
+    """Explicit name → factory table. ``providers.REGISTRY`` is the filled-in one."""
+
+    _factories: dict[str, tuple[ProviderFactory, str]] = field(default_factory=dict)
+
+    def register(self, name: str, factory: ProviderFactory, title: str = "") -> None:
+        if name in self._factories:
+            raise ValueError(f"provider {name!r} registered twice")
+        self._factories[name] = (factory, title or name)
+
+    def names(self) -> Iterable[str]:
+        return self._factories.keys()
+
+    def title(self, name: str) -> str:
+        return self._factories[name][1]
+
+    def create(self, name: str, options: Mapping[str, Any] | None = None) -> Provider:
+        try:
+            factory = self._factories[name][0]
+        except KeyError:
+            known = ", ".join(sorted(self._factories)) or "none"
+            raise ConfigError(
+                f"Unknown phone provider {name!r}; expected one of: {known}.", key="phone.provider"
+            ) from None
+        return factory(options or {})

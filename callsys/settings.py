@@ -1,0 +1,451 @@
+"""Settings: declared once (key, type, default, title, validation), stored as TOML.
+
+Where things live (platformdirs): ``settings.toml`` under the user config dir, the database
+under the user data dir; ``--config PATH`` overrides the file. Secrets are *never* in the file —
+only in the OS keyring (``callsys.secrets``); a settings file that carries a password gets a
+clear refusal that says where the secret belongs.
+
+A bad file or value raises ``ConfigError`` naming the key and what was expected — never a
+traceback. Unknown keys are kept (so a newer version's file survives an older app) and reported
+in ``Settings.warnings``.
+
+Adding a setting: call ``declare()`` below in the block of your area. The settings dialog
+builds itself from ``OPTIONS`` (``group`` and ``title`` are for it; titles are marked for
+translation with ``N_``).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar, cast
+
+import platformdirs
+import tomli_w
+
+from callsys.errors import ConfigError
+
+__all__ = [
+    "OPTIONS",
+    "Option",
+    "Settings",
+    "config_path",
+    "data_dir",
+    "declare",
+    "load_settings",
+]
+
+T = TypeVar("T")
+APP = "callsys"
+SCHEMA_VERSION = 1
+
+
+def N_(text: str) -> str:
+    """Mark *text* for translation; ``ui`` translates it when it shows it."""
+    return text
+
+
+def config_path() -> Path:
+    return platformdirs.user_config_path(APP, appauthor=False) / "settings.toml"
+
+
+def data_dir() -> Path:
+    return platformdirs.user_data_path(APP, appauthor=False)
+
+
+# ---------------------------------------------------------------------------------- parsers
+# Each parser takes the raw TOML value and returns the typed value, or raises ValueError whose
+# text says what was expected ("a whole number from 0 to 20").
+
+
+def p_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("text")
+    return value
+
+
+def p_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def p_int(lo: int, hi: int) -> Callable[[object], int]:
+    def parse(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ValueError(f"a whole number from {lo} to {hi}")
+        return value
+
+    return parse
+
+
+def p_choice(*choices: str) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if value not in choices:
+            raise ValueError("one of " + ", ".join(repr(c) for c in choices))
+        return str(value)
+
+    return parse
+
+
+def p_pattern(pattern: str, expected: str) -> Callable[[object], str]:
+    rx = re.compile(pattern)
+
+    def parse(value: object) -> str:
+        if not isinstance(value, str) or not rx.fullmatch(value):
+            raise ValueError(expected)
+        return value
+
+    return parse
+
+
+def p_str_map(value: object) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ValueError('a table of text values, e.g. { "7000" = "Sales" }')
+    return dict(value)
+
+
+def p_str_list(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError('a list of text values, e.g. ["a", "b"]')
+    return tuple(value)
+
+
+def p_tables(value: object) -> tuple[dict[str, Any], ...]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ValueError("a list of tables ([[…]] sections)")
+    return tuple(dict(v) for v in value)
+
+
+def _region(value: object) -> str:
+    import phonenumbers
+
+    if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError('a two-letter country code such as "IR", "DE" or "US"')
+    return value.upper()
+
+
+def _url_or_empty(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("a URL")
+    if value and not re.match(r"^(https?|wss?)://[^\s/]+", value):
+        raise ValueError("an http(s):// or ws(s):// URL")
+    return value.rstrip("/")
+
+
+# ---------------------------------------------------------------------------------- options
+@dataclass(frozen=True, slots=True)
+class Option(Generic[T]):
+    key: str  # "section.name"
+    default: T
+    parse: Callable[[object], T]
+    title: str
+    group: str
+    help: str = ""
+
+    @property
+    def section(self) -> str:
+        return self.key.rsplit(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit(".", 1)[1]
+
+
+OPTIONS: dict[str, Option[Any]] = {}
+
+# Keys that look like secrets are refused in the file: they belong in the keyring.
+_SECRET_NAMES = re.compile(r"(^|_)(password|passwd|secret|client_secret|token|api_key)$", re.I)
+
+
+def declare(
+    key: str, default: T, parse: Callable[[object], T], title: str, group: str, help: str = ""
+) -> Option[T]:
+    if key in OPTIONS:
+        raise ValueError(f"setting {key!r} declared twice")
+    if key.count(".") < 1:
+        raise ValueError(f"setting keys are 'section.name', got {key!r}")
+    option = Option(key, parse(default), parse, title, group, help)
+    OPTIONS[key] = option
+    return option
+
+
+# --- Phone & lines -------------------------------------------------------------------------
+PHONE_PROVIDER = declare(
+    "phone.provider",
+    "sip",
+    p_str,
+    N_("Phone connection"),
+    "phone",
+    N_("sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator"),
+)
+DIAL_PREFIX = declare(
+    "phone.dial_prefix",
+    "",
+    p_pattern(r"[0-9*#]{0,6}", "up to 6 digits, * or #"),
+    N_("Outside-line prefix"),
+    "numbers",
+    N_("Added in front of every outgoing public number (SET3)"),
+)
+DEFAULT_LINE = declare("phone.default_line", "", p_str, N_("Default line"), "phone")
+DND = declare("phone.dnd", False, p_bool, N_("Do not disturb"), "phone")
+AUTO_ANSWER = declare("phone.auto_answer", False, p_bool, N_("Answer calls automatically"), "phone")
+PROVIDER_OPTIONS: Option[dict[str, Any]] = declare(
+    "phone.options",
+    {},
+    lambda v: dict(cast(dict[str, Any], v)) if isinstance(v, dict) else _bad_table(),
+    N_("Provider options"),
+    "phone",
+)
+
+# --- Numbers -------------------------------------------------------------------------------
+REGION = declare(
+    "numbers.region",
+    "IR",
+    _region,
+    N_("Default country"),
+    "numbers",
+    N_("Numbers written without a country code belong to this country"),
+)
+AREA_CODE = declare(
+    "numbers.area_code",
+    "",
+    p_pattern(r"[0-9]{0,5}", "up to 5 digits, without the leading 0"),
+    N_("Local area code"),
+    "numbers",
+    N_("Completes local numbers dialled without it"),
+)
+DNIS_LINES: Option[dict[str, str]] = declare(
+    "numbers.dnis_lines",
+    {},
+    p_str_map,
+    N_("Line names by dialled number"),
+    "numbers",
+    N_("Which company line a dialled number (DID) belongs to (IN12)"),
+)
+
+# --- Logging rules -------------------------------------------------------------------------
+MIN_LOG_DIGITS = declare(
+    "logging.min_log_digits",
+    5,
+    p_int(0, 20),
+    N_("Do not log numbers shorter than"),
+    "logging",
+    N_("Calls from numbers with fewer digits (internal extensions) are not logged to the CRM (IN13)"),
+)
+
+# --- CRM -----------------------------------------------------------------------------------
+CRM_BACKEND = declare(
+    "crm.backend",
+    "local",
+    p_choice("local", "dynamics"),
+    N_("CRM"),
+    "crm",
+    N_("local = the built-in directory; dynamics = Microsoft Dynamics 365"),
+)
+CRM_URL = declare("crm.url", "", _url_or_empty, N_("Dynamics 365 address"), "crm")
+
+# --- Server --------------------------------------------------------------------------------
+SERVER_URL = declare("server.url", "", _url_or_empty, N_("callsys server address"), "server")
+
+# --- Language & appearance -----------------------------------------------------------------
+LANGUAGE = declare(
+    "ui.language",
+    "auto",
+    p_choice("auto", "en", "fa"),
+    N_("Language"),
+    "appearance",
+    N_("auto follows the system language"),
+)
+CALENDAR = declare("ui.calendar", "gregorian", p_choice("gregorian", "jalali"), N_("Calendar"), "appearance")
+
+# --- Storage -------------------------------------------------------------------------------
+DATABASE = declare(
+    "storage.database",
+    "",
+    p_str,
+    N_("Database file"),
+    "advanced",
+    N_("Empty = the platform's data folder"),
+)
+
+
+def _bad_table() -> dict[str, Any]:
+    raise ValueError("a table of options")
+
+
+# ---------------------------------------------------------------------------------- settings
+class Settings:
+    """Typed access to the values of one settings file: ``settings[REGION]`` → ``str``."""
+
+    def __init__(
+        self,
+        values: Mapping[str, Any] | None = None,
+        *,
+        path: Path | None = None,
+        extra: Mapping[str, Any] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        self.path = path
+        self._values: dict[str, Any] = {}
+        self._extra: dict[str, Any] = dict(extra or {})  # unknown keys, kept verbatim
+        self.warnings: list[str] = list(warnings or [])
+        for key, value in (values or {}).items():
+            self._values[key] = _parse_value(OPTIONS[key], value)
+
+    def __getitem__(self, option: Option[T]) -> T:
+        return cast(T, self._values.get(option.key, option.default))
+
+    def get(self, key: str) -> Any:
+        option = OPTIONS[key]
+        return self._values.get(key, option.default)
+
+    def set(self, option: Option[T] | str, value: object) -> None:
+        """Validate and set one value (raises ConfigError naming the key)."""
+        opt = OPTIONS[option] if isinstance(option, str) else option
+        self._values[opt.key] = _parse_value(opt, value)
+
+    def is_set(self, option: Option[Any]) -> bool:
+        return option.key in self._values
+
+    def section(self, name: str) -> dict[str, Any]:
+        """Every value under ``[name]`` (declared ones typed, undeclared ones verbatim)."""
+        out: dict[str, Any] = {}
+        prefix = name + "."
+        for key, option in OPTIONS.items():
+            if key.startswith(prefix) and "." not in key[len(prefix) :]:
+                out[key[len(prefix) :]] = self[option]
+        extra = self._extra.get(name)
+        if isinstance(extra, dict):
+            for k, v in extra.items():
+                out.setdefault(k, v)
+        return out
+
+    def __iter__(self) -> Iterator[tuple[Option[Any], Any]]:
+        for option in OPTIONS.values():
+            yield option, self[option]
+
+    def to_toml(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"version": SCHEMA_VERSION}
+        for key, value in self._values.items():
+            section, name = key.rsplit(".", 1)
+            node = doc
+            for part in section.split("."):
+                node = node.setdefault(part, {})
+            node[name] = list(value) if isinstance(value, tuple) else value
+        for section, content in self._extra.items():
+            if isinstance(content, dict) and isinstance(doc.get(section), dict):
+                for k, v in content.items():
+                    doc[section].setdefault(k, v)
+            else:
+                doc.setdefault(section, content)
+        return doc
+
+    def save(self, path: Path | None = None) -> Path:
+        """Write the file atomically (temp file + rename) and return its path."""
+        target = path or self.path or config_path()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".toml.tmp")
+        tmp.write_text(tomli_w.dumps(self.to_toml()), encoding="utf-8")
+        tmp.replace(target)
+        self.path = target
+        return target
+
+
+def _parse_value(option: Option[T], value: object) -> T:
+    try:
+        return option.parse(value)
+    except (ValueError, TypeError) as exc:
+        expected = str(exc) or "a valid value"
+        raise ConfigError(
+            f"Setting '{option.key}' has the value {_short(value)}, but it should be {expected}.",
+            key=option.key,
+        ) from None
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _flatten(doc: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for name, value in doc.items():
+        key = f"{prefix}{name}"
+        if key in OPTIONS:
+            yield key, value
+        elif isinstance(value, dict) and any(k.startswith(key + ".") for k in OPTIONS):
+            yield from _flatten(value, key + ".")
+        else:
+            yield key, value
+
+
+def _find_secrets(doc: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
+    for name, value in doc.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict):
+            yield from _find_secrets(value, key + ".")
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    yield from _find_secrets(item, f"{key}[{i}].")
+        elif _SECRET_NAMES.search(name) and value not in ("", None):
+            yield key
+
+
+def load_settings(path: Path | str | None = None, *, must_exist: bool = False) -> Settings:
+    """Read the settings file (default: the platform config dir). A missing file means defaults."""
+    target = Path(path) if path is not None else config_path()
+    if not target.exists():
+        if must_exist:
+            raise ConfigError(f"The settings file {target} does not exist.", path=str(target))
+        return Settings(path=target)
+    try:
+        raw = target.read_bytes().decode("utf-8")
+        doc = tomllib.loads(raw)
+    except UnicodeDecodeError:
+        raise ConfigError(f"The settings file {target} is not UTF-8 text.", path=str(target)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The settings file {target} is not valid TOML: {exc}.", path=str(target)) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the settings file {target}: {exc.strerror}.", path=str(target)
+        ) from None
+
+    secrets = list(_find_secrets(doc))
+    if secrets:
+        raise ConfigError(
+            f"The settings file {target} contains a secret ('{secrets[0]}'). Secrets are kept only in "
+            "the system keyring: remove it from the file and store it with "
+            "'callsys secret set NAME' (or in Settings).",
+            key=secrets[0],
+            path=str(target),
+        )
+    version = doc.pop("version", SCHEMA_VERSION)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        warnings = [
+            f"{target} was written by a newer callsys (version {version}); unknown settings are kept."
+        ]
+    else:
+        warnings = []
+    values: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in _flatten(doc):
+        if key in OPTIONS:
+            values[key] = value
+        else:
+            section, _, name = key.partition(".")
+            if name:
+                extra.setdefault(section, {})[name] = value
+            else:
+                extra[section] = value
+            warnings.append(f"Unknown setting '{key}' in {target} (kept, not used).")
+    try:
+        return Settings(values, path=target, extra=extra, warnings=warnings)
+    except ConfigError as exc:
+        exc.path = str(target)
+        raise

@@ -1,0 +1,23 @@
+"""Telephony adapters. ``REGISTRY`` is the explicit name → factory table (no entry points:
+Briefcase bundles lose them). Factories import their heavy dependencies (pjsua2 …) lazily, so
+importing this package stays cheap and Qt-free."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from callsys.provider import Provider, ProviderRegistry
+
+__all__ = ["REGISTRY"]
+
+REGISTRY = ProviderRegistry()
+
+
+def _sim(options: Mapping[str, Any]) -> Provider:
+    from providers.sim import SimulatedProvider
+
+    return SimulatedProvider(options)
+
+
+REGISTRY.register("sim", _sim, "Simulated phone system (demo)")
