@@ -1,0 +1,41 @@
+"""The composition root: the ``callsys`` command.
+
+``callsys`` alone starts the desktop window (``ui.app.run``); ``callsys COMMAND`` runs a headless
+sub-command from ``callsys.cli`` — those never import Qt. This module is the one place that
+joins the core (``callsys``), the telephony adapters (``providers``) and the widgets (``ui``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from callsys import cli
+from providers import REGISTRY
+
+
+def _extra_commands() -> list[cli.Register]:
+    """Sub-commands whose code lives with a provider (they need the provider's modules)."""
+    extra: list[cli.Register] = []
+    try:
+        from providers.sip.phone_cli import register as register_phone
+    except ImportError:  # softphone not built into this copy
+        pass
+    else:
+        extra.append(register_phone)
+    return extra
+
+
+def _desktop(args: argparse.Namespace, ctx: cli.Context) -> int:
+    from ui.app import run  # imports PyQt6: only for the desktop
+
+    return run(args, ctx)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli.main(argv, registry=REGISTRY, extra=_extra_commands(), desktop=_desktop)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
