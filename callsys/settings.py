@@ -280,8 +280,57 @@ def _bad_table() -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- settings
+def provisioning_path() -> Path | None:
+    """Where the organisation's provisioning defaults are (see ``briefcase.toml``), if anywhere."""
+    import os
+
+    env = os.environ.get("CALLSYS_PROVISIONING")
+    if env:
+        return Path(env)
+    root = Path(__file__).resolve().parent.parent
+    for candidate in (root / "resources" / "briefcase.toml", root / "briefcase.toml"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_provisioning(path: Path | None = None) -> dict[str, Any]:
+    """The validated ``[defaults]`` of the provisioning file, as ``{key: value}``."""
+    target = path if path is not None else provisioning_path()
+    if target is None or not target.is_file():
+        return {}
+    try:
+        doc = tomllib.loads(target.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"The provisioning file {target} cannot be read: {exc}.", path=str(target)
+        ) from None
+    defaults = doc.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise ConfigError(f"[defaults] in {target} must be a table.", path=str(target))
+    secrets = list(_find_secrets(defaults))
+    if secrets:
+        raise ConfigError(
+            f"The provisioning file {target} contains a secret ('{secrets[0]}').", key=secrets[0]
+        )
+    out: dict[str, Any] = {}
+    for key, value in _flatten(defaults):
+        if key not in OPTIONS:
+            continue  # newer keys from a newer admin template: ignored, not fatal
+        try:
+            out[key] = _parse_value(OPTIONS[key], value)
+        except ConfigError as exc:
+            raise ConfigError(
+                f"In the provisioning file {target}: {exc}", key=key, path=str(target)
+            ) from None
+    return out
+
+
 class Settings:
-    """Typed access to the values of one settings file: ``settings[REGION]`` → ``str``."""
+    """Typed access to the values of one settings file: ``settings[REGION]`` → ``str``.
+
+    Lookup order: the file's own values, then the provisioning defaults, then the built-in ones.
+    """
 
     def __init__(
         self,
@@ -290,8 +339,10 @@ class Settings:
         path: Path | None = None,
         extra: Mapping[str, Any] | None = None,
         warnings: list[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = path
+        self._defaults: dict[str, Any] = dict(defaults or {})
         self._values: dict[str, Any] = {}
         self._extra: dict[str, Any] = dict(extra or {})  # unknown keys, kept verbatim
         self.warnings: list[str] = list(warnings or [])
@@ -299,11 +350,16 @@ class Settings:
             self._values[key] = _parse_value(OPTIONS[key], value)
 
     def __getitem__(self, option: Option[T]) -> T:
-        return cast(T, self._values.get(option.key, option.default))
+        if option.key in self._values:
+            return cast(T, self._values[option.key])
+        return cast(T, self._defaults.get(option.key, option.default))
 
     def get(self, key: str) -> Any:
-        option = OPTIONS[key]
-        return self._values.get(key, option.default)
+        return self[OPTIONS[key]]
+
+    def default(self, option: Option[T]) -> T:
+        """The value this setting has when the user has not set it (provisioning or built-in)."""
+        return cast(T, self._defaults.get(option.key, option.default))
 
     def set(self, option: Option[T] | str, value: object) -> None:
         """Validate and set one value (raises ConfigError naming the key)."""
@@ -397,13 +453,17 @@ def _find_secrets(doc: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
             yield key
 
 
-def load_settings(path: Path | str | None = None, *, must_exist: bool = False) -> Settings:
-    """Read the settings file (default: the platform config dir). A missing file means defaults."""
+def load_settings(
+    path: Path | str | None = None, *, must_exist: bool = False, provisioning: Path | None = None
+) -> Settings:
+    """Read the settings file (default: the platform config dir). A missing file means defaults
+    (the organisation's provisioning defaults, then the built-in ones)."""
     target = Path(path) if path is not None else config_path()
+    defaults = load_provisioning(provisioning)
     if not target.exists():
         if must_exist:
             raise ConfigError(f"The settings file {target} does not exist.", path=str(target))
-        return Settings(path=target)
+        return Settings(path=target, defaults=defaults)
     try:
         raw = target.read_bytes().decode("utf-8")
         doc = tomllib.loads(raw)
@@ -445,7 +505,7 @@ def load_settings(path: Path | str | None = None, *, must_exist: bool = False) -
                 extra[section] = value
             warnings.append(f"Unknown setting '{key}' in {target} (kept, not used).")
     try:
-        return Settings(values, path=target, extra=extra, warnings=warnings)
+        return Settings(values, path=target, extra=extra, warnings=warnings, defaults=defaults)
     except ConfigError as exc:
         exc.path = str(target)
         raise
