@@ -1,0 +1,206 @@
+"""The one local SQLite database (CARD3): call log, local directory, outbox, phone index.
+
+``open_database`` opens (or creates) the file named by the ``storage.database`` setting — by
+default ``callsys.sqlite3`` under the platform's data dir — in WAL mode with a busy timeout, and
+brings the core schema up to date with the ordered ``MIGRATIONS`` (tracked in
+``PRAGMA user_version``). Modules written later (outbox, phone index) create their own tables
+with their own ``ensure_schema(db)``; the core tables live here so that their history is one list.
+
+A database that cannot be opened (a read-only or missing folder, a file that is not a database,
+a database written by a newer callsys) raises ``StoreError`` with a sentence that names the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from callsys.errors import StoreError
+from callsys.settings import DATABASE, Settings, data_dir
+
+__all__ = ["BUSY_TIMEOUT_MS", "DB_FILENAME", "MIGRATIONS", "database_path", "open_database", "schema_version"]
+
+log = logging.getLogger(__name__)
+
+DB_FILENAME = "callsys.sqlite3"
+#: How long a writer waits for another connection's lock (UI + CLI on one file) before failing.
+BUSY_TIMEOUT_MS = 5000
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _v1_call_log(db: sqlite_utils.Database) -> None:
+    """The session call log (IN9, CARD3). One row per call, upserted on every event."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS calls (
+            id TEXT PRIMARY KEY,
+            direction TEXT NOT NULL,
+            state TEXT NOT NULL,
+            number_e164 TEXT,
+            number_raw TEXT NOT NULL DEFAULT '',
+            number_digits TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL DEFAULT '',
+            line TEXT NOT NULL DEFAULT '',
+            dnis TEXT NOT NULL DEFAULT '',
+            extension TEXT NOT NULL DEFAULT '',
+            provider TEXT NOT NULL DEFAULT '',
+            started_at TEXT NOT NULL,
+            answered_at TEXT,
+            ended_at TEXT,
+            duration INTEGER NOT NULL DEFAULT 0,
+            result TEXT,
+            missed INTEGER NOT NULL DEFAULT 0,
+            waiting INTEGER NOT NULL DEFAULT 0,
+            loggable INTEGER NOT NULL DEFAULT 1,
+            variables TEXT NOT NULL DEFAULT '{}',
+            notes TEXT NOT NULL DEFAULT '',
+            activity_id TEXT,
+            party_kind TEXT,
+            party_id TEXT,
+            party_name TEXT NOT NULL DEFAULT '',
+            party_company TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX IF NOT EXISTS calls_started ON calls(started_at);
+        CREATE INDEX IF NOT EXISTS calls_number ON calls(number_e164);
+        CREATE INDEX IF NOT EXISTS calls_missed ON calls(missed, started_at);
+        """,
+    )
+
+
+def _v2_directory(db: sqlite_utils.Database) -> None:
+    """The local directory behind ``LocalCrm``: parties and their numbers, keyed for lookup."""
+    _run(
+        db,
+        """
+        CREATE TABLE IF NOT EXISTS parties (
+            pk INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL,
+            id TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            company TEXT NOT NULL DEFAULT '',
+            email TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '',
+            name_fold TEXT NOT NULL DEFAULT '',
+            company_fold TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS parties_name ON parties(name_fold, company_fold);
+        CREATE TABLE IF NOT EXISTS party_numbers (
+            party INTEGER NOT NULL REFERENCES parties(pk) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            field TEXT NOT NULL DEFAULT '',
+            raw TEXT NOT NULL,
+            e164 TEXT,
+            digits TEXT NOT NULL DEFAULT '',
+            extension TEXT,
+            key TEXT NOT NULL,
+            PRIMARY KEY (party, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS party_numbers_key ON party_numbers(key);
+        """,
+    )
+
+
+def _run(db: sqlite_utils.Database, script: str) -> None:
+    # Statement by statement: ``executescript`` would COMMIT the migration's transaction first.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+#: The core schema's history, oldest first. ``PRAGMA user_version`` is how many have run.
+#: Never edit or reorder a released migration — append a new one.
+MIGRATIONS: tuple[Migration, ...] = (_v1_call_log, _v2_directory)
+
+
+def database_path(settings: Settings | None = None) -> Path:
+    """Where the database lives: the ``storage.database`` setting, else the platform data dir."""
+    configured = settings[DATABASE] if settings is not None else ""
+    if configured:
+        return Path(configured).expanduser()
+    return data_dir() / DB_FILENAME
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    row = db.execute("PRAGMA user_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def open_database(settings_or_path: Settings | Path | str) -> sqlite_utils.Database:
+    """Open the callsys database, creating and migrating it as needed.
+
+    *settings_or_path* is the ``Settings`` (uses ``storage.database`` or the data dir), or a
+    path; ``":memory:"`` gives a private in-memory database (tests). The caller closes it.
+    """
+    if isinstance(settings_or_path, Settings):
+        path: Path | None = database_path(settings_or_path)
+    elif str(settings_or_path) == ":memory:":
+        path = None
+    else:
+        path = Path(settings_or_path).expanduser()
+
+    if path is not None:
+        if path.is_dir():
+            raise StoreError(f"The database path {path} is a folder, not a file.")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"Cannot create the folder {path.parent} for the database: {exc.strerror or exc}."
+            ) from None
+    where = str(path) if path is not None else ":memory:"
+    try:
+        # Our own connection: a busy timeout, and usable from the worker thread that the UI
+        # hands slow imports to (sqlite itself serialises; we never share a cursor).
+        conn = sqlite3.connect(where, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise StoreError(f"Cannot open the database {where}: {exc}.") from None
+    try:
+        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")
+        if path is not None:
+            mode = db.execute("PRAGMA journal_mode = wal").fetchone()
+            if not mode or str(mode[0]).lower() != "wal":
+                log.warning("database %s is not in WAL mode (%s)", where, mode)
+            db.execute("PRAGMA synchronous = NORMAL")  # safe with WAL; survives a process crash
+        _migrate(db, where)
+    except StoreError:
+        conn.close()
+        raise
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        text = str(exc)
+        if "not a database" in text or "malformed" in text:
+            raise StoreError(
+                f"The database {where} is damaged or is not a callsys database ({text}). "
+                "Move it away and callsys will start a new one."
+            ) from None
+        if "readonly" in text or "read-only" in text or "unable to open" in text:
+            raise StoreError(
+                f"The database {where} cannot be written ({text}). Check the permissions of the "
+                "file and of its folder, or choose another file in the 'storage.database' setting."
+            ) from None
+        raise StoreError(f"Cannot open the database {where}: {text}.") from None
+    return db
+
+
+def _migrate(db: sqlite_utils.Database, where: str) -> None:
+    version = schema_version(db)
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"The database {where} was written by a newer callsys (schema {version}, this version "
+            f"knows {len(MIGRATIONS)}). Update callsys or choose another database file."
+        )
+    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.atomic():
+            migration(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        log.info("database %s migrated to schema %d", where, number)
