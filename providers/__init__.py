@@ -21,3 +21,12 @@ def _sim(options: Mapping[str, Any]) -> Provider:
 
 
 REGISTRY.register("sim", _sim, "Simulated phone system (demo)")
+
+
+def _sip(options: Mapping[str, Any]) -> Provider:
+    from providers.sip import create_provider  # pjsua2 is imported only when the phone starts
+
+    return create_provider(options)
+
+
+REGISTRY.register("sip", _sip, "Embedded softphone (SIP, up to 4 calls)")

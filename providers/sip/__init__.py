@@ -1,0 +1,32 @@
+"""The embedded SIP softphone (CARD1): pjsua2 behind a small engine interface.
+
+Importing this package is cheap: pjsua2 is loaded only when a phone starts.
+
+* ``create_provider(options)`` — the factory registered as ``"sip"`` in ``providers.REGISTRY``;
+* ``providers.sip.provider.SipProvider`` — the ``callsys.provider.Provider``;
+* ``providers.sip.options`` — the options mapping (lines = SIP accounts, audio devices, …);
+* ``providers.sip.phone_cli.run_phone`` — ``callsys phone``, the headless phone.
+
+Limits: at most 4 calls at once (the pjsua2 wheel's compile-time limit) — a 5th incoming call
+is answered 486 Busy Here by the phone itself.
+
+Calling a phone in direct mode (no registrar) from baresip::
+
+    baresip> /dial sip:callsys@192.0.2.10:5060
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from callsys.provider import Provider
+
+__all__ = ["create_provider"]
+
+
+def create_provider(options: Mapping[str, Any]) -> Provider:
+    from providers.sip.provider import SipProvider
+
+    return SipProvider(options)

@@ -1,0 +1,125 @@
+"""The small engine interface behind the SIP provider.
+
+The provider (``providers.sip.provider``) holds the product rules — waiting calls, DND,
+auto-answer, end reasons, ProviderEvents. An *engine* only speaks SIP and moves audio. The one
+engine today is pjsua2 (``providers.sip.pjengine``); another (e.g. baresip over ``ctrl_tcp``)
+can be added by implementing ``Engine`` without touching the provider.
+
+Threading contract: every ``Engine`` method and every ``EngineListener`` callback runs on the
+thread that owns the asyncio loop; the provider calls ``poll()`` from an asyncio task.
+Calls are identified by opaque string keys the engine makes up (never a reusable slot number).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from providers.sip.options import LineConfig, SipOptions
+
+__all__ = ["Engine", "EngineListener", "IncomingCall", "Phase"]
+
+
+class Phase(StrEnum):
+    CALLING = "calling"  # outgoing INVITE sent
+    RINGING = "ringing"  # 180/183 (either direction)
+    CONNECTING = "connecting"
+    CONFIRMED = "confirmed"  # connected
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingCall:
+    line_id: str
+    user: str  # the caller's URI user part; the provider turns it into a PhoneNumber
+    name: str
+    dialled: str
+    sip_call_id: str
+    remote_uri: str
+
+
+class EngineListener(Protocol):
+    def on_incoming(self, key: str, call: IncomingCall) -> None: ...
+
+    def on_phase(self, key: str, phase: Phase, code: int, reason: str) -> None: ...
+
+    def on_media(self, key: str, local_hold: bool, remote_hold: bool) -> None: ...
+
+    def on_dtmf(self, key: str, digit: str) -> None: ...
+
+    def on_transfer(self, key: str, code: int, final: bool) -> None: ...
+
+    def on_registration(self, line_id: str, code: int, reason: str, registered: bool) -> None: ...
+
+
+#: Receives (call key, 16-bit mono PCM at 8 kHz, one 20 ms frame) of what the far end sends.
+AudioTap = Callable[[str, bytes], None]
+
+
+class Engine(Protocol):
+    def start(self, options: SipOptions, listener: EngineListener) -> None:
+        """Create transports and one account per line; raise ``ProviderError`` on failure."""
+
+    def poll(self) -> int:
+        """Handle pending SIP/media events without blocking; returns how many were handled."""
+
+    def listen_address(self) -> tuple[str, int]: ...
+
+    def call_count(self) -> int: ...
+
+    def answer(self, key: str, code: int = 200) -> None: ...
+
+    def hangup(self, key: str, code: int = 0) -> None: ...
+
+    def hold(self, key: str) -> None: ...
+
+    def resume(self, key: str) -> None: ...
+
+    def set_mute(self, key: str, muted: bool) -> None: ...
+
+    def dial(self, key: str, line: LineConfig, uri: str) -> None:
+        """Start an outgoing call under the caller-chosen *key* (events may arrive at once)."""
+
+    def send_dtmf(self, key: str, digits: str) -> None: ...
+
+    def transfer(self, key: str, uri: str) -> None: ...
+
+    def reregister(self, line_id: str) -> None: ...
+
+    def set_audio_tap(self, tap: AudioTap | None) -> None:
+        """Feed every received audio frame of every call to *tap* (tests, meters)."""
+
+    def hangup_all(self) -> None: ...
+
+    def unregister_all(self) -> None: ...
+
+    def destroy(self) -> None:
+        """Release everything. Only after ``call_count() == 0`` and a few polls."""
+
+
+def make_uri(target: str, line: LineConfig, listen: tuple[str, int]) -> str:
+    """A SIP request URI for *target*: a full ``sip:`` URI as is, else ``sip:target@domain``."""
+    target = target.strip()
+    lowered = target.lower()
+    if lowered.startswith(("sip:", "sips:")):
+        return target
+    if lowered.startswith("tel:"):
+        target = target[4:].split(";", 1)[0]
+    if "@" in target:
+        return "sip:" + target
+    host = line.domain
+    if not host:
+        host = f"{listen[0]}:{listen[1]}"
+    suffix = f";transport={line.transport}" if line.transport != "udp" and line.direct else ""
+    return f"sip:{target}@{host}{suffix}"
+
+
+def is_dialable(target: str) -> bool:
+    stripped = target.strip()
+    return bool(stripped) and len(stripped) <= 256 and not any(ch in stripped for ch in "\r\n<>\"' ")
+
+
+def line_ids(lines: Sequence[LineConfig]) -> tuple[str, ...]:
+    return tuple(line.id for line in lines)

@@ -1,0 +1,252 @@
+"""Settings of the embedded softphone, read from the provider's options mapping.
+
+The lead's composition root builds the mapping from ``phone.options`` in the settings file and
+puts each line's password in from the keyring. Shape (every key optional)::
+
+    {
+      "lines": [                         # SET4: one SIP account per line; none = direct mode
+        {"id": "office", "label": "Office", "registrar": "sip:pbx.example.com",
+         "user": "1001", "auth_user": "1001", "password": "…",   # password from the keyring
+         "domain": "pbx.example.com", "proxy": "", "transport": "udp",   # udp | tcp | tls
+         "display_name": "Reception", "reg_timeout": 300}
+      ],
+      "default_line": "office",
+      "listen_host": "0.0.0.0", "listen_port": 5060,  # direct mode: where calls reach us
+      "user": "callsys",                              # direct mode: our SIP user name
+      "rtp_port": 4000, "rtp_port_range": 1000,       # 0 = any free port
+      "dnd": false, "auto_answer": false, "auto_answer_delay": 0.0,
+      "reject_code": 486,                              # 486 Busy Here or 603 Decline
+      "poll_interval_ms": 5, "reg_retry": 30,          # re-register 30 s after a failure
+      "audio": {"mode": "device",                     # device | files | none
+                "input_device": null, "output_device": null, "ring_device": null,
+                "play_file": "tone.wav", "record_dir": "/tmp/rec"},   # files mode
+      "log_file": "", "log_level": 3
+    }
+
+A line with no ``registrar`` is a direct line: it does not register and takes calls sent
+straight to ``listen_host:listen_port``. With no ``lines`` at all the phone is one direct line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from callsys.errors import ConfigError
+
+__all__ = ["MAX_CALLS", "AudioOptions", "LineConfig", "SipOptions"]
+
+#: The pjsua2-python wheel is compiled with PJSUA_MAX_CALLS = 4: a fifth call gets 486 Busy Here.
+MAX_CALLS = 4
+
+_TRANSPORTS = ("udp", "tcp", "tls")
+
+
+def _key(name: str) -> str:
+    return f"phone.options.{name}"
+
+
+def _str(data: Mapping[str, Any], name: str, default: str = "", key: str = "") -> str:
+    value = data.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise ConfigError(f"The SIP setting {name!r} must be text.", key=key or _key(name))
+    return value.strip()
+
+
+def _int(data: Mapping[str, Any], name: str, default: int, low: int, high: int, key: str = "") -> int:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(
+            f"The SIP setting {name!r} must be a whole number from {low} to {high}.", key=key or _key(name)
+        )
+    return value
+
+
+def _float(data: Mapping[str, Any], name: str, default: float, low: float, high: float) -> float:
+    value = data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(f"The SIP setting {name!r} must be a number from {low} to {high}.", key=_key(name))
+    return float(value)
+
+
+def _bool(data: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"The SIP setting {name!r} must be true or false.", key=_key(name))
+    return value
+
+
+def host_of(uri: str) -> str:
+    """``sip:pbx.example.com:5070;transport=tcp`` → ``pbx.example.com:5070``."""
+    rest = uri.split(":", 1)[1] if uri.lower().startswith(("sip:", "sips:")) else uri
+    rest = rest.split(";", 1)[0].split(">", 1)[0]
+    return rest.rsplit("@", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class LineConfig:
+    id: str
+    user: str
+    label: str = ""
+    registrar: str = ""  # sip:host[:port]; empty = direct line (no registration)
+    domain: str = ""
+    auth_user: str = ""
+    password: str = field(default="", repr=False)
+    proxy: str = ""
+    transport: str = "udp"
+    display_name: str = ""
+    reg_timeout: int = 300
+
+    @property
+    def direct(self) -> bool:
+        return not self.registrar
+
+    @property
+    def title(self) -> str:
+        return self.label or self.id
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any], index: int) -> LineConfig:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"Line {index + 1} of the SIP settings must be a table.", key=_key("lines"))
+        key = f"{_key('lines')}[{index}]"
+        user = _str(data, "user", key=key + ".user")
+        if not user:
+            raise ConfigError(f"Line {index + 1} of the SIP settings needs a user.", key=key + ".user")
+        registrar = _str(data, "registrar", key=key + ".registrar")
+        if registrar and not registrar.lower().startswith(("sip:", "sips:")):
+            registrar = "sip:" + registrar
+        transport = _str(data, "transport", "udp", key=key + ".transport").lower()
+        if transport not in _TRANSPORTS:
+            raise ConfigError(
+                f"Line {index + 1}: transport must be one of {', '.join(_TRANSPORTS)}.",
+                key=key + ".transport",
+            )
+        line_id = _str(data, "id", key=key + ".id") or (f"{user}@{host_of(registrar)}" if registrar else user)
+        return cls(
+            id=line_id,
+            user=user,
+            label=_str(data, "label", key=key + ".label"),
+            registrar=registrar,
+            domain=_str(data, "domain", key=key + ".domain") or (host_of(registrar) if registrar else ""),
+            auth_user=_str(data, "auth_user", key=key + ".auth_user") or user,
+            password=_str(data, "password", key=key + ".password"),
+            proxy=_str(data, "proxy", key=key + ".proxy"),
+            transport=transport,
+            display_name=_str(data, "display_name", key=key + ".display_name"),
+            reg_timeout=_int(data, "reg_timeout", 300, 30, 86400, key=key + ".reg_timeout"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AudioOptions:
+    mode: str = "device"  # device | files | none
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+    ring_device: str | int | None = None
+    play_file: str = ""
+    record_dir: str = ""
+
+    @classmethod
+    def parse(cls, data: Any) -> AudioOptions:
+        if data is None:
+            return cls()
+        if not isinstance(data, Mapping):
+            raise ConfigError("The SIP audio settings must be a table.", key=_key("audio"))
+        mode = _str(data, "mode", "device").lower()
+        if mode not in ("device", "files", "none"):
+            raise ConfigError("The SIP audio mode must be device, files or none.", key=_key("audio.mode"))
+
+        def device(name: str) -> str | int | None:
+            value = data.get(name)
+            if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+                return value
+            if isinstance(value, str):
+                return value or None
+            raise ConfigError(
+                f"The audio device {name!r} must be a name or a number.", key=_key("audio." + name)
+            )
+
+        return cls(
+            mode=mode,
+            input_device=device("input_device"),
+            output_device=device("output_device"),
+            ring_device=device("ring_device"),
+            play_file=_str(data, "play_file"),
+            record_dir=_str(data, "record_dir"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SipOptions:
+    lines: tuple[LineConfig, ...]
+    default_line: str
+    listen_host: str = "0.0.0.0"
+    listen_port: int = 5060
+    rtp_port: int = 0
+    rtp_port_range: int = 0
+    dnd: bool = False
+    auto_answer: bool = False
+    auto_answer_delay: float = 0.0
+    reject_code: int = 486
+    poll_interval: float = 0.005
+    reg_retry: int = 30  # seconds between registration attempts after a failure
+    audio: AudioOptions = field(default_factory=AudioOptions)
+    log_file: str = ""
+    log_level: int = 3
+    user_agent: str = "callsys"
+
+    @property
+    def direct_only(self) -> bool:
+        return all(line.direct for line in self.lines)
+
+    def line(self, line_id: str | None) -> LineConfig:
+        wanted = line_id or self.default_line
+        for line in self.lines:
+            if wanted in (line.id, line.label):
+                return line
+        raise ConfigError(f"There is no line called {wanted!r}.", key=_key("default_line"))
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> SipOptions:
+        raw_lines = data.get("lines") or ()
+        if not isinstance(raw_lines, Sequence) or isinstance(raw_lines, str):
+            raise ConfigError("The SIP setting 'lines' must be a list of tables.", key=_key("lines"))
+        lines = tuple(LineConfig.parse(item, i) for i, item in enumerate(raw_lines))
+        if not lines:
+            lines = (
+                LineConfig(id="direct", user=_str(data, "user", "callsys") or "callsys", label="Direct"),
+            )
+        ids = [line.id for line in lines]
+        if len(set(ids)) != len(ids):
+            raise ConfigError("Two SIP lines have the same id.", key=_key("lines"))
+        default_line = _str(data, "default_line") or lines[0].id
+        if default_line not in ids and default_line not in [line.label for line in lines]:
+            raise ConfigError(
+                f"The default line {default_line!r} is not one of the lines.", key=_key("default_line")
+            )
+        reject_code = _int(data, "reject_code", 486, 400, 699)
+        if reject_code not in (486, 603):
+            raise ConfigError("The SIP setting 'reject_code' must be 486 or 603.", key=_key("reject_code"))
+        direct = all(line.direct for line in lines)
+        return cls(
+            lines=lines,
+            default_line=default_line,
+            listen_host=_str(data, "listen_host", "0.0.0.0") or "0.0.0.0",
+            listen_port=_int(data, "listen_port", 5060 if direct else 0, 0, 65535),
+            rtp_port=_int(data, "rtp_port", 0, 0, 65535),
+            rtp_port_range=_int(data, "rtp_port_range", 0, 0, 60000),
+            dnd=_bool(data, "dnd", False),
+            auto_answer=_bool(data, "auto_answer", False),
+            auto_answer_delay=_float(data, "auto_answer_delay", 0.0, 0.0, 60.0),
+            reject_code=reject_code,
+            poll_interval=_float(data, "poll_interval_ms", 5.0, 1.0, 50.0) / 1000.0,
+            reg_retry=_int(data, "reg_retry", 30, 1, 3600),
+            audio=AudioOptions.parse(data.get("audio")),
+            log_file=_str(data, "log_file"),
+            log_level=_int(data, "log_level", 3, 0, 6),
+            user_agent=_str(data, "user_agent", "callsys") or "callsys",
+        )

@@ -1,0 +1,610 @@
+"""The pjsua2 engine: the only module of callsys that imports ``pjsua2``.
+
+Rules learnt the hard way (see the spike in ``shared/reference/pjsua2-spike``):
+
+* One ``pj.Endpoint`` per process, created with ``threadCnt=0`` and ``mainThreadOnly=True``:
+  pjsua2 starts no SIP thread and every callback runs inside ``libHandleEvents``, which the
+  provider calls from an asyncio task (never a thread of ours).
+* A ``pj.Call`` is kept only while its call lives. At DISCONNECTED it moves to a graveyard that
+  ``poll`` empties right after ``libHandleEvents`` returns (never inside its own callback). A
+  stale ``pj.Call`` whose slot pjsua already gave to a new call would hang that new call up when
+  destroyed, so such a straggler is disowned (leaked, a few hundred bytes) instead.
+* ``getInfo()`` results are held in a local before reading ``.media``.
+* No ``pj.Call`` may survive ``libDestroy()``: ``destroy`` drops them all before it.
+* The wheel has no sound-device backend: the conference bridge runs on the null device and the
+  sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``).
+* The wheel allows at most 4 calls; pjsua answers a 5th INVITE with 486 Busy Here itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import itertools
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pjsua2 as pj
+
+from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall
+from providers.sip.engine import AudioTap, EngineListener, IncomingCall, Phase
+from providers.sip.headers import caller_info
+from providers.sip.options import MAX_CALLS, LineConfig, SipOptions
+
+__all__ = ["PjEngine"]
+
+log = logging.getLogger(__name__)
+
+_PHASES = {
+    pj.PJSIP_INV_STATE_CALLING: Phase.CALLING,
+    pj.PJSIP_INV_STATE_INCOMING: Phase.RINGING,
+    pj.PJSIP_INV_STATE_EARLY: Phase.RINGING,
+    pj.PJSIP_INV_STATE_CONNECTING: Phase.CONNECTING,
+    pj.PJSIP_INV_STATE_CONFIRMED: Phase.CONFIRMED,
+    pj.PJSIP_INV_STATE_DISCONNECTED: Phase.DISCONNECTED,
+}
+_DTMF = set("0123456789*#ABCDabcd")
+_FRAME_USEC = 20000
+_RATE = 8000
+
+
+def _fmt() -> Any:
+    fmt = pj.MediaFormatAudio()
+    fmt.init(pj.PJMEDIA_FORMAT_PCM, _RATE, 1, _FRAME_USEC, 16)
+    return fmt
+
+
+def _vector_reader() -> Callable[[Any], bytes]:
+    """Fast ``ByteVector`` → bytes (``bytes(v)`` iterates in Python: ~250 µs per frame).
+
+    A ``std::vector`` starts with its data pointer on libstdc++, libc++ and MSVC; we check that
+    on a known vector and fall back to the slow path if the layout is different.
+    """
+
+    def fast(vec: Any) -> bytes:
+        size = int(vec.size())
+        if not size:
+            return b""
+        begin = ctypes.c_void_p.from_address(int(vec.this)).value
+        return ctypes.string_at(begin, size) if begin else bytes(vec)
+
+    try:
+        probe = pj.ByteVector(b"callsys\x00\x01\xff")
+        if fast(probe) == b"callsys\x00\x01\xff":
+            return fast
+    except Exception:  # pragma: no cover - exotic platform
+        log.debug("fast ByteVector access unavailable", exc_info=True)
+    return bytes
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """pjlib prints a banner to fd 1 before our log settings apply: keep JSON stdout clean."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real fd 1
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+class _TapPort(pj.AudioMediaPort):  # type: ignore[misc]
+    """Receives what a call's far end sends (pjmedia clock thread) and hands it to a tap."""
+
+    def __init__(self, key: str, tap: AudioTap, read: Callable[[Any], bytes]) -> None:
+        super().__init__()
+        self.key, self.tap, self.read = key, tap, read
+
+    def onFrameReceived(self, frame: Any) -> None:
+        try:
+            if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
+                self.tap(self.key, self.read(frame.buf))
+        except Exception:  # never raise into C++
+            log.exception("audio tap failed")
+
+
+class _Call(pj.Call):  # type: ignore[misc]
+    def __init__(self, engine: PjEngine, account: _Account, key: str, call_id: int | None = None) -> None:
+        if call_id is None:
+            super().__init__(account)
+        else:
+            super().__init__(account, call_id)
+        self.engine: PjEngine | None = engine
+        self.key = key
+        self.line_id = account.line.id
+        self.audio: Any = None  # pj.AudioMedia of the call, while media is active
+        self.recorder: Any = None
+        self.tap: Any = None
+        self.muted = False
+        self.answered = False  # we responded to the INVITE (no automatic 180 needed)
+
+    def onCallState(self, prm: Any) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        ci = self.getInfo()
+        phase = _PHASES.get(ci.state)
+        code, reason = int(ci.lastStatusCode), str(ci.lastReason)
+        if phase is Phase.DISCONNECTED:
+            engine._retire(self)
+        if phase is not None:
+            engine._emit(lambda listener: listener.on_phase(self.key, phase, code, reason))
+
+    def onCallMediaState(self, prm: Any) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        ci = self.getInfo()  # keep CallInfo alive while reading .media
+        media = list(ci.media)
+        local_hold = remote_hold = False
+        for mi in media:
+            if mi.type != pj.PJMEDIA_TYPE_AUDIO:
+                continue
+            status = mi.status
+            local_hold = local_hold or status == pj.PJSUA_CALL_MEDIA_LOCAL_HOLD
+            remote_hold = remote_hold or status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD
+            if status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD):
+                engine._connect_audio(self, self.getAudioMedia(mi.index))
+            else:
+                engine._disconnect_audio(self)
+            break
+        engine._emit(lambda listener: listener.on_media(self.key, local_hold, remote_hold))
+
+    def onDtmfDigit(self, prm: Any) -> None:
+        digit = str(prm.digit)[:1]
+        if self.engine is not None and digit:
+            self.engine._emit(lambda listener: listener.on_dtmf(self.key, digit))
+
+    def onCallTransferStatus(self, prm: Any) -> None:
+        code, final = int(prm.statusCode), bool(prm.finalNotify)
+        if final:
+            prm.cont = False
+        if self.engine is not None:
+            self.engine._emit(lambda listener: listener.on_transfer(self.key, code, final))
+
+
+class _Account(pj.Account):  # type: ignore[misc]
+    def __init__(self, engine: PjEngine, line: LineConfig) -> None:
+        super().__init__()
+        self.engine = engine
+        self.line = line
+
+    def onIncomingCall(self, prm: Any) -> None:
+        self.engine._incoming(self, prm)
+
+    def onRegState(self, prm: Any) -> None:
+        code, reason, expiration = int(prm.code), str(prm.reason), int(prm.expiration)
+        registered = 200 <= code < 300 and expiration > 0
+        line_id = self.line.id
+        self.engine._emit(lambda listener: listener.on_registration(line_id, code, reason, registered))
+
+
+class _SoundPort(pj.AudioMediaPort):  # type: ignore[misc]
+    """The sound card as a conference port: mic frames out, speaker frames in (clock thread)."""
+
+    def __init__(self, device: Any, read: Callable[[Any], bytes]) -> None:
+        super().__init__()
+        self.device, self.read = device, read
+
+    def onFrameRequested(self, frame: Any) -> None:
+        try:
+            frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+            frame.buf = pj.ByteVector(self.device.read_mic())
+        except Exception:
+            log.exception("microphone frame failed")
+
+    def onFrameReceived(self, frame: Any) -> None:
+        try:
+            if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
+                self.device.write_speaker(self.read(frame.buf))
+        except Exception:
+            log.exception("speaker frame failed")
+
+
+class _SoundBridge:
+    """Connects calls' audio to the sound card; opens the device only while a call has audio."""
+
+    def __init__(self, device: Any, read: Callable[[Any], bytes]) -> None:
+        self.device = device
+        self.port: _SoundPort | None = _SoundPort(device, read)
+        self.port.createPort("callsys-sound", _fmt())
+        self.connected: list[Any] = []
+
+    def connect(self, audio: Any) -> None:
+        if self.port is None:
+            return
+        self.device.start()
+        self.port.startTransmit(audio)
+        audio.startTransmit(self.port)
+        self.connected.append(audio)
+
+    def disconnect(self, audio: Any) -> None:
+        port = self.port
+        if port is not None:
+            with contextlib.suppress(pj.Error):
+                port.stopTransmit(audio)
+                audio.stopTransmit(port)
+        self.connected = [a for a in self.connected if a is not audio]
+        if not self.connected:
+            self.device.stop()
+
+    def close(self) -> None:
+        self.connected.clear()
+        self.device.stop()
+        self.port = None
+
+
+class PjEngine:
+    """``providers.sip.engine.Engine`` on pjsua2."""
+
+    _keys = itertools.count(1)
+
+    def __init__(self) -> None:
+        self._ep: Any = None
+        self._listener: EngineListener | None = None
+        self._options: SipOptions | None = None
+        self._accounts: dict[str, _Account] = {}
+        self._calls: dict[str, _Call] = {}
+        self._graveyard: list[_Call] = []
+        self._transports: dict[str, int] = {}
+        self._listen: tuple[str, int] = ("127.0.0.1", 0)
+        self._player: Any = None
+        self._sound: _SoundBridge | None = None  # device mode
+        self._tap: AudioTap | None = None
+        self._read = _vector_reader()
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, options: SipOptions, listener: EngineListener) -> None:
+        self._options, self._listener = options, listener
+        try:
+            with _quiet_stdout():
+                ep = pj.Endpoint()
+                ep.libCreate()
+                self._ep = ep
+                cfg = pj.EpConfig()
+                cfg.uaConfig.threadCnt = 0
+                cfg.uaConfig.mainThreadOnly = True
+                cfg.uaConfig.maxCalls = MAX_CALLS
+                cfg.uaConfig.userAgent = f"{options.user_agent} (pjsip {ep.libVersion().full})"
+                cfg.logConfig.consoleLevel = 0
+                cfg.logConfig.level = options.log_level if options.log_file else 0
+                if options.log_file:
+                    cfg.logConfig.filename = options.log_file
+                    cfg.logConfig.msgLogging = True
+                    cfg.logConfig.decor |= pj.PJ_LOG_HAS_MICRO_SEC
+                else:
+                    cfg.logConfig.msgLogging = False
+                cfg.medConfig.noVad = True
+                cfg.medConfig.clockRate = _RATE
+                cfg.medConfig.sndClockRate = _RATE
+                cfg.medConfig.ecTailLen = 0
+                ep.libInit(cfg)
+            ep.audDevManager().setNullDev()
+            for codec, prio in (("PCMU/8000/1", 255), ("PCMA/8000/1", 254), ("G722/16000/1", 200)):
+                with contextlib.suppress(pj.Error):
+                    ep.codecSetPriority(codec, prio)
+            self._create_transports(options)
+            ep.libStart()
+            self._setup_audio(options)
+            for line in options.lines:
+                self._add_account(line)
+        except pj.Error as exc:
+            self.destroy()
+            raise ProviderUnavailable(f"The softphone could not start: {exc.reason} ({exc.title}).") from None
+        except Exception:
+            self.destroy()
+            raise
+
+    def _create_transports(self, options: SipOptions) -> None:
+        ep = self._ep
+        wanted = {"udp"} | {line.transport for line in options.lines}
+        kinds = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}
+        port = options.listen_port
+        for name in ("udp", "tcp", "tls"):
+            if name not in wanted and not (name == "tcp" and options.direct_only):
+                continue
+            tc = pj.TransportConfig()
+            tc.boundAddress = "" if options.listen_host in ("0.0.0.0", "") else options.listen_host
+            tc.port = port + 1 if (name == "tls" and port) else port
+            try:
+                tid = ep.transportCreate(kinds[name], tc)
+            except pj.Error as exc:
+                if name not in wanted:  # optional TCP listener of a direct phone
+                    log.info("no TCP listener: %s", exc.reason)
+                    continue
+                if name == "tls":
+                    raise ConfigError(
+                        "This softphone build cannot use TLS.", key="phone.options.lines"
+                    ) from None
+                raise ProviderUnavailable(
+                    f"Cannot listen for SIP on {options.listen_host}:{tc.port} ({name}): {exc.reason}."
+                ) from None
+            self._transports[name] = tid
+            if name == "udp":
+                info = ep.transportGetInfo(tid)
+                host, _, lport = str(info.localName).rpartition(":")
+                self._listen = (host.strip("[]"), int(lport))
+                port = self._listen[1]  # TCP on the same port as UDP
+
+    def _add_account(self, line: LineConfig) -> None:
+        options = self._options
+        assert options is not None
+        acfg = pj.AccountConfig()
+        host, port = self._listen
+        if line.direct:
+            acfg.idUri = f"sip:{line.user}@{host}:{port}"
+        else:
+            name = line.display_name.replace('"', "")
+            uri = f"sip:{line.user}@{line.domain}"
+            acfg.idUri = f'"{name}" <{uri}>' if name else uri
+            registrar = line.registrar
+            if line.transport != "udp" and "transport=" not in registrar:
+                registrar += f";transport={line.transport}"
+            acfg.regConfig.registrarUri = registrar
+            acfg.regConfig.timeoutSec = line.reg_timeout
+            acfg.regConfig.retryIntervalSec = max(1, min(line.reg_timeout, options.reg_retry))
+            acfg.regConfig.firstRetryIntervalSec = max(1, min(line.reg_timeout, options.reg_retry))
+            if line.proxy:
+                proxy = line.proxy if line.proxy.lower().startswith("sip") else "sip:" + line.proxy
+                acfg.sipConfig.proxies.append(proxy + ";lr")
+            acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", line.auth_user, 0, line.password))
+        tid = self._transports.get(line.transport)
+        if tid is not None:
+            acfg.sipConfig.transportId = tid
+        media = acfg.mediaConfig.transportConfig
+        if options.listen_host not in ("0.0.0.0", ""):
+            media.boundAddress = options.listen_host
+        media.port = options.rtp_port
+        media.portRange = options.rtp_port_range
+        account = _Account(self, line)
+        account.create(acfg, True)
+        self._accounts[line.id] = account
+
+    def _setup_audio(self, options: SipOptions) -> None:
+        audio = options.audio
+        if audio.mode == "files" and audio.play_file:
+            self._player = pj.AudioMediaPlayer()
+            self._player.createPlayer(audio.play_file)  # loops by default
+        elif audio.mode == "device":
+            from providers.sip.sound import SoundDevice
+
+            self._sound = _SoundBridge(SoundDevice(audio), self._read)
+
+    def poll(self) -> int:
+        if self._ep is None:
+            return 0
+        count = int(self._ep.libHandleEvents(0))
+        if self._graveyard:
+            self._bury()
+        return count
+
+    def _bury(self) -> None:
+        while self._graveyard:
+            call = self._graveyard.pop()
+            call.engine = None
+            call.audio = call.tap = call.recorder = None
+            with contextlib.suppress(pj.Error):
+                if call.isActive():
+                    # pjsua already gave this slot to a new call: destroying the stale object
+                    # would hang the new call up. Let C++ keep it instead.
+                    call.__disown__()
+            del call
+
+    def listen_address(self) -> tuple[str, int]:
+        return self._listen
+
+    def call_count(self) -> int:
+        return len(self._calls)
+
+    def hangup_all(self) -> None:
+        if self._ep is not None:
+            self._ep.hangupAllCalls()
+
+    def unregister_all(self) -> None:
+        for account in self._accounts.values():
+            if not account.line.direct:
+                with contextlib.suppress(pj.Error):
+                    account.setRegistration(False)
+
+    def destroy(self) -> None:
+        ep = self._ep
+        if ep is None:
+            return
+        self._tap = None
+        for call in list(self._calls.values()):
+            self._graveyard.append(call)
+        self._calls.clear()
+        self._bury()
+        if self._sound is not None:
+            self._sound.close()
+            self._sound = None
+        self._player = None
+        for account in self._accounts.values():
+            with contextlib.suppress(pj.Error):
+                account.shutdown()
+        self._accounts.clear()
+        import gc
+
+        gc.collect()  # no pj.Call / pj.Account proxy may outlive libDestroy
+        try:
+            with _quiet_stdout():
+                ep.libDestroy()
+        finally:
+            self._ep = None
+
+    # ------------------------------------------------------------------ callbacks (inside poll)
+    def _emit(self, deliver: Callable[[EngineListener], None]) -> None:
+        if self._listener is None:
+            return
+        try:
+            deliver(self._listener)
+        except Exception:  # an error in the provider must never unwind into pjsua
+            log.exception("SIP event handler failed")
+
+    def _retire(self, call: _Call) -> None:
+        if self._calls.get(call.key) is call:
+            del self._calls[call.key]
+        self._disconnect_audio(call)
+        self._graveyard.append(call)
+
+    def _incoming(self, account: _Account, prm: Any) -> None:
+        key = f"sip-{next(self._keys)}-{os.getpid()}"
+        call = _Call(self, account, key, prm.callId)
+        self._calls[key] = call
+        try:
+            text = str(prm.rdata.wholeMsg)
+        except Exception:
+            text = ""
+        info = caller_info(text)
+        incoming = IncomingCall(
+            line_id=account.line.id,
+            user=info.user,
+            name=info.name,
+            dialled=info.dialled,
+            sip_call_id=info.sip_call_id,
+            remote_uri=info.remote_uri,
+        )
+        self._emit(lambda listener: listener.on_incoming(key, incoming))
+        if self._calls.get(key) is call and not call.answered:
+            with contextlib.suppress(pj.Error):
+                self._answer(call, 180)
+
+    # ------------------------------------------------------------------ audio
+    def _connect_audio(self, call: _Call, audio: Any) -> None:
+        call.audio = audio
+        audio.adjustRxLevel(0.0 if call.muted else 1.0)
+        if self._player is not None:
+            self._player.startTransmit(audio)
+        options = self._options
+        if options is not None and options.audio.mode == "files" and options.audio.record_dir:
+            if call.recorder is None:
+                call.recorder = pj.AudioMediaRecorder()
+                call.recorder.createRecorder(os.path.join(options.audio.record_dir, f"rx-{call.key}.wav"))
+            audio.startTransmit(call.recorder)
+        if self._tap is not None and call.tap is None:
+            call.tap = _TapPort(call.key, self._tap, self._read)
+            call.tap.createPort(f"tap-{call.key}"[:30], _fmt())
+        if call.tap is not None:
+            audio.startTransmit(call.tap)
+        if self._sound is not None:
+            self._sound.connect(audio)
+
+    def _disconnect_audio(self, call: _Call) -> None:
+        audio, call.audio = call.audio, None
+        if audio is None:
+            return
+        with contextlib.suppress(pj.Error):
+            if self._player is not None:
+                self._player.stopTransmit(audio)
+            if call.recorder is not None:
+                audio.stopTransmit(call.recorder)
+            if call.tap is not None:
+                audio.stopTransmit(call.tap)
+            if self._sound is not None:
+                self._sound.disconnect(audio)
+
+    def set_audio_tap(self, tap: AudioTap | None) -> None:
+        self._tap = tap
+
+    # ------------------------------------------------------------------ commands
+    def _call(self, key: str) -> _Call:
+        try:
+            return self._calls[key]
+        except KeyError:
+            raise UnknownCall("That call has already ended.") from None
+
+    def _answer(self, call: _Call, code: int) -> None:
+        op = pj.CallOpParam()
+        op.statusCode = code
+        call.answer(op)
+        call.answered = True
+
+    def answer(self, key: str, code: int = 200) -> None:
+        call = self._call(key)
+        try:
+            self._answer(call, code)
+        except pj.Error as exc:
+            raise ProviderError(f"Could not answer: {exc.reason}.") from None
+
+    def hangup(self, key: str, code: int = 0) -> None:
+        call = self._call(key)
+        op = pj.CallOpParam()
+        if code:
+            op.statusCode = code
+        call.answered = True
+        try:
+            call.hangup(op)
+        except pj.Error as exc:
+            raise ProviderError(f"Could not hang up: {exc.reason}.") from None
+
+    def hold(self, key: str) -> None:
+        call = self._call(key)
+        try:
+            call.setHold(pj.CallOpParam(True))
+        except pj.Error as exc:
+            raise ProviderError(f"Could not hold the call: {exc.reason}.") from None
+
+    def resume(self, key: str) -> None:
+        call = self._call(key)
+        prm = pj.CallOpParam(True)
+        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+        try:
+            call.reinvite(prm)
+        except pj.Error as exc:
+            raise ProviderError(f"Could not resume the call: {exc.reason}.") from None
+
+    def set_mute(self, key: str, muted: bool) -> None:
+        call = self._call(key)
+        call.muted = muted
+        if call.audio is not None:
+            with contextlib.suppress(pj.Error):
+                call.audio.adjustRxLevel(0.0 if muted else 1.0)  # what the bridge sends to the call
+
+    def dial(self, key: str, line: LineConfig, uri: str) -> None:
+        account = self._accounts.get(line.id)
+        if account is None:
+            raise ProviderError(f"There is no line called {line.id!r}.")
+        if len(self._calls) >= MAX_CALLS:
+            raise ProviderError(f"The softphone can hold at most {MAX_CALLS} calls at once.")
+        call = _Call(self, account, key)
+        self._calls[key] = call
+        try:
+            call.makeCall(uri, pj.CallOpParam(True))
+        except pj.Error as exc:
+            self._calls.pop(key, None)
+            call.engine = None
+            del call
+            raise ProviderError(f"Could not call {uri}: {exc.reason}.") from None
+
+    def send_dtmf(self, key: str, digits: str) -> None:
+        call = self._call(key)
+        if not digits or any(d not in _DTMF for d in digits):
+            raise ProviderError("DTMF digits are 0-9, *, # and A-D.")
+        try:
+            call.dialDtmf(digits)
+        except pj.Error as exc:
+            raise ProviderError(f"Could not send DTMF: {exc.reason}.") from None
+
+    def transfer(self, key: str, uri: str) -> None:
+        call = self._call(key)
+        try:
+            call.xfer(uri, pj.CallOpParam(True))
+        except pj.Error as exc:
+            raise ProviderError(f"Could not transfer the call: {exc.reason}.") from None
+
+    def reregister(self, line_id: str) -> None:
+        account = self._accounts.get(line_id)
+        if account is not None and not account.line.direct:
+            with contextlib.suppress(pj.Error):
+                account.setRegistration(True)

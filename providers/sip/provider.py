@@ -1,0 +1,504 @@
+"""``SipProvider``: the embedded softphone as a ``callsys.provider.Provider`` (CARD1).
+
+The provider holds the phone's rules and speaks ``ProviderEvent``s; SIP itself is done by an
+``Engine`` (pjsua2 today, imported only when the phone starts, so importing this module is
+cheap and Qt-free). The engine is pumped by an asyncio task that calls ``engine.poll()`` every
+``poll_interval_ms`` (5 ms by default) — under Qt that task runs on the qasync loop, i.e. in
+the GUI thread, which is exactly what pjsua2's ``mainThreadOnly`` mode wants.
+
+Rules implemented here:
+
+* Incoming (IN6/IN12): caller number and name (P-Asserted-Identity, Remote-Party-ID, From), the
+  line that received it and the dialled number (P-Called-Party-ID, Diversion, To, Request-URI).
+* A call ringing while another is connected is a waiting call (IN5): it is never auto-answered,
+  and answering it puts the connected calls on hold first.
+* Do-not-disturb answers every new call with 486 Busy Here (the call still shows up as a call
+  that ended "busy", so the agent can see who tried).
+* At most 4 calls at once (a limit of the pjsua2 wheel): pjsua itself answers a 5th incoming
+  INVITE with 486 Busy Here, and ``dial`` refuses a 5th call with a ``ProviderError``.
+* Reject sends 486 Busy Here (default) or 603 Decline (``reject_code``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from callsys.errors import NotSupported, ProviderError, UnknownCall
+from callsys.model import CallEvent, Direction, EndReason, PhoneNumber, ProviderEvent
+from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration
+from providers.sip.engine import Engine, IncomingCall, Phase, is_dialable, make_uri
+from providers.sip.headers import number_from_user
+from providers.sip.options import MAX_CALLS, SipOptions
+
+__all__ = ["MAX_CALLS", "SipProvider"]
+
+log = logging.getLogger(__name__)
+
+_CAPABILITIES = frozenset(
+    {
+        Capability.ANSWER,
+        Capability.REJECT,
+        Capability.HANGUP,
+        Capability.HOLD,
+        Capability.MUTE,
+        Capability.DIAL,
+        Capability.DTMF,
+        Capability.TRANSFER,
+        Capability.DND,
+    }
+)
+
+
+@dataclass
+class _CallRecord:
+    key: str
+    direction: Direction
+    line_id: str
+    connected: bool = False
+    local_hold: bool = False
+    muted: bool = False
+    ended: bool = False
+    action: str = ""  # what *we* did to end it: reject | busy | cancel | hangup
+    transfer_to: str = ""
+
+
+def _default_engine() -> Engine:
+    from providers.sip.pjengine import PjEngine
+
+    return PjEngine()
+
+
+class SipProvider:
+    """The embedded SIP softphone. Build it with ``SipProvider(options)``; see ``options.py``."""
+
+    name = "sip"
+
+    def __init__(
+        self,
+        options: Mapping[str, Any] | SipOptions,
+        *,
+        engine_factory: Callable[[], Engine] = _default_engine,
+        parse_number: Callable[[str], PhoneNumber] | None = None,
+    ) -> None:
+        self.options = options if isinstance(options, SipOptions) else SipOptions.parse(options)
+        self._engine_factory = engine_factory
+        self._parse_number = parse_number or _number_parser()
+        self._engine: Engine | None = None
+        self._listener: ProviderListener | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._calls: dict[str, _CallRecord] = {}
+        self._registration: dict[str, tuple[Registration, str]] = {}
+        self._dnd = self.options.dnd
+        self._auto_answer = self.options.auto_answer
+        self._ringer: Any = None
+        self._keys = 0
+        #: Called after every poll that handled events (benchmarks and tests hook in here).
+        self.on_poll: Callable[[int], None] | None = None
+
+    # ------------------------------------------------------------------ Provider surface
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return _CAPABILITIES
+
+    @property
+    def max_calls(self) -> int:
+        """Calls at once; the 5th incoming call is refused with 486 Busy Here."""
+        return MAX_CALLS
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise ProviderError("The softphone is not running.")
+        return self._engine
+
+    def lines(self) -> tuple[Line, ...]:
+        out = []
+        for line in self.options.lines:
+            if line.direct:
+                host, port = self._engine.listen_address() if self._engine else (self.options.listen_host, 0)
+                state = (
+                    (Registration.ONLINE, f"direct on {host}:{port}")
+                    if self._engine
+                    else (Registration.OFFLINE, "not started")
+                )
+            else:
+                state = self._registration.get(line.id, (Registration.CONNECTING, ""))
+            out.append(Line(id=line.id, label=line.title, registration=state[0], detail=state[1]))
+        return tuple(out)
+
+    def status(self) -> ProviderStatus:
+        lines = self.lines()
+        if self._engine is None:
+            overall = Registration.OFFLINE
+        elif any(line.registration is Registration.ONLINE for line in lines):
+            overall = Registration.ONLINE
+        elif any(line.registration is Registration.CONNECTING for line in lines):
+            overall = Registration.CONNECTING
+        else:
+            overall = Registration.OFFLINE
+        parts = [
+            f"{line.label}: {line.registration.value}" + (f" ({line.detail})" if line.detail else "")
+            for line in lines
+        ]
+        return ProviderStatus(
+            provider=self.name, registration=overall, lines=lines, dnd=self._dnd, message="; ".join(parts)
+        )
+
+    async def start(self, listener: ProviderListener) -> None:
+        if self._engine is not None:
+            raise ProviderError("The softphone is already running.")
+        self._listener = listener
+        self._loop = asyncio.get_running_loop()
+        engine = self._engine_factory()
+        engine.start(self.options, self)
+        self._engine = engine
+        if self.options.audio.mode == "device":
+            from providers.sip.sound import Ringer
+
+            self._ringer = Ringer(self.options.audio)
+        self._task = self._loop.create_task(self._pump(), name="sip-poll")
+        self._publish_status()
+
+    async def _pump(self) -> None:
+        interval = self.options.poll_interval
+        while self._engine is not None:
+            try:
+                handled = self._engine.poll()
+                if handled and self.on_poll is not None:
+                    self.on_poll(handled)
+            except Exception:
+                log.exception("SIP poll failed")
+            await asyncio.sleep(interval)
+
+    async def answer(self, call_id: str) -> None:
+        rec = self._record(call_id)
+        if rec.direction is not Direction.INCOMING or rec.connected:
+            raise ProviderError("Only a ringing incoming call can be answered.")
+        self._answer(rec)
+
+    def _answer(self, rec: _CallRecord) -> None:
+        engine = self.engine
+        for other in self._calls.values():  # IN5: answering a waiting call holds the others
+            if other is not rec and other.connected and not other.local_hold and not other.ended:
+                try:
+                    engine.hold(other.key)
+                except ProviderError:
+                    log.warning("could not hold call %s before answering %s", other.key, rec.key)
+        engine.answer(rec.key, 200)
+        self._update_ringer()
+
+    async def reject(self, call_id: str) -> None:
+        rec = self._record(call_id)
+        if rec.connected or rec.direction is Direction.OUTGOING:
+            await self.hangup(call_id)
+            return
+        rec.action = "reject"
+        self.engine.hangup(rec.key, self.options.reject_code)
+
+    async def hangup(self, call_id: str) -> None:
+        rec = self._record(call_id)
+        if not rec.connected:
+            rec.action = "cancel" if rec.direction is Direction.OUTGOING else "reject"
+            code = self.options.reject_code if rec.direction is Direction.INCOMING else 0
+            self.engine.hangup(rec.key, code)
+            return
+        rec.action = "hangup"
+        self.engine.hangup(rec.key)
+
+    async def hold(self, call_id: str) -> None:
+        rec = self._connected(call_id)
+        if not rec.local_hold:
+            self.engine.hold(rec.key)
+
+    async def resume(self, call_id: str) -> None:
+        rec = self._connected(call_id)
+        if rec.local_hold:
+            self.engine.resume(rec.key)
+
+    async def set_mute(self, call_id: str, muted: bool) -> None:
+        rec = self._connected(call_id)
+        self.engine.set_mute(rec.key, muted)
+        rec.muted = muted
+
+    async def dial(self, number: str, line: str | None = None) -> str:
+        engine = self.engine
+        target = number.strip()
+        if not is_dialable(target):
+            raise ProviderError(f"{number!r} is not a number or SIP address that can be dialled.")
+        config = self.options.line(line)
+        if engine.call_count() >= MAX_CALLS:
+            raise ProviderError(f"The softphone can hold at most {MAX_CALLS} calls at once.")
+        if config.direct and "@" not in target and not target.lower().startswith(("sip:", "sips:")):
+            raise ProviderError("A phone without a registrar dials SIP addresses, e.g. 1002@192.0.2.10.")
+        uri = make_uri(target, config, engine.listen_address())
+        self._keys += 1
+        key = f"sip-out-{self._keys}-{id(self):x}"
+        rec = _CallRecord(key=key, direction=Direction.OUTGOING, line_id=config.id)
+        self._calls[key] = rec
+        user = target[4:].split(";", 1)[0] if target.lower().startswith("tel:") else target
+        if user.lower().startswith(("sip:", "sips:")):
+            user = user.split(":", 1)[1]
+        user = user.split("@", 1)[0]
+        self._emit(
+            ProviderEvent(
+                CallEvent.OUTGOING,
+                key,
+                direction=Direction.OUTGOING,
+                remote=self._number(user),
+                line=config.title,
+                extension=config.user,
+            )
+        )
+        try:
+            engine.dial(key, config, uri)
+        except ProviderError:
+            self._end(rec, EndReason.FAILED)
+            raise
+        return key
+
+    async def send_dtmf(self, call_id: str, digits: str) -> None:
+        rec = self._connected(call_id)
+        self.engine.send_dtmf(rec.key, digits)
+
+    async def transfer(self, call_id: str, target: str) -> None:
+        rec = self._connected(call_id)
+        if not is_dialable(target):
+            raise ProviderError(f"{target!r} is not a number or SIP address to transfer to.")
+        config = self.options.line(rec.line_id)
+        if config.direct and "@" not in target and not target.lower().startswith(("sip:", "sips:")):
+            raise ProviderError(
+                "A phone without a registrar transfers to SIP addresses, e.g. 1002@192.0.2.10."
+            )
+        rec.transfer_to = target
+        self.engine.transfer(rec.key, make_uri(target, config, self.engine.listen_address()))
+
+    async def set_dnd(self, enabled: bool) -> None:
+        self._dnd = enabled
+        self._publish_status()
+
+    def set_auto_answer(self, enabled: bool) -> None:
+        self._auto_answer = enabled
+
+    async def reregister(self) -> None:
+        """Try every registration again now (e.g. after the network came back)."""
+        for line in self.options.lines:
+            if not line.direct:
+                self.engine.reregister(line.id)
+
+    async def close(self) -> None:
+        engine = self._engine
+        if engine is None:
+            return
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        interval = self.options.poll_interval
+        loop = asyncio.get_running_loop()
+        engine.hangup_all()
+        deadline = loop.time() + 3.0
+        while engine.call_count() and loop.time() < deadline:
+            engine.poll()
+            await asyncio.sleep(interval)
+        for rec in list(self._calls.values()):
+            self._end(rec, EndReason.COMPLETED if rec.connected else EndReason.FAILED)
+        engine.unregister_all()
+        deadline = loop.time() + 1.5
+        while loop.time() < deadline and any(
+            state is Registration.ONLINE for state, _ in self._registration.values()
+        ):
+            engine.poll()
+            await asyncio.sleep(interval)
+        for _ in range(3):
+            engine.poll()
+        if self._ringer is not None:
+            self._ringer.stop()
+        engine.destroy()
+        self._engine = None
+        self._publish_status()
+
+    # ------------------------------------------------------------------ EngineListener
+    def on_incoming(self, key: str, call: IncomingCall) -> None:
+        config = self.options.line(call.line_id)
+        rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id)
+        self._calls[key] = rec
+        self._emit(
+            ProviderEvent(
+                CallEvent.INCOMING,
+                key,
+                direction=Direction.INCOMING,
+                remote=self._number(call.user),
+                remote_name=call.name or None,
+                line=config.title,
+                dnis=call.dialled or None,
+                extension=config.user,
+            )
+        )
+        engine = self.engine
+        if self._dnd:
+            rec.action = "busy"
+            engine.hangup(key, 486)
+            return
+        others_connected = any(r.connected for r in self._calls.values() if r is not rec)
+        if self._auto_answer and not others_connected:
+            engine.answer(key, 180)
+            delay = self.options.auto_answer_delay
+            if self._loop is not None:
+                self._loop.call_later(delay, self._auto_answer_now, key)
+            return
+        self._update_ringer()
+
+    def _auto_answer_now(self, key: str) -> None:
+        rec = self._calls.get(key)
+        if rec is None or rec.connected or rec.ended or self._engine is None:
+            return
+        try:
+            self._answer(rec)
+        except ProviderError:
+            log.warning("auto-answer of %s failed", key)
+
+    def on_phase(self, key: str, phase: Phase, code: int, reason: str) -> None:
+        rec = self._calls.get(key)
+        if rec is None:
+            return
+        if phase is Phase.RINGING and rec.direction is Direction.OUTGOING:
+            self._emit(ProviderEvent(CallEvent.RINGBACK, key))
+        elif phase is Phase.CONFIRMED and not rec.connected:
+            rec.connected = True
+            self._emit(ProviderEvent(CallEvent.ANSWERED, key))
+            self._update_ringer()
+        elif phase is Phase.DISCONNECTED:
+            self._end(rec, self._end_reason(rec, code))
+
+    def _end_reason(self, rec: _CallRecord, code: int) -> EndReason:
+        if rec.connected:
+            return EndReason.COMPLETED
+        if rec.action == "busy":
+            return EndReason.BUSY
+        if rec.direction is Direction.INCOMING:
+            if rec.action == "reject":
+                return EndReason.REJECTED
+            if code == 408:
+                return EndReason.MISSED
+            return EndReason.CANCELLED  # the caller gave up while it rang (487)
+        if rec.action == "cancel" or code == 487:
+            return EndReason.CANCELLED
+        if code in (486, 600, 603):
+            return EndReason.BUSY
+        if code in (408, 480):
+            return EndReason.NO_ANSWER
+        return EndReason.FAILED
+
+    def on_media(self, key: str, local_hold: bool, remote_hold: bool) -> None:
+        rec = self._calls.get(key)
+        if rec is None or not rec.connected:
+            return
+        if local_hold and not rec.local_hold:
+            rec.local_hold = True
+            self._emit(ProviderEvent(CallEvent.HELD, key))
+        elif not local_hold and rec.local_hold:
+            rec.local_hold = False
+            self._emit(ProviderEvent(CallEvent.RESUMED, key))
+
+    def on_dtmf(self, key: str, digit: str) -> None:
+        if key in self._calls:
+            self._emit(ProviderEvent(CallEvent.DTMF, key, digits=digit))
+
+    def on_transfer(self, key: str, code: int, final: bool) -> None:
+        rec = self._calls.get(key)
+        if rec is None or not final:
+            return
+        if 200 <= code < 300:
+            rec.action = "hangup"
+            with contextlib.suppress(ProviderError):
+                self.engine.hangup(key)
+        else:
+            log.warning("transfer of %s to %s failed: %s", key, rec.transfer_to, code)
+
+    def on_registration(self, line_id: str, code: int, reason: str, registered: bool) -> None:
+        if registered:
+            state = (Registration.ONLINE, "")
+        elif 200 <= code < 300:
+            state = (Registration.OFFLINE, "unregistered")
+        else:
+            state = (Registration.OFFLINE, f"{code} {reason}".strip())
+        if self._registration.get(line_id) != state:
+            self._registration[line_id] = state
+            self._publish_status()
+
+    # ------------------------------------------------------------------ helpers
+    def _record(self, call_id: str) -> _CallRecord:
+        rec = self._calls.get(call_id)
+        if rec is None or rec.ended:
+            raise UnknownCall("That call has already ended.")
+        return rec
+
+    def _connected(self, call_id: str) -> _CallRecord:
+        rec = self._record(call_id)
+        if not rec.connected:
+            raise NotSupported("That works only on a connected call.")
+        return rec
+
+    def _number(self, user: str) -> PhoneNumber:
+        if not user:
+            return PhoneNumber(raw="")
+        try:
+            return self._parse_number(user)
+        except Exception:
+            return number_from_user(user)
+
+    def _end(self, rec: _CallRecord, reason: EndReason) -> None:
+        if rec.ended:
+            return
+        rec.ended = True
+        self._calls.pop(rec.key, None)
+        self._emit(ProviderEvent(CallEvent.ENDED, rec.key, reason=reason))
+        self._update_ringer()
+
+    def _update_ringer(self) -> None:
+        if self._ringer is None:
+            return
+        ringing = any(
+            r.direction is Direction.INCOMING and not r.connected and not r.ended and not r.action
+            for r in self._calls.values()
+        )
+        connected = any(r.connected for r in self._calls.values())
+        if ringing and not connected:
+            self._ringer.start()
+        else:
+            self._ringer.stop()
+
+    def _emit(self, event: ProviderEvent) -> None:
+        if self._listener is None:
+            return
+        try:
+            self._listener.call_event(event)
+        except Exception:
+            log.exception("call listener failed on %s", event.event)
+
+    def _publish_status(self) -> None:
+        if self._listener is None:
+            return
+        try:
+            self._listener.status_changed(self.status())
+        except Exception:
+            log.exception("status listener failed")
+
+
+def _number_parser() -> Callable[[str], PhoneNumber]:
+    """``callsys.numbers.NumberPlan().parse`` when that module exists, else a plain parser."""
+    try:
+        from callsys import numbers
+
+        plan = numbers.NumberPlan()
+        parse: Callable[[str], PhoneNumber] = plan.parse
+        return parse
+    except Exception:
+        return number_from_user

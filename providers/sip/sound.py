@@ -1,0 +1,222 @@
+"""Microphone, speaker and ringtone through sounddevice (PortAudio).
+
+The pjsua2 wheel has no sound-device backend, so the conference bridge runs on its null
+device and the engine bridges a ``pj.AudioMediaPort`` to ``SoundDevice`` (in
+``providers.sip.pjengine``). This module knows nothing of pjsua2: it moves 20 ms frames of
+8 kHz mono 16-bit PCM between PortAudio's callback thread and the media clock thread through
+two small bounded queues, resampling to whatever rate the device runs at. The two clocks
+drift apart slowly; a full queue drops its oldest frame and an empty one plays silence.
+
+``backend`` is the ``sounddevice`` module; tests pass a fake with the same ``RawInputStream``,
+``RawOutputStream`` and ``query_devices`` surface.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from providers.sip.options import AudioOptions
+
+__all__ = ["FRAME_BYTES", "RATE", "Ringer", "SoundDevice", "list_devices", "resample"]
+
+log = logging.getLogger(__name__)
+
+RATE = 8000
+FRAME_SAMPLES = 160  # 20 ms
+FRAME_BYTES = FRAME_SAMPLES * 2
+_QUEUE_FRAMES = 10  # 200 ms of slack between the two clocks
+
+
+def _sounddevice() -> Any:
+    import sounddevice
+
+    return sounddevice
+
+
+def list_devices(backend: Any = None) -> list[dict[str, Any]]:
+    """Every audio device: ``{"index", "name", "inputs", "outputs", "rate"}`` (for the settings UI)."""
+    sd = backend or _sounddevice()
+    out = []
+    for index, dev in enumerate(sd.query_devices()):
+        out.append(
+            {
+                "index": index,
+                "name": str(dev["name"]),
+                "inputs": int(dev["max_input_channels"]),
+                "outputs": int(dev["max_output_channels"]),
+                "rate": float(dev["default_samplerate"]),
+            }
+        )
+    return out
+
+
+def resample(
+    samples: np.ndarray[Any, Any], src: int, dst: int, count: int | None = None
+) -> np.ndarray[Any, Any]:
+    """Linear-interpolation resampling of int16 *samples* from *src* Hz to *dst* Hz."""
+    if src == dst and (count is None or count == len(samples)):
+        return samples.astype(np.int16, copy=False)
+    n = count if count is not None else max(1, round(len(samples) * dst / src))
+    if len(samples) == 0:
+        return np.zeros(n, dtype=np.int16)
+    x_new = np.linspace(0, len(samples) - 1, n)
+    out: np.ndarray[Any, Any] = np.interp(x_new, np.arange(len(samples)), samples.astype(np.float32))
+    return out.astype(np.int16)
+
+
+class SoundDevice:
+    """Capture and playback streams, opened while at least one call has audio."""
+
+    def __init__(self, options: AudioOptions, backend: Any = None) -> None:
+        self._options = options
+        self._backend = backend
+        self._mic: deque[bytes] = deque(maxlen=_QUEUE_FRAMES)
+        self._speaker: deque[bytes] = deque(maxlen=_QUEUE_FRAMES)
+        self._lock = threading.Lock()
+        self._streams: list[Any] = []
+        self._in_rate = self._out_rate = RATE
+        self._pending = b""
+        self.failed = ""
+
+    @property
+    def running(self) -> bool:
+        return bool(self._streams)
+
+    def start(self) -> None:
+        with self._lock:
+            if self._streams:
+                return
+            try:
+                sd = self._backend or _sounddevice()
+                out_rate = self._rate(sd, self._options.output_device, "output")
+                in_rate = self._rate(sd, self._options.input_device, "input")
+                out = sd.RawOutputStream(
+                    samplerate=out_rate,
+                    channels=1,
+                    dtype="int16",
+                    device=self._options.output_device,
+                    blocksize=out_rate // 50,
+                    callback=self._play,
+                )
+                inp = sd.RawInputStream(
+                    samplerate=in_rate,
+                    channels=1,
+                    dtype="int16",
+                    device=self._options.input_device,
+                    blocksize=in_rate // 50,
+                    callback=self._record,
+                )
+                self._in_rate, self._out_rate = in_rate, out_rate
+                out.start()
+                inp.start()
+                self._streams = [out, inp]
+                self.failed = ""
+            except Exception as exc:  # no device, device busy, PortAudio missing: no audio, no crash
+                self.failed = f"{type(exc).__name__}: {exc}"
+                log.warning("audio device unavailable: %s", self.failed)
+
+    @staticmethod
+    def _rate(sd: Any, device: str | int | None, kind: str) -> int:
+        info = sd.query_devices(device, kind)
+        return int(info["default_samplerate"]) or RATE
+
+    def stop(self) -> None:
+        with self._lock:
+            streams, self._streams = self._streams, []
+        for stream in streams:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                log.debug("closing an audio stream failed", exc_info=True)
+        self._mic.clear()
+        self._speaker.clear()
+
+    close = stop
+
+    # -- media clock thread side
+    def write_speaker(self, pcm: bytes) -> None:
+        if self._streams:
+            self._speaker.append(pcm)
+
+    def read_mic(self) -> bytes:
+        try:
+            return self._mic.popleft()
+        except IndexError:
+            return bytes(FRAME_BYTES)
+
+    # -- PortAudio thread side
+    def _play(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+        try:
+            pcm = self._speaker.popleft()
+        except IndexError:
+            outdata[:] = bytes(len(outdata))
+            return
+        samples = np.frombuffer(pcm, dtype=np.int16)
+        block = resample(samples, RATE, self._out_rate, frames).tobytes()
+        outdata[: len(block)] = block
+
+    def _record(self, indata: Any, _frames: int, _time: Any, _status: Any) -> None:
+        samples = np.frombuffer(bytes(indata), dtype=np.int16)
+        data = self._pending + resample(samples, self._in_rate, RATE).tobytes()
+        while len(data) >= FRAME_BYTES:
+            self._mic.append(data[:FRAME_BYTES])
+            data = data[FRAME_BYTES:]
+        self._pending = data
+
+
+class Ringer:
+    """A ringtone (425 Hz, 1 s on / 4 s off) on the ring device while a call rings."""
+
+    def __init__(self, options: AudioOptions, backend: Any = None) -> None:
+        self._options = options
+        self._backend = backend
+        self._stream: Any = None
+        self._pos = 0
+        self._rate = RATE
+
+    @property
+    def ringing(self) -> bool:
+        return self._stream is not None
+
+    def start(self) -> None:
+        if self._stream is not None:
+            return
+        try:
+            sd = self._backend or _sounddevice()
+            device = (
+                self._options.ring_device
+                if self._options.ring_device is not None
+                else self._options.output_device
+            )
+            self._rate = int(sd.query_devices(device, "output")["default_samplerate"]) or RATE
+            self._pos = 0
+            stream = sd.RawOutputStream(
+                samplerate=self._rate, channels=1, dtype="int16", device=device, callback=self._fill
+            )
+            stream.start()
+            self._stream = stream
+        except Exception as exc:
+            log.warning("ringtone device unavailable: %s", exc)
+
+    def stop(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                log.debug("closing the ringtone stream failed", exc_info=True)
+
+    def _fill(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
+        t = (self._pos + np.arange(frames)) / self._rate
+        self._pos += frames
+        on = (t % 5.0) < 1.0
+        wave = np.where(on, 0.3 * np.sin(2 * math.pi * 425 * t), 0.0)
+        outdata[:] = (wave * 32767).astype(np.int16).tobytes()

@@ -1,0 +1,502 @@
+"""Real SIP peers for the softphone tests: kamailio, baresip and sipp from Debian's packages.
+
+Each peer runs on free 127.0.0.1 ports in its own temporary directory and is stopped by its
+PID. Nothing here ever addresses anything but 127.0.0.1, and the kamailio relay refuses 5060.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import wave
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HOST = "127.0.0.1"
+
+MALFORMED_DIR = Path(__file__).resolve().parent / "sipp_malformed"
+
+
+def have(*programs: str) -> bool:
+    return all(shutil.which(p) for p in programs)
+
+
+def free_port(tcp_too: bool = True) -> int:
+    """A port free for UDP (and TCP) on 127.0.0.1, never 5060."""
+    for _ in range(200):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((HOST, 0))
+            port = int(udp.getsockname()[1])
+            if port == 5060:
+                continue
+            if tcp_too:
+                try:
+                    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                        tcp.bind((HOST, port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def free_port_range(count: int) -> int:
+    """The first of *count* consecutive UDP ports that are free right now (RTP ranges)."""
+    for _ in range(200):
+        base = random.randrange(20000, 60000 - count, 2)
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind((HOST, p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no free port range")
+
+
+class Process:
+    """A peer process we started; stopped by PID (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, argv: list[str], cwd: Path, log_name: str) -> None:
+        self.argv = argv
+        self.log_path = cwd / log_name
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout / 2)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.proc.pid, signal.SIGTERM)  # baresip: a second TERM ends it
+                try:
+                    self.proc.wait(timeout / 2)
+                except subprocess.TimeoutExpired:
+                    os.kill(self.proc.pid, signal.SIGKILL)
+                    self.proc.wait(5)
+        self._log.close()
+
+
+def wait_udp_listening(port: int, timeout: float = 5.0) -> None:
+    """Wait until something holds UDP *port* on 127.0.0.1 (bind fails)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind((HOST, port))
+            except OSError:
+                return
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on udp {port}")
+
+
+def wait_tcp_listening(port: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            if s.connect_ex((HOST, port)) == 0:
+                return
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing listens on tcp {port}")
+
+
+# ---------------------------------------------------------------------------------- kamailio
+KAMAILIO_CFG = r"""#!KAMAILIO
+# Test registrar/proxy on loopback (adapted from shared/reference/peers/kamailio).
+# REGISTER: 401 + qop. INVITE from 1001: 401 + qop; INVITE from anyone else: 407 + qop.
+debug=2
+log_stderror=yes
+fork=yes
+children=2
+tcp_children=2
+listen=udp:127.0.0.1:@PORT@
+listen=tcp:127.0.0.1:@PORT@
+mpath="/usr/lib/x86_64-linux-gnu/kamailio/modules/"
+loadmodule "kex.so"
+loadmodule "corex.so"
+loadmodule "tm.so"
+loadmodule "tmx.so"
+loadmodule "sl.so"
+loadmodule "rr.so"
+loadmodule "pv.so"
+loadmodule "maxfwd.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "xlog.so"
+loadmodule "sanity.so"
+loadmodule "auth.so"
+modparam("usrloc", "db_mode", 0)
+modparam("registrar", "max_expires", 3600)
+modparam("registrar", "min_expires", 10)
+modparam("tm", "fr_timer", 5000)
+modparam("tm", "fr_inv_timer", 60000)
+
+request_route {
+    xlog("L_INFO", "REQ $rm $ru from $si:$sp ci=$ci\n");
+    if (!mf_process_maxfwd_header("10")) { sl_send_reply("483", "Too Many Hops"); exit; }
+    if (!sanity_check("1511", "7")) { exit; }
+    if (is_method("OPTIONS") && uri==myself && $rU==$null) { sl_send_reply("200", "OK"); exit; }
+    if (is_method("CANCEL")) { if (t_check_trans()) route(RELAY); exit; }
+    if (has_totag()) {
+        if (is_method("ACK") && !t_check_trans() && !route(ISLOCAL)) route(RELAY);
+        if (route(ISLOCAL) && $rU!=$null) {
+            if (!lookup("location")) { if (is_method("ACK")) exit; sl_send_reply("404", "Not Found"); exit; }
+        }
+        route(RELAY);
+    }
+    t_check_trans();
+    if ($fU == "1001") $var(pw) = "secret1001";
+    else if ($fU == "1002") $var(pw) = "secret1002";
+    else if ($fU == "1003") $var(pw) = "secret1003";
+    else if ($fU == "1004") $var(pw) = "secret1004";
+    else $var(pw) = "";
+    if (is_method("REGISTER") || (is_method("INVITE") && $fU == "1001")) {
+        if (!pv_www_authenticate("$fd", "$var(pw)", "1")) { www_challenge("$fd", "1"); exit; }
+        consume_credentials();
+    } else if (is_method("INVITE|REFER")) {
+        if (!pv_proxy_authenticate("$fd", "$var(pw)", "1")) { proxy_challenge("$fd", "1"); exit; }
+        consume_credentials();
+    }
+    if (is_method("REGISTER")) { if (!save("location")) sl_reply_error(); exit; }
+    if (route(ISLOCAL)) { if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; } }
+    route(RELAY);
+}
+
+route[ISLOCAL] {
+    if ($rd == "127.0.0.1" && ($rp == "@PORT@" || $rp == "")) return 1;
+    return -1;
+}
+
+route[RELAY] {
+    if ($nh(p) == "5060" || $nh(p) == "") {
+        xlog("L_WARN", "refusing to relay to $nh(u)\n");
+        sl_send_reply("404", "Not Found (no relay to 5060)"); exit;
+    }
+    if (!t_relay()) sl_reply_error();
+    exit;
+}
+"""
+
+
+class Kamailio:
+    def __init__(self, rundir: Path, port: int | None = None) -> None:
+        self.rundir = rundir
+        self.port = port or free_port()
+        self.cfg = rundir / "kamailio.cfg"
+        self.cfg.write_text(KAMAILIO_CFG.replace("@PORT@", str(self.port)))
+        self.proc: Process | None = None
+        self.uri = f"sip:{HOST}:{self.port}"
+
+    def start(self) -> Kamailio:
+        self.proc = Process(
+            [
+                "kamailio",
+                "-f",
+                str(self.cfg),
+                "-DD",
+                "-E",
+                "-m",
+                "32",
+                "-M",
+                "4",
+                "-P",
+                str(self.rundir / "kamailio.pid"),
+                "-Y",
+                str(self.rundir),
+            ],
+            self.rundir,
+            "kamailio.log",
+        )
+        try:
+            wait_udp_listening(self.port)
+            wait_tcp_listening(self.port)
+        except TimeoutError:
+            raise RuntimeError("kamailio did not start:\n" + self.proc.log()) from None
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
+
+
+# ---------------------------------------------------------------------------------- baresip
+def make_tone(path: Path, freq: int, seconds: float = 120.0) -> Path:
+    subprocess.run(
+        [
+            "sox",
+            "-n",
+            "-r",
+            "8000",
+            "-c",
+            "1",
+            "-b",
+            "16",
+            "-e",
+            "signed-integer",
+            str(path),
+            "synth",
+            str(seconds),
+            "sine",
+            str(freq),
+            "vol",
+            "0.5",
+        ],
+        check=True,
+    )
+    return path
+
+
+class Baresip:
+    """baresip as the far-end phone, driven over ctrl_tcp (netstring JSON)."""
+
+    def __init__(self, rundir: Path, accounts: list[str], tone_hz: int = 1000) -> None:
+        self.dir = rundir / "baresip"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.rec = self.dir / "rec"
+        self.rec.mkdir(exist_ok=True)
+        self.sip_port = free_port()
+        self.ctrl_port = free_port()
+        rtp = free_port_range(40)
+        tone = make_tone(self.dir / f"tone{tone_hz}.wav", tone_hz)
+        self.tone_hz = tone_hz
+        config = f"""poll_method		epoll
+sip_listen		{HOST}:{self.sip_port}
+sip_trans_def		udp
+call_local_timeout	120
+call_max_calls		8
+audio_path		/usr/share/baresip
+audio_player		aubridge,nodev
+audio_source		aufile,{tone}
+audio_alert		aubridge,nodev
+ausrc_srate		8000
+auplay_srate		8000
+ausrc_channels		1
+auplay_channels		1
+rtp_ports		{rtp}-{rtp + 39}
+rtp_timeout		0
+module_path		/usr/lib/baresip/modules
+module			g711.so
+module			aufile.so
+module			aubridge.so
+module			sndfile.so
+module_app		account.so
+module_app		contact.so
+module_app		menu.so
+module_app		ctrl_tcp.so
+ctrl_tcp_listen		{HOST}:{self.ctrl_port}
+snd_path		{self.rec}
+"""
+        (self.dir / "config").write_text(config)
+        (self.dir / "accounts").write_text("\n".join(accounts) + "\n")
+        (self.dir / "contacts").write_text("")
+        self.proc: Process | None = None
+        self.events: list[dict[str, Any]] = []
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self._responses: dict[str, dict[str, Any]] = {}
+        self._token = 0
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.sip_port}"
+
+    async def start(self) -> Baresip:
+        self.proc = Process(["baresip", "-f", str(self.dir)], self.dir, "baresip.log")
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._reader, self._writer = await asyncio.open_connection(HOST, self.ctrl_port)
+                break
+            except OSError:
+                if time.monotonic() > deadline or not self.proc.alive():
+                    raise RuntimeError("baresip did not start:\n" + self.proc.log()) from None
+                await asyncio.sleep(0.05)
+        self._task = asyncio.get_running_loop().create_task(self._read_loop())
+        return self
+
+    async def _read_loop(self) -> None:
+        assert self._reader is not None
+        buf = b""
+        while True:
+            data = await self._reader.read(65536)
+            if not data:
+                return
+            buf += data
+            while b":" in buf:
+                head, rest = buf.split(b":", 1)
+                size = int(head)
+                if len(rest) < size + 1:
+                    break
+                msg = json.loads(rest[:size])
+                buf = rest[size + 1 :]
+                if msg.get("event"):
+                    self.events.append(msg)
+                elif msg.get("response"):
+                    self._responses[str(msg.get("token"))] = msg
+                self._changed.set()
+
+    async def cmd(self, command: str, params: str = "", timeout: float = 5.0) -> dict[str, Any]:
+        assert self._writer is not None
+        self._token += 1
+        token = f"t{self._token}"
+        body = json.dumps({"command": command, "params": params, "token": token}).encode()
+        self._writer.write(b"%d:%s," % (len(body), body))
+        await self._writer.drain()
+        await self._wait(lambda: token in self._responses, timeout, f"response to {command}")
+        return self._responses.pop(token)
+
+    async def _wait(self, pred: Callable[[], bool], timeout: float, what: str) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not pred():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError(f"baresip: no {what} within {timeout} s; events: {self.events[-8:]}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def wait_event(
+        self,
+        type_: str,
+        timeout: float = 10.0,
+        since: int = 0,
+        pred: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        def find() -> dict[str, Any] | None:
+            for ev in self.events[since:]:
+                if ev.get("type") == type_ and (pred is None or pred(ev)):
+                    return ev
+            return None
+
+        await self._wait(lambda: find() is not None, timeout, f"event {type_}")
+        found = find()
+        assert found is not None
+        return found
+
+    async def stop(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(Exception):
+                await self._writer.wait_closed()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        if self.proc is not None:
+            self.proc.stop()
+            self.proc = None
+
+    def recordings(self, suffix: str = "dec") -> list[Path]:
+        return sorted(self.rec.glob(f"*{suffix}*.wav"), key=lambda p: p.stat().st_mtime)
+
+
+# ---------------------------------------------------------------------------------- sipp
+async def run_sipp(args: list[str], cwd: Path, timeout: float = 60.0) -> tuple[int, str]:
+    """Run sipp to completion; returns (exit status, output)."""
+    proc = await asyncio.create_subprocess_exec(
+        "sipp",
+        *args,
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    return int(proc.returncode or 0), out.decode(errors="replace")
+
+
+# ---------------------------------------------------------------------------------- audio
+def read_wav(path: Path) -> tuple[np.ndarray[Any, Any], int]:
+    with wave.open(str(path), "rb") as w:
+        rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()
+        data = w.readframes(w.getnframes())
+    assert width == 2, f"{path}: {width * 8}-bit audio"
+    samples = np.frombuffer(data, dtype=np.int16)
+    if channels > 1:
+        samples = samples[::channels]
+    return samples, rate
+
+
+def peak_hz(samples: np.ndarray[Any, Any], rate: int) -> float:
+    """Frequency of the strongest FFT bin (DC excluded)."""
+    x = samples.astype(np.float64)
+    if len(x) < 256 or not np.any(x):
+        return 0.0
+    spectrum = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    spectrum[:3] = 0
+    return float(np.argmax(spectrum) * rate / len(x))
+
+
+def has_tone(samples: np.ndarray[Any, Any], rate: int, hz: float, tolerance: float = 30.0) -> bool:
+    """True when *hz* is the dominant frequency and the signal is not near-silence."""
+    if len(samples) < 256 or float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) < 200:
+        return False
+    return abs(peak_hz(samples, rate) - hz) <= tolerance
+
+
+class ToneTap:
+    """Collects what each call receives (via ``Engine.set_audio_tap``) for tone checks.
+
+    Frames arrive on pjmedia's clock thread; list.append is atomic, and readers copy.
+    """
+
+    def __init__(self) -> None:
+        self.frames: dict[str, list[tuple[float, bytes]]] = {}
+
+    def __call__(self, key: str, pcm: bytes) -> None:
+        self.frames.setdefault(key, []).append((time.monotonic(), pcm))
+
+    def recent(self, key: str, seconds: float) -> np.ndarray[Any, Any]:
+        frames = list(self.frames.get(key, ()))
+        now = time.monotonic()
+        pcm = b"".join(p for t, p in frames if now - t <= seconds)
+        return np.frombuffer(pcm, dtype=np.int16)
+
+    def hearing(self, key: str, hz: float, seconds: float = 0.4) -> bool:
+        return has_tone(self.recent(key, seconds), 8000, hz)
+
+    def silent(self, key: str, seconds: float = 0.4) -> bool:
+        samples = self.recent(key, seconds)
+        # nothing received at all (frames stop) or only near-silence
+        return len(samples) == 0 or float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) < 100
