@@ -1,0 +1,195 @@
+"""Settings of the AMI provider, read from the plain mapping the registry hands to the factory.
+
+Every key is optional except ``username`` and (normally) ``secret``; a bad value raises
+``ConfigError`` naming the key (``phone.options.<key>``) and what was expected.
+
+==================  ===========================================================================
+key                 meaning
+==================  ===========================================================================
+name                provider name, prefixes every call id (``ami`` — one per PBX/branch, SET6)
+host, port          the AMI listener (``127.0.0.1``, ``5038``)
+username, secret    the ``manager.conf`` user (the lead feeds the secret from the keyring)
+extensions          the extensions watched: ``["1001"]``; ``["*"]`` watches every endpoint whose
+                    name is all digits (server mode). The first one is the phone that click-to-dial
+                    rings first.
+context             dialplan context for ``Originate`` (``from-internal``)
+technology          channel technology for ``Originate``: ``PJSIP`` (default) or ``SIP``; watching
+                    is technology-neutral whatever this says
+prefix              route prefix put in front of public numbers by ``dial`` (SET3). The core's
+                    ``numbers.dial_string`` may already add the outside-line prefix: configure it
+                    in one of the two places, not both.
+lines               SET4/IN12: ``[{id, label, did, prefix, context}]`` — a line the agent can dial
+                    out on (its ``prefix``/``context`` win over the global ones; the dialplan also
+                    sees ``CALLSYS_LINE=<id>``) and, by ``did``, the label of an incoming call
+                    to that number
+caller_id_name      name shown on the agent's own phone while click-to-dial rings it
+originate_timeout   seconds the agent's phone rings for a click-to-dial (30)
+variables           extra channel variables carried on the call (SET2) besides every inherited
+                    (``__NAME``) variable, e.g. ``["IVR_DIGITS"]``
+did_variable        variable holding the dialled DID (``CALLED_DID``, IN12)
+line_variable       variable holding the receiving line's name (``CALLED_LINE``, IN12)
+region, area_code   how caller IDs are read (``numbers.NumberPlan``); or pass ``number_plan``
+pbx_clock           stamp events with Asterisk's ``Timestamp`` (true) — exact durations
+ping_interval ...   keep-alive and reconnect timing: ping_interval (20), ping_timeout (10),
+                    connect_timeout (5), action_timeout (10), backoff_initial (0.5),
+                    backoff_max (30)
+==================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from callsys.errors import ConfigError
+from callsys.numbers import NumberPlan
+
+__all__ = ["AmiLine", "AmiOptions"]
+
+
+@dataclass(frozen=True, slots=True)
+class AmiLine:
+    id: str
+    label: str
+    did: str = ""
+    prefix: str = ""
+    context: str = ""
+
+
+def _key(name: str) -> str:
+    return f"phone.options.{name}"
+
+
+def _str(options: Mapping[str, Any], name: str, default: str) -> str:
+    value = options.get(name, default)
+    if value is None:
+        return default
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise ConfigError(f"{name} must be text, not {value!r}.", key=_key(name))
+    return str(value).strip()
+
+
+def _num(options: Mapping[str, Any], name: str, default: float, low: float, high: float) -> float:
+    value = options.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(f"{name} must be a number from {low:g} to {high:g}, not {value!r}.", key=_key(name))
+    return float(value)
+
+
+def _str_list(options: Mapping[str, Any], name: str) -> tuple[str, ...]:
+    value = options.get(name, ())
+    if isinstance(value, str):
+        value = [v for v in value.replace(";", ",").split(",")]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str | int) for v in value):
+        raise ConfigError(f"{name} must be a list of text values, not {value!r}.", key=_key(name))
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def _lines(options: Mapping[str, Any]) -> tuple[AmiLine, ...]:
+    value = options.get("lines", ())
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise ConfigError("lines must be a list of tables with at least an id.", key=_key("lines"))
+    out = []
+    for entry in value:
+        item = {"id": entry} if isinstance(entry, str) else entry
+        if not isinstance(item, Mapping) or not item.get("id"):
+            raise ConfigError(f"each line needs an id, got {item!r}.", key=_key("lines"))
+        ident = str(item["id"])
+        out.append(
+            AmiLine(
+                id=ident,
+                label=str(item.get("label") or ident),
+                did=str(item.get("did") or ""),
+                prefix=str(item.get("prefix") or ""),
+                context=str(item.get("context") or ""),
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class AmiOptions:
+    username: str
+    secret: str = ""
+    name: str = "ami"
+    host: str = "127.0.0.1"
+    port: int = 5038
+    extensions: tuple[str, ...] = ()
+    context: str = "from-internal"
+    technology: str = "PJSIP"
+    prefix: str = ""
+    lines: tuple[AmiLine, ...] = ()
+    caller_id_name: str = "Click2Dial"
+    originate_timeout: float = 30.0
+    variables: tuple[str, ...] = ()
+    did_variable: str = "CALLED_DID"
+    line_variable: str = "CALLED_LINE"
+    number_plan: NumberPlan = field(default_factory=NumberPlan)
+    pbx_clock: bool = True
+    ping_interval: float = 20.0
+    ping_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    action_timeout: float = 10.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+
+    @property
+    def watch_all(self) -> bool:
+        return "*" in self.extensions
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any]) -> AmiOptions:
+        username = _str(options, "username", "")
+        if not username:
+            raise ConfigError(
+                "The Asterisk connection needs the AMI user name from manager.conf.", key=_key("username")
+            )
+        port = _num(options, "port", 5038, 1, 65535)
+        if port != int(port):
+            raise ConfigError(f"port must be a whole number, not {port!r}.", key=_key("port"))
+        technology = _str(options, "technology", "PJSIP")
+        if not technology or "/" in technology:
+            raise ConfigError(
+                f"technology must be e.g. PJSIP or SIP, not {technology!r}.", key=_key("technology")
+            )
+        plan = options.get("number_plan")
+        if plan is None:
+            try:
+                plan = NumberPlan(
+                    region=_str(options, "region", "IR") or "IR",
+                    area_code=_str(options, "area_code", ""),
+                    dial_prefix=_str(options, "prefix", ""),
+                )
+            except ValueError as exc:
+                raise ConfigError(str(exc), key=_key("region")) from None
+        elif not isinstance(plan, NumberPlan):
+            raise ConfigError("number_plan must be a NumberPlan.", key=_key("number_plan"))
+        pbx_clock = options.get("pbx_clock", True)
+        if not isinstance(pbx_clock, bool):
+            raise ConfigError(f"pbx_clock must be true or false, not {pbx_clock!r}.", key=_key("pbx_clock"))
+        return cls(
+            username=username,
+            secret=_str(options, "secret", ""),
+            name=_str(options, "name", "ami") or "ami",
+            host=_str(options, "host", "127.0.0.1") or "127.0.0.1",
+            port=int(port),
+            extensions=_str_list(options, "extensions"),
+            context=_str(options, "context", "from-internal") or "from-internal",
+            technology=technology,
+            prefix=_str(options, "prefix", ""),
+            lines=_lines(options),
+            caller_id_name=_str(options, "caller_id_name", "Click2Dial"),
+            originate_timeout=_num(options, "originate_timeout", 30.0, 1, 600),
+            variables=_str_list(options, "variables"),
+            did_variable=_str(options, "did_variable", "CALLED_DID").lstrip("_"),
+            line_variable=_str(options, "line_variable", "CALLED_LINE").lstrip("_"),
+            number_plan=plan,
+            pbx_clock=pbx_clock,
+            ping_interval=_num(options, "ping_interval", 20.0, 0.01, 3600),
+            ping_timeout=_num(options, "ping_timeout", 10.0, 0.01, 600),
+            connect_timeout=_num(options, "connect_timeout", 5.0, 0.01, 600),
+            action_timeout=_num(options, "action_timeout", 10.0, 0.01, 600),
+            backoff_initial=_num(options, "backoff_initial", 0.5, 0.001, 600),
+            backoff_max=_num(options, "backoff_max", 30.0, 0.001, 3600),
+        )

@@ -1,0 +1,1007 @@
+"""AmiProvider — Asterisk seen through the Manager Interface (SET1): third-party monitoring of
+every watched extension plus click-to-dial through ``Originate`` (OUT3).
+
+How the event stream becomes calls
+----------------------------------
+A *call* here is one watched extension's channel (``PJSIP/1001-0000002a``, ``SIP/1001-…`` —
+any technology; ``Local/`` half-channels are ignored): its id is ``<name>:<Uniqueid>``, unique
+per provider instance and across PBX restarts. Both ends of an internal call between two watched
+extensions are two calls (one outgoing, one incoming), as each agent sees it.
+
+- **incoming** starts at the first of ``DialBegin`` (the channel is ``DestChannel`` and there is a
+  caller) or ``Newstate Ringing`` of a channel created for someone else (``Uniqueid`` ≠
+  ``Linkedid``). The caller comes from the dialling channel or the connected line; the receiving
+  line from ``__CALLED_LINE`` or a configured line's DID; the DNIS from ``__CALLED_DID`` or the
+  number the caller dialled (IN12); inherited ``__VARIABLES`` (and the configured ``variables``)
+  ride along on the call (SET2). A call ringing while the agent talks is a waiting call — the
+  CallManager marks it (IN5).
+- **outgoing** starts when the phone's own channel reaches ``Ring`` (it sent an INVITE), and
+  for click-to-dial when the ``Originate``'s first leg appears (``DialBegin`` without a caller or
+  ``AppDial2``); ringback at ``DialState RINGING``.
+- **answered** when the channel goes ``Up`` (for click-to-dial only when the far end answers:
+  ``DialEnd ANSWER`` or entering a bridge — the agent picking up his own phone is not it).
+- **hold/unhold** from ``Hold``/``Unhold`` of the agent's own channel.
+- **ended** at the channel's ``Hangup``, with the reason from ``DialEnd``'s ``DialStatus`` and the
+  Q.850 cause: ``CANCEL`` → caller gave up; ``BUSY``/cause 17 → rejected when it had rung (the agent
+  pressed reject), busy when it never rang; ``NOANSWER`` → missed / no answer; cause 26 or a
+  sibling destination of the same ``Dial``/``Queue`` answering → ``ANSWERED_ELSEWHERE`` (B1).
+
+After every (re)connect the provider asks ``CoreShowChannels`` and reconciles: a call whose
+channel is gone ends (answered → completed, else missed/no answer), one that was answered while
+the link was down is marked answered, and a live channel of a watched extension we did not know is
+adopted — no pop-up stays ringing, no live call is forgotten.
+
+What AMI cannot do
+------------------
+AMI cannot make a desk phone go off-hook, so there is **no ANSWER capability**: answer on the
+phone itself, or use the embedded softphone (provider ``sip``), which answers from the pop-up
+(IN6, CARD1). Hold, mute and DTMF are the phone's job too. Reject (hang up the ringing leg with
+cause 21), hang up, click-to-dial and blind transfer (``Redirect``) work.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from callsys.errors import NotSupported, ProviderError, ProviderUnavailable, UnknownCall
+from callsys.model import CallEvent, Direction, EndReason, PhoneNumber, ProviderEvent
+from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration, require
+from providers.ami.client import AmiClient
+from providers.ami.options import AmiLine, AmiOptions
+from providers.ami.protocol import Message
+
+__all__ = ["NO_ANSWER_MESSAGE", "AmiProvider"]
+
+log = logging.getLogger(__name__)
+
+NO_ANSWER_MESSAGE = (
+    "Asterisk (AMI) cannot make a desk phone answer: pick up the phone itself, or switch to the "
+    "embedded softphone, which answers from the pop-up."
+)
+
+_CHANNEL = re.compile(r"^(?P<tech>[A-Za-z0-9_]+)/(?P<endpoint>.+?)(?:-[0-9a-fA-F]+)?$")
+_UNKNOWN = {"", "<unknown>", "unknown", "anonymous", "<anonymous>"}
+_FAIL_CAUSES = {1, 2, 3, 20, 22, 27, 28, 34, 38, 41, 42, 44, 50, 58, 65, 66, 69, 79, 88, 102, 111, 127}
+_MAX_VARS = 64
+
+# Asterisk channel states (ChannelState:)
+_DOWN, _RING, _RINGING, _UP = 0, 4, 5, 6
+
+
+def endpoint_of(channel: str) -> str | None:
+    """``PJSIP/1001-0000002a`` → ``1001``; ``SIP/trunk-00000008`` → ``trunk``; ``Local/…`` → None."""
+    if not channel or channel.startswith(("Local/", "Message/", "Recorder/", "Announcer/")):
+        return None
+    match = _CHANNEL.match(channel.split(";", 1)[0].split("<", 1)[0])
+    return match.group("endpoint") if match else None
+
+
+def _int(value: str, default: int = -1) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _known(value: str) -> str:
+    return "" if value.strip().lower() in _UNKNOWN else value.strip()
+
+
+@dataclass(slots=True)
+class _Channel:
+    uniqueid: str
+    name: str
+    linkedid: str
+    endpoint: str | None
+    state: int = _DOWN
+    caller_num: str = ""
+    caller_name: str = ""
+    connected_num: str = ""
+    connected_name: str = ""
+    exten: str = ""
+    dialled: str = ""  # the extension it was created for (the number the caller dialled)
+    variables: dict[str, str] = field(default_factory=dict)
+    rang: bool = False
+    dialled_by: str = ""  # uniqueid of the channel whose Dial/Queue created this one
+    dest_status: str = ""  # DialEnd status of this channel as a destination
+    caller_status: str = ""  # DialEnd status of this channel's own Dial
+    answered_dest: str = ""  # for a dialling channel: the destination that answered
+    bridge: str = ""
+    stale: bool = False  # known before a reconnect and not confirmed since
+
+    @classmethod
+    def from_event(cls, h: Mapping[str, str], prefix: str = "") -> _Channel:
+        name = h.get(prefix + "Channel", "")
+        chan = cls(
+            uniqueid=h.get(prefix + "Uniqueid", ""),
+            name=name,
+            linkedid=h.get(prefix + "Linkedid", "") or h.get(prefix + "Uniqueid", ""),
+            endpoint=endpoint_of(name),
+        )
+        chan.update(h, prefix)
+        chan.dialled = _known(chan.exten) if chan.exten != "s" else ""
+        return chan
+
+    def update(self, h: Mapping[str, str], prefix: str = "") -> None:
+        state = _int(h.get(prefix + "ChannelState", ""))
+        if state >= 0:
+            self.state = state
+            if state == _RINGING:
+                self.rang = True
+        for attr, key in (
+            ("caller_num", "CallerIDNum"),
+            ("caller_name", "CallerIDName"),
+            ("connected_num", "ConnectedLineNum"),
+            ("connected_name", "ConnectedLineName"),
+        ):
+            value = h.get(prefix + key)
+            if value is not None:
+                setattr(self, attr, _known(value))
+        exten = h.get(prefix + "Exten")
+        if exten is not None:
+            self.exten = exten
+        self.stale = False
+
+    @property
+    def originated_here(self) -> bool:
+        """True for the channel that started its call (the caller's leg or an Originate's)."""
+        return self.uniqueid == self.linkedid
+
+
+@dataclass(slots=True)
+class _Call:
+    call_id: str
+    extension: str
+    direction: Direction
+    uniqueid: str = ""  # "" while a click-to-dial waits for its first channel
+    originate: bool = False
+    originate_action: str = ""
+    remote: str = ""
+    remote_name: str = ""
+    line: str = ""
+    dnis: str = ""
+    variables: dict[str, str] = field(default_factory=dict)
+    answered: bool = False
+    agent_up: bool = False  # click-to-dial: the agent picked up his own phone
+    ringback: bool = False
+    held: bool = False
+    reject_requested: bool = False
+    connection: int = 0  # the client's login count when a click-to-dial was requested
+
+
+class AmiProvider:
+    """The ``ami`` provider. Build it with options (see ``providers.ami.options``)."""
+
+    def __init__(self, options: Mapping[str, Any] | AmiOptions) -> None:
+        self.options = options if isinstance(options, AmiOptions) else AmiOptions.from_mapping(options)
+        self.name = self.options.name
+        self._plan = self.options.number_plan
+        self._watched = {e for e in self.options.extensions if e != "*"}
+        self._listener: ProviderListener | None = None
+        self._channels: dict[str, _Channel] = {}
+        self._calls: dict[str, _Call] = {}  # by call id
+        self._by_uid: dict[str, _Call] = {}  # by the agent channel's Uniqueid
+        self._pending_originates: dict[str, deque[_Call]] = {}  # by extension
+        self._by_action: dict[str, _Call] = {}  # Originate ActionID -> call
+        self._gone: set[str] | None = None  # uniqueids hung up while a resync is in flight
+        self._devices: dict[str, Registration] = {}
+        self._registration = Registration.CONNECTING
+        self._message = ""
+        self.events_seen = 0
+        self.resyncs = 0
+        self.client = AmiClient(
+            self.options.host,
+            self.options.port,
+            self.options.username,
+            self.options.secret,
+            on_event=self.handle_message,
+            on_connected=self._resync,
+            on_status=self._client_status,
+            connect_timeout=self.options.connect_timeout,
+            action_timeout=self.options.action_timeout,
+            ping_interval=self.options.ping_interval,
+            ping_timeout=self.options.ping_timeout,
+            backoff_initial=self.options.backoff_initial,
+            backoff_max=self.options.backoff_max,
+        )
+        self._handlers: dict[str, Callable[[Message], None]] = {
+            "Newchannel": self._on_newchannel,
+            "Newstate": self._on_newstate,
+            "NewCallerid": self._on_callerid,
+            "NewConnectedLine": self._on_callerid,
+            "Newexten": self._on_newexten,
+            "VarSet": self._on_varset,
+            "DialBegin": self._on_dialbegin,
+            "DialState": self._on_dialstate,
+            "DialEnd": self._on_dialend,
+            "BridgeEnter": self._on_bridgeenter,
+            "BridgeLeave": self._on_bridgeleave,
+            "Hold": self._on_hold,
+            "Unhold": self._on_unhold,
+            "Hangup": self._on_hangup,
+            "OriginateResponse": self._on_originate_response,
+            "DeviceStateChange": self._on_devicestate,
+            "FullyBooted": self._on_fullybooted,
+        }
+
+    # ================================================================== Provider protocol
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        caps = {Capability.REJECT, Capability.HANGUP, Capability.DIAL, Capability.TRANSFER}
+        if self.options.watch_all:
+            caps.add(Capability.ALL_EXTENSIONS)
+        return frozenset(caps)
+
+    def lines(self) -> tuple[Line, ...]:
+        online = self._registration is Registration.ONLINE
+        if self.options.lines:
+            reg = Registration.ONLINE if online else self._registration
+            return tuple(Line(id=ln.id, label=ln.label, registration=reg) for ln in self.options.lines)
+        out = []
+        for ext in sorted(self._watched):
+            reg = self._devices.get(ext, Registration.ONLINE) if online else self._registration
+            detail = "the phone is not registered" if reg is Registration.OFFLINE and online else ""
+            out.append(Line(id=ext, label=f"Extension {ext}", registration=reg, detail=detail))
+        return tuple(out)
+
+    async def start(self, listener: ProviderListener) -> None:
+        """Start connecting and return at once; ``status_changed`` tells when the PBX is there."""
+        self._listener = listener
+        self.client.start()
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait for the first successful login (tests, ``callsys server --check``)."""
+        await self.client.wait_online(timeout)
+
+    async def close(self) -> None:
+        await self.client.close()
+        self._set_status(Registration.OFFLINE, "Disconnected from Asterisk.")
+
+    async def answer(self, call_id: str) -> None:
+        raise NotSupported(NO_ANSWER_MESSAGE)
+
+    async def reject(self, call_id: str) -> None:
+        call = self._live(call_id)
+        chan = self._channels.get(call.uniqueid)
+        if call.direction is not Direction.INCOMING or call.answered or chan is None:
+            raise ProviderError("Only a ringing incoming call can be rejected.")
+        call.reject_requested = True
+        await self.client.send_action("Hangup", {"Channel": chan.name, "Cause": 21})
+
+    async def hangup(self, call_id: str) -> None:
+        call = self._live(call_id)
+        chan = self._channels.get(call.uniqueid)
+        if chan is None:
+            raise ProviderError("This call is still being set up by the phone system; try again in a moment.")
+        await self.client.send_action("Hangup", {"Channel": chan.name, "Cause": 16})
+
+    async def hold(self, call_id: str) -> None:
+        require(self, Capability.HOLD)
+
+    async def resume(self, call_id: str) -> None:
+        require(self, Capability.HOLD)
+
+    async def set_mute(self, call_id: str, muted: bool) -> None:
+        require(self, Capability.MUTE)
+
+    async def send_dtmf(self, call_id: str, digits: str) -> None:
+        require(self, Capability.DTMF)
+
+    async def set_dnd(self, enabled: bool) -> None:
+        require(self, Capability.DND)
+
+    async def transfer(self, call_id: str, target: str) -> None:
+        """Blind transfer (``Redirect``) of the other party to *target* in the dialplan."""
+        call = self._live(call_id)
+        target = target.strip()
+        if not target or not all(c.isdigit() or c in "*#+" for c in target):
+            raise ProviderError(f"{target!r} is not a number the phone system can transfer to.")
+        peer = self._peer_of(call)
+        if peer is None:
+            raise ProviderError("This call has no other party to transfer yet.")
+        await self.client.send_action(
+            "Redirect",
+            {"Channel": peer.name, "Exten": target, "Context": self.options.context, "Priority": 1},
+        )
+
+    async def dial(self, number: str, line: str | None = None) -> str:
+        """Click-to-dial (OUT3): ring the agent's phone, then the number, through ``Originate``.
+
+        *line* (SET4) is a configured line id — its prefix/context apply — or a watched
+        extension to ring first. The route ``prefix`` (SET3) is added to public numbers only.
+        """
+        chosen: AmiLine | None = None
+        extension = self._default_extension()
+        if line:
+            chosen = next((ln for ln in self.options.lines if ln.id == line), None)
+            if chosen is None and line in self._watched:
+                extension = line
+            elif chosen is None:
+                raise ProviderError(f"There is no line {line!r} on this phone system.")
+        if not extension:
+            raise ProviderError("No extension is configured to place calls from (phone.options.extensions).")
+        try:
+            digits = self._plan.dial_string(number)
+        except ValueError as exc:
+            raise ProviderError(str(exc)) from None
+        if chosen is not None and chosen.prefix and not self._plan.is_internal(self._plan.parse(digits)):
+            digits = chosen.prefix + digits.removeprefix(self._plan.dial_prefix)
+        if not self.client.online:
+            raise ProviderUnavailable("The phone system (Asterisk) is not connected.")
+        channel_id = f"callsys-{uuid.uuid4().hex[:20]}"
+        call = _Call(
+            call_id=f"{self.name}:{channel_id}",
+            extension=extension,
+            direction=Direction.OUTGOING,
+            originate=True,
+            remote=digits,
+            line=chosen.label if chosen else "",
+            connection=self.client.connections,
+        )
+        action_id = self.client.new_action_id("Originate")
+        call.originate_action = action_id
+        self._calls[call.call_id] = call
+        self._by_action[action_id] = call
+        self._pending_originates.setdefault(extension, deque()).append(call)
+        self._emit(CallEvent.OUTGOING, call, None, remote=self._number(digits))
+        variables = [("Variable", f"CALLSYS_CALL_ID={channel_id}")]
+        if chosen is not None:
+            variables.append(("Variable", f"CALLSYS_LINE={chosen.id}"))
+        headers: list[tuple[str, object]] = [
+            ("Channel", f"{self.options.technology}/{extension}"),
+            ("Context", (chosen.context if chosen and chosen.context else self.options.context)),
+            ("Exten", digits),
+            ("Priority", 1),
+            ("CallerID", f'"{self.options.caller_id_name or digits}" <{digits}>'),
+            ("Timeout", int(self.options.originate_timeout * 1000)),
+            ("ChannelId", channel_id),
+            *variables,
+            ("Async", "true"),
+        ]
+        try:
+            await self.client.send_action("Originate", headers, action_id=action_id)
+        except (ProviderError, TimeoutError) as exc:
+            self._end(call, EndReason.FAILED, None)
+            if isinstance(exc, TimeoutError):
+                raise ProviderUnavailable(
+                    "The phone system did not answer the dial request in time."
+                ) from None
+            raise
+        return call.call_id
+
+    # ================================================================== status
+    def _client_status(self, registration: Registration, message: str) -> None:
+        self._set_status(registration, message)
+
+    def _set_status(self, registration: Registration, message: str) -> None:
+        self._registration, self._message = registration, message
+        if self._listener is not None:
+            self._listener.status_changed(
+                ProviderStatus(
+                    provider=self.name, registration=registration, lines=self.lines(), message=message
+                )
+            )
+
+    # ================================================================== event intake
+    def handle_message(self, msg: Message) -> None:
+        """One AMI event (called by the client, in order, on the loop's thread)."""
+        self.events_seen += 1
+        handler = self._handlers.get(msg.headers.get("Event", ""))
+        if handler is not None:
+            handler(msg)
+
+    def _at(self, h: Mapping[str, str]) -> datetime | None:
+        if not self.options.pbx_clock:
+            return None
+        stamp = h.get("Timestamp")
+        if not stamp:
+            return None
+        try:
+            return datetime.fromtimestamp(float(stamp), UTC)
+        except (ValueError, OverflowError, OSError):
+            return None
+
+    def _watches(self, endpoint: str | None) -> bool:
+        if endpoint is None:
+            return False
+        if endpoint in self._watched:
+            return True
+        return self.options.watch_all and endpoint.isdigit()
+
+    def _channel(self, h: Mapping[str, str], prefix: str = "") -> _Channel | None:
+        uid = h.get(prefix + "Uniqueid", "")
+        if not uid:
+            return None
+        chan = self._channels.get(uid)
+        if chan is None:
+            if self._gone is not None and uid in self._gone:
+                return None
+            chan = _Channel.from_event(h, prefix)
+            self._channels[uid] = chan
+        else:
+            chan.update(h, prefix)
+        return chan
+
+    # ------------------------------------------------------------------ channel lifecycle
+    def _on_newchannel(self, msg: Message) -> None:
+        chan = self._channel(msg.headers)
+        if chan is not None and chan.state == _RING:
+            self._maybe_start_outgoing(chan, msg.headers)
+
+    def _on_newstate(self, msg: Message) -> None:
+        h = msg.headers
+        chan = self._channel(h)
+        if chan is None or not self._watches(chan.endpoint):
+            return
+        call = self._by_uid.get(chan.uniqueid)
+        if call is None:
+            if chan.state == _RING:
+                self._maybe_start_outgoing(chan, h)
+            elif chan.state in (_RINGING, _UP) and not chan.originated_here:
+                call = self._start_incoming(chan, None, h)
+            if call is None:
+                return
+        if chan.state == _UP:
+            if call.originate:
+                call.agent_up = True
+            else:
+                self._answer(call, h)
+
+    def _on_callerid(self, msg: Message) -> None:
+        chan = self._channel(msg.headers)
+        if chan is None:
+            return
+        call = self._by_uid.get(chan.uniqueid)
+        if call is None or call.originate:
+            return
+        if not call.remote and chan.connected_num:
+            call.remote = chan.connected_num
+            call.remote_name = self._name_for(chan.connected_num, chan.connected_name)
+            self._emit(
+                CallEvent.UPDATED,
+                call,
+                self._at(msg.headers),
+                remote=self._number(call.remote),
+                remote_name=call.remote_name,
+            )
+
+    def _on_newexten(self, msg: Message) -> None:
+        h = msg.headers
+        chan = self._channel(h)
+        if chan is None:
+            return
+        if (
+            h.get("Application") == "AppDial2"
+            and self._watches(chan.endpoint)
+            and chan.uniqueid not in self._by_uid
+        ):
+            self._start_originate(chan, h)
+
+    def _on_varset(self, msg: Message) -> None:
+        h = msg.headers
+        chan = self._channel(h)
+        if chan is None:
+            return
+        raw = h.get("Variable", "")
+        name = raw.lstrip("_")
+        if not name or "(" in name:
+            return
+        inherited = raw.startswith("_")
+        interesting = (
+            inherited
+            or name in self.options.variables
+            or name in (self.options.did_variable, self.options.line_variable)
+            or name.startswith("CALLSYS_")
+        )
+        if not interesting:
+            return
+        value = h.get("Value", "")
+        if name in chan.variables or len(chan.variables) < _MAX_VARS:
+            chan.variables[name] = value
+        if name == "CALLSYS_CALL_ID" and self._watches(chan.endpoint) and chan.uniqueid not in self._by_uid:
+            self._start_originate(chan, h, wanted=f"{self.name}:{value}")
+            return
+        targets = []
+        call = self._by_uid.get(chan.uniqueid)
+        if call is not None:
+            targets.append(call)
+        if name in self.options.variables and chan.originated_here:
+            # A configured IVR variable set on the caller's leg: every watched leg of the call.
+            targets.extend(
+                c for c in self._by_uid.values() if c is not call and self._linked(c) == chan.linkedid
+            )
+        for target in targets:
+            self._refresh(target, self._at(h))
+
+    def _linked(self, call: _Call) -> str:
+        chan = self._channels.get(call.uniqueid)
+        return chan.linkedid if chan else ""
+
+    # ------------------------------------------------------------------ dialling
+    def _on_dialbegin(self, msg: Message) -> None:
+        h = msg.headers
+        caller = self._channel(h) if h.get("Channel") else None
+        dest = self._channel(h, "Dest")
+        if dest is None:
+            return
+        if caller is not None:
+            dest.dialled_by = caller.uniqueid
+            if not dest.dialled:
+                dest.dialled = caller.dialled
+        at = self._at(h)
+        if self._watches(dest.endpoint):
+            call = self._by_uid.get(dest.uniqueid)
+            if call is None:
+                if caller is None:
+                    self._start_originate(dest, h)
+                elif not dest.originated_here:
+                    self._start_incoming(dest, caller, h)
+            elif caller is not None and call.direction is Direction.INCOMING:
+                self._refresh(call, at, caller)
+        if caller is not None:
+            call = self._by_uid.get(caller.uniqueid)
+            if call is not None and call.direction is Direction.OUTGOING:
+                number = _known(h.get("Exten", "")) if h.get("Exten") not in ("s", "") else ""
+                if not number:
+                    number = _known(h.get("DialString", "").rsplit("/", 1)[-1])
+                name = ""
+                if dest.caller_num and dest.caller_num == number:
+                    name = self._name_for(number, dest.caller_name)
+                if number and (number != call.remote or (name and name != call.remote_name)):
+                    call.remote = number
+                    call.remote_name = name or call.remote_name
+                    self._emit(
+                        CallEvent.UPDATED,
+                        call,
+                        at,
+                        remote=self._number(number),
+                        remote_name=call.remote_name or None,
+                    )
+
+    def _on_dialstate(self, msg: Message) -> None:
+        h = msg.headers
+        if h.get("Channel"):
+            caller = self._channel(h)
+            self._channel(h, "Dest")
+            call = self._by_uid.get(caller.uniqueid) if caller else None
+            if (
+                call is not None
+                and call.direction is Direction.OUTGOING
+                and h.get("DialStatus") in ("RINGING", "PROGRESS")
+                and not call.ringback
+                and not call.answered
+            ):
+                call.ringback = True
+                self._emit(CallEvent.RINGBACK, call, self._at(h))
+
+    def _on_dialend(self, msg: Message) -> None:
+        h = msg.headers
+        status = h.get("DialStatus", "")
+        caller = self._channel(h) if h.get("Channel") else None
+        dest = self._channel(h, "Dest")
+        if dest is not None:
+            dest.dest_status = status
+            if caller is not None and status == "ANSWER":
+                caller.answered_dest = dest.uniqueid
+            call = self._by_uid.get(dest.uniqueid)
+            if call is not None and status == "ANSWER" and not call.originate:
+                self._answer(call, h)
+        if caller is not None:
+            caller.caller_status = status
+            call = self._by_uid.get(caller.uniqueid)
+            if call is not None and status == "ANSWER":
+                self._answer(call, h)
+
+    # ------------------------------------------------------------------ bridges, hold
+    def _on_bridgeenter(self, msg: Message) -> None:
+        h = msg.headers
+        chan = self._channel(h)
+        if chan is None or h.get("BridgeType") == "holding":
+            return
+        chan.bridge = h.get("BridgeUniqueid", "")
+        call = self._by_uid.get(chan.uniqueid)
+        if call is not None and (not call.originate or call.agent_up):
+            self._answer(call, h)
+
+    def _on_bridgeleave(self, msg: Message) -> None:
+        chan = self._channel(msg.headers)
+        if chan is not None:
+            chan.bridge = ""
+
+    def _on_hold(self, msg: Message) -> None:
+        chan = self._channel(msg.headers)
+        call = self._by_uid.get(chan.uniqueid) if chan else None
+        if call is not None and call.answered and not call.held:
+            call.held = True
+            self._emit(CallEvent.HELD, call, self._at(msg.headers))
+
+    def _on_unhold(self, msg: Message) -> None:
+        chan = self._channel(msg.headers)
+        call = self._by_uid.get(chan.uniqueid) if chan else None
+        if call is not None and call.held:
+            call.held = False
+            self._emit(CallEvent.RESUMED, call, self._at(msg.headers))
+
+    # ------------------------------------------------------------------ the end
+    def _on_hangup(self, msg: Message) -> None:
+        h = msg.headers
+        uid = h.get("Uniqueid", "")
+        chan = self._channels.get(uid)
+        if chan is not None:
+            chan.update(h)
+        if self._gone is not None:
+            self._gone.add(uid)
+        call = self._by_uid.get(uid)
+        if call is not None:
+            self._end(call, self._end_reason(call, chan, _int(h.get("Cause", ""), 0)), self._at(h))
+        self._channels.pop(uid, None)
+
+    def _on_originate_response(self, msg: Message) -> None:
+        h = msg.headers
+        call = self._by_action.pop(h.get("ActionID", ""), None)
+        if call is None or call.call_id not in self._calls:
+            return
+        if h.get("Response", "").lower() == "success":
+            uid = h.get("Uniqueid", "")
+            if not call.uniqueid and uid and uid in self._channels:
+                self._bind(call, self._channels[uid])
+            return
+        if call.uniqueid and call.uniqueid in self._channels:
+            return  # the channel exists; its Hangup tells the story
+        reason = {"5": EndReason.BUSY, "1": EndReason.CANCELLED, "3": EndReason.CANCELLED}.get(
+            h.get("Reason", ""), EndReason.FAILED
+        )
+        self._end(call, reason, self._at(h))
+
+    def _on_devicestate(self, msg: Message) -> None:
+        h = msg.headers
+        device = h.get("Device", "")
+        endpoint = device.split("/", 1)[1] if "/" in device and not device.startswith("Queue:") else ""
+        if not endpoint or not self._watches(endpoint):
+            return
+        state = h.get("State", "")
+        if state in ("UNKNOWN", "INVALID"):
+            return
+        reg = Registration.OFFLINE if state == "UNAVAILABLE" else Registration.ONLINE
+        if self._devices.get(endpoint) is not reg:
+            self._devices[endpoint] = reg
+            self._set_status(self._registration, self._message)
+
+    def _on_fullybooted(self, msg: Message) -> None:
+        log.debug("Asterisk fully booted (uptime %s s)", msg.get("Uptime"))
+
+    # ================================================================== call bookkeeping
+    def _default_extension(self) -> str:
+        return next((e for e in self.options.extensions if e != "*"), "")
+
+    def _number(self, text: str) -> PhoneNumber:
+        return self._plan.parse(text)
+
+    @staticmethod
+    def _name_for(number: str, name: str) -> str:
+        name = _known(name)
+        return "" if not name or name == number else name
+
+    def _new_call_id(self, chan: _Channel) -> str:
+        return f"{self.name}:{chan.uniqueid}"
+
+    def _bind(self, call: _Call, chan: _Channel) -> None:
+        call.uniqueid = chan.uniqueid
+        self._by_uid[chan.uniqueid] = call
+
+    def _line_info(self, chan: _Channel, caller: _Channel | None) -> tuple[str, str]:
+        """(line label, DNIS) for an incoming leg — IN12."""
+        vars_ = {**(caller.variables if caller else {}), **chan.variables}
+        dnis = vars_.get(self.options.did_variable, "") or chan.dialled or (caller.dialled if caller else "")
+        if not dnis:
+            origin = self._channels.get(chan.linkedid)
+            dnis = origin.dialled if origin else ""
+        line = vars_.get(self.options.line_variable, "")
+        if not line and dnis:
+            line = next((ln.label for ln in self.options.lines if ln.did and ln.did == dnis), "")
+        return line, dnis
+
+    def _carried(self, chan: _Channel) -> dict[str, str]:
+        """The variables a call carries (SET2): inherited ones + the configured names."""
+        skip = {self.options.did_variable, self.options.line_variable}
+        out = {k: v for k, v in chan.variables.items() if k not in skip and not k.startswith("CALLSYS_")}
+        if self.options.variables:
+            origin = self._channels.get(chan.linkedid)
+            if origin is not None and origin is not chan:
+                for name in self.options.variables:
+                    if name in origin.variables and name not in out:
+                        out[name] = origin.variables[name]
+        return out
+
+    def _start_incoming(self, chan: _Channel, caller: _Channel | None, h: Mapping[str, str]) -> _Call:
+        assert chan.endpoint is not None
+        call = _Call(call_id=self._new_call_id(chan), extension=chan.endpoint, direction=Direction.INCOMING)
+        self._bind(call, chan)
+        self._calls[call.call_id] = call
+        if caller is not None:
+            call.remote = caller.caller_num
+            call.remote_name = self._name_for(caller.caller_num, caller.caller_name)
+        else:
+            call.remote = chan.connected_num
+            call.remote_name = self._name_for(chan.connected_num, chan.connected_name)
+        call.line, call.dnis = self._line_info(chan, caller)
+        call.variables = self._carried(chan)
+        self._emit(
+            CallEvent.INCOMING,
+            call,
+            self._at(h),
+            remote=self._number(call.remote),
+            remote_name=call.remote_name or None,
+            line=call.line or None,
+            dnis=call.dnis or None,
+            variables=call.variables or None,
+        )
+        return call
+
+    def _maybe_start_outgoing(self, chan: _Channel, h: Mapping[str, str]) -> None:
+        if not self._watches(chan.endpoint) or not chan.originated_here or chan.uniqueid in self._by_uid:
+            return
+        assert chan.endpoint is not None
+        number = _known(chan.exten) if chan.exten != "s" else ""
+        call = _Call(
+            call_id=self._new_call_id(chan),
+            extension=chan.endpoint,
+            direction=Direction.OUTGOING,
+            remote=number,
+        )
+        self._bind(call, chan)
+        self._calls[call.call_id] = call
+        self._emit(CallEvent.OUTGOING, call, self._at(h), remote=self._number(number) if number else None)
+
+    def _start_originate(self, chan: _Channel, h: Mapping[str, str], wanted: str = "") -> None:
+        """The first leg of a click-to-dial: our own pending one if we can tell, else a new call."""
+        assert chan.endpoint is not None
+        queue = self._pending_originates.get(chan.endpoint)
+        call: _Call | None = None
+        if queue:
+            if wanted:
+                call = next((c for c in queue if c.call_id == wanted), None)
+                if call is not None:
+                    queue.remove(call)
+            if call is None:
+                call = queue.popleft()
+        if call is not None:
+            self._bind(call, chan)
+            return
+        call = _Call(
+            call_id=self._new_call_id(chan),
+            extension=chan.endpoint,
+            direction=Direction.OUTGOING,
+            originate=True,
+        )
+        self._bind(call, chan)
+        self._calls[call.call_id] = call
+        self._emit(CallEvent.OUTGOING, call, self._at(h))
+
+    def _refresh(self, call: _Call, at: datetime | None, caller: _Channel | None = None) -> None:
+        """Re-derive line, DNIS, variables and caller; emit UPDATED when something changed."""
+        chan = self._channels.get(call.uniqueid)
+        if chan is None:
+            return
+        changes: dict[str, Any] = {}
+        if call.direction is Direction.INCOMING:
+            if caller is None and chan.dialled_by:
+                caller = self._channels.get(chan.dialled_by)
+            line, dnis = self._line_info(chan, caller)
+            if line and line != call.line:
+                call.line = changes["line"] = line
+            if dnis and dnis != call.dnis:
+                call.dnis = changes["dnis"] = dnis
+            if caller is not None and caller.caller_num and caller.caller_num != call.remote:
+                call.remote = caller.caller_num
+                changes["remote"] = self._number(call.remote)
+            if caller is not None:
+                name = self._name_for(caller.caller_num, caller.caller_name)
+                if name and name != call.remote_name:
+                    call.remote_name = changes["remote_name"] = name
+        variables = self._carried(chan)
+        if variables != call.variables:
+            call.variables = variables
+            changes["variables"] = variables
+        if changes:
+            self._emit(CallEvent.UPDATED, call, at, **changes)
+
+    def _answer(self, call: _Call, h: Mapping[str, str]) -> None:
+        if not call.answered:
+            call.answered = True
+            self._emit(CallEvent.ANSWERED, call, self._at(h))
+
+    def _end_reason(self, call: _Call, chan: _Channel | None, cause: int) -> EndReason:
+        if call.answered:
+            return EndReason.COMPLETED
+        if cause == 26:
+            return EndReason.ANSWERED_ELSEWHERE
+        if call.direction is Direction.INCOMING:
+            if call.reject_requested or cause == 21:
+                return EndReason.REJECTED
+            status = chan.dest_status if chan else ""
+            if status == "CANCEL":
+                partner = self._channels.get(chan.dialled_by) if chan else None
+                if (
+                    partner is not None
+                    and partner.answered_dest
+                    and chan
+                    and partner.answered_dest != chan.uniqueid
+                ):
+                    return EndReason.ANSWERED_ELSEWHERE
+                return EndReason.CANCELLED
+            rang = bool(chan and chan.rang)
+            if status == "BUSY" or cause == 17:
+                return EndReason.REJECTED if rang else EndReason.BUSY
+            if status == "NOANSWER" or cause in (18, 19):
+                return EndReason.MISSED
+            if status in ("CONGESTION", "CHANUNAVAIL") or cause in _FAIL_CAUSES:
+                return EndReason.FAILED
+            return EndReason.CANCELLED
+        if call.originate and not call.agent_up:
+            # The agent's own phone never went off-hook for the click-to-dial.
+            if cause == 17:
+                return EndReason.BUSY
+            return EndReason.FAILED if cause in _FAIL_CAUSES else EndReason.CANCELLED
+        status = chan.caller_status if chan else ""
+        if status == "CANCEL":
+            return EndReason.CANCELLED
+        if status == "BUSY" or cause == 17:
+            return EndReason.BUSY
+        if status == "NOANSWER" or cause in (18, 19):
+            return EndReason.NO_ANSWER
+        if status in ("CONGESTION", "CHANUNAVAIL") or cause in _FAIL_CAUSES:
+            return EndReason.FAILED
+        return EndReason.CANCELLED
+
+    def _end(self, call: _Call, reason: EndReason, at: datetime | None) -> None:
+        if self._calls.pop(call.call_id, None) is None:
+            return
+        if call.uniqueid:
+            self._by_uid.pop(call.uniqueid, None)
+        queue = self._pending_originates.get(call.extension)
+        if queue and call in queue:
+            queue.remove(call)
+        if call.originate_action:
+            self._by_action.pop(call.originate_action, None)
+        self._emit(CallEvent.ENDED, call, at, reason=reason)
+
+    def _emit(self, event: CallEvent, call: _Call, at: datetime | None, **fields: Any) -> None:
+        if self._listener is None:
+            return
+        try:
+            ev = ProviderEvent(
+                event=event,
+                call_id=call.call_id,
+                direction=call.direction,
+                extension=call.extension,
+                at=at,
+                **fields,
+            )
+        except ValueError:
+            log.exception("could not build a %s event for %s", event, call.call_id)
+            return
+        self._listener.call_event(ev)
+
+    def _live(self, call_id: str) -> _Call:
+        call = self._calls.get(call_id)
+        if call is None:
+            raise UnknownCall("That call has already ended.")
+        return call
+
+    def _peer_of(self, call: _Call) -> _Channel | None:
+        chan = self._channels.get(call.uniqueid)
+        if chan is None:
+            return None
+        if chan.bridge:
+            for other in self._channels.values():
+                if other is not chan and other.bridge == chan.bridge:
+                    return other
+        if chan.dialled_by:
+            return self._channels.get(chan.dialled_by)
+        if chan.answered_dest:
+            return self._channels.get(chan.answered_dest)
+        return None
+
+    def live_call_ids(self) -> tuple[str, ...]:
+        return tuple(self._calls)
+
+    @property
+    def channel_count(self) -> int:
+        return len(self._channels)
+
+    # ================================================================== resync
+    async def _resync(self) -> None:
+        """After every login: reconcile our calls with the PBX's live channels."""
+        self.resyncs += 1
+        for chan in self._channels.values():
+            chan.stale = True
+        self._gone = set()
+        try:
+            result = await self.client.send_action("CoreShowChannels")
+        except (ProviderError, TimeoutError) as exc:
+            log.info("could not list Asterisk's channels after connecting: %s", exc)
+            self._gone = None
+            return
+        gone, self._gone = self._gone, None
+        listed: dict[str, Message] = {}
+        for item in result.events:
+            uid = item.get("Uniqueid")
+            if uid and item.event == "CoreShowChannel":
+                listed[uid] = item
+        # Channels we knew that did not survive the outage.
+        for uid, old in list(self._channels.items()):
+            if old.stale and uid not in listed:
+                del self._channels[uid]
+        for uid, item in listed.items():
+            if uid in gone:
+                continue
+            known = self._channels.get(uid)
+            if known is None:
+                fresh = _Channel.from_event(item.headers)
+                fresh.bridge = item.get("BridgeId", "")
+                self._channels[uid] = fresh
+            elif known.stale:
+                known.update(item.headers)
+                known.bridge = item.get("BridgeId", "")
+        now = None  # the manager's clock: we do not know when things happened while away
+        for call in list(self._calls.values()):
+            if not call.uniqueid:
+                if call.connection < self.client.connections:
+                    # Requested before the link dropped: its OriginateResponse is lost with it.
+                    self._end(call, EndReason.FAILED, now)
+                continue
+            live = self._channels.get(call.uniqueid)
+            if live is None:
+                if call.answered:
+                    reason = EndReason.COMPLETED
+                elif call.direction is Direction.INCOMING:
+                    reason = EndReason.MISSED
+                else:
+                    reason = EndReason.NO_ANSWER
+                self._end(call, reason, now)
+            elif live.state == _UP and not call.answered and (not call.originate or live.bridge):
+                call.answered = True
+                self._emit(CallEvent.ANSWERED, call, now)
+        for uid in listed:
+            candidate = self._channels.get(uid)
+            if candidate is None or uid in self._by_uid or not self._watches(candidate.endpoint):
+                continue
+            self._adopt(candidate)
+
+    def _adopt(self, chan: _Channel) -> None:
+        """A live channel of a watched extension we did not know about (we just connected)."""
+        assert chan.endpoint is not None
+        if chan.originated_here:
+            direction = Direction.OUTGOING
+            remote = (_known(chan.exten) if chan.exten != "s" else "") or chan.connected_num
+        else:
+            direction = Direction.INCOMING
+            remote = chan.connected_num
+        call = _Call(
+            call_id=self._new_call_id(chan),
+            extension=chan.endpoint,
+            direction=direction,
+            remote=remote,
+            remote_name=self._name_for(remote, chan.connected_name),
+        )
+        self._bind(call, chan)
+        self._calls[call.call_id] = call
+        fields: dict[str, Any] = {
+            "remote": self._number(remote) if remote else None,
+            "remote_name": call.remote_name or None,
+        }
+        if chan.state == _UP:
+            call.answered = True
+            self._emit(CallEvent.ANSWERED, call, None, **fields)
+        elif direction is Direction.INCOMING:
+            self._emit(CallEvent.INCOMING, call, None, **fields)
+        else:
+            self._emit(CallEvent.OUTGOING, call, None, **fields)

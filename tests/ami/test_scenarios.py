@@ -1,0 +1,292 @@
+"""Every scenario of the real Asterisk 20 captures, replayed byte-exact, and the call events the
+AMI provider derives from it — as the agents (1001 Alice, 1002 Bob, 1003 Carol) would see them,
+and as the one CallManager ends up recording them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from callsys.model import Call, CallState, Direction, EndReason
+from callsys.provider import Registration
+from providers.ami import AmiProvider
+from tests.ami.fakeami import SCENARIOS, TRANSCRIPTS, Transcript
+from tests.ami.harness import Recorder, replay
+
+pytestmark = pytest.mark.asyncio
+
+# (event, extension, direction, detail): detail is the remote number, or the end reason.
+INTERNAL_ANSWERED = [
+    ("outgoing", "1002", "outgoing", "1001"),
+    ("incoming", "1001", "incoming", "1002"),
+    ("updated", "1002", "outgoing", "1001"),  # Alice's name learned at DialBegin
+    ("ringback", "1002", "outgoing", ""),
+    ("answered", "1001", "incoming", ""),
+    ("answered", "1002", "outgoing", ""),
+]
+EXPECTED: dict[str, list[tuple[str, str, str, str]]] = {
+    "01_register": [],
+    "02_internal_answered": [
+        *INTERNAL_ANSWERED,
+        ("ended", "1002", "outgoing", "completed"),
+        ("ended", "1001", "incoming", "completed"),
+    ],
+    "03_internal_answered_callee_hangup": [
+        *INTERNAL_ANSWERED,
+        ("ended", "1001", "incoming", "completed"),  # the callee hangs up first
+        ("ended", "1002", "outgoing", "completed"),
+    ],
+    "04_internal_unanswered_caller_cancel": [
+        *INTERNAL_ANSWERED[:4],
+        ("ended", "1001", "incoming", "cancelled"),  # caller gave up (DialStatus CANCEL)
+        ("ended", "1002", "outgoing", "cancelled"),
+    ],
+    "05_internal_rejected_busy": [
+        *INTERNAL_ANSWERED[:4],
+        ("ended", "1001", "incoming", "rejected"),  # rang, then 486 from the phone: Alice declined
+        ("ended", "1002", "outgoing", "busy"),  # what Bob heard
+    ],
+    "06_trunk_did_7000": [
+        ("incoming", "1001", "incoming", "+49301234567"),
+        ("answered", "1001", "incoming", ""),
+        ("ended", "1001", "incoming", "completed"),
+    ],
+    "06_trunk_did_7001": [
+        ("incoming", "1001", "incoming", "+49301234567"),
+        ("answered", "1001", "incoming", ""),
+        ("ended", "1001", "incoming", "completed"),
+    ],
+    "07_ivr_customer_id": [
+        ("outgoing", "1002", "outgoing", "7100"),
+        ("answered", "1002", "outgoing", ""),  # the IVR answers Bob
+        ("updated", "1002", "outgoing", ""),  # __CUSTOMER_ID
+        ("updated", "1002", "outgoing", ""),  # __IVR_CHOICE
+        ("incoming", "1001", "incoming", "1002"),  # pop-up already carries both variables
+        ("updated", "1002", "outgoing", "1001"),  # the IVR put Bob through to 1001
+        ("answered", "1001", "incoming", ""),
+        ("ended", "1002", "outgoing", "completed"),
+        ("ended", "1001", "incoming", "completed"),
+    ],
+    "08_call_waiting_unanswered": [
+        *INTERNAL_ANSWERED,
+        ("outgoing", "1003", "outgoing", "1001"),
+        ("incoming", "1001", "incoming", "1003"),  # waiting: Alice is talking to Bob
+        ("updated", "1003", "outgoing", "1001"),
+        ("ringback", "1003", "outgoing", ""),
+        ("ended", "1001", "incoming", "cancelled"),  # Carol gave up
+        ("ended", "1003", "outgoing", "cancelled"),
+        ("ended", "1001", "incoming", "completed"),
+        ("ended", "1002", "outgoing", "completed"),
+    ],
+    "10_originate_click_to_dial": [
+        ("outgoing", "1001", "outgoing", "1002"),  # at once, from dial()
+        ("incoming", "1002", "incoming", "1002"),  # Bob's phone shows the Originate's CallerID
+        ("updated", "1001", "outgoing", "1002"),  # Bob's name
+        ("ringback", "1001", "outgoing", ""),
+        ("answered", "1002", "incoming", ""),
+        ("answered", "1001", "outgoing", ""),  # Bob answered, not Alice picking up her phone
+        ("ended", "1002", "incoming", "completed"),
+        ("ended", "1001", "outgoing", "completed"),
+    ],
+    "12_queue_call": [
+        ("outgoing", "1002", "outgoing", "7200"),
+        ("answered", "1002", "outgoing", ""),  # the queue answers Bob (music on hold)
+        ("incoming", "1003", "incoming", "1002"),
+        ("incoming", "1001", "incoming", "1002"),
+        ("answered", "1003", "incoming", ""),
+        ("ended", "1001", "incoming", "answered_elsewhere"),  # B1: Carol took it
+        ("ended", "1003", "incoming", "completed"),
+        ("ended", "1002", "outgoing", "completed"),
+    ],
+    "13_ami_actions_status_hangup": [
+        *INTERNAL_ANSWERED,
+        ("ended", "1001", "incoming", "completed"),  # hung up through AMI
+        ("ended", "1002", "outgoing", "completed"),
+    ],
+    "14_unregister": [],
+    "15_register_after_unregister": [],
+}
+
+
+async def test_every_scenario_of_the_readme_is_covered() -> None:
+    readme = (TRANSCRIPTS / "README.md").read_text()
+    table = readme[readme.index("| file |") :]
+    listed = set(re.findall(r"\b(\d\d_[a-z0-9_]+)", table))
+    assert listed == set(SCENARIOS) == set(EXPECTED)
+    for name in SCENARIOS:
+        assert Transcript.load(name).data == (TRANSCRIPTS / f"{name}.txt").read_bytes(), "byte-exact replay"
+
+
+async def _dial_1002(provider: AmiProvider) -> None:
+    call_id = await provider.dial("1002")
+    assert call_id.startswith("ami:callsys-")
+
+
+async def _ami_actions(provider: AmiProvider) -> None:
+    """What the capturing client did in scenario 13, through our client and provider."""
+    peers = await provider.client.send_action("SIPpeers")
+    assert [e.get("ObjectName") for e in peers.events] == ["1001", "1002", "1003", "trunk"]
+    state = await provider.client.send_action("ExtensionState", {"Exten": "1001", "Context": "internal"})
+    assert state.response.get("StatusText") == "Idle"
+    status = await provider.client.send_action("Status")
+    assert [e.get("Channel") for e in status.events] == ["SIP/1002-0000001d", "SIP/1001-0000001e"]
+    out = await provider.client.send_action("Command", {"Command": "core show channels concise"})
+    assert len(out.response.get_all("Output")) == 2
+    alice = [c for c in provider.live_call_ids() if c == "ami:1795627259.30"]
+    assert alice, provider.live_call_ids()
+    await provider.hangup(alice[0])
+
+
+ACTIONS = {"10_originate_click_to_dial": _dial_1002, "13_ami_actions_status_hangup": _ami_actions}
+CHECK = {"Originate": ("Channel", "Context", "Exten", "Priority", "CallerID", "Timeout", "Async")}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+async def test_scenario_derives_the_expected_call_events(name: str) -> None:
+    rec, provider, server = await replay(name, actions=ACTIONS.get(name), check=CHECK)
+    assert server.errors == []
+    assert rec.summary() == EXPECTED[name]
+    # Nothing stays live: no pop-up stuck ringing, in the provider or in the CallManager.
+    assert provider.live_call_ids() == ()
+    assert rec.manager.live_calls() == ()
+    assert all(c.state is CallState.ENDED for c in rec.finals.values())
+    # Call ids are unique and carry the provider name.
+    ids = [c.id for c in rec.finals.values()]
+    assert len(set(ids)) == len(ids) and all(i.startswith("ami:") for i in ids)
+
+
+def _only(rec: Recorder, extension: str) -> list[Call]:
+    calls = rec.calls(extension)
+    assert len(calls) == 1, calls
+    return calls
+
+
+async def test_internal_answered_call_as_the_call_manager_records_it() -> None:
+    rec, _, _ = await replay("02_internal_answered")
+    (alice,) = _only(rec, "1001")
+    assert alice.direction is Direction.INCOMING
+    assert (alice.remote.digits, alice.remote_name) == ("1002", "Bob")
+    assert alice.end_reason is EndReason.COMPLETED
+    assert alice.duration_seconds == 4  # the PBX's own timestamps: 4 s of talk
+    (bob,) = _only(rec, "1002")
+    assert bob.direction is Direction.OUTGOING and bob.remote.digits == "1001" and bob.remote_name == "Alice"
+
+
+async def test_callee_hangup_talk_time() -> None:
+    rec, _, _ = await replay("03_internal_answered_callee_hangup")
+    (alice,) = _only(rec, "1001")
+    assert alice.end_reason is EndReason.COMPLETED and alice.duration_seconds == 3
+
+
+async def test_caller_gives_up_is_a_missed_call_for_the_agent() -> None:
+    rec, _, _ = await replay("04_internal_unanswered_caller_cancel")
+    (alice,) = _only(rec, "1001")
+    assert alice.end_reason is EndReason.CANCELLED and alice.is_missed and alice.answered_at is None
+
+
+async def test_rejected_call_is_rejected_not_missed() -> None:
+    rec, _, _ = await replay("05_internal_rejected_busy")
+    (alice,) = _only(rec, "1001")
+    assert alice.end_reason is EndReason.REJECTED and alice.end_reason.is_unanswered
+    (bob,) = _only(rec, "1002")
+    assert bob.end_reason is EndReason.BUSY
+
+
+@pytest.mark.parametrize(
+    ("name", "did", "line"),
+    [("06_trunk_did_7000", "7000", "Sales"), ("06_trunk_did_7001", "7001", "Support")],
+)
+async def test_trunk_call_carries_the_receiving_line_in12(name: str, did: str, line: str) -> None:
+    rec, _, _ = await replay(name, extensions=["1001"])
+    (alice,) = _only(rec, "1001")
+    assert (alice.line, alice.dnis) == (line, did)
+    assert alice.remote.e164 == "+49301234567"
+    assert alice.remote_name == ""  # the trunk sent the number as the name: not a name
+    assert alice.variables == {}  # CALLED_DID / CALLED_LINE became line and DNIS, not variables
+    # The line is on the very first event, so the pop-up shows it while it rings.
+    assert rec.events[0].line == line and rec.events[0].dnis == did
+
+
+async def test_line_label_from_a_configured_did_when_the_dialplan_sets_no_line_variable() -> None:
+    rec, _, _ = await replay(
+        "06_trunk_did_7001",
+        extensions=["1001"],
+        line_variable="NO_SUCH_VAR",
+        lines=[{"id": "sup", "label": "Hotline", "did": "7001"}],
+    )
+    (alice,) = _only(rec, "1001")
+    assert (alice.line, alice.dnis) == ("Hotline", "7001")
+
+
+async def test_ivr_variables_ride_on_the_pop_up_set2() -> None:
+    rec, _, _ = await replay("07_ivr_customer_id", extensions=["1001"], variables=["IVR_DIGITS"])
+    first = rec.events[0]
+    assert first.event.value == "incoming"
+    assert first.variables == {"CUSTOMER_ID": "4711", "IVR_CHOICE": "support", "IVR_DIGITS": "4711"}
+    (alice,) = _only(rec, "1001")
+    assert alice.variables["CUSTOMER_ID"] == "4711" and alice.dnis == "7100"
+    assert alice.end_reason is EndReason.COMPLETED
+
+
+async def test_second_call_rings_as_a_waiting_call_in5() -> None:
+    rec, _, _ = await replay("08_call_waiting_unanswered", extensions=["1001"])
+    first, second = sorted(rec.calls("1001"), key=lambda c: c.started_at)
+    assert not first.waiting and first.end_reason is EndReason.COMPLETED
+    assert second.waiting and second.remote.digits == "1003" and second.remote_name == "Carol"
+    assert second.end_reason is EndReason.CANCELLED
+
+
+async def test_click_to_dial_out3() -> None:
+    rec, provider, server = await replay(
+        "10_originate_click_to_dial", extensions=["1001"], actions=_dial_1002, check=CHECK
+    )
+    assert server.errors == []
+    (originate,) = server.actions("Originate")
+    assert originate.get("Channel") == "SIP/1001" and originate.get("Exten") == "1002"
+    assert originate.get("ChannelId", "").startswith("callsys-")
+    (alice,) = _only(rec, "1001")
+    assert alice.id == f"ami:{originate.get('ChannelId')}"
+    assert alice.direction is Direction.OUTGOING and alice.remote.digits == "1002"
+    assert alice.end_reason is EndReason.COMPLETED and alice.duration_seconds == 4
+    # Alice picking up her own phone (Up at …222.71) is not the answer; Bob's (…224.718) is.
+    (answered,) = [e for e in rec.events if e.event.value == "answered"]
+    assert answered.at is not None and answered.at.timestamp() == pytest.approx(1795627224.718, abs=0.01)
+    assert provider.live_call_ids() == ()
+
+
+async def test_queue_call_answered_by_carol_is_answered_elsewhere_for_alice_b1() -> None:
+    rec, _, _ = await replay("12_queue_call", extensions=["1001", "1003"])
+    (alice,) = _only(rec, "1001")
+    (carol,) = _only(rec, "1003")
+    assert alice.end_reason is EndReason.ANSWERED_ELSEWHERE and not alice.is_missed
+    assert carol.end_reason is EndReason.COMPLETED and carol.answered_at is not None
+    assert alice.dnis == carol.dnis == "7200"
+
+
+async def test_resync_during_a_live_call_adds_nothing_twice() -> None:
+    """Scenario 13: our resync's CoreShowChannels is answered while the call is up and known."""
+    rec, provider, server = await replay("13_ami_actions_status_hangup", actions=_ami_actions)
+    assert server.errors == []
+    assert provider.resyncs == 1
+    assert len(server.actions("CoreShowChannels")) == 1
+    assert [e.event.value for e in rec.events if e.extension == "1001"] == ["incoming", "answered", "ended"]
+
+
+@pytest.mark.parametrize(
+    ("name", "carol"),
+    [
+        ("01_register", Registration.ONLINE),
+        ("14_unregister", Registration.OFFLINE),
+        ("15_register_after_unregister", Registration.ONLINE),
+    ],
+)
+async def test_registration_of_the_watched_phones(name: str, carol: Registration) -> None:
+    rec, _, _ = await replay(name)
+    online = [s for s in rec.statuses if s.registration is Registration.ONLINE]
+    assert online, rec.statuses
+    lines = {line.id: line for line in online[-1].lines}
+    assert lines["1003"].registration is carol
+    if carol is Registration.OFFLINE:
+        assert lines["1003"].detail == "the phone is not registered"
+    assert rec.statuses[-1].registration is Registration.OFFLINE  # we logged off
