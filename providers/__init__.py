@@ -30,3 +30,12 @@ def _sip(options: Mapping[str, Any]) -> Provider:
 
 
 REGISTRY.register("sip", _sip, "Embedded softphone (SIP, up to 4 calls)")
+
+
+def _ami(options: Mapping[str, Any]) -> Provider:
+    from providers.ami import AmiProvider
+
+    return AmiProvider(options)
+
+
+REGISTRY.register("ami", _ami, "Asterisk (AMI)")
