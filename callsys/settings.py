@@ -253,6 +253,85 @@ CRM_URL = declare("crm.url", "", _url_or_empty, N_("Dynamics 365 address"), "crm
 # --- Server --------------------------------------------------------------------------------
 SERVER_URL = declare("server.url", "", _url_or_empty, N_("callsys server address"), "server")
 
+
+# --- Server daemon (`callsys server`; owned by callsys/server/) ------------------------------
+# Secrets are never here: the shared desktop secret is the keyring entry "server/shared-secret",
+# an agent's own token "server/agent/NAME", a branch's PBX secret "ami/BRANCH" (or the branch's
+# `secret_name`) — each also readable from CALLSYS_SECRET_… (see callsys.secrets).
+def _server_tables(value: object) -> tuple[dict[str, Any], ...]:
+    return p_tables(list(value) if isinstance(value, tuple) else value)
+
+
+SERVER_LISTEN_HOST = declare(
+    "server.listen_host",
+    "127.0.0.1",
+    p_pattern(r"[0-9A-Za-z.:\-\[\]]{1,255}", "a host name or IP address"),
+    N_("Listen on address"),
+    "server",
+)
+SERVER_LISTEN_PORT = declare(
+    "server.listen_port", 8765, p_int(0, 65535), N_("Listen on port"), "server", N_("0 = any free port")
+)
+SERVER_SEATS = declare(
+    "server.seats",
+    25,
+    p_int(1, 100_000),
+    N_("Desktop sessions at once"),
+    "server",
+    N_("How many desktops may be connected at the same time (ARCH3)"),
+)
+SERVER_HEARTBEAT = declare(
+    "server.heartbeat_timeout",
+    30,
+    p_int(1, 3600),
+    N_("Heartbeat timeout (seconds)"),
+    "server",
+    N_("A desktop that stops answering for this long loses its seat"),
+)
+SERVER_BRANCHES: Option[tuple[dict[str, Any], ...]] = declare(
+    "server.branches",
+    (),
+    _server_tables,
+    N_("Branches"),
+    "server",
+    N_(
+        "One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, "
+        "username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines"
+    ),
+)
+SERVER_USERS: Option[dict[str, str]] = declare(
+    "server.users",
+    {},
+    p_str_map,
+    N_("Dynamics users by extension"),
+    "server",
+    N_('Whose queue a call\'s activity lands in, e.g. { "1001" = "<systemuserid>" } (IN14)'),
+)
+SERVER_AGENTS: Option[tuple[dict[str, Any], ...]] = declare(
+    "server.agents",
+    (),
+    _server_tables,
+    N_("Desktop agents"),
+    "server",
+    N_("One [[server.agents]] per person with a token: name, extensions, branch"),
+)
+SERVER_UPDATE_MANIFEST = declare(
+    "server.update_manifest",
+    "",
+    p_str,
+    N_("Update manifest file"),
+    "server",
+    N_("A JSON file served to desktops at /update/manifest.json (SET5); empty = none"),
+)
+SERVER_DRAIN_SECONDS = declare(
+    "server.drain_seconds",
+    10,
+    p_int(0, 600),
+    N_("Shutdown flush time (seconds)"),
+    "server",
+    N_("How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk"),
+)
+
 # --- Language & appearance -----------------------------------------------------------------
 LANGUAGE = declare(
     "ui.language",

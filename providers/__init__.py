@@ -32,6 +32,15 @@ def _sip(options: Mapping[str, Any]) -> Provider:
 REGISTRY.register("sip", _sip, "Embedded softphone (SIP, up to 4 calls)")
 
 
+def _server(options: Mapping[str, Any]) -> Provider:
+    from providers.server import ServerProvider  # websockets is imported only when it is used
+
+    return ServerProvider(options)
+
+
+REGISTRY.register("server", _server, "callsys server (calls and logging from a central server)")
+
+
 def _ami(options: Mapping[str, Any]) -> Provider:
     from providers.ami import AmiProvider
 

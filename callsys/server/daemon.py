@@ -1,0 +1,480 @@
+"""``CallServer`` — the headless daemon: PBX connections → CallManager → CRM logger + desktop hub.
+
+Per branch (SET6) one provider (normally ``ami``) feeds one ``CallManager`` built with that
+branch's number plan; call ids are namespaced ``"BRANCH/<pbx id>"`` so two PBXes can never
+collide. Every manager has two observers: the ``Hub`` (push to desktops) and the activity writer
+(the CRM logger with its durable outbox — IN14: every call is logged whether or not a desktop is
+connected, and only here: a desktop on the ``server`` provider adds notes through the server and
+never writes an activity of its own).
+
+The activity writer is whatever ``activity`` factory the caller hands in; the command line
+builds the real one (``callsys.activity.ActivityLogger`` over ``callsys.outbox``), tests may
+hand in a recording double. ``owner_for(call)`` tells it whose queue the activity belongs in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.http11 import Request
+
+from callsys import __version__
+from callsys.callmanager import CallManager
+from callsys.errors import CallsysError, NotSupported, ProviderError, SecretStoreError, UnknownCall
+from callsys.model import Call, CallEvent, PhoneNumber, ProviderEvent
+from callsys.provider import (
+    Capability,
+    Provider,
+    ProviderListener,
+    ProviderRegistry,
+    ProviderStatus,
+    Registration,
+    require,
+)
+from callsys.secrets import get_secret
+from callsys.server.config import SHARED_SECRET, Branch, ServerConfig, agent_secret_name
+from callsys.server.hub import ALL, Hub, Identity, Session, constant_time_equal, split_call_id
+from callsys.server.protocol import call_to_wire
+
+__all__ = ["ActivityFactory", "ActivityWriter", "BranchRuntime", "CallServer"]
+
+log = logging.getLogger(__name__)
+
+_SECRET_TTL = 5.0  # seconds a looked-up token is trusted before the keyring is asked again
+_MAX_NOTE = 8000
+
+
+class ActivityWriter(Protocol):
+    """What the server needs from the CRM logging side."""
+
+    def __call__(self, event: CallEvent, call: Call) -> None:
+        """CallManager observer: record the call's activity (durably, exactly once)."""
+
+    async def add_note(self, call: Call, text: str, author: str) -> None:
+        """Add a desktop's note to the activity of *call*."""
+
+    def pending(self) -> int:
+        """CRM writes not yet confirmed (queued on disk)."""
+
+    async def flush(self, timeout: float) -> int:
+        """Try to send what is queued within *timeout* seconds; return what is still queued."""
+
+    async def close(self) -> None: ...
+
+
+#: ``factory(config, owner_for) → ActivityWriter``; ``owner_for(call)`` is a systemuserid or None.
+ActivityFactory = Callable[[ServerConfig, Callable[[Call], str | None]], Awaitable[ActivityWriter]]
+
+
+class _BranchListener:
+    """Stamps a branch's events with its namespace before they reach that branch's manager."""
+
+    def __init__(self, runtime: BranchRuntime) -> None:
+        self._runtime = runtime
+        self._prefix = runtime.branch.name + "/"
+        self._inner = runtime.manager.listener(runtime.branch.provider)
+
+    def call_event(self, event: ProviderEvent) -> None:
+        self._inner.call_event(replace(event, call_id=self._prefix + event.call_id))
+
+    def status_changed(self, status: ProviderStatus) -> None:
+        self._runtime.status = status
+        log.info(
+            "branch %s is %s",
+            self._runtime.branch.name,
+            status.registration.value,
+            extra={
+                "event": "branch_status",
+                "branch": self._runtime.branch.name,
+                "status": status.registration.value,
+            },
+        )
+        self._inner.status_changed(status)
+
+
+@dataclass(eq=False)
+class BranchRuntime:
+    branch: Branch
+    provider: Provider
+    manager: CallManager
+    status: ProviderStatus
+    starter: asyncio.Task[None] | None = None
+    listener: ProviderListener | None = field(default=None, repr=False)
+
+
+def _manager_for(branch: Branch) -> CallManager:
+    plan = branch.plan
+    lines = dict(branch.dnis_lines)
+
+    def normalize(number: PhoneNumber) -> PhoneNumber:
+        parsed = plan.parse(number.raw or number.digits)
+        return parsed if not parsed.is_anonymous else number
+
+    def resolve_line(line: str, dnis: str) -> str:
+        return line or (lines.get(dnis, "") if dnis else "")
+
+    return CallManager(normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line)
+
+
+class CallServer:
+    def __init__(
+        self,
+        config: ServerConfig,
+        *,
+        registry: ProviderRegistry,
+        activity: ActivityFactory | None = None,
+        secret: Callable[[str], str | None] = get_secret,
+    ) -> None:
+        self.config = config
+        self._registry = registry
+        self._activity_factory = activity
+        self._secret_source = secret
+        self._secrets: dict[str, tuple[float, str | None]] = {}
+        self.activity: ActivityWriter | None = None
+        self.branches: dict[str, BranchRuntime] = {}
+        self.hub = Hub(
+            seats=config.seats,
+            heartbeat_timeout=config.heartbeat_timeout,
+            authenticate=self.authenticate,
+            welcome=self._welcome,
+            handle=self._handle,
+            http=self._http,
+        )
+        self.address: tuple[str, int] | None = None
+        self._started = time.monotonic()
+        self._stopping = False
+
+    # ----------------------------------------------------------------------------- lifecycle
+    async def start(self) -> tuple[str, int]:
+        """Open the CRM logger, connect every branch's PBX, and listen for desktops."""
+        if self._activity_factory is not None:
+            self.activity = await self._activity_factory(self.config, self.owner_for)
+        for branch in self.config.branches:
+            provider = self._registry.create(branch.provider, self.provider_options(branch))
+            runtime = BranchRuntime(
+                branch=branch,
+                provider=provider,
+                manager=_manager_for(branch),
+                status=ProviderStatus(branch.name, Registration.CONNECTING, message="connecting"),
+            )
+            runtime.manager.subscribe(self._observer_for(branch.name))
+            runtime.listener = _BranchListener(runtime)
+            self.branches[branch.name] = runtime
+        self.address = await self.hub.start(self.config.host, self.config.port)
+        for runtime in self.branches.values():
+            runtime.starter = asyncio.get_running_loop().create_task(self._start_branch(runtime))
+        # Give the PBX logins a moment so `started` means "listening and (probably) connected".
+        starters = [r.starter for r in self.branches.values() if r.starter is not None]
+        if starters:
+            await asyncio.wait(starters, timeout=5.0)
+        log.info(
+            "callsys server listening on %s:%d",
+            *self.address,
+            extra={
+                "event": "started",
+                "host": self.address[0],
+                "port": self.address[1],
+                "version": __version__,
+            },
+        )
+        return self.address
+
+    def provider_options(self, branch: Branch) -> dict[str, Any]:
+        """The branch's provider options with its PBX secret fetched from the keyring (never in
+        the file) and server-mode defaults: watch every extension."""
+        options = dict(branch.options)
+        secret_name = str(options.pop("secret_name", f"{branch.provider}/{branch.name}"))
+        if not options.get("secret"):
+            secret = self._secret(secret_name)
+            if secret:
+                options["secret"] = secret
+        options.setdefault("extensions", [ALL])
+        options.setdefault("region", branch.plan.region)
+        options.setdefault("area_code", branch.plan.area_code)
+        return options
+
+    async def _start_branch(self, runtime: BranchRuntime) -> None:
+        delay = 1.0
+        assert runtime.listener is not None
+        while not self._stopping:
+            try:
+                await runtime.provider.start(runtime.listener)
+                return
+            except (ProviderError, OSError) as exc:
+                runtime.status = ProviderStatus(runtime.branch.name, Registration.OFFLINE, message=str(exc))
+                log.warning(
+                    "branch %s: cannot connect to the PBX (%s); retrying in %.0f s",
+                    runtime.branch.name,
+                    exc,
+                    delay,
+                    extra={"event": "branch_start_failed", "branch": runtime.branch.name},
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    async def stop(self) -> int:
+        """Graceful shutdown: tell desktops, stop the PBX links, flush what the CRM takes within
+        ``drain_seconds``; whatever is left stays queued on disk. Returns that number."""
+        self._stopping = True
+        await self.hub.close()
+        for runtime in self.branches.values():
+            if runtime.starter is not None and not runtime.starter.done():
+                runtime.starter.cancel()
+                await asyncio.gather(runtime.starter, return_exceptions=True)
+            try:
+                await runtime.provider.close()
+            except Exception:
+                log.exception("closing branch %s failed", runtime.branch.name)
+        remaining = 0
+        if self.activity is not None:
+            try:
+                remaining = await self.activity.flush(self.config.drain_seconds)
+            except Exception:
+                log.exception("flushing the CRM queue failed; it stays on disk")
+                remaining = self.activity.pending()
+            await self.activity.close()
+        log.info(
+            "callsys server stopped; %d CRM writes stay queued on disk",
+            remaining,
+            extra={"event": "stopped", "queued": remaining},
+        )
+        return remaining
+
+    # ----------------------------------------------------------------------------- the core
+    def _observe(self, branch: str, event: CallEvent, call: Call) -> None:
+        self.hub.push(event, call, branch)
+        if self.activity is not None:
+            self.activity(event, call)
+
+    def _observer_for(self, branch: str) -> Callable[[CallEvent, Call], None]:
+        def observe(event: CallEvent, call: Call) -> None:
+            self._observe(branch, event, call)
+
+        return observe
+
+    def owner_for(self, call: Call) -> str | None:
+        """The Dynamics user whose queue *call*'s activity lands in (IN14), by extension."""
+        branch, _ = split_call_id(call.id)
+        users = self.config.users
+        return users.get(f"{branch}/{call.extension}") or users.get(call.extension)
+
+    def live_calls(self) -> list[Call]:
+        return [c for r in self.branches.values() for c in r.manager.live_calls()]
+
+    def find_call(self, call_id: str) -> tuple[BranchRuntime, Call] | None:
+        branch, _ = split_call_id(call_id)
+        runtime = self.branches.get(branch)
+        if runtime is None:
+            return None
+        call = runtime.manager.get(call_id)
+        return (runtime, call) if call is not None else None
+
+    # ----------------------------------------------------------------------------- auth
+    def _secret(self, name: str) -> str | None:
+        now = time.monotonic()
+        cached = self._secrets.get(name)
+        if cached is not None and now - cached[0] < _SECRET_TTL:
+            return cached[1]
+        try:
+            value = self._secret_source(name) or None
+        except SecretStoreError as exc:
+            log.error("cannot read the secret %s: %s", name, exc)
+            value = None
+        self._secrets[name] = (now, value)
+        return value
+
+    def authenticate(self, hello: Mapping[str, Any]) -> Identity:
+        token = hello.get("token")
+        agent = hello.get("agent")
+        if not isinstance(token, str) or not token:
+            raise PermissionError("Authentication required: this server needs a token.")
+        if not isinstance(agent, str) or not agent or len(agent) > 40:
+            raise PermissionError("Authentication required: tell the server which agent you are.")
+        configured = self.config.agents.get(agent)
+        own = self._secret(agent_secret_name(agent)) if configured is not None else None
+        shared = self._secret(SHARED_SECRET)
+        # Both comparisons always run, so timing does not say which secret exists.
+        own_ok = constant_time_equal(token, own or "\0" * len(token)) and own is not None
+        shared_ok = constant_time_equal(token, shared or "\0" * len(token)) and shared is not None
+        if not (own_ok or shared_ok):
+            raise PermissionError("The token was not accepted (wrong token or unknown agent).")
+        if configured is not None:
+            return Identity(
+                agent=agent, branch=configured.branch, extensions=frozenset(configured.extensions)
+            )
+        exts = hello.get("extensions", [])
+        if not isinstance(exts, list) or not exts or len(exts) > 50:
+            raise PermissionError("Tell the server which extensions this desktop answers (1 to 50).")
+        clean = {str(e) for e in exts if isinstance(e, str) and (e == ALL or (e.isascii() and e.isdigit()))}
+        if len(clean) != len(exts):
+            raise PermissionError("Extensions are digits, such as 1001.")
+        branch = hello.get("branch") or (self.config.branches[0].name if self.config.branches else "")
+        if not isinstance(branch, str) or branch not in self.branches:
+            raise PermissionError(f"There is no branch {branch!r} on this server.")
+        return Identity(agent=agent, branch=branch, extensions=frozenset(clean))
+
+    # ----------------------------------------------------------------------------- desktops
+    def _welcome(self, identity: Identity) -> dict[str, Any]:
+        runtime = self.branches.get(identity.branch)
+        if runtime is None:
+            return {"settings": {}, "capabilities": [], "lines": [], "calls": []}
+        caps = sorted(c.value for c in runtime.provider.capabilities if c is not Capability.ALL_EXTENSIONS)
+        calls = [
+            call_to_wire(c)
+            for c in runtime.manager.live_calls()
+            if ALL in identity.extensions or c.extension in identity.extensions
+        ]
+        users = {
+            ext: self.config.users.get(f"{identity.branch}/{ext}") or self.config.users.get(ext)
+            for ext in identity.extensions
+        }
+        return {
+            "settings": runtime.branch.shared_settings(),
+            "capabilities": caps,
+            "lines": [{"id": line.id, "label": line.label} for line in runtime.provider.lines()],
+            "calls": calls,
+            "activity_owner": "server" if self.activity is not None else "desktop",
+            "dynamics_users": {k: v for k, v in users.items() if v},
+            "status": runtime.status.registration.value,
+        }
+
+    def _visible_call(self, session: Session, call_id: object) -> tuple[BranchRuntime, Call]:
+        found = self.find_call(call_id) if isinstance(call_id, str) else None
+        if found is None or not session.sees(split_call_id(found[1].id)[0], found[1].extension):
+            raise UnknownCall(f"There is no call {call_id} any more.")
+        return found
+
+    async def _handle(self, session: Session, message: Mapping[str, Any]) -> Any:
+        kind = message["type"]
+        args = message.get("args") if isinstance(message.get("args"), dict) else {}
+        assert isinstance(args, dict)
+        if kind == "note":
+            _, call = self._visible_call(session, message.get("call"))
+            text = message.get("text")
+            if not isinstance(text, str) or not text.strip():
+                raise CallsysError("A note needs some text.")
+            if self.activity is None:
+                raise NotSupported("This server does not log calls to the CRM.")
+            await self.activity.add_note(call, text[:_MAX_NOTE], session.identity.agent)
+            return None
+        if kind != "command":
+            raise NotSupported(f"The server does not know {kind!r}.")
+        op = message.get("op")
+        home = self.branches.get(session.identity.branch)
+        if home is None:
+            raise ProviderError("Your branch is not configured on this server.")
+        provider = home.provider
+        if op == "dial":
+            require(provider, Capability.DIAL)
+            number = args.get("number")
+            if not isinstance(number, str) or not number:
+                raise ProviderError("There is no number to dial.")
+            line = args.get("line") if isinstance(args.get("line"), str) else None
+            extension = args.get("extension")
+            mine = sorted(e for e in session.identity.extensions if e != ALL)
+            if not isinstance(extension, str) or not extension:
+                if not mine:
+                    raise ProviderError("Say which extension should place the call.")
+                extension = mine[0]
+            elif extension not in session.identity.extensions and ALL not in session.identity.extensions:
+                raise ProviderError(f"Extension {extension} is not yours.")
+            # A PBX link that sees every extension needs to be told which one places the call;
+            # a single-extension provider (the simulator) dials from its own.
+            dial_as = getattr(provider, "dial_as", None)
+            if dial_as is not None:
+                local_id = str(await dial_as(extension, number, line))
+            else:
+                local_id = await provider.dial(number, line)
+            return f"{home.branch.name}/{local_id}"
+        simple: dict[str, tuple[Capability, str]] = {
+            "answer": (Capability.ANSWER, "answer"),
+            "reject": (Capability.REJECT, "reject"),
+            "hangup": (Capability.HANGUP, "hangup"),
+            "hold": (Capability.HOLD, "hold"),
+            "resume": (Capability.HOLD, "resume"),
+        }
+        if op in simple:
+            cap, method = simple[op]
+            runtime, call = self._visible_call(session, args.get("call"))
+            require(runtime.provider, cap)
+            await getattr(runtime.provider, method)(split_call_id(call.id)[1])
+            return None
+        if op == "transfer":
+            runtime, call = self._visible_call(session, args.get("call"))
+            require(runtime.provider, Capability.TRANSFER)
+            target = args.get("target")
+            if not isinstance(target, str) or not target:
+                raise ProviderError("Say where to transfer the call.")
+            await runtime.provider.transfer(split_call_id(call.id)[1], target)
+            return None
+        if op == "send_dtmf":
+            runtime, call = self._visible_call(session, args.get("call"))
+            require(runtime.provider, Capability.DTMF)
+            await runtime.provider.send_dtmf(split_call_id(call.id)[1], str(args.get("digits", "")))
+            return None
+        raise NotSupported(f"The server cannot {op!r}.")
+
+    # ----------------------------------------------------------------------------- HTTP
+    def health(self) -> tuple[int, dict[str, Any]]:
+        branches = [
+            {
+                "name": name,
+                "status": r.status.registration.value,
+                "message": r.status.message,
+                "live_calls": len(r.manager),
+            }
+            for name, r in self.branches.items()
+        ]
+        healthy = all(b["status"] == Registration.ONLINE.value for b in branches) and not self._stopping
+        body: dict[str, Any] = {
+            "status": "ok" if healthy else "degraded",
+            "version": __version__,
+            "uptime_seconds": round(time.monotonic() - self._started, 1),
+            "seats": {"used": len(self.hub.sessions), "limit": self.config.seats},
+            "branches": branches,
+            "refused": {str(k): v for k, v in self.hub.refused.items()},
+            "crm_queue": self.activity.pending() if self.activity is not None else None,
+        }
+        return (200 if healthy else 503), body
+
+    def _http(self, request: Request) -> tuple[int, Any] | None:
+        url = urlsplit(request.path)
+        if url.path in ("/health", "/healthz"):
+            return self.health()
+        if url.path == "/update/manifest.json":
+            return self._manifest()
+        if url.path == "/settings":
+            auth = request.headers.get("Authorization", "")
+            token = auth[7:] if auth.lower().startswith("bearer ") else ""
+            agent = request.headers.get("X-Callsys-Agent", "")
+            query = parse_qs(url.query)
+            hello = {
+                "token": token,
+                "agent": agent,
+                "branch": (query.get("branch") or [""])[0],
+                "extensions": query.get("extension") or [],
+            }
+            try:
+                identity = self.authenticate(hello)
+            except PermissionError as exc:
+                return 401, {"error": str(exc)}
+            found = self.branches.get(identity.branch)
+            return 200, found.branch.shared_settings() if found else {}
+        return None
+
+    def _manifest(self) -> tuple[int, Any]:
+        path = self.config.update_manifest
+        if path is None:
+            return 404, {"error": "This server publishes no updates."}
+        try:
+            return 200, json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.error("cannot read the update manifest %s: %s", path, exc)
+            return 503, {"error": "The update manifest cannot be read."}
