@@ -1,0 +1,142 @@
+"""``callsys`` without a sub-command: the desktop application.
+
+``run(args, ctx)`` builds a QApplication, runs asyncio inside Qt's event loop (qasync), composes
+the core (``ui.desktop.compose``), shows the window and starts the phone connection. Nothing
+that can go wrong on an agent's machine — a bad settings file, a database in a read-only folder,
+an unreachable PBX — ends in a traceback: the window opens and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from callsys.errors import CallsysError
+from callsys.settings import CALENDAR, LANGUAGE, Settings
+
+from ui.i18n import Language, resolve_language, set_current, translate
+from ui.qt import QApplication, QIcon, QMessageBox, QTimer
+
+if TYPE_CHECKING:
+    from callsys.cli import Context
+
+    from ui.mainwindow import MainWindow
+
+__all__ = ["ICON_PATH", "create_application", "run"]
+
+log = logging.getLogger(__name__)
+
+ICON_PATH = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "resources", "icons", "callsys.svg"
+)
+
+#: For ``benchmarks/ui_startup.py``: print "callsys-ready <epoch seconds>" once the window is
+#: shown and the event loop is idle, then quit.
+READY_ENV = "CALLSYS_QUIT_WHEN_READY"
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(list(argv or sys.argv[:1]))
+    app.setApplicationName("callsys")
+    app.setOrganizationName("callsys")
+    app.setDesktopFileName("callsys")
+    if os.path.exists(ICON_PATH):
+        app.setWindowIcon(QIcon(ICON_PATH))
+    return app
+
+
+def _load_settings(ctx: Context) -> tuple[Settings, str | None]:
+    try:
+        return ctx.settings, None
+    except CallsysError as exc:
+        # A bad file must not keep the window shut: run on defaults and say why.
+        path = getattr(ctx.args, "config", None)
+        from pathlib import Path
+
+        return Settings(path=Path(path) if path else None), str(exc)
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    import qasync
+
+    from ui.desktop import compose
+    from ui.mainwindow import MainWindow
+    from ui.single import SingleInstance
+
+    app = create_application()
+    settings, settings_error = _load_settings(ctx)
+    uris = list(getattr(args, "uris", []) or [])
+
+    instance: SingleInstance | None = None
+    if not os.environ.get(READY_ENV):
+        instance = SingleInstance(settings.path)
+        if instance.hand_over(uris):
+            return 0  # the running window dials the links
+
+    language = Language(app)
+    language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])
+    set_current(language)
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    desktop = compose(settings, ctx.registry)
+    window = MainWindow(desktop, language)
+    if instance is not None:
+        instance.listen(window)
+    window.show()
+    if settings_error:
+        QMessageBox.warning(
+            window,
+            translate("App", "Settings not loaded"),
+            translate("App", "{error}\n\ncallsys runs with the default settings for now.").format(
+                error=settings_error
+            ),
+        )
+
+    if os.environ.get(READY_ENV):
+        window.ready.connect(lambda: QTimer.singleShot(0, lambda: _report_ready(window)))
+
+    closing = asyncio.Event()
+
+    async def main() -> None:
+        await window.start(uris)
+        await closing.wait()
+
+    app.setQuitOnLastWindowClosed(False)
+    window.closed.connect(closing.set)
+    try:
+        with loop:
+            loop.run_until_complete(main())
+            loop.run_until_complete(_shutdown(window))
+    finally:
+        if instance is not None:
+            instance.close()
+    return 0
+
+
+async def _shutdown(window: MainWindow) -> None:
+    window.tasks.cancel_all()
+    try:
+        await asyncio.wait_for(window.desktop.close(), timeout=5)
+    except TimeoutError:
+        log.warning("shutting down took too long; leaving anyway")
+
+
+def _report_ready(window: MainWindow) -> None:
+    rss_kb = 0
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    rss_kb = int(line.split()[1])
+    except OSError:
+        pass
+    print(f"callsys-ready {time.time():.6f} rss_kb={rss_kb}", flush=True)
+    window.close()

@@ -1,0 +1,221 @@
+"""The desktop's composition: settings → number plan → database → CRM → CallManager + observers →
+provider. Built by ``ui.app.run`` for the real app and by the tests with their own settings.
+
+Every part may fail on a real machine (a bad database path, an unreachable Dynamics, a softphone
+without a sound card); none of those may stop the window from opening. A part that cannot start
+is left out, its reason is kept in ``problems`` as a sentence the window shows in a banner, and
+the rest works without it — the agent still sees the window, the log, the dial field.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from inspect import isawaitable
+from typing import TYPE_CHECKING, Any
+
+from callsys.callmanager import CallManager
+from callsys.errors import CallsysError
+from callsys.model import Call, Party, PhoneNumber
+from callsys.numbers import NumberPlan
+from callsys.provider import Provider, ProviderRegistry, ProviderStatus, Registration
+from callsys.settings import (
+    AREA_CODE,
+    DIAL_PREFIX,
+    DNIS_LINES,
+    MIN_LOG_DIGITS,
+    PHONE_PROVIDER,
+    PROVIDER_OPTIONS,
+    REGION,
+    Settings,
+)
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from callsys.crm import Crm, Match
+
+__all__ = ["Desktop", "compose", "plan_from_settings"]
+
+log = logging.getLogger(__name__)
+
+
+def plan_from_settings(settings: Settings) -> NumberPlan:
+    try:
+        return NumberPlan(
+            region=settings[REGION],
+            area_code=settings[AREA_CODE],
+            dial_prefix=settings[DIAL_PREFIX],
+            min_log_digits=settings[MIN_LOG_DIGITS],
+        )
+    except ValueError:
+        log.exception("number settings rejected; using defaults")
+        return NumberPlan()
+
+
+@dataclass
+class Desktop:
+    """Everything the window works with. ``None`` parts could not start (see ``problems``)."""
+
+    settings: Settings
+    registry: ProviderRegistry
+    plan: NumberPlan
+    manager: CallManager
+    db: sqlite_utils.Database | None = None
+    crm: Crm | None = None
+    calllog: Any = None  # callsys.calllog.CallLog
+    lookup: Any = None  # callsys.lookup.CallerLookup
+    provider: Provider | None = None
+    provider_name: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    # ----------------------------------------------------------------- provider lifecycle
+    def create_provider(self, name: str | None = None) -> Provider | None:
+        name = name or self.settings[PHONE_PROVIDER]
+        self.provider_name = name
+        options = self.settings[PROVIDER_OPTIONS]
+        try:
+            self.provider = self.registry.create(name, options)
+        except CallsysError as exc:
+            self._provider_failed(name, str(exc))
+        except Exception as exc:  # a provider's own bug must not keep the window shut
+            log.exception("creating provider %s failed", name)
+            self._provider_failed(name, f"{type(exc).__name__}: {exc}")
+        return self.provider
+
+    async def start_provider(self) -> bool:
+        provider = self.provider
+        if provider is None:
+            return False
+        try:
+            await provider.start(self.manager.listener(provider.name))
+        except Exception as exc:
+            if not isinstance(exc, CallsysError):
+                log.exception("starting provider %s failed", provider.name)
+            self.provider = None
+            self._provider_failed(provider.name, str(exc) or type(exc).__name__)
+            try:
+                await provider.close()
+            except Exception:
+                log.debug("closing the failed provider also failed", exc_info=True)
+            return False
+        return True
+
+    def _provider_failed(self, name: str, why: str) -> None:
+        self.provider = None
+        self.problems.append(f"provider:{why}")
+        self.manager.handle_status(ProviderStatus(name or "none", Registration.OFFLINE, message=why))
+
+    async def switch_provider(self, name: str) -> bool:
+        """Stop the current provider and start *name* (the banner's "use the simulator")."""
+        await self.close_provider()
+        self.problems = [p for p in self.problems if not p.startswith("provider:")]
+        self.create_provider(name)
+        return await self.start_provider()
+
+    async def close_provider(self) -> None:
+        provider, self.provider = self.provider, None
+        if provider is not None:
+            try:
+                await provider.close()
+            except Exception:
+                log.exception("closing provider %s failed", provider.name)
+
+    # ----------------------------------------------------------------- lookups
+    async def identify(self, call: Call) -> Sequence[Match]:
+        """The CRM records for the caller, best first (B2: several may match)."""
+        if self.lookup is not None:
+            result = self.lookup.identify(call)
+            if isawaitable(result):
+                result = await result
+            return list(result)
+        if self.crm is not None and not call.remote.is_anonymous:
+            return list(await self.crm.lookup(call.remote))
+        return []
+
+    def remember_party(self, call_id: str, party: Party) -> None:
+        """The record the agent sees for a call goes into the log (name, company, kind)."""
+        if self.calllog is not None:
+            try:
+                self.calllog.set_party(call_id, party.kind, party.id, party.name, party.company)
+            except Exception:
+                log.exception("could not store the party of call %s", call_id)
+
+    async def close(self) -> None:
+        await self.close_provider()
+        if self.lookup is not None and hasattr(self.lookup, "close"):
+            try:
+                await self.lookup.close()
+            except Exception:
+                log.exception("closing the caller lookup failed")
+        if self.crm is not None:
+            try:
+                closing = self.crm.close()
+                if isinstance(closing, Awaitable):
+                    await closing
+            except Exception:
+                log.exception("closing the CRM failed")
+        if self.db is not None:
+            try:
+                self.db.conn.close()
+            except Exception:
+                log.exception("closing the database failed")
+            self.db = None
+
+
+def compose(settings: Settings, registry: ProviderRegistry) -> Desktop:
+    """Build the desktop's parts from *settings*. Never raises for a part that cannot start."""
+    plan = plan_from_settings(settings)
+    lines: dict[str, str] = dict(settings.get(DNIS_LINES.key))
+
+    def resolve_line(line: str, dnis: str) -> str:
+        if line:
+            return line
+        return lines.get(dnis, "") if dnis else ""
+
+    def normalize(number: PhoneNumber) -> PhoneNumber:
+        parsed = plan.parse(number.raw or number.digits)
+        return parsed if not parsed.is_anonymous else number
+
+    manager = CallManager(normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line)
+    desktop = Desktop(settings=settings, registry=registry, plan=plan, manager=manager)
+
+    try:
+        from callsys.store import open_database
+
+        desktop.db = open_database(settings)
+    except CallsysError as exc:
+        desktop.problems.append(f"store:{exc}")
+
+    if desktop.db is not None:
+        try:
+            from callsys.calllog import CallLog
+
+            desktop.calllog = CallLog(desktop.db)
+            # Calls that were live when callsys last stopped (a crash) are over now.
+            desktop.calllog.mark_interrupted()
+            manager.subscribe(desktop.calllog)
+        except CallsysError as exc:
+            desktop.problems.append(f"store:{exc}")
+        except ImportError:
+            log.warning("callsys.calllog is not available; the log lives for this session only")
+        try:
+            from callsys.crm.factory import create_crm
+
+            desktop.crm = create_crm(settings, desktop.db, plan)
+        except CallsysError as exc:
+            desktop.problems.append(f"crm:{exc}")
+        except ImportError:
+            log.warning("callsys.crm.factory is not available; callers are not identified")
+    if desktop.crm is not None:
+        try:
+            from callsys.lookup import CallerLookup
+
+            desktop.lookup = CallerLookup(desktop.crm)
+        except ImportError:
+            log.info("callsys.lookup is not available; asking the CRM directly")
+        except CallsysError as exc:
+            desktop.problems.append(f"crm:{exc}")
+    desktop.create_provider()
+    return desktop

@@ -1,0 +1,161 @@
+"""The one module that imports PyQt6 (qutebrowser's ``qt`` wrapper, made small).
+
+Every other module in ``ui/`` imports Qt names from here, so a future port (PySide6, a newer
+PyQt) or a version workaround touches one file. Only the modules the desktop actually uses are
+loaded — each Qt module costs start-up time (see ``benchmarks/ui_startup.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from PyQt6 import QtCore, QtGui, QtNetwork, QtWidgets
+from PyQt6.QtCore import (
+    PYQT_VERSION_STR,
+    QT_VERSION_STR,
+    QAbstractTableModel,
+    QCoreApplication,
+    QEvent,
+    QLibraryInfo,
+    QLocale,
+    QModelIndex,
+    QObject,
+    QPoint,
+    QRect,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    QTranslator,
+    QUrl,
+    pyqtSignal,
+    pyqtSlot,
+)
+from PyQt6.QtGui import (
+    QAction,
+    QColor,
+    QDesktopServices,
+    QFont,
+    QGuiApplication,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QShortcut,
+)
+from PyQt6.QtNetwork import QLocalServer, QLocalSocket
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QStatusBar,
+    QSystemTrayIcon,
+    QTableView,
+    QTabWidget,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = [
+    "PYQT_VERSION_STR",
+    "QT_VERSION_STR",
+    "QAbstractItemView",
+    "QAbstractTableModel",
+    "QAction",
+    "QApplication",
+    "QColor",
+    "QComboBox",
+    "QCoreApplication",
+    "QDesktopServices",
+    "QDialog",
+    "QDialogButtonBox",
+    "QEvent",
+    "QFont",
+    "QFormLayout",
+    "QFrame",
+    "QGridLayout",
+    "QGroupBox",
+    "QGuiApplication",
+    "QHBoxLayout",
+    "QHeaderView",
+    "QIcon",
+    "QKeySequence",
+    "QLabel",
+    "QLibraryInfo",
+    "QLineEdit",
+    "QLocalServer",
+    "QLocalSocket",
+    "QLocale",
+    "QMainWindow",
+    "QMenu",
+    "QMessageBox",
+    "QModelIndex",
+    "QObject",
+    "QPainter",
+    "QPalette",
+    "QPixmap",
+    "QPlainTextEdit",
+    "QPoint",
+    "QPushButton",
+    "QRect",
+    "QShortcut",
+    "QSize",
+    "QSizePolicy",
+    "QSortFilterProxyModel",
+    "QStatusBar",
+    "QSystemTrayIcon",
+    "QTabWidget",
+    "QTableView",
+    "QTimer",
+    "QToolBar",
+    "QToolButton",
+    "QTranslator",
+    "QUrl",
+    "QVBoxLayout",
+    "QWidget",
+    "Qt",
+    "QtCore",
+    "QtGui",
+    "QtNetwork",
+    "QtWidgets",
+    "checkable",
+    "named",
+    "pyqtSignal",
+    "pyqtSlot",
+]
+
+
+_W = TypeVar("_W", bound=QObject)
+
+
+def named(widget: _W, name: str) -> _W:
+    """*widget* with its object name set (for style sheets, tests and accessibility tools)."""
+    widget.setObjectName(name)
+    return widget
+
+
+_C = TypeVar("_C", QAction, QtWidgets.QAbstractButton)
+
+
+def checkable(item: _C) -> _C:
+    item.setCheckable(True)
+    return item
