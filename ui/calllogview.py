@@ -1,0 +1,303 @@
+"""The session call log (IN9): every call — incoming, outgoing, missed — with name, number,
+direction, line, time, duration and result, updated live, filterable, with a missed-calls badge.
+
+The model holds ``LogRow`` values built from ``Call`` snapshots as they arrive (through the
+bridge) and, at start-up, from the persisted ``CallLog`` — so the log survives a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from callsys.model import Call, CallState, Direction, EndReason, Party, PhoneNumber
+
+from ui.i18n import format_duration, format_time, ltr, translate
+from ui.qt import (
+    QAbstractTableModel,
+    QColor,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+    pyqtSignal,
+)
+from ui.texts import direction_text, result_text, state_text
+
+__all__ = ["COLUMNS", "CallLogFilter", "CallLogModel", "LogRow", "row_from_call", "row_from_record"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    id: str
+    direction: str
+    name: str
+    number: str  # for people (display form)
+    dial: str  # what "call back" dials (E.164 or digits)
+    line: str
+    started_at: datetime
+    duration: int
+    state: str
+    reason: str | None
+    missed: bool
+    company: str = ""
+    notes: str = ""
+
+    @property
+    def live(self) -> bool:
+        return self.state != CallState.ENDED.value
+
+
+def _dt(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Party | None = None) -> LogRow:
+    return LogRow(
+        id=call.id,
+        direction=call.direction.value,
+        name=(party.name if party is not None else "") or call.remote_name,
+        company=party.company if party is not None else "",
+        number=display(call.remote),
+        dial=call.remote.e164 or call.remote.digits,
+        line=call.line,
+        started_at=call.started_at,
+        duration=call.duration_seconds,
+        state=call.state.value,
+        reason=call.end_reason.value if call.end_reason is not None else None,
+        missed=call.is_missed,
+    )
+
+
+def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRow | None:
+    """A persisted ``CallRecord`` (``callsys.calllog``) as a row; ``None`` if it is unusable."""
+
+    def get(*names: str, default: Any = "") -> Any:
+        for name in names:
+            value = getattr(record, name, None)
+            if value is None and isinstance(record, dict):
+                value = record.get(name)
+            if value is not None:
+                return value
+        return default
+
+    started = _dt(get("started_at", "start", default=None))
+    call_id = str(get("id", "call_id"))
+    if started is None or not call_id:
+        return None
+    number = get("number", "remote", default=None)
+    if isinstance(number, PhoneNumber):
+        shown, dial = display(number), number.e164 or number.digits
+    else:
+        e164 = get("number_e164", default="") or None
+        digits = str(get("number_digits", default=""))
+        raw = str(get("number_raw", default="") or (number or ""))
+        try:
+            phone = PhoneNumber(raw=raw, e164=e164, digits=digits)
+        except ValueError:
+            phone = PhoneNumber(raw=raw)
+        shown, dial = display(phone), phone.e164 or phone.digits or raw
+    reason = get("result", "end_reason", default=None)
+    reason = str(getattr(reason, "value", reason)) if reason else None
+    state = get("state", default=CallState.ENDED.value if reason else CallState.RINGING.value)
+    direction = str(getattr(get("direction"), "value", get("direction")) or Direction.INCOMING.value)
+    missed = bool(get("missed", default=False))
+    if not missed and reason and direction == Direction.INCOMING.value:
+        missed = reason in (EndReason.MISSED.value, EndReason.CANCELLED.value, EndReason.BUSY.value)
+    return LogRow(
+        id=call_id,
+        direction=direction,
+        name=str(get("party_name", "name", default="")),
+        company=str(get("party_company", "company", default="")),
+        number=shown,
+        dial=dial,
+        line=str(get("line", default="")),
+        started_at=started,
+        duration=int(get("duration", "duration_seconds", default=0) or 0),
+        state=str(getattr(state, "value", state)),
+        reason=reason,
+        missed=missed,
+        notes=str(get("notes", default="")),
+    )
+
+
+COLUMNS = ("time", "name", "number", "direction", "line", "duration", "result")
+
+
+class CallLogModel(QAbstractTableModel):
+    """Newest call first. Rows are replaced, never edited in place (they are frozen)."""
+
+    missed_changed = pyqtSignal(int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[LogRow] = []
+        self._index: dict[str, int] = {}
+        self._unseen_missed: set[str] = set()
+
+    # ------------------------------------------------------------------ content
+    def load(self, rows: Iterable[LogRow]) -> None:
+        self.beginResetModel()
+        self._rows = sorted(rows, key=lambda r: r.started_at, reverse=True)
+        self._reindex()
+        self.endResetModel()
+
+    def upsert(self, row: LogRow) -> None:
+        at = self._index.get(row.id)
+        if at is not None:
+            old = self._rows[at]
+            if not row.name and old.name:
+                row = replace(row, name=old.name, company=old.company)
+            self._rows[at] = row
+            self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
+        else:
+            self.beginInsertRows(QModelIndex(), 0, 0)
+            self._rows.insert(0, row)
+            self._reindex()
+            self.endInsertRows()
+        if row.missed and row.id not in self._unseen_missed:
+            self._unseen_missed.add(row.id)
+            self.missed_changed.emit(len(self._unseen_missed))
+
+    def set_party(self, call_id: str, party: Party) -> None:
+        at = self._index.get(call_id)
+        if at is not None:
+            self._rows[at] = replace(self._rows[at], name=party.name, company=party.company)
+            self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
+
+    def tick(self) -> None:
+        """Refresh the durations of live calls (once a second, from the window's timer)."""
+        now = datetime.now(UTC)
+        for at, row in enumerate(self._rows):
+            if row.live and row.state in (CallState.ACTIVE.value, CallState.HELD.value):
+                _ = now
+                self.dataChanged.emit(self.index(at, 5), self.index(at, 5))
+
+    def mark_missed_seen(self) -> None:
+        if self._unseen_missed:
+            self._unseen_missed.clear()
+            self.missed_changed.emit(0)
+
+    @property
+    def unseen_missed(self) -> int:
+        return len(self._unseen_missed)
+
+    def row(self, at: int) -> LogRow:
+        return self._rows[at]
+
+    def rows(self) -> list[LogRow]:
+        return list(self._rows)
+
+    def find(self, call_id: str) -> LogRow | None:
+        at = self._index.get(call_id)
+        return self._rows[at] if at is not None else None
+
+    def _reindex(self) -> None:
+        self._index = {row.id: at for at, row in enumerate(self._rows)}
+
+    # ------------------------------------------------------------------ Qt model
+    def rowCount(self, parent: QModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | None = None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        return (
+            translate("CallLog", "Time"),
+            translate("CallLog", "Name"),
+            translate("CallLog", "Number"),
+            translate("CallLog", "Direction"),
+            translate("CallLog", "Line"),
+            translate("CallLog", "Duration"),
+            translate("CallLog", "Result"),
+        )[section]
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        column = COLUMNS[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column == "name" and row.company:
+            return row.company
+        if role == Qt.ItemDataRole.ForegroundRole and row.missed:
+            return QColor("#b3261e")
+        if role == Qt.ItemDataRole.UserRole:
+            return row
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in ("number", "duration"):
+            # Numbers read left to right in every language; keep them aligned to the leading edge.
+            return int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeading)
+        return None
+
+    @staticmethod
+    def _text(row: LogRow, column: str) -> str:
+        if column == "time":
+            return format_time(row.started_at)
+        if column == "name":
+            return row.name or translate("CallLog", "Unknown caller")
+        if column == "number":
+            return ltr(row.number) if row.number else translate("CallLog", "No caller ID")
+        if column == "direction":
+            return direction_text(row.direction)
+        if column == "line":
+            return row.line
+        if column == "duration":
+            if row.live and row.state in (CallState.ACTIVE.value, CallState.HELD.value):
+                return state_text(row.state)
+            return format_duration(row.duration) if row.duration or not row.live else ""
+        if column == "result":
+            return result_text(row.reason, row.direction) if not row.live else state_text(row.state)
+        return ""
+
+
+class CallLogFilter(QSortFilterProxyModel):
+    """Search text (name, number, line) and "missed only"/direction filters (IN9)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._only = ""  # "", "missed", "incoming", "outgoing"
+
+    def set_text(self, text: str) -> None:
+        from callsys.numbers import to_ascii_digits
+
+        self._text = to_ascii_digits(text).strip().casefold()
+        self.invalidate()
+
+    def set_only(self, only: str) -> None:
+        self._only = only
+        self.invalidate()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, CallLogModel):
+            return True
+        row = model.row(source_row)
+        if self._only == "missed" and not row.missed:
+            return False
+        if self._only in ("incoming", "outgoing") and row.direction != self._only:
+            return False
+        if self._text:
+            digits = "".join(ch for ch in self._text if ch.isdigit())
+            haystack = f"{row.name} {row.company} {row.line} {row.number}".casefold()
+            if self._text not in haystack and not (
+                digits and (digits in row.dial or digits in "".join(c for c in row.number if c.isdigit()))
+            ):
+                return False
+        return True

@@ -1,0 +1,380 @@
+"""The active call panel (issue 6): the call in progress with its timer, hold/resume, mute, DTMF
+keypad, transfer and hang up — and, beside it, every other live call (held, waiting, dialling)
+with the one action that makes sense for it (IN5).
+
+Like the pop-ups, the panel keeps no state of its own about calls except what the agent
+toggled locally and the provider does not report back (mute). It re-renders from the latest
+``Call`` snapshots it was given.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from callsys.model import Call, CallEvent, CallState, Party
+from callsys.provider import Capability
+
+from ui.i18n import format_duration, ltr, translate
+from ui.qt import (
+    QEvent,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    checkable,
+    named,
+)
+from ui.texts import direction_text, kind_text, state_text
+
+if TYPE_CHECKING:
+    from ui.mainwindow import MainWindow
+
+__all__ = ["CallPanel"]
+
+DTMF_KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#")
+
+
+def _elapsed(since: datetime | None) -> int:
+    if since is None:
+        return 0
+    return max(0, int((datetime.now(UTC) - since).total_seconds()))
+
+
+class CallPanel(QFrame):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.setObjectName("callPanel")
+        self.setStyleSheet(
+            "#callPanel { border: 1px solid #dadce0; border-radius: 8px; }"
+            "QLabel#currentName { font-size: 15pt; font-weight: bold; }"
+            "QLabel#currentTimer { font-size: 15pt; font-family: monospace; }"
+            "QPushButton#hangupButton { background: #c5221f; color: white; font-weight: bold;"
+            " padding: 5px 14px; border-radius: 4px; }"
+            "QFrame#otherCall { background: #fef7e0; border-radius: 6px; }"
+        )
+        self._calls: dict[str, Call] = {}
+        self._parties: dict[str, Party] = {}
+        self._muted: set[str] = set()
+        self._caps: frozenset[Capability] = frozenset()
+        self.current_id: str | None = None
+
+        # ---- the current call
+        self.current_title = named(QLabel(), "currentTitle")
+        self.current_name = named(QLabel(), "currentName")
+        self.current_detail = named(QLabel(), "currentDetail")
+        self.current_timer = named(QLabel(), "currentTimer")
+        self.current_timer.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.hold_button = named(QPushButton(), "holdButton")
+        self.hold_button.clicked.connect(self._toggle_hold)
+        self.mute_button = checkable(named(QPushButton(), "muteButton"))
+        self.mute_button.clicked.connect(self._toggle_mute)
+        self.keypad_button = checkable(named(QPushButton(), "keypadButton"))
+        self.keypad_button.toggled.connect(self._show_keypad)
+        self.transfer_edit = named(QLineEdit(), "transferEdit")
+        self.transfer_edit.returnPressed.connect(self._transfer)
+        self.transfer_button = named(QPushButton(), "transferButton")
+        self.transfer_button.clicked.connect(self._transfer)
+        self.hangup_button = named(QPushButton(), "hangupButton")
+        self.hangup_button.clicked.connect(self._hangup)
+
+        self.keypad = named(QWidget(), "keypad")
+        grid = QGridLayout(self.keypad)
+        grid.setContentsMargins(0, 0, 0, 0)
+        self.keypad_buttons: dict[str, QPushButton] = {}
+        for at, key in enumerate(DTMF_KEYS):
+            button = QPushButton(key)
+            button.setFixedWidth(44)
+            button.clicked.connect(lambda _=False, k=key: self.send_dtmf(k))
+            self.keypad_buttons[key] = button
+            grid.addWidget(button, at // 3, at % 3)
+        self.keypad.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # a phone keypad never mirrors
+        self.keypad.hide()
+
+        head = QHBoxLayout()
+        names = QVBoxLayout()
+        names.addWidget(self.current_title)
+        names.addWidget(self.current_name)
+        names.addWidget(self.current_detail)
+        head.addLayout(names, 1)
+        head.addWidget(self.current_timer, 0, Qt.AlignmentFlag.AlignTop)
+        controls = QHBoxLayout()
+        for widget in (self.hold_button, self.mute_button, self.keypad_button):
+            controls.addWidget(widget)
+        controls.addWidget(self.transfer_edit, 1)
+        controls.addWidget(self.transfer_button)
+        controls.addWidget(self.hangup_button)
+        current = QVBoxLayout()
+        current.addLayout(head)
+        current.addLayout(controls)
+        current.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignLeading)
+        self.current_box = named(QWidget(), "currentCall")
+        self.current_box.setLayout(current)
+
+        # ---- the other live calls, beside it
+        self.others_title = named(QLabel(), "othersTitle")
+        self.others_title.setStyleSheet("font-weight: bold;")
+        self.others_box = QVBoxLayout()
+        others = QVBoxLayout()
+        others.addWidget(self.others_title)
+        others.addLayout(self.others_box)
+        others.addStretch(1)
+        self.others_widget = named(QWidget(), "otherCalls")
+        self.others_widget.setLayout(others)
+        self.others_widget.setMinimumWidth(260)
+        self.other_rows: dict[str, QFrame] = {}
+
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.current_box, 3)
+        layout.addWidget(self.others_widget, 2)
+        self.setTabOrder(self.hold_button, self.mute_button)
+        self.setTabOrder(self.mute_button, self.keypad_button)
+        self.setTabOrder(self.keypad_button, self.transfer_edit)
+        self.setTabOrder(self.transfer_edit, self.transfer_button)
+        self.setTabOrder(self.transfer_button, self.hangup_button)
+        self.hide()
+        self.retranslate()
+
+    # ------------------------------------------------------------------ input
+    def set_capabilities(self, caps: frozenset[Capability]) -> None:
+        self._caps = caps
+        self.refresh()
+
+    def on_call(self, event: CallEvent, call: Call, party: Party | None) -> None:
+        if party is not None:
+            self._parties[call.id] = party
+        if call.state is CallState.ENDED:
+            self._calls.pop(call.id, None)
+            self._parties.pop(call.id, None)
+            self._muted.discard(call.id)
+        else:
+            self._calls[call.id] = call
+        if event in (CallEvent.ANSWERED, CallEvent.RESUMED, CallEvent.OUTGOING) or (
+            self.current_id not in self._calls
+        ):
+            self.current_id = self._pick_current(
+                prefer=call.id if call.state is not CallState.ENDED else None
+            )
+        self.refresh()
+
+    def _pick_current(self, prefer: str | None) -> str | None:
+        calls = self._calls
+        if (
+            prefer is not None
+            and prefer in calls
+            and calls[prefer].state
+            in (
+                CallState.ACTIVE,
+                CallState.DIALING,
+                CallState.ALERTING,
+            )
+        ):
+            return prefer
+        for state in (CallState.ACTIVE, CallState.ALERTING, CallState.DIALING, CallState.HELD):
+            candidates = [c for c in calls.values() if c.state is state]
+            if candidates:
+                return max(candidates, key=lambda c: c.started_at).id
+        return None
+
+    @property
+    def current(self) -> Call | None:
+        return self._calls.get(self.current_id) if self.current_id else None
+
+    def others(self) -> list[Call]:
+        return sorted(
+            (c for c in self._calls.values() if c.id != self.current_id), key=lambda c: c.started_at
+        )
+
+    # ------------------------------------------------------------------ actions
+    def _show_keypad(self, shown: bool) -> None:
+        self.keypad.setVisible(shown)
+
+    def _toggle_hold(self) -> None:
+        call = self.current
+        if call is None:
+            return
+        if call.state is CallState.HELD:
+            self._window.resume(call.id)
+        else:
+            self._window.hold(call.id)
+
+    def toggle_hold(self) -> None:
+        self._toggle_hold()
+
+    def _toggle_mute(self) -> None:
+        call = self.current
+        if call is None:
+            return
+        muted = call.id not in self._muted
+        if muted:
+            self._muted.add(call.id)
+        else:
+            self._muted.discard(call.id)
+        self._window.set_mute(call.id, muted)
+        self.refresh()
+
+    def toggle_mute(self) -> None:
+        self._toggle_mute()
+
+    def is_muted(self, call_id: str) -> bool:
+        return call_id in self._muted
+
+    def send_dtmf(self, key: str) -> None:
+        call = self.current
+        if call is not None:
+            self._window.send_dtmf(call.id, key)
+
+    def _transfer(self) -> None:
+        call = self.current
+        target = self.transfer_edit.text().strip()
+        if call is not None and target:
+            self._window.transfer(call.id, target)
+            self.transfer_edit.clear()
+
+    def _hangup(self) -> None:
+        call = self.current
+        if call is not None:
+            self._window.hangup(call.id)
+
+    def hangup_current(self) -> None:
+        self._hangup()
+
+    # ------------------------------------------------------------------ rendering
+    def _name(self, call: Call) -> str:
+        party = self._parties.get(call.id)
+        if party is not None:
+            return party.name
+        return call.remote_name or translate("CallPanel", "Unknown caller")
+
+    def refresh(self) -> None:
+        call = self.current
+        self.setVisible(
+            bool(self._calls) and any(c.state is not CallState.RINGING for c in self._calls.values())
+        )
+        if call is not None:
+            party = self._parties.get(call.id)
+            title = direction_text(call.direction) + " · " + state_text(call.state)
+            if call.line:
+                title += " · " + translate("CallPanel", "Line: {line}").format(line=call.line)
+            self.current_title.setText(title)
+            self.current_name.setText(self._name(call))
+            number = self._window.display_number(call.remote)
+            detail = [ltr(number)] if number else []
+            if party is not None:
+                detail += [kind_text(party.kind)] + ([party.company] if party.company else [])
+            self.current_detail.setText(" · ".join(detail))
+            held = call.state is CallState.HELD
+            self.hold_button.setText(
+                translate("CallPanel", "Resume") if held else translate("CallPanel", "Hold")
+            )
+            self.hold_button.setEnabled(Capability.HOLD in self._caps and call.state.is_connected)
+            muted = call.id in self._muted
+            self.mute_button.setChecked(muted)
+            self.mute_button.setText(
+                translate("CallPanel", "Unmute") if muted else translate("CallPanel", "Mute")
+            )
+            self.mute_button.setEnabled(Capability.MUTE in self._caps and call.state.is_connected)
+            self.keypad_button.setEnabled(Capability.DTMF in self._caps and call.state is CallState.ACTIVE)
+            can_transfer = Capability.TRANSFER in self._caps and call.state.is_connected
+            self.transfer_edit.setEnabled(can_transfer)
+            self.transfer_button.setEnabled(can_transfer)
+            self.hangup_button.setEnabled(Capability.HANGUP in self._caps)
+        self.current_box.setVisible(call is not None)
+        self._render_others()
+        self.tick()
+
+    def _render_others(self) -> None:
+        others = self.others()
+        wanted = {c.id for c in others}
+        for call_id in list(self.other_rows):
+            if call_id not in wanted:
+                row = self.other_rows.pop(call_id)
+                self.others_box.removeWidget(row)
+                row.deleteLater()
+        for call in others:
+            existing = self.other_rows.get(call.id)
+            if existing is not None:
+                row = existing
+            else:
+                row = named(QFrame(), "otherCall")
+                box = QHBoxLayout(row)
+                box.setContentsMargins(8, 4, 8, 4)
+                label = named(QLabel(), "otherLabel")
+                button = named(QPushButton(), "otherAction")
+                button.clicked.connect(lambda _=False, cid=call.id: self._other_action(cid))
+                box.addWidget(label, 1)
+                box.addWidget(button)
+                self.other_rows[call.id] = row
+                self.others_box.addWidget(row)
+            label = row.findChild(QLabel, "otherLabel")
+            button = row.findChild(QPushButton, "otherAction")
+            number = self._window.display_number(call.remote)
+            text = f"{self._name(call)}  {ltr(number)}\n{state_text(call.state)}"
+            if call.state is CallState.RINGING:
+                text = f"{self._name(call)}  {ltr(number)}\n" + translate("CallPanel", "Waiting")
+            if label is not None:
+                label.setText(text)
+            if button is not None:
+                if call.state is CallState.RINGING:
+                    button.setText(translate("CallPanel", "Answer"))
+                    button.setEnabled(Capability.ANSWER in self._caps)
+                elif call.state is CallState.HELD:
+                    button.setText(translate("CallPanel", "Resume"))
+                    button.setEnabled(Capability.HOLD in self._caps)
+                else:
+                    button.setText(translate("CallPanel", "Hang up"))
+                    button.setEnabled(Capability.HANGUP in self._caps)
+                button.setAccessibleName(button.text() + " " + self._name(call))
+        self.others_widget.setVisible(bool(others))
+        self.others_title.setText(translate("CallPanel", "Other calls ({count})").format(count=len(others)))
+
+    def _other_action(self, call_id: str) -> None:
+        call = self._calls.get(call_id)
+        if call is None:
+            return
+        if call.state is CallState.RINGING:
+            self._window.answer(call_id)
+        elif call.state is CallState.HELD:
+            self._window.resume(call_id)
+        else:
+            self._window.hangup(call_id)
+
+    def tick(self) -> None:
+        call = self.current
+        if call is None:
+            self.current_timer.setText("")
+            return
+        if call.state is CallState.HELD:
+            self.current_timer.setText(format_duration(_elapsed(call.on_hold_since)))
+            self.current_timer.setStyleSheet("color: #e8710a;")
+        elif call.state is CallState.ACTIVE:
+            self.current_timer.setText(format_duration(_elapsed(call.answered_at)))
+            self.current_timer.setStyleSheet("")
+        else:
+            self.current_timer.setText(format_duration(_elapsed(call.started_at)))
+            self.current_timer.setStyleSheet("color: #5f6368;")
+
+    def retranslate(self) -> None:
+        self.keypad_button.setText(translate("CallPanel", "Keypad"))
+        self.transfer_edit.setPlaceholderText(translate("CallPanel", "Transfer to…"))
+        self.transfer_edit.setAccessibleName(translate("CallPanel", "Number to transfer to"))
+        self.transfer_button.setText(translate("CallPanel", "Transfer"))
+        self.hangup_button.setText(translate("CallPanel", "Hang up"))
+        self.hangup_button.setAccessibleName(translate("CallPanel", "Hang up the call"))
+        self.hold_button.setAccessibleName(translate("CallPanel", "Hold or resume the call"))
+        self.mute_button.setAccessibleName(translate("CallPanel", "Mute the microphone"))
+        self.keypad_button.setAccessibleName(translate("CallPanel", "Show the keypad"))
+        self.keypad.setAccessibleName(translate("CallPanel", "Keypad"))
+        self.setAccessibleName(translate("CallPanel", "Call in progress"))
+        self.refresh()
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        if event is not None and event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)

@@ -1,0 +1,765 @@
+"""The agent's main window: dial field, the calls in progress, the session call log, the status of
+the phone connection, and the pop-ups of ringing calls (IN3, IN5, IN9, OUT3, SET3, SET4, B1).
+
+The window keeps no idea of its own about a call: everything it shows comes from the
+CallManager's snapshots through the one ``CallBridge``; everything it does goes to the provider
+as an async command through ``TaskRunner``. It offers only what the provider's capabilities
+allow.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from callsys.errors import CallsysError
+from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
+from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
+from callsys.provider import Capability, Line, ProviderStatus, Registration
+from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE
+
+from ui.bridge import CallBridge
+from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.desktop import Desktop
+from ui.details import PartyDetailsDialog
+from ui.i18n import Language, translate
+from ui.popup import PopupStack
+from ui.qt import (
+    QAbstractItemView,
+    QAction,
+    QComboBox,
+    QDesktopServices,
+    QEvent,
+    QFrame,
+    QGuiApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    Qt,
+    QTableView,
+    QTimer,
+    QToolButton,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+    checkable,
+    named,
+    pyqtSignal,
+)
+from ui.tasks import TaskRunner
+
+__all__ = ["MainWindow"]
+
+log = logging.getLogger(__name__)
+
+# Simulator demo scenarios offered in the Simulate menu (titles in ``_scenario_title``).
+_SCENARIOS = (
+    "incoming",
+    "missed",
+    "rejected",
+    "answered-elsewhere",
+    "ivr",
+    "waiting",
+    "two-waiting",
+    "outgoing",
+)
+
+
+def _scenario_title(name: str) -> str:
+    titles = {
+        "incoming": translate("MainWindow", "Incoming call, answered"),
+        "missed": translate("MainWindow", "Missed call"),
+        "rejected": translate("MainWindow", "Rejected call"),
+        "answered-elsewhere": translate("MainWindow", "Call answered elsewhere"),
+        "ivr": translate("MainWindow", "Call with IVR values"),
+        "waiting": translate("MainWindow", "Waiting call"),
+        "two-waiting": translate("MainWindow", "Two waiting calls"),
+        "outgoing": translate("MainWindow", "Outgoing call"),
+    }
+    return titles.get(name, name)
+
+
+class MainWindow(QMainWindow):
+    #: Emitted once the provider has started (or failed) and the log is loaded.
+    ready = pyqtSignal()
+    #: Emitted when the window has been closed (the app shuts down).
+    closed = pyqtSignal()
+
+    def __init__(self, desktop: Desktop, language: Language, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.desktop = desktop
+        self.language = language
+        self.setObjectName("mainWindow")
+        self.bridge = CallBridge(desktop.manager, self)
+        self.tasks = TaskRunner(self.show_message)
+        self._parties: dict[str, Party] = {}  # call id → the record the agent sees for it
+        self._looked_up: set[str] = set()
+        self._lines: tuple[Line, ...] = ()
+        self._status: ProviderStatus | None = None
+        self._closing = False
+        self.details_dialogs: list[PartyDetailsDialog] = []
+
+        self.popups = PopupStack(self.capabilities, self.display_number, self)
+        self.popups.answer_requested.connect(self.answer)
+        self.popups.reject_requested.connect(self.reject)
+        self.popups.record_requested.connect(self.open_record)
+        self.popups.party_chosen.connect(self._party_chosen)
+
+        self._build()
+        self.bridge.call_event.connect(self._on_call_event)
+        self.bridge.status_changed.connect(self._on_status)
+        self.bridge.message.connect(self.show_message)
+        for status in desktop.manager.statuses.values():
+            self._on_status(status)
+        self.retranslate()
+        self._refresh_actions()
+
+    # ================================================================== building
+    def _build(self) -> None:
+        central = QWidget(self)
+        central.setObjectName("central")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(10, 8, 10, 4)
+
+        # --- banner: a part that could not start (provider, CRM, database)
+        self.banner = named(QFrame(), "banner")
+        self.banner.setStyleSheet(
+            "#banner { background: #fef7e0; border: 1px solid #f9ab00; border-radius: 6px; }"
+        )
+        banner_box = QHBoxLayout(self.banner)
+        self.banner_label = named(QLabel(), "bannerText")
+        self.banner_label.setWordWrap(True)
+        self.banner_sim_button = named(QPushButton(), "bannerSimButton")
+        self.banner_sim_button.clicked.connect(lambda: self.use_provider("sim"))
+        self.banner_close = named(QToolButton(), "bannerClose")
+        self.banner_close.setText("✕")
+        self.banner_close.clicked.connect(self.banner.hide)
+        banner_box.addWidget(self.banner_label, 1)
+        banner_box.addWidget(self.banner_sim_button)
+        banner_box.addWidget(self.banner_close)
+        self.banner.hide()
+        layout.addWidget(self.banner)
+
+        # --- dial bar (OUT3, SET3, SET4)
+        dial_bar = QHBoxLayout()
+        self.dial_label = named(QLabel(), "dialLabel")
+        self.dial_edit = named(QLineEdit(), "dialEdit")
+        self.dial_edit.setClearButtonEnabled(True)
+        self.dial_edit.returnPressed.connect(self.dial_from_field)
+        self.dial_label.setBuddy(self.dial_edit)
+        self.line_choice = named(QComboBox(), "lineChoice")
+        self.line_label = named(QLabel(), "lineLabel")
+        self.line_label.setBuddy(self.line_choice)
+        self.dial_button = named(QPushButton(), "dialButton")
+        self.dial_button.setStyleSheet(
+            "QPushButton#dialButton { background: #188038; color: white; font-weight: bold;"
+            " padding: 5px 18px; border-radius: 4px; }"
+            "QPushButton#dialButton:disabled { background: #9aa0a6; }"
+        )
+        self.dial_button.clicked.connect(self.dial_from_field)
+        dial_bar.addWidget(self.dial_label)
+        dial_bar.addWidget(self.dial_edit, 1)
+        dial_bar.addWidget(self.line_label)
+        dial_bar.addWidget(self.line_choice)
+        dial_bar.addWidget(self.dial_button)
+        layout.addLayout(dial_bar)
+
+        # --- calls in progress (filled by ui.callpanel when present)
+        self.calls_area = QVBoxLayout()
+        layout.addLayout(self.calls_area)
+        self.call_panel: Any = None
+        try:
+            from ui.callpanel import CallPanel
+        except ImportError:
+            pass
+        else:
+            self.call_panel = CallPanel(self)
+            self.calls_area.addWidget(self.call_panel)
+
+        # --- call log (IN9)
+        log_bar = QHBoxLayout()
+        self.log_title = named(QLabel(), "logTitle")
+        self.log_title.setStyleSheet("font-weight: bold; font-size: 12pt;")
+        self.missed_badge = named(QToolButton(), "missedBadge")
+        self.missed_badge.setStyleSheet(
+            "QToolButton#missedBadge { background: #c5221f; color: white; border-radius: 9px;"
+            " padding: 1px 8px; font-weight: bold; }"
+        )
+        self.missed_badge.clicked.connect(self.show_missed)
+        self.missed_badge.hide()
+        self.log_search = named(QLineEdit(), "logSearch")
+        self.log_search.setClearButtonEnabled(True)
+        self.log_filter = named(QComboBox(), "logFilter")
+        log_bar.addWidget(self.log_title)
+        log_bar.addWidget(self.missed_badge)
+        log_bar.addStretch(1)
+        log_bar.addWidget(self.log_filter)
+        log_bar.addWidget(self.log_search)
+        layout.addLayout(log_bar)
+
+        self.log_model = CallLogModel(self)
+        self.log_model.missed_changed.connect(self._on_missed)
+        self.log_proxy = CallLogFilter(self)
+        self.log_proxy.setSourceModel(self.log_model)
+        self.log_search.textChanged.connect(self.log_proxy.set_text)
+        self.log_filter.currentIndexChanged.connect(self._filter_changed)
+        self.log_view = named(QTableView(), "logView")
+        self.log_view.setModel(self.log_proxy)
+        self.log_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.log_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.log_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.log_view.setAlternatingRowColors(True)
+        vertical = self.log_view.verticalHeader()
+        if vertical is not None:
+            vertical.hide()
+        self.log_view.setWordWrap(False)
+        header = self.log_view.horizontalHeader()
+        assert header is not None
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setHighlightSections(False)
+        self.log_view.doubleClicked.connect(self._log_activated)
+        layout.addWidget(self.log_view, 1)
+        self.setCentralWidget(central)
+
+        # --- status bar
+        self.status_label = named(QLabel(), "providerStatus")
+        self.status_dot = named(QLabel(), "providerDot")
+        status_bar = self.statusBar()
+        assert status_bar is not None
+        status_bar.addPermanentWidget(self.status_dot)
+        status_bar.addPermanentWidget(self.status_label)
+
+        self._build_menus()
+        self.setTabOrder(self.dial_edit, self.line_choice)
+        self.setTabOrder(self.line_choice, self.dial_button)
+        self.setTabOrder(self.dial_button, self.log_filter)
+        self.setTabOrder(self.log_filter, self.log_search)
+        self.setTabOrder(self.log_search, self.log_view)
+        self.resize(980, 640)
+
+        self._clock = QTimer(self)
+        self._clock.setInterval(1000)
+        self._clock.timeout.connect(self._tick)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        assert bar is not None
+        self.file_menu = QMenu(self)
+        self.settings_action = QAction(self)
+        self.settings_action.triggered.connect(self.open_settings)
+        self.quit_action = QAction(self)
+        self.quit_action.triggered.connect(self.close)
+        self.file_menu.addAction(self.settings_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+        bar.addMenu(self.file_menu)
+
+        self.phone_menu = QMenu(self)
+        self.dnd_action = checkable(QAction(self))
+        self.dnd_action.toggled.connect(self.set_dnd)
+        self.phone_menu.addAction(self.dnd_action)
+        bar.addMenu(self.phone_menu)
+
+        self.view_menu = QMenu(self)
+        self.language_menu = QMenu(self)
+        self.lang_en = checkable(QAction("English", self))
+        self.lang_fa = checkable(QAction("فارسی", self))
+        self.lang_en.triggered.connect(lambda: self.set_language("en"))
+        self.lang_fa.triggered.connect(lambda: self.set_language("fa"))
+        self.language_menu.addAction(self.lang_en)
+        self.language_menu.addAction(self.lang_fa)
+        self.view_menu.addMenu(self.language_menu)
+        self.jalali_action = checkable(QAction(self))
+        self.jalali_action.toggled.connect(self.set_jalali)
+        self.view_menu.addAction(self.jalali_action)
+        bar.addMenu(self.view_menu)
+
+        self.simulate_menu = QMenu(self)
+        self.simulate_menu.setObjectName("simulateMenu")
+        self.simulate_actions: dict[str, QAction] = {}
+        self.ring_action = QAction(self)
+        self.ring_action.triggered.connect(self.simulate_ring)
+        self.simulate_menu.addAction(self.ring_action)
+        self.simulate_menu.addSeparator()
+        for name in _SCENARIOS:
+            action = QAction(self)
+            action.triggered.connect(lambda _=False, n=name: self.simulate(n))
+            self.simulate_actions[name] = action
+            self.simulate_menu.addAction(action)
+        simulate_action = bar.addMenu(self.simulate_menu)
+        assert simulate_action is not None
+        self.simulate_menu_action: QAction = simulate_action
+
+        self.help_menu = QMenu(self)
+        self.about_action = QAction(self)
+        self.about_action.triggered.connect(self.about)
+        self.help_menu.addAction(self.about_action)
+        bar.addMenu(self.help_menu)
+
+    def retranslate(self) -> None:
+        self._update_title()
+        self.dial_label.setText(translate("MainWindow", "&Number:"))
+        self.dial_edit.setPlaceholderText(translate("MainWindow", "Number or tel: link — Enter dials"))
+        self.dial_edit.setAccessibleName(translate("MainWindow", "Number to dial"))
+        self.line_label.setText(translate("MainWindow", "&Line:"))
+        self.line_choice.setAccessibleName(translate("MainWindow", "Line to dial from"))
+        self.dial_button.setText(translate("MainWindow", "Call"))
+        self.dial_button.setAccessibleName(translate("MainWindow", "Call the number"))
+        self.banner_sim_button.setText(translate("MainWindow", "Use the simulator"))
+        self.banner_close.setAccessibleName(translate("MainWindow", "Hide this message"))
+        self.log_title.setText(translate("MainWindow", "Calls of this session"))
+        self.log_search.setPlaceholderText(translate("MainWindow", "Search the log"))
+        self.log_search.setAccessibleName(translate("MainWindow", "Search the call log"))
+        self.log_view.setAccessibleName(translate("MainWindow", "Call log"))
+        self.log_filter.setAccessibleName(translate("MainWindow", "Show"))
+        current = max(0, self.log_filter.currentIndex())
+        self.log_filter.blockSignals(True)
+        self.log_filter.clear()
+        for text, key in (
+            (translate("MainWindow", "All calls"), ""),
+            (translate("MainWindow", "Missed"), "missed"),
+            (translate("MainWindow", "Incoming"), "incoming"),
+            (translate("MainWindow", "Outgoing"), "outgoing"),
+        ):
+            self.log_filter.addItem(text, key)
+        self.log_filter.setCurrentIndex(current)
+        self.log_filter.blockSignals(False)
+        self.file_menu.setTitle(translate("MainWindow", "&File"))
+        self.settings_action.setText(translate("MainWindow", "&Settings…"))
+        self.quit_action.setText(translate("MainWindow", "&Quit"))
+        self.phone_menu.setTitle(translate("MainWindow", "&Phone"))
+        self.dnd_action.setText(translate("MainWindow", "&Do not disturb"))
+        self.view_menu.setTitle(translate("MainWindow", "&View"))
+        self.language_menu.setTitle(translate("MainWindow", "&Language"))
+        self.jalali_action.setText(translate("MainWindow", "&Jalali calendar"))
+        self.simulate_menu.setTitle(translate("MainWindow", "&Simulate"))
+        self.ring_action.setText(translate("MainWindow", "&Ring now"))
+        for name, action in self.simulate_actions.items():
+            action.setText(_scenario_title(name))
+        self.help_menu.setTitle(translate("MainWindow", "&Help"))
+        self.about_action.setText(translate("MainWindow", "&About callsys"))
+        self.lang_en.setChecked(self.language.code == "en")
+        self.lang_fa.setChecked(self.language.code == "fa")
+        self.jalali_action.blockSignals(True)
+        self.jalali_action.setChecked(self.language.calendar == "jalali")
+        self.jalali_action.blockSignals(False)
+        self._on_missed(self.log_model.unseen_missed)
+        self._show_status()
+        self._show_problems()
+        self.log_model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 6)
+        self.log_model.layoutChanged.emit()
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        if event is not None and event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    # ================================================================== start / stop
+    async def start(self, uris: list[str] | None = None) -> None:
+        """Start the provider and load the persisted log; then dial any links we were given."""
+        self.load_log()
+        await self.desktop.start_provider()
+        self._show_problems()
+        self._refresh_actions()
+        self._clock.start()
+        for uri in uris or []:
+            self.dial_text(uri)
+        self.ready.emit()
+
+    def load_log(self) -> None:
+        calllog = self.desktop.calllog
+        if calllog is None:
+            return
+        try:
+            records = calllog.query()
+        except CallsysError as exc:
+            self.show_message(str(exc))
+            return
+        except Exception:
+            log.exception("could not read the call log")
+            return
+        rows = [row for row in (row_from_record(r, self.display_number) for r in records) if row is not None]
+        # A persisted call that was live when the app stopped is not live any more.
+        self.log_model.load(rows)
+
+    def closeEvent(self, event: Any) -> None:
+        self.popups.close_all()
+        self._clock.stop()
+        self.bridge.detach()
+        super().closeEvent(event)
+        self.closed.emit()
+
+    # ================================================================== core → window
+    def _on_call_event(self, event: CallEvent, call: Call) -> None:
+        party = self._parties.get(call.id)
+        self.log_model.upsert(row_from_call(call, self.display_number, party))
+        self.popups.on_call(call)
+        if call.state is CallState.ENDED:
+            self._parties.pop(call.id, None)
+            self._looked_up.discard(call.id)
+        elif call.id not in self._looked_up and not call.remote.is_anonymous:
+            self._looked_up.add(call.id)
+            self.tasks.spawn(
+                self.desktop.identify(call),
+                done=functools.partial(self._identified, call.id),
+                failed=functools.partial(self._identify_failed, call.id),
+            )
+        elif call.remote.is_anonymous and event is CallEvent.INCOMING:
+            popup = self.popups.popup(call.id)
+            if popup is not None:
+                popup.set_matches([])
+        if self.call_panel is not None:
+            self.call_panel.on_call(event, call, self._parties.get(call.id))
+        self._refresh_actions()
+
+    def _identified(self, call_id: str, matches: Any) -> None:
+        matches = list(matches or [])
+        popup = self.popups.popup(call_id)
+        if popup is not None:
+            popup.set_matches(matches)
+        if matches:
+            self._party_chosen(call_id, matches[0].party)
+
+    def _identify_failed(self, call_id: str, why: str) -> None:
+        self.show_message(translate("MainWindow", "The caller could not be looked up: {why}").format(why=why))
+        popup = self.popups.popup(call_id)
+        if popup is not None:
+            popup.set_matches([])
+
+    def _party_chosen(self, call_id: str, party: Party) -> None:
+        self._parties[call_id] = party
+        self.log_model.set_party(call_id, party)
+        self.desktop.remember_party(call_id, party)
+        call = self.desktop.manager.get(call_id)
+        if self.call_panel is not None and call is not None:
+            self.call_panel.on_call(CallEvent.UPDATED, call, party)
+
+    def _on_status(self, status: ProviderStatus) -> None:
+        self._status = status
+        provider = self.desktop.provider
+        if status.lines:
+            self._lines = status.lines
+        elif provider is not None:
+            self._lines = provider.lines()
+        self._fill_lines()
+        self.dnd_action.blockSignals(True)
+        self.dnd_action.setChecked(status.dnd)
+        self.dnd_action.blockSignals(False)
+        self._show_status()
+        self._refresh_actions()
+
+    def _show_status(self) -> None:
+        status = self._status
+        registration = status.registration if status is not None else Registration.DISABLED
+        texts = {
+            Registration.ONLINE: (translate("MainWindow", "Phone ready"), "#188038"),
+            Registration.CONNECTING: (translate("MainWindow", "Connecting to the phone system…"), "#f9ab00"),
+            Registration.OFFLINE: (translate("MainWindow", "Phone offline"), "#c5221f"),
+            Registration.DISABLED: (translate("MainWindow", "No phone connection"), "#9aa0a6"),
+        }
+        text, colour = texts[registration]
+        if status is not None and status.dnd:
+            text += " · " + translate("MainWindow", "Do not disturb")
+        self.status_label.setText(text)
+        self.status_label.setToolTip(status.message if status is not None else "")
+        self.status_label.setAccessibleName(text)
+        self.status_dot.setText("●")
+        self.status_dot.setStyleSheet(f"color: {colour};")
+
+    def _show_problems(self) -> None:
+        messages = []
+        provider_failed = False
+        for problem in self.desktop.problems:
+            part, _, why = problem.partition(":")
+            if part == "provider":
+                provider_failed = True
+                messages.append(
+                    translate(
+                        "MainWindow",
+                        "The phone connection could not start: {why} Calls cannot be placed or "
+                        "answered until it is fixed in Settings.",
+                    ).format(why=why)
+                )
+            elif part == "crm":
+                messages.append(
+                    translate(
+                        "MainWindow", "The CRM is not available: {why} Callers are not identified."
+                    ).format(why=why)
+                )
+            elif part == "store":
+                messages.append(
+                    translate("MainWindow", "The call log cannot be saved: {why}").format(why=why)
+                )
+        self.banner_label.setText("\n".join(messages))
+        self.banner_sim_button.setVisible(
+            provider_failed and "sim" in self.desktop.registry.names() and self.desktop.provider_name != "sim"
+        )
+        self.banner.setVisible(bool(messages))
+
+    def _fill_lines(self) -> None:
+        previous = self.line_choice.currentData()
+        self.line_choice.blockSignals(True)
+        self.line_choice.clear()
+        for line in self._lines:
+            self.line_choice.addItem(line.label or line.id, line.id)
+        default = choose_line(self._lines, previous, self.desktop.settings[DEFAULT_LINE])
+        if default is not None:
+            self.line_choice.setCurrentIndex(max(0, self.line_choice.findData(default.id)))
+        self.line_choice.blockSignals(False)
+        self.line_choice.setVisible(len(self._lines) > 1)
+        self.line_label.setVisible(len(self._lines) > 1)
+
+    def _refresh_actions(self) -> None:
+        caps = self.capabilities()
+        self.dial_button.setEnabled(Capability.DIAL in caps)
+        self.dial_button.setToolTip(
+            ""
+            if Capability.DIAL in caps
+            else translate("MainWindow", "The phone connection cannot place calls.")
+        )
+        self.dnd_action.setEnabled(Capability.DND in caps)
+        self.simulate_menu_action.setVisible(self.simulator is not None)
+        if self.call_panel is not None:
+            self.call_panel.set_capabilities(caps)
+
+    def _on_missed(self, count: int) -> None:
+        self.missed_badge.setVisible(count > 0)
+        self.missed_badge.setText(
+            translate("MainWindow", "{count} missed").format(count=self.language.digits(str(count)))
+        )
+        self.missed_badge.setToolTip(translate("MainWindow", "Show the missed calls"))
+        self.missed_badge.setAccessibleName(self.missed_badge.text())
+        self._update_title()
+
+    def _update_title(self) -> None:
+        count = self.log_model.unseen_missed if hasattr(self, "log_model") else 0
+        title = translate("MainWindow", "callsys — calls and CRM")
+        self.setWindowTitle(f"({self.language.digits(str(count))}) {title}" if count else title)
+
+    def _tick(self) -> None:
+        if self.call_panel is not None:
+            self.call_panel.tick()
+
+    # ================================================================== helpers
+    def capabilities(self) -> frozenset[Capability]:
+        provider = self.desktop.provider
+        return provider.capabilities if provider is not None else frozenset()
+
+    def display_number(self, number: object) -> str:
+        if isinstance(number, PhoneNumber):
+            return self.desktop.plan.display(number)
+        return str(number)
+
+    @property
+    def simulator(self) -> Any:
+        provider = self.desktop.provider
+        return (
+            provider
+            if provider is not None and provider.name == "sim" and hasattr(provider, "play")
+            else None
+        )
+
+    def show_message(self, text: str) -> None:
+        status_bar = self.statusBar()
+        if status_bar is not None:
+            status_bar.showMessage(text, 10000)
+
+    # ================================================================== agent actions
+    def _command(self, capability: Capability, make: Any) -> None:
+        provider = self.desktop.provider
+        if provider is None or capability not in provider.capabilities:
+            self.show_message(translate("MainWindow", "The phone connection cannot do that."))
+            return
+        self.tasks.spawn(make(provider))
+
+    def answer(self, call_id: str) -> None:
+        self._command(Capability.ANSWER, lambda p: p.answer(call_id))
+
+    def reject(self, call_id: str) -> None:
+        self._command(Capability.REJECT, lambda p: p.reject(call_id))
+
+    def hangup(self, call_id: str) -> None:
+        self._command(Capability.HANGUP, lambda p: p.hangup(call_id))
+
+    def hold(self, call_id: str) -> None:
+        self._command(Capability.HOLD, lambda p: p.hold(call_id))
+
+    def resume(self, call_id: str) -> None:
+        self._command(Capability.HOLD, lambda p: p.resume(call_id))
+
+    def set_mute(self, call_id: str, muted: bool) -> None:
+        self._command(Capability.MUTE, lambda p: p.set_mute(call_id, muted))
+
+    def send_dtmf(self, call_id: str, digits: str) -> None:
+        self._command(Capability.DTMF, lambda p: p.send_dtmf(call_id, digits))
+
+    def transfer(self, call_id: str, target: str) -> None:
+        try:
+            dial = self.desktop.plan.dial_string(target)
+        except ValueError:
+            self.show_message(
+                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=target)
+            )
+            return
+        self._command(Capability.TRANSFER, lambda p: p.transfer(call_id, dial))
+
+    def set_dnd(self, enabled: bool) -> None:
+        self._command(Capability.DND, lambda p: p.set_dnd(enabled))
+
+    def dial_from_field(self) -> None:
+        if self.dial_text(self.dial_edit.text()):
+            self.dial_edit.clear()
+
+    def dial_text(self, text: str, line: str | None = None) -> bool:
+        """Dial what the agent typed or a link handed to us (OUT3, B5): Persian digits, ``tel:``,
+        ``callto:`` and ``sip:`` links are all accepted. Returns whether a call was started."""
+        text = to_ascii_digits(text).strip()
+        if not text:
+            return False
+        from_uri = number_from_uri(text)
+        target = from_uri if from_uri is not None else text
+        try:
+            dial = self.desktop.plan.dial_string(target)
+        except ValueError:
+            self.show_message(
+                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=text)
+            )
+            return False
+        provider = self.desktop.provider
+        if provider is None or Capability.DIAL not in provider.capabilities:
+            self.show_message(translate("MainWindow", "The phone connection cannot place calls."))
+            return False
+        chosen = choose_line(
+            self._lines, line or self.line_choice.currentData(), self.desktop.settings[DEFAULT_LINE]
+        )
+        line_id = chosen.id if chosen is not None else None
+        self.tasks.spawn(provider.dial(dial, line_id))
+        return True
+
+    def _log_activated(self, index: Any) -> None:
+        row = self.log_proxy.data(index, Qt.ItemDataRole.UserRole)
+        if isinstance(row, LogRow):
+            self.call_back(row)
+
+    def call_back(self, row: LogRow) -> None:
+        if row.dial:
+            self.dial_text(row.dial)
+
+    def selected_log_row(self) -> LogRow | None:
+        selection = self.log_view.selectionModel()
+        indexes = selection.selectedRows() if selection is not None else []
+        if not indexes:
+            return None
+        row = self.log_proxy.data(indexes[0], Qt.ItemDataRole.UserRole)
+        return row if isinstance(row, LogRow) else None
+
+    def show_missed(self) -> None:
+        self.log_filter.setCurrentIndex(max(0, self.log_filter.findData("missed")))
+        self.log_model.mark_missed_seen()
+
+    def _filter_changed(self, _at: int) -> None:
+        self.log_proxy.set_only(str(self.log_filter.currentData() or ""))
+
+    def open_record(self, party: Party) -> None:
+        """Open a caller's record (IN3): the CRM's page in the browser, or the local details view."""
+        crm = self.desktop.crm
+        url = ""
+        if crm is not None:
+            try:
+                url = crm.record_url(party)
+            except Exception:
+                log.exception("record_url failed")
+        if not url:
+            url = party.url
+        if url:
+            QDesktopServices.openUrl(QUrl(url))
+            return
+        dialog = PartyDetailsDialog(party, self.display_number, self)
+        dialog.dial_requested.connect(self.dial_text)
+        dialog.finished.connect(
+            lambda _r, d=dialog: self.details_dialogs.remove(d) if d in self.details_dialogs else None
+        )
+        self.details_dialogs.append(dialog)
+        dialog.show()
+
+    # ================================================================== language, settings, simulator
+    def set_language(self, code: str) -> None:
+        self.language.apply(code, self.language.calendar)
+        self._save_setting(LANGUAGE.key, code)
+        self.retranslate()
+        for popup in self.popups.popups():
+            popup.retranslate()
+        self.popups.relayout()
+
+    def set_jalali(self, enabled: bool) -> None:
+        calendar = "jalali" if enabled else "gregorian"
+        self.language.calendar = calendar
+        self._save_setting(CALENDAR.key, calendar)
+        self.log_model.layoutChanged.emit()
+
+    def _save_setting(self, key: str, value: object) -> None:
+        settings = self.desktop.settings
+        try:
+            settings.set(key, value)
+            if settings.path is not None:
+                settings.save()
+        except (CallsysError, OSError) as exc:
+            self.show_message(str(exc))
+
+    def open_settings(self) -> None:
+        import importlib
+
+        try:
+            module = importlib.import_module("ui.settingsdialog")
+        except ImportError:
+            self.show_message(translate("MainWindow", "Settings are edited in the settings file for now."))
+            return
+        dialog = module.SettingsDialog(self.desktop.settings, self)
+        dialog.exec()
+
+    def use_provider(self, name: str) -> None:
+        async def switch() -> None:
+            await self.desktop.switch_provider(name)
+            self._show_problems()
+            self._refresh_actions()
+
+        self.tasks.spawn(switch())
+
+    def simulate(self, scenario: str) -> None:
+        sim = self.simulator
+        if sim is not None:
+            sim.play(scenario)
+
+    def simulate_ring(self) -> None:
+        sim = self.simulator
+        if sim is not None:
+            sim.ring("+982188776655", "Sara Ahmadi", line="Sales", dnis="7000")
+
+    def about(self) -> None:
+        from callsys import __version__
+
+        QMessageBox.about(
+            self,
+            translate("MainWindow", "About callsys"),
+            translate(
+                "MainWindow",
+                "callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.",
+            ).format(version=__version__),
+        )
+
+    def dial_clipboard(self) -> None:
+        clipboard = QGuiApplication.clipboard()
+        text = clipboard.text() if clipboard is not None else ""
+        if not self.dial_text(text):
+            self.show_message(translate("MainWindow", "The clipboard holds no number to dial."))
+
+    def direction_of(self, call_id: str) -> Direction | None:
+        call = self.desktop.manager.get(call_id)
+        return call.direction if call is not None else None

@@ -1,0 +1,325 @@
+"""Caller pop-ups (IN3, IN5, IN6, IN12, SET2, B1, B2).
+
+One ``CallPopup`` per ringing or waiting call, stacked by ``PopupStack`` from the corner of the
+screen upwards — any number of them. A pop-up shows what is known the moment the phone rings
+(caller-ID name, number, receiving line, IVR values) and fills in the CRM record when the lookup
+answers; when several records match the number the agent picks one (B2). Answer and reject
+buttons exist only when the provider can do them. A pop-up never decides anything about the
+call: it closes when the CallManager says the call was answered (here or elsewhere, B1) or ended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from callsys.model import Call, CallState, Party
+from callsys.provider import Capability
+
+from ui.i18n import ltr, translate
+from ui.qt import (
+    QComboBox,
+    QEvent,
+    QFrame,
+    QGuiApplication,
+    QHBoxLayout,
+    QLabel,
+    QObject,
+    QPoint,
+    QPushButton,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    named,
+    pyqtSignal,
+)
+from ui.texts import kind_text
+
+if TYPE_CHECKING:
+    from callsys.crm import Match
+
+__all__ = ["CallPopup", "PopupStack"]
+
+POPUP_WIDTH = 360
+GAP = 8
+
+
+def greeting(name: str, now: datetime | None = None) -> str:
+    """What the agent says first, with the caller's name (IN3)."""
+    hour = (now or datetime.now()).hour
+    if hour < 12:
+        return translate("Popup", "Good morning, {name}").format(name=name)
+    if hour < 17:
+        return translate("Popup", "Good afternoon, {name}").format(name=name)
+    return translate("Popup", "Good evening, {name}").format(name=name)
+
+
+class CallPopup(QFrame):
+    answer_requested = pyqtSignal(str)
+    reject_requested = pyqtSignal(str)
+    record_requested = pyqtSignal(object)  # Party
+    party_chosen = pyqtSignal(str, object)  # call id, Party
+
+    def __init__(
+        self,
+        call: Call,
+        capabilities: frozenset[Capability],
+        display: Callable[[object], str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(
+            parent,
+            Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint,
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        self.setObjectName("callPopup")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setFixedWidth(POPUP_WIDTH)
+        self.setStyleSheet(
+            "#callPopup { background: palette(base); border: 2px solid #1a73e8; border-radius: 8px; }"
+            "#callPopup[waiting='true'] { border-color: #e8710a; }"
+            "QLabel#popupTitle { font-weight: bold; color: #1a73e8; }"
+            "QLabel#popupName { font-size: 16pt; font-weight: bold; }"
+            "QLabel#popupNumber { font-size: 12pt; }"
+            "QLabel#popupGreeting { font-style: italic; }"
+            "QPushButton#answerButton { background: #188038; color: white; font-weight: bold;"
+            " padding: 6px 14px; border-radius: 4px; }"
+            "QPushButton#rejectButton { background: #c5221f; color: white; font-weight: bold;"
+            " padding: 6px 14px; border-radius: 4px; }"
+        )
+        self._display = display
+        self.call = call
+        self.matches: list[Match] = []
+        self.party: Party | None = None
+        self._looked_up = False
+
+        self.title = named(QLabel(), "popupTitle")
+        self.line_label = named(QLabel(), "popupLine")
+        self.name_label = named(QLabel(), "popupName")
+        self.name_label.setTextFormat(Qt.TextFormat.RichText)
+        self.name_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.name_label.linkActivated.connect(self._open_record)
+        self.name_label.setWordWrap(True)
+        self.detail_label = named(QLabel(), "popupDetail")  # kind · company
+        self.detail_label.setWordWrap(True)
+        self.number_label = named(QLabel(), "popupNumber")
+        self.number_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.ivr_label = named(QLabel(), "popupIvr")
+        self.ivr_label.setWordWrap(True)
+        self.match_label = named(QLabel(), "popupMatches")
+        self.match_choice = named(QComboBox(), "popupMatchChoice")
+        self.match_choice.currentIndexChanged.connect(self._choose)
+        self.greeting_label = named(QLabel(), "popupGreeting")
+        self.greeting_label.setWordWrap(True)
+
+        self.answer_button = named(QPushButton(), "answerButton")
+        self.answer_button.clicked.connect(lambda: self.answer_requested.emit(self.call.id))
+        self.reject_button = named(QPushButton(), "rejectButton")
+        self.reject_button.clicked.connect(lambda: self.reject_requested.emit(self.call.id))
+        self.answer_button.setVisible(Capability.ANSWER in capabilities)
+        self.reject_button.setVisible(Capability.REJECT in capabilities)
+
+        header = QHBoxLayout()
+        header.addWidget(self.title)
+        header.addStretch(1)
+        header.addWidget(self.line_label)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.reject_button)
+        buttons.addWidget(self.answer_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 10, 14, 12)
+        layout.setSpacing(4)
+        layout.addLayout(header)
+        layout.addWidget(self.name_label)
+        layout.addWidget(self.detail_label)
+        layout.addWidget(self.number_label)
+        layout.addWidget(self.ivr_label)
+        layout.addWidget(self.match_label)
+        layout.addWidget(self.match_choice)
+        layout.addWidget(self.greeting_label)
+        layout.addLayout(buttons)
+        self.retranslate()
+
+    # ------------------------------------------------------------------ content
+    def update_call(self, call: Call) -> None:
+        self.call = call
+        self.retranslate()
+
+    def set_matches(self, matches: Sequence[Match]) -> None:
+        self._looked_up = True
+        self.matches = list(matches)
+        self.match_choice.blockSignals(True)
+        self.match_choice.clear()
+        for match in self.matches:
+            party = match.party
+            extra = " · ".join(x for x in (kind_text(party.kind), party.company) if x)
+            self.match_choice.addItem(f"{party.name} ({extra})" if extra else party.name)
+        self.match_choice.blockSignals(False)
+        self.party = self.matches[0].party if self.matches else None
+        self.retranslate()
+
+    def _choose(self, at: int) -> None:
+        if 0 <= at < len(self.matches):
+            self.party = self.matches[at].party
+            self.party_chosen.emit(self.call.id, self.party)
+            self.retranslate()
+
+    def _open_record(self, _link: str) -> None:
+        if self.party is not None:
+            self.record_requested.emit(self.party)
+
+    def retranslate(self) -> None:
+        call = self.call
+        waiting = call.waiting
+        self.setProperty("waiting", "true" if waiting else "false")
+        style = self.style()
+        if style is not None:
+            style.unpolish(self)
+            style.polish(self)
+        self.title.setText(
+            translate("Popup", "Waiting call") if waiting else translate("Popup", "Incoming call")
+        )
+        self.line_label.setText(
+            translate("Popup", "Line: {line}").format(line=call.line) if call.line else ""
+        )
+        self.line_label.setVisible(bool(call.line))
+        party = self.party
+        if party is not None:
+            self.name_label.setText(f'<a href="record">{_escape(party.name)}</a>')
+            self.name_label.setToolTip(translate("Popup", "Open the record"))
+            detail = " · ".join(x for x in (kind_text(party.kind), party.company) if x)
+            self.detail_label.setText(detail)
+        else:
+            shown = call.remote_name or (
+                translate("Popup", "Looking up…")
+                if not self._looked_up
+                else translate("Popup", "Unknown caller")
+            )
+            self.name_label.setText(_escape(shown))
+            self.name_label.setToolTip("")
+            self.detail_label.setText(
+                translate("Popup", "Not in the directory")
+                if self._looked_up and not call.remote.is_anonymous
+                else ""
+            )
+        self.detail_label.setVisible(bool(self.detail_label.text()))
+        number = self._display(call.remote)
+        self.number_label.setText(ltr(number) if number else translate("Popup", "No caller ID"))
+        ivr = [f"{key}: {ltr(value)}" for key, value in call.variables.items()]
+        self.ivr_label.setText(translate("Popup", "Caller entered: {values}").format(values=", ".join(ivr)))
+        self.ivr_label.setVisible(bool(ivr))
+        several = len(self.matches) > 1
+        self.match_label.setText(
+            translate("Popup", "{count} records match this number — pick one:").format(
+                count=len(self.matches)
+            )
+        )
+        self.match_label.setVisible(several)
+        self.match_choice.setVisible(several)
+        name = party.name if party is not None else call.remote_name
+        self.greeting_label.setText(greeting(name) if name else "")
+        self.greeting_label.setVisible(bool(name))
+        self.answer_button.setText(translate("Popup", "Answer"))
+        self.reject_button.setText(translate("Popup", "Reject"))
+        self.answer_button.setAccessibleName(translate("Popup", "Answer the call"))
+        self.reject_button.setAccessibleName(translate("Popup", "Reject the call"))
+        self.setAccessibleName(self.title.text())
+        self.adjustSize()
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        if event is not None and event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class PopupStack(QObject):
+    """Owns the pop-ups: one per ringing call id, stacked from the screen corner upwards."""
+
+    answer_requested = pyqtSignal(str)
+    reject_requested = pyqtSignal(str)
+    record_requested = pyqtSignal(object)
+    party_chosen = pyqtSignal(str, object)
+    changed = pyqtSignal()
+
+    def __init__(
+        self,
+        capabilities: Callable[[], frozenset[Capability]],
+        display: Callable[[object], str],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._capabilities = capabilities
+        self._display = display
+        self._popups: dict[str, CallPopup] = {}
+
+    def __len__(self) -> int:
+        return len(self._popups)
+
+    def popup(self, call_id: str) -> CallPopup | None:
+        return self._popups.get(call_id)
+
+    def popups(self) -> list[CallPopup]:
+        return list(self._popups.values())
+
+    def on_call(self, call: Call) -> CallPopup | None:
+        """Show, update or close the pop-up of *call* according to its state."""
+        existing = self._popups.get(call.id)
+        if call.state is not CallState.RINGING:
+            if existing is not None:
+                self.close(call.id)
+            return None
+        if existing is not None:
+            existing.update_call(call)
+            self.relayout()
+            return existing
+        popup = CallPopup(call, self._capabilities(), self._display)
+        popup.answer_requested.connect(self.answer_requested)
+        popup.reject_requested.connect(self.reject_requested)
+        popup.record_requested.connect(self.record_requested)
+        popup.party_chosen.connect(self.party_chosen)
+        self._popups[call.id] = popup
+        self.relayout()
+        popup.show()
+        self.changed.emit()
+        return popup
+
+    def close(self, call_id: str) -> None:
+        popup = self._popups.pop(call_id, None)
+        if popup is not None:
+            popup.hide()
+            popup.deleteLater()
+            self.relayout()
+            self.changed.emit()
+
+    def close_all(self) -> None:
+        for call_id in list(self._popups):
+            self.close(call_id)
+
+    def relayout(self) -> None:
+        screen = QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        rtl = QGuiApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        x_edge = area.left() + GAP if rtl else area.right() - POPUP_WIDTH - GAP
+        y = area.bottom() - GAP
+        column = 0
+        for popup in self._popups.values():
+            popup.adjustSize()
+            height = popup.sizeHint().height()
+            if y - height < area.top() and y != area.bottom() - GAP:
+                column += 1  # the screen is full: start another column (no limit, IN5)
+                y = area.bottom() - GAP
+            x = x_edge + (column * (POPUP_WIDTH + GAP) * (1 if rtl else -1))
+            y -= height
+            popup.move(QPoint(x, y))
+            y -= GAP

@@ -1,0 +1,69 @@
+"""Translated names of core values (directions, states, end reasons, record kinds).
+
+Kept in one place so the log, the pop-ups and the reports say the same word for the same thing.
+"""
+
+from __future__ import annotations
+
+from callsys.model import CallState, Direction, EndReason, PartyKind
+
+from ui.i18n import translate
+
+__all__ = ["direction_text", "kind_text", "result_text", "state_text"]
+
+
+def direction_text(direction: Direction | str) -> str:
+    if str(direction) == Direction.OUTGOING.value:
+        return translate("Texts", "Outgoing")
+    return translate("Texts", "Incoming")
+
+
+def state_text(state: CallState | str) -> str:
+    value = str(state)
+    if value == CallState.RINGING.value:
+        return translate("Texts", "Ringing")
+    if value == CallState.DIALING.value:
+        return translate("Texts", "Dialling")
+    if value == CallState.ALERTING.value:
+        return translate("Texts", "Ringing at the other end")
+    if value == CallState.ACTIVE.value:
+        return translate("Texts", "Connected")
+    if value == CallState.HELD.value:
+        return translate("Texts", "On hold")
+    return translate("Texts", "Ended")
+
+
+def result_text(reason: EndReason | str | None, direction: Direction | str = Direction.INCOMING) -> str:
+    """What happened to a call, in the agent's words. Unanswered is IN8's "بی پاسخ"."""
+    value = str(reason) if reason is not None else ""
+    outgoing = str(direction) == Direction.OUTGOING.value
+    if value == EndReason.COMPLETED.value:
+        return translate("Texts", "Answered")
+    if value == EndReason.MISSED.value:
+        return translate("Texts", "Unanswered")
+    if value == EndReason.REJECTED.value:
+        return translate("Texts", "Rejected")
+    if value == EndReason.CANCELLED.value:
+        return translate("Texts", "Cancelled") if outgoing else translate("Texts", "Caller hung up")
+    if value == EndReason.BUSY.value:
+        return translate("Texts", "Busy")
+    if value == EndReason.NO_ANSWER.value:
+        return translate("Texts", "No answer")
+    if value == EndReason.ANSWERED_ELSEWHERE.value:
+        return translate("Texts", "Answered elsewhere")
+    if value == EndReason.FAILED.value:
+        return translate("Texts", "Failed")
+    return ""
+
+
+def kind_text(kind: PartyKind | str) -> str:
+    value = str(kind)
+    if value == PartyKind.CONTACT.value:
+        return translate("Texts", "Contact")
+    if value == PartyKind.ACCOUNT.value:
+        return translate("Texts", "Account")
+    if value == PartyKind.LEAD.value:
+        return translate("Texts", "Lead")
+    if value == PartyKind.SYSTEMUSER.value:
+        return translate("Texts", "User")
+    return translate("Texts", "Record")
