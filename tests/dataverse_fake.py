@@ -1385,6 +1385,7 @@ class FakeServer:
 
     def __init__(self, fake: DataverseFake, host: str, port: int):
         self.fake = fake
+        self.response_delay = 0.0
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -1406,6 +1407,8 @@ class FakeServer:
                     with contextlib.suppress(OSError):
                         self.connection.shutdown(2)
                     return
+                if outer.response_delay:
+                    time.sleep(outer.response_delay)  # the work is done; the answer is late
                 self.send_response(resp.status)
                 for k, v in resp.headers.items():
                     self.send_header(k, v)

@@ -1,0 +1,337 @@
+"""The one durable outbox: every CRM write is a row in SQLite before it is a request (B4, R2).
+
+``enqueue`` commits the item (with its client-generated id) before it returns, so a process kill
+at any moment loses nothing: on restart, ``flush`` picks up every pending item. Items are
+delivered *at least once*; the handlers make that *exactly once* by being idempotent (a phone
+call carries its client-chosen ``activityid``, and a create that finds it already there counts
+as done).
+
+Retry policy (contract §5):
+
+- ``CrmThrottled`` (429): the whole queue pauses for exactly ``Retry-After`` seconds — no
+  jitter, no extra — and the failure does not count against the item.
+- ``CrmUnavailable`` (5xx, network) and ``AuthError`` (the one token refresh already failed):
+  the queue backs off exponentially with jitter (``base·2ⁿ``, capped, 50–100 % of it).
+- ``CrmRejected`` that the handler did not absorb: the item is parked as ``dead`` with the
+  error (kept, listed by ``dead()``, re-armed by ``retry_dead()``) — a retry will not fix it,
+  and it must not block the queue.
+
+Items with the same ``group`` run strictly in order (create before complete before notes); a
+group whose head cannot run yet holds back only that group.
+
+The outbox is generic (handlers are registered per ``kind``) so the server and the desktop use
+the same code with their own database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from callsys.errors import AuthError, CrmError, CrmRejected, CrmThrottled, CrmUnavailable
+
+__all__ = ["FlushResult", "Outbox", "OutboxItem", "ensure_schema"]
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Mapping[str, Any]], Awaitable[None]]
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create the outbox tables (idempotent)."""
+    with db.conn:
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS outbox (
+                id TEXT PRIMARY KEY,
+                queue TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                grp TEXT NOT NULL DEFAULT '',
+                payload TEXT NOT NULL,
+                state TEXT NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_at REAL NOT NULL DEFAULT 0,
+                last_error TEXT NOT NULL DEFAULT '',
+                created_at REAL NOT NULL,
+                done_at REAL
+            )"""
+        )
+        db.execute("CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (queue, state)")
+        db.execute(
+            """CREATE TABLE IF NOT EXISTS outbox_queue (
+                queue TEXT PRIMARY KEY,
+                paused_until REAL NOT NULL DEFAULT 0,
+                failures INTEGER NOT NULL DEFAULT 0,
+                reason TEXT NOT NULL DEFAULT ''
+            )"""
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: str
+    kind: str
+    group: str
+    payload: Mapping[str, Any]
+    state: str
+    attempts: int
+    last_error: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlushResult:
+    done: int = 0
+    dead: int = 0
+    pending: int = 0
+    next_at: float | None = None  # when something can run next (clock time), None = nothing pending
+    paused_until: float = 0.0
+
+
+def _open(db: sqlite_utils.Database | str | Path) -> sqlite_utils.Database:
+    if isinstance(db, sqlite_utils.Database):
+        return db
+    from callsys.store import open_database
+
+    return open_database(db)
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: sqlite_utils.Database | str | Path,
+        *,
+        queue: str = "crm",
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        jitter: Callable[[], float] = random.random,
+        base_delay: float = 1.0,
+        max_delay: float = 300.0,
+        keep_done_for: float = 7 * 86400,
+    ) -> None:
+        self.db = _open(db)
+        ensure_schema(self.db)
+        self.queue = queue
+        self.clock = clock
+        self.sleep = sleep
+        self.jitter = jitter
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.keep_done_for = keep_done_for
+        self._handlers: dict[str, Handler] = {}
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()
+
+    # ---------------------------------------------------------------- producing
+    def register(self, kind: str, handler: Handler) -> None:
+        self._handlers[kind] = handler
+
+    def enqueue(
+        self, kind: str, payload: Mapping[str, Any], *, group: str = "", item_id: str | None = None
+    ) -> str:
+        """Store one item durably (committed when this returns) and wake the runner."""
+        item_id = item_id or str(uuid.uuid4())
+        with self.db.conn:
+            self.db.execute(
+                "INSERT OR IGNORE INTO outbox (id, queue, kind, grp, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    item_id,
+                    self.queue,
+                    kind,
+                    group,
+                    json.dumps(dict(payload), ensure_ascii=False),
+                    self.clock(),
+                ],
+            )
+        self._wake.set()
+        return item_id
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    # ---------------------------------------------------------------- inspecting
+    def _items(self, where: str, args: list[Any]) -> list[OutboxItem]:
+        rows = self.db.execute(
+            f"SELECT id, kind, grp, payload, state, attempts, last_error FROM outbox WHERE queue = ? AND {where} "
+            "ORDER BY rowid",
+            [self.queue, *args],
+        ).fetchall()
+        return [OutboxItem(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def pending(self) -> list[OutboxItem]:
+        return self._items("state = 'pending'", [])
+
+    def dead(self) -> list[OutboxItem]:
+        return self._items("state = 'dead'", [])
+
+    def pending_count(self) -> int:
+        row = self.db.execute(
+            "SELECT count(*) FROM outbox WHERE queue = ? AND state = 'pending'", [self.queue]
+        ).fetchone()
+        return int(row[0])
+
+    def retry_dead(self) -> int:
+        with self.db.conn:
+            cur = self.db.execute(
+                "UPDATE outbox SET state = 'pending', next_at = 0, last_error = '' WHERE queue = ? AND state = 'dead'",
+                [self.queue],
+            )
+        self._wake.set()
+        return int(cur.rowcount)
+
+    def paused_until(self) -> float:
+        row = self.db.execute(
+            "SELECT paused_until FROM outbox_queue WHERE queue = ?", [self.queue]
+        ).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def _failures(self) -> int:
+        row = self.db.execute("SELECT failures FROM outbox_queue WHERE queue = ?", [self.queue]).fetchone()
+        return int(row[0]) if row else 0
+
+    def _pause(self, until: float, failures: int, reason: str) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO outbox_queue (queue, paused_until, failures, reason) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(queue) DO UPDATE SET paused_until = excluded.paused_until, "
+                "failures = excluded.failures, reason = excluded.reason",
+                [self.queue, until, failures, reason[:500]],
+            )
+
+    def backoff(self, failures: int) -> float:
+        """Exponential backoff with jitter: between 50 % and 100 % of ``base·2^(n-1)`` (capped)."""
+        ceiling: float = min(self.max_delay, self.base_delay * 2.0 ** max(0, failures - 1))
+        return ceiling * (0.5 + 0.5 * self.jitter())
+
+    # ---------------------------------------------------------------- delivering
+    async def flush(self) -> FlushResult:
+        """Deliver every item that is due, in order. Never raises for a CRM error."""
+        async with self._flushing:
+            return await self._flush()
+
+    async def _flush(self) -> FlushResult:
+        done = dead = 0
+        now = self.clock()
+        paused = self.paused_until()
+        if paused > now:
+            return self._result(done, dead)
+        blocked: set[str] = set()
+        for item in self.pending():
+            if item.group and item.group in blocked:
+                continue
+            handler = self._handlers.get(item.kind)
+            if handler is None:
+                blocked.add(item.group)
+                continue
+            try:
+                await handler(item.payload)
+            except CrmThrottled as exc:
+                # exactly Retry-After, for the whole queue; not the item's fault
+                self._note(item, str(exc), count=False)
+                self._pause(self.clock() + exc.retry_after, self._failures(), f"throttled: {exc}")
+                log.info("CRM throttled: pausing the outbox for %.3g s", exc.retry_after)
+                return self._result(done, dead)
+            except (CrmUnavailable, AuthError) as exc:
+                failures = self._failures() + 1
+                delay = self.backoff(failures)
+                self._note(item, str(exc), count=True)
+                self._pause(self.clock() + delay, failures, str(exc))
+                log.info("CRM unavailable (%s): retrying in %.1f s", exc, delay)
+                return self._result(done, dead)
+            except CrmRejected as exc:
+                self._finish(item, "dead", str(exc))
+                dead += 1
+                log.warning("outbox item %s (%s) rejected for good: %s", item.id, item.kind, exc)
+                continue
+            except CrmError as exc:  # any other CRM error: treat as transient
+                self._note(item, str(exc), count=True)
+                blocked.add(item.group)
+                continue
+            except Exception as exc:  # a bug in a handler must not lose the item or stop the queue
+                log.exception("outbox handler for %s failed", item.kind)
+                self._finish(item, "dead", f"{type(exc).__name__}: {exc}")
+                dead += 1
+                continue
+            self._finish(item, "done", "")
+            done += 1
+            if self._failures():
+                self._pause(0.0, 0, "")
+        self._purge()
+        return self._result(done, dead)
+
+    def _note(self, item: OutboxItem, error: str, *, count: bool) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE outbox SET attempts = attempts + ?, last_error = ? WHERE id = ?",
+                [1 if count else 0, error[:1000], item.id],
+            )
+
+    def _finish(self, item: OutboxItem, state: str, error: str) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, done_at = ?, attempts = attempts + 1 WHERE id = ?",
+                [state, error[:1000], self.clock(), item.id],
+            )
+
+    def _purge(self) -> None:
+        with self.db.conn:
+            self.db.execute(
+                "DELETE FROM outbox WHERE queue = ? AND state = 'done' AND done_at < ?",
+                [self.queue, self.clock() - self.keep_done_for],
+            )
+
+    def _result(self, done: int, dead: int) -> FlushResult:
+        pending = self.pending_count()
+        paused = self.paused_until()
+        next_at: float | None = None
+        if pending:
+            next_at = max(paused, self.clock())
+        return FlushResult(done=done, dead=dead, pending=pending, next_at=next_at, paused_until=paused)
+
+    async def run(self, stop: asyncio.Event | None = None, *, idle: float = 30.0) -> None:
+        """Flush whenever there is work, waiting exactly as long as the policy says in between."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            self._wake.clear()
+            result = await self.flush()
+            if result.pending and result.paused_until > self.clock():
+                await self._wait(result.paused_until - self.clock(), stop, wakeable=False)
+            elif result.pending and result.done == 0 and result.dead == 0:
+                await self._wait(idle, stop, wakeable=True)  # nothing runnable (unknown kind…)
+            elif not result.pending:
+                await self._wait(idle, stop, wakeable=True)
+
+    async def _wait(self, seconds: float, stop: asyncio.Event, *, wakeable: bool) -> None:
+        if not wakeable:
+            await self.sleep(seconds)
+            return
+        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waiters:
+                w.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    async def drain(self, *, max_wait: float = 3600.0) -> FlushResult:
+        """Flush until nothing is pending (or *max_wait* of waiting passed) — for the CLI and tests."""
+        waited = 0.0
+        while True:
+            result = await self.flush()
+            if not result.pending:
+                return result
+            delay = max(0.0, (result.paused_until or self.clock()) - self.clock())
+            if result.done == 0 and result.dead == 0 and delay == 0:
+                return result  # stuck on items nobody can handle
+            if waited + delay > max_wait:
+                return result
+            waited += delay
+            await self.sleep(delay)

@@ -1,0 +1,212 @@
+"""Call → phone-call activity, exactly once (IN7, IN8, OUT5, OUT6, IN13, B1, B4, B7)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from callsys.activity import ActivityLogger, register_handlers
+from callsys.callmanager import CallManager
+from callsys.crm.dynamics import DynamicsCrm
+from callsys.model import Call, Direction, EndReason, Party, PartyKind
+from callsys.numbers import NumberPlan
+from callsys.outbox import Outbox
+from callsys.store import open_database
+from tests.crm.helpers import FakeClock, play_call
+from tests.dataverse_fake import DataverseFake
+
+
+@dataclass
+class Rig:
+    manager: CallManager
+    logger: ActivityLogger
+    outbox: Outbox
+    clock: FakeClock
+    parties: dict[str, Party]
+
+
+@pytest_asyncio.fixture
+async def rig(tmp_path: Path, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan) -> AsyncIterator[Rig]:
+    clock = FakeClock()
+    db = open_database(tmp_path / "callsys.sqlite3")
+    outbox = Outbox(db, clock=clock, sleep=clock.sleep)
+    register_handlers(outbox, crm)
+    parties: dict[str, Party] = {}
+    logger = ActivityLogger(
+        outbox,
+        resolve_party=lambda call: parties.get(call.remote.key),
+        agent_for=lambda call: fake.default_user,
+        display_number=lambda c: plan.display(c.remote),
+    )
+    manager = CallManager(is_loggable=plan.is_loggable)
+    manager.subscribe(logger)
+    try:
+        yield Rig(manager, logger, outbox, clock, parties)
+    finally:
+        db.conn.close()
+
+
+def _party(kind: PartyKind, record_id: str, name: str) -> Party:
+    return Party(kind=kind, id=record_id, name=name, source="dynamics")
+
+
+@pytest.mark.asyncio
+async def test_answered_incoming_call_becomes_one_completed_activity(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    cid = fake.add("contact", {"firstname": "Ana", "lastname": "Ruiz", "mobilephone": "+4930123456"})
+    rig.parties["+4930123456"] = _party(PartyKind.CONTACT, cid, "Ana Ruiz")
+    play_call(rig.manager, plan, "c1", "+4930123456", talk=253)
+    rig.logger.set_notes("c1", "Wants a callback about invoice 42.")
+    await rig.outbox.drain()
+
+    assert fake.count("phonecall") == 1
+    activity = fake.find("phonecall", rig.logger.activity_id("c1") or "")
+    assert activity is not None
+    assert (activity["statecode"], activity["statuscode"]) == (1, 4)  # Completed / Received
+    assert activity["directioncode"] is False
+    assert activity["actualstart"] == "2025-05-01T09:00:05Z"
+    assert activity["actualend"] == "2025-05-01T09:04:18Z"
+    assert activity["actualdurationminutes"] == 5  # 4 min 13 s, rounded up
+    assert "253 s" in activity["description"] and "invoice 42" in activity["description"]
+    assert activity["subject"].startswith("Inbound call 030 123456")
+    assert activity["_regardingobjectid_value"] == cid
+    assert activity["_ownerid_value"] == fake.default_user
+    masks = {(p["partyid@table"], p["participationtypemask"]) for p in activity["@parties"]}
+    assert masks == {("contact", 1), ("systemuser", 2)}  # caller → agent
+
+
+@pytest.mark.asyncio
+async def test_outgoing_call_is_made_with_parties_swapped(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    acc = fake.add("account", {"name": "Contoso", "telephone1": "+4930555111"})
+    rig.parties["+4930555111"] = _party(PartyKind.ACCOUNT, acc, "Contoso")
+    play_call(rig.manager, plan, "o1", "+4930555111", direction=Direction.OUTGOING, talk=20)
+    await rig.outbox.drain()
+    [activity] = fake.rows["phonecall"].values()
+    assert (activity["statecode"], activity["statuscode"]) == (1, 2)  # Completed / Made
+    assert activity["directioncode"] is True
+    assert activity["actualdurationminutes"] == 1
+    masks = {(p["partyid@table"], p["participationtypemask"]) for p in activity["@parties"]}
+    assert masks == {("account", 2), ("systemuser", 1)}
+
+
+@pytest.mark.asyncio
+async def test_missed_call_is_a_distinguishable_unanswered_activity(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    play_call(rig.manager, plan, "m1", "+4930999000", answer_after=None, reason=EndReason.MISSED)
+    play_call(rig.manager, plan, "r1", "+4930999001", answer_after=None, reason=EndReason.REJECTED)
+    await rig.outbox.drain()
+    rows = list(fake.rows["phonecall"].values())
+    assert len(rows) == 2
+    for row in rows:
+        assert row["subject"].startswith("Unanswered: Inbound call")
+        assert (row["statecode"], row["statuscode"]) == (2, 3)
+        assert row["actualdurationminutes"] == 0
+
+
+@pytest.mark.asyncio
+async def test_unanswered_status_can_be_a_custom_status_reason(
+    tmp_path: Path, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    fake.add_status_reason("phonecall", 1, 100000000, "Unanswered")
+    db = open_database(tmp_path / "db")
+    outbox = Outbox(db)
+    register_handlers(outbox, crm)
+    logger = ActivityLogger(outbox, unanswered_status=(1, 100000000), unanswered_title="بی پاسخ")
+    manager = CallManager(is_loggable=plan.is_loggable)
+    manager.subscribe(logger)
+    play_call(manager, plan, "m1", "+4930999000", answer_after=None, reason=EndReason.MISSED)
+    await outbox.drain()
+    [row] = fake.rows["phonecall"].values()
+    assert (row["statecode"], row["statuscode"]) == (1, 100000000)
+    assert row["subject"].startswith("بی پاسخ")
+    db.conn.close()
+
+
+@pytest.mark.asyncio
+async def test_short_numbers_and_calls_answered_elsewhere_are_not_logged(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    play_call(rig.manager, plan, "x1", "1001")  # internal extension (IN13)
+    play_call(rig.manager, plan, "x2", "+4930123456", answer_after=None, reason=EndReason.ANSWERED_ELSEWHERE)
+    await rig.outbox.drain()
+    assert fake.count("phonecall") == 0
+    assert rig.outbox.pending_count() == 0
+
+
+@pytest.mark.asyncio
+async def test_notes_after_close_reopen_update_and_close_again(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    play_call(rig.manager, plan, "c1", "+4930123456", talk=61)
+    await rig.outbox.drain()
+    assert rig.logger.set_notes("c1", "Follow-up: send the offer")
+    await rig.outbox.drain()
+    [row] = fake.rows["phonecall"].values()
+    assert (row["statecode"], row["statuscode"]) == (1, 4)
+    assert row["description"].startswith("Follow-up: send the offer")
+    assert "61 s" in row["description"]
+    assert rig.outbox.dead() == []
+
+
+@pytest.mark.asyncio
+async def test_deleted_caller_record_still_logs_the_call(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    cid = fake.add("contact", {"firstname": "Gone", "lastname": "Soon"})
+    rig.parties["+4930123456"] = _party(PartyKind.CONTACT, cid, "Gone Soon")
+    play_call(rig.manager, plan, "c1", "+4930123456")
+    fake.delete("contact", cid)
+    await rig.outbox.drain()
+    [row] = fake.rows["phonecall"].values()
+    assert (row["statecode"], row["statuscode"]) == (1, 4)
+    assert row.get("_regardingobjectid_value") is None
+
+
+@pytest.mark.asyncio
+async def test_exactly_one_activity_per_call_under_429_503_and_drops(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    for n in range(12):
+        play_call(rig.manager, plan, f"a{n}", f"+49301234{n:02d}", talk=30 + n)
+    for n in range(6):
+        play_call(rig.manager, plan, f"m{n}", f"+49307777{n:02d}", answer_after=None, reason=EndReason.MISSED)
+    fake.inject(429, retry_after=3, method="POST", path="/phonecalls")
+    fake.inject(drop="after", times=3, method="POST", path="/phonecalls")  # created, answer lost
+    fake.inject(drop="after", times=2, method="POST", path="/$batch")  # closed, answer lost
+    fake.inject(503, times=2)
+    fake.inject(drop="before", times=2)
+    fake.inject(429, retry_after=11, method="POST", path="/$batch")
+    result = await rig.outbox.drain()
+
+    assert result.pending == 0 and rig.outbox.dead() == []
+    assert fake.faults == []  # every fault was hit
+    assert 3 in rig.clock.sleeps and 11 in rig.clock.sleeps  # exactly Retry-After
+    ids = {rig.logger.activity_id(f"a{n}") for n in range(12)} | {
+        rig.logger.activity_id(f"m{n}") for n in range(6)
+    }
+    assert set(fake.rows["phonecall"]) == ids and len(ids) == 18  # one per call, no more
+    answered = [r for r in fake.rows["phonecall"].values() if r["statecode"] == 1]
+    missed = [r for r in fake.rows["phonecall"].values() if r["statecode"] == 2]
+    assert len(answered) == 12 and len(missed) == 6
+
+
+def test_observer_ignores_calls_that_never_connect_or_update(rig: Rig) -> None:
+    from callsys.model import CallEvent, CallState
+
+    call = Call(
+        id="u1",
+        direction=Direction.INCOMING,
+        state=CallState.RINGING,
+        started_at=__import__("datetime").datetime.now(),
+    )
+    rig.logger(CallEvent.UPDATED, call)
+    rig.logger(CallEvent.INCOMING, call)
+    assert rig.outbox.pending_count() == 0
