@@ -50,7 +50,7 @@ def _dt(value: object) -> datetime | None:
 class CallRecord:
     """One row of the call log, as the UI and the CLI show it."""
 
-    id: str
+    id: str  # the row's key (unique in the log)
     direction: Direction
     state: CallState
     number: PhoneNumber
@@ -74,6 +74,7 @@ class CallRecord:
     party_id: str | None = None
     party_name: str = ""
     party_company: str = ""
+    call_id: str = ""  # the provider's id of the call (unique only within its session)
 
     @property
     def display_name(self) -> str:
@@ -84,6 +85,7 @@ class CallRecord:
         """A JSON-ready mapping (``callsys log --json``)."""
         return {
             "id": self.id,
+            "call_id": self.call_id,
             "direction": self.direction.value,
             "state": self.state.value,
             "number": self.number.e164 or self.number.digits or None,
@@ -114,10 +116,10 @@ class CallRecord:
 
 _UPSERT = """
 INSERT INTO calls (
-    id, direction, state, number_e164, number_raw, number_digits, name, line, dnis, extension,
+    id, call_id, direction, state, number_e164, number_raw, number_digits, name, line, dnis, extension,
     provider, started_at, answered_at, ended_at, duration, result, missed, waiting, loggable, variables
 ) VALUES (
-    :id, :direction, :state, :number_e164, :number_raw, :number_digits, :name, :line, :dnis, :extension,
+    :id, :call_id, :direction, :state, :number_e164, :number_raw, :number_digits, :name, :line, :dnis, :extension,
     :provider, :started_at, :answered_at, :ended_at, :duration, :result, :missed, :waiting, :loggable,
     :variables
 )
@@ -153,6 +155,26 @@ class CallLog:
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self._db = db  # opened by callsys.store.open_database, which made the ``calls`` table
+        # Provider call ids are unique within a session only (the simulator restarts at sim-1,
+        # a PBX restart reuses ids): each call of this session gets its own row key.
+        self._rows: dict[str, str] = {}
+
+    def row_id(self, call_id: str) -> str:
+        """The log row of this session's call *call_id* (or *call_id* itself, taken as a row key)."""
+        return self._rows.get(call_id, call_id)
+
+    def _row_for(self, call: Call) -> str:
+        row = self._rows.get(call.id)
+        if row is None:
+            row = call.id
+            suffix = 1
+            while self._db.conn.execute("SELECT 1 FROM calls WHERE id = ?", (row,)).fetchone():
+                suffix += 1
+                row = f"{call.id}#{suffix}"
+            self._rows[call.id] = row
+            while len(self._rows) > 10_000:
+                self._rows.pop(next(iter(self._rows)))
+        return row
 
     # ------------------------------------------------------------------ writing
     def __call__(self, event: CallEvent, call: Call) -> None:
@@ -167,7 +189,8 @@ class CallLog:
     def record(self, call: Call) -> None:
         """Insert or update the row of *call* (keeps notes, activity and party)."""
         row = {
-            "id": call.id,
+            "id": self._row_for(call),
+            "call_id": call.id,
             "direction": call.direction.value,
             "state": call.state.value,
             "number_e164": call.remote.e164,
@@ -218,7 +241,7 @@ class CallLog:
         )
 
     def delete(self, call_id: str) -> bool:
-        return self._write("DELETE FROM calls WHERE id = ?", (call_id,)) > 0
+        return self._write("DELETE FROM calls WHERE id = ?", (self.row_id(call_id),)) > 0
 
     def mark_interrupted(self, before: datetime | None = None) -> int:
         """End the rows of calls that were still live when callsys stopped (a crash, a kill):
@@ -232,7 +255,10 @@ class CallLog:
 
     def _update(self, call_id: str, **values: object) -> bool:
         columns = ", ".join(f"{name} = :{name}" for name in values)
-        return self._write(f"UPDATE calls SET {columns} WHERE id = :id", {**values, "id": call_id}) > 0
+        return (
+            self._write(f"UPDATE calls SET {columns} WHERE id = :id", {**values, "id": self.row_id(call_id)})
+            > 0
+        )
 
     def _write(self, sql: str, params: dict[str, Any] | tuple[Any, ...]) -> int:
         conn = self._db.conn
@@ -243,7 +269,7 @@ class CallLog:
 
     # ------------------------------------------------------------------ reading
     def get(self, call_id: str) -> CallRecord | None:
-        rows = self._select("WHERE id = ?", [call_id], 1)
+        rows = self._select("WHERE id = ?", [self.row_id(call_id)], 1)
         return rows[0] if rows else None
 
     def query(
@@ -353,4 +379,5 @@ def _record(row: dict[str, Any]) -> CallRecord:
         party_id=row["party_id"],
         party_name=row["party_name"] or "",
         party_company=row["party_company"] or "",
+        call_id=row["call_id"] or row["id"],
     )

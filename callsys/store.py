@@ -34,12 +34,14 @@ Migration = Callable[[sqlite_utils.Database], None]
 
 
 def _v1_call_log(db: sqlite_utils.Database) -> None:
-    """The session call log (IN9, CARD3). One row per call, upserted on every event."""
+    """The session call log (IN9, CARD3). One row per call, upserted on every event. ``id`` is the
+    row's key; ``call_id`` the provider's id, which another session may use again."""
     _run(
         db,
         """
         CREATE TABLE IF NOT EXISTS calls (
             id TEXT PRIMARY KEY,
+            call_id TEXT NOT NULL DEFAULT '',
             direction TEXT NOT NULL,
             state TEXT NOT NULL,
             number_e164 TEXT,

@@ -204,3 +204,28 @@ def test_a_write_failure_does_not_reach_the_manager(tmp_path: Path) -> None:
         assert manager.get("c1") is not None  # the phone still rings
     finally:
         db.close()
+
+
+def test_a_call_id_used_again_in_a_later_session_gets_its_own_row(db_path: Path) -> None:
+    for session in range(3):
+        db = open_database(db_path)
+        try:
+            manager = CallManager(clock=lambda s=session: T0 + timedelta(hours=s))  # type: ignore[misc]
+            log = CallLog(db)
+            manager.subscribe(log)
+            ring(manager, "sim-1", "+982188776655", f"session {session}")
+            log.set_notes("sim-1", f"note {session}")
+            end(manager, "sim-1", EndReason.MISSED)
+            assert log.get("sim-1").notes == f"note {session}"  # type: ignore[union-attr]
+        finally:
+            db.close()
+    db = open_database(db_path)
+    try:
+        records = CallLog(db).query()
+        assert [(r.id, r.call_id, r.name, r.notes) for r in records] == [
+            ("sim-1#3", "sim-1", "session 2", "note 2"),
+            ("sim-1#2", "sim-1", "session 1", "note 1"),
+            ("sim-1", "sim-1", "session 0", "note 0"),
+        ]
+    finally:
+        db.close()
