@@ -68,7 +68,7 @@ def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Part
         direction=call.direction.value,
         name=(party.name if party is not None else "") or call.remote_name,
         company=party.company if party is not None else "",
-        number=display(call.remote),
+        number="" if call.remote.is_anonymous else display(call.remote),
         dial=call.remote.e164 or call.remote.digits,
         line=call.line,
         started_at=call.started_at,

@@ -712,6 +712,9 @@ class MainWindow(QMainWindow):
                 settings.save()
         except (CallsysError, OSError) as exc:
             self.show_message(str(exc))
+        except Exception as exc:  # a value the TOML writer cannot hold; keep running
+            log.exception("could not save the settings")
+            self.show_message(f"{type(exc).__name__}: {exc}")
 
     def open_settings(self) -> None:
         import importlib

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from callsys.model import Call, CallState, Party
 from callsys.provider import Capability
@@ -60,6 +60,7 @@ class CallPopup(QFrame):
     reject_requested = pyqtSignal(str)
     record_requested = pyqtSignal(object)  # Party
     party_chosen = pyqtSignal(str, object)  # call id, Party
+    resized = pyqtSignal()
 
     def __init__(
         self,
@@ -208,7 +209,7 @@ class CallPopup(QFrame):
                 else ""
             )
         self.detail_label.setVisible(bool(self.detail_label.text()))
-        number = self._display(call.remote)
+        number = "" if call.remote.is_anonymous else self._display(call.remote)
         self.number_label.setText(ltr(number) if number else translate("Popup", "No caller ID"))
         ivr = [f"{key}: {ltr(value)}" for key, value in call.variables.items()]
         self.ivr_label.setText(translate("Popup", "Caller entered: {values}").format(values=", ".join(ivr)))
@@ -235,6 +236,10 @@ class CallPopup(QFrame):
         if event is not None and event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self.resized.emit()  # the stack moves the others so that none covers another
 
 
 def _escape(text: str) -> str:
@@ -286,6 +291,8 @@ class PopupStack(QObject):
         popup.reject_requested.connect(self.reject_requested)
         popup.record_requested.connect(self.record_requested)
         popup.party_chosen.connect(self.party_chosen)
+        popup.resized.connect(self.relayout)
+        popup.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self._popups[call.id] = popup
         self.relayout()
         popup.show()
@@ -314,8 +321,7 @@ class PopupStack(QObject):
         y = area.bottom() - GAP
         column = 0
         for popup in self._popups.values():
-            popup.adjustSize()
-            height = popup.sizeHint().height()
+            height = max(popup.height(), popup.sizeHint().height())
             if y - height < area.top() and y != area.bottom() - GAP:
                 column += 1  # the screen is full: start another column (no limit, IN5)
                 y = area.bottom() - GAP

@@ -1,0 +1,130 @@
+"""Fixtures for the desktop tests: a qasync loop inside pytest-qt's QApplication, a composed
+desktop with the SimulatedProvider and a LocalCrm in a temporary database, and the window."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt loads (also set by tests/conftest.py)
+
+import asyncio
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import qasync
+
+from callsys.crm.local import LocalCrm
+from callsys.settings import Settings
+from providers import REGISTRY
+
+from ui.desktop import Desktop, compose
+from ui.i18n import Language, set_current
+from ui.mainwindow import MainWindow
+
+SARA = "+982188776655"
+REZA = "09123456789"
+ACME = "+14155550100"
+
+
+# The offscreen platform cannot raise windows or pass size hints to a window manager; it says so
+# as a Qt warning, which the strict config would count as a failure.
+OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise|requestActivate)\(\)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/ui/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+
+
+@pytest.fixture(scope="session")
+def _session_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
+    # One loop for the whole session: qasync's loop is bound to the QApplication, which
+    # pytest-qt keeps for the session too.
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    qapp.processEvents()
+    asyncio.events._set_running_loop(None)
+    loop.stop()  # qasync: marks the adopted loop as not running (QApplication.exit is a no-op here)
+    loop.close()
+    asyncio.set_event_loop(None)
+
+
+@pytest.fixture
+def aio(qapp: Any, _session_loop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
+    """asyncio running inside Qt, as in the app: tasks advance while qtbot waits."""
+    asyncio.events._set_running_loop(_session_loop)
+    asyncio.set_event_loop(_session_loop)
+    yield _session_loop
+    for task in asyncio.all_tasks(_session_loop):
+        task.cancel()
+    qapp.processEvents()
+    # Between UI tests the loop is not "running": pytest-asyncio tests elsewhere start their own.
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)
+
+
+def make_settings(tmp_path: Path, **values: Any) -> Settings:
+    base: dict[str, Any] = {
+        "phone.provider": "sim",
+        "phone.options": {"speed": 0, "agent_script": False},
+        "storage.database": str(tmp_path / "callsys.sqlite3"),
+        "crm.backend": "local",
+    }
+    base.update(values)
+    return Settings(base, path=tmp_path / "settings.toml")
+
+
+def fill_directory(desktop: Desktop) -> None:
+    crm = desktop.crm
+    assert isinstance(crm, LocalCrm)
+    crm.add("Sara Ahmadi", [SARA, "+989121112233"], company="Ahmadi Trading")
+    crm.add("Reza Karimi", [REZA], kind="lead", company="Karimi & Sons")
+    crm.add("ACME Corp", [ACME], kind="account")
+    crm.add("ACME Support desk", [ACME], kind="contact", company="ACME Corp")
+
+
+@pytest.fixture
+def language(qapp: Any) -> Iterator[Language]:
+    lang = Language(qapp)
+    lang.apply("en")
+    set_current(lang)
+    yield lang
+    lang.apply("en")
+
+
+@pytest.fixture
+def make_window(
+    qtbot: Any, aio: asyncio.AbstractEventLoop, language: Language, tmp_path: Path
+) -> Iterator[Callable[..., MainWindow]]:
+    windows: list[MainWindow] = []
+
+    def make(settings: Settings | None = None, *, directory: bool = True) -> MainWindow:
+        desktop = compose(settings or make_settings(tmp_path), REGISTRY)
+        if (
+            directory
+            and desktop.crm is not None
+            and isinstance(desktop.crm, LocalCrm)
+            and desktop.crm.count() == 0
+        ):
+            fill_directory(desktop)
+        window = MainWindow(desktop, language)
+        qtbot.addWidget(window)
+        window.show()
+        started = aio.create_task(window.start())
+        qtbot.waitUntil(started.done, timeout=5000)
+        started.result()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.popups.close_all()
+        window.close()
+        closing = aio.create_task(window.desktop.close())
+        qtbot.waitUntil(closing.done, timeout=5000)

@@ -1,0 +1,314 @@
+"""The first window, driven like an agent would: the SimulatedProvider rings, the LocalCrm (in a
+temporary database) knows the callers, the test clicks (IN3, IN5, IN6, IN9, IN12, SET2, SET3,
+SET4, B1, B2, B5, B6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from callsys.model import CallState, EndReason
+from callsys.provider import Capability, ProviderRegistry
+from providers import REGISTRY
+from providers.sim import SimulatedProvider
+from tests.ui.conftest import ACME, REZA, SARA, make_settings
+
+from ui.calllogview import COLUMNS
+from ui.details import PartyDetailsDialog
+from ui.mainwindow import MainWindow
+from ui.qt import QApplication, Qt
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def log_text(window: MainWindow, call_id: str, column: str) -> str:
+    model = window.log_model
+    for at, row in enumerate(model.rows()):
+        if row.id == call_id:
+            return str(model.data(model.index(at, COLUMNS.index(column))))
+    raise AssertionError(f"call {call_id} not in the log")
+
+
+def ring(window: MainWindow, qtbot: Any, number: str, name: str = "", **kw: Any) -> str:
+    call_id = window.simulator.ring(number, name, **kw)
+    qtbot.waitUntil(lambda: (p := window.popups.popup(call_id)) is not None and p._looked_up, timeout=3000)
+    return call_id
+
+
+def test_a_ringing_call_pops_up_with_the_matched_record(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    call_id = ring(window, qtbot, SARA, "CALLER-ID NAME", line="Sales", variables={"CUSTOMER_ID": "4711"})
+    popup = window.popups.popup(call_id)
+    assert popup is not None and popup.isVisible()
+    assert "Sara Ahmadi" in popup.name_label.text()  # the CRM record, not the caller-ID name
+    assert popup.detail_label.text() == "Contact · Ahmadi Trading"
+    assert popup.number_label.text() == "\u2066021 8877 6655\u2069"  # kept LTR in any language
+    assert popup.line_label.text() == "Line: Sales"  # IN12
+    assert "CUSTOMER_ID: \u20664711\u2069" in popup.ivr_label.text()  # SET2
+    assert "Sara Ahmadi" in popup.greeting_label.text()
+    assert popup.answer_button.isVisible() and popup.reject_button.isVisible()
+    assert not popup.match_choice.isVisible()
+    assert log_text(window, call_id, "name") == "Sara Ahmadi"
+    assert log_text(window, call_id, "result") == "Ringing"
+
+
+def test_answer_from_the_popup_connects_and_closes_it(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    call_id = ring(window, qtbot, SARA)
+    popup = window.popups.popup(call_id)
+    assert popup is not None
+    qtbot.mouseClick(popup.answer_button, LEFT)
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
+    assert window.simulator.state(call_id) is CallState.ACTIVE
+    panel = window.call_panel
+    assert panel.isVisible() and panel.current_id == call_id
+    assert panel.current_name.text() == "Sara Ahmadi"
+    assert log_text(window, call_id, "result") == "Connected"
+    window.simulator.remote_hangup(call_id)
+    qtbot.waitUntil(lambda: log_text(window, call_id, "result") == "Answered")
+    assert not panel.isVisible()
+
+
+def test_reject_from_the_popup(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    call_id = ring(window, qtbot, REZA)
+    qtbot.mouseClick(window.popups.popup(call_id).reject_button, LEFT)
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
+    assert log_text(window, call_id, "result") == "Rejected"
+
+
+def test_waiting_calls_stack_and_are_answered_in_turn(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    sim = window.simulator
+    first = ring(window, qtbot, SARA)
+    window.answer(first)
+    qtbot.waitUntil(lambda: sim.state(first) is CallState.ACTIVE)
+    second = ring(window, qtbot, REZA)
+    third = ring(window, qtbot, "+989350001122", "Unknown Person")
+    popups = [window.popups.popup(second), window.popups.popup(third)]
+    assert all(p is not None and p.isVisible() for p in popups)
+    assert [p.title.text() for p in popups] == ["Waiting call", "Waiting call"]  # IN5
+    a, b = (p.frameGeometry() for p in popups)
+    assert not a.intersects(b), "stacked pop-ups must not cover each other"
+    assert popups[1].name_label.text() == "Unknown Person"
+    assert popups[1].detail_label.text() == "Not in the directory"
+    # the panel shows who is waiting beside the current call
+    assert set(window.call_panel.other_rows) == {second, third}
+    qtbot.mouseClick(popups[0].answer_button, LEFT)
+    qtbot.waitUntil(lambda: sim.state(second) is CallState.ACTIVE)
+    assert sim.state(first) is CallState.HELD  # answering a waiting call holds the other one
+    assert window.call_panel.current_id == second
+    assert window.popups.popup(third) is not None
+    window.answer(third)
+    qtbot.waitUntil(lambda: sim.state(third) is CallState.ACTIVE)
+    assert len(window.popups) == 0
+
+
+def test_answered_elsewhere_closes_the_popup_and_is_not_missed(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    sim = window.simulator
+    elsewhere = ring(window, qtbot, SARA, line="Support")
+    sim.remote_hangup(elsewhere, EndReason.ANSWERED_ELSEWHERE)  # B1
+    qtbot.waitUntil(lambda: window.popups.popup(elsewhere) is None)
+    assert log_text(window, elsewhere, "result") == "Answered elsewhere"
+    assert not window.missed_badge.isVisible()
+    assert window.log_model.unseen_missed == 0
+
+    missed = ring(window, qtbot, REZA)
+    sim.remote_hangup(missed, EndReason.MISSED)
+    qtbot.waitUntil(lambda: window.popups.popup(missed) is None)
+    assert log_text(window, missed, "result") == "Unanswered"
+    assert window.missed_badge.isVisible() and window.missed_badge.text() == "1 missed"
+    assert window.windowTitle().startswith("(1)")
+    qtbot.mouseClick(window.missed_badge, LEFT)  # shows the missed calls only, badge cleared
+    assert window.log_proxy.rowCount() == 1
+    assert not window.missed_badge.isVisible()
+
+
+def test_several_records_for_one_number_let_the_agent_pick(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    call_id = ring(window, qtbot, ACME)
+    popup = window.popups.popup(call_id)
+    assert popup.match_choice.isVisible() and popup.match_choice.count() == 2  # B2
+    assert popup.match_label.text().startswith("2 records match")
+    other = 1 - popup.match_choice.currentIndex()
+    other_name = popup.matches[other].party.name
+    popup.match_choice.setCurrentIndex(other)
+    assert other_name in popup.name_label.text()
+    assert log_text(window, call_id, "name") == other_name
+    record = window.desktop.calllog.get(call_id)
+    assert record.party_name == other_name
+
+
+def test_clicking_the_name_opens_the_local_record_with_its_numbers(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    call_id = ring(window, qtbot, SARA)
+    popup = window.popups.popup(call_id)
+    popup.name_label.linkActivated.emit("record")
+    assert len(window.details_dialogs) == 1
+    dialog = window.details_dialogs[0]
+    assert isinstance(dialog, PartyDetailsDialog) and dialog.isVisible()
+    assert dialog.party.name == "Sara Ahmadi" and len(dialog.dial_buttons) == 2
+    window.desktop.settings.set("phone.dial_prefix", "")
+    qtbot.mouseClick(dialog.dial_buttons[1], LEFT)  # OUT4: dial the record's second number
+    qtbot.waitUntil(lambda: ("dial", "09121112233") in window.simulator.commands)
+
+
+def test_dial_field_takes_persian_digits_links_and_adds_the_prefix(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Any
+) -> None:
+    window = make_window(
+        make_settings(tmp_path, **{"phone.dial_prefix": "9", "phone.default_line": "Support"})
+    )
+    sim = window.simulator
+    assert window.line_choice.currentData() == "Support"  # SET4 default line
+    window.dial_edit.insert("۰۹۱۲۳۴۵۶۷۸۹")  # QTest.keyClicks aborts on non-Latin-1 text
+    qtbot.keyClick(window.dial_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: ("dial", "909123456789") in sim.commands)  # SET3
+    assert window.dial_edit.text() == ""
+    call = next(c for c in window.desktop.manager.live_calls())
+    assert call.line == "Support"
+    window.dial_text("tel:+1-415-555-0100")  # B5
+    qtbot.waitUntil(lambda: ("dial", "90014155550100") in sim.commands)
+    window.dial_text("not a number")
+    assert "not a number that can be dialled" in window.statusBar().currentMessage()
+
+
+def test_the_log_survives_a_restart(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Any
+) -> None:
+    settings = make_settings(tmp_path)
+    window = make_window(settings)
+    call_id = ring(window, qtbot, SARA)
+    window.simulator.remote_hangup(call_id, EndReason.MISSED)
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
+    window.close()
+    closing = __import__("asyncio").ensure_future(window.desktop.close())
+    qtbot.waitUntil(closing.done)
+
+    again = make_window(make_settings(tmp_path), directory=False)
+    assert [r.id for r in again.log_model.rows()] == [call_id]
+    assert log_text(again, call_id, "name") == "Sara Ahmadi"
+    assert log_text(again, call_id, "result") == "Unanswered"
+    assert log_text(again, call_id, "number") == "\u2066021 8877 6655\u2069"
+
+
+def test_switching_to_persian_flips_the_layout_and_keeps_numbers_ltr(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    call_id = ring(window, qtbot, SARA, line="Sales")
+    window.set_language("fa")
+    try:
+        assert QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+        assert window.isRightToLeft()
+        assert window.dial_button.text() == "تماس"
+        assert window.log_model.headerData(0, Qt.Orientation.Horizontal) == "زمان"
+        popup = window.popups.popup(call_id)
+        assert popup.title.text() == "تماس ورودی"
+        assert popup.answer_button.text() == "پاسخ"
+        assert popup.number_label.text() == "\u2066021 8877 6655\u2069"
+        assert window.desktop.settings.get("ui.language") == "fa"
+    finally:
+        window.set_language("en")
+    assert QApplication.layoutDirection() == Qt.LayoutDirection.LeftToRight
+    assert window.dial_button.text() == "Call"
+
+
+def test_unknown_provider_still_opens_the_window_with_a_banner(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Any
+) -> None:
+    window = make_window(make_settings(tmp_path, **{"phone.provider": "no-such-phone"}))
+    assert window.isVisible() and window.banner.isVisible()
+    assert "The phone connection could not start" in window.banner_label.text()
+    assert "no-such-phone" in window.banner_label.text()
+    assert not window.dial_button.isEnabled()
+    assert window.status_label.text() == "Phone offline"
+    assert window.simulator is None and not window.simulate_menu_action.isVisible()
+    qtbot.mouseClick(window.banner_sim_button, LEFT)
+    qtbot.waitUntil(lambda: window.simulator is not None)
+    assert window.dial_button.isEnabled() and not window.banner.isVisible()
+    assert window.status_label.text() == "Phone ready"
+
+
+class MonitorOnly(SimulatedProvider):
+    """A PBX link that sees calls but cannot control them (e.g. AMI without Originate rights)."""
+
+    @property
+    def capabilities(self) -> frozenset[Capability]:
+        return frozenset()
+
+
+def test_only_what_the_provider_can_do_is_offered(qtbot: Any, aio: Any, language: Any, tmp_path: Any) -> None:
+    from ui.desktop import compose
+
+    registry = ProviderRegistry()
+    registry.register("monitor", MonitorOnly)
+    desktop = compose(make_settings(tmp_path, **{"phone.provider": "monitor"}), registry)
+    window = MainWindow(desktop, language)
+    qtbot.addWidget(window)
+    started = aio.create_task(window.start())
+    qtbot.waitUntil(started.done)
+    call_id = desktop.provider.ring(REZA, "Reza")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    popup = window.popups.popup(call_id)
+    assert not popup.answer_button.isVisibleTo(popup) and not popup.reject_button.isVisibleTo(popup)
+    assert not window.dial_button.isEnabled()
+    window.popups.close_all()
+    closing = aio.create_task(desktop.close())
+    qtbot.waitUntil(closing.done)
+
+
+def test_call_panel_controls_drive_the_provider(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    sim = window.simulator
+    call_id = ring(window, qtbot, SARA)
+    window.answer(call_id)
+    qtbot.waitUntil(lambda: sim.state(call_id) is CallState.ACTIVE)
+    panel = window.call_panel
+    qtbot.mouseClick(panel.hold_button, LEFT)
+    qtbot.waitUntil(lambda: sim.state(call_id) is CallState.HELD)
+    assert panel.hold_button.text() == "Resume"
+    qtbot.mouseClick(panel.hold_button, LEFT)
+    qtbot.waitUntil(lambda: sim.state(call_id) is CallState.ACTIVE)
+    qtbot.mouseClick(panel.mute_button, LEFT)
+    qtbot.waitUntil(lambda: ("mute", call_id) in sim.commands)
+    assert panel.mute_button.text() == "Unmute"
+    qtbot.mouseClick(panel.keypad_button, LEFT)
+    assert panel.keypad.isVisible()
+    qtbot.mouseClick(panel.keypad_buttons["5"], LEFT)
+    qtbot.waitUntil(lambda: ("dtmf:5", call_id) in sim.commands)
+    qtbot.mouseClick(panel.hangup_button, LEFT)
+    qtbot.waitUntil(lambda: sim.state(call_id) is None)
+    qtbot.waitUntil(lambda: log_text(window, call_id, "result") == "Answered")
+
+
+@pytest.mark.parametrize("name", ["x" * 10_000, "\x00\x1b[31mevil\u202e", ""])
+def test_hostile_caller_id_never_breaks_the_popup(
+    make_window: Callable[..., MainWindow], qtbot: Any, name: str
+) -> None:
+    window = make_window()
+    call_id = window.simulator.ring("anonymous", name)
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    popup = window.popups.popup(call_id)
+    assert len(popup.name_label.text()) < 400
+    assert popup.number_label.text() == "No caller ID"
+    assert popup.height() < 600
+
+
+def test_registry_used_by_the_app_offers_the_simulator() -> None:
+    assert "sim" in REGISTRY.names()
