@@ -171,6 +171,9 @@ request_route {
     if (is_method("OPTIONS") && uri==myself && $rU==$null) { sl_send_reply("200", "OK"); exit; }
     if (is_method("CANCEL")) { if (t_check_trans()) route(RELAY); exit; }
     if (has_totag()) {
+        # in-dialog requests follow the Record-Route back through us: that reuses the TCP
+        # connection a TCP client registered over (its Contact port is not listening)
+        if (loose_route()) route(RELAY);
         if (is_method("ACK") && !t_check_trans() && !route(ISLOCAL)) route(RELAY);
         if (route(ISLOCAL) && $rU!=$null) {
             if (!lookup("location")) { if (is_method("ACK")) exit; sl_send_reply("404", "Not Found"); exit; }
@@ -183,15 +186,20 @@ request_route {
     else if ($fU == "1003") $var(pw) = "secret1003";
     else if ($fU == "1004") $var(pw) = "secret1004";
     else $var(pw) = "";
+    # flags of the *_challenge functions: 1 = qop=auth
+    $var(qop) = 1;
     if (is_method("REGISTER") || (is_method("INVITE") && $fU == "1001")) {
-        if (!pv_www_authenticate("$fd", "$var(pw)", "1")) { www_challenge("$fd", "1"); exit; }
+        $var(rc) = pv_www_authenticate("$fd", "$var(pw)", "0");
+        if ($var(rc) < 0) { xlog("L_INFO", "CHALLENGE 401 qop $rm $fU\n"); www_challenge("$fd", "$var(qop)"); exit; }
         consume_credentials();
     } else if (is_method("INVITE|REFER")) {
-        if (!pv_proxy_authenticate("$fd", "$var(pw)", "1")) { proxy_challenge("$fd", "1"); exit; }
+        $var(rc) = pv_proxy_authenticate("$fd", "$var(pw)", "0");
+        if ($var(rc) < 0) { xlog("L_INFO", "CHALLENGE 407 qop $rm $fU\n"); proxy_challenge("$fd", "$var(qop)"); exit; }
         consume_credentials();
     }
     if (is_method("REGISTER")) { if (!save("location")) sl_reply_error(); exit; }
     if (route(ISLOCAL)) { if (!lookup("location")) { sl_send_reply("404", "Not Found"); exit; } }
+    if (is_method("INVITE|SUBSCRIBE|REFER")) record_route();
     route(RELAY);
 }
 
@@ -246,6 +254,9 @@ class Kamailio:
         except TimeoutError:
             raise RuntimeError("kamailio did not start:\n" + self.proc.log()) from None
         return self
+
+    def log(self) -> str:
+        return self.proc.log() if self.proc is not None else ""
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -408,6 +419,17 @@ snd_path		{self.rec}
         found = find()
         assert found is not None
         return found
+
+    async def registered(self, timeout: float = 10.0) -> None:
+        """Wait until every account of baresip is registered (asks ``reginfo``)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            info = str((await self.cmd("reginfo")).get("data", ""))
+            if "OK" in info and "ERR" not in info and "zzz" not in info:
+                return
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"baresip did not register: {info}")
+            await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
         if self._writer is not None:
