@@ -250,6 +250,115 @@ CRM_BACKEND = declare(
 )
 CRM_URL = declare("crm.url", "", _url_or_empty, N_("Dynamics 365 address"), "crm")
 
+
+# --- Dynamics 365 connector (owned by callsys/crm/dynamics.py, callsys/auth.py) --------------
+# The client secret is never here: it is the keyring entry "dynamics/client-secret" (or
+# CALLSYS_SECRET_DYNAMICS_CLIENT_SECRET); a certificate's key file is named, not embedded.
+def _crm_tables(value: object) -> tuple[dict[str, Any], ...]:
+    return p_tables(list(value) if isinstance(value, tuple) else value)
+
+
+def _crm_str_list(value: object) -> tuple[str, ...]:
+    return p_str_list(list(value) if isinstance(value, tuple) else value)
+
+
+CRM_TENANT = declare(
+    "crm.tenant",
+    "organizations",
+    p_str,
+    N_("Microsoft Entra tenant"),
+    "crm",
+    N_("Tenant ID or domain of the organisation (contoso.onmicrosoft.com)"),
+)
+CRM_CLIENT_ID = declare("crm.client_id", "", p_str, N_("App registration (client) ID"), "crm")
+CRM_APP_ID = declare(
+    "crm.app_id",
+    "",
+    p_str,
+    N_("Model-driven app ID"),
+    "crm",
+    N_("Records open in this Dynamics 365 app (appid in the record address); empty = the default app"),
+)
+CRM_AUTH = declare(
+    "crm.auth",
+    "interactive",
+    p_choice("interactive", "device_code", "client_secret", "certificate", "command", "env"),
+    N_("Sign-in method"),
+    "crm",
+    N_(
+        "interactive = browser, then device code; client_secret/certificate = server application user; "
+        "command/env = a token from a command or an environment variable (automation)"
+    ),
+)
+CRM_TOKEN_COMMAND = declare(
+    "crm.token_command",
+    "",
+    p_str,
+    N_("Token command"),
+    "advanced",
+    N_(
+        "Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com"
+    ),
+)
+CRM_TOKEN_ENV = declare(
+    "crm.token_env", "CALLSYS_CRM_TOKEN", p_str, N_("Token environment variable"), "advanced"
+)
+CRM_CERTIFICATE = declare(
+    "crm.certificate_path",
+    "",
+    p_str,
+    N_("Certificate (PEM with private key)"),
+    "advanced",
+)
+CRM_CERTIFICATE_THUMBPRINT = declare(
+    "crm.certificate_thumbprint", "", p_str, N_("Certificate thumbprint"), "advanced"
+)
+CRM_PLAINTEXT_CACHE = declare(
+    "crm.plaintext_token_cache",
+    False,
+    p_bool,
+    N_("Keep the sign-in unencrypted"),
+    "advanced",
+    N_("Only for computers without a system keyring: anyone who can read your files can use your sign-in"),
+)
+CRM_CUSTOM_TABLES: Option[tuple[dict[str, Any], ...]] = declare(
+    "crm.custom_tables",
+    (),
+    _crm_tables,
+    N_("Extra tables with phone numbers"),
+    "crm",
+    N_(
+        '[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", '
+        'name = "new_name", phones = ["new_emergencyphone"] (IN2; `callsys crm discover` proposes them)'
+    ),
+)
+CRM_EXTRA_PHONES: Option[tuple[str, ...]] = declare(
+    "crm.extra_phone_columns",
+    (),
+    _crm_str_list,
+    N_("Extra phone columns"),
+    "crm",
+    N_('Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"] (IN2)'),
+)
+CRM_UNANSWERED_STATUS = declare(
+    "crm.unanswered_statuscode",
+    0,
+    p_int(0, 2_147_483_647),
+    N_("Status reason of unanswered calls"),
+    "crm",
+    N_(
+        "0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`"
+    ),
+)
+CRM_USE_INDEX = declare(
+    "crm.phone_index",
+    True,
+    p_bool,
+    N_("Keep a local phone index"),
+    "crm",
+    N_("Callers are found without a network round trip; kept current by `callsys crm sync`"),
+)
+
 # --- Server --------------------------------------------------------------------------------
 SERVER_URL = declare("server.url", "", _url_or_empty, N_("callsys server address"), "server")
 
@@ -322,6 +431,14 @@ SERVER_UPDATE_MANIFEST = declare(
     N_("Update manifest file"),
     "server",
     N_("A JSON file served to desktops at /update/manifest.json (SET5); empty = none"),
+)
+SERVER_CRM_RETRY_MAX = declare(
+    "server.crm_retry_max_seconds",
+    300,
+    p_int(1, 3600),
+    N_("Longest wait between CRM retries (seconds)"),
+    "server",
+    N_("While Dynamics 365 is unreachable, retries back off up to this long"),
 )
 SERVER_DRAIN_SECONDS = declare(
     "server.drain_seconds",

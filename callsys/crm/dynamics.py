@@ -16,12 +16,13 @@ Contract: ``../shared/reference/dataverse-webapi.md``. What this module holds:
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -49,6 +50,11 @@ from callsys.errors import (
 from callsys.model import Party, PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from callsys.settings import Settings
+
 __all__ = [
     "ACCOUNT",
     "CONTACT",
@@ -56,7 +62,9 @@ __all__ = [
     "LEAD",
     "SYSTEMUSER",
     "DynamicsCrm",
+    "LocalIndex",
     "TableSpec",
+    "create",
     "error_for",
 ]
 
@@ -194,6 +202,19 @@ def is_duplicate(exc: CrmError) -> bool:
     return exc.code == "0x80040237" or (exc.status == 412 and "already exists" in str(exc))
 
 
+class LocalIndex(Protocol):
+    """What the ring path needs from ``callsys.phoneindex.PhoneIndex``."""
+
+    def lookup(self, number: PhoneNumber) -> list[Match]: ...
+
+
+def create(settings: Settings, db: sqlite_utils.Database, plan: NumberPlan) -> DynamicsCrm:
+    """The connector as the settings describe it (used by ``callsys.crm.factory``)."""
+    from callsys.crm.dataverse_setup import create as compose
+
+    return compose(settings, db, plan)
+
+
 # ---------------------------------------------------------------------------------- client
 class DynamicsCrm:
     """The ``Crm`` protocol for Dynamics 365 / Dataverse. Close it (``await crm.close()``)."""
@@ -228,8 +249,18 @@ class DynamicsCrm:
             headers={"Accept": "application/json", "OData-MaxVersion": "4.0", "OData-Version": "4.0"},
         )
         self.requests_sent = 0
+        #: The local phone index (B3): when set, a ring is answered from it without a network
+        #: round trip, and the online lookup runs in the background to confirm.
+        self.index: LocalIndex | None = None
+        #: Called with the online result of a background confirmation when it differs.
+        self.on_confirmed: Callable[[PhoneNumber, list[Match]], None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self._client.aclose()
 
     async def __aenter__(self) -> DynamicsCrm:
@@ -389,7 +420,34 @@ class DynamicsCrm:
         return self.url(table.entity_set, params)
 
     async def lookup(self, number: PhoneNumber) -> list[Match]:
-        """Every record with *number* in a phone column, across all tables in one round trip."""
+        """Every record with *number* in a phone column, best first.
+
+        With a phone index: its answer at once, and the online lookup confirms in the
+        background (``on_confirmed``). Without one, or when it knows nothing: online.
+        """
+        if self.index is not None:
+            local = self.index.lookup(number)
+            if local:
+                task = asyncio.get_running_loop().create_task(self._confirm(number, local))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+                return local
+        return await self.lookup_online(number)
+
+    async def _confirm(self, number: PhoneNumber, local: list[Match]) -> None:
+        try:
+            online = await self.lookup_online(number)
+        except Exception as exc:  # a background check must never disturb the ring
+            log.info("online confirmation of %s failed: %s", number, exc)
+            return
+        changed = {(m.party.table, m.party.id) for m in online} != {
+            (m.party.table, m.party.id) for m in local
+        }
+        if changed and self.on_confirmed is not None:
+            self.on_confirmed(number, online)
+
+    async def lookup_online(self, number: PhoneNumber) -> list[Match]:
+        """The online lookup: all tables in one ``$batch`` round trip, ``eq`` on written forms."""
         forms = [f for f in self.plan.written_forms(number) if SAFE_PHONE_TEXT.match(f)]
         if not forms:
             return []
@@ -484,7 +542,7 @@ class DynamicsCrm:
             return []
         number = self.plan.parse(text)
         if number.digits and len(number.digits) >= 5 and not any(c.isalpha() for c in text):
-            return [m.party for m in await self.lookup(number)][:limit]
+            return [m.party for m in await self.lookup_online(number)][:limit]
         tables = list(self.tables)
         parts = [
             BatchRequest(

@@ -1,0 +1,269 @@
+"""``callsys crm …`` — the Dynamics 365 connector from the command line.
+
+- ``sync``: fill or refresh the local phone index (delta when possible; ``--full`` forces a
+  full resync), with progress on stderr.
+- ``discover``: read the organisation's metadata and propose settings: custom phone columns of
+  the standard tables, custom tables with phone columns (IN2), a custom "unanswered" status
+  reason, and tables without change tracking.
+- ``convert``: make a record from a call (Case, Lead, Contact, Account, follow-up Phone Call) or
+  add the number to an existing record, and link the call's activity (IN11, OUT7).
+- ``flush``: deliver what the outbox holds now.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from callsys.cli._shared import close_database
+from callsys.errors import ConfigError
+
+if TYPE_CHECKING:
+    from callsys.cli import Context
+    from callsys.crm.dynamics import DynamicsCrm
+
+__all__ = ["register"]
+
+T = TypeVar("T")
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    parser = commands.add_parser(
+        "crm",
+        parents=[common],
+        help="Dynamics 365: phone index sync, discovery, conversions",
+        description='Work with the Dynamics 365 connector (crm.backend = "dynamics").',
+    )
+    sub = parser.add_subparsers(dest="crm_command", metavar="ACTION", required=True)
+
+    sync = sub.add_parser(
+        "sync",
+        parents=[common],
+        help="fill or refresh the local phone index",
+        description="Bring the local phone index up to date with Dynamics 365: changes since the last "
+        "sync (change tracking), or everything when there was none, the change token expired, or --full.",
+    )
+    sync.add_argument("--full", action="store_true", help="resync every table from scratch")
+    sync.add_argument("--table", action="append", metavar="NAME", help="only this table (repeatable)")
+    sync.set_defaults(run=_sync)
+
+    discover = sub.add_parser(
+        "discover",
+        parents=[common],
+        help="propose settings for custom phone columns and tables",
+        description="Read the organisation's metadata: phone-formatted text columns of the standard "
+        "tables and of custom tables, change tracking, and phone-call status reasons. Prints the "
+        "settings to add.",
+    )
+    discover.set_defaults(run=_discover)
+
+    flush = sub.add_parser("flush", parents=[common], help="deliver the pending CRM writes now")
+    flush.add_argument(
+        "--wait", type=float, default=60.0, metavar="SECONDS", help="how long to keep retrying (default 60)"
+    )
+    flush.set_defaults(run=_flush)
+
+
+def dynamics(ctx: Context) -> DynamicsCrm:
+    from callsys.crm.dynamics import DynamicsCrm
+    from callsys.settings import CRM_BACKEND
+
+    crm = ctx.crm()
+    if not isinstance(crm, DynamicsCrm):
+        raise ConfigError(
+            "This command talks to Dynamics 365, but 'crm.backend' is "
+            f'{ctx.settings[CRM_BACKEND]!r}. Set crm.backend = "dynamics" and crm.url.',
+            key=CRM_BACKEND.key,
+        )
+    return crm
+
+
+def run_with_crm(ctx: Context, work: Callable[[DynamicsCrm], Awaitable[T]]) -> T:
+    async def go() -> T:
+        crm = dynamics(ctx)
+        try:
+            return await work(crm)
+        finally:
+            await crm.close()
+
+    try:
+        return asyncio.run(go())
+    finally:
+        close_database(ctx)
+
+
+# ---------------------------------------------------------------------------------- sync
+def _sync(args: argparse.Namespace, ctx: Context) -> int:
+    from callsys.phoneindex import IndexSync, PhoneIndex, SyncProgress
+
+    def progress(p: SyncProgress) -> None:
+        if ctx.json:
+            return
+        end = "\n" if p.finished else "\r"
+        print(
+            f"  {p.table}: {p.records:,} {'changes' if p.mode == 'delta' else 'records'}"
+            f"{' — done' if p.finished else ''}",
+            end=end,
+            file=sys.stderr,
+            flush=True,
+        )
+
+    async def work(crm: DynamicsCrm) -> dict[str, Any]:
+        index = crm.index
+        if not isinstance(index, PhoneIndex):
+            index = PhoneIndex(ctx.database, ctx.plan, tables=crm.tables, url_for=crm.entity_url)
+        report = await IndexSync(index, crm, progress).sync(full=args.full, tables=args.table)
+        return {
+            "tables": report.mode,
+            "upserted": report.upserted,
+            "deleted": report.deleted,
+            "seconds": round(report.seconds, 3),
+            "records_per_second": round(report.records_per_second),
+            "indexed_records": index.count(),
+        }
+
+    data = run_with_crm(ctx, work)
+
+    def text() -> str:
+        lines = [f"{table}: {mode}" for table, mode in data["tables"].items()]
+        lines.append(
+            f"{data['upserted']:,} records written, {data['deleted']:,} removed in {data['seconds']} s; "
+            f"the index holds {data['indexed_records']:,} records."
+        )
+        return "\n".join(lines)
+
+    ctx.emit(data, text)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- discover
+UNANSWERED_WORDS = ("unanswered", "missed", "no answer", "not answered", "بی پاسخ", "بی‌پاسخ", "از دست رفته")
+
+
+async def discover(crm: DynamicsCrm) -> dict[str, Any]:
+    """Metadata → proposals (contract §1.1 and §3.2a). Format filtering is done here, on the
+    client, because ``FormatName/Value eq 'Phone'`` is not verified to work server-side."""
+
+    async def phone_columns(logical: str) -> list[str]:
+        data = await crm.get_json(
+            f"EntityDefinitions(LogicalName='{logical}')/Attributes/Microsoft.Dynamics.CRM.StringAttributeMetadata",
+            {"$select": "LogicalName,FormatName"},
+            what=f"metadata of {logical}",
+        )
+        return sorted(
+            str(a["LogicalName"])
+            for a in data.get("value", [])
+            if (a.get("FormatName") or {}).get("Value") == "Phone"
+        )
+
+    known = {t.logical: set(t.phones) for t in crm.tables}
+    entities = await crm.get_json(
+        "EntityDefinitions",
+        {
+            "$select": "LogicalName,EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,IsCustomEntity,"
+            "ChangeTrackingEnabled"
+        },
+        what="table metadata",
+    )
+    by_name = {str(e["LogicalName"]): e for e in entities.get("value", [])}
+    extra_columns: list[str] = []
+    for logical in ("contact", "account", "lead", "systemuser"):
+        for col in await phone_columns(logical):
+            if col not in known.get(logical, set()):
+                extra_columns.append(f"{logical}.{col}")
+    custom_tables: list[dict[str, Any]] = []
+    for logical, entity in sorted(by_name.items()):
+        if not entity.get("IsCustomEntity") or logical in known:
+            continue
+        phones = await phone_columns(logical)
+        if phones:
+            custom_tables.append(
+                {
+                    "logical": logical,
+                    "entity_set": entity.get("EntitySetName", ""),
+                    "id": entity.get("PrimaryIdAttribute", ""),
+                    "name": entity.get("PrimaryNameAttribute", ""),
+                    "phones": phones,
+                }
+            )
+    untracked = sorted(
+        t.logical
+        for t in crm.tables
+        if t.logical in by_name and not by_name[t.logical].get("ChangeTrackingEnabled")
+    )
+    status = await crm.get_json(
+        "EntityDefinitions(LogicalName='phonecall')/Attributes(LogicalName='statuscode')"
+        "/Microsoft.Dynamics.CRM.StatusAttributeMetadata",
+        {"$select": "LogicalName", "$expand": "OptionSet"},
+        what="phone call status reasons",
+    )
+    unanswered: dict[str, Any] | None = None
+    for option in (status.get("OptionSet") or {}).get("Options", []):
+        label = str(((option.get("Label") or {}).get("UserLocalizedLabel") or {}).get("Label") or "")
+        if option.get("State") == 1 and any(w in label.lower() for w in UNANSWERED_WORDS):
+            unanswered = {"statuscode": option.get("Value"), "label": label}
+            break
+    return {
+        "extra_phone_columns": extra_columns,
+        "custom_tables": custom_tables,
+        "tables_without_change_tracking": untracked,
+        "unanswered_status": unanswered,
+    }
+
+
+def _discover(args: argparse.Namespace, ctx: Context) -> int:
+    data = run_with_crm(ctx, discover)
+
+    def text() -> str:
+        out = ["# Add to your settings file:", "[crm]"]
+        if data["extra_phone_columns"]:
+            cols = ", ".join(f'"{c}"' for c in data["extra_phone_columns"])
+            out.append(f"extra_phone_columns = [{cols}]")
+        if data["unanswered_status"]:
+            u = data["unanswered_status"]
+            out.append(f'unanswered_statuscode = {u["statuscode"]}  # "{u["label"]}" under Completed')
+        for t in data["custom_tables"]:
+            phones = ", ".join(f'"{p}"' for p in t["phones"])
+            out += [
+                "",
+                "[[crm.custom_tables]]",
+                f'logical = "{t["logical"]}"',
+                f'entity_set = "{t["entity_set"]}"',
+                f'id = "{t["id"]}"',
+                f'name = "{t["name"]}"',
+                f"phones = [{phones}]",
+            ]
+        if not (data["extra_phone_columns"] or data["custom_tables"] or data["unanswered_status"]):
+            out = ["Nothing to add: no custom phone columns, custom tables or unanswered status found."]
+        if data["tables_without_change_tracking"]:
+            out.append("")
+            out.append(
+                "# Change tracking is off for: "
+                + ", ".join(data["tables_without_change_tracking"])
+                + " — turn it on (Power Apps → table → Properties → Track changes) for the phone index."
+            )
+        return "\n".join(out)
+
+    ctx.emit(data, text)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- flush
+def _flush(args: argparse.Namespace, ctx: Context) -> int:
+    from callsys.activity import register_handlers
+    from callsys.outbox import Outbox
+
+    async def work(crm: DynamicsCrm) -> dict[str, Any]:
+        outbox = Outbox(ctx.database)
+        register_handlers(outbox, crm)
+        result = await outbox.drain(max_wait=args.wait)
+        return {"pending": result.pending, "dead": len(outbox.dead()), "delivered": result.done}
+
+    data = run_with_crm(ctx, work)
+    ctx.emit(data, f"{data['pending']} pending, {data['dead']} refused by the CRM (kept).")
+    return 0 if data["pending"] == 0 else 1

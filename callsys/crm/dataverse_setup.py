@@ -1,0 +1,188 @@
+"""Composition of the Dynamics 365 connector from the settings: tables, sign-in, the client.
+
+``callsys.crm.factory`` calls ``callsys.crm.dynamics.create`` which lands here; the CLI
+commands (``callsys crm …``, ``callsys report``) use the same functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from callsys.auth import (
+    CommandTokens,
+    EnvTokens,
+    MsalConfidentialTokens,
+    MsalPublicTokens,
+    TokenProvider,
+    check_org_url,
+    token_cache,
+)
+from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm, TableSpec
+from callsys.errors import ConfigError
+from callsys.numbers import NumberPlan
+from callsys.settings import (
+    CRM_APP_ID,
+    CRM_AUTH,
+    CRM_CERTIFICATE,
+    CRM_CERTIFICATE_THUMBPRINT,
+    CRM_CLIENT_ID,
+    CRM_CUSTOM_TABLES,
+    CRM_EXTRA_PHONES,
+    CRM_PLAINTEXT_CACHE,
+    CRM_TENANT,
+    CRM_TOKEN_COMMAND,
+    CRM_TOKEN_ENV,
+    CRM_UNANSWERED_STATUS,
+    CRM_URL,
+    CRM_USE_INDEX,
+    Settings,
+    data_dir,
+)
+
+__all__ = ["create", "org_url", "tables_from_settings", "tokens_from_settings", "unanswered_status"]
+
+AUTHORITY_HOST = "https://login.microsoftonline.com"
+
+
+def org_url(settings: Settings) -> str:
+    url = settings[CRM_URL]
+    if not url:
+        raise ConfigError(
+            "Setting 'crm.url' is empty: enter your Dynamics 365 address, e.g. "
+            "https://contoso.crm4.dynamics.com",
+            key=CRM_URL.key,
+        )
+    return check_org_url(url)
+
+
+def tables_from_settings(settings: Settings) -> tuple[TableSpec, ...]:
+    """The four standard tables with any extra phone columns, plus the custom tables (IN2)."""
+    extra: dict[str, list[str]] = {}
+    for item in settings[CRM_EXTRA_PHONES]:
+        table, _, column = item.partition(".")
+        if not column:
+            raise ConfigError(
+                f"Setting 'crm.extra_phone_columns' has {item!r}; expected table.column, "
+                "e.g. contact.new_otherphone",
+                key=CRM_EXTRA_PHONES.key,
+            )
+        extra.setdefault(table, []).append(column)
+    tables = [t.with_phones(extra.get(t.logical, [])) for t in DEFAULT_TABLES]
+    custom: tuple[dict[str, Any], ...] = settings[CRM_CUSTOM_TABLES]
+    for n, spec in enumerate(custom, 1):
+        try:
+            logical = str(spec["logical"])
+            phones = spec["phones"]
+            if not isinstance(phones, list) or not all(isinstance(p, str) for p in phones):
+                raise TypeError
+            tables.append(
+                TableSpec(
+                    logical=logical,
+                    entity_set=str(spec.get("entity_set") or logical + "s"),
+                    id_col=str(spec.get("id") or logical + "id"),
+                    name_col=str(spec.get("name") or "new_name"),
+                    phones=tuple(phones),
+                    company_col=str(spec.get("company") or ""),
+                )
+            )
+        except (KeyError, TypeError):
+            raise ConfigError(
+                f'Custom table #{n} in \'crm.custom_tables\' needs logical = "…" and phones = ["…"] '
+                "(and usually entity_set, id and name).",
+                key=CRM_CUSTOM_TABLES.key,
+            ) from None
+    return tuple(tables)
+
+
+def unanswered_status(settings: Settings) -> tuple[int, int]:
+    """(statecode, statuscode) of an unanswered call: Canceled, or the configured custom reason."""
+    code = settings[CRM_UNANSWERED_STATUS]
+    return (1, code) if code else (2, 3)
+
+
+def tokens_from_settings(
+    settings: Settings,
+    *,
+    http_client: Any = None,
+    show_device_code: Callable[[str], None] | None = None,
+    cache_path: Path | None = None,
+) -> TokenProvider:
+    method = settings[CRM_AUTH]
+    url = org_url(settings)
+    if method == "env":
+        return EnvTokens(settings[CRM_TOKEN_ENV])
+    if method == "command":
+        command = settings[CRM_TOKEN_COMMAND]
+        if not command:
+            raise ConfigError(
+                "Setting 'crm.auth' is 'command' but 'crm.token_command' is empty.", key=CRM_TOKEN_COMMAND.key
+            )
+        return CommandTokens(command)
+    client_id = settings[CRM_CLIENT_ID]
+    if not client_id:
+        raise ConfigError(
+            "Setting 'crm.client_id' is empty: enter the application (client) ID of the app registration.",
+            key=CRM_CLIENT_ID.key,
+        )
+    authority = f"{AUTHORITY_HOST}/{settings[CRM_TENANT] or 'organizations'}"
+    if method == "client_secret":
+        from callsys.secrets import get_secret
+
+        secret = get_secret("dynamics/client-secret")
+        if not secret:
+            raise ConfigError(
+                "No client secret is stored: run `callsys secret set dynamics/client-secret`.",
+                key=CRM_AUTH.key,
+            )
+        return MsalConfidentialTokens(url, client_id, authority, secret, http_client=http_client)
+    if method == "certificate":
+        path = Path(settings[CRM_CERTIFICATE]).expanduser()
+        try:
+            key = path.read_text()
+        except OSError as exc:
+            raise ConfigError(
+                f"Cannot read the certificate {path}: {exc.strerror}.", key=CRM_CERTIFICATE.key
+            ) from None
+        credential = {"private_key": key, "thumbprint": settings[CRM_CERTIFICATE_THUMBPRINT]}
+        return MsalConfidentialTokens(url, client_id, authority, credential, http_client=http_client)
+    cache = token_cache(
+        cache_path or data_dir() / "msal_token_cache.bin", allow_plaintext=settings[CRM_PLAINTEXT_CACHE]
+    )
+    return MsalPublicTokens(
+        url,
+        client_id,
+        authority,
+        cache=cache,
+        http_client=http_client,
+        show_device_code=show_device_code,
+        interactive=method == "interactive",
+    )
+
+
+def create(
+    settings: Settings,
+    db: sqlite_utils.Database,
+    plan: NumberPlan,
+    *,
+    transport: Any = None,
+    tokens: TokenProvider | None = None,
+) -> DynamicsCrm:
+    """The configured ``DynamicsCrm``; with the phone index on, rings are answered from it first."""
+    tables = tables_from_settings(settings)
+    crm = DynamicsCrm(
+        org_url(settings),
+        tokens or tokens_from_settings(settings),
+        plan=plan,
+        tables=tables,
+        app_id=settings[CRM_APP_ID],
+        transport=transport,
+    )
+    if settings[CRM_USE_INDEX]:
+        from callsys.phoneindex import PhoneIndex
+
+        crm.index = PhoneIndex(db, plan, tables=tables, url_for=crm.entity_url)
+    return crm
