@@ -16,7 +16,8 @@ What it does:
 - after a dropped link, a refused connection or a PBX restart it reconnects with exponential
   backoff (with jitter, capped), and calls ``on_connected`` after every successful login — the
   provider resynchronises its calls there;
-- hands every other event to ``on_event`` synchronously, in order, on the loop's thread.
+- hands every other event to ``on_event`` synchronously, in order, on the loop's thread;
+  ``on_login`` runs synchronously when the login is accepted, before any later frame.
 
 Every pending action fails with ``ProviderUnavailable`` when the link drops.
 """
@@ -90,6 +91,7 @@ class AmiClient:
         *,
         on_event: Callable[[Message], None],
         on_connected: Callable[[], Awaitable[None]] | None = None,
+        on_login: Callable[[], None] | None = None,
         on_status: Callable[[Registration, str], None] | None = None,
         connect_timeout: float = 5.0,
         action_timeout: float = 10.0,
@@ -103,6 +105,7 @@ class AmiClient:
         self._username, self._secret = username, secret
         self._on_event = on_event
         self._on_connected = on_connected
+        self._on_login = on_login
         self._on_status = on_status
         self.connect_timeout = connect_timeout
         self.action_timeout = action_timeout
@@ -192,6 +195,8 @@ class AmiClient:
             writer.write(encode_action(action, action_id, headers))
             await writer.drain()
             result = await asyncio.wait_for(future, timeout or self.action_timeout)
+        except TimeoutError:
+            raise  # an OSError subclass, but it means "no answer", not "no link"
         except (ConnectionError, OSError) as exc:
             raise ProviderUnavailable("The connection to the phone system was lost.") from exc
         finally:
@@ -325,6 +330,10 @@ class AmiClient:
         if pending is not None and not pending.future.done():
             if "Response" in headers and pending.response is None:
                 pending.response = msg
+                if pending.action == "Login" and msg.response.lower() == "success" and self._on_login:
+                    # Synchronously, before the next frame of this read is dispatched: events
+                    # after the login must already count as "since we (re)connected".
+                    self._on_login()
                 if headers.get("EventList", "").lower() != "start":
                     pending.future.set_result(ListResult(msg))
                 return

@@ -67,9 +67,21 @@ class Message:
 
 def parse_frame(text: str) -> Message | None:
     """Parse one frame's text (without the terminating empty line). ``None`` if it is empty."""
+    lines = text.split("\r\n")
+    try:
+        # Fast path: well-formed lines, no repeated keys (nearly every real frame).
+        headers = dict(line.split(": ", 1) for line in lines)
+        if len(headers) == len(lines):
+            return Message(headers)
+    except ValueError:
+        pass
+    return _parse_slow(lines)
+
+
+def _parse_slow(lines: list[str]) -> Message | None:
     headers: dict[str, str] = {}
     repeats: dict[str, list[str]] | None = None
-    for full in text.split("\n"):
+    for full in lines:
         line = full[:-1] if full.endswith("\r") else full
         if not line:
             continue
@@ -102,26 +114,29 @@ class FrameParser:
         buf = self._buf + data if self._buf else data
         if b"\n\n" in buf:  # a peer that ends lines with bare LF (never Asterisk itself)
             buf = buf.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        parts = buf.split(_SEP)
-        rest = parts.pop()
+        end = buf.rfind(_SEP)
         out: list[Message] = []
-        for raw in parts:
-            if self._skipping:
-                self._skipping = False  # this part is the tail of the oversized frame
-                continue
-            if len(raw) > self._max:
-                self.dropped += 1
-                continue
-            msg = parse_frame(raw.decode("utf-8", "replace"))
-            if msg is not None:
-                out.append(msg)
-        if len(rest) > self._max:
+        if end >= 0:
+            complete, buf = buf[:end], buf[end + 4 :]
+            # One decode per read, not per frame; a UTF-8 sequence never spans a separator.
+            for raw in complete.decode("utf-8", "replace").split("\r\n\r\n"):
+                if self._skipping:
+                    self._skipping = False  # this part is the tail of the oversized frame
+                    continue
+                if len(raw) > self._max:
+                    self.dropped += 1
+                    continue
+                if raw:
+                    msg = parse_frame(raw)
+                    if msg is not None:
+                        out.append(msg)
+        if len(buf) > self._max:
             if not self._skipping:
                 self.dropped += 1
             self._skipping = True
             # Keep the last 3 bytes: the separator may straddle this read and the next.
-            rest = rest[-3:]
-        self._buf = rest
+            buf = buf[-3:]
+        self._buf = buf
         return out
 
     @property

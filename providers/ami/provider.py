@@ -115,6 +115,7 @@ class _Channel:
     answered_dest: str = ""  # for a dialling channel: the destination that answered
     bridge: str = ""
     stale: bool = False  # known before a reconnect and not confirmed since
+    _raw: tuple[str | None, ...] = ()  # the last snapshot fields seen, to skip identical updates
 
     @classmethod
     def from_event(cls, h: Mapping[str, str], prefix: str = "") -> _Channel:
@@ -130,24 +131,33 @@ class _Channel:
         return chan
 
     def update(self, h: Mapping[str, str], prefix: str = "") -> None:
-        state = _int(h.get(prefix + "ChannelState", ""))
-        if state >= 0:
-            self.state = state
-            if state == _RINGING:
+        self.stale = False
+        raw = (
+            h.get(prefix + "ChannelState"),
+            h.get(prefix + "CallerIDNum"),
+            h.get(prefix + "CallerIDName"),
+            h.get(prefix + "ConnectedLineNum"),
+            h.get(prefix + "ConnectedLineName"),
+            h.get(prefix + "Exten"),
+        )
+        if raw == self._raw:
+            return  # most events repeat the channel's snapshot unchanged (VarSet floods)
+        self._raw = raw
+        state, caller_num, caller_name, connected_num, connected_name, exten = raw
+        if state is not None and (value := _int(state)) >= 0:
+            self.state = value
+            if value == _RINGING:
                 self.rang = True
-        for attr, key in (
-            ("caller_num", "CallerIDNum"),
-            ("caller_name", "CallerIDName"),
-            ("connected_num", "ConnectedLineNum"),
-            ("connected_name", "ConnectedLineName"),
-        ):
-            value = h.get(prefix + key)
-            if value is not None:
-                setattr(self, attr, _known(value))
-        exten = h.get(prefix + "Exten")
+        if caller_num is not None:
+            self.caller_num = _known(caller_num)
+        if caller_name is not None:
+            self.caller_name = _known(caller_name)
+        if connected_num is not None:
+            self.connected_num = _known(connected_num)
+        if connected_name is not None:
+            self.connected_name = _known(connected_name)
         if exten is not None:
             self.exten = exten
-        self.stale = False
 
     @property
     def originated_here(self) -> bool:
@@ -203,6 +213,7 @@ class AmiProvider:
             self.options.secret,
             on_event=self.handle_message,
             on_connected=self._resync,
+            on_login=self._begin_resync,
             on_status=self._client_status,
             connect_timeout=self.options.connect_timeout,
             action_timeout=self.options.action_timeout,
@@ -427,6 +438,11 @@ class AmiProvider:
             self._channels[uid] = chan
         else:
             chan.update(h, prefix)
+            if chan.state == _UP:
+                call = self._by_uid.get(uid)
+                if call is not None and not call.answered and not call.originate:
+                    # Up in any event (even its Hangup): answered, maybe while the link was down.
+                    self._answer(call, h)
         return chan
 
     # ------------------------------------------------------------------ channel lifecycle
@@ -486,21 +502,20 @@ class AmiProvider:
 
     def _on_varset(self, msg: Message) -> None:
         h = msg.headers
-        chan = self._channel(h)
-        if chan is None:
-            return
         raw = h.get("Variable", "")
         name = raw.lstrip("_")
         if not name or "(" in name:
             return
-        inherited = raw.startswith("_")
         interesting = (
-            inherited
+            raw.startswith("_")  # inherited: the dialplan means it to travel with the call
             or name in self.options.variables
             or name in (self.options.did_variable, self.options.line_variable)
             or name.startswith("CALLSYS_")
         )
         if not interesting:
+            return  # most VarSets (RTP stats, DIALSTATUS …): not even the channel is touched
+        chan = self._channel(h)
+        if chan is None:
             return
         value = h.get("Value", "")
         if name in chan.variables or len(chan.variables) < _MAX_VARS:
@@ -633,9 +648,7 @@ class AmiProvider:
     def _on_hangup(self, msg: Message) -> None:
         h = msg.headers
         uid = h.get("Uniqueid", "")
-        chan = self._channels.get(uid)
-        if chan is not None:
-            chan.update(h)
+        chan = self._channel(h) if uid in self._channels else None
         if self._gone is not None:
             self._gone.add(uid)
         call = self._by_uid.get(uid)
@@ -918,19 +931,22 @@ class AmiProvider:
         return len(self._channels)
 
     # ================================================================== resync
-    async def _resync(self) -> None:
-        """After every login: reconcile our calls with the PBX's live channels."""
+    def _begin_resync(self) -> None:
+        """At the login response: what we know from before is unconfirmed from now on."""
         self.resyncs += 1
         for chan in self._channels.values():
             chan.stale = True
         self._gone = set()
+
+    async def _resync(self) -> None:
+        """After every login: reconcile our calls with the PBX's live channels."""
         try:
             result = await self.client.send_action("CoreShowChannels")
         except (ProviderError, TimeoutError) as exc:
             log.info("could not list Asterisk's channels after connecting: %s", exc)
             self._gone = None
             return
-        gone, self._gone = self._gone, None
+        gone, self._gone = self._gone or set(), None
         listed: dict[str, Message] = {}
         for item in result.events:
             uid = item.get("Uniqueid")

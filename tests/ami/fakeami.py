@@ -99,6 +99,7 @@ class Session:
     channels: Sequence[Mapping[str, str]] = ()  # what a synthetic CoreShowChannels lists
     login_response: bool = True  # frames[0] is not the login response: write our own
     silent_pings: bool = False  # never answer Ping (a hung PBX)
+    accept: Sequence[str] = ()  # actions (outside the capture) answered "Response: Success"
 
     @classmethod
     def replay(cls, name: str, **kwargs: object) -> Session:
@@ -127,6 +128,12 @@ class _Conn:
     def write(self, data: bytes) -> None:
         if not self.closed and not self.writer.is_closing():
             self.writer.write(data)
+
+    async def inject(self, *frames: bytes) -> None:
+        """Write frames now (a test playing the PBX's next move)."""
+        for data in frames:
+            self.write(data)
+        await self.writer.drain()
 
     def _event(self, action_id: str) -> asyncio.Event:
         return self.arrived.setdefault(action_id, asyncio.Event())
@@ -185,6 +192,8 @@ class _Conn:
                 )
             )
             return b"".join(out)
+        if action in self.s.accept:
+            return frame(Response="Success", ActionID=aid, Message=f"{action} accepted")
         if action == "Logoff":
             return frame(Response="Goodbye", ActionID=aid, Message="Thanks for all the fish.")
         return frame(Response="Error", ActionID=aid, Message="Not part of this recording")
@@ -194,7 +203,9 @@ class _Conn:
         try:
             self.write(self.s.banner)
             await self.writer.drain()
-            await asyncio.wait_for(self.login.wait(), 5)
+            login = asyncio.ensure_future(self.login.wait())
+            await asyncio.wait({login, read_task}, timeout=5, return_when=asyncio.FIRST_COMPLETED)
+            login.cancel()
             if not self.login_ok:
                 await self.writer.drain()
                 return

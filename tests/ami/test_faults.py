@@ -1,0 +1,281 @@
+"""Faults: malformed frames in the middle of a call, a link cut mid-call, a PBX restart, calls
+already live when we connect, a click-to-dial lost with the link, and an event flood."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import os
+from collections.abc import Callable
+
+import pytest
+
+from callsys.model import CallState, Direction, EndReason
+from providers.ami import AmiProvider
+from tests.ami.fakeami import FakeAmi, Session, Transcript, channel_items, frame, raw_frame
+from tests.ami.harness import Recorder, options
+from tests.ami.test_scenarios import EXPECTED
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _until(predicate: object, timeout: float = 10.0) -> None:
+    async def wait() -> None:
+        while not predicate():  # type: ignore[operator]
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+Until = Callable[[AmiProvider, Recorder], bool]
+
+
+def _reconnected(provider: AmiProvider, rec: Recorder) -> bool:
+    return provider.client.connections >= 2
+
+
+async def _run(
+    *sessions: Session, until: Until = _reconnected, **extra: object
+) -> tuple[Recorder, AmiProvider, FakeAmi]:
+    """Run the provider against the scripted sessions; log off once *until* holds."""
+    async with FakeAmi(*sessions) as server:
+        provider = AmiProvider(options(server.port, **extra))
+        rec = Recorder()
+        await provider.start(rec)
+        try:
+            await provider.wait_connected(5)
+            await _until(lambda: until(provider, rec))
+        finally:
+            await provider.close()
+    return rec, provider, server
+
+
+def _cut(name: str, predicate: object) -> tuple[Transcript, int]:
+    t = Transcript.load(name)
+    return t, t.frames_until(predicate)  # type: ignore[arg-type]
+
+
+async def test_malformed_frames_mid_call_do_not_derail_it() -> None:
+    t = Transcript.load("04_internal_unanswered_caller_cancel")
+    ringing = t.frames_until(lambda m: m.event == "DialState")
+    junk = [
+        b"this is not a header line at all\r\n\r\n",
+        b"Event: Newstate\r\nChannel: SIP/1001-00000005\r\nChannelState: banana\r\nUniqueid: \r\n\r\n",
+        b"Event: Hangup\r\nUniqueid: 1.999\r\nCause: not-a-number\r\n\r\n",  # unknown channel
+        b"Event: DialBegin\r\nDestChannel: SIP/1003-0000ffff\r\n\r\n",  # no unique ids
+        b"Event: VarSet\r\nUniqueid: 1795627135.5\r\nVariable: __X\r\nValue: \xff\xfe\r\n\r\n",
+        b"Event: Newstate\r\nUniqueid: 1795627135.5\r\nTimestamp: yesterday\r\nChannelState: 5\r\n\r\n",
+        b"Event: Junk\r\nPayload: " + b"A" * (2 << 20) + b"\r\n\r\n",  # 2 MiB: dropped, not buffered
+        b"Event: \r\n\r\n",
+        b"Response: Success\r\nActionID: nobody-asked-1\r\n\r\n",
+    ]
+    session = Session.replay(t.name)
+    session.frames[ringing + 1 : ringing + 1] = junk
+    rec, provider, server = await _run(session, until=lambda p, r: True)
+    assert server.errors == []
+    summary = rec.summary()
+    # The same call, the same outcome; the junk only added its one harmless variable update.
+    assert [s for s in summary if s[0] != "updated" or s[1] != "1001"] == EXPECTED[t.name]
+    assert provider.client.frames_dropped == 1
+    assert rec.manager.live_calls() == ()
+
+
+async def test_link_cut_mid_call_and_the_call_is_still_up_after_reconnect() -> None:
+    t, cut = _cut("02_internal_answered", lambda m: m.event == "HangupRequest")
+    first = Session.replay(t.name, drop_after=cut)
+    live = [
+        {"Channel": "SIP/1002-00000000", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1002",
+         "CallerIDName": "Bob", "ConnectedLineNum": "1001", "ConnectedLineName": "Alice", "Exten": "1001",
+         "Context": "internal", "Uniqueid": "1795627114.0", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
+        {"Channel": "SIP/1001-00000001", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1001",
+         "CallerIDName": "Alice", "ConnectedLineNum": "1002", "ConnectedLineName": "Bob", "Exten": "",
+         "Context": "internal", "Uniqueid": "1795627114.1", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
+    ]  # fmt: skip
+    second = Session(frames=t.frames[cut:], sent=t.sent, channels=live)
+    rec, provider, server = await _run(first, second)
+    assert server.errors == []
+    assert provider.client.connections == 2 and provider.resyncs == 2
+    # Exactly the events of the uninterrupted call: nothing lost, nothing twice.
+    assert rec.summary() == EXPECTED[t.name]
+    alice = next(c for c in rec.finals.values() if c.extension == "1001")
+    assert alice.end_reason is EndReason.COMPLETED and alice.duration_seconds == 4
+
+
+async def test_call_that_ended_while_the_link_was_down_is_not_forgotten() -> None:
+    t, cut = _cut("02_internal_answered", lambda m: m.event == "HangupRequest")
+    first = Session.replay(t.name, drop_after=cut)
+    second = Session(frames=[], keep_open=True)  # no channels left
+    rec, provider, _ = await _run(
+        first, second, until=lambda p, r: p.client.connections == 2 and provider_done(r)
+    )
+    ends = [(e.extension, e.reason) for e in rec.events if e.event.value == "ended"]
+    assert sorted(ends) == [("1001", EndReason.COMPLETED), ("1002", EndReason.COMPLETED)]
+    assert rec.manager.live_calls() == () and provider.live_call_ids() == ()
+
+
+def provider_done(rec: Recorder) -> bool:
+    return (
+        bool(rec.events)
+        and rec.manager.live_calls() == ()
+        and any(e.event.value == "ended" for e in rec.events)
+    )
+
+
+async def test_pbx_restart_while_ringing_no_pop_up_stays_ringing() -> None:
+    t, cut = _cut("04_internal_unanswered_caller_cancel", lambda m: m.event == "HangupRequest")
+    first = Session.replay(t.name, drop_after=cut)  # the phone is ringing when Asterisk dies
+    after = Transcript.load("06_trunk_did_7000")
+    restarted = Session(
+        banner=b"Asterisk Call Manager/9.0.0\r\n",
+        frames=[frame(Event="FullyBooted", Privilege="system,all", Uptime="1", LastReload="1", Status="Fully Booted"),
+                *after.frames[2:]],
+        sent=after.sent,
+        channels=(),
+    )  # fmt: skip
+    rec, provider, server = await _run(first, restarted)
+    assert server.errors == []
+    assert provider.client.connections == 2
+    old = [e for e in rec.events if e.call_id.startswith("ami:1795627135.")]
+    new = [e for e in rec.events if e not in old]
+    summary = Recorder(events=old).summary()
+    assert summary[:4] == EXPECTED[t.name][:4]  # ringing when Asterisk died
+    # The ringing call ended at the resync: missed for Alice, no answer for Bob …
+    assert sorted(summary[4:]) == [
+        ("ended", "1001", "incoming", "missed"),
+        ("ended", "1002", "outgoing", "no_answer"),
+    ]
+    # … and the restarted PBX's next call is followed as usual.
+    assert Recorder(events=new).summary() == EXPECTED["06_trunk_did_7000"]
+    assert rec.manager.live_calls() == ()
+
+
+async def test_call_answered_while_the_link_was_down() -> None:
+    t, cut = _cut("02_internal_answered", lambda m: m.event == "DialState")
+    first = Session.replay(t.name, drop_after=cut + 1)  # ringing
+    rest = t.frames[t.frames_until(lambda m: m.event == "HangupRequest") :]
+    live = [dict(item, Uniqueid=uid, Linkedid="1795627114.0", Channel=chan) for item, uid, chan in (
+        ({"ChannelState": "6", "ChannelStateDesc": "Up", "ConnectedLineNum": "1001", "BridgeId": "b"}, "1795627114.0",
+         "SIP/1002-00000000"),
+        ({"ChannelState": "6", "ChannelStateDesc": "Up", "ConnectedLineNum": "1002", "BridgeId": "b"}, "1795627114.1",
+         "SIP/1001-00000001"),
+    )]  # fmt: skip
+    second = Session(frames=rest, sent=t.sent, channels=live)
+    rec, _, server = await _run(first, second)
+    assert server.errors == []
+    alice = [e.event.value for e in rec.events if e.extension == "1001"]
+    assert alice == ["incoming", "answered", "ended"]
+    final = next(c for c in rec.finals.values() if c.extension == "1001")
+    assert final.end_reason is EndReason.COMPLETED
+
+
+async def test_calls_already_live_at_connect_are_adopted() -> None:
+    live = channel_items("13_ami_actions_status_hangup")
+    hangups = [
+        frame(Event="Hangup", Channel="SIP/1001-0000001e", Uniqueid="1795627259.30", Linkedid="1795627259.29",
+              Cause="16", Timestamp="1795627265.0"),
+        frame(Event="Hangup", Channel="SIP/1002-0000001d", Uniqueid="1795627259.29", Linkedid="1795627259.29",
+              Cause="16", Timestamp="1795627265.0"),
+    ]  # fmt: skip
+    session = Session(frames=[], keep_open=True, channels=live)
+    async with FakeAmi(session) as server:
+        provider = AmiProvider(options(server.port))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+        await _until(lambda: len(rec.manager.live_calls()) == 2)
+        calls = {c.extension: c for c in rec.manager.live_calls()}
+        assert calls["1001"].direction is Direction.INCOMING and calls["1001"].state is CallState.ACTIVE
+        assert (calls["1001"].remote.digits, calls["1001"].remote_name) == ("1002", "Bob")
+        assert calls["1002"].direction is Direction.OUTGOING and calls["1002"].remote.digits == "1001"
+        await server.conns[0].inject(*hangups)
+        await _until(lambda: rec.manager.live_calls() == ())
+        await provider.close()
+    assert {c.end_reason for c in rec.finals.values()} == {EndReason.COMPLETED}
+
+
+async def test_click_to_dial_lost_with_the_link_ends_as_failed() -> None:
+    first = Session(frames=[], keep_open=True, accept=("Originate",))
+    second = Session(frames=[], keep_open=True)
+    async with FakeAmi(first, second) as server:
+        provider = AmiProvider(options(server.port, extensions=["1001"]))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+        call_id = await provider.dial("1002")
+        assert rec.manager.get(call_id) is not None
+        server.conns[0].writer.close()  # the link drops before Asterisk created any channel
+        await _until(lambda: rec.manager.live_calls() == ())
+        await provider.close()
+    final = rec.finals[call_id]
+    assert final.end_reason is EndReason.FAILED and final.direction is Direction.OUTGOING
+
+
+def _flood(calls: int) -> tuple[list[bytes], int]:
+    """*calls* copies of the captured 02 call, each with its own channels and unique ids."""
+    t = Transcript.load("02_internal_answered")
+    start = t.frames_until(lambda m: m.event == "Newchannel")
+    end = t.frames_until(lambda m: m.response == "Goodbye")
+    block = b"".join(t.frames[start:end]).decode()
+    frames: list[bytes] = []
+    for i in range(calls):
+        text = (
+            block.replace("1795627114.1", f"2000000000.{2 * i + 1}x")
+            .replace("1795627114.0", f"2000000000.{2 * i}x")
+            .replace("SIP/1002-00000000", f"SIP/1002-{2 * i:08x}")
+            .replace("SIP/1001-00000001", f"SIP/1001-{2 * i + 1:08x}")
+            .replace("x\r\n", "\r\n")
+        )
+        frames.extend(p.encode() + b"\r\n\r\n" for p in text.split("\r\n\r\n") if p)
+    return frames, end - start
+
+
+def _rss() -> int:
+    """Resident memory of this process in bytes (Linux), 0 where /proc is missing."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+@pytest.mark.slow
+async def test_event_flood_stays_bounded_and_correct() -> None:
+    frames, per_call = _flood(1100)  # 110k events, 46 MB of real AMI text
+    total = len(frames)
+    assert total >= 100_000
+    # A marker event tells us the provider has read everything.
+    frames.append(raw_frame(("Event", "UserEvent"), ("UserEvent", "flood-done")))
+    session = Session(frames=frames, keep_open=True)
+    gc.collect()
+    base = _rss()
+    peak_rss = base
+    peak_channels = 0
+    async with FakeAmi(session) as server:
+        provider = AmiProvider(options(server.port, extensions=["1001"]))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+
+        async def watch() -> None:
+            nonlocal peak_channels, peak_rss
+            while True:
+                peak_channels = max(peak_channels, provider.channel_count)
+                peak_rss = max(peak_rss, _rss())
+                await asyncio.sleep(0.01)
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await _until(lambda: provider.events_seen >= total + 1, timeout=240)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            await provider.close()
+    assert per_call * 1100 == total
+    ended = [e for e in rec.events if e.event.value == "ended"]
+    assert len(ended) == 1100 and {e.reason for e in ended} == {EndReason.COMPLETED}
+    assert rec.manager.live_calls() == () and provider.channel_count == 0
+    assert peak_channels <= 50  # channels are forgotten at their Hangup
+    # Reading 46 MB must not cost anything like 46 MB: frames are parsed and dropped as they come.
+    assert peak_rss - base < 25 * 1024 * 1024, f"memory grew by {(peak_rss - base) / 1e6:.0f} MB"
