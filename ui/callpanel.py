@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from callsys.model import Call, CallEvent, CallState, Party
 from callsys.provider import Capability
 
-from ui.i18n import format_duration, ltr, translate
+from ui.i18n import format_duration, isolate, ltr, para, translate
 from ui.qt import (
     QEvent,
     QFrame,
@@ -262,13 +262,13 @@ class CallPanel(QFrame):
             title = direction_text(call.direction) + " · " + state_text(call.state)
             if call.line:
                 title += " · " + translate("CallPanel", "Line: {line}").format(line=call.line)
-            self.current_title.setText(title)
-            self.current_name.setText(self._name(call))
+            self.current_title.setText(para(title))
+            self.current_name.setText(para(self._name(call)))
             number = self._window.display_number(call.remote)
             detail = [ltr(number)] if number else []
             if party is not None:
                 detail += [kind_text(party.kind)] + ([party.company] if party.company else [])
-            self.current_detail.setText(" · ".join(detail))
+            self.current_detail.setText(para(" · ".join(detail)))
             held = call.state is CallState.HELD
             self.hold_button.setText(
                 translate("CallPanel", "Resume") if held else translate("CallPanel", "Hold")
@@ -315,11 +315,13 @@ class CallPanel(QFrame):
             label = row.findChild(QLabel, "otherLabel")
             button = row.findChild(QPushButton, "otherAction")
             number = self._window.display_number(call.remote)
-            text = f"{self._name(call)}  {ltr(number)}\n{state_text(call.state)}"
-            if call.state is CallState.RINGING:
-                text = f"{self._name(call)}  {ltr(number)}\n" + translate("CallPanel", "Waiting")
+            state = (
+                translate("CallPanel", "Waiting")
+                if call.state is CallState.RINGING
+                else state_text(call.state)
+            )
             if label is not None:
-                label.setText(text)
+                label.setText(para(f"{isolate(self._name(call))}  {ltr(number)}") + "\n" + para(state))
             if button is not None:
                 if call.state is CallState.RINGING:
                     button.setText(translate("CallPanel", "Answer"))

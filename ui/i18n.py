@@ -23,7 +23,9 @@ __all__ = [
     "Language",
     "format_duration",
     "format_time",
+    "isolate",
     "ltr",
+    "para",
     "resolve_language",
     "translate",
 ]
@@ -43,6 +45,23 @@ LRI, PDI = "\u2066", "\u2069"
 def ltr(text: str) -> str:
     """*text* (a phone number, an extension) kept left-to-right inside any paragraph direction."""
     return f"{LRI}{text}{PDI}" if text else text
+
+
+def para(text: str) -> str:
+    """*text* laid out in the UI's direction whatever script it starts with.
+
+    Qt picks a label's paragraph direction from its first strong character, so a Persian name in
+    the English UI (or "Sara Ahmadi" in the Persian one) would align to the wrong edge; a
+    leading direction mark (LRM/RLM) fixes the paragraph direction.
+    """
+    if not text:
+        return text
+    return ("\u200f" if _current is not None and _current.rtl else "\u200e") + text
+
+
+def isolate(text: str) -> str:
+    """*text* (a name, a value from outside) as a first-strong isolate inside a sentence."""
+    return f"\u2068{text}{PDI}" if text else text
 
 
 def resolve_language(setting: str) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from callsys.model import Call, CallState, Party
 from callsys.provider import Capability
 
-from ui.i18n import ltr, translate
+from ui.i18n import current, isolate, ltr, para, translate
 from ui.qt import (
     QComboBox,
     QEvent,
@@ -191,39 +191,41 @@ class CallPopup(QFrame):
         self.line_label.setVisible(bool(call.line))
         party = self.party
         if party is not None:
-            self.name_label.setText(f'<a href="record">{_escape(party.name)}</a>')
+            self.name_label.setText(para(f'<a href="record">{_escape(party.name)}</a>'))
             self.name_label.setToolTip(translate("Popup", "Open the record"))
             detail = " · ".join(x for x in (kind_text(party.kind), party.company) if x)
-            self.detail_label.setText(detail)
+            self.detail_label.setText(para(detail))
         else:
             shown = call.remote_name or (
                 translate("Popup", "Looking up…")
                 if not self._looked_up
                 else translate("Popup", "Unknown caller")
             )
-            self.name_label.setText(_escape(shown))
+            self.name_label.setText(para(_escape(shown)))
             self.name_label.setToolTip("")
             self.detail_label.setText(
-                translate("Popup", "Not in the directory")
+                para(translate("Popup", "Not in the directory"))
                 if self._looked_up and not call.remote.is_anonymous
                 else ""
             )
         self.detail_label.setVisible(bool(self.detail_label.text()))
         number = "" if call.remote.is_anonymous else self._display(call.remote)
         self.number_label.setText(ltr(number) if number else translate("Popup", "No caller ID"))
-        ivr = [f"{key}: {ltr(value)}" for key, value in call.variables.items()]
-        self.ivr_label.setText(translate("Popup", "Caller entered: {values}").format(values=", ".join(ivr)))
+        ivr = [ltr(f"{key}: {value}") for key, value in call.variables.items()]
+        self.ivr_label.setText(
+            para(translate("Popup", "Caller entered: {values}").format(values=", ".join(ivr)))
+        )
         self.ivr_label.setVisible(bool(ivr))
         several = len(self.matches) > 1
         self.match_label.setText(
             translate("Popup", "{count} records match this number — pick one:").format(
-                count=len(self.matches)
+                count=_digits(len(self.matches))
             )
         )
         self.match_label.setVisible(several)
         self.match_choice.setVisible(several)
         name = party.name if party is not None else call.remote_name
-        self.greeting_label.setText(greeting(name) if name else "")
+        self.greeting_label.setText(para(greeting(isolate(name))) if name else "")
         self.greeting_label.setVisible(bool(name))
         self.answer_button.setText(translate("Popup", "Answer"))
         self.reject_button.setText(translate("Popup", "Reject"))
@@ -240,6 +242,11 @@ class CallPopup(QFrame):
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self.resized.emit()  # the stack moves the others so that none covers another
+
+
+def _digits(count: int) -> str:
+    language = current()
+    return language.digits(str(count)) if language is not None else str(count)
 
 
 def _escape(text: str) -> str:
