@@ -160,7 +160,7 @@ def test_save_and_load_round_trip(tmp_path: Path, no_provisioning: Path) -> None
 
 
 def test_set_validates_too() -> None:
-    with pytest.raises(ConfigError, match="'logging.min_log_digits'"):
+    with pytest.raises(ConfigError, match=r"'logging\.min_log_digits'"):
         Settings().set(MIN_LOG_DIGITS, -1)
 
 
