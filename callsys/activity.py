@@ -41,7 +41,7 @@ import sqlite_utils
 from callsys.crm.dataverse_batch import BatchRequest
 from callsys.crm.dynamics import DynamicsCrm, is_duplicate
 from callsys.errors import CrmConflict, CrmNotFound, CrmRejected
-from callsys.model import Call, CallEvent, Direction, EndReason, Party, PartyKind
+from callsys.model import Call, CallEvent, Direction, EndReason, Party
 from callsys.outbox import Outbox
 
 __all__ = [
@@ -50,7 +50,9 @@ __all__ = [
     "COMPLETED_RECEIVED",
     "ActivityLogger",
     "ensure_schema",
+    "regarding_bind",
     "register_handlers",
+    "update_phonecall",
 ]
 
 log = logging.getLogger(__name__)
@@ -339,9 +341,7 @@ class ActivityLogger:
         row = self._row(call_id)
         if row is None or table not in _REGARDING_TABLES:
             return False
-        bind = {
-            f"regardingobjectid_{table}_phonecall@odata.bind": f"/{_REGARDING_TABLES[table]}({record_id})"
-        }
+        bind = regarding_bind(table, record_id)
         with self.db.conn:
             self.db.execute(
                 "UPDATE activity_calls SET regarding_table = ?, regarding_id = ? WHERE call_id = ?",
@@ -364,6 +364,34 @@ def _state(row: Mapping[str, Any]) -> list[int] | None:
 
 
 # ------------------------------------------------------------------------------------ delivery
+async def update_phonecall(crm: DynamicsCrm, activity_id: str, fields: Mapping[str, Any]) -> None:
+    """Change an activity, open or closed. Closed activities are read-only, so a closed one is
+    reopened, changed and closed again with its own state — in one atomic changeset (§3.2)."""
+    row = await crm.retrieve("phonecalls", activity_id, ["statecode", "statuscode"])
+    current = (int(row.get("statecode") or 0), int(row.get("statuscode") or 1))
+    if current[0] == 0:
+        await crm.update("phonecalls", activity_id, fields, what="update the phone call")
+        return
+    url = crm.url(f"phonecalls({activity_id})")
+    await crm.changeset(
+        [
+            BatchRequest("PATCH", url, {"statecode": OPEN[0], "statuscode": OPEN[1]}, {"If-Match": "*"}),
+            BatchRequest("PATCH", url, dict(fields), {"If-Match": "*"}),
+            BatchRequest(
+                "PATCH", url, {"statecode": current[0], "statuscode": current[1]}, {"If-Match": "*"}
+            ),
+        ],
+        what="update the closed phone call",
+    )
+
+
+def regarding_bind(table: str, record_id: str) -> dict[str, str]:
+    """``regardingobjectid_<table>_phonecall@odata.bind`` for contact, account, lead or incident."""
+    if table not in _REGARDING_TABLES:
+        raise CrmRejected(f"A phone call cannot be linked to a {table}.")
+    return {f"regardingobjectid_{table}_phonecall@odata.bind": f"/{_REGARDING_TABLES[table]}({record_id})"}
+
+
 def register_handlers(outbox: Outbox, crm: DynamicsCrm) -> None:
     """The outbox handlers that deliver ``ActivityLogger``'s items through *crm*."""
 
@@ -439,37 +467,9 @@ def register_handlers(outbox: Outbox, crm: DynamicsCrm) -> None:
                 raise
 
     async def update(payload: Mapping[str, Any]) -> None:
-        activity_id = str(payload["activityid"])
-        fields = dict(payload["fields"])
-        current = await read_state(activity_id)
-        if current[0] == 0:
-            await crm.update("phonecalls", activity_id, fields, what="update the phone call")
-            return
-        # closed activities are read-only: reopen, change, close again — atomically (§3.2)
-        await crm.changeset(
-            [
-                BatchRequest(
-                    "PATCH",
-                    entity(activity_id),
-                    {"statecode": OPEN[0], "statuscode": OPEN[1]},
-                    {"If-Match": "*"},
-                ),
-                BatchRequest("PATCH", entity(activity_id), fields, {"If-Match": "*"}),
-                BatchRequest(
-                    "PATCH",
-                    entity(activity_id),
-                    {"statecode": current[0], "statuscode": current[1]},
-                    {"If-Match": "*"},
-                ),
-            ],
-            what="update the closed phone call",
-        )
+        await update_phonecall(crm, str(payload["activityid"]), dict(payload["fields"]))
 
     outbox.register("phonecall.create", create)
     outbox.register("phonecall.create_closed", create_closed)
     outbox.register("phonecall.complete", complete)
     outbox.register("phonecall.update", update)
-
-
-def party_kind_table(kind: PartyKind) -> str:
-    return kind.value

@@ -472,6 +472,8 @@ class DataverseFake:
         self.lock = threading.RLock()
         self._undo: list[Callable[[], None]] | None = None
         self.status_labels: dict[tuple[str, int], str] = {}
+        #: called with (method, path) before each request is handled: "someone else" acts here
+        self.before_request: Callable[[str, str], None] | None = None
         self.default_user = self.add(
             "systemuser",
             {"firstname": "Default", "lastname": "Agent", "internalemailaddress": "agent@contoso.test"},
@@ -600,6 +602,8 @@ class DataverseFake:
         parts = urlsplit(url)
         with self.lock:
             self.log.append((method, parts.path))
+            if self.before_request is not None:
+                self.before_request(method, parts.path)
             fault = self._take_fault(method, parts.path)
             if fault is not None and fault.drop == "before":
                 raise Drop(applied=False)

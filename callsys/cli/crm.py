@@ -62,6 +62,47 @@ def register(
     )
     discover.set_defaults(run=_discover)
 
+    convert = sub.add_parser(
+        "convert",
+        parents=[common],
+        help="make a record from a call, or add the number to a record",
+        description="Create a Case (needs --customer), Lead, Contact, Account or follow-up Phone Call "
+        "prefilled from the caller, or add the number to an existing record (--record). With --call or "
+        "--activity the call's activity is linked to the new record.",
+    )
+    convert.add_argument("kind", choices=("case", "lead", "contact", "account", "followup", "add-number"))
+    convert.add_argument("number", metavar="NUMBER", help="the caller's number, written any way")
+    convert.add_argument("--name", default="", help="the caller's name")
+    convert.add_argument("--company", default="")
+    convert.add_argument("--email", default="")
+    convert.add_argument("--subject", default="", help="case title, lead topic or phone call subject")
+    convert.add_argument("--description", default="")
+    convert.add_argument("--customer", metavar="TABLE:ID", help="contact:ID or account:ID (case)")
+    convert.add_argument(
+        "--record", metavar="TABLE:ID", help="the record (add-number; regarding for followup)"
+    )
+    convert.add_argument("--column", help="the phone column to fill (add-number)")
+    convert.add_argument("--due", metavar="WHEN", help="followup: ISO date/time, default tomorrow 09:00 UTC")
+    link = convert.add_mutually_exclusive_group()
+    link.add_argument("--call", metavar="CALL_ID", help="link this logged call's activity")
+    link.add_argument("--activity", metavar="ACTIVITY_ID", help="link this phone-call activity")
+    convert.set_defaults(run=_convert)
+
+    url = sub.add_parser(
+        "url",
+        parents=[common],
+        help="the address of a record, or of a prefilled new-record form",
+        description="Print (and with --browser open) the Dynamics 365 address of a record (TABLE ID), "
+        "or of a new-record form prefilled with a caller's number (TABLE --number N).",
+    )
+    url.add_argument("table", metavar="TABLE")
+    url.add_argument("record_id", metavar="ID", nargs="?")
+    url.add_argument("--number", help="prefill a new record with this number")
+    url.add_argument("--name", default="")
+    url.add_argument("--company", default="")
+    url.add_argument("--browser", action="store_true", help="open it in the web browser")
+    url.set_defaults(run=_url)
+
     flush = sub.add_parser("flush", parents=[common], help="deliver the pending CRM writes now")
     flush.add_argument(
         "--wait", type=float, default=60.0, metavar="SECONDS", help="how long to keep retrying (default 60)"
@@ -267,3 +308,117 @@ def _flush(args: argparse.Namespace, ctx: Context) -> int:
     data = run_with_crm(ctx, work)
     ctx.emit(data, f"{data['pending']} pending, {data['dead']} refused by the CRM (kept).")
     return 0 if data["pending"] == 0 else 1
+
+
+# ---------------------------------------------------------------------------------- convert
+def _ref(text: str | None, option: str) -> tuple[str, str]:
+    from callsys.crm.dataverse_odata import is_guid
+
+    table, _, record_id = (text or "").partition(":")
+    if not table or not is_guid(record_id):
+        raise ConfigError(f"{option} expects TABLE:ID, e.g. contact:8c1e…-…, not {text!r}.")
+    return table, record_id.lower()
+
+
+def _convert(args: argparse.Namespace, ctx: Context) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from callsys.activity import ActivityLogger, register_handlers
+    from callsys.crm.dataverse_convert import CallerDetails, Converter
+    from callsys.outbox import Outbox
+
+    number = ctx.plan.parse(args.number)
+    if number.is_anonymous:
+        raise ConfigError(f"{args.number!r} is not a phone number.")
+    details = CallerDetails(
+        number,
+        name=args.name,
+        company=args.company,
+        email=args.email,
+        subject=args.subject,
+        description=args.description,
+    )
+
+    async def work(crm: DynamicsCrm) -> dict[str, Any]:
+        activity = args.activity
+        if args.call:
+            outbox = Outbox(ctx.database)
+            logger = ActivityLogger(outbox)
+            activity = logger.activity_id(args.call)
+            if activity is None:
+                raise ConfigError(f"No activity was logged for call {args.call!r}.")
+            register_handlers(outbox, crm)
+            await outbox.drain(max_wait=30)  # the activity must exist before it can be linked
+        agent = await crm.who_am_i()
+        convert = Converter(crm, agent_id=agent)
+        if args.kind == "add-number":
+            table, record_id = _ref(args.record, "--record")
+            column = await convert.add_number(crm.table(table), record_id, number, column=args.column)
+            return {
+                "table": table,
+                "id": record_id,
+                "column": column,
+                "url": crm.entity_url(table, record_id),
+            }
+        if args.kind == "case":
+            made = await convert.case(details, _ref(args.customer, "--customer"), link_activity=activity)
+        elif args.kind == "lead":
+            made = await convert.lead(details, link_activity=activity)
+        elif args.kind == "contact":
+            made = await convert.contact(details, link_activity=activity)
+        elif args.kind == "account":
+            made = await convert.account(details, link_activity=activity)
+        else:
+            if args.due:
+                due = datetime.fromisoformat(args.due)
+                due = due if due.tzinfo else due.replace(tzinfo=UTC)
+            else:
+                due = (datetime.now(UTC) + timedelta(days=1)).replace(
+                    hour=9, minute=0, second=0, microsecond=0
+                )
+            regarding = _ref(args.record, "--record") if args.record else None
+            made = await convert.follow_up(details, due, regarding=regarding, subject=args.subject)
+        return {
+            "table": made.table,
+            "id": made.id,
+            "url": made.url,
+            "linked_activity": activity if made.linked else None,
+        }
+
+    data = run_with_crm(ctx, work)
+
+    def text() -> str:
+        if "column" in data:
+            return f"The number is in {data['table']}.{data['column']}: {data['url']}"
+        linked = " (the call is linked to it)" if data.get("linked_activity") else ""
+        return f"Created {data['table']} {data['id']}{linked}: {data['url']}"
+
+    ctx.emit(data, text)
+    return 0
+
+
+def _url(args: argparse.Namespace, ctx: Context) -> int:
+    from callsys.crm.dataverse_convert import CallerDetails, Converter
+
+    crm = dynamics(ctx)
+    try:
+        if args.record_id:
+            from callsys.crm.dataverse_odata import is_guid
+
+            if not is_guid(args.record_id):
+                raise ConfigError(f"{args.record_id!r} is not a record id.")
+            address = crm.entity_url(args.table, args.record_id.lower())
+        else:
+            if not args.number:
+                raise ConfigError("Give a record ID, or --number for a new-record form.")
+            details = CallerDetails(ctx.plan.parse(args.number), name=args.name, company=args.company)
+            address = Converter(crm).new_form_url(args.table, details)
+    finally:
+        asyncio.run(crm.close())
+        close_database(ctx)
+    if args.browser:
+        import webbrowser
+
+        webbrowser.open(address)
+    ctx.emit({"url": address}, address)
+    return 0

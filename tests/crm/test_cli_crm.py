@@ -104,3 +104,56 @@ def test_crm_refuses_plain_http_to_a_remote_host(tmp_path: Path, capsys: pytest.
     code, _ = run(config, "crm", "sync")
     assert code == 2
     assert "https://" in capsys.readouterr().err
+
+
+def test_crm_convert_case_from_a_logged_call_links_its_activity(
+    tmp_path: Path, served: tuple[DataverseFake, FakeServer]
+) -> None:
+    from callsys.activity import ActivityLogger
+    from callsys.callmanager import CallManager
+    from callsys.numbers import NumberPlan
+    from callsys.outbox import Outbox
+    from callsys.store import open_database
+    from tests.crm.helpers import play_call
+
+    fake, server = served
+    config = _config(tmp_path, server.url)
+    plan = NumberPlan(region="DE")
+    db = open_database(tmp_path / "cs.sqlite3")
+    logger = ActivityLogger(Outbox(db))
+    manager = CallManager(is_loggable=plan.is_loggable)
+    manager.subscribe(logger)
+    play_call(manager, plan, "pbx-42", "+4930123456")  # logged while the CRM was unreachable
+    activity = logger.activity_id("pbx-42")
+    db.conn.close()
+    contact = fake.add("contact", {"firstname": "Ana", "lastname": "Ruiz", "mobilephone": "+4930123456"})
+
+    made = run_json(
+        config,
+        "crm",
+        "convert",
+        "case",
+        "030 123456",
+        "--subject",
+        "Broken printer",
+        "--customer",
+        f"contact:{contact}",
+        "--call",
+        "pbx-42",
+    )
+    assert made["linked_activity"] == activity
+    case = fake.find("incident", made["id"]) or {}
+    assert case["title"] == "Broken printer" and case["_customerid_value"] == contact
+    call = fake.find("phonecall", activity or "") or {}
+    assert call["_regardingobjectid_value"] == made["id"] and call["statecode"] == 1
+
+    code, text = run(config, "crm", "convert", "lead", "+49 30 555 000", "--name", "Lea Lang")
+    assert code == 0 and text.startswith("Created lead ")
+    code, text = run(
+        config, "crm", "convert", "add-number", "+49 30 777 000", "--record", f"contact:{contact}"
+    )
+    assert code == 0 and "contact.telephone1" in text
+    assert (fake.find("contact", contact) or {})["telephone1"] == "+4930777000"
+
+    url = run_json(config, "crm", "url", "contact", contact)["url"]
+    assert url == f"{server.url}/main.aspx?pagetype=entityrecord&etn=contact&id=%7B{contact}%7D"

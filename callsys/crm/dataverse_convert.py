@@ -1,0 +1,289 @@
+"""Conversions from a call (IN11, OUT7; contract §4): a Case, a Lead, a Contact, an Account or a
+follow-up Phone Call, prefilled from the caller; or the number added to an existing record.
+
+Every create is ``POST … Prefer: return=representation`` with a client-chosen id, so a retry
+cannot make a second record either. Adding a number uses optimistic concurrency: read the
+record with its ETag, ``PATCH`` with ``If-Match``, and on 412 read again and retry — never
+overwriting a number someone else just typed. Linking the call's activity to the new record
+goes through ``callsys.activity`` (a closed activity is reopened, relinked and closed again).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import phonenumbers
+
+from callsys.activity import regarding_bind, update_phonecall
+from callsys.crm.dataverse_odata import is_guid
+from callsys.crm.dynamics import DynamicsCrm, TableSpec
+from callsys.errors import CrmConflict, CrmRejected
+from callsys.model import PhoneNumber
+
+__all__ = ["CallerDetails", "Converter", "Created", "split_name"]
+
+CASE_ORIGIN_PHONE = 1
+_SETS = {
+    "contact": "contacts",
+    "account": "accounts",
+    "lead": "leads",
+    "incident": "incidents",
+    "phonecall": "phonecalls",
+    "systemuser": "systemusers",
+}
+_IDS = {
+    "contact": "contactid",
+    "account": "accountid",
+    "lead": "leadid",
+    "incident": "incidentid",
+    "phonecall": "activityid",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CallerDetails:
+    """What we know about the caller, to prefill the new record."""
+
+    number: PhoneNumber
+    name: str = ""
+    company: str = ""
+    email: str = ""
+    subject: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    table: str
+    id: str
+    url: str
+    linked: bool = False  # the call's activity now points at it
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """("Ana María", "Ruiz") from "Ana María Ruiz"; a single word is the last name."""
+    parts = name.split()
+    if not parts:
+        return "", ""
+    if len(parts) == 1:
+        return "", parts[0]
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Converter:
+    def __init__(self, crm: DynamicsCrm, *, agent_id: str | None = None) -> None:
+        self.crm = crm
+        self.agent_id = agent_id
+
+    def _number_text(self, number: PhoneNumber) -> str:
+        text = number.e164 or number.digits
+        if not text:
+            raise CrmRejected("The call has no phone number to put into the record.")
+        return text
+
+    def _is_mobile(self, number: PhoneNumber) -> bool:
+        if not number.e164:
+            return False
+        try:
+            kind = phonenumbers.number_type(phonenumbers.parse(number.e164))
+        except phonenumbers.NumberParseException:
+            return False
+        return kind in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+
+    async def _create(self, table: str, body: dict[str, Any], link_activity: str | None) -> Created:
+        record_id = str(uuid.uuid4())
+        body = {_IDS[table]: record_id, **body}
+        if self.agent_id and table != "systemuser":
+            body.setdefault("ownerid@odata.bind", f"/systemusers({self.agent_id})")
+        await self.crm.create(_SETS[table], body, select=[_IDS[table]], what=f"create the {table}")
+        linked = False
+        if link_activity and table in ("contact", "account", "lead", "incident"):
+            await self.link(link_activity, table, record_id)
+            linked = True
+        return Created(table, record_id, self.crm.entity_url(table, record_id), linked)
+
+    async def link(self, activity_id: str, table: str, record_id: str) -> None:
+        """Point the call's activity at *record* (reopening a closed activity for it, §3.2)."""
+        await update_phonecall(self.crm, activity_id, regarding_bind(table, record_id))
+
+    # ---------------------------------------------------------------- the conversions
+    async def case(
+        self,
+        details: CallerDetails,
+        customer: tuple[str, str],
+        *,
+        title: str = "",
+        link_activity: str | None = None,
+    ) -> Created:
+        """A Case needs a customer: a contact or an account (§4)."""
+        table, customer_id = customer
+        if table not in ("contact", "account") or not is_guid(customer_id):
+            raise CrmRejected(
+                "A case needs a customer: choose or create a contact or an account for the caller first."
+            )
+        body: dict[str, Any] = {
+            "title": (title or details.subject or f"Call {datetime.now(UTC):%Y-%m-%d %H:%M}")[:200],
+            "caseorigincode": CASE_ORIGIN_PHONE,
+            f"customerid_{table}@odata.bind": f"/{_SETS[table]}({customer_id})",
+        }
+        if details.description:
+            body["description"] = details.description[:2000]
+        return await self._create("incident", body, link_activity)
+
+    async def lead(self, details: CallerDetails, *, link_activity: str | None = None) -> Created:
+        first, last = split_name(details.name)
+        body: dict[str, Any] = {
+            "subject": (details.subject or f"Call from {details.number}")[:300],
+            "lastname": last or f"Caller {details.number}",
+            "telephone1": self._number_text(details.number),
+        }
+        if first:
+            body["firstname"] = first
+        if details.company:
+            body["companyname"] = details.company
+        if details.email:
+            body["emailaddress1"] = details.email
+        if details.description:
+            body["description"] = details.description[:2000]
+        return await self._create("lead", body, link_activity)
+
+    async def contact(
+        self, details: CallerDetails, *, account_id: str | None = None, link_activity: str | None = None
+    ) -> Created:
+        first, last = split_name(details.name)
+        column = "mobilephone" if self._is_mobile(details.number) else "telephone1"
+        body: dict[str, Any] = {
+            "lastname": last or f"Caller {details.number}",
+            column: self._number_text(details.number),
+        }
+        if first:
+            body["firstname"] = first
+        if details.email:
+            body["emailaddress1"] = details.email
+        if account_id:
+            body["parentcustomerid_account@odata.bind"] = f"/accounts({account_id})"
+        return await self._create("contact", body, link_activity)
+
+    async def account(self, details: CallerDetails, *, link_activity: str | None = None) -> Created:
+        name = details.company or details.name or f"Caller {details.number}"
+        body: dict[str, Any] = {"name": name[:160], "telephone1": self._number_text(details.number)}
+        if details.email:
+            body["emailaddress1"] = details.email
+        return await self._create("account", body, link_activity)
+
+    async def follow_up(
+        self,
+        details: CallerDetails,
+        due: datetime,
+        *,
+        regarding: tuple[str, str] | None = None,
+        subject: str = "",
+    ) -> Created:
+        """An open, outgoing phone call scheduled for *due*, to the caller, owned by the agent."""
+        body: dict[str, Any] = {
+            "subject": (subject or f"Call back {details.name or details.number}")[:200],
+            "phonenumber": self._number_text(details.number),
+            "directioncode": True,
+            "scheduledend": _when(due),
+        }
+        if details.description:
+            body["description"] = details.description[:2000]
+        parties: list[dict[str, Any]] = []
+        if regarding is not None:
+            table, record_id = regarding
+            body.update(regarding_bind(table, record_id))
+            if table in ("contact", "account", "lead"):
+                parties.append(
+                    {
+                        f"partyid_{table}@odata.bind": f"/{_SETS[table]}({record_id})",
+                        "participationtypemask": 2,
+                    }
+                )
+        if self.agent_id:
+            parties.append(
+                {
+                    "partyid_systemuser@odata.bind": f"/systemusers({self.agent_id})",
+                    "participationtypemask": 1,
+                }
+            )
+        if parties:
+            body["phonecall_activity_parties"] = parties
+        return await self._create("phonecall", body, None)
+
+    async def add_number(
+        self,
+        table: TableSpec,
+        record_id: str,
+        number: PhoneNumber,
+        *,
+        column: str | None = None,
+        attempts: int = 5,
+    ) -> str:
+        """Put *number* into a free phone column of a record; returns the column used.
+
+        Optimistic concurrency (§4): ``If-Match`` with the ETag just read; on 412 read again —
+        the column that was free may have been filled meanwhile — and retry.
+        """
+        text = self._number_text(number)
+        if column is not None and column not in table.phones:
+            raise CrmRejected(f"{column} is not a phone column of {table.logical}.")
+        preferred = [column] if column else self._preferred(table, number)
+        for _ in range(attempts):
+            row = await self.crm.retrieve(
+                table.entity_set, record_id, list(table.phones), what="read the record"
+            )
+            etag = str(row.get("@odata.etag") or "")
+            for col in table.phones:
+                value = row.get(col)
+                if isinstance(value, str) and value and self.crm.plan.parse(value).key == number.key:
+                    return col  # already there
+            free = [c for c in preferred if not row.get(c)]
+            if not free:
+                raise CrmRejected(
+                    f"Every phone field of this {table.logical} is in use; choose one to replace."
+                )
+            try:
+                await self.crm.update(
+                    table.entity_set, record_id, {free[0]: text}, if_match=etag or "*", what="add the number"
+                )
+            except CrmConflict:
+                continue  # someone changed the record since we read it: read again
+            return free[0]
+        raise CrmConflict(f"The {table.logical} kept changing while the number was being added; try again.")
+
+    def _preferred(self, table: TableSpec, number: PhoneNumber) -> list[str]:
+        first = ["mobilephone"] if self._is_mobile(number) else []
+        order = [*first, "telephone1", "telephone2", "telephone3", "mobilephone", *table.phones]
+        return [c for c in dict.fromkeys(order) if c in table.phones and c != "fax"]
+
+    def new_form_url(self, table: str, details: CallerDetails) -> str:
+        """A prefilled new-record form (partylist and regarding cannot be prefilled, §8)."""
+        first, last = split_name(details.name)
+        values: Mapping[str, str]
+        number = details.number.e164 or details.number.digits
+        if table == "account":
+            values = {"name": details.company or details.name, "telephone1": number}
+        elif table == "phonecall":
+            values = {"subject": details.subject or f"Call {number}", "phonenumber": number}
+        elif table == "incident":
+            values = {"title": details.subject or f"Call {number}"}
+        else:
+            values = {"firstname": first, "lastname": last, "telephone1": number}
+            if table == "lead":
+                values = {
+                    **values,
+                    "companyname": details.company,
+                    "subject": details.subject or f"Call {number}",
+                }
+        return self.crm.new_record_url(table, {k: v for k, v in values.items() if v})
