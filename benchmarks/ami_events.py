@@ -27,9 +27,8 @@ from callsys.callmanager import CallManager  # noqa: E402
 from callsys.model import ProviderEvent  # noqa: E402
 from callsys.provider import ProviderStatus  # noqa: E402
 from providers.ami import AmiProvider, FrameParser  # noqa: E402
-from tests.ami.fakeami import FakeAmi, Session, raw_frame  # noqa: E402
+from tests.ami.fakeami import FakeAmi, Session, flood_frames, raw_frame  # noqa: E402
 from tests.ami.harness import options  # noqa: E402
-from tests.ami.test_faults import _flood  # noqa: E402
 
 
 class Count:
@@ -120,7 +119,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1100)
     parser.add_argument("--runs", type=int, default=3, help="best of N for the offline figures")
     args = parser.parse_args()
-    frames_list, per_call = _flood(args.calls)
+    frames_list, per_call = flood_frames(args.calls)
     data = b"".join(frames_list)
     print(
         f"{args.calls:,} calls × {per_call} frames = {len(frames_list):,} AMI events, {len(data) / 1e6:.1f} MB"

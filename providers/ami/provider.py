@@ -361,7 +361,7 @@ class AmiProvider:
         self._calls[call.call_id] = call
         self._by_action[action_id] = call
         self._pending_originates.setdefault(extension, deque()).append(call)
-        self._emit(CallEvent.OUTGOING, call, None, remote=self._number(digits))
+        self._emit(CallEvent.OUTGOING, call, None, remote=self._plan.parse(number), line=call.line or None)
         variables = [("Variable", f"CALLSYS_CALL_ID={channel_id}")]
         if chosen is not None:
             variables.append(("Variable", f"CALLSYS_LINE={chosen.id}"))
@@ -576,7 +576,7 @@ class AmiProvider:
                         CallEvent.UPDATED,
                         call,
                         at,
-                        remote=self._number(number),
+                        remote=self._dialled(number),
                         remote_name=call.remote_name or None,
                     )
 
@@ -697,6 +697,15 @@ class AmiProvider:
     def _number(self, text: str) -> PhoneNumber:
         return self._plan.parse(text)
 
+    def _dialled(self, text: str) -> PhoneNumber:
+        """The number an outgoing call went to, without the outside-line/route prefix (SET3)."""
+        prefixes = sorted({self._plan.dial_prefix, *(ln.prefix for ln in self.options.lines)} - {""}, key=len)
+        for prefix in reversed(prefixes):
+            rest = text[len(prefix) :]
+            if text.startswith(prefix) and len(rest) > self._plan.max_internal_digits:
+                return self._plan.parse(rest)
+        return self._plan.parse(text)
+
     @staticmethod
     def _name_for(number: str, name: str) -> str:
         name = _known(name)
@@ -771,7 +780,7 @@ class AmiProvider:
         )
         self._bind(call, chan)
         self._calls[call.call_id] = call
-        self._emit(CallEvent.OUTGOING, call, self._at(h), remote=self._number(number) if number else None)
+        self._emit(CallEvent.OUTGOING, call, self._at(h), remote=self._dialled(number) if number else None)
 
     def _start_originate(self, chan: _Channel, h: Mapping[str, str], wanted: str = "") -> None:
         """The first leg of a click-to-dial: our own pending one if we can tell, else a new call."""
@@ -1011,7 +1020,9 @@ class AmiProvider:
         self._bind(call, chan)
         self._calls[call.call_id] = call
         fields: dict[str, Any] = {
-            "remote": self._number(remote) if remote else None,
+            "remote": (self._dialled(remote) if direction is Direction.OUTGOING else self._number(remote))
+            if remote
+            else None,
             "remote_name": call.remote_name or None,
         }
         if chan.state == _UP:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -315,5 +315,20 @@ def channel_items(name: str, action_id: str = "chans-1") -> list[dict[str, str]]
     return out
 
 
-def iter_messages(frames: Iterable[bytes]) -> list[Message]:
-    return [m for raw in frames if (m := parse_frame(raw.decode("utf-8", "replace"))) is not None]
+def flood_frames(calls: int) -> tuple[list[bytes], int]:
+    """*calls* copies of the captured 02 call, each with its own channels and unique ids."""
+    t = Transcript.load("02_internal_answered")
+    start = t.frames_until(lambda m: m.event == "Newchannel")
+    end = t.frames_until(lambda m: m.response == "Goodbye")
+    block = b"".join(t.frames[start:end]).decode()
+    frames: list[bytes] = []
+    for i in range(calls):
+        text = (
+            block.replace("1795627114.1", f"2000000000.{2 * i + 1}x")
+            .replace("1795627114.0", f"2000000000.{2 * i}x")
+            .replace("SIP/1002-00000000", f"SIP/1002-{2 * i:08x}")
+            .replace("SIP/1001-00000001", f"SIP/1001-{2 * i + 1:08x}")
+            .replace("x\r\n", "\r\n")
+        )
+        frames.extend(p.encode() + b"\r\n\r\n" for p in text.split("\r\n\r\n") if p)
+    return frames, end - start

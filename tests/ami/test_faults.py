@@ -13,7 +13,7 @@ import pytest
 
 from callsys.model import CallState, Direction, EndReason
 from providers.ami import AmiProvider
-from tests.ami.fakeami import FakeAmi, Session, Transcript, channel_items, frame, raw_frame
+from tests.ami.fakeami import FakeAmi, Session, Transcript, channel_items, flood_frames, frame, raw_frame
 from tests.ami.harness import Recorder, options
 from tests.ami.test_scenarios import EXPECTED
 
@@ -211,25 +211,6 @@ async def test_click_to_dial_lost_with_the_link_ends_as_failed() -> None:
     assert final.end_reason is EndReason.FAILED and final.direction is Direction.OUTGOING
 
 
-def _flood(calls: int) -> tuple[list[bytes], int]:
-    """*calls* copies of the captured 02 call, each with its own channels and unique ids."""
-    t = Transcript.load("02_internal_answered")
-    start = t.frames_until(lambda m: m.event == "Newchannel")
-    end = t.frames_until(lambda m: m.response == "Goodbye")
-    block = b"".join(t.frames[start:end]).decode()
-    frames: list[bytes] = []
-    for i in range(calls):
-        text = (
-            block.replace("1795627114.1", f"2000000000.{2 * i + 1}x")
-            .replace("1795627114.0", f"2000000000.{2 * i}x")
-            .replace("SIP/1002-00000000", f"SIP/1002-{2 * i:08x}")
-            .replace("SIP/1001-00000001", f"SIP/1001-{2 * i + 1:08x}")
-            .replace("x\r\n", "\r\n")
-        )
-        frames.extend(p.encode() + b"\r\n\r\n" for p in text.split("\r\n\r\n") if p)
-    return frames, end - start
-
-
 def _rss() -> int:
     """Resident memory of this process in bytes (Linux), 0 where /proc is missing."""
     try:
@@ -241,7 +222,7 @@ def _rss() -> int:
 
 @pytest.mark.slow
 async def test_event_flood_stays_bounded_and_correct() -> None:
-    frames, per_call = _flood(1100)  # 110k events, 46 MB of real AMI text
+    frames, per_call = flood_frames(1100)  # 110k events, 46 MB of real AMI text
     total = len(frames)
     assert total >= 100_000
     # A marker event tells us the provider has read everything.

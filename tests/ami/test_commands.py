@@ -1,0 +1,248 @@
+"""Commands and configuration: honest capabilities, click-to-dial with prefix and line
+(OUT3, SET3, SET4), reject, hang up, blind transfer, hold seen on the phone, PJSIP names,
+watching every extension, and readable configuration errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+
+from callsys.errors import ConfigError, NotSupported, ProviderError, ProviderUnavailable, UnknownCall
+from callsys.model import CallEvent, CallState, EndReason
+from callsys.provider import Capability, require
+from providers import REGISTRY
+from providers.ami import NO_ANSWER_MESSAGE, ActionFailed, AmiProvider, endpoint_of
+from tests.ami.fakeami import FakeAmi, Session, Transcript, frame
+from tests.ami.harness import Recorder, options, replay
+from tests.ami.test_scenarios import EXPECTED
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _until(predicate: object, timeout: float = 5.0) -> None:
+    async def wait() -> None:
+        while not predicate():  # type: ignore[operator]
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+@asynccontextmanager
+async def connected(session: Session, **extra: Any) -> AsyncIterator[tuple[AmiProvider, Recorder, FakeAmi]]:
+    async with FakeAmi(session) as server:
+        provider = AmiProvider(options(server.port, **extra))
+        rec = Recorder()
+        await provider.start(rec)
+        try:
+            await provider.wait_connected(5)
+            yield provider, rec, server
+        finally:
+            await provider.close()
+
+
+def _prefix_of(name: str, predicate: object, **kwargs: Any) -> Session:
+    """The capture up to and including the first frame matching *predicate*; then the PBX waits."""
+    t = Transcript.load(name)
+    session = Session.replay(name, keep_open=True, **kwargs)
+    session.frames = t.frames[: t.frames_until(predicate) + 1]  # type: ignore[arg-type]
+    return session
+
+
+async def test_capabilities_are_honest_no_answer_on_a_desk_phone() -> None:
+    provider = AmiProvider({"username": "u", "extensions": ["1001"]})
+    caps = provider.capabilities
+    assert Capability.ANSWER not in caps and Capability.HOLD not in caps and Capability.DTMF not in caps
+    assert {Capability.DIAL, Capability.HANGUP, Capability.REJECT, Capability.TRANSFER} <= caps
+    assert Capability.ALL_EXTENSIONS not in caps
+    with pytest.raises(NotSupported) as exc:
+        await provider.answer("ami:1.1")
+    assert str(exc.value) == NO_ANSWER_MESSAGE and "softphone" in str(exc.value)
+    with pytest.raises(NotSupported, match="cannot hold"):
+        await provider.hold("ami:1.1")
+    with pytest.raises(NotSupported):
+        require(provider, Capability.ANSWER)
+    with pytest.raises(UnknownCall):
+        await provider.hangup("ami:no-such-call")
+
+
+async def test_registry_and_configuration_errors_name_the_key() -> None:
+    assert REGISTRY.title("ami") == "Asterisk (AMI)"
+    provider = REGISTRY.create("ami", {"username": "callsys", "extensions": "1001, 1002", "name": "branch2"})
+    assert isinstance(provider, AmiProvider)
+    assert provider.name == "branch2" and [line.id for line in provider.lines()] == ["1001", "1002"]
+    for bad, key in (
+        ({}, "username"),
+        ({"username": "u", "port": 70000}, "port"),
+        ({"username": "u", "port": "x"}, "port"),
+        ({"username": "u", "lines": [{"label": "no id"}]}, "lines"),
+        ({"username": "u", "technology": "SIP/"}, "technology"),
+        ({"username": "u", "region": "Atlantis"}, "region"),
+        ({"username": "u", "pbx_clock": "yes"}, "pbx_clock"),
+    ):
+        with pytest.raises(ConfigError) as exc:
+            AmiProvider(bad)
+        assert exc.value.key == f"phone.options.{key}"
+
+
+@pytest.mark.parametrize(
+    ("channel", "endpoint"),
+    [
+        ("SIP/1001-00000001", "1001"),
+        ("PJSIP/1001-0000002a", "1001"),
+        ("PJSIP/alice-00000003", "alice"),
+        ("SIP/trunk-00000008", "trunk"),
+        ("IAX2/1001-12345", "1001"),
+        ("Local/1001@from-queue-00000001;1", None),
+        ("", None),
+    ],
+)
+async def test_channel_names_of_any_technology(channel: str, endpoint: str | None) -> None:
+    assert endpoint_of(channel) == endpoint
+
+
+async def test_pjsip_channel_names_give_the_same_calls() -> None:
+    """chan_pjsip produces the same events with PJSIP/ names: nothing hard-codes SIP/."""
+    t = Transcript.load("02_internal_answered")
+    session = Session.replay(t.name)
+    session.frames = [f.replace(b"SIP/", b"PJSIP/") for f in session.frames]
+    async with FakeAmi(session) as server:
+        provider = AmiProvider(options(server.port, technology="PJSIP"))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+        await provider.close()
+    assert rec.summary() == EXPECTED[t.name]
+
+
+async def test_watching_every_extension_skips_the_trunk() -> None:
+    rec, provider, _ = await replay("06_trunk_did_7000", extensions=["*"])
+    assert Capability.ALL_EXTENSIONS in provider.capabilities
+    assert {e.extension for e in rec.events} == {"1001"}  # not "trunk"
+    rec, _, _ = await replay("02_internal_answered", extensions=["*"])
+    assert {e.extension for e in rec.events} == {"1001", "1002"}
+
+
+LINES = [{"id": "sales", "label": "Sales", "prefix": "81", "context": "out-sales"}]
+
+
+async def test_click_to_dial_with_prefix_and_lines_set3_set4() -> None:
+    session = Session(frames=[], keep_open=True, accept=("Originate",))
+    async with connected(
+        session,
+        extensions=["1001", "1002"],
+        prefix="9",
+        technology="PJSIP",
+        context="from-internal",
+        lines=LINES,
+    ) as (provider, rec, server):
+        public = await provider.dial("030 1234567")
+        internal = await provider.dial("1003")
+        on_line = await provider.dial("030 1234567", line="sales")
+        from_bob = await provider.dial("1003", line="1002")
+        with pytest.raises(ProviderError, match="no line"):
+            await provider.dial("1003", line="nope")
+        with pytest.raises(ProviderError, match="cannot be dialled"):
+            await provider.dial("anonymous")
+        sent = server.actions("Originate")
+        assert [(m.get("Channel"), m.get("Exten"), m.get("Context")) for m in sent] == [
+            ("PJSIP/1001", "90301234567", "from-internal"),  # SET3: outside-line prefix
+            ("PJSIP/1001", "1003", "from-internal"),  # an extension: no prefix
+            ("PJSIP/1001", "810301234567", "out-sales"),  # SET4: the line's own route
+            ("PJSIP/1002", "1003", "from-internal"),  # ring Bob's phone first
+        ]
+        assert "CALLSYS_LINE=sales" in sent[2].get_all("Variable")
+        assert all(m.get("Async") == "true" and m.get("Timeout") == "30000" for m in sent)
+        assert sent[0].get("CallerID") == '"Click2Dial" <90301234567>'
+        calls = {c.id: c for c in rec.manager.live_calls()}
+        assert set(calls) == {public, internal, on_line, from_bob}
+        assert calls[public].remote.e164 == "+49301234567" and calls[public].state is CallState.DIALING
+        assert calls[on_line].line == "Sales"
+        assert calls[from_bob].extension == "1002"
+        assert provider.lines()[0].label == "Sales"
+        # The agent's phone never rang (Asterisk says so): the pending call ends, none stays.
+        await server.conns[0].inject(
+            frame(Event="OriginateResponse", ActionID=sent[1].action_id, Response="Failure", Reason="3"),
+            frame(Event="OriginateResponse", ActionID=sent[0].action_id, Response="Failure", Reason="0"),
+        )
+        await _until(lambda: len(rec.manager.live_calls()) == 2)
+    assert rec.finals[internal].end_reason is EndReason.CANCELLED
+    assert rec.finals[public].end_reason is EndReason.FAILED
+
+
+async def test_refused_originate_raises_and_ends_the_call() -> None:
+    async with connected(Session(frames=[], keep_open=True), extensions=["1001"]) as (provider, rec, _):
+        with pytest.raises(ActionFailed, match="refused Originate"):
+            await provider.dial("1002")
+    assert [(e.event, e.reason) for e in rec.events] == [
+        (CallEvent.OUTGOING, None),
+        (CallEvent.ENDED, EndReason.FAILED),
+    ]
+
+
+async def test_dial_while_disconnected_is_refused_without_a_ghost_call() -> None:
+    provider = AmiProvider({"username": "u", "extensions": ["1001"], "port": 9})
+    rec = Recorder()
+    provider._listener = rec
+    with pytest.raises(ProviderUnavailable):
+        await provider.dial("1002")
+    assert rec.events == []
+
+
+async def test_reject_a_ringing_call() -> None:
+    session = _prefix_of("02_internal_answered", lambda m: m.event == "DialState", accept=("Hangup",))
+    async with connected(session, extensions=["1001"]) as (provider, rec, server):
+        await _until(lambda: len(rec.manager.live_calls()) == 1)
+        (call,) = rec.manager.live_calls()
+        assert call.state is CallState.RINGING
+        await provider.reject(call.id)
+        (hangup,) = server.actions("Hangup")
+        assert (hangup.get("Channel"), hangup.get("Cause")) == ("SIP/1001-00000001", "21")
+        await server.conns[0].inject(
+            frame(Event="Hangup", Channel="SIP/1001-00000001", Uniqueid="1795627114.1", Linkedid="1795627114.0",
+                  ChannelState="5", Cause="21", Timestamp="1795627115.0")
+        )  # fmt: skip
+        await _until(lambda: rec.manager.live_calls() == ())
+    assert rec.finals[call.id].end_reason is EndReason.REJECTED
+
+
+async def test_transfer_and_hangup_of_a_connected_call() -> None:
+    session = _prefix_of(
+        "02_internal_answered",
+        lambda m: m.event == "BridgeEnter" and m.get("Channel").startswith("SIP/1002"),
+        accept=("Redirect", "Hangup"),
+    )
+    async with connected(session, extensions=["1001"]) as (provider, rec, server):
+        await _until(lambda: [c.state for c in rec.manager.live_calls()] == [CallState.ACTIVE])
+        (call,) = rec.manager.live_calls()
+        with pytest.raises(ProviderError, match="Only a ringing"):
+            await provider.reject(call.id)
+        with pytest.raises(ProviderError, match="not a number"):
+            await provider.transfer(call.id, "sales; Action: Command")
+        await provider.transfer(call.id, "1003")
+        (redirect,) = server.actions("Redirect")
+        # Bob (the other party) is sent on to 1003; Alice's leg then ends.
+        assert (redirect.get("Channel"), redirect.get("Exten"), redirect.get("Context")) == (
+            "SIP/1002-00000000",
+            "1003",
+            "internal",
+        )
+        await provider.hangup(call.id)
+        assert server.actions("Hangup")[0].get("Channel") == "SIP/1001-00000001"
+
+
+async def test_hold_and_unhold_on_the_phone() -> None:
+    session = _prefix_of(
+        "02_internal_answered", lambda m: m.event == "BridgeEnter" and m.get("Channel").startswith("SIP/1002")
+    )
+    async with connected(session, extensions=["1001"]) as (_, rec, server):
+        await _until(lambda: [c.state for c in rec.manager.live_calls()] == [CallState.ACTIVE])
+        alice = {"Channel": "SIP/1001-00000001", "Uniqueid": "1795627114.1", "Linkedid": "1795627114.0"}
+        await server.conns[0].inject(frame(Event="Hold", **alice))
+        await _until(lambda: [c.state for c in rec.manager.live_calls()] == [CallState.HELD])
+        await server.conns[0].inject(frame(Event="Unhold", **alice))
+        await _until(lambda: [c.state for c in rec.manager.live_calls()] == [CallState.ACTIVE])
+    assert [e.event for e in rec.events][-2:] == [CallEvent.HELD, CallEvent.RESUMED]
