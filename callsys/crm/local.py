@@ -163,7 +163,7 @@ class LocalCrm:
     def lookup_now(self, number: PhoneNumber) -> list[Match]:
         """Every record having *number* (in any written form), best first (IN4, B2)."""
         query = number if number.e164 or not number.raw else self.plan.parse(number.raw)
-        keys = self.plan.lookup_keys(query)[:4] if not query.is_anonymous else ()
+        keys = _lookup_keys(self.plan, query)
         if not keys:
             return []
         best: dict[int, tuple[float, str, str]] = {}
@@ -620,6 +620,20 @@ class LocalCrm:
 
 
 # ---------------------------------------------------------------------- helpers: records
+def _lookup_keys(plan: NumberPlan, number: PhoneNumber) -> tuple[str, ...]:
+    """The index keys to try for *number*, best first.
+
+    For a number that came out of ``NumberPlan.parse`` they are its E.164 form and its
+    dialable digits (the national digits for a domestic number) — exactly what
+    ``plan.lookup_keys`` returns, without formatting the number five ways on the ring path.
+    """
+    if number.is_anonymous:
+        return ()
+    if number.e164 and number.digits:
+        return tuple(dict.fromkeys((number.e164, number.digits)))
+    return plan.lookup_keys(number)[:4]
+
+
 def _as_pairs(numbers: Iterable[NumberInput] | None) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for item in numbers or ():

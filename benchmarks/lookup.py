@@ -1,0 +1,176 @@
+"""Benchmark: the local directory with 1,000,000 phone numbers (IN4, B2).
+
+Builds a CSV of contacts (two numbers each, written the way people write them: ``0912 …``,
+``+98 21 …``, ``021-…``, Persian digits), imports it with ``LocalCrm.import_csv`` into a fresh
+database in a temporary folder, then looks up random numbers — hits in other written forms than
+the stored ones, and misses — and prints:
+
+- import throughput (records/s and numbers/s, including number parsing and the index);
+- lookup latency p50 / p99 / max of ``LocalCrm.lookup_now`` for an already-parsed number (what
+  the pop-up path costs once the CallManager has normalised the caller's number — goal:
+  p99 <= 1 ms), and the same including ``NumberPlan.parse`` of the raw text.
+
+Usage::
+
+    .venv/bin/python benchmarks/lookup.py               # 1,000,000 numbers (a few minutes)
+    .venv/bin/python benchmarks/lookup.py --size 20000  # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from callsys.crm.local import LocalCrm
+from callsys.numbers import NumberPlan
+from callsys.store import open_database
+
+_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+FIRST = ["Sara", "Reza", "Ali", "Maryam", "Zahra", "Hossein", "علی", "مریم", "رضا", "زهرا", "John", "Anna"]
+LAST = ["Ahmadi", "Karimi", "Hosseini", "Rezaei", "Najafi", "احمدی", "کریمی", "حسینی", "Smith", "Müller"]
+COMPANIES = ["", "", "Ahmadi & Co", "شرکت نمونه", "ACME Corp", "Globex", "Najafi Trading"]
+
+
+def mobile(i: int) -> str:
+    return f"09{12 + i % 8:02d}{i % 10_000_000:07d}"  # 0912…0919 ranges, unique per i
+
+
+def landline(i: int) -> str:
+    return f"021{20_000_000 + i % 70_000_000:08d}"  # Tehran 8-digit numbers
+
+
+def written(national: str, style: int) -> str:
+    """One of the ways a national number gets written."""
+    rest = national[1:]
+    if style == 0:
+        return national
+    if style == 1:
+        return (
+            f"+98 {rest[:3]} {rest[3:6]} {rest[6:]}"
+            if national.startswith("09")
+            else f"+98 {rest[:2]} {rest[2:]}"
+        )
+    if style == 2:
+        return f"{national[:4]}-{national[4:7]}-{national[7:]}"
+    if style == 3:
+        return national.translate(_PERSIAN)
+    return "0098" + rest
+
+
+def build_csv(path: Path, contacts: int, rng: random.Random) -> None:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["Name", "Company", "Mobile", "Phone"])
+        for i in range(contacts):
+            name = f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}"
+            out.writerow(
+                [name, rng.choice(COMPANIES), written(mobile(i), i % 5), written(landline(i), (i // 5) % 5)]
+            )
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=1_000_000, help="phone numbers in the directory")
+    parser.add_argument("--lookups", type=int, default=10_000, help="random lookups to time")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    contacts = max(1, args.size // 2)
+    plan = NumberPlan("IR", "21")
+
+    with tempfile.TemporaryDirectory(prefix="callsys-bench-") as tmp:
+        folder = Path(tmp)
+        source = folder / "directory.csv"
+        started = time.perf_counter()
+        build_csv(source, contacts, rng)
+        print(
+            f"generated {contacts:,} contacts / {contacts * 2:,} numbers in {time.perf_counter() - started:.1f} s"
+        )
+
+        db = open_database(folder / "callsys.sqlite3")
+        try:
+            crm = LocalCrm(db, plan)
+            shown = [0]
+
+            def progress(done: int, total: int) -> None:
+                if done - shown[0] >= 100_000 or done == total:
+                    shown[0] = done
+                    print(f"  imported {done:,} rows", file=sys.stderr, flush=True)
+
+            started = time.perf_counter()
+            report = crm.import_csv(source, progress)
+            seconds = time.perf_counter() - started
+            print(
+                f"import: {report.imported:,} records, {report.numbers:,} numbers in {seconds:.1f} s = "
+                f"{report.imported / seconds:,.0f} records/s, {report.numbers / seconds:,.0f} numbers/s "
+                f"(skipped {len(report.skipped)})"
+            )
+            db.execute("ANALYZE")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            size_mb = sum(p.stat().st_size for p in folder.glob("callsys.sqlite3*")) / 1e6
+            print(f"database: {crm.count():,} records, {crm.count_numbers():,} numbers, {size_mb:.0f} MB")
+
+            # Queries: 70 % hits written differently from the file, 30 % misses.
+            queries: list[tuple[str, bool]] = []
+            for _ in range(args.lookups):
+                i = rng.randrange(contacts)
+                if rng.random() < 0.7:
+                    national = mobile(i) if rng.random() < 0.5 else landline(i)
+                    queries.append((written(national, rng.randrange(5)), True))
+                else:
+                    queries.append(
+                        (
+                            written(
+                                f"0{rng.randrange(930, 939)}{rng.randrange(10**7):07d}", rng.randrange(5)
+                            ),
+                            False,
+                        )
+                    )
+            parsed = [(plan.parse(text), hit) for text, hit in queries]
+            for number, _hit in parsed[:200]:  # warm the statement cache and the pages
+                crm.lookup_now(number)
+
+            lookup_ms: list[float] = []
+            found = wrong = 0
+            for number, hit in parsed:
+                t0 = time.perf_counter()
+                matches = crm.lookup_now(number)
+                lookup_ms.append((time.perf_counter() - t0) * 1000)
+                found += bool(matches)
+                wrong += bool(matches) != hit
+            full_ms: list[float] = []
+            for text, _hit in queries:
+                t0 = time.perf_counter()
+                crm.lookup_now(plan.parse(text + " "))  # a different string: no parse cache hit
+                full_ms.append((time.perf_counter() - t0) * 1000)
+
+            def figures(values: list[float]) -> str:
+                return (
+                    f"p50 {statistics.median(values):.3f} ms, p99 {percentile(values, 0.99):.3f} ms, "
+                    f"max {max(values):.3f} ms"
+                )
+
+            print(f"lookup ({len(parsed):,} numbers, {found:,} found, {wrong} wrong): {figures(lookup_ms)}")
+            print(f"parse + lookup of the raw text:                      {figures(full_ms)}")
+            goal = percentile(lookup_ms, 0.99) <= 1.0
+            print(f"goal p99 <= 1 ms: {'met' if goal else 'NOT met'}")
+        finally:
+            db.close()
+    return 0 if wrong == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
