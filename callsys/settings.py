@@ -460,6 +460,37 @@ LANGUAGE = declare(
 )
 CALENDAR = declare("ui.calendar", "gregorian", p_choice("gregorian", "jalali"), N_("Calendar"), "appearance")
 
+# --- Desktop: hotkeys, tray, single instance (owned by ui/) -----------------------------------
+# In-app shortcuts (CARD6). Written the way Qt's QKeySequence reads them ("Ctrl+Shift+A");
+# empty = no shortcut. The desktop checks them again with Qt and reports clashes.
+_KEY = p_pattern(
+    r"((Ctrl|Shift|Alt|Meta)\+){0,4}([A-Z0-9]|F[0-9]{1,2}|Space|Return|Enter|Esc|Pause|Home|End|Ins|Del|"
+    r"PgUp|PgDown|Up|Down|Left|Right|[-=,./;'`\[\]\\])|",
+    'a key combination such as "Ctrl+Shift+A" (or empty for none)',
+)
+HOTKEY_ANSWER = declare("hotkeys.answer", "Ctrl+Shift+A", _KEY, N_("Answer the ringing call"), "hotkeys")
+HOTKEY_REJECT = declare("hotkeys.reject", "Ctrl+Shift+R", _KEY, N_("Reject the ringing call"), "hotkeys")
+HOTKEY_HANGUP = declare("hotkeys.hangup", "Ctrl+Shift+E", _KEY, N_("Hang up"), "hotkeys")
+HOTKEY_HOLD = declare("hotkeys.hold", "Ctrl+Shift+H", _KEY, N_("Hold or resume"), "hotkeys")
+HOTKEY_MUTE = declare("hotkeys.mute", "Ctrl+Shift+M", _KEY, N_("Mute or unmute"), "hotkeys")
+HOTKEY_DIAL_CLIPBOARD = declare(
+    "hotkeys.dial_clipboard", "Ctrl+Shift+V", _KEY, N_("Dial the number on the clipboard"), "hotkeys"
+)
+HOTKEY_CALL_BACK = declare(
+    "hotkeys.call_back", "Ctrl+Shift+B", _KEY, N_("Call back the selected call"), "hotkeys"
+)
+HOTKEY_FOCUS_DIAL = declare("hotkeys.focus_dial", "Ctrl+L", _KEY, N_("Go to the number field"), "hotkeys")
+HOTKEY_FOCUS_SEARCH = declare("hotkeys.focus_search", "Ctrl+F", _KEY, N_("Search the call log"), "hotkeys")
+HOTKEY_NOTES = declare("hotkeys.notes", "Ctrl+Shift+N", _KEY, N_("Open the call notes"), "hotkeys")
+TRAY_ON_CLOSE = declare(
+    "ui.close_to_tray",
+    False,
+    p_bool,
+    N_("Keep running in the tray when the window is closed"),
+    "appearance",
+    N_("Calls still pop up; quit from the tray menu"),
+)
+
 # --- Storage -------------------------------------------------------------------------------
 DATABASE = declare(
     "storage.database",
