@@ -467,6 +467,7 @@ class DataverseFake:
         self.faults: list[Fault] = []
         self.latency = 0.0
         self.wildcard_timeout_rows = 5000
+        self.aggregate_limit = 50000  # AggregateQueryRecordLimit (contract §5)
         self.log: list[tuple[str, str]] = []  # (method, path) of every HTTP request received
         self.batch_parts: list[tuple[str, str]] = []  # requests executed inside batches
         self.lock = threading.RLock()
@@ -1267,7 +1268,7 @@ class DataverseFake:
                 raise _err(400, "0x80041103", f"Unsupported operator {op}")
             col = attr if attr in t.all_columns else f"_{attr}_value"
             rows = [r for r in rows if ops[op](r.get(col))]
-        if len(rows) > 50000:
+        if len(rows) > self.aggregate_limit:
             raise _err(
                 400, "0x8004E023", "AggregateQueryRecordLimit exceeded. Cannot perform this operation."
             )

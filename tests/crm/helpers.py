@@ -37,10 +37,16 @@ def play_call(
     talk: float = 253,
     reason: EndReason = EndReason.COMPLETED,
     start: datetime = T0,
+    line: str | None = None,
+    extension: str | None = None,
 ) -> None:
     remote = plan.parse(number)
     first = CallEvent.INCOMING if direction is Direction.INCOMING else CallEvent.OUTGOING
-    manager.handle(ProviderEvent(first, call_id, direction=direction, remote=remote, at=start))
+    manager.handle(
+        ProviderEvent(
+            first, call_id, direction=direction, remote=remote, at=start, line=line, extension=extension
+        )
+    )
     if answer_after is None:
         manager.handle(
             ProviderEvent(CallEvent.ENDED, call_id, reason=reason, at=start + timedelta(seconds=25))
