@@ -133,6 +133,8 @@ class LocalCrm:
     """The local directory as a ``Crm``. *db* comes from ``callsys.store.open_database``."""
 
     name = _SOURCE
+    #: An import calls its ``progress`` callback every this many rows.
+    progress_every = _PROGRESS_EVERY
 
     def __init__(self, db: sqlite_utils.Database, plan: NumberPlan) -> None:
         self._db = db
@@ -453,7 +455,7 @@ class LocalCrm:
         with self._db.atomic():
             for item in entries:
                 done += 1
-                if progress is not None and done % _PROGRESS_EVERY == 0:
+                if progress is not None and done % self.progress_every == 0:
                     progress(done, total)
                 if isinstance(item, SkippedRow):
                     tally.skipped.append(item)
