@@ -548,8 +548,6 @@ class AmiProvider:
             return
         if caller is not None:
             dest.dialled_by = caller.uniqueid
-            if not dest.dialled:
-                dest.dialled = caller.dialled
         at = self._at(h)
         if self._watches(dest.endpoint):
             call = self._by_uid.get(dest.uniqueid)
@@ -721,10 +719,16 @@ class AmiProvider:
     def _line_info(self, chan: _Channel, caller: _Channel | None) -> tuple[str, str]:
         """(line label, DNIS) for an incoming leg — IN12."""
         vars_ = {**(caller.variables if caller else {}), **chan.variables}
-        dnis = vars_.get(self.options.did_variable, "") or chan.dialled or (caller.dialled if caller else "")
-        if not dnis:
-            origin = self._channels.get(chan.linkedid)
-            dnis = origin.dialled if origin else ""
+        # The number the call came in on: the dialplan's DID variable, else what the channel
+        # that started the call dialled (a queue member's leg is dialled by a Local channel
+        # whose own extension is the member's, not the queue's).
+        origin = self._channels.get(chan.linkedid)
+        dnis = (
+            vars_.get(self.options.did_variable, "")
+            or (origin.dialled if origin is not None and origin is not chan else "")
+            or (caller.dialled if caller else "")
+            or chan.dialled
+        )
         line = vars_.get(self.options.line_variable, "")
         if not line and dnis:
             line = next((ln.label for ln in self.options.lines if ln.did and ln.did == dnis), "")
@@ -995,13 +999,53 @@ class AmiProvider:
             elif live.state == _UP and not call.answered and (not call.originate or live.bridge):
                 call.answered = True
                 self._emit(CallEvent.ANSWERED, call, now)
+        adopted = []
         for uid in listed:
             candidate = self._channels.get(uid)
             if candidate is None or uid in self._by_uid or not self._watches(candidate.endpoint):
                 continue
-            self._adopt(candidate)
+            adopted.append(self._adopt(candidate))
+        await self._refresh_devices()
+        for call in adopted:
+            await self._fetch_variables(call)
 
-    def _adopt(self, chan: _Channel) -> None:
+    async def _refresh_devices(self) -> None:
+        """Whether each watched phone is registered right now (``DeviceStateList``, Asterisk 13+)."""
+        try:
+            result = await self.client.send_action("DeviceStateList")
+        except (ProviderError, TimeoutError) as exc:
+            log.debug("no device states from Asterisk: %s", exc)
+            return
+        for item in result.events:
+            if item.event == "DeviceStateChange":
+                self._on_devicestate(item)
+
+    async def _fetch_variables(self, call: _Call) -> None:
+        """An adopted call's line, DNIS and IVR variables (IN12, SET2) — the VarSet events that
+        carried them were sent while we were not listening. Asks ``Status`` for them by name."""
+        chan = self._channels.get(call.uniqueid)
+        if chan is None or call.call_id not in self._calls:
+            return
+        names = [self.options.did_variable, self.options.line_variable, *self.options.variables]
+        try:
+            result = await self.client.send_action(
+                "Status", {"Channel": chan.name, "Variables": ",".join(names)}
+            )
+        except (ProviderError, TimeoutError) as exc:
+            log.debug("no variables for %s: %s", chan.name, exc)
+            return
+        for item in result.events:
+            if item.event != "Status" or item.get("Uniqueid", call.uniqueid) != call.uniqueid:
+                continue
+            for entry in item.get_all("Variable"):
+                name, sep, value = entry.partition("=")
+                name = name.lstrip("_")
+                if sep and value and name in names and len(chan.variables) < _MAX_VARS:
+                    chan.variables[name] = value
+        if call.call_id in self._calls:
+            self._refresh(call, None)
+
+    def _adopt(self, chan: _Channel) -> _Call:
         """A live channel of a watched extension we did not know about (we just connected)."""
         assert chan.endpoint is not None
         if chan.originated_here:
@@ -1032,3 +1076,4 @@ class AmiProvider:
             self._emit(CallEvent.INCOMING, call, None, **fields)
         else:
             self._emit(CallEvent.OUTGOING, call, None, **fields)
+        return call

@@ -100,6 +100,10 @@ class Session:
     login_response: bool = True  # frames[0] is not the login response: write our own
     silent_pings: bool = False  # never answer Ping (a hung PBX)
     accept: Sequence[str] = ()  # actions (outside the capture) answered "Response: Success"
+    devices: Mapping[str, str] = field(default_factory=dict)  # DeviceStateList: device -> state
+    status: Mapping[str, Sequence[tuple[str, str]]] = field(
+        default_factory=dict
+    )  # Status: channel -> headers
 
     @classmethod
     def replay(cls, name: str, **kwargs: object) -> Session:
@@ -192,11 +196,31 @@ class _Conn:
                 )
             )
             return b"".join(out)
+        if action == "DeviceStateList":
+            items = [
+                raw_frame(
+                    ("Event", "DeviceStateChange"), ("ActionID", aid), ("Device", dev), ("State", state)
+                )
+                for dev, state in self.s.devices.items()
+            ]
+            return self._list(aid, items, "DeviceStateListComplete")
+        if action == "Status" and msg.get("Channel") in self.s.status:
+            channel = msg.get("Channel")
+            item = raw_frame(
+                ("Event", "Status"), ("Channel", channel), *self.s.status[channel], ("ActionID", aid)
+            )
+            return self._list(aid, [item], "StatusComplete")
         if action in self.s.accept:
             return frame(Response="Success", ActionID=aid, Message=f"{action} accepted")
         if action == "Logoff":
             return frame(Response="Goodbye", ActionID=aid, Message="Thanks for all the fish.")
         return frame(Response="Error", ActionID=aid, Message="Not part of this recording")
+
+    @staticmethod
+    def _list(aid: str, items: list[bytes], complete: str) -> bytes:
+        head = frame(Response="Success", ActionID=aid, EventList="start", Message="List will follow")
+        tail = frame(Event=complete, ActionID=aid, EventList="Complete", ListItems=str(len(items)))
+        return head + b"".join(items) + tail
 
     async def run(self) -> None:
         read_task = asyncio.get_running_loop().create_task(self.read_actions())

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import pytest
 
 from callsys.model import CallState, Direction, EndReason
+from callsys.provider import Registration
 from providers.ami import AmiProvider
 from tests.ami.fakeami import FakeAmi, Session, Transcript, channel_items, flood_frames, frame, raw_frame
 from tests.ami.harness import Recorder, options
@@ -177,17 +178,42 @@ async def test_calls_already_live_at_connect_are_adopted() -> None:
         frame(Event="Hangup", Channel="SIP/1002-0000001d", Uniqueid="1795627259.29", Linkedid="1795627259.29",
               Cause="16", Timestamp="1795627265.0"),
     ]  # fmt: skip
-    session = Session(frames=[], keep_open=True, channels=live)
+    # What Asterisk's Status action says about Alice's leg: the variables set before we listened.
+    status = {
+        "SIP/1001-0000001e": [
+            ("Uniqueid", "1795627259.30"),
+            ("Variable", "CALLED_DID=7000"),
+            ("Variable", "CALLED_LINE=Sales"),
+            ("Variable", "CUSTOMER_ID=4711"),
+        ]
+    }
+    devices = {
+        "SIP/1001": "INUSE",
+        "SIP/1002": "INUSE",
+        "SIP/1003": "UNAVAILABLE",
+        "Queue:support_avail": "INUSE",
+    }
+    session = Session(frames=[], keep_open=True, channels=live, status=status, devices=devices)
     async with FakeAmi(session) as server:
-        provider = AmiProvider(options(server.port))
+        provider = AmiProvider(options(server.port, variables=["CUSTOMER_ID"]))
         rec = Recorder()
         await provider.start(rec)
         await provider.wait_connected(5)
-        await _until(lambda: len(rec.manager.live_calls()) == 2)
+        await _until(
+            lambda: len(rec.manager.live_calls()) == 2 and any(c.line for c in rec.manager.live_calls())
+        )
         calls = {c.extension: c for c in rec.manager.live_calls()}
         assert calls["1001"].direction is Direction.INCOMING and calls["1001"].state is CallState.ACTIVE
         assert (calls["1001"].remote.digits, calls["1001"].remote_name) == ("1002", "Bob")
+        assert (calls["1001"].line, calls["1001"].dnis) == ("Sales", "7000")  # IN12 after a reconnect
+        assert calls["1001"].variables == {"CUSTOMER_ID": "4711"}  # SET2 after a reconnect
         assert calls["1002"].direction is Direction.OUTGOING and calls["1002"].remote.digits == "1001"
+        lines = {line.id: line.registration for line in provider.lines()}
+        assert lines == {
+            "1001": Registration.ONLINE,
+            "1002": Registration.ONLINE,
+            "1003": Registration.OFFLINE,
+        }
         await server.conns[0].inject(*hangups)
         await _until(lambda: rec.manager.live_calls() == ())
         await provider.close()
