@@ -204,14 +204,23 @@ class LocalCrm:
                 )
                 pks.extend(row[0] for row in rows if row[0] not in pks)
         else:
+            # Names starting with the text first (a range over the name index: fast on a big
+            # directory), then names or companies containing it (a scan that stops at *limit*).
             needle = fold(cleaned)
-            like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = self._conn.execute(
-                "SELECT pk FROM parties WHERE name_fold LIKE ?1 ESCAPE '\\' OR company_fold LIKE ?1 ESCAPE '\\' "
-                "ORDER BY (name_fold LIKE ?2 ESCAPE '\\') DESC, name_fold, company_fold LIMIT ?3",
-                (like, like[1:], limit),
+                "SELECT pk FROM parties WHERE name_fold >= ? AND name_fold < ? ORDER BY name_fold, company_fold LIMIT ?",
+                (needle, needle + "\U0010ffff", limit),
             )
             pks = [row[0] for row in rows]
+            if len(pks) < limit:
+                like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+                rows = self._conn.execute(
+                    "SELECT pk, name_fold, company_fold FROM parties "
+                    "WHERE name_fold LIKE ?1 ESCAPE '\\' OR company_fold LIKE ?1 ESCAPE '\\' LIMIT ?2",
+                    (like, limit + len(pks)),
+                )
+                found = sorted(rows.fetchall(), key=lambda row: (row[1], row[2]))
+                pks += [row[0] for row in found if row[0] not in pks]
         parties = (self._party(pk) for pk in pks[:limit])
         return [p for p in parties if p is not None]
 
