@@ -13,7 +13,7 @@ import pytest
 
 from callsys.errors import ConfigError, NotSupported, ProviderError, ProviderUnavailable, UnknownCall
 from callsys.model import CallEvent, CallState, EndReason
-from callsys.provider import Capability, require
+from callsys.provider import Capability, Provider, require
 from providers import REGISTRY
 from providers.ami import NO_ANSWER_MESSAGE, ActionFailed, AmiProvider, endpoint_of
 from tests.ami.fakeami import FakeAmi, Session, Transcript, frame
@@ -54,6 +54,7 @@ def _prefix_of(name: str, predicate: object, **kwargs: Any) -> Session:
 
 async def test_capabilities_are_honest_no_answer_on_a_desk_phone() -> None:
     provider = AmiProvider({"username": "u", "extensions": ["1001"]})
+    assert isinstance(provider, Provider)
     caps = provider.capabilities
     assert Capability.ANSWER not in caps and Capability.HOLD not in caps and Capability.DTMF not in caps
     assert {Capability.DIAL, Capability.HANGUP, Capability.REJECT, Capability.TRANSFER} <= caps

@@ -11,8 +11,8 @@ import pytest
 from callsys.model import Call, CallState, Direction, EndReason
 from callsys.provider import Registration
 from providers.ami import AmiProvider
-from tests.ami.fakeami import SCENARIOS, TRANSCRIPTS, Transcript
-from tests.ami.harness import Recorder, replay
+from tests.ami.fakeami import SCENARIOS, TRANSCRIPTS, FakeAmi, Session, Transcript
+from tests.ami.harness import Recorder, options, replay
 
 pytestmark = pytest.mark.asyncio
 
@@ -290,3 +290,57 @@ async def test_registration_of_the_watched_phones(name: str, carol: Registration
     if carol is Registration.OFFLINE:
         assert lines["1003"].detail == "the phone is not registered"
     assert rec.statuses[-1].registration is Registration.OFFLINE  # we logged off
+
+
+def _variant(name: str, edit: dict[bytes, bytes]) -> Session:
+    """A capture with some bytes changed — for outcomes the capture session did not record."""
+    session = Session.replay(name)
+    frames = []
+    for original in session.frames:
+        raw = original
+        for old, new in edit.items():
+            raw = raw.replace(old, new)
+        frames.append(raw)
+    session.frames = frames
+    return session
+
+
+async def _run_session(session: Session, **extra: object) -> Recorder:
+    async with FakeAmi(session) as server:
+        provider = AmiProvider(options(server.port, **extra))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+        await provider.close()
+    assert server.errors == []
+    return rec
+
+
+async def test_rang_out_unanswered_is_missed_and_no_answer() -> None:
+    """04 with Dial's timeout instead of the caller's cancel: DialStatus NOANSWER, cause 19."""
+    session = _variant(
+        "04_internal_unanswered_caller_cancel",
+        {
+            b"DialStatus: CANCEL": b"DialStatus: NOANSWER",
+            b"Cause: 16\r\nCause-txt: Normal Clearing": b"Cause: 19\r\nCause-txt: No answer",
+        },
+    )
+    rec = await _run_session(session)
+    ends = {(e.extension, e.reason) for e in rec.events if e.event.value == "ended"}
+    assert ends == {("1001", EndReason.MISSED), ("1002", EndReason.NO_ANSWER)}
+
+
+async def test_busy_without_ringing_is_busy_not_rejected() -> None:
+    """05 without the phone ever ringing (DND / already busy): the agent did not decline it."""
+    never_rang = b"ChannelState: 0\r\nChannelStateDesc: Down"
+    session = _variant(
+        "05_internal_rejected_busy",
+        {
+            b"ChannelState: 5\r\nChannelStateDesc: Ringing": never_rang,
+            b"DestChannelState: 5\r\nDestChannelStateDesc: Ringing": b"Dest"
+            + never_rang.replace(b"\n", b"\nDest"),
+        },
+    )
+    rec = await _run_session(session, extensions=["1001"])
+    ((_, reason),) = [(e.extension, e.reason) for e in rec.events if e.event.value == "ended"]
+    assert reason is EndReason.BUSY
