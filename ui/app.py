@@ -38,6 +38,7 @@ ICON_PATH = os.path.join(
 #: For ``benchmarks/ui_startup.py``: print "callsys-ready <epoch seconds>" once the window is
 #: shown and the event loop is idle, then quit.
 READY_ENV = "CALLSYS_QUIT_WHEN_READY"
+HAND_OVER_ONLY_ENV = "CALLSYS_SINGLE_INSTANCE_ONLY"
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -97,6 +98,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         instance = SingleInstance(settings.path)
         if instance.hand_over(uris):
             return 0  # the running window dials the links
+        if os.environ.get(HAND_OVER_ONLY_ENV):
+            return 3  # for tests and scripts: "no running window", do not start one
 
     language = Language(app)
     language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])

@@ -68,6 +68,7 @@ class Desktop:
     lookup: Any = None  # callsys.lookup.CallerLookup
     provider: Provider | None = None
     provider_name: str = ""
+    activity: Any = None  # callsys.activity.ActivityLogger, when the CRM is Dynamics 365
     problems: list[str] = field(default_factory=list)
 
     # ----------------------------------------------------------------- provider lifecycle
@@ -133,6 +134,15 @@ class Desktop:
         if self.crm is not None and not call.remote.is_anonymous:
             return list(await self.crm.lookup(call.remote))
         return []
+
+    def save_notes(self, call_id: str, text: str) -> None:
+        """The agent's notes for a call: into the local log and the CRM activity (IN7)."""
+        for target in (self.calllog, self.activity):
+            if target is not None:
+                try:
+                    target.set_notes(call_id, text)
+                except Exception:
+                    log.exception("could not store the notes of call %s", call_id)
 
     def remember_party(self, call_id: str, party: Party) -> None:
         """The record the agent sees for a call goes into the log (name, company, kind)."""

@@ -23,7 +23,9 @@ from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
+from ui.hotkeys import Hotkeys
 from ui.i18n import Language, translate
+from ui.notes import NotesForm
 from ui.popup import PopupStack
 from ui.qt import (
     QAbstractItemView,
@@ -117,6 +119,7 @@ class MainWindow(QMainWindow):
         self.bridge.message.connect(self.show_message)
         for status in desktop.manager.statuses.values():
             self._on_status(status)
+        self.hotkey_problems = self.hotkeys.apply(desktop.settings)
         self.retranslate()
         self._refresh_actions()
 
@@ -227,7 +230,12 @@ class MainWindow(QMainWindow):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
         self.log_view.doubleClicked.connect(self._log_activated)
-        layout.addWidget(self.log_view, 1)
+        self.notes = NotesForm(self.display_number, self)
+        self.notes.save_requested.connect(self.save_notes)
+        lower = QHBoxLayout()
+        lower.addWidget(self.log_view, 3)
+        lower.addWidget(self.notes, 2)
+        layout.addLayout(lower, 1)
         self.setCentralWidget(central)
 
         # --- status bar
@@ -264,6 +272,25 @@ class MainWindow(QMainWindow):
         bar.addMenu(self.file_menu)
 
         self.phone_menu = QMenu(self)
+        self.hotkeys = Hotkeys(
+            {
+                "answer": self.answer_ringing,
+                "reject": self.reject_ringing,
+                "hangup": self.hangup_current,
+                "hold": self.hold_current,
+                "mute": self.mute_current,
+                "dial_clipboard": self.dial_clipboard,
+                "call_back": self.call_back_selected,
+                "focus_dial": self.focus_dial,
+                "focus_search": self.focus_search,
+                "notes": self.open_notes,
+            },
+            self,
+        )
+        for action in self.hotkeys.actions.values():
+            self.phone_menu.addAction(action)
+            self.addAction(action)
+        self.phone_menu.addSeparator()
         self.dnd_action = checkable(QAction(self))
         self.dnd_action.toggled.connect(self.set_dnd)
         self.phone_menu.addAction(self.dnd_action)
@@ -353,6 +380,7 @@ class MainWindow(QMainWindow):
         self.jalali_action.setChecked(self.language.calendar == "jalali")
         self.jalali_action.blockSignals(False)
         self._on_missed(self.log_model.unseen_missed)
+        self.hotkeys.retranslate()
         self._show_status()
         self._show_problems()
         self.log_model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 6)
@@ -419,6 +447,10 @@ class MainWindow(QMainWindow):
                 popup.set_matches([])
         if self.call_panel is not None:
             self.call_panel.on_call(event, call, self._parties.get(call.id))
+        if event is CallEvent.ANSWERED:
+            self.notes.open_for(call, self._parties.get(call.id))  # IN7, OUT6
+        else:
+            self.notes.update_call(call, self._parties.get(call.id))
         self._refresh_actions()
 
     def _identified(self, call_id: str, matches: Any) -> None:
@@ -442,6 +474,8 @@ class MainWindow(QMainWindow):
         call = self.desktop.manager.get(call_id)
         if self.call_panel is not None and call is not None:
             self.call_panel.on_call(CallEvent.UPDATED, call, party)
+        if call is not None:
+            self.notes.update_call(call, party)
 
     def _on_status(self, status: ProviderStatus) -> None:
         self._status = status
@@ -499,6 +533,7 @@ class MainWindow(QMainWindow):
                 messages.append(
                     translate("MainWindow", "The call log cannot be saved: {why}").format(why=why)
                 )
+        messages.extend(getattr(self, "hotkey_problems", []))
         self.banner_label.setText("\n".join(messages))
         self.banner_sim_button.setVisible(
             provider_failed and "sim" in self.desktop.registry.names() and self.desktop.provider_name != "sim"
@@ -727,9 +762,32 @@ class MainWindow(QMainWindow):
             self.show_message(translate("MainWindow", "Settings are edited in the settings file for now."))
             return
         dialog = module.SettingsDialog(self.desktop.settings, self)
+        saved = getattr(dialog, "saved", None)
+        if saved is not None:
+            saved.connect(self.settings_saved)
         dialog.exec()
 
+    def settings_saved(self, keys: list[str]) -> None:
+        """Apply what the settings dialog changed without a restart where we can."""
+        settings = self.desktop.settings
+        changed = set(keys)
+        if any(key.startswith("hotkeys.") for key in changed):
+            self.hotkey_problems = self.hotkeys.apply(settings)
+            self._show_problems()
+        if changed & {LANGUAGE.key, CALENDAR.key}:
+            from ui.i18n import resolve_language
+
+            self.language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])
+            self.retranslate()
+            self.popups.relayout()
+        if changed & {"phone.provider", "phone.options"}:
+            self.use_provider(str(settings.get("phone.provider")))
+        if changed & {"phone.default_line"}:
+            self._fill_lines()
+
     def use_provider(self, name: str) -> None:
+        self.popups.close_all()
+
         async def switch() -> None:
             await self.desktop.switch_provider(name)
             self._show_problems()
@@ -758,6 +816,62 @@ class MainWindow(QMainWindow):
                 "callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.",
             ).format(version=__version__),
         )
+
+    # ---------------------------------------------------------------- hotkey actions (CARD6)
+    def _ringing(self) -> Call | None:
+        ringing = [c for c in self.desktop.manager.live_calls() if c.state is CallState.RINGING]
+        return ringing[0] if ringing else None
+
+    def answer_ringing(self) -> None:
+        call = self._ringing()
+        if call is not None:
+            self.answer(call.id)
+
+    def reject_ringing(self) -> None:
+        call = self._ringing()
+        if call is not None:
+            self.reject(call.id)
+
+    def hangup_current(self) -> None:
+        if self.call_panel is not None and self.call_panel.current is not None:
+            self.call_panel.hangup_current()
+
+    def hold_current(self) -> None:
+        if self.call_panel is not None:
+            self.call_panel.toggle_hold()
+
+    def mute_current(self) -> None:
+        if self.call_panel is not None:
+            self.call_panel.toggle_mute()
+
+    def call_back_selected(self) -> None:
+        row = self.selected_log_row()
+        if row is not None:
+            self.call_back(row)
+
+    def focus_dial(self) -> None:
+        self.dial_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.dial_edit.selectAll()
+
+    def focus_search(self) -> None:
+        self.log_search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.log_search.selectAll()
+
+    def open_notes(self) -> None:
+        current = self.call_panel.current if self.call_panel is not None else None
+        if current is not None:
+            self.notes.open_for(current, self._parties.get(current.id))
+        elif self.notes.call is None:
+            row = self.selected_log_row()
+            call = self.desktop.manager.get(row.id) if row is not None else None
+            if call is not None:
+                self.notes.open_for(call, self._parties.get(call.id))
+        if self.notes.isVisible():
+            self.notes.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def save_notes(self, call_id: str, text: str) -> None:
+        """IN7: the notes go to the log row and to the CRM activity of the call."""
+        self.desktop.save_notes(call_id, text)
 
     def dial_clipboard(self) -> None:
         clipboard = QGuiApplication.clipboard()

@@ -4,12 +4,12 @@
   <context>
     <name>App</name>
     <message>
-      <location filename="../../ui/app.py" line="97" />
+      <location filename="../../ui/app.py" line="118" />
       <source>Settings not loaded</source>
       <translation>تنظیمات بارگذاری نشد</translation>
     </message>
     <message>
-      <location filename="../../ui/app.py" line="98" />
+      <location filename="../../ui/app.py" line="119" />
       <source>{error}
 
 callsys runs with the default settings for now.</source>
@@ -69,22 +69,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="325" />
+      <location filename="../../ui/callpanel.py" line="327" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="374" />
+      <location filename="../../ui/callpanel.py" line="376" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="368" />
+      <location filename="../../ui/callpanel.py" line="370" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="369" />
+      <location filename="../../ui/callpanel.py" line="371" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
@@ -94,12 +94,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="370" />
+      <location filename="../../ui/callpanel.py" line="372" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="364" />
+      <location filename="../../ui/callpanel.py" line="366" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
@@ -114,17 +114,17 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="371" />
+      <location filename="../../ui/callpanel.py" line="373" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="366" />
+      <location filename="../../ui/callpanel.py" line="368" />
       <source>Number to transfer to</source>
       <translation>شماره مقصد انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="335" />
+      <location filename="../../ui/callpanel.py" line="337" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
@@ -134,17 +134,17 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="372" />
+      <location filename="../../ui/callpanel.py" line="374" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="367" />
+      <location filename="../../ui/callpanel.py" line="369" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="365" />
+      <location filename="../../ui/callpanel.py" line="367" />
       <source>Transfer to…</source>
       <translation>انتقال به…</translation>
     </message>
@@ -159,7 +159,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="320" />
+      <location filename="../../ui/callpanel.py" line="319" />
       <source>Waiting</source>
       <translation>در انتظار</translation>
     </message>
@@ -208,307 +208,443 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     </message>
   </context>
   <context>
+    <name>Hotkeys</name>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="40" />
+      <source>&amp;Answer</source>
+      <translation>&amp;پاسخ</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="43" />
+      <source>&amp;Hold / resume</source>
+      <translation>&amp;نگه‌داشتن / ازسرگیری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="44" />
+      <source>&amp;Mute / unmute</source>
+      <translation>&amp;بی‌صدا / صدادار</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="41" />
+      <source>&amp;Reject</source>
+      <translation>&amp;رد تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="48" />
+      <source>&amp;Search the log</source>
+      <translation>&amp;جستجو در فهرست</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="46" />
+      <source>Call &amp;back</source>
+      <translation>تماس &amp;دوباره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="49" />
+      <source>Call &amp;notes</source>
+      <translation>&amp;یادداشت تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="45" />
+      <source>Dial the &amp;clipboard</source>
+      <translation>تماس با شماره &amp;حافظه موقت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="47" />
+      <source>Go to the &amp;number field</source>
+      <translation>رفتن به &amp;کادر شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="42" />
+      <source>Hang &amp;up</source>
+      <translation>&amp;قطع تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="76" />
+      <source>The key “{key}” for “{action}” is not a key combination.</source>
+      <translation>کلید «{key}» برای «{action}» یک ترکیب کلید معتبر نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="83" />
+      <source>“{key}” is set for both “{first}” and “{second}”; only the first works.</source>
+      <translation>«{key}» هم برای «{first}» و هم برای «{second}» تنظیم شده است؛ فقط اولی کار می‌کند.</translation>
+    </message>
+  </context>
+  <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="347" />
+      <location filename="../../ui/mainwindow.py" line="376" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="338" />
+      <location filename="../../ui/mainwindow.py" line="367" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="334" />
+      <location filename="../../ui/mainwindow.py" line="363" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="346" />
+      <location filename="../../ui/mainwindow.py" line="375" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="341" />
+      <location filename="../../ui/mainwindow.py" line="370" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="340" />
+      <location filename="../../ui/mainwindow.py" line="369" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="311" />
+      <location filename="../../ui/mainwindow.py" line="340" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="308" />
+      <location filename="../../ui/mainwindow.py" line="337" />
       <source>&amp;Number:</source>
       <translation>&amp;شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="337" />
+      <location filename="../../ui/mainwindow.py" line="366" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="336" />
+      <location filename="../../ui/mainwindow.py" line="365" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="343" />
+      <location filename="../../ui/mainwindow.py" line="372" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="335" />
+      <location filename="../../ui/mainwindow.py" line="364" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="342" />
+      <location filename="../../ui/mainwindow.py" line="371" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="339" />
+      <location filename="../../ui/mainwindow.py" line="368" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="753" />
+      <location filename="../../ui/mainwindow.py" line="813" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="326" />
+      <location filename="../../ui/mainwindow.py" line="355" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="313" />
+      <location filename="../../ui/mainwindow.py" line="342" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="79" />
+      <location filename="../../ui/mainwindow.py" line="81" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="320" />
+      <location filename="../../ui/mainwindow.py" line="349" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="314" />
+      <location filename="../../ui/mainwindow.py" line="343" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="80" />
+      <location filename="../../ui/mainwindow.py" line="82" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="317" />
+      <location filename="../../ui/mainwindow.py" line="346" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="463" />
+      <location filename="../../ui/mainwindow.py" line="499" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="469" />
+      <location filename="../../ui/mainwindow.py" line="505" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="316" />
+      <location filename="../../ui/mainwindow.py" line="345" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="328" />
+      <location filename="../../ui/mainwindow.py" line="357" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="76" />
+      <location filename="../../ui/mainwindow.py" line="78" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="312" />
+      <location filename="../../ui/mainwindow.py" line="341" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="327" />
+      <location filename="../../ui/mainwindow.py" line="356" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="77" />
+      <location filename="../../ui/mainwindow.py" line="79" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="501" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="309" />
+      <location filename="../../ui/mainwindow.py" line="338" />
       <source>Number or tel: link — Enter dials</source>
       <translation>شماره یا پیوند tel: — با Enter شماره‌گیری می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="310" />
+      <location filename="../../ui/mainwindow.py" line="339" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="329" />
+      <location filename="../../ui/mainwindow.py" line="358" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="83" />
+      <location filename="../../ui/mainwindow.py" line="85" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="464" />
+      <location filename="../../ui/mainwindow.py" line="500" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="462" />
+      <location filename="../../ui/mainwindow.py" line="498" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="78" />
+      <location filename="../../ui/mainwindow.py" line="80" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="319" />
+      <location filename="../../ui/mainwindow.py" line="348" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="318" />
+      <location filename="../../ui/mainwindow.py" line="347" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="725" />
+      <location filename="../../ui/mainwindow.py" line="762" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="321" />
+      <location filename="../../ui/mainwindow.py" line="350" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="537" />
+      <location filename="../../ui/mainwindow.py" line="574" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="492" />
+      <location filename="../../ui/mainwindow.py" line="528" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="498" />
+      <location filename="../../ui/mainwindow.py" line="534" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="431" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="764" />
+      <location filename="../../ui/mainwindow.py" line="880" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="578" />
+      <location filename="../../ui/mainwindow.py" line="615" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="525" />
+      <location filename="../../ui/mainwindow.py" line="562" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="484" />
+      <location filename="../../ui/mainwindow.py" line="520" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="82" />
+      <location filename="../../ui/mainwindow.py" line="84" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="315" />
+      <location filename="../../ui/mainwindow.py" line="344" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="81" />
+      <location filename="../../ui/mainwindow.py" line="83" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="754" />
+      <location filename="../../ui/mainwindow.py" line="814" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="543" />
+      <location filename="../../ui/mainwindow.py" line="580" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="535" />
+      <location filename="../../ui/mainwindow.py" line="572" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="608" />
+      <location filename="../../ui/mainwindow.py" line="645" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
   </context>
   <context>
+    <name>Notes</name>
+    <message>
+      <location filename="../../ui/notes.py" line="178" />
+      <source>(filled in when the call ends)</source>
+      <translation>(پس از پایان تماس پر می‌شود)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="152" />
+      <source>Call notes</source>
+      <translation>یادداشت‌های تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="161" />
+      <source>Close</source>
+      <translation>بستن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="162" />
+      <source>Close the notes</source>
+      <translation>بستن یادداشت‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="154" />
+      <source>Direction:</source>
+      <translation>جهت:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="156" />
+      <source>Duration:</source>
+      <translation>مدت:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="130" />
+      <source>Not saved yet</source>
+      <translation>هنوز ذخیره نشده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="153" />
+      <source>Number:</source>
+      <translation>شماره:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="159" />
+      <source>Save</source>
+      <translation>ذخیره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="160" />
+      <source>Save the notes</source>
+      <translation>ذخیره یادداشت‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="142" />
+      <source>Saved</source>
+      <translation>ذخیره شد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="155" />
+      <source>Started:</source>
+      <translation>شروع:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="157" />
+      <source>Type notes about the call here…</source>
+      <translation>یادداشت‌های این تماس را اینجا بنویسید…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/notes.py" line="168" />
+      <source>Unknown caller</source>
+      <translation>تماس‌گیرنده ناشناس</translation>
+    </message>
+  </context>
+  <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="228" />
+      <location filename="../../ui/popup.py" line="230" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="230" />
+      <location filename="../../ui/popup.py" line="232" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="215" />
+      <location filename="../../ui/popup.py" line="216" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
@@ -558,12 +694,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="229" />
+      <location filename="../../ui/popup.py" line="231" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="231" />
+      <location filename="../../ui/popup.py" line="233" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
@@ -578,7 +714,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="219" />
+      <location filename="../../ui/popup.py" line="221" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -588,22 +724,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="349" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
-      <translation type="unfinished" />
+      <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="382" />
       <source>0 = any free port</source>
-      <translation type="unfinished" />
+      <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="433" />
       <source>A JSON file served to desktops at /update/manifest.json (SET5); empty = none</source>
-      <translation type="unfinished" />
+      <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود (SET5)؛ خالی = هیچ</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="398" />
       <source>A desktop that stops answering for this long loses its seat</source>
-      <translation type="unfinished" />
+      <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="193" />
@@ -616,14 +752,19 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="471" />
+      <source>Answer the ringing call</source>
+      <translation>پاسخ به تماس در حال زنگ</translation>
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="273" />
       <source>App registration (client) ID</source>
-      <translation type="unfinished" />
+      <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="404" />
       <source>Branches</source>
-      <translation type="unfinished" />
+      <translation>شعبه‌ها</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="247" />
@@ -636,9 +777,14 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تقویم</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="480" />
+      <source>Call back the selected call</source>
+      <translation>تماس دوباره با تماس انتخاب‌شده</translation>
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="359" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
-      <translation type="unfinished" />
+      <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="239" />
@@ -646,14 +792,19 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="491" />
+      <source>Calls still pop up; quit from the tray menu</source>
+      <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="310" />
       <source>Certificate (PEM with private key)</source>
-      <translation type="unfinished" />
+      <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="314" />
       <source>Certificate thumbprint</source>
-      <translation type="unfinished" />
+      <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="221" />
@@ -663,10 +814,10 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="341" />
       <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"] (IN2)</source>
-      <translation type="unfinished" />
+      <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="468" />
+      <location filename="../../callsys/settings.py" line="499" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -683,12 +834,17 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="423" />
       <source>Desktop agents</source>
-      <translation type="unfinished" />
+      <translation>کاربران میزکار</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="388" />
       <source>Desktop sessions at once</source>
-      <translation type="unfinished" />
+      <translation>نشست‌های هم‌زمان میزکار</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="477" />
+      <source>Dial the number on the clipboard</source>
+      <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="196" />
@@ -708,47 +864,67 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="415" />
       <source>Dynamics users by extension</source>
-      <translation type="unfinished" />
+      <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="470" />
+      <location filename="../../callsys/settings.py" line="501" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="339" />
       <source>Extra phone columns</source>
-      <translation type="unfinished" />
+      <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="328" />
       <source>Extra tables with phone numbers</source>
-      <translation type="unfinished" />
+      <translation>جدول‌های اضافی دارای شماره تلفن</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="482" />
+      <source>Go to the number field</source>
+      <translation>رفتن به کادر شماره</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="473" />
+      <source>Hang up</source>
+      <translation>قطع تماس</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="396" />
       <source>Heartbeat timeout (seconds)</source>
-      <translation type="unfinished" />
+      <translation>مهلت ضربان (ثانیه)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="474" />
+      <source>Hold or resume</source>
+      <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="449" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
-      <translation type="unfinished" />
+      <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="390" />
       <source>How many desktops may be connected at the same time (ARCH3)</source>
-      <translation type="unfinished" />
+      <translation>چند میزکار هم‌زمان می‌توانند وصل باشند (ARCH3)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="357" />
       <source>Keep a local phone index</source>
-      <translation type="unfinished" />
+      <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="489" />
+      <source>Keep running in the tray when the window is closed</source>
+      <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="320" />
       <source>Keep the sign-in unencrypted</source>
-      <translation type="unfinished" />
+      <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="457" />
@@ -763,12 +939,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="378" />
       <source>Listen on address</source>
-      <translation type="unfinished" />
+      <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="382" />
       <source>Listen on port</source>
-      <translation type="unfinished" />
+      <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="219" />
@@ -778,17 +954,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="439" />
       <source>Longest wait between CRM retries (seconds)</source>
-      <translation type="unfinished" />
+      <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="269" />
       <source>Microsoft Entra tenant</source>
-      <translation type="unfinished" />
+      <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="278" />
       <source>Model-driven app ID</source>
-      <translation type="unfinished" />
+      <translation>شناسهٔ برنامهٔ Model-driven</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="475" />
+      <source>Mute or unmute</source>
+      <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="213" />
@@ -798,17 +979,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="425" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
-      <translation type="unfinished" />
+      <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="406" />
       <source>One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
-      <translation type="unfinished" />
+      <translation>برای هر مرکز تلفن یک [[server.branches]] (SET6): name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="322" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
-      <translation type="unfinished" />
+      <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="484" />
+      <source>Open the call notes</source>
+      <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="191" />
@@ -823,7 +1009,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="299" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
-      <translation type="unfinished" />
+      <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="202" />
@@ -833,42 +1019,52 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="280" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
-      <translation type="unfinished" />
+      <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="472" />
+      <source>Reject the ringing call</source>
+      <translation>رد تماس در حال زنگ</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="483" />
+      <source>Search the call log</source>
+      <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="447" />
       <source>Shutdown flush time (seconds)</source>
-      <translation type="unfinished" />
+      <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="286" />
       <source>Sign-in method</source>
-      <translation type="unfinished" />
+      <translation>روش ورود</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="347" />
       <source>Status reason of unanswered calls</source>
-      <translation type="unfinished" />
+      <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="271" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
-      <translation type="unfinished" />
+      <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="297" />
       <source>Token command</source>
-      <translation type="unfinished" />
+      <translation>فرمان توکن</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="304" />
       <source>Token environment variable</source>
-      <translation type="unfinished" />
+      <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="431" />
       <source>Update manifest file</source>
-      <translation type="unfinished" />
+      <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="229" />
@@ -878,17 +1074,17 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="441" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
-      <translation type="unfinished" />
+      <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="417" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" } (IN14)</source>
-      <translation type="unfinished" />
+      <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" } (IN14)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="330" />
       <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (IN2; `callsys crm discover` proposes them)</source>
-      <translation type="unfinished" />
+      <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (IN2؛ `callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="459" />
@@ -903,7 +1099,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     <message>
       <location filename="../../callsys/settings.py" line="288" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
-      <translation type="unfinished" />
+      <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="249" />
@@ -1027,6 +1223,249 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <location filename="../../ui/texts.py" line="68" />
       <source>User</source>
       <translation>کاربر</translation>
+    </message>
+  </context>
+  <context>
+    <name>SettingsDialog</name>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="574" />
+      <source>AMI secret</source>
+      <translation>رمز AMI</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="575" />
+      <source>AMI secret:</source>
+      <translation>رمز AMI:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="90" />
+      <source>Advanced</source>
+      <translation>پیشرفته</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="110" />
+      <source>Application with a certificate</source>
+      <translation>برنامه با گواهی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="109" />
+      <source>Application with a client secret</source>
+      <translation>برنامه با رمز کلاینت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="92" />
+      <source>Audio devices</source>
+      <translation>دستگاه‌های صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="105" />
+      <source>Built-in directory</source>
+      <translation>دفترچهٔ داخلی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="87" />
+      <source>CRM</source>
+      <translation>ارتباط با مشتری (CRM)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="596" />
+      <source>Client secret</source>
+      <translation>رمز کلاینت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="598" />
+      <source>Client secret:</source>
+      <translation>رمز کلاینت:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="267" />
+      <source>Connected to Dynamics 365 (user {user}).</source>
+      <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="271" />
+      <source>Connected to the CRM.</source>
+      <translation>به CRM وصل شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="240" />
+      <source>Connected to the phone system.</source>
+      <translation>به سیستم تلفن وصل شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="706" />
+      <source>Correct the fields marked in red first.</source>
+      <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="638" />
+      <source>Expected: {what}</source>
+      <translation>مقدار مورد انتظار: {what}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="103" />
+      <source>Gregorian</source>
+      <translation>میلادی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="91" />
+      <source>Hotkeys</source>
+      <translation>کلیدهای میانبر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="104" />
+      <source>Jalali (Persian)</source>
+      <translation>شمسی (جلالی)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="602" />
+      <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
+      <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="89" />
+      <source>Language &amp; appearance</source>
+      <translation>زبان و ظاهر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="563" />
+      <source>Line whose password to set</source>
+      <translation>خطی که رمزش تنظیم می‌شود</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="242" />
+      <source>Lines: {lines}.</source>
+      <translation>خط‌ها: {lines}.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="86" />
+      <source>Logging rules</source>
+      <translation>قواعد ثبت تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="224" />
+      <source>No answer from the phone system within {seconds} seconds.</source>
+      <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="557" />
+      <source>Not stored yet</source>
+      <translation>هنوز ذخیره نشده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="85" />
+      <source>Numbers &amp; prefix</source>
+      <translation>شماره‌ها و پیش‌شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="84" />
+      <source>Phone &amp; lines</source>
+      <translation>تلفن و خط‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="564" />
+      <source>SIP password</source>
+      <translation>رمز SIP</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="571" />
+      <source>SIP password:</source>
+      <translation>رمز SIP:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="100" />
+      <source>Same as the system</source>
+      <translation>مانند سیستم</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="452" />
+      <source>Saved in {path}</source>
+      <translation>ذخیره در {path}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="88" />
+      <source>Server</source>
+      <translation>سرور</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="415" />
+      <source>Setting groups</source>
+      <translation>گروه‌های تنظیمات</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="407" />
+      <source>Settings</source>
+      <translation>تنظیمات</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="108" />
+      <source>Sign in with a code</source>
+      <translation>ورود با کد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="107" />
+      <source>Sign in with the browser</source>
+      <translation>ورود با مرورگر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="555" />
+      <source>Stored in the system keyring — type to replace</source>
+      <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="583" />
+      <source>Test connection</source>
+      <translation>آزمایش اتصال</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="610" />
+      <source>Test the CRM connection</source>
+      <translation>آزمایش اتصال CRM</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="584" />
+      <source>Test the phone system connection</source>
+      <translation>آزمایش اتصال سیستم تلفن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="766" />
+      <source>Testing…</source>
+      <translation>در حال آزمایش…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="254" />
+      <source>The built-in directory needs no connection.</source>
+      <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="245" />
+      <source>The phone system did not accept the connection: {why}</source>
+      <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="738" />
+      <source>The settings were not saved: {why}</source>
+      <translation>تنظیمات ذخیره نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="111" />
+      <source>Token from a command</source>
+      <translation>توکن از یک فرمان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="112" />
+      <source>Token from an environment variable</source>
+      <translation>توکن از یک متغیر محیطی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="630" />
+      <source>a valid value</source>
+      <translation>یک مقدار معتبر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="318" />
+      <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
+      <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
   </context>
 </TS>

@@ -1,0 +1,99 @@
+"""In-app hotkeys (CARD6): every agent action has a shortcut, remappable in the settings
+(``hotkeys.*``). They are actions of the Phone menu — so the menu shows them — with application
+context, so they work while a pop-up or the notes field has the focus.
+
+Global hotkeys (working while another application has the focus) are not offered: Qt has no
+portable API for them, X11 needs a key grab per key, and Wayland does not allow them to
+applications at all (only through the desktop's GlobalShortcuts portal, which is not
+everywhere yet). The tray notification and the pop-up, which never steals the focus, are the way
+to reach a ringing call from another application.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from callsys.settings import Settings
+
+from ui.i18n import translate
+from ui.qt import QAction, QKeySequence, QObject, Qt
+
+__all__ = ["ACTIONS", "Hotkeys", "action_title"]
+
+#: Settings key suffix → what it does. Order = order in the Phone menu.
+ACTIONS = (
+    "answer",
+    "reject",
+    "hangup",
+    "hold",
+    "mute",
+    "dial_clipboard",
+    "call_back",
+    "focus_dial",
+    "focus_search",
+    "notes",
+)
+
+
+def action_title(name: str) -> str:
+    titles = {
+        "answer": translate("Hotkeys", "&Answer"),
+        "reject": translate("Hotkeys", "&Reject"),
+        "hangup": translate("Hotkeys", "Hang &up"),
+        "hold": translate("Hotkeys", "&Hold / resume"),
+        "mute": translate("Hotkeys", "&Mute / unmute"),
+        "dial_clipboard": translate("Hotkeys", "Dial the &clipboard"),
+        "call_back": translate("Hotkeys", "Call &back"),
+        "focus_dial": translate("Hotkeys", "Go to the &number field"),
+        "focus_search": translate("Hotkeys", "&Search the log"),
+        "notes": translate("Hotkeys", "Call &notes"),
+    }
+    return titles[name]
+
+
+class Hotkeys(QObject):
+    def __init__(self, handlers: dict[str, Callable[[], None]], parent: QObject) -> None:
+        super().__init__(parent)
+        self.actions: dict[str, QAction] = {}
+        for name in ACTIONS:
+            action = QAction(self)
+            action.setObjectName(f"hotkey_{name}")
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            action.triggered.connect(handlers[name])
+            self.actions[name] = action
+        self.retranslate()
+
+    def apply(self, settings: Settings) -> list[str]:
+        """Set the keys from *settings*; returns a sentence for each key that cannot be used."""
+        problems: list[str] = []
+        used: dict[str, str] = {}
+        for name, action in self.actions.items():
+            text = str(settings.get(f"hotkeys.{name}") or "")
+            sequence = QKeySequence(text) if text else QKeySequence()
+            portable = sequence.toString(QKeySequence.SequenceFormat.PortableText)
+            if text and (sequence.isEmpty() or sequence.count() != 1):
+                problems.append(
+                    translate("Hotkeys", "The key “{key}” for “{action}” is not a key combination.").format(
+                        key=text, action=action_title(name).replace("&", "")
+                    )
+                )
+                sequence = QKeySequence()
+            elif portable and portable in used:
+                problems.append(
+                    translate(
+                        "Hotkeys", "“{key}” is set for both “{first}” and “{second}”; only the first works."
+                    ).format(
+                        key=portable,
+                        first=action_title(used[portable]).replace("&", ""),
+                        second=action_title(name).replace("&", ""),
+                    )
+                )
+                sequence = QKeySequence()
+            elif portable:
+                used[portable] = name
+            action.setShortcut(sequence)
+        return problems
+
+    def retranslate(self) -> None:
+        for name, action in self.actions.items():
+            action.setText(action_title(name))
