@@ -1,0 +1,805 @@
+"""The Settings dialog: every setting of ``callsys.settings.OPTIONS``, grouped in tabs, validated as
+you type; passwords go to the system keyring, never into the file; "Test connection" for the phone
+system and the CRM (B6, SET1, SET3, SET4, IN13, CARD5).
+
+The dialog builds itself from the declarations — a setting another part of callsys declares
+tomorrow gets its field without a change here. The editor follows the type of the default value:
+
+* ``bool`` → a check box;
+* ``int`` → a text field that takes Persian digits too (``۱۲`` is 12);
+* a ``p_choice`` setting (and the phone connection, from the provider registry) → a list;
+* ``str`` → a text field (digits-only fields such as the prefix accept Persian digits as well);
+* tables and lists → a small TOML editor (``key = "value"`` lines, ``[[name]]`` sections).
+
+Every edit runs the option's own parser; its complaint appears under the field in red, the tab
+gets a warning sign, and OK stays disabled until every field is valid. OK writes the file with
+``Settings.save()`` (temporary file + rename) and stores any typed password with
+``callsys.secrets.set_secret`` (the keyring names are shown next to the fields, see
+``sip_secret_name`` / ``ami_secret_name`` / ``DYNAMICS_SECRET``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import tomllib
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import tomli_w
+
+from callsys.errors import CallsysError
+from callsys.numbers import to_ascii_digits
+from callsys.provider import ProviderRegistry, ProviderStatus, Registration
+from callsys.secrets import get_secret, set_secret
+from callsys.settings import CRM_BACKEND, OPTIONS, PHONE_PROVIDER, PROVIDER_OPTIONS, Option, Settings
+
+from ui.i18n import translate
+from ui.qt import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+    named,
+    pyqtSignal,
+)
+from ui.tasks import TaskRunner
+
+__all__ = [
+    "DYNAMICS_SECRET",
+    "SettingsDialog",
+    "ami_secret_name",
+    "check_crm",
+    "check_phone",
+    "sip_secret_names",
+]
+
+log = logging.getLogger(__name__)
+
+#: The keyring entry of the Dynamics 365 client secret (read by ``callsys.crm.dataverse_setup``).
+DYNAMICS_SECRET = "dynamics/client-secret"
+
+#: Tabs in this order; groups nobody listed here come after them, in the order declared.
+GROUP_ORDER = ("phone", "numbers", "logging", "crm", "server", "hotkeys", "audio", "appearance", "advanced")
+
+_ERROR_STYLE = "color: #c5221f;"
+_HELP_STYLE = "color: #5f6368;"
+
+
+def group_title(group: str) -> str:
+    titles = {
+        "phone": translate("SettingsDialog", "Phone & lines"),
+        "numbers": translate("SettingsDialog", "Numbers & prefix"),
+        "logging": translate("SettingsDialog", "Logging rules"),
+        "crm": translate("SettingsDialog", "CRM"),
+        "server": translate("SettingsDialog", "Server"),
+        "appearance": translate("SettingsDialog", "Language & appearance"),
+        "advanced": translate("SettingsDialog", "Advanced"),
+        "hotkeys": translate("SettingsDialog", "Hotkeys"),
+        "audio": translate("SettingsDialog", "Audio devices"),
+    }
+    return titles.get(group, group.replace("_", " ").capitalize())
+
+
+def choice_title(key: str, value: str) -> str:
+    """How a choice is shown (the stored value stays the technical one)."""
+    titles = {
+        ("ui.language", "auto"): translate("SettingsDialog", "Same as the system"),
+        ("ui.language", "en"): "English",
+        ("ui.language", "fa"): "فارسی",
+        ("ui.calendar", "gregorian"): translate("SettingsDialog", "Gregorian"),
+        ("ui.calendar", "jalali"): translate("SettingsDialog", "Jalali (Persian)"),
+        ("crm.backend", "local"): translate("SettingsDialog", "Built-in directory"),
+        ("crm.backend", "dynamics"): "Microsoft Dynamics 365",
+        ("crm.auth", "interactive"): translate("SettingsDialog", "Sign in with the browser"),
+        ("crm.auth", "device_code"): translate("SettingsDialog", "Sign in with a code"),
+        ("crm.auth", "client_secret"): translate("SettingsDialog", "Application with a client secret"),
+        ("crm.auth", "certificate"): translate("SettingsDialog", "Application with a certificate"),
+        ("crm.auth", "command"): translate("SettingsDialog", "Token from a command"),
+        ("crm.auth", "env"): translate("SettingsDialog", "Token from an environment variable"),
+    }
+    return titles.get((key, value), value)
+
+
+def option_choices(option: Option[Any]) -> tuple[str, ...] | None:
+    """The allowed values of a ``p_choice`` setting, read from its parser (``None`` for others)."""
+    parse = option.parse
+    if not getattr(parse, "__qualname__", "").startswith("p_choice."):
+        return None
+    for cell in getattr(parse, "__closure__", None) or ():
+        contents = cell.cell_contents
+        if isinstance(contents, tuple) and contents and all(isinstance(c, str) for c in contents):
+            return contents
+    return None
+
+
+# ------------------------------------------------------------------------------ keyring names
+def _host(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    if "://" not in text and not text.startswith(("sip:", "sips:")):
+        return text.split(":")[0]
+    if text.startswith(("sip:", "sips:")):
+        text = text.split(":", 1)[1]
+        return text.split(";")[0].split(":")[0].split("@")[-1]
+    return urlsplit(text).hostname or ""
+
+
+def _sip_line_secret(line: Mapping[str, Any]) -> str:
+    user = str(line.get("auth_user") or line.get("user") or "")
+    domain = str(line.get("domain") or _host(str(line.get("registrar", ""))))
+    return str(line.get("secret_name") or f"sip/{user}@{domain}")
+
+
+def sip_secret_names(options: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(line label, keyring name) of each SIP line that registers: ``sip/USER@DOMAIN``, or the
+    line's own ``secret_name``."""
+    out: list[tuple[str, str]] = []
+    lines = options.get("lines")
+    for line in lines if isinstance(lines, list | tuple) else ():
+        if isinstance(line, Mapping) and line.get("registrar"):
+            label = str(line.get("label") or line.get("id") or line.get("user") or "")
+            out.append((label, _sip_line_secret(line)))
+    return out
+
+
+def ami_secret_name(options: Mapping[str, Any]) -> str:
+    """The keyring name of the AMI secret: ``ami/USER@HOST`` or the options' ``secret_name``."""
+    if options.get("secret_name"):
+        return str(options["secret_name"])
+    return f"ami/{options.get('username') or 'callsys'}@{options.get('host') or '127.0.0.1'}"
+
+
+def with_secrets(provider: str, options: Mapping[str, Any], typed: Mapping[str, str]) -> dict[str, Any]:
+    """*options* with the passwords filled in: typed in the dialog, else from the keyring."""
+
+    def secret(name: str) -> str:
+        if typed.get(name):
+            return typed[name]
+        try:
+            return get_secret(name) or ""
+        except CallsysError:
+            return ""
+
+    out = dict(options)
+    if provider == "ami" and not out.get("secret"):
+        out["secret"] = secret(ami_secret_name(out))
+    if provider == "sip" and isinstance(out.get("lines"), list | tuple):
+        lines: list[Any] = []
+        for line in out["lines"]:
+            if isinstance(line, Mapping) and line.get("registrar") and not line.get("password"):
+                lines.append({**line, "password": secret(_sip_line_secret(line))})
+            else:
+                lines.append(line)
+        out["lines"] = lines
+    return out
+
+
+# ------------------------------------------------------------------------------ connection checks
+class _StatusCatcher:
+    """A ``ProviderListener`` that only waits for the connection's verdict."""
+
+    def __init__(self) -> None:
+        self.status: ProviderStatus | None = None
+        self.settled = asyncio.Event()
+
+    def call_event(self, event: object) -> None:
+        pass
+
+    def status_changed(self, status: ProviderStatus) -> None:
+        self.status = status
+        if status.registration is not Registration.CONNECTING:
+            self.settled.set()
+
+
+async def check_phone(
+    settings: Settings, registry: ProviderRegistry, typed: Mapping[str, str], timeout: float = 10.0
+) -> str:
+    """Start the configured provider on its own, wait for its verdict, stop it. Returns a sentence;
+    raises ``CallsysError`` (with a readable message) when it cannot connect."""
+    name = settings[PHONE_PROVIDER]
+    options = with_secrets(name, settings.get(PROVIDER_OPTIONS.key), typed)
+    provider = registry.create(name, options)
+    catcher = _StatusCatcher()
+    try:
+        await provider.start(catcher)
+        try:
+            await asyncio.wait_for(catcher.settled.wait(), timeout)
+        except TimeoutError:
+            raise CallsysError(
+                translate(
+                    "SettingsDialog", "No answer from the phone system within {seconds} seconds."
+                ).format(seconds=int(timeout))
+            ) from None
+    finally:
+        try:
+            await provider.close()
+        except Exception:
+            log.debug("closing the test provider failed", exc_info=True)
+    status = catcher.status
+    assert status is not None
+    detail = status.message or ", ".join(
+        f"{line.label or line.id}: {line.detail}" for line in status.lines if line.detail
+    )
+    if status.registration is Registration.ONLINE:
+        lines = ", ".join(line.label or line.id for line in status.lines)
+        text = translate("SettingsDialog", "Connected to the phone system.")
+        if lines:
+            text += " " + translate("SettingsDialog", "Lines: {lines}.").format(lines=lines)
+        return text
+    raise CallsysError(
+        translate("SettingsDialog", "The phone system did not accept the connection: {why}").format(
+            why=detail or status.registration.value
+        )
+    )
+
+
+async def check_crm(settings: Settings) -> str:
+    """Sign in to the configured CRM and ask who we are. Returns a sentence or raises."""
+    if settings[CRM_BACKEND] == "local":
+        return translate("SettingsDialog", "The built-in directory needs no connection.")
+    from callsys.crm.factory import create_crm
+    from callsys.store import open_database
+
+    from ui.desktop import plan_from_settings
+
+    db = open_database(":memory:")
+    try:
+        crm = create_crm(settings, db, plan_from_settings(settings))
+        try:
+            who = getattr(crm, "who_am_i", None)
+            if callable(who):
+                user = await who()
+                return translate("SettingsDialog", "Connected to Dynamics 365 (user {user}).").format(
+                    user=user
+                )
+            await crm.search("a", 1)
+            return translate("SettingsDialog", "Connected to the CRM.")
+        finally:
+            await crm.close()
+    finally:
+        db.conn.close()
+
+
+PhoneCheck = Callable[[Settings, Mapping[str, str]], Awaitable[str]]
+CrmCheck = Callable[[Settings], Awaitable[str]]
+
+
+# ------------------------------------------------------------------------------ fields
+@dataclass
+class _Field:
+    option: Option[Any]
+    widget: QWidget
+    error: QLabel
+    group: str
+    kind: str  # bool | int | choice | text | toml
+
+    def raw(self) -> object:
+        w = self.widget
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QComboBox):
+            return w.currentData()
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText()
+        assert isinstance(w, QLineEdit)
+        return w.text()
+
+    def parse(self) -> Any:
+        """The typed value, or ``ValueError`` saying what was expected."""
+        option, raw = self.option, self.raw()
+        if self.kind == "int":
+            text = to_ascii_digits(str(raw)).strip()
+            try:
+                number = int(text)
+            except ValueError:
+                option.parse(text)  # raises with the option's own expectation
+                raise ValueError("a whole number") from None
+            return option.parse(number)
+        if self.kind == "toml":
+            value = _from_toml(option, str(raw))
+            secret = next(_secret_keys(value), None)
+            if secret is not None:
+                raise ValueError(
+                    translate(
+                        "SettingsDialog",
+                        "no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring",
+                    ).format(key=secret)
+                )
+            return option.parse(value)
+        if self.kind == "text":
+            try:
+                return option.parse(raw)
+            except (ValueError, TypeError):
+                ascii_text = to_ascii_digits(str(raw))
+                if ascii_text == raw:
+                    raise
+                return option.parse(ascii_text)  # ۰۹ as 09 where only digits fit
+        return option.parse(raw)
+
+
+_SECRET_KEY = re.compile(r"(^|_)(password|passwd|secret|client_secret|token|api_key)$", re.I)
+
+
+def _secret_keys(value: object, prefix: str = "") -> Iterator[str]:
+    """Keys of *value* (nested tables and lists) that hold a secret — refused like the file does."""
+    if isinstance(value, Mapping):
+        for name, item in value.items():
+            key = f"{prefix}{name}"
+            if isinstance(item, Mapping | list | tuple):
+                yield from _secret_keys(item, key + ".")
+            elif _SECRET_KEY.search(str(name)) and item not in ("", None):
+                yield key
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _secret_keys(item, prefix)
+
+
+def _to_toml(option: Option[Any], value: Any) -> str:
+    if isinstance(value, Mapping):
+        return tomli_w.dumps(dict(value)) if value else ""
+    items = list(value)
+    return tomli_w.dumps({option.name: items}) if items else ""
+
+
+def _from_toml(option: Option[Any], text: str) -> object:
+    is_map = isinstance(option.default, Mapping)
+    if not text.strip():
+        return {} if is_map else []
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"TOML ({exc})") from None
+    if is_map:
+        return doc
+    extra = set(doc) - {option.name}
+    if extra:
+        raise ValueError(f'only "{option.name} = [...]" or [[{option.name}]] sections')
+    return doc.get(option.name, [])
+
+
+class SettingsDialog(QDialog):
+    """Edit *settings* and save them. ``saved`` carries the keys whose value changed."""
+
+    saved = pyqtSignal(list)
+
+    def __init__(
+        self,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        registry: ProviderRegistry | None = None,
+        phone_check: PhoneCheck | None = None,
+        crm_check: CrmCheck | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("settingsDialog")
+        self.settings = settings
+        if registry is None:
+            desktop = getattr(parent, "desktop", None)
+            registry = getattr(desktop, "registry", None)
+        if registry is None:
+            from providers import REGISTRY
+
+            registry = REGISTRY
+        self.registry = registry
+        self._phone_check = phone_check or (lambda s, typed: check_phone(s, self.registry, typed))
+        self._crm_check = crm_check or check_crm
+        self.tasks = TaskRunner(lambda text: None)
+        self.fields: dict[str, _Field] = {}
+        self._ami_name = ""
+        self._pages: dict[str, int] = {}
+        self._build()
+        self.setWindowTitle(translate("SettingsDialog", "Settings"))
+        self.validate()
+        self.resize(760, 600)
+
+    # ============================================================== building
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        self.tabs = named(QTabWidget(), "settingsTabs")
+        self.tabs.setAccessibleName(translate("SettingsDialog", "Setting groups"))
+        outer.addWidget(self.tabs, 1)
+
+        groups: dict[str, list[Option[Any]]] = {g: [] for g in GROUP_ORDER}
+        for option in OPTIONS.values():
+            groups.setdefault(option.group, []).append(option)
+        self.forms: dict[str, QFormLayout] = {}
+        for group, options in groups.items():
+            if not options:
+                continue
+            page = QWidget()
+            page.setObjectName(f"settingsPage_{group}")
+            form = QFormLayout(page)
+            form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            self.forms[group] = form
+            for option in options:
+                self._add_field(form, option, group)
+            if group == "phone":
+                self._add_phone_extras(form)
+            elif group == "crm":
+                self._add_crm_extras(form)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(page)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            self._pages[group] = self.tabs.addTab(scroll, group_title(group))
+
+        self.problem_label = named(QLabel(), "settingsProblem")
+        self.problem_label.setStyleSheet(_ERROR_STYLE)
+        self.problem_label.setWordWrap(True)
+        self.problem_label.hide()
+        outer.addWidget(self.problem_label)
+        self.path_label = named(QLabel(), "settingsPath")
+        self.path_label.setStyleSheet(_HELP_STYLE)
+        self.path_label.setWordWrap(True)
+        if self.settings.path is not None:
+            self.path_label.setText(
+                translate("SettingsDialog", "Saved in {path}").format(path=str(self.settings.path))
+            )
+        outer.addWidget(self.path_label)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        assert ok is not None
+        self.ok_button = ok
+        self.ok_button.setObjectName("settingsOk")
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        outer.addWidget(self.buttons)
+
+    def _add_field(self, form: QFormLayout, option: Option[Any], group: str) -> None:
+        title = translate("Settings", option.title)
+        value = self.settings[option]
+        default = option.default
+        widget: QWidget
+        if isinstance(default, bool):
+            box = QCheckBox()
+            box.setChecked(bool(value))
+            box.toggled.connect(self.validate)
+            widget, kind = box, "bool"
+        elif isinstance(default, int):
+            edit = QLineEdit(str(value))
+            edit.textChanged.connect(self.validate)
+            widget, kind = edit, "int"
+        elif option.key == PHONE_PROVIDER.key or option_choices(option) is not None:
+            combo = QComboBox()
+            choices = (
+                tuple(self.registry.names()) if option.key == PHONE_PROVIDER.key else option_choices(option)
+            ) or ()
+            for choice in choices:
+                text = (
+                    f"{choice} — {self.registry.title(choice)}"
+                    if option.key == PHONE_PROVIDER.key
+                    else choice_title(option.key, choice)
+                )
+                combo.addItem(text, choice)
+            at = combo.findData(value)
+            if at < 0:  # a value from a newer version (or a provider not installed here)
+                combo.addItem(str(value), value)
+                at = combo.count() - 1
+            combo.setCurrentIndex(at)
+            combo.currentIndexChanged.connect(self.validate)
+            widget, kind = combo, "choice"
+        elif isinstance(default, str):
+            edit = QLineEdit(value)
+            edit.textChanged.connect(self.validate)
+            widget, kind = edit, "text"
+        else:
+            text_edit = QPlainTextEdit(_to_toml(option, value))
+            text_edit.setTabChangesFocus(True)
+            text_edit.setMaximumHeight(110)
+            text_edit.setPlaceholderText(
+                '"7000" = "Sales"' if isinstance(default, Mapping) else f'{option.name} = ["…"]'
+            )
+            text_edit.textChanged.connect(self.validate)
+            widget, kind = text_edit, "toml"
+        widget.setObjectName("setting_" + option.key.replace(".", "_"))
+        widget.setAccessibleName(title)
+        help_text = translate("Settings", option.help) if option.help else ""
+        if help_text:
+            widget.setToolTip(help_text)
+            widget.setAccessibleDescription(help_text)
+        error = QLabel()
+        error.setObjectName("error_" + option.key.replace(".", "_"))
+        error.setStyleSheet(_ERROR_STYLE)
+        error.setWordWrap(True)
+        error.hide()
+        cell = QWidget()
+        box_layout = QVBoxLayout(cell)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.setSpacing(2)
+        box_layout.addWidget(widget)
+        if help_text:
+            hint = QLabel(help_text)
+            hint.setWordWrap(True)
+            hint.setStyleSheet(_HELP_STYLE)
+            box_layout.addWidget(hint)
+        box_layout.addWidget(error)
+        label = QLabel(title + ":")
+        label.setBuddy(widget)
+        label.setWordWrap(True)
+        form.addRow(label, cell)
+        self.fields[option.key] = _Field(option, widget, error, group, kind)
+
+    def _password(self, name: str, title: str) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setEchoMode(QLineEdit.EchoMode.Password)
+        edit.setObjectName(name)
+        edit.setAccessibleName(title)
+        edit.textChanged.connect(self.validate)
+        return edit
+
+    @staticmethod
+    def _show_stored(edit: QLineEdit, secret_name: str) -> None:
+        try:
+            stored = bool(secret_name) and bool(get_secret(secret_name))
+        except CallsysError:
+            stored = False
+        edit.setPlaceholderText(
+            translate("SettingsDialog", "Stored in the system keyring — type to replace")
+            if stored
+            else translate("SettingsDialog", "Not stored yet")
+        )
+
+    def _add_phone_extras(self, form: QFormLayout) -> None:
+        # SIP: one password per registering line; AMI: the manager secret. Names follow the options.
+        self.sip_line = named(QComboBox(), "sipSecretLine")
+        self.sip_line.setAccessibleName(translate("SettingsDialog", "Line whose password to set"))
+        self.sip_password = self._password("sipPassword", translate("SettingsDialog", "SIP password"))
+        self.sip_line.currentIndexChanged.connect(self._secret_hint)
+        sip_row = QWidget()
+        sip_box = QHBoxLayout(sip_row)
+        sip_box.setContentsMargins(0, 0, 0, 0)
+        sip_box.addWidget(self.sip_line)
+        sip_box.addWidget(self.sip_password, 1)
+        self.sip_label = QLabel(translate("SettingsDialog", "SIP password:"))
+        self.sip_label.setBuddy(self.sip_line)
+        form.addRow(self.sip_label, sip_row)
+        self.ami_secret = self._password("amiSecret", translate("SettingsDialog", "AMI secret"))
+        self.ami_label = QLabel(translate("SettingsDialog", "AMI secret:"))
+        self.ami_label.setBuddy(self.ami_secret)
+        form.addRow(self.ami_label, self.ami_secret)
+        self.secret_hint = named(QLabel(), "secretHint")
+        self.secret_hint.setStyleSheet(_HELP_STYLE)
+        self.secret_hint.setWordWrap(True)
+        form.addRow("", self.secret_hint)
+
+        self.phone_test = named(QPushButton(translate("SettingsDialog", "Test connection")), "phoneTest")
+        self.phone_test.setAccessibleName(translate("SettingsDialog", "Test the phone system connection"))
+        self.phone_test.clicked.connect(self.test_phone)
+        self.phone_result = named(QLabel(), "phoneResult")
+        self.phone_result.setWordWrap(True)
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.phone_test)
+        box.addWidget(self.phone_result, 1)
+        form.addRow("", row)
+
+    def _add_crm_extras(self, form: QFormLayout) -> None:
+        self.crm_secret = self._password("crmSecret", translate("SettingsDialog", "Client secret"))
+        self._show_stored(self.crm_secret, DYNAMICS_SECRET)
+        label = QLabel(translate("SettingsDialog", "Client secret:"))
+        label.setBuddy(self.crm_secret)
+        form.addRow(label, self.crm_secret)
+        hint = QLabel(
+            translate(
+                "SettingsDialog", "Kept in the system keyring as “{name}”, never in the settings file."
+            ).format(name=DYNAMICS_SECRET)
+        )
+        hint.setStyleSheet(_HELP_STYLE)
+        hint.setWordWrap(True)
+        form.addRow("", hint)
+        self.crm_test = named(QPushButton(translate("SettingsDialog", "Test connection")), "crmTest")
+        self.crm_test.setAccessibleName(translate("SettingsDialog", "Test the CRM connection"))
+        self.crm_test.clicked.connect(self.test_crm)
+        self.crm_result = named(QLabel(), "crmResult")
+        self.crm_result.setWordWrap(True)
+        row = QWidget()
+        box = QHBoxLayout(row)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.crm_test)
+        box.addWidget(self.crm_result, 1)
+        form.addRow("", row)
+
+    # ============================================================== validation
+    def values(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """(typed value by key, error by key) of every field as it is now."""
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for key, field in self.fields.items():
+            try:
+                values[key] = field.parse()
+            except (ValueError, TypeError) as exc:
+                errors[key] = str(exc) or translate("SettingsDialog", "a valid value")
+        return values, errors
+
+    def validate(self) -> bool:
+        values, errors = self.values()
+        bad_groups = set()
+        for key, field in self.fields.items():
+            if key in errors:
+                field.error.setText(translate("SettingsDialog", "Expected: {what}").format(what=errors[key]))
+                field.error.show()
+                field.widget.setAccessibleDescription(field.error.text())
+                bad_groups.add(field.group)
+            else:
+                field.error.hide()
+        for group, at in self._pages.items():
+            title = group_title(group)
+            self.tabs.setTabText(at, f"⚠ {title}" if group in bad_groups else title)
+        self.ok_button.setEnabled(not errors)
+        self._refresh_secrets(values)
+        return not errors
+
+    def _refresh_secrets(self, values: Mapping[str, Any]) -> None:
+        provider = values.get(PHONE_PROVIDER.key, self.settings[PHONE_PROVIDER])
+        options = values.get(PROVIDER_OPTIONS.key, self.settings[PROVIDER_OPTIONS])
+        lines = sip_secret_names(options) if provider == "sip" else []
+        current = self.sip_line.currentData()
+        self.sip_line.blockSignals(True)
+        self.sip_line.clear()
+        for label, name in lines:
+            self.sip_line.addItem(label, name)
+        if current is not None and self.sip_line.findData(current) >= 0:
+            self.sip_line.setCurrentIndex(self.sip_line.findData(current))
+        self.sip_line.blockSignals(False)
+        for widget in (self.sip_label, self.sip_line, self.sip_password):
+            widget.setVisible(bool(lines))
+        is_ami = provider == "ami"
+        self.ami_label.setVisible(is_ami)
+        self.ami_secret.setVisible(is_ami)
+        self._ami_name = ami_secret_name(options) if is_ami else ""
+        self._secret_hint()
+        crm_secret = values.get("crm.auth", "") == "client_secret"
+        self.crm_secret.setEnabled(crm_secret or bool(self.crm_secret.text()))
+
+    def _secret_hint(self) -> None:
+        names = []
+        if not self.sip_line.isHidden() and self.sip_line.currentData():
+            names.append(str(self.sip_line.currentData()))
+            self._show_stored(self.sip_password, names[-1])
+        if self._ami_name:
+            names.append(self._ami_name)
+            self._show_stored(self.ami_secret, self._ami_name)
+        self.secret_hint.setText(
+            translate(
+                "SettingsDialog", "Kept in the system keyring as “{name}”, never in the settings file."
+            ).format(name=", ".join(names))
+            if names
+            else ""
+        )
+        self.secret_hint.setVisible(bool(names))
+
+    def typed_secrets(self) -> dict[str, str]:
+        """Keyring name → the password typed in this dialog (only the fields that were filled)."""
+        out: dict[str, str] = {}
+        sip_name = self.sip_line.currentData()
+        if sip_name and self.sip_password.text() and not self.sip_password.isHidden():
+            out[str(sip_name)] = self.sip_password.text()
+        if self._ami_name and self.ami_secret.text() and not self.ami_secret.isHidden():
+            out[self._ami_name] = self.ami_secret.text()
+        if self.crm_secret.text():
+            out[DYNAMICS_SECRET] = self.crm_secret.text()
+        return out
+
+    def edited_settings(self) -> Settings:
+        """A ``Settings`` holding what the dialog shows (for the connection checks)."""
+        values, errors = self.values()
+        if errors:
+            raise CallsysError(translate("SettingsDialog", "Correct the fields marked in red first."))
+        defaults = {option.key: self.settings.default(option) for option in OPTIONS.values()}
+        return Settings(values, path=self.settings.path, defaults=defaults)
+
+    # ============================================================== actions
+    def save(self) -> bool:
+        """Write the settings file atomically and the passwords to the keyring; close on success."""
+        values, errors = self.values()
+        if errors:
+            self.validate()
+            return False
+        changed = [key for key, value in values.items() if value != self.settings.get(key)]
+        try:
+            for key in changed:
+                self.settings.set(key, values[key])
+            if changed or self.settings.path is None or not self.settings.path.exists():
+                self.settings.save()
+            for name, secret in self.typed_secrets().items():
+                set_secret(name, secret)
+        except (CallsysError, OSError) as exc:
+            self._problem(str(exc))
+            return False
+        except Exception as exc:  # a value the TOML writer cannot hold
+            log.exception("saving the settings failed")
+            self._problem(f"{type(exc).__name__}: {exc}")
+            return False
+        self.saved.emit(changed)
+        self.accept()
+        return True
+
+    def _problem(self, text: str) -> None:
+        self.problem_label.setText(
+            translate("SettingsDialog", "The settings were not saved: {why}").format(why=text)
+        )
+        self.problem_label.show()
+
+    def _run_check(
+        self, button: QPushButton, result: QLabel, check: Callable[[Settings], Awaitable[str]]
+    ) -> None:
+        def done(text: Any) -> None:
+            button.setEnabled(True)
+            result.setStyleSheet("color: #188038;")
+            result.setText("✔ " + str(text))
+
+        def failed(why: str) -> None:
+            button.setEnabled(True)
+            result.setStyleSheet(_ERROR_STYLE)
+            result.setText("✖ " + why)
+
+        try:
+            settings = self.edited_settings()
+        except CallsysError as exc:
+            failed(str(exc))
+            return
+
+        async def run() -> str:
+            return await check(settings)
+
+        button.setEnabled(False)
+        result.setStyleSheet("")
+        result.setText(translate("SettingsDialog", "Testing…"))
+        self.tasks.spawn(run(), done=done, failed=failed)
+
+    def test_phone(self) -> None:
+        """Connect to the PBX / registrar with what the dialog shows (not yet saved)."""
+        typed = self.typed_secrets()
+        self._run_check(self.phone_test, self.phone_result, lambda s: self._phone_check(s, typed))
+
+    def test_crm(self) -> None:
+        """Sign in to the CRM with what the dialog shows (a typed client secret included)."""
+        typed = self.typed_secrets().get(DYNAMICS_SECRET)
+
+        def check(settings: Settings) -> Awaitable[str]:
+            if typed:
+                return _with_env_secret(DYNAMICS_SECRET, typed, self._crm_check(settings))
+            return self._crm_check(settings)
+
+        self._run_check(self.crm_test, self.crm_result, check)
+
+    def done(self, result: int) -> None:
+        self.tasks.cancel_all()
+        super().done(result)
+
+
+async def _with_env_secret(name: str, value: str, check: Awaitable[str]) -> str:
+    """Run *check* with a typed (not yet saved) secret visible through ``CALLSYS_SECRET_…``."""
+    import os
+
+    from callsys.secrets import env_name
+
+    key = env_name(name)
+    previous = os.environ.get(key)
+    os.environ[key] = value
+    try:
+        return await check
+    finally:
+        if previous is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = previous
