@@ -199,3 +199,35 @@ def test_secret_set_get_delete(config: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "s3cret" not in text
     assert run(config, "secret", "delete", "sip/1001@pbx")[0] == 0
     assert run(config, "secret", "get", "sip/1001@pbx")[0] == 1
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["directory", "--help"],
+        ["directory", "import", "--help"],
+        ["lookup", "--help"],
+        ["log", "--help"],
+        ["simulate", "--help"],
+        ["secret", "--help"],
+    ],
+)
+def test_every_command_has_help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(argv, registry=REGISTRY, out=io.StringIO())
+    assert caught.value.code == 0
+    assert "--config" in capsys.readouterr().out
+
+
+def test_big_imports_show_progress_on_stderr(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import callsys.cli.directory
+    from callsys.crm.local import LocalCrm
+
+    monkeypatch.setattr(callsys.cli.directory, "_PROGRESS_BYTES", 0)
+    monkeypatch.setattr(LocalCrm, "progress_every", 2)
+    code, text = run(config, "directory", "import", str(DATA / "contacts.csv"), "--json")
+    assert code == 0
+    assert json.loads(text)["imported"] == 4  # stdout stays clean JSON
+    assert "importing contacts.csv: 2 of ~" in capsys.readouterr().err
