@@ -30,6 +30,7 @@ from ui.popup import PopupStack
 from ui.qt import (
     QAbstractItemView,
     QAction,
+    QApplication,
     QComboBox,
     QDesktopServices,
     QEvent,
@@ -55,6 +56,7 @@ from ui.qt import (
     pyqtSignal,
 )
 from ui.tasks import TaskRunner
+from ui.tray import Tray
 
 __all__ = ["MainWindow"]
 
@@ -113,7 +115,9 @@ class MainWindow(QMainWindow):
         self.popups.record_requested.connect(self.open_record)
         self.popups.party_chosen.connect(self._party_chosen)
 
+        self._quitting = False
         self._build()
+        self.tray = Tray(self, QApplication.windowIcon())
         self.bridge.call_event.connect(self._on_call_event)
         self.bridge.status_changed.connect(self._on_status)
         self.bridge.message.connect(self.show_message)
@@ -265,7 +269,7 @@ class MainWindow(QMainWindow):
         self.settings_action = QAction(self)
         self.settings_action.triggered.connect(self.open_settings)
         self.quit_action = QAction(self)
-        self.quit_action.triggered.connect(self.close)
+        self.quit_action.triggered.connect(self.quit)
         self.file_menu.addAction(self.settings_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
@@ -382,6 +386,8 @@ class MainWindow(QMainWindow):
         self._on_missed(self.log_model.unseen_missed)
         self.hotkeys.retranslate()
         self._show_status()
+        if hasattr(self, "tray"):
+            self.tray.retranslate()
         self._show_problems()
         self.log_model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 6)
         self.log_model.layoutChanged.emit()
@@ -419,7 +425,22 @@ class MainWindow(QMainWindow):
         # A persisted call that was live when the app stopped is not live any more.
         self.log_model.load(rows)
 
+    def quit(self) -> None:
+        """Really quit (File → Quit, tray → Quit), even when closing only hides to the tray."""
+        self._quitting = True
+        self.close()
+
     def closeEvent(self, event: Any) -> None:
+        if (
+            not self._quitting
+            and self.desktop.settings.get("ui.close_to_tray")
+            and self.tray.available
+            and event is not None
+        ):
+            event.ignore()  # calls keep popping up; the tray, a relaunch or a tel: link bring it back
+            self.hide()
+            return
+        self.tray.hide()
         self.popups.close_all()
         self._clock.stop()
         self.bridge.detach()
@@ -445,6 +466,7 @@ class MainWindow(QMainWindow):
             popup = self.popups.popup(call.id)
             if popup is not None:
                 popup.set_matches([])
+            self.tray.ringing(call, None)
         if self.call_panel is not None:
             self.call_panel.on_call(event, call, self._parties.get(call.id))
         if event is CallEvent.ANSWERED:
@@ -460,6 +482,9 @@ class MainWindow(QMainWindow):
             popup.set_matches(matches)
         if matches:
             self._party_chosen(call_id, matches[0].party)
+        call = self.desktop.manager.get(call_id)
+        if call is not None and call.state is CallState.RINGING:
+            self.tray.ringing(call, matches[0].party if matches else None)
 
     def _identify_failed(self, call_id: str, why: str) -> None:
         self.show_message(translate("MainWindow", "The caller could not be looked up: {why}").format(why=why))
@@ -489,6 +514,7 @@ class MainWindow(QMainWindow):
         self.dnd_action.setChecked(status.dnd)
         self.dnd_action.blockSignals(False)
         self._show_status()
+        self.tray.set_status(status)
         self._refresh_actions()
 
     def _show_status(self) -> None:

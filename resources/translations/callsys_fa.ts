@@ -273,287 +273,287 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="376" />
+      <location filename="../../ui/mainwindow.py" line="380" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="367" />
+      <location filename="../../ui/mainwindow.py" line="371" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="363" />
+      <location filename="../../ui/mainwindow.py" line="367" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="375" />
+      <location filename="../../ui/mainwindow.py" line="379" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="370" />
+      <location filename="../../ui/mainwindow.py" line="374" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="369" />
+      <location filename="../../ui/mainwindow.py" line="373" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="340" />
+      <location filename="../../ui/mainwindow.py" line="344" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="337" />
+      <location filename="../../ui/mainwindow.py" line="341" />
       <source>&amp;Number:</source>
       <translation>&amp;شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="366" />
+      <location filename="../../ui/mainwindow.py" line="370" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="365" />
+      <location filename="../../ui/mainwindow.py" line="369" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="372" />
+      <location filename="../../ui/mainwindow.py" line="376" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="364" />
+      <location filename="../../ui/mainwindow.py" line="368" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="371" />
+      <location filename="../../ui/mainwindow.py" line="375" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="368" />
+      <location filename="../../ui/mainwindow.py" line="372" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="813" />
+      <location filename="../../ui/mainwindow.py" line="839" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="355" />
+      <location filename="../../ui/mainwindow.py" line="359" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="342" />
+      <location filename="../../ui/mainwindow.py" line="346" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="81" />
+      <location filename="../../ui/mainwindow.py" line="83" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="349" />
+      <location filename="../../ui/mainwindow.py" line="353" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="343" />
+      <location filename="../../ui/mainwindow.py" line="347" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="82" />
+      <location filename="../../ui/mainwindow.py" line="84" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="346" />
+      <location filename="../../ui/mainwindow.py" line="350" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="499" />
+      <location filename="../../ui/mainwindow.py" line="525" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="505" />
+      <location filename="../../ui/mainwindow.py" line="531" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="345" />
+      <location filename="../../ui/mainwindow.py" line="349" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="357" />
+      <location filename="../../ui/mainwindow.py" line="361" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="78" />
+      <location filename="../../ui/mainwindow.py" line="80" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="341" />
+      <location filename="../../ui/mainwindow.py" line="345" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="356" />
+      <location filename="../../ui/mainwindow.py" line="360" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="79" />
+      <location filename="../../ui/mainwindow.py" line="81" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="501" />
+      <location filename="../../ui/mainwindow.py" line="527" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="338" />
+      <location filename="../../ui/mainwindow.py" line="342" />
       <source>Number or tel: link — Enter dials</source>
       <translation>شماره یا پیوند tel: — با Enter شماره‌گیری می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="339" />
+      <location filename="../../ui/mainwindow.py" line="343" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="358" />
+      <location filename="../../ui/mainwindow.py" line="362" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="85" />
+      <location filename="../../ui/mainwindow.py" line="87" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="500" />
+      <location filename="../../ui/mainwindow.py" line="526" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="498" />
+      <location filename="../../ui/mainwindow.py" line="524" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="80" />
+      <location filename="../../ui/mainwindow.py" line="82" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="348" />
+      <location filename="../../ui/mainwindow.py" line="352" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="347" />
+      <location filename="../../ui/mainwindow.py" line="351" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="762" />
+      <location filename="../../ui/mainwindow.py" line="788" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="350" />
+      <location filename="../../ui/mainwindow.py" line="354" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="574" />
+      <location filename="../../ui/mainwindow.py" line="600" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="528" />
+      <location filename="../../ui/mainwindow.py" line="554" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="534" />
+      <location filename="../../ui/mainwindow.py" line="560" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="490" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="880" />
+      <location filename="../../ui/mainwindow.py" line="906" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="615" />
+      <location filename="../../ui/mainwindow.py" line="641" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="562" />
+      <location filename="../../ui/mainwindow.py" line="588" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="520" />
+      <location filename="../../ui/mainwindow.py" line="546" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="84" />
+      <location filename="../../ui/mainwindow.py" line="86" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="344" />
+      <location filename="../../ui/mainwindow.py" line="348" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="83" />
+      <location filename="../../ui/mainwindow.py" line="85" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="814" />
+      <location filename="../../ui/mainwindow.py" line="840" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="580" />
+      <location filename="../../ui/mainwindow.py" line="606" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="572" />
+      <location filename="../../ui/mainwindow.py" line="598" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="645" />
+      <location filename="../../ui/mainwindow.py" line="671" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1113,119 +1113,6 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     </message>
   </context>
   <context>
-    <name>Texts</name>
-    <message>
-      <location filename="../../ui/texts.py" line="64" />
-      <source>Account</source>
-      <translation>حساب</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="41" />
-      <source>Answered</source>
-      <translation>پاسخ‌داده‌شده</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="53" />
-      <source>Answered elsewhere</source>
-      <translation>پاسخ در جای دیگر</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="49" />
-      <source>Busy</source>
-      <translation>مشغول</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="47" />
-      <source>Caller hung up</source>
-      <translation>تماس‌گیرنده قطع کرد</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="47" />
-      <source>Cancelled</source>
-      <translation>لغوشده</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="30" />
-      <source>Connected</source>
-      <translation>برقرار</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="62" />
-      <source>Contact</source>
-      <translation>مخاطب</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="26" />
-      <source>Dialling</source>
-      <translation>در حال شماره‌گیری</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="33" />
-      <source>Ended</source>
-      <translation>پایان‌یافته</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="55" />
-      <source>Failed</source>
-      <translation>ناموفق</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="18" />
-      <source>Incoming</source>
-      <translation>ورودی</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="66" />
-      <source>Lead</source>
-      <translation>سرنخ</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="51" />
-      <source>No answer</source>
-      <translation>پاسخ نداد</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="32" />
-      <source>On hold</source>
-      <translation>نگه‌داشته‌شده</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="17" />
-      <source>Outgoing</source>
-      <translation>خروجی</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="69" />
-      <source>Record</source>
-      <translation>رکورد</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="45" />
-      <source>Rejected</source>
-      <translation>ردشده</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="24" />
-      <source>Ringing</source>
-      <translation>در حال زنگ خوردن</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="28" />
-      <source>Ringing at the other end</source>
-      <translation>زنگ در طرف مقابل</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="43" />
-      <source>Unanswered</source>
-      <translation>بی پاسخ</translation>
-    </message>
-    <message>
-      <location filename="../../ui/texts.py" line="68" />
-      <source>User</source>
-      <translation>کاربر</translation>
-    </message>
-  </context>
-  <context>
     <name>SettingsDialog</name>
     <message>
       <location filename="../../ui/settingsdialog.py" line="574" />
@@ -1466,6 +1353,147 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <location filename="../../ui/settingsdialog.py" line="318" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
+    </message>
+  </context>
+  <context>
+    <name>Texts</name>
+    <message>
+      <location filename="../../ui/texts.py" line="64" />
+      <source>Account</source>
+      <translation>حساب</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="41" />
+      <source>Answered</source>
+      <translation>پاسخ‌داده‌شده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="53" />
+      <source>Answered elsewhere</source>
+      <translation>پاسخ در جای دیگر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="49" />
+      <source>Busy</source>
+      <translation>مشغول</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="47" />
+      <source>Caller hung up</source>
+      <translation>تماس‌گیرنده قطع کرد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="47" />
+      <source>Cancelled</source>
+      <translation>لغوشده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="30" />
+      <source>Connected</source>
+      <translation>برقرار</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="62" />
+      <source>Contact</source>
+      <translation>مخاطب</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="26" />
+      <source>Dialling</source>
+      <translation>در حال شماره‌گیری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="33" />
+      <source>Ended</source>
+      <translation>پایان‌یافته</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="55" />
+      <source>Failed</source>
+      <translation>ناموفق</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="18" />
+      <source>Incoming</source>
+      <translation>ورودی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="66" />
+      <source>Lead</source>
+      <translation>سرنخ</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="51" />
+      <source>No answer</source>
+      <translation>پاسخ نداد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="32" />
+      <source>On hold</source>
+      <translation>نگه‌داشته‌شده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="17" />
+      <source>Outgoing</source>
+      <translation>خروجی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="69" />
+      <source>Record</source>
+      <translation>رکورد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="45" />
+      <source>Rejected</source>
+      <translation>ردشده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="24" />
+      <source>Ringing</source>
+      <translation>در حال زنگ خوردن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="28" />
+      <source>Ringing at the other end</source>
+      <translation>زنگ در طرف مقابل</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="43" />
+      <source>Unanswered</source>
+      <translation>بی پاسخ</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="68" />
+      <source>User</source>
+      <translation>کاربر</translation>
+    </message>
+  </context>
+  <context>
+    <name>Tray</name>
+    <message>
+      <location filename="../../ui/tray.py" line="110" />
+      <source>&amp;Quit</source>
+      <translation>&amp;خروج</translation>
+    </message>
+    <message>
+      <location filename="../../ui/tray.py" line="109" />
+      <source>&amp;Show callsys</source>
+      <translation>&amp;نمایش callsys</translation>
+    </message>
+    <message>
+      <location filename="../../ui/tray.py" line="90" />
+      <source>Incoming call</source>
+      <translation>تماس ورودی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/tray.py" line="91" />
+      <source>Unknown caller</source>
+      <translation>تماس‌گیرنده ناشناس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/tray.py" line="90" />
+      <source>Waiting call</source>
+      <translation>تماس در انتظار</translation>
     </message>
   </context>
 </TS>
