@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ui.mainwindow import MainWindow
-
 from tests.ui.conftest import SARA, make_settings
+
+from ui.mainwindow import MainWindow
 
 
 def test_tray_shows_the_phone_status(make_window: Callable[..., MainWindow], tmp_path: Path) -> None:
