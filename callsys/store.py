@@ -142,7 +142,8 @@ def open_database(settings_or_path: Settings | Path | str) -> sqlite_utils.Datab
     path; ``":memory:"`` gives a private in-memory database (tests). The caller closes it.
     """
     if isinstance(settings_or_path, Settings):
-        path: Path | None = database_path(settings_or_path)
+        configured = settings_or_path[DATABASE]
+        path: Path | None = None if configured == ":memory:" else database_path(settings_or_path)
     elif str(settings_or_path) == ":memory:":
         path = None
     else:

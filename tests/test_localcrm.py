@@ -267,3 +267,13 @@ def test_factory_builds_the_configured_crm(monkeypatch: pytest.MonkeyPatch) -> N
         assert caught.value.key == "crm.backend"
     finally:
         db.close()
+
+
+def test_vcard_line_breaks_are_only_cr_and_lf(crm: LocalCrm, tmp_path: Path) -> None:
+    path = tmp_path / "odd.vcf"
+    path.write_text(
+        "BEGIN:VCARD\nVERSION:3.0\nFN:Odd\u2028Name\x1cHere\nTEL:0912 111 2222\nEND:VCARD",  # no final newline
+        encoding="utf-8",
+    )
+    assert crm.import_vcard(path).imported == 1
+    assert [m.party.name for m in crm.lookup_now(PLAN.parse("09121112222"))] == ["Odd NameHere"]

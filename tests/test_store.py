@@ -113,3 +113,12 @@ def test_memory_database_for_tests() -> None:
         assert schema_version(db) == len(MIGRATIONS)
     finally:
         db.close()
+
+
+def test_memory_database_from_settings() -> None:
+    db = open_database(Settings({DATABASE.key: ":memory:"}))
+    try:
+        assert schema_version(db) == len(MIGRATIONS)
+    finally:
+        db.close()
+    assert not Path(":memory:").exists()

@@ -52,6 +52,7 @@ _SOURCE = "local"
 _PERSON_KINDS = frozenset({PartyKind.CONTACT, PartyKind.LEAD, PartyKind.SYSTEMUSER})
 _MAX_NUMBERS = 32  # per record; more is a broken file, not a person
 _PROGRESS_EVERY = 5000
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _NUMBER_SPLIT = re.compile(r"\s*[;,|\n]\s*|\s{3,}")
 _FOLD_TABLE = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ـ": None, "أ": "ا", "إ": "ا", "آ": "ا"})
 
@@ -829,7 +830,8 @@ def _vcard_lines(text: str) -> Iterator[tuple[int, str]]:
     current: str | None = None
     start = 0
     qp_soft = False
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Only CR/LF end a line: str.splitlines would also split at U+2028 or \x1c inside a value.
+    for number, line in enumerate(_LINE_BREAK.split(text.removesuffix("\n").removesuffix("\r")), start=1):
         if current is not None and (qp_soft or (line[:1] in (" ", "\t"))):
             current += line if qp_soft else line[1:]
             qp_soft = _qp_continues(current)
