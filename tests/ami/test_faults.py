@@ -6,15 +6,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import os
+import random
 from collections.abc import Callable
 
 import pytest
 
 from callsys.model import CallState, Direction, EndReason
 from callsys.provider import Registration
-from providers.ami import AmiProvider
-from tests.ami.fakeami import FakeAmi, Session, Transcript, channel_items, flood_frames, frame, raw_frame
+from providers.ami import AmiProvider, Message
+from providers.ami.protocol import parse_frame
+from tests.ami.fakeami import (
+    SCENARIOS,
+    FakeAmi,
+    Session,
+    Transcript,
+    channel_items,
+    flood_frames,
+    frame,
+    raw_frame,
+)
 from tests.ami.harness import Recorder, options
 from tests.ami.test_scenarios import EXPECTED
 
@@ -286,3 +298,35 @@ async def test_event_flood_stays_bounded_and_correct() -> None:
     assert peak_channels <= 50  # channels are forgotten at their Hangup
     # Reading 46 MB must not cost anything like 46 MB: frames are parsed and dropped as they come.
     assert peak_rss - base < 25 * 1024 * 1024, f"memory grew by {(peak_rss - base) / 1e6:.0f} MB"
+
+
+async def test_mutated_captures_never_break_the_mapping(caplog: pytest.LogCaptureFixture) -> None:
+    """Real frames with headers dropped or replaced by junk, sometimes shuffled: the provider
+    keeps going, builds only valid call events, and logs no error."""
+    junk = ["", " ", "<unknown>", "x" * 300, "-1", "99999999999999999999", "abc", "\u202e1001", "nan", "SIP/", "/",
+            "PJSIP/1001", "Local/1001@x;2", "0", "5", "6"]  # fmt: skip
+    rnd = random.Random(5)
+    captures = {
+        n: [m for raw in Transcript.load(n).frames if (m := parse_frame(raw.decode()))] for n in SCENARIOS
+    }
+    caplog.set_level(logging.ERROR)
+    for i in range(400):
+        name = rnd.choice(SCENARIOS)
+        provider = AmiProvider(options(1, extensions=["1001", "1002", "1003"] if i % 2 else ["*"]))
+        rec = Recorder()
+        provider._listener = rec
+        messages = [Message(dict(m.headers)) for m in captures[name]]
+        for msg in messages:
+            if rnd.random() < 0.2:
+                key = rnd.choice(list(msg.headers))
+                if rnd.random() < 0.3:
+                    del msg.headers[key]
+                else:
+                    msg.headers[key] = rnd.choice(junk)
+        if rnd.random() < 0.3:
+            rnd.shuffle(messages)
+        for msg in messages:
+            provider.handle_message(msg)
+        assert provider.channel_count <= len(messages)
+        assert all(e.call_id.startswith("ami:") for e in rec.events)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
