@@ -312,6 +312,11 @@ class MainWindow(QMainWindow):
         self.jalali_action = checkable(QAction(self))
         self.jalali_action.toggled.connect(self.set_jalali)
         self.view_menu.addAction(self.jalali_action)
+        self.view_menu.addSeparator()
+        self.reports_action = QAction(self)
+        self.reports_action.setObjectName("reportsAction")
+        self.reports_action.triggered.connect(self.open_reports)
+        self.view_menu.addAction(self.reports_action)
         bar.addMenu(self.view_menu)
 
         self.simulate_menu = QMenu(self)
@@ -372,6 +377,7 @@ class MainWindow(QMainWindow):
         self.view_menu.setTitle(translate("MainWindow", "&View"))
         self.language_menu.setTitle(translate("MainWindow", "&Language"))
         self.jalali_action.setText(translate("MainWindow", "&Jalali calendar"))
+        self.reports_action.setText(translate("MainWindow", "&Reports…"))
         self.simulate_menu.setTitle(translate("MainWindow", "&Simulate"))
         self.ring_action.setText(translate("MainWindow", "&Ring now"))
         for name, action in self.simulate_actions.items():
@@ -810,6 +816,16 @@ class MainWindow(QMainWindow):
             self.use_provider(str(settings.get("phone.provider")))
         if changed & {"phone.default_line"}:
             self._fill_lines()
+
+    def open_reports(self) -> Any:
+        """IN10, OUT8: the reports view over the call log."""
+        from ui.reports import ReportsDialog
+
+        dialog = ReportsDialog(self.desktop, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.reports_dialog = dialog
+        return dialog
 
     def use_provider(self, name: str) -> None:
         self.popups.close_all()

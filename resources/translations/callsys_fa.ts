@@ -273,87 +273,92 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="380" />
+      <location filename="../../ui/mainwindow.py" line="386" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="371" />
+      <location filename="../../ui/mainwindow.py" line="376" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="367" />
+      <location filename="../../ui/mainwindow.py" line="372" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="379" />
+      <location filename="../../ui/mainwindow.py" line="385" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="374" />
+      <location filename="../../ui/mainwindow.py" line="379" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="373" />
+      <location filename="../../ui/mainwindow.py" line="378" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="344" />
+      <location filename="../../ui/mainwindow.py" line="349" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="341" />
+      <location filename="../../ui/mainwindow.py" line="346" />
       <source>&amp;Number:</source>
       <translation>&amp;شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="370" />
+      <location filename="../../ui/mainwindow.py" line="375" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="369" />
+      <location filename="../../ui/mainwindow.py" line="374" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="376" />
+      <location filename="../../ui/mainwindow.py" line="380" />
+      <source>&amp;Reports…</source>
+      <translation>&amp;گزارش‌ها…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="382" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="368" />
+      <location filename="../../ui/mainwindow.py" line="373" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="375" />
+      <location filename="../../ui/mainwindow.py" line="381" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="372" />
+      <location filename="../../ui/mainwindow.py" line="377" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="839" />
+      <location filename="../../ui/mainwindow.py" line="855" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="359" />
+      <location filename="../../ui/mainwindow.py" line="364" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="346" />
+      <location filename="../../ui/mainwindow.py" line="351" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
@@ -363,12 +368,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="353" />
+      <location filename="../../ui/mainwindow.py" line="358" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="347" />
+      <location filename="../../ui/mainwindow.py" line="352" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
@@ -378,27 +383,27 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="350" />
+      <location filename="../../ui/mainwindow.py" line="355" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="525" />
+      <location filename="../../ui/mainwindow.py" line="531" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="531" />
+      <location filename="../../ui/mainwindow.py" line="537" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="349" />
+      <location filename="../../ui/mainwindow.py" line="354" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="361" />
+      <location filename="../../ui/mainwindow.py" line="366" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
@@ -408,12 +413,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="345" />
+      <location filename="../../ui/mainwindow.py" line="350" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="360" />
+      <location filename="../../ui/mainwindow.py" line="365" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -423,22 +428,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="527" />
+      <location filename="../../ui/mainwindow.py" line="533" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="342" />
+      <location filename="../../ui/mainwindow.py" line="347" />
       <source>Number or tel: link — Enter dials</source>
       <translation>شماره یا پیوند tel: — با Enter شماره‌گیری می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="343" />
+      <location filename="../../ui/mainwindow.py" line="348" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="362" />
+      <location filename="../../ui/mainwindow.py" line="367" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
@@ -448,12 +453,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="526" />
+      <location filename="../../ui/mainwindow.py" line="532" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="524" />
+      <location filename="../../ui/mainwindow.py" line="530" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
@@ -463,62 +468,62 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="352" />
+      <location filename="../../ui/mainwindow.py" line="357" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="351" />
+      <location filename="../../ui/mainwindow.py" line="356" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="788" />
+      <location filename="../../ui/mainwindow.py" line="794" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="354" />
+      <location filename="../../ui/mainwindow.py" line="359" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="600" />
+      <location filename="../../ui/mainwindow.py" line="606" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="554" />
+      <location filename="../../ui/mainwindow.py" line="560" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="560" />
+      <location filename="../../ui/mainwindow.py" line="566" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="490" />
+      <location filename="../../ui/mainwindow.py" line="496" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="906" />
+      <location filename="../../ui/mainwindow.py" line="922" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="641" />
+      <location filename="../../ui/mainwindow.py" line="647" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="588" />
+      <location filename="../../ui/mainwindow.py" line="594" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="546" />
+      <location filename="../../ui/mainwindow.py" line="552" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
@@ -528,7 +533,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="348" />
+      <location filename="../../ui/mainwindow.py" line="353" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
@@ -538,22 +543,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="840" />
+      <location filename="../../ui/mainwindow.py" line="856" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="606" />
+      <location filename="../../ui/mainwindow.py" line="612" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="598" />
+      <location filename="../../ui/mainwindow.py" line="604" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="671" />
+      <location filename="../../ui/mainwindow.py" line="677" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -717,6 +722,254 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <location filename="../../ui/popup.py" line="221" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
+    </message>
+  </context>
+  <context>
+    <name>ReportsView</name>
+    <message>
+      <location filename="../../ui/reports.py" line="565" />
+      <source>&amp;Export CSV…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="557" />
+      <source>&amp;From:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="534" />
+      <source>&amp;Period:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="561" />
+      <source>&amp;Source:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="559" />
+      <source>&amp;To:</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="180" />
+      <source>(no line)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="180" />
+      <source>(unknown)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="176" />
+      <source>All calls</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="205" />
+      <source>Answered</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="207" />
+      <source>Answered %</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="208" />
+      <source>Average talk time</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="228" />
+      <source>Average talk time (seconds)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="168" />
+      <source>By direction</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="169" />
+      <source>By line</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="170" />
+      <source>By user (extension)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="680" />
+      <source>CSV files (*.csv)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="533" />
+      <source>Call reports</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="204" />
+      <source>Calls</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="543" />
+      <source>Chosen dates</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="639" />
+      <source>Counting the calls…</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="113" />
+      <source>Dynamics 365 (all agents)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="711" />
+      <source>Dynamics 365 has no line column: calls per line come from the local call log.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="678" />
+      <source>Export the report</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="566" />
+      <source>Export the table as CSV</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="558" />
+      <source>First day</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="220" />
+      <source>From</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="704" />
+      <source>From this computer's call log only; users are extensions.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="202" />
+      <source>Group</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="541" />
+      <source>Last 30 days</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="540" />
+      <source>Last 7 days</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="560" />
+      <source>Last day</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="203" />
+      <source>Name</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="359" />
+      <source>No calls</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="556" />
+      <source>Period</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="567" />
+      <source>Report table</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="563" />
+      <source>S&amp;how</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="693" />
+      <source>Saved {path}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="564" />
+      <source>Show the report</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="708" />
+      <source>Talk time from Dynamics 365 is in whole minutes.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="707" />
+      <source>The local call log is empty.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="645" />
+      <source>The report could not be made: {why}</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="634" />
+      <source>There is no call log to report on.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="94" />
+      <source>This computer's call log</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="542" />
+      <source>This month</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="221" />
+      <source>To</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="539" />
+      <source>Today</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="206" />
+      <source>Unanswered</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="562" />
+      <source>Where the figures come from</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="319" />
+      <source>{name}: {answered} answered, {unanswered} unanswered</source>
+      <translation type="unfinished" />
     </message>
   </context>
   <context>
