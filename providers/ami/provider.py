@@ -328,14 +328,23 @@ class AmiProvider:
         *line* (SET4) is a configured line id — its prefix/context apply — or a watched
         extension to ring first. The route ``prefix`` (SET3) is added to public numbers only.
         """
-        chosen: AmiLine | None = None
         extension = self._default_extension()
+        if line and not any(ln.id == line for ln in self.options.lines):
+            if not self._watches(line):
+                raise ProviderError(f"There is no line {line!r} on this phone system.")
+            extension, line = line, None
+        return await self.dial_as(extension, number, line)
+
+    async def dial_as(self, extension: str, number: str, line: str | None = None) -> str:
+        """Click-to-dial from a given watched *extension* (server mode, where one connection
+        watches every phone), optionally on the configured *line* (SET4)."""
+        chosen: AmiLine | None = None
         if line:
             chosen = next((ln for ln in self.options.lines if ln.id == line), None)
-            if chosen is None and line in self._watched:
-                extension = line
-            elif chosen is None:
+            if chosen is None:
                 raise ProviderError(f"There is no line {line!r} on this phone system.")
+        if extension and not self._watches(extension):
+            raise ProviderError(f"Extension {extension} is not watched by this phone connection.")
         if not extension:
             raise ProviderError("No extension is configured to place calls from (phone.options.extensions).")
         try:

@@ -247,3 +247,33 @@ async def test_hold_and_unhold_on_the_phone() -> None:
         await server.conns[0].inject(frame(Event="Unhold", **alice))
         await _until(lambda: [c.state for c in rec.manager.live_calls()] == [CallState.ACTIVE])
     assert [e.event for e in rec.events][-2:] == [CallEvent.HELD, CallEvent.RESUMED]
+
+
+async def test_server_mode_dials_from_any_watched_extension() -> None:
+    """One connection watching every phone (the callsys server): the caller says which
+    extension rings first, and may pick a line (SET4) on top."""
+    session = Session(frames=[], keep_open=True, accept=("Originate",))
+    async with connected(session, extensions=["*"], lines=LINES, technology="PJSIP") as (
+        provider,
+        rec,
+        server,
+    ):
+        with pytest.raises(ProviderError, match="No extension"):
+            await provider.dial("1002")  # from whom?
+        first = await provider.dial("1002", line="1003")
+        second = await provider.dial_as("1001", "030 1234567", "sales")
+        with pytest.raises(ProviderError, match="not watched"):
+            await provider.dial_as("trunk", "1002")
+        with pytest.raises(ProviderError, match="no line"):
+            await provider.dial_as("1001", "1002", "nope")
+        sent = server.actions("Originate")
+        assert [(m.get("Channel"), m.get("Exten"), m.get("Context")) for m in sent] == [
+            ("PJSIP/1003", "1002", "internal"),
+            ("PJSIP/1001", "810301234567", "out-sales"),
+        ]
+        calls = {c.id: c for c in rec.manager.live_calls()}
+        assert (calls[first].extension, calls[second].extension, calls[second].line) == (
+            "1003",
+            "1001",
+            "Sales",
+        )
