@@ -727,249 +727,239 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>ReportsView</name>
     <message>
-      <location filename="../../ui/reports.py" line="565" />
+      <location filename="../../ui/reports.py" line="535" />
       <source>&amp;Export CSV…</source>
-      <translation type="unfinished" />
+      <translation>&amp;خروجی CSV…</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="557" />
+      <location filename="../../ui/reports.py" line="527" />
       <source>&amp;From:</source>
-      <translation type="unfinished" />
+      <translation>&amp;از:</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="534" />
+      <location filename="../../ui/reports.py" line="516" />
       <source>&amp;Period:</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="561" />
-      <source>&amp;Source:</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="559" />
-      <source>&amp;To:</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="180" />
-      <source>(no line)</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="180" />
-      <source>(unknown)</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="176" />
-      <source>All calls</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="205" />
-      <source>Answered</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="207" />
-      <source>Answered %</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="208" />
-      <source>Average talk time</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="228" />
-      <source>Average talk time (seconds)</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="168" />
-      <source>By direction</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="169" />
-      <source>By line</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="170" />
-      <source>By user (extension)</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="680" />
-      <source>CSV files (*.csv)</source>
-      <translation type="unfinished" />
+      <translation>&amp;بازه:</translation>
     </message>
     <message>
       <location filename="../../ui/reports.py" line="533" />
+      <source>&amp;Refresh</source>
+      <translation>&amp;به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="531" />
+      <source>&amp;Source:</source>
+      <translation>&amp;منبع:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="529" />
+      <source>&amp;To:</source>
+      <translation>&amp;تا:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="182" />
+      <source>(no line)</source>
+      <translation>(بدون خط)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="184" />
+      <source>(unknown)</source>
+      <translation>(نامشخص)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="177" />
+      <source>All calls</source>
+      <translation>همهٔ تماس‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="223" />
+      <source>Answered</source>
+      <translation>پاسخ‌داده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="225" />
+      <source>Answered %</source>
+      <translation>درصد پاسخ</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="226" />
+      <source>Average talk time</source>
+      <translation>میانگین مدت مکالمه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="169" />
+      <source>By direction</source>
+      <translation>بر اساس جهت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="170" />
+      <source>By line</source>
+      <translation>بر اساس خط</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="171" />
+      <source>By user (extension)</source>
+      <translation>بر اساس کاربر (داخلی)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="665" />
+      <source>CSV files (*.csv)</source>
+      <translation>فایل‌های CSV (*.csv)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="515" />
       <source>Call reports</source>
-      <translation type="unfinished" />
+      <translation>گزارش تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="204" />
+      <location filename="../../ui/reports.py" line="222" />
       <source>Calls</source>
-      <translation type="unfinished" />
+      <translation>تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="543" />
-      <source>Chosen dates</source>
-      <translation type="unfinished" />
+      <location filename="../../ui/reports.py" line="534" />
+      <source>Count the calls again</source>
+      <translation>شمارش دوبارهٔ تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="639" />
+      <location filename="../../ui/reports.py" line="625" />
       <source>Counting the calls…</source>
-      <translation type="unfinished" />
+      <translation>در حال شمارش تماس‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="113" />
+      <location filename="../../ui/reports.py" line="523" />
+      <source>Custom</source>
+      <translation>دلخواه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="114" />
       <source>Dynamics 365 (all agents)</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="711" />
-      <source>Dynamics 365 has no line column: calls per line come from the local call log.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="678" />
-      <source>Export the report</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="566" />
-      <source>Export the table as CSV</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="558" />
-      <source>First day</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="220" />
-      <source>From</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="704" />
-      <source>From this computer's call log only; users are extensions.</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="202" />
-      <source>Group</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="541" />
-      <source>Last 30 days</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="540" />
-      <source>Last 7 days</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="560" />
-      <source>Last day</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="203" />
-      <source>Name</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="359" />
-      <source>No calls</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="556" />
-      <source>Period</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="567" />
-      <source>Report table</source>
-      <translation type="unfinished" />
-    </message>
-    <message>
-      <location filename="../../ui/reports.py" line="563" />
-      <source>S&amp;how</source>
-      <translation type="unfinished" />
+      <translation>Dynamics 365 (همهٔ کارشناسان)</translation>
     </message>
     <message>
       <location filename="../../ui/reports.py" line="693" />
-      <source>Saved {path}</source>
-      <translation type="unfinished" />
+      <source>Dynamics 365 has no line column: calls per line come from the local call log.</source>
+      <translation>Dynamics 365 ستون خط ندارد: تماس‌ها بر اساس خط از گزارش تماس محلی می‌آیند.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="564" />
-      <source>Show the report</source>
-      <translation type="unfinished" />
+      <location filename="../../ui/reports.py" line="536" />
+      <source>Export the figures as CSV</source>
+      <translation>خروجی گرفتن از ارقام به صورت CSV</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="708" />
-      <source>Talk time from Dynamics 365 is in whole minutes.</source>
-      <translation type="unfinished" />
+      <location filename="../../ui/reports.py" line="663" />
+      <source>Export the report</source>
+      <translation>خروجی گزارش</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="707" />
-      <source>The local call log is empty.</source>
-      <translation type="unfinished" />
+      <location filename="../../ui/reports.py" line="538" />
+      <source>Figures by group</source>
+      <translation>ارقام بر اساس گروه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="645" />
-      <source>The report could not be made: {why}</source>
-      <translation type="unfinished" />
+      <location filename="../../ui/reports.py" line="528" />
+      <source>First day</source>
+      <translation>روز نخست</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="634" />
-      <source>There is no call log to report on.</source>
-      <translation type="unfinished" />
+      <location filename="../../ui/reports.py" line="686" />
+      <source>From this computer's call log only; users are extensions.</source>
+      <translation>فقط از گزارش تماس این رایانه؛ کاربران همان داخلی‌ها هستند.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="94" />
-      <source>This computer's call log</source>
-      <translation type="unfinished" />
+      <location filename="../../ui/reports.py" line="521" />
+      <source>Last 30 days</source>
+      <translation>۳۰ روز گذشته</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="542" />
-      <source>This month</source>
-      <translation type="unfinished" />
+      <location filename="../../ui/reports.py" line="520" />
+      <source>Last 7 days</source>
+      <translation>۷ روز گذشته</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="530" />
+      <source>Last day</source>
+      <translation>روز آخر</translation>
     </message>
     <message>
       <location filename="../../ui/reports.py" line="221" />
-      <source>To</source>
-      <translation type="unfinished" />
+      <source>Name</source>
+      <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="539" />
+      <location filename="../../ui/reports.py" line="344" />
+      <source>No calls</source>
+      <translation>بدون تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="517" />
+      <source>Period</source>
+      <translation>بازه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="675" />
+      <source>Saved {path}</source>
+      <translation>{path} ذخیره شد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="537" />
+      <source>Summary</source>
+      <translation>خلاصه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="690" />
+      <source>Talk time from Dynamics 365 is in whole minutes.</source>
+      <translation>مدت مکالمه در Dynamics 365 به دقیقهٔ کامل است.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="689" />
+      <source>The local call log is empty.</source>
+      <translation>گزارش تماس محلی خالی است.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="631" />
+      <source>The report could not be made: {why}</source>
+      <translation>گزارش ساخته نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="609" />
+      <source>There is no call log to report on.</source>
+      <translation>گزارش تماسی برای گزارش‌گیری وجود ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="92" />
+      <source>This computer's call log</source>
+      <translation>گزارش تماس این رایانه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="522" />
+      <source>This month</source>
+      <translation>این ماه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="519" />
       <source>Today</source>
-      <translation type="unfinished" />
+      <translation>امروز</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="206" />
+      <location filename="../../ui/reports.py" line="224" />
       <source>Unanswered</source>
-      <translation type="unfinished" />
+      <translation>بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="562" />
+      <location filename="../../ui/reports.py" line="532" />
       <source>Where the figures come from</source>
-      <translation type="unfinished" />
+      <translation>منبع ارقام</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="319" />
+      <location filename="../../ui/reports.py" line="244" />
+      <source>{calls} calls · {answered} answered ({answered_percent}) · {unanswered} unanswered ({unanswered_percent}) · average talk time {talk}</source>
+      <translation>{calls} تماس · {answered} پاسخ‌داده ({answered_percent}) · {unanswered} بی‌پاسخ ({unanswered_percent}) · میانگین مکالمه {talk}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/reports.py" line="304" />
       <source>{name}: {answered} answered, {unanswered} unanswered</source>
-      <translation type="unfinished" />
+      <translation>{name}: {answered} پاسخ‌داده، {unanswered} بی‌پاسخ</translation>
     </message>
   </context>
   <context>
