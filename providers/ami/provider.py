@@ -237,6 +237,7 @@ class AmiProvider:
             "Hold": self._on_hold,
             "Unhold": self._on_unhold,
             "Hangup": self._on_hangup,
+            "AgentRingNoAnswer": self._on_agent_ring_no_answer,
             "OriginateResponse": self._on_originate_response,
             "DeviceStateChange": self._on_devicestate,
             "FullyBooted": self._on_fullybooted,
@@ -662,6 +663,12 @@ class AmiProvider:
         if call is not None:
             self._end(call, self._end_reason(call, chan, _int(h.get("Cause", ""), 0)), self._at(h))
         self._channels.pop(uid, None)
+
+    def _on_agent_ring_no_answer(self, msg: Message) -> None:
+        """A queue rang this member for its whole ring time: missed, not "caller gave up"."""
+        dest = self._channel(msg.headers, "Dest")
+        if dest is not None and not dest.dest_status:
+            dest.dest_status = "NOANSWER"
 
     def _on_originate_response(self, msg: Message) -> None:
         h = msg.headers

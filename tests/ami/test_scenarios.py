@@ -344,3 +344,35 @@ async def test_busy_without_ringing_is_busy_not_rejected() -> None:
     rec = await _run_session(session, extensions=["1001"])
     ((_, reason),) = [(e.extension, e.reason) for e in rec.events if e.event.value == "ended"]
     assert reason is EndReason.BUSY
+
+
+async def test_sibling_answer_is_answered_elsewhere_even_without_cause_26() -> None:
+    """12 with a plain Normal Clearing on Alice's leg (older Asterisk, other channel drivers):
+    the queue's own DialEnd ANSWER for Carol still tells that Alice's leg was answered elsewhere."""
+    session = _variant(
+        "12_queue_call",
+        {b"Cause: 26\r\nCause-txt: Answered elsewhere": b"Cause: 16\r\nCause-txt: Normal Clearing"},
+    )
+    rec = await _run_session(session, extensions=["1001"])
+    ((_, reason),) = [(e.extension, e.reason) for e in rec.events if e.event.value == "ended"]
+    assert reason is EndReason.ANSWERED_ELSEWHERE
+
+
+async def test_queue_member_rung_out_is_missed() -> None:
+    """A queue member whose ring time runs out (AgentRingNoAnswer) missed the call; the caller
+    stays in the queue."""
+    t = Transcript.load("12_queue_call")
+    cut = t.frames_until(lambda m: m.event == "DialState")
+    session = Session.replay(t.name)
+    alice = "Channel: SIP/1002-0000001a\r\nUniqueid: 1795627249.26\r\nLinkedid: 1795627249.26\r\n"
+    dest = "DestChannel: SIP/1001-0000001c\r\nDestUniqueid: 1795627250.28\r\nDestLinkedid: 1795627249.26\r\n"
+    session.frames = [
+        *t.frames[:cut],
+        f"Event: AgentRingNoAnswer\r\n{alice}{dest}Queue: support\r\nInterface: SIP/1001\r\nRingTime: 15\r\n\r\n".encode(),
+        b"Event: Hangup\r\nChannel: SIP/1001-0000001c\r\nUniqueid: 1795627250.28\r\nLinkedid: 1795627249.26\r\n"
+        b"ChannelState: 5\r\nCause: 16\r\nCause-txt: Normal Clearing\r\n\r\n",
+        t.frames[-1],  # Goodbye
+    ]
+    rec = await _run_session(session, extensions=["1001"])
+    ((_, reason),) = [(e.extension, e.reason) for e in rec.events if e.event.value == "ended"]
+    assert reason is EndReason.MISSED
