@@ -8,7 +8,7 @@ server announced in its ``welcome``).
 
 Never two activities for one call: when the welcome says ``activity_owner == "server"`` the
 desktop must not write activities for calls from this provider (``owns_activity`` is False) and
-sends notes to the server with ``add_note`` instead.
+sends notes and conversions to the server with ``set_notes`` / ``link`` instead.
 
 Options (``phone.options`` or the provider's table): ``url`` (``ws://host:port/ws``; default the
 ``server.url`` setting passed in by the composition root), ``agent`` (default: the login name),
@@ -161,9 +161,13 @@ class ServerProvider:
     async def set_dnd(self, enabled: bool) -> None:
         raise NotSupported("Do-not-disturb is set on the phone system when calls come from a callsys server.")
 
-    async def add_note(self, call_id: str, text: str) -> None:
-        """Add *text* to the activity the server keeps for *call_id* (never a second activity)."""
+    async def set_notes(self, call_id: str, text: str) -> None:
+        """The agent's notes (whole text) on the activity the server keeps for *call_id*."""
         await self._request({"type": "note", "call": call_id, "text": text})
+
+    async def link(self, call_id: str, table: str, record_id: str) -> None:
+        """Make the server's activity for *call_id* regard this record (a pick or a conversion)."""
+        await self._request({"type": "link", "call": call_id, "table": table, "record": record_id})
 
     async def close(self) -> None:
         self._closing = True

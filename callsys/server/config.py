@@ -22,6 +22,7 @@ from callsys.settings import (
     REGION,
     SERVER_AGENTS,
     SERVER_BRANCHES,
+    SERVER_CRM_RETRY_MAX,
     SERVER_DRAIN_SECONDS,
     SERVER_HEARTBEAT,
     SERVER_LISTEN_HOST,
@@ -87,6 +88,7 @@ class ServerConfig:
     users: Mapping[str, str] = field(default_factory=dict)  # extension → systemuserid
     update_manifest: Path | None = None
     drain_seconds: float = 10.0
+    crm_retry_max: float = 300.0
 
     def branch(self, name: str) -> Branch | None:
         for branch in self.branches:
@@ -139,6 +141,7 @@ class ServerConfig:
             users={k: v.lower() for k, v in users.items()},
             update_manifest=Path(manifest).expanduser() if manifest else None,
             drain_seconds=float(settings[SERVER_DRAIN_SECONDS]),
+            crm_retry_max=float(settings[SERVER_CRM_RETRY_MAX]),
         )
 
 

@@ -57,8 +57,11 @@ class ActivityWriter(Protocol):
     def __call__(self, event: CallEvent, call: Call) -> None:
         """CallManager observer: record the call's activity (durably, exactly once)."""
 
-    async def add_note(self, call: Call, text: str, author: str) -> None:
-        """Add a desktop's note to the activity of *call*."""
+    async def set_notes(self, call: Call, text: str, author: str) -> bool:
+        """The agent's notes for *call* (the whole text); False if the call has no activity."""
+
+    async def link(self, call: Call, table: str, record_id: str) -> bool:
+        """Set the activity's regarding record (the agent's pick, or a conversion — IN11)."""
 
     def pending(self) -> int:
         """CRM writes not yet confirmed (queued on disk)."""
@@ -355,14 +358,22 @@ class CallServer:
         kind = message["type"]
         args = message.get("args") if isinstance(message.get("args"), dict) else {}
         assert isinstance(args, dict)
-        if kind == "note":
+        if kind in ("note", "link"):
             _, call = self._visible_call(session, message.get("call"))
-            text = message.get("text")
-            if not isinstance(text, str) or not text.strip():
-                raise CallsysError("A note needs some text.")
             if self.activity is None:
                 raise NotSupported("This server does not log calls to the CRM.")
-            await self.activity.add_note(call, text[:_MAX_NOTE], session.identity.agent)
+            if kind == "note":
+                text = message.get("text")
+                if not isinstance(text, str):
+                    raise CallsysError("Notes are text.")
+                done = await self.activity.set_notes(call, text[:_MAX_NOTE], session.identity.agent)
+            else:
+                table, record = message.get("table"), message.get("record")
+                if not isinstance(table, str) or not isinstance(record, str) or not record:
+                    raise CallsysError("Say which record the call is about.")
+                done = await self.activity.link(call, table, record)
+            if not done:
+                raise CallsysError("This call has no CRM activity (not logged, or not answered yet).")
             return None
         if kind != "command":
             raise NotSupported(f"The server does not know {kind!r}.")
@@ -390,6 +401,10 @@ class CallServer:
             dial_as = getattr(provider, "dial_as", None)
             if dial_as is not None:
                 local_id = str(await dial_as(extension, number, line))
+            elif Capability.ALL_EXTENSIONS in provider.capabilities:
+                # The AMI provider takes a watched extension as the line to ring first; a line
+                # choice (SET4) on top needs the provider's dial_as (not there yet).
+                local_id = await provider.dial(number, extension)
             else:
                 local_id = await provider.dial(number, line)
             return f"{home.branch.name}/{local_id}"

@@ -352,7 +352,7 @@ class Hub:
                 kind = message["type"]
                 if kind == "ping":
                     self._write([session], encode({"type": "pong", "id": message.get("id")}))
-                elif kind in ("command", "note", "activity"):
+                elif kind in ("command", "note", "link"):
                     self._spawn(self._answer(session, message))
                 else:
                     self._write([session], encode({"type": "error", "error": f"unknown message {kind!r}"}))

@@ -45,3 +45,5 @@ def configure_json_logging(level: int = logging.INFO, stream: TextIO | None = No
     root.setLevel(level)
     # The WebSocket library logs every refused handshake at INFO; ours say it better.
     logging.getLogger("callsys.server.ws").setLevel(max(level, logging.WARNING))
+    # One line per CRM request is noise at INFO; failures reach us through the outbox's own log.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))

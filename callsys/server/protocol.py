@@ -16,7 +16,9 @@ Conversation::
     ── {"type":"command","id":7,"op":"dial",
         "args":{"number":…,"line":…}}     ─────────►
                                           ◄───────── {"type":"result","id":7,"ok":true,"value":…}
-    ── {"type":"note","id":8,"call":…,"text":…} ───► (the server adds it to *its* activity)
+    ── {"type":"note","id":8,"call":…,"text":…} ───► (the agent's notes, whole text, on the
+                                                      server's activity — never a second one)
+    ── {"type":"link","id":9,"call":…,"table":"contact","record":…} ─► (regarding / conversion)
                                           ◄───────── {"type":"result","id":8,"ok":true}
 
 Liveness is the WebSocket ping/pong the library does on both sides; a peer that stops answering

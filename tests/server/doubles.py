@@ -20,6 +20,7 @@ class Activity:
     call: Call
     owner: str | None
     notes: list[tuple[str, str]] = field(default_factory=list)
+    regarding: tuple[str, str] | None = None
 
 
 class RecordingActivities:
@@ -32,13 +33,28 @@ class RecordingActivities:
     def __call__(self, event: CallEvent, call: Call) -> None:
         if event is CallEvent.ENDED and call.loggable:
             self.writes += 1
-            self.activities.setdefault(call.id, Activity(call, self.owner_for(call)))
+            activity = self.activities.setdefault(call.id, Activity(call, self.owner_for(call)))
+            activity.call = call
 
-    async def add_note(self, call: Call, text: str, author: str) -> None:
-        activity = self.activities.get(call.id)
-        if activity is None:  # the call is still live: the activity is created now, as the real logger does
-            activity = self.activities[call.id] = Activity(call, self.owner_for(call))
+    def _activity(self, call: Call) -> Activity | None:
+        # like the real logger: an answered call has its activity from the moment it was answered
+        if call.id not in self.activities and call.answered_at is not None and call.loggable:
+            self.activities[call.id] = Activity(call, self.owner_for(call))
+        return self.activities.get(call.id)
+
+    async def set_notes(self, call: Call, text: str, author: str) -> bool:
+        activity = self._activity(call)
+        if activity is None:
+            return False
         activity.notes.append((author, text))
+        return True
+
+    async def link(self, call: Call, table: str, record_id: str) -> bool:
+        activity = self._activity(call)
+        if activity is None:
+            return False
+        activity.regarding = (table, record_id)
+        return True
 
     def pending(self) -> int:
         return 0

@@ -119,7 +119,8 @@ async def test_desktop_on_the_server_provider_sees_its_calls_and_nothing_is_logg
         await provider.answer(call_id)  # the agent clicks Answer on the pop-up: the server's PBX answers
         await until(lambda: state_of(desktop, call_id) is CallState.ACTIVE)
         assert pbx.commands[-1] == ("answer", local)
-        await provider.add_note(call_id, "wants a callback on Monday")
+        await provider.set_notes(call_id, "wants a callback on Monday")
+        await provider.link(call_id, "contact", "cccccccc-0000-0000-0000-000000000001")
         pbx.remote_hangup(local, EndReason.COMPLETED)
         await until(lambda: state_of(desktop, call_id) is CallState.ENDED)
 
@@ -133,6 +134,8 @@ async def test_desktop_on_the_server_provider_sees_its_calls_and_nothing_is_logg
         logged = activities(server).activities
         assert list(logged) == [call_id]  # one activity — the server's — with the desktop's note on it
         assert logged[call_id].notes == [("sara", "wants a callback on Monday")]
+        assert logged[call_id].regarding == ("contact", "cccccccc-0000-0000-0000-000000000001")
+        assert logged[call_id].call.state is CallState.ENDED
         assert activities(server).writes == 1
     finally:
         await provider.close()

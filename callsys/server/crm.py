@@ -1,0 +1,216 @@
+"""The server's CRM side: the one ``ActivityLogger`` over the one durable ``Outbox`` (no second
+logger, no second outbox), adapted to what ``CallServer`` needs (``ActivityWriter``).
+
+- Every branch's CallManager feeds ``OutboxActivities`` (IN14: whether or not a desktop runs).
+- The caller's record comes from ``CallerLookup`` (started when the call starts, cached by the
+  time the activity is written); the owner from the server's extension → Dynamics user map.
+- ``Outbox.run`` delivers in the background; ``flush(timeout)`` is the graceful-shutdown drain,
+  and whatever it cannot send stays in SQLite for the next start (kill -9 included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import sqlite_utils
+
+from callsys.activity import ActivityLogger, register_handlers
+from callsys.crm import Crm, Match
+from callsys.crm.dynamics import DynamicsCrm
+from callsys.errors import ConfigError, CrmError
+from callsys.lookup import CallerLookup
+from callsys.model import Call, CallEvent, Party, PartyKind
+from callsys.outbox import Outbox
+from callsys.server.config import ServerConfig
+from callsys.settings import Settings
+
+__all__ = ["OutboxActivities", "activity_factory", "open_crm"]
+
+log = logging.getLogger(__name__)
+
+
+class OutboxActivities:
+    """``ActivityWriter`` over ``ActivityLogger`` + ``Outbox`` + ``CallerLookup``."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        logger: ActivityLogger,
+        *,
+        lookup: CallerLookup | None = None,
+        closers: tuple[Callable[[], Any], ...] = (),
+        retry_max: float = 300.0,
+    ) -> None:
+        self.outbox = outbox
+        self.logger = logger
+        self.lookup = lookup
+        self._closers = closers
+        self._stop = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._later: set[asyncio.Task[None]] = set()
+        self.retry_max = retry_max
+
+    def start(self) -> None:
+        if self.lookup is not None:
+            self.lookup.subscribe(self._party_found)
+        self._runner = asyncio.get_running_loop().create_task(self.outbox.run(self._stop, idle=5.0))
+
+    def __call__(self, event: CallEvent, call: Call) -> None:
+        if self.lookup is not None:
+            self.lookup(event, call)
+        self.logger(event, call)
+        if (
+            event is CallEvent.ENDED
+            and call.loggable
+            and self.lookup is not None
+            and self.lookup.cached(call.remote) is None
+            and not call.remote.is_anonymous
+            and not self._stop.is_set()
+        ):
+            # The CRM did not answer who the caller is (down, or slower than the call): keep
+            # asking in the background, and make the activity regard the record once known.
+            task = asyncio.get_running_loop().create_task(self._resolve_later(call))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+
+    async def _resolve_later(self, call: Call) -> None:
+        assert self.lookup is not None
+        delay = 1.0
+        while not self._stop.is_set():
+            matches = await self.lookup.lookup(call.remote)
+            if self.lookup.cached(call.remote) is not None:  # an answer, not an error
+                self._party_found(call, matches)
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.retry_max)
+
+    def _party_found(self, call: Call, matches: list[Match]) -> None:
+        """The caller's record arrived after the activity was written (a call answered or ended
+        faster than the CRM answered): make the activity regard it now — never a second one."""
+        party = _clear_match(matches)
+        if party is None or party.kind not in _REGARDABLE:
+            return
+        row = self.logger.db.execute(
+            "SELECT regarding_id FROM activity_calls WHERE call_id = ?", [call.id]
+        ).fetchone()
+        if row is not None and not row[0]:
+            self.logger.link(call.id, party.table or party.kind.value, party.id)
+
+    async def set_notes(self, call: Call, text: str, author: str) -> bool:
+        return self.logger.set_notes(call.id, text)
+
+    async def link(self, call: Call, table: str, record_id: str) -> bool:
+        return self.logger.link(call.id, table, record_id)
+
+    def pending(self) -> int:
+        return self.outbox.pending_count()
+
+    async def flush(self, timeout: float) -> int:
+        await self._stop_runner()
+        if timeout > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.outbox.drain(max_wait=timeout), timeout)
+        return self.outbox.pending_count()
+
+    async def _stop_runner(self) -> None:
+        self._stop.set()
+        if self._runner is not None:
+            self.outbox.wake()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._runner), 2.0)
+            except TimeoutError:
+                self._runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._runner
+            self._runner = None
+
+    async def close(self) -> None:
+        await self._stop_runner()
+        for task in list(self._later):
+            task.cancel()
+        await asyncio.gather(*self._later, return_exceptions=True)
+        if self.lookup is not None:
+            await self.lookup.close()
+        for close in self._closers:
+            result = close()
+            if asyncio.iscoroutine(result):
+                await result
+
+
+_REGARDABLE = frozenset({PartyKind.CONTACT, PartyKind.ACCOUNT, PartyKind.LEAD})
+
+
+def _clear_match(matches: list[Match]) -> Party | None:
+    """The one record a number belongs to; None when several share it (B2: the agent picks)."""
+    if matches and (len(matches) == 1 or matches[0].score > matches[1].score):
+        return matches[0].party
+    return None
+
+
+def open_crm(settings: Settings, db: sqlite_utils.Database) -> DynamicsCrm:
+    """The Dynamics connector configured by ``crm.*`` — the server logs to Dynamics 365 only."""
+    from callsys.crm.factory import create_crm
+    from callsys.numbers import NumberPlan
+
+    try:
+        crm: Crm = create_crm(settings, db, NumberPlan())
+    except TypeError:
+        # The connector has no settings composition (``dynamics.create``) yet: an org URL plus a
+        # token in CALLSYS_CRM_TOKEN is what automation and our subprocess tests use.
+        from callsys.auth import EnvTokens
+        from callsys.numbers import NumberPlan as Plan
+        from callsys.settings import CRM_URL
+
+        crm = DynamicsCrm(settings[CRM_URL], EnvTokens(), plan=Plan())
+    if not isinstance(crm, DynamicsCrm):
+        raise ConfigError(
+            "The callsys server logs calls to Dynamics 365: set crm.backend = 'dynamics' and crm.url.",
+            key="crm.backend",
+        )
+    return crm
+
+
+def activity_factory(
+    settings: Settings, db: sqlite_utils.Database
+) -> Callable[[ServerConfig, Callable[[Call], str | None]], Any]:
+    """The ``ActivityFactory`` the command line hands to ``CallServer``."""
+
+    async def build(config: ServerConfig, owner_for: Callable[[Call], str | None]) -> OutboxActivities:
+        crm = open_crm(settings, db)
+        outbox = Outbox(db, max_delay=config.crm_retry_max)
+        register_handlers(outbox, crm)
+        lookup = CallerLookup(crm)
+
+        def resolve_party(call: Call) -> Party | None:
+            return _clear_match(lookup.cached(call.remote) or [])
+
+        logger = ActivityLogger(outbox, resolve_party=resolve_party, agent_for=owner_for)
+        writer = OutboxActivities(
+            outbox, logger, lookup=lookup, closers=(crm.close,), retry_max=config.crm_retry_max
+        )
+        writer.start()
+        pending = outbox.pending_count()
+        if pending:
+            log.info(
+                "%d CRM writes from before the restart are queued; sending them now",
+                pending,
+                extra={"event": "outbox_resume", "queued": pending},
+            )
+        return writer
+
+    return build
+
+
+async def check_crm(settings: Settings, db: sqlite_utils.Database) -> str:
+    """Sign in and ask Dataverse who we are (``--check``). Returns the user id; raises CrmError."""
+    crm = open_crm(settings, db)
+    try:
+        return await crm.who_am_i()
+    except CrmError:
+        raise
+    finally:
+        await crm.close()

@@ -1,0 +1,215 @@
+"""End-to-end rig: a real ``callsys server`` subprocess between the replayed Asterisk captures
+(``tests/ami/fakeami.py`` on a loopback port) and the contract-strict Dataverse fake served over
+HTTP (``tests/dataverse_fake.py``), with its own settings file, database and environment.
+
+Nothing in the server is replaced: the AMI provider, CallManager, ActivityLogger, Outbox and
+DynamicsCrm are the product's own code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from tests.ami.fakeami import FakeAmi, Session, Transcript
+from tests.dataverse_fake import DataverseFake, FakeServer
+
+ROOT = Path(__file__).resolve().parents[2]
+SHARED_SECRET = "e2e-shared-secret-5d1c"
+
+#: The captures that are complete calls the PBX made on its own (no action of ours needed).
+CALL_SCENARIOS = (
+    "02_internal_answered",
+    "03_internal_answered_callee_hangup",
+    "04_internal_unanswered_caller_cancel",
+    "05_internal_rejected_busy",
+    "06_trunk_did_7000",
+    "06_trunk_did_7001",
+    "07_ivr_customer_id",
+    "08_call_waiting_unanswered",
+    "12_queue_call",
+)
+
+
+def stream(*names: str, keep_open: bool = True) -> Session:
+    """The captures, one after the other, as one AMI connection's life: the login, then every
+    event of every capture in order (they come from one Asterisk run: unique ids and timestamps
+    keep increasing), then — with *keep_open* — a quiet PBX that answers pings until closed.
+    The capturing client's own Logoff answers are left out: our server never logs off."""
+    first = Transcript.load(names[0])
+    frames = [first.frames[0]]  # "Response: Success / ActionID: login-1"
+    for name in names:
+        frames += [f for f in Transcript.load(name).frames if not f.startswith(b"Response:")]
+    return Session(
+        frames=frames, banner=first.banner, sent=first.sent, login_response=False, keep_open=keep_open
+    )
+
+
+def idle_session() -> Session:
+    """A PBX that logs us in and then stays quiet (answers pings) until closed."""
+    t = Transcript.load("01_register")
+    return Session(frames=[t.frames[0]], banner=t.banner, sent=t.sent, login_response=False, keep_open=True)
+
+
+@dataclass
+class ServerProcess:
+    proc: asyncio.subprocess.Process
+    port: int
+    log: Path
+
+    async def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
+        if self.proc.returncode is None:
+            self.proc.send_signal(sig)
+        try:
+            code = await asyncio.wait_for(self.proc.wait(), timeout)
+        finally:
+            await self._drain_pipes()
+        return code
+
+    async def kill(self) -> None:
+        if self.proc.returncode is None:
+            self.proc.kill()  # SIGKILL: no cleanup, no flush — what a crash or an OOM kill does
+        await self.proc.wait()
+        await self._drain_pipes()
+
+    async def _drain_pipes(self) -> None:
+        if self.proc.stdout is not None:
+            with contextlib.suppress(Exception):
+                await self.proc.stdout.read()
+        transport = getattr(self.proc, "_transport", None)
+        if transport is not None:
+            transport.close()
+
+    def log_records(self) -> list[dict[str, Any]]:
+        out = []
+        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                out.append(json.loads(line))
+        return out
+
+
+@dataclass
+class Rig:
+    tmp: Path
+    fake: DataverseFake
+    crm: FakeServer
+    ami: FakeAmi
+    users: dict[str, str]  # extension → systemuserid
+    customer: str  # contactid of the trunk caller (030 1234567)
+    token: str
+    extra_settings: dict[str, Any] = field(default_factory=dict)
+    runs: int = 0
+
+    def settings_file(self) -> Path:
+        doc: dict[str, Any] = {
+            "crm": {
+                "backend": "dynamics",
+                "url": self.crm.url,
+                "auth": "env",
+                "token_env": "CALLSYS_CRM_TOKEN",
+            },
+            "storage": {"database": str(self.tmp / "server.sqlite3")},
+            "server": {
+                "listen_host": "127.0.0.1",
+                "listen_port": 0,
+                "seats": 5,
+                "heartbeat_timeout": 5,
+                "drain_seconds": 3,
+                "crm_retry_max_seconds": 1,
+                "users": dict(self.users),
+                "branches": [
+                    {
+                        "name": "hq",
+                        "provider": "ami",
+                        "region": "DE",
+                        "min_log_digits": 0,  # log internal calls too, so every capture counts
+                        "options": {
+                            "host": "127.0.0.1",
+                            "port": self.ami.port,
+                            "username": "callsys",
+                            "technology": "SIP",
+                            "context": "internal",
+                            "backoff_initial": 0.05,
+                            "backoff_max": 0.2,
+                            "connect_timeout": 5,
+                            "action_timeout": 5,
+                        },
+                    }
+                ],
+            },
+        }
+        for key, value in self.extra_settings.items():
+            section, name = key.split(".", 1)
+            doc.setdefault(section, {})[name] = value
+        path = self.tmp / "server.toml"
+        path.write_text(tomli_w.dumps(doc), encoding="utf-8")
+        return path
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "CALLSYS_CRM_TOKEN": self.token,
+                "CALLSYS_SECRET_AMI_HQ": "callsys",
+                "CALLSYS_SECRET_SERVER_SHARED_SECRET": SHARED_SECRET,
+                "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+                "PYTHONPATH": str(ROOT),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        return env
+
+    async def start_server(self, timeout: float = 30.0) -> ServerProcess:
+        self.runs += 1
+        log = self.tmp / f"server-{self.runs}.log"
+        with log.open("wb") as err:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "callsys",
+                "server",
+                "--config",
+                str(self.settings_file()),
+                "--json",
+                stdout=asyncio.subprocess.PIPE,
+                stderr=err,
+                env=self.env(),
+                cwd=str(ROOT),
+            )
+        assert proc.stdout is not None
+        buffer = b""
+        try:
+            while b"}" not in buffer:
+                chunk = await asyncio.wait_for(proc.stdout.read(256), timeout)
+                if not chunk:
+                    raise AssertionError(f"the server exited: {log.read_text()[-3000:]}")
+                buffer += chunk
+        except BaseException:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+            raise
+        listening = json.loads(buffer[: buffer.index(b"}") + 1])["listening"]
+        return ServerProcess(proc, int(listening.rsplit(":", 1)[1]), log)
+
+    def phonecalls(self) -> list[dict[str, Any]]:
+        with self.fake.lock:
+            return [dict(row) for row in self.fake.rows["phonecall"].values()]
+
+
+async def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.05) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not predicate():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
