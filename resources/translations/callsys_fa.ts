@@ -1739,4 +1739,312 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس در انتظار</translation>
     </message>
   </context>
+  <context>
+    <name>ConvertDialog</name>
+    <message>
+      <location filename="../../ui/convert.py" line="558" />
+      <source>&amp;Add the number</source>
+      <translation>&amp;افزودن شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="525" />
+      <source>&amp;Create:</source>
+      <translation>&amp;ساختن:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="549" />
+      <source>&amp;Description</source>
+      <translation>&amp;شرح</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="542" />
+      <source>&amp;E-mail</source>
+      <translation>&amp;رایانامه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="535" />
+      <source>&amp;Name</source>
+      <translation>&amp;نام</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="533" />
+      <source>&amp;Name {required}</source>
+      <translation>&amp;نام {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="530" />
+      <source>&amp;Record {required}</source>
+      <translation>&amp;رکورد {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="546" />
+      <source>&amp;Subject {required}</source>
+      <translation>&amp;موضوع {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="544" />
+      <source>&amp;Title {required}</source>
+      <translation>&amp;عنوان {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="548" />
+      <source>&amp;When {required}</source>
+      <translation>&amp;زمان {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="216" />
+      <source>A case needs a customer: choose a contact or an account.</source>
+      <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="291" />
+      <source>Add the number to an existing record</source>
+      <translation>افزودن شماره به یک رکورد موجود</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="540" />
+      <source>C&amp;ompany</source>
+      <translation>&amp;شرکت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="538" />
+      <source>C&amp;ompany {required}</source>
+      <translation>&amp;شرکت {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="560" />
+      <source>C&amp;reate</source>
+      <translation>&amp;ساختن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="528" />
+      <source>C&amp;ustomer {required}</source>
+      <translation>&amp;مشتری {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="569" />
+      <source>Call back {who}</source>
+      <translation>تماس دوباره با {who}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="463" />
+      <source>Call from an unknown number</source>
+      <translation>تماس از شمارهٔ ناشناس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="570" />
+      <source>Call from {who}</source>
+      <translation>تماس از {who}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="461" />
+      <source>Call with {who}</source>
+      <translation>تماس با {who}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="796" />
+      <source>Choose a call in the log first.</source>
+      <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="164" />
+      <source>Choose the record to add the number to.</source>
+      <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="474" />
+      <source>Company</source>
+      <translation>شرکت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="825" />
+      <source>Con&amp;vert call…</source>
+      <translation>&amp;تبدیل تماس…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="455" />
+      <source>Convert the call</source>
+      <translation>تبدیل تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="478" />
+      <source>Create the record</source>
+      <translation>ساختن رکورد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="477" />
+      <source>Description</source>
+      <translation>شرح</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="475" />
+      <source>E-mail</source>
+      <translation>رایانامه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="649" />
+      <source>Fill in the fields marked with *.</source>
+      <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="290" />
+      <source>Follow-up phone call</source>
+      <translation>تماس تلفنی پیگیری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="827" />
+      <source>Make a case, lead, contact or account from the selected call</source>
+      <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="473" />
+      <source>Name</source>
+      <translation>نام</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="289" />
+      <source>New account (company)</source>
+      <translation>حساب جدید (شرکت)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="286" />
+      <source>New case</source>
+      <translation>پروندهٔ جدید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="288" />
+      <source>New contact</source>
+      <translation>مخاطب جدید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="287" />
+      <source>New lead</source>
+      <translation>سرنخ جدید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="469" />
+      <source>No number</source>
+      <translation>بدون شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="526" />
+      <source>Number:</source>
+      <translation>شماره:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="686" />
+      <source>Open it in the CRM</source>
+      <translation>باز کردن در CRM</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="472" />
+      <source>Records found</source>
+      <translation>رکوردهای پیدا‌شده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="470" />
+      <source>Search by name, company or number</source>
+      <translation>جستجو با نام، شرکت یا شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="471" />
+      <source>Search the CRM</source>
+      <translation>جستجو در CRM</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="318" />
+      <source>Signing in to the CRM failed: {why}</source>
+      <translation>ورود به CRM ناموفق بود: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="800" />
+      <source>That call is not in the log any more.</source>
+      <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="173" />
+      <source>That record no longer exists.</source>
+      <translation>این رکورد دیگر وجود ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="320" />
+      <source>The CRM cannot be reached now; nothing was created. {why}</source>
+      <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="324" />
+      <source>The CRM refused: {why}</source>
+      <translation>CRM نپذیرفت: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="300" />
+      <source>The account was created.</source>
+      <translation>حساب ساخته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="168" />
+      <source>The built-in directory cannot do that.</source>
+      <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="647" />
+      <source>The call has no number to put into a record.</source>
+      <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="312" />
+      <source>The call is now linked to it.</source>
+      <translation>تماس اکنون به آن پیوند خورده است.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="297" />
+      <source>The case was created.</source>
+      <translation>پرونده ساخته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="299" />
+      <source>The contact was created.</source>
+      <translation>مخاطب ساخته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="301" />
+      <source>The follow-up call was scheduled.</source>
+      <translation>تماس پیگیری زمان‌بندی شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="298" />
+      <source>The lead was created.</source>
+      <translation>سرنخ ساخته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="302" />
+      <source>The number was added to {name}.</source>
+      <translation>شماره به {name} افزوده شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="790" />
+      <source>There is no CRM to convert the call into.</source>
+      <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="468" />
+      <source>What to create</source>
+      <translation>چه چیزی ساخته شود</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="476" />
+      <source>When to call back</source>
+      <translation>زمان تماس دوباره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="672" />
+      <source>Working…</source>
+      <translation>در حال انجام…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="308" />
+      <source>{name} already has this number.</source>
+      <translation>{name} این شماره را از قبل دارد.</translation>
+    </message>
+  </context>
 </TS>

@@ -1,0 +1,265 @@
+"""Convert a call (IN11, OUT7): from the call log into the built-in directory (contact, number added to
+an existing record found with the search box) and into Dynamics 365 through the Dataverse fake
+(case with its customer and the call's activity relinked, lead); required fields; a CRM refusal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from callsys.auth import StaticTokens
+from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.local import LocalCrm
+from callsys.model import Call, CallState, Direction, EndReason, Party, PartyKind, PhoneNumber
+from callsys.numbers import NumberPlan
+from tests.dataverse_fake import ORG, DataverseFake
+from tests.ui.conftest import REZA
+
+from ui.convert import ConvertDialog, DynamicsBackend, LocalBackend, Subject, install, open_convert
+from ui.i18n import Language
+from ui.mainwindow import MainWindow
+from ui.qt import Qt
+
+LEFT = Qt.MouseButton.LeftButton
+
+UNKNOWN = "+982144556677"
+
+
+def missed_call(window: MainWindow, number: str, name: str = "", call_id: str = "m1") -> str:
+    plan = window.desktop.plan
+    start = datetime.now(UTC) - timedelta(minutes=3)
+    window.desktop.calllog.record(
+        Call(
+            id=call_id,
+            direction=Direction.INCOMING,
+            state=CallState.ENDED,
+            started_at=start,
+            remote=plan.parse(number),
+            remote_name=name,
+            line="Sales",
+            ended_at=start + timedelta(seconds=20),
+            end_reason=EndReason.MISSED,
+        )
+    )
+    window.load_log()
+    return call_id
+
+
+def test_a_missed_call_becomes_a_contact_in_the_local_directory(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    install(window)
+    row = missed_call(window, UNKNOWN, "PARS CO")
+    window.log_view.selectRow(0)
+    window.convert_action.trigger()  # Phone → Convert call… on the selected call
+    dialog = window.convert_dialog
+    assert isinstance(dialog, ConvertDialog)
+    assert [dialog.action.itemData(i) for i in range(dialog.action.count())] == [
+        "contact",
+        "lead",
+        "account",
+        "add_number",
+    ]  # the built-in directory has no cases or scheduled calls
+    assert dialog.current_action() == "contact"
+    assert dialog.number.text() == "\u2066021 4455 6677\u2069"
+    assert dialog.name.text() == "PARS CO"  # prefilled from the caller ID
+    dialog.name.clear()
+    assert not dialog.create_button.isEnabled()  # a contact needs a name
+    qtbot.keyClicks(dialog.name, "Nima Pars")
+    dialog.company.setText("Pars Co")
+    dialog.email.setText("nima@pars.example")
+    assert dialog.create_button.isEnabled()
+    qtbot.mouseClick(dialog.create_button, LEFT)
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=3000)
+    assert dialog.message.text().startswith("The contact was created.")
+    assert not dialog.create_button.isEnabled()  # no second record by a second click
+
+    crm = window.desktop.crm
+    assert isinstance(crm, LocalCrm)
+    [match] = crm.lookup_now(window.desktop.plan.parse("021 4455 6677"))
+    assert (match.party.name, match.party.company, match.party.kind) == (
+        "Nima Pars",
+        "Pars Co",
+        PartyKind.CONTACT,
+    )
+    assert crm.details(match.party.id)["email"] == "nima@pars.example"
+    record = window.desktop.calllog.get(row)
+    assert record is not None and (record.party_name, record.party_id) == ("Nima Pars", match.party.id)
+    dialog.close()
+
+
+def test_the_number_is_added_to_a_record_found_with_the_search_box(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    crm = window.desktop.crm
+    assert isinstance(crm, LocalCrm)
+    [reza] = crm.lookup_now(window.desktop.plan.parse(REZA))
+    row = missed_call(window, UNKNOWN)
+    dialog = open_convert(window, row, action="add_number")
+    assert dialog is not None
+    assert dialog.chosen_record() is None and not dialog.create_button.isEnabled()
+    qtbot.keyClicks(dialog.search, "Karimi")
+    qtbot.waitUntil(lambda: dialog.records.count() > 0, timeout=3000)
+    assert dialog.records.item(0).text() == "Reza Karimi · Lead · Karimi & Sons"
+    assert dialog.chosen_record() is not None and dialog.create_button.isEnabled()
+    assert dialog.create_button.text() == "&Add the number"
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=3000)
+    assert dialog.message.text() == "The number was added to \u2068Reza Karimi\u2069."
+    found = crm.lookup_now(window.desktop.plan.parse(UNKNOWN))
+    assert [m.party.id for m in found] == [reza.party.id]
+    # His own number is still there, in its own field.
+    [again] = crm.lookup_now(window.desktop.plan.parse(REZA))
+    assert again.party.id == reza.party.id and again.field == reza.field
+    dialog.close()
+
+
+def test_an_anonymous_call_cannot_become_a_record(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    backend = LocalBackend(window.desktop.crm)
+    dialog = ConvertDialog(backend, Subject(PhoneNumber(raw="anonymous")), window)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("Somebody")
+    assert not dialog.create_button.isEnabled()
+    assert dialog.create_button.toolTip() == "The call has no number to put into a record."
+    assert dialog.number.text() == "No number"
+
+
+# ---------------------------------------------------------------------------- Dynamics 365
+@pytest.fixture
+def fake() -> DataverseFake:
+    return DataverseFake()
+
+
+@pytest.fixture
+def dynamics(fake: DataverseFake, aio: asyncio.AbstractEventLoop, qtbot: Any) -> Iterator[DynamicsCrm]:
+    crm = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=NumberPlan(region="IR"),
+        tables=DEFAULT_TABLES,
+        transport=fake.transport(),
+    )
+    yield crm
+    closing = aio.create_task(crm.close())
+    qtbot.waitUntil(closing.done, timeout=3000)
+
+
+def test_a_call_becomes_a_case_for_its_contact_and_the_activity_follows(
+    qtbot: Any, fake: DataverseFake, dynamics: DynamicsCrm, language: Language
+) -> None:
+    contact_id = fake.add(
+        "contact", {"firstname": "Sara", "lastname": "Ahmadi", "telephone1": "+982188776655"}
+    )
+    account_id = fake.add("account", {"name": "Ahmadi Trading"})
+    activity = fake.add("phonecall", {"subject": "Incoming call", "phonenumber": "+982188776655"})
+    sara = Party(PartyKind.CONTACT, contact_id, "Sara Ahmadi", "Ahmadi Trading", source="dynamics")
+    lead = Party(PartyKind.LEAD, "00000000-0000-4000-8000-000000000009", "Old lead", source="dynamics")
+    trading = Party(PartyKind.ACCOUNT, account_id, "Ahmadi Trading", source="dynamics")
+    subject = Subject(
+        dynamics.plan.parse("+982188776655"),
+        name="SARA A",
+        party=sara,
+        candidates=(lead, sara, trading),
+        activity_id=activity,
+        notes="Printer on floor 2 is broken",
+    )
+    dialog = ConvertDialog(DynamicsBackend(dynamics), subject)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert [dialog.action.itemData(i) for i in range(dialog.action.count())] == [
+        "case",
+        "lead",
+        "contact",
+        "account",
+        "follow_up",
+        "add_number",
+    ]
+    assert dialog.current_action() == "case"
+    assert dialog.title.text() == "Call from Sara Ahmadi"
+    # A case's customer is a contact or an account: the lead is not offered.
+    visible = [
+        dialog.records.item(i).text()
+        for i in range(dialog.records.count())
+        if not dialog.records.item(i).isHidden()
+    ]
+    assert visible == ["Sara Ahmadi · Contact · Ahmadi Trading", "Ahmadi Trading · Account"]
+    assert dialog.chosen_record() == sara
+    dialog.title.setText("Printer broken")
+    assert dialog.description.toPlainText() == "Printer on floor 2 is broken"
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    result = dialog.result_value
+    assert result is not None and result.linked
+    case = fake.find("incident", result.record_id)
+    assert case is not None
+    assert (case["title"], case["_customerid_value"], case["caseorigincode"]) == (
+        "Printer broken",
+        contact_id,
+        1,
+    )
+    assert case["description"] == "Printer on floor 2 is broken"
+    call = fake.find("phonecall", activity)
+    assert call is not None and call["_regardingobjectid_value"] == result.record_id
+    assert dialog.message.text().startswith("The case was created. The call is now linked to it.")
+    assert "Open it in the CRM" in dialog.message.text() and result.url.endswith(
+        f"id=%7B{result.record_id}%7D"
+    )
+
+
+def test_a_call_becomes_a_lead_and_a_refusal_is_explained(
+    qtbot: Any, fake: DataverseFake, dynamics: DynamicsCrm, language: Language
+) -> None:
+    from ui.convert import _explained
+
+    subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang", company="Fabrikam")
+    dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.current_action() == "lead"
+    assert (dialog.name.text(), dialog.company.text(), dialog.title.text()) == (
+        "Lea Lang",
+        "Fabrikam",
+        "Call from Lea Lang",
+    )
+    fake.inject(400, method="POST", path="leads")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("The CRM refused:"), timeout=5000)
+    assert (
+        dialog.result_value is None and dialog.create_button.isEnabled()
+    )  # typed values kept, retry possible
+    assert fake.count("lead") == 0
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    row = fake.find("lead", dialog.result_value.record_id)
+    assert row is not None
+    assert (row["firstname"], row["lastname"], row["companyname"], row["telephone1"], row["subject"]) == (
+        "Lea",
+        "Lang",
+        "Fabrikam",
+        "+989121234567",
+        "Call from Lea Lang",
+    )
+
+
+def test_persian_right_to_left_and_keyboard(
+    make_window: Callable[..., MainWindow], qtbot: Any, language: Language
+) -> None:
+    window = make_window()
+    row = missed_call(window, UNKNOWN, "PARS CO")
+    language.apply("fa")
+    dialog = open_convert(window, row)
+    assert dialog is not None
+    assert dialog.layoutDirection().name == "RightToLeft"
+    assert dialog.windowTitle() != "Convert the call"
+    assert dialog.number.text() == "\u2066021 4455 6677\u2069"  # the number stays left-to-right
+    for widget in (dialog.action, dialog.name, dialog.company, dialog.email, dialog.search, dialog.records):
+        assert widget.accessibleName() and widget.accessibleName() != "Name"
+    assert dialog.labels["name"].buddy() is dialog.name
+    dialog.close()

@@ -1,0 +1,848 @@
+"""Convert a call (IN11, OUT7): from a call in the log — incoming, missed or outgoing — create a Case,
+a Lead, a Contact, an Account or a follow-up Phone Call, or add the caller's number to an existing
+record found with the search box. Prefilled with the number and what is known about the caller;
+the fields the CRM needs are marked and must be filled before "Create" is enabled; when the CRM
+refuses, the dialog says so in words and keeps what was typed.
+
+Two backends behind one small interface (``ConvertBackend``):
+
+* ``DynamicsBackend`` — ``callsys.crm.dataverse_convert.Converter`` (client-chosen ids, the call's
+  phone-call activity relinked to the new record, optimistic concurrency when adding a number);
+* ``LocalBackend`` — the built-in directory (``LocalCrm``): contacts, leads and companies, and a
+  number added to a record. It has no cases or scheduled calls, so those are not offered.
+
+``install(window)`` adds "Convert call…" to the main window's Phone menu and to the call log's
+context menu.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from callsys.errors import AuthError, CallsysError, CrmError, CrmRejected, CrmUnavailable
+from callsys.model import Party, PartyKind, PhoneNumber
+
+from ui.i18n import format_time, isolate, ltr, para, translate
+from ui.qt import (
+    QAction,
+    QComboBox,
+    QDateTime,
+    QDateTimeEdit,
+    QDesktopServices,
+    QDialog,
+    QDialogButtonBox,
+    QEvent,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QObject,
+    QPlainTextEdit,
+    QPushButton,
+    Qt,
+    QTimer,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+    named,
+    pyqtSignal,
+)
+from ui.tasks import TaskRunner
+from ui.texts import kind_text
+
+__all__ = [
+    "ACTIONS",
+    "ConvertBackend",
+    "ConvertDialog",
+    "Converted",
+    "DynamicsBackend",
+    "LocalBackend",
+    "Subject",
+    "backend_for",
+    "install",
+]
+
+log = logging.getLogger(__name__)
+
+#: Everything a call can become, in the order offered.
+ACTIONS = ("case", "lead", "contact", "account", "follow_up", "add_number")
+_PEOPLE = (PartyKind.CONTACT, PartyKind.LEAD)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The call being converted: who, which number, what the agent already knows."""
+
+    number: PhoneNumber
+    name: str = ""  # caller-ID name, or the matched record's
+    company: str = ""
+    party: Party | None = None  # the record the call was matched to, if any
+    candidates: tuple[Party, ...] = ()  # every matching record (B2)
+    activity_id: str | None = None  # the call's phone-call activity in the CRM
+    call_id: str | None = None  # the call's row in the local log
+    started_at: datetime | None = None
+    notes: str = ""
+    direction: str = "incoming"
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    action: str
+    record_id: str
+    url: str = ""
+    party: Party | None = None  # the new (or changed) record, for the log and the pop-ups
+    linked: bool = False  # the call's activity now points at it
+    detail: str = ""  # e.g. the phone column the number went into
+
+
+@dataclass
+class Fields:
+    """What the form holds."""
+
+    name: str = ""
+    company: str = ""
+    email: str = ""
+    title: str = ""
+    description: str = ""
+    due: datetime | None = None
+    target: Party | None = None  # the case's customer / the record to add the number to
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class ConvertBackend(Protocol):
+    crm: Any
+
+    def actions(self) -> tuple[str, ...]: ...
+
+    async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted: ...
+
+    async def search(self, text: str) -> Sequence[Party]: ...
+
+
+# ------------------------------------------------------------------------------ backends
+def _number_text(number: PhoneNumber) -> str:
+    return number.e164 or number.digits or number.raw
+
+
+class LocalBackend:
+    """The built-in directory: new contacts, leads and companies, and numbers added to records."""
+
+    def __init__(self, crm: Any) -> None:
+        self.crm = crm
+
+    def actions(self) -> tuple[str, ...]:
+        return ("contact", "lead", "account", "add_number")
+
+    async def search(self, text: str) -> Sequence[Party]:
+        return list(await self.crm.search(text, 20))
+
+    async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
+        number = _number_text(subject.number)
+        try:
+            if action in ("contact", "lead", "account"):
+                kind = {"contact": PartyKind.CONTACT, "lead": PartyKind.LEAD, "account": PartyKind.ACCOUNT}[
+                    action
+                ]
+                name = fields.company if action == "account" and not fields.name else fields.name
+                party = self.crm.add(
+                    name,
+                    [("phone", number)] if number else [],
+                    kind=kind,
+                    company="" if action == "account" else fields.company,
+                    email=fields.email,
+                    notes=fields.description,
+                )
+                return Converted(action, party.id, "", party)
+            if action == "add_number":
+                target = fields.target
+                if target is None:
+                    raise CrmRejected(translate("ConvertDialog", "Choose the record to add the number to."))
+                return self._add_number(target, subject.number)
+        except ValueError as exc:
+            raise CrmRejected(str(exc)) from None
+        raise CrmRejected(translate("ConvertDialog", "The built-in directory cannot do that."))
+
+    def _add_number(self, target: Party, number: PhoneNumber) -> Converted:
+        current = self.crm.get_now(target.id)
+        if current is None:
+            raise CrmRejected(translate("ConvertDialog", "That record no longer exists."))
+        if any(m.party.id == current.id for m in self.crm.lookup_now(number)):
+            return Converted("add_number", current.id, "", current, detail="already")
+        pairs: list[tuple[str, str]] = []
+        for existing in current.numbers:
+            column = next((m.field for m in self.crm.lookup_now(existing) if m.party.id == current.id), "")
+            pairs.append((column or "phone", existing.raw or _number_text(existing)))
+        pairs.append(("phone", _number_text(number)))
+        party = self.crm.update(current.id, numbers=pairs)
+        return Converted("add_number", party.id, "", party, detail="phone")
+
+
+class DynamicsBackend:
+    """Dynamics 365 through ``callsys.crm.dataverse_convert.Converter``."""
+
+    def __init__(self, crm: Any, *, agent_id: str | None = None) -> None:
+        from callsys.crm.dataverse_convert import Converter
+
+        self.crm = crm
+        self.converter = Converter(crm, agent_id=agent_id)
+
+    def actions(self) -> tuple[str, ...]:
+        return ACTIONS
+
+    async def search(self, text: str) -> Sequence[Party]:
+        return list(await self.crm.search(text, 20))
+
+    async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
+        from callsys.crm.dataverse_convert import CallerDetails
+
+        details = CallerDetails(
+            subject.number,
+            name=fields.name,
+            company=fields.company,
+            email=fields.email,
+            subject=fields.title,
+            description=fields.description,
+        )
+        c = self.converter
+        if action == "case":
+            target = fields.target
+            if target is None or target.kind not in (PartyKind.CONTACT, PartyKind.ACCOUNT):
+                raise CrmRejected(
+                    translate("ConvertDialog", "A case needs a customer: choose a contact or an account.")
+                )
+            created = await c.case(details, (target.table, target.id), title=fields.title)
+        elif action == "lead":
+            created = await c.lead(details)
+        elif action == "contact":
+            account = (
+                fields.target.id
+                if fields.target is not None and fields.target.kind is PartyKind.ACCOUNT
+                else None
+            )
+            created = await c.contact(details, account_id=account)
+        elif action == "account":
+            created = await c.account(details)
+        elif action == "follow_up":
+            regarding = (
+                (subject.party.table, subject.party.id)
+                if subject.party is not None and subject.party.source == "dynamics"
+                else None
+            )
+            created = await c.follow_up(
+                details,
+                fields.due or datetime.now().astimezone() + timedelta(days=1),
+                regarding=regarding,
+                subject=fields.title,
+            )
+        elif action == "add_number":
+            target = fields.target
+            if target is None:
+                raise CrmRejected(translate("ConvertDialog", "Choose the record to add the number to."))
+            column = await c.add_number(self.crm.table(target.table), target.id, subject.number)
+            return Converted(action, target.id, self.crm.record_url(target), target, detail=column)
+        else:
+            raise CrmRejected(f"unknown conversion {action!r}")
+        party = None
+        if created.table in ("contact", "account", "lead"):
+            name = fields.company if created.table == "account" else fields.name
+            party = Party(
+                kind=PartyKind(created.table),
+                id=created.id,
+                name=name or _number_text(subject.number),
+                company="" if created.table == "account" else fields.company,
+                numbers=(subject.number,),
+                url=created.url,
+                source="dynamics",
+            )
+        linked = False
+        if subject.activity_id and created.table in ("contact", "account", "lead", "incident"):
+            try:
+                await c.link(subject.activity_id, created.table, created.id)
+                linked = True
+            except CrmError as exc:  # the record exists: say so rather than invite a duplicate
+                log.warning("created %s %s but could not link the call: %s", created.table, created.id, exc)
+        return Converted(action, created.id, created.url, party, linked)
+
+
+def backend_for(crm: Any) -> ConvertBackend | None:
+    """The conversions the CRM behind *crm* can do (``None``: no CRM, nothing to convert to)."""
+    if crm is None:
+        return None
+    if getattr(crm, "name", "") == "dynamics":
+        return DynamicsBackend(crm)
+    if hasattr(crm, "add") and hasattr(crm, "update") and hasattr(crm, "lookup_now"):
+        return LocalBackend(crm)
+    return None
+
+
+# ------------------------------------------------------------------------------ texts
+def action_title(action: str) -> str:
+    return {
+        "case": translate("ConvertDialog", "New case"),
+        "lead": translate("ConvertDialog", "New lead"),
+        "contact": translate("ConvertDialog", "New contact"),
+        "account": translate("ConvertDialog", "New account (company)"),
+        "follow_up": translate("ConvertDialog", "Follow-up phone call"),
+        "add_number": translate("ConvertDialog", "Add the number to an existing record"),
+    }[action]
+
+
+def done_text(result: Converted) -> str:
+    texts = {
+        "case": translate("ConvertDialog", "The case was created."),
+        "lead": translate("ConvertDialog", "The lead was created."),
+        "contact": translate("ConvertDialog", "The contact was created."),
+        "account": translate("ConvertDialog", "The account was created."),
+        "follow_up": translate("ConvertDialog", "The follow-up call was scheduled."),
+        "add_number": translate("ConvertDialog", "The number was added to {name}.").format(
+            name=isolate(result.party.name if result.party is not None else "")
+        ),
+    }
+    text = texts[result.action]
+    if result.action == "add_number" and result.detail == "already":
+        text = translate("ConvertDialog", "{name} already has this number.").format(
+            name=isolate(result.party.name if result.party is not None else "")
+        )
+    if result.linked:
+        text += " " + translate("ConvertDialog", "The call is now linked to it.")
+    return text
+
+
+def refusal_text(exc: CallsysError) -> str:
+    if isinstance(exc, AuthError):
+        return translate("ConvertDialog", "Signing in to the CRM failed: {why}").format(why=str(exc))
+    if isinstance(exc, CrmUnavailable):
+        return translate("ConvertDialog", "The CRM cannot be reached now; nothing was created. {why}").format(
+            why=str(exc)
+        )
+    if isinstance(exc, CrmRejected):
+        return translate("ConvertDialog", "The CRM refused: {why}").format(why=str(exc))
+    return str(exc)
+
+
+def _party_line(party: Party) -> str:
+    parts = [party.name, kind_text(party.kind)]
+    if party.company and party.company != party.name:
+        parts.append(party.company)
+    return " · ".join(parts)
+
+
+# ------------------------------------------------------------------------------ the dialog
+class ConvertDialog(QDialog):
+    """Turn one call into a CRM record. ``converted`` is emitted with the ``Converted`` result."""
+
+    converted = pyqtSignal(object)
+
+    def __init__(
+        self,
+        backend: ConvertBackend,
+        subject: Subject,
+        parent: QWidget | None = None,
+        *,
+        display: Any = None,
+        action: str | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("convertDialog")
+        self.backend = backend
+        self.subject = subject
+        self._display = display if callable(display) else str
+        self.tasks = TaskRunner(self._refused)
+        self.result_value: Converted | None = None
+        self._result_url = ""
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(self._search)
+        self._build()
+        self.retranslate()
+        self._prefill()
+        if action is not None and action in backend.actions():
+            self.action.setCurrentIndex(self.action.findData(action))
+        self._action_changed()
+        self.resize(560, 560)
+
+    # ============================================================== building
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        self.header = named(QLabel(), "convertHeader")
+        self.header.setWordWrap(True)
+        self.header.setStyleSheet("font-weight: bold;")
+        outer.addWidget(self.header)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form = form
+        self.action = named(QComboBox(), "convertAction")
+        for action in self.backend.actions():
+            self.action.addItem("", action)
+        self.action.currentIndexChanged.connect(self._action_changed)
+        self.number = named(QLabel(), "convertNumber")
+        self.number.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name = named(QLineEdit(), "convertName")
+        self.company = named(QLineEdit(), "convertCompany")
+        self.email = named(QLineEdit(), "convertEmail")
+        self.title = named(QLineEdit(), "convertTitle")
+        self.due = named(QDateTimeEdit(), "convertDue")
+        self.due.setCalendarPopup(True)
+        self.due.setDisplayFormat("yyyy/MM/dd HH:mm")
+        self.search = named(QLineEdit(), "convertSearch")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        self.search.returnPressed.connect(self._search)
+        self.records = named(QListWidget(), "convertRecords")
+        self.records.setMaximumHeight(130)
+        self.records.currentRowChanged.connect(lambda _r: self._validate())
+        target_box = QWidget()
+        target_layout = QVBoxLayout(target_box)
+        target_layout.setContentsMargins(0, 0, 0, 0)
+        target_layout.addWidget(self.search)
+        target_layout.addWidget(self.records)
+        self.target_box = target_box
+        self.description = named(QPlainTextEdit(), "convertDescription")
+        self.description.setTabChangesFocus(True)
+        self.description.setMaximumHeight(90)
+        self.labels: dict[str, QLabel] = {}
+        for key, widget in (
+            ("action", self.action),
+            ("number", self.number),
+            ("target", self.target_box),
+            ("name", self.name),
+            ("company", self.company),
+            ("email", self.email),
+            ("title", self.title),
+            ("due", self.due),
+            ("description", self.description),
+        ):
+            label = QLabel()
+            label.setBuddy(self.search if key == "target" else widget)
+            self.labels[key] = label
+            form.addRow(label, widget)
+        for edit in (self.name, self.company, self.title):
+            edit.textChanged.connect(lambda _t: self._validate())
+        outer.addLayout(form)
+
+        self.message = named(QLabel(), "convertMessage")
+        self.message.setWordWrap(True)
+        self.message.setOpenExternalLinks(False)
+        self.message.linkActivated.connect(self._open_link)
+        self.message.hide()
+        outer.addWidget(self.message)
+        self.buttons = QDialogButtonBox()
+        self.create_button = named(QPushButton(), "convertCreate")
+        self.create_button.setDefault(True)
+        self.buttons.addButton(self.create_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.create_button.clicked.connect(self.run)
+        self.buttons.rejected.connect(self.reject)
+        outer.addWidget(self.buttons)
+
+        self.setTabOrder(self.action, self.search)
+        self.setTabOrder(self.search, self.records)
+        self.setTabOrder(self.records, self.name)
+        self.setTabOrder(self.name, self.company)
+        self.setTabOrder(self.company, self.email)
+        self.setTabOrder(self.email, self.title)
+        self.setTabOrder(self.title, self.due)
+        self.setTabOrder(self.due, self.description)
+        self.setTabOrder(self.description, self.create_button)
+
+    def retranslate(self) -> None:
+        self.setWindowTitle(translate("ConvertDialog", "Convert the call"))
+        s = self.subject
+        who = s.party.name if s.party is not None else s.name
+        number = self._display(s.number) if not s.number.is_anonymous else ""
+        when = format_time(s.started_at) if s.started_at is not None else ""
+        header = (
+            translate("ConvertDialog", "Call with {who}")
+            if who
+            else translate("ConvertDialog", "Call from an unknown number")
+        ).format(who=isolate(who))
+        self.header.setText(para(" · ".join(x for x in (header, ltr(number), ltr(when)) if x)))
+        for at in range(self.action.count()):
+            self.action.setItemText(at, action_title(str(self.action.itemData(at))))
+        self.action.setAccessibleName(translate("ConvertDialog", "What to create"))
+        self.number.setText(ltr(number) or translate("ConvertDialog", "No number"))
+        self.search.setPlaceholderText(translate("ConvertDialog", "Search by name, company or number"))
+        self.search.setAccessibleName(translate("ConvertDialog", "Search the CRM"))
+        self.records.setAccessibleName(translate("ConvertDialog", "Records found"))
+        self.name.setAccessibleName(translate("ConvertDialog", "Name"))
+        self.company.setAccessibleName(translate("ConvertDialog", "Company"))
+        self.email.setAccessibleName(translate("ConvertDialog", "E-mail"))
+        self.due.setAccessibleName(translate("ConvertDialog", "When to call back"))
+        self.description.setAccessibleName(translate("ConvertDialog", "Description"))
+        self.create_button.setAccessibleName(translate("ConvertDialog", "Create the record"))
+        self._action_changed()
+
+    def changeEvent(self, event: QEvent | None) -> None:
+        if event is not None and event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        super().changeEvent(event)
+
+    def _prefill(self) -> None:
+        s = self.subject
+        party = s.party
+        name = s.name
+        company = s.company
+        if party is not None:
+            if party.kind is PartyKind.ACCOUNT:
+                company = party.name
+            else:
+                name, company = party.name, party.company or company
+        self.name.setText(name)
+        self.company.setText(company)
+        self.description.setPlainText(s.notes)
+        due = (datetime.now().astimezone() + timedelta(days=1)).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
+        self.due.setDateTime(QDateTime(due.date(), due.time()))
+        self._fill_records(list(s.candidates) or ([party] if party is not None else []))
+
+    # ============================================================== per action
+    def current_action(self) -> str:
+        return str(self.action.currentData() or "")
+
+    def _action_changed(self, _at: int = 0) -> None:
+        action = self.current_action()
+        required = "*"
+        visible = {
+            "number": True,
+            "target": action in ("case", "add_number"),
+            "name": action in ("lead", "contact", "account", "follow_up"),
+            "company": action in ("lead", "contact", "account"),
+            "email": action in ("lead", "contact", "account"),
+            "title": action in ("case", "lead", "follow_up"),
+            "due": action == "follow_up",
+            "description": action in ("case", "lead", "follow_up"),
+        }
+        if "case" not in self.backend.actions() and action in ("contact", "lead", "account"):
+            visible["description"] = True  # the local directory keeps it as the record's notes
+        texts = {
+            "action": translate("ConvertDialog", "&Create:"),
+            "number": translate("ConvertDialog", "Number:"),
+            "target": (
+                translate("ConvertDialog", "C&ustomer {required}")
+                if action == "case"
+                else translate("ConvertDialog", "&Record {required}")
+            ),
+            "name": (
+                translate("ConvertDialog", "&Name {required}")
+                if action in ("contact", "lead")
+                else translate("ConvertDialog", "&Name")
+            ),
+            "company": (
+                translate("ConvertDialog", "C&ompany {required}")
+                if action == "account"
+                else translate("ConvertDialog", "C&ompany")
+            ),
+            "email": translate("ConvertDialog", "&E-mail"),
+            "title": (
+                translate("ConvertDialog", "&Title {required}")
+                if action == "case"
+                else translate("ConvertDialog", "&Subject {required}")
+            ),
+            "due": translate("ConvertDialog", "&When {required}"),
+            "description": translate("ConvertDialog", "&Description"),
+        }
+        for key, label in self.labels.items():
+            label.setText(texts[key].format(required=required).strip())
+            self.form.setRowVisible(label, visible.get(key, True))
+        self.title.setAccessibleName(texts["title"].replace("&", "").format(required="").strip())
+        if action in ("case", "lead", "follow_up") and not self.title.text():
+            self.title.setText(self._default_title(action))
+        self.create_button.setText(
+            translate("ConvertDialog", "&Add the number")
+            if action == "add_number"
+            else translate("ConvertDialog", "C&reate")
+        )
+        self._filter_records()
+        self._validate()
+
+    def _default_title(self, action: str) -> str:
+        s = self.subject
+        who = (s.party.name if s.party is not None else s.name) or self._display(s.number)
+        if action == "follow_up":
+            return translate("ConvertDialog", "Call back {who}").format(who=who)
+        return translate("ConvertDialog", "Call from {who}").format(who=who)
+
+    # ============================================================== records (customer / target)
+    def _fill_records(self, parties: Sequence[Party]) -> None:
+        chosen = self.chosen_record()
+        self.records.clear()
+        for party in parties:
+            item = QListWidgetItem(_party_line(party))
+            item.setData(Qt.ItemDataRole.UserRole, party)
+            self.records.addItem(item)
+        self._filter_records()
+        for at in range(self.records.count()):
+            found = self.records.item(at)
+            if found is not None and not found.isHidden():
+                party = found.data(Qt.ItemDataRole.UserRole)
+                if chosen is None or party.id == chosen.id:
+                    self.records.setCurrentRow(at)
+                    break
+
+    def _filter_records(self) -> None:
+        case = self.current_action() == "case"
+        for at in range(self.records.count()):
+            item = self.records.item(at)
+            if item is None:
+                continue
+            party = item.data(Qt.ItemDataRole.UserRole)
+            hidden = case and party.kind not in (PartyKind.CONTACT, PartyKind.ACCOUNT)
+            item.setHidden(hidden)
+            if hidden and self.records.currentRow() == at:
+                self.records.setCurrentRow(-1)
+        if self.records.currentRow() < 0:
+            for at in range(self.records.count()):
+                item = self.records.item(at)
+                if item is not None and not item.isHidden():
+                    self.records.setCurrentRow(at)
+                    break
+
+    def chosen_record(self) -> Party | None:
+        item = self.records.currentItem()
+        if item is None or item.isHidden():
+            return None
+        party = item.data(Qt.ItemDataRole.UserRole)
+        return party if isinstance(party, Party) else None
+
+    def _search(self) -> None:
+        text = self.search.text().strip()
+        if len(text) < 2:
+            return
+        self.tasks.spawn(
+            self.backend.search(text),
+            done=lambda parties: self._fill_records(list(parties or [])),
+            failed=self._refused,
+        )
+
+    # ============================================================== validation and create
+    def missing(self) -> list[str]:
+        """What must still be filled in for the chosen conversion."""
+        action = self.current_action()
+        out: list[str] = []
+        if action in ("case", "add_number") and self.chosen_record() is None:
+            out.append("target")
+        if action in ("contact", "lead") and not self.name.text().strip():
+            out.append("name")
+        if action == "account" and not (self.company.text().strip() or self.name.text().strip()):
+            out.append("company")
+        if action in ("case", "lead", "follow_up") and not self.title.text().strip():
+            out.append("title")
+        if action != "follow_up" and self.subject.number.is_anonymous and action != "case":
+            out.append("number")
+        return out
+
+    def _validate(self) -> None:
+        missing = self.missing()
+        busy = getattr(self, "_busy", False)
+        self.create_button.setEnabled(not missing and not busy)
+        hint = ""
+        if "number" in missing:
+            hint = translate("ConvertDialog", "The call has no number to put into a record.")
+        elif missing:
+            hint = translate("ConvertDialog", "Fill in the fields marked with *.")
+        self.create_button.setToolTip(hint)
+
+    def fields(self) -> Fields:
+        due = self.due.dateTime().toPyDateTime()
+        return Fields(
+            name=self.name.text().strip(),
+            company=self.company.text().strip(),
+            email=self.email.text().strip(),
+            title=self.title.text().strip(),
+            description=self.description.toPlainText().strip(),
+            due=due.astimezone() if due.tzinfo is None else due,
+            target=self.chosen_record(),
+        )
+
+    def run(self) -> Any:
+        """Run the chosen conversion (async); returns its task."""
+        if self.missing():
+            self._validate()
+            return None
+        self._busy = True
+        self._validate()
+        self.message.setStyleSheet("")
+        self.message.setText(translate("ConvertDialog", "Working…"))
+        self.message.show()
+        return self.tasks.spawn(
+            self.backend.convert(self.current_action(), self.subject, self.fields()),
+            done=self._done,
+            failed=self._refused_text,
+        )
+
+    def _done(self, result: Converted) -> None:
+        self._busy = False
+        self.result_value = result
+        self._result_url = result.url
+        text = done_text(result)
+        if result.url:
+            text += ' <a href="open">' + translate("ConvertDialog", "Open it in the CRM") + "</a>"
+        self.message.setTextFormat(Qt.TextFormat.RichText)
+        self.message.setStyleSheet("color: #188038;")
+        self.message.setText(text)
+        self.message.show()
+        self.create_button.setEnabled(False)  # one record per click: no accidental duplicate
+        self.converted.emit(result)
+
+    def _refused_text(self, why: str) -> None:
+        self._busy = False
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setStyleSheet("color: #c5221f;")
+        self.message.setText(why)
+        self.message.show()
+        self._validate()
+
+    def _refused(self, why: str) -> None:
+        self._refused_text(why)
+
+    def _open_link(self, _link: str) -> None:
+        if self._result_url:
+            QDesktopServices.openUrl(QUrl(self._result_url))
+
+    def done(self, result: int) -> None:
+        self.tasks.cancel_all()
+        super().done(result)
+
+
+class _Explained(CallsysError):
+    pass
+
+
+def _explained(backend: ConvertBackend) -> ConvertBackend:
+    """*backend* whose CRM errors carry the dialog's wording (refused / unreachable / sign-in)."""
+
+    class Wrapped:
+        crm = backend.crm
+
+        def actions(self) -> tuple[str, ...]:
+            return backend.actions()
+
+        async def search(self, text: str) -> Sequence[Party]:
+            return await backend.search(text)
+
+        async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
+            try:
+                return await backend.convert(action, subject, fields)
+            except CallsysError as exc:
+                raise _Explained(refusal_text(exc)) from exc
+
+    return Wrapped()
+
+
+# ------------------------------------------------------------------------------ main window hook
+def subject_for_row(desktop: Any, row_id: str, live_call: Any = None) -> Subject | None:
+    """The ``Subject`` of a call-log row (or of a live call), with what the desktop knows of it."""
+    record = desktop.calllog.get(row_id) if getattr(desktop, "calllog", None) is not None else None
+    if record is None and live_call is None:
+        return None
+    party: Party | None = None
+    crm = getattr(desktop, "crm", None)
+    if record is not None and record.party_id and crm is not None and hasattr(crm, "get_now"):
+        party = crm.get_now(record.party_id)
+    if party is None and record is not None and record.party_id and record.party_kind is not None:
+        party = Party(
+            kind=record.party_kind,
+            id=record.party_id,
+            name=record.party_name,
+            company=record.party_company,
+            source=getattr(crm, "name", ""),
+        )
+    candidates: tuple[Party, ...] = ()
+    number = record.number if record is not None else live_call.remote
+    if crm is not None and hasattr(crm, "lookup_now") and not number.is_anonymous:
+        candidates = tuple(m.party for m in crm.lookup_now(number))
+    if party is not None and all(c.id != party.id for c in candidates):
+        candidates = (party, *candidates)
+    activity_id = record.activity_id if record is not None else None
+    call_id = record.call_id if record is not None else live_call.id
+    activity = getattr(desktop, "activity", None)
+    if not activity_id and activity is not None and hasattr(activity, "activity_id"):
+        try:
+            activity_id = activity.activity_id(call_id)
+        except Exception:
+            log.debug("no activity for %s", call_id, exc_info=True)
+    return Subject(
+        number=number,
+        name=record.name if record is not None else live_call.remote_name,
+        company=record.party_company if record is not None else "",
+        party=party,
+        candidates=candidates,
+        activity_id=activity_id,
+        call_id=record.id if record is not None else live_call.id,
+        started_at=record.started_at if record is not None else live_call.started_at,
+        notes=record.notes if record is not None else "",
+        direction=(record.direction if record is not None else live_call.direction).value,
+    )
+
+
+def open_convert(window: Any, row_id: str | None = None, action: str | None = None) -> ConvertDialog | None:
+    """Open the Convert dialog for a log row (default: the selected row) of *window*."""
+    desktop = window.desktop
+    backend = backend_for(getattr(desktop, "crm", None))
+    if backend is None:
+        window.show_message(translate("ConvertDialog", "There is no CRM to convert the call into."))
+        return None
+    if row_id is None:
+        row = window.selected_log_row()
+        row_id = row.id if row is not None else None
+    if row_id is None:
+        window.show_message(translate("ConvertDialog", "Choose a call in the log first."))
+        return None
+    subject = subject_for_row(desktop, row_id)
+    if subject is None:
+        window.show_message(translate("ConvertDialog", "That call is not in the log any more."))
+        return None
+    dialog = ConvertDialog(_explained(backend), subject, window, display=window.display_number, action=action)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def converted(result: Converted) -> None:
+        if result.party is not None and subject.call_id is not None and result.action != "follow_up":
+            desktop.remember_party(subject.call_id, result.party)
+            if hasattr(window, "log_model"):
+                window.log_model.set_party(subject.call_id, result.party)
+        window.show_message(done_text(result))
+
+    dialog.converted.connect(converted)
+    dialog.show()
+    window.convert_dialog = dialog
+    return dialog
+
+
+class _Retranslator(QObject):
+    def __init__(self, window: Any, action: QAction) -> None:
+        super().__init__(window)
+        self._action = action
+        self.retranslate()
+
+    def retranslate(self) -> None:
+        self._action.setText(translate("ConvertDialog", "Con&vert call…"))
+        self._action.setToolTip(
+            translate("ConvertDialog", "Make a case, lead, contact or account from the selected call")
+        )
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if event is not None and event.type() == QEvent.Type.LanguageChange:
+            self.retranslate()
+        return False
+
+
+def install(window: Any) -> QAction:
+    """Add "Convert call…" to *window*'s Phone menu and to its call log's context menu."""
+    action = QAction(window)
+    action.setObjectName("convertAction")
+    action.triggered.connect(lambda: open_convert(window))
+    window.phone_menu.addSeparator()
+    window.phone_menu.addAction(action)
+    window.log_view.addAction(action)
+    window.log_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+    translator = _Retranslator(window, action)
+    window.installEventFilter(translator)
+    window.convert_action = action
+    return action
