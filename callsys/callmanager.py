@@ -13,8 +13,8 @@ States (per call)::
                   └──────────┴─► ENDED(cancelled | busy | no_answer | failed)
 
 Rules applied here (and only here):
-- IN5: an incoming call that rings while another call is connected is a *waiting* call;
-  several at once is normal and unlimited.
+- IN5: an incoming call that rings while another call of the same extension is connected is a
+  *waiting* call; several at once is normal and unlimited.
 - B1: a call answered by another member of a ring group or queue ends with
   ``ANSWERED_ELSEWHERE`` and is not a missed call for this agent.
 - IN12: the receiving line comes from the provider or is resolved from the dialled number.
@@ -228,7 +228,14 @@ class CallManager:
             if direction is Direction.OUTGOING:
                 state = CallState.DIALING
         remote = self._normalized(ev.remote) if ev.remote is not None else PhoneNumber(raw="")
-        waiting = state is CallState.RINGING and any(c.state.is_connected for c in self._calls.values())
+        # IN5: waiting means "this agent is already talking". One manager may watch many
+        # extensions (the server), so only a connected call on the same extension counts; an
+        # unknown extension (a desktop's own phone) matches any.
+        extension = ev.extension or ""
+        waiting = state is CallState.RINGING and any(
+            c.state.is_connected and (not extension or not c.extension or c.extension == extension)
+            for c in self._calls.values()
+        )
         line = self._resolve_line(ev.line or "", ev.dnis or "")
         return Call(
             id=ev.call_id,

@@ -462,3 +462,19 @@ def test_provider_listener_stamps_the_provider(manager: CallManager) -> None:
     listener = manager.listener("sim")
     listener.call_event(ProviderEvent(CallEvent.INCOMING, "a", remote=PhoneNumber(raw="02188776655")))
     assert manager.get("a").provider == "sim"  # type: ignore[union-attr]
+
+
+def test_waiting_only_counts_calls_of_the_same_extension() -> None:
+    """IN5 on a server watching many extensions: Bob talking does not make Alice's call "waiting"."""
+    manager = CallManager()
+    manager.handle(ProviderEvent(CallEvent.INCOMING, "bob-1", direction=Direction.INCOMING, extension="1002"))
+    manager.handle(ProviderEvent(CallEvent.ANSWERED, "bob-1"))
+    alice = manager.handle(
+        ProviderEvent(CallEvent.INCOMING, "alice-1", direction=Direction.INCOMING, extension="1001")
+    )
+    assert alice is not None and not alice.waiting
+    manager.handle(ProviderEvent(CallEvent.ANSWERED, "alice-1"))
+    second = manager.handle(
+        ProviderEvent(CallEvent.INCOMING, "alice-2", direction=Direction.INCOMING, extension="1001")
+    )
+    assert second is not None and second.waiting
