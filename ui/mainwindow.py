@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import functools
 import logging
+from datetime import datetime
 from typing import Any
 
 from callsys.errors import CallsysError
-from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
+from callsys.model import Call, CallEvent, CallState, Direction, EndReason, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
 from callsys.provider import Capability, Line, ProviderStatus, Registration
 from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE
@@ -24,7 +25,7 @@ from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, r
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
 from ui.hotkeys import Hotkeys
-from ui.i18n import Language, translate
+from ui.i18n import Language, format_time, translate
 from ui.notes import NotesForm
 from ui.popup import PopupStack
 from ui.qt import (
@@ -56,6 +57,7 @@ from ui.qt import (
     pyqtSignal,
 )
 from ui.tasks import TaskRunner
+from ui.texts import direction_text, result_text
 from ui.tray import Tray
 
 __all__ = ["MainWindow"]
@@ -230,7 +232,10 @@ class MainWindow(QMainWindow):
         self.log_view.setWordWrap(False)
         header = self.log_view.horizontalHeader()
         assert header is not None
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Not ResizeToContents: that measures every row on every change, and a ring must not
+        # cost more with each call in the log (benchmarks/ui_popup_latency.py). Columns are
+        # sized from a sample row and the header texts, per language.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setHighlightSections(False)
         self.log_view.doubleClicked.connect(self._log_activated)
@@ -397,11 +402,28 @@ class MainWindow(QMainWindow):
         self._show_problems()
         self.log_model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 6)
         self.log_model.layoutChanged.emit()
+        self._size_log_columns()
 
     def changeEvent(self, event: QEvent | None) -> None:
         if event is not None and event.type() == QEvent.Type.LanguageChange:
             self.retranslate()
         super().changeEvent(event)
+
+    def _size_log_columns(self) -> None:
+        """Column widths from the header text and a typical value, once per language."""
+        metrics = self.log_view.fontMetrics()
+        samples = {
+            0: format_time(datetime(2026, 12, 28, 23, 59, 59)),
+            2: "+1 415-555-0100 ext. 12",
+            3: max((direction_text(d) for d in Direction), key=len),
+            4: "Support line",
+            5: "0:00:00",
+            6: max((result_text(r) for r in EndReason), key=len),
+        }
+        for column, sample in samples.items():
+            title = str(self.log_model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(title)) + 24
+            self.log_view.setColumnWidth(column, width)
 
     # ================================================================== start / stop
     async def start(self, uris: list[str] | None = None) -> None:
@@ -455,9 +477,22 @@ class MainWindow(QMainWindow):
 
     # ================================================================== core → window
     def _on_call_event(self, event: CallEvent, call: Call) -> None:
+        quick: list[Any] | None = None
+        if (
+            call.state is not CallState.ENDED
+            and call.id not in self._looked_up
+            and not call.remote.is_anonymous
+        ):
+            quick = self.desktop.identify_now(call)  # the pop-up's first paint shows the record
+            if quick is not None:
+                self._looked_up.add(call.id)
+                if quick:
+                    self._parties[call.id] = quick[0].party
         party = self._parties.get(call.id)
         self.log_model.upsert(row_from_call(call, self.display_number, party))
         self.popups.on_call(call)
+        if quick is not None:
+            self._identified(call.id, quick)
         if call.state is CallState.ENDED:
             self._parties.pop(call.id, None)
             self._looked_up.discard(call.id)

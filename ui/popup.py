@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["CallPopup", "PopupStack"]
 
 POPUP_WIDTH = 360
+POOL_SIZE = 4
 GAP = 8
 
 
@@ -94,6 +95,7 @@ class CallPopup(QFrame):
         self.matches: list[Match] = []
         self.party: Party | None = None
         self._looked_up = False
+        self._polished_waiting: bool | None = None
 
         self.title = named(QLabel(), "popupTitle")
         self.line_label = named(QLabel(), "popupLine")
@@ -147,6 +149,19 @@ class CallPopup(QFrame):
         self.retranslate()
 
     # ------------------------------------------------------------------ content
+    def reuse(self, call: Call, capabilities: frozenset[Capability]) -> None:
+        """Show another call in this (pooled, hidden) pop-up — building one costs a style sheet."""
+        self.call = call
+        self.matches = []
+        self.party = None
+        self._looked_up = False
+        self.match_choice.blockSignals(True)
+        self.match_choice.clear()
+        self.match_choice.blockSignals(False)
+        self.answer_button.setVisible(Capability.ANSWER in capabilities)
+        self.reject_button.setVisible(Capability.REJECT in capabilities)
+        self.retranslate()
+
     def update_call(self, call: Call) -> None:
         self.call = call
         self.retranslate()
@@ -177,11 +192,13 @@ class CallPopup(QFrame):
     def retranslate(self) -> None:
         call = self.call
         waiting = call.waiting
-        self.setProperty("waiting", "true" if waiting else "false")
-        style = self.style()
-        if style is not None:
-            style.unpolish(self)
-            style.polish(self)
+        if waiting != self._polished_waiting:  # re-polishing a style sheet is slow: only on change
+            self._polished_waiting = waiting
+            self.setProperty("waiting", "true" if waiting else "false")
+            style = self.style()
+            if style is not None:
+                style.unpolish(self)
+                style.polish(self)
         self.title.setText(
             translate("Popup", "Waiting call") if waiting else translate("Popup", "Incoming call")
         )
@@ -272,6 +289,7 @@ class PopupStack(QObject):
         self._capabilities = capabilities
         self._display = display
         self._popups: dict[str, CallPopup] = {}
+        self._pool: list[CallPopup] = []  # hidden pop-ups kept for the next ring
 
     def __len__(self) -> int:
         return len(self._popups)
@@ -293,13 +311,17 @@ class PopupStack(QObject):
             existing.update_call(call)
             self.relayout()
             return existing
-        popup = CallPopup(call, self._capabilities(), self._display)
-        popup.answer_requested.connect(self.answer_requested)
-        popup.reject_requested.connect(self.reject_requested)
-        popup.record_requested.connect(self.record_requested)
-        popup.party_chosen.connect(self.party_chosen)
-        popup.resized.connect(self.relayout)
-        popup.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+        if self._pool:
+            popup = self._pool.pop()
+            popup.reuse(call, self._capabilities())
+        else:
+            popup = CallPopup(call, self._capabilities(), self._display)
+            popup.answer_requested.connect(self.answer_requested)
+            popup.reject_requested.connect(self.reject_requested)
+            popup.record_requested.connect(self.record_requested)
+            popup.party_chosen.connect(self.party_chosen)
+            popup.resized.connect(self.relayout)
+            popup.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         self._popups[call.id] = popup
         self.relayout()
         popup.show()
@@ -310,13 +332,19 @@ class PopupStack(QObject):
         popup = self._popups.pop(call_id, None)
         if popup is not None:
             popup.hide()
-            popup.deleteLater()
+            if len(self._pool) < POOL_SIZE:
+                self._pool.append(popup)
+            else:
+                popup.deleteLater()
             self.relayout()
             self.changed.emit()
 
     def close_all(self) -> None:
         for call_id in list(self._popups):
             self.close(call_id)
+        for popup in self._pool:
+            popup.deleteLater()
+        self._pool.clear()
 
     def relayout(self) -> None:
         screen = QGuiApplication.primaryScreen()
