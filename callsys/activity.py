@@ -157,7 +157,10 @@ class ActivityLogger:
         unanswered_status: tuple[int, int] = CANCELED,
         incoming_label: str = "Inbound call",
         outgoing_label: str = "Outbound call",
+        creates: bool = True,
     ) -> None:
+        """*creates* False: a desktop connected to a callsys server, which writes the activities;
+        this logger only adds notes and links to the ones it is told about (``adopt``)."""
         self.outbox = outbox
         self.db = outbox.db
         ensure_schema(self.db)
@@ -168,6 +171,7 @@ class ActivityLogger:
         self.unanswered_status = unanswered_status
         self.incoming_label = incoming_label
         self.outgoing_label = outgoing_label
+        self.creates = creates
 
     # ---------------------------------------------------------------- queries
     def activity_id(self, call_id: str) -> str | None:
@@ -185,8 +189,8 @@ class ActivityLogger:
 
     # ---------------------------------------------------------------- observer
     def __call__(self, event: CallEvent, call: Call) -> None:
-        if not call.loggable:
-            return  # IN13
+        if not call.loggable or not self.creates:
+            return  # IN13; or the server logs this desktop's calls (adopt)
         if event is CallEvent.ANSWERED:
             self._created(call)
         elif event is CallEvent.ENDED:
@@ -313,6 +317,21 @@ class ActivityLogger:
                 "phonecall.create_closed",
                 {"activityid": activity_id, "body": body, "state": list(status)},
                 group=activity_id,
+            )
+
+    def adopt(
+        self, call_id: str, activity_id: str, *, closed: bool = False, status: tuple[int, int] | None = None
+    ) -> None:
+        """Take on an activity somebody else created for this call (the callsys server, when this
+        desktop is connected to one): notes and links go to it, and no second one is created."""
+        state = "closed" if closed else "open"
+        status_text = f"{status[0]},{status[1]}" if status else ""
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO activity_calls (call_id, activity_id, state, status, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(call_id) DO UPDATE SET activity_id = excluded.activity_id, state = excluded.state, "
+                "status = excluded.status",
+                [call_id, activity_id, state, status_text, _iso(datetime.now(UTC))],
             )
 
     # ---------------------------------------------------------------- agent actions

@@ -310,10 +310,14 @@ class Outbox:
                 await self._wait(idle, stop, wakeable=True)
 
     async def _wait(self, seconds: float, stop: asyncio.Event, *, wakeable: bool) -> None:
-        if not wakeable:
+        """Wait *seconds*; a stop always ends the wait, new work only when *wakeable* (a pause for
+        Retry-After or a backoff is not shortened by new items)."""
+        if self.sleep is not asyncio.sleep:  # an injected clock (tests): time is theirs
             await self.sleep(seconds)
             return
-        waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
+        waiters = [asyncio.ensure_future(stop.wait())]
+        if wakeable:
+            waiters.append(asyncio.ensure_future(self._wake.wait()))
         try:
             await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -210,3 +210,29 @@ def test_observer_ignores_calls_that_never_connect_or_update(rig: Rig) -> None:
     rig.logger(CallEvent.UPDATED, call)
     rig.logger(CallEvent.INCOMING, call)
     assert rig.outbox.pending_count() == 0
+
+
+@pytest.mark.asyncio
+async def test_desktop_behind_a_server_adds_notes_to_the_servers_activity(
+    rig: Rig, tmp_path: Path, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    # the server logged the call (rig); the desktop has its own database and must not log it again
+    play_call(rig.manager, plan, "c1", "+4930123456", talk=90)
+    await rig.outbox.drain()
+    server_activity = rig.logger.activity_id("c1")
+    assert server_activity
+
+    db = open_database(tmp_path / "desktop.sqlite3")
+    outbox = Outbox(db)
+    register_handlers(outbox, crm)
+    desktop = ActivityLogger(outbox, creates=False)
+    manager = CallManager(is_loggable=plan.is_loggable)
+    manager.subscribe(desktop)
+    play_call(manager, plan, "c1", "+4930123456", talk=90)
+    desktop.adopt("c1", server_activity, closed=True, status=(1, 4))
+    assert desktop.set_notes("c1", "Typed on the desktop")
+    await outbox.drain()
+    assert fake.count("phonecall") == 1
+    row = fake.find("phonecall", server_activity) or {}
+    assert row["description"] == "Typed on the desktop" and row["statecode"] == 1
+    db.conn.close()

@@ -130,3 +130,24 @@ async def test_run_loop_delivers_what_is_enqueued_later(tmp_path: Path) -> None:
     stop.set()
     await asyncio.wait_for(runner, 5)
     box.db.conn.close()
+
+
+@pytest.mark.asyncio
+async def test_run_loop_stops_promptly_during_a_long_backoff(tmp_path: Path) -> None:
+    import asyncio
+
+    box = Outbox(open_database(tmp_path / "db"), base_delay=300.0)
+
+    async def handler(payload: Mapping[str, Any]) -> None:
+        raise CrmUnavailable("down")
+
+    box.register("w", handler)
+    box.enqueue("w", {})
+    stop = asyncio.Event()
+    runner = asyncio.create_task(box.run(stop))
+    await asyncio.sleep(0.05)
+    assert box.paused_until() > box.clock() + 100  # backing off for minutes
+    stop.set()
+    await asyncio.wait_for(runner, 2)  # … yet a shutdown does not wait for it
+    assert box.pending_count() == 1  # and nothing was lost
+    box.db.conn.close()
