@@ -25,7 +25,7 @@ from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, r
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
 from ui.hotkeys import Hotkeys
-from ui.i18n import Language, format_time, translate
+from ui.i18n import Language, format_time, ltr, translate
 from ui.notes import NotesForm
 from ui.popup import PopupStack
 from ui.qt import (
@@ -349,7 +349,9 @@ class MainWindow(QMainWindow):
     def retranslate(self) -> None:
         self._update_title()
         self.dial_label.setText(translate("MainWindow", "&Number:"))
-        self.dial_edit.setPlaceholderText(translate("MainWindow", "Number or tel: link — Enter dials"))
+        self.dial_edit.setPlaceholderText(
+            translate("MainWindow", "Number, name or tel: link — Enter dials or searches")
+        )
         self.dial_edit.setAccessibleName(translate("MainWindow", "Number to dial"))
         self.line_label.setText(translate("MainWindow", "&Line:"))
         self.line_choice.setAccessibleName(translate("MainWindow", "Line to dial from"))
@@ -718,7 +720,50 @@ class MainWindow(QMainWindow):
         self._command(Capability.DND, lambda p: p.set_dnd(enabled))
 
     def dial_from_field(self) -> None:
-        if self.dial_text(self.dial_edit.text()):
+        text = self.dial_edit.text().strip()
+        if any(ch.isalpha() for ch in number_from_uri(text) or text) and not text.lower().startswith(
+            ("tel:", "callto:", "sip:", "sips:")
+        ):
+            self.search_directory(text)  # a name: find the record, then pick one of its numbers
+            return
+        if self.dial_text(text):
+            self.dial_edit.clear()
+
+    def search_directory(self, text: str) -> None:
+        """OUT3, OUT4: a name typed in the number field — every matching record with every one of
+        its numbers, in a menu under the field; one record with one number dials at once."""
+        crm = self.desktop.crm
+        if crm is None:
+            self.show_message(translate("MainWindow", "There is no directory to search."))
+            return
+
+        def found(parties: Any) -> None:
+            choices = [(party, number) for party in list(parties or [])[:20] for number in party.numbers]
+            if not choices:
+                self.show_message(translate("MainWindow", "No record matches “{text}”.").format(text=text))
+                return
+            if len(choices) == 1:
+                self.dial_edit.clear()
+                self.dial_text(choices[0][1].e164 or choices[0][1].digits or choices[0][1].raw)
+                return
+            menu = QMenu(self)
+            menu.setObjectName("directoryChoices")
+            for party, number in choices:
+                shown = self.display_number(number)
+                label = (
+                    f"{party.name}" + (f" · {party.company}" if party.company else "") + f"   {ltr(shown)}"
+                )
+                action = menu.addAction(label)
+                if action is not None:
+                    target = number.e164 or number.digits or number.raw
+                    action.triggered.connect(lambda _=False, t=target: self._dial_choice(t))
+            self.directory_menu = menu
+            menu.popup(self.dial_edit.mapToGlobal(self.dial_edit.rect().bottomLeft()))
+
+        self.tasks.spawn(crm.search(text, 20), done=found)
+
+    def _dial_choice(self, target: str) -> None:
+        if self.dial_text(target):
             self.dial_edit.clear()
 
     def dial_text(self, text: str, line: str | None = None) -> bool:

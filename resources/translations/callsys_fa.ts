@@ -165,6 +165,314 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
     </message>
   </context>
   <context>
+    <name>ConvertDialog</name>
+    <message>
+      <location filename="../../ui/convert.py" line="558" />
+      <source>&amp;Add the number</source>
+      <translation>&amp;افزودن شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="525" />
+      <source>&amp;Create:</source>
+      <translation>&amp;ساختن:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="549" />
+      <source>&amp;Description</source>
+      <translation>&amp;شرح</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="542" />
+      <source>&amp;E-mail</source>
+      <translation>&amp;رایانامه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="535" />
+      <source>&amp;Name</source>
+      <translation>&amp;نام</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="533" />
+      <source>&amp;Name {required}</source>
+      <translation>&amp;نام {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="530" />
+      <source>&amp;Record {required}</source>
+      <translation>&amp;رکورد {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="546" />
+      <source>&amp;Subject {required}</source>
+      <translation>&amp;موضوع {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="544" />
+      <source>&amp;Title {required}</source>
+      <translation>&amp;عنوان {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="548" />
+      <source>&amp;When {required}</source>
+      <translation>&amp;زمان {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="216" />
+      <source>A case needs a customer: choose a contact or an account.</source>
+      <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="291" />
+      <source>Add the number to an existing record</source>
+      <translation>افزودن شماره به یک رکورد موجود</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="540" />
+      <source>C&amp;ompany</source>
+      <translation>&amp;شرکت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="538" />
+      <source>C&amp;ompany {required}</source>
+      <translation>&amp;شرکت {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="560" />
+      <source>C&amp;reate</source>
+      <translation>&amp;ساختن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="528" />
+      <source>C&amp;ustomer {required}</source>
+      <translation>&amp;مشتری {required}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="569" />
+      <source>Call back {who}</source>
+      <translation>تماس دوباره با {who}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="463" />
+      <source>Call from an unknown number</source>
+      <translation>تماس از شمارهٔ ناشناس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="570" />
+      <source>Call from {who}</source>
+      <translation>تماس از {who}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="461" />
+      <source>Call with {who}</source>
+      <translation>تماس با {who}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="796" />
+      <source>Choose a call in the log first.</source>
+      <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="164" />
+      <source>Choose the record to add the number to.</source>
+      <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="474" />
+      <source>Company</source>
+      <translation>شرکت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="825" />
+      <source>Con&amp;vert call…</source>
+      <translation>&amp;تبدیل تماس…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="455" />
+      <source>Convert the call</source>
+      <translation>تبدیل تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="478" />
+      <source>Create the record</source>
+      <translation>ساختن رکورد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="477" />
+      <source>Description</source>
+      <translation>شرح</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="475" />
+      <source>E-mail</source>
+      <translation>رایانامه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="649" />
+      <source>Fill in the fields marked with *.</source>
+      <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="290" />
+      <source>Follow-up phone call</source>
+      <translation>تماس تلفنی پیگیری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="827" />
+      <source>Make a case, lead, contact or account from the selected call</source>
+      <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="473" />
+      <source>Name</source>
+      <translation>نام</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="289" />
+      <source>New account (company)</source>
+      <translation>حساب جدید (شرکت)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="286" />
+      <source>New case</source>
+      <translation>پروندهٔ جدید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="288" />
+      <source>New contact</source>
+      <translation>مخاطب جدید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="287" />
+      <source>New lead</source>
+      <translation>سرنخ جدید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="469" />
+      <source>No number</source>
+      <translation>بدون شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="526" />
+      <source>Number:</source>
+      <translation>شماره:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="686" />
+      <source>Open it in the CRM</source>
+      <translation>باز کردن در CRM</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="472" />
+      <source>Records found</source>
+      <translation>رکوردهای پیدا‌شده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="470" />
+      <source>Search by name, company or number</source>
+      <translation>جستجو با نام، شرکت یا شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="471" />
+      <source>Search the CRM</source>
+      <translation>جستجو در CRM</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="318" />
+      <source>Signing in to the CRM failed: {why}</source>
+      <translation>ورود به CRM ناموفق بود: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="800" />
+      <source>That call is not in the log any more.</source>
+      <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="173" />
+      <source>That record no longer exists.</source>
+      <translation>این رکورد دیگر وجود ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="320" />
+      <source>The CRM cannot be reached now; nothing was created. {why}</source>
+      <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="324" />
+      <source>The CRM refused: {why}</source>
+      <translation>CRM نپذیرفت: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="300" />
+      <source>The account was created.</source>
+      <translation>حساب ساخته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="168" />
+      <source>The built-in directory cannot do that.</source>
+      <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="647" />
+      <source>The call has no number to put into a record.</source>
+      <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="312" />
+      <source>The call is now linked to it.</source>
+      <translation>تماس اکنون به آن پیوند خورده است.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="297" />
+      <source>The case was created.</source>
+      <translation>پرونده ساخته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="299" />
+      <source>The contact was created.</source>
+      <translation>مخاطب ساخته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="301" />
+      <source>The follow-up call was scheduled.</source>
+      <translation>تماس پیگیری زمان‌بندی شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="298" />
+      <source>The lead was created.</source>
+      <translation>سرنخ ساخته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="302" />
+      <source>The number was added to {name}.</source>
+      <translation>شماره به {name} افزوده شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="790" />
+      <source>There is no CRM to convert the call into.</source>
+      <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="468" />
+      <source>What to create</source>
+      <translation>چه چیزی ساخته شود</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="476" />
+      <source>When to call back</source>
+      <translation>زمان تماس دوباره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="672" />
+      <source>Working…</source>
+      <translation>در حال انجام…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="308" />
+      <source>{name} already has this number.</source>
+      <translation>{name} این شماره را از قبل دارد.</translation>
+    </message>
+  </context>
+  <context>
     <name>Details</name>
     <message>
       <location filename="../../ui/details.py" line="47" />
@@ -273,292 +581,302 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="386" />
+      <location filename="../../ui/mainwindow.py" line="393" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="376" />
+      <location filename="../../ui/mainwindow.py" line="383" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="372" />
+      <location filename="../../ui/mainwindow.py" line="379" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="385" />
+      <location filename="../../ui/mainwindow.py" line="392" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="379" />
+      <location filename="../../ui/mainwindow.py" line="386" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="378" />
+      <location filename="../../ui/mainwindow.py" line="385" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="349" />
+      <location filename="../../ui/mainwindow.py" line="356" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="346" />
+      <location filename="../../ui/mainwindow.py" line="351" />
       <source>&amp;Number:</source>
       <translation>&amp;شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="375" />
+      <location filename="../../ui/mainwindow.py" line="382" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="374" />
+      <location filename="../../ui/mainwindow.py" line="381" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="380" />
+      <location filename="../../ui/mainwindow.py" line="387" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="382" />
+      <location filename="../../ui/mainwindow.py" line="389" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="373" />
+      <location filename="../../ui/mainwindow.py" line="380" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="381" />
+      <location filename="../../ui/mainwindow.py" line="388" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="377" />
+      <location filename="../../ui/mainwindow.py" line="384" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="855" />
+      <location filename="../../ui/mainwindow.py" line="935" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="364" />
+      <location filename="../../ui/mainwindow.py" line="371" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="351" />
+      <location filename="../../ui/mainwindow.py" line="358" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="83" />
+      <location filename="../../ui/mainwindow.py" line="85" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="358" />
+      <location filename="../../ui/mainwindow.py" line="365" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="352" />
+      <location filename="../../ui/mainwindow.py" line="359" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="84" />
+      <location filename="../../ui/mainwindow.py" line="86" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="355" />
+      <location filename="../../ui/mainwindow.py" line="362" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="531" />
+      <location filename="../../ui/mainwindow.py" line="568" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="537" />
+      <location filename="../../ui/mainwindow.py" line="574" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="354" />
+      <location filename="../../ui/mainwindow.py" line="361" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="366" />
+      <location filename="../../ui/mainwindow.py" line="373" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="80" />
+      <location filename="../../ui/mainwindow.py" line="82" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="350" />
+      <location filename="../../ui/mainwindow.py" line="357" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="365" />
+      <location filename="../../ui/mainwindow.py" line="372" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="81" />
+      <location filename="../../ui/mainwindow.py" line="83" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="533" />
+      <location filename="../../ui/mainwindow.py" line="570" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="347" />
-      <source>Number or tel: link — Enter dials</source>
-      <translation>شماره یا پیوند tel: — با Enter شماره‌گیری می‌شود</translation>
+      <location filename="../../ui/mainwindow.py" line="743" />
+      <source>No record matches “{text}”.</source>
+      <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="348" />
+      <location filename="../../ui/mainwindow.py" line="355" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="367" />
+      <location filename="../../ui/mainwindow.py" line="353" />
+      <source>Number, name or tel: link — Enter dials or searches</source>
+      <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="374" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="87" />
+      <location filename="../../ui/mainwindow.py" line="89" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="532" />
+      <location filename="../../ui/mainwindow.py" line="569" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="530" />
+      <location filename="../../ui/mainwindow.py" line="567" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="82" />
+      <location filename="../../ui/mainwindow.py" line="84" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="357" />
+      <location filename="../../ui/mainwindow.py" line="364" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="356" />
+      <location filename="../../ui/mainwindow.py" line="363" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="794" />
+      <location filename="../../ui/mainwindow.py" line="874" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="359" />
+      <location filename="../../ui/mainwindow.py" line="366" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="606" />
+      <location filename="../../ui/mainwindow.py" line="643" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="560" />
+      <location filename="../../ui/mainwindow.py" line="597" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="566" />
+      <location filename="../../ui/mainwindow.py" line="603" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="496" />
+      <location filename="../../ui/mainwindow.py" line="533" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="922" />
+      <location filename="../../ui/mainwindow.py" line="1002" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="647" />
+      <location filename="../../ui/mainwindow.py" line="684" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="594" />
+      <location filename="../../ui/mainwindow.py" line="631" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="552" />
+      <location filename="../../ui/mainwindow.py" line="589" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="86" />
+      <location filename="../../ui/mainwindow.py" line="737" />
+      <source>There is no directory to search.</source>
+      <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="88" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="353" />
+      <location filename="../../ui/mainwindow.py" line="360" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="85" />
+      <location filename="../../ui/mainwindow.py" line="87" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="856" />
+      <location filename="../../ui/mainwindow.py" line="936" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="612" />
+      <location filename="../../ui/mainwindow.py" line="649" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="604" />
+      <location filename="../../ui/mainwindow.py" line="641" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="677" />
+      <location filename="../../ui/mainwindow.py" line="714" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -639,87 +957,87 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="230" />
+      <location filename="../../ui/popup.py" line="247" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="232" />
+      <location filename="../../ui/popup.py" line="249" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="216" />
+      <location filename="../../ui/popup.py" line="233" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="54" />
+      <location filename="../../ui/popup.py" line="55" />
       <source>Good afternoon, {name}</source>
       <translation>عصر بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="55" />
+      <location filename="../../ui/popup.py" line="56" />
       <source>Good evening, {name}</source>
       <translation>وقت بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="52" />
+      <location filename="../../ui/popup.py" line="53" />
       <source>Good morning, {name}</source>
       <translation>صبح بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="186" />
+      <location filename="../../ui/popup.py" line="203" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="189" />
+      <location filename="../../ui/popup.py" line="206" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="200" />
+      <location filename="../../ui/popup.py" line="217" />
       <source>Looking up…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="213" />
+      <location filename="../../ui/popup.py" line="230" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="207" />
+      <location filename="../../ui/popup.py" line="224" />
       <source>Not in the directory</source>
       <translation>در فهرست مخاطبان نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="195" />
+      <location filename="../../ui/popup.py" line="212" />
       <source>Open the record</source>
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="231" />
+      <location filename="../../ui/popup.py" line="248" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="233" />
+      <location filename="../../ui/popup.py" line="250" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="202" />
+      <location filename="../../ui/popup.py" line="219" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="186" />
+      <location filename="../../ui/popup.py" line="203" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="221" />
+      <location filename="../../ui/popup.py" line="238" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -1358,12 +1676,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="574" />
+      <location filename="../../ui/settingsdialog.py" line="582" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="575" />
+      <location filename="../../ui/settingsdialog.py" line="583" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
@@ -1373,12 +1691,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="110" />
+      <location filename="../../ui/settingsdialog.py" line="115" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="109" />
+      <location filename="../../ui/settingsdialog.py" line="114" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
@@ -1388,7 +1706,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="105" />
+      <location filename="../../ui/settingsdialog.py" line="110" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
@@ -1398,42 +1716,42 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="596" />
+      <location filename="../../ui/settingsdialog.py" line="604" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="598" />
+      <location filename="../../ui/settingsdialog.py" line="606" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="267" />
+      <location filename="../../ui/settingsdialog.py" line="272" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="271" />
+      <location filename="../../ui/settingsdialog.py" line="276" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="240" />
+      <location filename="../../ui/settingsdialog.py" line="245" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="706" />
+      <location filename="../../ui/settingsdialog.py" line="714" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="638" />
+      <location filename="../../ui/settingsdialog.py" line="646" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="103" />
+      <location filename="../../ui/settingsdialog.py" line="108" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
@@ -1443,12 +1761,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="104" />
+      <location filename="../../ui/settingsdialog.py" line="109" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="602" />
+      <location filename="../../ui/settingsdialog.py" line="610" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -1458,12 +1776,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="563" />
+      <location filename="../../ui/settingsdialog.py" line="571" />
       <source>Line whose password to set</source>
       <translation>خطی که رمزش تنظیم می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="242" />
+      <location filename="../../ui/settingsdialog.py" line="247" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
@@ -1473,12 +1791,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="224" />
+      <location filename="../../ui/settingsdialog.py" line="229" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="557" />
+      <location filename="../../ui/settingsdialog.py" line="565" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -1493,22 +1811,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="564" />
+      <location filename="../../ui/settingsdialog.py" line="572" />
       <source>SIP password</source>
       <translation>رمز SIP</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="571" />
+      <location filename="../../ui/settingsdialog.py" line="579" />
       <source>SIP password:</source>
       <translation>رمز SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="100" />
+      <location filename="../../ui/settingsdialog.py" line="105" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="452" />
+      <location filename="../../ui/settingsdialog.py" line="460" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -1518,82 +1836,82 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="415" />
+      <location filename="../../ui/settingsdialog.py" line="420" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="407" />
+      <location filename="../../ui/settingsdialog.py" line="412" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="108" />
+      <location filename="../../ui/settingsdialog.py" line="113" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="107" />
+      <location filename="../../ui/settingsdialog.py" line="112" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="555" />
+      <location filename="../../ui/settingsdialog.py" line="563" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="583" />
+      <location filename="../../ui/settingsdialog.py" line="591" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="610" />
+      <location filename="../../ui/settingsdialog.py" line="618" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="584" />
+      <location filename="../../ui/settingsdialog.py" line="592" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="766" />
+      <location filename="../../ui/settingsdialog.py" line="774" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="254" />
+      <location filename="../../ui/settingsdialog.py" line="259" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="245" />
+      <location filename="../../ui/settingsdialog.py" line="250" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="738" />
+      <location filename="../../ui/settingsdialog.py" line="746" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="111" />
+      <location filename="../../ui/settingsdialog.py" line="116" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="112" />
+      <location filename="../../ui/settingsdialog.py" line="117" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="630" />
+      <location filename="../../ui/settingsdialog.py" line="638" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="318" />
+      <location filename="../../ui/settingsdialog.py" line="323" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
@@ -1737,314 +2055,6 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <location filename="../../ui/tray.py" line="90" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
-    </message>
-  </context>
-  <context>
-    <name>ConvertDialog</name>
-    <message>
-      <location filename="../../ui/convert.py" line="558" />
-      <source>&amp;Add the number</source>
-      <translation>&amp;افزودن شماره</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="525" />
-      <source>&amp;Create:</source>
-      <translation>&amp;ساختن:</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="549" />
-      <source>&amp;Description</source>
-      <translation>&amp;شرح</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="542" />
-      <source>&amp;E-mail</source>
-      <translation>&amp;رایانامه</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="535" />
-      <source>&amp;Name</source>
-      <translation>&amp;نام</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="533" />
-      <source>&amp;Name {required}</source>
-      <translation>&amp;نام {required}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="530" />
-      <source>&amp;Record {required}</source>
-      <translation>&amp;رکورد {required}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="546" />
-      <source>&amp;Subject {required}</source>
-      <translation>&amp;موضوع {required}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="544" />
-      <source>&amp;Title {required}</source>
-      <translation>&amp;عنوان {required}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="548" />
-      <source>&amp;When {required}</source>
-      <translation>&amp;زمان {required}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="216" />
-      <source>A case needs a customer: choose a contact or an account.</source>
-      <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="291" />
-      <source>Add the number to an existing record</source>
-      <translation>افزودن شماره به یک رکورد موجود</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="540" />
-      <source>C&amp;ompany</source>
-      <translation>&amp;شرکت</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="538" />
-      <source>C&amp;ompany {required}</source>
-      <translation>&amp;شرکت {required}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="560" />
-      <source>C&amp;reate</source>
-      <translation>&amp;ساختن</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="528" />
-      <source>C&amp;ustomer {required}</source>
-      <translation>&amp;مشتری {required}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="569" />
-      <source>Call back {who}</source>
-      <translation>تماس دوباره با {who}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="463" />
-      <source>Call from an unknown number</source>
-      <translation>تماس از شمارهٔ ناشناس</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="570" />
-      <source>Call from {who}</source>
-      <translation>تماس از {who}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="461" />
-      <source>Call with {who}</source>
-      <translation>تماس با {who}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="796" />
-      <source>Choose a call in the log first.</source>
-      <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="164" />
-      <source>Choose the record to add the number to.</source>
-      <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="474" />
-      <source>Company</source>
-      <translation>شرکت</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="825" />
-      <source>Con&amp;vert call…</source>
-      <translation>&amp;تبدیل تماس…</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="455" />
-      <source>Convert the call</source>
-      <translation>تبدیل تماس</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="478" />
-      <source>Create the record</source>
-      <translation>ساختن رکورد</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="477" />
-      <source>Description</source>
-      <translation>شرح</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="475" />
-      <source>E-mail</source>
-      <translation>رایانامه</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="649" />
-      <source>Fill in the fields marked with *.</source>
-      <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="290" />
-      <source>Follow-up phone call</source>
-      <translation>تماس تلفنی پیگیری</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="827" />
-      <source>Make a case, lead, contact or account from the selected call</source>
-      <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="473" />
-      <source>Name</source>
-      <translation>نام</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="289" />
-      <source>New account (company)</source>
-      <translation>حساب جدید (شرکت)</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="286" />
-      <source>New case</source>
-      <translation>پروندهٔ جدید</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="288" />
-      <source>New contact</source>
-      <translation>مخاطب جدید</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="287" />
-      <source>New lead</source>
-      <translation>سرنخ جدید</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="469" />
-      <source>No number</source>
-      <translation>بدون شماره</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="526" />
-      <source>Number:</source>
-      <translation>شماره:</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="686" />
-      <source>Open it in the CRM</source>
-      <translation>باز کردن در CRM</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="472" />
-      <source>Records found</source>
-      <translation>رکوردهای پیدا‌شده</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="470" />
-      <source>Search by name, company or number</source>
-      <translation>جستجو با نام، شرکت یا شماره</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="471" />
-      <source>Search the CRM</source>
-      <translation>جستجو در CRM</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="318" />
-      <source>Signing in to the CRM failed: {why}</source>
-      <translation>ورود به CRM ناموفق بود: {why}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="800" />
-      <source>That call is not in the log any more.</source>
-      <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="173" />
-      <source>That record no longer exists.</source>
-      <translation>این رکورد دیگر وجود ندارد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="320" />
-      <source>The CRM cannot be reached now; nothing was created. {why}</source>
-      <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="324" />
-      <source>The CRM refused: {why}</source>
-      <translation>CRM نپذیرفت: {why}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="300" />
-      <source>The account was created.</source>
-      <translation>حساب ساخته شد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="168" />
-      <source>The built-in directory cannot do that.</source>
-      <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="647" />
-      <source>The call has no number to put into a record.</source>
-      <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="312" />
-      <source>The call is now linked to it.</source>
-      <translation>تماس اکنون به آن پیوند خورده است.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="297" />
-      <source>The case was created.</source>
-      <translation>پرونده ساخته شد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="299" />
-      <source>The contact was created.</source>
-      <translation>مخاطب ساخته شد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="301" />
-      <source>The follow-up call was scheduled.</source>
-      <translation>تماس پیگیری زمان‌بندی شد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="298" />
-      <source>The lead was created.</source>
-      <translation>سرنخ ساخته شد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="302" />
-      <source>The number was added to {name}.</source>
-      <translation>شماره به {name} افزوده شد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="790" />
-      <source>There is no CRM to convert the call into.</source>
-      <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="468" />
-      <source>What to create</source>
-      <translation>چه چیزی ساخته شود</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="476" />
-      <source>When to call back</source>
-      <translation>زمان تماس دوباره</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="672" />
-      <source>Working…</source>
-      <translation>در حال انجام…</translation>
-    </message>
-    <message>
-      <location filename="../../ui/convert.py" line="308" />
-      <source>{name} already has this number.</source>
-      <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
   </context>
 </TS>

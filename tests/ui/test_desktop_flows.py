@@ -207,3 +207,27 @@ def test_a_second_launch_hands_its_tel_link_to_the_running_window(tmp_path: Path
             first.wait()
         if first.stdout is not None:
             first.stdout.close()
+
+
+def test_a_name_in_the_number_field_offers_every_number_of_the_record(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    sim = window.simulator
+    window.dial_edit.setText("sara")
+    qtbot.keyClick(window.dial_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: getattr(window, "directory_menu", None) is not None)
+    menu = window.directory_menu
+    labels = [a.text() for a in menu.actions()]
+    assert labels == [
+        "Sara Ahmadi · Ahmadi Trading   \u2066021 8877 6655\u2069",
+        "Sara Ahmadi · Ahmadi Trading   \u20660912 111 2233\u2069",
+    ]  # OUT4: the agent picks which number
+    menu.actions()[1].trigger()
+    qtbot.waitUntil(lambda: ("dial", "09121112233") in sim.commands)
+    window.dial_edit.setText("Karimi")  # one record, one number: dialled at once
+    qtbot.keyClick(window.dial_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: ("dial", "09123456789") in sim.commands)
+    window.dial_edit.setText("nobody at all")
+    qtbot.keyClick(window.dial_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "No record matches" in window.statusBar().currentMessage())
