@@ -222,6 +222,7 @@ class MsalPublicTokens:
         self.app = msal.PublicClientApplication(client_id, **kwargs)
         self.show_device_code = show_device_code or (lambda message: log.warning("%s", message))
         self.interactive = interactive
+        self.browser_timeout = 600  # a sign-in nobody finishes must not hold a thread forever
         self._lock = asyncio.Lock()
 
     async def token(self, *, force_refresh: bool = False) -> str:
@@ -235,7 +236,9 @@ class MsalPublicTokens:
                 return str(result["access_token"])
         if self.interactive:
             try:
-                result = self.app.acquire_token_interactive(self.scopes, port=None, prompt="select_account")
+                result = self.app.acquire_token_interactive(
+                    self.scopes, port=None, prompt="select_account", timeout=self.browser_timeout
+                )
                 if isinstance(result, dict) and result.get("access_token"):
                     return str(result["access_token"])
                 log.info(

@@ -352,6 +352,8 @@ class IndexSync:
         self.progress = progress or (lambda _p: None)
         # never odata.include-annotations here: it makes the service drop the deltaLink (§2)
         self.prefer = f"odata.track-changes,odata.maxpagesize={page_size}"
+        self.plain_prefer = f"odata.maxpagesize={page_size}"
+        self.untracked: set[str] = set()  # tables without change tracking (found during a sync)
 
     async def sync(self, *, full: bool = False, tables: Sequence[str] | None = None) -> SyncReport:
         """Delta where a delta link is stored, full otherwise (or when *full*)."""
@@ -375,7 +377,9 @@ class IndexSync:
                     log.info("delta link for %s refused (%s): full resync", spec.logical, exc)
                     report.mode[spec.logical] = "full (token expired)"
             report.upserted += await self._full(spec)
-            report.mode.setdefault(spec.logical, "full")
+            report.mode.setdefault(
+                spec.logical, "full (no change tracking)" if spec.logical in self.untracked else "full"
+            )
         report.seconds = time.perf_counter() - started
         return report
 
@@ -383,19 +387,34 @@ class IndexSync:
         _, gen = self.index.state(spec.logical)
         gen += 1
         url = self.crm.url(spec.entity_set, {"$select": ",".join(spec.select())})
+        self.index.start_full(spec)
+        try:
+            received, pages, delta_link = await self._pull(spec, url, self.prefer, gen)
+        except CrmRejected as exc:
+            staged = self.index.db.execute(
+                "SELECT 1 FROM phone_stage_records WHERE tbl = ? LIMIT 1", [spec.logical]
+            ).fetchone()
+            if staged:
+                raise  # refused half-way: not about change tracking
+            # change tracking is off for this table (§2): index it anyway, in full every time
+            log.warning("%s: no change tracking (%s); syncing it in full each time", spec.logical, exc)
+            self.untracked.add(spec.logical)
+            received, pages, delta_link = await self._pull(spec, url, self.plain_prefer, gen)
+        self.index.finish_full(spec, gen, delta_link)
+        self.progress(SyncProgress(spec.logical, received, pages, "full", finished=True))
+        return received
+
+    async def _pull(self, spec: TableSpec, url: str, prefer: str, gen: int) -> tuple[int, int, str]:
         received = pages = 0
         delta_link = ""
-        self.index.start_full(spec)
-        async for page in self.crm.pages(url, prefer=self.prefer):
+        async for page in self.crm.pages(url, prefer=prefer):
             rows = page.get("value", [])
             self.index.write_full_page(spec, rows, gen)
             received += len(rows)
             pages += 1
             delta_link = str(page.get("@odata.deltaLink") or delta_link)
             self.progress(SyncProgress(spec.logical, received, pages, "full"))
-        self.index.finish_full(spec, gen, delta_link)
-        self.progress(SyncProgress(spec.logical, received, pages, "full", finished=True))
-        return received
+        return received, pages, delta_link
 
     async def _delta(self, spec: TableSpec, link: str) -> tuple[int, int]:
         _, gen = self.index.state(spec.logical)

@@ -43,7 +43,14 @@ from callsys.settings import (
     data_dir,
 )
 
-__all__ = ["create", "org_url", "tables_from_settings", "tokens_from_settings", "unanswered_status"]
+__all__ = [
+    "activity_logger_options",
+    "create",
+    "org_url",
+    "tables_from_settings",
+    "tokens_from_settings",
+    "unanswered_status",
+]
 
 AUTHORITY_HOST = "https://login.microsoftonline.com"
 
@@ -102,6 +109,18 @@ def unanswered_status(settings: Settings) -> tuple[int, int]:
     """(statecode, statuscode) of an unanswered call: Canceled, or the configured custom reason."""
     code = settings[CRM_UNANSWERED_STATUS]
     return (1, code) if code else (2, 3)
+
+
+def activity_logger_options(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for ``ActivityLogger`` from the settings: the unanswered status
+    (``crm.unanswered_statuscode``) and the titles in the UI language (IN8: "Unanswered" /
+    "بی پاسخ")."""
+    from callsys.settings import LANGUAGE
+
+    options: dict[str, Any] = {"unanswered_status": unanswered_status(settings)}
+    if settings[LANGUAGE] == "fa":
+        options.update(unanswered_title="بی پاسخ", incoming_label="تماس ورودی", outgoing_label="تماس خروجی")
+    return options
 
 
 def tokens_from_settings(

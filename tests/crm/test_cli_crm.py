@@ -157,3 +157,24 @@ def test_crm_convert_case_from_a_logged_call_links_its_activity(
 
     url = run_json(config, "crm", "url", "contact", contact)["url"]
     assert url == f"{server.url}/main.aspx?pagetype=entityrecord&etn=contact&id=%7B{contact}%7D"
+
+
+def test_settings_compose_tables_and_logger_options(tmp_path: Path) -> None:
+    from callsys.crm.dataverse_setup import activity_logger_options, tables_from_settings
+    from callsys.settings import load_settings
+
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        '[ui]\nlanguage = "fa"\n[crm]\nbackend = "dynamics"\nurl = "https://contoso.crm4.dynamics.com"\n'
+        'unanswered_statuscode = 100000000\nextra_phone_columns = ["contact.new_otherphone"]\n'
+        '[[crm.custom_tables]]\nlogical = "new_patient"\nentity_set = "new_patients"\nid = "new_patientid"\n'
+        'name = "new_name"\nphones = ["new_emergencyphone"]\n',
+        encoding="utf-8",
+    )
+    settings = load_settings(path, must_exist=True)
+    tables = {t.logical: t for t in tables_from_settings(settings)}
+    assert "new_otherphone" in tables["contact"].phones and "mobilephone" in tables["contact"].phones
+    assert tables["new_patient"].phones == ("new_emergencyphone",)
+    options = activity_logger_options(settings)
+    assert options["unanswered_status"] == (1, 100000000)
+    assert options["unanswered_title"] == "بی پاسخ"

@@ -176,3 +176,21 @@ async def test_ring_answers_from_index_then_confirms_online(
             break
         await asyncio.sleep(0.01)
     assert [[m.party.name for m in c] for c in confirmed] == [["Lea New"]]
+
+
+@pytest.mark.asyncio
+async def test_table_without_change_tracking_is_synced_in_full(
+    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    fake.tables["new_patient"].change_tracking = False
+    fake.add("new_patient", {"new_name": "Pat", "new_emergencyphone": "+4930888999"})
+    index = _index(db, plan, crm)
+    sync = IndexSync(index, crm)
+    report = await sync.sync()
+    assert report.mode["new_patient"] == "full (no change tracking)"
+    assert report.mode["contact"] == "full"
+    assert [m.party.name for m in index.lookup(plan.parse("+4930888999"))] == ["Pat"]
+    fake.add("new_patient", {"new_name": "Second", "new_emergencyphone": "+4930888000"})
+    again = await sync.sync()
+    assert again.mode["new_patient"] == "full (no change tracking)" and again.mode["contact"] == "delta"
+    assert [m.party.name for m in index.lookup(plan.parse("+4930888000"))] == ["Second"]
