@@ -76,6 +76,30 @@ def build_csv(path: Path, contacts: int, rng: random.Random) -> None:
             )
 
 
+def import_directory(crm: LocalCrm, folder: Path, contacts: int, rng: random.Random) -> None:
+    source = folder / "directory.csv"
+    started = time.perf_counter()
+    build_csv(source, contacts, rng)
+    print(
+        f"generated {contacts:,} contacts / {contacts * 2:,} numbers in {time.perf_counter() - started:.1f} s"
+    )
+    shown = [0]
+
+    def progress(done: int, total: int) -> None:
+        if done - shown[0] >= 100_000 or done == total:
+            shown[0] = done
+            print(f"  imported {done:,} rows", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    report = crm.import_csv(source, progress)
+    seconds = time.perf_counter() - started
+    print(
+        f"import: {report.imported:,} records, {report.numbers:,} numbers in {seconds:.1f} s = "
+        f"{report.imported / seconds:,.0f} records/s, {report.numbers / seconds:,.0f} numbers/s "
+        f"(skipped {len(report.skipped)})"
+    )
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -86,6 +110,12 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1_000_000, help="phone numbers in the directory")
     parser.add_argument("--lookups", type=int, default=10_000, help="random lookups to time")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--db",
+        type=Path,
+        metavar="PATH",
+        help="keep the directory in PATH; reuse it when it is already built",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     contacts = max(1, args.size // 2)
@@ -93,35 +123,18 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="callsys-bench-") as tmp:
         folder = Path(tmp)
-        source = folder / "directory.csv"
-        started = time.perf_counter()
-        build_csv(source, contacts, rng)
-        print(
-            f"generated {contacts:,} contacts / {contacts * 2:,} numbers in {time.perf_counter() - started:.1f} s"
-        )
-
-        db = open_database(folder / "callsys.sqlite3")
+        db_path = args.db or folder / "callsys.sqlite3"
+        db = open_database(db_path)
         try:
             crm = LocalCrm(db, plan)
-            shown = [0]
-
-            def progress(done: int, total: int) -> None:
-                if done - shown[0] >= 100_000 or done == total:
-                    shown[0] = done
-                    print(f"  imported {done:,} rows", file=sys.stderr, flush=True)
-
-            started = time.perf_counter()
-            report = crm.import_csv(source, progress)
-            seconds = time.perf_counter() - started
-            print(
-                f"import: {report.imported:,} records, {report.numbers:,} numbers in {seconds:.1f} s = "
-                f"{report.imported / seconds:,.0f} records/s, {report.numbers / seconds:,.0f} numbers/s "
-                f"(skipped {len(report.skipped)})"
-            )
-            db.execute("ANALYZE")
-            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            size_mb = sum(p.stat().st_size for p in folder.glob("callsys.sqlite3*")) / 1e6
-            print(f"database: {crm.count():,} records, {crm.count_numbers():,} numbers, {size_mb:.0f} MB")
+            if crm.count_numbers() >= contacts * 2:
+                print(f"reusing {db_path}: {crm.count():,} records, {crm.count_numbers():,} numbers")
+            else:
+                import_directory(crm, folder, contacts, rng)
+                db.execute("ANALYZE")
+                db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                size_mb = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*")) / 1e6
+                print(f"database: {crm.count():,} records, {crm.count_numbers():,} numbers, {size_mb:.0f} MB")
 
             # Queries: 70 % hits written differently from the file, 30 % misses.
             queries: list[tuple[str, bool]] = []

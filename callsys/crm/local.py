@@ -121,7 +121,7 @@ class _Tally:
 
 _LOOKUP_SQL = {
     n: (
-        "SELECT n.party, n.field, n.key, p.kind, p.id, p.updated_at FROM party_numbers n "
+        "SELECT n.party, n.field, n.key, p.kind, p.id, p.updated_at, p.name, p.company FROM party_numbers n "
         "JOIN parties p ON p.pk = n.party WHERE n.key IN (" + ",".join("?" * n) + ")"
     )
     for n in range(1, 5)
@@ -169,23 +169,22 @@ class LocalCrm:
         keys = _lookup_keys(self.plan, query)
         if not keys:
             return []
-        best: dict[int, tuple[float, str, str]] = {}
-        for pk, field_name, key, kind, _id, updated in self._conn.execute(_LOOKUP_SQL[len(keys)], keys):
+        best: dict[int, tuple[float, str, str, tuple[str, str, str, str]]] = {}
+        rows = self._conn.execute(_LOOKUP_SQL[len(keys)], keys)
+        for pk, field_name, key, kind, record_id, updated, name, company in rows:
             score = 1.0 if key == keys[0] else 0.9
             if kind in _PERSON_KINDS:
                 score += 0.05
             previous = best.get(pk)
             if previous is None or score > previous[0]:
-                best[pk] = (score, field_name, updated)
+                best[pk] = (score, field_name, updated, (kind, record_id, name, company))
         # Best score first; among equals the record changed most recently.
         ranked = sorted(best.items(), key=lambda item: item[1][2], reverse=True)
         ranked.sort(key=lambda item: item[1][0], reverse=True)
-        matches = []
-        for pk, (score, field_name, _updated) in ranked:
-            party = self._party(pk)
-            if party is not None:
-                matches.append(Match(party=party, field=field_name, score=score))
-        return matches
+        return [
+            Match(party=self._build_party(pk, *record), field=field_name, score=score)
+            for pk, (score, field_name, _updated, record) in ranked
+        ]
 
     def search_now(self, text: str, limit: int = 20) -> list[Party]:
         """Records whose name or company contains *text*, or one of whose numbers starts with it."""
@@ -265,17 +264,18 @@ class LocalCrm:
 
     def _party(self, pk: int) -> Party | None:
         row = self._conn.execute(_PARTY_SQL, (pk,)).fetchone()
-        if row is None:
-            return None
+        return self._build_party(pk, row[1], row[2], row[3], row[4]) if row is not None else None
+
+    def _build_party(self, pk: int, kind: str, record_id: str, name: str, company: str) -> Party:
         numbers = tuple(
             _stored_number(raw, e164, digits, ext)
             for raw, e164, digits, ext in self._conn.execute(_NUMBERS_SQL, (pk,))
         )
         return Party(
-            kind=_kind(row[1]),
-            id=row[2],
-            name=row[3],
-            company=row[4],
+            kind=_kind(kind),
+            id=record_id,
+            name=name,
+            company=company,
             numbers=numbers,
             url="",
             source=_SOURCE,
