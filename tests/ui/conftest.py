@@ -30,9 +30,7 @@ ACME = "+14155550100"
 
 # The offscreen platform cannot raise windows or pass size hints to a window manager; it says so
 # as a Qt warning, which the strict config would count as a failure.
-OFFSCREEN_NOISE = (
-    r"This plugin does not support (propagateSizeHints\(\)|raise\(\)|requestActivate\(\)|grabbing the keyboard)"
-)
+OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints\(\)|raise\(\)|requestActivate\(\)|grabbing the keyboard)"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
