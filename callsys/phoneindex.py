@@ -274,6 +274,18 @@ class PhoneIndex:
             "DELETE FROM phone_index WHERE key = ? AND tbl = ? AND record_id = ? AND col = ?", gone
         )
 
+    def forget(self, table: str, record_id: str) -> None:
+        """Drop one record (it was deleted in the CRM)."""
+        with self.db.conn:
+            self._forget(table, [record_id])
+            self.db.execute("DELETE FROM phone_records WHERE tbl = ? AND record_id = ?", [table, record_id])
+
+    def remember(self, table: str, row: Mapping[str, Any]) -> None:
+        """Index one record now (one we just created or changed), before the next sync brings it."""
+        spec = self.tables.get(table)
+        if spec is not None:
+            self.apply_delta(spec, [row], self.state(table)[1])
+
     def start_full(self, spec: TableSpec) -> None:
         with self.db.conn:  # leftovers of a full sync that died half-way
             self.db.execute("DELETE FROM phone_stage_index WHERE tbl = ?", [spec.logical])

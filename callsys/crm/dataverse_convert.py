@@ -106,7 +106,11 @@ class Converter:
         body = {_IDS[table]: record_id, **body}
         if self.agent_id and table != "systemuser":
             body.setdefault("ownerid@odata.bind", f"/systemusers({self.agent_id})")
-        await self.crm.create(_SETS[table], body, select=[_IDS[table]], what=f"create the {table}")
+        spec = next((t for t in self.crm.tables if t.logical == table), None)
+        select = spec.select() if spec is not None else [_IDS[table]]
+        row = await self.crm.create(_SETS[table], body, select=select, what=f"create the {table}")
+        if spec is not None and self.crm.index is not None:
+            self.crm.index.remember(table, row)  # the next ring finds it, before any sync
         linked = False
         if link_activity and table in ("contact", "account", "lead", "incident"):
             await self.link(link_activity, table, record_id)

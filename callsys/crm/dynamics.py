@@ -71,6 +71,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 API_VERSION = "v9.2"
+MAX_BATCH_GET = 60_000  # characters; the service takes up to 64 KB for a GET inside $batch
 FORMATTED = "OData.Community.Display.V1.FormattedValue"
 
 
@@ -206,6 +207,12 @@ class LocalIndex(Protocol):
     """What the ring path needs from ``callsys.phoneindex.PhoneIndex``."""
 
     def lookup(self, number: PhoneNumber) -> list[Match]: ...
+
+    def forget(self, table: str, record_id: str) -> None:
+        """The record is gone (404 ``0x80040217``): drop it from the index (§5)."""
+
+    def remember(self, table: str, row: Mapping[str, Any]) -> None:
+        """A record we just created or changed: index it now, before the next sync."""
 
 
 def create(settings: Settings, db: sqlite_utils.Database, plan: NumberPlan) -> DynamicsCrm:
@@ -412,12 +419,19 @@ class DynamicsCrm:
 
     # ---------------------------------------------------------------- Crm protocol
     def _lookup_query(self, table: TableSpec, forms: Sequence[str]) -> str:
-        params = {
-            "$select": ",".join(table.select()),
-            "$filter": eq_any(table.phones, forms),
-            "$top": str(self.max_results),
-        }
-        return self.url(table.entity_set, params)
+        forms = list(forms)
+        while True:
+            params = {
+                "$select": ",".join(table.select()),
+                "$filter": eq_any(table.phones, forms),
+                "$top": str(self.max_results),
+            }
+            url = self.url(table.entity_set, params)
+            # a GET inside $batch may be 64 KB (§0); many custom phone columns × forms can exceed
+            # it, so the least common written forms go first
+            if len(url) <= MAX_BATCH_GET or len(forms) == 1:
+                return url
+            forms.pop()
 
     async def lookup(self, number: PhoneNumber) -> list[Match]:
         """Every record with *number* in a phone column, best first.
@@ -576,6 +590,8 @@ class DynamicsCrm:
         try:
             row = await self.retrieve(table.entity_set, record_id, table.select(), annotations=True)
         except CrmNotFound:
+            if self.index is not None:
+                self.index.forget(table.logical, record_id.lower())
             return None
         return self.party_from_row(table, row)
 

@@ -194,3 +194,41 @@ async def test_table_without_change_tracking_is_synced_in_full(
     again = await sync.sync()
     assert again.mode["new_patient"] == "full (no change tracking)" and again.mode["contact"] == "delta"
     assert [m.party.name for m in index.lookup(plan.parse("+4930888000"))] == ["Second"]
+
+
+@pytest.mark.asyncio
+async def test_created_records_are_indexed_at_once_and_deleted_ones_dropped(
+    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    from callsys.crm.dataverse_convert import CallerDetails, Converter
+
+    index = _index(db, plan, crm)
+    await IndexSync(index, crm).sync()
+    crm.index = index
+    made = await Converter(crm).contact(CallerDetails(plan.parse("030 4455667"), name="Neu Kunde"))
+    [match] = index.lookup(plan.parse("+49304455667"))  # no sync in between
+    assert (match.party.id, match.party.name) == (made.id, "Neu Kunde")
+    fake.delete("contact", made.id)
+    assert await crm.get("contact", made.id) is None  # 404 0x80040217 …
+    assert index.lookup(plan.parse("+49304455667")) == []  # … drops it from the index
+
+
+@pytest.mark.asyncio
+async def test_lookup_url_stays_within_the_batch_get_limit(fake: DataverseFake, plan: NumberPlan) -> None:
+    from callsys.auth import StaticTokens
+    from callsys.crm.dynamics import CONTACT
+    from tests.dataverse_fake import ORG
+
+    many = [f"new_phone{n:03d}" for n in range(300)]
+    fake.tables["contact"].phones.extend(many)
+    wide = CONTACT.with_phones(many)
+    client = DynamicsCrm(
+        ORG, StaticTokens(fake.issue_token()), plan=plan, tables=(wide,), transport=fake.transport()
+    )
+    try:
+        fake.add("contact", {"lastname": "Wide", "new_phone299": "+4930123456"})
+        [match] = await client.lookup(plan.parse("+4930123456"))
+        assert match.field == "new_phone299"
+        assert all(len(url) <= 60_000 for _, url in fake.batch_parts)
+    finally:
+        await client.close()
