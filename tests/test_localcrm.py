@@ -277,3 +277,34 @@ def test_vcard_line_breaks_are_only_cr_and_lf(crm: LocalCrm, tmp_path: Path) -> 
     )
     assert crm.import_vcard(path).imported == 1
     assert [m.party.name for m in crm.lookup_now(PLAN.parse("09121112222"))] == ["Odd NameHere"]
+
+
+def test_google_and_outlook_exports(crm: LocalCrm, tmp_path: Path) -> None:
+    google = tmp_path / "google.csv"
+    google.write_text(
+        "Name,Given Name,Additional Name,Family Name,Nickname,Notes,E-mail 1 - Type,E-mail 1 - Value,"
+        "Phone 1 - Type,Phone 1 - Value,Phone 2 - Type,Phone 2 - Value,Organization 1 - Type,"
+        "Organization 1 - Name,Organization 1 - Title\n"
+        "Leila Moradi,Leila,,Moradi,Lili,,* Work,leila@example.com,Mobile,+98 912 765 4321 ::: 0935 765 4321,"
+        "Work,021 8800 1122,,Moradi Group,CEO\n",
+        encoding="utf-8",
+    )
+    outlook = tmp_path / "outlook.csv"
+    outlook.write_text(
+        '"First Name","Middle Name","Last Name","Title","Company","Business Phone","Business Fax",'
+        '"Home Phone","Mobile Phone","E-mail Address"\n'
+        '"Nima","","Sadeghi","","Sadeghi Ltd","021 8800 3344","021 8800 3345","","0912 333 4444","n@example.com"\n',
+        encoding="utf-8",
+    )
+    assert crm.import_file(google).imported == 1
+    assert crm.import_file(outlook).imported == 1
+    leila = crm.lookup_now(PLAN.parse("09357654321"))[0]
+    assert (leila.party.name, leila.party.company, leila.field) == (
+        "Leila Moradi",
+        "Moradi Group",
+        "mobilephone",
+    )
+    assert len(leila.party.numbers) == 3
+    nima = crm.lookup_now(PLAN.parse("02188003345"))[0]
+    assert (nima.party.name, nima.party.company, nima.field) == ("Nima Sadeghi", "Sadeghi Ltd", "fax")
+    assert crm.details(nima.party.id)["email"] == "n@example.com"

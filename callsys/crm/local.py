@@ -53,7 +53,7 @@ _PERSON_KINDS = frozenset({PartyKind.CONTACT, PartyKind.LEAD, PartyKind.SYSTEMUS
 _MAX_NUMBERS = 32  # per record; more is a broken file, not a person
 _PROGRESS_EVERY = 5000
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_NUMBER_SPLIT = re.compile(r"\s*[;,|\n]\s*|\s{3,}")
+_NUMBER_SPLIT = re.compile(r"\s*(?:[;,|\n]|:::)\s*|\s{3,}")  # ":::" joins values in Google exports
 _FOLD_TABLE = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "ـ": None, "أ": "ا", "إ": "ا", "آ": "ا"})
 
 
@@ -609,7 +609,10 @@ class LocalCrm:
             if not value:
                 continue
             if role.startswith("phone:"):
-                entry.numbers.append((role[6:], value))
+                field_name, _, type_column = role[6:].partition("@")
+                if type_column and int(type_column) < len(row):
+                    field_name = _tel_field(row[int(type_column)].lower(), field_name)
+                entry.numbers.append((field_name, value))
             elif role == "name":  # the first name-like column wins ("Name" before "Nickname")
                 entry.name = entry.name or value
             elif role == "first":
@@ -807,7 +810,16 @@ def _header_columns(row: list[str]) -> list[tuple[int, str]] | None:
     # "نام" next to "نام خانوادگی" is the given name.
     if "last" in roles:
         columns = [(i, "first" if role == "name" and "first" not in roles else role) for i, role in columns]
-    return columns
+    # Google's "Phone 1 - Type" says what "Phone 1 - Value" is: remember the type's column.
+    keys = [_header_key(cell) for cell in row]
+    typed = []
+    for index, role in columns:
+        key = keys[index]
+        if role.startswith("phone:") and key.endswith("value") and key[:-5] + "type" in keys:
+            typed.append((index, f"{role}@{keys.index(key[:-5] + 'type')}"))
+        else:
+            typed.append((index, role))
+    return typed
 
 
 # ---------------------------------------------------------------------- helpers: vCard
@@ -819,6 +831,11 @@ _TEL_TYPES = (
     ("work", "telephone"),
     ("main", "telephone"),
 )
+
+
+def _tel_field(types: str, default: str) -> str:
+    """The phone field named by vCard TYPEs or a CSV type cell ("cell", "Mobile", "work fax")."""
+    return next((f for t, f in _TEL_TYPES if t in types), default)
 
 
 def _vcard_lines(text: str) -> Iterator[tuple[int, str]]:
@@ -951,7 +968,7 @@ def _vcard_entries(text: str) -> Iterator[_Entry | SkippedRow]:
             number = value.strip()
             if number.lower().startswith("tel:"):  # vCard 4.0 VALUE=uri, maybe with ";ext=45"
                 number = (number_from_uri(number) or number[4:]).replace(";", " ")
-            field_name = next((f for t, f in _TEL_TYPES if t in types), "telephone")
+            field_name = _tel_field(" ".join(types), "telephone")
             entry.numbers.append((field_name, _unescape(number)))
         elif name == "EMAIL" and not entry.email:
             entry.email = _unescape(value).strip()
