@@ -21,6 +21,8 @@ ring side asks for the same keys, so both sides always agree.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -394,6 +396,20 @@ class IndexSync:
             )
         report.seconds = time.perf_counter() - started
         return report
+
+    async def run(self, stop: asyncio.Event, *, interval: float = 900.0, retry: float = 60.0) -> None:
+        """Keep the index current: a sync now, then every *interval* seconds (after a failure,
+        again in *retry* seconds) until *stop* is set. Never raises for a CRM error."""
+        while not stop.is_set():
+            wait = interval
+            try:
+                report = await self.sync()
+                log.info("phone index: %s", report.mode)
+            except (CrmUnavailable, AuthError, CrmRejected) as exc:
+                log.warning("phone index sync failed (%s); trying again in %.0f s", exc, retry)
+                wait = retry
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
 
     async def _full(self, spec: TableSpec) -> int:
         _, gen = self.index.state(spec.logical)

@@ -236,3 +236,14 @@ async def test_desktop_behind_a_server_adds_notes_to_the_servers_activity(
     row = fake.find("phonecall", server_activity) or {}
     assert row["description"] == "Typed on the desktop" and row["statecode"] == 1
     db.conn.close()
+
+
+@pytest.mark.asyncio
+async def test_crm_down_for_an_hour_loses_nothing(rig: Rig, fake: DataverseFake, plan: NumberPlan) -> None:
+    for n in range(5):
+        play_call(rig.manager, plan, f"h{n}", f"+49301234{n:02d}")
+    fake.inject(503, times=40)  # every attempt for a long while fails
+    result = await rig.outbox.drain(max_wait=2 * 3600)
+    assert result.pending == 0 and rig.outbox.dead() == []
+    assert sum(rig.clock.sleeps) >= 3600 and max(rig.clock.sleeps) <= rig.outbox.max_delay  # capped backoff
+    assert fake.count("phonecall") == 5 and fake.count("phonecall", statecode=1) == 5

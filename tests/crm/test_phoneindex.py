@@ -232,3 +232,24 @@ async def test_lookup_url_stays_within_the_batch_get_limit(fake: DataverseFake, 
         assert all(len(url) <= 60_000 for _, url in fake.batch_parts)
     finally:
         await client.close()
+
+
+@pytest.mark.asyncio
+async def test_background_sync_survives_an_outage_and_stops_on_request(
+    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    import asyncio
+
+    fake.add("contact", {"firstname": "Ana", "lastname": "Ruiz", "mobilephone": "+4930123456"})
+    index = _index(db, plan, crm)
+    sync = IndexSync(index, crm)
+    fake.inject(503)  # the first attempt meets an outage
+    stop = asyncio.Event()
+    runner = asyncio.create_task(sync.run(stop, interval=0.05, retry=0.01))
+    for _ in range(200):
+        if index.lookup(plan.parse("+4930123456")):
+            break
+        await asyncio.sleep(0.01)
+    assert [m.party.name for m in index.lookup(plan.parse("+4930123456"))] == ["Ana Ruiz"]
+    stop.set()
+    await asyncio.wait_for(runner, 2)
