@@ -195,3 +195,27 @@ async def test_get_and_record_urls(crm: DynamicsCrm, fake: DataverseFake) -> Non
     assert await crm.get("contact", "' or 1 eq 1") is None
     url = crm.new_record_url("lead", {"telephone1": "+4930123456", "subject": "A=B&C"})
     assert url.endswith("&extraqs=telephone1%3D%252B4930123456%26subject%3DA%253DB%2526C")
+
+
+@pytest.mark.asyncio
+async def test_a_misconfigured_custom_table_does_not_hide_the_others(
+    fake: DataverseFake, plan: NumberPlan
+) -> None:
+    from callsys.auth import StaticTokens
+    from callsys.crm.dynamics import DEFAULT_TABLES, TableSpec
+    from tests.dataverse_fake import ORG
+
+    broken = TableSpec("new_patient", "new_patients", "new_patientid", "new_name", ("new_typo_phone",))
+    client = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=plan,
+        tables=(broken, *DEFAULT_TABLES),
+        transport=fake.transport(),
+    )
+    try:
+        fake.add("contact", {"firstname": "Ana", "lastname": "Ruiz", "mobilephone": "+4930123456"})
+        [match] = await client.lookup(plan.parse("+4930123456"))
+        assert match.party.name == "Ana Ruiz"
+    finally:
+        await client.close()
