@@ -8,18 +8,22 @@ the stored ones, and misses — and prints:
 - import throughput (records/s and numbers/s, including number parsing and the index);
 - lookup latency p50 / p99 / max of ``LocalCrm.lookup_now`` for an already-parsed number (what
   the pop-up path costs once the CallManager has normalised the caller's number — goal:
-  p99 <= 1 ms), and the same including ``NumberPlan.parse`` of the raw text.
+  p99 <= 1 ms), in wall time and in this thread's CPU time (on a busy shared machine the wall
+  p99 is the OS scheduler's, the CPU p99 is ours), the same including ``NumberPlan.parse`` of
+  the raw text, and the search box (name and number prefixes).
 
 Usage::
 
     .venv/bin/python benchmarks/lookup.py               # 1,000,000 numbers (a few minutes)
     .venv/bin/python benchmarks/lookup.py --size 20000  # a quick run
+    .venv/bin/python benchmarks/lookup.py --db /tmp/dir.sqlite3  # build once, then re-measure
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import statistics
 import sys
@@ -156,12 +160,16 @@ def main() -> int:
             for number, _hit in parsed[:200]:  # warm the statement cache and the pages
                 crm.lookup_now(number)
 
+            # Wall time is what the caller waits; CPU time (this thread's) is the same minus the
+            # time the OS gave the CPU to others — on a busy shared machine the two differ a lot.
             lookup_ms: list[float] = []
+            lookup_cpu: list[float] = []
             found = wrong = 0
             for number, hit in parsed:
-                t0 = time.perf_counter()
+                c0, t0 = time.thread_time(), time.perf_counter()
                 matches = crm.lookup_now(number)
                 lookup_ms.append((time.perf_counter() - t0) * 1000)
+                lookup_cpu.append((time.thread_time() - c0) * 1000)
                 found += bool(matches)
                 wrong += bool(matches) != hit
             full_ms: list[float] = []
@@ -176,8 +184,12 @@ def main() -> int:
                     f"max {max(values):.3f} ms"
                 )
 
-            print(f"lookup ({len(parsed):,} numbers, {found:,} found, {wrong} wrong): {figures(lookup_ms)}")
-            print(f"parse + lookup of the raw text:                      {figures(full_ms)}")
+            load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+            print(f"machine load average {load:.1f} on {os.cpu_count()} CPUs")
+            print(f"lookup ({len(parsed):,} numbers, {found:,} found, {wrong} wrong)")
+            print(f"  wall time:                      {figures(lookup_ms)}")
+            print(f"  CPU time:                       {figures(lookup_cpu)}")
+            print(f"parse + lookup of the raw text:   {figures(full_ms)}")
             search_ms: list[float] = []
             for _ in range(300):  # the search box: name prefixes and number prefixes
                 i = rng.randrange(contacts)
@@ -185,9 +197,12 @@ def main() -> int:
                 t0 = time.perf_counter()
                 crm.search_now(text, limit=20)
                 search_ms.append((time.perf_counter() - t0) * 1000)
-            print(f"search (300 name / number prefixes, 20 results):       {figures(search_ms)}")
-            goal = percentile(lookup_ms, 0.99) <= 1.0
-            print(f"goal p99 <= 1 ms: {'met' if goal else 'NOT met'}")
+            print(f"search (300 name/number prefixes): {figures(search_ms)}")
+            wall, cpu = percentile(lookup_ms, 0.99), percentile(lookup_cpu, 0.99)
+            print(
+                f"goal lookup p99 <= 1 ms: wall {'met' if wall <= 1 else 'NOT met'} ({wall:.3f} ms), "
+                f"CPU {'met' if cpu <= 1 else 'NOT met'} ({cpu:.3f} ms)"
+            )
         finally:
             db.close()
     return 0 if wrong == 0 else 1
