@@ -79,6 +79,10 @@ class CallManager:
         self._is_loggable = is_loggable
         self._resolve_line = resolve_line
         self._calls: dict[str, Call] = {}
+        # Connected live calls by extension, so IN5 costs O(1) rather than a scan of every live
+        # call (a server has hundreds): call id → extension, and extension → how many.
+        self._connected: dict[str, str] = {}
+        self._connected_on: dict[str, int] = {}
         self._ended: OrderedDict[str, Call] = OrderedDict()
         self._observers: list[CallObserver] = []
         self._status_observers: list[StatusObserver] = []
@@ -214,6 +218,7 @@ class CallManager:
             reason = self._consistent_reason(merged, ev.reason)
             ended = merged.evolve(state=CallState.ENDED, ended_at=at, end_reason=reason, on_hold_since=None)
             del self._calls[ended.id]
+            self._track_connected(ended.id, None)
             self._ended[ended.id] = ended
             while len(self._ended) > _RECENTLY_ENDED:
                 self._ended.popitem(last=False)
@@ -232,9 +237,9 @@ class CallManager:
         # extensions (the server), so only a connected call on the same extension counts; an
         # unknown extension (a desktop's own phone) matches any.
         extension = ev.extension or ""
-        waiting = state is CallState.RINGING and any(
-            c.state.is_connected and (not extension or not c.extension or c.extension == extension)
-            for c in self._calls.values()
+        talking = self._connected_on
+        waiting = state is CallState.RINGING and (
+            bool(self._connected) if not extension else bool(talking.get(extension) or talking.get(""))
         )
         line = self._resolve_line(ev.line or "", ev.dnis or "")
         return Call(
@@ -307,7 +312,24 @@ class CallManager:
 
     def _store(self, call: Call) -> Call:
         self._calls[call.id] = call
+        self._track_connected(call.id, call.extension if call.state.is_connected else None)
         return call
+
+    def _track_connected(self, call_id: str, extension: str | None) -> None:
+        """Record that *call_id* is connected on *extension* (None: not connected / gone)."""
+        old = self._connected.get(call_id)
+        if old == extension:
+            return
+        if old is not None:
+            del self._connected[call_id]
+            left = self._connected_on[old] - 1
+            if left:
+                self._connected_on[old] = left
+            else:
+                del self._connected_on[old]
+        if extension is not None:
+            self._connected[call_id] = extension
+            self._connected_on[extension] = self._connected_on.get(extension, 0) + 1
 
     def _notify(self, event: CallEvent, call: Call) -> None:
         for observer in list(self._observers):
