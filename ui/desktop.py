@@ -9,6 +9,7 @@ the rest works without it — the agent still sees the window, the log, the dial
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
@@ -69,7 +70,11 @@ class Desktop:
     provider: Provider | None = None
     provider_name: str = ""
     activity: Any = None  # callsys.activity.ActivityLogger, when the CRM is Dynamics 365
+    outbox: Any = None  # callsys.outbox.Outbox that delivers the activity's writes
+    parties: dict[str, Party] = field(default_factory=dict)  # call id → the record the agent sees
     problems: list[str] = field(default_factory=list)
+    _background: set[asyncio.Future[Any]] = field(default_factory=set)
+    _outbox_stop: asyncio.Event | None = None
 
     # ----------------------------------------------------------------- provider lifecycle
     def create_provider(self, name: str | None = None) -> Provider | None:
@@ -159,13 +164,45 @@ class Desktop:
         return []
 
     def save_notes(self, call_id: str, text: str) -> None:
-        """The agent's notes for a call: into the local log and the CRM activity (IN7)."""
+        """The agent's notes for a call: into the local log and the CRM activity (IN7) — ours,
+        or the callsys server's when it writes the activities (providers.server)."""
         for target in (self.calllog, self.activity):
             if target is not None:
                 try:
                     target.set_notes(call_id, text)
                 except Exception:
                     log.exception("could not store the notes of call %s", call_id)
+        self._to_provider("set_notes", call_id, text)
+
+    def _to_provider(self, command: str, *args: str) -> None:
+        """Notes and record links for a provider that keeps the activity itself (the server)."""
+        provider = self.provider
+        if provider is None or getattr(provider, "owns_activity", True):
+            return
+        method = getattr(provider, command, None)
+        if method is None:
+            return
+
+        async def send() -> None:
+            try:
+                await method(*args)
+            except Exception:
+                log.warning("could not send %s for call %s to the server", command, args[0], exc_info=True)
+
+        try:
+            task = asyncio.get_event_loop().create_task(send())
+        except RuntimeError:
+            return
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def start_background(self) -> None:
+        """Start the CRM outbox sender (Dynamics activities, B4) on the running loop."""
+        if self.outbox is not None and self._outbox_stop is None:
+            self._outbox_stop = asyncio.Event()
+            task = asyncio.get_event_loop().create_task(self.outbox.run(self._outbox_stop))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
 
     def remember_party(self, call_id: str, party: Party) -> None:
         """The record the agent sees for a call goes into the log (name, company, kind)."""
@@ -174,8 +211,19 @@ class Desktop:
                 self.calllog.set_party(call_id, party.kind, party.id, party.name, party.company)
             except Exception:
                 log.exception("could not store the party of call %s", call_id)
+        self.parties[call_id] = party
+        if self.activity is not None and self.activity.activity_id(call_id):
+            try:
+                self.activity.link(call_id, party.table, party.id)  # the agent picked this record
+            except Exception:
+                log.exception("could not link the activity of call %s", call_id)
+        self._to_provider("link", call_id, party.table, party.id)
 
     async def close(self) -> None:
+        if self._outbox_stop is not None:
+            self._outbox_stop.set()
+        for task in list(self._background):
+            task.cancel()
         await self.close_provider()
         if self.lookup is not None and hasattr(self.lookup, "close"):
             try:
@@ -251,4 +299,36 @@ def compose(settings: Settings, registry: ProviderRegistry) -> Desktop:
         except CallsysError as exc:
             desktop.problems.append(f"crm:{exc}")
     desktop.create_provider()
+    _wire_activities(desktop)
     return desktop
+
+
+def _wire_activities(desktop: Desktop) -> None:
+    """IN7, IN8, OUT5: with Dynamics 365 as the CRM, every call becomes a phone-call activity
+    through the durable outbox — unless the provider is a callsys server, which writes them."""
+    crm, db = desktop.crm, desktop.db
+    if crm is None or db is None or getattr(crm, "name", "") != "dynamics":
+        return
+    if desktop.provider is not None and not getattr(desktop.provider, "owns_activity", True):
+        return
+    try:
+        from callsys.activity import ActivityLogger, register_handlers
+        from callsys.outbox import Outbox
+
+        from ui.i18n import translate
+
+        outbox = Outbox(db)
+        register_handlers(outbox, crm)  # type: ignore[arg-type]
+        desktop.outbox = outbox
+        desktop.activity = ActivityLogger(
+            outbox,
+            resolve_party=lambda call: desktop.parties.get(call.id),
+            display_number=lambda call: desktop.plan.display(call.remote) or "unknown",
+            unanswered_title=translate("Activity", "Unanswered"),
+            incoming_label=translate("Activity", "Incoming call"),
+            outgoing_label=translate("Activity", "Outgoing call"),
+        )
+        desktop.manager.subscribe(desktop.activity)
+    except Exception as exc:
+        log.exception("could not set up CRM activity logging")
+        desktop.problems.append(f"crm:{exc}")

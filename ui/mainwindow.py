@@ -431,6 +431,7 @@ class MainWindow(QMainWindow):
     async def start(self, uris: list[str] | None = None) -> None:
         """Start the provider and load the persisted log; then dial any links we were given."""
         self.load_log()
+        self.desktop.start_background()
         await self.desktop.start_provider()
         self._show_problems()
         self._refresh_actions()

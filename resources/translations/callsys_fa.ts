@@ -2,6 +2,24 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fa_IR" sourcelanguage="en_GB">
   <context>
+    <name>Activity</name>
+    <message>
+      <location filename="../../ui/desktop.py" line="328" />
+      <source>Incoming call</source>
+      <translation>تماس ورودی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/desktop.py" line="329" />
+      <source>Outgoing call</source>
+      <translation>تماس خروجی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/desktop.py" line="327" />
+      <source>Unanswered</source>
+      <translation>بی پاسخ</translation>
+    </message>
+  </context>
+  <context>
     <name>App</name>
     <message>
       <location filename="../../ui/app.py" line="118" />
@@ -167,52 +185,57 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="558" />
+      <location filename="../../ui/convert.py" line="330" />
+      <source> · </source>
+      <translation>، </translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="564" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="525" />
+      <location filename="../../ui/convert.py" line="531" />
       <source>&amp;Create:</source>
       <translation>&amp;ساختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="549" />
+      <location filename="../../ui/convert.py" line="555" />
       <source>&amp;Description</source>
       <translation>&amp;شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="542" />
+      <location filename="../../ui/convert.py" line="548" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="535" />
+      <location filename="../../ui/convert.py" line="541" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="533" />
+      <location filename="../../ui/convert.py" line="539" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="530" />
+      <location filename="../../ui/convert.py" line="536" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="546" />
+      <location filename="../../ui/convert.py" line="552" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="544" />
+      <location filename="../../ui/convert.py" line="550" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="548" />
+      <location filename="../../ui/convert.py" line="554" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
@@ -227,47 +250,47 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="540" />
+      <location filename="../../ui/convert.py" line="546" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="538" />
+      <location filename="../../ui/convert.py" line="544" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="560" />
+      <location filename="../../ui/convert.py" line="566" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="528" />
+      <location filename="../../ui/convert.py" line="534" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="569" />
+      <location filename="../../ui/convert.py" line="575" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="463" />
+      <location filename="../../ui/convert.py" line="469" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="570" />
+      <location filename="../../ui/convert.py" line="576" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="461" />
+      <location filename="../../ui/convert.py" line="467" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="796" />
+      <location filename="../../ui/convert.py" line="802" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -277,37 +300,37 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="474" />
+      <location filename="../../ui/convert.py" line="480" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="825" />
+      <location filename="../../ui/convert.py" line="831" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="455" />
+      <location filename="../../ui/convert.py" line="461" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="478" />
+      <location filename="../../ui/convert.py" line="484" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="477" />
+      <location filename="../../ui/convert.py" line="483" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="475" />
+      <location filename="../../ui/convert.py" line="481" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="649" />
+      <location filename="../../ui/convert.py" line="655" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
@@ -317,12 +340,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="827" />
+      <location filename="../../ui/convert.py" line="833" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="473" />
+      <location filename="../../ui/convert.py" line="479" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
@@ -347,32 +370,32 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="469" />
+      <location filename="../../ui/convert.py" line="475" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="526" />
+      <location filename="../../ui/convert.py" line="532" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="686" />
+      <location filename="../../ui/convert.py" line="692" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="472" />
+      <location filename="../../ui/convert.py" line="478" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="470" />
+      <location filename="../../ui/convert.py" line="476" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="471" />
+      <location filename="../../ui/convert.py" line="477" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
@@ -382,7 +405,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="800" />
+      <location filename="../../ui/convert.py" line="806" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -412,7 +435,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="647" />
+      <location filename="../../ui/convert.py" line="653" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
@@ -447,22 +470,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="790" />
+      <location filename="../../ui/convert.py" line="796" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="468" />
+      <location filename="../../ui/convert.py" line="474" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="476" />
+      <location filename="../../ui/convert.py" line="482" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="672" />
+      <location filename="../../ui/convert.py" line="678" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
@@ -656,7 +679,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="935" />
+      <location filename="../../ui/mainwindow.py" line="936" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
@@ -696,12 +719,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="568" />
+      <location filename="../../ui/mainwindow.py" line="569" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="574" />
+      <location filename="../../ui/mainwindow.py" line="575" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
@@ -736,12 +759,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="570" />
+      <location filename="../../ui/mainwindow.py" line="571" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="743" />
+      <location filename="../../ui/mainwindow.py" line="744" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
@@ -766,12 +789,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="569" />
+      <location filename="../../ui/mainwindow.py" line="570" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="567" />
+      <location filename="../../ui/mainwindow.py" line="568" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
@@ -791,7 +814,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="874" />
+      <location filename="../../ui/mainwindow.py" line="875" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
@@ -801,47 +824,47 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="643" />
+      <location filename="../../ui/mainwindow.py" line="644" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="597" />
+      <location filename="../../ui/mainwindow.py" line="598" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="603" />
+      <location filename="../../ui/mainwindow.py" line="604" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="533" />
+      <location filename="../../ui/mainwindow.py" line="534" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1002" />
+      <location filename="../../ui/mainwindow.py" line="1003" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="684" />
+      <location filename="../../ui/mainwindow.py" line="685" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="631" />
+      <location filename="../../ui/mainwindow.py" line="632" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="589" />
+      <location filename="../../ui/mainwindow.py" line="590" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="737" />
+      <location filename="../../ui/mainwindow.py" line="738" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
@@ -861,22 +884,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="936" />
+      <location filename="../../ui/mainwindow.py" line="937" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="649" />
+      <location filename="../../ui/mainwindow.py" line="650" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="641" />
+      <location filename="../../ui/mainwindow.py" line="642" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="714" />
+      <location filename="../../ui/mainwindow.py" line="715" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1045,237 +1068,237 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>ReportsView</name>
     <message>
-      <location filename="../../ui/reports.py" line="535" />
+      <location filename="../../ui/reports.py" line="537" />
       <source>&amp;Export CSV…</source>
       <translation>&amp;خروجی CSV…</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="527" />
+      <location filename="../../ui/reports.py" line="529" />
       <source>&amp;From:</source>
       <translation>&amp;از:</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="516" />
+      <location filename="../../ui/reports.py" line="518" />
       <source>&amp;Period:</source>
       <translation>&amp;بازه:</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="533" />
+      <location filename="../../ui/reports.py" line="535" />
       <source>&amp;Refresh</source>
       <translation>&amp;به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="531" />
+      <location filename="../../ui/reports.py" line="533" />
       <source>&amp;Source:</source>
       <translation>&amp;منبع:</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="529" />
+      <location filename="../../ui/reports.py" line="531" />
       <source>&amp;To:</source>
       <translation>&amp;تا:</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="182" />
+      <location filename="../../ui/reports.py" line="183" />
       <source>(no line)</source>
       <translation>(بدون خط)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="184" />
+      <location filename="../../ui/reports.py" line="185" />
       <source>(unknown)</source>
       <translation>(نامشخص)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="177" />
+      <location filename="../../ui/reports.py" line="178" />
       <source>All calls</source>
       <translation>همهٔ تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="223" />
+      <location filename="../../ui/reports.py" line="224" />
       <source>Answered</source>
       <translation>پاسخ‌داده</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="225" />
+      <location filename="../../ui/reports.py" line="226" />
       <source>Answered %</source>
       <translation>درصد پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="226" />
+      <location filename="../../ui/reports.py" line="227" />
       <source>Average talk time</source>
       <translation>میانگین مدت مکالمه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="169" />
+      <location filename="../../ui/reports.py" line="170" />
       <source>By direction</source>
       <translation>بر اساس جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="170" />
+      <location filename="../../ui/reports.py" line="171" />
       <source>By line</source>
       <translation>بر اساس خط</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="171" />
+      <location filename="../../ui/reports.py" line="172" />
       <source>By user (extension)</source>
       <translation>بر اساس کاربر (داخلی)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="665" />
+      <location filename="../../ui/reports.py" line="667" />
       <source>CSV files (*.csv)</source>
       <translation>فایل‌های CSV (*.csv)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="515" />
+      <location filename="../../ui/reports.py" line="517" />
       <source>Call reports</source>
       <translation>گزارش تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="222" />
+      <location filename="../../ui/reports.py" line="223" />
       <source>Calls</source>
       <translation>تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="534" />
+      <location filename="../../ui/reports.py" line="536" />
       <source>Count the calls again</source>
       <translation>شمارش دوبارهٔ تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="625" />
+      <location filename="../../ui/reports.py" line="627" />
       <source>Counting the calls…</source>
       <translation>در حال شمارش تماس‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="523" />
+      <location filename="../../ui/reports.py" line="525" />
       <source>Custom</source>
       <translation>دلخواه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="114" />
+      <location filename="../../ui/reports.py" line="115" />
       <source>Dynamics 365 (all agents)</source>
       <translation>Dynamics 365 (همهٔ کارشناسان)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="693" />
+      <location filename="../../ui/reports.py" line="695" />
       <source>Dynamics 365 has no line column: calls per line come from the local call log.</source>
       <translation>Dynamics 365 ستون خط ندارد: تماس‌ها بر اساس خط از گزارش تماس محلی می‌آیند.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="536" />
+      <location filename="../../ui/reports.py" line="538" />
       <source>Export the figures as CSV</source>
       <translation>خروجی گرفتن از ارقام به صورت CSV</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="663" />
+      <location filename="../../ui/reports.py" line="665" />
       <source>Export the report</source>
       <translation>خروجی گزارش</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="538" />
+      <location filename="../../ui/reports.py" line="540" />
       <source>Figures by group</source>
       <translation>ارقام بر اساس گروه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="528" />
+      <location filename="../../ui/reports.py" line="530" />
       <source>First day</source>
       <translation>روز نخست</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="686" />
+      <location filename="../../ui/reports.py" line="688" />
       <source>From this computer's call log only; users are extensions.</source>
       <translation>فقط از گزارش تماس این رایانه؛ کاربران همان داخلی‌ها هستند.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="521" />
+      <location filename="../../ui/reports.py" line="523" />
       <source>Last 30 days</source>
       <translation>۳۰ روز گذشته</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="520" />
+      <location filename="../../ui/reports.py" line="522" />
       <source>Last 7 days</source>
       <translation>۷ روز گذشته</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="530" />
+      <location filename="../../ui/reports.py" line="532" />
       <source>Last day</source>
       <translation>روز آخر</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="221" />
+      <location filename="../../ui/reports.py" line="222" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="344" />
+      <location filename="../../ui/reports.py" line="345" />
       <source>No calls</source>
       <translation>بدون تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="517" />
+      <location filename="../../ui/reports.py" line="519" />
       <source>Period</source>
       <translation>بازه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="675" />
+      <location filename="../../ui/reports.py" line="677" />
       <source>Saved {path}</source>
       <translation>{path} ذخیره شد</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="537" />
+      <location filename="../../ui/reports.py" line="539" />
       <source>Summary</source>
       <translation>خلاصه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="690" />
+      <location filename="../../ui/reports.py" line="692" />
       <source>Talk time from Dynamics 365 is in whole minutes.</source>
       <translation>مدت مکالمه در Dynamics 365 به دقیقهٔ کامل است.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="689" />
+      <location filename="../../ui/reports.py" line="691" />
       <source>The local call log is empty.</source>
       <translation>گزارش تماس محلی خالی است.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="631" />
+      <location filename="../../ui/reports.py" line="633" />
       <source>The report could not be made: {why}</source>
       <translation>گزارش ساخته نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="609" />
+      <location filename="../../ui/reports.py" line="611" />
       <source>There is no call log to report on.</source>
       <translation>گزارش تماسی برای گزارش‌گیری وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="92" />
+      <location filename="../../ui/reports.py" line="93" />
       <source>This computer's call log</source>
       <translation>گزارش تماس این رایانه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="522" />
+      <location filename="../../ui/reports.py" line="524" />
       <source>This month</source>
       <translation>این ماه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="519" />
+      <location filename="../../ui/reports.py" line="521" />
       <source>Today</source>
       <translation>امروز</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="224" />
+      <location filename="../../ui/reports.py" line="225" />
       <source>Unanswered</source>
       <translation>بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="532" />
+      <location filename="../../ui/reports.py" line="534" />
       <source>Where the figures come from</source>
       <translation>منبع ارقام</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="244" />
+      <location filename="../../ui/reports.py" line="245" />
       <source>{calls} calls · {answered} answered ({answered_percent}) · {unanswered} unanswered ({unanswered_percent}) · average talk time {talk}</source>
-      <translation>{calls} تماس · {answered} پاسخ‌داده ({answered_percent}) · {unanswered} بی‌پاسخ ({unanswered_percent}) · میانگین مکالمه {talk}</translation>
+      <translation>{calls} تماس، {answered} پاسخ‌داده ({answered_percent})، {unanswered} بی‌پاسخ ({unanswered_percent})، میانگین مکالمه {talk}</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="304" />
+      <location filename="../../ui/reports.py" line="305" />
       <source>{name}: {answered} answered, {unanswered} unanswered</source>
       <translation>{name}: {answered} پاسخ‌داده، {unanswered} بی‌پاسخ</translation>
     </message>
@@ -1676,12 +1699,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="582" />
+      <location filename="../../ui/settingsdialog.py" line="606" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="583" />
+      <location filename="../../ui/settingsdialog.py" line="607" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
@@ -1691,12 +1714,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="115" />
+      <location filename="../../ui/settingsdialog.py" line="139" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="114" />
+      <location filename="../../ui/settingsdialog.py" line="138" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
@@ -1706,7 +1729,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="110" />
+      <location filename="../../ui/settingsdialog.py" line="134" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
@@ -1716,42 +1739,42 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="604" />
+      <location filename="../../ui/settingsdialog.py" line="628" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="606" />
+      <location filename="../../ui/settingsdialog.py" line="630" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="272" />
+      <location filename="../../ui/settingsdialog.py" line="296" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="276" />
+      <location filename="../../ui/settingsdialog.py" line="300" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="245" />
+      <location filename="../../ui/settingsdialog.py" line="269" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="714" />
+      <location filename="../../ui/settingsdialog.py" line="742" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="646" />
+      <location filename="../../ui/settingsdialog.py" line="671" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="108" />
+      <location filename="../../ui/settingsdialog.py" line="132" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
@@ -1761,12 +1784,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="109" />
+      <location filename="../../ui/settingsdialog.py" line="133" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="610" />
+      <location filename="../../ui/settingsdialog.py" line="634" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -1776,12 +1799,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="571" />
+      <location filename="../../ui/settingsdialog.py" line="595" />
       <source>Line whose password to set</source>
       <translation>خطی که رمزش تنظیم می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="247" />
+      <location filename="../../ui/settingsdialog.py" line="271" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
@@ -1791,12 +1814,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="229" />
+      <location filename="../../ui/settingsdialog.py" line="253" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="565" />
+      <location filename="../../ui/settingsdialog.py" line="589" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -1811,22 +1834,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="572" />
+      <location filename="../../ui/settingsdialog.py" line="596" />
       <source>SIP password</source>
       <translation>رمز SIP</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="579" />
+      <location filename="../../ui/settingsdialog.py" line="603" />
       <source>SIP password:</source>
       <translation>رمز SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="105" />
+      <location filename="../../ui/settingsdialog.py" line="129" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="460" />
+      <location filename="../../ui/settingsdialog.py" line="484" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -1836,84 +1859,129 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="420" />
+      <location filename="../../ui/settingsdialog.py" line="444" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="412" />
+      <location filename="../../ui/settingsdialog.py" line="436" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="113" />
+      <location filename="../../ui/settingsdialog.py" line="137" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="112" />
+      <location filename="../../ui/settingsdialog.py" line="136" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="563" />
+      <location filename="../../ui/settingsdialog.py" line="587" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="591" />
+      <location filename="../../ui/settingsdialog.py" line="615" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="618" />
+      <location filename="../../ui/settingsdialog.py" line="642" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="592" />
+      <location filename="../../ui/settingsdialog.py" line="616" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="774" />
+      <location filename="../../ui/settingsdialog.py" line="802" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="259" />
+      <location filename="../../ui/settingsdialog.py" line="283" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="250" />
+      <location filename="../../ui/settingsdialog.py" line="274" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="746" />
+      <location filename="../../ui/settingsdialog.py" line="774" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="116" />
+      <location filename="../../ui/settingsdialog.py" line="140" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="117" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="638" />
+      <location filename="../../ui/settingsdialog.py" line="107" />
+      <source>a URL</source>
+      <translation>یک نشانی اینترنتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="114" />
+      <source>a two-letter country code such as "IR", "DE" or "US"</source>
+      <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="662" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="323" />
+      <location filename="../../ui/settingsdialog.py" line="109" />
+      <source>a whole number</source>
+      <translation>یک عدد صحیح</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="101" />
+      <source>a whole number from {low} to {high}</source>
+      <translation>یک عدد صحیح از {low} تا {high}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="108" />
+      <source>an http(s):// or ws(s):// URL</source>
+      <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="347" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="106" />
+      <source>text</source>
+      <translation>متن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="105" />
+      <source>true or false</source>
+      <translation>درست یا نادرست</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="111" />
+      <source>up to 5 digits, without the leading 0</source>
+      <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="110" />
+      <source>up to 6 digits, * or #</source>
+      <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
   </context>
   <context>

@@ -13,6 +13,7 @@ from typing import Any
 from callsys.calllog import CallLog
 from callsys.model import CallState, Direction
 from callsys.store import open_database
+from providers.sim import SimulatedProvider
 from tests.ui.conftest import REZA, SARA, make_settings
 
 from ui.mainwindow import MainWindow
@@ -231,3 +232,51 @@ def test_a_name_in_the_number_field_offers_every_number_of_the_record(
     window.dial_edit.setText("nobody at all")
     qtbot.keyClick(window.dial_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "No record matches" in window.statusBar().currentMessage())
+
+
+class ServerLikeProvider(SimulatedProvider):
+    """Like providers.server: the server writes the activity, the desktop sends notes and picks."""
+
+    owns_activity = False
+
+    def __init__(self, options: Any) -> None:
+        super().__init__(options)
+        self.notes: list[tuple[str, str]] = []
+        self.links: list[tuple[str, str, str]] = []
+
+    async def set_notes(self, call_id: str, text: str) -> None:
+        self.notes.append((call_id, text))
+
+    async def link(self, call_id: str, table: str, record_id: str) -> None:
+        self.links.append((call_id, table, record_id))
+
+
+def test_notes_and_record_picks_go_to_the_server_when_it_keeps_the_activity(
+    qtbot: Any, aio: Any, language: Any, tmp_path: Path
+) -> None:
+    from callsys.provider import ProviderRegistry
+
+    from ui.desktop import compose
+
+    registry = ProviderRegistry()
+    registry.register("server-like", ServerLikeProvider)
+    desktop = compose(make_settings(tmp_path, **{"phone.provider": "server-like"}), registry)
+    from tests.ui.conftest import fill_directory
+
+    fill_directory(desktop)
+    window = MainWindow(desktop, language)
+    qtbot.addWidget(window)
+    started = aio.create_task(window.start())
+    qtbot.waitUntil(started.done)
+    provider = desktop.provider
+    assert desktop.activity is None  # never two activities for one call
+    call_id = connected_call(window, qtbot)
+    window.notes.text.setPlainText("Asked about the invoice.")
+    window.notes.save()
+    qtbot.waitUntil(lambda: provider.notes == [(call_id, "Asked about the invoice.")])
+    assert provider.links and provider.links[0][:2] == (call_id, "contact")
+    assert desktop.calllog.get(call_id).notes == "Asked about the invoice."
+    window.popups.close_all()
+    window.close()
+    closing = aio.create_task(desktop.close())
+    qtbot.waitUntil(closing.done)
