@@ -71,7 +71,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     with db.conn:
         db.execute(
             """CREATE TABLE IF NOT EXISTS activity_calls (
-                call_id TEXT PRIMARY KEY,
+                call_key TEXT PRIMARY KEY,
+                call_id TEXT NOT NULL,
                 activity_id TEXT NOT NULL UNIQUE,
                 state TEXT NOT NULL DEFAULT 'open',
                 status TEXT NOT NULL DEFAULT '',
@@ -82,6 +83,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 created_at TEXT NOT NULL
             )"""
         )
+        db.execute("CREATE INDEX IF NOT EXISTS activity_calls_call ON activity_calls (call_id)")
+
+
+def call_key(call: Call) -> str:
+    """A provider may use a call id again (a restarted simulator, a PBX after a reset): the
+    start time makes the key of *this* call."""
+    return f"{call.id}|{_iso(call.started_at)}"
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -175,13 +183,20 @@ class ActivityLogger:
 
     # ---------------------------------------------------------------- queries
     def activity_id(self, call_id: str) -> str | None:
+        """The activity of the latest call with this id."""
+        row = self._row(call_id)
+        return str(row["activity_id"]) if row else None
+
+    def _activity_for(self, call: Call) -> str | None:
         row = self.db.execute(
-            "SELECT activity_id FROM activity_calls WHERE call_id = ?", [call_id]
+            "SELECT activity_id FROM activity_calls WHERE call_key = ?", [call_key(call)]
         ).fetchone()
         return str(row[0]) if row else None
 
     def _row(self, call_id: str) -> dict[str, Any] | None:
-        cur = self.db.execute("SELECT * FROM activity_calls WHERE call_id = ?", [call_id])
+        cur = self.db.execute(
+            "SELECT * FROM activity_calls WHERE call_id = ? ORDER BY rowid DESC LIMIT 1", [call_id]
+        )
         row = cur.fetchone()
         if row is None:
             return None
@@ -203,7 +218,7 @@ class ActivityLogger:
         return (f"{text} — {name}" if name else text)[:200]
 
     def _created(self, call: Call) -> str:
-        existing = self.activity_id(call.id)
+        existing = self._activity_for(call)
         if existing:
             return existing
         activity_id = str(uuid.uuid4())
@@ -220,9 +235,9 @@ class ActivityLogger:
         # the map row and the outbox item commit together: both or neither survive a kill
         with self.db.conn:
             self.db.execute(
-                "INSERT INTO activity_calls (call_id, activity_id, regarding_table, regarding_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [call.id, activity_id, regarding[0], regarding[1], _iso(datetime.now(UTC))],
+                "INSERT INTO activity_calls (call_key, call_id, activity_id, regarding_table, regarding_id, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [call_key(call), call.id, activity_id, regarding[0], regarding[1], _iso(datetime.now(UTC))],
             )
             self.outbox.enqueue(
                 "phonecall.create", {"activityid": activity_id, "body": body}, group=activity_id
@@ -251,7 +266,9 @@ class ActivityLogger:
             self._unanswered(call, reason)
             return
         activity_id = self._created(call)
-        row = self._row(call.id) or {}
+        cur = self.db.execute("SELECT state, notes FROM activity_calls WHERE call_key = ?", [call_key(call)])
+        found = cur.fetchone()
+        row = {"state": found[0], "notes": found[1]} if found else {}
         if row.get("state") == "closed":
             return
         seconds = call.duration_seconds
@@ -265,8 +282,8 @@ class ActivityLogger:
         }
         with self.db.conn:
             self.db.execute(
-                "UPDATE activity_calls SET state = 'closed', status = ?, summary = ? WHERE call_id = ?",
-                [f"{state[0]},{state[1]}", summary, call.id],
+                "UPDATE activity_calls SET state = 'closed', status = ?, summary = ? WHERE call_key = ?",
+                [f"{state[0]},{state[1]}", summary, call_key(call)],
             )
             self.outbox.enqueue(
                 "phonecall.complete",
@@ -275,7 +292,7 @@ class ActivityLogger:
             )
 
     def _unanswered(self, call: Call, reason: EndReason) -> None:
-        if self.activity_id(call.id):
+        if self._activity_for(call):
             return
         activity_id = str(uuid.uuid4())
         party = self._party(call)
@@ -301,9 +318,10 @@ class ActivityLogger:
         status = self.unanswered_status
         with self.db.conn:
             self.db.execute(
-                "INSERT INTO activity_calls (call_id, activity_id, state, status, summary, regarding_table, "
-                "regarding_id, created_at) VALUES (?, ?, 'closed', ?, ?, ?, ?, ?)",
+                "INSERT INTO activity_calls (call_key, call_id, activity_id, state, status, summary, "
+                "regarding_table, regarding_id, created_at) VALUES (?, ?, ?, 'closed', ?, ?, ?, ?, ?)",
                 [
+                    call_key(call),
                     call.id,
                     activity_id,
                     f"{status[0]},{status[1]}",
@@ -328,10 +346,17 @@ class ActivityLogger:
         status_text = f"{status[0]},{status[1]}" if status else ""
         with self.db.conn:
             self.db.execute(
-                "INSERT INTO activity_calls (call_id, activity_id, state, status, created_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(call_id) DO UPDATE SET activity_id = excluded.activity_id, state = excluded.state, "
-                "status = excluded.status",
-                [call_id, activity_id, state, status_text, _iso(datetime.now(UTC))],
+                "INSERT INTO activity_calls (call_key, call_id, activity_id, state, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(call_key) DO UPDATE SET activity_id = excluded.activity_id, "
+                "state = excluded.state, status = excluded.status",
+                [
+                    f"{call_id}|{activity_id}",
+                    call_id,
+                    activity_id,
+                    state,
+                    status_text,
+                    _iso(datetime.now(UTC)),
+                ],
             )
 
     # ---------------------------------------------------------------- agent actions
@@ -343,7 +368,9 @@ class ActivityLogger:
             return False
         description = compose_description(notes, str(row.get("summary") or ""))
         with self.db.conn:
-            self.db.execute("UPDATE activity_calls SET notes = ? WHERE call_id = ?", [notes, call_id])
+            self.db.execute(
+                "UPDATE activity_calls SET notes = ? WHERE call_key = ?", [notes, row["call_key"]]
+            )
             self.outbox.enqueue(
                 "phonecall.update",
                 {
@@ -363,8 +390,8 @@ class ActivityLogger:
         bind = regarding_bind(table, record_id)
         with self.db.conn:
             self.db.execute(
-                "UPDATE activity_calls SET regarding_table = ?, regarding_id = ? WHERE call_id = ?",
-                [table, record_id, call_id],
+                "UPDATE activity_calls SET regarding_table = ?, regarding_id = ? WHERE call_key = ?",
+                [table, record_id, row["call_key"]],
             )
             self.outbox.enqueue(
                 "phonecall.update",

@@ -243,7 +243,26 @@ async def test_crm_down_for_an_hour_loses_nothing(rig: Rig, fake: DataverseFake,
     for n in range(5):
         play_call(rig.manager, plan, f"h{n}", f"+49301234{n:02d}")
     fake.inject(503, times=40)  # every attempt for a long while fails
-    result = await rig.outbox.drain(max_wait=2 * 3600)
+    result = await rig.outbox.drain(max_wait=4 * 3600)
     assert result.pending == 0 and rig.outbox.dead() == []
     assert sum(rig.clock.sleeps) >= 3600 and max(rig.clock.sleeps) <= rig.outbox.max_delay  # capped backoff
     assert fake.count("phonecall") == 5 and fake.count("phonecall", statecode=1) == 5
+
+
+@pytest.mark.asyncio
+async def test_a_call_id_used_again_later_is_a_new_call(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    from datetime import timedelta
+
+    from tests.crm.helpers import T0
+
+    play_call(rig.manager, plan, "sim-1", "+4930123456", talk=10)
+    first = rig.logger.activity_id("sim-1")
+    fresh = CallManager(is_loggable=plan.is_loggable)  # the provider restarted and counts from 1 again
+    fresh.subscribe(rig.logger)
+    play_call(fresh, plan, "sim-1", "+4930654321", talk=20, start=T0 + timedelta(days=1))
+    second = rig.logger.activity_id("sim-1")
+    assert first and second and first != second
+    await rig.outbox.drain()
+    assert fake.count("phonecall") == 2
