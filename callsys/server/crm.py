@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -52,12 +54,18 @@ class OutboxActivities:
         self._stop = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._later: set[asyncio.Task[None]] = set()
+        self._checkpointer: WalCheckpointer | None = None
         self.retry_max = retry_max
 
-    def start(self) -> None:
+    def start(self, *, deliver: bool = True) -> None:
+        """Begin checkpointing and (unless *deliver* is false: no CRM, e.g. the benchmark)
+        delivering the outbox in the background."""
+        self._checkpointer = WalCheckpointer(self.outbox.db)
+        self._checkpointer.start()
         if self.lookup is not None:
             self.lookup.subscribe(self._party_found)
-        self._runner = asyncio.get_running_loop().create_task(self.outbox.run(self._stop, idle=5.0))
+        if deliver:
+            self._runner = asyncio.get_running_loop().create_task(self.outbox.run(self._stop, idle=5.0))
 
     def __call__(self, event: CallEvent, call: Call) -> None:
         if self.lookup is not None:
@@ -135,10 +143,61 @@ class OutboxActivities:
         await asyncio.gather(*self._later, return_exceptions=True)
         if self.lookup is not None:
             await self.lookup.close()
+        if self._checkpointer is not None:
+            await asyncio.to_thread(self._checkpointer.stop)
         for close in self._closers:
             result = close()
             if asyncio.iscoroutine(result):
                 await result
+
+
+class WalCheckpointer:
+    """Moves SQLite's WAL checkpoints (the only step that waits for the disk) off the event loop.
+
+    By default the connection that commits the 1000th WAL page checkpoints inline — here, the
+    loop that also pushes call events, which then stalls for the fsync. With automatic
+    checkpoints off on the loop's connection, this thread checkpoints PASSIVE (never blocking a
+    writer) once a second on a connection of its own, and TRUNCATEs once on stop.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, interval: float = 1.0) -> None:
+        row = db.execute("PRAGMA database_list").fetchone()
+        self.path = str(row[2]) if row and row[2] else ""
+        self.interval = interval
+        self._db = db
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if not self.path:  # an in-memory database has no WAL
+            return
+        self._db.execute("PRAGMA wal_autocheckpoint = 0")
+        self._thread = threading.Thread(target=self._run, name="wal-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=5.0)
+        try:
+            mode = "PASSIVE"
+            while True:
+                stopping = self._stop.wait(self.interval)
+                mode = "TRUNCATE" if stopping else "PASSIVE"
+                try:
+                    conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+                except sqlite3.Error as exc:
+                    log.warning("WAL checkpoint failed: %s", exc)
+                if stopping:
+                    return
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+            self._thread = None
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_autocheckpoint = 1000")
 
 
 _REGARDABLE = frozenset({PartyKind.CONTACT, PartyKind.ACCOUNT, PartyKind.LEAD})

@@ -15,11 +15,12 @@ hand in a recording double. ``owner_for(call)`` tells it whose queue the activit
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -85,7 +86,11 @@ class _BranchListener:
         self._inner = runtime.manager.listener(runtime.branch.provider)
 
     def call_event(self, event: ProviderEvent) -> None:
-        self._inner.call_event(replace(event, call_id=self._prefix + event.call_id))
+        # A shallow copy with the namespaced id: dataclasses.replace would re-run the validation
+        # and text cleaning the provider's event already went through (measurable at 1,000 calls/s).
+        stamped = copy.copy(event)
+        object.__setattr__(stamped, "call_id", self._prefix + event.call_id)
+        self._inner.call_event(stamped)
 
     def status_changed(self, status: ProviderStatus) -> None:
         self._runtime.status = status

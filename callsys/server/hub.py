@@ -149,6 +149,9 @@ class Hub:
             close_timeout=min(5.0, max(0.5, self.heartbeat_timeout / 3)),
             max_size=1 << 20,
             max_queue=64,
+            # Call events are small JSON objects; deflating each one per desktop costs more CPU
+            # than the bytes it saves on a LAN.
+            compression=None,
             logger=logging.getLogger("callsys.server.ws"),
         )
         sock = next(iter(self._server.sockets))
