@@ -40,7 +40,7 @@ from ui.app import create_application  # noqa: E402
 from ui.desktop import compose  # noqa: E402
 from ui.i18n import Language, set_current  # noqa: E402
 from ui.mainwindow import MainWindow  # noqa: E402
-from ui.qt import QApplication, QGuiApplication, QRect, QWidget  # noqa: E402
+from ui.qt import QGuiApplication, QRect, QWidget  # noqa: E402
 
 
 def settings() -> Settings:
@@ -64,11 +64,9 @@ def fill(crm: LocalCrm) -> None:
 
 
 async def settle(seconds: float = 0.35) -> None:
-    app = QApplication.instance()
-    for _ in range(int(seconds / 0.05)):
-        await asyncio.sleep(0.05)
-        if app is not None:
-            app.processEvents()
+    # Only sleep: Qt paints meanwhile. (Calling processEvents() here would run other asyncio
+    # tasks re-entrantly inside this one, which asyncio refuses — the simulator's would die.)
+    await asyncio.sleep(seconds)
 
 
 def grab(name: str, rect: QRect | None = None, widget: QWidget | None = None) -> Path:
@@ -94,12 +92,16 @@ def union(widgets: list[QWidget], margin: int = 12) -> QRect:
     return rect.adjusted(-margin, -margin, margin, margin)
 
 
+WINDOW: list[MainWindow] = []
+
+
 async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
     for _ in range(int(timeout / 0.05)):
         if check():
             return
         await asyncio.sleep(0.05)
-    raise TimeoutError(f"the window did not get there: {check.__code__.co_firstlineno}")
+    live = [(c.id, c.state.value) for c in WINDOW[0].desktop.manager.live_calls()] if WINDOW else []
+    raise TimeoutError(f"the window did not get there (line {check.__code__.co_firstlineno}); live: {live}")
 
 
 async def scenario(window: MainWindow, language: Language) -> None:
@@ -110,8 +112,9 @@ async def scenario(window: MainWindow, language: Language) -> None:
     # Some history: an answered call, a missed one, one taken by a colleague, an outgoing call.
     done = sim.ring("+982188776655", "", dnis="7000")
     await settle(0.1)
+    await until(lambda: window.popups.popup(done) is not None)
     window.answer(done)
-    await settle(0.1)
+    await until(lambda: window.popups.popup(done) is None)
     sim.remote_hangup(done)
     missed = sim.ring("09123456789", "", dnis="7200")
     await settle(0.1)
@@ -121,9 +124,9 @@ async def scenario(window: MainWindow, language: Language) -> None:
     sim.remote_hangup(elsewhere, EndReason.ANSWERED_ELSEWHERE)
     window.dial_text("+14155550100")
     await settle(0.6)
-    await until(lambda: all(c.state.is_connected for c in window.desktop.manager.live_calls()))
+    await until(lambda: any(c.state.is_connected for c in window.desktop.manager.live_calls()))
     for call in window.desktop.manager.live_calls():
-        window.hangup(call.id)
+        sim.remote_hangup(call.id)
     await until(lambda: not window.desktop.manager.live_calls())
 
     # A call in progress and two waiting.
@@ -135,6 +138,8 @@ async def scenario(window: MainWindow, language: Language) -> None:
     first = sim.ring("+14155550100", "ACME", dnis="7200")
     second = sim.ring("+989350001122", "", dnis="7000", variables={"IVR_CHOICE": "support"})
     await until(lambda: len(window.popups) == 2 and all(p._looked_up for p in window.popups.popups()))
+    window.notes.text.setPlainText("Wants a quote for 40 handsets; call back on Monday.")
+    window.resize(1180, 720)
     await settle(0.5)
     popups = window.popups.popups()
 
@@ -143,6 +148,7 @@ async def scenario(window: MainWindow, language: Language) -> None:
     grab("desktop-en.png")
 
     window.set_language("fa")
+    window.notes.text.setPlainText("برای ۴۰ گوشی پیش‌فاکتور می‌خواهد؛ دوشنبه تماس گرفته شود.")
     await settle(0.6)
     grab("main-window-fa.png", widget=window)
     grab("popups-fa.png", union(window.popups.popups()))
@@ -152,11 +158,44 @@ async def scenario(window: MainWindow, language: Language) -> None:
 
     for call_id in (first, second, current):
         sim.remote_hangup(call_id)
-    await settle(0.2)
+    await settle(0.3)
+    window.popups.close_all()
+    window.notes.close_form()
+
+    for code in ("en", "fa"):
+        window.set_language(code)
+        await settle(0.3)
+        grab(f"call-log-{code}.png", widget=window)
+        await dialogs(window, code)
+    window.set_language("en")
 
     extra = getattr(sys.modules[__name__], "more_screenshots", None)
     if extra is not None:
         await extra(window, language)
+
+
+async def dialogs(window: MainWindow, code: str) -> None:
+    """The reports view and the settings dialog, when this copy has them."""
+    try:
+        dialog = window.open_reports()
+    except ImportError:
+        dialog = None
+    if dialog is not None:
+        dialog.move(60, 40)
+        await settle(1.0)
+        grab(f"reports-{code}.png", widget=dialog)
+        dialog.close()
+    try:
+        from ui.settingsdialog import SettingsDialog
+    except ImportError:
+        return
+    settings_dialog = SettingsDialog(window.desktop.settings, window)
+    settings_dialog.move(60, 40)
+    settings_dialog.show()
+    await settle(0.6)
+    grab(f"settings-{code}.png", widget=settings_dialog)
+    settings_dialog.reject()
+    await settle(0.1)
 
 
 def main() -> int:
@@ -170,6 +209,7 @@ def main() -> int:
     assert isinstance(desktop.crm, LocalCrm)
     fill(desktop.crm)
     window = MainWindow(desktop, language)
+    WINDOW.append(window)
     window.show()
     with loop:
         loop.run_until_complete(scenario(window, language))

@@ -169,13 +169,13 @@ class NotesForm(QGroupBox):
         company = f" · {self.party.company}" if self.party is not None and self.party.company else ""
         self.who.setText(para(name + company))
         number = "" if call.remote.is_anonymous else self._display(call.remote)
-        self.number.setText(ltr(number) if number else "—")
-        self.direction.setText(direction_text(call.direction))
-        self.started.setText(format_time(call.answered_at or call.started_at))
+        self.number.setText(para(ltr(number)) if number else "—")
+        self.direction.setText(para(direction_text(call.direction)))
+        self.started.setText(para(format_time(call.answered_at or call.started_at)))
         if call.state is CallState.ENDED:
-            self.duration.setText(format_duration(call.duration_seconds))
+            self.duration.setText(para(format_duration(call.duration_seconds)))
         else:
-            self.duration.setText(translate("Notes", "(filled in when the call ends)"))
+            self.duration.setText(para(translate("Notes", "(filled in when the call ends)")))
 
     def changeEvent(self, event: QEvent | None) -> None:
         if event is not None and event.type() == QEvent.Type.LanguageChange:
