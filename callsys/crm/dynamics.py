@@ -284,7 +284,14 @@ class DynamicsCrm:
 
     # ---------------------------------------------------------------- the request layer
     def url(self, path: str, params: Mapping[str, str] | None = None) -> str:
-        base = path if path.startswith(("http://", "https://")) else f"{self.api}/{path.lstrip('/')}"
+        if path.startswith(("http://", "https://")):
+            # a nextLink / deltaLink from the service: followed as-is, but never to another host —
+            # our bearer token goes with it
+            if not path.startswith(self.org + "/"):
+                raise CrmRejected(f"Refusing to follow a link outside {self.org}: {path[:100]}")
+            base = path
+        else:
+            base = f"{self.api}/{path.lstrip('/')}"
         return f"{base}?{encode_query(params)}" if params else base
 
     async def _auth_header(self, force: bool) -> str:

@@ -219,3 +219,16 @@ async def test_a_misconfigured_custom_table_does_not_hide_the_others(
         assert match.party.name == "Ana Ruiz"
     finally:
         await client.close()
+
+
+@pytest.mark.asyncio
+async def test_links_to_another_host_are_not_followed_with_our_token(crm: DynamicsCrm) -> None:
+    from callsys.errors import CrmRejected
+
+    with pytest.raises(CrmRejected):
+        async for _page in crm.pages(
+            "https://evil.example.com/api/data/v9.2/contacts?$skiptoken=1", prefer=""
+        ):
+            pass
+    with pytest.raises(CrmRejected):
+        crm.url("https://contoso.crm.dynamics.com.evil.example/api/data/v9.2/contacts")
