@@ -317,3 +317,26 @@ def test_hostile_caller_id_never_breaks_the_popup(
 
 def test_registry_used_by_the_app_offers_the_simulator() -> None:
     assert "sim" in REGISTRY.names()
+
+
+def test_jalali_calendar_and_persian_digits_in_the_log(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    import jdatetime
+
+    window = make_window()
+    call_id = ring(window, qtbot, SARA)
+    started = window.log_model.find(call_id).started_at.astimezone()
+    window.jalali_action.trigger()  # View → Jalali calendar
+    try:
+        jalali = jdatetime.datetime.fromgregorian(datetime=started.replace(tzinfo=None))
+        assert log_text(window, call_id, "time") == jalali.strftime("%Y/%m/%d %H:%M:%S")
+        assert window.desktop.settings.get("ui.calendar") == "jalali"
+        window.set_language("fa")
+        shown = log_text(window, call_id, "time")
+        assert shown[:4] == jalali.strftime("%Y").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+        assert log_text(window, call_id, "number") == "\u2066021 8877 6655\u2069"  # numbers stay ASCII, LTR
+    finally:
+        window.set_language("en")
+        window.jalali_action.trigger()
+    assert log_text(window, call_id, "time") == started.strftime("%Y-%m-%d %H:%M:%S")
