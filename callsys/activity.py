@@ -367,18 +367,22 @@ class ActivityLogger:
         if row is None:
             return False
         description = compose_description(notes, str(row.get("summary") or ""))
+        group = str(row["activity_id"])
         with self.db.conn:
             self.db.execute(
                 "UPDATE activity_calls SET notes = ? WHERE call_key = ?", [notes, row["call_key"]]
             )
+            # notes saved again before the last text went out: send only the latest (API limits)
+            self.outbox.supersede("phonecall.update", group, "description")
             self.outbox.enqueue(
                 "phonecall.update",
                 {
                     "activityid": row["activity_id"],
                     "fields": {"description": description},
                     "state": _state(row),
+                    "supersedes": "description",
                 },
-                group=str(row["activity_id"]),
+                group=group,
             )
         return True
 

@@ -178,6 +178,17 @@ class Outbox:
         ).fetchone()
         return int(row[0])
 
+    def supersede(self, kind: str, group: str, key: str) -> int:
+        """Drop pending items of *kind* in *group* whose payload has ``"supersedes": key`` — a newer
+        item says everything they said (the agent typing notes: only the latest text is sent)."""
+        with self.db.conn:
+            cur = self.db.execute(
+                "DELETE FROM outbox WHERE queue = ? AND state = 'pending' AND kind = ? AND grp = ? "
+                "AND json_extract(payload, '$.supersedes') = ?",
+                [self.queue, kind, group, key],
+            )
+        return int(cur.rowcount)
+
     def retry_dead(self) -> int:
         with self.db.conn:
             cur = self.db.execute(

@@ -266,3 +266,26 @@ async def test_a_call_id_used_again_later_is_a_new_call(
     assert first and second and first != second
     await rig.outbox.drain()
     assert fake.count("phonecall") == 2
+
+
+@pytest.mark.asyncio
+async def test_notes_saved_many_times_send_only_the_latest_text(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    from callsys.model import CallEvent, ProviderEvent
+    from tests.crm.helpers import T0
+
+    rig.manager.handle(
+        ProviderEvent(
+            CallEvent.INCOMING, "n1", direction=Direction.INCOMING, remote=plan.parse("+4930123456"), at=T0
+        )
+    )
+    rig.manager.handle(ProviderEvent(CallEvent.ANSWERED, "n1", at=T0))
+    for text in ("C", "Ca", "Cal", "Call me", "Call me back"):
+        rig.logger.set_notes("n1", text)
+    assert [i.kind for i in rig.outbox.pending()] == ["phonecall.create", "phonecall.update"]
+    fake.log.clear()
+    await rig.outbox.drain()
+    [row] = fake.rows["phonecall"].values()
+    assert row["description"] == "Call me back" and row["statecode"] == 0
+    assert len(fake.log) <= 3  # create, read state, update
