@@ -325,11 +325,16 @@ def refusal_text(exc: CallsysError) -> str:
     return str(exc)
 
 
+def separator() -> str:
+    """Between the parts of a one-line summary ("·" looks like a Persian zero: Persian uses "،")."""
+    return translate("ConvertDialog", " · ")
+
+
 def _party_line(party: Party) -> str:
-    parts = [party.name, kind_text(party.kind)]
+    parts = [isolate(party.name), kind_text(party.kind)]
     if party.company and party.company != party.name:
-        parts.append(party.company)
-    return " · ".join(parts)
+        parts.append(isolate(party.company))
+    return separator().join(parts)
 
 
 # ------------------------------------------------------------------------------ the dialog
@@ -365,7 +370,7 @@ class ConvertDialog(QDialog):
         if action is not None and action in backend.actions():
             self.action.setCurrentIndex(self.action.findData(action))
         self._action_changed()
-        self.resize(560, 560)
+        self.resize(560, 480)
 
     # ============================================================== building
     def _build(self) -> None:
@@ -425,6 +430,7 @@ class ConvertDialog(QDialog):
         for edit in (self.name, self.company, self.title):
             edit.textChanged.connect(lambda _t: self._validate())
         outer.addLayout(form)
+        outer.addStretch(1)  # hidden rows leave no gaps: the space left goes below the form
 
         self.message = named(QLabel(), "convertMessage")
         self.message.setWordWrap(True)
@@ -462,11 +468,11 @@ class ConvertDialog(QDialog):
             if who
             else translate("ConvertDialog", "Call from an unknown number")
         ).format(who=isolate(who))
-        self.header.setText(para(" · ".join(x for x in (header, ltr(number), ltr(when)) if x)))
+        self.header.setText(para(separator().join(x for x in (header, ltr(number), ltr(when)) if x)))
         for at in range(self.action.count()):
             self.action.setItemText(at, action_title(str(self.action.itemData(at))))
         self.action.setAccessibleName(translate("ConvertDialog", "What to create"))
-        self.number.setText(ltr(number) or translate("ConvertDialog", "No number"))
+        self.number.setText(para(ltr(number)) if number else translate("ConvertDialog", "No number"))
         self.search.setPlaceholderText(translate("ConvertDialog", "Search by name, company or number"))
         self.search.setAccessibleName(translate("ConvertDialog", "Search the CRM"))
         self.records.setAccessibleName(translate("ConvertDialog", "Records found"))

@@ -35,6 +35,7 @@ from ui.qt import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLocale,
     QPainter,
     QPushButton,
     QRect,
@@ -289,7 +290,15 @@ class BarChart(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = ""
+        # The title is a label, not painted: switching the painter to a bold font crashed Qt's
+        # text engine (6.11, offscreen) after Persian fallback fonts had been loaded.
+        self.title_label = QLabel(self)
+        self.title_label.setObjectName("chartTitle")
+        self.title_label.setStyleSheet("font-weight: bold;")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(4, 4, 4, 0)
+        box.addWidget(self.title_label)
+        box.addStretch(1)
         self.items: list[tuple[str, int, int]] = []  # (label, answered, unanswered) — drawn
         self.bars: list[tuple[str, int, int]] = []  # every item (the chart draws the first 12)
         self.setMinimumHeight(self._height())
@@ -311,6 +320,14 @@ class BarChart(QWidget):
         self.updateGeometry()
         self.update()
 
+    @property
+    def title(self) -> str:
+        return self.title_label.text()
+
+    @title.setter
+    def title(self, text: str) -> None:
+        self.title_label.setText(text)
+
     def _height(self) -> int:
         return 34 + self.ROW * max(1, len(self.items)) + 26
 
@@ -323,20 +340,13 @@ class BarChart(QWidget):
         rtl = self.layoutDirection() == Qt.LayoutDirection.RightToLeft
         width = self.width()
         metrics = painter.fontMetrics()
-        text_colour = self.palette().windowText().color()
+        text_colour = QColor(self.palette().windowText().color())  # copies: never a reference into Qt
 
         def box(x: int, y: int, w: int, h: int) -> QRect:
             return QRect(width - x - w, y, w, h) if rtl else QRect(x, y, w, h)
 
         start = Qt.AlignmentFlag.AlignRight if rtl else Qt.AlignmentFlag.AlignLeft
         end = Qt.AlignmentFlag.AlignLeft if rtl else Qt.AlignmentFlag.AlignRight
-        font = painter.font()
-        font.setBold(True)
-        painter.setFont(font)
-        painter.setPen(text_colour)
-        painter.drawText(box(4, 2, width - 8, 24), start | Qt.AlignmentFlag.AlignVCenter, self.title)
-        font.setBold(False)
-        painter.setFont(font)
         if not self.items:
             painter.drawText(
                 box(4, 30, width - 8, self.ROW),
@@ -436,7 +446,10 @@ class ReportsDialog(QDialog):
         language = current()
         for edit in (self.start_edit, self.end_edit):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat("yyyy/MM/dd")
+            # Year/month/day, left to right, in any language (Persian digits came out reversed).
+            edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+            edit.setLocale(QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom))
+            edit.setDisplayFormat("yyyy/MM/dd")  # after the locale, which would reset it
             if language is not None and language.calendar == "jalali":
                 edit.setCalendar(QCalendar(QCalendar.System.Jalali))
             edit.dateChanged.connect(self._dates_edited)

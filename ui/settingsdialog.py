@@ -37,7 +37,7 @@ from callsys.provider import ProviderRegistry, ProviderStatus, Registration
 from callsys.secrets import get_secret, set_secret
 from callsys.settings import CRM_BACKEND, OPTIONS, PHONE_PROVIDER, PROVIDER_OPTIONS, Option, Settings
 
-from ui.i18n import translate
+from ui.i18n import isolate, ltr, translate
 from ui.qt import (
     QCheckBox,
     QComboBox,
@@ -92,6 +92,35 @@ def group_title(group: str) -> str:
         "audio": translate("SettingsDialog", "Audio devices"),
     }
     return titles.get(group, group.replace("_", " ").capitalize())
+
+
+def expectation(text: str) -> str:
+    """A parser's "what was expected", in the reader's language where we know the wording."""
+    match = re.fullmatch(r"a whole number from (-?\d+) to (-?\d+)", text)
+    if match:
+        return translate("SettingsDialog", "a whole number from {low} to {high}").format(
+            low=match.group(1), high=match.group(2)
+        )
+    known = {
+        "true or false": translate("SettingsDialog", "true or false"),
+        "text": translate("SettingsDialog", "text"),
+        "a URL": translate("SettingsDialog", "a URL"),
+        "an http(s):// or ws(s):// URL": translate("SettingsDialog", "an http(s):// or ws(s):// URL"),
+        "a whole number": translate("SettingsDialog", "a whole number"),
+        "up to 6 digits, * or #": translate("SettingsDialog", "up to 6 digits, * or #"),
+        "up to 5 digits, without the leading 0": translate(
+            "SettingsDialog", "up to 5 digits, without the leading 0"
+        ),
+        'a two-letter country code such as "IR", "DE" or "US"': translate(
+            "SettingsDialog", 'a two-letter country code such as "IR", "DE" or "US"'
+        ),
+    }
+    return known.get(text, text)
+
+
+def _tab_text(title: str) -> str:
+    """A title as a tab label: "&" is shown, not taken as a keyboard mnemonic."""
+    return title.replace("&", "&&")
 
 
 def choice_title(key: str, value: str) -> str:
@@ -424,7 +453,10 @@ class SettingsDialog(QDialog):
                 continue
             page = QWidget()
             page.setObjectName(f"settingsPage_{group}")
-            form = QFormLayout(page)
+            column = QVBoxLayout(page)
+            form = QFormLayout()
+            column.addLayout(form)
+            column.addStretch(1)  # rows keep their height; the space left goes below them
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
             self.forms[group] = form
             for option in options:
@@ -437,7 +469,7 @@ class SettingsDialog(QDialog):
             scroll.setWidgetResizable(True)
             scroll.setWidget(page)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-            self._pages[group] = self.tabs.addTab(scroll, group_title(group))
+            self._pages[group] = self.tabs.addTab(scroll, _tab_text(group_title(group)))
 
         self.problem_label = named(QLabel(), "settingsProblem")
         self.problem_label.setStyleSheet(_ERROR_STYLE)
@@ -449,7 +481,7 @@ class SettingsDialog(QDialog):
         self.path_label.setWordWrap(True)
         if self.settings.path is not None:
             self.path_label.setText(
-                translate("SettingsDialog", "Saved in {path}").format(path=str(self.settings.path))
+                translate("SettingsDialog", "Saved in {path}").format(path=ltr(str(self.settings.path)))
             )
         outer.addWidget(self.path_label)
         self.buttons = QDialogButtonBox(
@@ -635,14 +667,18 @@ class SettingsDialog(QDialog):
         bad_groups = set()
         for key, field in self.fields.items():
             if key in errors:
-                field.error.setText(translate("SettingsDialog", "Expected: {what}").format(what=errors[key]))
+                field.error.setText(
+                    translate("SettingsDialog", "Expected: {what}").format(
+                        what=isolate(expectation(errors[key]))
+                    )
+                )
                 field.error.show()
                 field.widget.setAccessibleDescription(field.error.text())
                 bad_groups.add(field.group)
             else:
                 field.error.hide()
         for group, at in self._pages.items():
-            title = group_title(group)
+            title = _tab_text(group_title(group))
             self.tabs.setTabText(at, f"⚠ {title}" if group in bad_groups else title)
         self.ok_button.setEnabled(not errors)
         self._refresh_secrets(values)

@@ -5,6 +5,7 @@ an existing record found with the search box) and into Dynamics 365 through the 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,10 @@ from ui.qt import Qt
 LEFT = Qt.MouseButton.LeftButton
 
 UNKNOWN = "+982144556677"
+
+
+def plain(text: str) -> str:
+    return re.sub("[\u2066-\u2069\u200e\u200f]", "", text)
 
 
 def missed_call(window: MainWindow, number: str, name: str = "", call_id: str = "m1") -> str:
@@ -66,7 +71,7 @@ def test_a_missed_call_becomes_a_contact_in_the_local_directory(
         "add_number",
     ]  # the built-in directory has no cases or scheduled calls
     assert dialog.current_action() == "contact"
-    assert dialog.number.text() == "\u2066021 4455 6677\u2069"
+    assert plain(dialog.number.text()) == "021 4455 6677"
     assert dialog.name.text() == "PARS CO"  # prefilled from the caller ID
     dialog.name.clear()
     assert not dialog.create_button.isEnabled()  # a contact needs a name
@@ -106,7 +111,7 @@ def test_the_number_is_added_to_a_record_found_with_the_search_box(
     assert dialog.chosen_record() is None and not dialog.create_button.isEnabled()
     qtbot.keyClicks(dialog.search, "Karimi")
     qtbot.waitUntil(lambda: dialog.records.count() > 0, timeout=3000)
-    assert dialog.records.item(0).text() == "Reza Karimi · Lead · Karimi & Sons"
+    assert plain(dialog.records.item(0).text()) == "Reza Karimi · Lead · Karimi & Sons"
     assert dialog.chosen_record() is not None and dialog.create_button.isEnabled()
     assert dialog.create_button.text() == "&Add the number"
     dialog.create_button.click()
@@ -185,7 +190,7 @@ def test_a_call_becomes_a_case_for_its_contact_and_the_activity_follows(
     assert dialog.title.text() == "Call from Sara Ahmadi"
     # A case's customer is a contact or an account: the lead is not offered.
     visible = [
-        dialog.records.item(i).text()
+        plain(dialog.records.item(i).text())
         for i in range(dialog.records.count())
         if not dialog.records.item(i).isHidden()
     ]
@@ -258,7 +263,7 @@ def test_persian_right_to_left_and_keyboard(
     assert dialog is not None
     assert dialog.layoutDirection().name == "RightToLeft"
     assert dialog.windowTitle() != "Convert the call"
-    assert dialog.number.text() == "\u2066021 4455 6677\u2069"  # the number stays left-to-right
+    assert dialog.number.text().endswith("\u2066021 4455 6677\u2069")  # the number stays left-to-right
     for widget in (dialog.action, dialog.name, dialog.company, dialog.email, dialog.search, dialog.records):
         assert widget.accessibleName() and widget.accessibleName() != "Name"
     assert dialog.labels["name"].buddy() is dialog.name
