@@ -20,7 +20,9 @@ from callsys.errors import CallsysError
 from callsys.settings import CALENDAR, LANGUAGE, Settings
 
 from ui.i18n import Language, resolve_language, set_current, translate
-from ui.qt import QApplication, QIcon, QMessageBox, QTimer
+from ui.qt import QApplication, QEvent, QIcon, QMessageBox, QObject, QtGui, QTimer
+
+QFileOpenEvent = QtGui.QFileOpenEvent
 
 if TYPE_CHECKING:
     from callsys.cli import Context
@@ -109,6 +111,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     asyncio.set_event_loop(loop)
     desktop = compose(settings, ctx.registry)
     window = MainWindow(desktop, language)
+    links = LinkOpener(window, app)  # macOS hands a clicked tel: link over as a QFileOpenEvent
+    app.installEventFilter(links)
     if instance is not None:
         instance.listen(window)
     window.show()
@@ -140,6 +144,20 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         if instance is not None:
             instance.close()
     return 0
+
+
+class LinkOpener(QObject):
+    """Dials ``tel:``/``callto:`` URLs the OS opens with the app (``QFileOpenEvent``, macOS)."""
+
+    def __init__(self, window: MainWindow, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._window = window
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if isinstance(event, QFileOpenEvent) and event.url().scheme().lower() in ("tel", "callto", "sip"):
+            self._window.dial_text(event.url().toString())
+            return True
+        return False
 
 
 async def _shutdown(window: MainWindow) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from callsys.errors import CallsysError
-from callsys.model import Call, CallEvent, CallState, Direction, EndReason, Party, PhoneNumber
+from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
 from callsys.provider import Capability, Line, ProviderStatus, Registration
 from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE
@@ -57,7 +57,7 @@ from ui.qt import (
     pyqtSignal,
 )
 from ui.tasks import TaskRunner
-from ui.texts import direction_text, result_text
+from ui.texts import direction_text
 from ui.tray import Tray
 
 __all__ = ["MainWindow"]
@@ -236,14 +236,15 @@ class MainWindow(QMainWindow):
         # cost more with each call in the log (benchmarks/ui_popup_latency.py). Columns are
         # sized from a sample row and the header texts, per language.
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         header.setHighlightSections(False)
         self.log_view.doubleClicked.connect(self._log_activated)
         self.notes = NotesForm(self.display_number, self)
         self.notes.save_requested.connect(self.save_notes)
         lower = QHBoxLayout()
-        lower.addWidget(self.log_view, 3)
-        lower.addWidget(self.notes, 2)
+        lower.addWidget(self.log_view, 1)
+        lower.addWidget(self.notes)
+        self.notes.setMaximumWidth(380)
         layout.addLayout(lower, 1)
         self.setCentralWidget(central)
 
@@ -300,6 +301,10 @@ class MainWindow(QMainWindow):
             self.phone_menu.addAction(action)
             self.addAction(action)
         self.phone_menu.addSeparator()
+        self.scheme_action = QAction(self)
+        self.scheme_action.setObjectName("schemeAction")
+        self.scheme_action.triggered.connect(self.register_links)
+        self.phone_menu.addAction(self.scheme_action)
         self.dnd_action = checkable(QAction(self))
         self.dnd_action.toggled.connect(self.set_dnd)
         self.phone_menu.addAction(self.dnd_action)
@@ -381,6 +386,7 @@ class MainWindow(QMainWindow):
         self.quit_action.setText(translate("MainWindow", "&Quit"))
         self.phone_menu.setTitle(translate("MainWindow", "&Phone"))
         self.dnd_action.setText(translate("MainWindow", "&Do not disturb"))
+        self.scheme_action.setText(translate("MainWindow", "Open &tel: and callto: links with callsys"))
         self.view_menu.setTitle(translate("MainWindow", "&View"))
         self.language_menu.setTitle(translate("MainWindow", "&Language"))
         self.jalali_action.setText(translate("MainWindow", "&Jalali calendar"))
@@ -416,11 +422,11 @@ class MainWindow(QMainWindow):
         metrics = self.log_view.fontMetrics()
         samples = {
             0: format_time(datetime(2026, 12, 28, 23, 59, 59)),
-            2: "+1 415-555-0100 ext. 12",
+            1: "Sara Ahmadi · Ahmadi",
+            2: "+1 415-555-0100",
             3: max((direction_text(d) for d in Direction), key=len),
-            4: "Support line",
+            4: "Support",
             5: "0:00:00",
-            6: max((result_text(r) for r in EndReason), key=len),
         }
         for column, sample in samples.items():
             title = str(self.log_model.headerData(column, Qt.Orientation.Horizontal))
@@ -897,6 +903,19 @@ class MainWindow(QMainWindow):
             self.use_provider(str(settings.get("phone.provider")))
         if changed & {"phone.default_line"}:
             self._fill_lines()
+
+    def register_links(self) -> None:
+        """B5: make this callsys the handler of tel:/callto: links, on request."""
+        from ui.schemes import register
+
+        try:
+            where = register()
+        except OSError as exc:
+            self.show_message(translate("MainWindow", "Links could not be registered: {why}").format(why=exc))
+            return
+        self.show_message(
+            translate("MainWindow", "tel: and callto: links now open callsys ({where}).").format(where=where)
+        )
 
     def open_reports(self) -> Any:
         """IN10, OUT8: the reports view over the call log."""

@@ -22,12 +22,12 @@
   <context>
     <name>App</name>
     <message>
-      <location filename="../../ui/app.py" line="118" />
+      <location filename="../../ui/app.py" line="122" />
       <source>Settings not loaded</source>
       <translation>تنظیمات بارگذاری نشد</translation>
     </message>
     <message>
-      <location filename="../../ui/app.py" line="119" />
+      <location filename="../../ui/app.py" line="123" />
       <source>{error}
 
 callsys runs with the default settings for now.</source>
@@ -604,92 +604,92 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="393" />
+      <location filename="../../ui/mainwindow.py" line="399" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="383" />
+      <location filename="../../ui/mainwindow.py" line="388" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="379" />
+      <location filename="../../ui/mainwindow.py" line="384" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="392" />
+      <location filename="../../ui/mainwindow.py" line="398" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="386" />
+      <location filename="../../ui/mainwindow.py" line="392" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="385" />
+      <location filename="../../ui/mainwindow.py" line="391" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="356" />
+      <location filename="../../ui/mainwindow.py" line="361" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="351" />
+      <location filename="../../ui/mainwindow.py" line="356" />
       <source>&amp;Number:</source>
       <translation>&amp;شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="382" />
+      <location filename="../../ui/mainwindow.py" line="387" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="381" />
+      <location filename="../../ui/mainwindow.py" line="386" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="387" />
+      <location filename="../../ui/mainwindow.py" line="393" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="389" />
+      <location filename="../../ui/mainwindow.py" line="395" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="380" />
+      <location filename="../../ui/mainwindow.py" line="385" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="388" />
+      <location filename="../../ui/mainwindow.py" line="394" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="384" />
+      <location filename="../../ui/mainwindow.py" line="390" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="936" />
+      <location filename="../../ui/mainwindow.py" line="955" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="371" />
+      <location filename="../../ui/mainwindow.py" line="376" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="358" />
+      <location filename="../../ui/mainwindow.py" line="363" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
@@ -699,12 +699,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="365" />
+      <location filename="../../ui/mainwindow.py" line="370" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="359" />
+      <location filename="../../ui/mainwindow.py" line="364" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
@@ -714,27 +714,27 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="362" />
+      <location filename="../../ui/mainwindow.py" line="367" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="569" />
+      <location filename="../../ui/mainwindow.py" line="575" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="575" />
+      <location filename="../../ui/mainwindow.py" line="581" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="361" />
+      <location filename="../../ui/mainwindow.py" line="366" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="373" />
+      <location filename="../../ui/mainwindow.py" line="378" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
@@ -744,12 +744,17 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="357" />
+      <location filename="../../ui/mainwindow.py" line="362" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="372" />
+      <location filename="../../ui/mainwindow.py" line="914" />
+      <source>Links could not be registered: {why}</source>
+      <translation>پیوندها ثبت نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="377" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -759,27 +764,32 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="571" />
+      <location filename="../../ui/mainwindow.py" line="577" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="744" />
+      <location filename="../../ui/mainwindow.py" line="750" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="355" />
+      <location filename="../../ui/mainwindow.py" line="360" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="353" />
+      <location filename="../../ui/mainwindow.py" line="358" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="374" />
+      <location filename="../../ui/mainwindow.py" line="389" />
+      <source>Open &amp;tel: and callto: links with callsys</source>
+      <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="379" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
@@ -789,12 +799,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="570" />
+      <location filename="../../ui/mainwindow.py" line="576" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="568" />
+      <location filename="../../ui/mainwindow.py" line="574" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
@@ -804,67 +814,67 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="364" />
+      <location filename="../../ui/mainwindow.py" line="369" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="363" />
+      <location filename="../../ui/mainwindow.py" line="368" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="875" />
+      <location filename="../../ui/mainwindow.py" line="881" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="366" />
+      <location filename="../../ui/mainwindow.py" line="371" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="644" />
+      <location filename="../../ui/mainwindow.py" line="650" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="598" />
+      <location filename="../../ui/mainwindow.py" line="604" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="604" />
+      <location filename="../../ui/mainwindow.py" line="610" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="534" />
+      <location filename="../../ui/mainwindow.py" line="540" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1003" />
+      <location filename="../../ui/mainwindow.py" line="1022" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="685" />
+      <location filename="../../ui/mainwindow.py" line="691" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="632" />
+      <location filename="../../ui/mainwindow.py" line="638" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="590" />
+      <location filename="../../ui/mainwindow.py" line="596" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="738" />
+      <location filename="../../ui/mainwindow.py" line="744" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
@@ -874,7 +884,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="360" />
+      <location filename="../../ui/mainwindow.py" line="365" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
@@ -884,22 +894,27 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="937" />
+      <location filename="../../ui/mainwindow.py" line="956" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="650" />
+      <location filename="../../ui/mainwindow.py" line="656" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="642" />
+      <location filename="../../ui/mainwindow.py" line="917" />
+      <source>tel: and callto: links now open callsys ({where}).</source>
+      <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="648" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="715" />
+      <location filename="../../ui/mainwindow.py" line="721" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1068,32 +1083,32 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>ReportsView</name>
     <message>
-      <location filename="../../ui/reports.py" line="537" />
+      <location filename="../../ui/reports.py" line="548" />
       <source>&amp;Export CSV…</source>
       <translation>&amp;خروجی CSV…</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="529" />
+      <location filename="../../ui/reports.py" line="540" />
       <source>&amp;From:</source>
       <translation>&amp;از:</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="518" />
+      <location filename="../../ui/reports.py" line="529" />
       <source>&amp;Period:</source>
       <translation>&amp;بازه:</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="535" />
+      <location filename="../../ui/reports.py" line="546" />
       <source>&amp;Refresh</source>
       <translation>&amp;به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="533" />
+      <location filename="../../ui/reports.py" line="544" />
       <source>&amp;Source:</source>
       <translation>&amp;منبع:</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="531" />
+      <location filename="../../ui/reports.py" line="542" />
       <source>&amp;To:</source>
       <translation>&amp;تا:</translation>
     </message>
@@ -1143,12 +1158,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>بر اساس کاربر (داخلی)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="667" />
+      <location filename="../../ui/reports.py" line="678" />
       <source>CSV files (*.csv)</source>
       <translation>فایل‌های CSV (*.csv)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="517" />
+      <location filename="../../ui/reports.py" line="528" />
       <source>Call reports</source>
       <translation>گزارش تماس‌ها</translation>
     </message>
@@ -1158,17 +1173,17 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="536" />
+      <location filename="../../ui/reports.py" line="547" />
       <source>Count the calls again</source>
       <translation>شمارش دوبارهٔ تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="627" />
+      <location filename="../../ui/reports.py" line="638" />
       <source>Counting the calls…</source>
       <translation>در حال شمارش تماس‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="525" />
+      <location filename="../../ui/reports.py" line="536" />
       <source>Custom</source>
       <translation>دلخواه</translation>
     </message>
@@ -1178,47 +1193,47 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>Dynamics 365 (همهٔ کارشناسان)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="695" />
+      <location filename="../../ui/reports.py" line="706" />
       <source>Dynamics 365 has no line column: calls per line come from the local call log.</source>
       <translation>Dynamics 365 ستون خط ندارد: تماس‌ها بر اساس خط از گزارش تماس محلی می‌آیند.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="538" />
+      <location filename="../../ui/reports.py" line="549" />
       <source>Export the figures as CSV</source>
       <translation>خروجی گرفتن از ارقام به صورت CSV</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="665" />
+      <location filename="../../ui/reports.py" line="676" />
       <source>Export the report</source>
       <translation>خروجی گزارش</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="540" />
+      <location filename="../../ui/reports.py" line="551" />
       <source>Figures by group</source>
       <translation>ارقام بر اساس گروه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="530" />
+      <location filename="../../ui/reports.py" line="541" />
       <source>First day</source>
       <translation>روز نخست</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="688" />
+      <location filename="../../ui/reports.py" line="699" />
       <source>From this computer's call log only; users are extensions.</source>
       <translation>فقط از گزارش تماس این رایانه؛ کاربران همان داخلی‌ها هستند.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="523" />
+      <location filename="../../ui/reports.py" line="534" />
       <source>Last 30 days</source>
       <translation>۳۰ روز گذشته</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="522" />
+      <location filename="../../ui/reports.py" line="533" />
       <source>Last 7 days</source>
       <translation>۷ روز گذشته</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="532" />
+      <location filename="../../ui/reports.py" line="543" />
       <source>Last day</source>
       <translation>روز آخر</translation>
     </message>
@@ -1228,42 +1243,42 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="345" />
+      <location filename="../../ui/reports.py" line="354" />
       <source>No calls</source>
       <translation>بدون تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="519" />
+      <location filename="../../ui/reports.py" line="530" />
       <source>Period</source>
       <translation>بازه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="677" />
+      <location filename="../../ui/reports.py" line="688" />
       <source>Saved {path}</source>
       <translation>{path} ذخیره شد</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="539" />
+      <location filename="../../ui/reports.py" line="550" />
       <source>Summary</source>
       <translation>خلاصه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="692" />
+      <location filename="../../ui/reports.py" line="703" />
       <source>Talk time from Dynamics 365 is in whole minutes.</source>
       <translation>مدت مکالمه در Dynamics 365 به دقیقهٔ کامل است.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="691" />
+      <location filename="../../ui/reports.py" line="702" />
       <source>The local call log is empty.</source>
       <translation>گزارش تماس محلی خالی است.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="633" />
+      <location filename="../../ui/reports.py" line="644" />
       <source>The report could not be made: {why}</source>
       <translation>گزارش ساخته نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="611" />
+      <location filename="../../ui/reports.py" line="622" />
       <source>There is no call log to report on.</source>
       <translation>گزارش تماسی برای گزارش‌گیری وجود ندارد.</translation>
     </message>
@@ -1273,12 +1288,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>گزارش تماس این رایانه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="524" />
+      <location filename="../../ui/reports.py" line="535" />
       <source>This month</source>
       <translation>این ماه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="521" />
+      <location filename="../../ui/reports.py" line="532" />
       <source>Today</source>
       <translation>امروز</translation>
     </message>
@@ -1288,7 +1303,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="534" />
+      <location filename="../../ui/reports.py" line="545" />
       <source>Where the figures come from</source>
       <translation>منبع ارقام</translation>
     </message>
@@ -1298,7 +1313,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>{calls} تماس، {answered} پاسخ‌داده ({answered_percent})، {unanswered} بی‌پاسخ ({unanswered_percent})، میانگین مکالمه {talk}</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="305" />
+      <location filename="../../ui/reports.py" line="313" />
       <source>{name}: {answered} answered, {unanswered} unanswered</source>
       <translation>{name}: {answered} پاسخ‌داده، {unanswered} بی‌پاسخ</translation>
     </message>
