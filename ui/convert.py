@@ -809,6 +809,9 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def converted(result: Converted) -> None:
+        lookup = getattr(desktop, "lookup", None)
+        if lookup is not None and hasattr(lookup, "forget"):
+            lookup.forget(subject.number)  # the next call from this number finds the new record
         if result.party is not None and subject.call_id is not None and result.action != "follow_up":
             desktop.remember_party(subject.call_id, result.party)
             if hasattr(window, "log_model"):

@@ -22,6 +22,7 @@ from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.convert import install as install_convert
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
 from ui.hotkeys import Hotkeys
@@ -120,6 +121,7 @@ class MainWindow(QMainWindow):
         self._quitting = False
         self._build()
         self.tray = Tray(self, QApplication.windowIcon())
+        install_convert(self)  # Phone → Convert call… and the call log's context menu (IN11, OUT7)
         self.bridge.call_event.connect(self._on_call_event)
         self.bridge.status_changed.connect(self._on_status)
         self.bridge.message.connect(self.show_message)

@@ -20,7 +20,7 @@ from callsys.numbers import NumberPlan
 from tests.dataverse_fake import ORG, DataverseFake
 from tests.ui.conftest import REZA
 
-from ui.convert import ConvertDialog, DynamicsBackend, LocalBackend, Subject, install, open_convert
+from ui.convert import ConvertDialog, DynamicsBackend, LocalBackend, Subject, open_convert
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import Qt
@@ -32,6 +32,13 @@ UNKNOWN = "+982144556677"
 
 def plain(text: str) -> str:
     return re.sub("[\u2066-\u2069\u200e\u200f]", "", text)
+
+
+def aio_run(qtbot: Any, coro: Any) -> Any:
+    """Run *coro* to completion on the Qt-driven loop (the test itself is not async)."""
+    task = asyncio.ensure_future(coro)
+    qtbot.waitUntil(task.done, timeout=3000)
+    return task.result()
 
 
 def missed_call(window: MainWindow, number: str, name: str = "", call_id: str = "m1") -> str:
@@ -58,9 +65,14 @@ def test_a_missed_call_becomes_a_contact_in_the_local_directory(
     make_window: Callable[..., MainWindow], qtbot: Any
 ) -> None:
     window = make_window()
-    install(window)
     row = missed_call(window, UNKNOWN, "PARS CO")
+    lookup = window.desktop.lookup
+    number = window.desktop.plan.parse(UNKNOWN)
+    asked = aio_run(qtbot, lookup.lookup(number))
+    assert asked == [] and lookup.cached(number) == []  # unknown, and remembered as unknown
     window.log_view.selectRow(0)
+    assert window.convert_action in window.phone_menu.actions()
+    assert window.convert_action in window.log_view.actions()  # the log's context menu
     window.convert_action.trigger()  # Phone → Convert call… on the selected call
     dialog = window.convert_dialog
     assert isinstance(dialog, ConvertDialog)
@@ -95,6 +107,7 @@ def test_a_missed_call_becomes_a_contact_in_the_local_directory(
     assert crm.details(match.party.id)["email"] == "nima@pars.example"
     record = window.desktop.calllog.get(row)
     assert record is not None and (record.party_name, record.party_id) == ("Nima Pars", match.party.id)
+    assert lookup.cached(number) is None  # forgotten: the next ring asks again and finds Nima
     dialog.close()
 
 
