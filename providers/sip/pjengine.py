@@ -13,7 +13,14 @@ Rules learnt the hard way (see the spike in ``shared/reference/pjsua2-spike``):
 * No ``pj.Call`` may survive ``libDestroy()``: ``destroy`` drops them all before it.
 * The wheel has no sound-device backend: the conference bridge runs on the null device and the
   sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``).
-* The wheel allows at most 4 calls; pjsua answers a 5th INVITE with 486 Busy Here itself.
+* The wheel allows at most 4 calls; pjsua answers a 5th INVITE with 486 Busy Here itself,
+  before it opens any socket for it.
+* pjlib's select() ioqueue in this wheel has 64 slots, keeps a closed socket's slot for 500 ms
+  and *aborts the process* (assertion) when none is free. Each call holds two (RTP, RTCP), so
+  ~30 calls set up and torn down within half a second kill the phone. The provider therefore
+  never auto-answers during a burst of calls: ringing calls keep their slots, and the flood
+  behind them gets 486 without media (see ``SipProvider.on_incoming``). An INVITE+CANCEL flood
+  from outside can still do it; that needs a pjsua2 build with epoll or without assertions.
 """
 
 from __future__ import annotations
@@ -100,16 +107,26 @@ def _quiet_stdout() -> Iterator[None]:
 
 
 class _TapPort(pj.AudioMediaPort):  # type: ignore[misc]
-    """Receives what a call's far end sends (pjmedia clock thread) and hands it to a tap."""
+    """Receives what a call's far end sends (pjmedia clock thread) and hands it to a tap.
 
-    def __init__(self, key: str, tap: AudioTap, read: Callable[[Any], bytes]) -> None:
+    Tap ports are pooled, never destroyed while the library runs: pjmedia removes conference
+    ports asynchronously, and freeing an ``AudioMediaPort`` right after removal lets the clock
+    thread call into freed memory (seen as a segfault under a flood of calls).
+    """
+
+    def __init__(self, read: Callable[[Any], bytes]) -> None:
         super().__init__()
-        self.key, self.tap, self.read = key, tap, read
+        self.read = read
+        self.key = ""
+        self.tap: AudioTap | None = None
 
     def onFrameReceived(self, frame: Any) -> None:
+        tap, key = self.tap, self.key
+        if tap is None or not key:
+            return
         try:
             if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
-                self.tap(self.key, self.read(frame.buf))
+                tap(key, self.read(frame.buf))
         except Exception:  # never raise into C++
             log.exception("audio tap failed")
 
@@ -242,7 +259,9 @@ class _SoundBridge:
     def close(self) -> None:
         self.connected.clear()
         self.device.stop()
-        self.port = None
+        port, self.port = self.port, None
+        if port is not None:
+            port.__disown__()  # see _TapPort: never free a conference port while pjmedia runs
 
 
 class PjEngine:
@@ -262,6 +281,8 @@ class PjEngine:
         self._player: Any = None
         self._sound: _SoundBridge | None = None  # device mode
         self._tap: AudioTap | None = None
+        self._tap_pool: list[_TapPort] = []
+        self._all_taps: list[_TapPort] = []
         self._read = _vector_reader()
 
     # ------------------------------------------------------------------ lifecycle
@@ -393,7 +414,7 @@ class PjEngine:
         while self._graveyard:
             call = self._graveyard.pop()
             call.engine = None
-            call.audio = call.tap = call.recorder = None
+            call.audio = call.recorder = None
             with contextlib.suppress(pj.Error):
                 if call.isActive():
                     # pjsua already gave this slot to a new call: destroying the stale object
@@ -422,6 +443,11 @@ class PjEngine:
         if ep is None:
             return
         self._tap = None
+        for port in self._all_taps:
+            port.tap = None
+            port.__disown__()
+        self._all_taps.clear()
+        self._tap_pool.clear()
         for call in list(self._calls.values()):
             self._graveyard.append(call)
         self._calls.clear()
@@ -439,7 +465,8 @@ class PjEngine:
         gc.collect()  # no pj.Call / pj.Account proxy may outlive libDestroy
         try:
             with _quiet_stdout():
-                ep.libDestroy()
+                # calls are over and accounts unregistered: do not wait on the network again
+                ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
         finally:
             self._ep = None
 
@@ -455,6 +482,7 @@ class PjEngine:
     def _retire(self, call: _Call) -> None:
         if self._calls.get(call.key) is call:
             del self._calls[call.key]
+        self._release_tap(call)
         self._disconnect_audio(call)
         self._graveyard.append(call)
 
@@ -493,12 +521,26 @@ class PjEngine:
                 call.recorder.createRecorder(os.path.join(options.audio.record_dir, f"rx-{call.key}.wav"))
             audio.startTransmit(call.recorder)
         if self._tap is not None and call.tap is None:
-            call.tap = _TapPort(call.key, self._tap, self._read)
-            call.tap.createPort(f"tap-{call.key}"[:30], _fmt())
+            if self._tap_pool:
+                call.tap = self._tap_pool.pop()
+            else:
+                call.tap = _TapPort(self._read)
+                call.tap.createPort(f"tap{len(self._all_taps)}", _fmt())
+                self._all_taps.append(call.tap)
+            call.tap.key, call.tap.tap = call.key, self._tap
         if call.tap is not None:
             audio.startTransmit(call.tap)
         if self._sound is not None:
             self._sound.connect(audio)
+
+    def _release_tap(self, call: _Call) -> None:
+        port, call.tap = call.tap, None
+        if port is not None:
+            if call.audio is not None:
+                with contextlib.suppress(pj.Error):
+                    call.audio.stopTransmit(port)
+            port.key, port.tap = "", None
+            self._tap_pool.append(port)
 
     def _disconnect_audio(self, call: _Call) -> None:
         audio, call.audio = call.audio, None

@@ -17,6 +17,12 @@ Rules implemented here:
 * At most 4 calls at once (a limit of the pjsua2 wheel): pjsua itself answers a 5th incoming
   INVITE with 486 Busy Here, and ``dial`` refuses a 5th call with a ``ProviderError``.
 * Reject sends 486 Busy Here (default) or 603 Decline (``reject_code``).
+* A call that rings ``ring_timeout`` seconds unanswered is declined with 480 (a missed call).
+* Flood guard: auto-answer is suspended while calls arrive in a burst (more than
+  ``BURST_CALLS`` within ``BURST_SECONDS``). Answering a flood makes pjsua open and close
+  media sockets faster than pjlib recycles them, which aborts the process (see
+  ``providers.sip.pjengine``); calls left ringing keep their slots and the rest of the flood
+  gets 486 Busy Here without media.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +46,9 @@ from providers.sip.options import MAX_CALLS, SipOptions
 __all__ = ["MAX_CALLS", "SipProvider"]
 
 log = logging.getLogger(__name__)
+
+BURST_CALLS = 4
+BURST_SECONDS = 2.0
 
 _CAPABILITIES = frozenset(
     {
@@ -98,6 +109,7 @@ class SipProvider:
         self._auto_answer = self.options.auto_answer
         self._ringer: Any = None
         self._keys = 0
+        self._arrivals: deque[float] = deque()
         #: Called after every poll that handled events (benchmarks and tests hook in here).
         self.on_poll: Callable[[int], None] | None = None
 
@@ -347,13 +359,32 @@ class SipProvider:
             engine.hangup(key, 486)
             return
         others_connected = any(r.connected for r in self._calls.values() if r is not rec)
-        if self._auto_answer and not others_connected:
+        if self._loop is not None and self.options.ring_timeout:
+            self._loop.call_later(self.options.ring_timeout, self._ring_timeout, key)
+        if self._auto_answer and not others_connected and not self._burst():
             engine.answer(key, 180)
             delay = self.options.auto_answer_delay
             if self._loop is not None:
                 self._loop.call_later(delay, self._auto_answer_now, key)
             return
         self._update_ringer()
+
+    def _burst(self) -> bool:
+        """True while more than ``BURST_CALLS`` calls arrived within ``BURST_SECONDS``."""
+        now = time.monotonic()
+        arrivals = self._arrivals
+        arrivals.append(now)
+        while arrivals and now - arrivals[0] > BURST_SECONDS:
+            arrivals.popleft()
+        return len(arrivals) > BURST_CALLS
+
+    def _ring_timeout(self, key: str) -> None:
+        rec = self._calls.get(key)
+        if rec is None or rec.connected or rec.ended or rec.action or self._engine is None:
+            return
+        rec.action = "timeout"
+        with contextlib.suppress(ProviderError):
+            self._engine.hangup(key, 480)
 
     def _auto_answer_now(self, key: str) -> None:
         rec = self._calls.get(key)
@@ -383,6 +414,8 @@ class SipProvider:
         if rec.action == "busy":
             return EndReason.BUSY
         if rec.direction is Direction.INCOMING:
+            if rec.action == "timeout":
+                return EndReason.MISSED
             if rec.action == "reject":
                 return EndReason.REJECTED
             if code == 408:

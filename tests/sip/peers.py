@@ -449,8 +449,14 @@ snd_path		{self.rec}
 
 
 # ---------------------------------------------------------------------------------- sipp
-async def run_sipp(args: list[str], cwd: Path, timeout: float = 60.0) -> tuple[int, str]:
-    """Run sipp to completion; returns (exit status, output)."""
+async def run_sipp(
+    args: list[str], cwd: Path, timeout: float = 60.0, kill_after: bool = False
+) -> tuple[int, str]:
+    """Run sipp to completion; returns (exit status, output).
+
+    sipp never exits when a scenario breaks its own call matching (no Call-ID, no From/To),
+    even with ``-timeout``: with *kill_after* it is killed after *timeout* seconds and
+    ``(-9, "")`` is returned (read its ``-trace_msg`` file instead)."""
     proc = await asyncio.create_subprocess_exec(
         "sipp",
         *args,
@@ -464,6 +470,8 @@ async def run_sipp(args: list[str], cwd: Path, timeout: float = 60.0) -> tuple[i
     except TimeoutError:
         proc.kill()
         await proc.wait()
+        if kill_after:
+            return -9, ""
         raise
     return int(proc.returncode or 0), out.decode(errors="replace")
 
