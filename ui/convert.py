@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -824,9 +824,34 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
     return dialog
 
 
+def open_convert_for_popup(window: Any, popup: Any) -> ConvertDialog | None:
+    """The Convert dialog for a pop-up's call, with the records the pop-up matched (B2)."""
+    call = popup.call
+    dialog = open_convert(window, call.id)
+    if dialog is None:
+        return None
+    matches = [m.party for m in getattr(popup, "matches", [])]
+    chosen = getattr(popup, "party", None) or (matches[0] if matches else None)
+    if matches or chosen is not None:
+        dialog.subject = replace(
+            dialog.subject,
+            party=chosen,
+            candidates=tuple(matches) or ((chosen,) if chosen is not None else ()),
+        )
+        dialog.title.clear()  # re-proposed from the record the pop-up shows
+        dialog._prefill()
+        dialog.retranslate()
+    return dialog
+
+
+def _popup_action_text() -> str:
+    return translate("ConvertDialog", "Con&vert call…")
+
+
 class _Retranslator(QObject):
     def __init__(self, window: Any, action: QAction) -> None:
         super().__init__(window)
+        self._window = window
         self._action = action
         self.retranslate()
 
@@ -835,6 +860,22 @@ class _Retranslator(QObject):
         self._action.setToolTip(
             translate("ConvertDialog", "Make a case, lead, contact or account from the selected call")
         )
+        for popup in self._window.popups.popups():
+            for action in popup.actions():
+                if action.objectName() == "popupConvertAction":
+                    action.setText(_popup_action_text())
+
+    def hook_popups(self) -> None:
+        """Right-click on a pop-up offers "Convert call…" for its call."""
+        window = self._window
+        for popup in window.popups.popups():
+            if any(a.objectName() == "popupConvertAction" for a in popup.actions()):
+                continue
+            action = QAction(_popup_action_text(), popup)
+            action.setObjectName("popupConvertAction")
+            action.triggered.connect(lambda _=False, p=popup: open_convert_for_popup(window, p))
+            popup.addAction(action)
+            popup.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
     def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
         if event is not None and event.type() == QEvent.Type.LanguageChange:
@@ -843,7 +884,8 @@ class _Retranslator(QObject):
 
 
 def install(window: Any) -> QAction:
-    """Add "Convert call…" to *window*'s Phone menu and to its call log's context menu."""
+    """Add "Convert call…" to *window*'s Phone menu, its call log's context menu and the context
+    menu of every pop-up."""
     action = QAction(window)
     action.setObjectName("convertAction")
     action.triggered.connect(lambda: open_convert(window))
@@ -853,5 +895,8 @@ def install(window: Any) -> QAction:
     window.log_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     translator = _Retranslator(window, action)
     window.installEventFilter(translator)
+    popups = getattr(window, "popups", None)
+    if popups is not None and hasattr(popups, "changed"):
+        popups.changed.connect(translator.hook_popups)
     window.convert_action = action
     return action

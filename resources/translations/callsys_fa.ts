@@ -305,7 +305,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="831" />
+      <location filename="../../ui/convert.py" line="848" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
@@ -340,7 +340,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="833" />
+      <location filename="../../ui/convert.py" line="861" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>

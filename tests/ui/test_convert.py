@@ -18,7 +18,7 @@ from callsys.crm.local import LocalCrm
 from callsys.model import Call, CallState, Direction, EndReason, Party, PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
 from tests.dataverse_fake import ORG, DataverseFake
-from tests.ui.conftest import REZA
+from tests.ui.conftest import ACME, REZA
 
 from ui.convert import ConvertDialog, DynamicsBackend, LocalBackend, Subject, open_convert
 from ui.i18n import Language
@@ -136,6 +136,30 @@ def test_the_number_is_added_to_a_record_found_with_the_search_box(
     [again] = crm.lookup_now(window.desktop.plan.parse(REZA))
     assert again.party.id == reza.party.id and again.field == reza.field
     dialog.close()
+
+
+def test_a_ringing_call_is_converted_from_its_pop_up_with_every_matched_record(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    call_id = window.simulator.ring(ACME, "ACME PBX", line="Support")
+    qtbot.waitUntil(lambda: (p := window.popups.popup(call_id)) is not None and p._looked_up, timeout=3000)
+    popup = window.popups.popup(call_id)
+    assert popup is not None and len(popup.matches) == 2  # B2: the company and its help desk
+    [action] = [a for a in popup.actions() if a.objectName() == "popupConvertAction"]
+    assert popup.contextMenuPolicy() == Qt.ContextMenuPolicy.ActionsContextMenu
+    assert action.text() == "Con&vert call…"
+    action.trigger()
+    dialog = window.convert_dialog
+    assert isinstance(dialog, ConvertDialog)
+    assert dialog.subject.party == popup.party
+    dialog.action.setCurrentIndex(dialog.action.findData("add_number"))
+    names = sorted(plain(dialog.records.item(i).text()) for i in range(dialog.records.count()))
+    assert names == ["ACME Corp · Account", "ACME Support desk · Contact · ACME Corp"]
+    dialog.action.setCurrentIndex(dialog.action.findData("lead"))
+    assert dialog.name.text() == popup.party.name
+    dialog.close()
+    window.reject(call_id)
 
 
 def test_an_anonymous_call_cannot_become_a_record(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
