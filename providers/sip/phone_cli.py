@@ -1,0 +1,295 @@
+"""``callsys phone``: the embedded softphone without a window (CARD1).
+
+For scripting, for servers and for black-box tests. ``run_phone(options, stdin, stdout)``
+starts the SIP phone with *options* (the mapping described in ``providers.sip.options``; an
+optional ``"number_plan"`` entry holding a ``callsys.numbers.NumberPlan`` applies the dial
+prefix (SET3) and reads numbers the way the desktop does), then:
+
+**stdout** — one JSON object per line::
+
+    {"event": "ready", "listen": "127.0.0.1:5060", "max_calls": 4, "lines": [...]}
+    {"event": "status", "registration": "online", "dnd": false, "message": "...",
+     "lines": [{"id": "office", "label": "Office", "registration": "online", "detail": ""}]}
+    {"event": "incoming", "call": "sip-1-…", "direction": "incoming", "state": "ringing",
+     "remote": "1002", "remote_e164": null, "remote_name": "Alice", "line": "Office",
+     "dnis": "2000", "waiting": false, "reason": null, "digits": ""}
+    … the same shape for outgoing, ringback, answered, held, resumed, updated, dtmf
+    (``digits`` set) and ended (``reason``: completed, missed, rejected, cancelled, busy, …)
+    {"event": "ok", "command": "dial", "call": "sip-out-1-…"}     # a command worked
+    {"event": "error", "command": "hold", "message": "That call has already ended."}
+    {"event": "bye"}                                              # the phone has stopped
+
+**stdin** — one command per line (``CALL`` is optional: by default ``answer``/``reject`` take
+the ringing call and the others the connected, not held, call — else the newest live call)::
+
+    answer [CALL]            reject [CALL]             hangup [CALL]
+    hold [CALL]              resume [CALL]             mute [CALL] / unmute [CALL]
+    dtmf DIGITS [CALL]       transfer TARGET [CALL]    dial NUMBER [LINE]
+    dnd on|off               status                    quit
+
+End of input or ``quit`` (or SIGTERM/SIGINT) hangs up, unregisters and returns 0. A bad
+configuration returns 2, a phone that cannot start (port taken …) returns 1.
+
+Standalone (before it is wired into ``callsys``)::
+
+    python -m providers.sip.phone_cli '{"listen_host": "127.0.0.1", "listen_port": 5070}'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from callsys.callmanager import CallManager
+from callsys.errors import CallsysError, ConfigError
+from callsys.model import Call, CallEvent, CallState, ProviderEvent
+from callsys.provider import ProviderStatus
+
+__all__ = ["main", "run_phone"]
+
+_COMMANDS = (
+    "answer", "reject", "hangup", "hold", "resume", "mute", "unmute", "dtmf", "transfer", "dial", "dnd",
+    "status", "quit",
+)  # fmt: skip
+
+
+class _Output:
+    def __init__(self, stdout: TextIO) -> None:
+        self._out = stdout
+
+    def write(self, obj: Mapping[str, Any]) -> None:
+        try:
+            self._out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            self._out.flush()
+        except (OSError, ValueError):  # the reader went away: keep the phone consistent anyway
+            pass
+
+
+def _call_json(event: CallEvent, call: Call, digits: str = "") -> dict[str, Any]:
+    return {
+        "event": event.value,
+        "call": call.id,
+        "direction": call.direction.value,
+        "state": call.state.value,
+        "remote": str(call.remote) if not call.remote.is_anonymous else call.remote.raw,
+        "remote_e164": call.remote.e164,
+        "remote_name": call.remote_name,
+        "line": call.line,
+        "dnis": call.dnis,
+        "waiting": call.waiting,
+        "reason": call.end_reason.value if call.end_reason else None,
+        "digits": digits,
+    }
+
+
+def _status_json(status: ProviderStatus) -> dict[str, Any]:
+    return {
+        "event": "status",
+        "registration": status.registration.value,
+        "dnd": status.dnd,
+        "message": status.message,
+        "lines": [
+            {
+                "id": line.id,
+                "label": line.label,
+                "registration": line.registration.value,
+                "detail": line.detail,
+            }
+            for line in status.lines
+        ],
+    }
+
+
+def _start_reader(stdin: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
+    """Read *stdin* on a daemon thread (works for pipes, terminals and StringIO alike)."""
+
+    def pump() -> None:
+        try:
+            for line in iter(stdin.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+        except (OSError, ValueError):
+            pass
+        with contextlib.suppress(RuntimeError):  # loop already closed
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=pump, name="phone-stdin", daemon=True).start()
+
+
+async def run_phone(options: Mapping[str, Any], stdin: TextIO, stdout: TextIO) -> int:
+    """Run the headless phone until ``quit`` or end of input. See the module docstring."""
+    from providers.sip.provider import SipProvider
+
+    out = _Output(stdout)
+    plan = options.get("number_plan")
+    sip_options = {k: v for k, v in options.items() if k != "number_plan"}
+    try:
+        provider = SipProvider(sip_options, parse_number=plan.parse if plan is not None else None)
+    except ConfigError as exc:
+        out.write({"event": "error", "command": "start", "message": str(exc)})
+        return 2
+
+    manager = CallManager(is_loggable=plan.is_loggable if plan is not None else (lambda _n: True))
+    digits_by_call: dict[str, str] = {}
+    inner = manager.listener(provider.name)
+
+    class _Listener:
+        def call_event(self, event: ProviderEvent) -> None:
+            if event.event is CallEvent.DTMF:
+                digits_by_call[event.call_id] = event.digits
+            inner.call_event(event)
+
+        def status_changed(self, status: ProviderStatus) -> None:
+            inner.status_changed(status)
+
+    def observe(event: CallEvent, call: Call) -> None:
+        digits = digits_by_call.pop(call.id, "") if event is CallEvent.DTMF else ""
+        out.write(_call_json(event, call, digits))
+
+    manager.subscribe(observe)
+    manager.subscribe_status(lambda status: out.write(_status_json(status)))
+
+    try:
+        await provider.start(_Listener())
+    except CallsysError as exc:
+        out.write({"event": "error", "command": "start", "message": str(exc)})
+        return 2 if isinstance(exc, ConfigError) else 1
+
+    host, port = provider.engine.listen_address()
+    out.write(
+        {
+            "event": "ready", "listen": f"{host}:{port}", "max_calls": provider.max_calls,
+            "lines": [{"id": line.id, "label": line.label} for line in provider.lines()],
+        }
+    )  # fmt: skip
+
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    _start_reader(stdin, loop, queue)
+    stop_signals: list[signal.Signals] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        try:
+            loop.add_signal_handler(sig, queue.put_nowait, None)
+            stop_signals.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+            pass
+
+    try:
+        while True:
+            line = await queue.get()
+            if line is None:
+                break
+            words = line.split()
+            if not words:
+                continue
+            command = words[0].lower()
+            if command == "quit":
+                break
+            try:
+                reply = await _execute(provider, manager, plan, command, words[1:])
+                out.write({"event": "ok", "command": command, **reply})
+            except (CallsysError, ValueError) as exc:
+                out.write({"event": "error", "command": command, "message": str(exc)})
+            except Exception as exc:  # a bug must not kill a phone with live calls
+                out.write({"event": "error", "command": command, "message": f"{type(exc).__name__}: {exc}"})
+    finally:
+        for sig in stop_signals:
+            loop.remove_signal_handler(sig)
+        await provider.close()
+        out.write({"event": "bye"})
+    return 0
+
+
+def _pick(manager: CallManager, explicit: str | None, *, ringing: bool) -> str:
+    live = manager.live_calls()
+    if explicit:
+        for call in live:
+            if call.id == explicit:
+                return call.id
+        raise ValueError(f"There is no live call {explicit!r}.")
+    if ringing:
+        candidates = [c for c in live if c.state is CallState.RINGING]
+    else:
+        candidates = [c for c in live if c.state is CallState.ACTIVE] or [
+            c for c in live if c.state is not CallState.RINGING
+        ]
+    candidates = candidates or list(live)
+    if not candidates:
+        raise ValueError("There is no call.")
+    return candidates[-1].id
+
+
+async def _execute(
+    provider: Any, manager: CallManager, plan: Any, command: str, args: list[str]
+) -> dict[str, Any]:
+    arg = args[0] if args else None
+    if command not in _COMMANDS:
+        raise ValueError(f"Unknown command {command!r}; commands: {', '.join(_COMMANDS)}.")
+    if command == "status":
+        return _status_json(provider.status()) | {
+            "event": "ok",
+            "calls": [c.id for c in manager.live_calls()],
+        }
+    if command == "dnd":
+        if arg not in ("on", "off"):
+            raise ValueError("Use: dnd on | dnd off")
+        await provider.set_dnd(arg == "on")
+        return {}
+    if command == "dial":
+        if not arg:
+            raise ValueError("Use: dial NUMBER [LINE]")
+        target = arg
+        if plan is not None and "@" not in arg and not arg.lower().startswith(("sip:", "sips:")):
+            target = plan.dial_string(arg[4:] if arg.lower().startswith("tel:") else arg)
+        line = args[1] if len(args) > 1 else None
+        if line is not None:
+            from callsys.numbers import choose_line
+
+            chosen = choose_line(provider.lines(), line, provider.options.default_line)
+            line = chosen.id if chosen is not None else None
+        return {"call": await provider.dial(target, line)}
+    if command in ("dtmf", "transfer"):
+        if not arg:
+            raise ValueError(f"Use: {command} {'DIGITS' if command == 'dtmf' else 'TARGET'} [CALL]")
+        call_id = _pick(manager, args[1] if len(args) > 1 else None, ringing=False)
+        if command == "dtmf":
+            await provider.send_dtmf(call_id, arg)
+        else:
+            await provider.transfer(call_id, arg)
+        return {"call": call_id}
+    call_id = _pick(manager, arg, ringing=command in ("answer", "reject"))
+    if command == "answer":
+        await provider.answer(call_id)
+    elif command == "reject":
+        await provider.reject(call_id)
+    elif command == "hangup":
+        await provider.hangup(call_id)
+    elif command == "hold":
+        await provider.hold(call_id)
+    elif command == "resume":
+        await provider.resume(call_id)
+    else:
+        await provider.set_mute(call_id, command == "mute")
+    return {"call": call_id}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m providers.sip.phone_cli OPTIONS_JSON_OR_FILE``."""
+    args = sys.argv[1:] if argv is None else argv
+    options: dict[str, Any] = {}
+    if args:
+        text = args[0]
+        if not text.lstrip().startswith("{"):
+            with open(text, encoding="utf-8") as fh:
+                text = fh.read()
+        options = json.loads(text)
+    return asyncio.run(run_phone(options, sys.stdin, sys.stdout))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

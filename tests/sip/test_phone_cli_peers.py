@@ -1,0 +1,117 @@
+"""``callsys phone`` (providers.sip.phone_cli) driven as a subprocess against baresip."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .peers import HOST, Baresip, free_port
+
+pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class PhoneProcess:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[dict[str, Any]] = []
+        self.raw: list[str] = []
+
+    async def send(self, command: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command.encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def expect(self, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
+        """The next (or an already read) output line whose fields match."""
+        assert self.proc.stdout is not None
+
+        def match(obj: dict[str, Any]) -> bool:
+            return all(obj.get(k) == v for k, v in fields.items())
+
+        for i, obj in enumerate(self.lines):
+            if match(obj):
+                del self.lines[: i + 1]
+                return obj
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"no line with {fields}; got {self.raw[-10:]}")
+            try:
+                line = await asyncio.wait_for(self.proc.stdout.readline(), remaining)
+            except TimeoutError:
+                continue
+            if not line:
+                raise AssertionError(f"phone exited; output: {self.raw[-10:]}")
+            text = line.decode()
+            self.raw.append(text)
+            obj = json.loads(text)  # every stdout line is JSON
+            if match(obj):
+                return obj
+            self.lines.append(obj)
+
+
+async def test_headless_phone_answers_dials_and_quits(tmp_path: Path, baresip: Baresip) -> None:
+    port = free_port()
+    options = {
+        "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
+        "log_file": str(tmp_path / "pjsip.log"), "log_level": 4,
+    }  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    phone = PhoneProcess(proc)
+    try:
+        ready = await phone.expect(event="ready")
+        assert ready["listen"] == f"{HOST}:{port}" and ready["max_calls"] == 4
+
+        # incoming: ring, answer, DTMF out, hang up
+        await baresip.cmd("uafind", "sip:1002@127.0.0.1")
+        await baresip.cmd("dial", f"sip:2000@{HOST}:{port}")
+        ring = await phone.expect(event="incoming")
+        assert ring["remote"] == "1002" and ring["dnis"] == "2000" and ring["state"] == "ringing"
+        await phone.send("answer")
+        await phone.expect(event="ok", command="answer", call=ring["call"])
+        await phone.expect(event="answered", call=ring["call"])
+        mark = len(baresip.events)
+        await phone.send("dtmf 4")
+        await phone.expect(event="ok", command="dtmf")
+        assert (await baresip.wait_event("CALL_DTMF_START", since=mark))["param"] == "4"
+        await phone.send("hangup")
+        ended = await phone.expect(event="ended", call=ring["call"])
+        assert ended["reason"] == "completed"
+
+        # outgoing: dial, hold, resume, far end hangs up
+        await phone.send(f"dial 1002@{baresip.address}")
+        ok = await phone.expect(event="ok", command="dial")
+        await phone.expect(event="answered", call=ok["call"])
+        await phone.send("hold")
+        await phone.expect(event="held", call=ok["call"])
+        await phone.send("resume")
+        await phone.expect(event="resumed", call=ok["call"])
+        await baresip.cmd("hangup")
+        await phone.expect(event="ended", call=ok["call"])
+
+        # errors are JSON too, and the phone carries on
+        await phone.send("hold")
+        error = await phone.expect(event="error", command="hold")
+        assert error["message"]
+        await phone.send("frobnicate")
+        await phone.expect(event="error", command="frobnicate")
+
+        await phone.send("quit")
+        await phone.expect(event="bye")
+        assert await asyncio.wait_for(proc.wait(), 10) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
