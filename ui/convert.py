@@ -359,6 +359,7 @@ class ConvertDialog(QDialog):
         self._display = display if callable(display) else str
         self.tasks = TaskRunner(self._refused)
         self.result_value: Converted | None = None
+        self._auto_title = ""
         self._result_url = ""
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -558,8 +559,11 @@ class ConvertDialog(QDialog):
             label.setText(texts[key].format(required=required).strip())
             self.form.setRowVisible(label, visible.get(key, True))
         self.title.setAccessibleName(texts["title"].replace("&", "").format(required="").strip())
-        if action in ("case", "lead", "follow_up") and not self.title.text():
-            self.title.setText(self._default_title(action))
+        current = self.title.text()
+        if action in ("case", "lead", "follow_up") and (not current or current == self._auto_title):
+            # The proposed title follows the conversion until the agent types their own.
+            self._auto_title = self._default_title(action)
+            self.title.setText(self._auto_title)
         self.create_button.setText(
             translate("ConvertDialog", "&Add the number")
             if action == "add_number"

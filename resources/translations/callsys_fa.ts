@@ -190,52 +190,52 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="564" />
+      <location filename="../../ui/convert.py" line="568" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="531" />
+      <location filename="../../ui/convert.py" line="532" />
       <source>&amp;Create:</source>
       <translation>&amp;ساختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="555" />
+      <location filename="../../ui/convert.py" line="556" />
       <source>&amp;Description</source>
       <translation>&amp;شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="548" />
+      <location filename="../../ui/convert.py" line="549" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="541" />
+      <location filename="../../ui/convert.py" line="542" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="539" />
+      <location filename="../../ui/convert.py" line="540" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="536" />
+      <location filename="../../ui/convert.py" line="537" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="552" />
+      <location filename="../../ui/convert.py" line="553" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="550" />
+      <location filename="../../ui/convert.py" line="551" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="554" />
+      <location filename="../../ui/convert.py" line="555" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
@@ -250,47 +250,47 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="546" />
+      <location filename="../../ui/convert.py" line="547" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="544" />
+      <location filename="../../ui/convert.py" line="545" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="566" />
+      <location filename="../../ui/convert.py" line="570" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="534" />
+      <location filename="../../ui/convert.py" line="535" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="575" />
+      <location filename="../../ui/convert.py" line="579" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="469" />
+      <location filename="../../ui/convert.py" line="470" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="576" />
+      <location filename="../../ui/convert.py" line="580" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="467" />
+      <location filename="../../ui/convert.py" line="468" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="802" />
+      <location filename="../../ui/convert.py" line="806" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -300,37 +300,37 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="480" />
+      <location filename="../../ui/convert.py" line="481" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="848" />
+      <location filename="../../ui/convert.py" line="852" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="461" />
+      <location filename="../../ui/convert.py" line="462" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="484" />
+      <location filename="../../ui/convert.py" line="485" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="483" />
+      <location filename="../../ui/convert.py" line="484" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="481" />
+      <location filename="../../ui/convert.py" line="482" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="655" />
+      <location filename="../../ui/convert.py" line="659" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
@@ -340,12 +340,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="861" />
+      <location filename="../../ui/convert.py" line="865" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="479" />
+      <location filename="../../ui/convert.py" line="480" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
@@ -370,32 +370,32 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="475" />
+      <location filename="../../ui/convert.py" line="476" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="532" />
+      <location filename="../../ui/convert.py" line="533" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="692" />
+      <location filename="../../ui/convert.py" line="696" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="478" />
+      <location filename="../../ui/convert.py" line="479" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="476" />
+      <location filename="../../ui/convert.py" line="477" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="477" />
+      <location filename="../../ui/convert.py" line="478" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
@@ -405,7 +405,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="806" />
+      <location filename="../../ui/convert.py" line="810" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -435,7 +435,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="653" />
+      <location filename="../../ui/convert.py" line="657" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
@@ -470,22 +470,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="796" />
+      <location filename="../../ui/convert.py" line="800" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="474" />
+      <location filename="../../ui/convert.py" line="475" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="482" />
+      <location filename="../../ui/convert.py" line="483" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="678" />
+      <location filename="../../ui/convert.py" line="682" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>

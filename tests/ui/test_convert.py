@@ -305,3 +305,39 @@ def test_persian_right_to_left_and_keyboard(
         assert widget.accessibleName() and widget.accessibleName() != "Name"
     assert dialog.labels["name"].buddy() is dialog.name
     dialog.close()
+
+
+def test_a_follow_up_call_and_a_number_added_in_dynamics(
+    qtbot: Any, fake: DataverseFake, dynamics: DynamicsCrm, language: Language
+) -> None:
+    contact_id = fake.add(
+        "contact", {"firstname": "Sara", "lastname": "Ahmadi", "telephone1": "+982188776655"}
+    )
+    sara = Party(PartyKind.CONTACT, contact_id, "Sara Ahmadi", source="dynamics")
+    subject = Subject(dynamics.plan.parse("09121112233"), name="SARA MOBILE", party=sara, candidates=(sara,))
+    dialog = ConvertDialog(DynamicsBackend(dynamics), subject, action="follow_up")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.title.text() == "Call back Sara Ahmadi"
+    assert dialog.due.isVisibleTo(dialog) and not dialog.search.isVisibleTo(dialog)
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    result = dialog.result_value
+    assert result is not None and result.action == "follow_up"
+    row = fake.find("phonecall", result.record_id)
+    assert row is not None
+    assert (row["subject"], row["phonenumber"], row["_regardingobjectid_value"]) == (
+        "Call back Sara Ahmadi",
+        "+989121112233",
+        contact_id,
+    )
+    assert row["scheduledend"].endswith(":00Z") and row["directioncode"] is True
+    assert dialog.message.text().startswith("The follow-up call was scheduled.")
+
+    dialog = ConvertDialog(DynamicsBackend(dynamics), subject, action="add_number")
+    qtbot.addWidget(dialog)
+    assert dialog.chosen_record() == sara and dialog.create_button.isEnabled()
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    assert (fake.find("contact", contact_id) or {})["mobilephone"] == "+989121112233"  # a mobile number
+    assert (fake.find("contact", contact_id) or {})["telephone1"] == "+982188776655"  # untouched

@@ -12,12 +12,16 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from callsys.auth import StaticTokens
 from callsys.calllog import CallLog
 from callsys.crm.dataverse_reports import Bucket, CallReport
+from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
 from callsys.errors import CrmUnavailable
 from callsys.model import Call, CallState, Direction, EndReason, PhoneNumber
+from callsys.numbers import NumberPlan
 from callsys.settings import Settings
 from callsys.store import open_database
+from tests.dataverse_fake import ORG, DataverseFake
 
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
@@ -227,6 +231,62 @@ def test_a_crm_source_reports_every_agent_and_says_why_when_it_cannot(
         "The report could not be made: Dynamics 365 did not answer (503 Service Unavailable)."
     )
     assert dialog.refresh_button.isEnabled()
+    db.conn.close()
+
+
+def test_dynamics_365_figures_through_the_dataverse_fake(
+    qtbot: Any, tmp_path: Path, language: Language, aio: asyncio.AbstractEventLoop
+) -> None:
+    fake = DataverseFake()
+    bea = fake.add("systemuser", {"firstname": "Bea", "lastname": "Agent"})
+    for i, (outgoing, status, minutes, owner) in enumerate(
+        [
+            (False, 4, 2, fake.default_user),
+            (False, 4, 3, bea),
+            (True, 2, 1, bea),
+            (False, 3, 0, fake.default_user),
+        ]
+    ):
+        fake.add(
+            "phonecall",
+            {
+                "subject": f"call {i}",
+                "directioncode": outgoing,
+                "actualstart": f"2026-11-20T09:0{i}:00Z",
+                "actualdurationminutes": minutes,
+                "statecode": 1 if status in (2, 4) else 2,
+                "statuscode": status,
+                "_ownerid_value": owner,
+            },
+        )
+    fake.add(
+        "phonecall",
+        {"subject": "old", "actualstart": "2026-10-01T09:00:00Z", "statecode": 1, "statuscode": 4},
+    )
+    crm = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=NumberPlan(region="IR"),
+        tables=DEFAULT_TABLES,
+        transport=fake.transport(),
+    )
+    db = seeded(tmp_path)
+    dialog = ReportsDialog(sources=[LocalSource(db), DynamicsSource(crm, db)], today=DAY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.source.setCurrentIndex(dialog.source.findData("dynamics"))
+    qtbot.waitUntil(lambda: dialog.report is not None and dialog.report.source == "dynamics", timeout=5000)
+    # Every agent's logged calls; talk time in whole minutes: (2 + 3 + 1) min / 3 answered.
+    assert dialog.summary.text() == "4 calls · 3 answered (75%) · 1 unanswered (25%) · average talk time 2:00"
+    assert table_text(dialog, "direction") == [
+        ["Incoming", "3", "2", "1", "67%", "2:30"],
+        ["Outgoing", "1", "1", "0", "100%", "1:00"],
+    ]
+    assert dialog.tables["user"].rowCount() == 2
+    assert [row[0] for row in table_text(dialog, "line")] == ["Sales", "Support"]  # lines: the local log
+    assert dialog.status.text().startswith("Talk time from Dynamics 365 is in whole minutes.")
+    closing = aio.create_task(crm.close())
+    qtbot.waitUntil(closing.done, timeout=3000)
     db.conn.close()
 
 
