@@ -111,6 +111,9 @@ def expectation(text: str) -> str:
         "up to 5 digits, without the leading 0": translate(
             "SettingsDialog", "up to 5 digits, without the leading 0"
         ),
+        'a key combination such as "Ctrl+Shift+A" (or empty for none)': translate(
+            "SettingsDialog", 'a key combination such as "Ctrl+Shift+A" (or empty for none)'
+        ),
         'a two-letter country code such as "IR", "DE" or "US"': translate(
             "SettingsDialog", 'a two-letter country code such as "IR", "DE" or "US"'
         ),
@@ -664,6 +667,7 @@ class SettingsDialog(QDialog):
 
     def validate(self) -> bool:
         values, errors = self.values()
+        self._hotkey_clashes(values, errors)
         bad_groups = set()
         for key, field in self.fields.items():
             if key in errors:
@@ -683,6 +687,20 @@ class SettingsDialog(QDialog):
         self.ok_button.setEnabled(not errors)
         self._refresh_secrets(values)
         return not errors
+
+    def _hotkey_clashes(self, values: Mapping[str, Any], errors: dict[str, str]) -> None:
+        """One key combination for two hotkeys: the second one is marked (CARD6)."""
+        seen: dict[str, str] = {}
+        for key, value in values.items():
+            if not key.startswith("hotkeys.") or not isinstance(value, str) or not value:
+                continue
+            normal = "+".join(part.strip().lower() for part in value.split("+"))
+            if normal in seen and key not in errors:
+                errors[key] = translate("SettingsDialog", "a key not already used for “{other}”").format(
+                    other=translate("Settings", OPTIONS[seen[normal]].title)
+                )
+            else:
+                seen.setdefault(normal, key)
 
     def _refresh_secrets(self, values: Mapping[str, Any]) -> None:
         provider = values.get(PHONE_PROVIDER.key, self.settings[PHONE_PROVIDER])
@@ -747,6 +765,7 @@ class SettingsDialog(QDialog):
     def save(self) -> bool:
         """Write the settings file atomically and the passwords to the keyring; close on success."""
         values, errors = self.values()
+        self._hotkey_clashes(values, errors)
         if errors:
             self.validate()
             return False

@@ -106,6 +106,22 @@ def test_a_bad_value_is_explained_under_the_field_and_ok_waits_until_it_is_fixed
     assert not list(Path(settings.path or "").parent.glob("*.tmp"))  # atomic: no temporary left
 
 
+def test_one_key_for_two_hotkeys_is_refused_as_you_type(
+    qtbot: Any, settings: Settings, language: Language
+) -> None:
+    dialog = dialog_for(qtbot, settings)
+    notes = dialog.fields["hotkeys.notes"]
+    assert isinstance(notes.widget, QLineEdit)
+    notes.widget.setText("Ctrl+L")  # already "Go to the number field"
+    assert plain(notes.error.text()) == "Expected: a key not already used for “Go to the number field”"
+    assert not dialog.ok_button.isEnabled()
+    assert dialog.tabs.tabText(dialog._pages["hotkeys"]).startswith("⚠")
+    notes.widget.setText("Ctrl+Alt+N")
+    assert notes.error.isHidden() and dialog.ok_button.isEnabled()
+    assert dialog.save()
+    assert load_settings(settings.path).get("hotkeys.notes") == "Ctrl+Alt+N"
+
+
 def test_tables_are_edited_as_toml_and_a_bad_table_is_refused(
     qtbot: Any, settings: Settings, language: Language
 ) -> None:
