@@ -336,3 +336,19 @@ def test_persian_digits_and_the_charts_mirror_right_to_left(
     assert rtl.preset.currentText() != "Last 7 days"
     assert table_text(rtl, "line")[0][1:4] == ["۴", "۳", "۱"]
     db.conn.close()
+
+
+def test_the_dates_are_chosen_in_the_jalali_calendar_when_it_is_set(
+    qtbot: Any, tmp_path: Path, language: Language
+) -> None:
+    db = seeded(tmp_path)
+    language.calendar = "jalali"
+    try:
+        dialog = ReportsDialog(SimpleNamespace(db=db, crm=None), today=DAY)
+    finally:
+        language.calendar = "gregorian"
+    qtbot.addWidget(dialog)
+    assert dialog.end_edit.text() == "1405/08/29"  # 2026-11-20
+    assert dialog.start_edit.text() == "1405/08/23"
+    assert dialog.report is not None and dialog.report.total.calls == 6  # same days, other calendar
+    db.conn.close()
