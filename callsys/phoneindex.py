@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -293,11 +294,30 @@ class PhoneIndex:
             self.db.execute("DELETE FROM phone_stage_index WHERE tbl = ?", [spec.logical])
             self.db.execute("DELETE FROM phone_stage_records WHERE tbl = ?", [spec.logical])
 
-    def write_full_page(self, spec: TableSpec, rows: Sequence[Mapping[str, Any]], gen: int) -> None:
+    def write_full_page(
+        self,
+        spec: TableSpec,
+        rows: Sequence[Mapping[str, Any]],
+        gen: int,
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
+        """Stage one page of a full sync (on *conn*, the sync's own writer connection, if given)."""
         records, numbers = self._rows(spec, rows, gen)
-        with self.db.conn:
-            self.db.conn.executemany("INSERT INTO phone_stage_records VALUES (?, ?, ?, ?, ?, ?, ?)", records)
-            self.db.conn.executemany("INSERT INTO phone_stage_index VALUES (?, ?, ?, ?, ?)", numbers)
+        conn = conn or self.db.conn
+        with conn:
+            conn.executemany("INSERT INTO phone_stage_records VALUES (?, ?, ?, ?, ?, ?, ?)", records)
+            conn.executemany("INSERT INTO phone_stage_index VALUES (?, ?, ?, ?, ?)", numbers)
+
+    def writer_connection(self) -> sqlite3.Connection | None:
+        """A second connection to the same file for staging in a worker thread, so writing page
+        N overlaps fetching page N+1; ``None`` for an in-memory database."""
+        row = self.db.execute("PRAGMA database_list").fetchone()
+        path = str(row[2]) if row and row[2] else ""
+        if not path:
+            return None
+        conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
 
     def finish_full(self, spec: TableSpec, gen: int, delta_link: str) -> None:
         """Swap the staged table in, atomically; sorted inserts keep the b-trees cheap to build."""
@@ -435,13 +455,32 @@ class IndexSync:
     async def _pull(self, spec: TableSpec, url: str, prefer: str, gen: int) -> tuple[int, int, str]:
         received = pages = 0
         delta_link = ""
-        async for page in self.crm.pages(url, prefer=prefer):
-            rows = page.get("value", [])
-            self.index.write_full_page(spec, rows, gen)
-            received += len(rows)
-            pages += 1
-            delta_link = str(page.get("@odata.deltaLink") or delta_link)
-            self.progress(SyncProgress(spec.logical, received, pages, "full"))
+        conn = self.index.writer_connection()
+        writing: asyncio.Future[None] | None = None
+        try:
+            async for page in self.crm.pages(url, prefer=prefer):
+                rows = page.get("value", [])
+                if writing is not None:
+                    await writing  # at most one page in flight: memory stays flat
+                if conn is None:
+                    self.index.write_full_page(spec, rows, gen)
+                else:
+                    writing = asyncio.ensure_future(
+                        asyncio.to_thread(self.index.write_full_page, spec, rows, gen, conn)
+                    )
+                received += len(rows)
+                pages += 1
+                delta_link = str(page.get("@odata.deltaLink") or delta_link)
+                self.progress(SyncProgress(spec.logical, received, pages, "full"))
+            if writing is not None:
+                await writing
+                writing = None
+        finally:
+            if writing is not None:
+                with contextlib.suppress(Exception):
+                    await writing
+            if conn is not None:
+                conn.close()
         return received, pages, delta_link
 
     async def _delta(self, spec: TableSpec, link: str) -> tuple[int, int]:

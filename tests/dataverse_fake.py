@@ -44,7 +44,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -93,6 +93,14 @@ class Table:
     change_tracking: bool = True
     states: dict[int, set[int]] = field(default_factory=lambda: {0: {1}, 1: {2}})
     default_state: tuple[int, int] = (0, 1)
+
+    def __post_init__(self) -> None:
+        # every fake gets its own lists: a test that adds a column must not change the next fake
+        self.phones = list(self.phones)
+        self.columns = list(self.columns)
+        self.computed = list(self.computed)
+        self.binds = dict(self.binds)
+        self.states = {k: set(v) for k, v in self.states.items()}
 
     @property
     def all_columns(self) -> set[str]:
@@ -467,8 +475,7 @@ class DataverseFake:
         self.api = self.org + API_PATH.rstrip("/")
         self.tables = default_tables()
         for t in custom_tables or []:
-            t.custom = True
-            self.tables[t.logical] = t
+            self.tables[t.logical] = replace(t, custom=True)  # a copy: tests may change it
         self.by_set = {t.entity_set: t for t in self.tables.values()}
         self.rows: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in self.tables}
         self.tombstones: list[tuple[int, str, str]] = []

@@ -253,3 +253,18 @@ async def test_background_sync_survives_an_outage_and_stops_on_request(
     assert [m.party.name for m in index.lookup(plan.parse("+4930123456"))] == ["Ana Ruiz"]
     stop.set()
     await asyncio.wait_for(runner, 2)
+
+
+@pytest.mark.asyncio
+async def test_in_memory_database_syncs_without_a_writer_thread(
+    crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    memory = open_database(":memory:")
+    try:
+        fake.add("contact", {"firstname": "Ana", "lastname": "Ruiz", "mobilephone": "+4930123456"})
+        index = PhoneIndex(memory, plan)
+        assert index.writer_connection() is None
+        await IndexSync(index, crm, page_size=1).sync()
+        assert [m.party.name for m in index.lookup(plan.parse("+4930123456"))] == ["Ana Ruiz"]
+    finally:
+        memory.conn.close()
