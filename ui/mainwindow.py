@@ -119,6 +119,8 @@ class MainWindow(QMainWindow):
         self.popups.party_chosen.connect(self._party_chosen)
 
         self._quitting = False
+        self._started = False
+        self._pending_links: list[str] = []
         self._build()
         self.tray = Tray(self, QApplication.windowIcon())
         install_convert(self)  # Phone → Convert call… and the call log's context menu (IN11, OUT7)
@@ -444,9 +446,19 @@ class MainWindow(QMainWindow):
         self._show_problems()
         self._refresh_actions()
         self._clock.start()
-        for uri in uris or []:
+        self._started = True
+        for uri in [*(uris or []), *self._pending_links]:
             self.dial_text(uri)
+        self._pending_links.clear()
         self.ready.emit()
+
+    def open_links(self, uris: list[str]) -> None:
+        """Links handed over by a second launch (B5): dialled now, or once the phone has started."""
+        if not self._started:
+            self._pending_links.extend(uris)
+            return
+        for uri in uris:
+            self.dial_text(uri)
 
     def load_log(self) -> None:
         calllog = self.desktop.calllog

@@ -120,5 +120,4 @@ def _deliver(window: MainWindow, uris: list[str]) -> None:
     window.show()
     window.raise_()
     window.activateWindow()
-    for uri in uris:
-        window.dial_text(uri)
+    window.open_links(uris)

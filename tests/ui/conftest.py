@@ -124,7 +124,11 @@ def make_window(
 
     yield make
     for window in windows:
-        window.popups.close_all()
-        window.close()
-        closing = aio.create_task(window.desktop.close())
+        desktop = window.desktop
+        try:
+            window.popups.close_all()
+            window.close()
+        except RuntimeError:  # Qt already deleted it (a test closed it for good)
+            pass
+        closing = aio.create_task(desktop.close())
         qtbot.waitUntil(closing.done, timeout=5000)

@@ -193,7 +193,7 @@ def test_a_second_launch_hands_its_tel_link_to_the_running_window(tmp_path: Path
         db = open_database(database)
         try:
             log = CallLog(db)
-            for _ in range(100):
+            for _ in range(300):
                 calls = log.query()
                 if calls:
                     break
