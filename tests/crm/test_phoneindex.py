@@ -171,7 +171,7 @@ async def test_ring_answers_from_index_then_confirms_online(
     matches = await crm.lookup(plan.parse("+4930123456"))
     assert [m.party.name for m in matches] == ["Ana Ruiz"]  # from the index, before any answer
     assert fake.log == []
-    for _ in range(100):
+    for _ in range(1000):
         if confirmed:
             break
         await asyncio.sleep(0.01)
@@ -246,7 +246,7 @@ async def test_background_sync_survives_an_outage_and_stops_on_request(
     fake.inject(503)  # the first attempt meets an outage
     stop = asyncio.Event()
     runner = asyncio.create_task(sync.run(stop, interval=0.05, retry=0.01))
-    for _ in range(200):
+    for _ in range(1000):
         if index.lookup(plan.parse("+4930123456")):
             break
         await asyncio.sleep(0.01)
