@@ -549,6 +549,9 @@ class ReportsDialog(QDialog):
         self.export_button.setAccessibleName(translate("ReportsView", "Export the figures as CSV"))
         self.summary.setAccessibleName(translate("ReportsView", "Summary"))
         self.pages.setAccessibleName(translate("ReportsView", "Figures by group"))
+        bar = self.pages.tabBar()
+        if bar is not None:
+            bar.setAccessibleName(translate("ReportsView", "Figures by group"))
         for at, group in enumerate(GROUPS):
             self.pages.setTabText(at, group_title(group))
             table = self.tables[group]

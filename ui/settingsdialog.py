@@ -50,6 +50,7 @@ from ui.qt import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    Qt,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -445,6 +446,9 @@ class SettingsDialog(QDialog):
         outer = QVBoxLayout(self)
         self.tabs = named(QTabWidget(), "settingsTabs")
         self.tabs.setAccessibleName(translate("SettingsDialog", "Setting groups"))
+        bar = self.tabs.tabBar()
+        if bar is not None:
+            bar.setAccessibleName(translate("SettingsDialog", "Setting groups"))
         outer.addWidget(self.tabs, 1)
 
         groups: dict[str, list[Option[Any]]] = {g: [] for g in GROUP_ORDER}
@@ -472,6 +476,7 @@ class SettingsDialog(QDialog):
             scroll.setWidgetResizable(True)
             scroll.setWidget(page)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the fields; it scrolls to them
             self._pages[group] = self.tabs.addTab(scroll, _tab_text(group_title(group)))
 
         self.problem_label = named(QLabel(), "settingsProblem")

@@ -1158,7 +1158,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>بر اساس کاربر (داخلی)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="678" />
+      <location filename="../../ui/reports.py" line="681" />
       <source>CSV files (*.csv)</source>
       <translation>فایل‌های CSV (*.csv)</translation>
     </message>
@@ -1178,7 +1178,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>شمارش دوبارهٔ تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="638" />
+      <location filename="../../ui/reports.py" line="641" />
       <source>Counting the calls…</source>
       <translation>در حال شمارش تماس‌ها…</translation>
     </message>
@@ -1193,7 +1193,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>Dynamics 365 (همهٔ کارشناسان)</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="706" />
+      <location filename="../../ui/reports.py" line="709" />
       <source>Dynamics 365 has no line column: calls per line come from the local call log.</source>
       <translation>Dynamics 365 ستون خط ندارد: تماس‌ها بر اساس خط از گزارش تماس محلی می‌آیند.</translation>
     </message>
@@ -1203,7 +1203,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>خروجی گرفتن از ارقام به صورت CSV</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="676" />
+      <location filename="../../ui/reports.py" line="679" />
       <source>Export the report</source>
       <translation>خروجی گزارش</translation>
     </message>
@@ -1218,7 +1218,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>روز نخست</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="699" />
+      <location filename="../../ui/reports.py" line="702" />
       <source>From this computer's call log only; users are extensions.</source>
       <translation>فقط از گزارش تماس این رایانه؛ کاربران همان داخلی‌ها هستند.</translation>
     </message>
@@ -1253,7 +1253,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>بازه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="688" />
+      <location filename="../../ui/reports.py" line="691" />
       <source>Saved {path}</source>
       <translation>{path} ذخیره شد</translation>
     </message>
@@ -1263,22 +1263,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>خلاصه</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="703" />
+      <location filename="../../ui/reports.py" line="706" />
       <source>Talk time from Dynamics 365 is in whole minutes.</source>
       <translation>مدت مکالمه در Dynamics 365 به دقیقهٔ کامل است.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="702" />
+      <location filename="../../ui/reports.py" line="705" />
       <source>The local call log is empty.</source>
       <translation>گزارش تماس محلی خالی است.</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="644" />
+      <location filename="../../ui/reports.py" line="647" />
       <source>The report could not be made: {why}</source>
       <translation>گزارش ساخته نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/reports.py" line="622" />
+      <location filename="../../ui/reports.py" line="625" />
       <source>There is no call log to report on.</source>
       <translation>گزارش تماسی برای گزارش‌گیری وجود ندارد.</translation>
     </message>
@@ -1714,297 +1714,297 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="609" />
+      <location filename="../../ui/settingsdialog.py" line="614" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="610" />
+      <location filename="../../ui/settingsdialog.py" line="615" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="90" />
+      <location filename="../../ui/settingsdialog.py" line="91" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="92" />
+      <location filename="../../ui/settingsdialog.py" line="93" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="137" />
+      <location filename="../../ui/settingsdialog.py" line="138" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="87" />
+      <location filename="../../ui/settingsdialog.py" line="88" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="631" />
+      <location filename="../../ui/settingsdialog.py" line="636" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="633" />
+      <location filename="../../ui/settingsdialog.py" line="638" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="299" />
+      <location filename="../../ui/settingsdialog.py" line="300" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="303" />
+      <location filename="../../ui/settingsdialog.py" line="304" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="272" />
+      <location filename="../../ui/settingsdialog.py" line="273" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="760" />
+      <location filename="../../ui/settingsdialog.py" line="765" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="675" />
+      <location filename="../../ui/settingsdialog.py" line="680" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="135" />
+      <location filename="../../ui/settingsdialog.py" line="136" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="91" />
+      <location filename="../../ui/settingsdialog.py" line="92" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="136" />
+      <location filename="../../ui/settingsdialog.py" line="137" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="637" />
+      <location filename="../../ui/settingsdialog.py" line="642" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="89" />
+      <location filename="../../ui/settingsdialog.py" line="90" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="598" />
+      <location filename="../../ui/settingsdialog.py" line="603" />
       <source>Line whose password to set</source>
       <translation>خطی که رمزش تنظیم می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="274" />
+      <location filename="../../ui/settingsdialog.py" line="275" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="86" />
+      <location filename="../../ui/settingsdialog.py" line="87" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="256" />
+      <location filename="../../ui/settingsdialog.py" line="257" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="592" />
+      <location filename="../../ui/settingsdialog.py" line="597" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="85" />
+      <location filename="../../ui/settingsdialog.py" line="86" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="84" />
+      <location filename="../../ui/settingsdialog.py" line="85" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="599" />
+      <location filename="../../ui/settingsdialog.py" line="604" />
       <source>SIP password</source>
       <translation>رمز SIP</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="606" />
+      <location filename="../../ui/settingsdialog.py" line="611" />
       <source>SIP password:</source>
       <translation>رمز SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="132" />
+      <location filename="../../ui/settingsdialog.py" line="133" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="487" />
+      <location filename="../../ui/settingsdialog.py" line="492" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="88" />
+      <location filename="../../ui/settingsdialog.py" line="89" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="447" />
+      <location filename="../../ui/settingsdialog.py" line="448" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="439" />
+      <location filename="../../ui/settingsdialog.py" line="440" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="139" />
+      <location filename="../../ui/settingsdialog.py" line="140" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="590" />
+      <location filename="../../ui/settingsdialog.py" line="595" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="618" />
+      <location filename="../../ui/settingsdialog.py" line="623" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="645" />
+      <location filename="../../ui/settingsdialog.py" line="650" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="619" />
+      <location filename="../../ui/settingsdialog.py" line="624" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="821" />
+      <location filename="../../ui/settingsdialog.py" line="826" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="286" />
+      <location filename="../../ui/settingsdialog.py" line="287" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="277" />
+      <location filename="../../ui/settingsdialog.py" line="278" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="793" />
+      <location filename="../../ui/settingsdialog.py" line="798" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="145" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="107" />
+      <location filename="../../ui/settingsdialog.py" line="108" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="114" />
+      <location filename="../../ui/settingsdialog.py" line="115" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="699" />
+      <location filename="../../ui/settingsdialog.py" line="704" />
       <source>a key not already used for “{other}”</source>
       <translation>کلیدی که برای «{other}» به کار نرفته باشد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="117" />
+      <location filename="../../ui/settingsdialog.py" line="118" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="665" />
+      <location filename="../../ui/settingsdialog.py" line="670" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="109" />
+      <location filename="../../ui/settingsdialog.py" line="110" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="101" />
+      <location filename="../../ui/settingsdialog.py" line="102" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="108" />
+      <location filename="../../ui/settingsdialog.py" line="109" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="350" />
+      <location filename="../../ui/settingsdialog.py" line="351" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="106" />
+      <location filename="../../ui/settingsdialog.py" line="107" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="105" />
+      <location filename="../../ui/settingsdialog.py" line="106" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="111" />
+      <location filename="../../ui/settingsdialog.py" line="112" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="110" />
+      <location filename="../../ui/settingsdialog.py" line="111" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
