@@ -281,18 +281,25 @@ async def check_phone(
     )
 
 
-async def check_crm(settings: Settings) -> str:
-    """Sign in to the configured CRM and ask who we are. Returns a sentence or raises."""
+async def check_crm(settings: Settings, *, transport: Any = None) -> str:
+    """Sign in to the configured CRM and ask who we are. Returns a sentence or raises.
+    *transport* (an httpx transport) is for tests against the Dataverse fake."""
     if settings[CRM_BACKEND] == "local":
         return translate("SettingsDialog", "The built-in directory needs no connection.")
-    from callsys.crm.factory import create_crm
     from callsys.store import open_database
 
     from ui.desktop import plan_from_settings
 
     db = open_database(":memory:")
     try:
-        crm = create_crm(settings, db, plan_from_settings(settings))
+        if settings[CRM_BACKEND] == "dynamics":
+            from callsys.crm.dataverse_setup import create
+
+            crm: Any = create(settings, db, plan_from_settings(settings), transport=transport)
+        else:  # pragma: no cover - a backend added later
+            from callsys.crm.factory import create_crm
+
+            crm = create_crm(settings, db, plan_from_settings(settings))
         try:
             who = getattr(crm, "who_am_i", None)
             if callable(who):

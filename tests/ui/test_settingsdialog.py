@@ -266,6 +266,39 @@ def test_test_connection_for_the_crm_uses_the_typed_secret_and_says_why_it_faile
     assert get_secret(DYNAMICS_SECRET) is None  # testing did not store it
 
 
+def test_test_connection_signs_in_to_dynamics_through_the_dataverse_fake(
+    qtbot: Any,
+    settings: Settings,
+    language: Language,
+    aio: asyncio.AbstractEventLoop,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.dataverse_fake import ORG, DataverseFake
+
+    from ui.settingsdialog import check_crm
+
+    fake = DataverseFake()
+    dialog = dialog_for(qtbot, settings, crm_check=lambda s: check_crm(s, transport=fake.transport()))
+    for key, value in (("crm.backend", "dynamics"), ("crm.auth", "env")):
+        combo = dialog.fields[key].widget
+        assert isinstance(combo, QComboBox)
+        combo.setCurrentIndex(combo.findData(value))
+    url = dialog.fields["crm.url"].widget
+    assert isinstance(url, QLineEdit)
+    url.setText(ORG)
+    monkeypatch.setenv("CALLSYS_CRM_TOKEN", fake.issue_token())
+    dialog.crm_test.click()
+    qtbot.waitUntil(
+        lambda: dialog.crm_result.text()[:1] in "✔✖" and dialog.crm_result.text() != "", timeout=5000
+    )
+    assert dialog.crm_result.text() == f"✔ Connected to Dynamics 365 (user {fake.default_user})."
+
+    monkeypatch.setenv("CALLSYS_CRM_TOKEN", "tok-not-issued")
+    dialog.crm_test.click()
+    qtbot.waitUntil(lambda: dialog.crm_result.text().startswith("✖"), timeout=5000)
+    assert dialog.crm_result.text().startswith("✖ WhoAmI: Dynamics 365 refused the sign-in")
+
+
 def test_keyboard_and_persian(qtbot: Any, settings: Settings, language: Language) -> None:
     language.apply("fa")
     dialog = dialog_for(qtbot, settings)
