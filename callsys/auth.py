@@ -35,6 +35,7 @@ from callsys.errors import AuthError, ConfigError, SecretStoreError
 __all__ = [
     "CommandTokens",
     "EnvTokens",
+    "LazyTokens",
     "MsalConfidentialTokens",
     "MsalPublicTokens",
     "StaticTokens",
@@ -94,6 +95,24 @@ class StaticTokens:
 
     async def token(self, *, force_refresh: bool = False) -> str:
         return self._token
+
+
+class LazyTokens:
+    """Builds the real provider on the first ``token()`` call — so opening the app, or printing a
+    record URL, never touches the keyring or the token cache. A configuration problem found
+    then is an ``AuthError`` (the outbox keeps the writes and retries; nothing is dropped)."""
+
+    def __init__(self, factory: Callable[[], TokenProvider]) -> None:
+        self._factory = factory
+        self._provider: TokenProvider | None = None
+
+    async def token(self, *, force_refresh: bool = False) -> str:
+        if self._provider is None:
+            try:
+                self._provider = self._factory()
+            except (ConfigError, SecretStoreError) as exc:
+                raise AuthError(str(exc)) from exc
+        return await self._provider.token(force_refresh=force_refresh)
 
 
 class EnvTokens:
@@ -174,7 +193,7 @@ def token_cache(path: Path, *, allow_plaintext: bool = False) -> Any:
         if not allow_plaintext:
             raise SecretStoreError(
                 "Your sign-in to Dynamics 365 cannot be stored encrypted on this computer: no system "
-                f"secret store is available ({type(exc).__name__}: {exc}). Install and unlock a "
+                f"secret store is available ({type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}). Install and unlock a "
                 "keyring (on Linux: gnome-keyring or KWallet, with PyGObject and libsecret), or — if "
                 "you accept that anyone who can read your files can use your sign-in — set "
                 "crm.plaintext_token_cache = true in the settings."

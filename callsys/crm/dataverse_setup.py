@@ -15,6 +15,7 @@ import sqlite_utils
 from callsys.auth import (
     CommandTokens,
     EnvTokens,
+    LazyTokens,
     MsalConfidentialTokens,
     MsalPublicTokens,
     TokenProvider,
@@ -194,7 +195,7 @@ def create(
     tables = tables_from_settings(settings)
     crm = DynamicsCrm(
         org_url(settings),
-        tokens or tokens_from_settings(settings),
+        tokens or LazyTokens(lambda: tokens_from_settings(settings)),
         plan=plan,
         tables=tables,
         app_id=settings[CRM_APP_ID],

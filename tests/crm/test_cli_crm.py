@@ -178,3 +178,26 @@ def test_settings_compose_tables_and_logger_options(tmp_path: Path) -> None:
     options = activity_logger_options(settings)
     assert options["unanswered_status"] == (1, 100000000)
     assert options["unanswered_title"] == "بی پاسخ"
+
+
+def test_record_url_needs_no_sign_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import msal_extensions
+
+    def no_secret_store(location: str) -> object:
+        raise RuntimeError("Secret Service is not available")
+
+    monkeypatch.setattr(msal_extensions, "build_encrypted_persistence", no_secret_store)
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        f'[storage]\ndatabase = "{tmp_path / "cs.sqlite3"}"\n[crm]\nbackend = "dynamics"\n'
+        'url = "https://contoso.crm4.dynamics.com"\nauth = "interactive"\nclient_id = "app"\napp_id = "a1"\n',
+        encoding="utf-8",
+    )
+    record = "8c1e0000-0000-4000-8000-000000000001"
+    data = run_json(path, "crm", "url", "contact", record)
+    assert (
+        data["url"]
+        == f"https://contoso.crm4.dynamics.com/main.aspx?appid=a1&pagetype=entityrecord&etn=contact&id=%7B{record}%7D"
+    )
+    code, _ = run(path, "crm", "sync")  # the sign-in is needed now, and refused clearly
+    assert code == 1
