@@ -345,7 +345,10 @@ class DynamicsCrm:
         if continue_on_error:
             headers["Prefer"] = "odata.continue-on-error"
         resp = await self.send("POST", "$batch", content=body, headers=headers, what=what)
-        return decode_batch(resp.headers.get("content-type", ""), resp.text)
+        try:
+            return decode_batch(resp.headers.get("content-type", ""), resp.text)
+        except ValueError:
+            raise _garbled(what, resp) from None
 
     async def changeset(self, requests: Sequence[BatchRequest], *, what: str) -> list[BatchResponse]:
         """Apply *requests* atomically; raises the mapped error of the failing part."""
@@ -364,7 +367,10 @@ class DynamicsCrm:
         what: str = "",
     ) -> Any:
         resp = await self.send("GET", path, params=params, headers=headers, what=what)
-        return resp.json()
+        try:
+            return resp.json()
+        except ValueError:
+            raise _garbled(what, resp) from None
 
     async def create(
         self, entity_set: str, body: Mapping[str, Any], *, select: Sequence[str] = (), what: str = ""
@@ -379,7 +385,10 @@ class DynamicsCrm:
             headers={"Prefer": "return=representation", "Content-Type": "application/json"},
             what=what or f"create {entity_set}",
         )
-        data: dict[str, Any] = resp.json() if resp.content else {}
+        try:
+            data: dict[str, Any] = resp.json() if resp.content else {}
+        except ValueError:
+            raise _garbled(what, resp) from None
         return data
 
     async def update(
@@ -622,6 +631,15 @@ class DynamicsCrm:
             f"{self.org}/main.aspx?{app}pagetype=entityrecord&etn={quote(logical, safe='')}"
             f"&extraqs={quote(inner, safe='')}"
         )
+
+
+def _garbled(what: str, resp: httpx.Response) -> CrmUnavailable:
+    """A 2xx answer that is not what the Web API sends (a proxy's or captive portal's page):
+    transient, never a reason to give up on a write."""
+    kind = resp.headers.get("content-type", "?")
+    return CrmUnavailable(
+        f"{what or 'request'}: Dynamics 365 answered {resp.status_code} with {kind!r}, not OData"
+    )
 
 
 def _guid(value: str) -> str:

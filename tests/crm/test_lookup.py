@@ -232,3 +232,27 @@ async def test_links_to_another_host_are_not_followed_with_our_token(crm: Dynami
             pass
     with pytest.raises(CrmRejected):
         crm.url("https://contoso.crm.dynamics.com.evil.example/api/data/v9.2/contacts")
+
+
+@pytest.mark.asyncio
+async def test_a_captive_portal_page_is_a_transient_error(plan: NumberPlan) -> None:
+    import httpx
+
+    from callsys.auth import StaticTokens
+    from tests.dataverse_fake import ORG
+
+    def portal(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"Content-Type": "text/html"}, text="<html>Log in to the hotel Wi-Fi</html>"
+        )
+
+    client = DynamicsCrm(ORG, StaticTokens("t"), plan=plan, transport=httpx.MockTransport(portal))
+    try:
+        with pytest.raises(CrmUnavailable):
+            await client.lookup(plan.parse("+4930123456"))
+        with pytest.raises(CrmUnavailable):
+            await client.create("phonecalls", {"subject": "x"})
+        with pytest.raises(CrmUnavailable):
+            await client.who_am_i()
+    finally:
+        await client.close()
