@@ -11,7 +11,9 @@ the service refuses (expired after ``expirechangetrackingindays``) means a full 
 A full sync writes into unindexed staging tables and swaps them in, sorted, in one transaction
 at the end: lookups keep answering from the old index during a resync, a resync that dies
 half-way leaves the old index usable, and building the b-trees from sorted input is far cheaper
-than a million random inserts.
+than a million random inserts. Pages are staged on a second connection in a worker thread, so
+writing page N overlaps fetching page N+1. Tables without change tracking are synced in full
+every time.
 
 Normalising 25,000 records a second cannot go through ``phonenumbers`` (~0.25 ms a number), so
 ``IndexKeys`` has a fast path for the shapes phone columns really hold (``+…``, international
