@@ -340,3 +340,28 @@ def test_jalali_calendar_and_persian_digits_in_the_log(
         window.set_language("en")
         window.jalali_action.trigger()
     assert log_text(window, call_id, "time") == started.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def test_three_waiting_calls_stack_and_are_answered_in_turn(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    sim = window.simulator
+    talking = ring(window, qtbot, SARA)
+    window.answer(talking)
+    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    waiting = [ring(window, qtbot, n) for n in (REZA, ACME, "+989350001122")]
+    popups = [window.popups.popup(c) for c in waiting]
+    assert all(p is not None and p.title.text() == "Waiting call" for p in popups)
+    frames = [p.frameGeometry() for p in popups]
+    assert not any(a.intersects(b) for i, a in enumerate(frames) for b in frames[i + 1 :])
+    assert set(window.call_panel.other_rows) == set(waiting)
+    previous = talking
+    for call_id in waiting:  # each answer holds the call before it (IN5)
+        qtbot.mouseClick(window.popups.popup(call_id).answer_button, LEFT)
+        qtbot.waitUntil(lambda c=call_id: sim.state(c) is CallState.ACTIVE)
+        assert sim.state(previous) is CallState.HELD
+        assert window.call_panel.current_id == call_id
+        previous = call_id
+    assert len(window.popups) == 0
+    assert {c.state for c in window.desktop.manager.live_calls()} == {CallState.ACTIVE, CallState.HELD}
