@@ -15,7 +15,7 @@ Every edit runs the option's own parser; its complaint appears under the field i
 gets a warning sign, and OK stays disabled until every field is valid. OK writes the file with
 ``Settings.save()`` (temporary file + rename) and stores any typed password with
 ``callsys.secrets.set_secret`` (the keyring names are shown next to the fields, see
-``sip_secret_name`` / ``ami_secret_name`` / ``DYNAMICS_SECRET``).
+``sip_secret_names`` / ``ami_secret_name`` / ``server_token_name`` / ``DYNAMICS_SECRET``).
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ __all__ = [
     "ami_secret_name",
     "check_crm",
     "check_phone",
+    "provider_secret_name",
+    "server_token_name",
     "sip_secret_names",
 ]
 
@@ -197,6 +199,20 @@ def ami_secret_name(options: Mapping[str, Any]) -> str:
     return f"ami/{options.get('username') or 'callsys'}@{options.get('host') or '127.0.0.1'}"
 
 
+def server_token_name(options: Mapping[str, Any]) -> str:
+    """The keyring name of this desktop's token for a callsys server (``server/token``)."""
+    return str(options.get("token_secret") or "server/token")
+
+
+def provider_secret_name(provider: str, options: Mapping[str, Any]) -> str:
+    """The one keyring secret a provider needs besides SIP line passwords ("" for none)."""
+    if provider == "ami":
+        return ami_secret_name(options)
+    if provider == "server":
+        return server_token_name(options)
+    return ""
+
+
 def with_secrets(provider: str, options: Mapping[str, Any], typed: Mapping[str, str]) -> dict[str, Any]:
     """*options* with the passwords filled in: typed in the dialog, else from the keyring."""
 
@@ -211,6 +227,8 @@ def with_secrets(provider: str, options: Mapping[str, Any], typed: Mapping[str, 
     out = dict(options)
     if provider == "ami" and not out.get("secret"):
         out["secret"] = secret(ami_secret_name(out))
+    if provider == "server" and not out.get("token") and typed.get(server_token_name(out)):
+        out["token"] = typed[server_token_name(out)]  # not saved yet; else the provider reads the keyring
     if provider == "sip" and isinstance(out.get("lines"), list | tuple):
         lines: list[Any] = []
         for line in out["lines"]:
@@ -728,10 +746,17 @@ class SettingsDialog(QDialog):
         self.sip_line.blockSignals(False)
         for widget in (self.sip_label, self.sip_line, self.sip_password):
             widget.setVisible(bool(lines))
-        is_ami = provider == "ami"
-        self.ami_label.setVisible(is_ami)
-        self.ami_secret.setVisible(is_ami)
-        self._ami_name = ami_secret_name(options) if is_ami else ""
+        self._ami_name = provider_secret_name(str(provider), options)
+        self.ami_label.setVisible(bool(self._ami_name))
+        self.ami_secret.setVisible(bool(self._ami_name))
+        if provider == "server":
+            self.ami_label.setText(translate("SettingsDialog", "Server token:"))
+            self.ami_secret.setAccessibleName(
+                translate("SettingsDialog", "Access token for the callsys server")
+            )
+        else:
+            self.ami_label.setText(translate("SettingsDialog", "AMI secret:"))
+            self.ami_secret.setAccessibleName(translate("SettingsDialog", "AMI secret"))
         self._secret_hint()
         crm_secret = values.get("crm.auth", "") == "client_secret"
         self.crm_secret.setEnabled(crm_secret or bool(self.crm_secret.text()))

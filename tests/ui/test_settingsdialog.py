@@ -173,6 +173,21 @@ def test_passwords_go_to_the_keyring_never_into_the_file(
     assert again.ami_secret.text() == ""  # a stored password is never shown back
 
 
+def test_the_callsys_server_token_goes_to_the_keyring(
+    qtbot: Any, settings: Settings, language: Language, memory_keyring: MemoryKeyring
+) -> None:
+    dialog = dialog_for(qtbot, settings)
+    provider = dialog.fields["phone.provider"].widget
+    assert isinstance(provider, QComboBox)
+    provider.setCurrentIndex(provider.findData("server"))
+    assert dialog.ami_label.text() == "Server token:" and dialog.ami_secret.isVisibleTo(dialog)
+    assert "server/token" in dialog.secret_hint.text()
+    dialog.ami_secret.setText("agent-token-7")
+    assert dialog.save()
+    assert memory_keyring.store == {("callsys", "server/token"): "agent-token-7"}
+    assert "agent-token-7" not in (settings.path or Path()).read_text(encoding="utf-8")
+
+
 def test_each_sip_line_that_registers_has_its_own_keyring_password(
     qtbot: Any, settings: Settings, language: Language, memory_keyring: MemoryKeyring
 ) -> None:
