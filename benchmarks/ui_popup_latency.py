@@ -85,6 +85,14 @@ def main() -> int:
     db.conn.close()
 
     app = create_application()
+    from ui.qt import QtCore
+
+    def quiet(kind: Any, context: Any, message: str | None) -> None:
+        # The offscreen platform says, for every pop-up, that it cannot raise windows.
+        if message and not message.startswith("This plugin does not support"):
+            print(message, file=sys.stderr)
+
+    QtCore.qInstallMessageHandler(quiet)
     language = Language(app)
     language.apply("en")
     set_current(language)
