@@ -103,6 +103,18 @@ def duration_minutes(seconds: int) -> int:
     return math.ceil(seconds / 60) if seconds > 0 else 0
 
 
+def _context(call: Call) -> str:
+    """The line the call came in on (IN12) and what the caller keyed in the IVR (SET2)."""
+    lines = []
+    if call.line:
+        lines.append(
+            f"Line: {call.line}" + (f" ({call.dnis})" if call.dnis and call.dnis != call.line else "")
+        )
+    for key, value in list(call.variables.items())[:10]:
+        lines.append(f"{key}: {value}"[:200])
+    return "".join("\n" + line for line in lines)
+
+
 def compose_description(notes: str, summary: str) -> str:
     """Notes first, then our one-line summary (exact seconds); cut to the column's 2000 chars."""
     notes = notes.strip()
@@ -272,7 +284,7 @@ class ActivityLogger:
         if row.get("state") == "closed":
             return
         seconds = call.duration_seconds
-        summary = f"Duration: {seconds // 60} min {seconds % 60:02d} s ({seconds} s)."
+        summary = f"Duration: {seconds // 60} min {seconds % 60:02d} s ({seconds} s)." + _context(call)
         state = COMPLETED_RECEIVED if call.direction is Direction.INCOMING else COMPLETED_MADE
         fields = {
             "actualend": _iso(call.ended_at),
@@ -297,7 +309,7 @@ class ActivityLogger:
         activity_id = str(uuid.uuid4())
         party = self._party(call)
         rang = max(0, round(((call.ended_at or call.started_at) - call.started_at).total_seconds()))
-        summary = f"Not answered ({reason.value}); rang {rang} s."
+        summary = f"Not answered ({reason.value}); rang {rang} s." + _context(call)
         label = self.incoming_label if call.direction is Direction.INCOMING else self.outgoing_label
         name = party.name if party else call.remote_name
         subject = f"{self.unanswered_title}: {label} {self.display_number(call)}" + (

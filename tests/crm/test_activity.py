@@ -289,3 +289,33 @@ async def test_notes_saved_many_times_send_only_the_latest_text(
     [row] = fake.rows["phonecall"].values()
     assert row["description"] == "Call me back" and row["statecode"] == 0
     assert len(fake.log) <= 3  # create, read state, update
+
+
+@pytest.mark.asyncio
+async def test_line_and_ivr_input_are_kept_with_the_activity(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    from datetime import timedelta
+
+    from callsys.model import CallEvent, ProviderEvent
+    from tests.crm.helpers import T0
+
+    rig.manager.handle(
+        ProviderEvent(
+            CallEvent.INCOMING,
+            "v1",
+            direction=Direction.INCOMING,
+            remote=plan.parse("+4930123456"),
+            line="Support",
+            dnis="7100",
+            variables={"customer_no": "4711"},
+            at=T0,
+        )
+    )
+    rig.manager.handle(ProviderEvent(CallEvent.ANSWERED, "v1", at=T0 + timedelta(seconds=3)))
+    rig.manager.handle(
+        ProviderEvent(CallEvent.ENDED, "v1", reason=EndReason.COMPLETED, at=T0 + timedelta(seconds=33))
+    )
+    await rig.outbox.drain()
+    [row] = fake.rows["phonecall"].values()
+    assert "Line: Support (7100)" in row["description"] and "customer_no: 4711" in row["description"]
