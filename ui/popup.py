@@ -109,7 +109,13 @@ class CallPopup(QFrame):
         self.detail_label = named(QLabel(), "popupDetail")  # kind · company
         self.detail_label.setWordWrap(True)
         self.number_label = named(QLabel(), "popupNumber")
-        self.number_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # IN6: clicking the number answers, as on the original product's pop-up.
+        self.number_label.setTextFormat(Qt.TextFormat.RichText)
+        self.number_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.number_label.linkActivated.connect(self._number_clicked)
+        self._can_answer = Capability.ANSWER in capabilities
         self.ivr_label = named(QLabel(), "popupIvr")
         self.ivr_label.setWordWrap(True)
         self.match_label = named(QLabel(), "popupMatches")
@@ -160,6 +166,7 @@ class CallPopup(QFrame):
         self.match_choice.blockSignals(False)
         self.answer_button.setVisible(Capability.ANSWER in capabilities)
         self.reject_button.setVisible(Capability.REJECT in capabilities)
+        self._can_answer = Capability.ANSWER in capabilities
         self.retranslate()
 
     def update_call(self, call: Call) -> None:
@@ -184,6 +191,10 @@ class CallPopup(QFrame):
             self.party = self.matches[at].party
             self.party_chosen.emit(self.call.id, self.party)
             self.retranslate()
+
+    def _number_clicked(self, _link: str) -> None:
+        if self._can_answer:
+            self.answer_requested.emit(self.call.id)
 
     def _open_record(self, _link: str) -> None:
         if self.party is not None:
@@ -227,7 +238,17 @@ class CallPopup(QFrame):
             )
         self.detail_label.setVisible(bool(self.detail_label.text()))
         number = "" if call.remote.is_anonymous else self._display(call.remote)
-        self.number_label.setText(ltr(number) if number else translate("Popup", "No caller ID"))
+        if not number:
+            self.number_label.setText(_escape(translate("Popup", "No caller ID")))
+            self.number_label.setToolTip("")
+        elif self._can_answer:
+            self.number_label.setText(
+                f'<a href="answer" style="text-decoration:none">{_escape(ltr(number))}</a>'
+            )
+            self.number_label.setToolTip(translate("Popup", "Click the number to answer"))
+        else:
+            self.number_label.setText(_escape(ltr(number)))
+            self.number_label.setToolTip("")
         ivr = [ltr(f"{key}: {value}") for key, value in call.variables.items()]
         self.ivr_label.setText(
             para(translate("Popup", "Caller entered: {values}").format(values=", ".join(ivr)))

@@ -51,7 +51,7 @@ def test_a_ringing_call_pops_up_with_the_matched_record(
     assert popup is not None and popup.isVisible()
     assert "Sara Ahmadi" in popup.name_label.text()  # the CRM record, not the caller-ID name
     assert plain(popup.detail_label.text()) == "Contact · Ahmadi Trading"
-    assert popup.number_label.text() == "\u2066021 8877 6655\u2069"  # kept LTR in any language
+    assert "\u2066021 8877 6655\u2069" in popup.number_label.text()  # kept LTR in any language
     assert popup.line_label.text() == "Line: Sales"  # IN12
     assert "\u2066CUSTOMER_ID: 4711\u2069" in popup.ivr_label.text()  # SET2
     assert "Sara Ahmadi" in popup.greeting_label.text()
@@ -78,6 +78,15 @@ def test_answer_from_the_popup_connects_and_closes_it(
     window.simulator.remote_hangup(call_id)
     qtbot.waitUntil(lambda: log_text(window, call_id, "result") == "Answered")
     assert not panel.isVisible()
+
+
+def test_clicking_the_number_answers(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    call_id = ring(window, qtbot, SARA)
+    popup = window.popups.popup(call_id)
+    assert '<a href="answer"' in popup.number_label.text()  # IN6
+    popup.number_label.linkActivated.emit("answer")
+    qtbot.waitUntil(lambda: window.simulator.state(call_id) is CallState.ACTIVE)
 
 
 def test_reject_from_the_popup(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
@@ -226,7 +235,7 @@ def test_switching_to_persian_flips_the_layout_and_keeps_numbers_ltr(
         popup = window.popups.popup(call_id)
         assert popup.title.text() == "تماس ورودی"
         assert popup.answer_button.text() == "پاسخ"
-        assert popup.number_label.text() == "\u2066021 8877 6655\u2069"
+        assert "\u2066021 8877 6655\u2069" in popup.number_label.text()
         assert window.desktop.settings.get("ui.language") == "fa"
     finally:
         window.set_language("en")
@@ -272,6 +281,7 @@ def test_only_what_the_provider_can_do_is_offered(qtbot: Any, aio: Any, language
     qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
     popup = window.popups.popup(call_id)
     assert not popup.answer_button.isVisibleTo(popup) and not popup.reject_button.isVisibleTo(popup)
+    assert "<a" not in popup.number_label.text()  # the number does not pretend to answer
     assert not window.dial_button.isEnabled()
     window.popups.close_all()
     closing = aio.create_task(desktop.close())
