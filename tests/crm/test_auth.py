@@ -150,3 +150,27 @@ async def test_token_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CALLSYS_TEST_TOKEN")
     with pytest.raises(AuthError):
         await EnvTokens("CALLSYS_TEST_TOKEN").token()
+
+
+@pytest.mark.asyncio
+async def test_server_signs_in_with_a_certificate(fake: DataverseFake) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    idp = FakeIdentityProvider(fake)
+    tokens = MsalConfidentialTokens(
+        ORG,
+        "app-cert",
+        idp.authority,
+        {"private_key": pem, "thumbprint": "AB" * 20},
+        http_client=idp,
+        instance_discovery=False,
+    )
+    assert await tokens.token() in fake.tokens
+    [post] = [c for c in idp.calls if c[0] == "POST"]
+    assert post[1]["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    assert "client_secret" not in post[1]
