@@ -32,6 +32,8 @@ from callsys.settings import (
     Settings,
 )
 
+from ui.keyringnames import with_secrets
+
 if TYPE_CHECKING:
     import sqlite_utils
 
@@ -81,6 +83,7 @@ class Desktop:
         name = name or self.settings[PHONE_PROVIDER]
         self.provider_name = name
         options = self.settings[PROVIDER_OPTIONS]
+        options = with_secrets(name, options)  # SIP line passwords, the AMI secret: from the keyring
         try:
             self.provider = self.registry.create(name, options)
         except CallsysError as exc:

@@ -340,3 +340,45 @@ def qtbot_left() -> Any:
     from ui.qt import Qt
 
     return Qt.MouseButton.LeftButton
+
+
+def test_the_passwords_saved_here_reach_the_phone_connection(
+    qtbot: Any, settings: Settings, language: Language, memory_keyring: MemoryKeyring
+) -> None:
+    from ui.desktop import compose
+
+    dialog = dialog_for(qtbot, settings)
+    provider = dialog.fields["phone.provider"].widget
+    options = dialog.fields["phone.options"].widget
+    assert isinstance(provider, QComboBox) and isinstance(options, QPlainTextEdit)
+    provider.setCurrentIndex(provider.findData("sip"))
+    options.setPlainText(
+        '[[lines]]\nid = "office"\nregistrar = "sip:pbx.example.com"\nuser = "1001"\n\n'
+        '[[lines]]\nid = "direct"\n'
+    )
+    dialog.sip_password.setText("office-pw")
+    assert dialog.save()
+
+    created: list[dict[str, Any]] = []
+
+    def factory(opts: Mapping[str, Any]) -> Any:
+        created.append(dict(opts))
+        return SimulatedProvider({"speed": 0})
+
+    registry = ProviderRegistry()
+    registry.register("sip", factory)
+    registry.register("ami", factory)
+    reloaded = load_settings(settings.path)
+    reloaded.set("storage.database", ":memory:")
+    desktop = compose(reloaded, registry)
+    assert created[-1]["lines"] == [
+        {"id": "office", "registrar": "sip:pbx.example.com", "user": "1001", "password": "office-pw"},
+        {"id": "direct"},  # no registrar: no password
+    ]
+    memory_keyring.store[("callsys", "ami/admin@10.0.0.5")] = "ami-pw"
+    reloaded.set("phone.options", {"host": "10.0.0.5", "username": "admin"})
+    desktop.create_provider("ami")
+    assert created[-1] == {"host": "10.0.0.5", "username": "admin", "secret": "ami-pw"}
+    assert "office-pw" not in (settings.path or Path()).read_text(encoding="utf-8")
+    if desktop.db is not None:
+        desktop.db.conn.close()
