@@ -308,3 +308,17 @@ def test_google_and_outlook_exports(crm: LocalCrm, tmp_path: Path) -> None:
     nima = crm.lookup_now(PLAN.parse("02188003345"))[0]
     assert (nima.party.name, nima.party.company, nima.field) == ("Nima Sadeghi", "Sadeghi Ltd", "fax")
     assert crm.details(nima.party.id)["email"] == "n@example.com"
+
+
+def test_a_record_with_an_id_is_updated_in_place(crm: LocalCrm, tmp_path: Path) -> None:
+    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:abc-123\r\nFN:{name}\r\nTEL;TYPE=CELL:{tel}\r\nEND:VCARD\r\n"
+    path = tmp_path / "one.vcf"
+    path.write_text(card.format(name="Old Name", tel="0912 000 1111"), encoding="utf-8")
+    assert crm.import_vcard(path).imported == 1
+    path.write_text(card.format(name="New Name", tel="0912 000 2222"), encoding="utf-8")
+    report = crm.import_vcard(path)
+    assert (report.imported, report.updated, report.numbers) == (0, 1, 1)
+    party = crm.get_now("abc-123")
+    assert party is not None
+    assert party.name == "New Name"
+    assert [n.e164 for n in party.numbers] == ["+989120001111", "+989120002222"]

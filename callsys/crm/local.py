@@ -516,6 +516,12 @@ class LocalCrm:
             existing = self._conn.execute(
                 "SELECT pk FROM parties WHERE id = ?", (entry.record_id,)
             ).fetchone()
+            if existing is not None:  # the same record (vCard UID, CSV id): take its new name
+                self._conn.execute(
+                    "UPDATE parties SET kind = ?, name = ?, company = ?, name_fold = ?, company_fold = ? "
+                    "WHERE pk = ?",
+                    (kind.value, name, company, fold(name), fold(company), existing[0]),
+                )
         if existing is None:
             existing = self._conn.execute(
                 "SELECT pk FROM parties WHERE name_fold = ? AND company_fold = ? AND kind = ? LIMIT 1",
