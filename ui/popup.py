@@ -239,15 +239,14 @@ class CallPopup(QFrame):
         self.detail_label.setVisible(bool(self.detail_label.text()))
         number = "" if call.remote.is_anonymous else self._display(call.remote)
         if not number:
-            self.number_label.setText(_escape(translate("Popup", "No caller ID")))
+            self.number_label.setText(para(_escape(translate("Popup", "No caller ID"))))
             self.number_label.setToolTip("")
         elif self._can_answer:
-            self.number_label.setText(
-                f'<a href="answer" style="text-decoration:none">{_escape(ltr(number))}</a>'
-            )
+            link = f'<a href="answer" style="text-decoration:none">{_escape(ltr(number))}</a>'
+            self.number_label.setText(para(link))
             self.number_label.setToolTip(translate("Popup", "Click the number to answer"))
         else:
-            self.number_label.setText(_escape(ltr(number)))
+            self.number_label.setText(para(_escape(ltr(number))))
             self.number_label.setToolTip("")
         ivr = [ltr(f"{key}: {value}") for key, value in call.variables.items()]
         self.ivr_label.setText(
