@@ -231,3 +231,14 @@ def test_big_imports_show_progress_on_stderr(
     assert code == 0
     assert json.loads(text)["imported"] == 4  # stdout stays clean JSON
     assert "importing contacts.csv: 2 of ~" in capsys.readouterr().err
+
+
+def test_log_in_the_jalali_calendar(config: Path) -> None:
+    from callsys.cli.log import format_time
+
+    assert format_time(datetime(2026, 11, 25, 12, 0, tzinfo=UTC), jalali=True).startswith("1405-09-04 ")
+    run(config, "simulate", "missed", "--speed", "0")
+    code, text = run(config, "log", "--calendar", "jalali")
+    assert code == 0
+    assert text.startswith("14")  # the Persian year, not 20xx
+    assert run_json(config, "log", "--calendar", "jalali")[0]["started_at"].startswith("20")  # JSON stays ISO

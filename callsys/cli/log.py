@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 from callsys.cli._shared import close_database
 from callsys.errors import ConfigError
 from callsys.model import Direction, EndReason
+from callsys.settings import CALENDAR
 
 if TYPE_CHECKING:
     from callsys.calllog import CallRecord
     from callsys.cli import Context
 
-__all__ = ["parse_when", "register"]
+__all__ = ["format_time", "parse_when", "register"]
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -46,6 +47,17 @@ def parse_when(text: str, now: datetime | None = None) -> datetime:
     return moment if moment.tzinfo is not None else moment.astimezone()
 
 
+def format_time(moment: datetime, *, jalali: bool = False) -> str:
+    """Local time for people: ``2026-11-25 21:30:00``, or ``1405-09-04 21:30:00`` in the Jalali
+    (Persian) calendar."""
+    local = moment.astimezone()
+    if jalali:
+        import jdatetime
+
+        return str(jdatetime.datetime.fromgregorian(datetime=local).strftime("%Y-%m-%d %H:%M:%S"))
+    return local.strftime("%Y-%m-%d %H:%M:%S")
+
+
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
 ) -> None:
@@ -62,6 +74,11 @@ def register(
     parser.add_argument("--missed", action="store_true", help="only missed calls")
     parser.add_argument("--search", metavar="TEXT", help="name, company, number or notes containing TEXT")
     parser.add_argument("--limit", type=int, default=50, metavar="N", help="at most N calls (default 50)")
+    parser.add_argument(
+        "--calendar",
+        choices=("gregorian", "jalali"),
+        help="dates in the text output (default: the ui.calendar setting)",
+    )
     parser.set_defaults(run=_run)
 
 
@@ -91,10 +108,11 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         close_database(ctx)
     plan = ctx.plan
+    jalali = (args.calendar or ctx.settings[CALENDAR]) == "jalali"
 
     def line(record: CallRecord) -> str:
         arrow = "→" if record.direction is Direction.OUTGOING else "←"
-        when = record.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        when = format_time(record.started_at, jalali=jalali)
         number = plan.display(record.number) or "anonymous"
         who = record.display_name if record.display_name != str(record.number) else ""
         minutes, seconds = divmod(record.duration, 60)
