@@ -381,7 +381,7 @@ class SettingsDialog(QDialog):
 
             registry = REGISTRY
         self.registry = registry
-        self._phone_check = phone_check or (lambda s, typed: check_phone(s, self.registry, typed))
+        self._phone_check = phone_check or self._check_phone
         self._crm_check = crm_check or check_crm
         self.tasks = TaskRunner(lambda text: None)
         self.fields: dict[str, _Field] = {}
@@ -783,6 +783,20 @@ class SettingsDialog(QDialog):
         result.setStyleSheet("")
         result.setText(translate("SettingsDialog", "Testing…"))
         self.tasks.spawn(run(), done=done, failed=failed)
+
+    async def _check_phone(self, settings: Settings, typed: Mapping[str, str]) -> str:
+        desktop = getattr(self.parent(), "desktop", None)
+        running = getattr(desktop, "provider", None)
+        if settings[PHONE_PROVIDER] == "sip" and getattr(running, "name", "") == "sip":
+            # pjsua2 allows one softphone per process: a second one for the test would break both.
+            raise CallsysError(
+                translate(
+                    "SettingsDialog",
+                    "The softphone is running, and only one can run at a time: save the settings to "
+                    "restart it with them; the status bar then shows whether each line registers.",
+                )
+            )
+        return await check_phone(settings, self.registry, typed)
 
     def test_phone(self) -> None:
         """Connect to the PBX / registrar with what the dialog shows (not yet saved)."""

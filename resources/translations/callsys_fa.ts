@@ -1949,6 +1949,11 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
+      <location filename="../../ui/settingsdialog.py" line="793" />
+      <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
+      <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
+    </message>
+    <message>
       <location filename="../../ui/settingsdialog.py" line="151" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>

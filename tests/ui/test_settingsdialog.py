@@ -8,6 +8,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -246,6 +247,30 @@ def test_test_connection_reports_the_phone_system_in_words(
     provider.setCurrentIndex(provider.findData("ami"))  # the check uses what is typed, unsaved
     dialog.phone_test.click()
     qtbot.waitUntil(lambda: "connection refused" in dialog.phone_result.text(), timeout=3000)
+
+
+def test_the_running_softphone_is_not_started_twice_for_a_test(
+    qtbot: Any, settings: Settings, language: Language, aio: asyncio.AbstractEventLoop
+) -> None:
+    started: list[str] = []
+
+    def sip(options: Mapping[str, Any]) -> Any:
+        started.append("sip")
+        return SimulatedProvider({"speed": 0})
+
+    registry = ProviderRegistry()
+    registry.register("sip", sip)
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.desktop = SimpleNamespace(provider=SimpleNamespace(name="sip"), registry=registry)  # type: ignore[attr-defined]
+    dialog = SettingsDialog(settings, window)  # owned by the window, closed with it
+    provider = dialog.fields["phone.provider"].widget
+    assert isinstance(provider, QComboBox)
+    provider.setCurrentIndex(provider.findData("sip"))
+    dialog.phone_test.click()
+    qtbot.waitUntil(lambda: dialog.phone_result.text().startswith("✖"), timeout=3000)
+    assert "only one can run at a time" in dialog.phone_result.text()
+    assert started == []  # pjsua2 allows one softphone per process
 
 
 def test_test_connection_for_the_crm_uses_the_typed_secret_and_says_why_it_failed(
