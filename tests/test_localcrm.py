@@ -322,3 +322,35 @@ def test_a_record_with_an_id_is_updated_in_place(crm: LocalCrm, tmp_path: Path) 
     assert party is not None
     assert party.name == "New Name"
     assert [n.e164 for n in party.numbers] == ["+989120001111", "+989120002222"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_mangled_files_import_or_fail_cleanly(crm: LocalCrm, tmp_path: Path, seed: int) -> None:
+    """Cut, spliced and bit-flipped copies of the fixtures: an import either works (with skipped
+    rows) or raises ImportFailed — never another exception, never a half-written directory."""
+    import random
+
+    rng = random.Random(seed)
+    sources = [(DATA / name).read_bytes() for name in ("contacts.csv", "contacts_fa.csv", "contacts.vcf")]
+    for attempt in range(40):
+        data = bytearray(rng.choice(sources))
+        for _ in range(rng.randrange(1, 12)):
+            action = rng.randrange(4)
+            at = rng.randrange(len(data)) if data else 0
+            if action == 0:
+                data[at:at] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 8)))
+            elif action == 1:
+                del data[at : at + rng.randrange(1, 40)]
+            elif action == 2 and data:
+                data[at] = rng.choice(b'";,:=\r\n\x00\\ ')
+            else:
+                data = data[: rng.randrange(len(data) + 1)]
+        path = tmp_path / f"mangled{attempt}{rng.choice(['.csv', '.vcf', '.txt'])}"
+        path.write_bytes(bytes(data))
+        before = crm.count()
+        try:
+            report = crm.import_file(path)
+        except ImportFailed:
+            assert crm.count() == before
+        else:
+            assert crm.count() == before + report.imported
