@@ -151,7 +151,7 @@ class LocalBackend:
                 name = fields.company if action == "account" and not fields.name else fields.name
                 party = self.crm.add(
                     name,
-                    [("phone", number)] if number else [],
+                    [number] if number else [],  # the directory's default field
                     kind=kind,
                     company="" if action == "account" else fields.company,
                     email=fields.email,
@@ -176,10 +176,10 @@ class LocalBackend:
         pairs: list[tuple[str, str]] = []
         for existing in current.numbers:
             column = next((m.field for m in self.crm.lookup_now(existing) if m.party.id == current.id), "")
-            pairs.append((column or "phone", existing.raw or _number_text(existing)))
-        pairs.append(("phone", _number_text(number)))
+            pairs.append((column or "telephone", existing.raw or _number_text(existing)))
+        pairs.append(("telephone", _number_text(number)))
         party = self.crm.update(current.id, numbers=pairs)
-        return Converted("add_number", party.id, "", party, detail="phone")
+        return Converted("add_number", party.id, "", party, detail="telephone")
 
 
 class DynamicsBackend:
@@ -219,12 +219,7 @@ class DynamicsBackend:
         elif action == "lead":
             created = await c.lead(details)
         elif action == "contact":
-            account = (
-                fields.target.id
-                if fields.target is not None and fields.target.kind is PartyKind.ACCOUNT
-                else None
-            )
-            created = await c.contact(details, account_id=account)
+            created = await c.contact(details)
         elif action == "account":
             created = await c.account(details)
         elif action == "follow_up":
@@ -260,13 +255,15 @@ class DynamicsBackend:
                 source="dynamics",
             )
         linked = False
+        detail = ""
         if subject.activity_id and created.table in ("contact", "account", "lead", "incident"):
             try:
                 await c.link(subject.activity_id, created.table, created.id)
                 linked = True
             except CrmError as exc:  # the record exists: say so rather than invite a duplicate
                 log.warning("created %s %s but could not link the call: %s", created.table, created.id, exc)
-        return Converted(action, created.id, created.url, party, linked)
+                detail = "not_linked"
+        return Converted(action, created.id, created.url, party, linked, detail)
 
 
 def backend_for(crm: Any) -> ConvertBackend | None:
@@ -310,6 +307,8 @@ def done_text(result: Converted) -> str:
         )
     if result.linked:
         text += " " + translate("ConvertDialog", "The call is now linked to it.")
+    elif result.detail == "not_linked":
+        text += " " + translate("ConvertDialog", "The call could not be linked to it; link it in the CRM.")
     return text
 
 

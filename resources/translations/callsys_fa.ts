@@ -20,23 +20,6 @@
     </message>
   </context>
   <context>
-    <name>App</name>
-    <message>
-      <location filename="../../ui/app.py" line="122" />
-      <source>Settings not loaded</source>
-      <translation>تنظیمات بارگذاری نشد</translation>
-    </message>
-    <message>
-      <location filename="../../ui/app.py" line="123" />
-      <source>{error}
-
-callsys runs with the default settings for now.</source>
-      <translation>{error}
-
-callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
-    </message>
-  </context>
-  <context>
     <name>CallLog</name>
     <message>
       <location filename="../../ui/calllogview.py" line="224" />
@@ -185,57 +168,57 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="330" />
+      <location filename="../../ui/convert.py" line="329" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="568" />
+      <location filename="../../ui/convert.py" line="567" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="532" />
+      <location filename="../../ui/convert.py" line="531" />
       <source>&amp;Create:</source>
       <translation>&amp;ساختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="556" />
+      <location filename="../../ui/convert.py" line="555" />
       <source>&amp;Description</source>
       <translation>&amp;شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="549" />
+      <location filename="../../ui/convert.py" line="548" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="542" />
+      <location filename="../../ui/convert.py" line="541" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="540" />
+      <location filename="../../ui/convert.py" line="539" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="537" />
+      <location filename="../../ui/convert.py" line="536" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="553" />
+      <location filename="../../ui/convert.py" line="552" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="551" />
+      <location filename="../../ui/convert.py" line="550" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="555" />
+      <location filename="../../ui/convert.py" line="554" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
@@ -245,52 +228,52 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="291" />
+      <location filename="../../ui/convert.py" line="288" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="547" />
+      <location filename="../../ui/convert.py" line="546" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="545" />
+      <location filename="../../ui/convert.py" line="544" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="570" />
+      <location filename="../../ui/convert.py" line="569" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="535" />
+      <location filename="../../ui/convert.py" line="534" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="579" />
+      <location filename="../../ui/convert.py" line="578" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="470" />
+      <location filename="../../ui/convert.py" line="469" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="580" />
+      <location filename="../../ui/convert.py" line="579" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="468" />
+      <location filename="../../ui/convert.py" line="467" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="806" />
+      <location filename="../../ui/convert.py" line="805" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -300,112 +283,112 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="481" />
+      <location filename="../../ui/convert.py" line="480" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="852" />
+      <location filename="../../ui/convert.py" line="851" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="462" />
+      <location filename="../../ui/convert.py" line="461" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="485" />
+      <location filename="../../ui/convert.py" line="484" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="484" />
+      <location filename="../../ui/convert.py" line="483" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="482" />
+      <location filename="../../ui/convert.py" line="481" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="659" />
+      <location filename="../../ui/convert.py" line="658" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="290" />
+      <location filename="../../ui/convert.py" line="287" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="865" />
+      <location filename="../../ui/convert.py" line="864" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="480" />
+      <location filename="../../ui/convert.py" line="479" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="289" />
+      <location filename="../../ui/convert.py" line="286" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="286" />
+      <location filename="../../ui/convert.py" line="283" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="288" />
+      <location filename="../../ui/convert.py" line="285" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="287" />
+      <location filename="../../ui/convert.py" line="284" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="476" />
+      <location filename="../../ui/convert.py" line="475" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="533" />
+      <location filename="../../ui/convert.py" line="532" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="696" />
+      <location filename="../../ui/convert.py" line="695" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="479" />
+      <location filename="../../ui/convert.py" line="478" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="477" />
+      <location filename="../../ui/convert.py" line="476" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="478" />
+      <location filename="../../ui/convert.py" line="477" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="318" />
+      <location filename="../../ui/convert.py" line="317" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="810" />
+      <location filename="../../ui/convert.py" line="809" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -415,17 +398,17 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="320" />
+      <location filename="../../ui/convert.py" line="319" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="324" />
+      <location filename="../../ui/convert.py" line="323" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="300" />
+      <location filename="../../ui/convert.py" line="297" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
@@ -435,62 +418,67 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="657" />
+      <location filename="../../ui/convert.py" line="311" />
+      <source>The call could not be linked to it; link it in the CRM.</source>
+      <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="656" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="312" />
+      <location filename="../../ui/convert.py" line="309" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="297" />
+      <location filename="../../ui/convert.py" line="294" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="299" />
+      <location filename="../../ui/convert.py" line="296" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="301" />
+      <location filename="../../ui/convert.py" line="298" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="298" />
+      <location filename="../../ui/convert.py" line="295" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="302" />
+      <location filename="../../ui/convert.py" line="299" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="800" />
+      <location filename="../../ui/convert.py" line="799" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="475" />
+      <location filename="../../ui/convert.py" line="474" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="483" />
+      <location filename="../../ui/convert.py" line="482" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="682" />
+      <location filename="../../ui/convert.py" line="681" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="308" />
+      <location filename="../../ui/convert.py" line="305" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
@@ -679,7 +667,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="969" />
+      <location filename="../../ui/mainwindow.py" line="976" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
@@ -749,7 +737,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="928" />
+      <location filename="../../ui/mainwindow.py" line="935" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
@@ -769,7 +757,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="764" />
+      <location filename="../../ui/mainwindow.py" line="771" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
@@ -824,7 +812,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="895" />
+      <location filename="../../ui/mainwindow.py" line="902" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
@@ -834,7 +822,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="664" />
+      <location filename="../../ui/mainwindow.py" line="671" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
@@ -844,7 +832,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="624" />
+      <location filename="../../ui/mainwindow.py" line="631" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
@@ -854,17 +842,17 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1036" />
+      <location filename="../../ui/mainwindow.py" line="1043" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="705" />
+      <location filename="../../ui/mainwindow.py" line="712" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="652" />
+      <location filename="../../ui/mainwindow.py" line="659" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
@@ -874,7 +862,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="758" />
+      <location filename="../../ui/mainwindow.py" line="624" />
+      <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
+      <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="765" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
@@ -894,27 +887,27 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="970" />
+      <location filename="../../ui/mainwindow.py" line="977" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="670" />
+      <location filename="../../ui/mainwindow.py" line="677" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="931" />
+      <location filename="../../ui/mainwindow.py" line="938" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="662" />
+      <location filename="../../ui/mainwindow.py" line="669" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="735" />
+      <location filename="../../ui/mainwindow.py" line="742" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -995,22 +988,22 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="268" />
+      <location filename="../../ui/popup.py" line="267" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="270" />
+      <location filename="../../ui/popup.py" line="269" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="254" />
+      <location filename="../../ui/popup.py" line="253" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="248" />
+      <location filename="../../ui/popup.py" line="247" />
       <source>Click the number to answer</source>
       <translation>برای پاسخ روی شماره کلیک کنید</translation>
     </message>
@@ -1060,12 +1053,12 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="269" />
+      <location filename="../../ui/popup.py" line="268" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="271" />
+      <location filename="../../ui/popup.py" line="270" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
@@ -1080,7 +1073,7 @@ callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="259" />
+      <location filename="../../ui/popup.py" line="258" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -253,6 +254,19 @@ def test_a_call_becomes_a_case_for_its_contact_and_the_activity_follows(
     assert "Open it in the CRM" in dialog.message.text() and result.url.endswith(
         f"id=%7B{result.record_id}%7D"
     )
+
+    # The call's activity is gone (deleted in the CRM): the lead is still made, and that is said.
+    dialog = ConvertDialog(
+        DynamicsBackend(dynamics),
+        replace(subject, activity_id="00000000-0000-4000-8000-0000000000aa"),
+        action="lead",
+    )
+    qtbot.addWidget(dialog)
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    assert dialog.result_value is not None and not dialog.result_value.linked
+    assert fake.find("lead", dialog.result_value.record_id) is not None
+    assert "The call could not be linked to it; link it in the CRM." in dialog.message.text()
 
 
 def test_a_call_becomes_a_lead_and_a_refusal_is_explained(
