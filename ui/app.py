@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from callsys.errors import CallsysError
 from callsys.settings import CALENDAR, LANGUAGE, Settings
 
-from ui.i18n import Language, resolve_language, set_current, translate
-from ui.qt import QApplication, QEvent, QIcon, QMessageBox, QObject, QtGui, QTimer
+from ui.i18n import Language, resolve_language, set_current
+from ui.qt import QApplication, QEvent, QIcon, QObject, QtGui, QTimer
 
 QFileOpenEvent = QtGui.QFileOpenEvent
 
@@ -55,15 +55,17 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def _load_settings(ctx: Context) -> tuple[Settings, str | None]:
-    try:
-        return ctx.settings, None
-    except CallsysError as exc:
-        # A bad file must not keep the window shut: run on defaults and say why.
-        path = getattr(ctx.args, "config", None)
-        from pathlib import Path
+def _load_settings(ctx: Context) -> tuple[Settings, str | None, str]:
+    """The settings, the reason they could not be read (or None), and the file's path."""
+    from callsys.settings import config_path
 
-        return Settings(path=Path(path) if path else None), str(exc)
+    path = str(getattr(ctx.args, "config", None) or config_path())
+    try:
+        return ctx.settings, None, path
+    except CallsysError as exc:
+        # A bad file must not keep the window shut: run on defaults and say why — and never
+        # save over the agent's file (path=None), so nothing they wrote is lost.
+        return Settings(path=None), str(exc), path
 
 
 def _import_sqlite_utils_without_numpy() -> None:
@@ -92,12 +94,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ui.single import SingleInstance
 
     app = create_application()
-    settings, settings_error = _load_settings(ctx)
+    settings, settings_error, settings_file = _load_settings(ctx)
     uris = list(getattr(args, "uris", []) or [])
 
     instance: SingleInstance | None = None
     if not os.environ.get(READY_ENV):
-        instance = SingleInstance(settings.path)
+        instance = SingleInstance(settings_file)
         if instance.hand_over(uris):
             return 0  # the running window dials the links
         if os.environ.get(HAND_OVER_ONLY_ENV):
@@ -110,21 +112,14 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     desktop = compose(settings, ctx.registry)
+    if settings_error:
+        desktop.problems.insert(0, f"settings:{settings_error}")
     window = MainWindow(desktop, language)
     links = LinkOpener(window, app)  # macOS hands a clicked tel: link over as a QFileOpenEvent
     app.installEventFilter(links)
     if instance is not None:
         instance.listen(window)
     window.show()
-    if settings_error:
-        QMessageBox.warning(
-            window,
-            translate("App", "Settings not loaded"),
-            translate("App", "{error}\n\ncallsys runs with the default settings for now.").format(
-                error=settings_error
-            ),
-        )
-
     if os.environ.get(READY_ENV):
         window.ready.connect(lambda: QTimer.singleShot(0, lambda: _report_ready(window, time.time())))
 

@@ -619,6 +619,13 @@ class MainWindow(QMainWindow):
                         "MainWindow", "The CRM is not available: {why} Callers are not identified."
                     ).format(why=why)
                 )
+            elif part == "settings":
+                messages.append(
+                    translate(
+                        "MainWindow",
+                        "The settings could not be read: {why} callsys runs with the defaults for now.",
+                    ).format(why=why)
+                )
             elif part == "store":
                 messages.append(
                     translate("MainWindow", "The call log cannot be saved: {why}").format(why=why)

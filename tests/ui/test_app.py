@@ -1,0 +1,52 @@
+"""The real `callsys` start-up in a fresh process: whatever is wrong, the window opens and the
+process ends cleanly — never a traceback (issue 2: run on embedded defaults, B-level robustness)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start(tmp_path: Path, config_text: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    config = tmp_path / "settings.toml"
+    config.write_text(config_text, encoding="utf-8")
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "CALLSYS_QUIT_WHEN_READY": "1",
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "ui", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return proc, config
+
+
+@pytest.mark.parametrize(
+    "config_text",
+    [
+        '[phone]\nprovider = "no-such-phone"\n',  # unknown provider → offline, banner
+        "[phone\nprovider = ",  # not TOML at all → defaults, banner, file left alone
+        '[numbers]\nregion = "XX"\n',  # a bad value → defaults, banner
+    ],
+    ids=["unknown-provider", "broken-toml", "bad-value"],
+)
+def test_the_window_opens_and_closes_cleanly_whatever_is_wrong(tmp_path: Path, config_text: str) -> None:
+    proc, config = start(tmp_path, config_text)
+    assert proc.returncode == 0, proc.stderr
+    assert "callsys-ready" in proc.stdout
+    assert "Traceback" not in proc.stderr
+    assert config.read_text(encoding="utf-8") == config_text  # nothing the agent wrote is lost
