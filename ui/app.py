@@ -119,6 +119,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     app.installEventFilter(links)
     if instance is not None:
         instance.listen(window)
+    window.restore_placement()
     window.show()
     if os.environ.get(READY_ENV):
         window.ready.connect(lambda: QTimer.singleShot(0, lambda: _report_ready(window, time.time())))

@@ -48,6 +48,7 @@ from ui.qt import (
     QPushButton,
     Qt,
     QTableView,
+    QtCore,
     QTimer,
     QToolButton,
     QUrl,
@@ -243,6 +244,7 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         header.setHighlightSections(False)
         self.log_view.doubleClicked.connect(self._log_activated)
+        self.log_view.installEventFilter(self)  # Enter on a log entry calls back (IN9: one key)
         self.notes = NotesForm(self.display_number, self)
         self.notes.save_requested.connect(self.save_notes)
         lower = QHBoxLayout()
@@ -421,6 +423,26 @@ class MainWindow(QMainWindow):
             self.retranslate()
         super().changeEvent(event)
 
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        if (
+            watched is self.log_view
+            and event is not None
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.call_back_selected()
+            return True
+        return super().eventFilter(watched, event)
+
+    # Window placement is the window system's business, not a setting: Qt's own store.
+    def restore_placement(self) -> None:
+        stored = QtCore.QSettings("callsys", "callsys").value("window/geometry")
+        if isinstance(stored, QtCore.QByteArray) and not stored.isEmpty():
+            self.restoreGeometry(stored)
+
+    def save_placement(self) -> None:
+        QtCore.QSettings("callsys", "callsys").setValue("window/geometry", self.saveGeometry())
+
     def _size_log_columns(self) -> None:
         """Column widths from the header text and a typical value, once per language."""
         metrics = self.log_view.fontMetrics()
@@ -492,6 +514,7 @@ class MainWindow(QMainWindow):
             self.hide()
             return
         self.tray.hide()
+        self.save_placement()
         self.popups.close_all()
         self._clock.stop()
         self.bridge.detach()

@@ -284,3 +284,15 @@ def test_notes_and_record_picks_go_to_the_server_when_it_keeps_the_activity(
     window.close()
     closing = aio.create_task(desktop.close())
     qtbot.waitUntil(closing.done)
+
+
+def test_enter_on_a_log_entry_calls_back(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    call_id = window.simulator.ring(REZA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    window.simulator.remote_hangup(call_id)
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
+    window.log_view.selectRow(0)
+    window.log_view.setFocus()
+    qtbot.keyClick(window.log_view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: ("dial", "09123456789") in window.simulator.commands)
