@@ -294,6 +294,20 @@ class _Field:
                 option.parse(text)  # raises with the option's own expectation
                 raise ValueError("a whole number") from None
             return option.parse(number)
+        if self.kind == "float":
+            text = to_ascii_digits(str(raw)).strip().replace("٫", ".")
+            try:
+                real = float(text)
+            except ValueError:
+                option.parse(text)
+                raise ValueError("a number") from None
+            return option.parse(real)
+        if self.kind == "value":
+            try:
+                value = tomllib.loads("v = " + str(raw))["v"] if str(raw).strip() else ""
+            except tomllib.TOMLDecodeError:
+                value = str(raw)
+            return option.parse(value)
         if self.kind == "toml":
             value = _from_toml(option, str(raw))
             secret = next(_secret_keys(value), None)
@@ -331,6 +345,14 @@ def _secret_keys(value: object, prefix: str = "") -> Iterator[str]:
     elif isinstance(value, list | tuple):
         for item in value:
             yield from _secret_keys(item, prefix)
+
+
+def _value_toml(value: Any) -> str:
+    """One value as TOML text (``2024-01-01``, ``"text"``, ``1.5``)."""
+    try:
+        return tomli_w.dumps({"v": value})[4:].strip()
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _to_toml(option: Option[Any], value: Any) -> str:
@@ -464,10 +486,10 @@ class SettingsDialog(QDialog):
             box.setChecked(bool(value))
             box.toggled.connect(self.validate)
             widget, kind = box, "bool"
-        elif isinstance(default, int):
+        elif isinstance(default, int | float):
             edit = QLineEdit(str(value))
             edit.textChanged.connect(self.validate)
-            widget, kind = edit, "int"
+            widget, kind = edit, "int" if isinstance(default, int) else "float"
         elif option.key == PHONE_PROVIDER.key or option_choices(option) is not None:
             combo = QComboBox()
             choices = (
@@ -491,6 +513,10 @@ class SettingsDialog(QDialog):
             edit = QLineEdit(value)
             edit.textChanged.connect(self.validate)
             widget, kind = edit, "text"
+        elif not isinstance(default, Mapping | list | tuple):  # a type nobody declared yet: TOML text
+            edit = QLineEdit(_value_toml(value))
+            edit.textChanged.connect(self.validate)
+            widget, kind = edit, "value"
         else:
             text_edit = QPlainTextEdit(_to_toml(option, value))
             text_edit.setTabChangesFocus(True)

@@ -123,6 +123,31 @@ def test_one_key_for_two_hotkeys_is_refused_as_you_type(
     assert load_settings(settings.path).get("hotkeys.notes") == "Ctrl+Alt+N"
 
 
+def test_a_new_group_and_a_decimal_setting_get_their_tab_and_field(
+    qtbot: Any, settings: Settings, language: Language, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callsys.settings import Option
+
+    def volume(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValueError("a number from 0 to 1")
+        return float(value)
+
+    monkeypatch.setitem(
+        OPTIONS, "audio.ring_volume", Option("audio.ring_volume", 0.8, volume, "Ring volume", "audio")
+    )
+    dialog = dialog_for(qtbot, settings)
+    assert "Audio devices" in [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
+    field = dialog.fields["audio.ring_volume"]
+    assert isinstance(field.widget, QLineEdit) and field.widget.text() == "0.8"
+    field.widget.setText("1.5")
+    assert plain(field.error.text()) == "Expected: a number from 0 to 1"
+    field.widget.setText("۰٫۵")  # Persian digits and decimal separator
+    assert field.error.isHidden()
+    assert dialog.save()
+    assert saved(settings)["audio"]["ring_volume"] == 0.5
+
+
 def test_tables_are_edited_as_toml_and_a_bad_table_is_refused(
     qtbot: Any, settings: Settings, language: Language
 ) -> None:
