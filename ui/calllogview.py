@@ -44,6 +44,7 @@ class LogRow:
     missed: bool
     company: str = ""
     notes: str = ""
+    answered_at: datetime | None = None
 
     @property
     def live(self) -> bool:
@@ -73,6 +74,7 @@ def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Part
         line=call.line,
         started_at=call.started_at,
         duration=call.duration_seconds,
+        answered_at=call.answered_at,
         state=call.state.value,
         reason=call.end_reason.value if call.end_reason is not None else None,
         missed=call.is_missed,
@@ -176,11 +178,10 @@ class CallLogModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
 
     def tick(self) -> None:
-        """Refresh the durations of live calls (once a second, from the window's timer)."""
-        now = datetime.now(UTC)
+        """Repaint the running durations of connected calls (once a second, the window's timer).
+        Only those cells: a ring must not cost more with every call in the log."""
         for at, row in enumerate(self._rows):
-            if row.live and row.state in (CallState.ACTIVE.value, CallState.HELD.value):
-                _ = now
+            if row.live and row.answered_at is not None:
                 self.dataChanged.emit(self.index(at, 5), self.index(at, 5))
 
     def mark_missed_seen(self) -> None:
@@ -258,8 +259,8 @@ class CallLogModel(QAbstractTableModel):
         if column == "line":
             return row.line
         if column == "duration":
-            if row.live and row.state in (CallState.ACTIVE.value, CallState.HELD.value):
-                return state_text(row.state)
+            if row.live and row.answered_at is not None:  # talking now: the running time
+                return format_duration((datetime.now(UTC) - row.answered_at).total_seconds())
             return format_duration(row.duration) if row.duration or not row.live else ""
         if column == "result":
             return result_text(row.reason, row.direction) if not row.live else state_text(row.state)

@@ -703,6 +703,7 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         if self.call_panel is not None:
             self.call_panel.tick()
+        self.log_model.tick()
 
     # ================================================================== helpers
     def capabilities(self) -> frozenset[Capability]:

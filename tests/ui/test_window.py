@@ -75,6 +75,7 @@ def test_answer_from_the_popup_connects_and_closes_it(
     assert panel.isVisible() and panel.current_id == call_id
     assert plain(panel.current_name.text()) == "Sara Ahmadi"
     assert log_text(window, call_id, "result") == "Connected"
+    assert log_text(window, call_id, "duration").startswith("0:0")  # the running talk time
     window.simulator.remote_hangup(call_id)
     qtbot.waitUntil(lambda: log_text(window, call_id, "result") == "Answered")
     assert not panel.isVisible()
