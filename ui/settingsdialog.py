@@ -408,6 +408,7 @@ class SettingsDialog(QDialog):
         self.tasks = TaskRunner(lambda text: None)
         self.fields: dict[str, _Field] = {}
         self._ami_name = ""
+        self._stored: dict[str, bool] = {}  # keyring name → a secret is stored
         self._pages: dict[str, int] = {}
         self._build()
         self.setWindowTitle(translate("SettingsDialog", "Settings"))
@@ -562,12 +563,15 @@ class SettingsDialog(QDialog):
         edit.textChanged.connect(self.validate)
         return edit
 
-    @staticmethod
-    def _show_stored(edit: QLineEdit, secret_name: str) -> None:
-        try:
-            stored = bool(secret_name) and bool(get_secret(secret_name))
-        except CallsysError:
-            stored = False
+    def _show_stored(self, edit: QLineEdit, secret_name: str) -> None:
+        # Asked once per name: validation runs on every key press, a keyring call can be slow.
+        stored = self._stored.get(secret_name)
+        if stored is None:
+            try:
+                stored = bool(secret_name) and bool(get_secret(secret_name))
+            except CallsysError:
+                stored = False
+            self._stored[secret_name] = stored
         edit.setPlaceholderText(
             translate("SettingsDialog", "Stored in the system keyring — type to replace")
             if stored

@@ -1712,17 +1712,17 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="565" />
+      <location filename="../../ui/settingsdialog.py" line="595" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="566" />
+      <location filename="../../ui/settingsdialog.py" line="596" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="681" />
+      <location filename="../../ui/settingsdialog.py" line="711" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -1757,12 +1757,12 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="587" />
+      <location filename="../../ui/settingsdialog.py" line="617" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="589" />
+      <location filename="../../ui/settingsdialog.py" line="619" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
@@ -1782,12 +1782,12 @@
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="723" />
+      <location filename="../../ui/settingsdialog.py" line="753" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="631" />
+      <location filename="../../ui/settingsdialog.py" line="661" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
@@ -1807,7 +1807,7 @@
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="593" />
+      <location filename="../../ui/settingsdialog.py" line="623" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -1817,7 +1817,7 @@
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="554" />
+      <location filename="../../ui/settingsdialog.py" line="584" />
       <source>Line whose password to set</source>
       <translation>خطی که رمزش تنظیم می‌شود</translation>
     </message>
@@ -1837,7 +1837,7 @@
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="548" />
+      <location filename="../../ui/settingsdialog.py" line="578" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -1852,12 +1852,12 @@
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="555" />
+      <location filename="../../ui/settingsdialog.py" line="585" />
       <source>SIP password</source>
       <translation>رمز SIP</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="562" />
+      <location filename="../../ui/settingsdialog.py" line="592" />
       <source>SIP password:</source>
       <translation>رمز SIP:</translation>
     </message>
@@ -1867,7 +1867,7 @@
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="443" />
+      <location filename="../../ui/settingsdialog.py" line="466" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -1877,17 +1877,17 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="679" />
+      <location filename="../../ui/settingsdialog.py" line="709" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="399" />
+      <location filename="../../ui/settingsdialog.py" line="422" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="391" />
+      <location filename="../../ui/settingsdialog.py" line="414" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
@@ -1902,27 +1902,27 @@
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="546" />
+      <location filename="../../ui/settingsdialog.py" line="576" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="574" />
+      <location filename="../../ui/settingsdialog.py" line="604" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="601" />
+      <location filename="../../ui/settingsdialog.py" line="631" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="575" />
+      <location filename="../../ui/settingsdialog.py" line="605" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="784" />
+      <location filename="../../ui/settingsdialog.py" line="814" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
@@ -1937,12 +1937,12 @@
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="756" />
+      <location filename="../../ui/settingsdialog.py" line="786" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="793" />
+      <location filename="../../ui/settingsdialog.py" line="823" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -1967,7 +1967,7 @@
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="655" />
+      <location filename="../../ui/settingsdialog.py" line="685" />
       <source>a key not already used for “{other}”</source>
       <translation>کلیدی که برای «{other}» به کار نرفته باشد</translation>
     </message>
@@ -1977,7 +1977,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="621" />
+      <location filename="../../ui/settingsdialog.py" line="651" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
@@ -1997,7 +1997,7 @@
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="302" />
+      <location filename="../../ui/settingsdialog.py" line="316" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>

@@ -432,3 +432,30 @@ def test_the_passwords_saved_here_reach_the_phone_connection(
     assert "office-pw" not in (settings.path or Path()).read_text(encoding="utf-8")
     if desktop.db is not None:
         desktop.db.conn.close()
+
+
+def test_typing_does_not_ask_the_keyring_on_every_key(
+    qtbot: Any,
+    settings: Settings,
+    language: Language,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[str] = []
+    real = memory_keyring.get_password
+
+    def counting(service: str, username: str) -> str | None:
+        asked.append(username)
+        return real(service, username)
+
+    monkeypatch.setattr(memory_keyring, "get_password", counting)
+    dialog = dialog_for(qtbot, settings)
+    provider = dialog.fields["phone.provider"].widget
+    assert isinstance(provider, QComboBox)
+    provider.setCurrentIndex(provider.findData("ami"))
+    options = dialog.fields["phone.options"].widget
+    assert isinstance(options, QPlainTextEdit)
+    options.setPlainText('host = "10.0.0.5"\nusername = "callsys"\n')
+    before = len(asked)
+    qtbot.keyClicks(dialog.fields["crm.tenant"].widget, "contoso.onmicrosoft.com")
+    assert len(asked) == before  # 23 key presses, no keyring call
