@@ -203,6 +203,14 @@ async def test_desktop_connected_gets_the_calls_and_there_is_still_one_activity_
         trunk = [desktop.get(cid) for cid in started if str(desktop.get(cid).remote) == TRUNK]  # type: ignore[union-attr]
         assert sorted(c.line for c in trunk if c is not None) == ["Sales", "Support"]  # IN12 on the pop-up
         assert all(c.direction is Direction.INCOMING for c in trunk if c is not None)
+        # the agent types notes after the call: they land on the server's activity, not a new one
+        first = trunk[0]
+        assert first is not None
+        await provider.set_notes(first.id, "Wants a quote for 40 units")
+        await wait_for(lambda: any("Wants a quote" in str(r.get("description")) for r in rig.phonecalls()))
+        noted = [r for r in rig.phonecalls() if "Wants a quote" in str(r.get("description"))]
+        assert len(noted) == 1 and noted[0]["phonenumber"] == TRUNK and noted[0]["statecode"] == 1
+        assert len(rig.phonecalls()) == 18
     finally:
         await provider.close()
         assert await server.stop() == 0
