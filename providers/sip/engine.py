@@ -12,14 +12,20 @@ Calls are identified by opaque string keys the engine makes up (never a reusable
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from callsys.errors import ProviderError
 from providers.sip.options import LineConfig, SipOptions
 
-__all__ = ["Engine", "EngineListener", "IncomingCall", "Phase"]
+__all__ = ["CallBusy", "Engine", "EngineListener", "IncomingCall", "Phase"]
+
+
+class CallBusy(ProviderError):
+    """The call is in the middle of an offer/answer exchange; the same command works shortly."""
 
 
 class Phase(StrEnum):
@@ -66,6 +72,10 @@ class Engine(Protocol):
         """Handle pending SIP/media events without blocking; returns how many were handled."""
 
     def listen_address(self) -> tuple[str, int]: ...
+
+    def wakeup_sockets(self) -> list[socket.socket]:
+        """Sockets whose readability means "poll now" (may be empty: then only the timer polls).
+        The caller owns and closes them."""
 
     def call_count(self) -> int: ...
 

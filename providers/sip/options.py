@@ -17,7 +17,8 @@ puts each line's password in from the keyring. Shape (every key optional)::
       "dnd": false, "auto_answer": false, "auto_answer_delay": 0.0,
       "reject_code": 486,                              # 486 Busy Here or 603 Decline
       "ring_timeout": 120,                             # then 480, a missed call; 0 = never
-      "poll_interval_ms": 5, "reg_retry": 30,          # re-register 30 s after a failure
+      "poll_interval_ms": 20,                          # timer poll (SIP sockets wake it at once)
+      "reg_retry": 30,                                 # re-register 30 s after a failure
       "audio": {"mode": "device",                     # device | files | none
                 "input_device": null, "output_device": null, "ring_device": null,
                 "play_file": "tone.wav", "record_dir": "/tmp/rec"},   # files mode
@@ -193,7 +194,7 @@ class SipOptions:
     auto_answer: bool = False
     auto_answer_delay: float = 0.0
     reject_code: int = 486
-    poll_interval: float = 0.005
+    poll_interval: float = 0.020
     reg_retry: int = 30  # seconds between registration attempts after a failure
     ring_timeout: float = 120.0  # an unanswered call is declined (480) after this; 0 = never
     audio: AudioOptions = field(default_factory=AudioOptions)
@@ -245,7 +246,7 @@ class SipOptions:
             auto_answer=_bool(data, "auto_answer", False),
             auto_answer_delay=_float(data, "auto_answer_delay", 0.0, 0.0, 60.0),
             reject_code=reject_code,
-            poll_interval=_float(data, "poll_interval_ms", 5.0, 1.0, 50.0) / 1000.0,
+            poll_interval=_float(data, "poll_interval_ms", 20.0, 1.0, 100.0) / 1000.0,
             reg_retry=_int(data, "reg_retry", 30, 1, 3600),
             ring_timeout=_float(data, "ring_timeout", 120.0, 0.0, 3600.0),
             audio=AudioOptions.parse(data.get("audio")),

@@ -30,6 +30,8 @@ import ctypes
 import itertools
 import logging
 import os
+import socket
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,7 +39,7 @@ from typing import Any
 import pjsua2 as pj
 
 from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall
-from providers.sip.engine import AudioTap, EngineListener, IncomingCall, Phase
+from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
 from providers.sip.headers import caller_info
 from providers.sip.options import MAX_CALLS, LineConfig, SipOptions
 
@@ -425,6 +427,41 @@ class PjEngine:
     def listen_address(self) -> tuple[str, int]:
         return self._listen
 
+    def wakeup_sockets(self) -> list[socket.socket]:
+        """Duplicates of pjsip's own listening SIP sockets (UDP, TCP listener), POSIX only.
+
+        The provider watches them with ``loop.add_reader`` and polls the moment a request
+        arrives, instead of up to one poll interval later. Found by scanning our file
+        descriptors for sockets bound to the listen address; empty where that is impossible.
+        """
+        if os.name != "posix" or self._ep is None:
+            return []
+        port = self._listen[1]
+        found: list[socket.socket] = []
+        try:
+            candidates = [int(fd) for fd in os.listdir("/proc/self/fd")]
+        except OSError:
+            candidates = list(range(3, 1024))
+        for fd in candidates:
+            try:
+                if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    continue
+                sock = socket.socket(fileno=os.dup(fd))
+            except OSError:
+                continue
+            try:
+                name = sock.getsockname()
+                listening = sock.type == socket.SOCK_DGRAM or bool(
+                    sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+                )
+                if isinstance(name, tuple) and name[1] == port and listening:
+                    found.append(sock)
+                    continue
+            except OSError:
+                pass
+            sock.close()
+        return found
+
     def call_count(self) -> int:
         return len(self._calls)
 
@@ -590,12 +627,18 @@ class PjEngine:
         except pj.Error as exc:
             raise ProviderError(f"Could not hang up: {exc.reason}.") from None
 
+    @staticmethod
+    def _failed(what: str, exc: Any) -> ProviderError:
+        if "EINVALIDOP" in str(exc.reason) or "EPENDING" in str(exc.reason):
+            return CallBusy(f"Could not {what} yet: an offer/answer exchange is still in progress.")
+        return ProviderError(f"Could not {what}: {exc.reason}.")
+
     def hold(self, key: str) -> None:
         call = self._call(key)
         try:
             call.setHold(pj.CallOpParam(True))
         except pj.Error as exc:
-            raise ProviderError(f"Could not hold the call: {exc.reason}.") from None
+            raise self._failed("hold the call", exc) from None
 
     def resume(self, key: str) -> None:
         call = self._call(key)
@@ -604,7 +647,7 @@ class PjEngine:
         try:
             call.reinvite(prm)
         except pj.Error as exc:
-            raise ProviderError(f"Could not resume the call: {exc.reason}.") from None
+            raise self._failed("resume the call", exc) from None
 
     def set_mute(self, key: str, muted: bool) -> None:
         call = self._call(key)
@@ -643,7 +686,7 @@ class PjEngine:
         try:
             call.xfer(uri, pj.CallOpParam(True))
         except pj.Error as exc:
-            raise ProviderError(f"Could not transfer the call: {exc.reason}.") from None
+            raise self._failed("transfer the call", exc) from None
 
     def reregister(self, line_id: str) -> None:
         account = self._accounts.get(line_id)

@@ -2,9 +2,15 @@
 
 The provider holds the phone's rules and speaks ``ProviderEvent``s; SIP itself is done by an
 ``Engine`` (pjsua2 today, imported only when the phone starts, so importing this module is
-cheap and Qt-free). The engine is pumped by an asyncio task that calls ``engine.poll()`` every
-``poll_interval_ms`` (5 ms by default) — under Qt that task runs on the qasync loop, i.e. in
-the GUI thread, which is exactly what pjsua2's ``mainThreadOnly`` mode wants.
+cheap and Qt-free). The engine is pumped from the asyncio loop — under Qt the qasync loop, i.e.
+the GUI thread, which is exactly what pjsua2's ``mainThreadOnly`` mode wants — in two ways:
+
+* at once when one of its listening SIP sockets becomes readable (``loop.add_reader`` on a
+  duplicate of pjsip's socket, POSIX), so an INVITE reaches the CallManager in about a
+  millisecond;
+* on a timer every ``poll_interval_ms`` (20 ms by default) for everything else: SIP timers
+  (retransmissions, re-registration), requests on TCP connections, DTMF from the media thread.
+  A faster timer costs idle CPU (Python wakes up 50 times a second at 20 ms).
 
 Rules implemented here:
 
@@ -30,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -39,7 +46,7 @@ from typing import Any
 from callsys.errors import NotSupported, ProviderError, UnknownCall
 from callsys.model import CallEvent, Direction, EndReason, PhoneNumber, ProviderEvent
 from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration
-from providers.sip.engine import Engine, IncomingCall, Phase, is_dialable, make_uri
+from providers.sip.engine import CallBusy, Engine, IncomingCall, Phase, is_dialable, make_uri
 from providers.sip.headers import number_from_user
 from providers.sip.options import MAX_CALLS, SipOptions
 
@@ -102,7 +109,7 @@ class SipProvider:
         self._engine: Engine | None = None
         self._listener: ProviderListener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._calls: dict[str, _CallRecord] = {}
         self._registration: dict[str, tuple[Registration, str]] = {}
         self._dnd = self.options.dnd
@@ -110,6 +117,7 @@ class SipProvider:
         self._ringer: Any = None
         self._keys = 0
         self._arrivals: deque[float] = deque()
+        self._wakeups: list[socket.socket] = []
         #: Called after every poll that handled events (benchmarks and tests hook in here).
         self.on_poll: Callable[[int], None] | None = None
 
@@ -174,19 +182,45 @@ class SipProvider:
             from providers.sip.sound import Ringer
 
             self._ringer = Ringer(self.options.audio)
-        self._task = self._loop.create_task(self._pump(), name="sip-poll")
+        self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
+        self._watch_sockets(engine)
         self._publish_status()
 
-    async def _pump(self) -> None:
-        interval = self.options.poll_interval
-        while self._engine is not None:
+    def _watch_sockets(self, engine: Engine) -> None:
+        """Poll as soon as a SIP request arrives (POSIX), not up to one interval later."""
+        assert self._loop is not None
+        for sock in engine.wakeup_sockets():
             try:
-                handled = self._engine.poll()
-                if handled and self.on_poll is not None:
-                    self.on_poll(handled)
-            except Exception:
-                log.exception("SIP poll failed")
-            await asyncio.sleep(interval)
+                self._loop.add_reader(sock.fileno(), self._readable)
+                self._wakeups.append(sock)
+            except (NotImplementedError, RuntimeError, ValueError, OSError):
+                sock.close()
+
+    def _unwatch_sockets(self) -> None:
+        for sock in self._wakeups:
+            if self._loop is not None:
+                with contextlib.suppress(Exception):
+                    self._loop.remove_reader(sock.fileno())
+            sock.close()
+        self._wakeups.clear()
+
+    def _readable(self) -> None:
+        engine = self._engine
+        if engine is None:
+            return
+        try:
+            handled = engine.poll()
+            if handled and self.on_poll is not None:
+                self.on_poll(handled)
+        except Exception:
+            log.exception("SIP poll failed")
+
+    def _tick(self) -> None:
+        self._timer = None
+        if self._engine is None or self._loop is None:
+            return
+        self._readable()
+        self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
 
     async def answer(self, call_id: str) -> None:
         rec = self._record(call_id)
@@ -223,15 +257,29 @@ class SipProvider:
         rec.action = "hangup"
         self.engine.hangup(rec.key)
 
+    async def _when_idle(self, command: Callable[[], None]) -> None:
+        """Run a re-INVITE/REFER command; while an offer/answer exchange is in progress (right
+        after answering, or during the far end's re-INVITE) pjsua refuses it: retry for 2 s."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        while True:
+            try:
+                command()
+                return
+            except CallBusy:
+                if loop.time() > deadline:
+                    raise
+            await asyncio.sleep(0.05)
+
     async def hold(self, call_id: str) -> None:
         rec = self._connected(call_id)
         if not rec.local_hold:
-            self.engine.hold(rec.key)
+            await self._when_idle(lambda: self.engine.hold(rec.key))
 
     async def resume(self, call_id: str) -> None:
         rec = self._connected(call_id)
         if rec.local_hold:
-            self.engine.resume(rec.key)
+            await self._when_idle(lambda: self.engine.resume(rec.key))
 
     async def set_mute(self, call_id: str, muted: bool) -> None:
         rec = self._connected(call_id)
@@ -288,7 +336,8 @@ class SipProvider:
                 "A phone without a registrar transfers to SIP addresses, e.g. 1002@192.0.2.10."
             )
         rec.transfer_to = target
-        self.engine.transfer(rec.key, make_uri(target, config, self.engine.listen_address()))
+        uri = make_uri(target, config, self.engine.listen_address())
+        await self._when_idle(lambda: self.engine.transfer(rec.key, uri))
 
     async def set_dnd(self, enabled: bool) -> None:
         self._dnd = enabled
@@ -307,12 +356,11 @@ class SipProvider:
         engine = self._engine
         if engine is None:
             return
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        interval = self.options.poll_interval
+        self._unwatch_sockets()
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        interval = min(self.options.poll_interval, 0.005)
         loop = asyncio.get_running_loop()
         engine.hangup_all()
         deadline = loop.time() + 3.0

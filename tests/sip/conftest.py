@@ -127,7 +127,6 @@ def phone_options(tmp_path: Path, **extra: Any) -> dict[str, Any]:
         "audio": {"mode": "files", "play_file": str(tmp_path / "tone440.wav"), "record_dir": str(tmp_path)},
         "log_file": str(tmp_path / "pjsip.log"),
         "log_level": 5,
-        "poll_interval_ms": 5,
     }
     options.update(extra)
     return options
