@@ -315,3 +315,29 @@ def _cli(rig: Rig, *args: str) -> list[str]:
 
 
 _ = DataverseFake, FakeServer  # re-exported types used in annotations of the rig
+
+
+@pytest.mark.asyncio
+async def test_sigterm_with_the_crm_down_keeps_the_queue_on_disk_for_the_next_start(rig: Rig) -> None:
+    rig.crm.__exit__(None, None, None)  # Dynamics unreachable
+    port = int(rig.crm.url.rsplit(":", 1)[1])
+    play(rig, "06_trunk_did_7000", "04_internal_unanswered_caller_cancel")
+    rig.ami.add(idle_session())  # the PBX the restarted server finds: quiet
+    server = await rig.start_server()
+    await wait_until_queued(server, 4)  # answered: create + complete; unanswered: 2 × create-closed
+    loop = asyncio.get_running_loop()
+    t0 = loop.time()
+    assert await server.stop() == 0  # SIGTERM: tries for server.drain_seconds (3 s), then stops
+    assert loop.time() - t0 < 15
+    stopped = [r for r in server.log_records() if r.get("event") == "stopped"]
+    assert stopped and stopped[0]["queued"] == 4
+    rig.crm = rig.fake.serve(port=port).__enter__()
+    restarted = await rig.start_server()
+    try:
+        await wait_for(lambda: all_closed(rig, 3), timeout=30)
+        await asyncio.sleep(1.0)
+        assert normalised(observed_rows(rig)) == expected_rows(
+            ("06_trunk_did_7000", "04_internal_unanswered_caller_cancel")
+        )
+    finally:
+        assert await restarted.stop() == 0
