@@ -17,6 +17,7 @@ context menu.
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -197,6 +198,10 @@ class DynamicsBackend:
     async def search(self, text: str) -> Sequence[Party]:
         return list(await self.crm.search(text, 20))
 
+    def form_url(self, action: str, subject: Subject, fields: Fields) -> str:
+        """The prefilled Dynamics 365 form for *action* (when the organisation requires more)."""
+        return _dynamics_form_url(self, action, subject, fields)
+
     async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
         from callsys.crm.dataverse_convert import CallerDetails
 
@@ -264,6 +269,23 @@ class DynamicsBackend:
                 log.warning("created %s %s but could not link the call: %s", created.table, created.id, exc)
                 detail = "not_linked"
         return Converted(action, created.id, created.url, party, linked, detail)
+
+
+def _dynamics_form_url(backend: DynamicsBackend, action: str, subject: Subject, fields: Fields) -> str:
+    from callsys.crm.dataverse_convert import CallerDetails
+
+    table = {"case": "incident", "lead": "lead", "contact": "contact", "account": "account"}.get(action)
+    if table is None or subject.number.is_anonymous:
+        return ""
+    details = CallerDetails(
+        subject.number,
+        name=fields.name,
+        company=fields.company,
+        email=fields.email,
+        subject=fields.title,
+        description=fields.description,
+    )
+    return str(backend.converter.new_form_url(table, details))
 
 
 def backend_for(crm: Any) -> ConvertBackend | None:
@@ -702,9 +724,21 @@ class ConvertDialog(QDialog):
 
     def _refused_text(self, why: str) -> None:
         self._busy = False
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setStyleSheet("color: #c5221f;")
-        self.message.setText(why)
+        url = form_url(self.backend, self.current_action(), self.subject, self.fields())
+        if url:
+            # The organisation may require more than callsys knows: finish it in the CRM's form.
+            self._result_url = url
+            self.message.setTextFormat(Qt.TextFormat.RichText)
+            self.message.setText(
+                html.escape(why)
+                + ' <a href="open">'
+                + translate("ConvertDialog", "Fill it in in the CRM instead")
+                + "</a>"
+            )
+        else:
+            self.message.setTextFormat(Qt.TextFormat.PlainText)
+            self.message.setText(why)
         self.message.show()
         self._validate()
 
@@ -742,7 +776,22 @@ def _explained(backend: ConvertBackend) -> ConvertBackend:
             except CallsysError as exc:
                 raise _Explained(refusal_text(exc)) from exc
 
+        def form_url(self, action: str, subject: Subject, fields: Fields) -> str:
+            return form_url(backend, action, subject, fields)
+
     return Wrapped()
+
+
+def form_url(backend: Any, action: str, subject: Subject, fields: Fields) -> str:
+    """The CRM's own new-record form, prefilled, for what the dialog could not create ("" if none)."""
+    make = getattr(backend, "form_url", None)
+    if not callable(make):
+        return ""
+    try:
+        return str(make(action, subject, fields) or "")
+    except Exception:  # a prefilled form is a convenience: never a second error
+        log.debug("no prefilled form for %s", action, exc_info=True)
+        return ""
 
 
 # ------------------------------------------------------------------------------ main window hook

@@ -168,317 +168,322 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="329" />
+      <location filename="../../ui/convert.py" line="351" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="567" />
+      <location filename="../../ui/convert.py" line="589" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="531" />
+      <location filename="../../ui/convert.py" line="553" />
       <source>&amp;Create:</source>
       <translation>&amp;ساختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="555" />
+      <location filename="../../ui/convert.py" line="577" />
       <source>&amp;Description</source>
       <translation>&amp;شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="548" />
+      <location filename="../../ui/convert.py" line="570" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="541" />
+      <location filename="../../ui/convert.py" line="563" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="539" />
+      <location filename="../../ui/convert.py" line="561" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="536" />
+      <location filename="../../ui/convert.py" line="558" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="552" />
+      <location filename="../../ui/convert.py" line="574" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="550" />
+      <location filename="../../ui/convert.py" line="572" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="554" />
+      <location filename="../../ui/convert.py" line="576" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="216" />
+      <location filename="../../ui/convert.py" line="221" />
       <source>A case needs a customer: choose a contact or an account.</source>
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="288" />
+      <location filename="../../ui/convert.py" line="310" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="546" />
+      <location filename="../../ui/convert.py" line="568" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="544" />
+      <location filename="../../ui/convert.py" line="566" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="569" />
+      <location filename="../../ui/convert.py" line="591" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="534" />
+      <location filename="../../ui/convert.py" line="556" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="578" />
+      <location filename="../../ui/convert.py" line="600" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="469" />
+      <location filename="../../ui/convert.py" line="491" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="579" />
+      <location filename="../../ui/convert.py" line="601" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="467" />
+      <location filename="../../ui/convert.py" line="489" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="805" />
+      <location filename="../../ui/convert.py" line="854" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="164" />
+      <location filename="../../ui/convert.py" line="165" />
       <source>Choose the record to add the number to.</source>
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="480" />
+      <location filename="../../ui/convert.py" line="502" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="851" />
+      <location filename="../../ui/convert.py" line="900" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="461" />
+      <location filename="../../ui/convert.py" line="483" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="484" />
+      <location filename="../../ui/convert.py" line="506" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="483" />
+      <location filename="../../ui/convert.py" line="505" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="481" />
+      <location filename="../../ui/convert.py" line="503" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="658" />
+      <location filename="../../ui/convert.py" line="680" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="287" />
+      <location filename="../../ui/convert.py" line="736" />
+      <source>Fill it in in the CRM instead</source>
+      <translation>به جای آن در CRM تکمیلش کنید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="309" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="864" />
+      <location filename="../../ui/convert.py" line="913" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="479" />
+      <location filename="../../ui/convert.py" line="501" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="286" />
+      <location filename="../../ui/convert.py" line="308" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="283" />
+      <location filename="../../ui/convert.py" line="305" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="285" />
+      <location filename="../../ui/convert.py" line="307" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="284" />
+      <location filename="../../ui/convert.py" line="306" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="475" />
+      <location filename="../../ui/convert.py" line="497" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="532" />
+      <location filename="../../ui/convert.py" line="554" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="717" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="478" />
+      <location filename="../../ui/convert.py" line="500" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="476" />
+      <location filename="../../ui/convert.py" line="498" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="477" />
+      <location filename="../../ui/convert.py" line="499" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="317" />
+      <location filename="../../ui/convert.py" line="339" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="809" />
+      <location filename="../../ui/convert.py" line="858" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="173" />
+      <location filename="../../ui/convert.py" line="174" />
       <source>That record no longer exists.</source>
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="319" />
+      <location filename="../../ui/convert.py" line="341" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="323" />
+      <location filename="../../ui/convert.py" line="345" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="297" />
+      <location filename="../../ui/convert.py" line="319" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="168" />
+      <location filename="../../ui/convert.py" line="169" />
       <source>The built-in directory cannot do that.</source>
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="311" />
+      <location filename="../../ui/convert.py" line="333" />
       <source>The call could not be linked to it; link it in the CRM.</source>
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="656" />
+      <location filename="../../ui/convert.py" line="678" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="309" />
+      <location filename="../../ui/convert.py" line="331" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="294" />
+      <location filename="../../ui/convert.py" line="316" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="296" />
+      <location filename="../../ui/convert.py" line="318" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="298" />
+      <location filename="../../ui/convert.py" line="320" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="295" />
+      <location filename="../../ui/convert.py" line="317" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="299" />
+      <location filename="../../ui/convert.py" line="321" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="799" />
+      <location filename="../../ui/convert.py" line="848" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="474" />
+      <location filename="../../ui/convert.py" line="496" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="482" />
+      <location filename="../../ui/convert.py" line="504" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="681" />
+      <location filename="../../ui/convert.py" line="703" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="305" />
+      <location filename="../../ui/convert.py" line="327" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>

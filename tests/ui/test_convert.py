@@ -287,10 +287,12 @@ def test_a_call_becomes_a_lead_and_a_refusal_is_explained(
     fake.inject(400, method="POST", path="leads")
     dialog.create_button.click()
     qtbot.waitUntil(lambda: dialog.message.text().startswith("The CRM refused:"), timeout=5000)
-    assert (
-        dialog.result_value is None and dialog.create_button.isEnabled()
-    )  # typed values kept, retry possible
+    assert dialog.result_value is None and dialog.create_button.isEnabled()  # kept for a retry
     assert fake.count("lead") == 0
+    # What the organisation may require beyond callsys: a prefilled form to finish it in Dynamics.
+    assert "Fill it in in the CRM instead" in dialog.message.text()
+    assert dialog._result_url.startswith(f"{ORG}/main.aspx?pagetype=entityrecord&etn=lead&extraqs=")
+    assert "Lang" in dialog._result_url and "Fabrikam" in dialog._result_url
     dialog.create_button.click()
     qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
     row = fake.find("lead", dialog.result_value.record_id)
