@@ -39,7 +39,10 @@ if TYPE_CHECKING:
 
     from callsys.crm import Crm, Match
 
-__all__ = ["Desktop", "compose", "plan_from_settings"]
+__all__ = ["INDEX_SYNC_SECONDS", "Desktop", "compose", "plan_from_settings"]
+
+#: How often the Dynamics phone index pulls changes (delta links make each pull cheap).
+INDEX_SYNC_SECONDS = 300
 
 log = logging.getLogger(__name__)
 
@@ -200,12 +203,34 @@ class Desktop:
         task.add_done_callback(self._background.discard)
 
     def start_background(self) -> None:
-        """Start the CRM outbox sender (Dynamics activities, B4) on the running loop."""
+        """Start the CRM outbox sender (Dynamics activities, B4) and the phone index's delta sync
+        (B3) on the running loop."""
         if self.outbox is not None and self._outbox_stop is None:
             self._outbox_stop = asyncio.Event()
             task = asyncio.get_event_loop().create_task(self.outbox.run(self._outbox_stop))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+        if getattr(self.crm, "index", None) is not None:
+            task = asyncio.get_event_loop().create_task(self._sync_index())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _sync_index(self) -> None:
+        """Keep the phone index current with Dataverse change tracking: now, then every few minutes."""
+        from callsys.phoneindex import IndexSync
+
+        crm = self.crm
+        sync = IndexSync(crm.index, crm)  # type: ignore[union-attr, arg-type]
+        while True:
+            try:
+                await sync.sync()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # offline, throttled, signed out: the old index still answers
+                log.warning("phone index sync failed: %s", exc)
+            if self.lookup is not None and hasattr(self.lookup, "forget"):
+                self.lookup.forget()  # the session cache must not hide what the sync changed
+            await asyncio.sleep(INDEX_SYNC_SECONDS)
 
     def remember_party(self, call_id: str, party: Party) -> None:
         """The record the agent sees for a call goes into the log (name, company, kind)."""
@@ -296,7 +321,8 @@ def compose(settings: Settings, registry: ProviderRegistry) -> Desktop:
         try:
             from callsys.lookup import CallerLookup
 
-            desktop.lookup = CallerLookup(desktop.crm)
+            # With Dynamics' local phone index (B3) a ring is answered from it at once.
+            desktop.lookup = CallerLookup(desktop.crm, index=getattr(desktop.crm, "index", None))
         except ImportError:
             log.info("callsys.lookup is not available; asking the CRM directly")
         except CallsysError as exc:

@@ -1,0 +1,90 @@
+"""The desktop with Dynamics 365 behind it (Dataverse fake): the pop-up shows the CRM contact, the
+answered call becomes a phone-call activity, the agent's notes and the duration reach it, and a
+missed call becomes an "Unanswered" activity (IN1 IN3 IN7 IN8 OUT5 B4)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callsys.auth import StaticTokens
+from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.lookup import CallerLookup
+from callsys.model import CallState, EndReason
+from providers import REGISTRY
+from tests.dataverse_fake import ORG, DataverseFake
+from tests.ui.conftest import REZA, SARA, make_settings
+
+from ui.desktop import _wire_activities, compose
+from ui.i18n import Language
+from ui.mainwindow import MainWindow
+
+
+@pytest.fixture
+def dynamics_window(
+    qtbot: Any, aio: asyncio.AbstractEventLoop, language: Language, tmp_path: Path
+) -> Iterator[tuple[MainWindow, DataverseFake]]:
+    fake = DataverseFake()
+    fake.add("contact", {"firstname": "Sara", "lastname": "Ahmadi", "telephone1": "+98 21 8877 6655"})
+    desktop = compose(make_settings(tmp_path), REGISTRY)
+    desktop.crm = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=desktop.plan,
+        tables=DEFAULT_TABLES,
+        transport=fake.transport(),
+    )
+    desktop.lookup = CallerLookup(desktop.crm)
+    _wire_activities(desktop)  # what compose does when crm.backend = "dynamics"
+    window = MainWindow(desktop, language)
+    qtbot.addWidget(window)
+    started = aio.create_task(window.start())
+    qtbot.waitUntil(started.done)
+    yield window, fake
+    window.popups.close_all()
+    window.close()
+    closing = aio.create_task(desktop.close())
+    qtbot.waitUntil(closing.done, timeout=5000)
+
+
+def test_an_answered_call_becomes_an_activity_with_the_notes_and_duration(
+    dynamics_window: tuple[MainWindow, DataverseFake], qtbot: Any
+) -> None:
+    window, fake = dynamics_window
+    assert window.desktop.activity is not None
+    sim = window.simulator
+    call_id = sim.ring(SARA, "")
+    qtbot.waitUntil(lambda: (p := window.popups.popup(call_id)) is not None and p.party is not None)
+    assert "Sara Ahmadi" in window.popups.popup(call_id).name_label.text()  # from Dataverse
+    window.answer(call_id)
+    qtbot.waitUntil(lambda: sim.state(call_id) is CallState.ACTIVE)
+    qtbot.waitUntil(lambda: fake.count("phonecall") == 1, timeout=10000)  # IN7: created on connect
+    window.notes.text.setPlainText("Asked for the March invoice.")
+    window.notes.save()
+    sim.remote_hangup(call_id)
+    activity_id = window.desktop.activity.activity_id(call_id)
+    qtbot.waitUntil(
+        lambda: "March invoice" in ((fake.find("phonecall", activity_id) or {}).get("description") or ""),
+        timeout=10000,
+    )
+    qtbot.waitUntil(lambda: (fake.find("phonecall", activity_id) or {}).get("statecode") == 1, timeout=10000)
+    row = fake.find("phonecall", activity_id)
+    assert row["directioncode"] is False  # incoming
+    assert "actualdurationminutes" in row
+
+
+def test_a_missed_call_becomes_an_unanswered_activity(
+    dynamics_window: tuple[MainWindow, DataverseFake], qtbot: Any
+) -> None:
+    window, fake = dynamics_window
+    sim = window.simulator
+    call_id = sim.ring(REZA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    sim.remote_hangup(call_id, EndReason.MISSED)
+    qtbot.waitUntil(lambda: fake.count("phonecall") == 1, timeout=10000)
+    (row,) = fake.rows["phonecall"].values()
+    assert row["subject"].startswith("Unanswered")  # IN8 (بی پاسخ in the Persian UI)
