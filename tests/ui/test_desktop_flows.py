@@ -296,3 +296,22 @@ def test_enter_on_a_log_entry_calls_back(make_window: Callable[..., MainWindow],
     window.log_view.setFocus()
     qtbot.keyClick(window.log_view, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: ("dial", "09123456789") in window.simulator.commands)
+
+
+def test_saved_settings_apply_without_a_restart(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    settings = window.desktop.settings
+    settings.set("hotkeys.answer", "F8")
+    settings.set("ui.language", "fa")
+    try:
+        window.settings_saved(["hotkeys.answer", "ui.language"])  # what the settings dialog reports
+        assert window.hotkeys.actions["answer"].shortcut().toString() == "F8"
+        assert window.isRightToLeft() and window.dial_button.text() == "تماس"
+    finally:
+        settings.set("ui.language", "en")
+        window.settings_saved(["ui.language"])
+    assert not window.isRightToLeft()
+    settings.set("phone.provider", "no-such-phone")
+    window.settings_saved(["phone.provider"])
+    qtbot.waitUntil(lambda: window.banner.isVisible() and "no-such-phone" in window.banner_label.text())
+    assert window.desktop.provider is None
