@@ -1048,13 +1048,40 @@ class MainWindow(QMainWindow):
         current = self.call_panel.current if self.call_panel is not None else None
         if current is not None:
             self.notes.open_for(current, self._parties.get(current.id))
-        elif self.notes.call is None:
+        else:
             row = self.selected_log_row()
-            call = self.desktop.manager.get(row.id) if row is not None else None
-            if call is not None:
-                self.notes.open_for(call, self._parties.get(call.id))
+            if row is not None:
+                self.open_notes_for(row)
         if self.notes.isVisible():
             self.notes.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def open_notes_for(self, row: LogRow) -> None:
+        """The notes of any call in the log — of this session, or from the stored log."""
+        call = self.desktop.manager.get(row.id)
+        saved: str | None = None
+        record = None
+        if self.desktop.calllog is not None:
+            try:
+                record = self.desktop.calllog.get(row.id)
+            except Exception:
+                log.exception("could not read call %s from the log", row.id)
+        if record is not None:
+            saved = record.notes
+            if call is None:
+                call = Call(
+                    id=record.id,
+                    direction=record.direction,
+                    state=record.state,
+                    started_at=record.started_at,
+                    remote=record.number,
+                    remote_name=record.display_name if record.party_name else record.name,
+                    line=record.line,
+                    answered_at=record.answered_at,
+                    ended_at=record.ended_at,
+                    end_reason=record.result,
+                )
+        if call is not None:
+            self.notes.open_for(call, self._parties.get(call.id), saved=saved)
 
     def save_notes(self, call_id: str, text: str) -> None:
         """IN7: the notes go to the log row and to the CRM activity of the call."""

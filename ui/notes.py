@@ -89,8 +89,11 @@ class NotesForm(QGroupBox):
         self.retranslate()
 
     # ------------------------------------------------------------------ calls
-    def open_for(self, call: Call, party: Party | None = None) -> None:
-        """A call connected: show the form for it (keeping any notes already typed for it)."""
+    def open_for(self, call: Call, party: Party | None = None, saved: str | None = None) -> None:
+        """A call connected: show the form for it (keeping any notes already typed for it).
+        *saved*: the notes already stored for an older call (from the log)."""
+        if saved is not None and call.id not in self._notes:
+            self._notes[call.id] = self._saved[call.id] = saved
         if self.call is not None and self.call.id != call.id:
             self.save()
         switching = self.call is None or self.call.id != call.id

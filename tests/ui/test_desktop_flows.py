@@ -315,3 +315,29 @@ def test_saved_settings_apply_without_a_restart(make_window: Callable[..., MainW
     window.settings_saved(["phone.provider"])
     qtbot.waitUntil(lambda: window.banner.isVisible() and "no-such-phone" in window.banner_label.text())
     assert window.desktop.provider is None
+
+
+def test_notes_of_a_call_from_before_a_restart_can_be_edited(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    import asyncio
+
+    window = make_window(make_settings(tmp_path))
+    call_id = connected_call(window, qtbot)
+    window.notes.text.setPlainText("First note.")
+    window.simulator.remote_hangup(call_id)
+    qtbot.waitUntil(lambda: window.desktop.calllog.get(call_id).notes == "First note.")
+    window.close()
+    closing = asyncio.ensure_future(window.desktop.close())
+    qtbot.waitUntil(closing.done)
+
+    again = make_window(make_settings(tmp_path), directory=False)
+    activate(again, qtbot)
+    again.log_view.selectRow(0)
+    press(again, qtbot, Qt.Key.Key_N)  # Ctrl+Shift+N: the selected call's notes
+    assert again.notes.isVisible() and again.notes.call.id == call_id
+    assert again.notes.text.toPlainText() == "First note."
+    assert plain(again.notes.who.text()).startswith("Sara Ahmadi")
+    again.notes.text.appendPlainText("Called back, all sorted.")
+    again.notes.save()
+    assert again.desktop.calllog.get(call_id).notes == "First note.\nCalled back, all sorted."
