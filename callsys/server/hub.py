@@ -202,8 +202,16 @@ class Hub:
             transport = session.connection.transport
             if transport is not None and transport.get_write_buffer_size() > self._max_backlog:
                 log.warning(
-                    "desktop %s (%s) is not reading; dropping its session", session.id, session.identity.agent
+                    "desktop %s (%s) is not reading; dropping its session",
+                    session.id,
+                    session.identity.agent,
+                    extra={
+                        "event": "session_dropped",
+                        "session": session.id,
+                        "agent": session.identity.agent,
+                    },
                 )
+                self._drop(session)  # no more pushes to it, and its seat is free at once
                 self._spawn(session.connection.close(1008, "Your desktop fell too far behind; reconnect."))
                 continue
             conns.append(session.connection)

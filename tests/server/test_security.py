@@ -189,3 +189,47 @@ async def test_restarted_desktop_takes_over_its_own_seat(make_server: ServerMake
     finally:
         await new.close()
         await old.close()
+
+
+@pytest.mark.asyncio
+async def test_a_desktop_that_stops_reading_is_dropped_not_buffered_forever(make_server: ServerMaker) -> None:
+    from callsys.model import EndReason
+    from providers.sim import SimulatedProvider
+
+    server = await make_server(seats=5)
+    server.hub._max_backlog = 64 * 1024  # a small budget so the test needs few calls
+    stuck, _ = await open_client(server, agent="sara", token=SECRETS["server/agent/sara"], instance="a")
+    healthy, _ = await open_client(server, agent="boss", token=SECRETS["server/shared-secret"], instance="b")
+    assert stuck.transport is not None
+    stuck.transport.pause_reading()  # the desktop's loop is frozen
+    pbx = server.branches["hq"].provider
+    assert isinstance(pbx, SimulatedProvider)
+    received = 0
+
+    async def read_healthy() -> None:
+        nonlocal received
+        async for _ in healthy:
+            received += 1
+
+    reader = asyncio.get_running_loop().create_task(read_healthy())
+    for _ in range(3000):
+        pbx.remote_hangup(pbx.ring("+982188776655", "x" * 200), EndReason.MISSED)
+        await asyncio.sleep(0)
+        if all(s.identity.agent != "sara" for s in server.hub.sessions):
+            break
+    for _ in range(200):
+        if all(s.identity.agent != "sara" for s in server.hub.sessions):
+            break
+        await asyncio.sleep(0.01)
+    assert [s.identity.agent for s in server.hub.sessions] == ["boss"]  # sara's seat is free again
+    pushed = server.hub.pushed
+    for _ in range(300):  # the supervisor's desktop, which reads, got every event meanwhile
+        if received >= pushed:
+            break
+        await asyncio.sleep(0.01)
+    assert received == pushed and pushed > 10
+    stuck.transport.abort()
+    await stuck.close()
+    await healthy.close()
+    reader.cancel()
+    await asyncio.gather(reader, return_exceptions=True)
