@@ -148,11 +148,16 @@ class CallLogModel(QAbstractTableModel):
         self._unseen_missed: set[str] = set()
 
     # ------------------------------------------------------------------ content
-    def load(self, rows: Iterable[LogRow]) -> None:
+    def load(self, rows: Iterable[LogRow], missed_seen_at: datetime | None = None) -> None:
+        """Rows from the stored log; missed calls after *missed_seen_at* (the last time the agent
+        looked at them, before a restart) count for the badge again."""
         self.beginResetModel()
         self._rows = sorted(rows, key=lambda r: r.started_at, reverse=True)
         self._reindex()
         self.endResetModel()
+        if missed_seen_at is not None:
+            self._unseen_missed = {r.id for r in self._rows if r.missed and r.started_at > missed_seen_at}
+            self.missed_changed.emit(len(self._unseen_missed))
 
     def upsert(self, row: LogRow) -> None:
         at = self._index.get(row.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from callsys.errors import CallsysError
@@ -496,7 +496,12 @@ class MainWindow(QMainWindow):
             return
         rows = [row for row in (row_from_record(r, self.display_number) for r in records) if row is not None]
         # A persisted call that was live when the app stopped is not live any more.
-        self.log_model.load(rows)
+        seen = QtCore.QSettings("callsys", "callsys").value("log/missed_seen_at")
+        try:
+            seen_at = datetime.fromisoformat(str(seen)) if seen else datetime.min.replace(tzinfo=UTC)
+        except ValueError:
+            seen_at = datetime.min.replace(tzinfo=UTC)
+        self.log_model.load(rows, missed_seen_at=seen_at)
 
     def quit(self) -> None:
         """Really quit (File → Quit, tray → Quit), even when closing only hides to the tray."""
@@ -864,6 +869,7 @@ class MainWindow(QMainWindow):
     def show_missed(self) -> None:
         self.log_filter.setCurrentIndex(max(0, self.log_filter.findData("missed")))
         self.log_model.mark_missed_seen()
+        QtCore.QSettings("callsys", "callsys").setValue("log/missed_seen_at", datetime.now(UTC).isoformat())
 
     def _filter_changed(self, _at: int) -> None:
         self.log_proxy.set_only(str(self.log_filter.currentData() or ""))

@@ -217,9 +217,14 @@ def test_the_log_survives_a_restart(
 
     again = make_window(make_settings(tmp_path), directory=False)
     assert [r.id for r in again.log_model.rows()] == [call_id]
+    assert again.missed_badge.isVisible() and again.log_model.unseen_missed == 1  # not seen yet
     assert log_text(again, call_id, "name") == "Sara Ahmadi"
     assert log_text(again, call_id, "result") == "Unanswered"
     assert log_text(again, call_id, "number") == "\u2066021 8877 6655\u2069"
+    again.show_missed()
+    assert again.log_model.unseen_missed == 0
+    again.load_log()  # as after the next restart: the agent has seen it
+    assert again.log_model.unseen_missed == 0
 
 
 def test_switching_to_persian_flips_the_layout_and_keeps_numbers_ltr(
