@@ -16,8 +16,9 @@ Three processes, so the desktops do not steal the server's CPU and the figures a
 - this orchestrator: for each rate, runs the flood for ``--seconds`` and prints what arrived.
 
 Push latency = desktop's clock at arrival − the time the provider emitted the event (one
-machine, one clock). "kept up" means every event reached its desktop and the server's pacing
-loop never fell more than 100 ms behind.
+machine, one clock). "achieved" is the rate at which the calls could actually be started (the
+pacing loop shares the server's CPU); "kept up" means every event reached its desktop and the
+achieved rate was within 3 % of the offered one.
 
 ``--ami`` adds a second figure: the same server fed by its real AMI provider from a fake
 Asterisk streaming copies of the captured call 02_internal_answered (~100 AMI frames per call).
@@ -86,8 +87,9 @@ class FloodProvider:
         t0 = loop.time()
         c0 = time.process_time()
         started = events = 0
+        last_start = t0
         lags: list[float] = []
-        tick = 0.002
+        tick = 0.005  # a PBX link delivers events in bursts too; latency is measured per event
         next_tick = t0
         while True:
             now = loop.time()
@@ -112,6 +114,7 @@ class FloodProvider:
                 answers.append((now + ring, call_id))
                 started += 1
                 events += 1
+                last_start = now
             while answers and answers[0][0] <= now:
                 _, call_id = answers.popleft()
                 emit(ProviderEvent(CallEvent.ANSWERED, call_id, at=datetime.now(UTC)))
@@ -131,6 +134,7 @@ class FloodProvider:
         lags.sort()
         return {
             "calls": started,
+            "achieved": started / max(last_start - t0, 1e-9) if started > 1 else 0.0,
             "events": events,
             "wall": wall,
             "cpu": time.process_time() - c0,
@@ -343,7 +347,7 @@ async def orchestrate(args: argparse.Namespace) -> None:
     cpu_costs: list[float] = []
     print(f"{ready['ready']:,} desktops connected and authenticated\n")
     print(
-        f"{'calls/s':>8} {'events':>7} {'pushed':>7} {'push p50':>9} {'p99':>6} {'max ms':>7} "
+        f"{'calls/s':>8} {'achieved':>9} {'events':>7} {'pushed':>7} {'push p50':>9} {'p99':>6} {'max ms':>7} "
         f"{'outbox':>7} {'srv CPU':>8} {'CPU ms/call':>12} {'loop lag p99/max ms':>20}  kept up"
     )
     for rate in args.rates:
@@ -351,11 +355,11 @@ async def orchestrate(args: argparse.Namespace) -> None:
         stats = await server.ask(f"run {rate} {args.seconds}")
         await asyncio.sleep(0.5)
         report = await clients.ask("report")
-        kept_up = report["received"] == stats["events"] and stats["lag_max_ms"] < 100
+        kept_up = report["received"] == stats["events"] and stats["achieved"] >= 0.97 * rate
         per_call = stats["cpu"] / stats["calls"] * 1000
         cpu_costs.append(per_call)
         print(
-            f"{rate:>8,} {stats['events']:>7,} {report['received']:>7,} "
+            f"{rate:>8,} {stats['achieved']:>9,.0f} {stats['events']:>7,} {report['received']:>7,} "
             f"{fmt(report['p50_ms']):>9} {fmt(report['p99_ms']):>6} {fmt(report['max_ms']):>7} "
             f"{stats['outbox_items']:>7,} {stats['cpu'] / stats['wall'] * 100:>7.0f}% {per_call:>12.2f} "
             f"{stats['lag_p99_ms']:>9.1f}/{stats['lag_max_ms']:<10.1f} {'yes' if kept_up else 'NO'}"
