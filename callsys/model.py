@@ -37,21 +37,30 @@ MAX_TEXT = 256
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 
 
+# Format characters that are part of correct text and must survive: ZWNJ and ZWJ shape Persian
+# and Arabic words ("می‌خواهم"). Every other format character (bidi overrides and isolates,
+# zero-width spaces used for spoofing, BOMs) is dropped.
+_KEEP_FORMAT = frozenset("\u200c\u200d")
+
+
 def clean_text(value: object, limit: int = MAX_TEXT) -> str:
     """Return *value* as printable single-line text of at most *limit* characters.
 
-    Control and format characters (C0/C1, bidi overrides, zero-width joiners used for
-    spoofing) are dropped; runs of whitespace collapse to one space. Never raises.
+    Control and format characters (C0/C1, bidi overrides, zero-width spaces used for spoofing)
+    are dropped — except ZWNJ/ZWJ, which Persian spelling needs; runs of whitespace collapse to
+    one space. Never raises.
     """
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
     if len(text) > limit * 4:  # bound the work before normalising a 10 MB header
         text = text[: limit * 4]
+    if text.isascii() and text.isprintable():  # the common case: nothing to drop
+        return " ".join(text.split())[:limit]
     out = []
     for ch in text:
         cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in _KEEP_FORMAT:
             out.append(" " if ch in "\t\r\n" else "")
         else:
             out.append(ch)

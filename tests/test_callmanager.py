@@ -478,3 +478,15 @@ def test_waiting_only_counts_calls_of_the_same_extension() -> None:
         ProviderEvent(CallEvent.INCOMING, "alice-2", direction=Direction.INCOMING, extension="1001")
     )
     assert second is not None and second.waiting
+
+
+def test_persian_zwnj_survives_but_bidi_overrides_do_not() -> None:
+    """ZWNJ shapes Persian names correctly ("مهدی‌زاده"); a bidi override is a spoofing tool."""
+    manager = CallManager()
+    call = manager.handle(
+        ProviderEvent(
+            CallEvent.INCOMING, "c1", direction=Direction.INCOMING, remote_name="مهدی\u200cزاده \u202egnp.exe"
+        )
+    )
+    assert call is not None
+    assert call.remote_name == "مهدی\u200cزاده gnp.exe"
