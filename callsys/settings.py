@@ -440,14 +440,6 @@ SERVER_CRM_RETRY_MAX = declare(
     "server",
     N_("While Dynamics 365 is unreachable, retries back off up to this long"),
 )
-SERVER_CRM_RETRY_MAX = declare(
-    "server.crm_retry_max_seconds",
-    300,
-    p_int(1, 3600),
-    N_("Longest wait between CRM retries (seconds)"),
-    "server",
-    N_("While Dynamics 365 is unreachable, retries back off up to this long"),
-)
 SERVER_DRAIN_SECONDS = declare(
     "server.drain_seconds",
     10,
