@@ -440,6 +440,22 @@ SERVER_CRM_RETRY_MAX = declare(
     "server",
     N_("While Dynamics 365 is unreachable, retries back off up to this long"),
 )
+SERVER_TLS_CERT = declare(
+    "server.tls_certificate",
+    "",
+    p_str,
+    N_("TLS certificate (PEM)"),
+    "server",
+    N_("With a key file, desktops connect over wss:// — tokens never cross the network in clear text"),
+)
+SERVER_TLS_KEY = declare(
+    "server.tls_key_file",
+    "",
+    p_str,
+    N_("TLS private key file (PEM)"),
+    "server",
+    N_("The file is named here, never its content"),
+)
 SERVER_DRAIN_SECONDS = declare(
     "server.drain_seconds",
     10,

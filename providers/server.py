@@ -13,7 +13,8 @@ sends notes and conversions to the server with ``set_notes`` / ``link`` instead.
 Options (``phone.options`` or the provider's table): ``url`` (``ws://host:port/ws``; default the
 ``server.url`` setting passed in by the composition root), ``agent`` (default: the login name),
 ``token_secret`` (keyring name of the token; default ``server/token``), ``extensions`` and
-``branch`` (needed only with the shared secret), ``instance`` (a stable id of this desktop, so a
+``branch`` (needed only with the shared secret), ``ca_file`` (for a ``wss://`` server whose
+certificate is not signed by a public CA), ``instance`` (a stable id of this desktop, so a
 restart after a crash takes over its own seat; default host name + agent).
 
 Link loss: the provider reconnects with backoff (1 s doubling to 30 s; 30 s after a seat or
@@ -29,6 +30,7 @@ import getpass
 import itertools
 import logging
 import socket
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -87,6 +89,15 @@ class ServerProvider:
         self._branch = str(opts.get("branch", ""))
         self.instance = str(opts.get("instance") or f"{socket.gethostname()}:{self.agent}")
         self._min_retry = float(opts.get("retry", 1.0))
+        ca_file = opts.get("ca_file")  # a company CA or the server's self-signed certificate
+        self._tls: ssl.SSLContext | None = None
+        if url.startswith("wss://"):
+            try:
+                self._tls = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(
+                    f"The CA file {ca_file} cannot be read: {exc}.", key="phone.options.ca_file"
+                ) from None
         self._listener: ProviderListener | None = None
         self._ws: ClientConnection | None = None
         self._task: asyncio.Task[None] | None = None
@@ -192,7 +203,9 @@ class ServerProvider:
         while not self._closing:
             retry_after = delay
             try:
-                async with connect(self.url, open_timeout=10, close_timeout=2, max_size=1 << 22) as ws:
+                async with connect(
+                    self.url, open_timeout=10, close_timeout=2, max_size=1 << 22, ssl=self._tls
+                ) as ws:
                     self._ws = ws
                     await ws.send(
                         encode(

@@ -7,6 +7,7 @@ and what was expected, never a traceback.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from callsys.settings import (
     SERVER_LISTEN_HOST,
     SERVER_LISTEN_PORT,
     SERVER_SEATS,
+    SERVER_TLS_CERT,
+    SERVER_TLS_KEY,
     SERVER_UPDATE_MANIFEST,
     SERVER_USERS,
     Settings,
@@ -89,6 +92,23 @@ class ServerConfig:
     update_manifest: Path | None = None
     drain_seconds: float = 10.0
     crm_retry_max: float = 300.0
+    tls_certificate: Path | None = None
+    tls_key: Path | None = None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context desktops are served with (wss://), or None for plain ws://."""
+        if self.tls_certificate is None:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(self.tls_certificate, self.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"The TLS certificate {self.tls_certificate} or its key cannot be used: {exc}.",
+                key="server.tls_certificate",
+            ) from None
+        return context
 
     def branch(self, name: str) -> Branch | None:
         for branch in self.branches:
@@ -131,6 +151,12 @@ class ServerConfig:
                     key="server.users",
                 )
         manifest = settings[SERVER_UPDATE_MANIFEST]
+        cert, key = settings[SERVER_TLS_CERT], settings[SERVER_TLS_KEY]
+        if key and not cert:
+            raise ConfigError(
+                "Setting 'server.tls_key_file' is set but 'server.tls_certificate' is not.",
+                key="server.tls_certificate",
+            )
         return cls(
             host=settings[SERVER_LISTEN_HOST],
             port=settings[SERVER_LISTEN_PORT],
@@ -142,6 +168,8 @@ class ServerConfig:
             update_manifest=Path(manifest).expanduser() if manifest else None,
             drain_seconds=float(settings[SERVER_DRAIN_SECONDS]),
             crm_retry_max=float(settings[SERVER_CRM_RETRY_MAX]),
+            tls_certificate=Path(cert).expanduser() if cert else None,
+            tls_key=Path(key).expanduser() if key else None,
         )
 
 

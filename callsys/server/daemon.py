@@ -175,7 +175,7 @@ class CallServer:
             runtime.manager.subscribe(self._observer_for(branch.name))
             runtime.listener = _BranchListener(runtime)
             self.branches[branch.name] = runtime
-        self.address = await self.hub.start(self.config.host, self.config.port)
+        self.address = await self.hub.start(self.config.host, self.config.port, self.config.ssl_context())
         for runtime in self.branches.values():
             runtime.starter = asyncio.get_running_loop().create_task(self._start_branch(runtime))
         # Give the PBX logins a moment so `started` means "listening and (probably) connected".

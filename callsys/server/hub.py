@@ -21,6 +21,7 @@ import asyncio
 import hmac
 import itertools
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -137,13 +138,14 @@ class Hub:
         self.pushed = 0
 
     # ----------------------------------------------------------------------------- lifecycle
-    async def start(self, host: str, port: int) -> tuple[str, int]:
+    async def start(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> tuple[str, int]:
         interval = max(0.2, self.heartbeat_timeout / 3)
         self._server = await serve(
             self._session,
             host,
             port,
             process_request=self._process_request,
+            ssl=tls,
             ping_interval=interval,
             ping_timeout=max(0.2, self.heartbeat_timeout - interval),
             close_timeout=min(5.0, max(0.5, self.heartbeat_timeout / 3)),
