@@ -154,6 +154,12 @@ async def _check(config: ServerConfig, ctx: Context, timeout: float) -> int:
             f"{config.seats} seats, listening on {config.host}:{config.port}",
         }
     ]
+    if config.tls_certificate is not None:
+        try:
+            config.ssl_context()
+            results.append({"check": "tls", "ok": True, "detail": f"wss:// with {config.tls_certificate}"})
+        except CallsysError as exc:
+            results.append({"check": "tls", "ok": False, "detail": str(exc)})
     probe_server = CallServer(config, registry=ctx.registry)
     for branch in config.branches:
         name = f"pbx:{branch.name}"
