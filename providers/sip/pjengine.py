@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import itertools
 import logging
 import os
 import socket
 import stat
 import sys
+import traceback
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -238,24 +241,25 @@ class _SoundBridge:
         self.device = device
         self.port: _SoundPort | None = _SoundPort(device, read)
         self.port.createPort("callsys-sound", _fmt())
-        self.connected: list[Any] = []
+        self.connected: dict[str, Any] = {}  # call key -> its pj.AudioMedia
 
-    def connect(self, audio: Any) -> None:
+    def connect(self, key: str, audio: Any) -> None:
         if self.port is None:
             return
+        self.disconnect(key, stop=False)
         self.device.start()
         self.port.startTransmit(audio)
         audio.startTransmit(self.port)
-        self.connected.append(audio)
+        self.connected[key] = audio
 
-    def disconnect(self, audio: Any) -> None:
+    def disconnect(self, key: str, stop: bool = True) -> None:
+        audio = self.connected.pop(key, None)
         port = self.port
-        if port is not None:
+        if audio is not None and port is not None:
             with contextlib.suppress(pj.Error):
                 port.stopTransmit(audio)
                 audio.stopTransmit(port)
-        self.connected = [a for a in self.connected if a is not audio]
-        if not self.connected:
+        if stop and not self.connected:
             self.device.stop()
 
     def close(self) -> None:
@@ -264,6 +268,31 @@ class _SoundBridge:
         port, self.port = self.port, None
         if port is not None:
             port.__disown__()  # see _TapPort: never free a conference port while pjmedia runs
+
+
+class _PortTaken(Exception):
+    pass
+
+
+def _free_port(host: str, pair: bool) -> int:
+    """A port free right now for UDP and TCP on *host* (and TCP on port + 1 when *pair*)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind((host, 0))
+            port = int(udp.getsockname()[1])
+            try:
+                for p in (port, port + 1) if pair else (port,):
+                    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                        tcp.bind((host, p))
+            except OSError:
+                continue
+            if port != 5060:
+                return port
+    return 0
+
+
+#: The one pj.Endpoint of this process (pjsua2 allows no second one), for a clear error.
+_live_endpoint: weakref.ref[Any] | None = None
 
 
 class PjEngine:
@@ -290,75 +319,107 @@ class PjEngine:
     # ------------------------------------------------------------------ lifecycle
     def start(self, options: SipOptions, listener: EngineListener) -> None:
         self._options, self._listener = options, listener
+        if _live_endpoint is not None and _live_endpoint() is not None:
+            gc.collect()
+            if _live_endpoint() is not None:  # pjsua2 allows one Endpoint per process
+                raise ProviderError("Another softphone is still running in this process.")
         try:
-            with _quiet_stdout():
-                ep = pj.Endpoint()
-                ep.libCreate()
-                self._ep = ep
-                cfg = pj.EpConfig()
-                cfg.uaConfig.threadCnt = 0
-                cfg.uaConfig.mainThreadOnly = True
-                cfg.uaConfig.maxCalls = MAX_CALLS
-                cfg.uaConfig.userAgent = f"{options.user_agent} (pjsip {ep.libVersion().full})"
-                cfg.logConfig.consoleLevel = 0
-                cfg.logConfig.level = options.log_level if options.log_file else 0
-                if options.log_file:
-                    cfg.logConfig.filename = options.log_file
-                    cfg.logConfig.msgLogging = True
-                    cfg.logConfig.decor |= pj.PJ_LOG_HAS_MICRO_SEC
-                else:
-                    cfg.logConfig.msgLogging = False
-                cfg.medConfig.noVad = True
-                cfg.medConfig.clockRate = _RATE
-                cfg.medConfig.sndClockRate = _RATE
-                cfg.medConfig.ecTailLen = 0
-                ep.libInit(cfg)
-            ep.audDevManager().setNullDev()
-            for codec, prio in (("PCMU/8000/1", 255), ("PCMA/8000/1", 254), ("G722/16000/1", 200)):
-                with contextlib.suppress(pj.Error):
-                    ep.codecSetPriority(codec, prio)
-            self._create_transports(options)
-            ep.libStart()
-            self._setup_audio(options)
-            for line in options.lines:
-                self._add_account(line)
-        except pj.Error as exc:
+            self._start(options)
+        except BaseException as exc:
+            # Frames of the failed start hold pjsua2 objects; a pj.Endpoint that outlives
+            # libDestroy makes the next Endpoint() abort the process.
+            for err in (exc, exc.__context__, exc.__cause__):
+                if err is not None and err.__traceback__ is not None:
+                    traceback.clear_frames(err.__traceback__)
             self.destroy()
-            raise ProviderUnavailable(f"The softphone could not start: {exc.reason} ({exc.title}).") from None
-        except Exception:
-            self.destroy()
+            if isinstance(exc, pj.Error):
+                raise ProviderUnavailable(
+                    f"The softphone could not start: {exc.reason} ({exc.title})."
+                ) from None
             raise
 
+    def _start(self, options: SipOptions) -> None:
+        global _live_endpoint
+        with _quiet_stdout():
+            self._ep = pj.Endpoint()
+            _live_endpoint = weakref.ref(self._ep)
+            self._ep.libCreate()
+            cfg = pj.EpConfig()
+            cfg.uaConfig.threadCnt = 0
+            cfg.uaConfig.mainThreadOnly = True
+            cfg.uaConfig.maxCalls = MAX_CALLS
+            cfg.uaConfig.userAgent = f"{options.user_agent} (pjsip {self._ep.libVersion().full})"
+            cfg.logConfig.consoleLevel = 0
+            cfg.logConfig.level = options.log_level if options.log_file else 0
+            if options.log_file:
+                cfg.logConfig.filename = options.log_file
+                cfg.logConfig.msgLogging = True
+                cfg.logConfig.decor |= pj.PJ_LOG_HAS_MICRO_SEC
+            else:
+                cfg.logConfig.msgLogging = False
+            cfg.medConfig.noVad = True
+            cfg.medConfig.clockRate = _RATE
+            cfg.medConfig.sndClockRate = _RATE
+            cfg.medConfig.ecTailLen = 0
+            self._ep.libInit(cfg)
+        self._ep.audDevManager().setNullDev()
+        for codec, prio in (("PCMU/8000/1", 255), ("PCMA/8000/1", 254), ("G722/16000/1", 200)):
+            with contextlib.suppress(pj.Error):
+                self._ep.codecSetPriority(codec, prio)
+        for attempt in range(10):
+            try:
+                self._create_transports(options)
+                break
+            except _PortTaken:
+                if attempt == 9:
+                    raise ProviderUnavailable("No free port for SIP was found.") from None
+        self._ep.libStart()
+        self._setup_audio(options)
+        for line in options.lines:
+            self._add_account(line)
+
     def _create_transports(self, options: SipOptions) -> None:
-        ep = self._ep
+        """UDP, and TCP (and TLS on the next port) on the same port. With ``listen_port`` 0 a
+        port free for both is picked; ``_PortTaken`` asks the caller to try another."""
         wanted = {"udp"} | {line.transport for line in options.lines}
         kinds = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}
-        port = options.listen_port
+        bound = "" if options.listen_host in ("0.0.0.0", "") else options.listen_host
+        port = options.listen_port or _free_port(bound or "0.0.0.0", "tls" in wanted)
+        created: list[int] = []
         for name in ("udp", "tcp", "tls"):
             if name not in wanted and not (name == "tcp" and options.direct_only):
                 continue
             tc = pj.TransportConfig()
-            tc.boundAddress = "" if options.listen_host in ("0.0.0.0", "") else options.listen_host
-            tc.port = port + 1 if (name == "tls" and port) else port
+            tc.boundAddress = bound
+            tc.port = port + 1 if name == "tls" else port
             try:
-                tid = ep.transportCreate(kinds[name], tc)
+                tid = self._ep.transportCreate(kinds[name], tc)
             except pj.Error as exc:
                 if name not in wanted:  # optional TCP listener of a direct phone
                     log.info("no TCP listener: %s", exc.reason)
                     continue
-                if name == "tls":
+                if (
+                    name == "tls"
+                    and "EAFNOTSUP" not in str(exc.reason)
+                    and "ADDRINUSE" not in str(exc.reason)
+                ):
                     raise ConfigError(
                         "This softphone build cannot use TLS.", key="phone.options.lines"
                     ) from None
+                if not options.listen_port:
+                    for tid in created:
+                        with contextlib.suppress(pj.Error):
+                            self._ep.transportClose(tid)
+                    raise _PortTaken from None
                 raise ProviderUnavailable(
                     f"Cannot listen for SIP on {options.listen_host}:{tc.port} ({name}): {exc.reason}."
                 ) from None
+            created.append(tid)
             self._transports[name] = tid
             if name == "udp":
-                info = ep.transportGetInfo(tid)
+                info = self._ep.transportGetInfo(tid)
                 host, _, lport = str(info.localName).rpartition(":")
                 self._listen = (host.strip("[]"), int(lport))
-                port = self._listen[1]  # TCP on the same port as UDP
 
     def _add_account(self, line: LineConfig) -> None:
         options = self._options
@@ -497,8 +558,6 @@ class PjEngine:
             with contextlib.suppress(pj.Error):
                 account.shutdown()
         self._accounts.clear()
-        import gc
-
         gc.collect()  # no pj.Call / pj.Account proxy may outlive libDestroy
         try:
             with _quiet_stdout():
@@ -568,7 +627,7 @@ class PjEngine:
         if call.tap is not None:
             audio.startTransmit(call.tap)
         if self._sound is not None:
-            self._sound.connect(audio)
+            self._sound.connect(call.key, audio)
 
     def _release_tap(self, call: _Call) -> None:
         port, call.tap = call.tap, None
@@ -580,6 +639,8 @@ class PjEngine:
             self._tap_pool.append(port)
 
     def _disconnect_audio(self, call: _Call) -> None:
+        if self._sound is not None:
+            self._sound.disconnect(call.key)
         audio, call.audio = call.audio, None
         if audio is None:
             return
@@ -590,8 +651,6 @@ class PjEngine:
                 audio.stopTransmit(call.recorder)
             if call.tap is not None:
                 audio.stopTransmit(call.tap)
-            if self._sound is not None:
-                self._sound.disconnect(audio)
 
     def set_audio_tap(self, tap: AudioTap | None) -> None:
         self._tap = tap

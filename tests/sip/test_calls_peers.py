@@ -268,3 +268,54 @@ def _udp_taken(port: int) -> bool:
         except OSError:
             return True
     return False
+
+
+class FakeMicSpeaker:
+    """Replaces providers.sip.sound.SoundDevice: a 1.5 kHz "microphone", a recording "speaker"."""
+
+    def __init__(self, *_args: object) -> None:
+        self.speaker: list[bytes] = []
+        self.running = False
+        self._phase = 0
+
+    def start(self) -> None:
+        self.running = True
+
+    def stop(self) -> None:
+        self.running = False
+
+    close = stop
+
+    def read_mic(self) -> bytes:
+        import numpy as np
+
+        t = (self._phase + np.arange(160)) / 8000
+        self._phase += 160
+        return (8000 * np.sin(2 * np.pi * 1500 * t)).astype(np.int16).tobytes()
+
+    def write_speaker(self, pcm: bytes) -> None:
+        self.speaker.append(pcm)
+
+
+async def test_sound_card_bridge_carries_microphone_and_speaker(
+    start_phone, baresip: Baresip, monkeypatch
+) -> None:
+    import numpy as np
+
+    from providers.sip import sound
+
+    devices: list[FakeMicSpeaker] = []
+    monkeypatch.setattr(sound, "SoundDevice", lambda *a: devices.append(FakeMicSpeaker()) or devices[-1])
+    phone = await start_phone(audio={"mode": "device"})
+    call_id = await phone.provider.dial(f"1002@{baresip.address}")
+    await phone.event(CallEvent.ANSWERED, call_id)
+    (device,) = devices
+    await phone.until(lambda: device.running and len(device.speaker) > 50, 10, "speaker frames")
+    heard = np.frombuffer(b"".join(device.speaker[-25:]), dtype=np.int16)
+    assert has_tone(heard, 8000, 1000)  # baresip's tone came out of the "speaker"
+    await baresip_heard(phone, baresip)
+    await phone.provider.hangup(call_id)
+    await phone.event(CallEvent.ENDED, call_id)
+    await baresip.wait_event("CALL_CLOSED")
+    assert_baresip_heard(baresip, 1500)  # our "microphone" reached baresip
+    await phone.until(lambda: not device.running, 5, "device closed after the call")

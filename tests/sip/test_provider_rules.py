@@ -1,0 +1,367 @@
+"""SipProvider's rules (IN5, IN6, DND, cap, end reasons, flood guard) with a fake engine.
+
+The fake follows the ``Engine`` contract: it records commands, refuses unknown calls and a 5th
+call like pjsua does, and the tests play pjsua's part by calling the listener methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from callsys.callmanager import CallManager
+from callsys.errors import ConfigError, NotSupported, ProviderError, UnknownCall
+from callsys.model import CallState, EndReason
+from callsys.provider import Capability, Registration
+from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
+from providers.sip.options import MAX_CALLS, LineConfig, SipOptions
+from providers.sip.provider import BURST_CALLS, SipProvider
+
+
+class FakeEngine:
+    def __init__(self) -> None:
+        self.commands: list[tuple[Any, ...]] = []
+        self.live: set[str] = set()
+        self.started: SipOptions | None = None
+        self.destroyed = False
+        self.busy_once: set[str] = set()
+
+    def start(self, options: SipOptions, listener: EngineListener) -> None:
+        self.started = options
+
+    def poll(self) -> int:
+        return 0
+
+    def listen_address(self) -> tuple[str, int]:
+        return ("127.0.0.1", 5099)
+
+    def wakeup_sockets(self) -> list[socket.socket]:
+        return []
+
+    def call_count(self) -> int:
+        return len(self.live)
+
+    def _known(self, key: str) -> None:
+        if key not in self.live:
+            raise UnknownCall("That call has already ended.")
+
+    def answer(self, key: str, code: int = 200) -> None:
+        self._known(key)
+        self.commands.append(("answer", key, code))
+
+    def hangup(self, key: str, code: int = 0) -> None:
+        self._known(key)
+        self.commands.append(("hangup", key, code))
+
+    def hold(self, key: str) -> None:
+        self._known(key)
+        if "hold" in self.busy_once:
+            self.busy_once.discard("hold")
+            raise CallBusy("offer/answer in progress")
+        self.commands.append(("hold", key))
+
+    def resume(self, key: str) -> None:
+        self._known(key)
+        self.commands.append(("resume", key))
+
+    def set_mute(self, key: str, muted: bool) -> None:
+        self._known(key)
+        self.commands.append(("mute", key, muted))
+
+    def dial(self, key: str, line: LineConfig, uri: str) -> None:
+        if len(self.live) >= MAX_CALLS:
+            raise ProviderError("at most 4 calls")
+        self.live.add(key)
+        self.commands.append(("dial", key, line.id, uri))
+
+    def send_dtmf(self, key: str, digits: str) -> None:
+        self._known(key)
+        self.commands.append(("dtmf", key, digits))
+
+    def transfer(self, key: str, uri: str) -> None:
+        self._known(key)
+        self.commands.append(("transfer", key, uri))
+
+    def reregister(self, line_id: str) -> None:
+        self.commands.append(("reregister", line_id))
+
+    def set_audio_tap(self, tap: AudioTap | None) -> None: ...
+
+    def hangup_all(self) -> None:
+        self.commands.append(("hangup_all",))
+
+    def unregister_all(self) -> None:
+        self.commands.append(("unregister_all",))
+
+    def destroy(self) -> None:
+        self.destroyed = True
+
+
+class Rig:
+    def __init__(self, **options: Any) -> None:
+        self.engine = FakeEngine()
+        opts = {"audio": {"mode": "none"}, "ring_timeout": 0, **options}
+        self.provider = SipProvider(opts, engine_factory=lambda: self.engine)
+        self.manager = CallManager()
+        self.statuses: list[Any] = []
+        self.manager.subscribe_status(self.statuses.append)
+        self.n = 0
+
+    async def start(self) -> Rig:
+        await self.provider.start(self.manager.listener("sip"))
+        return self
+
+    def ring(self, user: str = "1002", line: str = "direct", dialled: str = "2000", name: str = "") -> str:
+        self.n += 1
+        key = f"k{self.n}"
+        self.engine.live.add(key)
+        self.provider.on_incoming(
+            key, IncomingCall(line, user, name, dialled, f"cid{self.n}", f"sip:{user}@h")
+        )
+        return key
+
+    def connect(self, key: str) -> None:
+        self.provider.on_phase(key, Phase.CONFIRMED, 200, "OK")
+
+    def disconnect(self, key: str, code: int = 200) -> None:
+        self.engine.live.discard(key)
+        self.provider.on_phase(key, Phase.DISCONNECTED, code, "")
+
+    def state(self, key: str) -> CallState:
+        call = self.manager.get(key)
+        assert call is not None
+        return call.state
+
+
+@pytest.mark.asyncio
+async def test_capabilities_and_limits() -> None:
+    rig = await Rig().start()
+    caps = rig.provider.capabilities
+    assert {Capability.ANSWER, Capability.HOLD, Capability.DTMF, Capability.TRANSFER, Capability.DND} <= caps
+    assert Capability.ALL_EXTENSIONS not in caps
+    assert rig.provider.max_calls == 4
+    await rig.provider.close()
+    assert rig.engine.destroyed
+
+
+@pytest.mark.asyncio
+async def test_incoming_answer_and_both_ways_of_ending() -> None:
+    rig = await Rig().start()
+    key = rig.ring(name="Alice")
+    call = rig.manager.get(key)
+    assert call is not None and call.remote.digits == "1002" and call.remote_name == "Alice"
+    assert call.dnis == "2000" and call.line == "Direct"
+    await rig.provider.answer(key)
+    assert ("answer", key, 200) in rig.engine.commands
+    rig.connect(key)
+    assert rig.state(key) is CallState.ACTIVE
+    rig.disconnect(key)
+    assert rig.manager.get(key).end_reason is EndReason.COMPLETED  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("action", "code", "reason"),
+    [
+        ("reject", 487, EndReason.REJECTED),
+        (None, 487, EndReason.CANCELLED),  # the caller gave up
+    ],
+)
+@pytest.mark.asyncio
+async def test_unanswered_incoming_end_reasons(action: str | None, code: int, reason: EndReason) -> None:
+    rig = await Rig(reject_code=603).start()
+    key = rig.ring()
+    if action == "reject":
+        await rig.provider.reject(key)
+        assert ("hangup", key, 603) in rig.engine.commands
+    rig.disconnect(key, code)
+    call = rig.manager.get(key)
+    assert (
+        call is not None and call.end_reason is reason and call.is_missed is (reason is EndReason.CANCELLED)
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(486, EndReason.BUSY), (603, EndReason.BUSY), (480, EndReason.NO_ANSWER), (404, EndReason.FAILED)],
+)
+@pytest.mark.asyncio
+async def test_outgoing_failures(code: int, reason: EndReason) -> None:
+    rig = await Rig().start()
+    key = await rig.provider.dial("1002@192.0.2.7")
+    assert rig.engine.commands[-1] == ("dial", key, "direct", "sip:1002@192.0.2.7")
+    rig.provider.on_phase(key, Phase.RINGING, 180, "Ringing")
+    assert rig.state(key) is CallState.ALERTING
+    rig.disconnect(key, code)
+    assert rig.manager.get(key).end_reason is reason  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_cancel_while_ringing_is_cancelled() -> None:
+    rig = await Rig().start()
+    key = await rig.provider.dial("sip:1002@192.0.2.7")
+    await rig.provider.hangup(key)
+    rig.disconnect(key, 487)
+    assert rig.manager.get(key).end_reason is EndReason.CANCELLED  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_direct_line_needs_a_sip_address_and_registered_lines_get_their_domain() -> None:
+    rig = await Rig().start()
+    with pytest.raises(ProviderError):
+        await rig.provider.dial("1002")
+    other = await Rig(
+        lines=[{"id": "office", "registrar": "sip:pbx.example.com", "user": "1001", "transport": "tcp"}]
+    ).start()
+    key = await other.provider.dial("tel:+4930123")
+    assert other.engine.commands[-1] == ("dial", key, "office", "sip:+4930123@pbx.example.com")
+    assert other.manager.get(key).remote.e164 == "+4930123"  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_waiting_call_answer_holds_the_connected_call() -> None:
+    rig = await Rig().start()
+    first = rig.ring()
+    await rig.provider.answer(first)
+    rig.connect(first)
+    second = rig.ring(user="1003")
+    assert rig.manager.get(second).waiting  # type: ignore[union-attr]
+    await rig.provider.answer(second)
+    assert rig.engine.commands[-2:] == [("hold", first), ("answer", second, 200)]
+    rig.provider.on_media(first, True, False)
+    assert rig.state(first) is CallState.HELD
+
+
+@pytest.mark.asyncio
+async def test_do_not_disturb_answers_busy_and_shows_the_attempt() -> None:
+    rig = await Rig(dnd=True).start()
+    assert rig.statuses[-1].dnd
+    key = rig.ring()
+    assert ("hangup", key, 486) in rig.engine.commands
+    rig.disconnect(key, 486)
+    call = rig.manager.get(key)
+    assert call is not None and call.end_reason is EndReason.BUSY and call.is_missed
+
+
+@pytest.mark.asyncio
+async def test_fifth_outgoing_call_is_refused() -> None:
+    rig = await Rig().start()
+    for n in range(MAX_CALLS):
+        await rig.provider.dial(f"{n}@192.0.2.7")
+    with pytest.raises(ProviderError, match="4 calls"):
+        await rig.provider.dial("5@192.0.2.7")
+
+
+@pytest.mark.asyncio
+async def test_auto_answer_but_not_a_waiting_call_and_not_a_flood() -> None:
+    rig = await Rig(auto_answer=True).start()
+    key = rig.ring()
+    await asyncio.sleep(0.01)
+    assert ("answer", key, 200) in rig.engine.commands
+    rig.connect(key)
+    waiting = rig.ring()
+    await asyncio.sleep(0.01)
+    assert ("answer", waiting, 200) not in rig.engine.commands
+
+    flood = await Rig(auto_answer=True).start()
+    keys = [flood.ring(user=str(1000 + n)) for n in range(BURST_CALLS + 3)]
+    await asyncio.sleep(0.01)
+    answered = {c[1] for c in flood.engine.commands if c[0] == "answer" and c[2] == 200}
+    assert answered == set(keys[:BURST_CALLS])
+
+
+@pytest.mark.asyncio
+async def test_ring_timeout_declines_as_missed() -> None:
+    rig = await Rig(ring_timeout=0.05).start()
+    key = rig.ring()
+    for _ in range(100):
+        if ("hangup", key, 480) in rig.engine.commands:
+            break
+        await asyncio.sleep(0.01)
+    rig.disconnect(key, 480)
+    assert rig.manager.get(key).end_reason is EndReason.MISSED  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_commands_need_a_connected_call_and_hold_retries_while_busy() -> None:
+    rig = await Rig().start()
+    key = rig.ring()
+    with pytest.raises(NotSupported):
+        await rig.provider.hold(key)
+    with pytest.raises(UnknownCall):
+        await rig.provider.answer("nope")
+    await rig.provider.answer(key)
+    rig.connect(key)
+    rig.engine.busy_once.add("hold")
+    await rig.provider.hold(key)  # first attempt refused (offer/answer pending), retried
+    assert ("hold", key) in rig.engine.commands
+    rig.provider.on_media(key, True, False)
+    await rig.provider.resume(key)
+    rig.provider.on_media(key, False, False)
+    assert rig.state(key) is CallState.ACTIVE
+    await rig.provider.set_mute(key, True)
+    await rig.provider.send_dtmf(key, "12#")
+    rig.provider.on_dtmf(key, "5")
+    assert [c for c in rig.engine.commands if c[0] in ("mute", "dtmf")] == [
+        ("mute", key, True),
+        ("dtmf", key, "12#"),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_transfer_hangs_up_our_leg_when_the_target_answers() -> None:
+    rig = await Rig().start()
+    key = await rig.provider.dial("1002@192.0.2.7")
+    rig.connect(key)
+    await rig.provider.transfer(key, "3000@192.0.2.8")
+    assert ("transfer", key, "sip:3000@192.0.2.8") in rig.engine.commands
+    rig.provider.on_transfer(key, 100, False)
+    assert ("hangup", key, 0) not in rig.engine.commands
+    rig.provider.on_transfer(key, 200, True)
+    assert ("hangup", key, 0) in rig.engine.commands
+
+
+@pytest.mark.asyncio
+async def test_registration_state_reaches_the_status() -> None:
+    rig = await Rig(
+        lines=[{"id": "office", "label": "Office", "registrar": "pbx.example.com", "user": "1001"}]
+    ).start()
+    assert rig.statuses[-1].registration is Registration.CONNECTING
+    rig.provider.on_registration("office", 200, "OK", True)
+    assert rig.statuses[-1].registration is Registration.ONLINE
+    rig.provider.on_registration("office", 408, "Request Timeout", False)
+    status = rig.statuses[-1]
+    assert status.registration is Registration.OFFLINE and status.lines[0].detail == "408 Request Timeout"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"lines": [{"registrar": "pbx"}]},  # no user
+        {"lines": [{"user": "1", "transport": "sctp"}]},
+        {"lines": [{"user": "1", "id": "a"}, {"user": "2", "id": "a"}]},
+        {"reject_code": 404},
+        {"default_line": "nope"},
+        {"audio": {"mode": "speakers"}},
+        {"listen_port": 70000},
+    ],
+)
+def test_bad_options_are_config_errors(options: dict[str, Any]) -> None:
+    with pytest.raises(ConfigError):
+        SipOptions.parse(options)
+
+
+def test_registry_entry_is_cheap_and_does_not_load_pjsua2() -> None:
+    code = (
+        "import sys, providers\n"
+        "p = providers.REGISTRY.create('sip', {'listen_port': 5099})\n"
+        "assert p.name == 'sip'\n"
+        "assert 'pjsua2' not in sys.modules and 'PyQt6' not in sys.modules, sorted(sys.modules)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2])
+    )
