@@ -117,6 +117,10 @@ class OutboxActivities:
     def pending(self) -> int:
         return self.outbox.pending_count()
 
+    def rejected(self) -> int:
+        """CRM writes Dynamics refused for good (kept; ``callsys crm`` can retry them)."""
+        return len(self.outbox.dead())
+
     async def flush(self, timeout: float) -> int:
         await self._stop_runner()
         if timeout > 0:

@@ -78,6 +78,11 @@ class ActivityWriter(Protocol):
 ActivityFactory = Callable[[ServerConfig, Callable[[Call], str | None]], Awaitable[ActivityWriter]]
 
 
+def _rejected(activity: ActivityWriter | None) -> int | None:
+    count = getattr(activity, "rejected", None)
+    return int(count()) if callable(count) else None
+
+
 class _BranchListener:
     """Stamps a branch's events with its namespace before they reach that branch's manager."""
 
@@ -466,6 +471,7 @@ class CallServer:
             "branches": branches,
             "refused": {str(k): v for k, v in self.hub.refused.items()},
             "crm_queue": self.activity.pending() if self.activity is not None else None,
+            "crm_rejected": _rejected(self.activity),
         }
         return (200 if healthy else 503), body
 
