@@ -319,3 +319,22 @@ async def test_sound_card_bridge_carries_microphone_and_speaker(
     await baresip.wait_event("CALL_CLOSED")
     assert_baresip_heard(baresip, 1500)  # our "microphone" reached baresip
     await phone.until(lambda: not device.running, 5, "device closed after the call")
+
+
+async def test_mute_silences_what_the_far_end_hears(start_phone, baresip: Baresip) -> None:
+    import numpy as np
+
+    phone = await start_phone()
+    call_id = await phone.provider.dial(f"1002@{baresip.address}")
+    await phone.event(CallEvent.ANSWERED, call_id)
+    await baresip_heard(phone, baresip)  # >= 1.5 s of our tone recorded by baresip
+    (recording,) = baresip.recordings("dec")
+    await phone.provider.set_mute(call_id, True)
+    muted_from = recording.stat().st_size
+    await baresip_heard(phone, baresip, size=muted_from + 32000)  # 2 s more while muted
+    await phone.provider.hangup(call_id)
+    await baresip.wait_event("CALL_CLOSED")
+    samples, rate = read_wav(recording)
+    assert has_tone(samples[rate // 2 : rate], rate, 440)  # before mute
+    tail = samples[-rate:]  # the last second: muted
+    assert float(np.sqrt(np.mean(tail.astype(np.float64) ** 2))) < 100, "baresip still hears us"

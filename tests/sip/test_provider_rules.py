@@ -17,7 +17,7 @@ import pytest
 from callsys.callmanager import CallManager
 from callsys.errors import ConfigError, NotSupported, ProviderError, UnknownCall
 from callsys.model import CallState, EndReason
-from callsys.provider import Capability, Registration
+from callsys.provider import Capability, Provider, Registration
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
 from providers.sip.options import MAX_CALLS, LineConfig, SipOptions
 from providers.sip.provider import BURST_CALLS, SipProvider
@@ -141,6 +141,7 @@ class Rig:
 @pytest.mark.asyncio
 async def test_capabilities_and_limits() -> None:
     rig = await Rig().start()
+    assert isinstance(rig.provider, Provider)  # the runtime-checkable protocol
     caps = rig.provider.capabilities
     assert {Capability.ANSWER, Capability.HOLD, Capability.DTMF, Capability.TRANSFER, Capability.DND} <= caps
     assert Capability.ALL_EXTENSIONS not in caps
