@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import sqlite3
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import sqlite_utils
@@ -117,6 +119,31 @@ class OutboxActivities:
     def pending(self) -> int:
         return self.outbox.pending_count()
 
+    def recall(self, call_id: str) -> tuple[datetime, datetime | None] | None:
+        """When a call that is still open in the CRM log started and was answered — for a call
+        the PBX still has after a restart (kill -9 mid-call), so that the adopted call is the same
+        call (same start, same activity, exact talk time) rather than a new one."""
+        db = self.logger.db
+        row = db.execute(
+            "SELECT call_key, activity_id FROM activity_calls WHERE call_id = ? AND state = 'open' "
+            "ORDER BY created_at DESC LIMIT 1",
+            [call_id],
+        ).fetchone()
+        if row is None:
+            return None
+        started = _parse_time(str(row[0]).rpartition("|")[2])
+        if started is None:
+            return None
+        answered: datetime | None = None
+        item = db.execute(
+            "SELECT payload FROM outbox WHERE kind = 'phonecall.create' AND grp = ? ORDER BY created_at LIMIT 1",
+            [row[1]],
+        ).fetchone()
+        if item is not None:
+            with contextlib.suppress(ValueError, TypeError, AttributeError):
+                answered = _parse_time(json.loads(item[0]).get("body", {}).get("actualstart"))
+        return started, answered
+
     def rejected(self) -> int:
         """CRM writes Dynamics refused for good (kept; ``callsys crm`` can retry them)."""
         return len(self.outbox.dead())
@@ -202,6 +229,15 @@ class WalCheckpointer:
             self._thread = None
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("PRAGMA wal_autocheckpoint = 1000")
+
+
+def _parse_time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 _REGARDABLE = frozenset({PartyKind.CONTACT, PartyKind.ACCOUNT, PartyKind.LEAD})

@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,7 +31,7 @@ from websockets.http11 import Request
 from callsys import __version__
 from callsys.callmanager import CallManager
 from callsys.errors import CallsysError, NotSupported, ProviderError, SecretStoreError, UnknownCall
-from callsys.model import Call, CallEvent, PhoneNumber, ProviderEvent
+from callsys.model import Call, CallEvent, Direction, PhoneNumber, ProviderEvent
 from callsys.provider import (
     Capability,
     Provider,
@@ -83,20 +84,68 @@ def _rejected(activity: ActivityWriter | None) -> int | None:
     return int(count()) if callable(count) else None
 
 
+#: ``recall(call_id) → (started_at, answered_at)`` of a call logged before a restart, or None.
+Recall = Callable[[str], "tuple[datetime, datetime | None] | None"]
+
+
 class _BranchListener:
     """Stamps a branch's events with its namespace before they reach that branch's manager."""
 
-    def __init__(self, runtime: BranchRuntime) -> None:
+    def __init__(self, runtime: BranchRuntime, recall: Recall | None = None) -> None:
         self._runtime = runtime
         self._prefix = runtime.branch.name + "/"
         self._inner = runtime.manager.listener(runtime.branch.provider)
+        self._recall = recall
 
     def call_event(self, event: ProviderEvent) -> None:
         # A shallow copy with the namespaced id: dataclasses.replace would re-run the validation
         # and text cleaning the provider's event already went through (measurable at 1,000 calls/s).
         stamped = copy.copy(event)
         object.__setattr__(stamped, "call_id", self._prefix + event.call_id)
+        if (
+            self._recall is not None
+            and event.event is CallEvent.ANSWERED
+            and event.direction is not None
+            and self._runtime.manager.get(stamped.call_id) is None
+            and self._resume(stamped, event.direction)
+        ):
+            return
         self._inner.call_event(stamped)
+
+    def _resume(self, event: ProviderEvent, direction: Direction) -> bool:
+        """A connected call the PBX still had when we (re)started: if it was logged before the
+        restart, rebuild it as it was (start and answer times) so it stays the same call."""
+        assert self._recall is not None
+        try:
+            known = self._recall(event.call_id)
+        except Exception:
+            log.exception("could not look up call %s from before the restart", event.call_id)
+            return False
+        if known is None:
+            return False
+        started, answered = known
+        first = CallEvent.INCOMING if direction is Direction.INCOMING else CallEvent.OUTGOING
+        self._inner.call_event(
+            ProviderEvent(
+                first,
+                event.call_id,
+                direction=direction,
+                remote=event.remote,
+                remote_name=event.remote_name,
+                line=event.line,
+                dnis=event.dnis,
+                extension=event.extension,
+                variables=event.variables,
+                at=started,
+            )
+        )
+        self._inner.call_event(ProviderEvent(CallEvent.ANSWERED, event.call_id, at=answered or started))
+        log.info(
+            "call %s was live across the restart; resumed",
+            event.call_id,
+            extra={"event": "call_resumed", "call": event.call_id},
+        )
+        return True
 
     def status_changed(self, status: ProviderStatus) -> None:
         self._runtime.status = status
@@ -183,7 +232,7 @@ class CallServer:
                 status=ProviderStatus(branch.name, Registration.CONNECTING, message="connecting"),
             )
             runtime.manager.subscribe(self._observer_for(branch.name))
-            runtime.listener = _BranchListener(runtime)
+            runtime.listener = _BranchListener(runtime, getattr(self.activity, "recall", None))
             self.branches[branch.name] = runtime
         self.address = await self.hub.start(self.config.host, self.config.port, self.config.ssl_context())
         for runtime in self.branches.values():

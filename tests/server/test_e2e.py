@@ -342,3 +342,45 @@ async def test_sigterm_with_the_crm_down_keeps_the_queue_on_disk_for_the_next_st
         )
     finally:
         assert await restarted.stop() == 0
+
+
+LIVE_02 = [
+    {"Channel": "SIP/1002-00000000", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1002",
+     "CallerIDName": "Bob", "ConnectedLineNum": "1001", "ConnectedLineName": "Alice", "Exten": "1001",
+     "Context": "internal", "Uniqueid": "1795627114.0", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
+    {"Channel": "SIP/1001-00000001", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1001",
+     "CallerIDName": "Alice", "ConnectedLineNum": "1002", "ConnectedLineName": "Bob", "Exten": "",
+     "Context": "internal", "Uniqueid": "1795627114.1", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
+]  # fmt: skip
+
+
+@pytest.mark.asyncio
+async def test_kill_9_during_a_call_then_restart_still_one_activity_per_call(rig: Rig) -> None:
+    t = Transcript.load("02_internal_answered")
+    cut = t.frames_until(lambda m: m.event == "HangupRequest")  # both phones are talking
+    rig.ami.add(
+        Session(frames=t.frames[:cut], banner=t.banner, sent=t.sent, login_response=False, keep_open=True)
+    )
+    server = await rig.start_server()
+    await wait_for(lambda: len(rig.phonecalls()) == 2, timeout=30)  # both legs' activities exist (open)
+    await server.kill()
+    # Asterisk still has the call: the restarted server finds it (CoreShowChannels) …
+    rig.ami.add(Session(frames=[], sent=t.sent, channels=LIVE_02, keep_open=True))
+    restarted = await rig.start_server()
+    try:
+        await wait_for(lambda: len(rig.ami.conns) == 2 and rig.ami.conns[1].login_ok, timeout=30)
+        await asyncio.sleep(0.5)  # the resync has adopted the call
+        # … and then the two hang up.
+        await rig.ami.conns[1].inject(*(f for f in t.frames[cut:] if not f.startswith(b"Response:")))
+        await wait_for(lambda: all_closed(rig, 2), timeout=30)
+        await asyncio.sleep(1.0)
+        # one activity per leg, completed — not a second one for the adopted call
+        assert normalised(observed_rows(rig, with_seconds=False)) == Counter(
+            (ext, outgoing, number, status, None)
+            for ext, outgoing, number, status, _ in EXPECTED["02_internal_answered"]
+        )
+        # talk time within a second of the real 4 s: the answer time survives the restart only
+        # to the whole second (that is how the CRM log keeps it)
+        assert all(seconds_of(r) in (4, 5) for r in rig.phonecalls())
+    finally:
+        assert await restarted.stop() == 0
