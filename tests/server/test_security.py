@@ -163,7 +163,7 @@ async def test_hung_clients_seat_is_freed_after_the_heartbeat_timeout(make_serve
         await asyncio.sleep(0.05)
     freed_after = loop.time() - start
     assert server.hub.sessions == ()
-    assert freed_after < 4.0  # heartbeat 1 s, plus the close handshake the dead peer never answers
+    assert freed_after < 8.0  # heartbeat 1 s + the unanswered close handshake, with CI slack
     ws, welcome = await open_client(server, agent="bob", token=SECRETS["server/agent/bob"])
     await ws.close()
     assert isinstance(welcome, dict)
