@@ -503,6 +503,19 @@ class MainWindow(QMainWindow):
             seen_at = datetime.min.replace(tzinfo=UTC)
         self.log_model.load(rows, missed_seen_at=seen_at)
 
+    def ask_quit(self, calls: int) -> bool:
+        """Closing during a call ends it: ask first."""
+        answer = QMessageBox.question(
+            self,
+            translate("MainWindow", "Quit callsys?"),
+            translate("MainWindow", "{count} call(s) in progress will be cut off. Quit anyway?").format(
+                count=self.language.digits(str(calls))
+            ),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def quit(self) -> None:
         """Really quit (File → Quit, tray → Quit), even when closing only hides to the tray."""
         self._quitting = True
@@ -517,6 +530,11 @@ class MainWindow(QMainWindow):
         ):
             event.ignore()  # calls keep popping up; the tray, a relaunch or a tel: link bring it back
             self.hide()
+            return
+        connected = [c for c in self.desktop.manager.live_calls() if c.state.is_connected]
+        if connected and event is not None and not self.ask_quit(len(connected)):
+            event.ignore()  # quitting would drop the calls (the softphone lives in this process)
+            self._quitting = False
             return
         self.tray.hide()
         self.save_placement()

@@ -89,6 +89,13 @@ def fill_directory(desktop: Desktop) -> None:
     crm.add("ACME Support desk", [ACME], kind="contact", company="ACME Corp")
 
 
+@pytest.fixture(autouse=True)
+def _no_quit_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a window with a call up asks the agent (a modal box that would block the test
+    run, also when pytest-qt closes the window at teardown); tests that check it set their own."""
+    monkeypatch.setattr(MainWindow, "ask_quit", lambda _self, _calls: True)
+
+
 @pytest.fixture
 def language(qapp: Any) -> Iterator[Language]:
     lang = Language(qapp)

@@ -58,3 +58,22 @@ def test_without_a_tray_closing_quits(make_window: Callable[..., MainWindow], tm
     window.closed.connect(lambda: closed.append(True))
     window.close()
     assert closed == [True]
+
+
+def test_closing_during_a_call_asks_first(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    sim = window.simulator
+    call_id = sim.ring(SARA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    window.answer(call_id)
+    qtbot.waitUntil(lambda: sim.state(call_id) is not None and sim.state(call_id).is_connected)
+    asked: list[int] = []
+    closed: list[bool] = []
+    window.closed.connect(lambda: closed.append(True))
+    window.ask_quit = lambda calls: asked.append(calls) or False  # the agent says "No"
+    window.quit()
+    assert asked == [1] and window.isVisible() and not closed  # still running, the call still up
+    assert sim.state(call_id) is not None
+    window.ask_quit = lambda calls: True
+    window.quit()
+    assert closed == [True]
