@@ -19,10 +19,11 @@ def _extra_commands() -> list[cli.Register]:
     """Sub-commands whose code lives with a provider (they need the provider's modules)."""
     extra: list[cli.Register] = []
     try:
-        from providers.sip.phone_cli import register as register_phone
+        from providers.sip import phone_cli
     except ImportError:  # softphone not built into this copy
-        pass
-    else:
+        return extra
+    register_phone: cli.Register | None = getattr(phone_cli, "register", None)
+    if register_phone is not None:  # `callsys phone …` once the softphone offers it
         extra.append(register_phone)
     return extra
 
