@@ -34,8 +34,27 @@ def _desktop(args: argparse.Namespace, ctx: cli.Context) -> int:
     return run(args, ctx)
 
 
+def _starts_desktop(argv: Sequence[str]) -> bool:
+    """``callsys`` alone, or with a tel:/callto:/sip: link: the window (no sub-command)."""
+    if any(a in ("-h", "--help", "--version") for a in argv):
+        return False
+    positional = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--config":
+            skip = True  # its value is not a command
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    return not positional or ":" in positional[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return cli.main(argv, registry=REGISTRY, extra=_extra_commands(), desktop=_desktop)
+    args = list(sys.argv[1:] if argv is None else argv)
+    # The window's cold start does not pay for importing the softphone's command line.
+    extra = [] if _starts_desktop(args) else _extra_commands()
+    return cli.main(args, registry=REGISTRY, extra=extra, desktop=_desktop)
 
 
 if __name__ == "__main__":
