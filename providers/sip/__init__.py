@@ -27,6 +27,10 @@ __all__ = ["create_provider"]
 
 
 def create_provider(options: Mapping[str, Any]) -> Provider:
+    """The ``"sip"`` factory. An optional ``"number_plan"`` entry (a ``callsys.numbers.NumberPlan``)
+    makes incoming numbers read the way the rest of callsys reads them."""
     from providers.sip.provider import SipProvider
 
-    return SipProvider(options)
+    plan = options.get("number_plan")
+    parse = getattr(plan, "parse", None)
+    return SipProvider(options, parse_number=parse if callable(parse) else None)

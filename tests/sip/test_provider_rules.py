@@ -366,3 +366,22 @@ def test_registry_entry_is_cheap_and_does_not_load_pjsua2() -> None:
     subprocess.run(
         [sys.executable, "-c", code], check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2])
     )
+
+
+@pytest.mark.asyncio
+async def test_registry_factory_reads_numbers_with_the_number_plan() -> None:
+    import providers
+    from callsys.numbers import NumberPlan
+
+    provider = providers.REGISTRY.create(
+        "sip", {"number_plan": NumberPlan(region="DE"), "audio": {"mode": "none"}}
+    )
+    assert isinstance(provider, SipProvider)
+    engine = FakeEngine()
+    provider._engine_factory = lambda: engine
+    manager = CallManager()
+    await provider.start(manager.listener("sip"))
+    engine.live.add("k1")
+    provider.on_incoming("k1", IncomingCall("direct", "030 1234567", "", "2000", "c", "sip:x@h"))
+    assert manager.get("k1").remote.e164 == "+49301234567"  # type: ignore[union-attr]
+    await provider.close()
