@@ -29,6 +29,7 @@ from callsys.settings import (
     PHONE_PROVIDER,
     PROVIDER_OPTIONS,
     REGION,
+    SERVER_URL,
     Settings,
 )
 
@@ -86,6 +87,8 @@ class Desktop:
         name = name or self.settings[PHONE_PROVIDER]
         self.provider_name = name
         options = self.settings[PROVIDER_OPTIONS]
+        if name == "server" and not options.get("url"):
+            options = {**options, "url": self.settings[SERVER_URL]}  # the Server tab's address
         options = with_secrets(name, options)  # SIP line passwords, the AMI secret: from the keyring
         try:
             self.provider = self.registry.create(name, options)
