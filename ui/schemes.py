@@ -66,6 +66,11 @@ def _register_linux(command: Sequence[str]) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     entry = folder / DESKTOP_FILE
     entry.write_text(desktop_entry(command), encoding="utf-8")
+    icon = Path(__file__).resolve().parent.parent / "resources" / "icons" / "callsys.svg"
+    if icon.exists():  # "Icon=callsys" in the entry: the theme looks it up by name
+        icons = data / "icons" / "hicolor" / "scalable" / "apps"
+        icons.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(icon, icons / "callsys.svg")
     xdg_mime = shutil.which("xdg-mime")
     if xdg_mime is None:
         raise OSError(

@@ -37,6 +37,7 @@ def test_linux_registration_writes_a_desktop_entry_and_sets_the_default(
     text = entry.read_text(encoding="utf-8")
     assert "Exec=/opt/callsys/bin/callsys %u\n" in text
     assert "MimeType=x-scheme-handler/tel;x-scheme-handler/callto;\n" in text
+    assert (tmp_path / "data" / "icons" / "hicolor" / "scalable" / "apps" / "callsys.svg").exists()
     assert fake_xdg.read_text().splitlines() == [
         f"default {DESKTOP_FILE} x-scheme-handler/tel",
         f"default {DESKTOP_FILE} x-scheme-handler/callto",
