@@ -381,3 +381,16 @@ def test_three_waiting_calls_stack_and_are_answered_in_turn(
         previous = call_id
     assert len(window.popups) == 0
     assert {c.state for c in window.desktop.manager.live_calls()} == {CallState.ACTIVE, CallState.HELD}
+
+
+def test_more_pop_ups_than_fit_on_the_screen_go_on_in_another_column(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    area = QApplication.primaryScreen().availableGeometry()
+    calls = [window.simulator.ring(f"+98912{n:07d}", f"Caller {n}") for n in range(12)]  # IN5: no limit
+    qtbot.waitUntil(lambda: all(window.popups.popup(c) is not None for c in calls))
+    frames = [window.popups.popup(c).frameGeometry() for c in calls]
+    assert not any(a.intersects(b) for i, a in enumerate(frames) for b in frames[i + 1 :])
+    assert len({f.x() for f in frames}) >= 2  # the screen was full: a second column
+    assert all(area.contains(f.topLeft()) for f in frames[:4])
