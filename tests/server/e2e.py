@@ -154,8 +154,9 @@ class Rig:
         path.write_text(tomli_w.dumps(doc), encoding="utf-8")
         return path
 
-    def env(self) -> dict[str, str]:
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         env = dict(os.environ)
+        env.update(extra or {})
         env.update(
             {
                 "CALLSYS_CRM_TOKEN": self.token,
@@ -168,7 +169,9 @@ class Rig:
         )
         return env
 
-    async def start_server(self, timeout: float = 30.0) -> ServerProcess:
+    async def start_server(
+        self, timeout: float = 30.0, extra_env: dict[str, str] | None = None
+    ) -> ServerProcess:
         self.runs += 1
         log = self.tmp / f"server-{self.runs}.log"
         with log.open("wb") as err:
@@ -182,7 +185,7 @@ class Rig:
                 "--json",
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
-                env=self.env(),
+                env=self.env(extra_env),
                 cwd=str(ROOT),
             )
         assert proc.stdout is not None

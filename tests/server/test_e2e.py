@@ -384,3 +384,45 @@ async def test_kill_9_during_a_call_then_restart_still_one_activity_per_call(rig
         assert all(seconds_of(r) in (4, 5) for r in rig.phonecalls())
     finally:
         assert await restarted.stop() == 0
+
+
+@pytest.mark.asyncio
+async def test_two_branches_one_dynamics_the_same_pbx_call_id_twice(rig: Rig) -> None:
+    """SET6: two PBXes (two branches) feed one server and one Dynamics 365. Both replay the very
+    same capture — same unique ids, same extension 1001 — and still give two activities, each in
+    its own branch's user's queue."""
+    east_user = rig.fake.add(
+        "systemuser", {"firstname": "Dana", "lastname": "East", "internalemailaddress": "d@x.test"}
+    )
+    async with FakeAmi(stream("06_trunk_did_7000")) as east_ami:
+        rig.ami.add(stream("06_trunk_did_7000"))
+        branch = {
+            "provider": "ami",
+            "region": "DE",
+            "options": {
+                "host": "127.0.0.1",
+                "username": "callsys",
+                "technology": "SIP",
+                "backoff_initial": 0.05,
+            },
+        }
+        rig.extra_settings["server.branches"] = [
+            {**branch, "name": "hq", "options": {**branch["options"], "port": rig.ami.port}},
+            {**branch, "name": "east", "options": {**branch["options"], "port": east_ami.port}},
+        ]
+        rig.extra_settings["server.users"] = {"1001": rig.users["1001"], "east/1001": east_user}
+        env_secret = "CALLSYS_SECRET_AMI_EAST"
+        server = await rig.start_server(extra_env={env_secret: "callsys"})
+        try:
+            await wait_for(lambda: all_closed(rig, 2), timeout=30)
+            await asyncio.sleep(0.5)
+            rows = rig.phonecalls()
+            assert len(rows) == 2
+            assert sorted(r["_ownerid_value"] for r in rows) == sorted([rig.users["1001"], east_user])
+            assert all(r["phonenumber"] == TRUNK and r["statecode"] == 1 for r in rows)
+            assert all(r.get("_regardingobjectid_value") == rig.customer for r in rows)
+            status = await health(server)
+            assert [b["name"] for b in status["branches"]] == ["hq", "east"]
+            assert all(b["status"] == "online" for b in status["branches"])
+        finally:
+            assert await server.stop() == 0
