@@ -352,8 +352,11 @@ def _wire_activities(desktop: Desktop) -> None:
         outbox = Outbox(db)
         register_handlers(outbox, crm)  # type: ignore[arg-type]
         desktop.outbox = outbox
+        from callsys.crm.dataverse_setup import unanswered_status
+
         desktop.activity = ActivityLogger(
             outbox,
+            unanswered_status=unanswered_status(desktop.settings),
             resolve_party=lambda call: desktop.parties.get(call.id),
             display_number=lambda call: desktop.plan.display(call.remote) or "unknown",
             unanswered_title=translate("Activity", "Unanswered"),

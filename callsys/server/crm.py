@@ -24,6 +24,7 @@ import sqlite_utils
 
 from callsys.activity import ActivityLogger, register_handlers
 from callsys.crm import Crm, Match
+from callsys.crm.dataverse_setup import activity_logger_options
 from callsys.crm.dynamics import DynamicsCrm
 from callsys.errors import ConfigError, CrmError
 from callsys.lookup import CallerLookup
@@ -287,7 +288,12 @@ def activity_factory(
         def resolve_party(call: Call) -> Party | None:
             return _clear_match(lookup.cached(call.remote) or [])
 
-        logger = ActivityLogger(outbox, resolve_party=resolve_party, agent_for=owner_for)
+        logger = ActivityLogger(
+            outbox,
+            resolve_party=resolve_party,
+            agent_for=owner_for,
+            **activity_logger_options(settings),  # IN8: the organisation's unanswered status + titles
+        )
         writer = OutboxActivities(
             outbox, logger, lookup=lookup, closers=(crm.close,), retry_max=config.crm_retry_max
         )

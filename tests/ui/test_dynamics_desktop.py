@@ -88,3 +88,25 @@ def test_a_missed_call_becomes_an_unanswered_activity(
     qtbot.waitUntil(lambda: fake.count("phonecall") == 1, timeout=10000)
     (row,) = fake.rows["phonecall"].values()
     assert row["subject"].startswith("Unanswered")  # IN8 (بی پاسخ in the Persian UI)
+
+
+def test_the_configured_unanswered_status_reaches_the_desktops_logger(
+    tmp_path: Path, qtbot: Any, aio: asyncio.AbstractEventLoop
+) -> None:
+    """IN8: an organisation that added a custom "Missed" status reason under Completed gets it."""
+    fake = DataverseFake()
+    desktop = compose(make_settings(tmp_path, **{"crm.unanswered_statuscode": 100000001}), REGISTRY)
+    desktop.crm = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=desktop.plan,
+        tables=DEFAULT_TABLES,
+        transport=fake.transport(),
+    )
+    _wire_activities(desktop)
+    try:
+        assert desktop.activity is not None
+        assert desktop.activity.unanswered_status == (1, 100000001)
+    finally:
+        closing = aio.create_task(desktop.close())
+        qtbot.waitUntil(closing.done, timeout=5000)
