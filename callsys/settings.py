@@ -9,7 +9,8 @@ A bad file or value raises ``ConfigError`` naming the key and what was expected 
 traceback. Unknown keys are kept (so a newer version's file survives an older app) and reported
 in ``Settings.warnings``.
 
-Adding a setting: call ``declare()`` below in the block of your area. The settings dialog
+Adding a setting: call ``declare()`` below in the block of your area. Settings of the headless
+server daemon use the group ``daemon``: the desktop's settings dialog does not show them. The settings dialog
 builds itself from ``OPTIONS`` (``group`` and ``title`` are for it; titles are marked for
 translation with ``N_``).
 """
@@ -376,17 +377,17 @@ SERVER_LISTEN_HOST = declare(
     "127.0.0.1",
     p_pattern(r"[0-9A-Za-z.:\-\[\]]{1,255}", "a host name or IP address"),
     N_("Listen on address"),
-    "server",
+    "daemon",
 )
 SERVER_LISTEN_PORT = declare(
-    "server.listen_port", 8765, p_int(0, 65535), N_("Listen on port"), "server", N_("0 = any free port")
+    "server.listen_port", 8765, p_int(0, 65535), N_("Listen on port"), "daemon", N_("0 = any free port")
 )
 SERVER_SEATS = declare(
     "server.seats",
     25,
     p_int(1, 100_000),
     N_("Desktop sessions at once"),
-    "server",
+    "daemon",
     N_("How many desktops may be connected at the same time (ARCH3)"),
 )
 SERVER_HEARTBEAT = declare(
@@ -394,7 +395,7 @@ SERVER_HEARTBEAT = declare(
     30,
     p_int(1, 3600),
     N_("Heartbeat timeout (seconds)"),
-    "server",
+    "daemon",
     N_("A desktop that stops answering for this long loses its seat"),
 )
 SERVER_BRANCHES: Option[tuple[dict[str, Any], ...]] = declare(
@@ -402,7 +403,7 @@ SERVER_BRANCHES: Option[tuple[dict[str, Any], ...]] = declare(
     (),
     _server_tables,
     N_("Branches"),
-    "server",
+    "daemon",
     N_(
         "One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, "
         "username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines"
@@ -413,7 +414,7 @@ SERVER_USERS: Option[dict[str, str]] = declare(
     {},
     p_str_map,
     N_("Dynamics users by extension"),
-    "server",
+    "daemon",
     N_('Whose queue a call\'s activity lands in, e.g. { "1001" = "<systemuserid>" } (IN14)'),
 )
 SERVER_AGENTS: Option[tuple[dict[str, Any], ...]] = declare(
@@ -421,7 +422,7 @@ SERVER_AGENTS: Option[tuple[dict[str, Any], ...]] = declare(
     (),
     _server_tables,
     N_("Desktop agents"),
-    "server",
+    "daemon",
     N_("One [[server.agents]] per person with a token: name, extensions, branch"),
 )
 SERVER_UPDATE_MANIFEST = declare(
@@ -429,7 +430,7 @@ SERVER_UPDATE_MANIFEST = declare(
     "",
     p_str,
     N_("Update manifest file"),
-    "server",
+    "daemon",
     N_("A JSON file served to desktops at /update/manifest.json (SET5); empty = none"),
 )
 SERVER_CRM_RETRY_MAX = declare(
@@ -437,7 +438,7 @@ SERVER_CRM_RETRY_MAX = declare(
     300,
     p_int(1, 3600),
     N_("Longest wait between CRM retries (seconds)"),
-    "server",
+    "daemon",
     N_("While Dynamics 365 is unreachable, retries back off up to this long"),
 )
 SERVER_TLS_CERT = declare(
@@ -445,7 +446,7 @@ SERVER_TLS_CERT = declare(
     "",
     p_str,
     N_("TLS certificate (PEM)"),
-    "server",
+    "daemon",
     N_("With a key file, desktops connect over wss:// — tokens never cross the network in clear text"),
 )
 SERVER_TLS_KEY = declare(
@@ -453,7 +454,7 @@ SERVER_TLS_KEY = declare(
     "",
     p_str,
     N_("TLS private key file (PEM)"),
-    "server",
+    "daemon",
     N_("The file is named here, never its content"),
 )
 SERVER_DRAIN_SECONDS = declare(
@@ -461,7 +462,7 @@ SERVER_DRAIN_SECONDS = declare(
     10,
     p_int(0, 600),
     N_("Shutdown flush time (seconds)"),
-    "server",
+    "daemon",
     N_("How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk"),
 )
 

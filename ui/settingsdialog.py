@@ -427,6 +427,8 @@ class SettingsDialog(QDialog):
 
         groups: dict[str, list[Option[Any]]] = {g: [] for g in GROUP_ORDER}
         for option in OPTIONS.values():
+            if option.group == "daemon":  # the server's own settings: not the desktop's business
+                continue
             groups.setdefault(option.group, []).append(option)
         self.forms: dict[str, QFormLayout] = {}
         for group, options in groups.items():

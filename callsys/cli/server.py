@@ -13,13 +13,15 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callsys.cli import Context
 from callsys.errors import CallsysError, ConfigError
 from callsys.provider import ProviderListener, ProviderStatus, Registration
-from callsys.server.config import SHARED_SECRET, ServerConfig, agent_secret_name
 from callsys.settings import CRM_BACKEND
+
+if TYPE_CHECKING:  # the server package is imported only when `callsys server` runs (start-up time)
+    from callsys.server.config import ServerConfig
 
 __all__ = ["register"]
 
@@ -56,6 +58,8 @@ def register(
 
 def _config(args: argparse.Namespace, ctx: Context) -> ServerConfig:
     from dataclasses import replace
+
+    from callsys.server.config import ServerConfig
 
     config = ServerConfig.from_settings(ctx.settings)
     changes: dict[str, Any] = {}
@@ -207,6 +211,8 @@ async def _check(config: ServerConfig, ctx: Context, timeout: float) -> int:
         )
 
     try:
+        from callsys.server.config import SHARED_SECRET, agent_secret_name
+
         has_shared = bool(get_secret(SHARED_SECRET))
         agents_with_tokens = [a for a in config.agents if get_secret(agent_secret_name(a))]
         ok = has_shared or bool(agents_with_tokens)
