@@ -32,20 +32,25 @@ def have(*programs: str) -> bool:
     return all(shutil.which(p) for p in programs)
 
 
-def free_port(tcp_too: bool = True) -> int:
-    """A port free for UDP (and TCP) on 127.0.0.1, never 5060."""
+def free_port(tcp_too: bool = True, pair: bool = False) -> int:
+    """A port free for UDP (and TCP) on 127.0.0.1, never 5060; with *pair* port + 1 too
+    (baresip listens for TLS on the SIP port + 1)."""
     for _ in range(200):
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             udp.bind((HOST, 0))
             port = int(udp.getsockname()[1])
-            if port == 5060:
+            if port in (5060, 5059) or port >= 65535:
                 continue
-            if tcp_too:
-                try:
-                    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                        tcp.bind((HOST, port))
-                except OSError:
-                    continue
+            try:
+                for p in (port, port + 1) if pair else (port,):
+                    if tcp_too:
+                        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+                            tcp.bind((HOST, p))
+                    if p != port:
+                        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp2:
+                            udp2.bind((HOST, p))
+            except OSError:
+                continue
             return port
     raise RuntimeError("no free port")
 
@@ -228,32 +233,58 @@ class Kamailio:
         self.proc: Process | None = None
         self.uri = f"sip:{HOST}:{self.port}"
 
-    def start(self) -> Kamailio:
-        self.proc = Process(
-            [
-                "kamailio",
-                "-f",
-                str(self.cfg),
-                "-DD",
-                "-E",
-                "-m",
-                "32",
-                "-M",
-                "4",
-                "-P",
-                str(self.rundir / "kamailio.pid"),
-                "-Y",
-                str(self.rundir),
-            ],
-            self.rundir,
-            "kamailio.log",
-        )
-        try:
-            wait_udp_listening(self.port)
-            wait_tcp_listening(self.port)
-        except TimeoutError:
-            raise RuntimeError("kamailio did not start:\n" + self.proc.log()) from None
-        return self
+    def start(self, same_port: bool = False) -> Kamailio:
+        """Start kamailio; unless *same_port*, retry on fresh ports if ours was taken meanwhile."""
+        for attempt in range(1 if same_port else 3):
+            if attempt:
+                self.port = free_port()
+                self.uri = f"sip:{HOST}:{self.port}"
+                self.cfg.write_text(KAMAILIO_CFG.replace("@PORT@", str(self.port)))
+            self.proc = Process(
+                ["kamailio", "-f", str(self.cfg), "-DD", "-E", "-m", "32", "-M", "4",
+                 "-P", str(self.rundir / "kamailio.pid"), "-Y", str(self.rundir)],
+                self.rundir, f"kamailio{attempt or ''}.log",
+            )  # fmt: skip
+            try:
+                self._wait_answering()
+                wait_tcp_listening(self.port)
+                return self
+            except TimeoutError:
+                log = self.proc.log()
+                self.proc.stop()
+                self.proc = None
+                if same_port or attempt == 2:
+                    raise RuntimeError("kamailio did not start:\n" + log) from None
+        raise AssertionError("unreachable")
+
+    def _wait_answering(self, timeout: float = 8.0) -> None:
+        """Until *our* kamailio answers an OPTIONS on its UDP port (not just "port in use")."""
+        deadline = time.monotonic() + timeout
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.bind((HOST, 0))
+            sock.settimeout(0.1)
+            local = sock.getsockname()[1]
+            n = 0
+            while time.monotonic() < deadline:
+                assert self.proc is not None
+                if not self.proc.alive():
+                    break
+                n += 1
+                msg = (
+                    f"OPTIONS sip:{HOST}:{self.port} SIP/2.0\r\n"
+                    f"Via: SIP/2.0/UDP {HOST}:{local};branch=z9hG4bKprobe{n}{os.getpid()}\r\n"
+                    f"From: <sip:probe@{HOST}>;tag=p{n}\r\nTo: <sip:{HOST}:{self.port}>\r\n"
+                    f"Call-ID: probe-{n}-{os.getpid()}\r\nCSeq: {n} OPTIONS\r\nMax-Forwards: 70\r\n"
+                    "Content-Length: 0\r\n\r\n"
+                )
+                sock.sendto(msg.encode(), (HOST, self.port))
+                try:
+                    data = sock.recv(4096)
+                except OSError:
+                    continue
+                if data.startswith(b"SIP/2.0 200") and b"kamailio" in data.lower():
+                    return
+        raise TimeoutError("kamailio does not answer")
 
     def log(self) -> str:
         return self.proc.log() if self.proc is not None else ""
@@ -299,11 +330,26 @@ class Baresip:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rec = self.dir / "rec"
         self.rec.mkdir(exist_ok=True)
-        self.sip_port = free_port()
+        self.tone = make_tone(self.dir / f"tone{tone_hz}.wav", tone_hz)
+        self.tone_hz = tone_hz
+        (self.dir / "accounts").write_text("\n".join(accounts) + "\n")
+        (self.dir / "contacts").write_text("")
+        self.proc: Process | None = None
+        self.events: list[dict[str, Any]] = []
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Event()
+        self._responses: dict[str, dict[str, Any]] = {}
+        self._token = 0
+        self._configure()
+
+    def _configure(self) -> None:
+        """Pick free ports and write baresip's config (again, when a port was taken meanwhile)."""
+        self.sip_port = free_port(pair=True)
         self.ctrl_port = free_port()
         rtp = free_port_range(40)
-        tone = make_tone(self.dir / f"tone{tone_hz}.wav", tone_hz)
-        self.tone_hz = tone_hz
+        tone = self.tone
         config = f"""poll_method		epoll
 sip_listen		{HOST}:{self.sip_port}
 sip_trans_def		udp
@@ -332,34 +378,32 @@ ctrl_tcp_listen		{HOST}:{self.ctrl_port}
 snd_path		{self.rec}
 """
         (self.dir / "config").write_text(config)
-        (self.dir / "accounts").write_text("\n".join(accounts) + "\n")
-        (self.dir / "contacts").write_text("")
-        self.proc: Process | None = None
-        self.events: list[dict[str, Any]] = []
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
-        self._responses: dict[str, dict[str, Any]] = {}
-        self._token = 0
 
     @property
     def address(self) -> str:
         return f"{HOST}:{self.sip_port}"
 
     async def start(self) -> Baresip:
-        self.proc = Process(["baresip", "-f", str(self.dir)], self.dir, "baresip.log")
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                self._reader, self._writer = await asyncio.open_connection(HOST, self.ctrl_port)
-                break
-            except OSError:
-                if time.monotonic() > deadline or not self.proc.alive():
-                    raise RuntimeError("baresip did not start:\n" + self.proc.log()) from None
-                await asyncio.sleep(0.05)
-        self._task = asyncio.get_running_loop().create_task(self._read_loop())
-        return self
+        """Start baresip; if a port was grabbed by someone else meanwhile, try fresh ports."""
+        for attempt in range(3):
+            self.proc = Process(["baresip", "-f", str(self.dir)], self.dir, f"baresip{attempt or ''}.log")
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    self._reader, self._writer = await asyncio.open_connection(HOST, self.ctrl_port)
+                    self._task = asyncio.get_running_loop().create_task(self._read_loop())
+                    return self
+                except OSError:
+                    if time.monotonic() > deadline or not self.proc.alive():
+                        break
+                    await asyncio.sleep(0.05)
+            log = self.proc.log()
+            self.proc.stop()
+            self.proc = None
+            if "already in use" not in log or attempt == 2:
+                raise RuntimeError("baresip did not start:\n" + log)
+            self._configure()
+        raise AssertionError("unreachable")
 
     async def _read_loop(self) -> None:
         assert self._reader is not None

@@ -133,5 +133,5 @@ async def test_registration_lost_and_regained(start_phone, kamailio: Kamailio) -
     await phone.until(lambda: sales() is Registration.OFFLINE, 15, "sales offline")
     assert phone.statuses[-1].lines[1].detail
 
-    kamailio.start()  # same port: the retry every reg_retry seconds succeeds
+    kamailio.start(same_port=True)  # the retry every reg_retry seconds succeeds
     await phone.until(lambda: sales() is Registration.ONLINE, 15, "sales online again")
