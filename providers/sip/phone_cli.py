@@ -205,6 +205,13 @@ async def run_phone(options: Mapping[str, Any], stdin: TextIO, stdout: TextIO) -
     return 0
 
 
+def _dialable(plan: Any, target: str) -> str:
+    """A number as the PBX wants it (dial prefix, SET3); SIP addresses stay as they are."""
+    if plan is None or "@" in target or target.lower().startswith(("sip:", "sips:")):
+        return target
+    return str(plan.dial_string(target[4:] if target.lower().startswith("tel:") else target))
+
+
 def _pick(manager: CallManager, explicit: str | None, *, ringing: bool) -> str:
     live = manager.live_calls()
     if explicit:
@@ -243,9 +250,7 @@ async def _execute(
     if command == "dial":
         if not arg:
             raise ValueError("Use: dial NUMBER [LINE]")
-        target = arg
-        if plan is not None and "@" not in arg and not arg.lower().startswith(("sip:", "sips:")):
-            target = plan.dial_string(arg[4:] if arg.lower().startswith("tel:") else arg)
+        target = _dialable(plan, arg)
         line = args[1] if len(args) > 1 else None
         if line is not None:
             from callsys.numbers import choose_line
@@ -260,7 +265,7 @@ async def _execute(
         if command == "dtmf":
             await provider.send_dtmf(call_id, arg)
         else:
-            await provider.transfer(call_id, arg)
+            await provider.transfer(call_id, _dialable(plan, arg))
         return {"call": call_id}
     call_id = _pick(manager, arg, ringing=command in ("answer", "reject"))
     if command == "answer":
