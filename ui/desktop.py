@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from inspect import isawaitable
 from typing import TYPE_CHECKING, Any
@@ -79,6 +79,8 @@ class Desktop:
     outbox: Any = None  # callsys.outbox.Outbox that delivers the activity's writes
     parties: dict[str, Party] = field(default_factory=dict)  # call id → the record the agent sees
     problems: list[str] = field(default_factory=list)
+    #: Told how a phone-index sync goes (callsys.phoneindex.SyncProgress), then ``None`` when it ends.
+    sync_progress: Callable[[Any], None] | None = None
     _background: set[asyncio.Future[Any]] = field(default_factory=set)
     _outbox_stop: asyncio.Event | None = None
 
@@ -223,7 +225,12 @@ class Desktop:
         from callsys.phoneindex import IndexSync
 
         crm = self.crm
-        sync = IndexSync(crm.index, crm)  # type: ignore[union-attr, arg-type]
+
+        def progress(step: Any) -> None:
+            if self.sync_progress is not None:
+                self.sync_progress(step)
+
+        sync = IndexSync(crm.index, crm, progress)  # type: ignore[union-attr, arg-type]
         while True:
             try:
                 await sync.sync()
@@ -231,6 +238,7 @@ class Desktop:
                 raise
             except Exception as exc:  # offline, throttled, signed out: the old index still answers
                 log.warning("phone index sync failed: %s", exc)
+            progress(None)  # the sync is over (done or failed): the progress bar goes away
             if self.lookup is not None and hasattr(self.lookup, "forget"):
                 self.lookup.forget()  # the session cache must not hide what the sync changed
             await asyncio.sleep(INDEX_SYNC_SECONDS)

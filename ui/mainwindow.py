@@ -45,6 +45,7 @@ from ui.qt import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     Qt,
     QTableView,
@@ -259,8 +260,19 @@ class MainWindow(QMainWindow):
         self.status_dot = named(QLabel(), "providerDot")
         status_bar = self.statusBar()
         assert status_bar is not None
+        # B3: the first full sync of the phone index can take minutes on a big CRM — show it.
+        self.sync_label = named(QLabel(), "indexSyncStatus")
+        self.sync_bar = named(QProgressBar(), "indexSyncProgress")
+        self.sync_bar.setRange(0, 0)  # Dataverse does not say how many rows will come: busy bar
+        self.sync_bar.setMaximumWidth(120)
+        self.sync_bar.setTextVisible(False)
+        self.sync_label.hide()
+        self.sync_bar.hide()
+        status_bar.addWidget(self.sync_label)
+        status_bar.addWidget(self.sync_bar)
         status_bar.addPermanentWidget(self.status_dot)
         status_bar.addPermanentWidget(self.status_label)
+        self.desktop.sync_progress = self.show_sync_progress
 
         self._build_menus()
         self.setTabOrder(self.dial_edit, self.line_choice)
@@ -502,6 +514,20 @@ class MainWindow(QMainWindow):
         except ValueError:
             seen_at = datetime.min.replace(tzinfo=UTC)
         self.log_model.load(rows, missed_seen_at=seen_at)
+
+    def show_sync_progress(self, step: Any) -> None:
+        """How the phone-index sync goes (a ``SyncProgress``), or ``None`` once it has ended."""
+        if step is None or (getattr(step, "records", 0) == 0 and getattr(step, "mode", "") == "delta"):
+            self.sync_label.hide()
+            self.sync_bar.hide()
+            return
+        text = translate("MainWindow", "Updating the phone index: {table}, {count} records").format(
+            table=step.table, count=self.language.digits(f"{step.records:,}")
+        )
+        self.sync_label.setText(text)
+        self.sync_bar.setAccessibleDescription(text)
+        self.sync_label.show()
+        self.sync_bar.show()
 
     def ask_quit(self, calls: int) -> bool:
         """Closing during a call ends it: ask first."""

@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="357" />
+      <location filename="../../ui/desktop.py" line="371" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="358" />
+      <location filename="../../ui/desktop.py" line="372" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="356" />
+      <location filename="../../ui/desktop.py" line="370" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -597,332 +597,337 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="405" />
+      <location filename="../../ui/mainwindow.py" line="417" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="394" />
+      <location filename="../../ui/mainwindow.py" line="406" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="390" />
+      <location filename="../../ui/mainwindow.py" line="402" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="404" />
+      <location filename="../../ui/mainwindow.py" line="416" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="398" />
+      <location filename="../../ui/mainwindow.py" line="410" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="397" />
+      <location filename="../../ui/mainwindow.py" line="409" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="367" />
+      <location filename="../../ui/mainwindow.py" line="379" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="362" />
+      <location filename="../../ui/mainwindow.py" line="374" />
       <source>&amp;Number:</source>
       <translation>&amp;شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="393" />
+      <location filename="../../ui/mainwindow.py" line="405" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="392" />
+      <location filename="../../ui/mainwindow.py" line="404" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="399" />
+      <location filename="../../ui/mainwindow.py" line="411" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="401" />
+      <location filename="../../ui/mainwindow.py" line="413" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="391" />
+      <location filename="../../ui/mainwindow.py" line="403" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="400" />
+      <location filename="../../ui/mainwindow.py" line="412" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="396" />
+      <location filename="../../ui/mainwindow.py" line="408" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1024" />
+      <location filename="../../ui/mainwindow.py" line="1050" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="382" />
+      <location filename="../../ui/mainwindow.py" line="394" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="369" />
+      <location filename="../../ui/mainwindow.py" line="381" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="87" />
+      <location filename="../../ui/mainwindow.py" line="88" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="376" />
+      <location filename="../../ui/mainwindow.py" line="388" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="370" />
+      <location filename="../../ui/mainwindow.py" line="382" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="88" />
+      <location filename="../../ui/mainwindow.py" line="89" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="373" />
+      <location filename="../../ui/mainwindow.py" line="385" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="635" />
+      <location filename="../../ui/mainwindow.py" line="661" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="641" />
+      <location filename="../../ui/mainwindow.py" line="667" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="372" />
+      <location filename="../../ui/mainwindow.py" line="384" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="384" />
+      <location filename="../../ui/mainwindow.py" line="396" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="84" />
+      <location filename="../../ui/mainwindow.py" line="85" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="368" />
+      <location filename="../../ui/mainwindow.py" line="380" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="983" />
+      <location filename="../../ui/mainwindow.py" line="1009" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="383" />
+      <location filename="../../ui/mainwindow.py" line="395" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="85" />
+      <location filename="../../ui/mainwindow.py" line="86" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="637" />
+      <location filename="../../ui/mainwindow.py" line="663" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="818" />
+      <location filename="../../ui/mainwindow.py" line="844" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="366" />
+      <location filename="../../ui/mainwindow.py" line="378" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="364" />
+      <location filename="../../ui/mainwindow.py" line="376" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="395" />
+      <location filename="../../ui/mainwindow.py" line="407" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="385" />
+      <location filename="../../ui/mainwindow.py" line="397" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="91" />
+      <location filename="../../ui/mainwindow.py" line="92" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="636" />
+      <location filename="../../ui/mainwindow.py" line="662" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="634" />
+      <location filename="../../ui/mainwindow.py" line="660" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="510" />
+      <location filename="../../ui/mainwindow.py" line="536" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="86" />
+      <location filename="../../ui/mainwindow.py" line="87" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="375" />
+      <location filename="../../ui/mainwindow.py" line="387" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="374" />
+      <location filename="../../ui/mainwindow.py" line="386" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="950" />
+      <location filename="../../ui/mainwindow.py" line="976" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="377" />
+      <location filename="../../ui/mainwindow.py" line="389" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="717" />
+      <location filename="../../ui/mainwindow.py" line="743" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="664" />
+      <location filename="../../ui/mainwindow.py" line="690" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="677" />
+      <location filename="../../ui/mainwindow.py" line="703" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="600" />
+      <location filename="../../ui/mainwindow.py" line="626" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1118" />
+      <location filename="../../ui/mainwindow.py" line="1144" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="759" />
+      <location filename="../../ui/mainwindow.py" line="785" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="705" />
+      <location filename="../../ui/mainwindow.py" line="731" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="656" />
+      <location filename="../../ui/mainwindow.py" line="682" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="670" />
+      <location filename="../../ui/mainwindow.py" line="696" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="812" />
+      <location filename="../../ui/mainwindow.py" line="838" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="90" />
+      <location filename="../../ui/mainwindow.py" line="91" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="371" />
+      <location filename="../../ui/mainwindow.py" line="524" />
+      <source>Updating the phone index: {table}, {count} records</source>
+      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="383" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="89" />
+      <location filename="../../ui/mainwindow.py" line="90" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1025" />
+      <location filename="../../ui/mainwindow.py" line="1051" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="723" />
+      <location filename="../../ui/mainwindow.py" line="749" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="986" />
+      <location filename="../../ui/mainwindow.py" line="1012" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="511" />
+      <location filename="../../ui/mainwindow.py" line="537" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="715" />
+      <location filename="../../ui/mainwindow.py" line="741" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="789" />
+      <location filename="../../ui/mainwindow.py" line="815" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1334,392 +1339,412 @@
   <context>
     <name>Settings</name>
     <message>
-      <location filename="../../callsys/settings.py" line="349" />
+      <location filename="../../callsys/settings.py" line="350" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="382" />
+      <location filename="../../callsys/settings.py" line="383" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="433" />
+      <location filename="../../callsys/settings.py" line="434" />
       <source>A JSON file served to desktops at /update/manifest.json (SET5); empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود (SET5)؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="398" />
+      <location filename="../../callsys/settings.py" line="399" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="193" />
+      <location filename="../../callsys/settings.py" line="194" />
       <source>Added in front of every outgoing public number (SET3)</source>
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود (SET3)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="197" />
+      <location filename="../../callsys/settings.py" line="198" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="471" />
+      <location filename="../../callsys/settings.py" line="488" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="273" />
+      <location filename="../../callsys/settings.py" line="274" />
       <source>App registration (client) ID</source>
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="404" />
+      <location filename="../../callsys/settings.py" line="405" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="247" />
+      <location filename="../../callsys/settings.py" line="248" />
       <source>CRM</source>
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="461" />
+      <location filename="../../callsys/settings.py" line="478" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="480" />
+      <location filename="../../callsys/settings.py" line="497" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="359" />
+      <location filename="../../callsys/settings.py" line="360" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
       <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="239" />
+      <location filename="../../callsys/settings.py" line="240" />
       <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM (IN13)</source>
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="491" />
+      <location filename="../../callsys/settings.py" line="508" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="310" />
+      <location filename="../../callsys/settings.py" line="311" />
       <source>Certificate (PEM with private key)</source>
       <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="314" />
+      <location filename="../../callsys/settings.py" line="315" />
       <source>Certificate thumbprint</source>
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="221" />
+      <location filename="../../callsys/settings.py" line="222" />
       <source>Completes local numbers dialled without it</source>
       <translation>شماره‌های محلی بدون کد شهر را کامل می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="341" />
+      <location filename="../../callsys/settings.py" line="342" />
       <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"] (IN2)</source>
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="499" />
+      <location filename="../../callsys/settings.py" line="516" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="211" />
+      <location filename="../../callsys/settings.py" line="212" />
       <source>Default country</source>
       <translation>کشور پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="195" />
+      <location filename="../../callsys/settings.py" line="196" />
       <source>Default line</source>
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="423" />
+      <location filename="../../callsys/settings.py" line="424" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="388" />
+      <location filename="../../callsys/settings.py" line="389" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="477" />
+      <location filename="../../callsys/settings.py" line="494" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="196" />
+      <location filename="../../callsys/settings.py" line="197" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="237" />
+      <location filename="../../callsys/settings.py" line="238" />
       <source>Do not log numbers shorter than</source>
       <translation>ثبت نکردن شماره‌های کوتاه‌تر از</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="251" />
+      <location filename="../../callsys/settings.py" line="252" />
       <source>Dynamics 365 address</source>
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="415" />
+      <location filename="../../callsys/settings.py" line="416" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="501" />
+      <location filename="../../callsys/settings.py" line="518" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="339" />
+      <location filename="../../callsys/settings.py" line="340" />
       <source>Extra phone columns</source>
       <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="328" />
+      <location filename="../../callsys/settings.py" line="329" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="482" />
+      <location filename="../../callsys/settings.py" line="499" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="473" />
+      <location filename="../../callsys/settings.py" line="490" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="396" />
+      <location filename="../../callsys/settings.py" line="397" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="474" />
+      <location filename="../../callsys/settings.py" line="491" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="449" />
+      <location filename="../../callsys/settings.py" line="466" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="390" />
+      <location filename="../../callsys/settings.py" line="391" />
       <source>How many desktops may be connected at the same time (ARCH3)</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند (ARCH3)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="357" />
+      <location filename="../../callsys/settings.py" line="358" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="489" />
+      <location filename="../../callsys/settings.py" line="506" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="320" />
+      <location filename="../../callsys/settings.py" line="321" />
       <source>Keep the sign-in unencrypted</source>
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="457" />
+      <location filename="../../callsys/settings.py" line="474" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="227" />
+      <location filename="../../callsys/settings.py" line="228" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="378" />
+      <location filename="../../callsys/settings.py" line="379" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="382" />
+      <location filename="../../callsys/settings.py" line="383" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="219" />
+      <location filename="../../callsys/settings.py" line="220" />
       <source>Local area code</source>
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="439" />
+      <location filename="../../callsys/settings.py" line="440" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="269" />
+      <location filename="../../callsys/settings.py" line="270" />
       <source>Microsoft Entra tenant</source>
       <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="278" />
+      <location filename="../../callsys/settings.py" line="279" />
       <source>Model-driven app ID</source>
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="475" />
+      <location filename="../../callsys/settings.py" line="492" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="213" />
+      <location filename="../../callsys/settings.py" line="214" />
       <source>Numbers written without a country code belong to this country</source>
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="425" />
+      <location filename="../../callsys/settings.py" line="426" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="406" />
+      <location filename="../../callsys/settings.py" line="407" />
       <source>One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]] (SET6): name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="322" />
+      <location filename="../../callsys/settings.py" line="323" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="484" />
+      <location filename="../../callsys/settings.py" line="501" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="191" />
+      <location filename="../../callsys/settings.py" line="192" />
       <source>Outside-line prefix</source>
       <translation>پیش‌شماره خط بیرونی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="183" />
+      <location filename="../../callsys/settings.py" line="184" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="299" />
+      <location filename="../../callsys/settings.py" line="300" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
       <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="202" />
+      <location filename="../../callsys/settings.py" line="203" />
       <source>Provider options</source>
       <translation>گزینه‌های اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="280" />
+      <location filename="../../callsys/settings.py" line="281" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="472" />
+      <location filename="../../callsys/settings.py" line="489" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="483" />
+      <location filename="../../callsys/settings.py" line="500" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="447" />
+      <location filename="../../callsys/settings.py" line="464" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="286" />
+      <location filename="../../callsys/settings.py" line="287" />
       <source>Sign-in method</source>
       <translation>روش ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="347" />
+      <location filename="../../callsys/settings.py" line="348" />
       <source>Status reason of unanswered calls</source>
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="271" />
+      <location filename="../../callsys/settings.py" line="448" />
+      <source>TLS certificate (PEM)</source>
+      <translation>گواهی TLS ‏(PEM)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="456" />
+      <source>TLS private key file (PEM)</source>
+      <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="272" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="297" />
+      <location filename="../../callsys/settings.py" line="458" />
+      <source>The file is named here, never its content</source>
+      <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="298" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="304" />
+      <location filename="../../callsys/settings.py" line="305" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="431" />
+      <location filename="../../callsys/settings.py" line="432" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="229" />
+      <location filename="../../callsys/settings.py" line="230" />
       <source>Which company line a dialled number (DID) belongs to (IN12)</source>
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد (IN12)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="441" />
+      <location filename="../../callsys/settings.py" line="442" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="417" />
+      <location filename="../../callsys/settings.py" line="418" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" } (IN14)</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" } (IN14)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="330" />
+      <location filename="../../callsys/settings.py" line="450" />
+      <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
+      <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="331" />
       <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (IN2; `callsys crm discover` proposes them)</source>
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (IN2؛ `callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="459" />
+      <location filename="../../callsys/settings.py" line="476" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="363" />
+      <location filename="../../callsys/settings.py" line="364" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="288" />
+      <location filename="../../callsys/settings.py" line="289" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
       <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="249" />
+      <location filename="../../callsys/settings.py" line="250" />
       <source>local = the built-in directory; dynamics = Microsoft Dynamics 365</source>
       <translation>local = دفترچه داخلی برنامه؛ dynamics = Microsoft Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="185" />
+      <location filename="../../callsys/settings.py" line="186" />
       <source>sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator</source>
       <translation>sip = تلفن نرم‌افزاری داخلی، ami = Asterisk، server = سرور callsys، sim = شبیه‌ساز</translation>
     </message>
@@ -1727,17 +1752,17 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="595" />
+      <location filename="../../ui/settingsdialog.py" line="597" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="596" />
+      <location filename="../../ui/settingsdialog.py" line="598" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="711" />
+      <location filename="../../ui/settingsdialog.py" line="713" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -1772,12 +1797,12 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="617" />
+      <location filename="../../ui/settingsdialog.py" line="619" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="619" />
+      <location filename="../../ui/settingsdialog.py" line="621" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
@@ -1797,12 +1822,12 @@
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="753" />
+      <location filename="../../ui/settingsdialog.py" line="755" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="661" />
+      <location filename="../../ui/settingsdialog.py" line="663" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
@@ -1822,7 +1847,7 @@
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="623" />
+      <location filename="../../ui/settingsdialog.py" line="625" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -1832,7 +1857,7 @@
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="584" />
+      <location filename="../../ui/settingsdialog.py" line="586" />
       <source>Line whose password to set</source>
       <translation>خطی که رمزش تنظیم می‌شود</translation>
     </message>
@@ -1852,7 +1877,7 @@
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="578" />
+      <location filename="../../ui/settingsdialog.py" line="580" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -1867,12 +1892,12 @@
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="585" />
+      <location filename="../../ui/settingsdialog.py" line="587" />
       <source>SIP password</source>
       <translation>رمز SIP</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="592" />
+      <location filename="../../ui/settingsdialog.py" line="594" />
       <source>SIP password:</source>
       <translation>رمز SIP:</translation>
     </message>
@@ -1882,7 +1907,7 @@
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="466" />
+      <location filename="../../ui/settingsdialog.py" line="468" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -1892,7 +1917,7 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="709" />
+      <location filename="../../ui/settingsdialog.py" line="711" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
@@ -1917,27 +1942,27 @@
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="576" />
+      <location filename="../../ui/settingsdialog.py" line="578" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="604" />
+      <location filename="../../ui/settingsdialog.py" line="606" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="631" />
+      <location filename="../../ui/settingsdialog.py" line="633" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="605" />
+      <location filename="../../ui/settingsdialog.py" line="607" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="814" />
+      <location filename="../../ui/settingsdialog.py" line="816" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
@@ -1952,12 +1977,12 @@
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="786" />
+      <location filename="../../ui/settingsdialog.py" line="788" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="823" />
+      <location filename="../../ui/settingsdialog.py" line="825" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -1982,7 +2007,7 @@
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="685" />
+      <location filename="../../ui/settingsdialog.py" line="687" />
       <source>a key not already used for “{other}”</source>
       <translation>کلیدی که برای «{other}» به کار نرفته باشد</translation>
     </message>
@@ -1992,7 +2017,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="651" />
+      <location filename="../../ui/settingsdialog.py" line="653" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>

@@ -110,3 +110,33 @@ def test_the_configured_unanswered_status_reaches_the_desktops_logger(
     finally:
         closing = aio.create_task(desktop.close())
         qtbot.waitUntil(closing.done, timeout=5000)
+
+
+def test_a_phone_index_sync_shows_its_progress_in_the_status_bar(
+    dynamics_window: tuple[MainWindow, DataverseFake], qtbot: Any, aio: asyncio.AbstractEventLoop
+) -> None:
+    """B3 / issue 4: the first full sync of the phone index shows a progress bar, which goes away
+    when the sync is over."""
+    from callsys.phoneindex import PhoneIndex
+
+    window, fake = dynamics_window
+    for i in range(30):
+        fake.add("contact", {"firstname": "Person", "lastname": str(i), "mobilephone": f"+98912000{i:04d}"})
+    seen: list[str] = []
+    show = window.show_sync_progress
+
+    def spy(step: Any) -> None:
+        show(step)
+        if not window.sync_bar.isHidden():
+            seen.append(window.sync_label.text())
+
+    window.desktop.sync_progress = spy
+    assert window.desktop.db is not None
+    window.desktop.crm.index = PhoneIndex(window.desktop.db, window.desktop.plan)  # type: ignore[union-attr]
+    task = aio.create_task(window.desktop._sync_index())
+    try:
+        qtbot.waitUntil(lambda: bool(seen) and window.sync_bar.isHidden(), timeout=10000)
+    finally:
+        task.cancel()
+    assert any("contact" in text and "31" in text for text in seen), seen  # 30 + Sara
+    assert window.sync_label.isHidden()
