@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import sys
@@ -20,7 +21,7 @@ from callsys.errors import CallsysError
 from callsys.settings import CALENDAR, LANGUAGE, Settings
 
 from ui.i18n import Language, resolve_language, set_current
-from ui.qt import QApplication, QEvent, QIcon, QObject, QtGui, QTimer
+from ui.qt import QApplication, QCoreApplication, QEvent, QIcon, QObject, QtGui, QTimer
 
 QFileOpenEvent = QtGui.QFileOpenEvent
 
@@ -139,7 +140,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         if instance is not None:
             instance.close()
+        _tear_down(app, window, links)
     return 0
+
+
+def _tear_down(app: QApplication, window: MainWindow, links: QObject) -> None:
+    """Delete our Qt objects while the QApplication and the interpreter are still whole.
+
+    Left to interpreter exit, PyQt6's own at-exit cleanup (``cleanup_on_exit`` in QtCore) walks
+    every sip wrapper and met one already freed — a segfault at every exit under Python's debug
+    allocator (``PYTHONDEVMODE=1``, which ``briefcase dev`` sets), undefined behaviour without it.
+    """
+    app.removeEventFilter(links)
+    window.deleteLater()
+    links.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    gc.collect()
 
 
 class LinkOpener(QObject):

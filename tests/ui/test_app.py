@@ -20,6 +20,9 @@ def start(tmp_path: Path, config_text: str) -> tuple[subprocess.CompletedProcess
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
         "CALLSYS_QUIT_WHEN_READY": "1",
+        # Python's debug allocator turns a use-after-free at exit into a certain segfault (PyQt's
+        # at-exit wrapper walk met a freed wrapper; `briefcase dev` runs in this mode too).
+        "PYTHONDEVMODE": "1",
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
     }
