@@ -30,13 +30,19 @@ the ringing call and the others the connected, not held, call — else the newes
 End of input or ``quit`` (or SIGTERM/SIGINT) hangs up, unregisters and returns 0. A bad
 configuration returns 2, a phone that cannot start (port taken …) returns 1.
 
-Standalone (before it is wired into ``callsys``)::
+As ``callsys phone`` (``register`` below, picked up by ``ui.main``) the options come from the
+settings: ``phone.options`` (when ``phone.provider`` is ``sip``), the line passwords from the
+keyring (``sip/USER@DOMAIN`` or the line's ``secret_name`` — the names the settings dialog
+uses), ``phone.dnd``, ``phone.auto_answer``, ``phone.default_line`` and the number plan.
+
+Standalone::
 
     python -m providers.sip.phone_cli '{"listen_host": "127.0.0.1", "listen_port": 5070}'
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -51,7 +57,7 @@ from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, ProviderEvent
 from callsys.provider import ProviderStatus
 
-__all__ = ["main", "run_phone"]
+__all__ = ["main", "register", "run_phone"]
 
 _COMMANDS = (
     "answer", "reject", "hangup", "hold", "resume", "mute", "unmute", "dtmf", "transfer", "dial", "dnd",
@@ -281,6 +287,69 @@ async def _execute(
     else:
         await provider.set_mute(call_id, command == "mute")
     return {"call": call_id}
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """``callsys phone``: the callsys CLI convention (see ``callsys.cli``)."""
+    parser = commands.add_parser(
+        "phone",
+        parents=[common],
+        help="run the embedded softphone without a window (JSON lines)",
+        description="The softphone headless: call events as JSON lines on stdout; commands on stdin "
+        "(answer, reject, hangup, hold, resume, mute, unmute, dtmf DIGITS, transfer TARGET, "
+        "dial NUMBER [LINE], dnd on|off, status, quit).",
+    )
+    parser.add_argument("--auto-answer", action="store_true", help="answer every call (not waiting calls)")
+    parser.set_defaults(run=_run_command)
+
+
+def _secret_name(line: Mapping[str, Any]) -> str:
+    """The keyring name of a line's password; the same rule as the settings dialog's."""
+    user = str(line.get("auth_user") or line.get("user") or "")
+    domain = str(line.get("domain") or "")
+    if not domain:
+        registrar = str(line.get("registrar", "")).strip()
+        if registrar.startswith(("sip:", "sips:")):
+            registrar = registrar.split(":", 1)[1]
+        domain = registrar.split(";")[0].split(":")[0].split("@")[-1]
+    return str(line.get("secret_name") or f"sip/{user}@{domain}")
+
+
+def settings_options(settings: Any, plan: Any = None) -> dict[str, Any]:
+    """The softphone's options from callsys settings, passwords from the keyring."""
+    from callsys.secrets import get_secret
+    from callsys.settings import AUTO_ANSWER, DEFAULT_LINE, DND, PHONE_PROVIDER, PROVIDER_OPTIONS
+
+    options: dict[str, Any] = dict(settings[PROVIDER_OPTIONS]) if settings[PHONE_PROVIDER] == "sip" else {}
+    lines = options.get("lines")
+    if isinstance(lines, list | tuple):
+        filled: list[Any] = []
+        for line in lines:
+            if isinstance(line, Mapping) and line.get("registrar") and not line.get("password"):
+                try:
+                    password = get_secret(_secret_name(line)) or ""
+                except CallsysError:  # no keyring: the line shows "401" in its status instead
+                    password = ""
+                filled.append({**line, "password": password})
+            else:
+                filled.append(line)
+        options["lines"] = filled
+    options.setdefault("dnd", bool(settings[DND]))
+    options.setdefault("auto_answer", bool(settings[AUTO_ANSWER]))
+    if settings[DEFAULT_LINE] and "default_line" not in options:
+        options["default_line"] = settings[DEFAULT_LINE]
+    if plan is not None:
+        options["number_plan"] = plan
+    return options
+
+
+def _run_command(args: argparse.Namespace, ctx: Any) -> int:
+    options = settings_options(ctx.settings, ctx.plan)
+    if args.auto_answer:
+        options["auto_answer"] = True
+    return asyncio.run(run_phone(options, sys.stdin, ctx.out))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -42,3 +42,36 @@ async def test_bad_options_exit_2_with_a_json_error() -> None:
     stdout = io.StringIO()
     assert await run_phone({"reject_code": 404}, io.StringIO(""), stdout) == 2
     assert json.loads(stdout.getvalue())["event"] == "error"
+
+
+def test_callsys_phone_reads_settings_and_keyring(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """`callsys phone` through the real CLI: options from the settings file, the line password
+    from the keyring (here its environment override), JSON lines out, quit on stdin."""
+    from callsys.cli import main
+    from providers import REGISTRY
+    from providers.sip import phone_cli
+
+    registrar = free_port()
+    config = tmp_path / "settings.toml"
+    config.write_text(
+        "[phone]\n"
+        'provider = "sip"\n'
+        "dnd = true\n"
+        'options = { listen_host = "127.0.0.1", listen_port = 0, audio = { mode = "none" }, '
+        f'lines = [{{ id = "office", registrar = "sip:127.0.0.1:{registrar}", user = "1001", transport = "tcp" }}] }}\n'
+    )
+    monkeypatch.setenv("CALLSYS_SECRET_SIP_1001_127_0_0_1", "s3cret")
+    from callsys.settings import load_settings
+
+    options = phone_cli.settings_options(load_settings(config))
+    assert options["lines"][0]["password"] == "s3cret" and options["dnd"] is True
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("status\nquit\n"))
+    out = io.StringIO()
+    code = main(["phone", "--config", str(config)], registry=REGISTRY, extra=[phone_cli.register], out=out)
+    assert code == 0
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert any(o["event"] == "ready" for o in lines)
+    status = next(o for o in lines if o["event"] == "ok" and o["command"] == "status")
+    assert status["dnd"] is True and status["lines"][0]["id"] == "office"
+    assert lines[-1] == {"event": "bye"}
