@@ -81,6 +81,8 @@ class _CallRecord:
     local_hold: bool = False
     muted: bool = False
     ended: bool = False
+    alerting: bool = False  # outgoing: the far end rings (180/183)
+    early_media: bool = False  # outgoing: the far end sends its own ringback / announcements
     action: str = ""  # what *we* did to end it: reject | busy | cancel | hangup
     transfer_to: str = ""
 
@@ -115,6 +117,7 @@ class SipProvider:
         self._dnd = self.options.dnd
         self._auto_answer = self.options.auto_answer
         self._ringer: Any = None
+        self._ringback: Any = None
         self._keys = 0
         self._arrivals: deque[float] = deque()
         self._wakeups: list[socket.socket] = []
@@ -182,6 +185,7 @@ class SipProvider:
             from providers.sip.sound import Ringer
 
             self._ringer = Ringer(self.options.audio)
+            self._ringback = Ringer(self.options.audio, ringback=True)
         self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
         self._watch_sockets(engine)
         self._publish_status()
@@ -378,8 +382,9 @@ class SipProvider:
             await asyncio.sleep(interval)
         for _ in range(3):
             engine.poll()
-        if self._ringer is not None:
-            self._ringer.stop()
+        for tone in (self._ringer, self._ringback):
+            if tone is not None:
+                tone.stop()
         engine.destroy()
         self._engine = None
         self._publish_status()
@@ -448,7 +453,9 @@ class SipProvider:
         if rec is None:
             return
         if phase is Phase.RINGING and rec.direction is Direction.OUTGOING:
+            rec.alerting = True
             self._emit(ProviderEvent(CallEvent.RINGBACK, key))
+            self._update_ringer()
         elif phase is Phase.CONFIRMED and not rec.connected:
             rec.connected = True
             self._emit(ProviderEvent(CallEvent.ANSWERED, key))
@@ -479,6 +486,9 @@ class SipProvider:
 
     def on_media(self, key: str, local_hold: bool, remote_hold: bool) -> None:
         rec = self._calls.get(key)
+        if rec is not None and not rec.connected and rec.direction is Direction.OUTGOING and not local_hold:
+            rec.early_media = True  # 183 with SDP: the far end's own ringback plays instead of ours
+            self._update_ringer()
         if rec is None or not rec.connected:
             return
         if local_hold and not rec.local_hold:
@@ -544,6 +554,19 @@ class SipProvider:
         self._update_ringer()
 
     def _update_ringer(self) -> None:
+        if self._ringback is not None:
+            ringback = any(
+                r.direction is Direction.OUTGOING
+                and r.alerting
+                and not r.early_media
+                and not r.connected
+                and not r.ended
+                for r in self._calls.values()
+            )
+            if ringback:
+                self._ringback.start()
+            else:
+                self._ringback.stop()
         if self._ringer is None:
             return
         ringing = any(

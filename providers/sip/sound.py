@@ -172,14 +172,18 @@ class SoundDevice:
 
 
 class Ringer:
-    """A ringtone (425 Hz, 1 s on / 4 s off) on the ring device while a call rings."""
+    """A ringtone (425 Hz, 1 s on / 4 s off) on the ring device while a call rings; with
+    ``ringback=True`` the ringback tone (425 Hz, 1 s on / 4 s off) on the *output* device while
+    the far end of an outgoing call rings without sending early media."""
 
-    def __init__(self, options: AudioOptions, backend: Any = None) -> None:
+    def __init__(self, options: AudioOptions, backend: Any = None, *, ringback: bool = False) -> None:
         self._options = options
         self._backend = backend
+        self._ringback = ringback
         self._stream: Any = None
         self._pos = 0
         self._rate = RATE
+        self._hz, self._period, self._on = (425.0, 5.0, 1.0)
 
     @property
     def ringing(self) -> bool:
@@ -217,6 +221,7 @@ class Ringer:
     def _fill(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
         t = (self._pos + np.arange(frames)) / self._rate
         self._pos += frames
-        on = (t % 5.0) < 1.0
-        wave = np.where(on, 0.3 * np.sin(2 * math.pi * 425 * t), 0.0)
+        on = (t % self._period) < self._on
+        level = 0.1 if self._ringback else 0.3
+        wave = np.where(on, level * np.sin(2 * math.pi * self._hz * t), 0.0)
         outdata[:] = (wave * 32767).astype(np.int16).tobytes()

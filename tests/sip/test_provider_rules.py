@@ -385,3 +385,47 @@ async def test_registry_factory_reads_numbers_with_the_number_plan() -> None:
     provider.on_incoming("k1", IncomingCall("direct", "030 1234567", "", "2000", "c", "sip:x@h"))
     assert manager.get("k1").remote.e164 == "+49301234567"  # type: ignore[union-attr]
     await provider.close()
+
+
+class FakeTone:
+    def __init__(self, _options: Any, ringback: bool = False) -> None:
+        self.ringback = ringback
+        self.ringing = False
+
+    def start(self) -> None:
+        self.ringing = True
+
+    def stop(self) -> None:
+        self.ringing = False
+
+
+@pytest.mark.asyncio
+async def test_ringtone_and_ringback_follow_the_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    from providers.sip import sound
+
+    tones: list[FakeTone] = []
+    monkeypatch.setattr(sound, "Ringer", lambda *a, **kw: tones.append(FakeTone(*a, **kw)) or tones[-1])
+    rig = Rig(audio={"mode": "device"})
+    await rig.start()
+    ringer, ringback = tones
+    assert not ringer.ringback and ringback.ringback
+
+    key = rig.ring()
+    assert ringer.ringing  # an incoming call rings
+    await rig.provider.answer(key)
+    rig.connect(key)
+    assert not ringer.ringing
+    rig.disconnect(key)
+
+    out = await rig.provider.dial("1002@192.0.2.7")
+    assert not ringback.ringing  # not before the far end rings
+    rig.provider.on_phase(out, Phase.RINGING, 180, "Ringing")
+    assert ringback.ringing
+    rig.connect(out)
+    assert not ringback.ringing
+
+    early = await rig.provider.dial("1003@192.0.2.7")
+    rig.provider.on_phase(early, Phase.RINGING, 183, "Session Progress")
+    rig.provider.on_media(early, False, False)  # early media: the far end plays its own ringback
+    assert not ringback.ringing
+    await rig.provider.close()
