@@ -111,6 +111,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     set_current(language)
 
     loop = qasync.QEventLoop(app)
+    loop.set_debug(False)  # dev mode's asyncio debug trips qasync's timer KeyError (qasync#22)
     asyncio.set_event_loop(loop)
     desktop = compose(settings, ctx.registry)
     if settings_error:

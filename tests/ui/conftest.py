@@ -44,6 +44,10 @@ def _session_loop(qapp: Any) -> Iterator[asyncio.AbstractEventLoop]:
     # One loop for the whole session: qasync's loop is bound to the QApplication, which
     # pytest-qt keeps for the session too.
     loop = qasync.QEventLoop(qapp, already_running=True)
+    # Python's dev mode (`briefcase dev --test` runs in it) turns asyncio debug on, and qasync's
+    # debug branch of _SimpleTimer.timerEvent hits its re-entrancy KeyError (upstream
+    # CabbageDevelopment/qasync#22) when a timer callback processes Qt events.
+    loop.set_debug(False)
     asyncio.set_event_loop(loop)
     yield loop
     for task in asyncio.all_tasks(loop):
