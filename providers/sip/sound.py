@@ -206,8 +206,8 @@ class Ringer:
             )
             stream.start()
             self._stream = stream
-        except Exception as exc:
-            log.warning("ringtone device unavailable: %s", exc)
+        except Exception as exc:  # log text only: a kept exception would keep pjsua2 frames alive
+            log.warning("ringtone device unavailable: %s", f"{type(exc).__name__}: {exc}")
 
     def stop(self) -> None:
         stream, self._stream = self._stream, None

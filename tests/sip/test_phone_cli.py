@@ -75,3 +75,44 @@ def test_callsys_phone_reads_settings_and_keyring(tmp_path, monkeypatch) -> None
     status = next(o for o in lines if o["event"] == "ok" and o["command"] == "status")
     assert status["dnd"] is True and status["lines"][0]["id"] == "office"
     assert lines[-1] == {"event": "bye"}
+
+
+def test_a_pj_call_kept_past_close_does_not_abort_the_process(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A pj.Call still referenced at libDestroy (say, from a logged traceback) used to abort the
+    process when collected later; the engine now hands such stragglers to C++ instead."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"""
+import asyncio, gc
+from providers.sip.provider import SipProvider
+
+class L:
+    def call_event(self, e): pass
+    def status_changed(self, s): pass
+
+async def main():
+    p = SipProvider({{"listen_host": "127.0.0.1", "listen_port": 0, "audio": {{"mode": "none"}}}})
+    await p.start(L())
+    key = await p.dial("sip:nobody@127.0.0.1:{free_port()}")
+    kept = p.engine._calls[key]  # an outside reference to the pj.Call
+    await p.close()
+    return kept
+
+kept = asyncio.run(main())
+del kept
+gc.collect()
+p = SipProvider({{"listen_host": "127.0.0.1", "listen_port": 0, "audio": {{"mode": "none"}}}})
+asyncio.run(p.start(L()))
+print("still alive")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "still alive" in result.stdout, result.stderr[-2000:]
