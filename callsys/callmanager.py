@@ -70,12 +70,16 @@ class CallManager:
         is_loggable: Callable[[PhoneNumber], bool] = lambda _n: True,
         resolve_line: Callable[[str, str], str] = lambda line, _dnis: line,
         normalize: Callable[[PhoneNumber], PhoneNumber] = lambda number: number,
+        undial: Callable[[PhoneNumber], PhoneNumber] | None = None,
     ) -> None:
         """*is_loggable* implements IN13; *resolve_line(line, dnis)* implements IN12;
         *normalize* turns a provider's number into its E.164 form (``NumberPlan.parse``), so
         providers may report numbers as written on the wire."""
         self._clock = clock
         self._normalize = normalize
+        #: SET3: an outgoing call's far end was dialled with the outside-line prefix; this turns
+        #: what was dialled back into the customer's number (``NumberPlan.undial``).
+        self._undial = undial
         self._is_loggable = is_loggable
         self._resolve_line = resolve_line
         self._calls: dict[str, Call] = {}
@@ -233,6 +237,11 @@ class CallManager:
             if direction is Direction.OUTGOING:
                 state = CallState.DIALING
         remote = self._normalized(ev.remote) if ev.remote is not None else PhoneNumber(raw="")
+        if direction is Direction.OUTGOING and self._undial is not None and ev.remote is not None:
+            try:
+                remote = self._undial(remote)
+            except Exception:
+                log.exception("could not undial %r", remote)
         # IN5: waiting means "this agent is already talking". One manager may watch many
         # extensions (the server), so only a connected call on the same extension counts; an
         # unknown extension (a desktop's own phone) matches any.

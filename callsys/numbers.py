@@ -417,6 +417,22 @@ class NumberPlan:
             return number.digits
         return self.dial_prefix + number.digits
 
+    def undial(self, number: PhoneNumber) -> PhoneNumber:
+        """The number an outgoing call reaches, from what was dialled: ``dial_string`` with the
+        SET3 outside-line prefix taken off again (``9 021 8877 6655`` → ``+982188776655``), so the
+        CRM lookup and the call log see the customer's number, not the PBX route. A dialled
+        string without the prefix (an extension, a feature code) is parsed as it is."""
+        prefix = self.dial_prefix
+        text = to_ascii_digits(number.raw or number.digits).strip()
+        digits = _NON_DIGITS.sub("", text)
+        # Written with "+" it was dialled as an international number: no prefix to take off.
+        if not prefix or text.startswith("+") or not digits.startswith(prefix):
+            return number if number.e164 else self.parse(text)
+        rest = digits[len(prefix) :]
+        if len(rest) <= self.max_internal_digits:
+            return number if number.e164 else self.parse(text)  # "9123" is extension 9123
+        return self.parse(rest)
+
     def display(self, number: PhoneNumber) -> str:
         """For people: international format for a foreign number, national for a domestic one,
         the digits for an extension or a number we could not place, else what was written."""

@@ -490,3 +490,22 @@ def test_persian_zwnj_survives_but_bidi_overrides_do_not() -> None:
     )
     assert call is not None
     assert call.remote_name == "مهدی\u200cزاده gnp.exe"
+
+
+def test_an_outgoing_call_is_logged_under_the_customers_number_not_the_dialled_prefix() -> None:
+    """SET3: the provider dials 9 + number; the call, its CRM lookup and its log entry carry the
+    customer's number. An incoming call is never "undialled" (a trunk may send 912… itself)."""
+    plan = NumberPlan(region="IR", dial_prefix="9")
+    manager = CallManager(normalize=lambda n: plan.parse(n.raw), undial=plan.undial)
+    out = manager.handle(
+        ProviderEvent(
+            CallEvent.OUTGOING, "o1", direction=Direction.OUTGOING, remote=PhoneNumber(raw="902188776655")
+        )
+    )
+    assert out is not None and out.remote.e164 == "+982188776655"
+    incoming = manager.handle(
+        ProviderEvent(
+            CallEvent.INCOMING, "i1", direction=Direction.INCOMING, remote=PhoneNumber(raw="9123456789")
+        )
+    )
+    assert incoming is not None and incoming.remote.e164 == "+989123456789"  # trunk dropped the 0

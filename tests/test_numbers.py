@@ -380,3 +380,28 @@ def test_choose_line(
 ) -> None:
     chosen = choose_line(lines, requested, default)
     assert (chosen.id if chosen else None) == expected
+
+
+@pytest.mark.parametrize(
+    ("region", "dialled", "expected"),
+    [
+        ("IR", "902188776655", "+982188776655"),  # domestic, prefix 9 taken off
+        ("IR", "909123456789", "+989123456789"),
+        ("IR", "900493012345678", "+493012345678"),  # 9 + 00 + Germany
+        ("US", "914155550100", "+14155550100"),  # NANPA: 9 + 1 + number
+        ("IR", "+905321234567", "+905321234567"),  # written with + (Turkey): nothing to take off
+    ],
+)
+def test_undial_takes_the_outside_line_prefix_off_again(region: str, dialled: str, expected: str) -> None:
+    """SET3: what was dialled (prefix + number) becomes the customer's number again."""
+    plan = NumberPlan(region=region, dial_prefix="9")
+    assert plan.undial(plan.parse(dialled)).e164 == expected
+
+
+def test_undial_keeps_extensions_and_works_without_a_prefix() -> None:
+    plan = NumberPlan(region="IR", dial_prefix="9")
+    assert plan.undial(plan.parse("9123")).digits == "9123"  # extension 9123, not 9 + "123"
+    assert plan.undial(plan.parse("1001")).digits == "1001"
+    plain = NumberPlan(region="IR")
+    assert plain.undial(plain.parse("02188776655")).e164 == "+982188776655"
+    assert plan.dial_string(plan.undial(plan.parse(plan.dial_string("+982188776655")))) == "902188776655"

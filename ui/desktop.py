@@ -298,7 +298,9 @@ def compose(settings: Settings, registry: ProviderRegistry) -> Desktop:
         parsed = plan.parse(number.raw or number.digits)
         return parsed if not parsed.is_anonymous else number
 
-    manager = CallManager(normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line)
+    manager = CallManager(
+        normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line, undial=plan.undial
+    )
     desktop = Desktop(settings=settings, registry=registry, plan=plan, manager=manager)
 
     try:

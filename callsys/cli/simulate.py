@@ -88,6 +88,7 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
     manager = CallManager(
         normalize=lambda number: plan.parse(number.raw) if number.raw else number,
         is_loggable=plan.is_loggable,
+        undial=plan.undial,
         resolve_line=lambda line, dnis: (
             line or dnis_lines.get(dnis, "") or dnis_lines.get(plan.parse(dnis).key, "")
         ),

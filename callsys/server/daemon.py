@@ -187,7 +187,9 @@ def _manager_for(branch: Branch) -> CallManager:
     def resolve_line(line: str, dnis: str) -> str:
         return line or (lines.get(dnis, "") if dnis else "")
 
-    return CallManager(normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line)
+    return CallManager(
+        normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line, undial=plan.undial
+    )
 
 
 class CallServer:

@@ -140,7 +140,10 @@ async def run_phone(options: Mapping[str, Any], stdin: TextIO, stdout: TextIO) -
         out.write({"event": "error", "command": "start", "message": str(exc)})
         return 2
 
-    manager = CallManager(is_loggable=plan.is_loggable if plan is not None else (lambda _n: True))
+    manager = CallManager(
+        is_loggable=plan.is_loggable if plan is not None else (lambda _n: True),
+        undial=plan.undial if plan is not None else None,
+    )
     digits_by_call: dict[str, str] = {}
     inner = manager.listener(provider.name)
 

@@ -29,9 +29,9 @@ async def test_dial_applies_the_prefix_and_every_line_is_json() -> None:
     assert lines[0]["event"] in ("status", "ready")
     assert any(o["event"] == "ready" and o["max_calls"] == 4 for o in lines)
     outgoing = next(o for o in lines if o["event"] == "outgoing")
-    assert outgoing["line"] == "Office" and outgoing["remote"].startswith(
-        "9030"
-    )  # SET3 prefix, national form
+    # SET3: the PBX is dialled with the prefix; the call carries the customer's number (so the
+    # CRM lookup and the log see +49 30 …, not the PBX route 9030…).
+    assert outgoing["line"] == "Office" and outgoing["remote"] == "+49301234567"
     assert any(o["event"] == "ok" and o["command"] == "dial" for o in lines)
     assert any(o["event"] == "error" and o["command"] == "bogus" for o in lines)
     assert lines[-1] == {"event": "bye"}
