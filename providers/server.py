@@ -40,6 +40,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from callsys.errors import ConfigError, NotSupported, ProviderError, ProviderUnavailable, UnknownCall
 from callsys.model import Call, CallEvent, CallState, Direction, EndReason, ProviderEvent
 from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration
+from callsys.secretnames import server_token_name
 from callsys.secrets import get_secret
 from callsys.server.protocol import (
     CLOSE_REPLACED,
@@ -80,7 +81,7 @@ class ServerProvider:
             url += "/ws"
         self.url = url
         self.agent = str(opts.get("agent") or getpass.getuser())
-        self._token_secret = str(opts.get("token_secret", "server/token"))
+        self._token_secret = server_token_name(opts)
         self._token_override = opts.get("token")  # tests and automation; normally from the keyring
         exts = opts.get("extensions", [])
         self._extensions = (

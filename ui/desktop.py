@@ -21,6 +21,7 @@ from callsys.errors import CallsysError
 from callsys.model import Call, Party, PhoneNumber
 from callsys.numbers import NumberPlan
 from callsys.provider import Provider, ProviderRegistry, ProviderStatus, Registration
+from callsys.secretnames import with_secrets
 from callsys.settings import (
     AREA_CODE,
     DIAL_PREFIX,
@@ -32,8 +33,6 @@ from callsys.settings import (
     SERVER_URL,
     Settings,
 )
-
-from ui.keyringnames import with_secrets
 
 if TYPE_CHECKING:
     import sqlite_utils

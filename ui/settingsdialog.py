@@ -33,11 +33,7 @@ import tomli_w
 from callsys.errors import CallsysError
 from callsys.numbers import to_ascii_digits
 from callsys.provider import ProviderRegistry, ProviderStatus, Registration
-from callsys.secrets import get_secret, set_secret
-from callsys.settings import CRM_BACKEND, OPTIONS, PHONE_PROVIDER, PROVIDER_OPTIONS, Option, Settings
-
-from ui.i18n import isolate, ltr, translate
-from ui.keyringnames import (
+from callsys.secretnames import (
     DYNAMICS_SECRET,
     ami_secret_name,
     provider_secret_name,
@@ -45,6 +41,10 @@ from ui.keyringnames import (
     sip_secret_names,
     with_secrets,
 )
+from callsys.secrets import get_secret, set_secret
+from callsys.settings import CRM_BACKEND, OPTIONS, PHONE_PROVIDER, PROVIDER_OPTIONS, Option, Settings
+
+from ui.i18n import isolate, ltr, translate
 from ui.qt import (
     QCheckBox,
     QComboBox,

@@ -25,6 +25,7 @@ from callsys.auth import (
 from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm, TableSpec
 from callsys.errors import ConfigError
 from callsys.numbers import NumberPlan
+from callsys.secretnames import DYNAMICS_SECRET
 from callsys.settings import (
     CRM_APP_ID,
     CRM_AUTH,
@@ -152,7 +153,7 @@ def tokens_from_settings(
     if method == "client_secret":
         from callsys.secrets import get_secret
 
-        secret = get_secret("dynamics/client-secret")
+        secret = get_secret(DYNAMICS_SECRET)
         if not secret:
             raise ConfigError(
                 "No client secret is stored: run `callsys secret set dynamics/client-secret`.",

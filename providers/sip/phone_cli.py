@@ -308,37 +308,14 @@ def register(
     parser.set_defaults(run=_run_command)
 
 
-def _secret_name(line: Mapping[str, Any]) -> str:
-    """The keyring name of a line's password; the same rule as the settings dialog's."""
-    user = str(line.get("auth_user") or line.get("user") or "")
-    domain = str(line.get("domain") or "")
-    if not domain:
-        registrar = str(line.get("registrar", "")).strip()
-        if registrar.startswith(("sip:", "sips:")):
-            registrar = registrar.split(":", 1)[1]
-        domain = registrar.split(";")[0].split(":")[0].split("@")[-1]
-    return str(line.get("secret_name") or f"sip/{user}@{domain}")
-
-
 def settings_options(settings: Any, plan: Any = None) -> dict[str, Any]:
     """The softphone's options from callsys settings, passwords from the keyring."""
-    from callsys.secrets import get_secret
+    from callsys.secretnames import with_secrets
     from callsys.settings import AUTO_ANSWER, DEFAULT_LINE, DND, PHONE_PROVIDER, PROVIDER_OPTIONS
 
-    options: dict[str, Any] = dict(settings[PROVIDER_OPTIONS]) if settings[PHONE_PROVIDER] == "sip" else {}
-    lines = options.get("lines")
-    if isinstance(lines, list | tuple):
-        filled: list[Any] = []
-        for line in lines:
-            if isinstance(line, Mapping) and line.get("registrar") and not line.get("password"):
-                try:
-                    password = get_secret(_secret_name(line)) or ""
-                except CallsysError:  # no keyring: the line shows "401" in its status instead
-                    password = ""
-                filled.append({**line, "password": password})
-            else:
-                filled.append(line)
-        options["lines"] = filled
+    options = dict(settings[PROVIDER_OPTIONS]) if settings[PHONE_PROVIDER] == "sip" else {}
+    # Line passwords from the keyring, under the names the settings dialog stores them.
+    options = with_secrets("sip", options)
     options.setdefault("dnd", bool(settings[DND]))
     options.setdefault("auto_answer", bool(settings[AUTO_ANSWER]))
     if settings[DEFAULT_LINE] and "default_line" not in options:

@@ -1,6 +1,7 @@
 """Where the phone connections' secrets live in the keyring, and putting them into the provider
-options (SET1, CARD1, CARD5). Qt-free: used by the composition root (``ui.desktop``) when it
-creates the provider, and by the Settings dialog that stores them.
+options (SET1, CARD1, CARD5). The one place these names are decided: the desktop's composition
+root and Settings dialog, ``callsys phone``, the server provider and the Dynamics sign-in all ask
+here, so a password stored by one is found by the others.
 
 * a SIP line that registers: ``sip/USER@DOMAIN`` (or the line's ``secret_name``), put into the
   line's ``password``;
