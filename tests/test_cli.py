@@ -6,13 +6,13 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from callsys.cli import main
 from callsys.cli.log import parse_when
 from providers import REGISTRY
+from tests.cli_runner import run, run_json
 
 DATA = Path(__file__).parent / "data"
 
@@ -26,18 +26,6 @@ def config(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def run(config: Path, *argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main([*argv, "--config", str(config)], registry=REGISTRY, out=out)
-    return code, out.getvalue()
-
-
-def run_json(config: Path, *argv: str) -> Any:
-    code, text = run(config, *argv, "--json")
-    assert code == 0, text
-    return json.loads(text)
 
 
 def test_directory_import_reports_rows(config: Path) -> None:

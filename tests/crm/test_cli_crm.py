@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from callsys.cli import main
-from providers import REGISTRY
+from tests.cli_runner import run, run_json
 from tests.crm.conftest import CUSTOM
 from tests.dataverse_fake import DataverseFake, FakeServer
 
@@ -32,18 +28,6 @@ def _config(tmp_path: Path, url: str, extra: str = "") -> Path:
         encoding="utf-8",
     )
     return path
-
-
-def run(config: Path, *argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = main([*argv, "--config", str(config)], registry=REGISTRY, out=out)
-    return code, out.getvalue()
-
-
-def run_json(config: Path, *argv: str) -> Any:
-    code, text = run(config, *argv, "--json")
-    assert code == 0, text
-    return json.loads(text)
 
 
 def test_crm_sync_fills_the_index_then_applies_deltas(
