@@ -603,17 +603,9 @@ class SettingsDialog(QDialog):
         self.secret_hint.setWordWrap(True)
         form.addRow("", self.secret_hint)
 
-        self.phone_test = named(QPushButton(translate("SettingsDialog", "Test connection")), "phoneTest")
-        self.phone_test.setAccessibleName(translate("SettingsDialog", "Test the phone system connection"))
-        self.phone_test.clicked.connect(self.test_phone)
-        self.phone_result = named(QLabel(), "phoneResult")
-        self.phone_result.setWordWrap(True)
-        row = QWidget()
-        box = QHBoxLayout(row)
-        box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.phone_test)
-        box.addWidget(self.phone_result, 1)
-        form.addRow("", row)
+        self.phone_test, self.phone_result = self._test_row(
+            form, "phone", translate("SettingsDialog", "Test the phone system connection"), self.test_phone
+        )
 
     def _add_crm_extras(self, form: QFormLayout) -> None:
         self.crm_secret = self._password("crmSecret", translate("SettingsDialog", "Client secret"))
@@ -629,17 +621,26 @@ class SettingsDialog(QDialog):
         hint.setStyleSheet(_HELP_STYLE)
         hint.setWordWrap(True)
         form.addRow("", hint)
-        self.crm_test = named(QPushButton(translate("SettingsDialog", "Test connection")), "crmTest")
-        self.crm_test.setAccessibleName(translate("SettingsDialog", "Test the CRM connection"))
-        self.crm_test.clicked.connect(self.test_crm)
-        self.crm_result = named(QLabel(), "crmResult")
-        self.crm_result.setWordWrap(True)
+        self.crm_test, self.crm_result = self._test_row(
+            form, "crm", translate("SettingsDialog", "Test the CRM connection"), self.test_crm
+        )
+
+    def _test_row(
+        self, form: QFormLayout, prefix: str, accessible: str, slot: Any
+    ) -> tuple[QPushButton, QLabel]:
+        """A "Test connection" button with the place for its result beside it."""
+        button = named(QPushButton(translate("SettingsDialog", "Test connection")), f"{prefix}Test")
+        button.setAccessibleName(accessible)
+        button.clicked.connect(slot)
+        result = named(QLabel(), f"{prefix}Result")
+        result.setWordWrap(True)
         row = QWidget()
         box = QHBoxLayout(row)
         box.setContentsMargins(0, 0, 0, 0)
-        box.addWidget(self.crm_test)
-        box.addWidget(self.crm_result, 1)
+        box.addWidget(button)
+        box.addWidget(result, 1)
         form.addRow("", row)
+        return button, result
 
     # ============================================================== validation
     def values(self) -> tuple[dict[str, Any], dict[str, str]]:
