@@ -146,8 +146,13 @@ class CallerLookup:
             return []
 
     async def _ask_crm(self, number: PhoneNumber) -> tuple[list[Match], bool]:
+        # With the phone index here, the CRM is asked *online*: a CRM that answers from the same
+        # index itself (DynamicsCrm.lookup) would otherwise "confirm" the index with the index.
+        ask = self.crm.lookup
+        if self.index is not None:
+            ask = getattr(self.crm, "lookup_online", ask)
         try:
-            found = await asyncio.wait_for(self.crm.lookup(number), self.timeout)
+            found = await asyncio.wait_for(ask(number), self.timeout)
             return sorted(found, key=lambda m: m.score, reverse=True), True
         except asyncio.CancelledError:
             raise

@@ -139,25 +139,27 @@ class Desktop:
                 log.exception("closing provider %s failed", provider.name)
 
     # ----------------------------------------------------------------- lookups
-    def identify_now(self, call: Call) -> list[Match] | None:
+    def identify_now(self, call: Call) -> tuple[list[Match], bool] | None:
         """The caller's records if they are known *without waiting* — the session cache, the local
         phone index (B3), or the local directory — so the pop-up's first paint already shows
-        them. ``None``: only the (async) CRM can tell; ``identify`` then asks it."""
+        them, and whether that answer is final. An answer from the phone index is not: the CRM
+        confirms it in the background (a record may have changed since the last sync).
+        ``None``: only the (async) CRM can tell; ``identify`` then asks it."""
         if call.remote.is_anonymous:
-            return []
+            return [], True
         try:
             lookup = self.lookup
             if lookup is not None:
                 cached = lookup.cached(call.remote) if hasattr(lookup, "cached") else None
                 if cached is not None:
-                    return list(cached)
+                    return list(cached), True
                 if getattr(lookup, "index", None) is not None:
                     early = lookup.lookup_index(call.remote)
                     if early:
-                        return list(early)
+                        return list(early), False
             lookup_now = getattr(self.crm, "lookup_now", None)  # LocalCrm: one indexed SQLite query
             if callable(lookup_now):
-                return list(lookup_now(call.remote))
+                return list(lookup_now(call.remote)), True
         except Exception:
             log.exception("quick lookup of %s failed; asking the CRM", call.id)
         return None

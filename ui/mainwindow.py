@@ -578,9 +578,11 @@ class MainWindow(QMainWindow):
             and call.id not in self._looked_up
             and not call.remote.is_anonymous
         ):
-            quick = self.desktop.identify_now(call)  # the pop-up's first paint shows the record
-            if quick is not None:
-                self._looked_up.add(call.id)
+            known = self.desktop.identify_now(call)  # the pop-up's first paint shows the record
+            if known is not None:
+                quick, final = known
+                if final:  # else the CRM confirms it below, in the background (B3)
+                    self._looked_up.add(call.id)
                 if quick:
                     self._parties[call.id] = quick[0].party
         party = self._parties.get(call.id)

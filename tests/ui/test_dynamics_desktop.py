@@ -140,3 +140,27 @@ def test_a_phone_index_sync_shows_its_progress_in_the_status_bar(
         task.cancel()
     assert any("contact" in text and "31" in text for text in seen), seen  # 30 + Sara
     assert window.sync_label.isHidden()
+
+
+def test_a_ring_answered_from_the_phone_index_is_confirmed_online(
+    dynamics_window: tuple[MainWindow, DataverseFake], qtbot: Any, aio: asyncio.AbstractEventLoop
+) -> None:
+    """B3: the pop-up paints at once from the local phone index, then the CRM confirms it in the
+    background — a record renamed since the last sync shows its current name."""
+    from callsys.phoneindex import IndexSync, PhoneIndex
+
+    window, fake = dynamics_window
+    desktop = window.desktop
+    assert desktop.db is not None
+    crm: Any = desktop.crm
+    crm.index = PhoneIndex(desktop.db, desktop.plan)
+    syncing = aio.create_task(IndexSync(crm.index, crm).sync())
+    qtbot.waitUntil(syncing.done, timeout=10000)
+    desktop.lookup = CallerLookup(crm, index=crm.index)
+    contact_id = next(iter(fake.rows["contact"]))
+    fake.update("contact", contact_id, {"firstname": "Sarah"})  # renamed after the sync
+
+    call_id = window.simulator.ring(SARA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    assert "Sara Ahmadi" in window.popups.popup(call_id).name_label.text()  # first paint: the index
+    qtbot.waitUntil(lambda: "Sarah Ahmadi" in window.popups.popup(call_id).name_label.text(), timeout=10000)
