@@ -24,7 +24,10 @@ What it enforces, as the contract describes the real service:
   read-only except for their state; a case needs a customer.
 - Faults: ``inject(status=429, retry_after=…)``, 503, 401, connection drops before or after the
   request is applied, and a fixed ``latency``.
-- Metadata (``EntityDefinitions``, string attributes with ``FormatName``, status options),
+- Metadata (``EntityDefinitions``, every table's attributes with ``RequiredLevel``, ``AttributeType``,
+  ``DisplayName`` labels and picklist option sets, string attributes with ``FormatName``, status
+  options); columns an organisation made required (``require(table, Column(…))``), whose absence
+  a create is refused for as the organisation's plug-in would (``0x80040265``),
   ``WhoAmI``, and FetchXML aggregates on ``GET phonecalls?fetchXml=…``.
 
 ``FakeIdentityProvider`` is the MSAL ``http_client``: openid-configuration, token endpoint
@@ -205,6 +208,46 @@ def default_tables() -> dict[str, Table]:
         ),
     ]
     return {t.logical: t for t in tables}
+
+
+#: Columns that are "business required" (ApplicationRequired) in a new organisation (contract §4).
+APP_REQUIRED = {
+    ("lead", "subject"),
+    ("lead", "lastname"),
+    ("contact", "lastname"),
+    ("account", "name"),
+    ("incident", "title"),
+    ("phonecall", "subject"),
+}
+_TYPES = {  # built-in columns whose AttributeType is not String
+    "directioncode": "Boolean",
+    "leftvoicemail": "Boolean",
+    "actualdurationminutes": "Integer",
+    "caseorigincode": "Picklist",
+    "prioritycode": "Picklist",
+    "description": "Memo",
+    "actualstart": "DateTime",
+    "actualend": "DateTime",
+    "scheduledend": "DateTime",
+    "scheduledstart": "DateTime",
+    "overriddencreatedon": "DateTime",
+}
+
+
+@dataclass
+class Column:
+    """A column an organisation added and made required (``fake.require``): served in the table's
+    attribute metadata, writable, and — when *enforced* — a create without it is refused the way a
+    plug-in or business rule of the organisation refuses it: ``400 {"error":{"code":"0x80040265",
+    "message":…}}`` (IsvAborted). The Web API itself does not enforce ApplicationRequired."""
+
+    logical: str
+    attribute_type: str = "String"  # String | Memo | Integer | Decimal | Money | Boolean | Picklist | Lookup
+    label: str = ""
+    required: str = "ApplicationRequired"  # or "None", "Recommended"
+    options: dict[int, str] = field(default_factory=dict)  # a Picklist's values and labels
+    enforced: bool = True
+    refusal: str = ""  # the plug-in's message; default "<label> is required."
 
 
 # ------------------------------------------------------------------------------------ errors
@@ -492,6 +535,8 @@ class DataverseFake:
         self.lock = threading.RLock()
         self._undo: list[Callable[[], None]] | None = None
         self.status_labels: dict[tuple[str, int], str] = {}
+        #: table → required custom columns (``require``)
+        self.required: dict[str, dict[str, Column]] = {}
         #: called with (method, path) before each request is handled: "someone else" acts here
         self.before_request: Callable[[str, str], None] | None = None
         self.default_user = self.add(
@@ -519,6 +564,14 @@ class DataverseFake:
         path: str = "",
     ) -> None:
         self.faults.append(Fault(status, retry_after, times, drop, method, path))
+
+    def require(self, table: str, column: Column) -> None:
+        """The organisation adds *column* to *table* and makes it required (see ``Column``)."""
+        with self.lock:
+            t = self.tables[table]
+            if column.logical not in t.columns:
+                t.columns.append(column.logical)
+            self.required.setdefault(table, {})[column.logical] = column
 
     def add_status_reason(self, table: str, state: int, status: int, label: str) -> None:
         self.tables[table].states.setdefault(state, set()).add(status)
@@ -1033,6 +1086,24 @@ class DataverseFake:
             raise _err(412, DUPLICATE, "A record with matching key values already exists.")
         row: dict[str, Any] = {t.id_col: rid}
         parties = self._apply_values(t, row, data, creating=True)
+        for c in self.required.get(t.logical, {}).values():
+            value = row.get(c.logical)
+            if c.attribute_type == "Picklist" and value is not None:
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise _err(
+                        400,
+                        "0x80060888",
+                        f"Cannot convert the literal '{value}' to the expected type 'Edm.Int32'.",
+                    )
+                if c.options and value not in c.options:
+                    raise _err(
+                        400,
+                        "0x80040203",  # UNVERIFIED code; the wording is the service's range message
+                        f"A validation error occurred. The value {value} of '{c.logical}' on record of type "
+                        f"'{t.logical}' is outside the valid range.",
+                    )
+            if c.enforced and c.required != "None" and value in (None, ""):
+                raise _err(400, "0x80040265", c.refusal or f"{c.label or c.logical} is required.")
         if t.logical == "incident" and not row.get("_customerid_value"):
             raise _err(400, "0x80040203", "You should specify a parent contact or account.")
         if "_ownerid_value" in t.all_columns and not row.get("_ownerid_value") and t.logical != "systemuser":
@@ -1225,6 +1296,16 @@ class DataverseFake:
                 keep = sel.split(",")
                 rows = [{k: r[k] for k in keep if k in r} for r in rows]
             return _json(200, {"value": rows})
+        m = re.fullmatch(r"EntityDefinitions\(LogicalName='([a-z_0-9]+)'\)/Attributes", rest)
+        if m:
+            return self._attributes(m.group(1), params)
+        m = re.fullmatch(
+            r"EntityDefinitions\(LogicalName='([a-z_0-9]+)'\)/Attributes"
+            r"/Microsoft\.Dynamics\.CRM\.PicklistAttributeMetadata",
+            rest,
+        )
+        if m:
+            return self._attributes(m.group(1), params, only="Picklist")
         m = re.fullmatch(
             r"EntityDefinitions\(LogicalName='([a-z_0-9]+)'\)/Attributes"
             r"/Microsoft\.Dynamics\.CRM\.StringAttributeMetadata",
@@ -1263,6 +1344,122 @@ class DataverseFake:
             ]
             return _json(200, {"LogicalName": "statuscode", "OptionSet": {"Options": options}})
         raise _err(404, "0x80060888", f"Resource not found for the segment '{rest}'.")
+
+    @staticmethod
+    def _label(text: str) -> dict[str, Any]:
+        """A ``Label`` complex type: localized labels and the one in the user's language."""
+        one = {
+            "Label": text,
+            "LanguageCode": 1033,
+            "IsManaged": False,
+            "MetadataId": str(uuid.uuid5(uuid.NAMESPACE_URL, "label:" + text)),
+            "HasChanged": None,
+        }
+        return {"LocalizedLabels": [one] if text else [], "UserLocalizedLabel": one if text else None}
+
+    def _attribute_rows(self, t: Table) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+
+        def add(
+            name: str,
+            kind: str,
+            level: str = "None",
+            create: bool = True,
+            of: str | None = None,
+            label: str = "",
+            options: dict[int, str] | None = None,
+        ) -> None:
+            row: dict[str, Any] = {
+                "@odata.type": f"#Microsoft.Dynamics.CRM.{kind}AttributeMetadata",
+                "LogicalName": name,
+                "MetadataId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{t.logical}.{name}")),
+                "AttributeType": kind,
+                "AttributeOf": of,
+                "IsValidForCreate": create,
+                "RequiredLevel": {
+                    "Value": level,
+                    "CanBeChanged": level != "SystemRequired",
+                    "ManagedPropertyLogicalName": "canmodifyrequirementlevelsettings",
+                },
+                "DisplayName": self._label(label or name.replace("_", " ").capitalize()),
+            }
+            if kind == "Picklist":
+                row["_options"] = options or {}
+            rows.append(row)
+
+        add(t.id_col, "Uniqueidentifier", "SystemRequired")
+        custom = self.required.get(t.logical, {})
+        for c in [*t.phones, *t.columns]:
+            if c in custom:
+                col = custom[c]
+                add(c, col.attribute_type, col.required, label=col.label, options=col.options)
+                continue
+            kind = _TYPES.get(c, "String")
+            level = "ApplicationRequired" if (t.logical, c) in APP_REQUIRED else "None"
+            add(c, kind, level, options={1: "Phone", 2: "Email", 3: "Web"} if c == "caseorigincode" else None)
+        for c in t.computed:
+            add(c, "String", create=False)
+        seen: set[str] = set()
+        for attr, _target in t.binds.values():
+            name = attr[1 : -len("_value")]
+            if name in seen:
+                continue
+            seen.add(name)
+            if name == "ownerid":
+                add(name, "Owner", "SystemRequired")
+                add("owneridtype", "EntityName", "SystemRequired", of="ownerid")
+            elif name == "customerid":
+                add(name, "Customer", "SystemRequired")
+            else:
+                add(name, "Customer" if "customer" in name else "Lookup")
+        add("statecode", "State", "SystemRequired", create=False)
+        add("statuscode", "Status")
+        add("createdon", "DateTime", create=False)
+        add("modifiedon", "DateTime", create=False)
+        return rows
+
+    def _attributes(self, table: str, params: dict[str, str], only: str = "") -> Resp:
+        t = self.tables.get(table)
+        if t is None:
+            raise _err(404, NOT_FOUND, f"Could not find entity '{table}'")
+        rows = self._attribute_rows(t)
+        if only:
+            rows = [r for r in rows if r["AttributeType"] == only]
+        if "$filter" in params:
+            names = {k for r in rows for k in r if not k.startswith(("@", "_"))}
+            pred = FilterParser(params["$filter"], names, "AttributeMetadata").parse()
+            rows = [r for r in rows if pred(r)]
+        expand = params.get("$expand", "")
+        if expand and not only:
+            raise _err(
+                400, "0x80060888", "Could not find a property named 'OptionSet' on type AttributeMetadata."
+            )
+        sel = [c for c in params.get("$select", "").split(",") if c]
+        out = []
+        for r in rows:
+            shaped = {k: v for k, v in r.items() if not k.startswith("_") and (not sel or k in sel)}
+            shaped["@odata.type"] = r["@odata.type"]
+            shaped["MetadataId"] = r["MetadataId"]  # always sent, as by the service
+            if only == "Picklist":
+                options = [
+                    {"Value": v, "Label": self._label(text), "Color": None, "IsManaged": False}
+                    for v, text in sorted(r["_options"].items())
+                ]
+                if "OptionSet" in expand:
+                    shaped["OptionSet"] = {
+                        "MetadataId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"os.{table}.{r['LogicalName']}")),
+                        "IsGlobal": False,
+                        "OptionSetType": "Picklist",
+                        "Options": options,
+                    }
+                if "GlobalOptionSet" in expand:
+                    shaped["GlobalOptionSet"] = None  # a local option set
+            out.append(shaped)
+        what = "Microsoft.Dynamics.CRM.PicklistAttributeMetadata" if only else "Attributes"
+        context = f"{self.api}/$metadata#EntityDefinitions('{table}')/{what}"
+        if sel:
+            context += "(" + ",".join(sel) + ")"
+        return _json(200, {"@odata.context": context, "value": out})
 
     # ---------------------------------------------------------------- FetchXML aggregates
     def _fetch(self, t: Table, xml: str) -> Resp:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -26,10 +27,12 @@ from typing import Any, Protocol
 
 from callsys.errors import AuthError, CallsysError, CrmError, CrmRejected, CrmUnavailable
 from callsys.model import Party, PartyKind, PhoneNumber
+from callsys.numbers import to_ascii_digits
 
 from ui.i18n import format_time, isolate, ltr, para, translate
 from ui.qt import (
     QAction,
+    QCheckBox,
     QComboBox,
     QDateTime,
     QDateTimeEdit,
@@ -112,7 +115,8 @@ class Fields:
     description: str = ""
     due: datetime | None = None
     target: Party | None = None  # the case's customer / the record to add the number to
-    extra: dict[str, str] = field(default_factory=dict)
+    #: values of the other columns the CRM requires (``RequiredColumn.logical`` → value)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ConvertBackend(Protocol):
@@ -202,9 +206,34 @@ class DynamicsBackend:
         """The prefilled Dynamics 365 form for *action* (when the organisation requires more)."""
         return _dynamics_form_url(self, action, subject, fields)
 
+    async def required(self, action: str) -> tuple[Any, ...]:
+        """The columns the organisation requires for *action*'s table that callsys does not fill
+        (``callsys.crm.dataverse_required.RequiredColumn``), read once per session."""
+        from callsys.crm.dataverse_required import required_columns
+
+        table = ACTION_TABLES.get(action)
+        if table is None:
+            return ()
+        try:
+            return await required_columns(self.crm).required(table)
+        except (CrmRejected, AuthError) as exc:  # no right to read metadata: the CRM will say on create
+            log.warning("cannot read what a %s requires: %s", table, exc)
+            return ()
+
     async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
         from callsys.crm.dataverse_convert import CallerDetails
 
+        wanted = [
+            c
+            for c in await self.required(action)
+            if c.logical not in fields.extra and not _covered(action, c)
+        ]
+        if wanted:
+            raise CrmRejected(
+                translate("ConvertDialog", "{fields} must be filled in.").format(
+                    fields=translate("ConvertDialog", ", ").join(f"“{isolate(c.title)}”" for c in wanted)
+                )
+            )
         details = CallerDetails(
             subject.number,
             name=fields.name,
@@ -212,6 +241,7 @@ class DynamicsBackend:
             email=fields.email,
             subject=fields.title,
             description=fields.description,
+            extra=dict(fields.extra),
         )
         c = self.converter
         if action == "case":
@@ -269,6 +299,23 @@ class DynamicsBackend:
                 log.warning("created %s %s but could not link the call: %s", created.table, created.id, exc)
                 detail = "not_linked"
         return Converted(action, created.id, created.url, party, linked, detail)
+
+
+#: The CRM table each conversion creates a row in.
+ACTION_TABLES = {
+    "case": "incident",
+    "lead": "lead",
+    "contact": "contact",
+    "account": "account",
+    "follow_up": "phonecall",
+}
+
+
+def _covered(action: str, column: Any) -> bool:
+    """Is *column* one the dialog's own fields fill (the name, company, e-mail, description)?"""
+    from callsys.crm.dataverse_required import COVERED
+
+    return column.logical in COVERED.get(ACTION_TABLES.get(action, ""), {})
 
 
 def _dynamics_form_url(backend: DynamicsBackend, action: str, subject: Subject, fields: Fields) -> str:
@@ -359,6 +406,58 @@ def _party_line(party: Party) -> str:
 
 
 # ------------------------------------------------------------------------------ the dialog
+class ExtraRow:
+    """The field for one column the CRM requires (``callsys.crm.dataverse_required.RequiredColumn``):
+    text and numbers in a text field (Persian digits too), yes/no in a check box, a choice in a
+    list of the organisation's options; a lookup or a date is only named (filled in Dynamics 365)."""
+
+    def __init__(self, column: Any, changed: Any) -> None:
+        self.column = column
+        name = "convertExtra_" + column.logical
+        self.widget: QWidget
+        if column.kind == "boolean":
+            box = named(QCheckBox(), name)
+            box.toggled.connect(lambda _on: changed())
+            self.widget = box
+        elif column.kind == "choice":
+            combo = named(QComboBox(), name)
+            combo.addItem(translate("ConvertDialog", "Choose…"), None)
+            for value, text in column.options:
+                combo.addItem(text, value)
+            combo.currentIndexChanged.connect(lambda _at: changed())
+            self.widget = combo
+        elif column.typed_here:
+            edit = named(QLineEdit(), name)
+            edit.textChanged.connect(lambda _t: changed())
+            self.widget = edit
+        else:
+            note = named(QLabel(translate("ConvertDialog", "Filled in in Dynamics 365")), name)
+            note.setStyleSheet("color: #5f6368;")
+            note.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.widget = note
+        self.widget.setAccessibleName(column.title)
+        self.label = QLabel(column.title.replace("&", "&&") + " *")
+        self.label.setBuddy(self.widget)
+
+    def value(self) -> Any:
+        """The typed value, ``None`` when empty; ``ValueError`` for a number that is not one."""
+        w = self.widget
+        if isinstance(w, QCheckBox):
+            return w.isChecked()
+        if isinstance(w, QComboBox):
+            return w.currentData()
+        if not isinstance(w, QLineEdit):
+            return None
+        text = w.text().strip()
+        if not text:
+            return None
+        if self.column.kind == "integer":
+            return int(to_ascii_digits(text))
+        if self.column.kind in ("decimal", "money"):
+            return float(to_ascii_digits(text).replace("٫", ".").replace(",", ""))
+        return text
+
+
 class ConvertDialog(QDialog):
     """Turn one call into a CRM record. ``converted`` is emitted with the ``Converted`` result."""
 
@@ -382,6 +481,10 @@ class ConvertDialog(QDialog):
         self.result_value: Converted | None = None
         self._auto_title = ""
         self._result_url = ""
+        #: what the CRM requires beyond callsys's own fields, per table (read once per session)
+        self._required: dict[str, tuple[Any, ...]] = {}
+        self._asking: set[str] = set()
+        self.extra_rows: dict[str, dict[str, ExtraRow]] = {}
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(250)
@@ -449,10 +552,19 @@ class ConvertDialog(QDialog):
             label.setBuddy(self.search if key == "target" else widget)
             self.labels[key] = label
             form.addRow(label, widget)
-        for edit in (self.name, self.company, self.title):
+        for edit in (self.name, self.company, self.title, self.email):
             edit.textChanged.connect(lambda _t: self._validate())
+        self.description.textChanged.connect(self._validate)  # the CRM may require it
         outer.addLayout(form)
         outer.addStretch(1)  # hidden rows leave no gaps: the space left goes below the form
+
+        self.hint = named(QLabel(), "convertHint")
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #b06000;")
+        self.hint.setTextFormat(Qt.TextFormat.RichText)
+        self.hint.linkActivated.connect(self._open_form)
+        self.hint.hide()
+        outer.addWidget(self.hint)
 
         self.message = named(QLabel(), "convertMessage")
         self.message.setWordWrap(True)
@@ -576,9 +688,18 @@ class ConvertDialog(QDialog):
             "due": translate("ConvertDialog", "&When {required}"),
             "description": translate("ConvertDialog", "&Description"),
         }
+        covered = self._covered_keys(action)
         for key, label in self.labels.items():
-            label.setText(texts[key].format(required=required).strip())
+            text = texts[key].format(required=required).strip()
+            if key in covered and not text.endswith(required):
+                text += " " + required  # the organisation requires it in the CRM
+            label.setText(text)
             self.form.setRowVisible(label, visible.get(key, True))
+        self._ask_required(action)
+        table = ACTION_TABLES.get(action)
+        for name, rows in self.extra_rows.items():
+            for row in rows.values():
+                self.form.setRowVisible(row.label, name == table)
         self.title.setAccessibleName(texts["title"].replace("&", "").format(required="").strip())
         current = self.title.text()
         if action in ("case", "lead", "follow_up") and (not current or current == self._auto_title):
@@ -667,7 +788,70 @@ class ConvertDialog(QDialog):
             out.append("title")
         if action != "follow_up" and self.subject.number.is_anonymous and action != "case":
             out.append("number")
+        for key in self._covered_keys(action):
+            if key not in out and not self._text_of(key):
+                out.append(key)
+        for row in self._current_rows():
+            if not row.column.typed_here:
+                out.append("crm:" + row.column.logical)  # a lookup, a date …: only in Dynamics 365
+            else:
+                try:
+                    if row.value() is None:
+                        out.append("extra:" + row.column.logical)
+                except ValueError:
+                    out.append("extra:" + row.column.logical)
         return out
+
+    # ============================================================== what the CRM requires
+    def _ask_required(self, action: str) -> None:
+        ask = getattr(self.backend, "required", None)
+        table = ACTION_TABLES.get(action)
+        if not callable(ask) or table is None or table in self._required or table in self._asking:
+            return
+        self._asking.add(table)
+
+        def failed(why: str) -> None:  # the CRM will say what it misses when asked to create
+            self._asking.discard(table)
+            log.warning("cannot read what a %s requires: %s", table, why)
+
+        self.tasks.spawn(ask(action), done=lambda columns: self._got_required(table, columns), failed=failed)
+
+    def _got_required(self, table: str, columns: Any) -> None:
+        self._asking.discard(table)
+        self._required[table] = tuple(columns or ())
+        action = next((a for a, t in ACTION_TABLES.items() if t == table), "")
+        rows: dict[str, ExtraRow] = {}
+        for column in self._required[table]:
+            if _covered(action, column):
+                continue
+            row = ExtraRow(column, self._validate)
+            at, _role = self.form.getWidgetPosition(self.description)
+            self.form.insertRow(at, row.label, row.widget)
+            rows[column.logical] = row
+        self.extra_rows[table] = rows
+        self._action_changed()
+
+    def _covered_keys(self, action: str) -> set[str]:
+        """The dialog's own fields that the CRM requires for *action* (company, e-mail …)."""
+        from callsys.crm.dataverse_required import COVERED
+
+        table = ACTION_TABLES.get(action, "")
+        names = COVERED.get(table, {})
+        return {names[c.logical] for c in self._required.get(table, ()) if c.logical in names}
+
+    def _text_of(self, key: str) -> str:
+        if key == "description":
+            return self.description.toPlainText().strip()
+        edit = {"name": self.name, "company": self.company, "email": self.email}.get(key)
+        return edit.text().strip() if edit is not None else "x"
+
+    def _current_rows(self) -> list[ExtraRow]:
+        return list(self.extra_rows.get(ACTION_TABLES.get(self.current_action(), ""), {}).values())
+
+    def _open_form(self, _link: str) -> None:
+        url = form_url(self.backend, self.current_action(), self.subject, self.fields())
+        if url:
+            QDesktopServices.openUrl(QUrl(url))
 
     def _validate(self) -> None:
         missing = self.missing()
@@ -679,6 +863,38 @@ class ConvertDialog(QDialog):
         elif missing:
             hint = translate("ConvertDialog", "Fill in the fields marked with *.")
         self.create_button.setToolTip(hint)
+        self._show_requirements(missing)
+
+    def _show_requirements(self, missing: list[str]) -> None:
+        """Say by name what the CRM still requires (the fields it asks for beyond callsys's own)."""
+        rows = {row.column.logical: row for row in self._current_rows()}
+        covered = self._covered_keys(self.current_action())
+        typed = [
+            self.labels[key].text().replace("&", "").rstrip(" *") for key in missing if key in covered
+        ] + [rows[key[6:]].column.title for key in missing if key.startswith("extra:") and key[6:] in rows]
+        elsewhere = [
+            rows[key[4:]].column.title for key in missing if key.startswith("crm:") and key[4:] in rows
+        ]
+        parts = []
+        if typed:
+            names = translate("ConvertDialog", ", ").join(f"“{isolate(html.escape(t))}”" for t in typed)
+            parts.append(
+                translate("ConvertDialog", "The CRM requires {fields} as well.").format(fields=names)
+            )
+        if elsewhere:
+            names = translate("ConvertDialog", ", ").join(f"“{isolate(html.escape(t))}”" for t in elsewhere)
+            parts.append(
+                translate("ConvertDialog", "{fields} can only be filled in in Dynamics 365.").format(
+                    fields=names
+                )
+                + ' <a href="form">'
+                + translate("ConvertDialog", "Fill it in in the CRM instead")
+                + "</a>"
+            )
+        self.hint.setText(" ".join(parts))
+        self.hint.setVisible(bool(parts))
+        if parts:
+            self.create_button.setToolTip(re.sub("<[^>]+>", "", " ".join(parts)))
 
     def fields(self) -> Fields:
         due = self.due.dateTime().toPyDateTime()
@@ -690,7 +906,19 @@ class ConvertDialog(QDialog):
             description=self.description.toPlainText().strip(),
             due=due.astimezone() if due.tzinfo is None else due,
             target=self.chosen_record(),
+            extra=self._extra_values(),
         )
+
+    def _extra_values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for row in self._current_rows():
+            try:
+                value = row.value()
+            except ValueError:
+                continue
+            if value is not None:
+                out[row.column.logical] = value
+        return out
 
     def run(self) -> Any:
         """Run the chosen conversion (async); returns its task."""
@@ -779,6 +1007,12 @@ def _explained(backend: ConvertBackend) -> ConvertBackend:
         def form_url(self, action: str, subject: Subject, fields: Fields) -> str:
             return form_url(backend, action, subject, fields)
 
+        async def required(self, action: str) -> tuple[Any, ...]:
+            ask = getattr(backend, "required", None)
+            return tuple(await ask(action)) if callable(ask) else ()
+
+    if not callable(getattr(backend, "required", None)):
+        del Wrapped.required  # the local directory asks for nothing more
     return Wrapped()
 
 

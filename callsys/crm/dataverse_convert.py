@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +54,8 @@ class CallerDetails:
     email: str = ""
     subject: str = ""
     description: str = ""
+    #: values for the other columns the organisation requires (``dataverse_required``), by logical name
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,7 @@ class Converter:
         }
         if details.description:
             body["description"] = details.description[:2000]
+        body.update(details.extra)
         return await self._create("incident", body, link_activity)
 
     async def lead(self, details: CallerDetails, *, link_activity: str | None = None) -> Created:
@@ -160,6 +163,7 @@ class Converter:
             body["emailaddress1"] = details.email
         if details.description:
             body["description"] = details.description[:2000]
+        body.update(details.extra)
         return await self._create("lead", body, link_activity)
 
     async def contact(
@@ -177,6 +181,7 @@ class Converter:
             body["emailaddress1"] = details.email
         if account_id:
             body["parentcustomerid_account@odata.bind"] = f"/accounts({account_id})"
+        body.update(details.extra)
         return await self._create("contact", body, link_activity)
 
     async def account(self, details: CallerDetails, *, link_activity: str | None = None) -> Created:
@@ -184,6 +189,7 @@ class Converter:
         body: dict[str, Any] = {"name": name[:160], "telephone1": self._number_text(details.number)}
         if details.email:
             body["emailaddress1"] = details.email
+        body.update(details.extra)
         return await self._create("account", body, link_activity)
 
     async def follow_up(
@@ -223,6 +229,7 @@ class Converter:
             )
         if parties:
             body["phonecall_activity_parties"] = parties
+        body.update(details.extra)
         return await self._create("phonecall", body, None)
 
     async def add_number(

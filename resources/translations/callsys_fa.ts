@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="371" />
+      <location filename="../../ui/desktop.py" line="374" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="372" />
+      <location filename="../../ui/desktop.py" line="375" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="370" />
+      <location filename="../../ui/desktop.py" line="373" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -168,322 +168,352 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="351" />
+      <location filename="../../ui/convert.py" line="398" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="589" />
+      <location filename="../../ui/convert.py" line="710" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="553" />
+      <location filename="../../ui/convert.py" line="665" />
       <source>&amp;Create:</source>
       <translation>&amp;ساختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="577" />
+      <location filename="../../ui/convert.py" line="689" />
       <source>&amp;Description</source>
       <translation>&amp;شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="570" />
+      <location filename="../../ui/convert.py" line="682" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="563" />
+      <location filename="../../ui/convert.py" line="675" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="561" />
+      <location filename="../../ui/convert.py" line="673" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="558" />
+      <location filename="../../ui/convert.py" line="670" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="574" />
+      <location filename="../../ui/convert.py" line="686" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="572" />
+      <location filename="../../ui/convert.py" line="684" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="576" />
+      <location filename="../../ui/convert.py" line="688" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="221" />
+      <location filename="../../ui/convert.py" line="880" />
+      <source>, </source>
+      <translation>، </translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="251" />
       <source>A case needs a customer: choose a contact or an account.</source>
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="310" />
+      <location filename="../../ui/convert.py" line="357" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="568" />
+      <location filename="../../ui/convert.py" line="680" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="566" />
+      <location filename="../../ui/convert.py" line="678" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="591" />
+      <location filename="../../ui/convert.py" line="712" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="556" />
+      <location filename="../../ui/convert.py" line="668" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="600" />
+      <location filename="../../ui/convert.py" line="721" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="491" />
+      <location filename="../../ui/convert.py" line="603" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="601" />
+      <location filename="../../ui/convert.py" line="722" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="489" />
+      <location filename="../../ui/convert.py" line="601" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="854" />
+      <location filename="../../ui/convert.py" line="1088" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="165" />
+      <location filename="../../ui/convert.py" line="169" />
       <source>Choose the record to add the number to.</source>
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="502" />
+      <location filename="../../ui/convert.py" line="424" />
+      <source>Choose…</source>
+      <translation>انتخاب کنید…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="614" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="900" />
+      <location filename="../../ui/convert.py" line="1134" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="483" />
+      <location filename="../../ui/convert.py" line="595" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="506" />
+      <location filename="../../ui/convert.py" line="618" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="505" />
+      <location filename="../../ui/convert.py" line="617" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="503" />
+      <location filename="../../ui/convert.py" line="615" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="680" />
+      <location filename="../../ui/convert.py" line="864" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="736" />
+      <location filename="../../ui/convert.py" line="891" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="309" />
+      <location filename="../../ui/convert.py" line="434" />
+      <source>Filled in in Dynamics 365</source>
+      <translation>در Dynamics 365 پر می‌شود</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="356" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="913" />
+      <location filename="../../ui/convert.py" line="1147" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="501" />
+      <location filename="../../ui/convert.py" line="613" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="308" />
+      <location filename="../../ui/convert.py" line="355" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="305" />
+      <location filename="../../ui/convert.py" line="352" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="307" />
+      <location filename="../../ui/convert.py" line="354" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="306" />
+      <location filename="../../ui/convert.py" line="353" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="497" />
+      <location filename="../../ui/convert.py" line="609" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="554" />
+      <location filename="../../ui/convert.py" line="666" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="717" />
+      <location filename="../../ui/convert.py" line="945" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="500" />
+      <location filename="../../ui/convert.py" line="612" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="498" />
+      <location filename="../../ui/convert.py" line="610" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="499" />
+      <location filename="../../ui/convert.py" line="611" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="339" />
+      <location filename="../../ui/convert.py" line="386" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="858" />
+      <location filename="../../ui/convert.py" line="1092" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="174" />
+      <location filename="../../ui/convert.py" line="178" />
       <source>That record no longer exists.</source>
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="341" />
+      <location filename="../../ui/convert.py" line="388" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="345" />
+      <location filename="../../ui/convert.py" line="392" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="319" />
+      <location filename="../../ui/convert.py" line="882" />
+      <source>The CRM requires {fields} as well.</source>
+      <translation>CRM به {fields} هم نیاز دارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="366" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="169" />
+      <location filename="../../ui/convert.py" line="173" />
       <source>The built-in directory cannot do that.</source>
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="333" />
+      <location filename="../../ui/convert.py" line="380" />
       <source>The call could not be linked to it; link it in the CRM.</source>
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="678" />
+      <location filename="../../ui/convert.py" line="862" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="331" />
+      <location filename="../../ui/convert.py" line="378" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="316" />
+      <location filename="../../ui/convert.py" line="363" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="318" />
+      <location filename="../../ui/convert.py" line="365" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="320" />
+      <location filename="../../ui/convert.py" line="367" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="317" />
+      <location filename="../../ui/convert.py" line="364" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="321" />
+      <location filename="../../ui/convert.py" line="368" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="848" />
+      <location filename="../../ui/convert.py" line="1082" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="496" />
+      <location filename="../../ui/convert.py" line="608" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="504" />
+      <location filename="../../ui/convert.py" line="616" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="703" />
+      <location filename="../../ui/convert.py" line="931" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="327" />
+      <location filename="../../ui/convert.py" line="887" />
+      <source>{fields} can only be filled in in Dynamics 365.</source>
+      <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="233" />
+      <source>{fields} must be filled in.</source>
+      <translation>{fields} باید پر شود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="374" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
@@ -532,64 +562,122 @@
     </message>
   </context>
   <context>
+    <name>GlobalHotkeys</name>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="305" />
+      <source>Another program already uses “{key}” as a global key, so “{action}” works only while callsys has the focus. Choose another key in the settings.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="117" />
+      <source>Global hotkeys are not available in a Wayland session: Wayland does not let a program see keys typed into other programs. The shortcuts work while callsys has the focus.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="103" />
+      <source>Global hotkeys are not available on Windows yet; the shortcuts work while callsys has the focus.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="108" />
+      <source>Global hotkeys are not available on macOS yet; the shortcuts work while callsys has the focus.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="199" />
+      <source>Global hotkeys are off: the X display {display} cannot be opened ({why}).</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="127" />
+      <source>Global hotkeys need Qt's X11 platform; callsys runs on “{platform}”.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="123" />
+      <source>Global hotkeys need an X11 desktop; there is none here (DISPLAY is not set).</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="133" />
+      <source>Global hotkeys need the python-xlib package, which is not installed.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="284" />
+      <source>“{key}” for “{action}” cannot be a global hotkey on this keyboard.</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="310" />
+      <source>“{key}” for “{action}” could not be made global ({why}).</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="174" />
+      <source>“{name}” in the global hotkey actions is not an action; known: {known}.</source>
+      <translation type="unfinished" />
+    </message>
+  </context>
+  <context>
     <name>Hotkeys</name>
     <message>
-      <location filename="../../ui/hotkeys.py" line="40" />
+      <location filename="../../ui/hotkeys.py" line="41" />
       <source>&amp;Answer</source>
       <translation>&amp;پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="43" />
+      <location filename="../../ui/hotkeys.py" line="44" />
       <source>&amp;Hold / resume</source>
       <translation>&amp;نگه‌داشتن / ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="44" />
+      <location filename="../../ui/hotkeys.py" line="45" />
       <source>&amp;Mute / unmute</source>
       <translation>&amp;بی‌صدا / صدادار</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="41" />
+      <location filename="../../ui/hotkeys.py" line="42" />
       <source>&amp;Reject</source>
       <translation>&amp;رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="48" />
+      <location filename="../../ui/hotkeys.py" line="49" />
       <source>&amp;Search the log</source>
       <translation>&amp;جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="46" />
+      <location filename="../../ui/hotkeys.py" line="47" />
       <source>Call &amp;back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="49" />
+      <location filename="../../ui/hotkeys.py" line="50" />
       <source>Call &amp;notes</source>
       <translation>&amp;یادداشت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="45" />
+      <location filename="../../ui/hotkeys.py" line="46" />
       <source>Dial the &amp;clipboard</source>
       <translation>تماس با شماره &amp;حافظه موقت</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="47" />
+      <location filename="../../ui/hotkeys.py" line="48" />
       <source>Go to the &amp;number field</source>
       <translation>رفتن به &amp;کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="42" />
+      <location filename="../../ui/hotkeys.py" line="43" />
       <source>Hang &amp;up</source>
       <translation>&amp;قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="76" />
+      <location filename="../../ui/hotkeys.py" line="79" />
       <source>The key “{key}” for “{action}” is not a key combination.</source>
       <translation>کلید «{key}» برای «{action}» یک ترکیب کلید معتبر نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="83" />
+      <location filename="../../ui/hotkeys.py" line="86" />
       <source>“{key}” is set for both “{first}” and “{second}”; only the first works.</source>
       <translation>«{key}» هم برای «{first}» و هم برای «{second}» تنظیم شده است؛ فقط اولی کار می‌کند.</translation>
     </message>
@@ -672,7 +760,7 @@
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1050" />
+      <location filename="../../ui/mainwindow.py" line="1053" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
@@ -712,12 +800,12 @@
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="661" />
+      <location filename="../../ui/mainwindow.py" line="664" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="667" />
+      <location filename="../../ui/mainwindow.py" line="670" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
@@ -742,7 +830,7 @@
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1009" />
+      <location filename="../../ui/mainwindow.py" line="1012" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
@@ -757,12 +845,12 @@
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="663" />
+      <location filename="../../ui/mainwindow.py" line="666" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="844" />
+      <location filename="../../ui/mainwindow.py" line="847" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
@@ -792,12 +880,12 @@
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="662" />
+      <location filename="../../ui/mainwindow.py" line="665" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="660" />
+      <location filename="../../ui/mainwindow.py" line="663" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
@@ -822,7 +910,7 @@
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="976" />
+      <location filename="../../ui/mainwindow.py" line="979" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
@@ -832,52 +920,52 @@
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="743" />
+      <location filename="../../ui/mainwindow.py" line="746" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="690" />
+      <location filename="../../ui/mainwindow.py" line="693" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="703" />
+      <location filename="../../ui/mainwindow.py" line="706" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="626" />
+      <location filename="../../ui/mainwindow.py" line="629" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1144" />
+      <location filename="../../ui/mainwindow.py" line="1147" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="785" />
+      <location filename="../../ui/mainwindow.py" line="788" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="731" />
+      <location filename="../../ui/mainwindow.py" line="734" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="682" />
+      <location filename="../../ui/mainwindow.py" line="685" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="696" />
+      <location filename="../../ui/mainwindow.py" line="699" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="838" />
+      <location filename="../../ui/mainwindow.py" line="841" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
@@ -902,17 +990,17 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1051" />
+      <location filename="../../ui/mainwindow.py" line="1054" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="749" />
+      <location filename="../../ui/mainwindow.py" line="752" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1012" />
+      <location filename="../../ui/mainwindow.py" line="1015" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
@@ -922,12 +1010,12 @@
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="741" />
+      <location filename="../../ui/mainwindow.py" line="744" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="815" />
+      <location filename="../../ui/mainwindow.py" line="818" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1364,6 +1452,11 @@
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود (SET3)</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="516" />
+      <source>Also when another program has the focus (global hotkeys)</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="198" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
@@ -1409,7 +1502,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="508" />
+      <location filename="../../callsys/settings.py" line="537" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -1434,7 +1527,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="516" />
+      <location filename="../../callsys/settings.py" line="545" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1484,7 +1577,7 @@
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="518" />
+      <location filename="../../callsys/settings.py" line="547" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -1497,6 +1590,11 @@
       <location filename="../../callsys/settings.py" line="329" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="526" />
+      <source>Global hotkey actions</source>
+      <translation type="unfinished" />
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="499" />
@@ -1534,7 +1632,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="506" />
+      <location filename="../../callsys/settings.py" line="535" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -1552,6 +1650,11 @@
       <location filename="../../callsys/settings.py" line="228" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="518" />
+      <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
+      <translation type="unfinished" />
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="379" />
@@ -1704,6 +1807,11 @@
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد (IN12)</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="528" />
+      <source>Which hotkeys are global: answer, reject, hangup, hold, mute, dial_clipboard, call_back, notes</source>
+      <translation type="unfinished" />
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="442" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
@@ -1762,7 +1870,7 @@
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="713" />
+      <location filename="../../ui/settingsdialog.py" line="714" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -1797,12 +1905,12 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="619" />
+      <location filename="../../ui/settingsdialog.py" line="611" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="621" />
+      <location filename="../../ui/settingsdialog.py" line="613" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
@@ -1822,12 +1930,12 @@
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="755" />
+      <location filename="../../ui/settingsdialog.py" line="756" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="663" />
+      <location filename="../../ui/settingsdialog.py" line="664" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
@@ -1847,7 +1955,7 @@
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="625" />
+      <location filename="../../ui/settingsdialog.py" line="617" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -1917,7 +2025,7 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="711" />
+      <location filename="../../ui/settingsdialog.py" line="712" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
@@ -1947,12 +2055,12 @@
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="606" />
+      <location filename="../../ui/settingsdialog.py" line="632" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="633" />
+      <location filename="../../ui/settingsdialog.py" line="625" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
@@ -1962,7 +2070,7 @@
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="816" />
+      <location filename="../../ui/settingsdialog.py" line="817" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
@@ -1977,12 +2085,12 @@
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="788" />
+      <location filename="../../ui/settingsdialog.py" line="789" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="825" />
+      <location filename="../../ui/settingsdialog.py" line="826" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -2007,7 +2115,7 @@
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="687" />
+      <location filename="../../ui/settingsdialog.py" line="688" />
       <source>a key not already used for “{other}”</source>
       <translation>کلیدی که برای «{other}» به کار نرفته باشد</translation>
     </message>
@@ -2017,7 +2125,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="653" />
+      <location filename="../../ui/settingsdialog.py" line="654" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>

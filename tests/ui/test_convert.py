@@ -16,15 +16,16 @@ import pytest
 from callsys.auth import StaticTokens
 from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
+from callsys.errors import CrmRejected
 from callsys.model import Call, CallState, Direction, EndReason, Party, PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
-from tests.dataverse_fake import ORG, DataverseFake
+from tests.dataverse_fake import ORG, Column, DataverseFake
 from tests.ui.conftest import ACME, REZA
 
 from ui.convert import ConvertDialog, DynamicsBackend, LocalBackend, Subject, open_convert
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
-from ui.qt import Qt
+from ui.qt import QComboBox, Qt
 
 LEFT = Qt.MouseButton.LeftButton
 
@@ -357,3 +358,97 @@ def test_a_follow_up_call_and_a_number_added_in_dynamics(
     qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
     assert (fake.find("contact", contact_id) or {})["mobilephone"] == "+989121112233"  # a mobile number
     assert (fake.find("contact", contact_id) or {})["telephone1"] == "+982188776655"  # untouched
+
+
+# ---------------------------------------------------------------------------- what the CRM requires
+REGION = Column("new_region", "Picklist", "Region", options={100000000: "North", 100000001: "South"})
+
+
+def test_a_lead_asks_for_the_choice_the_organisation_requires(
+    qtbot: Any, fake: DataverseFake, dynamics: DynamicsCrm, language: Language
+) -> None:
+    from ui.convert import Fields, _explained
+
+    fake.require("lead", REGION)
+    subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang", company="Fabrikam")
+    with pytest.raises(CrmRejected, match=re.escape("“\u2068Region\u2069” must be filled in.")):
+        # Create before the dialog knows: the backend asks the metadata itself and says what is missing.
+        aio_run(
+            qtbot, DynamicsBackend(dynamics).convert("lead", subject, Fields(name="Lea Lang", title="Call"))
+        )
+    fake.log.clear()
+    dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: "new_region" in dialog.extra_rows.get("lead", {}), timeout=3000)
+    row = dialog.extra_rows["lead"]["new_region"]
+    combo = row.widget
+    assert isinstance(combo, QComboBox) and combo.isVisible()
+    assert [combo.itemText(i) for i in range(combo.count())] == ["Choose…", "North", "South"]
+    assert row.label.text() == "Region *" and row.label.buddy() is combo
+    assert combo.accessibleName() == "Region"
+    assert not dialog.create_button.isEnabled()  # everything else is filled: only the region is missing
+    assert dialog.hint.isVisible() and plain(dialog.hint.text()) == "The CRM requires “Region” as well."
+    assert "Region" in dialog.create_button.toolTip()
+    combo.setCurrentIndex(combo.findText("South"))
+    assert dialog.create_button.isEnabled() and dialog.hint.isHidden()
+    dialog.action.setCurrentIndex(dialog.action.findData("account"))
+    assert not combo.isVisible()  # the lead's requirement is not the account's
+    dialog.action.setCurrentIndex(dialog.action.findData("lead"))
+    assert combo.isVisible() and combo.currentText() == "South"  # kept while switching
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    assert dialog.result_value is not None
+    lead = fake.find("lead", dialog.result_value.record_id)
+    assert lead is not None and (lead["lastname"], lead["new_region"]) == ("Lang", 100000001)
+    reads = [
+        path
+        for method, path in fake.log
+        if method == "GET" and "EntityDefinitions(LogicalName='lead')" in path
+    ]
+    assert reads == []  # the backend's read above is kept for the session: no second metadata read
+
+
+def test_a_required_lookup_and_a_required_company_are_named(
+    qtbot: Any, fake: DataverseFake, dynamics: DynamicsCrm, language: Language
+) -> None:
+    fake.require("contact", Column("new_branch", "Lookup", "Branch office"))
+    fake.require("contact", Column("emailaddress1", "String", "Email"))
+    subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang")
+    dialog = ConvertDialog(DynamicsBackend(dynamics), subject, action="contact")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: "new_branch" in dialog.extra_rows.get("contact", {}), timeout=3000)
+    assert "emailaddress1" not in dialog.extra_rows["contact"]  # the dialog's own e-mail field is it
+    assert dialog.labels["email"].text() == "&E-mail *"
+    assert plain(dialog.extra_rows["contact"]["new_branch"].widget.text()) == "Filled in in Dynamics 365"
+    assert not dialog.create_button.isEnabled()
+    assert plain(dialog.hint.text()) == (
+        "The CRM requires “E-mail” as well. “Branch office” can only be filled in in Dynamics 365. "
+        '<a href="form">Fill it in in the CRM instead</a>'
+    )
+    dialog.email.setText("lea@fabrikam.example")
+    assert plain(dialog.hint.text()).startswith("“Branch office” can only be filled in in Dynamics 365.")
+    assert not dialog.create_button.isEnabled()  # a lookup cannot be chosen here: Create stays off
+
+
+def test_the_crms_own_refusal_of_a_missing_column_is_shown_in_words(
+    qtbot: Any, fake: DataverseFake, dynamics: DynamicsCrm, language: Language
+) -> None:
+    from ui.convert import _explained
+
+    subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang")
+    dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: "lead" in dialog.extra_rows, timeout=3000)
+    assert dialog.extra_rows["lead"] == {} and dialog.create_button.isEnabled()
+    # Made required after the dialog read the metadata (kept for the session): the CRM refuses.
+    fake.require(
+        "lead", Column("new_source", "String", "Lead source", refusal="Lead source: a value is required.")
+    )
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.message.text().startswith("The CRM refused:"), timeout=5000)
+    assert "Lead source: a value is required." in dialog.message.text()
+    assert "Fill it in in the CRM instead" in dialog.message.text()
+    assert fake.count("lead") == 0 and dialog.create_button.isEnabled()
