@@ -499,6 +499,35 @@ HOTKEY_CALL_BACK = declare(
 HOTKEY_FOCUS_DIAL = declare("hotkeys.focus_dial", "Ctrl+L", _KEY, N_("Go to the number field"), "hotkeys")
 HOTKEY_FOCUS_SEARCH = declare("hotkeys.focus_search", "Ctrl+F", _KEY, N_("Search the call log"), "hotkeys")
 HOTKEY_NOTES = declare("hotkeys.notes", "Ctrl+Shift+N", _KEY, N_("Open the call notes"), "hotkeys")
+
+
+# --- Global hotkeys (CARD6, owned by ui/globalhotkeys.py) ---
+# The keys above, also while another program has the focus: X11 only (not Wayland, Windows,
+# macOS — the desktop says why where they are unavailable). A global key is taken from every
+# other program, so it is off by default and limited to the call actions by default.
+def _action_names(value: object) -> tuple[str, ...]:
+    return p_str_list(list(value) if isinstance(value, tuple) else value)
+
+
+HOTKEYS_GLOBAL = declare(
+    "hotkeys.global",
+    False,
+    p_bool,
+    N_("Also when another program has the focus (global hotkeys)"),
+    "hotkeys",
+    N_(
+        "Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys."
+    ),
+)
+HOTKEYS_GLOBAL_ACTIONS: Option[tuple[str, ...]] = declare(
+    "hotkeys.global_actions",
+    ("answer", "reject", "hangup", "hold", "mute"),
+    _action_names,
+    N_("Global hotkey actions"),
+    "hotkeys",
+    N_("Which hotkeys are global: answer, reject, hangup, hold, mute, dial_clipboard, call_back, notes"),
+)
+# --- end of global hotkeys ---
 TRAY_ON_CLOSE = declare(
     "ui.close_to_tray",
     False,

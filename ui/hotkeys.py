@@ -2,11 +2,11 @@
 (``hotkeys.*``). They are actions of the Phone menu — so the menu shows them — with application
 context, so they work while a pop-up or the notes field has the focus.
 
-Global hotkeys (working while another application has the focus) are not offered: Qt has no
-portable API for them, X11 needs a key grab per key, and Wayland does not allow them to
-applications at all (only through the desktop's GlobalShortcuts portal, which is not
-everywhere yet). The tray notification and the pop-up, which never steals the focus, are the way
-to reach a ringing call from another application.
+Global hotkeys (the same actions while another program has the focus) are optional and X11
+only: ``ui/globalhotkeys.py`` (``hotkeys.global``, ``hotkeys.global_actions``). Wayland does not
+let programs grab keys, and Windows/macOS are not implemented; there the option says so. The tray
+notification and the pop-up, which never steals the focus, also reach a ringing call from another
+program.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from callsys.settings import Settings
 
+from ui.globalhotkeys import GlobalHotkeys
 from ui.i18n import translate
 from ui.qt import QAction, QKeySequence, QObject, Qt
 
@@ -61,6 +62,8 @@ class Hotkeys(QObject):
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
             action.triggered.connect(handlers[name])
             self.actions[name] = action
+        self.global_keys = GlobalHotkeys(self)  # the same actions from other programs (X11 only)
+        self.global_keys.activated.connect(lambda name: self.actions[name].trigger())
         self.retranslate()
 
     def apply(self, settings: Settings) -> list[str]:
@@ -92,6 +95,7 @@ class Hotkeys(QObject):
             elif portable:
                 used[portable] = name
             action.setShortcut(sequence)
+        problems.extend(self.global_keys.apply_settings(settings, self.actions))  # re-grabs
         return problems
 
     def retranslate(self) -> None:

@@ -563,6 +563,7 @@ class MainWindow(QMainWindow):
             self._quitting = False
             return
         self.tray.hide()
+        self.hotkeys.global_keys.release()  # other programs get the keys back (CARD6)
         self.save_placement()
         self.popups.close_all()
         self._clock.stop()

@@ -566,57 +566,57 @@
     <message>
       <location filename="../../ui/globalhotkeys.py" line="305" />
       <source>Another program already uses “{key}” as a global key, so “{action}” works only while callsys has the focus. Choose another key in the settings.</source>
-      <translation type="unfinished" />
+      <translation>برنامهٔ دیگری «{key}» را از پیش به‌عنوان کلید سراسری گرفته است، پس «{action}» فقط وقتی کار می‌کند که callsys در کانون توجه باشد. در تنظیمات کلید دیگری انتخاب کنید.</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="117" />
       <source>Global hotkeys are not available in a Wayland session: Wayland does not let a program see keys typed into other programs. The shortcuts work while callsys has the focus.</source>
-      <translation type="unfinished" />
+      <translation>کلیدهای میانبر سراسری در نشست Wayland در دسترس نیستند: Wayland اجازه نمی‌دهد برنامه‌ای کلیدهایی را که در برنامه‌های دیگر زده می‌شوند ببیند. میانبرها وقتی کار می‌کنند که callsys در کانون توجه باشد.</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="103" />
       <source>Global hotkeys are not available on Windows yet; the shortcuts work while callsys has the focus.</source>
-      <translation type="unfinished" />
+      <translation>کلیدهای میانبر سراسری هنوز در ویندوز در دسترس نیستند؛ میانبرها وقتی کار می‌کنند که callsys در کانون توجه باشد.</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="108" />
       <source>Global hotkeys are not available on macOS yet; the shortcuts work while callsys has the focus.</source>
-      <translation type="unfinished" />
+      <translation>کلیدهای میانبر سراسری هنوز در macOS در دسترس نیستند؛ میانبرها وقتی کار می‌کنند که callsys در کانون توجه باشد.</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="199" />
       <source>Global hotkeys are off: the X display {display} cannot be opened ({why}).</source>
-      <translation type="unfinished" />
+      <translation>کلیدهای میانبر سراسری خاموش‌اند: نمایشگر X با نام {display} باز نمی‌شود ({why}).</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="127" />
       <source>Global hotkeys need Qt's X11 platform; callsys runs on “{platform}”.</source>
-      <translation type="unfinished" />
+      <translation>کلیدهای میانبر سراسری به سکوی X11 در Qt نیاز دارند؛ callsys روی «{platform}» اجرا می‌شود.</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="123" />
       <source>Global hotkeys need an X11 desktop; there is none here (DISPLAY is not set).</source>
-      <translation type="unfinished" />
+      <translation>کلیدهای میانبر سراسری به میزکار X11 نیاز دارند؛ اینجا چنین میزکاری نیست (DISPLAY تنظیم نشده است).</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="133" />
       <source>Global hotkeys need the python-xlib package, which is not installed.</source>
-      <translation type="unfinished" />
+      <translation>کلیدهای میانبر سراسری به بستهٔ python-xlib نیاز دارند که نصب نشده است.</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="284" />
       <source>“{key}” for “{action}” cannot be a global hotkey on this keyboard.</source>
-      <translation type="unfinished" />
+      <translation>«{key}» برای «{action}» روی این صفحه‌کلید نمی‌تواند کلید سراسری باشد.</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="310" />
       <source>“{key}” for “{action}” could not be made global ({why}).</source>
-      <translation type="unfinished" />
+      <translation>«{key}» برای «{action}» سراسری نشد ({why}).</translation>
     </message>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="174" />
       <source>“{name}” in the global hotkey actions is not an action; known: {known}.</source>
-      <translation type="unfinished" />
+      <translation>«{name}» در کارهای کلیدهای سراسری، کار شناخته‌شده‌ای نیست؛ کارهای شناخته‌شده: {known}.</translation>
     </message>
   </context>
   <context>
@@ -1454,7 +1454,7 @@
     <message>
       <location filename="../../callsys/settings.py" line="516" />
       <source>Also when another program has the focus (global hotkeys)</source>
-      <translation type="unfinished" />
+      <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="198" />
@@ -1594,7 +1594,7 @@
     <message>
       <location filename="../../callsys/settings.py" line="526" />
       <source>Global hotkey actions</source>
-      <translation type="unfinished" />
+      <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="499" />
@@ -1654,7 +1654,7 @@
     <message>
       <location filename="../../callsys/settings.py" line="518" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
-      <translation type="unfinished" />
+      <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="379" />
@@ -1809,7 +1809,7 @@
     <message>
       <location filename="../../callsys/settings.py" line="528" />
       <source>Which hotkeys are global: answer, reject, hangup, hold, mute, dial_clipboard, call_back, notes</source>
-      <translation type="unfinished" />
+      <translation>کدام میانبرها سراسری باشند: answer، reject، hangup، hold، mute، dial_clipboard، call_back، notes</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="442" />

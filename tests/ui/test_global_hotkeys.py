@@ -1,0 +1,298 @@
+"""Global hotkeys on X11 (CARD6): a real X server (Xvfb), another X program holding the input
+focus, keys typed through the XTEST extension — the way a keyboard reaches the server.
+
+The desktop's Qt runs offscreen here (as in every UI test), so its windows are not even on that
+X server: the only way a key can reach callsys is the grab on the root window. Qt's platform is
+reported as "xcb" to the availability check (the one thing faked); the grabs, the key delivery
+and the socket notifier are the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callsys.model import CallState
+from tests.ui.conftest import REZA, SARA, make_settings
+
+from ui import globalhotkeys
+from ui.globalhotkeys import keysym_name, unavailable_reason
+from ui.mainwindow import MainWindow
+from ui.qt import Qt
+
+Xlib = pytest.importorskip("Xlib", reason="python-xlib is not installed")
+
+from Xlib import XK, X  # noqa: E402
+from Xlib.display import Display  # noqa: E402
+from Xlib.error import CatchError  # noqa: E402
+from Xlib.ext import xtest  # noqa: E402
+
+CTRL_SHIFT = ("Control_L", "Shift_L")
+
+
+@pytest.fixture(scope="module")
+def xserver() -> Iterator[str]:
+    """A private Xvfb on a display number it picks itself (-displayfd): no clash with others."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (Debian package xvfb)")
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-screen", "0", "640x480x24"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    try:
+        ready, _, _ = select.select([read_end], [], [], 20)
+        number = os.read(read_end, 32).decode().strip() if ready else ""
+        assert number.isdigit(), "Xvfb did not start"
+        yield f":{number}"
+    finally:
+        os.close(read_end)
+        proc.terminate()
+        proc.wait(10)
+
+
+class OtherProgram:
+    """Another X client with a window that holds the keyboard focus, and a keyboard (XTEST)."""
+
+    def __init__(self, display_name: str) -> None:
+        self.display = Display(display_name)
+        screen = self.display.screen()
+        self.window = screen.root.create_window(
+            0, 0, 200, 100, 0, screen.root_depth, event_mask=X.KeyPressMask | X.KeyReleaseMask
+        )
+        self.window.map()
+        self.display.sync()
+        self.window.set_input_focus(X.RevertToParent, X.CurrentTime)
+        self.display.sync()
+        self.received: list[int] = []  # keycodes of the presses this window got
+
+    def has_focus(self) -> bool:
+        return bool(self.display.get_input_focus().focus == self.window)
+
+    def keycode(self, name: str) -> int:
+        return int(self.display.keysym_to_keycode(XK.string_to_keysym(name)))
+
+    def type(self, *names: str) -> None:
+        """Press the keys in order, release them in reverse (Ctrl, Shift, A)."""
+        codes = [self.keycode(n) for n in names]
+        for code in codes:
+            xtest.fake_input(self.display, X.KeyPress, code)
+        for code in reversed(codes):
+            xtest.fake_input(self.display, X.KeyRelease, code)
+        self.display.sync()
+
+    def got(self, name: str) -> bool:
+        while self.display.pending_events():
+            event = self.display.next_event()
+            if event.type == X.KeyPress:
+                self.received.append(event.detail)
+        return self.keycode(name) in self.received
+
+    def grab(self, *names: str) -> None:
+        """Hold a global key ourselves, as another hotkey program would."""
+        *mods, key = names
+        mask = (X.ControlMask if "Control_L" in mods else 0) | (X.ShiftMask if "Shift_L" in mods else 0)
+        catch = CatchError()
+        self.display.screen().root.grab_key(
+            self.keycode(key), mask, True, X.GrabModeAsync, X.GrabModeAsync, onerror=catch
+        )
+        self.display.sync()
+        assert catch.get_error() is None
+
+    def can_grab(self, *names: str) -> bool:
+        *mods, key = names
+        mask = (X.ControlMask if "Control_L" in mods else 0) | (X.ShiftMask if "Shift_L" in mods else 0)
+        catch = CatchError()
+        root = self.display.screen().root
+        root.grab_key(self.keycode(key), mask, True, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
+        self.display.sync()
+        if catch.get_error() is None:
+            root.ungrab_key(self.keycode(key), mask)
+            self.display.sync()
+            return True
+        return False
+
+
+@pytest.fixture
+def x11(xserver: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[OtherProgram]:
+    """An X11 session on the private server, another program focused."""
+    monkeypatch.setenv("DISPLAY", xserver)
+    monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(globalhotkeys, "qt_platform", lambda: "xcb")
+    other = OtherProgram(xserver)
+    assert other.has_focus()
+    yield other
+    other.display.close()
+
+
+def global_window(make_window: Callable[..., MainWindow], tmp_path: Path, **values: Any) -> MainWindow:
+    return make_window(make_settings(tmp_path, **{"hotkeys.global": True, **values}))
+
+
+def test_global_hotkeys_answer_and_hang_up_while_another_program_has_the_focus(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path, x11: OtherProgram
+) -> None:
+    window = global_window(make_window, tmp_path)
+    sim = window.simulator
+    assert window.hotkeys.global_keys.grabbed == {"answer", "reject", "hangup", "hold", "mute"}
+    assert not window.banner.isVisible()
+    call_id = sim.ring(SARA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    x11.type(*CTRL_SHIFT, "a")
+    qtbot.waitUntil(lambda: sim.state(call_id) is CallState.ACTIVE)
+    x11.type(*CTRL_SHIFT, "h")
+    qtbot.waitUntil(lambda: sim.state(call_id) is CallState.HELD)
+    x11.type(*CTRL_SHIFT, "e")
+    qtbot.waitUntil(lambda: sim.state(call_id) is None)
+    assert x11.has_focus()  # the other program kept the focus all along
+    assert not x11.got("a") and not x11.got("e")  # and the grabbed keys were not typed into it
+    x11.type("Control_L", "l")  # Ctrl+L (go to the number field) is not global by default
+    qtbot.waitUntil(lambda: x11.got("l"))
+
+
+def test_global_hotkeys_work_with_caps_lock_and_num_lock_on(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path, x11: OtherProgram
+) -> None:
+    """X counts Caps Lock and Num Lock as modifiers: a grab without them misses such presses."""
+    window = global_window(make_window, tmp_path)
+    sim = window.simulator
+    x11.type("Caps_Lock")
+    x11.type("Num_Lock")
+    try:
+        assert (
+            x11.display.screen().root.query_pointer().mask & (X.LockMask | X.Mod2Mask)
+            == X.LockMask | X.Mod2Mask
+        )
+        call_id = sim.ring(SARA, "")
+        qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+        x11.type(*CTRL_SHIFT, "a")
+        qtbot.waitUntil(lambda: sim.state(call_id) is CallState.ACTIVE)
+    finally:
+        x11.type("Caps_Lock")
+        x11.type("Num_Lock")
+
+
+def test_turning_global_hotkeys_off_gives_the_key_back_to_the_focused_program(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path, x11: OtherProgram
+) -> None:
+    window = global_window(make_window, tmp_path)
+    sim = window.simulator
+    settings = window.desktop.settings
+    settings.set("hotkeys.global", False)
+    window.settings_saved(["hotkeys.global"])
+    assert window.hotkeys.global_keys.grabbed == set()
+    call_id = sim.ring(SARA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    x11.type(*CTRL_SHIFT, "a")
+    qtbot.waitUntil(lambda: x11.got("a"))  # typed into the focused program instead
+    qtbot.wait(100)
+    assert sim.state(call_id) is CallState.RINGING
+    assert window.hotkeys.actions["answer"].shortcut().toString() == "Ctrl+Shift+A"  # in-app stays
+
+    settings.set("hotkeys.global", True)  # on again at run time: grabbed again
+    window.settings_saved(["hotkeys.global"])
+    x11.type(*CTRL_SHIFT, "r")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
+    assert ("reject", call_id) in sim.commands
+
+
+def test_a_changed_key_is_grabbed_again_and_the_old_one_released(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path, x11: OtherProgram
+) -> None:
+    window = global_window(make_window, tmp_path)
+    sim = window.simulator
+    settings = window.desktop.settings
+    settings.set("hotkeys.answer", "F9")
+    window.settings_saved(["hotkeys.answer"])
+    assert x11.can_grab(*CTRL_SHIFT, "a")  # the old combination is free for others again
+    call_id = sim.ring(REZA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    x11.type("F9")
+    qtbot.waitUntil(lambda: sim.state(call_id) is CallState.ACTIVE)
+
+
+def test_a_key_another_program_holds_is_named_and_the_rest_still_work(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path, x11: OtherProgram
+) -> None:
+    x11.grab(*CTRL_SHIFT, "a")  # e.g. a screenshot tool owns Ctrl+Shift+A
+    window = global_window(make_window, tmp_path)
+    sim = window.simulator
+    assert window.banner.isVisible()
+    text = window.banner_label.text()
+    assert "Ctrl+Shift+A" in text and "Another program" in text and "Answer" in text
+    assert window.hotkeys.global_keys.grabbed == {"reject", "hangup", "hold", "mute"}
+    assert window.hotkeys.actions["answer"].shortcut().toString() == "Ctrl+Shift+A"  # in-app stays
+    call_id = sim.ring(SARA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    x11.type(*CTRL_SHIFT, "a")
+    qtbot.wait(200)
+    assert sim.state(call_id) is CallState.RINGING  # the other program's key, not ours
+    x11.type(*CTRL_SHIFT, "r")
+    qtbot.waitUntil(lambda: ("reject", call_id) in sim.commands)
+
+
+def test_closing_the_window_releases_the_keys(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path, x11: OtherProgram
+) -> None:
+    window = global_window(make_window, tmp_path, **{"hotkeys.global_actions": ["hangup", "nonsense"]})
+    assert window.hotkeys.global_keys.grabbed == {"hangup"}
+    assert "nonsense" in window.banner_label.text()  # a mistyped action name is said, not ignored
+    assert not x11.can_grab(*CTRL_SHIFT, "e")
+    assert x11.can_grab(*CTRL_SHIFT, "a")  # not in the list: not taken from other programs
+    window.close()
+    assert x11.can_grab(*CTRL_SHIFT, "e")
+
+
+def test_where_global_hotkeys_cannot_work_the_window_says_why(
+    make_window: Callable[..., MainWindow], tmp_path: Path, qtbot: Any
+) -> None:
+    # This test run itself: Qt offscreen, so no grabs — and the banner says so instead of failing.
+    window = global_window(make_window, tmp_path)
+    assert window.hotkeys.global_keys.grabbed == set()
+    assert "Global hotkeys" in window.banner_label.text() and window.banner.isVisible()
+    assert window.hotkeys.actions["answer"].shortcut().toString() == "Ctrl+Shift+A"
+
+
+@pytest.mark.parametrize(
+    ("env", "platform", "system", "expected"),
+    [
+        ({"DISPLAY": ":0", "XDG_SESSION_TYPE": "x11"}, "xcb", "linux", None),
+        ({"DISPLAY": ":0", "XDG_SESSION_TYPE": "wayland"}, "xcb", "linux", "Wayland"),  # XWayland
+        ({"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0"}, "wayland", "linux", "Wayland"),
+        ({}, "xcb", "linux", "DISPLAY"),
+        ({"DISPLAY": ":0"}, "offscreen", "linux", "offscreen"),
+        ({}, "windows", "win32", "Windows"),
+        ({}, "cocoa", "darwin", "macOS"),
+    ],
+)
+def test_unavailable_reason(
+    language: Any, env: dict[str, str], platform: str, system: str, expected: str | None
+) -> None:
+    why = unavailable_reason(env, platform, system)
+    if expected is None:
+        assert why is None
+    else:
+        assert why is not None and expected in why
+
+
+def test_qt_keys_map_to_x_keysyms() -> None:
+    K = Qt.Key
+    assert [keysym_name(k) for k in (K.Key_A, K.Key_7, K.Key_F9, K.Key_PageUp, K.Key_Slash)] == [
+        "a",
+        "7",
+        "F9",
+        "Prior",
+        "slash",
+    ]
+    assert keysym_name(K.Key_Launch0) is None
