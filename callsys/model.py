@@ -96,6 +96,7 @@ class EndReason(StrEnum):
     COMPLETED = "completed"  # was answered, then hung up by either side
     MISSED = "missed"  # incoming, rang out unanswered (no answer / timeout)
     REJECTED = "rejected"  # incoming, declined by the agent
+    VOICEMAIL = "voicemail"  # incoming, sent to voicemail by the agent while it rang (IN6)
     CANCELLED = "cancelled"  # caller gave up while it rang (incoming) or we cancelled (outgoing)
     BUSY = "busy"  # the callee was busy (outgoing) / the agent was busy or DND (incoming)
     NO_ANSWER = "no_answer"  # outgoing, the far end did not answer

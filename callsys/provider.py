@@ -100,6 +100,11 @@ class Provider(Protocol):
 
     async def reject(self, call_id: str) -> None: ...
 
+    async def send_to_voicemail(self, call_id: str) -> None:
+        """Send a ringing incoming call to voicemail (IN6); it ends with ``EndReason.VOICEMAIL``.
+        Providers without ``Capability.VOICEMAIL`` raise ``NotSupported`` (``require``)."""
+        ...
+
     async def hangup(self, call_id: str) -> None: ...
 
     async def hold(self, call_id: str) -> None: ...
@@ -121,12 +126,14 @@ class Provider(Protocol):
     async def close(self) -> None: ...
 
 
+_PHRASES = {Capability.VOICEMAIL: "send calls to voicemail"}
+
+
 def require(provider: Provider, capability: Capability) -> None:
     """Raise ``NotSupported`` with a readable message unless *provider* can do *capability*."""
     if capability not in provider.capabilities:
-        raise NotSupported(
-            f"The {provider.name} phone connection cannot {capability.value.replace('_', ' ')}."
-        )
+        what = _PHRASES.get(capability, capability.value.replace("_", " "))
+        raise NotSupported(f"The {provider.name} phone connection cannot {what}.")
 
 
 #: Builds a provider from its settings section (a plain mapping) and shared context.

@@ -146,6 +146,10 @@ class ServerProvider:
     async def reject(self, call_id: str) -> None:
         await self._command("reject", call=call_id)
 
+    async def send_to_voicemail(self, call_id: str) -> None:
+        """The server's PBX provider sends the ringing call to voicemail (IN6), if it can."""
+        await self._command("send_to_voicemail", call=call_id)
+
     async def hangup(self, call_id: str) -> None:
         await self._command("hangup", call=call_id)
 

@@ -2,7 +2,9 @@
 
 It plays scripted scenarios (``SCENARIOS``) and also obeys commands, so a test or a demo can
 ring the agent, let the UI answer, and have the "caller" hang up later. Every capability is
-supported, because the simulator is also how the UI's full feature set is exercised.
+supported, because the simulator is also how the UI's full feature set is exercised; the option
+``capabilities`` (a list of ``Capability`` values) narrows them, to show or test how the UI
+behaves with a phone system that cannot do everything (e.g. no voicemail).
 
 Timing: a step's ``after`` is seconds since the previous step, divided by ``speed`` (``speed``
 0 means "as fast as possible" — the steps still run in order, one loop iteration apart).
@@ -19,13 +21,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from callsys.errors import ProviderError, UnknownCall
+from callsys.errors import ConfigError, ProviderError, UnknownCall
 from callsys.model import CallEvent, CallState, Direction, EndReason, PhoneNumber, ProviderEvent
-from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration
+from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration, require
 
 __all__ = ["SCENARIOS", "SimulatedProvider", "Step"]
 
 _CAPS = frozenset(Capability)
+
+
+def _capabilities(value: Any) -> frozenset[Capability]:
+    if value is None:
+        return _CAPS
+    if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            'capabilities must be a list such as ["answer", "reject"].', key="phone.options.capabilities"
+        )
+    try:
+        return frozenset(Capability(v) for v in value)
+    except ValueError as exc:
+        raise ConfigError(f"Unknown capability: {exc}.", key="phone.options.capabilities") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +90,9 @@ SCENARIOS: dict[str, tuple[Step, ...]] = {
     "missed": _s(_ring("a", REZA, after=0), Step(5, "hangup", "a", reason=EndReason.MISSED)),
     "cancelled": _s(_ring("a", REZA, after=0), Step(3, "hangup", "a", reason=EndReason.CANCELLED)),
     "rejected": _s(_ring("a", ACME, after=0), Step(2, "hangup", "a", reason=EndReason.REJECTED, agent=True)),
+    "voicemail": _s(
+        _ring("a", REZA, after=0), Step(2, "hangup", "a", reason=EndReason.VOICEMAIL, agent=True)
+    ),
     "busy": _s(_ring("a", REZA, after=0), Step(0.5, "hangup", "a", reason=EndReason.BUSY)),
     "answered-elsewhere": _s(
         _ring("a", SARA, after=0, line="Support", dnis="7200"),
@@ -130,6 +148,7 @@ class SimulatedProvider:
         self._speed = float(opts.get("speed", 1.0))
         self._agent_script = bool(opts.get("agent_script", True))
         self._extension = str(opts.get("extension", "1001"))
+        self._caps = _capabilities(opts.get("capabilities"))
         self._lines = tuple(
             Line(id=str(line), label=str(line)) for line in opts.get("lines", ("Sales", "Support"))
         )
@@ -144,7 +163,7 @@ class SimulatedProvider:
     # -------------------------------------------------------------------- Provider protocol
     @property
     def capabilities(self) -> frozenset[Capability]:
-        return _CAPS
+        return self._caps
 
     def lines(self) -> tuple[Line, ...]:
         return self._lines
@@ -164,6 +183,11 @@ class SimulatedProvider:
     async def reject(self, call_id: str) -> None:
         self._command("reject", call_id, expect=(CallState.RINGING,))
         self._end(call_id, EndReason.REJECTED)
+
+    async def send_to_voicemail(self, call_id: str) -> None:
+        require(self, Capability.VOICEMAIL)
+        self._command("voicemail", call_id, expect=(CallState.RINGING,))
+        self._end(call_id, EndReason.VOICEMAIL)
 
     async def hangup(self, call_id: str) -> None:
         self._command("hangup", call_id)

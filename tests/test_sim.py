@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from callsys.callmanager import CallManager
-from callsys.errors import ProviderError, UnknownCall
+from callsys.errors import ConfigError, NotSupported, ProviderError, UnknownCall
 from callsys.model import Call, CallEvent, CallState, Direction, EndReason
 from callsys.numbers import NumberPlan
 from callsys.provider import Capability, Provider, Registration
@@ -23,6 +23,7 @@ EXPECTED: dict[str, list[tuple[Direction, EndReason, bool, bool]]] = {
     "missed": [(Direction.INCOMING, EndReason.MISSED, False, False)],
     "cancelled": [(Direction.INCOMING, EndReason.CANCELLED, False, False)],
     "rejected": [(Direction.INCOMING, EndReason.REJECTED, False, False)],
+    "voicemail": [(Direction.INCOMING, EndReason.VOICEMAIL, False, False)],
     "busy": [(Direction.INCOMING, EndReason.BUSY, False, False)],
     "answered-elsewhere": [(Direction.INCOMING, EndReason.ANSWERED_ELSEWHERE, False, False)],
     "ivr": [(Direction.INCOMING, EndReason.COMPLETED, False, True)],
@@ -163,6 +164,42 @@ async def test_commands() -> None:
         await provider.hold(ringing)
     await provider.close()
     assert seen.ended[ringing].end_reason is EndReason.FAILED  # closing ends what was live
+
+
+@pytest.mark.asyncio
+async def test_send_to_voicemail_ends_the_ringing_call_as_voicemail_in6() -> None:
+    provider, manager, seen = make()
+    await provider.start(manager.listener("sim"))
+    assert Capability.VOICEMAIL in provider.capabilities
+    ringing = provider.ring("09123456789", "Reza")
+    await provider.send_to_voicemail(ringing)
+    assert provider.commands == [("voicemail", ringing)]
+    ended = seen.ended[ringing]
+    assert ended.end_reason is EndReason.VOICEMAIL and ended.answered_at is None
+    assert ended.end_reason.is_unanswered and not ended.is_missed  # IN8 activity, not a missed call
+    assert seen.events == [(CallEvent.INCOMING, ringing), (CallEvent.ENDED, ringing)]
+    with pytest.raises(UnknownCall):
+        await provider.send_to_voicemail(ringing)
+    connected = provider.ring("09123456789")
+    await provider.answer(connected)
+    with pytest.raises(ProviderError, match="Cannot voicemail a call that is active"):
+        await provider.send_to_voicemail(connected)
+    assert manager.get(connected).state is CallState.ACTIVE  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_capabilities_option_narrows_what_the_simulator_can_do() -> None:
+    provider, manager, _seen = make(capabilities=["answer", "reject", "hangup"])
+    await provider.start(manager.listener("sim"))
+    assert provider.capabilities == {Capability.ANSWER, Capability.REJECT, Capability.HANGUP}
+    ringing = provider.ring("09123456789")
+    with pytest.raises(NotSupported, match="cannot send calls to voicemail"):
+        await provider.send_to_voicemail(ringing)
+    assert manager.get(ringing).state is CallState.RINGING  # type: ignore[union-attr]
+    for bad in ("answer", ["answer", "teleport"], [1]):
+        with pytest.raises(ConfigError) as exc:
+            SimulatedProvider({"capabilities": bad})
+        assert exc.value.key == "phone.options.capabilities"
 
 
 @pytest.mark.asyncio

@@ -477,6 +477,7 @@ class CallServer:
         simple: dict[str, tuple[Capability, str]] = {
             "answer": (Capability.ANSWER, "answer"),
             "reject": (Capability.REJECT, "reject"),
+            "send_to_voicemail": (Capability.VOICEMAIL, "send_to_voicemail"),
             "hangup": (Capability.HANGUP, "hangup"),
             "hold": (Capability.HOLD, "hold"),
             "resume": (Capability.HOLD, "resume"),

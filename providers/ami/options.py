@@ -28,6 +28,12 @@ variables           extra channel variables carried on the call (SET2) besides e
                     (``__NAME``) variable, e.g. ``["IVR_DIGITS"]``
 did_variable        variable holding the dialled DID (``CALLED_DID``, IN12)
 line_variable       variable holding the receiving line's name (``CALLED_LINE``, IN12)
+voicemail_exten     IN6: where "send to voicemail" sends a ringing caller (``Redirect``) — a
+                    dialplan extension, ``${EXTEN}`` standing for the agent's extension:
+                    ``vm${EXTEN}``, ``vmu${EXTEN}`` (FreePBX), ``*97``. Empty (default): no
+                    voicemail button
+voicemail_context   the dialplan context of that extension (default: ``context``)
+voicemail_priority  its priority (1)
 region, area_code   how caller IDs are read (``numbers.NumberPlan``); or pass ``number_plan``
 pbx_clock           stamp events with Asterisk's ``Timestamp`` (true) — exact durations
 ping_interval ...   keep-alive and reconnect timing: ping_interval (20), ping_timeout (10),
@@ -38,6 +44,7 @@ ping_interval ...   keep-alive and reconnect timing: ping_interval (20), ping_ti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +53,11 @@ from callsys.errors import ConfigError
 from callsys.numbers import NumberPlan
 
 __all__ = ["AmiLine", "AmiOptions"]
+
+# IN6: a voicemail target is a dialplan extension, optionally with ${EXTEN} (the agent's
+# extension) in it; nothing that could smuggle another header or a dialplan function into Redirect.
+_VOICEMAIL_EXTEN = re.compile(r"^(?:[A-Za-z0-9*#+_.-]|\$\{EXTEN\})+$")
+_DIALPLAN_NAME = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +136,9 @@ class AmiOptions:
     originate_timeout: float = 30.0
     variables: tuple[str, ...] = ()
     did_variable: str = "CALLED_DID"
+    voicemail_exten: str = ""  # "" = no voicemail (IN6); ${EXTEN} = the agent's extension
+    voicemail_context: str = ""
+    voicemail_priority: int = 1
     line_variable: str = "CALLED_LINE"
     number_plan: NumberPlan = field(default_factory=NumberPlan)
     pbx_clock: bool = True
@@ -168,6 +183,26 @@ class AmiOptions:
         pbx_clock = options.get("pbx_clock", True)
         if not isinstance(pbx_clock, bool):
             raise ConfigError(f"pbx_clock must be true or false, not {pbx_clock!r}.", key=_key("pbx_clock"))
+        voicemail_exten = _str(options, "voicemail_exten", "")
+        if voicemail_exten and not _VOICEMAIL_EXTEN.fullmatch(voicemail_exten):
+            raise ConfigError(
+                f"voicemail_exten must be a dialplan extension such as vm${{EXTEN}} or *97, "
+                f"not {voicemail_exten!r}.",
+                key=_key("voicemail_exten"),
+            )
+        context = _str(options, "context", "from-internal") or "from-internal"
+        voicemail_context = _str(options, "voicemail_context", "") or context
+        if not _DIALPLAN_NAME.fullmatch(voicemail_context):
+            raise ConfigError(
+                f"voicemail_context must be a dialplan context name, not {voicemail_context!r}.",
+                key=_key("voicemail_context"),
+            )
+        voicemail_priority = _num(options, "voicemail_priority", 1, 1, 99999)
+        if voicemail_priority != int(voicemail_priority):
+            raise ConfigError(
+                f"voicemail_priority must be a whole number, not {voicemail_priority!r}.",
+                key=_key("voicemail_priority"),
+            )
         return cls(
             username=username,
             secret=_str(options, "secret", ""),
@@ -175,7 +210,7 @@ class AmiOptions:
             host=_str(options, "host", "127.0.0.1") or "127.0.0.1",
             port=int(port),
             extensions=_str_list(options, "extensions"),
-            context=_str(options, "context", "from-internal") or "from-internal",
+            context=context,
             technology=technology,
             prefix=_str(options, "prefix", ""),
             lines=_lines(options),
@@ -184,6 +219,9 @@ class AmiOptions:
             variables=_str_list(options, "variables"),
             did_variable=_str(options, "did_variable", "CALLED_DID").lstrip("_"),
             line_variable=_str(options, "line_variable", "CALLED_LINE").lstrip("_"),
+            voicemail_exten=voicemail_exten,
+            voicemail_context=voicemail_context,
+            voicemail_priority=int(voicemail_priority),
             number_plan=plan,
             pbx_clock=pbx_clock,
             ping_interval=_num(options, "ping_interval", 20.0, 0.01, 3600),

@@ -37,6 +37,11 @@ AMI cannot make a desk phone go off-hook, so there is **no ANSWER capability**: 
 phone itself, or use the embedded softphone (provider ``sip``), which answers from the pop-up
 (IN6, CARD1). Hold, mute and DTMF are the phone's job too. Reject (hang up the ringing leg with
 cause 21), hang up, click-to-dial and blind transfer (``Redirect``) work.
+
+Send to voicemail (IN6) works when ``voicemail_exten`` is configured: the *caller's* channel (the
+one whose ``Dial``/``Queue`` rings the agent) is ``Redirect``ed to ``voicemail_context`` /
+``voicemail_exten`` (``${EXTEN}`` → the agent's extension) / ``voicemail_priority``; its Dial
+ends, the agent's ringing leg is hung up, and that call ends ``VOICEMAIL``.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ from typing import Any
 from callsys.errors import NotSupported, ProviderError, ProviderUnavailable, UnknownCall
 from callsys.model import CallEvent, Direction, EndReason, PhoneNumber, ProviderEvent
 from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration, require
-from providers.ami.client import AmiClient
+from providers.ami.client import ActionFailed, AmiClient
 from providers.ami.options import AmiLine, AmiOptions
 from providers.ami.protocol import Message
 
@@ -183,6 +188,7 @@ class _Call:
     ringback: bool = False
     held: bool = False
     reject_requested: bool = False
+    voicemail_requested: bool = False
     connection: int = 0  # the client's login count when a click-to-dial was requested
 
 
@@ -247,6 +253,8 @@ class AmiProvider:
     @property
     def capabilities(self) -> frozenset[Capability]:
         caps = {Capability.REJECT, Capability.HANGUP, Capability.DIAL, Capability.TRANSFER}
+        if self.options.voicemail_exten:
+            caps.add(Capability.VOICEMAIL)
         if self.options.watch_all:
             caps.add(Capability.ALL_EXTENSIONS)
         return frozenset(caps)
@@ -286,6 +294,53 @@ class AmiProvider:
             raise ProviderError("Only a ringing incoming call can be rejected.")
         call.reject_requested = True
         await self.client.send_action("Hangup", {"Channel": chan.name, "Cause": 21})
+
+    async def send_to_voicemail(self, call_id: str) -> None:
+        """IN6: ``Redirect`` the ringing caller to the agent's voicemail in the dialplan."""
+        require(self, Capability.VOICEMAIL)
+        call = self._live(call_id)
+        chan = self._channels.get(call.uniqueid)
+        if call.direction is not Direction.INCOMING or call.answered or chan is None:
+            raise ProviderError("Only a ringing incoming call can be sent to voicemail.")
+        caller = self._caller_of(chan)
+        if caller is None:
+            raise ProviderError("Asterisk has not said which channel is calling yet; try again in a moment.")
+        extension = call.extension or (chan.endpoint or "")
+        opts = self.options
+        call.voicemail_requested = True
+        try:
+            await self.client.send_action(
+                "Redirect",
+                {
+                    "Channel": caller.name,
+                    "Context": opts.voicemail_context,
+                    "Exten": opts.voicemail_exten.replace("${EXTEN}", extension),
+                    "Priority": opts.voicemail_priority,
+                },
+            )
+        except ActionFailed as exc:
+            call.voicemail_requested = False
+            raise ProviderError(
+                f"Could not send the call to voicemail: Asterisk refused the Redirect of "
+                f"{caller.name} to {opts.voicemail_exten.replace('${EXTEN}', extension)}@"
+                f"{opts.voicemail_context} ({exc.pbx_message or 'no reason given'})."
+            ) from None
+        except TimeoutError:
+            call.voicemail_requested = False
+            raise ProviderUnavailable(
+                "The phone system did not answer the voicemail request in time."
+            ) from None
+
+    def _caller_of(self, chan: _Channel) -> _Channel | None:
+        """The channel that rings *chan*: its ``Dial``/``Queue``'s, or — behind ``Local/``
+        channels (ring groups) — the one that started the call."""
+        caller = self._channels.get(chan.dialled_by) if chan.dialled_by else None
+        if caller is not None and not caller.name.startswith("Local/"):
+            return caller
+        root = self._channels.get(chan.linkedid)
+        if root is not None and root is not chan and not root.name.startswith("Local/"):
+            return root
+        return None
 
     async def hangup(self, call_id: str) -> None:
         call = self._live(call_id)
@@ -866,6 +921,8 @@ class AmiProvider:
         if cause == 26:
             return EndReason.ANSWERED_ELSEWHERE
         if call.direction is Direction.INCOMING:
+            if call.voicemail_requested:
+                return EndReason.VOICEMAIL
             if call.reject_requested or cause == 21:
                 return EndReason.REJECTED
             status = chan.dest_status if chan else ""

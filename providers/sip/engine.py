@@ -83,6 +83,9 @@ class Engine(Protocol):
 
     def hangup(self, key: str, code: int = 0) -> None: ...
 
+    def redirect(self, key: str, uri: str) -> None:
+        """Answer a ringing incoming call ``302 Moved Temporarily`` with ``Contact: <uri>``."""
+
     def hold(self, key: str) -> None: ...
 
     def resume(self, key: str) -> None: ...

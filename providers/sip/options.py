@@ -27,6 +27,10 @@ puts each line's password in from the keyring. Shape (every key optional)::
 
 A line with no ``registrar`` is a direct line: it does not register and takes calls sent
 straight to ``listen_host:listen_port``. With no ``lines`` at all the phone is one direct line.
+
+A line's ``voicemail_uri`` (e.g. ``"sip:*97@pbx.example.com"``, or just ``"*97"`` for the line's
+domain) is where "send to voicemail" (IN6) redirects a ringing call: the INVITE is answered
+``302 Moved Temporarily`` with that ``Contact``. Without it the line offers no voicemail.
 """
 
 from __future__ import annotations
@@ -101,6 +105,7 @@ class LineConfig:
     transport: str = "udp"
     display_name: str = ""
     reg_timeout: int = 300
+    voicemail_uri: str = ""  # IN6: a ringing call sent to voicemail is redirected (302) here
 
     @property
     def direct(self) -> bool:
@@ -127,6 +132,12 @@ class LineConfig:
                 f"Line {index + 1}: transport must be one of {', '.join(_TRANSPORTS)}.",
                 key=key + ".transport",
             )
+        voicemail_uri = _str(data, "voicemail_uri", key=key + ".voicemail_uri")
+        if voicemail_uri and (len(voicemail_uri) > 256 or any(ch in voicemail_uri for ch in "\r\n<>\"' ,")):
+            raise ConfigError(
+                f"Line {index + 1}: voicemail_uri must be a SIP address such as sip:*97@pbx.example.com.",
+                key=key + ".voicemail_uri",
+            )
         line_id = _str(data, "id", key=key + ".id") or (f"{user}@{host_of(registrar)}" if registrar else user)
         return cls(
             id=line_id,
@@ -140,6 +151,7 @@ class LineConfig:
             transport=transport,
             display_name=_str(data, "display_name", key=key + ".display_name"),
             reg_timeout=_int(data, "reg_timeout", 300, 30, 86400, key=key + ".reg_timeout"),
+            voicemail_uri=voicemail_uri,
         )
 
 

@@ -696,6 +696,24 @@ class PjEngine:
         except pj.Error as exc:
             raise ProviderError(f"Could not hang up: {exc.reason}.") from None
 
+    def redirect(self, key: str, uri: str) -> None:
+        """IN6 voicemail: the final answer to a ringing INVITE is 302 with ``Contact: <uri>`` —
+        the only Contact of that response (checked with sipp in ``test_voicemail_peers.py``)."""
+        call = self._call(key)
+        op = pj.CallOpParam()
+        op.statusCode = 302
+        contact = pj.SipHeader()
+        contact.hName = "Contact"
+        contact.hValue = f"<{uri}>"
+        headers = pj.SipHeaderVector()
+        headers.append(contact)
+        op.txOption.headers = headers
+        call.answered = True
+        try:
+            call.hangup(op)
+        except pj.Error as exc:
+            raise ProviderError(f"Could not send the call to voicemail: {exc.reason}.") from None
+
     @staticmethod
     def _failed(what: str, exc: Any) -> ProviderError:
         if "EINVALIDOP" in str(exc.reason) or "EPENDING" in str(exc.reason):

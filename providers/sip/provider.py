@@ -23,6 +23,9 @@ Rules implemented here:
 * At most 4 calls at once (a limit of the pjsua2 wheel): pjsua itself answers a 5th incoming
   INVITE with 486 Busy Here, and ``dial`` refuses a 5th call with a ``ProviderError``.
 * Reject sends 486 Busy Here (default) or 603 Decline (``reject_code``).
+* Send to voicemail (IN6) answers the ringing INVITE with 302 Moved Temporarily and the line's
+  ``voicemail_uri`` as the Contact; the PBX or the caller's phone follows it. Only lines with a
+  ``voicemail_uri`` can; the capability exists when at least one line has one.
 * A call that rings ``ring_timeout`` seconds unanswered is declined with 480 (a missed call).
 * Flood guard: auto-answer is suspended while calls arrive in a burst (more than
   ``BURST_CALLS`` within ``BURST_SECONDS``). Answering a flood makes pjsua open and close
@@ -45,7 +48,7 @@ from typing import Any
 
 from callsys.errors import NotSupported, ProviderError, UnknownCall
 from callsys.model import CallEvent, Direction, EndReason, PhoneNumber, ProviderEvent
-from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration
+from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration, require
 from providers.sip.engine import CallBusy, Engine, IncomingCall, Phase, is_dialable, make_uri
 from providers.sip.headers import number_from_user
 from providers.sip.options import MAX_CALLS, SipOptions
@@ -83,7 +86,7 @@ class _CallRecord:
     ended: bool = False
     alerting: bool = False  # outgoing: the far end rings (180/183)
     early_media: bool = False  # outgoing: the far end sends its own ringback / announcements
-    action: str = ""  # what *we* did to end it: reject | busy | cancel | hangup
+    action: str = ""  # what *we* did to end it: reject | busy | cancel | hangup | voicemail
     transfer_to: str = ""
 
 
@@ -127,6 +130,8 @@ class SipProvider:
     # ------------------------------------------------------------------ Provider surface
     @property
     def capabilities(self) -> frozenset[Capability]:
+        if any(line.voicemail_uri for line in self.options.lines):
+            return _CAPABILITIES | {Capability.VOICEMAIL}
         return _CAPABILITIES
 
     @property
@@ -250,6 +255,25 @@ class SipProvider:
             return
         rec.action = "reject"
         self.engine.hangup(rec.key, self.options.reject_code)
+
+    async def send_to_voicemail(self, call_id: str) -> None:
+        """IN6: 302 Moved Temporarily to the line's ``voicemail_uri``."""
+        require(self, Capability.VOICEMAIL)
+        rec = self._record(call_id)
+        if rec.direction is not Direction.INCOMING or rec.connected or rec.action:
+            raise ProviderError("Only a ringing incoming call can be sent to voicemail.")
+        config = self.options.line(rec.line_id)
+        if not config.voicemail_uri:
+            raise NotSupported(f"The line {config.title} has no voicemail address (voicemail_uri).")
+        engine = self.engine
+        uri = make_uri(config.voicemail_uri, config, engine.listen_address())
+        rec.action = "voicemail"
+        try:
+            engine.redirect(rec.key, uri)
+        except ProviderError:
+            rec.action = ""
+            raise
+        self._update_ringer()
 
     async def hangup(self, call_id: str) -> None:
         rec = self._record(call_id)
@@ -473,6 +497,8 @@ class SipProvider:
                 return EndReason.MISSED
             if rec.action == "reject":
                 return EndReason.REJECTED
+            if rec.action == "voicemail":
+                return EndReason.VOICEMAIL
             if code == 408:
                 return EndReason.MISSED
             return EndReason.CANCELLED  # the caller gave up while it rang (487)

@@ -117,6 +117,7 @@ class _Conn:
         self.reader = reader
         self.writer = writer
         self.received: list[Message] = []
+        self.raw = bytearray()  # every byte the client sent, to check an action's exact framing
         self.arrived: dict[str, asyncio.Event] = {}
         self.errors: list[str] = []
         self.login = asyncio.Event()
@@ -148,6 +149,7 @@ class _Conn:
             data = await self.reader.read(65536)
             if not data:
                 return
+            self.raw += data
             for msg in parser.feed(data):
                 self.received.append(msg)
                 self.on_action(msg)

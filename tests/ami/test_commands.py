@@ -210,6 +210,96 @@ async def test_reject_a_ringing_call() -> None:
     assert rec.finals[call.id].end_reason is EndReason.REJECTED
 
 
+VOICEMAIL = {"voicemail_exten": "vm${EXTEN}", "voicemail_context": "default"}
+ALICE_LEG = {"Channel": "SIP/1001-00000001", "Uniqueid": "1795627114.1", "Linkedid": "1795627114.0"}
+
+
+async def test_send_to_voicemail_redirects_the_caller_in6() -> None:
+    """Bob (1002) rings Alice (1001); Alice sends him to her voicemail: Bob's channel — not
+    Alice's ringing leg — is redirected to vm1001@default, byte for byte as AMI frames it."""
+    session = _prefix_of("02_internal_answered", lambda m: m.event == "DialState", accept=("Redirect",))
+    async with connected(session, extensions=["1001"], **VOICEMAIL) as (provider, rec, server):
+        assert Capability.VOICEMAIL in provider.capabilities
+        await _until(lambda: len(rec.manager.live_calls()) == 1)
+        (call,) = rec.manager.live_calls()
+        assert call.state is CallState.RINGING
+        await provider.send_to_voicemail(call.id)
+        (redirect,) = server.actions("Redirect")
+        frame_bytes = (
+            f"Action: Redirect\r\nActionID: {redirect.action_id}\r\nChannel: SIP/1002-00000000\r\n"
+            "Context: default\r\nExten: vm1001\r\nPriority: 1\r\n\r\n"
+        ).encode()
+        assert frame_bytes in bytes(server.conns[0].raw)
+        assert server.actions("Hangup") == []  # Alice's leg is left to Asterisk
+        # What Asterisk does next: Bob's Dial ends (CANCEL) and Alice's leg is hung up.
+        await server.conns[0].inject(
+            frame(Event="DialEnd", Channel="SIP/1002-00000000", Uniqueid="1795627114.0",
+                  Linkedid="1795627114.0", DestChannel="SIP/1001-00000001", DestUniqueid="1795627114.1",
+                  DestLinkedid="1795627114.0", DialStatus="CANCEL", Timestamp="1795627115.0"),
+            frame(Event="Hangup", **ALICE_LEG, ChannelState="5", Cause="16", Timestamp="1795627115.1"),
+        )  # fmt: skip
+        await _until(lambda: rec.manager.live_calls() == ())
+    ended = rec.finals[call.id]
+    assert ended.end_reason is EndReason.VOICEMAIL and ended.answered_at is None
+
+
+async def test_voicemail_refused_by_asterisk_is_a_clear_error_and_the_call_rings_on() -> None:
+    session = _prefix_of("02_internal_answered", lambda m: m.event == "DialState")  # Redirect → Error
+    async with connected(session, extensions=["1001"], voicemail_exten="*97", voicemail_priority=2) as (
+        provider,
+        rec,
+        server,
+    ):
+        await _until(lambda: len(rec.manager.live_calls()) == 1)
+        (call,) = rec.manager.live_calls()
+        with pytest.raises(ProviderError) as exc:
+            await provider.send_to_voicemail(call.id)
+        assert str(exc.value) == (
+            "Could not send the call to voicemail: Asterisk refused the Redirect of "
+            "SIP/1002-00000000 to *97@internal (Not part of this recording)."
+        )
+        (redirect,) = server.actions("Redirect")
+        assert (redirect.get("Context"), redirect.get("Exten"), redirect.get("Priority")) == (
+            "internal",  # voicemail_context defaults to context
+            "*97",
+            "2",
+        )
+        # the caller gives up later: an ordinary cancelled call, not "voicemail"
+        await server.conns[0].inject(
+            frame(Event="Hangup", **ALICE_LEG, ChannelState="5", Cause="16", Timestamp="1795627116.0")
+        )
+        await _until(lambda: rec.manager.live_calls() == ())
+    assert rec.finals[call.id].end_reason is EndReason.CANCELLED
+
+
+async def test_voicemail_only_when_configured_and_only_for_a_ringing_incoming_call() -> None:
+    provider = AmiProvider({"username": "u", "extensions": ["1001"]})
+    assert Capability.VOICEMAIL not in provider.capabilities
+    with pytest.raises(NotSupported, match="cannot send calls to voicemail"):
+        await provider.send_to_voicemail("ami:1.1")
+    for bad, key in (
+        ({"voicemail_exten": "vm${CALLERID(num)}"}, "voicemail_exten"),
+        ({"voicemail_exten": "vm 1001"}, "voicemail_exten"),
+        ({"voicemail_exten": "vm1\nAction: Command"}, "voicemail_exten"),
+        ({"voicemail_exten": "vm${EXTEN}", "voicemail_context": "a,b"}, "voicemail_context"),
+        ({"voicemail_exten": "vm${EXTEN}", "voicemail_priority": 0}, "voicemail_priority"),
+    ):
+        with pytest.raises(ConfigError) as exc:
+            AmiProvider({"username": "u", **bad})
+        assert exc.value.key == f"phone.options.{key}"
+    session = _prefix_of(
+        "02_internal_answered",
+        lambda m: m.event == "BridgeEnter" and m.get("Channel").startswith("SIP/1002"),
+        accept=("Redirect",),
+    )
+    async with connected(session, extensions=["1001"], **VOICEMAIL) as (provider, rec, server):
+        await _until(lambda: [c.state for c in rec.manager.live_calls()] == [CallState.ACTIVE])
+        (call,) = rec.manager.live_calls()
+        with pytest.raises(ProviderError, match="Only a ringing incoming call"):
+            await provider.send_to_voicemail(call.id)
+        assert server.actions("Redirect") == []
+
+
 async def test_transfer_and_hangup_of_a_connected_call() -> None:
     session = _prefix_of(
         "02_internal_answered",

@@ -168,6 +168,63 @@ async def test_desktop_only_sees_and_controls_its_own_extensions(make_server: Se
 
 
 @pytest.mark.asyncio
+async def test_send_to_voicemail_goes_through_the_server_with_the_same_checks_as_reject(
+    make_server: ServerMaker,
+) -> None:
+    """IN6: the desktop's Voicemail button → the server's PBX provider; only for the agent's own
+    calls, and only when the server's PBX can (its capabilities travel in the welcome)."""
+    server = await make_server()
+    desktop = CallManager()
+    sara = ServerProvider({"url": url(server), "agent": "sara", "token": SECRETS["server/agent/sara"]})
+    bob = ServerProvider({"url": url(server), "agent": "bob", "token": SECRETS["server/agent/bob"]})
+    await sara.start(desktop.listener("server"))
+    await bob.start(CallManager().listener("server"))
+    try:
+        assert await sara.wait_connected() and await bob.wait_connected()
+        assert Capability.VOICEMAIL in sara.capabilities
+        pbx = sim(server)
+        local = pbx.ring("+982188776655", "Sara Ahmadi")
+        call_id = f"hq/{local}"
+        await until(lambda: desktop.get(call_id) is not None)
+        with pytest.raises(UnknownCall):
+            await bob.send_to_voicemail(call_id)  # not bob's extension
+        assert pbx.state(local) is CallState.RINGING
+        await sara.send_to_voicemail(call_id)
+        assert pbx.commands[-1] == ("voicemail", local)
+        await until(lambda: state_of(desktop, call_id) is CallState.ENDED)
+        ended = desktop.get(call_id)
+        assert ended is not None and ended.end_reason is EndReason.VOICEMAIL
+        logged = activities(server).activities[call_id].call  # the server logs it (IN8), once
+        assert logged.end_reason is EndReason.VOICEMAIL and logged.answered_at is None
+    finally:
+        await sara.close()
+        await bob.close()
+
+
+@pytest.mark.asyncio
+async def test_no_voicemail_when_the_servers_pbx_cannot(make_server: ServerMaker) -> None:
+    from callsys.numbers import NumberPlan
+    from callsys.server.config import Branch
+
+    options = {"speed": 0, "extension": "1001", "capabilities": ["answer", "reject", "hangup"]}
+    server = await make_server(branches=(Branch("hq", "sim", options, NumberPlan(region="IR"), {}),))
+    manager = CallManager()
+    provider = ServerProvider({"url": url(server), "agent": "sara", "token": SECRETS["server/agent/sara"]})
+    await provider.start(manager.listener("server"))
+    try:
+        assert await provider.wait_connected()
+        assert Capability.VOICEMAIL not in provider.capabilities
+        assert Capability.REJECT in provider.capabilities
+        local = sim(server).ring("+982188776655")
+        await until(lambda: manager.get(f"hq/{local}") is not None)
+        with pytest.raises(NotSupported, match="cannot send calls to voicemail"):
+            await provider.send_to_voicemail(f"hq/{local}")
+        assert sim(server).state(local) is CallState.RINGING
+    finally:
+        await provider.close()
+
+
+@pytest.mark.asyncio
 async def test_click_to_dial_goes_through_the_server(make_server: ServerMaker) -> None:
     server = await make_server()
     manager = CallManager()

@@ -58,6 +58,10 @@ class FakeEngine:
         self._known(key)
         self.commands.append(("hangup", key, code))
 
+    def redirect(self, key: str, uri: str) -> None:
+        self._known(key)
+        self.commands.append(("redirect", key, uri))
+
     def hold(self, key: str) -> None:
         self._known(key)
         if "hold" in self.busy_once:
@@ -184,6 +188,50 @@ async def test_unanswered_incoming_end_reasons(action: str | None, code: int, re
     assert (
         call is not None and call.end_reason is reason and call.is_missed is (reason is EndReason.CANCELLED)
     )
+
+
+VOICEMAIL_LINES = [
+    {"id": "office", "registrar": "sip:pbx.example.com", "user": "1001", "voicemail_uri": "*97"},
+    {"id": "home", "user": "callsys", "voicemail_uri": "sip:vm-1001@192.0.2.9;transport=tcp"},
+    {"id": "shop", "registrar": "sip:pbx.example.com", "user": "1003"},  # no voicemail
+]
+
+
+@pytest.mark.asyncio
+async def test_send_to_voicemail_redirects_to_the_lines_voicemail_uri_in6() -> None:
+    rig = await Rig(lines=VOICEMAIL_LINES).start()
+    assert Capability.VOICEMAIL in rig.provider.capabilities
+    office, home, shop = rig.ring(line="office"), rig.ring(line="home"), rig.ring(line="shop")
+    await rig.provider.send_to_voicemail(office)
+    await rig.provider.send_to_voicemail(home)
+    assert rig.engine.commands[-2:] == [
+        ("redirect", office, "sip:*97@pbx.example.com"),  # a plain number: the line's domain
+        ("redirect", home, "sip:vm-1001@192.0.2.9;transport=tcp"),
+    ]
+    with pytest.raises(ProviderError, match="Only a ringing"):
+        await rig.provider.send_to_voicemail(office)  # already on its way
+    with pytest.raises(NotSupported, match="shop has no voicemail"):
+        await rig.provider.send_to_voicemail(shop)
+    rig.disconnect(office, 302)
+    rig.disconnect(home, 302)
+    assert [rig.manager.get(k).end_reason for k in (office, home)] == [  # type: ignore[union-attr]
+        EndReason.VOICEMAIL,
+        EndReason.VOICEMAIL,
+    ]
+    assert rig.state(shop) is CallState.RINGING
+    rig.connect(shop)
+    with pytest.raises(ProviderError, match="Only a ringing"):
+        await rig.provider.send_to_voicemail(shop)
+
+
+@pytest.mark.asyncio
+async def test_no_voicemail_capability_without_a_voicemail_uri() -> None:
+    rig = await Rig().start()
+    assert Capability.VOICEMAIL not in rig.provider.capabilities
+    key = rig.ring()
+    with pytest.raises(NotSupported, match="cannot send calls to voicemail"):
+        await rig.provider.send_to_voicemail(key)
+    assert not [c for c in rig.engine.commands if c[0] == "redirect"]
 
 
 @pytest.mark.parametrize(
@@ -349,6 +397,8 @@ async def test_registration_state_reaches_the_status() -> None:
         {"default_line": "nope"},
         {"audio": {"mode": "speakers"}},
         {"listen_port": 70000},
+        {"lines": [{"user": "1", "voicemail_uri": "sip:*97@pbx>;x"}]},
+        {"lines": [{"user": "1", "voicemail_uri": 97}]},
     ],
 )
 def test_bad_options_are_config_errors(options: dict[str, Any]) -> None:
