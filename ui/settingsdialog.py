@@ -448,6 +448,8 @@ class SettingsDialog(QDialog):
                 self._add_phone_extras(form)
             elif group == "crm":
                 self._add_crm_extras(form)
+            elif group == "hotkeys":
+                self._add_global_hotkeys_note(form)
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setWidget(page)
@@ -606,6 +608,17 @@ class SettingsDialog(QDialog):
         self.phone_test, self.phone_result = self._test_row(
             form, "phone", translate("SettingsDialog", "Test the phone system connection"), self.test_phone
         )
+
+    def _add_global_hotkeys_note(self, form: QFormLayout) -> None:
+        """CARD6: where global hotkeys cannot work (Wayland, Windows, macOS …), say why here."""
+        from ui.globalhotkeys import unavailable_reason
+
+        why = unavailable_reason()
+        self.global_hotkeys_note = named(QLabel(why or ""), "globalHotkeysUnavailable")
+        self.global_hotkeys_note.setWordWrap(True)
+        self.global_hotkeys_note.setStyleSheet(_HELP_STYLE)
+        self.global_hotkeys_note.setVisible(bool(why))
+        form.addRow(self.global_hotkeys_note)
 
     def _add_crm_extras(self, form: QFormLayout) -> None:
         self.crm_secret = self._password("crmSecret", translate("SettingsDialog", "Client secret"))

@@ -9,6 +9,7 @@ and the socket notifier are the real ones.
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import shutil
@@ -296,3 +297,40 @@ def test_qt_keys_map_to_x_keysyms() -> None:
         "slash",
     ]
     assert keysym_name(K.Key_Launch0) is None
+
+
+# python-xlib 0.33 does not close the socket of a failed connection; it is collected here.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning", "ignore::ResourceWarning")
+def test_a_display_that_cannot_be_opened_is_reported(
+    make_window: Callable[..., MainWindow], tmp_path: Path, x11: OtherProgram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "DISPLAY", "unix:4242"
+    )  # no such server (unix: — python-xlib leaks a TCP fallback socket)
+    window = global_window(make_window, tmp_path)
+    assert window.hotkeys.global_keys.grabbed == set()
+    assert "unix:4242" in window.banner_label.text() and window.banner.isVisible()
+    gc.collect()
+
+
+def test_the_settings_dialog_says_where_global_hotkeys_are_unavailable(
+    qtbot: Any, tmp_path: Path, language: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui.settingsdialog import SettingsDialog
+
+    def note(**env: str) -> tuple[bool, str]:
+        for name in ("DISPLAY", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        dialog = SettingsDialog(make_settings(tmp_path))
+        qtbot.addWidget(dialog)
+        dialog.show()
+        label = dialog.global_hotkeys_note
+        return not label.isHidden(), label.text()  # its tab need not be the open one
+
+    monkeypatch.setattr(globalhotkeys, "qt_platform", lambda: "xcb")
+    shown, text = note(DISPLAY=":0", XDG_SESSION_TYPE="wayland", WAYLAND_DISPLAY="wayland-0")
+    assert shown and "Wayland" in text
+    shown, text = note(DISPLAY=":0", XDG_SESSION_TYPE="x11")
+    assert not shown and text == ""
