@@ -42,7 +42,16 @@ from callsys.secretnames import (
     with_secrets,
 )
 from callsys.secrets import get_secret, set_secret
-from callsys.settings import CRM_BACKEND, OPTIONS, PHONE_PROVIDER, PROVIDER_OPTIONS, Option, Settings
+from callsys.settings import (
+    CRM_BACKEND,
+    DEFAULT_LINE,
+    HOTKEY_ANSWER,
+    OPTIONS,
+    PHONE_PROVIDER,
+    PROVIDER_OPTIONS,
+    Option,
+    Settings,
+)
 
 from ui.i18n import isolate, ltr, translate
 from ui.qt import (
@@ -52,6 +61,8 @@ from ui.qt import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QKeySequence,
+    QKeySequenceEdit,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -64,6 +75,7 @@ from ui.qt import (
     named,
     pyqtSignal,
 )
+from ui.siplines import SipLinesEditor
 from ui.tasks import TaskRunner
 
 __all__ = [
@@ -79,6 +91,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+
+#: Where the list of SIP lines reports a problem (not a setting of its own: part of phone.options).
+LINES_KEY = "phone.options.lines"
 
 #: Tabs in this order; groups nobody listed here come after them, in the order declared.
 GROUP_ORDER = ("phone", "numbers", "logging", "crm", "server", "hotkeys", "audio", "appearance", "advanced")
@@ -280,6 +295,8 @@ class _Field:
             return w.currentData()
         if isinstance(w, QPlainTextEdit):
             return w.toPlainText()
+        if isinstance(w, QKeySequenceEdit):
+            return w.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
         assert isinstance(w, QLineEdit)
         return w.text()
 
@@ -410,6 +427,8 @@ class SettingsDialog(QDialog):
         self._ami_name = ""
         self._stored: dict[str, bool] = {}  # keyring name → a secret is stored
         self._pages: dict[str, int] = {}
+        self._provider_shown = str(settings[PHONE_PROVIDER])
+        self._syncing = False
         self._build()
         self.setWindowTitle(translate("SettingsDialog", "Settings"))
         self.validate()
@@ -514,6 +533,12 @@ class SettingsDialog(QDialog):
             combo.setCurrentIndex(at)
             combo.currentIndexChanged.connect(self.validate)
             widget, kind = combo, "choice"
+        elif option.parse is HOTKEY_ANSWER.parse:  # a key combination: pressed, not typed (CARD6)
+            keys = QKeySequenceEdit(QKeySequence.fromString(value, QKeySequence.SequenceFormat.PortableText))
+            keys.setMaximumSequenceLength(1)
+            keys.setClearButtonEnabled(True)
+            keys.keySequenceChanged.connect(self.validate)
+            widget, kind = keys, "hotkey"
         elif isinstance(default, str):
             edit = QLineEdit(value)
             edit.textChanged.connect(self.validate)
@@ -533,6 +558,9 @@ class SettingsDialog(QDialog):
             widget, kind = text_edit, "toml"
         widget.setObjectName("setting_" + option.key.replace(".", "_"))
         widget.setAccessibleName(title)
+        if isinstance(widget, QKeySequenceEdit):
+            for inner in widget.findChildren(QLineEdit):  # the part that takes the keys
+                inner.setAccessibleName(title)
         help_text = translate("Settings", option.help) if option.help else ""
         if help_text:
             widget.setToolTip(help_text)
@@ -583,19 +611,28 @@ class SettingsDialog(QDialog):
         )
 
     def _add_phone_extras(self, form: QFormLayout) -> None:
-        # SIP: one password per registering line; AMI: the manager secret. Names follow the options.
-        self.sip_line = named(QComboBox(), "sipSecretLine")
-        self.sip_line.setAccessibleName(translate("SettingsDialog", "Line whose password to set"))
-        self.sip_password = self._password("sipPassword", translate("SettingsDialog", "SIP password"))
-        self.sip_line.currentIndexChanged.connect(self._secret_hint)
-        sip_row = QWidget()
-        sip_box = QHBoxLayout(sip_row)
-        sip_box.setContentsMargins(0, 0, 0, 0)
-        sip_box.addWidget(self.sip_line)
-        sip_box.addWidget(self.sip_password, 1)
-        self.sip_label = QLabel(translate("SettingsDialog", "SIP password:"))
-        self.sip_label.setBuddy(self.sip_line)
-        form.addRow(self.sip_label, sip_row)
+        # SIP: the lines in a list of their own, each with its keyring password (SET4, CARD5);
+        # AMI / server: one secret. Names follow the options.
+        options = self.settings[PROVIDER_OPTIONS]
+        sip = self.settings[PHONE_PROVIDER] == "sip"
+        raw_lines = options.get("lines") if sip else None
+        lines = list(raw_lines) if isinstance(raw_lines, list | tuple) else []
+        self.sip_lines = SipLinesEditor(
+            lines,
+            self.settings[DEFAULT_LINE] or str(options.get("default_line") or ""),
+            stored=self._show_stored,
+        )
+        self.sip_lines.changed.connect(self._lines_changed)
+        if lines:  # the lines are edited in the list, the other options stay TOML
+            toml = self.fields[PROVIDER_OPTIONS.key].widget
+            assert isinstance(toml, QPlainTextEdit)
+            rest = {k: v for k, v in options.items() if k != "lines"}
+            self._syncing = True
+            toml.setPlainText(_to_toml(PROVIDER_OPTIONS, rest))
+            self._syncing = False
+        self.sip_label = QLabel(translate("SettingsDialog", "SIP lines:"))
+        self.sip_label.setBuddy(self.sip_lines.list)
+        form.addRow(self.sip_label, self.sip_lines)
         self.ami_secret = self._password("amiSecret", translate("SettingsDialog", "AMI secret"))
         self.ami_label = QLabel(translate("SettingsDialog", "AMI secret:"))
         self.ami_label.setBuddy(self.ami_secret)
@@ -665,14 +702,48 @@ class SettingsDialog(QDialog):
                 values[key] = field.parse()
             except (ValueError, TypeError) as exc:
                 errors[key] = str(exc) or translate("SettingsDialog", "a valid value")
+        self._merge_lines(values, errors)
         return values, errors
 
+    def _merge_lines(self, values: dict[str, Any], errors: dict[str, str]) -> None:
+        """With the softphone, ``phone.options`` gets its ``lines`` from the list of lines, checked
+        by the same validation the settings file gets (``SipOptions.parse``)."""
+        if values.get(PHONE_PROVIDER.key) != "sip" or PROVIDER_OPTIONS.key not in values:
+            return
+        options = dict(values[PROVIDER_OPTIONS.key])
+        if "lines" in options:
+            errors[PROVIDER_OPTIONS.key] = translate(
+                "SettingsDialog", "no “lines” here: the SIP lines are edited in the list below"
+            )
+            return
+        lines = self.sip_lines.value()
+        if lines:
+            options["lines"] = lines
+        values[PROVIDER_OPTIONS.key] = options
+        check = dict(options)
+        if values.get(DEFAULT_LINE.key) and "default_line" not in check:
+            check["default_line"] = values[DEFAULT_LINE.key]
+        problem = self.sip_lines.check(check)
+        if problem:
+            errors[LINES_KEY] = problem
+
     def validate(self) -> bool:
+        if self._syncing:
+            return False
+        self._sync_provider()
         values, errors = self.values()
-        self._hotkey_clashes(values, errors)
+        clashes = self._hotkey_clashes(values, errors)
         bad_groups = set()
+        if LINES_KEY in errors:
+            bad_groups.add("phone")
+        self.sip_lines.show_error(errors.get(LINES_KEY, ""))
         for key, field in self.fields.items():
-            if key in errors:
+            if key in clashes:
+                field.error.setText(errors[key])  # says itself what is wrong: no "Expected:"
+                field.error.show()
+                field.widget.setAccessibleDescription(field.error.text())
+                bad_groups.add(field.group)
+            elif key in errors:
                 field.error.setText(
                     translate("SettingsDialog", "Expected: {what}").format(
                         what=isolate(expectation(errors[key]))
@@ -690,34 +761,72 @@ class SettingsDialog(QDialog):
         self._refresh_secrets(values)
         return not errors
 
-    def _hotkey_clashes(self, values: Mapping[str, Any], errors: dict[str, str]) -> None:
-        """One key combination for two hotkeys: the second one is marked (CARD6)."""
+    def _hotkey_clashes(self, values: Mapping[str, Any], errors: dict[str, str]) -> set[str]:
+        """One key combination for two hotkeys: both are marked, each naming the other (CARD6).
+        Returns the keys marked."""
         seen: dict[str, str] = {}
+        marked: set[str] = set()
         for key, value in values.items():
             if not key.startswith("hotkeys.") or not isinstance(value, str) or not value:
                 continue
-            normal = "+".join(part.strip().lower() for part in value.split("+"))
-            if normal in seen and key not in errors:
-                errors[key] = translate("SettingsDialog", "a key not already used for “{other}”").format(
-                    other=translate("Settings", OPTIONS[seen[normal]].title)
-                )
-            else:
-                seen.setdefault(normal, key)
+            normal = "+".join(sorted(part.strip().lower() for part in value.split("+")))
+            first = seen.setdefault(normal, key)
+            if first == key or key in errors:
+                continue
+            text = translate("SettingsDialog", "“{first}” and “{second}” both use {key}.").format(
+                first=isolate(translate("Settings", OPTIONS[first].title)),
+                second=isolate(translate("Settings", OPTIONS[key].title)),
+                key=ltr(value),
+            )
+            for clash in (first, key):
+                if clash not in errors or clash in marked:
+                    errors[clash] = text
+                    marked.add(clash)
+        return marked
+
+    def _sync_provider(self) -> None:
+        """The softphone's lines move into the list when it is chosen, and back into the TOML
+        options when another connection is (AMI has "lines" of its own)."""
+        provider = str(self.fields[PHONE_PROVIDER.key].raw())
+        before, self._provider_shown = self._provider_shown, provider
+        if provider == before:
+            return
+        toml = self.fields[PROVIDER_OPTIONS.key].widget
+        assert isinstance(toml, QPlainTextEdit)
+        try:
+            doc = tomllib.loads(toml.toPlainText())
+        except tomllib.TOMLDecodeError:
+            return  # the TOML field says what is wrong; the lines stay where they are
+        if provider == "sip" and isinstance(doc.get("lines"), list) and not self.sip_lines.lines:
+            self.sip_lines.set_lines([line for line in doc.pop("lines") if isinstance(line, dict)])
+        elif before == "sip" and self.sip_lines.lines and "lines" not in doc:
+            doc["lines"] = self.sip_lines.value()
+            self.sip_lines.set_lines([])
+        else:
+            return
+        self._syncing = True
+        try:
+            toml.setPlainText(_to_toml(PROVIDER_OPTIONS, doc))
+        finally:
+            self._syncing = False
+
+    def _lines_changed(self) -> None:
+        """An edit in the list of lines; the line marked default becomes ``phone.default_line``."""
+        default = self.fields[DEFAULT_LINE.key].widget
+        if isinstance(default, QLineEdit) and self.sip_lines.default_index >= 0:
+            wanted = self.sip_lines.default_line()
+            if default.text() != wanted:
+                default.setText(wanted)  # validates
+                return
+        self.validate()
 
     def _refresh_secrets(self, values: Mapping[str, Any]) -> None:
         provider = values.get(PHONE_PROVIDER.key, self.settings[PHONE_PROVIDER])
         options = values.get(PROVIDER_OPTIONS.key, self.settings[PROVIDER_OPTIONS])
-        lines = sip_secret_names(options) if provider == "sip" else []
-        current = self.sip_line.currentData()
-        self.sip_line.blockSignals(True)
-        self.sip_line.clear()
-        for label, name in lines:
-            self.sip_line.addItem(label, name)
-        if current is not None and self.sip_line.findData(current) >= 0:
-            self.sip_line.setCurrentIndex(self.sip_line.findData(current))
-        self.sip_line.blockSignals(False)
-        for widget in (self.sip_label, self.sip_line, self.sip_password):
-            widget.setVisible(bool(lines))
+        for widget in (self.sip_label, self.sip_lines):
+            widget.setVisible(provider == "sip")
+        if provider == "sip":
+            self.sip_lines.sync_default(str(values.get(DEFAULT_LINE.key, "")))
         self._ami_name = provider_secret_name(str(provider), options)
         self.ami_label.setVisible(bool(self._ami_name))
         self.ami_secret.setVisible(bool(self._ami_name))
@@ -735,9 +844,6 @@ class SettingsDialog(QDialog):
 
     def _secret_hint(self) -> None:
         names = []
-        if not self.sip_line.isHidden() and self.sip_line.currentData():
-            names.append(str(self.sip_line.currentData()))
-            self._show_stored(self.sip_password, names[-1])
         if self._ami_name:
             names.append(self._ami_name)
             self._show_stored(self.ami_secret, self._ami_name)
@@ -753,9 +859,8 @@ class SettingsDialog(QDialog):
     def typed_secrets(self) -> dict[str, str]:
         """Keyring name → the password typed in this dialog (only the fields that were filled)."""
         out: dict[str, str] = {}
-        sip_name = self.sip_line.currentData()
-        if sip_name and self.sip_password.text() and not self.sip_password.isHidden():
-            out[str(sip_name)] = self.sip_password.text()
+        if not self.sip_lines.isHidden():
+            out.update(self.sip_lines.typed_secrets())
         if self._ami_name and self.ami_secret.text() and not self.ami_secret.isHidden():
             out[self._ami_name] = self.ami_secret.text()
         if self.crm_secret.text():

@@ -70,97 +70,107 @@
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="327" />
+      <location filename="../../ui/callpanel.py" line="338" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="376" />
+      <location filename="../../ui/callpanel.py" line="387" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="370" />
+      <location filename="../../ui/callpanel.py" line="381" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="371" />
+      <location filename="../../ui/callpanel.py" line="382" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="274" />
+      <location filename="../../ui/callpanel.py" line="275" />
       <source>Hold</source>
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="372" />
+      <location filename="../../ui/callpanel.py" line="383" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="366" />
+      <location filename="../../ui/callpanel.py" line="377" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="264" />
+      <location filename="../../ui/callpanel.py" line="265" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="280" />
+      <location filename="../../ui/callpanel.py" line="281" />
       <source>Mute</source>
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="373" />
+      <location filename="../../ui/callpanel.py" line="384" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="368" />
+      <location filename="../../ui/callpanel.py" line="379" />
       <source>Number to transfer to</source>
       <translation>شماره مقصد انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="337" />
+      <location filename="../../ui/callpanel.py" line="348" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="274" />
+      <location filename="../../ui/callpanel.py" line="275" />
       <source>Resume</source>
       <translation>ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="374" />
+      <location filename="../../ui/callpanel.py" line="326" />
+      <source>Send {name} to voicemail</source>
+      <translation>فرستادن {name} به پست صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="385" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="369" />
+      <location filename="../../ui/callpanel.py" line="380" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="367" />
+      <location filename="../../ui/callpanel.py" line="378" />
       <source>Transfer to…</source>
       <translation>انتقال به…</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="253" />
+      <location filename="../../ui/callpanel.py" line="254" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="280" />
+      <location filename="../../ui/callpanel.py" line="281" />
       <source>Unmute</source>
       <translation>صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="319" />
+      <location filename="../../ui/callpanel.py" line="324" />
+      <source>Voicemail</source>
+      <translation>پست صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="330" />
       <source>Waiting</source>
       <translation>در انتظار</translation>
     </message>
@@ -622,62 +632,67 @@
   <context>
     <name>Hotkeys</name>
     <message>
-      <location filename="../../ui/hotkeys.py" line="41" />
+      <location filename="../../ui/hotkeys.py" line="42" />
       <source>&amp;Answer</source>
       <translation>&amp;پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="44" />
+      <location filename="../../ui/hotkeys.py" line="46" />
       <source>&amp;Hold / resume</source>
       <translation>&amp;نگه‌داشتن / ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="45" />
+      <location filename="../../ui/hotkeys.py" line="47" />
       <source>&amp;Mute / unmute</source>
       <translation>&amp;بی‌صدا / صدادار</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="42" />
+      <location filename="../../ui/hotkeys.py" line="43" />
       <source>&amp;Reject</source>
       <translation>&amp;رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="49" />
+      <location filename="../../ui/hotkeys.py" line="51" />
       <source>&amp;Search the log</source>
       <translation>&amp;جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="47" />
+      <location filename="../../ui/hotkeys.py" line="49" />
       <source>Call &amp;back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="50" />
+      <location filename="../../ui/hotkeys.py" line="52" />
       <source>Call &amp;notes</source>
       <translation>&amp;یادداشت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="46" />
+      <location filename="../../ui/hotkeys.py" line="48" />
       <source>Dial the &amp;clipboard</source>
       <translation>تماس با شماره &amp;حافظه موقت</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="48" />
+      <location filename="../../ui/hotkeys.py" line="50" />
       <source>Go to the &amp;number field</source>
       <translation>رفتن به &amp;کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="43" />
+      <location filename="../../ui/hotkeys.py" line="45" />
       <source>Hang &amp;up</source>
       <translation>&amp;قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="79" />
+      <location filename="../../ui/hotkeys.py" line="44" />
+      <source>Send to v&amp;oicemail</source>
+      <translation>ارسال به &amp;پست صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="81" />
       <source>The key “{key}” for “{action}” is not a key combination.</source>
       <translation>کلید «{key}» برای «{action}» یک ترکیب کلید معتبر نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="86" />
+      <location filename="../../ui/hotkeys.py" line="88" />
       <source>“{key}” is set for both “{first}” and “{second}”; only the first works.</source>
       <translation>«{key}» هم برای «{first}» و هم برای «{second}» تنظیم شده است؛ فقط اولی کار می‌کند.</translation>
     </message>
@@ -685,92 +700,92 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="417" />
+      <location filename="../../ui/mainwindow.py" line="419" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="406" />
+      <location filename="../../ui/mainwindow.py" line="408" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="402" />
+      <location filename="../../ui/mainwindow.py" line="404" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="416" />
+      <location filename="../../ui/mainwindow.py" line="418" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="410" />
+      <location filename="../../ui/mainwindow.py" line="412" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="409" />
+      <location filename="../../ui/mainwindow.py" line="411" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="379" />
+      <location filename="../../ui/mainwindow.py" line="381" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="374" />
+      <location filename="../../ui/mainwindow.py" line="376" />
       <source>&amp;Number:</source>
       <translation>&amp;شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="405" />
+      <location filename="../../ui/mainwindow.py" line="407" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="404" />
+      <location filename="../../ui/mainwindow.py" line="406" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="411" />
+      <location filename="../../ui/mainwindow.py" line="413" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="413" />
+      <location filename="../../ui/mainwindow.py" line="415" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="403" />
+      <location filename="../../ui/mainwindow.py" line="405" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="412" />
+      <location filename="../../ui/mainwindow.py" line="414" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="408" />
+      <location filename="../../ui/mainwindow.py" line="410" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1053" />
+      <location filename="../../ui/mainwindow.py" line="1059" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="394" />
+      <location filename="../../ui/mainwindow.py" line="396" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="381" />
+      <location filename="../../ui/mainwindow.py" line="383" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
@@ -780,12 +795,12 @@
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="388" />
+      <location filename="../../ui/mainwindow.py" line="390" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="382" />
+      <location filename="../../ui/mainwindow.py" line="384" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
@@ -795,27 +810,27 @@
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="385" />
+      <location filename="../../ui/mainwindow.py" line="387" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="664" />
+      <location filename="../../ui/mainwindow.py" line="666" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="670" />
+      <location filename="../../ui/mainwindow.py" line="672" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="384" />
+      <location filename="../../ui/mainwindow.py" line="386" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="396" />
+      <location filename="../../ui/mainwindow.py" line="398" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
@@ -825,17 +840,17 @@
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="380" />
+      <location filename="../../ui/mainwindow.py" line="382" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1012" />
+      <location filename="../../ui/mainwindow.py" line="1018" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="395" />
+      <location filename="../../ui/mainwindow.py" line="397" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -845,32 +860,32 @@
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="666" />
+      <location filename="../../ui/mainwindow.py" line="668" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="847" />
+      <location filename="../../ui/mainwindow.py" line="853" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="378" />
+      <location filename="../../ui/mainwindow.py" line="380" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="376" />
+      <location filename="../../ui/mainwindow.py" line="378" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="407" />
+      <location filename="../../ui/mainwindow.py" line="409" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="397" />
+      <location filename="../../ui/mainwindow.py" line="399" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
@@ -880,17 +895,17 @@
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="665" />
+      <location filename="../../ui/mainwindow.py" line="667" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="663" />
+      <location filename="../../ui/mainwindow.py" line="665" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="536" />
+      <location filename="../../ui/mainwindow.py" line="538" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
@@ -900,72 +915,72 @@
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="387" />
+      <location filename="../../ui/mainwindow.py" line="389" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="386" />
+      <location filename="../../ui/mainwindow.py" line="388" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="979" />
+      <location filename="../../ui/mainwindow.py" line="985" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="389" />
+      <location filename="../../ui/mainwindow.py" line="391" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="746" />
+      <location filename="../../ui/mainwindow.py" line="748" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="693" />
+      <location filename="../../ui/mainwindow.py" line="695" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="706" />
+      <location filename="../../ui/mainwindow.py" line="708" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="629" />
+      <location filename="../../ui/mainwindow.py" line="631" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1147" />
+      <location filename="../../ui/mainwindow.py" line="1158" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="788" />
+      <location filename="../../ui/mainwindow.py" line="790" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="734" />
+      <location filename="../../ui/mainwindow.py" line="736" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="685" />
+      <location filename="../../ui/mainwindow.py" line="687" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="699" />
+      <location filename="../../ui/mainwindow.py" line="701" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="841" />
+      <location filename="../../ui/mainwindow.py" line="847" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
@@ -975,12 +990,12 @@
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="524" />
+      <location filename="../../ui/mainwindow.py" line="526" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="383" />
+      <location filename="../../ui/mainwindow.py" line="385" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
@@ -990,32 +1005,32 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1054" />
+      <location filename="../../ui/mainwindow.py" line="1060" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="752" />
+      <location filename="../../ui/mainwindow.py" line="754" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1015" />
+      <location filename="../../ui/mainwindow.py" line="1021" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="537" />
+      <location filename="../../ui/mainwindow.py" line="539" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="744" />
+      <location filename="../../ui/mainwindow.py" line="746" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="818" />
+      <location filename="../../ui/mainwindow.py" line="824" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1096,22 +1111,22 @@
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="267" />
+      <location filename="../../ui/popup.py" line="274" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="269" />
+      <location filename="../../ui/popup.py" line="276" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="253" />
+      <location filename="../../ui/popup.py" line="260" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="247" />
+      <location filename="../../ui/popup.py" line="254" />
       <source>Click the number to answer</source>
       <translation>برای پاسخ روی شماره کلیک کنید</translation>
     </message>
@@ -1131,57 +1146,67 @@
       <translation>صبح بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="214" />
+      <location filename="../../ui/popup.py" line="221" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="217" />
+      <location filename="../../ui/popup.py" line="224" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="228" />
+      <location filename="../../ui/popup.py" line="235" />
       <source>Looking up…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="242" />
+      <location filename="../../ui/popup.py" line="249" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="235" />
+      <location filename="../../ui/popup.py" line="242" />
       <source>Not in the directory</source>
       <translation>در فهرست مخاطبان نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="223" />
+      <location filename="../../ui/popup.py" line="230" />
       <source>Open the record</source>
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="268" />
+      <location filename="../../ui/popup.py" line="275" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="270" />
+      <location filename="../../ui/popup.py" line="277" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="230" />
+      <location filename="../../ui/popup.py" line="279" />
+      <source>Send the call to voicemail</source>
+      <translation>فرستادن تماس به پست صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/popup.py" line="237" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="214" />
+      <location filename="../../ui/popup.py" line="278" />
+      <source>Voicemail</source>
+      <translation>پست صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/popup.py" line="221" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="258" />
+      <location filename="../../ui/popup.py" line="265" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -1452,7 +1477,7 @@
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود (SET3)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="516" />
+      <location filename="../../callsys/settings.py" line="519" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
@@ -1487,7 +1512,7 @@
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="497" />
+      <location filename="../../callsys/settings.py" line="500" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
@@ -1502,7 +1527,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="537" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -1527,7 +1552,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="545" />
+      <location filename="../../callsys/settings.py" line="548" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1552,7 +1577,7 @@
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="494" />
+      <location filename="../../callsys/settings.py" line="497" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
@@ -1577,7 +1602,7 @@
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="547" />
+      <location filename="../../callsys/settings.py" line="550" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -1592,17 +1617,17 @@
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="526" />
+      <location filename="../../callsys/settings.py" line="529" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="499" />
+      <location filename="../../callsys/settings.py" line="502" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="490" />
+      <location filename="../../callsys/settings.py" line="493" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
@@ -1612,7 +1637,7 @@
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="491" />
+      <location filename="../../callsys/settings.py" line="494" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
@@ -1632,7 +1657,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="535" />
+      <location filename="../../callsys/settings.py" line="538" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -1652,7 +1677,7 @@
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="518" />
+      <location filename="../../callsys/settings.py" line="521" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
@@ -1687,7 +1712,7 @@
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="492" />
+      <location filename="../../callsys/settings.py" line="495" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
@@ -1712,7 +1737,7 @@
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="501" />
+      <location filename="../../callsys/settings.py" line="504" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
@@ -1747,9 +1772,14 @@
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="500" />
+      <location filename="../../callsys/settings.py" line="503" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="491" />
+      <source>Send the ringing call to voicemail</source>
+      <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="464" />
@@ -1807,7 +1837,7 @@
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد (IN12)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="528" />
+      <location filename="../../callsys/settings.py" line="531" />
       <source>Which hotkeys are global: answer, reject, hangup, hold, mute, dial_clipboard, call_back, notes</source>
       <translation>کدام میانبرها سراسری باشند: answer، reject، hangup، hold، mute، dial_clipboard، call_back، notes</translation>
     </message>
@@ -1860,320 +1890,463 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="597" />
+      <location filename="../../ui/settingsdialog.py" line="636" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="598" />
+      <location filename="../../ui/settingsdialog.py" line="637" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="714" />
+      <location filename="../../ui/settingsdialog.py" line="836" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="98" />
+      <location filename="../../ui/settingsdialog.py" line="113" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="150" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="149" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="100" />
+      <location filename="../../ui/settingsdialog.py" line="115" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="145" />
+      <location filename="../../ui/settingsdialog.py" line="160" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="95" />
+      <location filename="../../ui/settingsdialog.py" line="110" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="611" />
+      <location filename="../../ui/settingsdialog.py" line="661" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="613" />
+      <location filename="../../ui/settingsdialog.py" line="663" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="251" />
+      <location filename="../../ui/settingsdialog.py" line="266" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="255" />
+      <location filename="../../ui/settingsdialog.py" line="270" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="217" />
+      <location filename="../../ui/settingsdialog.py" line="232" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="756" />
+      <location filename="../../ui/settingsdialog.py" line="874" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="664" />
+      <location filename="../../ui/settingsdialog.py" line="748" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="158" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="99" />
+      <location filename="../../ui/settingsdialog.py" line="114" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="159" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="617" />
+      <location filename="../../ui/settingsdialog.py" line="667" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="97" />
+      <location filename="../../ui/settingsdialog.py" line="112" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="586" />
-      <source>Line whose password to set</source>
-      <translation>خطی که رمزش تنظیم می‌شود</translation>
-    </message>
-    <message>
-      <location filename="../../ui/settingsdialog.py" line="219" />
+      <location filename="../../ui/settingsdialog.py" line="234" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="94" />
+      <location filename="../../ui/settingsdialog.py" line="109" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="201" />
+      <location filename="../../ui/settingsdialog.py" line="216" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="580" />
+      <location filename="../../ui/settingsdialog.py" line="610" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="93" />
+      <location filename="../../ui/settingsdialog.py" line="108" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="92" />
+      <location filename="../../ui/settingsdialog.py" line="107" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="587" />
-      <source>SIP password</source>
-      <translation>رمز SIP</translation>
+      <location filename="../../ui/settingsdialog.py" line="633" />
+      <source>SIP lines:</source>
+      <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="594" />
-      <source>SIP password:</source>
-      <translation>رمز SIP:</translation>
-    </message>
-    <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="155" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="468" />
+      <location filename="../../ui/settingsdialog.py" line="489" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="96" />
+      <location filename="../../ui/settingsdialog.py" line="111" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="712" />
+      <location filename="../../ui/settingsdialog.py" line="834" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="422" />
+      <location filename="../../ui/settingsdialog.py" line="441" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="414" />
+      <location filename="../../ui/settingsdialog.py" line="433" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="148" />
+      <location filename="../../ui/settingsdialog.py" line="163" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="147" />
+      <location filename="../../ui/settingsdialog.py" line="162" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="578" />
+      <location filename="../../ui/settingsdialog.py" line="608" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="632" />
+      <location filename="../../ui/settingsdialog.py" line="682" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="625" />
+      <location filename="../../ui/settingsdialog.py" line="675" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="607" />
+      <location filename="../../ui/settingsdialog.py" line="646" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="817" />
+      <location filename="../../ui/settingsdialog.py" line="935" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="232" />
+      <location filename="../../ui/settingsdialog.py" line="247" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="222" />
+      <location filename="../../ui/settingsdialog.py" line="237" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="789" />
+      <location filename="../../ui/settingsdialog.py" line="907" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="826" />
+      <location filename="../../ui/settingsdialog.py" line="944" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="151" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="152" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="115" />
+      <location filename="../../ui/settingsdialog.py" line="130" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="122" />
+      <location filename="../../ui/settingsdialog.py" line="137" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="688" />
-      <source>a key not already used for “{other}”</source>
-      <translation>کلیدی که برای «{other}» به کار نرفته باشد</translation>
-    </message>
-    <message>
-      <location filename="../../ui/settingsdialog.py" line="125" />
+      <location filename="../../ui/settingsdialog.py" line="140" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="654" />
+      <location filename="../../ui/settingsdialog.py" line="704" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="117" />
+      <location filename="../../ui/settingsdialog.py" line="132" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="109" />
+      <location filename="../../ui/settingsdialog.py" line="124" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="116" />
+      <location filename="../../ui/settingsdialog.py" line="131" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="316" />
+      <location filename="../../ui/settingsdialog.py" line="333" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="114" />
+      <location filename="../../ui/settingsdialog.py" line="715" />
+      <source>no “lines” here: the SIP lines are edited in the list below</source>
+      <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="129" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="113" />
+      <location filename="../../ui/settingsdialog.py" line="128" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="119" />
+      <location filename="../../ui/settingsdialog.py" line="134" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="118" />
+      <location filename="../../ui/settingsdialog.py" line="133" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="776" />
+      <source>“{first}” and “{second}” both use {key}.</source>
+      <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
+    </message>
+  </context>
+  <context>
+    <name>SipLines</name>
+    <message>
+      <location filename="../../ui/siplines.py" line="145" />
+      <source>&amp;Add a line</source>
+      <translation>&amp;افزودن خط</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="203" />
+      <source>&amp;Default line for outgoing calls</source>
+      <translation>خط &amp;پیش‌فرض برای تماس‌های خروجی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="229" />
+      <source>(default)</source>
+      <translation>(پیش‌فرض)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="364" />
+      <source>A direct line does not register: no password</source>
+      <translation>خط مستقیم ثبت نمی‌شود: بی‌گذرواژه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="78" />
+      <source>Authentication user</source>
+      <translation>کاربر احراز هویت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="87" />
+      <source>Check the server's TLS certificate</source>
+      <translation>بررسی گواهی TLS سرور</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="205" />
+      <source>Default line for outgoing calls</source>
+      <translation>خط پیش‌فرض برای تماس‌های خروجی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="84" />
+      <source>Display name</source>
+      <translation>نام نمایشی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="82" />
+      <source>Domain</source>
+      <translation>دامنه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="99" />
+      <source>Empty = USER@DOMAIN</source>
+      <translation>خالی = USER@DOMAIN</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="100" />
+      <source>Empty = the registrar's host</source>
+      <translation>خالی = میزبان سرور ثبت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="101" />
+      <source>Empty = the system's list</source>
+      <translation>خالی = فهرست سیستم</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="98" />
+      <source>Empty = the user</source>
+      <translation>خالی = همان کاربر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="75" />
+      <source>Label</source>
+      <translation>عنوان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="81" />
+      <source>Line id</source>
+      <translation>شناسهٔ خط</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="227" />
+      <source>New line</source>
+      <translation>خط تازه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="83" />
+      <source>Outbound proxy</source>
+      <translation>پراکسی خروجی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="79" />
+      <source>Password</source>
+      <translation>گذرواژه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="146" />
+      <source>Re&amp;move the line</source>
+      <translation>&amp;حذف خط</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="85" />
+      <source>Re-register every (seconds)</source>
+      <translation>ثبت دوباره هر (ثانیه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="76" />
+      <source>Registrar</source>
+      <translation>سرور ثبت (Registrar)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="141" />
+      <source>SIP lines</source>
+      <translation>خط‌های SIP</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="80" />
+      <source>Transport</source>
+      <translation>پروتکل انتقال</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="88" />
+      <source>Trusted CA file (PEM)</source>
+      <translation>پروندهٔ CAهای مورد اعتماد (PEM)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="77" />
+      <source>User</source>
+      <translation>کاربر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="86" />
+      <source>Voicemail address</source>
+      <translation>نشانی پست صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="102" />
+      <source>sip:*97@pbx.example.com, or *97</source>
+      <translation>sip:*97@pbx.example.com یا *97</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="95" />
+      <source>sip:pbx.example.com — empty for a direct line that does not register</source>
+      <translation>sip:pbx.example.com — برای خط مستقیمی که ثبت نمی‌شود خالی بگذارید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="407" />
+      <source>{why} (line “{line}”)</source>
+      <translation>{why} (خط «{line}»)</translation>
     </message>
   </context>
   <context>
     <name>Texts</name>
     <message>
-      <location filename="../../ui/texts.py" line="64" />
+      <location filename="../../ui/texts.py" line="66" />
       <source>Account</source>
       <translation>حساب</translation>
     </message>
@@ -2183,22 +2356,22 @@
       <translation>پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="53" />
+      <location filename="../../ui/texts.py" line="55" />
       <source>Answered elsewhere</source>
       <translation>پاسخ در جای دیگر</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="49" />
+      <location filename="../../ui/texts.py" line="51" />
       <source>Busy</source>
       <translation>مشغول</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="47" />
+      <location filename="../../ui/texts.py" line="49" />
       <source>Caller hung up</source>
       <translation>تماس‌گیرنده قطع کرد</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="47" />
+      <location filename="../../ui/texts.py" line="49" />
       <source>Cancelled</source>
       <translation>لغوشده</translation>
     </message>
@@ -2208,7 +2381,7 @@
       <translation>برقرار</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="62" />
+      <location filename="../../ui/texts.py" line="64" />
       <source>Contact</source>
       <translation>مخاطب</translation>
     </message>
@@ -2223,7 +2396,7 @@
       <translation>پایان‌یافته</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="55" />
+      <location filename="../../ui/texts.py" line="57" />
       <source>Failed</source>
       <translation>ناموفق</translation>
     </message>
@@ -2233,12 +2406,12 @@
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="66" />
+      <location filename="../../ui/texts.py" line="68" />
       <source>Lead</source>
       <translation>سرنخ</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="51" />
+      <location filename="../../ui/texts.py" line="53" />
       <source>No answer</source>
       <translation>پاسخ نداد</translation>
     </message>
@@ -2253,7 +2426,7 @@
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="69" />
+      <location filename="../../ui/texts.py" line="71" />
       <source>Record</source>
       <translation>رکورد</translation>
     </message>
@@ -2273,12 +2446,17 @@
       <translation>زنگ در طرف مقابل</translation>
     </message>
     <message>
+      <location filename="../../ui/texts.py" line="47" />
+      <source>Sent to voicemail</source>
+      <translation>به پست صوتی فرستاده شد</translation>
+    </message>
+    <message>
       <location filename="../../ui/texts.py" line="43" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/texts.py" line="68" />
+      <location filename="../../ui/texts.py" line="70" />
       <source>User</source>
       <translation>کاربر</translation>
     </message>

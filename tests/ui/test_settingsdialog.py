@@ -21,7 +21,7 @@ from providers.sim import SimulatedProvider
 from tests.conftest import MemoryKeyring
 
 from ui.i18n import Language
-from ui.qt import QCheckBox, QComboBox, QLineEdit, QPlainTextEdit, QWidget
+from ui.qt import QCheckBox, QComboBox, QKeySequenceEdit, QLineEdit, QPlainTextEdit, Qt, QWidget
 from ui.settingsdialog import DYNAMICS_SECRET, SettingsDialog, group_title
 
 
@@ -109,20 +109,30 @@ def test_a_bad_value_is_explained_under_the_field_and_ok_waits_until_it_is_fixed
     assert not list(Path(settings.path or "").parent.glob("*.tmp"))  # atomic: no temporary left
 
 
-def test_one_key_for_two_hotkeys_is_refused_as_you_type(
+def test_a_hotkey_is_set_by_pressing_it_and_one_key_for_two_actions_is_refused(
     qtbot: Any, settings: Settings, language: Language
 ) -> None:
     dialog = dialog_for(qtbot, settings)
     notes = dialog.fields["hotkeys.notes"]
-    assert isinstance(notes.widget, QLineEdit)
-    notes.widget.setText("Ctrl+L")  # already "Go to the number field"
-    assert plain(notes.error.text()) == "Expected: a key not already used for “Go to the number field”"
+    keys = notes.widget
+    assert isinstance(keys, QKeySequenceEdit)
+    assert keys.keySequence().toString() == "Ctrl+Shift+N"  # read from the settings
+    keys.setFocus()
+    qtbot.keyClick(keys, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)  # "Go to the number field"
+    assert keys.keySequence().toString() == "Ctrl+L"
+    clash = "“Go to the number field” and “Open the call notes” both use Ctrl+L."
+    assert plain(notes.error.text()) == clash  # both actions named, under both fields
+    assert plain(dialog.fields["hotkeys.focus_dial"].error.text()) == clash
     assert not dialog.ok_button.isEnabled()
     assert dialog.tabs.tabText(dialog._pages["hotkeys"]).startswith("⚠")
-    notes.widget.setText("Ctrl+Alt+N")
+    assert not dialog.save()
+    keys.clear()  # the clear button: no shortcut for the notes
+    assert notes.error.isHidden() and dialog.fields["hotkeys.focus_dial"].error.isHidden()
+    assert dialog.ok_button.isEnabled()
+    qtbot.keyClick(keys, Qt.Key.Key_F7, Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier)
     assert notes.error.isHidden() and dialog.ok_button.isEnabled()
     assert dialog.save()
-    assert load_settings(settings.path).get("hotkeys.notes") == "Ctrl+Alt+N"
+    assert load_settings(settings.path).get("hotkeys.notes") == "Alt+Shift+F7"
 
 
 def test_a_new_group_and_a_decimal_setting_get_their_tab_and_field(
@@ -179,7 +189,7 @@ def test_passwords_go_to_the_keyring_never_into_the_file(
     assert not error.isHidden() and "password fields" in error.text()  # refused, like the file would be
     assert not dialog.ok_button.isEnabled()
     options.setPlainText('host = "10.0.0.5"\nusername = "callsys"\n')
-    assert dialog.ami_secret.isVisibleTo(dialog) and not dialog.sip_password.isVisibleTo(dialog)
+    assert dialog.ami_secret.isVisibleTo(dialog) and not dialog.sip_lines.isVisibleTo(dialog)
     assert "ami/callsys@10.0.0.5" in dialog.secret_hint.text()
     assert dialog.ami_secret.echoMode() == QLineEdit.EchoMode.Password
     qtbot.keyClicks(dialog.ami_secret, "ami-pass-1")
@@ -216,26 +226,104 @@ def test_the_callsys_server_token_goes_to_the_keyring(
     assert "agent-token-7" not in (settings.path or Path()).read_text(encoding="utf-8")
 
 
-def test_each_sip_line_that_registers_has_its_own_keyring_password(
+def add_line(qtbot: Any, dialog: SettingsDialog, **values: str) -> None:
+    """Add a SIP line with the list's button and type its fields."""
+    editor = dialog.sip_lines
+    qtbot.mouseClick(editor.add_button, qtbot_left())
+    for name, text in values.items():
+        widget = editor.editors[name]
+        if isinstance(widget, QComboBox):
+            widget.setCurrentIndex(widget.findData(text))
+        else:
+            assert isinstance(widget, QLineEdit)
+            qtbot.keyClicks(widget, text)
+
+
+def test_sip_lines_are_added_in_a_list_validated_as_typed_and_saved_with_keyring_passwords(
     qtbot: Any, settings: Settings, language: Language, memory_keyring: MemoryKeyring
 ) -> None:
     dialog = dialog_for(qtbot, settings)
     provider = dialog.fields["phone.provider"].widget
     assert isinstance(provider, QComboBox)
+    editor = dialog.sip_lines
+    assert not editor.isVisibleTo(dialog)  # the simulator has no SIP lines
     provider.setCurrentIndex(provider.findData("sip"))
-    options = dialog.fields["phone.options"].widget
-    assert isinstance(options, QPlainTextEdit)
-    options.setPlainText(
-        '[[lines]]\nid = "office"\nlabel = "Office"\nregistrar = "sip:pbx.example.com"\nuser = "1001"\n\n'
-        '[[lines]]\nid = "home"\nlabel = "Home"\nregistrar = "sip:voip.example.net:5080"\nuser = "2002"\n'
-    )
-    assert [dialog.sip_line.itemText(i) for i in range(dialog.sip_line.count())] == ["Office", "Home"]
-    dialog.sip_line.setCurrentIndex(1)
-    qtbot.keyClicks(dialog.sip_password, "home-pw")
-    assert "sip/2002@voip.example.net" in dialog.secret_hint.text()
+    assert editor.isVisibleTo(dialog) and editor.list.count() == 0
+    add_line(qtbot, dialog, label="Office", registrar="sip:pbx.example.com")
+    # the settings file's own validation, as typed: a line needs a user
+    assert plain(editor.error.text()) == "Line 1 of the SIP settings needs a user."
+    assert not dialog.ok_button.isEnabled() and dialog.tabs.tabText(dialog._pages["phone"]).startswith("⚠")
+    add_line(qtbot, dialog, label="Home", registrar="voip.example.net:5080", user="2002", transport="tcp")
+    assert "(line “Office”)" in editor.error.text()  # the problem is on the other line
+    editor.list.setCurrentRow(0)
+    qtbot.keyClicks(editor.editors["user"], "1001")
+    assert editor.error.isHidden() and dialog.ok_button.isEnabled()
+    qtbot.keyClicks(editor.editors["password"], "office-pw")
+    assert "sip/1001@pbx.example.com" in plain(editor.secret_hint.text())
+    editor.list.setCurrentRow(1)
+    assert editor.editors["password"].text() == ""  # each line has its own password
+    qtbot.keyClicks(editor.editors["password"], "home-pw")
+    editor.default_box.setChecked(True)
+    assert plain(editor.list.item(1).text()) == "Home (default)"
+    default = dialog.fields["phone.default_line"].widget
+    assert isinstance(default, QLineEdit) and default.text() == "2002@voip.example.net:5080"
+    reg_timeout = editor.editors["reg_timeout"]
+    assert isinstance(reg_timeout, QLineEdit)
+    qtbot.keyClicks(reg_timeout, "5")
+    assert "reg_timeout" in editor.error.text() and not dialog.ok_button.isEnabled()
+    reg_timeout.setText("۶۰۰")  # Persian digits
+    assert dialog.ok_button.isEnabled()
     assert dialog.save()
-    assert memory_keyring.store == {("callsys", "sip/2002@voip.example.net"): "home-pw"}
-    assert "home-pw" not in (settings.path or Path()).read_text(encoding="utf-8")
+
+    reloaded = load_settings(settings.path)
+    assert reloaded.get("phone.options")["lines"] == [
+        {"label": "Office", "registrar": "sip:pbx.example.com", "user": "1001"},
+        {
+            "label": "Home",
+            "registrar": "voip.example.net:5080",
+            "user": "2002",
+            "transport": "tcp",
+            "reg_timeout": 600,
+        },
+    ]
+    assert reloaded.get("phone.default_line") == "2002@voip.example.net:5080"
+    assert memory_keyring.store == {
+        ("callsys", "sip/1001@pbx.example.com"): "office-pw",
+        ("callsys", "sip/2002@voip.example.net"): "home-pw",
+    }
+    text = (settings.path or Path()).read_text(encoding="utf-8")
+    assert "office-pw" not in text and "home-pw" not in text
+
+    again = dialog_for(qtbot, reloaded)  # the saved lines are in the list again, not in the TOML
+    assert [plain(again.sip_lines.list.item(i).text()) for i in range(again.sip_lines.list.count())] == [
+        "Office",
+        "Home (default)",
+    ]
+    options = again.fields["phone.options"].widget
+    assert isinstance(options, QPlainTextEdit) and "lines" not in options.toPlainText()
+    assert again.sip_lines.editors["password"].placeholderText().startswith("Stored in the system keyring")
+    again.sip_lines.list.setCurrentRow(0)
+    qtbot.mouseClick(again.sip_lines.remove_button, qtbot_left())
+    assert again.save()
+    assert [line["label"] for line in load_settings(settings.path).get("phone.options")["lines"]] == ["Home"]
+
+
+def test_lines_typed_into_the_options_are_refused_and_move_with_the_provider(
+    qtbot: Any, settings: Settings, language: Language
+) -> None:
+    dialog = dialog_for(qtbot, settings)
+    provider = dialog.fields["phone.provider"].widget
+    options = dialog.fields["phone.options"].widget
+    assert isinstance(provider, QComboBox) and isinstance(options, QPlainTextEdit)
+    provider.setCurrentIndex(provider.findData("ami"))
+    options.setPlainText('host = "10.0.0.5"\n\n[[lines]]\nid = "7000"\nuser = "7000"\n')
+    assert dialog.ok_button.isEnabled()  # AMI has lines of its own, in its options
+    provider.setCurrentIndex(provider.findData("sip"))  # the lines move into the list
+    assert dialog.sip_lines.list.count() == 1 and "lines" not in options.toPlainText()
+    assert 'host = "10.0.0.5"' in options.toPlainText()
+    options.setPlainText(options.toPlainText() + '\n[[lines]]\nuser = "1"\n')
+    assert "edited in the list below" in dialog.fields["phone.options"].error.text()
+    assert not dialog.ok_button.isEnabled()
 
 
 def test_test_connection_reports_the_phone_system_in_words(
@@ -401,14 +489,11 @@ def test_the_passwords_saved_here_reach_the_phone_connection(
 
     dialog = dialog_for(qtbot, settings)
     provider = dialog.fields["phone.provider"].widget
-    options = dialog.fields["phone.options"].widget
-    assert isinstance(provider, QComboBox) and isinstance(options, QPlainTextEdit)
+    assert isinstance(provider, QComboBox)
     provider.setCurrentIndex(provider.findData("sip"))
-    options.setPlainText(
-        '[[lines]]\nid = "office"\nregistrar = "sip:pbx.example.com"\nuser = "1001"\n\n'
-        '[[lines]]\nid = "direct"\n'
-    )
-    dialog.sip_password.setText("office-pw")
+    add_line(qtbot, dialog, id="office", registrar="sip:pbx.example.com", user="1001", password="office-pw")
+    add_line(qtbot, dialog, id="direct", user="callsys")
+    assert not dialog.sip_lines.editors["password"].isEnabled()  # a direct line does not register
     assert dialog.save()
 
     created: list[dict[str, Any]] = []
@@ -425,7 +510,7 @@ def test_the_passwords_saved_here_reach_the_phone_connection(
     desktop = compose(reloaded, registry)
     assert created[-1]["lines"] == [
         {"id": "office", "registrar": "sip:pbx.example.com", "user": "1001", "password": "office-pw"},
-        {"id": "direct"},  # no registrar: no password
+        {"id": "direct", "user": "callsys"},  # no registrar: no password
     ]
     memory_keyring.store[("callsys", "ami/admin@10.0.0.5")] = "ami-pw"
     reloaded.set("phone.options", {"host": "10.0.0.5", "username": "admin"})
