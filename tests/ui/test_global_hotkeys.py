@@ -14,6 +14,7 @@ import os
 import select
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -334,3 +335,77 @@ def test_the_settings_dialog_says_where_global_hotkeys_are_unavailable(
     assert shown and "Wayland" in text
     shown, text = note(DISPLAY=":0", XDG_SESSION_TYPE="x11")
     assert not shown and text == ""
+
+
+# ------------------------------------------------------------------ with Qt itself on X11
+# The tests above run Qt offscreen. These two run Qt on its real X11 platform (xcb) on the
+# private Xvfb, in a child pytest (Qt's platform is chosen once per process): the X11 check is
+# not faked there, and a key typed while callsys itself has the focus must act once — not once
+# through the grab and again through the in-app shortcut (mute would flip back).
+ON_XCB = pytest.mark.skipif(
+    os.environ.get("QT_QPA_PLATFORM") != "xcb", reason="runs in test_with_qt_on_a_real_x11_display"
+)
+
+
+@pytest.mark.skipif(os.environ.get("QT_QPA_PLATFORM") == "xcb", reason="the parent of the xcb tests")
+def test_with_qt_on_a_real_x11_display(xserver: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "PYTEST_ADDOPTS")}
+    env.update(DISPLAY=xserver, CALLSYS_TEST_QPA="xcb", XDG_SESSION_TYPE="x11")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "xcb_", __file__],
+        check=False,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "2 passed" in run.stdout, run.stdout[-2000:]
+
+
+@ON_XCB
+def test_xcb_a_global_key_works_while_another_program_has_the_focus(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    window = global_window(make_window, tmp_path)
+    other = OtherProgram(os.environ["DISPLAY"])  # created after the window: it has the focus
+    try:
+        assert window.hotkeys.global_keys.grabbed == {"answer", "reject", "hangup", "hold", "mute"}
+        assert other.has_focus() and not window.isActiveWindow()
+        call_id = window.simulator.ring(SARA, "")
+        qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+        other.type(*CTRL_SHIFT, "a")
+        qtbot.waitUntil(lambda: window.simulator.state(call_id) is CallState.ACTIVE)
+        other.type(*CTRL_SHIFT, "h")
+        qtbot.waitUntil(lambda: window.simulator.state(call_id) is CallState.HELD)
+        qtbot.wait(300)
+        assert window.simulator.state(call_id) is CallState.HELD
+    finally:
+        other.display.close()
+
+
+@ON_XCB
+def test_xcb_a_global_key_acts_once_while_callsys_has_the_focus(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    from ui.qt import QApplication
+
+    window = global_window(make_window, tmp_path)
+    keyboard = OtherProgram(os.environ["DISPLAY"])
+    try:
+        keyboard.display.set_input_focus(int(window.winId()), X.RevertToParent, X.CurrentTime)
+        keyboard.display.sync()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        call_id = window.simulator.ring(SARA, "")
+        qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+        keyboard.type(*CTRL_SHIFT, "a")
+        qtbot.waitUntil(lambda: window.simulator.state(call_id) is CallState.ACTIVE)
+        keyboard.type(*CTRL_SHIFT, "m")  # mute flips at once: twice would be mute + unmute
+        qtbot.waitUntil(lambda: ("mute", call_id) in window.simulator.commands)
+        qtbot.wait(300)
+        toggles = [c for c in window.simulator.commands if c[0] in ("mute", "unmute")]
+        assert toggles == [("mute", call_id)]
+    finally:
+        keyboard.display.close()
