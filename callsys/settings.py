@@ -487,6 +487,9 @@ _KEY = p_pattern(
 )
 HOTKEY_ANSWER = declare("hotkeys.answer", "Ctrl+Shift+A", _KEY, N_("Answer the ringing call"), "hotkeys")
 HOTKEY_REJECT = declare("hotkeys.reject", "Ctrl+Shift+R", _KEY, N_("Reject the ringing call"), "hotkeys")
+HOTKEY_VOICEMAIL = declare(  # IN6, where the phone connection can
+    "hotkeys.voicemail", "Ctrl+Shift+J", _KEY, N_("Send the ringing call to voicemail"), "hotkeys"
+)
 HOTKEY_HANGUP = declare("hotkeys.hangup", "Ctrl+Shift+E", _KEY, N_("Hang up"), "hotkeys")
 HOTKEY_HOLD = declare("hotkeys.hold", "Ctrl+Shift+H", _KEY, N_("Hold or resume"), "hotkeys")
 HOTKEY_MUTE = declare("hotkeys.mute", "Ctrl+Shift+M", _KEY, N_("Mute or unmute"), "hotkeys")

@@ -1,6 +1,7 @@
 """The active call panel (issue 6): the call in progress with its timer, hold/resume, mute, DTMF
 keypad, transfer and hang up — and, beside it, every other live call (held, waiting, dialling)
-with the one action that makes sense for it (IN5).
+with the one action that makes sense for it (IN5); a waiting call can also be sent to voicemail
+where the phone connection can (IN6).
 
 Like the pop-ups, the panel keeps no state of its own about calls except what the agent
 toggled locally and the provider does not report back (mute). It re-renders from the latest
@@ -308,12 +309,22 @@ class CallPanel(QFrame):
                 label = named(QLabel(), "otherLabel")
                 button = named(QPushButton(), "otherAction")
                 button.clicked.connect(lambda _=False, cid=call.id: self._other_action(cid))
+                voicemail = named(QPushButton(), "otherVoicemail")
+                voicemail.clicked.connect(lambda _=False, cid=call.id: self._window.send_to_voicemail(cid))
                 box.addWidget(label, 1)
+                box.addWidget(voicemail)
                 box.addWidget(button)
                 self.other_rows[call.id] = row
                 self.others_box.addWidget(row)
             label = row.findChild(QLabel, "otherLabel")
             button = row.findChild(QPushButton, "otherAction")
+            voicemail = row.findChild(QPushButton, "otherVoicemail")
+            if voicemail is not None:
+                voicemail.setVisible(call.state is CallState.RINGING and Capability.VOICEMAIL in self._caps)
+                voicemail.setText(translate("CallPanel", "Voicemail"))
+                voicemail.setAccessibleName(
+                    translate("CallPanel", "Send {name} to voicemail").format(name=self._name(call))
+                )
             number = self._window.display_number(call.remote)
             state = (
                 translate("CallPanel", "Waiting")

@@ -25,6 +25,7 @@ __all__ = ["ACTIONS", "Hotkeys", "action_title"]
 ACTIONS = (
     "answer",
     "reject",
+    "voicemail",
     "hangup",
     "hold",
     "mute",
@@ -40,6 +41,7 @@ def action_title(name: str) -> str:
     titles = {
         "answer": translate("Hotkeys", "&Answer"),
         "reject": translate("Hotkeys", "&Reject"),
+        "voicemail": translate("Hotkeys", "Send to v&oicemail"),
         "hangup": translate("Hotkeys", "Hang &up"),
         "hold": translate("Hotkeys", "&Hold / resume"),
         "mute": translate("Hotkeys", "&Mute / unmute"),

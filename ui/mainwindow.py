@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.popups = PopupStack(self.capabilities, self.display_number, self)
         self.popups.answer_requested.connect(self.answer)
         self.popups.reject_requested.connect(self.reject)
+        self.popups.voicemail_requested.connect(self.send_to_voicemail)
         self.popups.record_requested.connect(self.open_record)
         self.popups.party_chosen.connect(self._party_chosen)
 
@@ -304,6 +305,7 @@ class MainWindow(QMainWindow):
             {
                 "answer": self.answer_ringing,
                 "reject": self.reject_ringing,
+                "voicemail": self.voicemail_ringing,
                 "hangup": self.hangup_current,
                 "hold": self.hold_current,
                 "mute": self.mute_current,
@@ -795,6 +797,10 @@ class MainWindow(QMainWindow):
     def reject(self, call_id: str) -> None:
         self._command(Capability.REJECT, lambda p: p.reject(call_id))
 
+    def send_to_voicemail(self, call_id: str) -> None:
+        """IN6: the ringing call goes to voicemail (where the phone connection can)."""
+        self._command(Capability.VOICEMAIL, lambda p: p.send_to_voicemail(call_id))
+
     def hangup(self, call_id: str) -> None:
         self._command(Capability.HANGUP, lambda p: p.hangup(call_id))
 
@@ -1071,6 +1077,11 @@ class MainWindow(QMainWindow):
         call = self._ringing()
         if call is not None:
             self.reject(call.id)
+
+    def voicemail_ringing(self) -> None:
+        call = self._ringing()
+        if call is not None:
+            self.send_to_voicemail(call.id)
 
     def hangup_current(self) -> None:
         if self.call_panel is not None and self.call_panel.current is not None:

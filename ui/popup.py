@@ -3,8 +3,8 @@
 One ``CallPopup`` per ringing or waiting call, stacked by ``PopupStack`` from the corner of the
 screen upwards — any number of them. A pop-up shows what is known the moment the phone rings
 (caller-ID name, number, receiving line, IVR values) and fills in the CRM record when the lookup
-answers; when several records match the number the agent picks one (B2). Answer and reject
-buttons exist only when the provider can do them. A pop-up never decides anything about the
+answers; when several records match the number the agent picks one (B2). Answer, reject and
+voicemail buttons exist only when the provider can do them. A pop-up never decides anything about the
 call: it closes when the CallManager says the call was answered (here or elsewhere, B1) or ended.
 """
 
@@ -59,6 +59,7 @@ def greeting(name: str, now: datetime | None = None) -> str:
 class CallPopup(QFrame):
     answer_requested = pyqtSignal(str)
     reject_requested = pyqtSignal(str)
+    voicemail_requested = pyqtSignal(str)
     record_requested = pyqtSignal(object)  # Party
     party_chosen = pyqtSignal(str, object)  # call id, Party
     resized = pyqtSignal()
@@ -89,6 +90,7 @@ class CallPopup(QFrame):
             " padding: 6px 14px; border-radius: 4px; }"
             "QPushButton#rejectButton { background: #c5221f; color: white; font-weight: bold;"
             " padding: 6px 14px; border-radius: 4px; }"
+            "QPushButton#voicemailButton { padding: 6px 10px; border-radius: 4px; }"
         )
         self._display = display
         self.call = call
@@ -128,8 +130,11 @@ class CallPopup(QFrame):
         self.answer_button.clicked.connect(lambda: self.answer_requested.emit(self.call.id))
         self.reject_button = named(QPushButton(), "rejectButton")
         self.reject_button.clicked.connect(lambda: self.reject_requested.emit(self.call.id))
+        self.voicemail_button = named(QPushButton(), "voicemailButton")
+        self.voicemail_button.clicked.connect(lambda: self.voicemail_requested.emit(self.call.id))
         self.answer_button.setVisible(Capability.ANSWER in capabilities)
         self.reject_button.setVisible(Capability.REJECT in capabilities)
+        self.voicemail_button.setVisible(Capability.VOICEMAIL in capabilities)
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -137,6 +142,7 @@ class CallPopup(QFrame):
         header.addWidget(self.line_label)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.voicemail_button)
         buttons.addWidget(self.reject_button)
         buttons.addWidget(self.answer_button)
 
@@ -166,6 +172,7 @@ class CallPopup(QFrame):
         self.match_choice.blockSignals(False)
         self.answer_button.setVisible(Capability.ANSWER in capabilities)
         self.reject_button.setVisible(Capability.REJECT in capabilities)
+        self.voicemail_button.setVisible(Capability.VOICEMAIL in capabilities)
         self._can_answer = Capability.ANSWER in capabilities
         self.retranslate()
 
@@ -268,6 +275,8 @@ class CallPopup(QFrame):
         self.reject_button.setText(translate("Popup", "Reject"))
         self.answer_button.setAccessibleName(translate("Popup", "Answer the call"))
         self.reject_button.setAccessibleName(translate("Popup", "Reject the call"))
+        self.voicemail_button.setText(translate("Popup", "Voicemail"))
+        self.voicemail_button.setAccessibleName(translate("Popup", "Send the call to voicemail"))
         self.setAccessibleName(self.title.text())
         self.adjustSize()
 
@@ -295,6 +304,7 @@ class PopupStack(QObject):
 
     answer_requested = pyqtSignal(str)
     reject_requested = pyqtSignal(str)
+    voicemail_requested = pyqtSignal(str)
     record_requested = pyqtSignal(object)
     party_chosen = pyqtSignal(str, object)
     changed = pyqtSignal()
@@ -338,6 +348,7 @@ class PopupStack(QObject):
             popup = CallPopup(call, self._capabilities(), self._display)
             popup.answer_requested.connect(self.answer_requested)
             popup.reject_requested.connect(self.reject_requested)
+            popup.voicemail_requested.connect(self.voicemail_requested)
             popup.record_requested.connect(self.record_requested)
             popup.party_chosen.connect(self.party_chosen)
             popup.resized.connect(self.relayout)

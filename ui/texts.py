@@ -43,6 +43,8 @@ def result_text(reason: EndReason | str | None, direction: Direction | str = Dir
         return translate("Texts", "Unanswered")
     if value == EndReason.REJECTED.value:
         return translate("Texts", "Rejected")
+    if value == EndReason.VOICEMAIL.value:
+        return translate("Texts", "Sent to voicemail")
     if value == EndReason.CANCELLED.value:
         return translate("Texts", "Cancelled") if outgoing else translate("Texts", "Caller hung up")
     if value == EndReason.BUSY.value:

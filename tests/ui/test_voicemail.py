@@ -1,0 +1,105 @@
+"""IN6: the pop-up offers answer / reject / send to voicemail where the provider can — driven like
+an agent would, with the SimulatedProvider: the Voicemail button, its hotkey (CARD6) and the call
+panel's waiting-call row end the call as "sent to voicemail", close the pop-up and log it; a phone
+connection without voicemail shows no such button."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from callsys.model import CallState, EndReason
+from callsys.provider import Capability
+from tests.ui.conftest import REZA, SARA, make_settings
+from tests.ui.test_desktop_flows import press
+from tests.ui.test_window import log_text, ring
+
+from ui.hotkeys import action_title
+from ui.mainwindow import MainWindow
+from ui.qt import QPushButton, Qt
+
+LEFT = Qt.MouseButton.LeftButton
+
+
+def test_voicemail_button_on_the_popup_sends_the_call_to_voicemail(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    call_id = ring(window, qtbot, REZA)
+    popup = window.popups.popup(call_id)
+    assert popup is not None and popup.voicemail_button.isVisible()
+    assert popup.voicemail_button.text() == "Voicemail"
+    assert popup.voicemail_button.accessibleName() == "Send the call to voicemail"
+    qtbot.mouseClick(popup.voicemail_button, LEFT)
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
+    assert ("voicemail", call_id) in window.simulator.commands
+    assert window.simulator.state(call_id) is None
+    qtbot.waitUntil(lambda: log_text(window, call_id, "result") == "Sent to voicemail")
+    record = window.desktop.calllog.get(call_id)
+    assert record.result is EndReason.VOICEMAIL and not record.missed  # the agent chose it
+    assert window.log_model.unseen_missed == 0
+
+
+def test_voicemail_hotkey_sends_the_ringing_call(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    action = window.hotkeys.actions["voicemail"]
+    assert action.shortcut().toString() == "Ctrl+Shift+J"
+    assert action in window.phone_menu.actions() and action.text() == action_title("voicemail")
+    call_id = ring(window, qtbot, SARA)
+    press(window, qtbot, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
+    assert ("voicemail", call_id) in window.simulator.commands
+    qtbot.waitUntil(lambda: log_text(window, call_id, "result") == "Sent to voicemail")
+
+
+def test_voicemail_hotkey_is_remappable(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    window = make_window(make_settings(tmp_path, **{"hotkeys.voicemail": "F8"}))
+    assert window.hotkeys.actions["voicemail"].shortcut().toString() == "F8"
+    call_id = ring(window, qtbot, SARA)
+    press(window, qtbot, Qt.Key.Key_F8, Qt.KeyboardModifier.NoModifier)
+    qtbot.waitUntil(lambda: ("voicemail", call_id) in window.simulator.commands)
+
+
+def test_a_waiting_call_goes_to_voicemail_from_the_call_panel(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    sim = window.simulator
+    talking = ring(window, qtbot, SARA)
+    window.answer(talking)
+    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    waiting = ring(window, qtbot, REZA)
+    qtbot.waitUntil(lambda: waiting in window.call_panel.other_rows)
+    button = window.call_panel.other_rows[waiting].findChild(QPushButton, "otherVoicemail")
+    assert button is not None and button.isVisible() and button.text() == "Voicemail"
+    qtbot.mouseClick(button, LEFT)
+    qtbot.waitUntil(lambda: window.popups.popup(waiting) is None)
+    assert ("voicemail", waiting) in sim.commands
+    assert sim.state(talking) is CallState.ACTIVE  # the conversation goes on
+    qtbot.waitUntil(lambda: log_text(window, waiting, "result") == "Sent to voicemail")
+
+
+def test_no_voicemail_button_when_the_provider_cannot(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    options = {"speed": 0, "agent_script": False, "capabilities": ["answer", "reject", "hangup", "hold"]}
+    window = make_window(make_settings(tmp_path, **{"phone.options": options}))
+    assert Capability.VOICEMAIL not in window.capabilities()
+    sim = window.simulator
+    talking = ring(window, qtbot, SARA)
+    popup = window.popups.popup(talking)
+    assert popup is not None and popup.reject_button.isVisible()
+    assert not popup.voicemail_button.isVisibleTo(popup)
+    press(window, qtbot, Qt.Key.Key_J)  # the hotkey does nothing to the call either
+    qtbot.waitUntil(lambda: "cannot do that" in (window.statusBar().currentMessage() or ""))
+    assert sim.state(talking) is CallState.RINGING and window.popups.popup(talking) is not None
+    window.answer(talking)
+    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    waiting = ring(window, qtbot, REZA)
+    qtbot.waitUntil(lambda: waiting in window.call_panel.other_rows)
+    button = window.call_panel.other_rows[waiting].findChild(QPushButton, "otherVoicemail")
+    assert button is not None and not button.isVisibleTo(window.call_panel)
+    assert not [c for c in sim.commands if c[0] == "voicemail"]
