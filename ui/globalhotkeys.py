@@ -155,10 +155,6 @@ class GlobalHotkeys(QObject):
         """The actions whose key is grabbed now."""
         return set(self._grabs.values())
 
-    @property
-    def active(self) -> bool:
-        return self._display is not None
-
     def apply_settings(self, settings: Settings, actions: Mapping[str, QAction]) -> list[str]:
         """Grab the keys of the actions named in ``hotkeys.global_actions`` (their in-app keys,
         as already checked) when ``hotkeys.global`` is on; release them when it is off."""
