@@ -309,7 +309,12 @@ class ActivityLogger:
         activity_id = str(uuid.uuid4())
         party = self._party(call)
         rang = max(0, round(((call.ended_at or call.started_at) - call.started_at).total_seconds()))
-        summary = f"Not answered ({reason.value}); rang {rang} s." + _context(call)
+        what = (
+            "Sent to voicemail by the agent"
+            if reason is EndReason.VOICEMAIL
+            else f"Not answered ({reason.value})"
+        )
+        summary = f"{what}; rang {rang} s." + _context(call)
         label = self.incoming_label if call.direction is Direction.INCOMING else self.outgoing_label
         name = party.name if party else call.remote_name
         subject = f"{self.unanswered_title}: {label} {self.display_number(call)}" + (

@@ -112,6 +112,18 @@ async def test_missed_call_is_a_distinguishable_unanswered_activity(
 
 
 @pytest.mark.asyncio
+async def test_call_sent_to_voicemail_is_an_unanswered_activity_that_says_so_in6(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    play_call(rig.manager, plan, "v1", "+4930999002", answer_after=None, reason=EndReason.VOICEMAIL)
+    await rig.outbox.drain()
+    (row,) = fake.rows["phonecall"].values()
+    assert row["subject"].startswith("Unanswered: Inbound call")  # IN8, like a rejected call
+    assert (row["statecode"], row["statuscode"]) == (2, 3)
+    assert row["description"].startswith("Sent to voicemail by the agent; rang ")
+
+
+@pytest.mark.asyncio
 async def test_unanswered_status_can_be_a_custom_status_reason(
     tmp_path: Path, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
