@@ -32,7 +32,7 @@ from typing import Any
 from callsys.settings import HOTKEYS_GLOBAL, HOTKEYS_GLOBAL_ACTIONS, Settings
 
 from ui.i18n import translate
-from ui.qt import QAction, QGuiApplication, QKeySequence, QObject, QSocketNotifier, Qt, pyqtSignal
+from ui.qt import QAction, QGuiApplication, QKeySequence, QObject, QSocketNotifier, Qt, QTimer, pyqtSignal
 
 __all__ = ["GlobalHotkeys", "keysym_name", "qt_platform", "unavailable_reason"]
 
@@ -149,6 +149,7 @@ class GlobalHotkeys(QObject):
         self._ignored = 0  # lock modifiers (Caps Lock, Num Lock): grabbed with and without them
         self._modifier_of: dict[str, int] = {}  # "Num_Lock", "Alt_L", "Super_L" → their X mask
         self._last_release: tuple[int, int] = (0, 0)  # (keycode, time) of the last key release
+        self._keys: dict[str, tuple[str, QKeySequence]] = {}  # what was asked: grabbed again on a new keymap
 
     @property
     def grabbed(self) -> set[str]:
@@ -197,6 +198,7 @@ class GlobalHotkeys(QObject):
                     "Global hotkeys are off: the X display {display} cannot be opened ({why}).",
                 ).format(display=display_name, why=exc)
             ]
+        self._keys = dict(keys)
         problems = [self._grab(name, title, key) for name, (title, key) in keys.items() if not key.isEmpty()]
         self._drain()  # events read while waiting for the grabs' replies never wake the notifier
         return [p for p in problems if p]
@@ -315,9 +317,14 @@ class GlobalHotkeys(QObject):
         if display is None:
             return
         fired: list[str] = []
+        remapped = False
         try:
             while display.pending_events():
                 event = display.next_event()
+                if event.type == X.MappingNotify and event.request in (X.MappingKeyboard, X.MappingModifier):
+                    display.refresh_keyboard_mapping(event)
+                    remapped = True  # another layout loaded: keys may sit on other keycodes now
+                    continue
                 if event.type == X.KeyRelease:
                     self._last_release = (event.detail, event.time)
                     continue
@@ -331,5 +338,14 @@ class GlobalHotkeys(QObject):
         except Exception as exc:  # connection closed (the X server ended): nothing more will come
             log.warning("global hotkeys: the X connection ended: %s", exc)
             self.release()
+        if remapped and self._display is not None:
+            QTimer.singleShot(0, self._grab_again)
         for name in fired:
             self.activated.emit(name)
+
+    def _grab_again(self) -> None:
+        if self._display is None:
+            return
+        keys = self._keys
+        for problem in self.apply(True, keys):
+            log.warning("global hotkeys after a keyboard change: %s", problem)

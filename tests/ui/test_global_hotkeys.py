@@ -86,7 +86,9 @@ class OtherProgram:
 
     def type(self, *names: str) -> None:
         """Press the keys in order, release them in reverse (Ctrl, Shift, A)."""
-        codes = [self.keycode(n) for n in names]
+        self.type_codes(*(self.keycode(n) for n in names))
+
+    def type_codes(self, *codes: int) -> None:
         for code in codes:
             xtest.fake_input(self.display, X.KeyPress, code)
         for code in reversed(codes):
@@ -111,18 +113,22 @@ class OtherProgram:
         self.display.sync()
         assert catch.get_error() is None
 
-    def can_grab(self, *names: str) -> bool:
-        *mods, key = names
-        mask = (X.ControlMask if "Control_L" in mods else 0) | (X.ShiftMask if "Shift_L" in mods else 0)
+    def can_grab_code(self, keycode: int, mask: int = X.ControlMask | X.ShiftMask) -> bool:
+        """Is this key combination free (no other client holds it)?"""
         catch = CatchError()
         root = self.display.screen().root
-        root.grab_key(self.keycode(key), mask, True, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
+        root.grab_key(keycode, mask, True, X.GrabModeAsync, X.GrabModeAsync, onerror=catch)
         self.display.sync()
         if catch.get_error() is None:
-            root.ungrab_key(self.keycode(key), mask)
+            root.ungrab_key(keycode, mask)
             self.display.sync()
             return True
         return False
+
+    def can_grab(self, *names: str) -> bool:
+        *mods, key = names
+        mask = (X.ControlMask if "Control_L" in mods else 0) | (X.ShiftMask if "Shift_L" in mods else 0)
+        return self.can_grab_code(self.keycode(key), mask)
 
 
 @pytest.fixture
@@ -242,6 +248,34 @@ def test_a_key_another_program_holds_is_named_and_the_rest_still_work(
     assert sim.state(call_id) is CallState.RINGING  # the other program's key, not ours
     x11.type(*CTRL_SHIFT, "r")
     qtbot.waitUntil(lambda: ("reject", call_id) in sim.commands)
+
+
+def test_a_new_keyboard_map_is_followed(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path, x11: OtherProgram
+) -> None:
+    """Another layout loaded while running (setxkbmap): the keys are grabbed where they are now."""
+    window = global_window(make_window, tmp_path)
+    sim = window.simulator
+    display = x11.display
+    old = x11.keycode("a")
+    first, last = display.display.info.min_keycode, display.display.info.max_keycode
+    keymap = display.get_keyboard_mapping(first, last - first + 1)
+    new = next(first + i for i, syms in enumerate(keymap) if not any(syms) and first + i > old)
+    control, shift = x11.keycode("Control_L"), x11.keycode("Shift_L")
+    try:
+        display.change_keyboard_mapping(new, [keymap[old - first]])  # "a" moves to another key
+        display.change_keyboard_mapping(old, [(0,) * len(keymap[0])])
+        display.sync()
+        qtbot.waitUntil(lambda: not x11.can_grab_code(new))  # callsys holds the new key
+        assert x11.can_grab_code(old)  # and gave the old one back
+        call_id = sim.ring(SARA, "")
+        qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+        x11.type_codes(control, shift, new)
+        qtbot.waitUntil(lambda: sim.state(call_id) is CallState.ACTIVE)
+    finally:
+        display.change_keyboard_mapping(old, [keymap[old - first]])
+        display.change_keyboard_mapping(new, [keymap[new - first]])
+        display.sync()
 
 
 def test_closing_the_window_releases_the_keys(
