@@ -8,7 +8,9 @@ puts each line's password in from the keyring. Shape (every key optional)::
         {"id": "office", "label": "Office", "registrar": "sip:pbx.example.com",
          "user": "1001", "auth_user": "1001", "password": "…",   # password from the keyring
          "domain": "pbx.example.com", "proxy": "", "transport": "udp",   # udp | tcp | tls
-         "display_name": "Reception", "reg_timeout": 300}
+         "display_name": "Reception", "reg_timeout": 300,
+         "tls_verify": true,             # transport tls: check the server's certificate
+         "tls_ca_file": ""}              # PEM file of trusted CAs; "" = the system's list
       ],
       "default_line": "office",
       "listen_host": "0.0.0.0", "listen_port": 5060,  # direct mode: where calls reach us
@@ -31,17 +33,24 @@ straight to ``listen_host:listen_port``. With no ``lines`` at all the phone is o
 A line's ``voicemail_uri`` (e.g. ``"sip:*97@pbx.example.com"``, or just ``"*97"`` for the line's
 domain) is where "send to voicemail" (IN6) redirects a ringing call: the INVITE is answered
 ``302 Moved Temporarily`` with that ``Contact``. Without it the line offers no voicemail.
+
+TLS lines check the server's certificate (its chain and that it was issued for the registrar's
+or proxy's host name or IP address) unless ``tls_verify`` is false. The pjsua2 wheel's OpenSSL
+does not read the system's trust store by itself, so an empty ``tls_ca_file`` means the
+system's CA bundle found by :func:`system_ca_file`. A ``sips:`` registrar implies ``tls``.
 """
 
 from __future__ import annotations
 
+import os
+import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from callsys.errors import ConfigError
 
-__all__ = ["MAX_CALLS", "AudioOptions", "LineConfig", "SipOptions"]
+__all__ = ["MAX_CALLS", "AudioOptions", "LineConfig", "SipOptions", "system_ca_file"]
 
 #: The pjsua2-python wheel is compiled with PJSUA_MAX_CALLS = 4: a fifth call gets 486 Busy Here.
 MAX_CALLS = 4
@@ -85,6 +94,32 @@ def _bool(data: Mapping[str, Any], name: str, default: bool) -> bool:
     return value
 
 
+def system_ca_file() -> str:
+    """The system's bundle of trusted CA certificates (PEM), or "" when there is none.
+
+    OpenSSL's defaults (``SSL_CERT_FILE``, then the distribution's bundle), then ``certifi``'s
+    bundle if that package is installed (Windows and macOS have no PEM bundle of their own)."""
+    paths = ssl.get_default_verify_paths()
+    env = os.environ.get(paths.openssl_cafile_env, "")
+    for candidate in (env, paths.cafile, paths.openssl_cafile):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    try:
+        import certifi
+    except ImportError:
+        return ""
+    where = certifi.where()
+    return where if os.path.isfile(where) else ""
+
+
+def _has_certificates(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return b"-----BEGIN CERTIFICATE-----" in f.read(4 << 20)
+    except OSError:
+        return False
+
+
 def host_of(uri: str) -> str:
     """``sip:pbx.example.com:5070;transport=tcp`` → ``pbx.example.com:5070``."""
     rest = uri.split(":", 1)[1] if uri.lower().startswith(("sip:", "sips:")) else uri
@@ -106,6 +141,8 @@ class LineConfig:
     display_name: str = ""
     reg_timeout: int = 300
     voicemail_uri: str = ""  # IN6: a ringing call sent to voicemail is redirected (302) here
+    tls_verify: bool = True  # transport tls: refuse a server whose certificate does not check out
+    tls_ca_file: str = ""  # trusted CAs (PEM) for tls_verify; "" = the system's bundle
 
     @property
     def direct(self) -> bool:
@@ -126,12 +163,18 @@ class LineConfig:
         registrar = _str(data, "registrar", key=key + ".registrar")
         if registrar and not registrar.lower().startswith(("sip:", "sips:")):
             registrar = "sip:" + registrar
-        transport = _str(data, "transport", "udp", key=key + ".transport").lower()
+        secure = registrar.lower().startswith("sips:")
+        transport = _str(data, "transport", "tls" if secure else "udp", key=key + ".transport").lower()
         if transport not in _TRANSPORTS:
             raise ConfigError(
                 f"Line {index + 1}: transport must be one of {', '.join(_TRANSPORTS)}.",
                 key=key + ".transport",
             )
+        if secure and transport != "tls":
+            raise ConfigError(
+                f"Line {index + 1}: a sips: registrar needs transport tls.", key=key + ".transport"
+            )
+        tls_verify, tls_ca_file = cls._parse_tls(data, index, key, transport)
         voicemail_uri = _str(data, "voicemail_uri", key=key + ".voicemail_uri")
         if voicemail_uri and (len(voicemail_uri) > 256 or any(ch in voicemail_uri for ch in "\r\n<>\"' ,")):
             raise ConfigError(
@@ -152,7 +195,40 @@ class LineConfig:
             display_name=_str(data, "display_name", key=key + ".display_name"),
             reg_timeout=_int(data, "reg_timeout", 300, 30, 86400, key=key + ".reg_timeout"),
             voicemail_uri=voicemail_uri,
+            tls_verify=tls_verify,
+            tls_ca_file=tls_ca_file,
         )
+
+    @staticmethod
+    def _parse_tls(data: Mapping[str, Any], index: int, key: str, transport: str) -> tuple[bool, str]:
+        """``tls_verify`` and the CA file it uses (the system's bundle when none is set)."""
+        verify = data.get("tls_verify", True)
+        if not isinstance(verify, bool):
+            raise ConfigError(f"Line {index + 1}: tls_verify must be true or false.", key=key + ".tls_verify")
+        ca_file = os.path.expanduser(_str(data, "tls_ca_file", key=key + ".tls_ca_file"))
+        if transport != "tls" or not verify:
+            return verify, ca_file
+        if ca_file and not os.path.isfile(ca_file):
+            raise ConfigError(
+                f"Line {index + 1}: the TLS CA file {ca_file!r} (tls_ca_file) does not exist or is "
+                "not a file.",
+                key=key + ".tls_ca_file",
+            )
+        if ca_file and not _has_certificates(ca_file):
+            raise ConfigError(
+                f"Line {index + 1}: the TLS CA file {ca_file!r} (tls_ca_file) holds no PEM "
+                "certificates (-----BEGIN CERTIFICATE-----).",
+                key=key + ".tls_ca_file",
+            )
+        ca_file = ca_file or system_ca_file()
+        if not ca_file:
+            raise ConfigError(
+                f"Line {index + 1}: no list of trusted certificate authorities was found on this "
+                "computer to check the server's TLS certificate; set tls_ca_file to a PEM file, "
+                "or tls_verify to false.",
+                key=key + ".tls_ca_file",
+            )
+        return verify, ca_file
 
 
 @dataclass(frozen=True, slots=True)

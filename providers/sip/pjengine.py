@@ -44,7 +44,7 @@ import pjsua2 as pj
 from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
 from providers.sip.headers import caller_info
-from providers.sip.options import MAX_CALLS, LineConfig, SipOptions
+from providers.sip.options import MAX_CALLS, LineConfig, SipOptions, host_of
 
 __all__ = ["PjEngine"]
 
@@ -207,9 +207,50 @@ class _Account(pj.Account):  # type: ignore[misc]
 
     def onRegState(self, prm: Any) -> None:
         code, reason, expiration = int(prm.code), str(prm.reason), int(prm.expiration)
+        if int(prm.status) == _TLS_ECERTVERIF or "ECERTVERIF" in reason:
+            reason = self.engine._tls_failure(self.line)
         registered = 200 <= code < 300 and expiration > 0
         line_id = self.line.id
         self.engine._emit(lambda listener: listener.on_registration(line_id, code, reason, registered))
+
+
+#: PJSIP_TLS_ECERTVERIF ("SSL certificate verification error"), not exported by the wheel
+_TLS_ECERTVERIF = 171173
+
+#: pj_ssl_cert_verify_flag_t bits → what is wrong, and what the user can do about it
+_CERT_PROBLEMS = (
+    (pj.PJ_SSL_CERT_EISSUER_NOT_FOUND | pj.PJ_SSL_CERT_EUNTRUSTED,
+     "it is untrusted, not issued by an authority this line trusts (set tls_ca_file to the "
+     "certificate of the authority that issued it)"),
+    (pj.PJ_SSL_CERT_EIDENTITY_NOT_MATCH,
+     "it was issued for another name (use the name or address it was issued for as registrar "
+     "or proxy)"),
+    (pj.PJ_SSL_CERT_EVALIDITY_PERIOD,
+     "it has expired or is not valid yet (check this computer's date and time)"),
+)  # fmt: skip
+
+
+class _Endpoint(pj.Endpoint):  # type: ignore[misc]
+    """Remembers why the last TLS connection to each server failed its certificate check."""
+
+    def __init__(self, failures: dict[str, str]) -> None:
+        super().__init__()
+        self.failures = failures  # "host:port" → what was wrong, read by PjEngine._tls_failure
+
+    def onTransportState(self, prm: Any) -> None:
+        try:
+            tls = prm.tlsInfo
+            if tls.isEmpty() or not int(tls.verifyStatus):
+                return
+            status = int(tls.verifyStatus)
+            problems = [text for bits, text in _CERT_PROBLEMS if status & bits]
+            known = sum(bits for bits, _ in _CERT_PROBLEMS)
+            if status & ~known or not problems:  # anything else: pjsip's own words
+                problems += [str(m).rstrip(".").lower() for m in tls.verifyMsgs if str(m) != "OK"]
+            text = "; ".join(problems) or f"verification status {status:#x}"
+            self.failures[str(tls.remoteAddr)] = self.failures[""] = text
+        except Exception:  # never raise into C++
+            log.exception("TLS transport state")
 
 
 class _SoundPort(pj.AudioMediaPort):  # type: ignore[misc]
@@ -274,6 +315,11 @@ class _PortTaken(Exception):
     pass
 
 
+def _tls_group(line: LineConfig) -> tuple[str, bool]:
+    """Lines with the same certificate check share a TLS transport."""
+    return (line.tls_ca_file if line.tls_verify else "", line.tls_verify)
+
+
 def _free_port(host: str, pair: bool) -> int:
     """A port free right now for UDP and TCP on *host* (and TCP on port + 1 when *pair*)."""
     for _ in range(100):
@@ -310,6 +356,8 @@ class PjEngine:
         #: every pj.Call we made, weakly: any still alive at destroy() is disowned (see there)
         self._all_calls: weakref.WeakSet[_Call] = weakref.WeakSet()
         self._transports: dict[str, int] = {}
+        self._tls_failures: dict[str, str] = {}  # filled by _Endpoint.onTransportState
+        self._tls_keys: dict[tuple[str, bool], str] = {}  # (CA file, verify) → key in _transports
         self._listen: tuple[str, int] = ("127.0.0.1", 0)
         self._player: Any = None
         self._sound: _SoundBridge | None = None  # device mode
@@ -343,7 +391,7 @@ class PjEngine:
     def _start(self, options: SipOptions) -> None:
         global _live_endpoint
         with _quiet_stdout():
-            self._ep = pj.Endpoint()
+            self._ep = _Endpoint(self._tls_failures)
             _live_endpoint = weakref.ref(self._ep)
             self._ep.libCreate()
             cfg = pj.EpConfig()
@@ -382,18 +430,28 @@ class PjEngine:
 
     def _create_transports(self, options: SipOptions) -> None:
         """UDP, and TCP (and TLS on the next port) on the same port. With ``listen_port`` 0 a
-        port free for both is picked; ``_PortTaken`` asks the caller to try another."""
+        port free for both is picked; ``_PortTaken`` asks the caller to try another.
+
+        The certificate check is a setting of the TLS transport in pjsip, so lines with
+        different ``tls_verify``/``tls_ca_file`` get a TLS transport each (the 2nd on any port)."""
         wanted = {"udp"} | {line.transport for line in options.lines}
         kinds = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}
         bound = "" if options.listen_host in ("0.0.0.0", "") else options.listen_host
         port = options.listen_port or _free_port(bound or "0.0.0.0", "tls" in wanted)
         created: list[int] = []
-        for name in ("udp", "tcp", "tls"):
+        tls_groups = dict.fromkeys(_tls_group(line) for line in options.lines if line.transport == "tls")
+        self._tls_keys = {group: "tls" if not i else f"tls{i + 1}" for i, group in enumerate(tls_groups)}
+        plan = [(name, name, port) for name in ("udp", "tcp")]
+        plan += [(key, "tls", port + 1 if key == "tls" else 0) for key in self._tls_keys.values()]
+        tls_settings = {key: group for group, key in self._tls_keys.items()}
+        for key, name, tport in plan:
             if name not in wanted and not (name == "tcp" and options.direct_only):
                 continue
             tc = pj.TransportConfig()
             tc.boundAddress = bound
-            tc.port = port + 1 if name == "tls" else port
+            tc.port = tport
+            if name == "tls":
+                tc.tlsConfig.CaListFile, tc.tlsConfig.verifyServer = tls_settings[key]
             try:
                 tid = self._ep.transportCreate(kinds[name], tc)
             except pj.Error as exc:
@@ -417,7 +475,7 @@ class PjEngine:
                     f"Cannot listen for SIP on {options.listen_host}:{tc.port} ({name}): {exc.reason}."
                 ) from None
             created.append(tid)
-            self._transports[name] = tid
+            self._transports[key] = tid
             if name == "udp":
                 info = self._ep.transportGetInfo(tid)
                 host, _, lport = str(info.localName).rpartition(":")
@@ -445,7 +503,9 @@ class PjEngine:
                 proxy = line.proxy if line.proxy.lower().startswith("sip") else "sip:" + line.proxy
                 acfg.sipConfig.proxies.append(proxy + ";lr")
             acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", line.auth_user, 0, line.password))
-        tid = self._transports.get(line.transport)
+        tid = self._transports.get(
+            self._tls_keys.get(_tls_group(line), "tls") if line.transport == "tls" else line.transport
+        )
         if tid is not None:
             acfg.sipConfig.transportId = tid
         media = acfg.mediaConfig.transportConfig
@@ -775,6 +835,13 @@ class PjEngine:
             call.xfer(uri, pj.CallOpParam(True))
         except pj.Error as exc:
             raise self._failed("transfer the call", exc) from None
+
+    def _tls_failure(self, line: LineConfig) -> str:
+        """A registration reason naming what was wrong with the server's TLS certificate."""
+        server = host_of(line.proxy or line.registrar)
+        found = self._tls_failures.get(server) or self._tls_failures.get("", "")
+        detail = f": {found}" if found else ""
+        return f"TLS certificate of {server} refused{detail}"
 
     def reregister(self, line_id: str) -> None:
         account = self._accounts.get(line_id)

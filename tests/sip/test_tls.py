@@ -1,0 +1,423 @@
+"""SIP over TLS (CARD1, SET4): registration, calls both ways and the server-certificate check.
+
+The peer is kamailio with its ``tls`` module (Debian: ``kamailio-tls-modules``) as a TLS
+registrar/proxy on a free 127.0.0.1 port, with certificates made for each test in tmp_path: a
+test CA and a server certificate for 127.0.0.1 it issued, a self-signed one, and one issued for
+another name. The far end (baresip) registers to the same kamailio over UDP.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+from callsys.errors import ConfigError
+from callsys.model import CallEvent, EndReason
+from callsys.provider import Registration
+from providers.sip.options import SipOptions, system_ca_file
+from providers.sip.provider import SipProvider
+
+from .conftest import Harness, phone_options
+from .peers import HOST, KAMAILIO_CFG, Baresip, Kamailio, free_port, wait_tcp_listening
+
+KAMAILIO_MODULES = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")  # the mpath of KAMAILIO_CFG
+needs_tls_module = pytest.mark.skipif(
+    not (KAMAILIO_MODULES / "tls.so").exists(),
+    reason="kamailio's TLS module is missing (apt-get install kamailio-tls-modules)",
+)
+
+
+# ---------------------------------------------------------------------------------- certificates
+@dataclass
+class Pki:
+    ca: Path  # the test CA's certificate: what a line trusts with tls_ca_file
+    other_ca: Path  # a CA that issued nothing kamailio shows
+    server: tuple[Path, Path]  # certificate, key: issued by `ca` for 127.0.0.1 and localhost
+    self_signed: tuple[Path, Path]  # for 127.0.0.1, issued by nobody
+    wrong_name: tuple[Path, Path]  # issued by `ca`, but for pbx.example.com only
+    expired: tuple[Path, Path]  # issued by `ca` for 127.0.0.1, expired yesterday
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _write(directory: Path, stem: str, cert: x509.Certificate, key: rsa.RSAPrivateKey) -> tuple[Path, Path]:
+    pem = serialization.Encoding.PEM
+    cert_path, key_path = directory / f"{stem}.pem", directory / f"{stem}.key"
+    cert_path.write_bytes(cert.public_bytes(pem))
+    key_path.write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+def _certificate(
+    subject: str,
+    key: rsa.RSAPrivateKey,
+    issuer: tuple[x509.Name, rsa.RSAPrivateKey] | None = None,
+    names: tuple[str, ...] = (),
+    ca: bool = False,
+    age_days: int = 0,
+) -> x509.Certificate:
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=age_days)
+    issuer_name, issuer_key = issuer or (_name(subject), key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if names:
+        alt: list[x509.GeneralName] = []
+        for name in names:
+            try:
+                alt.append(x509.IPAddress(ipaddress.ip_address(name)))
+            except ValueError:
+                alt.append(x509.DNSName(name))
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def make_pki(directory: Path) -> Pki:
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def key() -> rsa.RSAPrivateKey:
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    ca_key, other_key = key(), key()
+    ca = _certificate("callsys test CA", ca_key, ca=True)
+    other = _certificate("some other CA", other_key, ca=True)
+    server_key, self_key, wrong_key, old_key = key(), key(), key(), key()
+    return Pki(
+        ca=_write(directory, "ca", ca, ca_key)[0],
+        other_ca=_write(directory, "other-ca", other, other_key)[0],
+        server=_write(
+            directory,
+            "server",
+            _certificate(HOST, server_key, (ca.subject, ca_key), (HOST, "localhost")),
+            server_key,
+        ),
+        self_signed=_write(directory, "self-signed", _certificate(HOST, self_key, names=(HOST,)), self_key),
+        wrong_name=_write(
+            directory,
+            "wrong-name",
+            _certificate("pbx.example.com", wrong_key, (ca.subject, ca_key), ("pbx.example.com",)),
+            wrong_key,
+        ),
+        expired=_write(
+            directory,
+            "expired",
+            _certificate(HOST, old_key, (ca.subject, ca_key), (HOST,), age_days=3),
+            old_key,
+        ),
+    )
+
+
+# ---------------------------------------------------------------------------------- kamailio + TLS
+class TlsKamailio(Kamailio):
+    """The registrar/proxy of ``peers.Kamailio`` with a TLS listener too (``tls_port``)."""
+
+    def __init__(self, rundir: Path, certificate: tuple[Path, Path]) -> None:
+        self.certificate = certificate
+        self.tls_port = 0
+        super().__init__(rundir)
+
+    @property
+    def tls_uri(self) -> str:
+        return f"sip:{HOST}:{self.tls_port};transport=tls"
+
+    def _render(self) -> None:
+        cert, key = self.certificate
+        tls_cfg = self.rundir / "kamailio-tls.cfg"
+        tls_cfg.write_text(
+            "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
+            f"certificate = {cert}\nprivate_key = {key}\n\n"
+            "[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
+        )
+        cfg = KAMAILIO_CFG
+        for old, new in (
+            ("listen=tcp:127.0.0.1:@PORT@\n", "listen=tcp:127.0.0.1:@PORT@\nlisten=tls:127.0.0.1:@TLS@\nenable_tls=yes\n"),
+            ('loadmodule "kex.so"\n', f'loadmodule "kex.so"\nloadmodule "tls.so"\nmodparam("tls", "config", "{tls_cfg}")\n'),
+            ('($rp == "@PORT@" || $rp == "")', '($rp == "@PORT@" || $rp == "@TLS@" || $rp == "")'),
+            ("from $si:$sp ci=$ci", "from $si:$sp proto=$pr ci=$ci"),
+        ):  # fmt: skip
+            assert old in cfg, old
+            cfg = cfg.replace(old, new)
+        self.cfg.write_text(cfg.replace("@PORT@", str(self.port)).replace("@TLS@", str(self.tls_port)))
+
+    def start(self, same_port: bool = False) -> TlsKamailio:
+        for attempt in range(3):
+            if attempt or not self.tls_port:
+                self.port, self.tls_port = free_port(), free_port()
+                self.uri = f"sip:{HOST}:{self.port}"
+            self._render()
+            try:
+                super().start(same_port=True)
+                wait_tcp_listening(self.tls_port)
+                return self
+            except (RuntimeError, TimeoutError):
+                log = self.log()
+                self.stop()
+                if attempt == 2:
+                    raise RuntimeError("kamailio with TLS did not start:\n" + log) from None
+        raise AssertionError("unreachable")
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    return make_pki(tmp_path / "pki")
+
+
+@pytest.fixture
+def tls_kamailio(tmp_path: Path, pki: Pki) -> Any:
+    server = TlsKamailio(tmp_path, pki.server).start()
+    yield server
+    server.stop()
+
+
+@pytest_asyncio.fixture
+async def far_end(tmp_path: Path, tls_kamailio: TlsKamailio) -> AsyncIterator[Baresip]:
+    """baresip as 1002, registered to kamailio over UDP, answering by itself."""
+    peer = Baresip(
+        tmp_path,
+        [
+            f'<sip:1002@127.0.0.1:{tls_kamailio.port}>;auth_pass=secret1002;outbound="{tls_kamailio.uri}";'
+            "regint=300;answermode=auto;audio_codecs=PCMU"
+        ],
+    )
+    try:
+        await peer.start()
+        await peer.registered()
+        yield peer
+    finally:
+        await peer.stop()
+
+
+def tls_line(kam: TlsKamailio, user: str = "1001", **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"tls{user}",
+        "label": f"TLS {user}",
+        "registrar": kam.tls_uri,
+        "user": user,
+        "password": f"secret{user}",
+        "transport": "tls",
+        **extra,
+    }
+
+
+async def open_phone(tmp_path: Path, *lines: dict[str, Any]) -> Harness:
+    return await Harness(
+        SipProvider(phone_options(tmp_path, lines=list(lines), listen_port=0, reg_retry=300))
+    ).start()
+
+
+def line_state(phone: Harness, line_id: str) -> tuple[Registration, str] | None:
+    if not phone.statuses:
+        return None
+    line = next(line for line in phone.statuses[-1].lines if line.id == line_id)
+    return line.registration, line.detail
+
+
+async def refused(phone: Harness, line_id: str) -> str:
+    """Wait until *line_id* is offline with a reason; return that reason."""
+    state = await phone.until(
+        lambda: (s := line_state(phone, line_id)) and s[0] is Registration.OFFLINE and s[1] and s,
+        15,
+        f"{line_id} refused",
+    )
+    return str(state[1])
+
+
+# ---------------------------------------------------------------------------------- peers tests
+@needs_tls_module
+@pytest.mark.peers
+@pytest.mark.asyncio
+async def test_register_and_call_both_ways_over_tls(
+    tmp_path: Path, tone440: Path, pki: Pki, tls_kamailio: TlsKamailio, far_end: Baresip
+) -> None:
+    phone = await open_phone(tmp_path, tls_line(tls_kamailio, tls_ca_file=str(pki.ca)))
+    try:
+        await phone.online()
+        log = tls_kamailio.log()
+        assert "CHALLENGE 401 qop REGISTER 1001" in log  # digest over TLS
+        assert f"REQ REGISTER sip:{HOST}:{tls_kamailio.tls_port};transport=tls" in log
+        assert "proto=tls" in log
+
+        # outgoing over TLS: 1001 → kamailio → baresip 1002 (answers by itself); we hang up
+        call_id = await phone.provider.dial("1002")
+        assert phone.of(CallEvent.OUTGOING, call_id)[0].line == "TLS 1001"
+        await phone.event(CallEvent.ANSWERED, call_id)
+        await phone.hears(call_id, 1000)
+        await phone.provider.hangup(call_id)
+        assert (await phone.event(CallEvent.ENDED, call_id)).reason is EndReason.COMPLETED
+        await far_end.wait_event("CALL_CLOSED")
+        invites = [line for line in tls_kamailio.log().splitlines() if "REQ INVITE sip:1002@" in line]
+        assert invites and all("proto=tls" in line for line in invites)
+
+        # incoming over TLS: baresip → kamailio → us on the connection we registered over;
+        # the far end hangs up
+        since = len(far_end.events)
+        await far_end.cmd("dial", f"sip:1001@127.0.0.1:{tls_kamailio.port}")
+        ring = await phone.event(CallEvent.INCOMING)
+        assert ring.line == "TLS 1001" and ring.dnis == "1001"
+        assert ring.remote is not None and ring.remote.digits == "1002"
+        await phone.provider.answer(ring.call_id)
+        await phone.event(CallEvent.ANSWERED, ring.call_id)
+        await phone.hears(ring.call_id, 1000)
+        await far_end.wait_event("CALL_ESTABLISHED", since=since)
+        await far_end.cmd("hangup")
+        assert (await phone.event(CallEvent.ENDED, ring.call_id)).reason is EndReason.COMPLETED
+        pjsip_log = (tmp_path / "pjsip.log").read_text(errors="replace")
+        # every SIP message of the phone went over TLS, the INVITE it received too
+        wire = [
+            line
+            for line in pjsip_log.splitlines()
+            if " bytes Re" in line and ("RX " in line or "TX " in line)
+        ]
+        assert any("RX " in line and "Request msg INVITE" in line for line in wire)
+        assert all(f" TLS {HOST}:{tls_kamailio.tls_port}:" in line for line in wire), wire
+    finally:
+        await phone.provider.close()
+
+
+@needs_tls_module
+@pytest.mark.peers
+@pytest.mark.asyncio
+async def test_each_line_checks_the_certificate_its_own_way(
+    tmp_path: Path, tone440: Path, pki: Pki, tls_kamailio: TlsKamailio
+) -> None:
+    """One phone, one server (certificate issued by the test CA), three TLS lines."""
+    phone = await open_phone(
+        tmp_path,
+        tls_line(tls_kamailio, "1001", tls_ca_file=str(pki.ca)),  # trusts the CA: online
+        tls_line(tls_kamailio, "1003", tls_ca_file=str(pki.other_ca)),  # trusts another CA
+        tls_line(tls_kamailio, "1004", tls_verify=False),  # checks nothing: online
+    )
+    try:
+        reason = await refused(phone, "tls1003")
+        assert reason.startswith(f"503 TLS certificate of {HOST}:{tls_kamailio.tls_port} refused: ")
+        assert "it is untrusted" in reason and "set tls_ca_file" in reason
+        await phone.until(
+            lambda: all(line_state(phone, f"tls{u}") == (Registration.ONLINE, "") for u in ("1001", "1004")),
+            15,
+            "1001 and 1004 online",
+        )
+        assert line_state(phone, "tls1003") == (Registration.OFFLINE, reason)
+        assert (
+            "REQ REGISTER" in tls_kamailio.log()
+            and "CHALLENGE 401 qop REGISTER 1003" not in tls_kamailio.log()
+        )
+    finally:
+        await phone.provider.close()
+
+
+@needs_tls_module
+@pytest.mark.peers
+@pytest.mark.asyncio
+async def test_self_signed_certificate_is_refused_until_it_is_trusted(
+    tmp_path: Path, tone440: Path, pki: Pki
+) -> None:
+    kam = TlsKamailio(tmp_path, pki.self_signed).start()
+    try:
+        phone = await open_phone(tmp_path, tls_line(kam, tls_ca_file=str(pki.ca)))
+        try:
+            reason = await refused(phone, "tls1001")
+            assert reason.startswith(f"503 TLS certificate of {HOST}:{kam.tls_port} refused: ")
+            assert "it is untrusted" in reason and "set tls_ca_file" in reason
+            assert phone.provider.engine.call_count() == 0  # still running, nothing hangs
+        finally:
+            await phone.provider.close()
+
+        phone = await open_phone(tmp_path, tls_line(kam, tls_ca_file=str(pki.self_signed[0])))
+        try:
+            await phone.online()
+        finally:
+            await phone.provider.close()
+    finally:
+        kam.stop()
+
+
+@needs_tls_module
+@pytest.mark.peers
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("certificate", "problem"),
+    [
+        (
+            "wrong_name",
+            "it was issued for another name (use the name or address it was issued for as registrar",
+        ),
+        ("expired", "it has expired or is not valid yet (check this computer's date and time)"),
+    ],
+    ids=("another-name", "expired"),
+)
+async def test_a_certificate_from_the_trusted_authority_can_still_be_refused(
+    tmp_path: Path, tone440: Path, pki: Pki, certificate: str, problem: str
+) -> None:
+    kam = TlsKamailio(tmp_path, getattr(pki, certificate)).start()
+    try:
+        phone = await open_phone(tmp_path, tls_line(kam, tls_ca_file=str(pki.ca)))
+        try:
+            reason = await refused(phone, "tls1001")
+            assert problem in reason and "untrusted" not in reason
+        finally:
+            await phone.provider.close()
+    finally:
+        kam.stop()
+
+
+# ---------------------------------------------------------------------------------- options
+def _line(**extra: Any) -> dict[str, Any]:
+    return {"lines": [{"registrar": "sip:pbx.example.com", "user": "1001", "transport": "tls", **extra}]}
+
+
+def test_tls_lines_verify_against_the_system_bundle_by_default() -> None:
+    line = SipOptions.parse(_line()).lines[0]
+    assert line.tls_verify is True
+    assert line.tls_ca_file == system_ca_file() != ""
+
+
+def test_a_sips_registrar_means_tls() -> None:
+    line = SipOptions.parse({"lines": [{"registrar": "sips:pbx.example.com", "user": "1001"}]}).lines[0]
+    assert line.transport == "tls"
+    with pytest.raises(ConfigError, match="sips: registrar needs transport tls"):
+        SipOptions.parse({"lines": [{"registrar": "sips:pbx.example.com", "user": "1", "transport": "udp"}]})
+
+
+def test_tls_ca_file_is_checked(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.pem"
+    with pytest.raises(ConfigError, match="does not exist") as err:
+        SipOptions.parse(_line(tls_ca_file=str(missing)))
+    assert err.value.key == "phone.options.lines[0].tls_ca_file"
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    with pytest.raises(ConfigError, match="holds no PEM certificates"):
+        SipOptions.parse(_line(tls_ca_file=str(junk)))
+    with pytest.raises(ConfigError, match="tls_verify must be true or false"):
+        SipOptions.parse(_line(tls_verify="yes"))
+    # not checked when nothing is verified, or the line is not TLS
+    assert SipOptions.parse(_line(tls_verify=False, tls_ca_file=str(missing))).lines[0].tls_verify is False
+    assert SipOptions.parse(_line(transport="udp", tls_ca_file=str(missing))).lines[0].transport == "udp"
+
+
+def test_no_trusted_authorities_at_all_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("providers.sip.options.system_ca_file", lambda: "")
+    with pytest.raises(ConfigError, match="no list of trusted certificate authorities"):
+        SipOptions.parse(_line())
+    assert SipOptions.parse(_line(tls_verify=False)).lines[0].tls_ca_file == ""
