@@ -1,95 +1,304 @@
-"""Cold start of the desktop window, measured in fresh processes (issue 2 and 6).
+"""Cold start and idle memory of the desktop window, measured in fresh processes (issue 2 and 6).
 
-    .venv/bin/python benchmarks/ui_startup.py [--runs 7] [--idle 3] [--provider sim]
+    .venv/bin/python benchmarks/ui_startup.py [--provider default|sip|sim] [--platform both]
+                                              [--runs 7] [--idle 3] [--idle-runs 3] [--breakdown]
 
 Each run starts ``python -m ui`` in a new process with its own empty config and data folders
 (so nothing is cached by us) and ``CALLSYS_QUIT_WHEN_READY=1``: the app prints the moment its
 window is shown and the event loop is idle, stays idle for ``--idle`` seconds, prints its
 memory and CPU use, and quits. "Cold start" is from before the process is spawned to that
-moment. Goals: cold start ≤ 1.0 s, idle RSS ≤ 120 MB. Uses the offscreen Qt platform unless
-DISPLAY is set and --xcb is given. The OS file cache is warm after the first run; the first run
-is reported separately.
+moment. Goals: cold start ≤ 1.0 s, idle RSS ≤ 120 MB.
+
+``--provider default`` is what ``scripts/run`` starts: no settings file at all, so the embedded
+softphone (pjsua2) and the local directory; ``sip`` and ``sim`` write a settings file with that
+provider. ``--platform both`` (the default) measures Qt's X11 platform (``xcb``, what an agent's
+desktop runs — it maps X, GL/EGL and input-method libraries that ``offscreen`` does not) and
+``offscreen`` in the same run, alternating, so the machine's load hits both alike. Without a
+``DISPLAY`` an ``Xvfb`` is started on a free display number for the run (and stopped after).
+
+Memory is printed as RSS (with its anonymous / file-backed / shared-memory parts), PSS (shared
+pages divided among the processes that map them) and USS (pages only this process maps: what
+quitting it gives back), from ``/proc/PID/status`` and ``/proc/PID/smaps_rollup``.
+``--breakdown`` adds one more run per platform that reports where the memory goes: RSS per
+group of mappings (Qt, Python, pjsua2, numpy, fonts, heap …), the imported modules per package,
+and — under ``PYTHONTRACEMALLOC`` — Python's own allocations per package (tracemalloc makes
+that run bigger and slower; its RSS is not the idle figure).
+
+The OS file cache is warm after the first run; the first run of each platform is reported
+separately for the cold start.
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PLATFORMS = ("xcb", "offscreen")
 
 
-def one_run(provider: str, idle: float, xcb: bool) -> dict[str, float]:
+# ----------------------------------------------------------------------------- the X server
+def _free_display() -> int:
+    for number in range(90, 200):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
+            return number
+    raise SystemExit("no free X display number in :90–:199")
+
+
+@contextlib.contextmanager
+def x_display() -> Iterator[str]:
+    """The DISPLAY to run ``xcb`` on: the one we have, or an Xvfb of our own for the run."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        raise SystemExit("no DISPLAY and no Xvfb: install xvfb or run with --platform offscreen")
+    number = _free_display()
+    server = subprocess.Popen(
+        [xvfb, f":{number}", "-screen", "0", "1400x900x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{number}").exists():
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"Xvfb :{number} did not start")
+            time.sleep(0.05)
+        yield f":{number}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+# ----------------------------------------------------------------------------- one run
+def one_run(
+    provider: str, platform: str, display: str | None, idle: float, dump: Path | None = None
+) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="callsys-bench-") as tmp:
-        config = Path(tmp) / "settings.toml"
-        config.write_text(
-            f'[phone]\nprovider = "{provider}"\n[storage]\ndatabase = "{tmp}/callsys.sqlite3"\n',
-            encoding="utf-8",
-        )
+        argv = [sys.executable, "-m", "ui"]
+        if provider != "default":
+            config = Path(tmp) / "settings.toml"
+            config.write_text(
+                f'[phone]\nprovider = "{provider}"\n[storage]\ndatabase = "{tmp}/callsys.sqlite3"\n',
+                encoding="utf-8",
+            )
+            argv += ["--config", str(config)]
         env = {
             **os.environ,
             "CALLSYS_QUIT_WHEN_READY": "1",
             "CALLSYS_IDLE_SECONDS": str(idle),
             "XDG_CONFIG_HOME": f"{tmp}/config",
             "XDG_DATA_HOME": f"{tmp}/data",
-            "QT_QPA_PLATFORM": "xcb" if xcb else "offscreen",
+            "QT_QPA_PLATFORM": platform,
         }
+        if display:
+            env["DISPLAY"] = display
+        if dump is not None:
+            env["CALLSYS_MEMORY_DUMP"] = str(dump)
+            env["PYTHONTRACEMALLOC"] = "1"
         start = time.time()
         proc = subprocess.run(
-            [sys.executable, "-m", "ui", "--config", str(config)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
+            argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
         )
         line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("callsys-ready ")), None)
         if line is None:
             raise SystemExit(f"no ready line (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         fields = line.split()
         values = dict(f.split("=") for f in fields[2:])
-        return {
+        run = {
             "start_s": float(fields[1]) - start,
             "rss_mb": int(values["rss_kb"]) / 1024,
-            "idle_rss_mb": int(values["idle_rss_kb"]) / 1024,
             "idle_cpu_pct": 100 * float(values["idle_cpu_s"]) / idle if idle else 0.0,
             "cpu_s": float(values["cpu_to_ready_s"]),
         }
+        for key in ("rss", "anon", "file", "shmem", "pss", "uss"):
+            if f"idle_{key}_kb" in values:
+                run[f"idle_{key}_mb"] = int(values[f"idle_{key}_kb"]) / 1024
+        run["modules"] = float(values.get("idle_modules", 0))
+        return run
+
+
+# ----------------------------------------------------------------------------- breakdown
+_GROUPS = (  # (group, pattern on the mapping's path), first match wins
+    ("Qt plugins", r"PyQt6/Qt6/plugins/"),
+    ("Qt libraries (Core, Gui, Widgets, Network, Svg, DBus, XcbQpa, ICU)", r"PyQt6/Qt6/lib/"),
+    ("PyQt6 bindings (*.abi3.so)", r"PyQt6/.*\.so"),
+    ("pjsua2 (+ its bundled OpenSSL, krb5)", r"pjsua2"),
+    ("numpy (+ OpenBLAS, gfortran)", r"numpy"),
+    ("Python (libpython, lib-dynload)", r"libpython|lib-dynload"),
+    ("other Python extensions (site-packages)", r"site-packages/.*\.so"),
+    ("OpenSSL (libcrypto, libssl)", r"libcrypto|libssl"),
+    ("X11 / xcb / xkb libraries", r"libX|libxcb|libxkb"),
+    ("GL / EGL / GLX", r"libGL|libEGL|libgbm|libdrm|dri/"),
+    ("fonts and fontconfig cache", r"/fonts/|fontconfig|libfreetype|libharfbuzz|libpng"),
+    ("glib / dbus", r"libglib|libgobject|libgio|libdbus"),
+    ("sqlite", r"libsqlite"),
+    ("C/C++ runtime (libc, libstdc++, libm …)", r"libc\.so|libstdc|libm\.so|libgcc|ld-linux"),
+    ("X server shared memory (window backing store)", r"memfd:xorg|SYSV"),
+    ("malloc heap (brk)", r"^\[heap\]$"),
+    ("anonymous (Python objects' arenas, mmap'd malloc, thread stacks)", r"^\[anon\]$|^\[stack"),
+)
+
+
+def _smaps(path: Path) -> dict[str, list[int]]:
+    """RSS, PSS and USS in kB per mapped file (``[anon]`` for anonymous mappings)."""
+    out: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
+    name = "[anon]"
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+            parts = line.split(None, 5)
+            name = parts[5].strip() if len(parts) > 5 and parts[5].strip() else "[anon]"
+            continue
+        key, _, rest = line.partition(":")
+        if key == "Rss":
+            out[name][0] += int(rest.split()[0])
+        elif key == "Pss":
+            out[name][1] += int(rest.split()[0])
+        elif key in ("Private_Clean", "Private_Dirty"):
+            out[name][2] += int(rest.split()[0])
+    return out
+
+
+def print_breakdown(platform: str, dump: Path) -> None:
+    maps = _smaps(dump / "smaps")
+    groups: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0, 0])
+    members: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for name, (rss, pss, uss) in maps.items():
+        group = next((g for g, pattern in _GROUPS if re.search(pattern, name)), "other libraries")
+        for i, value in enumerate((rss, pss, uss)):
+            groups[group][i] += value
+        members[group][Path(name).name] += rss
+    total = [sum(v[i] for v in groups.values()) for i in range(3)]
+    print(
+        f"\nwhere the memory goes ({platform}; an idle run under tracemalloc, so the Python heap is bigger):"
+    )
+    print(f"  {'RSS MB':>7} {'PSS MB':>7} {'USS MB':>7}  group (largest members)")
+    for group, (rss, pss, uss) in sorted(groups.items(), key=lambda kv: -kv[1][0]):
+        top = ", ".join(f"{n} {v / 1024:.1f}" for n, v in members[group].most_common(4) if v >= 100)
+        print(
+            f"  {rss / 1024:7.1f} {pss / 1024:7.1f} {uss / 1024:7.1f}  {group}" + (f" ({top})" if top else "")
+        )
+    print(f"  {total[0] / 1024:7.1f} {total[1] / 1024:7.1f} {total[2] / 1024:7.1f}  total")
+    plugins = sorted(Path(n).name for n in maps if "/plugins/" in n)
+    print(f"  Qt plugins loaded: {', '.join(plugins) or 'none'}")
+
+    modules = (dump / "modules").read_text(encoding="utf-8").split()
+    packages = collections.Counter(m.split(".")[0] for m in modules)
+    print(
+        f"  Python modules imported: {len(modules)}; per package: "
+        + ", ".join(f"{p} {n}" for p, n in packages.most_common(14))
+    )
+    watched = ("numpy", "httpx", "msal", "keyring", "sounddevice", "jdatetime", "xlib", "Xlib", "ssl")
+    print("  imported at idle? " + ", ".join(f"{m} {'yes' if m in packages else 'no'}" for m in watched))
+
+    traced = dump / "tracemalloc"
+    if traced.exists():
+        per: collections.Counter[str] = collections.Counter()
+        for row in traced.read_text(encoding="utf-8").splitlines():
+            size, _count, filename = row.split("\t", 2)
+            per[_package(filename)] += int(size)
+        print(
+            f"  Python allocations (tracemalloc) {sum(per.values()) / 2**20:.1f} MB; per package: "
+            + ", ".join(f"{p} {v / 2**20:.1f}" for p, v in per.most_common(12))
+        )
+
+
+def _package(filename: str) -> str:
+    if filename.startswith("<frozen importlib"):
+        return "imports (code objects)"
+    for marker in ("site-packages/", str(ROOT) + "/"):
+        if marker in filename:
+            return filename.split(marker, 1)[1].split("/", maxsplit=1)[0].removesuffix(".py")
+    if "/lib/python3" in filename:
+        return "stdlib"
+    return filename
+
+
+# ----------------------------------------------------------------------------- main
+def _load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def _mb(runs: list[dict[str, float]], key: str) -> str:
+    values = [r[key] for r in runs if key in r]
+    return f"{statistics.median(values):.1f}" if values else "?"
+
+
+def report(platform: str, runs: list[dict[str, float]], idle_runs: int, idle: float) -> None:
+    first, rest = runs[0], runs[1:] or runs
+    starts = sorted(r["start_s"] for r in rest)
+    cpu = sorted(r["cpu_s"] for r in rest)
+    idled = runs[:idle_runs]
+    print(f"\n[{platform}]")
+    print(f"  cold start, first run (cold file cache): {first['start_s'] * 1000:.0f} ms")
+    print(
+        f"  cold start, fresh process: p50 {statistics.median(starts) * 1000:.0f} ms, "
+        f"max {starts[-1] * 1000:.0f} ms (goal <= 1000 ms)"
+    )
+    print(
+        f"  CPU time of the process until ready: p50 {statistics.median(cpu) * 1000:.0f} ms, "
+        f"max {cpu[-1] * 1000:.0f} ms (what a busy machine cannot inflate much)"
+    )
+    print(f"  RSS at ready: {_mb(runs, 'rss_mb')} MB")
+    print(
+        f"  idle after {idle:g} s (median of {len(idled)}): RSS {_mb(idled, 'idle_rss_mb')} MB "
+        f"(goal <= 120 MB) = anon {_mb(idled, 'idle_anon_mb')} + file {_mb(idled, 'idle_file_mb')} "
+        f"+ shmem {_mb(idled, 'idle_shmem_mb')}; PSS {_mb(idled, 'idle_pss_mb')} MB, "
+        f"USS {_mb(idled, 'idle_uss_mb')} MB; CPU "
+        f"{statistics.median(r['idle_cpu_pct'] for r in idled):.2f} %; "
+        f"{statistics.median(r['modules'] for r in idled):.0f} Python modules"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=7, help="fresh processes per platform")
     parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle after ready")
-    parser.add_argument("--provider", default="sim")
-    parser.add_argument("--xcb", action="store_true", help="use the X server in DISPLAY")
+    parser.add_argument("--idle-runs", type=int, default=3, help="runs per platform that idle")
+    parser.add_argument(
+        "--provider", default="sim", help="default (scripts/run: no settings file), sip, sim …"
+    )
+    parser.add_argument("--platform", choices=("both", *PLATFORMS), default="both")
+    parser.add_argument("--xcb", action="store_true", help="same as --platform xcb")
+    parser.add_argument("--breakdown", action="store_true", help="where the memory goes")
     args = parser.parse_args()
-    runs = [one_run(args.provider, args.idle if i == 0 else 0.0, args.xcb) for i in range(args.runs)]
-    first, rest = runs[0], runs[1:] or runs
-    starts = sorted(r["start_s"] for r in rest)
-    print(f"provider={args.provider} platform={'xcb' if args.xcb else 'offscreen'} runs={args.runs}")
-    print(f"cold start, first run (cold file cache): {first['start_s'] * 1000:.0f} ms")
-    print(
-        f"cold start, fresh process: p50 {statistics.median(starts) * 1000:.0f} ms, "
-        f"max {starts[-1] * 1000:.0f} ms (goal <= 1000 ms)"
-    )
-    cpu = sorted(r["cpu_s"] for r in rest)
-    print(
-        f"CPU time of the process until ready: p50 {statistics.median(cpu) * 1000:.0f} ms, "
-        f"max {cpu[-1] * 1000:.0f} ms (what a busy machine cannot inflate much)"
-    )
-    print(f"RSS at ready: {statistics.median(r['rss_mb'] for r in runs):.1f} MB")
-    print(
-        f"idle after {args.idle:.0f} s: RSS {first['idle_rss_mb']:.1f} MB (goal <= 120 MB), "
-        f"CPU {first['idle_cpu_pct']:.2f} %"
-    )
+    platforms = ("xcb",) if args.xcb else PLATFORMS if args.platform == "both" else (args.platform,)
+    idle_runs = max(1, min(args.idle_runs, args.runs))
+    load_before = _load()
+    with contextlib.ExitStack() as stack:
+        display = stack.enter_context(x_display()) if "xcb" in platforms else None
+        runs: dict[str, list[dict[str, float]]] = {p: [] for p in platforms}
+        for i in range(args.runs):  # alternate the platforms: the same load for both
+            for platform in platforms:
+                idle = args.idle if i < idle_runs else 0.0
+                runs[platform].append(one_run(args.provider, platform, display, idle))
+        print(
+            f"provider={args.provider} platforms={','.join(platforms)} runs={args.runs} "
+            f"display={display or '-'} load before {load_before}, after {_load()}"
+        )
+        for platform in platforms:
+            report(platform, runs[platform], idle_runs, args.idle)
+        if args.breakdown:
+            for platform in platforms:
+                with tempfile.TemporaryDirectory(prefix="callsys-mem-") as dump:
+                    one_run(args.provider, platform, display, args.idle, Path(dump))
+                    print_breakdown(platform, Path(dump))
     return 0
 
 

@@ -181,31 +181,24 @@ async def _shutdown(window: MainWindow) -> None:
         log.warning("shutting down took too long; leaving anyway")
 
 
-def _rss_kb() -> int:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def _report_ready(window: MainWindow, ready_at: float) -> None:
     """Benchmark hook: the window is shown and the loop idle. Optionally stay idle for
     ``CALLSYS_IDLE_SECONDS`` to measure idle memory and CPU, then quit."""
+    from ui import memreport  # the benchmark's figures; not imported by a normal start
+
     idle = float(os.environ.get("CALLSYS_IDLE_SECONDS", "0") or 0)
     cpu_start = time.process_time()  # CPU used to get here: a figure the machine's load hardly moves
-    rss_ready = _rss_kb()
+    rss_ready = memreport.figures()["rss_kb"]
 
     def report() -> None:
         cpu = time.process_time() - cpu_start
+        idle_figures = " ".join(f"idle_{key}={value}" for key, value in memreport.figures().items())
         print(
-            f"callsys-ready {ready_at:.6f} rss_kb={rss_ready} idle_rss_kb={_rss_kb()} "
+            f"callsys-ready {ready_at:.6f} rss_kb={rss_ready} {idle_figures} "
             f"idle_cpu_s={cpu:.4f} idle_s={idle} cpu_to_ready_s={cpu_start:.4f}",
             flush=True,
         )
+        memreport.dump()  # CALLSYS_MEMORY_DUMP=DIR: smaps, modules, tracemalloc for --breakdown
         window.close()
 
     QTimer.singleShot(int(idle * 1000), report)

@@ -9,6 +9,10 @@ drift apart slowly; a full queue drops its oldest frame and an empty one plays s
 
 ``backend`` is the ``sounddevice`` module; tests pass a fake with the same ``RawInputStream``,
 ``RawOutputStream`` and ``query_devices`` surface.
+
+numpy (the resampler) is imported when a call's audio starts, not with this module: the desktop
+creates its ringers at start-up, and numpy costs ~14 MB and ~0.1 s there (issue 6). The ringtone
+is computed without it, so the first ring does not pay for the import either.
 """
 
 from __future__ import annotations
@@ -16,10 +20,12 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from array import array
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from providers.sip.options import AudioOptions
 
@@ -60,6 +66,8 @@ def resample(
     samples: np.ndarray[Any, Any], src: int, dst: int, count: int | None = None
 ) -> np.ndarray[Any, Any]:
     """Linear-interpolation resampling of int16 *samples* from *src* Hz to *dst* Hz."""
+    import numpy as np
+
     if src == dst and (count is None or count == len(samples)):
         return samples.astype(np.int16, copy=False)
     n = count if count is not None else max(1, round(len(samples) * dst / src))
@@ -93,6 +101,8 @@ class SoundDevice:
             if self._streams:
                 return
             try:
+                import numpy  # noqa: F401  # for the callbacks: here, not in PortAudio's thread
+
                 sd = self._backend or _sounddevice()
                 out_rate = self._rate(sd, self._options.output_device, "output")
                 in_rate = self._rate(sd, self._options.input_device, "input")
@@ -158,11 +168,15 @@ class SoundDevice:
         except IndexError:
             outdata[:] = bytes(len(outdata))
             return
+        import numpy as np
+
         samples = np.frombuffer(pcm, dtype=np.int16)
         block = resample(samples, RATE, self._out_rate, frames).tobytes()
         outdata[: len(block)] = block
 
     def _record(self, indata: Any, _frames: int, _time: Any, _status: Any) -> None:
+        import numpy as np
+
         samples = np.frombuffer(bytes(indata), dtype=np.int16)
         data = self._pending + resample(samples, self._in_rate, RATE).tobytes()
         while len(data) >= FRAME_BYTES:
@@ -219,9 +233,19 @@ class Ringer:
                 log.debug("closing the ringtone stream failed", exc_info=True)
 
     def _fill(self, outdata: Any, frames: int, _time: Any, _status: Any) -> None:
-        t = (self._pos + np.arange(frames)) / self._rate
+        start, rate = self._pos, self._rate
         self._pos += frames
-        on = (t % self._period) < self._on
-        level = 0.1 if self._ringback else 0.3
-        wave = np.where(on, level * np.sin(2 * math.pi * self._hz * t), 0.0)
-        outdata[:] = (wave * 32767).astype(np.int16).tobytes()
+        period, on = self._period * rate, self._on * rate  # in samples
+        if (start % period) >= on and (start % period) + frames <= period:
+            outdata[:] = bytes(2 * frames)  # the silent 4 s: nothing to compute
+            return
+        amplitude = (0.1 if self._ringback else 0.3) * 32767
+        step = 2 * math.pi * self._hz / rate
+        wave = array(
+            "h",
+            (
+                int(amplitude * math.sin(step * n)) if n % period < on else 0
+                for n in range(start, start + frames)
+            ),
+        )
+        outdata[:] = wave.tobytes()
