@@ -528,7 +528,9 @@ HOTKEYS_GLOBAL_ACTIONS: Option[tuple[str, ...]] = declare(
     _action_names,
     N_("Global hotkey actions"),
     "hotkeys",
-    N_("Which hotkeys are global: answer, reject, hangup, hold, mute, dial_clipboard, call_back, notes"),
+    N_(
+        "Which hotkeys are global: answer, reject, voicemail, hangup, hold, mute, dial_clipboard, call_back, notes"
+    ),
 )
 # --- end of global hotkeys ---
 TRAY_ON_CLOSE = declare(

@@ -178,62 +178,62 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="398" />
+      <location filename="../../ui/convert.py" line="403" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="710" />
+      <location filename="../../ui/convert.py" line="715" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="665" />
+      <location filename="../../ui/convert.py" line="670" />
       <source>&amp;Create:</source>
       <translation>&amp;ساختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="689" />
+      <location filename="../../ui/convert.py" line="694" />
       <source>&amp;Description</source>
       <translation>&amp;شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="682" />
+      <location filename="../../ui/convert.py" line="687" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="675" />
+      <location filename="../../ui/convert.py" line="680" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="673" />
+      <location filename="../../ui/convert.py" line="678" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="670" />
+      <location filename="../../ui/convert.py" line="675" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="686" />
+      <location filename="../../ui/convert.py" line="691" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="684" />
+      <location filename="../../ui/convert.py" line="689" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="688" />
+      <location filename="../../ui/convert.py" line="693" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="880" />
+      <location filename="../../ui/convert.py" line="885" />
       <source>, </source>
       <translation>، </translation>
     </message>
@@ -248,47 +248,47 @@
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="680" />
+      <location filename="../../ui/convert.py" line="685" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="678" />
+      <location filename="../../ui/convert.py" line="683" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="712" />
+      <location filename="../../ui/convert.py" line="717" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="668" />
+      <location filename="../../ui/convert.py" line="673" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="721" />
+      <location filename="../../ui/convert.py" line="726" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="603" />
+      <location filename="../../ui/convert.py" line="608" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="722" />
+      <location filename="../../ui/convert.py" line="727" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="601" />
+      <location filename="../../ui/convert.py" line="606" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1088" />
+      <location filename="../../ui/convert.py" line="1093" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -298,52 +298,52 @@
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="424" />
+      <location filename="../../ui/convert.py" line="429" />
       <source>Choose…</source>
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="614" />
+      <location filename="../../ui/convert.py" line="619" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1134" />
+      <location filename="../../ui/convert.py" line="1139" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="595" />
+      <location filename="../../ui/convert.py" line="600" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="618" />
+      <location filename="../../ui/convert.py" line="623" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="617" />
+      <location filename="../../ui/convert.py" line="622" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="615" />
+      <location filename="../../ui/convert.py" line="620" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="864" />
+      <location filename="../../ui/convert.py" line="869" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="891" />
+      <location filename="../../ui/convert.py" line="896" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="434" />
+      <location filename="../../ui/convert.py" line="439" />
       <source>Filled in in Dynamics 365</source>
       <translation>در Dynamics 365 پر می‌شود</translation>
     </message>
@@ -353,12 +353,12 @@
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1147" />
+      <location filename="../../ui/convert.py" line="1152" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="613" />
+      <location filename="../../ui/convert.py" line="618" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
@@ -383,32 +383,32 @@
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="609" />
+      <location filename="../../ui/convert.py" line="614" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="666" />
+      <location filename="../../ui/convert.py" line="671" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="945" />
+      <location filename="../../ui/convert.py" line="950" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="612" />
+      <location filename="../../ui/convert.py" line="617" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="610" />
+      <location filename="../../ui/convert.py" line="615" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="611" />
+      <location filename="../../ui/convert.py" line="616" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
@@ -418,7 +418,7 @@
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1092" />
+      <location filename="../../ui/convert.py" line="1097" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -438,7 +438,7 @@
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="882" />
+      <location filename="../../ui/convert.py" line="887" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
@@ -458,7 +458,7 @@
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="862" />
+      <location filename="../../ui/convert.py" line="867" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
@@ -493,27 +493,27 @@
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1082" />
+      <location filename="../../ui/convert.py" line="1087" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="608" />
+      <location filename="../../ui/convert.py" line="613" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="616" />
+      <location filename="../../ui/convert.py" line="621" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="931" />
+      <location filename="../../ui/convert.py" line="936" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="887" />
+      <location filename="../../ui/convert.py" line="892" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
@@ -526,6 +526,11 @@
       <location filename="../../ui/convert.py" line="374" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/convert.py" line="398" />
+      <source>“{name}”</source>
+      <translation>«{name}»</translation>
     </message>
   </context>
   <context>
@@ -574,7 +579,7 @@
   <context>
     <name>GlobalHotkeys</name>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="305" />
+      <location filename="../../ui/globalhotkeys.py" line="303" />
       <source>Another program already uses “{key}” as a global key, so “{action}” works only while callsys has the focus. Choose another key in the settings.</source>
       <translation>برنامهٔ دیگری «{key}» را از پیش به‌عنوان کلید سراسری گرفته است، پس «{action}» فقط وقتی کار می‌کند که callsys در کانون توجه باشد. در تنظیمات کلید دیگری انتخاب کنید.</translation>
     </message>
@@ -594,7 +599,7 @@
       <translation>کلیدهای میانبر سراسری هنوز در macOS در دسترس نیستند؛ میانبرها وقتی کار می‌کنند که callsys در کانون توجه باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="199" />
+      <location filename="../../ui/globalhotkeys.py" line="196" />
       <source>Global hotkeys are off: the X display {display} cannot be opened ({why}).</source>
       <translation>کلیدهای میانبر سراسری خاموش‌اند: نمایشگر X با نام {display} باز نمی‌شود ({why}).</translation>
     </message>
@@ -614,17 +619,17 @@
       <translation>کلیدهای میانبر سراسری به بستهٔ python-xlib نیاز دارند که نصب نشده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="284" />
+      <location filename="../../ui/globalhotkeys.py" line="282" />
       <source>“{key}” for “{action}” cannot be a global hotkey on this keyboard.</source>
       <translation>«{key}» برای «{action}» روی این صفحه‌کلید نمی‌تواند کلید سراسری باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="310" />
+      <location filename="../../ui/globalhotkeys.py" line="308" />
       <source>“{key}” for “{action}” could not be made global ({why}).</source>
       <translation>«{key}» برای «{action}» سراسری نشد ({why}).</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="174" />
+      <location filename="../../ui/globalhotkeys.py" line="171" />
       <source>“{name}” in the global hotkey actions is not an action; known: {known}.</source>
       <translation>«{name}» در کارهای کلیدهای سراسری، کار شناخته‌شده‌ای نیست؛ کارهای شناخته‌شده: {known}.</translation>
     </message>
@@ -1527,7 +1532,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="542" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -1552,7 +1557,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="548" />
+      <location filename="../../callsys/settings.py" line="550" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1602,7 +1607,7 @@
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="550" />
+      <location filename="../../callsys/settings.py" line="552" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -1657,7 +1662,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="538" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -1838,8 +1843,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="531" />
-      <source>Which hotkeys are global: answer, reject, hangup, hold, mute, dial_clipboard, call_back, notes</source>
-      <translation>کدام میانبرها سراسری باشند: answer، reject، hangup، hold، mute، dial_clipboard، call_back، notes</translation>
+      <source>Which hotkeys are global: answer, reject, voicemail, hangup, hold, mute, dial_clipboard, call_back, notes</source>
+      <translation>کدام میانبرها سراسری باشند: answer، reject، voicemail، hangup، hold، mute، dial_clipboard، call_back، notes</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="442" />
@@ -1890,307 +1895,307 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="636" />
+      <location filename="../../ui/settingsdialog.py" line="645" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="637" />
+      <location filename="../../ui/settingsdialog.py" line="646" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="836" />
+      <location filename="../../ui/settingsdialog.py" line="845" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="113" />
+      <location filename="../../ui/settingsdialog.py" line="116" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="165" />
+      <location filename="../../ui/settingsdialog.py" line="168" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="164" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="115" />
+      <location filename="../../ui/settingsdialog.py" line="118" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="160" />
+      <location filename="../../ui/settingsdialog.py" line="163" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="110" />
+      <location filename="../../ui/settingsdialog.py" line="113" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="661" />
+      <location filename="../../ui/settingsdialog.py" line="670" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="663" />
+      <location filename="../../ui/settingsdialog.py" line="672" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="266" />
+      <location filename="../../ui/settingsdialog.py" line="269" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="270" />
+      <location filename="../../ui/settingsdialog.py" line="273" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="232" />
+      <location filename="../../ui/settingsdialog.py" line="235" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="874" />
+      <location filename="../../ui/settingsdialog.py" line="883" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="748" />
+      <location filename="../../ui/settingsdialog.py" line="757" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="158" />
+      <location filename="../../ui/settingsdialog.py" line="161" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="114" />
+      <location filename="../../ui/settingsdialog.py" line="117" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="159" />
+      <location filename="../../ui/settingsdialog.py" line="162" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="667" />
+      <location filename="../../ui/settingsdialog.py" line="676" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="112" />
+      <location filename="../../ui/settingsdialog.py" line="115" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="234" />
+      <location filename="../../ui/settingsdialog.py" line="237" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="109" />
+      <location filename="../../ui/settingsdialog.py" line="112" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="216" />
+      <location filename="../../ui/settingsdialog.py" line="219" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="610" />
+      <location filename="../../ui/settingsdialog.py" line="619" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="108" />
+      <location filename="../../ui/settingsdialog.py" line="111" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="107" />
+      <location filename="../../ui/settingsdialog.py" line="110" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="633" />
+      <location filename="../../ui/settingsdialog.py" line="642" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="155" />
+      <location filename="../../ui/settingsdialog.py" line="158" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="489" />
+      <location filename="../../ui/settingsdialog.py" line="492" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="111" />
+      <location filename="../../ui/settingsdialog.py" line="114" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="834" />
+      <location filename="../../ui/settingsdialog.py" line="843" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="441" />
+      <location filename="../../ui/settingsdialog.py" line="444" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="433" />
+      <location filename="../../ui/settingsdialog.py" line="436" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="163" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="162" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="608" />
+      <location filename="../../ui/settingsdialog.py" line="617" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="682" />
+      <location filename="../../ui/settingsdialog.py" line="691" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="675" />
+      <location filename="../../ui/settingsdialog.py" line="684" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="646" />
+      <location filename="../../ui/settingsdialog.py" line="655" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="935" />
+      <location filename="../../ui/settingsdialog.py" line="944" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="247" />
+      <location filename="../../ui/settingsdialog.py" line="250" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="237" />
+      <location filename="../../ui/settingsdialog.py" line="240" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="907" />
+      <location filename="../../ui/settingsdialog.py" line="916" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="944" />
+      <location filename="../../ui/settingsdialog.py" line="953" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="166" />
+      <location filename="../../ui/settingsdialog.py" line="169" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="167" />
+      <location filename="../../ui/settingsdialog.py" line="170" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="130" />
+      <location filename="../../ui/settingsdialog.py" line="133" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="137" />
+      <location filename="../../ui/settingsdialog.py" line="140" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="704" />
+      <location filename="../../ui/settingsdialog.py" line="713" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="132" />
+      <location filename="../../ui/settingsdialog.py" line="135" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="124" />
+      <location filename="../../ui/settingsdialog.py" line="127" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="131" />
+      <location filename="../../ui/settingsdialog.py" line="134" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="333" />
+      <location filename="../../ui/settingsdialog.py" line="336" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="715" />
+      <location filename="../../ui/settingsdialog.py" line="724" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="129" />
+      <location filename="../../ui/settingsdialog.py" line="132" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="128" />
+      <location filename="../../ui/settingsdialog.py" line="131" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="134" />
+      <location filename="../../ui/settingsdialog.py" line="137" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="133" />
+      <location filename="../../ui/settingsdialog.py" line="136" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="776" />
+      <location filename="../../ui/settingsdialog.py" line="785" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
@@ -2245,7 +2250,7 @@
     <message>
       <location filename="../../ui/siplines.py" line="99" />
       <source>Empty = USER@DOMAIN</source>
-      <translation>خالی = USER@DOMAIN</translation>
+      <translation>خالی = ⁦USER@DOMAIN⁩</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="100" />
@@ -2330,12 +2335,12 @@
     <message>
       <location filename="../../ui/siplines.py" line="102" />
       <source>sip:*97@pbx.example.com, or *97</source>
-      <translation>sip:*97@pbx.example.com یا *97</translation>
+      <translation>‏⁦sip:*97@pbx.example.com⁩ یا ⁦*97⁩</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="95" />
       <source>sip:pbx.example.com — empty for a direct line that does not register</source>
-      <translation>sip:pbx.example.com — برای خط مستقیمی که ثبت نمی‌شود خالی بگذارید</translation>
+      <translation>‏⁦sip:pbx.example.com⁩ — برای خط مستقیمی که ثبت نمی‌شود خالی بگذارید</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="407" />
