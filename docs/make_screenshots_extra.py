@@ -3,9 +3,11 @@
     Xvfb :98 -screen 0 1400x900x24 &
     DISPLAY=:98 .venv/bin/python docs/make_screenshots_extra.py
 
-Writes docs/screenshots/{settings,reports,convert}_{en,fa}.png. Reuses the set-up of
-``docs/make_screenshots.py`` (xcb platform, temporary folders, demo directory) and seeds the call
-log with a week of calls so the reports have something to show.
+Writes docs/screenshots/{settings,settings_hotkeys,reports,convert,convert_add_number}_{en,fa}.png.
+Reuses the set-up of ``docs/make_screenshots.py`` (xcb platform, temporary folders, demo
+directory) and seeds the call log with a week of calls so the reports have something to show.
+The Convert dialog is shown against Dynamics 365 — the Dataverse fake of the tests, with a
+"Region" choice the organisation requires on every lead.
 """
 
 from __future__ import annotations
@@ -21,15 +23,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_screenshots as base
 import qasync
 
+from callsys.auth import StaticTokens
+from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
 from callsys.model import Call, CallState, Direction, EndReason
+from callsys.numbers import NumberPlan
 from providers import REGISTRY
+from tests.dataverse_fake import ORG, Column, DataverseFake
 
 from ui.app import create_application
-from ui.convert import open_convert
+from ui.convert import ConvertDialog, DynamicsBackend, Subject, open_convert
 from ui.desktop import Desktop, compose
 from ui.i18n import Language, set_current
 from ui.mainwindow import MainWindow
+from ui.qt import QKeySequence
 from ui.reports import ReportsDialog
 from ui.settingsdialog import SettingsDialog
 
@@ -96,16 +103,37 @@ async def shots(window: MainWindow, language: Language, missed: str) -> None:
 
         settings = SettingsDialog(window.desktop.settings, window)
         settings.move(20, 20)
-        settings.resize(800, 640)
+        settings.resize(800, 900)
         settings.show()
         settings.tabs.setCurrentIndex(settings._pages["phone"])
+        provider = settings.fields["phone.provider"].widget
+        provider.setCurrentIndex(provider.findData("sip"))  # type: ignore[attr-defined]
+        lines = settings.sip_lines
+        lines.set_lines(
+            [
+                {
+                    "label": "Office" if code == "en" else "دفتر",
+                    "registrar": "sip:pbx.example.com",
+                    "user": "1001",
+                },
+                {
+                    "label": "Support" if code == "en" else "پشتیبانی",
+                    "registrar": "sips:pbx.example.com",
+                    "user": "2002",
+                    "transport": "tls",
+                },
+            ]
+        )
+        lines.list.setCurrentRow(0)
+        lines.default_box.setChecked(True)
         await base.settle(0.4)
         base.grab(f"settings_{code}.png", widget=settings)
-        settings.tabs.setCurrentIndex(settings._pages["logging"])
-        field = settings.fields["logging.min_log_digits"].widget
-        field.setText("25")  # type: ignore[attr-defined]
+        settings.tabs.setCurrentIndex(settings._pages["hotkeys"])
+        notes = settings.fields["hotkeys.notes"].widget
+        notes.setKeySequence(QKeySequence("Ctrl+L"))  # type: ignore[attr-defined]
+        settings.resize(800, 640)
         await base.settle(0.3)
-        base.grab(f"settings_invalid_{code}.png", widget=settings)
+        base.grab(f"settings_hotkeys_{code}.png", widget=settings)
         settings.reject()
 
         reports = ReportsDialog(window.desktop, window)
@@ -116,17 +144,58 @@ async def shots(window: MainWindow, language: Language, missed: str) -> None:
         base.grab(f"reports_{code}.png", widget=reports)
         reports.close()
 
+        await dynamics_convert(window, code)
+
         convert = open_convert(window, missed)
         assert convert is not None
         convert.move(20, 20)
-        await base.settle(0.4)
-        base.grab(f"convert_{code}.png", widget=convert)
         convert.action.setCurrentIndex(convert.action.findData("add_number"))
         convert.search.setText("Ahmadi")
         await base.settle(0.6)
         base.grab(f"convert_add_number_{code}.png", widget=convert)
         convert.close()
     window.set_language("en")
+
+
+async def dynamics_convert(window: MainWindow, code: str) -> None:
+    """A missed call becomes a lead in Dynamics 365, whose organisation requires a region."""
+    fa = code == "fa"
+    fake = DataverseFake()
+    fake.require(
+        "lead",
+        Column(
+            "new_region",
+            "Picklist",
+            "منطقه" if fa else "Region",
+            options={100000000: "شمال" if fa else "North", 100000001: "جنوب" if fa else "South"},
+        ),
+    )
+    crm = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=NumberPlan(region="IR"),
+        tables=DEFAULT_TABLES,
+        transport=fake.transport(),
+    )
+    subject = Subject(
+        crm.plan.parse("+982144556677"),
+        name="Nima Pars" if not fa else "نیما پارسا",
+        company="Pars Trading" if not fa else "بازرگانی پارس",
+        started_at=datetime.now().astimezone().replace(second=0, microsecond=0),
+    )
+    convert = ConvertDialog(
+        DynamicsBackend(crm), subject, window, display=window.display_number, action="lead"
+    )
+    convert.move(20, 20)
+    convert.show()
+    for _ in range(100):
+        if "new_region" in convert.extra_rows.get("lead", {}):
+            break
+        await asyncio.sleep(0.05)
+    await base.settle(0.4)
+    base.grab(f"convert_{code}.png", widget=convert)
+    convert.close()
+    await crm.close()
 
 
 def main() -> int:

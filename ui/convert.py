@@ -231,7 +231,7 @@ class DynamicsBackend:
         if wanted:
             raise CrmRejected(
                 translate("ConvertDialog", "{fields} must be filled in.").format(
-                    fields=translate("ConvertDialog", ", ").join(f"“{isolate(c.title)}”" for c in wanted)
+                    fields=translate("ConvertDialog", ", ").join(quoted(c.title) for c in wanted)
                 )
             )
         details = CallerDetails(
@@ -391,6 +391,11 @@ def refusal_text(exc: CallsysError) -> str:
     if isinstance(exc, CrmRejected):
         return translate("ConvertDialog", "The CRM refused: {why}").format(why=str(exc))
     return str(exc)
+
+
+def quoted(name: str) -> str:
+    """A field's name in quotation marks (“Region” in English, «منطقه» in Persian)."""
+    return translate("ConvertDialog", "“{name}”").format(name=isolate(name))
 
 
 def separator() -> str:
@@ -877,12 +882,12 @@ class ConvertDialog(QDialog):
         ]
         parts = []
         if typed:
-            names = translate("ConvertDialog", ", ").join(f"“{isolate(html.escape(t))}”" for t in typed)
+            names = translate("ConvertDialog", ", ").join(quoted(html.escape(t)) for t in typed)
             parts.append(
                 translate("ConvertDialog", "The CRM requires {fields} as well.").format(fields=names)
             )
         if elsewhere:
-            names = translate("ConvertDialog", ", ").join(f"“{isolate(html.escape(t))}”" for t in elsewhere)
+            names = translate("ConvertDialog", ", ").join(quoted(html.escape(t)) for t in elsewhere)
             parts.append(
                 translate("ConvertDialog", "{fields} can only be filled in in Dynamics 365.").format(
                     fields=names
@@ -891,7 +896,7 @@ class ConvertDialog(QDialog):
                 + translate("ConvertDialog", "Fill it in in the CRM instead")
                 + "</a>"
             )
-        self.hint.setText(" ".join(parts))
+        self.hint.setText(para(" ".join(parts)))
         self.hint.setVisible(bool(parts))
         if parts:
             self.create_button.setToolTip(re.sub("<[^>]+>", "", " ".join(parts)))

@@ -92,6 +92,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
+#: The widest a field's title gets before it wraps (pixels).
+LABEL_WIDTH = 240
+
 #: Where the list of SIP lines reports a problem (not a setting of its own: part of phone.options).
 LINES_KEY = "phone.options.lines"
 
@@ -584,6 +587,12 @@ class SettingsDialog(QDialog):
         label = QLabel(title + ":")
         label.setBuddy(widget)
         label.setWordWrap(True)
+        # A title that wraps gets the height of its lines: a form row is otherwise as tall as its
+        # field, and a one-line field (a key, a text) would cut the title's second line.
+        width = min(label.fontMetrics().horizontalAdvance(label.text()) + 8, LABEL_WIDTH)
+        label.setMinimumWidth(width)
+        label.setMaximumWidth(LABEL_WIDTH)
+        label.setMinimumHeight(label.heightForWidth(width))
         form.addRow(label, cell)
         self.fields[option.key] = _Field(option, widget, error, group, kind)
 
@@ -776,7 +785,7 @@ class SettingsDialog(QDialog):
             text = translate("SettingsDialog", "“{first}” and “{second}” both use {key}.").format(
                 first=isolate(translate("Settings", OPTIONS[first].title)),
                 second=isolate(translate("Settings", OPTIONS[key].title)),
-                key=ltr(value),
+                key=ltr(QKeySequence.fromString(value, QKeySequence.SequenceFormat.PortableText).toString()),
             )
             for clash in (first, key):
                 if clash not in errors or clash in marked:
