@@ -822,9 +822,10 @@ class SettingsDialog(QDialog):
     def _lines_changed(self) -> None:
         """An edit in the list of lines; the line marked default becomes ``phone.default_line``."""
         default = self.fields[DEFAULT_LINE.key].widget
-        if isinstance(default, QLineEdit) and self.sip_lines.default_index >= 0:
+        if isinstance(default, QLineEdit):
             wanted = self.sip_lines.default_line()
-            if default.text() != wanted:
+            # unmarked: a default naming one of these lines is cleared, any other left alone
+            if default.text() != wanted and (wanted or default.text() in self.sip_lines.ids()):
                 default.setText(wanted)  # validates
                 return
         self.validate()

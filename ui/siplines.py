@@ -392,6 +392,9 @@ class SipLinesEditor(QWidget):
             return self._id(self.lines[self.default_index])
         return ""
 
+    def ids(self) -> list[str]:
+        return [self._id(line) for line in self.lines]
+
     def value(self) -> list[dict[str, Any]]:
         return [dict(line) for line in self.lines]
 

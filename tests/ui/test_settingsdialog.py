@@ -267,6 +267,10 @@ def test_sip_lines_are_added_in_a_list_validated_as_typed_and_saved_with_keyring
     assert plain(editor.list.item(1).text()) == "Home (default)"
     default = dialog.fields["phone.default_line"].widget
     assert isinstance(default, QLineEdit) and default.text() == "2002@voip.example.net:5080"
+    editor.default_box.setChecked(False)
+    assert default.text() == "" and plain(editor.list.item(1).text()) == "Home"
+    editor.default_box.setChecked(True)
+    assert default.text() == "2002@voip.example.net:5080"
     reg_timeout = editor.editors["reg_timeout"]
     assert isinstance(reg_timeout, QLineEdit)
     qtbot.keyClicks(reg_timeout, "5")
