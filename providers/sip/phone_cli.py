@@ -19,10 +19,12 @@ prefix (SET3) and reads numbers the way the desktop does), then:
     {"event": "error", "command": "hold", "message": "That call has already ended."}
     {"event": "bye"}                                              # the phone has stopped
 
-**stdin** — one command per line (``CALL`` is optional: by default ``answer``/``reject`` take
-the ringing call and the others the connected, not held, call — else the newest live call)::
+**stdin** — one command per line (``CALL`` is optional: by default ``answer``/``reject``/
+``voicemail`` take the ringing call and the others the connected, not held, call — else the newest
+live call)::
 
     answer [CALL]            reject [CALL]             hangup [CALL]
+    voicemail [CALL]         (302 to the line's voicemail_uri, IN6)
     hold [CALL]              resume [CALL]             mute [CALL] / unmute [CALL]
     dtmf DIGITS [CALL]       transfer TARGET [CALL]    dial NUMBER [LINE]
     dnd on|off               status                    quit
@@ -60,7 +62,7 @@ from callsys.provider import ProviderStatus
 __all__ = ["main", "register", "run_phone"]
 
 _COMMANDS = (
-    "answer", "reject", "hangup", "hold", "resume", "mute", "unmute", "dtmf", "transfer", "dial", "dnd",
+    "answer", "reject", "voicemail", "hangup", "hold", "resume", "mute", "unmute", "dtmf", "transfer", "dial", "dnd",
     "status", "quit",
 )  # fmt: skip
 
@@ -276,11 +278,13 @@ async def _execute(
         else:
             await provider.transfer(call_id, _dialable(plan, arg))
         return {"call": call_id}
-    call_id = _pick(manager, arg, ringing=command in ("answer", "reject"))
+    call_id = _pick(manager, arg, ringing=command in ("answer", "reject", "voicemail"))
     if command == "answer":
         await provider.answer(call_id)
     elif command == "reject":
         await provider.reject(call_id)
+    elif command == "voicemail":
+        await provider.send_to_voicemail(call_id)
     elif command == "hangup":
         await provider.hangup(call_id)
     elif command == "hold":

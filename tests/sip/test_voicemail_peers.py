@@ -5,7 +5,9 @@ the caller (``sipp_voicemail_302.xml`` fails unless that is exactly what it gets
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from callsys.model import CallEvent, EndReason
 from callsys.provider import Capability
 
 from .peers import HOST, free_port, run_sipp
+from .test_phone_cli_peers import ROOT, PhoneProcess
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
@@ -54,3 +57,33 @@ async def test_voicemail_is_a_302_to_the_lines_voicemail_uri(start_phone, tmp_pa
 async def test_no_voicemail_without_a_voicemail_uri(start_phone, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     phone = await start_phone()
     assert Capability.VOICEMAIL not in phone.provider.capabilities
+
+
+async def test_headless_phone_sends_to_voicemail(tmp_path: Path) -> None:
+    """``callsys phone``'s ``voicemail`` command: the same 302, reported as JSON lines."""
+    port = free_port()
+    options = {
+        "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
+        "lines": [{"id": "desk", "user": "callsys", "voicemail_uri": "*97"}],
+    }  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    phone = PhoneProcess(proc)
+    try:
+        await phone.expect(event="ready")
+        sipp = _sipp(port, tmp_path)
+        ring = await phone.expect(event="incoming")
+        await phone.send("voicemail")
+        await phone.expect(event="ok", command="voicemail", call=ring["call"])
+        ended = await phone.expect(event="ended", call=ring["call"])
+        assert ended["reason"] == "voicemail"
+        status, out = await sipp
+        assert status == 0, out
+        await phone.send("quit")
+        await phone.expect(event="bye")
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
