@@ -834,6 +834,12 @@ class ConvertDialog(QDialog):
             self.form.insertRow(at, row.label, row.widget)
             rows[column.logical] = row
         self.extra_rows[table] = rows
+        before: QWidget = self.due  # Tab: … the subject, the date, these fields, the description
+        for row in rows.values():
+            if row.widget.focusPolicy() != Qt.FocusPolicy.NoFocus:
+                self.setTabOrder(before, row.widget)
+                before = row.widget
+        self.setTabOrder(before, self.description)
         self._action_changed()
 
     def _covered_keys(self, action: str) -> set[str]:

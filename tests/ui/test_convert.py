@@ -387,6 +387,12 @@ def test_a_lead_asks_for_the_choice_the_organisation_requires(
     assert [combo.itemText(i) for i in range(combo.count())] == ["Choose…", "North", "South"]
     assert row.label.text() == "Region *" and row.label.buddy() is combo
     assert combo.accessibleName() == "Region"
+    from tests.ui.test_accessibility import _unnamed
+    from tests.ui.test_dialogs_accessibility import in_order, tab_walk
+
+    assert _unnamed(dialog) == []
+    seen = tab_walk(qtbot, dialog, dialog.title, 3)
+    assert in_order(seen, [dialog.title, combo, dialog.description]) and combo in seen
     assert not dialog.create_button.isEnabled()  # everything else is filled: only the region is missing
     assert dialog.hint.isVisible() and plain(dialog.hint.text()) == "The CRM requires “Region” as well."
     assert "Region" in dialog.create_button.toolTip()
