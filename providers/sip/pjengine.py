@@ -209,6 +209,12 @@ class _Account(pj.Account):  # type: ignore[misc]
         code, reason, expiration = int(prm.code), str(prm.reason), int(prm.expiration)
         if int(prm.status) == _TLS_ECERTVERIF or "ECERTVERIF" in reason:
             reason = self.engine._tls_failure(self.line)
+        elif self.line.transport == "tls" and (int(prm.status) == _ETIMEDOUT or "ETIMEDOUT" in reason):
+            server = host_of(self.line.proxy or self.line.registrar)
+            reason = (
+                f"no TLS connection to {server} within {TLS_HANDSHAKE_TIMEOUT:g} s "
+                "(no answer, or that port does not speak TLS)"
+            )
         registered = 200 <= code < 300 and expiration > 0
         line_id = self.line.id
         self.engine._emit(lambda listener: listener.on_registration(line_id, code, reason, registered))
@@ -216,6 +222,11 @@ class _Account(pj.Account):  # type: ignore[misc]
 
 #: PJSIP_TLS_ECERTVERIF ("SSL certificate verification error"), not exported by the wheel
 _TLS_ECERTVERIF = 171173
+_ETIMEDOUT = 70009  # PJ_ETIMEDOUT
+
+#: Seconds a TLS connection may take (TCP connect + handshake); pjsip waits forever by default,
+#: e.g. on a port that does not speak TLS, and the REGISTER would only time out after 32 s.
+TLS_HANDSHAKE_TIMEOUT = 10.0
 
 #: pj_ssl_cert_verify_flag_t bits → what is wrong, and what the user can do about it
 _CERT_PROBLEMS = (
@@ -452,6 +463,7 @@ class PjEngine:
             tc.port = tport
             if name == "tls":
                 tc.tlsConfig.CaListFile, tc.tlsConfig.verifyServer = tls_settings[key]
+                tc.tlsConfig.msecTimeout = int(TLS_HANDSHAKE_TIMEOUT * 1000)
             try:
                 tid = self._ep.transportCreate(kinds[name], tc)
             except pj.Error as exc:

@@ -382,6 +382,29 @@ async def test_a_certificate_from_the_trusted_authority_can_still_be_refused(
         kam.stop()
 
 
+@needs_tls_module
+@pytest.mark.peers
+@pytest.mark.asyncio
+async def test_a_port_that_does_not_speak_tls_is_given_up_in_seconds(
+    tmp_path: Path, tone440: Path, pki: Pki, tls_kamailio: TlsKamailio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TLS line pointed at kamailio's plain TCP port: no handshake ever, so no hanging on it."""
+    from providers.sip import pjengine
+
+    monkeypatch.setattr(pjengine, "TLS_HANDSHAKE_TIMEOUT", 2.0)  # 10 s in the product
+    line = tls_line(tls_kamailio, tls_ca_file=str(pki.ca))
+    line["registrar"] = f"sip:{HOST}:{tls_kamailio.port};transport=tls"
+    phone = await open_phone(tmp_path, line)
+    try:
+        reason = await refused(phone, "tls1001")
+        assert reason == (
+            f"503 no TLS connection to {HOST}:{tls_kamailio.port} within 2 s "
+            "(no answer, or that port does not speak TLS)"
+        )
+    finally:
+        await phone.provider.close()
+
+
 # ---------------------------------------------------------------------------------- options
 def _line(**extra: Any) -> dict[str, Any]:
     return {"lines": [{"registrar": "sip:pbx.example.com", "user": "1001", "transport": "tls", **extra}]}
