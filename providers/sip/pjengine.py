@@ -17,10 +17,10 @@ Rules learnt the hard way (see the spike in ``shared/reference/pjsua2-spike``):
   before it opens any socket for it.
 * pjlib's select() ioqueue in this wheel has 64 slots, keeps a closed socket's slot for 500 ms
   and *aborts the process* (assertion) when none is free. Each call holds two (RTP, RTCP), so
-  ~30 calls set up and torn down within half a second kill the phone. The provider therefore
-  never auto-answers during a burst of calls: ringing calls keep their slots, and the flood
-  behind them gets 486 without media (see ``SipProvider.on_incoming``). An INVITE+CANCEL flood
-  from outside can still do it; that needs a pjsua2 build with epoll or without assertions.
+  ~30 calls set up and torn down within half a second kill the phone. pjsua opens them before
+  any application callback but ``onSelectAccount``: there the flood guard
+  (``providers.sip.guard``) sends an INVITE over the slot budget to a hidden guard account
+  whose calls use the loop media transport (no socket) and answers it 503 + Retry-After.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ import os
 import socket
 import stat
 import sys
+import time
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
@@ -43,6 +44,7 @@ import pjsua2 as pj
 
 from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
+from providers.sip.guard import RETRY_AFTER, MediaBudget, body_shorter_than_declared
 from providers.sip.headers import caller_info
 from providers.sip.options import MAX_CALLS, LineConfig, SipOptions, host_of
 
@@ -137,19 +139,20 @@ class _TapPort(pj.AudioMediaPort):  # type: ignore[misc]
 
 
 class _Call(pj.Call):  # type: ignore[misc]
-    def __init__(self, engine: PjEngine, account: _Account, key: str, call_id: int | None = None) -> None:
+    def __init__(self, engine: PjEngine, account: Any, key: str, call_id: int | None = None) -> None:
         if call_id is None:
             super().__init__(account)
         else:
             super().__init__(account, call_id)
         self.engine: PjEngine | None = engine
         self.key = key
-        self.line_id = account.line.id
+        self.line_id = account.line.id if isinstance(account, _Account) else ""  # "": the guard
         self.audio: Any = None  # pj.AudioMedia of the call, while media is active
         self.recorder: Any = None
         self.tap: Any = None
         self.muted = False
         self.answered = False  # we responded to the INVITE (no automatic 180 needed)
+        self.refused = False  # refused by the flood guard: no media, never seen by the listener
 
     def onCallState(self, prm: Any) -> None:
         engine = self.engine
@@ -160,12 +163,12 @@ class _Call(pj.Call):  # type: ignore[misc]
         code, reason = int(ci.lastStatusCode), str(ci.lastReason)
         if phase is Phase.DISCONNECTED:
             engine._retire(self)
-        if phase is not None:
+        if phase is not None and not self.refused:
             engine._emit(lambda listener: listener.on_phase(self.key, phase, code, reason))
 
     def onCallMediaState(self, prm: Any) -> None:
         engine = self.engine
-        if engine is None:
+        if engine is None or self.refused:
             return
         ci = self.getInfo()  # keep CallInfo alive while reading .media
         media = list(ci.media)
@@ -207,14 +210,8 @@ class _Account(pj.Account):  # type: ignore[misc]
 
     def onRegState(self, prm: Any) -> None:
         code, reason, expiration = int(prm.code), str(prm.reason), int(prm.expiration)
-        if int(prm.status) == _TLS_ECERTVERIF or "ECERTVERIF" in reason:
-            reason = self.engine._tls_failure(self.line)
-        elif self.line.transport == "tls" and (int(prm.status) == _ETIMEDOUT or "ETIMEDOUT" in reason):
-            server = host_of(self.line.proxy or self.line.registrar)
-            reason = (
-                f"no TLS connection to {server} within {TLS_HANDSHAKE_TIMEOUT:g} s "
-                "(no answer, or that port does not speak TLS)"
-            )
+        if self.line.transport == "tls" and not 200 <= code < 300:
+            reason = self.engine._tls_reason(self.line, int(prm.status), reason)
         registered = 200 <= code < 300 and expiration > 0
         line_id = self.line.id
         self.engine._emit(lambda listener: listener.on_registration(line_id, code, reason, registered))
@@ -223,6 +220,7 @@ class _Account(pj.Account):  # type: ignore[misc]
 #: PJSIP_TLS_ECERTVERIF ("SSL certificate verification error"), not exported by the wheel
 _TLS_ECERTVERIF = 171173
 _ETIMEDOUT = 70009  # PJ_ETIMEDOUT
+_EEOF = 70016  # PJ_EEOF: the server closed the connection, e.g. during the TLS handshake
 
 #: Seconds a TLS connection may take (TCP connect + handshake); pjsip waits forever by default,
 #: e.g. on a port that does not speak TLS, and the REGISTER would only time out after 32 s.
@@ -241,7 +239,30 @@ _CERT_PROBLEMS = (
 )  # fmt: skip
 
 
-class _Endpoint(pj.Endpoint):  # type: ignore[misc]
+class _GuardAccount(pj.Account):  # type: ignore[misc]
+    """The flood guard's hidden account: its calls have loop media (no socket) and are refused."""
+
+    def __init__(self, engine: PjEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def onIncomingCall(self, prm: Any) -> None:
+        self.engine._refuse(self, prm)
+
+
+class _SelectAccountHook:
+    """``onSelectAccount`` for the endpoint: pjsua asks it for every new INVITE before it opens
+    the call's media sockets (the flood guard's only chance, see ``providers.sip.guard``)."""
+
+    select_account: Callable[[Any], None] | None = None
+
+    def onSelectAccount(self, prm: Any) -> None:
+        hook = self.select_account
+        if hook is not None:
+            hook(prm)
+
+
+class _Endpoint(_SelectAccountHook, pj.Endpoint):  # type: ignore[misc]
     """Remembers why the last TLS connection to each server failed its certificate check."""
 
     def __init__(self, failures: dict[str, str]) -> None:
@@ -326,9 +347,14 @@ class _PortTaken(Exception):
     pass
 
 
-def _tls_group(line: LineConfig) -> tuple[str, bool]:
-    """Lines with the same certificate check share a TLS transport."""
-    return (line.tls_ca_file if line.tls_verify else "", line.tls_verify)
+def _tls_group(line: LineConfig) -> tuple[str, bool, str, str]:
+    """Lines with the same certificate check and client certificate share a TLS transport."""
+    return (
+        line.tls_ca_file if line.tls_verify else "",
+        line.tls_verify,
+        line.tls_cert_file,
+        line.tls_key_file,
+    )
 
 
 def _free_port(host: str, pair: bool) -> int:
@@ -368,7 +394,8 @@ class PjEngine:
         self._all_calls: weakref.WeakSet[_Call] = weakref.WeakSet()
         self._transports: dict[str, int] = {}
         self._tls_failures: dict[str, str] = {}  # filled by _Endpoint.onTransportState
-        self._tls_keys: dict[tuple[str, bool], str] = {}  # (CA file, verify) → key in _transports
+        #: (CA file, verify, client certificate, its key) → key in _transports
+        self._tls_keys: dict[tuple[str, bool, str, str], str] = {}
         self._listen: tuple[str, int] = ("127.0.0.1", 0)
         self._player: Any = None
         self._sound: _SoundBridge | None = None  # device mode
@@ -376,6 +403,12 @@ class PjEngine:
         self._tap_pool: list[_TapPort] = []
         self._all_taps: list[_TapPort] = []
         self._read = _vector_reader()
+        self._budget = MediaBudget()
+        self._guard: _GuardAccount | None = None
+        self._guard_id = -1
+        self._refusal: tuple[int, str] = (503, "Service Unavailable")
+        self._refused: dict[str, _Call] = {}  # refused calls, kept until DISCONNECTED
+        self._refusals_logged = -1000.0
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, options: SipOptions, listener: EngineListener) -> None:
@@ -438,13 +471,14 @@ class PjEngine:
         self._setup_audio(options)
         for line in options.lines:
             self._add_account(line)
+        self._add_guard()
 
     def _create_transports(self, options: SipOptions) -> None:
         """UDP, and TCP (and TLS on the next port) on the same port. With ``listen_port`` 0 a
         port free for both is picked; ``_PortTaken`` asks the caller to try another.
 
         The certificate check is a setting of the TLS transport in pjsip, so lines with
-        different ``tls_verify``/``tls_ca_file`` get a TLS transport each (the 2nd on any port)."""
+        different ``tls_*`` settings get a TLS transport each (the 2nd on any port)."""
         wanted = {"udp"} | {line.transport for line in options.lines}
         kinds = {"udp": pj.PJSIP_TRANSPORT_UDP, "tcp": pj.PJSIP_TRANSPORT_TCP, "tls": pj.PJSIP_TRANSPORT_TLS}
         bound = "" if options.listen_host in ("0.0.0.0", "") else options.listen_host
@@ -462,7 +496,8 @@ class PjEngine:
             tc.boundAddress = bound
             tc.port = tport
             if name == "tls":
-                tc.tlsConfig.CaListFile, tc.tlsConfig.verifyServer = tls_settings[key]
+                tls = tc.tlsConfig
+                tls.CaListFile, tls.verifyServer, tls.certFile, tls.privKeyFile = tls_settings[key]
                 tc.tlsConfig.msecTimeout = int(TLS_HANDSHAKE_TIMEOUT * 1000)
             try:
                 tid = self._ep.transportCreate(kinds[name], tc)
@@ -528,6 +563,17 @@ class PjEngine:
         account = _Account(self, line)
         account.create(acfg, True)
         self._accounts[line.id] = account
+
+    def _add_guard(self) -> None:
+        """The flood guard's account (never the default, never registered) and its hook."""
+        host, port = self._listen
+        acfg = pj.AccountConfig()
+        acfg.idUri = f"sip:callsys-flood-guard@{host}:{port}"
+        acfg.mediaConfig.useLoopMedTp = True  # a refused call opens no socket
+        guard = _GuardAccount(self)
+        guard.create(acfg, False)
+        self._guard, self._guard_id = guard, int(guard.getId())
+        self._ep.select_account = self._select_account
 
     def _setup_audio(self, options: SipOptions) -> None:
         audio = options.audio
@@ -620,18 +666,22 @@ class PjEngine:
             port.__disown__()
         self._all_taps.clear()
         self._tap_pool.clear()
-        for call in list(self._calls.values()):
+        for call in [*self._calls.values(), *self._refused.values()]:
             self._graveyard.append(call)
         self._calls.clear()
+        self._refused.clear()
+        ep.select_account = None
         self._bury()
         if self._sound is not None:
             self._sound.close()
             self._sound = None
         self._player = None
-        for account in self._accounts.values():
+        accounts: list[Any] = [*self._accounts.values(), *([self._guard] if self._guard else [])]
+        for account in accounts:
             with contextlib.suppress(pj.Error):
                 account.shutdown()
         self._accounts.clear()
+        self._guard = None
         gc.collect()  # no pj.Call / pj.Account proxy may outlive libDestroy
         for call in list(self._all_calls):
             # Still referenced from outside (e.g. a logged traceback's frames): destroying it
@@ -657,13 +707,71 @@ class PjEngine:
             log.exception("SIP event handler failed")
 
     def _retire(self, call: _Call) -> None:
+        if call.refused:
+            self._refused.pop(call.key, None)
+        else:
+            self._budget.ended()  # its RTP/RTCP sockets are closed now
         if self._calls.get(call.key) is call:
             del self._calls[call.key]
         self._release_tap(call)
         self._disconnect_audio(call)
         self._graveyard.append(call)
 
+    def _select_account(self, prm: Any) -> None:
+        """Inside pjsua, for each new INVITE, before its media sockets are opened: send it to
+        the guard account when it is malformed or the media slots are running out."""
+        try:
+            if self._guard is None:
+                return
+            try:
+                raw = str(prm.rdata.wholeMsg).encode("utf-8", "surrogateescape")
+            except Exception:
+                raw = b""
+            if body_shorter_than_declared(raw):
+                self._refusal = (400, "Bad Request (Content-Length larger than the body)")
+            elif not self._budget.admit(len(self._calls)):
+                self._refusal = (503, "Service Unavailable")
+            else:
+                if int(prm.accountIndex) == self._guard_id and self._accounts:
+                    prm.accountIndex = next(iter(self._accounts.values())).getId()
+                return
+            prm.accountIndex = self._guard_id
+        except Exception:  # never raise into C++
+            log.exception("flood guard failed")
+
+    def _refuse(self, account: _GuardAccount, prm: Any) -> None:
+        """Answer an INVITE the guard took (loop media, no socket) with the chosen refusal."""
+        code, reason = self._refusal
+        self._refusal = (503, "Service Unavailable")
+        key = f"sip-refused-{next(self._keys)}-{os.getpid()}"
+        call = _Call(self, account, key, prm.callId)
+        call.refused = call.answered = True
+        self._refused[key] = call
+        self._all_calls.add(call)
+        op = pj.CallOpParam()
+        op.statusCode, op.reason = code, reason
+        if code == 503:
+            header = pj.SipHeader()
+            header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)
+            tx = pj.SipTxOption()
+            tx.headers.append(header)
+            op.txOption = tx  # (op.txOption.headers.append would change a copy)
+        try:
+            call.answer(op)
+        except pj.Error as exc:
+            log.warning("could not refuse a call: %s", exc.reason)
+        now = time.monotonic()
+        if code == 400:
+            log.warning("answered 400 to an INVITE whose Content-Length is larger than its body")
+        elif now - self._refusals_logged > 10:
+            self._refusals_logged = now
+            log.warning(
+                "flood guard: too many calls within a second; refusing new ones (%d so far)",
+                self._budget.refused,
+            )
+
     def _incoming(self, account: _Account, prm: Any) -> None:
+        self._budget.started()
         key = f"sip-{next(self._keys)}-{os.getpid()}"
         call = _Call(self, account, key, prm.callId)
         self._calls[key] = call
@@ -821,12 +929,17 @@ class PjEngine:
             raise ProviderError(f"There is no line called {line.id!r}.")
         if len(self._calls) >= MAX_CALLS:
             raise ProviderError(f"The softphone can hold at most {MAX_CALLS} calls at once.")
+        if not self._budget.admit(len(self._calls)):
+            raise ProviderError("Too many calls were set up in the last second; try again in a moment.")
         call = _Call(self, account, key)
         self._calls[key] = call
         self._all_calls.add(call)
         try:
             call.makeCall(uri, pj.CallOpParam(True))
+            self._budget.started()
         except pj.Error as exc:
+            self._budget.started()
+            self._budget.ended()
             self._calls.pop(key, None)
             call.engine = None
             del call
@@ -848,12 +961,24 @@ class PjEngine:
         except pj.Error as exc:
             raise self._failed("transfer the call", exc) from None
 
-    def _tls_failure(self, line: LineConfig) -> str:
-        """A registration reason naming what was wrong with the server's TLS certificate."""
+    def _tls_reason(self, line: LineConfig, status: int, reason: str) -> str:
+        """Why a TLS line's registration failed, in words the user can act on (pjsip's reason
+        when it was not the TLS connection)."""
         server = host_of(line.proxy or line.registrar)
-        found = self._tls_failures.get(server) or self._tls_failures.get("", "")
-        detail = f": {found}" if found else ""
-        return f"TLS certificate of {server} refused{detail}"
+        if status == _TLS_ECERTVERIF or "ECERTVERIF" in reason:
+            found = self._tls_failures.get(server) or self._tls_failures.get("", "")
+            return f"TLS certificate of {server} refused" + (f": {found}" if found else "")
+        if status == _EEOF or "PJ_EEOF" in reason:
+            hint = "" if line.tls_cert_file else " (it may want a client certificate: tls_cert_file)"
+            return f"{server} closed the TLS connection{hint}"
+        if status == _ETIMEDOUT or "ETIMEDOUT" in reason:
+            return (
+                f"no TLS connection to {server} within {TLS_HANDSHAKE_TIMEOUT:g} s "
+                "(no answer, or that port does not speak TLS)"
+            )
+        if "protocol version" in reason.lower():
+            return f"{server} wants another TLS version; this softphone speaks TLS 1.2 at most"
+        return reason
 
     def reregister(self, line_id: str) -> None:
         account = self._accounts.get(line_id)

@@ -1,0 +1,102 @@
+"""Flood guard of the embedded softphone: which new INVITEs get media, and which are refused.
+
+Why: pjmedia's select() ioqueue in the pjsua2 wheel has 64 slots. Every call takes two (its RTP
+and RTCP sockets), a closed socket's slot stays taken for 500 ms, and when no slot is free pjlib
+*aborts the process* (an assertion). pjsua opens a call's sockets as soon as the INVITE arrives,
+before the application hears of the call, so a flood of INVITE + CANCEL from outside killed the
+phone after about 32 calls, whatever the application did with them.
+
+How (``providers.sip.pjengine``): pjsua asks ``Endpoint.onSelectAccount`` which account takes a
+new INVITE *before* it opens any socket. The engine asks ``MediaBudget.admit`` there; a refused
+INVITE goes to a hidden guard account whose calls use pjsua's loop media transport (no socket at
+all) and is answered ``503 Service Unavailable`` with ``Retry-After`` at once — it never reaches
+the provider, rings nowhere and opens nothing. The same hook answers ``400 Bad Request`` to an
+INVITE whose ``Content-Length`` is larger than its body (RFC 3261 §18.3), which pjsip accepts.
+
+Everything here is pure Python (no pjsua2), so it is tested without a phone.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+
+__all__ = ["MEDIA_SLOTS", "SLOTS_PER_CALL", "MediaBudget", "body_shorter_than_declared"]
+
+#: Slots of pjlib's select() ioqueue (``PJ_IOQUEUE_MAX_HANDLES``) in the pjsua2 wheel; pjmedia
+#: has an ioqueue of its own, used only by calls' RTP/RTCP sockets.
+MEDIA_SLOTS = 64
+#: RTP + RTCP.
+SLOTS_PER_CALL = 2
+#: How many slots calls may take (28 calls); the rest is a safety margin.
+BUDGET = 56
+#: How long a closed socket's slot counts as taken: pjlib frees it 500 ms after the close
+#: (``PJ_IOQUEUE_KEY_FREE_DELAY``); the engine notes the close in the same poll, +100 ms margin.
+LINGER = 0.6
+#: Seconds a refused caller is asked to wait (``Retry-After``) before it tries again.
+RETRY_AFTER = 2
+
+#: a Content-Length header line (full or compact name) in the lower-cased header section
+_CONTENT_LENGTH = re.compile(rb"\n(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*\r?(?=\n)")
+
+
+class MediaBudget:
+    """Counts the media ioqueue slots that calls hold now or held less than ``LINGER`` ago.
+
+    The engine calls ``admit`` for every new INVITE (inside ``onSelectAccount``), ``started``
+    when an admitted INVITE became a call (``onIncomingCall``) or an outgoing call was made, and
+    ``ended`` when a call with media is over. An admitted INVITE that never became a call (pjsua
+    answered it 488, say) opened and closed its sockets at once: the next ``admit`` counts it as
+    closed then.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, budget: int = BUDGET) -> None:
+        self._clock = clock
+        self._budget = budget
+        self._closed: deque[float] = deque()  # when a call's sockets were closed
+        self._admitted: float | None = None  # an admitted INVITE not yet seen as a call
+        self.refused = 0  # INVITEs refused so far (for logs and tests)
+
+    def slots_in_use(self, live_calls: int) -> int:
+        now = self._clock()
+        closed = self._closed
+        while closed and now - closed[0] > LINGER:
+            closed.popleft()
+        pending = 1 if self._admitted is not None else 0
+        return SLOTS_PER_CALL * (live_calls + len(closed) + pending)
+
+    def admit(self, live_calls: int) -> bool:
+        """May a new INVITE open its media now? *live_calls* hold sockets (ringing or talking)."""
+        if self._admitted is not None:  # the previous admitted INVITE failed before ringing
+            self._closed.append(self._admitted)
+            self._admitted = None
+        if self.slots_in_use(live_calls) + SLOTS_PER_CALL > self._budget:
+            self.refused += 1
+            return False
+        self._admitted = self._clock()
+        return True
+
+    def started(self) -> None:
+        self._admitted = None
+
+    def ended(self) -> None:
+        self._closed.append(self._clock())
+
+
+def body_shorter_than_declared(message: bytes) -> bool:
+    """True when *message* (one whole datagram) declares a Content-Length larger than its body.
+
+    RFC 3261 §18.3: such a datagram must be discarded or answered 400. On a stream transport
+    pjsip frames by Content-Length, so the body is never shorter there and this is False.
+    A missing or unreadable Content-Length is not judged here (pjsip answers those itself).
+    """
+    ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") if (i := message.find(sep)) >= 0]
+    if not ends:
+        return False
+    end, sep_len = min(ends)
+    found = _CONTENT_LENGTH.findall(b"\n" + message[:end].lower() + b"\n")
+    if len(found) != 1:
+        return False
+    return int(found[0]) > len(message) - end - sep_len
