@@ -52,9 +52,10 @@ def figures() -> dict[str, int]:
 
 def dump(directory: str | None = None) -> None:
     """Write smaps, the module list and (under tracemalloc) Python's allocations to *directory*."""
-    target = Path(directory or os.environ.get(DUMP_ENV, ""))
-    if not str(target):
+    where = directory or os.environ.get(DUMP_ENV, "")
+    if not where:
         return
+    target = Path(where)
     target.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(OSError):
         (target / "smaps").write_bytes(Path("/proc/self/smaps").read_bytes())

@@ -1,0 +1,82 @@
+"""Issue 6: the idle desktop does not carry what it only needs later — numpy (the softphone's
+resampler, imported when a call's audio starts) and dateutil's parser (sqlite-utils' command-line
+recipes) — and both still work when they are used. Measured in a fresh process, as the
+benchmark (benchmarks/ui_startup.py) does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_idle_softphone_desktop_has_not_imported_numpy_or_dateutil(tmp_path: Path) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(
+        '[phone]\nprovider = "sip"\n[phone.options]\nlisten_host = "127.0.0.1"\nlisten_port = 0\n',
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "CALLSYS_QUIT_WHEN_READY": "1",
+        "CALLSYS_MEMORY_DUMP": str(tmp_path / "dump"),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "ui", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    ready = next(line for line in proc.stdout.splitlines() if line.startswith("callsys-ready "))
+    assert "idle_rss_kb=" in ready and "idle_modules=" in ready
+    modules = set((tmp_path / "dump" / "modules").read_text(encoding="utf-8").split())
+    assert "providers.sip.sound" in modules  # the softphone started, with its ringers
+    assert "pjsua2" in modules
+    assert "numpy" not in modules
+    assert "dateutil.parser._parser" not in modules
+
+
+def test_what_was_left_out_still_works_when_used() -> None:
+    code = (
+        "import sys\n"
+        "from ui.app import _import_sqlite_utils_lean\n"
+        "_import_sqlite_utils_lean()\n"
+        "assert 'numpy' not in sys.modules and 'dateutil.parser._parser' not in sys.modules\n"
+        "from sqlite_utils import recipes\n"
+        "print(recipes.parsedate('5 March 2024'), recipes.parsedatetime('2024-03-05 10:00'))\n"
+        "import dateutil.parser\n"
+        "print(dateutil.parser.parse('2020-01-02').year)\n"
+        "from providers.sip.sound import resample\n"
+        "import numpy\n"
+        "print(len(resample(numpy.zeros(160, dtype=numpy.int16), 8000, 48000)))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["2024-03-05", "2024-03-05T10:00:00", "2020", "960"]
+
+
+def test_the_memory_dump_is_written_only_when_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui import memreport
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(memreport.DUMP_ENV, raising=False)
+    memreport.dump()
+    assert list(tmp_path.iterdir()) == []
+    memreport.dump(str(tmp_path / "dump"))
+    assert "ui.memreport" in (tmp_path / "dump" / "modules").read_text(encoding="utf-8").split()
