@@ -299,6 +299,8 @@ class CallManager:
                 changes["line"] = line
         if ev.extension and ev.extension != call.extension:
             changes["extension"] = ev.extension
+        if ev.remote_hold is not None and ev.remote_hold != call.remote_hold:
+            changes["remote_hold"] = ev.remote_hold
         if ev.variables:
             merged_vars = {**call.variables, **ev.variables}
             if merged_vars != dict(call.variables):

@@ -213,6 +213,7 @@ class ProviderEvent:
     reason: EndReason | None = None
     digits: str = ""  # DTMF received
     at: datetime | None = None  # when it happened (provider clock); defaults to the manager's clock
+    remote_hold: bool | None = None  # the other party put the call on hold (True) / took it off (False)
 
     def __post_init__(self) -> None:
         if not self.call_id:
@@ -249,6 +250,9 @@ class Call:
     end_reason: EndReason | None = None
     waiting: bool = False  # rang while another call was connected (IN5)
     on_hold_since: datetime | None = None
+    #: The other party has put the call on hold (re-INVITE sendonly/inactive); the call stays
+    #: ACTIVE (or HELD, if we hold it too): only we can take our own hold off.
+    remote_hold: bool = False
     provider: str = ""
     loggable: bool = True  # False when the short-number rule says so (IN13)
 

@@ -12,9 +12,10 @@ prefix (SET3) and reads numbers the way the desktop does), then:
      "lines": [{"id": "office", "label": "Office", "registration": "online", "detail": ""}]}
     {"event": "incoming", "call": "sip-1-…", "direction": "incoming", "state": "ringing",
      "remote": "1002", "remote_e164": null, "remote_name": "Alice", "line": "Office",
-     "dnis": "2000", "waiting": false, "reason": null, "digits": ""}
+     "dnis": "2000", "waiting": false, "remote_hold": false, "reason": null, "digits": ""}
     … the same shape for outgoing, ringback, answered, held, resumed, updated, dtmf
-    (``digits`` set) and ended (``reason``: completed, missed, rejected, cancelled, busy, …)
+    (``digits`` set) and ended (``reason``: completed, missed, rejected, cancelled, busy, …);
+    ``updated`` with ``remote_hold`` true: the other party put the call on hold (false: resumed)
     {"event": "ok", "command": "dial", "call": "sip-out-1-…"}     # a command worked
     {"event": "error", "command": "hold", "message": "That call has already ended."}
     {"event": "bye"}                                              # the phone has stopped
@@ -91,6 +92,7 @@ def _call_json(event: CallEvent, call: Call, digits: str = "") -> dict[str, Any]
         "line": call.line,
         "dnis": call.dnis,
         "waiting": call.waiting,
+        "remote_hold": call.remote_hold,
         "reason": call.end_reason.value if call.end_reason else None,
         "digits": digits,
     }

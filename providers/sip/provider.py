@@ -27,6 +27,9 @@ Rules implemented here:
   ``voicemail_uri`` as the Contact; the PBX or the caller's phone follows it. Only lines with a
   ``voicemail_uri`` can; the capability exists when at least one line has one.
 * A call that rings ``ring_timeout`` seconds unanswered is declined with 480 (a missed call).
+* Hold by the far end (a re-INVITE with ``a=sendonly``, ``a=inactive`` or ``c=0.0.0.0``) is an
+  ``UPDATED`` event with ``remote_hold=True`` (and ``False`` when it resumes): the call stays
+  connected and our own hold/resume is unaffected.
 * Flood guard: auto-answer is suspended while calls arrive in a burst (more than
   ``BURST_CALLS`` within ``BURST_SECONDS``). Answering a flood makes pjsua open and close
   media sockets faster than pjlib recycles them, which aborts the process (see
@@ -82,6 +85,7 @@ class _CallRecord:
     line_id: str
     connected: bool = False
     local_hold: bool = False
+    remote_hold: bool = False  # the far end put us on hold (re-INVITE sendonly/inactive/0.0.0.0)
     muted: bool = False
     ended: bool = False
     alerting: bool = False  # outgoing: the far end rings (180/183)
@@ -523,6 +527,9 @@ class SipProvider:
         elif not local_hold and rec.local_hold:
             rec.local_hold = False
             self._emit(ProviderEvent(CallEvent.RESUMED, key))
+        if remote_hold != rec.remote_hold:
+            rec.remote_hold = remote_hold
+            self._emit(ProviderEvent(CallEvent.UPDATED, key, remote_hold=remote_hold))
 
     def on_dtmf(self, key: str, digit: str) -> None:
         if key in self._calls:
