@@ -86,6 +86,8 @@ def field_title(name: str) -> str:
         "voicemail_uri": translate("SipLines", "Voicemail address"),
         "tls_verify": translate("SipLines", "Check the server's TLS certificate"),
         "tls_ca_file": translate("SipLines", "Trusted CA file (PEM)"),
+        "tls_cert_file": translate("SipLines", "Client certificate (PEM)"),
+        "tls_key_file": translate("SipLines", "Private key of the client certificate (PEM)"),
     }
     return titles.get(name, name.replace("_", " ").capitalize())
 
@@ -99,6 +101,8 @@ def field_hint(name: str) -> str:
         "id": translate("SipLines", "Empty = USER@DOMAIN"),
         "domain": translate("SipLines", "Empty = the registrar's host"),
         "tls_ca_file": translate("SipLines", "Empty = the system's list"),
+        "tls_cert_file": translate("SipLines", "Only for a server that asks for one"),
+        "tls_key_file": translate("SipLines", "Empty = in the certificate file"),
         "voicemail_uri": translate("SipLines", "sip:*97@pbx.example.com, or *97"),
     }
     return hints.get(name, "")

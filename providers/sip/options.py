@@ -10,7 +10,8 @@ puts each line's password in from the keyring. Shape (every key optional)::
          "domain": "pbx.example.com", "proxy": "", "transport": "udp",   # udp | tcp | tls
          "display_name": "Reception", "reg_timeout": 300,
          "tls_verify": true,             # transport tls: check the server's certificate
-         "tls_ca_file": ""}              # PEM file of trusted CAs; "" = the system's list
+         "tls_ca_file": "",              # PEM file of trusted CAs; "" = the system's list
+         "tls_cert_file": "", "tls_key_file": ""}   # client certificate, if the server wants one
       ],
       "default_line": "office",
       "listen_host": "0.0.0.0", "listen_port": 5060,  # direct mode: where calls reach us
@@ -38,6 +39,8 @@ TLS lines check the server's certificate (its chain and that it was issued for t
 or proxy's host name or IP address) unless ``tls_verify`` is false. The pjsua2 wheel's OpenSSL
 does not read the system's trust store by itself, so an empty ``tls_ca_file`` means the
 system's CA bundle found by :func:`system_ca_file`. A ``sips:`` registrar implies ``tls``.
+``tls_cert_file`` (PEM) is the line's client certificate for servers that ask for one, with its
+unencrypted private key in ``tls_key_file`` or in the same file.
 """
 
 from __future__ import annotations
@@ -112,12 +115,16 @@ def system_ca_file() -> str:
     return where if os.path.isfile(where) else ""
 
 
-def _has_certificates(path: str) -> bool:
+def _pem_holds(path: str, marker: bytes) -> bool:
     try:
         with open(path, "rb") as f:
-            return b"-----BEGIN CERTIFICATE-----" in f.read(4 << 20)
+            return marker in f.read(4 << 20)
     except OSError:
         return False
+
+
+def _has_certificates(path: str) -> bool:
+    return _pem_holds(path, b"-----BEGIN CERTIFICATE-----")
 
 
 def host_of(uri: str) -> str:
@@ -143,6 +150,8 @@ class LineConfig:
     voicemail_uri: str = ""  # IN6: a ringing call sent to voicemail is redirected (302) here
     tls_verify: bool = True  # transport tls: refuse a server whose certificate does not check out
     tls_ca_file: str = ""  # trusted CAs (PEM) for tls_verify; "" = the system's bundle
+    tls_cert_file: str = ""  # our client certificate (PEM), for servers that ask for one
+    tls_key_file: str = ""  # its private key (PEM); "" = in tls_cert_file
 
     @property
     def direct(self) -> bool:
@@ -175,6 +184,7 @@ class LineConfig:
                 f"Line {index + 1}: a sips: registrar needs transport tls.", key=key + ".transport"
             )
         tls_verify, tls_ca_file = cls._parse_tls(data, index, key, transport)
+        tls_cert_file, tls_key_file = cls._parse_client_certificate(data, index, key, transport)
         voicemail_uri = _str(data, "voicemail_uri", key=key + ".voicemail_uri")
         if voicemail_uri and (len(voicemail_uri) > 256 or any(ch in voicemail_uri for ch in "\r\n<>\"' ,")):
             raise ConfigError(
@@ -197,7 +207,44 @@ class LineConfig:
             voicemail_uri=voicemail_uri,
             tls_verify=tls_verify,
             tls_ca_file=tls_ca_file,
+            tls_cert_file=tls_cert_file,
+            tls_key_file=tls_key_file,
         )
+
+    @staticmethod
+    def _parse_client_certificate(
+        data: Mapping[str, Any], index: int, key: str, transport: str
+    ) -> tuple[str, str]:
+        cert = os.path.expanduser(_str(data, "tls_cert_file", key=key + ".tls_cert_file"))
+        private = os.path.expanduser(_str(data, "tls_key_file", key=key + ".tls_key_file"))
+        if transport != "tls" or not (cert or private):
+            return cert, private
+        if not cert:
+            raise ConfigError(
+                f"Line {index + 1}: tls_key_file needs tls_cert_file, the certificate it belongs to.",
+                key=key + ".tls_cert_file",
+            )
+        if not _pem_holds(cert, b"-----BEGIN CERTIFICATE-----"):
+            raise ConfigError(
+                f"Line {index + 1}: the client certificate {cert!r} (tls_cert_file) does not exist "
+                "or holds no PEM certificate.",
+                key=key + ".tls_cert_file",
+            )
+        private = private or cert
+        name = "tls_key_file" if private != cert else "tls_cert_file"
+        if _pem_holds(private, b"ENCRYPTED"):
+            raise ConfigError(
+                f"Line {index + 1}: the private key in {private!r} ({name}) is encrypted; the "
+                "softphone needs it unencrypted (openssl pkey -in KEY -out NEW_KEY).",
+                key=f"{key}.{name}",
+            )
+        if not _pem_holds(private, b"PRIVATE KEY-----"):
+            raise ConfigError(
+                f"Line {index + 1}: {private!r} ({name}) does not exist or holds no PEM private key"
+                + ("; set tls_key_file." if name == "tls_cert_file" else "."),
+                key=f"{key}.{name}",
+            )
+        return cert, private
 
     @staticmethod
     def _parse_tls(data: Mapping[str, Any], index: int, key: str, transport: str) -> tuple[bool, str]:

@@ -31,6 +31,7 @@ import gc
 import itertools
 import logging
 import os
+import re
 import socket
 import stat
 import sys
@@ -221,6 +222,9 @@ class _Account(pj.Account):  # type: ignore[misc]
 _TLS_ECERTVERIF = 171173
 _ETIMEDOUT = 70009  # PJ_ETIMEDOUT
 _EEOF = 70016  # PJ_EEOF: the server closed the connection, e.g. during the TLS handshake
+#: A TLS alert N from the server is status _TLS_ALERT + N (PJ_SSL_ERRNO_START 470000 + OpenSSL's
+#: ERR_LIB_SSL 20 × 1200 + SSL_AD_REASON_OFFSET 1000); e.g. 495070 = protocol_version
+_TLS_ALERT = 495000
 
 #: Seconds a TLS connection may take (TCP connect + handshake); pjsip waits forever by default,
 #: e.g. on a port that does not speak TLS, and the REGISTER would only time out after 32 s.
@@ -965,6 +969,8 @@ class PjEngine:
         """Why a TLS line's registration failed, in words the user can act on (pjsip's reason
         when it was not the TLS connection)."""
         server = host_of(line.proxy or line.registrar)
+        unknown = re.fullmatch(r"Unknown error (\d+)", reason.strip())
+        status = status or (int(unknown.group(1)) if unknown else 0)  # the status is 0 here in 2.15
         if status == _TLS_ECERTVERIF or "ECERTVERIF" in reason:
             found = self._tls_failures.get(server) or self._tls_failures.get("", "")
             return f"TLS certificate of {server} refused" + (f": {found}" if found else "")
@@ -976,8 +982,13 @@ class PjEngine:
                 f"no TLS connection to {server} within {TLS_HANDSHAKE_TIMEOUT:g} s "
                 "(no answer, or that port does not speak TLS)"
             )
-        if "protocol version" in reason.lower():
+        alert = status - _TLS_ALERT
+        if alert == 70 or "protocol version" in reason.lower():
             return f"{server} wants another TLS version; this softphone speaks TLS 1.2 at most"
+        if 0 <= alert < 256:  # pjsip's text for these is "Unknown error" after the first Endpoint
+            return f"{server} refused the TLS connection (TLS alert {alert})"
+        if " alert " in reason:  # OpenSSL's words, e.g. "sslv3 alert handshake failure"
+            return f"{server} refused the TLS connection ({reason})"
         return reason
 
     def reregister(self, line_id: str) -> None:

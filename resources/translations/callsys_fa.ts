@@ -233,7 +233,7 @@
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="885" />
+      <location filename="../../ui/convert.py" line="891" />
       <source>, </source>
       <translation>، </translation>
     </message>
@@ -288,7 +288,7 @@
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1093" />
+      <location filename="../../ui/convert.py" line="1099" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -308,7 +308,7 @@
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1139" />
+      <location filename="../../ui/convert.py" line="1145" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
@@ -333,12 +333,12 @@
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="869" />
+      <location filename="../../ui/convert.py" line="875" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="896" />
+      <location filename="../../ui/convert.py" line="902" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
@@ -353,7 +353,7 @@
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1152" />
+      <location filename="../../ui/convert.py" line="1158" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
@@ -393,7 +393,7 @@
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="950" />
+      <location filename="../../ui/convert.py" line="956" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
@@ -418,7 +418,7 @@
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1097" />
+      <location filename="../../ui/convert.py" line="1103" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -438,7 +438,7 @@
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="887" />
+      <location filename="../../ui/convert.py" line="893" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
@@ -458,7 +458,7 @@
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="867" />
+      <location filename="../../ui/convert.py" line="873" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
@@ -493,7 +493,7 @@
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1087" />
+      <location filename="../../ui/convert.py" line="1093" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
@@ -508,12 +508,12 @@
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="936" />
+      <location filename="../../ui/convert.py" line="942" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="892" />
+      <location filename="../../ui/convert.py" line="898" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
@@ -1905,7 +1905,7 @@
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="845" />
+      <location filename="../../ui/settingsdialog.py" line="846" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -1965,7 +1965,7 @@
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="883" />
+      <location filename="../../ui/settingsdialog.py" line="884" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
@@ -2050,7 +2050,7 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="843" />
+      <location filename="../../ui/settingsdialog.py" line="844" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
@@ -2095,7 +2095,7 @@
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="944" />
+      <location filename="../../ui/settingsdialog.py" line="945" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
@@ -2110,12 +2110,12 @@
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="916" />
+      <location filename="../../ui/settingsdialog.py" line="917" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="953" />
+      <location filename="../../ui/settingsdialog.py" line="954" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -2203,22 +2203,22 @@
   <context>
     <name>SipLines</name>
     <message>
-      <location filename="../../ui/siplines.py" line="145" />
+      <location filename="../../ui/siplines.py" line="149" />
       <source>&amp;Add a line</source>
       <translation>&amp;افزودن خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="203" />
+      <location filename="../../ui/siplines.py" line="207" />
       <source>&amp;Default line for outgoing calls</source>
       <translation>خط &amp;پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="229" />
+      <location filename="../../ui/siplines.py" line="233" />
       <source>(default)</source>
       <translation>(پیش‌فرض)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="364" />
+      <location filename="../../ui/siplines.py" line="368" />
       <source>A direct line does not register: no password</source>
       <translation>خط مستقیم ثبت نمی‌شود: بی‌گذرواژه</translation>
     </message>
@@ -2233,7 +2233,12 @@
       <translation>بررسی گواهی TLS سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="205" />
+      <location filename="../../ui/siplines.py" line="89" />
+      <source>Client certificate (PEM)</source>
+      <translation>گواهی کلاینت (PEM)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="209" />
       <source>Default line for outgoing calls</source>
       <translation>خط پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
@@ -2248,22 +2253,27 @@
       <translation>دامنه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="99" />
+      <location filename="../../ui/siplines.py" line="101" />
       <source>Empty = USER@DOMAIN</source>
       <translation>خالی = ⁦USER@DOMAIN⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="100" />
+      <location filename="../../ui/siplines.py" line="105" />
+      <source>Empty = in the certificate file</source>
+      <translation>خالی = درون پروندهٔ گواهی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="102" />
       <source>Empty = the registrar's host</source>
       <translation>خالی = میزبان سرور ثبت</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="101" />
+      <location filename="../../ui/siplines.py" line="103" />
       <source>Empty = the system's list</source>
       <translation>خالی = فهرست سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="98" />
+      <location filename="../../ui/siplines.py" line="100" />
       <source>Empty = the user</source>
       <translation>خالی = همان کاربر</translation>
     </message>
@@ -2278,9 +2288,14 @@
       <translation>شناسهٔ خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="227" />
+      <location filename="../../ui/siplines.py" line="231" />
       <source>New line</source>
       <translation>خط تازه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="104" />
+      <source>Only for a server that asks for one</source>
+      <translation>فقط برای سروری که آن را بخواهد</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="83" />
@@ -2293,7 +2308,12 @@
       <translation>گذرواژه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="146" />
+      <location filename="../../ui/siplines.py" line="90" />
+      <source>Private key of the client certificate (PEM)</source>
+      <translation>کلید خصوصی گواهی کلاینت (PEM)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="150" />
       <source>Re&amp;move the line</source>
       <translation>&amp;حذف خط</translation>
     </message>
@@ -2308,7 +2328,7 @@
       <translation>سرور ثبت (Registrar)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="141" />
+      <location filename="../../ui/siplines.py" line="145" />
       <source>SIP lines</source>
       <translation>خط‌های SIP</translation>
     </message>
@@ -2333,17 +2353,17 @@
       <translation>نشانی پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="102" />
+      <location filename="../../ui/siplines.py" line="106" />
       <source>sip:*97@pbx.example.com, or *97</source>
       <translation>‏⁦sip:*97@pbx.example.com⁩ یا ⁦*97⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="95" />
+      <location filename="../../ui/siplines.py" line="97" />
       <source>sip:pbx.example.com — empty for a direct line that does not register</source>
       <translation>‏⁦sip:pbx.example.com⁩ — برای خط مستقیمی که ثبت نمی‌شود خالی بگذارید</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="407" />
+      <location filename="../../ui/siplines.py" line="414" />
       <source>{why} (line “{line}”)</source>
       <translation>{why} (خط «{line}»)</translation>
     </message>

@@ -29,7 +29,7 @@ from providers.sip.options import SipOptions, system_ca_file
 from providers.sip.provider import SipProvider
 
 from .conftest import Harness, phone_options
-from .peers import HOST, KAMAILIO_CFG, Baresip, Kamailio, free_port, wait_tcp_listening
+from .peers import HOST, KAMAILIO_CFG, Baresip, Kamailio, Process, free_port, have, wait_tcp_listening
 
 KAMAILIO_MODULES = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")  # the mpath of KAMAILIO_CFG
 needs_tls_module = pytest.mark.skipif(
@@ -47,6 +47,7 @@ class Pki:
     self_signed: tuple[Path, Path]  # for 127.0.0.1, issued by nobody
     wrong_name: tuple[Path, Path]  # issued by `ca`, but for pbx.example.com only
     expired: tuple[Path, Path]  # issued by `ca` for 127.0.0.1, expired yesterday
+    client: tuple[Path, Path]  # a client certificate issued by `ca` (for 1001)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -103,7 +104,7 @@ def make_pki(directory: Path) -> Pki:
     ca_key, other_key = key(), key()
     ca = _certificate("callsys test CA", ca_key, ca=True)
     other = _certificate("some other CA", other_key, ca=True)
-    server_key, self_key, wrong_key, old_key = key(), key(), key(), key()
+    server_key, self_key, wrong_key, old_key, client_key = key(), key(), key(), key(), key()
     return Pki(
         ca=_write(directory, "ca", ca, ca_key)[0],
         other_ca=_write(directory, "other-ca", other, other_key)[0],
@@ -126,6 +127,9 @@ def make_pki(directory: Path) -> Pki:
             _certificate(HOST, old_key, (ca.subject, ca_key), (HOST,), age_days=3),
             old_key,
         ),
+        client=_write(
+            directory, "client", _certificate("1001", client_key, (ca.subject, ca_key)), client_key
+        ),
     )
 
 
@@ -133,8 +137,9 @@ def make_pki(directory: Path) -> Pki:
 class TlsKamailio(Kamailio):
     """The registrar/proxy of ``peers.Kamailio`` with a TLS listener too (``tls_port``)."""
 
-    def __init__(self, rundir: Path, certificate: tuple[Path, Path]) -> None:
+    def __init__(self, rundir: Path, certificate: tuple[Path, Path], client_ca: Path | None = None) -> None:
         self.certificate = certificate
+        self.client_ca = client_ca  # set: clients must show a certificate this CA issued
         self.tls_port = 0
         super().__init__(rundir)
 
@@ -145,8 +150,13 @@ class TlsKamailio(Kamailio):
     def _render(self) -> None:
         cert, key = self.certificate
         tls_cfg = self.rundir / "kamailio-tls.cfg"
+        clients = (
+            f"verify_certificate = yes\nrequire_certificate = yes\nca_list = {self.client_ca}\n"
+            if self.client_ca
+            else "verify_certificate = no\nrequire_certificate = no\n"
+        )
         tls_cfg.write_text(
-            "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
+            f"[server:default]\nmethod = TLSv1.2+\n{clients}"
             f"certificate = {cert}\nprivate_key = {key}\n\n"
             "[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
         )
@@ -405,6 +415,76 @@ async def test_a_port_that_does_not_speak_tls_is_given_up_in_seconds(
         await phone.provider.close()
 
 
+@needs_tls_module
+@pytest.mark.peers
+@pytest.mark.asyncio
+async def test_a_server_that_wants_a_client_certificate(tmp_path: Path, tone440: Path, pki: Pki) -> None:
+    kam = TlsKamailio(tmp_path, pki.server, client_ca=pki.ca).start()
+    try:
+        cert, key = pki.client
+        phone = await open_phone(
+            tmp_path,
+            tls_line(kam, "1001", tls_ca_file=str(pki.ca), tls_cert_file=str(cert), tls_key_file=str(key)),
+            tls_line(kam, "1003", tls_ca_file=str(pki.ca)),  # shows no certificate
+        )
+        try:
+            reason = await refused(phone, "tls1003")
+            assert reason == (
+                f"503 {HOST}:{kam.tls_port} closed the TLS connection "
+                "(it may want a client certificate: tls_cert_file)"
+            )
+            await phone.until(
+                lambda: line_state(phone, "tls1001") == (Registration.ONLINE, ""), 15, "1001 online"
+            )
+            assert "CHALLENGE 401 qop REGISTER 1001" in kam.log()
+        finally:
+            await phone.provider.close()
+    finally:
+        kam.stop()
+
+
+@pytest.mark.skipif(not have("openssl"), reason="openssl is missing (apt-get install openssl)")
+@pytest.mark.peers
+@pytest.mark.asyncio
+async def test_a_server_that_speaks_only_tls_1_3_is_named_as_such(
+    tmp_path: Path, tone440: Path, pki: Pki
+) -> None:
+    """The wheel's OpenSSL 1.0.2k stops at TLS 1.2: ``openssl s_server -tls1_3`` refuses it."""
+    port = free_port()
+    cert, key = pki.server
+    server = Process(
+        [
+            "openssl",
+            "s_server",
+            "-accept",
+            f"{HOST}:{port}",
+            "-cert",
+            str(cert),
+            "-key",
+            str(key),
+            "-tls1_3",
+            "-www",
+        ],
+        tmp_path,
+        "s_server.log",
+    )
+    try:
+        wait_tcp_listening(port)
+        line = {"id": "x", "registrar": f"sip:{HOST}:{port}", "user": "1001", "transport": "tls"}
+        phone = await open_phone(tmp_path, {**line, "tls_ca_file": str(pki.ca)})
+        try:
+            reason = await refused(phone, "x")
+            assert (
+                reason
+                == f"503 {HOST}:{port} wants another TLS version; this softphone speaks TLS 1.2 at most"
+            )
+        finally:
+            await phone.provider.close()
+    finally:
+        server.stop()
+        assert "unsupported protocol" in server.log_path.read_text()  # the server's side of it
+
+
 # ---------------------------------------------------------------------------------- options
 def _line(**extra: Any) -> dict[str, Any]:
     return {"lines": [{"registrar": "sip:pbx.example.com", "user": "1001", "transport": "tls", **extra}]}
@@ -444,3 +524,26 @@ def test_no_trusted_authorities_at_all_is_a_config_error(monkeypatch: pytest.Mon
     with pytest.raises(ConfigError, match="no list of trusted certificate authorities"):
         SipOptions.parse(_line())
     assert SipOptions.parse(_line(tls_verify=False)).lines[0].tls_ca_file == ""
+
+
+def test_client_certificate_options(tmp_path: Path) -> None:
+    pki = make_pki(tmp_path / "pki")
+    cert, key = pki.client
+    line = SipOptions.parse(_line(tls_cert_file=str(cert), tls_key_file=str(key))).lines[0]
+    assert (line.tls_cert_file, line.tls_key_file) == (str(cert), str(key))
+    both = tmp_path / "both.pem"  # certificate and key in one file
+    both.write_bytes(cert.read_bytes() + key.read_bytes())
+    line = SipOptions.parse(_line(tls_cert_file=str(both))).lines[0]
+    assert (line.tls_cert_file, line.tls_key_file) == (str(both), str(both))
+    with pytest.raises(ConfigError, match="tls_key_file needs tls_cert_file") as err:
+        SipOptions.parse(_line(tls_key_file=str(key)))
+    assert err.value.key == "phone.options.lines[0].tls_cert_file"
+    with pytest.raises(ConfigError, match=r"holds no PEM private key; set tls_key_file\."):
+        SipOptions.parse(_line(tls_cert_file=str(cert)))
+    with pytest.raises(ConfigError, match="holds no PEM certificate"):
+        SipOptions.parse(_line(tls_cert_file=str(key), tls_key_file=str(key)))
+    locked = tmp_path / "locked.key"
+    locked.write_text("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n")
+    with pytest.raises(ConfigError, match="is encrypted") as err:
+        SipOptions.parse(_line(tls_cert_file=str(cert), tls_key_file=str(locked)))
+    assert err.value.key == "phone.options.lines[0].tls_key_file"
