@@ -189,9 +189,9 @@ class TlsKamailio(Kamailio):
         raise AssertionError("unreachable")
 
 
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path / "pki")
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("pki"))  # RSA keys take a while: once per module
 
 
 @pytest.fixture
@@ -526,8 +526,7 @@ def test_no_trusted_authorities_at_all_is_a_config_error(monkeypatch: pytest.Mon
     assert SipOptions.parse(_line(tls_verify=False)).lines[0].tls_ca_file == ""
 
 
-def test_client_certificate_options(tmp_path: Path) -> None:
-    pki = make_pki(tmp_path / "pki")
+def test_client_certificate_options(tmp_path: Path, pki: Pki) -> None:
     cert, key = pki.client
     line = SipOptions.parse(_line(tls_cert_file=str(cert), tls_key_file=str(key))).lines[0]
     assert (line.tls_cert_file, line.tls_key_file) == (str(cert), str(key))
