@@ -90,7 +90,9 @@ class CallPopup(QFrame):
             " padding: 6px 14px; border-radius: 4px; }"
             "QPushButton#rejectButton { background: #c5221f; color: white; font-weight: bold;"
             " padding: 6px 14px; border-radius: 4px; }"
-            "QPushButton#voicemailButton { padding: 6px 10px; border-radius: 4px; }"
+            "QPushButton#voicemailButton { background: palette(button); color: palette(button-text);"
+            " border: 1px solid palette(mid); padding: 5px 10px; border-radius: 4px; }"
+            "QPushButton:focus { outline: none; border: 2px solid #1a73e8; }"
         )
         self._display = display
         self.call = call

@@ -46,6 +46,7 @@ from callsys.settings import (
     CRM_BACKEND,
     DEFAULT_LINE,
     HOTKEY_ANSWER,
+    HOTKEYS_GLOBAL_ACTIONS,
     OPTIONS,
     PHONE_PROVIDER,
     PROVIDER_OPTIONS,
@@ -53,6 +54,7 @@ from callsys.settings import (
     Settings,
 )
 
+from ui.hotkeys import ACTIONS, action_title
 from ui.i18n import isolate, ltr, translate
 from ui.qt import (
     QCheckBox,
@@ -65,6 +67,8 @@ from ui.qt import (
     QKeySequenceEdit,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -168,6 +172,11 @@ def choice_title(key: str, value: str) -> str:
         ("crm.auth", "certificate"): translate("SettingsDialog", "Application with a certificate"),
         ("crm.auth", "command"): translate("SettingsDialog", "Token from a command"),
         ("crm.auth", "env"): translate("SettingsDialog", "Token from an environment variable"),
+        ("phone.provider", "sim"): translate("SettingsDialog", "Simulated phone system (demo)"),
+        ("phone.provider", "sip"): translate("SettingsDialog", "Embedded softphone (SIP, up to 4 calls)"),
+        ("phone.provider", "server"): translate(
+            "SettingsDialog", "callsys server (calls and logging from a central server)"
+        ),
     }
     return titles.get((key, value), value)
 
@@ -300,6 +309,12 @@ class _Field:
             return w.toPlainText()
         if isinstance(w, QKeySequenceEdit):
             return w.keySequence().toString(QKeySequence.SequenceFormat.PortableText)
+        if isinstance(w, QListWidget):  # a list of actions to tick
+            return [
+                item.data(Qt.ItemDataRole.UserRole)
+                for item in (w.item(row) for row in range(w.count()))
+                if item is not None and item.checkState() == Qt.CheckState.Checked
+            ]
         assert isinstance(w, QLineEdit)
         return w.text()
 
@@ -523,11 +538,11 @@ class SettingsDialog(QDialog):
                 tuple(self.registry.names()) if option.key == PHONE_PROVIDER.key else option_choices(option)
             ) or ()
             for choice in choices:
-                text = (
-                    f"{choice} — {self.registry.title(choice)}"
-                    if option.key == PHONE_PROVIDER.key
-                    else choice_title(option.key, choice)
-                )
+                if option.key == PHONE_PROVIDER.key:
+                    known = choice_title(option.key, choice)
+                    text = f"{choice} — {self.registry.title(choice) if known == choice else known}"
+                else:
+                    text = choice_title(option.key, choice)
                 combo.addItem(text, choice)
             at = combo.findData(value)
             if at < 0:  # a value from a newer version (or a provider not installed here)
@@ -542,6 +557,24 @@ class SettingsDialog(QDialog):
             keys.setClearButtonEnabled(True)
             keys.keySequenceChanged.connect(self.validate)
             widget, kind = keys, "hotkey"
+        elif option.key == HOTKEYS_GLOBAL_ACTIONS.key:  # which hotkeys are global: ticked (CARD6)
+            ticks = QListWidget()
+            chosen = set(value)
+            for name in ACTIONS:
+                item = QListWidgetItem(action_title(name).replace("&", ""))
+                item.setData(Qt.ItemDataRole.UserRole, name)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if name in chosen else Qt.CheckState.Unchecked)
+                ticks.addItem(item)
+            for name in sorted(chosen - set(ACTIONS)):  # unknown here: kept, shown as it is
+                item = QListWidgetItem(name)
+                item.setData(Qt.ItemDataRole.UserRole, name)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked)
+                ticks.addItem(item)
+            ticks.setMaximumHeight(ticks.sizeHintForRow(0) * 6 + 2 * ticks.frameWidth())
+            ticks.itemChanged.connect(self.validate)
+            widget, kind = ticks, "actions"
         elif isinstance(default, str):
             edit = QLineEdit(value)
             edit.textChanged.connect(self.validate)

@@ -1116,22 +1116,22 @@
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="274" />
+      <location filename="../../ui/popup.py" line="276" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="276" />
+      <location filename="../../ui/popup.py" line="278" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="260" />
+      <location filename="../../ui/popup.py" line="262" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="254" />
+      <location filename="../../ui/popup.py" line="256" />
       <source>Click the number to answer</source>
       <translation>برای پاسخ روی شماره کلیک کنید</translation>
     </message>
@@ -1151,67 +1151,67 @@
       <translation>صبح بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="221" />
+      <location filename="../../ui/popup.py" line="223" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="224" />
+      <location filename="../../ui/popup.py" line="226" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="235" />
+      <location filename="../../ui/popup.py" line="237" />
       <source>Looking up…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="249" />
+      <location filename="../../ui/popup.py" line="251" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="242" />
+      <location filename="../../ui/popup.py" line="244" />
       <source>Not in the directory</source>
       <translation>در فهرست مخاطبان نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="230" />
+      <location filename="../../ui/popup.py" line="232" />
       <source>Open the record</source>
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="275" />
+      <location filename="../../ui/popup.py" line="277" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="277" />
+      <location filename="../../ui/popup.py" line="279" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="279" />
+      <location filename="../../ui/popup.py" line="281" />
       <source>Send the call to voicemail</source>
       <translation>فرستادن تماس به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="237" />
+      <location filename="../../ui/popup.py" line="239" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="278" />
+      <location filename="../../ui/popup.py" line="280" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="221" />
+      <location filename="../../ui/popup.py" line="223" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="265" />
+      <location filename="../../ui/popup.py" line="267" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -1895,17 +1895,17 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="645" />
+      <location filename="../../ui/settingsdialog.py" line="650" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="646" />
+      <location filename="../../ui/settingsdialog.py" line="651" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="846" />
+      <location filename="../../ui/settingsdialog.py" line="851" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -1940,37 +1940,42 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="670" />
+      <location filename="../../ui/settingsdialog.py" line="675" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="672" />
+      <location filename="../../ui/settingsdialog.py" line="677" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="269" />
+      <location filename="../../ui/settingsdialog.py" line="274" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="273" />
+      <location filename="../../ui/settingsdialog.py" line="278" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="235" />
+      <location filename="../../ui/settingsdialog.py" line="240" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="884" />
+      <location filename="../../ui/settingsdialog.py" line="889" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="757" />
+      <location filename="../../ui/settingsdialog.py" line="172" />
+      <source>Embedded softphone (SIP, up to 4 calls)</source>
+      <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="762" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
@@ -1990,7 +1995,7 @@
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="676" />
+      <location filename="../../ui/settingsdialog.py" line="681" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -2000,7 +2005,7 @@
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="237" />
+      <location filename="../../ui/settingsdialog.py" line="242" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
@@ -2010,12 +2015,12 @@
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="219" />
+      <location filename="../../ui/settingsdialog.py" line="224" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="619" />
+      <location filename="../../ui/settingsdialog.py" line="624" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -2030,7 +2035,7 @@
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="642" />
+      <location filename="../../ui/settingsdialog.py" line="647" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
@@ -2040,7 +2045,7 @@
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="492" />
+      <location filename="../../ui/settingsdialog.py" line="497" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -2050,17 +2055,17 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="844" />
+      <location filename="../../ui/settingsdialog.py" line="849" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="444" />
+      <location filename="../../ui/settingsdialog.py" line="449" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="436" />
+      <location filename="../../ui/settingsdialog.py" line="441" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
@@ -2075,47 +2080,52 @@
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="617" />
+      <location filename="../../ui/settingsdialog.py" line="171" />
+      <source>Simulated phone system (demo)</source>
+      <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="622" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="691" />
+      <location filename="../../ui/settingsdialog.py" line="696" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="684" />
+      <location filename="../../ui/settingsdialog.py" line="689" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="655" />
+      <location filename="../../ui/settingsdialog.py" line="660" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="945" />
+      <location filename="../../ui/settingsdialog.py" line="950" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="250" />
+      <location filename="../../ui/settingsdialog.py" line="255" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="240" />
+      <location filename="../../ui/settingsdialog.py" line="245" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="917" />
+      <location filename="../../ui/settingsdialog.py" line="922" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="954" />
+      <location filename="../../ui/settingsdialog.py" line="959" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -2145,7 +2155,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="713" />
+      <location filename="../../ui/settingsdialog.py" line="718" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
@@ -2165,12 +2175,17 @@
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="336" />
+      <location filename="../../ui/settingsdialog.py" line="173" />
+      <source>callsys server (calls and logging from a central server)</source>
+      <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="341" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="724" />
+      <location filename="../../ui/settingsdialog.py" line="729" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
@@ -2195,7 +2210,7 @@
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="785" />
+      <location filename="../../ui/settingsdialog.py" line="790" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>

@@ -21,7 +21,16 @@ from providers.sim import SimulatedProvider
 from tests.conftest import MemoryKeyring
 
 from ui.i18n import Language
-from ui.qt import QCheckBox, QComboBox, QKeySequenceEdit, QLineEdit, QPlainTextEdit, Qt, QWidget
+from ui.qt import (
+    QCheckBox,
+    QComboBox,
+    QKeySequenceEdit,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    Qt,
+    QWidget,
+)
 from ui.settingsdialog import DYNAMICS_SECRET, SettingsDialog, group_title
 
 
@@ -133,6 +142,38 @@ def test_a_hotkey_is_set_by_pressing_it_and_one_key_for_two_actions_is_refused(
     assert notes.error.isHidden() and dialog.ok_button.isEnabled()
     assert dialog.save()
     assert load_settings(settings.path).get("hotkeys.notes") == "Alt+Shift+F7"
+
+
+def test_global_hotkeys_are_ticked_in_a_list_not_typed(
+    qtbot: Any, settings: Settings, language: Language
+) -> None:
+    """CARD6: which hotkeys also work while another program has the focus — one tick per action."""
+    dialog = dialog_for(qtbot, settings)
+    ticks = dialog.fields["hotkeys.global_actions"].widget
+    assert isinstance(ticks, QListWidget)
+    rows = [ticks.item(row) for row in range(ticks.count())]
+    assert [r.text() for r in rows if r is not None][:3] == ["Answer", "Reject", "Send to voicemail"]
+    checked = {
+        r.data(Qt.ItemDataRole.UserRole) for r in rows if r and r.checkState() == Qt.CheckState.Checked
+    }
+    assert checked == {"answer", "reject", "hangup", "hold", "mute"}  # the defaults
+    for row in rows:
+        assert row is not None
+        if row.data(Qt.ItemDataRole.UserRole) in {"reject", "notes"}:
+            row.setCheckState(
+                Qt.CheckState.Unchecked
+                if row.checkState() == Qt.CheckState.Checked
+                else Qt.CheckState.Checked
+            )
+    assert dialog.save()
+    assert saved(settings)["hotkeys"]["global_actions"] == ["answer", "hangup", "hold", "mute", "notes"]
+    assert load_settings(settings.path).get("hotkeys.global_actions") == (
+        "answer",
+        "hangup",
+        "hold",
+        "mute",
+        "notes",
+    )
 
 
 def test_a_new_group_and_a_decimal_setting_get_their_tab_and_field(
