@@ -166,36 +166,11 @@ async def scenario(window: MainWindow, language: Language) -> None:
         window.set_language(code)
         await settle(0.3)
         grab(f"call-log-{code}.png", widget=window)
-        await dialogs(window, code)
     window.set_language("en")
 
     extra = getattr(sys.modules[__name__], "more_screenshots", None)
     if extra is not None:
         await extra(window, language)
-
-
-async def dialogs(window: MainWindow, code: str) -> None:
-    """The reports view and the settings dialog, when this copy has them."""
-    try:
-        dialog = window.open_reports()
-    except ImportError:
-        dialog = None
-    if dialog is not None:
-        dialog.move(60, 40)
-        await settle(1.0)
-        grab(f"reports-{code}.png", widget=dialog)
-        dialog.close()
-    try:
-        from ui.settingsdialog import SettingsDialog
-    except ImportError:
-        return
-    settings_dialog = SettingsDialog(window.desktop.settings, window)
-    settings_dialog.move(60, 40)
-    settings_dialog.show()
-    await settle(0.6)
-    grab(f"settings-{code}.png", widget=settings_dialog)
-    settings_dialog.reject()
-    await settle(0.1)
 
 
 def main() -> int:

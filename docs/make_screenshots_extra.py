@@ -108,6 +108,8 @@ async def shots(window: MainWindow, language: Language, missed: str) -> None:
         settings.tabs.setCurrentIndex(settings._pages["phone"])
         provider = settings.fields["phone.provider"].widget
         provider.setCurrentIndex(provider.findData("sip"))  # type: ignore[attr-defined]
+        # The demo runs on the simulator; its options mean nothing to the softphone.
+        settings.fields["phone.options"].widget.setPlainText("")  # type: ignore[attr-defined]
         lines = settings.sip_lines
         lines.set_lines(
             [
