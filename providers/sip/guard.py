@@ -7,23 +7,24 @@ before the application hears of the call, so a flood of INVITE + CANCEL from out
 phone after about 32 calls, whatever the application did with them.
 
 How (``providers.sip.pjengine``): pjsua asks ``Endpoint.onSelectAccount`` which account takes a
-new INVITE *before* it opens any socket. The engine asks ``MediaBudget.admit`` there; a refused
-INVITE goes to a hidden guard account whose calls use pjsua's loop media transport (no socket at
-all) and is answered ``503 Service Unavailable`` with ``Retry-After`` at once — it never reaches
-the provider, rings nowhere and opens nothing. The same hook answers ``400 Bad Request`` to an
-INVITE whose ``Content-Length`` is larger than its body (RFC 3261 §18.3), which pjsip accepts.
+new INVITE *before* it opens any socket. The engine asks ``MediaBudget.admit`` there (and does
+nothing else there: it is on every call's way in); a refused INVITE goes to a hidden guard
+account whose calls use pjsua's loop media transport (no socket at all) and is answered
+``503 Service Unavailable`` with ``Retry-After`` at once — it never reaches the provider, rings
+nowhere and opens nothing. This covers UDP, TCP and TLS alike: the hook is pjsua's, not a
+transport's. A peek at the UDP socket in front of pjsip could not do it: one poll of pjsip
+reads up to 51 queued datagrams by itself (measured), so a filter would see only the first.
 
 Everything here is pure Python (no pjsua2), so it is tested without a phone.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from collections.abc import Callable
 
-__all__ = ["MEDIA_SLOTS", "SLOTS_PER_CALL", "MediaBudget", "body_shorter_than_declared"]
+__all__ = ["BUDGET", "LINGER", "MEDIA_SLOTS", "RETRY_AFTER", "SLOTS_PER_CALL", "MediaBudget"]
 
 #: Slots of pjlib's select() ioqueue (``PJ_IOQUEUE_MAX_HANDLES``) in the pjsua2 wheel; pjmedia
 #: has an ioqueue of its own, used only by calls' RTP/RTCP sockets.
@@ -37,9 +38,6 @@ BUDGET = 56
 LINGER = 0.6
 #: Seconds a refused caller is asked to wait (``Retry-After``) before it tries again.
 RETRY_AFTER = 2
-
-#: a Content-Length header line (full or compact name) in the lower-cased header section
-_CONTENT_LENGTH = re.compile(rb"\n(?:content-length|l)[ \t]*:[ \t]*(\d+)[ \t]*\r?(?=\n)")
 
 
 class MediaBudget:
@@ -83,20 +81,3 @@ class MediaBudget:
 
     def ended(self) -> None:
         self._closed.append(self._clock())
-
-
-def body_shorter_than_declared(message: bytes) -> bool:
-    """True when *message* (one whole datagram) declares a Content-Length larger than its body.
-
-    RFC 3261 §18.3: such a datagram must be discarded or answered 400. On a stream transport
-    pjsip frames by Content-Length, so the body is never shorter there and this is False.
-    A missing or unreadable Content-Length is not judged here (pjsip answers those itself).
-    """
-    ends = [(i, len(sep)) for sep in (b"\r\n\r\n", b"\n\n") if (i := message.find(sep)) >= 0]
-    if not ends:
-        return False
-    end, sep_len = min(ends)
-    found = _CONTENT_LENGTH.findall(b"\n" + message[:end].lower() + b"\n")
-    if len(found) != 1:
-        return False
-    return int(found[0]) > len(message) - end - sep_len

@@ -178,6 +178,10 @@ class CallerInfo:
     dialled: str  # the number the caller dialled (DNIS), digits or user part
     sip_call_id: str
     remote_uri: str
+    #: The INVITE declares a Content-Length larger than its body (a datagram cut short, or a lie):
+    #: RFC 3261 §18.3 says answer 400 (pjsip takes the body as it is). Never True on TCP/TLS,
+    #: where pjsip frames messages by their Content-Length.
+    body_cut: bool = False
 
 
 def _parse_first(msg: SipMessage, header: str) -> NameAddr | None:
@@ -187,6 +191,20 @@ def _parse_first(msg: SipMessage, header: str) -> NameAddr | None:
             if addr.uri:
                 return addr
     return None
+
+
+def _body_cut(text: str, msg: SipMessage) -> bool:
+    """True when the one Content-Length of *text* is larger than its body (in bytes)."""
+    lengths = msg.all("content-length")
+    if len(lengths) != 1 or not (lengths[0].isascii() and lengths[0].isdigit()):
+        return False  # none, or several, or garbage: not ours to judge (pjsip answers garbage)
+    declared = int(lengths[0])
+    ends = [(at, len(sep)) for sep in ("\r\n\r\n", "\n\n") if (at := text.find(sep)) >= 0]
+    if not ends:
+        return False
+    end, sep_len = min(ends)
+    body = text[end + sep_len :]
+    return declared > len(body) and declared > len(body.encode("utf-8", "surrogateescape"))
 
 
 def caller_info(text: str, parse_number: Callable[[str], PhoneNumber] = number_from_user) -> CallerInfo:
@@ -254,4 +272,5 @@ def caller_info(text: str, parse_number: Callable[[str], PhoneNumber] = number_f
         dialled=clean_text(dialled, 64),
         sip_call_id=clean_text(msg.first("call-id") or "", 128),
         remote_uri=clean_text(from_addr.uri if from_addr else "", 256),
+        body_cut=_body_cut(text, msg),
     )

@@ -45,7 +45,7 @@ import pjsua2 as pj
 
 from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
-from providers.sip.guard import RETRY_AFTER, MediaBudget, body_shorter_than_declared
+from providers.sip.guard import RETRY_AFTER, MediaBudget
 from providers.sip.headers import caller_info
 from providers.sip.options import MAX_CALLS, LineConfig, SipOptions, host_of
 
@@ -153,7 +153,8 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.tap: Any = None
         self.muted = False
         self.answered = False  # we responded to the INVITE (no automatic 180 needed)
-        self.refused = False  # refused by the flood guard: no media, never seen by the listener
+        self.quiet = False  # refused by the phone itself: never reported to the listener
+        self.media = True  # has RTP/RTCP sockets (the flood guard's calls have loop media)
 
     def onCallState(self, prm: Any) -> None:
         engine = self.engine
@@ -164,12 +165,12 @@ class _Call(pj.Call):  # type: ignore[misc]
         code, reason = int(ci.lastStatusCode), str(ci.lastReason)
         if phase is Phase.DISCONNECTED:
             engine._retire(self)
-        if phase is not None and not self.refused:
+        if phase is not None and not self.quiet:
             engine._emit(lambda listener: listener.on_phase(self.key, phase, code, reason))
 
     def onCallMediaState(self, prm: Any) -> None:
         engine = self.engine
-        if engine is None or self.refused:
+        if engine is None or self.quiet:
             return
         ci = self.getInfo()  # keep CallInfo alive while reading .media
         media = list(ci.media)
@@ -258,7 +259,7 @@ class _SelectAccountHook:
     """``onSelectAccount`` for the endpoint: pjsua asks it for every new INVITE before it opens
     the call's media sockets (the flood guard's only chance, see ``providers.sip.guard``)."""
 
-    select_account: Callable[[Any], None] | None = None
+    select_account: Callable[[Any], None] | None = None  # PjEngine._select_account
 
     def onSelectAccount(self, prm: Any) -> None:
         hook = self.select_account
@@ -410,8 +411,8 @@ class PjEngine:
         self._budget = MediaBudget()
         self._guard: _GuardAccount | None = None
         self._guard_id = -1
-        self._refusal: tuple[int, str] = (503, "Service Unavailable")
-        self._refused: dict[str, _Call] = {}  # refused calls, kept until DISCONNECTED
+        self._default_id = -1  # the account pjsua would pick for a request no account matches
+        self._refused: dict[str, _Call] = {}  # the guard's calls, kept until DISCONNECTED
         self._refusals_logged = -1000.0
 
     # ------------------------------------------------------------------ lifecycle
@@ -570,13 +571,14 @@ class PjEngine:
 
     def _add_guard(self) -> None:
         """The flood guard's account (never the default, never registered) and its hook."""
-        host, port = self._listen
         acfg = pj.AccountConfig()
-        acfg.idUri = f"sip:callsys-flood-guard@{host}:{port}"
+        acfg.idUri = "sip:callsys-flood-guard@flood-guard.invalid"  # matches no request by host
         acfg.mediaConfig.useLoopMedTp = True  # a refused call opens no socket
         guard = _GuardAccount(self)
         guard.create(acfg, False)
         self._guard, self._guard_id = guard, int(guard.getId())
+        lines = list(self._accounts.values())
+        self._default_id = int(lines[-1].getId()) if lines else -1  # created last: pjsua's default
         self._ep.select_account = self._select_account
 
     def _setup_audio(self, options: SipOptions) -> None:
@@ -711,9 +713,8 @@ class PjEngine:
             log.exception("SIP event handler failed")
 
     def _retire(self, call: _Call) -> None:
-        if call.refused:
-            self._refused.pop(call.key, None)
-        else:
+        self._refused.pop(call.key, None)
+        if call.media:
             self._budget.ended()  # its RTP/RTCP sockets are closed now
         if self._calls.get(call.key) is call:
             del self._calls[call.key]
@@ -723,51 +724,40 @@ class PjEngine:
 
     def _select_account(self, prm: Any) -> None:
         """Inside pjsua, for each new INVITE, before its media sockets are opened: send it to
-        the guard account when it is malformed or the media slots are running out."""
+        the guard account when the media slots are running out. Kept minimal (it is on every
+        call's way in): no look at the message, the budget only."""
         try:
             if self._guard is None:
                 return
-            try:
-                raw = str(prm.rdata.wholeMsg).encode("utf-8", "surrogateescape")
-            except Exception:
-                raw = b""
-            if body_shorter_than_declared(raw):
-                self._refusal = (400, "Bad Request (Content-Length larger than the body)")
-            elif not self._budget.admit(len(self._calls)):
-                self._refusal = (503, "Service Unavailable")
-            else:
-                if int(prm.accountIndex) == self._guard_id and self._accounts:
-                    prm.accountIndex = next(iter(self._accounts.values())).getId()
-                return
-            prm.accountIndex = self._guard_id
+            if not self._budget.admit(len(self._calls)):
+                prm.accountIndex = self._guard_id
+            elif int(prm.accountIndex) == self._guard_id and self._default_id >= 0:
+                # pjsua prefers an account not bound to a transport for a request on another
+                # one (TCP to a UDP line): that is the guard, never meant to take calls
+                prm.accountIndex = self._default_id
         except Exception:  # never raise into C++
             log.exception("flood guard failed")
 
     def _refuse(self, account: _GuardAccount, prm: Any) -> None:
-        """Answer an INVITE the guard took (loop media, no socket) with the chosen refusal."""
-        code, reason = self._refusal
-        self._refusal = (503, "Service Unavailable")
+        """Answer an INVITE the guard took (loop media, no socket): 503 + Retry-After."""
         key = f"sip-refused-{next(self._keys)}-{os.getpid()}"
         call = _Call(self, account, key, prm.callId)
-        call.refused = call.answered = True
+        call.quiet, call.media, call.answered = True, False, True
         self._refused[key] = call
         self._all_calls.add(call)
+        header = pj.SipHeader()
+        header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)
+        tx = pj.SipTxOption()
+        tx.headers.append(header)
         op = pj.CallOpParam()
-        op.statusCode, op.reason = code, reason
-        if code == 503:
-            header = pj.SipHeader()
-            header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)
-            tx = pj.SipTxOption()
-            tx.headers.append(header)
-            op.txOption = tx  # (op.txOption.headers.append would change a copy)
+        op.statusCode, op.reason = 503, "Service Unavailable"
+        op.txOption = tx  # (op.txOption.headers.append would change a copy)
         try:
             call.answer(op)
         except pj.Error as exc:
             log.warning("could not refuse a call: %s", exc.reason)
         now = time.monotonic()
-        if code == 400:
-            log.warning("answered 400 to an INVITE whose Content-Length is larger than its body")
-        elif now - self._refusals_logged > 10:
+        if now - self._refusals_logged > 10:
             self._refusals_logged = now
             log.warning(
                 "flood guard: too many calls within a second; refusing new ones (%d so far)",
@@ -785,6 +775,14 @@ class PjEngine:
         except Exception:
             text = ""
         info = caller_info(text)
+        if info.body_cut:  # RFC 3261 §18.3; the call never rings
+            log.warning("answered 400 to an INVITE whose Content-Length is larger than its body")
+            call.quiet = True
+            op = pj.CallOpParam()
+            op.statusCode, op.reason = 400, "Bad Request (Content-Length larger than the body)"
+            with contextlib.suppress(pj.Error):
+                self._answer(call, 0, op)
+            return
         incoming = IncomingCall(
             line_id=account.line.id,
             user=info.user,
@@ -856,9 +854,10 @@ class PjEngine:
         except KeyError:
             raise UnknownCall("That call has already ended.") from None
 
-    def _answer(self, call: _Call, code: int) -> None:
-        op = pj.CallOpParam()
-        op.statusCode = code
+    def _answer(self, call: _Call, code: int, op: Any = None) -> None:
+        if op is None:
+            op = pj.CallOpParam()
+            op.statusCode = code
         call.answer(op)
         call.answered = True
 

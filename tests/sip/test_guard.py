@@ -1,10 +1,12 @@
-"""The flood guard's bookkeeping and the Content-Length check (pure Python, no pjsua2)."""
+"""The flood guard's bookkeeping, and the INVITE whose Content-Length is larger than its body
+(RFC 3261 §18.3: answered 400) — pure Python, no pjsua2."""
 
 from __future__ import annotations
 
 import pytest
 
-from providers.sip.guard import BUDGET, LINGER, SLOTS_PER_CALL, MediaBudget, body_shorter_than_declared
+from providers.sip.guard import BUDGET, LINGER, SLOTS_PER_CALL, MediaBudget
+from providers.sip.headers import caller_info
 
 
 class Clock:
@@ -95,9 +97,21 @@ SDP = b"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\
     ],
 )
 def test_content_length_larger_than_the_body(msg: bytes, bad: bool) -> None:
-    assert body_shorter_than_declared(msg) is bad
+    assert caller_info(msg.decode("utf-8", "surrogateescape")).body_cut is bad
 
 
 def test_two_content_lengths_are_not_judged_here() -> None:
     msg = message("99999", SDP).replace(b"Content-Length: 99999", b"Content-Length: 99999\r\nl: 1")
-    assert body_shorter_than_declared(msg) is False
+    assert caller_info(msg.decode()).body_cut is False
+
+
+def test_content_length_counts_bytes_not_characters() -> None:
+    body = "s=Café ☎\r\n".encode()
+    assert not caller_info(message(str(len(body)), body).decode()).body_cut
+    assert caller_info(message(str(len(body) + 1), body).decode()).body_cut
+    assert (
+        caller_info(
+            message(str(len(body)), b"\xff\xfe" + body[2:]).decode("utf-8", "surrogateescape")
+        ).body_cut
+        is False
+    )
