@@ -34,7 +34,8 @@ Rules implemented here:
   ``BURST_CALLS`` within ``BURST_SECONDS``). Answering a flood makes pjsua open and close
   media sockets faster than pjlib recycles them, which aborts the process (see
   ``providers.sip.pjengine``); calls left ringing keep their slots and the rest of the flood
-  gets 486 Busy Here without media.
+  gets 486 Busy Here without media. Below that, the engine refuses (503, never reaching us)
+  every INVITE that would take more media slots than pjlib has (``providers.sip.guard``).
 """
 
 from __future__ import annotations
