@@ -261,6 +261,8 @@ class CallPanel(QFrame):
         if call is not None:
             party = self._parties.get(call.id)
             title = direction_text(call.direction) + " · " + state_text(call.state)
+            if call.remote_hold:  # the far end put us on hold (SIP re-INVITE); Resume is theirs
+                title += " · " + translate("CallPanel", "Held by the other party")
             if call.line:
                 title += " · " + translate("CallPanel", "Line: {line}").format(line=call.line)
             self.current_title.setText(para(title))
@@ -331,6 +333,8 @@ class CallPanel(QFrame):
                 if call.state is CallState.RINGING
                 else state_text(call.state)
             )
+            if call.remote_hold:
+                state += " · " + translate("CallPanel", "Held by the other party")
             if label is not None:
                 label.setText(para(f"{isolate(self._name(call))}  {ltr(number)}") + "\n" + para(state))
             if button is not None:

@@ -70,87 +70,92 @@
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="338" />
+      <location filename="../../ui/callpanel.py" line="342" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="387" />
+      <location filename="../../ui/callpanel.py" line="391" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="381" />
+      <location filename="../../ui/callpanel.py" line="385" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="382" />
+      <location filename="../../ui/callpanel.py" line="386" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="275" />
+      <location filename="../../ui/callpanel.py" line="265" />
+      <source>Held by the other party</source>
+      <translation>نگه‌داشته‌شده از سوی طرف مقابل</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="277" />
       <source>Hold</source>
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="383" />
+      <location filename="../../ui/callpanel.py" line="387" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="377" />
+      <location filename="../../ui/callpanel.py" line="381" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="265" />
+      <location filename="../../ui/callpanel.py" line="267" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="281" />
+      <location filename="../../ui/callpanel.py" line="283" />
       <source>Mute</source>
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="384" />
+      <location filename="../../ui/callpanel.py" line="388" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="379" />
+      <location filename="../../ui/callpanel.py" line="383" />
       <source>Number to transfer to</source>
       <translation>شماره مقصد انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="348" />
+      <location filename="../../ui/callpanel.py" line="352" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="275" />
+      <location filename="../../ui/callpanel.py" line="277" />
       <source>Resume</source>
       <translation>ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="326" />
+      <location filename="../../ui/callpanel.py" line="328" />
       <source>Send {name} to voicemail</source>
       <translation>فرستادن {name} به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="385" />
+      <location filename="../../ui/callpanel.py" line="389" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="380" />
+      <location filename="../../ui/callpanel.py" line="384" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="378" />
+      <location filename="../../ui/callpanel.py" line="382" />
       <source>Transfer to…</source>
       <translation>انتقال به…</translation>
     </message>
@@ -160,17 +165,17 @@
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="281" />
+      <location filename="../../ui/callpanel.py" line="283" />
       <source>Unmute</source>
       <translation>صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="324" />
+      <location filename="../../ui/callpanel.py" line="326" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="330" />
+      <location filename="../../ui/callpanel.py" line="332" />
       <source>Waiting</source>
       <translation>در انتظار</translation>
     </message>
@@ -1895,322 +1900,322 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="650" />
+      <location filename="../../ui/settingsdialog.py" line="678" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="651" />
+      <location filename="../../ui/settingsdialog.py" line="679" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="851" />
+      <location filename="../../ui/settingsdialog.py" line="879" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="116" />
+      <location filename="../../ui/settingsdialog.py" line="120" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="168" />
+      <location filename="../../ui/settingsdialog.py" line="172" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="167" />
+      <location filename="../../ui/settingsdialog.py" line="171" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="118" />
+      <location filename="../../ui/settingsdialog.py" line="122" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="163" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="113" />
+      <location filename="../../ui/settingsdialog.py" line="117" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="675" />
+      <location filename="../../ui/settingsdialog.py" line="703" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="677" />
+      <location filename="../../ui/settingsdialog.py" line="705" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="274" />
+      <location filename="../../ui/settingsdialog.py" line="278" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="278" />
+      <location filename="../../ui/settingsdialog.py" line="282" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="240" />
+      <location filename="../../ui/settingsdialog.py" line="244" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="889" />
+      <location filename="../../ui/settingsdialog.py" line="917" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="172" />
+      <location filename="../../ui/settingsdialog.py" line="176" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="762" />
+      <location filename="../../ui/settingsdialog.py" line="790" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="161" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="117" />
+      <location filename="../../ui/settingsdialog.py" line="121" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="162" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="681" />
+      <location filename="../../ui/settingsdialog.py" line="709" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="115" />
+      <location filename="../../ui/settingsdialog.py" line="119" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="242" />
+      <location filename="../../ui/settingsdialog.py" line="246" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="112" />
+      <location filename="../../ui/settingsdialog.py" line="116" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="224" />
+      <location filename="../../ui/settingsdialog.py" line="228" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="624" />
+      <location filename="../../ui/settingsdialog.py" line="652" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="111" />
+      <location filename="../../ui/settingsdialog.py" line="115" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="110" />
+      <location filename="../../ui/settingsdialog.py" line="114" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="647" />
+      <location filename="../../ui/settingsdialog.py" line="675" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="158" />
+      <location filename="../../ui/settingsdialog.py" line="162" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="497" />
+      <location filename="../../ui/settingsdialog.py" line="507" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="114" />
+      <location filename="../../ui/settingsdialog.py" line="118" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="849" />
+      <location filename="../../ui/settingsdialog.py" line="877" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="449" />
+      <location filename="../../ui/settingsdialog.py" line="459" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="441" />
+      <location filename="../../ui/settingsdialog.py" line="451" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="166" />
+      <location filename="../../ui/settingsdialog.py" line="170" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="165" />
+      <location filename="../../ui/settingsdialog.py" line="169" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="171" />
+      <location filename="../../ui/settingsdialog.py" line="175" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="622" />
+      <location filename="../../ui/settingsdialog.py" line="650" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="696" />
+      <location filename="../../ui/settingsdialog.py" line="724" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="689" />
+      <location filename="../../ui/settingsdialog.py" line="717" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="660" />
+      <location filename="../../ui/settingsdialog.py" line="688" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="950" />
+      <location filename="../../ui/settingsdialog.py" line="978" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="255" />
+      <location filename="../../ui/settingsdialog.py" line="259" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="245" />
+      <location filename="../../ui/settingsdialog.py" line="249" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="922" />
+      <location filename="../../ui/settingsdialog.py" line="950" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="959" />
+      <location filename="../../ui/settingsdialog.py" line="987" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="169" />
+      <location filename="../../ui/settingsdialog.py" line="173" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="170" />
+      <location filename="../../ui/settingsdialog.py" line="174" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="133" />
+      <location filename="../../ui/settingsdialog.py" line="137" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="147" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="718" />
+      <location filename="../../ui/settingsdialog.py" line="746" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="135" />
+      <location filename="../../ui/settingsdialog.py" line="139" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="127" />
+      <location filename="../../ui/settingsdialog.py" line="131" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="134" />
+      <location filename="../../ui/settingsdialog.py" line="138" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="173" />
+      <location filename="../../ui/settingsdialog.py" line="177" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="341" />
+      <location filename="../../ui/settingsdialog.py" line="351" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="729" />
+      <location filename="../../ui/settingsdialog.py" line="757" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="132" />
+      <location filename="../../ui/settingsdialog.py" line="136" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="131" />
+      <location filename="../../ui/settingsdialog.py" line="135" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="137" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="136" />
+      <location filename="../../ui/settingsdialog.py" line="140" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="790" />
+      <location filename="../../ui/settingsdialog.py" line="818" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
