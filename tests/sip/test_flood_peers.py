@@ -112,6 +112,40 @@ def received(out: str, code: int) -> int:
     return sum(int(n) for n in re.findall(rf"^\s*{code}\s+<----------\s+(\d+)", out, re.M))
 
 
+def assert_a_503_answers_its_invite(trace: Path) -> None:
+    """RFC 3261 §8.2.6: the 503 copies the INVITE's Via, From, Call-ID and CSeq, adds a To tag,
+    and (§21.5.4) says when to retry. (pjsip writes From/To URIs without the port, which §19.1.1
+    does not allow there; so the URIs are compared without it.)"""
+    messages: list[str] = []
+    for chunk in re.split(r"^-{10,}.*$", trace.read_text(errors="replace"), flags=re.M):
+        start = re.search(r"^(SIP/2\.0 \d{3} |[A-Z]+ sip:)", chunk, re.M)
+        if start is not None:
+            messages.append(chunk[start.start() :])
+
+    def headers(msg: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for line in msg.splitlines()[1:]:
+            name, sep, value = line.partition(":")
+            if sep and name.strip() and not line[:1].isspace():
+                found.setdefault(name.strip().lower(), value.strip())
+        return found
+
+    def without_port(name_addr: str) -> str:
+        return re.sub(r"(@[^>;:]+):\d+", r"\1", name_addr.replace(" ", ""))
+
+    invites = {headers(m)["call-id"]: headers(m) for m in messages if m.startswith("INVITE ")}
+    refusals = [headers(m) for m in messages if m.startswith("SIP/2.0 503 ")]
+    assert refusals, "no 503 in sipp's trace"
+    for got in refusals[:20]:
+        sent = invites[got["call-id"]]
+        assert got["retry-after"] == str(RETRY_AFTER)
+        assert got["cseq"] == sent["cseq"] == "1 INVITE"
+        assert without_port(got["from"]) == without_port(sent["from"])
+        assert got["via"].split(";branch=")[1] == sent["via"].split(";branch=")[1]
+        to, _, tag = got["to"].partition(";tag=")
+        assert tag and without_port(to) == without_port(sent["to"])
+
+
 async def a_normal_call_is_answered(phone: Phone, tmp_path: Path, transport: str) -> None:
     mark = len(phone.lines)
     sipp = asyncio.create_task(
@@ -144,7 +178,7 @@ async def test_invite_cancel_flood_then_a_normal_call(tmp_path: Path, transport:
             [
                 f"{HOST}:{phone.port}", "-sf", str(scenario), "-t", transport, "-m", "400",
                 "-r", "200", "-l", "400", "-i", HOST, "-p", str(free_port()), "-nostdin",
-                "-timeout", "90s", "-recv_timeout", "10000", *extra,
+                "-timeout", "90s", "-recv_timeout", "10000", "-trace_msg", *extra,
             ],
             tmp_path,
             timeout=120,
@@ -157,6 +191,7 @@ async def test_invite_cancel_flood_then_a_normal_call(tmp_path: Path, transport:
         assert refused > 0, out
         assert rang > 0
         assert refused + rang <= 400
+        assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
         # A caller refused during the flood was asked to wait RETRY_AFTER seconds; one that
         # does is answered (right after the flood it would be refused too: that is the point).
         await asyncio.sleep(RETRY_AFTER)
