@@ -707,6 +707,10 @@ class MainWindow(QMainWindow):
                 messages.append(
                     translate("MainWindow", "The call log cannot be saved: {why}").format(why=why)
                 )
+            elif part == "options":  # a key the phone connection does not know: it still starts
+                messages.append(
+                    translate("MainWindow", "Not used, check the phone settings: {why}").format(why=why)
+                )
         messages.extend(getattr(self, "hotkey_problems", []))
         self.banner_label.setText("\n".join(messages))
         self.banner_sim_button.setVisible(
@@ -739,6 +743,7 @@ class MainWindow(QMainWindow):
         self.simulate_menu_action.setVisible(self.simulator is not None)
         if self.call_panel is not None:
             self.call_panel.set_capabilities(caps)
+        self.popups.set_capabilities(caps)  # open pop-ups too: Voicemail may come or go (IN6)
 
     def _on_missed(self, count: int) -> None:
         self.missed_badge.setVisible(count > 0)

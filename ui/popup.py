@@ -178,6 +178,22 @@ class CallPopup(QFrame):
         self._can_answer = Capability.ANSWER in capabilities
         self.retranslate()
 
+    def set_capabilities(self, capabilities: frozenset[Capability]) -> None:
+        """What the phone connection can do changed while this pop-up is open (a callsys server
+        reconnecting to another PBX link, say): the buttons follow. Cheap when nothing changed."""
+        wanted = (
+            Capability.ANSWER in capabilities,
+            Capability.REJECT in capabilities,
+            Capability.VOICEMAIL in capabilities,
+        )
+        buttons = (self.answer_button, self.reject_button, self.voicemail_button)
+        if wanted == tuple(not b.isHidden() for b in buttons) and wanted[0] == self._can_answer:
+            return
+        for button, on in zip(buttons, wanted, strict=True):
+            button.setVisible(on)
+        self._can_answer = wanted[0]
+        self.retranslate()
+
     def update_call(self, call: Call) -> None:
         self.call = call
         self.retranslate()
@@ -360,6 +376,11 @@ class PopupStack(QObject):
         popup.show()
         self.changed.emit()
         return popup
+
+    def set_capabilities(self, capabilities: frozenset[Capability]) -> None:
+        """The open pop-ups show the buttons the phone connection can do now (IN6)."""
+        for popup in self._popups.values():
+            popup.set_capabilities(capabilities)
 
     def close(self, call_id: str) -> None:
         popup = self._popups.pop(call_id, None)
