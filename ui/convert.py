@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from callsys.errors import AuthError, CallsysError, CrmError, CrmRejected, CrmUnavailable
+from callsys.errors import AuthError, CallsysError, CrmError, CrmRejected, CrmThrottled, CrmUnavailable
 from callsys.model import Party, PartyKind, PhoneNumber
 from callsys.numbers import to_ascii_digits
 
-from ui.i18n import format_time, isolate, ltr, para, translate
+from ui.i18n import current, format_time, isolate, ltr, para, translate
 from ui.qt import (
     QAction,
     QCheckBox,
@@ -223,11 +224,14 @@ class DynamicsBackend:
     async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
         from callsys.crm.dataverse_convert import CallerDetails
 
-        wanted = [
-            c
-            for c in await self.required(action)
-            if c.logical not in fields.extra and not _covered(action, c)
-        ]
+        try:
+            needed = await self.required(action)
+        except CrmUnavailable as exc:
+            # The metadata cannot be read now (offline, throttled): create with the known fields —
+            # the CRM refuses in words if its own checks need more; the call is not lost (IN11).
+            log.warning("creating a %s without knowing what it requires: %s", action, exc)
+            needed = ()
+        wanted = [c for c in needed if c.logical not in fields.extra and not _covered(action, c)]
         if wanted:
             raise CrmRejected(
                 translate("ConvertDialog", "{fields} must be filled in.").format(
@@ -384,6 +388,11 @@ def done_text(result: Converted) -> str:
 def refusal_text(exc: CallsysError) -> str:
     if isinstance(exc, AuthError):
         return translate("ConvertDialog", "Signing in to the CRM failed: {why}").format(why=str(exc))
+    if isinstance(exc, CrmThrottled):  # 429: service protection limits, not "unreachable"
+        return translate(
+            "ConvertDialog",
+            "The CRM is busy (too many requests); nothing was created. Try again in {seconds} seconds.",
+        ).format(seconds=_digits(str(max(1, math.ceil(exc.retry_after)))))
     if isinstance(exc, CrmUnavailable):
         return translate("ConvertDialog", "The CRM cannot be reached now; nothing was created. {why}").format(
             why=str(exc)
@@ -391,6 +400,12 @@ def refusal_text(exc: CallsysError) -> str:
     if isinstance(exc, CrmRejected):
         return translate("ConvertDialog", "The CRM refused: {why}").format(why=str(exc))
     return str(exc)
+
+
+def _digits(text: str) -> str:
+    """Digits in the UI's language (۳۰ in Persian)."""
+    language = current()
+    return language.digits(text) if language is not None else text
 
 
 def quoted(name: str) -> str:
@@ -489,6 +504,8 @@ class ConvertDialog(QDialog):
         #: what the CRM requires beyond callsys's own fields, per table (read once per session)
         self._required: dict[str, tuple[Any, ...]] = {}
         self._asking: set[str] = set()
+        #: tables whose requirements could not be read (offline, throttled): asked again on Create
+        self._unknown: set[str] = set()
         self.extra_rows: dict[str, dict[str, ExtraRow]] = {}
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -815,14 +832,19 @@ class ConvertDialog(QDialog):
             return
         self._asking.add(table)
 
-        def failed(why: str) -> None:  # the CRM will say what it misses when asked to create
+        def failed(why: str) -> None:  # said in the hint; Create asks again before it creates
             self._asking.discard(table)
+            self._unknown.add(table)
             log.warning("cannot read what a %s requires: %s", table, why)
+            self._validate()
 
         self.tasks.spawn(ask(action), done=lambda columns: self._got_required(table, columns), failed=failed)
 
     def _got_required(self, table: str, columns: Any) -> None:
         self._asking.discard(table)
+        self._unknown.discard(table)
+        if table in self._required:  # the dialog's read and a Create's read both answered
+            return
         self._required[table] = tuple(columns or ())
         action = next((a for a, t in ACTION_TABLES.items() if t == table), "")
         rows: dict[str, ExtraRow] = {}
@@ -902,6 +924,14 @@ class ConvertDialog(QDialog):
                 + translate("ConvertDialog", "Fill it in in the CRM instead")
                 + "</a>"
             )
+        if not parts and ACTION_TABLES.get(self.current_action()) in self._unknown:
+            parts.append(
+                translate(
+                    "ConvertDialog",
+                    "Which fields the CRM requires could not be read now (it is offline or busy). "
+                    "Create asks again first, then tries with the fields above.",
+                )
+            )
         self.hint.setText(para(" ".join(parts)))
         self.hint.setVisible(bool(parts))
         if parts:
@@ -942,13 +972,31 @@ class ConvertDialog(QDialog):
         self.message.setText(translate("ConvertDialog", "Working…"))
         self.message.show()
         return self.tasks.spawn(
-            self.backend.convert(self.current_action(), self.subject, self.fields()),
-            done=self._done,
-            failed=self._refused_text,
+            self._create(self.current_action()), done=self._done, failed=self._refused_text
         )
 
-    def _done(self, result: Converted) -> None:
+    async def _create(self, action: str) -> Converted | None:
+        """Create — after asking again what the CRM requires when that could not be read before:
+        fields it turns out to require appear and Create waits for them (``None``)."""
+        table = ACTION_TABLES.get(action)
+        ask = getattr(self.backend, "required", None)
+        if callable(ask) and table is not None and table not in self._required:
+            try:
+                columns = await ask(action)
+            except CallsysError as exc:  # still unreadable: try with the known fields
+                log.warning("cannot read what a %s requires: %s", table, exc)
+            else:
+                self._got_required(table, columns)
+                if self.missing():
+                    return None
+        return await self.backend.convert(action, self.subject, self.fields())
+
+    def _done(self, result: Converted | None) -> None:
         self._busy = False
+        if result is None:  # the CRM requires more than the dialog knew: its fields are shown now
+            self.message.hide()
+            self._validate()
+            return
         self.result_value = result
         self._result_url = result.url
         text = done_text(result)

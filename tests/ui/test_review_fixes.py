@@ -9,9 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from callsys.model import CallState
 from callsys.provider import Capability
+from tests.dataverse_fake import DataverseFake
 from tests.ui.conftest import REZA, SARA, make_settings
+from tests.ui.test_convert import REGION, plain
+from tests.ui.test_convert import dynamics as _dynamics_fixture
 from tests.ui.test_window import ring
 
 from ui.mainwindow import MainWindow
@@ -50,3 +55,77 @@ def test_open_popups_and_waiting_rows_follow_the_capabilities_while_running(
     qtbot.waitUntil(lambda: not popup.voicemail_button.isVisibleTo(popup))
     assert not popup.answer_button.isVisibleTo(popup)
     assert popup.number_label.toolTip() == ""  # the number no longer answers when clicked
+
+
+# ---------------------------------------------------------------------------- Convert, metadata unreadable
+@pytest.fixture
+def fake() -> DataverseFake:
+    return DataverseFake()
+
+
+dynamics = _dynamics_fixture  # the Dataverse connector of tests/ui/test_convert.py, on the fake above
+
+
+def _lead_dialog(qtbot: Any, dynamics: Any) -> Any:
+    from ui.convert import ConvertDialog, DynamicsBackend, Subject, _explained
+
+    subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang", company="Fabrikam")
+    dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_convert_when_the_crm_could_not_say_what_it_requires_then_comes_back(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    """The metadata read fails as the dialog opens (CRM offline): the dialog says so; when the CRM
+    is back, Create first shows the field it requires instead of a refusal naming a field the
+    dialog does not have."""
+    fake.require("lead", REGION)
+    fake.inject(503, method="GET", path="EntityDefinitions", times=10)
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(dialog.hint.isVisible, timeout=3000)
+    assert "could not be read" in plain(dialog.hint.text())
+    assert dialog.create_button.isEnabled()  # the agent may still try with what is known
+    fake.faults.clear()  # the CRM is back
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: "new_region" in dialog.extra_rows.get("lead", {}), timeout=3000)
+    combo = dialog.extra_rows["lead"]["new_region"].widget
+    assert combo.isVisible() and not dialog.create_button.isEnabled()
+    assert plain(dialog.hint.text()) == "The CRM requires “Region” as well."
+    assert "refused" not in dialog.message.text() and fake.count("lead") == 0
+    combo.setCurrentIndex(combo.findText("North"))
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    lead = fake.find("lead", dialog.result_value.record_id)
+    assert lead is not None and lead["new_region"] == 100000000
+
+
+def test_convert_creates_with_the_known_fields_when_the_metadata_stays_unreadable(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    """Only the metadata request is refused for the moment (throttled): the lead is still made with
+    what the agent typed — the call is not lost — and the dialog said beforehand that the CRM's
+    extra requirements were not known."""
+    fake.inject(429, retry_after=30, method="GET", path="EntityDefinitions", times=10)
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(dialog.hint.isVisible, timeout=3000)
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    assert fake.count("lead") == 1 and dialog.message.text().startswith("The lead was created.")
+
+
+def test_a_throttled_create_is_explained_in_words(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(lambda: "lead" in dialog.extra_rows, timeout=3000)
+    fake.inject(429, retry_after=30, method="POST", path="leads")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: "nothing was created" in dialog.message.text(), timeout=5000)
+    text = plain(dialog.message.text())
+    assert text.startswith(
+        "The CRM is busy (too many requests); nothing was created. Try again in 30 seconds."
+    )
+    assert fake.count("lead") == 0 and dialog.create_button.isEnabled()
