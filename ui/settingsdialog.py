@@ -934,6 +934,8 @@ class SettingsDialog(QDialog):
                 self.settings.save()
             for name, secret in self.typed_secrets().items():
                 set_secret(name, secret)
+            if values.get(PHONE_PROVIDER.key) == "sip":  # moved lines keep, removed ones drop theirs
+                self.sip_lines.tidy_keyring()
         except (CallsysError, OSError) as exc:
             self._problem(str(exc))
             return False

@@ -7,17 +7,20 @@ voicemail address …) gets its editor here without a change — text, a whole n
 by the field's type. Every edit runs the same validation the settings file gets
 (``SipOptions.parse``); its complaint appears under the list and OK waits. Passwords are never
 part of the line: each one goes to the system keyring under the line's name (``sip/USER@DOMAIN``,
-``callsys.secretnames``) when the dialog saves.
+``callsys.secretnames``) when the dialog saves. On save a line whose keyring name changed (a
+new registrar, say) takes its stored password along, and a password no line uses any more (the
+line was removed) is deleted from the keyring; Cancel touches neither the file nor the keyring.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from callsys.errors import ConfigError
+from callsys.errors import CallsysError, ConfigError
 from callsys.numbers import to_ascii_digits
 from callsys.secretnames import sip_secret_names
 
@@ -38,6 +41,8 @@ from ui.qt import (
 )
 
 __all__ = ["SipLinesEditor", "line_fields"]
+
+log = logging.getLogger(__name__)
 
 _ERROR_STYLE = "color: #c5221f;"
 _HELP_STYLE = "color: #5f6368;"
@@ -108,6 +113,12 @@ def field_hint(name: str) -> str:
     return hints.get(name, "")
 
 
+def _secret_name(line: Mapping[str, Any]) -> str:
+    """The keyring name of *line*'s password ("" for a line that does not register)."""
+    names = sip_secret_names({"lines": [line]})
+    return names[0][1] if names else ""
+
+
 class SipLinesEditor(QWidget):
     """The list of SIP lines and the fields of the chosen one. ``changed`` after every edit."""
 
@@ -125,6 +136,9 @@ class SipLinesEditor(QWidget):
         self.setObjectName("sipLines")
         self.lines: list[dict[str, Any]] = [dict(line) for line in lines if isinstance(line, Mapping)]
         self.passwords: list[str] = ["" for _ in self.lines]
+        #: each line's keyring name as loaded ("" for a line added here): a password follows its line
+        self.origins: list[str] = [_secret_name(line) for line in self.lines]
+        self.origins_loaded = frozenset(self.origins)
         self.default_index = next(
             (i for i, line in enumerate(self.lines) if default_line and self._id(line) == default_line), -1
         )
@@ -246,6 +260,7 @@ class SipLinesEditor(QWidget):
     def add_line(self) -> None:
         self.lines.append({})
         self.passwords.append("")
+        self.origins.append("")
         if self.default_index < 0 and len(self.lines) == 1:
             self.default_index = 0
         self._fill_list()
@@ -260,6 +275,7 @@ class SipLinesEditor(QWidget):
             return
         del self.lines[at]
         del self.passwords[at]
+        del self.origins[at]
         if self.default_index == at:
             self.default_index = -1
         elif self.default_index > at:
@@ -374,6 +390,7 @@ class SipLinesEditor(QWidget):
         """Replace every line (the passwords typed so far are dropped with them)."""
         self.lines = [dict(line) for line in lines]
         self.passwords = ["" for _ in self.lines]
+        self.origins = [_secret_name(line) for line in self.lines]
         self.default_index = -1
         self._fill_list()
         self.list.setCurrentRow(0 if self.lines else -1)
@@ -420,6 +437,45 @@ class SipLinesEditor(QWidget):
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(bool(text))
+
+    def secret_names(self) -> set[str]:
+        """The keyring names the lines use now."""
+        return {name for name in map(_secret_name, self.lines) if name}
+
+    def moved_secrets(self) -> dict[str, str]:
+        """Old keyring name → new one, for each line whose name changed (a new registrar, user or
+        domain) without a new password typed: the stored password goes with the line."""
+        now = self.secret_names()
+        out: dict[str, str] = {}
+        for line, origin, password in zip(self.lines, self.origins, self.passwords, strict=True):
+            name = _secret_name(line)
+            if origin and name and name != origin and not password and origin not in now:
+                out.setdefault(origin, name)
+        return out
+
+    def unused_secrets(self) -> set[str]:
+        """Keyring names of the lines as loaded that no line uses any more (removed, moved)."""
+        return {origin for origin in self.origins_loaded if origin} - self.secret_names()
+
+    def tidy_keyring(self) -> None:
+        """After saving (SET4): a line whose keyring name changed takes its stored password along,
+        and passwords no line uses any more leave the keyring — a removed line's password does not
+        linger. A keyring that refuses is logged: the settings are saved already."""
+        from callsys.secrets import delete_secret, get_secret, set_secret
+
+        moved = self.moved_secrets()
+        for old, new in moved.items():
+            try:
+                value = get_secret(old)
+                if value and not get_secret(new):
+                    set_secret(new, value)
+            except CallsysError as exc:
+                log.warning("could not move the password %s to %s: %s", old, new, exc)
+        for name in sorted(self.unused_secrets() | set(moved)):
+            try:
+                delete_secret(name)
+            except CallsysError as exc:
+                log.warning("could not remove the unused password %s: %s", name, exc)
 
     def typed_secrets(self) -> dict[str, str]:
         """Keyring name → the password typed for each registering line."""

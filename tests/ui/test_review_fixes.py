@@ -13,6 +13,7 @@ import pytest
 
 from callsys.model import CallState
 from callsys.provider import Capability
+from providers import REGISTRY
 from tests.dataverse_fake import DataverseFake
 from tests.ui.conftest import REZA, SARA, make_settings
 from tests.ui.test_convert import REGION, plain
@@ -129,3 +130,74 @@ def test_a_throttled_create_is_explained_in_words(
         "The CRM is busy (too many requests); nothing was created. Try again in 30 seconds."
     )
     assert fake.count("lead") == 0 and dialog.create_button.isEnabled()
+
+
+# ---------------------------------------------------------------------------- SIP line passwords
+SIP_FILE = """[phone]
+provider = "sip"
+
+[[phone.options.lines]]
+label = "Office"
+registrar = "sip:pbx.example.com"
+user = "1001"
+
+[[phone.options.lines]]
+label = "Support"
+registrar = "sip:pbx.example.com"
+user = "1002"
+"""
+OFFICE, SUPPORT = ("callsys", "sip/1001@pbx.example.com"), ("callsys", "sip/1002@pbx.example.com")
+
+
+def _sip_dialog(qtbot: Any, path: Path) -> Any:
+    from callsys.settings import load_settings
+
+    from ui.settingsdialog import SettingsDialog
+
+    dialog = SettingsDialog(load_settings(path), registry=REGISTRY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_a_removed_sip_lines_password_leaves_the_keyring_on_save_only(
+    qtbot: Any, tmp_path: Path, language: Any, memory_keyring: Any
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(SIP_FILE, encoding="utf-8")
+    memory_keyring.store.update({OFFICE: "office-pw", SUPPORT: "support-pw"})
+    dialog = _sip_dialog(qtbot, path)
+    dialog.sip_lines.list.setCurrentRow(1)
+    dialog.sip_lines.remove_button.click()
+    dialog.sip_lines.list.setCurrentRow(0)
+    dialog.sip_lines.editors["label"].setText("Front desk")
+    dialog.reject()  # Cancel: nothing happened
+    assert path.read_text(encoding="utf-8") == SIP_FILE
+    assert memory_keyring.store == {OFFICE: "office-pw", SUPPORT: "support-pw"}
+
+    dialog = _sip_dialog(qtbot, path)
+    dialog.sip_lines.list.setCurrentRow(1)
+    dialog.sip_lines.remove_button.click()
+    assert dialog.save()
+    assert memory_keyring.store == {OFFICE: "office-pw"}  # no line uses 1002's password any more
+
+
+def test_a_password_is_kept_while_another_line_uses_it_and_follows_a_moved_line(
+    qtbot: Any, tmp_path: Path, language: Any, memory_keyring: Any
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(SIP_FILE.replace('"1002"', '"1001"\nid = "second"'), encoding="utf-8")
+    memory_keyring.store.update({OFFICE: "office-pw"})
+    dialog = _sip_dialog(qtbot, path)
+    dialog.sip_lines.list.setCurrentRow(1)
+    dialog.sip_lines.remove_button.click()
+    assert dialog.save()
+    assert memory_keyring.store == {OFFICE: "office-pw"}  # the other line still registers with it
+
+    # The PBX moves: same account, new registrar — its password moves with it (nothing to retype).
+    dialog = _sip_dialog(qtbot, path)
+    dialog.sip_lines.list.setCurrentRow(0)
+    registrar = dialog.sip_lines.editors["registrar"]
+    registrar.setText("sip:pbx2.example.com")
+    assert dialog.save()
+    assert memory_keyring.store == {("callsys", "sip/1001@pbx2.example.com"): "office-pw"}
