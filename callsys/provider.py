@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from callsys.errors import ConfigError, NotSupported
 from callsys.model import ProviderEvent
+from callsys.optionkeys import OptionKeys
 
 __all__ = [
     "Capability",
@@ -145,11 +146,35 @@ class ProviderRegistry:
     """Explicit name → factory table. ``providers.REGISTRY`` is the filled-in one."""
 
     _factories: dict[str, tuple[ProviderFactory, str]] = field(default_factory=dict)
+    #: name → the keys its options know (``callsys.optionkeys``), loaded when first asked.
+    _option_keys: dict[str, Callable[[], OptionKeys]] = field(default_factory=dict)
 
-    def register(self, name: str, factory: ProviderFactory, title: str = "") -> None:
+    def register(
+        self,
+        name: str,
+        factory: ProviderFactory,
+        title: str = "",
+        options: Callable[[], OptionKeys] | None = None,
+    ) -> None:
+        """*options* returns the keys the provider's options know; without it any key passes."""
         if name in self._factories:
             raise ValueError(f"provider {name!r} registered twice")
         self._factories[name] = (factory, title or name)
+        if options is not None:
+            self._option_keys[name] = options
+
+    def option_keys(self, name: str) -> OptionKeys | None:
+        """The keys provider *name* reads from its options (None: not declared)."""
+        loader = self._option_keys.get(name)
+        return loader() if loader is not None else None
+
+    def option_warnings(
+        self, name: str, options: Mapping[str, Any], where: str = "phone.options"
+    ) -> list[str]:
+        """A sentence for every key of *options* that provider *name* does not know (a typo, a
+        leftover of another provider). Warnings, not errors: the provider starts without them."""
+        keys = self.option_keys(name)
+        return keys.unknown(options, where) if keys is not None else []
 
     def names(self) -> Iterable[str]:
         return self._factories.keys()

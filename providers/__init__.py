@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from callsys.optionkeys import OptionKeys
 from callsys.provider import Provider, ProviderRegistry
 
 __all__ = ["REGISTRY"]
@@ -20,7 +21,13 @@ def _sim(options: Mapping[str, Any]) -> Provider:
     return SimulatedProvider(options)
 
 
-REGISTRY.register("sim", _sim, "Simulated phone system (demo)")
+def _sim_keys() -> OptionKeys:
+    from providers.sim import OPTION_KEYS
+
+    return OPTION_KEYS
+
+
+REGISTRY.register("sim", _sim, "Simulated phone system (demo)", _sim_keys)
 
 
 def _sip(options: Mapping[str, Any]) -> Provider:
@@ -29,7 +36,13 @@ def _sip(options: Mapping[str, Any]) -> Provider:
     return create_provider(options)
 
 
-REGISTRY.register("sip", _sip, "Embedded softphone (SIP, up to 4 calls)")
+def _sip_keys() -> OptionKeys:
+    from providers.sip.options import OPTION_KEYS  # no pjsua2
+
+    return OPTION_KEYS
+
+
+REGISTRY.register("sip", _sip, "Embedded softphone (SIP, up to 4 calls)", _sip_keys)
 
 
 def _server(options: Mapping[str, Any]) -> Provider:
@@ -38,7 +51,13 @@ def _server(options: Mapping[str, Any]) -> Provider:
     return ServerProvider(options)
 
 
-REGISTRY.register("server", _server, "callsys server (calls and logging from a central server)")
+def _server_keys() -> OptionKeys:
+    from providers.server import OPTION_KEYS
+
+    return OPTION_KEYS
+
+
+REGISTRY.register("server", _server, "callsys server (calls and logging from a central server)", _server_keys)
 
 
 def _ami(options: Mapping[str, Any]) -> Provider:
@@ -47,4 +66,10 @@ def _ami(options: Mapping[str, Any]) -> Provider:
     return AmiProvider(options)
 
 
-REGISTRY.register("ami", _ami, "Asterisk (AMI)")
+def _ami_keys() -> OptionKeys:
+    from providers.ami.options import OPTION_KEYS
+
+    return OPTION_KEYS
+
+
+REGISTRY.register("ami", _ami, "Asterisk (AMI)", _ami_keys)

@@ -39,6 +39,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from callsys.errors import ConfigError, NotSupported, ProviderError, ProviderUnavailable, UnknownCall
 from callsys.model import Call, CallEvent, CallState, Direction, EndReason, ProviderEvent
+from callsys.optionkeys import OptionKeys
 from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration
 from callsys.secretnames import server_token_name
 from callsys.secrets import get_secret
@@ -53,11 +54,22 @@ from callsys.server.protocol import (
     encode,
 )
 
-__all__ = ["ServerProvider"]
+__all__ = ["OPTION_KEYS", "ServerProvider"]
 
 log = logging.getLogger(__name__)
 
 COMMAND_TIMEOUT = 15.0
+
+#: Every key ``ServerProvider`` reads from its options (any other gets a warning).
+OPTION_KEYS = OptionKeys(
+    "the callsys server connection",
+    dict.fromkeys(
+        (
+            "url", "server_url", "agent", "token_secret", "token", "extensions", "branch", "instance",
+            "retry", "ca_file",
+        )
+    ),
+)  # fmt: skip
 _ERRORS: dict[str, type[ProviderError]] = {
     "UnknownCall": UnknownCall,
     "NotSupported": NotSupported,

@@ -23,11 +23,18 @@ from typing import Any
 
 from callsys.errors import ConfigError, ProviderError, UnknownCall
 from callsys.model import CallEvent, CallState, Direction, EndReason, PhoneNumber, ProviderEvent
+from callsys.optionkeys import OptionKeys
 from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration, require
 
-__all__ = ["SCENARIOS", "SimulatedProvider", "Step"]
+__all__ = ["OPTION_KEYS", "SCENARIOS", "SimulatedProvider", "Step"]
 
 _CAPS = frozenset(Capability)
+
+#: Every key ``SimulatedProvider`` reads from its options (any other gets a warning).
+OPTION_KEYS = OptionKeys(
+    "the simulator",
+    dict.fromkeys(("speed", "agent_script", "extension", "capabilities", "lines", "dial_answer_after")),
+)
 
 
 def _capabilities(value: Any) -> frozenset[Capability]:

@@ -88,6 +88,12 @@ class Desktop:
         name = name or self.settings[PHONE_PROVIDER]
         self.provider_name = name
         options = self.settings[PROVIDER_OPTIONS]
+        # Keys the provider does not know (a typo, a leftover of another provider): shown in the
+        # banner like the other configuration problems, but the phone still starts without them.
+        # Not for a stand-in (the banner's "use the simulator"): the options are not written for it.
+        self.problems = [p for p in self.problems if not p.startswith("options:")]
+        if name == self.settings[PHONE_PROVIDER]:
+            self.problems.extend(f"options:{w}" for w in self.registry.option_warnings(name, options))
         if name == "server" and not options.get("url"):
             options = {**options, "url": self.settings[SERVER_URL]}  # the Server tab's address
         options = with_secrets(name, options)  # SIP line passwords, the AMI secret: from the keyring

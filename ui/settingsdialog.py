@@ -107,6 +107,7 @@ GROUP_ORDER = ("phone", "numbers", "logging", "crm", "server", "hotkeys", "audio
 
 _ERROR_STYLE = "color: #c5221f;"
 _HELP_STYLE = "color: #5f6368;"
+_WARNING_STYLE = "color: #b06000;"  # a key the phone connection ignores: shown, OK still saves
 
 
 def group_title(group: str) -> str:
@@ -446,6 +447,9 @@ class SettingsDialog(QDialog):
         self._stored: dict[str, bool] = {}  # keyring name → a secret is stored
         self._pages: dict[str, int] = {}
         self._provider_shown = str(settings[PHONE_PROVIDER])
+        #: provider → its options as they were when another one was chosen (restored if it is
+        #: chosen again while the dialog is open; only the chosen provider's options are saved)
+        self._set_aside: dict[str, dict[str, Any]] = {}
         self._syncing = False
         self._build()
         self.setWindowTitle(translate("SettingsDialog", "Settings"))
@@ -655,6 +659,7 @@ class SettingsDialog(QDialog):
     def _add_phone_extras(self, form: QFormLayout) -> None:
         # SIP: the lines in a list of their own, each with its keyring password (SET4, CARD5);
         # AMI / server: one secret. Names follow the options.
+        self._add_options_notes()
         options = self.settings[PROVIDER_OPTIONS]
         sip = self.settings[PHONE_PROVIDER] == "sip"
         raw_lines = options.get("lines") if sip else None
@@ -687,6 +692,24 @@ class SettingsDialog(QDialog):
         self.phone_test, self.phone_result = self._test_row(
             form, "phone", translate("SettingsDialog", "Test the phone system connection"), self.test_phone
         )
+
+    def _add_options_notes(self) -> None:
+        """Under the options field: the keys the chosen connection does not know (a warning that
+        does not block OK: the phone starts without them, as it does from the file), and the
+        options set aside when the connection was switched."""
+        cell = self.fields[PROVIDER_OPTIONS.key].error.parentWidget()
+        layout = cell.layout() if cell is not None else None
+        assert layout is not None
+        self.options_warning = named(QLabel(), "warning_phone_options")
+        self.options_warning.setStyleSheet(_WARNING_STYLE)
+        self.options_warning.setWordWrap(True)
+        self.options_warning.hide()
+        layout.addWidget(self.options_warning)
+        self.options_aside = named(QLabel(), "aside_phone_options")
+        self.options_aside.setStyleSheet(_HELP_STYLE)
+        self.options_aside.setWordWrap(True)
+        self.options_aside.hide()
+        layout.addWidget(self.options_aside)
 
     def _add_global_hotkeys_note(self, form: QFormLayout) -> None:
         """CARD6: where global hotkeys cannot work (Wayland, Windows, macOS …), say why here."""
@@ -800,8 +823,24 @@ class SettingsDialog(QDialog):
             title = _tab_text(group_title(group))
             self.tabs.setTabText(at, f"⚠ {title}" if group in bad_groups else title)
         self.ok_button.setEnabled(not errors)
+        self._show_option_warnings(values, errors)
         self._refresh_secrets(values)
         return not errors
+
+    def _show_option_warnings(self, values: Mapping[str, Any], errors: Mapping[str, str]) -> None:
+        options = values.get(PROVIDER_OPTIONS.key)
+        warnings = (
+            self.registry.option_warnings(str(values.get(PHONE_PROVIDER.key, "")), options)
+            if isinstance(options, Mapping) and PROVIDER_OPTIONS.key not in errors
+            else []
+        )
+        text = "\n".join(
+            [translate("SettingsDialog", "Ignored when the phone starts:"), *(f"⚠ {w}" for w in warnings)]
+        )
+        self.options_warning.setText(text if warnings else "")
+        self.options_warning.setVisible(bool(warnings))
+        if warnings:
+            self.fields[PROVIDER_OPTIONS.key].widget.setAccessibleDescription(text)
 
     def _hotkey_clashes(self, values: Mapping[str, Any], errors: dict[str, str]) -> set[str]:
         """One key combination for two hotkeys: both are marked, each naming the other (CARD6).
@@ -827,8 +866,12 @@ class SettingsDialog(QDialog):
         return marked
 
     def _sync_provider(self) -> None:
-        """The softphone's lines move into the list when it is chosen, and back into the TOML
-        options when another connection is (AMI has "lines" of its own)."""
+        """Another connection chosen: the options of the one left are set aside — restored if it
+        is chosen again, never saved with another one. The new one gets its own set-aside options,
+        or else those of the old one that it knows too (the registry's ``option_keys``; all of
+        them for a connection that declares none). The softphone's lines move into the list when
+        it is chosen, and back into the TOML options when another connection is (AMI has "lines"
+        of its own)."""
         provider = str(self.fields[PHONE_PROVIDER.key].raw())
         before, self._provider_shown = self._provider_shown, provider
         if provider == before:
@@ -838,19 +881,46 @@ class SettingsDialog(QDialog):
         try:
             doc = tomllib.loads(toml.toPlainText())
         except tomllib.TOMLDecodeError:
-            return  # the TOML field says what is wrong; the lines stay where they are
-        if provider == "sip" and isinstance(doc.get("lines"), list) and not self.sip_lines.lines:
-            self.sip_lines.set_lines([line for line in doc.pop("lines") if isinstance(line, dict)])
-        elif before == "sip" and self.sip_lines.lines and "lines" not in doc:
+            return  # the TOML field says what is wrong; the options stay where they are
+        if before == "sip" and self.sip_lines.lines:
+            if "lines" in doc:
+                return  # refused lines typed into the options: the field says so, nothing moves
             doc["lines"] = self.sip_lines.value()
+        self._set_aside[before] = doc
+        shown = self._set_aside.pop(provider, None)
+        if shown is None:
+            keys = self.registry.option_keys(provider)
+            shown = {key: value for key, value in doc.items() if keys is None or keys.knows(key)}
+        shown = dict(shown)
+        if provider == "sip":
+            lines = shown.pop("lines", None)
+            self.sip_lines.set_lines(
+                [line for line in lines if isinstance(line, dict)] if isinstance(lines, list) else []
+            )
+        elif before == "sip":
             self.sip_lines.set_lines([])
-        else:
-            return
         self._syncing = True
         try:
-            toml.setPlainText(_to_toml(PROVIDER_OPTIONS, doc))
+            toml.setPlainText(_to_toml(PROVIDER_OPTIONS, shown))
         finally:
             self._syncing = False
+        self._show_set_aside(provider)
+
+    def _show_set_aside(self, provider: str) -> None:
+        """Say which options wait for another connection (not saved unless it is chosen again)."""
+        keys = self.registry.option_keys(provider)
+        lines = []
+        for name, doc in self._set_aside.items():
+            aside = [key for key in doc if keys is not None and not keys.knows(key)]
+            if aside:
+                lines.append(
+                    translate(
+                        "SettingsDialog",
+                        "Set aside for “{provider}” (saved only if it is chosen again): {keys}",
+                    ).format(provider=choice_title(PHONE_PROVIDER.key, name), keys=ltr(", ".join(aside)))
+                )
+        self.options_aside.setText("\n".join(lines))
+        self.options_aside.setVisible(bool(lines))
 
     def _lines_changed(self) -> None:
         """An edit in the list of lines; the line marked default becomes ``phone.default_line``."""

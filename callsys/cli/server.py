@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from typing import TYPE_CHECKING, Any
 
 from callsys.cli import Context
@@ -88,9 +89,26 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     configure_json_logging(logging.DEBUG if args.verbose >= 2 else logging.INFO)
     config = _config(args, ctx)
+    warnings = option_warnings(config, ctx)
     if args.check:
+        for warning in warnings:
+            print(f"callsys: warning: {warning}", file=sys.stderr)
         return asyncio.run(_check(config, ctx, args.check_timeout))
+    for warning in warnings:  # stderr carries the JSON log lines here
+        log.warning(warning, extra={"event": "unknown_option"})
     return asyncio.run(_serve(config, ctx))
+
+
+def option_warnings(config: ServerConfig, ctx: Context) -> list[str]:
+    """Keys of each branch's ``options`` its provider does not know — warnings: the branch still
+    starts (``server.branches[0].options.voicemail_extn is not an option of …``)."""
+    out: list[str] = []
+    for index, branch in enumerate(config.branches):
+        # secret_name is the server's own (CallServer.provider_options takes it out)
+        options = {k: v for k, v in branch.options.items() if k != "secret_name"}
+        where = f"server.branches[{index}].options"
+        out.extend(ctx.registry.option_warnings(branch.provider, options, where))
+    return out
 
 
 # ------------------------------------------------------------------------------------ serving

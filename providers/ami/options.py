@@ -51,8 +51,9 @@ from typing import Any
 
 from callsys.errors import ConfigError
 from callsys.numbers import NumberPlan
+from callsys.optionkeys import OptionKeys
 
-__all__ = ["AmiLine", "AmiOptions"]
+__all__ = ["OPTION_KEYS", "AmiLine", "AmiOptions"]
 
 # IN6: a voicemail target is a dialplan extension, optionally with ${EXTEN} (the agent's
 # extension) in it; nothing that could smuggle another header or a dialplan function into Redirect.
@@ -231,3 +232,22 @@ class AmiOptions:
             backoff_initial=_num(options, "backoff_initial", 0.5, 0.001, 600),
             backoff_max=_num(options, "backoff_max", 30.0, 0.001, 3600),
         )
+
+
+#: Every key ``AmiOptions.from_mapping`` reads (any other gets a warning, callsys.optionkeys).
+OPTION_KEYS = OptionKeys(
+    "the Asterisk (AMI) connection",
+    {
+        **dict.fromkeys(
+            (
+                "name", "host", "port", "username", "secret", "extensions", "context", "technology",
+                "prefix", "caller_id_name", "originate_timeout", "variables", "did_variable",
+                "line_variable", "voicemail_exten", "voicemail_context", "voicemail_priority",
+                "region", "area_code", "number_plan", "pbx_clock", "ping_interval", "ping_timeout",
+                "connect_timeout", "action_timeout", "backoff_initial", "backoff_max",
+                "secret_name",  # the keyring name of the secret (callsys.secretnames, the server)
+            )
+        ),
+        "lines": dict.fromkeys(("id", "label", "did", "prefix", "context")),
+    },
+)  # fmt: skip

@@ -52,8 +52,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callsys.errors import ConfigError
+from callsys.optionkeys import OptionKeys
 
-__all__ = ["MAX_CALLS", "AudioOptions", "LineConfig", "SipOptions", "system_ca_file"]
+__all__ = ["MAX_CALLS", "OPTION_KEYS", "AudioOptions", "LineConfig", "SipOptions", "system_ca_file"]
 
 #: The pjsua2-python wheel is compiled with PJSUA_MAX_CALLS = 4: a fifth call gets 486 Busy Here.
 MAX_CALLS = 4
@@ -389,3 +390,34 @@ class SipOptions:
             log_level=_int(data, "log_level", 3, 0, 6),
             user_agent=_str(data, "user_agent", "callsys") or "callsys",
         )
+
+
+# Every key the parsers above read; any other key gets a warning (callsys.optionkeys). Keep in
+# step with LineConfig.parse, AudioOptions.parse and SipOptions.parse.
+_LINE_KEYS = dict.fromkeys(
+    (
+        "id", "label", "registrar", "user", "auth_user", "password", "domain", "proxy", "transport",
+        "display_name", "reg_timeout", "voicemail_uri", "tls_verify", "tls_ca_file", "tls_cert_file",
+        "tls_key_file",
+        "secret_name",  # the line's keyring name (callsys.secretnames)
+    )
+)  # fmt: skip
+_AUDIO_KEYS = dict.fromkeys(
+    ("mode", "input_device", "output_device", "ring_device", "play_file", "record_dir")
+)
+#: The keys of the softphone's options (``phone.options``), with those of each line and of audio.
+OPTION_KEYS = OptionKeys(
+    "the embedded softphone",
+    {
+        **dict.fromkeys(
+            (
+                "default_line", "listen_host", "listen_port", "user", "rtp_port", "rtp_port_range",
+                "dnd", "auto_answer", "auto_answer_delay", "reject_code", "ring_timeout",
+                "poll_interval_ms", "reg_retry", "log_file", "log_level", "user_agent",
+                "number_plan",  # put in by the composition root, never by the file
+            )
+        ),
+        "lines": _LINE_KEYS,
+        "audio": _AUDIO_KEYS,
+    },
+)  # fmt: skip

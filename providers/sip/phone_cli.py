@@ -331,7 +331,19 @@ def settings_options(settings: Any, plan: Any = None) -> dict[str, Any]:
     return options
 
 
+def option_warnings(settings: Any) -> list[str]:
+    """Keys of ``phone.options`` the softphone does not know (a typo, another provider's option)."""
+    from callsys.settings import PHONE_PROVIDER, PROVIDER_OPTIONS
+    from providers.sip.options import OPTION_KEYS
+
+    if settings[PHONE_PROVIDER] != "sip":
+        return []
+    return OPTION_KEYS.unknown(settings[PROVIDER_OPTIONS])
+
+
 def _run_command(args: argparse.Namespace, ctx: Any) -> int:
+    for warning in option_warnings(ctx.settings):  # stdout is the JSON lines: warnings go to stderr
+        print(f"callsys: warning: {warning}", file=sys.stderr)
     options = settings_options(ctx.settings, ctx.plan)
     if args.auto_answer:
         options["auto_answer"] = True

@@ -2012,7 +2012,7 @@
     <message>
       <location filename="../../ui/settingsdialog.py" line="838" />
       <source>Ignored when the phone starts:</source>
-      <translation type="unfinished" />
+      <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
       <location filename="../../ui/settingsdialog.py" line="167" />
@@ -2087,7 +2087,7 @@
     <message>
       <location filename="../../ui/settingsdialog.py" line="917" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
-      <translation type="unfinished" />
+      <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
       <location filename="../../ui/settingsdialog.py" line="463" />
