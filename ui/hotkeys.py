@@ -47,7 +47,7 @@ def action_title(name: str) -> str:
         "mute": translate("Hotkeys", "&Mute / unmute"),
         "dial_clipboard": translate("Hotkeys", "Dial the &clipboard"),
         "call_back": translate("Hotkeys", "Call &back"),
-        "focus_dial": translate("Hotkeys", "Go to the &number field"),
+        "focus_dial": translate("Hotkeys", "Go to the number &field"),
         "focus_search": translate("Hotkeys", "&Search the log"),
         "notes": translate("Hotkeys", "Call &notes"),
     }

@@ -195,12 +195,12 @@
     <message>
       <location filename="../../ui/convert.py" line="687" />
       <source>&amp;Create:</source>
-      <translation>&amp;ساختن:</translation>
+      <translation>سا&amp;ختن:</translation>
     </message>
     <message>
       <location filename="../../ui/convert.py" line="711" />
       <source>&amp;Description</source>
-      <translation>&amp;شرح</translation>
+      <translation>شر&amp;ح</translation>
     </message>
     <message>
       <location filename="../../ui/convert.py" line="704" />
@@ -693,7 +693,7 @@
     </message>
     <message>
       <location filename="../../ui/hotkeys.py" line="50" />
-      <source>Go to the &amp;number field</source>
+      <source>Go to the number &amp;field</source>
       <translation>رفتن به &amp;کادر شماره</translation>
     </message>
     <message>
@@ -704,7 +704,7 @@
     <message>
       <location filename="../../ui/hotkeys.py" line="44" />
       <source>Send to v&amp;oicemail</source>
-      <translation>ارسال به &amp;پست صوتی</translation>
+      <translation>ارسال به پست &amp;صوتی</translation>
     </message>
     <message>
       <location filename="../../ui/hotkeys.py" line="81" />
@@ -757,7 +757,7 @@
     <message>
       <location filename="../../ui/mainwindow.py" line="376" />
       <source>&amp;Number:</source>
-      <translation>&amp;شماره:</translation>
+      <translation>ش&amp;ماره:</translation>
     </message>
     <message>
       <location filename="../../ui/mainwindow.py" line="407" />
@@ -2135,7 +2135,7 @@
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1048" />
+      <location filename="../../ui/settingsdialog.py" line="1050" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
@@ -2150,12 +2150,12 @@
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1020" />
+      <location filename="../../ui/settingsdialog.py" line="1022" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1057" />
+      <location filename="../../ui/settingsdialog.py" line="1059" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -2248,167 +2248,167 @@
   <context>
     <name>SipLines</name>
     <message>
-      <location filename="../../ui/siplines.py" line="149" />
+      <location filename="../../ui/siplines.py" line="163" />
       <source>&amp;Add a line</source>
       <translation>&amp;افزودن خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="207" />
+      <location filename="../../ui/siplines.py" line="221" />
       <source>&amp;Default line for outgoing calls</source>
       <translation>خط &amp;پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="233" />
+      <location filename="../../ui/siplines.py" line="247" />
       <source>(default)</source>
       <translation>(پیش‌فرض)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="368" />
+      <location filename="../../ui/siplines.py" line="384" />
       <source>A direct line does not register: no password</source>
       <translation>خط مستقیم ثبت نمی‌شود: بی‌گذرواژه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="78" />
+      <location filename="../../ui/siplines.py" line="83" />
       <source>Authentication user</source>
       <translation>کاربر احراز هویت</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="87" />
+      <location filename="../../ui/siplines.py" line="92" />
       <source>Check the server's TLS certificate</source>
       <translation>بررسی گواهی TLS سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="89" />
+      <location filename="../../ui/siplines.py" line="94" />
       <source>Client certificate (PEM)</source>
       <translation>گواهی کلاینت (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="209" />
+      <location filename="../../ui/siplines.py" line="223" />
       <source>Default line for outgoing calls</source>
       <translation>خط پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="84" />
+      <location filename="../../ui/siplines.py" line="89" />
       <source>Display name</source>
       <translation>نام نمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="82" />
+      <location filename="../../ui/siplines.py" line="87" />
       <source>Domain</source>
       <translation>دامنه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="101" />
+      <location filename="../../ui/siplines.py" line="106" />
       <source>Empty = USER@DOMAIN</source>
       <translation>خالی = ⁦USER@DOMAIN⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="105" />
+      <location filename="../../ui/siplines.py" line="110" />
       <source>Empty = in the certificate file</source>
       <translation>خالی = درون پروندهٔ گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="102" />
+      <location filename="../../ui/siplines.py" line="107" />
       <source>Empty = the registrar's host</source>
       <translation>خالی = میزبان سرور ثبت</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="103" />
+      <location filename="../../ui/siplines.py" line="108" />
       <source>Empty = the system's list</source>
       <translation>خالی = فهرست سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="100" />
+      <location filename="../../ui/siplines.py" line="105" />
       <source>Empty = the user</source>
       <translation>خالی = همان کاربر</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="75" />
+      <location filename="../../ui/siplines.py" line="80" />
       <source>Label</source>
       <translation>عنوان</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="81" />
+      <location filename="../../ui/siplines.py" line="86" />
       <source>Line id</source>
       <translation>شناسهٔ خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="231" />
+      <location filename="../../ui/siplines.py" line="245" />
       <source>New line</source>
       <translation>خط تازه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="104" />
+      <location filename="../../ui/siplines.py" line="109" />
       <source>Only for a server that asks for one</source>
       <translation>فقط برای سروری که آن را بخواهد</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="83" />
+      <location filename="../../ui/siplines.py" line="88" />
       <source>Outbound proxy</source>
       <translation>پراکسی خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="79" />
+      <location filename="../../ui/siplines.py" line="84" />
       <source>Password</source>
       <translation>گذرواژه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="90" />
+      <location filename="../../ui/siplines.py" line="95" />
       <source>Private key of the client certificate (PEM)</source>
       <translation>کلید خصوصی گواهی کلاینت (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="150" />
+      <location filename="../../ui/siplines.py" line="164" />
       <source>Re&amp;move the line</source>
       <translation>&amp;حذف خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="85" />
+      <location filename="../../ui/siplines.py" line="90" />
       <source>Re-register every (seconds)</source>
       <translation>ثبت دوباره هر (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="76" />
+      <location filename="../../ui/siplines.py" line="81" />
       <source>Registrar</source>
       <translation>سرور ثبت (Registrar)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="145" />
+      <location filename="../../ui/siplines.py" line="159" />
       <source>SIP lines</source>
       <translation>خط‌های SIP</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="80" />
+      <location filename="../../ui/siplines.py" line="85" />
       <source>Transport</source>
       <translation>پروتکل انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="88" />
+      <location filename="../../ui/siplines.py" line="93" />
       <source>Trusted CA file (PEM)</source>
       <translation>پروندهٔ CAهای مورد اعتماد (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="77" />
+      <location filename="../../ui/siplines.py" line="82" />
       <source>User</source>
       <translation>کاربر</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="86" />
+      <location filename="../../ui/siplines.py" line="91" />
       <source>Voicemail address</source>
       <translation>نشانی پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="106" />
+      <location filename="../../ui/siplines.py" line="111" />
       <source>sip:*97@pbx.example.com, or *97</source>
       <translation>‏⁦sip:*97@pbx.example.com⁩ یا ⁦*97⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="97" />
+      <location filename="../../ui/siplines.py" line="102" />
       <source>sip:pbx.example.com — empty for a direct line that does not register</source>
       <translation>‏⁦sip:pbx.example.com⁩ — برای خط مستقیمی که ثبت نمی‌شود خالی بگذارید</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="414" />
+      <location filename="../../ui/siplines.py" line="431" />
       <source>{why} (line “{line}”)</source>
       <translation>{why} (خط «{line}»)</translation>
     </message>

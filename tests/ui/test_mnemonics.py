@@ -1,0 +1,121 @@
+"""Keyboard mnemonics (the underlined letter: Alt+letter) do not clash, in English and Persian: within
+each tab of the Settings dialog (with its OK/Cancel), each kind of record in the Convert dialog, the
+main window (menu titles, its buttons and labelled fields) and each menu. Two controls with one
+letter make Alt+letter only cycle between them instead of acting — and a translation can bring a
+clash that the English does not have (CARD6, IN6, IN11, SET4)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callsys.model import CallState
+from callsys.settings import load_settings
+from providers import REGISTRY
+from tests.ui.conftest import REZA, SARA
+from tests.ui.test_convert import UNKNOWN, missed_call
+from tests.ui.test_window import ring
+
+from ui.convert import open_convert
+from ui.i18n import Language
+from ui.mainwindow import MainWindow
+from ui.qt import QAction, QCheckBox, QGroupBox, QLabel, QPushButton, QWidget
+from ui.settingsdialog import SettingsDialog
+
+SIP_FILE = """[phone]
+provider = "sip"
+
+[[phone.options.lines]]
+label = "Office"
+registrar = "sip:pbx.example.com"
+user = "1001"
+"""
+
+
+def mnemonic(text: str) -> str | None:
+    """The letter after a single "&" ("&&" is a shown ampersand), lower-cased."""
+    found = re.search(r"&([^&\s])", text.replace("&&", ""))
+    return found.group(1).lower() if found else None
+
+
+def widget_texts(root: QWidget, *, visible_to: QWidget | None = None) -> list[str]:
+    """Texts that carry a mnemonic: push buttons, check boxes, group boxes, labels with a buddy."""
+    out = []
+    for widget in root.findChildren(QWidget):
+        if visible_to is not None and not widget.isVisibleTo(visible_to):
+            continue
+        if isinstance(widget, QPushButton | QCheckBox) or (
+            isinstance(widget, QLabel) and widget.buddy() is not None
+        ):
+            out.append(widget.text())
+        elif isinstance(widget, QGroupBox):
+            out.append(widget.title())
+    return out
+
+
+def clashes(texts: Iterable[str]) -> dict[str, list[str]]:
+    seen: dict[str, list[str]] = {}
+    for text in texts:
+        key = mnemonic(text)
+        if key is not None:
+            seen.setdefault(key, []).append(text)
+    return {key: found for key, found in seen.items() if len(found) > 1}
+
+
+def action_texts(actions: Iterable[QAction]) -> list[str]:
+    return [a.text() for a in actions if not a.isSeparator() and a.isVisible()]
+
+
+@pytest.mark.parametrize("code", ["en", "fa"])
+def test_settings_dialog_tabs(qtbot: Any, tmp_path: Path, language: Language, code: str) -> None:
+    language.apply(code)
+    path = tmp_path / "settings.toml"
+    path.write_text(SIP_FILE, encoding="utf-8")
+    dialog = SettingsDialog(load_settings(path), registry=REGISTRY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    buttons = widget_texts(dialog.buttons)
+    for at in range(dialog.tabs.count()):
+        page = dialog.tabs.widget(at)
+        assert page is not None
+        assert clashes(widget_texts(page) + buttons) == {}, dialog.tabs.tabText(at)
+
+
+@pytest.mark.parametrize("code", ["en", "fa"])
+def test_convert_dialog_for_every_kind_of_record(
+    make_window: Callable[..., MainWindow], qtbot: Any, language: Language, code: str
+) -> None:
+    window = make_window()
+    row = missed_call(window, UNKNOWN, "PARS CO")
+    language.apply(code)
+    dialog = open_convert(window, row)
+    assert dialog is not None
+    for at in range(dialog.action.count()):
+        dialog.action.setCurrentIndex(at)
+        texts = widget_texts(dialog, visible_to=dialog)
+        assert clashes(texts) == {}, dialog.action.itemData(at)
+    dialog.close()
+
+
+@pytest.mark.parametrize("code", ["en", "fa"])
+def test_main_window_and_its_menus(
+    make_window: Callable[..., MainWindow], qtbot: Any, language: Language, code: str
+) -> None:
+    language.apply(code)
+    window = make_window()
+    talking = ring(window, qtbot, SARA)  # a call in progress and one waiting: the call panel's buttons
+    window.answer(talking)
+    qtbot.waitUntil(lambda: window.simulator.state(talking) is CallState.ACTIVE)
+    ring(window, qtbot, REZA)
+    bar = window.menuBar()
+    assert bar is not None
+    texts = action_texts(bar.actions()) + widget_texts(window, visible_to=window)
+    assert clashes(texts) == {}
+    for top in bar.actions():
+        menu = top.menu()
+        if menu is not None:
+            assert clashes(action_texts(menu.actions())) == {}, top.text()
