@@ -39,33 +39,45 @@ class OptionKeys:
     def knows(self, key: str) -> bool:
         return key in self.keys
 
-    def unknown(self, options: Mapping[str, Any], where: str = "phone.options") -> list[str]:
+    def unknown(
+        self,
+        options: Mapping[str, Any],
+        where: str = "phone.options",
+        elsewhere: Mapping[str, str] | None = None,
+    ) -> list[str]:
         """A warning for every key of *options* (nested tables and lists of tables included)
-        that this provider does not read, with the key's full path under *where*."""
-        return list(self._walk(options, self.keys, where))
+        that this provider does not read, with the key's full path under *where*. *elsewhere*
+        names the other providers a top-level key belongs to (a leftover after a switch)."""
+        return list(self._walk(options, self.keys, where, elsewhere or {}))
 
-    def _walk(self, data: Mapping[str, Any], schema: Schema, where: str) -> list[str]:
+    def _walk(
+        self, data: Mapping[str, Any], schema: Schema, where: str, elsewhere: Mapping[str, str]
+    ) -> list[str]:
         out: list[str] = []
         for key, value in data.items():
             path = f"{where}.{key}"
             if key not in schema:
-                out.append(self._sentence(path, str(key), schema))
+                out.append(self._sentence(path, str(key), schema, elsewhere.get(key, "")))
                 continue
             inner = schema[key]
             if inner is None:
                 continue
             if isinstance(value, Mapping):
-                out.extend(self._walk(value, inner, path))
+                out.extend(self._walk(value, inner, path, {}))
             elif isinstance(value, Sequence) and not isinstance(value, str):
                 for index, item in enumerate(value):
                     if isinstance(item, Mapping):
-                        out.extend(self._walk(item, inner, f"{path}[{index}]"))
+                        out.extend(self._walk(item, inner, f"{path}[{index}]", {}))
         return out
 
-    def _sentence(self, path: str, key: str, schema: Schema) -> str:
+    def _sentence(self, path: str, key: str, schema: Schema, owner: str) -> str:
         text = f"{path} is not an option of {self.owner}"
         guess = suggest(key, schema)
-        return f"{text} — did you mean {guess}?" if guess else f"{text}; it is ignored."
+        if guess:
+            return f"{text} — did you mean {guess}?"
+        if owner:
+            return f"{text} but of {owner}; it is ignored."
+        return f"{text}; it is ignored."
 
 
 def suggest(key: str, known: Mapping[str, Any] | Sequence[str]) -> str:

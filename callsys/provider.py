@@ -174,7 +174,18 @@ class ProviderRegistry:
         """A sentence for every key of *options* that provider *name* does not know (a typo, a
         leftover of another provider). Warnings, not errors: the provider starts without them."""
         keys = self.option_keys(name)
-        return keys.unknown(options, where) if keys is not None else []
+        if keys is None:
+            return []
+        stray = [key for key in options if not keys.knows(key)]
+        elsewhere: dict[str, list[str]] = {}
+        for other in self._option_keys if stray else ():  # a leftover says whose option it is
+            other_keys = self.option_keys(other) if other != name else None
+            if other_keys is None:
+                continue
+            for key in stray:
+                if other_keys.knows(key):
+                    elsewhere.setdefault(key, []).append(other_keys.owner)
+        return keys.unknown(options, where, {key: " or ".join(owners) for key, owners in elsewhere.items()})
 
     def names(self) -> Iterable[str]:
         return self._factories.keys()

@@ -41,10 +41,16 @@ def test_softphone_names_a_typo_with_its_path_and_the_key_meant() -> None:
 
 
 def test_softphone_flags_what_the_simulator_left_behind() -> None:
-    warnings = REGISTRY.option_warnings("sip", {"speed": 0, "agent_script": False, "dnd": True})
+    warnings = REGISTRY.option_warnings(
+        "sip", {"speed": 0, "agent_script": False, "dnd": True, "host": "pbx", "colour": "red"}
+    )
     assert warnings == [
-        "phone.options.speed is not an option of the embedded softphone; it is ignored.",
-        "phone.options.agent_script is not an option of the embedded softphone; it is ignored.",
+        "phone.options.speed is not an option of the embedded softphone but of the simulator; it is ignored.",
+        "phone.options.agent_script is not an option of the embedded softphone but of the simulator; "
+        "it is ignored.",
+        "phone.options.host is not an option of the embedded softphone but of the Asterisk (AMI) "
+        "connection; it is ignored.",
+        "phone.options.colour is not an option of the embedded softphone; it is ignored.",
     ]
 
 
@@ -175,3 +181,30 @@ def test_server_check_prints_a_branch_warning_on_stderr_and_still_checks_it(
     checks: dict[str, Any] = {c["check"]: c for c in json.loads(out.getvalue())["checks"]}
     assert checks["pbx:lab"]["ok"] is True  # the branch started regardless
     assert "secret_name" not in err  # the server's own key, not the provider's
+
+
+def test_the_running_server_logs_a_branch_warning_as_a_json_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import callsys.cli.server as server_cli
+
+    async def serve(config: Any, ctx: Any) -> int:  # the warning comes before the server starts
+        return 0
+
+    monkeypatch.setattr(server_cli, "_serve", serve)
+    config = _write(
+        tmp_path,
+        '[[server.branches]]\nname = "tehran"\nprovider = "ami"\n'
+        'options = { host = "10.0.0.5", username = "callsys", voicemail_extn = "*97" }\n',
+    )
+    try:
+        assert main(["server", "--config", str(config)], registry=REGISTRY, out=io.StringIO()) == 0
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert {
+        "level": "warning",
+        "event": "unknown_option",
+        "msg": "server.branches[0].options.voicemail_extn is not an option of the Asterisk (AMI) "
+        "connection — did you mean voicemail_exten?",
+    }.items() <= next(line for line in lines if line.get("event") == "unknown_option").items()
