@@ -36,6 +36,9 @@ ACTIONS = (
     "notes",
 )
 
+#: Actions that put the focus in the window: as global keys they bring the window up.
+WINDOW_ACTIONS = frozenset({"focus_dial", "focus_search", "notes"})
+
 
 def action_title(name: str) -> str:
     titles = {
@@ -64,9 +67,18 @@ class Hotkeys(QObject):
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
             action.triggered.connect(handlers[name])
             self.actions[name] = action
+        #: shows the window (set by the window): a global key for one of its fields needs it up
+        self.bring_forward: Callable[[], None] | None = None
         self.global_keys = GlobalHotkeys(self)  # the same actions from other programs (X11 only)
-        self.global_keys.activated.connect(lambda name: self.actions[name].trigger())
+        self.global_keys.activated.connect(self._global_key)
         self.retranslate()
+
+    def _global_key(self, name: str) -> None:
+        """A global key (pressed in another program): a key for a field of the window (the number,
+        the log search, the notes) brings the window up first; the call actions act in place."""
+        if name in WINDOW_ACTIONS and self.bring_forward is not None:
+            self.bring_forward()
+        self.actions[name].trigger()
 
     def apply(self, settings: Settings) -> list[str]:
         """Set the keys from *settings*; returns a sentence for each key that cannot be used."""

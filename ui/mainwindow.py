@@ -317,6 +317,7 @@ class MainWindow(QMainWindow):
             },
             self,
         )
+        self.hotkeys.bring_forward = lambda: self.tray.show_window()  # noqa: PLW0108 (no tray yet); CARD6
         for action in self.hotkeys.actions.values():
             self.phone_menu.addAction(action)
             self.addAction(action)

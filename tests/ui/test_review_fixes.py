@@ -201,3 +201,23 @@ def test_a_password_is_kept_while_another_line_uses_it_and_follows_a_moved_line(
     registrar.setText("sip:pbx2.example.com")
     assert dialog.save()
     assert memory_keyring.store == {("callsys", "sip/1001@pbx2.example.com"): "office-pw"}
+
+
+# ---------------------------------------------------------------------------- global hotkeys
+def test_a_global_key_for_a_field_of_the_window_brings_the_window_up(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """A global key (CARD6) for "Go to the number field" or "Call notes", pressed in another program:
+    the key is useless unless the window comes up — hidden to the tray or minimised."""
+    window = make_window()
+    window.show()
+    window.hide()  # closed to the tray
+    window.hotkeys.global_keys.activated.emit("focus_dial")
+    assert window.isVisible() and not window.isMinimized()
+    assert window.focusWidget() is window.dial_edit
+    window.showMinimized()
+    window.hotkeys.global_keys.activated.emit("focus_search")
+    assert window.isVisible() and not window.isMinimized()
+    window.hide()
+    window.hotkeys.global_keys.activated.emit("hold")  # a call action acts where the window is
+    assert not window.isVisible()
