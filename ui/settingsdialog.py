@@ -56,6 +56,7 @@ from callsys.settings import (
 
 from ui.hotkeys import ACTIONS, action_title
 from ui.i18n import isolate, ltr, translate
+from ui.keyfield import KeyField
 from ui.qt import (
     QCheckBox,
     QComboBox,
@@ -383,6 +384,11 @@ def _secret_keys(value: object, prefix: str = "") -> Iterator[str]:
             yield from _secret_keys(item, prefix)
 
 
+def _say(label: QLabel, text: str) -> None:
+    label.setText(text)
+    label.show()
+
+
 def _value_toml(value: Any) -> str:
     """One value as TOML text (``2024-01-01``, ``"text"``, ``1.5``)."""
     try:
@@ -556,7 +562,8 @@ class SettingsDialog(QDialog):
             combo.currentIndexChanged.connect(self.validate)
             widget, kind = combo, "choice"
         elif option.parse is HOTKEY_ANSWER.parse:  # a key combination: pressed, not typed (CARD6)
-            keys = QKeySequenceEdit(QKeySequence.fromString(value, QKeySequence.SequenceFormat.PortableText))
+            # Escape/Enter stay the dialog's, a bare typing key is refused (ui/keyfield.py)
+            keys = KeyField(QKeySequence.fromString(value, QKeySequence.SequenceFormat.PortableText))
             keys.setMaximumSequenceLength(1)
             keys.setClearButtonEnabled(True)
             keys.keySequenceChanged.connect(self.validate)
@@ -610,6 +617,8 @@ class SettingsDialog(QDialog):
         error.setStyleSheet(_ERROR_STYLE)
         error.setWordWrap(True)
         error.hide()
+        if isinstance(widget, KeyField):  # a key it did not take: said under the field
+            widget.refused.connect(lambda text, label=error: _say(label, text))
         cell = QWidget()
         box_layout = QVBoxLayout(cell)
         box_layout.setContentsMargins(0, 0, 0, 0)

@@ -652,160 +652,168 @@
   <context>
     <name>Hotkeys</name>
     <message>
-      <location filename="../../ui/hotkeys.py" line="42" />
+      <location filename="../../ui/hotkeys.py" line="45" />
       <source>&amp;Answer</source>
       <translation>&amp;پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="46" />
+      <location filename="../../ui/hotkeys.py" line="49" />
       <source>&amp;Hold / resume</source>
       <translation>&amp;نگه‌داشتن / ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="47" />
+      <location filename="../../ui/hotkeys.py" line="50" />
       <source>&amp;Mute / unmute</source>
       <translation>&amp;بی‌صدا / صدادار</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="43" />
+      <location filename="../../ui/hotkeys.py" line="46" />
       <source>&amp;Reject</source>
       <translation>&amp;رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="51" />
+      <location filename="../../ui/hotkeys.py" line="54" />
       <source>&amp;Search the log</source>
       <translation>&amp;جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="49" />
+      <location filename="../../ui/hotkeys.py" line="52" />
       <source>Call &amp;back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="52" />
+      <location filename="../../ui/hotkeys.py" line="55" />
       <source>Call &amp;notes</source>
       <translation>&amp;یادداشت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="48" />
+      <location filename="../../ui/hotkeys.py" line="51" />
       <source>Dial the &amp;clipboard</source>
       <translation>تماس با شماره &amp;حافظه موقت</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="50" />
+      <location filename="../../ui/hotkeys.py" line="53" />
       <source>Go to the number &amp;field</source>
       <translation>رفتن به &amp;کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="45" />
+      <location filename="../../ui/hotkeys.py" line="48" />
       <source>Hang &amp;up</source>
       <translation>&amp;قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="44" />
+      <location filename="../../ui/hotkeys.py" line="47" />
       <source>Send to v&amp;oicemail</source>
       <translation>ارسال به پست &amp;صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="81" />
+      <location filename="../../ui/hotkeys.py" line="93" />
       <source>The key “{key}” for “{action}” is not a key combination.</source>
       <translation>کلید «{key}» برای «{action}» یک ترکیب کلید معتبر نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="88" />
+      <location filename="../../ui/hotkeys.py" line="100" />
       <source>“{key}” is set for both “{first}” and “{second}”; only the first works.</source>
       <translation>«{key}» هم برای «{first}» و هم برای «{second}» تنظیم شده است؛ فقط اولی کار می‌کند.</translation>
     </message>
   </context>
   <context>
+    <name>KeyField</name>
+    <message>
+      <location filename="../../ui/keyfield.py" line="59" />
+      <source>A letter, digit or typing key needs Ctrl or Alt: alone it would be taken from typing. Function keys (F1–F12) work alone.</source>
+      <translation>یک حرف، رقم یا کلید تایپی به Ctrl یا Alt نیاز دارد: به‌تنهایی از تایپ گرفته می‌شد. کلیدهای تابعی (F1–F12) به‌تنهایی کار می‌کنند.</translation>
+    </message>
+  </context>
+  <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="419" />
+      <location filename="../../ui/mainwindow.py" line="420" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="408" />
+      <location filename="../../ui/mainwindow.py" line="409" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="404" />
+      <location filename="../../ui/mainwindow.py" line="405" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="418" />
+      <location filename="../../ui/mainwindow.py" line="419" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="412" />
+      <location filename="../../ui/mainwindow.py" line="413" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="411" />
+      <location filename="../../ui/mainwindow.py" line="412" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="381" />
+      <location filename="../../ui/mainwindow.py" line="382" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="376" />
+      <location filename="../../ui/mainwindow.py" line="377" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="407" />
+      <location filename="../../ui/mainwindow.py" line="408" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="406" />
+      <location filename="../../ui/mainwindow.py" line="407" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="413" />
+      <location filename="../../ui/mainwindow.py" line="414" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="415" />
+      <location filename="../../ui/mainwindow.py" line="416" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="405" />
+      <location filename="../../ui/mainwindow.py" line="406" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="414" />
+      <location filename="../../ui/mainwindow.py" line="415" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="410" />
+      <location filename="../../ui/mainwindow.py" line="411" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1064" />
+      <location filename="../../ui/mainwindow.py" line="1067" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="396" />
+      <location filename="../../ui/mainwindow.py" line="397" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="383" />
+      <location filename="../../ui/mainwindow.py" line="384" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
@@ -815,12 +823,12 @@
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="390" />
+      <location filename="../../ui/mainwindow.py" line="391" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="384" />
+      <location filename="../../ui/mainwindow.py" line="385" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
@@ -830,27 +838,32 @@
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="387" />
+      <location filename="../../ui/mainwindow.py" line="388" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="666" />
+      <location filename="../../ui/mainwindow.py" line="667" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="672" />
+      <location filename="../../ui/mainwindow.py" line="673" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="386" />
+      <location filename="../../ui/mainwindow.py" line="387" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="398" />
+      <location filename="../../ui/mainwindow.py" line="712" />
+      <source>In the settings file: {why}</source>
+      <translation>در فایل تنظیمات: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="399" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
@@ -860,17 +873,17 @@
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="382" />
+      <location filename="../../ui/mainwindow.py" line="383" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1023" />
+      <location filename="../../ui/mainwindow.py" line="1026" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="397" />
+      <location filename="../../ui/mainwindow.py" line="398" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -880,37 +893,37 @@
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="668" />
+      <location filename="../../ui/mainwindow.py" line="669" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="858" />
+      <location filename="../../ui/mainwindow.py" line="861" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="712" />
+      <location filename="../../ui/mainwindow.py" line="715" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="380" />
+      <location filename="../../ui/mainwindow.py" line="381" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="378" />
+      <location filename="../../ui/mainwindow.py" line="379" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="409" />
+      <location filename="../../ui/mainwindow.py" line="410" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="399" />
+      <location filename="../../ui/mainwindow.py" line="400" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
@@ -920,17 +933,17 @@
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="667" />
+      <location filename="../../ui/mainwindow.py" line="668" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="665" />
+      <location filename="../../ui/mainwindow.py" line="666" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="538" />
+      <location filename="../../ui/mainwindow.py" line="539" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
@@ -940,72 +953,72 @@
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="389" />
+      <location filename="../../ui/mainwindow.py" line="390" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="388" />
+      <location filename="../../ui/mainwindow.py" line="389" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="990" />
+      <location filename="../../ui/mainwindow.py" line="993" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="391" />
+      <location filename="../../ui/mainwindow.py" line="392" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="753" />
+      <location filename="../../ui/mainwindow.py" line="756" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="695" />
+      <location filename="../../ui/mainwindow.py" line="696" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="708" />
+      <location filename="../../ui/mainwindow.py" line="709" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="631" />
+      <location filename="../../ui/mainwindow.py" line="632" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1163" />
+      <location filename="../../ui/mainwindow.py" line="1166" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="795" />
+      <location filename="../../ui/mainwindow.py" line="798" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="740" />
+      <location filename="../../ui/mainwindow.py" line="743" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="687" />
+      <location filename="../../ui/mainwindow.py" line="688" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="701" />
+      <location filename="../../ui/mainwindow.py" line="702" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="852" />
+      <location filename="../../ui/mainwindow.py" line="855" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
@@ -1015,12 +1028,12 @@
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="526" />
+      <location filename="../../ui/mainwindow.py" line="527" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="385" />
+      <location filename="../../ui/mainwindow.py" line="386" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
@@ -1030,32 +1043,32 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1065" />
+      <location filename="../../ui/mainwindow.py" line="1068" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="759" />
+      <location filename="../../ui/mainwindow.py" line="762" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1026" />
+      <location filename="../../ui/mainwindow.py" line="1029" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="539" />
+      <location filename="../../ui/mainwindow.py" line="540" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="751" />
+      <location filename="../../ui/mainwindow.py" line="754" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="829" />
+      <location filename="../../ui/mainwindow.py" line="832" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1915,332 +1928,332 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="683" />
+      <location filename="../../ui/settingsdialog.py" line="692" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="684" />
+      <location filename="../../ui/settingsdialog.py" line="693" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="949" />
+      <location filename="../../ui/settingsdialog.py" line="958" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="121" />
+      <location filename="../../ui/settingsdialog.py" line="122" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="173" />
+      <location filename="../../ui/settingsdialog.py" line="174" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="172" />
+      <location filename="../../ui/settingsdialog.py" line="173" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="123" />
+      <location filename="../../ui/settingsdialog.py" line="124" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="168" />
+      <location filename="../../ui/settingsdialog.py" line="169" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="118" />
+      <location filename="../../ui/settingsdialog.py" line="119" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="726" />
+      <location filename="../../ui/settingsdialog.py" line="735" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="728" />
+      <location filename="../../ui/settingsdialog.py" line="737" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="279" />
+      <location filename="../../ui/settingsdialog.py" line="280" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="283" />
+      <location filename="../../ui/settingsdialog.py" line="284" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="245" />
+      <location filename="../../ui/settingsdialog.py" line="246" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="987" />
+      <location filename="../../ui/settingsdialog.py" line="996" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="177" />
+      <location filename="../../ui/settingsdialog.py" line="178" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="813" />
+      <location filename="../../ui/settingsdialog.py" line="822" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="166" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="122" />
+      <location filename="../../ui/settingsdialog.py" line="123" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="838" />
+      <location filename="../../ui/settingsdialog.py" line="847" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="167" />
+      <location filename="../../ui/settingsdialog.py" line="168" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="732" />
+      <location filename="../../ui/settingsdialog.py" line="741" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="120" />
+      <location filename="../../ui/settingsdialog.py" line="121" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="247" />
+      <location filename="../../ui/settingsdialog.py" line="248" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="117" />
+      <location filename="../../ui/settingsdialog.py" line="118" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="229" />
+      <location filename="../../ui/settingsdialog.py" line="230" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="656" />
+      <location filename="../../ui/settingsdialog.py" line="665" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="116" />
+      <location filename="../../ui/settingsdialog.py" line="117" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="115" />
+      <location filename="../../ui/settingsdialog.py" line="116" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="680" />
+      <location filename="../../ui/settingsdialog.py" line="689" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="163" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="511" />
+      <location filename="../../ui/settingsdialog.py" line="517" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="119" />
+      <location filename="../../ui/settingsdialog.py" line="120" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="947" />
+      <location filename="../../ui/settingsdialog.py" line="956" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="917" />
+      <location filename="../../ui/settingsdialog.py" line="926" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="463" />
+      <location filename="../../ui/settingsdialog.py" line="469" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="455" />
+      <location filename="../../ui/settingsdialog.py" line="461" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="171" />
+      <location filename="../../ui/settingsdialog.py" line="172" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="170" />
+      <location filename="../../ui/settingsdialog.py" line="171" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="176" />
+      <location filename="../../ui/settingsdialog.py" line="177" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="654" />
+      <location filename="../../ui/settingsdialog.py" line="663" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="747" />
+      <location filename="../../ui/settingsdialog.py" line="756" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="740" />
+      <location filename="../../ui/settingsdialog.py" line="749" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="693" />
+      <location filename="../../ui/settingsdialog.py" line="702" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1050" />
+      <location filename="../../ui/settingsdialog.py" line="1059" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="260" />
+      <location filename="../../ui/settingsdialog.py" line="261" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="250" />
+      <location filename="../../ui/settingsdialog.py" line="251" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1022" />
+      <location filename="../../ui/settingsdialog.py" line="1031" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1059" />
+      <location filename="../../ui/settingsdialog.py" line="1068" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="174" />
+      <location filename="../../ui/settingsdialog.py" line="175" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="175" />
+      <location filename="../../ui/settingsdialog.py" line="176" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="138" />
+      <location filename="../../ui/settingsdialog.py" line="139" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="145" />
+      <location filename="../../ui/settingsdialog.py" line="146" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="148" />
+      <location filename="../../ui/settingsdialog.py" line="149" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="769" />
+      <location filename="../../ui/settingsdialog.py" line="778" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="132" />
+      <location filename="../../ui/settingsdialog.py" line="133" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="139" />
+      <location filename="../../ui/settingsdialog.py" line="140" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="178" />
+      <location filename="../../ui/settingsdialog.py" line="179" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="352" />
+      <location filename="../../ui/settingsdialog.py" line="353" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="780" />
+      <location filename="../../ui/settingsdialog.py" line="789" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="137" />
+      <location filename="../../ui/settingsdialog.py" line="138" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="136" />
+      <location filename="../../ui/settingsdialog.py" line="137" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="857" />
+      <location filename="../../ui/settingsdialog.py" line="866" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>

@@ -221,3 +221,52 @@ def test_a_global_key_for_a_field_of_the_window_brings_the_window_up(
     window.hide()
     window.hotkeys.global_keys.activated.emit("hold")  # a call action acts where the window is
     assert not window.isVisible()
+
+
+# ---------------------------------------------------------------------------- hotkey fields
+def test_a_hotkey_field_leaves_escape_and_enter_to_the_dialog_and_refuses_typing_keys(
+    qtbot: Any, tmp_path: Path, language: Any
+) -> None:
+    """Escape in a hotkey field closed nothing — it became the "Answer" key; Enter became a key
+    instead of OK; a bare letter was taken as a key and would then be taken from typing (and, as a
+    global key, from every program)."""
+    from callsys.settings import load_settings
+
+    from ui.qt import QApplication, QKeySequenceEdit, Qt
+    from ui.settingsdialog import SettingsDialog
+
+    path = tmp_path / "settings.toml"
+    path.write_text('[phone]\nprovider = "sim"\n', encoding="utf-8")
+
+    def opened() -> tuple[Any, Any]:
+        dialog = SettingsDialog(load_settings(path), registry=REGISTRY)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+        dialog.tabs.setCurrentIndex(dialog._pages["hotkeys"])
+        field = dialog.fields["hotkeys.answer"]
+        assert isinstance(field.widget, QKeySequenceEdit)
+        field.widget.setFocus()
+        return dialog, field
+
+    dialog, field = opened()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and dialog.result() == 0  # cancelled
+    assert path.read_text(encoding="utf-8") == '[phone]\nprovider = "sim"\n'
+
+    dialog, field = opened()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_A)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert field.raw() == "Ctrl+Shift+A"  # not taken
+    assert field.error.isVisibleTo(dialog)
+    assert plain(field.error.text()).startswith("A letter, digit or typing key needs Ctrl or Alt")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_F9)  # a function key alone is fine
+    assert field.raw() == "F9"
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # recording ends; Tab moves on
+    field.widget.setFocus()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert field.raw() == "Ctrl+K"
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # OK
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert dialog.result() == 1 and 'answer = "Ctrl+K"' in path.read_text(encoding="utf-8")
