@@ -349,7 +349,11 @@ class CallPanel(QFrame):
                     button.setEnabled(Capability.HANGUP in self._caps)
                 button.setAccessibleName(button.text() + " " + self._name(call))
         self.others_widget.setVisible(bool(others))
-        self.others_title.setText(translate("CallPanel", "Other calls ({count})").format(count=len(others)))
+        self.others_title.setText(
+            translate("CallPanel", "Other calls ({count})").format(
+                count=self._window.language.digits(str(len(others)))  # ۲ in Persian
+            )
+        )
 
     def _other_action(self, call_id: str) -> None:
         call = self._calls.get(call_id)

@@ -270,3 +270,19 @@ def test_a_hotkey_field_leaves_escape_and_enter_to_the_dialog_and_refuses_typing
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # OK
     qtbot.waitUntil(lambda: not dialog.isVisible())
     assert dialog.result() == 1 and 'answer = "Ctrl+K"' in path.read_text(encoding="utf-8")
+
+
+def test_the_count_of_other_calls_is_in_persian_digits_in_persian(
+    make_window: Callable[..., MainWindow], qtbot: Any, language: Any
+) -> None:
+    window = make_window()
+    sim = window.simulator
+    talking = ring(window, qtbot, SARA)
+    window.answer(talking)
+    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    waiting = ring(window, qtbot, REZA)
+    qtbot.waitUntil(lambda: waiting in window.call_panel.other_rows)
+    window.set_language("fa")
+    qtbot.waitUntil(lambda: "(۱)" in window.call_panel.others_title.text())
+    window.set_language("en")
+    qtbot.waitUntil(lambda: window.call_panel.others_title.text() == "Other calls (1)")
