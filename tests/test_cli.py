@@ -230,3 +230,14 @@ def test_log_in_the_jalali_calendar(config: Path) -> None:
     assert code == 0
     assert text.startswith("14")  # the Persian year, not 20xx
     assert run_json(config, "log", "--calendar", "jalali")[0]["started_at"].startswith("20")  # JSON stays ISO
+
+
+def test_an_unknown_setting_is_a_warning_on_stderr_not_a_failure(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[logging]\nmin_log_digit = 3\n", encoding="utf-8")
+    code, _ = run(typo, "log", "--json")
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "callsys: warning: Unknown setting 'logging.min_log_digit'" in err

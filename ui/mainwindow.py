@@ -708,6 +708,8 @@ class MainWindow(QMainWindow):
                 messages.append(
                     translate("MainWindow", "The call log cannot be saved: {why}").format(why=why)
                 )
+            elif part == "file":  # an entry of settings.toml that callsys does not know: kept
+                messages.append(translate("MainWindow", "In the settings file: {why}").format(why=why))
             elif part == "options":  # a key the phone connection does not know: it still starts
                 messages.append(
                     translate("MainWindow", "Not used, check the phone settings: {why}").format(why=why)
