@@ -408,6 +408,13 @@ def _digits(text: str) -> str:
     return language.digits(text) if language is not None else text
 
 
+def _rtl(text: str) -> str:
+    """*text* as a right-to-left paragraph in Persian even when it starts with a Latin word
+    («CRM نپذیرفت: …»): Qt takes a label's direction from its first strong character."""
+    language = current()
+    return "\u200f" + text if language is not None and language.rtl else text
+
+
 def quoted(name: str) -> str:
     """A field's name in quotation marks (“Region” in English, «منطقه» in Persian)."""
     return translate("ConvertDialog", "“{name}”").format(name=isolate(name))
@@ -1004,7 +1011,7 @@ class ConvertDialog(QDialog):
             text += ' <a href="open">' + translate("ConvertDialog", "Open it in the CRM") + "</a>"
         self.message.setTextFormat(Qt.TextFormat.RichText)
         self.message.setStyleSheet("color: #188038;")
-        self.message.setText(text)
+        self.message.setText(_rtl(text))
         self.message.show()
         self.create_button.setEnabled(False)  # one record per click: no accidental duplicate
         self.converted.emit(result)
@@ -1018,14 +1025,14 @@ class ConvertDialog(QDialog):
             self._result_url = url
             self.message.setTextFormat(Qt.TextFormat.RichText)
             self.message.setText(
-                html.escape(why)
+                _rtl(html.escape(why))
                 + ' <a href="open">'
                 + translate("ConvertDialog", "Fill it in in the CRM instead")
                 + "</a>"
             )
         else:
             self.message.setTextFormat(Qt.TextFormat.PlainText)
-            self.message.setText(why)
+            self.message.setText(_rtl(why))
         self.message.show()
         self._validate()
 

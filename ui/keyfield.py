@@ -59,7 +59,7 @@ class KeyField(QKeySequenceEdit):
                 translate(
                     "KeyField",
                     "A letter, digit or typing key needs Ctrl or Alt: alone it would be taken from typing. "
-                    "Function keys (F1–F12) work alone.",
+                    "Function keys such as F9 work alone.",
                 )
             )
             return

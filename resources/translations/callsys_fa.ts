@@ -75,17 +75,17 @@
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="391" />
+      <location filename="../../ui/callpanel.py" line="395" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="385" />
+      <location filename="../../ui/callpanel.py" line="389" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="386" />
+      <location filename="../../ui/callpanel.py" line="390" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
@@ -100,12 +100,12 @@
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="387" />
+      <location filename="../../ui/callpanel.py" line="391" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="381" />
+      <location filename="../../ui/callpanel.py" line="385" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
@@ -120,17 +120,17 @@
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="388" />
+      <location filename="../../ui/callpanel.py" line="392" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="383" />
+      <location filename="../../ui/callpanel.py" line="387" />
       <source>Number to transfer to</source>
       <translation>شماره مقصد انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="352" />
+      <location filename="../../ui/callpanel.py" line="353" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
@@ -145,17 +145,17 @@
       <translation>فرستادن {name} به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="389" />
+      <location filename="../../ui/callpanel.py" line="393" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="384" />
+      <location filename="../../ui/callpanel.py" line="388" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="382" />
+      <location filename="../../ui/callpanel.py" line="386" />
       <source>Transfer to…</source>
       <translation>انتقال به…</translation>
     </message>
@@ -183,62 +183,62 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="418" />
+      <location filename="../../ui/convert.py" line="425" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="732" />
+      <location filename="../../ui/convert.py" line="739" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="687" />
+      <location filename="../../ui/convert.py" line="694" />
       <source>&amp;Create:</source>
       <translation>سا&amp;ختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="711" />
+      <location filename="../../ui/convert.py" line="718" />
       <source>&amp;Description</source>
       <translation>شر&amp;ح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="704" />
+      <location filename="../../ui/convert.py" line="711" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="697" />
+      <location filename="../../ui/convert.py" line="704" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="702" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="692" />
+      <location filename="../../ui/convert.py" line="699" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="708" />
+      <location filename="../../ui/convert.py" line="715" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="706" />
+      <location filename="../../ui/convert.py" line="713" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="710" />
+      <location filename="../../ui/convert.py" line="717" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="913" />
+      <location filename="../../ui/convert.py" line="920" />
       <source>, </source>
       <translation>، </translation>
     </message>
@@ -253,47 +253,47 @@
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="702" />
+      <location filename="../../ui/convert.py" line="709" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="700" />
+      <location filename="../../ui/convert.py" line="707" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="734" />
+      <location filename="../../ui/convert.py" line="741" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="690" />
+      <location filename="../../ui/convert.py" line="697" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="743" />
+      <location filename="../../ui/convert.py" line="750" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="625" />
+      <location filename="../../ui/convert.py" line="632" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="744" />
+      <location filename="../../ui/convert.py" line="751" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="623" />
+      <location filename="../../ui/convert.py" line="630" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1147" />
+      <location filename="../../ui/convert.py" line="1154" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -303,52 +303,52 @@
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="444" />
+      <location filename="../../ui/convert.py" line="451" />
       <source>Choose…</source>
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="636" />
+      <location filename="../../ui/convert.py" line="643" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1193" />
+      <location filename="../../ui/convert.py" line="1200" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="617" />
+      <location filename="../../ui/convert.py" line="624" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="640" />
+      <location filename="../../ui/convert.py" line="647" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="639" />
+      <location filename="../../ui/convert.py" line="646" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="637" />
+      <location filename="../../ui/convert.py" line="644" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="897" />
+      <location filename="../../ui/convert.py" line="904" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="924" />
+      <location filename="../../ui/convert.py" line="931" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="454" />
+      <location filename="../../ui/convert.py" line="461" />
       <source>Filled in in Dynamics 365</source>
       <translation>در Dynamics 365 پر می‌شود</translation>
     </message>
@@ -358,12 +358,12 @@
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1206" />
+      <location filename="../../ui/convert.py" line="1213" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="635" />
+      <location filename="../../ui/convert.py" line="642" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
@@ -388,32 +388,32 @@
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="631" />
+      <location filename="../../ui/convert.py" line="638" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="688" />
+      <location filename="../../ui/convert.py" line="695" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1004" />
+      <location filename="../../ui/convert.py" line="1011" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="634" />
+      <location filename="../../ui/convert.py" line="641" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="632" />
+      <location filename="../../ui/convert.py" line="639" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="633" />
+      <location filename="../../ui/convert.py" line="640" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
@@ -423,7 +423,7 @@
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1151" />
+      <location filename="../../ui/convert.py" line="1158" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -448,7 +448,7 @@
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="915" />
+      <location filename="../../ui/convert.py" line="922" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
@@ -468,7 +468,7 @@
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="895" />
+      <location filename="../../ui/convert.py" line="902" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
@@ -503,32 +503,32 @@
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1141" />
+      <location filename="../../ui/convert.py" line="1148" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="630" />
+      <location filename="../../ui/convert.py" line="637" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="638" />
+      <location filename="../../ui/convert.py" line="645" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="929" />
+      <location filename="../../ui/convert.py" line="936" />
       <source>Which fields the CRM requires could not be read now (it is offline or busy). Create asks again first, then tries with the fields above.</source>
       <translation>اکنون نمی‌توان خواند که CRM کدام فیلدها را لازم دارد (در دسترس نیست یا سرش شلوغ است). «ساختن» نخست دوباره می‌پرسد و سپس با فیلدهای بالا امتحان می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="972" />
+      <location filename="../../ui/convert.py" line="979" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="920" />
+      <location filename="../../ui/convert.py" line="927" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
@@ -543,7 +543,7 @@
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="413" />
+      <location filename="../../ui/convert.py" line="420" />
       <source>“{name}”</source>
       <translation>«{name}»</translation>
     </message>
@@ -721,8 +721,8 @@
     <name>KeyField</name>
     <message>
       <location filename="../../ui/keyfield.py" line="59" />
-      <source>A letter, digit or typing key needs Ctrl or Alt: alone it would be taken from typing. Function keys (F1–F12) work alone.</source>
-      <translation>یک حرف، رقم یا کلید تایپی به Ctrl یا Alt نیاز دارد: به‌تنهایی از تایپ گرفته می‌شد. کلیدهای تابعی (F1–F12) به‌تنهایی کار می‌کنند.</translation>
+      <source>A letter, digit or typing key needs Ctrl or Alt: alone it would be taken from typing. Function keys such as F9 work alone.</source>
+      <translation>یک حرف، رقم یا کلید تایپی به Ctrl یا Alt نیاز دارد: به‌تنهایی از تایپ گرفته می‌شد. کلیدهای تابعی مانند F9 به‌تنهایی کار می‌کنند.</translation>
     </message>
   </context>
   <context>

@@ -286,3 +286,20 @@ def test_the_count_of_other_calls_is_in_persian_digits_in_persian(
     qtbot.waitUntil(lambda: "(۱)" in window.call_panel.others_title.text())
     window.set_language("en")
     qtbot.waitUntil(lambda: window.call_panel.others_title.text() == "Other calls (1)")
+
+
+def test_convert_messages_keep_the_persian_reading_order(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    """«CRM نپذیرفت: …» starts with a Latin word: without a direction mark Qt laid the Persian
+    sentence out left-to-right, "CRM" at the wrong end and the link's words jumbled."""
+    language.apply("fa")
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(lambda: "lead" in dialog.extra_rows, timeout=3000)
+    fake.inject(400, method="POST", path="leads")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: "نپذیرفت" in dialog.message.text(), timeout=5000)
+    assert dialog.message.text().startswith("\u200f")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    assert dialog.message.text().startswith("\u200f")
