@@ -937,7 +937,11 @@ class SettingsDialog(QDialog):
         if isinstance(default, QLineEdit):
             wanted = self.sip_lines.default_line()
             # unmarked: a default naming one of these lines is cleared, any other left alone
-            if default.text() != wanted and (wanted or default.text() in self.sip_lines.ids()):
+            # (a removed line's id counts: removing the default line unmarks it)
+            named_here = (
+                default.text() in self.sip_lines.ids() or default.text() in self.sip_lines.removed_ids
+            )
+            if default.text() != wanted and (wanted or named_here):
                 default.setText(wanted)  # validates
                 return
         self.validate()

@@ -139,6 +139,8 @@ class SipLinesEditor(QWidget):
         #: each line's keyring name as loaded ("" for a line added here): a password follows its line
         self.origins: list[str] = [_secret_name(line) for line in self.lines]
         self.origins_loaded = frozenset(self.origins)
+        #: ids of the lines removed here (a default line setting naming one is cleared)
+        self.removed_ids: set[str] = set()
         self.default_index = next(
             (i for i, line in enumerate(self.lines) if default_line and self._id(line) == default_line), -1
         )
@@ -273,6 +275,7 @@ class SipLinesEditor(QWidget):
         at = self.list.currentRow()
         if not 0 <= at < len(self.lines):
             return
+        self.removed_ids.add(self._id(self.lines[at]))
         del self.lines[at]
         del self.passwords[at]
         del self.origins[at]

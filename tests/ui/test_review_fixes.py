@@ -303,3 +303,25 @@ def test_convert_messages_keep_the_persian_reading_order(
     dialog.create_button.click()
     qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
     assert dialog.message.text().startswith("\u200f")
+
+
+def test_removing_the_default_sip_line_clears_the_default(
+    qtbot: Any, tmp_path: Path, language: Any, memory_keyring: Any
+) -> None:
+    """OK stayed off with "The default line … is not one of the lines." until the admin found and
+    emptied the default line field on their own — removing the line marked default unmarks it."""
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        SIP_FILE.replace('provider = "sip"', 'provider = "sip"\ndefault_line = "1002@pbx.example.com"')
+    )
+    dialog = _sip_dialog(qtbot, path)
+    editor = dialog.sip_lines
+    assert plain(editor.list.item(1).text()) == "Support (default)"
+    editor.list.setCurrentRow(1)
+    editor.remove_button.click()
+    assert dialog.fields["phone.default_line"].widget.text() == ""
+    assert editor.error.isHidden() and dialog.ok_button.isEnabled()
+    assert dialog.save()
+    from callsys.settings import load_settings
+
+    assert load_settings(path).get("phone.default_line") == ""
