@@ -46,6 +46,7 @@ from callsys.settings import (
     CRM_BACKEND,
     DEFAULT_LINE,
     HOTKEY_ANSWER,
+    HOTKEYS_GLOBAL,
     HOTKEYS_GLOBAL_ACTIONS,
     OPTIONS,
     PHONE_PROVIDER,
@@ -730,6 +731,10 @@ class SettingsDialog(QDialog):
         self.global_hotkeys_note.setStyleSheet(_HELP_STYLE)
         self.global_hotkeys_note.setVisible(bool(why))
         form.addRow(self.global_hotkeys_note)
+        box, ticks = (self.fields[k].widget for k in (HOTKEYS_GLOBAL.key, HOTKEYS_GLOBAL_ACTIONS.key))
+        if isinstance(box, QCheckBox):  # the ticks matter only with global hotkeys on
+            ticks.setEnabled(box.isChecked())
+            box.toggled.connect(ticks.setEnabled)
 
     def _add_crm_extras(self, form: QFormLayout) -> None:
         self.crm_secret = self._password("crmSecret", translate("SettingsDialog", "Client secret"))

@@ -171,6 +171,7 @@ def test_a_removed_sip_lines_password_leaves_the_keyring_on_save_only(
     dialog.sip_lines.remove_button.click()
     dialog.sip_lines.list.setCurrentRow(0)
     dialog.sip_lines.editors["label"].setText("Front desk")
+    dialog.sip_lines.editors["password"].setText("typed-but-cancelled")
     dialog.reject()  # Cancel: nothing happened
     assert path.read_text(encoding="utf-8") == SIP_FILE
     assert memory_keyring.store == {OFFICE: "office-pw", SUPPORT: "support-pw"}
@@ -325,3 +326,19 @@ def test_removing_the_default_sip_line_clears_the_default(
     from callsys.settings import load_settings
 
     assert load_settings(path).get("phone.default_line") == ""
+
+
+def test_the_global_action_ticks_are_live_only_with_global_hotkeys_on(
+    qtbot: Any, tmp_path: Path, language: Any
+) -> None:
+    """Ticking actions while "global hotkeys" is off did nothing: the list follows the box."""
+    path = tmp_path / "settings.toml"
+    path.write_text('[phone]\nprovider = "sim"\n', encoding="utf-8")
+    dialog = _sip_dialog(qtbot, path)
+    box = dialog.fields["hotkeys.global"].widget
+    ticks = dialog.fields["hotkeys.global_actions"].widget
+    assert not box.isChecked() and not ticks.isEnabled()
+    box.setChecked(True)
+    assert ticks.isEnabled()
+    box.setChecked(False)
+    assert not ticks.isEnabled()
