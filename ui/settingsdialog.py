@@ -471,6 +471,7 @@ class SettingsDialog(QDialog):
         bar = self.tabs.tabBar()
         if bar is not None:
             bar.setAccessibleName(translate("SettingsDialog", "Setting groups"))
+            bar.setUsesScrollButtons(False)  # every tab in sight (Persian titles and ⚠ are wider)
         outer.addWidget(self.tabs, 1)
 
         groups: dict[str, list[Option[Any]]] = {g: [] for g in GROUP_ORDER}

@@ -342,3 +342,22 @@ def test_the_global_action_ticks_are_live_only_with_global_hotkeys_on(
     assert ticks.isEnabled()
     box.setChecked(False)
     assert not ticks.isEnabled()
+
+
+def test_every_settings_tab_is_in_sight_in_persian_even_with_warnings(
+    qtbot: Any, tmp_path: Path, language: Any
+) -> None:
+    """At its default size the Persian dialog hid its last tabs behind scroll arrows (more so once
+    a tab gets its ⚠): "Advanced" was out of sight. The dialog is as wide as its tabs instead."""
+    language.apply("fa")
+    path = tmp_path / "settings.toml"
+    path.write_text('[phone]\nprovider = "sim"\n', encoding="utf-8")
+    dialog = _sip_dialog(qtbot, path)
+    dialog.fields["numbers.region"].widget.setText("?")  # ⚠ on a tab
+    dialog.fields["hotkeys.answer"].widget.setKeySequence("Ctrl+L")  # ⚠ on another (a clash)
+    qtbot.wait(50)
+    bar = dialog.tabs.tabBar()
+    assert sum(t.startswith("⚠") for t in map(dialog.tabs.tabText, range(dialog.tabs.count()))) == 2
+    for at in range(bar.count()):
+        rect = bar.tabRect(at)
+        assert rect.left() >= 0 and rect.right() <= bar.width(), dialog.tabs.tabText(at)
