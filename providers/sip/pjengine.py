@@ -62,6 +62,8 @@ _PHASES = {
     pj.PJSIP_INV_STATE_DISCONNECTED: Phase.DISCONNECTED,
 }
 _DTMF = set("0123456789*#ABCDabcd")
+#: seconds to keep trying to resume a call pjsua put back on hold by itself (see onCallMediaState)
+_RESUME_AGAIN_FOR = 5.0
 _FRAME_USEC = 20000
 _RATE = 8000
 
@@ -155,6 +157,8 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.answered = False  # we responded to the INVITE (no automatic 180 needed)
         self.quiet = False  # refused by the phone itself: never reported to the listener
         self.media = True  # has RTP/RTCP sockets (the flood guard's calls have loop media)
+        self.hold_wanted = False  # we put it on hold (hold() and not resume() since)
+        self.resume_by: float | None = None  # pjsua re-held it by itself: resume it again by then
 
     def onCallState(self, prm: Any) -> None:
         engine = self.engine
@@ -186,6 +190,16 @@ class _Call(pj.Call):  # type: ignore[misc]
             else:
                 engine._disconnect_audio(self)
             break
+        if local_hold and not self.hold_wanted:
+            # Nobody asked for this hold: pjsua keeps PJSUA_CALL_UNHOLD in the call's options
+            # after a resume and treats *any* later failed re-INVITE of ours (e.g. its own one
+            # to lock a codec, refused 491 because the far end re-INVITEs at the same time) as
+            # "releasing hold failed", so it holds the call again by itself. Resume it again
+            # (``poll``) instead of leaving the agent on a hold they never asked for.
+            local_hold = False
+            if self.resume_by is None:
+                self.resume_by = time.monotonic() + _RESUME_AGAIN_FOR
+                log.info("pjsua put call %s back on hold by itself; resuming it again", self.key)
         engine._emit(lambda listener: listener.on_media(self.key, local_hold, remote_hold))
 
     def onDtmfDigit(self, prm: Any) -> None:
@@ -597,7 +611,23 @@ class PjEngine:
         count = int(self._ep.libHandleEvents(0))
         if self._graveyard:
             self._bury()
+        for call in [c for c in self._calls.values() if c.resume_by is not None]:
+            self._resume_again(call)
         return count
+
+    def _resume_again(self, call: _Call) -> None:
+        """Resume a call pjsua put back on hold by itself; while another offer/answer exchange
+        is in progress pjsua refuses, so the next poll tries again (for a few seconds)."""
+        try:
+            self._unhold(call)
+        except pj.Error as exc:
+            if call.resume_by is not None and time.monotonic() < call.resume_by:
+                return
+            log.warning("could not resume call %s again: %s", call.key, exc.reason)
+            call.hold_wanted = True  # it is held: say so, the agent's Resume takes it off
+            key = call.key
+            self._emit(lambda listener: listener.on_media(key, True, False))
+        call.resume_by = None
 
     def _bury(self) -> None:
         while self._graveyard:
@@ -909,15 +939,21 @@ class PjEngine:
             call.setHold(pj.CallOpParam(True))
         except pj.Error as exc:
             raise self._failed("hold the call", exc) from None
+        call.hold_wanted, call.resume_by = True, None
 
     def resume(self, key: str) -> None:
         call = self._call(key)
-        prm = pj.CallOpParam(True)
-        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
         try:
-            call.reinvite(prm)
+            self._unhold(call)
         except pj.Error as exc:
             raise self._failed("resume the call", exc) from None
+
+    @staticmethod
+    def _unhold(call: _Call) -> None:
+        prm = pj.CallOpParam(True)
+        prm.opt.flag = pj.PJSUA_CALL_UNHOLD
+        call.reinvite(prm)
+        call.hold_wanted, call.resume_by = False, None
 
     def set_mute(self, key: str, muted: bool) -> None:
         call = self._call(key)

@@ -16,6 +16,7 @@ from .peers import HOST, Baresip, free_port, run_sipp
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
 REMOTE_HOLD = Path(__file__).resolve().parent / "sipp_hold" / "remote_hold.xml"
+RESUME_491 = Path(__file__).resolve().parent / "sipp_hold" / "resume_491.xml"
 
 
 def remote_hold_changes(phone, call_id: str) -> list[tuple[bool, CallState]]:  # type: ignore[no-untyped-def]
@@ -83,3 +84,33 @@ async def test_baresip_holds_and_resumes(start_phone, baresip: Baresip) -> None:
     await phone.hears(call_id, 1000)  # and its tone is back
     await phone.provider.hangup(call_id)
     assert (await phone.event(CallEvent.ENDED, call_id)).reason is EndReason.COMPLETED
+
+
+async def test_a_resume_pjsua_undoes_by_itself_is_done_again(start_phone, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """pjsua marks a call held again when *any* re-INVITE after our resume fails (its own one
+    that locks a codec, refused 491 because the far end re-INVITEs at the same time: what made
+    test_baresip_holds_and_resumes fail under load); its next answer then says sendonly. The
+    phone resumes the call again instead of leaving it held with nobody having asked for it —
+    sipp (``sipp_hold/resume_491.xml``) waits for that re-INVITE."""
+    phone = await start_phone()
+    sipp = asyncio.create_task(
+        run_sipp(
+            [
+                f"{HOST}:{phone.port}", "-sf", str(RESUME_491), "-m", "1", "-i", HOST,
+                "-p", str(free_port()), "-nostdin", "-timeout", "30s", "-recv_timeout", "10000",
+            ],
+            tmp_path,
+        )
+    )  # fmt: skip
+    ring = await phone.event(CallEvent.INCOMING)
+    await phone.provider.answer(ring.call_id)
+    await phone.event(CallEvent.ANSWERED, ring.call_id)
+    await phone.provider.hold(ring.call_id)
+    await phone.event(CallEvent.HELD, ring.call_id)
+    await phone.provider.resume(ring.call_id)
+    await phone.event(CallEvent.RESUMED, ring.call_id)
+    status, out = await sipp
+    assert status == 0, out  # the phone sent the second resume
+    assert (await phone.event(CallEvent.ENDED, ring.call_id)).reason is EndReason.COMPLETED
+    holds = [e.event for e in phone.events if e.event in (CallEvent.HELD, CallEvent.RESUMED)]
+    assert holds == [CallEvent.HELD, CallEvent.RESUMED]  # no hold the agent did not ask for
