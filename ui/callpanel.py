@@ -322,7 +322,13 @@ class CallPanel(QFrame):
             button = row.findChild(QPushButton, "otherAction")
             voicemail = row.findChild(QPushButton, "otherVoicemail")
             if voicemail is not None:
-                voicemail.setVisible(call.state is CallState.RINGING and Capability.VOICEMAIL in self._caps)
+                per_call = getattr(self._window, "call_capabilities", None)  # voicemail is per call
+                caps = per_call(call) if callable(per_call) else self._caps
+                voicemail.setVisible(
+                    call.state is CallState.RINGING
+                    and Capability.VOICEMAIL in self._caps
+                    and Capability.VOICEMAIL in caps
+                )
                 voicemail.setText(translate("CallPanel", "Voicemail"))
                 voicemail.setAccessibleName(
                     translate("CallPanel", "Send {name} to voicemail").format(name=self._name(call))

@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.details_dialogs: list[PartyDetailsDialog] = []
 
-        self.popups = PopupStack(self.capabilities, self.display_number, self)
+        self.popups = PopupStack(self.call_capabilities, self.display_number, self)
         self.popups.answer_requested.connect(self.answer)
         self.popups.reject_requested.connect(self.reject)
         self.popups.voicemail_requested.connect(self.send_to_voicemail)
@@ -746,7 +746,7 @@ class MainWindow(QMainWindow):
         self.simulate_menu_action.setVisible(self.simulator is not None)
         if self.call_panel is not None:
             self.call_panel.set_capabilities(caps)
-        self.popups.set_capabilities(caps)  # open pop-ups too: Voicemail may come or go (IN6)
+        self.popups.refresh_capabilities()  # open pop-ups too: Voicemail may come or go (IN6)
 
     def _on_missed(self, count: int) -> None:
         self.missed_badge.setVisible(count > 0)
@@ -771,6 +771,15 @@ class MainWindow(QMainWindow):
     def capabilities(self) -> frozenset[Capability]:
         provider = self.desktop.provider
         return provider.capabilities if provider is not None else frozenset()
+
+    def call_capabilities(self, call: Call) -> frozenset[Capability]:
+        """What the phone connection can do with *call*: voicemail only where the connection says
+        this call can go there (the softphone: its line has a voicemail address, IN6)."""
+        caps = self.capabilities()
+        check = getattr(self.desktop.provider, "can_send_to_voicemail", None)
+        if Capability.VOICEMAIL in caps and callable(check) and not check(call.id):
+            caps = caps - {Capability.VOICEMAIL}
+        return caps
 
     def display_number(self, number: object) -> str:
         if isinstance(number, PhoneNumber):

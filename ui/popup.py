@@ -329,12 +329,12 @@ class PopupStack(QObject):
 
     def __init__(
         self,
-        capabilities: Callable[[], frozenset[Capability]],
+        capabilities: Callable[[Call], frozenset[Capability]],
         display: Callable[[object], str],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._capabilities = capabilities
+        self._capabilities = capabilities  # what can be done with a call (voicemail is per call)
         self._display = display
         self._popups: dict[str, CallPopup] = {}
         self._pool: list[CallPopup] = []  # hidden pop-ups kept for the next ring
@@ -357,13 +357,14 @@ class PopupStack(QObject):
             return None
         if existing is not None:
             existing.update_call(call)
+            existing.set_capabilities(self._capabilities(call))
             self.relayout()
             return existing
         if self._pool:
             popup = self._pool.pop()
-            popup.reuse(call, self._capabilities())
+            popup.reuse(call, self._capabilities(call))
         else:
-            popup = CallPopup(call, self._capabilities(), self._display)
+            popup = CallPopup(call, self._capabilities(call), self._display)
             popup.answer_requested.connect(self.answer_requested)
             popup.reject_requested.connect(self.reject_requested)
             popup.voicemail_requested.connect(self.voicemail_requested)
@@ -377,10 +378,10 @@ class PopupStack(QObject):
         self.changed.emit()
         return popup
 
-    def set_capabilities(self, capabilities: frozenset[Capability]) -> None:
+    def refresh_capabilities(self) -> None:
         """The open pop-ups show the buttons the phone connection can do now (IN6)."""
         for popup in self._popups.values():
-            popup.set_capabilities(capabilities)
+            popup.set_capabilities(self._capabilities(popup.call))
 
     def close(self, call_id: str) -> None:
         popup = self._popups.pop(call_id, None)

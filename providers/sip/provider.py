@@ -261,6 +261,17 @@ class SipProvider:
         rec.action = "reject"
         self.engine.hangup(rec.key, self.options.reject_code)
 
+    def can_send_to_voicemail(self, call_id: str) -> bool:
+        """IN6: can this call go to voicemail now — ringing, incoming, and its line has a
+        ``voicemail_uri``? (``capabilities`` only says that some line has one; the desktop offers
+        the Voicemail button per call with this.)"""
+        rec = self._calls.get(call_id)
+        if rec is None or rec.ended or rec.direction is not Direction.INCOMING or rec.connected or rec.action:
+            return False
+        return any(
+            rec.line_id in (line.id, line.label) and bool(line.voicemail_uri) for line in self.options.lines
+        )
+
     async def send_to_voicemail(self, call_id: str) -> None:
         """IN6: 302 Moved Temporarily to the line's ``voicemail_uri``."""
         require(self, Capability.VOICEMAIL)

@@ -361,3 +361,33 @@ def test_every_settings_tab_is_in_sight_in_persian_even_with_warnings(
     for at in range(bar.count()):
         rect = bar.tabRect(at)
         assert rect.left() >= 0 and rect.right() <= bar.width(), dialog.tabs.tabText(at)
+
+
+def test_voicemail_is_offered_per_call_where_the_connection_says_which_can(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """With the softphone only some lines have a voicemail address: a pop-up and a waiting-call row
+    offer Voicemail only for a call that can go there (``can_send_to_voicemail``, IN6)."""
+    window = make_window()
+    sim = window.simulator
+    on_a_line_without = window.desktop.plan.parse(REZA)
+
+    def can_send_to_voicemail(call_id: str) -> bool:
+        call = window.desktop.manager.get(call_id)
+        return call is not None and call.remote != on_a_line_without
+
+    sim.can_send_to_voicemail = can_send_to_voicemail
+    talking = ring(window, qtbot, SARA)
+    window.answer(talking)
+    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    waiting = sim.ring(REZA, "")
+    qtbot.waitUntil(
+        lambda: window.popups.popup(waiting) is not None and waiting in window.call_panel.other_rows
+    )
+    popup = window.popups.popup(waiting)
+    assert popup.reject_button.isVisibleTo(popup) and not popup.voicemail_button.isVisibleTo(popup)
+    row_button = window.call_panel.other_rows[waiting].findChild(QPushButton, "otherVoicemail")
+    assert row_button is not None and not row_button.isVisibleTo(window.call_panel)
+    other = ring(window, qtbot, "+14155550100")
+    popup = window.popups.popup(other)
+    assert popup is not None and popup.voicemail_button.isVisibleTo(popup)
