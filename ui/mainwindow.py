@@ -1097,7 +1097,10 @@ class MainWindow(QMainWindow):
 
     def voicemail_ringing(self) -> None:
         call = self._ringing()
-        if call is not None:
+        if call is not None and Capability.VOICEMAIL not in self.call_capabilities(call):
+            # e.g. its line has no voicemail address: said in words, nothing asked of the phone
+            self.show_message(translate("MainWindow", "The phone connection cannot do that."))
+        elif call is not None:
             self.send_to_voicemail(call.id)
 
     def hangup_current(self) -> None:

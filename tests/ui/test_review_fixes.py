@@ -391,3 +391,22 @@ def test_voicemail_is_offered_per_call_where_the_connection_says_which_can(
     other = ring(window, qtbot, "+14155550100")
     popup = window.popups.popup(other)
     assert popup is not None and popup.voicemail_button.isVisibleTo(popup)
+
+
+def test_the_voicemail_hotkey_leaves_a_call_that_cannot_go_there_ringing(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """Ctrl+Shift+J on a call whose line has no voicemail: said in words, nothing sent to the
+    connection (the softphone answered with its technical "… (voicemail_uri)")."""
+    from tests.ui.test_desktop_flows import press
+
+    from ui.qt import Qt
+
+    window = make_window()
+    sim = window.simulator
+    sim.can_send_to_voicemail = lambda call_id: False
+    call_id = ring(window, qtbot, SARA)
+    press(window, qtbot, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: "cannot do that" in (window.statusBar().currentMessage() or ""))
+    assert sim.state(call_id) is CallState.RINGING
+    assert not [c for c in sim.commands if c[0] == "voicemail"]
