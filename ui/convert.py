@@ -827,8 +827,8 @@ class ConvertDialog(QDialog):
                 try:
                     if row.value() is None:
                         out.append("extra:" + row.column.logical)
-                except ValueError:
-                    out.append("extra:" + row.column.logical)
+                except ValueError:  # typed, but not a number: said as such, not as "requires"
+                    out.append("number:" + row.column.logical)
         return out
 
     # ============================================================== what the CRM requires
@@ -916,6 +916,21 @@ class ConvertDialog(QDialog):
             rows[key[4:]].column.title for key in missing if key.startswith("crm:") and key[4:] in rows
         ]
         parts = []
+        for kind in ("integer", "decimal"):
+            wrong = [
+                rows[key[7:]].column.title
+                for key in missing
+                if key.startswith("number:")
+                and key[7:] in rows
+                and (rows[key[7:]].column.kind == "integer") == (kind == "integer")
+            ]
+            if wrong:
+                names = translate("ConvertDialog", ", ").join(quoted(html.escape(t)) for t in wrong)
+                parts.append(
+                    translate("ConvertDialog", "{fields} takes a whole number.").format(fields=names)
+                    if kind == "integer"
+                    else translate("ConvertDialog", "{fields} takes a number.").format(fields=names)
+                )
         if typed:
             names = translate("ConvertDialog", ", ").join(quoted(html.escape(t)) for t in typed)
             parts.append(

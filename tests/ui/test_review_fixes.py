@@ -410,3 +410,22 @@ def test_the_voicemail_hotkey_leaves_a_call_that_cannot_go_there_ringing(
     qtbot.waitUntil(lambda: "cannot do that" in (window.statusBar().currentMessage() or ""))
     assert sim.state(call_id) is CallState.RINGING
     assert not [c for c in sim.commands if c[0] == "voicemail"]
+
+
+def test_a_required_number_typed_wrong_is_named_as_such(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    """ "12 staff" in a required whole-number field was reported as "The CRM requires “Employees”
+    as well." — as if it were empty."""
+    from tests.dataverse_fake import Column
+
+    fake.require("lead", Column("new_staff", "Integer", "Employees"))
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(lambda: "new_staff" in dialog.extra_rows.get("lead", {}), timeout=3000)
+    field = dialog.extra_rows["lead"]["new_staff"].widget
+    assert plain(dialog.hint.text()) == "The CRM requires “Employees” as well."
+    field.setText("12 staff")
+    assert plain(dialog.hint.text()) == "“Employees” takes a whole number."
+    assert not dialog.create_button.isEnabled()
+    field.setText("۱۲")  # Persian digits
+    assert dialog.hint.isHidden() and dialog.create_button.isEnabled()
