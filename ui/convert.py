@@ -553,6 +553,7 @@ class ConvertDialog(QDialog):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.search.returnPressed.connect(self._search)
+        self.search.installEventFilter(self)  # Enter here searches; it must not also press Create
         self.records = named(QListWidget(), "convertRecords")
         self.records.setMaximumHeight(130)
         self.records.currentRowChanged.connect(lambda _r: self._validate())
@@ -1057,6 +1058,22 @@ class ConvertDialog(QDialog):
     def _open_link(self, _link: str) -> None:
         if self._result_url:
             QDesktopServices.openUrl(QUrl(self._result_url))
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        """Enter in the search box searches — and stops there: the dialog would take it as Create
+        (its default button) and add the number to the record chosen before the search."""
+        key = getattr(event, "key", None)  # a QKeyEvent for a key press
+        if (
+            watched is self.search
+            and event is not None
+            and event.type() == QEvent.Type.KeyPress
+            and callable(key)
+            and key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self._search_timer.stop()
+            self._search()
+            return True
+        return super().eventFilter(watched, event)
 
     def done(self, result: int) -> None:
         self.tasks.cancel_all()

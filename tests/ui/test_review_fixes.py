@@ -429,3 +429,32 @@ def test_a_required_number_typed_wrong_is_named_as_such(
     assert not dialog.create_button.isEnabled()
     field.setText("۱۲")  # Persian digits
     assert dialog.hint.isHidden() and dialog.create_button.isEnabled()
+
+
+def test_enter_in_the_convert_search_box_searches_and_creates_nothing(
+    make_window: Callable[..., MainWindow], qtbot: Any, language: Any
+) -> None:
+    """Enter in the search box also pressed Create: with a record already chosen, searching for
+    another one added the number to the chosen one."""
+    from tests.ui.test_convert import UNKNOWN, missed_call
+
+    from ui.convert import open_convert
+    from ui.qt import QApplication, Qt
+
+    window = make_window()
+    dialog = open_convert(window, missed_call(window, UNKNOWN, "PARS CO"), action="add_number")
+    assert dialog is not None
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    dialog.search.setFocus()
+    qtbot.keyClicks(dialog.search, "Sara")
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.chosen_record() is not None)
+    qtbot.keyClicks(dialog.search, " Ahmadi")  # the agent refines the search: Enter again
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    qtbot.wait(300)
+    assert dialog.result_value is None and dialog.isVisible()
+    assert QApplication.focusWidget() is dialog.search
+    qtbot.keyClick(dialog.create_button, Qt.Key.Key_Space)  # Create is a deliberate act
+    qtbot.waitUntil(lambda: dialog.result_value is not None)
+    dialog.close()
