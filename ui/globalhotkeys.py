@@ -32,6 +32,7 @@ from typing import Any
 from callsys.settings import HOTKEYS_GLOBAL, HOTKEYS_GLOBAL_ACTIONS, Settings
 
 from ui.i18n import translate
+from ui.keyfield import typing_key
 from ui.qt import QAction, QGuiApplication, QKeySequence, QObject, QSocketNotifier, Qt, QTimer, pyqtSignal
 
 __all__ = ["GlobalHotkeys", "keysym_name", "qt_platform", "unavailable_reason"]
@@ -173,7 +174,21 @@ class GlobalHotkeys(QObject):
                         "“{name}” in the global hotkey actions is not an action; known: {known}.",
                     ).format(name=name, known=", ".join(actions))
                 )
-            elif not action.shortcut().isEmpty():
+            elif action.shortcut().isEmpty():
+                continue
+            elif typing_key(action.shortcut()[0].key().value, action.shortcut()[0].keyboardModifiers()):
+                # "A" alone would take the letter a from every program on the desktop
+                problems.append(
+                    translate(
+                        "GlobalHotkeys",
+                        "“{key}” for “{action}” is not made global: without Ctrl or Alt it would be "
+                        "taken from typing in every program. It works while callsys has the focus.",
+                    ).format(
+                        key=action.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+                        action=action.text().replace("&", ""),
+                    )
+                )
+            else:
                 keys[name] = (action.text().replace("&", ""), action.shortcut())
         return problems + self.apply(True, keys)
 

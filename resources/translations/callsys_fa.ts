@@ -188,57 +188,57 @@
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="739" />
+      <location filename="../../ui/convert.py" line="740" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="694" />
+      <location filename="../../ui/convert.py" line="695" />
       <source>&amp;Create:</source>
       <translation>سا&amp;ختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="718" />
+      <location filename="../../ui/convert.py" line="719" />
       <source>&amp;Description</source>
       <translation>شر&amp;ح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="711" />
+      <location filename="../../ui/convert.py" line="712" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="704" />
+      <location filename="../../ui/convert.py" line="705" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="702" />
+      <location filename="../../ui/convert.py" line="703" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="699" />
+      <location filename="../../ui/convert.py" line="700" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="715" />
+      <location filename="../../ui/convert.py" line="716" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="713" />
+      <location filename="../../ui/convert.py" line="714" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="717" />
+      <location filename="../../ui/convert.py" line="718" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="935" />
+      <location filename="../../ui/convert.py" line="936" />
       <source>, </source>
       <translation>، </translation>
     </message>
@@ -253,47 +253,47 @@
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="709" />
+      <location filename="../../ui/convert.py" line="710" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="707" />
+      <location filename="../../ui/convert.py" line="708" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="741" />
+      <location filename="../../ui/convert.py" line="742" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="697" />
+      <location filename="../../ui/convert.py" line="698" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="750" />
+      <location filename="../../ui/convert.py" line="751" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="632" />
+      <location filename="../../ui/convert.py" line="633" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="751" />
+      <location filename="../../ui/convert.py" line="752" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="630" />
+      <location filename="../../ui/convert.py" line="631" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1169" />
+      <location filename="../../ui/convert.py" line="1186" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -308,42 +308,42 @@
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="643" />
+      <location filename="../../ui/convert.py" line="644" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1215" />
+      <location filename="../../ui/convert.py" line="1232" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="624" />
+      <location filename="../../ui/convert.py" line="625" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="647" />
+      <location filename="../../ui/convert.py" line="648" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="646" />
+      <location filename="../../ui/convert.py" line="647" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="644" />
+      <location filename="../../ui/convert.py" line="645" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="904" />
+      <location filename="../../ui/convert.py" line="905" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="946" />
+      <location filename="../../ui/convert.py" line="947" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
@@ -358,12 +358,12 @@
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1228" />
+      <location filename="../../ui/convert.py" line="1245" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="642" />
+      <location filename="../../ui/convert.py" line="643" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
@@ -388,32 +388,32 @@
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="638" />
+      <location filename="../../ui/convert.py" line="639" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="696" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1026" />
+      <location filename="../../ui/convert.py" line="1027" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="641" />
+      <location filename="../../ui/convert.py" line="642" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="639" />
+      <location filename="../../ui/convert.py" line="640" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="640" />
+      <location filename="../../ui/convert.py" line="641" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
@@ -423,7 +423,7 @@
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1173" />
+      <location filename="../../ui/convert.py" line="1190" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -448,7 +448,7 @@
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="937" />
+      <location filename="../../ui/convert.py" line="938" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
@@ -468,7 +468,7 @@
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="902" />
+      <location filename="../../ui/convert.py" line="903" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
@@ -503,32 +503,32 @@
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1163" />
+      <location filename="../../ui/convert.py" line="1180" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="637" />
+      <location filename="../../ui/convert.py" line="638" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="645" />
+      <location filename="../../ui/convert.py" line="646" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="951" />
+      <location filename="../../ui/convert.py" line="952" />
       <source>Which fields the CRM requires could not be read now (it is offline or busy). Create asks again first, then tries with the fields above.</source>
       <translation>اکنون نمی‌توان خواند که CRM کدام فیلدها را لازم دارد (در دسترس نیست یا سرش شلوغ است). «ساختن» نخست دوباره می‌پرسد و سپس با فیلدهای بالا امتحان می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="994" />
+      <location filename="../../ui/convert.py" line="995" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="942" />
+      <location filename="../../ui/convert.py" line="943" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
@@ -538,12 +538,12 @@
       <translation>{fields} باید پر شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="932" />
+      <location filename="../../ui/convert.py" line="933" />
       <source>{fields} takes a number.</source>
       <translation>{fields} باید یک عدد باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="930" />
+      <location filename="../../ui/convert.py" line="931" />
       <source>{fields} takes a whole number.</source>
       <translation>{fields} باید یک عدد صحیح باشد.</translation>
     </message>
@@ -604,57 +604,62 @@
   <context>
     <name>GlobalHotkeys</name>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="303" />
+      <location filename="../../ui/globalhotkeys.py" line="318" />
       <source>Another program already uses “{key}” as a global key, so “{action}” works only while callsys has the focus. Choose another key in the settings.</source>
       <translation>برنامهٔ دیگری «{key}» را از پیش به‌عنوان کلید سراسری گرفته است، پس «{action}» فقط وقتی کار می‌کند که callsys در کانون توجه باشد. در تنظیمات کلید دیگری انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="117" />
+      <location filename="../../ui/globalhotkeys.py" line="118" />
       <source>Global hotkeys are not available in a Wayland session: Wayland does not let a program see keys typed into other programs. The shortcuts work while callsys has the focus.</source>
       <translation>کلیدهای میانبر سراسری در نشست Wayland در دسترس نیستند: Wayland اجازه نمی‌دهد برنامه‌ای کلیدهایی را که در برنامه‌های دیگر زده می‌شوند ببیند. میانبرها وقتی کار می‌کنند که callsys در کانون توجه باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="103" />
+      <location filename="../../ui/globalhotkeys.py" line="104" />
       <source>Global hotkeys are not available on Windows yet; the shortcuts work while callsys has the focus.</source>
       <translation>کلیدهای میانبر سراسری هنوز در ویندوز در دسترس نیستند؛ میانبرها وقتی کار می‌کنند که callsys در کانون توجه باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="108" />
+      <location filename="../../ui/globalhotkeys.py" line="109" />
       <source>Global hotkeys are not available on macOS yet; the shortcuts work while callsys has the focus.</source>
       <translation>کلیدهای میانبر سراسری هنوز در macOS در دسترس نیستند؛ میانبرها وقتی کار می‌کنند که callsys در کانون توجه باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="196" />
+      <location filename="../../ui/globalhotkeys.py" line="211" />
       <source>Global hotkeys are off: the X display {display} cannot be opened ({why}).</source>
       <translation>کلیدهای میانبر سراسری خاموش‌اند: نمایشگر X با نام {display} باز نمی‌شود ({why}).</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="127" />
+      <location filename="../../ui/globalhotkeys.py" line="128" />
       <source>Global hotkeys need Qt's X11 platform; callsys runs on “{platform}”.</source>
       <translation>کلیدهای میانبر سراسری به سکوی X11 در Qt نیاز دارند؛ callsys روی «{platform}» اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="123" />
+      <location filename="../../ui/globalhotkeys.py" line="124" />
       <source>Global hotkeys need an X11 desktop; there is none here (DISPLAY is not set).</source>
       <translation>کلیدهای میانبر سراسری به میزکار X11 نیاز دارند؛ اینجا چنین میزکاری نیست (DISPLAY تنظیم نشده است).</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="133" />
+      <location filename="../../ui/globalhotkeys.py" line="134" />
       <source>Global hotkeys need the python-xlib package, which is not installed.</source>
       <translation>کلیدهای میانبر سراسری به بستهٔ python-xlib نیاز دارند که نصب نشده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="282" />
+      <location filename="../../ui/globalhotkeys.py" line="297" />
       <source>“{key}” for “{action}” cannot be a global hotkey on this keyboard.</source>
       <translation>«{key}» برای «{action}» روی این صفحه‌کلید نمی‌تواند کلید سراسری باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="308" />
+      <location filename="../../ui/globalhotkeys.py" line="323" />
       <source>“{key}” for “{action}” could not be made global ({why}).</source>
       <translation>«{key}» برای «{action}» سراسری نشد ({why}).</translation>
     </message>
     <message>
-      <location filename="../../ui/globalhotkeys.py" line="171" />
+      <location filename="../../ui/globalhotkeys.py" line="182" />
+      <source>“{key}” for “{action}” is not made global: without Ctrl or Alt it would be taken from typing in every program. It works while callsys has the focus.</source>
+      <translation>«{key}» برای «{action}» سراسری نشد: بدون Ctrl یا Alt از تایپ در همهٔ برنامه‌ها گرفته می‌شد. تا وقتی callsys در کانون توجه است کار می‌کند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/globalhotkeys.py" line="172" />
       <source>“{name}” in the global hotkey actions is not an action; known: {known}.</source>
       <translation>«{name}» در کارهای کلیدهای سراسری، کار شناخته‌شده‌ای نیست؛ کارهای شناخته‌شده: {known}.</translation>
     </message>
