@@ -207,6 +207,15 @@ class _Call(pj.Call):  # type: ignore[misc]
         if self.engine is not None and digit:
             self.engine._emit(lambda listener: listener.on_dtmf(self.key, digit))
 
+    def onCallTransferRequest(self, prm: Any) -> None:
+        """The far end asks us to call someone else (an incoming REFER): declined, 603. pjsua
+        would accept it and place that call by itself, reusing this object for the new call:
+        the agent's call would never be seen to end, a call nobody dialled would take its place
+        (past the 4-call limit's and the flood guard's count), and closing the phone afterwards
+        crashed the process in ``hangupAllCalls`` (``tests/sip/test_refer_peers.py``)."""
+        prm.statusCode = 603
+        log.warning("declined the far end's request to transfer call %s to %s", self.key, prm.dstUri)
+
     def onCallTransferStatus(self, prm: Any) -> None:
         code, final = int(prm.statusCode), bool(prm.finalNotify)
         if final:
