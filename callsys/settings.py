@@ -528,9 +528,7 @@ HOTKEYS_GLOBAL_ACTIONS: Option[tuple[str, ...]] = declare(
     _action_names,
     N_("Global hotkey actions"),
     "hotkeys",
-    N_(
-        "Which hotkeys are global: answer, reject, voicemail, hangup, hold, mute, dial_clipboard, call_back, notes"
-    ),
+    N_("Which of the hotkeys above also work while another program has the focus"),
 )
 # --- end of global hotkeys ---
 TRAY_ON_CLOSE = declare(

@@ -1580,7 +1580,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="542" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -1605,7 +1605,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="550" />
+      <location filename="../../callsys/settings.py" line="548" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1655,7 +1655,7 @@
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="552" />
+      <location filename="../../callsys/settings.py" line="550" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -1710,7 +1710,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="538" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -1891,8 +1891,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="531" />
-      <source>Which hotkeys are global: answer, reject, voicemail, hangup, hold, mute, dial_clipboard, call_back, notes</source>
-      <translation>کدام میانبرها سراسری باشند: answer، reject، voicemail، hangup، hold، mute، dial_clipboard، call_back، notes</translation>
+      <source>Which of the hotkeys above also work while another program has the focus</source>
+      <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="442" />
