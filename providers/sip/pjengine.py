@@ -216,6 +216,13 @@ class _Call(pj.Call):  # type: ignore[misc]
         prm.statusCode = 603
         log.warning("declined the far end's request to transfer call %s to %s", self.key, prm.dstUri)
 
+    def onCallReplaceRequest(self, prm: Any) -> None:
+        """An INVITE with ``Replaces`` for this call (attended transfer, pick-up): declined, 603.
+        pjsua would answer it 200, hang this call up and hand this object to the new call, so
+        the call the agent sees would silently become somebody else's."""
+        prm.statusCode = 603
+        log.warning("declined an INVITE that would replace call %s", self.key)
+
     def onCallTransferStatus(self, prm: Any) -> None:
         code, final = int(prm.statusCode), bool(prm.finalNotify)
         if final:
