@@ -12,13 +12,17 @@ drift apart slowly; a full queue drops its oldest frame and an empty one plays s
 
 numpy (the resampler) is imported when a call's audio starts, not with this module: the desktop
 creates its ringers at start-up, and numpy costs ~14 MB and ~0.1 s there (issue 6). The ringtone
-is computed without it, so the first ring does not pay for the import either.
+is computed without it, so the first ring does not pay for the import either; while it rings,
+numpy is imported on a thread of its own, so answering does not wait for it before the audio
+opens (the caller's first words would be lost).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
+import sys
 import threading
 from array import array
 from collections import deque
@@ -29,7 +33,7 @@ if TYPE_CHECKING:
 
 from providers.sip.options import AudioOptions
 
-__all__ = ["FRAME_BYTES", "RATE", "Ringer", "SoundDevice", "list_devices", "resample"]
+__all__ = ["FRAME_BYTES", "RATE", "Ringer", "SoundDevice", "list_devices", "preload_numpy", "resample"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,20 @@ def _sounddevice() -> Any:
     import sounddevice
 
     return sounddevice
+
+
+_numpy_preload: threading.Thread | None = None
+
+
+def preload_numpy() -> None:
+    """Import numpy off the GUI thread (once), ahead of a call's audio: called when a call rings."""
+    global _numpy_preload
+    if _numpy_preload is not None or "numpy" in sys.modules:
+        return
+    _numpy_preload = threading.Thread(
+        target=importlib.import_module, args=("numpy",), name="callsys-numpy-preload", daemon=True
+    )
+    _numpy_preload.start()
 
 
 def list_devices(backend: Any = None) -> list[dict[str, Any]]:
@@ -206,6 +224,7 @@ class Ringer:
     def start(self) -> None:
         if self._stream is not None:
             return
+        preload_numpy()  # the call will likely be answered: have the resampler ready by then
         try:
             sd = self._backend or _sounddevice()
             device = (

@@ -69,6 +69,34 @@ def test_what_was_left_out_still_works_when_used() -> None:
     assert proc.stdout.split() == ["2024-03-05", "2024-03-05T10:00:00", "2020", "960"]
 
 
+def test_a_ringing_call_imports_numpy_on_a_thread_before_it_is_answered() -> None:
+    """Not at idle, but ready by the time the agent answers: the audio must not wait for the
+    import (the caller's first words)."""
+    code = (
+        "import sys\n"
+        "from providers.sip import sound\n"
+        "from providers.sip.options import AudioOptions\n"
+        "class Stream:\n"
+        "    def start(self): pass\n"
+        "class Backend:\n"
+        "    def query_devices(self, device=None, kind=None): return {'default_samplerate': 48000}\n"
+        "    def RawOutputStream(self, **kw): return Stream()\n"
+        "ringer = sound.Ringer(AudioOptions(), Backend())\n"
+        "assert 'numpy' not in sys.modules\n"
+        "ringer.start()\n"
+        "assert ringer.ringing\n"
+        "thread = sound._numpy_preload\n"
+        "assert thread is not None and thread.name == 'callsys-numpy-preload'\n"
+        "thread.join(30)\n"
+        "print('numpy' in sys.modules)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True"]
+
+
 def test_the_memory_dump_is_written_only_when_asked_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
