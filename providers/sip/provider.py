@@ -341,6 +341,10 @@ class SipProvider:
         if config.direct and "@" not in target and not target.lower().startswith(("sip:", "sips:")):
             raise ProviderError("A phone without a registrar dials SIP addresses, e.g. 1002@192.0.2.10.")
         uri = make_uri(target, config, engine.listen_address())
+        if self._ringer is not None:  # sound card in use: the resampler ready before the far end answers
+            from providers.sip.sound import preload_numpy
+
+            preload_numpy()
         self._keys += 1
         key = f"sip-out-{self._keys}-{id(self):x}"
         rec = _CallRecord(key=key, direction=Direction.OUTGOING, line_id=config.id)

@@ -454,7 +454,9 @@ async def test_ringtone_and_ringback_follow_the_calls(monkeypatch: pytest.Monkey
     from providers.sip import sound
 
     tones: list[FakeTone] = []
+    preloads: list[str] = []
     monkeypatch.setattr(sound, "Ringer", lambda *a, **kw: tones.append(FakeTone(*a, **kw)) or tones[-1])
+    monkeypatch.setattr(sound, "preload_numpy", lambda: preloads.append("numpy"))
     rig = Rig(audio={"mode": "device"})
     await rig.start()
     ringer, ringback = tones
@@ -468,6 +470,7 @@ async def test_ringtone_and_ringback_follow_the_calls(monkeypatch: pytest.Monkey
     rig.disconnect(key)
 
     out = await rig.provider.dial("1002@192.0.2.7")
+    assert preloads == ["numpy"]  # the resampler is imported (on a thread) before the far end answers
     assert not ringback.ringing  # not before the far end rings
     rig.provider.on_phase(out, Phase.RINGING, 180, "Ringing")
     assert ringback.ringing
