@@ -771,9 +771,13 @@ class PjEngine:
     def _select_account(self, prm: Any) -> None:
         """Inside pjsua, for each new INVITE, before its media sockets are opened: send it to
         the guard account when the media slots are running out. Kept minimal (it is on every
-        call's way in): no look at the message, the budget only."""
+        call's way in): the request's method and the budget only."""
         try:
             if self._guard is None:
+                return
+            # Out-of-dialog MESSAGE, SUBSCRIBE … come here too but open no media: not counted
+            # (a flood of them would otherwise get real callers a 503). ~7 µs for the copy.
+            if not prm.rdata.info.startswith("Request msg INVITE"):
                 return
             if not self._budget.admit(len(self._calls)):
                 prm.accountIndex = self._guard_id

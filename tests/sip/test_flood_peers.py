@@ -199,3 +199,26 @@ async def test_invite_cancel_flood_then_a_normal_call(tmp_path: Path, transport:
         assert phone.alive()
     finally:
         await phone.stop()
+
+
+async def test_a_message_flood_does_not_use_up_the_call_budget(tmp_path: Path) -> None:
+    """Out-of-dialog MESSAGEs reach the same pjsua hook as INVITEs but open no media: a flood of
+    them (here 300 at 300/s) must not make the guard refuse the caller right behind it."""
+    phone = await Phone.start(tmp_path)
+    try:
+        status, out = await run_sipp(
+            [
+                f"{HOST}:{phone.port}", "-sf", str(FLOOD_DIR / "message.xml"), "-t", "u1", "-m", "300",
+                "-r", "300", "-i", HOST, "-p", str(free_port()), "-nostdin", "-timeout", "60s",
+                "-recv_timeout", "10000",
+            ],
+            tmp_path,
+            timeout=90,
+        )  # fmt: skip
+        assert phone.alive(), f"the phone died during the flood: {await phone.stderr()}"
+        assert status == 0, out  # every MESSAGE was answered
+        # At once, without the Retry-After wait: the next caller rings and is answered.
+        await a_normal_call_is_answered(phone, tmp_path, "u1")
+        assert phone.alive()
+    finally:
+        await phone.stop()
