@@ -573,17 +573,12 @@ class SettingsDialog(QDialog):
         elif option.key == HOTKEYS_GLOBAL_ACTIONS.key:  # which hotkeys are global: ticked (CARD6)
             ticks = QListWidget()
             chosen = set(value)
-            for name in ACTIONS:
-                item = QListWidgetItem(action_title(name).replace("&", ""))
+            # the actions, then names unknown here (kept, shown as they are)
+            for name in (*ACTIONS, *sorted(chosen - set(ACTIONS))):
+                item = QListWidgetItem(action_title(name).replace("&", "") if name in ACTIONS else name)
                 item.setData(Qt.ItemDataRole.UserRole, name)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked if name in chosen else Qt.CheckState.Unchecked)
-                ticks.addItem(item)
-            for name in sorted(chosen - set(ACTIONS)):  # unknown here: kept, shown as it is
-                item = QListWidgetItem(name)
-                item.setData(Qt.ItemDataRole.UserRole, name)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked)
                 ticks.addItem(item)
             ticks.setMaximumHeight(ticks.sizeHintForRow(0) * 6 + 2 * ticks.frameWidth())
             ticks.itemChanged.connect(self.validate)
