@@ -4,39 +4,18 @@ process ends cleanly — never a traceback (issue 2: run on embedded defaults, B
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ui.fresh import start_ui
 
 
 def start(tmp_path: Path, config_text: str) -> tuple[subprocess.CompletedProcess[str], Path]:
-    config = tmp_path / "settings.toml"
-    config.write_text(config_text, encoding="utf-8")
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "CALLSYS_QUIT_WHEN_READY": "1",
-        # Python's debug allocator turns a use-after-free at exit into a certain segfault (PyQt's
-        # at-exit wrapper walk met a freed wrapper; `briefcase dev` runs in this mode too).
-        "PYTHONDEVMODE": "1",
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "ui", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return proc, config
+    # Python's debug allocator turns a use-after-free at exit into a certain segfault (PyQt's
+    # at-exit wrapper walk met a freed wrapper; `briefcase dev` runs in this mode too).
+    return start_ui(tmp_path, config_text, PYTHONDEVMODE="1")
 
 
 @pytest.mark.parametrize(

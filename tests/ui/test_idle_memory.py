@@ -5,38 +5,20 @@ benchmark (benchmarks/ui_startup.py) does."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ui.fresh import ROOT, start_ui
 
 
 def test_the_idle_softphone_desktop_has_not_imported_numpy_or_dateutil(tmp_path: Path) -> None:
-    config = tmp_path / "settings.toml"
-    config.write_text(
+    proc, _ = start_ui(
+        tmp_path,
         '[phone]\nprovider = "sip"\n[phone.options]\nlisten_host = "127.0.0.1"\nlisten_port = 0\n',
-        encoding="utf-8",
-    )
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "CALLSYS_QUIT_WHEN_READY": "1",
-        "CALLSYS_MEMORY_DUMP": str(tmp_path / "dump"),
-        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-    }
-    proc = subprocess.run(
-        [sys.executable, "-m", "ui", "--config", str(config)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        CALLSYS_MEMORY_DUMP=str(tmp_path / "dump"),
     )
     assert proc.returncode == 0, proc.stderr
     ready = next(line for line in proc.stdout.splitlines() if line.startswith("callsys-ready "))
