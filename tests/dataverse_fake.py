@@ -250,6 +250,13 @@ class Column:
     refusal: str = ""  # the plug-in's message; default "<label> is required."
 
 
+def _string_format(t: Table, column: str) -> str:
+    """A String column's ``FormatName``: Phone, Email or Text."""
+    if column in t.phones:
+        return "Phone"
+    return "Email" if "email" in column else "Text"
+
+
 # ------------------------------------------------------------------------------------ errors
 class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
@@ -1315,11 +1322,11 @@ class DataverseFake:
             t = self.tables.get(m.group(1))
             if t is None:
                 raise _err(404, NOT_FOUND, f"Could not find entity '{m.group(1)}'")
-            attrs = [{"LogicalName": c, "FormatName": {"Value": "Phone"}} for c in t.phones]
-            attrs += [
-                {"LogicalName": c, "FormatName": {"Value": "Email" if "email" in c else "Text"}}
-                for c in t.columns
-                if c not in ("directioncode", "actualdurationminutes", "caseorigincode")
+            # the String columns of the table's attribute metadata: no second list of column types
+            attrs = [
+                {"LogicalName": c, "FormatName": {"Value": _string_format(t, c)}}
+                for r in self._attribute_rows(t)
+                if r["AttributeType"] == "String" and (c := r["LogicalName"])
             ]
             return _json(200, {"value": attrs})
         m = re.fullmatch(
