@@ -17,7 +17,7 @@ import socket
 import subprocess
 import time
 import wave
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -490,6 +490,24 @@ snd_path		{self.rec}
 
     def recordings(self, suffix: str = "dec") -> list[Path]:
         return sorted(self.rec.glob(f"*{suffix}*.wav"), key=lambda p: p.stat().st_mtime)
+
+
+@contextlib.asynccontextmanager
+async def registered_far_end(rundir: Path, registrar: Kamailio) -> AsyncIterator[Baresip]:
+    """baresip as 1002, registered to *registrar* over UDP, answering by itself (PCMU)."""
+    peer = Baresip(
+        rundir,
+        [
+            f'<sip:1002@127.0.0.1:{registrar.port}>;auth_pass=secret1002;outbound="{registrar.uri}";'
+            "regint=300;answermode=auto;audio_codecs=PCMU"
+        ],
+    )
+    try:
+        await peer.start()
+        await peer.registered()
+        yield peer
+    finally:
+        await peer.stop()
 
 
 # ---------------------------------------------------------------------------------- sipp

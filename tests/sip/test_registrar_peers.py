@@ -11,7 +11,7 @@ import pytest_asyncio
 from callsys.model import CallEvent, EndReason
 from callsys.provider import Registration
 
-from .peers import Baresip, Kamailio
+from .peers import Baresip, Kamailio, registered_far_end
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
@@ -47,19 +47,8 @@ def lines(kam: Kamailio, reg_retry: int = 30) -> dict[str, object]:
 
 @pytest_asyncio.fixture
 async def far_end(tmp_path: Path, kamailio: Kamailio) -> AsyncIterator[Baresip]:
-    peer = Baresip(
-        tmp_path,
-        [
-            f'<sip:1002@127.0.0.1:{kamailio.port}>;auth_pass=secret1002;outbound="{kamailio.uri}";'
-            "regint=300;answermode=auto;audio_codecs=PCMU"
-        ],
-    )
-    try:
-        await peer.start()
-        await peer.registered()
+    async with registered_far_end(tmp_path, kamailio) as peer:
         yield peer
-    finally:
-        await peer.stop()
 
 
 async def test_lines_register_and_call_through_the_registrar(

@@ -29,7 +29,17 @@ from providers.sip.options import SipOptions, system_ca_file
 from providers.sip.provider import SipProvider
 
 from .conftest import Harness, phone_options
-from .peers import HOST, KAMAILIO_CFG, Baresip, Kamailio, Process, free_port, have, wait_tcp_listening
+from .peers import (
+    HOST,
+    KAMAILIO_CFG,
+    Baresip,
+    Kamailio,
+    Process,
+    free_port,
+    have,
+    registered_far_end,
+    wait_tcp_listening,
+)
 
 KAMAILIO_MODULES = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")  # the mpath of KAMAILIO_CFG
 needs_tls_module = pytest.mark.skipif(
@@ -203,20 +213,8 @@ def tls_kamailio(tmp_path: Path, pki: Pki) -> Any:
 
 @pytest_asyncio.fixture
 async def far_end(tmp_path: Path, tls_kamailio: TlsKamailio) -> AsyncIterator[Baresip]:
-    """baresip as 1002, registered to kamailio over UDP, answering by itself."""
-    peer = Baresip(
-        tmp_path,
-        [
-            f'<sip:1002@127.0.0.1:{tls_kamailio.port}>;auth_pass=secret1002;outbound="{tls_kamailio.uri}";'
-            "regint=300;answermode=auto;audio_codecs=PCMU"
-        ],
-    )
-    try:
-        await peer.start()
-        await peer.registered()
+    async with registered_far_end(tmp_path, tls_kamailio) as peer:
         yield peer
-    finally:
-        await peer.stop()
 
 
 def tls_line(kam: TlsKamailio, user: str = "1001", **extra: Any) -> dict[str, Any]:
