@@ -23,6 +23,15 @@ class PhoneProcess:
         self.lines: list[dict[str, Any]] = []
         self.raw: list[str] = []
 
+    @classmethod
+    async def start(cls, options: dict[str, Any]) -> PhoneProcess:
+        """``python -m providers.sip.phone_cli OPTIONS`` with its stdin and stdout piped."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        return cls(proc)
+
     async def send(self, command: str) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.write(command.encode() + b"\n")
@@ -65,11 +74,8 @@ async def test_headless_phone_answers_dials_and_quits(tmp_path: Path, baresip: B
         "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
         "log_file": str(tmp_path / "pjsip.log"), "log_level": 4,
     }  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    phone = PhoneProcess(proc)
+    phone = await PhoneProcess.start(options)
+    proc = phone.proc
     try:
         ready = await phone.expect(event="ready")
         assert ready["listen"] == f"{HOST}:{port}" and ready["max_calls"] == 4

@@ -5,9 +5,7 @@ the caller (``sipp_voicemail_302.xml`` fails unless that is exactly what it gets
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,7 @@ from callsys.model import CallEvent, EndReason
 from callsys.provider import Capability
 
 from .peers import HOST, free_port, run_sipp
-from .test_phone_cli_peers import ROOT, PhoneProcess
+from .test_phone_cli_peers import PhoneProcess
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
@@ -66,11 +64,8 @@ async def test_headless_phone_sends_to_voicemail(tmp_path: Path) -> None:
         "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
         "lines": [{"id": "desk", "user": "callsys", "voicemail_uri": "*97"}],
     }  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    phone = PhoneProcess(proc)
+    phone = await PhoneProcess.start(options)
+    proc = phone.proc
     try:
         await phone.expect(event="ready")
         sipp = _sipp(port, tmp_path)
