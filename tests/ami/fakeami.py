@@ -46,6 +46,18 @@ SCENARIOS = (
 )
 
 
+#: The channels Asterisk lists (``CoreShowChannels``) while both phones of ``02_internal_answered``
+#: are talking: what a client that reconnects (or restarts) mid-call finds.
+TALKING_02 = (
+    {"Channel": "SIP/1002-00000000", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1002",
+     "CallerIDName": "Bob", "ConnectedLineNum": "1001", "ConnectedLineName": "Alice", "Exten": "1001",
+     "Context": "internal", "Uniqueid": "1795627114.0", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
+    {"Channel": "SIP/1001-00000001", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1001",
+     "CallerIDName": "Alice", "ConnectedLineNum": "1002", "ConnectedLineName": "Bob", "Exten": "",
+     "Context": "internal", "Uniqueid": "1795627114.1", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
+)  # fmt: skip
+
+
 @dataclass
 class Transcript:
     name: str

@@ -19,6 +19,7 @@ from providers.ami import AmiProvider, Message
 from providers.ami.protocol import parse_frame
 from tests.ami.fakeami import (
     SCENARIOS,
+    TALKING_02,
     FakeAmi,
     Session,
     Transcript,
@@ -97,15 +98,7 @@ async def test_malformed_frames_mid_call_do_not_derail_it() -> None:
 async def test_link_cut_mid_call_and_the_call_is_still_up_after_reconnect() -> None:
     t, cut = _cut("02_internal_answered", lambda m: m.event == "HangupRequest")
     first = Session.replay(t.name, drop_after=cut)
-    live = [
-        {"Channel": "SIP/1002-00000000", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1002",
-         "CallerIDName": "Bob", "ConnectedLineNum": "1001", "ConnectedLineName": "Alice", "Exten": "1001",
-         "Context": "internal", "Uniqueid": "1795627114.0", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
-        {"Channel": "SIP/1001-00000001", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1001",
-         "CallerIDName": "Alice", "ConnectedLineNum": "1002", "ConnectedLineName": "Bob", "Exten": "",
-         "Context": "internal", "Uniqueid": "1795627114.1", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
-    ]  # fmt: skip
-    second = Session(frames=t.frames[cut:], sent=t.sent, channels=live)
+    second = Session(frames=t.frames[cut:], sent=t.sent, channels=TALKING_02)
     rec, provider, server = await _run(first, second)
     assert server.errors == []
     assert provider.client.connections == 2 and provider.resyncs == 2

@@ -23,7 +23,7 @@ import pytest_asyncio
 from callsys.callmanager import CallManager
 from callsys.model import CallEvent, CallState, Direction
 from providers.server import ServerProvider
-from tests.ami.fakeami import FakeAmi, Session, Transcript
+from tests.ami.fakeami import TALKING_02, FakeAmi, Session, Transcript
 from tests.dataverse_fake import DataverseFake, FakeServer
 
 from .e2e import CALL_SCENARIOS, SHARED_SECRET, Rig, ServerProcess, idle_session, stream, wait_for
@@ -344,16 +344,6 @@ async def test_sigterm_with_the_crm_down_keeps_the_queue_on_disk_for_the_next_st
         assert await restarted.stop() == 0
 
 
-LIVE_02 = [
-    {"Channel": "SIP/1002-00000000", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1002",
-     "CallerIDName": "Bob", "ConnectedLineNum": "1001", "ConnectedLineName": "Alice", "Exten": "1001",
-     "Context": "internal", "Uniqueid": "1795627114.0", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
-    {"Channel": "SIP/1001-00000001", "ChannelState": "6", "ChannelStateDesc": "Up", "CallerIDNum": "1001",
-     "CallerIDName": "Alice", "ConnectedLineNum": "1002", "ConnectedLineName": "Bob", "Exten": "",
-     "Context": "internal", "Uniqueid": "1795627114.1", "Linkedid": "1795627114.0", "BridgeId": "b-1"},
-]  # fmt: skip
-
-
 @pytest.mark.asyncio
 async def test_kill_9_during_a_call_then_restart_still_one_activity_per_call(rig: Rig) -> None:
     t = Transcript.load("02_internal_answered")
@@ -365,7 +355,7 @@ async def test_kill_9_during_a_call_then_restart_still_one_activity_per_call(rig
     await wait_for(lambda: len(rig.phonecalls()) == 2, timeout=30)  # both legs' activities exist (open)
     await server.kill()
     # Asterisk still has the call: the restarted server finds it (CoreShowChannels) …
-    rig.ami.add(Session(frames=[], sent=t.sent, channels=LIVE_02, keep_open=True))
+    rig.ami.add(Session(frames=[], sent=t.sent, channels=TALKING_02, keep_open=True))
     restarted = await rig.start_server()
     try:
         await wait_for(lambda: len(rig.ami.conns) == 2 and rig.ami.conns[1].login_ok, timeout=30)
