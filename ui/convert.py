@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from callsys.errors import AuthError, CallsysError, CrmError, CrmRejected, CrmThrottled, CrmUnavailable
 from callsys.model import Party, PartyKind, PhoneNumber
@@ -59,6 +59,9 @@ from ui.qt import (
 )
 from ui.tasks import TaskRunner
 from ui.texts import kind_text
+
+if TYPE_CHECKING:
+    from callsys.crm.dataverse_convert import CallerDetails
 
 __all__ = [
     "ACTIONS",
@@ -204,8 +207,12 @@ class DynamicsBackend:
         return list(await self.crm.search(text, 20))
 
     def form_url(self, action: str, subject: Subject, fields: Fields) -> str:
-        """The prefilled Dynamics 365 form for *action* (when the organisation requires more)."""
-        return _dynamics_form_url(self, action, subject, fields)
+        """The prefilled Dynamics 365 form for *action* (when the organisation requires more);
+        none for a follow-up, whose caller and regarding record a form cannot prefill (§8)."""
+        table = ACTION_TABLES.get(action) if action != "follow_up" else None
+        if table is None or subject.number.is_anonymous:
+            return ""
+        return str(self.converter.new_form_url(table, _caller_details(subject, fields)))
 
     async def required(self, action: str) -> tuple[Any, ...]:
         """The columns the organisation requires for *action*'s table that callsys does not fill
@@ -222,8 +229,6 @@ class DynamicsBackend:
             return ()
 
     async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
-        from callsys.crm.dataverse_convert import CallerDetails
-
         try:
             needed = await self.required(action)
         except CrmUnavailable as exc:
@@ -238,15 +243,7 @@ class DynamicsBackend:
                     fields=translate("ConvertDialog", ", ").join(quoted(c.title) for c in wanted)
                 )
             )
-        details = CallerDetails(
-            subject.number,
-            name=fields.name,
-            company=fields.company,
-            email=fields.email,
-            subject=fields.title,
-            description=fields.description,
-            extra=dict(fields.extra),
-        )
+        details = _caller_details(subject, fields)
         c = self.converter
         if action == "case":
             target = fields.target
@@ -322,21 +319,19 @@ def _covered(action: str, column: Any) -> bool:
     return column.logical in COVERED.get(ACTION_TABLES.get(action, ""), {})
 
 
-def _dynamics_form_url(backend: DynamicsBackend, action: str, subject: Subject, fields: Fields) -> str:
+def _caller_details(subject: Subject, fields: Fields) -> CallerDetails:
+    """What the dialog knows about the caller, as the Dynamics converter takes it."""
     from callsys.crm.dataverse_convert import CallerDetails
 
-    table = {"case": "incident", "lead": "lead", "contact": "contact", "account": "account"}.get(action)
-    if table is None or subject.number.is_anonymous:
-        return ""
-    details = CallerDetails(
+    return CallerDetails(
         subject.number,
         name=fields.name,
         company=fields.company,
         email=fields.email,
         subject=fields.title,
         description=fields.description,
+        extra=dict(fields.extra),
     )
-    return str(backend.converter.new_form_url(table, details))
 
 
 def backend_for(crm: Any) -> ConvertBackend | None:
