@@ -210,7 +210,6 @@ class WalCheckpointer:
     def _run(self) -> None:
         conn = sqlite3.connect(self.path, timeout=5.0)
         try:
-            mode = "PASSIVE"
             while True:
                 stopping = self._stop.wait(self.interval)
                 mode = "TRUNCATE" if stopping else "PASSIVE"
