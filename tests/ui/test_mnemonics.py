@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 
-from callsys.model import CallState
 from callsys.settings import load_settings
 from providers import REGISTRY
 from tests.ui.conftest import REZA, SARA
 from tests.ui.test_convert import UNKNOWN, missed_call
-from tests.ui.test_window import ring
+from tests.ui.test_window import answered, ring
 
 from ui.convert import open_convert
 from ui.i18n import Language
@@ -107,9 +106,7 @@ def test_main_window_and_its_menus(
 ) -> None:
     language.apply(code)
     window = make_window()
-    talking = ring(window, qtbot, SARA)  # a call in progress and one waiting: the call panel's buttons
-    window.answer(talking)
-    qtbot.waitUntil(lambda: window.simulator.state(talking) is CallState.ACTIVE)
+    answered(window, qtbot, SARA)  # a call in progress and one waiting: the call panel's buttons
     ring(window, qtbot, REZA)
     bar = window.menuBar()
     assert bar is not None

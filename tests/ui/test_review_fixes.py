@@ -18,7 +18,7 @@ from tests.dataverse_fake import DataverseFake
 from tests.ui.conftest import REZA, SARA, make_settings
 from tests.ui.test_convert import REGION, plain
 from tests.ui.test_convert import dynamics as _dynamics_fixture
-from tests.ui.test_window import ring
+from tests.ui.test_window import answered, ring
 
 from ui.mainwindow import MainWindow
 from ui.qt import QPushButton
@@ -277,10 +277,7 @@ def test_the_count_of_other_calls_is_in_persian_digits_in_persian(
     make_window: Callable[..., MainWindow], qtbot: Any, language: Any
 ) -> None:
     window = make_window()
-    sim = window.simulator
-    talking = ring(window, qtbot, SARA)
-    window.answer(talking)
-    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    answered(window, qtbot, SARA)
     waiting = ring(window, qtbot, REZA)
     qtbot.waitUntil(lambda: waiting in window.call_panel.other_rows)
     window.set_language("fa")
@@ -377,9 +374,7 @@ def test_voicemail_is_offered_per_call_where_the_connection_says_which_can(
         return call is not None and call.remote != on_a_line_without
 
     sim.can_send_to_voicemail = can_send_to_voicemail
-    talking = ring(window, qtbot, SARA)
-    window.answer(talking)
-    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    answered(window, qtbot, SARA)
     waiting = sim.ring(REZA, "")
     qtbot.waitUntil(
         lambda: window.popups.popup(waiting) is not None and waiting in window.call_panel.other_rows

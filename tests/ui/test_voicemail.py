@@ -13,7 +13,7 @@ from callsys.model import CallState, EndReason
 from callsys.provider import Capability
 from tests.ui.conftest import REZA, SARA, make_settings
 from tests.ui.test_desktop_flows import press
-from tests.ui.test_window import log_text, ring
+from tests.ui.test_window import answered, log_text, ring
 
 from ui.hotkeys import action_title
 from ui.mainwindow import MainWindow
@@ -68,9 +68,7 @@ def test_a_waiting_call_goes_to_voicemail_from_the_call_panel(
 ) -> None:
     window = make_window()
     sim = window.simulator
-    talking = ring(window, qtbot, SARA)
-    window.answer(talking)
-    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    talking = answered(window, qtbot, SARA)
     waiting = ring(window, qtbot, REZA)
     qtbot.waitUntil(lambda: waiting in window.call_panel.other_rows)
     button = window.call_panel.other_rows[waiting].findChild(QPushButton, "otherVoicemail")

@@ -42,6 +42,14 @@ def ring(window: MainWindow, qtbot: Any, number: str, name: str = "", **kw: Any)
     return call_id
 
 
+def answered(window: MainWindow, qtbot: Any, number: str, name: str = "") -> str:
+    """A call from *number* rung, answered and talking."""
+    call_id = ring(window, qtbot, number, name)
+    window.answer(call_id)
+    qtbot.waitUntil(lambda: window.simulator.state(call_id) is CallState.ACTIVE)
+    return call_id
+
+
 def test_a_ringing_call_pops_up_with_the_matched_record(
     make_window: Callable[..., MainWindow], qtbot: Any
 ) -> None:
@@ -103,9 +111,7 @@ def test_waiting_calls_stack_and_are_answered_in_turn(
 ) -> None:
     window = make_window()
     sim = window.simulator
-    first = ring(window, qtbot, SARA)
-    window.answer(first)
-    qtbot.waitUntil(lambda: sim.state(first) is CallState.ACTIVE)
+    first = answered(window, qtbot, SARA)
     second = ring(window, qtbot, REZA)
     third = ring(window, qtbot, "+989350001122", "Unknown Person")
     popups = [window.popups.popup(second), window.popups.popup(third)]
@@ -297,9 +303,7 @@ def test_only_what_the_provider_can_do_is_offered(qtbot: Any, aio: Any, language
 def test_call_panel_controls_drive_the_provider(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
     window = make_window()
     sim = window.simulator
-    call_id = ring(window, qtbot, SARA)
-    window.answer(call_id)
-    qtbot.waitUntil(lambda: sim.state(call_id) is CallState.ACTIVE)
+    call_id = answered(window, qtbot, SARA)
     panel = window.call_panel
     qtbot.mouseClick(panel.hold_button, LEFT)
     qtbot.waitUntil(lambda: sim.state(call_id) is CallState.HELD)
@@ -363,9 +367,7 @@ def test_three_waiting_calls_stack_and_are_answered_in_turn(
 ) -> None:
     window = make_window()
     sim = window.simulator
-    talking = ring(window, qtbot, SARA)
-    window.answer(talking)
-    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    talking = answered(window, qtbot, SARA)
     waiting = [ring(window, qtbot, n) for n in (REZA, ACME, "+989350001122")]
     popups = [window.popups.popup(c) for c in waiting]
     assert all(p is not None and p.title.text() == "Waiting call" for p in popups)
