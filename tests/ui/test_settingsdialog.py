@@ -53,6 +53,15 @@ def dialog_for(qtbot: Any, settings: Settings, **kw: Any) -> SettingsDialog:
     return dialog
 
 
+def choose(dialog: SettingsDialog, key: str, value: str) -> None:
+    """Pick *value* in the drop-down of setting *key*, as the agent would."""
+    combo = dialog.fields[key].widget
+    assert isinstance(combo, QComboBox)
+    index = combo.findData(value)
+    assert index >= 0, f"{value!r} is not offered for {key}"
+    combo.setCurrentIndex(index)
+
+
 def saved(settings: Settings) -> dict[str, Any]:
     assert settings.path is not None
     return tomllib.loads(settings.path.read_text(encoding="utf-8"))
@@ -220,9 +229,7 @@ def test_passwords_go_to_the_keyring_never_into_the_file(
     qtbot: Any, settings: Settings, language: Language, memory_keyring: MemoryKeyring
 ) -> None:
     dialog = dialog_for(qtbot, settings)
-    provider = dialog.fields["phone.provider"].widget
-    assert isinstance(provider, QComboBox)
-    provider.setCurrentIndex(provider.findData("ami"))
+    choose(dialog, "phone.provider", "ami")
     options = dialog.fields["phone.options"].widget
     assert isinstance(options, QPlainTextEdit)
     options.setPlainText('host = "10.0.0.5"\nusername = "callsys"\nsecret = "s3cret-typed-here"\n')
@@ -234,9 +241,7 @@ def test_passwords_go_to_the_keyring_never_into_the_file(
     assert "ami/callsys@10.0.0.5" in dialog.secret_hint.text()
     assert dialog.ami_secret.echoMode() == QLineEdit.EchoMode.Password
     qtbot.keyClicks(dialog.ami_secret, "ami-pass-1")
-    auth = dialog.fields["crm.auth"].widget
-    assert isinstance(auth, QComboBox)
-    auth.setCurrentIndex(auth.findData("client_secret"))
+    choose(dialog, "crm.auth", "client_secret")
     qtbot.keyClicks(dialog.crm_secret, "dyn-secret-2")
     assert dialog.save()
 
@@ -256,9 +261,7 @@ def test_the_callsys_server_token_goes_to_the_keyring(
     qtbot: Any, settings: Settings, language: Language, memory_keyring: MemoryKeyring
 ) -> None:
     dialog = dialog_for(qtbot, settings)
-    provider = dialog.fields["phone.provider"].widget
-    assert isinstance(provider, QComboBox)
-    provider.setCurrentIndex(provider.findData("server"))
+    choose(dialog, "phone.provider", "server")
     assert dialog.ami_label.text() == "Server token:" and dialog.ami_secret.isVisibleTo(dialog)
     assert "server/token" in dialog.secret_hint.text()
     dialog.ami_secret.setText("agent-token-7")
@@ -284,11 +287,9 @@ def test_sip_lines_are_added_in_a_list_validated_as_typed_and_saved_with_keyring
     qtbot: Any, settings: Settings, language: Language, memory_keyring: MemoryKeyring
 ) -> None:
     dialog = dialog_for(qtbot, settings)
-    provider = dialog.fields["phone.provider"].widget
-    assert isinstance(provider, QComboBox)
     editor = dialog.sip_lines
     assert not editor.isVisibleTo(dialog)  # the simulator has no SIP lines
-    provider.setCurrentIndex(provider.findData("sip"))
+    choose(dialog, "phone.provider", "sip")
     assert editor.isVisibleTo(dialog) and editor.list.count() == 0
     add_line(qtbot, dialog, label="Office", registrar="sip:pbx.example.com")
     # the settings file's own validation, as typed: a line needs a user
@@ -357,13 +358,12 @@ def test_lines_typed_into_the_options_are_refused_and_move_with_the_provider(
     qtbot: Any, settings: Settings, language: Language
 ) -> None:
     dialog = dialog_for(qtbot, settings)
-    provider = dialog.fields["phone.provider"].widget
     options = dialog.fields["phone.options"].widget
-    assert isinstance(provider, QComboBox) and isinstance(options, QPlainTextEdit)
-    provider.setCurrentIndex(provider.findData("ami"))
+    assert isinstance(options, QPlainTextEdit)
+    choose(dialog, "phone.provider", "ami")
     options.setPlainText('host = "10.0.0.5"\n\n[[lines]]\nid = "7000"\nuser = "7000"\n')
     assert dialog.ok_button.isEnabled()  # AMI has lines of its own, in its options
-    provider.setCurrentIndex(provider.findData("sip"))  # the lines move into the list
+    choose(dialog, "phone.provider", "sip")  # the lines move into the list
     assert dialog.sip_lines.list.count() == 1 and "lines" not in options.toPlainText()
     assert "host" not in options.toPlainText()  # an AMI option: set aside, not carried to the softphone
     options.setPlainText(options.toPlainText() + '\n[[lines]]\nuser = "1"\n')
@@ -402,9 +402,7 @@ def test_test_connection_reports_the_phone_system_in_words(
         "✖ The phone system did not accept the connection: Office: 401 Unauthorized"
     )
     assert dialog.phone_test.isEnabled()
-    provider = dialog.fields["phone.provider"].widget
-    assert isinstance(provider, QComboBox)
-    provider.setCurrentIndex(provider.findData("ami"))  # the check uses what is typed, unsaved
+    choose(dialog, "phone.provider", "ami")  # the check uses what is typed, unsaved
     dialog.phone_test.click()
     qtbot.waitUntil(lambda: "connection refused" in dialog.phone_result.text(), timeout=3000)
 
@@ -424,9 +422,7 @@ def test_the_running_softphone_is_not_started_twice_for_a_test(
     qtbot.addWidget(window)
     window.desktop = SimpleNamespace(provider=SimpleNamespace(name="sip"), registry=registry)  # type: ignore[attr-defined]
     dialog = SettingsDialog(settings, window)  # owned by the window, closed with it
-    provider = dialog.fields["phone.provider"].widget
-    assert isinstance(provider, QComboBox)
-    provider.setCurrentIndex(provider.findData("sip"))
+    choose(dialog, "phone.provider", "sip")
     dialog.phone_test.click()
     qtbot.waitUntil(lambda: dialog.phone_result.text().startswith("✖"), timeout=3000)
     assert "only one can run at a time" in dialog.phone_result.text()
@@ -450,9 +446,7 @@ def test_test_connection_for_the_crm_uses_the_typed_secret_and_says_why_it_faile
         raise AuthError("The sign-in was refused (AADSTS7000215: invalid client secret).")
 
     dialog = dialog_for(qtbot, settings, crm_check=refuse)
-    backend = dialog.fields["crm.backend"].widget
-    assert isinstance(backend, QComboBox)
-    backend.setCurrentIndex(backend.findData("dynamics"))
+    choose(dialog, "crm.backend", "dynamics")
     url = dialog.fields["crm.url"].widget
     assert isinstance(url, QLineEdit)
     url.setText("https://contoso.crm4.dynamics.com")
@@ -479,10 +473,8 @@ def test_test_connection_signs_in_to_dynamics_through_the_dataverse_fake(
 
     fake = DataverseFake()
     dialog = dialog_for(qtbot, settings, crm_check=lambda s: check_crm(s, transport=fake.transport()))
-    for key, value in (("crm.backend", "dynamics"), ("crm.auth", "env")):
-        combo = dialog.fields[key].widget
-        assert isinstance(combo, QComboBox)
-        combo.setCurrentIndex(combo.findData(value))
+    choose(dialog, "crm.backend", "dynamics")
+    choose(dialog, "crm.auth", "env")
     url = dialog.fields["crm.url"].widget
     assert isinstance(url, QLineEdit)
     url.setText(ORG)
@@ -533,9 +525,7 @@ def test_the_passwords_saved_here_reach_the_phone_connection(
     from ui.desktop import compose
 
     dialog = dialog_for(qtbot, settings)
-    provider = dialog.fields["phone.provider"].widget
-    assert isinstance(provider, QComboBox)
-    provider.setCurrentIndex(provider.findData("sip"))
+    choose(dialog, "phone.provider", "sip")
     add_line(qtbot, dialog, id="office", registrar="sip:pbx.example.com", user="1001", password="office-pw")
     add_line(qtbot, dialog, id="direct", user="callsys")
     assert not dialog.sip_lines.editors["password"].isEnabled()  # a direct line does not register
@@ -582,9 +572,7 @@ def test_typing_does_not_ask_the_keyring_on_every_key(
 
     monkeypatch.setattr(memory_keyring, "get_password", counting)
     dialog = dialog_for(qtbot, settings)
-    provider = dialog.fields["phone.provider"].widget
-    assert isinstance(provider, QComboBox)
-    provider.setCurrentIndex(provider.findData("ami"))
+    choose(dialog, "phone.provider", "ami")
     options = dialog.fields["phone.options"].widget
     assert isinstance(options, QPlainTextEdit)
     options.setPlainText('host = "10.0.0.5"\nusername = "callsys"\n')
