@@ -1109,7 +1109,8 @@ class DataverseFake:
                         f"A validation error occurred. The value {value} of '{c.logical}' on record of type "
                         f"'{t.logical}' is outside the valid range.",
                     )
-            if c.enforced and c.required != "None" and value in (None, ""):
+            # "Recommended" is advice shown on forms: nothing refuses a create without it
+            if c.enforced and c.required in ("ApplicationRequired", "SystemRequired") and value in (None, ""):
                 raise _err(400, "0x80040265", c.refusal or f"{c.label or c.logical} is required.")
         if t.logical == "incident" and not row.get("_customerid_value"):
             raise _err(400, "0x80040203", "You should specify a parent contact or account.")

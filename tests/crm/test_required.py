@@ -51,6 +51,7 @@ def test_the_fake_serves_attribute_metadata_in_the_service_shapes(fake: Datavers
 
 def test_a_create_without_an_enforced_required_column_is_refused(fake: DataverseFake) -> None:
     fake.require("lead", REGION)
+    fake.require("lead", Column("new_note", "String", "Note", required="Recommended"))
     status, body, _ = call(fake, "POST", "leads", {"lastname": "Lang", "subject": "Call"})
     assert (status, body["error"]["code"], body["error"]["message"]) == (
         400,
@@ -59,7 +60,7 @@ def test_a_create_without_an_enforced_required_column_is_refused(fake: Dataverse
     )
     status, body, _ = call(fake, "POST", "leads", {"lastname": "Lang", "new_region": 7})
     assert status == 400 and "outside the valid range" in body["error"]["message"]
-    status, _, _ = call(fake, "POST", "leads", {"lastname": "Lang", "new_region": 100000001})
+    status, _, _ = call(fake, "POST", "leads", {"lastname": "Lang", "new_region": 100000001})  # no note
     assert status == 204 and fake.count("lead", new_region=100000001) == 1
 
 
