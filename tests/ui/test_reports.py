@@ -12,16 +12,16 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from callsys.auth import StaticTokens
 from callsys.calllog import CallLog
 from callsys.crm.dataverse_reports import Bucket, CallReport
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics import DynamicsCrm
 from callsys.errors import CrmUnavailable
 from callsys.model import Call, CallState, Direction, EndReason, PhoneNumber
-from callsys.numbers import NumberPlan
 from callsys.settings import Settings
 from callsys.store import open_database
-from tests.dataverse_fake import ORG, DataverseFake
+from tests.dataverse_fake import DataverseFake
+from tests.ui.test_convert import dynamics as _dynamics_fixture
+from tests.ui.test_convert import fake as _fake_fixture
 
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
@@ -234,10 +234,13 @@ def test_a_crm_source_reports_every_agent_and_says_why_when_it_cannot(
     db.conn.close()
 
 
+fake = _fake_fixture
+dynamics = _dynamics_fixture  # the Dataverse connector of tests/ui/test_convert.py, on the fake above
+
+
 def test_dynamics_365_figures_through_the_dataverse_fake(
-    qtbot: Any, tmp_path: Path, language: Language, aio: asyncio.AbstractEventLoop
+    qtbot: Any, tmp_path: Path, language: Language, fake: DataverseFake, dynamics: DynamicsCrm
 ) -> None:
-    fake = DataverseFake()
     bea = fake.add("systemuser", {"firstname": "Bea", "lastname": "Agent"})
     for i, (outgoing, status, minutes, owner) in enumerate(
         [
@@ -263,15 +266,8 @@ def test_dynamics_365_figures_through_the_dataverse_fake(
         "phonecall",
         {"subject": "old", "actualstart": "2026-10-01T09:00:00Z", "statecode": 1, "statuscode": 4},
     )
-    crm = DynamicsCrm(
-        ORG,
-        StaticTokens(fake.issue_token()),
-        plan=NumberPlan(region="IR"),
-        tables=DEFAULT_TABLES,
-        transport=fake.transport(),
-    )
     db = seeded(tmp_path)
-    dialog = ReportsDialog(sources=[LocalSource(db), DynamicsSource(crm, db)], today=DAY)
+    dialog = ReportsDialog(sources=[LocalSource(db), DynamicsSource(dynamics, db)], today=DAY)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.source.setCurrentIndex(dialog.source.findData("dynamics"))
@@ -285,8 +281,6 @@ def test_dynamics_365_figures_through_the_dataverse_fake(
     assert dialog.tables["user"].rowCount() == 2
     assert [row[0] for row in table_text(dialog, "line")] == ["Sales", "Support"]  # lines: the local log
     assert dialog.status.text().startswith("Talk time from Dynamics 365 is in whole minutes.")
-    closing = aio.create_task(crm.close())
-    qtbot.waitUntil(closing.done, timeout=3000)
     db.conn.close()
 
 
