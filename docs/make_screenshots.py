@@ -15,7 +15,7 @@ import asyncio
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +37,7 @@ from callsys.settings import Settings  # noqa: E402
 from providers import REGISTRY  # noqa: E402
 
 from ui.app import create_application  # noqa: E402
-from ui.desktop import compose  # noqa: E402
+from ui.desktop import Desktop, compose  # noqa: E402
 from ui.i18n import Language, set_current  # noqa: E402
 from ui.mainwindow import MainWindow  # noqa: E402
 from ui.qt import QGuiApplication, QRect, QWidget  # noqa: E402
@@ -168,12 +168,12 @@ async def scenario(window: MainWindow, language: Language) -> None:
         grab(f"call-log-{code}.png", widget=window)
     window.set_language("en")
 
-    extra = getattr(sys.modules[__name__], "more_screenshots", None)
-    if extra is not None:
-        await extra(window, language)
 
-
-def main() -> int:
+def run(
+    scenario: Callable[[MainWindow, Language], Awaitable[None]],
+    seed: Callable[[Desktop], None] = lambda desktop: None,
+) -> int:
+    """Run *scenario* in the English window on the sample directory (and what *seed* adds)."""
     app = create_application()
     language = Language(app)
     language.apply("en")
@@ -183,6 +183,7 @@ def main() -> int:
     desktop = compose(settings(), REGISTRY)
     assert isinstance(desktop.crm, LocalCrm)
     fill(desktop.crm)
+    seed(desktop)
     window = MainWindow(desktop, language)
     WINDOW.append(window)
     window.show()
@@ -192,6 +193,10 @@ def main() -> int:
         window.close()
         loop.run_until_complete(desktop.close())
     return 0
+
+
+def main() -> int:
+    return run(scenario)
 
 
 if __name__ == "__main__":

@@ -21,20 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import make_screenshots as base
-import qasync
 
 from callsys.auth import StaticTokens
 from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
-from callsys.crm.local import LocalCrm
 from callsys.model import Call, CallState, Direction, EndReason
 from callsys.numbers import NumberPlan
-from providers import REGISTRY
 from tests.dataverse_fake import ORG, Column, DataverseFake
 
-from ui.app import create_application
 from ui.convert import ConvertDialog, DynamicsBackend, Subject, open_convert
-from ui.desktop import Desktop, compose
-from ui.i18n import Language, set_current
+from ui.desktop import Desktop
+from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import QKeySequence
 from ui.reports import ReportsDialog
@@ -43,13 +39,16 @@ from ui.settingsdialog import SettingsDialog
 CALLERS = ("+982188776655", "09123456789", "+14155550100", "+989350001122", "+982144556677")
 
 
-def seed_week(desktop: Desktop) -> str:
-    """A week of calls on two lines and two extensions; returns the id of a missed call today."""
+#: Today's missed call from an unknown number, logged by seed_week: the one to convert.
+MISSED = "shot-missed"
+
+
+def seed_week(desktop: Desktop) -> None:
+    """A week of calls on two lines and two extensions, and the MISSED call today."""
     plan = desktop.plan
     log = desktop.calllog
     now = datetime.now().astimezone().replace(minute=0, second=0, microsecond=0)
     n = 0
-    missed = ""
     for day in range(7):
         for slot in range(6 + day % 3):
             n += 1
@@ -74,11 +73,10 @@ def seed_week(desktop: Desktop) -> str:
                 end_reason=reason,
             )
             log.record(call)
-    # Today's missed call from an unknown number: the one to convert.
     start = now + timedelta(minutes=5)
     log.record(
         Call(
-            id="shot-missed",
+            id=MISSED,
             direction=Direction.INCOMING,
             state=CallState.ENDED,
             started_at=start,
@@ -90,11 +88,9 @@ def seed_week(desktop: Desktop) -> str:
             end_reason=EndReason.MISSED,
         )
     )
-    missed = "shot-missed"
-    return missed
 
 
-async def shots(window: MainWindow, language: Language, missed: str) -> None:
+async def shots(window: MainWindow, language: Language) -> None:
     await window.start()
     window.move(0, 0)
     for code in ("en", "fa"):
@@ -148,7 +144,7 @@ async def shots(window: MainWindow, language: Language, missed: str) -> None:
 
         await dynamics_convert(window, code)
 
-        convert = open_convert(window, missed)
+        convert = open_convert(window, MISSED)
         assert convert is not None
         convert.move(20, 20)
         convert.action.setCurrentIndex(convert.action.findData("add_number"))
@@ -201,24 +197,7 @@ async def dynamics_convert(window: MainWindow, code: str) -> None:
 
 
 def main() -> int:
-    app = create_application()
-    language = Language(app)
-    language.apply("en")
-    set_current(language)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    desktop = compose(base.settings(), REGISTRY)
-    assert isinstance(desktop.crm, LocalCrm)
-    base.fill(desktop.crm)
-    missed = seed_week(desktop)
-    window = MainWindow(desktop, language)
-    window.show()
-    with loop:
-        loop.run_until_complete(shots(window, language, missed))
-        window.popups.close_all()
-        window.close()
-        loop.run_until_complete(desktop.close())
-    return 0
+    return base.run(shots, seed_week)
 
 
 if __name__ == "__main__":
