@@ -119,7 +119,6 @@ class CallPopup(QFrame):
             Qt.TextInteractionFlag.LinksAccessibleByMouse | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
         )
         self.number_label.linkActivated.connect(self._number_clicked)
-        self._can_answer = Capability.ANSWER in capabilities
         self.ivr_label = named(QLabel(), "popupIvr")
         self.ivr_label.setWordWrap(True)
         self.match_label = named(QLabel(), "popupMatches")
@@ -134,9 +133,7 @@ class CallPopup(QFrame):
         self.reject_button.clicked.connect(lambda: self.reject_requested.emit(self.call.id))
         self.voicemail_button = named(QPushButton(), "voicemailButton")
         self.voicemail_button.clicked.connect(lambda: self.voicemail_requested.emit(self.call.id))
-        self.answer_button.setVisible(Capability.ANSWER in capabilities)
-        self.reject_button.setVisible(Capability.REJECT in capabilities)
-        self.voicemail_button.setVisible(Capability.VOICEMAIL in capabilities)
+        self._show_buttons(capabilities)
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -172,27 +169,33 @@ class CallPopup(QFrame):
         self.match_choice.blockSignals(True)
         self.match_choice.clear()
         self.match_choice.blockSignals(False)
-        self.answer_button.setVisible(Capability.ANSWER in capabilities)
-        self.reject_button.setVisible(Capability.REJECT in capabilities)
-        self.voicemail_button.setVisible(Capability.VOICEMAIL in capabilities)
-        self._can_answer = Capability.ANSWER in capabilities
+        self._show_buttons(capabilities)
         self.retranslate()
 
     def set_capabilities(self, capabilities: frozenset[Capability]) -> None:
         """What the phone connection can do changed while this pop-up is open (a callsys server
         reconnecting to another PBX link, say): the buttons follow. Cheap when nothing changed."""
-        wanted = (
-            Capability.ANSWER in capabilities,
-            Capability.REJECT in capabilities,
-            Capability.VOICEMAIL in capabilities,
-        )
-        buttons = (self.answer_button, self.reject_button, self.voicemail_button)
-        if wanted == tuple(not b.isHidden() for b in buttons) and wanted[0] == self._can_answer:
-            return
-        for button, on in zip(buttons, wanted, strict=True):
+        if self._show_buttons(capabilities):
+            self.retranslate()
+
+    def _show_buttons(self, capabilities: frozenset[Capability]) -> bool:
+        """Answer, reject and voicemail shown only when the connection can do them; True if any
+        of them changed."""
+        changed = False
+        for button, capability in (
+            (self.answer_button, Capability.ANSWER),
+            (self.reject_button, Capability.REJECT),
+            (self.voicemail_button, Capability.VOICEMAIL),
+        ):
+            on = capability in capabilities
+            changed |= button.isHidden() == on
             button.setVisible(on)
-        self._can_answer = wanted[0]
-        self.retranslate()
+        return changed
+
+    @property
+    def _can_answer(self) -> bool:
+        """Answering is offered (the number is then a link that answers, IN6)."""
+        return not self.answer_button.isHidden()
 
     def update_call(self, call: Call) -> None:
         self.call = call
