@@ -813,22 +813,20 @@ class SettingsDialog(QDialog):
             bad_groups.add("phone")
         self.sip_lines.show_error(errors.get(LINES_KEY, ""))
         for key, field in self.fields.items():
-            if key in clashes:
-                field.error.setText(errors[key])  # says itself what is wrong: no "Expected:"
-                field.error.show()
-                field.widget.setAccessibleDescription(field.error.text())
-                bad_groups.add(field.group)
-            elif key in errors:
+            if key not in errors:
+                field.error.hide()
+                continue
+            if key in clashes:  # says itself what is wrong: no "Expected:"
+                field.error.setText(errors[key])
+            else:
                 field.error.setText(
                     translate("SettingsDialog", "Expected: {what}").format(
                         what=isolate(expectation(errors[key]))
                     )
                 )
-                field.error.show()
-                field.widget.setAccessibleDescription(field.error.text())
-                bad_groups.add(field.group)
-            else:
-                field.error.hide()
+            field.error.show()
+            field.widget.setAccessibleDescription(field.error.text())
+            bad_groups.add(field.group)
         for group, at in self._pages.items():
             title = _tab_text(group_title(group))
             self.tabs.setTabText(at, f"⚠ {title}" if group in bad_groups else title)
