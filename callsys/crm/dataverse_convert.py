@@ -1,8 +1,11 @@
 """Conversions from a call (IN11, OUT7; contract §4): a Case, a Lead, a Contact, an Account or a
 follow-up Phone Call, prefilled from the caller; or the number added to an existing record.
 
-Every create is ``POST … Prefer: return=representation`` with a client-chosen id, so a retry
-cannot make a second record either. Adding a number uses optimistic concurrency: read the
+Every create is ``POST … Prefer: return=representation`` with a client-chosen id. A conversion
+*of a call* derives that id from the call's activity and the table (``record_id_for``), so doing
+it again — after the link failed (one 503 is enough), the answer was lost, or the command was
+simply run twice — finds the record made the first time (412 ``0x80040237``: already there) and
+finishes the link instead of making a second record. Adding a number uses optimistic concurrency: read the
 record with its ETag, ``PATCH`` with ``If-Match``, and on 412 read again and retry — never
 overwriting a number someone else just typed. Linking the call's activity to the new record
 goes through ``callsys.activity`` (a closed activity is reopened, relinked and closed again).
@@ -20,11 +23,11 @@ import phonenumbers
 
 from callsys.activity import regarding_bind, update_phonecall
 from callsys.crm.dataverse_odata import is_guid
-from callsys.crm.dynamics import DynamicsCrm, TableSpec
+from callsys.crm.dynamics import DynamicsCrm, TableSpec, is_duplicate
 from callsys.errors import CrmConflict, CrmRejected
 from callsys.model import PhoneNumber
 
-__all__ = ["CallerDetails", "Converter", "Created", "split_name"]
+__all__ = ["CallerDetails", "Converter", "Created", "record_id_for", "split_name"]
 
 CASE_ORIGIN_PHONE = 1
 _SETS = {
@@ -76,6 +79,16 @@ def split_name(name: str) -> tuple[str, str]:
     return " ".join(parts[:-1]), parts[-1]
 
 
+#: Namespace of the ids of records made from a call (``record_id_for``).
+_FROM_CALL = uuid.UUID("6f1d8a52-3c1e-4b7a-9a53-2f0c6d1e8b40")
+
+
+def record_id_for(activity_id: str, table: str) -> str:
+    """The id of the *table* record made from the call whose activity is *activity_id*: the same
+    every time, so converting a call again finds the first record rather than making another."""
+    return str(uuid.uuid5(_FROM_CALL, f"{activity_id.lower()}/{table}"))
+
+
 def _when(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -104,13 +117,19 @@ class Converter:
         )
 
     async def _create(self, table: str, body: dict[str, Any], link_activity: str | None) -> Created:
-        record_id = str(uuid.uuid4())
+        record_id = record_id_for(link_activity, table) if link_activity else str(uuid.uuid4())
         body = {_IDS[table]: record_id, **body}
         if self.agent_id and table != "systemuser":
             body.setdefault("ownerid@odata.bind", f"/systemusers({self.agent_id})")
         spec = next((t for t in self.crm.tables if t.logical == table), None)
         select = spec.select() if spec is not None else [_IDS[table]]
-        row = await self.crm.create(_SETS[table], body, select=select, what=f"create the {table}")
+        try:
+            row = await self.crm.create(_SETS[table], body, select=select, what=f"create the {table}")
+        except CrmConflict as exc:
+            if not is_duplicate(exc) or not link_activity:
+                raise
+            # made from this call before (its link failed, or the answer was lost): the same record
+            row = await self.crm.retrieve(_SETS[table], record_id, select, what=f"read the {table}")
         if spec is not None and self.crm.index is not None:
             self.crm.index.remember(table, row)  # the next ring finds it, before any sync
         linked = False

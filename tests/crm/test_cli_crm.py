@@ -185,3 +185,39 @@ def test_record_url_needs_no_sign_in(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     code, _ = run(path, "crm", "sync")  # the sign-in is needed now, and refused clearly
     assert code == 1
+
+
+def test_crm_convert_again_after_the_link_failed_makes_no_second_record(
+    tmp_path: Path, served: tuple[DataverseFake, FakeServer]
+) -> None:
+    from callsys.activity import ActivityLogger
+    from callsys.callmanager import CallManager
+    from callsys.numbers import NumberPlan
+    from callsys.outbox import Outbox
+    from callsys.store import open_database
+    from tests.crm.helpers import play_call
+
+    fake, server = served
+    config = _config(tmp_path, server.url)
+    plan = NumberPlan(region="DE")
+    db = open_database(tmp_path / "cs.sqlite3")
+    logger = ActivityLogger(Outbox(db))
+    manager = CallManager(is_loggable=plan.is_loggable)
+    manager.subscribe(logger)
+    play_call(manager, plan, "pbx-7", "+4930123457")
+    activity = logger.activity_id("pbx-7") or ""
+    db.conn.close()
+    assert run(config, "crm", "flush")[0] == 0  # the activity is in Dynamics, closed
+
+    # the lead is made, then relinking the closed activity meets one 503
+    fake.inject(503, method="PATCH", path="/phonecalls(", inner=True)
+    code, _ = run(config, "crm", "convert", "lead", "030 123457", "--name", "Lea Lang", "--call", "pbx-7")
+    assert code != 0 and fake.faults == []
+    assert fake.count("lead") == 1
+    assert (fake.find("phonecall", activity) or {}).get("_regardingobjectid_value") is None
+
+    made = run_json(config, "crm", "convert", "lead", "030 123457", "--name", "Lea Lang", "--call", "pbx-7")
+    assert fake.count("lead") == 1  # the retry found the first lead
+    assert made["linked_activity"] == activity and fake.find("lead", made["id"]) is not None
+    call = fake.find("phonecall", activity) or {}
+    assert call["_regardingobjectid_value"] == made["id"] and call["statecode"] == 1
