@@ -57,12 +57,16 @@ _SIP_SHORTHAND = re.compile(r"^\+?\d+$")
 _URI_EXT = re.compile(r"^ext=(\d{1,10})$", re.IGNORECASE)
 
 # Text that is nothing but a phone number: optional "+", digits with visual separators, an
-# optional extension ("x12", "ext. 12", ";ext=12", "#12").
+# optional extension ("x12", "ext. 12", ";ext=12", "#12", "(ext 12)", and the Persian "داخلی 12"
+# — "internal", written with the Persian or the Arabic yeh, Persian digits already made ASCII).
 _NUMBER_TEXT = re.compile(
     r"\s*(?P<plus>\+)?\s*(?P<body>[\d\s\-./()]*\d[\d\s\-./()]*?)"
-    r"(?:\s*(?:;\s*ext\s*=|ext(?:ension)?\.?|x|\#)\s*(?P<ext>\d{1,10}))?\s*",
+    r"(?:\s*\(?\s*(?:;\s*ext\s*=|ext(?:ension)?\.?|x|\#|\u062f\u0627\u062e\u0644[\u06cc\u064a])\s*:?\s*"
+    r"(?P<ext>\d{1,10})\s*\)?)?\s*",
     re.IGNORECASE,
 )
+# The area code written after the local number: "88776655-021", "8877 6655 / 021".
+_AREA_AFTER = re.compile(r"^(?P<local>\d[\d\s.]{4,14}\d)\s*[-/]\s*(?P<area>0\d{1,4})$")
 _NON_DIGITS = re.compile(r"\D")
 _DIAL_PREFIX = re.compile(r"^[0-9*#]{0,6}$")
 # A PBX feature code such as "*97" or "#21#": sent as typed, without the outside-line prefix.
@@ -268,11 +272,27 @@ def _parse(raw: str, region: str, area_code: str, max_internal_digits: int) -> P
     international = plus or digits.startswith(idd)
     if number is None and international:
         number = _possible(written, region)
+    if number is None and not plus:
+        number = _area_written_after(match["body"].strip(), region)
     if number is not None:
         return _public(raw, number, region, extension)
     if plus:
         digits = idd + digits  # keep what one would dial from here
     return PhoneNumber(raw=raw, digits=digits, extension=extension)
+
+
+def _area_written_after(body: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``88776655-021``: a local number with its area code (national prefix included) written
+    after it, as Iranian business cards and CRM users often do. Only when the swapped number is
+    valid — the text as written was not."""
+    found = _AREA_AFTER.match(body)
+    if found is None:
+        return None
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    national_prefix = (meta.national_prefix if meta is not None else None) or ""
+    if not national_prefix or not found["area"].startswith(national_prefix):
+        return None
+    return _valid(found["area"] + _NON_DIGITS.sub("", found["local"]), region)
 
 
 def _complete_local(digits: str, region: str, area_code: str) -> phonenumbers.PhoneNumber | None:
