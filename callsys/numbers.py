@@ -260,6 +260,8 @@ def _parse(raw: str, region: str, area_code: str, max_internal_digits: int) -> P
     if len(digits) > _MAX_DIGITS:
         return PhoneNumber(raw=raw)
     if not plus and extension is None and len(digits) <= max_internal_digits:
+        if not _mostly_digits(match["body"]):
+            return PhoneNumber(raw=raw)  # "(1)", "-.1.-": stray digits, not an extension
         return PhoneNumber(raw=raw, digits=digits)  # an internal extension, never a public number
 
     written = ("+" if plus else "") + digits
@@ -279,6 +281,23 @@ def _parse(raw: str, region: str, area_code: str, max_internal_digits: int) -> P
     if plus:
         digits = idd + digits  # keep what one would dial from here
     return PhoneNumber(raw=raw, digits=digits, extension=extension)
+
+
+def _mostly_digits(text: str) -> bool:
+    """More digits than other (non-space) characters: ``1001``, ``10-01``, but not ``(1)``."""
+    digits = sum(ch.isdigit() for ch in text)
+    return digits > sum(1 for ch in text if not ch.isdigit() and not ch.isspace())
+
+
+@functools.lru_cache(maxsize=1024)
+def _written_as_extension(raw: str) -> bool:
+    """Whether the caller ID *raw* reads as an extension of our PBX: a number's shape (digits and
+    visual separators, in a SIP/tel URI or not) and mostly digits. ``%27`` or ``' or 1 eq 1``
+    — hostile caller IDs with a few stray digits — are not, whoever took their digits out."""
+    text = _clean_input(raw)
+    from_uri = number_from_uri(text)
+    match = _NUMBER_TEXT.fullmatch(from_uri if from_uri is not None else text)
+    return match is not None and match["plus"] is None and _mostly_digits(match["body"])
 
 
 def _area_written_after(body: str, region: str) -> phonenumbers.PhoneNumber | None:
@@ -362,8 +381,13 @@ class NumberPlan:
                 return PhoneNumber(raw="")
 
     def is_internal(self, number: PhoneNumber) -> bool:
-        """An extension of our own PBX (``1001``): digits only, short, no public form."""
-        return number.e164 is None and 0 < len(number.digits) <= self.max_internal_digits
+        """An extension of our own PBX (``1001``): digits only, short, no public form — and, when
+        the caller ID as received is known, written as one (``%27`` is not extension 27)."""
+        return (
+            number.e164 is None
+            and 0 < len(number.digits) <= self.max_internal_digits
+            and (not number.raw or _written_as_extension(number.raw[:_MAX_INPUT]))
+        )
 
     # ------------------------------------------------------------------------------ lookups
     def lookup_keys(self, number: PhoneNumber) -> tuple[str, ...]:
@@ -409,11 +433,16 @@ class NumberPlan:
     # ------------------------------------------------------------------------------ rules
     def is_loggable(self, number: PhoneNumber) -> bool:
         """IN13: ``False`` for a number with fewer than ``min_log_digits`` digits (an internal
-        extension). An anonymous caller *is* logged: a missed anonymous call still matters."""
+        extension). An anonymous caller *is* logged: a missed anonymous call still matters, and so
+        is a caller ID that is mostly not digits, whatever digits were taken out of it."""
         if number.is_anonymous:
             return True
         count = len(number.digits) if number.digits else len(number.e164 or "") - 1
-        return count >= self.min_log_digits
+        if count >= self.min_log_digits:
+            return True
+        # a short number is an extension only when the caller ID reads as one: a hostile caller
+        # ID with a few stray digits ("%27", "' or 1 eq 1") is logged, not skipped
+        return bool(number.raw) and number.e164 is None and not _written_as_extension(number.raw[:_MAX_INPUT])
 
     def dial_string(self, number: PhoneNumber | str) -> str:
         """What to send to the PBX for *number* (SET3).

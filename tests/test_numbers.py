@@ -440,3 +440,21 @@ def test_undial_keeps_extensions_and_works_without_a_prefix() -> None:
     plain = NumberPlan(region="IR")
     assert plain.undial(plain.parse("02188776655")).e164 == "+982188776655"
     assert plan.dial_string(plan.undial(plan.parse(plan.dial_string("+982188776655")))) == "902188776655"
+
+
+@pytest.mark.parametrize("raw", ["%27", "' or 1 eq 1", "1' or '1'='1", "sip:%27@pbx", "(1)", "x1y2", "-.1.-"])
+def test_caller_id_that_is_mostly_not_digits_is_not_an_extension(raw: str) -> None:
+    # however a provider took the stray digits out of it, it is logged (IN13), not skipped
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    for number in (TEHRAN_LINE.parse(raw), PhoneNumber(raw=raw, digits=digits)):
+        assert not TEHRAN_LINE.is_internal(number)
+        assert TEHRAN_LINE.is_loggable(number)
+
+
+@pytest.mark.parametrize(
+    "raw", ["1001", "10-01", "۱۰۰۱", "sip:1001@pbx.local", '"Reception" <sip:100@pbx>', ""]
+)
+def test_extensions_written_as_extensions_stay_unlogged(raw: str) -> None:
+    number = PhoneNumber(raw=raw, digits="1001")
+    assert TEHRAN_LINE.is_internal(number)
+    assert not TEHRAN_LINE.is_loggable(number)
