@@ -25,6 +25,8 @@ What it enforces, as the contract describes the real service:
   annotations are requested is reproduced (§2).
 - ETags (``W/"versionnumber"``), ``If-Match`` / ``If-None-Match`` → 412, upsert by PATCH.
 - Client-chosen ids; a create with an id that exists → 412 ``0x80040237``.
+- Text longer than its column's ``MaxLength`` (served in ``StringAttributeMetadata``) → 400
+  ``0x80044331`` "A validation error occurred.  The length of the 'x' attribute …".
 - 404 ``0x80040217`` for a missing record; statecode refused on create; closed activities are
   read-only except for their state; a case needs a customer.
 - Faults: ``inject(status=429, retry_after=…)``, 503, 401, connection drops before or after the
@@ -238,6 +240,27 @@ _TYPES = {  # built-in columns whose AttributeType is not String
     "scheduledstart": "DateTime",
     "overriddencreatedon": "DateTime",
 }
+#: MaxLength of the built-in text columns of a new organisation (StringAttributeMetadata /
+#: MemoAttributeMetadata); every other String column is 100.
+MAX_LENGTH = {
+    ("lead", "subject"): 300,
+    ("phonecall", "subject"): 200,
+    ("phonecall", "phonenumber"): 200,
+    ("incident", "title"): 200,
+    ("account", "websiteurl"): 200,
+    ("systemuser", "domainname"): 1024,
+    "firstname": 50,
+    "lastname": 50,
+    "fullname": 160,
+    "name": 160,
+    "description": 2000,
+    **{c: 50 for c in {*CONTACT_PHONES, *ACCOUNT_PHONES, *LEAD_PHONES, *SYSTEMUSER_PHONES}},
+}
+
+
+def max_length(t: Table, c: str) -> int:
+    found = MAX_LENGTH.get((t.logical, c)) or MAX_LENGTH.get(c)
+    return found if isinstance(found, int) else 100
 
 
 @dataclass
@@ -254,6 +277,7 @@ class Column:
     options: dict[int, str] = field(default_factory=dict)  # a Picklist's values and labels
     enforced: bool = True
     refusal: str = ""  # the plug-in's message; default "<label> is required."
+    max_length: int = 100  # a String or Memo column's MaxLength
 
 
 def _string_format(t: Table, column: str) -> str:
@@ -1044,8 +1068,14 @@ class DataverseFake:
                     )
                 row[key] = value
             elif key in t.phones or key in t.columns:
-                if key == "description" and isinstance(value, str) and len(value) > 2000:
-                    raise _err(400, "0x80040203", "description is longer than its maximum length 2000.")
+                if isinstance(value, str) and len(value) > (limit := self._max_length(t, key)):
+                    # the service's own wording ("Handling errors", Execute batch operations)
+                    raise _err(
+                        400,
+                        "0x80044331",
+                        f"A validation error occurred.  The length of the '{key}' attribute of the "
+                        f"'{t.logical}' entity exceeded the maximum allowed length of '{limit}'.",
+                    )
                 if key == "actualdurationminutes" and value is not None and not isinstance(value, int):
                     raise _err(400, "0x80060888", "actualdurationminutes must be an Int32")
                 if key == "directioncode" and not isinstance(value, bool):
@@ -1068,6 +1098,10 @@ class DataverseFake:
         if rid not in self.rows[target]:
             raise _err(404, NOT_FOUND, f"{target} With Id = {rid} Does Not Exist")
         return rid
+
+    def _max_length(self, t: Table, c: str) -> int:
+        custom = self.required.get(t.logical, {}).get(c)
+        return custom.max_length if custom is not None else max_length(t, c)
 
     def _check_state(self, t: Table, row: dict[str, Any]) -> None:
         state, status = row.get("statecode"), row.get("statuscode")
@@ -1339,10 +1373,17 @@ class DataverseFake:
                 raise _err(404, NOT_FOUND, f"Could not find entity '{m.group(1)}'")
             # the String columns of the table's attribute metadata: no second list of column types
             attrs = [
-                {"LogicalName": c, "FormatName": {"Value": _string_format(t, c)}}
+                {
+                    "LogicalName": c,
+                    "FormatName": {"Value": _string_format(t, c)},
+                    "MaxLength": self._max_length(t, c),
+                }
                 for r in self._attribute_rows(t)
                 if r["AttributeType"] == "String" and (c := r["LogicalName"])
             ]
+            sel = [x for x in params.get("$select", "").split(",") if x]
+            if sel:
+                attrs = [{k: v for k, v in a.items() if k in sel} for a in attrs]
             return _json(200, {"value": attrs})
         m = re.fullmatch(
             r"EntityDefinitions\(LogicalName='([a-z_0-9]+)'\)/Attributes\(LogicalName='statuscode'\)"

@@ -13,7 +13,9 @@ goes through ``callsys.activity`` (a closed activity is reopened, relinked and c
 
 from __future__ import annotations
 
+import logging
 import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,14 +24,26 @@ from typing import Any
 import phonenumbers
 
 from callsys.activity import regarding_bind, update_phonecall
-from callsys.crm.dataverse_odata import is_guid
+from callsys.crm.dataverse_odata import column, is_guid
 from callsys.crm.dynamics import DynamicsCrm, TableSpec, is_duplicate
-from callsys.errors import CrmConflict, CrmRejected
+from callsys.errors import CrmConflict, CrmError, CrmRejected
 from callsys.model import PhoneNumber
 
-__all__ = ["CallerDetails", "Converter", "Created", "record_id_for", "split_name"]
+__all__ = [
+    "CallerDetails",
+    "ColumnLengths",
+    "Converter",
+    "Created",
+    "column_lengths",
+    "record_id_for",
+    "split_name",
+]
+
+log = logging.getLogger(__name__)
 
 CASE_ORIGIN_PHONE = 1
+#: "A validation error occurred. The length of the 'x' attribute … exceeded the maximum allowed length"
+TOO_LONG = "0x80044331"
 _SETS = {
     "contact": "contacts",
     "account": "accounts",
@@ -79,6 +93,45 @@ def split_name(name: str) -> tuple[str, str]:
     return " ".join(parts[:-1]), parts[-1]
 
 
+class ColumnLengths:
+    """``MaxLength`` of each text column per table, read once per session from the table's
+    ``StringAttributeMetadata`` (an organisation may have changed the defaults)."""
+
+    def __init__(self, crm: DynamicsCrm) -> None:
+        self.crm = crm
+        self._cache: dict[str, dict[str, int]] = {}
+
+    async def of(self, table: str) -> dict[str, int]:
+        if table not in self._cache:
+            try:
+                data = await self.crm.get_json(
+                    f"EntityDefinitions(LogicalName='{column(table)}')/Attributes"
+                    "/Microsoft.Dynamics.CRM.StringAttributeMetadata",
+                    {"$select": "LogicalName,MaxLength"},
+                    what=f"read the column lengths of a {table}",
+                )
+            except CrmError as exc:  # unreadable for now: the create's own refusal is shown
+                log.info("cannot read the column lengths of %s: %s", table, exc)
+                return {}
+            self._cache[table] = {
+                str(a["LogicalName"]): int(a["MaxLength"])
+                for a in data.get("value") or ()
+                if isinstance(a, Mapping) and a.get("LogicalName") and isinstance(a.get("MaxLength"), int)
+            }
+        return self._cache[table]
+
+
+_LENGTHS: weakref.WeakKeyDictionary[DynamicsCrm, ColumnLengths] = weakref.WeakKeyDictionary()
+
+
+def column_lengths(crm: DynamicsCrm) -> ColumnLengths:
+    """The session's ``ColumnLengths`` of *crm* (one metadata read per table and connector)."""
+    found = _LENGTHS.get(crm)
+    if found is None:
+        found = _LENGTHS[crm] = ColumnLengths(crm)
+    return found
+
+
 #: Namespace of the ids of records made from a call (``record_id_for``).
 _FROM_CALL = uuid.UUID("6f1d8a52-3c1e-4b7a-9a53-2f0c6d1e8b40")
 
@@ -124,7 +177,7 @@ class Converter:
         spec = next((t for t in self.crm.tables if t.logical == table), None)
         select = spec.select() if spec is not None else [_IDS[table]]
         try:
-            row = await self.crm.create(_SETS[table], body, select=select, what=f"create the {table}")
+            row = await self._post(table, body, select)
         except CrmConflict as exc:
             if not is_duplicate(exc) or not link_activity:
                 raise
@@ -137,6 +190,31 @@ class Converter:
             await self.link(link_activity, table, record_id)
             linked = True
         return Created(table, record_id, self.crm.entity_url(table, record_id), linked)
+
+    async def _post(self, table: str, body: dict[str, Any], select: list[str]) -> dict[str, Any]:
+        """Create; text too long for its column (400 ``0x80044331``, a caller's name is 50
+        characters in ``firstname``) is cut to the columns' ``MaxLength`` read from the metadata,
+        and the create sent again — the metadata is read only when it is needed."""
+        what = f"create the {table}"
+        try:
+            return await self.crm.create(_SETS[table], body, select=select, what=what)
+        except CrmRejected as exc:
+            if exc.code != TOO_LONG:
+                raise
+            fitted = await self._fit(table, body)
+            if fitted == body:
+                raise
+            return await self.crm.create(_SETS[table], fitted, select=select, what=what)
+
+    async def _fit(self, table: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Text cut to its column's ``MaxLength``."""
+        limits = await column_lengths(self.crm).of(table)
+        out = dict(body)
+        for key, value in body.items():
+            limit = limits.get(key)
+            if isinstance(value, str) and limit and len(value) > limit:
+                out[key] = value[:limit].rstrip()
+        return out
 
     async def link(self, activity_id: str, table: str, record_id: str) -> None:
         """Point the call's activity at *record* (reopening a closed activity for it, §3.2)."""
@@ -169,10 +247,11 @@ class Converter:
 
     async def lead(self, details: CallerDetails, *, link_activity: str | None = None) -> Created:
         first, last = split_name(details.name)
+        column = "mobilephone" if self._is_mobile(details.number) else "telephone1"
         body: dict[str, Any] = {
             "subject": (details.subject or f"Call from {details.number}")[:300],
             "lastname": last or f"Caller {details.number}",
-            "telephone1": self._number_text(details.number),
+            column: self._number_text(details.number),
         }
         if first:
             body["firstname"] = first
