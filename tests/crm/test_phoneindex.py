@@ -297,3 +297,20 @@ def test_company_name_is_read_by_the_key_not_by_a_scan(db: sqlite_utils.Database
         plan_rows = db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
         detail = " ".join(str(r[-1]) for r in plan_rows)
         assert "USING PRIMARY KEY" in detail and "SCAN" not in detail, detail
+
+
+def test_numbers_written_the_iranian_way_are_found_by_the_ring(db: sqlite_utils.Database) -> None:
+    plan = NumberPlan(region="IR", area_code="21")
+    index = PhoneIndex(db, plan)
+    written = ["88776655-021", "۰۲۱۸۸۷۷۶۶۵۶ داخلی ۱۲", "88776657 (ext 3)"]
+    for n, text in enumerate(written):
+        index.remember(
+            "contact",
+            {
+                "contactid": f"0c000000-0000-4000-8000-00000000010{n}",
+                "fullname": f"C {n}",
+                "telephone1": text,
+            },
+        )
+    for n, ring in enumerate(["+982188776655", "021 8877 6656", "02188776657"]):
+        assert [m.party.name for m in index.lookup(plan.parse(ring))] == [f"C {n}"], written[n]
