@@ -57,12 +57,16 @@ _SIP_SHORTHAND = re.compile(r"^\+?\d+$")
 _URI_EXT = re.compile(r"^ext=(\d{1,10})$", re.IGNORECASE)
 
 # Text that is nothing but a phone number: optional "+", digits with visual separators, an
-# optional extension ("x12", "ext. 12", ";ext=12", "#12").
+# optional extension ("x12", "ext. 12", ";ext=12", "#12", "(ext 12)", and the Persian "داخلی 12"
+# — "internal", written with the Persian or the Arabic yeh, Persian digits already made ASCII).
 _NUMBER_TEXT = re.compile(
     r"\s*(?P<plus>\+)?\s*(?P<body>[\d\s\-./()]*\d[\d\s\-./()]*?)"
-    r"(?:\s*(?:;\s*ext\s*=|ext(?:ension)?\.?|x|\#)\s*(?P<ext>\d{1,10}))?\s*",
+    r"(?:\s*\(?\s*(?:;\s*ext\s*=|ext(?:ension)?\.?|x|\#|\u062f\u0627\u062e\u0644[\u06cc\u064a])\s*:?\s*"
+    r"(?P<ext>\d{1,10})\s*\)?)?\s*",
     re.IGNORECASE,
 )
+# The area code written after the local number: "88776655-021", "8877 6655 / 021".
+_AREA_AFTER = re.compile(r"^(?P<local>\d[\d\s.]{4,14}\d)\s*[-/]\s*(?P<area>0\d{1,4})$")
 _NON_DIGITS = re.compile(r"\D")
 _DIAL_PREFIX = re.compile(r"^[0-9*#]{0,6}$")
 # A PBX feature code such as "*97" or "#21#": sent as typed, without the outside-line prefix.
@@ -256,6 +260,8 @@ def _parse(raw: str, region: str, area_code: str, max_internal_digits: int) -> P
     if len(digits) > _MAX_DIGITS:
         return PhoneNumber(raw=raw)
     if not plus and extension is None and len(digits) <= max_internal_digits:
+        if not _mostly_digits(match["body"]):
+            return PhoneNumber(raw=raw)  # "(1)", "-.1.-": stray digits, not an extension
         return PhoneNumber(raw=raw, digits=digits)  # an internal extension, never a public number
 
     written = ("+" if plus else "") + digits
@@ -268,11 +274,44 @@ def _parse(raw: str, region: str, area_code: str, max_internal_digits: int) -> P
     international = plus or digits.startswith(idd)
     if number is None and international:
         number = _possible(written, region)
+    if number is None and not plus:
+        number = _area_written_after(match["body"].strip(), region)
     if number is not None:
         return _public(raw, number, region, extension)
     if plus:
         digits = idd + digits  # keep what one would dial from here
     return PhoneNumber(raw=raw, digits=digits, extension=extension)
+
+
+def _mostly_digits(text: str) -> bool:
+    """More digits than other (non-space) characters: ``1001``, ``10-01``, but not ``(1)``."""
+    digits = sum(ch.isdigit() for ch in text)
+    return digits > sum(1 for ch in text if not ch.isdigit() and not ch.isspace())
+
+
+@functools.lru_cache(maxsize=1024)
+def _written_as_extension(raw: str) -> bool:
+    """Whether the caller ID *raw* reads as an extension of our PBX: a number's shape (digits and
+    visual separators, in a SIP/tel URI or not) and mostly digits. ``%27`` or ``' or 1 eq 1``
+    — hostile caller IDs with a few stray digits — are not, whoever took their digits out."""
+    text = _clean_input(raw)
+    from_uri = number_from_uri(text)
+    match = _NUMBER_TEXT.fullmatch(from_uri if from_uri is not None else text)
+    return match is not None and match["plus"] is None and _mostly_digits(match["body"])
+
+
+def _area_written_after(body: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """``88776655-021``: a local number with its area code (national prefix included) written
+    after it, as Iranian business cards and CRM users often do. Only when the swapped number is
+    valid — the text as written was not."""
+    found = _AREA_AFTER.match(body)
+    if found is None:
+        return None
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    national_prefix = (meta.national_prefix if meta is not None else None) or ""
+    if not national_prefix or not found["area"].startswith(national_prefix):
+        return None
+    return _valid(found["area"] + _NON_DIGITS.sub("", found["local"]), region)
 
 
 def _complete_local(digits: str, region: str, area_code: str) -> phonenumbers.PhoneNumber | None:
@@ -342,8 +381,13 @@ class NumberPlan:
                 return PhoneNumber(raw="")
 
     def is_internal(self, number: PhoneNumber) -> bool:
-        """An extension of our own PBX (``1001``): digits only, short, no public form."""
-        return number.e164 is None and 0 < len(number.digits) <= self.max_internal_digits
+        """An extension of our own PBX (``1001``): digits only, short, no public form — and, when
+        the caller ID as received is known, written as one (``%27`` is not extension 27)."""
+        return (
+            number.e164 is None
+            and 0 < len(number.digits) <= self.max_internal_digits
+            and (not number.raw or _written_as_extension(number.raw[:_MAX_INPUT]))
+        )
 
     # ------------------------------------------------------------------------------ lookups
     def lookup_keys(self, number: PhoneNumber) -> tuple[str, ...]:
@@ -389,11 +433,16 @@ class NumberPlan:
     # ------------------------------------------------------------------------------ rules
     def is_loggable(self, number: PhoneNumber) -> bool:
         """IN13: ``False`` for a number with fewer than ``min_log_digits`` digits (an internal
-        extension). An anonymous caller *is* logged: a missed anonymous call still matters."""
+        extension). An anonymous caller *is* logged: a missed anonymous call still matters, and so
+        is a caller ID that is mostly not digits, whatever digits were taken out of it."""
         if number.is_anonymous:
             return True
         count = len(number.digits) if number.digits else len(number.e164 or "") - 1
-        return count >= self.min_log_digits
+        if count >= self.min_log_digits:
+            return True
+        # a short number is an extension only when the caller ID reads as one: a hostile caller
+        # ID with a few stray digits ("%27", "' or 1 eq 1") is logged, not skipped
+        return bool(number.raw) and number.e164 is None and not _written_as_extension(number.raw[:_MAX_INPUT])
 
     def dial_string(self, number: PhoneNumber | str) -> str:
         """What to send to the PBX for *number* (SET3).

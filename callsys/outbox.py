@@ -13,7 +13,8 @@ Retry policy (contract §5):
 - ``CrmUnavailable`` (5xx, network) and ``AuthError`` (the one token refresh already failed):
   the queue backs off exponentially with jitter (``base·2ⁿ``, capped, 50–100 % of it).
 - ``CrmRejected`` that the handler did not absorb: the item is parked as ``dead`` with the
-  error (kept, listed by ``dead()``, re-armed by ``retry_dead()``) — a retry will not fix it,
+  error (kept, listed by ``dead()``, re-armed by ``retry_dead()``, deleted by ``drop_dead()``;
+  ``callsys crm outbox list|retry|drop``) — a retry will not fix it,
   and it must not block the queue.
 
 Items with the same ``group`` run strictly in order (create before complete before notes); a
@@ -31,7 +32,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,14 +190,31 @@ class Outbox:
             )
         return int(cur.rowcount)
 
-    def retry_dead(self) -> int:
+    def retry_dead(self, ids: Sequence[str] | None = None) -> int:
+        """Re-arm dead items (all of them, or those in *ids*): they are delivered again, in their
+        group's order. Returns how many."""
+        where, args = self._dead_where(ids)
         with self.db.conn:
             cur = self.db.execute(
-                "UPDATE outbox SET state = 'pending', next_at = 0, last_error = '' WHERE queue = ? AND state = 'dead'",
-                [self.queue],
+                f"UPDATE outbox SET state = 'pending', next_at = 0, last_error = '' WHERE {where}", args
             )
         self._wake.set()
         return int(cur.rowcount)
+
+    def drop_dead(self, ids: Sequence[str] | None = None) -> int:
+        """Delete dead items (all of them, or those in *ids*) for good. Returns how many."""
+        where, args = self._dead_where(ids)
+        with self.db.conn:
+            cur = self.db.execute(f"DELETE FROM outbox WHERE {where}", args)
+        return int(cur.rowcount)
+
+    def _dead_where(self, ids: Sequence[str] | None) -> tuple[str, list[Any]]:
+        where, args = "queue = ? AND state = 'dead'", [self.queue]
+        if ids is not None:
+            marks = ",".join("?" * len(ids)) or "NULL"
+            where += f" AND id IN ({marks})"
+            args += list(ids)
+        return where, args
 
     def paused_until(self) -> float:
         row = self.db.execute(

@@ -193,10 +193,7 @@ class PhoneIndex:
             exact = 1.0 if key == keys[0] else 0.9
             bonus = 0.2 if col in ("mobilephone", "telephone1") else 0.0
             if company_ref and not company:
-                ref = self.db.execute(
-                    "SELECT name FROM phone_records WHERE record_id = ? LIMIT 1", [company_ref]
-                ).fetchone()
-                company = ref[0] if ref else ""
+                company = self.company_name(company_ref)
             try:
                 kind = PartyKind(tbl)
             except ValueError:
@@ -215,6 +212,20 @@ class PhoneIndex:
             if old is None or match.score > old.score:
                 best[(tbl, record_id)] = match
         return sorted(best.values(), key=lambda m: -m.score)
+
+    def company_name(self, record_id: str) -> str:
+        """The name of a contact's parent (an account, or a contact; a custom table's lookup may
+        point at any indexed table). The key is ``(tbl, record_id)``: naming the tables lets
+        SQLite search it — by ``record_id`` alone it read all of ``phone_records``, ~100 ms a ring
+        at 1,000,000 records when the parent was not indexed."""
+        tables = list(dict.fromkeys(("account", "contact", *self.tables)))
+        marks = ",".join("?" * len(tables))
+        row = self.db.execute(
+            f"SELECT name FROM phone_records WHERE tbl IN ({marks}) AND record_id = ? "
+            "ORDER BY tbl = 'account' DESC LIMIT 1",
+            [*tables, record_id],
+        ).fetchone()
+        return str(row[0]) if row else ""
 
     def count(self, table: str | None = None) -> int:
         if table:

@@ -272,6 +272,27 @@ CRM_TENANT = declare(
     N_("Tenant ID or domain of the organisation (contoso.onmicrosoft.com)"),
 )
 CRM_CLIENT_ID = declare("crm.client_id", "", p_str, N_("App registration (client) ID"), "crm")
+
+
+def _authority_host(value: object) -> str:
+    if not isinstance(value, str) or not re.match(r"^https://[^\s/?#]+/?$", value):
+        raise ValueError(
+            'the https:// address of the sign-in service, e.g. "https://login.microsoftonline.us"'
+        )
+    return value.rstrip("/")
+
+
+CRM_AUTHORITY = declare(
+    "crm.authority",
+    "https://login.microsoftonline.com",
+    _authority_host,
+    N_("Sign-in service"),
+    "advanced",
+    N_(
+        "Microsoft Entra sign-in address: https://login.microsoftonline.us for US Government clouds, "
+        "https://login.chinacloudapi.cn for China"
+    ),
+)
 CRM_APP_ID = declare(
     "crm.app_id",
     "",

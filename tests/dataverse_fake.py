@@ -11,8 +11,13 @@ What it enforces, as the contract describes the real service:
   contains/startswith/endswith; 400 ``0x80060888`` for unknown columns and a syntax error for a
   malformed filter; 400 ``0x80048573`` (LeadingWildcardCauseTimeout) for ``contains``/``endswith``
   without ``$top`` or on a table larger than ``wildcard_timeout_rows``.
-- ``$batch`` multipart with atomic changesets, ``$n`` references, GETs refused in changesets,
-  ``odata.continue-on-error``.
+- ``$batch`` multipart with atomic changesets, ``$n`` references, GETs refused in changesets.
+  Without ``Prefer: odata.continue-on-error`` the batch stops at the first failing operation and
+  *the batch itself* answers with that operation's status (400, 412, 429 …); its body is a
+  ``multipart/mixed`` with the failing operation's response as the one part (headers such as
+  ``Retry-After`` and the ``{"error":…}`` body inside the part). With the preference: ``200 OK``
+  and every part's own status ("Handling errors" in Microsoft's "Execute batch operations using
+  the Web API").
 - ``Prefer: return=representation`` (201 + body), ``odata.maxpagesize`` (≤ 5000) with
   ``@odata.nextLink``, ``odata.track-changes`` (no ``$filter/$orderby/$expand/$top``) ending in a
   deltaLink; delta responses with created/updated rows first and ``$deletedEntity`` rows last;
@@ -20,10 +25,13 @@ What it enforces, as the contract describes the real service:
   annotations are requested is reproduced (§2).
 - ETags (``W/"versionnumber"``), ``If-Match`` / ``If-None-Match`` → 412, upsert by PATCH.
 - Client-chosen ids; a create with an id that exists → 412 ``0x80040237``.
+- Text longer than its column's ``MaxLength`` (served in ``StringAttributeMetadata``) → 400
+  ``0x80044331`` "A validation error occurred.  The length of the 'x' attribute …".
 - 404 ``0x80040217`` for a missing record; statecode refused on create; closed activities are
   read-only except for their state; a case needs a customer.
 - Faults: ``inject(status=429, retry_after=…)``, 503, 401, connection drops before or after the
-  request is applied, and a fixed ``latency``.
+  request is applied, and a fixed ``latency``; ``inject(…, inner=True)`` hits an operation inside
+  a ``$batch`` instead (a 429 for one operation of a changeset, with its ``Retry-After``).
 - Metadata (``EntityDefinitions``, every table's attributes with ``RequiredLevel``, ``AttributeType``,
   ``DisplayName`` labels and picklist option sets, string attributes with ``FormatName``, status
   options); columns an organisation made required (``require(table, Column(…))``), whose absence
@@ -232,6 +240,27 @@ _TYPES = {  # built-in columns whose AttributeType is not String
     "scheduledstart": "DateTime",
     "overriddencreatedon": "DateTime",
 }
+#: MaxLength of the built-in text columns of a new organisation (StringAttributeMetadata /
+#: MemoAttributeMetadata); every other String column is 100.
+MAX_LENGTH = {
+    ("lead", "subject"): 300,
+    ("phonecall", "subject"): 200,
+    ("phonecall", "phonenumber"): 200,
+    ("incident", "title"): 200,
+    ("account", "websiteurl"): 200,
+    ("systemuser", "domainname"): 1024,
+    "firstname": 50,
+    "lastname": 50,
+    "fullname": 160,
+    "name": 160,
+    "description": 2000,
+    **{c: 50 for c in {*CONTACT_PHONES, *ACCOUNT_PHONES, *LEAD_PHONES, *SYSTEMUSER_PHONES}},
+}
+
+
+def max_length(t: Table, c: str) -> int:
+    found = MAX_LENGTH.get((t.logical, c)) or MAX_LENGTH.get(c)
+    return found if isinstance(found, int) else 100
 
 
 @dataclass
@@ -248,6 +277,7 @@ class Column:
     options: dict[int, str] = field(default_factory=dict)  # a Picklist's values and labels
     enforced: bool = True
     refusal: str = ""  # the plug-in's message; default "<label> is required."
+    max_length: int = 100  # a String or Memo column's MaxLength
 
 
 def _string_format(t: Table, column: str) -> str:
@@ -290,6 +320,7 @@ class Fault:
     drop: str = ""  # "before": the request never arrives; "after": applied, response lost
     method: str = ""
     path: str = ""  # substring of the path
+    inner: bool = False  # an operation inside a $batch, not an HTTP request
 
 
 @dataclass
@@ -569,8 +600,11 @@ class DataverseFake:
         drop: str = "",
         method: str = "",
         path: str = "",
+        inner: bool = False,
     ) -> None:
-        self.faults.append(Fault(status, retry_after, times, drop, method, path))
+        if inner and drop:
+            raise ValueError("a connection drop is a fault of the HTTP request, not of an operation")
+        self.faults.append(Fault(status, retry_after, times, drop, method, path, inner))
 
     def require(self, table: str, column: Column) -> None:
         """The organisation adds *column* to *table* and makes it required (see ``Column``)."""
@@ -688,18 +722,7 @@ class DataverseFake:
             if fault is not None and fault.drop == "before":
                 raise Drop(applied=False)
             if fault is not None and fault.status:
-                e = _err(
-                    fault.status,
-                    {429: "0x80072322", 503: "0x80040216", 401: "0x80044151"}.get(fault.status, "0x80040216"),
-                    {
-                        429: "Number of requests exceeded the limit of 6000 over time window of 300 seconds."
-                    }.get(fault.status, "Injected fault"),
-                )
-                if fault.retry_after is not None:
-                    e.headers["Retry-After"] = str(
-                        fault.retry_after if fault.retry_after % 1 else int(fault.retry_after)
-                    )
-                return _error(e)
+                return _error(_fault_error(fault))
             try:
                 user = self._auth(headers)
                 resp = self._route(method, parts.path, parts.query, headers, body, user)
@@ -709,9 +732,14 @@ class DataverseFake:
                 raise Drop(applied=True)
             return resp
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str, *, inner: bool = False) -> Fault | None:
         for f in self.faults:
-            if f.times > 0 and (not f.method or f.method == method) and (not f.path or f.path in path):
+            if (
+                f.times > 0
+                and f.inner == inner
+                and (not f.method or f.method == method)
+                and (not f.path or f.path in path)
+            ):
                 f.times -= 1
                 if f.times == 0:
                     self.faults.remove(f)
@@ -1040,8 +1068,14 @@ class DataverseFake:
                     )
                 row[key] = value
             elif key in t.phones or key in t.columns:
-                if key == "description" and isinstance(value, str) and len(value) > 2000:
-                    raise _err(400, "0x80040203", "description is longer than its maximum length 2000.")
+                if isinstance(value, str) and len(value) > (limit := self._max_length(t, key)):
+                    # the service's own wording ("Handling errors", Execute batch operations)
+                    raise _err(
+                        400,
+                        "0x80044331",
+                        f"A validation error occurred.  The length of the '{key}' attribute of the "
+                        f"'{t.logical}' entity exceeded the maximum allowed length of '{limit}'.",
+                    )
                 if key == "actualdurationminutes" and value is not None and not isinstance(value, int):
                     raise _err(400, "0x80060888", "actualdurationminutes must be an Int32")
                 if key == "directioncode" and not isinstance(value, bool):
@@ -1064,6 +1098,10 @@ class DataverseFake:
         if rid not in self.rows[target]:
             raise _err(404, NOT_FOUND, f"{target} With Id = {rid} Does Not Exist")
         return rid
+
+    def _max_length(self, t: Table, c: str) -> int:
+        custom = self.required.get(t.logical, {}).get(c)
+        return custom.max_length if custom is not None else max_length(t, c)
 
     def _check_state(self, t: Table, row: dict[str, Any]) -> None:
         state, status = row.get("statecode"), row.get("statuscode")
@@ -1204,27 +1242,33 @@ class DataverseFake:
             raise _err(400, "0x80060888", "The batch contains more than 1000 requests.")
         out_boundary = f"batchresponse_{uuid.uuid4()}"
         out: list[str] = []
+        failed = 0  # without continue-on-error: the first failing operation's status
         for part_headers, part_body in parts:
             pct = part_headers.get("content-type", "")
             if pct.startswith("multipart/mixed"):
                 cs_boundary = _boundary(pct)
                 reqs = _split_multipart(part_body, cs_boundary)
-                ok, rendered = self._changeset(reqs, user)
-                out.append(f"--{out_boundary}\r\n{rendered}")
-                if not ok and not continue_on_error:
+                status, rendered = self._changeset(reqs, user)
+                if status >= 400 and not continue_on_error:
+                    out, failed = [f"--{out_boundary}\r\n{rendered}"], status
                     break
+                out.append(f"--{out_boundary}\r\n{rendered}")
                 continue
             method, url, req_headers, req_body = _parse_http(part_body)
             if method != "GET":
                 raise _err(400, "0x80060888", "Only GET requests may appear outside a change set.")
             self.batch_parts.append((method, url))
             resp = self._inner(method, url, req_headers, req_body, user)
-            out.append(f"--{out_boundary}\r\n" + _render_http(resp, None))
             if resp.status >= 400 and not continue_on_error:
+                out, failed = [f"--{out_boundary}\r\n" + _render_http(resp, None)], resp.status
                 break
+            out.append(f"--{out_boundary}\r\n" + _render_http(resp, None))
         out.append(f"--{out_boundary}--\r\n")
+        # "When an error occurs for a request within a batch, the error for that request will be
+        # returned for the batch request and more requests won't be processed" — the batch's own
+        # status is the failing operation's; the body carries that operation's response
         return Resp(
-            200,
+            failed or 200,
             {"Content-Type": f"multipart/mixed; boundary={out_boundary}", "OData-Version": "4.0"},
             "\r\n".join(out).encode(),
         )
@@ -1233,12 +1277,16 @@ class DataverseFake:
         parts = urlsplit(url if "://" in url else self.org + (url if url.startswith("/") else API_PATH + url))
         if parts.netloc and parts.netloc != urlsplit(self.org).netloc:
             return _error(_err(400, "0x80060888", "The request URL is for another organization."))
+        fault = self._take_fault(method, parts.path, inner=True)
+        if fault is not None:
+            return _error(_fault_error(fault))
         try:
             return self._route(method, parts.path, parts.query, headers, body, user)
         except ApiError as e:
             return _error(e)
 
-    def _changeset(self, reqs: list[tuple[dict[str, str], str]], user: str) -> tuple[bool, str]:
+    def _changeset(self, reqs: list[tuple[dict[str, str], str]], user: str) -> tuple[int, str]:
+        """(status, rendered part): the changeset's responses, or the failing operation's alone."""
         self._undo = []
         ids: dict[str, str] = {}
         results: list[tuple[Resp, str]] = []
@@ -1272,14 +1320,14 @@ class DataverseFake:
             carrier = e.__cause__
             failed = carrier.resp if isinstance(carrier, _ResponseCarrier) else _error(e)
             cid = carrier.cid if isinstance(carrier, _ResponseCarrier) else ""
-            return False, _render_http(failed, cid or None)
+            return failed.status, _render_http(failed, cid or None)
         self._undo = None
         b = f"changesetresponse_{uuid.uuid4()}"
         rendered = [f"Content-Type: multipart/mixed; boundary={b}\r\n"]
         for resp, cid in results:
             rendered.append(f"--{b}\r\n" + _render_http(resp, cid or None))
         rendered.append(f"--{b}--\r\n")
-        return True, "\r\n".join(rendered)
+        return 200, "\r\n".join(rendered)
 
     # ---------------------------------------------------------------- metadata
     def _metadata(self, rest: str, params: dict[str, str]) -> Resp:
@@ -1325,10 +1373,17 @@ class DataverseFake:
                 raise _err(404, NOT_FOUND, f"Could not find entity '{m.group(1)}'")
             # the String columns of the table's attribute metadata: no second list of column types
             attrs = [
-                {"LogicalName": c, "FormatName": {"Value": _string_format(t, c)}}
+                {
+                    "LogicalName": c,
+                    "FormatName": {"Value": _string_format(t, c)},
+                    "MaxLength": self._max_length(t, c),
+                }
                 for r in self._attribute_rows(t)
                 if r["AttributeType"] == "String" and (c := r["LogicalName"])
             ]
+            sel = [x for x in params.get("$select", "").split(",") if x]
+            if sel:
+                attrs = [{k: v for k, v in a.items() if k in sel} for a in attrs]
             return _json(200, {"value": attrs})
         m = re.fullmatch(
             r"EntityDefinitions\(LogicalName='([a-z_0-9]+)'\)/Attributes\(LogicalName='statuscode'\)"
@@ -1553,6 +1608,19 @@ class DataverseFake:
                     raise _err(400, "0x80041103", f"Unknown aggregate {fn}")
             out.append(item)
         return _json(200, {"@odata.context": f"{self.api}/$metadata#{t.entity_set}", "value": out})
+
+
+def _fault_error(fault: Fault) -> ApiError:
+    e = _err(
+        fault.status,
+        {429: "0x80072322", 503: "0x80040216", 401: "0x80044151"}.get(fault.status, "0x80040216"),
+        {429: "Number of requests exceeded the limit of 6000 over time window of 300 seconds."}.get(
+            fault.status, "Injected fault"
+        ),
+    )
+    if fault.retry_after is not None:
+        e.headers["Retry-After"] = str(fault.retry_after if fault.retry_after % 1 else int(fault.retry_after))
+    return e
 
 
 class _ResponseCarrier(Exception):

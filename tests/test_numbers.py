@@ -117,6 +117,41 @@ def test_area_code_does_not_rewrite_a_number_written_nationally() -> None:
     assert TEHRAN_LINE.parse("031 3222 1234").e164 == "+983132221234"  # Isfahan stays Isfahan
 
 
+@pytest.mark.parametrize(
+    ("text", "extension"),
+    [
+        # the Persian "داخلی" (internal) for an extension, Persian or ASCII digits, Arabic yeh
+        ("021 88776655 داخلی 12", "12"),
+        ("۰۲۱۸۸۷۷۶۶۵۵ داخلی ۱۲", "12"),
+        ("۰۲۱-۸۸۷۷۶۶۵۵ داخلي ۱۲", "12"),
+        ("88776655 داخلی ۱۲", "12"),  # local, completed with the line's area code
+        ("88776655 داخلی: 12", "12"),
+        # the area code written after the number
+        ("88776655-021", None),
+        ("8877 6655 - 021", None),
+        ("۸۸۷۷۶۶۵۵-۰۲۱", None),
+        ("88776655/021", None),
+        # a local number followed by an extension in brackets, and the usual extension marks
+        ("88776655 (ext 12)", "12"),
+        ("021 88776655 (ext. 12)", "12"),
+        ("88776655 (x 12)", "12"),
+        ("021 88776655 x123", "123"),
+        ("02188776655 ext. 12", "12"),
+        ("88776655 ext 12", "12"),
+    ],
+)
+def test_numbers_as_iranian_crm_users_write_them(text: str, extension: str | None) -> None:
+    number = TEHRAN_LINE.parse(text)
+    assert (number.e164, number.extension) == ("+982188776655", extension)
+
+
+def test_area_code_after_the_number_without_a_configured_area_code() -> None:
+    assert IRAN.parse("88776655-021").e164 == "+982188776655"
+    assert IRAN.parse("32221234-031").e164 == "+983132221234"  # Isfahan
+    assert IRAN.parse("88776655-0211").e164 is None  # no such area code: the digits are kept
+    assert IRAN.parse("88776655-0211").digits == "887766550211"
+
+
 @pytest.mark.parametrize("text", ["1001", "۱۰۰۱", "sip:1001@pbx.local", '"Reception" <sip:100@pbx>'])
 def test_short_numbers_are_internal_extensions(text: str) -> None:
     number = TEHRAN_LINE.parse(text)
@@ -405,3 +440,21 @@ def test_undial_keeps_extensions_and_works_without_a_prefix() -> None:
     plain = NumberPlan(region="IR")
     assert plain.undial(plain.parse("02188776655")).e164 == "+982188776655"
     assert plan.dial_string(plan.undial(plan.parse(plan.dial_string("+982188776655")))) == "902188776655"
+
+
+@pytest.mark.parametrize("raw", ["%27", "' or 1 eq 1", "1' or '1'='1", "sip:%27@pbx", "(1)", "x1y2", "-.1.-"])
+def test_caller_id_that_is_mostly_not_digits_is_not_an_extension(raw: str) -> None:
+    # however a provider took the stray digits out of it, it is logged (IN13), not skipped
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    for number in (TEHRAN_LINE.parse(raw), PhoneNumber(raw=raw, digits=digits)):
+        assert not TEHRAN_LINE.is_internal(number)
+        assert TEHRAN_LINE.is_loggable(number)
+
+
+@pytest.mark.parametrize(
+    "raw", ["1001", "10-01", "۱۰۰۱", "sip:1001@pbx.local", '"Reception" <sip:100@pbx>', ""]
+)
+def test_extensions_written_as_extensions_stay_unlogged(raw: str) -> None:
+    number = PhoneNumber(raw=raw, digits="1001")
+    assert TEHRAN_LINE.is_internal(number)
+    assert not TEHRAN_LINE.is_loggable(number)

@@ -7,7 +7,9 @@
   reason, and tables without change tracking.
 - ``convert``: make a record from a call (Case, Lead, Contact, Account, follow-up Phone Call) or
   add the number to an existing record, and link the call's activity (IN11, OUT7).
-- ``flush``: deliver what the outbox holds now.
+- ``flush``: deliver what the outbox holds now; exits 1 while anything is pending or refused.
+- ``outbox list|retry|drop``: the writes the CRM refused ("dead" items): list them with the
+  refusal, send them again, or give them up.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from callsys.errors import ConfigError
 if TYPE_CHECKING:
     from callsys.cli import Context
     from callsys.crm.dynamics import DynamicsCrm
+    from callsys.outbox import Outbox
 
 __all__ = ["register"]
 
@@ -108,6 +111,26 @@ def register(
         "--wait", type=float, default=60.0, metavar="SECONDS", help="how long to keep retrying (default 60)"
     )
     flush.set_defaults(run=_flush)
+
+    outbox = sub.add_parser(
+        "outbox",
+        parents=[common],
+        help="the CRM writes that were refused: list, retry or drop them",
+        description="Writes the CRM refused for good (a rejected field, a deleted record …) are kept "
+        "as 'dead' items. List them with the CRM's answer, send them again after fixing the cause, or "
+        "drop them.",
+    )
+    what = outbox.add_subparsers(dest="outbox_command", metavar="ACTION", required=True)
+    listing = what.add_parser("list", parents=[common], help="list the refused writes")
+    listing.add_argument("--pending", action="store_true", help="also list the writes still waiting")
+    listing.set_defaults(run=_outbox_list)
+    for name, verb in (("retry", "send again"), ("drop", "delete for good")):
+        action = what.add_parser(name, parents=[common], help=f"{verb}: the items named, or --all")
+        action.add_argument(
+            "ids", nargs="*", metavar="ID", help="item ids as listed (a unique start is enough)"
+        )
+        action.add_argument("--all", action="store_true", help="every refused write")
+        action.set_defaults(run=_outbox_retry if name == "retry" else _outbox_drop)
 
 
 def dynamics(ctx: Context) -> DynamicsCrm:
@@ -306,8 +329,91 @@ def _flush(args: argparse.Namespace, ctx: Context) -> int:
         return {"pending": result.pending, "dead": len(outbox.dead()), "delivered": result.done}
 
     data = run_with_crm(ctx, work)
-    ctx.emit(data, f"{data['pending']} pending, {data['dead']} refused by the CRM (kept).")
-    return 0 if data["pending"] == 0 else 1
+
+    def text() -> str:
+        line = f"{data['delivered']} delivered, {data['pending']} pending, {data['dead']} refused by the CRM"
+        if data["dead"]:
+            line += " (kept: see callsys crm outbox list)"
+        return line + "."
+
+    ctx.emit(data, text)
+    return 0 if data["pending"] == 0 and data["dead"] == 0 else 1
+
+
+# ---------------------------------------------------------------------------------- outbox
+def _outbox(ctx: Context) -> Outbox:
+    from callsys.outbox import Outbox
+
+    return Outbox(ctx.database)
+
+
+def _outbox_list(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        box = _outbox(ctx)
+        items = [*box.dead(), *(box.pending() if args.pending else [])]
+    finally:
+        close_database(ctx)
+    data = [
+        {
+            "id": i.id,
+            "state": i.state,
+            "kind": i.kind,
+            "attempts": i.attempts,
+            "error": i.last_error,
+            "activityid": i.payload.get("activityid"),
+        }
+        for i in items
+    ]
+
+    def text() -> str:
+        if not data:
+            return "Nothing was refused." + ("" if args.pending else " (--pending lists what is waiting.)")
+        lines = []
+        for d in data:
+            lines.append(f"{d['id']}  {d['state']}  {d['kind']}  {d['attempts']} attempt(s)")
+            if d["error"]:
+                lines.append(f"    {d['error']}")
+        return "\n".join(lines)
+
+    ctx.emit(data, text)
+    return 0
+
+
+def _chosen(args: argparse.Namespace, box: Outbox) -> list[str] | None:
+    """The dead items named on the command line (unique id starts allowed); None for --all."""
+    if args.all == bool(args.ids):
+        raise ConfigError("Name the items to act on (ids from 'callsys crm outbox list'), or give --all.")
+    if args.all:
+        return None
+    dead = [i.id for i in box.dead()]
+    chosen = []
+    for wanted in args.ids:
+        found = [d for d in dead if d == wanted] or [d for d in dead if d.startswith(wanted)]
+        if len(found) != 1:
+            problem = "matches no refused item" if not found else "matches several items; give more of it"
+            raise ConfigError(f"{wanted!r} {problem} (see 'callsys crm outbox list').")
+        chosen.append(found[0])
+    return chosen
+
+
+def _outbox_retry(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        box = _outbox(ctx)
+        count = box.retry_dead(_chosen(args, box))
+    finally:
+        close_database(ctx)
+    ctx.emit({"retried": count}, f"{count} item(s) will be sent again; 'callsys crm flush' sends them now.")
+    return 0
+
+
+def _outbox_drop(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        box = _outbox(ctx)
+        count = box.drop_dead(_chosen(args, box))
+    finally:
+        close_database(ctx)
+    ctx.emit({"dropped": count}, f"{count} refused item(s) dropped.")
+    return 0
 
 
 # ---------------------------------------------------------------------------------- convert

@@ -1,8 +1,11 @@
 """Conversions from a call (IN11, OUT7; contract §4): a Case, a Lead, a Contact, an Account or a
 follow-up Phone Call, prefilled from the caller; or the number added to an existing record.
 
-Every create is ``POST … Prefer: return=representation`` with a client-chosen id, so a retry
-cannot make a second record either. Adding a number uses optimistic concurrency: read the
+Every create is ``POST … Prefer: return=representation`` with a client-chosen id. A conversion
+*of a call* derives that id from the call's activity and the table (``record_id_for``), so doing
+it again — after the link failed (one 503 is enough), the answer was lost, or the command was
+simply run twice — finds the record made the first time (412 ``0x80040237``: already there) and
+finishes the link instead of making a second record. Adding a number uses optimistic concurrency: read the
 record with its ETag, ``PATCH`` with ``If-Match``, and on 412 read again and retry — never
 overwriting a number someone else just typed. Linking the call's activity to the new record
 goes through ``callsys.activity`` (a closed activity is reopened, relinked and closed again).
@@ -10,7 +13,9 @@ goes through ``callsys.activity`` (a closed activity is reopened, relinked and c
 
 from __future__ import annotations
 
+import logging
 import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,14 +24,26 @@ from typing import Any
 import phonenumbers
 
 from callsys.activity import regarding_bind, update_phonecall
-from callsys.crm.dataverse_odata import is_guid
-from callsys.crm.dynamics import DynamicsCrm, TableSpec
-from callsys.errors import CrmConflict, CrmRejected
+from callsys.crm.dataverse_odata import column, is_guid
+from callsys.crm.dynamics import DynamicsCrm, TableSpec, is_duplicate
+from callsys.errors import CrmConflict, CrmError, CrmRejected
 from callsys.model import PhoneNumber
 
-__all__ = ["CallerDetails", "Converter", "Created", "split_name"]
+__all__ = [
+    "CallerDetails",
+    "ColumnLengths",
+    "Converter",
+    "Created",
+    "column_lengths",
+    "record_id_for",
+    "split_name",
+]
+
+log = logging.getLogger(__name__)
 
 CASE_ORIGIN_PHONE = 1
+#: "A validation error occurred. The length of the 'x' attribute … exceeded the maximum allowed length"
+TOO_LONG = "0x80044331"
 _SETS = {
     "contact": "contacts",
     "account": "accounts",
@@ -76,6 +93,55 @@ def split_name(name: str) -> tuple[str, str]:
     return " ".join(parts[:-1]), parts[-1]
 
 
+class ColumnLengths:
+    """``MaxLength`` of each text column per table, read once per session from the table's
+    ``StringAttributeMetadata`` (an organisation may have changed the defaults)."""
+
+    def __init__(self, crm: DynamicsCrm) -> None:
+        self.crm = crm
+        self._cache: dict[str, dict[str, int]] = {}
+
+    async def of(self, table: str) -> dict[str, int]:
+        if table not in self._cache:
+            try:
+                data = await self.crm.get_json(
+                    f"EntityDefinitions(LogicalName='{column(table)}')/Attributes"
+                    "/Microsoft.Dynamics.CRM.StringAttributeMetadata",
+                    {"$select": "LogicalName,MaxLength"},
+                    what=f"read the column lengths of a {table}",
+                )
+            except CrmError as exc:  # unreadable for now: the create's own refusal is shown
+                log.info("cannot read the column lengths of %s: %s", table, exc)
+                return {}
+            self._cache[table] = {
+                str(a["LogicalName"]): int(a["MaxLength"])
+                for a in data.get("value") or ()
+                if isinstance(a, Mapping) and a.get("LogicalName") and isinstance(a.get("MaxLength"), int)
+            }
+        return self._cache[table]
+
+
+_LENGTHS: weakref.WeakKeyDictionary[DynamicsCrm, ColumnLengths] = weakref.WeakKeyDictionary()
+
+
+def column_lengths(crm: DynamicsCrm) -> ColumnLengths:
+    """The session's ``ColumnLengths`` of *crm* (one metadata read per table and connector)."""
+    found = _LENGTHS.get(crm)
+    if found is None:
+        found = _LENGTHS[crm] = ColumnLengths(crm)
+    return found
+
+
+#: Namespace of the ids of records made from a call (``record_id_for``).
+_FROM_CALL = uuid.UUID("6f1d8a52-3c1e-4b7a-9a53-2f0c6d1e8b40")
+
+
+def record_id_for(activity_id: str, table: str) -> str:
+    """The id of the *table* record made from the call whose activity is *activity_id*: the same
+    every time, so converting a call again finds the first record rather than making another."""
+    return str(uuid.uuid5(_FROM_CALL, f"{activity_id.lower()}/{table}"))
+
+
 def _when(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -104,13 +170,19 @@ class Converter:
         )
 
     async def _create(self, table: str, body: dict[str, Any], link_activity: str | None) -> Created:
-        record_id = str(uuid.uuid4())
+        record_id = record_id_for(link_activity, table) if link_activity else str(uuid.uuid4())
         body = {_IDS[table]: record_id, **body}
         if self.agent_id and table != "systemuser":
             body.setdefault("ownerid@odata.bind", f"/systemusers({self.agent_id})")
         spec = next((t for t in self.crm.tables if t.logical == table), None)
         select = spec.select() if spec is not None else [_IDS[table]]
-        row = await self.crm.create(_SETS[table], body, select=select, what=f"create the {table}")
+        try:
+            row = await self._post(table, body, select)
+        except CrmConflict as exc:
+            if not is_duplicate(exc) or not link_activity:
+                raise
+            # made from this call before (its link failed, or the answer was lost): the same record
+            row = await self.crm.retrieve(_SETS[table], record_id, select, what=f"read the {table}")
         if spec is not None and self.crm.index is not None:
             self.crm.index.remember(table, row)  # the next ring finds it, before any sync
         linked = False
@@ -118,6 +190,31 @@ class Converter:
             await self.link(link_activity, table, record_id)
             linked = True
         return Created(table, record_id, self.crm.entity_url(table, record_id), linked)
+
+    async def _post(self, table: str, body: dict[str, Any], select: list[str]) -> dict[str, Any]:
+        """Create; text too long for its column (400 ``0x80044331``, a caller's name is 50
+        characters in ``firstname``) is cut to the columns' ``MaxLength`` read from the metadata,
+        and the create sent again — the metadata is read only when it is needed."""
+        what = f"create the {table}"
+        try:
+            return await self.crm.create(_SETS[table], body, select=select, what=what)
+        except CrmRejected as exc:
+            if exc.code != TOO_LONG:
+                raise
+            fitted = await self._fit(table, body)
+            if fitted == body:
+                raise
+            return await self.crm.create(_SETS[table], fitted, select=select, what=what)
+
+    async def _fit(self, table: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Text cut to its column's ``MaxLength``."""
+        limits = await column_lengths(self.crm).of(table)
+        out = dict(body)
+        for key, value in body.items():
+            limit = limits.get(key)
+            if isinstance(value, str) and limit and len(value) > limit:
+                out[key] = value[:limit].rstrip()
+        return out
 
     async def link(self, activity_id: str, table: str, record_id: str) -> None:
         """Point the call's activity at *record* (reopening a closed activity for it, §3.2)."""
@@ -150,10 +247,11 @@ class Converter:
 
     async def lead(self, details: CallerDetails, *, link_activity: str | None = None) -> Created:
         first, last = split_name(details.name)
+        column = "mobilephone" if self._is_mobile(details.number) else "telephone1"
         body: dict[str, Any] = {
             "subject": (details.subject or f"Call from {details.number}")[:300],
             "lastname": last or f"Caller {details.number}",
-            "telephone1": self._number_text(details.number),
+            column: self._number_text(details.number),
         }
         if first:
             body["firstname"] = first

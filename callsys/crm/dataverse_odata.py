@@ -65,12 +65,23 @@ def encode_query(params: Mapping[str, str]) -> str:
 
 
 def error_from_body(text: str) -> tuple[str, str]:
-    """(code, message) from a Web API error body ``{"error":{"code":…,"message":…}}``."""
+    """(code, message) from a Web API error body ``{"error":{"code":…,"message":…}}``.
+
+    Anything else (a proxy's HTML page, multipart text, a stack trace) gives at most its first
+    line of plain text, never markup: the message ends up in front of a user."""
     try:
         body: Any = json.loads(text) if text else {}
     except ValueError:
-        return "", text[:300]
+        return "", _plain(text)
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         err = body["error"]
-        return str(err.get("code") or ""), str(err.get("message") or "")[:500]
-    return "", text[:300]
+        return str(err.get("code") or ""), " ".join(str(err.get("message") or "").split())[:500]
+    return "", _plain(text) if isinstance(body, str) else ""
+
+
+def _plain(text: str) -> str:
+    """The first line of *text* when it reads as a sentence, else ``""``."""
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if not line or line.startswith(("--", "<", "{", "[")) or ":" in line.split(" ", 1)[0]:
+        return ""  # multipart boundary, markup, JSON, a header line
+    return line[:200]

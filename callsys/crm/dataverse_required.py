@@ -38,7 +38,7 @@ REQUIRED_LEVELS = ("ApplicationRequired", "SystemRequired")
 
 #: What callsys puts into each table on every create.
 FILLED: Mapping[str, frozenset[str]] = {
-    "lead": frozenset({"subject", "lastname", "fullname", "telephone1"}),
+    "lead": frozenset({"subject", "lastname", "fullname", "telephone1", "mobilephone"}),
     "contact": frozenset({"lastname", "fullname", "telephone1", "mobilephone"}),
     "account": frozenset({"name", "telephone1"}),
     "incident": frozenset({"title", "caseorigincode", "customerid"}),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -29,6 +30,7 @@ from callsys.secretnames import DYNAMICS_SECRET
 from callsys.settings import (
     CRM_APP_ID,
     CRM_AUTH,
+    CRM_AUTHORITY,
     CRM_CERTIFICATE,
     CRM_CERTIFICATE_THUMBPRINT,
     CRM_CLIENT_ID,
@@ -47,6 +49,7 @@ from callsys.settings import (
 
 __all__ = [
     "activity_logger_options",
+    "authority",
     "create",
     "org_url",
     "tables_from_settings",
@@ -54,7 +57,30 @@ __all__ = [
     "unanswered_status",
 ]
 
-AUTHORITY_HOST = "https://login.microsoftonline.com"
+#: Sign-in hosts of Microsoft's clouds (public, US Government, China, Germany), which MSAL knows;
+#: any other ``crm.authority`` (an OpenID Connect endpoint of one's own, for tests) is used as it
+#: is, without asking login.microsoftonline.com to validate it (instance discovery).
+MICROSOFT_HOSTS = frozenset(
+    {
+        "login.microsoftonline.com",
+        "login.windows.net",
+        "login.microsoft.com",
+        "sts.windows.net",
+        "login.microsoftonline.us",
+        "login.usgovcloudapi.net",
+        "login-us.microsoftonline.com",
+        "login.chinacloudapi.cn",
+        "login.partner.microsoftonline.cn",
+        "login.microsoftonline.de",
+    }
+)
+
+
+def authority(settings: Settings) -> tuple[str, bool | None]:
+    """(MSAL authority, instance discovery) from ``crm.authority`` and ``crm.tenant``."""
+    host = settings[CRM_AUTHORITY]
+    known = urlsplit(host).hostname in MICROSOFT_HOSTS
+    return f"{host}/{settings[CRM_TENANT] or 'organizations'}", None if known else False
 
 
 def org_url(settings: Settings) -> str:
@@ -149,7 +175,7 @@ def tokens_from_settings(
             "Setting 'crm.client_id' is empty: enter the application (client) ID of the app registration.",
             key=CRM_CLIENT_ID.key,
         )
-    authority = f"{AUTHORITY_HOST}/{settings[CRM_TENANT] or 'organizations'}"
+    where, discovery = authority(settings)
     if method == "client_secret":
         from callsys.secrets import get_secret
 
@@ -159,7 +185,9 @@ def tokens_from_settings(
                 "No client secret is stored: run `callsys secret set dynamics/client-secret`.",
                 key=CRM_AUTH.key,
             )
-        return MsalConfidentialTokens(url, client_id, authority, secret, http_client=http_client)
+        return MsalConfidentialTokens(
+            url, client_id, where, secret, http_client=http_client, instance_discovery=discovery
+        )
     if method == "certificate":
         path = Path(settings[CRM_CERTIFICATE]).expanduser()
         try:
@@ -169,18 +197,21 @@ def tokens_from_settings(
                 f"Cannot read the certificate {path}: {exc.strerror}.", key=CRM_CERTIFICATE.key
             ) from None
         credential = {"private_key": key, "thumbprint": settings[CRM_CERTIFICATE_THUMBPRINT]}
-        return MsalConfidentialTokens(url, client_id, authority, credential, http_client=http_client)
+        return MsalConfidentialTokens(
+            url, client_id, where, credential, http_client=http_client, instance_discovery=discovery
+        )
     cache = token_cache(
         cache_path or data_dir() / "msal_token_cache.bin", allow_plaintext=settings[CRM_PLAINTEXT_CACHE]
     )
     return MsalPublicTokens(
         url,
         client_id,
-        authority,
+        where,
         cache=cache,
         http_client=http_client,
         show_device_code=show_device_code,
         interactive=method == "interactive",
+        instance_discovery=discovery,
     )
 
 

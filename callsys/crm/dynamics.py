@@ -66,6 +66,8 @@ __all__ = [
     "TableSpec",
     "create",
     "error_for",
+    "is_duplicate",
+    "response_error",
 ]
 
 log = logging.getLogger(__name__)
@@ -196,6 +198,30 @@ def error_for(status: int, headers: Mapping[str, str], text: str, what: str) -> 
     if status >= 500 or status in (408, 0):
         return CrmUnavailable(detail, status=status, code=code)
     return CrmRejected(detail, status=status, code=code)
+
+
+def response_error(resp: httpx.Response, what: str) -> CrmError:
+    """The ``CrmError`` for a failed response, a failed ``$batch`` included.
+
+    Without ``odata.continue-on-error`` Dataverse answers a batch whose operation failed with
+    that operation's status as the batch's own, and the operation's response (its headers,
+    ``Retry-After`` among them, and its ``{"error":…}`` body) as the one part of a
+    ``multipart/mixed`` body. The error is the failing part's: a 412 ``0x80040237`` is "already
+    exists", a 429 waits the part's ``Retry-After``, and nobody reads multipart text.
+    """
+    ctype = resp.headers.get("content-type", "")
+    if not ctype.lower().startswith("multipart/"):
+        return error_for(resp.status_code, resp.headers, resp.text, what)
+    try:
+        parts = decode_batch(ctype, resp.text)
+    except ValueError:
+        parts = []
+    failed = next((p for p in parts if p.status >= 400), None)
+    if failed is None:
+        return error_for(resp.status_code, resp.headers, "", what)
+    headers = {k.lower(): v for k, v in resp.headers.items()}
+    headers.update(failed.headers)  # the operation's own Retry-After, when it has one
+    return error_for(failed.status, headers, failed.text, what)
 
 
 def is_duplicate(exc: CrmError) -> bool:
@@ -329,7 +355,7 @@ class DynamicsCrm:
                 log.info("%s: 401, refreshing the token once", what)
                 continue
             if resp.status_code >= 400:
-                raise error_for(resp.status_code, resp.headers, resp.text, what)
+                raise response_error(resp, what)
             return resp
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -174,3 +174,46 @@ async def test_server_signs_in_with_a_certificate(fake: DataverseFake) -> None:
     [post] = [c for c in idp.calls if c[0] == "POST"]
     assert post[1]["client_assertion_type"] == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
     assert "client_secret" not in post[1]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("host", "line"),
+    [
+        ("login.microsoftonline.us", 'authority = "https://login.microsoftonline.us"'),  # US Government
+        ("login.chinacloudapi.cn", 'authority = "https://login.chinacloudapi.cn/"'),
+        (
+            "login.fake.test",
+            'authority = "https://login.fake.test"',
+        ),  # an OpenID Connect endpoint of one's own
+    ],
+)
+async def test_the_sign_in_service_is_the_configured_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: DataverseFake, host: str, line: str
+) -> None:
+    from callsys.crm.dataverse_setup import tokens_from_settings
+    from callsys.secretnames import DYNAMICS_SECRET
+    from callsys.secrets import env_name
+    from callsys.settings import load_settings
+
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        f'[crm]\nbackend = "dynamics"\nurl = "{ORG}"\nauth = "client_secret"\nclient_id = "app-1"\n'
+        f'tenant = "contoso"\n{line}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(env_name(DYNAMICS_SECRET), "s3cret")
+    idp = FakeIdentityProvider(fake, host=host)
+    idp.secrets["app-1"] = "s3cret"
+    tokens = tokens_from_settings(load_settings(path, must_exist=True), http_client=idp)
+    assert (await tokens.token()) in fake.tokens
+    assert idp.calls and all(c[1]["url"].startswith(f"https://{host}/contoso/") for c in idp.calls)
+
+
+def test_the_sign_in_service_must_be_an_https_address(tmp_path: Path) -> None:
+    from callsys.settings import load_settings
+
+    path = tmp_path / "settings.toml"
+    path.write_text('[crm]\nauthority = "http://login.example.test"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"crm\.authority"):
+        load_settings(path, must_exist=True)

@@ -185,3 +185,84 @@ def test_record_url_needs_no_sign_in(tmp_path: Path, monkeypatch: pytest.MonkeyP
     )
     code, _ = run(path, "crm", "sync")  # the sign-in is needed now, and refused clearly
     assert code == 1
+
+
+def test_crm_convert_again_after_the_link_failed_makes_no_second_record(
+    tmp_path: Path, served: tuple[DataverseFake, FakeServer]
+) -> None:
+    from callsys.activity import ActivityLogger
+    from callsys.callmanager import CallManager
+    from callsys.numbers import NumberPlan
+    from callsys.outbox import Outbox
+    from callsys.store import open_database
+    from tests.crm.helpers import play_call
+
+    fake, server = served
+    config = _config(tmp_path, server.url)
+    plan = NumberPlan(region="DE")
+    db = open_database(tmp_path / "cs.sqlite3")
+    logger = ActivityLogger(Outbox(db))
+    manager = CallManager(is_loggable=plan.is_loggable)
+    manager.subscribe(logger)
+    play_call(manager, plan, "pbx-7", "+4930123457")
+    activity = logger.activity_id("pbx-7") or ""
+    db.conn.close()
+    assert run(config, "crm", "flush")[0] == 0  # the activity is in Dynamics, closed
+
+    # the lead is made, then relinking the closed activity meets one 503
+    fake.inject(503, method="PATCH", path="/phonecalls(", inner=True)
+    code, _ = run(config, "crm", "convert", "lead", "030 123457", "--name", "Lea Lang", "--call", "pbx-7")
+    assert code != 0 and fake.faults == []
+    assert fake.count("lead") == 1
+    assert (fake.find("phonecall", activity) or {}).get("_regardingobjectid_value") is None
+
+    made = run_json(config, "crm", "convert", "lead", "030 123457", "--name", "Lea Lang", "--call", "pbx-7")
+    assert fake.count("lead") == 1  # the retry found the first lead
+    assert made["linked_activity"] == activity and fake.find("lead", made["id"]) is not None
+    call = fake.find("phonecall", activity) or {}
+    assert call["_regardingobjectid_value"] == made["id"] and call["statecode"] == 1
+
+
+def test_refused_writes_are_listed_retried_dropped_and_make_flush_fail(
+    tmp_path: Path, served: tuple[DataverseFake, FakeServer]
+) -> None:
+    from callsys.activity import ActivityLogger
+    from callsys.callmanager import CallManager
+    from callsys.model import EndReason
+    from callsys.numbers import NumberPlan
+    from callsys.outbox import Outbox
+    from callsys.store import open_database
+    from tests.crm.helpers import play_call
+
+    fake, server = served
+    config = _config(tmp_path, server.url)
+    plan = NumberPlan(region="DE")
+    db = open_database(tmp_path / "cs.sqlite3")
+    logger = ActivityLogger(Outbox(db))
+    manager = CallManager(is_loggable=plan.is_loggable)
+    manager.subscribe(logger)
+    for n in (1, 2):
+        play_call(manager, plan, f"missed-{n}", f"+4930777000{n}", answer_after=None, reason=EndReason.MISSED)
+    missed = logger.activity_id("missed-1")
+    db.conn.close()
+    fake.tables["phonecall"].states[2] = {5}  # this organisation has no Canceled/Canceled
+
+    code, text = run(config, "crm", "flush")
+    assert code == 1 and "2 refused by the CRM" in text  # not "all is well"
+    dead = run_json(config, "crm", "outbox", "list")
+    assert [d["state"] for d in dead] == ["dead", "dead"] and missed in {d["activityid"] for d in dead}
+    assert all("is not a valid status code" in d["error"] for d in dead)
+    code, text = run(config, "crm", "outbox", "list")
+    assert code == 0 and dead[0]["id"] in text and "is not a valid status code" in text
+
+    assert run(config, "crm", "outbox", "retry")[0] != 0  # neither ids nor --all: nothing is done
+    fake.tables["phonecall"].states[2] = {3, 5}  # the administrator fixed the organisation
+    first = next(d for d in dead if d["activityid"] == missed)
+    assert run_json(config, "crm", "outbox", "retry", first["id"][:8]) == {"retried": 1}
+    code, text = run(config, "crm", "flush")
+    assert code == 1 and "1 delivered" in text  # the other one is still refused
+    assert (fake.find("phonecall", missed or "") or {}).get("statecode") == 2
+
+    assert run_json(config, "crm", "outbox", "drop", "--all") == {"dropped": 1}
+    assert run(config, "crm", "flush")[0] == 0
+    assert run_json(config, "crm", "outbox", "list") == []

@@ -139,3 +139,33 @@ def test_record_and_new_form_urls(crm: DynamicsCrm, plan: NumberPlan) -> None:
     )
     assert "companyname%3DA%2526B%253DC" in url  # '&' and '=' inside a value are encoded twice
     assert "telephone1%3D%252B4930123456" in url
+
+
+@pytest.mark.asyncio
+async def test_long_names_are_cut_to_the_columns_length_and_mobiles_go_to_mobilephone(
+    crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    # the service refuses text longer than the column (lastname: 50) with 400 0x80044331
+    status = fake.handle(
+        "POST",
+        f"{fake.api}/contacts",
+        {"Authorization": f"Bearer {fake.issue_token()}", "Content-Type": "application/json"},
+        b'{"lastname": "' + b"L" * 51 + b'"}',
+    ).status
+    assert status == 400 and fake.count("contact") == 0
+
+    first, last = "Abdolhossein-Mohammadreza " * 3, "Khorramshahri-Tabatabaei-Nejad " * 3
+    convert = Converter(crm)
+    details = CallerDetails(
+        plan.parse("0151 23456789"), name=f"{first.strip()} {last.strip()}", company="C" * 150
+    )
+    lead = fake.find("lead", (await convert.lead(details)).id) or {}
+    contact = fake.find("contact", (await convert.contact(details)).id) or {}
+    for row in (lead, contact):
+        assert len(row["lastname"]) <= 50 and row["lastname"].startswith("Khorramshahri")
+        assert len(row["firstname"]) == 50 and row["firstname"].startswith("Abdolhossein")
+    assert len(lead["companyname"]) == 100
+    # a mobile number is the lead's mobile phone, as it is the contact's
+    assert (lead.get("mobilephone"), lead.get("telephone1")) == ("+4915123456789", None)
+    landline = fake.find("lead", (await convert.lead(CallerDetails(plan.parse("030 5550009")))).id) or {}
+    assert (landline.get("telephone1"), landline.get("mobilephone")) == ("+49305550009", None)

@@ -268,3 +268,49 @@ async def test_in_memory_database_syncs_without_a_writer_thread(
         assert [m.party.name for m in index.lookup(plan.parse("+4930123456"))] == ["Ana Ruiz"]
     finally:
         memory.conn.close()
+
+
+def test_company_name_is_read_by_the_key_not_by_a_scan(db: sqlite_utils.Database, plan: NumberPlan) -> None:
+    index = PhoneIndex(db, plan)
+    acc = "0a000000-0000-4000-8000-000000000001"
+    index.remember("account", {"accountid": acc, "name": "Contoso", "telephone1": "+4930999000"})
+    for n, parent in enumerate((acc, "0a000000-0000-4000-8000-00000000dead")):  # the second: not indexed
+        index.remember(
+            "contact",
+            {
+                "contactid": f"0c000000-0000-4000-8000-00000000000{n}",
+                "fullname": f"Ana {n}",
+                "mobilephone": f"+4915100000{n}",
+                "_parentcustomerid_value": parent,
+            },
+        )
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        assert index.lookup(plan.parse("+49151000000"))[0].party.company == "Contoso"
+        assert index.lookup(plan.parse("+49151000001"))[0].party.company == ""
+    finally:
+        db.conn.set_trace_callback(None)
+    company = [s for s in statements if s.lstrip().upper().startswith("SELECT NAME FROM PHONE_RECORDS")]
+    assert len(company) == 2
+    for sql in company:
+        plan_rows = db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+        detail = " ".join(str(r[-1]) for r in plan_rows)
+        assert "USING PRIMARY KEY" in detail and "SCAN" not in detail, detail
+
+
+def test_numbers_written_the_iranian_way_are_found_by_the_ring(db: sqlite_utils.Database) -> None:
+    plan = NumberPlan(region="IR", area_code="21")
+    index = PhoneIndex(db, plan)
+    written = ["88776655-021", "۰۲۱۸۸۷۷۶۶۵۶ داخلی ۱۲", "88776657 (ext 3)"]
+    for n, text in enumerate(written):
+        index.remember(
+            "contact",
+            {
+                "contactid": f"0c000000-0000-4000-8000-00000000010{n}",
+                "fullname": f"C {n}",
+                "telephone1": text,
+            },
+        )
+    for n, ring in enumerate(["+982188776655", "021 8877 6656", "02188776657"]):
+        assert [m.party.name for m in index.lookup(plan.parse(ring))] == [f"C {n}"], written[n]

@@ -298,11 +298,11 @@ def test_a_call_becomes_a_lead_and_a_refusal_is_explained(
     qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
     row = fake.find("lead", dialog.result_value.record_id)
     assert row is not None
-    assert (row["firstname"], row["lastname"], row["companyname"], row["telephone1"], row["subject"]) == (
+    assert (row["firstname"], row["lastname"], row["companyname"], row["mobilephone"], row["subject"]) == (
         "Lea",
         "Lang",
         "Fabrikam",
-        "+989121234567",
+        "+989121234567",  # a mobile number: the lead's mobile phone
         "Call from Lea Lang",
     )
 
