@@ -30,6 +30,25 @@ log = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 500
 MAX_NOTES = 20_000
+#: What the free-text search looks in (the full-text index ``calls_fts`` covers both).
+_TEXT_COLUMNS = ("name", "party_name", "party_company", "notes")
+_NUMBER_COLUMNS = ("number_e164", "number_digits", "number_raw")
+
+
+def _like_clause(needle: str, digits: str, params: list[object]) -> str:
+    """The search as a scan: *needle* in the text columns, *digits* in the number columns."""
+    like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    clauses = [f"{col} LIKE ? ESCAPE '\\'" for col in _TEXT_COLUMNS]
+    params.extend([like] * len(_TEXT_COLUMNS))
+    if digits:
+        clauses += [f"{col} LIKE ?" for col in _NUMBER_COLUMNS]
+        params.extend([f"%{digits}%"] * len(_NUMBER_COLUMNS))
+    return "(" + " OR ".join(clauses) + ")"
+
+
+def _phrase(text: str) -> str:
+    """*text* as one FTS5 string (a substring to find, whatever characters it holds)."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -158,6 +177,7 @@ class CallLog:
         # Provider call ids are unique within a session only (the simulator restarts at sim-1,
         # a PBX restart reuses ids): each call of this session gets its own row key.
         self._rows: dict[str, str] = {}
+        self._table_names: set[str] | None = None
 
     def row_id(self, call_id: str) -> str:
         """The log row of this session's call *call_id* (or *call_id* itself, taken as a row key)."""
@@ -302,22 +322,33 @@ class CallLog:
         if missed is not None:
             where.append("missed = ?")
             params.append(int(missed))
+        matches: str | None = None
         if text:
             needle = clean_text(text)
             digits = "".join(ch for ch in needle if ch.isdigit())
-            like = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            clauses = [
-                f"{col} LIKE ? ESCAPE '\\'" for col in ("name", "party_name", "party_company", "notes")
-            ]
-            params.extend([like] * 4)
+            ascii_digits = ""
             if digits:
-                from callsys.numbers import to_ascii_digits
+                from callsys.numbers import to_ascii_digits  # phonenumbers: not at start-up
 
                 ascii_digits = to_ascii_digits(digits)
-                clauses += ["number_e164 LIKE ?", "number_digits LIKE ?", "number_raw LIKE ?"]
-                params.extend([f"%{ascii_digits}%"] * 3)
-            where.append("(" + " OR ".join(clauses) + ")")
+            if "calls_fts" in self._tables() and len(needle) >= 3 and (not digits or len(digits) >= 3):
+                # The trigram index finds any substring of 3+ characters without reading every
+                # call; the matches are then sorted by time (a few hundred, not a million).
+                terms = [f"{{{' '.join(_TEXT_COLUMNS)}}} : {_phrase(needle)}"]
+                if ascii_digits:
+                    terms.append(f"{{{' '.join(_NUMBER_COLUMNS)}}} : {_phrase(ascii_digits)}")
+                matches = " OR ".join(terms)
+            else:  # one or two characters: too short for the index, read the rows
+                where.append(_like_clause(needle, ascii_digits, params))
         sql = ("WHERE " + " AND ".join(where)) if where else ""
+        if matches is not None:
+            limit = max(0, int(limit))
+            if self._few_matches(matches, limit):
+                return self._select(sql, params, limit, matches=matches)
+            # A common word: walking the calls newest first finds *limit* of them sooner than
+            # sorting every match by time would.
+            where.append(_like_clause(needle, ascii_digits, params))
+            sql = "WHERE " + " AND ".join(where)
         return self._select(sql, params, max(0, int(limit)))
 
     def missed_count(self, since: datetime | None = None) -> int:
@@ -330,10 +361,35 @@ class CallLog:
             ).fetchone()
         return int(row[0])
 
-    def _select(self, where: str, params: list[object], limit: int) -> list[CallRecord]:
-        cursor = self._db.conn.execute(
-            f"SELECT * FROM calls {where} ORDER BY started_at DESC, rowid DESC LIMIT ?", [*params, limit]
-        )
+    def _few_matches(self, matches: str, limit: int) -> bool:
+        """Whether the index finds few enough calls to sort them all by time (at most 40 per
+        call shown, and at least 2,000): reading the first matches only is cheap."""
+        bound = max(2000, 40 * limit)
+        row = self._db.conn.execute(
+            "SELECT count(*) FROM (SELECT 1 FROM calls_fts WHERE calls_fts MATCH ? LIMIT ?)", (matches, bound)
+        ).fetchone()
+        return int(row[0]) < bound
+
+    def _tables(self) -> set[str]:
+        if self._table_names is None:
+            self._table_names = set(self._db.table_names())
+        return self._table_names
+
+    def _select(
+        self, where: str, params: list[object], limit: int, matches: str | None = None
+    ) -> list[CallRecord]:
+        if matches is None:
+            sql = f"SELECT * FROM calls {where} ORDER BY started_at DESC, rowid DESC LIMIT ?"
+        else:
+            # The matching rows first (CROSS JOIN keeps that order): otherwise SQLite may walk the
+            # whole time index newest-first and test each call against the matches.
+            sql = (
+                "WITH found(r) AS MATERIALIZED (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?) "
+                f"SELECT calls.* FROM found CROSS JOIN calls ON calls.rowid = found.r {where} "
+                "ORDER BY calls.started_at DESC, calls.rowid DESC LIMIT ?"
+            )
+            params = [matches, *params]
+        cursor = self._db.conn.execute(sql, [*params, limit])
         names = [d[0] for d in cursor.description]
         return [_record(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
 

@@ -110,6 +110,98 @@ def _v2_directory(db: sqlite_utils.Database) -> None:
     )
 
 
+#: A call row that counts in the reports (IN10): over, meant for the CRM, not someone else's.
+_COUNTED = "{t}.state = 'ended' AND {t}.loggable = 1 AND coalesce({t}.result, '') != 'answered_elsewhere'"
+#: The roll-up tables (IN10): per UTC day and per UTC month (the prefix of the ISO time).
+ROLLUPS = (("calls_daily", 10), ("calls_monthly", 7))
+#: The columns ``callsys log --search`` looks in (IN9).
+SEARCH_COLUMNS = (
+    "name",
+    "party_name",
+    "party_company",
+    "notes",
+    "number_e164",
+    "number_digits",
+    "number_raw",
+)
+
+
+def _rollup_key(table: str, width: int) -> str:
+    return f"substr({table}.started_at, 1, {width}), {table}.direction, {table}.line, {table}.extension, {table}.answered_at IS NOT NULL"
+
+
+def _rollup_change(row: str, sign: str) -> str:
+    """The trigger body that adds (+) or takes away (-) the call row *row* in every roll-up."""
+    return "".join(
+        f"INSERT INTO {table} (period, direction, line, extension, answered, calls, talk) "
+        f"VALUES ({_rollup_key(row, width)}, {sign}1, {sign}{row}.duration) "
+        "ON CONFLICT (period, direction, line, extension, answered) DO UPDATE SET "
+        "calls = calls + excluded.calls, talk = talk + excluded.talk; "
+        for table, width in ROLLUPS
+    )
+
+
+def _v3_report_rollup_and_search(db: sqlite_utils.Database) -> None:
+    """Reports and search over a year of calls without reading every call (IN9, IN10).
+
+    ``calls_daily`` and ``calls_monthly`` hold, per UTC day and per UTC month, direction, line,
+    extension and answered-or-not, how many calls counted in the reports and their talk seconds;
+    triggers keep them exact on every insert, update and delete of a call row. ``callsys report``
+    reads whole months from the monthly table, the whole days around them from the daily one,
+    and only the call rows of the partial days at the ends of its range.
+
+    ``calls_fts`` is a full-text index (FTS5, trigram tokenizer: any substring of three or more
+    characters, case-insensitive, any script) over the columns the log search looks in. It is an
+    external-content index keyed by the call row's rowid, kept by triggers; a ``VACUUM`` by hand
+    may renumber those rowids, after which ``INSERT INTO calls_fts(calls_fts) VALUES('rebuild')``
+    rebuilds it."""
+    counted_new, counted_old = _COUNTED.format(t="new"), _COUNTED.format(t="old")
+    columns = ", ".join(SEARCH_COLUMNS)
+    new_values = ", ".join(f"new.{c}" for c in SEARCH_COLUMNS)
+    old_values = ", ".join(f"old.{c}" for c in SEARCH_COLUMNS)
+    statements: list[str] = []
+    for table, width in ROLLUPS:
+        statements += [
+            f"""CREATE TABLE IF NOT EXISTS {table} (
+                period TEXT NOT NULL,
+                direction TEXT NOT NULL,
+                line TEXT NOT NULL,
+                extension TEXT NOT NULL,
+                answered INTEGER NOT NULL,
+                calls INTEGER NOT NULL,
+                talk INTEGER NOT NULL,
+                PRIMARY KEY (period, direction, line, extension, answered)
+            ) WITHOUT ROWID""",
+            f"""INSERT INTO {table} (period, direction, line, extension, answered, calls, talk)
+                SELECT {_rollup_key("calls", width)}, count(*), coalesce(sum(calls.duration), 0)
+                FROM calls WHERE {_COUNTED.format(t="calls")} GROUP BY 1, 2, 3, 4, 5""",
+        ]
+    statements += [
+        f"CREATE TRIGGER IF NOT EXISTS calls_rollup_ai AFTER INSERT ON calls WHEN {counted_new} "
+        f"BEGIN {_rollup_change('new', '+')}END",
+        f"CREATE TRIGGER IF NOT EXISTS calls_rollup_ad AFTER DELETE ON calls WHEN {counted_old} "
+        f"BEGIN {_rollup_change('old', '-')}END",
+        f"CREATE TRIGGER IF NOT EXISTS calls_rollup_au_old AFTER UPDATE ON calls WHEN {counted_old} "
+        f"BEGIN {_rollup_change('old', '-')}END",
+        f"CREATE TRIGGER IF NOT EXISTS calls_rollup_au_new AFTER UPDATE ON calls WHEN {counted_new} "
+        f"BEGIN {_rollup_change('new', '+')}END",
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS calls_fts USING fts5({columns}, content='calls', "
+        "content_rowid='rowid', tokenize='trigram')",
+        "INSERT INTO calls_fts(calls_fts) VALUES ('rebuild')",
+        f"CREATE TRIGGER IF NOT EXISTS calls_fts_ai AFTER INSERT ON calls "
+        f"BEGIN INSERT INTO calls_fts(rowid, {columns}) VALUES (new.rowid, {new_values}); END",
+        f"CREATE TRIGGER IF NOT EXISTS calls_fts_ad AFTER DELETE ON calls "
+        f"BEGIN INSERT INTO calls_fts(calls_fts, rowid, {columns}) VALUES ('delete', old.rowid, {old_values}); END",
+        # Only when a searched column changes: most events of a call change its state and times.
+        f"CREATE TRIGGER IF NOT EXISTS calls_fts_au AFTER UPDATE OF {columns} ON calls "
+        f"WHEN {' OR '.join(f'new.{c} IS NOT old.{c}' for c in SEARCH_COLUMNS)} "
+        f"BEGIN INSERT INTO calls_fts(calls_fts, rowid, {columns}) VALUES ('delete', old.rowid, {old_values}); "
+        f"INSERT INTO calls_fts(rowid, {columns}) VALUES (new.rowid, {new_values}); END",
+    ]
+    for statement in statements:
+        db.execute(statement)
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     # Statement by statement: ``executescript`` would COMMIT the migration's transaction first.
     for statement in script.split(";"):
@@ -119,7 +211,7 @@ def _run(db: sqlite_utils.Database, script: str) -> None:
 
 #: The core schema's history, oldest first. ``PRAGMA user_version`` is how many have run.
 #: Never edit or reorder a released migration — append a new one.
-MIGRATIONS: tuple[Migration, ...] = (_v1_call_log, _v2_directory)
+MIGRATIONS: tuple[Migration, ...] = (_v1_call_log, _v2_directory, _v3_report_rollup_and_search)
 
 
 def database_path(settings: Settings | None = None) -> Path:
