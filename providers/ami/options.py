@@ -22,7 +22,9 @@ lines               SET4/IN12: ``[{id, label, did, prefix, context}]`` — a lin
                     out on (its ``prefix``/``context`` win over the global ones; the dialplan also
                     sees ``CALLSYS_LINE=<id>``) and, by ``did``, the label of an incoming call
                     to that number
-caller_id_name      name shown on the agent's own phone while click-to-dial rings it
+caller_id_name      click-to-dial presents the agent's extension to the called party with this
+                    name (``"<name>" <1001>``); empty (default): the phone's own caller ID as the
+                    PBX has it configured (its endpoint's ``callerid``)
 originate_timeout   seconds the agent's phone rings for a click-to-dial (30)
 variables           extra channel variables carried on the call (SET2) besides every inherited
                     (``__NAME``) variable, e.g. ``["IVR_DIGITS"]``
@@ -133,7 +135,7 @@ class AmiOptions:
     technology: str = "PJSIP"
     prefix: str = ""
     lines: tuple[AmiLine, ...] = ()
-    caller_id_name: str = "Click2Dial"
+    caller_id_name: str = ""
     originate_timeout: float = 30.0
     variables: tuple[str, ...] = ()
     did_variable: str = "CALLED_DID"
@@ -215,7 +217,7 @@ class AmiOptions:
             technology=technology,
             prefix=_str(options, "prefix", ""),
             lines=_lines(options),
-            caller_id_name=_str(options, "caller_id_name", "Click2Dial"),
+            caller_id_name=_str(options, "caller_id_name", ""),
             originate_timeout=_num(options, "originate_timeout", 30.0, 1, 600),
             variables=_str_list(options, "variables"),
             did_variable=_str(options, "did_variable", "CALLED_DID").lstrip("_"),

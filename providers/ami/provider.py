@@ -435,7 +435,14 @@ class AmiProvider:
             ("Context", (chosen.context if chosen and chosen.context else self.options.context)),
             ("Exten", digits),
             ("Priority", 1),
-            ("CallerID", f'"{self.options.caller_id_name or digits}" <{digits}>'),
+            # The Originate's CallerID is the caller ID of the agent's leg, i.e. what the called
+            # party sees: the agent, never the destination's own number. Without it, the leg keeps
+            # the phone's caller ID as the PBX has it configured.
+            *(
+                [("CallerID", f'"{self.options.caller_id_name}" <{extension}>')]
+                if self.options.caller_id_name
+                else []
+            ),
             ("Timeout", int(self.options.originate_timeout * 1000)),
             ("ChannelId", channel_id),
             *variables,

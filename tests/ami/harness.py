@@ -79,10 +79,12 @@ async def replay(
     *,
     actions: Callable[[AmiProvider], Awaitable[None]] | None = None,
     check: dict[str, tuple[str, ...]] | None = None,
+    rewrite: Callable[[list[bytes]], list[bytes]] | None = None,
     **extra: Any,
 ) -> tuple[Recorder, AmiProvider, FakeAmi]:
-    """Replay capture *name*; run *actions* once logged in; log off; return what was derived."""
-    async with FakeAmi(Session.replay(name, check=check or {})) as server:
+    """Replay capture *name* (its frames through *rewrite*, if given); run *actions* once logged
+    in; log off; return what was derived."""
+    async with FakeAmi(Session.replay(name, rewrite, check=check or {})) as server:
         provider = AmiProvider(options(server.port, **extra))
         rec = Recorder()
         await provider.start(rec)
