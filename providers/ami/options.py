@@ -39,8 +39,12 @@ voicemail_priority  its priority (1)
 region, area_code   how caller IDs are read (``numbers.NumberPlan``); or pass ``number_plan``
 pbx_clock           stamp events with Asterisk's ``Timestamp`` (true) — exact durations
 ping_interval ...   keep-alive and reconnect timing: ping_interval (20), ping_timeout (10),
-                    connect_timeout (5), action_timeout (10), backoff_initial (0.5),
-                    backoff_max (30)
+                    connect_timeout (5), action_timeout (10), backoff_initial (0.25),
+                    backoff_max (1 — the longest wait between two attempts while the PBX is
+                    away, so it is found again within about a second of being back)
+link_grace          seconds the calls of a lost link stay as they were (2): a link back by then
+                    loses nothing; after that every live call ends as of the moment the PBX was
+                    last heard, so no desktop shows a dead call as talking through an outage
 ==================  ===========================================================================
 """
 
@@ -149,8 +153,9 @@ class AmiOptions:
     ping_timeout: float = 10.0
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
+    backoff_initial: float = 0.25
+    backoff_max: float = 1.0
+    link_grace: float = 2.0
 
     @property
     def watch_all(self) -> bool:
@@ -231,8 +236,9 @@ class AmiOptions:
             ping_timeout=_num(options, "ping_timeout", 10.0, 0.01, 600),
             connect_timeout=_num(options, "connect_timeout", 5.0, 0.01, 600),
             action_timeout=_num(options, "action_timeout", 10.0, 0.01, 600),
-            backoff_initial=_num(options, "backoff_initial", 0.5, 0.001, 600),
-            backoff_max=_num(options, "backoff_max", 30.0, 0.001, 3600),
+            backoff_initial=_num(options, "backoff_initial", 0.25, 0.001, 600),
+            backoff_max=_num(options, "backoff_max", 1.0, 0.001, 3600),
+            link_grace=_num(options, "link_grace", 2.0, 0, 3600),
         )
 
 
@@ -247,6 +253,7 @@ OPTION_KEYS = OptionKeys(
                 "line_variable", "voicemail_exten", "voicemail_context", "voicemail_priority",
                 "region", "area_code", "number_plan", "pbx_clock", "ping_interval", "ping_timeout",
                 "connect_timeout", "action_timeout", "backoff_initial", "backoff_max",
+                "link_grace",
                 "secret_name",  # the keyring name of the secret (callsys.secretnames, the server)
             )
         ),

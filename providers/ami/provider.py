@@ -46,8 +46,10 @@ ends, the agent's ringing leg is hung up, and that call ends ``VOICEMAIL``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -93,6 +95,22 @@ def _int(value: str, default: int = -1) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _seconds(value: str | None) -> float | None:
+    """``CoreShowChannel``'s ``Duration`` (``HH:MM:SS``) or a plain number of seconds."""
+    if not value:
+        return None
+    try:
+        parts = [int(p) for p in value.strip().split(":")]
+    except ValueError:
+        return None
+    if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
+        return None
+    total = 0
+    for part in parts:
+        total = total * 60 + part
+    return float(total)
 
 
 def _known(value: str) -> str:
@@ -207,6 +225,11 @@ class AmiProvider:
         self._pending_originates: dict[str, deque[_Call]] = {}  # by extension
         self._by_action: dict[str, _Call] = {}  # Originate ActionID -> call
         self._gone: set[str] | None = None  # uniqueids hung up while a resync is in flight
+        self._lost: set[str] = set()  # uniqueids whose calls were ended when the link was lost
+        self._dropped_at: datetime | None = None  # when the PBX was last heard before a drop
+        self._grace: asyncio.TimerHandle | None = None
+        self._stamp = ""  # the last event's Timestamp (the PBX's clock) …
+        self._stamp_heard = 0.0  # … and our time.time() when it was read
         self._devices: dict[str, Registration] = {}
         self._registration = Registration.CONNECTING
         self._message = ""
@@ -221,6 +244,7 @@ class AmiProvider:
             on_connected=self._resync,
             on_login=self._begin_resync,
             on_status=self._client_status,
+            on_disconnected=self._link_lost,
             connect_timeout=self.options.connect_timeout,
             action_timeout=self.options.action_timeout,
             ping_interval=self.options.ping_interval,
@@ -281,6 +305,9 @@ class AmiProvider:
         await self.client.wait_online(timeout)
 
     async def close(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
         await self.client.close()
         self._set_status(Registration.OFFLINE, "Disconnected from Asterisk.")
 
@@ -476,6 +503,9 @@ class AmiProvider:
     def handle_message(self, msg: Message) -> None:
         """One AMI event (called by the client, in order, on the loop's thread)."""
         self.events_seen += 1
+        stamp = msg.headers.get("Timestamp")
+        if stamp:
+            self._stamp, self._stamp_heard = stamp, self.client.last_heard
         handler = self._handlers.get(msg.headers.get("Event", ""))
         if handler is not None:
             handler(msg)
@@ -487,9 +517,20 @@ class AmiProvider:
         if not stamp:
             return None
         try:
-            return datetime.fromtimestamp(float(stamp), UTC)
+            at = datetime.fromtimestamp(float(stamp), UTC)
         except (ValueError, OverflowError, OSError):
             return None
+        return at
+
+    def _pbx_time(self, local: float) -> datetime:
+        """*local* (our ``time.time()``) on the clock the events are stamped with: the last
+        event's ``Timestamp`` plus the time that passed here since it was read."""
+        if self.options.pbx_clock and self._stamp and self._stamp_heard > 0:
+            try:
+                return datetime.fromtimestamp(float(self._stamp) + local - self._stamp_heard, UTC)
+            except (ValueError, OverflowError, OSError):
+                pass
+        return datetime.fromtimestamp(local, UTC)
 
     def _watches(self, endpoint: str | None) -> bool:
         if endpoint is None:
@@ -721,6 +762,7 @@ class AmiProvider:
         chan = self._channel(h) if uid in self._channels else None
         if self._gone is not None:
             self._gone.add(uid)
+        self._lost.discard(uid)
         call = self._by_uid.get(uid)
         if call is not None:
             self._end(call, self._end_reason(call, chan, _int(h.get("Cause", ""), 0)), self._at(h))
@@ -1023,10 +1065,52 @@ class AmiProvider:
     def channel_count(self) -> int:
         return len(self._channels)
 
-    # ================================================================== resync
+    # ================================================================== link loss, resync
+    def _link_lost(self) -> None:
+        """The link dropped: remember when the PBX was last heard; unless the link is back within
+        ``link_grace``, end every live call as of that moment (see ``_end_on_loss``)."""
+        dropped = self.client.dropped_at
+        self._dropped_at = self._pbx_time(dropped if dropped is not None else time.time())
+        if self._grace is not None:
+            return  # the calls of an earlier drop are already counting down
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._grace = loop.call_later(self.options.link_grace, self._end_on_loss)
+
+    def _end_on_loss(self) -> None:
+        """The link stayed down: nobody can tell whether the calls go on (a restarted PBX has
+        dropped them all), so no desktop may go on showing them as ringing or talking. Each ends
+        as of the moment the PBX was last heard — the outage is not counted as talk time."""
+        self._grace = None
+        if self.client.online:
+            return
+        at = self._dropped_at
+        ended = 0
+        for call in list(self._calls.values()):
+            if call.uniqueid:
+                self._lost.add(call.uniqueid)
+            self._end(call, self._unseen_end(call), at)
+            ended += 1
+        if ended:
+            log.info("the link to Asterisk is down: %d live call(s) ended as of its loss", ended)
+
+    @staticmethod
+    def _unseen_end(call: _Call) -> EndReason:
+        """How a call ends when its end was not seen (the channel was gone, or the link is)."""
+        if not call.uniqueid:
+            return EndReason.FAILED  # a click-to-dial whose answer went with the link
+        if call.answered:
+            return EndReason.COMPLETED
+        return EndReason.MISSED if call.direction is Direction.INCOMING else EndReason.NO_ANSWER
+
     def _begin_resync(self) -> None:
         """At the login response: what we know from before is unconfirmed from now on."""
         self.resyncs += 1
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
         for chan in self._channels.values():
             chan.stale = True
         self._gone = set()
@@ -1060,7 +1144,11 @@ class AmiProvider:
             elif known.stale:
                 known.update(item.headers)
                 known.bridge = item.get("BridgeId", "")
-        now = None  # the manager's clock: we do not know when things happened while away
+        # What happened while we were away happened after the PBX was last heard: a call that
+        # ended then ends as of that moment (its real end is in the PBX's records, not on AMI),
+        # never at the reconnect, which would count the outage as talk time. On the first
+        # connect there is no such moment: the manager's clock.
+        now, self._dropped_at = self._dropped_at, None
         for call in list(self._calls.values()):
             if not call.uniqueid:
                 if call.connection < self.client.connections:
@@ -1069,22 +1157,33 @@ class AmiProvider:
                 continue
             live = self._channels.get(call.uniqueid)
             if live is None:
-                if call.answered:
-                    reason = EndReason.COMPLETED
-                elif call.direction is Direction.INCOMING:
-                    reason = EndReason.MISSED
-                else:
-                    reason = EndReason.NO_ANSWER
-                self._end(call, reason, now)
+                self._end(call, self._unseen_end(call), now)
             elif live.state == _UP and not call.answered and (not call.originate or live.bridge):
                 call.answered = True
                 self._emit(CallEvent.ANSWERED, call, now)
+        survivors = self._lost & set(listed)
+        if survivors:
+            log.info(
+                "%d call(s) ended when the link was lost are still up on Asterisk; they stay "
+                "logged up to the loss",
+                len(survivors),
+            )
+        self._lost = survivors  # forgotten at their Hangup
+        received = time.time()
         adopted = []
-        for uid in listed:
+        for uid, item in listed.items():
             candidate = self._channels.get(uid)
-            if candidate is None or uid in self._by_uid or not self._watches(candidate.endpoint):
+            if (
+                candidate is None
+                or uid in self._by_uid
+                or uid in self._lost
+                or not self._watches(candidate.endpoint)
+            ):
                 continue
-            adopted.append(self._adopt(candidate))
+            age = _seconds(item.get("Duration") or item.get("Seconds"))
+            adopted.append(
+                self._adopt(candidate, self._pbx_time(received - age) if age is not None else None)
+            )
         await self._refresh_devices()
         for call in adopted:
             await self._fetch_variables(call)
@@ -1125,8 +1224,11 @@ class AmiProvider:
         if call.call_id in self._calls:
             self._refresh(call, None)
 
-    def _adopt(self, chan: _Channel) -> _Call:
-        """A live channel of a watched extension we did not know about (we just connected)."""
+    def _adopt(self, chan: _Channel, since: datetime | None = None) -> _Call:
+        """A live channel of a watched extension we did not know about (we just connected),
+        *since* the channel was created (``CoreShowChannel``'s ``Duration``): that is when the
+        call started, and for one already connected when it counts from — AMI does not say when
+        it was answered, so its talk time may include the ring time we did not see."""
         assert chan.endpoint is not None
         if chan.originated_here:
             direction = Direction.OUTGOING
@@ -1151,9 +1253,9 @@ class AmiProvider:
         }
         if chan.state == _UP:
             call.answered = True
-            self._emit(CallEvent.ANSWERED, call, None, **fields)
+            self._emit(CallEvent.ANSWERED, call, since, **fields)
         elif direction is Direction.INCOMING:
-            self._emit(CallEvent.INCOMING, call, None, **fields)
+            self._emit(CallEvent.INCOMING, call, since, **fields)
         else:
-            self._emit(CallEvent.OUTGOING, call, None, **fields)
+            self._emit(CallEvent.OUTGOING, call, since, **fields)
         return call

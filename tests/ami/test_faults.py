@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 import random
+import time
 from collections.abc import Callable
 
 import pytest
@@ -120,6 +121,63 @@ async def test_call_that_ended_while_the_link_was_down_is_not_forgotten() -> Non
     assert rec.manager.live_calls() == () and provider.live_call_ids() == ()
 
 
+def _last_stamp(frames: list[bytes]) -> float:
+    stamps = [m.get("Timestamp") for raw in frames if (m := parse_frame(raw.decode())) and m.get("Timestamp")]
+    return float(stamps[-1])
+
+
+async def test_call_that_ended_during_an_outage_ends_as_of_the_loss_not_the_reconnect() -> None:
+    """The PBX goes away mid-call and comes back without the call: it ended some time in the
+    outage, so it ends as of the moment the PBX was last heard — the outage is not talk time."""
+    t, cut = _cut("02_internal_answered", lambda m: m.event == "HangupRequest")
+    first = Session.replay(t.name, drop_after=cut)
+    last_heard = _last_stamp(t.frames[:cut])
+    async with FakeAmi(first) as server:
+        provider = AmiProvider(options(server.port, link_grace=30))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+        await _until(lambda: provider.client.dropped_at is not None)
+        await asyncio.sleep(0.3)  # the PBX is away (connections refused at once) …
+        assert len(rec.manager.live_calls()) == 2  # … within the grace: nothing decided yet
+        server.add(Session(frames=[], keep_open=True))  # … and back, without the call
+        await _until(lambda: provider.client.connections == 2 and rec.manager.live_calls() == ())
+        await provider.close()
+    for call in rec.finals.values():
+        assert call.end_reason is EndReason.COMPLETED
+        assert call.ended_at is not None and call.ended_at.timestamp() == pytest.approx(last_heard, abs=0.25)
+    alice = next(c for c in rec.finals.values() if c.extension == "1001")
+    assert alice.duration_seconds == 4  # answered …18.5, last heard …22.5: not 4 s + the outage
+
+
+async def test_calls_end_as_of_the_loss_when_the_link_stays_down() -> None:
+    """Past ``link_grace`` no desktop shows a call as talking on a PBX nobody can see; a call that
+    in fact survived (the network was cut, not the PBX) is not logged a second time."""
+    t, cut = _cut("02_internal_answered", lambda m: m.event == "HangupRequest")
+    first = Session.replay(t.name, drop_after=cut)
+    last_heard = _last_stamp(t.frames[:cut])
+    async with FakeAmi(first) as server:
+        provider = AmiProvider(options(server.port, link_grace=0.2))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+        await _until(lambda: rec.manager.live_calls() == ())
+        assert not provider.client.online  # ended while the link is still down
+        ended = {c.extension: c for c in rec.finals.values()}
+        assert {c.end_reason for c in ended.values()} == {EndReason.COMPLETED}
+        assert all(c.ended_at is not None and c.ended_at.timestamp() == pytest.approx(last_heard, abs=0.25)
+                   for c in ended.values())  # fmt: skip
+        events = len(rec.events)
+        # The link comes back: both channels are still up, then hang up as captured.
+        goodbye = t.frames_until(lambda m: m.response == "Goodbye")
+        server.add(Session(frames=t.frames[cut:goodbye], channels=TALKING_02, keep_open=True))
+        await _until(lambda: provider.client.connections == 2 and provider.resyncs == 2)
+        await _until(lambda: provider.channel_count == 0)  # every Hangup read
+        await provider.close()
+    assert rec.manager.live_calls() == () and provider.live_call_ids() == ()
+    assert rec.events[events:] == []  # the survivors were neither adopted nor ended twice
+
+
 def provider_done(rec: Recorder) -> bool:
     return (
         bool(rec.events)
@@ -208,6 +266,9 @@ async def test_calls_already_live_at_connect_are_adopted() -> None:
             lambda: len(rec.manager.live_calls()) == 2 and any(c.line for c in rec.manager.live_calls())
         )
         calls = {c.extension: c for c in rec.manager.live_calls()}
+        # Up for 4 s (Duration: 00:00:04) when listed: that is when the call started, not now.
+        for call in calls.values():
+            assert call.started_at.timestamp() == pytest.approx(time.time() - 4, abs=1.5)
         assert calls["1001"].direction is Direction.INCOMING and calls["1001"].state is CallState.ACTIVE
         assert (calls["1001"].remote.digits, calls["1001"].remote_name) == ("1002", "Bob")
         assert (calls["1001"].line, calls["1001"].dnis) == ("Sales", "7000")  # IN12 after a reconnect
