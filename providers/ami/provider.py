@@ -51,7 +51,7 @@ import logging
 import re
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -77,6 +77,7 @@ _CHANNEL = re.compile(r"^(?P<tech>[A-Za-z0-9_]+)/(?P<endpoint>.+?)(?:-[0-9a-fA-F
 _UNKNOWN = {"", "<unknown>", "unknown", "anonymous", "<anonymous>"}
 _FAIL_CAUSES = {1, 2, 3, 20, 22, 27, 28, 34, 38, 41, 42, 44, 50, 58, 65, 66, 69, 79, 88, 102, 111, 127}
 _MAX_VARS = 64
+_MAX_UNANSWERED = 4096
 
 # Asterisk channel states (ChannelState:)
 _DOWN, _RING, _RINGING, _UP = 0, 4, 5, 6
@@ -207,6 +208,7 @@ class _Call:
     held: bool = False
     reject_requested: bool = False
     voicemail_requested: bool = False
+    linkedid: str = ""  # the customer call this leg belongs to (Asterisk's Linkedid)
     connection: int = 0  # the client's login count when a click-to-dial was requested
 
 
@@ -226,6 +228,9 @@ class AmiProvider:
         self._by_action: dict[str, _Call] = {}  # Originate ActionID -> call
         self._gone: set[str] | None = None  # uniqueids hung up while a resync is in flight
         self._lost: set[str] = set()  # uniqueids whose calls were ended when the link was lost
+        # Customer calls (Linkedid) one of whose ringing legs already carries the "not answered"
+        # (or was sent to voicemail): the other legs merely rang (B1). Oldest forgotten first.
+        self._unanswered: OrderedDict[str, None] = OrderedDict()
         self._dropped_at: datetime | None = None  # when the PBX was last heard before a drop
         self._grace: asyncio.TimerHandle | None = None
         self._stamp = ""  # the last event's Timestamp (the PBX's clock) …
@@ -335,6 +340,7 @@ class AmiProvider:
         extension = call.extension or (chan.endpoint or "")
         opts = self.options
         call.voicemail_requested = True
+        self._claim_unanswered(call)
         try:
             await self.client.send_action(
                 "Redirect",
@@ -347,6 +353,7 @@ class AmiProvider:
             )
         except ActionFailed as exc:
             call.voicemail_requested = False
+            self._unanswered.pop(call.linkedid or call.uniqueid, None)
             raise ProviderError(
                 f"Could not send the call to voicemail: Asterisk refused the Redirect of "
                 f"{caller.name} to {opts.voicemail_exten.replace('${EXTEN}', extension)}@"
@@ -354,6 +361,7 @@ class AmiProvider:
             ) from None
         except TimeoutError:
             call.voicemail_requested = False
+            self._unanswered.pop(call.linkedid or call.uniqueid, None)
             raise ProviderUnavailable(
                 "The phone system did not answer the voicemail request in time."
             ) from None
@@ -834,6 +842,7 @@ class AmiProvider:
 
     def _bind(self, call: _Call, chan: _Channel) -> None:
         call.uniqueid = chan.uniqueid
+        call.linkedid = chan.linkedid
         self._by_uid[chan.uniqueid] = call
 
     def _line_info(self, chan: _Channel, caller: _Channel | None) -> tuple[str, str]:
@@ -1009,9 +1018,32 @@ class AmiProvider:
             return EndReason.FAILED
         return EndReason.CANCELLED
 
+    def _claim_unanswered(self, call: _Call) -> bool:
+        """Whether *call* is the leg that carries its customer call's "not answered" — the
+        first of its legs to end unanswered (B1: one customer call, one activity)."""
+        key = call.linkedid or call.uniqueid
+        if not key:
+            return True
+        if key in self._unanswered:
+            return False
+        self._unanswered[key] = None
+        while len(self._unanswered) > _MAX_UNANSWERED:
+            self._unanswered.popitem(last=False)
+        return True
+
     def _end(self, call: _Call, reason: EndReason, at: datetime | None) -> None:
-        if self._calls.pop(call.call_id, None) is None:
+        if call.call_id not in self._calls:
             return
+        if (
+            call.direction is Direction.INCOMING
+            and not call.answered
+            and reason not in (EndReason.ANSWERED_ELSEWHERE, EndReason.VOICEMAIL)
+            and not self._claim_unanswered(call)
+        ):
+            # A queue or ring group rang several agents and nobody answered (or one of them sent
+            # it to voicemail): the leg that ended first says so, the others merely rang.
+            reason = EndReason.ANSWERED_ELSEWHERE
+        del self._calls[call.call_id]
         if call.uniqueid:
             self._by_uid.pop(call.uniqueid, None)
         queue = self._pending_originates.get(call.extension)

@@ -80,13 +80,14 @@ async def replay(
     actions: Callable[[AmiProvider], Awaitable[None]] | None = None,
     check: dict[str, tuple[str, ...]] | None = None,
     rewrite: Callable[[list[bytes]], list[bytes]] | None = None,
+    recorder: Recorder | None = None,
     **extra: Any,
 ) -> tuple[Recorder, AmiProvider, FakeAmi]:
-    """Replay capture *name* (its frames through *rewrite*, if given); run *actions* once logged
-    in; log off; return what was derived."""
+    """Replay capture *name* (its frames through *rewrite*, if given) into *recorder* (a new
+    one by default); run *actions* once logged in; log off; return what was derived."""
     async with FakeAmi(Session.replay(name, rewrite, check=check or {})) as server:
         provider = AmiProvider(options(server.port, **extra))
-        rec = Recorder()
+        rec = recorder or Recorder()
         await provider.start(rec)
         try:
             await provider.wait_connected(5)
