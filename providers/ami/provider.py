@@ -64,7 +64,7 @@ from providers.ami.client import ActionFailed, AmiClient
 from providers.ami.options import AmiLine, AmiOptions
 from providers.ami.protocol import Message
 
-__all__ = ["NO_ANSWER_MESSAGE", "AmiProvider"]
+__all__ = ["NO_ANSWER_MESSAGE", "WHY", "AmiProvider"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ _UNKNOWN = {"", "<unknown>", "unknown", "anonymous", "<anonymous>"}
 _FAIL_CAUSES = {1, 2, 3, 20, 22, 27, 28, 34, 38, 41, 42, 44, 50, 58, 65, 66, 69, 79, 88, 102, 111, 127}
 _MAX_VARS = 64
 _MAX_UNANSWERED = 4096
+#: The variable that says why a click-to-dial ended before it got anywhere.
+WHY = "Click-to-dial"
 
 # Asterisk channel states (ChannelState:)
 _DOWN, _RING, _RINGING, _UP = 0, 4, 5, 6
@@ -206,6 +208,7 @@ class _Call:
     agent_up: bool = False  # click-to-dial: the agent picked up his own phone
     ringback: bool = False
     held: bool = False
+    remote_held: bool = False  # the other party put this call on hold
     reject_requested: bool = False
     voicemail_requested: bool = False
     linkedid: str = ""  # the customer call this leg belongs to (Asterisk's Linkedid)
@@ -446,6 +449,11 @@ class AmiProvider:
             digits = chosen.prefix + digits.removeprefix(self._plan.dial_prefix)
         if not self.client.online:
             raise ProviderUnavailable("The phone system (Asterisk) is not connected.")
+        if self._devices.get(extension) is Registration.OFFLINE:
+            raise ProviderError(
+                f"Your phone (extension {extension}) is not registered with the phone system, so "
+                "click-to-dial cannot ring it: check that it is switched on and connected."
+            )
         channel_id = f"callsys-{uuid.uuid4().hex[:20]}"
         call = _Call(
             call_id=f"{self.name}:{channel_id}",
@@ -755,6 +763,8 @@ class AmiProvider:
         if call is not None and call.answered and not call.held:
             call.held = True
             self._emit(CallEvent.HELD, call, self._at(msg.headers))
+        if chan is not None:
+            self._remote_hold(chan, True, self._at(msg.headers))
 
     def _on_unhold(self, msg: Message) -> None:
         chan = self._channel(msg.headers)
@@ -762,6 +772,21 @@ class AmiProvider:
         if call is not None and call.held:
             call.held = False
             self._emit(CallEvent.RESUMED, call, self._at(msg.headers))
+        if chan is not None:
+            self._remote_hold(chan, False, self._at(msg.headers))
+
+    def _remote_hold(self, holder: _Channel, held: bool, at: datetime | None) -> None:
+        """``Hold``/``Unhold`` name the channel whose phone pressed hold; the party it put on hold
+        is in the same bridge — its call shows that it is waiting on hold (or no longer)."""
+        if not holder.bridge:
+            return
+        for other in list(self._channels.values()):
+            if other is holder or other.bridge != holder.bridge:
+                continue
+            call = self._by_uid.get(other.uniqueid)
+            if call is not None and call.answered and call.remote_held is not held:
+                call.remote_held = held
+                self._emit(CallEvent.UPDATED, call, at, remote_hold=held)
 
     # ------------------------------------------------------------------ the end
     def _on_hangup(self, msg: Message) -> None:
@@ -773,7 +798,11 @@ class AmiProvider:
         self._lost.discard(uid)
         call = self._by_uid.get(uid)
         if call is not None:
-            self._end(call, self._end_reason(call, chan, _int(h.get("Cause", ""), 0)), self._at(h))
+            cause = _int(h.get("Cause", ""), 0)
+            why = ""
+            if call.originate and not call.agent_up:
+                why = self._not_rung(call, cause=cause)
+            self._end(call, self._end_reason(call, chan, cause), self._at(h), why=why)
         self._channels.pop(uid, None)
 
     def _on_agent_ring_no_answer(self, msg: Message) -> None:
@@ -794,10 +823,35 @@ class AmiProvider:
             return
         if call.uniqueid and call.uniqueid in self._channels:
             return  # the channel exists; its Hangup tells the story
+        code = h.get("Reason", "")
         reason = {"5": EndReason.BUSY, "1": EndReason.CANCELLED, "3": EndReason.CANCELLED}.get(
-            h.get("Reason", ""), EndReason.FAILED
+            code, EndReason.FAILED
         )
-        self._end(call, reason, self._at(h))
+        self._end(call, reason, self._at(h), why=self._not_rung(call, code=code))
+
+    def _not_rung(self, call: _Call, *, code: str = "", cause: int = -1) -> str:
+        """Why a click-to-dial never got past the agent's own phone, as a sentence: from the
+        ``OriginateResponse`` Reason (*code*: 0 failed, 1 hung up, 3 rang out, 5 busy, 8
+        congestion) or the Q.850 *cause* of the agent's leg, and what Asterisk says of the phone."""
+        phone = f"your phone (extension {call.extension})"
+        if self._devices.get(call.extension) is Registration.OFFLINE or cause == 20:
+            return f"Click-to-dial could not ring {phone}: it is not registered with the phone system."
+        if code == "5" or cause in (17, 21):
+            return f"Click-to-dial rang {phone}: it was busy or declined the call."
+        if code == "3" or cause in (18, 19):
+            return (
+                f"Click-to-dial rang {phone}: nobody picked up within {self.options.originate_timeout:g} s."
+            )
+        if code == "1" or cause == 16:
+            return f"Click-to-dial rang {phone}: it hung up before the number was dialled."
+        if code == "8" or cause in (34, 38, 41, 42):
+            return "Click-to-dial failed: the phone system is overloaded (congestion); try again in a moment."
+        if code == "0" or cause in (1, 3, 27, 28):
+            return (
+                f"Click-to-dial could not ring {phone}: it is not registered, does not exist, "
+                "or cannot be reached."
+            )
+        return f"Click-to-dial could not ring {phone} (cause {cause})." if cause > 0 else ""
 
     def _on_devicestate(self, msg: Message) -> None:
         h = msg.headers
@@ -1031,7 +1085,9 @@ class AmiProvider:
             self._unanswered.popitem(last=False)
         return True
 
-    def _end(self, call: _Call, reason: EndReason, at: datetime | None) -> None:
+    def _end(self, call: _Call, reason: EndReason, at: datetime | None, why: str = "") -> None:
+        """End *call*; *why*, a sentence, rides on the ended call (its variables, shown with it
+        and written into its activity) when the reason alone would leave the agent guessing."""
         if call.call_id not in self._calls:
             return
         if (
@@ -1051,7 +1107,10 @@ class AmiProvider:
             queue.remove(call)
         if call.originate_action:
             self._by_action.pop(call.originate_action, None)
-        self._emit(CallEvent.ENDED, call, at, reason=reason)
+        if why:
+            self._emit(CallEvent.ENDED, call, at, reason=reason, variables={**call.variables, WHY: why})
+        else:
+            self._emit(CallEvent.ENDED, call, at, reason=reason)
 
     def _emit(self, event: CallEvent, call: _Call, at: datetime | None, **fields: Any) -> None:
         if self._listener is None:

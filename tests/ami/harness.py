@@ -55,6 +55,24 @@ class Recorder:
         return [c for c in self.finals.values() if c.extension == extension]
 
 
+Row = tuple[str, str, str, str]
+
+
+def settled(rows: list[Row]) -> list[Row]:
+    """*rows* with each run of consecutive "ended" rows sorted: the legs of one call end together,
+    and Asterisk (chan_pjsip above all) reports their Hangups in either order."""
+    out: list[Row] = []
+    run: list[Row] = []
+    for row in [*rows, ("", "", "", "")]:
+        if row[0] == "ended":
+            run.append(row)
+            continue
+        out.extend(sorted(run))
+        run = []
+        out.append(row)
+    return out[:-1]
+
+
 def options(port: int, **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "host": "127.0.0.1",
