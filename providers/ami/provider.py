@@ -20,16 +20,24 @@ extensions are two calls (one outgoing, one incoming), as each agent sees it.
   ``AppDial2``); ringback at ``DialState RINGING``.
 - **answered** when the channel goes ``Up`` (for click-to-dial only when the far end answers:
   ``DialEnd ANSWER`` or entering a bridge — the agent picking up his own phone is not it).
-- **hold/unhold** from ``Hold``/``Unhold`` of the agent's own channel.
+- **hold/unhold** from ``Hold``/``Unhold`` of the agent's own channel; the party in the same
+  bridge — the one put on hold — gets ``remote_hold`` on its call.
 - **ended** at the channel's ``Hangup``, with the reason from ``DialEnd``'s ``DialStatus`` and the
   Q.850 cause: ``CANCEL`` → caller gave up; ``BUSY``/cause 17 → rejected when it had rung (the agent
   pressed reject), busy when it never rang; ``NOANSWER`` → missed / no answer; cause 26 or a
   sibling destination of the same ``Dial``/``Queue`` answering → ``ANSWERED_ELSEWHERE`` (B1).
 
+  One customer call (``Linkedid``) is one "not answered": when a queue or ring group rang several
+  agents and nobody answered, the first leg to end says so and the others end answered elsewhere
+  (they merely rang, B1); a voicemail request claims the call for its agent.
+
 After every (re)connect the provider asks ``CoreShowChannels`` and reconciles: a call whose
-channel is gone ends (answered → completed, else missed/no answer), one that was answered while
-the link was down is marked answered, and a live channel of a watched extension we did not know is
-adopted — no pop-up stays ringing, no live call is forgotten.
+channel is gone ends (answered → completed, else missed/no answer) as of the moment the PBX was
+last heard — never at the reconnect —, one that was answered while the link was down is marked
+answered, and a live channel of a watched extension we did not know is adopted from when its
+channel was created (``Duration``) — no pop-up stays ringing, no live call is forgotten. A link
+that stays down longer than ``link_grace`` ends every live call as of its loss (a desktop must not
+show a dead call as talking); a call that survived is not logged a second time.
 
 What AMI cannot do
 ------------------
