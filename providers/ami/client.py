@@ -261,10 +261,8 @@ class AmiClient:
                 self.dropped_at = self.last_heard or time.time()
                 delays = self.retry_delays()
             delay = next(delays)
-            self._status(
-                Registration.OFFLINE,
-                f"Asterisk at {self.host}:{self.port}: {problem}; retrying in {delay:.1f} s.",
-            )
+            when = f"retrying in {delay:.1f} s" if delay > 0 else "retrying now"
+            self._status(Registration.OFFLINE, f"Asterisk at {self.host}:{self.port}: {problem}; {when}.")
             if self._logged_in and self._on_disconnected is not None:
                 try:
                     self._on_disconnected()
