@@ -19,6 +19,7 @@ from callsys.crm.local import LocalCrm
 from callsys.model import Call, CallEvent
 from callsys.settings import Settings
 from providers import REGISTRY
+from providers.sip.provider import SipProvider
 from tests.ami.fakeami import FakeAmi, Session, Transcript
 from tests.sip.invite import RawCaller
 
@@ -53,14 +54,17 @@ async def _until(predicate: Callable[[], bool], what: str, timeout: float = 10.0
         await asyncio.sleep(0.02)
 
 
-async def _rings(desktop: Desktop, written: str, e164: str) -> Call:
+async def _rings(
+    desktop: Desktop, written: str, e164: str, ring: Callable[[], object] = lambda: None
+) -> Call:
     """The directory knows the caller by the number as a user there writes it; start the phone,
-    wait for the ring, and check what the agent sees and what the log keeps."""
+    *ring* it, wait for the ring, and check what the agent sees and what the log keeps."""
     assert isinstance(desktop.crm, LocalCrm)
     erika = desktop.crm.add("Erika Mustermann", [written])
     rung: list[Call] = []
     desktop.manager.subscribe(lambda event, call: rung.append(call) if event is CallEvent.INCOMING else None)
     assert await desktop.start_provider(), desktop.problems
+    ring()
     await _until(lambda: bool(rung), "the ring")
     call = rung[0]
     assert call.remote.e164 == e164
@@ -79,17 +83,14 @@ async def test_the_softphone_reads_the_caller_with_the_configured_region(
     desktop = compose(_settings(tmp_path, region, "sip", options), REGISTRY)
     try:
         with RawCaller() as caller:
-            started = asyncio.ensure_future(_rings(desktop, written, e164))
-            await _until(lambda: desktop.provider is not None and _port(desktop) != 0, "the phone start")
-            caller.invite(_port(desktop), user, name="Erika")
-            await started
+
+            def ring() -> None:
+                assert isinstance(desktop.provider, SipProvider)
+                caller.invite(desktop.provider.engine.listen_address()[1], user, name="Erika")
+
+            await _rings(desktop, written, e164, ring)
     finally:
         await desktop.close()
-
-
-def _port(desktop: Desktop) -> int:
-    engine = getattr(desktop.provider, "_engine", None)
-    return int(engine.listen_address()[1]) if engine is not None else 0
 
 
 def _trunk_call(caller: str) -> Session:
