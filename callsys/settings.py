@@ -380,6 +380,14 @@ CRM_USE_INDEX = declare(
     "crm",
     N_("Callers are found without a network round trip; kept current by `callsys crm sync`"),
 )
+CRM_INDEX_SYNC_SECONDS = declare(
+    "crm.phone_index_sync_seconds",
+    300,
+    p_int(1, 86_400),
+    N_("Phone index refresh (seconds)"),
+    "crm",
+    N_("How often the desktop and the callsys server pull changed phone numbers into the phone index"),
+)
 
 # --- Server --------------------------------------------------------------------------------
 SERVER_URL = declare("server.url", "", _url_or_empty, N_("callsys server address"), "server")

@@ -75,16 +75,9 @@ class Context:
 
     @cached_property
     def plan(self) -> NumberPlan:
-        from callsys.numbers import NumberPlan
-        from callsys.settings import AREA_CODE, DIAL_PREFIX, MIN_LOG_DIGITS, REGION
+        from callsys.numbers import plan_from_settings
 
-        s = self.settings
-        return NumberPlan(
-            region=s[REGION],
-            area_code=s[AREA_CODE],
-            dial_prefix=s[DIAL_PREFIX],
-            min_log_digits=s[MIN_LOG_DIGITS],
-        )
+        return plan_from_settings(self.settings)
 
     @cached_property
     def database(self) -> sqlite_utils.Database:

@@ -85,14 +85,7 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
         known = ", ".join(sorted(scenarios)) or "none"
         raise ConfigError(f"There is no scenario {args.scenario!r}; expected one of: {known}.")
 
-    manager = CallManager(
-        normalize=lambda number: plan.parse(number.raw) if number.raw else number,
-        is_loggable=plan.is_loggable,
-        undial=plan.undial,
-        resolve_line=lambda line, dnis: (
-            line or dnis_lines.get(dnis, "") or dnis_lines.get(plan.parse(dnis).key, "")
-        ),
-    )
+    manager = CallManager.for_plan(plan, dnis_lines)
     call_log = CallLog(ctx.database)
     manager.subscribe(call_log)
     crm = ctx.crm()

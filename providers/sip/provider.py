@@ -115,7 +115,10 @@ class SipProvider:
     ) -> None:
         self.options = options if isinstance(options, SipOptions) else SipOptions.parse(options)
         self._engine_factory = engine_factory
-        self._parse_number = parse_number or _number_parser()
+        # Without the configured number plan (``parse_number=plan.parse``, which every front end
+        # passes) a number is kept as written on the wire — E.164 only when it says "+" — and the
+        # CallManager reads it with the plan; never with a plan of some other country.
+        self._parse_number = parse_number or number_from_user
         self._engine: Engine | None = None
         self._listener: ProviderListener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -643,15 +646,3 @@ class SipProvider:
             self._listener.status_changed(self.status())
         except Exception:
             log.exception("status listener failed")
-
-
-def _number_parser() -> Callable[[str], PhoneNumber]:
-    """``callsys.numbers.NumberPlan().parse`` when that module exists, else a plain parser."""
-    try:
-        from callsys import numbers
-
-        plan = numbers.NumberPlan()
-        parse: Callable[[str], PhoneNumber] = plan.parse
-        return parse
-    except Exception:
-        return number_from_user

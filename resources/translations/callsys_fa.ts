@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="380" />
+      <location filename="../../ui/desktop.py" line="353" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="381" />
+      <location filename="../../ui/desktop.py" line="354" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="379" />
+      <location filename="../../ui/desktop.py" line="352" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -1510,17 +1510,17 @@
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="404" />
+      <location filename="../../callsys/settings.py" line="412" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="455" />
+      <location filename="../../callsys/settings.py" line="463" />
       <source>A JSON file served to desktops at /update/manifest.json (SET5); empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود (SET5)؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="420" />
+      <location filename="../../callsys/settings.py" line="428" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
@@ -1530,7 +1530,7 @@
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود (SET3)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="548" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
@@ -1540,7 +1540,7 @@
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="509" />
+      <location filename="../../callsys/settings.py" line="517" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
@@ -1550,7 +1550,7 @@
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="426" />
+      <location filename="../../callsys/settings.py" line="434" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
@@ -1560,12 +1560,12 @@
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="499" />
+      <location filename="../../callsys/settings.py" line="507" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="521" />
+      <location filename="../../callsys/settings.py" line="529" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
@@ -1580,7 +1580,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="561" />
+      <location filename="../../callsys/settings.py" line="569" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -1605,7 +1605,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="569" />
+      <location filename="../../callsys/settings.py" line="577" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1620,17 +1620,17 @@
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="445" />
+      <location filename="../../callsys/settings.py" line="453" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="410" />
+      <location filename="../../callsys/settings.py" line="418" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="518" />
+      <location filename="../../callsys/settings.py" line="526" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
@@ -1650,12 +1650,12 @@
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="437" />
+      <location filename="../../callsys/settings.py" line="445" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="579" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -1670,39 +1670,44 @@
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="550" />
+      <location filename="../../callsys/settings.py" line="558" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="523" />
+      <location filename="../../callsys/settings.py" line="531" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="514" />
+      <location filename="../../callsys/settings.py" line="522" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="418" />
+      <location filename="../../callsys/settings.py" line="426" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="515" />
+      <location filename="../../callsys/settings.py" line="523" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="487" />
+      <location filename="../../callsys/settings.py" line="495" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="412" />
+      <location filename="../../callsys/settings.py" line="420" />
       <source>How many desktops may be connected at the same time (ARCH3)</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند (ARCH3)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="389" />
+      <source>How often the desktop and the callsys server pull changed phone numbers into the phone index</source>
+      <translation>هر چند ثانیه یک بار برنامه و سرور callsys شماره‌های تغییرکرده را به نمایهٔ شماره‌ها می‌آورند</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="379" />
@@ -1710,7 +1715,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="559" />
+      <location filename="../../callsys/settings.py" line="567" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -1720,7 +1725,7 @@
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="495" />
+      <location filename="../../callsys/settings.py" line="503" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
@@ -1730,17 +1735,17 @@
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="542" />
+      <location filename="../../callsys/settings.py" line="550" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="400" />
+      <location filename="../../callsys/settings.py" line="408" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="404" />
+      <location filename="../../callsys/settings.py" line="412" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
@@ -1750,7 +1755,7 @@
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="461" />
+      <location filename="../../callsys/settings.py" line="469" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
@@ -1770,7 +1775,7 @@
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="516" />
+      <location filename="../../callsys/settings.py" line="524" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
@@ -1780,12 +1785,12 @@
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="447" />
+      <location filename="../../callsys/settings.py" line="455" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="428" />
+      <location filename="../../callsys/settings.py" line="436" />
       <source>One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]] (SET6): name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
@@ -1795,7 +1800,7 @@
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="525" />
+      <location filename="../../callsys/settings.py" line="533" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
@@ -1808,6 +1813,11 @@
       <location filename="../../callsys/settings.py" line="184" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="387" />
+      <source>Phone index refresh (seconds)</source>
+      <translation>به‌روزرسانی نمایهٔ شماره‌ها (ثانیه)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="321" />
@@ -1825,22 +1835,22 @@
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="510" />
+      <location filename="../../callsys/settings.py" line="518" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="524" />
+      <location filename="../../callsys/settings.py" line="532" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="512" />
+      <location filename="../../callsys/settings.py" line="520" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="485" />
+      <location filename="../../callsys/settings.py" line="493" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
@@ -1860,12 +1870,12 @@
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="469" />
+      <location filename="../../callsys/settings.py" line="477" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="477" />
+      <location filename="../../callsys/settings.py" line="485" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
@@ -1875,7 +1885,7 @@
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="479" />
+      <location filename="../../callsys/settings.py" line="487" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
@@ -1890,7 +1900,7 @@
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="453" />
+      <location filename="../../callsys/settings.py" line="461" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
@@ -1900,22 +1910,22 @@
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد (IN12)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="552" />
+      <location filename="../../callsys/settings.py" line="560" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="463" />
+      <location filename="../../callsys/settings.py" line="471" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="439" />
+      <location filename="../../callsys/settings.py" line="447" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" } (IN14)</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" } (IN14)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="471" />
+      <location filename="../../callsys/settings.py" line="479" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
@@ -1925,12 +1935,12 @@
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (IN2؛ `callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="497" />
+      <location filename="../../callsys/settings.py" line="505" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="385" />
+      <location filename="../../callsys/settings.py" line="393" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>

@@ -550,6 +550,7 @@ def test_the_passwords_saved_here_reach_the_phone_connection(
     memory_keyring.store[("callsys", "ami/admin@10.0.0.5")] = "ami-pw"
     reloaded.set("phone.options", {"host": "10.0.0.5", "username": "admin"})
     desktop.create_provider("ami")
+    assert created[-1].pop("number_plan") is desktop.plan  # the configured plan travels along
     assert created[-1] == {"host": "10.0.0.5", "username": "admin", "secret": "ami-pw"}
     assert "office-pw" not in (settings.path or Path()).read_text(encoding="utf-8")
     if desktop.db is not None:
