@@ -183,377 +183,377 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="425" />
+      <location filename="../../ui/convert.py" line="420" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="740" />
+      <location filename="../../ui/convert.py" line="735" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="690" />
       <source>&amp;Create:</source>
       <translation>سا&amp;ختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="719" />
+      <location filename="../../ui/convert.py" line="714" />
       <source>&amp;Description</source>
       <translation>شر&amp;ح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="712" />
+      <location filename="../../ui/convert.py" line="707" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="705" />
+      <location filename="../../ui/convert.py" line="700" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="703" />
+      <location filename="../../ui/convert.py" line="698" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="700" />
+      <location filename="../../ui/convert.py" line="695" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="716" />
+      <location filename="../../ui/convert.py" line="711" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="714" />
+      <location filename="../../ui/convert.py" line="709" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="718" />
+      <location filename="../../ui/convert.py" line="713" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="936" />
+      <location filename="../../ui/convert.py" line="931" />
       <source>, </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="255" />
+      <location filename="../../ui/convert.py" line="252" />
       <source>A case needs a customer: choose a contact or an account.</source>
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="361" />
+      <location filename="../../ui/convert.py" line="356" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="710" />
+      <location filename="../../ui/convert.py" line="705" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="708" />
+      <location filename="../../ui/convert.py" line="703" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="742" />
+      <location filename="../../ui/convert.py" line="737" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="698" />
+      <location filename="../../ui/convert.py" line="693" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="751" />
+      <location filename="../../ui/convert.py" line="746" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="633" />
+      <location filename="../../ui/convert.py" line="628" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="752" />
+      <location filename="../../ui/convert.py" line="747" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="631" />
+      <location filename="../../ui/convert.py" line="626" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1186" />
+      <location filename="../../ui/convert.py" line="1181" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="170" />
+      <location filename="../../ui/convert.py" line="173" />
       <source>Choose the record to add the number to.</source>
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="451" />
+      <location filename="../../ui/convert.py" line="446" />
       <source>Choose…</source>
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="644" />
+      <location filename="../../ui/convert.py" line="639" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1232" />
+      <location filename="../../ui/convert.py" line="1227" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="625" />
+      <location filename="../../ui/convert.py" line="620" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="648" />
+      <location filename="../../ui/convert.py" line="643" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="647" />
+      <location filename="../../ui/convert.py" line="642" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="645" />
+      <location filename="../../ui/convert.py" line="640" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="905" />
+      <location filename="../../ui/convert.py" line="900" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="947" />
+      <location filename="../../ui/convert.py" line="942" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="461" />
+      <location filename="../../ui/convert.py" line="456" />
       <source>Filled in in Dynamics 365</source>
       <translation>در Dynamics 365 پر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="360" />
+      <location filename="../../ui/convert.py" line="355" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1245" />
+      <location filename="../../ui/convert.py" line="1240" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="643" />
+      <location filename="../../ui/convert.py" line="638" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="359" />
+      <location filename="../../ui/convert.py" line="354" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="356" />
+      <location filename="../../ui/convert.py" line="351" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="358" />
+      <location filename="../../ui/convert.py" line="353" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="357" />
+      <location filename="../../ui/convert.py" line="352" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="639" />
+      <location filename="../../ui/convert.py" line="634" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="696" />
+      <location filename="../../ui/convert.py" line="691" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1027" />
+      <location filename="../../ui/convert.py" line="1022" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="642" />
+      <location filename="../../ui/convert.py" line="637" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="640" />
+      <location filename="../../ui/convert.py" line="635" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="641" />
+      <location filename="../../ui/convert.py" line="636" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="390" />
+      <location filename="../../ui/convert.py" line="385" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1190" />
+      <location filename="../../ui/convert.py" line="1185" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="179" />
+      <location filename="../../ui/convert.py" line="182" />
       <source>That record no longer exists.</source>
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="397" />
+      <location filename="../../ui/convert.py" line="392" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="392" />
+      <location filename="../../ui/convert.py" line="387" />
       <source>The CRM is busy (too many requests); nothing was created. Try again in {seconds} seconds.</source>
       <translation>CRM اکنون سرش شلوغ است (درخواست‌های بیش از حد)؛ چیزی ساخته نشد. {seconds} ثانیهٔ دیگر دوباره امتحان کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="401" />
+      <location filename="../../ui/convert.py" line="396" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="938" />
+      <location filename="../../ui/convert.py" line="933" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="370" />
+      <location filename="../../ui/convert.py" line="365" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="174" />
+      <location filename="../../ui/convert.py" line="177" />
       <source>The built-in directory cannot do that.</source>
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="384" />
+      <location filename="../../ui/convert.py" line="379" />
       <source>The call could not be linked to it; link it in the CRM.</source>
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="903" />
+      <location filename="../../ui/convert.py" line="898" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="382" />
+      <location filename="../../ui/convert.py" line="377" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="367" />
+      <location filename="../../ui/convert.py" line="362" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="369" />
+      <location filename="../../ui/convert.py" line="364" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="371" />
+      <location filename="../../ui/convert.py" line="366" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="368" />
+      <location filename="../../ui/convert.py" line="363" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="372" />
+      <location filename="../../ui/convert.py" line="367" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1180" />
+      <location filename="../../ui/convert.py" line="1175" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="638" />
+      <location filename="../../ui/convert.py" line="633" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="646" />
+      <location filename="../../ui/convert.py" line="641" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="952" />
+      <location filename="../../ui/convert.py" line="947" />
       <source>Which fields the CRM requires could not be read now (it is offline or busy). Create asks again first, then tries with the fields above.</source>
       <translation>اکنون نمی‌توان خواند که CRM کدام فیلدها را لازم دارد (در دسترس نیست یا سرش شلوغ است). «ساختن» نخست دوباره می‌پرسد و سپس با فیلدهای بالا امتحان می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="995" />
+      <location filename="../../ui/convert.py" line="990" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="943" />
+      <location filename="../../ui/convert.py" line="938" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="237" />
+      <location filename="../../ui/convert.py" line="242" />
       <source>{fields} must be filled in.</source>
       <translation>{fields} باید پر شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="933" />
+      <location filename="../../ui/convert.py" line="928" />
       <source>{fields} takes a number.</source>
       <translation>{fields} باید یک عدد باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="931" />
+      <location filename="../../ui/convert.py" line="926" />
       <source>{fields} takes a whole number.</source>
       <translation>{fields} باید یک عدد صحیح باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="378" />
+      <location filename="../../ui/convert.py" line="373" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="420" />
+      <location filename="../../ui/convert.py" line="415" />
       <source>“{name}”</source>
       <translation>«{name}»</translation>
     </message>
@@ -1164,22 +1164,22 @@
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="292" />
+      <location filename="../../ui/popup.py" line="295" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="294" />
+      <location filename="../../ui/popup.py" line="297" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="278" />
+      <location filename="../../ui/popup.py" line="281" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="272" />
+      <location filename="../../ui/popup.py" line="275" />
       <source>Click the number to answer</source>
       <translation>برای پاسخ روی شماره کلیک کنید</translation>
     </message>
@@ -1199,67 +1199,67 @@
       <translation>صبح بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="239" />
+      <location filename="../../ui/popup.py" line="242" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="242" />
+      <location filename="../../ui/popup.py" line="245" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="253" />
+      <location filename="../../ui/popup.py" line="256" />
       <source>Looking up…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="267" />
+      <location filename="../../ui/popup.py" line="270" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="260" />
+      <location filename="../../ui/popup.py" line="263" />
       <source>Not in the directory</source>
       <translation>در فهرست مخاطبان نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="248" />
+      <location filename="../../ui/popup.py" line="251" />
       <source>Open the record</source>
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="293" />
+      <location filename="../../ui/popup.py" line="296" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="295" />
+      <location filename="../../ui/popup.py" line="298" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="297" />
+      <location filename="../../ui/popup.py" line="300" />
       <source>Send the call to voicemail</source>
       <translation>فرستادن تماس به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="255" />
+      <location filename="../../ui/popup.py" line="258" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="296" />
+      <location filename="../../ui/popup.py" line="299" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="239" />
+      <location filename="../../ui/popup.py" line="242" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="283" />
+      <location filename="../../ui/popup.py" line="286" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -1943,17 +1943,17 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="694" />
+      <location filename="../../ui/settingsdialog.py" line="699" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="695" />
+      <location filename="../../ui/settingsdialog.py" line="700" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="968" />
+      <location filename="../../ui/settingsdialog.py" line="972" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -1988,34 +1988,39 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="741" />
+      <location filename="../../ui/settingsdialog.py" line="746" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="743" />
+      <location filename="../../ui/settingsdialog.py" line="748" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="281" />
+      <location filename="../../ui/settingsdialog.py" line="284" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="285" />
+      <location filename="../../ui/settingsdialog.py" line="288" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="247" />
+      <location filename="../../ui/settingsdialog.py" line="250" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1006" />
+      <location filename="../../ui/settingsdialog.py" line="1038" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="183" />
+      <source>Desk phone through Windows telephony (TAPI)</source>
+      <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
     </message>
     <message>
       <location filename="../../ui/settingsdialog.py" line="179" />
@@ -2023,7 +2028,7 @@
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="828" />
+      <location filename="../../ui/settingsdialog.py" line="833" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
@@ -2038,7 +2043,7 @@
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="853" />
+      <location filename="../../ui/settingsdialog.py" line="856" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
@@ -2048,7 +2053,7 @@
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="747" />
+      <location filename="../../ui/settingsdialog.py" line="752" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -2058,7 +2063,7 @@
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="249" />
+      <location filename="../../ui/settingsdialog.py" line="252" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
@@ -2068,12 +2073,12 @@
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="231" />
+      <location filename="../../ui/settingsdialog.py" line="234" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="667" />
+      <location filename="../../ui/settingsdialog.py" line="665" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -2088,7 +2093,7 @@
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="691" />
+      <location filename="../../ui/settingsdialog.py" line="689" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
@@ -2098,7 +2103,7 @@
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="519" />
+      <location filename="../../ui/settingsdialog.py" line="522" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -2108,22 +2113,22 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="966" />
+      <location filename="../../ui/settingsdialog.py" line="970" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="932" />
+      <location filename="../../ui/settingsdialog.py" line="935" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="470" />
+      <location filename="../../ui/settingsdialog.py" line="473" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="462" />
+      <location filename="../../ui/settingsdialog.py" line="465" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
@@ -2143,47 +2148,57 @@
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="665" />
+      <location filename="../../ui/settingsdialog.py" line="663" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="762" />
+      <location filename="../../ui/settingsdialog.py" line="999" />
+      <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
+      <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="696" />
+      <source>TAPI lines:</source>
+      <translation>خط‌های TAPI:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="767" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="755" />
+      <location filename="../../ui/settingsdialog.py" line="760" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="704" />
+      <location filename="../../ui/settingsdialog.py" line="709" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1069" />
+      <location filename="../../ui/settingsdialog.py" line="1101" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="262" />
+      <location filename="../../ui/settingsdialog.py" line="265" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="252" />
+      <location filename="../../ui/settingsdialog.py" line="255" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1041" />
+      <location filename="../../ui/settingsdialog.py" line="1073" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1078" />
+      <location filename="../../ui/settingsdialog.py" line="1110" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -2196,6 +2211,11 @@
       <location filename="../../ui/settingsdialog.py" line="177" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="993" />
+      <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
+      <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
     </message>
     <message>
       <location filename="../../ui/settingsdialog.py" line="140" />
@@ -2213,7 +2233,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="784" />
+      <location filename="../../ui/settingsdialog.py" line="789" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
@@ -2238,12 +2258,12 @@
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="354" />
+      <location filename="../../ui/settingsdialog.py" line="357" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="795" />
+      <location filename="../../ui/settingsdialog.py" line="800" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
@@ -2268,7 +2288,7 @@
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="872" />
+      <location filename="../../ui/settingsdialog.py" line="875" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
