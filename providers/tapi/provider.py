@@ -359,18 +359,14 @@ class TapiProvider:
         self._calls[call.call_id] = call
         self._announce(call, remote=self._plan.parse(number))
         self._making[request] = (call, holder)
-        accepted = False
         try:
             await self._await_reply(request, "dial")
-            accepted = True
         except ProviderError:
             self._end(call, EndReason.FAILED)
             raise
         finally:
-            self._making.pop(request, None)
-            if accepted:
-                self._bind(call, int(holder.value))
-            self._replay_orphans()  # messages that waited for this reply: ours now, or others'
+            if self._making.pop(request, None) is not None:  # no reply (timeout, close)
+                self._replay_orphans()
         return call.call_id
 
     # ================================================================== opening
@@ -476,11 +472,16 @@ class TapiProvider:
         self.messages_seen += 1
         kind = msg.message_id
         if kind == s.LINE_REPLY:
+            made = self._making.pop(msg.param1, None)
+            if made is not None and not msg.param2:  # lineMakeCall's HCALL is valid from now on
+                self._bind(made[0], int(made[1].value))
             future = self._requests.pop(msg.param1, None)
             if future is not None and not future.done():
                 future.set_result(msg.param2 & 0xFFFFFFFF)
             elif future is None:
                 log.debug("LINE_REPLY for request %d nobody waits for", msg.param1)
+            if made is not None:  # messages that waited for this reply: ours now, or others'
+                self._replay_orphans()
         elif kind == s.LINE_APPNEWCALL:
             line = self._line_by_handle(msg.device)
             if line is not None and msg.param2 not in self._by_handle:

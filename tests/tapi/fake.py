@@ -74,6 +74,7 @@ class FakeTapi:
             ("fake_set_init_error", [dw], None),
             ("fake_fail_next", [cs, dw, ctypes.c_int], None),
             ("fake_hold_replies", [ctypes.c_int], None),
+            ("fake_late_handle", [ctypes.c_int], None),
             ("fake_release_replies", [], ctypes.c_int),
             ("fake_offer", [ctypes.c_int, cs, cs, cs, dw], dw),
             ("fake_phone_dials", [ctypes.c_int, cs], dw),
@@ -112,6 +113,11 @@ class FakeTapi:
 
     def hold_replies(self, on: bool = True) -> None:
         self._lib.fake_hold_replies(int(on))
+
+    def late_handle(self, on: bool = True) -> None:
+        """lineMakeCallW writes the HCALL only with its LINE_REPLY, and the call's first
+        LINE_CALLSTATE comes before that reply (both allowed by the TAPI documentation)."""
+        self._lib.fake_late_handle(int(on))
 
     def release_replies(self) -> int:
         return int(self._lib.fake_release_replies())

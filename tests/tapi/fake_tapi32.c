@@ -96,6 +96,7 @@ typedef struct {
     DWORD call;
     DWORD states[2];
     DWORD modes[2];
+    DWORD *out; /* lineMakeCall's lphCall when it is written with the reply (fake_late_handle) */
 } Pending;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -107,7 +108,7 @@ static int n_lines;
 static FakeCall calls[MAX_CALLS];
 static Pending pending[MAX_PENDING];
 static int n_pending;
-static int initialized, hold_replies;
+static int initialized, hold_replies, late_handle;
 static DWORD app_handle, next_request = 1, next_handle = 0x100, next_call_id = 5000;
 static DWORD init_error;
 static char fail_fn[64];
@@ -243,10 +244,11 @@ static int take_failure(const char *fn, DWORD *code, int *async) {
 }
 
 static void apply(Pending *p) {
+    if (p->out && !p->result) *p->out = p->call;
     post(0, LINE_REPLY, p->request, p->result, 0);
     FakeCall *c = call_of(p->call);
     if (p->result) {
-        if (c && p->states[0] == ST_PROCEEDING) { c->used = 0; live_calls--; } /* no call was made */
+        if (c && (p->states[0] == ST_PROCEEDING || p->out)) { c->used = 0; live_calls--; } /* no call was made */
         return;
     }
     for (int i = 0; i < 2 && c; i++)
@@ -254,10 +256,10 @@ static void apply(Pending *p) {
 }
 
 /* An async request: its LINE_REPLY (and what the TSP does after it) now or when released. */
-static LONG request(const char *fn, DWORD call, DWORD s1, DWORD m1, DWORD s2, DWORD m2) {
+static LONG request_out(const char *fn, DWORD call, DWORD *out, DWORD s1, DWORD m1, DWORD s2, DWORD m2) {
     DWORD code;
     int async;
-    Pending p = {next_request++, 0, call, {s1, s2}, {m1, m2}};
+    Pending p = {next_request++, 0, call, {s1, s2}, {m1, m2}, out};
     if (take_failure(fn, &code, &async)) {
         if (!async) return (LONG)code;
         p.result = code;
@@ -265,6 +267,10 @@ static LONG request(const char *fn, DWORD call, DWORD s1, DWORD m1, DWORD s2, DW
     if (hold_replies && n_pending < MAX_PENDING) pending[n_pending++] = p;
     else apply(&p);
     return (LONG)p.request;
+}
+
+static LONG request(const char *fn, DWORD call, DWORD s1, DWORD m1, DWORD s2, DWORD m2) {
+    return request_out(fn, call, NULL, s1, m1, s2, m2);
 }
 
 /* ------------------------------------------------------------------ TAPI */
@@ -529,9 +535,14 @@ EXPORT LONG lineMakeCallW(DWORD hline, DWORD *hcall, const WCHAR *address, DWORD
             c->origin = ORIGIN_OUTBOUND;
             snprintf(c->called, sizeof c->called, "%s", dest);
             c->announced_to_app = 1; /* no LINE_APPNEWCALL for the app's own call */
-            *hcall = c->handle;   /* TAPI fills it in; it is valid once the LINE_REPLY says so */
             logf_("lineMakeCallW %s %s", l->name, dest);
-            rc = request("lineMakeCallW", c->handle, ST_PROCEEDING, 0, ST_RINGBACK, 0);
+            if (late_handle) { /* the HCALL is written with the reply, the first state comes before it */
+                set_state(c, ST_PROCEEDING, 0);
+                rc = request_out("lineMakeCallW", c->handle, hcall, ST_RINGBACK, 0, 0, 0);
+            } else {
+                *hcall = c->handle; /* TAPI fills it in; it is valid once the LINE_REPLY says so */
+                rc = request("lineMakeCallW", c->handle, ST_PROCEEDING, 0, ST_RINGBACK, 0);
+            }
         }
     }
     pthread_mutex_unlock(&mu);
@@ -582,7 +593,7 @@ EXPORT void fake_reset(void) {
     memset(lines, 0, sizeof lines);
     memset(calls, 0, sizeof calls);
     n_lines = n_pending = q_count = q_head = 0;
-    initialized = hold_replies = 0;
+    initialized = hold_replies = late_handle = 0;
     init_error = 0;
     fail_fn[0] = 0;
     log_text[0] = 0;
@@ -608,6 +619,8 @@ EXPORT void fake_fail_next(const char *fn, DWORD code, int async) {
     fail_async = async;
     pthread_mutex_unlock(&mu);
 }
+
+EXPORT void fake_late_handle(int on) { pthread_mutex_lock(&mu); late_handle = on; pthread_mutex_unlock(&mu); }
 
 EXPORT void fake_hold_replies(int on) { pthread_mutex_lock(&mu); hold_replies = on; pthread_mutex_unlock(&mu); }
 

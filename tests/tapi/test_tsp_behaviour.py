@@ -322,3 +322,31 @@ async def test_close_frees_calls_closes_lines_and_shuts_tapi_down(rig: Rig) -> N
     assert "lineClose Sales 201" in log and log[-1] == "lineShutdown"
     assert not rig.fake.initialized and rig.fake.live_calls == 0
     assert rig.statuses[-1].registration is Registration.OFFLINE
+
+
+async def test_a_call_state_that_comes_before_the_dial_reply_is_kept_for_the_call(rig: Rig) -> None:
+    rig.fake.late_handle()  # PROCEEDING arrives while the HCALL is not known yet
+    rig.fake.hold_replies()
+    dialling = asyncio.ensure_future(rig.provider.dial("1002"))
+    await until(lambda: rig.fake.pending_replies == 1, "the request is out")
+    await until(lambda: rig.provider.messages_seen >= 1, "the early LINE_CALLSTATE")
+    rig.fake.hold_replies(False)
+    rig.fake.release_replies()
+    call_id = await dialling
+    await until(lambda: rig.call(call_id).state is CallState.ALERTING, "ringback")
+    assert len({c.id for _e, c in rig.events}) == 1  # not a second, adopted call
+    rig.fake.state(rig.fake.last_call, CONNECTED)
+    await until(lambda: rig.call(call_id).state is CallState.ACTIVE, "answered")
+    await rig.provider.hangup(call_id)
+    await until(lambda: rig.fake.live_calls == 0, "freed")
+    assert rig.call(call_id).end_reason is EndReason.COMPLETED
+
+
+async def test_a_line_the_tsp_closes_ends_its_calls_and_says_so(rig: Rig) -> None:
+    _handle, call_id = await ringing(rig)
+    rig.fake.post(rig.fake.line_handle(0), 3)  # LINE_CLOSE
+    await until(lambda: rig.statuses[-1].registration is Registration.OFFLINE, "offline")
+    assert "closed the line" in rig.statuses[-1].message
+    assert rig.call(call_id).state is CallState.ENDED
+    with pytest.raises(ProviderUnavailable, match="closed the line"):
+        await rig.provider.dial("1002")
