@@ -53,7 +53,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from callsys.errors import NotSupported, ProviderError, ProviderUnavailable, UnknownCall
+from callsys.errors import ConfigError, NotSupported, ProviderError, ProviderUnavailable, UnknownCall
 from callsys.model import CallEvent, Direction, EndReason, PhoneNumber, ProviderEvent
 from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration, require
 from providers.tapi import structs as s
@@ -164,11 +164,11 @@ class LineList:
 def list_lines(options: Mapping[str, Any] | None = None) -> LineList:
     """The names of the TAPI lines on this computer (``lineGetDevCapsW``), for Settings. Never
     raises: when TAPI, a TSP or any line is missing, ``message`` says so and what to do."""
-    opts = TapiOptions.from_mapping(options or {})
     try:
+        opts = TapiOptions.from_mapping(options or {})
         lib = load(opts.library)
         app, count, _api = lib.initialize(_APP_NAME, s.TAPI_VERSION_2_2)
-    except ProviderError as exc:
+    except (ProviderError, ConfigError) as exc:
         return LineList((), str(exc))
     names = []
     try:
@@ -241,6 +241,9 @@ class TapiProvider:
             self._stop.clear()
             self._thread = threading.Thread(target=self._pump, name="tapi-messages", daemon=True)
             self._thread.start()
+        elif self._lib is not None:  # nothing to watch: give TAPI back at once
+            self._lib.shutdown(self._app)
+            self._lib = None
         self._set_status(registration, message)
 
     async def close(self) -> None:
@@ -597,7 +600,7 @@ class TapiProvider:
         elif state == s.LINECALLSTATE_DISCONNECTED:
             call.mode = mode
             self._end(call, self._reason(call))
-            if call.controllable and call.handle and self._lib is not None:
+            if call.controllable and call.handle and not call.action and self._lib is not None:
                 self._fire(functools.partial(self._library().drop, call.handle))  # let the TSP free it
 
     def _announce(self, call: _Call, remote: PhoneNumber | None = None) -> None:

@@ -510,9 +510,10 @@ EXPORT LONG lineDrop(DWORD hcall, const char *uui, DWORD size) {
     (void)uui; (void)size;
     pthread_mutex_lock(&mu);
     FakeCall *c = NULL;
+    logf_("lineDrop %u", hcall); /* logged even when refused: tests see every attempt */
     LONG rc = owned_call(hcall, &c);
     if (!rc && c->state == ST_IDLE) rc = (LONG)LINEERR_INVALCALLSTATE;
-    if (!rc) { logf_("lineDrop %u", hcall); rc = request("lineDrop", hcall, ST_IDLE, 0, 0, 0); }
+    if (!rc) rc = request("lineDrop", hcall, ST_IDLE, 0, 0, 0);
     pthread_mutex_unlock(&mu);
     return rc;
 }

@@ -94,3 +94,4 @@ async def test_the_line_list_for_settings(fake: FakeTapi) -> None:
     assert not fake.initialized  # it shut TAPI down again
     assert list_lines({}).message == NOT_WINDOWS_MESSAGE  # no tapi32.dll off Windows
     assert "could not be loaded" in list_lines({"library": "/nonexistent/tapi32.so"}).message
+    assert "reply_timeout" in list_lines({"reply_timeout": 0}).message  # never raises

@@ -240,6 +240,7 @@ async def test_click_to_dial_on_a_line_with_its_prefix_hold_and_blind_transfer(f
         assert f"lineBlindTransferW {made} 1002" in fake.log()
         await until(lambda: fake.live_calls == 0, "transferred away and freed")
         assert rig.call(call_id).end_reason is EndReason.COMPLETED
+        assert not any(line.startswith("lineDrop") for line in fake.log())  # it was not ours to drop
     finally:
         await rig.provider.close()
 
@@ -290,6 +291,7 @@ async def test_no_tsp_and_no_lines_are_said_plainly(fake: FakeTapi) -> None:
     rig = await Rig(fake).start()  # the fake offers no line
     assert rig.statuses[-1].registration is Registration.OFFLINE
     assert "TSP" in rig.statuses[-1].message and "Phone and Modem" in rig.statuses[-1].message
+    assert not fake.initialized  # nothing to watch: TAPI is given back at once
     with pytest.raises(ProviderUnavailable):
         await rig.provider.dial("1002")
     await rig.provider.close()
