@@ -147,6 +147,7 @@ class _Call:
     dnis: str = ""
     label: str = ""
     variables: dict[str, str] = field(default_factory=dict)
+    tsp_call_id: int = 0  # LINECALLINFO.dwCallID: the PBX's own id, for its logs and CDRs
 
     @property
     def controllable(self) -> bool:
@@ -636,6 +637,16 @@ class TapiProvider:
         except TapiError as exc:
             log.info("no call info for %s: %s", call.call_id, exc)
             return None
+        if not call.tsp_call_id and info.call_id:
+            call.tsp_call_id = info.call_id
+            log.info(
+                "%s is call %d of the TSP on %s (origin 0x%x, reason 0x%x)",
+                call.call_id,
+                info.call_id,
+                call.line.name,
+                info.origin,
+                info.reason,
+            )
         if call.direction is None:
             outbound = info.origin & s.LINECALLORIGIN_OUTBOUND
             call.direction = Direction.OUTGOING if outbound else Direction.INCOMING

@@ -352,3 +352,19 @@ async def test_a_line_the_tsp_closes_ends_its_calls_and_says_so(rig: Rig) -> Non
     assert rig.call(call_id).state is CallState.ENDED
     with pytest.raises(ProviderUnavailable, match="closed the line"):
         await rig.provider.dial("1002")
+
+
+async def test_the_dialled_number_names_the_line_and_a_forwarded_call_says_so(fake: FakeTapi) -> None:
+    fake.add_line("Sales 201")
+    rig = await Rig(
+        fake,
+        lines=[{"id": "Sales 201", "label": "Agent"}, {"id": "DID", "label": "Sales", "did": "021 7000"}],
+    ).start()
+    try:
+        fake.offer(0, SARA, "", "0217000", reason=0x4)  # LINECALLREASON_FWDNOANSWER
+        await until(lambda: rig.events, "rings")
+        call = rig.only_call()
+        assert call.dnis == "0217000" and call.line == "Sales"  # IN12: the DID, not the phone's line
+        assert dict(call.variables) == {"Reason": "forwarded (no answer)"}
+    finally:
+        await rig.provider.close()
