@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -40,7 +41,7 @@ def build() -> Path:
     if gcc is None:
         raise RuntimeError("gcc is needed to build the fake tapi32 (scripts/setup installs it)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_suffix(".part")
+    partial = out.with_name(f"fake_tapi32.{os.getpid()}.part")  # parallel sessions build side by side
     subprocess.run(
         [
             gcc,
