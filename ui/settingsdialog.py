@@ -694,6 +694,7 @@ class SettingsDialog(QDialog):
         self.tapi_lines.setWordWrap(True)
         self.tapi_lines.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.tapi_label = QLabel(translate("SettingsDialog", "TAPI lines:"))
+        self.tapi_lines.setAccessibleName(self.tapi_label.text().rstrip(":"))
         form.addRow(self.tapi_label, self.tapi_lines)
         self._tapi_library: str | None = None  # the library last listed (asked once, not per key)
         self.ami_secret = self._password("amiSecret", translate("SettingsDialog", "AMI secret"))
