@@ -180,6 +180,9 @@ def choice_title(key: str, value: str) -> str:
         ("phone.provider", "server"): translate(
             "SettingsDialog", "callsys server (calls and logging from a central server)"
         ),
+        ("phone.provider", "tapi"): translate(
+            "SettingsDialog", "Desk phone through Windows telephony (TAPI)"
+        ),
     }
     return titles.get((key, value), value)
 
@@ -686,6 +689,14 @@ class SettingsDialog(QDialog):
         self.sip_label = QLabel(translate("SettingsDialog", "SIP lines:"))
         self.sip_label.setBuddy(self.sip_lines.list)
         form.addRow(self.sip_label, self.sip_lines)
+        # TAPI: the lines Windows telephony offers (what ``lines`` may name), or why there are none
+        self.tapi_lines = named(QLabel(), "tapiLines")
+        self.tapi_lines.setWordWrap(True)
+        self.tapi_lines.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tapi_label = QLabel(translate("SettingsDialog", "TAPI lines:"))
+        self.tapi_lines.setAccessibleName(self.tapi_label.text().rstrip(":"))
+        form.addRow(self.tapi_label, self.tapi_lines)
+        self._tapi_library: str | None = None  # the library last listed (asked once, not per key)
         self.ami_secret = self._password("amiSecret", translate("SettingsDialog", "AMI secret"))
         self.ami_label = QLabel(translate("SettingsDialog", "AMI secret:"))
         self.ami_label.setBuddy(self.ami_secret)
@@ -952,6 +963,7 @@ class SettingsDialog(QDialog):
             widget.setVisible(provider == "sip")
         if provider == "sip":
             self.sip_lines.sync_default(str(values.get(DEFAULT_LINE.key, "")))
+        self._show_tapi_lines(provider == "tapi", options)
         self._ami_name = provider_secret_name(str(provider), options)
         self.ami_label.setVisible(bool(self._ami_name))
         self.ami_secret.setVisible(bool(self._ami_name))
@@ -966,6 +978,34 @@ class SettingsDialog(QDialog):
         self._secret_hint()
         crm_secret = values.get("crm.auth", "") == "client_secret"
         self.crm_secret.setEnabled(crm_secret or bool(self.crm_secret.text()))
+
+    def _show_tapi_lines(self, tapi: bool, options: Mapping[str, Any]) -> None:
+        for widget in (self.tapi_label, self.tapi_lines):
+            widget.setVisible(tapi)
+        library = str(options.get("library") or "") if isinstance(options, Mapping) else ""
+        if not tapi or library == self._tapi_library:
+            return
+        self._tapi_library = library
+        from providers.tapi import NO_LINES_MESSAGE, list_lines
+        from providers.tapi.binding import NOT_WINDOWS_MESSAGE
+
+        found = list_lines({"library": library})
+        said = {
+            NO_LINES_MESSAGE: translate(
+                "SettingsDialog",
+                "Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not "
+                "installed, or it gives this Windows user no line. Install the vendor's TSP, then check "
+                "Control Panel → Phone and Modem → Advanced.",
+            ),
+            NOT_WINDOWS_MESSAGE: translate(
+                "SettingsDialog",
+                "TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded "
+                "softphone or Asterisk (AMI) instead.",
+            ),
+        }
+        text = ", ".join(ltr(name) for name in found.names) or said.get(found.message, found.message)
+        self.tapi_lines.setText(text)
+        self.tapi_lines.setStyleSheet("" if found.names else _WARNING_STYLE)
 
     def _secret_hint(self) -> None:
         names = []

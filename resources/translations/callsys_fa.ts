@@ -1963,17 +1963,17 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="689" />
+      <location filename="../../ui/settingsdialog.py" line="700" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="690" />
+      <location filename="../../ui/settingsdialog.py" line="701" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="961" />
+      <location filename="../../ui/settingsdialog.py" line="973" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -2008,34 +2008,39 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="736" />
+      <location filename="../../ui/settingsdialog.py" line="747" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="738" />
+      <location filename="../../ui/settingsdialog.py" line="749" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="281" />
+      <location filename="../../ui/settingsdialog.py" line="284" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="285" />
+      <location filename="../../ui/settingsdialog.py" line="288" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="247" />
+      <location filename="../../ui/settingsdialog.py" line="250" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="999" />
+      <location filename="../../ui/settingsdialog.py" line="1039" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="183" />
+      <source>Desk phone through Windows telephony (TAPI)</source>
+      <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
     </message>
     <message>
       <location filename="../../ui/settingsdialog.py" line="179" />
@@ -2043,7 +2048,7 @@
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="823" />
+      <location filename="../../ui/settingsdialog.py" line="834" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
@@ -2058,7 +2063,7 @@
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="846" />
+      <location filename="../../ui/settingsdialog.py" line="857" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
@@ -2068,7 +2073,7 @@
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="742" />
+      <location filename="../../ui/settingsdialog.py" line="753" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -2078,7 +2083,7 @@
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="249" />
+      <location filename="../../ui/settingsdialog.py" line="252" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
@@ -2088,12 +2093,12 @@
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="231" />
+      <location filename="../../ui/settingsdialog.py" line="234" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="662" />
+      <location filename="../../ui/settingsdialog.py" line="665" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -2108,7 +2113,7 @@
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="686" />
+      <location filename="../../ui/settingsdialog.py" line="689" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
@@ -2118,7 +2123,7 @@
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="519" />
+      <location filename="../../ui/settingsdialog.py" line="522" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -2128,22 +2133,22 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="959" />
+      <location filename="../../ui/settingsdialog.py" line="971" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="925" />
+      <location filename="../../ui/settingsdialog.py" line="936" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="470" />
+      <location filename="../../ui/settingsdialog.py" line="473" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="462" />
+      <location filename="../../ui/settingsdialog.py" line="465" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
@@ -2163,47 +2168,57 @@
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="660" />
+      <location filename="../../ui/settingsdialog.py" line="663" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="757" />
+      <location filename="../../ui/settingsdialog.py" line="1000" />
+      <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
+      <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="696" />
+      <source>TAPI lines:</source>
+      <translation>خط‌های TAPI:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="768" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="750" />
+      <location filename="../../ui/settingsdialog.py" line="761" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="699" />
+      <location filename="../../ui/settingsdialog.py" line="710" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1062" />
+      <location filename="../../ui/settingsdialog.py" line="1102" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="262" />
+      <location filename="../../ui/settingsdialog.py" line="265" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="252" />
+      <location filename="../../ui/settingsdialog.py" line="255" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1034" />
+      <location filename="../../ui/settingsdialog.py" line="1074" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1071" />
+      <location filename="../../ui/settingsdialog.py" line="1111" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -2216,6 +2231,11 @@
       <location filename="../../ui/settingsdialog.py" line="177" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="994" />
+      <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
+      <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
     </message>
     <message>
       <location filename="../../ui/settingsdialog.py" line="140" />
@@ -2233,7 +2253,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="779" />
+      <location filename="../../ui/settingsdialog.py" line="790" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
@@ -2258,12 +2278,12 @@
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="354" />
+      <location filename="../../ui/settingsdialog.py" line="357" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="790" />
+      <location filename="../../ui/settingsdialog.py" line="801" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
@@ -2288,7 +2308,7 @@
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="865" />
+      <location filename="../../ui/settingsdialog.py" line="876" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
