@@ -14,7 +14,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from callsys.errors import CallsysError
+from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
 from callsys.provider import Capability, Line, ProviderStatus, Registration
@@ -987,6 +987,18 @@ class MainWindow(QMainWindow):
             settings.set(key, value)
             if settings.path is not None:
                 settings.save()
+        except ConfigError as exc:
+            if not settings.load_error:
+                self.show_message(str(exc))
+                return
+            # the file could not be read: not written over; the choice holds until callsys closes
+            self.show_message(
+                translate(
+                    "MainWindow",
+                    "Not saved: the settings file could not be read, so it is not written over. "
+                    "File → Settings says how to go on.",
+                )
+            )
         except (CallsysError, OSError) as exc:
             self.show_message(str(exc))
         except Exception as exc:  # a value the TOML writer cannot hold; keep running
@@ -1011,6 +1023,14 @@ class MainWindow(QMainWindow):
         """Apply what the settings dialog changed without a restart where we can."""
         settings = self.desktop.settings
         changed = set(keys)
+        if settings.kept_copy is not None:  # an unreadable file was replaced: say where it went
+            self.desktop.problems[:] = [p for p in self.desktop.problems if not p.startswith("settings:")]
+            self._show_problems()
+            self.show_message(
+                translate("MainWindow", "The unreadable settings file was kept as {path}.").format(
+                    path=ltr(str(settings.kept_copy))
+                )
+            )
         if any(key.startswith("hotkeys.") for key in changed):
             self.hotkey_problems = self.hotkeys.apply(settings)
             self._show_problems()

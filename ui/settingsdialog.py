@@ -30,7 +30,7 @@ from typing import Any
 
 import tomli_w
 
-from callsys.errors import CallsysError
+from callsys.errors import CallsysError, ConfigError
 from callsys.numbers import to_ascii_digits
 from callsys.provider import ProviderRegistry, ProviderStatus, Registration
 from callsys.secretnames import (
@@ -61,9 +61,11 @@ from ui.keyfield import KeyField
 from ui.qt import (
     QCheckBox,
     QComboBox,
+    QDesktopServices,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QKeySequence,
     QKeySequenceEdit,
@@ -76,6 +78,7 @@ from ui.qt import (
     QScrollArea,
     Qt,
     QTabWidget,
+    QUrl,
     QVBoxLayout,
     QWidget,
     named,
@@ -466,6 +469,7 @@ class SettingsDialog(QDialog):
     # ============================================================== building
     def _build(self) -> None:
         outer = QVBoxLayout(self)
+        outer.addWidget(self._build_unreadable())
         self.tabs = named(QTabWidget(), "settingsTabs")
         self.tabs.setAccessibleName(translate("SettingsDialog", "Setting groups"))
         bar = self.tabs.tabBar()
@@ -529,6 +533,91 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
+
+    def _build_unreadable(self) -> QFrame:
+        """Above the tabs, when the settings file could not be read: why, and the ways on — open
+        the file (to fix it in the user's editor), open its folder, or start from the defaults
+        (on OK a copy of the file is kept first). Until one is chosen, OK writes nothing."""
+        panel = named(QFrame(), "settingsUnreadable")
+        panel.setStyleSheet(
+            "#settingsUnreadable { background: #fef7e0; border: 1px solid #f9ab00; border-radius: 6px; }"
+        )
+        column = QVBoxLayout(panel)
+        self.unreadable_text = named(QLabel(), "settingsUnreadableText")
+        self.unreadable_text.setWordWrap(True)
+        self.unreadable_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.unreadable_text)
+        row = QHBoxLayout()
+        self.open_file_button = named(
+            QPushButton(translate("SettingsDialog", "Open the file")), "settingsOpenFile"
+        )
+        self.open_file_button.clicked.connect(lambda: self._open_path(False))
+        self.open_folder_button = named(
+            QPushButton(translate("SettingsDialog", "Open its folder")), "settingsOpenFolder"
+        )
+        self.open_folder_button.clicked.connect(lambda: self._open_path(True))
+        self.start_over = named(
+            QCheckBox(translate("SettingsDialog", "Start from the defaults (a copy of the file is kept)")),
+            "settingsStartOver",
+        )
+        self.start_over.setAccessibleName(self.start_over.text())
+        self.start_over.toggled.connect(self._start_over_toggled)
+        row.addWidget(self.open_file_button)
+        row.addWidget(self.open_folder_button)
+        row.addWidget(self.start_over, 1)
+        column.addLayout(row)
+        self.start_over_note = named(QLabel(), "settingsStartOverNote")
+        self.start_over_note.setWordWrap(True)
+        self.start_over_note.hide()
+        column.addWidget(self.start_over_note)
+        self.unreadable = panel
+        self._show_unreadable(self.settings.load_error)
+        return panel
+
+    def _show_unreadable(self, why: str | None) -> None:
+        path = self.settings.path
+        self.unreadable.setVisible(bool(why) and path is not None)
+        if not why or path is None:
+            return
+        self.unreadable_text.setText(
+            translate(
+                "SettingsDialog",
+                "The settings file {path} could not be read, so the fields below show the defaults, "
+                "not your settings. Nothing is written over the file until you fix it or choose to "
+                "start from the defaults.",
+            ).format(path=ltr(str(path)))
+            + "\n"
+            + translate("SettingsDialog", "Why: {why}").format(why=isolate(why))
+        )
+        self.open_file_button.setEnabled(path.exists())
+        self.unreadable.setAccessibleDescription(self.unreadable_text.text())
+
+    def _open_path(self, folder: bool) -> None:
+        """The unreadable file in the user's editor (or its folder in the file manager)."""
+        path = self.settings.path
+        if path is None:
+            return
+        target = path.parent if folder else path
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+            self._problem_text(
+                translate("SettingsDialog", "No program opened {path}.").format(path=ltr(str(target)))
+            )
+
+    def _start_over_toggled(self, on: bool) -> None:
+        path = self.settings.path
+        name = f"{path.name}.broken-…" if path is not None else ""
+        self.start_over_note.setText(
+            translate(
+                "SettingsDialog",
+                "OK first keeps the file as {copy} in the same folder, then saves the settings shown here.",
+            ).format(copy=ltr(name))
+        )
+        self.start_over_note.setVisible(on)
+        self.validate()
+
+    def _may_write(self) -> bool:
+        """Whether OK may write the file: it was read, or the agent chose to start over."""
+        return not self.settings.load_error or self.start_over.isChecked()
 
     def _add_field(self, form: QFormLayout, option: Option[Any], group: str) -> None:
         title = translate("Settings", option.title)
@@ -830,7 +919,7 @@ class SettingsDialog(QDialog):
         for group, at in self._pages.items():
             title = _tab_text(group_title(group))
             self.tabs.setTabText(at, f"⚠ {title}" if group in bad_groups else title)
-        self.ok_button.setEnabled(not errors)
+        self.ok_button.setEnabled(not errors and self._may_write())
         self._show_option_warnings(values, errors)
         self._refresh_secrets(values)
         return not errors
@@ -1008,16 +1097,25 @@ class SettingsDialog(QDialog):
         if errors:
             self.validate()
             return False
+        if not self._may_write():
+            return False
+        start_over = bool(self.settings.load_error) and self.start_over.isChecked()
         changed = [key for key, value in values.items() if value != self.settings.get(key)]
         try:
             for key in changed:
                 self.settings.set(key, values[key])
-            if changed or self.settings.path is None or not self.settings.path.exists():
-                self.settings.save()
+            if changed or start_over or self.settings.path is None or not self.settings.path.exists():
+                self.settings.save(replace_unreadable=start_over)
             for name, secret in self.typed_secrets().items():
                 set_secret(name, secret)
             if values.get(PHONE_PROVIDER.key) == "sip":  # moved lines keep, removed ones drop theirs
                 self.sip_lines.tidy_keyring()
+        except ConfigError as exc:
+            if self.settings.load_error:  # the file became unreadable since: the ways on, again
+                self._show_unreadable(self.settings.load_error)
+                self.validate()
+            self._problem(str(exc))
+            return False
         except (CallsysError, OSError) as exc:
             self._problem(str(exc))
             return False
@@ -1030,9 +1128,10 @@ class SettingsDialog(QDialog):
         return True
 
     def _problem(self, text: str) -> None:
-        self.problem_label.setText(
-            translate("SettingsDialog", "The settings were not saved: {why}").format(why=text)
-        )
+        self._problem_text(translate("SettingsDialog", "The settings were not saved: {why}").format(why=text))
+
+    def _problem_text(self, text: str) -> None:
+        self.problem_label.setText(text)
         self.problem_label.show()
 
     def _run_check(

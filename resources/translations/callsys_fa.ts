@@ -183,377 +183,377 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="425" />
+      <location filename="../../ui/convert.py" line="420" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="740" />
+      <location filename="../../ui/convert.py" line="735" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="690" />
       <source>&amp;Create:</source>
       <translation>سا&amp;ختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="719" />
+      <location filename="../../ui/convert.py" line="714" />
       <source>&amp;Description</source>
       <translation>شر&amp;ح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="712" />
+      <location filename="../../ui/convert.py" line="707" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="705" />
+      <location filename="../../ui/convert.py" line="700" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="703" />
+      <location filename="../../ui/convert.py" line="698" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="700" />
+      <location filename="../../ui/convert.py" line="695" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="716" />
+      <location filename="../../ui/convert.py" line="711" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="714" />
+      <location filename="../../ui/convert.py" line="709" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="718" />
+      <location filename="../../ui/convert.py" line="713" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="936" />
+      <location filename="../../ui/convert.py" line="931" />
       <source>, </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="255" />
+      <location filename="../../ui/convert.py" line="252" />
       <source>A case needs a customer: choose a contact or an account.</source>
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="361" />
+      <location filename="../../ui/convert.py" line="356" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="710" />
+      <location filename="../../ui/convert.py" line="705" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="708" />
+      <location filename="../../ui/convert.py" line="703" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="742" />
+      <location filename="../../ui/convert.py" line="737" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="698" />
+      <location filename="../../ui/convert.py" line="693" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="751" />
+      <location filename="../../ui/convert.py" line="746" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="633" />
+      <location filename="../../ui/convert.py" line="628" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="752" />
+      <location filename="../../ui/convert.py" line="747" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="631" />
+      <location filename="../../ui/convert.py" line="626" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1186" />
+      <location filename="../../ui/convert.py" line="1181" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="170" />
+      <location filename="../../ui/convert.py" line="173" />
       <source>Choose the record to add the number to.</source>
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="451" />
+      <location filename="../../ui/convert.py" line="446" />
       <source>Choose…</source>
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="644" />
+      <location filename="../../ui/convert.py" line="639" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1232" />
+      <location filename="../../ui/convert.py" line="1227" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="625" />
+      <location filename="../../ui/convert.py" line="620" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="648" />
+      <location filename="../../ui/convert.py" line="643" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="647" />
+      <location filename="../../ui/convert.py" line="642" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="645" />
+      <location filename="../../ui/convert.py" line="640" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="905" />
+      <location filename="../../ui/convert.py" line="900" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="947" />
+      <location filename="../../ui/convert.py" line="942" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="461" />
+      <location filename="../../ui/convert.py" line="456" />
       <source>Filled in in Dynamics 365</source>
       <translation>در Dynamics 365 پر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="360" />
+      <location filename="../../ui/convert.py" line="355" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1245" />
+      <location filename="../../ui/convert.py" line="1240" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="643" />
+      <location filename="../../ui/convert.py" line="638" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="359" />
+      <location filename="../../ui/convert.py" line="354" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="356" />
+      <location filename="../../ui/convert.py" line="351" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="358" />
+      <location filename="../../ui/convert.py" line="353" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="357" />
+      <location filename="../../ui/convert.py" line="352" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="639" />
+      <location filename="../../ui/convert.py" line="634" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="696" />
+      <location filename="../../ui/convert.py" line="691" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1027" />
+      <location filename="../../ui/convert.py" line="1022" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="642" />
+      <location filename="../../ui/convert.py" line="637" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="640" />
+      <location filename="../../ui/convert.py" line="635" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="641" />
+      <location filename="../../ui/convert.py" line="636" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="390" />
+      <location filename="../../ui/convert.py" line="385" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1190" />
+      <location filename="../../ui/convert.py" line="1185" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="179" />
+      <location filename="../../ui/convert.py" line="182" />
       <source>That record no longer exists.</source>
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="397" />
+      <location filename="../../ui/convert.py" line="392" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="392" />
+      <location filename="../../ui/convert.py" line="387" />
       <source>The CRM is busy (too many requests); nothing was created. Try again in {seconds} seconds.</source>
       <translation>CRM اکنون سرش شلوغ است (درخواست‌های بیش از حد)؛ چیزی ساخته نشد. {seconds} ثانیهٔ دیگر دوباره امتحان کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="401" />
+      <location filename="../../ui/convert.py" line="396" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="938" />
+      <location filename="../../ui/convert.py" line="933" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="370" />
+      <location filename="../../ui/convert.py" line="365" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="174" />
+      <location filename="../../ui/convert.py" line="177" />
       <source>The built-in directory cannot do that.</source>
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="384" />
+      <location filename="../../ui/convert.py" line="379" />
       <source>The call could not be linked to it; link it in the CRM.</source>
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="903" />
+      <location filename="../../ui/convert.py" line="898" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="382" />
+      <location filename="../../ui/convert.py" line="377" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="367" />
+      <location filename="../../ui/convert.py" line="362" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="369" />
+      <location filename="../../ui/convert.py" line="364" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="371" />
+      <location filename="../../ui/convert.py" line="366" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="368" />
+      <location filename="../../ui/convert.py" line="363" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="372" />
+      <location filename="../../ui/convert.py" line="367" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1180" />
+      <location filename="../../ui/convert.py" line="1175" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="638" />
+      <location filename="../../ui/convert.py" line="633" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="646" />
+      <location filename="../../ui/convert.py" line="641" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="952" />
+      <location filename="../../ui/convert.py" line="947" />
       <source>Which fields the CRM requires could not be read now (it is offline or busy). Create asks again first, then tries with the fields above.</source>
       <translation>اکنون نمی‌توان خواند که CRM کدام فیلدها را لازم دارد (در دسترس نیست یا سرش شلوغ است). «ساختن» نخست دوباره می‌پرسد و سپس با فیلدهای بالا امتحان می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="995" />
+      <location filename="../../ui/convert.py" line="990" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="943" />
+      <location filename="../../ui/convert.py" line="938" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="237" />
+      <location filename="../../ui/convert.py" line="242" />
       <source>{fields} must be filled in.</source>
       <translation>{fields} باید پر شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="933" />
+      <location filename="../../ui/convert.py" line="928" />
       <source>{fields} takes a number.</source>
       <translation>{fields} باید یک عدد باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="931" />
+      <location filename="../../ui/convert.py" line="926" />
       <source>{fields} takes a whole number.</source>
       <translation>{fields} باید یک عدد صحیح باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="378" />
+      <location filename="../../ui/convert.py" line="373" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="420" />
+      <location filename="../../ui/convert.py" line="415" />
       <source>“{name}”</source>
       <translation>«{name}»</translation>
     </message>
@@ -818,7 +818,7 @@
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1076" />
+      <location filename="../../ui/mainwindow.py" line="1096" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
@@ -893,7 +893,7 @@
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1035" />
+      <location filename="../../ui/mainwindow.py" line="1055" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
@@ -916,6 +916,11 @@
       <location filename="../../ui/mainwindow.py" line="870" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="996" />
+      <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
+      <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
       <location filename="../../ui/mainwindow.py" line="715" />
@@ -978,7 +983,7 @@
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1002" />
+      <location filename="../../ui/mainwindow.py" line="1014" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
@@ -1008,7 +1013,7 @@
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1178" />
+      <location filename="../../ui/mainwindow.py" line="1198" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
@@ -1031,6 +1036,11 @@
       <location filename="../../ui/mainwindow.py" line="702" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="1030" />
+      <source>The unreadable settings file was kept as {path}.</source>
+      <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
       <location filename="../../ui/mainwindow.py" line="864" />
@@ -1058,7 +1068,7 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1077" />
+      <location filename="../../ui/mainwindow.py" line="1097" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
@@ -1068,7 +1078,7 @@
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1038" />
+      <location filename="../../ui/mainwindow.py" line="1058" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
@@ -1164,22 +1174,22 @@
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="292" />
+      <location filename="../../ui/popup.py" line="295" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="294" />
+      <location filename="../../ui/popup.py" line="297" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="278" />
+      <location filename="../../ui/popup.py" line="281" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="272" />
+      <location filename="../../ui/popup.py" line="275" />
       <source>Click the number to answer</source>
       <translation>برای پاسخ روی شماره کلیک کنید</translation>
     </message>
@@ -1199,67 +1209,67 @@
       <translation>صبح بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="239" />
+      <location filename="../../ui/popup.py" line="242" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="242" />
+      <location filename="../../ui/popup.py" line="245" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="253" />
+      <location filename="../../ui/popup.py" line="256" />
       <source>Looking up…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="267" />
+      <location filename="../../ui/popup.py" line="270" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="260" />
+      <location filename="../../ui/popup.py" line="263" />
       <source>Not in the directory</source>
       <translation>در فهرست مخاطبان نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="248" />
+      <location filename="../../ui/popup.py" line="251" />
       <source>Open the record</source>
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="293" />
+      <location filename="../../ui/popup.py" line="296" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="295" />
+      <location filename="../../ui/popup.py" line="298" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="297" />
+      <location filename="../../ui/popup.py" line="300" />
       <source>Send the call to voicemail</source>
       <translation>فرستادن تماس به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="255" />
+      <location filename="../../ui/popup.py" line="258" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="296" />
+      <location filename="../../ui/popup.py" line="299" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="239" />
+      <location filename="../../ui/popup.py" line="242" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="283" />
+      <location filename="../../ui/popup.py" line="286" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -1505,437 +1515,437 @@
   <context>
     <name>Settings</name>
     <message>
-      <location filename="../../callsys/settings.py" line="350" />
+      <location filename="../../callsys/settings.py" line="359" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="383" />
+      <location filename="../../callsys/settings.py" line="392" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="434" />
+      <location filename="../../callsys/settings.py" line="443" />
       <source>A JSON file served to desktops at /update/manifest.json (SET5); empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود (SET5)؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="399" />
+      <location filename="../../callsys/settings.py" line="408" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="194" />
+      <location filename="../../callsys/settings.py" line="203" />
       <source>Added in front of every outgoing public number (SET3)</source>
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود (SET3)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="519" />
+      <location filename="../../callsys/settings.py" line="528" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="198" />
+      <location filename="../../callsys/settings.py" line="207" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="488" />
+      <location filename="../../callsys/settings.py" line="497" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="274" />
+      <location filename="../../callsys/settings.py" line="283" />
       <source>App registration (client) ID</source>
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="405" />
+      <location filename="../../callsys/settings.py" line="414" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="248" />
+      <location filename="../../callsys/settings.py" line="257" />
       <source>CRM</source>
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="478" />
+      <location filename="../../callsys/settings.py" line="487" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="500" />
+      <location filename="../../callsys/settings.py" line="509" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="360" />
+      <location filename="../../callsys/settings.py" line="369" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
       <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="240" />
+      <location filename="../../callsys/settings.py" line="249" />
       <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM (IN13)</source>
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="549" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="311" />
+      <location filename="../../callsys/settings.py" line="320" />
       <source>Certificate (PEM with private key)</source>
       <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="315" />
+      <location filename="../../callsys/settings.py" line="324" />
       <source>Certificate thumbprint</source>
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="222" />
+      <location filename="../../callsys/settings.py" line="231" />
       <source>Completes local numbers dialled without it</source>
       <translation>شماره‌های محلی بدون کد شهر را کامل می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="342" />
+      <location filename="../../callsys/settings.py" line="351" />
       <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"] (IN2)</source>
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="548" />
+      <location filename="../../callsys/settings.py" line="557" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="212" />
+      <location filename="../../callsys/settings.py" line="221" />
       <source>Default country</source>
       <translation>کشور پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="196" />
+      <location filename="../../callsys/settings.py" line="205" />
       <source>Default line</source>
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="424" />
+      <location filename="../../callsys/settings.py" line="433" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="389" />
+      <location filename="../../callsys/settings.py" line="398" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="497" />
+      <location filename="../../callsys/settings.py" line="506" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="197" />
+      <location filename="../../callsys/settings.py" line="206" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="238" />
+      <location filename="../../callsys/settings.py" line="247" />
       <source>Do not log numbers shorter than</source>
       <translation>ثبت نکردن شماره‌های کوتاه‌تر از</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="252" />
+      <location filename="../../callsys/settings.py" line="261" />
       <source>Dynamics 365 address</source>
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="416" />
+      <location filename="../../callsys/settings.py" line="425" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="550" />
+      <location filename="../../callsys/settings.py" line="559" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="340" />
+      <location filename="../../callsys/settings.py" line="349" />
       <source>Extra phone columns</source>
       <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="329" />
+      <location filename="../../callsys/settings.py" line="338" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="538" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="502" />
+      <location filename="../../callsys/settings.py" line="511" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="493" />
+      <location filename="../../callsys/settings.py" line="502" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="397" />
+      <location filename="../../callsys/settings.py" line="406" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="494" />
+      <location filename="../../callsys/settings.py" line="503" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="466" />
+      <location filename="../../callsys/settings.py" line="475" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="391" />
+      <location filename="../../callsys/settings.py" line="400" />
       <source>How many desktops may be connected at the same time (ARCH3)</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند (ARCH3)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="358" />
+      <location filename="../../callsys/settings.py" line="367" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="538" />
+      <location filename="../../callsys/settings.py" line="547" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="321" />
+      <location filename="../../callsys/settings.py" line="330" />
       <source>Keep the sign-in unencrypted</source>
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="474" />
+      <location filename="../../callsys/settings.py" line="483" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="228" />
+      <location filename="../../callsys/settings.py" line="237" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="521" />
+      <location filename="../../callsys/settings.py" line="530" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="379" />
+      <location filename="../../callsys/settings.py" line="388" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="383" />
+      <location filename="../../callsys/settings.py" line="392" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="220" />
+      <location filename="../../callsys/settings.py" line="229" />
       <source>Local area code</source>
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="440" />
+      <location filename="../../callsys/settings.py" line="449" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="270" />
+      <location filename="../../callsys/settings.py" line="279" />
       <source>Microsoft Entra tenant</source>
       <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="279" />
+      <location filename="../../callsys/settings.py" line="288" />
       <source>Model-driven app ID</source>
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="495" />
+      <location filename="../../callsys/settings.py" line="504" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="214" />
+      <location filename="../../callsys/settings.py" line="223" />
       <source>Numbers written without a country code belong to this country</source>
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="426" />
+      <location filename="../../callsys/settings.py" line="435" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="407" />
+      <location filename="../../callsys/settings.py" line="416" />
       <source>One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]] (SET6): name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="323" />
+      <location filename="../../callsys/settings.py" line="332" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="504" />
+      <location filename="../../callsys/settings.py" line="513" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="192" />
+      <location filename="../../callsys/settings.py" line="201" />
       <source>Outside-line prefix</source>
       <translation>پیش‌شماره خط بیرونی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="184" />
+      <location filename="../../callsys/settings.py" line="193" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="300" />
+      <location filename="../../callsys/settings.py" line="309" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
       <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="203" />
+      <location filename="../../callsys/settings.py" line="212" />
       <source>Provider options</source>
       <translation>گزینه‌های اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="281" />
+      <location filename="../../callsys/settings.py" line="290" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="489" />
+      <location filename="../../callsys/settings.py" line="498" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="503" />
+      <location filename="../../callsys/settings.py" line="512" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="491" />
+      <location filename="../../callsys/settings.py" line="500" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="464" />
+      <location filename="../../callsys/settings.py" line="473" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="287" />
+      <location filename="../../callsys/settings.py" line="296" />
       <source>Sign-in method</source>
       <translation>روش ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="348" />
+      <location filename="../../callsys/settings.py" line="357" />
       <source>Status reason of unanswered calls</source>
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="448" />
+      <location filename="../../callsys/settings.py" line="457" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="456" />
+      <location filename="../../callsys/settings.py" line="465" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="272" />
+      <location filename="../../callsys/settings.py" line="281" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="458" />
+      <location filename="../../callsys/settings.py" line="467" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="298" />
+      <location filename="../../callsys/settings.py" line="307" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="305" />
+      <location filename="../../callsys/settings.py" line="314" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="432" />
+      <location filename="../../callsys/settings.py" line="441" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="230" />
+      <location filename="../../callsys/settings.py" line="239" />
       <source>Which company line a dialled number (DID) belongs to (IN12)</source>
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد (IN12)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="531" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="442" />
+      <location filename="../../callsys/settings.py" line="451" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="418" />
+      <location filename="../../callsys/settings.py" line="427" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" } (IN14)</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" } (IN14)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="450" />
+      <location filename="../../callsys/settings.py" line="459" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="331" />
+      <location filename="../../callsys/settings.py" line="340" />
       <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (IN2; `callsys crm discover` proposes them)</source>
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (IN2؛ `callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="476" />
+      <location filename="../../callsys/settings.py" line="485" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="364" />
+      <location filename="../../callsys/settings.py" line="373" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="289" />
+      <location filename="../../callsys/settings.py" line="298" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
       <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="250" />
+      <location filename="../../callsys/settings.py" line="259" />
       <source>local = the built-in directory; dynamics = Microsoft Dynamics 365</source>
       <translation>local = دفترچه داخلی برنامه؛ dynamics = Microsoft Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="186" />
+      <location filename="../../callsys/settings.py" line="195" />
       <source>sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator</source>
       <translation>sip = تلفن نرم‌افزاری داخلی، ami = Asterisk، server = سرور callsys، sim = شبیه‌ساز</translation>
     </message>
@@ -1943,332 +1953,367 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="694" />
+      <location filename="../../ui/settingsdialog.py" line="777" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="695" />
+      <location filename="../../ui/settingsdialog.py" line="778" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="968" />
+      <location filename="../../ui/settingsdialog.py" line="1049" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="123" />
+      <location filename="../../ui/settingsdialog.py" line="126" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="175" />
+      <location filename="../../ui/settingsdialog.py" line="178" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="174" />
+      <location filename="../../ui/settingsdialog.py" line="177" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="125" />
+      <location filename="../../ui/settingsdialog.py" line="128" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="170" />
+      <location filename="../../ui/settingsdialog.py" line="173" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="120" />
+      <location filename="../../ui/settingsdialog.py" line="123" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="741" />
+      <location filename="../../ui/settingsdialog.py" line="824" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="743" />
+      <location filename="../../ui/settingsdialog.py" line="826" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="281" />
+      <location filename="../../ui/settingsdialog.py" line="284" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="285" />
+      <location filename="../../ui/settingsdialog.py" line="288" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="247" />
+      <location filename="../../ui/settingsdialog.py" line="250" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1006" />
+      <location filename="../../ui/settingsdialog.py" line="1087" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="179" />
+      <location filename="../../ui/settingsdialog.py" line="182" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="828" />
+      <location filename="../../ui/settingsdialog.py" line="911" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="168" />
+      <location filename="../../ui/settingsdialog.py" line="171" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="124" />
+      <location filename="../../ui/settingsdialog.py" line="127" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="853" />
+      <location filename="../../ui/settingsdialog.py" line="934" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="169" />
+      <location filename="../../ui/settingsdialog.py" line="172" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="747" />
+      <location filename="../../ui/settingsdialog.py" line="830" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="122" />
+      <location filename="../../ui/settingsdialog.py" line="125" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="249" />
+      <location filename="../../ui/settingsdialog.py" line="252" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="119" />
+      <location filename="../../ui/settingsdialog.py" line="122" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="231" />
+      <location filename="../../ui/settingsdialog.py" line="234" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="667" />
+      <location filename="../../ui/settingsdialog.py" line="602" />
+      <source>No program opened {path}.</source>
+      <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="750" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="118" />
+      <location filename="../../ui/settingsdialog.py" line="121" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="117" />
+      <location filename="../../ui/settingsdialog.py" line="609" />
+      <source>OK first keeps the file as {copy} in the same folder, then saves the settings shown here.</source>
+      <translation>«تأیید» نخست فایل را با نام {copy} در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="556" />
+      <source>Open its folder</source>
+      <translation>باز کردن پوشهٔ آن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="552" />
+      <source>Open the file</source>
+      <translation>باز کردن فایل</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="120" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="691" />
+      <location filename="../../ui/settingsdialog.py" line="774" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="165" />
+      <location filename="../../ui/settingsdialog.py" line="168" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="519" />
+      <location filename="../../ui/settingsdialog.py" line="523" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="121" />
+      <location filename="../../ui/settingsdialog.py" line="124" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="966" />
+      <location filename="../../ui/settingsdialog.py" line="1047" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="932" />
+      <location filename="../../ui/settingsdialog.py" line="1013" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="470" />
+      <location filename="../../ui/settingsdialog.py" line="474" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="462" />
+      <location filename="../../ui/settingsdialog.py" line="465" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="173" />
+      <location filename="../../ui/settingsdialog.py" line="176" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="172" />
+      <location filename="../../ui/settingsdialog.py" line="175" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="178" />
+      <location filename="../../ui/settingsdialog.py" line="181" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="665" />
+      <location filename="../../ui/settingsdialog.py" line="560" />
+      <source>Start from the defaults (a copy of the file is kept)</source>
+      <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="748" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="762" />
+      <location filename="../../ui/settingsdialog.py" line="845" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="755" />
+      <location filename="../../ui/settingsdialog.py" line="838" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="704" />
+      <location filename="../../ui/settingsdialog.py" line="787" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1069" />
+      <location filename="../../ui/settingsdialog.py" line="1160" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="262" />
+      <location filename="../../ui/settingsdialog.py" line="265" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="252" />
+      <location filename="../../ui/settingsdialog.py" line="255" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1041" />
+      <location filename="../../ui/settingsdialog.py" line="582" />
+      <source>The settings file {path} could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
+      <translation>فایل تنظیمات {path} خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="1130" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1078" />
+      <location filename="../../ui/settingsdialog.py" line="1169" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="176" />
+      <location filename="../../ui/settingsdialog.py" line="179" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="177" />
+      <location filename="../../ui/settingsdialog.py" line="180" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="589" />
+      <source>Why: {why}</source>
+      <translation>علت: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="147" />
+      <location filename="../../ui/settingsdialog.py" line="150" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="150" />
+      <location filename="../../ui/settingsdialog.py" line="153" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="784" />
+      <location filename="../../ui/settingsdialog.py" line="867" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="145" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="134" />
+      <location filename="../../ui/settingsdialog.py" line="137" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="180" />
+      <location filename="../../ui/settingsdialog.py" line="183" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="354" />
+      <location filename="../../ui/settingsdialog.py" line="357" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="795" />
+      <location filename="../../ui/settingsdialog.py" line="878" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="139" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="138" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="147" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="146" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="872" />
+      <location filename="../../ui/settingsdialog.py" line="953" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
