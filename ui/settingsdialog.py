@@ -24,7 +24,7 @@ import asyncio
 import logging
 import re
 import tomllib
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ import tomli_w
 
 from callsys.errors import CallsysError, ConfigError
 from callsys.numbers import to_ascii_digits
-from callsys.provider import ProviderRegistry, ProviderStatus, Registration
+from callsys.provider import Line, ProviderRegistry, ProviderStatus, Registration
 from callsys.secretnames import (
     DYNAMICS_SECRET,
     ami_secret_name,
@@ -211,9 +211,46 @@ class _StatusCatcher:
         pass
 
     def status_changed(self, status: ProviderStatus) -> None:
+        if self.settled.is_set():  # the verdict stays: closing the test connection reports "offline"
+            return
         self.status = status
         if status.registration is not Registration.CONNECTING:
             self.settled.set()
+
+
+#: How the softphone describes a direct line that is up ("direct on 0.0.0.0:5060").
+_DIRECT = re.compile(r"direct on (?P<address>\S+)")
+
+
+def describe_online(lines: Sequence[Line]) -> str:
+    """The verdict on a connection that came up, line by line: a registered line is connected
+    to its registrar; a direct line has none to connect to — it takes calls where it listens."""
+    direct = [(line, _DIRECT.fullmatch(line.detail)) for line in lines]
+    if not any(match for _, match in direct):
+        names = ", ".join(line.label or line.id for line in lines)
+        text = translate("SettingsDialog", "Connected to the phone system.")
+        if names:
+            text += " " + translate("SettingsDialog", "Lines: {lines}.").format(lines=names)
+        return text
+    parts = []
+    for line, match in direct:
+        name = isolate(line.label or line.id)
+        if match:
+            parts.append(
+                translate(
+                    "SettingsDialog",
+                    "“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.",
+                ).format(line=name, address=ltr(match.group("address")))
+            )
+        elif line.registration is Registration.ONLINE:
+            parts.append(translate("SettingsDialog", "“{line}” is registered.").format(line=name))
+        else:
+            parts.append(
+                translate("SettingsDialog", "“{line}” is not registered: {why}").format(
+                    line=name, why=line.detail or line.registration.value
+                )
+            )
+    return " ".join(parts)
 
 
 async def check_phone(
@@ -246,11 +283,7 @@ async def check_phone(
         f"{line.label or line.id}: {line.detail}" for line in status.lines if line.detail
     )
     if status.registration is Registration.ONLINE:
-        lines = ", ".join(line.label or line.id for line in status.lines)
-        text = translate("SettingsDialog", "Connected to the phone system.")
-        if lines:
-            text += " " + translate("SettingsDialog", "Lines: {lines}.").format(lines=lines)
-        return text
+        return describe_online(status.lines)
     raise CallsysError(
         translate("SettingsDialog", "The phone system did not accept the connection: {why}").format(
             why=detail or status.registration.value
@@ -1163,9 +1196,28 @@ class SettingsDialog(QDialog):
 
     async def _check_phone(self, settings: Settings, typed: Mapping[str, str]) -> str:
         desktop = getattr(self.parent(), "desktop", None)
-        running = getattr(desktop, "provider", None)
+        running: Any = getattr(desktop, "provider", None)
         if settings[PHONE_PROVIDER] == "sip" and getattr(running, "name", "") == "sip":
             # pjsua2 allows one softphone per process: a second one for the test would break both.
+            # The running one answers for the options it runs with (passwords typed here are new).
+            current = getattr(desktop, "settings", None)
+            if (
+                isinstance(current, Settings)
+                and current[PHONE_PROVIDER] == "sip"
+                and current[PROVIDER_OPTIONS] == settings[PROVIDER_OPTIONS]
+                and not typed
+            ):
+                lines = tuple(running.lines())
+                if any(line.registration is Registration.ONLINE for line in lines):
+                    return describe_online(lines)
+                raise CallsysError(
+                    translate(
+                        "SettingsDialog", "The phone system did not accept the connection: {why}"
+                    ).format(
+                        why=", ".join(f"{line.label or line.id}: {line.detail}" for line in lines)
+                        or translate("SettingsDialog", "no line is up")
+                    )
+                )
             raise CallsysError(
                 translate(
                     "SettingsDialog",

@@ -1953,17 +1953,17 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="777" />
+      <location filename="../../ui/settingsdialog.py" line="811" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="778" />
+      <location filename="../../ui/settingsdialog.py" line="812" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1049" />
+      <location filename="../../ui/settingsdialog.py" line="1083" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -1998,32 +1998,32 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="824" />
+      <location filename="../../ui/settingsdialog.py" line="858" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="826" />
+      <location filename="../../ui/settingsdialog.py" line="860" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="284" />
+      <location filename="../../ui/settingsdialog.py" line="317" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="288" />
+      <location filename="../../ui/settingsdialog.py" line="321" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="250" />
+      <location filename="../../ui/settingsdialog.py" line="231" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1087" />
+      <location filename="../../ui/settingsdialog.py" line="1121" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
@@ -2033,7 +2033,7 @@
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="911" />
+      <location filename="../../ui/settingsdialog.py" line="945" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
@@ -2048,7 +2048,7 @@
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="934" />
+      <location filename="../../ui/settingsdialog.py" line="968" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
@@ -2058,7 +2058,7 @@
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="830" />
+      <location filename="../../ui/settingsdialog.py" line="864" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -2068,7 +2068,7 @@
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="252" />
+      <location filename="../../ui/settingsdialog.py" line="233" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
@@ -2078,17 +2078,17 @@
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="234" />
+      <location filename="../../ui/settingsdialog.py" line="271" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="602" />
+      <location filename="../../ui/settingsdialog.py" line="636" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="750" />
+      <location filename="../../ui/settingsdialog.py" line="784" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -2098,17 +2098,17 @@
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="609" />
+      <location filename="../../ui/settingsdialog.py" line="643" />
       <source>OK first keeps the file as {copy} in the same folder, then saves the settings shown here.</source>
       <translation>«تأیید» نخست فایل را با نام {copy} در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="556" />
+      <location filename="../../ui/settingsdialog.py" line="589" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="552" />
+      <location filename="../../ui/settingsdialog.py" line="585" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
@@ -2118,7 +2118,7 @@
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="774" />
+      <location filename="../../ui/settingsdialog.py" line="808" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
@@ -2128,7 +2128,7 @@
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="523" />
+      <location filename="../../ui/settingsdialog.py" line="556" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -2138,22 +2138,22 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1047" />
+      <location filename="../../ui/settingsdialog.py" line="1081" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1013" />
+      <location filename="../../ui/settingsdialog.py" line="1047" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="474" />
+      <location filename="../../ui/settingsdialog.py" line="507" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="465" />
+      <location filename="../../ui/settingsdialog.py" line="498" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
@@ -2173,57 +2173,57 @@
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="560" />
+      <location filename="../../ui/settingsdialog.py" line="593" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="748" />
+      <location filename="../../ui/settingsdialog.py" line="782" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="845" />
+      <location filename="../../ui/settingsdialog.py" line="879" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="838" />
+      <location filename="../../ui/settingsdialog.py" line="872" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="787" />
+      <location filename="../../ui/settingsdialog.py" line="821" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1160" />
+      <location filename="../../ui/settingsdialog.py" line="1194" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="265" />
+      <location filename="../../ui/settingsdialog.py" line="298" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="255" />
+      <location filename="../../ui/settingsdialog.py" line="288" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="582" />
+      <location filename="../../ui/settingsdialog.py" line="616" />
       <source>The settings file {path} could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
       <translation>فایل تنظیمات {path} خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1130" />
+      <location filename="../../ui/settingsdialog.py" line="1164" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1169" />
+      <location filename="../../ui/settingsdialog.py" line="1220" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
@@ -2238,7 +2238,7 @@
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="589" />
+      <location filename="../../ui/settingsdialog.py" line="623" />
       <source>Why: {why}</source>
       <translation>علت: {why}</translation>
     </message>
@@ -2258,7 +2258,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="867" />
+      <location filename="../../ui/settingsdialog.py" line="901" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
@@ -2283,12 +2283,17 @@
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="357" />
+      <location filename="../../ui/settingsdialog.py" line="1216" />
+      <source>no line is up</source>
+      <translation>هیچ خطی برقرار نیست</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="390" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="878" />
+      <location filename="../../ui/settingsdialog.py" line="912" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
@@ -2313,9 +2318,24 @@
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="953" />
+      <location filename="../../ui/settingsdialog.py" line="987" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="240" />
+      <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
+      <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="249" />
+      <source>“{line}” is not registered: {why}</source>
+      <translation>«{line}» ثبت نشده است: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="246" />
+      <source>“{line}” is registered.</source>
+      <translation>«{line}» ثبت شده است.</translation>
     </message>
   </context>
   <context>
