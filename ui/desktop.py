@@ -144,6 +144,44 @@ class Desktop:
             except Exception:
                 log.exception("closing provider %s failed", provider.name)
 
+    # ----------------------------------------------------------------- number plan
+    def apply_number_plan(self) -> bool:
+        """Take the number settings (area code, dial prefix, short-number threshold) as they are
+        now, without a restart: dialling, the calls' numbers, logging and the CRM lookups use the
+        new plan from the next call. The default country is not applied here (the directory's
+        keys and the phone index are built for one country: it applies after a restart).
+        Returns whether anything changed."""
+        plan = plan_from_settings(self.settings)
+        if plan.region != self.plan.region:
+            plan = NumberPlan(
+                region=self.plan.region,
+                area_code=plan.area_code,
+                dial_prefix=plan.dial_prefix,
+                min_log_digits=plan.min_log_digits,
+            )
+        if plan == self.plan:
+            return False
+        rekey = plan.area_code != self.plan.area_code
+        self.plan = plan
+        crm: Any = self.crm
+        if crm is not None and hasattr(crm, "plan"):
+            crm.plan = plan
+            index = getattr(crm, "index", None)
+            if index is not None and hasattr(index, "keys"):
+                from callsys.phoneindex import IndexKeys
+
+                index.plan, index.keys = plan, IndexKeys(plan)
+            reindex = getattr(crm, "reindex", None)
+            if rekey and callable(reindex):  # local numbers written without the area code
+                try:
+                    reindex()
+                except CallsysError:
+                    log.exception("re-keying the directory for the new area code failed")
+        forget = getattr(self.lookup, "forget", None)
+        if callable(forget):
+            forget()  # answers found with the old plan
+        return True
+
     # ----------------------------------------------------------------- lookups
     def identify_now(self, call: Call) -> tuple[list[Match], bool] | None:
         """The caller's records if they are known *without waiting* — the session cache, the local
@@ -294,19 +332,27 @@ class Desktop:
 def compose(settings: Settings, registry: ProviderRegistry) -> Desktop:
     """Build the desktop's parts from *settings*. Never raises for a part that cannot start."""
     plan = plan_from_settings(settings)
-    lines: dict[str, str] = dict(settings.get(DNIS_LINES.key))
 
+    # The line names and the number plan are read when a call needs them: changed in Settings,
+    # they apply from the next call (``Desktop.apply_number_plan``).
     def resolve_line(line: str, dnis: str) -> str:
         if line:
             return line
+        lines: dict[str, str] = settings[DNIS_LINES]
         return lines.get(dnis, "") if dnis else ""
 
     def normalize(number: PhoneNumber) -> PhoneNumber:
-        parsed = plan.parse(number.raw or number.digits)
+        parsed = desktop.plan.parse(number.raw or number.digits)
         return parsed if not parsed.is_anonymous else number
 
+    def is_loggable(number: PhoneNumber) -> bool:
+        return desktop.plan.is_loggable(number)
+
+    def undial(number: PhoneNumber) -> PhoneNumber:
+        return desktop.plan.undial(number)
+
     manager = CallManager(
-        normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line, undial=plan.undial
+        normalize=normalize, is_loggable=is_loggable, resolve_line=resolve_line, undial=undial
     )
     desktop = Desktop(settings=settings, registry=registry, plan=plan, manager=manager)
 

@@ -18,7 +18,7 @@ from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
 from callsys.provider import Capability, Line, ProviderStatus, Registration
-from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE
+from callsys.settings import AREA_CODE, CALENDAR, DEFAULT_LINE, DIAL_PREFIX, LANGUAGE, MIN_LOG_DIGITS
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
@@ -1040,7 +1040,11 @@ class MainWindow(QMainWindow):
             self.language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])
             self.retranslate()
             self.popups.relayout()
-        if changed & {"phone.provider", "phone.options"}:
+        if changed & {AREA_CODE.key, DIAL_PREFIX.key, MIN_LOG_DIGITS.key}:
+            self.desktop.apply_number_plan()  # from the next call and the next number dialled
+        if changed & {"phone.provider", "phone.options"} or (
+            "server.url" in changed and settings.get("phone.provider") == "server"
+        ):
             self.use_provider(str(settings.get("phone.provider")))
         if changed & {"phone.default_line"}:
             self._fill_lines()

@@ -110,6 +110,17 @@ LINES_KEY = "phone.options.lines"
 #: Tabs in this order; groups nobody listed here come after them, in the order declared.
 GROUP_ORDER = ("phone", "numbers", "logging", "crm", "server", "hotkeys", "audio", "appearance", "advanced")
 
+#: Settings the running window takes only when it starts: the CRM connection, the database, and
+#: the default country the directory and the phone index are keyed by. Changed here, the field
+#: says so; every other setting applies when OK is pressed.
+RESTART_KEYS = ("numbers.region", "storage.database")
+RESTART_PREFIXES = ("crm.",)
+
+
+def needs_restart(key: str) -> bool:
+    return key in RESTART_KEYS or key.startswith(RESTART_PREFIXES)
+
+
 _ERROR_STYLE = "color: #c5221f;"
 _HELP_STYLE = "color: #5f6368;"
 _WARNING_STYLE = "color: #b06000;"  # a key the phone connection ignores: shown, OK still saves
@@ -489,6 +500,7 @@ class SettingsDialog(QDialog):
         self._ami_name = ""
         self._stored: dict[str, bool] = {}  # keyring name → a secret is stored
         self._pages: dict[str, int] = {}
+        self._restart_notes: dict[str, QLabel] = {}  # key → "applies when callsys starts again"
         self._provider_shown = str(settings[PHONE_PROVIDER])
         #: provider → its options as they were when another one was chosen (restored if it is
         #: chosen again while the dialog is open; only the chosen provider's options are saved)
@@ -749,6 +761,13 @@ class SettingsDialog(QDialog):
             hint.setStyleSheet(_HELP_STYLE)
             box_layout.addWidget(hint)
         box_layout.addWidget(error)
+        if needs_restart(option.key):
+            restart = named(QLabel(), "restart_" + option.key.replace(".", "_"))
+            restart.setText(translate("SettingsDialog", "Applies when callsys starts again."))
+            restart.setStyleSheet(_WARNING_STYLE)
+            restart.hide()
+            box_layout.addWidget(restart)
+            self._restart_notes[option.key] = restart
         label = QLabel(title + ":")
         label.setBuddy(widget)
         label.setWordWrap(True)
@@ -934,6 +953,8 @@ class SettingsDialog(QDialog):
         if LINES_KEY in errors:
             bad_groups.add("phone")
         self.sip_lines.show_error(errors.get(LINES_KEY, ""))
+        for key, note in self._restart_notes.items():
+            note.setVisible(key in values and values[key] != self.settings.get(key))
         for key, field in self.fields.items():
             if key not in errors:
                 field.error.hide()

@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="380" />
+      <location filename="../../ui/desktop.py" line="423" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="381" />
+      <location filename="../../ui/desktop.py" line="424" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="379" />
+      <location filename="../../ui/desktop.py" line="422" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -818,7 +818,7 @@
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1096" />
+      <location filename="../../ui/mainwindow.py" line="1100" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
@@ -893,7 +893,7 @@
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1055" />
+      <location filename="../../ui/mainwindow.py" line="1059" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
@@ -1013,7 +1013,7 @@
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1198" />
+      <location filename="../../ui/mainwindow.py" line="1202" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
@@ -1068,7 +1068,7 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1097" />
+      <location filename="../../ui/mainwindow.py" line="1101" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
@@ -1078,7 +1078,7 @@
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1058" />
+      <location filename="../../ui/mainwindow.py" line="1062" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
@@ -1953,387 +1953,392 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="811" />
+      <location filename="../../ui/settingsdialog.py" line="830" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="812" />
+      <location filename="../../ui/settingsdialog.py" line="831" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1083" />
+      <location filename="../../ui/settingsdialog.py" line="1104" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="126" />
+      <location filename="../../ui/settingsdialog.py" line="137" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="178" />
+      <location filename="../../ui/settingsdialog.py" line="189" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="177" />
+      <location filename="../../ui/settingsdialog.py" line="188" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="128" />
+      <location filename="../../ui/settingsdialog.py" line="766" />
+      <source>Applies when callsys starts again.</source>
+      <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="139" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="173" />
+      <location filename="../../ui/settingsdialog.py" line="184" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="123" />
+      <location filename="../../ui/settingsdialog.py" line="134" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="858" />
+      <location filename="../../ui/settingsdialog.py" line="877" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="860" />
+      <location filename="../../ui/settingsdialog.py" line="879" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="317" />
+      <location filename="../../ui/settingsdialog.py" line="328" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="321" />
+      <location filename="../../ui/settingsdialog.py" line="332" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="231" />
+      <location filename="../../ui/settingsdialog.py" line="242" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1121" />
+      <location filename="../../ui/settingsdialog.py" line="1142" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="182" />
+      <location filename="../../ui/settingsdialog.py" line="193" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="945" />
+      <location filename="../../ui/settingsdialog.py" line="966" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="171" />
+      <location filename="../../ui/settingsdialog.py" line="182" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="127" />
+      <location filename="../../ui/settingsdialog.py" line="138" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="968" />
+      <location filename="../../ui/settingsdialog.py" line="989" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="172" />
+      <location filename="../../ui/settingsdialog.py" line="183" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="864" />
+      <location filename="../../ui/settingsdialog.py" line="883" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="125" />
+      <location filename="../../ui/settingsdialog.py" line="136" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="233" />
+      <location filename="../../ui/settingsdialog.py" line="244" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="122" />
+      <location filename="../../ui/settingsdialog.py" line="133" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="271" />
+      <location filename="../../ui/settingsdialog.py" line="282" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="636" />
+      <location filename="../../ui/settingsdialog.py" line="648" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="784" />
+      <location filename="../../ui/settingsdialog.py" line="803" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="121" />
+      <location filename="../../ui/settingsdialog.py" line="132" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="643" />
+      <location filename="../../ui/settingsdialog.py" line="655" />
       <source>OK first keeps the file as {copy} in the same folder, then saves the settings shown here.</source>
       <translation>«تأیید» نخست فایل را با نام {copy} در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="589" />
+      <location filename="../../ui/settingsdialog.py" line="601" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="585" />
+      <location filename="../../ui/settingsdialog.py" line="597" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="120" />
+      <location filename="../../ui/settingsdialog.py" line="131" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="808" />
+      <location filename="../../ui/settingsdialog.py" line="827" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="168" />
+      <location filename="../../ui/settingsdialog.py" line="179" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="556" />
+      <location filename="../../ui/settingsdialog.py" line="568" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="124" />
+      <location filename="../../ui/settingsdialog.py" line="135" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1081" />
+      <location filename="../../ui/settingsdialog.py" line="1102" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1047" />
+      <location filename="../../ui/settingsdialog.py" line="1068" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="507" />
+      <location filename="../../ui/settingsdialog.py" line="519" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="498" />
+      <location filename="../../ui/settingsdialog.py" line="510" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="176" />
+      <location filename="../../ui/settingsdialog.py" line="187" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="175" />
+      <location filename="../../ui/settingsdialog.py" line="186" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="181" />
+      <location filename="../../ui/settingsdialog.py" line="192" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="593" />
+      <location filename="../../ui/settingsdialog.py" line="605" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="782" />
+      <location filename="../../ui/settingsdialog.py" line="801" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="879" />
+      <location filename="../../ui/settingsdialog.py" line="898" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="872" />
+      <location filename="../../ui/settingsdialog.py" line="891" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="821" />
+      <location filename="../../ui/settingsdialog.py" line="840" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1194" />
+      <location filename="../../ui/settingsdialog.py" line="1215" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="298" />
+      <location filename="../../ui/settingsdialog.py" line="309" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="288" />
+      <location filename="../../ui/settingsdialog.py" line="299" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="616" />
+      <location filename="../../ui/settingsdialog.py" line="628" />
       <source>The settings file {path} could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
       <translation>فایل تنظیمات {path} خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1164" />
+      <location filename="../../ui/settingsdialog.py" line="1185" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1220" />
+      <location filename="../../ui/settingsdialog.py" line="1243" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="179" />
+      <location filename="../../ui/settingsdialog.py" line="190" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="180" />
+      <location filename="../../ui/settingsdialog.py" line="191" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="623" />
+      <location filename="../../ui/settingsdialog.py" line="635" />
       <source>Why: {why}</source>
       <translation>علت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="154" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="150" />
+      <location filename="../../ui/settingsdialog.py" line="161" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="153" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="901" />
+      <location filename="../../ui/settingsdialog.py" line="920" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="145" />
+      <location filename="../../ui/settingsdialog.py" line="156" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="137" />
+      <location filename="../../ui/settingsdialog.py" line="148" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="155" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="183" />
+      <location filename="../../ui/settingsdialog.py" line="194" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1216" />
+      <location filename="../../ui/settingsdialog.py" line="1239" />
       <source>no line is up</source>
       <translation>هیچ خطی برقرار نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="390" />
+      <location filename="../../ui/settingsdialog.py" line="401" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="912" />
+      <location filename="../../ui/settingsdialog.py" line="931" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="153" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="152" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="147" />
+      <location filename="../../ui/settingsdialog.py" line="158" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="146" />
+      <location filename="../../ui/settingsdialog.py" line="157" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="987" />
+      <location filename="../../ui/settingsdialog.py" line="1008" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="240" />
+      <location filename="../../ui/settingsdialog.py" line="251" />
       <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
       <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="249" />
+      <location filename="../../ui/settingsdialog.py" line="260" />
       <source>“{line}” is not registered: {why}</source>
       <translation>«{line}» ثبت نشده است: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="246" />
+      <location filename="../../ui/settingsdialog.py" line="257" />
       <source>“{line}” is registered.</source>
       <translation>«{line}» ثبت شده است.</translation>
     </message>

@@ -17,7 +17,7 @@ from providers import REGISTRY
 
 from ui.app import _load_settings
 from ui.i18n import Language
-from ui.qt import QCheckBox, QDesktopServices, Qt, QUrl
+from ui.qt import QCheckBox, QDesktopServices, QLabel, Qt, QUrl
 from ui.settingsdialog import SettingsDialog
 
 #: The agent's file with one slip: "[hotkeys" lacks its "]".
@@ -145,3 +145,44 @@ def test_the_view_menu_does_not_write_over_an_unreadable_file(make_window: Any, 
     assert window.desktop.settings[CALENDAR] == "jalali"  # applies for this session
     assert path.read_text(encoding="utf-8") == BROKEN
     assert "not written over" in window.statusBar().currentMessage()
+
+
+def test_area_code_and_dial_prefix_apply_on_ok_without_a_restart(
+    make_window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    from tests.ui.conftest import make_settings
+
+    window = make_window(make_settings(tmp_path))
+    provider = window.desktop.provider
+    dialog = SettingsDialog(window.desktop.settings, window, registry=REGISTRY)
+    dialog.saved.connect(window.settings_saved)
+    qtbot.addWidget(dialog)
+    dialog.fields["numbers.area_code"].widget.setText("21")  # type: ignore[attr-defined]
+    dialog.fields["phone.dial_prefix"].widget.setText("9")  # type: ignore[attr-defined]
+    assert dialog.save()
+
+    assert window.dial_text("88776655")  # a local number: the area code and the prefix added
+    qtbot.waitUntil(lambda: ("dial", "902188776655") in provider.commands, timeout=3000)
+
+    call_id = provider.ring("88776655")  # a caller's local number reads as the full one …
+    qtbot.waitUntil(lambda: call_id in {c.id for c in window.desktop.manager.live_calls()}, timeout=3000)
+    call = next(c for c in window.desktop.manager.live_calls() if c.id == call_id)
+    assert call.remote.e164 == "+982188776655"
+    found, _ = window.desktop.identify_now(call) or ([], True)  # … and the directory knows it
+    assert [m.party.name for m in found][:1] == ["Sara Ahmadi"]
+
+
+def test_a_setting_that_needs_a_restart_says_so_once_changed(
+    qtbot: Any, tmp_path: Path, language: Language
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text('[phone]\nprovider = "sim"\n', encoding="utf-8")
+    dialog = open_dialog(qtbot, load_settings(path))
+    note = dialog.findChild(QLabel, "restart_numbers_region")
+    assert note is not None and note.isHidden()
+    dialog.fields["numbers.region"].widget.setText("DE")  # type: ignore[attr-defined]
+    assert not note.isHidden() and note.text() == "Applies when callsys starts again."
+    dialog.fields["numbers.region"].widget.setText("IR")  # type: ignore[attr-defined]
+    assert note.isHidden()
+    for key in ("numbers.area_code", "phone.dial_prefix", "logging.min_log_digits"):  # apply on OK
+        assert dialog.findChild(QLabel, "restart_" + key.replace(".", "_")) is None
