@@ -200,7 +200,7 @@ DIAL_PREFIX = declare(
     p_pattern(r"[0-9*#]{0,6}", "up to 6 digits, * or #"),
     N_("Outside-line prefix"),
     "numbers",
-    N_("Added in front of every outgoing public number (SET3)"),
+    N_("Added in front of every outgoing public number"),
 )
 DEFAULT_LINE = declare("phone.default_line", "", p_str, N_("Default line"), "phone")
 DND = declare("phone.dnd", False, p_bool, N_("Do not disturb"), "phone")
@@ -236,7 +236,7 @@ DNIS_LINES: Option[dict[str, str]] = declare(
     p_str_map,
     N_("Line names by dialled number"),
     "numbers",
-    N_("Which company line a dialled number (DID) belongs to (IN12)"),
+    N_("Which company line a dialled number (DID) belongs to"),
 )
 
 # --- Logging rules -------------------------------------------------------------------------
@@ -246,7 +246,7 @@ MIN_LOG_DIGITS = declare(
     p_int(0, 20),
     N_("Do not log numbers shorter than"),
     "logging",
-    N_("Calls from numbers with fewer digits (internal extensions) are not logged to the CRM (IN13)"),
+    N_("Calls from numbers with fewer digits (internal extensions) are not logged to the CRM"),
 )
 
 # --- CRM -----------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ CRM_CUSTOM_TABLES: Option[tuple[dict[str, Any], ...]] = declare(
     "crm",
     N_(
         '[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", '
-        'name = "new_name", phones = ["new_emergencyphone"] (IN2; `callsys crm discover` proposes them)'
+        'name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)'
     ),
 )
 CRM_EXTRA_PHONES: Option[tuple[str, ...]] = declare(
@@ -348,7 +348,7 @@ CRM_EXTRA_PHONES: Option[tuple[str, ...]] = declare(
     _crm_str_list,
     N_("Extra phone columns"),
     "crm",
-    N_('Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"] (IN2)'),
+    N_('Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]'),
 )
 CRM_UNANSWERED_STATUS = declare(
     "crm.unanswered_statuscode",
@@ -397,7 +397,7 @@ SERVER_SEATS = declare(
     p_int(1, 100_000),
     N_("Desktop sessions at once"),
     "daemon",
-    N_("How many desktops may be connected at the same time (ARCH3)"),
+    N_("How many desktops may be connected at the same time"),
 )
 SERVER_HEARTBEAT = declare(
     "server.heartbeat_timeout",
@@ -414,7 +414,7 @@ SERVER_BRANCHES: Option[tuple[dict[str, Any], ...]] = declare(
     N_("Branches"),
     "daemon",
     N_(
-        "One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, "
+        "One [[server.branches]] per PBX: name, provider (ami), options (host, port, "
         "username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines"
     ),
 )
@@ -424,7 +424,7 @@ SERVER_USERS: Option[dict[str, str]] = declare(
     p_str_map,
     N_("Dynamics users by extension"),
     "daemon",
-    N_('Whose queue a call\'s activity lands in, e.g. { "1001" = "<systemuserid>" } (IN14)'),
+    N_('Whose queue a call\'s activity lands in, e.g. { "1001" = "<systemuserid>" }'),
 )
 SERVER_AGENTS: Option[tuple[dict[str, Any], ...]] = declare(
     "server.agents",
@@ -440,7 +440,7 @@ SERVER_UPDATE_MANIFEST = declare(
     p_str,
     N_("Update manifest file"),
     "daemon",
-    N_("A JSON file served to desktops at /update/manifest.json (SET5); empty = none"),
+    N_("A JSON file served to desktops at /update/manifest.json; empty = none"),
 )
 SERVER_CRM_RETRY_MAX = declare(
     "server.crm_retry_max_seconds",

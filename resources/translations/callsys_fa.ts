@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="423" />
+      <location filename="../../ui/desktop.py" line="426" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="424" />
+      <location filename="../../ui/desktop.py" line="427" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="422" />
+      <location filename="../../ui/desktop.py" line="425" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -1526,8 +1526,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="443" />
-      <source>A JSON file served to desktops at /update/manifest.json (SET5); empty = none</source>
-      <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود (SET5)؛ خالی = هیچ</translation>
+      <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
+      <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="408" />
@@ -1536,8 +1536,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="203" />
-      <source>Added in front of every outgoing public number (SET3)</source>
-      <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود (SET3)</translation>
+      <source>Added in front of every outgoing public number</source>
+      <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="528" />
@@ -1586,8 +1586,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="249" />
-      <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM (IN13)</source>
-      <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
+      <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM</source>
+      <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="549" />
@@ -1611,8 +1611,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="351" />
-      <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"] (IN2)</source>
-      <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
+      <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]</source>
+      <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="557" />
@@ -1711,8 +1711,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="400" />
-      <source>How many desktops may be connected at the same time (ARCH3)</source>
-      <translation>چند میزکار هم‌زمان می‌توانند وصل باشند (ARCH3)</translation>
+      <source>How many desktops may be connected at the same time</source>
+      <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="367" />
@@ -1791,8 +1791,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="416" />
-      <source>One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
-      <translation>برای هر مرکز تلفن یک [[server.branches]] (SET6): name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
+      <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
+      <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="332" />
@@ -1896,8 +1896,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="239" />
-      <source>Which company line a dialled number (DID) belongs to (IN12)</source>
-      <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد (IN12)</translation>
+      <source>Which company line a dialled number (DID) belongs to</source>
+      <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="540" />
@@ -1911,8 +1911,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="427" />
-      <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" } (IN14)</source>
-      <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" } (IN14)</translation>
+      <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
+      <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="459" />
@@ -1921,8 +1921,8 @@
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="340" />
-      <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (IN2; `callsys crm discover` proposes them)</source>
-      <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (IN2؛ `callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
+      <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)</source>
+      <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="485" />
