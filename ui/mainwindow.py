@@ -1059,7 +1059,9 @@ class MainWindow(QMainWindow):
             self.show_message(translate("MainWindow", "Links could not be registered: {why}").format(why=exc))
             return
         self.show_message(
-            translate("MainWindow", "tel: and callto: links now open callsys ({where}).").format(where=where)
+            translate("MainWindow", "tel: and callto: links now open callsys ({where}).").format(
+                where=ltr(str(where))
+            )
         )
 
     def open_reports(self) -> Any:

@@ -110,6 +110,15 @@ LINES_KEY = "phone.options.lines"
 #: Tabs in this order; groups nobody listed here come after them, in the order declared.
 GROUP_ORDER = ("phone", "numbers", "logging", "crm", "server", "hotkeys", "audio", "appearance", "advanced")
 
+#: The example shown in the empty "Provider options" field, by phone connection (TOML; the SIP
+#: lines have a list of their own, the passwords go to the keyring).
+PROVIDER_EXAMPLES = {
+    "sip": 'listen_port = 5060\nuser = "callsys"\nring_timeout = 120',
+    "ami": 'host = "pbx.example.com"\nport = 5038\nusername = "callsys"\nextensions = ["1001"]',
+    "server": 'agent = "sara"\nextensions = ["1001"]',
+    "sim": "speed = 1.0\nagent_script = true",
+}
+
 #: Settings the running window takes only when it starts: the CRM connection, the database, and
 #: the default country the directory and the phone index are keyed by. Changed here, the field
 #: says so; every other setting applies when OK is pressed.
@@ -729,9 +738,9 @@ class SettingsDialog(QDialog):
             text_edit = QPlainTextEdit(_to_toml(option, value))
             text_edit.setTabChangesFocus(True)
             text_edit.setMaximumHeight(110)
-            text_edit.setPlaceholderText(
-                '"7000" = "Sales"' if isinstance(default, Mapping) else f'{option.name} = ["…"]'
-            )
+            text_edit.setPlaceholderText(self._toml_example(option, str(self.settings[PHONE_PROVIDER])))
+            # TOML is code: left to right in the Persian UI too ("7000" = "Sales" read backwards)
+            text_edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
             text_edit.textChanged.connect(self.validate)
             widget, kind = text_edit, "toml"
         widget.setObjectName("setting_" + option.key.replace(".", "_"))
@@ -779,6 +788,20 @@ class SettingsDialog(QDialog):
         label.setMinimumHeight(label.heightForWidth(width))
         form.addRow(label, cell)
         self.fields[option.key] = _Field(option, widget, error, group, kind)
+
+    def _toml_example(self, option: Option[Any], provider: str) -> str:
+        """The grey example in an empty TOML field: for the phone connection's options, one that
+        fits the chosen connection."""
+        if option.key == PROVIDER_OPTIONS.key:
+            example = PROVIDER_EXAMPLES.get(provider)
+            if example is None:
+                keys = self.registry.option_keys(provider)
+                names = sorted(keys.keys)[:3] if keys is not None else []
+                example = "\n".join(f'{name} = "…"' for name in names) or 'key = "value"'
+            return example
+        if isinstance(option.default, Mapping):
+            return '"7000" = "Sales"'
+        return f'{option.name} = ["…"]'
 
     def _password(self, name: str, title: str) -> QLineEdit:
         edit = QLineEdit()
@@ -1029,6 +1052,7 @@ class SettingsDialog(QDialog):
             return
         toml = self.fields[PROVIDER_OPTIONS.key].widget
         assert isinstance(toml, QPlainTextEdit)
+        toml.setPlaceholderText(self._toml_example(PROVIDER_OPTIONS, provider))
         try:
             doc = tomllib.loads(toml.toPlainText())
         except tomllib.TOMLDecodeError:
