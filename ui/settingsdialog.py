@@ -599,8 +599,14 @@ class SettingsDialog(QDialog):
         column = QVBoxLayout(panel)
         self.unreadable_text = named(QLabel(), "settingsUnreadableText")
         self.unreadable_text.setWordWrap(True)
-        self.unreadable_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column.addWidget(self.unreadable_text)
+        # The file and the reason (the parser's words, in English) are left to right in every
+        # language, each on a line of its own, selectable: a path inside a Persian sentence
+        # is laid out in the sentence's direction.
+        self.unreadable_path = self._ltr_label("settingsUnreadablePath")
+        self.unreadable_why = self._ltr_label("settingsUnreadableWhy")
+        column.addWidget(self.unreadable_path)
+        column.addWidget(self.unreadable_why)
         row = QHBoxLayout()
         self.open_file_button = named(
             QPushButton(translate("SettingsDialog", "Open the file")), "settingsOpenFile"
@@ -624,6 +630,9 @@ class SettingsDialog(QDialog):
         self.start_over_note.setWordWrap(True)
         self.start_over_note.hide()
         column.addWidget(self.start_over_note)
+        self.start_over_copy = self._ltr_label("settingsStartOverCopy")
+        self.start_over_copy.hide()
+        column.addWidget(self.start_over_copy)
         self.unreadable = panel
         self._show_unreadable(self.settings.load_error)
         return panel
@@ -636,15 +645,27 @@ class SettingsDialog(QDialog):
         self.unreadable_text.setText(
             translate(
                 "SettingsDialog",
-                "The settings file {path} could not be read, so the fields below show the defaults, "
-                "not your settings. Nothing is written over the file until you fix it or choose to "
+                "The settings file could not be read, so the fields below show the defaults, not "
+                "your settings. Nothing is written over the file until you fix it or choose to "
                 "start from the defaults.",
-            ).format(path=ltr(str(path)))
-            + "\n"
-            + translate("SettingsDialog", "Why: {why}").format(why=isolate(why))
+            )
         )
+        self.unreadable_path.setText(str(path))
+        self.unreadable_why.setText(why)
         self.open_file_button.setEnabled(path.exists())
-        self.unreadable.setAccessibleDescription(self.unreadable_text.text())
+        self.unreadable.setAccessibleDescription(
+            "\n".join((self.unreadable_text.text(), ltr(str(path)), isolate(why)))
+        )
+
+    @staticmethod
+    def _ltr_label(name: str) -> QLabel:
+        label = named(QLabel(), name)
+        label.setWordWrap(True)
+        label.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
 
     def _open_path(self, folder: bool) -> None:
         """The unreadable file in the user's editor (or its folder in the file manager)."""
@@ -659,14 +680,16 @@ class SettingsDialog(QDialog):
 
     def _start_over_toggled(self, on: bool) -> None:
         path = self.settings.path
-        name = f"{path.name}.broken-…" if path is not None else ""
+        name = f"{path.name}.broken-YYYYmmdd-HHMMSS" if path is not None else ""
         self.start_over_note.setText(
             translate(
                 "SettingsDialog",
-                "OK first keeps the file as {copy} in the same folder, then saves the settings shown here.",
-            ).format(copy=ltr(name))
+                "OK first keeps a copy of the file in the same folder, then saves the settings shown here:",
+            )
         )
+        self.start_over_copy.setText(name)
         self.start_over_note.setVisible(on)
+        self.start_over_copy.setVisible(on)
         self.validate()
 
     def _may_write(self) -> bool:
@@ -790,8 +813,12 @@ class SettingsDialog(QDialog):
         self.fields[option.key] = _Field(option, widget, error, group, kind)
 
     def _toml_example(self, option: Option[Any], provider: str) -> str:
-        """The grey example in an empty TOML field: for the phone connection's options, one that
-        fits the chosen connection."""
+        """The grey example in an empty TOML field, each line a left-to-right isolate (Qt paints a
+        placeholder in the application's direction, whatever the field's)."""
+        return "\n".join(ltr(line) for line in self._toml_example_text(option, provider).split("\n"))
+
+    def _toml_example_text(self, option: Option[Any], provider: str) -> str:
+        """For the phone connection's options, an example that fits the chosen connection."""
         if option.key == PROVIDER_OPTIONS.key:
             example = PROVIDER_EXAMPLES.get(provider)
             if example is None:

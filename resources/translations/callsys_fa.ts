@@ -818,7 +818,7 @@
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1100" />
+      <location filename="../../ui/mainwindow.py" line="1102" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
@@ -1013,7 +1013,7 @@
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1202" />
+      <location filename="../../ui/mainwindow.py" line="1204" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
@@ -1068,7 +1068,7 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1101" />
+      <location filename="../../ui/mainwindow.py" line="1103" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
@@ -1953,392 +1953,387 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="830" />
+      <location filename="../../ui/settingsdialog.py" line="880" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="831" />
+      <location filename="../../ui/settingsdialog.py" line="881" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1104" />
+      <location filename="../../ui/settingsdialog.py" line="1155" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="137" />
+      <location filename="../../ui/settingsdialog.py" line="146" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="189" />
+      <location filename="../../ui/settingsdialog.py" line="198" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="188" />
+      <location filename="../../ui/settingsdialog.py" line="197" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="766" />
+      <location filename="../../ui/settingsdialog.py" line="798" />
       <source>Applies when callsys starts again.</source>
       <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="139" />
+      <location filename="../../ui/settingsdialog.py" line="148" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="184" />
+      <location filename="../../ui/settingsdialog.py" line="193" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="134" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="877" />
+      <location filename="../../ui/settingsdialog.py" line="927" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="879" />
+      <location filename="../../ui/settingsdialog.py" line="929" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="328" />
+      <location filename="../../ui/settingsdialog.py" line="337" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="332" />
+      <location filename="../../ui/settingsdialog.py" line="341" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="242" />
+      <location filename="../../ui/settingsdialog.py" line="251" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1142" />
+      <location filename="../../ui/settingsdialog.py" line="1193" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="193" />
+      <location filename="../../ui/settingsdialog.py" line="202" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="966" />
+      <location filename="../../ui/settingsdialog.py" line="1016" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="182" />
+      <location filename="../../ui/settingsdialog.py" line="191" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="138" />
+      <location filename="../../ui/settingsdialog.py" line="147" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="989" />
+      <location filename="../../ui/settingsdialog.py" line="1039" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="183" />
+      <location filename="../../ui/settingsdialog.py" line="192" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="883" />
+      <location filename="../../ui/settingsdialog.py" line="933" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="136" />
+      <location filename="../../ui/settingsdialog.py" line="145" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="244" />
+      <location filename="../../ui/settingsdialog.py" line="253" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="133" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="282" />
+      <location filename="../../ui/settingsdialog.py" line="291" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="648" />
+      <location filename="../../ui/settingsdialog.py" line="678" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="803" />
+      <location filename="../../ui/settingsdialog.py" line="853" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="132" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="655" />
-      <source>OK first keeps the file as {copy} in the same folder, then saves the settings shown here.</source>
-      <translation>«تأیید» نخست فایل را با نام {copy} در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند.</translation>
+      <location filename="../../ui/settingsdialog.py" line="685" />
+      <source>OK first keeps a copy of the file in the same folder, then saves the settings shown here:</source>
+      <translation>«تأیید» نخست نسخه‌ای از فایل را در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="601" />
+      <location filename="../../ui/settingsdialog.py" line="616" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="597" />
+      <location filename="../../ui/settingsdialog.py" line="612" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="131" />
+      <location filename="../../ui/settingsdialog.py" line="140" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="827" />
+      <location filename="../../ui/settingsdialog.py" line="877" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="179" />
+      <location filename="../../ui/settingsdialog.py" line="188" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="568" />
+      <location filename="../../ui/settingsdialog.py" line="577" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="135" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1102" />
+      <location filename="../../ui/settingsdialog.py" line="1153" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1068" />
+      <location filename="../../ui/settingsdialog.py" line="1119" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="519" />
+      <location filename="../../ui/settingsdialog.py" line="528" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="510" />
+      <location filename="../../ui/settingsdialog.py" line="519" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="187" />
+      <location filename="../../ui/settingsdialog.py" line="196" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="186" />
+      <location filename="../../ui/settingsdialog.py" line="195" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="192" />
+      <location filename="../../ui/settingsdialog.py" line="201" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="605" />
+      <location filename="../../ui/settingsdialog.py" line="620" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="801" />
+      <location filename="../../ui/settingsdialog.py" line="851" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="898" />
+      <location filename="../../ui/settingsdialog.py" line="948" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="891" />
+      <location filename="../../ui/settingsdialog.py" line="941" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="840" />
+      <location filename="../../ui/settingsdialog.py" line="890" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1215" />
+      <location filename="../../ui/settingsdialog.py" line="1266" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="309" />
+      <location filename="../../ui/settingsdialog.py" line="318" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="299" />
+      <location filename="../../ui/settingsdialog.py" line="308" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="628" />
-      <source>The settings file {path} could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
-      <translation>فایل تنظیمات {path} خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
+      <location filename="../../ui/settingsdialog.py" line="646" />
+      <source>The settings file could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
+      <translation>فایل تنظیمات خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1185" />
+      <location filename="../../ui/settingsdialog.py" line="1236" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1243" />
+      <location filename="../../ui/settingsdialog.py" line="1294" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="190" />
+      <location filename="../../ui/settingsdialog.py" line="199" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="191" />
+      <location filename="../../ui/settingsdialog.py" line="200" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="635" />
-      <source>Why: {why}</source>
-      <translation>علت: {why}</translation>
-    </message>
-    <message>
-      <location filename="../../ui/settingsdialog.py" line="154" />
+      <location filename="../../ui/settingsdialog.py" line="163" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="161" />
+      <location filename="../../ui/settingsdialog.py" line="170" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="164" />
+      <location filename="../../ui/settingsdialog.py" line="173" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="920" />
+      <location filename="../../ui/settingsdialog.py" line="970" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="156" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="148" />
+      <location filename="../../ui/settingsdialog.py" line="157" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="155" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="194" />
+      <location filename="../../ui/settingsdialog.py" line="203" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1239" />
+      <location filename="../../ui/settingsdialog.py" line="1290" />
       <source>no line is up</source>
       <translation>هیچ خطی برقرار نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="401" />
+      <location filename="../../ui/settingsdialog.py" line="410" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="931" />
+      <location filename="../../ui/settingsdialog.py" line="981" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="153" />
+      <location filename="../../ui/settingsdialog.py" line="162" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="152" />
+      <location filename="../../ui/settingsdialog.py" line="161" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="158" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="157" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1008" />
+      <location filename="../../ui/settingsdialog.py" line="1058" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="251" />
+      <location filename="../../ui/settingsdialog.py" line="260" />
       <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
       <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="260" />
+      <location filename="../../ui/settingsdialog.py" line="269" />
       <source>“{line}” is not registered: {why}</source>
       <translation>«{line}» ثبت نشده است: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="257" />
+      <location filename="../../ui/settingsdialog.py" line="266" />
       <source>“{line}” is registered.</source>
       <translation>«{line}» ثبت شده است.</translation>
     </message>

@@ -45,7 +45,7 @@ def test_the_provider_options_example_fits_the_chosen_connection(
     assert 'host = "pbx.example.com"' in options.placeholderText()
     combo.setCurrentIndex(combo.findData("sim"))
     assert "speed" in options.placeholderText()
-    assert toml_field(dialog, "numbers.dnis_lines").placeholderText() == '"7000" = "Sales"'
+    assert toml_field(dialog, "numbers.dnis_lines").placeholderText() == f'{LRI}"7000" = "Sales"{PDI}'
 
 
 def test_toml_fields_read_left_to_right_in_persian(qtbot: Any, tmp_path: Path, language: Language) -> None:
@@ -53,7 +53,12 @@ def test_toml_fields_read_left_to_right_in_persian(qtbot: Any, tmp_path: Path, l
     dialog = dialog_for(qtbot, tmp_path, "sip")
     assert dialog.layoutDirection() == Qt.LayoutDirection.RightToLeft
     for key in ("phone.options", "numbers.dnis_lines", "crm.custom_tables"):
-        assert toml_field(dialog, key).layoutDirection() == Qt.LayoutDirection.LeftToRight, key
+        field = toml_field(dialog, key)
+        assert field.layoutDirection() == Qt.LayoutDirection.LeftToRight, key
+        # the example is painted in the application's direction: each line is isolated
+        assert all(
+            line.startswith(LRI) and line.endswith(PDI) for line in field.placeholderText().split("\n")
+        )
 
 
 def test_the_status_bar_keeps_a_path_in_order_in_persian(
@@ -76,3 +81,20 @@ def test_settings_are_saved_here_with_the_path_isolated(
     dialog = SettingsDialog(Settings(path=tmp_path / "settings.toml"), registry=REGISTRY)
     qtbot.addWidget(dialog)
     assert f"{LRI}{tmp_path / 'settings.toml'}{PDI}" in dialog.path_label.text()
+
+
+def test_the_unreadable_file_and_its_reason_read_left_to_right_in_persian(
+    qtbot: Any, tmp_path: Path, language: Language
+) -> None:
+    from callsys.settings import unreadable_settings
+
+    language.apply("fa")
+    path = tmp_path / "settings.toml"
+    path.write_text("[hotkeys\n", encoding="utf-8")
+    dialog = SettingsDialog(unreadable_settings(path, f"The settings file {path} is not valid TOML."))
+    qtbot.addWidget(dialog)
+    dialog.start_over.setChecked(True)
+    for label in (dialog.unreadable_path, dialog.unreadable_why, dialog.start_over_copy):
+        assert label.layoutDirection() == Qt.LayoutDirection.LeftToRight, label.objectName()
+    assert str(path) not in dialog.unreadable_text.text()  # not inside the Persian sentence
+    assert dialog.unreadable_path.text() == str(path)

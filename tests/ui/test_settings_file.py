@@ -66,12 +66,14 @@ def test_the_dialog_never_writes_over_an_unreadable_file_and_keeps_a_copy_when_s
     assert not config_path().exists()  # … nor over the default file instead
     assert dialog.isVisible() and not dialog.ok_button.isEnabled()
     assert dialog.unreadable.isVisibleTo(dialog)  # the dialog says why
-    said = dialog.unreadable_text.text()
-    assert str(path) in said and "could not be read" in said and "not valid TOML" in said
+    assert "could not be read" in dialog.unreadable_text.text()
+    assert dialog.unreadable_path.text() == str(path)
+    assert "not valid TOML" in dialog.unreadable_why.text()
 
     qtbot.mouseClick(dialog.start_over, Qt.MouseButton.LeftButton)
     assert dialog.start_over.isChecked() and dialog.start_over_note.isVisibleTo(dialog)
-    assert "broken.toml.broken-" in dialog.start_over_note.text()
+    assert "keeps a copy" in dialog.start_over_note.text()
+    assert dialog.start_over_copy.text() == "broken.toml.broken-YYYYmmdd-HHMMSS"
     assert dialog.ok_button.isEnabled()
     with qtbot.waitSignal(dialog.saved):
         qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
