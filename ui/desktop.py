@@ -20,11 +20,13 @@ from callsys.callmanager import CallManager
 from callsys.errors import CallsysError
 from callsys.model import Call, Party, PhoneNumber
 from callsys.numbers import NumberPlan
-from callsys.provider import Provider, ProviderRegistry, ProviderStatus, Registration
+from callsys.provider import Capability, Provider, ProviderRegistry, ProviderStatus, Registration
 from callsys.secretnames import with_secrets
 from callsys.settings import (
     AREA_CODE,
+    AUTO_ANSWER,
     DIAL_PREFIX,
+    DND,
     DNIS_LINES,
     MIN_LOG_DIGITS,
     PHONE_PROVIDER,
@@ -96,6 +98,8 @@ class Desktop:
             self.problems.extend(f"options:{w}" for w in self.registry.option_warnings(name, options))
         if name == "server" and not options.get("url"):
             options = {**options, "url": self.settings[SERVER_URL]}  # the Server tab's address
+        if name == "sip":  # the Phone tab's "Answer calls automatically" (the softphone's option)
+            options = {"auto_answer": self.settings[AUTO_ANSWER], **options}
         options = with_secrets(name, options)  # SIP line passwords, the AMI secret: from the keyring
         try:
             self.provider = self.registry.create(name, options)
@@ -122,7 +126,18 @@ class Desktop:
             except Exception:
                 log.debug("closing the failed provider also failed", exc_info=True)
             return False
+        await self.apply_dnd()
         return True
+
+    async def apply_dnd(self) -> None:
+        """The Phone tab's "Do not disturb", where the phone connection can (kept across restarts)."""
+        provider = self.provider
+        if provider is None or Capability.DND not in provider.capabilities:
+            return
+        try:
+            await provider.set_dnd(self.settings[DND])
+        except CallsysError as exc:
+            log.warning("do not disturb could not be set: %s", exc)
 
     def _provider_failed(self, name: str, why: str) -> None:
         self.provider = None

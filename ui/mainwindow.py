@@ -18,7 +18,16 @@ from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
 from callsys.provider import Capability, Line, ProviderStatus, Registration
-from callsys.settings import AREA_CODE, CALENDAR, DEFAULT_LINE, DIAL_PREFIX, LANGUAGE, MIN_LOG_DIGITS
+from callsys.settings import (
+    AREA_CODE,
+    AUTO_ANSWER,
+    CALENDAR,
+    DEFAULT_LINE,
+    DIAL_PREFIX,
+    DND,
+    LANGUAGE,
+    MIN_LOG_DIGITS,
+)
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
@@ -845,6 +854,8 @@ class MainWindow(QMainWindow):
 
     def set_dnd(self, enabled: bool) -> None:
         self._command(Capability.DND, lambda p: p.set_dnd(enabled))
+        if self.desktop.settings[DND] != enabled:  # the Phone tab's setting too: kept on restart
+            self._save_setting(DND.key, enabled)
 
     def dial_from_field(self) -> None:
         text = self.dial_edit.text().strip()
@@ -1040,6 +1051,10 @@ class MainWindow(QMainWindow):
             self.language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])
             self.retranslate()
             self.popups.relayout()
+        if DND.key in changed:
+            self.tasks.spawn(self.desktop.apply_dnd())
+        if AUTO_ANSWER.key in changed and settings.get("phone.provider") == "sip":
+            changed.add("phone.options")  # the softphone takes it when it starts
         if changed & {AREA_CODE.key, DIAL_PREFIX.key, MIN_LOG_DIGITS.key}:
             self.desktop.apply_number_plan()  # from the next call and the next number dialled
         if changed & {"phone.provider", "phone.options"} or (

@@ -188,3 +188,27 @@ def test_a_setting_that_needs_a_restart_says_so_once_changed(
     assert note.isHidden()
     for key in ("numbers.area_code", "phone.dial_prefix", "logging.min_log_digits"):  # apply on OK
         assert dialog.findChild(QLabel, "restart_" + key.replace(".", "_")) is None
+
+
+def test_do_not_disturb_in_settings_reaches_the_phone_and_the_menu_keeps_it(
+    make_window: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    from tests.ui.conftest import make_settings
+
+    settings = make_settings(tmp_path, **{"phone.dnd": True})
+    window = make_window(settings)
+    provider = window.desktop.provider
+    qtbot.waitUntil(lambda: ("dnd", "True") in provider.commands, timeout=3000)  # on at start
+    qtbot.waitUntil(window.dnd_action.isChecked, timeout=3000)
+
+    window.dnd_action.trigger()  # the Phone menu: off, and kept for the next start
+    qtbot.waitUntil(lambda: provider.commands[-1] == ("dnd", "False"), timeout=3000)
+    assert load_settings(settings.path).get("phone.dnd") is False
+
+    dialog = SettingsDialog(window.desktop.settings, window, registry=REGISTRY)
+    dialog.saved.connect(window.settings_saved)
+    qtbot.addWidget(dialog)
+    tick_dnd(dialog)  # Settings: on again, at once
+    assert dialog.save()
+    qtbot.waitUntil(lambda: provider.commands[-1] == ("dnd", "True"), timeout=3000)
+    assert load_settings(settings.path).get("phone.dnd") is True
