@@ -649,6 +649,10 @@ class SettingsDialog(QDialog):
                 "your settings. Nothing is written over the file until you fix it or choose to "
                 "start from the defaults.",
             )
+            + " "
+            + translate(
+                "SettingsDialog", "Once it is fixed, start callsys again: it reads the file when it starts."
+            )
         )
         self.unreadable_path.setText(str(path))
         self.unreadable_why.setText(why)
