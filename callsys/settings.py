@@ -6,11 +6,13 @@ only in the OS keyring (``callsys.secrets``); a settings file that carries a pas
 clear refusal that says where the secret belongs.
 
 A bad file or value raises ``ConfigError`` naming the key and what was expected — never a
-traceback. A file that could not be read is never written over: ``Settings.save()`` refuses
-until the caller asks to replace it, and then keeps a copy (``settings.toml.broken-STAMP``)
-first. Every write is atomic (a temporary file in the same folder, flushed to disk, then
-renamed over the file) and keeps the version before it as ``settings.toml.bak``. Unknown keys are kept (so a newer version's file survives an older app) and reported
+traceback. Unknown keys are kept (so a newer version's file survives an older app) and reported
 in ``Settings.warnings``.
+
+A file that could not be read is never written over: ``Settings.save()`` refuses until the
+caller asks to replace it, and then keeps a copy (``settings.toml.broken-STAMP``) first. Every
+write is atomic (a temporary file in the same folder, flushed to disk, then renamed over the
+file) and keeps the version before it as ``settings.toml.bak``.
 
 Adding a setting: call ``declare()`` below in the block of your area. Settings of the headless
 server daemon use the group ``daemon``: the desktop's settings dialog does not show them. The settings dialog
@@ -656,6 +658,10 @@ class Settings:
         """Validate and set one value (raises ConfigError naming the key)."""
         opt = OPTIONS[option] if isinstance(option, str) else option
         self._values[opt.key] = _parse_value(opt, value)
+
+    def unset(self, option: Option[Any] | str) -> None:
+        """Forget this file's value of a setting: its default applies again."""
+        self._values.pop(option if isinstance(option, str) else option.key, None)
 
     def is_set(self, option: Option[Any]) -> bool:
         return option.key in self._values

@@ -1210,11 +1210,21 @@ class SettingsDialog(QDialog):
             return False
         start_over = bool(self.settings.load_error) and self.start_over.isChecked()
         changed = [key for key, value in values.items() if value != self.settings.get(key)]
+        before = {key: (self.settings.is_set(OPTIONS[key]), self.settings.get(key)) for key in changed}
         try:
-            for key in changed:
-                self.settings.set(key, values[key])
-            if changed or start_over or self.settings.path is None or not self.settings.path.exists():
-                self.settings.save(replace_unreadable=start_over)
+            try:
+                for key in changed:
+                    self.settings.set(key, values[key])
+                if changed or start_over or self.settings.path is None or not self.settings.path.exists():
+                    self.settings.save(replace_unreadable=start_over)
+            except BaseException:
+                # Not written: the running settings stay as they were (nothing half-applied).
+                for key, (was_set, value) in before.items():
+                    if was_set:
+                        self.settings.set(key, value)
+                    else:
+                        self.settings.unset(key)
+                raise
             for name, secret in self.typed_secrets().items():
                 set_secret(name, secret)
             if values.get(PHONE_PROVIDER.key) == "sip":  # moved lines keep, removed ones drop theirs

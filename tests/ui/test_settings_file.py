@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from callsys.cli import Context
-from callsys.settings import CALENDAR, DIAL_PREFIX, config_path, load_settings
+from callsys.settings import CALENDAR, DIAL_PREFIX, DND, config_path, load_settings
 from providers import REGISTRY
 
 from ui.app import _load_settings
@@ -133,6 +133,7 @@ def test_a_file_broken_while_the_dialog_is_open_is_not_written_over(
     assert not dialog.save()
     assert path.read_text(encoding="utf-8") == BROKEN
     assert "not saved" in dialog.problem_label.text()
+    assert settings.get("phone.dnd") is False and not settings.is_set(DND)  # nothing half-applied
     assert dialog.unreadable.isVisibleTo(dialog)  # and the ways on are offered
     assert not dialog.ok_button.isEnabled()
 
