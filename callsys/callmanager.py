@@ -108,11 +108,18 @@ class CallManager:
         *,
         clock: Callable[[], datetime] = _utcnow,
     ) -> CallManager:
-        """The manager every front end uses: numbers read with the configured *plan* (E.164,
-        SET3's undial, IN13's short-number rule) and IN12's receiving line from *dnis_lines*
-        (``numbers.dnis_lines``: dialled number → line name) when the provider names none — by
-        the dialled number as written, else by its parsed form, so ``"+98 21 7000 1234"`` finds
-        the line configured for ``"02170001234"``."""
+        """The manager every front end uses: numbers read with the configured *plan* and IN12's
+        receiving line from *dnis_lines* (see ``use_plan``)."""
+        manager = cls(clock=clock)
+        manager.use_plan(plan, dnis_lines)
+        return manager
+
+    def use_plan(self, plan: NumberPlan, dnis_lines: Mapping[str, str] | None = None) -> None:
+        """Read numbers with *plan* (E.164, SET3's undial, IN13's short-number rule) and name the
+        receiving line (IN12) from *dnis_lines* (``numbers.dnis_lines``: dialled number → line
+        name) when the provider names none — by the dialled number as written, else by its parsed
+        form, so ``"+98 21 7000 1234"`` finds the line configured for ``"02170001234"``. Applies
+        from the next event on: Settings change the plan without a restart."""
         # Customers call again and extensions call all day: a parse costs ~0.4 ms (phonenumbers),
         # so the recent ones are remembered (PhoneNumber is immutable, sharing is safe).
         parse = functools.lru_cache(maxsize=8192)(plan.parse)
@@ -130,13 +137,10 @@ class CallManager:
                 return line
             return lines.get(dnis) or by_key.get(parse(dnis).key, "")
 
-        return cls(
-            clock=clock,
-            normalize=normalize,
-            is_loggable=plan.is_loggable,
-            resolve_line=resolve_line,
-            undial=plan.undial,
-        )
+        self._normalize = normalize
+        self._is_loggable = plan.is_loggable
+        self._resolve_line = resolve_line
+        self._undial = plan.undial
 
     # ------------------------------------------------------------------ observers
     def subscribe(self, observer: CallObserver) -> Callable[[], None]:

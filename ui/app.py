@@ -22,7 +22,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from callsys.errors import CallsysError
-from callsys.settings import CALENDAR, LANGUAGE, Settings
+from callsys.settings import CALENDAR, LANGUAGE, Settings, unreadable_settings
 
 from ui.i18n import Language, resolve_language, set_current
 from ui.qt import QApplication, QCoreApplication, QEvent, QIcon, QObject, QtGui, QTimer
@@ -68,9 +68,10 @@ def _load_settings(ctx: Context) -> tuple[Settings, str | None, str]:
     try:
         return ctx.settings, None, path
     except CallsysError as exc:
-        # A bad file must not keep the window shut: run on defaults and say why — and never
-        # save over the agent's file (path=None), so nothing they wrote is lost.
-        return Settings(path=None), str(exc), path
+        # A bad file must not keep the window shut: run on defaults and say why. The settings
+        # keep the file's path (the dialog and the View menu save to it, never to another file)
+        # and its error: nothing is written over it unless the agent chooses to (keeping a copy).
+        return unreadable_settings(path, str(exc)), str(exc), path
 
 
 class _OnFirstUse(types.ModuleType):

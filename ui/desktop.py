@@ -20,10 +20,12 @@ from callsys.callmanager import CallManager
 from callsys.errors import CallsysError
 from callsys.model import Call, Party
 from callsys.numbers import NumberPlan, plan_from_settings
-from callsys.provider import Provider, ProviderRegistry, ProviderStatus, Registration
+from callsys.provider import Capability, Provider, ProviderRegistry, ProviderStatus, Registration
 from callsys.secretnames import with_secrets
 from callsys.settings import (
+    AUTO_ANSWER,
     CRM_INDEX_SYNC_SECONDS,
+    DND,
     DNIS_LINES,
     PHONE_PROVIDER,
     PROVIDER_OPTIONS,
@@ -77,6 +79,8 @@ class Desktop:
             self.problems.extend(f"options:{w}" for w in self.registry.option_warnings(name, options))
         if name == "server" and not options.get("url"):
             options = {**options, "url": self.settings[SERVER_URL]}  # the Server tab's address
+        if name == "sip":  # the Phone tab's "Answer calls automatically" (the softphone's option)
+            options = {"auto_answer": self.settings[AUTO_ANSWER], **options}
         options = with_secrets(name, options)  # SIP line passwords, the AMI secret: from the keyring
         # The configured number plan, so that the provider reads a caller's number as the rest of
         # the desktop does (a German "0171 …" in Germany) — never a provider's own default.
@@ -106,7 +110,18 @@ class Desktop:
             except Exception:
                 log.debug("closing the failed provider also failed", exc_info=True)
             return False
+        await self.apply_dnd()
         return True
+
+    async def apply_dnd(self) -> None:
+        """The Phone tab's "Do not disturb", where the phone connection can (kept across restarts)."""
+        provider = self.provider
+        if provider is None or Capability.DND not in provider.capabilities:
+            return
+        try:
+            await provider.set_dnd(self.settings[DND])
+        except CallsysError as exc:
+            log.warning("do not disturb could not be set: %s", exc)
 
     def _provider_failed(self, name: str, why: str) -> None:
         self.provider = None
@@ -127,6 +142,45 @@ class Desktop:
                 await provider.close()
             except Exception:
                 log.exception("closing provider %s failed", provider.name)
+
+    # ----------------------------------------------------------------- number plan
+    def apply_number_plan(self) -> bool:
+        """Take the number settings (area code, dial prefix, short-number threshold) as they are
+        now, without a restart: dialling, the calls' numbers, logging and the CRM lookups use the
+        new plan from the next call. The default country is not applied here (the directory's
+        keys and the phone index are built for one country: it applies after a restart).
+        Returns whether anything changed."""
+        plan = plan_from_settings(self.settings)
+        if plan.region != self.plan.region:
+            plan = NumberPlan(
+                region=self.plan.region,
+                area_code=plan.area_code,
+                dial_prefix=plan.dial_prefix,
+                min_log_digits=plan.min_log_digits,
+            )
+        self.manager.use_plan(plan, self.settings[DNIS_LINES])  # also the DNIS line names
+        if plan == self.plan:
+            return False
+        rekey = plan.area_code != self.plan.area_code
+        self.plan = plan
+        crm: Any = self.crm
+        if crm is not None and hasattr(crm, "plan"):
+            crm.plan = plan
+            index = getattr(crm, "index", None)
+            if index is not None and hasattr(index, "keys"):
+                from callsys.phoneindex import IndexKeys
+
+                index.plan, index.keys = plan, IndexKeys(plan)
+            reindex = getattr(crm, "reindex", None)
+            if rekey and callable(reindex):  # local numbers written without the area code
+                try:
+                    reindex()
+                except CallsysError:
+                    log.exception("re-keying the directory for the new area code failed")
+        forget = getattr(self.lookup, "forget", None)
+        if callable(forget):
+            forget()  # answers found with the old plan
+        return True
 
     # ----------------------------------------------------------------- lookups
     def identify_now(self, call: Call) -> tuple[list[Match], bool] | None:

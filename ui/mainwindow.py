@@ -14,11 +14,20 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from callsys.errors import CallsysError
+from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
 from callsys.provider import Capability, Line, ProviderStatus, Registration
-from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE
+from callsys.settings import (
+    AREA_CODE,
+    AUTO_ANSWER,
+    CALENDAR,
+    DEFAULT_LINE,
+    DIAL_PREFIX,
+    DND,
+    LANGUAGE,
+    MIN_LOG_DIGITS,
+)
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
@@ -845,6 +854,8 @@ class MainWindow(QMainWindow):
 
     def set_dnd(self, enabled: bool) -> None:
         self._command(Capability.DND, lambda p: p.set_dnd(enabled))
+        if self.desktop.settings[DND] != enabled:  # the Phone tab's setting too: kept on restart
+            self._save_setting(DND.key, enabled)
 
     def dial_from_field(self) -> None:
         text = self.dial_edit.text().strip()
@@ -987,6 +998,18 @@ class MainWindow(QMainWindow):
             settings.set(key, value)
             if settings.path is not None:
                 settings.save()
+        except ConfigError as exc:
+            if not settings.load_error:
+                self.show_message(str(exc))
+                return
+            # the file could not be read: not written over; the choice holds until callsys closes
+            self.show_message(
+                translate(
+                    "MainWindow",
+                    "Not saved: the settings file could not be read, so it is not written over. "
+                    "File → Settings says how to go on.",
+                )
+            )
         except (CallsysError, OSError) as exc:
             self.show_message(str(exc))
         except Exception as exc:  # a value the TOML writer cannot hold; keep running
@@ -1011,6 +1034,14 @@ class MainWindow(QMainWindow):
         """Apply what the settings dialog changed without a restart where we can."""
         settings = self.desktop.settings
         changed = set(keys)
+        if settings.kept_copy is not None:  # an unreadable file was replaced: say where it went
+            self.desktop.problems[:] = [p for p in self.desktop.problems if not p.startswith("settings:")]
+            self._show_problems()
+            self.show_message(
+                translate("MainWindow", "The unreadable settings file was kept as {path}.").format(
+                    path=ltr(str(settings.kept_copy))
+                )
+            )
         if any(key.startswith("hotkeys.") for key in changed):
             self.hotkey_problems = self.hotkeys.apply(settings)
             self._show_problems()
@@ -1020,7 +1051,15 @@ class MainWindow(QMainWindow):
             self.language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])
             self.retranslate()
             self.popups.relayout()
-        if changed & {"phone.provider", "phone.options"}:
+        if DND.key in changed:
+            self.tasks.spawn(self.desktop.apply_dnd())
+        if AUTO_ANSWER.key in changed and settings.get("phone.provider") == "sip":
+            changed.add("phone.options")  # the softphone takes it when it starts
+        if changed & {AREA_CODE.key, DIAL_PREFIX.key, MIN_LOG_DIGITS.key}:
+            self.desktop.apply_number_plan()  # from the next call and the next number dialled
+        if changed & {"phone.provider", "phone.options"} or (
+            "server.url" in changed and settings.get("phone.provider") == "server"
+        ):
             self.use_provider(str(settings.get("phone.provider")))
         if changed & {"phone.default_line"}:
             self._fill_lines()
@@ -1035,7 +1074,9 @@ class MainWindow(QMainWindow):
             self.show_message(translate("MainWindow", "Links could not be registered: {why}").format(why=exc))
             return
         self.show_message(
-            translate("MainWindow", "tel: and callto: links now open callsys ({where}).").format(where=where)
+            translate("MainWindow", "tel: and callto: links now open callsys ({where}).").format(
+                where=ltr(str(where))
+            )
         )
 
     def open_reports(self) -> Any:
