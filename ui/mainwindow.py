@@ -59,6 +59,7 @@ from ui.qt import (
     named,
     pyqtSignal,
 )
+from ui.schemes import sip_address
 from ui.tasks import TaskRunner
 from ui.texts import direction_text
 from ui.tray import Tray
@@ -185,6 +186,13 @@ class MainWindow(QMainWindow):
         dial_bar.addWidget(self.line_choice)
         dial_bar.addWidget(self.dial_button)
         layout.addLayout(dial_bar)
+        # Why the number in the field was not dialled: beside the field, until it is edited (OUT3).
+        self.dial_error = named(QLabel(), "dialError")
+        self.dial_error.setWordWrap(True)
+        self.dial_error.setStyleSheet("color: #c5221f;")
+        self.dial_error.hide()
+        self.dial_edit.textEdited.connect(lambda _text: self.dial_error.hide())
+        layout.addWidget(self.dial_error)
 
         # --- calls in progress (filled by ui.callpanel when present)
         self.calls_area = QVBoxLayout()
@@ -485,7 +493,7 @@ class MainWindow(QMainWindow):
         self._clock.start()
         self._started = True
         for uri in [*(uris or []), *self._pending_links]:
-            self.dial_text(uri)
+            self.dial_into_field(uri)
         self._pending_links.clear()
         self.ready.emit()
 
@@ -495,7 +503,7 @@ class MainWindow(QMainWindow):
             self._pending_links.extend(uris)
             return
         for uri in uris:
-            self.dial_text(uri)
+            self.dial_into_field(uri)
 
     def load_log(self) -> None:
         calllog = self.desktop.calllog
@@ -835,11 +843,9 @@ class MainWindow(QMainWindow):
 
     def transfer(self, call_id: str, target: str) -> None:
         try:
-            dial = self.desktop.plan.dial_string(target)
-        except ValueError:
-            self.show_message(
-                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=target)
-            )
+            dial = self.dial_target(to_ascii_digits(target).strip())
+        except ValueError as exc:
+            self.show_message(str(exc))
             return
         self._command(Capability.TRANSFER, lambda p: p.transfer(call_id, dial))
 
@@ -848,13 +854,20 @@ class MainWindow(QMainWindow):
 
     def dial_from_field(self) -> None:
         text = self.dial_edit.text().strip()
-        if any(ch.isalpha() for ch in number_from_uri(text) or text) and not text.lower().startswith(
-            ("tel:", "callto:", "sip:", "sips:")
+        if (
+            "@" not in text
+            and any(ch.isalpha() for ch in number_from_uri(text) or text)
+            and not text.lower().startswith(("tel:", "callto:", "sip:", "sips:"))
         ):
             self.search_directory(text)  # a name: find the record, then pick one of its numbers
             return
-        if self.dial_text(text):
-            self.dial_edit.clear()
+        self.dial_text(text, in_field=True)
+
+    def dial_into_field(self, text: str) -> bool:
+        """Dial a link (B5) or a call-log entry through the number field: shown there while it
+        starts, and kept there with the reason when it cannot be dialled."""
+        self.dial_edit.setText(text.strip())
+        return self.dial_text(text, in_field=True)
 
     def search_directory(self, text: str) -> None:
         """OUT3, OUT4: a name typed in the number field — every matching record with every one of
@@ -893,31 +906,78 @@ class MainWindow(QMainWindow):
         if self.dial_text(target):
             self.dial_edit.clear()
 
-    def dial_text(self, text: str, line: str | None = None) -> bool:
+    def dial_target(self, text: str) -> str:
+        """What to hand the phone connection for *text*, or ``ValueError`` with the reason for the
+        agent. A SIP address (``sip:1002@192.0.2.10:5062``, ``1002@192.0.2.10``) goes as it is to
+        a phone that dials SIP addresses (the softphone); everything else is a number, through
+        the dial plan (SET3: outside-line prefix), also when it came as a ``tel:`` link."""
+        try:
+            address = sip_address(text)
+        except ValueError:
+            raise ValueError(
+                translate(
+                    "MainWindow",
+                    "“{text}” is not a SIP address that can be dialled (user@host or user@host:port).",
+                ).format(text=text)
+            ) from None
+        from_uri = number_from_uri(text)
+        if address is not None and getattr(self.desktop.provider, "dials_sip_addresses", False) is True:
+            return address
+        if address is not None and from_uri is None:
+            raise ValueError(
+                translate(
+                    "MainWindow",
+                    "This phone connection dials phone numbers, not SIP addresses like “{text}”.",
+                ).format(text=text)
+            )
+        try:
+            return self.desktop.plan.dial_string(from_uri if from_uri is not None else text)
+        except ValueError:
+            raise ValueError(
+                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=text)
+            ) from None
+
+    def dial_text(self, text: str, line: str | None = None, *, in_field: bool = False) -> bool:
         """Dial what the agent typed or a link handed to us (OUT3, B5): Persian digits, ``tel:``,
-        ``callto:`` and ``sip:`` links are all accepted. Returns whether a call was started."""
+        ``callto:`` and ``sip:`` links, SIP addresses are all accepted. Returns whether a call
+        was started. *in_field*: the text is the number field's — cleared once the phone
+        connection took the call, kept with the reason beside it when it did not."""
         text = to_ascii_digits(text).strip()
         if not text:
             return False
-        from_uri = number_from_uri(text)
-        target = from_uri if from_uri is not None else text
         try:
-            dial = self.desktop.plan.dial_string(target)
-        except ValueError:
-            self.show_message(
-                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=text)
-            )
+            dial = self.dial_target(text)
+        except ValueError as exc:
+            self._dial_refused(str(exc), in_field)
             return False
         provider = self.desktop.provider
         if provider is None or Capability.DIAL not in provider.capabilities:
-            self.show_message(translate("MainWindow", "The phone connection cannot place calls."))
+            self._dial_refused(translate("MainWindow", "The phone connection cannot place calls."), in_field)
             return False
         chosen = choose_line(
             self._lines, line or self.line_choice.currentData(), self.desktop.settings[DEFAULT_LINE]
         )
         line_id = chosen.id if chosen is not None else None
-        self.tasks.spawn(provider.dial(dial, line_id))
+        typed = self.dial_edit.text()
+
+        def started(_call_id: object) -> None:
+            if in_field and self.dial_edit.text() == typed:  # not if the agent typed on meanwhile
+                self.dial_edit.clear()
+                self.dial_error.hide()
+
+        self.tasks.spawn(
+            provider.dial(dial, line_id),
+            done=started,
+            failed=lambda why: self._dial_refused(why, in_field),
+        )
         return True
+
+    def _dial_refused(self, why: str, in_field: bool) -> None:
+        self.show_message(why)
+        if in_field:
+            self.dial_error.setText(why)
+            self.dial_error.setAccessibleName(why)
+            self.dial_error.show()
 
     def _log_activated(self, index: Any) -> None:
         row = self.log_proxy.data(index, Qt.ItemDataRole.UserRole)
@@ -926,7 +986,7 @@ class MainWindow(QMainWindow):
 
     def call_back(self, row: LogRow) -> None:
         if row.dial:
-            self.dial_text(row.dial)
+            self.dial_into_field(row.dial)
 
     def selected_log_row(self) -> LogRow | None:
         selection = self.log_view.selectionModel()

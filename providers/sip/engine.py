@@ -129,6 +129,25 @@ def make_uri(target: str, line: LineConfig, listen: tuple[str, int]) -> str:
     return f"sip:{target}@{host}{suffix}"
 
 
+def is_sip_address(target: str) -> bool:
+    """``sip:…``/``sips:…`` or ``user@host``: dialled as it is, whatever line it goes out on."""
+    stripped = target.strip()
+    return "@" in stripped or stripped.lower().startswith(("sip:", "sips:"))
+
+
+def address_of(uri: str) -> str:
+    """The bare SIP URI in a header value (``"Bob" <sip:1002@192.0.2.7:5062>;tag=x`` →
+    ``sip:1002@192.0.2.7:5062``): what calling back dials. "" when there is none, or when it is
+    too long to keep with the call (64 characters, the length of a number's written form)."""
+    text = uri.strip()
+    if "<" in text:
+        text = text.split("<", 1)[1].split(">", 1)[0].strip()
+    text = text.split("?", 1)[0]
+    if not text.lower().startswith(("sip:", "sips:")) or "@" not in text or len(text) > 64:
+        return ""
+    return text if is_dialable(text) else ""
+
+
 def is_dialable(target: str) -> bool:
     stripped = target.strip()
     return bool(stripped) and len(stripped) <= 256 and not any(ch in stripped for ch in "\r\n<>\"' ")
