@@ -52,7 +52,7 @@ def callsys(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
 
 
 def _log_with_one_call(tmp_path: Path, config: Path) -> None:
-    done = callsys(tmp_path, "--config", str(config), "simulate", "missed", "--speed", "0")
+    done = callsys(tmp_path, "--config", str(config), "simulate", "missed", "--speed", "0", "--log-to-real")
     assert done.returncode == 0, done.stderr
 
 
