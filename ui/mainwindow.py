@@ -17,14 +17,15 @@ from typing import Any
 from callsys.errors import CallsysError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
-from callsys.provider import Capability, Line, ProviderStatus, Registration
-from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE
+from callsys.provider import Capability, Line, ProviderStatus
+from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE, PHONE_PROVIDER, PROVIDER_OPTIONS
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
 from ui.convert import install as install_convert
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
+from ui.firststart import FirstStartPanel, phone_state
 from ui.hotkeys import Hotkeys
 from ui.i18n import Language, format_time, ltr, translate
 from ui.notes import NotesForm
@@ -162,6 +163,8 @@ class MainWindow(QMainWindow):
         banner_box.addWidget(self.banner_close)
         self.banner.hide()
         layout.addWidget(self.banner)
+        self.first_start = FirstStartPanel(self)  # shown by ``show_first_start`` (no settings file)
+        layout.addWidget(self.first_start)
 
         # --- dial bar (OUT3, SET3, SET4)
         dial_bar = QHBoxLayout()
@@ -667,23 +670,28 @@ class MainWindow(QMainWindow):
         self.tray.set_status(status)
         self._refresh_actions()
 
+    @property
+    def provider_status(self) -> ProviderStatus | None:
+        return self._status
+
     def _show_status(self) -> None:
         status = self._status
-        registration = status.registration if status is not None else Registration.DISABLED
-        texts = {
-            Registration.ONLINE: (translate("MainWindow", "Phone ready"), "#188038"),
-            Registration.CONNECTING: (translate("MainWindow", "Connecting to the phone system…"), "#f9ab00"),
-            Registration.OFFLINE: (translate("MainWindow", "Phone offline"), "#c5221f"),
-            Registration.DISABLED: (translate("MainWindow", "No phone connection"), "#9aa0a6"),
-        }
-        text, colour = texts[registration]
+        state = phone_state(self.desktop.provider, status, self.desktop.settings[PROVIDER_OPTIONS])
+        text = state.text
         if status is not None and status.dnd:
             text += " · " + translate("MainWindow", "Do not disturb")
         self.status_label.setText(text)
         self.status_label.setToolTip(status.message if status is not None else "")
         self.status_label.setAccessibleName(text)
         self.status_dot.setText("●")
-        self.status_dot.setStyleSheet(f"color: {colour};")
+        self.status_dot.setStyleSheet(f"color: {state.colour};")
+        if self.first_start.isVisible():
+            self.first_start.refresh()
+
+    def show_first_start(self) -> None:
+        """A first start (no settings file yet): say what the phone is and offer the next steps."""
+        self.first_start.show()
+        self.first_start.refresh()
 
     def _show_problems(self) -> None:
         messages = []
@@ -1053,19 +1061,34 @@ class MainWindow(QMainWindow):
             log.exception("could not save the settings")
             self.show_message(f"{type(exc).__name__}: {exc}")
 
-    def open_settings(self) -> None:
+    def open_settings(self, page: str | None = None, *, focus: str | None = None) -> Any:
+        """The Settings dialog, on *page* (a group: ``"phone"``) when given; *focus*:
+        ``"add_line"`` (a new SIP line, the built-in phone chosen) or ``"provider"`` (the phone
+        connection's choice) — the first-start panel's steps."""
         import importlib
 
         try:
             module = importlib.import_module("ui.settingsdialog")
         except ImportError:
             self.show_message(translate("MainWindow", "Settings are edited in the settings file for now."))
-            return
+            return None
         dialog = module.SettingsDialog(self.desktop.settings, self)
         saved = getattr(dialog, "saved", None)
         if saved is not None:
             saved.connect(self.settings_saved)
+        pages = getattr(dialog, "_pages", {})
+        if page in pages:
+            dialog.tabs.setCurrentIndex(pages[page])
+        field = getattr(dialog, "fields", {}).get(PHONE_PROVIDER.key)
+        combo = getattr(field, "widget", None)
+        if focus == "add_line" and combo is not None:
+            combo.setCurrentIndex(max(0, combo.findData("sip")))
+            QTimer.singleShot(0, dialog.sip_lines.add_line)
+        elif focus == "provider" and combo is not None:
+            QTimer.singleShot(0, lambda: combo.setFocus(Qt.FocusReason.OtherFocusReason))
+        self.settings_dialog = dialog
         dialog.exec()
+        return dialog
 
     def settings_saved(self, keys: list[str]) -> None:
         """Apply what the settings dialog changed without a restart where we can."""
