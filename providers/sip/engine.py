@@ -44,6 +44,7 @@ class IncomingCall:
     dialled: str
     sip_call_id: str
     remote_uri: str
+    contact: str = ""  # the INVITE's Contact URI (where a direct caller can be called back)
 
 
 class EngineListener(Protocol):
@@ -146,6 +147,22 @@ def address_of(uri: str) -> str:
     if not text.lower().startswith(("sip:", "sips:")) or "@" not in text or len(text) > 64:
         return ""
     return text if is_dialable(text) else ""
+
+
+def callback_address(remote_uri: str, contact: str) -> str:
+    """Where calling a direct caller back reaches them: the From URI's user at the Contact's
+    host and port (``sip:1002@127.0.0.1`` + ``<sip:1002-x@127.0.0.1:5062;transport=udp>`` →
+    ``sip:1002@127.0.0.1:5062;transport=udp``); the From URI alone without a usable Contact."""
+    identity = address_of(remote_uri)
+    reach = address_of(contact)
+    if not identity or not reach:
+        return identity
+    scheme, rest = identity.split(":", 1)
+    user = rest.split("@", 1)[0]
+    host, _, params = reach.split("@", 1)[1].partition(";")
+    transport = next((p for p in params.split(";") if p.lower().startswith("transport=")), "")
+    address = f"{scheme}:{user}@{host}" + (f";{transport}" if transport else "")
+    return address if len(address) <= 64 else identity
 
 
 def is_dialable(target: str) -> bool:

@@ -856,6 +856,7 @@ class PjEngine:
             dialled=info.dialled,
             sip_call_id=info.sip_call_id,
             remote_uri=info.remote_uri,
+            contact=info.contact,
         )
         self._emit(lambda listener: listener.on_incoming(key, incoming))
         if self._calls.get(key) is call and not call.answered:

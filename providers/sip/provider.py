@@ -59,6 +59,7 @@ from providers.sip.engine import (
     IncomingCall,
     Phase,
     address_of,
+    callback_address,
     is_dialable,
     is_sip_address,
     make_uri,
@@ -458,7 +459,7 @@ class SipProvider:
         number = self._number(call.user)
         # A direct line has no PBX to route a number back: the caller's SIP address is kept as
         # the number's written form (what calling back dials).
-        address = address_of(call.remote_uri) if config.direct and number.raw else ""
+        address = callback_address(call.remote_uri, call.contact) if config.direct and number.raw else ""
         if address:
             number = replace(number, raw=address)
         self._emit(

@@ -108,6 +108,7 @@ def test_the_direct_phone_dials_sip_addresses_from_the_field_the_log_and_links(
     tmp_path: Path,
     far_end: Baresip,
     monkeypatch: pytest.MonkeyPatch,
+    aio: asyncio.AbstractEventLoop,
 ) -> None:
     window = make_window(_direct_phone(tmp_path), directory=False)
     spy = DialSpy(window.desktop.provider, monkeypatch)
@@ -138,10 +139,26 @@ def test_the_direct_phone_dials_sip_addresses_from_the_field_the_log_and_links(
     qtbot.waitUntil(lambda: any(c.state is CallState.ACTIVE for c in _live(window)), timeout=10000)
     _hang_up_all(window, qtbot)
 
+    # A direct caller is called back where it really is: its Contact's host and port.
+    phone_port = window.desktop.provider.engine.listen_address()[1]
+    dialling = aio.create_task(far_end.cmd("dial", f"sip:callsys@{HOST}:{phone_port}"))
+    qtbot.waitUntil(dialling.done, timeout=10000)
+    qtbot.waitUntil(lambda: any(c.direction is Direction.INCOMING for c in _live(window)), timeout=10000)
+    incoming = next(c for c in _live(window) if c.direction is Direction.INCOMING)
+    window.reject(incoming.id)
+    qtbot.waitUntil(lambda: not _live(window), timeout=10000)
+    row = next(r for r in window.log_model.rows() if r.id == incoming.id)
+    assert row.dial.startswith(address) and row.number == "1002"
+    window.call_back(row)
+    qtbot.waitUntil(lambda: len(spy.calls) == 4, timeout=10000)
+    assert spy.calls[3][0].startswith(address)
+    qtbot.waitUntil(lambda: any(c.state is CallState.ACTIVE for c in _live(window)), timeout=10000)
+    _hang_up_all(window, qtbot)
+
     # A sip: link handed over by a second launch (B5).
     window.open_links([address])
-    qtbot.waitUntil(lambda: len(spy.calls) == 4, timeout=10000)
-    assert spy.calls[3][0] == address
+    qtbot.waitUntil(lambda: len(spy.calls) == 5, timeout=10000)
+    assert spy.calls[4][0] == address
     qtbot.waitUntil(lambda: any(c.state is CallState.ACTIVE for c in _live(window)), timeout=10000)
     _hang_up_all(window, qtbot)
 
@@ -200,3 +217,22 @@ async def test_a_direct_callers_sip_address_is_what_the_log_calls_back() -> None
     row = row_from_call(call, lambda number: number.digits)
     assert row.dial == "sip:1002@192.0.2.7:5062" and row.number == "1002"
     await provider.close()
+
+
+@pytest.mark.parametrize(
+    ("remote", "contact", "back"),
+    [
+        (
+            "sip:1002@127.0.0.1",
+            "<sip:1002-0x5@127.0.0.1:5062;transport=tcp>",
+            "sip:1002@127.0.0.1:5062;transport=tcp",
+        ),
+        ('"Bob" <sip:bob@192.0.2.7>;tag=a', "sip:bob@192.0.2.7:5070;ob", "sip:bob@192.0.2.7:5070"),
+        ("sip:1002@192.0.2.7", "", "sip:1002@192.0.2.7"),  # no Contact: the From URI
+        ("tel:+14155550100", "sip:x@192.0.2.7", ""),  # not a SIP address to call back
+    ],
+)
+def test_a_direct_caller_is_called_back_at_its_contact(remote: str, contact: str, back: str) -> None:
+    from providers.sip.engine import callback_address
+
+    assert callback_address(remote, contact) == back
