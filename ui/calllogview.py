@@ -63,14 +63,23 @@ def _dt(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _callback(number: PhoneNumber) -> str:
+    """What calling back dials: a SIP address as it was written (a direct line's caller, or a
+    ``sip:`` call), else the number."""
+    raw = number.raw
+    if raw.lower().startswith(("sip:", "sips:")) and "@" in raw:
+        return raw
+    return number.e164 or number.digits
+
+
 def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Party | None = None) -> LogRow:
     return LogRow(
         id=call.id,
         direction=call.direction.value,
         name=(party.name if party is not None else "") or call.remote_name,
         company=party.company if party is not None else "",
-        number="" if call.remote.is_anonymous else display(call.remote),
-        dial=call.remote.e164 or call.remote.digits,
+        number="" if call.remote.is_anonymous and not _callback(call.remote) else display(call.remote),
+        dial=_callback(call.remote),
         line=call.line,
         started_at=call.started_at,
         duration=call.duration_seconds,
@@ -99,7 +108,7 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
         return None
     number = get("number", "remote", default=None)
     if isinstance(number, PhoneNumber):
-        shown, dial = display(number), number.e164 or number.digits
+        shown, dial = display(number), _callback(number)
     else:
         e164 = get("number_e164", default="") or None
         digits = str(get("number_digits", default=""))
@@ -108,7 +117,7 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
             phone = PhoneNumber(raw=raw, e164=e164, digits=digits)
         except ValueError:
             phone = PhoneNumber(raw=raw)
-        shown, dial = display(phone), phone.e164 or phone.digits or raw
+        shown, dial = display(phone), _callback(phone) or raw
     reason = get("result", "end_reason", default=None)
     reason = str(getattr(reason, "value", reason)) if reason else None
     state = get("state", default=CallState.ENDED.value if reason else CallState.RINGING.value)

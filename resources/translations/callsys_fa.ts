@@ -22,47 +22,47 @@
   <context>
     <name>CallLog</name>
     <message>
-      <location filename="../../ui/calllogview.py" line="230" />
+      <location filename="../../ui/calllogview.py" line="239" />
       <source>Direction</source>
       <translation>جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="232" />
+      <location filename="../../ui/calllogview.py" line="241" />
       <source>Duration</source>
       <translation>مدت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="231" />
+      <location filename="../../ui/calllogview.py" line="240" />
       <source>Line</source>
       <translation>خط</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="228" />
+      <location filename="../../ui/calllogview.py" line="237" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="261" />
+      <location filename="../../ui/calllogview.py" line="270" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="229" />
+      <location filename="../../ui/calllogview.py" line="238" />
       <source>Number</source>
       <translation>شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="233" />
+      <location filename="../../ui/calllogview.py" line="242" />
       <source>Result</source>
       <translation>نتیجه</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="227" />
+      <location filename="../../ui/calllogview.py" line="236" />
       <source>Time</source>
       <translation>زمان</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="259" />
+      <location filename="../../ui/calllogview.py" line="268" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
@@ -602,6 +602,69 @@
     </message>
   </context>
   <context>
+    <name>FirstStart</name>
+    <message>
+      <location filename="../../ui/firststart.py" line="186" />
+      <source>Add a SIP line: opens Settings on the phone lines</source>
+      <translation>افزودن خط SIP: تنظیمات را روی خطوط تلفن باز می‌کند</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="184" />
+      <source>Add a line</source>
+      <translation>افزودن خط</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="188" />
+      <source>Connect to Asterisk or a callsys server</source>
+      <translation>اتصال به Asterisk یا سرور callsys</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="192" />
+      <source>First start</source>
+      <translation>اولین اجرا</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="190" />
+      <source>Hide the welcome panel</source>
+      <translation>پنهان کردن پنل خوش‌آمد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="174" />
+      <source>No phone line is set up yet, and the phone cannot take calls.</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است و تلفن نمی‌تواند تماس بپذیرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="168" />
+      <source>No phone line is set up yet. The built-in phone takes direct SIP calls at {address} from the network, without a password.</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است. تلفن داخلی برنامه تماس‌های مستقیم SIP را روی {address} از شبکه و بدون گذرواژه می‌پذیرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="159" />
+      <source>No phone line is set up yet. The built-in phone takes direct SIP calls at {address} — from this computer only (to take them from the network: {setting} in the phone options, Settings → Phone &amp; lines).</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است. تلفن داخلی برنامه تماس‌های مستقیم SIP را روی {address} می‌پذیرد — فقط از همین رایانه (برای پذیرفتن از شبکه: {setting} در گزینه‌های تلفن، تنظیمات ← تلفن و خطوط).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="179" />
+      <source>Now: {provider}</source>
+      <translation>اکنون: {provider}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="154" />
+      <source>The simulator is running: it rings with made-up callers; no real phone is connected.</source>
+      <translation>شبیه‌ساز در حال اجراست: با تماس‌گیرندگان ساختگی زنگ می‌زند؛ هیچ تلفن واقعی وصل نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="189" />
+      <source>Try the simulator</source>
+      <translation>امتحان شبیه‌ساز</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="183" />
+      <source>Welcome to callsys</source>
+      <translation>به callsys خوش آمدید</translation>
+    </message>
+  </context>
+  <context>
     <name>GlobalHotkeys</name>
     <message>
       <location filename="../../ui/globalhotkeys.py" line="318" />
@@ -743,357 +806,397 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="429" />
+      <location filename="../../ui/mainwindow.py" line="442" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="418" />
+      <location filename="../../ui/mainwindow.py" line="431" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="414" />
+      <location filename="../../ui/mainwindow.py" line="427" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="428" />
+      <location filename="../../ui/mainwindow.py" line="441" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="422" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="421" />
+      <location filename="../../ui/mainwindow.py" line="434" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="391" />
+      <location filename="../../ui/mainwindow.py" line="404" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="386" />
+      <location filename="../../ui/mainwindow.py" line="399" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="417" />
+      <location filename="../../ui/mainwindow.py" line="430" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="416" />
+      <location filename="../../ui/mainwindow.py" line="429" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="423" />
+      <location filename="../../ui/mainwindow.py" line="436" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="425" />
+      <location filename="../../ui/mainwindow.py" line="438" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="415" />
+      <location filename="../../ui/mainwindow.py" line="428" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="424" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="420" />
+      <location filename="../../ui/mainwindow.py" line="433" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1117" />
+      <location filename="../../ui/firststart.py" line="92" />
+      <source>(+{count} more lines)</source>
+      <translation>(+{count} خط دیگر)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="1202" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="406" />
+      <location filename="../../ui/mainwindow.py" line="419" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="393" />
+      <location filename="../../ui/mainwindow.py" line="406" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="97" />
+      <location filename="../../ui/mainwindow.py" line="101" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="400" />
+      <location filename="../../ui/mainwindow.py" line="413" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="394" />
+      <location filename="../../ui/mainwindow.py" line="407" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="98" />
+      <location filename="../../ui/mainwindow.py" line="102" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="397" />
+      <location filename="../../ui/mainwindow.py" line="410" />
       <source>Calls of this session</source>
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="676" />
+      <location filename="../../ui/firststart.py" line="70" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="682" />
+      <location filename="../../ui/firststart.py" line="104" />
+      <source>Direct calls on {address} (reachable from the network)</source>
+      <translation>تماس مستقیم روی {address} (در دسترس از شبکه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="102" />
+      <source>Direct calls on {address} (this computer only)</source>
+      <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="693" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="396" />
+      <location filename="../../ui/mainwindow.py" line="409" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="721" />
+      <location filename="../../ui/mainwindow.py" line="739" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="408" />
+      <location filename="../../ui/mainwindow.py" line="421" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="94" />
+      <location filename="../../ui/mainwindow.py" line="98" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="392" />
+      <location filename="../../ui/mainwindow.py" line="405" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1074" />
+      <location filename="../../ui/mainwindow.py" line="1159" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="407" />
+      <location filename="../../ui/mainwindow.py" line="420" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="95" />
+      <location filename="../../ui/mainwindow.py" line="99" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="678" />
+      <location filename="../../ui/firststart.py" line="100" />
+      <source>No line · direct calls on {address} (reachable from the network)</source>
+      <translation>بدون خط · تماس مستقیم روی {address} (در دسترس از شبکه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="98" />
+      <source>No line · direct calls on {address} (this computer only)</source>
+      <translation>بدون خط · تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="68" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="881" />
+      <location filename="../../ui/mainwindow.py" line="904" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1007" />
+      <location filename="../../ui/mainwindow.py" line="1077" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="724" />
+      <location filename="../../ui/mainwindow.py" line="742" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="390" />
+      <location filename="../../ui/mainwindow.py" line="403" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="388" />
+      <location filename="../../ui/mainwindow.py" line="401" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="419" />
+      <location filename="../../ui/mainwindow.py" line="432" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="409" />
+      <location filename="../../ui/mainwindow.py" line="422" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="101" />
+      <location filename="../../ui/mainwindow.py" line="105" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="677" />
+      <location filename="../../ui/firststart.py" line="72" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="675" />
+      <location filename="../../ui/firststart.py" line="75" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="548" />
+      <location filename="../../ui/mainwindow.py" line="561" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="96" />
+      <location filename="../../ui/firststart.py" line="88" />
+      <source>Registered as {account}</source>
+      <translation>ثبت‌شده با حساب {account}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="100" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="399" />
+      <location filename="../../ui/mainwindow.py" line="412" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="398" />
+      <location filename="../../ui/mainwindow.py" line="411" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1025" />
+      <location filename="../../ui/mainwindow.py" line="1098" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="401" />
+      <location filename="../../ui/mainwindow.py" line="414" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="765" />
+      <location filename="../../ui/mainwindow.py" line="783" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="705" />
+      <location filename="../../ui/mainwindow.py" line="723" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="718" />
+      <location filename="../../ui/mainwindow.py" line="736" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="641" />
+      <location filename="../../ui/mainwindow.py" line="654" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1219" />
+      <location filename="../../ui/mainwindow.py" line="1304" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="816" />
+      <location filename="../../ui/mainwindow.py" line="834" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="752" />
+      <location filename="../../ui/mainwindow.py" line="770" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="697" />
+      <location filename="../../ui/mainwindow.py" line="715" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="711" />
+      <location filename="../../ui/mainwindow.py" line="729" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1041" />
+      <location filename="../../ui/mainwindow.py" line="1126" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="875" />
+      <location filename="../../ui/mainwindow.py" line="898" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="100" />
+      <location filename="../../ui/mainwindow.py" line="949" />
+      <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
+      <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="104" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="536" />
+      <location filename="../../ui/mainwindow.py" line="549" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="395" />
+      <location filename="../../ui/mainwindow.py" line="408" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="99" />
+      <location filename="../../ui/mainwindow.py" line="103" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1118" />
+      <location filename="../../ui/mainwindow.py" line="1203" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="771" />
+      <location filename="../../ui/mainwindow.py" line="789" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1077" />
+      <location filename="../../ui/mainwindow.py" line="1162" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="549" />
+      <location filename="../../ui/mainwindow.py" line="562" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="763" />
+      <location filename="../../ui/mainwindow.py" line="781" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="850" />
+      <location filename="../../ui/mainwindow.py" line="939" />
+      <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
+      <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="958" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
