@@ -189,6 +189,15 @@ class CallLogModel(QAbstractTableModel):
             if row.live and row.answered_at is not None:
                 self.dataChanged.emit(self.index(at, 5), self.index(at, 5))
 
+    def texts_changed(self) -> None:
+        """Every cell and header now reads differently (language, calendar, digits): the rows
+        themselves stay where they are. ``dataChanged`` says exactly that — a bare
+        ``layoutChanged`` (without ``layoutAboutToBeChanged``) made the filter proxy drop its
+        mapping under the view's selection, and the next click in the log crashed."""
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1))
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
+
     def mark_missed_seen(self) -> None:
         if self._unseen_missed:
             self._unseen_missed.clear()

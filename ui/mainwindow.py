@@ -429,8 +429,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "tray"):
             self.tray.retranslate()
         self._show_problems()
-        self.log_model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 6)
-        self.log_model.layoutChanged.emit()
+        self.log_model.texts_changed()
         self._size_log_columns()
 
     def changeEvent(self, event: QEvent | None) -> None:
@@ -979,7 +978,7 @@ class MainWindow(QMainWindow):
         calendar = "jalali" if enabled else "gregorian"
         self.language.calendar = calendar
         self._save_setting(CALENDAR.key, calendar)
-        self.log_model.layoutChanged.emit()
+        self.log_model.texts_changed()
 
     def _save_setting(self, key: str, value: object) -> None:
         settings = self.desktop.settings

@@ -1,0 +1,123 @@
+"""The call log's view and model through a working day (issue 11): clicks after the calendar or
+the language changed, history loaded at start-up and new calls on top, the missed badge, the
+"This session" filter (IN9, B6)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from callsys.model import EndReason
+from tests.ui.conftest import ACME, REZA, SARA
+from tests.ui.test_window import ring
+
+from ui.calllogview import COLUMNS
+from ui.mainwindow import MainWindow
+from ui.qt import QPoint, Qt
+
+ROOT = Path(__file__).resolve().parents[2]
+#: What Qt says when a view or proxy meets an index into a model that changed under it.
+STALE_INDEX = ("QSortFilterProxyModel", "invalid index", "QPersistentModelIndex", "Invalid index")
+
+
+class Protocol:
+    """Records a model's change signals and checks Qt's contract: every layoutChanged follows a
+    layoutAboutToBeChanged, every modelReset a modelAboutToBeReset, every rowsInserted a
+    rowsAboutToBeInserted for the same rows."""
+
+    def __init__(self, model: Any) -> None:
+        self.signals: list[tuple[Any, ...]] = []
+        self.errors: list[str] = []
+        self._open: list[tuple[Any, ...]] = []
+        model.layoutAboutToBeChanged.connect(lambda *_: self._begin(("layout",)))
+        model.layoutChanged.connect(lambda *_: self._end(("layout",)))
+        model.modelAboutToBeReset.connect(lambda: self._begin(("reset",)))
+        model.modelReset.connect(lambda: self._end(("reset",)))
+        model.rowsAboutToBeInserted.connect(lambda _p, first, last: self._begin(("insert", first, last)))
+        model.rowsInserted.connect(lambda _p, first, last: self._end(("insert", first, last)))
+
+    def _begin(self, what: tuple[Any, ...]) -> None:
+        self.signals.append(("begin", *what))
+        self._open.append(what)
+
+    def _end(self, what: tuple[Any, ...]) -> None:
+        self.signals.append(("end", *what))
+        if not self._open or self._open[-1] != what:
+            self.errors.append(f"{what[0]} ended without having begun: {self.signals}")
+        else:
+            self._open.pop()
+
+
+def missed(window: MainWindow, qtbot: Any, number: str, name: str = "") -> str:
+    call_id = ring(window, qtbot, number, name)
+    window.simulator.remote_hangup(call_id, EndReason.MISSED)
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
+    return call_id
+
+
+def click_row(
+    window: MainWindow, qtbot: Any, row: int, button: Qt.MouseButton = Qt.MouseButton.LeftButton
+) -> None:
+    view = window.log_view
+    rect = view.visualRect(window.log_proxy.index(row, 1))
+    assert rect.isValid()
+    qtbot.mouseClick(view.viewport(), button, pos=QPoint(rect.center()))
+
+
+def test_clicks_in_the_log_after_the_calendar_or_language_changed_do_not_crash(tmp_path: Path) -> None:
+    """Issue 11, defect 2, in a process of its own: a crash must fail this test, not end the run."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "faulthandler", "-m", "tests.ui.log_steps", str(tmp_path)],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "steps done" in proc.stdout
+    warnings = [line for line in proc.stderr.splitlines() if any(word in line for word in STALE_INDEX)]
+    assert not warnings
+
+
+def test_calendar_and_language_changes_keep_the_selection_and_the_model_contract(
+    make_window: Callable[..., MainWindow], qtbot: Any, qtmodeltester: Any, qtlog: Any
+) -> None:
+    window = make_window()
+    calls = [missed(window, qtbot, number) for number in (SARA, REZA, ACME)]
+    protocol = Protocol(window.log_model)
+    proxy_protocol = Protocol(window.log_proxy)
+    click_row(window, qtbot, 1)
+    assert window.selected_log_row().id == calls[1]
+    shown = window.log_proxy.index(1, COLUMNS.index("time")).data()
+
+    window.jalali_action.trigger()  # View → Jalali calendar
+    try:
+        assert window.log_proxy.index(1, COLUMNS.index("time")).data() != shown
+        # Checked before the next click: with a bare layoutChanged that click crashed the process.
+        assert protocol.errors == [] and proxy_protocol.errors == []
+        assert window.selected_log_row().id == calls[1]  # the selection still points at its row
+        click_row(window, qtbot, 0)
+        assert window.selected_log_row().id == calls[2]
+        window.set_language("fa")
+        click_row(window, qtbot, 2)
+        assert window.selected_log_row().id == calls[0]
+        window.open_reports().close()
+    finally:
+        window.set_language("en")
+        window.jalali_action.trigger()
+    assert window.log_proxy.index(1, COLUMNS.index("time")).data() == shown
+    assert protocol.errors == [] and proxy_protocol.errors == []
+    qtmodeltester.check(window.log_model)
+    qtmodeltester.check(window.log_proxy)
+    assert not [r for r in qtlog.records if any(word in r.message for word in STALE_INDEX)]
