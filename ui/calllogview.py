@@ -45,6 +45,10 @@ class LogRow:
     company: str = ""
     notes: str = ""
     answered_at: datetime | None = None
+    #: A call of this session (``id`` is the phone connection's call id), not one loaded from the
+    #: stored log (``id`` is the log's row key). Call ids are unique within a session only: the
+    #: simulator starts at sim-1 again after a restart, a PBX reuses its ids.
+    this_session: bool = False
 
     @property
     def live(self) -> bool:
@@ -78,6 +82,7 @@ def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Part
         state=call.state.value,
         reason=call.end_reason.value if call.end_reason is not None else None,
         missed=call.is_missed,
+        this_session=True,
     )
 
 
@@ -136,6 +141,10 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
 COLUMNS = ("time", "name", "number", "direction", "line", "duration", "result")
 
 
+def _key(row: LogRow) -> tuple[bool, str]:
+    return (row.this_session, row.id)
+
+
 class CallLogModel(QAbstractTableModel):
     """Newest call first. Rows are replaced, never edited in place (they are frozen)."""
 
@@ -144,8 +153,10 @@ class CallLogModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[LogRow] = []
-        self._index: dict[str, int] = {}
-        self._unseen_missed: set[str] = set()
+        # Where each row is, by (this session's call?, id): a call of this session may have the
+        # id of a stored row from an earlier one, and must get a row of its own.
+        self._index: dict[tuple[bool, str], int] = {}
+        self._unseen_missed: set[tuple[bool, str]] = set()
 
     # ------------------------------------------------------------------ content
     def load(self, rows: Iterable[LogRow], missed_seen_at: datetime | None = None) -> None:
@@ -156,11 +167,11 @@ class CallLogModel(QAbstractTableModel):
         self._reindex()
         self.endResetModel()
         if missed_seen_at is not None:
-            self._unseen_missed = {r.id for r in self._rows if r.missed and r.started_at > missed_seen_at}
+            self._unseen_missed = {_key(r) for r in self._rows if r.missed and r.started_at > missed_seen_at}
             self.missed_changed.emit(len(self._unseen_missed))
 
     def upsert(self, row: LogRow) -> None:
-        at = self._index.get(row.id)
+        at = self._index.get(_key(row))
         if at is not None:
             old = self._rows[at]
             if not row.name and old.name:
@@ -172,12 +183,12 @@ class CallLogModel(QAbstractTableModel):
             self._rows.insert(0, row)
             self._reindex()
             self.endInsertRows()
-        if row.missed and row.id not in self._unseen_missed:
-            self._unseen_missed.add(row.id)
+        if row.missed and _key(row) not in self._unseen_missed:
+            self._unseen_missed.add(_key(row))
             self.missed_changed.emit(len(self._unseen_missed))
 
     def set_party(self, call_id: str, party: Party) -> None:
-        at = self._index.get(call_id)
+        at = self._at(call_id)
         if at is not None:
             self._rows[at] = replace(self._rows[at], name=party.name, company=party.company)
             self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
@@ -214,11 +225,16 @@ class CallLogModel(QAbstractTableModel):
         return list(self._rows)
 
     def find(self, call_id: str) -> LogRow | None:
-        at = self._index.get(call_id)
+        at = self._at(call_id)
         return self._rows[at] if at is not None else None
 
+    def _at(self, call_id: str) -> int | None:
+        """This session's call *call_id*, else the stored row keyed *call_id* (as ``CallLog.row_id``)."""
+        at = self._index.get((True, call_id))
+        return at if at is not None else self._index.get((False, call_id))
+
     def _reindex(self) -> None:
-        self._index = {row.id: at for at, row in enumerate(self._rows)}
+        self._index = {_key(row): at for at, row in enumerate(self._rows)}
 
     # ------------------------------------------------------------------ Qt model
     def rowCount(self, parent: QModelIndex | None = None) -> int:

@@ -4,6 +4,7 @@ the language changed, history loaded at start-up and new calls on top, the misse
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from callsys.model import EndReason
-from tests.ui.conftest import ACME, REZA, SARA
+from tests.ui.conftest import ACME, REZA, SARA, make_settings
 from tests.ui.test_window import ring
 
 from ui.calllogview import COLUMNS
@@ -121,3 +122,47 @@ def test_calendar_and_language_changes_keep_the_selection_and_the_model_contract
     qtmodeltester.check(window.log_model)
     qtmodeltester.check(window.log_proxy)
     assert not [r for r in qtlog.records if any(word in r.message for word in STALE_INDEX)]
+
+
+def restart(
+    window: MainWindow, qtbot: Any, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> MainWindow:
+    """Quit *window* and start callsys again on the same settings and database."""
+    window.close()
+    closing = asyncio.ensure_future(window.desktop.close())
+    qtbot.waitUntil(closing.done)
+    return make_window(make_settings(tmp_path), directory=False)
+
+
+def shown_numbers(window: MainWindow) -> list[str]:
+    """The number column of the log as the view shows it, top to bottom."""
+    proxy = window.log_proxy
+    column = COLUMNS.index("number")
+    return [str(proxy.index(at, column).data()).strip("\u2066\u2069") for at in range(proxy.rowCount())]
+
+
+def test_new_calls_go_on_top_of_the_history_loaded_at_start_up(
+    make_window: Callable[..., MainWindow], qtbot: Any, qtmodeltester: Any, tmp_path: Path
+) -> None:
+    """Issue 11, defect 3: after a restart the simulator's call ids start at sim-1 again; each
+    new call replaced the stored row with its id instead of coming on top."""
+    window = make_window(make_settings(tmp_path))
+    first = [missed(window, qtbot, number) for number in (SARA, REZA)]
+    before = shown_numbers(window)
+    assert len(before) == 2
+
+    again = restart(window, qtbot, make_window, tmp_path)
+    assert shown_numbers(again) == before
+    protocol = Protocol(again.log_model)
+    new = missed(again, qtbot, ACME)
+    assert new in first  # the same id as a stored row: what used to overwrite it
+    assert shown_numbers(again) == ["+1 415-555-0100", *before]
+    answered = ring(again, qtbot, "+989350001122")
+    again.answer(answered)
+    qtbot.waitUntil(lambda: again.log_model.find(answered).answered_at is not None)
+    assert shown_numbers(again) == ["0935 000 1122", "+1 415-555-0100", *before]
+    assert protocol.errors == []
+    assert [s for s in protocol.signals if s[0] == "begin"] == [("begin", "insert", 0, 0)] * 2
+    qtmodeltester.check(again.log_model)
+    # The database agrees: every call of both sessions is there.
+    assert len(again.desktop.calllog.query()) == 4
