@@ -1,5 +1,6 @@
-"""The session call log (IN9): every call — incoming, outgoing, missed — with name, number,
-direction, line, time, duration and result, updated live, filterable, with a missed-calls badge.
+"""The call log (IN9): the recent calls — this session's and, loaded from the stored log, earlier
+ones — incoming, outgoing, missed, with name, number, direction, line, time, duration and result,
+updated live, filterable (a "This session" choice among them), with a missed-calls badge.
 
 The model holds ``LogRow`` values built from ``Call`` snapshots as they arrive (through the
 bridge) and, at start-up, from the persisted ``CallLog`` — so the log survives a restart.
@@ -135,6 +136,7 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
         reason=reason,
         missed=missed,
         notes=str(get("notes", default="")),
+        answered_at=_dt(get("answered_at", default=None)),
     )
 
 
@@ -143,6 +145,16 @@ COLUMNS = ("time", "name", "number", "direction", "line", "duration", "result")
 
 def _key(row: LogRow) -> tuple[bool, str]:
     return (row.this_session, row.id)
+
+
+def _settles_missed(row: LogRow) -> bool:
+    """Does *row* deal with the earlier missed calls from its number — the agent called it back,
+    or took a later call from it? Those leave the missed-calls badge (they stay in the log)."""
+    if not row.dial:
+        return False
+    if row.direction == Direction.OUTGOING.value:
+        return True
+    return row.answered_at is not None or row.reason == EndReason.COMPLETED.value
 
 
 class CallLogModel(QAbstractTableModel):
@@ -167,7 +179,17 @@ class CallLogModel(QAbstractTableModel):
         self._reindex()
         self.endResetModel()
         if missed_seen_at is not None:
-            self._unseen_missed = {_key(r) for r in self._rows if r.missed and r.started_at > missed_seen_at}
+            settled: dict[str, datetime] = {}  # number → when it was last called back / answered
+            for r in self._rows:
+                if _settles_missed(r) and (r.dial not in settled or r.started_at > settled[r.dial]):
+                    settled[r.dial] = r.started_at
+            self._unseen_missed = {
+                _key(r)
+                for r in self._rows
+                if r.missed
+                and r.started_at > missed_seen_at
+                and not (r.dial in settled and settled[r.dial] > r.started_at)
+            }
             self.missed_changed.emit(len(self._unseen_missed))
 
     def upsert(self, row: LogRow) -> None:
@@ -186,6 +208,16 @@ class CallLogModel(QAbstractTableModel):
         if row.missed and _key(row) not in self._unseen_missed:
             self._unseen_missed.add(_key(row))
             self.missed_changed.emit(len(self._unseen_missed))
+        elif _settles_missed(row):
+            settled = {
+                key
+                for key in self._unseen_missed
+                if (missed := self._rows[self._index[key]]).dial == row.dial
+                and missed.started_at <= row.started_at
+            }
+            if settled:
+                self._unseen_missed -= settled
+                self.missed_changed.emit(len(self._unseen_missed))
 
     def set_party(self, call_id: str, party: Party) -> None:
         at = self._at(call_id)
@@ -298,12 +330,12 @@ class CallLogModel(QAbstractTableModel):
 
 
 class CallLogFilter(QSortFilterProxyModel):
-    """Search text (name, number, line) and "missed only"/direction filters (IN9)."""
+    """Search text (name, number, line) and "this session"/"missed only"/direction filters (IN9)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._text = ""
-        self._only = ""  # "", "missed", "incoming", "outgoing"
+        self._only = ""  # "", "session", "missed", "incoming", "outgoing"
 
     def set_text(self, text: str) -> None:
         from callsys.numbers import to_ascii_digits
@@ -320,6 +352,8 @@ class CallLogFilter(QSortFilterProxyModel):
         if not isinstance(model, CallLogModel):
             return True
         row = model.row(source_row)
+        if self._only == "session" and not row.this_session:
+            return False
         if self._only == "missed" and not row.missed:
             return False
         if self._only in ("incoming", "outgoing") and row.direction != self._only:

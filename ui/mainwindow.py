@@ -385,7 +385,7 @@ class MainWindow(QMainWindow):
         self.dial_button.setAccessibleName(translate("MainWindow", "Call the number"))
         self.banner_sim_button.setText(translate("MainWindow", "Use the simulator"))
         self.banner_close.setAccessibleName(translate("MainWindow", "Hide this message"))
-        self.log_title.setText(translate("MainWindow", "Calls of this session"))
+        self.log_title.setText(translate("MainWindow", "Recent calls"))
         self.log_search.setPlaceholderText(translate("MainWindow", "Search the log"))
         self.log_search.setAccessibleName(translate("MainWindow", "Search the call log"))
         self.log_view.setAccessibleName(translate("MainWindow", "Call log"))
@@ -395,6 +395,7 @@ class MainWindow(QMainWindow):
         self.log_filter.clear()
         for text, key in (
             (translate("MainWindow", "All calls"), ""),
+            (translate("MainWindow", "This session"), "session"),
             (translate("MainWindow", "Missed"), "missed"),
             (translate("MainWindow", "Incoming"), "incoming"),
             (translate("MainWindow", "Outgoing"), "outgoing"),

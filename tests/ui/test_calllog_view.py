@@ -166,3 +166,82 @@ def test_new_calls_go_on_top_of_the_history_loaded_at_start_up(
     qtmodeltester.check(again.log_model)
     # The database agrees: every call of both sessions is there.
     assert len(again.desktop.calllog.query()) == 4
+
+
+def test_the_log_is_titled_for_what_it_shows_and_this_session_is_one_choice_away(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    """Issue 11, defect 7: "Calls of this session" listed the calls of earlier sessions too."""
+    window = make_window(make_settings(tmp_path))
+    earlier = missed(window, qtbot, SARA)
+    again = restart(window, qtbot, make_window, tmp_path)
+    now = missed(again, qtbot, REZA)
+    assert shown_numbers(again) == ["0912 345 6789", "021 8877 6655"]  # history and this session
+    assert "session" not in again.log_title.text().lower()
+    assert again.log_title.text() == "Recent calls"
+
+    again.log_filter.setCurrentIndex(again.log_filter.findText("This session"))
+    assert shown_numbers(again) == ["0912 345 6789"]
+    rows = [
+        again.log_proxy.index(at, 0).data(Qt.ItemDataRole.UserRole)
+        for at in range(again.log_proxy.rowCount())
+    ]
+    assert [r.id for r in rows] == [now] and now == earlier  # the same call id, another call
+    again.set_language("fa")
+    try:
+        assert again.log_filter.currentText() == "این نشست"
+        assert shown_numbers(again) == ["0912 345 6789"]
+    finally:
+        again.set_language("en")
+    again.log_filter.setCurrentIndex(again.log_filter.findData(""))
+    assert len(shown_numbers(again)) == 2
+
+
+def test_calling_back_a_missed_number_takes_it_off_the_badge(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    """Issue 11, defect 7: the missed-calls badge stayed after the agent called back."""
+    window = make_window(make_settings(tmp_path))
+    sara = missed(window, qtbot, SARA)
+    missed(window, qtbot, REZA)
+    missed(window, qtbot, SARA)
+    assert window.log_model.unseen_missed == 3
+    assert window.missed_badge.text() == "3 missed"
+
+    window.call_back(window.log_model.find(sara))  # both of Sara's missed calls are dealt with
+    qtbot.waitUntil(lambda: window.log_model.unseen_missed == 1)
+    assert window.missed_badge.text() == "1 missed" and window.windowTitle().startswith("(1)")
+    assert window.log_model.find(sara).missed  # still a missed call in the log, in red
+
+    answered = ring(window, qtbot, REZA)  # Reza calls again and the agent answers
+    assert window.log_model.unseen_missed == 1  # ringing is not dealt with
+    window.answer(answered)
+    qtbot.waitUntil(lambda: window.log_model.unseen_missed == 0)
+    assert window.missed_badge.isHidden()
+
+    again = restart(window, qtbot, make_window, tmp_path)  # the next start counts the same
+    assert again.log_model.unseen_missed == 0 and again.missed_badge.isHidden()
+    later = missed(again, qtbot, SARA)  # a missed call after the call-back counts again
+    assert again.log_model.unseen_missed == 1
+    assert again.log_model.find(later).missed
+
+
+def test_do_not_disturb_leaves_a_missed_busy_call_in_the_log(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """Issue 11, defect 7: with the simulator DND left no trace, while the SIP phone logs a
+    missed "Busy" call (486)."""
+    window = make_window()
+    window.dnd_action.trigger()  # Phone → Do not disturb
+    qtbot.waitUntil(lambda: window.dnd_action.isChecked() and window.simulator._dnd)
+    call_id = window.simulator.ring(SARA, "")
+    qtbot.waitUntil(
+        lambda: window.log_model.find(call_id) is not None and not window.log_model.find(call_id).live
+    )
+    row = window.log_model.find(call_id)
+    assert row.missed and row.reason == EndReason.BUSY.value
+    result = window.log_model.index(0, COLUMNS.index("result")).data()
+    assert result == "Busy"
+    assert window.missed_badge.text() == "1 missed"
+    assert window.popups.popup(call_id) is None  # it never rang here
+    assert window.desktop.calllog.get(call_id).result is EndReason.BUSY
