@@ -8,6 +8,7 @@ bridge) and, at start-up, from the persisted ``CallLog`` — so the log survives
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -18,7 +19,11 @@ from callsys.model import Call, CallState, Direction, EndReason, Party, PhoneNum
 from ui.i18n import format_duration, format_time, ltr, translate
 from ui.qt import (
     QAbstractTableModel,
+    QAction,
     QColor,
+    QGuiApplication,
+    QKeySequence,
+    QMenu,
     QModelIndex,
     QObject,
     QSortFilterProxyModel,
@@ -27,7 +32,15 @@ from ui.qt import (
 )
 from ui.texts import direction_text, result_text, state_text
 
-__all__ = ["COLUMNS", "CallLogFilter", "CallLogModel", "LogRow", "row_from_call", "row_from_record"]
+__all__ = [
+    "COLUMNS",
+    "CallLogFilter",
+    "CallLogMenu",
+    "CallLogModel",
+    "LogRow",
+    "row_from_call",
+    "row_from_record",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +152,8 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
         answered_at=_dt(get("answered_at", default=None)),
     )
 
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ("time", "name", "number", "direction", "line", "duration", "result")
 
@@ -366,3 +381,119 @@ class CallLogFilter(QSortFilterProxyModel):
             ):
                 return False
         return True
+
+
+class CallLogMenu(QObject):
+    """The call log's context menu (IN9, IN11, OUT7): *Call back*, *Copy number*, *Open record*
+    (Dynamics 365: its page in the browser; the built-in directory: the contact), *Add to
+    contacts…* (the built-in directory, for a caller it does not know yet) and *Convert call…* —
+    on a right click, the menu key or Shift+F10 on the selected call."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.row: LogRow | None = None
+        view = window.log_view
+        # A signal and a shortcut rather than an event filter: a Python event filter on the
+        # log can be called while the garbage collector deletes a closed window, and crash.
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._requested)
+        self.key_action = QAction(view)
+        self.key_action.setObjectName("logMenuKey")
+        self.key_action.setShortcuts([QKeySequence(Qt.Key.Key_Menu), QKeySequence("Shift+F10")])
+        self.key_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.key_action.triggered.connect(lambda _=False: self.open_at(view.currentIndex()))
+        view.addAction(self.key_action)
+        self.menu = QMenu(window)
+        self.menu.setObjectName("logMenu")
+        self.call_back_action = self._action("logCallBack", window.call_back)
+        self.copy_action = self._action("logCopyNumber", self.copy_number)
+        self.open_action = self._action("logOpenRecord", self.open_record)
+        self.add_action = self._action("logAddContact", self.add_contact)
+        self.retranslate()
+
+    def _action(self, name: str, run: Callable[[LogRow], Any]) -> Any:
+        action = self.menu.addAction("")
+        assert action is not None
+        action.setObjectName(name)
+        action.triggered.connect(lambda _=False: self.row is not None and run(self.row))
+        return action
+
+    def retranslate(self) -> None:
+        self.call_back_action.setText(translate("CallLog", "&Call back"))
+        self.copy_action.setText(translate("CallLog", "Cop&y number"))
+        self.open_action.setText(translate("CallLog", "&Open record"))
+        self.add_action.setText(translate("CallLog", "&Add to contacts…"))
+
+    # ------------------------------------------------------------------ opening
+    def _requested(self, pos: Any) -> None:
+        """A right click (or the platform's context-menu gesture) at *pos* of the viewport."""
+        view = self.window.log_view
+        viewport = view.viewport()
+        if viewport is not None:
+            self.open_at(view.indexAt(pos), viewport.mapToGlobal(pos))
+
+    def open_at(self, index: QModelIndex, where: Any = None) -> bool:
+        """Select the call at *index* (of the view's model) and show the menu for it: at *where*
+        (global), or under the call's row. False when there is no call there."""
+        view = self.window.log_view
+        row = index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
+        if not isinstance(row, LogRow):
+            return False
+        view.selectRow(index.row())
+        self.row = row
+        self.retranslate()  # in the language of the moment
+        self.update_actions(row)
+        if where is None:
+            rect = view.visualRect(index)
+            where = view.viewport().mapToGlobal(rect.bottomLeft() if rect.isValid() else view.rect().center())
+        self.menu.popup(where)
+        return True
+
+    def update_actions(self, row: LogRow) -> None:
+        window = self.window
+        party = self.party(row)
+        self.call_back_action.setEnabled(bool(row.dial))
+        self.copy_action.setEnabled(bool(row.dial))
+        self.open_action.setEnabled(party is not None)
+        from ui.convert import LocalBackend, backend_for
+
+        local = isinstance(backend_for(window.desktop.crm), LocalBackend)  # the built-in directory
+        self.add_action.setVisible(local)
+        self.add_action.setEnabled(local and bool(row.dial) and party is None)
+        convert = getattr(window, "convert_action", None)
+        if convert is not None and convert not in self.menu.actions():
+            self.menu.addSeparator()
+            self.menu.addAction(convert)
+
+    # ------------------------------------------------------------------ the actions
+    def party(self, row: LogRow) -> Party | None:
+        """The record the call was matched to — or, for a call that was not, the one its number
+        finds in the directory now."""
+        from ui.convert import subject_for_row
+
+        desktop = self.window.desktop
+        live = desktop.manager.get(row.id) if row.this_session else None
+        try:
+            subject = subject_for_row(desktop, row.id, live)
+        except Exception:  # a menu entry must not fail because the log or directory did
+            log.exception("could not look up the record of call %s", row.id)
+            return None
+        if subject is None:
+            return None
+        return subject.party or (subject.candidates[0] if subject.candidates else None)
+
+    def copy_number(self, row: LogRow) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None and row.dial:
+            clipboard.setText(row.dial)
+
+    def open_record(self, row: LogRow) -> None:
+        party = self.party(row)
+        if party is not None:
+            self.window.open_record(party)
+
+    def add_contact(self, row: LogRow) -> None:
+        from ui.convert import open_convert
+
+        open_convert(self.window, row.id, action="contact")

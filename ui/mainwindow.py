@@ -21,7 +21,7 @@ from callsys.provider import Capability, Line, ProviderStatus, Registration
 from callsys.settings import CALENDAR, DEFAULT_LINE, LANGUAGE
 
 from ui.bridge import CallBridge
-from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
 from ui.convert import install as install_convert
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self._build()
         self.tray = Tray(self, QApplication.windowIcon())
         install_convert(self)  # Phone → Convert call… and the call log's context menu (IN11, OUT7)
+        self.log_menu = CallLogMenu(self)  # the log's context menu: call back, copy, open, add, convert
         self.bridge.call_event.connect(self._on_call_event)
         self.bridge.status_changed.connect(self._on_status)
         self.bridge.message.connect(self.show_message)

@@ -22,47 +22,67 @@
   <context>
     <name>CallLog</name>
     <message>
-      <location filename="../../ui/calllogview.py" line="287" />
+      <location filename="../../ui/calllogview.py" line="421" />
+      <source>&amp;Add to contacts…</source>
+      <translation>&amp;افزودن به مخاطبان…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="418" />
+      <source>&amp;Call back</source>
+      <translation>تماس &amp;دوباره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="420" />
+      <source>&amp;Open record</source>
+      <translation>باز کردن &amp;رکورد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="419" />
+      <source>Cop&amp;y number</source>
+      <translation>&amp;کپی شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="303" />
       <source>Direction</source>
       <translation>جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="289" />
+      <location filename="../../ui/calllogview.py" line="305" />
       <source>Duration</source>
       <translation>مدت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="288" />
+      <location filename="../../ui/calllogview.py" line="304" />
       <source>Line</source>
       <translation>خط</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="285" />
+      <location filename="../../ui/calllogview.py" line="301" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="318" />
+      <location filename="../../ui/calllogview.py" line="334" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="286" />
+      <location filename="../../ui/calllogview.py" line="302" />
       <source>Number</source>
       <translation>شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="290" />
+      <location filename="../../ui/calllogview.py" line="306" />
       <source>Result</source>
       <translation>نتیجه</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="284" />
+      <location filename="../../ui/calllogview.py" line="300" />
       <source>Time</source>
       <translation>زمان</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="316" />
+      <location filename="../../ui/calllogview.py" line="332" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
@@ -183,62 +203,62 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="420" />
+      <location filename="../../ui/convert.py" line="428" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="735" />
+      <location filename="../../ui/convert.py" line="745" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="690" />
+      <location filename="../../ui/convert.py" line="700" />
       <source>&amp;Create:</source>
       <translation>سا&amp;ختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="714" />
+      <location filename="../../ui/convert.py" line="724" />
       <source>&amp;Description</source>
       <translation>شر&amp;ح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="707" />
+      <location filename="../../ui/convert.py" line="717" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="700" />
+      <location filename="../../ui/convert.py" line="710" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="698" />
+      <location filename="../../ui/convert.py" line="708" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="705" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="711" />
+      <location filename="../../ui/convert.py" line="721" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="709" />
+      <location filename="../../ui/convert.py" line="719" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="713" />
+      <location filename="../../ui/convert.py" line="723" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="931" />
+      <location filename="../../ui/convert.py" line="943" />
       <source>, </source>
       <translation>، </translation>
     </message>
@@ -248,52 +268,52 @@
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="356" />
+      <location filename="../../ui/convert.py" line="364" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="705" />
+      <location filename="../../ui/convert.py" line="715" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="703" />
+      <location filename="../../ui/convert.py" line="713" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="737" />
+      <location filename="../../ui/convert.py" line="747" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="693" />
+      <location filename="../../ui/convert.py" line="703" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="746" />
+      <location filename="../../ui/convert.py" line="756" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="628" />
+      <location filename="../../ui/convert.py" line="638" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="747" />
+      <location filename="../../ui/convert.py" line="757" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="626" />
+      <location filename="../../ui/convert.py" line="636" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1181" />
+      <location filename="../../ui/convert.py" line="1193" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -303,127 +323,127 @@
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="446" />
+      <location filename="../../ui/convert.py" line="454" />
       <source>Choose…</source>
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="639" />
+      <location filename="../../ui/convert.py" line="649" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1227" />
+      <location filename="../../ui/convert.py" line="1239" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="620" />
+      <location filename="../../ui/convert.py" line="630" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="643" />
+      <location filename="../../ui/convert.py" line="653" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="642" />
+      <location filename="../../ui/convert.py" line="652" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="640" />
+      <location filename="../../ui/convert.py" line="650" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="900" />
+      <location filename="../../ui/convert.py" line="912" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="942" />
+      <location filename="../../ui/convert.py" line="954" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="456" />
+      <location filename="../../ui/convert.py" line="464" />
       <source>Filled in in Dynamics 365</source>
       <translation>در Dynamics 365 پر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="355" />
+      <location filename="../../ui/convert.py" line="363" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1240" />
+      <location filename="../../ui/convert.py" line="1252" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="638" />
+      <location filename="../../ui/convert.py" line="648" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="354" />
+      <location filename="../../ui/convert.py" line="362" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="351" />
+      <location filename="../../ui/convert.py" line="359" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="353" />
+      <location filename="../../ui/convert.py" line="361" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="352" />
+      <location filename="../../ui/convert.py" line="360" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="634" />
+      <location filename="../../ui/convert.py" line="644" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="691" />
+      <location filename="../../ui/convert.py" line="701" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1022" />
+      <location filename="../../ui/convert.py" line="1034" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="637" />
+      <location filename="../../ui/convert.py" line="647" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="635" />
+      <location filename="../../ui/convert.py" line="645" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="636" />
+      <location filename="../../ui/convert.py" line="646" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="385" />
+      <location filename="../../ui/convert.py" line="393" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1185" />
+      <location filename="../../ui/convert.py" line="1197" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -433,27 +453,27 @@
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="392" />
+      <location filename="../../ui/convert.py" line="400" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="387" />
+      <location filename="../../ui/convert.py" line="395" />
       <source>The CRM is busy (too many requests); nothing was created. Try again in {seconds} seconds.</source>
       <translation>CRM اکنون سرش شلوغ است (درخواست‌های بیش از حد)؛ چیزی ساخته نشد. {seconds} ثانیهٔ دیگر دوباره امتحان کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="396" />
+      <location filename="../../ui/convert.py" line="404" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="933" />
+      <location filename="../../ui/convert.py" line="945" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="365" />
+      <location filename="../../ui/convert.py" line="373" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
@@ -463,72 +483,72 @@
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="379" />
+      <location filename="../../ui/convert.py" line="387" />
       <source>The call could not be linked to it; link it in the CRM.</source>
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="898" />
+      <location filename="../../ui/convert.py" line="910" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="377" />
+      <location filename="../../ui/convert.py" line="385" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="362" />
+      <location filename="../../ui/convert.py" line="370" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="364" />
+      <location filename="../../ui/convert.py" line="372" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="366" />
+      <location filename="../../ui/convert.py" line="374" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="363" />
+      <location filename="../../ui/convert.py" line="371" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="367" />
+      <location filename="../../ui/convert.py" line="375" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1175" />
+      <location filename="../../ui/convert.py" line="1187" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="633" />
+      <location filename="../../ui/convert.py" line="643" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="641" />
+      <location filename="../../ui/convert.py" line="651" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="947" />
+      <location filename="../../ui/convert.py" line="959" />
       <source>Which fields the CRM requires could not be read now (it is offline or busy). Create asks again first, then tries with the fields above.</source>
       <translation>اکنون نمی‌توان خواند که CRM کدام فیلدها را لازم دارد (در دسترس نیست یا سرش شلوغ است). «ساختن» نخست دوباره می‌پرسد و سپس با فیلدهای بالا امتحان می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="990" />
+      <location filename="../../ui/convert.py" line="1002" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="938" />
+      <location filename="../../ui/convert.py" line="950" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
@@ -538,22 +558,22 @@
       <translation>{fields} باید پر شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="928" />
+      <location filename="../../ui/convert.py" line="940" />
       <source>{fields} takes a number.</source>
       <translation>{fields} باید یک عدد باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="926" />
+      <location filename="../../ui/convert.py" line="938" />
       <source>{fields} takes a whole number.</source>
       <translation>{fields} باید یک عدد صحیح باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="373" />
+      <location filename="../../ui/convert.py" line="381" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="415" />
+      <location filename="../../ui/convert.py" line="423" />
       <source>“{name}”</source>
       <translation>«{name}»</translation>
     </message>
@@ -743,92 +763,92 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="421" />
+      <location filename="../../ui/mainwindow.py" line="422" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="410" />
+      <location filename="../../ui/mainwindow.py" line="411" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="406" />
+      <location filename="../../ui/mainwindow.py" line="407" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="420" />
+      <location filename="../../ui/mainwindow.py" line="421" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="414" />
+      <location filename="../../ui/mainwindow.py" line="415" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="413" />
+      <location filename="../../ui/mainwindow.py" line="414" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="382" />
+      <location filename="../../ui/mainwindow.py" line="383" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="377" />
+      <location filename="../../ui/mainwindow.py" line="378" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="409" />
+      <location filename="../../ui/mainwindow.py" line="410" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="408" />
+      <location filename="../../ui/mainwindow.py" line="409" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="415" />
+      <location filename="../../ui/mainwindow.py" line="416" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="417" />
+      <location filename="../../ui/mainwindow.py" line="418" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="407" />
+      <location filename="../../ui/mainwindow.py" line="408" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="416" />
+      <location filename="../../ui/mainwindow.py" line="417" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="412" />
+      <location filename="../../ui/mainwindow.py" line="413" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1076" />
+      <location filename="../../ui/mainwindow.py" line="1077" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="397" />
+      <location filename="../../ui/mainwindow.py" line="398" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="384" />
+      <location filename="../../ui/mainwindow.py" line="385" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
@@ -838,12 +858,12 @@
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="391" />
+      <location filename="../../ui/mainwindow.py" line="392" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="385" />
+      <location filename="../../ui/mainwindow.py" line="386" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
@@ -853,27 +873,27 @@
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="667" />
+      <location filename="../../ui/mainwindow.py" line="668" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="673" />
+      <location filename="../../ui/mainwindow.py" line="674" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="387" />
+      <location filename="../../ui/mainwindow.py" line="388" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="712" />
+      <location filename="../../ui/mainwindow.py" line="713" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="400" />
+      <location filename="../../ui/mainwindow.py" line="401" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
@@ -883,17 +903,17 @@
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="383" />
+      <location filename="../../ui/mainwindow.py" line="384" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1035" />
+      <location filename="../../ui/mainwindow.py" line="1036" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="399" />
+      <location filename="../../ui/mainwindow.py" line="400" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -903,37 +923,37 @@
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="669" />
+      <location filename="../../ui/mainwindow.py" line="670" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="870" />
+      <location filename="../../ui/mainwindow.py" line="871" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="715" />
+      <location filename="../../ui/mainwindow.py" line="716" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="381" />
+      <location filename="../../ui/mainwindow.py" line="382" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="379" />
+      <location filename="../../ui/mainwindow.py" line="380" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="411" />
+      <location filename="../../ui/mainwindow.py" line="412" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="401" />
+      <location filename="../../ui/mainwindow.py" line="402" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
@@ -943,22 +963,22 @@
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="668" />
+      <location filename="../../ui/mainwindow.py" line="669" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="666" />
+      <location filename="../../ui/mainwindow.py" line="667" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="539" />
+      <location filename="../../ui/mainwindow.py" line="540" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="388" />
+      <location filename="../../ui/mainwindow.py" line="389" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -968,77 +988,77 @@
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="390" />
+      <location filename="../../ui/mainwindow.py" line="391" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="389" />
+      <location filename="../../ui/mainwindow.py" line="390" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1002" />
+      <location filename="../../ui/mainwindow.py" line="1003" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="392" />
+      <location filename="../../ui/mainwindow.py" line="393" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="756" />
+      <location filename="../../ui/mainwindow.py" line="757" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="696" />
+      <location filename="../../ui/mainwindow.py" line="697" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="709" />
+      <location filename="../../ui/mainwindow.py" line="710" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="632" />
+      <location filename="../../ui/mainwindow.py" line="633" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1178" />
+      <location filename="../../ui/mainwindow.py" line="1179" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="807" />
+      <location filename="../../ui/mainwindow.py" line="808" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="743" />
+      <location filename="../../ui/mainwindow.py" line="744" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="688" />
+      <location filename="../../ui/mainwindow.py" line="689" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="702" />
+      <location filename="../../ui/mainwindow.py" line="703" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="864" />
+      <location filename="../../ui/mainwindow.py" line="865" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="398" />
+      <location filename="../../ui/mainwindow.py" line="399" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
@@ -1048,12 +1068,12 @@
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="527" />
+      <location filename="../../ui/mainwindow.py" line="528" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="386" />
+      <location filename="../../ui/mainwindow.py" line="387" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
@@ -1063,32 +1083,32 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1077" />
+      <location filename="../../ui/mainwindow.py" line="1078" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="762" />
+      <location filename="../../ui/mainwindow.py" line="763" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1038" />
+      <location filename="../../ui/mainwindow.py" line="1039" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="540" />
+      <location filename="../../ui/mainwindow.py" line="541" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="754" />
+      <location filename="../../ui/mainwindow.py" line="755" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="841" />
+      <location filename="../../ui/mainwindow.py" line="842" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
