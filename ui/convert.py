@@ -524,8 +524,9 @@ class ConvertDialog(QDialog):
         self._build()
         self.retranslate()
         self._prefill()
-        if action is None and subject.party is not None:
-            action = record_action(backend.actions(), subject.party)
+        matched = subject.party or (subject.candidates[0] if subject.candidates else None)
+        if action is None and matched is not None:
+            action = record_action(backend.actions(), matched)
         if action is not None and action in backend.actions():
             self.action.setCurrentIndex(self.action.findData(action))
         self._action_changed()
@@ -1155,6 +1156,10 @@ def subject_for_row(desktop: Any, row_id: str, live_call: Any = None) -> Subject
     number = record.number if record is not None else live_call.remote
     if crm is not None and hasattr(crm, "lookup_now") and not number.is_anonymous:
         candidates = tuple(m.party for m in crm.lookup_now(number))
+    elif not number.is_anonymous and callable(
+        cached := getattr(getattr(desktop, "lookup", None), "cached", None)
+    ):
+        candidates = tuple(m.party for m in cached(number) or ())  # Dynamics 365: what the ring found
     if party is not None and all(c.id != party.id for c in candidates):
         candidates = (party, *candidates)
     activity_id = record.activity_id if record is not None else None

@@ -233,6 +233,11 @@ def test_with_dynamics_open_record_goes_to_the_browser_and_convert_to_the_custom
     choose(window, "logOpenRecord")
     assert opened == [window.desktop.crm.record_url(sara)]
     assert f"id=%7B{sara.id}%7D" in opened[0] and "etn=contact" in opened[0]
+    # A call not linked to a record in the log: the record its number found when it rang.
+    window.desktop.calllog.set_party(call_id, None, None)
+    right_click(window, 0)
+    choose(window, "logOpenRecord")
+    assert opened[1:] == opened[:1]
 
     right_click(window, 0)
     choose(window, "convertAction")
