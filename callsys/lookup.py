@@ -106,6 +106,12 @@ class CallerLookup:
         else:
             self._cache.pop(number.key, None)
 
+    def remember(self, number: PhoneNumber, matches: Sequence[Match]) -> None:
+        """Take *matches* as the session's answer for *number* — the online answer that a
+        background confirmation found to differ from the phone index's."""
+        if number.key:
+            self._remember(number.key, sorted(matches, key=lambda m: m.score, reverse=True))
+
     async def identify(self, call: Call) -> list[Match]:
         """The records matching the other party of *call*, best first. Never raises."""
         return await self.lookup(call.remote)

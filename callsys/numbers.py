@@ -23,16 +23,20 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import unquote
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat
 
+from callsys.errors import ConfigError
 from callsys.model import PhoneNumber
 from callsys.provider import Line
 
-__all__ = ["NumberPlan", "choose_line", "number_from_uri", "to_ascii_digits"]
+if TYPE_CHECKING:
+    from callsys.settings import Settings
+
+__all__ = ["NumberPlan", "choose_line", "number_from_uri", "plan_from_settings", "to_ascii_digits"]
 
 log = logging.getLogger(__name__)
 
@@ -490,6 +494,29 @@ class NumberPlan:
         forms = _forms(number.e164, self.region)
         text = forms.national if forms.domestic else forms.international
         return f"{text} ext. {number.extension}" if number.extension else text
+
+
+def plan_from_settings(settings: Settings) -> NumberPlan:
+    """The configured number plan: ``numbers.region``, ``numbers.area_code``, ``phone.dial_prefix``
+    and ``logging.min_log_digits``. The one place every front end — the desktop, the server,
+    ``callsys simulate`` and ``callsys phone`` — builds it, and hands it to its providers, its
+    CallManager and its CRM connector, so that a caller's "0171 2345678" is read as German in
+    Germany, not as an Iranian number because a part fell back to ``NumberPlan()``.
+
+    Raises ``ConfigError`` naming ``numbers`` when the values do not make a plan (the settings
+    validate each value, so this means they were built around that validation).
+    """
+    from callsys.settings import AREA_CODE, DIAL_PREFIX, MIN_LOG_DIGITS, REGION
+
+    try:
+        return NumberPlan(
+            region=settings[REGION],
+            area_code=settings[AREA_CODE],
+            dial_prefix=settings[DIAL_PREFIX],
+            min_log_digits=settings[MIN_LOG_DIGITS],
+        )
+    except ValueError as exc:
+        raise ConfigError(f"The number settings are not valid: {exc}.", key="numbers") from None
 
 
 def choose_line(lines: Sequence[Line], requested: str | None, default: str | None) -> Line | None:

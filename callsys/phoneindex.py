@@ -430,9 +430,18 @@ class IndexSync:
         report.seconds = time.perf_counter() - started
         return report
 
-    async def run(self, stop: asyncio.Event, *, interval: float = 900.0, retry: float = 60.0) -> None:
+    async def run(
+        self,
+        stop: asyncio.Event,
+        *,
+        interval: float = 900.0,
+        retry: float = 60.0,
+        after: Callable[[], None] | None = None,
+    ) -> None:
         """Keep the index current: a sync now, then every *interval* seconds (after a failure,
-        again in *retry* seconds) until *stop* is set. Never raises for a CRM error."""
+        again in *retry* seconds) until *stop* is set, calling *after()* once each attempt is over
+        (done or failed) — the desktop and the server forget their cached caller answers there.
+        Never raises for a failed sync: offline, throttled or signed out, the old index answers."""
         while not stop.is_set():
             wait = interval
             try:
@@ -441,6 +450,14 @@ class IndexSync:
             except (CrmUnavailable, AuthError, CrmRejected) as exc:
                 log.warning("phone index sync failed (%s); trying again in %.0f s", exc, retry)
                 wait = retry
+            except Exception:
+                log.exception("phone index sync failed; trying again in %.0f s", retry)
+                wait = retry
+            if after is not None:
+                try:
+                    after()
+                except Exception:
+                    log.exception("after the phone index sync")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), wait)
 

@@ -9,6 +9,11 @@ A bad file or value raises ``ConfigError`` naming the key and what was expected 
 traceback. Unknown keys are kept (so a newer version's file survives an older app) and reported
 in ``Settings.warnings``.
 
+A file that could not be read is never written over: ``Settings.save()`` refuses until the
+caller asks to replace it, and then keeps a copy (``settings.toml.broken-STAMP``) first. Every
+write is atomic (a temporary file in the same folder, flushed to disk, then renamed over the
+file) and keeps the version before it as ``settings.toml.bak``.
+
 Adding a setting: call ``declare()`` below in the block of your area. Settings of the headless
 server daemon use the group ``daemon``: the desktop's settings dialog does not show them. The settings dialog
 builds itself from ``OPTIONS`` (``group`` and ``title`` are for it; titles are marked for
@@ -17,10 +22,14 @@ translation with ``N_``).
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -37,6 +46,8 @@ __all__ = [
     "data_dir",
     "declare",
     "load_settings",
+    "unreadable_settings",
+    "write_atomic",
 ]
 
 T = TypeVar("T")
@@ -191,7 +202,7 @@ DIAL_PREFIX = declare(
     p_pattern(r"[0-9*#]{0,6}", "up to 6 digits, * or #"),
     N_("Outside-line prefix"),
     "numbers",
-    N_("Added in front of every outgoing public number (SET3)"),
+    N_("Added in front of every outgoing public number"),
 )
 DEFAULT_LINE = declare("phone.default_line", "", p_str, N_("Default line"), "phone")
 DND = declare("phone.dnd", False, p_bool, N_("Do not disturb"), "phone")
@@ -227,7 +238,7 @@ DNIS_LINES: Option[dict[str, str]] = declare(
     p_str_map,
     N_("Line names by dialled number"),
     "numbers",
-    N_("Which company line a dialled number (DID) belongs to (IN12)"),
+    N_("Which company line a dialled number (DID) belongs to"),
 )
 
 # --- Logging rules -------------------------------------------------------------------------
@@ -237,7 +248,7 @@ MIN_LOG_DIGITS = declare(
     p_int(0, 20),
     N_("Do not log numbers shorter than"),
     "logging",
-    N_("Calls from numbers with fewer digits (internal extensions) are not logged to the CRM (IN13)"),
+    N_("Calls from numbers with fewer digits (internal extensions) are not logged to the CRM"),
 )
 
 # --- CRM -----------------------------------------------------------------------------------
@@ -351,7 +362,7 @@ CRM_CUSTOM_TABLES: Option[tuple[dict[str, Any], ...]] = declare(
     "crm",
     N_(
         '[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", '
-        'name = "new_name", phones = ["new_emergencyphone"] (IN2; `callsys crm discover` proposes them)'
+        'name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)'
     ),
 )
 CRM_EXTRA_PHONES: Option[tuple[str, ...]] = declare(
@@ -360,7 +371,7 @@ CRM_EXTRA_PHONES: Option[tuple[str, ...]] = declare(
     _crm_str_list,
     N_("Extra phone columns"),
     "crm",
-    N_('Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"] (IN2)'),
+    N_('Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]'),
 )
 CRM_UNANSWERED_STATUS = declare(
     "crm.unanswered_statuscode",
@@ -379,6 +390,14 @@ CRM_USE_INDEX = declare(
     N_("Keep a local phone index"),
     "crm",
     N_("Callers are found without a network round trip; kept current by `callsys crm sync`"),
+)
+CRM_INDEX_SYNC_SECONDS = declare(
+    "crm.phone_index_sync_seconds",
+    300,
+    p_int(1, 86_400),
+    N_("Phone index refresh (seconds)"),
+    "crm",
+    N_("How often the desktop and the callsys server pull changed phone numbers into the phone index"),
 )
 
 # --- Server --------------------------------------------------------------------------------
@@ -409,7 +428,7 @@ SERVER_SEATS = declare(
     p_int(1, 100_000),
     N_("Desktop sessions at once"),
     "daemon",
-    N_("How many desktops may be connected at the same time (ARCH3)"),
+    N_("How many desktops may be connected at the same time"),
 )
 SERVER_HEARTBEAT = declare(
     "server.heartbeat_timeout",
@@ -426,7 +445,7 @@ SERVER_BRANCHES: Option[tuple[dict[str, Any], ...]] = declare(
     N_("Branches"),
     "daemon",
     N_(
-        "One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, "
+        "One [[server.branches]] per PBX: name, provider (ami), options (host, port, "
         "username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines"
     ),
 )
@@ -436,7 +455,7 @@ SERVER_USERS: Option[dict[str, str]] = declare(
     p_str_map,
     N_("Dynamics users by extension"),
     "daemon",
-    N_('Whose queue a call\'s activity lands in, e.g. { "1001" = "<systemuserid>" } (IN14)'),
+    N_('Whose queue a call\'s activity lands in, e.g. { "1001" = "<systemuserid>" }'),
 )
 SERVER_AGENTS: Option[tuple[dict[str, Any], ...]] = declare(
     "server.agents",
@@ -452,7 +471,7 @@ SERVER_UPDATE_MANIFEST = declare(
     p_str,
     N_("Update manifest file"),
     "daemon",
-    N_("A JSON file served to desktops at /update/manifest.json (SET5); empty = none"),
+    N_("A JSON file served to desktops at /update/manifest.json; empty = none"),
 )
 SERVER_CRM_RETRY_MAX = declare(
     "server.crm_retry_max_seconds",
@@ -637,8 +656,14 @@ class Settings:
         extra: Mapping[str, Any] | None = None,
         warnings: list[str] | None = None,
         defaults: Mapping[str, Any] | None = None,
+        load_error: str | None = None,
     ) -> None:
         self.path = path
+        #: Why the file at ``path`` could not be read (None: it was read, or there is none yet).
+        #: These settings are then the defaults, and ``save()`` does not write over that file.
+        self.load_error = load_error
+        #: Where the last ``save(replace_unreadable=True)`` kept the copy of the unreadable file.
+        self.kept_copy: Path | None = None
         self._defaults: dict[str, Any] = dict(defaults or {})
         self._values: dict[str, Any] = {}
         self._extra: dict[str, Any] = dict(extra or {})  # unknown keys, kept verbatim
@@ -662,6 +687,10 @@ class Settings:
         """Validate and set one value (raises ConfigError naming the key)."""
         opt = OPTIONS[option] if isinstance(option, str) else option
         self._values[opt.key] = _parse_value(opt, value)
+
+    def unset(self, option: Option[Any] | str) -> None:
+        """Forget this file's value of a setting: its default applies again."""
+        self._values.pop(option if isinstance(option, str) else option.key, None)
 
     def is_set(self, option: Option[Any]) -> bool:
         return option.key in self._values
@@ -699,15 +728,91 @@ class Settings:
                 doc.setdefault(section, content)
         return doc
 
-    def save(self, path: Path | None = None) -> Path:
-        """Write the file atomically (temp file + rename) and return its path."""
+    def save(self, path: Path | None = None, *, replace_unreadable: bool = False) -> Path:
+        """Write the file atomically, keep the version before it as ``NAME.bak``, return its path.
+
+        A file that could not be read — when these settings were loaded, or now, because someone
+        edited it meanwhile — is not written over: ``ConfigError`` says why. With
+        *replace_unreadable* it is copied to ``NAME.broken-YYYYmmdd-HHMMSS`` first (``kept_copy``)
+        and then replaced."""
         target = path or self.path or config_path()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".toml.tmp")
-        tmp.write_text(tomli_w.dumps(self.to_toml()), encoding="utf-8")
-        tmp.replace(target)
+        self.kept_copy = None
+        problem = self.load_error if target == self.path else None
+        problem = problem or _read_problem(target)
+        if problem is not None:
+            if not replace_unreadable:
+                if target == self.path:
+                    self.load_error = problem  # the next save is refused as well
+                raise ConfigError(
+                    f"The settings file {target} could not be read, so it was not written over "
+                    f"(nothing in it is lost): {problem}",
+                    path=str(target),
+                )
+            if target.exists():
+                self.kept_copy = keep_copy(target)
+        write_atomic(target, tomli_w.dumps(self.to_toml()))
         self.path = target
+        self.load_error = None
         return target
+
+
+def _read_problem(path: Path) -> str | None:
+    """Why the settings file at *path* cannot be read (None: it can, or it does not exist)."""
+    if not path.exists():
+        return None
+    try:
+        load_settings(path, provisioning=Path(os.devnull))
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
+def keep_copy(path: Path) -> Path:
+    """Copy *path* to ``NAME.broken-YYYYmmdd-HHMMSS`` beside it (never over an earlier copy)."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    copy = path.with_name(f"{path.name}.broken-{stamp}")
+    n = 1
+    while copy.exists():
+        n += 1
+        copy = path.with_name(f"{path.name}.broken-{stamp}-{n}")
+    shutil.copy2(path, copy)
+    return copy
+
+
+def write_atomic(path: Path, text: str, *, backup: bool = True) -> None:
+    """Replace *path* with *text* so that a crash or a full disk leaves the old or the new file,
+    never half of one: a temporary file in the same folder, flushed to disk, renamed over it.
+    With *backup* the version before is kept as ``NAME.bak`` (written the same way). A symbolic
+    link is followed: the file it names is replaced, the link stays."""
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    old_mode = None
+    if target.exists():
+        old_mode = target.stat().st_mode & 0o777
+        if backup:
+            _replace_with(target.with_name(target.name + ".bak"), target.read_bytes(), old_mode)
+    _replace_with(target, text.encode("utf-8"), old_mode)
+
+
+def _replace_with(target: Path, data: bytes, mode: int | None) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if os.name == "posix":  # the rename itself reaches the disk too
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def _parse_value(option: Option[T], value: object) -> T:
@@ -806,3 +911,14 @@ def load_settings(
     except ConfigError as exc:
         exc.path = str(target)
         raise
+
+
+def unreadable_settings(path: Path | str | None, why: str) -> Settings:
+    """The defaults, for a settings file at *path* that could not be read (*why*): the program
+    runs on them, and ``save()`` does not write over that file unless asked to replace it."""
+    target = Path(path) if path is not None else config_path()
+    try:
+        defaults = load_provisioning()
+    except ConfigError:
+        defaults = {}
+    return Settings(path=target, defaults=defaults, load_error=why)

@@ -73,3 +73,18 @@ def _ami_keys() -> OptionKeys:
 
 
 REGISTRY.register("ami", _ami, "Asterisk (AMI)", _ami_keys)
+
+
+def _tapi(options: Mapping[str, Any]) -> Provider:
+    from providers.tapi import TapiProvider  # loads tapi32.dll only when the phone starts
+
+    return TapiProvider(options)
+
+
+def _tapi_keys() -> OptionKeys:
+    from providers.tapi.options import OPTION_KEYS
+
+    return OPTION_KEYS
+
+
+REGISTRY.register("tapi", _tapi, "Desk phone through Windows telephony (TAPI)", _tapi_keys)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from callsys.settings import (
     CRM_BACKEND,
     DATABASE,
     DIAL_PREFIX,
+    DND,
     DNIS_LINES,
     MIN_LOG_DIGITS,
     OPTIONS,
@@ -21,6 +24,7 @@ from callsys.settings import (
     declare,
     load_settings,
     p_str,
+    unreadable_settings,
 )
 
 
@@ -181,3 +185,87 @@ def test_every_option_is_declared_once_with_a_valid_default() -> None:
     for key, option in OPTIONS.items():
         assert option.parse(option.default) == option.default, key
         assert "." in key
+
+
+# ------------------------------------------------------------ writing the file (issue 11, defect 1)
+def test_saving_keeps_the_previous_version_as_bak(tmp_path: Path, no_provisioning: Path) -> None:
+    path = write(tmp_path / "settings.toml", '[phone]\ndial_prefix = "9"\n')
+    settings = load_settings(path, provisioning=no_provisioning)
+    settings.set(DIAL_PREFIX, "0")
+    settings.save()
+    assert (tmp_path / "settings.toml.bak").read_text(encoding="utf-8") == '[phone]\ndial_prefix = "9"\n'
+    assert load_settings(path, provisioning=no_provisioning)[DIAL_PREFIX] == "0"
+    settings.set(DIAL_PREFIX, "00")
+    settings.save()  # the .bak is always the version just before
+    assert load_settings(tmp_path / "settings.toml.bak", provisioning=no_provisioning)[DIAL_PREFIX] == "0"
+
+
+def test_a_file_that_could_not_be_read_is_not_written_over_until_asked(tmp_path: Path) -> None:
+    broken = '[phone]\ndial_prefix = "9"\n[hotkeys\nanswer = "F5"\n'
+    path = write(tmp_path / "settings.toml", broken)
+    with pytest.raises(ConfigError) as exc:
+        load_settings(path)
+    settings = unreadable_settings(path, str(exc.value))
+    assert settings.path == path and settings.load_error
+    settings.set(DND, True)
+    with pytest.raises(ConfigError, match="not written over"):
+        settings.save()
+    assert path.read_text(encoding="utf-8") == broken
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.toml"]  # no copy, no temp file
+
+    saved = settings.save(replace_unreadable=True)
+    assert saved == path
+    assert settings.kept_copy is not None and settings.kept_copy.parent == tmp_path
+    assert re.fullmatch(r"settings\.toml\.broken-\d{8}-\d{6}", settings.kept_copy.name)
+    assert settings.kept_copy.read_text(encoding="utf-8") == broken
+    assert load_settings(path)[DND] is True
+    assert settings.load_error is None
+    settings.save()  # from now on an ordinary file
+    assert settings.kept_copy is None
+
+
+def test_a_file_broken_after_loading_is_not_written_over(tmp_path: Path, no_provisioning: Path) -> None:
+    path = write(tmp_path / "settings.toml", '[phone]\ndial_prefix = "9"\n')
+    settings = load_settings(path, provisioning=no_provisioning)
+    edited = '[phone]\ndial_prefix = "9"\narea_code = "21\n'  # the agent's editor, half-way
+    write(path, edited)
+    settings.set(DND, True)
+    with pytest.raises(ConfigError, match="not written over"):
+        settings.save()
+    assert path.read_text(encoding="utf-8") == edited
+    assert settings.load_error  # the next save is refused too
+
+
+def test_a_write_that_fails_leaves_the_old_file_and_no_temporary_file(
+    tmp_path: Path, no_provisioning: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = '[phone]\ndial_prefix = "9"\n'
+    path = write(tmp_path / "settings.toml", text)
+    settings = load_settings(path, provisioning=no_provisioning)
+    settings.set(DIAL_PREFIX, "0")
+    real_replace = os.replace
+
+    def disk_full(src: str, dst: str) -> None:
+        if Path(dst) == path:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(OSError):
+        settings.save()
+    assert path.read_text(encoding="utf-8") == text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["settings.toml", "settings.toml.bak"]
+
+
+def test_a_linked_settings_file_is_written_where_the_link_points(
+    tmp_path: Path, no_provisioning: Path
+) -> None:
+    (tmp_path / "dotfiles").mkdir()
+    real = write(tmp_path / "dotfiles" / "callsys.toml", '[phone]\ndial_prefix = "9"\n')
+    link = tmp_path / "settings.toml"
+    link.symlink_to(real)
+    settings = load_settings(link, provisioning=no_provisioning)
+    settings.set(DIAL_PREFIX, "0")
+    settings.save()
+    assert link.is_symlink()
+    assert load_settings(real, provisioning=no_provisioning)[DIAL_PREFIX] == "0"

@@ -18,18 +18,17 @@ from typing import TYPE_CHECKING, Any
 
 from callsys.callmanager import CallManager
 from callsys.errors import CallsysError
-from callsys.model import Call, Party, PhoneNumber
-from callsys.numbers import NumberPlan
-from callsys.provider import Provider, ProviderRegistry, ProviderStatus, Registration
+from callsys.model import Call, Party
+from callsys.numbers import NumberPlan, plan_from_settings
+from callsys.provider import Capability, Provider, ProviderRegistry, ProviderStatus, Registration
 from callsys.secretnames import with_secrets
 from callsys.settings import (
-    AREA_CODE,
-    DIAL_PREFIX,
+    AUTO_ANSWER,
+    CRM_INDEX_SYNC_SECONDS,
+    DND,
     DNIS_LINES,
-    MIN_LOG_DIGITS,
     PHONE_PROVIDER,
     PROVIDER_OPTIONS,
-    REGION,
     SERVER_URL,
     Settings,
 )
@@ -39,25 +38,9 @@ if TYPE_CHECKING:
 
     from callsys.crm import Crm, Match
 
-__all__ = ["INDEX_SYNC_SECONDS", "Desktop", "compose", "plan_from_settings"]
-
-#: How often the Dynamics phone index pulls changes (delta links make each pull cheap).
-INDEX_SYNC_SECONDS = 300
+__all__ = ["Desktop", "compose", "plan_from_settings"]
 
 log = logging.getLogger(__name__)
-
-
-def plan_from_settings(settings: Settings) -> NumberPlan:
-    try:
-        return NumberPlan(
-            region=settings[REGION],
-            area_code=settings[AREA_CODE],
-            dial_prefix=settings[DIAL_PREFIX],
-            min_log_digits=settings[MIN_LOG_DIGITS],
-        )
-    except ValueError:
-        log.exception("number settings rejected; using defaults")
-        return NumberPlan()
 
 
 @dataclass
@@ -96,7 +79,12 @@ class Desktop:
             self.problems.extend(f"options:{w}" for w in self.registry.option_warnings(name, options))
         if name == "server" and not options.get("url"):
             options = {**options, "url": self.settings[SERVER_URL]}  # the Server tab's address
+        if name == "sip":  # the Phone tab's "Answer calls automatically" (the softphone's option)
+            options = {"auto_answer": self.settings[AUTO_ANSWER], **options}
         options = with_secrets(name, options)  # SIP line passwords, the AMI secret: from the keyring
+        # The configured number plan, so that the provider reads a caller's number as the rest of
+        # the desktop does (a German "0171 …" in Germany) — never a provider's own default.
+        options = {**options, "number_plan": self.plan}
         try:
             self.provider = self.registry.create(name, options)
         except CallsysError as exc:
@@ -122,7 +110,18 @@ class Desktop:
             except Exception:
                 log.debug("closing the failed provider also failed", exc_info=True)
             return False
+        await self.apply_dnd()
         return True
+
+    async def apply_dnd(self) -> None:
+        """The Phone tab's "Do not disturb", where the phone connection can (kept across restarts)."""
+        provider = self.provider
+        if provider is None or Capability.DND not in provider.capabilities:
+            return
+        try:
+            await provider.set_dnd(self.settings[DND])
+        except CallsysError as exc:
+            log.warning("do not disturb could not be set: %s", exc)
 
     def _provider_failed(self, name: str, why: str) -> None:
         self.provider = None
@@ -143,6 +142,45 @@ class Desktop:
                 await provider.close()
             except Exception:
                 log.exception("closing provider %s failed", provider.name)
+
+    # ----------------------------------------------------------------- number plan
+    def apply_number_plan(self) -> bool:
+        """Take the number settings (area code, dial prefix, short-number threshold) as they are
+        now, without a restart: dialling, the calls' numbers, logging and the CRM lookups use the
+        new plan from the next call. The default country is not applied here (the directory's
+        keys and the phone index are built for one country: it applies after a restart).
+        Returns whether anything changed."""
+        plan = plan_from_settings(self.settings)
+        if plan.region != self.plan.region:
+            plan = NumberPlan(
+                region=self.plan.region,
+                area_code=plan.area_code,
+                dial_prefix=plan.dial_prefix,
+                min_log_digits=plan.min_log_digits,
+            )
+        self.manager.use_plan(plan, self.settings[DNIS_LINES])  # also the DNIS line names
+        if plan == self.plan:
+            return False
+        rekey = plan.area_code != self.plan.area_code
+        self.plan = plan
+        crm: Any = self.crm
+        if crm is not None and hasattr(crm, "plan"):
+            crm.plan = plan
+            index = getattr(crm, "index", None)
+            if index is not None and hasattr(index, "keys"):
+                from callsys.phoneindex import IndexKeys
+
+                index.plan, index.keys = plan, IndexKeys(plan)
+            reindex = getattr(crm, "reindex", None)
+            if rekey and callable(reindex):  # local numbers written without the area code
+                try:
+                    reindex()
+                except CallsysError:
+                    log.exception("re-keying the directory for the new area code failed")
+        forget = getattr(self.lookup, "forget", None)
+        if callable(forget):
+            forget()  # answers found with the old plan
+        return True
 
     # ----------------------------------------------------------------- lookups
     def identify_now(self, call: Call) -> tuple[list[Match], bool] | None:
@@ -237,18 +275,15 @@ class Desktop:
             if self.sync_progress is not None:
                 self.sync_progress(step)
 
-        sync = IndexSync(crm.index, crm, progress)  # type: ignore[union-attr, arg-type]
-        while True:
-            try:
-                await sync.sync()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # offline, throttled, signed out: the old index still answers
-                log.warning("phone index sync failed: %s", exc)
+        def synced() -> None:
             progress(None)  # the sync is over (done or failed): the progress bar goes away
             if self.lookup is not None and hasattr(self.lookup, "forget"):
                 self.lookup.forget()  # the session cache must not hide what the sync changed
-            await asyncio.sleep(INDEX_SYNC_SECONDS)
+
+        sync = IndexSync(crm.index, crm, progress)  # type: ignore[union-attr, arg-type]
+        # Until the window closes (which cancels this task); offline, throttled or signed out,
+        # the old index still answers and the next attempt comes a minute later.
+        await sync.run(asyncio.Event(), interval=self.settings[CRM_INDEX_SYNC_SECONDS], after=synced)
 
     def remember_party(self, call_id: str, party: Party) -> None:
         """The record the agent sees for a call goes into the log (name, company, kind)."""
@@ -293,22 +328,14 @@ class Desktop:
 
 def compose(settings: Settings, registry: ProviderRegistry) -> Desktop:
     """Build the desktop's parts from *settings*. Never raises for a part that cannot start."""
-    plan = plan_from_settings(settings)
-    lines: dict[str, str] = dict(settings.get(DNIS_LINES.key))
-
-    def resolve_line(line: str, dnis: str) -> str:
-        if line:
-            return line
-        return lines.get(dnis, "") if dnis else ""
-
-    def normalize(number: PhoneNumber) -> PhoneNumber:
-        parsed = plan.parse(number.raw or number.digits)
-        return parsed if not parsed.is_anonymous else number
-
-    manager = CallManager(
-        normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line, undial=plan.undial
-    )
-    desktop = Desktop(settings=settings, registry=registry, plan=plan, manager=manager)
+    problems: list[str] = []
+    try:
+        plan = plan_from_settings(settings)
+    except CallsysError as exc:  # not for settings that were loaded and validated as usual
+        problems.append(f"settings:{exc}")
+        plan = NumberPlan()
+    manager = CallManager.for_plan(plan, settings[DNIS_LINES])
+    desktop = Desktop(settings=settings, registry=registry, plan=plan, manager=manager, problems=problems)
 
     try:
         from callsys.store import open_database

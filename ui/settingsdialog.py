@@ -24,15 +24,15 @@ import asyncio
 import logging
 import re
 import tomllib
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import tomli_w
 
-from callsys.errors import CallsysError
+from callsys.errors import CallsysError, ConfigError
 from callsys.numbers import to_ascii_digits
-from callsys.provider import ProviderRegistry, ProviderStatus, Registration
+from callsys.provider import Line, ProviderRegistry, ProviderStatus, Registration
 from callsys.secretnames import (
     DYNAMICS_SECRET,
     ami_secret_name,
@@ -61,9 +61,11 @@ from ui.keyfield import KeyField
 from ui.qt import (
     QCheckBox,
     QComboBox,
+    QDesktopServices,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QKeySequence,
     QKeySequenceEdit,
@@ -76,6 +78,7 @@ from ui.qt import (
     QScrollArea,
     Qt,
     QTabWidget,
+    QUrl,
     QVBoxLayout,
     QWidget,
     named,
@@ -106,6 +109,26 @@ LINES_KEY = "phone.options.lines"
 
 #: Tabs in this order; groups nobody listed here come after them, in the order declared.
 GROUP_ORDER = ("phone", "numbers", "logging", "crm", "server", "hotkeys", "audio", "appearance", "advanced")
+
+#: The example shown in the empty "Provider options" field, by phone connection (TOML; the SIP
+#: lines have a list of their own, the passwords go to the keyring).
+PROVIDER_EXAMPLES = {
+    "sip": 'listen_port = 5060\nuser = "callsys"\nring_timeout = 120',
+    "ami": 'host = "pbx.example.com"\nport = 5038\nusername = "callsys"\nextensions = ["1001"]',
+    "server": 'agent = "sara"\nextensions = ["1001"]',
+    "sim": "speed = 1.0\nagent_script = true",
+}
+
+#: Settings the running window takes only when it starts: the CRM connection, the database, and
+#: the default country the directory and the phone index are keyed by. Changed here, the field
+#: says so; every other setting applies when OK is pressed.
+RESTART_KEYS = ("numbers.region", "storage.database")
+RESTART_PREFIXES = ("crm.",)
+
+
+def needs_restart(key: str) -> bool:
+    return key in RESTART_KEYS or key.startswith(RESTART_PREFIXES)
+
 
 _ERROR_STYLE = "color: #c5221f;"
 _HELP_STYLE = "color: #5f6368;"
@@ -180,6 +203,9 @@ def choice_title(key: str, value: str) -> str:
         ("phone.provider", "server"): translate(
             "SettingsDialog", "callsys server (calls and logging from a central server)"
         ),
+        ("phone.provider", "tapi"): translate(
+            "SettingsDialog", "Desk phone through Windows telephony (TAPI)"
+        ),
     }
     return titles.get((key, value), value)
 
@@ -208,9 +234,46 @@ class _StatusCatcher:
         pass
 
     def status_changed(self, status: ProviderStatus) -> None:
+        if self.settled.is_set():  # the verdict stays: closing the test connection reports "offline"
+            return
         self.status = status
         if status.registration is not Registration.CONNECTING:
             self.settled.set()
+
+
+#: How the softphone describes a direct line that is up ("direct on 0.0.0.0:5060").
+_DIRECT = re.compile(r"direct on (?P<address>\S+)")
+
+
+def describe_online(lines: Sequence[Line]) -> str:
+    """The verdict on a connection that came up, line by line: a registered line is connected
+    to its registrar; a direct line has none to connect to — it takes calls where it listens."""
+    direct = [(line, _DIRECT.fullmatch(line.detail)) for line in lines]
+    if not any(match for _, match in direct):
+        names = ", ".join(line.label or line.id for line in lines)
+        text = translate("SettingsDialog", "Connected to the phone system.")
+        if names:
+            text += " " + translate("SettingsDialog", "Lines: {lines}.").format(lines=names)
+        return text
+    parts = []
+    for line, match in direct:
+        name = isolate(line.label or line.id)
+        if match:
+            parts.append(
+                translate(
+                    "SettingsDialog",
+                    "“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.",
+                ).format(line=name, address=ltr(match.group("address")))
+            )
+        elif line.registration is Registration.ONLINE:
+            parts.append(translate("SettingsDialog", "“{line}” is registered.").format(line=name))
+        else:
+            parts.append(
+                translate("SettingsDialog", "“{line}” is not registered: {why}").format(
+                    line=name, why=line.detail or line.registration.value
+                )
+            )
+    return " ".join(parts)
 
 
 async def check_phone(
@@ -243,11 +306,7 @@ async def check_phone(
         f"{line.label or line.id}: {line.detail}" for line in status.lines if line.detail
     )
     if status.registration is Registration.ONLINE:
-        lines = ", ".join(line.label or line.id for line in status.lines)
-        text = translate("SettingsDialog", "Connected to the phone system.")
-        if lines:
-            text += " " + translate("SettingsDialog", "Lines: {lines}.").format(lines=lines)
-        return text
+        return describe_online(status.lines)
     raise CallsysError(
         translate("SettingsDialog", "The phone system did not accept the connection: {why}").format(
             why=detail or status.registration.value
@@ -453,6 +512,7 @@ class SettingsDialog(QDialog):
         self._ami_name = ""
         self._stored: dict[str, bool] = {}  # keyring name → a secret is stored
         self._pages: dict[str, int] = {}
+        self._restart_notes: dict[str, QLabel] = {}  # key → "applies when callsys starts again"
         self._provider_shown = str(settings[PHONE_PROVIDER])
         #: provider → its options as they were when another one was chosen (restored if it is
         #: chosen again while the dialog is open; only the chosen provider's options are saved)
@@ -466,6 +526,7 @@ class SettingsDialog(QDialog):
     # ============================================================== building
     def _build(self) -> None:
         outer = QVBoxLayout(self)
+        outer.addWidget(self._build_unreadable())
         self.tabs = named(QTabWidget(), "settingsTabs")
         self.tabs.setAccessibleName(translate("SettingsDialog", "Setting groups"))
         bar = self.tabs.tabBar()
@@ -529,6 +590,118 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
+
+    def _build_unreadable(self) -> QFrame:
+        """Above the tabs, when the settings file could not be read: why, and the ways on — open
+        the file (to fix it in the user's editor), open its folder, or start from the defaults
+        (on OK a copy of the file is kept first). Until one is chosen, OK writes nothing."""
+        panel = named(QFrame(), "settingsUnreadable")
+        panel.setStyleSheet(
+            "#settingsUnreadable { background: #fef7e0; border: 1px solid #f9ab00; border-radius: 6px; }"
+        )
+        column = QVBoxLayout(panel)
+        self.unreadable_text = named(QLabel(), "settingsUnreadableText")
+        self.unreadable_text.setWordWrap(True)
+        column.addWidget(self.unreadable_text)
+        # The file and the reason (the parser's words, in English) are left to right in every
+        # language, each on a line of its own, selectable: a path inside a Persian sentence
+        # is laid out in the sentence's direction.
+        self.unreadable_path = self._ltr_label("settingsUnreadablePath")
+        self.unreadable_why = self._ltr_label("settingsUnreadableWhy")
+        column.addWidget(self.unreadable_path)
+        column.addWidget(self.unreadable_why)
+        row = QHBoxLayout()
+        self.open_file_button = named(
+            QPushButton(translate("SettingsDialog", "Open the file")), "settingsOpenFile"
+        )
+        self.open_file_button.clicked.connect(lambda: self._open_path(False))
+        self.open_folder_button = named(
+            QPushButton(translate("SettingsDialog", "Open its folder")), "settingsOpenFolder"
+        )
+        self.open_folder_button.clicked.connect(lambda: self._open_path(True))
+        self.start_over = named(
+            QCheckBox(translate("SettingsDialog", "Start from the defaults (a copy of the file is kept)")),
+            "settingsStartOver",
+        )
+        self.start_over.setAccessibleName(self.start_over.text())
+        self.start_over.toggled.connect(self._start_over_toggled)
+        row.addWidget(self.open_file_button)
+        row.addWidget(self.open_folder_button)
+        row.addWidget(self.start_over, 1)
+        column.addLayout(row)
+        self.start_over_note = named(QLabel(), "settingsStartOverNote")
+        self.start_over_note.setWordWrap(True)
+        self.start_over_note.hide()
+        column.addWidget(self.start_over_note)
+        self.start_over_copy = self._ltr_label("settingsStartOverCopy")
+        self.start_over_copy.hide()
+        column.addWidget(self.start_over_copy)
+        self.unreadable = panel
+        self._show_unreadable(self.settings.load_error)
+        return panel
+
+    def _show_unreadable(self, why: str | None) -> None:
+        path = self.settings.path
+        self.unreadable.setVisible(bool(why) and path is not None)
+        if not why or path is None:
+            return
+        self.unreadable_text.setText(
+            translate(
+                "SettingsDialog",
+                "The settings file could not be read, so the fields below show the defaults, not "
+                "your settings. Nothing is written over the file until you fix it or choose to "
+                "start from the defaults.",
+            )
+            + " "
+            + translate(
+                "SettingsDialog", "Once it is fixed, start callsys again: it reads the file when it starts."
+            )
+        )
+        self.unreadable_path.setText(str(path))
+        self.unreadable_why.setText(why)
+        self.open_file_button.setEnabled(path.exists())
+        self.unreadable.setAccessibleDescription(
+            "\n".join((self.unreadable_text.text(), ltr(str(path)), isolate(why)))
+        )
+
+    @staticmethod
+    def _ltr_label(name: str) -> QLabel:
+        label = named(QLabel(), name)
+        label.setWordWrap(True)
+        label.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignAbsolute)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
+    def _open_path(self, folder: bool) -> None:
+        """The unreadable file in the user's editor (or its folder in the file manager)."""
+        path = self.settings.path
+        if path is None:
+            return
+        target = path.parent if folder else path
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))):
+            self._problem_text(
+                translate("SettingsDialog", "No program opened {path}.").format(path=ltr(str(target)))
+            )
+
+    def _start_over_toggled(self, on: bool) -> None:
+        path = self.settings.path
+        name = f"{path.name}.broken-YYYYmmdd-HHMMSS" if path is not None else ""
+        self.start_over_note.setText(
+            translate(
+                "SettingsDialog",
+                "OK first keeps a copy of the file in the same folder, then saves the settings shown here:",
+            )
+        )
+        self.start_over_copy.setText(name)
+        self.start_over_note.setVisible(on)
+        self.start_over_copy.setVisible(on)
+        self.validate()
+
+    def _may_write(self) -> bool:
+        """Whether OK may write the file: it was read, or the agent chose to start over."""
+        return not self.settings.load_error or self.start_over.isChecked()
 
     def _add_field(self, form: QFormLayout, option: Option[Any], group: str) -> None:
         title = translate("Settings", option.title)
@@ -595,9 +768,9 @@ class SettingsDialog(QDialog):
             text_edit = QPlainTextEdit(_to_toml(option, value))
             text_edit.setTabChangesFocus(True)
             text_edit.setMaximumHeight(110)
-            text_edit.setPlaceholderText(
-                '"7000" = "Sales"' if isinstance(default, Mapping) else f'{option.name} = ["…"]'
-            )
+            text_edit.setPlaceholderText(self._toml_example(option, str(self.settings[PHONE_PROVIDER])))
+            # TOML is code: left to right in the Persian UI too ("7000" = "Sales" read backwards)
+            text_edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
             text_edit.textChanged.connect(self.validate)
             widget, kind = text_edit, "toml"
         widget.setObjectName("setting_" + option.key.replace(".", "_"))
@@ -627,6 +800,13 @@ class SettingsDialog(QDialog):
             hint.setStyleSheet(_HELP_STYLE)
             box_layout.addWidget(hint)
         box_layout.addWidget(error)
+        if needs_restart(option.key):
+            restart = named(QLabel(), "restart_" + option.key.replace(".", "_"))
+            restart.setText(translate("SettingsDialog", "Applies when callsys starts again."))
+            restart.setStyleSheet(_WARNING_STYLE)
+            restart.hide()
+            box_layout.addWidget(restart)
+            self._restart_notes[option.key] = restart
         label = QLabel(title + ":")
         label.setBuddy(widget)
         label.setWordWrap(True)
@@ -638,6 +818,24 @@ class SettingsDialog(QDialog):
         label.setMinimumHeight(label.heightForWidth(width))
         form.addRow(label, cell)
         self.fields[option.key] = _Field(option, widget, error, group, kind)
+
+    def _toml_example(self, option: Option[Any], provider: str) -> str:
+        """The grey example in an empty TOML field, each line a left-to-right isolate (Qt paints a
+        placeholder in the application's direction, whatever the field's)."""
+        return "\n".join(ltr(line) for line in self._toml_example_text(option, provider).split("\n"))
+
+    def _toml_example_text(self, option: Option[Any], provider: str) -> str:
+        """For the phone connection's options, an example that fits the chosen connection."""
+        if option.key == PROVIDER_OPTIONS.key:
+            example = PROVIDER_EXAMPLES.get(provider)
+            if example is None:
+                keys = self.registry.option_keys(provider)
+                names = sorted(keys.keys)[:3] if keys is not None else []
+                example = "\n".join(f'{name} = "…"' for name in names) or 'key = "value"'
+            return example
+        if isinstance(option.default, Mapping):
+            return '"7000" = "Sales"'
+        return f'{option.name} = ["…"]'
 
     def _password(self, name: str, title: str) -> QLineEdit:
         edit = QLineEdit()
@@ -686,6 +884,14 @@ class SettingsDialog(QDialog):
         self.sip_label = QLabel(translate("SettingsDialog", "SIP lines:"))
         self.sip_label.setBuddy(self.sip_lines.list)
         form.addRow(self.sip_label, self.sip_lines)
+        # TAPI: the lines Windows telephony offers (what ``lines`` may name), or why there are none
+        self.tapi_lines = named(QLabel(), "tapiLines")
+        self.tapi_lines.setWordWrap(True)
+        self.tapi_lines.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.tapi_label = QLabel(translate("SettingsDialog", "TAPI lines:"))
+        self.tapi_lines.setAccessibleName(self.tapi_label.text().rstrip(":"))
+        form.addRow(self.tapi_label, self.tapi_lines)
+        self._tapi_library: str | None = None  # the library last listed (asked once, not per key)
         self.ami_secret = self._password("amiSecret", translate("SettingsDialog", "AMI secret"))
         self.ami_label = QLabel(translate("SettingsDialog", "AMI secret:"))
         self.ami_label.setBuddy(self.ami_secret)
@@ -812,6 +1018,8 @@ class SettingsDialog(QDialog):
         if LINES_KEY in errors:
             bad_groups.add("phone")
         self.sip_lines.show_error(errors.get(LINES_KEY, ""))
+        for key, note in self._restart_notes.items():
+            note.setVisible(key in values and values[key] != self.settings.get(key))
         for key, field in self.fields.items():
             if key not in errors:
                 field.error.hide()
@@ -830,7 +1038,7 @@ class SettingsDialog(QDialog):
         for group, at in self._pages.items():
             title = _tab_text(group_title(group))
             self.tabs.setTabText(at, f"⚠ {title}" if group in bad_groups else title)
-        self.ok_button.setEnabled(not errors)
+        self.ok_button.setEnabled(not errors and self._may_write())
         self._show_option_warnings(values, errors)
         self._refresh_secrets(values)
         return not errors
@@ -886,6 +1094,7 @@ class SettingsDialog(QDialog):
             return
         toml = self.fields[PROVIDER_OPTIONS.key].widget
         assert isinstance(toml, QPlainTextEdit)
+        toml.setPlaceholderText(self._toml_example(PROVIDER_OPTIONS, provider))
         try:
             doc = tomllib.loads(toml.toPlainText())
         except tomllib.TOMLDecodeError:
@@ -952,6 +1161,7 @@ class SettingsDialog(QDialog):
             widget.setVisible(provider == "sip")
         if provider == "sip":
             self.sip_lines.sync_default(str(values.get(DEFAULT_LINE.key, "")))
+        self._show_tapi_lines(provider == "tapi", options)
         self._ami_name = provider_secret_name(str(provider), options)
         self.ami_label.setVisible(bool(self._ami_name))
         self.ami_secret.setVisible(bool(self._ami_name))
@@ -966,6 +1176,34 @@ class SettingsDialog(QDialog):
         self._secret_hint()
         crm_secret = values.get("crm.auth", "") == "client_secret"
         self.crm_secret.setEnabled(crm_secret or bool(self.crm_secret.text()))
+
+    def _show_tapi_lines(self, tapi: bool, options: Mapping[str, Any]) -> None:
+        for widget in (self.tapi_label, self.tapi_lines):
+            widget.setVisible(tapi)
+        library = str(options.get("library") or "") if isinstance(options, Mapping) else ""
+        if not tapi or library == self._tapi_library:
+            return
+        self._tapi_library = library
+        from providers.tapi import NO_LINES_MESSAGE, list_lines
+        from providers.tapi.binding import NOT_WINDOWS_MESSAGE
+
+        found = list_lines({"library": library})
+        said = {
+            NO_LINES_MESSAGE: translate(
+                "SettingsDialog",
+                "Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not "
+                "installed, or it gives this Windows user no line. Install the vendor's TSP, then check "
+                "Control Panel → Phone and Modem → Advanced.",
+            ),
+            NOT_WINDOWS_MESSAGE: translate(
+                "SettingsDialog",
+                "TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded "
+                "softphone or Asterisk (AMI) instead.",
+            ),
+        }
+        text = ", ".join(ltr(name) for name in found.names) or said.get(found.message, found.message)
+        self.tapi_lines.setText(text)
+        self.tapi_lines.setStyleSheet("" if found.names else _WARNING_STYLE)
 
     def _secret_hint(self) -> None:
         names = []
@@ -1008,16 +1246,35 @@ class SettingsDialog(QDialog):
         if errors:
             self.validate()
             return False
+        if not self._may_write():
+            return False
+        start_over = bool(self.settings.load_error) and self.start_over.isChecked()
         changed = [key for key, value in values.items() if value != self.settings.get(key)]
+        before = {key: (self.settings.is_set(OPTIONS[key]), self.settings.get(key)) for key in changed}
         try:
-            for key in changed:
-                self.settings.set(key, values[key])
-            if changed or self.settings.path is None or not self.settings.path.exists():
-                self.settings.save()
+            try:
+                for key in changed:
+                    self.settings.set(key, values[key])
+                if changed or start_over or self.settings.path is None or not self.settings.path.exists():
+                    self.settings.save(replace_unreadable=start_over)
+            except BaseException:
+                # Not written: the running settings stay as they were (nothing half-applied).
+                for key, (was_set, value) in before.items():
+                    if was_set:
+                        self.settings.set(key, value)
+                    else:
+                        self.settings.unset(key)
+                raise
             for name, secret in self.typed_secrets().items():
                 set_secret(name, secret)
             if values.get(PHONE_PROVIDER.key) == "sip":  # moved lines keep, removed ones drop theirs
                 self.sip_lines.tidy_keyring()
+        except ConfigError as exc:
+            if self.settings.load_error:  # the file became unreadable since: the ways on, again
+                self._show_unreadable(self.settings.load_error)
+                self.validate()
+            self._problem(str(exc))
+            return False
         except (CallsysError, OSError) as exc:
             self._problem(str(exc))
             return False
@@ -1030,9 +1287,10 @@ class SettingsDialog(QDialog):
         return True
 
     def _problem(self, text: str) -> None:
-        self.problem_label.setText(
-            translate("SettingsDialog", "The settings were not saved: {why}").format(why=text)
-        )
+        self._problem_text(translate("SettingsDialog", "The settings were not saved: {why}").format(why=text))
+
+    def _problem_text(self, text: str) -> None:
+        self.problem_label.setText(text)
         self.problem_label.show()
 
     def _run_check(
@@ -1064,9 +1322,28 @@ class SettingsDialog(QDialog):
 
     async def _check_phone(self, settings: Settings, typed: Mapping[str, str]) -> str:
         desktop = getattr(self.parent(), "desktop", None)
-        running = getattr(desktop, "provider", None)
+        running: Any = getattr(desktop, "provider", None)
         if settings[PHONE_PROVIDER] == "sip" and getattr(running, "name", "") == "sip":
             # pjsua2 allows one softphone per process: a second one for the test would break both.
+            # The running one answers for the options it runs with (passwords typed here are new).
+            current = getattr(desktop, "settings", None)
+            if (
+                isinstance(current, Settings)
+                and current[PHONE_PROVIDER] == "sip"
+                and current[PROVIDER_OPTIONS] == settings[PROVIDER_OPTIONS]
+                and not typed
+            ):
+                lines = tuple(running.lines())
+                if any(line.registration is Registration.ONLINE for line in lines):
+                    return describe_online(lines)
+                raise CallsysError(
+                    translate(
+                        "SettingsDialog", "The phone system did not accept the connection: {why}"
+                    ).format(
+                        why=", ".join(f"{line.label or line.id}: {line.detail}" for line in lines)
+                        or translate("SettingsDialog", "no line is up")
+                    )
+                )
             raise CallsysError(
                 translate(
                     "SettingsDialog",

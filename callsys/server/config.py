@@ -14,13 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from callsys.errors import ConfigError
-from callsys.numbers import NumberPlan
+from callsys.numbers import NumberPlan, plan_from_settings
 from callsys.settings import (
-    AREA_CODE,
-    DIAL_PREFIX,
     DNIS_LINES,
-    MIN_LOG_DIGITS,
-    REGION,
     SERVER_AGENTS,
     SERVER_BRANCHES,
     SERVER_CRM_RETRY_MAX,
@@ -118,13 +114,7 @@ class ServerConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServerConfig:
-        base = _plan(
-            settings[REGION],
-            settings[AREA_CODE],
-            settings[DIAL_PREFIX],
-            settings[MIN_LOG_DIGITS],
-            "numbers",
-        )
+        base = plan_from_settings(settings)
         dnis: dict[str, str] = settings[DNIS_LINES]
         raw_branches: tuple[dict[str, Any], ...] = settings[SERVER_BRANCHES]
         raw_agents: tuple[dict[str, Any], ...] = settings[SERVER_AGENTS]

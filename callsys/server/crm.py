@@ -6,6 +6,11 @@ logger, no second outbox), adapted to what ``CallServer`` needs (``ActivityWrite
   time the activity is written); the owner from the server's extension → Dynamics user map.
 - ``Outbox.run`` delivers in the background; ``flush(timeout)`` is the graceful-shutdown drain,
   and whatever it cannot send stays in SQLite for the next start (kill -9 included).
+- The connector reads numbers with the configured number plan (``numbers.*``), and its phone
+  index (B3) is kept current by the same delta sync the desktop runs, every
+  ``crm.phone_index_sync_seconds``; after each sync the cached caller answers are forgotten, and
+  an online answer that differs from the index's replaces it at once — a number moved to another
+  record is never logged against the old one for longer than one ring.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ from callsys.crm.dataverse_setup import activity_logger_options
 from callsys.crm.dynamics import DynamicsCrm
 from callsys.errors import ConfigError, CrmError
 from callsys.lookup import CallerLookup
-from callsys.model import Call, CallEvent, Party
+from callsys.model import Call, CallEvent, Party, PhoneNumber
 from callsys.outbox import Outbox
+from callsys.phoneindex import IndexSync, PhoneIndex
 from callsys.server.config import ServerConfig
-from callsys.settings import Settings
+from callsys.settings import CRM_INDEX_SYNC_SECONDS, Settings
 
 __all__ = ["OutboxActivities", "activity_factory", "open_crm"]
 
@@ -49,8 +55,15 @@ class OutboxActivities:
         lookup: CallerLookup | None = None,
         closers: tuple[Callable[[], Any], ...] = (),
         retry_max: float = 300.0,
+        index_sync: IndexSync | None = None,
+        index_sync_seconds: float = 300.0,
     ) -> None:
         self.outbox = outbox
+        self.index_sync = index_sync
+        self.index_sync_seconds = index_sync_seconds
+        #: Phone index syncs finished (done or failed) since the start.
+        self.index_syncs = 0
+        self._syncer: asyncio.Task[None] | None = None
         self.logger = logger
         self.lookup = lookup
         self._closers = closers
@@ -69,6 +82,23 @@ class OutboxActivities:
             self.lookup.subscribe(self._party_found)
         if deliver:
             self._runner = asyncio.get_running_loop().create_task(self.outbox.run(self._stop, idle=5.0))
+        if self.index_sync is not None:
+            self._syncer = asyncio.get_running_loop().create_task(
+                self.index_sync.run(self._stop, interval=self.index_sync_seconds, after=self._index_synced)
+            )
+
+    def _index_synced(self) -> None:
+        """The phone index changed (or a sync failed): forget the cached answers, so the next
+        call from a number is looked up in the current index."""
+        if self.lookup is not None:
+            self.lookup.forget()
+        self.index_syncs += 1
+
+    def confirmed(self, number: PhoneNumber, online: list[Match]) -> None:
+        """``DynamicsCrm.on_confirmed``: the CRM's online answer differs from the phone index's
+        (a number moved since the last sync). The online answer is the one calls are logged with."""
+        if self.lookup is not None:
+            self.lookup.remember(number, online)
 
     def __call__(self, event: CallEvent, call: Call) -> None:
         if self.lookup is not None:
@@ -166,6 +196,10 @@ class OutboxActivities:
 
     async def close(self) -> None:
         await self._stop_runner()
+        if self._syncer is not None:
+            self._syncer.cancel()
+            await asyncio.gather(self._syncer, return_exceptions=True)
+            self._syncer = None
         for task in list(self._later):
             task.cancel()
         await asyncio.gather(*self._later, return_exceptions=True)
@@ -246,18 +280,18 @@ def _clear_match(matches: list[Match]) -> Party | None:
 def open_crm(settings: Settings, db: sqlite_utils.Database) -> DynamicsCrm:
     """The Dynamics connector configured by ``crm.*`` — the server logs to Dynamics 365 only."""
     from callsys.crm.factory import create_crm
-    from callsys.numbers import NumberPlan
+    from callsys.numbers import plan_from_settings
 
+    plan = plan_from_settings(settings)  # numbers.*: how the CRM's phone columns are read
     try:
-        crm: Crm = create_crm(settings, db, NumberPlan())
+        crm: Crm = create_crm(settings, db, plan)
     except TypeError:
         # The connector has no settings composition (``dynamics.create``) yet: an org URL plus a
         # token in CALLSYS_CRM_TOKEN is what automation and our subprocess tests use.
         from callsys.auth import EnvTokens
-        from callsys.numbers import NumberPlan as Plan
         from callsys.settings import CRM_URL
 
-        crm = DynamicsCrm(settings[CRM_URL], EnvTokens(), plan=Plan())
+        crm = DynamicsCrm(settings[CRM_URL], EnvTokens(), plan=plan)
     if not isinstance(crm, DynamicsCrm):
         raise ConfigError(
             "The callsys server logs calls to Dynamics 365: set crm.backend = 'dynamics' and crm.url.",
@@ -276,6 +310,7 @@ def activity_factory(
         outbox = Outbox(db, max_delay=config.crm_retry_max)
         register_handlers(outbox, crm)
         lookup = CallerLookup(crm)
+        index = crm.index if isinstance(crm.index, PhoneIndex) else None
 
         def resolve_party(call: Call) -> Party | None:
             return _clear_match(lookup.cached(call.remote) or [])
@@ -287,8 +322,15 @@ def activity_factory(
             **activity_logger_options(settings),  # IN8: the organisation's unanswered status + titles
         )
         writer = OutboxActivities(
-            outbox, logger, lookup=lookup, closers=(crm.close,), retry_max=config.crm_retry_max
+            outbox,
+            logger,
+            lookup=lookup,
+            closers=(crm.close,),
+            retry_max=config.crm_retry_max,
+            index_sync=IndexSync(index, crm) if index is not None else None,
+            index_sync_seconds=float(settings[CRM_INDEX_SYNC_SECONDS]),
         )
+        crm.on_confirmed = writer.confirmed
         writer.start()
         pending = outbox.pending_count()
         if pending:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import functools
 import json
 import logging
 import time
@@ -31,7 +30,7 @@ from websockets.http11 import Request
 from callsys import __version__
 from callsys.callmanager import CallManager
 from callsys.errors import CallsysError, NotSupported, ProviderError, SecretStoreError, UnknownCall
-from callsys.model import Call, CallEvent, Direction, PhoneNumber, ProviderEvent
+from callsys.model import Call, CallEvent, Direction, ProviderEvent
 from callsys.provider import (
     Capability,
     Provider,
@@ -181,26 +180,6 @@ class BranchRuntime:
     listener: ProviderListener | None = field(default=None, repr=False)
 
 
-def _manager_for(branch: Branch) -> CallManager:
-    plan = branch.plan
-    lines = dict(branch.dnis_lines)
-
-    # Parsing a number costs ~0.4 ms (phonenumbers); customers call again, extensions call all
-    # day: remember the recent ones (PhoneNumber is immutable, so sharing is safe).
-    parse = functools.lru_cache(maxsize=8192)(plan.parse)
-
-    def normalize(number: PhoneNumber) -> PhoneNumber:
-        parsed = parse(number.raw or number.digits)
-        return parsed if not parsed.is_anonymous else number
-
-    def resolve_line(line: str, dnis: str) -> str:
-        return line or (lines.get(dnis, "") if dnis else "")
-
-    return CallManager(
-        normalize=normalize, is_loggable=plan.is_loggable, resolve_line=resolve_line, undial=plan.undial
-    )
-
-
 class CallServer:
     def __init__(
         self,
@@ -239,7 +218,7 @@ class CallServer:
             runtime = BranchRuntime(
                 branch=branch,
                 provider=provider,
-                manager=_manager_for(branch),
+                manager=CallManager.for_plan(branch.plan, branch.dnis_lines),
                 status=ProviderStatus(branch.name, Registration.CONNECTING, message="connecting"),
             )
             runtime.manager.subscribe(self._observer_for(branch.name))
@@ -274,8 +253,8 @@ class CallServer:
             if secret:
                 options["secret"] = secret
         options.setdefault("extensions", [ALL])
-        options.setdefault("region", branch.plan.region)
-        options.setdefault("area_code", branch.plan.area_code)
+        # The branch's number plan: a caller ID reads as the branch's country does (SET6).
+        options["number_plan"] = branch.plan
         return options
 
     async def _start_branch(self, runtime: BranchRuntime) -> None:

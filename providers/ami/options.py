@@ -36,7 +36,9 @@ voicemail_exten     IN6: where "send to voicemail" sends a ringing caller (``Red
                     voicemail button
 voicemail_context   the dialplan context of that extension (default: ``context``)
 voicemail_priority  its priority (1)
-region, area_code   how caller IDs are read (``numbers.NumberPlan``); or pass ``number_plan``
+number_plan         how caller IDs are read (``numbers.NumberPlan``): the configured plan, put in
+                    by the desktop and the server (``numbers.plan_from_settings``)
+region, area_code   override the plan's for this connection (without a plan: ``IR``, none)
 pbx_clock           stamp events with Asterisk's ``Timestamp`` (true) — exact durations
 ping_interval ...   keep-alive and reconnect timing: ping_interval (20), ping_timeout (10),
                     connect_timeout (5), action_timeout (10), backoff_initial (0.25),
@@ -52,7 +54,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from callsys.errors import ConfigError
@@ -177,17 +179,21 @@ class AmiOptions:
                 f"technology must be e.g. PJSIP or SIP, not {technology!r}.", key=_key("technology")
             )
         plan = options.get("number_plan")
-        if plan is None:
-            try:
-                plan = NumberPlan(
-                    region=_str(options, "region", "IR") or "IR",
-                    area_code=_str(options, "area_code", ""),
-                    dial_prefix=_str(options, "prefix", ""),
-                )
-            except ValueError as exc:
-                raise ConfigError(str(exc), key=_key("region")) from None
-        elif not isinstance(plan, NumberPlan):
+        if plan is not None and not isinstance(plan, NumberPlan):
             raise ConfigError("number_plan must be a NumberPlan.", key=_key("number_plan"))
+        # The configured plan (the front end passes it) is the base; this connection's own
+        # region/area_code, when written, win; its route prefix is always its own ``prefix``
+        # (the plan's outside-line prefix is added by the core's dial_string, not here).
+        base = plan if plan is not None else NumberPlan()
+        try:
+            plan = replace(
+                base,
+                region=_str(options, "region", base.region) or base.region,
+                area_code=_str(options, "area_code", base.area_code),
+                dial_prefix=_str(options, "prefix", ""),
+            )
+        except ValueError as exc:
+            raise ConfigError(str(exc), key=_key("region")) from None
         pbx_clock = options.get("pbx_clock", True)
         if not isinstance(pbx_clock, bool):
             raise ConfigError(f"pbx_clock must be true or false, not {pbx_clock!r}.", key=_key("pbx_clock"))

@@ -131,8 +131,11 @@ def _start_reader(stdin: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio
     threading.Thread(target=pump, name="phone-stdin", daemon=True).start()
 
 
-async def run_phone(options: Mapping[str, Any], stdin: TextIO, stdout: TextIO) -> int:
-    """Run the headless phone until ``quit`` or end of input. See the module docstring."""
+async def run_phone(
+    options: Mapping[str, Any], stdin: TextIO, stdout: TextIO, *, dnis_lines: Mapping[str, str] | None = None
+) -> int:
+    """Run the headless phone until ``quit`` or end of input. See the module docstring. With a
+    number plan, *dnis_lines* names the receiving line of a call by the number dialled (IN12)."""
     from providers.sip.provider import SipProvider
 
     out = _Output(stdout)
@@ -144,10 +147,8 @@ async def run_phone(options: Mapping[str, Any], stdin: TextIO, stdout: TextIO) -
         out.write({"event": "error", "command": "start", "message": str(exc)})
         return 2
 
-    manager = CallManager(
-        is_loggable=plan.is_loggable if plan is not None else (lambda _n: True),
-        undial=plan.undial if plan is not None else None,
-    )
+    # The same CallManager as the desktop's: numbers read, IN12 and IN13 applied with the plan.
+    manager = CallManager.for_plan(plan, dnis_lines) if plan is not None else CallManager()
     digits_by_call: dict[str, str] = {}
     inner = manager.listener(provider.name)
 
@@ -344,10 +345,12 @@ def option_warnings(settings: Any) -> list[str]:
 def _run_command(args: argparse.Namespace, ctx: Any) -> int:
     for warning in option_warnings(ctx.settings):  # stdout is the JSON lines: warnings go to stderr
         print(f"callsys: warning: {warning}", file=sys.stderr)
-    options = settings_options(ctx.settings, ctx.plan)
+    from callsys.settings import DNIS_LINES
+
+    options = settings_options(ctx.settings, ctx.plan)  # ctx.plan: callsys.numbers.plan_from_settings
     if args.auto_answer:
         options["auto_answer"] = True
-    return asyncio.run(run_phone(options, sys.stdin, ctx.out))
+    return asyncio.run(run_phone(options, sys.stdin, ctx.out, dnis_lines=ctx.settings[DNIS_LINES]))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="380" />
+      <location filename="../../ui/desktop.py" line="407" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="381" />
+      <location filename="../../ui/desktop.py" line="408" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="379" />
+      <location filename="../../ui/desktop.py" line="406" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -22,47 +22,67 @@
   <context>
     <name>CallLog</name>
     <message>
-      <location filename="../../ui/calllogview.py" line="230" />
+      <location filename="../../ui/calllogview.py" line="435" />
+      <source>&amp;Add to contacts…</source>
+      <translation>&amp;افزودن به مخاطبان…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="432" />
+      <source>&amp;Call back</source>
+      <translation>تماس &amp;دوباره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="434" />
+      <source>&amp;Open record</source>
+      <translation>باز کردن &amp;رکورد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="433" />
+      <source>Cop&amp;y number</source>
+      <translation>&amp;کپی شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="311" />
       <source>Direction</source>
       <translation>جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="232" />
+      <location filename="../../ui/calllogview.py" line="313" />
       <source>Duration</source>
       <translation>مدت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="231" />
+      <location filename="../../ui/calllogview.py" line="312" />
       <source>Line</source>
       <translation>خط</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="228" />
+      <location filename="../../ui/calllogview.py" line="309" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="261" />
+      <location filename="../../ui/calllogview.py" line="342" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="229" />
+      <location filename="../../ui/calllogview.py" line="310" />
       <source>Number</source>
       <translation>شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="233" />
+      <location filename="../../ui/calllogview.py" line="314" />
       <source>Result</source>
       <translation>نتیجه</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="227" />
+      <location filename="../../ui/calllogview.py" line="308" />
       <source>Time</source>
       <translation>زمان</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="259" />
+      <location filename="../../ui/calllogview.py" line="340" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
@@ -183,62 +203,62 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="420" />
+      <location filename="../../ui/convert.py" line="428" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="735" />
+      <location filename="../../ui/convert.py" line="746" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="690" />
+      <location filename="../../ui/convert.py" line="701" />
       <source>&amp;Create:</source>
       <translation>سا&amp;ختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="714" />
+      <location filename="../../ui/convert.py" line="725" />
       <source>&amp;Description</source>
       <translation>شر&amp;ح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="707" />
+      <location filename="../../ui/convert.py" line="718" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="700" />
+      <location filename="../../ui/convert.py" line="711" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="698" />
+      <location filename="../../ui/convert.py" line="709" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="706" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="711" />
+      <location filename="../../ui/convert.py" line="722" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="709" />
+      <location filename="../../ui/convert.py" line="720" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="713" />
+      <location filename="../../ui/convert.py" line="724" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="931" />
+      <location filename="../../ui/convert.py" line="944" />
       <source>, </source>
       <translation>، </translation>
     </message>
@@ -248,52 +268,52 @@
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="356" />
+      <location filename="../../ui/convert.py" line="364" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="705" />
+      <location filename="../../ui/convert.py" line="716" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="703" />
+      <location filename="../../ui/convert.py" line="714" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="737" />
+      <location filename="../../ui/convert.py" line="748" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="693" />
+      <location filename="../../ui/convert.py" line="704" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="746" />
+      <location filename="../../ui/convert.py" line="757" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="628" />
+      <location filename="../../ui/convert.py" line="639" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="747" />
+      <location filename="../../ui/convert.py" line="758" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="626" />
+      <location filename="../../ui/convert.py" line="637" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1181" />
+      <location filename="../../ui/convert.py" line="1198" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -303,127 +323,127 @@
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="446" />
+      <location filename="../../ui/convert.py" line="454" />
       <source>Choose…</source>
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="639" />
+      <location filename="../../ui/convert.py" line="650" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1227" />
+      <location filename="../../ui/convert.py" line="1244" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="620" />
+      <location filename="../../ui/convert.py" line="631" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="643" />
+      <location filename="../../ui/convert.py" line="654" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="642" />
+      <location filename="../../ui/convert.py" line="653" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="640" />
+      <location filename="../../ui/convert.py" line="651" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="900" />
+      <location filename="../../ui/convert.py" line="913" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="942" />
+      <location filename="../../ui/convert.py" line="955" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="456" />
+      <location filename="../../ui/convert.py" line="464" />
       <source>Filled in in Dynamics 365</source>
       <translation>در Dynamics 365 پر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="355" />
+      <location filename="../../ui/convert.py" line="363" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1240" />
+      <location filename="../../ui/convert.py" line="1257" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="638" />
+      <location filename="../../ui/convert.py" line="649" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="354" />
+      <location filename="../../ui/convert.py" line="362" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="351" />
+      <location filename="../../ui/convert.py" line="359" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="353" />
+      <location filename="../../ui/convert.py" line="361" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="352" />
+      <location filename="../../ui/convert.py" line="360" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="634" />
+      <location filename="../../ui/convert.py" line="645" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="691" />
+      <location filename="../../ui/convert.py" line="702" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1022" />
+      <location filename="../../ui/convert.py" line="1035" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="637" />
+      <location filename="../../ui/convert.py" line="648" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="635" />
+      <location filename="../../ui/convert.py" line="646" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="636" />
+      <location filename="../../ui/convert.py" line="647" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="385" />
+      <location filename="../../ui/convert.py" line="393" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1185" />
+      <location filename="../../ui/convert.py" line="1202" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -433,27 +453,27 @@
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="392" />
+      <location filename="../../ui/convert.py" line="400" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="387" />
+      <location filename="../../ui/convert.py" line="395" />
       <source>The CRM is busy (too many requests); nothing was created. Try again in {seconds} seconds.</source>
       <translation>CRM اکنون سرش شلوغ است (درخواست‌های بیش از حد)؛ چیزی ساخته نشد. {seconds} ثانیهٔ دیگر دوباره امتحان کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="396" />
+      <location filename="../../ui/convert.py" line="404" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="933" />
+      <location filename="../../ui/convert.py" line="946" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="365" />
+      <location filename="../../ui/convert.py" line="373" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
@@ -463,72 +483,72 @@
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="379" />
+      <location filename="../../ui/convert.py" line="387" />
       <source>The call could not be linked to it; link it in the CRM.</source>
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="898" />
+      <location filename="../../ui/convert.py" line="911" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="377" />
+      <location filename="../../ui/convert.py" line="385" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="362" />
+      <location filename="../../ui/convert.py" line="370" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="364" />
+      <location filename="../../ui/convert.py" line="372" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="366" />
+      <location filename="../../ui/convert.py" line="374" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="363" />
+      <location filename="../../ui/convert.py" line="371" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="367" />
+      <location filename="../../ui/convert.py" line="375" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1175" />
+      <location filename="../../ui/convert.py" line="1192" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="633" />
+      <location filename="../../ui/convert.py" line="644" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="641" />
+      <location filename="../../ui/convert.py" line="652" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="947" />
+      <location filename="../../ui/convert.py" line="960" />
       <source>Which fields the CRM requires could not be read now (it is offline or busy). Create asks again first, then tries with the fields above.</source>
       <translation>اکنون نمی‌توان خواند که CRM کدام فیلدها را لازم دارد (در دسترس نیست یا سرش شلوغ است). «ساختن» نخست دوباره می‌پرسد و سپس با فیلدهای بالا امتحان می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="990" />
+      <location filename="../../ui/convert.py" line="1003" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="938" />
+      <location filename="../../ui/convert.py" line="951" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
@@ -538,22 +558,22 @@
       <translation>{fields} باید پر شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="928" />
+      <location filename="../../ui/convert.py" line="941" />
       <source>{fields} takes a number.</source>
       <translation>{fields} باید یک عدد باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="926" />
+      <location filename="../../ui/convert.py" line="939" />
       <source>{fields} takes a whole number.</source>
       <translation>{fields} باید یک عدد صحیح باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="373" />
+      <location filename="../../ui/convert.py" line="381" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="415" />
+      <location filename="../../ui/convert.py" line="423" />
       <source>“{name}”</source>
       <translation>«{name}»</translation>
     </message>
@@ -599,6 +619,69 @@
       <location filename="../../ui/details.py" line="37" />
       <source>Type:</source>
       <translation>نوع:</translation>
+    </message>
+  </context>
+  <context>
+    <name>FirstStart</name>
+    <message>
+      <location filename="../../ui/firststart.py" line="186" />
+      <source>Add a SIP line: opens Settings on the phone lines</source>
+      <translation>افزودن خط SIP: تنظیمات را روی خطوط تلفن باز می‌کند</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="184" />
+      <source>Add a line</source>
+      <translation>افزودن خط</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="188" />
+      <source>Connect to Asterisk or a callsys server</source>
+      <translation>اتصال به Asterisk یا سرور callsys</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="192" />
+      <source>First start</source>
+      <translation>اولین اجرا</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="190" />
+      <source>Hide the welcome panel</source>
+      <translation>پنهان کردن پنل خوش‌آمد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="174" />
+      <source>No phone line is set up yet, and the phone cannot take calls.</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است و تلفن نمی‌تواند تماس بپذیرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="168" />
+      <source>No phone line is set up yet. The built-in phone takes direct SIP calls at {address} from the network, without a password.</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است. تلفن داخلی برنامه تماس‌های مستقیم SIP را روی {address} از شبکه و بدون گذرواژه می‌پذیرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="159" />
+      <source>No phone line is set up yet. The built-in phone takes direct SIP calls at {address} — from this computer only (to take them from the network: {setting} in the phone options, Settings → Phone &amp; lines).</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است. تلفن داخلی برنامه تماس‌های مستقیم SIP را روی {address} می‌پذیرد — فقط از همین رایانه (برای پذیرفتن از شبکه: {setting} در گزینه‌های تلفن، تنظیمات ← تلفن و خطوط).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="179" />
+      <source>Now: {provider}</source>
+      <translation>اکنون: {provider}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="154" />
+      <source>The simulator is running: it rings with made-up callers; no real phone is connected.</source>
+      <translation>شبیه‌ساز در حال اجراست: با تماس‌گیرندگان ساختگی زنگ می‌زند؛ هیچ تلفن واقعی وصل نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="189" />
+      <source>Try the simulator</source>
+      <translation>امتحان شبیه‌ساز</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="183" />
+      <source>Welcome to callsys</source>
+      <translation>به callsys خوش آمدید</translation>
     </message>
   </context>
   <context>
@@ -743,347 +826,402 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="420" />
+      <location filename="../../ui/mainwindow.py" line="444" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="409" />
+      <location filename="../../ui/mainwindow.py" line="433" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="405" />
+      <location filename="../../ui/mainwindow.py" line="429" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="419" />
+      <location filename="../../ui/mainwindow.py" line="443" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="413" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="412" />
+      <location filename="../../ui/mainwindow.py" line="436" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="382" />
+      <location filename="../../ui/mainwindow.py" line="405" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="377" />
+      <location filename="../../ui/mainwindow.py" line="400" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="408" />
+      <location filename="../../ui/mainwindow.py" line="432" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="407" />
+      <location filename="../../ui/mainwindow.py" line="431" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="414" />
+      <location filename="../../ui/mainwindow.py" line="438" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="416" />
+      <location filename="../../ui/mainwindow.py" line="440" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="406" />
+      <location filename="../../ui/mainwindow.py" line="430" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="415" />
+      <location filename="../../ui/mainwindow.py" line="439" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="411" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1076" />
+      <location filename="../../ui/firststart.py" line="92" />
+      <source>(+{count} more lines)</source>
+      <translation>(+{count} خط دیگر)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="1203" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="397" />
+      <location filename="../../ui/mainwindow.py" line="420" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="384" />
+      <location filename="../../ui/mainwindow.py" line="407" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="88" />
+      <location filename="../../ui/mainwindow.py" line="101" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="391" />
+      <location filename="../../ui/mainwindow.py" line="414" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="385" />
+      <location filename="../../ui/mainwindow.py" line="408" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="89" />
+      <location filename="../../ui/mainwindow.py" line="102" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="388" />
-      <source>Calls of this session</source>
-      <translation>تماس‌های این نشست</translation>
-    </message>
-    <message>
-      <location filename="../../ui/mainwindow.py" line="667" />
+      <location filename="../../ui/firststart.py" line="70" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="673" />
+      <location filename="../../ui/firststart.py" line="104" />
+      <source>Direct calls on {address} (reachable from the network)</source>
+      <translation>تماس مستقیم روی {address} (در دسترس از شبکه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="102" />
+      <source>Direct calls on {address} (this computer only)</source>
+      <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="694" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="387" />
+      <location filename="../../ui/mainwindow.py" line="410" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="712" />
+      <location filename="../../ui/mainwindow.py" line="740" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="399" />
+      <location filename="../../ui/mainwindow.py" line="423" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="85" />
+      <location filename="../../ui/mainwindow.py" line="98" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="383" />
+      <location filename="../../ui/mainwindow.py" line="406" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1035" />
+      <location filename="../../ui/mainwindow.py" line="1160" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="398" />
+      <location filename="../../ui/mainwindow.py" line="422" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="86" />
+      <location filename="../../ui/mainwindow.py" line="99" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="669" />
+      <location filename="../../ui/firststart.py" line="100" />
+      <source>No line · direct calls on {address} (reachable from the network)</source>
+      <translation>بدون خط · تماس مستقیم روی {address} (در دسترس از شبکه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="98" />
+      <source>No line · direct calls on {address} (this computer only)</source>
+      <translation>بدون خط · تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="68" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="870" />
+      <location filename="../../ui/mainwindow.py" line="905" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="715" />
+      <location filename="../../ui/mainwindow.py" line="1078" />
+      <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
+      <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="743" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="381" />
+      <location filename="../../ui/mainwindow.py" line="404" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="379" />
+      <location filename="../../ui/mainwindow.py" line="402" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="410" />
+      <location filename="../../ui/mainwindow.py" line="434" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="400" />
+      <location filename="../../ui/mainwindow.py" line="424" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="92" />
+      <location filename="../../ui/mainwindow.py" line="105" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="668" />
+      <location filename="../../ui/firststart.py" line="72" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="666" />
+      <location filename="../../ui/firststart.py" line="75" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="539" />
+      <location filename="../../ui/mainwindow.py" line="562" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="87" />
+      <location filename="../../ui/mainwindow.py" line="411" />
+      <source>Recent calls</source>
+      <translation>تماس‌های اخیر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="88" />
+      <source>Registered as {account}</source>
+      <translation>ثبت‌شده با حساب {account}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="100" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="390" />
+      <location filename="../../ui/mainwindow.py" line="413" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="389" />
+      <location filename="../../ui/mainwindow.py" line="412" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1002" />
+      <location filename="../../ui/mainwindow.py" line="1099" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="392" />
+      <location filename="../../ui/mainwindow.py" line="415" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="756" />
+      <location filename="../../ui/mainwindow.py" line="784" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="696" />
+      <location filename="../../ui/mainwindow.py" line="724" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="709" />
+      <location filename="../../ui/mainwindow.py" line="737" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="632" />
+      <location filename="../../ui/mainwindow.py" line="655" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1178" />
+      <location filename="../../ui/mainwindow.py" line="1305" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="807" />
+      <location filename="../../ui/mainwindow.py" line="835" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="743" />
+      <location filename="../../ui/mainwindow.py" line="771" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="688" />
+      <location filename="../../ui/mainwindow.py" line="716" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="702" />
+      <location filename="../../ui/mainwindow.py" line="730" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="864" />
+      <location filename="../../ui/mainwindow.py" line="1127" />
+      <source>The unreadable settings file was kept as {path}.</source>
+      <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="899" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="91" />
+      <location filename="../../ui/mainwindow.py" line="950" />
+      <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
+      <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="421" />
+      <source>This session</source>
+      <translation>این نشست</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="104" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="527" />
+      <location filename="../../ui/mainwindow.py" line="550" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="386" />
+      <location filename="../../ui/mainwindow.py" line="409" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="90" />
+      <location filename="../../ui/mainwindow.py" line="103" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1077" />
+      <location filename="../../ui/mainwindow.py" line="1204" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="762" />
+      <location filename="../../ui/mainwindow.py" line="790" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1038" />
+      <location filename="../../ui/mainwindow.py" line="1163" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="540" />
+      <location filename="../../ui/mainwindow.py" line="563" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="754" />
+      <location filename="../../ui/mainwindow.py" line="782" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="841" />
+      <location filename="../../ui/mainwindow.py" line="940" />
+      <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
+      <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="959" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1505,447 +1643,457 @@
   <context>
     <name>Settings</name>
     <message>
-      <location filename="../../callsys/settings.py" line="371" />
+      <location filename="../../callsys/settings.py" line="382" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="404" />
+      <location filename="../../callsys/settings.py" line="423" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="455" />
-      <source>A JSON file served to desktops at /update/manifest.json (SET5); empty = none</source>
-      <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود (SET5)؛ خالی = هیچ</translation>
+      <location filename="../../callsys/settings.py" line="474" />
+      <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
+      <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="420" />
+      <location filename="../../callsys/settings.py" line="439" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="194" />
-      <source>Added in front of every outgoing public number (SET3)</source>
-      <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود (SET3)</translation>
+      <location filename="../../callsys/settings.py" line="205" />
+      <source>Added in front of every outgoing public number</source>
+      <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="559" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="198" />
+      <location filename="../../callsys/settings.py" line="209" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="509" />
+      <location filename="../../callsys/settings.py" line="528" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="274" />
+      <location filename="../../callsys/settings.py" line="285" />
       <source>App registration (client) ID</source>
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="426" />
+      <location filename="../../callsys/settings.py" line="445" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="248" />
+      <location filename="../../callsys/settings.py" line="259" />
       <source>CRM</source>
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="499" />
+      <location filename="../../callsys/settings.py" line="518" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="521" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="381" />
+      <location filename="../../callsys/settings.py" line="392" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
       <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="240" />
-      <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM (IN13)</source>
-      <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود (IN13)</translation>
+      <location filename="../../callsys/settings.py" line="251" />
+      <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM</source>
+      <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="561" />
+      <location filename="../../callsys/settings.py" line="580" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="332" />
+      <location filename="../../callsys/settings.py" line="343" />
       <source>Certificate (PEM with private key)</source>
       <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="336" />
+      <location filename="../../callsys/settings.py" line="347" />
       <source>Certificate thumbprint</source>
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="222" />
+      <location filename="../../callsys/settings.py" line="233" />
       <source>Completes local numbers dialled without it</source>
       <translation>شماره‌های محلی بدون کد شهر را کامل می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="363" />
-      <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"] (IN2)</source>
-      <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"] (IN2)</translation>
+      <location filename="../../callsys/settings.py" line="374" />
+      <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]</source>
+      <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="569" />
+      <location filename="../../callsys/settings.py" line="588" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="212" />
+      <location filename="../../callsys/settings.py" line="223" />
       <source>Default country</source>
       <translation>کشور پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="196" />
+      <location filename="../../callsys/settings.py" line="207" />
       <source>Default line</source>
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="445" />
+      <location filename="../../callsys/settings.py" line="464" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="410" />
+      <location filename="../../callsys/settings.py" line="429" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="518" />
+      <location filename="../../callsys/settings.py" line="537" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="197" />
+      <location filename="../../callsys/settings.py" line="208" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="238" />
+      <location filename="../../callsys/settings.py" line="249" />
       <source>Do not log numbers shorter than</source>
       <translation>ثبت نکردن شماره‌های کوتاه‌تر از</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="252" />
+      <location filename="../../callsys/settings.py" line="263" />
       <source>Dynamics 365 address</source>
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="437" />
+      <location filename="../../callsys/settings.py" line="456" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="590" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="361" />
+      <location filename="../../callsys/settings.py" line="372" />
       <source>Extra phone columns</source>
       <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="350" />
+      <location filename="../../callsys/settings.py" line="361" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="550" />
+      <location filename="../../callsys/settings.py" line="569" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="523" />
+      <location filename="../../callsys/settings.py" line="542" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="514" />
+      <location filename="../../callsys/settings.py" line="533" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="418" />
+      <location filename="../../callsys/settings.py" line="437" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="515" />
+      <location filename="../../callsys/settings.py" line="534" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="487" />
+      <location filename="../../callsys/settings.py" line="506" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="412" />
-      <source>How many desktops may be connected at the same time (ARCH3)</source>
-      <translation>چند میزکار هم‌زمان می‌توانند وصل باشند (ARCH3)</translation>
+      <location filename="../../callsys/settings.py" line="431" />
+      <source>How many desktops may be connected at the same time</source>
+      <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="379" />
+      <location filename="../../callsys/settings.py" line="400" />
+      <source>How often the desktop and the callsys server pull changed phone numbers into the phone index</source>
+      <translation>هر چند ثانیه یک بار برنامه و سرور callsys شماره‌های تغییرکرده را به نمایهٔ شماره‌ها می‌آورند</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="390" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="559" />
+      <location filename="../../callsys/settings.py" line="578" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="342" />
+      <location filename="../../callsys/settings.py" line="353" />
       <source>Keep the sign-in unencrypted</source>
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="495" />
+      <location filename="../../callsys/settings.py" line="514" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="228" />
+      <location filename="../../callsys/settings.py" line="239" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="542" />
+      <location filename="../../callsys/settings.py" line="561" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="400" />
+      <location filename="../../callsys/settings.py" line="419" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="404" />
+      <location filename="../../callsys/settings.py" line="423" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="220" />
+      <location filename="../../callsys/settings.py" line="231" />
       <source>Local area code</source>
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="461" />
+      <location filename="../../callsys/settings.py" line="480" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="291" />
+      <location filename="../../callsys/settings.py" line="302" />
       <source>Microsoft Entra sign-in address: https://login.microsoftonline.us for US Government clouds, https://login.chinacloudapi.cn for China</source>
       <translation>نشانی ورود Microsoft Entra: ‏https://login.microsoftonline.us برای ابرهای دولت آمریکا، ‏https://login.chinacloudapi.cn برای چین</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="270" />
+      <location filename="../../callsys/settings.py" line="281" />
       <source>Microsoft Entra tenant</source>
       <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="300" />
+      <location filename="../../callsys/settings.py" line="311" />
       <source>Model-driven app ID</source>
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="516" />
+      <location filename="../../callsys/settings.py" line="535" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="214" />
+      <location filename="../../callsys/settings.py" line="225" />
       <source>Numbers written without a country code belong to this country</source>
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="447" />
+      <location filename="../../callsys/settings.py" line="466" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="428" />
-      <source>One [[server.branches]] per PBX (SET6): name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
-      <translation>برای هر مرکز تلفن یک [[server.branches]] (SET6): name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
+      <location filename="../../callsys/settings.py" line="447" />
+      <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
+      <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="344" />
+      <location filename="../../callsys/settings.py" line="355" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="525" />
+      <location filename="../../callsys/settings.py" line="544" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="192" />
+      <location filename="../../callsys/settings.py" line="203" />
       <source>Outside-line prefix</source>
       <translation>پیش‌شماره خط بیرونی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="184" />
+      <location filename="../../callsys/settings.py" line="195" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="321" />
+      <location filename="../../callsys/settings.py" line="398" />
+      <source>Phone index refresh (seconds)</source>
+      <translation>به‌روزرسانی نمایهٔ شماره‌ها (ثانیه)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="332" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
       <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="203" />
+      <location filename="../../callsys/settings.py" line="214" />
       <source>Provider options</source>
       <translation>گزینه‌های اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="302" />
+      <location filename="../../callsys/settings.py" line="313" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="510" />
+      <location filename="../../callsys/settings.py" line="529" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="524" />
+      <location filename="../../callsys/settings.py" line="543" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="512" />
+      <location filename="../../callsys/settings.py" line="531" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="485" />
+      <location filename="../../callsys/settings.py" line="504" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="308" />
+      <location filename="../../callsys/settings.py" line="319" />
       <source>Sign-in method</source>
       <translation>روش ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="289" />
+      <location filename="../../callsys/settings.py" line="300" />
       <source>Sign-in service</source>
       <translation>سرویس ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="369" />
+      <location filename="../../callsys/settings.py" line="380" />
       <source>Status reason of unanswered calls</source>
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="469" />
+      <location filename="../../callsys/settings.py" line="488" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="477" />
+      <location filename="../../callsys/settings.py" line="496" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="272" />
+      <location filename="../../callsys/settings.py" line="283" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="479" />
+      <location filename="../../callsys/settings.py" line="498" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="319" />
+      <location filename="../../callsys/settings.py" line="330" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="326" />
+      <location filename="../../callsys/settings.py" line="337" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="453" />
+      <location filename="../../callsys/settings.py" line="472" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="230" />
-      <source>Which company line a dialled number (DID) belongs to (IN12)</source>
-      <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد (IN12)</translation>
+      <location filename="../../callsys/settings.py" line="241" />
+      <source>Which company line a dialled number (DID) belongs to</source>
+      <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="552" />
+      <location filename="../../callsys/settings.py" line="571" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="463" />
+      <location filename="../../callsys/settings.py" line="482" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="439" />
-      <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" } (IN14)</source>
-      <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" } (IN14)</translation>
+      <location filename="../../callsys/settings.py" line="458" />
+      <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
+      <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="471" />
+      <location filename="../../callsys/settings.py" line="490" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="352" />
-      <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (IN2; `callsys crm discover` proposes them)</source>
-      <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (IN2؛ `callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
+      <location filename="../../callsys/settings.py" line="363" />
+      <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)</source>
+      <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="497" />
+      <location filename="../../callsys/settings.py" line="516" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="385" />
+      <location filename="../../callsys/settings.py" line="404" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="310" />
+      <location filename="../../callsys/settings.py" line="321" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
       <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="250" />
+      <location filename="../../callsys/settings.py" line="261" />
       <source>local = the built-in directory; dynamics = Microsoft Dynamics 365</source>
       <translation>local = دفترچه داخلی برنامه؛ dynamics = Microsoft Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="186" />
+      <location filename="../../callsys/settings.py" line="197" />
       <source>sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator</source>
       <translation>sip = تلفن نرم‌افزاری داخلی، ami = Asterisk، server = سرور callsys، sim = شبیه‌ساز</translation>
     </message>
@@ -1953,334 +2101,414 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="689" />
+      <location filename="../../ui/settingsdialog.py" line="895" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="690" />
+      <location filename="../../ui/settingsdialog.py" line="896" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="961" />
+      <location filename="../../ui/settingsdialog.py" line="1171" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="123" />
+      <location filename="../../ui/settingsdialog.py" line="146" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="175" />
+      <location filename="../../ui/settingsdialog.py" line="198" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="174" />
+      <location filename="../../ui/settingsdialog.py" line="197" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="125" />
+      <location filename="../../ui/settingsdialog.py" line="805" />
+      <source>Applies when callsys starts again.</source>
+      <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="148" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="170" />
+      <location filename="../../ui/settingsdialog.py" line="193" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="120" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="736" />
+      <location filename="../../ui/settingsdialog.py" line="942" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="738" />
+      <location filename="../../ui/settingsdialog.py" line="944" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="281" />
+      <location filename="../../ui/settingsdialog.py" line="340" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="285" />
+      <location filename="../../ui/settingsdialog.py" line="344" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="247" />
+      <location filename="../../ui/settingsdialog.py" line="254" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="999" />
+      <location filename="../../ui/settingsdialog.py" line="1237" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="179" />
+      <location filename="../../ui/settingsdialog.py" line="206" />
+      <source>Desk phone through Windows telephony (TAPI)</source>
+      <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="202" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="823" />
+      <location filename="../../ui/settingsdialog.py" line="1031" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="168" />
+      <location filename="../../ui/settingsdialog.py" line="191" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="124" />
+      <location filename="../../ui/settingsdialog.py" line="147" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="846" />
+      <location filename="../../ui/settingsdialog.py" line="1054" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="169" />
+      <location filename="../../ui/settingsdialog.py" line="192" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="742" />
+      <location filename="../../ui/settingsdialog.py" line="948" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="122" />
+      <location filename="../../ui/settingsdialog.py" line="145" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="249" />
+      <location filename="../../ui/settingsdialog.py" line="256" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="119" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="231" />
+      <location filename="../../ui/settingsdialog.py" line="294" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="662" />
+      <location filename="../../ui/settingsdialog.py" line="685" />
+      <source>No program opened {path}.</source>
+      <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="860" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="118" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="117" />
+      <location filename="../../ui/settingsdialog.py" line="692" />
+      <source>OK first keeps a copy of the file in the same folder, then saves the settings shown here:</source>
+      <translation>«تأیید» نخست نسخه‌ای از فایل را در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="656" />
+      <source>Once it is fixed, start callsys again: it reads the file when it starts.</source>
+      <translation>پس از درست کردن آن، callsys را دوباره اجرا کنید: فایل را هنگام شروع می‌خواند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="619" />
+      <source>Open its folder</source>
+      <translation>باز کردن پوشهٔ آن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="615" />
+      <source>Open the file</source>
+      <translation>باز کردن فایل</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="140" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="686" />
+      <location filename="../../ui/settingsdialog.py" line="884" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="165" />
+      <location filename="../../ui/settingsdialog.py" line="188" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="519" />
+      <location filename="../../ui/settingsdialog.py" line="580" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="121" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="959" />
+      <location filename="../../ui/settingsdialog.py" line="1169" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="925" />
+      <location filename="../../ui/settingsdialog.py" line="1134" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="470" />
+      <location filename="../../ui/settingsdialog.py" line="531" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="462" />
+      <location filename="../../ui/settingsdialog.py" line="522" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="173" />
+      <location filename="../../ui/settingsdialog.py" line="196" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="172" />
+      <location filename="../../ui/settingsdialog.py" line="195" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="178" />
+      <location filename="../../ui/settingsdialog.py" line="201" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="660" />
+      <location filename="../../ui/settingsdialog.py" line="623" />
+      <source>Start from the defaults (a copy of the file is kept)</source>
+      <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="858" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="757" />
+      <location filename="../../ui/settingsdialog.py" line="1198" />
+      <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
+      <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="891" />
+      <source>TAPI lines:</source>
+      <translation>خط‌های TAPI:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="963" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="750" />
+      <location filename="../../ui/settingsdialog.py" line="956" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="699" />
+      <location filename="../../ui/settingsdialog.py" line="905" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1062" />
+      <location filename="../../ui/settingsdialog.py" line="1320" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="262" />
+      <location filename="../../ui/settingsdialog.py" line="321" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="252" />
+      <location filename="../../ui/settingsdialog.py" line="311" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1034" />
+      <location filename="../../ui/settingsdialog.py" line="649" />
+      <source>The settings file could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
+      <translation>فایل تنظیمات خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="1290" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1071" />
+      <location filename="../../ui/settingsdialog.py" line="1348" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="176" />
+      <location filename="../../ui/settingsdialog.py" line="199" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="177" />
+      <location filename="../../ui/settingsdialog.py" line="200" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="1192" />
+      <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
+      <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="163" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="147" />
+      <location filename="../../ui/settingsdialog.py" line="170" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="150" />
+      <location filename="../../ui/settingsdialog.py" line="173" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="779" />
+      <location filename="../../ui/settingsdialog.py" line="985" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="134" />
+      <location filename="../../ui/settingsdialog.py" line="157" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="180" />
+      <location filename="../../ui/settingsdialog.py" line="203" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="354" />
+      <location filename="../../ui/settingsdialog.py" line="1344" />
+      <source>no line is up</source>
+      <translation>هیچ خطی برقرار نیست</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="413" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="790" />
+      <location filename="../../ui/settingsdialog.py" line="996" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="139" />
+      <location filename="../../ui/settingsdialog.py" line="162" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="138" />
+      <location filename="../../ui/settingsdialog.py" line="161" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="865" />
+      <location filename="../../ui/settingsdialog.py" line="1073" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="263" />
+      <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
+      <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="272" />
+      <source>“{line}” is not registered: {why}</source>
+      <translation>«{line}» ثبت نشده است: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="269" />
+      <source>“{line}” is registered.</source>
+      <translation>«{line}» ثبت شده است.</translation>
     </message>
   </context>
   <context>

@@ -550,6 +550,7 @@ def test_the_passwords_saved_here_reach_the_phone_connection(
     memory_keyring.store[("callsys", "ami/admin@10.0.0.5")] = "ami-pw"
     reloaded.set("phone.options", {"host": "10.0.0.5", "username": "admin"})
     desktop.create_provider("ami")
+    assert created[-1].pop("number_plan") is desktop.plan  # the configured plan travels along
     assert created[-1] == {"host": "10.0.0.5", "username": "admin", "secret": "ami-pw"}
     assert "office-pw" not in (settings.path or Path()).read_text(encoding="utf-8")
     if desktop.db is not None:
@@ -579,3 +580,40 @@ def test_typing_does_not_ask_the_keyring_on_every_key(
     before = len(asked)
     qtbot.keyClicks(dialog.fields["crm.tenant"].widget, "contoso.onmicrosoft.com")
     assert len(asked) == before  # 23 key presses, no keyring call
+
+
+def test_test_connection_on_a_direct_line_says_where_the_phone_listens(
+    qtbot: Any, tmp_path: Path, language: Language, aio: asyncio.AbstractEventLoop
+) -> None:
+    """A direct SIP line has no registrar to accept it: the test binds the real softphone where
+    the settings say and reports that (it said "did not accept the connection: Direct: offline
+    (not started)", the status the test connection reported while it was being closed)."""
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        '[phone]\nprovider = "sip"\n[phone.options]\nlisten_host = "127.0.0.1"\nlisten_port = 0\n'
+        '[phone.options.audio]\nmode = "none"\n',
+        encoding="utf-8",
+    )
+    dialog = dialog_for(qtbot, load_settings(path))
+    dialog.phone_test.click()
+    qtbot.waitUntil(lambda: dialog.phone_result.text()[:1] in "✔✖", timeout=10000)
+    said = plain(dialog.phone_result.text())
+    assert re.fullmatch(
+        r"✔ “Direct” is a direct line: it needs no registrar, and the phone takes its calls on "
+        r"127\.0\.0\.1:\d+\.",
+        said,
+    ), said
+
+    # With the softphone already running these options, it answers itself (one per process).
+    window = QWidget()
+    qtbot.addWidget(window)
+    running = SimpleNamespace(
+        name="sip", lines=lambda: (Line("direct", "Direct", Registration.ONLINE, "direct on 0.0.0.0:5060"),)
+    )
+    window.desktop = SimpleNamespace(provider=running, registry=REGISTRY, settings=load_settings(path))  # type: ignore[attr-defined]
+    dialog = SettingsDialog(load_settings(path), window)
+    dialog.phone_test.click()
+    qtbot.waitUntil(lambda: dialog.phone_result.text()[:1] in "✔✖", timeout=3000)
+    assert plain(dialog.phone_result.text()) == (
+        "✔ “Direct” is a direct line: it needs no registrar, and the phone takes its calls on 0.0.0.0:5060."
+    )
