@@ -937,8 +937,10 @@ class AmiProvider:
                         out[name] = origin.variables[name]
         return out
 
-    def _start_incoming(self, chan: _Channel, caller: _Channel | None, h: Mapping[str, str]) -> _Call:
+    def _start_incoming(self, chan: _Channel, caller: _Channel | None, h: Mapping[str, str]) -> _Call | None:
         assert chan.endpoint is not None
+        if chan.uniqueid in self._lost:
+            return None  # its call was ended when the link was lost: logged once, not again
         call = _Call(call_id=self._new_call_id(chan), extension=chan.endpoint, direction=Direction.INCOMING)
         self._bind(call, chan)
         self._calls[call.call_id] = call
@@ -963,7 +965,12 @@ class AmiProvider:
         return call
 
     def _maybe_start_outgoing(self, chan: _Channel, h: Mapping[str, str]) -> None:
-        if not self._watches(chan.endpoint) or not chan.originated_here or chan.uniqueid in self._by_uid:
+        if (
+            not self._watches(chan.endpoint)
+            or not chan.originated_here
+            or chan.uniqueid in self._by_uid
+            or chan.uniqueid in self._lost
+        ):
             return
         assert chan.endpoint is not None
         number = _known(chan.exten) if chan.exten != "s" else ""
@@ -980,6 +987,8 @@ class AmiProvider:
     def _start_originate(self, chan: _Channel, h: Mapping[str, str], wanted: str = "") -> None:
         """The first leg of a click-to-dial: our own pending one if we can tell, else a new call."""
         assert chan.endpoint is not None
+        if chan.uniqueid in self._lost:
+            return
         queue = self._pending_originates.get(chan.endpoint)
         call: _Call | None = None
         if queue:

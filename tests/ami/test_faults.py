@@ -170,7 +170,10 @@ async def test_calls_end_as_of_the_loss_when_the_link_stays_down() -> None:
         events = len(rec.events)
         # The link comes back: both channels are still up, then hang up as captured.
         goodbye = t.frames_until(lambda m: m.response == "Goodbye")
-        server.add(Session(frames=t.frames[cut:goodbye], channels=TALKING_02, keep_open=True))
+        # (A state report on Alice's surviving leg must not start a second call either.)
+        again = frame(Event="Newstate", Channel="SIP/1001-00000001", ChannelState="6", Uniqueid="1795627114.1",
+                      Linkedid="1795627114.0", ConnectedLineNum="1002", Timestamp="1795627121.0")  # fmt: skip
+        server.add(Session(frames=[again, *t.frames[cut:goodbye]], channels=TALKING_02, keep_open=True))
         await _until(lambda: provider.client.connections == 2 and provider.resyncs == 2)
         await _until(lambda: provider.channel_count == 0)  # every Hangup read
         await provider.close()
