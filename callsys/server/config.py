@@ -55,6 +55,8 @@ class Branch:
     options: Mapping[str, Any]
     plan: NumberPlan
     dnis_lines: Mapping[str, str]
+    #: The PBX's CDR file (cdr_csv's or cdr_custom's ``Master.csv``) read after a gap; None = none.
+    cdr_path: Path | None = None
 
     def shared_settings(self) -> dict[str, Any]:
         """What desktops of this branch are told (lines, prefix, region)."""
@@ -202,7 +204,20 @@ def _branch(i: int, raw: Mapping[str, Any], base: NumberPlan, dnis: Mapping[str,
     )
     opts = dict(options)
     opts.setdefault("secret_name", f"{provider}/{name}")
-    return Branch(name=name, provider=provider, options=opts, plan=plan, dnis_lines=dict(lines))
+    cdr = raw.get("cdr", "")
+    if not isinstance(cdr, str):
+        raise ConfigError(
+            f"Setting '{where}.cdr' should be the path of the PBX's CDR file (Master.csv).",
+            key=f"{where}.cdr",
+        )
+    return Branch(
+        name=name,
+        provider=provider,
+        options=opts,
+        plan=plan,
+        dnis_lines=dict(lines),
+        cdr_path=Path(cdr).expanduser() if cdr else None,
+    )
 
 
 def _agent(i: int, raw: Mapping[str, Any], branches: list[str]) -> Agent:

@@ -22,12 +22,18 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlite_utils
 
-from callsys.activity import ActivityLogger, register_handlers
+from callsys.activity import (
+    ActivityLogger,
+    call_key,
+    compose_description,
+    duration_minutes,
+    register_handlers,
+)
 from callsys.crm import Crm, Match
 from callsys.crm.dataverse_setup import activity_logger_options
 from callsys.crm.dynamics import DynamicsCrm
@@ -37,6 +43,7 @@ from callsys.model import Call, CallEvent, Party, PhoneNumber
 from callsys.outbox import Outbox
 from callsys.phoneindex import IndexSync, PhoneIndex
 from callsys.server.config import ServerConfig
+from callsys.server.reconcile import LegBook
 from callsys.settings import CRM_INDEX_SYNC_SECONDS, Settings
 
 __all__ = ["OutboxActivities", "activity_factory", "open_crm"]
@@ -59,6 +66,8 @@ class OutboxActivities:
         index_sync_seconds: float = 300.0,
     ) -> None:
         self.outbox = outbox
+        #: What the live stream saw of each PBX leg, for reconciliation with the PBX's CDR.
+        self.legs = LegBook(outbox.db)
         self.index_sync = index_sync
         self.index_sync_seconds = index_sync_seconds
         #: Phone index syncs finished (done or failed) since the start.
@@ -170,6 +179,45 @@ class OutboxActivities:
             with contextlib.suppress(ValueError, TypeError, AttributeError):
                 answered = _parse_time(json.loads(item[0]).get("body", {}).get("actualstart"))
         return started, answered
+
+    def correct(self, call: Call) -> bool:
+        """*call* (rebuilt from the PBX's CDR) was ended by the live stream when the PBX link was
+        lost — as of the loss, not its real end: give its closed activity the PBX's end and talk
+        time. An activity logged as not answered stays so (a closed activity's state is kept);
+        ``False`` when there is nothing to change."""
+        db = self.logger.db
+        row = db.execute(
+            "SELECT activity_id, state, status, notes FROM activity_calls WHERE call_key = ?",
+            [call_key(call)],
+        ).fetchone()
+        if row is None or row[1] != "closed" or call.answered_at is None or call.ended_at is None:
+            return False
+        status = str(row[2])
+        if not status.startswith("1,"):
+            log.warning(
+                "call %s was answered (the PBX's CDR says) but is logged as not answered; left as it is",
+                call.id,
+                extra={"event": "reconcile_state_kept", "call": call.id},
+            )
+            return False
+        seconds = call.duration_seconds
+        summary = f"Duration: {seconds // 60} min {seconds % 60:02d} s ({seconds} s)."
+        end = call.ended_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        fields = {
+            "actualend": end,
+            "scheduledend": end,
+            "actualdurationminutes": duration_minutes(seconds),
+            "description": compose_description(str(row[3] or ""), summary),
+        }
+        state = [int(x) for x in status.split(",")]
+        with db.conn:
+            db.execute("UPDATE activity_calls SET summary = ? WHERE call_key = ?", [summary, call_key(call)])
+            self.outbox.enqueue(
+                "phonecall.update",
+                {"activityid": str(row[0]), "fields": fields, "state": state},
+                group=str(row[0]),
+            )
+        return True
 
     def rejected(self) -> int:
         """CRM writes Dynamics refused for good (kept; ``callsys crm`` can retry them)."""

@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,6 +44,7 @@ from callsys.secrets import get_secret
 from callsys.server.config import SHARED_SECRET, Branch, ServerConfig, agent_secret_name
 from callsys.server.hub import ALL, Hub, Identity, Session, constant_time_equal, split_call_id
 from callsys.server.protocol import call_to_wire
+from callsys.server.reconcile import LegBook, Reconciler, ReconcileResult, read_master_csv
 
 __all__ = ["ActivityFactory", "ActivityWriter", "BranchRuntime", "CallServer"]
 
@@ -90,11 +91,19 @@ Recall = Callable[[str], "tuple[datetime, datetime | None] | None"]
 class _BranchListener:
     """Stamps a branch's events with its namespace before they reach that branch's manager."""
 
-    def __init__(self, runtime: BranchRuntime, recall: Recall | None = None) -> None:
+    def __init__(
+        self,
+        runtime: BranchRuntime,
+        recall: Recall | None = None,
+        book: LegBook | None = None,
+        on_status: Callable[[BranchRuntime, ProviderStatus], None] | None = None,
+    ) -> None:
         self._runtime = runtime
         self._prefix = runtime.branch.name + "/"
         self._inner = runtime.manager.listener(runtime.branch.provider)
         self._recall = recall
+        self._book = book
+        self._on_status = on_status
         self._logged: Registration | None = None  # the registration the log last reported
 
     def call_event(self, event: ProviderEvent) -> None:
@@ -102,6 +111,8 @@ class _BranchListener:
         # and text cleaning the provider's event already went through (measurable at 1,000 calls/s).
         stamped = copy.copy(event)
         object.__setattr__(stamped, "call_id", self._prefix + event.call_id)
+        if self._book is not None:
+            self._note(event, stamped.call_id)
         if (
             self._recall is not None
             and event.event is CallEvent.ANSWERED
@@ -111,6 +122,24 @@ class _BranchListener:
         ):
             return
         self._inner.call_event(stamped)
+
+    def _note(self, event: ProviderEvent, call_id: str) -> None:
+        """What the live stream saw of the leg, for reconciliation with the PBX's CDR."""
+        assert self._book is not None
+        kind = event.event
+        if kind not in (CallEvent.INCOMING, CallEvent.OUTGOING, CallEvent.ANSWERED, CallEvent.ENDED):
+            return
+        try:
+            if kind in (CallEvent.INCOMING, CallEvent.OUTGOING):
+                channel_of = getattr(self._runtime.provider, "channel_of", None)
+                channel = channel_of(event.call_id) if channel_of is not None else None
+                if not channel:
+                    return
+                self._book.note(self._runtime.branch.name, call_id, channel, kind, event.at or _now())
+            else:
+                self._book.note(self._runtime.branch.name, call_id, "", kind, event.at or _now())
+        except Exception:
+            log.exception("could not note call %s for reconciliation", call_id)
 
     def _resume(self, event: ProviderEvent, direction: Direction) -> bool:
         """A connected call the PBX still had when we (re)started: if it was logged before the
@@ -168,6 +197,12 @@ class _BranchListener:
                 },
             )
         self._inner.status_changed(status)
+        if self._on_status is not None:
+            self._on_status(self._runtime, status)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(eq=False)
@@ -178,6 +213,9 @@ class BranchRuntime:
     status: ProviderStatus
     starter: asyncio.Task[None] | None = None
     listener: ProviderListener | None = field(default=None, repr=False)
+    #: When the PBX was last heard before the current gap (None: no gap to reconcile).
+    gap_since: datetime | None = None
+    reconciles: int = 0
 
 
 class CallServer:
@@ -207,12 +245,20 @@ class CallServer:
         self.address: tuple[str, int] | None = None
         self._started = time.monotonic()
         self._stopping = False
+        self.book: LegBook | None = None
+        #: Seconds between a PBX link coming (back) up and reading its CDR for the gap: the
+        #: provider's own resynchronisation (CoreShowChannels) settles the live calls first.
+        self.reconcile_delay = 1.0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.reconciled: list[ReconcileResult] = []
 
     # ----------------------------------------------------------------------------- lifecycle
     async def start(self) -> tuple[str, int]:
         """Open the CRM logger, connect every branch's PBX, and listen for desktops."""
         if self._activity_factory is not None:
             self.activity = await self._activity_factory(self.config, self.owner_for)
+        book = getattr(self.activity, "legs", None)
+        self.book = book if isinstance(book, LegBook) else None
         for branch in self.config.branches:
             provider = self._registry.create(branch.provider, self.provider_options(branch))
             runtime = BranchRuntime(
@@ -222,8 +268,14 @@ class CallServer:
                 status=ProviderStatus(branch.name, Registration.CONNECTING, message="connecting"),
             )
             runtime.manager.subscribe(self._observer_for(branch.name))
-            runtime.listener = _BranchListener(runtime, getattr(self.activity, "recall", None))
+            if self.book is not None:
+                runtime.gap_since = self.book.last_heard(branch.name)  # down since then (a restart)
+            runtime.listener = _BranchListener(
+                runtime, getattr(self.activity, "recall", None), self.book, self._branch_status
+            )
             self.branches[branch.name] = runtime
+        if self.book is not None:
+            self._spawn(self._heartbeat(self.book))
         self.address = await self.hub.start(self.config.host, self.config.port, self.config.ssl_context())
         for runtime in self.branches.values():
             runtime.starter = asyncio.get_running_loop().create_task(self._start_branch(runtime))
@@ -276,10 +328,87 @@ class CallServer:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
 
+    # ----------------------------------------------------------------------------- gaps
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _heartbeat(self, book: LegBook) -> None:
+        """Note once a second that each connected PBX was heard: after a crash or a lost link,
+        the gap to reconcile starts there."""
+        book.purge(_now() - timedelta(days=7))
+        while not self._stopping:
+            now = _now()
+            for runtime in self.branches.values():
+                if runtime.status.registration is Registration.ONLINE and runtime.gap_since is None:
+                    try:
+                        book.heard(runtime.branch.name, now)
+                    except Exception:
+                        log.exception("could not note that branch %s was heard", runtime.branch.name)
+            await asyncio.sleep(1.0)
+
+    def _branch_status(self, runtime: BranchRuntime, status: ProviderStatus) -> None:
+        if self.book is None or self._stopping:
+            return
+        if status.registration is Registration.ONLINE:
+            since, runtime.gap_since = runtime.gap_since, None
+            if since is not None and runtime.branch.cdr_path is not None and self.activity is not None:
+                self._spawn(self._reconcile(runtime, since))
+        elif runtime.gap_since is None:
+            runtime.gap_since = self.book.last_heard(runtime.branch.name) or _now()
+
+    async def _reconcile(self, runtime: BranchRuntime, since: datetime) -> None:
+        """Log the calls that ended while the branch's PBX was out of sight (a crash, a lost link),
+        from its CDR — after the provider's resynchronisation has settled the live ones."""
+        await asyncio.sleep(self.reconcile_delay)
+        path, branch, book = runtime.branch.cdr_path, runtime.branch, self.book
+        assert path is not None and self.activity is not None and book is not None
+        since -= timedelta(seconds=2)  # heard at most a second before; CDR times are whole seconds
+        try:
+            rows = await asyncio.to_thread(read_master_csv, path, since)
+            watched = runtime.branch.options.get("extensions", [ALL])
+            wanted = {str(e) for e in watched} if isinstance(watched, list | tuple) else {ALL}
+            reconciler = Reconciler(
+                branch.name,
+                book,
+                self.activity,
+                branch.plan,
+                dnis_lines=branch.dnis_lines,
+                watches=lambda ext: ext in wanted or (ALL in wanted and ext.isdigit()),
+                correct=getattr(self.activity, "correct", None),
+            )
+            result = reconciler.reconcile(rows, since)
+        except Exception:
+            log.exception("reconciling branch %s from its CDR failed", branch.name)
+            return
+        runtime.reconciles += 1
+        self.reconciled.append(result)
+        log.info(
+            "branch %s: %d call(s) that ended out of sight logged from the CDR, %d completed, %d corrected",
+            branch.name,
+            result.logged,
+            result.completed,
+            result.corrected,
+            extra={
+                "event": "reconciled",
+                "branch": branch.name,
+                "since": since.isoformat(),
+                "cdr_rows": result.rows,
+                "logged": result.logged,
+                "completed": result.completed,
+                "corrected": result.corrected,
+                "known": result.known,
+            },
+        )
+
     async def stop(self) -> int:
         """Graceful shutdown: tell desktops, stop the PBX links, flush what the CRM takes within
         ``drain_seconds``; whatever is left stays queued on disk. Returns that number."""
         self._stopping = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.hub.close()
         for runtime in self.branches.values():
             if runtime.starter is not None and not runtime.starter.done():

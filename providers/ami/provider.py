@@ -1166,6 +1166,13 @@ class AmiProvider:
             return self._channels.get(chan.answered_dest)
         return None
 
+    def channel_of(self, call_id: str) -> str | None:
+        """The Asterisk channel name of a live call's leg (``PJSIP/1001-0000002a``): what the PBX's
+        CDR rows name it by (the server's reconciliation ties them to the live call with it)."""
+        call = self._calls.get(call_id)
+        chan = self._channels.get(call.uniqueid) if call is not None and call.uniqueid else None
+        return chan.name if chan is not None else None
+
     def live_call_ids(self) -> tuple[str, ...]:
         return tuple(self._calls)
 

@@ -108,6 +108,8 @@ class Rig:
     token: str
     extra_settings: dict[str, Any] = field(default_factory=dict)
     runs: int = 0
+    branch_options: dict[str, Any] = field(default_factory=dict)  # merged into the branch's options
+    branch_extra: dict[str, Any] = field(default_factory=dict)  # more keys of the branch (cdr …)
 
     def settings_file(self) -> Path:
         doc: dict[str, Any] = {
@@ -142,7 +144,9 @@ class Rig:
                             "backoff_max": 0.2,
                             "connect_timeout": 5,
                             "action_timeout": 5,
+                            **self.branch_options,
                         },
+                        **self.branch_extra,
                     }
                 ],
             },
