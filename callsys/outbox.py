@@ -98,7 +98,10 @@ class FlushResult:
 
 
 def _open(db: sqlite_utils.Database | str | Path) -> sqlite_utils.Database:
-    if isinstance(db, sqlite_utils.Database):
+    """A database path opens the SQLite database there; a database object is used as it is — the
+    SQLite one, or a shared one speaking the same subset (``execute``, ``conn`` as a transaction;
+    the server's PostgreSQL, ``callsys.server.pg.PgDatabase``)."""
+    if not isinstance(db, str | Path):
         return db
     from callsys.store import open_database
 

@@ -506,6 +506,17 @@ SERVER_DRAIN_SECONDS = declare(
     N_("How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk"),
 )
 
+SERVER_DATABASE = declare(
+    "server.database",
+    "",
+    p_pattern(r"(postgres(ql)?://\S*)?", "empty, or a postgresql:// URL without a password"),
+    N_("Shared database (PostgreSQL)"),
+    "daemon",
+    N_(
+        "Empty: this server's own SQLite file. A postgresql:// URL: several servers share the calls; one leads"
+    ),
+)
+
 # --- Language & appearance -----------------------------------------------------------------
 LANGUAGE = declare(
     "ui.language",

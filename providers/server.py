@@ -11,7 +11,9 @@ desktop must not write activities for calls from this provider (``owns_activity`
 sends notes and conversions to the server with ``set_notes`` / ``link`` instead.
 
 Options (``phone.options`` or the provider's table): ``url`` (``ws://host:port/ws``; default the
-``server.url`` setting passed in by the composition root), ``agent`` (default: the login name),
+``server.url`` setting passed in by the composition root), ``urls`` (several servers — the nodes
+of a server pair — tried in order: when the one in use fails or drops the link, the next is tried
+at once, and the list is waited on only when every server failed), ``agent`` (default: the login name),
 ``token_secret`` (keyring name of the token; default ``server/token``), ``extensions`` and
 ``branch`` (needed only with the shared secret), ``ca_file`` (for a ``wss://`` server whose
 certificate is not signed by a public CA), ``instance`` (a stable id of this desktop, so a
@@ -65,7 +67,7 @@ OPTION_KEYS = OptionKeys(
     "the callsys server connection",
     dict.fromkeys(
         (
-            "url", "server_url", "agent", "token_secret", "token", "extensions", "branch", "instance",
+            "url", "urls", "server_url", "agent", "token_secret", "token", "extensions", "branch", "instance",
             "retry", "ca_file",
         )
     ),
@@ -82,16 +84,20 @@ class ServerProvider:
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         opts = dict(options or {})
-        url = str(opts.get("url") or opts.get("server_url") or "")
-        if not url:
+        raw = opts.get("urls") or []
+        listed = [u.strip() for u in raw.split(",")] if isinstance(raw, str) else [str(u) for u in raw]
+        single = str(opts.get("url") or opts.get("server_url") or "")
+        self.urls: list[str] = []
+        for candidate in [*listed, single]:
+            normal = _ws_url(candidate) if candidate else ""
+            if normal and normal not in self.urls:
+                self.urls.append(normal)
+        if not self.urls:
             raise ConfigError(
                 "The server phone connection needs the server's address (server.url).", key="server.url"
             )
-        if url.startswith(("http://", "https://")):
-            url = "ws" + url[4:]
-        if url.count("/") < 3:
-            url += "/ws"
-        self.url = url
+        #: The server this desktop talks to (or tries next): on a failure it moves to the next one.
+        self.url = self.urls[0]
         self.agent = str(opts.get("agent") or getpass.getuser())
         self._token_secret = server_token_name(opts)
         self._token_override = opts.get("token")  # tests and automation; normally from the keyring
@@ -104,7 +110,7 @@ class ServerProvider:
         self._min_retry = float(opts.get("retry", 1.0))
         ca_file = opts.get("ca_file")  # a company CA or the server's self-signed certificate
         self._tls: ssl.SSLContext | None = None
-        if url.startswith("wss://"):
+        if any(u.startswith("wss://") for u in self.urls):
             try:
                 self._tls = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
             except (OSError, ssl.SSLError) as exc:
@@ -215,15 +221,24 @@ class ServerProvider:
             return self._token_override
         return get_secret(self._token_secret) or ""
 
+    def _next_url(self) -> bool:
+        """Move on to the next server of the list; True when that starts the list over."""
+        index = (self.urls.index(self.url) + 1) % len(self.urls)
+        self.url = self.urls[index]
+        return index == 0
+
     async def _run(self) -> None:
         delay = self._min_retry
+        tried = 0  # servers of the list that failed in a row
         while not self._closing:
             retry_after = delay
+            reached = False
             try:
                 async with connect(
                     self.url, open_timeout=10, close_timeout=2, max_size=1 << 22, ssl=self._tls
                 ) as ws:
                     self._ws = ws
+                    reached = True
                     await ws.send(
                         encode(
                             {
@@ -254,6 +269,15 @@ class ServerProvider:
             if self._closing:
                 return
             self._status(Registration.OFFLINE, message)
+            if len(self.urls) > 1 and retry_after < 30.0:
+                # Another node may serve now (the one we had died, or never answered): try the
+                # next server at once; wait only once every server of the list has failed.
+                tried = 1 if reached else tried + 1
+                self._next_url()
+                if tried < len(self.urls):
+                    log.info("server link down (%s); trying %s", message, self.url)
+                    continue
+                tried = 0
             log.info("server link down (%s); retrying in %.1f s", message, retry_after)
             await asyncio.sleep(retry_after)
             delay = min(delay * 2, 30.0)
@@ -420,6 +444,16 @@ class ServerProvider:
             self._listener.status_changed(
                 ProviderStatus(self.name, registration, self._lines, message=message)
             )
+
+
+def _ws_url(url: str) -> str:
+    """``https://host:8765`` → ``wss://host:8765/ws`` (the WebSocket path added when none is given)."""
+    url = url.strip()
+    if url.startswith(("http://", "https://")):
+        url = "ws" + url[4:]
+    if url.count("/") < 3:
+        url += "/ws"
+    return url
 
 
 def create(options: Mapping[str, Any]) -> ServerProvider:

@@ -115,31 +115,63 @@ def option_warnings(config: ServerConfig, ctx: Context) -> list[str]:
 async def _serve(config: ServerConfig, ctx: Context) -> int:
     from callsys.server.daemon import CallServer
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows' default loop
+            loop.add_signal_handler(sig, stop.set)
+    leadership = state = None
+    if config.database:
+        # Several nodes share the call state in PostgreSQL; the one holding the lock leads.
+        from callsys.errors import SecretStoreError
+        from callsys.secrets import get_secret
+        from callsys.server.pg import Leadership, PgDatabase
+
+        try:
+            password = get_secret("server/database") or None
+        except SecretStoreError:  # no keyring here: ~/.pgpass or PGPASSWORD, or no password
+            password = None
+        leadership = Leadership(config.database, password=password)
+        if not await leadership.acquire(stop):
+            return 0
+        log.info("this node leads", extra={"event": "leading"})
+        state = PgDatabase(config.database, password=password)
     activity = None
     if ctx.settings[CRM_BACKEND] == "dynamics":
         from callsys.server.crm import activity_factory
 
-        activity = activity_factory(ctx.settings, ctx.database)
+        activity = activity_factory(ctx.settings, ctx.database, state=state)
     else:
         log.warning(
             "crm.backend is not 'dynamics': calls are pushed to desktops but not logged to a CRM",
             extra={"event": "no_crm"},
         )
     server = CallServer(config, registry=ctx.registry, activity=activity)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows' default loop
-            loop.add_signal_handler(sig, stop.set)
+    watcher = None
     try:
         host, port = await server.start()
         ctx.emit({"listening": f"{host}:{port}"}, f"callsys server listening on {host}:{port}")
-        await stop.wait()
+        if leadership is not None:
+            watcher = asyncio.ensure_future(leadership.watch(stop))
+            lost = asyncio.ensure_future(leadership.lost.wait())
+            await asyncio.wait(
+                [asyncio.ensure_future(stop.wait()), lost], return_when=asyncio.FIRST_COMPLETED
+            )
+        else:
+            await stop.wait()
         log.info("stopping (signal received)", extra={"event": "stopping"})
     finally:
+        stop.set()
         await server.stop()
+        if watcher is not None:
+            await asyncio.gather(watcher, return_exceptions=True)
+        if leadership is not None:
+            await leadership.release()
+        if state is not None:
+            state.close()
         _close_database(ctx)
-    return 0
+    # 75 (EX_TEMPFAIL): the lock was lost — a supervisor restarts the node, which then stands by
+    return 75 if leadership is not None and leadership.lost.is_set() else 0
 
 
 def _close_database(ctx: Context) -> None:

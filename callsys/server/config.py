@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from callsys.errors import ConfigError
 from callsys.numbers import NumberPlan, plan_from_settings
@@ -20,6 +21,7 @@ from callsys.settings import (
     SERVER_AGENTS,
     SERVER_BRANCHES,
     SERVER_CRM_RETRY_MAX,
+    SERVER_DATABASE,
     SERVER_DRAIN_SECONDS,
     SERVER_HEARTBEAT,
     SERVER_LISTEN_HOST,
@@ -92,6 +94,8 @@ class ServerConfig:
     crm_retry_max: float = 300.0
     tls_certificate: Path | None = None
     tls_key: Path | None = None
+    #: "" = the server's own SQLite database; a ``postgresql://`` URL = shared with other nodes.
+    database: str = ""
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """The TLS context desktops are served with (wss://), or None for plain ws://."""
@@ -142,6 +146,13 @@ class ServerConfig:
                     "Dynamics user id (a GUID such as 00000000-0000-0000-0000-000000000001).",
                     key="server.users",
                 )
+        database = str(settings[SERVER_DATABASE])
+        if database and urlsplit(database).password:
+            raise ConfigError(
+                "Setting 'server.database' carries a password; secrets are never in the settings file. "
+                "Store it with `callsys secret set server/database` (or in ~/.pgpass).",
+                key="server.database",
+            )
         manifest = settings[SERVER_UPDATE_MANIFEST]
         cert, key = settings[SERVER_TLS_CERT], settings[SERVER_TLS_KEY]
         if key and not cert:
@@ -162,6 +173,7 @@ class ServerConfig:
             crm_retry_max=float(settings[SERVER_CRM_RETRY_MAX]),
             tls_certificate=Path(cert).expanduser() if cert else None,
             tls_key=Path(key).expanduser() if key else None,
+            database=database,
         )
 
 

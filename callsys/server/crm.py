@@ -349,13 +349,15 @@ def open_crm(settings: Settings, db: sqlite_utils.Database) -> DynamicsCrm:
 
 
 def activity_factory(
-    settings: Settings, db: sqlite_utils.Database
+    settings: Settings, db: sqlite_utils.Database, *, state: Any = None
 ) -> Callable[[ServerConfig, Callable[[Call], str | None]], Any]:
-    """The ``ActivityFactory`` the command line hands to ``CallServer``."""
+    """The ``ActivityFactory`` the command line hands to ``CallServer``. The outbox, the call →
+    activity map and the PBX legs live in *state* when given (the nodes' shared PostgreSQL,
+    ``callsys.server.pg.PgDatabase``), else in *db* with the rest (the phone index stays in *db*)."""
 
     async def build(config: ServerConfig, owner_for: Callable[[Call], str | None]) -> OutboxActivities:
         crm = open_crm(settings, db)
-        outbox = Outbox(db, max_delay=config.crm_retry_max)
+        outbox = Outbox(state if state is not None else db, max_delay=config.crm_retry_max)
         register_handlers(outbox, crm)
         lookup = CallerLookup(crm)
         index = crm.index if isinstance(crm.index, PhoneIndex) else None

@@ -1668,7 +1668,7 @@
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="559" />
+      <location filename="../../callsys/settings.py" line="568" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
@@ -1678,7 +1678,7 @@
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="528" />
+      <location filename="../../callsys/settings.py" line="537" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
@@ -1698,12 +1698,12 @@
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="518" />
+      <location filename="../../callsys/settings.py" line="527" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="549" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
@@ -1718,7 +1718,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="580" />
+      <location filename="../../callsys/settings.py" line="589" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -1743,7 +1743,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="588" />
+      <location filename="../../callsys/settings.py" line="597" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1768,7 +1768,7 @@
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="537" />
+      <location filename="../../callsys/settings.py" line="546" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
@@ -1793,9 +1793,14 @@
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="590" />
+      <location filename="../../callsys/settings.py" line="599" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="515" />
+      <source>Empty: this server's own SQLite file. A postgresql:// URL: several servers share the calls; one leads</source>
+      <translation>خالی: فایل SQLite خود این سرور. یک نشانی postgresql://: چند سرور تماس‌ها را به اشتراک می‌گذارند و یکی رهبری می‌کند</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="372" />
@@ -1808,17 +1813,17 @@
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="569" />
+      <location filename="../../callsys/settings.py" line="578" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="542" />
+      <location filename="../../callsys/settings.py" line="551" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="533" />
+      <location filename="../../callsys/settings.py" line="542" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
@@ -1828,7 +1833,7 @@
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="534" />
+      <location filename="../../callsys/settings.py" line="543" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
@@ -1853,7 +1858,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="578" />
+      <location filename="../../callsys/settings.py" line="587" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -1863,7 +1868,7 @@
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="514" />
+      <location filename="../../callsys/settings.py" line="523" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
@@ -1873,7 +1878,7 @@
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="561" />
+      <location filename="../../callsys/settings.py" line="570" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
@@ -1913,7 +1918,7 @@
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="535" />
+      <location filename="../../callsys/settings.py" line="544" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
@@ -1938,7 +1943,7 @@
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="544" />
+      <location filename="../../callsys/settings.py" line="553" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
@@ -1973,19 +1978,24 @@
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="538" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="543" />
+      <location filename="../../callsys/settings.py" line="552" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="531" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="513" />
+      <source>Shared database (PostgreSQL)</source>
+      <translation>پایگاه داده مشترک (PostgreSQL)</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="504" />
@@ -2048,7 +2058,7 @@
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="580" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
@@ -2073,7 +2083,7 @@
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="516" />
+      <location filename="../../callsys/settings.py" line="525" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>

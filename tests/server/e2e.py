@@ -98,6 +98,36 @@ class ServerProcess:
 
 
 @dataclass
+class Node:
+    """A server process that may not listen yet (a standby node)."""
+
+    proc: asyncio.subprocess.Process
+    log: Path
+
+    async def listening(self, timeout: float = 30.0) -> ServerProcess:
+        """Wait for the process's ``{"listening": …}`` line (it leads and serves)."""
+        proc = self.proc
+        assert proc.stdout is not None
+        buffer = b""
+        try:
+            while b"}" not in buffer:
+                chunk = await asyncio.wait_for(proc.stdout.read(256), timeout)
+                if not chunk:
+                    raise AssertionError(f"the server exited: {self.log.read_text()[-3000:]}")
+                buffer += chunk
+        except BaseException:
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+            raise
+        first = json.loads(buffer[: buffer.index(b"}") + 1])
+        if "listening" not in first:
+            raise AssertionError(f"the server said {first}: {self.log.read_text()[-3000:]}")
+        listening = first["listening"]
+        return ServerProcess(proc, int(listening.rsplit(":", 1)[1]), self.log)
+
+
+@dataclass
 class Rig:
     tmp: Path
     fake: DataverseFake
@@ -111,7 +141,7 @@ class Rig:
     branch_options: dict[str, Any] = field(default_factory=dict)  # merged into the branch's options
     branch_extra: dict[str, Any] = field(default_factory=dict)  # more keys of the branch (cdr …)
 
-    def settings_file(self) -> Path:
+    def settings_file(self, node: str = "") -> Path:
         doc: dict[str, Any] = {
             "crm": {
                 "backend": "dynamics",
@@ -119,7 +149,7 @@ class Rig:
                 "auth": "env",
                 "token_env": "CALLSYS_CRM_TOKEN",
             },
-            "storage": {"database": str(self.tmp / "server.sqlite3")},
+            "storage": {"database": str(self.tmp / f"server{node}.sqlite3")},
             "server": {
                 "listen_host": "127.0.0.1",
                 "listen_port": 0,
@@ -154,7 +184,7 @@ class Rig:
         for key, value in self.extra_settings.items():
             section, name = key.split(".", 1)
             doc.setdefault(section, {})[name] = value
-        path = self.tmp / "server.toml"
+        path = self.tmp / f"server{node}.toml"
         path.write_text(tomli_w.dumps(doc), encoding="utf-8")
         return path
 
@@ -173,11 +203,11 @@ class Rig:
         )
         return env
 
-    async def start_server(
-        self, timeout: float = 30.0, extra_env: dict[str, str] | None = None
-    ) -> ServerProcess:
+    async def spawn(self, node: str = "", extra_env: dict[str, str] | None = None) -> Node:
+        """Start a server process without waiting for it to listen (a standby node listens only
+        once it leads)."""
         self.runs += 1
-        log = self.tmp / f"server-{self.runs}.log"
+        log = self.tmp / f"server{node}-{self.runs}.log"
         with log.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -185,28 +215,20 @@ class Rig:
                 "callsys",
                 "server",
                 "--config",
-                str(self.settings_file()),
+                str(self.settings_file(node)),
                 "--json",
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
                 env=self.env(extra_env),
                 cwd=str(ROOT),
             )
-        assert proc.stdout is not None
-        buffer = b""
-        try:
-            while b"}" not in buffer:
-                chunk = await asyncio.wait_for(proc.stdout.read(256), timeout)
-                if not chunk:
-                    raise AssertionError(f"the server exited: {log.read_text()[-3000:]}")
-                buffer += chunk
-        except BaseException:
-            if proc.returncode is None:
-                proc.kill()
-            await proc.wait()
-            raise
-        listening = json.loads(buffer[: buffer.index(b"}") + 1])["listening"]
-        return ServerProcess(proc, int(listening.rsplit(":", 1)[1]), log)
+        return Node(proc, log)
+
+    async def start_server(
+        self, timeout: float = 30.0, extra_env: dict[str, str] | None = None
+    ) -> ServerProcess:
+        node = await self.spawn("", extra_env)
+        return await node.listening(timeout)
 
     def phonecalls(self) -> list[dict[str, Any]]:
         with self.fake.lock:
