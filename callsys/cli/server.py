@@ -132,10 +132,7 @@ async def _serve(config: ServerConfig, ctx: Context) -> int:
         except SecretStoreError:  # no keyring here: ~/.pgpass or PGPASSWORD, or no password
             password = None
         leadership = Leadership(config.database, password=password)
-        if not await leadership.acquire(stop):
-            return 0
-        log.info("this node leads", extra={"event": "leading"})
-        state = PgDatabase(config.database, password=password)
+        state = PgDatabase(config.database, password=password)  # connected (and migrated) while waiting
     activity = None
     if ctx.settings[CRM_BACKEND] == "dynamics":
         from callsys.server.crm import activity_factory
@@ -146,6 +143,16 @@ async def _serve(config: ServerConfig, ctx: Context) -> int:
             "crm.backend is not 'dynamics': calls are pushed to desktops but not logged to a CRM",
             extra={"event": "no_crm"},
         )
+    if leadership is not None:
+        # a standby is ready to go (connected, its modules loaded): taking over is only the
+        # PBX login and the listening socket
+        if not await leadership.acquire(stop):
+            if state is not None:
+                state.close()
+            return 0
+        log.info("this node leads", extra={"event": "leading"})
+        if state is not None:
+            state.ensure()
     server = CallServer(config, registry=ctx.registry, activity=activity)
     watcher = None
     try:

@@ -180,6 +180,14 @@ class OutboxActivities:
                 answered = _parse_time(json.loads(item[0]).get("body", {}).get("actualstart"))
         return started, answered
 
+    def started_of(self, call_id: str) -> datetime | None:
+        """The start the latest activity of *call_id* is keyed by (``call_key``), or None."""
+        row = self.logger.db.execute(
+            "SELECT call_key FROM activity_calls WHERE call_id = ? ORDER BY created_at DESC LIMIT 1",
+            [call_id],
+        ).fetchone()
+        return _parse_time(str(row[0]).rpartition("|")[2]) if row is not None else None
+
     def correct(self, call: Call) -> bool:
         """*call* (rebuilt from the PBX's CDR) was ended by the live stream when the PBX link was
         lost — as of the loss, not its real end: give its closed activity the PBX's end and talk

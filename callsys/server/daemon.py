@@ -111,17 +111,18 @@ class _BranchListener:
         # and text cleaning the provider's event already went through (measurable at 1,000 calls/s).
         stamped = copy.copy(event)
         object.__setattr__(stamped, "call_id", self._prefix + event.call_id)
-        if self._book is not None:
-            self._note(event, stamped.call_id)
-        if (
+        if not (
             self._recall is not None
             and event.event is CallEvent.ANSWERED
             and event.direction is not None
             and self._runtime.manager.get(stamped.call_id) is None
             and self._resume(stamped, event.direction)
         ):
-            return
-        self._inner.call_event(stamped)
+            self._inner.call_event(stamped)
+        # after the activity's write: a kill between the two leaves a leg the book calls live,
+        # which the reconciliation completes — never one it calls ended with its activity open
+        if self._book is not None:
+            self._note(event, stamped.call_id)
 
     def _note(self, event: ProviderEvent, call_id: str) -> None:
         """What the live stream saw of the leg, for reconciliation with the PBX's CDR."""
@@ -130,14 +131,13 @@ class _BranchListener:
         if kind not in (CallEvent.INCOMING, CallEvent.OUTGOING, CallEvent.ANSWERED, CallEvent.ENDED):
             return
         try:
-            if kind in (CallEvent.INCOMING, CallEvent.OUTGOING):
+            channel = ""
+            if kind is not CallEvent.ENDED:  # (an ended call is gone from the provider)
                 channel_of = getattr(self._runtime.provider, "channel_of", None)
-                channel = channel_of(event.call_id) if channel_of is not None else None
-                if not channel:
+                channel = (channel_of(event.call_id) if channel_of is not None else None) or ""
+                if not channel and kind is not CallEvent.ANSWERED:
                     return
-                self._book.note(self._runtime.branch.name, call_id, channel, kind, event.at or _now())
-            else:
-                self._book.note(self._runtime.branch.name, call_id, "", kind, event.at or _now())
+            self._book.note(self._runtime.branch.name, call_id, channel, kind, event.at or _now())
         except Exception:
             log.exception("could not note call %s for reconciliation", call_id)
 
@@ -216,6 +216,11 @@ class BranchRuntime:
     #: When the PBX was last heard before the current gap (None: no gap to reconcile).
     gap_since: datetime | None = None
     reconciles: int = 0
+    reconciling: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)  # one at a time
+    pending: asyncio.Task[None] | None = field(default=None, repr=False)  # the gap's reconciliation
+    online_at: float | None = None  # monotonic time the link came up
+    losses: int = 0  # link losses so far
+    ever_online: bool = False
 
 
 class CallServer:
@@ -249,6 +254,10 @@ class CallServer:
         #: Seconds between a PBX link coming (back) up and reading its CDR for the gap: the
         #: provider's own resynchronisation (CoreShowChannels) settles the live calls first.
         self.reconcile_delay = 1.0
+        #: Seconds between checks of the recent CDR rows against the calls logged live (their
+        #: answer and end times: a call adopted after a restart or a lost link has no exact answer
+        #: time on AMI). 0 = never.
+        self.cdr_check_seconds = 5.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self.reconciled: list[ReconcileResult] = []
 
@@ -338,52 +347,90 @@ class CallServer:
         """Note once a second that each connected PBX was heard: after a crash or a lost link,
         the gap to reconcile starts there."""
         book.purge(_now() - timedelta(days=7))
+        checked = time.monotonic()
         while not self._stopping:
             now = _now()
+            check = bool(self.cdr_check_seconds) and time.monotonic() - checked >= self.cdr_check_seconds
             for runtime in self.branches.values():
-                if runtime.status.registration is Registration.ONLINE and runtime.gap_since is None:
+                online = runtime.status.registration is Registration.ONLINE
+                if online and runtime.gap_since is not None:
+                    self._after_gap(runtime)
+                if online and runtime.gap_since is None:
                     try:
                         book.heard(runtime.branch.name, now)
                     except Exception:
                         log.exception("could not note that branch %s was heard", runtime.branch.name)
+                    if check and runtime.branch.cdr_path is not None and self.activity is not None:
+                        self._spawn(self._reconcile(runtime, now - timedelta(seconds=60), seen_only=True))
+            if check:
+                checked = time.monotonic()
             await asyncio.sleep(1.0)
 
     def _branch_status(self, runtime: BranchRuntime, status: ProviderStatus) -> None:
+        """A gap begins when the link goes; it ends only once it is reconciled (until then the PBX
+        is not noted as heard, so a node that dies meanwhile leaves the whole gap to the next)."""
         if self.book is None or self._stopping:
             return
         if status.registration is Registration.ONLINE:
-            since, runtime.gap_since = runtime.gap_since, None
-            if since is not None and runtime.branch.cdr_path is not None and self.activity is not None:
-                self._spawn(self._reconcile(runtime, since))
-        elif runtime.gap_since is None:
-            runtime.gap_since = self.book.last_heard(runtime.branch.name) or _now()
+            if runtime.online_at is None:
+                runtime.online_at = time.monotonic()
+            runtime.ever_online = True
+            self._after_gap(runtime)
+        elif runtime.ever_online:  # (connecting at start is not a loss)
+            runtime.online_at = None
+            runtime.losses += 1
+            if runtime.gap_since is None:
+                runtime.gap_since = self.book.last_heard(runtime.branch.name) or _now()
 
-    async def _reconcile(self, runtime: BranchRuntime, since: datetime) -> None:
+    def _after_gap(self, runtime: BranchRuntime) -> None:
+        if runtime.gap_since is None or runtime.pending is not None:
+            return
+        if runtime.branch.cdr_path is None or self.activity is None:
+            runtime.gap_since = None  # nothing to read: the gap is over
+            return
+        runtime.pending = asyncio.get_running_loop().create_task(self._close_gap(runtime))
+        self._tasks.add(runtime.pending)
+        runtime.pending.add_done_callback(self._tasks.discard)
+
+    async def _close_gap(self, runtime: BranchRuntime) -> None:
+        """Once the link has been up ``reconcile_delay`` (the provider's resynchronisation has
+        settled the live calls), reconcile the gap; it is closed if no new loss came meanwhile."""
+        try:
+            while runtime.gap_since is not None and not self._stopping:
+                if runtime.online_at is None:
+                    return  # down again: the next (re)connect carries on
+                wait = runtime.online_at + self.reconcile_delay - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                losses, since = runtime.losses, runtime.gap_since
+                if await self._reconcile(runtime, since) and runtime.losses == losses:
+                    runtime.gap_since = None
+                    if self.book is not None:
+                        self.book.heard(runtime.branch.name, _now())
+                    return
+                if runtime.losses == losses:
+                    await asyncio.sleep(1.0)  # failed (the CDR file unreadable…): again
+        finally:
+            runtime.pending = None
+
+    async def _reconcile(self, runtime: BranchRuntime, since: datetime, *, seen_only: bool = False) -> bool:
         """Log the calls that ended while the branch's PBX was out of sight (a crash, a lost link),
-        from its CDR — after the provider's resynchronisation has settled the live ones."""
-        await asyncio.sleep(self.reconcile_delay)
+        from its CDR. With *seen_only* (the periodic check): only put right the times of calls
+        logged live. False if it could not be done."""
         path, branch, book = runtime.branch.cdr_path, runtime.branch, self.book
         assert path is not None and self.activity is not None and book is not None
         since -= timedelta(seconds=2)  # heard at most a second before; CDR times are whole seconds
         try:
-            rows = await asyncio.to_thread(read_master_csv, path, since)
-            watched = runtime.branch.options.get("extensions", [ALL])
-            wanted = {str(e) for e in watched} if isinstance(watched, list | tuple) else {ALL}
-            reconciler = Reconciler(
-                branch.name,
-                book,
-                self.activity,
-                branch.plan,
-                dnis_lines=branch.dnis_lines,
-                watches=lambda ext: ext in wanted or (ALL in wanted and ext.isdigit()),
-                correct=getattr(self.activity, "correct", None),
-            )
-            result = reconciler.reconcile(rows, since)
+            async with runtime.reconciling:
+                result = await self._reconcile_rows(runtime, book, since, seen_only)
         except Exception:
             log.exception("reconciling branch %s from its CDR failed", branch.name)
-            return
+            return False
         runtime.reconciles += 1
         self.reconciled.append(result)
+        if seen_only and not result.corrected:
+            return True
         log.info(
             "branch %s: %d call(s) that ended out of sight logged from the CDR, %d completed, %d corrected",
             branch.name,
@@ -401,6 +448,27 @@ class CallServer:
                 "known": result.known,
             },
         )
+        return True
+
+    async def _reconcile_rows(
+        self, runtime: BranchRuntime, book: LegBook, since: datetime, seen_only: bool
+    ) -> ReconcileResult:
+        branch = runtime.branch
+        assert branch.cdr_path is not None and self.activity is not None
+        rows = await asyncio.to_thread(read_master_csv, branch.cdr_path, since)
+        watched = branch.options.get("extensions", [ALL])
+        wanted = {str(e) for e in watched} if isinstance(watched, list | tuple) else {ALL}
+        reconciler = Reconciler(
+            branch.name,
+            book,
+            self.activity,
+            branch.plan,
+            dnis_lines=branch.dnis_lines,
+            watches=lambda ext: ext in wanted or (ALL in wanted and ext.isdigit()),
+            correct=getattr(self.activity, "correct", None),
+            started_of=getattr(self.activity, "started_of", None),
+        )
+        return await reconciler.reconcile_async(rows, since, seen_only=seen_only)
 
     async def stop(self) -> int:
         """Graceful shutdown: tell desktops, stop the PBX links, flush what the CRM takes within

@@ -189,6 +189,7 @@ class PgDatabase:
 
     def __init__(self, url: str, *, password: str | None = None, run_migrations: bool = True) -> None:
         self.url = url
+        self._password = password
         self._pg = _connect(url, password=password)
         if run_migrations:
             migrate(self._pg)
@@ -203,6 +204,14 @@ class PgDatabase:
         if pg is None:
             return _NoRows()
         return self._pg.execute(pg, list(params or ()))
+
+    def ensure(self) -> None:
+        """Reconnect if the connection went (a standby's idle connection across a database restart)."""
+        try:
+            self._pg.execute("SELECT 1")
+        except psycopg.Error:
+            self.close()
+            self._pg = _connect(self.url, password=self._password)
 
     def close(self) -> None:
         with contextlib.suppress(psycopg.Error):

@@ -30,6 +30,7 @@ customer call; the CDR's times are whole seconds.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import logging
 from collections.abc import Callable, Iterable, Iterator
@@ -101,6 +102,12 @@ CDR_CUSTOM = [
     "peeraccount",
 ]
 
+#: CDR times are whole seconds, cut down: the middle of that second is the best guess of the
+#: moment (talk time from a live answer to a CDR end is then within half a second).
+_HALF = timedelta(seconds=0.5)
+#: A live moment within this of the CDR's (+ half a second) is the same moment, to the millisecond;
+#: one further off was not seen as it happened (adopted after a restart, ended at a lost link).
+_SAME = 0.6
 #: How far a live leg's start may lie from its CDR row's (the CDR counts from party A's start,
 #: whole seconds; a queue member rings later than the caller started).
 _SLACK = timedelta(seconds=5)
@@ -236,19 +243,30 @@ class LegBook:
         ensure_schema(db)
 
     def note(self, branch: str, call_id: str, channel: str, event: CallEvent, at: datetime) -> None:
-        """Record a live leg's start, answer or end (each write commits at once)."""
+        """Record a live leg's start, answer or end (each write commits at once). A leg first seen
+        answered (adopted after a restart) is recorded from then, with its *channel*."""
         when = at.timestamp()
         with self.db.conn:
-            if event in (CallEvent.INCOMING, CallEvent.OUTGOING):
+            if channel and event in (CallEvent.INCOMING, CallEvent.OUTGOING, CallEvent.ANSWERED):
                 self.db.execute(
                     "INSERT INTO pbx_legs (call_id, branch, channel, started) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(call_id) DO NOTHING",
                     [call_id, branch, channel, when],
                 )
-            elif event is CallEvent.ANSWERED:
-                self.db.execute("UPDATE pbx_legs SET answered = ? WHERE call_id = ?", [when, call_id])
+            if event is CallEvent.ANSWERED:
+                self.db.execute(
+                    "UPDATE pbx_legs SET answered = ? WHERE call_id = ? AND answered IS NULL", [when, call_id]
+                )
             elif event is CallEvent.ENDED:
                 self.db.execute("UPDATE pbx_legs SET ended = ? WHERE call_id = ?", [when, call_id])
+
+    def put(self, call_id: str, answered: datetime | None, ended: datetime) -> None:
+        """The leg's answer and end as the PBX's records have them (after a correction)."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE pbx_legs SET answered = ?, ended = ? WHERE call_id = ?",
+                [_epoch(answered), ended.timestamp(), call_id],
+            )
 
     def find(self, branch: str, channel: str, start: datetime, end: datetime) -> LiveLeg | None:
         """The live leg on *channel* whose start lies within the CDR row's time (± slack)."""
@@ -365,6 +383,18 @@ def agent_legs(rows: Iterable[CdrRow], watches: Callable[[str], bool]) -> list[_
     return sorted(legs.values(), key=lambda leg: leg.order)
 
 
+def _agrees(live: LiveLeg, leg: _Leg) -> bool:
+    """The live stream saw the leg end when the PBX says, answered (or not) when it says."""
+    assert live.ended is not None
+    if abs((live.ended - leg.end).total_seconds()) > _SAME or (live.answered is None) != (leg.answer is None):
+        return False
+    return (
+        live.answered is None
+        or leg.answer is None
+        or abs((live.answered - leg.answer).total_seconds()) <= _SAME
+    )
+
+
 def _reason(leg: _Leg) -> EndReason:
     if leg.answer is not None:
         return EndReason.COMPLETED
@@ -388,8 +418,10 @@ class Reconciler:
         dnis_lines: Any = None,
         watches: Callable[[str], bool] = str.isdigit,
         correct: Callable[[Call], bool] | None = None,
+        started_of: Callable[[str], datetime | None] | None = None,
     ) -> None:
         self.correct = correct
+        self.started_of = started_of
         self.branch = branch
         self.book = book
         self.observe = observe
@@ -397,45 +429,83 @@ class Reconciler:
         self.dnis_lines = dnis_lines
         self.watches = watches
 
-    def reconcile(self, rows: list[CdrRow], since: datetime) -> ReconcileResult:
-        """Log every agent leg of *rows* (legs that ended at or after *since*) exactly once."""
+    def reconcile(self, rows: list[CdrRow], since: datetime, *, seen_only: bool = False) -> ReconcileResult:
+        """Log every agent leg of *rows* (legs that ended at or after *since*) exactly once. With
+        *seen_only*, only legs the live stream saw are touched (their times put right)."""
         result = ReconcileResult(rows=len(rows))
+        for _ in self.steps(rows, since, result, seen_only=seen_only):
+            pass
+        return result
+
+    async def reconcile_async(
+        self, rows: list[CdrRow], since: datetime, *, seen_only: bool = False
+    ) -> ReconcileResult:
+        """``reconcile``, giving the event loop a turn after each leg (live calls go on meanwhile)."""
+        result = ReconcileResult(rows=len(rows))
+        for _ in self.steps(rows, since, result, seen_only=seen_only):
+            await asyncio.sleep(0)
+        return result
+
+    def steps(
+        self, rows: list[CdrRow], since: datetime, result: ReconcileResult, *, seen_only: bool = False
+    ) -> Iterator[None]:
+        """The work of ``reconcile``, one leg per step."""
         manager = CallManager.for_plan(self.plan, self.dnis_lines)
         manager.subscribe(self.observe)
         legs = agent_legs(rows, self.watches)
         result.legs = len(legs)
         answered_groups = {leg.group for leg in legs if leg.answer is not None}
-        claimed: set[str] = set()
+        # B1: a customer call that rang several agents is one "not answered" (its first leg to
+        # end), and none if somebody answered it.
+        claimant: dict[str, str] = {}
         for leg in legs:
+            if leg.direction is Direction.INCOMING and leg.answer is None:
+                claimant.setdefault(leg.group, leg.channel)
+        for leg in legs:
+            yield
+            leg.start += _HALF
+            leg.end += _HALF
+            if leg.answer is not None:
+                leg.answer += _HALF
             live = self.book.find(self.branch, leg.channel, leg.start, leg.end)
-            if live is not None and live.ended is not None and live.ended < since:
-                result.known += 1
+            if live is None and seen_only:
                 continue
-            if (
-                live is not None
-                and live.ended is not None
-                and abs((live.ended - leg.end).total_seconds()) <= 1.0
-                and (live.answered is None) == (leg.answer is None)
-            ):
+            if live is not None and live.ended is not None and (live.ended < since or _agrees(live, leg)):
                 result.known += 1  # the live stream saw it end, on time
                 continue
             reason = _reason(leg)
-            if leg.direction is Direction.INCOMING and leg.answer is None:
-                # B1: a customer call that rang several agents is one "not answered" (the first
-                # leg to end), and none if somebody answered it.
-                if leg.group in answered_groups or leg.group in claimed:
-                    reason = EndReason.ANSWERED_ELSEWHERE
-                else:
-                    claimed.add(leg.group)
+            if (
+                leg.direction is Direction.INCOMING
+                and leg.answer is None
+                and (leg.group in answered_groups or claimant.get(leg.group) != leg.channel)
+            ):
+                reason = EndReason.ANSWERED_ELSEWHERE
             call_id = live.call_id if live is not None else f"{self.branch}/{leg.key}"
             started = live.started if live is not None else leg.start
+            if self.started_of is not None:
+                # the start its activity is keyed by (a node that adopted the call after a restart
+                # may have started it at another moment than the node that first saw it ring)
+                started = self.started_of(call_id) or started
             answered = leg.answer
-            if answered is not None and live is not None and live.answered is not None:
-                answered = live.answered  # the activity's start as it was written
+            if (
+                answered is not None
+                and live is not None
+                and live.answered is not None
+                and abs((live.answered - answered).total_seconds()) <= _SAME
+            ):
+                answered = live.answered  # the same moment, to the millisecond
             final = self._replay(manager, call_id, leg, started, answered, reason)
+            # the book now knows the leg as ended (later windows leave it alone)
+            if live is None:
+                self.book.note(self.branch, call_id, leg.channel, CallEvent.INCOMING, started)
+            if answered is not None:
+                self.book.note(self.branch, call_id, leg.channel, CallEvent.ANSWERED, answered)
+            self.book.note(self.branch, call_id, leg.channel, CallEvent.ENDED, leg.end)
             if live is not None and live.ended is not None:
-                # Ended live at a lost link, as of the loss: the activity is closed with that end.
+                # Ended live, but not as the PBX says (as of a lost link; or adopted after a
+                # restart without its answer time): the closed activity gets the PBX's times.
                 if final is not None and self.correct is not None and self.correct(final):
+                    self.book.put(call_id, final.answered_at, leg.end)
                     result.corrected += 1
                 else:
                     result.known += 1
@@ -451,7 +521,6 @@ class Reconciler:
                 reason.value,
                 extra={"event": "call_reconciled", "call": call_id, "branch": self.branch},
             )
-        return result
 
     def _replay(
         self,

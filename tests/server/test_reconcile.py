@@ -32,7 +32,14 @@ class Rig:
         self.book = LegBook(self.outbox.db)
         self.ended: list[Call] = []
         self.writer = OutboxActivities(self.outbox, self.logger)
-        self.reconciler = Reconciler("hq", self.book, self.observe, PLAN, correct=self.writer.correct)
+        self.reconciler = Reconciler(
+            "hq",
+            self.book,
+            self.observe,
+            PLAN,
+            correct=self.writer.correct,
+            started_of=self.writer.started_of,
+        )
 
     def observe(self, event: CallEvent, call: Call) -> None:
         self.logger(event, call)
@@ -82,7 +89,8 @@ def test_a_call_the_server_never_saw_is_logged_once_per_agent(rig: Rig) -> None:
     alice, bob = calls[("1001", "incoming")], calls[("1002", "outgoing")]
     assert alice.duration_seconds == 4 and bob.duration_seconds == 4
     assert str(alice.remote.digits) == "1002" and alice.remote_name == "Bob"
-    assert alice.started_at == datetime(2026, 12, 7, 1, 53, 10, tzinfo=UTC)
+    # CDR times are whole seconds, cut down: the middle of the second is taken
+    assert alice.started_at == datetime(2026, 12, 7, 1, 53, 10, 500000, tzinfo=UTC)
     assert rig.kinds() == ["phonecall.create", "phonecall.complete"] * 2
     assert all(a["state"] == "closed" for a in rig.activities())
     assert "(4 s)" in rig.activities()[0]["summary"]
@@ -136,7 +144,8 @@ def test_a_call_answered_before_a_crash_is_completed_with_the_pbx_end(rig: Rig) 
         ("hq/cdr:1796608390.2", "closed"),
     ]
     alice = rig.by_extension()[("1001", "incoming")]
-    assert alice.answered_at == answer and alice.ended_at == datetime(2026, 12, 7, 1, 53, 16, tzinfo=UTC)
+    assert alice.answered_at == answer
+    assert alice.ended_at == datetime(2026, 12, 7, 1, 53, 16, 500000, tzinfo=UTC)
     # one create for Alice (before the crash), completed now: never a second activity
     assert rig.kinds().count("phonecall.create") == 2 and rig.kinds().count("phonecall.complete") == 2
 
@@ -153,7 +162,8 @@ def test_a_call_ended_at_a_lost_link_gets_the_pbx_end(rig: Rig) -> None:
     update = [i for i in rig.outbox.pending() if i.kind == "phonecall.update"]
     assert len(update) == 1
     fields = update[0].payload["fields"]
-    assert fields["actualend"] == "2026-12-07T01:53:16Z" and "(3 s)" in fields["description"]
+    # the real talk time was 4.0 s (AMI); from 12.749 to the CDR's 16 (+ half a second): 4 s
+    assert fields["actualend"] == "2026-12-07T01:53:16Z" and "(4 s)" in fields["description"]
     assert update[0].payload["state"] == [1, 4]  # closed again as it was: Completed/Received
 
 
@@ -211,3 +221,20 @@ def test_only_calls_that_ended_in_the_window_are_read(rig: Rig) -> None:
     assert read_master_csv(CDR / "01_internal_answered.csv", end + timedelta(seconds=1)) == []
     assert len(read_master_csv(CDR / "01_internal_answered.csv", end)) == 1
     assert read_master_csv(CDR / "missing.csv", EPOCH) == []
+
+
+def test_the_periodic_check_puts_right_a_call_adopted_without_its_answer_time(rig: Rig) -> None:
+    start = datetime(2026, 12, 7, 1, 53, 10, 900000, tzinfo=UTC)
+    adopted = datetime(2026, 12, 7, 1, 53, 11, 600000, tzinfo=UTC)  # AMI did not say; really 12.749
+    end = datetime(2026, 12, 7, 1, 53, 16, 758000, tzinfo=UTC)
+    _live(rig, "hq/ami:1796608390.3", "PJSIP/1001-00000003", Direction.INCOMING, start, adopted, end)
+    assert "(5 s)" in rig.activities()[0]["summary"]
+    since = end - timedelta(seconds=60)
+    rows = read_master_csv(CDR / "01_internal_answered.csv", since)
+    result = rig.reconciler.reconcile(rows, since, seen_only=True)
+    assert (result.corrected, result.logged) == (1, 0)  # Bob's leg, never seen live, is left alone
+    update = [i for i in rig.outbox.pending() if i.kind == "phonecall.update"]
+    assert len(update) == 1 and "(4 s)" in update[0].payload["fields"]["description"]
+    # checked again: nothing more to put right
+    again = rig.reconciler.reconcile(rows, since, seen_only=True)
+    assert again.corrected == 0

@@ -8,7 +8,7 @@ import asyncio
 import csv
 import io
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -125,8 +125,7 @@ async def test_calls_that_began_and_ended_while_the_server_was_down_are_logged_o
     # Asterisk 22's own rows for an answered internal call (4 s) and a DID call nobody answered.
     now = datetime.now(UTC)
     master.write_text(
-        retimed("01_internal_answered.csv", now - timedelta(seconds=1))
-        + retimed("18_did_7000_no_answer_timeout.csv", now)
+        retimed("01_internal_answered.csv", now) + retimed("18_did_7000_no_answer_timeout.csv", now)
     )
     rig.ami.add(idle_session())
     restarted = await rig.start_server()
