@@ -125,10 +125,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     instance: SingleInstance | None = None
     if not os.environ.get(READY_ENV):
         instance = SingleInstance(settings_file)
-        if instance.hand_over(uris):
+        if os.environ.get(HAND_OVER_ONLY_ENV):  # for tests and scripts: never start a window
+            return 0 if instance.hand_over(uris) else 3
+        if instance.claim(uris):
             return 0  # the running window dials the links
-        if os.environ.get(HAND_OVER_ONLY_ENV):
-            return 3  # for tests and scripts: "no running window", do not start one
 
     language = Language(app)
     language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])

@@ -50,7 +50,7 @@ from PyQt6.QtGui import (
     QPixmap,
     QShortcut,
 )
-from PyQt6.QtNetwork import QLocalServer, QLocalSocket
+from PyQt6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -97,6 +97,7 @@ __all__ = [
     "PYQT_VERSION_STR",
     "QT_VERSION_STR",
     "QAbstractItemView",
+    "QAbstractSocket",
     "QAbstractTableModel",
     "QAction",
     "QApplication",
