@@ -792,6 +792,7 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         if self.call_panel is not None:
             self.call_panel.tick()
+        self.popups.tick()  # how long each caller has waited: one timer for every pop-up
         self.log_model.tick()
 
     # ================================================================== helpers
