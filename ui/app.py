@@ -119,6 +119,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ui.single import SingleInstance
 
     app = create_application()
+    from ui.applog import install as install_log_file
+
+    install_log_file()  # callsys.log in the platform's log folder, secrets filtered out
     settings, settings_error, settings_file = _load_settings(ctx)
     uris = list(getattr(args, "uris", []) or [])
 

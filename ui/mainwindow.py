@@ -391,6 +391,10 @@ class MainWindow(QMainWindow):
         self.help_menu = QMenu(self)
         self.about_action = QAction(self)
         self.about_action.triggered.connect(self.about)
+        self.log_folder_action = QAction(self)
+        self.log_folder_action.setObjectName("logFolderAction")
+        self.log_folder_action.triggered.connect(self.open_log_folder)
+        self.help_menu.addAction(self.log_folder_action)
         self.help_menu.addAction(self.about_action)
         bar.addMenu(self.help_menu)
 
@@ -440,6 +444,7 @@ class MainWindow(QMainWindow):
             action.setText(_scenario_title(name))
         self.help_menu.setTitle(translate("MainWindow", "&Help"))
         self.about_action.setText(translate("MainWindow", "&About callsys"))
+        self.log_folder_action.setText(translate("MainWindow", "Open the &log folder"))
         self.lang_en.setChecked(self.language.code == "en")
         self.lang_fa.setChecked(self.language.code == "fa")
         self.jalali_action.blockSignals(True)
@@ -1194,6 +1199,23 @@ class MainWindow(QMainWindow):
         sim = self.simulator
         if sim is not None:
             sim.ring("+982188776655", "Sara Ahmadi", line="Sales", dnis="7000")
+
+    def open_log_folder(self) -> bool:
+        """Help → Open the log folder: the folder of ``callsys.log`` in the file manager."""
+        from ui.applog import log_dir
+
+        folder = log_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.show_message(str(exc))
+            return False
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if not opened:
+            self.show_message(
+                translate("MainWindow", "The log folder is {path}.").format(path=ltr(str(folder)))
+            )
+        return bool(opened)
 
     def about(self) -> None:
         from callsys import __version__
