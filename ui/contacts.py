@@ -96,8 +96,11 @@ def number_label(party: Party, index: int, display: Callable[[object], str]) -> 
     """ "Mobile: 0912 345 6789" — a number of *party* with its type, kept left-to-right."""
     number = party.numbers[index]
     kind = number_type_text(party.field_of(index), party.kind)
-    shown = ltr(display(number))
-    return f"{kind}: {shown}" if kind else shown
+    if not kind:
+        return ltr(display(number))
+    # An embedding, not an isolate: Qt's item views lay a Persian "همراه: 0912 …" out with the
+    # number's groups reversed around an isolate (U+2066), and in order inside LRE … PDF.
+    return f"{kind}: \u202a{display(number)}\u202c"
 
 
 def number_choices(party: Party, display: Callable[[object], str]) -> list[tuple[str, str]]:

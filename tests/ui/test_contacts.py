@@ -31,7 +31,7 @@ LEFT = Qt.MouseButton.LeftButton
 
 
 def plain(text: str) -> str:
-    return "".join(ch for ch in text if ch not in "\u2066\u2069\u200e\u200f")
+    return "".join(ch for ch in text if ch not in "\u2066\u2069\u200e\u200f\u202a\u202c")
 
 
 def names(view: ContactsView) -> list[str]:
