@@ -406,3 +406,36 @@ def test_the_view_speaks_persian(make_window: Callable[..., MainWindow], qtbot: 
         assert cell(view, row, "numbers").startswith("محل کار: ")
     finally:
         window.set_language("en")
+
+
+def test_enter_dials_what_was_typed_while_suggestions_are_open(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    window.dial_edit.setFocus()
+    qtbot.keyClicks(window.dial_edit, "09123456789")
+    completer = window.number_completer
+    qtbot.waitUntil(lambda: len(completer.suggestions()) == 1)  # Reza Karimi's number
+    popup = completer.completer.popup()
+    assert popup is not None and popup.isVisible()
+    qtbot.keyClick(popup, Qt.Key.Key_Return)  # the list has the keyboard while it is open
+    qtbot.waitUntil(lambda: ("dial", "09123456789") in window.simulator.commands)
+    assert not popup.isVisible()
+
+
+def test_browsing_a_big_directory_loads_more_as_the_agent_scrolls(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    crm = window.desktop.crm
+    assert isinstance(crm, LocalCrm)
+    for i in range(250):
+        crm.add(f"Person {i:03d}", [f"0935{i:07d}"])
+    view = open_contacts(window, qtbot)
+    assert len(names(view)) == 200
+    assert plain(view.status.text()) == "200 of 254 records"
+    scroll = view.table.verticalScrollBar()
+    scroll.setValue(scroll.maximum())
+    qtbot.waitUntil(lambda: len(names(view)) == 254)
+    assert plain(view.status.text()) == "254 of 254 records"
+    assert names(view)[-1] == "Sara Ahmadi"
