@@ -32,7 +32,7 @@ from callsys.settings import (
 )
 
 from ui.bridge import CallBridge
-from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
 from ui.convert import install as install_convert
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self._build()
         self.tray = Tray(self, QApplication.windowIcon())
         install_convert(self)  # Phone → Convert call… and the call log's context menu (IN11, OUT7)
+        self.log_menu = CallLogMenu(self)  # the log's context menu: call back, copy, open, add, convert
         self.bridge.call_event.connect(self._on_call_event)
         self.bridge.status_changed.connect(self._on_status)
         self.bridge.message.connect(self.show_message)
@@ -437,7 +438,7 @@ class MainWindow(QMainWindow):
         self.dial_button.setAccessibleName(translate("MainWindow", "Call the number"))
         self.banner_sim_button.setText(translate("MainWindow", "Use the simulator"))
         self.banner_close.setAccessibleName(translate("MainWindow", "Hide this message"))
-        self.log_title.setText(translate("MainWindow", "Calls of this session"))
+        self.log_title.setText(translate("MainWindow", "Recent calls"))
         self.log_search.setPlaceholderText(translate("MainWindow", "Search the log"))
         self.log_search.setAccessibleName(translate("MainWindow", "Search the call log"))
         self.log_view.setAccessibleName(translate("MainWindow", "Call log"))
@@ -447,6 +448,7 @@ class MainWindow(QMainWindow):
         self.log_filter.clear()
         for text, key in (
             (translate("MainWindow", "All calls"), ""),
+            (translate("MainWindow", "This session"), "session"),
             (translate("MainWindow", "Missed"), "missed"),
             (translate("MainWindow", "Incoming"), "incoming"),
             (translate("MainWindow", "Outgoing"), "outgoing"),
@@ -488,8 +490,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "tray"):
             self.tray.retranslate()
         self._show_problems()
-        self.log_model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 6)
-        self.log_model.layoutChanged.emit()
+        self.log_model.texts_changed()
         self._size_log_columns()
 
     def changeEvent(self, event: QEvent | None) -> None:
@@ -1106,7 +1107,7 @@ class MainWindow(QMainWindow):
         calendar = "jalali" if enabled else "gregorian"
         self.language.calendar = calendar
         self._save_setting(CALENDAR.key, calendar)
-        self.log_model.layoutChanged.emit()
+        self.log_model.texts_changed()
 
     def _save_setting(self, key: str, value: object) -> None:
         settings = self.desktop.settings

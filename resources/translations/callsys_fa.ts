@@ -22,47 +22,67 @@
   <context>
     <name>CallLog</name>
     <message>
-      <location filename="../../ui/calllogview.py" line="239" />
+      <location filename="../../ui/calllogview.py" line="435" />
+      <source>&amp;Add to contacts…</source>
+      <translation>&amp;افزودن به مخاطبان…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="432" />
+      <source>&amp;Call back</source>
+      <translation>تماس &amp;دوباره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="434" />
+      <source>&amp;Open record</source>
+      <translation>باز کردن &amp;رکورد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="433" />
+      <source>Cop&amp;y number</source>
+      <translation>&amp;کپی شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="311" />
       <source>Direction</source>
       <translation>جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="241" />
+      <location filename="../../ui/calllogview.py" line="313" />
       <source>Duration</source>
       <translation>مدت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="240" />
+      <location filename="../../ui/calllogview.py" line="312" />
       <source>Line</source>
       <translation>خط</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="237" />
+      <location filename="../../ui/calllogview.py" line="309" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="270" />
+      <location filename="../../ui/calllogview.py" line="342" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="238" />
+      <location filename="../../ui/calllogview.py" line="310" />
       <source>Number</source>
       <translation>شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="242" />
+      <location filename="../../ui/calllogview.py" line="314" />
       <source>Result</source>
       <translation>نتیجه</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="236" />
+      <location filename="../../ui/calllogview.py" line="308" />
       <source>Time</source>
       <translation>زمان</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="268" />
+      <location filename="../../ui/calllogview.py" line="340" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
@@ -183,252 +203,252 @@
   <context>
     <name>Contacts</name>
     <message>
-      <location filename="../../ui/contacts.py" line="813" />
+      <location filename="../../ui/contacts.py" line="816" />
       <source>&amp;Add…</source>
       <translation>&amp;افزودن…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="812" />
+      <location filename="../../ui/contacts.py" line="815" />
       <source>&amp;Call</source>
       <translation>&amp;تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="202" />
+      <location filename="../../ui/contacts.py" line="205" />
       <source>&amp;Company:</source>
       <translation>&amp;شرکت:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="204" />
+      <location filename="../../ui/contacts.py" line="207" />
       <source>&amp;E-mail:</source>
       <translation>&amp;رایانامه:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="814" />
+      <location filename="../../ui/contacts.py" line="817" />
       <source>&amp;Edit…</source>
       <translation>&amp;ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="816" />
+      <location filename="../../ui/contacts.py" line="819" />
       <source>&amp;Import…</source>
       <translation>&amp;درون‌ریزی…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="201" />
+      <location filename="../../ui/contacts.py" line="204" />
       <source>&amp;Name:</source>
       <translation>&amp;نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="818" />
+      <location filename="../../ui/contacts.py" line="821" />
       <source>&amp;Open in Dynamics</source>
       <translation>&amp;باز کردن در Dynamics</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="203" />
+      <location filename="../../ui/contacts.py" line="206" />
       <source>&amp;Type:</source>
       <translation>&amp;نوع:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="213" />
+      <location filename="../../ui/contacts.py" line="216" />
       <source>Add a &amp;number</source>
       <translation>افزودن &amp;شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="381" />
+      <location filename="../../ui/contacts.py" line="384" />
       <source>Cancelled: nothing of the file was imported.</source>
       <translation>لغو شد: چیزی از این پرونده درون‌ریزی نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="400" />
+      <location filename="../../ui/contacts.py" line="403" />
       <source>Cancelling…</source>
       <translation>در حال لغو…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="152" />
+      <location filename="../../ui/contacts.py" line="155" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="811" />
+      <location filename="../../ui/contacts.py" line="814" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="794" />
+      <location filename="../../ui/contacts.py" line="797" />
       <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
       <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="815" />
+      <location filename="../../ui/contacts.py" line="818" />
       <source>De&amp;lete</source>
       <translation>&amp;حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="722" />
+      <location filename="../../ui/contacts.py" line="725" />
       <source>Delete</source>
       <translation>حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="776" />
+      <location filename="../../ui/contacts.py" line="779" />
       <source>Delete contact</source>
       <translation>حذف مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="777" />
+      <location filename="../../ui/contacts.py" line="780" />
       <source>Delete {name} from the directory?</source>
       <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="786" />
+      <location filename="../../ui/contacts.py" line="789" />
       <source>Deleted {name}.</source>
       <translation>{name} حذف شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="189" />
+      <location filename="../../ui/contacts.py" line="192" />
       <source>Edit contact</source>
       <translation>ویرایش مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="719" />
+      <location filename="../../ui/contacts.py" line="722" />
       <source>Edit…</source>
       <translation>ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="817" />
+      <location filename="../../ui/contacts.py" line="820" />
       <source>Import a CSV or vCard file into the directory</source>
       <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="304" />
+      <location filename="../../ui/contacts.py" line="307" />
       <source>Import contacts</source>
       <translation>درون‌ریزی مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="424" />
+      <location filename="../../ui/contacts.py" line="427" />
       <source>Imported {file}.</source>
       <translation>{file} درون‌ریزی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="334" />
+      <location filename="../../ui/contacts.py" line="337" />
       <source>Importing {file}…</source>
       <translation>در حال درون‌ریزی {file}…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="151" />
+      <location filename="../../ui/contacts.py" line="154" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="189" />
+      <location filename="../../ui/contacts.py" line="192" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="646" />
+      <location filename="../../ui/contacts.py" line="649" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» جور نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="275" />
+      <location filename="../../ui/contacts.py" line="278" />
       <source>Not saved: {why}.</source>
       <translation>ذخیره نشد: {why}.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="238" />
+      <location filename="../../ui/contacts.py" line="241" />
       <source>Number type</source>
       <translation>نوع شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="154" />
+      <location filename="../../ui/contacts.py" line="157" />
       <source>Numbers</source>
       <translation>شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="207" />
+      <location filename="../../ui/contacts.py" line="210" />
       <source>Numbers:</source>
       <translation>شماره‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="727" />
+      <location filename="../../ui/contacts.py" line="730" />
       <source>Open in Dynamics</source>
       <translation>باز کردن در Dynamics</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="242" />
+      <location filename="../../ui/contacts.py" line="245" />
       <source>Phone number</source>
       <translation>شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="767" />
+      <location filename="../../ui/contacts.py" line="770" />
       <source>Saved {name}.</source>
       <translation>{name} ذخیره شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="809" />
+      <location filename="../../ui/contacts.py" line="812" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="810" />
+      <location filename="../../ui/contacts.py" line="813" />
       <source>Search the contacts</source>
       <translation>جستجو در مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="616" />
+      <location filename="../../ui/contacts.py" line="619" />
       <source>Searching…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="439" />
+      <location filename="../../ui/contacts.py" line="442" />
       <source>Skipped rows and why:</source>
       <translation>ردیف‌های کنارگذاشته و دلیل آن‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="628" />
+      <location filename="../../ui/contacts.py" line="631" />
       <source>The directory could not be searched: {why}</source>
       <translation>جستجو در فهرست مخاطبان ممکن نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="384" />
+      <location filename="../../ui/contacts.py" line="387" />
       <source>The file could not be imported: {why}</source>
       <translation>این پرونده درون‌ریزی نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="350" />
+      <location filename="../../ui/contacts.py" line="353" />
       <source>There is no database to import into.</source>
       <translation>پایگاه داده‌ای برای درون‌ریزی نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="637" />
+      <location filename="../../ui/contacts.py" line="640" />
       <source>There is no directory: the CRM is not available.</source>
       <translation>فهرست مخاطبان در دسترس نیست: CRM در دسترس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="153" />
+      <location filename="../../ui/contacts.py" line="156" />
       <source>Type</source>
       <translation>نوع</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="639" />
+      <location filename="../../ui/contacts.py" line="642" />
       <source>Type a name or a number to search Dynamics 365.</source>
       <translation>برای جستجو در Dynamics 365 یک نام یا شماره بنویسید.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="650" />
+      <location filename="../../ui/contacts.py" line="653" />
       <source>{count} record(s) found</source>
       <translation>{count} رکورد پیدا شد</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="409" />
+      <location filename="../../ui/contacts.py" line="412" />
       <source>{done} of about {total} rows</source>
       <translation>{done} از حدود {total} ردیف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="427" />
+      <location filename="../../ui/contacts.py" line="430" />
       <source>{imported} new record(s), {updated} updated, {numbers} phone number(s) stored, {skipped} row(s) skipped.</source>
       <translation>{imported} رکورد جدید، {updated} به‌روزشده، {numbers} شماره تلفن ذخیره شد، {skipped} ردیف کنار گذاشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="642" />
+      <location filename="../../ui/contacts.py" line="645" />
       <source>{shown} of {total} records</source>
       <translation>{shown} از {total} رکورد</translation>
     </message>
@@ -436,62 +456,62 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="420" />
+      <location filename="../../ui/convert.py" line="428" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="735" />
+      <location filename="../../ui/convert.py" line="746" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="690" />
+      <location filename="../../ui/convert.py" line="701" />
       <source>&amp;Create:</source>
       <translation>سا&amp;ختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="714" />
+      <location filename="../../ui/convert.py" line="725" />
       <source>&amp;Description</source>
       <translation>شر&amp;ح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="707" />
+      <location filename="../../ui/convert.py" line="718" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="700" />
+      <location filename="../../ui/convert.py" line="711" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="698" />
+      <location filename="../../ui/convert.py" line="709" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="706" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="711" />
+      <location filename="../../ui/convert.py" line="722" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="709" />
+      <location filename="../../ui/convert.py" line="720" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="713" />
+      <location filename="../../ui/convert.py" line="724" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="931" />
+      <location filename="../../ui/convert.py" line="944" />
       <source>, </source>
       <translation>، </translation>
     </message>
@@ -501,52 +521,52 @@
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="356" />
+      <location filename="../../ui/convert.py" line="364" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="705" />
+      <location filename="../../ui/convert.py" line="716" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="703" />
+      <location filename="../../ui/convert.py" line="714" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="737" />
+      <location filename="../../ui/convert.py" line="748" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="693" />
+      <location filename="../../ui/convert.py" line="704" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="746" />
+      <location filename="../../ui/convert.py" line="757" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="628" />
+      <location filename="../../ui/convert.py" line="639" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="747" />
+      <location filename="../../ui/convert.py" line="758" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="626" />
+      <location filename="../../ui/convert.py" line="637" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1181" />
+      <location filename="../../ui/convert.py" line="1198" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -556,127 +576,127 @@
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="446" />
+      <location filename="../../ui/convert.py" line="454" />
       <source>Choose…</source>
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="639" />
+      <location filename="../../ui/convert.py" line="650" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1227" />
+      <location filename="../../ui/convert.py" line="1244" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="620" />
+      <location filename="../../ui/convert.py" line="631" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="643" />
+      <location filename="../../ui/convert.py" line="654" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="642" />
+      <location filename="../../ui/convert.py" line="653" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="640" />
+      <location filename="../../ui/convert.py" line="651" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="900" />
+      <location filename="../../ui/convert.py" line="913" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="942" />
+      <location filename="../../ui/convert.py" line="955" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="456" />
+      <location filename="../../ui/convert.py" line="464" />
       <source>Filled in in Dynamics 365</source>
       <translation>در Dynamics 365 پر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="355" />
+      <location filename="../../ui/convert.py" line="363" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1240" />
+      <location filename="../../ui/convert.py" line="1257" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="638" />
+      <location filename="../../ui/convert.py" line="649" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="354" />
+      <location filename="../../ui/convert.py" line="362" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="351" />
+      <location filename="../../ui/convert.py" line="359" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="353" />
+      <location filename="../../ui/convert.py" line="361" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="352" />
+      <location filename="../../ui/convert.py" line="360" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="634" />
+      <location filename="../../ui/convert.py" line="645" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="691" />
+      <location filename="../../ui/convert.py" line="702" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1022" />
+      <location filename="../../ui/convert.py" line="1035" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="637" />
+      <location filename="../../ui/convert.py" line="648" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="635" />
+      <location filename="../../ui/convert.py" line="646" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="636" />
+      <location filename="../../ui/convert.py" line="647" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="385" />
+      <location filename="../../ui/convert.py" line="393" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1185" />
+      <location filename="../../ui/convert.py" line="1202" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -686,27 +706,27 @@
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="392" />
+      <location filename="../../ui/convert.py" line="400" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="387" />
+      <location filename="../../ui/convert.py" line="395" />
       <source>The CRM is busy (too many requests); nothing was created. Try again in {seconds} seconds.</source>
       <translation>CRM اکنون سرش شلوغ است (درخواست‌های بیش از حد)؛ چیزی ساخته نشد. {seconds} ثانیهٔ دیگر دوباره امتحان کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="396" />
+      <location filename="../../ui/convert.py" line="404" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="933" />
+      <location filename="../../ui/convert.py" line="946" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="365" />
+      <location filename="../../ui/convert.py" line="373" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
@@ -716,72 +736,72 @@
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="379" />
+      <location filename="../../ui/convert.py" line="387" />
       <source>The call could not be linked to it; link it in the CRM.</source>
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="898" />
+      <location filename="../../ui/convert.py" line="911" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="377" />
+      <location filename="../../ui/convert.py" line="385" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="362" />
+      <location filename="../../ui/convert.py" line="370" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="364" />
+      <location filename="../../ui/convert.py" line="372" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="366" />
+      <location filename="../../ui/convert.py" line="374" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="363" />
+      <location filename="../../ui/convert.py" line="371" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="367" />
+      <location filename="../../ui/convert.py" line="375" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1175" />
+      <location filename="../../ui/convert.py" line="1192" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="633" />
+      <location filename="../../ui/convert.py" line="644" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="641" />
+      <location filename="../../ui/convert.py" line="652" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="947" />
+      <location filename="../../ui/convert.py" line="960" />
       <source>Which fields the CRM requires could not be read now (it is offline or busy). Create asks again first, then tries with the fields above.</source>
       <translation>اکنون نمی‌توان خواند که CRM کدام فیلدها را لازم دارد (در دسترس نیست یا سرش شلوغ است). «ساختن» نخست دوباره می‌پرسد و سپس با فیلدهای بالا امتحان می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="990" />
+      <location filename="../../ui/convert.py" line="1003" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="938" />
+      <location filename="../../ui/convert.py" line="951" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
@@ -791,22 +811,22 @@
       <translation>{fields} باید پر شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="928" />
+      <location filename="../../ui/convert.py" line="941" />
       <source>{fields} takes a number.</source>
       <translation>{fields} باید یک عدد باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="926" />
+      <location filename="../../ui/convert.py" line="939" />
       <source>{fields} takes a whole number.</source>
       <translation>{fields} باید یک عدد صحیح باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="373" />
+      <location filename="../../ui/convert.py" line="381" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="415" />
+      <location filename="../../ui/convert.py" line="423" />
       <source>“{name}”</source>
       <translation>«{name}»</translation>
     </message>
@@ -1102,77 +1122,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="472" />
+      <location filename="../../ui/mainwindow.py" line="474" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="461" />
+      <location filename="../../ui/mainwindow.py" line="463" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="457" />
+      <location filename="../../ui/mainwindow.py" line="459" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="471" />
+      <location filename="../../ui/mainwindow.py" line="473" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="467" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="464" />
+      <location filename="../../ui/mainwindow.py" line="466" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="434" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="429" />
+      <location filename="../../ui/mainwindow.py" line="430" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="460" />
+      <location filename="../../ui/mainwindow.py" line="462" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="459" />
+      <location filename="../../ui/mainwindow.py" line="461" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="466" />
+      <location filename="../../ui/mainwindow.py" line="468" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="468" />
+      <location filename="../../ui/mainwindow.py" line="470" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="458" />
+      <location filename="../../ui/mainwindow.py" line="460" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="467" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="463" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -1182,17 +1202,17 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1329" />
+      <location filename="../../ui/mainwindow.py" line="1330" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="449" />
+      <location filename="../../ui/mainwindow.py" line="450" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="436" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
@@ -1202,12 +1222,12 @@
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="443" />
+      <location filename="../../ui/mainwindow.py" line="444" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="437" />
+      <location filename="../../ui/mainwindow.py" line="438" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
@@ -1217,22 +1237,17 @@
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="440" />
-      <source>Calls of this session</source>
-      <translation>تماس‌های این نشست</translation>
-    </message>
-    <message>
       <location filename="../../ui/firststart.py" line="70" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="474" />
+      <location filename="../../ui/mainwindow.py" line="476" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="475" />
+      <location filename="../../ui/mainwindow.py" line="477" />
       <source>Dial pad</source>
       <translation>صفحه شماره‌گیری</translation>
     </message>
@@ -1247,22 +1262,22 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="732" />
+      <location filename="../../ui/mainwindow.py" line="733" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="439" />
+      <location filename="../../ui/mainwindow.py" line="440" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="778" />
+      <location filename="../../ui/mainwindow.py" line="779" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="451" />
+      <location filename="../../ui/mainwindow.py" line="453" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
@@ -1272,17 +1287,17 @@
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="435" />
+      <location filename="../../ui/mainwindow.py" line="436" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1205" />
+      <location filename="../../ui/mainwindow.py" line="1206" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="450" />
+      <location filename="../../ui/mainwindow.py" line="452" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -1307,42 +1322,42 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="948" />
+      <location filename="../../ui/mainwindow.py" line="949" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1123" />
+      <location filename="../../ui/mainwindow.py" line="1124" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="781" />
+      <location filename="../../ui/mainwindow.py" line="782" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="433" />
+      <location filename="../../ui/mainwindow.py" line="434" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="431" />
+      <location filename="../../ui/mainwindow.py" line="432" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="462" />
+      <location filename="../../ui/mainwindow.py" line="464" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="473" />
+      <location filename="../../ui/mainwindow.py" line="475" />
       <source>Open the &amp;log folder</source>
       <translation>باز کردن پوشه &amp;گزارش کار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="452" />
+      <location filename="../../ui/mainwindow.py" line="454" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
@@ -1362,9 +1377,14 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="598" />
+      <location filename="../../ui/mainwindow.py" line="599" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="441" />
+      <source>Recent calls</source>
+      <translation>تماس‌های اخیر</translation>
     </message>
     <message>
       <location filename="../../ui/firststart.py" line="88" />
@@ -1377,89 +1397,94 @@
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="442" />
+      <location filename="../../ui/mainwindow.py" line="443" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="441" />
+      <location filename="../../ui/mainwindow.py" line="442" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1144" />
+      <location filename="../../ui/mainwindow.py" line="1145" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="444" />
+      <location filename="../../ui/mainwindow.py" line="445" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="822" />
+      <location filename="../../ui/mainwindow.py" line="823" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="762" />
+      <location filename="../../ui/mainwindow.py" line="763" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="775" />
+      <location filename="../../ui/mainwindow.py" line="776" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="693" />
+      <location filename="../../ui/mainwindow.py" line="694" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1431" />
+      <location filename="../../ui/mainwindow.py" line="1432" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1320" />
+      <location filename="../../ui/mainwindow.py" line="1321" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="874" />
+      <location filename="../../ui/mainwindow.py" line="875" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="809" />
+      <location filename="../../ui/mainwindow.py" line="810" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="754" />
+      <location filename="../../ui/mainwindow.py" line="755" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="768" />
+      <location filename="../../ui/mainwindow.py" line="769" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1172" />
+      <location filename="../../ui/mainwindow.py" line="1173" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="938" />
+      <location filename="../../ui/mainwindow.py" line="939" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="995" />
+      <location filename="../../ui/mainwindow.py" line="996" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="451" />
+      <source>This session</source>
+      <translation>این نشست</translation>
     </message>
     <message>
       <location filename="../../ui/mainwindow.py" line="105" />
@@ -1467,12 +1492,12 @@
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="586" />
+      <location filename="../../ui/mainwindow.py" line="587" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="438" />
+      <location filename="../../ui/mainwindow.py" line="439" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
@@ -1482,37 +1507,37 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1330" />
+      <location filename="../../ui/mainwindow.py" line="1331" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="828" />
+      <location filename="../../ui/mainwindow.py" line="829" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1208" />
+      <location filename="../../ui/mainwindow.py" line="1209" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="599" />
+      <location filename="../../ui/mainwindow.py" line="600" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="820" />
+      <location filename="../../ui/mainwindow.py" line="821" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="985" />
+      <location filename="../../ui/mainwindow.py" line="986" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1004" />
+      <location filename="../../ui/mainwindow.py" line="1005" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
