@@ -38,6 +38,7 @@ from ui.qt import (
     QDesktopServices,
     QDialog,
     QDialogButtonBox,
+    QEvent,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -500,6 +501,7 @@ class ContactsView(QWidget):
             header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
             header.setStretchLastSection(True)
         self.table.doubleClicked.connect(lambda _index: self.call_selected())
+        self.table.installEventFilter(self)  # Enter calls, Delete deletes (local directory)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
         selection = self.table.selectionModel()
@@ -544,6 +546,16 @@ class ContactsView(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self.status)
         self.retranslate()
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        if watched is self.table and event is not None and event.type() == QEvent.Type.KeyPress:
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.call_selected()
+                return True
+            if event.key() == Qt.Key.Key_Delete and self.editable:
+                self.delete_selected()
+                return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ what the CRM is
     @property
