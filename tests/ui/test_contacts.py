@@ -98,30 +98,35 @@ def test_search_as_you_type_asks_the_directory_once_typing_pauses(
     assert names(view) == []
 
 
-def test_a_slow_answer_to_an_older_search_does_not_replace_a_newer_one(
-    make_window: Callable[..., MainWindow], qtbot: Any, aio: asyncio.AbstractEventLoop
+def test_searches_run_off_the_gui_thread_and_a_stale_one_never_wins(
+    make_window: Callable[..., MainWindow], qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window = make_window()
     view = open_contacts(window, qtbot)
-    crm = window.desktop.crm
-    assert isinstance(crm, LocalCrm)
-    release = asyncio.Event()
-    real_search = crm.search
+    release = threading.Event()
+    ran: list[tuple[str, str]] = []
+    real = LocalCrm.search_now
 
-    async def slow_for_sara(text: str, limit: int = 20) -> Any:
+    def slow_for_sara(self: LocalCrm, text: str, limit: int = 20) -> Any:
+        ran.append((text, threading.current_thread().name))
         if text == "sara":
-            await release.wait()
-        return await real_search(text, limit)
+            release.wait(10)  # a search that finds nothing in a huge directory, say
+        return real(self, text, limit)
 
-    crm.search = slow_for_sara  # type: ignore[method-assign]
+    monkeypatch.setattr(LocalCrm, "search_now", slow_for_sara)
     view.search_edit.setText("sara")
+    view.search_now()
+    qtbot.waitUntil(lambda: len(ran) == 1)
+    assert ran[0][1] != threading.main_thread().name  # the window is not waiting for it
+    view.search_edit.setText("ahmad")  # typed on: this one is not wanted by its turn
     view.search_now()
     view.search_edit.setText("reza")
     view.search_now()
-    qtbot.waitUntil(lambda: names(view) == ["Reza Karimi"])
     release.set()
+    qtbot.waitUntil(lambda: names(view) == ["Reza Karimi"])
     qtbot.wait(50)
-    assert names(view) == ["Reza Karimi"]
+    assert names(view) == ["Reza Karimi"]  # the late answer for "sara" did not replace it
+    assert [text for text, _thread in ran] == ["sara", "reza"]  # "ahmad" was skipped
 
 
 def test_add_edit_and_delete_in_the_local_directory(
@@ -317,20 +322,22 @@ def test_number_field_suggests_names_and_numbers_while_typing(
     qtbot.waitUntil(lambda: ("dial", "09121112233") in window.simulator.commands)
 
 
-def test_suggestions_are_a_bounded_query(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+def test_suggestions_are_a_bounded_query(
+    make_window: Callable[..., MainWindow], qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     window = make_window()
     crm = window.desktop.crm
     assert isinstance(crm, LocalCrm)
     for i in range(40):
         crm.add(f"Zahra {i:02d}", [f"0935{i:07d}"])
     asked: list[int] = []
-    real = crm.search
+    real = LocalCrm.search_now
 
-    async def counting(text: str, limit: int = 20) -> Any:
+    def counting(self: LocalCrm, text: str, limit: int = 20) -> Any:
         asked.append(limit)
-        return await real(text, limit)
+        return real(self, text, limit)
 
-    crm.search = counting  # type: ignore[method-assign]
+    monkeypatch.setattr(LocalCrm, "search_now", counting)
     window.dial_edit.setFocus()
     qtbot.keyClicks(window.dial_edit, "zah")
     qtbot.waitUntil(lambda: len(window.number_completer.suggestions()) > 0)
