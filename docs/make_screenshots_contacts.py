@@ -48,7 +48,7 @@ async def shots(window: MainWindow, language: Language) -> None:
     window.resize(1380, 680)
     view = window.show_contacts()
     window.resizeDocks([window.contacts_dock], [700], Qt.Orientation.Horizontal)
-    view.table.selectRow(3)
+    view.select_row(3)
     for code in ("en", "fa"):
         window.set_language(code)
         await base.settle(0.3)

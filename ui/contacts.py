@@ -44,6 +44,7 @@ from ui.qt import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QItemSelectionModel,
     QLabel,
     QLineEdit,
     QMenu,
@@ -301,7 +302,7 @@ class ContactEditor(QDialog):
                 self.add_number(party.field_of(index) or "telephone", number.raw or str(number))
         if not self.number_rows:
             self.add_number("mobilephone", "")
-        self.more_button = named(QPushButton(translate("Contacts", "Add a &number")), "addNumber")
+        self.more_button = named(QPushButton(translate("Contacts", "&Add a number")), "addNumber")
         self.more_button.clicked.connect(lambda: self.add_number("telephone", ""))
         form.addRow("", self.more_button)
         self.error = named(QLabel(), "contactError")
@@ -535,11 +536,9 @@ class ImportDialog(QDialog):
         self._done_buttons()
 
     def _done_buttons(self) -> None:
+        """Cancel becomes Close (its ``rejected`` closes the dialog once nothing runs)."""
         self.buttons.clear()
-        close = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
-        if close is not None:
-            close.clicked.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
 
     def reject(self) -> None:
         if self.running:  # Escape or the window's close: cancel first, close when it stopped
@@ -745,7 +744,10 @@ class ContactsView(QWidget):
         elif self.is_dynamics and self._browsing:
             text = translate("Contacts", "Type a name or a number to search Dynamics 365.")
         elif self._browsing:
-            total = crm.count() if hasattr(crm, "count") else self.model.rowCount()
+            try:
+                total = crm.count() if hasattr(crm, "count") else self.model.rowCount()
+            except Exception:  # the database is closed (the window is closing)
+                total = self.model.rowCount()
             text = translate("Contacts", "{shown} of {total} records").format(
                 shown=digits(str(self.model.rowCount())), total=digits(str(total))
             )
@@ -766,7 +768,13 @@ class ContactsView(QWidget):
         return self.model.party(rows[0].row()) if rows else None
 
     def select_row(self, row: int) -> None:
-        self.table.selectRow(row)
+        selection = self.table.selectionModel()
+        index = self.model.index(row, 0)
+        if selection is None or not index.isValid():
+            return
+        flags = QItemSelectionModel.SelectionFlag
+        selection.setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+        self.table.scrollTo(index)
 
     def _refresh_buttons(self) -> None:
         party = self.selected()
@@ -816,7 +824,7 @@ class ContactsView(QWidget):
         index = self.table.indexAt(at)
         if not index.isValid():
             return
-        self.table.selectRow(index.row())
+        self.select_row(index.row())
         party = self.selected()
         if party is None:
             return
@@ -869,7 +877,7 @@ class ContactsView(QWidget):
         if party is not None:
             for row, shown in enumerate(self.model.parties()):
                 if shown.id == party.id:
-                    self.table.selectRow(row)
+                    self.select_row(row)
                     break
             self.window_.show_message(translate("Contacts", "Saved {name}.").format(name=party.name))
 
@@ -919,7 +927,7 @@ class ContactsView(QWidget):
         self.call_button.setText(translate("Contacts", "&Call"))
         self.add_button.setText(translate("Contacts", "&Add…"))
         self.edit_button.setText(translate("Contacts", "&Edit…"))
-        self.delete_button.setText(translate("Contacts", "De&lete"))
+        self.delete_button.setText(translate("Contacts", "&Delete"))
         self.import_button.setText(translate("Contacts", "&Import…"))
         self.import_button.setToolTip(translate("Contacts", "Import a CSV or vCard file into the directory"))
         self.open_button.setText(translate("Contacts", "&Open in Dynamics"))

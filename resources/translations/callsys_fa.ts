@@ -203,252 +203,252 @@
   <context>
     <name>Contacts</name>
     <message>
-      <location filename="../../ui/contacts.py" line="816" />
+      <location filename="../../ui/contacts.py" line="304" />
+      <source>&amp;Add a number</source>
+      <translation>&amp;افزودن شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="920" />
       <source>&amp;Add…</source>
       <translation>&amp;افزودن…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="815" />
+      <location filename="../../ui/contacts.py" line="919" />
       <source>&amp;Call</source>
-      <translation>&amp;تماس</translation>
+      <translation>تما&amp;س</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="205" />
+      <location filename="../../ui/contacts.py" line="293" />
       <source>&amp;Company:</source>
       <translation>&amp;شرکت:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="207" />
+      <location filename="../../ui/contacts.py" line="922" />
+      <source>&amp;Delete</source>
+      <translation>&amp;حذف</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="295" />
       <source>&amp;E-mail:</source>
       <translation>&amp;رایانامه:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="817" />
+      <location filename="../../ui/contacts.py" line="921" />
       <source>&amp;Edit…</source>
       <translation>&amp;ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="819" />
+      <location filename="../../ui/contacts.py" line="923" />
       <source>&amp;Import…</source>
       <translation>&amp;درون‌ریزی…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="204" />
+      <location filename="../../ui/contacts.py" line="292" />
       <source>&amp;Name:</source>
       <translation>&amp;نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="821" />
+      <location filename="../../ui/contacts.py" line="925" />
       <source>&amp;Open in Dynamics</source>
       <translation>&amp;باز کردن در Dynamics</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="206" />
+      <location filename="../../ui/contacts.py" line="294" />
       <source>&amp;Type:</source>
-      <translation>&amp;نوع:</translation>
+      <translation>نو&amp;ع:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="216" />
-      <source>Add a &amp;number</source>
-      <translation>افزودن &amp;شماره</translation>
-    </message>
-    <message>
-      <location filename="../../ui/contacts.py" line="384" />
+      <location filename="../../ui/contacts.py" line="472" />
       <source>Cancelled: nothing of the file was imported.</source>
       <translation>لغو شد: چیزی از این پرونده درون‌ریزی نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="403" />
+      <location filename="../../ui/contacts.py" line="491" />
       <source>Cancelling…</source>
       <translation>در حال لغو…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="155" />
+      <location filename="../../ui/contacts.py" line="243" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="814" />
+      <location filename="../../ui/contacts.py" line="918" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="797" />
+      <location filename="../../ui/contacts.py" line="901" />
       <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
       <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="818" />
-      <source>De&amp;lete</source>
-      <translation>&amp;حذف</translation>
-    </message>
-    <message>
-      <location filename="../../ui/contacts.py" line="725" />
+      <location filename="../../ui/contacts.py" line="829" />
       <source>Delete</source>
       <translation>حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="779" />
+      <location filename="../../ui/contacts.py" line="883" />
       <source>Delete contact</source>
       <translation>حذف مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="780" />
+      <location filename="../../ui/contacts.py" line="884" />
       <source>Delete {name} from the directory?</source>
       <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="789" />
+      <location filename="../../ui/contacts.py" line="893" />
       <source>Deleted {name}.</source>
       <translation>{name} حذف شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="192" />
+      <location filename="../../ui/contacts.py" line="280" />
       <source>Edit contact</source>
       <translation>ویرایش مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="722" />
+      <location filename="../../ui/contacts.py" line="826" />
       <source>Edit…</source>
       <translation>ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="820" />
+      <location filename="../../ui/contacts.py" line="924" />
       <source>Import a CSV or vCard file into the directory</source>
       <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="307" />
+      <location filename="../../ui/contacts.py" line="395" />
       <source>Import contacts</source>
       <translation>درون‌ریزی مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="427" />
+      <location filename="../../ui/contacts.py" line="515" />
       <source>Imported {file}.</source>
       <translation>{file} درون‌ریزی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="337" />
+      <location filename="../../ui/contacts.py" line="425" />
       <source>Importing {file}…</source>
       <translation>در حال درون‌ریزی {file}…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="154" />
+      <location filename="../../ui/contacts.py" line="242" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="192" />
+      <location filename="../../ui/contacts.py" line="280" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="649" />
+      <location filename="../../ui/contacts.py" line="753" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» جور نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="278" />
+      <location filename="../../ui/contacts.py" line="366" />
       <source>Not saved: {why}.</source>
       <translation>ذخیره نشد: {why}.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="241" />
+      <location filename="../../ui/contacts.py" line="329" />
       <source>Number type</source>
       <translation>نوع شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="157" />
+      <location filename="../../ui/contacts.py" line="245" />
       <source>Numbers</source>
       <translation>شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="210" />
+      <location filename="../../ui/contacts.py" line="298" />
       <source>Numbers:</source>
       <translation>شماره‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="730" />
+      <location filename="../../ui/contacts.py" line="834" />
       <source>Open in Dynamics</source>
       <translation>باز کردن در Dynamics</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="245" />
+      <location filename="../../ui/contacts.py" line="333" />
       <source>Phone number</source>
       <translation>شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="770" />
+      <location filename="../../ui/contacts.py" line="874" />
       <source>Saved {name}.</source>
       <translation>{name} ذخیره شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="812" />
+      <location filename="../../ui/contacts.py" line="916" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="813" />
+      <location filename="../../ui/contacts.py" line="917" />
       <source>Search the contacts</source>
       <translation>جستجو در مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="619" />
+      <location filename="../../ui/contacts.py" line="718" />
       <source>Searching…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="442" />
+      <location filename="../../ui/contacts.py" line="530" />
       <source>Skipped rows and why:</source>
       <translation>ردیف‌های کنارگذاشته و دلیل آن‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="631" />
+      <location filename="../../ui/contacts.py" line="730" />
       <source>The directory could not be searched: {why}</source>
       <translation>جستجو در فهرست مخاطبان ممکن نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="387" />
+      <location filename="../../ui/contacts.py" line="475" />
       <source>The file could not be imported: {why}</source>
       <translation>این پرونده درون‌ریزی نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="353" />
+      <location filename="../../ui/contacts.py" line="441" />
       <source>There is no database to import into.</source>
       <translation>پایگاه داده‌ای برای درون‌ریزی نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="640" />
+      <location filename="../../ui/contacts.py" line="744" />
       <source>There is no directory: the CRM is not available.</source>
       <translation>فهرست مخاطبان در دسترس نیست: CRM در دسترس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="156" />
+      <location filename="../../ui/contacts.py" line="244" />
       <source>Type</source>
       <translation>نوع</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="642" />
+      <location filename="../../ui/contacts.py" line="746" />
       <source>Type a name or a number to search Dynamics 365.</source>
       <translation>برای جستجو در Dynamics 365 یک نام یا شماره بنویسید.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="653" />
+      <location filename="../../ui/contacts.py" line="757" />
       <source>{count} record(s) found</source>
       <translation>{count} رکورد پیدا شد</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="412" />
+      <location filename="../../ui/contacts.py" line="500" />
       <source>{done} of about {total} rows</source>
       <translation>{done} از حدود {total} ردیف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="430" />
+      <location filename="../../ui/contacts.py" line="518" />
       <source>{imported} new record(s), {updated} updated, {numbers} phone number(s) stored, {skipped} row(s) skipped.</source>
       <translation>{imported} رکورد جدید، {updated} به‌روزشده، {numbers} شماره تلفن ذخیره شد، {skipped} ردیف کنار گذاشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="645" />
+      <location filename="../../ui/contacts.py" line="749" />
       <source>{shown} of {total} records</source>
       <translation>{shown} از {total} رکورد</translation>
     </message>
