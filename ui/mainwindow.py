@@ -514,9 +514,17 @@ class MainWindow(QMainWindow):
         stored = QtCore.QSettings("callsys", "callsys").value("window/geometry")
         if isinstance(stored, QtCore.QByteArray) and not stored.isEmpty():
             self.restoreGeometry(stored)
+        docks = QtCore.QSettings("callsys", "callsys").value("window/docks")
+        if isinstance(docks, QtCore.QByteArray) and not docks.isEmpty():
+            self.restoreState(docks)  # the contacts view and the dial pad where they were
+            if not self.contacts_dock.isHidden():
+                self._build_contacts()
+            if not self.dialpad_dock.isHidden():
+                self._build_dialpad()
 
     def save_placement(self) -> None:
         QtCore.QSettings("callsys", "callsys").setValue("window/geometry", self.saveGeometry())
+        QtCore.QSettings("callsys", "callsys").setValue("window/docks", self.saveState())
 
     def _size_log_columns(self) -> None:
         """Column widths from the header text and a typical value, once per language."""
@@ -1254,7 +1262,7 @@ class MainWindow(QMainWindow):
             self.show_contacts()
         self._contacts_shown(self.contacts_dock.isVisible())  # a menu click toggled the tick
 
-    def show_contacts(self) -> Any:
+    def _build_contacts(self) -> Any:
         if self.contacts is None:
             from ui.contacts import ContactsView
 
@@ -1262,6 +1270,18 @@ class MainWindow(QMainWindow):
             self.contacts.dial_requested.connect(self.dial_into_field)
             self.contacts_dock.setWidget(self.contacts)
             self.contacts.browse()
+        return self.contacts
+
+    def _build_dialpad(self) -> Any:
+        if self.dialpad is None:
+            from ui.dialpad import DialPad
+
+            self.dialpad = DialPad(self)
+            self.dialpad_dock.setWidget(self.dialpad)
+        return self.dialpad
+
+    def show_contacts(self) -> Any:
+        self._build_contacts()
         self.contacts_dock.show()
         self.contacts_dock.raise_()
         self.contacts.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -1286,11 +1306,7 @@ class MainWindow(QMainWindow):
         self._dialpad_shown(self.dialpad_dock.isVisible())
 
     def show_dialpad(self) -> Any:
-        if self.dialpad is None:
-            from ui.dialpad import DialPad
-
-            self.dialpad = DialPad(self)
-            self.dialpad_dock.setWidget(self.dialpad)
+        self._build_dialpad()
         self.dialpad.refresh()
         self.dialpad_dock.show()
         self.dialpad.setFocus(Qt.FocusReason.ShortcutFocusReason)

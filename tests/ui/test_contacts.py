@@ -446,3 +446,23 @@ def test_browsing_a_big_directory_loads_more_as_the_agent_scrolls(
     qtbot.waitUntil(lambda: len(names(view)) == 254)
     assert plain(view.status.text()) == "254 of 254 records"
     assert names(view)[-1] == "Sara Ahmadi"
+
+
+def test_the_docks_come_back_where_they_were_after_a_restart(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    from ui.qt import QtCore
+
+    stored = QtCore.QSettings("callsys", "callsys")
+    try:
+        first = make_window()
+        first.show_contacts()
+        first.close()  # saves the window's placement, the docks with it
+        second = make_window()
+        assert second.contacts is None and second.contacts_dock.isHidden()
+        second.restore_placement()
+        assert not second.contacts_dock.isHidden()
+        assert second.contacts is not None and len(names(second.contacts)) == 4
+        assert second.dialpad is None and second.dialpad_dock.isHidden()  # it was not open
+    finally:
+        stored.remove("window/docks")
