@@ -108,3 +108,14 @@ def test_the_log_folder_is_the_platforms(monkeypatch: pytest.MonkeyPatch, tmp_pa
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setattr("sys.platform", "linux")
     assert applog.log_dir() == tmp_path / "state" / "callsys" / "log"
+
+
+def test_the_app_writes_its_log_in_the_platforms_folder(tmp_path: Path) -> None:
+    from tests.ui.fresh import start_ui
+
+    text = '[phone]\nprovider = "no-such-phone"\n[phone.options]\npassword = "opt-pw-31"\n'
+    proc, _config = start_ui(tmp_path, text)
+    assert proc.returncode == 0, proc.stderr
+    written = (tmp_path / "state" / "callsys" / "log" / applog.LOG_FILE).read_text(encoding="utf-8")
+    assert " INFO ui.app: callsys " in written and " started (--config " in written
+    assert "opt-pw-31" not in written
