@@ -33,6 +33,7 @@ from callsys.settings import (
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.contacts import NumberCompleter
 from ui.convert import install as install_convert
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
@@ -186,8 +187,6 @@ class MainWindow(QMainWindow):
         self.dial_edit.setClearButtonEnabled(True)
         self.dial_edit.returnPressed.connect(self.dial_from_field)
         self.dial_label.setBuddy(self.dial_edit)
-        from ui.contacts import NumberCompleter
-
         self.number_completer = NumberCompleter(self, self.dial_edit)  # directory names and numbers
         self.line_choice = named(QComboBox(), "lineChoice")
         self.line_label = named(QLabel(), "lineLabel")
