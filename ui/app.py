@@ -119,6 +119,12 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ui.single import SingleInstance
 
     app = create_application()
+    from ui.applog import install as install_log_file
+
+    if install_log_file() is not None:  # callsys.log in the platform's log folder, secrets filtered out
+        from callsys import __version__
+
+        log.info("callsys %s started (%s)", __version__, " ".join(sys.argv[1:]) or "no arguments")
     settings, settings_error, settings_file = _load_settings(ctx)
     uris = list(getattr(args, "uris", []) or [])
 

@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="407" />
+      <location filename="../../ui/desktop.py" line="410" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="408" />
+      <location filename="../../ui/desktop.py" line="411" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="406" />
+      <location filename="../../ui/desktop.py" line="409" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -90,22 +90,22 @@
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="348" />
+      <location filename="../../ui/callpanel.py" line="350" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="401" />
+      <location filename="../../ui/callpanel.py" line="405" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="395" />
+      <location filename="../../ui/callpanel.py" line="399" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="396" />
+      <location filename="../../ui/callpanel.py" line="400" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
@@ -120,12 +120,12 @@
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="397" />
+      <location filename="../../ui/callpanel.py" line="401" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="391" />
+      <location filename="../../ui/callpanel.py" line="395" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
@@ -140,17 +140,17 @@
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="398" />
+      <location filename="../../ui/callpanel.py" line="402" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="393" />
+      <location filename="../../ui/callpanel.py" line="397" />
       <source>Number to transfer to</source>
       <translation>شماره مقصد انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="359" />
+      <location filename="../../ui/callpanel.py" line="361" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
@@ -165,17 +165,17 @@
       <translation>فرستادن {name} به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="399" />
+      <location filename="../../ui/callpanel.py" line="403" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="394" />
+      <location filename="../../ui/callpanel.py" line="398" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="392" />
+      <location filename="../../ui/callpanel.py" line="396" />
       <source>Transfer to…</source>
       <translation>انتقال به…</translation>
     </message>
@@ -196,8 +196,261 @@
     </message>
     <message>
       <location filename="../../ui/callpanel.py" line="338" />
-      <source>Waiting</source>
-      <translation>در انتظار</translation>
+      <source>Waiting {time}</source>
+      <translation>در انتظار {time}</translation>
+    </message>
+  </context>
+  <context>
+    <name>Contacts</name>
+    <message>
+      <location filename="../../ui/contacts.py" line="304" />
+      <source>&amp;Add a number</source>
+      <translation>&amp;افزودن شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="920" />
+      <source>&amp;Add…</source>
+      <translation>&amp;افزودن…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="919" />
+      <source>&amp;Call</source>
+      <translation>تما&amp;س</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="293" />
+      <source>&amp;Company:</source>
+      <translation>&amp;شرکت:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="922" />
+      <source>&amp;Delete</source>
+      <translation>&amp;حذف</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="295" />
+      <source>&amp;E-mail:</source>
+      <translation>&amp;رایانامه:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="921" />
+      <source>&amp;Edit…</source>
+      <translation>&amp;ویرایش…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="923" />
+      <source>&amp;Import…</source>
+      <translation>&amp;درون‌ریزی…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="292" />
+      <source>&amp;Name:</source>
+      <translation>&amp;نام:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="925" />
+      <source>&amp;Open in Dynamics</source>
+      <translation>&amp;باز کردن در Dynamics</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="294" />
+      <source>&amp;Type:</source>
+      <translation>نو&amp;ع:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="472" />
+      <source>Cancelled: nothing of the file was imported.</source>
+      <translation>لغو شد: چیزی از این پرونده درون‌ریزی نشد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="491" />
+      <source>Cancelling…</source>
+      <translation>در حال لغو…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="243" />
+      <source>Company</source>
+      <translation>شرکت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="918" />
+      <source>Contacts</source>
+      <translation>مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="901" />
+      <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
+      <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="829" />
+      <source>Delete</source>
+      <translation>حذف</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="883" />
+      <source>Delete contact</source>
+      <translation>حذف مخاطب</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="884" />
+      <source>Delete {name} from the directory?</source>
+      <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="893" />
+      <source>Deleted {name}.</source>
+      <translation>{name} حذف شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="280" />
+      <source>Edit contact</source>
+      <translation>ویرایش مخاطب</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="826" />
+      <source>Edit…</source>
+      <translation>ویرایش…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="924" />
+      <source>Import a CSV or vCard file into the directory</source>
+      <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="395" />
+      <source>Import contacts</source>
+      <translation>درون‌ریزی مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="515" />
+      <source>Imported {file}.</source>
+      <translation>{file} درون‌ریزی شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="425" />
+      <source>Importing {file}…</source>
+      <translation>در حال درون‌ریزی {file}…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="242" />
+      <source>Name</source>
+      <translation>نام</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="280" />
+      <source>New contact</source>
+      <translation>مخاطب جدید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="753" />
+      <source>No record matches “{text}”.</source>
+      <translation>هیچ رکوردی با «{text}» جور نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="366" />
+      <source>Not saved: {why}.</source>
+      <translation>ذخیره نشد: {why}.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="329" />
+      <source>Number type</source>
+      <translation>نوع شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="245" />
+      <source>Numbers</source>
+      <translation>شماره‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="298" />
+      <source>Numbers:</source>
+      <translation>شماره‌ها:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="834" />
+      <source>Open in Dynamics</source>
+      <translation>باز کردن در Dynamics</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="333" />
+      <source>Phone number</source>
+      <translation>شماره تلفن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="874" />
+      <source>Saved {name}.</source>
+      <translation>{name} ذخیره شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="916" />
+      <source>Search by name, company or number</source>
+      <translation>جستجو با نام، شرکت یا شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="917" />
+      <source>Search the contacts</source>
+      <translation>جستجو در مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="718" />
+      <source>Searching…</source>
+      <translation>در حال جستجو…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="530" />
+      <source>Skipped rows and why:</source>
+      <translation>ردیف‌های کنارگذاشته و دلیل آن‌ها:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="730" />
+      <source>The directory could not be searched: {why}</source>
+      <translation>جستجو در فهرست مخاطبان ممکن نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="475" />
+      <source>The file could not be imported: {why}</source>
+      <translation>این پرونده درون‌ریزی نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="441" />
+      <source>There is no database to import into.</source>
+      <translation>پایگاه داده‌ای برای درون‌ریزی نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="744" />
+      <source>There is no directory: the CRM is not available.</source>
+      <translation>فهرست مخاطبان در دسترس نیست: CRM در دسترس نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="244" />
+      <source>Type</source>
+      <translation>نوع</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="746" />
+      <source>Type a name or a number to search Dynamics 365.</source>
+      <translation>برای جستجو در Dynamics 365 یک نام یا شماره بنویسید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="757" />
+      <source>{count} record(s) found</source>
+      <translation>{count} رکورد پیدا شد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="500" />
+      <source>{done} of about {total} rows</source>
+      <translation>{done} از حدود {total} ردیف</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="518" />
+      <source>{imported} new record(s), {updated} updated, {numbers} phone number(s) stored, {skipped} row(s) skipped.</source>
+      <translation>{imported} رکورد جدید، {updated} به‌روزشده، {numbers} شماره تلفن ذخیره شد، {skipped} ردیف کنار گذاشته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="749" />
+      <source>{shown} of {total} records</source>
+      <translation>{shown} از {total} رکورد</translation>
     </message>
   </context>
   <context>
@@ -581,12 +834,12 @@
   <context>
     <name>Details</name>
     <message>
-      <location filename="../../ui/details.py" line="47" />
+      <location filename="../../ui/details.py" line="49" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/details.py" line="48" />
+      <location filename="../../ui/details.py" line="50" />
       <source>Call {number}</source>
       <translation>تماس با {number}</translation>
     </message>
@@ -601,12 +854,12 @@
       <translation>نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/details.py" line="56" />
+      <location filename="../../ui/details.py" line="58" />
       <source>No numbers</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/details.py" line="54" />
+      <location filename="../../ui/details.py" line="56" />
       <source>Phone:</source>
       <translation>تلفن:</translation>
     </message>
@@ -619,6 +872,39 @@
       <location filename="../../ui/details.py" line="37" />
       <source>Type:</source>
       <translation>نوع:</translation>
+    </message>
+  </context>
+  <context>
+    <name>DialPad</name>
+    <message>
+      <location filename="../../ui/dialpad.py" line="127" />
+      <source>Call</source>
+      <translation>تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="128" />
+      <source>Call the number</source>
+      <translation>تماس با این شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="129" />
+      <source>Delete the last digit</source>
+      <translation>پاک کردن آخرین رقم</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="130" />
+      <source>Dial pad</source>
+      <translation>صفحه شماره‌گیری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="104" />
+      <source>Keys send tones to the call.</source>
+      <translation>کلیدها بوق (DTMF) به تماس می‌فرستند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="106" />
+      <source>Keys type into the number field.</source>
+      <translation>کلیدها در خانه شماره می‌نویسند.</translation>
     </message>
   </context>
   <context>
@@ -750,67 +1036,77 @@
   <context>
     <name>Hotkeys</name>
     <message>
-      <location filename="../../ui/hotkeys.py" line="45" />
+      <location filename="../../ui/hotkeys.py" line="49" />
       <source>&amp;Answer</source>
       <translation>&amp;پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="49" />
+      <location filename="../../ui/hotkeys.py" line="60" />
+      <source>&amp;Contacts</source>
+      <translation>&amp;مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="61" />
+      <source>&amp;Dial pad</source>
+      <translation>&amp;صفحه شماره‌گیری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="53" />
       <source>&amp;Hold / resume</source>
       <translation>&amp;نگه‌داشتن / ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="50" />
+      <location filename="../../ui/hotkeys.py" line="54" />
       <source>&amp;Mute / unmute</source>
       <translation>&amp;بی‌صدا / صدادار</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="46" />
+      <location filename="../../ui/hotkeys.py" line="50" />
       <source>&amp;Reject</source>
       <translation>&amp;رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="54" />
+      <location filename="../../ui/hotkeys.py" line="58" />
       <source>&amp;Search the log</source>
       <translation>&amp;جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="52" />
+      <location filename="../../ui/hotkeys.py" line="56" />
       <source>Call &amp;back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="55" />
+      <location filename="../../ui/hotkeys.py" line="59" />
       <source>Call &amp;notes</source>
       <translation>&amp;یادداشت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="51" />
+      <location filename="../../ui/hotkeys.py" line="55" />
       <source>Dial the &amp;clipboard</source>
       <translation>تماس با شماره &amp;حافظه موقت</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="53" />
+      <location filename="../../ui/hotkeys.py" line="57" />
       <source>Go to the number &amp;field</source>
       <translation>رفتن به &amp;کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="48" />
+      <location filename="../../ui/hotkeys.py" line="52" />
       <source>Hang &amp;up</source>
       <translation>&amp;قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="47" />
+      <location filename="../../ui/hotkeys.py" line="51" />
       <source>Send to v&amp;oicemail</source>
       <translation>ارسال به پست &amp;صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="93" />
+      <location filename="../../ui/hotkeys.py" line="99" />
       <source>The key “{key}” for “{action}” is not a key combination.</source>
       <translation>کلید «{key}» برای «{action}» یک ترکیب کلید معتبر نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="100" />
+      <location filename="../../ui/hotkeys.py" line="106" />
       <source>“{key}” is set for both “{first}” and “{second}”; only the first works.</source>
       <translation>«{key}» هم برای «{first}» و هم برای «{second}» تنظیم شده است؛ فقط اولی کار می‌کند.</translation>
     </message>
@@ -826,77 +1122,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="444" />
+      <location filename="../../ui/mainwindow.py" line="474" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="433" />
+      <location filename="../../ui/mainwindow.py" line="463" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="429" />
+      <location filename="../../ui/mainwindow.py" line="459" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="443" />
+      <location filename="../../ui/mainwindow.py" line="473" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="437" />
+      <location filename="../../ui/mainwindow.py" line="467" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="436" />
+      <location filename="../../ui/mainwindow.py" line="466" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="405" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="400" />
+      <location filename="../../ui/mainwindow.py" line="430" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="432" />
+      <location filename="../../ui/mainwindow.py" line="462" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="431" />
+      <location filename="../../ui/mainwindow.py" line="461" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="438" />
+      <location filename="../../ui/mainwindow.py" line="468" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="440" />
+      <location filename="../../ui/mainwindow.py" line="470" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="430" />
+      <location filename="../../ui/mainwindow.py" line="460" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="439" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="435" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -906,37 +1202,37 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1203" />
+      <location filename="../../ui/mainwindow.py" line="1330" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="420" />
+      <location filename="../../ui/mainwindow.py" line="450" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="407" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="101" />
+      <location filename="../../ui/mainwindow.py" line="102" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="414" />
+      <location filename="../../ui/mainwindow.py" line="444" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="408" />
+      <location filename="../../ui/mainwindow.py" line="438" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="102" />
+      <location filename="../../ui/mainwindow.py" line="103" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
@@ -944,6 +1240,16 @@
       <location filename="../../ui/firststart.py" line="70" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="476" />
+      <source>Contacts</source>
+      <translation>مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="477" />
+      <source>Dial pad</source>
+      <translation>صفحه شماره‌گیری</translation>
     </message>
     <message>
       <location filename="../../ui/firststart.py" line="104" />
@@ -956,47 +1262,47 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="694" />
+      <location filename="../../ui/mainwindow.py" line="733" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="410" />
+      <location filename="../../ui/mainwindow.py" line="440" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="740" />
+      <location filename="../../ui/mainwindow.py" line="779" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="423" />
+      <location filename="../../ui/mainwindow.py" line="453" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="98" />
+      <location filename="../../ui/mainwindow.py" line="99" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="406" />
+      <location filename="../../ui/mainwindow.py" line="436" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1160" />
+      <location filename="../../ui/mainwindow.py" line="1206" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="422" />
+      <location filename="../../ui/mainwindow.py" line="452" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="99" />
+      <location filename="../../ui/mainwindow.py" line="100" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
@@ -1016,42 +1322,47 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="905" />
+      <location filename="../../ui/mainwindow.py" line="949" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1078" />
+      <location filename="../../ui/mainwindow.py" line="1124" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="743" />
+      <location filename="../../ui/mainwindow.py" line="782" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="404" />
+      <location filename="../../ui/mainwindow.py" line="434" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="402" />
+      <location filename="../../ui/mainwindow.py" line="432" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="434" />
+      <location filename="../../ui/mainwindow.py" line="464" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="424" />
+      <location filename="../../ui/mainwindow.py" line="475" />
+      <source>Open the &amp;log folder</source>
+      <translation>باز کردن پوشه &amp;گزارش کار</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="454" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="105" />
+      <location filename="../../ui/mainwindow.py" line="106" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
@@ -1066,12 +1377,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="562" />
+      <location filename="../../ui/mainwindow.py" line="599" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="411" />
+      <location filename="../../ui/mainwindow.py" line="441" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1081,147 +1392,152 @@
       <translation>ثبت‌شده با حساب {account}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="100" />
+      <location filename="../../ui/mainwindow.py" line="101" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="413" />
+      <location filename="../../ui/mainwindow.py" line="443" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="412" />
+      <location filename="../../ui/mainwindow.py" line="442" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1099" />
+      <location filename="../../ui/mainwindow.py" line="1145" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="415" />
+      <location filename="../../ui/mainwindow.py" line="445" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="784" />
+      <location filename="../../ui/mainwindow.py" line="823" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="724" />
+      <location filename="../../ui/mainwindow.py" line="763" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="737" />
+      <location filename="../../ui/mainwindow.py" line="776" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="655" />
+      <location filename="../../ui/mainwindow.py" line="694" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1305" />
+      <location filename="../../ui/mainwindow.py" line="1432" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="835" />
+      <location filename="../../ui/mainwindow.py" line="1321" />
+      <source>The log folder is {path}.</source>
+      <translation>پوشه گزارش کار: {path}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="875" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="771" />
+      <location filename="../../ui/mainwindow.py" line="810" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="716" />
+      <location filename="../../ui/mainwindow.py" line="755" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="730" />
+      <location filename="../../ui/mainwindow.py" line="769" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1127" />
+      <location filename="../../ui/mainwindow.py" line="1173" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="899" />
+      <location filename="../../ui/mainwindow.py" line="939" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="950" />
+      <location filename="../../ui/mainwindow.py" line="996" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="421" />
+      <location filename="../../ui/mainwindow.py" line="451" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="104" />
+      <location filename="../../ui/mainwindow.py" line="105" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="550" />
+      <location filename="../../ui/mainwindow.py" line="587" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="409" />
+      <location filename="../../ui/mainwindow.py" line="439" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="103" />
+      <location filename="../../ui/mainwindow.py" line="104" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1204" />
+      <location filename="../../ui/mainwindow.py" line="1331" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="790" />
+      <location filename="../../ui/mainwindow.py" line="829" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1163" />
+      <location filename="../../ui/mainwindow.py" line="1209" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="563" />
+      <location filename="../../ui/mainwindow.py" line="600" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="782" />
+      <location filename="../../ui/mainwindow.py" line="821" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="940" />
+      <location filename="../../ui/mainwindow.py" line="986" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="959" />
+      <location filename="../../ui/mainwindow.py" line="1005" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1302,22 +1618,22 @@
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="295" />
+      <location filename="../../ui/popup.py" line="339" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="297" />
+      <location filename="../../ui/popup.py" line="341" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="281" />
+      <location filename="../../ui/popup.py" line="325" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="275" />
+      <location filename="../../ui/popup.py" line="319" />
       <source>Click the number to answer</source>
       <translation>برای پاسخ روی شماره کلیک کنید</translation>
     </message>
@@ -1337,67 +1653,77 @@
       <translation>صبح بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="242" />
+      <location filename="../../ui/popup.py" line="283" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="245" />
+      <location filename="../../ui/popup.py" line="289" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="256" />
+      <location filename="../../ui/popup.py" line="300" />
       <source>Looking up…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="270" />
+      <location filename="../../ui/popup.py" line="314" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="263" />
+      <location filename="../../ui/popup.py" line="307" />
       <source>Not in the directory</source>
       <translation>در فهرست مخاطبان نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="251" />
+      <location filename="../../ui/popup.py" line="295" />
       <source>Open the record</source>
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="296" />
+      <location filename="../../ui/popup.py" line="340" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="298" />
+      <location filename="../../ui/popup.py" line="342" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="300" />
+      <location filename="../../ui/popup.py" line="344" />
       <source>Send the call to voicemail</source>
       <translation>فرستادن تماس به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="258" />
+      <location filename="../../ui/popup.py" line="302" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="299" />
+      <location filename="../../ui/popup.py" line="343" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="242" />
+      <location filename="../../ui/popup.py" line="283" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="286" />
+      <location filename="../../ui/popup.py" line="249" />
+      <source>Waiting for {time}</source>
+      <translation>{time} در انتظار</translation>
+    </message>
+    <message>
+      <location filename="../../ui/popup.py" line="285" />
+      <source>Waiting longest</source>
+      <translation>بیشترین انتظار</translation>
+    </message>
+    <message>
+      <location filename="../../ui/popup.py" line="330" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -1668,7 +1994,7 @@
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="559" />
+      <location filename="../../callsys/settings.py" line="561" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
@@ -1718,7 +2044,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="580" />
+      <location filename="../../callsys/settings.py" line="582" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -1743,7 +2069,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="588" />
+      <location filename="../../callsys/settings.py" line="590" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1793,7 +2119,7 @@
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="590" />
+      <location filename="../../callsys/settings.py" line="592" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -1808,7 +2134,7 @@
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="569" />
+      <location filename="../../callsys/settings.py" line="571" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
@@ -1853,7 +2179,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="578" />
+      <location filename="../../callsys/settings.py" line="580" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -1873,7 +2199,7 @@
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="561" />
+      <location filename="../../callsys/settings.py" line="563" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
@@ -1988,6 +2314,16 @@
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="545" />
+      <source>Show the contacts</source>
+      <translation>نمایش مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="546" />
+      <source>Show the dial pad</source>
+      <translation>نمایش صفحه شماره‌گیری</translation>
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="504" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
@@ -2048,7 +2384,7 @@
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="573" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
@@ -2687,6 +3023,11 @@
       <translation>حساب</translation>
     </message>
     <message>
+      <location filename="../../ui/texts.py" line="94" />
+      <source>Address</source>
+      <translation>نشانی</translation>
+    </message>
+    <message>
       <location filename="../../ui/texts.py" line="41" />
       <source>Answered</source>
       <translation>پاسخ‌داده‌شده</translation>
@@ -2737,6 +3078,16 @@
       <translation>ناموفق</translation>
     </message>
     <message>
+      <location filename="../../ui/texts.py" line="90" />
+      <source>Fax</source>
+      <translation>نمابر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="88" />
+      <source>Home</source>
+      <translation>منزل</translation>
+    </message>
+    <message>
       <location filename="../../ui/texts.py" line="18" />
       <source>Incoming</source>
       <translation>ورودی</translation>
@@ -2745,6 +3096,16 @@
       <location filename="../../ui/texts.py" line="68" />
       <source>Lead</source>
       <translation>سرنخ</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="86" />
+      <source>Main</source>
+      <translation>اصلی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="84" />
+      <source>Mobile</source>
+      <translation>همراه</translation>
     </message>
     <message>
       <location filename="../../ui/texts.py" line="53" />
@@ -2757,9 +3118,19 @@
       <translation>نگه‌داشته‌شده</translation>
     </message>
     <message>
+      <location filename="../../ui/texts.py" line="95" />
+      <source>Other</source>
+      <translation>دیگر</translation>
+    </message>
+    <message>
       <location filename="../../ui/texts.py" line="17" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="92" />
+      <source>Pager</source>
+      <translation>پیجر</translation>
     </message>
     <message>
       <location filename="../../ui/texts.py" line="71" />
@@ -2795,6 +3166,11 @@
       <location filename="../../ui/texts.py" line="70" />
       <source>User</source>
       <translation>کاربر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="86" />
+      <source>Work</source>
+      <translation>محل کار</translation>
     </message>
   </context>
   <context>
