@@ -444,6 +444,10 @@ class PjEngine:
         self._default_id = -1  # the account pjsua would pick for a request no account matches
         self._refused: dict[str, _Call] = {}  # the guard's calls, kept until DISCONNECTED
         self._refusals_logged = -1000.0
+        #: the call whose onIncomingCall is running: its final answer waits for ``poll``
+        self._inside: _Call | None = None
+        #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
+        self._deferred: list[tuple[_Call, str, Callable[[], None]]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, options: SipOptions, listener: EngineListener) -> None:
@@ -625,11 +629,41 @@ class PjEngine:
         if self._ep is None:
             return 0
         count = int(self._ep.libHandleEvents(0))
+        if self._deferred:
+            self._send_deferred()
         if self._graveyard:
             self._bury()
         for call in [c for c in self._calls.values() if c.resume_by is not None]:
             self._resume_again(call)
         return count
+
+    def _final(self, call: _Call, what: str, send: Callable[[], None]) -> None:
+        """Give a call its final answer (or hang it up) now, or — inside its own onIncomingCall —
+        right after ``libHandleEvents`` returns. pjsua2's ``Endpoint::on_incoming_call`` frees
+        the INVITE's copy after the callback without checking it: a final non-2xx answer to an
+        INVITE without SDP ends the call at once, pjsua frees that copy itself, and the second
+        free aborts the process (``pjsip_rx_data_free_cloned: Assertion 'rdata' failed``). The
+        ``pj.Call`` exists (user data set), so pjsua2 does not answer 500 in the meantime."""
+        call.answered = True
+        if call is self._inside:
+            self._deferred.append((call, what, send))
+            return
+        send()
+
+    def _send_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        for call, what, send in deferred:
+            # the caller may have cancelled it within the same libHandleEvents
+            if call.engine is None or (
+                self._calls.get(call.key) is not call and self._refused.get(call.key) is not call
+            ):
+                continue
+            try:
+                send()
+            except pj.Error as exc:
+                log.warning("could not %s call %s: %s", what, call.key, exc.reason)
+            except Exception:  # never leave the poll half done
+                log.exception("could not %s call %s", what, call.key)
 
     def _resume_again(self, call: _Call) -> None:
         """Resume a call pjsua put back on hold by itself; while another offer/answer exchange
@@ -722,6 +756,7 @@ class PjEngine:
             self._graveyard.append(call)
         self._calls.clear()
         self._refused.clear()
+        self._deferred.clear()
         ep.select_account = None
         self._bury()
         if self._sound is not None:
@@ -802,10 +837,11 @@ class PjEngine:
         op = pj.CallOpParam()
         op.statusCode, op.reason = 503, "Service Unavailable"
         op.txOption = tx  # (op.txOption.headers.append would change a copy)
+        self._inside = call
         try:
-            call.answer(op)
-        except pj.Error as exc:
-            log.warning("could not refuse a call: %s", exc.reason)
+            self._final(call, "refuse", lambda: call.answer(op))
+        finally:
+            self._inside = None
         now = time.monotonic()
         if now - self._refusals_logged > 10:
             self._refusals_logged = now
@@ -820,6 +856,13 @@ class PjEngine:
         call = _Call(self, account, key, prm.callId)
         self._calls[key] = call
         self._all_calls.add(call)
+        self._inside = call
+        try:
+            self._ring(account, call, key, prm)
+        finally:
+            self._inside = None
+
+    def _ring(self, account: _Account, call: _Call, key: str, prm: Any) -> None:
         try:
             text = str(prm.rdata.wholeMsg)
         except Exception:
@@ -908,6 +951,9 @@ class PjEngine:
         if op is None:
             op = pj.CallOpParam()
             op.statusCode = code
+        if int(op.statusCode) >= 200:
+            self._final(call, "answer", lambda: call.answer(op))
+            return
         call.answer(op)
         call.answered = True
 
@@ -923,9 +969,8 @@ class PjEngine:
         op = pj.CallOpParam()
         if code:
             op.statusCode = code
-        call.answered = True
         try:
-            call.hangup(op)
+            self._final(call, "hang up", lambda: call.hangup(op))
         except pj.Error as exc:
             raise ProviderError(f"Could not hang up: {exc.reason}.") from None
 
@@ -941,9 +986,8 @@ class PjEngine:
         headers = pj.SipHeaderVector()
         headers.append(contact)
         op.txOption.headers = headers
-        call.answered = True
         try:
-            call.hangup(op)
+            self._final(call, "redirect", lambda: call.hangup(op))
         except pj.Error as exc:
             raise ProviderError(f"Could not send the call to voicemail: {exc.reason}.") from None
 

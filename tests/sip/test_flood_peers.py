@@ -187,11 +187,16 @@ async def test_invite_cancel_flood_then_a_normal_call(tmp_path: Path, transport:
         assert status == 0, out  # every INVITE got a final response (and every CANCEL a match)
         refused = received(out, 503)
         rang = sum(1 for line in phone.lines if line.get("event") == "incoming")
-        # The flood was big enough to need the guard, and the guard still let calls through.
-        assert refused > 0, out
-        assert rang > 0
+        # The flood was big enough to need the guard (not every INVITE rang), and the guard
+        # still let calls through.
+        assert 0 < rang < 400, out
         assert refused + rang <= 400
-        assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
+        if transport == "u1":
+            assert refused > 0, out
+            assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
+        # Over TCP each INVITE arrives together with its CANCEL: the guard's 503 is sent after
+        # pjsua's poll (never inside onIncomingCall, see test_abort_peers.py), by when the CANCEL
+        # has ended the INVITE with 487 — the right answer to a cancelled INVITE.
         # A caller refused during the flood was asked to wait RETRY_AFTER seconds; one that
         # does is answered (right after the flood it would be refused too: that is the point).
         await asyncio.sleep(RETRY_AFTER)

@@ -1,0 +1,107 @@
+"""One request must not kill the phone. Each of these used to abort ``callsys phone`` with
+``pjsip_rx_data_free_cloned: Assertion 'rdata' failed`` (SIGABRT): the phone gave a final
+non-2xx answer *inside* pjsua2's ``onIncomingCall`` to an INVITE without an SDP offer, pjsua
+freed the INVITE's copy when the call ended, and pjsua2 freed it again after the callback.
+Now every final answer given there is sent by the engine's next poll.
+
+The phone runs as a subprocess (``python -m providers.sip.phone_cli``): an abort kills only it.
+The requests are written by hand (``rawsip``), as an attacker or a delayed-offer PBX sends them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from providers.sip.guard import RETRY_AFTER
+
+from .rawsip import Dialog, SipClient, a_raw_call_is_answered
+from .test_flood_peers import Phone
+
+pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
+
+
+async def assert_alive(phone: Phone, what: str) -> None:
+    await asyncio.sleep(0.3)  # an abort right after the response would show by now
+    assert phone.alive(), f"the phone died after {what}: {await phone.stderr()}"
+
+
+async def test_an_empty_body_with_a_content_length_is_answered_400(tmp_path: Path) -> None:
+    """One unauthenticated UDP datagram: an INVITE that says ``Content-Type: application/sdp``
+    and ``Content-Length: 202`` but carries no body (RFC 3261 §18.3: 400)."""
+    phone = await Phone.start(tmp_path)
+    client = await SipClient(phone.port).open()
+    try:
+        dialog = Dialog(client)
+        await client.send(dialog.request("INVITE", body="", content_length=202))
+        final = await client.final(dialog)
+        assert final.status == 400, final.first
+        await client.send(dialog.ack(final))
+        await assert_alive(phone, "the 400")
+        assert not [line for line in phone.lines if line.get("event") == "incoming"]  # never rang
+        await a_raw_call_is_answered(phone)
+        assert phone.alive()
+    finally:
+        await client.close()
+        await phone.stop()
+
+
+async def test_a_delayed_offer_invite_during_dnd_is_answered_486(tmp_path: Path) -> None:
+    """A valid INVITE without SDP (delayed offer: the PBX wants our offer in the 200) while
+    do-not-disturb is on. No attacker needed: a PBX or trunk that uses delayed offer is enough."""
+    phone = await Phone.start(tmp_path, dnd=True)
+    client = await SipClient(phone.port).open()
+    try:
+        dialog = Dialog(client, user="1003")
+        mark = len(phone.lines)
+        await client.send(dialog.invite(sdp=False))
+        final = await client.final(dialog)
+        assert final.status == 486, final.first
+        await client.send(dialog.ack(final))
+        await assert_alive(phone, "the 486")
+        # the agent still sees who tried
+        ring = await phone.expect(since=mark, event="incoming", remote_name="Raw 1003")
+        ended = await phone.expect(since=mark, event="ended", call=ring["call"])
+        assert ended["reason"] == "busy"
+        await phone.send("dnd off")
+        await phone.expect(since=mark, event="status", dnd=False)
+        await a_raw_call_is_answered(phone)
+        assert phone.alive()
+    finally:
+        await client.close()
+        await phone.stop()
+
+
+async def test_delayed_offer_invites_beyond_the_flood_guard_are_answered_503(tmp_path: Path) -> None:
+    """INVITEs without SDP, each cancelled at once, faster than closed media sockets are
+    recycled: past the flood guard's budget (28 calls within 0.6 s) they get 503. The first
+    503 used to abort the phone."""
+    phone = await Phone.start(tmp_path)
+    client = await SipClient(phone.port).open()
+    try:
+        dialogs = [Dialog(client, user="1004") for _ in range(100)]
+        for dialog in dialogs:
+            await client.send(dialog.invite(sdp=False))
+            await client.send(dialog.request("CANCEL"))
+            await asyncio.sleep(0.003)  # ~300 calls/s: not more than the socket buffers hold
+        try:
+            finals = [await client.final(dialog, timeout=15) for dialog in dialogs]
+        except AssertionError:
+            await assert_alive(phone, "the flood")
+            raise
+        for dialog, final in zip(dialogs, finals, strict=True):
+            await client.send(dialog.ack(final))
+        codes = [final.status for final in finals]
+        await assert_alive(phone, f"the flood (answers {codes})")
+        assert 503 in codes, codes
+        assert set(codes) <= {487, 486, 503}, codes  # cancelled, over 4 calls, refused
+        refused = next(final for final in finals if final.status == 503)
+        assert refused.header("Retry-After") == str(RETRY_AFTER)
+        await asyncio.sleep(RETRY_AFTER)
+        await a_raw_call_is_answered(phone)
+        assert phone.alive()
+    finally:
+        await client.close()
+        await phone.stop()
