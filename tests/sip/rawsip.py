@@ -258,7 +258,7 @@ class SipClient:
 async def a_raw_call_is_answered(phone: Any, tcp: bool = False, user: str = "4242") -> None:
     """A normal call, by hand: INVITE with SDP, the phone rings (``incoming`` on its stdout), we
     answer it there, the 200 comes, ACK, BYE → 200 and the phone says ``ended`` ``completed``.
-    *phone* is ``test_flood_peers.Phone`` (``callsys phone`` as a subprocess)."""
+    *phone* is ``peers.Phone`` (``callsys phone`` as a subprocess)."""
     client = await SipClient(phone.port, tcp=tcp).open()
     try:
         dialog = Dialog(client, user=user)

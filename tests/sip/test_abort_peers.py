@@ -17,8 +17,8 @@ import pytest
 
 from providers.sip.guard import RETRY_AFTER
 
+from .peers import Phone
 from .rawsip import Dialog, SipClient, a_raw_call_is_answered
-from .test_flood_peers import Phone
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
