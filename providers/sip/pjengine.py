@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
 import itertools
 import logging
@@ -39,7 +40,7 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pjsua2 as pj
 
@@ -66,6 +67,81 @@ _DTMF = set("0123456789*#ABCDabcd")
 _RESUME_AGAIN_FOR = 5.0
 _FRAME_USEC = 20000
 _RATE = 8000
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _callback(method: _F) -> _F:
+    """For every method pjsua2 calls from C++ (SWIG directors): an exception must never escape,
+    since it unwinds through pjsip's C code as a C++ exception and aborts the process. It is
+    logged instead; the callback then does nothing more (e.g. ``onCallMediaState`` when
+    ``getInfo`` or ``getAudioMedia`` raise ``pj.Error`` for a call that just ended)."""
+
+    @functools.wraps(method)
+    def guarded(*args: Any) -> Any:
+        try:
+            return method(*args)
+        except Exception:
+            log.exception("pjsua2 callback %s failed", method.__qualname__)
+            return None
+
+    guarded.guarded = True  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
+
+
+class _Pjsip:
+    """The two pjsip C functions pjsua2 does not wrap that answering a request inside a dialog
+    needs (``pjsip_endpt_create_response`` + ``pjsip_tsx_send_msg``), from pjsua2's own module;
+    ``None`` where they are not exported."""
+
+    def __init__(self) -> None:
+        lib = ctypes.CDLL(pj._pjsua2.__file__)
+        self.endpt = lib.pjsua_get_pjsip_endpt
+        self.endpt.restype = ctypes.c_void_p
+        self.endpt.argtypes = []
+        self.create = lib.pjsip_endpt_create_response
+        self.create.restype = ctypes.c_int
+        self.create.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)
+        ]  # fmt: skip
+        self.send = lib.pjsip_tsx_send_msg
+        self.send.restype = ctypes.c_int
+        self.send.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+
+    def respond(self, tsx: Any, rdata: Any, code: int) -> bool:
+        """Send *code* as the response of the server transaction *tsx* to the request *rdata*
+        (pjsua2's ``SipTransaction.pjTransaction`` and ``SipRxData.pjRxData``)."""
+        tsx_ptr, rdata_ptr = int(tsx), int(rdata)
+        if not tsx_ptr or not rdata_ptr:
+            return False
+        tdata = ctypes.c_void_p()
+        if self.create(self.endpt(), rdata_ptr, code, None, ctypes.byref(tdata)) != 0 or not tdata.value:
+            return False
+        return bool(self.send(tsx_ptr, tdata.value) == 0)
+
+
+@functools.cache
+def _pjsip() -> _Pjsip | None:
+    try:
+        return _Pjsip()
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - another build of pjsua2
+        log.warning("cannot answer SIP INFO DTMF: pjsip's functions are not exported")
+        return None
+
+
+_INFO_DTMF = re.compile(r"^\s*(?:signal\s*=\s*)?([0-9*#A-Da-d])\s*$", re.I | re.M)
+
+
+def _info_dtmf(message: str) -> tuple[bool, str]:
+    """(is it an INFO with ``Content-Type: application/dtmf``, its digit or "") from the
+    request's text. ``application/dtmf-relay`` is not ours: pjsua answers and reports it."""
+    head, _, body = message.partition("\r\n\r\n")
+    kind = re.search(r"^(?:content-type|c)\s*:\s*([^;\r\n]*)", head, re.I | re.M)
+    if kind is None or kind.group(1).strip().lower() != "application/dtmf":
+        return False, ""
+    found = _INFO_DTMF.search(body)
+    return True, found.group(1).upper() if found else ""
 
 
 def _fmt() -> Any:
@@ -130,6 +206,7 @@ class _TapPort(pj.AudioMediaPort):  # type: ignore[misc]
         self.key = ""
         self.tap: AudioTap | None = None
 
+    @_callback
     def onFrameReceived(self, frame: Any) -> None:
         tap, key = self.tap, self.key
         if tap is None or not key:
@@ -139,6 +216,13 @@ class _TapPort(pj.AudioMediaPort):  # type: ignore[misc]
                 tap(key, self.read(frame.buf))
         except Exception:  # never raise into C++
             log.exception("audio tap failed")
+
+
+class _Digit:
+    """An ``OnDtmfDigitParam`` for a digit that came in a SIP INFO."""
+
+    def __init__(self, digit: str) -> None:
+        self.digit = digit
 
 
 class _Call(pj.Call):  # type: ignore[misc]
@@ -160,6 +244,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.hold_wanted = False  # we put it on hold (hold() and not resume() since)
         self.resume_by: float | None = None  # pjsua re-held it by itself: resume it again by then
 
+    @_callback
     def onCallState(self, prm: Any) -> None:
         engine = self.engine
         if engine is None:
@@ -172,6 +257,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         if phase is not None and not self.quiet:
             engine._emit(lambda listener: listener.on_phase(self.key, phase, code, reason))
 
+    @_callback
     def onCallMediaState(self, prm: Any) -> None:
         engine = self.engine
         if engine is None or self.quiet:
@@ -202,11 +288,32 @@ class _Call(pj.Call):  # type: ignore[misc]
                 log.info("pjsua put call %s back on hold by itself; resuming it again", self.key)
         engine._emit(lambda listener: listener.on_media(self.key, local_hold, remote_hold))
 
+    @_callback
     def onDtmfDigit(self, prm: Any) -> None:
         digit = str(prm.digit)[:1]
         if self.engine is not None and digit:
             self.engine._emit(lambda listener: listener.on_dtmf(self.key, digit))
 
+    @_callback
+    def onCallTsxState(self, prm: Any) -> None:
+        """An INFO with ``Content-Type: application/dtmf`` (the digit as its body): the digit is
+        reported like one sent in RTP and the INFO answered 200 (400 without a digit). pjsua
+        leaves it to the application and pjsip answered such an INFO 500."""
+        event = prm.e
+        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return
+        tsx = event.body.tsxState.tsx
+        if tsx.role != pj.PJSIP_ROLE_UAS or tsx.state != pj.PJSIP_TSX_STATE_TRYING or tsx.method != "INFO":
+            return
+        rdata = event.body.tsxState.src.rdata
+        ours, digit = _info_dtmf(str(rdata.wholeMsg))
+        pjsip = _pjsip() if ours else None
+        if pjsip is None:
+            return
+        if pjsip.respond(tsx.pjTransaction, rdata.pjRxData, 200 if digit else 400) and digit:
+            self.onDtmfDigit(_Digit(digit))
+
+    @_callback
     def onCallTransferRequest(self, prm: Any) -> None:
         """The far end asks us to call someone else (an incoming REFER): declined, 603. pjsua
         would accept it and place that call by itself, reusing this object for the new call:
@@ -216,6 +323,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         prm.statusCode = 603
         log.warning("declined the far end's request to transfer call %s to %s", self.key, prm.dstUri)
 
+    @_callback
     def onCallReplaceRequest(self, prm: Any) -> None:
         """An INVITE with ``Replaces`` for this call (attended transfer, pick-up): declined, 603.
         pjsua would answer it 200, hang this call up and hand this object to the new call, so
@@ -223,6 +331,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         prm.statusCode = 603
         log.warning("declined an INVITE that would replace call %s", self.key)
 
+    @_callback
     def onCallTransferStatus(self, prm: Any) -> None:
         code, final = int(prm.statusCode), bool(prm.finalNotify)
         if final:
@@ -237,9 +346,11 @@ class _Account(pj.Account):  # type: ignore[misc]
         self.engine = engine
         self.line = line
 
+    @_callback
     def onIncomingCall(self, prm: Any) -> None:
         self.engine._incoming(self, prm)
 
+    @_callback
     def onRegState(self, prm: Any) -> None:
         code, reason, expiration = int(prm.code), str(prm.reason), int(prm.expiration)
         if self.line.transport == "tls" and not 200 <= code < 300:
@@ -281,6 +392,7 @@ class _GuardAccount(pj.Account):  # type: ignore[misc]
         super().__init__()
         self.engine = engine
 
+    @_callback
     def onIncomingCall(self, prm: Any) -> None:
         self.engine._refuse(self, prm)
 
@@ -291,6 +403,7 @@ class _SelectAccountHook:
 
     select_account: Callable[[Any], None] | None = None  # PjEngine._select_account
 
+    @_callback
     def onSelectAccount(self, prm: Any) -> None:
         hook = self.select_account
         if hook is not None:
@@ -304,6 +417,7 @@ class _Endpoint(_SelectAccountHook, pj.Endpoint):  # type: ignore[misc]
         super().__init__()
         self.failures = failures  # "host:port" → what was wrong, read by PjEngine._tls_failure
 
+    @_callback
     def onTransportState(self, prm: Any) -> None:
         try:
             tls = prm.tlsInfo
@@ -327,6 +441,7 @@ class _SoundPort(pj.AudioMediaPort):  # type: ignore[misc]
         super().__init__()
         self.device, self.read = device, read
 
+    @_callback
     def onFrameRequested(self, frame: Any) -> None:
         try:
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
@@ -334,6 +449,7 @@ class _SoundPort(pj.AudioMediaPort):  # type: ignore[misc]
         except Exception:
             log.exception("microphone frame failed")
 
+    @_callback
     def onFrameReceived(self, frame: Any) -> None:
         try:
             if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:

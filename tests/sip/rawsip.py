@@ -243,15 +243,17 @@ class SipClient:
                 await asyncio.wait_for(self._changed.wait(), remaining)
 
     async def final(self, dialog: Dialog, method: str = "INVITE", timeout: float = 10.0) -> Message:
-        """The phone's final response to *dialog*'s request *method*."""
+        """The phone's final response to *dialog*'s request *method* (its latest, by CSeq: an
+        INVITE and its CANCEL are CSeq 1, later requests the dialog's current number)."""
+        cseq = f"{1 if method in ('INVITE', 'CANCEL') else dialog.cseq} {method}"
         return await self.wait_for(
             lambda m: (
                 m.status >= 200
                 and m.header("Call-ID") == dialog.call_id
-                and m.header("CSeq").endswith(" " + method)
+                and " ".join(m.header("CSeq").split()) == cseq
             ),
             timeout,
-            what=f"final response to {method} {dialog.call_id}",
+            what=f"final response to {cseq} {dialog.call_id}",
         )
 
 
