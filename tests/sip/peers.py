@@ -631,7 +631,15 @@ class Phone:
         self._changed.set()
 
     def alive(self) -> bool:
-        return self.proc.returncode is None and not self._reader.done()
+        """False as soon as the process has exited (a zombie counts as gone: asyncio notices
+        the exit a little later)."""
+        if self.proc.returncode is not None or self._reader.done():
+            return False
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as stat:
+                return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+        except OSError:
+            return True  # no /proc: trust asyncio
 
     def rss_kib(self, field: str = "VmRSS") -> int:
         """The phone's resident memory (``VmHWM``: its peak so far) in KiB, 0 once it is gone."""

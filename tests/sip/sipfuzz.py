@@ -3,6 +3,7 @@ MESSAGE requests, mutated (byte flips, headers deleted or duplicated, Content-Le
 truncation, huge values, bad URIs, CRLF games …), sent over UDP and TCP to ``callsys phone``
 running as a subprocess. After each batch the phone must be alive and answer a normal call.
 
+Every third batch runs with do-not-disturb on (every INVITE that rings is refused 486 at once).
 The same seed sends the same bytes (``Fuzzer.requests``), so a crash is reproduced by its seed
 and batch; the batch that killed the phone is also written to a file. Used by
 ``test_fuzz_peers.py`` (a short run) and ``benchmarks/sip_fuzz.py`` (a long one).
@@ -232,7 +233,7 @@ def template(rng: random.Random, client: SipClient, method: str) -> tuple[bytes 
         else None
     )
     if method == "INVITE":
-        msg = dialog.invite(sdp=rng.random() < 0.7)
+        msg = dialog.invite(sdp=rng.random() < 0.5)  # half delayed offer (no SDP)
     elif method == "MESSAGE":
         msg = dialog.request("MESSAGE", body="hello " * rng.randint(1, 20), content_type="text/plain")
     elif method == "CANCEL":
@@ -302,7 +303,12 @@ class Fuzzer:
             while report.sent < count:
                 tcp = number % 2 == 1
                 size = min(self.batch, count - report.sent)
+                dnd = number % 3 == 2  # every third batch with do-not-disturb on (486 to all)
+                if dnd:
+                    await phone.send("dnd on")
                 report.sent += await self._batch(phone, tcp, size)
+                if dnd and phone.alive():
+                    await phone.send("dnd off")
                 report.batches += 1
                 report.rss_peak = max(report.rss_peak, phone.rss_kib("VmHWM"), phone.rss_kib())
                 if not phone.alive():
@@ -314,7 +320,9 @@ class Fuzzer:
                     try:
                         await self.check(phone, tcp)
                         report.checks += 1
-                    except AssertionError as exc:
+                    except (AssertionError, OSError) as exc:
+                        with contextlib.suppress(TimeoutError):  # died during the check?
+                            await asyncio.wait_for(phone.proc.wait(), 3)
                         if phone.alive():
                             raise AssertionError(f"batch {number} (seed {self.seed}): {exc}") from None
                         report.crashes.append(await self._crashed(phone, number))
