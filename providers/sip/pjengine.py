@@ -133,6 +133,16 @@ def _pjsip() -> _Pjsip | None:
 _INFO_DTMF = re.compile(r"^\s*(?:signal\s*=\s*)?([0-9*#A-Da-d])\s*$", re.I | re.M)
 
 
+_CALL_ID = re.compile(r"^(?:call-id|i)[ \t]*:[ \t]*(\S*)", re.I | re.M)
+
+
+def _call_id(message: str) -> str:
+    """The Call-ID of a SIP message's text ("" without one)."""
+    head = message.partition("\r\n\r\n")[0]
+    found = _CALL_ID.search(head)
+    return found.group(1) if found else ""
+
+
 def _info_dtmf(message: str) -> tuple[bool, str]:
     """(is it an INFO with ``Content-Type: application/dtmf``, its digit or "") from the
     request's text. ``application/dtmf-relay`` is not ours: pjsua answers and reports it."""
@@ -243,6 +253,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.media = True  # has RTP/RTCP sockets (the flood guard's calls have loop media)
         self.hold_wanted = False  # we put it on hold (hold() and not resume() since)
         self.resume_by: float | None = None  # pjsua re-held it by itself: resume it again by then
+        self.sip_call_id = ""  # its Call-ID header, once asked for (_sip_call_id)
 
     @_callback
     def onCallState(self, prm: Any) -> None:
@@ -296,22 +307,45 @@ class _Call(pj.Call):  # type: ignore[misc]
 
     @_callback
     def onCallTsxState(self, prm: Any) -> None:
-        """An INFO with ``Content-Type: application/dtmf`` (the digit as its body): the digit is
-        reported like one sent in RTP and the INFO answered 200 (400 without a digit). pjsua
-        leaves it to the application and pjsip answered such an INFO 500."""
+        """A new request inside the call (pjsua tells us first; answering it here makes pjsua
+        leave it alone, as it handles only requests still in TRYING state):
+
+        * one whose Call-ID is not this call's is answered 481. pjsua never forgets a dialog's
+          call slot: after a BYE the dialog lives on in pjsip while the BYE's transaction lingers
+          (32 s over UDP), and once a new call takes that slot a request in the old dialog came
+          here as the new call's — a REFER then made pjsua answer with the new call's dialog and
+          pjsip abort the process (``pjsip_dlg_respond: Assertion ... == dlg' failed``).
+        * an INFO with ``Content-Type: application/dtmf`` (the digit as its body): the digit is
+          reported like one sent in RTP and the INFO answered 200 (400 without a digit). pjsua
+          leaves it to the application, and pjsip answered it 500.
+        """
         event = prm.e
         if event.type != pj.PJSIP_EVENT_TSX_STATE:
             return
         tsx = event.body.tsxState.tsx
-        if tsx.role != pj.PJSIP_ROLE_UAS or tsx.state != pj.PJSIP_TSX_STATE_TRYING or tsx.method != "INFO":
+        method = str(tsx.method)
+        if tsx.role != pj.PJSIP_ROLE_UAS or tsx.state != pj.PJSIP_TSX_STATE_TRYING or method == "INVITE":
             return
         rdata = event.body.tsxState.src.rdata
-        ours, digit = _info_dtmf(str(rdata.wholeMsg))
+        message = str(rdata.wholeMsg)
+        if _call_id(message) != self._sip_call_id():
+            pjsip = _pjsip()
+            if pjsip is not None and pjsip.respond(tsx.pjTransaction, rdata.pjRxData, 481):
+                log.warning("answered 481 to a %s in a call that has ended", method)
+            return
+        if method != "INFO":
+            return
+        ours, digit = _info_dtmf(message)
         pjsip = _pjsip() if ours else None
         if pjsip is None:
             return
         if pjsip.respond(tsx.pjTransaction, rdata.pjRxData, 200 if digit else 400) and digit:
             self.onDtmfDigit(_Digit(digit))
+
+    def _sip_call_id(self) -> str:
+        if not self.sip_call_id:
+            self.sip_call_id = str(self.getInfo().callIdString)
+        return self.sip_call_id
 
     @_callback
     def onCallTransferRequest(self, prm: Any) -> None:

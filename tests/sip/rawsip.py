@@ -257,25 +257,32 @@ class SipClient:
         )
 
 
-async def a_raw_call_is_answered(phone: Any, tcp: bool = False, user: str = "4242") -> None:
+async def answered_call(phone: Any, client: SipClient, user: str = "4242") -> tuple[Dialog, str]:
     """A normal call, by hand: INVITE with SDP, the phone rings (``incoming`` on its stdout), we
-    answer it there, the 200 comes, ACK, BYE → 200 and the phone says ``ended`` ``completed``.
+    answer it there, the 200 comes, ACK. Returns the dialog and the phone's id of the call.
     *phone* is ``peers.Phone`` (``callsys phone`` as a subprocess)."""
+    dialog = Dialog(client, user=user)
+    mark = len(phone.lines)
+    await client.send(dialog.invite())
+    ring = await phone.expect(since=mark, event="incoming", remote_name=f"Raw {user}")
+    await phone.send(f"answer {ring['call']}")
+    ok = await client.final(dialog)
+    assert ok.status == 200, ok.first
+    await client.send(dialog.ack(ok))
+    await phone.expect(since=mark, event="answered", call=ring["call"])
+    return dialog, str(ring["call"])
+
+
+async def a_raw_call_is_answered(phone: Any, tcp: bool = False, user: str = "4242") -> None:
+    """``answered_call``, then BYE → 200 and the phone says ``ended`` ``completed``."""
     client = await SipClient(phone.port, tcp=tcp).open()
     try:
-        dialog = Dialog(client, user=user)
         mark = len(phone.lines)
-        await client.send(dialog.invite())
-        ring = await phone.expect(since=mark, event="incoming", remote_name=f"Raw {user}")
-        await phone.send(f"answer {ring['call']}")
-        ok = await client.final(dialog)
-        assert ok.status == 200, ok.first
-        await client.send(dialog.ack(ok))
-        await phone.expect(since=mark, event="answered", call=ring["call"])
+        dialog, call = await answered_call(phone, client, user)
         await client.send(dialog.bye())
         bye = await client.final(dialog, "BYE")
         assert bye.status == 200, bye.first
-        ended = await phone.expect(since=mark, event="ended", call=ring["call"])
+        ended = await phone.expect(since=mark, event="ended", call=call)
         assert ended["reason"] == "completed"
     finally:
         await client.close()

@@ -22,7 +22,7 @@ from pathlib import Path
 from providers.sip.guard import RETRY_AFTER
 
 from .peers import HOST, Phone
-from .rawsip import Dialog, Message, SipClient
+from .rawsip import SDP, Dialog, Message, SipClient
 
 METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "MESSAGE")
 
@@ -249,6 +249,46 @@ def template(rng: random.Random, client: SipClient, method: str) -> tuple[bytes 
     return before, msg
 
 
+def in_dialog(rng: random.Random, dialog: Dialog) -> bytes:
+    """A request inside *dialog*, a connected call (its To tag known): a re-INVITE (hold,
+    resume, no SDP), INFO (DTMF, relay, media control, junk), UPDATE, OPTIONS, MESSAGE, REFER,
+    NOTIFY, PRACK, ACK or BYE. The caller mutates it or not."""
+    method = rng.choice(("INVITE", "INVITE", "INFO", "INFO", "INFO", "UPDATE", "OPTIONS", "MESSAGE", "REFER",
+                         "NOTIFY", "PRACK", "ACK", "BYE"))  # fmt: skip
+    if method != "ACK":
+        dialog.cseq += 1
+    body, kind, extra = "", "application/sdp", ""
+    if method in ("INVITE", "UPDATE") and rng.random() < 0.8:
+        body = SDP.format(rtp=dialog.client.rtp_port)
+        body = body.replace(
+            "a=sendrecv", rng.choice(("a=sendrecv", "a=sendonly", "a=inactive", "a=recvonly"))
+        )
+        if rng.random() < 0.2:
+            body = body.replace("c=IN IP4 127.0.0.1", "c=IN IP4 0.0.0.0")
+    elif method == "INFO":
+        kind, body = rng.choice(
+            (
+                ("application/dtmf", rng.choice("0123456789*#ABCD")),
+                ("application/dtmf-relay", f"Signal={rng.choice('0123456789*#')}\r\nDuration=160\r\n"),
+                ("application/dtmf-relay", "Signal=\r\n"),
+                ("application/media_control+xml", "<media_control><vc_primitive><to_encoder>"
+                 "<picture_fast_update/></to_encoder></vc_primitive></media_control>"),
+                ("text/plain", "x" * rng.randint(0, 50)),
+            )
+        )  # fmt: skip
+    elif method == "MESSAGE":
+        kind, body = "text/plain", "hi"
+    elif method == "REFER":
+        extra = f"Refer-To: <sip:9999@{HOST}>"
+    elif method == "NOTIFY":
+        extra = "Event: refer\r\nSubscription-State: active"
+        kind, body = "message/sipfrag", "SIP/2.0 200 OK"
+    elif method == "PRACK":
+        extra = "RAck: 1 1 INVITE"
+    branch = "z9hG4bK" + str(rng.getrandbits(40))
+    return dialog.request(method, body=body, content_type=kind, branch=branch, extra=extra, in_dialog=True)
+
+
 @dataclass
 class Report:
     sent: int = 0
@@ -282,8 +322,14 @@ class Fuzzer:
         self.phone: Phone | None = None
         self._last: list[bytes] = []  # the requests of the batch being sent
 
-    def requests(self, client: SipClient, count: int) -> Iterator[bytes]:
+    def requests(self, client: SipClient, count: int, dialog: Dialog | None = None) -> Iterator[bytes]:
+        """*count* mutated requests; with *dialog* (a connected call) half of them are sent
+        inside it, and of those half go unmutated (a valid hold, DTMF …)."""
         for _ in range(count):
+            if dialog is not None and self.rng.random() < 0.5:
+                msg = in_dialog(self.rng, dialog)
+                yield mutate(self.rng, msg) if self.rng.random() < 0.5 else msg
+                continue
             method = self.rng.choice(METHODS)
             before, msg = template(self.rng, client, method)
             if before is not None:
@@ -305,10 +351,16 @@ class Fuzzer:
                 size = min(self.batch, count - report.sent)
                 dnd = number % 3 == 2  # every third batch with do-not-disturb on (486 to all)
                 if dnd:
+                    mark = len(phone.lines)
                     await phone.send("dnd on")
-                report.sent += await self._batch(phone, tcp, size)
+                    await phone.expect(since=mark, event="status", dnd=True, timeout=5)
+                connected = not dnd and number % 4 < 2
+                report.sent += await self._batch(phone, tcp, size, connected)
                 if dnd and phone.alive():
+                    mark = len(phone.lines)
                     await phone.send("dnd off")
+                    with contextlib.suppress(AssertionError):  # (the phone may die meanwhile)
+                        await phone.expect(since=mark, event="status", dnd=False, timeout=5)
                 report.batches += 1
                 report.rss_peak = max(report.rss_peak, phone.rss_kib("VmHWM"), phone.rss_kib())
                 if not phone.alive():
@@ -336,13 +388,18 @@ class Fuzzer:
             self.phone = None
         return report
 
-    async def _batch(self, phone: Phone, tcp: bool, size: int) -> int:
-        """Sends *size* mutated requests (and the valid INVITEs some come after); how many."""
+    async def _batch(self, phone: Phone, tcp: bool, size: int, connected: bool = False) -> int:
+        """Sends *size* mutated requests (and the valid INVITEs some come after); how many.
+        With *connected*, a call is set up first and half the requests go inside it."""
         client = await SipClient(phone.port, tcp=tcp).open()
         sent: list[bytes] = []
         self._last = sent
+        call: tuple[Dialog, str] | None = None
         try:
-            for msg in self.requests(client, size):
+            if connected:
+                with contextlib.suppress(AssertionError):  # refused (guard): no call this time
+                    call = await self._connect(phone, client, "4343")
+            for msg in self.requests(client, size, call[0] if call else None):
                 sent.append(msg)
                 try:
                     await client.send(msg)
@@ -353,6 +410,10 @@ class Fuzzer:
                 if self.pace:
                     await asyncio.sleep(self.pace)
             await asyncio.sleep(0.2)  # let the phone read what is queued before we judge it
+            if call is not None and phone.alive():
+                await phone.send(f"hangup {call[1]}")  # if a BYE of ours has not ended it
+                with contextlib.suppress(AssertionError):
+                    await phone.expect(event="ended", call=call[1], timeout=5)
         except OSError:  # could not even connect: the phone is gone, or its TCP is stuck
             pass
         finally:
@@ -383,6 +444,27 @@ class Fuzzer:
         for call in ringing:
             await phone.expect(event="ended", call=call, timeout=10)
 
+    async def _connect(self, phone: Phone, client: SipClient, user: str) -> tuple[Dialog, str]:
+        """A call from *user*, answered by the phone and ACKed: its dialog and the phone's id.
+        An AssertionError carries the final answer when it was refused."""
+        dialog = Dialog(client, user=user)
+        mark = len(phone.lines)
+        await client.send(dialog.invite())
+        got = await _first(
+            phone.expect(since=mark, event="incoming", remote_name=f"Raw {user}", timeout=10),
+            client.final(dialog, timeout=10),
+        )
+        if not isinstance(got, dict):
+            assert isinstance(got, Message)
+            await client.send(dialog.ack(got))
+            raise Refused(got)
+        await phone.send(f"answer {got['call']}")
+        ok = await client.final(dialog)
+        assert ok.status == 200, ok.first
+        await client.send(dialog.ack(ok))
+        await phone.expect(since=mark, event="answered", call=got["call"])
+        return dialog, str(got["call"])
+
     async def check(self, phone: Phone, tcp: bool) -> None:
         """A normal call is answered (INVITE, answer, ACK, BYE). Right after a batch full of
         INVITEs the flood guard may refuse it 503 (or the 4 calls be taken, 486): it tries again
@@ -391,32 +473,27 @@ class Fuzzer:
             await self._end_ringing(phone)
             client = await SipClient(phone.port, tcp=tcp).open()
             try:
-                dialog = Dialog(client, user="4242")
                 mark = len(phone.lines)
-                await client.send(dialog.invite())
-                got = await _first(
-                    phone.expect(since=mark, event="incoming", remote_name="Raw 4242", timeout=10),
-                    client.final(dialog, timeout=10),
-                )
-                if not isinstance(got, dict):
-                    assert isinstance(got, Message)
-                    await client.send(dialog.ack(got))
-                    if got.status in (503, 486) and attempt < 3:
+                try:
+                    dialog, call = await self._connect(phone, client, "4242")
+                except Refused as refused:
+                    if refused.response.status in (503, 486) and attempt < 3:
                         await asyncio.sleep(RETRY_AFTER)
                         continue
-                    raise AssertionError(f"a normal call was answered {got.first}")
-                await phone.send(f"answer {got['call']}")
-                ok = await client.final(dialog)
-                assert ok.status == 200, ok.first
-                await client.send(dialog.ack(ok))
-                await phone.expect(since=mark, event="answered", call=got["call"])
+                    raise
                 await client.send(dialog.bye())
                 bye = await client.final(dialog, "BYE")
                 assert bye.status == 200, bye.first
-                await phone.expect(since=mark, event="ended", call=got["call"])
+                await phone.expect(since=mark, event="ended", call=call)
                 return
             finally:
                 await client.close()
+
+
+class Refused(AssertionError):
+    def __init__(self, response: Message) -> None:
+        super().__init__(f"a normal call was answered {response.first}")
+        self.response = response
 
 
 async def _first(*aws: object) -> object:

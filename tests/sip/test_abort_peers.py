@@ -18,7 +18,7 @@ import pytest
 from providers.sip.guard import RETRY_AFTER
 
 from .peers import Phone
-from .rawsip import Dialog, SipClient, a_raw_call_is_answered
+from .rawsip import Dialog, SipClient, a_raw_call_is_answered, answered_call, token
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
@@ -101,6 +101,58 @@ async def test_delayed_offer_invites_beyond_the_flood_guard_are_answered_503(tmp
         assert refused.header("Retry-After") == str(RETRY_AFTER)
         await asyncio.sleep(RETRY_AFTER)
         await a_raw_call_is_answered(phone)
+        assert phone.alive()
+    finally:
+        await client.close()
+        await phone.stop()
+
+
+@pytest.mark.parametrize("method", ["REFER", "INFO"])
+async def test_a_request_in_an_ended_call_whose_slot_was_taken_again(tmp_path: Path, method: str) -> None:
+    """Found by the fuzzer. A call ends by BYE, but its dialog lives on in pjsip while the BYE's
+    transaction lingers (32 s over UDP), still pointing at the pjsua call slot; a new INVITE
+    takes that slot (4 slots, given out round-robin), and a REFER in the old dialog was then
+    handled as the new call's: pjsua answered it with the new call's dialog and pjsip aborted
+    (``pjsip_dlg_respond: Assertion ... == dlg' failed``). An INFO with a DTMF digit went to the
+    new call. Now such a request is answered 481 (no such call) and goes nowhere."""
+    phone = await Phone.start(tmp_path)
+    client = await SipClient(phone.port).open()
+    try:
+        first, first_call = await answered_call(phone, client, "6001")  # slot 0
+        ringing = [Dialog(client, user=f"600{n}") for n in (2, 3, 4)]  # slots 1, 2, 3
+        for dialog in ringing:
+            mark = len(phone.lines)
+            await client.send(dialog.invite())
+            await phone.expect(since=mark, event="incoming", remote_name=f"Raw {dialog.user}")
+        await client.send(first.bye())
+        assert (await client.final(first, "BYE")).status == 200
+        await phone.expect(event="ended", call=first_call)
+        newcomer = Dialog(client, user="6005")
+        mark = len(phone.lines)
+        await client.send(newcomer.invite())  # slot 0 again
+        ring = await phone.expect(since=mark, event="incoming", remote_name="Raw 6005")
+
+        first.cseq += 1
+        extra, kind, body = (
+            ("Refer-To: <sip:9999@127.0.0.1>", "", "") if method == "REFER" else ("", "application/dtmf", "5")
+        )
+        await client.send(
+            first.request(
+                method, body=body, content_type=kind, extra=extra, branch="z9hG4bK" + token(), in_dialog=True
+            )
+        )
+        try:
+            final = await client.final(first, method)
+        finally:
+            await assert_alive(phone, f"the {method} in the ended call")
+        assert final.status == 481, final.first
+        assert not [line for line in phone.lines[mark:] if line.get("event") == "dtmf"]
+        # the new call is untouched: it still rings and can be answered
+        await phone.send(f"answer {ring['call']}")
+        ok = await client.final(newcomer)
+        assert ok.status == 200, ok.first
+        await client.send(newcomer.ack(ok))
+        await phone.expect(since=mark, event="answered", call=ring["call"])
         assert phone.alive()
     finally:
         await client.close()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .peers import Phone
-from .rawsip import Dialog, SipClient, token
+from .rawsip import Dialog, SipClient, answered_call, token
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
@@ -23,19 +23,6 @@ async def info(client: SipClient, dialog: Dialog, content_type: str, body: str) 
         )
     )
     return (await client.final(dialog, "INFO")).status
-
-
-async def connected(phone: Phone, client: SipClient) -> tuple[Dialog, str]:
-    dialog = Dialog(client, user="5005")
-    mark = len(phone.lines)
-    await client.send(dialog.invite())
-    ring = await phone.expect(since=mark, event="incoming", remote_name="Raw 5005")
-    await phone.send(f"answer {ring['call']}")
-    ok = await client.final(dialog)
-    assert ok.status == 200, ok.first
-    await client.send(dialog.ack(ok))
-    await phone.expect(since=mark, event="answered", call=ring["call"])
-    return dialog, str(ring["call"])
 
 
 def digits(phone: Phone, call: str, since: int) -> list[Any]:
@@ -51,7 +38,7 @@ async def test_dtmf_in_info_is_answered_200_and_reported(tmp_path: Path) -> None
     phone = await Phone.start(tmp_path)
     client = await SipClient(phone.port).open()
     try:
-        dialog, call = await connected(phone, client)
+        dialog, call = await answered_call(phone, client, "5005")
         mark = len(phone.lines)
         assert await info(client, dialog, "application/dtmf", "5") == 200
         await phone.expect(since=mark, event="dtmf", call=call, digits="5")

@@ -65,3 +65,15 @@ def test_a_pj_error_in_on_call_media_state_does_not_escape(caplog: pytest.LogCap
 )
 def test_info_dtmf_bodies(message: str, expected: tuple[bool, str]) -> None:
     assert pjengine._info_dtmf(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("REFER sip:x SIP/2.0\r\nCall-ID: abc@host\r\nCSeq: 2 REFER\r\n\r\n", "abc@host"),
+        ("REFER sip:x SIP/2.0\r\ni:  xyz \r\n\r\n", "xyz"),
+        ("REFER sip:x SIP/2.0\r\nCSeq: 2 REFER\r\n\r\nCall-ID: in-the-body", ""),
+    ],
+)
+def test_call_id_of_a_request(message: str, expected: str) -> None:
+    assert pjengine._call_id(message) == expected
