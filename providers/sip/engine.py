@@ -44,6 +44,7 @@ class IncomingCall:
     dialled: str
     sip_call_id: str
     remote_uri: str
+    source: str = ""  # the IP address the INVITE came from ("" when unknown)
 
 
 class EngineListener(Protocol):

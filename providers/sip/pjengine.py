@@ -29,6 +29,7 @@ import contextlib
 import ctypes
 import functools
 import gc
+import ipaddress
 import itertools
 import logging
 import os
@@ -63,6 +64,8 @@ _PHASES = {
     pj.PJSIP_INV_STATE_DISCONNECTED: Phase.DISCONNECTED,
 }
 _DTMF = set("0123456789*#ABCDabcd")
+#: the flood guard's refusal: (status code, why)
+_BUSY_FLOOD = (503, "too many calls within a second")
 #: seconds to keep trying to resume a call pjsua put back on hold by itself (see onCallMediaState)
 _RESUME_AGAIN_FOR = 5.0
 _FRAME_USEC = 20000
@@ -254,6 +257,8 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.hold_wanted = False  # we put it on hold (hold() and not resume() since)
         self.resume_by: float | None = None  # pjsua re-held it by itself: resume it again by then
         self.sip_call_id = ""  # its Call-ID header, once asked for (_sip_call_id)
+        self.source = ""  # incoming: the IP address its INVITE came from
+        self.connected = False  # reached CONFIRMED
 
     @_callback
     def onCallState(self, prm: Any) -> None:
@@ -263,6 +268,8 @@ class _Call(pj.Call):  # type: ignore[misc]
         ci = self.getInfo()
         phase = _PHASES.get(ci.state)
         code, reason = int(ci.lastStatusCode), str(ci.lastReason)
+        if phase is Phase.CONFIRMED:
+            self.connected = True
         if phase is Phase.DISCONNECTED:
             engine._retire(self)
         if phase is not None and not self.quiet:
@@ -374,11 +381,32 @@ class _Call(pj.Call):  # type: ignore[misc]
             self.engine._emit(lambda listener: listener.on_transfer(self.key, code, final))
 
 
+def _source_ip(address: str) -> str:
+    """``127.0.0.1:5060`` / ``[::1]:5060`` (pjsip's ``srcAddress``) → the IP address."""
+    if address.startswith("["):
+        return address[1:].partition("]")[0]
+    return address.rpartition(":")[0] if address.count(":") == 1 else address
+
+
+def _literal_ip(uri: str) -> str:
+    """The IP address a registrar or proxy URI is written with ("" for a host name)."""
+    host = host_of(uri)
+    host = host[1:].partition("]")[0] if host.startswith("[") else host.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return ""
+
+
 class _Account(pj.Account):  # type: ignore[misc]
     def __init__(self, engine: PjEngine, line: LineConfig) -> None:
         super().__init__()
         self.engine = engine
         self.line = line
+        #: where INVITEs may come from (``accept_only_from_server``): the addresses the REGISTER
+        #: was answered from, and the registrar's and proxy's if written as IP addresses
+        self.servers: set[str] = {ip for ip in (_literal_ip(line.registrar), _literal_ip(line.proxy)) if ip}
+        self.registered_once = False
 
     @_callback
     def onIncomingCall(self, prm: Any) -> None:
@@ -390,6 +418,11 @@ class _Account(pj.Account):  # type: ignore[misc]
         if self.line.transport == "tls" and not 200 <= code < 300:
             reason = self.engine._tls_reason(self.line, int(prm.status), reason)
         registered = 200 <= code < 300 and expiration > 0
+        if registered:
+            source = _source_ip(str(prm.rdata.srcAddress))
+            if source:
+                self.servers.add(source)
+            self.registered_once = True
         line_id = self.line.id
         self.engine._emit(lambda listener: listener.on_registration(line_id, code, reason, registered))
 
@@ -593,7 +626,9 @@ class PjEngine:
         self._guard_id = -1
         self._default_id = -1  # the account pjsua would pick for a request no account matches
         self._refused: dict[str, _Call] = {}  # the guard's calls, kept until DISCONNECTED
-        self._refusals_logged = -1000.0
+        self._refusals_logged: dict[int, float] = {}  # status code → when last logged
+        self._by_id: dict[int, _Account] = {}  # pjsua's account id → our line's account
+        self._refusal = _BUSY_FLOOD  # what _refuse answers the INVITE _select_account sent it
         #: the call whose onIncomingCall is running: its final answer waits for ``poll``
         self._inside: _Call | None = None
         #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
@@ -752,6 +787,7 @@ class PjEngine:
         account = _Account(self, line)
         account.create(acfg, True)
         self._accounts[line.id] = account
+        self._by_id[int(account.getId())] = account
 
     def _add_guard(self) -> None:
         """The flood guard's account (never the default, never registered) and its hook."""
@@ -918,6 +954,7 @@ class PjEngine:
             with contextlib.suppress(pj.Error):
                 account.shutdown()
         self._accounts.clear()
+        self._by_id.clear()
         self._guard = None
         gc.collect()  # no pj.Call / pj.Account proxy may outlive libDestroy
         for call in list(self._all_calls):
@@ -955,8 +992,10 @@ class PjEngine:
 
     def _select_account(self, prm: Any) -> None:
         """Inside pjsua, for each new INVITE, before its media sockets are opened: send it to
-        the guard account when the media slots are running out. Kept minimal (it is on every
-        call's way in): the request's method and the budget only."""
+        the guard account (refused there, ``_refuse``) when it comes from a source this line
+        does not take calls from (403), when its source already has as many calls ringing as
+        it may (486, direct lines), or when the media slots are running out (503). Kept
+        minimal (it is on every call's way in)."""
         try:
             if self._guard is None:
                 return
@@ -964,41 +1003,68 @@ class PjEngine:
             # (a flood of them would otherwise get real callers a 503). ~7 µs for the copy.
             if not prm.rdata.info.startswith("Request msg INVITE"):
                 return
-            if not self._budget.admit(len(self._calls)):
-                prm.accountIndex = self._guard_id
-            elif int(prm.accountIndex) == self._guard_id and self._default_id >= 0:
+            if int(prm.accountIndex) == self._guard_id and self._default_id >= 0:
                 # pjsua prefers an account not bound to a transport for a request on another
                 # one (TCP to a UDP line): that is the guard, never meant to take calls
                 prm.accountIndex = self._default_id
+            account = self._by_id.get(int(prm.accountIndex))
+            refusal = self._screen(account, _source_ip(str(prm.rdata.srcAddress))) if account else None
+            if refusal is None and not self._budget.admit(len(self._calls)):
+                refusal = _BUSY_FLOOD
+            if refusal is not None:
+                self._refusal = refusal
+                prm.accountIndex = self._guard_id
         except Exception:  # never raise into C++
             log.exception("flood guard failed")
 
+    def _screen(self, account: _Account, source: str) -> tuple[int, str] | None:
+        """403 for a source a registered line does not take calls from, 486 for a source with
+        ``ringing_per_source`` calls ringing on a direct line; None: go on."""
+        line = account.line
+        if not line.direct:
+            if line.accept_only_from_server and account.registered_once and source not in account.servers:
+                return 403, f"an INVITE for line {line.id} from {source}, not from its registrar or proxy"
+            return None
+        bound = self._options.ringing_per_source if self._options else 0
+        if bound and source:
+            ringing = sum(1 for call in self._calls.values() if call.source == source and not call.connected)
+            if ringing >= bound:
+                return 486, f"an INVITE from {source}, which has {ringing} calls ringing already"
+        return None
+
     def _refuse(self, account: _GuardAccount, prm: Any) -> None:
-        """Answer an INVITE the guard took (loop media, no socket): 503 + Retry-After."""
+        """Answer an INVITE the guard took (loop media, no socket): what ``_select_account``
+        decided — 503 + Retry-After (media slots), 403 (not from the line's server) or 486 (too
+        many calls ringing from its source)."""
+        (code, why), self._refusal = self._refusal, _BUSY_FLOOD
         key = f"sip-refused-{next(self._keys)}-{os.getpid()}"
         call = _Call(self, account, key, prm.callId)
         call.quiet, call.media, call.answered = True, False, True
         self._refused[key] = call
         self._all_calls.add(call)
-        header = pj.SipHeader()
-        header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)
-        tx = pj.SipTxOption()
-        tx.headers.append(header)
         op = pj.CallOpParam()
-        op.statusCode, op.reason = 503, "Service Unavailable"
-        op.txOption = tx  # (op.txOption.headers.append would change a copy)
+        op.statusCode = code
+        if code == 503:
+            header = pj.SipHeader()
+            header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)
+            tx = pj.SipTxOption()
+            tx.headers.append(header)
+            op.txOption = tx  # (op.txOption.headers.append would change a copy)
         self._inside = call
         try:
             self._final(call, "refuse", lambda: call.answer(op))
         finally:
             self._inside = None
         now = time.monotonic()
-        if now - self._refusals_logged > 10:
-            self._refusals_logged = now
-            log.warning(
-                "flood guard: too many calls within a second; refusing new ones (%d so far)",
-                self._budget.refused,
-            )
+        if now - self._refusals_logged.get(code, -1000.0) > 10:
+            self._refusals_logged[code] = now
+            if code == 503:
+                log.warning(
+                    "flood guard: too many calls within a second; refusing new ones (%d so far)",
+                    self._budget.refused,
+                )
+            else:
+                log.warning("refused %s (%d)", why, code)
 
     def _incoming(self, account: _Account, prm: Any) -> None:
         self._budget.started()
@@ -1006,6 +1072,8 @@ class PjEngine:
         call = _Call(self, account, key, prm.callId)
         self._calls[key] = call
         self._all_calls.add(call)
+        with contextlib.suppress(Exception):
+            call.source = _source_ip(str(prm.rdata.srcAddress))
         self._inside = call
         try:
             self._ring(account, call, key, prm)
@@ -1033,6 +1101,7 @@ class PjEngine:
             dialled=info.dialled,
             sip_call_id=info.sip_call_id,
             remote_uri=info.remote_uri,
+            source=call.source,
         )
         self._emit(lambda listener: listener.on_incoming(key, incoming))
         if self._calls.get(key) is call and not call.answered:

@@ -80,7 +80,7 @@ class Dialog:
 
     def __init__(self, client: SipClient, rng: random.Random | None = None, user: str = "1002") -> None:
         self.client = client
-        self.call_id = f"{token(rng)}@{HOST}"
+        self.call_id = f"{token(rng)}@{client.host}"
         self.from_tag = token(rng)
         self.to_tag = ""
         self.branch = "z9hG4bK" + token(rng)
@@ -105,13 +105,13 @@ class Dialog:
         length = len(body.encode()) if content_length is None else content_length
         lines = [
             f"{method} {target}{';transport=tcp' if c.tcp else ''} SIP/2.0",
-            f"Via: SIP/2.0/{via_proto} {HOST}:{c.port};branch={branch or self.branch};rport",
+            f"Via: SIP/2.0/{via_proto} {c.host}:{c.port};branch={branch or self.branch};rport",
             "Max-Forwards: 70",
-            f'From: "Raw {self.user}" <sip:{self.user}@{HOST}:{c.port}>;tag={self.from_tag}',
+            f'From: "Raw {self.user}" <sip:{self.user}@{c.host}:{c.port}>;tag={self.from_tag}',
             f"To: {to}",
             f"Call-ID: {self.call_id}",
             f"CSeq: {self.cseq if cseq is None else cseq} {method}",
-            f"Contact: <sip:{self.user}@{HOST}:{c.port}{';transport=tcp' if c.tcp else ''}>",
+            f"Contact: <sip:{self.user}@{c.host}:{c.port}{';transport=tcp' if c.tcp else ''}>",
             "User-Agent: rawsip",
         ]
         if extra:
@@ -146,8 +146,9 @@ def _tag(value: str) -> str:
 class SipClient:
     """A UDP socket, or one TCP connection, to the phone; every message it sends us is kept."""
 
-    def __init__(self, phone_port: int, tcp: bool = False) -> None:
-        self.phone_port, self.tcp = phone_port, tcp
+    def __init__(self, phone_port: int, tcp: bool = False, host: str = HOST) -> None:
+        """*host*: our own address, e.g. 127.0.0.2 to be a caller from another address."""
+        self.phone_port, self.tcp, self.host = phone_port, tcp, host
         self.port = free_port()
         self.rtp_port = free_port(tcp_too=False)
         self.messages: list[Message] = []
@@ -161,12 +162,12 @@ class SipClient:
         if self.tcp:
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((HOST, self.port))
+            sock.bind((self.host, self.port))
             sock.setblocking(False)
             await loop.sock_connect(sock, (HOST, self.phone_port))
         else:
             sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            sock.bind((HOST, self.port))
+            sock.bind((self.host, self.port))
             sock.setblocking(False)
         self._sock = sock
         self._reader = loop.create_task(self._read())
