@@ -147,11 +147,11 @@ def _call_id(message: str) -> str:
 
 
 def _info_dtmf(message: str) -> tuple[bool, str]:
-    """(is it an INFO with ``Content-Type: application/dtmf``, its digit or "") from the
-    request's text. ``application/dtmf-relay`` is not ours: pjsua answers and reports it."""
+    """(is it DTMF — an INFO with ``Content-Type: application/dtmf`` or ``dtmf-relay`` —, its
+    digit or "") from the request's text: the body is the digit, or a ``Signal=`` line."""
     head, _, body = message.partition("\r\n\r\n")
     kind = re.search(r"^(?:content-type|c)\s*:\s*([^;\r\n]*)", head, re.I | re.M)
-    if kind is None or kind.group(1).strip().lower() != "application/dtmf":
+    if kind is None or kind.group(1).strip().lower() not in ("application/dtmf", "application/dtmf-relay"):
         return False, ""
     found = _INFO_DTMF.search(body)
     return True, found.group(1).upper() if found else ""
@@ -322,9 +322,12 @@ class _Call(pj.Call):  # type: ignore[misc]
           (32 s over UDP), and once a new call takes that slot a request in the old dialog came
           here as the new call's — a REFER then made pjsua answer with the new call's dialog and
           pjsip abort the process (``pjsip_dlg_respond: Assertion ... == dlg' failed``).
-        * an INFO with ``Content-Type: application/dtmf`` (the digit as its body): the digit is
-          reported like one sent in RTP and the INFO answered 200 (400 without a digit). pjsua
-          leaves it to the application, and pjsip answered it 500.
+        * an INFO with DTMF: the digit is reported like one sent in RTP and the INFO answered
+          200 (400 without a digit). ``application/dtmf`` (the digit as the body) pjsua leaves
+          to the application, and pjsip answered it 500; ``application/dtmf-relay``
+          (``Signal=5``) pjsua reads itself, but its parser steps past the end of a body with
+          no line break after the signal and aborts the process (``pj_strstr: Assertion
+          `str->slen >= 0'``, found by the fuzzer), so the engine reads both.
         """
         event = prm.e
         if event.type != pj.PJSIP_EVENT_TSX_STATE:

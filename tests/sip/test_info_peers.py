@@ -56,3 +56,39 @@ async def test_dtmf_in_info_is_answered_200_and_reported(tmp_path: Path) -> None
     finally:
         await client.close()
         await phone.stop()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Signal=5",
+        "Signal= 5",
+        "Signal=5\r\nDuration=",
+        "Signal=5\r\nDuration",
+        "Signal=5\r\n",
+        "Signal=\r\n",
+        "\r\n",
+    ],
+)
+async def test_dtmf_relay_bodies_that_aborted_the_phone(tmp_path: Path, body: str) -> None:
+    """Found by the fuzzer: pjsua's own ``application/dtmf-relay`` parser steps past the end of
+    a body without a line break after the signal and aborts in ``pj_strstr`` (``Assertion
+    `str->slen >= 0'``). The engine now reads these INFOs itself."""
+    phone = await Phone.start(tmp_path)
+    client = await SipClient(phone.port).open()
+    try:
+        dialog, call = await answered_call(phone, client, "5006")
+        mark = len(phone.lines)
+        status = await info(client, dialog, "application/dtmf-relay", body)
+        assert phone.alive(), await phone.stderr()
+        if "5" in body:
+            assert status == 200
+            await phone.expect(since=mark, event="dtmf", call=call, digits="5")
+        else:
+            assert status == 400
+        assert await info(client, dialog, "application/dtmf", "1") == 200  # the call goes on
+        await phone.expect(since=mark, event="dtmf", call=call, digits="1")
+        assert phone.alive()
+    finally:
+        await client.close()
+        await phone.stop()

@@ -58,7 +58,12 @@ def test_a_pj_error_in_on_call_media_state_does_not_escape(caplog: pytest.LogCap
         ("INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf\r\n\r\nSignal=a\r\n", (True, "A")),
         ("INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf\r\n\r\nhello", (True, "")),
         ("INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf\r\n\r\n55", (True, "")),
-        ("INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf-relay\r\n\r\nSignal=5\r\n", (False, "")),
+        (
+            "INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf-relay\r\n\r\nSignal=5\r\nDuration=160",
+            (True, "5"),
+        ),
+        ("INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf-relay\r\n\r\nSignal=5", (True, "5")),
+        ("INFO sip:x SIP/2.0\r\nContent-Type: application/dtmf-relay\r\n\r\nSignal=\r\n", (True, "")),
         ("INFO sip:x SIP/2.0\r\nContent-Type: text/plain\r\n\r\n5", (False, "")),
         ("INFO sip:x SIP/2.0\r\n\r\n5", (False, "")),
     ],

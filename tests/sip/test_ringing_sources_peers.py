@@ -101,7 +101,9 @@ async def test_a_registered_line_takes_invites_only_from_its_registrar(
         await client.close()
 
 
-async def test_calls_through_the_registrar_still_ring(start_phone, kamailio: Kamailio, tmp_path: Path) -> None:
+async def test_calls_through_the_registrar_still_ring(
+    start_phone, kamailio: Kamailio, tmp_path: Path
+) -> None:
     from .peers import registered_far_end
 
     phone = await start_phone(**registered(kamailio))
