@@ -94,9 +94,10 @@ def _callback(method: _F) -> _F:
 
 
 class _Pjsip:
-    """The two pjsip C functions pjsua2 does not wrap that answering a request inside a dialog
-    needs (``pjsip_endpt_create_response`` + ``pjsip_tsx_send_msg``), from pjsua2's own module;
-    ``None`` where they are not exported."""
+    """pjsip's C functions that pjsua2 does not wrap, from pjsua2's own module: the two that
+    answering a request inside a dialog needs (``pjsip_endpt_create_response`` +
+    ``pjsip_tsx_send_msg``), and those of ``_StrayAckFilter``. ``_pjsip()`` is None where they
+    are not exported."""
 
     def __init__(self) -> None:
         lib = ctypes.CDLL(pj._pjsua2.__file__)
@@ -111,6 +112,7 @@ class _Pjsip:
         self.send = lib.pjsip_tsx_send_msg
         self.send.restype = ctypes.c_int
         self.send.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.lib = lib
 
     def respond(self, tsx: Any, rdata: Any, code: int) -> bool:
         """Send *code* as the response of the server transaction *tsx* to the request *rdata*
@@ -124,12 +126,88 @@ class _Pjsip:
         return bool(self.send(tsx_ptr, tdata.value) == 0)
 
 
+class _PjStr(ctypes.Structure):
+    _fields_ = [("ptr", ctypes.c_char_p), ("slen", ctypes.c_ssize_t)]
+
+
+_RX_REQUEST = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+
+class _PjsipModule(ctypes.Structure):
+    """pjsip's ``pjsip_module`` (``sip_module.h``; the same in every pjsip 2.x)."""
+
+    _fields_ = [
+        ("prev", ctypes.c_void_p),
+        ("next", ctypes.c_void_p),
+        ("name", _PjStr),
+        ("id", ctypes.c_int),
+        ("priority", ctypes.c_int),
+        ("load", ctypes.c_void_p),
+        ("start", ctypes.c_void_p),
+        ("stop", ctypes.c_void_p),
+        ("unload", ctypes.c_void_p),
+        ("on_rx_request", _RX_REQUEST),
+        ("on_rx_response", ctypes.c_void_p),
+        ("on_tx_request", ctypes.c_void_p),
+        ("on_tx_response", ctypes.c_void_p),
+        ("on_tsx_state", ctypes.c_void_p),
+    ]
+
+
+class _StrayAckFilter:
+    """A pjsip module just before pjsua's own (priority 63 < 64) that drops an ACK no
+    transaction or dialog took — one without a To tag, say. pjsua 2.15 takes such an ACK for a
+    "merged request" when its Call-ID, From tag and CSeq number are a ringing INVITE's and
+    answers it 482, which pjsip refuses to build for an ACK: the process aborts
+    (``pjsip_endpt_create_response: Assertion ... != PJSIP_ACK_METHOD' failed``, found by the
+    fuzzer; pjsua 2.16 leaves ACKs alone there). An ACK is never answered anyway."""
+
+    PRIORITY = 63
+
+    def __init__(self, lib: ctypes.CDLL, endpt: Callable[[], int]) -> None:
+        self._endpt = endpt
+        self._info = lib.pjsip_rx_data_get_info
+        self._info.restype = ctypes.c_char_p
+        self._info.argtypes = [ctypes.c_void_p]
+        self._register = lib.pjsip_endpt_register_module
+        self._unregister = lib.pjsip_endpt_unregister_module
+        for fn in (self._register, self._unregister):
+            fn.restype = ctypes.c_int
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self._name = ctypes.create_string_buffer(b"mod-callsys-stray-ack")
+        self._callback = _RX_REQUEST(self._on_rx_request)  # kept: C holds a pointer to it
+        self.module = _PjsipModule()
+        self.module.name = _PjStr(ctypes.cast(self._name, ctypes.c_char_p), len(self._name.value))
+        self.module.id = -1
+        self.module.priority = self.PRIORITY
+        self.module.on_rx_request = self._callback
+        self.installed = False
+
+    def _on_rx_request(self, rdata: int) -> int:
+        try:
+            info = self._info(rdata) or b""
+            return 1 if info.startswith(b"Request msg ACK") else 0
+        except Exception:  # never raise into C
+            return 0
+
+    def install(self) -> None:
+        if self._register(self._endpt(), ctypes.byref(self.module)) == 0:
+            self.installed = True
+        else:
+            log.warning("could not install the stray-ACK filter")
+
+    def remove(self) -> None:
+        if self.installed:
+            self._unregister(self._endpt(), ctypes.byref(self.module))
+            self.installed = False
+
+
 @functools.cache
 def _pjsip() -> _Pjsip | None:
     try:
         return _Pjsip()
     except (OSError, AttributeError, TypeError):  # pragma: no cover - another build of pjsua2
-        log.warning("cannot answer SIP INFO DTMF: pjsip's functions are not exported")
+        log.warning("pjsip's own functions are not exported: no INFO DTMF, no stray-ACK filter")
         return None
 
 
@@ -632,6 +710,7 @@ class PjEngine:
         self._refusals_logged: dict[int, float] = {}  # status code → when last logged
         self._by_id: dict[int, _Account] = {}  # pjsua's account id → our line's account
         self._refusal = _BUSY_FLOOD  # what _refuse answers the INVITE _select_account sent it
+        self._ack_filter: _StrayAckFilter | None = None
         #: the call whose onIncomingCall is running: its final answer waits for ``poll``
         self._inside: _Call | None = None
         #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
@@ -699,6 +778,10 @@ class PjEngine:
         for line in options.lines:
             self._add_account(line)
         self._add_guard()
+        pjsip = _pjsip()
+        if pjsip is not None:
+            self._ack_filter = _StrayAckFilter(pjsip.lib, pjsip.endpt)
+            self._ack_filter.install()
 
     def _create_transports(self, options: SipOptions) -> None:
         """UDP, and TCP (and TLS on the next port) on the same port. With ``listen_port`` 0 a
@@ -947,6 +1030,9 @@ class PjEngine:
         self._refused.clear()
         self._deferred.clear()
         ep.select_account = None
+        if self._ack_filter is not None:
+            self._ack_filter.remove()  # before libDestroy: pjsip would call into freed memory
+            self._ack_filter = None
         self._bury()
         if self._sound is not None:
             self._sound.close()
