@@ -11,13 +11,14 @@ The requests are written by hand (``rawsip``), as an attacker or a delayed-offer
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 import pytest
 
 from providers.sip.guard import RETRY_AFTER
 
-from .peers import Phone
+from .peers import ROOT, Phone, free_port
 from .rawsip import Dialog, SipClient, a_raw_call_is_answered, answered_call, token
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
@@ -186,3 +187,43 @@ async def test_an_ack_without_branch_or_to_tag_for_a_ringing_call(tmp_path: Path
     finally:
         await client.close()
         await phone.stop()
+
+
+@pytest.mark.parametrize(
+    ("action", "code"), [("redirect", 302), ("hangup", 480), ("busy", 486), ("answer", 200)]
+)
+async def test_any_final_answer_inside_on_incoming_is_safe(action: str, code: int) -> None:
+    """The engine, not each rule, keeps final answers out of ``onIncomingCall``: a listener that
+    redirects (302 to voicemail), hangs up, refuses or answers 200 inside ``on_incoming`` a
+    delayed-offer INVITE gets that answer on the wire and the process lives on."""
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.sip.engine_probe", action, str(port), cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdin is not None and proc.stderr is not None
+    client = await SipClient(port).open()
+    try:
+        assert await asyncio.wait_for(proc.stdout.readline(), 15) == b"ready\n"
+        dialog = Dialog(client, user="1006")
+        await client.send(dialog.invite(sdp=False))
+        final = await client.final(dialog)
+        await client.send(dialog.ack(final))
+        await asyncio.sleep(0.3)
+        assert proc.returncode is None, (await proc.stderr.read()).decode(errors="replace")[-500:]
+        assert final.status == code, final.first
+        if action == "redirect":
+            assert final.all("Contact") == ["<sip:vm@127.0.0.1>"]
+        if action == "answer":
+            assert b"m=audio" in final.body  # our offer, in the 200 to a delayed offer
+            await client.send(dialog.bye())
+            assert (await client.final(dialog, "BYE")).status == 200
+    finally:
+        await client.close()
+        if proc.returncode is None:
+            proc.stdin.close()
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
