@@ -761,6 +761,12 @@ class PjEngine:
             cfg.medConfig.clockRate = _RATE
             cfg.medConfig.sndClockRate = _RATE
             cfg.medConfig.ecTailLen = 0
+            # Never close the (null) sound device when idle: its clock is the conference
+            # bridge's, which applies queued port additions and removals. Closed (pjsua's
+            # default: 1 s after nothing is connected to the bridge's master port, always so
+            # in audio mode none) every answered call's port stayed taken, and after 254 calls
+            # every call failed 488 (conference.c: PJ_ETOOMANY; found by the fuzzer).
+            cfg.medConfig.sndAutoCloseTime = -1
             self._ep.libInit(cfg)
         self._ep.audDevManager().setNullDev()
         for codec, prio in (("PCMU/8000/1", 255), ("PCMA/8000/1", 254), ("G722/16000/1", 200)):
