@@ -1,6 +1,6 @@
 """A seeded mutation fuzzer for the softphone: valid INVITE, ACK, BYE, CANCEL, OPTIONS and
 MESSAGE requests, mutated (byte flips, headers deleted or duplicated, Content-Length lies,
-truncation, huge values, bad URIs, CRLF games …), sent over UDP and TCP to ``callsys phone``
+truncation, huge values, bad URIs, CRLF games, SDP bodies mangled line by line …), sent over UDP and TCP to ``callsys phone``
 running as a subprocess. After each batch the phone must be alive and answer a normal call.
 
 Every third batch runs with do-not-disturb on (every INVITE that rings is refused 486 at once).
@@ -203,6 +203,83 @@ def mangle_start_line(rng: random.Random, msg: bytes) -> bytes:
     return _join(lines, body)
 
 
+SDP_LINES = (
+    "m=audio 4000 RTP/AVP " + " ".join(str(n) for n in range(128)),
+    "m=audio 0 RTP/AVP 0",
+    "m=audio 65536 RTP/AVP 0",
+    "m=audio -1 RTP/AVP 0",
+    "m=audio 4000 RTP/SAVP 0",
+    "m=audio 4000 UDP/TLS/RTP/SAVPF 0",
+    "m=video 4002 RTP/AVP 96",
+    "m=application 4004 UDP/BFCP *",
+    "m=audio 4000/99999 RTP/AVP 0",
+    "m=audio",
+    "c=IN IP6 ::1",
+    "c=IN IP4 999.1.1.1",
+    "c=IN IP4 0.0.0.0",
+    "c=IN IP4 224.2.1.1/127/3",
+    "c=",
+    "a=rtpmap:0 PCMU/0",
+    "a=rtpmap:0 PCMU/8000/99",
+    "a=rtpmap:101 telephone-event/99999999",
+    "a=rtpmap:96 opus/48000/2",
+    "a=rtpmap:127",
+    "a=fmtp:101 0-16,,,,-,",
+    "a=fmtp:96 " + "x" * 2000,
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + "A" * 300,
+    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:",
+    "a=crypto:",
+    "a=ice-ufrag:x",
+    "a=candidate:1 1 UDP 2130706431 127.0.0.1 99999 typ host",
+    "a=candidate:",
+    "a=rtcp:abc",
+    "a=rtcp:4001 IN IP4",
+    "a=ptime:0",
+    "a=maxptime:4294967296",
+    "a=sendonly",
+    "a=inactive",
+    "a=ssrc:1 cname:" + "c" * 500,
+    "a=group:BUNDLE",
+    "a=rtcp-mux",
+    "a=setup:actpass",
+    "a=fingerprint:sha-256 00",
+    "b=AS:0",
+    "b=AS:99999999999",
+    "t=99999999999999999999 0",
+    "o=- 1 1 IN IP4",
+    "v=1",
+    "k=clear:x",
+    "s=",
+    "x=",
+)
+
+
+def sdp_games(rng: random.Random, msg: bytes) -> bytes:
+    """Mutates the SDP body line by line (added, deleted, replaced, repeated lines from
+    ``SDP_LINES``) and keeps the Content-Length true, so the SIP layer passes it on to pjmedia."""
+    lines, body = _headers_of(msg)
+    if not body:
+        body = SDP.format(rtp=4000).encode()
+        lines = [ln for ln in lines if not ln.lower().startswith((b"content-type", b"content-length"))]
+        lines.append(b"Content-Type: application/sdp")
+    sdp = body.decode(errors="replace").split("\r\n")
+    for _ in range(rng.randint(1, 4)):
+        op = rng.randrange(4)
+        at = rng.randrange(len(sdp) + 1)
+        if op == 0:
+            sdp.insert(at, rng.choice(SDP_LINES))
+        elif op == 1 and sdp:
+            del sdp[min(at, len(sdp) - 1)]
+        elif op == 2 and sdp:
+            sdp[min(at, len(sdp) - 1)] = rng.choice(SDP_LINES)
+        else:
+            sdp[at:at] = [rng.choice(SDP_LINES)] * rng.choice((2, 10, 40))
+    new_body = "\r\n".join(sdp).encode()
+    lines = [ln for ln in lines if not ln.lower().startswith(b"content-length")]
+    lines.append(b"Content-Length: %d" % len(new_body))
+    return _join(lines, new_body)
+
+
 MUTATORS: tuple[Callable[[random.Random, bytes], bytes], ...] = (
     flip_bytes,
     delete_header,
@@ -214,6 +291,8 @@ MUTATORS: tuple[Callable[[random.Random, bytes], bytes], ...] = (
     crlf_games,
     junk,
     mangle_start_line,
+    sdp_games,
+    sdp_games,
 )
 
 
