@@ -38,7 +38,8 @@ Who may ring the phone. A registered line with ``accept_only_from_server`` (the 
 INVITEs only from the addresses its registrar (or outbound proxy) answered its REGISTER from,
 and from the registrar's and proxy's own IP addresses if they are written as such; any other
 source gets ``403 Forbidden`` before the call opens anything (as desk phones do). Until the line
-has registered once every source is taken. A direct line has no such server, so there at most
+has registered once every source is taken; a PBX cluster or SBC that sends calls from other
+addresses than the one answering REGISTER needs it off. A direct line has no such server, so there at most
 ``ringing_per_source`` calls (default 2; 0 = no limit) may ring at once from one IP address (the
 next gets ``486 Busy Here``), and a call from an address no call was answered from yet this run
 rings at most ``unknown_ring_timeout`` seconds (default 30; 0 = ``ring_timeout``). Four INVITEs
