@@ -132,7 +132,7 @@ class Rig:
         key = f"k{self.n}"
         self.engine.live.add(key)
         self.provider.on_incoming(
-            key, IncomingCall(line, user, name, dialled, f"cid{self.n}", f"sip:{user}@h", source)
+            key, IncomingCall(line, user, name, dialled, f"cid{self.n}", f"sip:{user}@h", source=source)
         )
         return key
 
