@@ -315,6 +315,13 @@ class Agent:
             self.focus(window)
         return window
 
+    def _focus_wid(self, wid: str) -> None:
+        # Not ``windowfocus --sync``: it waits for a focus event that an already focused window
+        # never sends again.
+        if self.screen.xdotool("getwindowfocus", check=False).strip() != wid:
+            self.screen.xdotool("windowfocus", wid)
+            time.sleep(0.1)
+
     def focus(self, window: dict[str, Any]) -> None:
         """Keyboard focus to *window* (an entry of ``windows()``), found by its title and PID."""
         assert self.proc is not None
@@ -325,9 +332,8 @@ class Agent:
         for wid in wids.split():
             if self.screen.xdotool("getwindowpid", wid, check=False).strip() == pid:
                 x, y, w, _h = window["rect"]
-                self.screen.xdotool("mousemove", "--sync", str(x + w // 2), str(y + 4))
-                self.screen.xdotool("windowfocus", "--sync", wid)
-                time.sleep(0.1)
+                self.move(str(x + w // 2), str(y + 4))
+                self._focus_wid(wid)
                 return
         raise JourneyError(f"no X window titled {window['title']!r} of the app")
 
@@ -346,10 +352,16 @@ class Agent:
         self.screen.xdotool("type", "--delay", "15", "--clearmodifiers", text)
 
     def click_at(self, x: int, y: int, button: int = 1) -> None:
-        self.screen.xdotool("mousemove", "--sync", str(x), str(y))
+        self.move(str(x), str(y))
         time.sleep(0.05)
         self.screen.xdotool("click", str(button))
         time.sleep(0.05)
+
+    def move(self, x: str | int, y: str | int) -> None:
+        # Not ``mousemove --sync``: it waits for a motion that never comes when the pointer is
+        # already there.
+        self.screen.xdotool("mousemove", str(x), str(y))
+        time.sleep(0.03)
 
     def click_rect(self, rect: list[int], button: int = 1) -> None:
         x, y, w, h = rect
@@ -363,8 +375,8 @@ class Agent:
         """Give the main window the keyboard focus (there is no window manager to do it on a
         click) and rest the pointer on its status bar, where no pop-up or menu is."""
         rect = self.main()["rect"]
-        self.screen.xdotool("mousemove", "--sync", str(rect[0] + rect[2] - 30), str(rect[1] + rect[3] - 6))
-        self.screen.xdotool("windowfocus", "--sync", self.window)
+        self.move(str(rect[0] + rect[2] - 30), str(rect[1] + rect[3] - 6))
+        self._focus_wid(self.window)
 
     def menu(self, *path: str) -> None:
         """Open a menu of the menu bar and choose an item by clicks, by the items' texts (without
