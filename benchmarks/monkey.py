@@ -70,8 +70,10 @@ class Monkey:
         self.names: list[str] = []
         self.warnings: list[str] = []
         self.leaks: list[str] = []
+        self.script: list[str] = []
         weights: dict[Callable[[], None], int] = {
-            self.ring: 8,
+            self.ring: 6,
+            self.ring_now: 2,
             self.answer_by_click: 4,
             self.answer_by_hotkey: 4,
             self.reject: 1,
@@ -150,6 +152,11 @@ class Monkey:
     def ring(self) -> None:
         if len(self._live()) < 4:
             self.sim.ring(self.rng.choice(CALLERS), self.rng.choice(("", "Caller")), dnis="7000")
+
+    def ring_now(self) -> None:
+        """Simulate → Ring now (Sara Ahmadi on the Sales line)."""
+        if len(self._live()) < 4:
+            self.window.ring_action.trigger()
 
     def answer_by_click(self) -> None:
         from PyQt6.QtTest import QTest
@@ -310,7 +317,10 @@ class Monkey:
 
     # ---------------------------------------------------------------- the run
     def step(self) -> str:
-        action = self.rng.choices(self.actions, self.weights)[0]
+        if self.script:
+            action = getattr(self, self.script[self.step_no % len(self.script)])
+        else:
+            action = self.rng.choices(self.actions, self.weights)[0]
         self.step_no += 1
         self.log(f"{self.step_no} {action.__name__}")
         action()
@@ -406,6 +416,7 @@ def child(args: argparse.Namespace) -> int:
     window.show()
 
     monkey = Monkey(window, random.Random(args.seed), log, skip=args.skip)
+    monkey.script = args.script
     figures: dict[str, Any] = {"seed": args.seed, "steps": 0}
     done = asyncio.Event()
     warm_up = max(1, args.steps // 10)
@@ -426,7 +437,7 @@ def child(args: argparse.Namespace) -> int:
         if monkey.step_no % 50 == 0:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
             monkey.check_windows()
-        QTimer.singleShot(2, tick)
+        QTimer.singleShot(int(os.environ.get("MONKEY_DELAY_MS", "2")), tick)
 
     async def run() -> None:
         await window.start()
@@ -469,7 +480,8 @@ def run_child(args: argparse.Namespace, seed: int, steps: int, trace: Path) -> d
     import subprocess
 
     argv = [sys.executable, __file__, "--child", "--seed", str(seed), "--steps", str(steps)]
-    argv += ["--trace", str(trace), "--skip", ",".join(sorted(args.skip))] + (["--xcb"] if args.xcb else [])
+    argv += ["--trace", str(trace), "--skip", ",".join(sorted(args.skip)), "--script", ",".join(args.script)]
+    argv += ["--xcb"] if args.xcb else []
     env = {**os.environ, "PYTHONFAULTHANDLER": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -512,6 +524,13 @@ def main() -> int:
         action="store_true",
         help="after a crash, go on in a fresh window with the next seed until --steps are done",
     )
+    parser.add_argument(
+        "--script",
+        type=lambda text: [step for step in text.split(",") if step],
+        default=[],
+        metavar="STEP,…",
+        help="play these steps in this order instead of random ones (to replay a crash)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--trace", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -520,14 +539,14 @@ def main() -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="callsys-monkey-run-"))
     total: dict[str, Any] = {"seed": args.seed, "steps": 0, "crashes": 0, "qt_warnings": 0}
-    total.update(index_warnings=0, leaked_windows=[], crash_list=[], seconds=0.0)
+    total.update(index_warnings=0, calls_logged=0, leaked_windows=[], crash_list=[], seconds=0.0)
     seed = args.seed
     started = time.monotonic()
     while total["steps"] < args.steps:
         figures = run_child(args, seed, args.steps - total["steps"], tmp / f"trace-{seed}.txt")
         total["steps"] += figures["steps"]
         total["crashes"] += figures["crashes"]
-        for key in ("qt_warnings", "index_warnings"):
+        for key in ("qt_warnings", "index_warnings", "calls_logged"):
             total[key] += figures.get(key, 0)
         total["leaked_windows"] += figures.get("leaked_windows", [])
         for key in ("rss_kb_ready", "rss_kb_start"):

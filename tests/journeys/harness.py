@@ -164,6 +164,9 @@ class Agent:
             XDG_RUNTIME_DIR=str(self.home / "runtime"),
             QT_QPA_PLATFORM="xcb",
             PYTHONFAULTHANDLER="1",
+            # glibc fills freed memory with this byte: a use after free (a stale model index)
+            # crashes at once instead of when the memory happens to be reused.
+            MALLOC_PERTURB_="165",
             PYTHONPATH=str(ROOT),
             CALLSYS_PROBE_DIR=str(self.probe_dir),
             LANG="C.UTF-8",
