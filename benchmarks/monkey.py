@@ -1,7 +1,10 @@
 """A seeded monkey: random sequences of what an agent does in the window, looking for crashes.
 
     .venv/bin/python benchmarks/monkey.py --seed 11 --steps 20000
-    .venv/bin/python benchmarks/monkey.py --seed 11 --steps 300 --json     # what the test suite runs
+    .venv/bin/python benchmarks/monkey.py --seed 11 --steps 300 --json     # as the test suite runs it
+    .venv/bin/python benchmarks/monkey.py --steps 20000 --keep-going       # crashes counted, not fatal
+    .venv/bin/python benchmarks/monkey.py --steps 20000 --skip jalali,language   # past a known crash
+    .venv/bin/python benchmarks/monkey.py --steps 3 --script ring_now,click_log,jalali  # replay
 
 The real window (``ui.desktop.compose`` + ``MainWindow``, qasync) with the simulator and a local
 directory, Qt offscreen (``--xcb`` for the X server in DISPLAY). Each step is one thing an agent
@@ -11,17 +14,19 @@ switched, the log searched and filtered, calls ringing, answered (by click on th
 hotkey), held, noted, hung up or given up by the caller, scenarios played. Mouse and keys are Qt
 test events (QTest) sent to the widgets, the same path a real click takes inside Qt.
 
-``faulthandler`` is on: a crash prints the Python stack of the step that died. The same seed
-replays the same steps, so a crash found here is a crash reproduced. Printed at the end (one
-JSON object with ``--json``): steps done, crashes (0 — else the process died and says at which
-step), Qt warnings (all, and those about invalid model indexes), dialogs still alive after they
-were closed (leaked windows), RSS after the warm-up and at the end.
+Each run is a child process with ``faulthandler`` on: a crash prints the Python stack of the
+step that died, and the parent reports the seed, the step and the steps before it. The same seed
+plays the same steps (what they meet can differ by a step or two with timing); ``--script``
+replays a list of steps exactly. Printed at the end (one JSON object with ``--json``): steps
+done, crashes, Qt warnings (all, and those about invalid model indexes), dialogs still alive
+after they were closed (leaked windows), RSS after the warm-up (a tenth of the steps) and at the
+end. With ``--keep-going`` a crash starts a fresh window on the next seed until the steps are
+done (the RSS figures are then those of the first and the last window).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import faulthandler
 import json
 import os
@@ -266,12 +271,16 @@ class Monkey:
             self.click_log()
         self.window.convert_action.trigger()
 
+    def _close_all(self, name: str) -> None:
+        """Close every open dialog of this object name (the agent may have opened several)."""
+        from ui.qt import QApplication
+
+        for widget in QApplication.topLevelWidgets():
+            if widget.objectName() == name and widget.isVisible():
+                widget.close()
+
     def close_convert(self) -> None:
-        dialog = getattr(self.window, "convert_dialog", None)
-        if dialog is not None:
-            with contextlib.suppress(RuntimeError):  # already deleted (WA_DeleteOnClose)
-                dialog.close()
-            self.window.convert_dialog = None
+        self._close_all("convertDialog")
 
     def jalali(self) -> None:
         self.window.jalali_action.trigger()
@@ -283,11 +292,7 @@ class Monkey:
         self.window.reports_action.trigger()
 
     def close_reports(self) -> None:
-        dialog = getattr(self.window, "reports_dialog", None)
-        if dialog is not None:
-            with contextlib.suppress(RuntimeError):
-                dialog.close()
-            self.window.reports_dialog = None
+        self._close_all("reportsDialog")
 
     def settings(self) -> None:
         self._close_modal_soon()

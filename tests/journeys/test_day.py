@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from .conftest import SIM_SETTINGS
 from .harness import TITLE, Agent
 
@@ -39,6 +41,7 @@ def ring(agent: Agent) -> dict[str, object]:
     return agent.windows(cls="CallPopup")[-1]
 
 
+@pytest.mark.slow  # ~30 s: not in the packaged app's quick self-test (tests/callsys.py)
 def test_a_day_on_the_simulator(agents) -> None:  # type: ignore[no-untyped-def]
     agent = agents(SIM_SETTINGS)
 
