@@ -37,7 +37,14 @@ def test_ok_in_settings_keeps_a_settings_file_that_could_not_be_read(agents) -> 
         "Do not disturb ticked",
     )
     agent.click("settingsOk", "settingsDialog")
-    agent.wait_for(lambda: agent.windows(cls="QMessageBox") or not agent.windows(name="settingsDialog"), "OK")
+    agent.wait_for(  # closed, or a question, or the dialog says why it did not save
+        lambda: (
+            agent.windows(cls="QMessageBox")
+            or not agent.windows(name="settingsDialog")
+            or agent.widget("settingsProblem", "settingsDialog")
+        ),
+        "the dialog to answer OK",
+    )
     backup = agent.config.with_name("settings.toml.bak")
     kept = agent.config.read_text(encoding="utf-8") == broken or (
         backup.exists() and backup.read_text(encoding="utf-8") == broken
