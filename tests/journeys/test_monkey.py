@@ -77,6 +77,7 @@ def test_300_random_steps_without_the_calendar_and_language_switches() -> None:
     assert_healthy(figures)
     assert figures["steps"] == 300
     assert figures["calls_logged"] > 0
+    assert figures["rss_kb_end"] - figures["rss_kb_start"] < RSS_GROWTH_KB
 
 
 @pytest.mark.xfail(
