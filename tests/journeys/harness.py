@@ -165,7 +165,7 @@ class Agent:
             QT_QPA_PLATFORM="xcb",
             PYTHONFAULTHANDLER="1",
             # glibc fills freed memory with this byte: a use after free (a stale model index)
-            # crashes at once instead of when the memory happens to be reused.
+            # reads garbage and crashes far more often than when the memory still looks valid.
             MALLOC_PERTURB_="165",
             PYTHONPATH=str(ROOT),
             CALLSYS_PROBE_DIR=str(self.probe_dir),
@@ -195,11 +195,17 @@ class Agent:
         return self
 
     def _find_window(self) -> str:
+        """The main window's X id, once it is shown (by its title, in whatever language)."""
         self.assert_alive()
-        out = self.screen.xdotool("search", "--onlyvisible", "--name", TITLE, check=False).split()
-        for wid in out:
-            pid = self.screen.xdotool("getwindowpid", wid, check=False).strip()
-            if self.proc is not None and pid == str(self.proc.pid):
+        shown = [w for w in self.look(timeout=30).get("windows", []) if w["name"] == "mainWindow"]
+        return self._wid_of(shown[0]["title"]) if shown else ""
+
+    def _wid_of(self, title: str) -> str:
+        assert self.proc is not None
+        pid = str(self.proc.pid)
+        found = self.screen.xdotool("search", "--onlyvisible", "--name", f"^{re.escape(title)}$", check=False)
+        for wid in found.split():
+            if self.screen.xdotool("getwindowpid", wid, check=False).strip() == pid:
                 return wid
         return ""
 
@@ -327,18 +333,12 @@ class Agent:
 
     def focus(self, window: dict[str, Any]) -> None:
         """Keyboard focus to *window* (an entry of ``windows()``), found by its title and PID."""
-        assert self.proc is not None
-        pid = str(self.proc.pid)
-        wids = self.screen.xdotool(
-            "search", "--onlyvisible", "--name", re.escape(window["title"]), check=False
-        )
-        for wid in wids.split():
-            if self.screen.xdotool("getwindowpid", wid, check=False).strip() == pid:
-                x, y, w, _h = window["rect"]
-                self.move(str(x + w // 2), str(y + 4))
-                self._focus_wid(wid)
-                return
-        raise JourneyError(f"no X window titled {window['title']!r} of the app")
+        wid = self._wid_of(window["title"])
+        if not wid:
+            raise JourneyError(f"no X window titled {window['title']!r} of the app")
+        x, y, w, _h = window["rect"]
+        self.move(x + w // 2, y + 4)
+        self._focus_wid(wid)
 
     def wait_gone(self, name: str, timeout: float = 10.0) -> None:
         self.wait_for(lambda: not self.windows(name=name), f"the {name!r} window to close", timeout)
