@@ -442,7 +442,7 @@ def child(args: argparse.Namespace) -> int:
         if monkey.step_no % 50 == 0:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
             monkey.check_windows()
-        QTimer.singleShot(int(os.environ.get("MONKEY_DELAY_MS", "2")), tick)
+        QTimer.singleShot(2, tick)
 
     async def run() -> None:
         await window.start()
