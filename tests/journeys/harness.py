@@ -308,14 +308,14 @@ class Agent:
     def title(self) -> str:
         return self.screen.xdotool("getwindowname", self.window).strip()
 
-    def wait_for(self, check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    def wait_for(self, check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
         def checked() -> Any:
             self.assert_alive()
             return check()
 
         return until(checked, timeout, what)
 
-    def wait_window(self, name: str, timeout: float = 10.0, focus: bool = True) -> dict[str, Any]:
+    def wait_window(self, name: str, timeout: float = 15.0, focus: bool = True) -> dict[str, Any]:
         """Wait for a top-level window (by its object name) and, as a window manager would for a
         new dialog, give it the keyboard focus."""
         found = self.wait_for(lambda: self.windows(name=name), f"a window named {name!r}", timeout)
@@ -340,16 +340,22 @@ class Agent:
         self.move(x + w // 2, y + 4)
         self._focus_wid(wid)
 
-    def wait_gone(self, name: str, timeout: float = 10.0) -> None:
+    def wait_gone(self, name: str, timeout: float = 15.0) -> None:
         self.wait_for(lambda: not self.windows(name=name), f"the {name!r} window to close", timeout)
 
     # ---------------------------------------------------------------- real X input
     def keys(self, *combos: str) -> None:
         """Key combinations (xdotool names: ``ctrl+shift+a``, ``alt+f``, ``Return``), one after
-        the other, to the window under the pointer."""
-        for combo in combos:
+        the other, to the window with the focus. After ``alt+…`` (a menu's mnemonic) the next key
+        waits for the menu to be up."""
+        for at, combo in enumerate(combos):
+            menus = (
+                len(self.windows(cls="QMenu")) if combo.startswith("alt+") and at + 1 < len(combos) else -1
+            )
             self.screen.xdotool("key", "--clearmodifiers", combo)
-            time.sleep(0.08)  # a menu opened by the previous key must be up for the next
+            if menus >= 0:
+                self.wait_for(lambda n=menus: len(self.windows(cls="QMenu")) > n, f"the menu of {combo}", 5)
+            time.sleep(0.05)
 
     def type(self, text: str) -> None:
         self.screen.xdotool("type", "--delay", "15", "--clearmodifiers", text)
