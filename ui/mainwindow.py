@@ -1165,6 +1165,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, dialog.sip_lines.add_line)
         elif focus == "provider" and combo is not None:
             QTimer.singleShot(0, lambda: combo.setFocus(Qt.FocusReason.OtherFocusReason))
+        # One dialog per opening: deleted once closed (each kept ~150 KB and its signal
+        # connections for the rest of the day; found by the monkey test).
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.exec()
         return dialog

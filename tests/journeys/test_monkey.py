@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 MONKEY = ROOT / "benchmarks" / "monkey.py"
 
@@ -52,14 +50,12 @@ def assert_healthy(figures: dict[str, Any]) -> None:
     )
 
 
-@pytest.mark.xfail(strict=True, reason="defect 2 of issue 11, fixed on another branch")
 def test_a_click_on_a_ringing_call_then_the_jalali_calendar() -> None:
     """The shortest crash the monkey found (defect 2's stale index behind the log's proxy): a
     call rings, the agent clicks its row, switches to the Jalali calendar — segfault."""
     assert_healthy(monkey("--steps", "3", "--script", "ring_now,click_log,jalali"))
 
 
-@pytest.mark.xfail(strict=True, reason="defect 2 of issue 11, fixed on another branch")
 def test_300_random_steps_seed_11() -> None:
     """What CI runs of the monkey: every kind of step but the Settings dialog (kept after it
     closes: its own test below). Crashed within its first 100 steps on a selected row and the
@@ -80,8 +76,5 @@ def test_300_random_steps_without_the_calendar_and_language_switches() -> None:
     assert figures["rss_kb_end"] - figures["rss_kb_start"] < RSS_GROWTH_KB
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the Settings dialog is never deleted after it closes (found by the monkey)"
-)
 def test_the_settings_dialog_is_gone_once_closed() -> None:
     assert_healthy(monkey("--steps", "4", "--script", "settings"))

@@ -94,7 +94,6 @@ def test_a_real_caller_rings_the_softphone(agents, caller: Caller) -> None:  # t
     agent.quit()
 
 
-@pytest.mark.xfail(strict=True, reason="defect 4 of issue 11, fixed on another branch")
 def test_a_sip_address_typed_in_the_number_field_dials(agents, caller: Caller) -> None:  # type: ignore[no-untyped-def]
     """Defect 4: on the default phone (direct mode) ``1002@127.0.0.1:PORT`` typed in the number
     field and Enter calls that phone; it was refused as "not a number that can be dialled"."""
