@@ -455,6 +455,14 @@ class DynamicsCrm:
             yield page
             url = page.get("@odata.nextLink")
 
+    async def get_bytes(self, url: str, *, prefer: str, what: str = "sync") -> bytes:
+        """One page of a query, undecoded: the phone index decodes it in a worker thread, so a
+        big page does not hold the event loop (``callsys.phoneindex``)."""
+        resp = await self.send("GET", url, headers={"Prefer": prefer}, what=what)
+        if "json" not in resp.headers.get("content-type", "").lower():
+            raise _garbled(what, resp)
+        return resp.content
+
     async def who_am_i(self) -> str:
         data = await self.get_json("WhoAmI", what="WhoAmI")
         return str(data["UserId"])

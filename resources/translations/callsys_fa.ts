@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="407" />
+      <location filename="../../ui/desktop.py" line="413" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="408" />
+      <location filename="../../ui/desktop.py" line="414" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="406" />
+      <location filename="../../ui/desktop.py" line="412" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -818,7 +818,7 @@
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1117" />
+      <location filename="../../ui/mainwindow.py" line="1137" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
@@ -858,12 +858,12 @@
       <translation>تماس‌های این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="676" />
+      <location filename="../../ui/mainwindow.py" line="696" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="682" />
+      <location filename="../../ui/mainwindow.py" line="702" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
@@ -873,7 +873,7 @@
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="721" />
+      <location filename="../../ui/mainwindow.py" line="741" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
@@ -893,7 +893,7 @@
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1074" />
+      <location filename="../../ui/mainwindow.py" line="1094" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
@@ -908,22 +908,22 @@
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="678" />
+      <location filename="../../ui/mainwindow.py" line="698" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="881" />
+      <location filename="../../ui/mainwindow.py" line="901" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1007" />
+      <location filename="../../ui/mainwindow.py" line="1027" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="724" />
+      <location filename="../../ui/mainwindow.py" line="744" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
@@ -953,17 +953,17 @@
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="677" />
+      <location filename="../../ui/mainwindow.py" line="697" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="675" />
+      <location filename="../../ui/mainwindow.py" line="695" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="548" />
+      <location filename="../../ui/mainwindow.py" line="568" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
@@ -983,7 +983,7 @@
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1025" />
+      <location filename="../../ui/mainwindow.py" line="1045" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
@@ -993,57 +993,57 @@
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="765" />
+      <location filename="../../ui/mainwindow.py" line="785" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="705" />
+      <location filename="../../ui/mainwindow.py" line="725" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="718" />
+      <location filename="../../ui/mainwindow.py" line="738" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="641" />
+      <location filename="../../ui/mainwindow.py" line="661" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1219" />
+      <location filename="../../ui/mainwindow.py" line="1239" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="816" />
+      <location filename="../../ui/mainwindow.py" line="836" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="752" />
+      <location filename="../../ui/mainwindow.py" line="772" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="697" />
+      <location filename="../../ui/mainwindow.py" line="717" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="711" />
+      <location filename="../../ui/mainwindow.py" line="731" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1041" />
+      <location filename="../../ui/mainwindow.py" line="1061" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="875" />
+      <location filename="../../ui/mainwindow.py" line="895" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
@@ -1053,9 +1053,14 @@
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="536" />
-      <source>Updating the phone index: {table}, {count} records</source>
-      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
+      <location filename="../../ui/mainwindow.py" line="546" />
+      <source>Updating the phone index: {table}, {count} of about {expected} records, {rate} a second, about {left} left</source>
+      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} از حدود {expected} رکورد، {rate} در ثانیه، حدود {left} مانده</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="541" />
+      <source>Updating the phone index: {table}, {count} records, {rate} a second</source>
+      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد، {rate} در ثانیه</translation>
     </message>
     <message>
       <location filename="../../ui/mainwindow.py" line="395" />
@@ -1068,32 +1073,32 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1118" />
+      <location filename="../../ui/mainwindow.py" line="1138" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="771" />
+      <location filename="../../ui/mainwindow.py" line="791" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1077" />
+      <location filename="../../ui/mainwindow.py" line="1097" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="549" />
+      <location filename="../../ui/mainwindow.py" line="569" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="763" />
+      <location filename="../../ui/mainwindow.py" line="783" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="850" />
+      <location filename="../../ui/mainwindow.py" line="870" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1520,19 +1525,24 @@
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="423" />
+      <location filename="../../callsys/settings.py" line="434" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="474" />
+      <location filename="../../callsys/settings.py" line="485" />
       <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="439" />
+      <location filename="../../callsys/settings.py" line="450" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="408" />
+      <source>A table without change tracking is read again in full this often (to find deleted records); in between, only its changed records are read</source>
+      <translation>جدولی که ردیابی تغییرات ندارد در این فاصله دوباره به‌طور کامل خوانده می‌شود (تا رکوردهای حذف‌شده پیدا شوند)؛ در این میان فقط رکوردهای تغییرکرده‌اش خوانده می‌شوند</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="205" />
@@ -1540,7 +1550,7 @@
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="559" />
+      <location filename="../../callsys/settings.py" line="570" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
@@ -1550,7 +1560,7 @@
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="528" />
+      <location filename="../../callsys/settings.py" line="539" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
@@ -1560,7 +1570,7 @@
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="445" />
+      <location filename="../../callsys/settings.py" line="456" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
@@ -1570,12 +1580,12 @@
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="518" />
+      <location filename="../../callsys/settings.py" line="529" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="551" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
@@ -1590,7 +1600,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="580" />
+      <location filename="../../callsys/settings.py" line="591" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -1615,7 +1625,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="588" />
+      <location filename="../../callsys/settings.py" line="599" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1630,17 +1640,17 @@
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="464" />
+      <location filename="../../callsys/settings.py" line="475" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="429" />
+      <location filename="../../callsys/settings.py" line="440" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="537" />
+      <location filename="../../callsys/settings.py" line="548" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
@@ -1660,12 +1670,12 @@
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="456" />
+      <location filename="../../callsys/settings.py" line="467" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="590" />
+      <location filename="../../callsys/settings.py" line="601" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -1680,37 +1690,42 @@
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="569" />
+      <location filename="../../callsys/settings.py" line="406" />
+      <source>Full refresh of tables without change tracking (seconds)</source>
+      <translation>به‌روزرسانی کامل جدول‌های بدون ردیابی تغییرات (ثانیه)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="580" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="542" />
+      <location filename="../../callsys/settings.py" line="553" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="533" />
+      <location filename="../../callsys/settings.py" line="544" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="437" />
+      <location filename="../../callsys/settings.py" line="448" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="534" />
+      <location filename="../../callsys/settings.py" line="545" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="506" />
+      <location filename="../../callsys/settings.py" line="517" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="431" />
+      <location filename="../../callsys/settings.py" line="442" />
       <source>How many desktops may be connected at the same time</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
@@ -1725,7 +1740,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="578" />
+      <location filename="../../callsys/settings.py" line="589" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -1735,7 +1750,7 @@
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="514" />
+      <location filename="../../callsys/settings.py" line="525" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
@@ -1745,17 +1760,17 @@
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="561" />
+      <location filename="../../callsys/settings.py" line="572" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="419" />
+      <location filename="../../callsys/settings.py" line="430" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="423" />
+      <location filename="../../callsys/settings.py" line="434" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
@@ -1765,7 +1780,7 @@
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="480" />
+      <location filename="../../callsys/settings.py" line="491" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
@@ -1785,7 +1800,7 @@
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="535" />
+      <location filename="../../callsys/settings.py" line="546" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
@@ -1795,12 +1810,12 @@
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="466" />
+      <location filename="../../callsys/settings.py" line="477" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="447" />
+      <location filename="../../callsys/settings.py" line="458" />
       <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
@@ -1810,7 +1825,7 @@
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="544" />
+      <location filename="../../callsys/settings.py" line="555" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
@@ -1845,22 +1860,22 @@
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="543" />
+      <location filename="../../callsys/settings.py" line="554" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="531" />
+      <location filename="../../callsys/settings.py" line="542" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="504" />
+      <location filename="../../callsys/settings.py" line="515" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
@@ -1880,12 +1895,12 @@
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="488" />
+      <location filename="../../callsys/settings.py" line="499" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="496" />
+      <location filename="../../callsys/settings.py" line="507" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
@@ -1895,7 +1910,7 @@
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="498" />
+      <location filename="../../callsys/settings.py" line="509" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
@@ -1910,7 +1925,7 @@
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="472" />
+      <location filename="../../callsys/settings.py" line="483" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
@@ -1920,22 +1935,22 @@
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="582" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="482" />
+      <location filename="../../callsys/settings.py" line="493" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="458" />
+      <location filename="../../callsys/settings.py" line="469" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="490" />
+      <location filename="../../callsys/settings.py" line="501" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
@@ -1945,12 +1960,12 @@
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="516" />
+      <location filename="../../callsys/settings.py" line="527" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="404" />
+      <location filename="../../callsys/settings.py" line="415" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
