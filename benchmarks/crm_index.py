@@ -26,7 +26,8 @@ Usage::
 
     .venv/bin/python benchmarks/crm_index.py                  # 200,000 synced records, 1,000,000 numbers
     .venv/bin/python benchmarks/crm_index.py --sync-records 20000 --numbers 100000   # a quick run
-    .venv/bin/python benchmarks/crm_index.py --profile        # + where the client's time goes (cProfile)
+    .venv/bin/python benchmarks/crm_index.py --profile        # + where the loop thread's time goes (cProfile)
+    STALL_DEBUG=1 .venv/bin/python benchmarks/crm_index.py    # + each stall > 16 ms, with the loop's own CPU in it
 """
 
 from __future__ import annotations
@@ -152,7 +153,9 @@ class Probes:
             await asyncio.sleep(0.005)
             late = time.perf_counter() - t0 - 0.005
             if late > 0.016 and os.environ.get("STALL_DEBUG"):
-                print(f"    stall {late * 1000:.0f} ms, loop thread CPU {(time.thread_time() - c0) * 1000:.0f} ms")
+                print(
+                    f"    stall {late * 1000:.0f} ms, loop thread CPU {(time.thread_time() - c0) * 1000:.0f} ms"
+                )
             self.stalls.append(late)
             self.stall = max(self.stall, late)
 
