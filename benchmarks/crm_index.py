@@ -222,6 +222,7 @@ async def main() -> None:
     parser.add_argument("--online", type=int, default=30, help="online lookups at 100 ms latency")
     parser.add_argument("--company", type=int, default=50, help="company-name lookups of each kind")
     parser.add_argument("--profile", action="store_true", help="profile the resync's loop thread")
+    parser.add_argument("--only-sync", action="store_true", help="stop after the syncs and the delta")
     args = parser.parse_args()
     plan = NumberPlan(region="DE")
 
@@ -267,6 +268,9 @@ async def main() -> None:
         assert (delta.upserted, delta.deleted) == (80, 20), delta
         ours.send("stop")
         service.join(10)
+        if args.only_sync:
+            await crm.close()
+            return
         rng = random.Random(2)
 
         # 3. top up to N indexed numbers through the same write path (a second table), then ring
