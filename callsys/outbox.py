@@ -349,15 +349,7 @@ class Outbox:
     async def _batch_round(self, sender: Sender, by_handler: set[str]) -> tuple[int, bool]:
         """Send the head of every group that is batchable, ``batch_size`` to a ``$batch``, at most
         ``concurrency`` batches at once. Returns (items done, whether the queue paused)."""
-        heads: list[OutboxItem] = []
-        seen: set[str] = set()
-        for item in self.pending():
-            key = item.group or "\0" + item.id
-            if key in seen:
-                continue
-            seen.add(key)
-            if item.kind in self._batchable and item.id not in by_handler:
-                heads.append(item)
+        heads = self._heads(by_handler, self.batch_size * self.concurrency * 4)
         if not heads:
             return 0, False
         gate = asyncio.Semaphore(self.concurrency)
@@ -411,6 +403,22 @@ class Outbox:
         size = self.batch_size
         await asyncio.gather(*(deliver(heads[n : n + size]) for n in range(0, len(heads), size)))
         return delivered, stopped
+
+    def _heads(self, skip: set[str], limit: int) -> list[OutboxItem]:
+        """The first pending item of each group (every ungrouped item is its own group), oldest
+        first, if it is batchable and not in *skip* — at most *limit*, so that a round after a long
+        outage decodes a few hundred payloads on the loop, not the whole backlog."""
+        kinds = sorted(self._batchable)
+        skipped = sorted(skip)
+        rows = self.db.execute(
+            "SELECT id, kind, grp, payload, state, attempts, last_error FROM outbox WHERE rowid IN ("
+            "SELECT min(rowid) FROM outbox WHERE queue = ? AND state = 'pending' "
+            "GROUP BY CASE WHEN grp = '' THEN id ELSE grp END) "
+            f"AND kind IN ({','.join('?' * len(kinds))}) AND id NOT IN ({','.join('?' * len(skipped))}) "
+            "ORDER BY rowid LIMIT ?",
+            [self.queue, *kinds, *skipped, limit],
+        ).fetchall()
+        return [OutboxItem(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
 
     def _finish_all(self, items: Sequence[OutboxItem]) -> None:
         """Mark delivered items done, in one transaction."""
