@@ -36,9 +36,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -946,16 +944,17 @@ class IndexSync:
 
 class _Worker:
     """The sync's worker thread: it decodes pages and writes them (it owns the writer
-    connection; SQLite wants one writer). One thread, not one per job, and at a lower CPU
-    priority where the system has one: a second busy thread would compete with the event loop
-    for the interpreter lock, and the loop must win. An in-memory database has no second
-    connection: its writes run on the loop (tests only)."""
+    connection; SQLite wants one writer). One thread, not one per job: a second busy thread would
+    compete with the event loop for the interpreter lock. Not at a lower CPU priority either: a
+    niced thread that the system leaves waiting while it holds the interpreter lock would make
+    the loop wait too. An in-memory database has no second connection: its writes run on the loop
+    (tests only)."""
 
     def __init__(self, index: PhoneIndex) -> None:
         self.index = index
         self.conn: sqlite3.Connection | None = None
         self.pages = 0
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="phoneindex", initializer=_lower_priority)
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="phoneindex")
 
     async def __aenter__(self) -> _Worker:
         self.conn = self.index.writer_connection()  # on the loop: it reads the main connection
@@ -982,10 +981,3 @@ class _Worker:
 
     async def decode(self, fn: Callable[[bytes], Page], body: bytes) -> Page:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, body)
-
-
-def _lower_priority() -> None:
-    """Nice the sync's worker thread (Linux: per thread): the loop's thread, and the rest of the
-    desktop, come first when the CPU is busy."""
-    with contextlib.suppress(AttributeError, OSError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # type: ignore[attr-defined,unused-ignore]
