@@ -349,7 +349,7 @@ class Outbox:
     async def _batch_round(self, sender: Sender, by_handler: set[str]) -> tuple[int, bool]:
         """Send the head of every group that is batchable, ``batch_size`` to a ``$batch``, at most
         ``concurrency`` batches at once. Returns (items done, whether the queue paused)."""
-        heads = self._heads(by_handler, self.batch_size * self.concurrency * 4)
+        heads = self._heads(by_handler, self.batch_size * self.concurrency * 8)
         if not heads:
             return 0, False
         gate = asyncio.Semaphore(self.concurrency)
