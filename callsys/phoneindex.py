@@ -338,7 +338,11 @@ class PageDecoder:
         parts += [self._rows.decode(b"[" + body[a + 1 : b] + b"]") for a, b in itertools.pairwise(cuts)]
         last = self._page.decode(b'{"value":[' + body[cuts[-1] + 1 :])
         parts.append(last.value)
-        return self._make(parts, last)
+        # the links follow the rows in Dataverse's pages; a service that puts them first is read too
+        page = self._make(parts, last)
+        page.next_link = page.next_link or str(first.next_link or "")
+        page.delta_link = page.delta_link or str(first.delta_link or "")
+        return page
 
     def _make(self, parts: list[Any], tail: Any) -> Page:
         astuple = self._astuple

@@ -416,6 +416,7 @@ def test_a_page_decoded_in_slices_is_the_page() -> None:
     expected = [tuple(r.get(c) for c in columns) for r in rows]
     for page in (
         {"@odata.context": "x", "value": rows, "@odata.nextLink": "https://next"},
+        {"@odata.nextLink": "https://first", "value": rows},  # the link before the rows
         {"@odata.context": "x", "value": [{k: v for k, v in reversed(r.items())} for r in rows]},
     ):
         body = json.dumps(page, separators=(",", ":")).encode()
