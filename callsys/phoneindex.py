@@ -388,6 +388,8 @@ class PhoneIndex:
         self.url_for = url_for
         #: table → the generation a full sync running in this process writes (start_full)
         self._writing: dict[str, int] = {}
+        #: (table, generation) of full syncs that began with none of the table's rows indexed
+        self._fresh: set[tuple[str, int]] = set()
 
     # ---------------------------------------------------------------- reading
     def lookup(self, number: PhoneNumber) -> list[Match]:
@@ -559,11 +561,16 @@ class PhoneIndex:
                 [spec.logical, int(state["gen"]), gen],
             )
         self._writing[spec.logical] = gen
+        # nothing of this table indexed yet: nothing for the final sweep to find
+        had = self.db.execute("SELECT 1 FROM phone_records WHERE tbl = ? LIMIT 1", [spec.logical]).fetchone()
+        if had is None:
+            self._fresh.add((spec.logical, gen))
         return gen
 
     def abandon_full(self, spec: TableSpec) -> None:
         """A full sync failed: changes go back to the stored generation."""
-        self._writing.pop(spec.logical, None)
+        gen = self._writing.pop(spec.logical, None)
+        self._fresh.discard((spec.logical, gen or 0))
 
     def write_full_page(
         self,
@@ -659,7 +666,10 @@ class PhoneIndex:
     ) -> None:
         """The last page is in: sweep the older generations, then store the new state."""
         conn = conn or self.db.conn
-        self.sweep(spec, gen, conn)
+        if (spec.logical, gen) in self._fresh:
+            self._fresh.discard((spec.logical, gen))
+        else:
+            self.sweep(spec, gen, conn)
         since = _modified_since(started) if started else ""
         with conn:
             self._save_state(conn, spec.logical, delta_link, gen)
