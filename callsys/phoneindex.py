@@ -497,7 +497,7 @@ class PhoneIndex:
             entries = []
             values = get_phones(row)
             # most phone columns are null: compress/filter skip them in C
-            for col, value in zip(compress(phones, values), filter(None, values), strict=True):
+            for col, value in zip(compress(phones, values), filter(None, values)):  # noqa: B905 (same length)
                 if value.__class__ is str:  # a non-text value is not a number
                     k = fast(value) or slow(value)
                     if k:
@@ -508,7 +508,7 @@ class PhoneIndex:
                 (
                     logical,
                     record_id,
-                    str(row[name_at] or ""),
+                    name if (name := row[name_at]).__class__ is str else str(name or ""),
                     "" if is_ref else str(company or ""),
                     str(company or "") if is_ref else "",
                     gen,
