@@ -399,6 +399,17 @@ CRM_INDEX_SYNC_SECONDS = declare(
     "crm",
     N_("How often the desktop and the callsys server pull changed phone numbers into the phone index"),
 )
+CRM_INDEX_FULL_SECONDS = declare(
+    "crm.phone_index_untracked_full_seconds",
+    3600,
+    p_int(60, 7 * 86_400),
+    N_("Full refresh of tables without change tracking (seconds)"),
+    "crm",
+    N_(
+        "A table without change tracking is read again in full this often (to find deleted records); "
+        "in between, only its changed records are read"
+    ),
+)
 
 # --- Server --------------------------------------------------------------------------------
 SERVER_URL = declare("server.url", "", _url_or_empty, N_("callsys server address"), "server")

@@ -29,7 +29,14 @@ import httpx
 
 from callsys.auth import TokenProvider, check_org_url
 from callsys.crm import Match
-from callsys.crm.dataverse_batch import BatchRequest, BatchResponse, ChangeSet, decode_batch, encode_batch
+from callsys.crm.dataverse_batch import (
+    BatchRequest,
+    BatchResponse,
+    ChangeSet,
+    decode_batch,
+    decode_batch_parts,
+    encode_batch,
+)
 from callsys.crm.dataverse_odata import (
     SAFE_PHONE_TEXT,
     encode_query,
@@ -384,6 +391,38 @@ class DynamicsCrm:
                 raise error_for(r.status, r.headers, r.text, what)
         return out
 
+    async def changesets(
+        self, changesets: Sequence[Sequence[BatchRequest]], *, what: str = "deliver"
+    ) -> list[CrmError | None]:
+        """Apply many independent changesets in one ``$batch`` with ``odata.continue-on-error``:
+        each is atomic on its own, one failing does not stop the others. Returns, for each,
+        ``None`` (applied) or the mapped error of its failing request (a 429 with that
+        operation's ``Retry-After``). Raises for the batch as a whole (throttled, unavailable,
+        signed out, refused) — then nothing is known about any of them."""
+        if not changesets:
+            return []
+        ctype, body = encode_batch([ChangeSet(list(c)) for c in changesets])
+        resp = await self.send(
+            "POST",
+            "$batch",
+            content=body,
+            headers={"Content-Type": ctype, "Prefer": "odata.continue-on-error"},
+            what=what,
+        )
+        try:
+            parts = decode_batch_parts(resp.headers.get("content-type", ""), resp.text)
+        except ValueError:
+            raise _garbled(what, resp) from None
+        if len(parts) != len(changesets):
+            raise _garbled(what, resp)
+        out: list[CrmError | None] = []
+        for part in parts:
+            failed = next((r for r in part if not 200 <= r.status < 400), None)  # 0: not decodable
+            out.append(
+                None if failed is None else error_for(failed.status, failed.headers, failed.text, what)
+            )
+        return out
+
     async def get_json(
         self,
         path: str,
@@ -454,6 +493,14 @@ class DynamicsCrm:
             page: dict[str, Any] = await self.get_json(url, headers={"Prefer": prefer}, what="sync")
             yield page
             url = page.get("@odata.nextLink")
+
+    async def get_bytes(self, url: str, *, prefer: str, what: str = "sync") -> bytes:
+        """One page of a query, undecoded: the phone index decodes it in a worker thread, so a
+        big page does not hold the event loop (``callsys.phoneindex``)."""
+        resp = await self.send("GET", url, headers={"Prefer": prefer}, what=what)
+        if "json" not in resp.headers.get("content-type", "").lower():
+            raise _garbled(what, resp)
+        return resp.content
 
     async def who_am_i(self) -> str:
         data = await self.get_json("WhoAmI", what="WhoAmI")

@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="410" />
+      <location filename="../../ui/desktop.py" line="416" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="411" />
+      <location filename="../../ui/desktop.py" line="417" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="409" />
+      <location filename="../../ui/desktop.py" line="415" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -203,252 +203,252 @@
   <context>
     <name>Contacts</name>
     <message>
-      <location filename="../../ui/contacts.py" line="304" />
+      <location filename="../../ui/contacts.py" line="305" />
       <source>&amp;Add a number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="920" />
+      <location filename="../../ui/contacts.py" line="928" />
       <source>&amp;Add…</source>
       <translation>&amp;افزودن…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="919" />
+      <location filename="../../ui/contacts.py" line="927" />
       <source>&amp;Call</source>
       <translation>تما&amp;س</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="293" />
+      <location filename="../../ui/contacts.py" line="294" />
       <source>&amp;Company:</source>
       <translation>&amp;شرکت:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="922" />
+      <location filename="../../ui/contacts.py" line="930" />
       <source>&amp;Delete</source>
       <translation>&amp;حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="295" />
+      <location filename="../../ui/contacts.py" line="296" />
       <source>&amp;E-mail:</source>
       <translation>&amp;رایانامه:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="921" />
+      <location filename="../../ui/contacts.py" line="929" />
       <source>&amp;Edit…</source>
       <translation>&amp;ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="923" />
+      <location filename="../../ui/contacts.py" line="931" />
       <source>&amp;Import…</source>
       <translation>&amp;درون‌ریزی…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="292" />
+      <location filename="../../ui/contacts.py" line="293" />
       <source>&amp;Name:</source>
       <translation>&amp;نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="925" />
+      <location filename="../../ui/contacts.py" line="933" />
       <source>&amp;Open in Dynamics</source>
       <translation>&amp;باز کردن در Dynamics</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="294" />
+      <location filename="../../ui/contacts.py" line="295" />
       <source>&amp;Type:</source>
       <translation>نو&amp;ع:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="472" />
+      <location filename="../../ui/contacts.py" line="473" />
       <source>Cancelled: nothing of the file was imported.</source>
       <translation>لغو شد: چیزی از این پرونده درون‌ریزی نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="491" />
+      <location filename="../../ui/contacts.py" line="492" />
       <source>Cancelling…</source>
       <translation>در حال لغو…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="243" />
+      <location filename="../../ui/contacts.py" line="244" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="918" />
+      <location filename="../../ui/contacts.py" line="926" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="901" />
+      <location filename="../../ui/contacts.py" line="909" />
       <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
       <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="829" />
+      <location filename="../../ui/contacts.py" line="837" />
       <source>Delete</source>
       <translation>حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="883" />
+      <location filename="../../ui/contacts.py" line="891" />
       <source>Delete contact</source>
       <translation>حذف مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="884" />
+      <location filename="../../ui/contacts.py" line="892" />
       <source>Delete {name} from the directory?</source>
       <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="893" />
+      <location filename="../../ui/contacts.py" line="901" />
       <source>Deleted {name}.</source>
       <translation>{name} حذف شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="280" />
+      <location filename="../../ui/contacts.py" line="281" />
       <source>Edit contact</source>
       <translation>ویرایش مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="826" />
+      <location filename="../../ui/contacts.py" line="834" />
       <source>Edit…</source>
       <translation>ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="924" />
+      <location filename="../../ui/contacts.py" line="932" />
       <source>Import a CSV or vCard file into the directory</source>
       <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="395" />
+      <location filename="../../ui/contacts.py" line="396" />
       <source>Import contacts</source>
       <translation>درون‌ریزی مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="515" />
+      <location filename="../../ui/contacts.py" line="516" />
       <source>Imported {file}.</source>
       <translation>{file} درون‌ریزی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="425" />
+      <location filename="../../ui/contacts.py" line="426" />
       <source>Importing {file}…</source>
       <translation>در حال درون‌ریزی {file}…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="242" />
+      <location filename="../../ui/contacts.py" line="243" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="280" />
+      <location filename="../../ui/contacts.py" line="281" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="753" />
+      <location filename="../../ui/contacts.py" line="755" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» جور نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="366" />
+      <location filename="../../ui/contacts.py" line="367" />
       <source>Not saved: {why}.</source>
       <translation>ذخیره نشد: {why}.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="329" />
+      <location filename="../../ui/contacts.py" line="330" />
       <source>Number type</source>
       <translation>نوع شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="245" />
+      <location filename="../../ui/contacts.py" line="246" />
       <source>Numbers</source>
       <translation>شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="298" />
+      <location filename="../../ui/contacts.py" line="299" />
       <source>Numbers:</source>
       <translation>شماره‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="834" />
+      <location filename="../../ui/contacts.py" line="842" />
       <source>Open in Dynamics</source>
       <translation>باز کردن در Dynamics</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="333" />
+      <location filename="../../ui/contacts.py" line="334" />
       <source>Phone number</source>
       <translation>شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="874" />
+      <location filename="../../ui/contacts.py" line="882" />
       <source>Saved {name}.</source>
       <translation>{name} ذخیره شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="916" />
+      <location filename="../../ui/contacts.py" line="924" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="917" />
+      <location filename="../../ui/contacts.py" line="925" />
       <source>Search the contacts</source>
       <translation>جستجو در مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="718" />
+      <location filename="../../ui/contacts.py" line="717" />
       <source>Searching…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="530" />
+      <location filename="../../ui/contacts.py" line="531" />
       <source>Skipped rows and why:</source>
       <translation>ردیف‌های کنارگذاشته و دلیل آن‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="730" />
+      <location filename="../../ui/contacts.py" line="729" />
       <source>The directory could not be searched: {why}</source>
       <translation>جستجو در فهرست مخاطبان ممکن نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="475" />
+      <location filename="../../ui/contacts.py" line="476" />
       <source>The file could not be imported: {why}</source>
       <translation>این پرونده درون‌ریزی نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="441" />
+      <location filename="../../ui/contacts.py" line="442" />
       <source>There is no database to import into.</source>
       <translation>پایگاه داده‌ای برای درون‌ریزی نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="744" />
+      <location filename="../../ui/contacts.py" line="743" />
       <source>There is no directory: the CRM is not available.</source>
       <translation>فهرست مخاطبان در دسترس نیست: CRM در دسترس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="244" />
+      <location filename="../../ui/contacts.py" line="245" />
       <source>Type</source>
       <translation>نوع</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="746" />
+      <location filename="../../ui/contacts.py" line="745" />
       <source>Type a name or a number to search Dynamics 365.</source>
       <translation>برای جستجو در Dynamics 365 یک نام یا شماره بنویسید.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="757" />
+      <location filename="../../ui/contacts.py" line="759" />
       <source>{count} record(s) found</source>
       <translation>{count} رکورد پیدا شد</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="500" />
+      <location filename="../../ui/contacts.py" line="501" />
       <source>{done} of about {total} rows</source>
       <translation>{done} از حدود {total} ردیف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="518" />
+      <location filename="../../ui/contacts.py" line="519" />
       <source>{imported} new record(s), {updated} updated, {numbers} phone number(s) stored, {skipped} row(s) skipped.</source>
       <translation>{imported} رکورد جدید، {updated} به‌روزشده، {numbers} شماره تلفن ذخیره شد، {skipped} ردیف کنار گذاشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="749" />
+      <location filename="../../ui/contacts.py" line="751" />
       <source>{shown} of {total} records</source>
       <translation>{shown} از {total} رکورد</translation>
     </message>
@@ -1122,77 +1122,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="474" />
+      <location filename="../../ui/mainwindow.py" line="473" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="463" />
+      <location filename="../../ui/mainwindow.py" line="462" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="459" />
+      <location filename="../../ui/mainwindow.py" line="458" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="473" />
+      <location filename="../../ui/mainwindow.py" line="472" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="467" />
+      <location filename="../../ui/mainwindow.py" line="466" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="466" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="435" />
+      <location filename="../../ui/mainwindow.py" line="434" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="430" />
+      <location filename="../../ui/mainwindow.py" line="429" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="462" />
+      <location filename="../../ui/mainwindow.py" line="461" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="461" />
+      <location filename="../../ui/mainwindow.py" line="460" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="468" />
+      <location filename="../../ui/mainwindow.py" line="467" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="470" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="460" />
+      <location filename="../../ui/mainwindow.py" line="459" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="469" />
+      <location filename="../../ui/mainwindow.py" line="468" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="464" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -1202,37 +1202,37 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1330" />
+      <location filename="../../ui/mainwindow.py" line="1370" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="450" />
+      <location filename="../../ui/mainwindow.py" line="449" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="437" />
+      <location filename="../../ui/mainwindow.py" line="436" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="102" />
+      <location filename="../../ui/mainwindow.py" line="103" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="444" />
+      <location filename="../../ui/mainwindow.py" line="443" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="438" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="103" />
+      <location filename="../../ui/mainwindow.py" line="104" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
@@ -1242,12 +1242,12 @@
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="476" />
+      <location filename="../../ui/mainwindow.py" line="475" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="477" />
+      <location filename="../../ui/mainwindow.py" line="476" />
       <source>Dial pad</source>
       <translation>صفحه شماره‌گیری</translation>
     </message>
@@ -1262,47 +1262,47 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="733" />
+      <location filename="../../ui/mainwindow.py" line="762" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="440" />
+      <location filename="../../ui/mainwindow.py" line="439" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="779" />
+      <location filename="../../ui/mainwindow.py" line="808" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="453" />
+      <location filename="../../ui/mainwindow.py" line="452" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="99" />
+      <location filename="../../ui/mainwindow.py" line="100" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="436" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1206" />
+      <location filename="../../ui/mainwindow.py" line="1238" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="452" />
+      <location filename="../../ui/mainwindow.py" line="451" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="100" />
+      <location filename="../../ui/mainwindow.py" line="101" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
@@ -1322,47 +1322,47 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="949" />
+      <location filename="../../ui/mainwindow.py" line="978" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1124" />
+      <location filename="../../ui/mainwindow.py" line="1153" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="782" />
+      <location filename="../../ui/mainwindow.py" line="811" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="434" />
+      <location filename="../../ui/mainwindow.py" line="433" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="432" />
+      <location filename="../../ui/mainwindow.py" line="431" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="464" />
+      <location filename="../../ui/mainwindow.py" line="463" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="475" />
+      <location filename="../../ui/mainwindow.py" line="474" />
       <source>Open the &amp;log folder</source>
       <translation>باز کردن پوشه &amp;گزارش کار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="454" />
+      <location filename="../../ui/mainwindow.py" line="453" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="106" />
+      <location filename="../../ui/mainwindow.py" line="107" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
@@ -1377,12 +1377,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="599" />
+      <location filename="../../ui/mainwindow.py" line="628" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="441" />
+      <location filename="../../ui/mainwindow.py" line="440" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1392,152 +1392,157 @@
       <translation>ثبت‌شده با حساب {account}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="101" />
+      <location filename="../../ui/mainwindow.py" line="102" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="443" />
+      <location filename="../../ui/mainwindow.py" line="442" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="442" />
+      <location filename="../../ui/mainwindow.py" line="441" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1145" />
+      <location filename="../../ui/mainwindow.py" line="1174" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="445" />
+      <location filename="../../ui/mainwindow.py" line="444" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="823" />
+      <location filename="../../ui/mainwindow.py" line="852" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="763" />
+      <location filename="../../ui/mainwindow.py" line="792" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="776" />
+      <location filename="../../ui/mainwindow.py" line="805" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="694" />
+      <location filename="../../ui/mainwindow.py" line="723" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1432" />
+      <location filename="../../ui/mainwindow.py" line="1472" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1321" />
+      <location filename="../../ui/mainwindow.py" line="1361" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="875" />
+      <location filename="../../ui/mainwindow.py" line="904" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="810" />
+      <location filename="../../ui/mainwindow.py" line="839" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="755" />
+      <location filename="../../ui/mainwindow.py" line="784" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="769" />
+      <location filename="../../ui/mainwindow.py" line="798" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1173" />
+      <location filename="../../ui/mainwindow.py" line="1205" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="939" />
+      <location filename="../../ui/mainwindow.py" line="968" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="996" />
+      <location filename="../../ui/mainwindow.py" line="1025" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="451" />
+      <location filename="../../ui/mainwindow.py" line="450" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="105" />
+      <location filename="../../ui/mainwindow.py" line="106" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="587" />
-      <source>Updating the phone index: {table}, {count} records</source>
-      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
+      <location filename="../../ui/mainwindow.py" line="606" />
+      <source>Updating the phone index: {table}, {count} of about {expected} records, {rate} a second, about {left} left</source>
+      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} از حدود {expected} رکورد، {rate} در ثانیه، حدود {left} مانده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="439" />
+      <location filename="../../ui/mainwindow.py" line="599" />
+      <source>Updating the phone index: {table}, {count} records, {rate} a second</source>
+      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد، {rate} در ثانیه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="438" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="104" />
+      <location filename="../../ui/mainwindow.py" line="105" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1331" />
+      <location filename="../../ui/mainwindow.py" line="1371" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="829" />
+      <location filename="../../ui/mainwindow.py" line="858" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1209" />
+      <location filename="../../ui/mainwindow.py" line="1241" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="600" />
+      <location filename="../../ui/mainwindow.py" line="629" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="821" />
+      <location filename="../../ui/mainwindow.py" line="850" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="986" />
+      <location filename="../../ui/mainwindow.py" line="1015" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1005" />
+      <location filename="../../ui/mainwindow.py" line="1034" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1974,19 +1979,24 @@
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="423" />
+      <location filename="../../callsys/settings.py" line="434" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="474" />
+      <location filename="../../callsys/settings.py" line="485" />
       <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="439" />
+      <location filename="../../callsys/settings.py" line="450" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="408" />
+      <source>A table without change tracking is read again in full this often (to find deleted records); in between, only its changed records are read</source>
+      <translation>جدولی که ردیابی تغییرات ندارد در این فاصله دوباره به‌طور کامل خوانده می‌شود (تا رکوردهای حذف‌شده پیدا شوند)؛ در این میان فقط رکوردهای تغییرکرده‌اش خوانده می‌شوند</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="205" />
@@ -1994,7 +2004,7 @@
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="561" />
+      <location filename="../../callsys/settings.py" line="572" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
@@ -2004,7 +2014,7 @@
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="528" />
+      <location filename="../../callsys/settings.py" line="539" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
@@ -2014,7 +2024,7 @@
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="445" />
+      <location filename="../../callsys/settings.py" line="456" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
@@ -2024,12 +2034,12 @@
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="518" />
+      <location filename="../../callsys/settings.py" line="529" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="551" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
@@ -2044,7 +2054,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="582" />
+      <location filename="../../callsys/settings.py" line="593" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -2069,7 +2079,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="590" />
+      <location filename="../../callsys/settings.py" line="601" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -2084,17 +2094,17 @@
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="464" />
+      <location filename="../../callsys/settings.py" line="475" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="429" />
+      <location filename="../../callsys/settings.py" line="440" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="537" />
+      <location filename="../../callsys/settings.py" line="548" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
@@ -2114,12 +2124,12 @@
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="456" />
+      <location filename="../../callsys/settings.py" line="467" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="592" />
+      <location filename="../../callsys/settings.py" line="603" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -2134,37 +2144,42 @@
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="406" />
+      <source>Full refresh of tables without change tracking (seconds)</source>
+      <translation>به‌روزرسانی کامل جدول‌های بدون ردیابی تغییرات (ثانیه)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="582" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="542" />
+      <location filename="../../callsys/settings.py" line="553" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="533" />
+      <location filename="../../callsys/settings.py" line="544" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="437" />
+      <location filename="../../callsys/settings.py" line="448" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="534" />
+      <location filename="../../callsys/settings.py" line="545" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="506" />
+      <location filename="../../callsys/settings.py" line="517" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="431" />
+      <location filename="../../callsys/settings.py" line="442" />
       <source>How many desktops may be connected at the same time</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
@@ -2179,7 +2194,7 @@
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="580" />
+      <location filename="../../callsys/settings.py" line="591" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -2189,7 +2204,7 @@
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="514" />
+      <location filename="../../callsys/settings.py" line="525" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
@@ -2199,17 +2214,17 @@
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="563" />
+      <location filename="../../callsys/settings.py" line="574" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="419" />
+      <location filename="../../callsys/settings.py" line="430" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="423" />
+      <location filename="../../callsys/settings.py" line="434" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
@@ -2219,7 +2234,7 @@
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="480" />
+      <location filename="../../callsys/settings.py" line="491" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
@@ -2239,7 +2254,7 @@
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="535" />
+      <location filename="../../callsys/settings.py" line="546" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
@@ -2249,12 +2264,12 @@
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="466" />
+      <location filename="../../callsys/settings.py" line="477" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="447" />
+      <location filename="../../callsys/settings.py" line="458" />
       <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
@@ -2264,7 +2279,7 @@
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="544" />
+      <location filename="../../callsys/settings.py" line="555" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
@@ -2299,32 +2314,32 @@
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="543" />
+      <location filename="../../callsys/settings.py" line="554" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="531" />
+      <location filename="../../callsys/settings.py" line="542" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="545" />
+      <location filename="../../callsys/settings.py" line="556" />
       <source>Show the contacts</source>
       <translation>نمایش مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="546" />
+      <location filename="../../callsys/settings.py" line="557" />
       <source>Show the dial pad</source>
       <translation>نمایش صفحه شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="504" />
+      <location filename="../../callsys/settings.py" line="515" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
@@ -2344,12 +2359,12 @@
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="488" />
+      <location filename="../../callsys/settings.py" line="499" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="496" />
+      <location filename="../../callsys/settings.py" line="507" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
@@ -2359,7 +2374,7 @@
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="498" />
+      <location filename="../../callsys/settings.py" line="509" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
@@ -2374,7 +2389,7 @@
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="472" />
+      <location filename="../../callsys/settings.py" line="483" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
@@ -2384,22 +2399,22 @@
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="573" />
+      <location filename="../../callsys/settings.py" line="584" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="482" />
+      <location filename="../../callsys/settings.py" line="493" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="458" />
+      <location filename="../../callsys/settings.py" line="469" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="490" />
+      <location filename="../../callsys/settings.py" line="501" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
@@ -2409,12 +2424,12 @@
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="516" />
+      <location filename="../../callsys/settings.py" line="527" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="404" />
+      <location filename="../../callsys/settings.py" line="415" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
