@@ -229,6 +229,14 @@ class ActivityLogger:
         name = party.name if party else call.remote_name
         return (f"{text} — {name}" if name else text)[:200]
 
+    def _unanswered_subject(self, call: Call, party: Party | None) -> str:
+        label = self.incoming_label if call.direction is Direction.INCOMING else self.outgoing_label
+        name = party.name if party else call.remote_name
+        subject = f"{self.unanswered_title}: {label} {self.display_number(call)}" + (
+            f" — {name}" if name else ""
+        )
+        return subject[:200]
+
     def _created(self, call: Call) -> str:
         existing = self._activity_for(call)
         if existing:
@@ -315,14 +323,9 @@ class ActivityLogger:
             else f"Not answered ({reason.value})"
         )
         summary = f"{what}; rang {rang} s." + _context(call)
-        label = self.incoming_label if call.direction is Direction.INCOMING else self.outgoing_label
-        name = party.name if party else call.remote_name
-        subject = f"{self.unanswered_title}: {label} {self.display_number(call)}" + (
-            f" — {name}" if name else ""
-        )
         body: dict[str, Any] = {
             "activityid": activity_id,
-            "subject": subject[:200],
+            "subject": self._unanswered_subject(call, party),
             "phonenumber": (call.remote.e164 or call.remote.digits or call.remote.raw)[:200],
             "directioncode": call.direction is Direction.OUTGOING,
             "actualstart": _iso(call.started_at),
@@ -399,6 +402,38 @@ class ActivityLogger:
                     "state": _state(row),
                     "supersedes": "description",
                 },
+                group=group,
+            )
+        return True
+
+    def found_party(self, call: Call, party: Party) -> bool:
+        """The caller's record became known after the call's activity was written without it (the
+        call ended — or was answered — before the caller lookup returned, or the CRM was down):
+        fill in what the activity lacks — the record it regards, the caller as its from (to)
+        party, the name in its subject — in one update. Only an activity written without any
+        record; one the agent already linked keeps that. ``False`` when there is nothing to do."""
+        row = self._row(call.id)
+        if row is None or row.get("regarding_id") or party.source not in ("", "dynamics"):
+            return False
+        table = party.table or party.kind.value
+        fields = _binds(party, self._agent(call), call.direction)
+        fields.pop("ownerid@odata.bind", None)  # the owner does not change
+        # The parties are set as a whole (the caller and the agent), as when the activity is made.
+        # *call* may be the snapshot the lookup started with (ringing): the row says which it was.
+        status = self.unanswered_status
+        if row.get("status") == f"{status[0]},{status[1]}" and row.get("state") == "closed":
+            fields["subject"] = self._unanswered_subject(call, party)
+        else:
+            fields["subject"] = self._subject(call, party)
+        group = str(row["activity_id"])
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE activity_calls SET regarding_table = ?, regarding_id = ? WHERE call_key = ?",
+                [table, party.id, row["call_key"]],
+            )
+            self.outbox.enqueue(
+                "phonecall.update",
+                {"activityid": row["activity_id"], "fields": fields, "state": _state(row)},
                 group=group,
             )
         return True

@@ -306,8 +306,6 @@ class SimulatedProvider:
     def _do(self, step: Step, call_id: str) -> None:
         a = step.action
         if a in ("ring", "dial"):
-            if a == "ring" and self._dnd:
-                return
             incoming = a == "ring"
             self._states[call_id] = CallState.RINGING if incoming else CallState.DIALING
             digits = "".join(c for c in step.number if c.isdigit())
@@ -324,6 +322,10 @@ class SimulatedProvider:
                     variables=step.variables or None,
                 )
             )
+            if incoming and self._dnd:
+                # As the SIP phone does (486 Busy Here): the call arrives, is turned away at once
+                # and is logged as a missed "Busy" call — do not disturb leaves a trace.
+                self._end(call_id, EndReason.BUSY)
             return
         if call_id not in self._states:
             return

@@ -73,7 +73,7 @@ def test_directory_add_list_delete(config: Path) -> None:
 
 def test_simulate_prints_events_with_the_matched_party_and_fills_the_log(config: Path) -> None:
     run(config, "directory", "import", str(DATA / "contacts.csv"))
-    code, text = run(config, "simulate", "waiting-abandoned", "--speed", "0", "--json")
+    code, text = run(config, "simulate", "waiting-abandoned", "--speed", "0", "--json", "--log-to-real")
     assert code == 0
     events = [json.loads(line) for line in text.splitlines()]
     assert [(e["event"], e["call"]) for e in events][:3] == [
@@ -121,7 +121,7 @@ def test_simulate_list_and_unknown_scenario(config: Path, capsys: pytest.Capture
 
 def test_log_filters(config: Path) -> None:
     for scenario in ("missed", "outgoing", "rejected", "answered-elsewhere"):
-        assert run(config, "simulate", scenario, "--speed", "0")[0] == 0
+        assert run(config, "simulate", scenario, "--speed", "0", "--log-to-real")[0] == 0
     assert len(run_json(config, "log", "--since", "today")) == 4
     assert run_json(config, "log", "--since", "1m", "--until", "7d") == []
     assert [r["result"] for r in run_json(config, "log", "--direction", "outgoing")] == ["completed"]
@@ -225,7 +225,7 @@ def test_log_in_the_jalali_calendar(config: Path) -> None:
     from callsys.cli.log import format_time
 
     assert format_time(datetime(2026, 11, 25, 12, 0, tzinfo=UTC), jalali=True).startswith("1405-09-04 ")
-    run(config, "simulate", "missed", "--speed", "0")
+    run(config, "simulate", "missed", "--speed", "0", "--log-to-real")
     code, text = run(config, "log", "--calendar", "jalali")
     assert code == 0
     assert text.startswith("14")  # the Persian year, not 20xx

@@ -72,5 +72,5 @@ def test_simulate_reads_the_caller_and_the_line_with_the_configured_region(
     assert (ringing["event"], ringing["number"]) == ("incoming", e164)
     assert ringing["party_id"] == erika["id"]  # found by the number as the directory has it
     assert ringing["line"] == "Sales"  # IN12: the dialled number, however written
-    [logged] = _run(registry, config, "log")
+    [logged] = _run(registry, config, "log", "--simulated")
     assert (logged["number"], logged["missed"]) == (e164, True)

@@ -220,14 +220,19 @@ async def test_dial_is_answered_by_the_far_end() -> None:
 
 
 @pytest.mark.asyncio
-async def test_do_not_disturb_silences_new_calls() -> None:
+async def test_do_not_disturb_turns_new_calls_away_busy_as_the_sip_phone_does() -> None:
+    """No ringing, but a trace: a missed "Busy" call in the log, as the SIP phone's 486 leaves."""
     provider, manager, seen = make()
     statuses = []
     manager.subscribe_status(statuses.append)
     await provider.start(manager.listener("sim"))
     await provider.set_dnd(True)
     await provider.play("missed")
-    assert seen.order == []
+    [call_id] = seen.order
+    assert [event for event, _id in seen.events] == [CallEvent.INCOMING, CallEvent.ENDED]
+    assert seen.ended[call_id].end_reason is EndReason.BUSY
+    assert seen.ended[call_id].is_missed and seen.ended[call_id].answered_at is None
+    assert provider.commands == [("dnd", "True")]  # nothing was answered or rung through
     assert statuses[-1].dnd is True
     assert statuses[-1].registration is Registration.ONLINE
 

@@ -137,6 +137,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     loop = qasync.QEventLoop(app)
     loop.set_debug(False)  # dev mode's asyncio debug trips qasync's timer KeyError (qasync#22)
     asyncio.set_event_loop(loop)
+    # No settings file (and none that failed to load): a first start, said in the window.
+    first_start = settings_error is None and settings.path is not None and not settings.path.exists()
     desktop = compose(settings, ctx.registry)
     if settings_error:
         desktop.problems.insert(0, f"settings:{settings_error}")
@@ -148,6 +150,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if instance is not None:
         instance.listen(window)
     window.restore_placement()
+    if first_start:
+        window.show_first_start()
     window.show()
     if os.environ.get(READY_ENV):
         window.ready.connect(lambda: QTimer.singleShot(0, lambda: _report_ready(window, time.time())))
@@ -194,7 +198,7 @@ class LinkOpener(QObject):
 
     def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
         if isinstance(event, QFileOpenEvent) and event.url().scheme().lower() in ("tel", "callto", "sip"):
-            self._window.dial_text(event.url().toString())
+            self._window.dial_into_field(event.url().toString())
             return True
         return False
 
@@ -221,6 +225,9 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
         idle_figures = " ".join(f"idle_{key}={value}" for key, value in memreport.figures().items())
         if window.banner.isVisibleTo(window):  # what the agent is told is wrong, for the tests
             print("callsys-banner " + json.dumps(window.banner_label.text()), flush=True)
+        if window.first_start.isVisibleTo(window):  # a first start: what the panel says
+            print("callsys-first-start " + json.dumps(window.first_start.text.text()), flush=True)
+        print("callsys-status " + json.dumps(window.status_label.text()), flush=True)
         print(
             f"callsys-ready {ready_at:.6f} rss_kb={rss_ready} {idle_figures} "
             f"idle_cpu_s={cpu:.4f} idle_s={idle} cpu_to_ready_s={cpu_start:.4f}",

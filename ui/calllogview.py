@@ -1,5 +1,6 @@
-"""The session call log (IN9): every call — incoming, outgoing, missed — with name, number,
-direction, line, time, duration and result, updated live, filterable, with a missed-calls badge.
+"""The call log (IN9): the recent calls — this session's and, loaded from the stored log, earlier
+ones — incoming, outgoing, missed, with name, number, direction, line, time, duration and result,
+updated live, filterable (a "This session" choice among them), with a missed-calls badge.
 
 The model holds ``LogRow`` values built from ``Call`` snapshots as they arrive (through the
 bridge) and, at start-up, from the persisted ``CallLog`` — so the log survives a restart.
@@ -7,6 +8,7 @@ bridge) and, at start-up, from the persisted ``CallLog`` — so the log survives
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -17,7 +19,11 @@ from callsys.model import Call, CallState, Direction, EndReason, Party, PhoneNum
 from ui.i18n import format_duration, format_time, ltr, translate
 from ui.qt import (
     QAbstractTableModel,
+    QAction,
     QColor,
+    QGuiApplication,
+    QKeySequence,
+    QMenu,
     QModelIndex,
     QObject,
     QSortFilterProxyModel,
@@ -26,7 +32,15 @@ from ui.qt import (
 )
 from ui.texts import direction_text, result_text, state_text
 
-__all__ = ["COLUMNS", "CallLogFilter", "CallLogModel", "LogRow", "row_from_call", "row_from_record"]
+__all__ = [
+    "COLUMNS",
+    "CallLogFilter",
+    "CallLogMenu",
+    "CallLogModel",
+    "LogRow",
+    "row_from_call",
+    "row_from_record",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +59,10 @@ class LogRow:
     company: str = ""
     notes: str = ""
     answered_at: datetime | None = None
+    #: A call of this session (``id`` is the phone connection's call id), not one loaded from the
+    #: stored log (``id`` is the log's row key). Call ids are unique within a session only: the
+    #: simulator starts at sim-1 again after a restart, a PBX reuses its ids.
+    this_session: bool = False
 
     @property
     def live(self) -> bool:
@@ -63,14 +81,23 @@ def _dt(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _callback(number: PhoneNumber) -> str:
+    """What calling back dials: a SIP address as it was written (a direct line's caller, or a
+    ``sip:`` call), else the number."""
+    raw = number.raw
+    if raw.lower().startswith(("sip:", "sips:")) and "@" in raw:
+        return raw
+    return number.e164 or number.digits
+
+
 def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Party | None = None) -> LogRow:
     return LogRow(
         id=call.id,
         direction=call.direction.value,
         name=(party.name if party is not None else "") or call.remote_name,
         company=party.company if party is not None else "",
-        number="" if call.remote.is_anonymous else display(call.remote),
-        dial=call.remote.e164 or call.remote.digits,
+        number="" if call.remote.is_anonymous and not _callback(call.remote) else display(call.remote),
+        dial=_callback(call.remote),
         line=call.line,
         started_at=call.started_at,
         duration=call.duration_seconds,
@@ -78,6 +105,7 @@ def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Part
         state=call.state.value,
         reason=call.end_reason.value if call.end_reason is not None else None,
         missed=call.is_missed,
+        this_session=True,
     )
 
 
@@ -99,7 +127,7 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
         return None
     number = get("number", "remote", default=None)
     if isinstance(number, PhoneNumber):
-        shown, dial = display(number), number.e164 or number.digits
+        shown, dial = display(number), _callback(number)
     else:
         e164 = get("number_e164", default="") or None
         digits = str(get("number_digits", default=""))
@@ -108,7 +136,7 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
             phone = PhoneNumber(raw=raw, e164=e164, digits=digits)
         except ValueError:
             phone = PhoneNumber(raw=raw)
-        shown, dial = display(phone), phone.e164 or phone.digits or raw
+        shown, dial = display(phone), _callback(phone) or raw
     reason = get("result", "end_reason", default=None)
     reason = str(getattr(reason, "value", reason)) if reason else None
     state = get("state", default=CallState.ENDED.value if reason else CallState.RINGING.value)
@@ -130,10 +158,27 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
         reason=reason,
         missed=missed,
         notes=str(get("notes", default="")),
+        answered_at=_dt(get("answered_at", default=None)),
     )
 
 
+log = logging.getLogger(__name__)
+
 COLUMNS = ("time", "name", "number", "direction", "line", "duration", "result")
+
+
+def _key(row: LogRow) -> tuple[bool, str]:
+    return (row.this_session, row.id)
+
+
+def _settles_missed(row: LogRow) -> bool:
+    """Does *row* deal with the earlier missed calls from its number — the agent called it back,
+    or took a later call from it? Those leave the missed-calls badge (they stay in the log)."""
+    if not row.dial:
+        return False
+    if row.direction == Direction.OUTGOING.value:
+        return True
+    return row.answered_at is not None or row.reason == EndReason.COMPLETED.value
 
 
 class CallLogModel(QAbstractTableModel):
@@ -144,8 +189,10 @@ class CallLogModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[LogRow] = []
-        self._index: dict[str, int] = {}
-        self._unseen_missed: set[str] = set()
+        # Where each row is, by (this session's call?, id): a call of this session may have the
+        # id of a stored row from an earlier one, and must get a row of its own.
+        self._index: dict[tuple[bool, str], int] = {}
+        self._unseen_missed: set[tuple[bool, str]] = set()
 
     # ------------------------------------------------------------------ content
     def load(self, rows: Iterable[LogRow], missed_seen_at: datetime | None = None) -> None:
@@ -156,11 +203,21 @@ class CallLogModel(QAbstractTableModel):
         self._reindex()
         self.endResetModel()
         if missed_seen_at is not None:
-            self._unseen_missed = {r.id for r in self._rows if r.missed and r.started_at > missed_seen_at}
+            settled: dict[str, datetime] = {}  # number → when it was last called back / answered
+            for r in self._rows:
+                if _settles_missed(r) and (r.dial not in settled or r.started_at > settled[r.dial]):
+                    settled[r.dial] = r.started_at
+            self._unseen_missed = {
+                _key(r)
+                for r in self._rows
+                if r.missed
+                and r.started_at > missed_seen_at
+                and not (r.dial in settled and settled[r.dial] > r.started_at)
+            }
             self.missed_changed.emit(len(self._unseen_missed))
 
     def upsert(self, row: LogRow) -> None:
-        at = self._index.get(row.id)
+        at = self._index.get(_key(row))
         if at is not None:
             old = self._rows[at]
             if not row.name and old.name:
@@ -172,12 +229,22 @@ class CallLogModel(QAbstractTableModel):
             self._rows.insert(0, row)
             self._reindex()
             self.endInsertRows()
-        if row.missed and row.id not in self._unseen_missed:
-            self._unseen_missed.add(row.id)
+        if row.missed and _key(row) not in self._unseen_missed:
+            self._unseen_missed.add(_key(row))
             self.missed_changed.emit(len(self._unseen_missed))
+        elif _settles_missed(row):
+            settled = {
+                key
+                for key in self._unseen_missed
+                if (missed := self._rows[self._index[key]]).dial == row.dial
+                and missed.started_at <= row.started_at
+            }
+            if settled:
+                self._unseen_missed -= settled
+                self.missed_changed.emit(len(self._unseen_missed))
 
     def set_party(self, call_id: str, party: Party) -> None:
-        at = self._index.get(call_id)
+        at = self._at(call_id)
         if at is not None:
             self._rows[at] = replace(self._rows[at], name=party.name, company=party.company)
             self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
@@ -188,6 +255,15 @@ class CallLogModel(QAbstractTableModel):
         for at, row in enumerate(self._rows):
             if row.live and row.answered_at is not None:
                 self.dataChanged.emit(self.index(at, 5), self.index(at, 5))
+
+    def texts_changed(self) -> None:
+        """Every cell and header now reads differently (language, calendar, digits): the rows
+        themselves stay where they are. ``dataChanged`` says exactly that — a bare
+        ``layoutChanged`` (without ``layoutAboutToBeChanged``) made the filter proxy drop its
+        mapping under the view's selection, and the next click in the log crashed."""
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1))
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(COLUMNS) - 1)
 
     def mark_missed_seen(self) -> None:
         if self._unseen_missed:
@@ -205,11 +281,16 @@ class CallLogModel(QAbstractTableModel):
         return list(self._rows)
 
     def find(self, call_id: str) -> LogRow | None:
-        at = self._index.get(call_id)
+        at = self._at(call_id)
         return self._rows[at] if at is not None else None
 
+    def _at(self, call_id: str) -> int | None:
+        """This session's call *call_id*, else the stored row keyed *call_id* (as ``CallLog.row_id``)."""
+        at = self._index.get((True, call_id))
+        return at if at is not None else self._index.get((False, call_id))
+
     def _reindex(self) -> None:
-        self._index = {row.id: at for at, row in enumerate(self._rows)}
+        self._index = {_key(row): at for at, row in enumerate(self._rows)}
 
     # ------------------------------------------------------------------ Qt model
     def rowCount(self, parent: QModelIndex | None = None) -> int:
@@ -273,12 +354,12 @@ class CallLogModel(QAbstractTableModel):
 
 
 class CallLogFilter(QSortFilterProxyModel):
-    """Search text (name, number, line) and "missed only"/direction filters (IN9)."""
+    """Search text (name, number, line) and "this session"/"missed only"/direction filters (IN9)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._text = ""
-        self._only = ""  # "", "missed", "incoming", "outgoing"
+        self._only = ""  # "", "session", "missed", "incoming", "outgoing"
 
     def set_text(self, text: str) -> None:
         from callsys.numbers import to_ascii_digits
@@ -295,6 +376,8 @@ class CallLogFilter(QSortFilterProxyModel):
         if not isinstance(model, CallLogModel):
             return True
         row = model.row(source_row)
+        if self._only == "session" and not row.this_session:
+            return False
         if self._only == "missed" and not row.missed:
             return False
         if self._only in ("incoming", "outgoing") and row.direction != self._only:
@@ -307,3 +390,119 @@ class CallLogFilter(QSortFilterProxyModel):
             ):
                 return False
         return True
+
+
+class CallLogMenu(QObject):
+    """The call log's context menu (IN9, IN11, OUT7): *Call back*, *Copy number*, *Open record*
+    (Dynamics 365: its page in the browser; the built-in directory: the contact), *Add to
+    contacts…* (the built-in directory, for a caller it does not know yet) and *Convert call…* —
+    on a right click, the menu key or Shift+F10 on the selected call."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.row: LogRow | None = None
+        view = window.log_view
+        # A signal and a shortcut rather than an event filter: a Python event filter on the
+        # log can be called while the garbage collector deletes a closed window, and crash.
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._requested)
+        self.key_action = QAction(view)
+        self.key_action.setObjectName("logMenuKey")
+        self.key_action.setShortcuts([QKeySequence(Qt.Key.Key_Menu), QKeySequence("Shift+F10")])
+        self.key_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.key_action.triggered.connect(lambda _=False: self.open_at(view.currentIndex()))
+        view.addAction(self.key_action)
+        self.menu = QMenu(window)
+        self.menu.setObjectName("logMenu")
+        self.call_back_action = self._action("logCallBack", window.call_back)
+        self.copy_action = self._action("logCopyNumber", self.copy_number)
+        self.open_action = self._action("logOpenRecord", self.open_record)
+        self.add_action = self._action("logAddContact", self.add_contact)
+        self.retranslate()
+
+    def _action(self, name: str, run: Callable[[LogRow], Any]) -> Any:
+        action = self.menu.addAction("")
+        assert action is not None
+        action.setObjectName(name)
+        action.triggered.connect(lambda _=False: self.row is not None and run(self.row))
+        return action
+
+    def retranslate(self) -> None:
+        self.call_back_action.setText(translate("CallLog", "&Call back"))
+        self.copy_action.setText(translate("CallLog", "Cop&y number"))
+        self.open_action.setText(translate("CallLog", "&Open record"))
+        self.add_action.setText(translate("CallLog", "&Add to contacts…"))
+
+    # ------------------------------------------------------------------ opening
+    def _requested(self, pos: Any) -> None:
+        """A right click (or the platform's context-menu gesture) at *pos* of the viewport."""
+        view = self.window.log_view
+        viewport = view.viewport()
+        if viewport is not None:
+            self.open_at(view.indexAt(pos), viewport.mapToGlobal(pos))
+
+    def open_at(self, index: QModelIndex, where: Any = None) -> bool:
+        """Select the call at *index* (of the view's model) and show the menu for it: at *where*
+        (global), or under the call's row. False when there is no call there."""
+        view = self.window.log_view
+        row = index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
+        if not isinstance(row, LogRow):
+            return False
+        view.selectRow(index.row())
+        self.row = row
+        self.retranslate()  # in the language of the moment
+        self.update_actions(row)
+        if where is None:
+            rect = view.visualRect(index)
+            where = view.viewport().mapToGlobal(rect.bottomLeft() if rect.isValid() else view.rect().center())
+        self.menu.popup(where)
+        return True
+
+    def update_actions(self, row: LogRow) -> None:
+        window = self.window
+        party = self.party(row)
+        self.call_back_action.setEnabled(bool(row.dial))
+        self.copy_action.setEnabled(bool(row.dial))
+        self.open_action.setEnabled(party is not None)
+        from ui.convert import LocalBackend, backend_for
+
+        local = isinstance(backend_for(window.desktop.crm), LocalBackend)  # the built-in directory
+        self.add_action.setVisible(local)
+        self.add_action.setEnabled(local and bool(row.dial) and party is None)
+        convert = getattr(window, "convert_action", None)
+        if convert is not None and convert not in self.menu.actions():
+            self.menu.addSeparator()
+            self.menu.addAction(convert)
+
+    # ------------------------------------------------------------------ the actions
+    def party(self, row: LogRow) -> Party | None:
+        """The record the call was matched to — or, for a call that was not, the one its number
+        finds in the directory now."""
+        from ui.convert import subject_for_row
+
+        desktop = self.window.desktop
+        live = desktop.manager.get(row.id) if row.this_session else None
+        try:
+            subject = subject_for_row(desktop, row.id, live)
+        except Exception:  # a menu entry must not fail because the log or directory did
+            log.exception("could not look up the record of call %s", row.id)
+            return None
+        if subject is None:
+            return None
+        return subject.party or (subject.candidates[0] if subject.candidates else None)
+
+    def copy_number(self, row: LogRow) -> None:
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None and row.dial:
+            clipboard.setText(row.dial)
+
+    def open_record(self, row: LogRow) -> None:
+        party = self.party(row)
+        if party is not None:
+            self.window.open_record(party)
+
+    def add_contact(self, row: LogRow) -> None:
+        from ui.convert import open_convert
+
+        open_convert(self.window, row.id, action="contact")

@@ -345,6 +345,14 @@ def backend_for(crm: Any) -> ConvertBackend | None:
     return None
 
 
+def record_action(actions: Sequence[str], party: Party) -> str | None:
+    """What a call already matched to *party* opens on: a case for that customer, or its number
+    added to that record — the record, not a new one (a new contact would be a duplicate)."""
+    if "case" in actions and party.kind in (PartyKind.CONTACT, PartyKind.ACCOUNT):
+        return "case"
+    return "add_number" if "add_number" in actions else None
+
+
 # ------------------------------------------------------------------------------ texts
 def action_title(action: str) -> str:
     return {
@@ -516,6 +524,9 @@ class ConvertDialog(QDialog):
         self._build()
         self.retranslate()
         self._prefill()
+        matched = subject.party or (subject.candidates[0] if subject.candidates else None)
+        if action is None and matched is not None:
+            action = record_action(backend.actions(), matched)
         if action is not None and action in backend.actions():
             self.action.setCurrentIndex(self.action.findData(action))
         self._action_changed()
@@ -665,7 +676,7 @@ class ConvertDialog(QDialog):
             hour=10, minute=0, second=0, microsecond=0
         )
         self.due.setDateTime(QDateTime(due.date(), due.time()))
-        self._fill_records(list(s.candidates) or ([party] if party is not None else []))
+        self._fill_records(list(s.candidates) or ([party] if party is not None else []), prefer=party)
 
     # ============================================================== per action
     def current_action(self) -> str:
@@ -747,8 +758,10 @@ class ConvertDialog(QDialog):
         return translate("ConvertDialog", "Call from {who}").format(who=who)
 
     # ============================================================== records (customer / target)
-    def _fill_records(self, parties: Sequence[Party]) -> None:
-        chosen = self.chosen_record()
+    def _fill_records(self, parties: Sequence[Party], prefer: Party | None = None) -> None:
+        """List *parties*; the one chosen before stays chosen, else *prefer* (the call's matched
+        record), else the first shown."""
+        chosen = self.chosen_record() or prefer
         self.records.clear()
         for party in parties:
             item = QListWidgetItem(_party_line(party))
@@ -1143,6 +1156,10 @@ def subject_for_row(desktop: Any, row_id: str, live_call: Any = None) -> Subject
     number = record.number if record is not None else live_call.remote
     if crm is not None and hasattr(crm, "lookup_now") and not number.is_anonymous:
         candidates = tuple(m.party for m in crm.lookup_now(number))
+    elif not number.is_anonymous and callable(
+        cached := getattr(getattr(desktop, "lookup", None), "cached", None)
+    ):
+        candidates = tuple(m.party for m in cached(number) or ())  # Dynamics 365: what the ring found
     if party is not None and all(c.id != party.id for c in candidates):
         candidates = (party, *candidates)
     activity_id = record.activity_id if record is not None else None

@@ -35,19 +35,12 @@ def _desktop(args: argparse.Namespace, ctx: cli.Context) -> int:
 
 
 def _starts_desktop(argv: Sequence[str]) -> bool:
-    """``callsys`` alone, or with a tel:/callto:/sip: link: the window (no sub-command)."""
+    """``callsys`` alone, or with a tel:/callto:/sip: link: the window (no sub-command) —
+    global options (``--config PATH``) may come first."""
     if any(a in ("-h", "--help", "--version") for a in argv):
         return False
-    positional = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-        elif arg == "--config":
-            skip = True  # its value is not a command
-        elif not arg.startswith("-"):
-            positional.append(arg)
-    return not positional or ":" in positional[0]
+    first = cli.first_positional(argv)
+    return first is None or ":" in first
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
-from callsys.provider import Capability, Line, ProviderStatus, Registration
+from callsys.provider import Capability, Line, ProviderStatus
 from callsys.settings import (
     AREA_CODE,
     AUTO_ANSWER,
@@ -27,13 +27,16 @@ from callsys.settings import (
     DND,
     LANGUAGE,
     MIN_LOG_DIGITS,
+    PHONE_PROVIDER,
+    PROVIDER_OPTIONS,
 )
 
 from ui.bridge import CallBridge
-from ui.calllogview import CallLogFilter, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
 from ui.convert import install as install_convert
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
+from ui.firststart import FirstStartPanel, phone_state
 from ui.hotkeys import Hotkeys
 from ui.i18n import Language, format_time, ltr, translate
 from ui.notes import NotesForm
@@ -68,6 +71,7 @@ from ui.qt import (
     named,
     pyqtSignal,
 )
+from ui.schemes import sip_address
 from ui.tasks import TaskRunner
 from ui.texts import direction_text
 from ui.tray import Tray
@@ -136,6 +140,7 @@ class MainWindow(QMainWindow):
         self._build()
         self.tray = Tray(self, QApplication.windowIcon())
         install_convert(self)  # Phone → Convert call… and the call log's context menu (IN11, OUT7)
+        self.log_menu = CallLogMenu(self)  # the log's context menu: call back, copy, open, add, convert
         self.bridge.call_event.connect(self._on_call_event)
         self.bridge.status_changed.connect(self._on_status)
         self.bridge.message.connect(self.show_message)
@@ -170,6 +175,8 @@ class MainWindow(QMainWindow):
         banner_box.addWidget(self.banner_close)
         self.banner.hide()
         layout.addWidget(self.banner)
+        self.first_start = FirstStartPanel(self)  # shown by ``show_first_start`` (no settings file)
+        layout.addWidget(self.first_start)
 
         # --- dial bar (OUT3, SET3, SET4)
         dial_bar = QHBoxLayout()
@@ -194,6 +201,13 @@ class MainWindow(QMainWindow):
         dial_bar.addWidget(self.line_choice)
         dial_bar.addWidget(self.dial_button)
         layout.addLayout(dial_bar)
+        # Why the number in the field was not dialled: beside the field, until it is edited (OUT3).
+        self.dial_error = named(QLabel(), "dialError")
+        self.dial_error.setWordWrap(True)
+        self.dial_error.setStyleSheet("color: #c5221f;")
+        self.dial_error.hide()
+        self.dial_edit.textEdited.connect(lambda _text: self.dial_error.hide())
+        layout.addWidget(self.dial_error)
 
         # --- calls in progress (filled by ui.callpanel when present)
         self.calls_area = QVBoxLayout()
@@ -394,7 +408,7 @@ class MainWindow(QMainWindow):
         self.dial_button.setAccessibleName(translate("MainWindow", "Call the number"))
         self.banner_sim_button.setText(translate("MainWindow", "Use the simulator"))
         self.banner_close.setAccessibleName(translate("MainWindow", "Hide this message"))
-        self.log_title.setText(translate("MainWindow", "Calls of this session"))
+        self.log_title.setText(translate("MainWindow", "Recent calls"))
         self.log_search.setPlaceholderText(translate("MainWindow", "Search the log"))
         self.log_search.setAccessibleName(translate("MainWindow", "Search the call log"))
         self.log_view.setAccessibleName(translate("MainWindow", "Call log"))
@@ -404,6 +418,7 @@ class MainWindow(QMainWindow):
         self.log_filter.clear()
         for text, key in (
             (translate("MainWindow", "All calls"), ""),
+            (translate("MainWindow", "This session"), "session"),
             (translate("MainWindow", "Missed"), "missed"),
             (translate("MainWindow", "Incoming"), "incoming"),
             (translate("MainWindow", "Outgoing"), "outgoing"),
@@ -438,8 +453,7 @@ class MainWindow(QMainWindow):
         if hasattr(self, "tray"):
             self.tray.retranslate()
         self._show_problems()
-        self.log_model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, 6)
-        self.log_model.layoutChanged.emit()
+        self.log_model.texts_changed()
         self._size_log_columns()
 
     def changeEvent(self, event: QEvent | None) -> None:
@@ -494,7 +508,7 @@ class MainWindow(QMainWindow):
         self._clock.start()
         self._started = True
         for uri in [*(uris or []), *self._pending_links]:
-            self.dial_text(uri)
+            self.dial_into_field(uri)
         self._pending_links.clear()
         self.ready.emit()
 
@@ -504,7 +518,7 @@ class MainWindow(QMainWindow):
             self._pending_links.extend(uris)
             return
         for uri in uris:
-            self.dial_text(uri)
+            self.dial_into_field(uri)
 
     def load_log(self) -> None:
         calllog = self.desktop.calllog
@@ -668,23 +682,28 @@ class MainWindow(QMainWindow):
         self.tray.set_status(status)
         self._refresh_actions()
 
+    @property
+    def provider_status(self) -> ProviderStatus | None:
+        return self._status
+
     def _show_status(self) -> None:
         status = self._status
-        registration = status.registration if status is not None else Registration.DISABLED
-        texts = {
-            Registration.ONLINE: (translate("MainWindow", "Phone ready"), "#188038"),
-            Registration.CONNECTING: (translate("MainWindow", "Connecting to the phone system…"), "#f9ab00"),
-            Registration.OFFLINE: (translate("MainWindow", "Phone offline"), "#c5221f"),
-            Registration.DISABLED: (translate("MainWindow", "No phone connection"), "#9aa0a6"),
-        }
-        text, colour = texts[registration]
+        state = phone_state(self.desktop.provider, status, self.desktop.settings[PROVIDER_OPTIONS])
+        text = state.text
         if status is not None and status.dnd:
             text += " · " + translate("MainWindow", "Do not disturb")
         self.status_label.setText(text)
         self.status_label.setToolTip(status.message if status is not None else "")
         self.status_label.setAccessibleName(text)
         self.status_dot.setText("●")
-        self.status_dot.setStyleSheet(f"color: {colour};")
+        self.status_dot.setStyleSheet(f"color: {state.colour};")
+        if self.first_start.isVisible():
+            self.first_start.refresh()
+
+    def show_first_start(self) -> None:
+        """A first start (no settings file yet): say what the phone is and offer the next steps."""
+        self.first_start.show()
+        self.first_start.refresh()
 
     def _show_problems(self) -> None:
         messages = []
@@ -844,11 +863,9 @@ class MainWindow(QMainWindow):
 
     def transfer(self, call_id: str, target: str) -> None:
         try:
-            dial = self.desktop.plan.dial_string(target)
-        except ValueError:
-            self.show_message(
-                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=target)
-            )
+            dial = self.dial_target(to_ascii_digits(target).strip())
+        except ValueError as exc:
+            self.show_message(str(exc))
             return
         self._command(Capability.TRANSFER, lambda p: p.transfer(call_id, dial))
 
@@ -859,13 +876,20 @@ class MainWindow(QMainWindow):
 
     def dial_from_field(self) -> None:
         text = self.dial_edit.text().strip()
-        if any(ch.isalpha() for ch in number_from_uri(text) or text) and not text.lower().startswith(
-            ("tel:", "callto:", "sip:", "sips:")
+        if (
+            "@" not in text
+            and any(ch.isalpha() for ch in number_from_uri(text) or text)
+            and not text.lower().startswith(("tel:", "callto:", "sip:", "sips:"))
         ):
             self.search_directory(text)  # a name: find the record, then pick one of its numbers
             return
-        if self.dial_text(text):
-            self.dial_edit.clear()
+        self.dial_text(text, in_field=True)
+
+    def dial_into_field(self, text: str) -> bool:
+        """Dial a link (B5) or a call-log entry through the number field: shown there while it
+        starts, and kept there with the reason when it cannot be dialled."""
+        self.dial_edit.setText(text.strip())
+        return self.dial_text(text, in_field=True)
 
     def search_directory(self, text: str) -> None:
         """OUT3, OUT4: a name typed in the number field — every matching record with every one of
@@ -904,31 +928,78 @@ class MainWindow(QMainWindow):
         if self.dial_text(target):
             self.dial_edit.clear()
 
-    def dial_text(self, text: str, line: str | None = None) -> bool:
+    def dial_target(self, text: str) -> str:
+        """What to hand the phone connection for *text*, or ``ValueError`` with the reason for the
+        agent. A SIP address (``sip:1002@192.0.2.10:5062``, ``1002@192.0.2.10``) goes as it is to
+        a phone that dials SIP addresses (the softphone); everything else is a number, through
+        the dial plan (SET3: outside-line prefix), also when it came as a ``tel:`` link."""
+        try:
+            address = sip_address(text)
+        except ValueError:
+            raise ValueError(
+                translate(
+                    "MainWindow",
+                    "“{text}” is not a SIP address that can be dialled (user@host or user@host:port).",
+                ).format(text=text)
+            ) from None
+        from_uri = number_from_uri(text)
+        if address is not None and getattr(self.desktop.provider, "dials_sip_addresses", False) is True:
+            return address
+        if address is not None and from_uri is None:
+            raise ValueError(
+                translate(
+                    "MainWindow",
+                    "This phone connection dials phone numbers, not SIP addresses like “{text}”.",
+                ).format(text=text)
+            )
+        try:
+            return self.desktop.plan.dial_string(from_uri if from_uri is not None else text)
+        except ValueError:
+            raise ValueError(
+                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=text)
+            ) from None
+
+    def dial_text(self, text: str, line: str | None = None, *, in_field: bool = False) -> bool:
         """Dial what the agent typed or a link handed to us (OUT3, B5): Persian digits, ``tel:``,
-        ``callto:`` and ``sip:`` links are all accepted. Returns whether a call was started."""
+        ``callto:`` and ``sip:`` links, SIP addresses are all accepted. Returns whether a call
+        was started. *in_field*: the text is the number field's — cleared once the phone
+        connection took the call, kept with the reason beside it when it did not."""
         text = to_ascii_digits(text).strip()
         if not text:
             return False
-        from_uri = number_from_uri(text)
-        target = from_uri if from_uri is not None else text
         try:
-            dial = self.desktop.plan.dial_string(target)
-        except ValueError:
-            self.show_message(
-                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=text)
-            )
+            dial = self.dial_target(text)
+        except ValueError as exc:
+            self._dial_refused(str(exc), in_field)
             return False
         provider = self.desktop.provider
         if provider is None or Capability.DIAL not in provider.capabilities:
-            self.show_message(translate("MainWindow", "The phone connection cannot place calls."))
+            self._dial_refused(translate("MainWindow", "The phone connection cannot place calls."), in_field)
             return False
         chosen = choose_line(
             self._lines, line or self.line_choice.currentData(), self.desktop.settings[DEFAULT_LINE]
         )
         line_id = chosen.id if chosen is not None else None
-        self.tasks.spawn(provider.dial(dial, line_id))
+        typed = self.dial_edit.text()
+
+        def started(_call_id: object) -> None:
+            if in_field and self.dial_edit.text() == typed:  # not if the agent typed on meanwhile
+                self.dial_edit.clear()
+                self.dial_error.hide()
+
+        self.tasks.spawn(
+            provider.dial(dial, line_id),
+            done=started,
+            failed=lambda why: self._dial_refused(why, in_field),
+        )
         return True
+
+    def _dial_refused(self, why: str, in_field: bool) -> None:
+        self.show_message(why)
+        if in_field:
+            self.dial_error.setText(why)
+            self.dial_error.setAccessibleName(why)
+            self.dial_error.show()
 
     def _log_activated(self, index: Any) -> None:
         row = self.log_proxy.data(index, Qt.ItemDataRole.UserRole)
@@ -937,7 +1008,7 @@ class MainWindow(QMainWindow):
 
     def call_back(self, row: LogRow) -> None:
         if row.dial:
-            self.dial_text(row.dial)
+            self.dial_into_field(row.dial)
 
     def selected_log_row(self) -> LogRow | None:
         selection = self.log_view.selectionModel()
@@ -990,7 +1061,7 @@ class MainWindow(QMainWindow):
         calendar = "jalali" if enabled else "gregorian"
         self.language.calendar = calendar
         self._save_setting(CALENDAR.key, calendar)
-        self.log_model.layoutChanged.emit()
+        self.log_model.texts_changed()
 
     def _save_setting(self, key: str, value: object) -> None:
         settings = self.desktop.settings
@@ -1016,19 +1087,34 @@ class MainWindow(QMainWindow):
             log.exception("could not save the settings")
             self.show_message(f"{type(exc).__name__}: {exc}")
 
-    def open_settings(self) -> None:
+    def open_settings(self, page: str | None = None, *, focus: str | None = None) -> Any:
+        """The Settings dialog, on *page* (a group: ``"phone"``) when given; *focus*:
+        ``"add_line"`` (a new SIP line, the built-in phone chosen) or ``"provider"`` (the phone
+        connection's choice) — the first-start panel's steps."""
         import importlib
 
         try:
             module = importlib.import_module("ui.settingsdialog")
         except ImportError:
             self.show_message(translate("MainWindow", "Settings are edited in the settings file for now."))
-            return
+            return None
         dialog = module.SettingsDialog(self.desktop.settings, self)
         saved = getattr(dialog, "saved", None)
         if saved is not None:
             saved.connect(self.settings_saved)
+        pages = getattr(dialog, "_pages", {})
+        if page in pages:
+            dialog.tabs.setCurrentIndex(pages[page])
+        field = getattr(dialog, "fields", {}).get(PHONE_PROVIDER.key)
+        combo = getattr(field, "widget", None)
+        if focus == "add_line" and combo is not None:
+            combo.setCurrentIndex(max(0, combo.findData("sip")))
+            QTimer.singleShot(0, dialog.sip_lines.add_line)
+        elif focus == "provider" and combo is not None:
+            QTimer.singleShot(0, lambda: combo.setFocus(Qt.FocusReason.OtherFocusReason))
+        self.settings_dialog = dialog
         dialog.exec()
+        return dialog
 
     def settings_saved(self, keys: list[str]) -> None:
         """Apply what the settings dialog changed without a restart where we can."""

@@ -19,6 +19,7 @@ Briefcase does not register URL schemes, so the app does it itself, when the age
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -27,10 +28,42 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SCHEMES", "command_line", "desktop_entry", "register"]
+__all__ = ["SCHEMES", "command_line", "desktop_entry", "register", "sip_address"]
 
 SCHEMES = ("tel", "callto")
 DESKTOP_FILE = "callsys-url-handler.desktop"
+
+# user@host, user@host:port, user@[v6]:port — with optional ;params and ?headers after it.
+_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
+_ADDRESS = re.compile(rf"^(?:(?P<user>[^@\s<>\"'/]+)@)?(?P<host>{_HOST})(?P<rest>[;?][^\s<>\"']*)?$")
+
+
+def sip_address(text: str) -> str | None:
+    """The SIP URI *text* names, or ``None`` when it is not a SIP address.
+
+    ``sip:1002@127.0.0.1:5062`` and ``sips:…`` come back as written (scheme in lower case),
+    ``1002@127.0.0.1`` and ``alice@pbx.example.com:5070`` get ``sip:`` in front, and a
+    ``<sip:…>`` from a From header loses its brackets. A ``sip:`` URI with only a host
+    (``sip:192.0.2.10:5060``) is an address too; ``sip:1001`` without a host is a PBX's
+    shorthand for a number (``callsys.numbers.number_from_uri``) and so is not. Raises
+    ``ValueError`` with a readable sentence for text that looks like a SIP address but is
+    not one (a space, a missing host)."""
+    text = text.strip()
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1].strip()
+    scheme, colon, rest = text.partition(":")
+    lowered = scheme.lower()
+    if colon and lowered in ("sip", "sips"):
+        if "@" not in rest and re.fullmatch(r"\+?\d+", rest.split(";", 1)[0]):
+            return None  # "sip:1001": a number
+        body = rest
+    elif "@" in text and lowered not in ("tel", "callto"):
+        lowered, body = "sip", text
+    else:
+        return None
+    if len(body) > 250 or not _ADDRESS.match(body) or ("@" in text and not body.split("@", 1)[0]):
+        raise ValueError(f"{text!r} is not a SIP address (user@host or user@host:port).")
+    return f"{lowered}:{body}"
 
 
 def command_line() -> list[str]:

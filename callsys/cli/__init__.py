@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from callsys.crm import Crm
     from callsys.numbers import NumberPlan
 
-__all__ = ["COMMAND_MODULES", "Context", "Register", "build_parser", "main"]
+__all__ = ["COMMAND_MODULES", "Context", "Register", "build_parser", "first_positional", "main"]
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]", argparse.ArgumentParser], None]
 
@@ -104,21 +104,58 @@ class Context:
         self.out.flush()
 
 
-def _common() -> argparse.ArgumentParser:
+#: Options of ``callsys`` itself that take a value (the value is never the sub-command).
+_VALUE_OPTIONS = ("--config",)
+
+
+def _common(*, sub_command: bool = False) -> argparse.ArgumentParser:
+    """The global options. A sub-command's copy has no defaults of its own (``SUPPRESS``): the
+    top level sets them, so ``callsys --json log`` and ``callsys log --json`` both mean JSON —
+    argparse lets a sub-parser's default overwrite what was given before the sub-command."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if sub_command else value
+
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH", help="settings file to use instead of the default one")
-    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    common.add_argument("-v", "--verbose", action="count", default=0, help="more log output (repeatable)")
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default(None),
+        help="settings file to use instead of the default one",
+    )
+    common.add_argument(
+        "--json", action="store_true", default=default(False), help="print machine-readable JSON"
+    )
+    common.add_argument(
+        "-v", "--verbose", action="count", default=default(0), help="more log output (repeatable)"
+    )
     return common
 
 
+def first_positional(argv: Sequence[str]) -> str | None:
+    """The first argument that is not an option or an option's value: the sub-command, a link
+    (``tel:…``), or ``None`` — whether the global options come before it or after."""
+    skip = False
+    for at, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg == "--":
+            return argv[at + 1] if at + 1 < len(argv) else None
+        elif arg in _VALUE_OPTIONS:
+            skip = True
+        elif not arg.startswith("-") or arg == "-":
+            return arg
+    return None
+
+
 def build_parser(extra: Sequence[Register] = ()) -> argparse.ArgumentParser:
-    common = _common()
+    common = _common(sub_command=True)
     parser = argparse.ArgumentParser(
         prog="callsys",
         description="Phone system ↔ Dynamics 365: caller pop-ups, call logging, click-to-dial. "
-        "Without a command, starts the desktop app.",
-        parents=[common],
+        "Without a command, starts the desktop app. The options below work before or after "
+        "the command (callsys --config F log --json is callsys log --config F --json).",
+        parents=[_common()],
     )
     parser.add_argument("--version", action="version", version=f"callsys {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -162,8 +199,8 @@ def main(
     parser = build_parser(extra)
     # `callsys tel:+98…` (a clicked link) or `callsys --config X` → the desktop app
     names = _command_names(parser)
-    positional = [a for a in argv if not a.startswith("-")]
-    if positional and positional[0] not in names:
+    first = first_positional(argv)
+    if first is not None and first not in names:
         desktop_parser = argparse.ArgumentParser(prog="callsys", parents=[_common()])
         desktop_parser.add_argument("uris", nargs="*", help="tel:, callto: or sip: links to dial")
         args = desktop_parser.parse_args(argv)

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from callsys.model import Party, PhoneNumber
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
     from callsys.cli import Context
     from callsys.crm import Match
     from callsys.numbers import NumberPlan
 
-__all__ = ["close_database", "match_dict", "number_dict", "party_dict", "party_line"]
+__all__ = [
+    "close_database",
+    "match_dict",
+    "number_dict",
+    "party_dict",
+    "party_line",
+    "simulation_database",
+    "simulation_path",
+]
 
 
 def close_database(ctx: Context) -> None:
@@ -19,6 +30,26 @@ def close_database(ctx: Context) -> None:
     db = ctx.__dict__.pop("database", None)
     if db is not None:
         db.close()
+
+
+def simulation_path(ctx: Context) -> Path | str:
+    """Where ``callsys simulate`` logs its calls: a database of its own beside the real one
+    (``callsys.sqlite3`` → ``callsys.simulated.sqlite3``), so fake calls never reach the call
+    log, the reports or the CRM's figures. ``:memory:`` stays in memory."""
+    from callsys.settings import DATABASE
+    from callsys.store import database_path
+
+    if ctx.settings[DATABASE] == ":memory:":
+        return ":memory:"
+    real = database_path(ctx.settings)
+    return real.with_name(f"{real.stem}.simulated{real.suffix or '.sqlite3'}")
+
+
+def simulation_database(ctx: Context) -> sqlite_utils.Database:
+    """The simulation's call log (opened and migrated like the real one; the caller closes it)."""
+    from callsys.store import open_database
+
+    return open_database(simulation_path(ctx))
 
 
 def number_dict(number: PhoneNumber) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from callsys.cli._shared import close_database
+from callsys.cli._shared import close_database, simulation_database
 from callsys.errors import ConfigError
 from callsys.model import Direction, EndReason
 from callsys.settings import CALENDAR
@@ -79,6 +79,11 @@ def register(
         choices=("gregorian", "jalali"),
         help="dates in the text output (default: the ui.calendar setting)",
     )
+    parser.add_argument(
+        "--simulated",
+        action="store_true",
+        help="the calls 'callsys simulate' played (kept apart from the real call log)",
+    )
     parser.set_defaults(run=_run)
 
 
@@ -95,8 +100,9 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     from callsys.calllog import CallLog
 
     since, until = _when("since", args.since), _when("until", args.until)
+    db = simulation_database(ctx) if args.simulated else ctx.database
     try:
-        records = CallLog(ctx.database).query(
+        records = CallLog(db).query(
             since=since,
             until=until,
             direction=args.direction,
@@ -106,6 +112,8 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
             limit=args.limit,
         )
     finally:
+        if db is not ctx.__dict__.get("database"):
+            db.close()
         close_database(ctx)
     plan = ctx.plan
     jalali = (args.calendar or ctx.settings[CALENDAR]) == "jalali"

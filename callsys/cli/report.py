@@ -9,7 +9,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from callsys.cli._shared import close_database
+from callsys.cli._shared import close_database, simulation_database
 from callsys.errors import ConfigError, CrmError
 
 if TYPE_CHECKING:
@@ -41,6 +41,11 @@ def register(
         "--to", dest="end", metavar="WHEN", default="now", help="same forms (exclusive; default now)"
     )
     parser.add_argument("--source", choices=("auto", "dynamics", "local"), default="auto")
+    parser.add_argument(
+        "--simulated",
+        action="store_true",
+        help="figures of the calls 'callsys simulate' played (its own log; never in the real figures)",
+    )
     parser.set_defaults(run=_run)
 
 
@@ -60,6 +65,17 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     start, end = _when("from", args.start), _when("to", args.end)
     if end <= start:
         raise ConfigError("--to must be later than --from.")
+    if args.simulated:
+        if args.source == "dynamics":
+            raise ConfigError("Simulated calls are never in Dynamics 365: use --simulated without --source.")
+        db = simulation_database(ctx)
+        try:
+            simulated = local_report(db, start, end)
+        finally:
+            db.close()
+        simulated.notes.insert(0, "Simulated calls ('callsys simulate'), not real ones.")
+        ctx.emit(simulated.to_dict(), lambda: _text(simulated))
+        return 0
     try:
         report: CallReport | None = None
         fallback = ""

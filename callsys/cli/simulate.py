@@ -1,6 +1,12 @@
 """``callsys simulate SCENARIO`` — play a scripted call scenario on the simulated phone system,
 headless: the same CallManager, call log and caller lookup as the desktop app, with each call
-event printed as a line (JSON lines with ``--json``). The calls stay in the call log.
+event printed as a line (JSON lines with ``--json``).
+
+The calls are fake, so they go to a call log of their own (``callsys.simulated.sqlite3`` beside
+the real database; ``callsys log --simulated`` and ``callsys report --simulated`` read it) and
+never into the real log, its reports or the CRM. ``--log-to-real`` writes them into the real
+call log instead (to try the log and the reports with sample calls). The caller lookup uses the
+real directory either way.
 
 The simulator comes from the provider registry (``ctx.registry.create("sim", …)``); the core
 never imports ``providers``.
@@ -16,7 +22,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from callsys.cli._shared import close_database
+from callsys.cli._shared import close_database, simulation_database
 from callsys.errors import ConfigError
 from callsys.model import Call, CallEvent
 
@@ -36,12 +42,19 @@ def register(
         parents=[common],
         help="play a call scenario on the simulated phone system",
         description="Play a scripted scenario (incoming, missed, waiting, outgoing …) headless, printing "
-        "every call event. The calls are written to the call log.",
+        "every call event. The fake calls are kept apart from the real call log: they go to a "
+        "simulation log beside it (read it with 'callsys log --simulated' and 'callsys report "
+        "--simulated'), unless --log-to-real is given. Callers are looked up in the real directory.",
     )
     parser.add_argument("scenario", metavar="SCENARIO", nargs="?", help="see --list")
     parser.add_argument("--list", action="store_true", help="list the scenarios")
     parser.add_argument(
         "--speed", type=float, default=1.0, metavar="X", help="time factor: 2 = twice as fast, 0 = no waiting"
+    )
+    parser.add_argument(
+        "--log-to-real",
+        action="store_true",
+        help="write the calls into the real call log (and so its reports) instead of the simulation log",
     )
     parser.set_defaults(run=_run)
 
@@ -86,7 +99,8 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
         raise ConfigError(f"There is no scenario {args.scenario!r}; expected one of: {known}.")
 
     manager = CallManager.for_plan(plan, dnis_lines)
-    call_log = CallLog(ctx.database)
+    log_db = ctx.database if args.log_to_real else simulation_database(ctx)
+    call_log = CallLog(log_db)
     manager.subscribe(call_log)
     crm = ctx.crm()
     lookup = CallerLookup(crm)
@@ -120,8 +134,15 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
         await printing
         await lookup.close()
         await crm.close()
+        if log_db is not ctx.database:
+            log_db.close()
     if not ctx.json:
-        ctx.out.write(f"{printed} event(s); the calls are in the call log ('callsys log').\n")
+        where = (
+            "the call log ('callsys log')"
+            if args.log_to_real
+            else "the simulation log ('callsys log --simulated'), not the real call log"
+        )
+        ctx.out.write(f"{printed} event(s); the calls are in {where}.\n")
         ctx.out.flush()
     return 0
 

@@ -33,7 +33,7 @@ from callsys.crm.dataverse_setup import activity_logger_options
 from callsys.crm.dynamics import DynamicsCrm
 from callsys.errors import ConfigError, CrmError
 from callsys.lookup import CallerLookup
-from callsys.model import Call, CallEvent, Party, PartyKind, PhoneNumber
+from callsys.model import Call, CallEvent, Party, PhoneNumber
 from callsys.outbox import Outbox
 from callsys.phoneindex import IndexSync, PhoneIndex
 from callsys.server.config import ServerConfig
@@ -131,15 +131,11 @@ class OutboxActivities:
 
     def _party_found(self, call: Call, matches: list[Match]) -> None:
         """The caller's record arrived after the activity was written (a call answered or ended
-        faster than the CRM answered): make the activity regard it now — never a second one."""
+        faster than the CRM answered): fill in the record, the caller party and the name now —
+        never a second activity."""
         party = _clear_match(matches)
-        if party is None or party.kind not in _REGARDABLE:
-            return
-        row = self.logger.db.execute(
-            "SELECT regarding_id FROM activity_calls WHERE call_id = ?", [call.id]
-        ).fetchone()
-        if row is not None and not row[0]:
-            self.logger.link(call.id, party.table or party.kind.value, party.id)
+        if party is not None:
+            self.logger.found_party(call, party)
 
     async def set_notes(self, call: Call, text: str, author: str) -> bool:
         return self.logger.set_notes(call.id, text)
@@ -272,9 +268,6 @@ def _parse_time(text: object) -> datetime | None:
         return datetime.fromisoformat(text)
     except ValueError:
         return None
-
-
-_REGARDABLE = frozenset({PartyKind.CONTACT, PartyKind.ACCOUNT, PartyKind.LEAD})
 
 
 def _clear_match(matches: list[Match]) -> Party | None:

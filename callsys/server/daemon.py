@@ -95,6 +95,7 @@ class _BranchListener:
         self._prefix = runtime.branch.name + "/"
         self._inner = runtime.manager.listener(runtime.branch.provider)
         self._recall = recall
+        self._logged: Registration | None = None  # the registration the log last reported
 
     def call_event(self, event: ProviderEvent) -> None:
         # A shallow copy with the namespaced id: dataclasses.replace would re-run the validation
@@ -148,16 +149,24 @@ class _BranchListener:
 
     def status_changed(self, status: ProviderStatus) -> None:
         self._runtime.status = status
-        log.info(
-            "branch %s is %s",
-            self._runtime.branch.name,
-            status.registration.value,
-            extra={
-                "event": "branch_status",
-                "branch": self._runtime.branch.name,
-                "status": status.registration.value,
-            },
-        )
+        # Logged when the branch's state changes, not at every status refresh (each phone's
+        # registration arriving after the login is one), and a retry while the PBX is down
+        # (connecting → offline again) is not news either.
+        registration = status.registration
+        retry = registration is Registration.CONNECTING and self._logged is not None
+        if registration is not self._logged and not retry:
+            self._logged = registration
+            log.info(
+                "branch %s is %s",
+                self._runtime.branch.name,
+                registration.value,
+                extra={
+                    "event": "branch_status",
+                    "branch": self._runtime.branch.name,
+                    "status": registration.value,
+                    "detail": status.message,
+                },
+            )
         self._inner.status_changed(status)
 
 

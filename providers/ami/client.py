@@ -13,9 +13,13 @@ What it does:
   ``login-1``, ``orig-1`` …, readable in the PBX's own logs), including list actions whose
   response is followed by events up to ``EventList: Complete``;
 - sends ``Ping`` every ``ping_interval`` seconds and drops a link that does not answer;
-- after a dropped link, a refused connection or a PBX restart it reconnects with exponential
-  backoff (with jitter, capped), and calls ``on_connected`` after every successful login — the
-  provider resynchronises its calls there;
+- after a dropped link (a PBX restart is noticed at once: the socket reaches EOF) it tries again
+  immediately, then — while the PBX refuses or does not answer — with a back-off that doubles from
+  ``backoff_initial`` up to ``backoff_max`` (1 s by default) with jitter (each wait is 50–100 % of
+  the step, so many servers do not knock in step): the PBX is found again within about a second
+  of being back, however long it was away. ``retry_delays`` is the schedule. ``on_disconnected``
+  runs when a logged-in link is lost (``dropped_at`` says when the PBX was last heard), and
+  ``on_connected`` after every successful login — the provider resynchronises its calls there;
 - hands every other event to ``on_event`` synchronously, in order, on the loop's thread;
   ``on_login`` runs synchronously when the login is accepted, before any later frame.
 
@@ -28,7 +32,8 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from callsys.errors import ProviderError, ProviderUnavailable
@@ -93,13 +98,16 @@ class AmiClient:
         on_connected: Callable[[], Awaitable[None]] | None = None,
         on_login: Callable[[], None] | None = None,
         on_status: Callable[[Registration, str], None] | None = None,
+        on_disconnected: Callable[[], None] | None = None,
         connect_timeout: float = 5.0,
         action_timeout: float = 10.0,
         ping_interval: float = 20.0,
         ping_timeout: float = 10.0,
-        backoff_initial: float = 0.5,
-        backoff_max: float = 30.0,
+        backoff_initial: float = 0.25,
+        backoff_max: float = 1.0,
         read_size: int = 65536,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.host, self.port = host, port
         self._username, self._secret = username, secret
@@ -107,6 +115,9 @@ class AmiClient:
         self._on_connected = on_connected
         self._on_login = on_login
         self._on_status = on_status
+        self._on_disconnected = on_disconnected
+        self._rng = rng or random.Random()
+        self._sleep = sleep
         self.connect_timeout = connect_timeout
         self.action_timeout = action_timeout
         self.ping_interval = ping_interval
@@ -126,6 +137,8 @@ class AmiClient:
         self.connections = 0  # successful logins so far (1 = first connect, 2+ = reconnects)
         self.frames_dropped = 0  # oversized frames dropped (malformed input)
         self.last_error = ""
+        self.last_heard = 0.0  # time.time() of the last bytes (or EOF) read from the PBX
+        self.dropped_at: float | None = None  # when the last logged-in link was lost (last heard)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -213,8 +226,19 @@ class AmiClient:
             except Exception:
                 log.exception("AMI status callback failed")
 
+    def retry_delays(self) -> Iterator[float]:
+        """The waits before each new attempt once a link is lost: none before the first (a PBX
+        restart is tried at once), then ``backoff_initial`` doubling up to ``backoff_max``, each
+        scaled by a random 50–100 % (jitter) — never more than ``backoff_max``."""
+        yield 0.0
+        step = self.backoff_initial
+        while True:
+            yield min(step, self.backoff_max) * self._rng.uniform(0.5, 1.0)
+            step = min(step * 2, self.backoff_max)
+
     async def _run(self) -> None:
-        delay = self.backoff_initial
+        delays = self.retry_delays()
+        next(delays)  # the very first connect is not a retry
         while not self._closing:
             self._status(Registration.CONNECTING, f"Connecting to Asterisk at {self.host}:{self.port}…")
             self._logged_in = False
@@ -234,13 +258,18 @@ class AmiClient:
             if self._closing:
                 break
             if self._logged_in:
-                delay = self.backoff_initial
-            self._status(
-                Registration.OFFLINE,
-                f"Asterisk at {self.host}:{self.port}: {problem}; retrying in {delay:.1f} s.",
-            )
-            await asyncio.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(self.backoff_max, delay * 2)
+                self.dropped_at = self.last_heard or time.time()
+                delays = self.retry_delays()
+            delay = next(delays)
+            when = f"retrying in {delay:.1f} s" if delay > 0 else "retrying now"
+            self._status(Registration.OFFLINE, f"Asterisk at {self.host}:{self.port}: {problem}; {when}.")
+            if self._logged_in and self._on_disconnected is not None:
+                try:
+                    self._on_disconnected()
+                except Exception:
+                    log.exception("AMI disconnect callback failed")
+            if delay > 0:
+                await self._sleep(delay)
 
     async def _session(self) -> None:
         """One connection, from connect to drop (always ends by raising why it dropped)."""
@@ -314,6 +343,7 @@ class AmiClient:
         try:
             while True:
                 data = await reader.read(self._read_size)
+                self.last_heard = time.time()
                 if not data:
                     raise ConnectionError("Asterisk closed the connection")
                 for msg in parser.feed(data):

@@ -22,7 +22,9 @@ lines               SET4/IN12: ``[{id, label, did, prefix, context}]`` — a lin
                     out on (its ``prefix``/``context`` win over the global ones; the dialplan also
                     sees ``CALLSYS_LINE=<id>``) and, by ``did``, the label of an incoming call
                     to that number
-caller_id_name      name shown on the agent's own phone while click-to-dial rings it
+caller_id_name      click-to-dial presents the agent's extension to the called party with this
+                    name (``"<name>" <1001>``); empty (default): the phone's own caller ID as the
+                    PBX has it configured (its endpoint's ``callerid``)
 originate_timeout   seconds the agent's phone rings for a click-to-dial (30)
 variables           extra channel variables carried on the call (SET2) besides every inherited
                     (``__NAME``) variable, e.g. ``["IVR_DIGITS"]``
@@ -39,8 +41,12 @@ number_plan         how caller IDs are read (``numbers.NumberPlan``): the config
 region, area_code   override the plan's for this connection (without a plan: ``IR``, none)
 pbx_clock           stamp events with Asterisk's ``Timestamp`` (true) — exact durations
 ping_interval ...   keep-alive and reconnect timing: ping_interval (20), ping_timeout (10),
-                    connect_timeout (5), action_timeout (10), backoff_initial (0.5),
-                    backoff_max (30)
+                    connect_timeout (5), action_timeout (10), backoff_initial (0.25),
+                    backoff_max (1 — the longest wait between two attempts while the PBX is
+                    away, so it is found again within about a second of being back)
+link_grace          seconds the calls of a lost link stay as they were (2): a link back by then
+                    loses nothing; after that every live call ends as of the moment the PBX was
+                    last heard, so no desktop shows a dead call as talking through an outage
 ==================  ===========================================================================
 """
 
@@ -135,7 +141,7 @@ class AmiOptions:
     technology: str = "PJSIP"
     prefix: str = ""
     lines: tuple[AmiLine, ...] = ()
-    caller_id_name: str = "Click2Dial"
+    caller_id_name: str = ""
     originate_timeout: float = 30.0
     variables: tuple[str, ...] = ()
     did_variable: str = "CALLED_DID"
@@ -149,8 +155,9 @@ class AmiOptions:
     ping_timeout: float = 10.0
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
-    backoff_initial: float = 0.5
-    backoff_max: float = 30.0
+    backoff_initial: float = 0.25
+    backoff_max: float = 1.0
+    link_grace: float = 2.0
 
     @property
     def watch_all(self) -> bool:
@@ -221,7 +228,7 @@ class AmiOptions:
             technology=technology,
             prefix=_str(options, "prefix", ""),
             lines=_lines(options),
-            caller_id_name=_str(options, "caller_id_name", "Click2Dial"),
+            caller_id_name=_str(options, "caller_id_name", ""),
             originate_timeout=_num(options, "originate_timeout", 30.0, 1, 600),
             variables=_str_list(options, "variables"),
             did_variable=_str(options, "did_variable", "CALLED_DID").lstrip("_"),
@@ -235,8 +242,9 @@ class AmiOptions:
             ping_timeout=_num(options, "ping_timeout", 10.0, 0.01, 600),
             connect_timeout=_num(options, "connect_timeout", 5.0, 0.01, 600),
             action_timeout=_num(options, "action_timeout", 10.0, 0.01, 600),
-            backoff_initial=_num(options, "backoff_initial", 0.5, 0.001, 600),
-            backoff_max=_num(options, "backoff_max", 30.0, 0.001, 3600),
+            backoff_initial=_num(options, "backoff_initial", 0.25, 0.001, 600),
+            backoff_max=_num(options, "backoff_max", 1.0, 0.001, 3600),
+            link_grace=_num(options, "link_grace", 2.0, 0, 3600),
         )
 
 
@@ -251,6 +259,7 @@ OPTION_KEYS = OptionKeys(
                 "line_variable", "voicemail_exten", "voicemail_context", "voicemail_priority",
                 "region", "area_code", "number_plan", "pbx_clock", "ping_interval", "ping_timeout",
                 "connect_timeout", "action_timeout", "backoff_initial", "backoff_max",
+                "link_grace",
                 "secret_name",  # the keyring name of the secret (callsys.secretnames, the server)
             )
         ),

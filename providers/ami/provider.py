@@ -20,16 +20,24 @@ extensions are two calls (one outgoing, one incoming), as each agent sees it.
   ``AppDial2``); ringback at ``DialState RINGING``.
 - **answered** when the channel goes ``Up`` (for click-to-dial only when the far end answers:
   ``DialEnd ANSWER`` or entering a bridge — the agent picking up his own phone is not it).
-- **hold/unhold** from ``Hold``/``Unhold`` of the agent's own channel.
+- **hold/unhold** from ``Hold``/``Unhold`` of the agent's own channel; the party in the same
+  bridge — the one put on hold — gets ``remote_hold`` on its call.
 - **ended** at the channel's ``Hangup``, with the reason from ``DialEnd``'s ``DialStatus`` and the
   Q.850 cause: ``CANCEL`` → caller gave up; ``BUSY``/cause 17 → rejected when it had rung (the agent
   pressed reject), busy when it never rang; ``NOANSWER`` → missed / no answer; cause 26 or a
   sibling destination of the same ``Dial``/``Queue`` answering → ``ANSWERED_ELSEWHERE`` (B1).
 
+  One customer call (``Linkedid``) is one "not answered": when a queue or ring group rang several
+  agents and nobody answered, the first leg to end says so and the others end answered elsewhere
+  (they merely rang, B1); a voicemail request claims the call for its agent.
+
 After every (re)connect the provider asks ``CoreShowChannels`` and reconciles: a call whose
-channel is gone ends (answered → completed, else missed/no answer), one that was answered while
-the link was down is marked answered, and a live channel of a watched extension we did not know is
-adopted — no pop-up stays ringing, no live call is forgotten.
+channel is gone ends (answered → completed, else missed/no answer) as of the moment the PBX was
+last heard — never at the reconnect —, one that was answered while the link was down is marked
+answered, and a live channel of a watched extension we did not know is adopted from when its
+channel was created (``Duration``) — no pop-up stays ringing, no live call is forgotten. A link
+that stays down longer than ``link_grace`` ends every live call as of its loss (a desktop must not
+show a dead call as talking); a call that survived is not logged a second time.
 
 What AMI cannot do
 ------------------
@@ -46,10 +54,12 @@ ends, the agent's ringing leg is hung up, and that call ends ``VOICEMAIL``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,7 +72,7 @@ from providers.ami.client import ActionFailed, AmiClient
 from providers.ami.options import AmiLine, AmiOptions
 from providers.ami.protocol import Message
 
-__all__ = ["NO_ANSWER_MESSAGE", "AmiProvider"]
+__all__ = ["NO_ANSWER_MESSAGE", "WHY", "AmiProvider"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +85,9 @@ _CHANNEL = re.compile(r"^(?P<tech>[A-Za-z0-9_]+)/(?P<endpoint>.+?)(?:-[0-9a-fA-F
 _UNKNOWN = {"", "<unknown>", "unknown", "anonymous", "<anonymous>"}
 _FAIL_CAUSES = {1, 2, 3, 20, 22, 27, 28, 34, 38, 41, 42, 44, 50, 58, 65, 66, 69, 79, 88, 102, 111, 127}
 _MAX_VARS = 64
+_MAX_UNANSWERED = 4096
+#: The variable that says why a click-to-dial ended before it got anywhere.
+WHY = "Click-to-dial"
 
 # Asterisk channel states (ChannelState:)
 _DOWN, _RING, _RINGING, _UP = 0, 4, 5, 6
@@ -93,6 +106,22 @@ def _int(value: str, default: int = -1) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _seconds(value: str | None) -> float | None:
+    """``CoreShowChannel``'s ``Duration`` (``HH:MM:SS``) or a plain number of seconds."""
+    if not value:
+        return None
+    try:
+        parts = [int(p) for p in value.strip().split(":")]
+    except ValueError:
+        return None
+    if not 1 <= len(parts) <= 3 or any(p < 0 for p in parts):
+        return None
+    total = 0
+    for part in parts:
+        total = total * 60 + part
+    return float(total)
 
 
 def _known(value: str) -> str:
@@ -187,8 +216,10 @@ class _Call:
     agent_up: bool = False  # click-to-dial: the agent picked up his own phone
     ringback: bool = False
     held: bool = False
+    remote_held: bool = False  # the other party put this call on hold
     reject_requested: bool = False
     voicemail_requested: bool = False
+    linkedid: str = ""  # the customer call this leg belongs to (Asterisk's Linkedid)
     connection: int = 0  # the client's login count when a click-to-dial was requested
 
 
@@ -207,6 +238,14 @@ class AmiProvider:
         self._pending_originates: dict[str, deque[_Call]] = {}  # by extension
         self._by_action: dict[str, _Call] = {}  # Originate ActionID -> call
         self._gone: set[str] | None = None  # uniqueids hung up while a resync is in flight
+        self._lost: set[str] = set()  # uniqueids whose calls were ended when the link was lost
+        # Customer calls (Linkedid) one of whose ringing legs already carries the "not answered"
+        # (or was sent to voicemail): the other legs merely rang (B1). Oldest forgotten first.
+        self._unanswered: OrderedDict[str, None] = OrderedDict()
+        self._dropped_at: datetime | None = None  # when the PBX was last heard before a drop
+        self._grace: asyncio.TimerHandle | None = None
+        self._stamp = ""  # the last event's Timestamp (the PBX's clock) …
+        self._stamp_heard = 0.0  # … and our time.time() when it was read
         self._devices: dict[str, Registration] = {}
         self._registration = Registration.CONNECTING
         self._message = ""
@@ -221,6 +260,7 @@ class AmiProvider:
             on_connected=self._resync,
             on_login=self._begin_resync,
             on_status=self._client_status,
+            on_disconnected=self._link_lost,
             connect_timeout=self.options.connect_timeout,
             action_timeout=self.options.action_timeout,
             ping_interval=self.options.ping_interval,
@@ -281,6 +321,9 @@ class AmiProvider:
         await self.client.wait_online(timeout)
 
     async def close(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
         await self.client.close()
         self._set_status(Registration.OFFLINE, "Disconnected from Asterisk.")
 
@@ -308,6 +351,7 @@ class AmiProvider:
         extension = call.extension or (chan.endpoint or "")
         opts = self.options
         call.voicemail_requested = True
+        self._claim_unanswered(call)
         try:
             await self.client.send_action(
                 "Redirect",
@@ -320,6 +364,7 @@ class AmiProvider:
             )
         except ActionFailed as exc:
             call.voicemail_requested = False
+            self._unanswered.pop(call.linkedid or call.uniqueid, None)
             raise ProviderError(
                 f"Could not send the call to voicemail: Asterisk refused the Redirect of "
                 f"{caller.name} to {opts.voicemail_exten.replace('${EXTEN}', extension)}@"
@@ -327,6 +372,7 @@ class AmiProvider:
             ) from None
         except TimeoutError:
             call.voicemail_requested = False
+            self._unanswered.pop(call.linkedid or call.uniqueid, None)
             raise ProviderUnavailable(
                 "The phone system did not answer the voicemail request in time."
             ) from None
@@ -411,6 +457,11 @@ class AmiProvider:
             digits = chosen.prefix + digits.removeprefix(self._plan.dial_prefix)
         if not self.client.online:
             raise ProviderUnavailable("The phone system (Asterisk) is not connected.")
+        if self._devices.get(extension) is Registration.OFFLINE:
+            raise ProviderError(
+                f"Your phone (extension {extension}) is not registered with the phone system, so "
+                "click-to-dial cannot ring it: check that it is switched on and connected."
+            )
         channel_id = f"callsys-{uuid.uuid4().hex[:20]}"
         call = _Call(
             call_id=f"{self.name}:{channel_id}",
@@ -435,7 +486,14 @@ class AmiProvider:
             ("Context", (chosen.context if chosen and chosen.context else self.options.context)),
             ("Exten", digits),
             ("Priority", 1),
-            ("CallerID", f'"{self.options.caller_id_name or digits}" <{digits}>'),
+            # The Originate's CallerID is the caller ID of the agent's leg, i.e. what the called
+            # party sees: the agent, never the destination's own number. Without it, the leg keeps
+            # the phone's caller ID as the PBX has it configured.
+            *(
+                [("CallerID", f'"{self.options.caller_id_name}" <{extension}>')]
+                if self.options.caller_id_name
+                else []
+            ),
             ("Timeout", int(self.options.originate_timeout * 1000)),
             ("ChannelId", channel_id),
             *variables,
@@ -469,6 +527,9 @@ class AmiProvider:
     def handle_message(self, msg: Message) -> None:
         """One AMI event (called by the client, in order, on the loop's thread)."""
         self.events_seen += 1
+        stamp = msg.headers.get("Timestamp")
+        if stamp:
+            self._stamp, self._stamp_heard = stamp, self.client.last_heard
         handler = self._handlers.get(msg.headers.get("Event", ""))
         if handler is not None:
             handler(msg)
@@ -480,9 +541,20 @@ class AmiProvider:
         if not stamp:
             return None
         try:
-            return datetime.fromtimestamp(float(stamp), UTC)
+            at = datetime.fromtimestamp(float(stamp), UTC)
         except (ValueError, OverflowError, OSError):
             return None
+        return at
+
+    def _pbx_time(self, local: float) -> datetime:
+        """*local* (our ``time.time()``) on the clock the events are stamped with: the last
+        event's ``Timestamp`` plus the time that passed here since it was read."""
+        if self.options.pbx_clock and self._stamp and self._stamp_heard > 0:
+            try:
+                return datetime.fromtimestamp(float(self._stamp) + local - self._stamp_heard, UTC)
+            except (ValueError, OverflowError, OSError):
+                pass
+        return datetime.fromtimestamp(local, UTC)
 
     def _watches(self, endpoint: str | None) -> bool:
         if endpoint is None:
@@ -699,6 +771,8 @@ class AmiProvider:
         if call is not None and call.answered and not call.held:
             call.held = True
             self._emit(CallEvent.HELD, call, self._at(msg.headers))
+        if chan is not None:
+            self._remote_hold(chan, True, self._at(msg.headers))
 
     def _on_unhold(self, msg: Message) -> None:
         chan = self._channel(msg.headers)
@@ -706,6 +780,21 @@ class AmiProvider:
         if call is not None and call.held:
             call.held = False
             self._emit(CallEvent.RESUMED, call, self._at(msg.headers))
+        if chan is not None:
+            self._remote_hold(chan, False, self._at(msg.headers))
+
+    def _remote_hold(self, holder: _Channel, held: bool, at: datetime | None) -> None:
+        """``Hold``/``Unhold`` name the channel whose phone pressed hold; the party it put on hold
+        is in the same bridge — its call shows that it is waiting on hold (or no longer)."""
+        if not holder.bridge:
+            return
+        for other in list(self._channels.values()):
+            if other is holder or other.bridge != holder.bridge:
+                continue
+            call = self._by_uid.get(other.uniqueid)
+            if call is not None and call.answered and call.remote_held is not held:
+                call.remote_held = held
+                self._emit(CallEvent.UPDATED, call, at, remote_hold=held)
 
     # ------------------------------------------------------------------ the end
     def _on_hangup(self, msg: Message) -> None:
@@ -714,9 +803,14 @@ class AmiProvider:
         chan = self._channel(h) if uid in self._channels else None
         if self._gone is not None:
             self._gone.add(uid)
+        self._lost.discard(uid)
         call = self._by_uid.get(uid)
         if call is not None:
-            self._end(call, self._end_reason(call, chan, _int(h.get("Cause", ""), 0)), self._at(h))
+            cause = _int(h.get("Cause", ""), 0)
+            why = ""
+            if call.originate and not call.agent_up:
+                why = self._not_rung(call, cause=cause)
+            self._end(call, self._end_reason(call, chan, cause), self._at(h), why=why)
         self._channels.pop(uid, None)
 
     def _on_agent_ring_no_answer(self, msg: Message) -> None:
@@ -737,10 +831,35 @@ class AmiProvider:
             return
         if call.uniqueid and call.uniqueid in self._channels:
             return  # the channel exists; its Hangup tells the story
+        code = h.get("Reason", "")
         reason = {"5": EndReason.BUSY, "1": EndReason.CANCELLED, "3": EndReason.CANCELLED}.get(
-            h.get("Reason", ""), EndReason.FAILED
+            code, EndReason.FAILED
         )
-        self._end(call, reason, self._at(h))
+        self._end(call, reason, self._at(h), why=self._not_rung(call, code=code))
+
+    def _not_rung(self, call: _Call, *, code: str = "", cause: int = -1) -> str:
+        """Why a click-to-dial never got past the agent's own phone, as a sentence: from the
+        ``OriginateResponse`` Reason (*code*: 0 failed, 1 hung up, 3 rang out, 5 busy, 8
+        congestion) or the Q.850 *cause* of the agent's leg, and what Asterisk says of the phone."""
+        phone = f"your phone (extension {call.extension})"
+        if self._devices.get(call.extension) is Registration.OFFLINE or cause == 20:
+            return f"Click-to-dial could not ring {phone}: it is not registered with the phone system."
+        if code == "5" or cause in (17, 21):
+            return f"Click-to-dial rang {phone}: it was busy or declined the call."
+        if code == "3" or cause in (18, 19):
+            return (
+                f"Click-to-dial rang {phone}: nobody picked up within {self.options.originate_timeout:g} s."
+            )
+        if code == "1" or cause == 16:
+            return f"Click-to-dial rang {phone}: it hung up before the number was dialled."
+        if code == "8" or cause in (34, 38, 41, 42):
+            return "Click-to-dial failed: the phone system is overloaded (congestion); try again in a moment."
+        if code == "0" or cause in (1, 3, 27, 28):
+            return (
+                f"Click-to-dial could not ring {phone}: it is not registered, does not exist, "
+                "or cannot be reached."
+            )
+        return f"Click-to-dial could not ring {phone} (cause {cause})." if cause > 0 else ""
 
     def _on_devicestate(self, msg: Message) -> None:
         h = msg.headers
@@ -785,6 +904,7 @@ class AmiProvider:
 
     def _bind(self, call: _Call, chan: _Channel) -> None:
         call.uniqueid = chan.uniqueid
+        call.linkedid = chan.linkedid
         self._by_uid[chan.uniqueid] = call
 
     def _line_info(self, chan: _Channel, caller: _Channel | None) -> tuple[str, str]:
@@ -817,8 +937,10 @@ class AmiProvider:
                         out[name] = origin.variables[name]
         return out
 
-    def _start_incoming(self, chan: _Channel, caller: _Channel | None, h: Mapping[str, str]) -> _Call:
+    def _start_incoming(self, chan: _Channel, caller: _Channel | None, h: Mapping[str, str]) -> _Call | None:
         assert chan.endpoint is not None
+        if chan.uniqueid in self._lost:
+            return None  # its call was ended when the link was lost: logged once, not again
         call = _Call(call_id=self._new_call_id(chan), extension=chan.endpoint, direction=Direction.INCOMING)
         self._bind(call, chan)
         self._calls[call.call_id] = call
@@ -843,7 +965,12 @@ class AmiProvider:
         return call
 
     def _maybe_start_outgoing(self, chan: _Channel, h: Mapping[str, str]) -> None:
-        if not self._watches(chan.endpoint) or not chan.originated_here or chan.uniqueid in self._by_uid:
+        if (
+            not self._watches(chan.endpoint)
+            or not chan.originated_here
+            or chan.uniqueid in self._by_uid
+            or chan.uniqueid in self._lost
+        ):
             return
         assert chan.endpoint is not None
         number = _known(chan.exten) if chan.exten != "s" else ""
@@ -860,6 +987,8 @@ class AmiProvider:
     def _start_originate(self, chan: _Channel, h: Mapping[str, str], wanted: str = "") -> None:
         """The first leg of a click-to-dial: our own pending one if we can tell, else a new call."""
         assert chan.endpoint is not None
+        if chan.uniqueid in self._lost:
+            return
         queue = self._pending_originates.get(chan.endpoint)
         call: _Call | None = None
         if queue:
@@ -960,9 +1089,34 @@ class AmiProvider:
             return EndReason.FAILED
         return EndReason.CANCELLED
 
-    def _end(self, call: _Call, reason: EndReason, at: datetime | None) -> None:
-        if self._calls.pop(call.call_id, None) is None:
+    def _claim_unanswered(self, call: _Call) -> bool:
+        """Whether *call* is the leg that carries its customer call's "not answered" — the
+        first of its legs to end unanswered (B1: one customer call, one activity)."""
+        key = call.linkedid or call.uniqueid
+        if not key:
+            return True
+        if key in self._unanswered:
+            return False
+        self._unanswered[key] = None
+        while len(self._unanswered) > _MAX_UNANSWERED:
+            self._unanswered.popitem(last=False)
+        return True
+
+    def _end(self, call: _Call, reason: EndReason, at: datetime | None, why: str = "") -> None:
+        """End *call*; *why*, a sentence, rides on the ended call (its variables, shown with it
+        and written into its activity) when the reason alone would leave the agent guessing."""
+        if call.call_id not in self._calls:
             return
+        if (
+            call.direction is Direction.INCOMING
+            and not call.answered
+            and reason not in (EndReason.ANSWERED_ELSEWHERE, EndReason.VOICEMAIL)
+            and not self._claim_unanswered(call)
+        ):
+            # A queue or ring group rang several agents and nobody answered (or one of them sent
+            # it to voicemail): the leg that ended first says so, the others merely rang.
+            reason = EndReason.ANSWERED_ELSEWHERE
+        del self._calls[call.call_id]
         if call.uniqueid:
             self._by_uid.pop(call.uniqueid, None)
         queue = self._pending_originates.get(call.extension)
@@ -970,7 +1124,10 @@ class AmiProvider:
             queue.remove(call)
         if call.originate_action:
             self._by_action.pop(call.originate_action, None)
-        self._emit(CallEvent.ENDED, call, at, reason=reason)
+        if why:
+            self._emit(CallEvent.ENDED, call, at, reason=reason, variables={**call.variables, WHY: why})
+        else:
+            self._emit(CallEvent.ENDED, call, at, reason=reason)
 
     def _emit(self, event: CallEvent, call: _Call, at: datetime | None, **fields: Any) -> None:
         if self._listener is None:
@@ -1016,10 +1173,52 @@ class AmiProvider:
     def channel_count(self) -> int:
         return len(self._channels)
 
-    # ================================================================== resync
+    # ================================================================== link loss, resync
+    def _link_lost(self) -> None:
+        """The link dropped: remember when the PBX was last heard; unless the link is back within
+        ``link_grace``, end every live call as of that moment (see ``_end_on_loss``)."""
+        dropped = self.client.dropped_at
+        self._dropped_at = self._pbx_time(dropped if dropped is not None else time.time())
+        if self._grace is not None:
+            return  # the calls of an earlier drop are already counting down
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._grace = loop.call_later(self.options.link_grace, self._end_on_loss)
+
+    def _end_on_loss(self) -> None:
+        """The link stayed down: nobody can tell whether the calls go on (a restarted PBX has
+        dropped them all), so no desktop may go on showing them as ringing or talking. Each ends
+        as of the moment the PBX was last heard — the outage is not counted as talk time."""
+        self._grace = None
+        if self.client.online:
+            return
+        at = self._dropped_at
+        ended = 0
+        for call in list(self._calls.values()):
+            if call.uniqueid:
+                self._lost.add(call.uniqueid)
+            self._end(call, self._unseen_end(call), at)
+            ended += 1
+        if ended:
+            log.info("the link to Asterisk is down: %d live call(s) ended as of its loss", ended)
+
+    @staticmethod
+    def _unseen_end(call: _Call) -> EndReason:
+        """How a call ends when its end was not seen (the channel was gone, or the link is)."""
+        if not call.uniqueid:
+            return EndReason.FAILED  # a click-to-dial whose answer went with the link
+        if call.answered:
+            return EndReason.COMPLETED
+        return EndReason.MISSED if call.direction is Direction.INCOMING else EndReason.NO_ANSWER
+
     def _begin_resync(self) -> None:
         """At the login response: what we know from before is unconfirmed from now on."""
         self.resyncs += 1
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
         for chan in self._channels.values():
             chan.stale = True
         self._gone = set()
@@ -1053,7 +1252,11 @@ class AmiProvider:
             elif known.stale:
                 known.update(item.headers)
                 known.bridge = item.get("BridgeId", "")
-        now = None  # the manager's clock: we do not know when things happened while away
+        # What happened while we were away happened after the PBX was last heard: a call that
+        # ended then ends as of that moment (its real end is in the PBX's records, not on AMI),
+        # never at the reconnect, which would count the outage as talk time. On the first
+        # connect there is no such moment: the manager's clock.
+        now, self._dropped_at = self._dropped_at, None
         for call in list(self._calls.values()):
             if not call.uniqueid:
                 if call.connection < self.client.connections:
@@ -1062,22 +1265,33 @@ class AmiProvider:
                 continue
             live = self._channels.get(call.uniqueid)
             if live is None:
-                if call.answered:
-                    reason = EndReason.COMPLETED
-                elif call.direction is Direction.INCOMING:
-                    reason = EndReason.MISSED
-                else:
-                    reason = EndReason.NO_ANSWER
-                self._end(call, reason, now)
+                self._end(call, self._unseen_end(call), now)
             elif live.state == _UP and not call.answered and (not call.originate or live.bridge):
                 call.answered = True
                 self._emit(CallEvent.ANSWERED, call, now)
+        survivors = self._lost & set(listed)
+        if survivors:
+            log.info(
+                "%d call(s) ended when the link was lost are still up on Asterisk; they stay "
+                "logged up to the loss",
+                len(survivors),
+            )
+        self._lost = survivors  # forgotten at their Hangup
+        received = time.time()
         adopted = []
-        for uid in listed:
+        for uid, item in listed.items():
             candidate = self._channels.get(uid)
-            if candidate is None or uid in self._by_uid or not self._watches(candidate.endpoint):
+            if (
+                candidate is None
+                or uid in self._by_uid
+                or uid in self._lost
+                or not self._watches(candidate.endpoint)
+            ):
                 continue
-            adopted.append(self._adopt(candidate))
+            age = _seconds(item.get("Duration") or item.get("Seconds"))
+            adopted.append(
+                self._adopt(candidate, self._pbx_time(received - age) if age is not None else None)
+            )
         await self._refresh_devices()
         for call in adopted:
             await self._fetch_variables(call)
@@ -1118,8 +1332,11 @@ class AmiProvider:
         if call.call_id in self._calls:
             self._refresh(call, None)
 
-    def _adopt(self, chan: _Channel) -> _Call:
-        """A live channel of a watched extension we did not know about (we just connected)."""
+    def _adopt(self, chan: _Channel, since: datetime | None = None) -> _Call:
+        """A live channel of a watched extension we did not know about (we just connected),
+        *since* the channel was created (``CoreShowChannel``'s ``Duration``): that is when the
+        call started, and for one already connected when it counts from — AMI does not say when
+        it was answered, so its talk time may include the ring time we did not see."""
         assert chan.endpoint is not None
         if chan.originated_here:
             direction = Direction.OUTGOING
@@ -1144,9 +1361,9 @@ class AmiProvider:
         }
         if chan.state == _UP:
             call.answered = True
-            self._emit(CallEvent.ANSWERED, call, None, **fields)
+            self._emit(CallEvent.ANSWERED, call, since, **fields)
         elif direction is Direction.INCOMING:
-            self._emit(CallEvent.INCOMING, call, None, **fields)
+            self._emit(CallEvent.INCOMING, call, since, **fields)
         else:
-            self._emit(CallEvent.OUTGOING, call, None, **fields)
+            self._emit(CallEvent.OUTGOING, call, since, **fields)
         return call

@@ -44,6 +44,7 @@ class IncomingCall:
     dialled: str
     sip_call_id: str
     remote_uri: str
+    contact: str = ""  # the INVITE's Contact URI (where a direct caller can be called back)
 
 
 class EngineListener(Protocol):
@@ -127,6 +128,41 @@ def make_uri(target: str, line: LineConfig, listen: tuple[str, int]) -> str:
         host = f"{listen[0]}:{listen[1]}"
     suffix = f";transport={line.transport}" if line.transport != "udp" and line.direct else ""
     return f"sip:{target}@{host}{suffix}"
+
+
+def is_sip_address(target: str) -> bool:
+    """``sip:…``/``sips:…`` or ``user@host``: dialled as it is, whatever line it goes out on."""
+    stripped = target.strip()
+    return "@" in stripped or stripped.lower().startswith(("sip:", "sips:"))
+
+
+def address_of(uri: str) -> str:
+    """The bare SIP URI in a header value (``"Bob" <sip:1002@192.0.2.7:5062>;tag=x`` →
+    ``sip:1002@192.0.2.7:5062``): what calling back dials. "" when there is none, or when it is
+    too long to keep with the call (64 characters, the length of a number's written form)."""
+    text = uri.strip()
+    if "<" in text:
+        text = text.split("<", 1)[1].split(">", 1)[0].strip()
+    text = text.split("?", 1)[0]
+    if not text.lower().startswith(("sip:", "sips:")) or "@" not in text or len(text) > 64:
+        return ""
+    return text if is_dialable(text) else ""
+
+
+def callback_address(remote_uri: str, contact: str) -> str:
+    """Where calling a direct caller back reaches them: the From URI's user at the Contact's
+    host and port (``sip:1002@127.0.0.1`` + ``<sip:1002-x@127.0.0.1:5062;transport=udp>`` →
+    ``sip:1002@127.0.0.1:5062;transport=udp``); the From URI alone without a usable Contact."""
+    identity = address_of(remote_uri)
+    reach = address_of(contact)
+    if not identity or not reach:
+        return identity
+    scheme, rest = identity.split(":", 1)
+    user = rest.split("@", 1)[0]
+    host, _, params = reach.split("@", 1)[1].partition(";")
+    transport = next((p for p in params.split(";") if p.lower().startswith("transport=")), "")
+    address = f"{scheme}:{user}@{host}" + (f";{transport}" if transport else "")
+    return address if len(address) <= 64 else identity
 
 
 def is_dialable(target: str) -> bool:

@@ -182,6 +182,8 @@ class CallerInfo:
     #: RFC 3261 §18.3 says answer 400 (pjsip takes the body as it is). Never True on TCP/TLS,
     #: where pjsip frames messages by their Content-Length.
     body_cut: bool = False
+    #: The Contact URI: where the caller really is (a direct caller's host and port).
+    contact: str = ""
 
 
 def _parse_first(msg: SipMessage, header: str) -> NameAddr | None:
@@ -273,4 +275,5 @@ def caller_info(text: str, parse_number: Callable[[str], PhoneNumber] = number_f
         sip_call_id=clean_text(msg.first("call-id") or "", 128),
         remote_uri=clean_text(from_addr.uri if from_addr else "", 256),
         body_cut=_body_cut(text, msg),
+        contact=clean_text(contact.uri if (contact := _parse_first(msg, "contact")) else "", 256),
     )

@@ -14,7 +14,9 @@ puts each line's password in from the keyring. Shape (every key optional)::
          "tls_cert_file": "", "tls_key_file": ""}   # client certificate, if the server wants one
       ],
       "default_line": "office",
-      "listen_host": "0.0.0.0", "listen_port": 5060,  # direct mode: where calls reach us
+      "reachable": false,                             # direct mode: reachable from the network?
+      "allowed_peers": ["192.0.2.0/24"],              # …and then only from these (none = any)
+      "listen_host": "127.0.0.1", "listen_port": 5060,  # direct mode: where calls reach us
       "user": "callsys",                              # direct mode: our SIP user name
       "rtp_port": 4000, "rtp_port_range": 1000,       # 0 = any free port
       "dnd": false, "auto_answer": false, "auto_answer_delay": 0.0,
@@ -31,6 +33,15 @@ puts each line's password in from the keyring. Shape (every key optional)::
 A line with no ``registrar`` is a direct line: it does not register and takes calls sent
 straight to ``listen_host:listen_port``. With no ``lines`` at all the phone is one direct line.
 
+A direct line answers anyone who can reach its port, without a password, so it is reachable
+from this computer only until ``reachable`` is turned on: a phone with only direct lines listens
+on 127.0.0.1 (``listen_host`` defaults to ``0.0.0.0`` only with ``reachable``), and a direct
+line of a phone that also registers (and so listens on every interface, for its PBX) refuses
+calls from other computers with ``403 Forbidden``. ``allowed_peers`` (IP addresses and
+networks, ``"192.0.2.7"``, ``"192.0.2.0/24"``, ``"2001:db8::/32"``) makes the phone reachable
+for those peers only; ``reachable`` alone, for anyone. This computer always may call. Calls on a registered line come through its
+PBX and are not filtered here. An explicit ``listen_host`` is used as written.
+
 A line's ``voicemail_uri`` (e.g. ``"sip:*97@pbx.example.com"``, or just ``"*97"`` for the line's
 domain) is where "send to voicemail" (IN6) redirects a ringing call: the INVITE is answered
 ``302 Moved Temporarily`` with that ``Contact``. Without it the line offers no voicemail.
@@ -45,6 +56,7 @@ unencrypted private key in ``tls_key_file`` or in the same file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl
 from collections.abc import Mapping, Sequence
@@ -318,12 +330,54 @@ class AudioOptions:
         )
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _peers(data: Mapping[str, Any]) -> tuple[Network, ...]:
+    raw = data.get("allowed_peers") or ()
+    if isinstance(raw, str) or not isinstance(raw, Sequence):
+        raise ConfigError(
+            "The SIP setting 'allowed_peers' must be a list of IP addresses or networks.",
+            key=_key("allowed_peers"),
+        )
+    peers = []
+    for item in raw:
+        try:
+            peers.append(ipaddress.ip_network(str(item).strip(), strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"The SIP setting 'allowed_peers' has {item!r}, which is not an IP address or network "
+                "(e.g. 192.0.2.7 or 192.0.2.0/24).",
+                key=_key("allowed_peers"),
+            ) from None
+    return tuple(peers)
+
+
+def _source_ip(source: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``192.0.2.7:5062``, ``[2001:db8::1]:5062`` or a bare address → the address."""
+    text = source.strip()
+    if text.startswith("["):
+        text = text[1:].split("]", 1)[0]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped if mapped is not None else address
+
+
 @dataclass(frozen=True, slots=True)
 class SipOptions:
     lines: tuple[LineConfig, ...]
     default_line: str
-    listen_host: str = "0.0.0.0"
+    listen_host: str = "127.0.0.1"
     listen_port: int = 5060
+    #: Direct lines take calls from other computers (else from this one only: loopback).
+    reachable: bool = False
+    #: With ``reachable``: the addresses and networks a direct line takes calls from (empty: any).
+    allowed_peers: tuple[Network, ...] = ()
     rtp_port: int = 0
     rtp_port_range: int = 0
     dnd: bool = False
@@ -341,6 +395,24 @@ class SipOptions:
     @property
     def direct_only(self) -> bool:
         return all(line.direct for line in self.lines)
+
+    @property
+    def loopback_only(self) -> bool:
+        """Direct calls reach this phone from this computer only (see the module's docstring)."""
+        return not self.reachable
+
+    def admits(self, line: LineConfig, source: str) -> bool:
+        """May a call from *source* (``ip:port`` of the INVITE's sender) ring on *line*?"""
+        if not line.direct:
+            return True  # comes through the line's PBX
+        address = _source_ip(source)
+        if address is None:
+            return False
+        if address.is_loopback:
+            return True
+        if not self.reachable:
+            return False
+        return not self.allowed_peers or any(address in net for net in self.allowed_peers)
 
     def line(self, line_id: str | None) -> LineConfig:
         wanted = line_id or self.default_line
@@ -371,10 +443,16 @@ class SipOptions:
         if reject_code not in (486, 603):
             raise ConfigError("The SIP setting 'reject_code' must be 486 or 603.", key=_key("reject_code"))
         direct = all(line.direct for line in lines)
+        peers = _peers(data)
+        reachable = _bool(data, "reachable", False) or bool(peers)  # a list of peers: for them
+        # Only direct lines and not reachable: nobody else needs to reach the port at all.
+        any_host = "0.0.0.0" if reachable or not direct else "127.0.0.1"
         return cls(
             lines=lines,
             default_line=default_line,
-            listen_host=_str(data, "listen_host", "0.0.0.0") or "0.0.0.0",
+            listen_host=_str(data, "listen_host", any_host) or any_host,
+            reachable=reachable,
+            allowed_peers=peers,
             listen_port=_int(data, "listen_port", 5060 if direct else 0, 0, 65535),
             rtp_port=_int(data, "rtp_port", 0, 0, 65535),
             rtp_port_range=_int(data, "rtp_port_range", 0, 0, 60000),
@@ -411,7 +489,8 @@ OPTION_KEYS = OptionKeys(
     {
         **dict.fromkeys(
             (
-                "default_line", "listen_host", "listen_port", "user", "rtp_port", "rtp_port_range",
+                "default_line", "listen_host", "listen_port", "reachable", "allowed_peers", "user",
+                "rtp_port", "rtp_port_range",
                 "dnd", "auto_answer", "auto_answer_delay", "reject_code", "ring_timeout",
                 "poll_interval_ms", "reg_retry", "log_file", "log_level", "user_agent",
                 "number_plan",  # put in by the composition root, never by the file

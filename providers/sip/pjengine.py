@@ -285,6 +285,14 @@ class _GuardAccount(pj.Account):  # type: ignore[misc]
         self.engine._refuse(self, prm)
 
 
+def _source(prm: Any) -> str:
+    """``ip:port`` the INVITE came from ("" when pjsua does not say)."""
+    try:
+        return str(prm.rdata.srcAddress)
+    except Exception:
+        return ""
+
+
 class _SelectAccountHook:
     """``onSelectAccount`` for the endpoint: pjsua asks it for every new INVITE before it opens
     the call's media sockets (the flood guard's only chance, see ``providers.sip.guard``)."""
@@ -825,11 +833,19 @@ class PjEngine:
         except Exception:
             text = ""
         info = caller_info(text)
-        if info.body_cut:  # RFC 3261 §18.3; the call never rings
-            log.warning("answered 400 to an INVITE whose Content-Length is larger than its body")
+        refusal = (
+            (400, "Bad Request (Content-Length larger than the body)")  # RFC 3261 §18.3
+            if info.body_cut
+            else None
+        )
+        options = self._options
+        if refusal is None and options is not None and not options.admits(account.line, _source(prm)):
+            refusal = (403, "Forbidden")  # a direct line, and not a peer it takes calls from
+        if refusal is not None:  # the call never rings
+            log.warning("answered %d to an INVITE from %s: %s", refusal[0], _source(prm), refusal[1])
             call.quiet = True
             op = pj.CallOpParam()
-            op.statusCode, op.reason = 400, "Bad Request (Content-Length larger than the body)"
+            op.statusCode, op.reason = refusal
             with contextlib.suppress(pj.Error):
                 self._answer(call, 0, op)
             return
@@ -840,6 +856,7 @@ class PjEngine:
             dialled=info.dialled,
             sip_call_id=info.sip_call_id,
             remote_uri=info.remote_uri,
+            contact=info.contact,
         )
         self._emit(lambda listener: listener.on_incoming(key, incoming))
         if self._calls.get(key) is call and not call.answered:

@@ -47,13 +47,23 @@ import socket
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from callsys.errors import NotSupported, ProviderError, UnknownCall
 from callsys.model import CallEvent, Direction, EndReason, PhoneNumber, ProviderEvent
 from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration, require
-from providers.sip.engine import CallBusy, Engine, IncomingCall, Phase, is_dialable, make_uri
+from providers.sip.engine import (
+    CallBusy,
+    Engine,
+    IncomingCall,
+    Phase,
+    address_of,
+    callback_address,
+    is_dialable,
+    is_sip_address,
+    make_uri,
+)
 from providers.sip.headers import number_from_user
 from providers.sip.options import MAX_CALLS, SipOptions
 
@@ -105,6 +115,9 @@ class SipProvider:
     """The embedded SIP softphone. Build it with ``SipProvider(options)``; see ``options.py``."""
 
     name = "sip"
+    #: ``dial`` takes ``sip:user@host:port`` and ``user@host`` as well as numbers (the window
+    #: hands SIP addresses through as they are; other phone connections get numbers only).
+    dials_sip_addresses = True
 
     def __init__(
         self,
@@ -356,12 +369,17 @@ class SipProvider:
         if user.lower().startswith(("sip:", "sips:")):
             user = user.split(":", 1)[1]
         user = user.split("@", 1)[0]
+        # A SIP address stays with the call (its written form), so calling back reaches it again.
+        address = address_of(uri) if is_sip_address(target) else ""
+        remote = self._number(user)
+        if address:
+            remote = replace(remote, raw=address)
         self._emit(
             ProviderEvent(
                 CallEvent.OUTGOING,
                 key,
                 direction=Direction.OUTGOING,
-                remote=self._number(user),
+                remote=remote,
                 line=config.title,
                 extension=config.user,
             )
@@ -441,12 +459,18 @@ class SipProvider:
         config = self.options.line(call.line_id)
         rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id)
         self._calls[key] = rec
+        number = self._number(call.user)
+        # A direct line has no PBX to route a number back: the caller's SIP address is kept as
+        # the number's written form (what calling back dials).
+        address = callback_address(call.remote_uri, call.contact) if config.direct and number.raw else ""
+        if address:
+            number = replace(number, raw=address)
         self._emit(
             ProviderEvent(
                 CallEvent.INCOMING,
                 key,
                 direction=Direction.INCOMING,
-                remote=self._number(call.user),
+                remote=number,
                 remote_name=call.name or None,
                 line=config.title,
                 dnis=call.dialled or None,

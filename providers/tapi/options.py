@@ -17,7 +17,8 @@ monitor_only        open every line to watch only (no answer, reject, dial …):
 prefix              route prefix put in front of public numbers by ``dial`` (SET3). The core's
                     ``phone.dial_prefix`` may already add the outside-line prefix: configure it
                     in one of the two places, not both.
-region, area_code   how caller IDs are read (``numbers.NumberPlan``)
+region, area_code   how caller IDs are read: the configured number plan (``number_plan``, put in
+                    by the front end), unless written here
 reply_timeout       seconds to wait for a request's ``LINE_REPLY`` (10)
 library             the TAPI library to load (default ``tapi32.dll``; the tests load a fake)
 ==================  ===========================================================================
@@ -26,7 +27,7 @@ library             the TAPI library to load (default ``tapi32.dll``; the tests 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from callsys.errors import ConfigError
@@ -110,10 +111,17 @@ class TapiOptions:
     @classmethod
     def from_mapping(cls, options: Mapping[str, Any]) -> TapiOptions:
         prefix = _str(options, "prefix")
+        given = options.get("number_plan")
+        if given is not None and not isinstance(given, NumberPlan):
+            raise ConfigError("number_plan must be a NumberPlan.", key=_key("number_plan"))
+        # The configured plan (the front end passes it) is the base, as for the AMI connection;
+        # this connection's own region/area_code, when written, win; its route prefix is its own.
+        base = given if given is not None else NumberPlan()
         try:
-            plan = NumberPlan(
-                region=_str(options, "region", "IR") or "IR",
-                area_code=_str(options, "area_code"),
+            plan = replace(
+                base,
+                region=_str(options, "region", base.region) or base.region,
+                area_code=_str(options, "area_code", base.area_code),
                 dial_prefix=prefix,
             )
         except ValueError as exc:
@@ -141,7 +149,16 @@ OPTION_KEYS = OptionKeys(
     "the TAPI (Windows telephony) connection",
     {
         **dict.fromkeys(
-            ("name", "monitor_only", "prefix", "region", "area_code", "reply_timeout", "library")
+            (
+                "name",
+                "monitor_only",
+                "prefix",
+                "region",
+                "area_code",
+                "number_plan",
+                "reply_timeout",
+                "library",
+            )
         ),
         "lines": dict.fromkeys(("id", "label", "did", "prefix", "monitor_only")),
     },

@@ -22,47 +22,67 @@
   <context>
     <name>CallLog</name>
     <message>
-      <location filename="../../ui/calllogview.py" line="230" />
+      <location filename="../../ui/calllogview.py" line="435" />
+      <source>&amp;Add to contacts…</source>
+      <translation>&amp;افزودن به مخاطبان…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="432" />
+      <source>&amp;Call back</source>
+      <translation>تماس &amp;دوباره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="434" />
+      <source>&amp;Open record</source>
+      <translation>باز کردن &amp;رکورد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="433" />
+      <source>Cop&amp;y number</source>
+      <translation>&amp;کپی شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="311" />
       <source>Direction</source>
       <translation>جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="232" />
+      <location filename="../../ui/calllogview.py" line="313" />
       <source>Duration</source>
       <translation>مدت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="231" />
+      <location filename="../../ui/calllogview.py" line="312" />
       <source>Line</source>
       <translation>خط</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="228" />
+      <location filename="../../ui/calllogview.py" line="309" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="261" />
+      <location filename="../../ui/calllogview.py" line="342" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="229" />
+      <location filename="../../ui/calllogview.py" line="310" />
       <source>Number</source>
       <translation>شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="233" />
+      <location filename="../../ui/calllogview.py" line="314" />
       <source>Result</source>
       <translation>نتیجه</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="227" />
+      <location filename="../../ui/calllogview.py" line="308" />
       <source>Time</source>
       <translation>زمان</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="259" />
+      <location filename="../../ui/calllogview.py" line="340" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
@@ -183,62 +203,62 @@
   <context>
     <name>ConvertDialog</name>
     <message>
-      <location filename="../../ui/convert.py" line="420" />
+      <location filename="../../ui/convert.py" line="428" />
       <source> · </source>
       <translation>، </translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="735" />
+      <location filename="../../ui/convert.py" line="746" />
       <source>&amp;Add the number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="690" />
+      <location filename="../../ui/convert.py" line="701" />
       <source>&amp;Create:</source>
       <translation>سا&amp;ختن:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="714" />
+      <location filename="../../ui/convert.py" line="725" />
       <source>&amp;Description</source>
       <translation>شر&amp;ح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="707" />
+      <location filename="../../ui/convert.py" line="718" />
       <source>&amp;E-mail</source>
       <translation>&amp;رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="700" />
+      <location filename="../../ui/convert.py" line="711" />
       <source>&amp;Name</source>
       <translation>&amp;نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="698" />
+      <location filename="../../ui/convert.py" line="709" />
       <source>&amp;Name {required}</source>
       <translation>&amp;نام {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="695" />
+      <location filename="../../ui/convert.py" line="706" />
       <source>&amp;Record {required}</source>
       <translation>&amp;رکورد {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="711" />
+      <location filename="../../ui/convert.py" line="722" />
       <source>&amp;Subject {required}</source>
       <translation>&amp;موضوع {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="709" />
+      <location filename="../../ui/convert.py" line="720" />
       <source>&amp;Title {required}</source>
       <translation>&amp;عنوان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="713" />
+      <location filename="../../ui/convert.py" line="724" />
       <source>&amp;When {required}</source>
       <translation>&amp;زمان {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="931" />
+      <location filename="../../ui/convert.py" line="944" />
       <source>, </source>
       <translation>، </translation>
     </message>
@@ -248,52 +268,52 @@
       <translation>پرونده به یک مشتری نیاز دارد: یک مخاطب یا حساب انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="356" />
+      <location filename="../../ui/convert.py" line="364" />
       <source>Add the number to an existing record</source>
       <translation>افزودن شماره به یک رکورد موجود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="705" />
+      <location filename="../../ui/convert.py" line="716" />
       <source>C&amp;ompany</source>
       <translation>&amp;شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="703" />
+      <location filename="../../ui/convert.py" line="714" />
       <source>C&amp;ompany {required}</source>
       <translation>&amp;شرکت {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="737" />
+      <location filename="../../ui/convert.py" line="748" />
       <source>C&amp;reate</source>
       <translation>&amp;ساختن</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="693" />
+      <location filename="../../ui/convert.py" line="704" />
       <source>C&amp;ustomer {required}</source>
       <translation>&amp;مشتری {required}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="746" />
+      <location filename="../../ui/convert.py" line="757" />
       <source>Call back {who}</source>
       <translation>تماس دوباره با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="628" />
+      <location filename="../../ui/convert.py" line="639" />
       <source>Call from an unknown number</source>
       <translation>تماس از شمارهٔ ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="747" />
+      <location filename="../../ui/convert.py" line="758" />
       <source>Call from {who}</source>
       <translation>تماس از {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="626" />
+      <location filename="../../ui/convert.py" line="637" />
       <source>Call with {who}</source>
       <translation>تماس با {who}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1181" />
+      <location filename="../../ui/convert.py" line="1198" />
       <source>Choose a call in the log first.</source>
       <translation>ابتدا یک تماس را در فهرست تماس‌ها انتخاب کنید.</translation>
     </message>
@@ -303,127 +323,127 @@
       <translation>رکوردی را که شماره به آن افزوده شود انتخاب کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="446" />
+      <location filename="../../ui/convert.py" line="454" />
       <source>Choose…</source>
       <translation>انتخاب کنید…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="639" />
+      <location filename="../../ui/convert.py" line="650" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1227" />
+      <location filename="../../ui/convert.py" line="1244" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="620" />
+      <location filename="../../ui/convert.py" line="631" />
       <source>Convert the call</source>
       <translation>تبدیل تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="643" />
+      <location filename="../../ui/convert.py" line="654" />
       <source>Create the record</source>
       <translation>ساختن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="642" />
+      <location filename="../../ui/convert.py" line="653" />
       <source>Description</source>
       <translation>شرح</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="640" />
+      <location filename="../../ui/convert.py" line="651" />
       <source>E-mail</source>
       <translation>رایانامه</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="900" />
+      <location filename="../../ui/convert.py" line="913" />
       <source>Fill in the fields marked with *.</source>
       <translation>فیلدهای ستاره‌دار (*) را پر کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="942" />
+      <location filename="../../ui/convert.py" line="955" />
       <source>Fill it in in the CRM instead</source>
       <translation>به جای آن در CRM تکمیلش کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="456" />
+      <location filename="../../ui/convert.py" line="464" />
       <source>Filled in in Dynamics 365</source>
       <translation>در Dynamics 365 پر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="355" />
+      <location filename="../../ui/convert.py" line="363" />
       <source>Follow-up phone call</source>
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1240" />
+      <location filename="../../ui/convert.py" line="1257" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="638" />
+      <location filename="../../ui/convert.py" line="649" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="354" />
+      <location filename="../../ui/convert.py" line="362" />
       <source>New account (company)</source>
       <translation>حساب جدید (شرکت)</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="351" />
+      <location filename="../../ui/convert.py" line="359" />
       <source>New case</source>
       <translation>پروندهٔ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="353" />
+      <location filename="../../ui/convert.py" line="361" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="352" />
+      <location filename="../../ui/convert.py" line="360" />
       <source>New lead</source>
       <translation>سرنخ جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="634" />
+      <location filename="../../ui/convert.py" line="645" />
       <source>No number</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="691" />
+      <location filename="../../ui/convert.py" line="702" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1022" />
+      <location filename="../../ui/convert.py" line="1035" />
       <source>Open it in the CRM</source>
       <translation>باز کردن در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="637" />
+      <location filename="../../ui/convert.py" line="648" />
       <source>Records found</source>
       <translation>رکوردهای پیدا‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="635" />
+      <location filename="../../ui/convert.py" line="646" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="636" />
+      <location filename="../../ui/convert.py" line="647" />
       <source>Search the CRM</source>
       <translation>جستجو در CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="385" />
+      <location filename="../../ui/convert.py" line="393" />
       <source>Signing in to the CRM failed: {why}</source>
       <translation>ورود به CRM ناموفق بود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1185" />
+      <location filename="../../ui/convert.py" line="1202" />
       <source>That call is not in the log any more.</source>
       <translation>این تماس دیگر در فهرست تماس‌ها نیست.</translation>
     </message>
@@ -433,27 +453,27 @@
       <translation>این رکورد دیگر وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="392" />
+      <location filename="../../ui/convert.py" line="400" />
       <source>The CRM cannot be reached now; nothing was created. {why}</source>
       <translation>اکنون به CRM دسترسی نیست؛ چیزی ساخته نشد. {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="387" />
+      <location filename="../../ui/convert.py" line="395" />
       <source>The CRM is busy (too many requests); nothing was created. Try again in {seconds} seconds.</source>
       <translation>CRM اکنون سرش شلوغ است (درخواست‌های بیش از حد)؛ چیزی ساخته نشد. {seconds} ثانیهٔ دیگر دوباره امتحان کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="396" />
+      <location filename="../../ui/convert.py" line="404" />
       <source>The CRM refused: {why}</source>
       <translation>CRM نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="933" />
+      <location filename="../../ui/convert.py" line="946" />
       <source>The CRM requires {fields} as well.</source>
       <translation>CRM به {fields} هم نیاز دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="365" />
+      <location filename="../../ui/convert.py" line="373" />
       <source>The account was created.</source>
       <translation>حساب ساخته شد.</translation>
     </message>
@@ -463,72 +483,72 @@
       <translation>دفترچهٔ داخلی این کار را نمی‌تواند انجام دهد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="379" />
+      <location filename="../../ui/convert.py" line="387" />
       <source>The call could not be linked to it; link it in the CRM.</source>
       <translation>تماس به آن پیوند نخورد؛ پیوند را در CRM برقرار کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="898" />
+      <location filename="../../ui/convert.py" line="911" />
       <source>The call has no number to put into a record.</source>
       <translation>این تماس شماره‌ای برای ثبت در رکورد ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="377" />
+      <location filename="../../ui/convert.py" line="385" />
       <source>The call is now linked to it.</source>
       <translation>تماس اکنون به آن پیوند خورده است.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="362" />
+      <location filename="../../ui/convert.py" line="370" />
       <source>The case was created.</source>
       <translation>پرونده ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="364" />
+      <location filename="../../ui/convert.py" line="372" />
       <source>The contact was created.</source>
       <translation>مخاطب ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="366" />
+      <location filename="../../ui/convert.py" line="374" />
       <source>The follow-up call was scheduled.</source>
       <translation>تماس پیگیری زمان‌بندی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="363" />
+      <location filename="../../ui/convert.py" line="371" />
       <source>The lead was created.</source>
       <translation>سرنخ ساخته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="367" />
+      <location filename="../../ui/convert.py" line="375" />
       <source>The number was added to {name}.</source>
       <translation>شماره به {name} افزوده شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1175" />
+      <location filename="../../ui/convert.py" line="1192" />
       <source>There is no CRM to convert the call into.</source>
       <translation>CRM‌ای برای تبدیل تماس وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="633" />
+      <location filename="../../ui/convert.py" line="644" />
       <source>What to create</source>
       <translation>چه چیزی ساخته شود</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="641" />
+      <location filename="../../ui/convert.py" line="652" />
       <source>When to call back</source>
       <translation>زمان تماس دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="947" />
+      <location filename="../../ui/convert.py" line="960" />
       <source>Which fields the CRM requires could not be read now (it is offline or busy). Create asks again first, then tries with the fields above.</source>
       <translation>اکنون نمی‌توان خواند که CRM کدام فیلدها را لازم دارد (در دسترس نیست یا سرش شلوغ است). «ساختن» نخست دوباره می‌پرسد و سپس با فیلدهای بالا امتحان می‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="990" />
+      <location filename="../../ui/convert.py" line="1003" />
       <source>Working…</source>
       <translation>در حال انجام…</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="938" />
+      <location filename="../../ui/convert.py" line="951" />
       <source>{fields} can only be filled in in Dynamics 365.</source>
       <translation>{fields} را فقط در Dynamics 365 می‌توان پر کرد.</translation>
     </message>
@@ -538,22 +558,22 @@
       <translation>{fields} باید پر شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="928" />
+      <location filename="../../ui/convert.py" line="941" />
       <source>{fields} takes a number.</source>
       <translation>{fields} باید یک عدد باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="926" />
+      <location filename="../../ui/convert.py" line="939" />
       <source>{fields} takes a whole number.</source>
       <translation>{fields} باید یک عدد صحیح باشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="373" />
+      <location filename="../../ui/convert.py" line="381" />
       <source>{name} already has this number.</source>
       <translation>{name} این شماره را از قبل دارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="415" />
+      <location filename="../../ui/convert.py" line="423" />
       <source>“{name}”</source>
       <translation>«{name}»</translation>
     </message>
@@ -599,6 +619,69 @@
       <location filename="../../ui/details.py" line="37" />
       <source>Type:</source>
       <translation>نوع:</translation>
+    </message>
+  </context>
+  <context>
+    <name>FirstStart</name>
+    <message>
+      <location filename="../../ui/firststart.py" line="186" />
+      <source>Add a SIP line: opens Settings on the phone lines</source>
+      <translation>افزودن خط SIP: تنظیمات را روی خطوط تلفن باز می‌کند</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="184" />
+      <source>Add a line</source>
+      <translation>افزودن خط</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="188" />
+      <source>Connect to Asterisk or a callsys server</source>
+      <translation>اتصال به Asterisk یا سرور callsys</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="192" />
+      <source>First start</source>
+      <translation>اولین اجرا</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="190" />
+      <source>Hide the welcome panel</source>
+      <translation>پنهان کردن پنل خوش‌آمد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="174" />
+      <source>No phone line is set up yet, and the phone cannot take calls.</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است و تلفن نمی‌تواند تماس بپذیرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="168" />
+      <source>No phone line is set up yet. The built-in phone takes direct SIP calls at {address} from the network, without a password.</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است. تلفن داخلی برنامه تماس‌های مستقیم SIP را روی {address} از شبکه و بدون گذرواژه می‌پذیرد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="159" />
+      <source>No phone line is set up yet. The built-in phone takes direct SIP calls at {address} — from this computer only (to take them from the network: {setting} in the phone options, Settings → Phone &amp; lines).</source>
+      <translation>هنوز هیچ خط تلفنی تنظیم نشده است. تلفن داخلی برنامه تماس‌های مستقیم SIP را روی {address} می‌پذیرد — فقط از همین رایانه (برای پذیرفتن از شبکه: {setting} در گزینه‌های تلفن، تنظیمات ← تلفن و خطوط).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="179" />
+      <source>Now: {provider}</source>
+      <translation>اکنون: {provider}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="154" />
+      <source>The simulator is running: it rings with made-up callers; no real phone is connected.</source>
+      <translation>شبیه‌ساز در حال اجراست: با تماس‌گیرندگان ساختگی زنگ می‌زند؛ هیچ تلفن واقعی وصل نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="189" />
+      <source>Try the simulator</source>
+      <translation>امتحان شبیه‌ساز</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="183" />
+      <source>Welcome to callsys</source>
+      <translation>به callsys خوش آمدید</translation>
     </message>
   </context>
   <context>
@@ -743,357 +826,402 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="429" />
+      <location filename="../../ui/mainwindow.py" line="444" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="418" />
+      <location filename="../../ui/mainwindow.py" line="433" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="414" />
+      <location filename="../../ui/mainwindow.py" line="429" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="428" />
+      <location filename="../../ui/mainwindow.py" line="443" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="422" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="421" />
+      <location filename="../../ui/mainwindow.py" line="436" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="391" />
+      <location filename="../../ui/mainwindow.py" line="405" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="386" />
+      <location filename="../../ui/mainwindow.py" line="400" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="417" />
+      <location filename="../../ui/mainwindow.py" line="432" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="416" />
+      <location filename="../../ui/mainwindow.py" line="431" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="423" />
+      <location filename="../../ui/mainwindow.py" line="438" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="425" />
+      <location filename="../../ui/mainwindow.py" line="440" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="415" />
+      <location filename="../../ui/mainwindow.py" line="430" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="424" />
+      <location filename="../../ui/mainwindow.py" line="439" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="420" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1117" />
+      <location filename="../../ui/firststart.py" line="92" />
+      <source>(+{count} more lines)</source>
+      <translation>(+{count} خط دیگر)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="1203" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="406" />
+      <location filename="../../ui/mainwindow.py" line="420" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="393" />
+      <location filename="../../ui/mainwindow.py" line="407" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="97" />
+      <location filename="../../ui/mainwindow.py" line="101" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="400" />
+      <location filename="../../ui/mainwindow.py" line="414" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="394" />
+      <location filename="../../ui/mainwindow.py" line="408" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="98" />
+      <location filename="../../ui/mainwindow.py" line="102" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="397" />
-      <source>Calls of this session</source>
-      <translation>تماس‌های این نشست</translation>
-    </message>
-    <message>
-      <location filename="../../ui/mainwindow.py" line="676" />
+      <location filename="../../ui/firststart.py" line="70" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="682" />
+      <location filename="../../ui/firststart.py" line="104" />
+      <source>Direct calls on {address} (reachable from the network)</source>
+      <translation>تماس مستقیم روی {address} (در دسترس از شبکه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="102" />
+      <source>Direct calls on {address} (this computer only)</source>
+      <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="694" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="396" />
+      <location filename="../../ui/mainwindow.py" line="410" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="721" />
+      <location filename="../../ui/mainwindow.py" line="740" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="408" />
+      <location filename="../../ui/mainwindow.py" line="423" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="94" />
+      <location filename="../../ui/mainwindow.py" line="98" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="392" />
+      <location filename="../../ui/mainwindow.py" line="406" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1074" />
+      <location filename="../../ui/mainwindow.py" line="1160" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="407" />
+      <location filename="../../ui/mainwindow.py" line="422" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="95" />
+      <location filename="../../ui/mainwindow.py" line="99" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="678" />
+      <location filename="../../ui/firststart.py" line="100" />
+      <source>No line · direct calls on {address} (reachable from the network)</source>
+      <translation>بدون خط · تماس مستقیم روی {address} (در دسترس از شبکه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="98" />
+      <source>No line · direct calls on {address} (this computer only)</source>
+      <translation>بدون خط · تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="68" />
       <source>No phone connection</source>
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="881" />
+      <location filename="../../ui/mainwindow.py" line="905" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1007" />
+      <location filename="../../ui/mainwindow.py" line="1078" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="724" />
+      <location filename="../../ui/mainwindow.py" line="743" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="390" />
+      <location filename="../../ui/mainwindow.py" line="404" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="388" />
+      <location filename="../../ui/mainwindow.py" line="402" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="419" />
+      <location filename="../../ui/mainwindow.py" line="434" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="409" />
+      <location filename="../../ui/mainwindow.py" line="424" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="101" />
+      <location filename="../../ui/mainwindow.py" line="105" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="677" />
+      <location filename="../../ui/firststart.py" line="72" />
       <source>Phone offline</source>
       <translation>تلفن قطع است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="675" />
+      <location filename="../../ui/firststart.py" line="75" />
       <source>Phone ready</source>
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="548" />
+      <location filename="../../ui/mainwindow.py" line="562" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="96" />
+      <location filename="../../ui/mainwindow.py" line="411" />
+      <source>Recent calls</source>
+      <translation>تماس‌های اخیر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/firststart.py" line="88" />
+      <source>Registered as {account}</source>
+      <translation>ثبت‌شده با حساب {account}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="100" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="399" />
+      <location filename="../../ui/mainwindow.py" line="413" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="398" />
+      <location filename="../../ui/mainwindow.py" line="412" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1025" />
+      <location filename="../../ui/mainwindow.py" line="1099" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="401" />
+      <location filename="../../ui/mainwindow.py" line="415" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="765" />
+      <location filename="../../ui/mainwindow.py" line="784" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="705" />
+      <location filename="../../ui/mainwindow.py" line="724" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="718" />
+      <location filename="../../ui/mainwindow.py" line="737" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="641" />
+      <location filename="../../ui/mainwindow.py" line="655" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1219" />
+      <location filename="../../ui/mainwindow.py" line="1305" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="816" />
+      <location filename="../../ui/mainwindow.py" line="835" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="752" />
+      <location filename="../../ui/mainwindow.py" line="771" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="697" />
+      <location filename="../../ui/mainwindow.py" line="716" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="711" />
+      <location filename="../../ui/mainwindow.py" line="730" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1041" />
+      <location filename="../../ui/mainwindow.py" line="1127" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="875" />
+      <location filename="../../ui/mainwindow.py" line="899" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="100" />
+      <location filename="../../ui/mainwindow.py" line="950" />
+      <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
+      <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="421" />
+      <source>This session</source>
+      <translation>این نشست</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="104" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="536" />
+      <location filename="../../ui/mainwindow.py" line="550" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="395" />
+      <location filename="../../ui/mainwindow.py" line="409" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="99" />
+      <location filename="../../ui/mainwindow.py" line="103" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1118" />
+      <location filename="../../ui/mainwindow.py" line="1204" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="771" />
+      <location filename="../../ui/mainwindow.py" line="790" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1077" />
+      <location filename="../../ui/mainwindow.py" line="1163" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="549" />
+      <location filename="../../ui/mainwindow.py" line="563" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="763" />
+      <location filename="../../ui/mainwindow.py" line="782" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="850" />
+      <location filename="../../ui/mainwindow.py" line="940" />
+      <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
+      <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="959" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>

@@ -118,9 +118,12 @@ class Session:
     )  # Status: channel -> headers
 
     @classmethod
-    def replay(cls, name: str, **kwargs: object) -> Session:
+    def replay(
+        cls, name: str, rewrite: Callable[[list[bytes]], list[bytes]] | None = None, **kwargs: object
+    ) -> Session:
         t = Transcript.load(name)
-        return cls(frames=list(t.frames), banner=t.banner, sent=t.sent, login_response=False, **kwargs)  # type: ignore[arg-type]
+        frames = rewrite(list(t.frames)) if rewrite is not None else list(t.frames)
+        return cls(frames=frames, banner=t.banner, sent=t.sent, login_response=False, **kwargs)  # type: ignore[arg-type]
 
 
 class _Conn:
@@ -341,6 +344,32 @@ class FakeAmi:
                     await asyncio.wait_for(asyncio.shield(task), 2)
             await self._server.wait_closed()
             self._server = None
+
+
+def own_caller_id(frames: list[bytes]) -> list[bytes]:
+    """Capture 10 as Asterisk sends it for an ``Originate`` without ``CallerID`` (what the provider
+    sends): Alice's leg keeps her phone's own caller ID (``Alice <1001>``, as its ``Newchannel``
+    shows) instead of the captured ``"Click2Dial" <1002>``, so Bob's phone shows Alice; no
+    ``NewCallerid`` for her leg, and her connected line stays unknown until Bob answers."""
+    alice, bob = "SIP/1001-00000016", "SIP/1002-00000017"
+    out = []
+    for raw in frames:
+        msg = parse_frame(raw.decode())
+        if msg is None or "Click2Dial" not in raw.decode():
+            out.append(raw)
+            continue
+        if msg.event == "NewCallerid" and msg.get("Channel") == alice:
+            continue
+        headers = dict(msg.headers)
+        for p in ("", "Dest"):
+            channel = headers.get(p + "Channel", "")
+            if channel == alice and headers.get(p + "CallerIDName") == "Click2Dial":
+                headers[p + "CallerIDNum"], headers[p + "CallerIDName"] = "1001", "Alice"
+            if headers.get(p + "ConnectedLineName") == "Click2Dial":
+                who = ("1001", "Alice") if channel == bob else ("<unknown>", "<unknown>")
+                headers[p + "ConnectedLineNum"], headers[p + "ConnectedLineName"] = who
+        out.append(raw_frame(*headers.items()))
+    return out
 
 
 def channel_items(name: str, action_id: str = "chans-1") -> list[dict[str, str]]:

@@ -55,6 +55,24 @@ class Recorder:
         return [c for c in self.finals.values() if c.extension == extension]
 
 
+Row = tuple[str, str, str, str]
+
+
+def settled(rows: list[Row]) -> list[Row]:
+    """*rows* with each run of consecutive "ended" rows sorted: the legs of one call end together,
+    and Asterisk (chan_pjsip above all) reports their Hangups in either order."""
+    out: list[Row] = []
+    run: list[Row] = []
+    for row in [*rows, ("", "", "", "")]:
+        if row[0] == "ended":
+            run.append(row)
+            continue
+        out.extend(sorted(run))
+        run = []
+        out.append(row)
+    return out[:-1]
+
+
 def options(port: int, **extra: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "host": "127.0.0.1",
@@ -79,12 +97,15 @@ async def replay(
     *,
     actions: Callable[[AmiProvider], Awaitable[None]] | None = None,
     check: dict[str, tuple[str, ...]] | None = None,
+    rewrite: Callable[[list[bytes]], list[bytes]] | None = None,
+    recorder: Recorder | None = None,
     **extra: Any,
 ) -> tuple[Recorder, AmiProvider, FakeAmi]:
-    """Replay capture *name*; run *actions* once logged in; log off; return what was derived."""
-    async with FakeAmi(Session.replay(name, check=check or {})) as server:
+    """Replay capture *name* (its frames through *rewrite*, if given) into *recorder* (a new
+    one by default); run *actions* once logged in; log off; return what was derived."""
+    async with FakeAmi(Session.replay(name, rewrite, check=check or {})) as server:
         provider = AmiProvider(options(server.port, **extra))
-        rec = Recorder()
+        rec = recorder or Recorder()
         await provider.start(rec)
         try:
             await provider.wait_connected(5)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import random
+import time
 
 import pytest
 
@@ -106,6 +109,29 @@ async def test_not_an_asterisk_port() -> None:
     assert "is not an Asterisk manager port" in message
 
 
+async def test_retry_schedule_is_capped_at_a_second_with_jitter() -> None:
+    """The defaults: once a link is lost the first retry is immediate, then the waits double
+    from 0.25 s to the 1 s cap, each 50–100 % of its step (jitter), so a PBX that is back is
+    found within a second however long it was away."""
+    c = AmiClient("127.0.0.1", 1, "callsys", "callsys", on_event=lambda m: None, rng=random.Random(7))
+    schedule = list(itertools.islice(c.retry_delays(), 12))
+    rng = random.Random(7)
+    steps = [0.25, 0.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    assert schedule == [0.0, *(step * rng.uniform(0.5, 1.0) for step in steps)]
+    assert max(schedule) <= 1.0 and min(schedule[3:]) >= 0.5
+
+
+class Sleeps:
+    """An injected ``sleep`` that records every wait and does not wait."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.waits.append(delay)
+        await asyncio.sleep(0)
+
+
 async def test_unreachable_pbx_backs_off_and_close_stops_it() -> None:
     # A port nobody listens on: bind, note it, close.
     srv = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
@@ -113,18 +139,38 @@ async def test_unreachable_pbx_backs_off_and_close_stops_it() -> None:
     srv.close()
     await srv.wait_closed()
     seen = Seen()
-    c = client(port, seen, backoff_initial=0.01, backoff_max=0.04)
+    sleeps = Sleeps()
+    c = AmiClient("127.0.0.1", port, "callsys", "callsys", on_event=seen.on_event, on_status=seen.on_status,
+                  rng=random.Random(3), sleep=sleeps)  # fmt: skip
     c.start()
-    await _until(lambda: sum(reg is Registration.OFFLINE for reg, _ in seen.status) >= 4)
-    delays = [
-        float(m.rsplit("retrying in ", 1)[1].split(" s")[0])
-        for reg, m in seen.status
-        if reg is Registration.OFFLINE
-    ]
-    assert delays[:4] == sorted(delays[:4]) and max(delays) <= 0.04  # exponential, capped
+    await _until(lambda: len(sleeps.waits) >= 6)
     await c.close()
+    # Never connected, so no immediate retry: the schedule from its second entry.
+    expected = list(itertools.islice(AmiClient("h", 1, "u", "s", on_event=lambda m: None,
+                                               rng=random.Random(3)).retry_delays(), 1, 7))  # fmt: skip
+    assert sleeps.waits[:6] == expected
+    offline = [m for reg, m in seen.status if reg is Registration.OFFLINE]
+    assert offline[0].endswith(f"retrying in {expected[0]:.1f} s.")
     with pytest.raises(ProviderUnavailable):
         await c.send_action("Ping")
+
+
+async def test_a_pbx_restart_is_retried_at_once() -> None:
+    """EOF on the socket (Asterisk stopped or restarted): the next attempt goes out without any
+    wait, and the drop is dated to when the PBX was last heard."""
+    async with FakeAmi(Session(frames=[]), Session(frames=[], keep_open=True)) as server:
+        seen = Seen()
+        sleeps = Sleeps()
+        lost: list[float | None] = []
+        c = AmiClient("127.0.0.1", server.port, "callsys", "callsys", on_event=seen.on_event,
+                      on_connected=seen.on_connected, sleep=sleeps,
+                      on_disconnected=lambda: lost.append(c.dropped_at))  # fmt: skip
+        before = time.time()
+        c.start()
+        await _until(lambda: c.connections == 2)
+        await c.close()
+    assert sleeps.waits == []  # reconnected without waiting at all
+    assert len(lost) == 1 and lost[0] is not None and before <= lost[0] <= time.time()
 
 
 async def test_keepalive_drops_a_silent_pbx_and_reconnects() -> None:

@@ -9,6 +9,7 @@ import gc
 import logging
 import os
 import random
+import time
 from collections.abc import Callable
 
 import pytest
@@ -28,7 +29,7 @@ from tests.ami.fakeami import (
     frame,
     raw_frame,
 )
-from tests.ami.harness import Recorder, options
+from tests.ami.harness import Recorder, options, settled
 from tests.ami.test_scenarios import EXPECTED
 
 pytestmark = pytest.mark.asyncio
@@ -90,7 +91,7 @@ async def test_malformed_frames_mid_call_do_not_derail_it() -> None:
     assert server.errors == []
     summary = rec.summary()
     # The same call, the same outcome; the junk only added its one harmless variable update.
-    assert [s for s in summary if s[0] != "updated" or s[1] != "1001"] == EXPECTED[t.name]
+    assert settled([s for s in summary if s[0] != "updated" or s[1] != "1001"]) == settled(EXPECTED[t.name])
     assert provider.client.frames_dropped == 1
     assert rec.manager.live_calls() == ()
 
@@ -103,7 +104,7 @@ async def test_link_cut_mid_call_and_the_call_is_still_up_after_reconnect() -> N
     assert server.errors == []
     assert provider.client.connections == 2 and provider.resyncs == 2
     # Exactly the events of the uninterrupted call: nothing lost, nothing twice.
-    assert rec.summary() == EXPECTED[t.name]
+    assert settled(rec.summary()) == settled(EXPECTED[t.name])
     alice = next(c for c in rec.finals.values() if c.extension == "1001")
     assert alice.end_reason is EndReason.COMPLETED and alice.duration_seconds == 4
 
@@ -118,6 +119,66 @@ async def test_call_that_ended_while_the_link_was_down_is_not_forgotten() -> Non
     ends = [(e.extension, e.reason) for e in rec.events if e.event.value == "ended"]
     assert sorted(ends) == [("1001", EndReason.COMPLETED), ("1002", EndReason.COMPLETED)]
     assert rec.manager.live_calls() == () and provider.live_call_ids() == ()
+
+
+def _last_stamp(frames: list[bytes]) -> float:
+    stamps = [m.get("Timestamp") for raw in frames if (m := parse_frame(raw.decode())) and m.get("Timestamp")]
+    return float(stamps[-1])
+
+
+async def test_call_that_ended_during_an_outage_ends_as_of_the_loss_not_the_reconnect() -> None:
+    """The PBX goes away mid-call and comes back without the call: it ended some time in the
+    outage, so it ends as of the moment the PBX was last heard — the outage is not talk time."""
+    t, cut = _cut("02_internal_answered", lambda m: m.event == "HangupRequest")
+    first = Session.replay(t.name, drop_after=cut)
+    last_heard = _last_stamp(t.frames[:cut])
+    async with FakeAmi(first) as server:
+        provider = AmiProvider(options(server.port, link_grace=30))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+        await _until(lambda: provider.client.dropped_at is not None)
+        await asyncio.sleep(0.3)  # the PBX is away (connections refused at once) …
+        assert len(rec.manager.live_calls()) == 2  # … within the grace: nothing decided yet
+        server.add(Session(frames=[], keep_open=True))  # … and back, without the call
+        await _until(lambda: provider.client.connections == 2 and rec.manager.live_calls() == ())
+        await provider.close()
+    for call in rec.finals.values():
+        assert call.end_reason is EndReason.COMPLETED
+        assert call.ended_at is not None and call.ended_at.timestamp() == pytest.approx(last_heard, abs=0.25)
+    alice = next(c for c in rec.finals.values() if c.extension == "1001")
+    assert alice.duration_seconds == 4  # answered …18.5, last heard …22.5: not 4 s + the outage
+
+
+async def test_calls_end_as_of_the_loss_when_the_link_stays_down() -> None:
+    """Past ``link_grace`` no desktop shows a call as talking on a PBX nobody can see; a call that
+    in fact survived (the network was cut, not the PBX) is not logged a second time."""
+    t, cut = _cut("02_internal_answered", lambda m: m.event == "HangupRequest")
+    first = Session.replay(t.name, drop_after=cut)
+    last_heard = _last_stamp(t.frames[:cut])
+    async with FakeAmi(first) as server:
+        provider = AmiProvider(options(server.port, link_grace=0.2))
+        rec = Recorder()
+        await provider.start(rec)
+        await provider.wait_connected(5)
+        await _until(lambda: rec.manager.live_calls() == ())
+        assert not provider.client.online  # ended while the link is still down
+        ended = {c.extension: c for c in rec.finals.values()}
+        assert {c.end_reason for c in ended.values()} == {EndReason.COMPLETED}
+        assert all(c.ended_at is not None and c.ended_at.timestamp() == pytest.approx(last_heard, abs=0.25)
+                   for c in ended.values())  # fmt: skip
+        events = len(rec.events)
+        # The link comes back: both channels are still up, then hang up as captured.
+        goodbye = t.frames_until(lambda m: m.response == "Goodbye")
+        # (A state report on Alice's surviving leg must not start a second call either.)
+        again = frame(Event="Newstate", Channel="SIP/1001-00000001", ChannelState="6", Uniqueid="1795627114.1",
+                      Linkedid="1795627114.0", ConnectedLineNum="1002", Timestamp="1795627121.0")  # fmt: skip
+        server.add(Session(frames=[again, *t.frames[cut:goodbye]], channels=TALKING_02, keep_open=True))
+        await _until(lambda: provider.client.connections == 2 and provider.resyncs == 2)
+        await _until(lambda: provider.channel_count == 0)  # every Hangup read
+        await provider.close()
+    assert rec.manager.live_calls() == () and provider.live_call_ids() == ()
+    assert rec.events[events:] == []  # the survivors were neither adopted nor ended twice
 
 
 def provider_done(rec: Recorder) -> bool:
@@ -152,7 +213,7 @@ async def test_pbx_restart_while_ringing_no_pop_up_stays_ringing() -> None:
         ("ended", "1002", "outgoing", "no_answer"),
     ]
     # … and the restarted PBX's next call is followed as usual.
-    assert Recorder(events=new).summary() == EXPECTED["06_trunk_did_7000"]
+    assert settled(Recorder(events=new).summary()) == settled(EXPECTED["06_trunk_did_7000"])
     assert rec.manager.live_calls() == ()
 
 
@@ -208,6 +269,9 @@ async def test_calls_already_live_at_connect_are_adopted() -> None:
             lambda: len(rec.manager.live_calls()) == 2 and any(c.line for c in rec.manager.live_calls())
         )
         calls = {c.extension: c for c in rec.manager.live_calls()}
+        # Up for 4 s (Duration: 00:00:04) when listed: that is when the call started, not now.
+        for call in calls.values():
+            assert call.started_at.timestamp() == pytest.approx(time.time() - 4, abs=1.5)
         assert calls["1001"].direction is Direction.INCOMING and calls["1001"].state is CallState.ACTIVE
         assert (calls["1001"].remote.digits, calls["1001"].remote_name) == ("1002", "Bob")
         assert (calls["1001"].line, calls["1001"].dnis) == ("Sales", "7000")  # IN12 after a reconnect

@@ -11,8 +11,8 @@ import pytest
 from callsys.model import Call, CallState, Direction, EndReason
 from callsys.provider import Registration
 from providers.ami import AmiProvider
-from tests.ami.fakeami import SCENARIOS, TRANSCRIPTS, FakeAmi, Session, Transcript
-from tests.ami.harness import Recorder, options, replay
+from tests.ami.fakeami import SCENARIOS, TRANSCRIPTS, FakeAmi, Session, Transcript, own_caller_id
+from tests.ami.harness import Recorder, options, replay, settled
 
 pytestmark = pytest.mark.asyncio
 
@@ -81,7 +81,7 @@ EXPECTED: dict[str, list[tuple[str, str, str, str]]] = {
     ],
     "10_originate_click_to_dial": [
         ("outgoing", "1001", "outgoing", "1002"),  # at once, from dial()
-        ("incoming", "1002", "incoming", "1002"),  # Bob's phone shows the Originate's CallerID
+        ("incoming", "1002", "incoming", "1001"),  # Bob's phone shows Alice, who placed the call
         ("updated", "1001", "outgoing", "1002"),  # Bob's name
         ("ringback", "1001", "outgoing", ""),
         ("answered", "1002", "incoming", ""),
@@ -139,14 +139,18 @@ async def _ami_actions(provider: AmiProvider) -> None:
 
 
 ACTIONS = {"10_originate_click_to_dial": _dial_1002, "13_ami_actions_status_hangup": _ami_actions}
-CHECK = {"Originate": ("Channel", "Context", "Exten", "Priority", "CallerID", "Timeout", "Async")}
+CHECK = {"Originate": ("Channel", "Context", "Exten", "Priority", "Timeout", "Async")}
+#: Captures replayed as Asterisk sends them for what the provider sends (see ``own_caller_id``).
+REWRITE = {"10_originate_click_to_dial": own_caller_id}
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
 async def test_scenario_derives_the_expected_call_events(name: str) -> None:
-    rec, provider, server = await replay(name, actions=ACTIONS.get(name), check=CHECK)
+    rec, provider, server = await replay(
+        name, actions=ACTIONS.get(name), check=CHECK, rewrite=REWRITE.get(name)
+    )
     assert server.errors == []
-    assert rec.summary() == EXPECTED[name]
+    assert settled(rec.summary()) == settled(EXPECTED[name])
     # Nothing stays live: no pop-up stuck ringing, in the provider or in the CallManager.
     assert provider.live_call_ids() == ()
     assert rec.manager.live_calls() == ()
@@ -239,11 +243,17 @@ async def test_second_call_rings_as_a_waiting_call_in5() -> None:
 
 async def test_click_to_dial_out3() -> None:
     rec, provider, server = await replay(
-        "10_originate_click_to_dial", extensions=["1001"], actions=_dial_1002, check=CHECK
+        "10_originate_click_to_dial",
+        extensions=["1001"],
+        actions=_dial_1002,
+        check=CHECK,
+        rewrite=own_caller_id,
     )
     assert server.errors == []
     (originate,) = server.actions("Originate")
     assert originate.get("Channel") == "SIP/1001" and originate.get("Exten") == "1002"
+    # No CallerID: Alice's leg keeps her phone's caller ID, which is what Bob's phone shows.
+    assert "CallerID" not in originate
     assert originate.get("ChannelId", "").startswith("callsys-")
     (alice,) = _only(rec, "1001")
     assert alice.id == f"ami:{originate.get('ChannelId')}"
@@ -253,6 +263,35 @@ async def test_click_to_dial_out3() -> None:
     (answered,) = [e for e in rec.events if e.event.value == "answered"]
     assert answered.at is not None and answered.at.timestamp() == pytest.approx(1795627224.718, abs=0.01)
     assert provider.live_call_ids() == ()
+
+
+async def test_click_to_dial_shows_the_called_party_who_calls() -> None:
+    """Bob's pop-up and activity show Alice, who clicked — not his own number (the Originate used
+    to set the caller ID to the destination: "Click2Dial 1002" on Bob's phone)."""
+    rec, _, server = await replay(
+        "10_originate_click_to_dial", actions=_dial_1002, check=CHECK, rewrite=own_caller_id
+    )
+    assert server.errors == []
+    (bob,) = _only(rec, "1002")
+    assert bob.direction is Direction.INCOMING
+    assert (bob.remote.digits, bob.remote_name) == ("1001", "Alice")
+    (alice,) = _only(rec, "1001")
+    assert (alice.remote.digits, alice.remote_name) == ("1002", "Bob")
+
+
+async def test_click_to_dial_caller_id_name_presents_the_agents_extension() -> None:
+    session = Session(frames=[], keep_open=True, accept=("Originate",))
+    async with FakeAmi(session) as server:
+        provider = AmiProvider(options(server.port, caller_id_name="Sales desk"))
+        await provider.start(Recorder())
+        try:
+            await provider.wait_connected(5)
+            await provider.dial("1003")
+            await provider.dial("1003", line="1002")
+        finally:
+            await provider.close()
+    sent = server.actions("Originate")
+    assert [m.get("CallerID") for m in sent] == ['"Sales desk" <1001>', '"Sales desk" <1002>']
 
 
 async def test_queue_call_answered_by_carol_is_answered_elsewhere_for_alice_b1() -> None:
@@ -376,3 +415,37 @@ async def test_queue_member_rung_out_is_missed() -> None:
     rec = await _run_session(session, extensions=["1001"])
     ((_, reason),) = [(e.extension, e.reason) for e in rec.events if e.event.value == "ended"]
     assert reason is EndReason.MISSED
+
+
+def _hangups_swapped(frames: list[bytes]) -> list[bytes]:
+    """The two legs' Hangup frames in the other order (chan_pjsip reports them either way)."""
+    hangups = [i for i, raw in enumerate(frames) if raw.startswith(b"Event: Hangup\r\n")]
+    first, second = hangups[-2:]
+    out = list(frames)
+    out[first], out[second] = frames[second], frames[first]
+    return out
+
+
+@pytest.mark.parametrize("name", ["pjsip/01_internal_answered", "pjsip/02_internal_callee_hangup"])
+async def test_either_order_of_the_two_hangups_gives_the_same_calls(name: str) -> None:
+    """Asterisk 22 chan_pjsip: caller and callee hang up (01: Bob, 02: Alice); whichever leg's
+    Hangup comes first, both calls end the same way with the same durations."""
+    outcomes = []
+    for rewrite in (None, _hangups_swapped):
+        rec, provider, server = await replay(name, technology="PJSIP", rewrite=rewrite)
+        assert server.errors == [] and provider.live_call_ids() == ()
+        outcomes.append(
+            {
+                c.extension: (c.direction, c.end_reason, c.duration_seconds, c.remote.digits)
+                for c in rec.finals.values()
+            }
+        )
+        assert settled(rec.summary())[-2:] == [
+            ("ended", "1001", "incoming", "completed"),
+            ("ended", "1002", "outgoing", "completed"),
+        ]
+    assert outcomes[0] == outcomes[1]
+    assert {ext: o[1] for ext, o in outcomes[0].items()} == {
+        "1001": EndReason.COMPLETED,
+        "1002": EndReason.COMPLETED,
+    }

@@ -13,17 +13,17 @@ from callsys.model import CallEvent, CallState, Direction, EndReason
 from callsys.numbers import NumberPlan
 from callsys.server.config import Agent, Branch
 from providers.server import ServerProvider
-from tests.ami.fakeami import FakeAmi, Session, Transcript
+from tests.ami.fakeami import FakeAmi, Session, Transcript, own_caller_id
 
 from .conftest import SECRETS, ServerMaker, activities, url
 
-CHECK = {"Originate": ("Channel", "Context", "Exten", "Priority", "CallerID", "Timeout", "Async")}
+CHECK = {"Originate": ("Channel", "Context", "Exten", "Priority", "Timeout", "Async")}
 
 
 @pytest.mark.asyncio
 async def test_desktop_click_to_dial_originates_from_the_agents_extension(make_server: ServerMaker) -> None:
     t = Transcript.load("10_originate_click_to_dial")
-    frames = [f for f in t.frames if b"Response: Goodbye" not in f]
+    frames = own_caller_id([f for f in t.frames if b"Response: Goodbye" not in f])
     async with FakeAmi(
         Session(
             frames=frames, banner=t.banner, sent=t.sent, login_response=False, check=CHECK, keep_open=True
@@ -59,6 +59,13 @@ async def test_desktop_click_to_dial_originates_from_the_agents_extension(make_s
             )
             logged = activities(server).activities
             assert call_id in logged and logged[call_id].call.direction is Direction.OUTGOING
+            # With internal calls logged, Bob's side is an activity from Alice to Bob: the
+            # Originate presents Alice to him, not his own number.
+            (bob,) = [a.call for a in logged.values() if a.call.extension == "1002"]
+            assert bob.direction is Direction.INCOMING
+            assert (bob.remote.digits, bob.remote_name) == ("1001", "Alice")
+            (originate,) = ami.actions("Originate")
+            assert "CallerID" not in originate
         finally:
             await provider.close()
             await server.stop()

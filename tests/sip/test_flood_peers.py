@@ -157,7 +157,7 @@ async def a_normal_call_is_answered(phone: Phone, tmp_path: Path, transport: str
             tmp_path,
         )
     )  # fmt: skip
-    ring = await phone.expect(since=mark, event="incoming", remote="sipp")
+    ring = await phone.expect(since=mark, event="incoming", remote_name="sipp")
     await phone.send(f"answer {ring['call']}")
     await phone.expect(since=mark, event="answered", call=ring["call"])
     status, out = await sipp
