@@ -50,6 +50,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "callsys.cli.crm",
     "callsys.cli.report",
     "callsys.cli.server",
+    "callsys.cli.settings",
 )
 
 
