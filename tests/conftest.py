@@ -22,7 +22,7 @@ os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
 # Nor the computer's own system-wide settings (/etc/callsys/settings.toml): a test writes its own.
 os.environ["CALLSYS_SYSTEM_SETTINGS"] = os.path.join(_HOME, "etc", "callsys", "settings.toml")
 for _name in list(os.environ):
-    if _name.startswith("CALLSYS_SECRET_"):
+    if _name.startswith("CALLSYS_SECRET_") or _name == "CALLSYS_SECRETS_FILE":
         del os.environ[_name]
 
 import keyring  # noqa: E402
