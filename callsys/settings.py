@@ -601,6 +601,17 @@ TRAY_ON_CLOSE = declare(
     N_("Calls still pop up; quit from the tray menu"),
 )
 
+FIRST_START_PANEL = declare(
+    "ui.first_start_panel",
+    True,
+    p_bool,
+    N_("Explain the phone at a first start"),
+    "appearance",
+    N_(
+        "A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start"
+    ),
+)
+
 # --- Storage -------------------------------------------------------------------------------
 DATABASE = declare(
     "storage.database",

@@ -1663,6 +1663,11 @@
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="610" />
+      <source>A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start</source>
+      <translation>پنلی بالای کادر شماره‌گیری تا وقتی هنوز فایل تنظیماتی نیست؛ مدیرانی که callsys را از پیش پیکربندی می‌کنند آن را برای نخستین اجرای بی‌صدا خاموش می‌کنند</translation>
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="226" />
       <source>Added in front of every outgoing public number</source>
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
@@ -1743,7 +1748,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="609" />
+      <location filename="../../callsys/settings.py" line="618" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -1793,9 +1798,14 @@
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="611" />
+      <location filename="../../callsys/settings.py" line="620" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="608" />
+      <source>Explain the phone at a first start</source>
+      <translation>توضیح تلفن در نخستین اجرا</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="393" />
@@ -2101,17 +2111,17 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="913" />
+      <location filename="../../ui/settingsdialog.py" line="917" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="914" />
+      <location filename="../../ui/settingsdialog.py" line="918" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1189" />
+      <location filename="../../ui/settingsdialog.py" line="1193" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -2121,17 +2131,17 @@
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="208" />
+      <location filename="../../ui/settingsdialog.py" line="212" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="207" />
+      <location filename="../../ui/settingsdialog.py" line="211" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="823" />
+      <location filename="../../ui/settingsdialog.py" line="827" />
       <source>Applies when callsys starts again.</source>
       <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
     </message>
@@ -2141,7 +2151,7 @@
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="203" />
+      <location filename="../../ui/settingsdialog.py" line="207" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
@@ -2151,52 +2161,52 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="960" />
+      <location filename="../../ui/settingsdialog.py" line="964" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="962" />
+      <location filename="../../ui/settingsdialog.py" line="966" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="350" />
+      <location filename="../../ui/settingsdialog.py" line="354" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="354" />
+      <location filename="../../ui/settingsdialog.py" line="358" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="264" />
+      <location filename="../../ui/settingsdialog.py" line="268" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1255" />
+      <location filename="../../ui/settingsdialog.py" line="1259" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="216" />
+      <location filename="../../ui/settingsdialog.py" line="220" />
       <source>Desk phone through Windows telephony (TAPI)</source>
       <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="212" />
+      <location filename="../../ui/settingsdialog.py" line="216" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1049" />
+      <location filename="../../ui/settingsdialog.py" line="1053" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="201" />
+      <location filename="../../ui/settingsdialog.py" line="205" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
@@ -2206,17 +2216,17 @@
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1072" />
+      <location filename="../../ui/settingsdialog.py" line="1076" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="202" />
+      <location filename="../../ui/settingsdialog.py" line="206" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="966" />
+      <location filename="../../ui/settingsdialog.py" line="970" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -2226,7 +2236,7 @@
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="266" />
+      <location filename="../../ui/settingsdialog.py" line="270" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
@@ -2236,17 +2246,17 @@
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="304" />
+      <location filename="../../ui/settingsdialog.py" line="308" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="695" />
+      <location filename="../../ui/settingsdialog.py" line="699" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="878" />
+      <location filename="../../ui/settingsdialog.py" line="882" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -2256,22 +2266,22 @@
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="702" />
+      <location filename="../../ui/settingsdialog.py" line="706" />
       <source>OK first keeps a copy of the file in the same folder, then saves the settings shown here:</source>
       <translation>«تأیید» نخست نسخه‌ای از فایل را در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="666" />
+      <location filename="../../ui/settingsdialog.py" line="670" />
       <source>Once it is fixed, start callsys again: it reads the file when it starts.</source>
       <translation>پس از درست کردن آن، callsys را دوباره اجرا کنید: فایل را هنگام شروع می‌خواند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="629" />
+      <location filename="../../ui/settingsdialog.py" line="633" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="625" />
+      <location filename="../../ui/settingsdialog.py" line="629" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
@@ -2281,17 +2291,17 @@
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="902" />
+      <location filename="../../ui/settingsdialog.py" line="906" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="198" />
+      <location filename="../../ui/settingsdialog.py" line="202" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="590" />
+      <location filename="../../ui/settingsdialog.py" line="594" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -2301,17 +2311,17 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1187" />
+      <location filename="../../ui/settingsdialog.py" line="1191" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1152" />
+      <location filename="../../ui/settingsdialog.py" line="1156" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="192" />
+      <location filename="../../ui/settingsdialog.py" line="194" />
       <source>Set by this computer's administrator; it cannot be changed here ({path}).</source>
       <translation>تنظیم‌شده توسط مدیر این رایانه؛ این‌جا قابل تغییر نیست ({path}).</translation>
     </message>
@@ -2321,107 +2331,107 @@
       <translation>تنظیم‌شده در نصب‌کنندهٔ سازمان شما؛ این‌جا قابل تغییر نیست ({path}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="541" />
+      <location filename="../../ui/settingsdialog.py" line="545" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="532" />
+      <location filename="../../ui/settingsdialog.py" line="536" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="206" />
+      <location filename="../../ui/settingsdialog.py" line="210" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="205" />
+      <location filename="../../ui/settingsdialog.py" line="209" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="211" />
+      <location filename="../../ui/settingsdialog.py" line="215" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="633" />
+      <location filename="../../ui/settingsdialog.py" line="637" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="876" />
+      <location filename="../../ui/settingsdialog.py" line="880" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1216" />
+      <location filename="../../ui/settingsdialog.py" line="1220" />
       <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
       <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="909" />
+      <location filename="../../ui/settingsdialog.py" line="913" />
       <source>TAPI lines:</source>
       <translation>خط‌های TAPI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="981" />
+      <location filename="../../ui/settingsdialog.py" line="985" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="974" />
+      <location filename="../../ui/settingsdialog.py" line="978" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="923" />
+      <location filename="../../ui/settingsdialog.py" line="927" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1338" />
+      <location filename="../../ui/settingsdialog.py" line="1342" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="331" />
+      <location filename="../../ui/settingsdialog.py" line="335" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="321" />
+      <location filename="../../ui/settingsdialog.py" line="325" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="659" />
+      <location filename="../../ui/settingsdialog.py" line="663" />
       <source>The settings file could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
       <translation>فایل تنظیمات خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1308" />
+      <location filename="../../ui/settingsdialog.py" line="1312" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1366" />
+      <location filename="../../ui/settingsdialog.py" line="1370" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="209" />
+      <location filename="../../ui/settingsdialog.py" line="213" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="210" />
+      <location filename="../../ui/settingsdialog.py" line="214" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1210" />
+      <location filename="../../ui/settingsdialog.py" line="1214" />
       <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
       <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
     </message>
@@ -2441,7 +2451,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1003" />
+      <location filename="../../ui/settingsdialog.py" line="1007" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
@@ -2461,22 +2471,22 @@
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="213" />
+      <location filename="../../ui/settingsdialog.py" line="217" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1362" />
+      <location filename="../../ui/settingsdialog.py" line="1366" />
       <source>no line is up</source>
       <translation>هیچ خطی برقرار نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="423" />
+      <location filename="../../ui/settingsdialog.py" line="427" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1014" />
+      <location filename="../../ui/settingsdialog.py" line="1018" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
@@ -2501,22 +2511,22 @@
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1091" />
+      <location filename="../../ui/settingsdialog.py" line="1095" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="273" />
+      <location filename="../../ui/settingsdialog.py" line="277" />
       <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
       <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="282" />
+      <location filename="../../ui/settingsdialog.py" line="286" />
       <source>“{line}” is not registered: {why}</source>
       <translation>«{line}» ثبت نشده است: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="279" />
+      <location filename="../../ui/settingsdialog.py" line="283" />
       <source>“{line}” is registered.</source>
       <translation>«{line}» ثبت شده است.</translation>
     </message>
