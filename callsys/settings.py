@@ -37,7 +37,6 @@ translation with ``N_``).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -750,8 +749,23 @@ def system_layer(path: Path | None = None) -> Layer:
 
 
 def admin_layers(provisioning: Path | None = None, system: Path | None = None) -> list[Layer]:
-    """The layers between the built-in defaults and the user: organisation, then system."""
-    return [organisation_layer(provisioning), system_layer(system)]
+    """The layers between the built-in defaults and the user: organisation, then system.
+
+    An administrator's file that cannot be used (not TOML, a wrong value, a secret) is left out
+    with a warning that names it and why: a typo in one file must not stop every desktop, nor
+    make the user's own file look unreadable (which would stop their Settings from saving)."""
+    layers: list[Layer] = []
+    for load, name, path in (
+        (organisation_layer, ORGANISATION, provisioning),
+        (system_layer, SYSTEM, system),
+    ):
+        try:
+            layers.append(load(path))
+        except ConfigError as exc:
+            layers.append(
+                Layer(name, Path(exc.path) if exc.path else path, warnings=(f"{exc} It is not used.",))
+            )
+    return layers
 
 
 def load_provisioning(path: Path | None = None) -> dict[str, Any]:
@@ -1118,9 +1132,4 @@ def unreadable_settings(path: Path | str | None, why: str) -> Settings:
     """The defaults, for a settings file at *path* that could not be read (*why*): the program
     runs on them, and ``save()`` does not write over that file unless asked to replace it."""
     target = Path(path) if path is not None else config_path()
-    layers: list[Layer] = []
-    for load in (organisation_layer, system_layer):
-        # A broken admin file is left out here: the file the user is told about is theirs.
-        with contextlib.suppress(ConfigError):
-            layers.append(load())
-    return Settings(path=target, layers=layers, load_error=why)
+    return Settings(path=target, layers=admin_layers(), load_error=why)

@@ -3,6 +3,7 @@ with keys an administrator locks. What an admin rolling callsys out to many PCs 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -107,16 +108,26 @@ def test_server_values_sit_between_system_and_user(tmp_path: Path, org: Path, sy
         settings.set_server_values({"logging.min_log_digits": "many"})
 
 
-def test_admin_files_are_checked_like_the_users(tmp_path: Path, org: Path) -> None:
-    bad = write(tmp_path / "system.toml", '[numbers]\nregion = "XX"\n')
-    with pytest.raises(ConfigError, match=r"system settings file .*numbers\.region"):
-        load_settings(tmp_path / "s.toml", provisioning=org, system=bad)
-    secret = write(tmp_path / "system.toml", '[crm]\nclient_secret = "s3cr3t"\n')
-    with pytest.raises(ConfigError, match="contains a secret"):
-        load_settings(tmp_path / "s.toml", provisioning=org, system=secret)
-    bad_lock = write(tmp_path / "system.toml", '[locked]\nkeys = "crm.url"\n')
-    with pytest.raises(ConfigError, match=r"\[locked\]"):
-        load_settings(tmp_path / "s.toml", provisioning=org, system=bad_lock)
+def test_a_broken_admin_file_is_left_out_and_named(tmp_path: Path, org: Path) -> None:
+    user = write(tmp_path / "settings.toml", '[numbers]\narea_code = "21"\n')
+    cases = {
+        '[numbers]\nregion = "XX"\n': r"system settings file .*numbers\.region",
+        '[crm]\nclient_secret = "s3cr3t"\n': "contains a secret",
+        '[locked]\nkeys = "crm.url"\n': r"\[locked\]",
+        "[numbers\n": "cannot be read",
+    }
+    for text, why in cases.items():
+        system = write(tmp_path / "system.toml", text)
+        settings = load_settings(user, provisioning=org, system=system)
+        # the rest still applies, and the user's own file stays theirs (readable, saveable)
+        assert settings[REGION] == "DE"
+        assert settings.origin(REGION) == ("organisation", org)
+        assert settings.get("numbers.area_code") == "21"
+        assert settings.load_error is None
+        [warning] = [w for w in settings.warnings if str(system) in w]
+        assert re.search(why, warning), warning
+        assert warning.endswith("It is not used.")
+        settings.save()
     typo = write(tmp_path / "system.toml", '[locked]\nkeys = ["crm.ulr"]\n')
     settings = load_settings(tmp_path / "s.toml", provisioning=org, system=typo)
     assert any("crm.ulr" in w for w in settings.warnings)
