@@ -51,6 +51,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "callsys.cli.report",
     "callsys.cli.server",
     "callsys.cli.settings",
+    "callsys.cli.release",
 )
 
 
