@@ -155,3 +155,34 @@ def test_release_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     code, _ = run(config, "release", "init", "--repo", str(repo_dir), "--keys", str(keys))
     assert code == 1
     assert "already holds update keys" in capsys.readouterr().err
+
+
+def test_update_check_command(
+    repo: tuple[Path, Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, keys, url = repo
+    config, root = tmp_path / "settings.toml", folder / "metadata" / "1.root.json"
+    code, text = run(config, "update", "check", "--url", url, "--root", str(root))
+    assert (code, text) == (0, "callsys 0.1.0 is up to date.\n")
+    built = installer(tmp_path, "0.2.0")
+    release_add(folder, keys, built, "0.2.0")
+    code, text = run(
+        config, "update", "check", "--url", url, "--root", str(root), "--download", str(tmp_path / "dl")
+    )
+    assert code == 0, capsys.readouterr().err
+    assert (
+        text.splitlines()[0]
+        == f"Version 0.2.0 is available ({built.name}, {built.stat().st_size} bytes, signed)."
+    )
+    assert (tmp_path / "dl" / built.name).read_bytes() == built.read_bytes()
+    # a frozen feed: refused with the reason, exit status 1
+    release_add(
+        folder,
+        keys,
+        built,
+        "0.2.0",
+        timestamp_expires=datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1),
+    )
+    code, text = run(config, "update", "check", "--url", url, "--root", str(root))
+    assert (code, text) == (1, "")
+    assert "No update: the update feed has expired" in capsys.readouterr().err

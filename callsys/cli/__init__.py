@@ -52,6 +52,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "callsys.cli.server",
     "callsys.cli.settings",
     "callsys.cli.release",
+    "callsys.cli.update",
 )
 
 
