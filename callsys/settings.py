@@ -562,6 +562,8 @@ HOTKEY_CALL_BACK = declare(
 HOTKEY_FOCUS_DIAL = declare("hotkeys.focus_dial", "Ctrl+L", _KEY, N_("Go to the number field"), "hotkeys")
 HOTKEY_FOCUS_SEARCH = declare("hotkeys.focus_search", "Ctrl+F", _KEY, N_("Search the call log"), "hotkeys")
 HOTKEY_NOTES = declare("hotkeys.notes", "Ctrl+Shift+N", _KEY, N_("Open the call notes"), "hotkeys")
+HOTKEY_CONTACTS = declare("hotkeys.contacts", "Ctrl+Shift+K", _KEY, N_("Show the contacts"), "hotkeys")
+HOTKEY_DIALPAD = declare("hotkeys.dialpad", "Ctrl+Shift+D", _KEY, N_("Show the dial pad"), "hotkeys")
 
 
 # --- Global hotkeys (CARD6, owned by ui/globalhotkeys.py) ---

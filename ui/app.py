@@ -119,16 +119,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ui.single import SingleInstance
 
     app = create_application()
+    from ui.applog import install as install_log_file
+
+    if install_log_file() is not None:  # callsys.log in the platform's log folder, secrets filtered out
+        from callsys import __version__
+
+        log.info("callsys %s started (%s)", __version__, " ".join(sys.argv[1:]) or "no arguments")
     settings, settings_error, settings_file = _load_settings(ctx)
     uris = list(getattr(args, "uris", []) or [])
 
     instance: SingleInstance | None = None
     if not os.environ.get(READY_ENV):
         instance = SingleInstance(settings_file)
-        if instance.hand_over(uris):
+        if os.environ.get(HAND_OVER_ONLY_ENV):  # for tests and scripts: never start a window
+            return 0 if instance.hand_over(uris) else 3
+        if instance.claim(uris):
             return 0  # the running window dials the links
-        if os.environ.get(HAND_OVER_ONLY_ENV):
-            return 3  # for tests and scripts: "no running window", do not start one
 
     language = Language(app)
     language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])

@@ -82,6 +82,9 @@ class Desktop:
         if name == "sip":  # the Phone tab's "Answer calls automatically" (the softphone's option)
             options = {"auto_answer": self.settings[AUTO_ANSWER], **options}
         options = with_secrets(name, options)  # SIP line passwords, the AMI secret: from the keyring
+        from ui.applog import remember_secrets
+
+        remember_secrets(options)  # never written to the log file, wherever they show up
         # The configured number plan, so that the provider reads a caller's number as the rest of
         # the desktop does (a German "0171 …" in Germany) — never a provider's own default.
         options = {**options, "number_plan": self.plan}

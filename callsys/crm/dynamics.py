@@ -561,10 +561,12 @@ class DynamicsCrm:
 
     def party_from_row(self, table: TableSpec, row: Mapping[str, Any]) -> Party:
         numbers = []
+        fields = []
         for col in table.phones:
             value = row.get(col)
             if isinstance(value, str) and value.strip():
                 numbers.append(self.plan.parse(value))
+                fields.append(col)
         company = ""
         if table.company_col:
             company = str(row.get(f"{table.company_col}@{FORMATTED}") or row.get(table.company_col) or "")
@@ -578,6 +580,7 @@ class DynamicsCrm:
             numbers=tuple(numbers),
             table=table.logical,
             source=self.name,
+            fields=tuple(fields),
         )
         return Party(
             party.kind,
@@ -588,6 +591,7 @@ class DynamicsCrm:
             self.record_url(party),
             party.table,
             party.source,
+            party.fields,
         )
 
     async def search(self, text: str, limit: int = 20) -> list[Party]:
