@@ -623,6 +623,24 @@ DATABASE = declare(
     N_("Empty = the platform's data folder"),
 )
 
+# --- Updates (SET5) ----------------------------------------------------------------------------
+UPDATES_URL = declare(
+    "updates.url",
+    "",
+    p_str,
+    N_("Update feed"),
+    "advanced",
+    N_("The organisation's signed update repository (callsys update check); empty = none"),
+)
+UPDATES_ROOT = declare(
+    "updates.root",
+    "",
+    p_str,
+    N_("Update feed's root.json"),
+    "advanced",
+    N_("The keys updates must be signed with; empty = resources/update-root.json shipped with callsys"),
+)
+
 
 def _bad_table() -> dict[str, Any]:
     raise ValueError("a table of options")

@@ -186,3 +186,21 @@ def test_update_check_command(
     code, text = run(config, "update", "check", "--url", url, "--root", str(root))
     assert (code, text) == (1, "")
     assert "No update: the update feed has expired" in capsys.readouterr().err
+
+
+def test_update_check_takes_the_feed_from_the_settings(
+    repo: tuple[Path, Path, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder, keys, url = repo
+    release_add(folder, keys, installer(tmp_path, "0.2.0"), "0.2.0")
+    config = tmp_path / "settings.toml"
+    config.write_text("", encoding="utf-8")
+    code, _ = run(config, "update", "check")
+    assert code == 2
+    assert "No update feed is set" in capsys.readouterr().err
+    # as an administrator's layer would set them
+    root = folder / "metadata" / "1.root.json"
+    config.write_text(f'[updates]\nurl = "{url}"\nroot = "{root}"\n', encoding="utf-8")
+    code, text = run(config, "update", "check")
+    assert code == 0, capsys.readouterr().err
+    assert text.startswith("Version 0.2.0 is available")

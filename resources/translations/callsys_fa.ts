@@ -2374,6 +2374,16 @@
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="641" />
+      <source>The keys updates must be signed with; empty = resources/update-root.json shipped with callsys</source>
+      <translation>کلیدهایی که به‌روزرسانی‌ها باید با آن‌ها امضا شده باشند؛ خالی = resources/update-root.json همراه callsys</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="633" />
+      <source>The organisation's signed update repository (callsys update check); empty = none</source>
+      <translation>مخزن امضاشدهٔ به‌روزرسانی‌های سازمان (callsys update check)؛ خالی = هیچ</translation>
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="350" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
@@ -2382,6 +2392,16 @@
       <location filename="../../callsys/settings.py" line="357" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="631" />
+      <source>Update feed</source>
+      <translation>مخزن به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="639" />
+      <source>Update feed's root.json</source>
+      <translation>root.json مخزن به‌روزرسانی</translation>
     </message>
     <message>
       <location filename="../../callsys/settings.py" line="492" />
