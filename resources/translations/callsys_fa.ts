@@ -1974,477 +1974,507 @@
   <context>
     <name>Settings</name>
     <message>
-      <location filename="../../callsys/settings.py" line="382" />
+      <location filename="../../callsys/settings.py" line="402" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="434" />
+      <location filename="../../callsys/settings.py" line="454" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="485" />
+      <location filename="../../callsys/settings.py" line="505" />
       <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="450" />
+      <location filename="../../callsys/settings.py" line="470" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="408" />
+      <location filename="../../callsys/settings.py" line="622" />
+      <source>A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start</source>
+      <translation>پنلی بالای کادر شماره‌گیری تا وقتی هنوز فایل تنظیماتی نیست؛ مدیرانی که callsys را از پیش پیکربندی می‌کنند آن را برای نخستین اجرای بی‌صدا خاموش می‌کنند</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="428" />
       <source>A table without change tracking is read again in full this often (to find deleted records); in between, only its changed records are read</source>
       <translation>جدولی که ردیابی تغییرات ندارد در این فاصله دوباره به‌طور کامل خوانده می‌شود (تا رکوردهای حذف‌شده پیدا شوند)؛ در این میان فقط رکوردهای تغییرکرده‌اش خوانده می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="205" />
+      <location filename="../../callsys/settings.py" line="225" />
       <source>Added in front of every outgoing public number</source>
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="572" />
+      <location filename="../../callsys/settings.py" line="592" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="209" />
+      <location filename="../../callsys/settings.py" line="229" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="539" />
+      <location filename="../../callsys/settings.py" line="559" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="285" />
+      <location filename="../../callsys/settings.py" line="305" />
       <source>App registration (client) ID</source>
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="456" />
+      <location filename="../../callsys/settings.py" line="476" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="259" />
+      <location filename="../../callsys/settings.py" line="279" />
       <source>CRM</source>
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="549" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="551" />
+      <location filename="../../callsys/settings.py" line="571" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="392" />
+      <location filename="../../callsys/settings.py" line="412" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
       <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="251" />
+      <location filename="../../callsys/settings.py" line="271" />
       <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM</source>
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="593" />
+      <location filename="../../callsys/settings.py" line="613" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="343" />
+      <location filename="../../callsys/settings.py" line="363" />
       <source>Certificate (PEM with private key)</source>
       <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="347" />
+      <location filename="../../callsys/settings.py" line="367" />
       <source>Certificate thumbprint</source>
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="233" />
+      <location filename="../../callsys/settings.py" line="253" />
       <source>Completes local numbers dialled without it</source>
       <translation>شماره‌های محلی بدون کد شهر را کامل می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="374" />
+      <location filename="../../callsys/settings.py" line="394" />
       <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]</source>
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="601" />
+      <location filename="../../callsys/settings.py" line="632" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="223" />
+      <location filename="../../callsys/settings.py" line="243" />
       <source>Default country</source>
       <translation>کشور پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="207" />
+      <location filename="../../callsys/settings.py" line="227" />
       <source>Default line</source>
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="475" />
+      <location filename="../../callsys/settings.py" line="495" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="440" />
+      <location filename="../../callsys/settings.py" line="460" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="548" />
+      <location filename="../../callsys/settings.py" line="568" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="208" />
+      <location filename="../../callsys/settings.py" line="228" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="249" />
+      <location filename="../../callsys/settings.py" line="269" />
       <source>Do not log numbers shorter than</source>
       <translation>ثبت نکردن شماره‌های کوتاه‌تر از</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="263" />
+      <location filename="../../callsys/settings.py" line="283" />
       <source>Dynamics 365 address</source>
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="467" />
+      <location filename="../../callsys/settings.py" line="487" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="603" />
+      <location filename="../../callsys/settings.py" line="634" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="372" />
+      <location filename="../../callsys/settings.py" line="620" />
+      <source>Explain the phone at a first start</source>
+      <translation>توضیح تلفن در نخستین اجرا</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="392" />
       <source>Extra phone columns</source>
       <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="361" />
+      <location filename="../../callsys/settings.py" line="381" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="406" />
+      <location filename="../../callsys/settings.py" line="426" />
       <source>Full refresh of tables without change tracking (seconds)</source>
       <translation>به‌روزرسانی کامل جدول‌های بدون ردیابی تغییرات (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="582" />
+      <location filename="../../callsys/settings.py" line="602" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="553" />
+      <location filename="../../callsys/settings.py" line="573" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="544" />
+      <location filename="../../callsys/settings.py" line="564" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="448" />
+      <location filename="../../callsys/settings.py" line="468" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="545" />
+      <location filename="../../callsys/settings.py" line="565" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="517" />
+      <location filename="../../callsys/settings.py" line="537" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="442" />
+      <location filename="../../callsys/settings.py" line="462" />
       <source>How many desktops may be connected at the same time</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="400" />
+      <location filename="../../callsys/settings.py" line="420" />
       <source>How often the desktop and the callsys server pull changed phone numbers into the phone index</source>
       <translation>هر چند ثانیه یک بار برنامه و سرور callsys شماره‌های تغییرکرده را به نمایهٔ شماره‌ها می‌آورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="390" />
+      <location filename="../../callsys/settings.py" line="410" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="591" />
+      <location filename="../../callsys/settings.py" line="611" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="353" />
+      <location filename="../../callsys/settings.py" line="373" />
       <source>Keep the sign-in unencrypted</source>
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="525" />
+      <location filename="../../callsys/settings.py" line="545" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="239" />
+      <location filename="../../callsys/settings.py" line="259" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="574" />
+      <location filename="../../callsys/settings.py" line="594" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="430" />
+      <location filename="../../callsys/settings.py" line="450" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="434" />
+      <location filename="../../callsys/settings.py" line="454" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="231" />
+      <location filename="../../callsys/settings.py" line="251" />
       <source>Local area code</source>
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="491" />
+      <location filename="../../callsys/settings.py" line="511" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="302" />
+      <location filename="../../callsys/settings.py" line="322" />
       <source>Microsoft Entra sign-in address: https://login.microsoftonline.us for US Government clouds, https://login.chinacloudapi.cn for China</source>
       <translation>نشانی ورود Microsoft Entra: ‏https://login.microsoftonline.us برای ابرهای دولت آمریکا، ‏https://login.chinacloudapi.cn برای چین</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="281" />
+      <location filename="../../callsys/settings.py" line="301" />
       <source>Microsoft Entra tenant</source>
       <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="311" />
+      <location filename="../../callsys/settings.py" line="331" />
       <source>Model-driven app ID</source>
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="546" />
+      <location filename="../../callsys/settings.py" line="566" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="225" />
+      <location filename="../../callsys/settings.py" line="245" />
       <source>Numbers written without a country code belong to this country</source>
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="477" />
+      <location filename="../../callsys/settings.py" line="497" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="458" />
+      <location filename="../../callsys/settings.py" line="478" />
       <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="355" />
+      <location filename="../../callsys/settings.py" line="375" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="555" />
+      <location filename="../../callsys/settings.py" line="575" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="203" />
+      <location filename="../../callsys/settings.py" line="223" />
       <source>Outside-line prefix</source>
       <translation>پیش‌شماره خط بیرونی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="195" />
+      <location filename="../../callsys/settings.py" line="215" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="398" />
+      <location filename="../../callsys/settings.py" line="418" />
       <source>Phone index refresh (seconds)</source>
       <translation>به‌روزرسانی نمایهٔ شماره‌ها (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="332" />
+      <location filename="../../callsys/settings.py" line="352" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
       <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="214" />
+      <location filename="../../callsys/settings.py" line="234" />
       <source>Provider options</source>
       <translation>گزینه‌های اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="313" />
+      <location filename="../../callsys/settings.py" line="333" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="560" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="554" />
+      <location filename="../../callsys/settings.py" line="574" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="542" />
+      <location filename="../../callsys/settings.py" line="562" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="556" />
+      <location filename="../../callsys/settings.py" line="576" />
       <source>Show the contacts</source>
       <translation>نمایش مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="557" />
+      <location filename="../../callsys/settings.py" line="577" />
       <source>Show the dial pad</source>
       <translation>نمایش صفحه شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="515" />
+      <location filename="../../callsys/settings.py" line="535" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="319" />
+      <location filename="../../callsys/settings.py" line="339" />
       <source>Sign-in method</source>
       <translation>روش ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="300" />
+      <location filename="../../callsys/settings.py" line="320" />
       <source>Sign-in service</source>
       <translation>سرویس ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="380" />
+      <location filename="../../callsys/settings.py" line="400" />
       <source>Status reason of unanswered calls</source>
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="499" />
+      <location filename="../../callsys/settings.py" line="519" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="507" />
+      <location filename="../../callsys/settings.py" line="527" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="283" />
+      <location filename="../../callsys/settings.py" line="303" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="509" />
+      <location filename="../../callsys/settings.py" line="529" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="330" />
+      <location filename="../../callsys/settings.py" line="652" />
+      <source>The keys updates must be signed with; empty = resources/update-root.json shipped with callsys</source>
+      <translation>کلیدهایی که به‌روزرسانی‌ها باید با آن‌ها امضا شده باشند؛ خالی = resources/update-root.json همراه callsys</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="644" />
+      <source>The organisation's signed update repository (callsys update check); empty = none</source>
+      <translation>مخزن امضاشدهٔ به‌روزرسانی‌های سازمان (callsys update check)؛ خالی = هیچ</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="350" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="337" />
+      <location filename="../../callsys/settings.py" line="357" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="483" />
+      <location filename="../../callsys/settings.py" line="642" />
+      <source>Update feed</source>
+      <translation>مخزن به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="650" />
+      <source>Update feed's root.json</source>
+      <translation>root.json مخزن به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="503" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="241" />
+      <location filename="../../callsys/settings.py" line="261" />
       <source>Which company line a dialled number (DID) belongs to</source>
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="584" />
+      <location filename="../../callsys/settings.py" line="604" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="493" />
+      <location filename="../../callsys/settings.py" line="513" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="469" />
+      <location filename="../../callsys/settings.py" line="489" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="501" />
+      <location filename="../../callsys/settings.py" line="521" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="363" />
+      <location filename="../../callsys/settings.py" line="383" />
       <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)</source>
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="527" />
+      <location filename="../../callsys/settings.py" line="547" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="415" />
+      <location filename="../../callsys/settings.py" line="435" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="321" />
+      <location filename="../../callsys/settings.py" line="341" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
       <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="261" />
+      <location filename="../../callsys/settings.py" line="281" />
       <source>local = the built-in directory; dynamics = Microsoft Dynamics 365</source>
       <translation>local = دفترچه داخلی برنامه؛ dynamics = Microsoft Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="197" />
+      <location filename="../../callsys/settings.py" line="217" />
       <source>sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator</source>
       <translation>sip = تلفن نرم‌افزاری داخلی، ami = Asterisk، server = سرور callsys، sim = شبیه‌ساز</translation>
     </message>
@@ -2452,412 +2482,422 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="895" />
+      <location filename="../../ui/settingsdialog.py" line="917" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="896" />
+      <location filename="../../ui/settingsdialog.py" line="918" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1171" />
+      <location filename="../../ui/settingsdialog.py" line="1193" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="146" />
+      <location filename="../../ui/settingsdialog.py" line="147" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="198" />
+      <location filename="../../ui/settingsdialog.py" line="212" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="197" />
+      <location filename="../../ui/settingsdialog.py" line="211" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="805" />
+      <location filename="../../ui/settingsdialog.py" line="827" />
       <source>Applies when callsys starts again.</source>
       <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="148" />
+      <location filename="../../ui/settingsdialog.py" line="149" />
       <source>Audio devices</source>
       <translation>دستگاه‌های صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="193" />
+      <location filename="../../ui/settingsdialog.py" line="207" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="942" />
+      <location filename="../../ui/settingsdialog.py" line="964" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="944" />
+      <location filename="../../ui/settingsdialog.py" line="966" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="340" />
+      <location filename="../../ui/settingsdialog.py" line="354" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="344" />
+      <location filename="../../ui/settingsdialog.py" line="358" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="254" />
+      <location filename="../../ui/settingsdialog.py" line="268" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1237" />
+      <location filename="../../ui/settingsdialog.py" line="1259" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="206" />
+      <location filename="../../ui/settingsdialog.py" line="220" />
       <source>Desk phone through Windows telephony (TAPI)</source>
       <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="202" />
+      <location filename="../../ui/settingsdialog.py" line="216" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1031" />
+      <location filename="../../ui/settingsdialog.py" line="1053" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="191" />
+      <location filename="../../ui/settingsdialog.py" line="205" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="147" />
+      <location filename="../../ui/settingsdialog.py" line="148" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1054" />
+      <location filename="../../ui/settingsdialog.py" line="1076" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="192" />
+      <location filename="../../ui/settingsdialog.py" line="206" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="948" />
+      <location filename="../../ui/settingsdialog.py" line="970" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="145" />
+      <location filename="../../ui/settingsdialog.py" line="146" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="256" />
+      <location filename="../../ui/settingsdialog.py" line="270" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="294" />
+      <location filename="../../ui/settingsdialog.py" line="308" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="685" />
+      <location filename="../../ui/settingsdialog.py" line="699" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="860" />
+      <location filename="../../ui/settingsdialog.py" line="882" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="692" />
+      <location filename="../../ui/settingsdialog.py" line="706" />
       <source>OK first keeps a copy of the file in the same folder, then saves the settings shown here:</source>
       <translation>«تأیید» نخست نسخه‌ای از فایل را در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="656" />
+      <location filename="../../ui/settingsdialog.py" line="670" />
       <source>Once it is fixed, start callsys again: it reads the file when it starts.</source>
       <translation>پس از درست کردن آن، callsys را دوباره اجرا کنید: فایل را هنگام شروع می‌خواند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="619" />
+      <location filename="../../ui/settingsdialog.py" line="633" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="615" />
+      <location filename="../../ui/settingsdialog.py" line="629" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="884" />
+      <location filename="../../ui/settingsdialog.py" line="906" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="188" />
+      <location filename="../../ui/settingsdialog.py" line="202" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="580" />
+      <location filename="../../ui/settingsdialog.py" line="594" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="145" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1169" />
+      <location filename="../../ui/settingsdialog.py" line="1191" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1134" />
+      <location filename="../../ui/settingsdialog.py" line="1156" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="531" />
+      <location filename="../../ui/settingsdialog.py" line="194" />
+      <source>Set by this computer's administrator; it cannot be changed here ({path}).</source>
+      <translation>تنظیم‌شده توسط مدیر این رایانه؛ این‌جا قابل تغییر نیست ({path}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="191" />
+      <source>Set by your organisation's installer; it cannot be changed here ({path}).</source>
+      <translation>تنظیم‌شده در نصب‌کنندهٔ سازمان شما؛ این‌جا قابل تغییر نیست ({path}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="545" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="522" />
+      <location filename="../../ui/settingsdialog.py" line="536" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="196" />
+      <location filename="../../ui/settingsdialog.py" line="210" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="195" />
+      <location filename="../../ui/settingsdialog.py" line="209" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="201" />
+      <location filename="../../ui/settingsdialog.py" line="215" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="623" />
+      <location filename="../../ui/settingsdialog.py" line="637" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="858" />
+      <location filename="../../ui/settingsdialog.py" line="880" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1198" />
+      <location filename="../../ui/settingsdialog.py" line="1220" />
       <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
       <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="891" />
+      <location filename="../../ui/settingsdialog.py" line="913" />
       <source>TAPI lines:</source>
       <translation>خط‌های TAPI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="963" />
+      <location filename="../../ui/settingsdialog.py" line="985" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="956" />
+      <location filename="../../ui/settingsdialog.py" line="978" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="905" />
+      <location filename="../../ui/settingsdialog.py" line="927" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1320" />
+      <location filename="../../ui/settingsdialog.py" line="1342" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="321" />
+      <location filename="../../ui/settingsdialog.py" line="335" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="311" />
+      <location filename="../../ui/settingsdialog.py" line="325" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="649" />
+      <location filename="../../ui/settingsdialog.py" line="663" />
       <source>The settings file could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
       <translation>فایل تنظیمات خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1290" />
+      <location filename="../../ui/settingsdialog.py" line="1312" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1348" />
+      <location filename="../../ui/settingsdialog.py" line="1370" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="199" />
+      <location filename="../../ui/settingsdialog.py" line="213" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="200" />
+      <location filename="../../ui/settingsdialog.py" line="214" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1192" />
+      <location filename="../../ui/settingsdialog.py" line="1214" />
       <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
       <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="163" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="170" />
+      <location filename="../../ui/settingsdialog.py" line="171" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="173" />
+      <location filename="../../ui/settingsdialog.py" line="174" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="985" />
+      <location filename="../../ui/settingsdialog.py" line="1007" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="165" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="157" />
+      <location filename="../../ui/settingsdialog.py" line="158" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="164" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="203" />
+      <location filename="../../ui/settingsdialog.py" line="217" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1344" />
+      <location filename="../../ui/settingsdialog.py" line="1366" />
       <source>no line is up</source>
       <translation>هیچ خطی برقرار نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="413" />
+      <location filename="../../ui/settingsdialog.py" line="427" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="996" />
+      <location filename="../../ui/settingsdialog.py" line="1018" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="162" />
+      <location filename="../../ui/settingsdialog.py" line="163" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="161" />
+      <location filename="../../ui/settingsdialog.py" line="162" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="167" />
+      <location filename="../../ui/settingsdialog.py" line="168" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="166" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1073" />
+      <location filename="../../ui/settingsdialog.py" line="1095" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="263" />
+      <location filename="../../ui/settingsdialog.py" line="277" />
       <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
       <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="272" />
+      <location filename="../../ui/settingsdialog.py" line="286" />
       <source>“{line}” is not registered: {why}</source>
       <translation>«{line}» ثبت نشده است: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="269" />
+      <location filename="../../ui/settingsdialog.py" line="283" />
       <source>“{line}” is registered.</source>
       <translation>«{line}» ثبت شده است.</translation>
     </message>
