@@ -290,7 +290,7 @@ class CallPanel(QFrame):
             self.hangup_button.setEnabled(Capability.HANGUP in self._caps)
         self.current_box.setVisible(call is not None)
         self._render_others()
-        self.tick()
+        self.tick(others=False)
 
     def _render_others(self) -> None:
         others = self.others()
@@ -334,8 +334,10 @@ class CallPanel(QFrame):
                     translate("CallPanel", "Send {name} to voicemail").format(name=self._name(call))
                 )
             number = self._window.display_number(call.remote)
-            state = (
-                translate("CallPanel", "Waiting")
+            state = (  # a waiting caller: for how long (the longest-waiting is listed first)
+                translate("CallPanel", "Waiting {time}").format(
+                    time=format_duration(_elapsed(call.started_at))
+                )
                 if call.state is CallState.RINGING
                 else state_text(call.state)
             )
@@ -372,7 +374,9 @@ class CallPanel(QFrame):
         else:
             self._window.hangup(call_id)
 
-    def tick(self) -> None:
+    def tick(self, *, others: bool = True) -> None:
+        if others and any(c.state is CallState.RINGING for c in self.others()):
+            self._render_others()  # the waiting times, once a second
         call = self.current
         if call is None:
             self.current_timer.setText("")
