@@ -27,7 +27,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -166,6 +166,9 @@ def translate(sql: str) -> str | None:
         return None
     out = sql.replace("%", "%%").replace("?", "%s")
     out = _JSON.sub(lambda m: f"({m.group(1)}::jsonb ->> '{m.group(2)}')", out)
+    # an empty list (SQLite allows ``IN ()``): nothing is in it
+    out = re.sub(r"\bNOT IN \(\)", "IS NOT NULL", out)
+    out = re.sub(r"\bIN \(\)", "IN (NULL)", out)
     if _IGNORE.match(out):
         out = _IGNORE.sub("INSERT INTO ", out) + " ON CONFLICT DO NOTHING"
     return out
@@ -196,14 +199,25 @@ class PgDatabase:
         self._sql: dict[str, str | None] = {}
         self.conn = _Transactions(self)
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+    def _translated(self, sql: str) -> str | None:
         try:
-            pg = self._sql[sql]
+            return self._sql[sql]
         except KeyError:
             pg = self._sql[sql] = translate(sql)
+            return pg
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        pg = self._translated(sql)
         if pg is None:
             return _NoRows()
         return self._pg.execute(pg, list(params or ()))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        pg = self._translated(sql)
+        if pg is None:
+            return
+        with self._pg.cursor() as cur:
+            cur.executemany(pg, [list(row) for row in rows])
 
     def ensure(self) -> None:
         """Reconnect if the connection went (a standby's idle connection across a database restart)."""
@@ -240,6 +254,12 @@ class _Transactions:
 
     def close(self) -> None:
         self._db.close()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        return self._db.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self._db.executemany(sql, rows)
 
 
 # ---------------------------------------------------------------------------- leadership

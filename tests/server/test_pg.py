@@ -49,6 +49,9 @@ def test_sqlite_spellings_are_translated() -> None:
     assert translate("SELECT 1 WHERE json_extract(payload, '$.supersedes') = ?") == (
         "SELECT 1 WHERE (payload::jsonb ->> 'supersedes') = %s"
     )
+    assert translate("SELECT 1 WHERE id NOT IN () AND kind IN ()") == (
+        "SELECT 1 WHERE id IS NOT NULL AND kind IN (NULL)"
+    )
     assert translate("PRAGMA wal_autocheckpoint = 0") is None
     assert translate("CREATE TABLE IF NOT EXISTS outbox (id TEXT)") is None
 
@@ -81,6 +84,9 @@ async def test_the_outbox_delivers_in_order_once_over_postgresql(url: str) -> No
     result = await outbox.drain()
     assert (result.done, result.pending) == (2, 0)
     assert seen == [1, 4]
+    # the batched path's bookkeeping (several items marked done in one statement)
+    db.conn.executemany("UPDATE outbox SET attempts = ? WHERE id = ?", [(7, "a")])
+    assert db.execute("SELECT attempts FROM outbox WHERE id = ?", ["a"]).fetchone() == (7,)
     db.close()
 
 
