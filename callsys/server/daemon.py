@@ -347,7 +347,8 @@ class CallServer:
         """Note once a second that each connected PBX was heard: after a crash or a lost link,
         the gap to reconcile starts there."""
         book.purge(_now() - timedelta(days=7))
-        checked = time.monotonic()
+        # the first check soon after the start: a node that takes over often may not last long
+        checked = time.monotonic() - self.cdr_check_seconds + 2.0
         while not self._stopping:
             now = _now()
             check = bool(self.cdr_check_seconds) and time.monotonic() - checked >= self.cdr_check_seconds

@@ -151,14 +151,19 @@ class Pbx:
     def _rewrite(
         self, text: str, t: _Template, plan: CallPlan, uids: tuple[str, str], names: tuple[str, str]
     ) -> str:
-        return (
-            text.replace(t.caller[0] + "\r\n", uids[0] + "\r\n")
-            .replace(t.callee[0] + "\r\n", uids[1] + "\r\n")
-            .replace(t.caller[1], names[0])
-            .replace(t.callee[1], names[1])
+        # ids and channel names to placeholders first: the extensions' digits must not touch them
+        # (a unique id such as 1796617115.1001 holds "1001")
+        out = (
+            text.replace(t.caller[0] + "\r\n", "@U0@\r\n")
+            .replace(t.callee[0] + "\r\n", "@U1@\r\n")
+            .replace(t.caller[1], "@C0@")
+            .replace(t.callee[1], "@C1@")
             .replace("1002", plan.caller)
             .replace("1001", plan.callee)
         )
+        for mark, value in (("@U0@", uids[0]), ("@U1@", uids[1]), ("@C0@", names[0]), ("@C1@", names[1])):
+            out = out.replace(mark, value)
+        return out
 
     def _item(
         self, uid: str, name: str, num: str, other: str, linked: str, state: str, exten: str
@@ -358,11 +363,13 @@ async def run(
             rig.branch_options = {"backoff_initial": 0.02, "backoff_max": 0.2}
             rig.branch_extra = {"cdr": str(pbx.cdr)}
             nodes: dict[str, Node] = {}
+            spawned: list[Node] = []  # every process started (their logs count the CDR's work)
             waiting: dict[str, asyncio.Future[ServerProcess]] = {}
             leader: dict[str, Any] = {}
 
             async def spawn(name: str) -> None:
                 nodes[name] = await rig.spawn(name)
+                spawned.append(nodes[name])
                 waiting[name] = asyncio.ensure_future(nodes[name].listening(300))
 
             await spawn("a")
@@ -447,7 +454,7 @@ async def run(
             figures.seconds = time.monotonic() - began
             figures.reconciled = sum(
                 int(r.get("logged", 0)) + int(r.get("completed", 0)) + int(r.get("corrected", 0))
-                for node in nodes.values()
+                for node in spawned
                 for r in ServerProcess(node.proc, 0, node.log).log_records()
                 if r.get("event") == "reconciled"
             )
