@@ -141,6 +141,7 @@ class SipProvider:
         self._dnd = self.options.dnd
         self._auto_answer = self.options.auto_answer
         self._ringer: Any = None
+        self._audio: tuple[tuple[str, ...], str] = ((), "")  # (missing parts, sentence)
         self._ringback: Any = None
         self._keys = 0
         self._arrivals: deque[float] = deque()
@@ -196,8 +197,46 @@ class SipProvider:
             for line in lines
         ]
         return ProviderStatus(
-            provider=self.name, registration=overall, lines=lines, dnd=self._dnd, message="; ".join(parts)
+            provider=self.name,
+            registration=overall,
+            lines=lines,
+            dnd=self._dnd,
+            message="; ".join(parts),
+            audio_missing=self._audio[0] if self._engine is not None else (),
+            audio=self._audio[1] if self._engine is not None else "",
         )
+
+    def _recheck_audio(self) -> None:
+        """Before a call: a device plugged in since the warning is found (PortAudio lists its
+        devices again, only while no call has audio open), one that went away is reported."""
+        self._check_audio(refresh=bool(self._audio[0]) and not self._calls)
+
+    def _check_audio(self, *, refresh: bool = False) -> None:
+        """Find out whether calls have a microphone, a speaker and a ringer; publish a change."""
+        audio = self.options.audio
+        if audio.mode == "none":
+            state: tuple[tuple[str, ...], str] = (
+                ("microphone", "speaker", "ringer"),
+                "Audio is turned off (audio mode none): calls have no microphone and no speaker.",
+            )
+        elif audio.mode == "files":
+            state = ((), "")
+        else:
+            from providers.sip.sound import check_devices
+
+            try:
+                check = check_devices(audio, refresh=refresh)
+            except Exception:
+                log.exception("checking the sound devices failed")
+                return
+            for notice in check.notices:
+                log.warning("%s", notice)
+            state = (check.missing, check.message)
+        if state != self._audio:
+            if state[1]:
+                log.warning("%s", state[1])
+            self._audio = state
+            self._publish_status()
 
     async def start(self, listener: ProviderListener) -> None:
         if self._engine is not None:
@@ -214,6 +253,7 @@ class SipProvider:
             self._ringback = Ringer(self.options.audio, ringback=True)
         self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
         self._watch_sockets(engine)
+        self._check_audio()
         self._publish_status()
 
     def _watch_sockets(self, engine: Engine) -> None:
@@ -357,6 +397,7 @@ class SipProvider:
         if config.direct and "@" not in target and not target.lower().startswith(("sip:", "sips:")):
             raise ProviderError("A phone without a registrar dials SIP addresses, e.g. 1002@192.0.2.10.")
         uri = make_uri(target, config, engine.listen_address())
+        self._recheck_audio()
         if self._ringer is not None:  # sound card in use: the resampler ready before the far end answers
             from providers.sip.sound import preload_numpy
 
@@ -456,6 +497,7 @@ class SipProvider:
 
     # ------------------------------------------------------------------ EngineListener
     def on_incoming(self, key: str, call: IncomingCall) -> None:
+        self._recheck_audio()
         config = self.options.line(call.line_id)
         rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id)
         self._calls[key] = rec
