@@ -31,7 +31,7 @@ from ui.qt import (
     checkable,
     named,
 )
-from ui.texts import direction_text, kind_text, state_text
+from ui.texts import audio_warning, direction_text, kind_text, state_text
 
 if TYPE_CHECKING:
     from ui.mainwindow import MainWindow
@@ -111,8 +111,14 @@ class CallPanel(QFrame):
         controls.addWidget(self.transfer_edit, 1)
         controls.addWidget(self.transfer_button)
         controls.addWidget(self.hangup_button)
+        # a softphone without a microphone or speaker: said on the call itself, not only above
+        self.audio_notice = named(QLabel(), "audioNotice")
+        self.audio_notice.setWordWrap(True)
+        self.audio_notice.setStyleSheet("color: #b06000; font-weight: bold;")
+        self.audio_notice.hide()
         current = QVBoxLayout()
         current.addLayout(head)
+        current.addWidget(self.audio_notice)
         current.addLayout(controls)
         current.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignLeading)
         self.current_box = named(QWidget(), "currentCall")
@@ -288,6 +294,10 @@ class CallPanel(QFrame):
             self.transfer_edit.setEnabled(can_transfer)
             self.transfer_button.setEnabled(can_transfer)
             self.hangup_button.setEnabled(Capability.HANGUP in self._caps)
+        status = self._window.provider_status
+        notice = audio_warning(status.audio_missing, calls_only=True) if status is not None else ""
+        self.audio_notice.setText(para(notice))
+        self.audio_notice.setVisible(bool(notice) and call is not None)
         self.current_box.setVisible(call is not None)
         self._render_others()
         self.tick(others=False)

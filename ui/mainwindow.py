@@ -75,7 +75,7 @@ from ui.qt import (
 )
 from ui.schemes import sip_address
 from ui.tasks import TaskRunner
-from ui.texts import direction_text, number_type_text
+from ui.texts import audio_warning, direction_text, number_type_text
 from ui.tray import Tray
 
 __all__ = ["MainWindow"]
@@ -714,6 +714,7 @@ class MainWindow(QMainWindow):
             self.notes.update_call(call, party)
 
     def _on_status(self, status: ProviderStatus) -> None:
+        audio_changed = self._status is None or self._status.audio_missing != status.audio_missing
         self._status = status
         provider = self.desktop.provider
         if status.lines:
@@ -727,6 +728,10 @@ class MainWindow(QMainWindow):
         self._show_status()
         self.tray.set_status(status)
         self._refresh_actions()
+        if audio_changed:
+            self._show_problems()
+            if self.call_panel is not None:
+                self.call_panel.refresh()
 
     @property
     def provider_status(self) -> ProviderStatus | None:
@@ -789,6 +794,8 @@ class MainWindow(QMainWindow):
                     translate("MainWindow", "Not used, check the phone settings: {why}").format(why=why)
                 )
         messages.extend(getattr(self, "hotkey_problems", []))
+        if self._status is not None and self._status.audio_missing:
+            messages.append(audio_warning(self._status.audio_missing))
         self.banner_label.setText("\n".join(messages))
         self.banner_sim_button.setVisible(
             provider_failed and "sim" in self.desktop.registry.names() and self.desktop.provider_name != "sim"

@@ -20,6 +20,144 @@
     </message>
   </context>
   <context>
+    <name>AudioPage</name>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="449" />
+      <source>For the built-in softphone. Devices are remembered by name, so a headset is found again after it is plugged into another port; “System default” follows the computer's own choice.</source>
+      <translation>برای تلفن نرم‌افزاری داخلی. دستگاه‌ها با نامشان به خاطر سپرده می‌شوند، پس هدست پس از وصل شدن به درگاهی دیگر دوباره پیدا می‌شود؛ «پیش‌فرض سیستم» از انتخاب خود رایانه پیروی می‌کند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="439" />
+      <source>Hear yourself (echo)</source>
+      <translation>شنیدن صدای خود (اکو)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="444" />
+      <source>Look for audio devices again</source>
+      <translation>جستجوی دوباره‌ی دستگاه‌های صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="446" />
+      <source>Look for devices again</source>
+      <translation>جستجوی دوباره‌ی دستگاه‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="445" />
+      <source>Microphone level</source>
+      <translation>سطح صدای میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="426" />
+      <source>Microphone:</source>
+      <translation>میکروفون:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="230" />
+      <source>No audio devices found on this computer. Calls connect without sound until a microphone and a speaker (or a headset) are connected.</source>
+      <translation>هیچ دستگاه صوتی روی این رایانه پیدا نشد. تا وقتی میکروفون و بلندگو (یا هدست) وصل نشود، تماس‌ها بدون صدا برقرار می‌شوند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="226" />
+      <source>No audio devices found: PortAudio cannot be used ({why}).</source>
+      <translation>هیچ دستگاه صوتی پیدا نشد: PortAudio قابل استفاده نیست ({why}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="432" />
+      <source>Play a test tone</source>
+      <translation>پخش صدای آزمایشی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="433" />
+      <source>Play a test tone on the speaker</source>
+      <translation>پخش صدای آزمایشی روی بلندگو</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="441" />
+      <source>Play the microphone back on the speaker during the test</source>
+      <translation>پخش صدای میکروفون روی بلندگو در حین آزمایش</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="311" />
+      <source>Played: did you hear a beep?</source>
+      <translation>پخش شد: صدای بوق را شنیدید؟</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="281" />
+      <source>Playing…</source>
+      <translation>در حال پخش…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="428" />
+      <source>Ringtone on:</source>
+      <translation>پخش زنگ روی:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="427" />
+      <source>Speaker:</source>
+      <translation>بلندگو:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="435" />
+      <source>Stop the test</source>
+      <translation>توقف آزمایش</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="196" />
+      <source>System default</source>
+      <translation>پیش‌فرض سیستم</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="437" />
+      <source>Test the microphone</source>
+      <translation>آزمایش میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="443" />
+      <source>Test the microphone with a level meter</source>
+      <translation>آزمایش میکروفون با نمایشگر سطح صدا</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="407" />
+      <source>The microphone could not be opened: {why}</source>
+      <translation>میکروفون باز نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="242" />
+      <source>The phone's audio mode is “{mode}” (in the phone options): these devices are used only in the “device” mode.</source>
+      <translation>حالت صدای تلفن «{mode}» است (در گزینه‌های تلفن): این دستگاه‌ها فقط در حالت «device» به کار می‌روند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="308" />
+      <source>The tone could not be played: {why}</source>
+      <translation>صدای آزمایشی پخش نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="266" />
+      <source>The {role} “{name}” is not connected: the system default is used until it is back.</source>
+      <translation>{role} «{name}» وصل نیست: تا وقتی دوباره وصل شود، پیش‌فرض سیستم به کار می‌رود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="420" />
+      <source>microphone</source>
+      <translation>میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="423" />
+      <source>ringer</source>
+      <translation>زنگ</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="422" />
+      <source>speaker</source>
+      <translation>بلندگو</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="205" />
+      <source>{name} (not connected)</source>
+      <translation>{name} (وصل نیست)</translation>
+    </message>
+  </context>
+  <context>
     <name>CallLog</name>
     <message>
       <location filename="../../ui/calllogview.py" line="435" />
@@ -90,112 +228,112 @@
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="350" />
+      <location filename="../../ui/callpanel.py" line="360" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="405" />
+      <location filename="../../ui/callpanel.py" line="415" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="399" />
+      <location filename="../../ui/callpanel.py" line="409" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="400" />
+      <location filename="../../ui/callpanel.py" line="410" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="265" />
+      <location filename="../../ui/callpanel.py" line="271" />
       <source>Held by the other party</source>
       <translation>نگه‌داشته‌شده از سوی طرف مقابل</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="277" />
+      <location filename="../../ui/callpanel.py" line="283" />
       <source>Hold</source>
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="401" />
+      <location filename="../../ui/callpanel.py" line="411" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="395" />
+      <location filename="../../ui/callpanel.py" line="405" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="267" />
+      <location filename="../../ui/callpanel.py" line="273" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="283" />
+      <location filename="../../ui/callpanel.py" line="289" />
       <source>Mute</source>
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="402" />
+      <location filename="../../ui/callpanel.py" line="412" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="397" />
+      <location filename="../../ui/callpanel.py" line="407" />
       <source>Number to transfer to</source>
       <translation>شماره مقصد انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="361" />
+      <location filename="../../ui/callpanel.py" line="371" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="277" />
+      <location filename="../../ui/callpanel.py" line="283" />
       <source>Resume</source>
       <translation>ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="334" />
+      <location filename="../../ui/callpanel.py" line="344" />
       <source>Send {name} to voicemail</source>
       <translation>فرستادن {name} به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="403" />
+      <location filename="../../ui/callpanel.py" line="413" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="398" />
+      <location filename="../../ui/callpanel.py" line="408" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="396" />
+      <location filename="../../ui/callpanel.py" line="406" />
       <source>Transfer to…</source>
       <translation>انتقال به…</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="254" />
+      <location filename="../../ui/callpanel.py" line="260" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="283" />
+      <location filename="../../ui/callpanel.py" line="289" />
       <source>Unmute</source>
       <translation>صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="332" />
+      <location filename="../../ui/callpanel.py" line="342" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="338" />
+      <location filename="../../ui/callpanel.py" line="348" />
       <source>Waiting {time}</source>
       <translation>در انتظار {time}</translation>
     </message>
@@ -203,252 +341,252 @@
   <context>
     <name>Contacts</name>
     <message>
-      <location filename="../../ui/contacts.py" line="304" />
+      <location filename="../../ui/contacts.py" line="305" />
       <source>&amp;Add a number</source>
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="920" />
+      <location filename="../../ui/contacts.py" line="928" />
       <source>&amp;Add…</source>
       <translation>&amp;افزودن…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="919" />
+      <location filename="../../ui/contacts.py" line="927" />
       <source>&amp;Call</source>
       <translation>تما&amp;س</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="293" />
+      <location filename="../../ui/contacts.py" line="294" />
       <source>&amp;Company:</source>
       <translation>&amp;شرکت:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="922" />
+      <location filename="../../ui/contacts.py" line="930" />
       <source>&amp;Delete</source>
       <translation>&amp;حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="295" />
+      <location filename="../../ui/contacts.py" line="296" />
       <source>&amp;E-mail:</source>
       <translation>&amp;رایانامه:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="921" />
+      <location filename="../../ui/contacts.py" line="929" />
       <source>&amp;Edit…</source>
       <translation>&amp;ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="923" />
+      <location filename="../../ui/contacts.py" line="931" />
       <source>&amp;Import…</source>
       <translation>&amp;درون‌ریزی…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="292" />
+      <location filename="../../ui/contacts.py" line="293" />
       <source>&amp;Name:</source>
       <translation>&amp;نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="925" />
+      <location filename="../../ui/contacts.py" line="933" />
       <source>&amp;Open in Dynamics</source>
       <translation>&amp;باز کردن در Dynamics</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="294" />
+      <location filename="../../ui/contacts.py" line="295" />
       <source>&amp;Type:</source>
       <translation>نو&amp;ع:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="472" />
+      <location filename="../../ui/contacts.py" line="473" />
       <source>Cancelled: nothing of the file was imported.</source>
       <translation>لغو شد: چیزی از این پرونده درون‌ریزی نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="491" />
+      <location filename="../../ui/contacts.py" line="492" />
       <source>Cancelling…</source>
       <translation>در حال لغو…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="243" />
+      <location filename="../../ui/contacts.py" line="244" />
       <source>Company</source>
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="918" />
+      <location filename="../../ui/contacts.py" line="926" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="901" />
+      <location filename="../../ui/contacts.py" line="909" />
       <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
       <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="829" />
+      <location filename="../../ui/contacts.py" line="837" />
       <source>Delete</source>
       <translation>حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="883" />
+      <location filename="../../ui/contacts.py" line="891" />
       <source>Delete contact</source>
       <translation>حذف مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="884" />
+      <location filename="../../ui/contacts.py" line="892" />
       <source>Delete {name} from the directory?</source>
       <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="893" />
+      <location filename="../../ui/contacts.py" line="901" />
       <source>Deleted {name}.</source>
       <translation>{name} حذف شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="280" />
+      <location filename="../../ui/contacts.py" line="281" />
       <source>Edit contact</source>
       <translation>ویرایش مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="826" />
+      <location filename="../../ui/contacts.py" line="834" />
       <source>Edit…</source>
       <translation>ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="924" />
+      <location filename="../../ui/contacts.py" line="932" />
       <source>Import a CSV or vCard file into the directory</source>
       <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="395" />
+      <location filename="../../ui/contacts.py" line="396" />
       <source>Import contacts</source>
       <translation>درون‌ریزی مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="515" />
+      <location filename="../../ui/contacts.py" line="516" />
       <source>Imported {file}.</source>
       <translation>{file} درون‌ریزی شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="425" />
+      <location filename="../../ui/contacts.py" line="426" />
       <source>Importing {file}…</source>
       <translation>در حال درون‌ریزی {file}…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="242" />
+      <location filename="../../ui/contacts.py" line="243" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="280" />
+      <location filename="../../ui/contacts.py" line="281" />
       <source>New contact</source>
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="753" />
+      <location filename="../../ui/contacts.py" line="755" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» جور نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="366" />
+      <location filename="../../ui/contacts.py" line="367" />
       <source>Not saved: {why}.</source>
       <translation>ذخیره نشد: {why}.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="329" />
+      <location filename="../../ui/contacts.py" line="330" />
       <source>Number type</source>
       <translation>نوع شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="245" />
+      <location filename="../../ui/contacts.py" line="246" />
       <source>Numbers</source>
       <translation>شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="298" />
+      <location filename="../../ui/contacts.py" line="299" />
       <source>Numbers:</source>
       <translation>شماره‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="834" />
+      <location filename="../../ui/contacts.py" line="842" />
       <source>Open in Dynamics</source>
       <translation>باز کردن در Dynamics</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="333" />
+      <location filename="../../ui/contacts.py" line="334" />
       <source>Phone number</source>
       <translation>شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="874" />
+      <location filename="../../ui/contacts.py" line="882" />
       <source>Saved {name}.</source>
       <translation>{name} ذخیره شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="916" />
+      <location filename="../../ui/contacts.py" line="924" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="917" />
+      <location filename="../../ui/contacts.py" line="925" />
       <source>Search the contacts</source>
       <translation>جستجو در مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="718" />
+      <location filename="../../ui/contacts.py" line="717" />
       <source>Searching…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="530" />
+      <location filename="../../ui/contacts.py" line="531" />
       <source>Skipped rows and why:</source>
       <translation>ردیف‌های کنارگذاشته و دلیل آن‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="730" />
+      <location filename="../../ui/contacts.py" line="729" />
       <source>The directory could not be searched: {why}</source>
       <translation>جستجو در فهرست مخاطبان ممکن نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="475" />
+      <location filename="../../ui/contacts.py" line="476" />
       <source>The file could not be imported: {why}</source>
       <translation>این پرونده درون‌ریزی نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="441" />
+      <location filename="../../ui/contacts.py" line="442" />
       <source>There is no database to import into.</source>
       <translation>پایگاه داده‌ای برای درون‌ریزی نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="744" />
+      <location filename="../../ui/contacts.py" line="743" />
       <source>There is no directory: the CRM is not available.</source>
       <translation>فهرست مخاطبان در دسترس نیست: CRM در دسترس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="244" />
+      <location filename="../../ui/contacts.py" line="245" />
       <source>Type</source>
       <translation>نوع</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="746" />
+      <location filename="../../ui/contacts.py" line="745" />
       <source>Type a name or a number to search Dynamics 365.</source>
       <translation>برای جستجو در Dynamics 365 یک نام یا شماره بنویسید.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="757" />
+      <location filename="../../ui/contacts.py" line="759" />
       <source>{count} record(s) found</source>
       <translation>{count} رکورد پیدا شد</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="500" />
+      <location filename="../../ui/contacts.py" line="501" />
       <source>{done} of about {total} rows</source>
       <translation>{done} از حدود {total} ردیف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="518" />
+      <location filename="../../ui/contacts.py" line="519" />
       <source>{imported} new record(s), {updated} updated, {numbers} phone number(s) stored, {skipped} row(s) skipped.</source>
       <translation>{imported} رکورد جدید، {updated} به‌روزشده، {numbers} شماره تلفن ذخیره شد، {skipped} ردیف کنار گذاشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="749" />
+      <location filename="../../ui/contacts.py" line="751" />
       <source>{shown} of {total} records</source>
       <translation>{shown} از {total} رکورد</translation>
     </message>
@@ -1122,77 +1260,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="474" />
+      <location filename="../../ui/mainwindow.py" line="473" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="463" />
+      <location filename="../../ui/mainwindow.py" line="462" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="459" />
+      <location filename="../../ui/mainwindow.py" line="458" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="473" />
+      <location filename="../../ui/mainwindow.py" line="472" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="467" />
+      <location filename="../../ui/mainwindow.py" line="466" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="466" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="435" />
+      <location filename="../../ui/mainwindow.py" line="434" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="430" />
+      <location filename="../../ui/mainwindow.py" line="429" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="462" />
+      <location filename="../../ui/mainwindow.py" line="461" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="461" />
+      <location filename="../../ui/mainwindow.py" line="460" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="468" />
+      <location filename="../../ui/mainwindow.py" line="467" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="470" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="460" />
+      <location filename="../../ui/mainwindow.py" line="459" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="469" />
+      <location filename="../../ui/mainwindow.py" line="468" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="464" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -1202,37 +1340,37 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1330" />
+      <location filename="../../ui/mainwindow.py" line="1352" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="450" />
+      <location filename="../../ui/mainwindow.py" line="449" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="437" />
+      <location filename="../../ui/mainwindow.py" line="436" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="102" />
+      <location filename="../../ui/mainwindow.py" line="103" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="444" />
+      <location filename="../../ui/mainwindow.py" line="443" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="438" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="103" />
+      <location filename="../../ui/mainwindow.py" line="104" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
@@ -1242,12 +1380,12 @@
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="476" />
+      <location filename="../../ui/mainwindow.py" line="475" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="477" />
+      <location filename="../../ui/mainwindow.py" line="476" />
       <source>Dial pad</source>
       <translation>صفحه شماره‌گیری</translation>
     </message>
@@ -1262,47 +1400,47 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="733" />
+      <location filename="../../ui/mainwindow.py" line="745" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="440" />
+      <location filename="../../ui/mainwindow.py" line="439" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="779" />
+      <location filename="../../ui/mainwindow.py" line="791" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="453" />
+      <location filename="../../ui/mainwindow.py" line="452" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="99" />
+      <location filename="../../ui/mainwindow.py" line="100" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="436" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1206" />
+      <location filename="../../ui/mainwindow.py" line="1220" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="452" />
+      <location filename="../../ui/mainwindow.py" line="451" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="100" />
+      <location filename="../../ui/mainwindow.py" line="101" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
@@ -1322,47 +1460,47 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="949" />
+      <location filename="../../ui/mainwindow.py" line="963" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1124" />
+      <location filename="../../ui/mainwindow.py" line="1138" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="782" />
+      <location filename="../../ui/mainwindow.py" line="794" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="434" />
+      <location filename="../../ui/mainwindow.py" line="433" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="432" />
+      <location filename="../../ui/mainwindow.py" line="431" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="464" />
+      <location filename="../../ui/mainwindow.py" line="463" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="475" />
+      <location filename="../../ui/mainwindow.py" line="474" />
       <source>Open the &amp;log folder</source>
       <translation>باز کردن پوشه &amp;گزارش کار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="454" />
+      <location filename="../../ui/mainwindow.py" line="453" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="106" />
+      <location filename="../../ui/mainwindow.py" line="107" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
@@ -1377,12 +1515,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="599" />
+      <location filename="../../ui/mainwindow.py" line="606" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="441" />
+      <location filename="../../ui/mainwindow.py" line="440" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1392,152 +1530,152 @@
       <translation>ثبت‌شده با حساب {account}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="101" />
+      <location filename="../../ui/mainwindow.py" line="102" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="443" />
+      <location filename="../../ui/mainwindow.py" line="442" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="442" />
+      <location filename="../../ui/mainwindow.py" line="441" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1145" />
+      <location filename="../../ui/mainwindow.py" line="1159" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="445" />
+      <location filename="../../ui/mainwindow.py" line="444" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="823" />
+      <location filename="../../ui/mainwindow.py" line="837" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="763" />
+      <location filename="../../ui/mainwindow.py" line="775" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="776" />
+      <location filename="../../ui/mainwindow.py" line="788" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="694" />
+      <location filename="../../ui/mainwindow.py" line="701" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1432" />
+      <location filename="../../ui/mainwindow.py" line="1454" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1321" />
+      <location filename="../../ui/mainwindow.py" line="1343" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="875" />
+      <location filename="../../ui/mainwindow.py" line="889" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="810" />
+      <location filename="../../ui/mainwindow.py" line="824" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="755" />
+      <location filename="../../ui/mainwindow.py" line="767" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="769" />
+      <location filename="../../ui/mainwindow.py" line="781" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1173" />
+      <location filename="../../ui/mainwindow.py" line="1187" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="939" />
+      <location filename="../../ui/mainwindow.py" line="953" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="996" />
+      <location filename="../../ui/mainwindow.py" line="1010" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="451" />
+      <location filename="../../ui/mainwindow.py" line="450" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="105" />
+      <location filename="../../ui/mainwindow.py" line="106" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="587" />
+      <location filename="../../ui/mainwindow.py" line="594" />
       <source>Updating the phone index: {table}, {count} records</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="439" />
+      <location filename="../../ui/mainwindow.py" line="438" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="104" />
+      <location filename="../../ui/mainwindow.py" line="105" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1331" />
+      <location filename="../../ui/mainwindow.py" line="1353" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="829" />
+      <location filename="../../ui/mainwindow.py" line="843" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1209" />
+      <location filename="../../ui/mainwindow.py" line="1223" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="600" />
+      <location filename="../../ui/mainwindow.py" line="607" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="821" />
+      <location filename="../../ui/mainwindow.py" line="835" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="986" />
+      <location filename="../../ui/mainwindow.py" line="1000" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1005" />
+      <location filename="../../ui/mainwindow.py" line="1019" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -2437,412 +2575,417 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="895" />
+      <location filename="../../ui/settingsdialog.py" line="916" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="896" />
+      <location filename="../../ui/settingsdialog.py" line="917" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1171" />
+      <location filename="../../ui/settingsdialog.py" line="1204" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="146" />
+      <location filename="../../ui/settingsdialog.py" line="147" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="198" />
+      <location filename="../../ui/settingsdialog.py" line="199" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="197" />
+      <location filename="../../ui/settingsdialog.py" line="198" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="805" />
+      <location filename="../../ui/settingsdialog.py" line="817" />
       <source>Applies when callsys starts again.</source>
       <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="148" />
-      <source>Audio devices</source>
-      <translation>دستگاه‌های صوتی</translation>
+      <location filename="../../ui/settingsdialog.py" line="149" />
+      <source>Audio</source>
+      <translation>صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="193" />
+      <location filename="../../ui/settingsdialog.py" line="194" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="942" />
+      <location filename="../../ui/settingsdialog.py" line="963" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="944" />
+      <location filename="../../ui/settingsdialog.py" line="965" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="340" />
+      <location filename="../../ui/settingsdialog.py" line="341" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="344" />
+      <location filename="../../ui/settingsdialog.py" line="345" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="254" />
+      <location filename="../../ui/settingsdialog.py" line="255" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1237" />
+      <location filename="../../ui/settingsdialog.py" line="1270" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="206" />
+      <location filename="../../ui/settingsdialog.py" line="207" />
       <source>Desk phone through Windows telephony (TAPI)</source>
       <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="202" />
+      <location filename="../../ui/settingsdialog.py" line="203" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1031" />
+      <location filename="../../ui/settingsdialog.py" line="1064" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="191" />
+      <location filename="../../ui/settingsdialog.py" line="192" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="147" />
+      <location filename="../../ui/settingsdialog.py" line="148" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1054" />
+      <location filename="../../ui/settingsdialog.py" line="1087" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="192" />
+      <location filename="../../ui/settingsdialog.py" line="193" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="948" />
+      <location filename="../../ui/settingsdialog.py" line="969" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="145" />
+      <location filename="../../ui/settingsdialog.py" line="146" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="256" />
+      <location filename="../../ui/settingsdialog.py" line="257" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="294" />
+      <location filename="../../ui/settingsdialog.py" line="295" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="685" />
+      <location filename="../../ui/settingsdialog.py" line="697" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="860" />
+      <location filename="../../ui/settingsdialog.py" line="872" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="692" />
+      <location filename="../../ui/settingsdialog.py" line="704" />
       <source>OK first keeps a copy of the file in the same folder, then saves the settings shown here:</source>
       <translation>«تأیید» نخست نسخه‌ای از فایل را در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="656" />
+      <location filename="../../ui/settingsdialog.py" line="668" />
       <source>Once it is fixed, start callsys again: it reads the file when it starts.</source>
       <translation>پس از درست کردن آن، callsys را دوباره اجرا کنید: فایل را هنگام شروع می‌خواند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="619" />
+      <location filename="../../ui/settingsdialog.py" line="630" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="615" />
+      <location filename="../../ui/settingsdialog.py" line="626" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="141" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="884" />
+      <location filename="../../ui/settingsdialog.py" line="905" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="188" />
+      <location filename="../../ui/settingsdialog.py" line="189" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="580" />
+      <location filename="../../ui/settingsdialog.py" line="583" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="145" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1169" />
+      <location filename="../../ui/settingsdialog.py" line="1202" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1134" />
+      <location filename="../../ui/settingsdialog.py" line="1167" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="531" />
+      <location filename="../../ui/settingsdialog.py" line="532" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="522" />
+      <location filename="../../ui/settingsdialog.py" line="523" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="196" />
+      <location filename="../../ui/settingsdialog.py" line="197" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="195" />
+      <location filename="../../ui/settingsdialog.py" line="196" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="201" />
+      <location filename="../../ui/settingsdialog.py" line="202" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="623" />
+      <location filename="../../ui/settingsdialog.py" line="634" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="858" />
+      <location filename="../../ui/settingsdialog.py" line="870" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1198" />
+      <location filename="../../ui/settingsdialog.py" line="1231" />
       <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
       <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="891" />
+      <location filename="../../ui/settingsdialog.py" line="912" />
       <source>TAPI lines:</source>
       <translation>خط‌های TAPI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="963" />
+      <location filename="../../ui/settingsdialog.py" line="984" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="956" />
+      <location filename="../../ui/settingsdialog.py" line="977" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="905" />
+      <location filename="../../ui/settingsdialog.py" line="926" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1320" />
+      <location filename="../../ui/settingsdialog.py" line="1353" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="321" />
+      <location filename="../../ui/settingsdialog.py" line="322" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="311" />
+      <location filename="../../ui/settingsdialog.py" line="312" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="649" />
+      <location filename="../../ui/settingsdialog.py" line="661" />
       <source>The settings file could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
       <translation>فایل تنظیمات خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1290" />
+      <location filename="../../ui/settingsdialog.py" line="1323" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1348" />
+      <location filename="../../ui/settingsdialog.py" line="1381" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="199" />
+      <location filename="../../ui/settingsdialog.py" line="200" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="200" />
+      <location filename="../../ui/settingsdialog.py" line="201" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1192" />
+      <location filename="../../ui/settingsdialog.py" line="1225" />
       <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
       <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="163" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="170" />
+      <location filename="../../ui/settingsdialog.py" line="171" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="173" />
+      <location filename="../../ui/settingsdialog.py" line="174" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="985" />
+      <location filename="../../ui/settingsdialog.py" line="1006" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="165" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="157" />
+      <location filename="../../ui/settingsdialog.py" line="158" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="164" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="203" />
+      <location filename="../../ui/settingsdialog.py" line="204" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1344" />
+      <location filename="../../ui/settingsdialog.py" line="1024" />
+      <source>no audio devices here: they are chosen on the Audio tab</source>
+      <translation>دستگاه‌های صوتی اینجا نه: آن‌ها در زبانه‌ی «صدا» انتخاب می‌شوند</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="1377" />
       <source>no line is up</source>
       <translation>هیچ خطی برقرار نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="413" />
+      <location filename="../../ui/settingsdialog.py" line="414" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="996" />
+      <location filename="../../ui/settingsdialog.py" line="1017" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="162" />
+      <location filename="../../ui/settingsdialog.py" line="163" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="161" />
+      <location filename="../../ui/settingsdialog.py" line="162" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="167" />
+      <location filename="../../ui/settingsdialog.py" line="168" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="166" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1073" />
+      <location filename="../../ui/settingsdialog.py" line="1106" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="263" />
+      <location filename="../../ui/settingsdialog.py" line="264" />
       <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
       <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="272" />
+      <location filename="../../ui/settingsdialog.py" line="273" />
       <source>“{line}” is not registered: {why}</source>
       <translation>«{line}» ثبت نشده است: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="269" />
+      <location filename="../../ui/settingsdialog.py" line="270" />
       <source>“{line}” is registered.</source>
       <translation>«{line}» ثبت شده است.</translation>
     </message>
@@ -3111,6 +3254,26 @@
       <location filename="../../ui/texts.py" line="53" />
       <source>No answer</source>
       <translation>پاسخ نداد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="114" />
+      <source>No device for the ringtone: incoming calls ring silently.</source>
+      <translation>دستگاهی برای زنگ نیست: تماس‌های ورودی بی‌صدا زنگ می‌خورند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="104" />
+      <source>No microphone and no speaker: calls connect, but nobody hears anything. Connect a headset, or choose the devices in Settings → Audio.</source>
+      <translation>نه میکروفون هست و نه بلندگو: تماس‌ها برقرار می‌شوند، اما هیچ‌کس صدایی نمی‌شنود. یک هدست وصل کنید، یا دستگاه‌ها را در تنظیمات ← صدا انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="110" />
+      <source>No microphone: the other side of a call hears nothing.</source>
+      <translation>میکروفون نیست: طرف دیگر تماس چیزی نمی‌شنود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="112" />
+      <source>No speaker: you cannot hear the other side of a call.</source>
+      <translation>بلندگو نیست: صدای طرف دیگر تماس را نمی‌شنوید.</translation>
     </message>
     <message>
       <location filename="../../ui/texts.py" line="32" />

@@ -11,6 +11,10 @@ class FakeStream:
     def __init__(self, **kw: Any) -> None:
         self.kw = kw
         self.started = self.closed = False
+        self.written = bytearray()  # what a blocking write() played
+
+    def write(self, data: bytes) -> None:
+        self.written += data
 
     def start(self) -> None:
         self.started = True
