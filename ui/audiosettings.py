@@ -128,7 +128,6 @@ class AudioPage(QWidget):
         self.notice_label = named(QLabel(), "audioNotice")
         self.notice_label.setWordWrap(True)
         self.notice_label.setStyleSheet(_WARNING_STYLE)
-        form.addRow("", self.notice_label)
 
         self.refresh_button = named(QPushButton(), "audioRefresh")
         self.refresh_button.clicked.connect(self.refresh)
@@ -139,7 +138,10 @@ class AudioPage(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.tone_button)
         row.addWidget(self.tone_result, 1)
-        form.addRow("", row)
+        tone_box = QVBoxLayout()
+        tone_box.addWidget(self.notice_label)  # hidden unless a chosen device is gone
+        tone_box.addLayout(row)
+        form.addRow("", tone_box)
 
         self.mic_button = named(QPushButton(), "audioMicTest")
         self.mic_button.setCheckable(True)
@@ -153,12 +155,18 @@ class AudioPage(QWidget):
         mic_row.addWidget(self.mic_button)
         mic_row.addWidget(self.echo_box)
         mic_row.addWidget(self.meter, 1)
-        form.addRow("", mic_row)
         self.mic_result = named(QLabel(), "audioMicResult")
         self.mic_result.setWordWrap(True)
         self.mic_result.setStyleSheet(_WARNING_STYLE)
-        form.addRow("", self.mic_result)
-        form.addRow("", self.refresh_button)
+        self.mic_result.hide()
+        mic_box = QVBoxLayout()
+        mic_box.addLayout(mic_row)
+        mic_box.addWidget(self.mic_result)  # hidden: takes no room
+        form.addRow("", mic_box)
+        refresh_row = QHBoxLayout()
+        refresh_row.addWidget(self.refresh_button)
+        refresh_row.addStretch(1)
+        form.addRow("", refresh_row)
         self.help_label = named(QLabel(), "audioHelp")
         self.help_label.setWordWrap(True)
         self.help_label.setStyleSheet(_HELP_STYLE)
@@ -329,6 +337,7 @@ class AudioPage(QWidget):
         if self._mic_streams:
             return
         self.mic_result.setText("")
+        self.mic_result.hide()
         echo: deque[bytes] = deque(maxlen=4 * _ECHO_DELAY_BLOCKS)
         signals = self._signals
 
@@ -406,6 +415,7 @@ class AudioPage(QWidget):
         self.mic_result.setText(
             translate("AudioPage", "The microphone could not be opened: {why}").format(why=why)
         )
+        self.mic_result.show()
         self.retranslate()
 
     def close_streams(self) -> None:
