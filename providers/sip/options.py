@@ -25,7 +25,9 @@ puts each line's password in from the keyring. Shape (every key optional)::
       "poll_interval_ms": 20,                          # timer poll (SIP sockets wake it at once)
       "reg_retry": 30,                                 # re-register 30 s after a failure
       "audio": {"mode": "device",                     # device | files | none
-                "input_device": null, "output_device": null, "ring_device": null,
+                "input_device": "Jabra EVOLVE 20 MS",         # devices by name (Settings →
+                "output_device": "Jabra EVOLVE 20 MS",        # Audio); absent = system default,
+                "ring_device": "Built-in Audio",              # ringtone: output_device's
                 "play_file": "tone.wav", "record_dir": "/tmp/rec"},   # files mode
       "log_file": "", "log_level": 3
     }
