@@ -27,7 +27,7 @@ puts each line's password in from the keyring. Shape (every key optional)::
       "audio": {"mode": "device",                     # device | files | none
                 "input_device": "Jabra EVOLVE 20 MS",         # devices by name (Settings →
                 "output_device": "Jabra EVOLVE 20 MS",        # Audio); absent = system default,
-                "ring_device": "Built-in Audio",              # ringtone: output_device's
+                "ring_device": "Built-in Audio",              # (ringtone: else output_device)
                 "play_file": "tone.wav", "record_dir": "/tmp/rec"},   # files mode
       "log_file": "", "log_level": 3
     }

@@ -44,6 +44,7 @@ import asyncio
 import contextlib
 import logging
 import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -213,26 +214,48 @@ class SipProvider:
 
     def _check_audio(self, *, refresh: bool = False) -> None:
         """Find out whether calls have a microphone, a speaker and a ringer; publish a change."""
+        state = self._audio_state(refresh=refresh)
+        if state is not None:
+            self._set_audio(state)
+
+    def _check_audio_soon(self) -> None:
+        """The first check, at start, on a thread of its own: importing sounddevice and starting
+        PortAudio takes 30–90 ms that the window's start-up does not wait for. The answer is
+        published from the loop's thread."""
+        loop = self._loop
+        if self.options.audio.mode != "device" or loop is None:
+            return
+
+        def check() -> None:
+            state = self._audio_state()
+            if state is not None:
+                with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+                    loop.call_soon_threadsafe(self._set_audio, state)
+
+        threading.Thread(target=check, name="callsys-audio-check", daemon=True).start()
+
+    def _audio_state(self, *, refresh: bool = False) -> tuple[tuple[str, ...], str] | None:
         audio = self.options.audio
         if audio.mode == "none":
-            state: tuple[tuple[str, ...], str] = (
+            return (
                 ("microphone", "speaker", "ringer"),
                 "Audio is turned off (audio mode none): calls have no microphone and no speaker.",
             )
-        elif audio.mode == "files":
-            state = ((), "")
-        else:
-            from providers.sip.sound import check_devices
+        if audio.mode == "files":
+            return ((), "")
+        from providers.sip.sound import check_devices
 
-            try:
-                check = check_devices(audio, refresh=refresh)
-            except Exception:
-                log.exception("checking the sound devices failed")
-                return
-            for notice in check.notices:
-                log.warning("%s", notice)
-            state = (check.missing, check.message)
-        if state != self._audio:
+        try:
+            check = check_devices(audio, refresh=refresh)
+        except Exception:
+            log.exception("checking the sound devices failed")
+            return None
+        for notice in check.notices:
+            log.warning("%s", notice)
+        return (check.missing, check.message)
+
+    def _set_audio(self, state: tuple[tuple[str, ...], str]) -> None:
+        if state != self._audio and self._engine is not None:
             if state[1]:
                 log.warning("%s", state[1])
             self._audio = state
@@ -253,8 +276,10 @@ class SipProvider:
             self._ringback = Ringer(self.options.audio, ringback=True)
         self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
         self._watch_sockets(engine)
-        self._check_audio()
+        if self.options.audio.mode != "device":  # known without asking PortAudio
+            self._audio = self._audio_state() or self._audio
         self._publish_status()
+        self._check_audio_soon()
 
     def _watch_sockets(self, engine: Engine) -> None:
         """Poll as soon as a SIP request arrives (POSIX), not up to one interval later."""

@@ -4,8 +4,10 @@ PortAudio (no sound card here) and with a fake PortAudio at the sounddevice boun
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
+import time
 from typing import Any
 
 import pytest
@@ -30,6 +32,26 @@ def real_devices() -> list[Any]:
         return []
 
 
+class QuitWhenSaid(io.StringIO):
+    """stdin for ``callsys phone`` that says ``quit`` once *stdout* holds *text* (the device
+    check runs on a thread of its own: its status event comes when it is done)."""
+
+    def __init__(self, stdout: io.StringIO, text: str) -> None:
+        super().__init__()
+        self._stdout, self._text = stdout, text
+        self._said = False
+
+    def readline(self, size: int | None = -1) -> str:
+        if self._said:
+            return ""  # end of input
+        self._said = True
+        for _ in range(200):  # up to 10 s; read on callsys phone's reader thread
+            if self._text in self._stdout.getvalue():
+                break
+            time.sleep(0.05)
+        return "quit\n"
+
+
 HEADSET = device("USB Headset", inputs=1, outputs=2)
 SPEAKERS = device("Built-in Speakers", outputs=2)
 
@@ -51,9 +73,9 @@ async def test_callsys_phone_reports_no_audio_device_on_this_machine() -> None:
         pytest.skip("this machine has a sound device")
     options = {"listen_host": HOST, "listen_port": 0, "audio": {"mode": "device"}}
     stdout = io.StringIO()
-    assert await run_phone(options, io.StringIO("status\nquit\n"), stdout) == 0
+    assert await run_phone(options, QuitWhenSaid(stdout, '"missing": ["microphone"'), stdout) == 0
     events = [json.loads(line) for line in stdout.getvalue().splitlines()]
-    status = next(o for o in events if o["event"] == "status" and o["registration"] == "online")
+    status = [o for o in events if o["event"] == "status" and o["registration"] == "online"][-1]
     assert status["audio"]["missing"] == ["microphone", "speaker", "ringer"]
     assert "no microphone and no speaker" in status["audio"]["message"]
 
@@ -81,6 +103,10 @@ async def test_a_headset_plugged_in_after_the_warning_is_found_before_the_next_c
     listener = Statuses()
     await provider.start(listener)
     try:
+        for _ in range(200):  # the first check runs on a thread of its own
+            if listener.seen[-1].audio_missing:
+                break
+            await asyncio.sleep(0.05)
         assert listener.seen[-1].audio_missing == ("microphone", "speaker", "ringer")
         fake.devices, fake.default_input, fake.default_output = [HEADSET], 0, 0
         await provider.dial("1002@127.0.0.1:9")  # nobody there: the call fails, which is fine
