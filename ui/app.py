@@ -22,7 +22,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from callsys.errors import CallsysError
-from callsys.settings import CALENDAR, LANGUAGE, Settings, unreadable_settings
+from callsys.settings import CALENDAR, FIRST_START_PANEL, LANGUAGE, Settings, unreadable_settings
 
 from ui.i18n import Language, resolve_language, set_current
 from ui.qt import QApplication, QCoreApplication, QEvent, QIcon, QObject, QtGui, QTimer
@@ -144,7 +144,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     loop.set_debug(False)  # dev mode's asyncio debug trips qasync's timer KeyError (qasync#22)
     asyncio.set_event_loop(loop)
     # No settings file (and none that failed to load): a first start, said in the window.
-    first_start = settings_error is None and settings.path is not None and not settings.path.exists()
+    # An administrator may keep it silent (ui.first_start_panel = false in their layer).
+    first_start = (
+        settings_error is None
+        and settings.path is not None
+        and not settings.path.exists()
+        and settings[FIRST_START_PANEL]
+    )
     desktop = compose(settings, ctx.registry)
     if settings_error:
         desktop.problems.insert(0, f"settings:{settings_error}")

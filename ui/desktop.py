@@ -24,6 +24,7 @@ from callsys.provider import Capability, Provider, ProviderRegistry, ProviderSta
 from callsys.secretnames import with_secrets
 from callsys.settings import (
     AUTO_ANSWER,
+    CRM_INDEX_FULL_SECONDS,
     CRM_INDEX_SYNC_SECONDS,
     DND,
     DNIS_LINES,
@@ -283,7 +284,12 @@ class Desktop:
             if self.lookup is not None and hasattr(self.lookup, "forget"):
                 self.lookup.forget()  # the session cache must not hide what the sync changed
 
-        sync = IndexSync(crm.index, crm, progress)  # type: ignore[union-attr, arg-type]
+        sync = IndexSync(
+            crm.index,  # type: ignore[union-attr]
+            crm,  # type: ignore[arg-type]
+            progress,
+            untracked_every=self.settings[CRM_INDEX_FULL_SECONDS],
+        )
         # Until the window closes (which cancels this task); offline, throttled or signed out,
         # the old index still answers and the next attempt comes a minute later.
         await sync.run(asyncio.Event(), interval=self.settings[CRM_INDEX_SYNC_SECONDS], after=synced)

@@ -586,14 +586,36 @@ class MainWindow(QMainWindow):
         self.log_model.load(rows, missed_seen_at=seen_at)
 
     def show_sync_progress(self, step: Any) -> None:
-        """How the phone-index sync goes (a ``SyncProgress``), or ``None`` once it has ended."""
-        if step is None or (getattr(step, "records", 0) == 0 and getattr(step, "mode", "") == "delta"):
+        """How the phone-index sync goes (a ``SyncProgress``: records, rate, and the time left
+        when the table's size is known from its last sync), or ``None`` once it has ended."""
+        if step is None or (getattr(step, "records", 0) == 0 and getattr(step, "mode", "") != "full"):
             self.sync_label.hide()
             self.sync_bar.hide()
             return
-        text = translate("MainWindow", "Updating the phone index: {table}, {count} records").format(
-            table=step.table, count=self.language.digits(f"{step.records:,}")
-        )
+        digits = self.language.digits
+        count, rate = digits(f"{step.records:,}"), digits(f"{round(step.rate):,}")
+        eta = step.eta
+        if eta is None:
+            text = translate(
+                "MainWindow", "Updating the phone index: {table}, {count} records, {rate} a second"
+            )
+            text = text.format(table=step.table, count=count, rate=rate)
+            self.sync_bar.setRange(0, 0)  # Dataverse does not say how many rows will come: busy bar
+        else:
+            left = round(eta)
+            text = translate(
+                "MainWindow",
+                "Updating the phone index: {table}, {count} of about {expected} records, "
+                "{rate} a second, about {left} left",
+            ).format(
+                table=step.table,
+                count=count,
+                expected=digits(f"{step.expected:,}"),
+                rate=rate,
+                left=digits(f"{left // 60}:{left % 60:02d}"),
+            )
+            self.sync_bar.setRange(0, max(1, step.expected))
+            self.sync_bar.setValue(min(step.records, step.expected))
         self.sync_label.setText(text)
         self.sync_bar.setAccessibleDescription(text)
         self.sync_label.show()
@@ -1172,6 +1194,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, dialog.sip_lines.add_line)
         elif focus == "provider" and combo is not None:
             QTimer.singleShot(0, lambda: combo.setFocus(Qt.FocusReason.OtherFocusReason))
+        # One dialog per opening: deleted once closed (each kept ~150 KB and its signal
+        # connections for the rest of the day; found by the monkey test).
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.exec()
         return dialog

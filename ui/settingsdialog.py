@@ -51,6 +51,7 @@ from callsys.settings import (
     OPTIONS,
     PHONE_PROVIDER,
     PROVIDER_OPTIONS,
+    Layer,
     Option,
     Settings,
 )
@@ -181,6 +182,19 @@ def expectation(text: str) -> str:
 def _tab_text(title: str) -> str:
     """A title as a tab label: "&" is shown, not taken as a keyboard mnemonic."""
     return title.replace("&", "&&")
+
+
+def locked_text(layer: Layer) -> str:
+    """Who locked a setting, for the greyed field: the organisation's installer or this
+    computer's administrator, and the file."""
+    path = ltr(str(layer.path)) if layer.path is not None else ""
+    if layer.name == "organisation":
+        return translate(
+            "SettingsDialog", "Set by your organisation's installer; it cannot be changed here ({path})."
+        ).format(path=path)
+    return translate(
+        "SettingsDialog", "Set by this computer's administrator; it cannot be changed here ({path})."
+    ).format(path=path)
 
 
 def choice_title(key: str, value: str) -> str:
@@ -812,6 +826,14 @@ class SettingsDialog(QDialog):
             hint.setStyleSheet(_HELP_STYLE)
             box_layout.addWidget(hint)
         box_layout.addWidget(error)
+        lock = self.settings.locked_by(option)
+        if lock is not None:  # an administrator's value: shown greyed, with who set it
+            widget.setEnabled(False)
+            locked = named(QLabel(locked_text(lock)), "locked_" + option.key.replace(".", "_"))
+            locked.setWordWrap(True)
+            locked.setStyleSheet(_HELP_STYLE)
+            box_layout.addWidget(locked)
+            widget.setAccessibleDescription(locked.text())
         if needs_restart(option.key):
             restart = named(QLabel(), "restart_" + option.key.replace(".", "_"))
             restart.setText(translate("SettingsDialog", "Applies when callsys starts again."))

@@ -26,7 +26,10 @@ Rules implemented here:
 * Send to voicemail (IN6) answers the ringing INVITE with 302 Moved Temporarily and the line's
   ``voicemail_uri`` as the Contact; the PBX or the caller's phone follows it. Only lines with a
   ``voicemail_uri`` can; the capability exists when at least one line has one.
-* A call that rings ``ring_timeout`` seconds unanswered is declined with 480 (a missed call).
+* A call that rings ``ring_timeout`` seconds unanswered is declined with 480 (a missed call);
+  on a direct line a call from an IP address no call was answered from yet rings at most
+  ``unknown_ring_timeout`` seconds (the engine already limits how many may ring from one
+  address, and on a registered line takes INVITEs only from the line's server).
 * Hold by the far end (a re-INVITE with ``a=sendonly``, ``a=inactive`` or ``c=0.0.0.0``) is an
   ``UPDATED`` event with ``remote_hold=True`` (and ``False`` when it resumes): the call stays
   connected and our own hold/resume is unaffected.
@@ -103,6 +106,7 @@ class _CallRecord:
     alerting: bool = False  # outgoing: the far end rings (180/183)
     early_media: bool = False  # outgoing: the far end sends its own ringback / announcements
     action: str = ""  # what *we* did to end it: reject | busy | cancel | hangup | voicemail
+    source: str = ""  # incoming: the IP address its INVITE came from
     transfer_to: str = ""
 
 
@@ -147,6 +151,8 @@ class SipProvider:
         self._keys = 0
         self._arrivals: deque[float] = deque()
         self._wakeups: list[socket.socket] = []
+        #: IP addresses an incoming call on a direct line was answered from (this run)
+        self._known_sources: set[str] = set()
         #: Called after every poll that handled events (benchmarks and tests hook in here).
         self.on_poll: Callable[[int], None] | None = None
 
@@ -524,7 +530,7 @@ class SipProvider:
     def on_incoming(self, key: str, call: IncomingCall) -> None:
         self._recheck_audio()
         config = self.options.line(call.line_id)
-        rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id)
+        rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id, source=call.source)
         self._calls[key] = rec
         number = self._number(call.user)
         # A direct line has no PBX to route a number back: the caller's SIP address is kept as
@@ -550,8 +556,9 @@ class SipProvider:
             engine.hangup(key, 486)
             return
         others_connected = any(r.connected for r in self._calls.values() if r is not rec)
-        if self._loop is not None and self.options.ring_timeout:
-            self._loop.call_later(self.options.ring_timeout, self._ring_timeout, key)
+        ring_timeout = self._ring_time(config.direct, call.source)
+        if self._loop is not None and ring_timeout:
+            self._loop.call_later(ring_timeout, self._ring_timeout, key)
         if self._auto_answer and not others_connected and not self._burst():
             engine.answer(key, 180)
             delay = self.options.auto_answer_delay
@@ -559,6 +566,14 @@ class SipProvider:
                 self._loop.call_later(delay, self._auto_answer_now, key)
             return
         self._update_ringer()
+
+    def _ring_time(self, direct: bool, source: str) -> float:
+        """How long a new call may ring (0: until the caller gives up). On a direct line a
+        caller no call was answered from yet rings at most ``unknown_ring_timeout``."""
+        ring, unknown = self.options.ring_timeout, self.options.unknown_ring_timeout
+        if direct and unknown and source not in self._known_sources:
+            return min(ring, unknown) if ring else unknown
+        return ring
 
     def _burst(self) -> bool:
         """True while more than ``BURST_CALLS`` calls arrived within ``BURST_SECONDS``."""
@@ -596,6 +611,8 @@ class SipProvider:
             self._update_ringer()
         elif phase is Phase.CONFIRMED and not rec.connected:
             rec.connected = True
+            if rec.source and rec.direction is Direction.INCOMING:
+                self._known_sources.add(rec.source)
             self._emit(ProviderEvent(CallEvent.ANSWERED, key))
             self._update_ringer()
         elif phase is Phase.DISCONNECTED:
