@@ -621,9 +621,6 @@ class _SoundBridge:
         self.device = device
         self.port: _SoundPort | None = _SoundPort(device, read)
         self.port.createPort("callsys-sound", _fmt())
-        # C++ owns it from now on (see _TapPort): a proxy collected at interpreter exit, after
-        # the endpoint of a phone never closed, would abort in pjmedia_conf_remove_port.
-        self.port.__disown__()
         self.connected: dict[str, Any] = {}  # call key -> its pj.AudioMedia
 
     def connect(self, key: str, audio: Any) -> None:
@@ -648,7 +645,9 @@ class _SoundBridge:
     def close(self) -> None:
         self.connected.clear()
         self.device.stop()
-        self.port = None  # disowned when created: never freed while pjmedia runs
+        port, self.port = self.port, None
+        if port is not None:
+            port.__disown__()  # see _TapPort: never free a conference port while pjmedia runs
 
 
 class _PortTaken(Exception):
@@ -706,7 +705,7 @@ class PjEngine:
         self._tls_keys: dict[tuple[str, bool, str, str], str] = {}
         self._listen: tuple[str, int] = ("127.0.0.1", 0)
         self._player: Any = None
-        self._sound: _SoundBridge | None = None  # the sound card, or silence with no source
+        self._sound: _SoundBridge | None = None  # device mode
         self._tap: AudioTap | None = None
         self._tap_pool: list[_TapPort] = []
         self._all_taps: list[_TapPort] = []
@@ -907,14 +906,10 @@ class PjEngine:
         if audio.mode == "files" and audio.play_file:
             self._player = pj.AudioMediaPlayer()
             self._player.createPlayer(audio.play_file)  # loops by default
-        if audio.mode == "device":
+        elif audio.mode == "device":
             from providers.sip.sound import SoundDevice
 
             self._sound = _SoundBridge(SoundDevice(audio), self._read)
-        elif self._player is None:  # nothing to send: silence, or pjmedia stops sending RTP
-            from providers.sip.sound import Silence
-
-            self._sound = _SoundBridge(Silence(), self._read)
 
     def poll(self) -> int:
         if self._ep is None:

@@ -40,7 +40,6 @@ __all__ = [
     "AudioCheck",
     "NoDevice",
     "Ringer",
-    "Silence",
     "SoundDevice",
     "check_devices",
     "list_devices",
@@ -307,30 +306,6 @@ class SoundDevice:
             self._mic.append(data[:FRAME_BYTES])
             data = data[FRAME_BYTES:]
         self._pending = data
-
-
-class Silence:
-    """The source of a call with nothing to send (audio mode ``none``, ``files`` without a file
-    to play): 20 ms frames of silence, so that RTP keeps flowing for the whole call. Without a
-    source the conference bridge gives the call nothing and pjmedia stops sending after about a
-    second, and a PBX with an RTP timeout hangs up. What the far end sends is dropped."""
-
-    failed = ""
-    running = False
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    close = stop
-
-    def write_speaker(self, pcm: bytes) -> None:
-        pass
-
-    def read_mic(self) -> bytes:
-        return bytes(FRAME_BYTES)
 
 
 class Ringer:
