@@ -33,6 +33,7 @@ from ui.qt import (
     QObject,
     QProgressBar,
     QPushButton,
+    QtGui,
     QVBoxLayout,
     QWidget,
     named,
@@ -172,8 +173,15 @@ class AudioPage(QWidget):
         self.help_label.setStyleSheet(_HELP_STYLE)
         column.addWidget(self.help_label)
         column.addStretch(1)
+        self._loaded = False  # PortAudio is asked when the page is first shown, not before
+        for _role, key in AUDIO_DEVICE_KEYS:
+            self._fill(key)
         self.retranslate()
-        self.refresh()
+
+    def showEvent(self, event: QtGui.QShowEvent | None) -> None:
+        if not self._loaded:
+            self.refresh()
+        super().showEvent(event)
 
     # ------------------------------------------------------------------ devices
     def refresh(self) -> None:
@@ -181,11 +189,12 @@ class AudioPage(QWidget):
         if self._mic_streams or (self._tone_thread is not None and self._tone_thread.is_alive()):
             return  # PortAudio cannot start over under an open stream
         chosen = {key: self.combos[key].currentData() for _r, key in AUDIO_DEVICE_KEYS}
-        if self.devices or self.problem:  # chosen on the page (the first time: the stored ones)
+        again, self._loaded = self._loaded, True
+        if again:  # what is chosen on the page now (the first time: the stored devices)
             self._stored = {key: value if isinstance(value, str) else None for key, value in chosen.items()}
         try:
             sd = _backend()
-            if self.devices or self.problem:
+            if again:
                 sound._refresh(sd)
             self.devices = sound.list_devices(sd)
             self.problem = ""

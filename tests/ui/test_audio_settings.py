@@ -138,6 +138,27 @@ def test_a_device_that_is_gone_stays_chosen_and_the_page_says_the_default_is_use
     assert settings[PROVIDER_OPTIONS]["audio"] == {"input_device": "Conference Puck", "mode": "device"}
 
 
+def test_saving_without_opening_the_audio_tab_keeps_the_devices_and_leaves_portaudio_alone(
+    qtbot: Any, tmp_path: Path, language: Language, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    monkeypatch.setattr(sound, "_sounddevice", lambda: asked.append("asked"))
+    settings = sip_settings(tmp_path, 'input_device = "USB Headset"\nring_device = "Built-in Speakers"')
+    from providers import REGISTRY
+
+    dialog = SettingsDialog(settings, registry=REGISTRY)
+    qtbot.addWidget(dialog)
+    dialog.show()  # on the first tab
+    dnd = dialog.fields["phone.dnd"].widget
+    dnd.setChecked(not dnd.isChecked())  # type: ignore[attr-defined]
+    assert dialog.save()
+    assert settings[PROVIDER_OPTIONS]["audio"] == {
+        "input_device": "USB Headset",
+        "ring_device": "Built-in Speakers",
+    }
+    assert asked == []  # opening Settings does not start PortAudio
+
+
 def test_the_test_tone_plays_440_hz_on_the_chosen_speaker(
     qtbot: Any, tmp_path: Path, language: Language, portaudio: FakePortAudio
 ) -> None:
