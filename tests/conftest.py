@@ -59,3 +59,17 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which pjsua2 build the softphone tests run on (``CALLSYS_SIP_ENGINE``, else the built
+    engine when ``scripts/build-pjsua2`` made one, else the PyPI wheel)."""
+    from providers.sip.engines import ENGINE_ENV, built_dir, resolve
+
+    try:
+        kind = resolve()
+    except Exception as exc:  # a bad CALLSYS_SIP_ENGINE: the tests that start a phone say so
+        return f"softphone engine: {exc}"
+    built = built_dir()
+    where = f"built engine in {built}" if built is not None else "no built engine (scripts/build-pjsua2)"
+    return f"softphone engine: {kind} ({ENGINE_ENV}={os.environ.get(ENGINE_ENV, '') or 'auto'}; {where})"

@@ -41,13 +41,18 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pjsua2 as pj
+from providers.sip import engines
 
-from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall
-from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
-from providers.sip.guard import RETRY_AFTER, MediaBudget
-from providers.sip.headers import caller_info
-from providers.sip.options import MAX_CALLS, LineConfig, SipOptions, host_of
+#: The pjsua2 build this process runs (``providers.sip.engines``): imported before ``pjsua2``.
+BUILD = engines.load()
+
+import pjsua2 as pj  # noqa: E402  (the build chosen just above)
+
+from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall  # noqa: E402
+from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase  # noqa: E402
+from providers.sip.guard import RETRY_AFTER, MediaBudget, budget_for  # noqa: E402
+from providers.sip.headers import caller_info  # noqa: E402
+from providers.sip.options import LineConfig, SipOptions, host_of  # noqa: E402
 
 __all__ = ["PjEngine"]
 
@@ -378,6 +383,78 @@ class _SoundBridge:
             port.__disown__()  # see _TapPort: never free a conference port while pjmedia runs
 
 
+class _DeviceBridge:
+    """The sound card through pjmedia's own backend (the built engine): pjsua's conference
+    bridge runs on the null device until a call has audio, then on the chosen devices."""
+
+    def __init__(self, adm: Any, audio: Any) -> None:
+        self.adm = adm
+        self.capture = _device_index(adm, audio.input_device, capture=True)
+        self.playback = _device_index(adm, audio.output_device, capture=False)
+        self.connected: dict[str, Any] = {}
+        self.open = False
+        self.failed = ""  # why the sound card could not be opened (the call stays silent)
+
+    def connect(self, key: str, audio: Any) -> None:
+        self.disconnect(key, stop=False)
+        if not self.open:
+            try:
+                self.adm.setCaptureDev(self.capture)
+                self.adm.setPlaybackDev(self.playback)
+                self.open, self.failed = True, ""
+            except pj.Error as exc:
+                self.failed = str(exc.reason)
+                log.warning("sound device could not be opened: %s", exc.reason)
+                with contextlib.suppress(pj.Error):
+                    self.adm.setNullDev()
+        try:
+            self.adm.getCaptureDevMedia().startTransmit(audio)
+            audio.startTransmit(self.adm.getPlaybackDevMedia())
+        except pj.Error as exc:
+            log.warning("sound device not connected: %s", exc.reason)
+        self.connected[key] = audio
+
+    def disconnect(self, key: str, stop: bool = True) -> None:
+        audio = self.connected.pop(key, None)
+        if audio is not None:
+            with contextlib.suppress(pj.Error):
+                self.adm.getCaptureDevMedia().stopTransmit(audio)
+                audio.stopTransmit(self.adm.getPlaybackDevMedia())
+        if stop and not self.connected and self.open:
+            self.open = False
+            with contextlib.suppress(pj.Error):
+                self.adm.setNullDev()
+
+    def close(self) -> None:
+        self.connected.clear()
+        if self.open:
+            self.open = False
+            with contextlib.suppress(pj.Error):
+                self.adm.setNullDev()
+
+
+def _device_index(adm: Any, wanted: int | str | None, capture: bool) -> int:
+    """pjmedia's index of the device the audio options name (a number or part of a name), else
+    the default device (-1 capture, -2 playback)."""
+    default = -1 if capture else -2
+    if wanted is None or wanted == "":
+        return default
+    try:
+        devices = list(adm.enumDev2())
+    except pj.Error:
+        return default
+    usable = [
+        (i, dev) for i, dev in enumerate(devices) if (dev.inputCount if capture else dev.outputCount) > 0
+    ]
+    if isinstance(wanted, int):
+        return wanted if 0 <= wanted < len(devices) else default
+    for i, dev in usable:
+        if str(wanted).lower() in str(dev.name).lower():
+            return i
+    log.warning("no sound device called %r; using the default", wanted)
+    return default
+
+
 class _PortTaken(Exception):
     pass
 
@@ -433,17 +510,21 @@ class PjEngine:
         self._tls_keys: dict[tuple[str, bool, str, str], str] = {}
         self._listen: tuple[str, int] = ("127.0.0.1", 0)
         self._player: Any = None
-        self._sound: _SoundBridge | None = None  # device mode
+        self._sound: _SoundBridge | _DeviceBridge | None = None  # device mode
         self._tap: AudioTap | None = None
         self._tap_pool: list[_TapPort] = []
         self._all_taps: list[_TapPort] = []
         self._read = _vector_reader()
-        self._budget = MediaBudget()
+        self._budget = MediaBudget(budget=budget_for(BUILD.ioqueue_handles))
         self._guard: _GuardAccount | None = None
         self._guard_id = -1
         self._default_id = -1  # the account pjsua would pick for a request no account matches
         self._refused: dict[str, _Call] = {}  # the guard's calls, kept until DISCONNECTED
         self._refusals_logged = -1000.0
+
+    @property
+    def build(self) -> engines.EngineBuild:
+        return BUILD
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, options: SipOptions, listener: EngineListener) -> None:
@@ -476,7 +557,7 @@ class PjEngine:
             cfg = pj.EpConfig()
             cfg.uaConfig.threadCnt = 0
             cfg.uaConfig.mainThreadOnly = True
-            cfg.uaConfig.maxCalls = MAX_CALLS
+            cfg.uaConfig.maxCalls = BUILD.max_calls
             cfg.uaConfig.userAgent = f"{options.user_agent} (pjsip {self._ep.libVersion().full})"
             cfg.logConfig.consoleLevel = 0
             cfg.logConfig.level = options.log_level if options.log_file else 0
@@ -616,6 +697,8 @@ class PjEngine:
         if audio.mode == "files" and audio.play_file:
             self._player = pj.AudioMediaPlayer()
             self._player.createPlayer(audio.play_file)  # loops by default
+        elif audio.mode == "device" and BUILD.sound_devices:
+            self._sound = _DeviceBridge(self._ep.audDevManager(), audio)
         elif audio.mode == "device":
             from providers.sip.sound import SoundDevice
 
@@ -986,8 +1069,8 @@ class PjEngine:
         account = self._accounts.get(line.id)
         if account is None:
             raise ProviderError(f"There is no line called {line.id!r}.")
-        if len(self._calls) >= MAX_CALLS:
-            raise ProviderError(f"The softphone can hold at most {MAX_CALLS} calls at once.")
+        if len(self._calls) >= BUILD.max_calls:
+            raise ProviderError(f"The softphone can hold at most {BUILD.max_calls} calls at once.")
         if not self._budget.admit(len(self._calls)):
             raise ProviderError("Too many calls were set up in the last second; try again in a moment.")
         call = _Call(self, account, key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from providers.sip.engines import ENGINE_ENV
 from providers.sip.guard import RETRY_AFTER
 
 from .peers import HOST, free_port, run_sipp
@@ -35,23 +37,26 @@ class Phone:
 
     def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
         self.proc, self.port = proc, port
+        self.engine: dict[str, Any] = {}  # what the phone's engine build can do (its ready line)
         self.lines: list[dict[str, Any]] = []
         self._changed = asyncio.Event()
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def start(cls, tmp_path: Path, **extra: Any) -> Phone:
+    async def start(cls, tmp_path: Path, engine: str = "", **extra: Any) -> Phone:
+        """*engine*: ``wheel`` or ``built`` (``CALLSYS_SIP_ENGINE``); "" = as this process is set."""
         port = free_port()
         options = {
             "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
             "log_file": str(tmp_path / "pjsip.log"), "log_level": 3, "ring_timeout": 0, **extra,
         }  # fmt: skip
+        env = {**os.environ, ENGINE_ENV: engine} if engine else None
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
+            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT, env=env,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         phone = cls(proc, port)
-        await phone.expect(event="ready")
+        phone.engine = (await phone.expect(event="ready"))["engine"]
         return phone
 
     async def _read(self) -> None:
@@ -187,11 +192,13 @@ async def test_invite_cancel_flood_then_a_normal_call(tmp_path: Path, transport:
         assert status == 0, out  # every INVITE got a final response (and every CANCEL a match)
         refused = received(out, 503)
         rang = sum(1 for line in phone.lines if line.get("event") == "incoming")
-        # The flood was big enough to need the guard, and the guard still let calls through.
-        assert refused > 0, out
         assert rang > 0
         assert refused + rang <= 400
-        assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
+        if phone.engine["ioqueue_handles"] <= 64:
+            # The wheel: the flood was big enough to need the guard, and it still let calls
+            # through. (The built engine's thousands of sockets never need it at this rate.)
+            assert refused > 0, out
+            assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
         # A caller refused during the flood was asked to wait RETRY_AFTER seconds; one that
         # does is answered (right after the flood it would be refused too: that is the point).
         await asyncio.sleep(RETRY_AFTER)

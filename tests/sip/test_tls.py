@@ -147,8 +147,15 @@ def make_pki(directory: Path) -> Pki:
 class TlsKamailio(Kamailio):
     """The registrar/proxy of ``peers.Kamailio`` with a TLS listener too (``tls_port``)."""
 
-    def __init__(self, rundir: Path, certificate: tuple[Path, Path], client_ca: Path | None = None) -> None:
+    def __init__(
+        self,
+        rundir: Path,
+        certificate: tuple[Path, Path],
+        client_ca: Path | None = None,
+        method: str = "TLSv1.2+",
+    ) -> None:
         self.certificate = certificate
+        self.method = method  # the TLS versions the server side accepts
         self.client_ca = client_ca  # set: clients must show a certificate this CA issued
         self.tls_port = 0
         super().__init__(rundir)
@@ -166,7 +173,7 @@ class TlsKamailio(Kamailio):
             else "verify_certificate = no\nrequire_certificate = no\n"
         )
         tls_cfg.write_text(
-            f"[server:default]\nmethod = TLSv1.2+\n{clients}"
+            f"[server:default]\nmethod = {self.method}\n{clients}"
             f"certificate = {cert}\nprivate_key = {key}\n\n"
             "[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
         )
