@@ -12,6 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
+# The built pjsua2 engine (scripts/build-pjsua2) is in the real cache folder: keep finding it.
+if not os.environ.get("CALLSYS_PJSUA2_DIR"):
+    from providers.sip.engines import built_dir
+
+    _BUILT = built_dir()
+    if _BUILT is not None:
+        os.environ["CALLSYS_PJSUA2_DIR"] = str(_BUILT)
+
 _HOME = tempfile.mkdtemp(prefix="callsys-test-home-")
 os.environ["QT_QPA_PLATFORM"] = os.environ.get("CALLSYS_TEST_QPA", "offscreen")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")

@@ -11,10 +11,13 @@ Rules learnt the hard way (see the spike in ``shared/reference/pjsua2-spike``):
   destroyed, so such a straggler is disowned (leaked, a few hundred bytes) instead.
 * ``getInfo()`` results are held in a local before reading ``.media``.
 * No ``pj.Call`` may survive ``libDestroy()``: ``destroy`` drops them all before it.
+* Which pjsua2 is imported is chosen first (``providers.sip.engines``: the PyPI wheel or our
+  own build); its compile-time limits are ``BUILD``'s, never constants here.
 * The wheel has no sound-device backend: the conference bridge runs on the null device and the
-  sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``).
-* The wheel allows at most 4 calls; pjsua answers a 5th INVITE with 486 Busy Here itself,
-  before it opens any socket for it.
+  sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``). The built
+  engine opens the sound card in pjmedia (``_DeviceBridge``) while a call has audio.
+* The wheel allows at most 4 calls (the built engine 32); pjsua answers the next INVITE with
+  486 Busy Here itself, before it opens any socket for it.
 * pjlib's select() ioqueue in this wheel has 64 slots, keeps a closed socket's slot for 500 ms
   and *aborts the process* (assertion) when none is free. Each call holds two (RTP, RTCP), so
   ~30 calls set up and torn down within half a second kill the phone. pjsua opens them before

@@ -324,6 +324,8 @@ async def test_sound_card_bridge_carries_microphone_and_speaker(
     devices: list[FakeMicSpeaker] = []
     monkeypatch.setattr(sound, "SoundDevice", lambda *a: devices.append(FakeMicSpeaker()) or devices[-1])
     phone = await start_phone(audio={"mode": "device"})
+    if phone.provider.engine.build.sound_devices:
+        pytest.skip("the built engine opens the sound card in pjmedia: no Python sound bridge")
     call_id = await phone.provider.dial(f"1002@{baresip.address}")
     await phone.event(CallEvent.ANSWERED, call_id)
     (device,) = devices

@@ -43,14 +43,17 @@ class Phone:
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def start(cls, tmp_path: Path, engine: str = "", **extra: Any) -> Phone:
-        """*engine*: ``wheel`` or ``built`` (``CALLSYS_SIP_ENGINE``); "" = as this process is set."""
+    async def start(
+        cls, tmp_path: Path, engine: str = "", env: dict[str, str] | None = None, **extra: Any
+    ) -> Phone:
+        """*engine*: ``wheel`` or ``built`` (``CALLSYS_SIP_ENGINE``); "" = as this process is set.
+        *env*: more environment variables for the phone."""
         port = free_port()
         options = {
             "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
             "log_file": str(tmp_path / "pjsip.log"), "log_level": 3, "ring_timeout": 0, **extra,
         }  # fmt: skip
-        env = {**os.environ, ENGINE_ENV: engine} if engine else None
+        env = {**os.environ, **(env or {}), **({ENGINE_ENV: engine} if engine else {})}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT, env=env,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

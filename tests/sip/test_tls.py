@@ -152,10 +152,12 @@ class TlsKamailio(Kamailio):
         rundir: Path,
         certificate: tuple[Path, Path],
         client_ca: Path | None = None,
-        method: str = "TLSv1.2+",
+        tls13_only: bool = False,
     ) -> None:
         self.certificate = certificate
-        self.method = method  # the TLS versions the server side accepts
+        # kamailio 5.6 has no TLSv1.3 method: with only PSK ciphers for TLS 1.2 (and no PSK set
+        # up) a TLS 1.2 client shares no cipher with it, while TLS 1.3 keeps its own suites.
+        self.tls13_only = tls13_only
         self.client_ca = client_ca  # set: clients must show a certificate this CA issued
         self.tls_port = 0
         super().__init__(rundir)
@@ -173,8 +175,9 @@ class TlsKamailio(Kamailio):
             else "verify_certificate = no\nrequire_certificate = no\n"
         )
         tls_cfg.write_text(
-            f"[server:default]\nmethod = {self.method}\n{clients}"
-            f"certificate = {cert}\nprivate_key = {key}\n\n"
+            f"[server:default]\nmethod = TLSv1.2+\n{clients}"
+            + ("cipher_list = PSK\n" if self.tls13_only else "")
+            + f"certificate = {cert}\nprivate_key = {key}\n\n"
             "[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
         )
         cfg = KAMAILIO_CFG
@@ -478,6 +481,10 @@ async def test_a_server_that_speaks_only_tls_1_3_is_named_as_such(
         line = {"id": "x", "registrar": f"sip:{HOST}:{port}", "user": "1001", "transport": "tls"}
         phone = await open_phone(tmp_path, {**line, "tls_ca_file": str(pki.ca)})
         try:
+            if phone.provider.engine.build.tls13:
+                pytest.skip(
+                    "the built engine speaks TLS 1.3 (test_engine_peers.py: test_tls_1_3_only_registrar)"
+                )
             reason = await refused(phone, "x")
             assert (
                 reason
