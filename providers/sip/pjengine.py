@@ -1125,11 +1125,20 @@ class PjEngine:
             )
         alert = status - _TLS_ALERT
         if alert == 70 or "protocol version" in reason.lower():
-            return f"{server} wants another TLS version; this softphone speaks TLS 1.2 at most"
+            speaks = "TLS 1.2 and 1.3" if BUILD.tls13 else "TLS 1.2 at most"
+            return f"{server} wants another TLS version; this softphone speaks {speaks}"
+        # OpenSSL 3 (the built engine) hears why a server that wants a client certificate stops:
+        # handshake_failure (40) in TLS 1.2, certificate_required (116) in TLS 1.3.
+        wants_cert = alert in (40, 116) or "handshake failure" in reason or "certificate required" in reason
+        hint = (
+            "; it may want a client certificate: tls_cert_file"
+            if wants_cert and not line.tls_cert_file
+            else ""
+        )
         if 0 <= alert < 256:  # pjsip's text for these is "Unknown error" after the first Endpoint
-            return f"{server} refused the TLS connection (TLS alert {alert})"
+            return f"{server} refused the TLS connection (TLS alert {alert}{hint})"
         if " alert " in reason:  # OpenSSL's words, e.g. "sslv3 alert handshake failure"
-            return f"{server} refused the TLS connection ({reason})"
+            return f"{server} refused the TLS connection ({reason}{hint})"
         return reason
 
     def reregister(self, line_id: str) -> None:

@@ -437,10 +437,14 @@ async def test_a_server_that_wants_a_client_certificate(tmp_path: Path, tone440:
         )
         try:
             reason = await refused(phone, "tls1003")
-            assert reason == (
-                f"503 {HOST}:{kam.tls_port} closed the TLS connection "
-                "(it may want a client certificate: tls_cert_file)"
-            )
+            if phone.provider.engine.build.kind == "wheel":  # OpenSSL 1.0.2 sees the server close
+                assert reason == (
+                    f"503 {HOST}:{kam.tls_port} closed the TLS connection "
+                    "(it may want a client certificate: tls_cert_file)"
+                )
+            else:  # OpenSSL 3 hears the server's alert (40 in TLS 1.2, 116 in TLS 1.3)
+                assert reason.startswith(f"503 {HOST}:{kam.tls_port} refused the TLS connection ("), reason
+                assert reason.endswith("; it may want a client certificate: tls_cert_file)"), reason
             await phone.until(
                 lambda: line_state(phone, "tls1001") == (Registration.ONLINE, ""), 15, "1001 online"
             )
