@@ -20,6 +20,12 @@
 #define PJSIP_POOL_LEN_TDATA            (PJSIP_MAX_PKT_LEN + 4000)
 #define PJSIP_POOL_INC_TDATA            4000
 
+/* SDP: an offer with many codecs, ICE candidates and SRTP crypto lines. By default pjmedia keeps
+ * 32 formats and 68 attributes per media line and silently drops the rest (the codec the
+ * answer needs may be among them). */
+#define PJMEDIA_MAX_SDP_FMT             64
+#define PJMEDIA_MAX_SDP_ATTR            256
+
 /* Sockets: epoll (configure --enable-epoll) with room for many connections; SIP transports may
  * use them all. A TCP/TLS connection that sends no SIP message within 30 s is closed, so
  * half-open connections cannot use the handles up; a deeper accept() backlog. */
@@ -28,6 +34,9 @@
 #define PJSIP_TCP_INITIAL_TIMEOUT       30
 #define PJSIP_TCP_TRANSPORT_BACKLOG     128
 #define PJSIP_TLS_TRANSPORT_BACKLOG     128
+
+/* TLS: pjsip offers TLS 1.0-1.2 by default even where OpenSSL has 1.3; offer 1.2 and 1.3. */
+#define PJSIP_SSL_DEFAULT_PROTO         (PJ_SSL_SOCK_PROTO_TLS1_2 | PJ_SSL_SOCK_PROTO_TLS1_3)
 
 /* Media: SRTP (bundled libsrtp), no video. Sound devices through pjmedia's own ALSA backend and
  * TLS through the system's OpenSSL 3 (TLS 1.3) are chosen by configure (libasound2-dev, libssl-dev). */
