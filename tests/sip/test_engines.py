@@ -87,3 +87,15 @@ def test_the_engine_option() -> None:
     assert err.value.key is not None and err.value.key.endswith("engine")
     with pytest.raises(ConfigError):
         engines.resolve("nonsense")
+
+
+def test_phone_info_names_the_running_engine_and_a_switch_needs_a_restart() -> None:
+    from providers.sip.phone_cli import engine_info
+
+    info = engine_info({})  # loads the engine auto picks (as the phones of this test run do)
+    assert info["engine"] == engines.resolve() == engines.current().kind
+    assert info["max_calls"] == engines.current().max_calls and info["summary"].startswith(info["engine"])
+    other = "wheel" if info["engine"] == "built" else "built"
+    with pytest.raises(ProviderUnavailable):  # one pjsua2 per process
+        engines.load(other)
+    assert engines.load("auto") is engines.current()
