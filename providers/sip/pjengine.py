@@ -997,6 +997,22 @@ class PjEngine:
 
             self._sound = _SoundBridge(SoundDevice(audio), self._read)
 
+    def sound_device_counts(self) -> tuple[int, int]:
+        """(devices that record, devices that play) as pjmedia's own backend sees them (the
+        built engine); the wheel has none. On the loop's thread, like every pjsua2 call."""
+        if self._ep is None or not BUILD.sound_devices:
+            return (0, 0)
+        inputs = outputs = 0
+        try:
+            for info in self._ep.audDevManager().enumDev2():
+                if str(info.driver).lower() == "null" or "null" in str(info.name).lower():
+                    continue
+                inputs += int(info.inputCount) > 0
+                outputs += int(info.outputCount) > 0
+        except pj.Error as exc:
+            log.warning("could not list the sound devices: %s", exc.reason)
+        return (inputs, outputs)
+
     def poll(self) -> int:
         if self._ep is None:
             return 0

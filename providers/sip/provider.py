@@ -151,6 +151,7 @@ class SipProvider:
         self._auto_answer = self.options.auto_answer
         self._ringer: Any = None
         self._audio: tuple[tuple[str, ...], str] = ((), "")  # (missing parts, sentence)
+        self._audio_thread: threading.Thread | None = None  # the first device check (see close)
         self._ringback: Any = None
         self._keys = 0
         self._arrivals: deque[float] = deque()
@@ -236,6 +237,11 @@ class SipProvider:
         loop = self._loop
         if self.options.audio.mode != "device" or loop is None:
             return
+        if self._engine_has_sound():
+            # The built engine reaches the sound card through pjmedia (ALSA): PortAudio starting
+            # on another thread beside it aborted the process. pjmedia's own list, here.
+            self._check_audio()
+            return
 
         def check() -> None:
             state = self._audio_state()
@@ -243,7 +249,8 @@ class SipProvider:
                 with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
                     loop.call_soon_threadsafe(self._set_audio, state)
 
-        threading.Thread(target=check, name="callsys-audio-check", daemon=True).start()
+        self._audio_thread = threading.Thread(target=check, name="callsys-audio-check", daemon=True)
+        self._audio_thread.start()
 
     def _audio_state(self, *, refresh: bool = False) -> tuple[tuple[str, ...], str] | None:
         audio = self.options.audio
@@ -254,6 +261,16 @@ class SipProvider:
             )
         if audio.mode == "files":
             return ((), "")
+        if self._engine_has_sound():
+            inputs, outputs = self._engine.sound_device_counts()  # type: ignore[union-attr]
+            missing = (() if inputs else ("microphone",)) + (() if outputs else ("speaker", "ringer"))
+            if not missing:
+                return ((), "")
+            if inputs == 0 and outputs == 0:
+                return (missing, "No audio device: calls have no microphone and no speaker.")
+            if inputs == 0:
+                return (missing, "No microphone: the other side of a call hears nothing.")
+            return (missing, "No speaker: calls connect, but nothing can be heard.")
         from providers.sip.sound import check_devices
 
         try:
@@ -264,6 +281,16 @@ class SipProvider:
         for notice in check.notices:
             log.warning("%s", notice)
         return (check.missing, check.message)
+
+    def _engine_has_sound(self) -> bool:
+        """The engine opens the sound card itself (the built engine's pjmedia), not through the
+        Python bridge and PortAudio."""
+        engine = self._engine
+        return (
+            engine is not None
+            and bool(getattr(engine.build, "sound_devices", False))
+            and hasattr(engine, "sound_device_counts")
+        )
 
     def _set_audio(self, state: tuple[tuple[str, ...], str]) -> None:
         if state != self._audio and self._engine is not None:
@@ -509,6 +536,12 @@ class SipProvider:
         interval = min(self.options.poll_interval, 0.005)
         loop = asyncio.get_running_loop()
         engine.hangup_all()
+        # PortAudio starting on the device-check thread while the engine shuts its own sound
+        # device down (the built engine's pjmedia uses ALSA too) aborted the process: let the
+        # check finish first.
+        checking, self._audio_thread = self._audio_thread, None
+        if checking is not None:
+            await asyncio.to_thread(checking.join, 10.0)
         deadline = loop.time() + 3.0
         while engine.call_count() and loop.time() < deadline:
             engine.poll()
