@@ -505,8 +505,8 @@ class MainWindow(QMainWindow):
         await self.desktop.start_provider()
         self._show_problems()
         self._refresh_actions()
-        self._clock.start()
         self._started = True
+        self._follow_clock()
         for uri in [*(uris or []), *self._pending_links]:
             self.dial_into_field(uri)
         self._pending_links.clear()
@@ -639,6 +639,7 @@ class MainWindow(QMainWindow):
         else:
             self.notes.update_call(call, self._parties.get(call.id))
         self._refresh_actions()
+        self._follow_clock()
 
     def _identified(self, call_id: str, matches: Any) -> None:
         matches = list(matches or [])
@@ -794,6 +795,16 @@ class MainWindow(QMainWindow):
         if self.call_panel is not None:
             self.call_panel.tick()
         self.log_model.tick()
+
+    def _follow_clock(self) -> None:
+        """The once-a-second clock (durations of live calls) runs only while a call is live: an
+        idle desktop is not woken for nothing."""
+        live = bool(self.desktop.manager.live_calls())
+        if live and not self._clock.isActive() and self._started:
+            self._clock.start()
+        elif not live and self._clock.isActive():
+            self._clock.stop()
+            self._tick()  # the last durations shown are the final ones
 
     # ================================================================== helpers
     def capabilities(self) -> frozenset[Capability]:

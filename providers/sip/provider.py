@@ -78,6 +78,8 @@ BURST_CALLS = 4
 BURST_SECONDS = 2.0
 #: Seconds between timer polls while no call exists and every engine socket wakes the loop.
 IDLE_POLL_INTERVAL = 0.5
+#: Seconds between descriptor scans on the timer (besides the scan after every busy poll).
+SCAN_INTERVAL = 10.0
 
 _CAPABILITIES = frozenset(
     {
@@ -142,6 +144,7 @@ class SipProvider:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._timer: asyncio.Handle | None = None
         self._timer_due = 0.0  # loop time of the next timer poll
+        self._next_scan = 0.0  # loop time of the next descriptor scan on the timer
         self._calls: dict[str, _CallRecord] = {}
         self._registration: dict[str, tuple[Registration, str]] = {}
         self._dnd = self.options.dnd
@@ -287,8 +290,9 @@ class SipProvider:
         self._timer = None
         if self._engine is None or self._loop is None:
             return
-        try:
-            if self._watch is not None and not self._busy():
+        try:  # a safety net: connections are found after the polls that did something
+            if self._watch is not None and self._loop.time() >= self._next_scan:
+                self._next_scan = self._loop.time() + SCAN_INTERVAL
                 self._watch.scan()
         except Exception:
             log.exception("watching the SIP sockets failed")

@@ -396,3 +396,17 @@ def test_more_pop_ups_than_fit_on_the_screen_go_on_in_another_column(
     assert not any(a.intersects(b) for i, a in enumerate(frames) for b in frames[i + 1 :])
     assert len({f.x() for f in frames}) >= 2  # the screen was full: a second column
     assert all(area.contains(f.topLeft()) for f in frames[:4])
+
+
+def test_the_clock_ticks_only_while_a_call_is_live(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """An idle desktop is not woken every second: the durations' clock runs during calls only."""
+    window = make_window()
+    assert not window._clock.isActive()
+    call_id = answered(window, qtbot, SARA)
+    assert window._clock.isActive()
+    qtbot.waitUntil(lambda: log_text(window, call_id, "duration").startswith("0:0"))
+    window.simulator.remote_hangup(call_id)
+    qtbot.waitUntil(lambda: not window.desktop.manager.live_calls())
+    assert not window._clock.isActive()
