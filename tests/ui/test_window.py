@@ -39,6 +39,8 @@ def log_text(window: MainWindow, call_id: str, column: str) -> str:
 def ring(window: MainWindow, qtbot: Any, number: str, name: str = "", **kw: Any) -> str:
     call_id = window.simulator.ring(number, name, **kw)
     qtbot.waitUntil(lambda: (p := window.popups.popup(call_id)) is not None and p._looked_up, timeout=3000)
+    # the log row (and the call panel, the menus) follow the pop-up's first paint
+    qtbot.waitUntil(lambda: any(row.id == call_id for row in window.log_model.rows()), timeout=3000)
     return call_id
 
 
