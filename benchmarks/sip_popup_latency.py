@@ -117,7 +117,11 @@ def main() -> int:
     names = {id(desktop.calllog): "call log write", id(desktop.activity): "CRM activity"}
     for i, obs in enumerate(observers):
         owner = getattr(obs, "__self__", obs)
-        name = names.get(id(owner), type(owner).__name__)
+        inner = getattr(owner, "observer", None)  # run on the loop's next turn (ui.desktop._Later)
+        if inner is not None:
+            name = names.get(id(inner), type(inner).__name__) + " (queued for later)"
+        else:
+            name = names.get(id(owner), type(owner).__name__)
         observers[i] = timed(f"observer: {name}", obs)
     observers.insert(0, first)
     observers.append(last)

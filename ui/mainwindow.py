@@ -629,11 +629,19 @@ class MainWindow(QMainWindow):
             popup.set_matches(known[0])
         self._after_paint.append((CallEvent.INCOMING, call))
         self._after_paint_timer.start()
+        self.desktop.hold_later()  # the call log's write, the CRM activity: after the paint too
         return True
 
     def _popup_painted(self, _call_id: str) -> None:
         if self._after_paint:
             self._after_paint_timer.start(0)  # not inside the paint event itself
+
+    def settle(self) -> None:
+        """Do now what waits for a pop-up's paint (the log row …) and the deferred observers'
+        writes: before acting on a call the agent picked from its pop-up."""
+        if self._after_paint:
+            self._run_after_paint()
+        self.desktop.flush_later()
 
     def _run_after_paint(self) -> None:
         self._after_paint_timer.stop()
@@ -641,6 +649,7 @@ class MainWindow(QMainWindow):
         pending, self._after_paint = self._after_paint, []
         for event, call in pending:
             self._handle_call_event(event, call)
+        self.desktop.flush_later()  # the call log's write, the CRM activity
 
     def _handle_call_event(self, event: CallEvent, call: Call) -> None:
         quick: list[Any] | None = None

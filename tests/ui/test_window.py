@@ -412,3 +412,25 @@ def test_the_clock_ticks_only_while_a_call_is_live(
     window.simulator.remote_hangup(call_id)
     qtbot.waitUntil(lambda: not window.desktop.manager.live_calls())
     assert not window._clock.isActive()
+
+
+def test_the_pop_up_is_painted_before_the_log_and_the_log_keeps_the_record(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """IN3: nothing the pop-up does not need (the log row, its SQLite write) is done before the
+    pop-up is on screen; right after it, the log has the call with the record the pop-up shows."""
+    window = make_window()
+    seen_at_paint: list[tuple[bool, bool]] = []
+
+    def painted(call_id: str) -> None:
+        in_view = any(row.id == call_id for row in window.log_model.rows())
+        seen_at_paint.append((in_view, window.desktop.calllog.get(call_id) is not None))
+
+    window.popups.painted.connect(painted)
+    call_id = window.simulator.ring(SARA, "CALLER-ID NAME")
+    qtbot.waitUntil(lambda: bool(seen_at_paint), timeout=3000)
+    assert seen_at_paint[0] == (False, False)
+    qtbot.waitUntil(lambda: any(row.id == call_id for row in window.log_model.rows()), timeout=3000)
+    qtbot.waitUntil(lambda: (r := window.desktop.calllog.get(call_id)) is not None and bool(r.party_name))
+    assert window.desktop.calllog.get(call_id).party_name == "Sara Ahmadi"
+    assert log_text(window, call_id, "name") == "Sara Ahmadi"
