@@ -341,6 +341,9 @@ class Desktop:
                     await closing
             except Exception:
                 log.exception("closing the CRM failed")
+        self.flush_later()  # what the calls ended by closing the phone left to write
+        for later in self._later:
+            later.closed = True
         if self.db is not None:
             try:
                 self.db.conn.close()
@@ -411,9 +414,12 @@ class _Later:
     def __init__(self, observer: Callable[[CallEvent, Call], None]) -> None:
         self.observer = observer
         self.held = False
+        self.closed = False  # the desktop closed its database: nothing more is written
         self._pending: collections.deque[tuple[CallEvent, Call]] = collections.deque()
 
     def __call__(self, event: CallEvent, call: Call) -> None:
+        if self.closed:
+            return
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -430,6 +436,8 @@ class _Later:
 
     def flush(self) -> None:
         self.held = False
+        if self.closed:
+            self._pending.clear()
         while self._pending:
             event, call = self._pending.popleft()
             try:
