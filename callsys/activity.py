@@ -40,9 +40,9 @@ import sqlite_utils
 
 from callsys.crm.dataverse_batch import BatchRequest
 from callsys.crm.dynamics import DynamicsCrm, is_duplicate
-from callsys.errors import CrmConflict, CrmNotFound, CrmRejected
+from callsys.errors import CrmConflict, CrmError, CrmNotFound, CrmRejected
 from callsys.model import Call, CallEvent, Direction, EndReason, Party
-from callsys.outbox import Outbox
+from callsys.outbox import Batchable, Outbox
 
 __all__ = [
     "CANCELED",
@@ -494,8 +494,9 @@ def regarding_bind(table: str, record_id: str) -> dict[str, str]:
     return {f"regardingobjectid_{table}_phonecall@odata.bind": f"/{_REGARDING_TABLES[table]}({record_id})"}
 
 
-def register_handlers(outbox: Outbox, crm: DynamicsCrm) -> None:
-    """The outbox handlers that deliver ``ActivityLogger``'s items through *crm*."""
+def register_handlers(outbox: Outbox, crm: DynamicsCrm, *, batches: bool = True) -> None:
+    """The outbox handlers that deliver ``ActivityLogger``'s items through *crm* — many to a
+    ``$batch`` unless *batches* is false."""
 
     def entity(activity_id: str) -> str:
         return crm.url(f"phonecalls({activity_id})")
@@ -571,7 +572,38 @@ def register_handlers(outbox: Outbox, crm: DynamicsCrm) -> None:
     async def update(payload: Mapping[str, Any]) -> None:
         await update_phonecall(crm, str(payload["activityid"]), dict(payload["fields"]))
 
-    outbox.register("phonecall.create", create)
-    outbox.register("phonecall.create_closed", create_closed)
-    outbox.register("phonecall.complete", complete)
-    outbox.register("phonecall.update", update)
+    # Many at a time (a backlog after an outage): each item one changeset in a shared $batch.
+    # A failure the handler knows how to settle (the caller's record deleted, the call closed by
+    # an earlier attempt whose answer was lost) goes to the handler above.
+    def create_changeset(payload: Mapping[str, Any]) -> list[BatchRequest]:
+        return [BatchRequest("POST", crm.url("phonecalls"), dict(payload["body"]))]
+
+    def already_there(_payload: Mapping[str, Any], error: CrmError) -> bool:
+        return isinstance(error, CrmConflict) and is_duplicate(error)
+
+    def create_closed_changeset(payload: Mapping[str, Any]) -> list[BatchRequest]:
+        state = {"statecode": payload["state"][0], "statuscode": payload["state"][1]}
+        return [
+            BatchRequest("POST", crm.url("phonecalls"), dict(payload["body"])),
+            BatchRequest("PATCH", "$1", state, {"If-Match": "*"}),
+        ]
+
+    def complete_changeset(payload: Mapping[str, Any]) -> list[BatchRequest]:
+        activity_id = str(payload["activityid"])
+        return [
+            BatchRequest("PATCH", entity(activity_id), dict(payload["fields"]), {"If-Match": "*"}),
+            BatchRequest(
+                "PATCH",
+                entity(activity_id),
+                {"statecode": payload["state"][0], "statuscode": payload["state"][1]},
+                {"If-Match": "*"},
+            ),
+        ]
+
+    outbox.register("phonecall.create", create, batch=Batchable(create_changeset, already_there))
+    outbox.register("phonecall.create_closed", create_closed, batch=Batchable(create_closed_changeset))
+    outbox.register("phonecall.complete", complete, batch=Batchable(complete_changeset))
+    outbox.register("phonecall.update", update)  # reads the state first: one at a time
+    outbox.use_batches(
+        (lambda changesets: crm.changesets(changesets, what="log the calls")) if batches else None
+    )

@@ -178,6 +178,13 @@ class Party:
     url: str = ""
     table: str = ""  # logical name (contact, account, …, or a custom table)
     source: str = ""  # which Crm produced it ("local", "dynamics")
+    #: The phone field each of ``numbers`` is stored in ("mobilephone", "telephone1", "home", …),
+    #: in the same order, when the CRM says; the desktop names it (work, mobile, home) in pickers.
+    fields: tuple[str, ...] = ()
+
+    def field_of(self, index: int) -> str:
+        """The field of ``numbers[index]``, or ``""`` when unknown."""
+        return self.fields[index] if 0 <= index < len(self.fields) else ""
 
     def __post_init__(self) -> None:
         if not self.id:

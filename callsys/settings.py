@@ -14,6 +14,21 @@ caller asks to replace it, and then keeps a copy (``settings.toml.broken-STAMP``
 write is atomic (a temporary file in the same folder, flushed to disk, then renamed over the
 file) and keeps the version before it as ``settings.toml.bak``.
 
+Layers, lowest first — each value comes from the highest layer that has it:
+
+1. built-in: the defaults declared below;
+2. organisation: ``[defaults]`` of ``briefcase.toml``, shipped inside the installer
+   (``provisioning_path()``);
+3. system: one file per computer, ``/etc/callsys/settings.toml`` (Windows:
+   ``%ProgramData%\\callsys\\settings.toml``; macOS: ``/Library/Application Support/callsys/``),
+   written like ``settings.toml`` (``system_settings_path()``);
+4. server: what a callsys server pushes (``Settings.set_server_values``);
+5. user: the user's own ``settings.toml`` — the only layer the app writes.
+
+The organisation and system layers may *lock* keys (``[locked] keys = ["crm.url", …]``): no
+layer above the one that locked a key changes it, and ``Settings.set`` refuses to. ``origin()``
+and ``locked_by()`` say where a value comes from (``callsys settings show --origin``).
+
 Adding a setting: call ``declare()`` below in the block of your area. Settings of the headless
 server daemon use the group ``daemon``: the desktop's settings dialog does not show them. The settings dialog
 builds itself from ``OPTIONS`` (``group`` and ``title`` are for it; titles are marked for
@@ -25,10 +40,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -39,13 +55,17 @@ import tomli_w
 from callsys.errors import ConfigError
 
 __all__ = [
+    "LAYERS",
     "OPTIONS",
+    "Layer",
     "Option",
     "Settings",
+    "admin_layers",
     "config_path",
     "data_dir",
     "declare",
     "load_settings",
+    "system_settings_path",
     "unreadable_settings",
     "write_atomic",
 ]
@@ -399,6 +419,17 @@ CRM_INDEX_SYNC_SECONDS = declare(
     "crm",
     N_("How often the desktop and the callsys server pull changed phone numbers into the phone index"),
 )
+CRM_INDEX_FULL_SECONDS = declare(
+    "crm.phone_index_untracked_full_seconds",
+    3600,
+    p_int(60, 7 * 86_400),
+    N_("Full refresh of tables without change tracking (seconds)"),
+    "crm",
+    N_(
+        "A table without change tracking is read again in full this often (to find deleted records); "
+        "in between, only its changed records are read"
+    ),
+)
 
 # --- Server --------------------------------------------------------------------------------
 SERVER_URL = declare("server.url", "", _url_or_empty, N_("callsys server address"), "server")
@@ -542,6 +573,8 @@ HOTKEY_CALL_BACK = declare(
 HOTKEY_FOCUS_DIAL = declare("hotkeys.focus_dial", "Ctrl+L", _KEY, N_("Go to the number field"), "hotkeys")
 HOTKEY_FOCUS_SEARCH = declare("hotkeys.focus_search", "Ctrl+F", _KEY, N_("Search the call log"), "hotkeys")
 HOTKEY_NOTES = declare("hotkeys.notes", "Ctrl+Shift+N", _KEY, N_("Open the call notes"), "hotkeys")
+HOTKEY_CONTACTS = declare("hotkeys.contacts", "Ctrl+Shift+K", _KEY, N_("Show the contacts"), "hotkeys")
+HOTKEY_DIALPAD = declare("hotkeys.dialpad", "Ctrl+Shift+D", _KEY, N_("Show the dial pad"), "hotkeys")
 
 
 # --- Global hotkeys (CARD6, owned by ui/globalhotkeys.py) ---
@@ -580,6 +613,17 @@ TRAY_ON_CLOSE = declare(
     N_("Calls still pop up; quit from the tray menu"),
 )
 
+FIRST_START_PANEL = declare(
+    "ui.first_start_panel",
+    True,
+    p_bool,
+    N_("Explain the phone at a first start"),
+    "appearance",
+    N_(
+        "A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start"
+    ),
+)
+
 # --- Storage -------------------------------------------------------------------------------
 DATABASE = declare(
     "storage.database",
@@ -590,17 +634,59 @@ DATABASE = declare(
     N_("Empty = the platform's data folder"),
 )
 
+# --- Updates (SET5) ----------------------------------------------------------------------------
+UPDATES_URL = declare(
+    "updates.url",
+    "",
+    p_str,
+    N_("Update feed"),
+    "advanced",
+    N_("The organisation's signed update repository (callsys update check); empty = none"),
+)
+UPDATES_ROOT = declare(
+    "updates.root",
+    "",
+    p_str,
+    N_("Update feed's root.json"),
+    "advanced",
+    N_("The keys updates must be signed with; empty = resources/update-root.json shipped with callsys"),
+)
+
 
 def _bad_table() -> dict[str, Any]:
     raise ValueError("a table of options")
 
 
 # ---------------------------------------------------------------------------------- settings
-def provisioning_path() -> Path | None:
-    """Where the organisation's provisioning defaults are (see ``briefcase.toml``), if anywhere."""
-    import os
+BUILT_IN, ORGANISATION, SYSTEM, SERVER, USER = "built-in", "organisation", "system", "server", "user"
+#: Where a value can come from, lowest first (see the module's documentation).
+LAYERS = (BUILT_IN, ORGANISATION, SYSTEM, SERVER, USER)
+SYSTEM_ENV = "CALLSYS_SYSTEM_SETTINGS"
+PROVISIONING_ENV = "CALLSYS_PROVISIONING"
 
-    env = os.environ.get("CALLSYS_PROVISIONING")
+
+@dataclass(frozen=True)
+class Layer:
+    """The values one layer sets (typed, validated) and the keys it locks."""
+
+    name: str
+    path: Path | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    locked: frozenset[str] = frozenset()
+    warnings: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """``system (/etc/callsys/settings.toml)``: the layer, and its file when it has one."""
+        return f"{self.name} ({self.path})" if self.path is not None else self.name
+
+
+def provisioning_path() -> Path | None:
+    """Where the organisation's provisioning defaults are (see ``briefcase.toml``), if anywhere.
+
+    ``$CALLSYS_PROVISIONING``, else ``briefcase.toml`` beside the code: the installers put it in
+    the app's folder next to ``callsys/`` (Briefcase ``sources``), a checkout has it at its root.
+    """
+    env = os.environ.get(PROVISIONING_ENV)
     if env:
         return Path(env)
     root = Path(__file__).resolve().parent.parent
@@ -610,42 +696,119 @@ def provisioning_path() -> Path | None:
     return None
 
 
-def load_provisioning(path: Path | None = None) -> dict[str, Any]:
-    """The validated ``[defaults]`` of the provisioning file, as ``{key: value}``."""
-    target = path if path is not None else provisioning_path()
-    if target is None or not target.is_file():
-        return {}
+def system_settings_path() -> Path:
+    """The computer's own settings file, written by its administrator (``$CALLSYS_SYSTEM_SETTINGS``
+    overrides it)."""
+    env = os.environ.get(SYSTEM_ENV)
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        return Path(os.environ.get("PROGRAMDATA") or r"C:\ProgramData") / APP / "settings.toml"
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support") / APP / "settings.toml"
+    return Path("/etc") / APP / "settings.toml"
+
+
+def _read_admin_file(target: Path, what: str) -> dict[str, Any]:
     try:
         doc = tomllib.loads(target.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"The {what} {target} cannot be read: {exc}.", path=str(target)) from None
+    secrets = list(_find_secrets(doc))
+    if secrets:
         raise ConfigError(
-            f"The provisioning file {target} cannot be read: {exc}.", path=str(target)
-        ) from None
+            f"The {what} {target} contains a secret ('{secrets[0]}'). Secrets are kept in each "
+            "computer's keyring or given to a service in its environment (docs/deploy.md).",
+            key=secrets[0],
+            path=str(target),
+        )
+    return doc
+
+
+def _admin_layer(
+    name: str, target: Path, what: str, values_doc: Mapping[str, Any], doc: Mapping[str, Any]
+) -> Layer:
+    values: dict[str, Any] = {}
+    warnings: list[str] = []
+    for key, value in _flatten(values_doc):
+        if key not in OPTIONS:
+            warnings.append(f"Unknown setting '{key}' in the {what} {target} (not used).")
+            continue
+        try:
+            values[key] = _parse_value(OPTIONS[key], value)
+        except ConfigError as exc:
+            raise ConfigError(f"In the {what} {target}: {exc}", key=key, path=str(target)) from None
+    lock_table = doc.get("locked", {})
+    keys = lock_table.get("keys", []) if isinstance(lock_table, dict) else None
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise ConfigError(
+            f'[locked] in the {what} {target} must be a table with keys = ["section.name", …].',
+            path=str(target),
+        )
+    for key in keys:
+        if key not in OPTIONS:
+            warnings.append(f"The {what} {target} locks '{key}', which is not a setting (ignored).")
+    locked = frozenset(k for k in keys if k in OPTIONS)
+    return Layer(name, target, values, locked, tuple(warnings))
+
+
+def organisation_layer(path: Path | None = None) -> Layer:
+    """The organisation's defaults (``[defaults]`` of ``briefcase.toml``) and its ``[locked]`` keys."""
+    target = path if path is not None else provisioning_path()
+    if target is None or not target.is_file():
+        return Layer(ORGANISATION, target)
+    what = "provisioning file"
+    doc = _read_admin_file(target, what)
     defaults = doc.get("defaults", {})
     if not isinstance(defaults, dict):
         raise ConfigError(f"[defaults] in {target} must be a table.", path=str(target))
-    secrets = list(_find_secrets(defaults))
-    if secrets:
-        raise ConfigError(
-            f"The provisioning file {target} contains a secret ('{secrets[0]}').", key=secrets[0]
-        )
-    out: dict[str, Any] = {}
-    for key, value in _flatten(defaults):
-        if key not in OPTIONS:
-            continue  # newer keys from a newer admin template: ignored, not fatal
+    layer = _admin_layer(ORGANISATION, target, what, defaults, doc)
+    # Newer keys from a newer admin template are ignored, not fatal, and not worth a warning.
+    return Layer(layer.name, layer.path, layer.values, layer.locked, ())
+
+
+def system_layer(path: Path | None = None) -> Layer:
+    """The computer's settings file (same form as ``settings.toml``) and its ``[locked]`` keys."""
+    target = path if path is not None else system_settings_path()
+    if not target.is_file():
+        return Layer(SYSTEM, target)
+    what = "system settings file"
+    doc = _read_admin_file(target, what)
+    doc.pop("version", None)
+    values_doc = {k: v for k, v in doc.items() if k != "locked"}
+    return _admin_layer(SYSTEM, target, what, values_doc, doc)
+
+
+def admin_layers(provisioning: Path | None = None, system: Path | None = None) -> list[Layer]:
+    """The layers between the built-in defaults and the user: organisation, then system.
+
+    An administrator's file that cannot be used (not TOML, a wrong value, a secret) is left out
+    with a warning that names it and why: a typo in one file must not stop every desktop, nor
+    make the user's own file look unreadable (which would stop their Settings from saving)."""
+    layers: list[Layer] = []
+    for load, name, path in (
+        (organisation_layer, ORGANISATION, provisioning),
+        (system_layer, SYSTEM, system),
+    ):
         try:
-            out[key] = _parse_value(OPTIONS[key], value)
+            layers.append(load(path))
         except ConfigError as exc:
-            raise ConfigError(
-                f"In the provisioning file {target}: {exc}", key=key, path=str(target)
-            ) from None
-    return out
+            layers.append(
+                Layer(name, Path(exc.path) if exc.path else path, warnings=(f"{exc} It is not used.",))
+            )
+    return layers
+
+
+def load_provisioning(path: Path | None = None) -> dict[str, Any]:
+    """The validated ``[defaults]`` of the provisioning file, as ``{key: value}``."""
+    return dict(organisation_layer(path).values)
 
 
 class Settings:
     """Typed access to the values of one settings file: ``settings[REGION]`` → ``str``.
 
-    Lookup order: the file's own values, then the provisioning defaults, then the built-in ones.
+    Lookup order: the file's own values (unless a layer below locked the key), then the admin
+    layers (server, system, organisation), then the built-in defaults.
     """
 
     def __init__(
@@ -657,6 +820,7 @@ class Settings:
         warnings: list[str] | None = None,
         defaults: Mapping[str, Any] | None = None,
         load_error: str | None = None,
+        layers: list[Layer] | None = None,
     ) -> None:
         self.path = path
         #: Why the file at ``path`` could not be read (None: it was read, or there is none yet).
@@ -664,15 +828,58 @@ class Settings:
         self.load_error = load_error
         #: Where the last ``save(replace_unreadable=True)`` kept the copy of the unreadable file.
         self.kept_copy: Path | None = None
-        self._defaults: dict[str, Any] = dict(defaults or {})
+        #: The layers below the user's file, lowest first (``defaults`` alone: one unnamed layer).
+        self.layers: list[Layer] = list(layers or [])
+        if defaults:
+            self.layers.insert(0, Layer(ORGANISATION, None, dict(defaults)))
+        self._defaults: dict[str, Any] = {}
+        self._origin: dict[str, Layer] = {}
+        self._locks: dict[str, Layer] = {}
+        self._resolve()
         self._values: dict[str, Any] = {}
         self._extra: dict[str, Any] = dict(extra or {})  # unknown keys, kept verbatim
         self.warnings: list[str] = list(warnings or [])
         for key, value in (values or {}).items():
             self._values[key] = _parse_value(OPTIONS[key], value)
 
+    def _resolve(self) -> None:
+        """Each key's default (the highest layer that sets it) and lock (the lowest that locks it):
+        a layer above the one that locked a key does not change it."""
+        self._defaults.clear()
+        self._origin.clear()
+        self._locks.clear()
+        for layer in self.layers:
+            for key, value in layer.values.items():
+                if key not in self._locks:
+                    self._defaults[key] = value
+                    self._origin[key] = layer
+            for key in layer.locked:
+                self._locks.setdefault(key, layer)
+
+    def set_server_values(self, values: Mapping[str, Any], *, source: str = "") -> list[str]:
+        """Put what a callsys server pushed in the server layer (above the system file, below
+        the user's). Keys that are not settings, or locked ones, are skipped: the returned
+        sentences say which. A value that does not validate raises ``ConfigError``."""
+        typed: dict[str, Any] = {}
+        skipped: list[str] = []
+        for key, value in values.items():
+            if key not in OPTIONS:
+                skipped.append(f"The server sent '{key}', which is not a setting here (ignored).")
+                continue
+            typed[key] = _parse_value(OPTIONS[key], value)
+        # The admin layers never include the user's; the server's is the topmost of them.
+        self.layers = [layer for layer in self.layers if layer.name != SERVER]
+        self.layers.append(Layer(SERVER, Path(source) if source else None, typed))
+        self._resolve()
+        skipped.extend(
+            f"The server's value of '{key}' is not used: {self._locks[key].describe()} locks it."
+            for key in typed
+            if key in self._locks
+        )
+        return skipped
+
     def __getitem__(self, option: Option[T]) -> T:
-        if option.key in self._values:
+        if option.key in self._values and option.key not in self._locks:
             return cast(T, self._values[option.key])
         return cast(T, self._defaults.get(option.key, option.default))
 
@@ -680,13 +887,36 @@ class Settings:
         return self[OPTIONS[key]]
 
     def default(self, option: Option[T]) -> T:
-        """The value this setting has when the user has not set it (provisioning or built-in)."""
+        """The value this setting has when the user has not set it (admin layers or built-in)."""
         return cast(T, self._defaults.get(option.key, option.default))
 
+    def origin(self, option: Option[Any] | str) -> tuple[str, Path | None]:
+        """The layer the effective value comes from, and that layer's file (None: none)."""
+        key = option if isinstance(option, str) else option.key
+        if key in self._values and key not in self._locks:
+            return USER, self.path
+        layer = self._origin.get(key)
+        return (layer.name, layer.path) if layer is not None else (BUILT_IN, None)
+
+    def locked_by(self, option: Option[Any] | str) -> Layer | None:
+        """The admin layer that locked this setting (the user cannot change it), or None."""
+        return self._locks.get(option if isinstance(option, str) else option.key)
+
     def set(self, option: Option[T] | str, value: object) -> None:
-        """Validate and set one value (raises ConfigError naming the key)."""
+        """Validate and set one value (raises ConfigError naming the key). A locked setting
+        keeps its value: setting it to another one is refused."""
         opt = OPTIONS[option] if isinstance(option, str) else option
-        self._values[opt.key] = _parse_value(opt, value)
+        parsed = _parse_value(opt, value)
+        lock = self._locks.get(opt.key)
+        if lock is not None:
+            if parsed != self[opt]:
+                raise ConfigError(
+                    f"Setting '{opt.key}' is locked by the administrator ({lock.describe()}): "
+                    "it cannot be changed here.",
+                    key=opt.key,
+                )
+            return
+        self._values[opt.key] = parsed
 
     def unset(self, option: Option[Any] | str) -> None:
         """Forget this file's value of a setting: its default applies again."""
@@ -761,7 +991,7 @@ def _read_problem(path: Path) -> str | None:
     if not path.exists():
         return None
     try:
-        load_settings(path, provisioning=Path(os.devnull))
+        load_settings(path, provisioning=Path(os.devnull), system=Path(os.devnull))
     except ConfigError as exc:
         return str(exc)
     return None
@@ -856,16 +1086,23 @@ def _find_secrets(doc: Mapping[str, Any], prefix: str = "") -> Iterator[str]:
 
 
 def load_settings(
-    path: Path | str | None = None, *, must_exist: bool = False, provisioning: Path | None = None
+    path: Path | str | None = None,
+    *,
+    must_exist: bool = False,
+    provisioning: Path | None = None,
+    system: Path | None = None,
 ) -> Settings:
-    """Read the settings file (default: the platform config dir). A missing file means defaults
-    (the organisation's provisioning defaults, then the built-in ones)."""
+    """Read the settings file (default: the platform config dir) over the admin layers: the
+    organisation's provisioning defaults (*provisioning*, default ``provisioning_path()``) and
+    the system-wide file (*system*, default ``system_settings_path()``). A missing file means
+    the defaults of those layers, then the built-in ones."""
     target = Path(path) if path is not None else config_path()
-    defaults = load_provisioning(provisioning)
+    layers = admin_layers(provisioning, system)
+    layer_warnings = [warning for layer in layers for warning in layer.warnings]
     if not target.exists():
         if must_exist:
             raise ConfigError(f"The settings file {target} does not exist.", path=str(target))
-        return Settings(path=target, defaults=defaults)
+        return Settings(path=target, layers=layers, warnings=layer_warnings)
     try:
         raw = target.read_bytes().decode("utf-8")
         doc = tomllib.loads(raw)
@@ -907,18 +1144,23 @@ def load_settings(
                 extra[section] = value
             warnings.append(f"Unknown setting '{key}' in {target} (kept, not used).")
     try:
-        return Settings(values, path=target, extra=extra, warnings=warnings, defaults=defaults)
+        settings = Settings(
+            values, path=target, extra=extra, warnings=layer_warnings + warnings, layers=layers
+        )
     except ConfigError as exc:
         exc.path = str(target)
         raise
+    for key in values:
+        lock = settings.locked_by(key)
+        if lock is not None and settings.is_set(OPTIONS[key]) and settings._values[key] != settings.get(key):
+            settings.warnings.append(
+                f"'{key}' in {target} is not used: the administrator locked it ({lock.describe()})."
+            )
+    return settings
 
 
 def unreadable_settings(path: Path | str | None, why: str) -> Settings:
     """The defaults, for a settings file at *path* that could not be read (*why*): the program
     runs on them, and ``save()`` does not write over that file unless asked to replace it."""
     target = Path(path) if path is not None else config_path()
-    try:
-        defaults = load_provisioning()
-    except ConfigError:
-        defaults = {}
-    return Settings(path=target, defaults=defaults, load_error=why)
+    return Settings(path=target, layers=admin_layers(), load_error=why)

@@ -19,8 +19,10 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_HOME, "data")
 os.environ["XDG_CACHE_HOME"] = os.path.join(_HOME, "cache")
 os.environ["XDG_RUNTIME_DIR"] = os.path.join(_HOME, "runtime")
 os.makedirs(os.environ["XDG_RUNTIME_DIR"], mode=0o700, exist_ok=True)
+# Nor the computer's own system-wide settings (/etc/callsys/settings.toml): a test writes its own.
+os.environ["CALLSYS_SYSTEM_SETTINGS"] = os.path.join(_HOME, "etc", "callsys", "settings.toml")
 for _name in list(os.environ):
-    if _name.startswith("CALLSYS_SECRET_"):
+    if _name.startswith("CALLSYS_SECRET_") or _name == "CALLSYS_SECRETS_FILE":
         del os.environ[_name]
 
 import keyring  # noqa: E402

@@ -11,7 +11,8 @@ What it enforces, as the contract describes the real service:
   contains/startswith/endswith; 400 ``0x80060888`` for unknown columns and a syntax error for a
   malformed filter; 400 ``0x80048573`` (LeadingWildcardCauseTimeout) for ``contains``/``endswith``
   without ``$top`` or on a table larger than ``wildcard_timeout_rows``.
-- ``$batch`` multipart with atomic changesets, ``$n`` references, GETs refused in changesets.
+- ``$batch`` multipart with atomic changesets, ``$n`` references, GETs refused in changesets, a
+  Content-ID used twice in one batch refused (OData: unique within the batch request).
   Without ``Prefer: odata.continue-on-error`` the batch stops at the first failing operation and
   *the batch itself* answers with that operation's status (400, 412, 429 …); its body is a
   ``multipart/mixed`` with the failing operation's response as the one part (headers such as
@@ -29,8 +30,10 @@ What it enforces, as the contract describes the real service:
   ``0x80044331`` "A validation error occurred.  The length of the 'x' attribute …".
 - 404 ``0x80040217`` for a missing record; statecode refused on create; closed activities are
   read-only except for their state; a case needs a customer.
+- Service protection when asked (``max_concurrent``, ``request_limit``): 429 with the service's
+  codes and a ``Retry-After``; ``peak_in_flight`` and ``requests`` say what a client used.
 - Faults: ``inject(status=429, retry_after=…)``, 503, 401, connection drops before or after the
-  request is applied, and a fixed ``latency``; ``inject(…, inner=True)`` hits an operation inside
+  request is applied, and a fixed ``latency`` (every request waits that long first); ``inject(…, inner=True)`` hits an operation inside
   a ``$batch`` instead (a 429 for one operation of a changeset, with its ``Retry-After``).
 - Metadata (``EntityDefinitions``, every table's attributes with ``RequiredLevel``, ``AttributeType``,
   ``DisplayName`` labels and picklist option sets, string attributes with ``FormatName``, status
@@ -564,7 +567,17 @@ class DataverseFake:
         self.min_token_seq = 0
         self.tokens: dict[str, str] = {}  # access token → systemuserid
         self.faults: list[Fault] = []
+        #: seconds every HTTP request takes before it is handled (both transports)
         self.latency = 0.0
+        #: service protection (contract §5), off unless set: at most this many requests at once
+        #: (429 0x80072326), and at most N requests in a sliding window of W seconds (429
+        #: 0x80072322 with the Retry-After that frees a slot)
+        self.max_concurrent: int | None = None
+        self.request_limit: tuple[int, float] | None = None
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self.requests = 0  # HTTP requests received (a $batch is one)
+        self._stamps: list[float] = []
         self.wildcard_timeout_rows = 5000
         self.aggregate_limit = 50000  # AggregateQueryRecordLimit (contract §5)
         self._page_cache: tuple[tuple[Any, ...], list[dict[str, Any]]] | None = None
@@ -690,8 +703,42 @@ class DataverseFake:
         row["_seq"] = seq
 
     # ---------------------------------------------------------------- transports
+    def _admit(self) -> Resp | None:
+        """Count a request in; a 429 if it breaks a service protection limit (then it is not
+        counted as in flight)."""
+        with self.lock:
+            self.requests += 1
+            now = time.monotonic()
+            if self.max_concurrent is not None and self.in_flight >= self.max_concurrent:
+                message = f"Number of concurrent requests exceeded the limit of {self.max_concurrent}."
+                return _error(ApiError(429, "0x80072326", message, {"Retry-After": "1"}))
+            if self.request_limit is not None:
+                limit, window = self.request_limit
+                self._stamps = [t for t in self._stamps if t > now - window]
+                if len(self._stamps) >= limit:
+                    wait = max(1, int(self._stamps[0] + window - now) + 1)
+                    message = f"Number of requests exceeded the limit of {limit} over time window of {int(window)} seconds."
+                    return _error(ApiError(429, "0x80072322", message, {"Retry-After": str(wait)}))
+                self._stamps.append(now)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            return None
+
+    def _leave(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
+
     def transport(self) -> httpx.MockTransport:
         async def handler(request: httpx.Request) -> httpx.Response:
+            refused = self._admit()
+            if refused is not None:
+                return httpx.Response(refused.status, headers=refused.headers, content=refused.body)
+            try:
+                return await answer(request)
+            finally:
+                self._leave()
+
+        async def answer(request: httpx.Request) -> httpx.Response:
             if self.latency:
                 await asyncio.sleep(self.latency)
             body = await request.aread()
@@ -1243,11 +1290,18 @@ class DataverseFake:
         out_boundary = f"batchresponse_{uuid.uuid4()}"
         out: list[str] = []
         failed = 0  # without continue-on-error: the first failing operation's status
+        content_ids: set[str] = set()
         for part_headers, part_body in parts:
             pct = part_headers.get("content-type", "")
             if pct.startswith("multipart/mixed"):
                 cs_boundary = _boundary(pct)
                 reqs = _split_multipart(part_body, cs_boundary)
+                # OData: a Content-ID is unique within the whole batch, not only its changeset
+                for req_headers, _ in reqs:
+                    cid = req_headers.get("content-id", "")
+                    if cid and cid in content_ids:
+                        raise _err(400, "0x80060888", f"The Content-ID '{cid}' is used twice in the batch.")
+                    content_ids.add(cid)
                 status, rendered = self._changeset(reqs, user)
                 if status >= 400 and not continue_on_error:
                     out, failed = [f"--{out_boundary}\r\n{rendered}"], status
@@ -1699,6 +1753,24 @@ class FakeServer:
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                refused = outer.fake._admit()
+                if refused is not None:
+                    self._send(refused)
+                    return
+                try:
+                    self._answer(body)
+                finally:
+                    outer.fake._leave()
+
+            def _send(self, resp: Resp) -> None:
+                self.send_response(resp.status)
+                for k, v in resp.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(resp.body)))
+                self.end_headers()
+                self.wfile.write(resp.body)
+
+            def _answer(self, body: bytes) -> None:
                 if outer.fake.latency:
                     time.sleep(outer.fake.latency)
                 url = outer.fake.org + self.path
@@ -1711,12 +1783,7 @@ class FakeServer:
                     return
                 if outer.response_delay:
                     time.sleep(outer.response_delay)  # the work is done; the answer is late
-                self.send_response(resp.status)
-                for k, v in resp.headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(resp.body)))
-                self.end_headers()
-                self.wfile.write(resp.body)
+                self._send(resp)
 
             do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _any
 

@@ -22,7 +22,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 from callsys.errors import CallsysError
-from callsys.settings import CALENDAR, LANGUAGE, Settings, unreadable_settings
+from callsys.settings import CALENDAR, FIRST_START_PANEL, LANGUAGE, Settings, unreadable_settings
 
 from ui.i18n import Language, resolve_language, set_current
 from ui.qt import QApplication, QCoreApplication, QEvent, QIcon, QObject, QtGui, QTimer
@@ -119,16 +119,22 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     from ui.single import SingleInstance
 
     app = create_application()
+    from ui.applog import install as install_log_file
+
+    if install_log_file() is not None:  # callsys.log in the platform's log folder, secrets filtered out
+        from callsys import __version__
+
+        log.info("callsys %s started (%s)", __version__, " ".join(sys.argv[1:]) or "no arguments")
     settings, settings_error, settings_file = _load_settings(ctx)
     uris = list(getattr(args, "uris", []) or [])
 
     instance: SingleInstance | None = None
     if not os.environ.get(READY_ENV):
         instance = SingleInstance(settings_file)
-        if instance.hand_over(uris):
+        if os.environ.get(HAND_OVER_ONLY_ENV):  # for tests and scripts: never start a window
+            return 0 if instance.hand_over(uris) else 3
+        if instance.claim(uris):
             return 0  # the running window dials the links
-        if os.environ.get(HAND_OVER_ONLY_ENV):
-            return 3  # for tests and scripts: "no running window", do not start one
 
     language = Language(app)
     language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])
@@ -138,7 +144,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     loop.set_debug(False)  # dev mode's asyncio debug trips qasync's timer KeyError (qasync#22)
     asyncio.set_event_loop(loop)
     # No settings file (and none that failed to load): a first start, said in the window.
-    first_start = settings_error is None and settings.path is not None and not settings.path.exists()
+    # An administrator may keep it silent (ui.first_start_panel = false in their layer).
+    first_start = (
+        settings_error is None
+        and settings.path is not None
+        and not settings.path.exists()
+        and settings[FIRST_START_PANEL]
+    )
     desktop = compose(settings, ctx.registry)
     if settings_error:
         desktop.problems.insert(0, f"settings:{settings_error}")

@@ -31,7 +31,7 @@ from ui.qt import (
     checkable,
     named,
 )
-from ui.texts import direction_text, kind_text, state_text
+from ui.texts import audio_warning, direction_text, kind_text, state_text
 
 if TYPE_CHECKING:
     from ui.mainwindow import MainWindow
@@ -111,8 +111,14 @@ class CallPanel(QFrame):
         controls.addWidget(self.transfer_edit, 1)
         controls.addWidget(self.transfer_button)
         controls.addWidget(self.hangup_button)
+        # a softphone without a microphone or speaker: said on the call itself, not only above
+        self.audio_notice = named(QLabel(), "audioNotice")
+        self.audio_notice.setWordWrap(True)
+        self.audio_notice.setStyleSheet("color: #b06000; font-weight: bold;")
+        self.audio_notice.hide()
         current = QVBoxLayout()
         current.addLayout(head)
+        current.addWidget(self.audio_notice)
         current.addLayout(controls)
         current.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignLeading)
         self.current_box = named(QWidget(), "currentCall")
@@ -288,9 +294,13 @@ class CallPanel(QFrame):
             self.transfer_edit.setEnabled(can_transfer)
             self.transfer_button.setEnabled(can_transfer)
             self.hangup_button.setEnabled(Capability.HANGUP in self._caps)
+        status = self._window.provider_status
+        notice = audio_warning(status.audio_missing, calls_only=True) if status is not None else ""
+        self.audio_notice.setText(para(notice))
+        self.audio_notice.setVisible(bool(notice) and call is not None)
         self.current_box.setVisible(call is not None)
         self._render_others()
-        self.tick()
+        self.tick(others=False)
 
     def _render_others(self) -> None:
         others = self.others()
@@ -334,8 +344,10 @@ class CallPanel(QFrame):
                     translate("CallPanel", "Send {name} to voicemail").format(name=self._name(call))
                 )
             number = self._window.display_number(call.remote)
-            state = (
-                translate("CallPanel", "Waiting")
+            state = (  # a waiting caller: for how long (the longest-waiting is listed first)
+                translate("CallPanel", "Waiting {time}").format(
+                    time=format_duration(_elapsed(call.started_at))
+                )
                 if call.state is CallState.RINGING
                 else state_text(call.state)
             )
@@ -372,7 +384,9 @@ class CallPanel(QFrame):
         else:
             self._window.hangup(call_id)
 
-    def tick(self) -> None:
+    def tick(self, *, others: bool = True) -> None:
+        if others and any(c.state is CallState.RINGING for c in self.others()):
+            self._render_others()  # the waiting times, once a second
         call = self.current
         if call is None:
             self.current_timer.setText("")

@@ -25,6 +25,7 @@ from callsys.provider import Capability, Provider, ProviderRegistry, ProviderSta
 from callsys.secretnames import with_secrets
 from callsys.settings import (
     AUTO_ANSWER,
+    CRM_INDEX_FULL_SECONDS,
     CRM_INDEX_SYNC_SECONDS,
     DND,
     DNIS_LINES,
@@ -103,6 +104,9 @@ class Desktop:
         if name == "sip":  # the Phone tab's "Answer calls automatically" (the softphone's option)
             options = {"auto_answer": self.settings[AUTO_ANSWER], **options}
         options = with_secrets(name, options)  # SIP line passwords, the AMI secret: from the keyring
+        from ui.applog import remember_secrets
+
+        remember_secrets(options)  # never written to the log file, wherever they show up
         # The configured number plan, so that the provider reads a caller's number as the rest of
         # the desktop does (a German "0171 …" in Germany) — never a provider's own default.
         options = {**options, "number_plan": self.plan}
@@ -301,7 +305,12 @@ class Desktop:
             if self.lookup is not None and hasattr(self.lookup, "forget"):
                 self.lookup.forget()  # the session cache must not hide what the sync changed
 
-        sync = IndexSync(crm.index, crm, progress)  # type: ignore[union-attr, arg-type]
+        sync = IndexSync(
+            crm.index,  # type: ignore[union-attr]
+            crm,  # type: ignore[arg-type]
+            progress,
+            untracked_every=self.settings[CRM_INDEX_FULL_SECONDS],
+        )
         # Until the window closes (which cancels this task); offline, throttled or signed out,
         # the old index still answers and the next attempt comes a minute later.
         await sync.run(asyncio.Event(), interval=self.settings[CRM_INDEX_SYNC_SECONDS], after=synced)

@@ -16,7 +16,7 @@ from ui.qt import (
     QWidget,
     pyqtSignal,
 )
-from ui.texts import kind_text
+from ui.texts import kind_text, number_type_text
 
 __all__ = ["PartyDetailsDialog"]
 
@@ -38,12 +38,14 @@ class PartyDetailsDialog(QDialog):
         if party.company:
             form.addRow(translate("Details", "Company:"), QLabel(party.company))
         self.dial_buttons: list[QPushButton] = []
-        for number in party.numbers:
+        for at, number in enumerate(party.numbers):
             shown = display(number) if callable(display) else str(number)
             row = QWidget()
             box = QHBoxLayout(row)
             box.setContentsMargins(0, 0, 0, 0)
-            label = QLabel(ltr(shown))
+            kind = number_type_text(party.field_of(at), party.kind)  # work, mobile, home …
+            label = QLabel(f"{kind}: {ltr(shown)}" if kind else ltr(shown))
+            label.setObjectName("detailsNumber")
             button = QPushButton(translate("Details", "Call"))
             button.setAccessibleName(translate("Details", "Call {number}").format(number=shown))
             target = number.e164 or number.digits or number.raw

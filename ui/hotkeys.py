@@ -19,7 +19,7 @@ from ui.globalhotkeys import GlobalHotkeys
 from ui.i18n import translate
 from ui.qt import QAction, QKeySequence, QObject, Qt
 
-__all__ = ["ACTIONS", "Hotkeys", "action_title"]
+__all__ = ["ACTIONS", "VIEW_ACTIONS", "Hotkeys", "action_title"]
 
 #: Settings key suffix → what it does. Order = order in the Phone menu.
 ACTIONS = (
@@ -34,10 +34,14 @@ ACTIONS = (
     "focus_dial",
     "focus_search",
     "notes",
+    "contacts",
+    "dialpad",
 )
 
 #: Actions that put the focus in the window: as global keys they bring the window up.
-WINDOW_ACTIONS = frozenset({"focus_dial", "focus_search", "notes"})
+WINDOW_ACTIONS = frozenset({"focus_dial", "focus_search", "notes", "contacts", "dialpad"})
+#: Actions that show a part of the window: in the View menu, not the Phone menu.
+VIEW_ACTIONS = frozenset({"contacts", "dialpad"})
 
 
 def action_title(name: str) -> str:
@@ -53,6 +57,8 @@ def action_title(name: str) -> str:
         "focus_dial": translate("Hotkeys", "Go to the number &field"),
         "focus_search": translate("Hotkeys", "&Search the log"),
         "notes": translate("Hotkeys", "Call &notes"),
+        "contacts": translate("Hotkeys", "&Contacts"),
+        "dialpad": translate("Hotkeys", "&Dial pad"),
     }
     return titles[name]
 

@@ -33,11 +33,12 @@ from callsys.settings import (
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.contacts import NumberCompleter
 from ui.convert import install as install_convert
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
 from ui.firststart import FirstStartPanel, phone_state
-from ui.hotkeys import Hotkeys
+from ui.hotkeys import VIEW_ACTIONS, Hotkeys
 from ui.i18n import Language, format_time, ltr, translate
 from ui.notes import NotesForm
 from ui.popup import PopupStack
@@ -47,6 +48,7 @@ from ui.qt import (
     QApplication,
     QComboBox,
     QDesktopServices,
+    QDockWidget,
     QEvent,
     QFrame,
     QGuiApplication,
@@ -73,7 +75,7 @@ from ui.qt import (
 )
 from ui.schemes import sip_address
 from ui.tasks import TaskRunner
-from ui.texts import direction_text
+from ui.texts import audio_warning, direction_text, number_type_text
 from ui.tray import Tray
 
 __all__ = ["MainWindow"]
@@ -195,6 +197,7 @@ class MainWindow(QMainWindow):
         self.dial_edit.setClearButtonEnabled(True)
         self.dial_edit.returnPressed.connect(self.dial_from_field)
         self.dial_label.setBuddy(self.dial_edit)
+        self.number_completer = NumberCompleter(self, self.dial_edit)  # directory names and numbers
         self.line_choice = named(QComboBox(), "lineChoice")
         self.line_label = named(QLabel(), "lineLabel")
         self.line_label.setBuddy(self.line_choice)
@@ -289,6 +292,21 @@ class MainWindow(QMainWindow):
         layout.addLayout(lower, 1)
         self.setCentralWidget(central)
 
+        # --- the contacts view and the dial pad: docks, built when first shown
+        self.contacts_dock = named(QDockWidget(self), "contactsDock")
+        self.contacts_dock.setAllowedAreas(
+            Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.contacts_dock.visibilityChanged.connect(self._contacts_shown)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.contacts_dock)
+        self.contacts_dock.hide()
+        self.contacts: Any = None  # ui.contacts.ContactsView
+        self.dialpad_dock = named(QDockWidget(self), "dialPadDock")
+        self.dialpad_dock.visibilityChanged.connect(self._dialpad_shown)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dialpad_dock)
+        self.dialpad_dock.hide()
+        self.dialpad: Any = None  # ui.dialpad.DialPad
+
         # --- status bar
         self.status_label = named(QLabel(), "providerStatus")
         self.status_dot = named(QLabel(), "providerDot")
@@ -347,12 +365,15 @@ class MainWindow(QMainWindow):
                 "focus_dial": self.focus_dial,
                 "focus_search": self.focus_search,
                 "notes": self.open_notes,
+                "contacts": self.toggle_contacts,
+                "dialpad": self.toggle_dialpad,
             },
             self,
         )
         self.hotkeys.bring_forward = lambda: self.tray.show_window()  # noqa: PLW0108 (no tray yet); CARD6
-        for action in self.hotkeys.actions.values():
-            self.phone_menu.addAction(action)
+        for name, action in self.hotkeys.actions.items():
+            if name not in VIEW_ACTIONS:  # the contacts and the dial pad: in the View menu
+                self.phone_menu.addAction(action)
             self.addAction(action)
         self.phone_menu.addSeparator()
         self.scheme_action = QAction(self)
@@ -381,6 +402,10 @@ class MainWindow(QMainWindow):
         self.reports_action.setObjectName("reportsAction")
         self.reports_action.triggered.connect(self.open_reports)
         self.view_menu.addAction(self.reports_action)
+        self.view_menu.addSeparator()
+        for name in sorted(VIEW_ACTIONS):
+            self.hotkeys.actions[name].setCheckable(True)
+            self.view_menu.addAction(self.hotkeys.actions[name])
         bar.addMenu(self.view_menu)
 
         self.simulate_menu = QMenu(self)
@@ -402,6 +427,10 @@ class MainWindow(QMainWindow):
         self.help_menu = QMenu(self)
         self.about_action = QAction(self)
         self.about_action.triggered.connect(self.about)
+        self.log_folder_action = QAction(self)
+        self.log_folder_action.setObjectName("logFolderAction")
+        self.log_folder_action.triggered.connect(self.open_log_folder)
+        self.help_menu.addAction(self.log_folder_action)
         self.help_menu.addAction(self.about_action)
         bar.addMenu(self.help_menu)
 
@@ -452,6 +481,13 @@ class MainWindow(QMainWindow):
             action.setText(_scenario_title(name))
         self.help_menu.setTitle(translate("MainWindow", "&Help"))
         self.about_action.setText(translate("MainWindow", "&About callsys"))
+        self.log_folder_action.setText(translate("MainWindow", "Open the &log folder"))
+        self.contacts_dock.setWindowTitle(translate("MainWindow", "Contacts"))
+        self.dialpad_dock.setWindowTitle(translate("MainWindow", "Dial pad"))
+        if self.contacts is not None:
+            self.contacts.retranslate()
+        if self.dialpad is not None:
+            self.dialpad.retranslate()
         self.lang_en.setChecked(self.language.code == "en")
         self.lang_fa.setChecked(self.language.code == "fa")
         self.jalali_action.blockSignals(True)
@@ -487,9 +523,17 @@ class MainWindow(QMainWindow):
         stored = QtCore.QSettings("callsys", "callsys").value("window/geometry")
         if isinstance(stored, QtCore.QByteArray) and not stored.isEmpty():
             self.restoreGeometry(stored)
+        docks = QtCore.QSettings("callsys", "callsys").value("window/docks")
+        if isinstance(docks, QtCore.QByteArray) and not docks.isEmpty():
+            self.restoreState(docks)  # the contacts view and the dial pad where they were
+            if not self.contacts_dock.isHidden():
+                self._build_contacts()
+            if not self.dialpad_dock.isHidden():
+                self._build_dialpad()
 
     def save_placement(self) -> None:
         QtCore.QSettings("callsys", "callsys").setValue("window/geometry", self.saveGeometry())
+        QtCore.QSettings("callsys", "callsys").setValue("window/docks", self.saveState())
 
     def _size_log_columns(self) -> None:
         """Column widths from the header text and a typical value, once per language."""
@@ -552,14 +596,36 @@ class MainWindow(QMainWindow):
         self.log_model.load(rows, missed_seen_at=seen_at)
 
     def show_sync_progress(self, step: Any) -> None:
-        """How the phone-index sync goes (a ``SyncProgress``), or ``None`` once it has ended."""
-        if step is None or (getattr(step, "records", 0) == 0 and getattr(step, "mode", "") == "delta"):
+        """How the phone-index sync goes (a ``SyncProgress``: records, rate, and the time left
+        when the table's size is known from its last sync), or ``None`` once it has ended."""
+        if step is None or (getattr(step, "records", 0) == 0 and getattr(step, "mode", "") != "full"):
             self.sync_label.hide()
             self.sync_bar.hide()
             return
-        text = translate("MainWindow", "Updating the phone index: {table}, {count} records").format(
-            table=step.table, count=self.language.digits(f"{step.records:,}")
-        )
+        digits = self.language.digits
+        count, rate = digits(f"{step.records:,}"), digits(f"{round(step.rate):,}")
+        eta = step.eta
+        if eta is None:
+            text = translate(
+                "MainWindow", "Updating the phone index: {table}, {count} records, {rate} a second"
+            )
+            text = text.format(table=step.table, count=count, rate=rate)
+            self.sync_bar.setRange(0, 0)  # Dataverse does not say how many rows will come: busy bar
+        else:
+            left = round(eta)
+            text = translate(
+                "MainWindow",
+                "Updating the phone index: {table}, {count} of about {expected} records, "
+                "{rate} a second, about {left} left",
+            ).format(
+                table=step.table,
+                count=count,
+                expected=digits(f"{step.expected:,}"),
+                rate=rate,
+                left=digits(f"{left // 60}:{left % 60:02d}"),
+            )
+            self.sync_bar.setRange(0, max(1, step.expected))
+            self.sync_bar.setValue(min(step.records, step.expected))
         self.sync_label.setText(text)
         self.sync_bar.setAccessibleDescription(text)
         self.sync_label.show()
@@ -691,6 +757,8 @@ class MainWindow(QMainWindow):
             self.notes.open_for(call, self._parties.get(call.id))  # IN7, OUT6
         else:
             self.notes.update_call(call, self._parties.get(call.id))
+        if self.dialpad is not None:
+            self.dialpad.refresh()  # keys send tones during a call, type into the field otherwise
         self._refresh_actions()
         self._follow_clock()
 
@@ -722,6 +790,7 @@ class MainWindow(QMainWindow):
             self.notes.update_call(call, party)
 
     def _on_status(self, status: ProviderStatus) -> None:
+        audio_changed = self._status is None or self._status.audio_missing != status.audio_missing
         self._status = status
         provider = self.desktop.provider
         if status.lines:
@@ -735,6 +804,10 @@ class MainWindow(QMainWindow):
         self._show_status()
         self.tray.set_status(status)
         self._refresh_actions()
+        if audio_changed:
+            self._show_problems()
+            if self.call_panel is not None:
+                self.call_panel.refresh()
 
     @property
     def provider_status(self) -> ProviderStatus | None:
@@ -797,6 +870,8 @@ class MainWindow(QMainWindow):
                     translate("MainWindow", "Not used, check the phone settings: {why}").format(why=why)
                 )
         messages.extend(getattr(self, "hotkey_problems", []))
+        if self._status is not None and self._status.audio_missing:
+            messages.append(audio_warning(self._status.audio_missing))
         self.banner_label.setText("\n".join(messages))
         self.banner_sim_button.setVisible(
             provider_failed and "sim" in self.desktop.registry.names() and self.desktop.provider_name != "sim"
@@ -847,6 +922,7 @@ class MainWindow(QMainWindow):
     def _tick(self) -> None:
         if self.call_panel is not None:
             self.call_panel.tick()
+        self.popups.tick()  # how long each caller has waited: one timer for every pop-up
         self.log_model.tick()
 
     def _follow_clock(self) -> None:
@@ -964,7 +1040,11 @@ class MainWindow(QMainWindow):
             return
 
         def found(parties: Any) -> None:
-            choices = [(party, number) for party in list(parties or [])[:20] for number in party.numbers]
+            choices = [
+                (party, number, number_type_text(party.field_of(at), party.kind))
+                for party in list(parties or [])[:20]
+                for at, number in enumerate(party.numbers)
+            ]
             if not choices:
                 self.show_message(translate("MainWindow", "No record matches “{text}”.").format(text=text))
                 return
@@ -974,10 +1054,12 @@ class MainWindow(QMainWindow):
                 return
             menu = QMenu(self)
             menu.setObjectName("directoryChoices")
-            for party, number in choices:
+            for party, number, kind in choices:
                 shown = self.display_number(number)
                 label = (
-                    f"{party.name}" + (f" · {party.company}" if party.company else "") + f"   {ltr(shown)}"
+                    f"{party.name}"
+                    + (f" · {party.company}" if party.company else "")
+                    + (f"   {kind}: {ltr(shown)}" if kind else f"   {ltr(shown)}")
                 )
                 action = menu.addAction(label)
                 if action is not None:
@@ -1176,6 +1258,9 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, dialog.sip_lines.add_line)
         elif focus == "provider" and combo is not None:
             QTimer.singleShot(0, lambda: combo.setFocus(Qt.FocusReason.OtherFocusReason))
+        # One dialog per opening: deleted once closed (each kept ~150 KB and its signal
+        # connections for the rest of the day; found by the monkey test).
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.exec()
         return dialog
@@ -1258,6 +1343,95 @@ class MainWindow(QMainWindow):
         sim = self.simulator
         if sim is not None:
             sim.ring("+982188776655", "Sara Ahmadi", line="Sales", dnis="7000")
+
+    # ---------------------------------------------------------------- contacts, dial pad, log
+    def toggle_contacts(self) -> None:
+        """View → Contacts (its hotkey too): show the directory, or hide it when it has the focus."""
+        if (
+            self.contacts_dock.isVisible()
+            and self.contacts is not None
+            and self.contacts.isAncestorOf(QApplication.focusWidget())
+        ):
+            self.contacts_dock.hide()
+        else:
+            self.show_contacts()
+        self._contacts_shown(self.contacts_dock.isVisible())  # a menu click toggled the tick
+
+    def _build_contacts(self) -> Any:
+        if self.contacts is None:
+            from ui.contacts import ContactsView
+
+            self.contacts = ContactsView(self)
+            self.contacts.dial_requested.connect(self.dial_into_field)
+            self.contacts_dock.setWidget(self.contacts)
+            self.contacts.browse()
+        return self.contacts
+
+    def _build_dialpad(self) -> Any:
+        if self.dialpad is None:
+            from ui.dialpad import DialPad
+
+            self.dialpad = DialPad(self)
+            self.dialpad_dock.setWidget(self.dialpad)
+        return self.dialpad
+
+    def show_contacts(self) -> Any:
+        self._build_contacts()
+        self.contacts_dock.show()
+        self.contacts_dock.raise_()
+        self.contacts.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.contacts.search_edit.selectAll()
+        return self.contacts
+
+    def _contacts_shown(self, shown: bool) -> None:
+        hotkeys = getattr(self, "hotkeys", None)  # the docks are built before the menus
+        if hotkeys is None:
+            return
+        action = hotkeys.actions["contacts"]
+        action.blockSignals(True)
+        action.setChecked(shown)
+        action.blockSignals(False)
+
+    def toggle_dialpad(self) -> None:
+        """View → Dial pad (its hotkey too)."""
+        if self.dialpad_dock.isVisible() and self.dialpad is not None and self.dialpad.hasFocus():
+            self.dialpad_dock.hide()
+        else:
+            self.show_dialpad()
+        self._dialpad_shown(self.dialpad_dock.isVisible())
+
+    def show_dialpad(self) -> Any:
+        self._build_dialpad()
+        self.dialpad.refresh()
+        self.dialpad_dock.show()
+        self.dialpad.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return self.dialpad
+
+    def _dialpad_shown(self, shown: bool) -> None:
+        hotkeys = getattr(self, "hotkeys", None)  # the docks are built before the menus
+        if hotkeys is None:
+            return
+        action = hotkeys.actions["dialpad"]
+        action.blockSignals(True)
+        action.setChecked(shown)
+        action.blockSignals(False)
+
+    def open_log_folder(self) -> bool:
+        """Help → Open the log folder: the folder of ``callsys.log`` in the file manager."""
+        from ui.applog import log_dir
+
+        folder = log_dir()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self.show_message(str(exc))
+            return False
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if not opened:
+            self.show_message(
+                translate("MainWindow", "The log folder is {path}.").format(path=ltr(str(folder)))
+            )
+        return bool(opened)
 
     def about(self) -> None:
         from callsys import __version__

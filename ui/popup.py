@@ -11,13 +11,13 @@ call: it closes when the CallManager says the call was answered (here or elsewhe
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from callsys.model import Call, CallState, Party
 from callsys.provider import Capability
 
-from ui.i18n import current, isolate, ltr, para, translate
+from ui.i18n import current, format_duration, isolate, ltr, para, translate
 from ui.qt import (
     QComboBox,
     QEvent,
@@ -88,6 +88,11 @@ class CallPopup(QFrame):
             "QLabel#popupName { font-size: 16pt; font-weight: bold; }"
             "QLabel#popupNumber { font-size: 12pt; }"
             "QLabel#popupGreeting { font-style: italic; }"
+            "QLabel#popupWaited { font-family: monospace; color: #5f6368; }"
+            "#callPopup[longest='true'] QLabel#popupWaited { color: #c5221f; font-weight: bold; }"
+            "QLabel#popupLongest { background: #c5221f; color: white; border-radius: 6px;"
+            " padding: 0 6px; font-weight: bold; }"
+            "#callPopup[longest='true'] { border-width: 3px; }"
             "QPushButton#answerButton { background: #188038; color: white; font-weight: bold;"
             " padding: 6px 14px; border-radius: 4px; }"
             "QPushButton#rejectButton { background: #c5221f; color: white; font-weight: bold;"
@@ -103,8 +108,13 @@ class CallPopup(QFrame):
         self._looked_up = False
         self._polished_waiting: bool | None = None
         self._painted = False
+        self.longest = False  # the caller who has waited longest of those ringing (IN5)
 
         self.title = named(QLabel(), "popupTitle")
+        self.waited_label = named(QLabel(), "popupWaited")  # how long the caller has waited: 1:05
+        self.waited_label.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.longest_label = named(QLabel(), "popupLongest")  # when several ring: who came first
+        self.longest_label.hide()
         self.line_label = named(QLabel(), "popupLine")
         self.name_label = named(QLabel(), "popupName")
         self.name_label.setTextFormat(Qt.TextFormat.RichText)
@@ -140,8 +150,10 @@ class CallPopup(QFrame):
 
         header = QHBoxLayout()
         header.addWidget(self.title)
+        header.addWidget(self.longest_label)
         header.addStretch(1)
         header.addWidget(self.line_label)
+        header.addWidget(self.waited_label)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.voicemail_button)
@@ -170,6 +182,9 @@ class CallPopup(QFrame):
         self.party = None
         self._looked_up = False
         self._painted = False
+        self.longest = False
+        self.setProperty("longest", "false")
+        self.waited_label.setText("")
         self.match_choice.blockSignals(True)
         self.match_choice.clear()
         self.match_choice.blockSignals(False)
@@ -224,6 +239,32 @@ class CallPopup(QFrame):
             self.party_chosen.emit(self.call.id, self.party)
             self.retranslate()
 
+    def waited_seconds(self, now: datetime | None = None) -> int:
+        """How long the caller has been ringing or waiting, in whole seconds."""
+        started = self.call.started_at
+        return max(0, int(((now or datetime.now(UTC)) - started).total_seconds()))
+
+    def tick(self, now: datetime | None = None) -> None:
+        """Show how long the caller has waited (called once a second by the stack)."""
+        seconds = self.waited_seconds(now)
+        text = format_duration(seconds)
+        if self.waited_label.text() != text:
+            self.waited_label.setText(text)
+            self.waited_label.setAccessibleName(translate("Popup", "Waiting for {time}").format(time=text))
+            self.waited_label.setToolTip(self.waited_label.accessibleName())
+
+    def set_longest(self, longest: bool) -> None:
+        """Marks the pop-up of the caller who has waited longest (when several ring)."""
+        if longest == self.longest:
+            return
+        self.longest = longest
+        self.setProperty("longest", "true" if longest else "false")
+        style = self.style()
+        if style is not None:
+            style.unpolish(self)
+            style.polish(self)
+        self.retranslate()
+
     def _number_clicked(self, _link: str) -> None:
         if self._can_answer:
             self.answer_requested.emit(self.call.id)
@@ -245,6 +286,9 @@ class CallPopup(QFrame):
         self.title.setText(
             translate("Popup", "Waiting call") if waiting else translate("Popup", "Incoming call")
         )
+        self.longest_label.setText(translate("Popup", "Waiting longest"))
+        self.longest_label.setVisible(self.longest)
+        self.tick()
         self.line_label.setText(
             translate("Popup", "Line: {line}").format(line=call.line) if call.line else ""
         )
@@ -360,7 +404,15 @@ class PopupStack(QObject):
         return self._popups.get(call_id)
 
     def popups(self) -> list[CallPopup]:
-        return list(self._popups.values())
+        """The open pop-ups, the caller who has waited longest first."""
+        return sorted(self._popups.values(), key=lambda p: p.call.started_at)
+
+    def tick(self) -> None:
+        """Once a second (the window's one clock): every pop-up shows how long its caller has
+        waited — one timer for all of them, not one each."""
+        now = datetime.now(UTC)
+        for popup in self._popups.values():
+            popup.tick(now)
 
     def on_call(self, call: Call) -> CallPopup | None:
         """Show, update or close the pop-up of *call* according to its state."""
@@ -429,7 +481,10 @@ class PopupStack(QObject):
         x_edge = area.left() + GAP if rtl else area.right() - POPUP_WIDTH - GAP
         y = area.bottom() - GAP
         column = 0
-        for popup in self._popups.values():
+        ordered = self.popups()  # the longest-waiting caller in the corner, marked when several
+        for at, popup in enumerate(ordered):
+            popup.set_longest(at == 0 and len(ordered) > 1)
+        for popup in ordered:
             height = max(popup.height(), popup.sizeHint().height())
             if y - height < area.top() and y != area.bottom() - GAP:
                 column += 1  # the screen is full: start another column (no limit, IN5)

@@ -51,10 +51,12 @@ from callsys.settings import (
     OPTIONS,
     PHONE_PROVIDER,
     PROVIDER_OPTIONS,
+    Layer,
     Option,
     Settings,
 )
 
+from ui.audiosettings import AUDIO_DEVICE_KEYS, AudioPage
 from ui.hotkeys import ACTIONS, action_title
 from ui.i18n import isolate, ltr, translate
 from ui.keyfield import KeyField
@@ -145,7 +147,7 @@ def group_title(group: str) -> str:
         "appearance": translate("SettingsDialog", "Language & appearance"),
         "advanced": translate("SettingsDialog", "Advanced"),
         "hotkeys": translate("SettingsDialog", "Hotkeys"),
-        "audio": translate("SettingsDialog", "Audio devices"),
+        "audio": translate("SettingsDialog", "Audio"),
     }
     return titles.get(group, group.replace("_", " ").capitalize())
 
@@ -180,6 +182,19 @@ def expectation(text: str) -> str:
 def _tab_text(title: str) -> str:
     """A title as a tab label: "&" is shown, not taken as a keyboard mnemonic."""
     return title.replace("&", "&&")
+
+
+def locked_text(layer: Layer) -> str:
+    """Who locked a setting, for the greyed field: the organisation's installer or this
+    computer's administrator, and the file."""
+    path = ltr(str(layer.path)) if layer.path is not None else ""
+    if layer.name == "organisation":
+        return translate(
+            "SettingsDialog", "Set by your organisation's installer; it cannot be changed here ({path})."
+        ).format(path=path)
+    return translate(
+        "SettingsDialog", "Set by this computer's administrator; it cannot be changed here ({path})."
+    ).format(path=path)
 
 
 def choice_title(key: str, value: str) -> str:
@@ -542,7 +557,7 @@ class SettingsDialog(QDialog):
             groups.setdefault(option.group, []).append(option)
         self.forms: dict[str, QFormLayout] = {}
         for group, options in groups.items():
-            if not options:
+            if not options and group != "audio":  # audio: the softphone's devices, always
                 continue
             page = QWidget()
             page.setObjectName(f"settingsPage_{group}")
@@ -560,6 +575,8 @@ class SettingsDialog(QDialog):
                 self._add_crm_extras(form)
             elif group == "hotkeys":
                 self._add_global_hotkeys_note(form)
+            elif group == "audio":
+                column.insertWidget(1, self._add_audio_page())
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setWidget(page)
@@ -590,6 +607,14 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
+
+    def _add_audio_page(self) -> AudioPage:
+        """The softphone's microphone, speaker and ringer (``phone.options.audio``), chosen by
+        name, with a test tone and a microphone test."""
+        options = self.settings[PROVIDER_OPTIONS]
+        audio = options.get("audio") if self.settings[PHONE_PROVIDER] == "sip" else None
+        self.audio_page = AudioPage(audio if isinstance(audio, Mapping) else None)
+        return self.audio_page
 
     def _build_unreadable(self) -> QFrame:
         """Above the tabs, when the settings file could not be read: why, and the ways on — open
@@ -627,7 +652,8 @@ class SettingsDialog(QDialog):
         self.start_over.toggled.connect(self._start_over_toggled)
         row.addWidget(self.open_file_button)
         row.addWidget(self.open_folder_button)
-        row.addWidget(self.start_over, 1)
+        row.addWidget(self.start_over)  # as wide as its text: a click beside it does nothing
+        row.addStretch(1)
         column.addLayout(row)
         self.start_over_note = named(QLabel(), "settingsStartOverNote")
         self.start_over_note.setWordWrap(True)
@@ -800,6 +826,14 @@ class SettingsDialog(QDialog):
             hint.setStyleSheet(_HELP_STYLE)
             box_layout.addWidget(hint)
         box_layout.addWidget(error)
+        lock = self.settings.locked_by(option)
+        if lock is not None:  # an administrator's value: shown greyed, with who set it
+            widget.setEnabled(False)
+            locked = named(QLabel(locked_text(lock)), "locked_" + option.key.replace(".", "_"))
+            locked.setWordWrap(True)
+            locked.setStyleSheet(_HELP_STYLE)
+            box_layout.addWidget(locked)
+            widget.setAccessibleDescription(locked.text())
         if needs_restart(option.key):
             restart = named(QLabel(), "restart_" + option.key.replace(".", "_"))
             restart.setText(translate("SettingsDialog", "Applies when callsys starts again."))
@@ -874,10 +908,19 @@ class SettingsDialog(QDialog):
             stored=self._show_stored,
         )
         self.sip_lines.changed.connect(self._lines_changed)
-        if lines:  # the lines are edited in the list, the other options stay TOML
+        audio = options.get("audio") if sip else None
+        devices = isinstance(audio, Mapping) and any(key in audio for _r, key in AUDIO_DEVICE_KEYS)
+        if lines or devices:  # the lines are edited in the list, the devices on the Audio page,
+            # the other options stay TOML
             toml = self.fields[PROVIDER_OPTIONS.key].widget
             assert isinstance(toml, QPlainTextEdit)
             rest = {k: v for k, v in options.items() if k != "lines"}
+            if devices and isinstance(audio, Mapping):
+                kept = {k: v for k, v in audio.items() if k not in dict(AUDIO_DEVICE_KEYS).values()}
+                if kept:
+                    rest["audio"] = kept
+                else:
+                    rest.pop("audio", None)
             self._syncing = True
             toml.setPlainText(_to_toml(PROVIDER_OPTIONS, rest))
             self._syncing = False
@@ -997,6 +1040,18 @@ class SettingsDialog(QDialog):
                 "SettingsDialog", "no “lines” here: the SIP lines are edited in the list below"
             )
             return
+        audio = options.get("audio")
+        device_keys = [key for _r, key in AUDIO_DEVICE_KEYS]
+        if isinstance(audio, Mapping) and any(key in audio for key in device_keys):
+            errors[PROVIDER_OPTIONS.key] = translate(
+                "SettingsDialog", "no audio devices here: they are chosen on the Audio tab"
+            )
+            return
+        page = getattr(self, "audio_page", None)  # built after the phone's tab
+        picked = page.value() if page is not None else {}
+        chosen = {key: name for key, name in picked.items() if name is not None}
+        if chosen:
+            options["audio"] = {**(audio if isinstance(audio, Mapping) else {}), **chosen}
         lines = self.sip_lines.value()
         if lines:
             options["lines"] = lines
@@ -1371,6 +1426,7 @@ class SettingsDialog(QDialog):
 
     def done(self, result: int) -> None:
         self.tasks.cancel_all()
+        self.audio_page.close_streams()
         super().done(result)
 
 

@@ -50,6 +50,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "callsys.cli.crm",
     "callsys.cli.report",
     "callsys.cli.server",
+    "callsys.cli.settings",
+    "callsys.cli.release",
+    "callsys.cli.update",
 )
 
 

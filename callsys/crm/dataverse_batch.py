@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["BatchRequest", "BatchResponse", "ChangeSet", "decode_batch", "encode_batch"]
+__all__ = ["BatchRequest", "BatchResponse", "ChangeSet", "decode_batch", "decode_batch_parts", "encode_batch"]
 
 CRLF = "\r\n"
 
@@ -61,9 +61,14 @@ def _encode_request(req: BatchRequest, content_id: int | None) -> str:
 
 
 def encode_batch(parts: Sequence[BatchRequest | ChangeSet]) -> tuple[str, bytes]:
-    """(content-type header, body) for ``POST $batch``."""
+    """(content-type header, body) for ``POST $batch``.
+
+    Content-IDs are unique within the whole batch, as OData requires (Microsoft's Python SDK
+    numbers them the same way): a changeset's ``$1`` is its own first request, renumbered here
+    when other changesets come before it."""
     boundary = f"batch_{uuid.uuid4().hex}"
     out: list[str] = []
+    base = 0
     for part in parts:
         out.append(f"--{boundary}")
         if isinstance(part, ChangeSet):
@@ -72,7 +77,8 @@ def encode_batch(parts: Sequence[BatchRequest | ChangeSet]) -> tuple[str, bytes]
             out.append("")
             for n, req in enumerate(part.requests, 1):
                 out.append(f"--{cs}")
-                out.append(_encode_request(req, n))
+                out.append(_encode_request(_renumbered(req, base), base + n))
+            base += len(part.requests)
             out.append(f"--{cs}--")
         else:
             if part.method != "GET":
@@ -81,6 +87,17 @@ def encode_batch(parts: Sequence[BatchRequest | ChangeSet]) -> tuple[str, bytes]
     out.append(f"--{boundary}--")
     out.append("")
     return f"multipart/mixed; boundary={boundary}", CRLF.join(out).encode("utf-8")
+
+
+def _renumbered(req: BatchRequest, base: int) -> BatchRequest:
+    """``$n`` (the changeset's n-th request) as the batch-wide Content-ID ``$(base + n)``."""
+    if not base or not req.url.startswith("$"):
+        return req
+    digits = len(req.url) - len(req.url[1:].lstrip("0123456789")) - 1
+    if digits == 0:
+        return req
+    n = int(req.url[1 : 1 + digits])
+    return BatchRequest(req.method, f"${base + n}{req.url[1 + digits :]}", req.body, req.headers)
 
 
 def _boundary(content_type: str) -> str:
@@ -116,12 +133,19 @@ def _parts(text: str, boundary: str) -> list[str]:
 
 def decode_batch(content_type: str, text: str) -> list[BatchResponse]:
     """Every response in order; a changeset's responses are flattened in place."""
-    out: list[BatchResponse] = []
+    return [r for part in decode_batch_parts(content_type, text) for r in part]
+
+
+def decode_batch_parts(content_type: str, text: str) -> list[list[BatchResponse]]:
+    """The responses of each top-level part, in order: a GET's one response; a changeset that
+    was applied, one response per request; a changeset that failed, the failing request's
+    response alone (the service rolled the others back and answers only for that one)."""
+    out: list[list[BatchResponse]] = []
     for part in _parts(text, _boundary(content_type)):
         headers, body = _split_headers(part)
         ctype = headers.get("content-type", "")
         if ctype.lower().startswith("multipart/mixed"):
-            out.extend(decode_batch(ctype, body))
+            out.append([r for inner in decode_batch_parts(ctype, body) for r in inner])
             continue
         status_line, _, rest = body.lstrip("\r\n").partition("\n")
         bits = status_line.split()
@@ -130,11 +154,13 @@ def decode_batch(content_type: str, text: str) -> list[BatchResponse]:
         if not rest.strip():
             inner_body = ""
         out.append(
-            BatchResponse(
-                status=status,
-                headers=inner_headers,
-                text=inner_body.rstrip("\r\n"),
-                content_id=headers.get("content-id", ""),
-            )
+            [
+                BatchResponse(
+                    status=status,
+                    headers=inner_headers,
+                    text=inner_body.rstrip("\r\n"),
+                    content_id=headers.get("content-id", ""),
+                )
+            ]
         )
     return out

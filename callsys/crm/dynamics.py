@@ -29,7 +29,14 @@ import httpx
 
 from callsys.auth import TokenProvider, check_org_url
 from callsys.crm import Match
-from callsys.crm.dataverse_batch import BatchRequest, BatchResponse, ChangeSet, decode_batch, encode_batch
+from callsys.crm.dataverse_batch import (
+    BatchRequest,
+    BatchResponse,
+    ChangeSet,
+    decode_batch,
+    decode_batch_parts,
+    encode_batch,
+)
 from callsys.crm.dataverse_odata import (
     SAFE_PHONE_TEXT,
     encode_query,
@@ -74,6 +81,14 @@ log = logging.getLogger(__name__)
 
 API_VERSION = "v9.2"
 MAX_BATCH_GET = 60_000  # characters; the service takes up to 64 KB for a GET inside $batch
+#: Caller lookups in flight at once (the outbox has its own ≤ 10 of the user's 52).
+LOOKUP_CONCURRENCY = 4
+#: Background confirmations of the phone index's answer waiting or running at once; a ring
+#: beyond that is answered from the index alone (the next sync brings any change).
+MAX_PENDING_CONFIRMATIONS = 8
+#: Seconds during which a number confirmed online is not confirmed again (a customer who
+#: calls back at once, an extension that calls all day).
+CONFIRM_AGAIN_AFTER = 300.0
 FORMATTED = "OData.Community.Display.V1.FormattedValue"
 
 
@@ -288,6 +303,13 @@ class DynamicsCrm:
         #: Called with the online result of a background confirmation when it differs.
         self.on_confirmed: Callable[[PhoneNumber, list[Match]], None] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        # Caller lookups share the user's service-protection budget with the outbox (52
+        # concurrent requests, 6,000 per 5 minutes): a burst of rings waits its turn for one
+        # of a few slots instead of opening a request each, a 429's Retry-After is honoured by
+        # every lookup until it has passed, and a number confirmed lately is not asked again.
+        self._lookup_slots = asyncio.Semaphore(LOOKUP_CONCURRENCY)
+        self._throttled_until = 0.0  # time.monotonic() before which no lookup is sent
+        self._confirmed: dict[str, float] = {}  # number key → when it was last confirmed
 
     async def close(self) -> None:
         for task in list(self._background):
@@ -384,6 +406,38 @@ class DynamicsCrm:
                 raise error_for(r.status, r.headers, r.text, what)
         return out
 
+    async def changesets(
+        self, changesets: Sequence[Sequence[BatchRequest]], *, what: str = "deliver"
+    ) -> list[CrmError | None]:
+        """Apply many independent changesets in one ``$batch`` with ``odata.continue-on-error``:
+        each is atomic on its own, one failing does not stop the others. Returns, for each,
+        ``None`` (applied) or the mapped error of its failing request (a 429 with that
+        operation's ``Retry-After``). Raises for the batch as a whole (throttled, unavailable,
+        signed out, refused) — then nothing is known about any of them."""
+        if not changesets:
+            return []
+        ctype, body = encode_batch([ChangeSet(list(c)) for c in changesets])
+        resp = await self.send(
+            "POST",
+            "$batch",
+            content=body,
+            headers={"Content-Type": ctype, "Prefer": "odata.continue-on-error"},
+            what=what,
+        )
+        try:
+            parts = decode_batch_parts(resp.headers.get("content-type", ""), resp.text)
+        except ValueError:
+            raise _garbled(what, resp) from None
+        if len(parts) != len(changesets):
+            raise _garbled(what, resp)
+        out: list[CrmError | None] = []
+        for part in parts:
+            failed = next((r for r in part if not 200 <= r.status < 400), None)  # 0: not decodable
+            out.append(
+                None if failed is None else error_for(failed.status, failed.headers, failed.text, what)
+            )
+        return out
+
     async def get_json(
         self,
         path: str,
@@ -455,6 +509,14 @@ class DynamicsCrm:
             yield page
             url = page.get("@odata.nextLink")
 
+    async def get_bytes(self, url: str, *, prefer: str, what: str = "sync") -> bytes:
+        """One page of a query, undecoded: the phone index decodes it in a worker thread, so a
+        big page does not hold the event loop (``callsys.phoneindex``)."""
+        resp = await self.send("GET", url, headers={"Prefer": prefer}, what=what)
+        if "json" not in resp.headers.get("content-type", "").lower():
+            raise _garbled(what, resp)
+        return resp.content
+
     async def who_am_i(self) -> str:
         data = await self.get_json("WhoAmI", what="WhoAmI")
         return str(data["UserId"])
@@ -484,11 +546,27 @@ class DynamicsCrm:
         if self.index is not None:
             local = self.index.lookup(number)
             if local:
-                task = asyncio.get_running_loop().create_task(self._confirm(number, local))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
+                if self._should_confirm(number):
+                    task = asyncio.get_running_loop().create_task(self._confirm(number, local))
+                    self._background.add(task)
+                    task.add_done_callback(self._background.discard)
                 return local
         return await self.lookup_online(number)
+
+    def _should_confirm(self, number: PhoneNumber) -> bool:
+        """A background confirmation for this ring? Not while throttled, not when as many are
+        already waiting as could run, not for a number confirmed within ``CONFIRM_AGAIN_AFTER``."""
+        now = time.monotonic()
+        if now < self._throttled_until or len(self._background) >= MAX_PENDING_CONFIRMATIONS:
+            return False
+        key = number.key or number.raw
+        if now - self._confirmed.get(key, -CONFIRM_AGAIN_AFTER) < CONFIRM_AGAIN_AFTER:
+            return False
+        self._confirmed[key] = now
+        if len(self._confirmed) > 10_000:  # forget the oldest half
+            for old in sorted(self._confirmed, key=self._confirmed.__getitem__)[:5_000]:
+                del self._confirmed[old]
+        return True
 
     async def _confirm(self, number: PhoneNumber, local: list[Match]) -> None:
         try:
@@ -503,10 +581,32 @@ class DynamicsCrm:
             self.on_confirmed(number, online)
 
     async def lookup_online(self, number: PhoneNumber) -> list[Match]:
-        """The online lookup: all tables in one ``$batch`` round trip, ``eq`` on written forms."""
+        """The online lookup: all tables in one ``$batch`` round trip, ``eq`` on written forms.
+        At most ``LOOKUP_CONCURRENCY`` at once; while the service asked us to wait (429
+        ``Retry-After``) it raises ``CrmThrottled`` at once rather than spend another request."""
         forms = [f for f in self.plan.written_forms(number) if SAFE_PHONE_TEXT.match(f)]
         if not forms:
             return []
+        async with self._lookup_slots:
+            self._check_throttle()
+            try:
+                return await self._lookup_online(number, forms)
+            except CrmThrottled as exc:
+                self._throttle(exc.retry_after)
+                raise
+
+    def _check_throttle(self) -> None:
+        wait = self._throttled_until - time.monotonic()
+        if wait > 0:
+            raise CrmThrottled(
+                f"Dynamics 365 asked callsys to wait {wait:.0f} s before the next caller lookup.",
+                retry_after=wait,
+            )
+
+    def _throttle(self, seconds: float) -> None:
+        self._throttled_until = max(self._throttled_until, time.monotonic() + max(seconds, 0.0))
+
+    async def _lookup_online(self, number: PhoneNumber, forms: list[str]) -> list[Match]:
         parts = [
             BatchRequest(
                 "GET",
@@ -524,6 +624,8 @@ class DynamicsCrm:
         for table, resp in zip(tables, responses, strict=False):
             if resp.status >= 400:
                 err = error_for(resp.status, resp.headers, resp.text, f"caller lookup in {table.logical}")
+                if isinstance(err, CrmThrottled):
+                    self._throttle(err.retry_after)
                 if isinstance(err, CrmUnavailable | AuthError):
                     raise err
                 log.warning("%s", err)  # a bad custom column must not hide the other tables
@@ -561,10 +663,12 @@ class DynamicsCrm:
 
     def party_from_row(self, table: TableSpec, row: Mapping[str, Any]) -> Party:
         numbers = []
+        fields = []
         for col in table.phones:
             value = row.get(col)
             if isinstance(value, str) and value.strip():
                 numbers.append(self.plan.parse(value))
+                fields.append(col)
         company = ""
         if table.company_col:
             company = str(row.get(f"{table.company_col}@{FORMATTED}") or row.get(table.company_col) or "")
@@ -578,6 +682,7 @@ class DynamicsCrm:
             numbers=tuple(numbers),
             table=table.logical,
             source=self.name,
+            fields=tuple(fields),
         )
         return Party(
             party.kind,
@@ -588,6 +693,7 @@ class DynamicsCrm:
             self.record_url(party),
             party.table,
             party.source,
+            party.fields,
         )
 
     async def search(self, text: str, limit: int = 20) -> list[Party]:

@@ -127,7 +127,9 @@ _LOOKUP_SQL = {
     for n in range(1, 5)
 }
 _PARTY_SQL = "SELECT pk, kind, id, name, company FROM parties WHERE pk = ?"
-_NUMBERS_SQL = "SELECT raw, e164, digits, extension FROM party_numbers WHERE party = ? ORDER BY position"
+_NUMBERS_SQL = (
+    "SELECT raw, e164, digits, extension, field FROM party_numbers WHERE party = ? ORDER BY position"
+)
 
 
 class LocalCrm:
@@ -267,10 +269,8 @@ class LocalCrm:
         return self._build_party(pk, row[1], row[2], row[3], row[4]) if row is not None else None
 
     def _build_party(self, pk: int, kind: str, record_id: str, name: str, company: str) -> Party:
-        numbers = tuple(
-            _stored_number(raw, e164, digits, ext)
-            for raw, e164, digits, ext in self._conn.execute(_NUMBERS_SQL, (pk,))
-        )
+        rows = self._conn.execute(_NUMBERS_SQL, (pk,)).fetchall()
+        numbers = tuple(_stored_number(raw, e164, digits, ext) for raw, e164, digits, ext, _f in rows)
         return Party(
             kind=_kind(kind),
             id=record_id,
@@ -279,6 +279,7 @@ class LocalCrm:
             numbers=numbers,
             url="",
             source=_SOURCE,
+            fields=tuple(str(row[4] or "") for row in rows),
         )
 
     # ------------------------------------------------------------------ writing

@@ -37,7 +37,7 @@ from callsys.model import Call, CallEvent, Party, PhoneNumber
 from callsys.outbox import Outbox
 from callsys.phoneindex import IndexSync, PhoneIndex
 from callsys.server.config import ServerConfig
-from callsys.settings import CRM_INDEX_SYNC_SECONDS, Settings
+from callsys.settings import CRM_INDEX_FULL_SECONDS, CRM_INDEX_SYNC_SECONDS, Settings
 
 __all__ = ["OutboxActivities", "activity_factory", "open_crm"]
 
@@ -327,7 +327,9 @@ def activity_factory(
             lookup=lookup,
             closers=(crm.close,),
             retry_max=config.crm_retry_max,
-            index_sync=IndexSync(index, crm) if index is not None else None,
+            index_sync=IndexSync(index, crm, untracked_every=float(settings[CRM_INDEX_FULL_SECONDS]))
+            if index is not None
+            else None,
             index_sync_seconds=float(settings[CRM_INDEX_SYNC_SECONDS]),
         )
         crm.on_confirmed = writer.confirmed

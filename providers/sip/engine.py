@@ -45,6 +45,7 @@ class IncomingCall:
     sip_call_id: str
     remote_uri: str
     contact: str = ""  # the INVITE's Contact URI (where a direct caller can be called back)
+    source: str = ""  # the IP address the INVITE came from ("" when unknown)
 
 
 class EngineListener(Protocol):

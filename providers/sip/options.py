@@ -11,7 +11,8 @@ puts each line's password in from the keyring. Shape (every key optional)::
          "display_name": "Reception", "reg_timeout": 300,
          "tls_verify": true,             # transport tls: check the server's certificate
          "tls_ca_file": "",              # PEM file of trusted CAs; "" = the system's list
-         "tls_cert_file": "", "tls_key_file": ""}   # client certificate, if the server wants one
+         "tls_cert_file": "", "tls_key_file": "",   # client certificate, if the server wants one
+         "accept_only_from_server": true}  # registered: INVITEs only from the registrar/proxy
       ],
       "default_line": "office",
       "reachable": false,                             # direct mode: reachable from the network?
@@ -22,10 +23,14 @@ puts each line's password in from the keyring. Shape (every key optional)::
       "dnd": false, "auto_answer": false, "auto_answer_delay": 0.0,
       "reject_code": 486,                              # 486 Busy Here or 603 Decline
       "ring_timeout": 120,                             # then 480, a missed call; 0 = never
+      "ringing_per_source": 2,                         # direct lines: ringing calls per address
+      "unknown_ring_timeout": 30,                      # direct lines: ring time, unknown callers
       "poll_interval_ms": 20,                          # timer poll (SIP sockets wake it at once)
       "reg_retry": 30,                                 # re-register 30 s after a failure
       "audio": {"mode": "device",                     # device | files | none
-                "input_device": null, "output_device": null, "ring_device": null,
+                "input_device": "Jabra EVOLVE 20 MS",         # devices by name (Settings →
+                "output_device": "Jabra EVOLVE 20 MS",        # Audio); absent = system default,
+                "ring_device": "Built-in Audio",              # (ringtone: else output_device)
                 "play_file": "tone.wav", "record_dir": "/tmp/rec"},   # files mode
       "log_file": "", "log_level": 3
     }
@@ -41,6 +46,17 @@ calls from other computers with ``403 Forbidden``. ``allowed_peers`` (IP address
 networks, ``"192.0.2.7"``, ``"192.0.2.0/24"``, ``"2001:db8::/32"``) makes the phone reachable
 for those peers only; ``reachable`` alone, for anyone. This computer always may call. Calls on a registered line come through its
 PBX and are not filtered here. An explicit ``listen_host`` is used as written.
+
+Who may ring the phone. A registered line with ``accept_only_from_server`` (the default) takes
+INVITEs only from the addresses its registrar (or outbound proxy) answered its REGISTER from,
+and from the registrar's and proxy's own IP addresses if they are written as such; any other
+source gets ``403 Forbidden`` before the call opens anything (as desk phones do). Until the line
+has registered once every source is taken; a PBX cluster or SBC that sends calls from other
+addresses than the one answering REGISTER needs it off. A direct line has no such server, so there at most
+``ringing_per_source`` calls (default 2; 0 = no limit) may ring at once from one IP address (the
+next gets ``486 Busy Here``), and a call from an address no call was answered from yet this run
+rings at most ``unknown_ring_timeout`` seconds (default 30; 0 = ``ring_timeout``). Four INVITEs
+that are never cancelled would otherwise take all 4 calls for ``ring_timeout``.
 
 A line's ``voicemail_uri`` (e.g. ``"sip:*97@pbx.example.com"``, or just ``"*97"`` for the line's
 domain) is where "send to voicemail" (IN6) redirects a ringing call: the INVITE is answered
@@ -103,10 +119,13 @@ def _float(data: Mapping[str, Any], name: str, default: float, low: float, high:
     return float(value)
 
 
-def _bool(data: Mapping[str, Any], name: str, default: bool) -> bool:
+def _bool(data: Mapping[str, Any], name: str, default: bool, key: str = "") -> bool:
+    """*key*: the setting's table (e.g. a line's), when it is not the options' top level."""
     value = data.get(name, default)
     if not isinstance(value, bool):
-        raise ConfigError(f"The SIP setting {name!r} must be true or false.", key=_key(name))
+        raise ConfigError(
+            f"The SIP setting {name!r} must be true or false.", key=f"{key}.{name}" if key else _key(name)
+        )
     return value
 
 
@@ -165,6 +184,8 @@ class LineConfig:
     tls_ca_file: str = ""  # trusted CAs (PEM) for tls_verify; "" = the system's bundle
     tls_cert_file: str = ""  # our client certificate (PEM), for servers that ask for one
     tls_key_file: str = ""  # its private key (PEM); "" = in tls_cert_file
+    #: registered: INVITEs only from the registrar/outbound proxy (403 for any other source)
+    accept_only_from_server: bool = True
 
     @property
     def direct(self) -> bool:
@@ -222,6 +243,7 @@ class LineConfig:
             tls_ca_file=tls_ca_file,
             tls_cert_file=tls_cert_file,
             tls_key_file=tls_key_file,
+            accept_only_from_server=_bool(data, "accept_only_from_server", True, key=key),
         )
 
     @staticmethod
@@ -387,6 +409,8 @@ class SipOptions:
     poll_interval: float = 0.020
     reg_retry: int = 30  # seconds between registration attempts after a failure
     ring_timeout: float = 120.0  # an unanswered call is declined (480) after this; 0 = never
+    ringing_per_source: int = 2  # direct lines: calls ringing at once from one IP; 0 = no limit
+    unknown_ring_timeout: float = 30.0  # direct lines: ring time of an unknown caller; 0 = ring_timeout
     audio: AudioOptions = field(default_factory=AudioOptions)
     log_file: str = ""
     log_level: int = 3
@@ -463,6 +487,8 @@ class SipOptions:
             poll_interval=_float(data, "poll_interval_ms", 20.0, 1.0, 100.0) / 1000.0,
             reg_retry=_int(data, "reg_retry", 30, 1, 3600),
             ring_timeout=_float(data, "ring_timeout", 120.0, 0.0, 3600.0),
+            ringing_per_source=_int(data, "ringing_per_source", 2, 0, MAX_CALLS),
+            unknown_ring_timeout=_float(data, "unknown_ring_timeout", 30.0, 0.0, 3600.0),
             audio=AudioOptions.parse(data.get("audio")),
             log_file=_str(data, "log_file"),
             log_level=_int(data, "log_level", 3, 0, 6),
@@ -476,7 +502,7 @@ _LINE_KEYS = dict.fromkeys(
     (
         "id", "label", "registrar", "user", "auth_user", "password", "domain", "proxy", "transport",
         "display_name", "reg_timeout", "voicemail_uri", "tls_verify", "tls_ca_file", "tls_cert_file",
-        "tls_key_file",
+        "tls_key_file", "accept_only_from_server",
         "secret_name",  # the line's keyring name (callsys.secretnames)
     )
 )  # fmt: skip
@@ -492,6 +518,7 @@ OPTION_KEYS = OptionKeys(
                 "default_line", "listen_host", "listen_port", "reachable", "allowed_peers", "user",
                 "rtp_port", "rtp_port_range",
                 "dnd", "auto_answer", "auto_answer_delay", "reject_code", "ring_timeout",
+                "ringing_per_source", "unknown_ring_timeout",
                 "poll_interval_ms", "reg_retry", "log_file", "log_level", "user_agent",
                 "number_plan",  # put in by the composition root, never by the file
             )

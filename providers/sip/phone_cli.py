@@ -9,7 +9,10 @@ prefix (SET3) and reads numbers the way the desktop does), then:
 
     {"event": "ready", "listen": "127.0.0.1:5060", "max_calls": 4, "lines": [...]}
     {"event": "status", "registration": "online", "dnd": false, "message": "...",
+     "audio": {"missing": ["microphone", "speaker", "ringer"],
+               "message": "No audio device: calls have no microphone and no speaker."},
      "lines": [{"id": "office", "label": "Office", "registration": "online", "detail": ""}]}
+    (``audio.missing`` is empty when calls have a microphone, a speaker and a ringer)
     {"event": "incoming", "call": "sip-1-…", "direction": "incoming", "state": "ringing",
      "remote": "1002", "remote_e164": null, "remote_name": "Alice", "line": "Office",
      "dnis": "2000", "waiting": false, "remote_hold": false, "reason": null, "digits": ""}
@@ -104,6 +107,7 @@ def _status_json(status: ProviderStatus) -> dict[str, Any]:
         "registration": status.registration.value,
         "dnd": status.dnd,
         "message": status.message,
+        "audio": {"missing": list(status.audio_missing), "message": status.audio},
         "lines": [
             {
                 "id": line.id,

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
+import ipaddress
 import itertools
 import logging
 import os
@@ -39,7 +41,7 @@ import time
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import pjsua2 as pj
 
@@ -62,10 +64,175 @@ _PHASES = {
     pj.PJSIP_INV_STATE_DISCONNECTED: Phase.DISCONNECTED,
 }
 _DTMF = set("0123456789*#ABCDabcd")
+#: the flood guard's refusal: (status code, why)
+_BUSY_FLOOD = (503, "too many calls within a second")
 #: seconds to keep trying to resume a call pjsua put back on hold by itself (see onCallMediaState)
 _RESUME_AGAIN_FOR = 5.0
 _FRAME_USEC = 20000
 _RATE = 8000
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _callback(method: _F) -> _F:
+    """For every method pjsua2 calls from C++ (SWIG directors): an exception must never escape,
+    since it unwinds through pjsip's C code as a C++ exception and aborts the process. It is
+    logged instead; the callback then does nothing more (e.g. ``onCallMediaState`` when
+    ``getInfo`` or ``getAudioMedia`` raise ``pj.Error`` for a call that just ended)."""
+
+    @functools.wraps(method)
+    def guarded(*args: Any) -> Any:
+        try:
+            return method(*args)
+        except Exception:
+            log.exception("pjsua2 callback %s failed", method.__qualname__)
+            return None
+
+    guarded.guarded = True  # type: ignore[attr-defined]
+    return guarded  # type: ignore[return-value]
+
+
+class _Pjsip:
+    """pjsip's C functions that pjsua2 does not wrap, from pjsua2's own module: the two that
+    answering a request inside a dialog needs (``pjsip_endpt_create_response`` +
+    ``pjsip_tsx_send_msg``), and those of ``_StrayAckFilter``. ``_pjsip()`` is None where they
+    are not exported."""
+
+    def __init__(self) -> None:
+        lib = ctypes.CDLL(pj._pjsua2.__file__)
+        self.endpt = lib.pjsua_get_pjsip_endpt
+        self.endpt.restype = ctypes.c_void_p
+        self.endpt.argtypes = []
+        self.create = lib.pjsip_endpt_create_response
+        self.create.restype = ctypes.c_int
+        self.create.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)
+        ]  # fmt: skip
+        self.send = lib.pjsip_tsx_send_msg
+        self.send.restype = ctypes.c_int
+        self.send.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self.lib = lib
+
+    def respond(self, tsx: Any, rdata: Any, code: int) -> bool:
+        """Send *code* as the response of the server transaction *tsx* to the request *rdata*
+        (pjsua2's ``SipTransaction.pjTransaction`` and ``SipRxData.pjRxData``)."""
+        tsx_ptr, rdata_ptr = int(tsx), int(rdata)
+        if not tsx_ptr or not rdata_ptr:
+            return False
+        tdata = ctypes.c_void_p()
+        if self.create(self.endpt(), rdata_ptr, code, None, ctypes.byref(tdata)) != 0 or not tdata.value:
+            return False
+        return bool(self.send(tsx_ptr, tdata.value) == 0)
+
+
+class _PjStr(ctypes.Structure):
+    _fields_ = [("ptr", ctypes.c_char_p), ("slen", ctypes.c_ssize_t)]
+
+
+_RX_REQUEST = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+
+
+class _PjsipModule(ctypes.Structure):
+    """pjsip's ``pjsip_module`` (``sip_module.h``; the same in every pjsip 2.x)."""
+
+    _fields_ = [
+        ("prev", ctypes.c_void_p),
+        ("next", ctypes.c_void_p),
+        ("name", _PjStr),
+        ("id", ctypes.c_int),
+        ("priority", ctypes.c_int),
+        ("load", ctypes.c_void_p),
+        ("start", ctypes.c_void_p),
+        ("stop", ctypes.c_void_p),
+        ("unload", ctypes.c_void_p),
+        ("on_rx_request", _RX_REQUEST),
+        ("on_rx_response", ctypes.c_void_p),
+        ("on_tx_request", ctypes.c_void_p),
+        ("on_tx_response", ctypes.c_void_p),
+        ("on_tsx_state", ctypes.c_void_p),
+    ]
+
+
+class _StrayAckFilter:
+    """A pjsip module just before pjsua's own (priority 63 < 64) that drops an ACK no
+    transaction or dialog took — one without a To tag, say. pjsua 2.15 takes such an ACK for a
+    "merged request" when its Call-ID, From tag and CSeq number are a ringing INVITE's and
+    answers it 482, which pjsip refuses to build for an ACK: the process aborts
+    (``pjsip_endpt_create_response: Assertion ... != PJSIP_ACK_METHOD' failed``, found by the
+    fuzzer; pjsua 2.16 leaves ACKs alone there). An ACK is never answered anyway."""
+
+    PRIORITY = 63
+
+    def __init__(self, lib: ctypes.CDLL, endpt: Callable[[], int]) -> None:
+        self._endpt = endpt
+        self._info = lib.pjsip_rx_data_get_info
+        self._info.restype = ctypes.c_char_p
+        self._info.argtypes = [ctypes.c_void_p]
+        self._register = lib.pjsip_endpt_register_module
+        self._unregister = lib.pjsip_endpt_unregister_module
+        for fn in (self._register, self._unregister):
+            fn.restype = ctypes.c_int
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        self._name = ctypes.create_string_buffer(b"mod-callsys-stray-ack")
+        self._callback = _RX_REQUEST(self._on_rx_request)  # kept: C holds a pointer to it
+        self.module = _PjsipModule()
+        self.module.name = _PjStr(ctypes.cast(self._name, ctypes.c_char_p), len(self._name.value))
+        self.module.id = -1
+        self.module.priority = self.PRIORITY
+        self.module.on_rx_request = self._callback
+        self.installed = False
+
+    def _on_rx_request(self, rdata: int) -> int:
+        try:
+            info = self._info(rdata) or b""
+            return 1 if info.startswith(b"Request msg ACK") else 0
+        except Exception:  # never raise into C
+            return 0
+
+    def install(self) -> None:
+        if self._register(self._endpt(), ctypes.byref(self.module)) == 0:
+            self.installed = True
+        else:
+            log.warning("could not install the stray-ACK filter")
+
+    def remove(self) -> None:
+        if self.installed:
+            self._unregister(self._endpt(), ctypes.byref(self.module))
+            self.installed = False
+
+
+@functools.cache
+def _pjsip() -> _Pjsip | None:
+    try:
+        return _Pjsip()
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - another build of pjsua2
+        log.warning("pjsip's own functions are not exported: no INFO DTMF, no stray-ACK filter")
+        return None
+
+
+_INFO_DTMF = re.compile(r"^\s*(?:signal\s*=\s*)?([0-9*#A-Da-d])\s*$", re.I | re.M)
+
+
+_CALL_ID = re.compile(r"^(?:call-id|i)[ \t]*:[ \t]*(\S*)", re.I | re.M)
+
+
+def _call_id(message: str) -> str:
+    """The Call-ID of a SIP message's text ("" without one)."""
+    head = message.partition("\r\n\r\n")[0]
+    found = _CALL_ID.search(head)
+    return found.group(1) if found else ""
+
+
+def _info_dtmf(message: str) -> tuple[bool, str]:
+    """(is it DTMF — an INFO with ``Content-Type: application/dtmf`` or ``dtmf-relay`` —, its
+    digit or "") from the request's text: the body is the digit, or a ``Signal=`` line."""
+    head, _, body = message.partition("\r\n\r\n")
+    kind = re.search(r"^(?:content-type|c)\s*:\s*([^;\r\n]*)", head, re.I | re.M)
+    if kind is None or kind.group(1).strip().lower() not in ("application/dtmf", "application/dtmf-relay"):
+        return False, ""
+    found = _INFO_DTMF.search(body)
+    return True, found.group(1).upper() if found else ""
 
 
 def _fmt() -> Any:
@@ -130,6 +297,7 @@ class _TapPort(pj.AudioMediaPort):  # type: ignore[misc]
         self.key = ""
         self.tap: AudioTap | None = None
 
+    @_callback
     def onFrameReceived(self, frame: Any) -> None:
         tap, key = self.tap, self.key
         if tap is None or not key:
@@ -139,6 +307,13 @@ class _TapPort(pj.AudioMediaPort):  # type: ignore[misc]
                 tap(key, self.read(frame.buf))
         except Exception:  # never raise into C++
             log.exception("audio tap failed")
+
+
+class _Digit:
+    """An ``OnDtmfDigitParam`` for a digit that came in a SIP INFO."""
+
+    def __init__(self, digit: str) -> None:
+        self.digit = digit
 
 
 class _Call(pj.Call):  # type: ignore[misc]
@@ -159,7 +334,11 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.media = True  # has RTP/RTCP sockets (the flood guard's calls have loop media)
         self.hold_wanted = False  # we put it on hold (hold() and not resume() since)
         self.resume_by: float | None = None  # pjsua re-held it by itself: resume it again by then
+        self.sip_call_id = ""  # its Call-ID header, once asked for (_sip_call_id)
+        self.source = ""  # incoming: the IP address its INVITE came from
+        self.connected = False  # reached CONFIRMED
 
+    @_callback
     def onCallState(self, prm: Any) -> None:
         engine = self.engine
         if engine is None:
@@ -167,11 +346,14 @@ class _Call(pj.Call):  # type: ignore[misc]
         ci = self.getInfo()
         phase = _PHASES.get(ci.state)
         code, reason = int(ci.lastStatusCode), str(ci.lastReason)
+        if phase is Phase.CONFIRMED:
+            self.connected = True
         if phase is Phase.DISCONNECTED:
             engine._retire(self)
         if phase is not None and not self.quiet:
             engine._emit(lambda listener: listener.on_phase(self.key, phase, code, reason))
 
+    @_callback
     def onCallMediaState(self, prm: Any) -> None:
         engine = self.engine
         if engine is None or self.quiet:
@@ -202,11 +384,58 @@ class _Call(pj.Call):  # type: ignore[misc]
                 log.info("pjsua put call %s back on hold by itself; resuming it again", self.key)
         engine._emit(lambda listener: listener.on_media(self.key, local_hold, remote_hold))
 
+    @_callback
     def onDtmfDigit(self, prm: Any) -> None:
         digit = str(prm.digit)[:1]
         if self.engine is not None and digit:
             self.engine._emit(lambda listener: listener.on_dtmf(self.key, digit))
 
+    @_callback
+    def onCallTsxState(self, prm: Any) -> None:
+        """A new request inside the call (pjsua tells us first; answering it here makes pjsua
+        leave it alone, as it handles only requests still in TRYING state):
+
+        * one whose Call-ID is not this call's is answered 481. pjsua never forgets a dialog's
+          call slot: after a BYE the dialog lives on in pjsip while the BYE's transaction lingers
+          (32 s over UDP), and once a new call takes that slot a request in the old dialog came
+          here as the new call's — a REFER then made pjsua answer with the new call's dialog and
+          pjsip abort the process (``pjsip_dlg_respond: Assertion ... == dlg' failed``).
+        * an INFO with DTMF: the digit is reported like one sent in RTP and the INFO answered
+          200 (400 without a digit). ``application/dtmf`` (the digit as the body) pjsua leaves
+          to the application, and pjsip answered it 500; ``application/dtmf-relay``
+          (``Signal=5``) pjsua reads itself, but its parser steps past the end of a body with
+          no line break after the signal and aborts the process (``pj_strstr: Assertion
+          `str->slen >= 0'``, found by the fuzzer), so the engine reads both.
+        """
+        event = prm.e
+        if event.type != pj.PJSIP_EVENT_TSX_STATE:
+            return
+        tsx = event.body.tsxState.tsx
+        method = str(tsx.method)
+        if tsx.role != pj.PJSIP_ROLE_UAS or tsx.state != pj.PJSIP_TSX_STATE_TRYING or method == "INVITE":
+            return
+        rdata = event.body.tsxState.src.rdata
+        message = str(rdata.wholeMsg)
+        if _call_id(message) != self._sip_call_id():
+            pjsip = _pjsip()
+            if pjsip is not None and pjsip.respond(tsx.pjTransaction, rdata.pjRxData, 481):
+                log.warning("answered 481 to a %s in a call that has ended", method)
+            return
+        if method != "INFO":
+            return
+        ours, digit = _info_dtmf(message)
+        pjsip = _pjsip() if ours else None
+        if pjsip is None:
+            return
+        if pjsip.respond(tsx.pjTransaction, rdata.pjRxData, 200 if digit else 400) and digit:
+            self.onDtmfDigit(_Digit(digit))
+
+    def _sip_call_id(self) -> str:
+        if not self.sip_call_id:
+            self.sip_call_id = str(self.getInfo().callIdString)
+        return self.sip_call_id
+
+    @_callback
     def onCallTransferRequest(self, prm: Any) -> None:
         """The far end asks us to call someone else (an incoming REFER): declined, 603. pjsua
         would accept it and place that call by itself, reusing this object for the new call:
@@ -216,6 +445,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         prm.statusCode = 603
         log.warning("declined the far end's request to transfer call %s to %s", self.key, prm.dstUri)
 
+    @_callback
     def onCallReplaceRequest(self, prm: Any) -> None:
         """An INVITE with ``Replaces`` for this call (attended transfer, pick-up): declined, 603.
         pjsua would answer it 200, hang this call up and hand this object to the new call, so
@@ -223,6 +453,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         prm.statusCode = 603
         log.warning("declined an INVITE that would replace call %s", self.key)
 
+    @_callback
     def onCallTransferStatus(self, prm: Any) -> None:
         code, final = int(prm.statusCode), bool(prm.finalNotify)
         if final:
@@ -231,20 +462,48 @@ class _Call(pj.Call):  # type: ignore[misc]
             self.engine._emit(lambda listener: listener.on_transfer(self.key, code, final))
 
 
+def _source_ip(address: str) -> str:
+    """``127.0.0.1:5060`` / ``[::1]:5060`` (pjsip's ``srcAddress``) → the IP address."""
+    if address.startswith("["):
+        return address[1:].partition("]")[0]
+    return address.rpartition(":")[0] if address.count(":") == 1 else address
+
+
+def _literal_ip(uri: str) -> str:
+    """The IP address a registrar or proxy URI is written with ("" for a host name)."""
+    host = host_of(uri)
+    host = host[1:].partition("]")[0] if host.startswith("[") else host.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        return ""
+
+
 class _Account(pj.Account):  # type: ignore[misc]
     def __init__(self, engine: PjEngine, line: LineConfig) -> None:
         super().__init__()
         self.engine = engine
         self.line = line
+        #: where INVITEs may come from (``accept_only_from_server``): the addresses the REGISTER
+        #: was answered from, and the registrar's and proxy's if written as IP addresses
+        self.servers: set[str] = {ip for ip in (_literal_ip(line.registrar), _literal_ip(line.proxy)) if ip}
+        self.registered_once = False
 
+    @_callback
     def onIncomingCall(self, prm: Any) -> None:
         self.engine._incoming(self, prm)
 
+    @_callback
     def onRegState(self, prm: Any) -> None:
         code, reason, expiration = int(prm.code), str(prm.reason), int(prm.expiration)
         if self.line.transport == "tls" and not 200 <= code < 300:
             reason = self.engine._tls_reason(self.line, int(prm.status), reason)
         registered = 200 <= code < 300 and expiration > 0
+        if registered:
+            source = _source_ip(str(prm.rdata.srcAddress))
+            if source:
+                self.servers.add(source)
+            self.registered_once = True
         line_id = self.line.id
         self.engine._emit(lambda listener: listener.on_registration(line_id, code, reason, registered))
 
@@ -281,6 +540,7 @@ class _GuardAccount(pj.Account):  # type: ignore[misc]
         super().__init__()
         self.engine = engine
 
+    @_callback
     def onIncomingCall(self, prm: Any) -> None:
         self.engine._refuse(self, prm)
 
@@ -299,6 +559,7 @@ class _SelectAccountHook:
 
     select_account: Callable[[Any], None] | None = None  # PjEngine._select_account
 
+    @_callback
     def onSelectAccount(self, prm: Any) -> None:
         hook = self.select_account
         if hook is not None:
@@ -312,6 +573,7 @@ class _Endpoint(_SelectAccountHook, pj.Endpoint):  # type: ignore[misc]
         super().__init__()
         self.failures = failures  # "host:port" → what was wrong, read by PjEngine._tls_failure
 
+    @_callback
     def onTransportState(self, prm: Any) -> None:
         try:
             tls = prm.tlsInfo
@@ -335,6 +597,7 @@ class _SoundPort(pj.AudioMediaPort):  # type: ignore[misc]
         super().__init__()
         self.device, self.read = device, read
 
+    @_callback
     def onFrameRequested(self, frame: Any) -> None:
         try:
             frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
@@ -342,6 +605,7 @@ class _SoundPort(pj.AudioMediaPort):  # type: ignore[misc]
         except Exception:
             log.exception("microphone frame failed")
 
+    @_callback
     def onFrameReceived(self, frame: Any) -> None:
         try:
             if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO:
@@ -451,7 +715,14 @@ class PjEngine:
         self._guard_id = -1
         self._default_id = -1  # the account pjsua would pick for a request no account matches
         self._refused: dict[str, _Call] = {}  # the guard's calls, kept until DISCONNECTED
-        self._refusals_logged = -1000.0
+        self._refusals_logged: dict[int, float] = {}  # status code → when last logged
+        self._by_id: dict[int, _Account] = {}  # pjsua's account id → our line's account
+        self._refusal = _BUSY_FLOOD  # what _refuse answers the INVITE _select_account sent it
+        self._ack_filter: _StrayAckFilter | None = None
+        #: the call whose onIncomingCall is running: its final answer waits for ``poll``
+        self._inside: _Call | None = None
+        #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
+        self._deferred: list[tuple[_Call, str, Callable[[], None]]] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, options: SipOptions, listener: EngineListener) -> None:
@@ -498,6 +769,12 @@ class PjEngine:
             cfg.medConfig.clockRate = _RATE
             cfg.medConfig.sndClockRate = _RATE
             cfg.medConfig.ecTailLen = 0
+            # Never close the (null) sound device when idle: its clock is the conference
+            # bridge's, which applies queued port additions and removals. Closed (pjsua's
+            # default: 1 s after nothing is connected to the bridge's master port, always so
+            # in audio mode none) every answered call's port stayed taken, and after 254 calls
+            # every call failed 488 (conference.c: PJ_ETOOMANY; found by the fuzzer).
+            cfg.medConfig.sndAutoCloseTime = -1
             self._ep.libInit(cfg)
         self._ep.audDevManager().setNullDev()
         for codec, prio in (("PCMU/8000/1", 255), ("PCMA/8000/1", 254), ("G722/16000/1", 200)):
@@ -515,6 +792,10 @@ class PjEngine:
         for line in options.lines:
             self._add_account(line)
         self._add_guard()
+        pjsip = _pjsip()
+        if pjsip is not None:
+            self._ack_filter = _StrayAckFilter(pjsip.lib, pjsip.endpt)
+            self._ack_filter.install()
 
     def _create_transports(self, options: SipOptions) -> None:
         """UDP, and TCP (and TLS on the next port) on the same port. With ``listen_port`` 0 a
@@ -606,6 +887,7 @@ class PjEngine:
         account = _Account(self, line)
         account.create(acfg, True)
         self._accounts[line.id] = account
+        self._by_id[int(account.getId())] = account
 
     def _add_guard(self) -> None:
         """The flood guard's account (never the default, never registered) and its hook."""
@@ -633,11 +915,41 @@ class PjEngine:
         if self._ep is None:
             return 0
         count = int(self._ep.libHandleEvents(0))
+        if self._deferred:
+            self._send_deferred()
         if self._graveyard:
             self._bury()
         for call in [c for c in self._calls.values() if c.resume_by is not None]:
             self._resume_again(call)
         return count
+
+    def _final(self, call: _Call, what: str, send: Callable[[], None]) -> None:
+        """Give a call its final answer (or hang it up) now, or — inside its own onIncomingCall —
+        right after ``libHandleEvents`` returns. pjsua2's ``Endpoint::on_incoming_call`` frees
+        the INVITE's copy after the callback without checking it: a final non-2xx answer to an
+        INVITE without SDP ends the call at once, pjsua frees that copy itself, and the second
+        free aborts the process (``pjsip_rx_data_free_cloned: Assertion 'rdata' failed``). The
+        ``pj.Call`` exists (user data set), so pjsua2 does not answer 500 in the meantime."""
+        call.answered = True
+        if call is self._inside:
+            self._deferred.append((call, what, send))
+            return
+        send()
+
+    def _send_deferred(self) -> None:
+        deferred, self._deferred = self._deferred, []
+        for call, what, send in deferred:
+            # the caller may have cancelled it within the same libHandleEvents
+            if call.engine is None or (
+                self._calls.get(call.key) is not call and self._refused.get(call.key) is not call
+            ):
+                continue
+            try:
+                send()
+            except pj.Error as exc:
+                log.warning("could not %s call %s: %s", what, call.key, exc.reason)
+            except Exception:  # never leave the poll half done
+                log.exception("could not %s call %s", what, call.key)
 
     def _resume_again(self, call: _Call) -> None:
         """Resume a call pjsua put back on hold by itself; while another offer/answer exchange
@@ -734,7 +1046,11 @@ class PjEngine:
             self._graveyard.append(call)
         self._calls.clear()
         self._refused.clear()
+        self._deferred.clear()
         ep.select_account = None
+        if self._ack_filter is not None:
+            self._ack_filter.remove()  # before libDestroy: pjsip would call into freed memory
+            self._ack_filter = None
         self._bury()
         if self._sound is not None:
             self._sound.close()
@@ -745,6 +1061,7 @@ class PjEngine:
             with contextlib.suppress(pj.Error):
                 account.shutdown()
         self._accounts.clear()
+        self._by_id.clear()
         self._guard = None
         gc.collect()  # no pj.Call / pj.Account proxy may outlive libDestroy
         for call in list(self._all_calls):
@@ -782,8 +1099,10 @@ class PjEngine:
 
     def _select_account(self, prm: Any) -> None:
         """Inside pjsua, for each new INVITE, before its media sockets are opened: send it to
-        the guard account when the media slots are running out. Kept minimal (it is on every
-        call's way in): the request's method and the budget only."""
+        the guard account (refused there, ``_refuse``) when it comes from a source this line
+        does not take calls from (403), when its source already has as many calls ringing as
+        it may (486, direct lines), or when the media slots are running out (503). Kept
+        minimal (it is on every call's way in)."""
         try:
             if self._guard is None:
                 return
@@ -791,40 +1110,68 @@ class PjEngine:
             # (a flood of them would otherwise get real callers a 503). ~7 µs for the copy.
             if not prm.rdata.info.startswith("Request msg INVITE"):
                 return
-            if not self._budget.admit(len(self._calls)):
-                prm.accountIndex = self._guard_id
-            elif int(prm.accountIndex) == self._guard_id and self._default_id >= 0:
+            if int(prm.accountIndex) == self._guard_id and self._default_id >= 0:
                 # pjsua prefers an account not bound to a transport for a request on another
                 # one (TCP to a UDP line): that is the guard, never meant to take calls
                 prm.accountIndex = self._default_id
+            account = self._by_id.get(int(prm.accountIndex))
+            refusal = self._screen(account, _source_ip(str(prm.rdata.srcAddress))) if account else None
+            if refusal is None and not self._budget.admit(len(self._calls)):
+                refusal = _BUSY_FLOOD
+            if refusal is not None:
+                self._refusal = refusal
+                prm.accountIndex = self._guard_id
         except Exception:  # never raise into C++
             log.exception("flood guard failed")
 
+    def _screen(self, account: _Account, source: str) -> tuple[int, str] | None:
+        """403 for a source a registered line does not take calls from, 486 for a source with
+        ``ringing_per_source`` calls ringing on a direct line; None: go on."""
+        line = account.line
+        if not line.direct:
+            if line.accept_only_from_server and account.registered_once and source not in account.servers:
+                return 403, f"an INVITE for line {line.id} from {source}, not from its registrar or proxy"
+            return None
+        bound = self._options.ringing_per_source if self._options else 0
+        if bound and source:
+            ringing = sum(1 for call in self._calls.values() if call.source == source and not call.connected)
+            if ringing >= bound:
+                return 486, f"an INVITE from {source}, which has {ringing} calls ringing already"
+        return None
+
     def _refuse(self, account: _GuardAccount, prm: Any) -> None:
-        """Answer an INVITE the guard took (loop media, no socket): 503 + Retry-After."""
+        """Answer an INVITE the guard took (loop media, no socket): what ``_select_account``
+        decided — 503 + Retry-After (media slots), 403 (not from the line's server) or 486 (too
+        many calls ringing from its source)."""
+        (code, why), self._refusal = self._refusal, _BUSY_FLOOD
         key = f"sip-refused-{next(self._keys)}-{os.getpid()}"
         call = _Call(self, account, key, prm.callId)
         call.quiet, call.media, call.answered = True, False, True
         self._refused[key] = call
         self._all_calls.add(call)
-        header = pj.SipHeader()
-        header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)
-        tx = pj.SipTxOption()
-        tx.headers.append(header)
         op = pj.CallOpParam()
-        op.statusCode, op.reason = 503, "Service Unavailable"
-        op.txOption = tx  # (op.txOption.headers.append would change a copy)
+        op.statusCode = code
+        if code == 503:
+            header = pj.SipHeader()
+            header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)
+            tx = pj.SipTxOption()
+            tx.headers.append(header)
+            op.txOption = tx  # (op.txOption.headers.append would change a copy)
+        self._inside = call
         try:
-            call.answer(op)
-        except pj.Error as exc:
-            log.warning("could not refuse a call: %s", exc.reason)
+            self._final(call, "refuse", lambda: call.answer(op))
+        finally:
+            self._inside = None
         now = time.monotonic()
-        if now - self._refusals_logged > 10:
-            self._refusals_logged = now
-            log.warning(
-                "flood guard: too many calls within a second; refusing new ones (%d so far)",
-                self._budget.refused,
-            )
+        if now - self._refusals_logged.get(code, -1000.0) > 10:
+            self._refusals_logged[code] = now
+            if code == 503:
+                log.warning(
+                    "flood guard: too many calls within a second; refusing new ones (%d so far)",
+                    self._budget.refused,
+                )
+            else:
+                log.warning("refused %s (%d)", why, code)
 
     def _incoming(self, account: _Account, prm: Any) -> None:
         self._budget.started()
@@ -832,6 +1179,15 @@ class PjEngine:
         call = _Call(self, account, key, prm.callId)
         self._calls[key] = call
         self._all_calls.add(call)
+        with contextlib.suppress(Exception):
+            call.source = _source_ip(str(prm.rdata.srcAddress))
+        self._inside = call
+        try:
+            self._ring(account, call, key, prm)
+        finally:
+            self._inside = None
+
+    def _ring(self, account: _Account, call: _Call, key: str, prm: Any) -> None:
         try:
             text = str(prm.rdata.wholeMsg)
         except Exception:
@@ -861,6 +1217,7 @@ class PjEngine:
             sip_call_id=info.sip_call_id,
             remote_uri=info.remote_uri,
             contact=info.contact,
+            source=call.source,
         )
         self._emit(lambda listener: listener.on_incoming(key, incoming))
         if self._calls.get(key) is call and not call.answered:
@@ -929,6 +1286,9 @@ class PjEngine:
         if op is None:
             op = pj.CallOpParam()
             op.statusCode = code
+        if int(op.statusCode) >= 200:
+            self._final(call, "answer", lambda: call.answer(op))
+            return
         call.answer(op)
         call.answered = True
 
@@ -944,9 +1304,8 @@ class PjEngine:
         op = pj.CallOpParam()
         if code:
             op.statusCode = code
-        call.answered = True
         try:
-            call.hangup(op)
+            self._final(call, "hang up", lambda: call.hangup(op))
         except pj.Error as exc:
             raise ProviderError(f"Could not hang up: {exc.reason}.") from None
 
@@ -962,9 +1321,8 @@ class PjEngine:
         headers = pj.SipHeaderVector()
         headers.append(contact)
         op.txOption.headers = headers
-        call.answered = True
         try:
-            call.hangup(op)
+            self._final(call, "redirect", lambda: call.hangup(op))
         except pj.Error as exc:
             raise ProviderError(f"Could not send the call to voicemail: {exc.reason}.") from None
 

@@ -29,7 +29,10 @@ Rules implemented here:
 * Send to voicemail (IN6) answers the ringing INVITE with 302 Moved Temporarily and the line's
   ``voicemail_uri`` as the Contact; the PBX or the caller's phone follows it. Only lines with a
   ``voicemail_uri`` can; the capability exists when at least one line has one.
-* A call that rings ``ring_timeout`` seconds unanswered is declined with 480 (a missed call).
+* A call that rings ``ring_timeout`` seconds unanswered is declined with 480 (a missed call);
+  on a direct line a call from an IP address no call was answered from yet rings at most
+  ``unknown_ring_timeout`` seconds (the engine already limits how many may ring from one
+  address, and on a registered line takes INVITEs only from the line's server).
 * Hold by the far end (a re-INVITE with ``a=sendonly``, ``a=inactive`` or ``c=0.0.0.0``) is an
   ``UPDATED`` event with ``remote_hold=True`` (and ``False`` when it resumes): the call stays
   connected and our own hold/resume is unaffected.
@@ -46,6 +49,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -109,6 +113,7 @@ class _CallRecord:
     alerting: bool = False  # outgoing: the far end rings (180/183)
     early_media: bool = False  # outgoing: the far end sends its own ringback / announcements
     action: str = ""  # what *we* did to end it: reject | busy | cancel | hangup | voicemail
+    source: str = ""  # incoming: the IP address its INVITE came from
     transfer_to: str = ""
 
 
@@ -150,10 +155,13 @@ class SipProvider:
         self._dnd = self.options.dnd
         self._auto_answer = self.options.auto_answer
         self._ringer: Any = None
+        self._audio: tuple[tuple[str, ...], str] = ((), "")  # (missing parts, sentence)
         self._ringback: Any = None
         self._keys = 0
         self._arrivals: deque[float] = deque()
         self._watch: SocketWatch | None = None
+        #: IP addresses an incoming call on a direct line was answered from (this run)
+        self._known_sources: set[str] = set()
         #: Called after every poll that handled events (benchmarks and tests hook in here).
         self.on_poll: Callable[[int], None] | None = None
 
@@ -205,8 +213,68 @@ class SipProvider:
             for line in lines
         ]
         return ProviderStatus(
-            provider=self.name, registration=overall, lines=lines, dnd=self._dnd, message="; ".join(parts)
+            provider=self.name,
+            registration=overall,
+            lines=lines,
+            dnd=self._dnd,
+            message="; ".join(parts),
+            audio_missing=self._audio[0] if self._engine is not None else (),
+            audio=self._audio[1] if self._engine is not None else "",
         )
+
+    def _recheck_audio(self) -> None:
+        """Before a call: a device plugged in since the warning is found (PortAudio lists its
+        devices again, only while no call has audio open), one that went away is reported."""
+        self._check_audio(refresh=bool(self._audio[0]) and not self._calls)
+
+    def _check_audio(self, *, refresh: bool = False) -> None:
+        """Find out whether calls have a microphone, a speaker and a ringer; publish a change."""
+        state = self._audio_state(refresh=refresh)
+        if state is not None:
+            self._set_audio(state)
+
+    def _check_audio_soon(self) -> None:
+        """The first check, at start, on a thread of its own: importing sounddevice and starting
+        PortAudio takes 30–90 ms that the window's start-up does not wait for. The answer is
+        published from the loop's thread."""
+        loop = self._loop
+        if self.options.audio.mode != "device" or loop is None:
+            return
+
+        def check() -> None:
+            state = self._audio_state()
+            if state is not None:
+                with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+                    loop.call_soon_threadsafe(self._set_audio, state)
+
+        threading.Thread(target=check, name="callsys-audio-check", daemon=True).start()
+
+    def _audio_state(self, *, refresh: bool = False) -> tuple[tuple[str, ...], str] | None:
+        audio = self.options.audio
+        if audio.mode == "none":
+            return (
+                ("microphone", "speaker", "ringer"),
+                "Audio is turned off (audio mode none): calls have no microphone and no speaker.",
+            )
+        if audio.mode == "files":
+            return ((), "")
+        from providers.sip.sound import check_devices
+
+        try:
+            check = check_devices(audio, refresh=refresh)
+        except Exception:
+            log.exception("checking the sound devices failed")
+            return None
+        for notice in check.notices:
+            log.warning("%s", notice)
+        return (check.missing, check.message)
+
+    def _set_audio(self, state: tuple[tuple[str, ...], str]) -> None:
+        if state != self._audio and self._engine is not None:
+            if state[1]:
+                log.warning("%s", state[1])
+            self._audio = state
+            self._publish_status()
 
     async def start(self, listener: ProviderListener) -> None:
         if self._engine is not None:
@@ -223,7 +291,10 @@ class SipProvider:
             self._ringback = Ringer(self.options.audio, ringback=True)
         self._watch_sockets(engine)
         self._schedule(self._interval())
+        if self.options.audio.mode != "device":  # known without asking PortAudio
+            self._audio = self._audio_state() or self._audio
         self._publish_status()
+        self._check_audio_soon()
 
     def _watch_sockets(self, engine: Engine) -> None:
         """Poll as soon as the engine has something to read (POSIX), not up to one interval later."""
@@ -405,6 +476,7 @@ class SipProvider:
         if config.direct and "@" not in target and not target.lower().startswith(("sip:", "sips:")):
             raise ProviderError("A phone without a registrar dials SIP addresses, e.g. 1002@192.0.2.10.")
         uri = make_uri(target, config, engine.listen_address())
+        self._recheck_audio()
         if self._ringer is not None:  # sound card in use: the resampler ready before the far end answers
             from providers.sip.sound import preload_numpy
 
@@ -505,8 +577,9 @@ class SipProvider:
 
     # ------------------------------------------------------------------ EngineListener
     def on_incoming(self, key: str, call: IncomingCall) -> None:
+        self._recheck_audio()
         config = self.options.line(call.line_id)
-        rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id)
+        rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id, source=call.source)
         self._calls[key] = rec
         self._hurry()
         number = self._number(call.user)
@@ -533,8 +606,9 @@ class SipProvider:
             engine.hangup(key, 486)
             return
         others_connected = any(r.connected for r in self._calls.values() if r is not rec)
-        if self._loop is not None and self.options.ring_timeout:
-            self._loop.call_later(self.options.ring_timeout, self._ring_timeout, key)
+        ring_timeout = self._ring_time(config.direct, call.source)
+        if self._loop is not None and ring_timeout:
+            self._loop.call_later(ring_timeout, self._ring_timeout, key)
         if self._auto_answer and not others_connected and not self._burst():
             engine.answer(key, 180)
             delay = self.options.auto_answer_delay
@@ -542,6 +616,14 @@ class SipProvider:
                 self._loop.call_later(delay, self._auto_answer_now, key)
             return
         self._update_ringer()
+
+    def _ring_time(self, direct: bool, source: str) -> float:
+        """How long a new call may ring (0: until the caller gives up). On a direct line a
+        caller no call was answered from yet rings at most ``unknown_ring_timeout``."""
+        ring, unknown = self.options.ring_timeout, self.options.unknown_ring_timeout
+        if direct and unknown and source not in self._known_sources:
+            return min(ring, unknown) if ring else unknown
+        return ring
 
     def _burst(self) -> bool:
         """True while more than ``BURST_CALLS`` calls arrived within ``BURST_SECONDS``."""
@@ -579,6 +661,8 @@ class SipProvider:
             self._update_ringer()
         elif phase is Phase.CONFIRMED and not rec.connected:
             rec.connected = True
+            if rec.source and rec.direction is Direction.INCOMING:
+                self._known_sources.add(rec.source)
             self._emit(ProviderEvent(CallEvent.ANSWERED, key))
             self._update_ringer()
         elif phase is Phase.DISCONNECTED:

@@ -4,19 +4,157 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="407" />
+      <location filename="../../ui/desktop.py" line="416" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="408" />
+      <location filename="../../ui/desktop.py" line="417" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="406" />
+      <location filename="../../ui/desktop.py" line="415" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
+    </message>
+  </context>
+  <context>
+    <name>AudioPage</name>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="459" />
+      <source>For the built-in softphone. Devices are remembered by name, so a headset is found again after it is plugged into another port; “System default” follows the computer's own choice.</source>
+      <translation>برای تلفن نرم‌افزاری داخلی. دستگاه‌ها با نامشان به خاطر سپرده می‌شوند، پس هدست پس از وصل شدن به درگاهی دیگر دوباره پیدا می‌شود؛ «پیش‌فرض سیستم» از انتخاب خود رایانه پیروی می‌کند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="449" />
+      <source>Hear yourself (echo)</source>
+      <translation>شنیدن صدای خود (اکو)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="454" />
+      <source>Look for audio devices again</source>
+      <translation>جستجوی دوباره‌ی دستگاه‌های صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="456" />
+      <source>Look for devices again</source>
+      <translation>جستجوی دوباره‌ی دستگاه‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="455" />
+      <source>Microphone level</source>
+      <translation>سطح صدای میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="436" />
+      <source>Microphone:</source>
+      <translation>میکروفون:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="238" />
+      <source>No audio devices found on this computer. Calls connect without sound until a microphone and a speaker (or a headset) are connected.</source>
+      <translation>هیچ دستگاه صوتی روی این رایانه پیدا نشد. تا وقتی میکروفون و بلندگو (یا هدست) وصل نشود، تماس‌ها بدون صدا برقرار می‌شوند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="234" />
+      <source>No audio devices found: PortAudio cannot be used ({why}).</source>
+      <translation>هیچ دستگاه صوتی پیدا نشد: PortAudio قابل استفاده نیست ({why}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="442" />
+      <source>Play a test tone</source>
+      <translation>پخش صدای آزمایشی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="443" />
+      <source>Play a test tone on the speaker</source>
+      <translation>پخش صدای آزمایشی روی بلندگو</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="451" />
+      <source>Play the microphone back on the speaker during the test</source>
+      <translation>پخش صدای میکروفون روی بلندگو در حین آزمایش</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="319" />
+      <source>Played: did you hear a beep?</source>
+      <translation>پخش شد: صدای بوق را شنیدید؟</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="289" />
+      <source>Playing…</source>
+      <translation>در حال پخش…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="438" />
+      <source>Ringtone on:</source>
+      <translation>پخش زنگ روی:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="437" />
+      <source>Speaker:</source>
+      <translation>بلندگو:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="445" />
+      <source>Stop the test</source>
+      <translation>توقف آزمایش</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="204" />
+      <source>System default</source>
+      <translation>پیش‌فرض سیستم</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="447" />
+      <source>Test the microphone</source>
+      <translation>آزمایش میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="453" />
+      <source>Test the microphone with a level meter</source>
+      <translation>آزمایش میکروفون با نمایشگر سطح صدا</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="416" />
+      <source>The microphone could not be opened: {why}</source>
+      <translation>میکروفون باز نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="250" />
+      <source>The phone's audio mode is “{mode}” (in the phone options): these devices are used only in the “device” mode.</source>
+      <translation>حالت صدای تلفن «{mode}» است (در گزینه‌های تلفن): این دستگاه‌ها فقط در حالت «device» به کار می‌روند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="316" />
+      <source>The tone could not be played: {why}</source>
+      <translation>صدای آزمایشی پخش نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="274" />
+      <source>The {role} “{name}” is not connected: the system default is used until it is back.</source>
+      <translation>{role} «{name}» وصل نیست: تا وقتی دوباره وصل شود، پیش‌فرض سیستم به کار می‌رود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="430" />
+      <source>microphone</source>
+      <translation>میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="433" />
+      <source>ringer</source>
+      <translation>زنگ</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="432" />
+      <source>speaker</source>
+      <translation>بلندگو</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="213" />
+      <source>{name} (not connected)</source>
+      <translation>{name} (وصل نیست)</translation>
     </message>
   </context>
   <context>
@@ -90,114 +228,367 @@
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="348" />
+      <location filename="../../ui/callpanel.py" line="360" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="401" />
+      <location filename="../../ui/callpanel.py" line="415" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="395" />
+      <location filename="../../ui/callpanel.py" line="409" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="396" />
+      <location filename="../../ui/callpanel.py" line="410" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="265" />
+      <location filename="../../ui/callpanel.py" line="271" />
       <source>Held by the other party</source>
       <translation>نگه‌داشته‌شده از سوی طرف مقابل</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="277" />
+      <location filename="../../ui/callpanel.py" line="283" />
       <source>Hold</source>
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="397" />
+      <location filename="../../ui/callpanel.py" line="411" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="391" />
+      <location filename="../../ui/callpanel.py" line="405" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="267" />
+      <location filename="../../ui/callpanel.py" line="273" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="283" />
+      <location filename="../../ui/callpanel.py" line="289" />
       <source>Mute</source>
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="398" />
+      <location filename="../../ui/callpanel.py" line="412" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="393" />
+      <location filename="../../ui/callpanel.py" line="407" />
       <source>Number to transfer to</source>
       <translation>شماره مقصد انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="359" />
+      <location filename="../../ui/callpanel.py" line="371" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="277" />
+      <location filename="../../ui/callpanel.py" line="283" />
       <source>Resume</source>
       <translation>ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="334" />
+      <location filename="../../ui/callpanel.py" line="344" />
       <source>Send {name} to voicemail</source>
       <translation>فرستادن {name} به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="399" />
+      <location filename="../../ui/callpanel.py" line="413" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="394" />
+      <location filename="../../ui/callpanel.py" line="408" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="392" />
+      <location filename="../../ui/callpanel.py" line="406" />
       <source>Transfer to…</source>
       <translation>انتقال به…</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="254" />
+      <location filename="../../ui/callpanel.py" line="260" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="283" />
+      <location filename="../../ui/callpanel.py" line="289" />
       <source>Unmute</source>
       <translation>صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="332" />
+      <location filename="../../ui/callpanel.py" line="342" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="338" />
-      <source>Waiting</source>
-      <translation>در انتظار</translation>
+      <location filename="../../ui/callpanel.py" line="348" />
+      <source>Waiting {time}</source>
+      <translation>در انتظار {time}</translation>
+    </message>
+  </context>
+  <context>
+    <name>Contacts</name>
+    <message>
+      <location filename="../../ui/contacts.py" line="305" />
+      <source>&amp;Add a number</source>
+      <translation>&amp;افزودن شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="928" />
+      <source>&amp;Add…</source>
+      <translation>&amp;افزودن…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="927" />
+      <source>&amp;Call</source>
+      <translation>تما&amp;س</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="294" />
+      <source>&amp;Company:</source>
+      <translation>&amp;شرکت:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="930" />
+      <source>&amp;Delete</source>
+      <translation>&amp;حذف</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="296" />
+      <source>&amp;E-mail:</source>
+      <translation>&amp;رایانامه:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="929" />
+      <source>&amp;Edit…</source>
+      <translation>&amp;ویرایش…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="931" />
+      <source>&amp;Import…</source>
+      <translation>&amp;درون‌ریزی…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="293" />
+      <source>&amp;Name:</source>
+      <translation>&amp;نام:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="933" />
+      <source>&amp;Open in Dynamics</source>
+      <translation>&amp;باز کردن در Dynamics</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="295" />
+      <source>&amp;Type:</source>
+      <translation>نو&amp;ع:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="473" />
+      <source>Cancelled: nothing of the file was imported.</source>
+      <translation>لغو شد: چیزی از این پرونده درون‌ریزی نشد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="492" />
+      <source>Cancelling…</source>
+      <translation>در حال لغو…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="244" />
+      <source>Company</source>
+      <translation>شرکت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="926" />
+      <source>Contacts</source>
+      <translation>مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="909" />
+      <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
+      <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="837" />
+      <source>Delete</source>
+      <translation>حذف</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="891" />
+      <source>Delete contact</source>
+      <translation>حذف مخاطب</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="892" />
+      <source>Delete {name} from the directory?</source>
+      <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="901" />
+      <source>Deleted {name}.</source>
+      <translation>{name} حذف شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="281" />
+      <source>Edit contact</source>
+      <translation>ویرایش مخاطب</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="834" />
+      <source>Edit…</source>
+      <translation>ویرایش…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="932" />
+      <source>Import a CSV or vCard file into the directory</source>
+      <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="396" />
+      <source>Import contacts</source>
+      <translation>درون‌ریزی مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="516" />
+      <source>Imported {file}.</source>
+      <translation>{file} درون‌ریزی شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="426" />
+      <source>Importing {file}…</source>
+      <translation>در حال درون‌ریزی {file}…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="243" />
+      <source>Name</source>
+      <translation>نام</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="281" />
+      <source>New contact</source>
+      <translation>مخاطب جدید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="755" />
+      <source>No record matches “{text}”.</source>
+      <translation>هیچ رکوردی با «{text}» جور نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="367" />
+      <source>Not saved: {why}.</source>
+      <translation>ذخیره نشد: {why}.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="330" />
+      <source>Number type</source>
+      <translation>نوع شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="246" />
+      <source>Numbers</source>
+      <translation>شماره‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="299" />
+      <source>Numbers:</source>
+      <translation>شماره‌ها:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="842" />
+      <source>Open in Dynamics</source>
+      <translation>باز کردن در Dynamics</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="334" />
+      <source>Phone number</source>
+      <translation>شماره تلفن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="882" />
+      <source>Saved {name}.</source>
+      <translation>{name} ذخیره شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="924" />
+      <source>Search by name, company or number</source>
+      <translation>جستجو با نام، شرکت یا شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="925" />
+      <source>Search the contacts</source>
+      <translation>جستجو در مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="717" />
+      <source>Searching…</source>
+      <translation>در حال جستجو…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="531" />
+      <source>Skipped rows and why:</source>
+      <translation>ردیف‌های کنارگذاشته و دلیل آن‌ها:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="729" />
+      <source>The directory could not be searched: {why}</source>
+      <translation>جستجو در فهرست مخاطبان ممکن نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="476" />
+      <source>The file could not be imported: {why}</source>
+      <translation>این پرونده درون‌ریزی نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="442" />
+      <source>There is no database to import into.</source>
+      <translation>پایگاه داده‌ای برای درون‌ریزی نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="743" />
+      <source>There is no directory: the CRM is not available.</source>
+      <translation>فهرست مخاطبان در دسترس نیست: CRM در دسترس نیست.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="245" />
+      <source>Type</source>
+      <translation>نوع</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="745" />
+      <source>Type a name or a number to search Dynamics 365.</source>
+      <translation>برای جستجو در Dynamics 365 یک نام یا شماره بنویسید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="759" />
+      <source>{count} record(s) found</source>
+      <translation>{count} رکورد پیدا شد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="501" />
+      <source>{done} of about {total} rows</source>
+      <translation>{done} از حدود {total} ردیف</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="519" />
+      <source>{imported} new record(s), {updated} updated, {numbers} phone number(s) stored, {skipped} row(s) skipped.</source>
+      <translation>{imported} رکورد جدید، {updated} به‌روزشده، {numbers} شماره تلفن ذخیره شد، {skipped} ردیف کنار گذاشته شد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/contacts.py" line="751" />
+      <source>{shown} of {total} records</source>
+      <translation>{shown} از {total} رکورد</translation>
     </message>
   </context>
   <context>
@@ -581,12 +972,12 @@
   <context>
     <name>Details</name>
     <message>
-      <location filename="../../ui/details.py" line="47" />
+      <location filename="../../ui/details.py" line="49" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/details.py" line="48" />
+      <location filename="../../ui/details.py" line="50" />
       <source>Call {number}</source>
       <translation>تماس با {number}</translation>
     </message>
@@ -601,12 +992,12 @@
       <translation>نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/details.py" line="56" />
+      <location filename="../../ui/details.py" line="58" />
       <source>No numbers</source>
       <translation>بدون شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/details.py" line="54" />
+      <location filename="../../ui/details.py" line="56" />
       <source>Phone:</source>
       <translation>تلفن:</translation>
     </message>
@@ -619,6 +1010,39 @@
       <location filename="../../ui/details.py" line="37" />
       <source>Type:</source>
       <translation>نوع:</translation>
+    </message>
+  </context>
+  <context>
+    <name>DialPad</name>
+    <message>
+      <location filename="../../ui/dialpad.py" line="127" />
+      <source>Call</source>
+      <translation>تماس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="128" />
+      <source>Call the number</source>
+      <translation>تماس با این شماره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="129" />
+      <source>Delete the last digit</source>
+      <translation>پاک کردن آخرین رقم</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="130" />
+      <source>Dial pad</source>
+      <translation>صفحه شماره‌گیری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="104" />
+      <source>Keys send tones to the call.</source>
+      <translation>کلیدها بوق (DTMF) به تماس می‌فرستند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/dialpad.py" line="106" />
+      <source>Keys type into the number field.</source>
+      <translation>کلیدها در خانه شماره می‌نویسند.</translation>
     </message>
   </context>
   <context>
@@ -750,67 +1174,77 @@
   <context>
     <name>Hotkeys</name>
     <message>
-      <location filename="../../ui/hotkeys.py" line="45" />
+      <location filename="../../ui/hotkeys.py" line="49" />
       <source>&amp;Answer</source>
       <translation>&amp;پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="49" />
+      <location filename="../../ui/hotkeys.py" line="60" />
+      <source>&amp;Contacts</source>
+      <translation>&amp;مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="61" />
+      <source>&amp;Dial pad</source>
+      <translation>&amp;صفحه شماره‌گیری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="53" />
       <source>&amp;Hold / resume</source>
       <translation>&amp;نگه‌داشتن / ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="50" />
+      <location filename="../../ui/hotkeys.py" line="54" />
       <source>&amp;Mute / unmute</source>
       <translation>&amp;بی‌صدا / صدادار</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="46" />
+      <location filename="../../ui/hotkeys.py" line="50" />
       <source>&amp;Reject</source>
       <translation>&amp;رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="54" />
+      <location filename="../../ui/hotkeys.py" line="58" />
       <source>&amp;Search the log</source>
       <translation>&amp;جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="52" />
+      <location filename="../../ui/hotkeys.py" line="56" />
       <source>Call &amp;back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="55" />
+      <location filename="../../ui/hotkeys.py" line="59" />
       <source>Call &amp;notes</source>
       <translation>&amp;یادداشت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="51" />
+      <location filename="../../ui/hotkeys.py" line="55" />
       <source>Dial the &amp;clipboard</source>
       <translation>تماس با شماره &amp;حافظه موقت</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="53" />
+      <location filename="../../ui/hotkeys.py" line="57" />
       <source>Go to the number &amp;field</source>
       <translation>رفتن به &amp;کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="48" />
+      <location filename="../../ui/hotkeys.py" line="52" />
       <source>Hang &amp;up</source>
       <translation>&amp;قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="47" />
+      <location filename="../../ui/hotkeys.py" line="51" />
       <source>Send to v&amp;oicemail</source>
       <translation>ارسال به پست &amp;صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="93" />
+      <location filename="../../ui/hotkeys.py" line="99" />
       <source>The key “{key}” for “{action}” is not a key combination.</source>
       <translation>کلید «{key}» برای «{action}» یک ترکیب کلید معتبر نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="100" />
+      <location filename="../../ui/hotkeys.py" line="106" />
       <source>“{key}” is set for both “{first}” and “{second}”; only the first works.</source>
       <translation>«{key}» هم برای «{first}» و هم برای «{second}» تنظیم شده است؛ فقط اولی کار می‌کند.</translation>
     </message>
@@ -826,77 +1260,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="444" />
+      <location filename="../../ui/mainwindow.py" line="473" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="433" />
+      <location filename="../../ui/mainwindow.py" line="462" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="429" />
+      <location filename="../../ui/mainwindow.py" line="458" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="443" />
+      <location filename="../../ui/mainwindow.py" line="472" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="437" />
+      <location filename="../../ui/mainwindow.py" line="466" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="436" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="405" />
+      <location filename="../../ui/mainwindow.py" line="434" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="400" />
+      <location filename="../../ui/mainwindow.py" line="429" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="432" />
+      <location filename="../../ui/mainwindow.py" line="461" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="431" />
+      <location filename="../../ui/mainwindow.py" line="460" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="438" />
+      <location filename="../../ui/mainwindow.py" line="467" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="440" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="430" />
+      <location filename="../../ui/mainwindow.py" line="459" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="439" />
+      <location filename="../../ui/mainwindow.py" line="468" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="435" />
+      <location filename="../../ui/mainwindow.py" line="464" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -906,37 +1340,37 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1203" />
+      <location filename="../../ui/mainwindow.py" line="1377" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="420" />
+      <location filename="../../ui/mainwindow.py" line="449" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="407" />
+      <location filename="../../ui/mainwindow.py" line="436" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="101" />
+      <location filename="../../ui/mainwindow.py" line="103" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="414" />
+      <location filename="../../ui/mainwindow.py" line="443" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="408" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="102" />
+      <location filename="../../ui/mainwindow.py" line="104" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
@@ -944,6 +1378,16 @@
       <location filename="../../ui/firststart.py" line="70" />
       <source>Connecting to the phone system…</source>
       <translation>در حال اتصال به سامانه تلفن…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="475" />
+      <source>Contacts</source>
+      <translation>مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="476" />
+      <source>Dial pad</source>
+      <translation>صفحه شماره‌گیری</translation>
     </message>
     <message>
       <location filename="../../ui/firststart.py" line="104" />
@@ -956,47 +1400,47 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="694" />
+      <location filename="../../ui/mainwindow.py" line="767" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="410" />
+      <location filename="../../ui/mainwindow.py" line="439" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="740" />
+      <location filename="../../ui/mainwindow.py" line="813" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="423" />
+      <location filename="../../ui/mainwindow.py" line="452" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="98" />
+      <location filename="../../ui/mainwindow.py" line="100" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="406" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1160" />
+      <location filename="../../ui/mainwindow.py" line="1245" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="422" />
+      <location filename="../../ui/mainwindow.py" line="451" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="99" />
+      <location filename="../../ui/mainwindow.py" line="101" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
@@ -1016,42 +1460,47 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="905" />
+      <location filename="../../ui/mainwindow.py" line="985" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1078" />
+      <location filename="../../ui/mainwindow.py" line="1160" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="743" />
+      <location filename="../../ui/mainwindow.py" line="816" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="404" />
+      <location filename="../../ui/mainwindow.py" line="433" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="402" />
+      <location filename="../../ui/mainwindow.py" line="431" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="434" />
+      <location filename="../../ui/mainwindow.py" line="463" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="424" />
+      <location filename="../../ui/mainwindow.py" line="474" />
+      <source>Open the &amp;log folder</source>
+      <translation>باز کردن پوشه &amp;گزارش کار</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="453" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="105" />
+      <location filename="../../ui/mainwindow.py" line="107" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
@@ -1066,12 +1515,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="562" />
+      <location filename="../../ui/mainwindow.py" line="628" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="411" />
+      <location filename="../../ui/mainwindow.py" line="440" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1081,147 +1530,157 @@
       <translation>ثبت‌شده با حساب {account}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="100" />
+      <location filename="../../ui/mainwindow.py" line="102" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="413" />
+      <location filename="../../ui/mainwindow.py" line="442" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="412" />
+      <location filename="../../ui/mainwindow.py" line="441" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1099" />
+      <location filename="../../ui/mainwindow.py" line="1181" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="415" />
+      <location filename="../../ui/mainwindow.py" line="444" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="784" />
+      <location filename="../../ui/mainwindow.py" line="859" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="724" />
+      <location filename="../../ui/mainwindow.py" line="797" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="737" />
+      <location filename="../../ui/mainwindow.py" line="810" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="655" />
+      <location filename="../../ui/mainwindow.py" line="723" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1305" />
+      <location filename="../../ui/mainwindow.py" line="1479" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="835" />
+      <location filename="../../ui/mainwindow.py" line="1368" />
+      <source>The log folder is {path}.</source>
+      <translation>پوشه گزارش کار: {path}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="911" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="771" />
+      <location filename="../../ui/mainwindow.py" line="846" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="716" />
+      <location filename="../../ui/mainwindow.py" line="789" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="730" />
+      <location filename="../../ui/mainwindow.py" line="803" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1127" />
+      <location filename="../../ui/mainwindow.py" line="1212" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="899" />
+      <location filename="../../ui/mainwindow.py" line="975" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="950" />
+      <location filename="../../ui/mainwindow.py" line="1032" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="421" />
+      <location filename="../../ui/mainwindow.py" line="450" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="104" />
+      <location filename="../../ui/mainwindow.py" line="106" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="550" />
-      <source>Updating the phone index: {table}, {count} records</source>
-      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد</translation>
+      <location filename="../../ui/mainwindow.py" line="606" />
+      <source>Updating the phone index: {table}, {count} of about {expected} records, {rate} a second, about {left} left</source>
+      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} از حدود {expected} رکورد، {rate} در ثانیه، حدود {left} مانده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="409" />
+      <location filename="../../ui/mainwindow.py" line="599" />
+      <source>Updating the phone index: {table}, {count} records, {rate} a second</source>
+      <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد، {rate} در ثانیه</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="438" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="103" />
+      <location filename="../../ui/mainwindow.py" line="105" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1204" />
+      <location filename="../../ui/mainwindow.py" line="1378" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="790" />
+      <location filename="../../ui/mainwindow.py" line="865" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1163" />
+      <location filename="../../ui/mainwindow.py" line="1248" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="563" />
+      <location filename="../../ui/mainwindow.py" line="629" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="782" />
+      <location filename="../../ui/mainwindow.py" line="857" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="940" />
+      <location filename="../../ui/mainwindow.py" line="1022" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="959" />
+      <location filename="../../ui/mainwindow.py" line="1041" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1302,22 +1761,22 @@
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="295" />
+      <location filename="../../ui/popup.py" line="339" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="297" />
+      <location filename="../../ui/popup.py" line="341" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="281" />
+      <location filename="../../ui/popup.py" line="325" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="275" />
+      <location filename="../../ui/popup.py" line="319" />
       <source>Click the number to answer</source>
       <translation>برای پاسخ روی شماره کلیک کنید</translation>
     </message>
@@ -1337,67 +1796,77 @@
       <translation>صبح بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="242" />
+      <location filename="../../ui/popup.py" line="283" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="245" />
+      <location filename="../../ui/popup.py" line="289" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="256" />
+      <location filename="../../ui/popup.py" line="300" />
       <source>Looking up…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="270" />
+      <location filename="../../ui/popup.py" line="314" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="263" />
+      <location filename="../../ui/popup.py" line="307" />
       <source>Not in the directory</source>
       <translation>در فهرست مخاطبان نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="251" />
+      <location filename="../../ui/popup.py" line="295" />
       <source>Open the record</source>
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="296" />
+      <location filename="../../ui/popup.py" line="340" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="298" />
+      <location filename="../../ui/popup.py" line="342" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="300" />
+      <location filename="../../ui/popup.py" line="344" />
       <source>Send the call to voicemail</source>
       <translation>فرستادن تماس به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="258" />
+      <location filename="../../ui/popup.py" line="302" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="299" />
+      <location filename="../../ui/popup.py" line="343" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="242" />
+      <location filename="../../ui/popup.py" line="283" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="286" />
+      <location filename="../../ui/popup.py" line="249" />
+      <source>Waiting for {time}</source>
+      <translation>{time} در انتظار</translation>
+    </message>
+    <message>
+      <location filename="../../ui/popup.py" line="285" />
+      <source>Waiting longest</source>
+      <translation>بیشترین انتظار</translation>
+    </message>
+    <message>
+      <location filename="../../ui/popup.py" line="330" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -1643,457 +2112,507 @@
   <context>
     <name>Settings</name>
     <message>
-      <location filename="../../callsys/settings.py" line="382" />
+      <location filename="../../callsys/settings.py" line="402" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="423" />
+      <location filename="../../callsys/settings.py" line="454" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="474" />
+      <location filename="../../callsys/settings.py" line="505" />
       <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="439" />
+      <location filename="../../callsys/settings.py" line="470" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="205" />
+      <location filename="../../callsys/settings.py" line="622" />
+      <source>A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start</source>
+      <translation>پنلی بالای کادر شماره‌گیری تا وقتی هنوز فایل تنظیماتی نیست؛ مدیرانی که callsys را از پیش پیکربندی می‌کنند آن را برای نخستین اجرای بی‌صدا خاموش می‌کنند</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="428" />
+      <source>A table without change tracking is read again in full this often (to find deleted records); in between, only its changed records are read</source>
+      <translation>جدولی که ردیابی تغییرات ندارد در این فاصله دوباره به‌طور کامل خوانده می‌شود (تا رکوردهای حذف‌شده پیدا شوند)؛ در این میان فقط رکوردهای تغییرکرده‌اش خوانده می‌شوند</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="225" />
       <source>Added in front of every outgoing public number</source>
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="559" />
+      <location filename="../../callsys/settings.py" line="592" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="209" />
+      <location filename="../../callsys/settings.py" line="229" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="528" />
+      <location filename="../../callsys/settings.py" line="559" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="285" />
+      <location filename="../../callsys/settings.py" line="305" />
       <source>App registration (client) ID</source>
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="445" />
+      <location filename="../../callsys/settings.py" line="476" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="259" />
+      <location filename="../../callsys/settings.py" line="279" />
       <source>CRM</source>
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="518" />
+      <location filename="../../callsys/settings.py" line="549" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="540" />
+      <location filename="../../callsys/settings.py" line="571" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="392" />
+      <location filename="../../callsys/settings.py" line="412" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
       <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="251" />
+      <location filename="../../callsys/settings.py" line="271" />
       <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM</source>
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="580" />
+      <location filename="../../callsys/settings.py" line="613" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="343" />
+      <location filename="../../callsys/settings.py" line="363" />
       <source>Certificate (PEM with private key)</source>
       <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="347" />
+      <location filename="../../callsys/settings.py" line="367" />
       <source>Certificate thumbprint</source>
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="233" />
+      <location filename="../../callsys/settings.py" line="253" />
       <source>Completes local numbers dialled without it</source>
       <translation>شماره‌های محلی بدون کد شهر را کامل می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="374" />
+      <location filename="../../callsys/settings.py" line="394" />
       <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]</source>
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="588" />
+      <location filename="../../callsys/settings.py" line="632" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="223" />
+      <location filename="../../callsys/settings.py" line="243" />
       <source>Default country</source>
       <translation>کشور پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="207" />
+      <location filename="../../callsys/settings.py" line="227" />
       <source>Default line</source>
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="464" />
+      <location filename="../../callsys/settings.py" line="495" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="429" />
+      <location filename="../../callsys/settings.py" line="460" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="537" />
+      <location filename="../../callsys/settings.py" line="568" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="208" />
+      <location filename="../../callsys/settings.py" line="228" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="249" />
+      <location filename="../../callsys/settings.py" line="269" />
       <source>Do not log numbers shorter than</source>
       <translation>ثبت نکردن شماره‌های کوتاه‌تر از</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="263" />
+      <location filename="../../callsys/settings.py" line="283" />
       <source>Dynamics 365 address</source>
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="456" />
+      <location filename="../../callsys/settings.py" line="487" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="590" />
+      <location filename="../../callsys/settings.py" line="634" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="372" />
+      <location filename="../../callsys/settings.py" line="620" />
+      <source>Explain the phone at a first start</source>
+      <translation>توضیح تلفن در نخستین اجرا</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="392" />
       <source>Extra phone columns</source>
       <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="361" />
+      <location filename="../../callsys/settings.py" line="381" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="569" />
+      <location filename="../../callsys/settings.py" line="426" />
+      <source>Full refresh of tables without change tracking (seconds)</source>
+      <translation>به‌روزرسانی کامل جدول‌های بدون ردیابی تغییرات (ثانیه)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="602" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="542" />
+      <location filename="../../callsys/settings.py" line="573" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="533" />
+      <location filename="../../callsys/settings.py" line="564" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="437" />
+      <location filename="../../callsys/settings.py" line="468" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="534" />
+      <location filename="../../callsys/settings.py" line="565" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="506" />
+      <location filename="../../callsys/settings.py" line="537" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="431" />
+      <location filename="../../callsys/settings.py" line="462" />
       <source>How many desktops may be connected at the same time</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="400" />
+      <location filename="../../callsys/settings.py" line="420" />
       <source>How often the desktop and the callsys server pull changed phone numbers into the phone index</source>
       <translation>هر چند ثانیه یک بار برنامه و سرور callsys شماره‌های تغییرکرده را به نمایهٔ شماره‌ها می‌آورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="390" />
+      <location filename="../../callsys/settings.py" line="410" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="578" />
+      <location filename="../../callsys/settings.py" line="611" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="353" />
+      <location filename="../../callsys/settings.py" line="373" />
       <source>Keep the sign-in unencrypted</source>
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="514" />
+      <location filename="../../callsys/settings.py" line="545" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="239" />
+      <location filename="../../callsys/settings.py" line="259" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="561" />
+      <location filename="../../callsys/settings.py" line="594" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="419" />
+      <location filename="../../callsys/settings.py" line="450" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="423" />
+      <location filename="../../callsys/settings.py" line="454" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="231" />
+      <location filename="../../callsys/settings.py" line="251" />
       <source>Local area code</source>
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="480" />
+      <location filename="../../callsys/settings.py" line="511" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="302" />
+      <location filename="../../callsys/settings.py" line="322" />
       <source>Microsoft Entra sign-in address: https://login.microsoftonline.us for US Government clouds, https://login.chinacloudapi.cn for China</source>
       <translation>نشانی ورود Microsoft Entra: ‏https://login.microsoftonline.us برای ابرهای دولت آمریکا، ‏https://login.chinacloudapi.cn برای چین</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="281" />
+      <location filename="../../callsys/settings.py" line="301" />
       <source>Microsoft Entra tenant</source>
       <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="311" />
+      <location filename="../../callsys/settings.py" line="331" />
       <source>Model-driven app ID</source>
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="535" />
+      <location filename="../../callsys/settings.py" line="566" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="225" />
+      <location filename="../../callsys/settings.py" line="245" />
       <source>Numbers written without a country code belong to this country</source>
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="466" />
+      <location filename="../../callsys/settings.py" line="497" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="447" />
+      <location filename="../../callsys/settings.py" line="478" />
       <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="355" />
+      <location filename="../../callsys/settings.py" line="375" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="544" />
+      <location filename="../../callsys/settings.py" line="575" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="203" />
+      <location filename="../../callsys/settings.py" line="223" />
       <source>Outside-line prefix</source>
       <translation>پیش‌شماره خط بیرونی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="195" />
+      <location filename="../../callsys/settings.py" line="215" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="398" />
+      <location filename="../../callsys/settings.py" line="418" />
       <source>Phone index refresh (seconds)</source>
       <translation>به‌روزرسانی نمایهٔ شماره‌ها (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="332" />
+      <location filename="../../callsys/settings.py" line="352" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
       <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="214" />
+      <location filename="../../callsys/settings.py" line="234" />
       <source>Provider options</source>
       <translation>گزینه‌های اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="313" />
+      <location filename="../../callsys/settings.py" line="333" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="560" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="543" />
+      <location filename="../../callsys/settings.py" line="574" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="531" />
+      <location filename="../../callsys/settings.py" line="562" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="504" />
+      <location filename="../../callsys/settings.py" line="576" />
+      <source>Show the contacts</source>
+      <translation>نمایش مخاطبان</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="577" />
+      <source>Show the dial pad</source>
+      <translation>نمایش صفحه شماره‌گیری</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="535" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="319" />
+      <location filename="../../callsys/settings.py" line="339" />
       <source>Sign-in method</source>
       <translation>روش ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="300" />
+      <location filename="../../callsys/settings.py" line="320" />
       <source>Sign-in service</source>
       <translation>سرویس ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="380" />
+      <location filename="../../callsys/settings.py" line="400" />
       <source>Status reason of unanswered calls</source>
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="488" />
+      <location filename="../../callsys/settings.py" line="519" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="496" />
+      <location filename="../../callsys/settings.py" line="527" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="283" />
+      <location filename="../../callsys/settings.py" line="303" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="498" />
+      <location filename="../../callsys/settings.py" line="529" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="330" />
+      <location filename="../../callsys/settings.py" line="652" />
+      <source>The keys updates must be signed with; empty = resources/update-root.json shipped with callsys</source>
+      <translation>کلیدهایی که به‌روزرسانی‌ها باید با آن‌ها امضا شده باشند؛ خالی = resources/update-root.json همراه callsys</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="644" />
+      <source>The organisation's signed update repository (callsys update check); empty = none</source>
+      <translation>مخزن امضاشدهٔ به‌روزرسانی‌های سازمان (callsys update check)؛ خالی = هیچ</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="350" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="337" />
+      <location filename="../../callsys/settings.py" line="357" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="472" />
+      <location filename="../../callsys/settings.py" line="642" />
+      <source>Update feed</source>
+      <translation>مخزن به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="650" />
+      <source>Update feed's root.json</source>
+      <translation>root.json مخزن به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="503" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="241" />
+      <location filename="../../callsys/settings.py" line="261" />
       <source>Which company line a dialled number (DID) belongs to</source>
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="604" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="482" />
+      <location filename="../../callsys/settings.py" line="513" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="458" />
+      <location filename="../../callsys/settings.py" line="489" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="490" />
+      <location filename="../../callsys/settings.py" line="521" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="363" />
+      <location filename="../../callsys/settings.py" line="383" />
       <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)</source>
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="516" />
+      <location filename="../../callsys/settings.py" line="547" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="404" />
+      <location filename="../../callsys/settings.py" line="435" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="321" />
+      <location filename="../../callsys/settings.py" line="341" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
       <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="261" />
+      <location filename="../../callsys/settings.py" line="281" />
       <source>local = the built-in directory; dynamics = Microsoft Dynamics 365</source>
       <translation>local = دفترچه داخلی برنامه؛ dynamics = Microsoft Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="197" />
+      <location filename="../../callsys/settings.py" line="217" />
       <source>sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator</source>
       <translation>sip = تلفن نرم‌افزاری داخلی، ami = Asterisk، server = سرور callsys، sim = شبیه‌ساز</translation>
     </message>
@@ -2101,412 +2620,427 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="895" />
+      <location filename="../../ui/settingsdialog.py" line="938" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="896" />
+      <location filename="../../ui/settingsdialog.py" line="939" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1171" />
+      <location filename="../../ui/settingsdialog.py" line="1226" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="146" />
+      <location filename="../../ui/settingsdialog.py" line="148" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="198" />
+      <location filename="../../ui/settingsdialog.py" line="213" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="197" />
+      <location filename="../../ui/settingsdialog.py" line="212" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="805" />
+      <location filename="../../ui/settingsdialog.py" line="839" />
       <source>Applies when callsys starts again.</source>
       <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="148" />
-      <source>Audio devices</source>
-      <translation>دستگاه‌های صوتی</translation>
+      <location filename="../../ui/settingsdialog.py" line="150" />
+      <source>Audio</source>
+      <translation>صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="193" />
+      <location filename="../../ui/settingsdialog.py" line="208" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="145" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="942" />
+      <location filename="../../ui/settingsdialog.py" line="985" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="944" />
+      <location filename="../../ui/settingsdialog.py" line="987" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="340" />
+      <location filename="../../ui/settingsdialog.py" line="355" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="344" />
+      <location filename="../../ui/settingsdialog.py" line="359" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="254" />
+      <location filename="../../ui/settingsdialog.py" line="269" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1237" />
+      <location filename="../../ui/settingsdialog.py" line="1292" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="206" />
+      <location filename="../../ui/settingsdialog.py" line="221" />
       <source>Desk phone through Windows telephony (TAPI)</source>
       <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="202" />
+      <location filename="../../ui/settingsdialog.py" line="217" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1031" />
+      <location filename="../../ui/settingsdialog.py" line="1086" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="191" />
+      <location filename="../../ui/settingsdialog.py" line="206" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="147" />
+      <location filename="../../ui/settingsdialog.py" line="149" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1054" />
+      <location filename="../../ui/settingsdialog.py" line="1109" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="192" />
+      <location filename="../../ui/settingsdialog.py" line="207" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="948" />
+      <location filename="../../ui/settingsdialog.py" line="991" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="145" />
+      <location filename="../../ui/settingsdialog.py" line="147" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="256" />
+      <location filename="../../ui/settingsdialog.py" line="271" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="294" />
+      <location filename="../../ui/settingsdialog.py" line="309" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="685" />
+      <location filename="../../ui/settingsdialog.py" line="711" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="860" />
+      <location filename="../../ui/settingsdialog.py" line="894" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="692" />
+      <location filename="../../ui/settingsdialog.py" line="718" />
       <source>OK first keeps a copy of the file in the same folder, then saves the settings shown here:</source>
       <translation>«تأیید» نخست نسخه‌ای از فایل را در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="656" />
+      <location filename="../../ui/settingsdialog.py" line="682" />
       <source>Once it is fixed, start callsys again: it reads the file when it starts.</source>
       <translation>پس از درست کردن آن، callsys را دوباره اجرا کنید: فایل را هنگام شروع می‌خواند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="619" />
+      <location filename="../../ui/settingsdialog.py" line="644" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="615" />
+      <location filename="../../ui/settingsdialog.py" line="640" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="140" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="884" />
+      <location filename="../../ui/settingsdialog.py" line="927" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="188" />
+      <location filename="../../ui/settingsdialog.py" line="203" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="580" />
+      <location filename="../../ui/settingsdialog.py" line="597" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="146" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1169" />
+      <location filename="../../ui/settingsdialog.py" line="1224" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1134" />
+      <location filename="../../ui/settingsdialog.py" line="1189" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="531" />
+      <location filename="../../ui/settingsdialog.py" line="195" />
+      <source>Set by this computer's administrator; it cannot be changed here ({path}).</source>
+      <translation>تنظیم‌شده توسط مدیر این رایانه؛ این‌جا قابل تغییر نیست ({path}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="192" />
+      <source>Set by your organisation's installer; it cannot be changed here ({path}).</source>
+      <translation>تنظیم‌شده در نصب‌کنندهٔ سازمان شما؛ این‌جا قابل تغییر نیست ({path}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="546" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="522" />
+      <location filename="../../ui/settingsdialog.py" line="537" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="196" />
+      <location filename="../../ui/settingsdialog.py" line="211" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="195" />
+      <location filename="../../ui/settingsdialog.py" line="210" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="201" />
+      <location filename="../../ui/settingsdialog.py" line="216" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="623" />
+      <location filename="../../ui/settingsdialog.py" line="648" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="858" />
+      <location filename="../../ui/settingsdialog.py" line="892" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1198" />
+      <location filename="../../ui/settingsdialog.py" line="1253" />
       <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
       <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="891" />
+      <location filename="../../ui/settingsdialog.py" line="934" />
       <source>TAPI lines:</source>
       <translation>خط‌های TAPI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="963" />
+      <location filename="../../ui/settingsdialog.py" line="1006" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="956" />
+      <location filename="../../ui/settingsdialog.py" line="999" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="905" />
+      <location filename="../../ui/settingsdialog.py" line="948" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1320" />
+      <location filename="../../ui/settingsdialog.py" line="1375" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="321" />
+      <location filename="../../ui/settingsdialog.py" line="336" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="311" />
+      <location filename="../../ui/settingsdialog.py" line="326" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="649" />
+      <location filename="../../ui/settingsdialog.py" line="675" />
       <source>The settings file could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
       <translation>فایل تنظیمات خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1290" />
+      <location filename="../../ui/settingsdialog.py" line="1345" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1348" />
+      <location filename="../../ui/settingsdialog.py" line="1403" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="199" />
+      <location filename="../../ui/settingsdialog.py" line="214" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="200" />
+      <location filename="../../ui/settingsdialog.py" line="215" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1192" />
+      <location filename="../../ui/settingsdialog.py" line="1247" />
       <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
       <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="163" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="170" />
+      <location filename="../../ui/settingsdialog.py" line="172" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="173" />
+      <location filename="../../ui/settingsdialog.py" line="175" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="985" />
+      <location filename="../../ui/settingsdialog.py" line="1028" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="165" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="157" />
+      <location filename="../../ui/settingsdialog.py" line="159" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="164" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="203" />
+      <location filename="../../ui/settingsdialog.py" line="218" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1344" />
+      <location filename="../../ui/settingsdialog.py" line="1046" />
+      <source>no audio devices here: they are chosen on the Audio tab</source>
+      <translation>دستگاه‌های صوتی اینجا نه: آن‌ها در زبانه‌ی «صدا» انتخاب می‌شوند</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="1399" />
       <source>no line is up</source>
       <translation>هیچ خطی برقرار نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="413" />
+      <location filename="../../ui/settingsdialog.py" line="428" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="996" />
+      <location filename="../../ui/settingsdialog.py" line="1039" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="162" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="161" />
+      <location filename="../../ui/settingsdialog.py" line="163" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="167" />
+      <location filename="../../ui/settingsdialog.py" line="169" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="166" />
+      <location filename="../../ui/settingsdialog.py" line="168" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1073" />
+      <location filename="../../ui/settingsdialog.py" line="1128" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="263" />
+      <location filename="../../ui/settingsdialog.py" line="278" />
       <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
       <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="272" />
+      <location filename="../../ui/settingsdialog.py" line="287" />
       <source>“{line}” is not registered: {why}</source>
       <translation>«{line}» ثبت نشده است: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="269" />
+      <location filename="../../ui/settingsdialog.py" line="284" />
       <source>“{line}” is registered.</source>
       <translation>«{line}» ثبت شده است.</translation>
     </message>
@@ -2687,6 +3221,11 @@
       <translation>حساب</translation>
     </message>
     <message>
+      <location filename="../../ui/texts.py" line="94" />
+      <source>Address</source>
+      <translation>نشانی</translation>
+    </message>
+    <message>
       <location filename="../../ui/texts.py" line="41" />
       <source>Answered</source>
       <translation>پاسخ‌داده‌شده</translation>
@@ -2737,6 +3276,16 @@
       <translation>ناموفق</translation>
     </message>
     <message>
+      <location filename="../../ui/texts.py" line="90" />
+      <source>Fax</source>
+      <translation>نمابر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="88" />
+      <source>Home</source>
+      <translation>منزل</translation>
+    </message>
+    <message>
       <location filename="../../ui/texts.py" line="18" />
       <source>Incoming</source>
       <translation>ورودی</translation>
@@ -2747,9 +3296,39 @@
       <translation>سرنخ</translation>
     </message>
     <message>
+      <location filename="../../ui/texts.py" line="86" />
+      <source>Main</source>
+      <translation>اصلی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="84" />
+      <source>Mobile</source>
+      <translation>همراه</translation>
+    </message>
+    <message>
       <location filename="../../ui/texts.py" line="53" />
       <source>No answer</source>
       <translation>پاسخ نداد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="114" />
+      <source>No device for the ringtone: incoming calls ring silently.</source>
+      <translation>دستگاهی برای زنگ نیست: تماس‌های ورودی بی‌صدا زنگ می‌خورند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="104" />
+      <source>No microphone and no speaker: calls connect, but nobody hears anything. Connect a headset, or choose the devices in Settings → Audio.</source>
+      <translation>نه میکروفون هست و نه بلندگو: تماس‌ها برقرار می‌شوند، اما هیچ‌کس صدایی نمی‌شنود. یک هدست وصل کنید، یا دستگاه‌ها را در تنظیمات ← صدا انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="110" />
+      <source>No microphone: the other side of a call hears nothing.</source>
+      <translation>میکروفون نیست: طرف دیگر تماس چیزی نمی‌شنود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="112" />
+      <source>No speaker: you cannot hear the other side of a call.</source>
+      <translation>بلندگو نیست: صدای طرف دیگر تماس را نمی‌شنوید.</translation>
     </message>
     <message>
       <location filename="../../ui/texts.py" line="32" />
@@ -2757,9 +3336,19 @@
       <translation>نگه‌داشته‌شده</translation>
     </message>
     <message>
+      <location filename="../../ui/texts.py" line="95" />
+      <source>Other</source>
+      <translation>دیگر</translation>
+    </message>
+    <message>
       <location filename="../../ui/texts.py" line="17" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="92" />
+      <source>Pager</source>
+      <translation>پیجر</translation>
     </message>
     <message>
       <location filename="../../ui/texts.py" line="71" />
@@ -2795,6 +3384,11 @@
       <location filename="../../ui/texts.py" line="70" />
       <source>User</source>
       <translation>کاربر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="86" />
+      <source>Work</source>
+      <translation>محل کار</translation>
     </message>
   </context>
   <context>

@@ -183,19 +183,36 @@ async def test_deleted_caller_record_still_logs_the_call(
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("batches", [False, True], ids=["one at a time", "many to a batch"])
 async def test_exactly_one_activity_per_call_under_429_503_and_drops(
-    rig: Rig, fake: DataverseFake, plan: NumberPlan
+    rig: Rig, fake: DataverseFake, plan: NumberPlan, crm: DynamicsCrm, batches: bool
 ) -> None:
+    register_handlers(rig.outbox, crm, batches=batches)
+    rig.outbox.batch_size, rig.outbox.concurrency = 5, 1  # one batch after another: each fault in turn
     for n in range(12):
         play_call(rig.manager, plan, f"a{n}", f"+49301234{n:02d}", talk=30 + n)
     for n in range(6):
         play_call(rig.manager, plan, f"m{n}", f"+49307777{n:02d}", answer_after=None, reason=EndReason.MISSED)
-    fake.inject(429, retry_after=3, method="POST", path="/phonecalls")
-    fake.inject(drop="after", times=3, method="POST", path="/phonecalls")  # created, answer lost
-    fake.inject(drop="after", times=2, method="POST", path="/$batch")  # closed, answer lost
+    if batches:  # every write goes in a $batch
+        fake.inject(drop="after", times=3, method="POST", path="/$batch")  # applied, answer lost
+    else:
+        fake.inject(429, retry_after=3, method="POST", path="/phonecalls")
+        fake.inject(drop="after", times=3, method="POST", path="/phonecalls")  # created, answer lost
+        fake.inject(drop="after", times=2, method="POST", path="/$batch")  # closed, answer lost
     fake.inject(503, times=2)
     fake.inject(drop="before", times=2)
     fake.inject(429, retry_after=11, method="POST", path="/$batch")
+    if batches:  # then faults of single operations inside a batch, once the batches are answered
+        armed = False
+
+        def arm(method: str, path: str) -> None:
+            nonlocal armed
+            if not armed and not fake.faults:
+                armed = True
+                fake.inject(429, retry_after=3, method="POST", path="/phonecalls", inner=True)
+                fake.inject(503, method="PATCH", path="/phonecalls", inner=True)
+
+        fake.before_request = arm
     result = await rig.outbox.drain()
 
     assert result.pending == 0 and rig.outbox.dead() == []
@@ -331,3 +348,26 @@ async def test_line_and_ivr_input_are_kept_with_the_activity(
     await rig.outbox.drain()
     [row] = fake.rows["phonecall"].values()
     assert "Line: Support (7100)" in row["description"] and "customer_no: 4711" in row["description"]
+
+
+@pytest.mark.asyncio
+async def test_a_backlog_goes_many_to_a_batch_each_calls_create_before_its_completion(
+    rig: Rig, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    for n in range(25):
+        play_call(rig.manager, plan, f"a{n}", f"+49301234{n:02d}", talk=30 + n)
+    for n in range(5):
+        play_call(rig.manager, plan, f"m{n}", f"+49307777{n:02d}", answer_after=None, reason=EndReason.MISSED)
+    fake.log.clear()
+    result = await rig.outbox.drain()
+
+    assert result.pending == 0 and rig.outbox.dead() == []
+    # 30 creates (25 + 5 already closed) in 3 batches of 10, then 25 completions in 3 more
+    assert fake.log == [("POST", "/api/data/v9.2/$batch")] * 6
+    assert len(fake.rows["phonecall"]) == 30
+    assert sorted(r["statecode"] for r in fake.rows["phonecall"].values()) == [1] * 25 + [2] * 5
+    # the first three batches create (25 posts; 5 posts each closed by a PATCH of its $1), the
+    # last three complete: every completion comes after its call's create
+    first, then = fake.batch_parts[:35], fake.batch_parts[35:]
+    assert [m for m, _ in first].count("POST") == 30
+    assert {m for m, _ in then} == {"PATCH"} and len({url for _, url in then}) == 25 and len(then) == 50

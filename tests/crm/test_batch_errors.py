@@ -182,3 +182,24 @@ async def test_a_refused_changeset_is_parked_with_the_services_sentence(
     [dead] = rig.outbox.dead()
     assert "is not a valid status code" in dead.last_error
     assert "batchresponse" not in dead.last_error and "application/http" not in dead.last_error
+
+
+def test_content_ids_are_unique_in_the_whole_batch(fake: DataverseFake) -> None:
+    """Two changesets that each create and close a call ($1 is each one's own create): the
+    Content-IDs are numbered across the batch, as OData wants, and each $1 finds its create."""
+    second = "22222222-2222-4222-8222-222222222222"
+    parts: list[BatchRequest | ChangeSet] = [
+        _closed_create(fake),
+        ChangeSet(
+            [
+                BatchRequest(
+                    "POST", f"{fake.api}/phonecalls", {"activityid": second, "subject": "Unanswered"}
+                ),
+                BatchRequest("PATCH", "$1", {"statecode": 2, "statuscode": 3}, {"If-Match": "*"}),
+            ]
+        ),
+    ]
+    status, _, text = _post_batch(fake, parts, prefer="odata.continue-on-error")
+    assert status == 200 and "0x80060888" not in text, text
+    assert fake.find("phonecall", AID)["statecode"] == 2  # type: ignore[index]
+    assert fake.find("phonecall", second)["statecode"] == 2  # type: ignore[index]

@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKER = ROOT / "tests" / "crm" / "outbox_worker.py"
 
 
-def _worker(db: Path, url: str, token: str) -> subprocess.Popen[str]:
+def _worker(db: Path, url: str, token: str, *batching: int) -> subprocess.Popen[str]:
     env = {**os.environ, "CALLSYS_CRM_TOKEN": token, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, str(WORKER), str(db), url],
+        [sys.executable, str(WORKER), str(db), url, *map(str, batching)],
         env=env,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -72,6 +72,56 @@ def test_kill_in_the_middle_of_a_flush_then_restart_gives_exactly_one_activity_p
         fake.inject(429, retry_after=0.2, times=1)
         fake.inject(drop="after", times=1, method="POST")
         second = _worker(path, server.url, token)
+        out, err = second.communicate(timeout=120)
+        assert second.returncode == 0, (out, err)
+
+    assert set(fake.rows["phonecall"]) == expected and len(expected) == 30
+    states = sorted((r["statecode"], r["statuscode"]) for r in fake.rows["phonecall"].values())
+    assert states == [(1, 4)] * 20 + [(2, 3)] * 10
+
+
+def test_kill_while_batches_are_in_flight_then_restart_gives_exactly_one_activity_per_call(
+    tmp_path: Path,
+) -> None:
+    """Many activities to a $batch, two batches in flight: killed after the service applied
+    them but before their answers came, the restarted sender delivers them again (duplicates
+    settle as "already there", closed calls as closed) — one activity per call, each in its
+    final state."""
+    plan = NumberPlan(region="DE")
+    path = tmp_path / "callsys.sqlite3"
+    db = open_database(path)
+    logger = ActivityLogger(Outbox(db))
+    manager = CallManager(is_loggable=plan.is_loggable)
+    manager.subscribe(logger)
+    for n in range(20):
+        play_call(manager, plan, f"a{n}", f"+49301234{n:02d}", talk=40 + n)
+    for n in range(10):
+        play_call(manager, plan, f"m{n}", f"+49307777{n:02d}", answer_after=None, reason=EndReason.MISSED)
+    expected = {logger.activity_id(f"a{n}") for n in range(20)} | {
+        logger.activity_id(f"m{n}") for n in range(10)
+    }
+    db.conn.close()
+
+    fake = DataverseFake()
+    token = fake.issue_token()
+    with fake.serve() as server:
+        server.response_delay = 0.5  # the batches are applied, then their answers take a while
+        first = _worker(path, server.url, token, 5, 2)
+        deadline = time.monotonic() + 60
+        while fake.count("phonecall") < 5 and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.01)
+        first.send_signal(signal.SIGKILL)
+        first.communicate(timeout=30)
+        assert first.returncode == -signal.SIGKILL
+        applied = fake.count("phonecall")
+        assert 5 <= applied < 30  # killed with a batch applied and unanswered, the rest not sent
+        assert fake.count("phonecall", statecode=1) == 0  # no call was completed yet
+
+        server.response_delay = 0.0
+        fake.inject(503, times=1)
+        fake.inject(429, retry_after=0.2, times=1)
+        fake.inject(drop="after", times=1, method="POST")
+        second = _worker(path, server.url, token, 5, 2)
         out, err = second.communicate(timeout=120)
         assert second.returncode == 0, (out, err)
 

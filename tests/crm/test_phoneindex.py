@@ -4,6 +4,7 @@ expired change tokens, paging, and keys that agree with the ring side."""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -179,21 +180,41 @@ async def test_ring_answers_from_index_then_confirms_online(
 
 
 @pytest.mark.asyncio
-async def test_table_without_change_tracking_is_synced_in_full(
+async def test_table_without_change_tracking_reads_changed_rows_and_is_synced_in_full_hourly(
     db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     fake.tables["new_patient"].change_tracking = False
-    fake.add("new_patient", {"new_name": "Pat", "new_emergencyphone": "+4930888999"})
+    gone = fake.add("new_patient", {"new_name": "Pat", "new_emergencyphone": "+4930888999"})
+    for n in range(5):
+        fake.add("new_patient", {"new_name": f"Other {n}", "new_emergencyphone": f"+49308880{n}"})
+    for row in fake.rows["new_patient"].values():
+        row["modifiedon"] = "2025-01-01T00:00:00Z"  # written long before
     index = _index(db, plan, crm)
-    sync = IndexSync(index, crm)
+    now = [time.time()]
+    sync = IndexSync(index, crm, untracked_every=3600, clock=lambda: now[0])
     report = await sync.sync()
     assert report.mode["new_patient"] == "full (no change tracking)"
     assert report.mode["contact"] == "full"
     assert [m.party.name for m in index.lookup(plan.parse("+4930888999"))] == ["Pat"]
+
+    # the next cycle (a new process: what the table lacks is remembered) reads only what changed
     fake.add("new_patient", {"new_name": "Second", "new_emergencyphone": "+4930888000"})
-    again = await sync.sync()
-    assert again.mode["new_patient"] == "full (no change tracking)" and again.mode["contact"] == "delta"
+    fake.delete("new_patient", gone)
+    now[0] += 300
+    sync = IndexSync(index, crm, untracked_every=3600, clock=lambda: now[0])
+    fake.log.clear()
+    again = await sync.sync(tables=["new_patient"])
+    assert again.mode["new_patient"] == "changed (no change tracking)"
+    assert again.upserted == 1  # the new row, not all seven
+    assert len(fake.log) == 1  # not a refused change-tracking request first
     assert [m.party.name for m in index.lookup(plan.parse("+4930888000"))] == ["Second"]
+    assert index.count("new_patient") == 7  # a deletion waits for the next full sync …
+
+    now[0] += 3600
+    hourly = await sync.sync(tables=["new_patient"])
+    assert hourly.mode["new_patient"] == "full (no change tracking)"
+    assert index.count("new_patient") == 6  # … which drops it
+    assert index.lookup(plan.parse("+4930888999")) == []
 
 
 @pytest.mark.asyncio
@@ -285,16 +306,16 @@ def test_company_name_is_read_by_the_key_not_by_a_scan(db: sqlite_utils.Database
             },
         )
     statements: list[str] = []
-    db.conn.set_trace_callback(statements.append)
+    index.db.conn.set_trace_callback(statements.append)
     try:
         assert index.lookup(plan.parse("+49151000000"))[0].party.company == "Contoso"
         assert index.lookup(plan.parse("+49151000001"))[0].party.company == ""
     finally:
-        db.conn.set_trace_callback(None)
+        index.db.conn.set_trace_callback(None)
     company = [s for s in statements if s.lstrip().upper().startswith("SELECT NAME FROM PHONE_RECORDS")]
     assert len(company) == 2
     for sql in company:
-        plan_rows = db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+        plan_rows = index.db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
         detail = " ".join(str(r[-1]) for r in plan_rows)
         assert "USING PRIMARY KEY" in detail and "SCAN" not in detail, detail
 
@@ -314,3 +335,92 @@ def test_numbers_written_the_iranian_way_are_found_by_the_ring(db: sqlite_utils.
         )
     for n, ring in enumerate(["+982188776655", "021 8877 6656", "02188776657"]):
         assert [m.party.name for m in index.lookup(plan.parse(ring))] == [f"C {n}"], written[n]
+
+
+@pytest.mark.asyncio
+async def test_rings_during_a_full_resync_answer_from_the_old_index_and_the_loop_writes_nothing(
+    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    """A full resync of many pages: between pages every ring finds its caller (the deleted one
+    too, until the resync is complete), and the index's heavy writes all run on the sync's own
+    connection in its worker thread — none on the loop's connection, where they would freeze
+    the window (the sorted swap did, 10 s at a million records)."""
+    import threading
+
+    ids = [fake.add("contact", {"lastname": f"C{n}", "telephone1": f"+493055500{n:02d}"}) for n in range(40)]
+    index = _index(db, plan, crm)
+    await IndexSync(index, crm, page_size=5).sync()
+    fake.delete("contact", ids[0])
+    fake.update("contact", ids[1], {"telephone1": "+4930555999"})
+
+    loop_thread = threading.get_ident()
+    on_loop: list[str] = []
+
+    def trace(sql: str) -> None:
+        words = sql.lstrip().upper()
+        writes = words.startswith(("INSERT", "DELETE", "UPDATE"))
+        if (
+            writes
+            and threading.get_ident() == loop_thread
+            and ("PHONE_INDEX" in words or "PHONE_RECORDS" in words)
+        ):
+            on_loop.append(sql)
+
+    answers: list[tuple[bool, bool, bool]] = []
+
+    def ring(step: SyncProgress) -> None:
+        if step.table == "contact" and step.mode == "full" and not step.finished:
+            answers.append(
+                (
+                    bool(index.lookup(plan.parse("+49305550000"))),  # deleted in the CRM meanwhile
+                    bool(index.lookup(plan.parse("+49305550001")) or index.lookup(plan.parse("+4930555999"))),
+                    bool(index.lookup(plan.parse("+49305550039"))),
+                )
+            )
+
+    index.db.conn.set_trace_callback(trace)
+    try:
+        report = await IndexSync(index, crm, ring, page_size=5).sync(full=True)
+    finally:
+        index.db.conn.set_trace_callback(None)
+    assert report.mode["contact"] == "full"
+    assert len(answers) >= 8 and all(all(a) for a in answers), str(answers)
+    assert on_loop == []
+    assert index.lookup(plan.parse("+49305550000")) == []  # the resync is complete: gone now
+    assert [m.party.id for m in index.lookup(plan.parse("+4930555999"))] == [ids[1]]
+    assert index.lookup(plan.parse("+49305550001")) == []
+    assert index.db.execute("SELECT count(*) FROM phone_index WHERE tbl = 'contact'").fetchone()[0] == 39
+
+
+def test_a_page_decoded_in_slices_is_the_page() -> None:
+    """Long pages are decoded in slices cut where a row begins; text that looks like a cut
+    inside a value, or rows that do not begin with their etag, must not change the result."""
+    import json
+
+    from callsys.crm.dynamics import CONTACT
+    from callsys.phoneindex import SLICE_BYTES, PageDecoder
+
+    tricky = ',{"@odata.etag":"W/\\"1\\""}'  # in a value, JSON-escaped
+    rows = [
+        {
+            "@odata.etag": f'W/"{n}"',
+            "contactid": f"00000000-0000-4000-8000-{n:012d}",
+            "fullname": f"Name {n} {tricky if n % 97 == 0 else ''}",
+            "telephone1": f"+49 30 {n:07d}",
+            "mobilephone": None,
+        }
+        for n in range(3 * SLICE_BYTES // 100)
+    ]
+    decoder = PageDecoder(CONTACT)
+    columns = CONTACT.select()
+    expected = [tuple(r.get(c) for c in columns) for r in rows]
+    for page in (
+        {"@odata.context": "x", "value": rows, "@odata.nextLink": "https://next"},
+        {"@odata.nextLink": "https://first", "value": rows},  # the link before the rows
+        {"@odata.context": "x", "value": [{k: v for k, v in reversed(r.items())} for r in rows]},
+    ):
+        body = json.dumps(page, separators=(",", ":")).encode()
+        assert len(body) > 2 * SLICE_BYTES
+        decoded = decoder.decode(body)
+        assert [t[: len(columns)] for t in decoded.rows] == expected
+        assert decoded.next_link == page.get("@odata.nextLink", "")

@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import wave
 from collections.abc import AsyncIterator, Callable
@@ -592,3 +593,103 @@ class ToneTap:
         samples = self.recent(key, seconds)
         # nothing received at all (frames stop) or only near-silence
         return len(samples) == 0 or float(np.sqrt(np.mean(samples.astype(np.float64) ** 2))) < 100
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Phone:
+    """``callsys phone`` as a child process; its JSON lines are read all the time (a full pipe
+    would block the phone and look like a hang)."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
+        self.proc, self.port = proc, port
+        self.lines: list[dict[str, Any]] = []
+        self._changed = asyncio.Event()
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+
+    @classmethod
+    async def start(cls, tmp_path: Path, **extra: Any) -> Phone:
+        port = free_port()
+        options = {
+            "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
+            "log_file": str(tmp_path / "pjsip.log"), "log_level": 3, "ring_timeout": 0, **extra,
+        }  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        phone = cls(proc, port)
+        await phone.expect(event="ready")
+        return phone
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while line := await self.proc.stdout.readline():
+            self.lines.append(json.loads(line))
+            self._changed.set()
+        self._changed.set()
+
+    def alive(self) -> bool:
+        """False as soon as the process has exited (a zombie counts as gone: asyncio notices
+        the exit a little later)."""
+        if self.proc.returncode is not None or self._reader.done():
+            return False
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as stat:
+                return stat.read().rpartition(")")[2].split()[0] not in ("Z", "X")
+        except OSError:
+            return True  # no /proc: trust asyncio
+
+    def rss_kib(self, field: str = "VmRSS") -> int:
+        """The phone's resident memory (``VmHWM``: its peak so far) in KiB, 0 once it is gone."""
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as status:
+                for line in status:
+                    if line.startswith(field + ":"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    async def stderr(self) -> str:
+        if self.proc.returncode is None or self.proc.stderr is None:
+            return ""
+        return (await self.proc.stderr.read()).decode(errors="replace")[-2000:]
+
+    async def expect(self, since: int = 0, timeout: float = 15.0, **fields: Any) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for obj in self.lines[since:]:
+                if all(obj.get(k) == v for k, v in fields.items()):
+                    return obj
+            if self._reader.done():
+                await self.proc.wait()
+                raise AssertionError(
+                    f"the phone exited ({self.proc.returncode}) waiting for {fields}: {await self.stderr()}"
+                )
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"no line with {fields}; last: {self.lines[-5:]}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), remaining)
+
+    async def send(self, command: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command.encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def stop(self) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(Exception):
+                await self.send("quit")
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._reader

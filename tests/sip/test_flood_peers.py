@@ -5,106 +5,23 @@ because what failed was an assertion in pjlib that aborts the whole process."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import re
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from providers.sip.guard import RETRY_AFTER
 
-from .peers import HOST, free_port, run_sipp
+from .peers import HOST, Phone, free_port, run_sipp
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
-ROOT = Path(__file__).resolve().parents[2]
 FLOOD_DIR = Path(__file__).resolve().parent / "sipp_flood"
 #: transport → (sipp scenario, extra sipp arguments); see the comments in the XML files
 SCENARIOS = {
     "u1": (FLOOD_DIR / "invite_cancel.xml", []),
     "t1": (FLOOD_DIR / "invite_cancel_tcp.xml", ["-default_behaviors", "-abortunexp"]),
 }
-
-
-class Phone:
-    """``callsys phone`` as a child process; its JSON lines are read all the time (a full pipe
-    would block the phone and look like a hang)."""
-
-    def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
-        self.proc, self.port = proc, port
-        self.lines: list[dict[str, Any]] = []
-        self._changed = asyncio.Event()
-        self._reader = asyncio.get_running_loop().create_task(self._read())
-
-    @classmethod
-    async def start(cls, tmp_path: Path, **extra: Any) -> Phone:
-        port = free_port()
-        options = {
-            "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
-            "log_file": str(tmp_path / "pjsip.log"), "log_level": 3, "ring_timeout": 0, **extra,
-        }  # fmt: skip
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        phone = cls(proc, port)
-        await phone.expect(event="ready")
-        return phone
-
-    async def _read(self) -> None:
-        assert self.proc.stdout is not None
-        while line := await self.proc.stdout.readline():
-            self.lines.append(json.loads(line))
-            self._changed.set()
-        self._changed.set()
-
-    def alive(self) -> bool:
-        return self.proc.returncode is None and not self._reader.done()
-
-    async def stderr(self) -> str:
-        if self.proc.returncode is None or self.proc.stderr is None:
-            return ""
-        return (await self.proc.stderr.read()).decode(errors="replace")[-2000:]
-
-    async def expect(self, since: int = 0, timeout: float = 15.0, **fields: Any) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            for obj in self.lines[since:]:
-                if all(obj.get(k) == v for k, v in fields.items()):
-                    return obj
-            if self._reader.done():
-                await self.proc.wait()
-                raise AssertionError(
-                    f"the phone exited ({self.proc.returncode}) waiting for {fields}: {await self.stderr()}"
-                )
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(f"no line with {fields}; last: {self.lines[-5:]}")
-            self._changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), remaining)
-
-    async def send(self, command: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(command.encode() + b"\n")
-        await self.proc.stdin.drain()
-
-    async def stop(self) -> None:
-        if self.proc.returncode is None:
-            with contextlib.suppress(Exception):
-                await self.send("quit")
-            try:
-                await asyncio.wait_for(self.proc.wait(), 10)
-            except TimeoutError:
-                self.proc.kill()
-                await self.proc.wait()
-        self._reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self._reader
 
 
 def received(out: str, code: int) -> int:
@@ -187,11 +104,16 @@ async def test_invite_cancel_flood_then_a_normal_call(tmp_path: Path, transport:
         assert status == 0, out  # every INVITE got a final response (and every CANCEL a match)
         refused = received(out, 503)
         rang = sum(1 for line in phone.lines if line.get("event") == "incoming")
-        # The flood was big enough to need the guard, and the guard still let calls through.
-        assert refused > 0, out
-        assert rang > 0
+        # The flood was big enough to need the guard (not every INVITE rang), and the guard
+        # still let calls through.
+        assert 0 < rang < 400, out
         assert refused + rang <= 400
-        assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
+        if transport == "u1":
+            assert refused > 0, out
+            assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
+        # Over TCP each INVITE arrives together with its CANCEL: the guard's 503 is sent after
+        # pjsua's poll (never inside onIncomingCall, see test_abort_peers.py), by when the CANCEL
+        # has ended the INVITE with 487 — the right answer to a cancelled INVITE.
         # A caller refused during the flood was asked to wait RETRY_AFTER seconds; one that
         # does is answered (right after the flood it would be refused too: that is the point).
         await asyncio.sleep(RETRY_AFTER)

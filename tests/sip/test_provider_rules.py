@@ -120,12 +120,19 @@ class Rig:
         await self.provider.start(self.manager.listener("sip"))
         return self
 
-    def ring(self, user: str = "1002", line: str = "direct", dialled: str = "2000", name: str = "") -> str:
+    def ring(
+        self,
+        user: str = "1002",
+        line: str = "direct",
+        dialled: str = "2000",
+        name: str = "",
+        source: str = "",
+    ) -> str:
         self.n += 1
         key = f"k{self.n}"
         self.engine.live.add(key)
         self.provider.on_incoming(
-            key, IncomingCall(line, user, name, dialled, f"cid{self.n}", f"sip:{user}@h")
+            key, IncomingCall(line, user, name, dialled, f"cid{self.n}", f"sip:{user}@h", source=source)
         )
         return key
 
@@ -333,6 +340,24 @@ async def test_ring_timeout_declines_as_missed() -> None:
         await asyncio.sleep(0.01)
     rig.disconnect(key, 480)
     assert rig.manager.get(key).end_reason is EndReason.MISSED  # type: ignore[union-attr]
+
+
+@pytest.mark.asyncio
+async def test_an_unknown_caller_rings_for_unknown_ring_timeout_on_a_direct_line() -> None:
+    """A caller's address is known once a call from it was answered; until then its calls ring
+    ``unknown_ring_timeout`` at most (``ring_timeout`` 0: the known caller's never time out)."""
+    rig = await Rig(ring_timeout=0, unknown_ring_timeout=0.05).start()
+    first = rig.ring(source="192.0.2.7")
+    rig.connect(first)
+    rig.disconnect(first)
+    known = rig.ring(source="192.0.2.7")
+    stranger = rig.ring(source="198.51.100.9")
+    for _ in range(100):
+        if ("hangup", stranger, 480) in rig.engine.commands:
+            break
+        await asyncio.sleep(0.01)
+    assert ("hangup", stranger, 480) in rig.engine.commands
+    assert not [c for c in rig.engine.commands if c[0] == "hangup" and c[1] == known]
 
 
 @pytest.mark.asyncio

@@ -24,6 +24,7 @@ def start_ui(tmp_path: Path, config_text: str, **env: str) -> tuple[subprocess.C
             "CALLSYS_QUIT_WHEN_READY": "1",
             "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
             "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_STATE_HOME": str(tmp_path / "state"),  # the log file (Linux)
             **env,
         },
         capture_output=True,

@@ -36,6 +36,8 @@ def test_every_focusable_control_has_a_name(make_window: Callable[..., MainWindo
     waiting = sim.ring(REZA, "")
     qtbot.waitUntil(lambda: window.popups.popup(waiting) is not None)
     window.call_panel.keypad_button.click()
+    window.show_contacts()  # the docks too: the contacts view and the dial pad
+    window.show_dialpad()
     assert window.call_panel.isVisible() and window.notes.isVisible()
     assert _unnamed(window) == []
     assert _unnamed(window.popups.popup(waiting)) == []

@@ -225,9 +225,9 @@ def test_a_name_in_the_number_field_offers_every_number_of_the_record(
     menu = window.directory_menu
     labels = [a.text() for a in menu.actions()]
     assert labels == [
-        "Sara Ahmadi · Ahmadi Trading   \u2066021 8877 6655\u2069",
-        "Sara Ahmadi · Ahmadi Trading   \u20660912 111 2233\u2069",
-    ]  # OUT4: the agent picks which number
+        "Sara Ahmadi · Ahmadi Trading   Work: \u2066021 8877 6655\u2069",
+        "Sara Ahmadi · Ahmadi Trading   Work: \u20660912 111 2233\u2069",
+    ]  # OUT4: the agent picks which number, each with its type
     menu.actions()[1].trigger()
     qtbot.waitUntil(lambda: ("dial", "09121112233") in sim.commands)
     window.dial_edit.setText("Karimi")  # one record, one number: dialled at once

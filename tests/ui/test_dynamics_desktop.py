@@ -142,6 +142,22 @@ def test_a_phone_index_sync_shows_its_progress_in_the_status_bar(
     assert window.sync_label.isHidden()
 
 
+def test_a_resync_shows_its_rate_and_the_time_left(dynamics_window: tuple[MainWindow, DataverseFake]) -> None:
+    """A full resync knows the table's size from its last sync: the bar fills and says how
+    long is left; a first sync (size unknown) shows the rate on a busy bar."""
+    from callsys.phoneindex import SyncProgress
+
+    window, _ = dynamics_window
+    window.show_sync_progress(SyncProgress("contact", 50_000, 10, "full", expected=200_000, seconds=2.0))
+    text = window.sync_label.text()
+    assert "25,000" in text and "200,000" in text and "0:06" in text, text  # 150,000 left at 25,000 a second
+    assert (window.sync_bar.maximum(), window.sync_bar.value()) == (200_000, 50_000)
+    window.show_sync_progress(SyncProgress("contact", 5_000, 1, "full", seconds=0.5))
+    assert "10,000" in window.sync_label.text() and window.sync_bar.maximum() == 0
+    window.show_sync_progress(None)
+    assert window.sync_label.isHidden()
+
+
 def test_a_ring_answered_from_the_phone_index_is_confirmed_online(
     dynamics_window: tuple[MainWindow, DataverseFake], qtbot: Any, aio: asyncio.AbstractEventLoop
 ) -> None:

@@ -108,6 +108,8 @@ def test_main_window_and_its_menus(
     window = make_window()
     answered(window, qtbot, SARA)  # a call in progress and one waiting: the call panel's buttons
     ring(window, qtbot, REZA)
+    window.show_contacts()  # the docks: the contacts view's buttons, the dial pad's
+    window.show_dialpad()
     bar = window.menuBar()
     assert bar is not None
     texts = action_texts(bar.actions()) + widget_texts(window, visible_to=window)
@@ -116,3 +118,19 @@ def test_main_window_and_its_menus(
         menu = top.menu()
         if menu is not None:
             assert clashes(action_texts(menu.actions())) == {}, top.text()
+
+
+@pytest.mark.parametrize("code", ["en", "fa"])
+def test_contact_editor(
+    make_window: Callable[..., MainWindow], qtbot: Any, language: Language, code: str
+) -> None:
+    window = make_window()
+    language.apply(code)
+    view = window.show_contacts()
+    view.select_row(0)
+    editor = view.edit_selected()
+    assert editor is not None
+    texts = widget_texts(editor, visible_to=editor)
+    assert len(texts) >= 6  # the labelled fields, Add a number, OK and Cancel
+    assert clashes(texts) == {}
+    editor.reject()
