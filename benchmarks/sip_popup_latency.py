@@ -70,6 +70,7 @@ def main() -> int:
             "phone.provider": "sip",
             "phone.options": {
                 "listen_host": "127.0.0.1", "listen_port": 0, "audio": {"mode": "none"}, "ring_timeout": 0,
+                "ringing_per_source": 0,  # one test caller rings many calls at once
             },
             "storage.database": os.path.join(home, "callsys.sqlite3"),
         }
