@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -117,7 +118,10 @@ class _CallRecord:
     transfer_to: str = ""
 
 
-def _default_engine() -> Engine:
+def _default_engine(choice: str = "auto") -> Engine:
+    from providers.sip.engines import load
+
+    load(choice)  # the pjsua2 build the options ask for, imported before pjengine imports it
     from providers.sip.pjengine import PjEngine
 
     return PjEngine()
@@ -135,11 +139,11 @@ class SipProvider:
         self,
         options: Mapping[str, Any] | SipOptions,
         *,
-        engine_factory: Callable[[], Engine] = _default_engine,
+        engine_factory: Callable[[], Engine] | None = None,
         parse_number: Callable[[str], PhoneNumber] | None = None,
     ) -> None:
         self.options = options if isinstance(options, SipOptions) else SipOptions.parse(options)
-        self._engine_factory = engine_factory
+        self._engine_factory = engine_factory or functools.partial(_default_engine, self.options.engine)
         # Without the configured number plan (``parse_number=plan.parse``, which every front end
         # passes) a number is kept as written on the wire — E.164 only when it says "+" — and the
         # CallManager reads it with the plan; never with a plan of some other country.
@@ -174,8 +178,9 @@ class SipProvider:
 
     @property
     def max_calls(self) -> int:
-        """Calls at once; the 5th incoming call is refused with 486 Busy Here."""
-        return MAX_CALLS
+        """Calls at once (the engine build's limit: 4 with the wheel); pjsua answers the next
+        incoming call 486 Busy Here itself."""
+        return self._engine.build.max_calls if self._engine is not None else MAX_CALLS
 
     @property
     def engine(self) -> Engine:
@@ -471,8 +476,8 @@ class SipProvider:
         if not is_dialable(target):
             raise ProviderError(f"{number!r} is not a number or SIP address that can be dialled.")
         config = self.options.line(line)
-        if engine.call_count() >= MAX_CALLS:
-            raise ProviderError(f"The softphone can hold at most {MAX_CALLS} calls at once.")
+        if engine.call_count() >= self.max_calls:
+            raise ProviderError(f"The softphone can hold at most {self.max_calls} calls at once.")
         if config.direct and "@" not in target and not target.lower().startswith(("sip:", "sips:")):
             raise ProviderError("A phone without a registrar dials SIP addresses, e.g. 1002@192.0.2.10.")
         uri = make_uri(target, config, engine.listen_address())
