@@ -82,6 +82,9 @@ __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
 
+#: A new ringing call's log row, call panel and menus wait at most this long for its pop-up's paint.
+AFTER_PAINT_MS = 50
+
 # Simulator demo scenarios offered in the Simulate menu (titles in ``_scenario_title``).
 _SCENARIOS = (
     "incoming",
@@ -135,6 +138,13 @@ class MainWindow(QMainWindow):
         self.popups.voicemail_requested.connect(self.send_to_voicemail)
         self.popups.record_requested.connect(self.open_record)
         self.popups.party_chosen.connect(self._party_chosen)
+        self.popups.painted.connect(self._popup_painted)
+        #: call events whose window work waits for a new pop-up's first paint (see _ring_first)
+        self._after_paint: list[tuple[CallEvent, Call]] = []
+        self._after_paint_timer = QTimer(self)
+        self._after_paint_timer.setSingleShot(True)
+        self._after_paint_timer.setInterval(AFTER_PAINT_MS)
+        self._after_paint_timer.timeout.connect(self._run_after_paint)
 
         self._quitting = False
         self._started = False
@@ -549,8 +559,8 @@ class MainWindow(QMainWindow):
         await self.desktop.start_provider()
         self._show_problems()
         self._refresh_actions()
-        self._clock.start()
         self._started = True
+        self._follow_clock()
         for uri in [*(uris or []), *self._pending_links]:
             self.dial_into_field(uri)
         self._pending_links.clear()
@@ -665,6 +675,49 @@ class MainWindow(QMainWindow):
 
     # ================================================================== core → window
     def _on_call_event(self, event: CallEvent, call: Call) -> None:
+        if self._after_paint:
+            self._run_after_paint()  # in order: what waited for a paint comes first
+        if event is CallEvent.INCOMING and self._ring_first(call):
+            return
+        self._handle_call_event(event, call)
+
+    def _ring_first(self, call: Call) -> bool:
+        """A new ringing call: its pop-up goes on screen first, with the record the local index
+        knows at once (IN3); the log row, the call panel, the menus and the CRM lookup follow
+        right after the pop-up's first paint (or ``AFTER_PAINT_MS``, whichever comes first)."""
+        if call.state is not CallState.RINGING or self.popups.popup(call.id) is not None or not self._started:
+            return False
+        known = None if call.remote.is_anonymous else self.desktop.identify_now(call)
+        popup = self.popups.on_call(call)
+        if popup is None:
+            return False
+        if known is not None:
+            popup.set_matches(known[0])
+        self._after_paint.append((CallEvent.INCOMING, call))
+        self._after_paint_timer.start()
+        self.desktop.hold_later()  # the call log's write, the CRM activity: after the paint too
+        return True
+
+    def _popup_painted(self, _call_id: str) -> None:
+        if self._after_paint:
+            self._after_paint_timer.start(0)  # not inside the paint event itself
+
+    def settle(self) -> None:
+        """Do now what waits for a pop-up's paint (the log row …) and the deferred observers'
+        writes: before acting on a call the agent picked from its pop-up."""
+        if self._after_paint:
+            self._run_after_paint()
+        self.desktop.flush_later()
+
+    def _run_after_paint(self) -> None:
+        self._after_paint_timer.stop()
+        self._after_paint_timer.setInterval(AFTER_PAINT_MS)
+        pending, self._after_paint = self._after_paint, []
+        for event, call in pending:
+            self._handle_call_event(event, call)
+        self.desktop.flush_later()  # the call log's write, the CRM activity
+
+    def _handle_call_event(self, event: CallEvent, call: Call) -> None:
         quick: list[Any] | None = None
         if (
             call.state is not CallState.ENDED
@@ -707,6 +760,7 @@ class MainWindow(QMainWindow):
         if self.dialpad is not None:
             self.dialpad.refresh()  # keys send tones during a call, type into the field otherwise
         self._refresh_actions()
+        self._follow_clock()
 
     def _identified(self, call_id: str, matches: Any) -> None:
         matches = list(matches or [])
@@ -870,6 +924,16 @@ class MainWindow(QMainWindow):
             self.call_panel.tick()
         self.popups.tick()  # how long each caller has waited: one timer for every pop-up
         self.log_model.tick()
+
+    def _follow_clock(self) -> None:
+        """The once-a-second clock (durations of live calls) runs only while a call is live: an
+        idle desktop is not woken for nothing."""
+        live = bool(self.desktop.manager.live_calls())
+        if live and not self._clock.isActive() and self._started:
+            self._clock.start()
+        elif not live and self._clock.isActive():
+            self._clock.stop()
+            self._tick()  # the last durations shown are the final ones
 
     # ================================================================== helpers
     def capabilities(self) -> frozenset[Capability]:

@@ -1083,15 +1083,19 @@ class PjEngine:
         return self._listen
 
     def wakeup_sockets(self) -> list[socket.socket]:
-        """Duplicates of pjsip's own listening SIP sockets (UDP, TCP listener), POSIX only.
+        """Duplicates of pjsip's own listening SIP sockets (UDP, TCP and TLS listeners), POSIX
+        only.
 
         The provider watches them with ``loop.add_reader`` and polls the moment a request
         arrives, instead of up to one poll interval later. Found by scanning our file
-        descriptors for sockets bound to the listen address; empty where that is impossible.
+        descriptors for sockets bound to a transport's port; empty where that is impossible.
         """
         if os.name != "posix" or self._ep is None:
             return []
-        port = self._listen[1]
+        ports = {self._listen[1]}
+        for tid in self._transports.values():
+            with contextlib.suppress(pj.Error, ValueError):
+                ports.add(int(str(self._ep.transportGetInfo(tid).localName).rpartition(":")[2]))
         found: list[socket.socket] = []
         try:
             candidates = [int(fd) for fd in os.listdir("/proc/self/fd")]
@@ -1109,7 +1113,7 @@ class PjEngine:
                 listening = sock.type == socket.SOCK_DGRAM or bool(
                     sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
                 )
-                if isinstance(name, tuple) and name[1] == port and listening:
+                if isinstance(name, tuple) and name[1] in ports and listening:
                     found.append(sock)
                     continue
             except OSError:

@@ -3,14 +3,17 @@
 The provider holds the phone's rules and speaks ``ProviderEvent``s; SIP itself is done by an
 ``Engine`` (pjsua2 today, imported only when the phone starts, so importing this module is
 cheap and Qt-free). The engine is pumped from the asyncio loop — under Qt the qasync loop, i.e.
-the GUI thread, which is exactly what pjsua2's ``mainThreadOnly`` mode wants — in two ways:
+the GUI thread, which is exactly what pjsua2's ``mainThreadOnly`` mode wants — so that an idle
+phone does not wake the process (``providers.sip.wakeups``):
 
-* at once when one of its listening SIP sockets becomes readable (``loop.add_reader`` on a
-  duplicate of pjsip's socket, POSIX), so an INVITE reaches the CallManager in about a
-  millisecond;
-* on a timer every ``poll_interval_ms`` (20 ms by default) for everything else: SIP timers
-  (retransmissions, re-registration), requests on TCP connections, DTMF from the media thread.
-  A faster timer costs idle CPU (Python wakes up 50 times a second at 20 ms).
+* at once when one of its SIP sockets becomes readable (``loop.add_reader`` on duplicates of
+  pjsip's listening sockets and of the TCP/TLS connections it opens or accepts, POSIX), so an
+  INVITE reaches the CallManager in about a millisecond;
+* on a timer for everything else — SIP timers (retransmissions, re-registration, keep-alives)
+  and, during calls, DTMF and re-INVITE retries: every ``poll_interval_ms`` (20 ms by default)
+  while a call exists, every ``IDLE_POLL_INTERVAL`` (0.5 s, SIP's T1: a retransmission or a
+  refresh is at most that late) when none does. Where the sockets cannot all be watched
+  (Windows, no ``/proc``) the timer stays at ``poll_interval_ms``.
 
 Rules implemented here:
 
@@ -47,7 +50,6 @@ import asyncio
 import contextlib
 import functools
 import logging
-import socket
 import threading
 import time
 from collections import deque
@@ -71,13 +73,18 @@ from providers.sip.engine import (
 )
 from providers.sip.headers import number_from_user
 from providers.sip.options import MAX_CALLS, SipOptions
+from providers.sip.wakeups import SocketWatch, sip_port
 
-__all__ = ["MAX_CALLS", "SipProvider"]
+__all__ = ["IDLE_POLL_INTERVAL", "MAX_CALLS", "SipProvider"]
 
 log = logging.getLogger(__name__)
 
 BURST_CALLS = 4
 BURST_SECONDS = 2.0
+#: Seconds between timer polls while no call exists and every engine socket wakes the loop.
+IDLE_POLL_INTERVAL = 0.5
+#: Seconds between descriptor scans on the timer (besides the scan after every busy poll).
+SCAN_INTERVAL = 10.0
 
 _CAPABILITIES = frozenset(
     {
@@ -144,7 +151,9 @@ class SipProvider:
         self._engine: Engine | None = None
         self._listener: ProviderListener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
+        self._timer_due = 0.0  # loop time of the next timer poll
+        self._next_scan = 0.0  # loop time of the next descriptor scan on the timer
         self._calls: dict[str, _CallRecord] = {}
         self._registration: dict[str, tuple[Registration, str]] = {}
         self._dnd = self.options.dnd
@@ -155,7 +164,7 @@ class SipProvider:
         self._ringback: Any = None
         self._keys = 0
         self._arrivals: deque[float] = deque()
-        self._wakeups: list[socket.socket] = []
+        self._watch: SocketWatch | None = None
         #: IP addresses an incoming call on a direct line was answered from (this run)
         self._known_sources: set[str] = set()
         #: Called after every poll that handled events (benchmarks and tests hook in here).
@@ -312,48 +321,87 @@ class SipProvider:
 
             self._ringer = Ringer(self.options.audio)
             self._ringback = Ringer(self.options.audio, ringback=True)
-        self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
         self._watch_sockets(engine)
+        self._schedule(self._interval())
         if self.options.audio.mode != "device":  # known without asking PortAudio
             self._audio = self._audio_state() or self._audio
         self._publish_status()
         self._check_audio_soon()
 
     def _watch_sockets(self, engine: Engine) -> None:
-        """Poll as soon as a SIP request arrives (POSIX), not up to one interval later."""
+        """Poll as soon as the engine has something to read (POSIX), not up to one interval later."""
         assert self._loop is not None
-        for sock in engine.wakeup_sockets():
-            try:
-                self._loop.add_reader(sock.fileno(), self._readable)
-                self._wakeups.append(sock)
-            except (NotImplementedError, RuntimeError, ValueError, OSError):
-                sock.close()
+        watch = SocketWatch(self._loop, self._poll)
+        for line in self.options.lines:
+            for uri in (line.registrar, line.proxy):
+                if uri:
+                    watch.add_ports([sip_port(uri, line.transport)])
+        watch.watch_listeners(engine.wakeup_sockets())
+        self._watch = watch
 
     def _unwatch_sockets(self) -> None:
-        for sock in self._wakeups:
-            if self._loop is not None:
-                with contextlib.suppress(Exception):
-                    self._loop.remove_reader(sock.fileno())
-            sock.close()
-        self._wakeups.clear()
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.close()
 
-    def _readable(self) -> None:
+    def _poll(self) -> int:
+        """One poll of the engine; after it, the timer runs at the pace the phone needs now."""
         engine = self._engine
         if engine is None:
-            return
+            return 0
         try:
             handled = engine.poll()
             if handled and self.on_poll is not None:
                 self.on_poll(handled)
         except Exception:
             log.exception("SIP poll failed")
+            return 0
+        try:
+            if handled and self._watch is not None:
+                self._watch.scan()  # the engine may have opened or closed a connection
+        except Exception:
+            log.exception("watching the SIP sockets failed")
+        self._hurry()
+        return handled
+
+    def _busy(self) -> bool:
+        return bool(self._calls) or (self._engine is not None and self._engine.call_count() > 0)
+
+    def _interval(self) -> float:
+        """The fast interval while a call exists (or the sockets cannot wake us), else the idle one."""
+        fast = self.options.poll_interval
+        if self._busy() or self._watch is None or not self._watch.complete:
+            return fast
+        return max(fast, IDLE_POLL_INTERVAL)
+
+    def _hurry(self) -> None:
+        """A call appeared: bring the next timer poll forward to the fast interval."""
+        timer, loop = self._timer, self._loop
+        if timer is None or loop is None or not self._busy():
+            return
+        fast = self.options.poll_interval
+        if self._timer_due - loop.time() > fast * 1.5:
+            timer.cancel()
+            self._schedule(fast)
+
+    def _schedule(self, delay: float) -> None:
+        assert self._loop is not None
+        self._timer_due = self._loop.time() + delay
+        self._timer = self._loop.call_later(delay, self._tick)
 
     def _tick(self) -> None:
         self._timer = None
         if self._engine is None or self._loop is None:
             return
-        self._readable()
-        self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
+        try:  # a safety net: connections are found after the polls that did something
+            if self._watch is not None and self._loop.time() >= self._next_scan:
+                self._next_scan = self._loop.time() + SCAN_INTERVAL
+                self._watch.scan()
+        except Exception:
+            log.exception("watching the SIP sockets failed")
+        self._poll()
+        if self._timer is None and self._engine is not None:
+            self._schedule(self._interval())
 
     async def answer(self, call_id: str) -> None:
         rec = self._record(call_id)
@@ -493,6 +541,7 @@ class SipProvider:
         except ProviderError:
             self._end(rec, EndReason.FAILED)
             raise
+        self._hurry()
         return key
 
     async def send_dtmf(self, call_id: str, digits: str) -> None:
@@ -570,6 +619,7 @@ class SipProvider:
         config = self.options.line(call.line_id)
         rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id, source=call.source)
         self._calls[key] = rec
+        self._hurry()
         number = self._number(call.user)
         # A direct line has no PBX to route a number back: the caller's SIP address is kept as
         # the number's written form (what calling back dials).

@@ -151,6 +151,8 @@ def test_the_menu_key_and_shift_f10_open_it_on_the_selected_call(
     window = make_window()
     missed(window, qtbot, SARA)
     missed(window, qtbot, ACME)
+    window.activateWindow()  # the agent is back in the window (offscreen Qt activates pop-ups)
+    qtbot.waitUntil(window.isActiveWindow)
     view = window.log_view
     view.setFocus()
     view.selectRow(1)
