@@ -95,6 +95,11 @@ _SCENARIOS = (
 )
 
 
+def elided(text: str, limit: int = 60) -> str:
+    """*text* cut to *limit* characters with "…": what a message quotes of the agent's input."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _scenario_title(name: str) -> str:
     titles = {
         "incoming": translate("MainWindow", "Incoming call, answered"),
@@ -207,6 +212,7 @@ class MainWindow(QMainWindow):
         # Why the number in the field was not dialled: beside the field, until it is edited (OUT3).
         self.dial_error = named(QLabel(), "dialError")
         self.dial_error.setWordWrap(True)
+        self.dial_error.setTextFormat(Qt.TextFormat.PlainText)  # it quotes what was typed or linked
         self.dial_error.setStyleSheet("color: #c5221f;")
         self.dial_error.hide()
         self.dial_edit.textEdited.connect(lambda _text: self.dial_error.hide())
@@ -1008,6 +1014,7 @@ class MainWindow(QMainWindow):
         agent. A SIP address (``sip:1002@192.0.2.10:5062``, ``1002@192.0.2.10``) goes as it is to
         a phone that dials SIP addresses (the softphone); everything else is a number, through
         the dial plan (SET3: outside-line prefix), also when it came as a ``tel:`` link."""
+        shown = elided(text)  # a pasted page of digits must not widen the window past the screen
         try:
             address = sip_address(text)
         except ValueError:
@@ -1015,7 +1022,7 @@ class MainWindow(QMainWindow):
                 translate(
                     "MainWindow",
                     "“{text}” is not a SIP address that can be dialled (user@host or user@host:port).",
-                ).format(text=text)
+                ).format(text=shown)
             ) from None
         from_uri = number_from_uri(text)
         if address is not None and getattr(self.desktop.provider, "dials_sip_addresses", False) is True:
@@ -1025,13 +1032,13 @@ class MainWindow(QMainWindow):
                 translate(
                     "MainWindow",
                     "This phone connection dials phone numbers, not SIP addresses like “{text}”.",
-                ).format(text=text)
+                ).format(text=shown)
             )
         try:
             return self.desktop.plan.dial_string(from_uri if from_uri is not None else text)
         except ValueError:
             raise ValueError(
-                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=text)
+                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=shown)
             ) from None
 
     def dial_text(self, text: str, line: str | None = None, *, in_field: bool = False) -> bool:
