@@ -1122,77 +1122,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="473" />
+      <location filename="../../ui/mainwindow.py" line="479" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="462" />
+      <location filename="../../ui/mainwindow.py" line="468" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="458" />
+      <location filename="../../ui/mainwindow.py" line="464" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="472" />
+      <location filename="../../ui/mainwindow.py" line="478" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="466" />
+      <location filename="../../ui/mainwindow.py" line="472" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="471" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="434" />
+      <location filename="../../ui/mainwindow.py" line="440" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="429" />
+      <location filename="../../ui/mainwindow.py" line="435" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="461" />
+      <location filename="../../ui/mainwindow.py" line="467" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="460" />
+      <location filename="../../ui/mainwindow.py" line="466" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="467" />
+      <location filename="../../ui/mainwindow.py" line="473" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="469" />
+      <location filename="../../ui/mainwindow.py" line="475" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="459" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="468" />
+      <location filename="../../ui/mainwindow.py" line="474" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="464" />
+      <location filename="../../ui/mainwindow.py" line="470" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -1202,37 +1202,37 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1370" />
+      <location filename="../../ui/mainwindow.py" line="1377" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="449" />
+      <location filename="../../ui/mainwindow.py" line="455" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="436" />
+      <location filename="../../ui/mainwindow.py" line="442" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="103" />
+      <location filename="../../ui/mainwindow.py" line="108" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="443" />
+      <location filename="../../ui/mainwindow.py" line="449" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="437" />
+      <location filename="../../ui/mainwindow.py" line="443" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="104" />
+      <location filename="../../ui/mainwindow.py" line="109" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
@@ -1242,12 +1242,12 @@
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="475" />
+      <location filename="../../ui/mainwindow.py" line="481" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="476" />
+      <location filename="../../ui/mainwindow.py" line="482" />
       <source>Dial pad</source>
       <translation>صفحه شماره‌گیری</translation>
     </message>
@@ -1262,47 +1262,47 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="762" />
+      <location filename="../../ui/mainwindow.py" line="768" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="439" />
+      <location filename="../../ui/mainwindow.py" line="445" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="808" />
+      <location filename="../../ui/mainwindow.py" line="814" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="452" />
+      <location filename="../../ui/mainwindow.py" line="458" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="100" />
+      <location filename="../../ui/mainwindow.py" line="105" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="435" />
+      <location filename="../../ui/mainwindow.py" line="441" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1238" />
+      <location filename="../../ui/mainwindow.py" line="1245" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="451" />
+      <location filename="../../ui/mainwindow.py" line="457" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="101" />
+      <location filename="../../ui/mainwindow.py" line="106" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
@@ -1322,47 +1322,47 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="978" />
+      <location filename="../../ui/mainwindow.py" line="984" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1153" />
+      <location filename="../../ui/mainwindow.py" line="1160" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="811" />
+      <location filename="../../ui/mainwindow.py" line="817" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="433" />
+      <location filename="../../ui/mainwindow.py" line="439" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="431" />
+      <location filename="../../ui/mainwindow.py" line="437" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="463" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="474" />
+      <location filename="../../ui/mainwindow.py" line="480" />
       <source>Open the &amp;log folder</source>
       <translation>باز کردن پوشه &amp;گزارش کار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="453" />
+      <location filename="../../ui/mainwindow.py" line="459" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="107" />
+      <location filename="../../ui/mainwindow.py" line="112" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
@@ -1377,12 +1377,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="628" />
+      <location filename="../../ui/mainwindow.py" line="634" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="440" />
+      <location filename="../../ui/mainwindow.py" line="446" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1392,157 +1392,157 @@
       <translation>ثبت‌شده با حساب {account}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="102" />
+      <location filename="../../ui/mainwindow.py" line="107" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="442" />
+      <location filename="../../ui/mainwindow.py" line="448" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="441" />
+      <location filename="../../ui/mainwindow.py" line="447" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1174" />
+      <location filename="../../ui/mainwindow.py" line="1181" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="444" />
+      <location filename="../../ui/mainwindow.py" line="450" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="852" />
+      <location filename="../../ui/mainwindow.py" line="858" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="792" />
+      <location filename="../../ui/mainwindow.py" line="798" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="805" />
+      <location filename="../../ui/mainwindow.py" line="811" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="723" />
+      <location filename="../../ui/mainwindow.py" line="729" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1472" />
+      <location filename="../../ui/mainwindow.py" line="1479" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1361" />
+      <location filename="../../ui/mainwindow.py" line="1368" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="904" />
+      <location filename="../../ui/mainwindow.py" line="910" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="839" />
+      <location filename="../../ui/mainwindow.py" line="845" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="784" />
+      <location filename="../../ui/mainwindow.py" line="790" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="798" />
+      <location filename="../../ui/mainwindow.py" line="804" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1205" />
+      <location filename="../../ui/mainwindow.py" line="1212" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="968" />
+      <location filename="../../ui/mainwindow.py" line="974" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1025" />
+      <location filename="../../ui/mainwindow.py" line="1032" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="450" />
+      <location filename="../../ui/mainwindow.py" line="456" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="106" />
+      <location filename="../../ui/mainwindow.py" line="111" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="606" />
+      <location filename="../../ui/mainwindow.py" line="612" />
       <source>Updating the phone index: {table}, {count} of about {expected} records, {rate} a second, about {left} left</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} از حدود {expected} رکورد، {rate} در ثانیه، حدود {left} مانده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="599" />
+      <location filename="../../ui/mainwindow.py" line="605" />
       <source>Updating the phone index: {table}, {count} records, {rate} a second</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد، {rate} در ثانیه</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="438" />
+      <location filename="../../ui/mainwindow.py" line="444" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="105" />
+      <location filename="../../ui/mainwindow.py" line="110" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1371" />
+      <location filename="../../ui/mainwindow.py" line="1378" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="858" />
+      <location filename="../../ui/mainwindow.py" line="864" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1241" />
+      <location filename="../../ui/mainwindow.py" line="1248" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="629" />
+      <location filename="../../ui/mainwindow.py" line="635" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="850" />
+      <location filename="../../ui/mainwindow.py" line="856" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1015" />
+      <location filename="../../ui/mainwindow.py" line="1022" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1034" />
+      <location filename="../../ui/mainwindow.py" line="1041" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -2865,22 +2865,22 @@
   <context>
     <name>SipLines</name>
     <message>
-      <location filename="../../ui/siplines.py" line="165" />
+      <location filename="../../ui/siplines.py" line="166" />
       <source>&amp;Add a line</source>
       <translation>&amp;افزودن خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="223" />
+      <location filename="../../ui/siplines.py" line="224" />
       <source>&amp;Default line for outgoing calls</source>
       <translation>خط &amp;پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="249" />
+      <location filename="../../ui/siplines.py" line="250" />
       <source>(default)</source>
       <translation>(پیش‌فرض)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="387" />
+      <location filename="../../ui/siplines.py" line="388" />
       <source>A direct line does not register: no password</source>
       <translation>خط مستقیم ثبت نمی‌شود: بی‌گذرواژه</translation>
     </message>
@@ -2900,7 +2900,7 @@
       <translation>گواهی کلاینت (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="225" />
+      <location filename="../../ui/siplines.py" line="226" />
       <source>Default line for outgoing calls</source>
       <translation>خط پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
@@ -2915,27 +2915,27 @@
       <translation>دامنه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="106" />
+      <location filename="../../ui/siplines.py" line="107" />
       <source>Empty = USER@DOMAIN</source>
       <translation>خالی = ⁦USER@DOMAIN⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="110" />
+      <location filename="../../ui/siplines.py" line="111" />
       <source>Empty = in the certificate file</source>
       <translation>خالی = درون پروندهٔ گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="107" />
+      <location filename="../../ui/siplines.py" line="108" />
       <source>Empty = the registrar's host</source>
       <translation>خالی = میزبان سرور ثبت</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="108" />
+      <location filename="../../ui/siplines.py" line="109" />
       <source>Empty = the system's list</source>
       <translation>خالی = فهرست سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="105" />
+      <location filename="../../ui/siplines.py" line="106" />
       <source>Empty = the user</source>
       <translation>خالی = همان کاربر</translation>
     </message>
@@ -2950,12 +2950,12 @@
       <translation>شناسهٔ خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="247" />
+      <location filename="../../ui/siplines.py" line="248" />
       <source>New line</source>
       <translation>خط تازه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="109" />
+      <location filename="../../ui/siplines.py" line="110" />
       <source>Only for a server that asks for one</source>
       <translation>فقط برای سروری که آن را بخواهد</translation>
     </message>
@@ -2975,7 +2975,7 @@
       <translation>کلید خصوصی گواهی کلاینت (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="166" />
+      <location filename="../../ui/siplines.py" line="167" />
       <source>Re&amp;move the line</source>
       <translation>&amp;حذف خط</translation>
     </message>
@@ -2990,9 +2990,14 @@
       <translation>سرور ثبت (Registrar)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="161" />
+      <location filename="../../ui/siplines.py" line="162" />
       <source>SIP lines</source>
       <translation>خط‌های SIP</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="96" />
+      <source>Take calls only from the registrar or proxy</source>
+      <translation>پذیرش تماس فقط از سرور ثبت یا پراکسی</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="85" />
@@ -3015,17 +3020,17 @@
       <translation>نشانی پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="111" />
+      <location filename="../../ui/siplines.py" line="112" />
       <source>sip:*97@pbx.example.com, or *97</source>
       <translation>‏⁦sip:*97@pbx.example.com⁩ یا ⁦*97⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="102" />
+      <location filename="../../ui/siplines.py" line="103" />
       <source>sip:pbx.example.com — empty for a direct line that does not register</source>
       <translation>‏⁦sip:pbx.example.com⁩ — برای خط مستقیمی که ثبت نمی‌شود خالی بگذارید</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="434" />
+      <location filename="../../ui/siplines.py" line="435" />
       <source>{why} (line “{line}”)</source>
       <translation>{why} (خط «{line}»)</translation>
     </message>
