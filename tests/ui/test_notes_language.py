@@ -1,0 +1,35 @@
+"""IN7, OUT6: the notes form's "Saved" follows a language change like the rest of the form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.ui.conftest import SARA
+from tests.ui.test_window import answered
+
+from ui.i18n import translate
+from ui.mainwindow import MainWindow
+from ui.qt import QApplication
+
+
+def test_saved_is_said_in_the_language_chosen_after_it(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    answered(window, qtbot, SARA)
+    notes = window.notes
+    qtbot.waitUntil(notes.isVisible)
+    notes.text.setPlainText("Wants a callback")
+    notes.save()
+    assert notes.state.text().endswith("Saved")
+    window.set_language("fa")
+    QApplication.processEvents()  # the posted LanguageChange
+    try:
+        persian = translate("Notes", "Saved")
+        assert persian != "Saved"
+        assert notes.state.text().endswith(persian)
+    finally:
+        window.set_language("en")
+    QApplication.processEvents()
+    assert notes.state.text().endswith("Saved")
