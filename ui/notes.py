@@ -104,6 +104,7 @@ class NotesForm(QGroupBox):
         elif switching:
             self.party = None
         if switching:
+            self._state = ""  # "Saved" was said of the call before
             self.text.blockSignals(True)
             self.text.setPlainText(self._notes.get(call.id, ""))
             self.text.blockSignals(False)

@@ -33,3 +33,20 @@ def test_saved_is_said_in_the_language_chosen_after_it(
         window.set_language("en")
     QApplication.processEvents()
     assert notes.state.text().endswith("Saved")
+
+
+def test_a_new_call_does_not_start_with_the_last_calls_saved(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    first = answered(window, qtbot, SARA)
+    notes = window.notes
+    qtbot.waitUntil(notes.isVisible)
+    notes.text.setPlainText("Wants a callback")
+    notes.save()
+    window.hangup(first)
+    qtbot.waitUntil(lambda: not list(window.desktop.manager.live_calls()))
+    answered(window, qtbot, "+14155550100")
+    qtbot.waitUntil(lambda: notes.call is not None and notes.call.id != first)
+    assert notes.text.toPlainText() == ""
+    assert notes.state.text() == ""  # nothing typed, nothing saved yet for this call
