@@ -263,6 +263,7 @@ class MainWindow(QMainWindow):
         self.log_view.setModel(self.log_proxy)
         self.log_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.log_view.setTabKeyNavigation(False)  # Tab leaves the log: it was a keyboard trap
         self.log_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.log_view.setAlternatingRowColors(True)
         vertical = self.log_view.verticalHeader()

@@ -1,0 +1,37 @@
+"""CARD6 (keyboard use): Tab moves on from the call log and the contacts list. Both pick whole
+rows; with Qt's default Tab walked cell by cell inside them and never left — a keyboard trap."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.ui.test_calllog_menu import UNKNOWN, missed
+
+from ui.mainwindow import MainWindow
+from ui.qt import QApplication, Qt
+
+
+def _tab_leaves(widget: Any, qtbot: Any) -> None:
+    widget.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.waitUntil(widget.hasFocus)
+    for _ in range(3):  # more than enough to leave a row of cells
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert not widget.hasFocus()
+
+
+def test_tab_leaves_the_call_log(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    missed(window, qtbot, UNKNOWN)
+    window.activateWindow()
+    window.log_view.setCurrentIndex(window.log_proxy.index(0, 0))
+    _tab_leaves(window.log_view, qtbot)
+
+
+def test_tab_leaves_the_contacts_list(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
+    window = make_window()
+    contacts = window.show_contacts()
+    qtbot.waitUntil(lambda: contacts.model.rowCount() > 0)
+    window.activateWindow()
+    contacts.table.setCurrentIndex(contacts.model.index(0, 0))
+    _tab_leaves(contacts.table, qtbot)
