@@ -326,7 +326,9 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.setTabOrder(self.dial_edit, self.line_choice)
         self.setTabOrder(self.line_choice, self.dial_button)
-        self.setTabOrder(self.dial_button, self.log_filter)
+        # the "N missed" badge beside "Recent calls": after the Call button, not before the field
+        self.setTabOrder(self.dial_button, self.missed_badge)
+        self.setTabOrder(self.missed_badge, self.log_filter)
         self.setTabOrder(self.log_filter, self.log_search)
         self.setTabOrder(self.log_search, self.log_view)
         self.resize(980, 640)

@@ -35,3 +35,21 @@ def test_tab_leaves_the_contacts_list(make_window: Callable[..., MainWindow], qt
     window.activateWindow()
     contacts.table.setCurrentIndex(contacts.model.index(0, 0))
     _tab_leaves(contacts.table, qtbot)
+
+
+def test_tab_reaches_the_missed_badge_between_the_call_button_and_the_log(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    missed(window, qtbot, UNKNOWN)
+    qtbot.waitUntil(window.missed_badge.isVisible)
+    window.activateWindow()
+    window.dial_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.waitUntil(window.dial_edit.hasFocus)
+    order = []
+    for _ in range(8):
+        order.append(QApplication.focusWidget().objectName())
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    start = order.index("dialEdit")
+    walk = order[start:] + order[:start]
+    assert walk.index("dialButton") < walk.index("missedBadge") < walk.index("logFilter"), walk
