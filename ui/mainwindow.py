@@ -326,8 +326,16 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.setTabOrder(self.dial_edit, self.line_choice)
         self.setTabOrder(self.line_choice, self.dial_button)
+        # the call in progress sits between the number field and the log: so does its Tab stop
+        before_badge: QWidget = self.dial_button
+        panel = self.call_panel
+        if panel is not None:
+            self.setTabOrder(self.dial_button, panel.hold_button)
+            for first, then in zip(panel.tab_stops(), panel.tab_stops()[1:], strict=False):
+                self.setTabOrder(first, then)
+            before_badge = panel.tab_stops()[-1]
         # the "N missed" badge beside "Recent calls": after the Call button, not before the field
-        self.setTabOrder(self.dial_button, self.missed_badge)
+        self.setTabOrder(before_badge, self.missed_badge)
         self.setTabOrder(self.missed_badge, self.log_filter)
         self.setTabOrder(self.log_filter, self.log_search)
         self.setTabOrder(self.log_search, self.log_view)

@@ -53,6 +53,7 @@ class NotesForm(QGroupBox):
         self.started = named(QLabel(), "notesStarted")
         self.duration = named(QLabel(), "notesDuration")
         self.text = named(QPlainTextEdit(), "notesText")
+        self.text.setTabChangesFocus(True)  # Tab moves on to Save: it was a keyboard trap
         self.text.textChanged.connect(self._changed)
         self.state = named(QLabel(), "notesState")
         self._state = ""  # "", "unsaved" or "saved": the label is written from it in each language

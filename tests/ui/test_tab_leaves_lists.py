@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tests.ui.conftest import SARA
 from tests.ui.test_calllog_menu import UNKNOWN, missed
+from tests.ui.test_window import answered
 
 from ui.mainwindow import MainWindow
 from ui.qt import QApplication, Qt
@@ -53,3 +55,29 @@ def test_tab_reaches_the_missed_badge_between_the_call_button_and_the_log(
     start = order.index("dialEdit")
     walk = order[start:] + order[:start]
     assert walk.index("dialButton") < walk.index("missedBadge") < walk.index("logFilter"), walk
+
+
+def _walk(window: MainWindow, qtbot: Any, start: Any, steps: int) -> list[str]:
+    window.activateWindow()
+    start.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.waitUntil(start.hasFocus)
+    order = []
+    for _ in range(steps):
+        order.append(QApplication.focusWidget().objectName())
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    return order
+
+
+def test_tab_goes_through_the_call_in_progress_before_the_log_and_out_of_the_notes(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    missed(window, qtbot, UNKNOWN)
+    answered(window, qtbot, SARA)
+    qtbot.waitUntil(lambda: window.call_panel.isVisible() and window.notes.isVisible())
+    order = _walk(window, qtbot, window.dial_edit, 14)
+    assert order.index("dialButton") < order.index("holdButton") < order.index("hangupButton"), order
+    assert order.index("hangupButton") < order.index("missedBadge") < order.index("logView"), order
+    notes = _walk(window, qtbot, window.notes.text, 3)
+    assert notes[1] != "notesText", notes  # Tab moved on instead of typing a tab into the notes
+    assert "\t" not in window.notes.text.toPlainText()
