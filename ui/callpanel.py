@@ -242,8 +242,7 @@ class CallPanel(QFrame):
     def _transfer(self) -> None:
         call = self.current
         target = self.transfer_edit.text().strip()
-        if call is not None and target:
-            self._window.transfer(call.id, target)
+        if call is not None and target and self._window.transfer(call.id, target) is not False:
             self.transfer_edit.clear()
 
     def _hangup(self) -> None:

@@ -947,13 +947,16 @@ class MainWindow(QMainWindow):
     def send_dtmf(self, call_id: str, digits: str) -> None:
         self._command(Capability.DTMF, lambda p: p.send_dtmf(call_id, digits))
 
-    def transfer(self, call_id: str, target: str) -> None:
+    def transfer(self, call_id: str, target: str) -> bool:
+        """Transfer *call_id* to *target*; False (and why, in the status bar) when it cannot be
+        dialled — the agent's entry then stays where it was typed, to be corrected."""
         try:
             dial = self.dial_target(to_ascii_digits(target).strip())
         except ValueError as exc:
             self.show_message(str(exc))
-            return
+            return False
         self._command(Capability.TRANSFER, lambda p: p.transfer(call_id, dial))
+        return True
 
     def set_dnd(self, enabled: bool) -> None:
         self._command(Capability.DND, lambda p: p.set_dnd(enabled))

@@ -7,6 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from tests.ui.conftest import SARA
+from tests.ui.test_window import answered
+
 from ui.mainwindow import MainWindow
 from ui.qt import Qt
 
@@ -37,3 +40,20 @@ def test_a_page_of_digits_does_not_widen_the_window(
     assert window.width() == 900
     shown = window.dial_error.text()
     assert "999" in shown and "…" in shown and len(shown) < 200
+
+
+def test_a_transfer_target_that_cannot_be_dialled_stays_in_the_field(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    call_id = answered(window, qtbot, SARA)
+    panel = window.call_panel
+    qtbot.waitUntil(panel.isVisible)
+    panel.transfer_edit.setText("Reza")  # a name, not a number: refused with the reason
+    qtbot.mouseClick(panel.transfer_button, Qt.MouseButton.LeftButton)
+    assert "is not a number that can be dialled" in window.statusBar().currentMessage()
+    assert panel.transfer_edit.text() == "Reza"  # kept, to be corrected — not wiped
+    assert window.simulator.state(call_id) is not None
+    panel.transfer_edit.setText("+14155550100")
+    qtbot.mouseClick(panel.transfer_button, Qt.MouseButton.LeftButton)
+    assert panel.transfer_edit.text() == ""  # handed to the phone: the field is cleared
