@@ -124,7 +124,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if install_log_file() is not None:  # callsys.log in the platform's log folder, secrets filtered out
         from callsys import __version__
 
-        log.info("callsys %s started (%s)", __version__, " ".join(sys.argv[1:]) or "no arguments")
+        started = " ".join(sys.argv[1:]) or "no arguments"
+        if len(started) > 300:  # a tel: link of 10,000 digits: one readable line, not a page
+            started = started[:299] + "…"
+        log.info("callsys %s started (%s)", __version__, started)
     settings, settings_error, settings_file = _load_settings(ctx)
     uris = list(getattr(args, "uris", []) or [])
 
