@@ -16,6 +16,7 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import types
@@ -173,6 +174,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     app.setQuitOnLastWindowClosed(False)
     window.closed.connect(closing.set)
+    # SIGTERM (logout, shutdown, kill): close as File → Quit does. Python runs the handler at
+    # the next Python code the loop runs (the window's one-second clock at the latest).
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: QTimer.singleShot(0, window.end_session))
     try:
         with loop:
             loop.run_until_complete(main())

@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         self.popups.party_chosen.connect(self._party_chosen)
 
         self._quitting = False
+        self._ending = False  # SIGTERM: quit without asking (end_session)
         self._started = False
         self._pending_links: list[str] = []
         self._build()
@@ -656,6 +657,13 @@ class MainWindow(QMainWindow):
         self._quitting = True
         self.close()
 
+    def end_session(self) -> None:
+        """The system ends callsys (SIGTERM: logout, shutdown, ``kill``): quit now, without
+        asking — the calls are ended and logged as they are, instead of left to be found
+        "failed" at the next start."""
+        self._ending = True
+        self.quit()
+
     def closeEvent(self, event: Any) -> None:
         if (
             not self._quitting
@@ -667,7 +675,7 @@ class MainWindow(QMainWindow):
             self.hide()
             return
         connected = [c for c in self.desktop.manager.live_calls() if c.state.is_connected]
-        if connected and event is not None and not self.ask_quit(len(connected)):
+        if connected and event is not None and not self._ending and not self.ask_quit(len(connected)):
             event.ignore()  # quitting would drop the calls (the softphone lives in this process)
             self._quitting = False
             return
