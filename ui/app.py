@@ -16,6 +16,7 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import types
@@ -124,7 +125,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if install_log_file() is not None:  # callsys.log in the platform's log folder, secrets filtered out
         from callsys import __version__
 
-        log.info("callsys %s started (%s)", __version__, " ".join(sys.argv[1:]) or "no arguments")
+        started = " ".join(sys.argv[1:]) or "no arguments"
+        if len(started) > 300:  # a tel: link of 10,000 digits: one readable line, not a page
+            started = started[:299] + "…"
+        log.info("callsys %s started (%s)", __version__, started)
     settings, settings_error, settings_file = _load_settings(ctx)
     uris = list(getattr(args, "uris", []) or [])
 
@@ -176,6 +180,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     app.setQuitOnLastWindowClosed(False)
     window.closed.connect(closing.set)
+    # SIGTERM (logout, shutdown, kill): close as File → Quit does. Python runs the handler at
+    # the next Python code the loop runs (the window's one-second clock at the latest).
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: QTimer.singleShot(0, window.end_session))
     try:
         with loop:
             loop.run_until_complete(main())

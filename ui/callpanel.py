@@ -140,13 +140,21 @@ class CallPanel(QFrame):
         layout = QHBoxLayout(self)
         layout.addWidget(self.current_box, 3)
         layout.addWidget(self.others_widget, 2)
-        self.setTabOrder(self.hold_button, self.mute_button)
-        self.setTabOrder(self.mute_button, self.keypad_button)
-        self.setTabOrder(self.keypad_button, self.transfer_edit)
-        self.setTabOrder(self.transfer_edit, self.transfer_button)
-        self.setTabOrder(self.transfer_button, self.hangup_button)
+        for first, then in zip(self.tab_stops(), self.tab_stops()[1:], strict=False):
+            self.setTabOrder(first, then)
         self.hide()
         self.retranslate()
+
+    def tab_stops(self) -> list[QWidget]:
+        """The current call's controls in Tab order (the window puts them after its Call button)."""
+        return [
+            self.hold_button,
+            self.mute_button,
+            self.keypad_button,
+            self.transfer_edit,
+            self.transfer_button,
+            self.hangup_button,
+        ]
 
     # ------------------------------------------------------------------ input
     def set_capabilities(self, caps: frozenset[Capability]) -> None:
@@ -240,8 +248,7 @@ class CallPanel(QFrame):
     def _transfer(self) -> None:
         call = self.current
         target = self.transfer_edit.text().strip()
-        if call is not None and target:
-            self._window.transfer(call.id, target)
+        if call is not None and target and self._window.transfer(call.id, target) is not False:
             self.transfer_edit.clear()
 
     def _hangup(self) -> None:

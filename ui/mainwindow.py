@@ -98,6 +98,11 @@ _SCENARIOS = (
 )
 
 
+def elided(text: str, limit: int = 60) -> str:
+    """*text* cut to *limit* characters with "…": what a message quotes of the agent's input."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _scenario_title(name: str) -> str:
     titles = {
         "incoming": translate("MainWindow", "Incoming call, answered"),
@@ -147,6 +152,7 @@ class MainWindow(QMainWindow):
         self._after_paint_timer.timeout.connect(self._run_after_paint)
 
         self._quitting = False
+        self._ending = False  # SIGTERM: quit without asking (end_session)
         self._started = False
         self._pending_links: list[str] = []
         self._build()
@@ -217,6 +223,7 @@ class MainWindow(QMainWindow):
         # Why the number in the field was not dialled: beside the field, until it is edited (OUT3).
         self.dial_error = named(QLabel(), "dialError")
         self.dial_error.setWordWrap(True)
+        self.dial_error.setTextFormat(Qt.TextFormat.PlainText)  # it quotes what was typed or linked
         self.dial_error.setStyleSheet("color: #c5221f;")
         self.dial_error.hide()
         self.dial_edit.textEdited.connect(lambda _text: self.dial_error.hide())
@@ -267,6 +274,7 @@ class MainWindow(QMainWindow):
         self.log_view.setModel(self.log_proxy)
         self.log_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.log_view.setTabKeyNavigation(False)  # Tab leaves the log: it was a keyboard trap
         self.log_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.log_view.setAlternatingRowColors(True)
         vertical = self.log_view.verticalHeader()
@@ -329,7 +337,17 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.setTabOrder(self.dial_edit, self.line_choice)
         self.setTabOrder(self.line_choice, self.dial_button)
-        self.setTabOrder(self.dial_button, self.log_filter)
+        # the call in progress sits between the number field and the log: so does its Tab stop
+        before_badge: QWidget = self.dial_button
+        panel = self.call_panel
+        if panel is not None:
+            self.setTabOrder(self.dial_button, panel.hold_button)
+            for first, then in zip(panel.tab_stops(), panel.tab_stops()[1:], strict=False):
+                self.setTabOrder(first, then)
+            before_badge = panel.tab_stops()[-1]
+        # the "N missed" badge beside "Recent calls": after the Call button, not before the field
+        self.setTabOrder(before_badge, self.missed_badge)
+        self.setTabOrder(self.missed_badge, self.log_filter)
         self.setTabOrder(self.log_filter, self.log_search)
         self.setTabOrder(self.log_search, self.log_view)
         self.resize(980, 640)
@@ -649,6 +667,13 @@ class MainWindow(QMainWindow):
         self._quitting = True
         self.close()
 
+    def end_session(self) -> None:
+        """The system ends callsys (SIGTERM: logout, shutdown, ``kill``): quit now, without
+        asking — the calls are ended and logged as they are, instead of left to be found
+        "failed" at the next start."""
+        self._ending = True
+        self.quit()
+
     def closeEvent(self, event: Any) -> None:
         if (
             not self._quitting
@@ -660,7 +685,7 @@ class MainWindow(QMainWindow):
             self.hide()
             return
         connected = [c for c in self.desktop.manager.live_calls() if c.state.is_connected]
-        if connected and event is not None and not self.ask_quit(len(connected)):
+        if connected and event is not None and not self._ending and not self.ask_quit(len(connected)):
             event.ignore()  # quitting would drop the calls (the softphone lives in this process)
             self._quitting = False
             return
@@ -1001,13 +1026,16 @@ class MainWindow(QMainWindow):
     def send_dtmf(self, call_id: str, digits: str) -> None:
         self._command(Capability.DTMF, lambda p: p.send_dtmf(call_id, digits))
 
-    def transfer(self, call_id: str, target: str) -> None:
+    def transfer(self, call_id: str, target: str) -> bool:
+        """Transfer *call_id* to *target*; False (and why, in the status bar) when it cannot be
+        dialled — the agent's entry then stays where it was typed, to be corrected."""
         try:
             dial = self.dial_target(to_ascii_digits(target).strip())
         except ValueError as exc:
             self.show_message(str(exc))
-            return
+            return False
         self._command(Capability.TRANSFER, lambda p: p.transfer(call_id, dial))
+        return True
 
     def set_dnd(self, enabled: bool) -> None:
         self._command(Capability.DND, lambda p: p.set_dnd(enabled))
@@ -1079,6 +1107,7 @@ class MainWindow(QMainWindow):
         agent. A SIP address (``sip:1002@192.0.2.10:5062``, ``1002@192.0.2.10``) goes as it is to
         a phone that dials SIP addresses (the softphone); everything else is a number, through
         the dial plan (SET3: outside-line prefix), also when it came as a ``tel:`` link."""
+        shown = elided(text)  # a pasted page of digits must not widen the window past the screen
         try:
             address = sip_address(text)
         except ValueError:
@@ -1086,7 +1115,7 @@ class MainWindow(QMainWindow):
                 translate(
                     "MainWindow",
                     "“{text}” is not a SIP address that can be dialled (user@host or user@host:port).",
-                ).format(text=text)
+                ).format(text=shown)
             ) from None
         from_uri = number_from_uri(text)
         if address is not None and getattr(self.desktop.provider, "dials_sip_addresses", False) is True:
@@ -1096,13 +1125,13 @@ class MainWindow(QMainWindow):
                 translate(
                     "MainWindow",
                     "This phone connection dials phone numbers, not SIP addresses like “{text}”.",
-                ).format(text=text)
+                ).format(text=shown)
             )
         try:
             return self.desktop.plan.dial_string(from_uri if from_uri is not None else text)
         except ValueError:
             raise ValueError(
-                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=text)
+                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=shown)
             ) from None
 
     def dial_text(self, text: str, line: str | None = None, *, in_field: bool = False) -> bool:
