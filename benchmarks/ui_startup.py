@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ui_startup.py [--provider default|sip|sim] [--platform both]
                                               [--runs 7] [--idle 3] [--idle-runs 3] [--breakdown]
+    .venv/bin/python benchmarks/ui_startup.py --provider default --idle-cpu [--idle 60] [--pairs 2]
 
 Each run starts ``python -m ui`` in a new process with its own empty config and data folders
 (so nothing is cached by us) and ``CALLSYS_QUIT_WHEN_READY=1``: the app prints the moment its
@@ -26,6 +27,12 @@ that run bigger and slower; its RSS is not the idle figure).
 
 The OS file cache is warm after the first run; the first run of each platform is reported
 separately for the cold start.
+
+``--idle-cpu`` measures only the idle CPU, over ``--idle`` seconds (60 by default in this mode),
+of fresh processes that alternate between the softphone as it is (pjsua2 polled when one of its
+sockets is readable, and every 0.5 s; ``providers.sip.provider.IDLE_POLL_INTERVAL``) and as it
+was (polled every 20 ms whatever happens), ``--pairs`` times, and prints each run's CPU per
+thread (the GUI thread, pjsua2's media thread …) with the load average beside it.
 """
 
 from __future__ import annotations
@@ -84,11 +91,23 @@ def x_display() -> Iterator[str]:
 
 
 # ----------------------------------------------------------------------------- one run
+#: Starts the desktop with the softphone's idle poll interval of before (20 ms: every poll).
+_OLD_POLLING = (
+    "import providers.sip.provider as p, runpy, sys; p.IDLE_POLL_INTERVAL = 0.0; "
+    "sys.argv[0] = 'ui'; runpy.run_module('ui', run_name='__main__', alter_sys=True)"
+)
+
+
 def one_run(
-    provider: str, platform: str, display: str | None, idle: float, dump: Path | None = None
+    provider: str,
+    platform: str,
+    display: str | None,
+    idle: float,
+    dump: Path | None = None,
+    old_polling: bool = False,
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="callsys-bench-") as tmp:
-        argv = [sys.executable, "-m", "ui"]
+        argv = [sys.executable, "-c", _OLD_POLLING] if old_polling else [sys.executable, "-m", "ui"]
         if provider != "default":
             config = Path(tmp) / "settings.toml"
             config.write_text(
@@ -128,7 +147,38 @@ def one_run(
             if f"idle_{key}_kb" in values:
                 run[f"idle_{key}_mb"] = int(values[f"idle_{key}_kb"]) / 1024
         run["modules"] = float(values.get("idle_modules", 0))
+        for item in values.get("idle_threads", "-").split(","):
+            name, _, seconds = item.rpartition(":")
+            if name:
+                run[f"thread:{name}"] = 100 * float(seconds) / idle if idle else 0.0
         return run
+
+
+def idle_cpu(args: argparse.Namespace, platform: str, display: str | None) -> None:
+    """Idle CPU of the softphone as it is and as it was, alternating fresh processes."""
+    idle = args.idle if args.idle_set else 60.0
+    print(
+        f"idle CPU over {idle:g} s, provider={args.provider}, platform={platform}, "
+        f"{args.pairs} pairs (now / 20 ms polling, alternating)"
+    )
+    results: dict[str, list[dict[str, float]]] = {"now": [], "20 ms polling (before)": []}
+    for _ in range(args.pairs):
+        for label, old in (("now", False), ("20 ms polling (before)", True)):
+            load = _load()
+            run = one_run(args.provider, platform, display, idle, old_polling=old)
+            results[label].append(run)
+            threads = ", ".join(
+                f"{key.split(':', 1)[1]} {value:.3f} %"
+                for key, value in sorted(run.items(), key=lambda kv: -kv[1])
+                if key.startswith("thread:") and value >= 0.0005
+            )
+            print(f"  {label:<24} CPU {run['idle_cpu_pct']:.3f} % of a core  ({threads})  load {load}")
+    for label, runs in results.items():
+        values = sorted(r["idle_cpu_pct"] for r in runs)
+        print(
+            f"  {label:<24} median {statistics.median(values):.3f} %, min {values[0]:.3f} %, max {values[-1]:.3f} %"
+        )
+    print(f"  goal <= 0.2 % of a core; load after {_load()}")
 
 
 # ----------------------------------------------------------------------------- breakdown
@@ -269,7 +319,11 @@ def report(platform: str, runs: list[dict[str, float]], idle_runs: int, idle: fl
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="fresh processes per platform")
-    parser.add_argument("--idle", type=float, default=3.0, help="seconds of idle after ready")
+    parser.add_argument(
+        "--idle", type=float, default=None, help="seconds of idle after ready (3; 60 with --idle-cpu)"
+    )
+    parser.add_argument("--idle-cpu", action="store_true", help="idle CPU only: now vs 20 ms polling")
+    parser.add_argument("--pairs", type=int, default=2, help="--idle-cpu: runs of each, alternating")
     parser.add_argument("--idle-runs", type=int, default=3, help="runs per platform that idle")
     parser.add_argument(
         "--provider", default="sim", help="default (scripts/run: no settings file), sip, sim …"
@@ -278,7 +332,16 @@ def main() -> int:
     parser.add_argument("--xcb", action="store_true", help="same as --platform xcb")
     parser.add_argument("--breakdown", action="store_true", help="where the memory goes")
     args = parser.parse_args()
+    args.idle_set = args.idle is not None
+    if args.idle is None:
+        args.idle = 3.0
     platforms = ("xcb",) if args.xcb else PLATFORMS if args.platform == "both" else (args.platform,)
+    if args.idle_cpu:
+        platform = "xcb" if args.xcb or args.platform == "xcb" else "offscreen"
+        with contextlib.ExitStack() as stack:
+            display = stack.enter_context(x_display()) if platform == "xcb" else None
+            idle_cpu(args, platform, display)
+        return 0
     idle_runs = max(1, min(args.idle_runs, args.runs))
     load_before = _load()
     with contextlib.ExitStack() as stack:

@@ -75,6 +75,11 @@ class ProviderStatus:
     lines: tuple[Line, ...] = ()
     dnd: bool = False
     message: str = ""  # human-readable, shown in the status bar / tray tooltip
+    #: What a call would lack, among "microphone", "speaker", "ringer" (a softphone with no
+    #: sound device, or with its audio turned off); empty when calls have audio or the
+    #: provider's calls do not go through this computer. ``audio`` says it in a sentence.
+    audio_missing: tuple[str, ...] = ()
+    audio: str = ""
 
 
 @runtime_checkable

@@ -12,6 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
+# The built pjsua2 engine (scripts/build-pjsua2) is in the real cache folder: keep finding it.
+if not os.environ.get("CALLSYS_PJSUA2_DIR"):
+    from providers.sip.engines import built_dir
+
+    _BUILT = built_dir()
+    if _BUILT is not None:
+        os.environ["CALLSYS_PJSUA2_DIR"] = str(_BUILT)
+
 _HOME = tempfile.mkdtemp(prefix="callsys-test-home-")
 os.environ["QT_QPA_PLATFORM"] = os.environ.get("CALLSYS_TEST_QPA", "offscreen")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")
@@ -61,3 +69,17 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Which pjsua2 build the softphone tests run on (``CALLSYS_SIP_ENGINE``, else the built
+    engine when ``scripts/build-pjsua2`` made one, else the PyPI wheel)."""
+    from providers.sip.engines import ENGINE_ENV, built_dir, resolve
+
+    try:
+        kind = resolve()
+    except Exception as exc:  # a bad CALLSYS_SIP_ENGINE: the tests that start a phone say so
+        return f"softphone engine: {exc}"
+    built = built_dir()
+    where = f"built engine in {built}" if built is not None else "no built engine (scripts/build-pjsua2)"
+    return f"softphone engine: {kind} ({ENGINE_ENV}={os.environ.get(ENGINE_ENV, '') or 'auto'}; {where})"

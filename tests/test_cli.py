@@ -59,6 +59,13 @@ def test_lookup_finds_every_record_best_first(config: Path) -> None:
     assert (code, text.strip()) == (0, "No record has the number +49 30 1234567.")
 
 
+def test_lookup_of_a_page_of_digits_quotes_the_start_of_it(config: Path) -> None:
+    code, text = run(config, "lookup", "9" * 10_000)
+    assert code == 0
+    assert text.strip().startswith("'9999") and text.strip().endswith("…' is not a phone number.")
+    assert len(text) < 100
+
+
 def test_directory_add_list_delete(config: Path) -> None:
     added = run_json(
         config, "directory", "add", "Kamran Bahrami", "0912 555 1234", "021-22223333", "--company", "KB"

@@ -354,3 +354,18 @@ def test_mangled_files_import_or_fail_cleanly(crm: LocalCrm, tmp_path: Path, see
             assert crm.count() == before
         else:
             assert crm.count() == before + report.imported
+
+
+def test_a_skipped_row_quotes_a_page_long_number_cut_short(crm: LocalCrm, tmp_path: Path) -> None:
+    """A cell of 10,000 digits is reported as the start of it, not as a 10,000-character line."""
+    source = tmp_path / "long.csv"
+    source.write_text(
+        "First Name,Last Name,Mobile Phone\nLong,Number," + "9" * 10_000 + "\n", encoding="utf-8"
+    )
+    report = crm.import_csv(source)
+    assert report.imported == 0
+    [skipped] = report.skipped
+    assert skipped.reason.startswith("Long Number: '9999") and skipped.reason.endswith(
+        "is not a phone number"
+    )
+    assert "…" in skipped.reason and len(skipped.reason) < 100

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import logging
 import os
+import signal
 import sys
 import time
 import types
@@ -124,7 +125,10 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if install_log_file() is not None:  # callsys.log in the platform's log folder, secrets filtered out
         from callsys import __version__
 
-        log.info("callsys %s started (%s)", __version__, " ".join(sys.argv[1:]) or "no arguments")
+        started = " ".join(sys.argv[1:]) or "no arguments"
+        if len(started) > 300:  # a tel: link of 10,000 digits: one readable line, not a page
+            started = started[:299] + "…"
+        log.info("callsys %s started (%s)", __version__, started)
     settings, settings_error, settings_file = _load_settings(ctx)
     uris = list(getattr(args, "uris", []) or [])
 
@@ -176,6 +180,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     app.setQuitOnLastWindowClosed(False)
     window.closed.connect(closing.set)
+    # SIGTERM (logout, shutdown, kill): close as File → Quit does. Python runs the handler at
+    # the next Python code the loop runs (the window's one-second clock at the latest).
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: QTimer.singleShot(0, window.end_session))
     try:
         with loop:
             loop.run_until_complete(main())
@@ -230,10 +237,15 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
 
     idle = float(os.environ.get("CALLSYS_IDLE_SECONDS", "0") or 0)
     cpu_start = time.process_time()  # CPU used to get here: a figure the machine's load hardly moves
+    threads_start = memreport.thread_cpu()
     rss_ready = memreport.figures()["rss_kb"]
 
     def report() -> None:
         cpu = time.process_time() - cpu_start
+        threads = memreport.thread_cpu()
+        per_thread = ",".join(
+            f"{name}:{threads[name] - threads_start.get(name, 0.0):.4f}" for name in sorted(threads)
+        )
         idle_figures = " ".join(f"idle_{key}={value}" for key, value in memreport.figures().items())
         if window.banner.isVisibleTo(window):  # what the agent is told is wrong, for the tests
             print("callsys-banner " + json.dumps(window.banner_label.text()), flush=True)
@@ -242,7 +254,7 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
         print("callsys-status " + json.dumps(window.status_label.text()), flush=True)
         print(
             f"callsys-ready {ready_at:.6f} rss_kb={rss_ready} {idle_figures} "
-            f"idle_cpu_s={cpu:.4f} idle_s={idle} cpu_to_ready_s={cpu_start:.4f}",
+            f"idle_cpu_s={cpu:.4f} idle_s={idle} cpu_to_ready_s={cpu_start:.4f} idle_threads={per_thread or '-'}",
             flush=True,
         )
         memreport.dump()  # CALLSYS_MEMORY_DUMP=DIR: smaps, modules, tracemalloc for --breakdown

@@ -22,6 +22,7 @@ from ui.qt import (
     QAction,
     QColor,
     QGuiApplication,
+    QItemSelectionModel,
     QKeySequence,
     QMenu,
     QModelIndex,
@@ -449,7 +450,13 @@ class CallLogMenu(QObject):
         row = index.data(Qt.ItemDataRole.UserRole) if index.isValid() else None
         if not isinstance(row, LogRow):
             return False
-        view.selectRow(index.row())
+        # Not view.selectRow(): in a right-to-left window it looks for the column at the
+        # viewport's right edge, finds none, and selects nothing — then Convert call… found no
+        # selected call ("Choose a call in the log first") in the Persian UI.
+        selection = view.selectionModel()
+        if selection is not None:
+            flags = QItemSelectionModel.SelectionFlag
+            selection.setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
         self.row = row
         self.retranslate()  # in the language of the moment
         self.update_actions(row)

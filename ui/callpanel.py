@@ -31,7 +31,7 @@ from ui.qt import (
     checkable,
     named,
 )
-from ui.texts import direction_text, kind_text, state_text
+from ui.texts import audio_warning, direction_text, kind_text, state_text
 
 if TYPE_CHECKING:
     from ui.mainwindow import MainWindow
@@ -111,8 +111,14 @@ class CallPanel(QFrame):
         controls.addWidget(self.transfer_edit, 1)
         controls.addWidget(self.transfer_button)
         controls.addWidget(self.hangup_button)
+        # a softphone without a microphone or speaker: said on the call itself, not only above
+        self.audio_notice = named(QLabel(), "audioNotice")
+        self.audio_notice.setWordWrap(True)
+        self.audio_notice.setStyleSheet("color: #b06000; font-weight: bold;")
+        self.audio_notice.hide()
         current = QVBoxLayout()
         current.addLayout(head)
+        current.addWidget(self.audio_notice)
         current.addLayout(controls)
         current.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignLeading)
         self.current_box = named(QWidget(), "currentCall")
@@ -134,13 +140,21 @@ class CallPanel(QFrame):
         layout = QHBoxLayout(self)
         layout.addWidget(self.current_box, 3)
         layout.addWidget(self.others_widget, 2)
-        self.setTabOrder(self.hold_button, self.mute_button)
-        self.setTabOrder(self.mute_button, self.keypad_button)
-        self.setTabOrder(self.keypad_button, self.transfer_edit)
-        self.setTabOrder(self.transfer_edit, self.transfer_button)
-        self.setTabOrder(self.transfer_button, self.hangup_button)
+        for first, then in zip(self.tab_stops(), self.tab_stops()[1:], strict=False):
+            self.setTabOrder(first, then)
         self.hide()
         self.retranslate()
+
+    def tab_stops(self) -> list[QWidget]:
+        """The current call's controls in Tab order (the window puts them after its Call button)."""
+        return [
+            self.hold_button,
+            self.mute_button,
+            self.keypad_button,
+            self.transfer_edit,
+            self.transfer_button,
+            self.hangup_button,
+        ]
 
     # ------------------------------------------------------------------ input
     def set_capabilities(self, caps: frozenset[Capability]) -> None:
@@ -234,8 +248,7 @@ class CallPanel(QFrame):
     def _transfer(self) -> None:
         call = self.current
         target = self.transfer_edit.text().strip()
-        if call is not None and target:
-            self._window.transfer(call.id, target)
+        if call is not None and target and self._window.transfer(call.id, target) is not False:
             self.transfer_edit.clear()
 
     def _hangup(self) -> None:
@@ -288,6 +301,10 @@ class CallPanel(QFrame):
             self.transfer_edit.setEnabled(can_transfer)
             self.transfer_button.setEnabled(can_transfer)
             self.hangup_button.setEnabled(Capability.HANGUP in self._caps)
+        status = self._window.provider_status
+        notice = audio_warning(status.audio_missing, calls_only=True) if status is not None else ""
+        self.audio_notice.setText(para(notice))
+        self.audio_notice.setVisible(bool(notice) and call is not None)
         self.current_box.setVisible(call is not None)
         self._render_others()
         self.tick(others=False)

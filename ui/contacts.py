@@ -579,6 +579,7 @@ class ContactsView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(False)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the list (rows, not cells, are picked)
         vertical = self.table.verticalHeader()
         if vertical is not None:
             vertical.hide()

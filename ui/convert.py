@@ -1222,6 +1222,9 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
 
 def open_convert_for_popup(window: Any, popup: Any) -> ConvertDialog | None:
     """The Convert dialog for a pop-up's call, with the records the pop-up matched (B2)."""
+    settle = getattr(window, "settle", None)
+    if callable(settle):  # the call's log row follows its pop-up's paint: have it now
+        settle()
     call = popup.call
     dialog = open_convert(window, call.id)
     if dialog is None:

@@ -10,6 +10,7 @@ the rest works without it — the agent still sees the window, the log, the dial
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from callsys.callmanager import CallManager
 from callsys.errors import CallsysError
-from callsys.model import Call, Party
+from callsys.model import Call, CallEvent, Party
 from callsys.numbers import NumberPlan, plan_from_settings
 from callsys.provider import Capability, Provider, ProviderRegistry, ProviderStatus, Registration
 from callsys.secretnames import with_secrets
@@ -66,6 +67,26 @@ class Desktop:
     sync_progress: Callable[[Any], None] | None = None
     _background: set[asyncio.Future[Any]] = field(default_factory=set)
     _outbox_stop: asyncio.Event | None = None
+    #: the call log's and the CRM activity's observers, run off the ring's way (see ``_Later``)
+    _later: list[_Later] = field(default_factory=list)
+
+    def observe_later(self, observer: Callable[[CallEvent, Call], None]) -> None:
+        """Subscribe *observer* to the CallManager, run on the loop's next turn — after the
+        pop-up of a ringing call is on screen (``hold_later``) — in the order of the events."""
+        later = _Later(observer)
+        self._later.append(later)
+        self.manager.subscribe(later)
+
+    def hold_later(self) -> None:
+        """Keep the deferred observers' work until ``flush_later`` (the window calls it right
+        after a ringing call's pop-up is painted, or a moment later at most)."""
+        for later in self._later:
+            later.held = True
+
+    def flush_later(self) -> None:
+        """Run what the deferred observers still owe now (before reading what they write)."""
+        for later in self._later:
+            later.flush()
 
     # ----------------------------------------------------------------- provider lifecycle
     def create_provider(self, name: str | None = None) -> Provider | None:
@@ -296,6 +317,7 @@ class Desktop:
 
     def remember_party(self, call_id: str, party: Party) -> None:
         """The record the agent sees for a call goes into the log (name, company, kind)."""
+        self.flush_later()  # the call's row (and activity) exist before the party goes on them
         if self.calllog is not None:
             try:
                 self.calllog.set_party(call_id, party.kind, party.id, party.name, party.company)
@@ -310,6 +332,7 @@ class Desktop:
         self._to_provider("link", call_id, party.table, party.id)
 
     async def close(self) -> None:
+        self.flush_later()
         if self._outbox_stop is not None:
             self._outbox_stop.set()
         for task in list(self._background):
@@ -327,6 +350,9 @@ class Desktop:
                     await closing
             except Exception:
                 log.exception("closing the CRM failed")
+        self.flush_later()  # what the calls ended by closing the phone left to write
+        for later in self._later:
+            later.closed = True
         if self.db is not None:
             try:
                 self.db.conn.close()
@@ -360,7 +386,7 @@ def compose(settings: Settings, registry: ProviderRegistry) -> Desktop:
             desktop.calllog = CallLog(desktop.db)
             # Calls that were live when callsys last stopped (a crash) are over now.
             desktop.calllog.mark_interrupted()
-            manager.subscribe(desktop.calllog)
+            desktop.observe_later(desktop.calllog)
         except CallsysError as exc:
             desktop.problems.append(f"store:{exc}")
         except ImportError:
@@ -386,6 +412,47 @@ def compose(settings: Settings, registry: ProviderRegistry) -> Desktop:
     desktop.create_provider()
     _wire_activities(desktop)
     return desktop
+
+
+class _Later:
+    """A CallManager observer run on the loop's next turn, in order — or, while the window
+    holds it (a ringing call's pop-up is not painted yet), when the window flushes it: a SQLite
+    write is not on the way from the ring to the pop-up's paint. Without a running loop it
+    runs at once."""
+
+    def __init__(self, observer: Callable[[CallEvent, Call], None]) -> None:
+        self.observer = observer
+        self.held = False
+        self.closed = False  # the desktop closed its database: nothing more is written
+        self._pending: collections.deque[tuple[CallEvent, Call]] = collections.deque()
+
+    def __call__(self, event: CallEvent, call: Call) -> None:
+        if self.closed:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            self.observer(event, call)
+            return
+        self._pending.append((event, call))
+        if len(self._pending) == 1:
+            loop.call_soon(self._turn)
+
+    def _turn(self) -> None:
+        if not self.held:
+            self.flush()
+
+    def flush(self) -> None:
+        self.held = False
+        if self.closed:
+            self._pending.clear()
+        while self._pending:
+            event, call = self._pending.popleft()
+            try:
+                self.observer(event, call)
+            except Exception:
+                log.exception("a call observer failed")
 
 
 def _wire_activities(desktop: Desktop) -> None:
@@ -416,7 +483,7 @@ def _wire_activities(desktop: Desktop) -> None:
             incoming_label=translate("Activity", "Incoming call"),
             outgoing_label=translate("Activity", "Outgoing call"),
         )
-        desktop.manager.subscribe(desktop.activity)
+        desktop.observe_later(desktop.activity)
     except Exception as exc:
         log.exception("could not set up CRM activity logging")
         desktop.problems.append(f"crm:{exc}")

@@ -75,12 +75,15 @@ from ui.qt import (
 )
 from ui.schemes import sip_address
 from ui.tasks import TaskRunner
-from ui.texts import direction_text, number_type_text
+from ui.texts import audio_warning, direction_text, number_type_text
 from ui.tray import Tray
 
 __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
+
+#: A new ringing call's log row, call panel and menus wait at most this long for its pop-up's paint.
+AFTER_PAINT_MS = 50
 
 # Simulator demo scenarios offered in the Simulate menu (titles in ``_scenario_title``).
 _SCENARIOS = (
@@ -93,6 +96,11 @@ _SCENARIOS = (
     "two-waiting",
     "outgoing",
 )
+
+
+def elided(text: str, limit: int = 60) -> str:
+    """*text* cut to *limit* characters with "…": what a message quotes of the agent's input."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _scenario_title(name: str) -> str:
@@ -135,8 +143,16 @@ class MainWindow(QMainWindow):
         self.popups.voicemail_requested.connect(self.send_to_voicemail)
         self.popups.record_requested.connect(self.open_record)
         self.popups.party_chosen.connect(self._party_chosen)
+        self.popups.painted.connect(self._popup_painted)
+        #: call events whose window work waits for a new pop-up's first paint (see _ring_first)
+        self._after_paint: list[tuple[CallEvent, Call]] = []
+        self._after_paint_timer = QTimer(self)
+        self._after_paint_timer.setSingleShot(True)
+        self._after_paint_timer.setInterval(AFTER_PAINT_MS)
+        self._after_paint_timer.timeout.connect(self._run_after_paint)
 
         self._quitting = False
+        self._ending = False  # SIGTERM: quit without asking (end_session)
         self._started = False
         self._pending_links: list[str] = []
         self._build()
@@ -207,6 +223,7 @@ class MainWindow(QMainWindow):
         # Why the number in the field was not dialled: beside the field, until it is edited (OUT3).
         self.dial_error = named(QLabel(), "dialError")
         self.dial_error.setWordWrap(True)
+        self.dial_error.setTextFormat(Qt.TextFormat.PlainText)  # it quotes what was typed or linked
         self.dial_error.setStyleSheet("color: #c5221f;")
         self.dial_error.hide()
         self.dial_edit.textEdited.connect(lambda _text: self.dial_error.hide())
@@ -257,6 +274,7 @@ class MainWindow(QMainWindow):
         self.log_view.setModel(self.log_proxy)
         self.log_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.log_view.setTabKeyNavigation(False)  # Tab leaves the log: it was a keyboard trap
         self.log_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.log_view.setAlternatingRowColors(True)
         vertical = self.log_view.verticalHeader()
@@ -319,7 +337,17 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.setTabOrder(self.dial_edit, self.line_choice)
         self.setTabOrder(self.line_choice, self.dial_button)
-        self.setTabOrder(self.dial_button, self.log_filter)
+        # the call in progress sits between the number field and the log: so does its Tab stop
+        before_badge: QWidget = self.dial_button
+        panel = self.call_panel
+        if panel is not None:
+            self.setTabOrder(self.dial_button, panel.hold_button)
+            for first, then in zip(panel.tab_stops(), panel.tab_stops()[1:], strict=False):
+                self.setTabOrder(first, then)
+            before_badge = panel.tab_stops()[-1]
+        # the "N missed" badge beside "Recent calls": after the Call button, not before the field
+        self.setTabOrder(before_badge, self.missed_badge)
+        self.setTabOrder(self.missed_badge, self.log_filter)
         self.setTabOrder(self.log_filter, self.log_search)
         self.setTabOrder(self.log_search, self.log_view)
         self.resize(980, 640)
@@ -549,8 +577,8 @@ class MainWindow(QMainWindow):
         await self.desktop.start_provider()
         self._show_problems()
         self._refresh_actions()
-        self._clock.start()
         self._started = True
+        self._follow_clock()
         for uri in [*(uris or []), *self._pending_links]:
             self.dial_into_field(uri)
         self._pending_links.clear()
@@ -639,6 +667,13 @@ class MainWindow(QMainWindow):
         self._quitting = True
         self.close()
 
+    def end_session(self) -> None:
+        """The system ends callsys (SIGTERM: logout, shutdown, ``kill``): quit now, without
+        asking — the calls are ended and logged as they are, instead of left to be found
+        "failed" at the next start."""
+        self._ending = True
+        self.quit()
+
     def closeEvent(self, event: Any) -> None:
         if (
             not self._quitting
@@ -650,7 +685,7 @@ class MainWindow(QMainWindow):
             self.hide()
             return
         connected = [c for c in self.desktop.manager.live_calls() if c.state.is_connected]
-        if connected and event is not None and not self.ask_quit(len(connected)):
+        if connected and event is not None and not self._ending and not self.ask_quit(len(connected)):
             event.ignore()  # quitting would drop the calls (the softphone lives in this process)
             self._quitting = False
             return
@@ -665,6 +700,49 @@ class MainWindow(QMainWindow):
 
     # ================================================================== core → window
     def _on_call_event(self, event: CallEvent, call: Call) -> None:
+        if self._after_paint:
+            self._run_after_paint()  # in order: what waited for a paint comes first
+        if event is CallEvent.INCOMING and self._ring_first(call):
+            return
+        self._handle_call_event(event, call)
+
+    def _ring_first(self, call: Call) -> bool:
+        """A new ringing call: its pop-up goes on screen first, with the record the local index
+        knows at once (IN3); the log row, the call panel, the menus and the CRM lookup follow
+        right after the pop-up's first paint (or ``AFTER_PAINT_MS``, whichever comes first)."""
+        if call.state is not CallState.RINGING or self.popups.popup(call.id) is not None or not self._started:
+            return False
+        known = None if call.remote.is_anonymous else self.desktop.identify_now(call)
+        popup = self.popups.on_call(call)
+        if popup is None:
+            return False
+        if known is not None:
+            popup.set_matches(known[0])
+        self._after_paint.append((CallEvent.INCOMING, call))
+        self._after_paint_timer.start()
+        self.desktop.hold_later()  # the call log's write, the CRM activity: after the paint too
+        return True
+
+    def _popup_painted(self, _call_id: str) -> None:
+        if self._after_paint:
+            self._after_paint_timer.start(0)  # not inside the paint event itself
+
+    def settle(self) -> None:
+        """Do now what waits for a pop-up's paint (the log row …) and the deferred observers'
+        writes: before acting on a call the agent picked from its pop-up."""
+        if self._after_paint:
+            self._run_after_paint()
+        self.desktop.flush_later()
+
+    def _run_after_paint(self) -> None:
+        self._after_paint_timer.stop()
+        self._after_paint_timer.setInterval(AFTER_PAINT_MS)
+        pending, self._after_paint = self._after_paint, []
+        for event, call in pending:
+            self._handle_call_event(event, call)
+        self.desktop.flush_later()  # the call log's write, the CRM activity
+
+    def _handle_call_event(self, event: CallEvent, call: Call) -> None:
         quick: list[Any] | None = None
         if (
             call.state is not CallState.ENDED
@@ -707,6 +785,7 @@ class MainWindow(QMainWindow):
         if self.dialpad is not None:
             self.dialpad.refresh()  # keys send tones during a call, type into the field otherwise
         self._refresh_actions()
+        self._follow_clock()
 
     def _identified(self, call_id: str, matches: Any) -> None:
         matches = list(matches or [])
@@ -736,6 +815,7 @@ class MainWindow(QMainWindow):
             self.notes.update_call(call, party)
 
     def _on_status(self, status: ProviderStatus) -> None:
+        audio_changed = self._status is None or self._status.audio_missing != status.audio_missing
         self._status = status
         provider = self.desktop.provider
         if status.lines:
@@ -749,6 +829,10 @@ class MainWindow(QMainWindow):
         self._show_status()
         self.tray.set_status(status)
         self._refresh_actions()
+        if audio_changed:
+            self._show_problems()
+            if self.call_panel is not None:
+                self.call_panel.refresh()
 
     @property
     def provider_status(self) -> ProviderStatus | None:
@@ -811,6 +895,8 @@ class MainWindow(QMainWindow):
                     translate("MainWindow", "Not used, check the phone settings: {why}").format(why=why)
                 )
         messages.extend(getattr(self, "hotkey_problems", []))
+        if self._status is not None and self._status.audio_missing:
+            messages.append(audio_warning(self._status.audio_missing))
         self.banner_label.setText("\n".join(messages))
         self.banner_sim_button.setVisible(
             provider_failed and "sim" in self.desktop.registry.names() and self.desktop.provider_name != "sim"
@@ -863,6 +949,16 @@ class MainWindow(QMainWindow):
             self.call_panel.tick()
         self.popups.tick()  # how long each caller has waited: one timer for every pop-up
         self.log_model.tick()
+
+    def _follow_clock(self) -> None:
+        """The once-a-second clock (durations of live calls) runs only while a call is live: an
+        idle desktop is not woken for nothing."""
+        live = bool(self.desktop.manager.live_calls())
+        if live and not self._clock.isActive() and self._started:
+            self._clock.start()
+        elif not live and self._clock.isActive():
+            self._clock.stop()
+            self._tick()  # the last durations shown are the final ones
 
     # ================================================================== helpers
     def capabilities(self) -> frozenset[Capability]:
@@ -930,13 +1026,16 @@ class MainWindow(QMainWindow):
     def send_dtmf(self, call_id: str, digits: str) -> None:
         self._command(Capability.DTMF, lambda p: p.send_dtmf(call_id, digits))
 
-    def transfer(self, call_id: str, target: str) -> None:
+    def transfer(self, call_id: str, target: str) -> bool:
+        """Transfer *call_id* to *target*; False (and why, in the status bar) when it cannot be
+        dialled — the agent's entry then stays where it was typed, to be corrected."""
         try:
             dial = self.dial_target(to_ascii_digits(target).strip())
         except ValueError as exc:
             self.show_message(str(exc))
-            return
+            return False
         self._command(Capability.TRANSFER, lambda p: p.transfer(call_id, dial))
+        return True
 
     def set_dnd(self, enabled: bool) -> None:
         self._command(Capability.DND, lambda p: p.set_dnd(enabled))
@@ -1008,6 +1107,7 @@ class MainWindow(QMainWindow):
         agent. A SIP address (``sip:1002@192.0.2.10:5062``, ``1002@192.0.2.10``) goes as it is to
         a phone that dials SIP addresses (the softphone); everything else is a number, through
         the dial plan (SET3: outside-line prefix), also when it came as a ``tel:`` link."""
+        shown = elided(text)  # a pasted page of digits must not widen the window past the screen
         try:
             address = sip_address(text)
         except ValueError:
@@ -1015,7 +1115,7 @@ class MainWindow(QMainWindow):
                 translate(
                     "MainWindow",
                     "“{text}” is not a SIP address that can be dialled (user@host or user@host:port).",
-                ).format(text=text)
+                ).format(text=shown)
             ) from None
         from_uri = number_from_uri(text)
         if address is not None and getattr(self.desktop.provider, "dials_sip_addresses", False) is True:
@@ -1025,13 +1125,13 @@ class MainWindow(QMainWindow):
                 translate(
                     "MainWindow",
                     "This phone connection dials phone numbers, not SIP addresses like “{text}”.",
-                ).format(text=text)
+                ).format(text=shown)
             )
         try:
             return self.desktop.plan.dial_string(from_uri if from_uri is not None else text)
         except ValueError:
             raise ValueError(
-                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=text)
+                translate("MainWindow", "“{text}” is not a number that can be dialled.").format(text=shown)
             ) from None
 
     def dial_text(self, text: str, line: str | None = None, *, in_field: bool = False) -> bool:

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["DUMP_ENV", "dump", "figures"]
+__all__ = ["DUMP_ENV", "dump", "figures", "thread_cpu"]
 
 DUMP_ENV = "CALLSYS_MEMORY_DUMP"
 
@@ -29,6 +29,20 @@ def _fields(path: str, names: tuple[str, ...]) -> dict[str, int]:
                     out[key] = int(rest.split()[0])
     except (OSError, ValueError, IndexError):
         pass
+    return out
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far per thread name (``/proc/self/task/*``; Linux, else empty): where idle
+    CPU goes — the GUI thread (Python, Qt) or pjsua2's media thread, say."""
+    out: dict[str, float] = {}
+    with contextlib.suppress(OSError):
+        for tid in os.listdir("/proc/self/task"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                name = Path(f"/proc/self/task/{tid}/comm").read_text(encoding="utf-8").strip()
+                ns = int(Path(f"/proc/self/task/{tid}/schedstat").read_text(encoding="ascii").split()[0])
+                key = "".join(c if c.isalnum() else "_" for c in name) or "thread"
+                out[key] = out.get(key, 0.0) + ns / 1e9
     return out
 
 

@@ -53,8 +53,10 @@ class NotesForm(QGroupBox):
         self.started = named(QLabel(), "notesStarted")
         self.duration = named(QLabel(), "notesDuration")
         self.text = named(QPlainTextEdit(), "notesText")
+        self.text.setTabChangesFocus(True)  # Tab moves on to Save: it was a keyboard trap
         self.text.textChanged.connect(self._changed)
         self.state = named(QLabel(), "notesState")
+        self._state = ""  # "", "unsaved" or "saved": the label is written from it in each language
         self.state.setStyleSheet("color: #5f6368;")
         self.save_button = named(QPushButton(), "notesSave")
         self.save_button.clicked.connect(self.save)
@@ -103,6 +105,7 @@ class NotesForm(QGroupBox):
         elif switching:
             self.party = None
         if switching:
+            self._state = ""  # "Saved" was said of the call before
             self.text.blockSignals(True)
             self.text.setPlainText(self._notes.get(call.id, ""))
             self.text.blockSignals(False)
@@ -130,7 +133,8 @@ class NotesForm(QGroupBox):
         if self.call is not None:
             self._notes[self.call.id] = self.text.toPlainText()
             self._autosave.start()
-            self.state.setText(para(translate("Notes", "Not saved yet")))
+            self._state = "unsaved"
+            self._show_state()
 
     def save(self) -> None:
         self._autosave.stop()
@@ -142,7 +146,8 @@ class NotesForm(QGroupBox):
         if self._saved.get(call.id) != text:
             self._saved[call.id] = text
             self.save_requested.emit(call.id, text)
-        self.state.setText(para(translate("Notes", "Saved")))
+        self._state = "saved"
+        self._show_state()
 
     def close_form(self) -> None:
         self.save()
@@ -151,7 +156,16 @@ class NotesForm(QGroupBox):
         self.hide()
 
     # ------------------------------------------------------------------ texts
+    def _show_state(self) -> None:
+        if self._state == "unsaved":
+            self.state.setText(para(translate("Notes", "Not saved yet")))
+        elif self._state == "saved":
+            self.state.setText(para(translate("Notes", "Saved")))
+        else:
+            self.state.clear()
+
     def retranslate(self) -> None:
+        self._show_state()  # "Saved" said before a language change is said in the new language
         self.setTitle(translate("Notes", "Call notes"))
         self.number_caption.setText(translate("Notes", "Number:"))
         self.direction_caption.setText(translate("Notes", "Direction:"))

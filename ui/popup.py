@@ -63,6 +63,8 @@ class CallPopup(QFrame):
     record_requested = pyqtSignal(object)  # Party
     party_chosen = pyqtSignal(str, object)  # call id, Party
     resized = pyqtSignal()
+    #: call id — the pop-up of this call was painted for the first time (the ring is on screen)
+    painted = pyqtSignal(str)
 
     def __init__(
         self,
@@ -105,6 +107,7 @@ class CallPopup(QFrame):
         self.party: Party | None = None
         self._looked_up = False
         self._polished_waiting: bool | None = None
+        self._painted = False
         self.longest = False  # the caller who has waited longest of those ringing (IN5)
 
         self.title = named(QLabel(), "popupTitle")
@@ -178,6 +181,7 @@ class CallPopup(QFrame):
         self.matches = []
         self.party = None
         self._looked_up = False
+        self._painted = False
         self.longest = False
         self.setProperty("longest", "false")
         self.waited_label.setText("")
@@ -350,6 +354,12 @@ class CallPopup(QFrame):
             self.retranslate()
         super().changeEvent(event)
 
+    def paintEvent(self, event: Any) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.painted.emit(self.call.id)
+
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
         self.resized.emit()  # the stack moves the others so that none covers another
@@ -373,6 +383,7 @@ class PopupStack(QObject):
     record_requested = pyqtSignal(object)
     party_chosen = pyqtSignal(str, object)
     changed = pyqtSignal()
+    painted = pyqtSignal(str)  # call id: its pop-up is on screen
 
     def __init__(
         self,
@@ -419,18 +430,23 @@ class PopupStack(QObject):
             popup = self._pool.pop()
             popup.reuse(call, self._capabilities(call))
         else:
-            popup = CallPopup(call, self._capabilities(call), self._display)
-            popup.answer_requested.connect(self.answer_requested)
-            popup.reject_requested.connect(self.reject_requested)
-            popup.voicemail_requested.connect(self.voicemail_requested)
-            popup.record_requested.connect(self.record_requested)
-            popup.party_chosen.connect(self.party_chosen)
-            popup.resized.connect(self.relayout)
-            popup.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+            popup = self._build(call)
         self._popups[call.id] = popup
         self.relayout()
         popup.show()
         self.changed.emit()
+        return popup
+
+    def _build(self, call: Call) -> CallPopup:
+        popup = CallPopup(call, self._capabilities(call), self._display)
+        popup.answer_requested.connect(self.answer_requested)
+        popup.reject_requested.connect(self.reject_requested)
+        popup.voicemail_requested.connect(self.voicemail_requested)
+        popup.record_requested.connect(self.record_requested)
+        popup.party_chosen.connect(self.party_chosen)
+        popup.painted.connect(self.painted)
+        popup.resized.connect(self.relayout)
+        popup.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
         return popup
 
     def refresh_capabilities(self) -> None:

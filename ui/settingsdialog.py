@@ -56,6 +56,7 @@ from callsys.settings import (
     Settings,
 )
 
+from ui.audiosettings import AUDIO_DEVICE_KEYS, AudioPage
 from ui.hotkeys import ACTIONS, action_title
 from ui.i18n import isolate, ltr, translate
 from ui.keyfield import KeyField
@@ -146,7 +147,7 @@ def group_title(group: str) -> str:
         "appearance": translate("SettingsDialog", "Language & appearance"),
         "advanced": translate("SettingsDialog", "Advanced"),
         "hotkeys": translate("SettingsDialog", "Hotkeys"),
-        "audio": translate("SettingsDialog", "Audio devices"),
+        "audio": translate("SettingsDialog", "Audio"),
     }
     return titles.get(group, group.replace("_", " ").capitalize())
 
@@ -556,7 +557,7 @@ class SettingsDialog(QDialog):
             groups.setdefault(option.group, []).append(option)
         self.forms: dict[str, QFormLayout] = {}
         for group, options in groups.items():
-            if not options:
+            if not options and group != "audio":  # audio: the softphone's devices, always
                 continue
             page = QWidget()
             page.setObjectName(f"settingsPage_{group}")
@@ -574,6 +575,8 @@ class SettingsDialog(QDialog):
                 self._add_crm_extras(form)
             elif group == "hotkeys":
                 self._add_global_hotkeys_note(form)
+            elif group == "audio":
+                column.insertWidget(1, self._add_audio_page())
             scroll = QScrollArea()
             scroll.setWidgetResizable(True)
             scroll.setWidget(page)
@@ -604,6 +607,14 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         outer.addWidget(self.buttons)
+
+    def _add_audio_page(self) -> AudioPage:
+        """The softphone's microphone, speaker and ringer (``phone.options.audio``), chosen by
+        name, with a test tone and a microphone test."""
+        options = self.settings[PROVIDER_OPTIONS]
+        audio = options.get("audio") if self.settings[PHONE_PROVIDER] == "sip" else None
+        self.audio_page = AudioPage(audio if isinstance(audio, Mapping) else None)
+        return self.audio_page
 
     def _build_unreadable(self) -> QFrame:
         """Above the tabs, when the settings file could not be read: why, and the ways on — open
@@ -641,7 +652,8 @@ class SettingsDialog(QDialog):
         self.start_over.toggled.connect(self._start_over_toggled)
         row.addWidget(self.open_file_button)
         row.addWidget(self.open_folder_button)
-        row.addWidget(self.start_over, 1)
+        row.addWidget(self.start_over)  # as wide as its text: a click beside it does nothing
+        row.addStretch(1)
         column.addLayout(row)
         self.start_over_note = named(QLabel(), "settingsStartOverNote")
         self.start_over_note.setWordWrap(True)
@@ -896,10 +908,19 @@ class SettingsDialog(QDialog):
             stored=self._show_stored,
         )
         self.sip_lines.changed.connect(self._lines_changed)
-        if lines:  # the lines are edited in the list, the other options stay TOML
+        audio = options.get("audio") if sip else None
+        devices = isinstance(audio, Mapping) and any(key in audio for _r, key in AUDIO_DEVICE_KEYS)
+        if lines or devices:  # the lines are edited in the list, the devices on the Audio page,
+            # the other options stay TOML
             toml = self.fields[PROVIDER_OPTIONS.key].widget
             assert isinstance(toml, QPlainTextEdit)
             rest = {k: v for k, v in options.items() if k != "lines"}
+            if devices and isinstance(audio, Mapping):
+                kept = {k: v for k, v in audio.items() if k not in dict(AUDIO_DEVICE_KEYS).values()}
+                if kept:
+                    rest["audio"] = kept
+                else:
+                    rest.pop("audio", None)
             self._syncing = True
             toml.setPlainText(_to_toml(PROVIDER_OPTIONS, rest))
             self._syncing = False
@@ -1019,6 +1040,18 @@ class SettingsDialog(QDialog):
                 "SettingsDialog", "no “lines” here: the SIP lines are edited in the list below"
             )
             return
+        audio = options.get("audio")
+        device_keys = [key for _r, key in AUDIO_DEVICE_KEYS]
+        if isinstance(audio, Mapping) and any(key in audio for key in device_keys):
+            errors[PROVIDER_OPTIONS.key] = translate(
+                "SettingsDialog", "no audio devices here: they are chosen on the Audio tab"
+            )
+            return
+        page = getattr(self, "audio_page", None)  # built after the phone's tab
+        picked = page.value() if page is not None else {}
+        chosen = {key: name for key, name in picked.items() if name is not None}
+        if chosen:
+            options["audio"] = {**(audio if isinstance(audio, Mapping) else {}), **chosen}
         lines = self.sip_lines.value()
         if lines:
             options["lines"] = lines
@@ -1393,6 +1426,7 @@ class SettingsDialog(QDialog):
 
     def done(self, result: int) -> None:
         self.tasks.cancel_all()
+        self.audio_page.close_streams()
         super().done(result)
 
 

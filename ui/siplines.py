@@ -93,6 +93,7 @@ def field_title(name: str) -> str:
         "tls_ca_file": translate("SipLines", "Trusted CA file (PEM)"),
         "tls_cert_file": translate("SipLines", "Client certificate (PEM)"),
         "tls_key_file": translate("SipLines", "Private key of the client certificate (PEM)"),
+        "accept_only_from_server": translate("SipLines", "Take calls only from the registrar or proxy"),
     }
     return titles.get(name, name.replace("_", " ").capitalize())
 

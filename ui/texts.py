@@ -9,7 +9,7 @@ from callsys.model import CallState, Direction, EndReason, PartyKind
 
 from ui.i18n import translate
 
-__all__ = ["direction_text", "kind_text", "number_type_text", "result_text", "state_text"]
+__all__ = ["audio_warning", "direction_text", "kind_text", "number_type_text", "result_text", "state_text"]
 
 
 def direction_text(direction: Direction | str) -> str:
@@ -93,3 +93,23 @@ def number_type_text(field: str, kind: PartyKind | str = PartyKind.CONTACT) -> s
     if name.startswith("address"):
         return translate("Texts", "Address")
     return translate("Texts", "Other")
+
+
+def audio_warning(missing: tuple[str, ...] | frozenset[str], *, calls_only: bool = False) -> str:
+    """What a call lacks when the phone has no microphone / speaker / ringer (a softphone on a
+    computer without a sound device, or with its audio off); "" when nothing is missing. With
+    *calls_only* the ringer is not mentioned (the call is already up)."""
+    mic, speaker = "microphone" in missing, "speaker" in missing
+    if mic and speaker:
+        return translate(
+            "Texts",
+            "No microphone and no speaker: calls connect, but nobody hears anything. Connect a "
+            "headset, or choose the devices in Settings → Audio.",
+        )
+    if mic:
+        return translate("Texts", "No microphone: the other side of a call hears nothing.")
+    if speaker:
+        return translate("Texts", "No speaker: you cannot hear the other side of a call.")
+    if "ringer" in missing and not calls_only:
+        return translate("Texts", "No device for the ringtone: incoming calls ring silently.")
+    return ""

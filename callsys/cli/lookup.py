@@ -42,7 +42,8 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
     def text() -> str:
         shown = plan.display(number) or args.number
         if number.is_anonymous:
-            return f"{args.number!r} is not a phone number."
+            typed = args.number if len(args.number) <= 40 else args.number[:39] + "…"  # a pasted page
+            return f"{typed!r} is not a phone number."
         if not matches:
             return f"No record has the number {shown}."
         lines = [f"{shown}: {len(matches)} record(s)"]

@@ -505,7 +505,8 @@ class LocalCrm:
         if not numbers:
             who = name or company
             if bad:
-                tally.skipped.append(SkippedRow(entry.line, f"{who}: {bad[0]!r} is not a phone number"))
+                shown = bad[0] if len(bad[0]) <= 40 else bad[0][:39] + "…"  # a cell of 10,000 digits
+                tally.skipped.append(SkippedRow(entry.line, f"{who}: {shown!r} is not a phone number"))
             else:
                 tally.skipped.append(SkippedRow(entry.line, f"{who}: no phone number"))
             return

@@ -7,8 +7,8 @@ Importing this package is cheap: pjsua2 is loaded only when a phone starts.
 * ``providers.sip.options`` — the options mapping (lines = SIP accounts, audio devices, …);
 * ``providers.sip.phone_cli.run_phone`` — ``callsys phone``, the headless phone.
 
-Limits: at most 4 calls at once (the pjsua2 wheel's compile-time limit) — a 5th incoming call
-is answered 486 Busy Here by the phone itself.
+Limits: the pjsua2 build's (``providers.sip.engines``): with the PyPI wheel at most 4 calls at
+once — a 5th incoming call is answered 486 Busy Here by the phone itself; 32 with our own build.
 
 Calling a phone in direct mode (no registrar) from baresip::
 

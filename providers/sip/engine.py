@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from callsys.errors import ProviderError
+from providers.sip.engines import EngineBuild
 from providers.sip.options import LineConfig, SipOptions
 
 __all__ = ["CallBusy", "Engine", "EngineListener", "IncomingCall", "Phase"]
@@ -67,6 +68,10 @@ AudioTap = Callable[[str, bytes], None]
 
 
 class Engine(Protocol):
+    @property
+    def build(self) -> EngineBuild:
+        """What this engine's build can do (calls at once, message size …)."""
+
     def start(self, options: SipOptions, listener: EngineListener) -> None:
         """Create transports and one account per line; raise ``ProviderError`` on failure."""
 

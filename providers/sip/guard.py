@@ -24,15 +24,31 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-__all__ = ["BUDGET", "LINGER", "MEDIA_SLOTS", "RETRY_AFTER", "SLOTS_PER_CALL", "MediaBudget"]
+__all__ = [
+    "BUDGET",
+    "LINGER",
+    "MEDIA_SLOTS",
+    "RETRY_AFTER",
+    "SLOTS_PER_CALL",
+    "MediaBudget",
+    "budget_for",
+]
 
 #: Slots of pjlib's select() ioqueue (``PJ_IOQUEUE_MAX_HANDLES``) in the pjsua2 wheel; pjmedia
-#: has an ioqueue of its own, used only by calls' RTP/RTCP sockets.
+#: has an ioqueue of its own, used only by calls' RTP/RTCP sockets. The engine's real figure is
+#: ``providers.sip.engines.current().ioqueue_handles`` (callsys's own build has thousands).
 MEDIA_SLOTS = 64
 #: RTP + RTCP.
 SLOTS_PER_CALL = 2
-#: How many slots calls may take (28 calls); the rest is a safety margin.
-BUDGET = 56
+
+
+def budget_for(slots: int) -> int:
+    """How many of an ioqueue's *slots* calls may take; the eighth left is a safety margin."""
+    return slots - slots // 8
+
+
+#: The wheel's budget: 56 of its 64 slots (28 calls).
+BUDGET = budget_for(MEDIA_SLOTS)
 #: How long a closed socket's slot counts as taken: pjlib frees it 500 ms after the close
 #: (``PJ_IOQUEUE_KEY_FREE_DELAY``); the engine notes the close in the same poll, +100 ms margin.
 LINGER = 0.6

@@ -28,9 +28,12 @@ puts each line's password in from the keyring. Shape (every key optional)::
       "poll_interval_ms": 20,                          # timer poll (SIP sockets wake it at once)
       "reg_retry": 30,                                 # re-register 30 s after a failure
       "audio": {"mode": "device",                     # device | files | none
-                "input_device": null, "output_device": null, "ring_device": null,
+                "input_device": "Jabra EVOLVE 20 MS",         # devices by name (Settings →
+                "output_device": "Jabra EVOLVE 20 MS",        # Audio); absent = system default,
+                "ring_device": "Built-in Audio",              # (ringtone: else output_device)
                 "play_file": "tone.wav", "record_dir": "/tmp/rec"},   # files mode
-      "log_file": "", "log_level": 3
+      "log_file": "", "log_level": 3,
+      "engine": "auto"                                 # auto | wheel | built (providers.sip.engines)
     }
 
 A line with no ``registrar`` is a direct line: it does not register and takes calls sent
@@ -83,7 +86,9 @@ from callsys.optionkeys import OptionKeys
 __all__ = ["MAX_CALLS", "OPTION_KEYS", "AudioOptions", "LineConfig", "SipOptions", "system_ca_file"]
 
 #: The pjsua2-python wheel is compiled with PJSUA_MAX_CALLS = 4: a fifth call gets 486 Busy Here.
+#: The engine that runs says its own limit (``providers.sip.engines.EngineBuild.max_calls``).
 MAX_CALLS = 4
+ENGINES = ("auto", "wheel", "built")
 
 _TRANSPORTS = ("udp", "tcp", "tls")
 
@@ -413,6 +418,7 @@ class SipOptions:
     log_file: str = ""
     log_level: int = 3
     user_agent: str = "callsys"
+    engine: str = "auto"  # auto | wheel | built: which pjsua2 build (providers.sip.engines)
 
     @property
     def direct_only(self) -> bool:
@@ -469,6 +475,9 @@ class SipOptions:
         reachable = _bool(data, "reachable", False) or bool(peers)  # a list of peers: for them
         # Only direct lines and not reachable: nobody else needs to reach the port at all.
         any_host = "0.0.0.0" if reachable or not direct else "127.0.0.1"
+        engine = (_str(data, "engine", "auto") or "auto").lower()
+        if engine not in ENGINES:
+            raise ConfigError("The softphone engine must be auto, wheel or built.", key=_key("engine"))
         return cls(
             lines=lines,
             default_line=default_line,
@@ -491,6 +500,7 @@ class SipOptions:
             log_file=_str(data, "log_file"),
             log_level=_int(data, "log_level", 3, 0, 6),
             user_agent=_str(data, "user_agent", "callsys") or "callsys",
+            engine=engine,
         )
 
 
@@ -517,7 +527,7 @@ OPTION_KEYS = OptionKeys(
                 "rtp_port", "rtp_port_range",
                 "dnd", "auto_answer", "auto_answer_delay", "reject_code", "ring_timeout",
                 "ringing_per_source", "unknown_ring_timeout",
-                "poll_interval_ms", "reg_retry", "log_file", "log_level", "user_agent",
+                "poll_interval_ms", "reg_retry", "log_file", "log_level", "user_agent", "engine",
                 "number_plan",  # put in by the composition root, never by the file
             )
         ),

@@ -7,9 +7,14 @@ prefix (SET3) and reads numbers the way the desktop does), then:
 
 **stdout** — one JSON object per line::
 
-    {"event": "ready", "listen": "127.0.0.1:5060", "max_calls": 4, "lines": [...]}
+    {"event": "ready", "listen": "127.0.0.1:5060", "max_calls": 4, "lines": [...],
+     "engine": {"engine": "wheel", "pjproject": "2.15.1.post1", "max_calls": 4, "max_packet": 4000,
+                "ioqueue": "select", "ioqueue_handles": 64, "sound_devices": false, "tls13": false}}
     {"event": "status", "registration": "online", "dnd": false, "message": "...",
+     "audio": {"missing": ["microphone", "speaker", "ringer"],
+               "message": "No audio device: calls have no microphone and no speaker."},
      "lines": [{"id": "office", "label": "Office", "registration": "online", "detail": ""}]}
+    (``audio.missing`` is empty when calls have a microphone, a speaker and a ringer)
     {"event": "incoming", "call": "sip-1-…", "direction": "incoming", "state": "ringing",
      "remote": "1002", "remote_e164": null, "remote_name": "Alice", "line": "Office",
      "dnis": "2000", "waiting": false, "remote_hold": false, "reason": null, "digits": ""}
@@ -104,6 +109,7 @@ def _status_json(status: ProviderStatus) -> dict[str, Any]:
         "registration": status.registration.value,
         "dnd": status.dnd,
         "message": status.message,
+        "audio": {"missing": list(status.audio_missing), "message": status.audio},
         "lines": [
             {
                 "id": line.id,
@@ -179,6 +185,7 @@ async def run_phone(
         {
             "event": "ready", "listen": f"{host}:{port}", "max_calls": provider.max_calls,
             "lines": [{"id": line.id, "label": line.label} for line in provider.lines()],
+            "engine": provider.engine.build.as_dict(),
         }
     )  # fmt: skip
 
@@ -312,7 +319,20 @@ def register(
         "dial NUMBER [LINE], dnd on|off, status, quit).",
     )
     parser.add_argument("--auto-answer", action="store_true", help="answer every call (not waiting calls)")
+    parser.add_argument(
+        "--info", action="store_true",
+        help="print which softphone engine (pjsua2 build) the settings pick and what it can do, then exit",
+    )  # fmt: skip
     parser.set_defaults(run=_run_command)
+
+
+def engine_info(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine the options' ``engine`` (and ``CALLSYS_SIP_ENGINE``) pick, loaded: what it can do."""
+    from providers.sip.engines import load
+    from providers.sip.options import SipOptions
+
+    build = load(SipOptions.parse(options).engine)
+    return {"event": "engine", **build.as_dict(), "path": build.path, "summary": build.describe()}
 
 
 def settings_options(settings: Any, plan: Any = None) -> dict[str, Any]:
@@ -348,6 +368,13 @@ def _run_command(args: argparse.Namespace, ctx: Any) -> int:
     from callsys.settings import DNIS_LINES
 
     options = settings_options(ctx.settings, ctx.plan)  # ctx.plan: callsys.numbers.plan_from_settings
+    if args.info:
+        try:
+            _Output(ctx.out).write(engine_info(options))
+        except CallsysError as exc:
+            _Output(ctx.out).write({"event": "error", "command": "info", "message": str(exc)})
+            return 2 if isinstance(exc, ConfigError) else 1
+        return 0
     if args.auto_answer:
         options["auto_answer"] = True
     return asyncio.run(run_phone(options, sys.stdin, ctx.out, dnis_lines=ctx.settings[DNIS_LINES]))

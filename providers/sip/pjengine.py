@@ -11,10 +11,13 @@ Rules learnt the hard way (see the spike in ``shared/reference/pjsua2-spike``):
   destroyed, so such a straggler is disowned (leaked, a few hundred bytes) instead.
 * ``getInfo()`` results are held in a local before reading ``.media``.
 * No ``pj.Call`` may survive ``libDestroy()``: ``destroy`` drops them all before it.
+* Which pjsua2 is imported is chosen first (``providers.sip.engines``: the PyPI wheel or our
+  own build); its compile-time limits are ``BUILD``'s, never constants here.
 * The wheel has no sound-device backend: the conference bridge runs on the null device and the
-  sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``).
-* The wheel allows at most 4 calls; pjsua answers a 5th INVITE with 486 Busy Here itself,
-  before it opens any socket for it.
+  sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``). The built
+  engine opens the sound card in pjmedia (``_DeviceBridge``) while a call has audio.
+* The wheel allows at most 4 calls (the built engine 32); pjsua answers the next INVITE with
+  486 Busy Here itself, before it opens any socket for it.
 * pjlib's select() ioqueue in this wheel has 64 slots, keeps a closed socket's slot for 500 ms
   and *aborts the process* (assertion) when none is free. Each call holds two (RTP, RTCP), so
   ~30 calls set up and torn down within half a second kill the phone. pjsua opens them before
@@ -43,13 +46,18 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import pjsua2 as pj
+from providers.sip import engines
 
-from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall
-from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
-from providers.sip.guard import RETRY_AFTER, MediaBudget
-from providers.sip.headers import caller_info
-from providers.sip.options import MAX_CALLS, LineConfig, SipOptions, host_of
+#: The pjsua2 build this process runs (``providers.sip.engines``): imported before ``pjsua2``.
+BUILD = engines.load()
+
+import pjsua2 as pj  # noqa: E402  (the build chosen just above)
+
+from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall  # noqa: E402
+from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase  # noqa: E402
+from providers.sip.guard import RETRY_AFTER, MediaBudget, budget_for  # noqa: E402
+from providers.sip.headers import caller_info  # noqa: E402
+from providers.sip.options import LineConfig, SipOptions, host_of  # noqa: E402
 
 __all__ = ["PjEngine"]
 
@@ -650,6 +658,78 @@ class _SoundBridge:
             port.__disown__()  # see _TapPort: never free a conference port while pjmedia runs
 
 
+class _DeviceBridge:
+    """The sound card through pjmedia's own backend (the built engine): pjsua's conference
+    bridge runs on the null device until a call has audio, then on the chosen devices."""
+
+    def __init__(self, adm: Any, audio: Any) -> None:
+        self.adm = adm
+        self.capture = _device_index(adm, audio.input_device, capture=True)
+        self.playback = _device_index(adm, audio.output_device, capture=False)
+        self.connected: dict[str, Any] = {}
+        self.open = False
+        self.failed = ""  # why the sound card could not be opened (the call stays silent)
+
+    def connect(self, key: str, audio: Any) -> None:
+        self.disconnect(key, stop=False)
+        if not self.open:
+            try:
+                self.adm.setCaptureDev(self.capture)
+                self.adm.setPlaybackDev(self.playback)
+                self.open, self.failed = True, ""
+            except pj.Error as exc:
+                self.failed = str(exc.reason)
+                log.warning("sound device could not be opened: %s", exc.reason)
+                with contextlib.suppress(pj.Error):
+                    self.adm.setNullDev()
+        try:
+            self.adm.getCaptureDevMedia().startTransmit(audio)
+            audio.startTransmit(self.adm.getPlaybackDevMedia())
+        except pj.Error as exc:
+            log.warning("sound device not connected: %s", exc.reason)
+        self.connected[key] = audio
+
+    def disconnect(self, key: str, stop: bool = True) -> None:
+        audio = self.connected.pop(key, None)
+        if audio is not None:
+            with contextlib.suppress(pj.Error):
+                self.adm.getCaptureDevMedia().stopTransmit(audio)
+                audio.stopTransmit(self.adm.getPlaybackDevMedia())
+        if stop and not self.connected and self.open:
+            self.open = False
+            with contextlib.suppress(pj.Error):
+                self.adm.setNullDev()
+
+    def close(self) -> None:
+        self.connected.clear()
+        if self.open:
+            self.open = False
+            with contextlib.suppress(pj.Error):
+                self.adm.setNullDev()
+
+
+def _device_index(adm: Any, wanted: int | str | None, capture: bool) -> int:
+    """pjmedia's index of the device the audio options name (a number or part of a name), else
+    the default device (-1 capture, -2 playback)."""
+    default = -1 if capture else -2
+    if wanted is None or wanted == "":
+        return default
+    try:
+        devices = list(adm.enumDev2())
+    except pj.Error:
+        return default
+    usable = [
+        (i, dev) for i, dev in enumerate(devices) if (dev.inputCount if capture else dev.outputCount) > 0
+    ]
+    if isinstance(wanted, int):
+        return wanted if 0 <= wanted < len(devices) else default
+    for i, dev in usable:
+        if str(wanted).lower() in str(dev.name).lower():
+            return i
+    log.warning("no sound device called %r; using the default", wanted)
+    return default
+
+
 class _PortTaken(Exception):
     pass
 
@@ -705,12 +785,12 @@ class PjEngine:
         self._tls_keys: dict[tuple[str, bool, str, str], str] = {}
         self._listen: tuple[str, int] = ("127.0.0.1", 0)
         self._player: Any = None
-        self._sound: _SoundBridge | None = None  # device mode
+        self._sound: _SoundBridge | _DeviceBridge | None = None  # device mode
         self._tap: AudioTap | None = None
         self._tap_pool: list[_TapPort] = []
         self._all_taps: list[_TapPort] = []
         self._read = _vector_reader()
-        self._budget = MediaBudget()
+        self._budget = MediaBudget(budget=budget_for(BUILD.ioqueue_handles))
         self._guard: _GuardAccount | None = None
         self._guard_id = -1
         self._default_id = -1  # the account pjsua would pick for a request no account matches
@@ -723,6 +803,10 @@ class PjEngine:
         self._inside: _Call | None = None
         #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
         self._deferred: list[tuple[_Call, str, Callable[[], None]]] = []
+
+    @property
+    def build(self) -> engines.EngineBuild:
+        return BUILD
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, options: SipOptions, listener: EngineListener) -> None:
@@ -755,7 +839,7 @@ class PjEngine:
             cfg = pj.EpConfig()
             cfg.uaConfig.threadCnt = 0
             cfg.uaConfig.mainThreadOnly = True
-            cfg.uaConfig.maxCalls = MAX_CALLS
+            cfg.uaConfig.maxCalls = BUILD.max_calls
             cfg.uaConfig.userAgent = f"{options.user_agent} (pjsip {self._ep.libVersion().full})"
             cfg.logConfig.consoleLevel = 0
             cfg.logConfig.level = options.log_level if options.log_file else 0
@@ -906,10 +990,28 @@ class PjEngine:
         if audio.mode == "files" and audio.play_file:
             self._player = pj.AudioMediaPlayer()
             self._player.createPlayer(audio.play_file)  # loops by default
+        elif audio.mode == "device" and BUILD.sound_devices:
+            self._sound = _DeviceBridge(self._ep.audDevManager(), audio)
         elif audio.mode == "device":
             from providers.sip.sound import SoundDevice
 
             self._sound = _SoundBridge(SoundDevice(audio), self._read)
+
+    def sound_device_counts(self) -> tuple[int, int]:
+        """(devices that record, devices that play) as pjmedia's own backend sees them (the
+        built engine); the wheel has none. On the loop's thread, like every pjsua2 call."""
+        if self._ep is None or not BUILD.sound_devices:
+            return (0, 0)
+        inputs = outputs = 0
+        try:
+            for info in self._ep.audDevManager().enumDev2():
+                if str(info.driver).lower() == "null" or "null" in str(info.name).lower():
+                    continue
+                inputs += int(info.inputCount) > 0
+                outputs += int(info.outputCount) > 0
+        except pj.Error as exc:
+            log.warning("could not list the sound devices: %s", exc.reason)
+        return (inputs, outputs)
 
     def poll(self) -> int:
         if self._ep is None:
@@ -981,15 +1083,19 @@ class PjEngine:
         return self._listen
 
     def wakeup_sockets(self) -> list[socket.socket]:
-        """Duplicates of pjsip's own listening SIP sockets (UDP, TCP listener), POSIX only.
+        """Duplicates of pjsip's own listening SIP sockets (UDP, TCP and TLS listeners), POSIX
+        only.
 
         The provider watches them with ``loop.add_reader`` and polls the moment a request
         arrives, instead of up to one poll interval later. Found by scanning our file
-        descriptors for sockets bound to the listen address; empty where that is impossible.
+        descriptors for sockets bound to a transport's port; empty where that is impossible.
         """
         if os.name != "posix" or self._ep is None:
             return []
-        port = self._listen[1]
+        ports = {self._listen[1]}
+        for tid in self._transports.values():
+            with contextlib.suppress(pj.Error, ValueError):
+                ports.add(int(str(self._ep.transportGetInfo(tid).localName).rpartition(":")[2]))
         found: list[socket.socket] = []
         try:
             candidates = [int(fd) for fd in os.listdir("/proc/self/fd")]
@@ -1007,7 +1113,7 @@ class PjEngine:
                 listening = sock.type == socket.SOCK_DGRAM or bool(
                     sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
                 )
-                if isinstance(name, tuple) and name[1] == port and listening:
+                if isinstance(name, tuple) and name[1] in ports and listening:
                     found.append(sock)
                     continue
             except OSError:
@@ -1361,8 +1467,8 @@ class PjEngine:
         account = self._accounts.get(line.id)
         if account is None:
             raise ProviderError(f"There is no line called {line.id!r}.")
-        if len(self._calls) >= MAX_CALLS:
-            raise ProviderError(f"The softphone can hold at most {MAX_CALLS} calls at once.")
+        if len(self._calls) >= BUILD.max_calls:
+            raise ProviderError(f"The softphone can hold at most {BUILD.max_calls} calls at once.")
         if not self._budget.admit(len(self._calls)):
             raise ProviderError("Too many calls were set up in the last second; try again in a moment.")
         call = _Call(self, account, key)
@@ -1414,11 +1520,20 @@ class PjEngine:
             )
         alert = status - _TLS_ALERT
         if alert == 70 or "protocol version" in reason.lower():
-            return f"{server} wants another TLS version; this softphone speaks TLS 1.2 at most"
+            speaks = "TLS 1.2 and 1.3" if BUILD.tls13 else "TLS 1.2 at most"
+            return f"{server} wants another TLS version; this softphone speaks {speaks}"
+        # OpenSSL 3 (the built engine) hears why a server that wants a client certificate stops:
+        # handshake_failure (40) in TLS 1.2, certificate_required (116) in TLS 1.3.
+        wants_cert = alert in (40, 116) or "handshake failure" in reason or "certificate required" in reason
+        hint = (
+            "; it may want a client certificate: tls_cert_file"
+            if wants_cert and not line.tls_cert_file
+            else ""
+        )
         if 0 <= alert < 256:  # pjsip's text for these is "Unknown error" after the first Endpoint
-            return f"{server} refused the TLS connection (TLS alert {alert})"
+            return f"{server} refused the TLS connection (TLS alert {alert}{hint})"
         if " alert " in reason:  # OpenSSL's words, e.g. "sslv3 alert handshake failure"
-            return f"{server} refused the TLS connection ({reason})"
+            return f"{server} refused the TLS connection ({reason}{hint})"
         return reason
 
     def reregister(self, line_id: str) -> None:

@@ -3,14 +3,17 @@
 The provider holds the phone's rules and speaks ``ProviderEvent``s; SIP itself is done by an
 ``Engine`` (pjsua2 today, imported only when the phone starts, so importing this module is
 cheap and Qt-free). The engine is pumped from the asyncio loop — under Qt the qasync loop, i.e.
-the GUI thread, which is exactly what pjsua2's ``mainThreadOnly`` mode wants — in two ways:
+the GUI thread, which is exactly what pjsua2's ``mainThreadOnly`` mode wants — so that an idle
+phone does not wake the process (``providers.sip.wakeups``):
 
-* at once when one of its listening SIP sockets becomes readable (``loop.add_reader`` on a
-  duplicate of pjsip's socket, POSIX), so an INVITE reaches the CallManager in about a
-  millisecond;
-* on a timer every ``poll_interval_ms`` (20 ms by default) for everything else: SIP timers
-  (retransmissions, re-registration), requests on TCP connections, DTMF from the media thread.
-  A faster timer costs idle CPU (Python wakes up 50 times a second at 20 ms).
+* at once when one of its SIP sockets becomes readable (``loop.add_reader`` on duplicates of
+  pjsip's listening sockets and of the TCP/TLS connections it opens or accepts, POSIX), so an
+  INVITE reaches the CallManager in about a millisecond;
+* on a timer for everything else — SIP timers (retransmissions, re-registration, keep-alives)
+  and, during calls, DTMF and re-INVITE retries: every ``poll_interval_ms`` (20 ms by default)
+  while a call exists, every ``IDLE_POLL_INTERVAL`` (0.5 s, SIP's T1: a retransmission or a
+  refresh is at most that late) when none does. Where the sockets cannot all be watched
+  (Windows, no ``/proc``) the timer stays at ``poll_interval_ms``.
 
 Rules implemented here:
 
@@ -45,8 +48,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import socket
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -69,13 +73,18 @@ from providers.sip.engine import (
 )
 from providers.sip.headers import number_from_user
 from providers.sip.options import MAX_CALLS, SipOptions
+from providers.sip.wakeups import SocketWatch, sip_port
 
-__all__ = ["MAX_CALLS", "SipProvider"]
+__all__ = ["IDLE_POLL_INTERVAL", "MAX_CALLS", "SipProvider"]
 
 log = logging.getLogger(__name__)
 
 BURST_CALLS = 4
 BURST_SECONDS = 2.0
+#: Seconds between timer polls while no call exists and every engine socket wakes the loop.
+IDLE_POLL_INTERVAL = 0.5
+#: Seconds between descriptor scans on the timer (besides the scan after every busy poll).
+SCAN_INTERVAL = 10.0
 
 _CAPABILITIES = frozenset(
     {
@@ -109,7 +118,10 @@ class _CallRecord:
     transfer_to: str = ""
 
 
-def _default_engine() -> Engine:
+def _default_engine(choice: str = "auto") -> Engine:
+    from providers.sip.engines import load
+
+    load(choice)  # the pjsua2 build the options ask for, imported before pjengine imports it
     from providers.sip.pjengine import PjEngine
 
     return PjEngine()
@@ -127,11 +139,11 @@ class SipProvider:
         self,
         options: Mapping[str, Any] | SipOptions,
         *,
-        engine_factory: Callable[[], Engine] = _default_engine,
+        engine_factory: Callable[[], Engine] | None = None,
         parse_number: Callable[[str], PhoneNumber] | None = None,
     ) -> None:
         self.options = options if isinstance(options, SipOptions) else SipOptions.parse(options)
-        self._engine_factory = engine_factory
+        self._engine_factory = engine_factory or functools.partial(_default_engine, self.options.engine)
         # Without the configured number plan (``parse_number=plan.parse``, which every front end
         # passes) a number is kept as written on the wire — E.164 only when it says "+" — and the
         # CallManager reads it with the plan; never with a plan of some other country.
@@ -139,16 +151,20 @@ class SipProvider:
         self._engine: Engine | None = None
         self._listener: ProviderListener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self._timer: asyncio.Handle | None = None
+        self._timer_due = 0.0  # loop time of the next timer poll
+        self._next_scan = 0.0  # loop time of the next descriptor scan on the timer
         self._calls: dict[str, _CallRecord] = {}
         self._registration: dict[str, tuple[Registration, str]] = {}
         self._dnd = self.options.dnd
         self._auto_answer = self.options.auto_answer
         self._ringer: Any = None
+        self._audio: tuple[tuple[str, ...], str] = ((), "")  # (missing parts, sentence)
+        self._audio_thread: threading.Thread | None = None  # the first device check (see close)
         self._ringback: Any = None
         self._keys = 0
         self._arrivals: deque[float] = deque()
-        self._wakeups: list[socket.socket] = []
+        self._watch: SocketWatch | None = None
         #: IP addresses an incoming call on a direct line was answered from (this run)
         self._known_sources: set[str] = set()
         #: Called after every poll that handled events (benchmarks and tests hook in here).
@@ -163,8 +179,9 @@ class SipProvider:
 
     @property
     def max_calls(self) -> int:
-        """Calls at once; the 5th incoming call is refused with 486 Busy Here."""
-        return MAX_CALLS
+        """Calls at once (the engine build's limit: 4 with the wheel); pjsua answers the next
+        incoming call 486 Busy Here itself."""
+        return self._engine.build.max_calls if self._engine is not None else MAX_CALLS
 
     @property
     def engine(self) -> Engine:
@@ -202,8 +219,94 @@ class SipProvider:
             for line in lines
         ]
         return ProviderStatus(
-            provider=self.name, registration=overall, lines=lines, dnd=self._dnd, message="; ".join(parts)
+            provider=self.name,
+            registration=overall,
+            lines=lines,
+            dnd=self._dnd,
+            message="; ".join(parts),
+            audio_missing=self._audio[0] if self._engine is not None else (),
+            audio=self._audio[1] if self._engine is not None else "",
         )
+
+    def _recheck_audio(self) -> None:
+        """Before a call: a device plugged in since the warning is found (PortAudio lists its
+        devices again, only while no call has audio open), one that went away is reported."""
+        self._check_audio(refresh=bool(self._audio[0]) and not self._calls)
+
+    def _check_audio(self, *, refresh: bool = False) -> None:
+        """Find out whether calls have a microphone, a speaker and a ringer; publish a change."""
+        state = self._audio_state(refresh=refresh)
+        if state is not None:
+            self._set_audio(state)
+
+    def _check_audio_soon(self) -> None:
+        """The first check, at start, on a thread of its own: importing sounddevice and starting
+        PortAudio takes 30–90 ms that the window's start-up does not wait for. The answer is
+        published from the loop's thread."""
+        loop = self._loop
+        if self.options.audio.mode != "device" or loop is None:
+            return
+        if self._engine_has_sound():
+            # The built engine reaches the sound card through pjmedia (ALSA): PortAudio starting
+            # on another thread beside it aborted the process. pjmedia's own list, here.
+            self._check_audio()
+            return
+
+        def check() -> None:
+            state = self._audio_state()
+            if state is not None:
+                with contextlib.suppress(RuntimeError):  # the loop has closed meanwhile
+                    loop.call_soon_threadsafe(self._set_audio, state)
+
+        self._audio_thread = threading.Thread(target=check, name="callsys-audio-check", daemon=True)
+        self._audio_thread.start()
+
+    def _audio_state(self, *, refresh: bool = False) -> tuple[tuple[str, ...], str] | None:
+        audio = self.options.audio
+        if audio.mode == "none":
+            return (
+                ("microphone", "speaker", "ringer"),
+                "Audio is turned off (audio mode none): calls have no microphone and no speaker.",
+            )
+        if audio.mode == "files":
+            return ((), "")
+        if self._engine_has_sound():
+            inputs, outputs = self._engine.sound_device_counts()  # type: ignore[union-attr]
+            missing = (() if inputs else ("microphone",)) + (() if outputs else ("speaker", "ringer"))
+            if not missing:
+                return ((), "")
+            if inputs == 0 and outputs == 0:
+                return (missing, "No audio device: calls have no microphone and no speaker.")
+            if inputs == 0:
+                return (missing, "No microphone: the other side of a call hears nothing.")
+            return (missing, "No speaker: calls connect, but nothing can be heard.")
+        from providers.sip.sound import check_devices
+
+        try:
+            check = check_devices(audio, refresh=refresh)
+        except Exception:
+            log.exception("checking the sound devices failed")
+            return None
+        for notice in check.notices:
+            log.warning("%s", notice)
+        return (check.missing, check.message)
+
+    def _engine_has_sound(self) -> bool:
+        """The engine opens the sound card itself (the built engine's pjmedia), not through the
+        Python bridge and PortAudio."""
+        engine = self._engine
+        return (
+            engine is not None
+            and bool(getattr(engine.build, "sound_devices", False))
+            and hasattr(engine, "sound_device_counts")
+        )
+
+    def _set_audio(self, state: tuple[tuple[str, ...], str]) -> None:
+        if state != self._audio and self._engine is not None:
+            if state[1]:
+                log.warning("%s", state[1])
+            self._audio = state
+            self._publish_status()
 
     async def start(self, listener: ProviderListener) -> None:
         if self._engine is not None:
@@ -218,45 +321,87 @@ class SipProvider:
 
             self._ringer = Ringer(self.options.audio)
             self._ringback = Ringer(self.options.audio, ringback=True)
-        self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
         self._watch_sockets(engine)
+        self._schedule(self._interval())
+        if self.options.audio.mode != "device":  # known without asking PortAudio
+            self._audio = self._audio_state() or self._audio
         self._publish_status()
+        self._check_audio_soon()
 
     def _watch_sockets(self, engine: Engine) -> None:
-        """Poll as soon as a SIP request arrives (POSIX), not up to one interval later."""
+        """Poll as soon as the engine has something to read (POSIX), not up to one interval later."""
         assert self._loop is not None
-        for sock in engine.wakeup_sockets():
-            try:
-                self._loop.add_reader(sock.fileno(), self._readable)
-                self._wakeups.append(sock)
-            except (NotImplementedError, RuntimeError, ValueError, OSError):
-                sock.close()
+        watch = SocketWatch(self._loop, self._poll)
+        for line in self.options.lines:
+            for uri in (line.registrar, line.proxy):
+                if uri:
+                    watch.add_ports([sip_port(uri, line.transport)])
+        watch.watch_listeners(engine.wakeup_sockets())
+        self._watch = watch
 
     def _unwatch_sockets(self) -> None:
-        for sock in self._wakeups:
-            if self._loop is not None:
-                with contextlib.suppress(Exception):
-                    self._loop.remove_reader(sock.fileno())
-            sock.close()
-        self._wakeups.clear()
+        watch, self._watch = self._watch, None
+        if watch is not None:
+            watch.close()
 
-    def _readable(self) -> None:
+    def _poll(self) -> int:
+        """One poll of the engine; after it, the timer runs at the pace the phone needs now."""
         engine = self._engine
         if engine is None:
-            return
+            return 0
         try:
             handled = engine.poll()
             if handled and self.on_poll is not None:
                 self.on_poll(handled)
         except Exception:
             log.exception("SIP poll failed")
+            return 0
+        try:
+            if handled and self._watch is not None:
+                self._watch.scan()  # the engine may have opened or closed a connection
+        except Exception:
+            log.exception("watching the SIP sockets failed")
+        self._hurry()
+        return handled
+
+    def _busy(self) -> bool:
+        return bool(self._calls) or (self._engine is not None and self._engine.call_count() > 0)
+
+    def _interval(self) -> float:
+        """The fast interval while a call exists (or the sockets cannot wake us), else the idle one."""
+        fast = self.options.poll_interval
+        if self._busy() or self._watch is None or not self._watch.complete:
+            return fast
+        return max(fast, IDLE_POLL_INTERVAL)
+
+    def _hurry(self) -> None:
+        """A call appeared: bring the next timer poll forward to the fast interval."""
+        timer, loop = self._timer, self._loop
+        if timer is None or loop is None or not self._busy():
+            return
+        fast = self.options.poll_interval
+        if self._timer_due - loop.time() > fast * 1.5:
+            timer.cancel()
+            self._schedule(fast)
+
+    def _schedule(self, delay: float) -> None:
+        assert self._loop is not None
+        self._timer_due = self._loop.time() + delay
+        self._timer = self._loop.call_later(delay, self._tick)
 
     def _tick(self) -> None:
         self._timer = None
         if self._engine is None or self._loop is None:
             return
-        self._readable()
-        self._timer = self._loop.call_later(self.options.poll_interval, self._tick)
+        try:  # a safety net: connections are found after the polls that did something
+            if self._watch is not None and self._loop.time() >= self._next_scan:
+                self._next_scan = self._loop.time() + SCAN_INTERVAL
+                self._watch.scan()
+        except Exception:
+            log.exception("watching the SIP sockets failed")
+        self._poll()
+        if self._timer is None and self._engine is not None:
+            self._schedule(self._interval())
 
     async def answer(self, call_id: str) -> None:
         rec = self._record(call_id)
@@ -358,11 +503,12 @@ class SipProvider:
         if not is_dialable(target):
             raise ProviderError(f"{number!r} is not a number or SIP address that can be dialled.")
         config = self.options.line(line)
-        if engine.call_count() >= MAX_CALLS:
-            raise ProviderError(f"The softphone can hold at most {MAX_CALLS} calls at once.")
+        if engine.call_count() >= self.max_calls:
+            raise ProviderError(f"The softphone can hold at most {self.max_calls} calls at once.")
         if config.direct and "@" not in target and not target.lower().startswith(("sip:", "sips:")):
             raise ProviderError("A phone without a registrar dials SIP addresses, e.g. 1002@192.0.2.10.")
         uri = make_uri(target, config, engine.listen_address())
+        self._recheck_audio()
         if self._ringer is not None:  # sound card in use: the resampler ready before the far end answers
             from providers.sip.sound import preload_numpy
 
@@ -395,6 +541,7 @@ class SipProvider:
         except ProviderError:
             self._end(rec, EndReason.FAILED)
             raise
+        self._hurry()
         return key
 
     async def send_dtmf(self, call_id: str, digits: str) -> None:
@@ -438,6 +585,12 @@ class SipProvider:
         interval = min(self.options.poll_interval, 0.005)
         loop = asyncio.get_running_loop()
         engine.hangup_all()
+        # PortAudio starting on the device-check thread while the engine shuts its own sound
+        # device down (the built engine's pjmedia uses ALSA too) aborted the process: let the
+        # check finish first.
+        checking, self._audio_thread = self._audio_thread, None
+        if checking is not None:
+            await asyncio.to_thread(checking.join, 10.0)
         deadline = loop.time() + 3.0
         while engine.call_count() and loop.time() < deadline:
             engine.poll()
@@ -462,9 +615,11 @@ class SipProvider:
 
     # ------------------------------------------------------------------ EngineListener
     def on_incoming(self, key: str, call: IncomingCall) -> None:
+        self._recheck_audio()
         config = self.options.line(call.line_id)
         rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id, source=call.source)
         self._calls[key] = rec
+        self._hurry()
         number = self._number(call.user)
         # A direct line has no PBX to route a number back: the caller's SIP address is kept as
         # the number's written form (what calling back dials).

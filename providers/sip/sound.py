@@ -26,6 +26,7 @@ import sys
 import threading
 from array import array
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -33,7 +34,19 @@ if TYPE_CHECKING:
 
 from providers.sip.options import AudioOptions
 
-__all__ = ["FRAME_BYTES", "RATE", "Ringer", "SoundDevice", "list_devices", "preload_numpy", "resample"]
+__all__ = [
+    "FRAME_BYTES",
+    "RATE",
+    "AudioCheck",
+    "NoDevice",
+    "Ringer",
+    "SoundDevice",
+    "check_devices",
+    "list_devices",
+    "pick_device",
+    "preload_numpy",
+    "resample",
+]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +74,93 @@ def preload_numpy() -> None:
         target=importlib.import_module, args=("numpy",), name="callsys-numpy-preload", daemon=True
     )
     _numpy_preload.start()
+
+
+class NoDevice(Exception):
+    """Neither the chosen device nor the system default can be used for this direction."""
+
+
+def pick_device(sd: Any, name: str | int | None, kind: str) -> tuple[str | int | None, str]:
+    """The device to open for *kind* (``"input"``/``"output"``): *name* when PortAudio has it,
+    else the system default (``None``) with a notice saying so; ``NoDevice`` when there is no
+    default either. Devices are chosen by name in the settings: an index changes when a headset
+    is plugged in, a name does not."""
+    notice = ""
+    if name is not None:
+        try:
+            sd.query_devices(name, kind)
+            return name, ""
+        except Exception:
+            notice = f"The audio device {name!r} is not connected; the system default is used."
+    try:
+        sd.query_devices(None, kind)
+    except Exception as exc:
+        raise NoDevice(f"no {kind} device") from exc
+    return None, notice
+
+
+@dataclass(frozen=True, slots=True)
+class AudioCheck:
+    """What a call would have: ``missing`` names the parts without a device, among
+    ``"microphone"``, ``"speaker"`` and ``"ringer"``; ``message`` says it in a sentence
+    (English, for logs and ``callsys phone``); ``notices`` are chosen devices replaced by the
+    default."""
+
+    missing: tuple[str, ...] = ()
+    message: str = ""
+    notices: tuple[str, ...] = ()
+
+
+def _refresh(sd: Any) -> None:
+    """Have PortAudio list the devices again (it keeps the list it found when it started): only
+    while no stream of ours is open."""
+    terminate, initialize = getattr(sd, "_terminate", None), getattr(sd, "_initialize", None)
+    if terminate is None or initialize is None:
+        return
+    try:
+        terminate()
+        initialize()
+    except Exception:
+        log.debug("PortAudio could not list the devices again", exc_info=True)
+
+
+def check_devices(options: AudioOptions, backend: Any = None, *, refresh: bool = False) -> AudioCheck:
+    """Whether calls have a microphone, a speaker and a ringer with *options* (``device`` mode)."""
+    try:
+        sd = backend or _sounddevice()
+    except Exception as exc:  # PortAudio itself missing (OSError from the import)
+        return AudioCheck(
+            ("microphone", "speaker", "ringer"),
+            f"No audio: PortAudio cannot be used ({type(exc).__name__}: {exc}).",
+        )
+    if refresh:
+        _refresh(sd)
+    missing: list[str] = []
+    notices: list[str] = []
+    ring = options.ring_device if options.ring_device is not None else options.output_device
+    for role, name, kind in (
+        ("microphone", options.input_device, "input"),
+        ("speaker", options.output_device, "output"),
+        ("ringer", ring, "output"),
+    ):
+        try:
+            _device, notice = pick_device(sd, name, kind)
+        except NoDevice:
+            missing.append(role)
+            continue
+        if notice and notice not in notices:
+            notices.append(notice)
+    if not missing:
+        message = ""
+    elif "microphone" in missing and "speaker" in missing:
+        message = "No audio device: calls have no microphone and no speaker."
+    elif "microphone" in missing:
+        message = "No microphone: the other side of a call hears nothing."
+    elif "speaker" in missing:
+        message = "No speaker: calls connect, but nothing can be heard."
+    else:
+        message = "No ringer device: incoming calls ring silently."
+    return AudioCheck(tuple(missing), message, tuple(notices))
 
 
 def list_devices(backend: Any = None) -> list[dict[str, Any]]:
@@ -122,13 +222,18 @@ class SoundDevice:
                 import numpy  # noqa: F401  # for the callbacks: here, not in PortAudio's thread
 
                 sd = self._backend or _sounddevice()
-                out_rate = self._rate(sd, self._options.output_device, "output")
-                in_rate = self._rate(sd, self._options.input_device, "input")
+                out_device, out_notice = pick_device(sd, self._options.output_device, "output")
+                in_device, in_notice = pick_device(sd, self._options.input_device, "input")
+                for notice in (out_notice, in_notice):
+                    if notice:
+                        log.warning("%s", notice)
+                out_rate = self._rate(sd, out_device, "output")
+                in_rate = self._rate(sd, in_device, "input")
                 out = sd.RawOutputStream(
                     samplerate=out_rate,
                     channels=1,
                     dtype="int16",
-                    device=self._options.output_device,
+                    device=out_device,
                     blocksize=out_rate // 50,
                     callback=self._play,
                 )
@@ -136,7 +241,7 @@ class SoundDevice:
                     samplerate=in_rate,
                     channels=1,
                     dtype="int16",
-                    device=self._options.input_device,
+                    device=in_device,
                     blocksize=in_rate // 50,
                     callback=self._record,
                 )
@@ -227,11 +332,12 @@ class Ringer:
         preload_numpy()  # the call will likely be answered: have the resampler ready by then
         try:
             sd = self._backend or _sounddevice()
-            device = (
+            chosen = (
                 self._options.ring_device
                 if self._options.ring_device is not None
                 else self._options.output_device
             )
+            device, _notice = pick_device(sd, chosen, "output")
             self._rate = int(sd.query_devices(device, "output")["default_samplerate"]) or RATE
             self._pos = 0
             stream = sd.RawOutputStream(

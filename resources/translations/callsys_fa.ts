@@ -4,85 +4,223 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="416" />
+      <location filename="../../ui/desktop.py" line="483" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="417" />
+      <location filename="../../ui/desktop.py" line="484" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="415" />
+      <location filename="../../ui/desktop.py" line="482" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
   </context>
   <context>
+    <name>AudioPage</name>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="468" />
+      <source>For the built-in softphone. Devices are remembered by name, so a headset is found again after it is plugged into another port; “System default” follows the computer's own choice.</source>
+      <translation>برای تلفن نرم‌افزاری داخلی. دستگاه‌ها با نامشان به خاطر سپرده می‌شوند، پس هدست پس از وصل شدن به درگاهی دیگر دوباره پیدا می‌شود؛ «پیش‌فرض سیستم» از انتخاب خود رایانه پیروی می‌کند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="458" />
+      <source>Hear yourself (echo)</source>
+      <translation>شنیدن صدای خود (اکو)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="463" />
+      <source>Look for audio devices again</source>
+      <translation>جستجوی دوباره‌ی دستگاه‌های صوتی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="465" />
+      <source>Look for devices again</source>
+      <translation>جستجوی دوباره‌ی دستگاه‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="464" />
+      <source>Microphone level</source>
+      <translation>سطح صدای میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="445" />
+      <source>Microphone:</source>
+      <translation>میکروفون:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="247" />
+      <source>No audio devices found on this computer. Calls connect without sound until a microphone and a speaker (or a headset) are connected.</source>
+      <translation>هیچ دستگاه صوتی روی این رایانه پیدا نشد. تا وقتی میکروفون و بلندگو (یا هدست) وصل نشود، تماس‌ها بدون صدا برقرار می‌شوند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="243" />
+      <source>No audio devices found: PortAudio cannot be used ({why}).</source>
+      <translation>هیچ دستگاه صوتی پیدا نشد: PortAudio قابل استفاده نیست ({why}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="451" />
+      <source>Play a test tone</source>
+      <translation>پخش صدای آزمایشی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="452" />
+      <source>Play a test tone on the speaker</source>
+      <translation>پخش صدای آزمایشی روی بلندگو</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="460" />
+      <source>Play the microphone back on the speaker during the test</source>
+      <translation>پخش صدای میکروفون روی بلندگو در حین آزمایش</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="328" />
+      <source>Played: did you hear a beep?</source>
+      <translation>پخش شد: صدای بوق را شنیدید؟</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="298" />
+      <source>Playing…</source>
+      <translation>در حال پخش…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="447" />
+      <source>Ringtone on:</source>
+      <translation>پخش زنگ روی:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="446" />
+      <source>Speaker:</source>
+      <translation>بلندگو:</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="454" />
+      <source>Stop the test</source>
+      <translation>توقف آزمایش</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="213" />
+      <source>System default</source>
+      <translation>پیش‌فرض سیستم</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="456" />
+      <source>Test the microphone</source>
+      <translation>آزمایش میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="462" />
+      <source>Test the microphone with a level meter</source>
+      <translation>آزمایش میکروفون با نمایشگر سطح صدا</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="425" />
+      <source>The microphone could not be opened: {why}</source>
+      <translation>میکروفون باز نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="259" />
+      <source>The phone's audio mode is “{mode}” (in the phone options): these devices are used only in the “device” mode.</source>
+      <translation>حالت صدای تلفن «{mode}» است (در گزینه‌های تلفن): این دستگاه‌ها فقط در حالت «device» به کار می‌روند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="325" />
+      <source>The tone could not be played: {why}</source>
+      <translation>صدای آزمایشی پخش نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="283" />
+      <source>The {role} “{name}” is not connected: the system default is used until it is back.</source>
+      <translation>{role} «{name}» وصل نیست: تا وقتی دوباره وصل شود، پیش‌فرض سیستم به کار می‌رود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="439" />
+      <source>microphone</source>
+      <translation>میکروفون</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="442" />
+      <source>ringer</source>
+      <translation>زنگ</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="441" />
+      <source>speaker</source>
+      <translation>بلندگو</translation>
+    </message>
+    <message>
+      <location filename="../../ui/audiosettings.py" line="222" />
+      <source>{name} (not connected)</source>
+      <translation>{name} (وصل نیست)</translation>
+    </message>
+  </context>
+  <context>
     <name>CallLog</name>
     <message>
-      <location filename="../../ui/calllogview.py" line="435" />
+      <location filename="../../ui/calllogview.py" line="436" />
       <source>&amp;Add to contacts…</source>
       <translation>&amp;افزودن به مخاطبان…</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="432" />
+      <location filename="../../ui/calllogview.py" line="433" />
       <source>&amp;Call back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="434" />
+      <location filename="../../ui/calllogview.py" line="435" />
       <source>&amp;Open record</source>
       <translation>باز کردن &amp;رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="433" />
+      <location filename="../../ui/calllogview.py" line="434" />
       <source>Cop&amp;y number</source>
       <translation>&amp;کپی شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="311" />
+      <location filename="../../ui/calllogview.py" line="312" />
       <source>Direction</source>
       <translation>جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="313" />
+      <location filename="../../ui/calllogview.py" line="314" />
       <source>Duration</source>
       <translation>مدت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="312" />
+      <location filename="../../ui/calllogview.py" line="313" />
       <source>Line</source>
       <translation>خط</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="309" />
+      <location filename="../../ui/calllogview.py" line="310" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="342" />
+      <location filename="../../ui/calllogview.py" line="343" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="310" />
+      <location filename="../../ui/calllogview.py" line="311" />
       <source>Number</source>
       <translation>شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="314" />
+      <location filename="../../ui/calllogview.py" line="315" />
       <source>Result</source>
       <translation>نتیجه</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="308" />
+      <location filename="../../ui/calllogview.py" line="309" />
       <source>Time</source>
       <translation>زمان</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="340" />
+      <location filename="../../ui/calllogview.py" line="341" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
@@ -90,112 +228,112 @@
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="350" />
+      <location filename="../../ui/callpanel.py" line="367" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="405" />
+      <location filename="../../ui/callpanel.py" line="422" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="399" />
+      <location filename="../../ui/callpanel.py" line="416" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="400" />
+      <location filename="../../ui/callpanel.py" line="417" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="265" />
+      <location filename="../../ui/callpanel.py" line="278" />
       <source>Held by the other party</source>
       <translation>نگه‌داشته‌شده از سوی طرف مقابل</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="277" />
+      <location filename="../../ui/callpanel.py" line="290" />
       <source>Hold</source>
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="401" />
+      <location filename="../../ui/callpanel.py" line="418" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="395" />
+      <location filename="../../ui/callpanel.py" line="412" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="267" />
+      <location filename="../../ui/callpanel.py" line="280" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="283" />
+      <location filename="../../ui/callpanel.py" line="296" />
       <source>Mute</source>
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="402" />
+      <location filename="../../ui/callpanel.py" line="419" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="397" />
+      <location filename="../../ui/callpanel.py" line="414" />
       <source>Number to transfer to</source>
       <translation>شماره مقصد انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="361" />
+      <location filename="../../ui/callpanel.py" line="378" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="277" />
+      <location filename="../../ui/callpanel.py" line="290" />
       <source>Resume</source>
       <translation>ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="334" />
+      <location filename="../../ui/callpanel.py" line="351" />
       <source>Send {name} to voicemail</source>
       <translation>فرستادن {name} به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="403" />
+      <location filename="../../ui/callpanel.py" line="420" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="398" />
+      <location filename="../../ui/callpanel.py" line="415" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="396" />
+      <location filename="../../ui/callpanel.py" line="413" />
       <source>Transfer to…</source>
       <translation>انتقال به…</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="254" />
+      <location filename="../../ui/callpanel.py" line="267" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="283" />
+      <location filename="../../ui/callpanel.py" line="296" />
       <source>Unmute</source>
       <translation>صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="332" />
+      <location filename="../../ui/callpanel.py" line="349" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="338" />
+      <location filename="../../ui/callpanel.py" line="355" />
       <source>Waiting {time}</source>
       <translation>در انتظار {time}</translation>
     </message>
@@ -208,12 +346,12 @@
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="928" />
+      <location filename="../../ui/contacts.py" line="929" />
       <source>&amp;Add…</source>
       <translation>&amp;افزودن…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="927" />
+      <location filename="../../ui/contacts.py" line="928" />
       <source>&amp;Call</source>
       <translation>تما&amp;س</translation>
     </message>
@@ -223,7 +361,7 @@
       <translation>&amp;شرکت:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="930" />
+      <location filename="../../ui/contacts.py" line="931" />
       <source>&amp;Delete</source>
       <translation>&amp;حذف</translation>
     </message>
@@ -233,12 +371,12 @@
       <translation>&amp;رایانامه:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="929" />
+      <location filename="../../ui/contacts.py" line="930" />
       <source>&amp;Edit…</source>
       <translation>&amp;ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="931" />
+      <location filename="../../ui/contacts.py" line="932" />
       <source>&amp;Import…</source>
       <translation>&amp;درون‌ریزی…</translation>
     </message>
@@ -248,7 +386,7 @@
       <translation>&amp;نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="933" />
+      <location filename="../../ui/contacts.py" line="934" />
       <source>&amp;Open in Dynamics</source>
       <translation>&amp;باز کردن در Dynamics</translation>
     </message>
@@ -273,32 +411,32 @@
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="926" />
+      <location filename="../../ui/contacts.py" line="927" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="909" />
+      <location filename="../../ui/contacts.py" line="910" />
       <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
       <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="837" />
+      <location filename="../../ui/contacts.py" line="838" />
       <source>Delete</source>
       <translation>حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="891" />
+      <location filename="../../ui/contacts.py" line="892" />
       <source>Delete contact</source>
       <translation>حذف مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="892" />
+      <location filename="../../ui/contacts.py" line="893" />
       <source>Delete {name} from the directory?</source>
       <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="901" />
+      <location filename="../../ui/contacts.py" line="902" />
       <source>Deleted {name}.</source>
       <translation>{name} حذف شد.</translation>
     </message>
@@ -308,12 +446,12 @@
       <translation>ویرایش مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="834" />
+      <location filename="../../ui/contacts.py" line="835" />
       <source>Edit…</source>
       <translation>ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="932" />
+      <location filename="../../ui/contacts.py" line="933" />
       <source>Import a CSV or vCard file into the directory</source>
       <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
     </message>
@@ -343,7 +481,7 @@
       <translation>مخاطب جدید</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="755" />
+      <location filename="../../ui/contacts.py" line="756" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» جور نیست.</translation>
     </message>
@@ -368,7 +506,7 @@
       <translation>شماره‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="842" />
+      <location filename="../../ui/contacts.py" line="843" />
       <source>Open in Dynamics</source>
       <translation>باز کردن در Dynamics</translation>
     </message>
@@ -378,22 +516,22 @@
       <translation>شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="882" />
+      <location filename="../../ui/contacts.py" line="883" />
       <source>Saved {name}.</source>
       <translation>{name} ذخیره شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="924" />
+      <location filename="../../ui/contacts.py" line="925" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="925" />
+      <location filename="../../ui/contacts.py" line="926" />
       <source>Search the contacts</source>
       <translation>جستجو در مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="717" />
+      <location filename="../../ui/contacts.py" line="718" />
       <source>Searching…</source>
       <translation>در حال جستجو…</translation>
     </message>
@@ -403,7 +541,7 @@
       <translation>ردیف‌های کنارگذاشته و دلیل آن‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="729" />
+      <location filename="../../ui/contacts.py" line="730" />
       <source>The directory could not be searched: {why}</source>
       <translation>جستجو در فهرست مخاطبان ممکن نشد: {why}</translation>
     </message>
@@ -418,7 +556,7 @@
       <translation>پایگاه داده‌ای برای درون‌ریزی نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="743" />
+      <location filename="../../ui/contacts.py" line="744" />
       <source>There is no directory: the CRM is not available.</source>
       <translation>فهرست مخاطبان در دسترس نیست: CRM در دسترس نیست.</translation>
     </message>
@@ -428,12 +566,12 @@
       <translation>نوع</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="745" />
+      <location filename="../../ui/contacts.py" line="746" />
       <source>Type a name or a number to search Dynamics 365.</source>
       <translation>برای جستجو در Dynamics 365 یک نام یا شماره بنویسید.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="759" />
+      <location filename="../../ui/contacts.py" line="760" />
       <source>{count} record(s) found</source>
       <translation>{count} رکورد پیدا شد</translation>
     </message>
@@ -448,7 +586,7 @@
       <translation>{imported} رکورد جدید، {updated} به‌روزشده، {numbers} شماره تلفن ذخیره شد، {skipped} ردیف کنار گذاشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="751" />
+      <location filename="../../ui/contacts.py" line="752" />
       <source>{shown} of {total} records</source>
       <translation>{shown} از {total} رکورد</translation>
     </message>
@@ -586,7 +724,7 @@
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1244" />
+      <location filename="../../ui/convert.py" line="1247" />
       <source>Con&amp;vert call…</source>
       <translation>&amp;تبدیل تماس…</translation>
     </message>
@@ -631,7 +769,7 @@
       <translation>تماس تلفنی پیگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/convert.py" line="1257" />
+      <location filename="../../ui/convert.py" line="1260" />
       <source>Make a case, lead, contact or account from the selected call</source>
       <translation>ساختن پرونده، سرنخ، مخاطب یا حساب از تماس انتخاب‌شده</translation>
     </message>
@@ -1122,77 +1260,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="473" />
+      <location filename="../../ui/mainwindow.py" line="501" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="462" />
+      <location filename="../../ui/mainwindow.py" line="490" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="458" />
+      <location filename="../../ui/mainwindow.py" line="486" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="472" />
+      <location filename="../../ui/mainwindow.py" line="500" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="466" />
+      <location filename="../../ui/mainwindow.py" line="494" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="493" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="434" />
+      <location filename="../../ui/mainwindow.py" line="462" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="429" />
+      <location filename="../../ui/mainwindow.py" line="457" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="461" />
+      <location filename="../../ui/mainwindow.py" line="489" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="460" />
+      <location filename="../../ui/mainwindow.py" line="488" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="467" />
+      <location filename="../../ui/mainwindow.py" line="495" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="469" />
+      <location filename="../../ui/mainwindow.py" line="497" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="459" />
+      <location filename="../../ui/mainwindow.py" line="487" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="468" />
+      <location filename="../../ui/mainwindow.py" line="496" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="464" />
+      <location filename="../../ui/mainwindow.py" line="492" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -1202,37 +1340,37 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1370" />
+      <location filename="../../ui/mainwindow.py" line="1470" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="449" />
+      <location filename="../../ui/mainwindow.py" line="477" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="436" />
+      <location filename="../../ui/mainwindow.py" line="464" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="103" />
+      <location filename="../../ui/mainwindow.py" line="111" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="443" />
+      <location filename="../../ui/mainwindow.py" line="471" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="437" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="104" />
+      <location filename="../../ui/mainwindow.py" line="112" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
@@ -1242,12 +1380,12 @@
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="475" />
+      <location filename="../../ui/mainwindow.py" line="503" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="476" />
+      <location filename="../../ui/mainwindow.py" line="504" />
       <source>Dial pad</source>
       <translation>صفحه شماره‌گیری</translation>
     </message>
@@ -1262,47 +1400,47 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="762" />
+      <location filename="../../ui/mainwindow.py" line="846" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="439" />
+      <location filename="../../ui/mainwindow.py" line="467" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="808" />
+      <location filename="../../ui/mainwindow.py" line="892" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="452" />
+      <location filename="../../ui/mainwindow.py" line="480" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="100" />
+      <location filename="../../ui/mainwindow.py" line="108" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="435" />
+      <location filename="../../ui/mainwindow.py" line="463" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1238" />
+      <location filename="../../ui/mainwindow.py" line="1338" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="451" />
+      <location filename="../../ui/mainwindow.py" line="479" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="101" />
+      <location filename="../../ui/mainwindow.py" line="109" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
@@ -1322,47 +1460,47 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="978" />
+      <location filename="../../ui/mainwindow.py" line="1077" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1153" />
+      <location filename="../../ui/mainwindow.py" line="1253" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="811" />
+      <location filename="../../ui/mainwindow.py" line="895" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="433" />
+      <location filename="../../ui/mainwindow.py" line="461" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="431" />
+      <location filename="../../ui/mainwindow.py" line="459" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="463" />
+      <location filename="../../ui/mainwindow.py" line="491" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="474" />
+      <location filename="../../ui/mainwindow.py" line="502" />
       <source>Open the &amp;log folder</source>
       <translation>باز کردن پوشه &amp;گزارش کار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="453" />
+      <location filename="../../ui/mainwindow.py" line="481" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="107" />
+      <location filename="../../ui/mainwindow.py" line="115" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
@@ -1377,12 +1515,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="628" />
+      <location filename="../../ui/mainwindow.py" line="656" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="440" />
+      <location filename="../../ui/mainwindow.py" line="468" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1392,157 +1530,157 @@
       <translation>ثبت‌شده با حساب {account}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="102" />
+      <location filename="../../ui/mainwindow.py" line="110" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="442" />
+      <location filename="../../ui/mainwindow.py" line="470" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="441" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1174" />
+      <location filename="../../ui/mainwindow.py" line="1274" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="444" />
+      <location filename="../../ui/mainwindow.py" line="472" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="852" />
+      <location filename="../../ui/mainwindow.py" line="938" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="792" />
+      <location filename="../../ui/mainwindow.py" line="876" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="805" />
+      <location filename="../../ui/mainwindow.py" line="889" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="723" />
+      <location filename="../../ui/mainwindow.py" line="802" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1472" />
+      <location filename="../../ui/mainwindow.py" line="1572" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1361" />
+      <location filename="../../ui/mainwindow.py" line="1461" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="904" />
+      <location filename="../../ui/mainwindow.py" line="1000" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="839" />
+      <location filename="../../ui/mainwindow.py" line="925" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="784" />
+      <location filename="../../ui/mainwindow.py" line="868" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="798" />
+      <location filename="../../ui/mainwindow.py" line="882" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1205" />
+      <location filename="../../ui/mainwindow.py" line="1305" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="968" />
+      <location filename="../../ui/mainwindow.py" line="1067" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1025" />
+      <location filename="../../ui/mainwindow.py" line="1125" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="450" />
+      <location filename="../../ui/mainwindow.py" line="478" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="106" />
+      <location filename="../../ui/mainwindow.py" line="114" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="606" />
+      <location filename="../../ui/mainwindow.py" line="634" />
       <source>Updating the phone index: {table}, {count} of about {expected} records, {rate} a second, about {left} left</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} از حدود {expected} رکورد، {rate} در ثانیه، حدود {left} مانده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="599" />
+      <location filename="../../ui/mainwindow.py" line="627" />
       <source>Updating the phone index: {table}, {count} records, {rate} a second</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد، {rate} در ثانیه</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="438" />
+      <location filename="../../ui/mainwindow.py" line="466" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="105" />
+      <location filename="../../ui/mainwindow.py" line="113" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1371" />
+      <location filename="../../ui/mainwindow.py" line="1471" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="858" />
+      <location filename="../../ui/mainwindow.py" line="944" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1241" />
+      <location filename="../../ui/mainwindow.py" line="1341" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="629" />
+      <location filename="../../ui/mainwindow.py" line="657" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="850" />
+      <location filename="../../ui/mainwindow.py" line="936" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1015" />
+      <location filename="../../ui/mainwindow.py" line="1115" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1034" />
+      <location filename="../../ui/mainwindow.py" line="1134" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -1550,72 +1688,72 @@
   <context>
     <name>Notes</name>
     <message>
-      <location filename="../../ui/notes.py" line="181" />
+      <location filename="../../ui/notes.py" line="195" />
       <source>(filled in when the call ends)</source>
       <translation>(پس از پایان تماس پر می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="155" />
+      <location filename="../../ui/notes.py" line="169" />
       <source>Call notes</source>
       <translation>یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="164" />
+      <location filename="../../ui/notes.py" line="178" />
       <source>Close</source>
       <translation>بستن</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="165" />
+      <location filename="../../ui/notes.py" line="179" />
       <source>Close the notes</source>
       <translation>بستن یادداشت‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="157" />
+      <location filename="../../ui/notes.py" line="171" />
       <source>Direction:</source>
       <translation>جهت:</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="159" />
+      <location filename="../../ui/notes.py" line="173" />
       <source>Duration:</source>
       <translation>مدت:</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="133" />
+      <location filename="../../ui/notes.py" line="161" />
       <source>Not saved yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="156" />
+      <location filename="../../ui/notes.py" line="170" />
       <source>Number:</source>
       <translation>شماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="162" />
+      <location filename="../../ui/notes.py" line="176" />
       <source>Save</source>
       <translation>ذخیره</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="163" />
+      <location filename="../../ui/notes.py" line="177" />
       <source>Save the notes</source>
       <translation>ذخیره یادداشت‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="145" />
+      <location filename="../../ui/notes.py" line="163" />
       <source>Saved</source>
       <translation>ذخیره شد</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="158" />
+      <location filename="../../ui/notes.py" line="172" />
       <source>Started:</source>
       <translation>شروع:</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="160" />
+      <location filename="../../ui/notes.py" line="174" />
       <source>Type notes about the call here…</source>
       <translation>یادداشت‌های این تماس را اینجا بنویسید…</translation>
     </message>
     <message>
-      <location filename="../../ui/notes.py" line="171" />
+      <location filename="../../ui/notes.py" line="185" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
@@ -1623,22 +1761,22 @@
   <context>
     <name>Popup</name>
     <message>
-      <location filename="../../ui/popup.py" line="339" />
+      <location filename="../../ui/popup.py" line="343" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="341" />
+      <location filename="../../ui/popup.py" line="345" />
       <source>Answer the call</source>
       <translation>پاسخ به تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="325" />
+      <location filename="../../ui/popup.py" line="329" />
       <source>Caller entered: {values}</source>
       <translation>ورودی تماس‌گیرنده: {values}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="319" />
+      <location filename="../../ui/popup.py" line="323" />
       <source>Click the number to answer</source>
       <translation>برای پاسخ روی شماره کلیک کنید</translation>
     </message>
@@ -1658,77 +1796,77 @@
       <translation>صبح بخیر، {name}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="283" />
+      <location filename="../../ui/popup.py" line="287" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="289" />
+      <location filename="../../ui/popup.py" line="293" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="300" />
+      <location filename="../../ui/popup.py" line="304" />
       <source>Looking up…</source>
       <translation>در حال جستجو…</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="314" />
+      <location filename="../../ui/popup.py" line="318" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="307" />
+      <location filename="../../ui/popup.py" line="311" />
       <source>Not in the directory</source>
       <translation>در فهرست مخاطبان نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="295" />
+      <location filename="../../ui/popup.py" line="299" />
       <source>Open the record</source>
       <translation>باز کردن رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="340" />
+      <location filename="../../ui/popup.py" line="344" />
       <source>Reject</source>
       <translation>رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="342" />
+      <location filename="../../ui/popup.py" line="346" />
       <source>Reject the call</source>
       <translation>رد کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="344" />
+      <location filename="../../ui/popup.py" line="348" />
       <source>Send the call to voicemail</source>
       <translation>فرستادن تماس به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="302" />
+      <location filename="../../ui/popup.py" line="306" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="343" />
+      <location filename="../../ui/popup.py" line="347" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="283" />
+      <location filename="../../ui/popup.py" line="287" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="249" />
+      <location filename="../../ui/popup.py" line="253" />
       <source>Waiting for {time}</source>
       <translation>{time} در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="285" />
+      <location filename="../../ui/popup.py" line="289" />
       <source>Waiting longest</source>
       <translation>بیشترین انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/popup.py" line="330" />
+      <location filename="../../ui/popup.py" line="334" />
       <source>{count} records match this number — pick one:</source>
       <translation>{count} رکورد با این شماره جور است — یکی را انتخاب کنید:</translation>
     </message>
@@ -2492,422 +2630,427 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="917" />
+      <location filename="../../ui/settingsdialog.py" line="938" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="918" />
+      <location filename="../../ui/settingsdialog.py" line="939" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1193" />
+      <location filename="../../ui/settingsdialog.py" line="1226" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="147" />
+      <location filename="../../ui/settingsdialog.py" line="148" />
       <source>Advanced</source>
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="212" />
+      <location filename="../../ui/settingsdialog.py" line="213" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="211" />
+      <location filename="../../ui/settingsdialog.py" line="212" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="827" />
+      <location filename="../../ui/settingsdialog.py" line="839" />
       <source>Applies when callsys starts again.</source>
       <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="149" />
-      <source>Audio devices</source>
-      <translation>دستگاه‌های صوتی</translation>
+      <location filename="../../ui/settingsdialog.py" line="150" />
+      <source>Audio</source>
+      <translation>صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="207" />
+      <location filename="../../ui/settingsdialog.py" line="208" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="144" />
+      <location filename="../../ui/settingsdialog.py" line="145" />
       <source>CRM</source>
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="964" />
+      <location filename="../../ui/settingsdialog.py" line="985" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="966" />
+      <location filename="../../ui/settingsdialog.py" line="987" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="354" />
+      <location filename="../../ui/settingsdialog.py" line="355" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="358" />
+      <location filename="../../ui/settingsdialog.py" line="359" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="268" />
+      <location filename="../../ui/settingsdialog.py" line="269" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1259" />
+      <location filename="../../ui/settingsdialog.py" line="1292" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="220" />
+      <location filename="../../ui/settingsdialog.py" line="221" />
       <source>Desk phone through Windows telephony (TAPI)</source>
       <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="216" />
+      <location filename="../../ui/settingsdialog.py" line="217" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1053" />
+      <location filename="../../ui/settingsdialog.py" line="1086" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="205" />
+      <location filename="../../ui/settingsdialog.py" line="206" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="148" />
+      <location filename="../../ui/settingsdialog.py" line="149" />
       <source>Hotkeys</source>
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1076" />
+      <location filename="../../ui/settingsdialog.py" line="1109" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="206" />
+      <location filename="../../ui/settingsdialog.py" line="207" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="970" />
+      <location filename="../../ui/settingsdialog.py" line="991" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="146" />
+      <location filename="../../ui/settingsdialog.py" line="147" />
       <source>Language &amp; appearance</source>
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="270" />
+      <location filename="../../ui/settingsdialog.py" line="271" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="143" />
+      <location filename="../../ui/settingsdialog.py" line="144" />
       <source>Logging rules</source>
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="308" />
+      <location filename="../../ui/settingsdialog.py" line="309" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="699" />
+      <location filename="../../ui/settingsdialog.py" line="711" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="882" />
+      <location filename="../../ui/settingsdialog.py" line="894" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="142" />
+      <location filename="../../ui/settingsdialog.py" line="143" />
       <source>Numbers &amp; prefix</source>
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="706" />
+      <location filename="../../ui/settingsdialog.py" line="718" />
       <source>OK first keeps a copy of the file in the same folder, then saves the settings shown here:</source>
       <translation>«تأیید» نخست نسخه‌ای از فایل را در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="670" />
+      <location filename="../../ui/settingsdialog.py" line="682" />
       <source>Once it is fixed, start callsys again: it reads the file when it starts.</source>
       <translation>پس از درست کردن آن، callsys را دوباره اجرا کنید: فایل را هنگام شروع می‌خواند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="633" />
+      <location filename="../../ui/settingsdialog.py" line="644" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="629" />
+      <location filename="../../ui/settingsdialog.py" line="640" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="141" />
+      <location filename="../../ui/settingsdialog.py" line="142" />
       <source>Phone &amp; lines</source>
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="906" />
+      <location filename="../../ui/settingsdialog.py" line="927" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="202" />
+      <location filename="../../ui/settingsdialog.py" line="203" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="594" />
+      <location filename="../../ui/settingsdialog.py" line="597" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="145" />
+      <location filename="../../ui/settingsdialog.py" line="146" />
       <source>Server</source>
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1191" />
+      <location filename="../../ui/settingsdialog.py" line="1224" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1156" />
+      <location filename="../../ui/settingsdialog.py" line="1189" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="194" />
+      <location filename="../../ui/settingsdialog.py" line="195" />
       <source>Set by this computer's administrator; it cannot be changed here ({path}).</source>
       <translation>تنظیم‌شده توسط مدیر این رایانه؛ این‌جا قابل تغییر نیست ({path}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="191" />
+      <location filename="../../ui/settingsdialog.py" line="192" />
       <source>Set by your organisation's installer; it cannot be changed here ({path}).</source>
       <translation>تنظیم‌شده در نصب‌کنندهٔ سازمان شما؛ این‌جا قابل تغییر نیست ({path}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="545" />
+      <location filename="../../ui/settingsdialog.py" line="546" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="536" />
+      <location filename="../../ui/settingsdialog.py" line="537" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="210" />
+      <location filename="../../ui/settingsdialog.py" line="211" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="209" />
+      <location filename="../../ui/settingsdialog.py" line="210" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="215" />
+      <location filename="../../ui/settingsdialog.py" line="216" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="637" />
+      <location filename="../../ui/settingsdialog.py" line="648" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="880" />
+      <location filename="../../ui/settingsdialog.py" line="892" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1220" />
+      <location filename="../../ui/settingsdialog.py" line="1253" />
       <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
       <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="913" />
+      <location filename="../../ui/settingsdialog.py" line="934" />
       <source>TAPI lines:</source>
       <translation>خط‌های TAPI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="985" />
+      <location filename="../../ui/settingsdialog.py" line="1006" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="978" />
+      <location filename="../../ui/settingsdialog.py" line="999" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="927" />
+      <location filename="../../ui/settingsdialog.py" line="948" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1342" />
+      <location filename="../../ui/settingsdialog.py" line="1375" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="335" />
+      <location filename="../../ui/settingsdialog.py" line="336" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="325" />
+      <location filename="../../ui/settingsdialog.py" line="326" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="663" />
+      <location filename="../../ui/settingsdialog.py" line="675" />
       <source>The settings file could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
       <translation>فایل تنظیمات خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1312" />
+      <location filename="../../ui/settingsdialog.py" line="1345" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1370" />
+      <location filename="../../ui/settingsdialog.py" line="1403" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="213" />
+      <location filename="../../ui/settingsdialog.py" line="214" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="214" />
+      <location filename="../../ui/settingsdialog.py" line="215" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1214" />
+      <location filename="../../ui/settingsdialog.py" line="1247" />
       <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
       <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="164" />
+      <location filename="../../ui/settingsdialog.py" line="165" />
       <source>a URL</source>
       <translation>یک نشانی اینترنتی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="171" />
+      <location filename="../../ui/settingsdialog.py" line="172" />
       <source>a key combination such as "Ctrl+Shift+A" (or empty for none)</source>
       <translation>یک ترکیب کلید مانند "Ctrl+Shift+A" (یا خالی برای هیچ)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="174" />
+      <location filename="../../ui/settingsdialog.py" line="175" />
       <source>a two-letter country code such as "IR", "DE" or "US"</source>
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1007" />
+      <location filename="../../ui/settingsdialog.py" line="1028" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="166" />
+      <location filename="../../ui/settingsdialog.py" line="167" />
       <source>a whole number</source>
       <translation>یک عدد صحیح</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="158" />
+      <location filename="../../ui/settingsdialog.py" line="159" />
       <source>a whole number from {low} to {high}</source>
       <translation>یک عدد صحیح از {low} تا {high}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="165" />
+      <location filename="../../ui/settingsdialog.py" line="166" />
       <source>an http(s):// or ws(s):// URL</source>
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="217" />
+      <location filename="../../ui/settingsdialog.py" line="218" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1366" />
+      <location filename="../../ui/settingsdialog.py" line="1046" />
+      <source>no audio devices here: they are chosen on the Audio tab</source>
+      <translation>دستگاه‌های صوتی اینجا نه: آن‌ها در زبانه‌ی «صدا» انتخاب می‌شوند</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="1399" />
       <source>no line is up</source>
       <translation>هیچ خطی برقرار نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="427" />
+      <location filename="../../ui/settingsdialog.py" line="428" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1018" />
+      <location filename="../../ui/settingsdialog.py" line="1039" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="163" />
+      <location filename="../../ui/settingsdialog.py" line="164" />
       <source>text</source>
       <translation>متن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="162" />
+      <location filename="../../ui/settingsdialog.py" line="163" />
       <source>true or false</source>
       <translation>درست یا نادرست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="168" />
+      <location filename="../../ui/settingsdialog.py" line="169" />
       <source>up to 5 digits, without the leading 0</source>
       <translation>حداکثر ۵ رقم، بدون صفر ابتدایی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="167" />
+      <location filename="../../ui/settingsdialog.py" line="168" />
       <source>up to 6 digits, * or #</source>
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1095" />
+      <location filename="../../ui/settingsdialog.py" line="1128" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="277" />
+      <location filename="../../ui/settingsdialog.py" line="278" />
       <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
       <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="286" />
+      <location filename="../../ui/settingsdialog.py" line="287" />
       <source>“{line}” is not registered: {why}</source>
       <translation>«{line}» ثبت نشده است: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="283" />
+      <location filename="../../ui/settingsdialog.py" line="284" />
       <source>“{line}” is registered.</source>
       <translation>«{line}» ثبت شده است.</translation>
     </message>
@@ -2915,22 +3058,22 @@
   <context>
     <name>SipLines</name>
     <message>
-      <location filename="../../ui/siplines.py" line="165" />
+      <location filename="../../ui/siplines.py" line="166" />
       <source>&amp;Add a line</source>
       <translation>&amp;افزودن خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="223" />
+      <location filename="../../ui/siplines.py" line="224" />
       <source>&amp;Default line for outgoing calls</source>
       <translation>خط &amp;پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="249" />
+      <location filename="../../ui/siplines.py" line="250" />
       <source>(default)</source>
       <translation>(پیش‌فرض)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="387" />
+      <location filename="../../ui/siplines.py" line="388" />
       <source>A direct line does not register: no password</source>
       <translation>خط مستقیم ثبت نمی‌شود: بی‌گذرواژه</translation>
     </message>
@@ -2950,7 +3093,7 @@
       <translation>گواهی کلاینت (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="225" />
+      <location filename="../../ui/siplines.py" line="226" />
       <source>Default line for outgoing calls</source>
       <translation>خط پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
@@ -2965,27 +3108,27 @@
       <translation>دامنه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="106" />
+      <location filename="../../ui/siplines.py" line="107" />
       <source>Empty = USER@DOMAIN</source>
       <translation>خالی = ⁦USER@DOMAIN⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="110" />
+      <location filename="../../ui/siplines.py" line="111" />
       <source>Empty = in the certificate file</source>
       <translation>خالی = درون پروندهٔ گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="107" />
+      <location filename="../../ui/siplines.py" line="108" />
       <source>Empty = the registrar's host</source>
       <translation>خالی = میزبان سرور ثبت</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="108" />
+      <location filename="../../ui/siplines.py" line="109" />
       <source>Empty = the system's list</source>
       <translation>خالی = فهرست سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="105" />
+      <location filename="../../ui/siplines.py" line="106" />
       <source>Empty = the user</source>
       <translation>خالی = همان کاربر</translation>
     </message>
@@ -3000,12 +3143,12 @@
       <translation>شناسهٔ خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="247" />
+      <location filename="../../ui/siplines.py" line="248" />
       <source>New line</source>
       <translation>خط تازه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="109" />
+      <location filename="../../ui/siplines.py" line="110" />
       <source>Only for a server that asks for one</source>
       <translation>فقط برای سروری که آن را بخواهد</translation>
     </message>
@@ -3025,7 +3168,7 @@
       <translation>کلید خصوصی گواهی کلاینت (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="166" />
+      <location filename="../../ui/siplines.py" line="167" />
       <source>Re&amp;move the line</source>
       <translation>&amp;حذف خط</translation>
     </message>
@@ -3040,9 +3183,14 @@
       <translation>سرور ثبت (Registrar)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="161" />
+      <location filename="../../ui/siplines.py" line="162" />
       <source>SIP lines</source>
       <translation>خط‌های SIP</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="96" />
+      <source>Take calls only from the registrar or proxy</source>
+      <translation>پذیرش تماس فقط از سرور ثبت یا پراکسی</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="85" />
@@ -3065,17 +3213,17 @@
       <translation>نشانی پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="111" />
+      <location filename="../../ui/siplines.py" line="112" />
       <source>sip:*97@pbx.example.com, or *97</source>
       <translation>‏⁦sip:*97@pbx.example.com⁩ یا ⁦*97⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="102" />
+      <location filename="../../ui/siplines.py" line="103" />
       <source>sip:pbx.example.com — empty for a direct line that does not register</source>
       <translation>‏⁦sip:pbx.example.com⁩ — برای خط مستقیمی که ثبت نمی‌شود خالی بگذارید</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="434" />
+      <location filename="../../ui/siplines.py" line="435" />
       <source>{why} (line “{line}”)</source>
       <translation>{why} (خط «{line}»)</translation>
     </message>
@@ -3176,6 +3324,26 @@
       <location filename="../../ui/texts.py" line="53" />
       <source>No answer</source>
       <translation>پاسخ نداد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="114" />
+      <source>No device for the ringtone: incoming calls ring silently.</source>
+      <translation>دستگاهی برای زنگ نیست: تماس‌های ورودی بی‌صدا زنگ می‌خورند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="104" />
+      <source>No microphone and no speaker: calls connect, but nobody hears anything. Connect a headset, or choose the devices in Settings → Audio.</source>
+      <translation>نه میکروفون هست و نه بلندگو: تماس‌ها برقرار می‌شوند، اما هیچ‌کس صدایی نمی‌شنود. یک هدست وصل کنید، یا دستگاه‌ها را در تنظیمات ← صدا انتخاب کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="110" />
+      <source>No microphone: the other side of a call hears nothing.</source>
+      <translation>میکروفون نیست: طرف دیگر تماس چیزی نمی‌شنود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/texts.py" line="112" />
+      <source>No speaker: you cannot hear the other side of a call.</source>
+      <translation>بلندگو نیست: صدای طرف دیگر تماس را نمی‌شنوید.</translation>
     </message>
     <message>
       <location filename="../../ui/texts.py" line="32" />

@@ -604,23 +604,31 @@ class Phone:
 
     def __init__(self, proc: asyncio.subprocess.Process, port: int) -> None:
         self.proc, self.port = proc, port
+        self.engine: dict[str, Any] = {}  # what the phone's engine build can do (its ready line)
         self.lines: list[dict[str, Any]] = []
         self._changed = asyncio.Event()
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     @classmethod
-    async def start(cls, tmp_path: Path, **extra: Any) -> Phone:
+    async def start(
+        cls, tmp_path: Path, engine: str = "", env: dict[str, str] | None = None, **extra: Any
+    ) -> Phone:
+        """*engine*: ``wheel`` or ``built`` (``CALLSYS_SIP_ENGINE``); "" = as this process is set.
+        *env*: more environment variables for the phone."""
+        from providers.sip.engines import ENGINE_ENV
+
         port = free_port()
         options = {
             "listen_host": HOST, "listen_port": port, "audio": {"mode": "none"},
             "log_file": str(tmp_path / "pjsip.log"), "log_level": 3, "ring_timeout": 0, **extra,
         }  # fmt: skip
+        child_env = {**os.environ, **(env or {}), **({ENGINE_ENV: engine} if engine else {})}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
+            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT, env=child_env,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         phone = cls(proc, port)
-        await phone.expect(event="ready")
+        phone.engine = (await phone.expect(event="ready")).get("engine", {})
         return phone
 
     async def _read(self) -> None:

@@ -79,24 +79,31 @@ async def test_delayed_offer_invites_beyond_the_flood_guard_are_answered_503(tmp
     """INVITEs without SDP, each cancelled at once, faster than closed media sockets are
     recycled: past the flood guard's budget (28 calls within 0.6 s) they get 503. The first
     503 used to abort the phone. (All from one address: without ``ringing_per_source`` 0 most
-    would get 486 from that limit first.)"""
-    phone = await Phone.start(tmp_path, ringing_per_source=0)
+    would get 486 from that limit first.) On the wheel: its 64 socket slots are what the guard
+    budgets for; the built engine's thousands are not used up at this rate."""
+    phone = await Phone.start(tmp_path, engine="wheel", ringing_per_source=0)
     client = await SipClient(phone.port).open()
     try:
-        dialogs = [Dialog(client, user="1004") for _ in range(100)]
-        for dialog in dialogs:
-            await client.send(dialog.invite(sdp=False))
-            await client.send(dialog.request("CANCEL"))
-            await asyncio.sleep(0.003)  # ~300 calls/s: not more than the socket buffers hold
-        try:
-            finals = [await client.final(dialog, timeout=15) for dialog in dialogs]
-        except AssertionError:
-            await assert_alive(phone, "the flood")
-            raise
-        for dialog, final in zip(dialogs, finals, strict=True):
-            await client.send(dialog.ack(final))
-        codes = [final.status for final in finals]
-        await assert_alive(phone, f"the flood (answers {codes})")
+        # A phone slowed down by a busy machine may read an INVITE and its CANCEL in one poll
+        # and answer 487 (the right answer) before the guard's 503: flood again, up to 3 times.
+        for _ in range(3):
+            dialogs = [Dialog(client, user="1004") for _ in range(100)]
+            for dialog in dialogs:
+                await client.send(dialog.invite(sdp=False))
+                await client.send(dialog.request("CANCEL"))
+                await asyncio.sleep(0.003)  # ~300 calls/s: not more than the socket buffers hold
+            try:
+                finals = [await client.final(dialog, timeout=15) for dialog in dialogs]
+            except AssertionError:
+                await assert_alive(phone, "the flood")
+                raise
+            for dialog, final in zip(dialogs, finals, strict=True):
+                await client.send(dialog.ack(final))
+            codes = [final.status for final in finals]
+            await assert_alive(phone, f"the flood (answers {codes})")
+            if 503 in codes:
+                break
+            await asyncio.sleep(RETRY_AFTER)
         assert 503 in codes, codes
         assert set(codes) <= {487, 486, 503}, codes  # cancelled, over 4 calls, refused
         refused = next(final for final in finals if final.status == 503)
@@ -116,8 +123,10 @@ async def test_a_request_in_an_ended_call_whose_slot_was_taken_again(tmp_path: P
     takes that slot (4 slots, given out round-robin), and a REFER in the old dialog was then
     handled as the new call's: pjsua answered it with the new call's dialog and pjsip aborted
     (``pjsip_dlg_respond: Assertion ... == dlg' failed``). An INFO with a DTMF digit went to the
-    new call. Now such a request is answered 481 (no such call) and goes nowhere."""
-    phone = await Phone.start(tmp_path, ringing_per_source=0)  # 4 calls from one address
+    new call. Now such a request is answered 481 (no such call) and goes nowhere. On the wheel,
+    whose 4 slots a fifth call reuses at once (the built engine's 32 are not, and pjsip answers
+    the old dialog's request 500 itself)."""
+    phone = await Phone.start(tmp_path, engine="wheel", ringing_per_source=0)  # 4 from one address
     client = await SipClient(phone.port).open()
     try:
         first, first_call = await answered_call(phone, client, "6001")  # slot 0

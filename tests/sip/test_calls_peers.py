@@ -191,9 +191,17 @@ async def test_waiting_call_answer_holds_the_first(start_phone, baresip: Baresip
     await phone.hears(first.call_id, 1000)
 
 
-async def test_four_calls_at_once_and_the_fifth_is_refused(start_phone, baresip: Baresip) -> None:
+async def test_four_calls_at_once_and_the_fifth_only_within_the_engines_limit(
+    start_phone, baresip: Baresip
+) -> None:
+    """The wheel holds 4 calls: pjsua answers a 5th 486 itself. The built engine rings it."""
     phone = await start_phone()
-    assert phone.provider.max_calls == 4
+    limit = phone.provider.max_calls
+    assert (
+        limit
+        == phone.provider.engine.build.max_calls
+        == (4 if phone.provider.engine.build.kind == "wheel" else 32)
+    )
     await baresip.cmd("uafind", "sip:1002@127.0.0.1")
     ids: list[str] = []
     for _ in range(4):
@@ -208,6 +216,15 @@ async def test_four_calls_at_once_and_the_fifth_is_refused(start_phone, baresip:
 
     mark, closed_before = len(phone.events), len([e for e in baresip.events if e["type"] == "CALL_CLOSED"])
     await baresip.cmd("dial", phone.uri)
+    if limit > 4:
+        fifth_ring = await phone.event(CallEvent.INCOMING, since=mark)
+        await phone.provider.answer(fifth_ring.call_id)
+        await phone.event(CallEvent.ANSWERED, fifth_ring.call_id)
+        assert len(phone.manager.live_calls()) == 5
+        for call_id in [*ids, fifth_ring.call_id]:
+            await phone.provider.hangup(call_id)
+            await phone.event(CallEvent.ENDED, call_id, since=mark)
+        return
     fifth = await baresip.wait_event("CALL_CLOSED", pred=lambda e: "486" in e.get("param", ""), since=0)
     assert "486" in fifth["param"]
     assert closed_before == 0
@@ -307,6 +324,8 @@ async def test_sound_card_bridge_carries_microphone_and_speaker(
     devices: list[FakeMicSpeaker] = []
     monkeypatch.setattr(sound, "SoundDevice", lambda *a: devices.append(FakeMicSpeaker()) or devices[-1])
     phone = await start_phone(audio={"mode": "device"})
+    if phone.provider.engine.build.sound_devices:
+        pytest.skip("the built engine opens the sound card in pjmedia: no Python sound bridge")
     call_id = await phone.provider.dial(f"1002@{baresip.address}")
     await phone.event(CallEvent.ANSWERED, call_id)
     (device,) = devices
@@ -338,3 +357,24 @@ async def test_mute_silences_what_the_far_end_hears(start_phone, baresip: Baresi
     assert has_tone(samples[rate // 2 : rate], rate, 440)  # before mute
     tail = samples[-rate:]  # the last second: muted
     assert float(np.sqrt(np.mean(tail.astype(np.float64) ** 2))) < 100, "baresip still hears us"
+
+
+async def test_device_mode_on_the_built_engine_uses_pjmedias_sound_device(
+    start_phone, baresip: Baresip, caplog
+) -> None:
+    """The built engine: no Python bridge, pjmedia opens the sound card while a call has audio.
+    On a machine without one (CI) the call still connects and carries audio (the conference
+    bridge falls back to the null device), and why is logged."""
+    phone = await start_phone(audio={"mode": "device"})
+    if not phone.provider.engine.build.sound_devices:
+        pytest.skip("the wheel has no sound devices: the Python bridge test covers it")
+    call_id = await phone.provider.dial(f"1002@{baresip.address}")
+    await phone.event(CallEvent.ANSWERED, call_id)
+    bridge = phone.provider.engine._sound
+    assert bridge is not None and type(bridge).__name__ == "_DeviceBridge"
+    await phone.hears(call_id, 1000)  # the far end's tone reaches the conference bridge
+    if not bridge.open:  # no sound card here: said so in the log
+        assert bridge.failed and "sound device could not be opened" in caplog.text
+    await phone.provider.hangup(call_id)
+    await phone.event(CallEvent.ENDED, call_id)
+    assert not bridge.open and not bridge.connected

@@ -104,13 +104,16 @@ async def test_invite_cancel_flood_then_a_normal_call(tmp_path: Path, transport:
         assert status == 0, out  # every INVITE got a final response (and every CANCEL a match)
         refused = received(out, 503)
         rang = sum(1 for line in phone.lines if line.get("event") == "incoming")
-        # The flood was big enough to need the guard (not every INVITE rang), and the guard
-        # still let calls through.
-        assert 0 < rang < 400, out
+        assert rang > 0
         assert refused + rang <= 400
-        if transport == "u1":
-            assert refused > 0, out
-            assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
+        if phone.engine["ioqueue_handles"] <= 64:
+            # The wheel: the flood was big enough to need the guard (not every INVITE rang),
+            # and the guard still let calls through. (The built engine's thousands of sockets
+            # never need it at this rate.)
+            assert rang < 400, out
+            if transport == "u1":
+                assert refused > 0, out
+                assert_a_503_answers_its_invite(next(tmp_path.glob(f"{scenario.stem}_*_messages.log")))
         # Over TCP each INVITE arrives together with its CANCEL: the guard's 503 is sent after
         # pjsua's poll (never inside onIncomingCall, see test_abort_peers.py), by when the CANCEL
         # has ended the INVITE with 487 — the right answer to a cancelled INVITE.

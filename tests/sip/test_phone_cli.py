@@ -8,6 +8,7 @@ import json
 import pytest
 
 from callsys.numbers import NumberPlan
+from providers.sip.engines import current
 from providers.sip.phone_cli import run_phone
 
 from .peers import HOST, free_port
@@ -27,7 +28,9 @@ async def test_dial_applies_the_prefix_and_every_line_is_json() -> None:
     assert await run_phone(options, stdin, stdout) == 0
     lines = [json.loads(line) for line in stdout.getvalue().splitlines()]
     assert lines[0]["event"] in ("status", "ready")
-    assert any(o["event"] == "ready" and o["max_calls"] == 4 for o in lines)
+    ready = next(o for o in lines if o["event"] == "ready")
+    assert ready["max_calls"] == current().max_calls == ready["engine"]["max_calls"]
+    assert ready["engine"]["engine"] == current().kind
     outgoing = next(o for o in lines if o["event"] == "outgoing")
     # SET3: the PBX is dialled with the prefix; the call carries the customer's number (so the
     # CRM lookup and the log see +49 30 …, not the PBX route 9030…).

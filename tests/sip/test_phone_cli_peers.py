@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from providers.sip.engines import resolve
+
 from .peers import HOST, Baresip, free_port
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
@@ -78,7 +80,8 @@ async def test_headless_phone_answers_dials_and_quits(tmp_path: Path, baresip: B
     proc = phone.proc
     try:
         ready = await phone.expect(event="ready")
-        assert ready["listen"] == f"{HOST}:{port}" and ready["max_calls"] == 4
+        assert ready["listen"] == f"{HOST}:{port}" and ready["max_calls"] == ready["engine"]["max_calls"]
+        assert ready["engine"]["engine"] == resolve()  # the child picks the engine as we would
 
         # incoming: ring, answer, DTMF out, hang up
         await baresip.cmd("uafind", "sip:1002@127.0.0.1")

@@ -8,10 +8,13 @@ import logging
 from types import SimpleNamespace
 from typing import Any
 
-import pjsua2 as pj
 import pytest
 
 from providers.sip import pjengine
+
+# The engine this run uses (the built one or the wheel): importing pjsua2 here first would load
+# the wheel, and a process runs one engine only.
+pj = pjengine.pj
 
 
 def overridden_callbacks() -> list[tuple[str, Any]]:

@@ -19,11 +19,14 @@ from callsys.errors import ConfigError, NotSupported, ProviderError, UnknownCall
 from callsys.model import CallState, EndReason
 from callsys.provider import Capability, Provider, Registration
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase
+from providers.sip.engines import WHEEL
 from providers.sip.options import MAX_CALLS, LineConfig, SipOptions
 from providers.sip.provider import BURST_CALLS, SipProvider
 
 
 class FakeEngine:
+    build = WHEEL  # the limits of the wheel (4 calls)
+
     def __init__(self) -> None:
         self.commands: list[tuple[Any, ...]] = []
         self.live: set[str] = set()

@@ -10,13 +10,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_ui(tmp_path: Path, config_text: str, **env: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+def start_ui(
+    tmp_path: Path, config_text: str, *args: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     """Run the desktop on `config_text` off-screen until it is ready, then let it quit; its own
-    config and data folders under `tmp_path`; `env` adds to its environment."""
+    config and data folders under `tmp_path`; `args` follow on its command line; `env` adds to its
+    environment."""
     config = tmp_path / "settings.toml"
     config.write_text(config_text, encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "ui", "--config", str(config)],
+        [sys.executable, "-m", "ui", "--config", str(config), *args],
         cwd=ROOT,
         env={
             **os.environ,

@@ -119,3 +119,14 @@ def test_the_app_writes_its_log_in_the_platforms_folder(tmp_path: Path) -> None:
     written = (tmp_path / "state" / "callsys" / "log" / applog.LOG_FILE).read_text(encoding="utf-8")
     assert " INFO ui.app: callsys " in written and " started (--config " in written
     assert "opt-pw-31" not in written
+
+
+def test_a_page_long_link_makes_one_readable_log_line(tmp_path: Path) -> None:
+    from tests.ui.fresh import start_ui
+
+    proc, _config = start_ui(tmp_path, '[phone]\nprovider = "sim"\n', "tel:+" + "9" * 10_000)
+    assert proc.returncode == 0, proc.stderr
+    written = (tmp_path / "state" / "callsys" / "log" / applog.LOG_FILE).read_text(encoding="utf-8")
+    [started] = [line for line in written.splitlines() if " started (" in line]
+    assert "tel:+9999" in started and "…" in started
+    assert len(started) < 500

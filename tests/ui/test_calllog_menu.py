@@ -151,6 +151,8 @@ def test_the_menu_key_and_shift_f10_open_it_on_the_selected_call(
     window = make_window()
     missed(window, qtbot, SARA)
     missed(window, qtbot, ACME)
+    window.activateWindow()  # the agent is back in the window (offscreen Qt activates pop-ups)
+    qtbot.waitUntil(window.isActiveWindow)
     view = window.log_view
     view.setFocus()
     view.selectRow(1)
@@ -212,6 +214,29 @@ def dynamics_window(
     window.close()
     closing = aio.create_task(desktop.close())
     qtbot.waitUntil(closing.done, timeout=5000)
+
+
+def test_in_persian_a_right_click_converts_the_call_it_was_on(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """Right-to-left, the right click selected nothing: Convert call… then said "Choose a call in
+    the log first" instead of opening on the call under the pointer."""
+    window = make_window()
+    first = missed(window, qtbot, UNKNOWN)
+    missed(window, qtbot, SARA)
+    window.set_language("fa")
+    try:
+        QApplication.processEvents()
+        right_click(window, 1)  # the older call, not the top row
+        row = window.selected_log_row()
+        assert row is not None and row.id == first
+        choose(window, "convertAction")
+        dialog = window.convert_dialog
+        assert isinstance(dialog, ConvertDialog)
+        assert dialog.subject.call_id == first
+        dialog.close()
+    finally:
+        window.set_language("en")
 
 
 def test_with_dynamics_open_record_goes_to_the_browser_and_convert_to_the_customer(

@@ -199,7 +199,7 @@ def test_a_new_group_and_a_decimal_setting_get_their_tab_and_field(
         OPTIONS, "audio.ring_volume", Option("audio.ring_volume", 0.8, volume, "Ring volume", "audio")
     )
     dialog = dialog_for(qtbot, settings)
-    assert "Audio devices" in [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
+    assert "Audio" in [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
     field = dialog.fields["audio.ring_volume"]
     assert isinstance(field.widget, QLineEdit) and field.widget.text() == "0.8"
     field.widget.setText("1.5")

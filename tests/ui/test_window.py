@@ -39,6 +39,8 @@ def log_text(window: MainWindow, call_id: str, column: str) -> str:
 def ring(window: MainWindow, qtbot: Any, number: str, name: str = "", **kw: Any) -> str:
     call_id = window.simulator.ring(number, name, **kw)
     qtbot.waitUntil(lambda: (p := window.popups.popup(call_id)) is not None and p._looked_up, timeout=3000)
+    # the log row (and the call panel, the menus) follow the pop-up's first paint
+    qtbot.waitUntil(lambda: any(row.id == call_id for row in window.log_model.rows()), timeout=3000)
     return call_id
 
 
@@ -396,3 +398,39 @@ def test_more_pop_ups_than_fit_on_the_screen_go_on_in_another_column(
     assert not any(a.intersects(b) for i, a in enumerate(frames) for b in frames[i + 1 :])
     assert len({f.x() for f in frames}) >= 2  # the screen was full: a second column
     assert all(area.contains(f.topLeft()) for f in frames[:4])
+
+
+def test_the_clock_ticks_only_while_a_call_is_live(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """An idle desktop is not woken every second: the durations' clock runs during calls only."""
+    window = make_window()
+    assert not window._clock.isActive()
+    call_id = answered(window, qtbot, SARA)
+    assert window._clock.isActive()
+    qtbot.waitUntil(lambda: log_text(window, call_id, "duration").startswith("0:0"))
+    window.simulator.remote_hangup(call_id)
+    qtbot.waitUntil(lambda: not window.desktop.manager.live_calls())
+    assert not window._clock.isActive()
+
+
+def test_the_pop_up_is_painted_before_the_log_and_the_log_keeps_the_record(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """IN3: nothing the pop-up does not need (the log row, its SQLite write) is done before the
+    pop-up is on screen; right after it, the log has the call with the record the pop-up shows."""
+    window = make_window()
+    seen_at_paint: list[tuple[bool, bool]] = []
+
+    def painted(call_id: str) -> None:
+        in_view = any(row.id == call_id for row in window.log_model.rows())
+        seen_at_paint.append((in_view, window.desktop.calllog.get(call_id) is not None))
+
+    window.popups.painted.connect(painted)
+    call_id = window.simulator.ring(SARA, "CALLER-ID NAME")
+    qtbot.waitUntil(lambda: bool(seen_at_paint), timeout=3000)
+    assert seen_at_paint[0] == (False, False)
+    qtbot.waitUntil(lambda: any(row.id == call_id for row in window.log_model.rows()), timeout=3000)
+    qtbot.waitUntil(lambda: (r := window.desktop.calllog.get(call_id)) is not None and bool(r.party_name))
+    assert window.desktop.calllog.get(call_id).party_name == "Sara Ahmadi"
+    assert log_text(window, call_id, "name") == "Sara Ahmadi"
