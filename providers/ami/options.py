@@ -8,7 +8,7 @@ key                 meaning
 ==================  ===========================================================================
 name                provider name, prefixes every call id (``ami`` — one per PBX/branch, SET6)
 host, port          the AMI listener (``127.0.0.1``, ``5038``)
-username, secret    the ``manager.conf`` user (the lead feeds the secret from the keyring)
+username, secret    the ``manager.conf`` user (the secret comes from the keyring, never the file)
 extensions          the extensions watched: ``["1001"]``; ``["*"]`` watches every endpoint whose
                     name is all digits (server mode). The first one is the phone that click-to-dial
                     rings first.
