@@ -615,7 +615,10 @@ class SipProvider:
 
     # ------------------------------------------------------------------ EngineListener
     def on_incoming(self, key: str, call: IncomingCall) -> None:
-        self._recheck_audio()
+        # The device check (PortAudio listing its devices again when one was missing) waits
+        # until the ring has reached the window: it is not on the INVITE → pop-up path.
+        if self._loop is not None:
+            self._loop.call_soon(self._recheck_audio)
         config = self.options.line(call.line_id)
         rec = _CallRecord(key=key, direction=Direction.INCOMING, line_id=config.id, source=call.source)
         self._calls[key] = rec
