@@ -15,9 +15,13 @@ from typing import Any
 import pytest
 import qasync
 
+from callsys.auth import StaticTokens
+from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
+from callsys.lookup import CallerLookup
 from callsys.settings import Settings
 from providers import REGISTRY
+from tests.dataverse_fake import ORG, DataverseFake
 
 from ui.desktop import Desktop, compose
 from ui.i18n import Language, set_current
@@ -82,6 +86,21 @@ def make_settings(tmp_path: Path, **values: Any) -> Settings:
     }
     base.update(values)
     return Settings(base, path=tmp_path / "settings.toml")
+
+
+def dynamics_desktop(tmp_path: Path, fake: DataverseFake) -> Desktop:
+    """The desktop composed from the test settings, with Dynamics 365 — the Dataverse fake — as
+    its CRM and caller lookup (what compose builds for ``crm.backend = "dynamics"``)."""
+    desktop = compose(make_settings(tmp_path), REGISTRY)
+    desktop.crm = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=desktop.plan,
+        tables=DEFAULT_TABLES,
+        transport=fake.transport(),
+    )
+    desktop.lookup = CallerLookup(desktop.crm)
+    return desktop
 
 
 def fill_directory(desktop: Desktop) -> None:

@@ -13,19 +13,14 @@ import pytest
 
 from PyQt6.QtGui import QContextMenuEvent  # what the window system sends for a right click
 
-from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
-from callsys.lookup import CallerLookup
 from callsys.model import EndReason, PartyKind
-from providers import REGISTRY
-from tests.dataverse_fake import ORG, DataverseFake
-from tests.ui.conftest import ACME, SARA, make_settings
+from tests.dataverse_fake import DataverseFake
+from tests.ui.conftest import ACME, SARA, dynamics_desktop
 from tests.ui.test_mnemonics import clashes
 from tests.ui.test_window import ring
 
 from ui.convert import ConvertDialog
-from ui.desktop import compose
 from ui.details import PartyDetailsDialog
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
@@ -195,15 +190,7 @@ def dynamics_window(
 ) -> Iterator[tuple[MainWindow, DataverseFake]]:
     fake = DataverseFake()
     fake.add("contact", {"firstname": "Sara", "lastname": "Ahmadi", "telephone1": "+98 21 8877 6655"})
-    desktop = compose(make_settings(tmp_path), REGISTRY)
-    desktop.crm = DynamicsCrm(
-        ORG,
-        StaticTokens(fake.issue_token()),
-        plan=desktop.plan,
-        tables=DEFAULT_TABLES,
-        transport=fake.transport(),
-    )
-    desktop.lookup = CallerLookup(desktop.crm)
+    desktop = dynamics_desktop(tmp_path, fake)
     window = MainWindow(desktop, language)
     qtbot.addWidget(window)
     window.show()

@@ -12,16 +12,11 @@ from typing import Any
 
 import pytest
 
-from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
-from callsys.lookup import CallerLookup
-from providers import REGISTRY
 from tests.dataverse_fake import ORG, DataverseFake
-from tests.ui.conftest import make_settings
+from tests.ui.conftest import dynamics_desktop
 
 from ui.contacts import ContactsView, ImportDialog
-from ui.desktop import compose
 from ui.details import PartyDetailsDialog
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
@@ -359,15 +354,7 @@ def dynamics_window(
             "mobilephone": "09121112233",
         },
     )
-    desktop = compose(make_settings(tmp_path), REGISTRY)
-    desktop.crm = DynamicsCrm(
-        ORG,
-        StaticTokens(fake.issue_token()),
-        plan=desktop.plan,
-        tables=DEFAULT_TABLES,
-        transport=fake.transport(),
-    )
-    desktop.lookup = CallerLookup(desktop.crm)
+    desktop = dynamics_desktop(tmp_path, fake)
     window = MainWindow(desktop, language)
     qtbot.addWidget(window)
     window.show()

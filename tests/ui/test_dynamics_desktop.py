@@ -17,7 +17,7 @@ from callsys.lookup import CallerLookup
 from callsys.model import CallState, EndReason
 from providers import REGISTRY
 from tests.dataverse_fake import ORG, DataverseFake
-from tests.ui.conftest import REZA, SARA, make_settings
+from tests.ui.conftest import REZA, SARA, dynamics_desktop, make_settings
 
 from ui.desktop import _wire_activities, compose
 from ui.i18n import Language
@@ -30,15 +30,7 @@ def dynamics_window(
 ) -> Iterator[tuple[MainWindow, DataverseFake]]:
     fake = DataverseFake()
     fake.add("contact", {"firstname": "Sara", "lastname": "Ahmadi", "telephone1": "+98 21 8877 6655"})
-    desktop = compose(make_settings(tmp_path), REGISTRY)
-    desktop.crm = DynamicsCrm(
-        ORG,
-        StaticTokens(fake.issue_token()),
-        plan=desktop.plan,
-        tables=DEFAULT_TABLES,
-        transport=fake.transport(),
-    )
-    desktop.lookup = CallerLookup(desktop.crm)
+    desktop = dynamics_desktop(tmp_path, fake)
     _wire_activities(desktop)  # what compose does when crm.backend = "dynamics"
     window = MainWindow(desktop, language)
     qtbot.addWidget(window)
