@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from callsys.activity import ActivityLogger
+    from callsys.callmanager import CallManager
+    from callsys.numbers import NumberPlan
 
 from tests.cli_runner import run, run_json
 from tests.crm.conftest import CUSTOM
@@ -90,23 +98,31 @@ def test_crm_refuses_plain_http_to_a_remote_host(tmp_path: Path, capsys: pytest.
     assert "https://" in capsys.readouterr().err
 
 
-def test_crm_convert_case_from_a_logged_call_links_its_activity(
-    tmp_path: Path, served: tuple[DataverseFake, FakeServer]
-) -> None:
+def _call_logger(tmp_path: Path) -> tuple[Database, ActivityLogger, CallManager, NumberPlan]:
+    """The local database with the CRM activity logger listening to a CallManager (region DE),
+    for playing calls the CLI then works on."""
     from callsys.activity import ActivityLogger
     from callsys.callmanager import CallManager
     from callsys.numbers import NumberPlan
     from callsys.outbox import Outbox
     from callsys.store import open_database
-    from tests.crm.helpers import play_call
 
-    fake, server = served
-    config = _config(tmp_path, server.url)
     plan = NumberPlan(region="DE")
     db = open_database(tmp_path / "cs.sqlite3")
     logger = ActivityLogger(Outbox(db))
     manager = CallManager(is_loggable=plan.is_loggable)
     manager.subscribe(logger)
+    return db, logger, manager, plan
+
+
+def test_crm_convert_case_from_a_logged_call_links_its_activity(
+    tmp_path: Path, served: tuple[DataverseFake, FakeServer]
+) -> None:
+    from tests.crm.helpers import play_call
+
+    fake, server = served
+    config = _config(tmp_path, server.url)
+    db, logger, manager, plan = _call_logger(tmp_path)
     play_call(manager, plan, "pbx-42", "+4930123456")  # logged while the CRM was unreachable
     activity = logger.activity_id("pbx-42")
     db.conn.close()
@@ -190,20 +206,11 @@ def test_record_url_needs_no_sign_in(tmp_path: Path, monkeypatch: pytest.MonkeyP
 def test_crm_convert_again_after_the_link_failed_makes_no_second_record(
     tmp_path: Path, served: tuple[DataverseFake, FakeServer]
 ) -> None:
-    from callsys.activity import ActivityLogger
-    from callsys.callmanager import CallManager
-    from callsys.numbers import NumberPlan
-    from callsys.outbox import Outbox
-    from callsys.store import open_database
     from tests.crm.helpers import play_call
 
     fake, server = served
     config = _config(tmp_path, server.url)
-    plan = NumberPlan(region="DE")
-    db = open_database(tmp_path / "cs.sqlite3")
-    logger = ActivityLogger(Outbox(db))
-    manager = CallManager(is_loggable=plan.is_loggable)
-    manager.subscribe(logger)
+    db, logger, manager, plan = _call_logger(tmp_path)
     play_call(manager, plan, "pbx-7", "+4930123457")
     activity = logger.activity_id("pbx-7") or ""
     db.conn.close()
@@ -226,21 +233,12 @@ def test_crm_convert_again_after_the_link_failed_makes_no_second_record(
 def test_refused_writes_are_listed_retried_dropped_and_make_flush_fail(
     tmp_path: Path, served: tuple[DataverseFake, FakeServer]
 ) -> None:
-    from callsys.activity import ActivityLogger
-    from callsys.callmanager import CallManager
     from callsys.model import EndReason
-    from callsys.numbers import NumberPlan
-    from callsys.outbox import Outbox
-    from callsys.store import open_database
     from tests.crm.helpers import play_call
 
     fake, server = served
     config = _config(tmp_path, server.url)
-    plan = NumberPlan(region="DE")
-    db = open_database(tmp_path / "cs.sqlite3")
-    logger = ActivityLogger(Outbox(db))
-    manager = CallManager(is_loggable=plan.is_loggable)
-    manager.subscribe(logger)
+    db, logger, manager, plan = _call_logger(tmp_path)
     for n in (1, 2):
         play_call(manager, plan, f"missed-{n}", f"+4930777000{n}", answer_after=None, reason=EndReason.MISSED)
     missed = logger.activity_id("missed-1")
