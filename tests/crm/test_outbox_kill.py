@@ -34,11 +34,10 @@ def _worker(db: Path, url: str, token: str, *batching: int) -> subprocess.Popen[
     )
 
 
-def test_kill_in_the_middle_of_a_flush_then_restart_gives_exactly_one_activity_per_call(
-    tmp_path: Path,
-) -> None:
+def _thirty_calls_logged(path: Path) -> set[str | None]:
+    """20 answered and 10 missed calls logged into the outbox at *path* while the CRM was away;
+    the ids of their 30 activities."""
     plan = NumberPlan(region="DE")
-    path = tmp_path / "callsys.sqlite3"
     db = open_database(path)
     logger = ActivityLogger(Outbox(db))
     manager = CallManager(is_loggable=plan.is_loggable)
@@ -51,6 +50,14 @@ def test_kill_in_the_middle_of_a_flush_then_restart_gives_exactly_one_activity_p
         logger.activity_id(f"m{n}") for n in range(10)
     }
     db.conn.close()
+    return expected
+
+
+def test_kill_in_the_middle_of_a_flush_then_restart_gives_exactly_one_activity_per_call(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "callsys.sqlite3"
+    expected = _thirty_calls_logged(path)
 
     fake = DataverseFake()
     token = fake.issue_token()
@@ -87,20 +94,8 @@ def test_kill_while_batches_are_in_flight_then_restart_gives_exactly_one_activit
     them but before their answers came, the restarted sender delivers them again (duplicates
     settle as "already there", closed calls as closed) — one activity per call, each in its
     final state."""
-    plan = NumberPlan(region="DE")
     path = tmp_path / "callsys.sqlite3"
-    db = open_database(path)
-    logger = ActivityLogger(Outbox(db))
-    manager = CallManager(is_loggable=plan.is_loggable)
-    manager.subscribe(logger)
-    for n in range(20):
-        play_call(manager, plan, f"a{n}", f"+49301234{n:02d}", talk=40 + n)
-    for n in range(10):
-        play_call(manager, plan, f"m{n}", f"+49307777{n:02d}", answer_after=None, reason=EndReason.MISSED)
-    expected = {logger.activity_id(f"a{n}") for n in range(20)} | {
-        logger.activity_id(f"m{n}") for n in range(10)
-    }
-    db.conn.close()
+    expected = _thirty_calls_logged(path)
 
     fake = DataverseFake()
     token = fake.issue_token()
