@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from callsys.calllog import CallLog
 from callsys.model import Direction
 from callsys.store import open_database
 
-from ui.single import PROTOCOL, server_name
+from ui.single import PROTOCOL, SingleInstance, server_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -102,5 +103,22 @@ def test_the_socket_lives_in_a_folder_only_its_user_can_enter(
     assert stat.S_IMODE(name.parent.stat().st_mode) == 0o700
 
 
-def test_messages_carry_the_protocol_version() -> None:
-    assert json.loads(json.dumps({"v": PROTOCOL, "uris": []}))["v"] == 1
+def test_a_hand_over_says_its_protocol_version_and_a_newer_one_is_still_read(
+    qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = tmp_path / "run"
+    run.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(run))
+    running = SingleInstance(tmp_path / "settings.toml")
+    lines: list[bytes] = []
+    read = running._message
+    monkeypatch.setattr(running, "_message", lambda line: (lines.append(line), read(line)))
+    assert running.listen()
+    try:
+        assert SingleInstance(tmp_path / "settings.toml").hand_over(["tel:+989123456789"])
+        qtbot.waitUntil(lambda: bool(lines))
+        assert json.loads(lines[0]) == {"v": PROTOCOL, "uris": ["tel:+989123456789"]}
+        running._message(b'{"v": 2, "uris": ["tel:2"], "focus": true}\n')  # a newer callsys
+        assert running._pending == [["tel:+989123456789"], ["tel:2"]]  # kept for the window
+    finally:
+        running.close()
