@@ -180,9 +180,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
 
     app.setQuitOnLastWindowClosed(False)
     window.closed.connect(closing.set)
-    # SIGTERM (logout, shutdown, kill): close as File → Quit does. Python runs the handler at
-    # the next Python code the loop runs (the window's one-second clock at the latest).
-    signal.signal(signal.SIGTERM, lambda _sig, _frame: QTimer.singleShot(0, window.end_session))
+    # SIGTERM (logout, shutdown, kill): close as File → Quit does. Through the loop's wake-up
+    # socket, as the server does: a plain signal.signal handler would wait for the next Python
+    # code the loop runs, and an idle window runs none (its clock ticks only during calls).
+    if sys.platform != "win32":
+        loop.add_signal_handler(signal.SIGTERM, window.end_session)
     try:
         with loop:
             loop.run_until_complete(main())

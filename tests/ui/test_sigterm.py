@@ -74,3 +74,40 @@ def test_sigterm_during_a_call_ends_and_logs_it(tmp_path: Path) -> None:
     # ended when callsys ended, with its talk time — not live until the next start
     assert call["state"] == "ended", call
     assert int(str(call["duration"])) >= 1, call
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGTERM on Windows")
+def test_sigterm_ends_an_idle_window(tmp_path: Path) -> None:
+    """No call: the window quits as File → Quit does (exit 0), not killed by the signal."""
+    config = tmp_path / "settings.toml"
+    config.write_text(SETTINGS, encoding="utf-8")
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+    }
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ui", "--config", str(config)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not _calls(env, config) and not list((tmp_path / "data").rglob("*.sqlite3")):
+            assert proc.poll() is None, errors.read_text(errors="replace")
+            assert time.monotonic() < deadline, "the window never opened its database"
+            time.sleep(0.2)
+        time.sleep(3)  # the window up and idle: nothing of its own is due now
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
