@@ -32,7 +32,6 @@ in order after the current event.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator, Mapping
@@ -120,9 +119,7 @@ class CallManager:
         name) when the provider names none — by the dialled number as written, else by its parsed
         form, so ``"+98 21 7000 1234"`` finds the line configured for ``"02170001234"``. Applies
         from the next event on: Settings change the plan without a restart."""
-        # Customers call again and extensions call all day: a parse costs ~0.4 ms (phonenumbers),
-        # so the recent ones are remembered (PhoneNumber is immutable, sharing is safe).
-        parse = functools.lru_cache(maxsize=8192)(plan.parse)
+        parse = plan.parse  # remembers the recent ones itself (numbers._parse is cached)
         lines = dict(dnis_lines or {})
         by_key: dict[str, str] = {}
         for dialled, label in lines.items():

@@ -60,7 +60,7 @@ import re
 import time
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -786,11 +786,7 @@ class AmiProvider:
     def _remote_hold(self, holder: _Channel, held: bool, at: datetime | None) -> None:
         """``Hold``/``Unhold`` name the channel whose phone pressed hold; the party it put on hold
         is in the same bridge — its call shows that it is waiting on hold (or no longer)."""
-        if not holder.bridge:
-            return
-        for other in list(self._channels.values()):
-            if other is holder or other.bridge != holder.bridge:
-                continue
+        for other in self._bridged_with(holder):
             call = self._by_uid.get(other.uniqueid)
             if call is not None and call.answered and call.remote_held is not held:
                 call.remote_held = held
@@ -1152,14 +1148,20 @@ class AmiProvider:
             raise UnknownCall("That call has already ended.")
         return call
 
+    def _bridged_with(self, chan: _Channel) -> Iterator[_Channel]:
+        """The other channels in *chan*'s bridge (none when it is in no bridge)."""
+        if chan.bridge:
+            for other in list(self._channels.values()):
+                if other is not chan and other.bridge == chan.bridge:
+                    yield other
+
     def _peer_of(self, call: _Call) -> _Channel | None:
         chan = self._channels.get(call.uniqueid)
         if chan is None:
             return None
-        if chan.bridge:
-            for other in self._channels.values():
-                if other is not chan and other.bridge == chan.bridge:
-                    return other
+        peer = next(self._bridged_with(chan), None)
+        if peer is not None:
+            return peer
         if chan.dialled_by:
             return self._channels.get(chan.dialled_by)
         if chan.answered_dest:

@@ -273,13 +273,9 @@ class SipProvider:
         if self._engine_has_sound():
             inputs, outputs = self._engine.sound_device_counts()  # type: ignore[union-attr]
             missing = (() if inputs else ("microphone",)) + (() if outputs else ("speaker", "ringer"))
-            if not missing:
-                return ((), "")
-            if inputs == 0 and outputs == 0:
-                return (missing, "No audio device: calls have no microphone and no speaker.")
-            if inputs == 0:
-                return (missing, "No microphone: the other side of a call hears nothing.")
-            return (missing, "No speaker: calls connect, but nothing can be heard.")
+            from providers.sip.sound import audio_message
+
+            return (missing, audio_message(missing))
         from providers.sip.sound import check_devices
 
         try:

@@ -26,6 +26,7 @@ import sys
 import threading
 from array import array
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -150,17 +151,20 @@ def check_devices(options: AudioOptions, backend: Any = None, *, refresh: bool =
             continue
         if notice and notice not in notices:
             notices.append(notice)
+    return AudioCheck(tuple(missing), audio_message(missing), tuple(notices))
+
+
+def audio_message(missing: Sequence[str]) -> str:
+    """The sentence for what calls lack (``microphone``, ``speaker``, ``ringer``); "" for nothing."""
     if not missing:
-        message = ""
-    elif "microphone" in missing and "speaker" in missing:
-        message = "No audio device: calls have no microphone and no speaker."
-    elif "microphone" in missing:
-        message = "No microphone: the other side of a call hears nothing."
-    elif "speaker" in missing:
-        message = "No speaker: calls connect, but nothing can be heard."
-    else:
-        message = "No ringer device: incoming calls ring silently."
-    return AudioCheck(tuple(missing), message, tuple(notices))
+        return ""
+    if "microphone" in missing and "speaker" in missing:
+        return "No audio device: calls have no microphone and no speaker."
+    if "microphone" in missing:
+        return "No microphone: the other side of a call hears nothing."
+    if "speaker" in missing:
+        return "No speaker: calls connect, but nothing can be heard."
+    return "No ringer device: incoming calls ring silently."
 
 
 def list_devices(backend: Any = None) -> list[dict[str, Any]]:
