@@ -24,30 +24,32 @@ def test_each_popup_shows_the_wait_and_the_longest_is_first(
     answered(window, qtbot, SARA)
     first = ring(window, qtbot, REZA)
     second = ring(window, qtbot, ACME)
-    older, newer = window.popups.popup(first), window.popups.popup(second)
-    assert older is not None and newer is not None
-    # the callers rang 65 s and 7 s ago
+    rang_first, rang_second = window.popups.popup(first), window.popups.popup(second)
+    assert rang_first is not None and rang_second is not None
+    # the caller who rang second has waited longer (a queue can hand calls over in any order):
+    # 65 s against 7 s, so the order of the pop-ups is the order of waiting, not of ringing
     now = datetime.now(UTC)
-    older.call = older.call.__class__(**{**_fields(older.call), "started_at": now - timedelta(seconds=65)})
-    newer.call = newer.call.__class__(**{**_fields(newer.call), "started_at": now - timedelta(seconds=7)})
+    rang_first.call = rang_first.call.evolve(started_at=now - timedelta(seconds=7))
+    rang_second.call = rang_second.call.evolve(started_at=now - timedelta(seconds=65))
     window._tick()  # the window's one-second clock
-    assert older.waited_label.text() == "1:05"
-    assert newer.waited_label.text() == "0:07"
-    assert older.waited_label.accessibleName() == "Waiting for 1:05"
+    assert rang_second.waited_label.text() == "1:05"
+    assert rang_first.waited_label.text() == "0:07"
+    assert rang_second.waited_label.accessibleName() == "Waiting for 1:05"
     window.popups.relayout()
-    assert window.popups.popups() == [older, newer]
-    assert older.longest_label.isVisible() and older.longest_label.text() == "Waiting longest"
-    assert not newer.longest_label.isVisible()
-    assert older.y() > newer.y()  # in the corner: the bottom of the stack
-    # the panel beside the current call: longest-waiting first, with the time
+    assert window.popups.popups() == [rang_second, rang_first]
+    assert rang_second.longest_label.isVisible() and rang_second.longest_label.text() == "Waiting longest"
+    assert not rang_first.longest_label.isVisible()
+    assert rang_second.y() > rang_first.y()  # in the corner: the bottom of the stack
+    # the panel beside the current call: the callers in the order they began to wait (the
+    # CallManager's start times, which the pop-ups' copies above do not change), with the time
     panel = window.call_panel
     assert [c.id for c in panel.others()] == [first, second]
     label = panel.other_rows[first].findChild(QLabel, "otherLabel")
     assert re.search(r"Waiting \d:\d\d", label.text())
-    # the newer caller gives up: the older is alone and no longer marked
+    # the longest-waiting caller gives up: the other is alone and not marked
     window.simulator.remote_hangup(second, EndReason.CANCELLED)
     qtbot.waitUntil(lambda: window.popups.popup(second) is None)
-    assert not older.longest_label.isVisible()
+    assert not rang_first.longest_label.isVisible()
 
 
 def test_one_clock_ticks_every_popup(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
@@ -58,11 +60,10 @@ def test_one_clock_ticks_every_popup(make_window: Callable[..., MainWindow], qtb
     timers = [t for p in window.popups.popups() for t in p.findChildren(QTimer)]
     assert timers == []  # no timer per pop-up
     assert window._clock.isActive() and window._clock.interval() == 1000
-    before = [p.waited_label.text() for p in window.popups.popups()]
-    assert all(text.startswith("0:0") for text in before)
-
-
-def _fields(call: Any) -> dict[str, Any]:
-    from dataclasses import fields
-
-    return {f.name: getattr(call, f.name) for f in fields(call)}
+    popups = window.popups.popups()
+    assert all(p.waited_label.text().startswith("0:0") for p in popups)
+    now = datetime.now(UTC)
+    for n, popup in enumerate(popups):  # time passes: they rang 2, 3 and 4 minutes ago
+        popup.call = popup.call.evolve(started_at=now - timedelta(minutes=2 + n))
+    window._tick()
+    assert sorted(p.waited_label.text() for p in popups) == ["2:00", "3:00", "4:00"]
