@@ -88,6 +88,11 @@ def data_dir() -> Path:
     return platformdirs.user_data_path(APP, appauthor=False)
 
 
+def log_dir() -> Path:
+    """Where the desktop writes its log: the platform's log folder for callsys."""
+    return platformdirs.user_log_path(APP, appauthor=False)
+
+
 # ---------------------------------------------------------------------------------- parsers
 # Each parser takes the raw TOML value and returns the typed value, or raises ValueError whose
 # text says what was expected ("a whole number from 0 to 20").

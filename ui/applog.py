@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from callsys.settings import log_dir
+
 __all__ = [
     "LOG_FILE",
     "SecretFilter",
@@ -95,15 +97,6 @@ class SecretFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info, self._known)
         return True
-
-
-def log_dir() -> Path:
-    """Where the desktop writes its log: the platform's log folder for callsys."""
-    try:
-        import platformdirs
-    except ImportError:  # not installed: the XDG state folder, as platformdirs says on Linux
-        return Path.home() / ".local" / "state" / "callsys" / "log"
-    return Path(platformdirs.user_log_path("callsys", appauthor=False))
 
 
 _installed: logging.Handler | None = None

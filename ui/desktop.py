@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -177,12 +178,7 @@ class Desktop:
         Returns whether anything changed."""
         plan = plan_from_settings(self.settings)
         if plan.region != self.plan.region:
-            plan = NumberPlan(
-                region=self.plan.region,
-                area_code=plan.area_code,
-                dial_prefix=plan.dial_prefix,
-                min_log_digits=plan.min_log_digits,
-            )
+            plan = dataclasses.replace(plan, region=self.plan.region)
         self.manager.use_plan(plan, self.settings[DNIS_LINES])  # also the DNIS line names
         if plan == self.plan:
             return False
