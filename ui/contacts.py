@@ -794,11 +794,7 @@ class ContactsView(QWidget):
     def _record_url(self, party: Party | None) -> str:
         if party is None or self.crm is None:
             return ""
-        try:
-            return str(self.crm.record_url(party) or party.url)
-        except Exception:
-            log.exception("record_url failed")
-            return party.url
+        return str(self.window_.record_url(party))
 
     def call_menu(self, party: Party) -> QMenu:
         """A menu of the record's numbers, each with its type."""

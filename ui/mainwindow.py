@@ -1201,8 +1201,8 @@ class MainWindow(QMainWindow):
     def _filter_changed(self, _at: int) -> None:
         self.log_proxy.set_only(str(self.log_filter.currentData() or ""))
 
-    def open_record(self, party: Party) -> None:
-        """Open a caller's record (IN3): the CRM's page in the browser, or the local details view."""
+    def record_url(self, party: Party) -> str:
+        """The CRM's page of *party* ("" when it has none, e.g. the local directory)."""
         crm = self.desktop.crm
         url = ""
         if crm is not None:
@@ -1210,8 +1210,11 @@ class MainWindow(QMainWindow):
                 url = crm.record_url(party)
             except Exception:
                 log.exception("record_url failed")
-        if not url:
-            url = party.url
+        return str(url or party.url or "")
+
+    def open_record(self, party: Party) -> None:
+        """Open a caller's record (IN3): the CRM's page in the browser, or the local details view."""
+        url = self.record_url(party)
         if url:
             QDesktopServices.openUrl(QUrl(url))
             return
