@@ -765,6 +765,50 @@ def _free_port(host: str, pair: bool) -> int:
 _live_endpoint: weakref.ref[Any] | None = None
 
 
+#: pjsua2 objects whose C++ destructor calls into the library (a player's or recorder's slot,
+#: a conference port, a call, an account). Destroyed after ``libDestroy`` — when the last
+#: Python reference to one goes, at any later garbage collection, even under the next
+#: library's life — pjsua finds no such slot and pjlib's assertion aborts the process
+#: (``pjsua_player_destroy: Assertion 'pjsua_var.player[id].port != NULL'``).
+_LIBRARY_BOUND: tuple[type, ...] = tuple(
+    kind
+    for kind in (
+        getattr(pj, name, None)
+        for name in (
+            "AudioMediaPlayer",
+            "AudioMediaRecorder",
+            "ToneGenerator",
+            "AudioMediaPort",
+            "ExtraAudioDevice",
+            "Call",
+            "Account",
+            "Buddy",
+        )
+    )
+    if isinstance(kind, type)
+)
+
+
+def _disown_survivors() -> int:
+    """Before ``libDestroy``: every pjsua2 object of ``_LIBRARY_BOUND`` still alive (held by a
+    cycle, a traceback's frames, a leftover attribute) is left to C++ — a small leak at the
+    library's end instead of an abort whenever Python lets it go. Returns how many."""
+    gc.collect()
+    left = 0
+    for obj in gc.get_objects():
+        if not isinstance(obj, _LIBRARY_BOUND) or not getattr(obj, "thisown", False):
+            continue
+        left += 1
+        with contextlib.suppress(Exception):
+            if hasattr(obj, "__disown__"):
+                obj.__disown__()  # a director: C++ keeps it, and it keeps its Python half
+            else:
+                obj.thisown = False  # type: ignore[attr-defined]
+    if left:
+        log.debug("%d pjsua2 object(s) outlived the library; left to C++", left)
+    return left
+
+
 class PjEngine:
     """``providers.sip.engine.Engine`` on pjsua2."""
 
@@ -1170,9 +1214,11 @@ class PjEngine:
             # Still referenced from outside (e.g. a logged traceback's frames): destroying it
             # after libDestroy would abort the process, so C++ keeps it (a small leak).
             call.engine = None
+            call.audio = call.recorder = call.tap = None
             with contextlib.suppress(Exception):
                 call.__disown__()
         self._all_calls = weakref.WeakSet()
+        _disown_survivors()
         try:
             with _quiet_stdout():
                 # calls are over and accounts unregistered: do not wait on the network again
