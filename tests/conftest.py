@@ -83,3 +83,33 @@ def pytest_report_header(config: pytest.Config) -> str:
     built = built_dir()
     where = f"built engine in {built}" if built is not None else "no built engine (scripts/build-pjsua2)"
     return f"softphone engine: {kind} ({ENGINE_ENV}={os.environ.get(ENGINE_ENV, '') or 'auto'}; {where})"
+
+
+_AT_ONCE_ENV = "CALLSYS_TEST_REPORT_AT_ONCE"
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """With ``CALLSYS_TEST_REPORT_AT_ONCE=1`` (``scripts/test`` sets it for the whole suite) a
+    failure's report is printed the moment it happens, not only in the summary at the end: a
+    later crash of the whole run (a native abort, a timeout) must not take the reason with it."""
+    if not report.failed or os.environ.get(_AT_ONCE_ENV) != "1" or _config is None:
+        return
+    terminal = _config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is None:
+        return
+    terminal.write_line("")
+    terminal.write_sep("_", f"FAILED {report.nodeid} ({report.when})", red=True)
+    terminal.write_line(report.longreprtext)
+    for name, text in report.sections:
+        if text.strip():
+            terminal.write_sep("-", name)
+            terminal.write_line(text[-20_000:])
+
+
+_config: pytest.Config | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _config
+    _config = config
