@@ -40,6 +40,7 @@ import re
 import socket
 import stat
 import sys
+import threading
 import time
 import traceback
 import weakref
@@ -291,7 +292,55 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(devnull)
 
 
-class _TapPort(pj.AudioMediaPort):  # type: ignore[misc]
+#: The thread pjlib knows (it called ``libCreate``), while a library runs; 0 when none does.
+_engine_thread = 0
+#: Library-bound objects whose last reference went in another thread, resurrected by
+#: ``_FreedOnEngineThread.__del__`` and destroyed on the engine's thread by ``_free_strays``.
+_strays: list[Any] = []
+_strays_lock = threading.Lock()
+
+
+class _FreedOnEngineThread:
+    """A pjsua2 object whose C++ destructor calls into pjlib is destroyed on the engine's thread.
+
+    Python frees an object in whichever thread drops its last reference — or runs the garbage
+    collector that finds it in a cycle: an HTTP server's thread, a sync worker, pjmedia's clock
+    thread running an audio tap. pjlib there is "called from an unknown/external thread" and
+    its assertion aborts the process. Such an object is kept alive instead (Python allows a
+    finalizer to resurrect) and destroyed on the engine's thread at its next poll.
+    """
+
+    def __del__(self) -> None:
+        if _engine_thread and threading.get_ident() != _engine_thread:
+            with _strays_lock:
+                _strays.append(self)
+
+
+def _free_strays() -> int:
+    """On the engine's thread: destroy what other threads let go of. Returns how many."""
+    with _strays_lock:
+        if not _strays:
+            return 0
+        strays = _strays[:]
+        _strays.clear()
+    for obj in strays:
+        with contextlib.suppress(Exception):
+            if obj.thisown:
+                # explicitly, now: the proxy may sit in a cycle that a collector in another
+                # thread would free later, without calling __del__ a second time
+                type(obj).__swig_destroy__(obj)
+    return len(strays)
+
+
+class _Player(_FreedOnEngineThread, pj.AudioMediaPlayer):  # type: ignore[misc]
+    pass
+
+
+class _Recorder(_FreedOnEngineThread, pj.AudioMediaRecorder):  # type: ignore[misc]
+    pass
+
+
+class _TapPort(_FreedOnEngineThread, pj.AudioMediaPort):  # type: ignore[misc]
     """Receives what a call's far end sends (pjmedia clock thread) and hands it to a tap.
 
     Tap ports are pooled, never destroyed while the library runs: pjmedia removes conference
@@ -324,7 +373,7 @@ class _Digit:
         self.digit = digit
 
 
-class _Call(pj.Call):  # type: ignore[misc]
+class _Call(_FreedOnEngineThread, pj.Call):  # type: ignore[misc]
     def __init__(self, engine: PjEngine, account: Any, key: str, call_id: int | None = None) -> None:
         if call_id is None:
             super().__init__(account)
@@ -487,7 +536,7 @@ def _literal_ip(uri: str) -> str:
         return ""
 
 
-class _Account(pj.Account):  # type: ignore[misc]
+class _Account(_FreedOnEngineThread, pj.Account):  # type: ignore[misc]
     def __init__(self, engine: PjEngine, line: LineConfig) -> None:
         super().__init__()
         self.engine = engine
@@ -541,7 +590,7 @@ _CERT_PROBLEMS = (
 )  # fmt: skip
 
 
-class _GuardAccount(pj.Account):  # type: ignore[misc]
+class _GuardAccount(_FreedOnEngineThread, pj.Account):  # type: ignore[misc]
     """The flood guard's hidden account: its calls have loop media (no socket) and are refused."""
 
     def __init__(self, engine: PjEngine) -> None:
@@ -574,7 +623,7 @@ class _SelectAccountHook:
             hook(prm)
 
 
-class _Endpoint(_SelectAccountHook, pj.Endpoint):  # type: ignore[misc]
+class _Endpoint(_FreedOnEngineThread, _SelectAccountHook, pj.Endpoint):  # type: ignore[misc]
     """Remembers why the last TLS connection to each server failed its certificate check."""
 
     def __init__(self, failures: dict[str, str]) -> None:
@@ -598,7 +647,7 @@ class _Endpoint(_SelectAccountHook, pj.Endpoint):  # type: ignore[misc]
             log.exception("TLS transport state")
 
 
-class _SoundPort(pj.AudioMediaPort):  # type: ignore[misc]
+class _SoundPort(_FreedOnEngineThread, pj.AudioMediaPort):  # type: ignore[misc]
     """The sound card as a conference port: mic frames out, speaker frames in (clock thread)."""
 
     def __init__(self, device: Any, read: Callable[[Any], bytes]) -> None:
@@ -875,11 +924,12 @@ class PjEngine:
             raise
 
     def _start(self, options: SipOptions) -> None:
-        global _live_endpoint
+        global _live_endpoint, _engine_thread
         with _quiet_stdout():
             self._ep = _Endpoint(self._tls_failures)
             _live_endpoint = weakref.ref(self._ep)
             self._ep.libCreate()
+            _engine_thread = threading.get_ident()
             cfg = pj.EpConfig()
             cfg.uaConfig.threadCnt = 0
             cfg.uaConfig.mainThreadOnly = True
@@ -1032,7 +1082,7 @@ class PjEngine:
     def _setup_audio(self, options: SipOptions) -> None:
         audio = options.audio
         if audio.mode == "files" and audio.play_file:
-            self._player = pj.AudioMediaPlayer()
+            self._player = _Player()
             self._player.createPlayer(audio.play_file)  # loops by default
         elif audio.mode == "device" and BUILD.sound_devices:
             self._sound = _DeviceBridge(self._ep.audDevManager(), audio)
@@ -1061,6 +1111,8 @@ class PjEngine:
         if self._ep is None:
             return 0
         count = int(self._ep.libHandleEvents(0))
+        if _strays:
+            _free_strays()
         if self._deferred:
             self._send_deferred()
         if self._graveyard:
@@ -1179,9 +1231,11 @@ class PjEngine:
                     account.setRegistration(False)
 
     def destroy(self) -> None:
+        global _engine_thread
         ep = self._ep
         if ep is None:
             return
+        _free_strays()
         self._tap = None
         for port in self._all_taps:
             port.tap = None
@@ -1225,6 +1279,7 @@ class PjEngine:
                 ep.libDestroy(pj.PJSUA_DESTROY_NO_NETWORK)
         finally:
             self._ep = None
+            _engine_thread = 0
 
     # ------------------------------------------------------------------ callbacks (inside poll)
     def _emit(self, deliver: Callable[[EngineListener], None]) -> None:
@@ -1381,7 +1436,7 @@ class PjEngine:
         options = self._options
         if options is not None and options.audio.mode == "files" and options.audio.record_dir:
             if call.recorder is None:
-                call.recorder = pj.AudioMediaRecorder()
+                call.recorder = _Recorder()
                 call.recorder.createRecorder(os.path.join(options.audio.record_dir, f"rx-{call.key}.wav"))
             audio.startTransmit(call.recorder)
         if self._tap is not None and call.tap is None:

@@ -1,4 +1,4 @@
-"""pjsua2 objects that outlive the library must not abort the process later (B5, IN1).
+"""pjsua2 objects released late or in the wrong thread must not abort the process (B5, IN1).
 
 A player, a recorder or a call proxy still referenced when the softphone stops (a cycle, a
 traceback's frames, a leftover attribute) is destroyed whenever Python lets it go — at a garbage
@@ -6,6 +6,11 @@ collection in the middle of something else, possibly while the next softphone ru
 destructor then asks pjsua for a slot that is gone and pjlib's assertion aborts the whole process
 (``pjsua_player_destroy: Assertion 'pjsua_var.player[id].port != NULL' failed``). Each scenario
 runs in its own process: before the fix it died with SIGABRT.
+
+The same abort came from a library-bound object whose last reference went in a thread pjlib does
+not know (an HTTP server's thread, a sync worker — or the garbage collector run there finding a
+call in a reference cycle): ``pj_thread_this: Assertion '!"Calling pjlib from unknown/external
+thread..."'``. Such objects are now destroyed on the engine's thread at its next poll.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = textwrap.dedent(
     """
-    import gc, socket, sys, wave
+    import gc, socket, sys, threading, wave
     from pathlib import Path
 
     from providers.sip import pjengine
@@ -46,6 +51,31 @@ SCRIPT = textwrap.dedent(
 
     engine = pjengine.PjEngine()
     engine.start(options(), Listener())
+    if sys.argv[2] == "thread":  # the last references go in threads pjlib does not know
+        account = next(iter(engine._accounts.values()))
+        call = pjengine._Call(engine, account, "stray")
+        call.makeCall("sip:nobody@127.0.0.1:9", pjengine.pj.CallOpParam(True))
+        for _ in range(5):
+            engine.poll()
+        assert call.isActive()
+        recorder = pjengine._Recorder()
+        recorder.createRecorder(str(tmp / "stray.wav"))
+        loop = {"call": call}
+        loop["self"] = loop  # only a collector frees the call: the one run in the thread
+        box = [recorder]
+        del call, recorder, loop
+        def let_go():
+            box.clear()
+            gc.collect()
+        worker = threading.Thread(target=let_go)
+        worker.start()
+        worker.join()
+        for _ in range(5):
+            engine.poll()  # destroys them here
+        assert not pjengine._strays
+        engine.destroy()
+        print("alive")
+        sys.exit(0)
     kept = [engine._player, pjengine.pj.AudioMediaRecorder()]
     kept[1].createRecorder(str(tmp / "kept.wav"))
     cycle = {"kept": kept}
@@ -66,7 +96,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("when", ["after", "next"])
+@pytest.mark.parametrize("when", ["after", "next", "thread"])
 def test_leftover_player_and_recorder_do_not_abort_the_process(tmp_path: Path, when: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
