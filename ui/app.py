@@ -197,7 +197,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if pending_update is not None:  # "Restart to update": install, then start again (SET5)
         from ui.updater import finish_update
 
-        finish_update(pending_update)
+        config = getattr(args, "config", None)
+        finish_update(pending_update, ["--config", str(config)] if config else [])
     return 0
 
 

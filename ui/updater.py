@@ -317,14 +317,16 @@ def relaunch_command(argv: list[str] | None = None) -> list[str]:
     return [sys.executable, "-m", "callsys", *args]
 
 
-def finish_update(path: Path) -> str:
+def finish_update(path: Path, argv: list[str] | None = None) -> str:
     """After the window has closed (and freed its single-instance lock): install, then start
-    callsys again — the new version, or the old one if installing failed. Returns why it failed."""
+    callsys again with *argv* (its settings file; never the links it was started with, which
+    were dialled already) — the new version, or the old one if installing failed. Returns why
+    it failed."""
     why = install_update(path)
     if why:
         log.error("%s", why)
     try:
-        subprocess.Popen(relaunch_command(), start_new_session=True, env=dict(os.environ))
+        subprocess.Popen(relaunch_command(argv or []), start_new_session=True, env=dict(os.environ))
     except OSError as exc:
         log.error("callsys could not be started again: %s", exc)
     return why
