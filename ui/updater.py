@@ -37,7 +37,9 @@ __all__ = ["UpdateAgent", "UpdateBar", "finish_update", "install_update", "relau
 
 log = logging.getLogger(__name__)
 
-#: Seconds after the window is up before the first check (the start stays quick).
+#: The callsys started again after an update (see ``finish_update``).
+RELAUNCHED: list[subprocess.Popen[bytes]] = []
+#: Milliseconds after the window is up before the first check (the start stays quick).
 FIRST_CHECK_DELAY_MS = 5000
 
 
@@ -326,7 +328,10 @@ def finish_update(path: Path, argv: list[str] | None = None) -> str:
     if why:
         log.error("%s", why)
     try:
-        subprocess.Popen(relaunch_command(argv or []), start_new_session=True, env=dict(os.environ))
+        # kept referenced: this process ends right after, the new one lives on in its own session
+        RELAUNCHED.append(
+            subprocess.Popen(relaunch_command(argv or []), start_new_session=True, env=dict(os.environ))
+        )
     except OSError as exc:
         log.error("callsys could not be started again: %s", exc)
     return why

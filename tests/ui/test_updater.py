@@ -11,7 +11,7 @@ import functools
 import http.server
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,10 @@ import pytest
 from callsys.settings import Settings
 from callsys.updates import apt_repository, release_add, release_init
 from tests.test_updates import installer
+from tests.ui.conftest import SARA
 
-from ui.updater import UpdateAgent, UpdateBar, install_update
+from ui.mainwindow import MainWindow
+from ui.updater import RELAUNCHED, UpdateAgent, UpdateBar, finish_update, install_update
 
 #: Big enough to come in several chunks (the fetcher reads 64 KiB at a time).
 SIZE = 300_000
@@ -121,6 +123,7 @@ def test_the_desktop_finds_downloads_and_verifies_an_update(
     with qtbot.waitSignal(bar.restart_requested, timeout=5000):
         bar.restart_button.click()
     # ready: the daily check does not fetch it again
+    assert agent.wait(30)
     agent.check_now()
     assert not agent.busy and agent.state == "ready"
 
@@ -253,3 +256,47 @@ def test_the_install_step_hands_the_deb_to_pkexec_apt_get(
     monkeypatch.setenv("PATH", str(bin_dir))
     why = install_update(deb)
     assert why.startswith("pkexec is not installed") and f"sudo apt-get install {deb}" in why
+
+
+def test_restart_to_update_closes_the_window_and_leaves_the_install_to_the_app(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    window = make_window()
+    deb = tmp_path / "callsys_0.2.0-1~debian-bookworm_amd64.deb"
+    deb.write_bytes(b"!<arch>\n")
+    window.updates._on_done("ready", "0.2.0", str(deb))
+    assert window.update_bar.label.text() == "Version 0.2.0 is ready — restart to update"
+    # during a call the agent is asked; "No" keeps the window, the call and the old version
+    sim = window.simulator
+    call_id = sim.ring(SARA, "")
+    qtbot.waitUntil(lambda: window.popups.popup(call_id) is not None)
+    window.answer(call_id)
+    qtbot.waitUntil(lambda: sim.state(call_id) is not None and sim.state(call_id).is_connected)
+    window.ask_quit = lambda calls: False  # type: ignore[method-assign]
+    window.update_bar.restart_button.click()
+    assert window.isVisible() and window.pending_update is None
+    closed: list[bool] = []
+    window.closed.connect(lambda: closed.append(True))
+    window.ask_quit = lambda calls: True  # type: ignore[method-assign]
+    window.update_bar.restart_button.click()
+    assert closed == [True] and window.pending_update == deb  # ui.app.run installs it after the loop
+
+
+def test_after_the_install_callsys_starts_again_with_its_settings_file_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bin_dir = tmp_path / "bin"
+    installed, started = tmp_path / "installed", tmp_path / "started"
+    fake_program(bin_dir, "pkexec", f'echo "$@" > {installed}\n')
+    fake_program(bin_dir, "apt-get", "exit 99\n")
+    fake_program(bin_dir, "callsys", f'[ -f {installed} ] && echo "$@" > {started}\n')
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    monkeypatch.setattr("sys.argv", ["callsys", "tel:+982188776655"])  # dialled already: not again
+    deb = tmp_path / "callsys_0.2.0-1~debian-bookworm_amd64.deb"
+    deb.write_bytes(b"!<arch>\n")
+    assert finish_update(deb, ["--config", str(tmp_path / "settings.toml")]) == ""
+    assert installed.read_text().split() == [str(bin_dir / "apt-get"), "install", "--yes", str(deb)]
+    [again] = RELAUNCHED
+    assert again.wait(30) == 0
+    RELAUNCHED.clear()
+    assert started.read_text().split() == ["--config", str(tmp_path / "settings.toml")]
