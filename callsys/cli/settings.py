@@ -110,6 +110,9 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
         if args.origin:
             lines.append("")
             for layer in layers:
+                if layer["path"] is None:
+                    lines.append(f"# {layer['name']}: none")
+                    continue
                 state = "" if layer["present"] else " (none)"
                 lines.append(f"# {layer['name']}: {layer['path']}{state}")
         return "\n".join(lines)
