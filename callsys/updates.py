@@ -50,6 +50,7 @@ __all__ = [
     "LATEST",
     "ROLES",
     "SHIPPED_ROOT",
+    "FeedUnreachable",
     "UpdateCancelled",
     "UpdateError",
     "UpdateOffer",
@@ -85,6 +86,22 @@ class UpdateError(CallsysError):
 
 class UpdateCancelled(UpdateError):
     """The download was cancelled (nothing is left to install)."""
+
+
+class FeedUnreachable(UpdateError):
+    """The feed could not be reached (no network, the server down): nothing wrong with what it
+    signs — try again later."""
+
+
+def _error(exc: Exception, text: str) -> UpdateError:
+    """*text* as an ``UpdateError``: ``FeedUnreachable`` when *exc* says the network failed (a
+    file longer than the signed length is not that: it is refused as not matching)."""
+    from tuf.api import exceptions as tuf_errors
+
+    unreachable = isinstance(exc, tuf_errors.DownloadError) and not isinstance(
+        exc, tuf_errors.DownloadLengthMismatchError
+    )
+    return (FeedUnreachable if unreachable else UpdateError)(text)
 
 
 @dataclass(frozen=True)
@@ -294,7 +311,7 @@ def check_update(url: str, trusted_root: bytes, current_version: str, cache: Pat
         version, installer = str(latest["version"]), str(latest["installer"])
         info = updater.get_targetinfo(installer)
     except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
-        raise UpdateError(f"No update: {_why(exc)}.") from None
+        raise _error(exc, f"No update: {_why(exc)}.") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise UpdateError(f"No update: the update feed is not valid ({exc}).") from None
     if info is None:
@@ -348,7 +365,7 @@ def download(
         raise
     except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
         target.unlink(missing_ok=True)
-        raise UpdateError(f"The update to {offer.version} was not installed: {_why(exc)}.") from None
+        raise _error(exc, f"The update to {offer.version} was not installed: {_why(exc)}.") from None
     finally:
         if offer._fetcher is not None:
             offer._fetcher.progress = offer._fetcher.cancel = None

@@ -41,12 +41,15 @@ log = logging.getLogger(__name__)
 RELAUNCHED: list[subprocess.Popen[bytes]] = []
 #: Milliseconds after the window is up before the first check (the start stays quick).
 FIRST_CHECK_DELAY_MS = 5000
+#: Milliseconds before trying again when the feed could not be reached (a laptop offline at
+#: start does not wait a whole day for its next check).
+RETRY_MS = 3_600_000
 
 
 class UpdateAgent(QObject):
     """Finds, fetches and verifies a newer version off the window's thread (see the module)."""
 
-    #: "checking", "downloading", "ready", "failed", "cancelled", "current" or "system"
+    #: "checking", "downloading", "ready", "failed", "unreachable", "cancelled", "current" or "system"
     state_changed = pyqtSignal(str)
     progress = pyqtSignal(int, int)  # bytes received, bytes in all
     ready = pyqtSignal(str, str)  # version, the verified installer's path
@@ -87,6 +90,10 @@ class UpdateAgent(QObject):
         self._worker: threading.Thread | None = None
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.check_now)
+        self.retry = QTimer(self)  # after an unreachable feed
+        self.retry.setSingleShot(True)
+        self.retry.setInterval(RETRY_MS)
+        self.retry.timeout.connect(self.check_now)
         self._worker_state.connect(self._on_state)
         self._worker_progress.connect(self._on_progress)
         self._worker_done.connect(self._on_done)
@@ -116,6 +123,7 @@ class UpdateAgent(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        self.retry.stop()
         self.cancel()
 
     # ------------------------------------------------------------------ check and download
@@ -157,7 +165,7 @@ class UpdateAgent(QObject):
 
     def _work(self) -> None:
         """On the worker thread: nothing here touches a widget; it reports through signals."""
-        from callsys.updates import UpdateCancelled, check_update, download, feed_cache
+        from callsys.updates import FeedUnreachable, UpdateCancelled, check_update, download, feed_cache
 
         url = self.url
         try:
@@ -181,6 +189,8 @@ class UpdateAgent(QObject):
             self._worker_done.emit("ready", offer.version, str(path))
         except UpdateCancelled:
             self._worker_done.emit("cancelled", "", "")
+        except FeedUnreachable as exc:
+            self._worker_done.emit("unreachable", "", str(exc))
         except CallsysError as exc:
             self._worker_done.emit("failed", "", str(exc))
         except Exception as exc:  # a bug must not end the window; it is logged with its traceback
@@ -212,6 +222,11 @@ class UpdateAgent(QObject):
             log.warning("no update: %s", detail)
             self._set_state(state)
             self.failed.emit(detail)
+        elif state == "unreachable":  # not the agent's concern: logged, tried again in an hour
+            self.message = detail
+            log.warning("no update check: %s", detail)
+            self.retry.start()
+            self._set_state(state)
         elif state == "system":
             self.message = detail
             self._timer.stop()

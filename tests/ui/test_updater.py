@@ -10,6 +10,7 @@ import contextlib
 import functools
 import http.server
 import os
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -300,3 +301,18 @@ def test_after_the_install_callsys_starts_again_with_its_settings_file_only(
     assert again.wait(30) == 0
     RELAUNCHED.clear()
     assert started.read_text().split() == ["--config", str(tmp_path / "settings.toml")]
+
+
+def test_an_unreachable_feed_is_tried_again_without_troubling_the_agent(qtbot: Any, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    release_init(tmp_path / "repo", tmp_path / "keys")
+    agent, _ = agent_for(tmp_path, f"http://127.0.0.1:{port}")
+    bar = UpdateBar(agent)
+    qtbot.addWidget(bar)
+    with qtbot.waitSignal(agent.state_changed, timeout=60_000, check_params_cb=lambda s: s == "unreachable"):
+        agent.check_now()
+    assert "could not be downloaded" in agent.message
+    assert bar.isHidden() and bar.label.text() == ""  # a laptop offline at start: nothing to read
+    assert agent.retry.isActive() and agent.retry.interval() == 3_600_000
