@@ -30,7 +30,7 @@ from callsys import __version__
 from callsys.errors import CallsysError
 from callsys.settings import UPDATES_CHECK_HOURS, UPDATES_MODE, UPDATES_ROOT, UPDATES_URL, Settings
 
-from ui.i18n import translate
+from ui.i18n import current, ltr, translate
 from ui.qt import QHBoxLayout, QLabel, QObject, QProgressBar, QPushButton, QTimer, QWidget, named, pyqtSignal
 
 __all__ = ["UpdateAgent", "UpdateBar", "finish_update", "install_update", "relaunch_command"]
@@ -276,17 +276,18 @@ class UpdateBar(QWidget):
         self.bar.setValue(min(received, total))
         percent = round(100 * received / total) if total else 0
         self.bar.setAccessibleDescription(
-            translate("Updates", "{percent}% downloaded").format(percent=percent)
+            translate("Updates", "{percent}% downloaded").format(percent=_digits(str(percent)))
         )
 
     def _show(self, state: str) -> None:
         agent = self.agent
+        version = ltr(_digits(agent.version))  # "0.2.0" stays one left-to-right run in Persian
         text = ""
         if state == "downloading":
-            text = translate("Updates", "Downloading version {version}…").format(version=agent.version)
+            text = translate("Updates", "Downloading version {version}…").format(version=version)
         elif state == "ready":
             text = translate("Updates", "Version {version} is ready — restart to update").format(
-                version=agent.version
+                version=version
             )
         elif state == "failed":
             text = translate("Updates", "No update: {why}").format(why=agent.message)
@@ -299,6 +300,11 @@ class UpdateBar(QWidget):
 
     def system_text(self) -> str:
         return translate("Updates", "callsys is updated by the system's package manager.")
+
+
+def _digits(text: str) -> str:
+    language = current()
+    return language.digits(text) if language is not None else text
 
 
 # ------------------------------------------------------------------------------ restart

@@ -23,6 +23,7 @@ from callsys.updates import apt_repository, release_add, release_init
 from tests.test_updates import installer
 from tests.ui.conftest import SARA
 
+from ui.i18n import LRI, PDI
 from ui.mainwindow import MainWindow
 from ui.updater import RELAUNCHED, UpdateAgent, UpdateBar, finish_update, install_update
 
@@ -119,7 +120,7 @@ def test_the_desktop_finds_downloads_and_verifies_an_update(
     assert seen[-1] == (built.stat().st_size, built.stat().st_size)
     assert len({received for received, _ in seen}) > 2  # the bar moved on the way
     assert states == ["checking", "downloading", "ready"]
-    assert bar.label.text() == "Version 0.2.0 is ready — restart to update"
+    assert bar.label.text() == f"Version {LRI}0.2.0{PDI} is ready — restart to update"
     assert not bar.restart_button.isHidden() and bar.bar.isHidden() and bar.cancel_button.isHidden()
     with qtbot.waitSignal(bar.restart_requested, timeout=5000):
         bar.restart_button.click()
@@ -163,7 +164,7 @@ def test_the_download_can_be_cancelled(qtbot: Any, repo: tuple[Path, Path, str],
         qtbot.addWidget(bar)
         with qtbot.waitSignal(agent.progress, timeout=30_000, check_params_cb=lambda got, _total: got > 0):
             agent.check_now()
-        assert bar.label.text() == "Downloading version 0.2.0…"
+        assert bar.label.text() == f"Downloading version {LRI}0.2.0{PDI}…"
         assert not bar.bar.isHidden() and not bar.cancel_button.isHidden()
         assert 0 < bar.bar.value() < bar.bar.maximum()
         bar.cancel_button.click()
@@ -266,7 +267,7 @@ def test_restart_to_update_closes_the_window_and_leaves_the_install_to_the_app(
     deb = tmp_path / "callsys_0.2.0-1~debian-bookworm_amd64.deb"
     deb.write_bytes(b"!<arch>\n")
     window.updates._on_done("ready", "0.2.0", str(deb))
-    assert window.update_bar.label.text() == "Version 0.2.0 is ready — restart to update"
+    assert window.update_bar.label.text() == f"Version {LRI}0.2.0{PDI} is ready — restart to update"
     # during a call the agent is asked; "No" keeps the window, the call and the old version
     sim = window.simulator
     call_id = sim.ring(SARA, "")
