@@ -43,7 +43,7 @@ import shutil
 import sys
 import tempfile
 import tomllib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -509,6 +509,17 @@ SERVER_UPDATE_MANIFEST = declare(
     "daemon",
     N_("A JSON file served to desktops at /update/manifest.json; empty = none"),
 )
+SERVER_PUSHED_SETTINGS = declare(
+    "server.pushed_settings",
+    "",
+    p_str,
+    N_("Settings pushed to desktops"),
+    "daemon",
+    N_(
+        "A TOML file written like /etc/callsys/settings.toml (with [locked] keys) that connected desktops "
+        "apply between the system file and the user's own; empty = none"
+    ),
+)
 SERVER_CRM_RETRY_MAX = declare(
     "server.crm_retry_max_seconds",
     300,
@@ -667,6 +678,25 @@ UPDATES_ROOT = declare(
     "advanced",
     N_("The keys updates must be signed with; empty = resources/update-root.json shipped with callsys"),
 )
+UPDATES_MODE = declare(
+    "updates.mode",
+    "auto",
+    p_choice("auto", "system", "off"),
+    N_("Updates"),
+    "advanced",
+    N_(
+        "auto = the desktop checks the update feed, downloads a signed update and installs it when restarted; "
+        "system = the system's package manager (an apt repository) updates callsys; off = never check"
+    ),
+)
+UPDATES_CHECK_HOURS = declare(
+    "updates.check_hours",
+    24,
+    p_int(1, 24 * 30),
+    N_("Check for updates every (hours)"),
+    "advanced",
+    N_("The desktop checks at start and then this often"),
+)
 
 
 def _bad_table() -> dict[str, Any]:
@@ -690,10 +720,17 @@ class Layer:
     values: Mapping[str, Any] = field(default_factory=dict)
     locked: frozenset[str] = frozenset()
     warnings: tuple[str, ...] = ()
+    #: Where a server's layer came from (its address); its ``path`` is the copy kept here.
+    url: str = ""
 
     def describe(self) -> str:
         """``system (/etc/callsys/settings.toml)``: the layer, and its file when it has one."""
-        return f"{self.name} ({self.path})" if self.path is not None else self.name
+        source = self.describe_source()
+        return f"{self.name} ({source})" if source else self.name
+
+    def describe_source(self) -> str:
+        """The layer's file, or the server it came from ("" when neither)."""
+        return self.url or (str(self.path) if self.path is not None else "")
 
 
 def provisioning_path() -> Path | None:
@@ -855,6 +892,8 @@ class Settings:
         self._values: dict[str, Any] = {}
         self._extra: dict[str, Any] = dict(extra or {})  # unknown keys, kept verbatim
         self.warnings: list[str] = list(warnings or [])
+        #: What the server's layer sent that is not used (unknown keys, keys locked below it).
+        self.server_notes: list[str] = []
         for key, value in (values or {}).items():
             self._values[key] = _parse_value(OPTIONS[key], value)
 
@@ -872,10 +911,19 @@ class Settings:
             for key in layer.locked:
                 self._locks.setdefault(key, layer)
 
-    def set_server_values(self, values: Mapping[str, Any], *, source: str = "") -> list[str]:
+    def set_server_values(
+        self,
+        values: Mapping[str, Any],
+        *,
+        source: str = "",
+        locked: Iterable[str] = (),
+        path: Path | None = None,
+    ) -> list[str]:
         """Put what a callsys server pushed in the server layer (above the system file, below
-        the user's). Keys that are not settings, or locked ones, are skipped: the returned
-        sentences say which. A value that does not validate raises ``ConfigError``."""
+        the user's), with the keys it *locked* against the user's own values. *source* is the
+        server's address, *path* the copy kept of it. Keys that are not settings, or locked
+        below, are skipped: the returned sentences say which. A value that does not validate
+        raises ``ConfigError``."""
         typed: dict[str, Any] = {}
         skipped: list[str] = []
         for key, value in values.items():
@@ -883,9 +931,15 @@ class Settings:
                 skipped.append(f"The server sent '{key}', which is not a setting here (ignored).")
                 continue
             typed[key] = _parse_value(OPTIONS[key], value)
+        locks = frozenset(key for key in locked if key in OPTIONS)
+        skipped.extend(
+            f"The server locks '{key}', which is not a setting here (ignored)."
+            for key in locked
+            if key not in OPTIONS
+        )
         # The admin layers never include the user's; the server's is the topmost of them.
         self.layers = [layer for layer in self.layers if layer.name != SERVER]
-        self.layers.append(Layer(SERVER, Path(source) if source else None, typed))
+        self.layers.append(Layer(SERVER, path, typed, locks, url=source))
         self._resolve()
         skipped.extend(
             f"The server's value of '{key}' is not used: {self._locks[key].describe()} locks it."
@@ -913,6 +967,18 @@ class Settings:
             return USER, self.path
         layer = self._origin.get(key)
         return (layer.name, layer.path) if layer is not None else (BUILT_IN, None)
+
+    def source(self, option: Option[Any] | str) -> str | None:
+        """Where the effective value comes from, as text: a file, or the server's address."""
+        key = option if isinstance(option, str) else option.key
+        if key in self._values and key not in self._locks:
+            return str(self.path) if self.path is not None else None
+        layer = self._origin.get(key)
+        return (layer.describe_source() or None) if layer is not None else None
+
+    def layer(self, name: str) -> Layer | None:
+        """The admin layer called *name* (``organisation``, ``system``, ``server``), if there is one."""
+        return next((layer for layer in self.layers if layer.name == name), None)
 
     def locked_by(self, option: Option[Any] | str) -> Layer | None:
         """The admin layer that locked this setting (the user cannot change it), or None."""
@@ -1118,7 +1184,7 @@ def load_settings(
     if not target.exists():
         if must_exist:
             raise ConfigError(f"The settings file {target} does not exist.", path=str(target))
-        return Settings(path=target, layers=layers, warnings=layer_warnings)
+        return _with_server_layer(Settings(path=target, layers=layers, warnings=layer_warnings))
     try:
         raw = target.read_bytes().decode("utf-8")
         doc = tomllib.loads(raw)
@@ -1171,6 +1237,40 @@ def load_settings(
         if lock is not None and settings.is_set(OPTIONS[key]) and settings._values[key] != settings.get(key):
             settings.warnings.append(
                 f"'{key}' in {target} is not used: the administrator locked it ({lock.describe()})."
+            )
+    return _with_server_layer(settings)
+
+
+def _with_server_layer(settings: Settings) -> Settings:
+    """Apply the copy of the server's layer kept beside the user's file (``callsys.serverlayer``)
+    while the settings still name that server. A copy that does not validate is left out, said
+    in ``warnings``; it never makes the user's own file unreadable."""
+    from callsys.serverlayer import cache_path, read_cached, server_address
+
+    if settings.path is None:
+        return settings
+    doc = read_cached(settings.path)
+    if doc is None or not server_address(settings) or doc.get("server") != server_address(settings):
+        return settings
+    locked = doc.get("locked", [])
+    try:
+        skipped = settings.set_server_values(
+            doc["values"],
+            source=str(doc["server"]),
+            locked=locked if isinstance(locked, list) else [],
+            path=cache_path(settings.path),
+        )
+    except ConfigError as exc:
+        settings.layers = [layer for layer in settings.layers if layer.name != SERVER]
+        settings._resolve()
+        settings.warnings.append(f"The settings from the server {doc['server']} are not used: {exc}")
+        return settings
+    settings.server_notes = skipped  # the server's own mix-ups: for `callsys settings pull`, not the agent
+    server = settings.layer(SERVER)
+    for key in sorted(server.locked if server is not None else ()):
+        if settings.is_set(OPTIONS[key]) and settings._values[key] != settings.get(key):
+            settings.warnings.append(
+                f"'{key}' in {settings.path} is not used: the callsys server {doc['server']} locked it."
             )
     return settings
 

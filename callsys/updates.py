@@ -20,14 +20,25 @@ new targets, snapshot and timestamp.
 signatures by the keys root names, expiry, version numbers never going back, snapshot and
 timestamp agreeing — then reads ``callsys-latest.json`` and the installer's length and hashes
 from the signed targets. Only a newer version is offered; ``download`` stores the installer only
-after its length and hash matched. Installing it (pkexec/apt on Linux, msiexec on Windows) is the
-caller's step.
+after its length and hash matched, telling a ``progress`` callback how far it is and stopping when
+a ``cancel`` event is set (the desktop runs it on a worker thread: ``ui.updater``).
+
+**Installing** is the caller's step: ``install_command`` is the command line that hands the
+verified file to the system's installer (``pkexec apt-get install --yes FILE.deb`` on Debian; an
+``.msi`` to ``msiexec``). Where the installed package comes from an apt repository the
+organisation configured (``apt_repository``), the system's package manager updates callsys and
+the desktop stays out of the way.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,10 +49,16 @@ from callsys.errors import CallsysError
 __all__ = [
     "LATEST",
     "ROLES",
+    "SHIPPED_ROOT",
+    "FeedUnreachable",
+    "UpdateCancelled",
     "UpdateError",
     "UpdateOffer",
+    "apt_repository",
     "check_update",
     "download",
+    "feed_cache",
+    "install_command",
     "release_add",
     "release_init",
 ]
@@ -57,8 +74,34 @@ LIFETIMES = {
 }
 
 
+#: The update repository's root.json an organisation ships in its installers (none by default).
+SHIPPED_ROOT = Path(__file__).resolve().parents[1] / "resources" / "update-root.json"
+#: The Debian package whose origin decides who installs updates (``apt_repository``).
+PACKAGE = "callsys"
+
+
 class UpdateError(CallsysError):
     """An update that is not offered or not installed, and why (one sentence)."""
+
+
+class UpdateCancelled(UpdateError):
+    """The download was cancelled (nothing is left to install)."""
+
+
+class FeedUnreachable(UpdateError):
+    """The feed could not be reached (no network, the server down): nothing wrong with what it
+    signs — try again later."""
+
+
+def _error(exc: Exception, text: str) -> UpdateError:
+    """*text* as an ``UpdateError``: ``FeedUnreachable`` when *exc* says the network failed (a
+    file longer than the signed length is not that: it is refused as not matching)."""
+    from tuf.api import exceptions as tuf_errors
+
+    unreachable = isinstance(exc, tuf_errors.DownloadError) and not isinstance(
+        exc, tuf_errors.DownloadLengthMismatchError
+    )
+    return (FeedUnreachable if unreachable else UpdateError)(text)
 
 
 @dataclass(frozen=True)
@@ -69,6 +112,30 @@ class UpdateOffer:
     sha256: str
     _info: Any = None  # tuf's TargetFile
     _updater: Any = None
+    _fetcher: Any = None  # the _Fetcher the updater downloads with (progress, cancel)
+
+
+class _Fetcher:
+    """tuf's urllib3 fetcher, telling *progress* how many bytes of a file have come and stopping
+    when *cancel* is set. tuf still checks every byte's length and hash against the signed ones."""
+
+    def __init__(self) -> None:
+        from tuf.ngclient.urllib3_fetcher import Urllib3Fetcher
+
+        class Counting(Urllib3Fetcher):
+            def _fetch(inner, url: str) -> Iterator[bytes]:
+                received = 0
+                for chunk in Urllib3Fetcher._fetch(inner, url):
+                    if self.cancel is not None and self.cancel.is_set():
+                        raise UpdateCancelled("The download of the update was cancelled.")
+                    received += len(chunk)
+                    if self.progress is not None:
+                        self.progress(received)
+                    yield chunk
+
+        self.progress: Callable[[int], None] | None = None
+        self.cancel: threading.Event | None = None
+        self.tuf = Counting(chunk_size=64 * 1024)
 
 
 # ------------------------------------------------------------------------------------ keys
@@ -225,6 +292,7 @@ def check_update(url: str, trusted_root: bytes, current_version: str, cache: Pat
     base = url.rstrip("/")
     (cache / "metadata").mkdir(parents=True, exist_ok=True)
     (cache / "targets").mkdir(parents=True, exist_ok=True)
+    fetcher = _Fetcher()
     try:
         updater = Updater(
             metadata_dir=str(cache / "metadata"),
@@ -232,6 +300,7 @@ def check_update(url: str, trusted_root: bytes, current_version: str, cache: Pat
             target_dir=str(cache / "targets"),
             target_base_url=f"{base}/targets/",
             bootstrap=trusted_root,
+            fetcher=fetcher.tuf,
         )
         updater.refresh()
         latest_info = updater.get_targetinfo(LATEST)
@@ -242,25 +311,127 @@ def check_update(url: str, trusted_root: bytes, current_version: str, cache: Pat
         version, installer = str(latest["version"]), str(latest["installer"])
         info = updater.get_targetinfo(installer)
     except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
-        raise UpdateError(f"No update: {_why(exc)}.") from None
+        raise _error(exc, f"No update: {_why(exc)}.") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise UpdateError(f"No update: the update feed is not valid ({exc}).") from None
     if info is None:
         raise UpdateError(f"No update: the feed names {installer}, which it does not sign.")
     if _version_key(version) <= _version_key(current_version):
         return None
-    return UpdateOffer(version, installer, info.length, info.hashes.get("sha256", ""), info, updater)
+    return UpdateOffer(version, installer, info.length, info.hashes.get("sha256", ""), info, updater, fetcher)
 
 
-def download(offer: UpdateOffer, folder: Path) -> Path:
+def _matches(path: Path, offer: UpdateOffer) -> bool:
+    """Is *path* the signed installer already (its length and SHA-256)?"""
+    try:
+        if path.stat().st_size != offer.length or not offer.sha256:
+            return False
+        digest = hashlib.sha256()
+        with path.open("rb") as data:
+            for block in iter(lambda: data.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return False
+    return digest.hexdigest() == offer.sha256
+
+
+def download(
+    offer: UpdateOffer,
+    folder: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
     """Fetch the offered installer into *folder*; it is kept only if its length and hashes match
-    the signed ones (otherwise ``UpdateError``, and nothing is left to install)."""
+    the signed ones (otherwise ``UpdateError``, and nothing is left to install).
+
+    *progress* is told the bytes received so far (of ``offer.length``); setting *cancel* stops
+    the download (``UpdateCancelled``). An installer already in *folder* that matches the signed
+    length and hash is not fetched again."""
     from tuf.api import exceptions as tuf_errors
 
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / Path(offer.installer).name
+    if _matches(target, offer):
+        if progress is not None:
+            progress(offer.length)
+        return target
+    if offer._fetcher is not None:
+        offer._fetcher.progress, offer._fetcher.cancel = progress, cancel
     try:
         return Path(offer._updater.download_target(offer._info, str(target)))
+    except UpdateCancelled:
+        target.unlink(missing_ok=True)
+        raise
     except (tuf_errors.RepositoryError, tuf_errors.DownloadError) as exc:
         target.unlink(missing_ok=True)
-        raise UpdateError(f"The update to {offer.version} was not installed: {_why(exc)}.") from None
+        raise _error(exc, f"The update to {offer.version} was not installed: {_why(exc)}.") from None
+    finally:
+        if offer._fetcher is not None:
+            offer._fetcher.progress = offer._fetcher.cancel = None
+
+
+def feed_cache(url: str) -> Path:
+    """Where what was seen of the feed at *url* is kept: one folder per feed, because what was
+    seen of one repository (its versions) says nothing about another's."""
+    import platformdirs
+
+    feed = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
+    return platformdirs.user_cache_path("callsys", appauthor=False) / "updates" / feed
+
+
+# -------------------------------------------------------------------------------- install
+def install_command(installer: Path) -> list[str]:
+    """The command line that installs the verified *installer* with the system's installer.
+
+    A ``.deb``: ``pkexec apt-get install --yes /path/file.deb`` — polkit asks for an
+    administrator's password, apt checks the dependencies. An ``.msi``: ``msiexec /i FILE
+    /passive /norestart`` (not tested here)."""
+    path = str(installer.resolve())
+    if installer.suffix == ".msi":
+        return ["msiexec", "/i", path, "/passive", "/norestart"]
+    if installer.suffix != ".deb":
+        raise UpdateError(
+            f"callsys cannot install {installer.name}: only .deb and .msi installers are known."
+        )
+    pkexec = shutil.which("pkexec")
+    if pkexec is None:
+        raise UpdateError(
+            f"pkexec is not installed, so the update cannot ask for an administrator: "
+            f"install it with sudo apt-get install {path}"
+        )
+    return [pkexec, shutil.which("apt-get") or "/usr/bin/apt-get", "install", "--yes", path]
+
+
+def apt_repository(package: str = PACKAGE) -> str | None:
+    """The apt repository the installed *package* comes from, when the organisation set one up
+    (the system's package manager then updates callsys); None when it was installed from a file
+    or is not a Debian package here.
+
+    Reads ``apt-cache policy``: the installed version (``***``) lists where it is found; anything
+    but ``/var/lib/dpkg/status`` (the installed file itself) is a repository."""
+    apt_cache = shutil.which("apt-cache")
+    if apt_cache is None:
+        return None
+    env = {**os.environ, "LC_ALL": "C", "LANGUAGE": ""}
+    try:
+        out = subprocess.run(
+            [apt_cache, "policy", package], capture_output=True, text=True, timeout=30, env=env, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    installed = False
+    for line in out.splitlines():
+        text = line.strip()
+        if line.startswith(" ***"):
+            installed = True
+            continue
+        if not installed:
+            continue
+        parts = text.split()
+        if len(parts) < 2 or not parts[0].isdigit():
+            break  # the next version of the table
+        source = " ".join(parts[1:])
+        if source != "/var/lib/dpkg/status":
+            return source
+    return None

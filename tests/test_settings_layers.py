@@ -174,6 +174,7 @@ def test_settings_show_origin(
         f'crm.url = "https://org.crm4.dynamics.com"    [organisation: {org}] (locked by organisation: {org})'
     )
     assert f"# system: {system}" in text
+    assert "# server: none" in text  # no callsys server has sent a layer
     capsys.readouterr()
     code, text = run(user, "settings", "show", "crm.nope")
     assert code == 2

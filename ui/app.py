@@ -192,7 +192,13 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     finally:
         if instance is not None:
             instance.close()
+        pending_update = window.pending_update
         _tear_down(app, window, links)
+    if pending_update is not None:  # "Restart to update": install, then start again (SET5)
+        from ui.updater import finish_update
+
+        config = getattr(args, "config", None)
+        finish_update(pending_update, ["--config", str(config)] if config else [])
     return 0
 
 

@@ -9,6 +9,7 @@ allow.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ from callsys.settings import (
     DND,
     LANGUAGE,
     MIN_LOG_DIGITS,
+    OPTIONS,
     PHONE_PROVIDER,
     PROVIDER_OPTIONS,
 )
@@ -77,6 +79,7 @@ from ui.schemes import sip_address
 from ui.tasks import TaskRunner
 from ui.texts import audio_warning, direction_text, number_type_text
 from ui.tray import Tray
+from ui.updater import UpdateAgent, UpdateBar
 
 __all__ = ["MainWindow"]
 
@@ -152,6 +155,7 @@ class MainWindow(QMainWindow):
         self._after_paint_timer.timeout.connect(self._run_after_paint)
 
         self._quitting = False
+        self._closed = False
         self._ending = False  # SIGTERM: quit without asking (end_session)
         self._started = False
         self._pending_links: list[str] = []
@@ -330,6 +334,14 @@ class MainWindow(QMainWindow):
         self.sync_bar.hide()
         status_bar.addWidget(self.sync_label)
         status_bar.addWidget(self.sync_bar)
+        # SET5: a signed update, downloaded in the background, then "restart to update"
+        self.updates = UpdateAgent(self.desktop.settings, self)
+        self.update_bar = UpdateBar(self.updates, self)
+        self.update_bar.restart_requested.connect(self.restart_to_update)
+        self.updates.system.connect(lambda _source: self.show_message(self.update_bar.system_text()))
+        #: The verified installer to install once the window has closed (``ui.app.run``).
+        self.pending_update: Any = None
+        status_bar.addWidget(self.update_bar)
         status_bar.addPermanentWidget(self.status_dot)
         status_bar.addPermanentWidget(self.status_label)
         self.desktop.sync_progress = self.show_sync_progress
@@ -506,6 +518,7 @@ class MainWindow(QMainWindow):
             self.contacts.retranslate()
         if self.dialpad is not None:
             self.dialpad.retranslate()
+        self.update_bar.retranslate()
         self.lang_en.setChecked(self.language.code == "en")
         self.lang_fa.setChecked(self.language.code == "fa")
         self.jalali_action.blockSignals(True)
@@ -574,6 +587,8 @@ class MainWindow(QMainWindow):
         """Start the provider and load the persisted log; then dial any links we were given."""
         self.load_log()
         self.desktop.start_background()
+        self.updates.start()
+        self.pull_server_settings()
         await self.desktop.start_provider()
         self._show_problems()
         self._refresh_actions()
@@ -583,6 +598,34 @@ class MainWindow(QMainWindow):
             self.dial_into_field(uri)
         self._pending_links.clear()
         self.ready.emit()
+
+    def pull_server_settings(self) -> asyncio.Future[Any] | None:
+        """Fetch the callsys server's settings layer (``callsys.serverlayer``) off the window's
+        thread and apply it; the copy kept beside the settings file applies from the next start."""
+        from callsys.serverlayer import pull, server_address
+
+        settings = self.desktop.settings
+        if not server_address(settings) or settings.path is None:
+            return None
+
+        def pulled(result: Any) -> None:
+            doc, path = result
+            before = {key: settings.get(key) for key in OPTIONS}
+            settings.set_server_values(doc["values"], source=doc["server"], locked=doc["locked"], path=path)
+            changed = [key for key in OPTIONS if settings.get(key) != before[key]]
+            log.info("settings from the callsys server %s: %d changed", doc["server"], len(changed))
+            if changed:
+                self.show_message(
+                    translate(
+                        "MainWindow",
+                        "The callsys server changed {count} setting(s); all apply at the next start.",
+                    ).format(count=self.language.digits(str(len(changed))))
+                )
+
+        def failed(why: str) -> None:
+            log.warning("no settings from the callsys server: %s", why)  # the last copy stays in use
+
+        return self.tasks.spawn(asyncio.to_thread(pull, settings), done=pulled, failed=failed)
 
     def open_links(self, uris: list[str]) -> None:
         """Links handed over by a second launch (B5): dialled now, or once the phone has started."""
@@ -667,6 +710,16 @@ class MainWindow(QMainWindow):
         self._quitting = True
         self.close()
 
+    def restart_to_update(self) -> None:
+        """Close as File → Quit does (asking first during a call), then ``ui.app.run`` installs
+        the verified update and starts callsys again."""
+        if self.updates.path is None:
+            return
+        self.pending_update = self.updates.path
+        self.quit()
+        if not self._closed:  # the agent chose to stay in the call
+            self.pending_update = None
+
     def end_session(self) -> None:
         """The system ends callsys (SIGTERM: logout, shutdown, ``kill``): quit now, without
         asking — the calls are ended and logged as they are, instead of left to be found
@@ -689,6 +742,8 @@ class MainWindow(QMainWindow):
             event.ignore()  # quitting would drop the calls (the softphone lives in this process)
             self._quitting = False
             return
+        self._closed = True
+        self.updates.stop()
         self.tray.hide()
         self.hotkeys.global_keys.release()  # other programs get the keys back (CARD6)
         self.save_placement()

@@ -192,6 +192,10 @@ def locked_text(layer: Layer) -> str:
         return translate(
             "SettingsDialog", "Set by your organisation's installer; it cannot be changed here ({path})."
         ).format(path=path)
+    if layer.name == "server":
+        return translate(
+            "SettingsDialog", "Set by the callsys server; it cannot be changed here ({path})."
+        ).format(path=ltr(layer.describe_source()))
     return translate(
         "SettingsDialog", "Set by this computer's administrator; it cannot be changed here ({path})."
     ).format(path=path)
@@ -221,6 +225,9 @@ def choice_title(key: str, value: str) -> str:
         ("phone.provider", "tapi"): translate(
             "SettingsDialog", "Desk phone through Windows telephony (TAPI)"
         ),
+        ("updates.mode", "auto"): translate("SettingsDialog", "Download signed updates; install on restart"),
+        ("updates.mode", "system"): translate("SettingsDialog", "From the system's package manager"),
+        ("updates.mode", "off"): translate("SettingsDialog", "Off"),
     }
     return titles.get((key, value), value)
 

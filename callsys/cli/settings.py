@@ -1,9 +1,12 @@
-"""``callsys settings show [--origin]`` — every effective setting, and where it comes from.
+"""``callsys settings show [--origin]`` — every effective setting, and where it comes from;
+``callsys settings pull`` — fetch the callsys server's settings layer now.
 
 The layers, lowest first: built-in, organisation (``briefcase.toml`` in the installer), system
 (``/etc/callsys/settings.toml``), server, user (``callsys.settings``). With ``--origin`` each value
 says its layer and that layer's file, and a locked setting says who locked it — what an admin
-checks after rolling out an installer or a system file.
+checks after rolling out an installer or a system file. The server layer is the copy of what the
+callsys server (``server.url``) last sent (``callsys.serverlayer``): the desktop fetches it at
+each start, ``pull`` at once.
 """
 
 from __future__ import annotations
@@ -36,6 +39,10 @@ def register(
     show.add_argument("--origin", action="store_true", help="say which layer (and file) each value is from")
     show.add_argument("key", nargs="*", metavar="KEY", help="only these settings (e.g. crm.url)")
     show.set_defaults(run=_show)
+    pull = sub.add_parser(
+        "pull", parents=[common], help="fetch the callsys server's settings for desktops now (server.url)"
+    )
+    pull.set_defaults(run=_pull)
 
 
 def _plain(value: Any) -> Any:
@@ -55,19 +62,21 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
     for key, option in OPTIONS.items():
         if args.key and key not in args.key:
             continue
-        layer, path = settings.origin(option)
+        layer, _path = settings.origin(option)
+        source = settings.source(option)
         lock = settings.locked_by(option)
         rows.append(
             {
                 "key": key,
                 "value": _plain(settings[option]),
                 "origin": layer,
-                "source": str(path) if path is not None else None,
+                "source": source,
                 "locked_by": lock.name if lock is not None else None,
-                "locked_in": str(lock.path) if lock is not None and lock.path is not None else None,
+                "locked_in": (lock.describe_source() or None) if lock is not None else None,
             }
         )
     organisation = provisioning_path()
+    server = settings.layer("server")
     layers: list[dict[str, Any]] = [
         {
             "name": "organisation",
@@ -75,6 +84,11 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
             "present": bool(organisation and organisation.is_file()),
         },
         {"name": "system", "path": str(system_settings_path()), "present": system_settings_path().is_file()},
+        {
+            "name": "server",
+            "path": server.describe_source() if server is not None else None,
+            "present": server is not None,
+        },
         {
             "name": "user",
             "path": str(settings.path) if settings.path else None,
@@ -96,9 +110,27 @@ def _show(args: argparse.Namespace, ctx: Context) -> int:
         if args.origin:
             lines.append("")
             for layer in layers:
+                if layer["path"] is None:
+                    lines.append(f"# {layer['name']}: none")
+                    continue
                 state = "" if layer["present"] else " (none)"
                 lines.append(f"# {layer['name']}: {layer['path']}{state}")
         return "\n".join(lines)
 
     ctx.emit({"settings": rows, "layers": layers}, text)
+    return 0
+
+
+def _pull(args: argparse.Namespace, ctx: Context) -> int:
+    from callsys.serverlayer import pull
+
+    settings = ctx.settings
+    doc, path = pull(settings)
+    notes = settings.set_server_values(doc["values"], source=doc["server"], locked=doc["locked"], path=path)
+    lines = [
+        f"Fetched {len(doc['values'])} setting(s), {len(doc['locked'])} locked, from {doc['server']}; "
+        f"kept in {path}."
+    ]
+    lines += notes
+    ctx.emit({**doc, "path": str(path), "notes": lines[1:]}, "\n".join(lines))
     return 0

@@ -14,13 +14,12 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from callsys.updates import SHIPPED_ROOT
+
 if TYPE_CHECKING:
     from callsys.cli import Context
 
 __all__ = ["SHIPPED_ROOT", "register"]
-
-#: The update repository's root.json an organisation ships in its installers (none by default).
-SHIPPED_ROOT = Path(__file__).resolve().parents[2] / "resources" / "update-root.json"
 
 
 def register(
@@ -44,14 +43,10 @@ def register(
 
 
 def _check(args: argparse.Namespace, ctx: Context) -> int:
-    import hashlib
-
-    import platformdirs
-
     from callsys import __version__
     from callsys.errors import ConfigError
     from callsys.settings import UPDATES_ROOT, UPDATES_URL
-    from callsys.updates import check_update, download
+    from callsys.updates import check_update, download, feed_cache
 
     url = args.url or ctx.settings[UPDATES_URL]
     if not url:
@@ -63,10 +58,7 @@ def _check(args: argparse.Namespace, ctx: Context) -> int:
         root = root_path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"The update feed's root {root_path} cannot be read: {exc.strerror}.") from None
-    # One cache per feed: what was seen of one repository says nothing about another's versions.
-    feed = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
-    cache = platformdirs.user_cache_path("callsys", appauthor=False) / "updates" / feed
-    offer = check_update(url, root, __version__, cache)
+    offer = check_update(url, root, __version__, feed_cache(url))
     if offer is None:
         ctx.emit({"current": __version__, "update": None}, f"callsys {__version__} is up to date.")
         return 0

@@ -26,6 +26,7 @@ from callsys.settings import (
     SERVER_HEARTBEAT,
     SERVER_LISTEN_HOST,
     SERVER_LISTEN_PORT,
+    SERVER_PUSHED_SETTINGS,
     SERVER_SEATS,
     SERVER_TLS_CERT,
     SERVER_TLS_KEY,
@@ -90,6 +91,8 @@ class ServerConfig:
     agents: Mapping[str, Agent] = field(default_factory=dict)
     users: Mapping[str, str] = field(default_factory=dict)  # extension → systemuserid
     update_manifest: Path | None = None
+    #: The settings layer served to desktops (``callsys.serverlayer``); None = none.
+    pushed_settings: Path | None = None
     drain_seconds: float = 10.0
     crm_retry_max: float = 300.0
     tls_certificate: Path | None = None
@@ -154,6 +157,7 @@ class ServerConfig:
                 key="server.database",
             )
         manifest = settings[SERVER_UPDATE_MANIFEST]
+        pushed = settings[SERVER_PUSHED_SETTINGS]
         cert, key = settings[SERVER_TLS_CERT], settings[SERVER_TLS_KEY]
         if key and not cert:
             raise ConfigError(
@@ -169,6 +173,7 @@ class ServerConfig:
             agents=agents,
             users={k: v.lower() for k, v in users.items()},
             update_manifest=Path(manifest).expanduser() if manifest else None,
+            pushed_settings=Path(pushed).expanduser() if pushed else None,
             drain_seconds=float(settings[SERVER_DRAIN_SECONDS]),
             crm_retry_max=float(settings[SERVER_CRM_RETRY_MAX]),
             tls_certificate=Path(cert).expanduser() if cert else None,

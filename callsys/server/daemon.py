@@ -29,7 +29,14 @@ from websockets.http11 import Request
 
 from callsys import __version__
 from callsys.callmanager import CallManager
-from callsys.errors import CallsysError, NotSupported, ProviderError, SecretStoreError, UnknownCall
+from callsys.errors import (
+    CallsysError,
+    ConfigError,
+    NotSupported,
+    ProviderError,
+    SecretStoreError,
+    UnknownCall,
+)
 from callsys.model import Call, CallEvent, Direction, ProviderEvent
 from callsys.provider import (
     Capability,
@@ -45,6 +52,7 @@ from callsys.server.config import SHARED_SECRET, Branch, ServerConfig, agent_sec
 from callsys.server.hub import ALL, Hub, Identity, Session, constant_time_equal, split_call_id
 from callsys.server.protocol import call_to_wire
 from callsys.server.reconcile import LegBook, Reconciler, ReconcileResult, read_master_csv
+from callsys.serverlayer import LAYER_PATH, read_pushed
 
 __all__ = ["ActivityFactory", "ActivityWriter", "BranchRuntime", "CallServer"]
 
@@ -719,7 +727,7 @@ class CallServer:
             return self.health()
         if url.path == "/update/manifest.json":
             return self._manifest()
-        if url.path == "/settings":
+        if url.path in ("/settings", LAYER_PATH):
             auth = request.headers.get("Authorization", "")
             token = auth[7:] if auth.lower().startswith("bearer ") else ""
             agent = request.headers.get("X-Callsys-Agent", "")
@@ -734,9 +742,30 @@ class CallServer:
                 identity = self.authenticate(hello)
             except PermissionError as exc:
                 return 401, {"error": str(exc)}
+            if url.path == LAYER_PATH:
+                return self._pushed_layer(identity)
             found = self.branches.get(identity.branch)
             return 200, found.branch.shared_settings() if found else {}
         return None
+
+    def _pushed_layer(self, identity: Identity) -> tuple[int, Any]:
+        """The organisation's settings layer for an authenticated desktop (``server.pushed_settings``,
+        read at each request so an edit needs no restart)."""
+        path = self.config.pushed_settings
+        if path is None:
+            return 200, {"values": {}, "locked": [], "version": ""}
+        try:
+            doc = read_pushed(path)
+        except ConfigError as exc:
+            log.error("cannot serve the pushed settings: %s", exc)
+            return 503, {"error": "The server's settings for desktops cannot be read (see its log)."}
+        log.info(
+            "settings layer sent to %s",
+            identity.agent,
+            extra={"event": "settings_pushed", "agent": identity.agent, "version": doc["version"]},
+        )
+        doc.pop("warnings", None)
+        return 200, doc
 
     def _manifest(self) -> tuple[int, Any]:
         path = self.config.update_manifest

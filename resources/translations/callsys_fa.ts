@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="483" />
+      <location filename="../../ui/desktop.py" line="479" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="484" />
+      <location filename="../../ui/desktop.py" line="480" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="482" />
+      <location filename="../../ui/desktop.py" line="478" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -346,12 +346,12 @@
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="929" />
+      <location filename="../../ui/contacts.py" line="925" />
       <source>&amp;Add…</source>
       <translation>&amp;افزودن…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="928" />
+      <location filename="../../ui/contacts.py" line="924" />
       <source>&amp;Call</source>
       <translation>تما&amp;س</translation>
     </message>
@@ -361,7 +361,7 @@
       <translation>&amp;شرکت:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="931" />
+      <location filename="../../ui/contacts.py" line="927" />
       <source>&amp;Delete</source>
       <translation>&amp;حذف</translation>
     </message>
@@ -371,12 +371,12 @@
       <translation>&amp;رایانامه:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="930" />
+      <location filename="../../ui/contacts.py" line="926" />
       <source>&amp;Edit…</source>
       <translation>&amp;ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="932" />
+      <location filename="../../ui/contacts.py" line="928" />
       <source>&amp;Import…</source>
       <translation>&amp;درون‌ریزی…</translation>
     </message>
@@ -386,7 +386,7 @@
       <translation>&amp;نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="934" />
+      <location filename="../../ui/contacts.py" line="930" />
       <source>&amp;Open in Dynamics</source>
       <translation>&amp;باز کردن در Dynamics</translation>
     </message>
@@ -411,32 +411,32 @@
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="927" />
+      <location filename="../../ui/contacts.py" line="923" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="910" />
+      <location filename="../../ui/contacts.py" line="906" />
       <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
       <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="838" />
+      <location filename="../../ui/contacts.py" line="834" />
       <source>Delete</source>
       <translation>حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="892" />
+      <location filename="../../ui/contacts.py" line="888" />
       <source>Delete contact</source>
       <translation>حذف مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="893" />
+      <location filename="../../ui/contacts.py" line="889" />
       <source>Delete {name} from the directory?</source>
       <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="902" />
+      <location filename="../../ui/contacts.py" line="898" />
       <source>Deleted {name}.</source>
       <translation>{name} حذف شد.</translation>
     </message>
@@ -446,12 +446,12 @@
       <translation>ویرایش مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="835" />
+      <location filename="../../ui/contacts.py" line="831" />
       <source>Edit…</source>
       <translation>ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="933" />
+      <location filename="../../ui/contacts.py" line="929" />
       <source>Import a CSV or vCard file into the directory</source>
       <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
     </message>
@@ -506,7 +506,7 @@
       <translation>شماره‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="843" />
+      <location filename="../../ui/contacts.py" line="839" />
       <source>Open in Dynamics</source>
       <translation>باز کردن در Dynamics</translation>
     </message>
@@ -516,17 +516,17 @@
       <translation>شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="883" />
+      <location filename="../../ui/contacts.py" line="879" />
       <source>Saved {name}.</source>
       <translation>{name} ذخیره شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="925" />
+      <location filename="../../ui/contacts.py" line="921" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="926" />
+      <location filename="../../ui/contacts.py" line="922" />
       <source>Search the contacts</source>
       <translation>جستجو در مخاطبان</translation>
     </message>
@@ -1260,77 +1260,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="501" />
+      <location filename="../../ui/mainwindow.py" line="513" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="490" />
+      <location filename="../../ui/mainwindow.py" line="502" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="486" />
+      <location filename="../../ui/mainwindow.py" line="498" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="500" />
+      <location filename="../../ui/mainwindow.py" line="512" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="494" />
+      <location filename="../../ui/mainwindow.py" line="506" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="493" />
+      <location filename="../../ui/mainwindow.py" line="505" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="462" />
+      <location filename="../../ui/mainwindow.py" line="474" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="457" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="489" />
+      <location filename="../../ui/mainwindow.py" line="501" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="488" />
+      <location filename="../../ui/mainwindow.py" line="500" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="495" />
+      <location filename="../../ui/mainwindow.py" line="507" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="497" />
+      <location filename="../../ui/mainwindow.py" line="509" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="487" />
+      <location filename="../../ui/mainwindow.py" line="499" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="496" />
+      <location filename="../../ui/mainwindow.py" line="508" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="492" />
+      <location filename="../../ui/mainwindow.py" line="504" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -1340,37 +1340,37 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1470" />
+      <location filename="../../ui/mainwindow.py" line="1528" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="477" />
+      <location filename="../../ui/mainwindow.py" line="489" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="464" />
+      <location filename="../../ui/mainwindow.py" line="476" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="111" />
+      <location filename="../../ui/mainwindow.py" line="114" />
       <source>Call answered elsewhere</source>
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="471" />
+      <location filename="../../ui/mainwindow.py" line="483" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="477" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="112" />
+      <location filename="../../ui/mainwindow.py" line="115" />
       <source>Call with IVR values</source>
       <translation>تماس با ورودی‌های منوی صوتی (IVR)</translation>
     </message>
@@ -1380,12 +1380,12 @@
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="503" />
+      <location filename="../../ui/mainwindow.py" line="515" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="504" />
+      <location filename="../../ui/mainwindow.py" line="516" />
       <source>Dial pad</source>
       <translation>صفحه شماره‌گیری</translation>
     </message>
@@ -1400,47 +1400,47 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="846" />
+      <location filename="../../ui/mainwindow.py" line="901" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="467" />
+      <location filename="../../ui/mainwindow.py" line="479" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="892" />
+      <location filename="../../ui/mainwindow.py" line="947" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="480" />
+      <location filename="../../ui/mainwindow.py" line="492" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="108" />
+      <location filename="../../ui/mainwindow.py" line="111" />
       <source>Incoming call, answered</source>
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="463" />
+      <location filename="../../ui/mainwindow.py" line="475" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1338" />
+      <location filename="../../ui/mainwindow.py" line="1396" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="479" />
+      <location filename="../../ui/mainwindow.py" line="491" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="109" />
+      <location filename="../../ui/mainwindow.py" line="112" />
       <source>Missed call</source>
       <translation>تماس بی پاسخ</translation>
     </message>
@@ -1460,47 +1460,47 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1077" />
+      <location filename="../../ui/mainwindow.py" line="1132" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1253" />
+      <location filename="../../ui/mainwindow.py" line="1311" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="895" />
+      <location filename="../../ui/mainwindow.py" line="950" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="461" />
+      <location filename="../../ui/mainwindow.py" line="473" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="459" />
+      <location filename="../../ui/mainwindow.py" line="471" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="491" />
+      <location filename="../../ui/mainwindow.py" line="503" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="502" />
+      <location filename="../../ui/mainwindow.py" line="514" />
       <source>Open the &amp;log folder</source>
       <translation>باز کردن پوشه &amp;گزارش کار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="481" />
+      <location filename="../../ui/mainwindow.py" line="493" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="115" />
+      <location filename="../../ui/mainwindow.py" line="118" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
@@ -1515,12 +1515,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="656" />
+      <location filename="../../ui/mainwindow.py" line="699" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="468" />
+      <location filename="../../ui/mainwindow.py" line="480" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1530,157 +1530,162 @@
       <translation>ثبت‌شده با حساب {account}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="110" />
+      <location filename="../../ui/mainwindow.py" line="113" />
       <source>Rejected call</source>
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="470" />
+      <location filename="../../ui/mainwindow.py" line="482" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="469" />
+      <location filename="../../ui/mainwindow.py" line="481" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1274" />
+      <location filename="../../ui/mainwindow.py" line="1332" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="472" />
+      <location filename="../../ui/mainwindow.py" line="484" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="938" />
+      <location filename="../../ui/mainwindow.py" line="993" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="876" />
+      <location filename="../../ui/mainwindow.py" line="931" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="889" />
+      <location filename="../../ui/mainwindow.py" line="944" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="802" />
+      <location filename="../../ui/mainwindow.py" line="857" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1572" />
+      <location filename="../../ui/mainwindow.py" line="619" />
+      <source>The callsys server changed {count} setting(s); all apply at the next start.</source>
+      <translation>سرور callsys {count} تنظیم را تغییر داد؛ همه از اجرای بعدی اعمال می‌شوند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/mainwindow.py" line="1630" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1461" />
+      <location filename="../../ui/mainwindow.py" line="1519" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1000" />
+      <location filename="../../ui/mainwindow.py" line="1055" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="925" />
+      <location filename="../../ui/mainwindow.py" line="980" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="868" />
+      <location filename="../../ui/mainwindow.py" line="923" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="882" />
+      <location filename="../../ui/mainwindow.py" line="937" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1305" />
+      <location filename="../../ui/mainwindow.py" line="1363" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1067" />
+      <location filename="../../ui/mainwindow.py" line="1122" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1125" />
+      <location filename="../../ui/mainwindow.py" line="1180" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="478" />
+      <location filename="../../ui/mainwindow.py" line="490" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="114" />
+      <location filename="../../ui/mainwindow.py" line="117" />
       <source>Two waiting calls</source>
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="634" />
+      <location filename="../../ui/mainwindow.py" line="677" />
       <source>Updating the phone index: {table}, {count} of about {expected} records, {rate} a second, about {left} left</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} از حدود {expected} رکورد، {rate} در ثانیه، حدود {left} مانده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="627" />
+      <location filename="../../ui/mainwindow.py" line="670" />
       <source>Updating the phone index: {table}, {count} records, {rate} a second</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد، {rate} در ثانیه</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="466" />
+      <location filename="../../ui/mainwindow.py" line="478" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="113" />
+      <location filename="../../ui/mainwindow.py" line="116" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1471" />
+      <location filename="../../ui/mainwindow.py" line="1529" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="944" />
+      <location filename="../../ui/mainwindow.py" line="999" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1341" />
+      <location filename="../../ui/mainwindow.py" line="1399" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="657" />
+      <location filename="../../ui/mainwindow.py" line="700" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="936" />
+      <location filename="../../ui/mainwindow.py" line="991" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1115" />
+      <location filename="../../ui/mainwindow.py" line="1170" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1134" />
+      <location filename="../../ui/mainwindow.py" line="1189" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -2112,517 +2117,547 @@
   <context>
     <name>Settings</name>
     <message>
-      <location filename="../../callsys/settings.py" line="402" />
+      <location filename="../../callsys/settings.py" line="407" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="454" />
+      <location filename="../../callsys/settings.py" line="459" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="505" />
+      <location filename="../../callsys/settings.py" line="510" />
       <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="470" />
+      <location filename="../../callsys/settings.py" line="518" />
+      <source>A TOML file written like /etc/callsys/settings.toml (with [locked] keys) that connected desktops apply between the system file and the user's own; empty = none</source>
+      <translation>یک فایل TOML به شکل /etc/callsys/settings.toml (با کلیدهای [locked]) که رایانه‌های متصل آن را میان فایل سیستم و فایل خود کاربر اعمال می‌کنند؛ خالی = هیچ</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="475" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="633" />
+      <location filename="../../callsys/settings.py" line="649" />
       <source>A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start</source>
       <translation>پنلی بالای کادر شماره‌گیری تا وقتی هنوز فایل تنظیماتی نیست؛ مدیرانی که callsys را از پیش پیکربندی می‌کنند آن را برای نخستین اجرای بی‌صدا خاموش می‌کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="428" />
+      <location filename="../../callsys/settings.py" line="433" />
       <source>A table without change tracking is read again in full this often (to find deleted records); in between, only its changed records are read</source>
       <translation>جدولی که ردیابی تغییرات ندارد در این فاصله دوباره به‌طور کامل خوانده می‌شود (تا رکوردهای حذف‌شده پیدا شوند)؛ در این میان فقط رکوردهای تغییرکرده‌اش خوانده می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="225" />
+      <location filename="../../callsys/settings.py" line="230" />
       <source>Added in front of every outgoing public number</source>
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="603" />
+      <location filename="../../callsys/settings.py" line="619" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="229" />
+      <location filename="../../callsys/settings.py" line="234" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="570" />
+      <location filename="../../callsys/settings.py" line="586" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="305" />
+      <location filename="../../callsys/settings.py" line="310" />
       <source>App registration (client) ID</source>
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="476" />
+      <location filename="../../callsys/settings.py" line="481" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="279" />
+      <location filename="../../callsys/settings.py" line="284" />
       <source>CRM</source>
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="560" />
+      <location filename="../../callsys/settings.py" line="576" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="582" />
+      <location filename="../../callsys/settings.py" line="598" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="412" />
+      <location filename="../../callsys/settings.py" line="417" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
       <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="271" />
+      <location filename="../../callsys/settings.py" line="276" />
       <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM</source>
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="624" />
+      <location filename="../../callsys/settings.py" line="640" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="363" />
+      <location filename="../../callsys/settings.py" line="368" />
       <source>Certificate (PEM with private key)</source>
       <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="367" />
+      <location filename="../../callsys/settings.py" line="372" />
       <source>Certificate thumbprint</source>
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="253" />
+      <location filename="../../callsys/settings.py" line="696" />
+      <source>Check for updates every (hours)</source>
+      <translation>بررسی به‌روزرسانی هر (ساعت)</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="258" />
       <source>Completes local numbers dialled without it</source>
       <translation>شماره‌های محلی بدون کد شهر را کامل می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="394" />
+      <location filename="../../callsys/settings.py" line="399" />
       <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]</source>
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="643" />
+      <location filename="../../callsys/settings.py" line="659" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="243" />
+      <location filename="../../callsys/settings.py" line="248" />
       <source>Default country</source>
       <translation>کشور پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="227" />
+      <location filename="../../callsys/settings.py" line="232" />
       <source>Default line</source>
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="495" />
+      <location filename="../../callsys/settings.py" line="500" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="460" />
+      <location filename="../../callsys/settings.py" line="465" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="579" />
+      <location filename="../../callsys/settings.py" line="595" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="228" />
+      <location filename="../../callsys/settings.py" line="233" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="269" />
+      <location filename="../../callsys/settings.py" line="274" />
       <source>Do not log numbers shorter than</source>
       <translation>ثبت نکردن شماره‌های کوتاه‌تر از</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="283" />
+      <location filename="../../callsys/settings.py" line="288" />
       <source>Dynamics 365 address</source>
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="487" />
+      <location filename="../../callsys/settings.py" line="492" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="645" />
+      <location filename="../../callsys/settings.py" line="661" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="546" />
+      <location filename="../../callsys/settings.py" line="562" />
       <source>Empty: this server's own SQLite file. A postgresql:// URL: several servers share the calls; one leads</source>
       <translation>خالی: فایل SQLite خود این سرور. یک نشانی postgresql://: چند سرور تماس‌ها را به اشتراک می‌گذارند و یکی رهبری می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="631" />
+      <location filename="../../callsys/settings.py" line="647" />
       <source>Explain the phone at a first start</source>
       <translation>توضیح تلفن در نخستین اجرا</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="392" />
+      <location filename="../../callsys/settings.py" line="397" />
       <source>Extra phone columns</source>
       <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="381" />
+      <location filename="../../callsys/settings.py" line="386" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="426" />
+      <location filename="../../callsys/settings.py" line="431" />
       <source>Full refresh of tables without change tracking (seconds)</source>
       <translation>به‌روزرسانی کامل جدول‌های بدون ردیابی تغییرات (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="613" />
+      <location filename="../../callsys/settings.py" line="629" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="584" />
+      <location filename="../../callsys/settings.py" line="600" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="575" />
+      <location filename="../../callsys/settings.py" line="591" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="468" />
+      <location filename="../../callsys/settings.py" line="473" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="576" />
+      <location filename="../../callsys/settings.py" line="592" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="537" />
+      <location filename="../../callsys/settings.py" line="553" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="462" />
+      <location filename="../../callsys/settings.py" line="467" />
       <source>How many desktops may be connected at the same time</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="420" />
+      <location filename="../../callsys/settings.py" line="425" />
       <source>How often the desktop and the callsys server pull changed phone numbers into the phone index</source>
       <translation>هر چند ثانیه یک بار برنامه و سرور callsys شماره‌های تغییرکرده را به نمایهٔ شماره‌ها می‌آورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="410" />
+      <location filename="../../callsys/settings.py" line="415" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="622" />
+      <location filename="../../callsys/settings.py" line="638" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="373" />
+      <location filename="../../callsys/settings.py" line="378" />
       <source>Keep the sign-in unencrypted</source>
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="556" />
+      <location filename="../../callsys/settings.py" line="572" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="259" />
+      <location filename="../../callsys/settings.py" line="264" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="605" />
+      <location filename="../../callsys/settings.py" line="621" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="450" />
+      <location filename="../../callsys/settings.py" line="455" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="454" />
+      <location filename="../../callsys/settings.py" line="459" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="251" />
+      <location filename="../../callsys/settings.py" line="256" />
       <source>Local area code</source>
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="511" />
+      <location filename="../../callsys/settings.py" line="527" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="322" />
+      <location filename="../../callsys/settings.py" line="327" />
       <source>Microsoft Entra sign-in address: https://login.microsoftonline.us for US Government clouds, https://login.chinacloudapi.cn for China</source>
       <translation>نشانی ورود Microsoft Entra: ‏https://login.microsoftonline.us برای ابرهای دولت آمریکا، ‏https://login.chinacloudapi.cn برای چین</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="301" />
+      <location filename="../../callsys/settings.py" line="306" />
       <source>Microsoft Entra tenant</source>
       <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="331" />
+      <location filename="../../callsys/settings.py" line="336" />
       <source>Model-driven app ID</source>
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="577" />
+      <location filename="../../callsys/settings.py" line="593" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="245" />
+      <location filename="../../callsys/settings.py" line="250" />
       <source>Numbers written without a country code belong to this country</source>
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="497" />
+      <location filename="../../callsys/settings.py" line="502" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="478" />
+      <location filename="../../callsys/settings.py" line="483" />
       <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="375" />
+      <location filename="../../callsys/settings.py" line="380" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="586" />
+      <location filename="../../callsys/settings.py" line="602" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="223" />
+      <location filename="../../callsys/settings.py" line="228" />
       <source>Outside-line prefix</source>
       <translation>پیش‌شماره خط بیرونی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="215" />
+      <location filename="../../callsys/settings.py" line="220" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="418" />
+      <location filename="../../callsys/settings.py" line="423" />
       <source>Phone index refresh (seconds)</source>
       <translation>به‌روزرسانی نمایهٔ شماره‌ها (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="352" />
+      <location filename="../../callsys/settings.py" line="357" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
       <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="234" />
+      <location filename="../../callsys/settings.py" line="239" />
       <source>Provider options</source>
       <translation>گزینه‌های اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="333" />
+      <location filename="../../callsys/settings.py" line="338" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="587" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="585" />
+      <location filename="../../callsys/settings.py" line="601" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="573" />
+      <location filename="../../callsys/settings.py" line="589" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="544" />
+      <location filename="../../callsys/settings.py" line="516" />
+      <source>Settings pushed to desktops</source>
+      <translation>تنظیمات ارسالی به رایانه‌های کاربران</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="560" />
       <source>Shared database (PostgreSQL)</source>
       <translation>پایگاه داده مشترک (PostgreSQL)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="587" />
+      <location filename="../../callsys/settings.py" line="603" />
       <source>Show the contacts</source>
       <translation>نمایش مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="588" />
+      <location filename="../../callsys/settings.py" line="604" />
       <source>Show the dial pad</source>
       <translation>نمایش صفحه شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="535" />
+      <location filename="../../callsys/settings.py" line="551" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="339" />
+      <location filename="../../callsys/settings.py" line="344" />
       <source>Sign-in method</source>
       <translation>روش ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="320" />
+      <location filename="../../callsys/settings.py" line="325" />
       <source>Sign-in service</source>
       <translation>سرویس ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="400" />
+      <location filename="../../callsys/settings.py" line="405" />
       <source>Status reason of unanswered calls</source>
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="519" />
+      <location filename="../../callsys/settings.py" line="535" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="527" />
+      <location filename="../../callsys/settings.py" line="543" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="303" />
+      <location filename="../../callsys/settings.py" line="308" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="698" />
+      <source>The desktop checks at start and then this often</source>
+      <translation>برنامه هنگام اجرا و سپس با این فاصله بررسی می‌کند</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="545" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="663" />
+      <location filename="../../callsys/settings.py" line="679" />
       <source>The keys updates must be signed with; empty = resources/update-root.json shipped with callsys</source>
       <translation>کلیدهایی که به‌روزرسانی‌ها باید با آن‌ها امضا شده باشند؛ خالی = resources/update-root.json همراه callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="655" />
+      <location filename="../../callsys/settings.py" line="671" />
       <source>The organisation's signed update repository (callsys update check); empty = none</source>
       <translation>مخزن امضاشدهٔ به‌روزرسانی‌های سازمان (callsys update check)؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="350" />
+      <location filename="../../callsys/settings.py" line="355" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="357" />
+      <location filename="../../callsys/settings.py" line="362" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="653" />
+      <location filename="../../callsys/settings.py" line="669" />
       <source>Update feed</source>
       <translation>مخزن به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="661" />
+      <location filename="../../callsys/settings.py" line="677" />
       <source>Update feed's root.json</source>
       <translation>root.json مخزن به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="503" />
+      <location filename="../../callsys/settings.py" line="508" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="261" />
+      <location filename="../../callsys/settings.py" line="685" />
+      <source>Updates</source>
+      <translation>به‌روزرسانی‌ها</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="266" />
       <source>Which company line a dialled number (DID) belongs to</source>
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="615" />
+      <location filename="../../callsys/settings.py" line="631" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="513" />
+      <location filename="../../callsys/settings.py" line="529" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="489" />
+      <location filename="../../callsys/settings.py" line="494" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="521" />
+      <location filename="../../callsys/settings.py" line="537" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="383" />
+      <location filename="../../callsys/settings.py" line="388" />
       <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)</source>
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="558" />
+      <location filename="../../callsys/settings.py" line="687" />
+      <source>auto = the desktop checks the update feed, downloads a signed update and installs it when restarted; system = the system's package manager (an apt repository) updates callsys; off = never check</source>
+      <translation>auto = برنامه مخزن به‌روزرسانی را بررسی می‌کند، به‌روزرسانی امضاشده را بارگیری می‌کند و هنگام راه‌اندازی دوباره نصب می‌کند؛ system = مدیر بستهٔ سیستم (یک مخزن apt) callsys را به‌روز می‌کند؛ off = هرگز بررسی نشود</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="574" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="435" />
+      <location filename="../../callsys/settings.py" line="440" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="341" />
+      <location filename="../../callsys/settings.py" line="346" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
       <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="281" />
+      <location filename="../../callsys/settings.py" line="286" />
       <source>local = the built-in directory; dynamics = Microsoft Dynamics 365</source>
       <translation>local = دفترچه داخلی برنامه؛ dynamics = Microsoft Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="217" />
+      <location filename="../../callsys/settings.py" line="222" />
       <source>sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator</source>
       <translation>sip = تلفن نرم‌افزاری داخلی، ami = Asterisk، server = سرور callsys، sim = شبیه‌ساز</translation>
     </message>
@@ -2630,17 +2665,17 @@
   <context>
     <name>SettingsDialog</name>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="938" />
+      <location filename="../../ui/settingsdialog.py" line="945" />
       <source>AMI secret</source>
       <translation>رمز AMI</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="939" />
+      <location filename="../../ui/settingsdialog.py" line="946" />
       <source>AMI secret:</source>
       <translation>رمز AMI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1226" />
+      <location filename="../../ui/settingsdialog.py" line="1233" />
       <source>Access token for the callsys server</source>
       <translation>توکن دسترسی به سرور callsys</translation>
     </message>
@@ -2650,17 +2685,17 @@
       <translation>پیشرفته</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="213" />
+      <location filename="../../ui/settingsdialog.py" line="217" />
       <source>Application with a certificate</source>
       <translation>برنامه با گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="212" />
+      <location filename="../../ui/settingsdialog.py" line="216" />
       <source>Application with a client secret</source>
       <translation>برنامه با رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="839" />
+      <location filename="../../ui/settingsdialog.py" line="846" />
       <source>Applies when callsys starts again.</source>
       <translation>با اجرای دوبارهٔ callsys اعمال می‌شود.</translation>
     </message>
@@ -2670,7 +2705,7 @@
       <translation>صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="208" />
+      <location filename="../../ui/settingsdialog.py" line="212" />
       <source>Built-in directory</source>
       <translation>دفترچهٔ داخلی</translation>
     </message>
@@ -2680,52 +2715,62 @@
       <translation>ارتباط با مشتری (CRM)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="985" />
+      <location filename="../../ui/settingsdialog.py" line="992" />
       <source>Client secret</source>
       <translation>رمز کلاینت</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="987" />
+      <location filename="../../ui/settingsdialog.py" line="994" />
       <source>Client secret:</source>
       <translation>رمز کلاینت:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="355" />
+      <location filename="../../ui/settingsdialog.py" line="362" />
       <source>Connected to Dynamics 365 (user {user}).</source>
       <translation>به Dynamics 365 وصل شد (کاربر {user}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="359" />
+      <location filename="../../ui/settingsdialog.py" line="366" />
       <source>Connected to the CRM.</source>
       <translation>به CRM وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="269" />
+      <location filename="../../ui/settingsdialog.py" line="276" />
       <source>Connected to the phone system.</source>
       <translation>به سیستم تلفن وصل شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1292" />
+      <location filename="../../ui/settingsdialog.py" line="1299" />
       <source>Correct the fields marked in red first.</source>
       <translation>ابتدا فیلدهای قرمز را اصلاح کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="221" />
+      <location filename="../../ui/settingsdialog.py" line="225" />
       <source>Desk phone through Windows telephony (TAPI)</source>
       <translation>تلفن رومیزی از راه تلفن‌داری ویندوز (TAPI)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="217" />
+      <location filename="../../ui/settingsdialog.py" line="228" />
+      <source>Download signed updates; install on restart</source>
+      <translation>بارگیری به‌روزرسانی‌های امضاشده؛ نصب هنگام راه‌اندازی دوباره</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="221" />
       <source>Embedded softphone (SIP, up to 4 calls)</source>
       <translation>تلفن نرم‌افزاری داخلی (SIP، تا ۴ تماس)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1086" />
+      <location filename="../../ui/settingsdialog.py" line="1093" />
       <source>Expected: {what}</source>
       <translation>مقدار مورد انتظار: {what}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="206" />
+      <location filename="../../ui/settingsdialog.py" line="229" />
+      <source>From the system's package manager</source>
+      <translation>از طریق مدیر بستهٔ سیستم</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="210" />
       <source>Gregorian</source>
       <translation>میلادی</translation>
     </message>
@@ -2735,17 +2780,17 @@
       <translation>کلیدهای میانبر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1109" />
+      <location filename="../../ui/settingsdialog.py" line="1116" />
       <source>Ignored when the phone starts:</source>
       <translation>هنگام راه‌اندازی تلفن نادیده گرفته می‌شود:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="207" />
+      <location filename="../../ui/settingsdialog.py" line="211" />
       <source>Jalali (Persian)</source>
       <translation>شمسی (جلالی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="991" />
+      <location filename="../../ui/settingsdialog.py" line="998" />
       <source>Kept in the system keyring as “{name}”, never in the settings file.</source>
       <translation>با نام «{name}» در جاکلیدی سیستم نگه داشته می‌شود، هرگز در فایل تنظیمات.</translation>
     </message>
@@ -2755,7 +2800,7 @@
       <translation>زبان و ظاهر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="271" />
+      <location filename="../../ui/settingsdialog.py" line="278" />
       <source>Lines: {lines}.</source>
       <translation>خط‌ها: {lines}.</translation>
     </message>
@@ -2765,17 +2810,17 @@
       <translation>قواعد ثبت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="309" />
+      <location filename="../../ui/settingsdialog.py" line="316" />
       <source>No answer from the phone system within {seconds} seconds.</source>
       <translation>سیستم تلفن در {seconds} ثانیه پاسخی نداد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="711" />
+      <location filename="../../ui/settingsdialog.py" line="718" />
       <source>No program opened {path}.</source>
       <translation>هیچ برنامه‌ای {path} را باز نکرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="894" />
+      <location filename="../../ui/settingsdialog.py" line="901" />
       <source>Not stored yet</source>
       <translation>هنوز ذخیره نشده</translation>
     </message>
@@ -2785,22 +2830,27 @@
       <translation>شماره‌ها و پیش‌شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="718" />
+      <location filename="../../ui/settingsdialog.py" line="725" />
       <source>OK first keeps a copy of the file in the same folder, then saves the settings shown here:</source>
       <translation>«تأیید» نخست نسخه‌ای از فایل را در همان پوشه نگه می‌دارد، سپس تنظیماتی را که اینجا می‌بینید ذخیره می‌کند:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="682" />
+      <location filename="../../ui/settingsdialog.py" line="230" />
+      <source>Off</source>
+      <translation>خاموش</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="689" />
       <source>Once it is fixed, start callsys again: it reads the file when it starts.</source>
       <translation>پس از درست کردن آن، callsys را دوباره اجرا کنید: فایل را هنگام شروع می‌خواند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="644" />
+      <location filename="../../ui/settingsdialog.py" line="651" />
       <source>Open its folder</source>
       <translation>باز کردن پوشهٔ آن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="640" />
+      <location filename="../../ui/settingsdialog.py" line="647" />
       <source>Open the file</source>
       <translation>باز کردن فایل</translation>
     </message>
@@ -2810,17 +2860,17 @@
       <translation>تلفن و خط‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="927" />
+      <location filename="../../ui/settingsdialog.py" line="934" />
       <source>SIP lines:</source>
       <translation>خط‌های SIP:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="203" />
+      <location filename="../../ui/settingsdialog.py" line="207" />
       <source>Same as the system</source>
       <translation>مانند سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="597" />
+      <location filename="../../ui/settingsdialog.py" line="604" />
       <source>Saved in {path}</source>
       <translation>ذخیره در {path}</translation>
     </message>
@@ -2830,17 +2880,22 @@
       <translation>سرور</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1224" />
+      <location filename="../../ui/settingsdialog.py" line="1231" />
       <source>Server token:</source>
       <translation>توکن سرور:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1189" />
+      <location filename="../../ui/settingsdialog.py" line="1196" />
       <source>Set aside for “{provider}” (saved only if it is chosen again): {keys}</source>
       <translation>کنار گذاشته برای «{provider}» (فقط اگر دوباره انتخاب شود ذخیره می‌شود): {keys}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="195" />
+      <location filename="../../ui/settingsdialog.py" line="196" />
+      <source>Set by the callsys server; it cannot be changed here ({path}).</source>
+      <translation>تنظیم‌شده توسط سرور callsys؛ این‌جا قابل تغییر نیست ({path}).</translation>
+    </message>
+    <message>
+      <location filename="../../ui/settingsdialog.py" line="199" />
       <source>Set by this computer's administrator; it cannot be changed here ({path}).</source>
       <translation>تنظیم‌شده توسط مدیر این رایانه؛ این‌جا قابل تغییر نیست ({path}).</translation>
     </message>
@@ -2850,107 +2905,107 @@
       <translation>تنظیم‌شده در نصب‌کنندهٔ سازمان شما؛ این‌جا قابل تغییر نیست ({path}).</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="546" />
+      <location filename="../../ui/settingsdialog.py" line="553" />
       <source>Setting groups</source>
       <translation>گروه‌های تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="537" />
+      <location filename="../../ui/settingsdialog.py" line="544" />
       <source>Settings</source>
       <translation>تنظیمات</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="211" />
+      <location filename="../../ui/settingsdialog.py" line="215" />
       <source>Sign in with a code</source>
       <translation>ورود با کد</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="210" />
+      <location filename="../../ui/settingsdialog.py" line="214" />
       <source>Sign in with the browser</source>
       <translation>ورود با مرورگر</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="216" />
+      <location filename="../../ui/settingsdialog.py" line="220" />
       <source>Simulated phone system (demo)</source>
       <translation>سامانهٔ تلفن شبیه‌سازی‌شده (نمایشی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="648" />
+      <location filename="../../ui/settingsdialog.py" line="655" />
       <source>Start from the defaults (a copy of the file is kept)</source>
       <translation>شروع از پیش‌فرض‌ها (یک نسخه از فایل نگه داشته می‌شود)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="892" />
+      <location filename="../../ui/settingsdialog.py" line="899" />
       <source>Stored in the system keyring — type to replace</source>
       <translation>در جاکلیدی سیستم ذخیره شده است — برای جایگزینی تایپ کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1253" />
+      <location filename="../../ui/settingsdialog.py" line="1260" />
       <source>TAPI (Windows telephony) exists only on Windows: on this computer, use the embedded softphone or Asterisk (AMI) instead.</source>
       <translation>TAPI (تلفن‌داری ویندوز) فقط در ویندوز هست: در این رایانه به جای آن از تلفن نرم‌افزاری داخلی یا Asterisk (AMI) استفاده کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="934" />
+      <location filename="../../ui/settingsdialog.py" line="941" />
       <source>TAPI lines:</source>
       <translation>خط‌های TAPI:</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1006" />
+      <location filename="../../ui/settingsdialog.py" line="1013" />
       <source>Test connection</source>
       <translation>آزمایش اتصال</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="999" />
+      <location filename="../../ui/settingsdialog.py" line="1006" />
       <source>Test the CRM connection</source>
       <translation>آزمایش اتصال CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="948" />
+      <location filename="../../ui/settingsdialog.py" line="955" />
       <source>Test the phone system connection</source>
       <translation>آزمایش اتصال سیستم تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1375" />
+      <location filename="../../ui/settingsdialog.py" line="1382" />
       <source>Testing…</source>
       <translation>در حال آزمایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="336" />
+      <location filename="../../ui/settingsdialog.py" line="343" />
       <source>The built-in directory needs no connection.</source>
       <translation>دفترچهٔ داخلی به اتصال نیازی ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="326" />
+      <location filename="../../ui/settingsdialog.py" line="333" />
       <source>The phone system did not accept the connection: {why}</source>
       <translation>سیستم تلفن اتصال را نپذیرفت: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="675" />
+      <location filename="../../ui/settingsdialog.py" line="682" />
       <source>The settings file could not be read, so the fields below show the defaults, not your settings. Nothing is written over the file until you fix it or choose to start from the defaults.</source>
       <translation>فایل تنظیمات خوانده نشد؛ برای همین فیلدهای زیر مقدارهای پیش‌فرض را نشان می‌دهند، نه تنظیمات شما را. تا فایل را درست نکنید یا شروع از پیش‌فرض‌ها را برنگزینید، چیزی روی آن نوشته نمی‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1345" />
+      <location filename="../../ui/settingsdialog.py" line="1352" />
       <source>The settings were not saved: {why}</source>
       <translation>تنظیمات ذخیره نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1403" />
+      <location filename="../../ui/settingsdialog.py" line="1410" />
       <source>The softphone is running, and only one can run at a time: save the settings to restart it with them; the status bar then shows whether each line registers.</source>
       <translation>تلفن نرم‌افزاری در حال اجراست و هم‌زمان فقط یکی می‌تواند اجرا شود: تنظیمات را ذخیره کنید تا با آن‌ها دوباره راه‌اندازی شود؛ سپس نوار وضعیت نشان می‌دهد هر خط ثبت می‌شود یا نه.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="214" />
+      <location filename="../../ui/settingsdialog.py" line="218" />
       <source>Token from a command</source>
       <translation>توکن از یک فرمان</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="215" />
+      <location filename="../../ui/settingsdialog.py" line="219" />
       <source>Token from an environment variable</source>
       <translation>توکن از یک متغیر محیطی</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1247" />
+      <location filename="../../ui/settingsdialog.py" line="1254" />
       <source>Windows telephony (TAPI) offers no lines: the phone system's TAPI driver (TSP) is not installed, or it gives this Windows user no line. Install the vendor's TSP, then check Control Panel → Phone and Modem → Advanced.</source>
       <translation>تلفن‌داری ویندوز (TAPI) هیچ خطی ندارد: درایور TAPI سیستم تلفن (TSP) نصب نیست، یا به این کاربر ویندوز خطی نمی‌دهد. TSP سازنده را نصب کنید، سپس در Control Panel → Phone and Modem → Advanced آن را بررسی کنید.</translation>
     </message>
@@ -2970,7 +3025,7 @@
       <translation>کد دوحرفی کشور مانند "IR"، "DE" یا "US"</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1028" />
+      <location filename="../../ui/settingsdialog.py" line="1035" />
       <source>a valid value</source>
       <translation>یک مقدار معتبر</translation>
     </message>
@@ -2990,27 +3045,27 @@
       <translation>یک نشانی http(s)://‎ یا ws(s)://‎</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="218" />
+      <location filename="../../ui/settingsdialog.py" line="222" />
       <source>callsys server (calls and logging from a central server)</source>
       <translation>سرور callsys (تماس‌ها و ثبت از یک سرور مرکزی)</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1046" />
+      <location filename="../../ui/settingsdialog.py" line="1053" />
       <source>no audio devices here: they are chosen on the Audio tab</source>
       <translation>دستگاه‌های صوتی اینجا نه: آن‌ها در زبانه‌ی «صدا» انتخاب می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1399" />
+      <location filename="../../ui/settingsdialog.py" line="1406" />
       <source>no line is up</source>
       <translation>هیچ خطی برقرار نیست</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="428" />
+      <location filename="../../ui/settingsdialog.py" line="435" />
       <source>no password here (“{key}”): passwords go in the password fields, which keep them in the system keyring</source>
       <translation>رمز اینجا نه («{key}»): رمزها در فیلدهای رمز وارد می‌شوند که آن‌ها را در جاکلیدی سیستم نگه می‌دارند</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1039" />
+      <location filename="../../ui/settingsdialog.py" line="1046" />
       <source>no “lines” here: the SIP lines are edited in the list below</source>
       <translation>«lines» اینجا نه: خط‌های SIP در فهرست پایین ویرایش می‌شوند</translation>
     </message>
@@ -3035,22 +3090,22 @@
       <translation>حداکثر ۶ رقم، * یا #</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="1128" />
+      <location filename="../../ui/settingsdialog.py" line="1135" />
       <source>“{first}” and “{second}” both use {key}.</source>
       <translation>«{first}» و «{second}» هر دو از {key} استفاده می‌کنند.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="278" />
+      <location filename="../../ui/settingsdialog.py" line="285" />
       <source>“{line}” is a direct line: it needs no registrar, and the phone takes its calls on {address}.</source>
       <translation>«{line}» خط مستقیم است: به سرور ثبت نیازی ندارد و تلفن تماس‌هایش را روی {address} می‌گیرد.</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="287" />
+      <location filename="../../ui/settingsdialog.py" line="294" />
       <source>“{line}” is not registered: {why}</source>
       <translation>«{line}» ثبت نشده است: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/settingsdialog.py" line="284" />
+      <location filename="../../ui/settingsdialog.py" line="291" />
       <source>“{line}” is registered.</source>
       <translation>«{line}» ثبت شده است.</translation>
     </message>
@@ -3432,6 +3487,54 @@
       <location filename="../../ui/tray.py" line="90" />
       <source>Waiting call</source>
       <translation>تماس در انتظار</translation>
+    </message>
+  </context>
+  <context>
+    <name>Updates</name>
+    <message>
+      <location filename="../../ui/updater.py" line="251" />
+      <source>Cancel</source>
+      <translation>لغو</translation>
+    </message>
+    <message>
+      <location filename="../../ui/updater.py" line="252" />
+      <source>Cancel the update's download</source>
+      <translation>لغو بارگیری به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/updater.py" line="269" />
+      <source>Downloading version {version}…</source>
+      <translation>در حال بارگیری نسخهٔ {version}…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/updater.py" line="275" />
+      <source>No update: {why}</source>
+      <translation>به‌روزرسانی انجام نشد: {why}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/updater.py" line="253" />
+      <source>Restart to update</source>
+      <translation>راه‌اندازی دوباره برای به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/updater.py" line="254" />
+      <source>Update download</source>
+      <translation>بارگیری به‌روزرسانی</translation>
+    </message>
+    <message>
+      <location filename="../../ui/updater.py" line="271" />
+      <source>Version {version} is ready — restart to update</source>
+      <translation>نسخهٔ {version} آماده است — برای به‌روزرسانی دوباره راه‌اندازی کنید</translation>
+    </message>
+    <message>
+      <location filename="../../ui/updater.py" line="284" />
+      <source>callsys is updated by the system's package manager.</source>
+      <translation>callsys توسط مدیر بستهٔ سیستم به‌روز می‌شود.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/updater.py" line="262" />
+      <source>{percent}% downloaded</source>
+      <translation>{percent}٪ بارگیری شد</translation>
     </message>
   </context>
 </TS>
