@@ -70,6 +70,7 @@ def main() -> int:
     print(f"  takeovers (kill -9)    {figures.takeovers}")
     print(f"  takeover time          median {statistics.median(times):.2f} s, max {max(times):.2f} s")
     print(f"  PBX re-login after kill median {statistics.median(relogins):.2f} s, max {max(relogins):.2f} s")
+    print(f"  no PBX re-login in 60 s {figures.no_relogin}")
     print(f"  AMI link cuts          {figures.link_cuts}")
     print(f"  legs from the CDR      {figures.reconciled}")
     for line in problems[: args.show]:

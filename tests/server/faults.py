@@ -262,6 +262,7 @@ class Figures:
     takeovers: int = 0
     takeover_times: list[float] = field(default_factory=list)
     relogin_times: list[float] = field(default_factory=list)
+    no_relogin: int = 0  # takeovers after which the new leader did not log in to the PBX in 60 s
     link_cuts: int = 0
     reconciled: int = 0
     seconds: float = 0.0
@@ -271,7 +272,14 @@ class Figures:
         return max(self.takeover_times, default=0.0)
 
     def ok(self) -> bool:
-        return not (self.duplicates or self.missing or self.wrong_durations or self.wrong_states or self.open)
+        return not (
+            self.duplicates
+            or self.missing
+            or self.wrong_durations
+            or self.wrong_states
+            or self.open
+            or self.no_relogin
+        )
 
 
 MADE, RECEIVED, CANCELED = (1, 2), (1, 4), (2, 3)
@@ -386,15 +394,21 @@ async def run(
                     old = leader["name"]
                     other = "b" if old == "a" else "a"
                     logins = len(pbx.logins)
+                    leader["relogin"] = True  # the login watcher goes on past the last call
                     killed = time.monotonic()
                     await leader["proc"].kill()
                     new = await waiting[other]
                     took = time.monotonic() - killed
                     figures.takeovers += 1
                     figures.takeover_times.append(took)
-                    while len(pbx.logins) == logins:
+                    relogin_by = time.monotonic() + 60
+                    while len(pbx.logins) == logins and time.monotonic() < relogin_by:
                         await asyncio.sleep(0.01)
-                    figures.relogin_times.append(pbx.logins[-1] - killed)
+                    if len(pbx.logins) == logins:
+                        figures.no_relogin += 1  # the new leader never logged in to the PBX
+                    else:
+                        figures.relogin_times.append(pbx.logins[-1] - killed)
+                    leader["relogin"] = False
                     say(f"takeover {figures.takeovers}: node {other} leads {took:.2f} s after the kill")
                     leader["name"], leader["proc"] = other, new
                     await spawn(old)  # the supervisor restarts the killed node: it stands by
@@ -407,12 +421,12 @@ async def run(
                         figures.link_cuts += 1
 
             async def logins() -> None:
-                known = 0
-                while not stop.is_set():
-                    fresh = [c for c in pbx.ami.conns[known:] if c.login_ok]
-                    if fresh and len(pbx.ami.conns) > known:
-                        pbx.logins.extend(time.monotonic() for _ in fresh)
-                        known = len(pbx.ami.conns)
+                counted: set[int] = set()  # each connection's login once, whenever it succeeds
+                while not stop.is_set() or leader.get("relogin"):
+                    for conn in list(pbx.ami.conns):
+                        if conn.login_ok and id(conn) not in counted:
+                            counted.add(id(conn))
+                            pbx.logins.append(time.monotonic())
                     await asyncio.sleep(0.01)
 
             watchers = [asyncio.ensure_future(f()) for f in (killer, cutter, logins)]
