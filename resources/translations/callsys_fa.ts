@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="483" />
+      <location filename="../../ui/desktop.py" line="479" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="484" />
+      <location filename="../../ui/desktop.py" line="480" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="482" />
+      <location filename="../../ui/desktop.py" line="478" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -228,112 +228,202 @@
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="367" />
+      <location filename="../../ui/callpanel.py" line="376" />
+      <source>Already in a conference.</source>
+      <translation>هم‌اکنون در کنفرانس است.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="500" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="422" />
+      <location filename="../../ui/callpanel.py" line="565" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="416" />
+      <location filename="../../ui/callpanel.py" line="557" />
+      <source>Conference</source>
+      <translation>کنفرانس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="367" />
+      <source>Connect {held} with {consulted} and leave the call.</source>
+      <translation>{held} را به {consulted} وصل کنید و از تماس خارج شوید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="362" />
+      <source>Consult someone first (Consult…); both calls must be connected.</source>
+      <translation>ابتدا با کسی مشورت کنید (مشورت…)؛ هر دو تماس باید برقرار باشند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="350" />
+      <source>Consult works on a connected call that is not already in a consultation.</source>
+      <translation>مشورت فقط روی تماس برقرارشده‌ای کار می‌کند که در حال مشورت نباشد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="410" />
+      <source>Consultation</source>
+      <translation>مشورت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="551" />
+      <source>Consult…</source>
+      <translation>مشورت…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="549" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="417" />
+      <location filename="../../ui/callpanel.py" line="550" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="278" />
+      <location filename="../../ui/callpanel.py" line="406" />
       <source>Held by the other party</source>
       <translation>نگه‌داشته‌شده از سوی طرف مقابل</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="290" />
+      <location filename="../../ui/callpanel.py" line="422" />
       <source>Hold</source>
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="418" />
+      <location filename="../../ui/callpanel.py" line="561" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="412" />
+      <location filename="../../ui/callpanel.py" line="552" />
+      <source>Hold the call and consult someone</source>
+      <translation>نگه‌داشتن تماس و مشورت با دیگری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="353" />
+      <source>Hold this call and call the number typed in the transfer field.</source>
+      <translation>این تماس را نگه دارید و با شماره نوشته‌شده در کادر انتقال تماس بگیرید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="559" />
+      <source>Join the held call and the consulted party in a conference</source>
+      <translation>پیوستن تماس نگه‌داشته‌شده و طرف مشورت در یک کنفرانس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="545" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="280" />
+      <location filename="../../ui/callpanel.py" line="363" />
+      <source>Leave the conference: {held} and {consulted} go on talking without you.</source>
+      <translation>ترک کنفرانس: {held} و {consulted} بدون شما به گفتگو ادامه می‌دهند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="412" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="296" />
+      <location filename="../../ui/callpanel.py" line="428" />
       <source>Mute</source>
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="419" />
+      <location filename="../../ui/callpanel.py" line="562" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="414" />
-      <source>Number to transfer to</source>
-      <translation>شماره مقصد انتقال</translation>
+      <location filename="../../ui/callpanel.py" line="547" />
+      <source>Number to transfer to or consult</source>
+      <translation>شماره برای انتقال یا مشورت</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="378" />
+      <location filename="../../ui/callpanel.py" line="511" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="290" />
+      <location filename="../../ui/callpanel.py" line="422" />
       <source>Resume</source>
       <translation>ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="351" />
+      <location filename="../../ui/callpanel.py" line="484" />
       <source>Send {name} to voicemail</source>
       <translation>فرستادن {name} به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="420" />
+      <location filename="../../ui/callpanel.py" line="563" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="415" />
+      <location filename="../../ui/callpanel.py" line="379" />
+      <source>Talk with {held} and {consulted} together.</source>
+      <translation>با {held} و {consulted} هم‌زمان گفتگو کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="349" />
+      <source>This phone connection cannot hold a call to consult someone first.</source>
+      <translation>این اتصال تلفن نمی‌تواند تماسی را برای مشورت با دیگری نگه دارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="375" />
+      <source>This phone connection cannot join calls in a conference.</source>
+      <translation>این اتصال تلفن نمی‌تواند تماس‌ها را در یک کنفرانس به هم بپیوندد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="359" />
+      <source>This phone connection cannot transfer a call to the party you consulted.</source>
+      <translation>این اتصال تلفن نمی‌تواند تماس را به طرفی که با او مشورت کرده‌اید منتقل کند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="548" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="413" />
-      <source>Transfer to…</source>
-      <translation>انتقال به…</translation>
+      <location filename="../../ui/callpanel.py" line="555" />
+      <source>Transfer the held call to the consulted party</source>
+      <translation>انتقال تماس نگه‌داشته‌شده به طرف مشورت</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="267" />
+      <location filename="../../ui/callpanel.py" line="553" />
+      <source>Transfer to consulted</source>
+      <translation>انتقال به طرف مشورت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="546" />
+      <source>Transfer to or consult…</source>
+      <translation>انتقال یا مشورت با…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="305" />
+      <source>Type the number to consult in the transfer field, then press Consult again.</source>
+      <translation>شماره‌ای را که می‌خواهید با آن مشورت کنید در کادر انتقال بنویسید و دوباره «مشورت» را بزنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="395" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="296" />
+      <location filename="../../ui/callpanel.py" line="428" />
       <source>Unmute</source>
       <translation>صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="349" />
+      <location filename="../../ui/callpanel.py" line="482" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="355" />
+      <location filename="../../ui/callpanel.py" line="488" />
       <source>Waiting {time}</source>
       <translation>در انتظار {time}</translation>
     </message>
@@ -346,12 +436,12 @@
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="929" />
+      <location filename="../../ui/contacts.py" line="925" />
       <source>&amp;Add…</source>
       <translation>&amp;افزودن…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="928" />
+      <location filename="../../ui/contacts.py" line="924" />
       <source>&amp;Call</source>
       <translation>تما&amp;س</translation>
     </message>
@@ -361,7 +451,7 @@
       <translation>&amp;شرکت:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="931" />
+      <location filename="../../ui/contacts.py" line="927" />
       <source>&amp;Delete</source>
       <translation>&amp;حذف</translation>
     </message>
@@ -371,12 +461,12 @@
       <translation>&amp;رایانامه:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="930" />
+      <location filename="../../ui/contacts.py" line="926" />
       <source>&amp;Edit…</source>
       <translation>&amp;ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="932" />
+      <location filename="../../ui/contacts.py" line="928" />
       <source>&amp;Import…</source>
       <translation>&amp;درون‌ریزی…</translation>
     </message>
@@ -386,7 +476,7 @@
       <translation>&amp;نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="934" />
+      <location filename="../../ui/contacts.py" line="930" />
       <source>&amp;Open in Dynamics</source>
       <translation>&amp;باز کردن در Dynamics</translation>
     </message>
@@ -411,32 +501,32 @@
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="927" />
+      <location filename="../../ui/contacts.py" line="923" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="910" />
+      <location filename="../../ui/contacts.py" line="906" />
       <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
       <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="838" />
+      <location filename="../../ui/contacts.py" line="834" />
       <source>Delete</source>
       <translation>حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="892" />
+      <location filename="../../ui/contacts.py" line="888" />
       <source>Delete contact</source>
       <translation>حذف مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="893" />
+      <location filename="../../ui/contacts.py" line="889" />
       <source>Delete {name} from the directory?</source>
       <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="902" />
+      <location filename="../../ui/contacts.py" line="898" />
       <source>Deleted {name}.</source>
       <translation>{name} حذف شد.</translation>
     </message>
@@ -446,12 +536,12 @@
       <translation>ویرایش مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="835" />
+      <location filename="../../ui/contacts.py" line="831" />
       <source>Edit…</source>
       <translation>ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="933" />
+      <location filename="../../ui/contacts.py" line="929" />
       <source>Import a CSV or vCard file into the directory</source>
       <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
     </message>
@@ -506,7 +596,7 @@
       <translation>شماره‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="843" />
+      <location filename="../../ui/contacts.py" line="839" />
       <source>Open in Dynamics</source>
       <translation>باز کردن در Dynamics</translation>
     </message>
@@ -516,17 +606,17 @@
       <translation>شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="883" />
+      <location filename="../../ui/contacts.py" line="879" />
       <source>Saved {name}.</source>
       <translation>{name} ذخیره شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="925" />
+      <location filename="../../ui/contacts.py" line="921" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="926" />
+      <location filename="../../ui/contacts.py" line="922" />
       <source>Search the contacts</source>
       <translation>جستجو در مخاطبان</translation>
     </message>
@@ -1174,77 +1264,92 @@
   <context>
     <name>Hotkeys</name>
     <message>
-      <location filename="../../ui/hotkeys.py" line="49" />
+      <location filename="../../ui/hotkeys.py" line="52" />
       <source>&amp;Answer</source>
       <translation>&amp;پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="60" />
+      <location filename="../../ui/hotkeys.py" line="66" />
       <source>&amp;Contacts</source>
       <translation>&amp;مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="61" />
+      <location filename="../../ui/hotkeys.py" line="67" />
       <source>&amp;Dial pad</source>
       <translation>&amp;صفحه شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="53" />
+      <location filename="../../ui/hotkeys.py" line="56" />
       <source>&amp;Hold / resume</source>
       <translation>&amp;نگه‌داشتن / ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="54" />
+      <location filename="../../ui/hotkeys.py" line="57" />
       <source>&amp;Mute / unmute</source>
       <translation>&amp;بی‌صدا / صدادار</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="50" />
+      <location filename="../../ui/hotkeys.py" line="53" />
       <source>&amp;Reject</source>
       <translation>&amp;رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="58" />
+      <location filename="../../ui/hotkeys.py" line="64" />
       <source>&amp;Search the log</source>
       <translation>&amp;جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="56" />
+      <location filename="../../ui/hotkeys.py" line="62" />
       <source>Call &amp;back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="59" />
+      <location filename="../../ui/hotkeys.py" line="65" />
       <source>Call &amp;notes</source>
       <translation>&amp;یادداشت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="55" />
+      <location filename="../../ui/hotkeys.py" line="60" />
+      <source>Conf&amp;erence</source>
+      <translation>کن&amp;فرانس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="58" />
+      <source>Consu&amp;lt…</source>
+      <translation>م&amp;شورت…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="61" />
       <source>Dial the &amp;clipboard</source>
       <translation>تماس با شماره &amp;حافظه موقت</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="57" />
+      <location filename="../../ui/hotkeys.py" line="63" />
       <source>Go to the number &amp;field</source>
       <translation>رفتن به &amp;کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="52" />
+      <location filename="../../ui/hotkeys.py" line="55" />
       <source>Hang &amp;up</source>
       <translation>&amp;قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="51" />
+      <location filename="../../ui/hotkeys.py" line="54" />
       <source>Send to v&amp;oicemail</source>
       <translation>ارسال به پست &amp;صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="99" />
+      <location filename="../../ui/hotkeys.py" line="105" />
       <source>The key “{key}” for “{action}” is not a key combination.</source>
       <translation>کلید «{key}» برای «{action}» یک ترکیب کلید معتبر نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="106" />
+      <location filename="../../ui/hotkeys.py" line="59" />
+      <source>Transfer to consulted</source>
+      <translation>انتقال به طرف مشورت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="112" />
       <source>“{key}” is set for both “{first}” and “{second}”; only the first works.</source>
       <translation>«{key}» هم برای «{first}» و هم برای «{second}» تنظیم شده است؛ فقط اولی کار می‌کند.</translation>
     </message>
@@ -1260,77 +1365,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="501" />
+      <location filename="../../ui/mainwindow.py" line="504" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="490" />
+      <location filename="../../ui/mainwindow.py" line="493" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="486" />
+      <location filename="../../ui/mainwindow.py" line="489" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="500" />
+      <location filename="../../ui/mainwindow.py" line="503" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="494" />
+      <location filename="../../ui/mainwindow.py" line="497" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="493" />
+      <location filename="../../ui/mainwindow.py" line="496" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="462" />
+      <location filename="../../ui/mainwindow.py" line="465" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="457" />
+      <location filename="../../ui/mainwindow.py" line="460" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="489" />
+      <location filename="../../ui/mainwindow.py" line="492" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="488" />
+      <location filename="../../ui/mainwindow.py" line="491" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="495" />
+      <location filename="../../ui/mainwindow.py" line="498" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="497" />
+      <location filename="../../ui/mainwindow.py" line="500" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="487" />
+      <location filename="../../ui/mainwindow.py" line="490" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="496" />
+      <location filename="../../ui/mainwindow.py" line="499" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="492" />
+      <location filename="../../ui/mainwindow.py" line="495" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -1340,17 +1445,17 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1470" />
+      <location filename="../../ui/mainwindow.py" line="1495" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="477" />
+      <location filename="../../ui/mainwindow.py" line="480" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="464" />
+      <location filename="../../ui/mainwindow.py" line="467" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
@@ -1360,12 +1465,12 @@
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="471" />
+      <location filename="../../ui/mainwindow.py" line="474" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="465" />
+      <location filename="../../ui/mainwindow.py" line="468" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
@@ -1380,12 +1485,12 @@
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="503" />
+      <location filename="../../ui/mainwindow.py" line="506" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="504" />
+      <location filename="../../ui/mainwindow.py" line="507" />
       <source>Dial pad</source>
       <translation>صفحه شماره‌گیری</translation>
     </message>
@@ -1400,22 +1505,22 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="846" />
+      <location filename="../../ui/mainwindow.py" line="849" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="467" />
+      <location filename="../../ui/mainwindow.py" line="470" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="892" />
+      <location filename="../../ui/mainwindow.py" line="895" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="480" />
+      <location filename="../../ui/mainwindow.py" line="483" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
@@ -1425,17 +1530,17 @@
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="463" />
+      <location filename="../../ui/mainwindow.py" line="466" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1338" />
+      <location filename="../../ui/mainwindow.py" line="1363" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="479" />
+      <location filename="../../ui/mainwindow.py" line="482" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -1460,42 +1565,42 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1077" />
+      <location filename="../../ui/mainwindow.py" line="1099" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1253" />
+      <location filename="../../ui/mainwindow.py" line="1278" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="895" />
+      <location filename="../../ui/mainwindow.py" line="898" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="461" />
+      <location filename="../../ui/mainwindow.py" line="464" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="459" />
+      <location filename="../../ui/mainwindow.py" line="462" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="491" />
+      <location filename="../../ui/mainwindow.py" line="494" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="502" />
+      <location filename="../../ui/mainwindow.py" line="505" />
       <source>Open the &amp;log folder</source>
       <translation>باز کردن پوشه &amp;گزارش کار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="481" />
+      <location filename="../../ui/mainwindow.py" line="484" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
@@ -1515,12 +1620,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="656" />
+      <location filename="../../ui/mainwindow.py" line="659" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="468" />
+      <location filename="../../ui/mainwindow.py" line="471" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1535,92 +1640,92 @@
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="470" />
+      <location filename="../../ui/mainwindow.py" line="473" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="469" />
+      <location filename="../../ui/mainwindow.py" line="472" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1274" />
+      <location filename="../../ui/mainwindow.py" line="1299" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="472" />
+      <location filename="../../ui/mainwindow.py" line="475" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="938" />
+      <location filename="../../ui/mainwindow.py" line="941" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="876" />
+      <location filename="../../ui/mainwindow.py" line="879" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="889" />
+      <location filename="../../ui/mainwindow.py" line="892" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="802" />
+      <location filename="../../ui/mainwindow.py" line="805" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1572" />
+      <location filename="../../ui/mainwindow.py" line="1609" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1461" />
+      <location filename="../../ui/mainwindow.py" line="1486" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1000" />
+      <location filename="../../ui/mainwindow.py" line="1003" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="925" />
+      <location filename="../../ui/mainwindow.py" line="928" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="868" />
+      <location filename="../../ui/mainwindow.py" line="871" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="882" />
+      <location filename="../../ui/mainwindow.py" line="885" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1305" />
+      <location filename="../../ui/mainwindow.py" line="1330" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1067" />
+      <location filename="../../ui/mainwindow.py" line="1089" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1125" />
+      <location filename="../../ui/mainwindow.py" line="1147" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="478" />
+      <location filename="../../ui/mainwindow.py" line="481" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
@@ -1630,17 +1735,17 @@
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="634" />
+      <location filename="../../ui/mainwindow.py" line="637" />
       <source>Updating the phone index: {table}, {count} of about {expected} records, {rate} a second, about {left} left</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} از حدود {expected} رکورد، {rate} در ثانیه، حدود {left} مانده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="627" />
+      <location filename="../../ui/mainwindow.py" line="630" />
       <source>Updating the phone index: {table}, {count} records, {rate} a second</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد، {rate} در ثانیه</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="466" />
+      <location filename="../../ui/mainwindow.py" line="469" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
@@ -1650,37 +1755,37 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1471" />
+      <location filename="../../ui/mainwindow.py" line="1496" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="944" />
+      <location filename="../../ui/mainwindow.py" line="947" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1341" />
+      <location filename="../../ui/mainwindow.py" line="1366" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="657" />
+      <location filename="../../ui/mainwindow.py" line="660" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="936" />
+      <location filename="../../ui/mainwindow.py" line="939" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1115" />
+      <location filename="../../ui/mainwindow.py" line="1137" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1134" />
+      <location filename="../../ui/mainwindow.py" line="1156" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -2112,517 +2217,532 @@
   <context>
     <name>Settings</name>
     <message>
-      <location filename="../../callsys/settings.py" line="402" />
+      <location filename="../../callsys/settings.py" line="407" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="454" />
+      <location filename="../../callsys/settings.py" line="459" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="505" />
+      <location filename="../../callsys/settings.py" line="510" />
       <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="470" />
+      <location filename="../../callsys/settings.py" line="475" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="633" />
+      <location filename="../../callsys/settings.py" line="655" />
       <source>A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start</source>
       <translation>پنلی بالای کادر شماره‌گیری تا وقتی هنوز فایل تنظیماتی نیست؛ مدیرانی که callsys را از پیش پیکربندی می‌کنند آن را برای نخستین اجرای بی‌صدا خاموش می‌کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="428" />
+      <location filename="../../callsys/settings.py" line="433" />
       <source>A table without change tracking is read again in full this often (to find deleted records); in between, only its changed records are read</source>
       <translation>جدولی که ردیابی تغییرات ندارد در این فاصله دوباره به‌طور کامل خوانده می‌شود (تا رکوردهای حذف‌شده پیدا شوند)؛ در این میان فقط رکوردهای تغییرکرده‌اش خوانده می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="225" />
+      <location filename="../../callsys/settings.py" line="230" />
       <source>Added in front of every outgoing public number</source>
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="603" />
+      <location filename="../../callsys/settings.py" line="625" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="229" />
+      <location filename="../../callsys/settings.py" line="234" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="570" />
+      <location filename="../../callsys/settings.py" line="575" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="305" />
+      <location filename="../../callsys/settings.py" line="310" />
       <source>App registration (client) ID</source>
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="476" />
+      <location filename="../../callsys/settings.py" line="481" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="279" />
+      <location filename="../../callsys/settings.py" line="284" />
       <source>CRM</source>
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="560" />
+      <location filename="../../callsys/settings.py" line="565" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="582" />
+      <location filename="../../callsys/settings.py" line="587" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="412" />
+      <location filename="../../callsys/settings.py" line="417" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
       <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="271" />
+      <location filename="../../callsys/settings.py" line="276" />
       <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM</source>
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="624" />
+      <location filename="../../callsys/settings.py" line="646" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="363" />
+      <location filename="../../callsys/settings.py" line="368" />
       <source>Certificate (PEM with private key)</source>
       <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="367" />
+      <location filename="../../callsys/settings.py" line="372" />
       <source>Certificate thumbprint</source>
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="253" />
+      <location filename="../../callsys/settings.py" line="258" />
       <source>Completes local numbers dialled without it</source>
       <translation>شماره‌های محلی بدون کد شهر را کامل می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="394" />
+      <location filename="../../callsys/settings.py" line="399" />
       <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]</source>
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="643" />
+      <location filename="../../callsys/settings.py" line="665" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="243" />
+      <location filename="../../callsys/settings.py" line="248" />
       <source>Default country</source>
       <translation>کشور پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="227" />
+      <location filename="../../callsys/settings.py" line="232" />
       <source>Default line</source>
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="495" />
+      <location filename="../../callsys/settings.py" line="500" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="460" />
+      <location filename="../../callsys/settings.py" line="465" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="579" />
+      <location filename="../../callsys/settings.py" line="584" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="228" />
+      <location filename="../../callsys/settings.py" line="233" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="269" />
+      <location filename="../../callsys/settings.py" line="274" />
       <source>Do not log numbers shorter than</source>
       <translation>ثبت نکردن شماره‌های کوتاه‌تر از</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="283" />
+      <location filename="../../callsys/settings.py" line="288" />
       <source>Dynamics 365 address</source>
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="487" />
+      <location filename="../../callsys/settings.py" line="492" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="645" />
+      <location filename="../../callsys/settings.py" line="667" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="546" />
+      <location filename="../../callsys/settings.py" line="551" />
       <source>Empty: this server's own SQLite file. A postgresql:// URL: several servers share the calls; one leads</source>
       <translation>خالی: فایل SQLite خود این سرور. یک نشانی postgresql://: چند سرور تماس‌ها را به اشتراک می‌گذارند و یکی رهبری می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="631" />
+      <location filename="../../callsys/settings.py" line="653" />
       <source>Explain the phone at a first start</source>
       <translation>توضیح تلفن در نخستین اجرا</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="392" />
+      <location filename="../../callsys/settings.py" line="397" />
       <source>Extra phone columns</source>
       <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="381" />
+      <location filename="../../callsys/settings.py" line="386" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="426" />
+      <location filename="../../callsys/settings.py" line="431" />
       <source>Full refresh of tables without change tracking (seconds)</source>
       <translation>به‌روزرسانی کامل جدول‌های بدون ردیابی تغییرات (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="613" />
+      <location filename="../../callsys/settings.py" line="635" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="584" />
+      <location filename="../../callsys/settings.py" line="589" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="575" />
+      <location filename="../../callsys/settings.py" line="580" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="468" />
+      <location filename="../../callsys/settings.py" line="473" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="576" />
+      <location filename="../../callsys/settings.py" line="581" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="537" />
+      <location filename="../../callsys/settings.py" line="595" />
+      <source>Hold the call and consult the number typed</source>
+      <translation>نگه‌داشتن تماس و مشورت با شماره واردشده</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="542" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="462" />
+      <location filename="../../callsys/settings.py" line="467" />
       <source>How many desktops may be connected at the same time</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="420" />
+      <location filename="../../callsys/settings.py" line="425" />
       <source>How often the desktop and the callsys server pull changed phone numbers into the phone index</source>
       <translation>هر چند ثانیه یک بار برنامه و سرور callsys شماره‌های تغییرکرده را به نمایهٔ شماره‌ها می‌آورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="410" />
+      <location filename="../../callsys/settings.py" line="608" />
+      <source>Join the call and the consulted party in a conference</source>
+      <translation>پیوستن تماس و طرف مشورت در یک کنفرانس</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="415" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="622" />
+      <location filename="../../callsys/settings.py" line="644" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="373" />
+      <location filename="../../callsys/settings.py" line="378" />
       <source>Keep the sign-in unencrypted</source>
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="556" />
+      <location filename="../../callsys/settings.py" line="561" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="259" />
+      <location filename="../../callsys/settings.py" line="264" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="605" />
+      <location filename="../../callsys/settings.py" line="627" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="450" />
+      <location filename="../../callsys/settings.py" line="455" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="454" />
+      <location filename="../../callsys/settings.py" line="459" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="251" />
+      <location filename="../../callsys/settings.py" line="256" />
       <source>Local area code</source>
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="511" />
+      <location filename="../../callsys/settings.py" line="516" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="322" />
+      <location filename="../../callsys/settings.py" line="327" />
       <source>Microsoft Entra sign-in address: https://login.microsoftonline.us for US Government clouds, https://login.chinacloudapi.cn for China</source>
       <translation>نشانی ورود Microsoft Entra: ‏https://login.microsoftonline.us برای ابرهای دولت آمریکا، ‏https://login.chinacloudapi.cn برای چین</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="301" />
+      <location filename="../../callsys/settings.py" line="306" />
       <source>Microsoft Entra tenant</source>
       <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="331" />
+      <location filename="../../callsys/settings.py" line="336" />
       <source>Model-driven app ID</source>
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="577" />
+      <location filename="../../callsys/settings.py" line="582" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="245" />
+      <location filename="../../callsys/settings.py" line="250" />
       <source>Numbers written without a country code belong to this country</source>
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="497" />
+      <location filename="../../callsys/settings.py" line="502" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="478" />
+      <location filename="../../callsys/settings.py" line="483" />
       <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="375" />
+      <location filename="../../callsys/settings.py" line="380" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="586" />
+      <location filename="../../callsys/settings.py" line="591" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="223" />
+      <location filename="../../callsys/settings.py" line="228" />
       <source>Outside-line prefix</source>
       <translation>پیش‌شماره خط بیرونی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="215" />
+      <location filename="../../callsys/settings.py" line="220" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="418" />
+      <location filename="../../callsys/settings.py" line="423" />
       <source>Phone index refresh (seconds)</source>
       <translation>به‌روزرسانی نمایهٔ شماره‌ها (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="352" />
+      <location filename="../../callsys/settings.py" line="357" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
       <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="234" />
+      <location filename="../../callsys/settings.py" line="239" />
       <source>Provider options</source>
       <translation>گزینه‌های اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="333" />
+      <location filename="../../callsys/settings.py" line="338" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="576" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="585" />
+      <location filename="../../callsys/settings.py" line="590" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="573" />
+      <location filename="../../callsys/settings.py" line="578" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="544" />
+      <location filename="../../callsys/settings.py" line="549" />
       <source>Shared database (PostgreSQL)</source>
       <translation>پایگاه داده مشترک (PostgreSQL)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="587" />
+      <location filename="../../callsys/settings.py" line="592" />
       <source>Show the contacts</source>
       <translation>نمایش مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="588" />
+      <location filename="../../callsys/settings.py" line="593" />
       <source>Show the dial pad</source>
       <translation>نمایش صفحه شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="535" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="339" />
+      <location filename="../../callsys/settings.py" line="344" />
       <source>Sign-in method</source>
       <translation>روش ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="320" />
+      <location filename="../../callsys/settings.py" line="325" />
       <source>Sign-in service</source>
       <translation>سرویس ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="400" />
+      <location filename="../../callsys/settings.py" line="405" />
       <source>Status reason of unanswered calls</source>
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="519" />
+      <location filename="../../callsys/settings.py" line="524" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="527" />
+      <location filename="../../callsys/settings.py" line="532" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="303" />
+      <location filename="../../callsys/settings.py" line="308" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="534" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="663" />
+      <location filename="../../callsys/settings.py" line="685" />
       <source>The keys updates must be signed with; empty = resources/update-root.json shipped with callsys</source>
       <translation>کلیدهایی که به‌روزرسانی‌ها باید با آن‌ها امضا شده باشند؛ خالی = resources/update-root.json همراه callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="655" />
+      <location filename="../../callsys/settings.py" line="677" />
       <source>The organisation's signed update repository (callsys update check); empty = none</source>
       <translation>مخزن امضاشدهٔ به‌روزرسانی‌های سازمان (callsys update check)؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="350" />
+      <location filename="../../callsys/settings.py" line="355" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="357" />
+      <location filename="../../callsys/settings.py" line="362" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="653" />
+      <location filename="../../callsys/settings.py" line="601" />
+      <source>Transfer the call to the consulted party</source>
+      <translation>انتقال تماس به طرف مشورت</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="675" />
       <source>Update feed</source>
       <translation>مخزن به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="661" />
+      <location filename="../../callsys/settings.py" line="683" />
       <source>Update feed's root.json</source>
       <translation>root.json مخزن به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="503" />
+      <location filename="../../callsys/settings.py" line="508" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="261" />
+      <location filename="../../callsys/settings.py" line="266" />
       <source>Which company line a dialled number (DID) belongs to</source>
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="615" />
+      <location filename="../../callsys/settings.py" line="637" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="513" />
+      <location filename="../../callsys/settings.py" line="518" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="489" />
+      <location filename="../../callsys/settings.py" line="494" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="521" />
+      <location filename="../../callsys/settings.py" line="526" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="383" />
+      <location filename="../../callsys/settings.py" line="388" />
       <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)</source>
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="558" />
+      <location filename="../../callsys/settings.py" line="563" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="435" />
+      <location filename="../../callsys/settings.py" line="440" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="341" />
+      <location filename="../../callsys/settings.py" line="346" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
       <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="281" />
+      <location filename="../../callsys/settings.py" line="286" />
       <source>local = the built-in directory; dynamics = Microsoft Dynamics 365</source>
       <translation>local = دفترچه داخلی برنامه؛ dynamics = Microsoft Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="217" />
+      <location filename="../../callsys/settings.py" line="222" />
       <source>sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator</source>
       <translation>sip = تلفن نرم‌افزاری داخلی، ami = Asterisk، server = سرور callsys، sim = شبیه‌ساز</translation>
     </message>
