@@ -95,7 +95,7 @@ class CallRecord:
     party_company: str = ""
     call_id: str = ""  # the provider's id of the call (unique only within its session)
     transferred_to: str = ""  # the party was handed over to this number or address
-    conference: bool = False  # the call was part of a three-way conference
+    conference: bool = False  # the call was part of a three-way conference (kept when it left it)
 
     @property
     def display_name(self) -> str:
@@ -168,7 +168,7 @@ ON CONFLICT(id) DO UPDATE SET
     loggable = excluded.loggable,
     variables = excluded.variables,
     transferred_to = excluded.transferred_to,
-    conference = excluded.conference
+    conference = max(conference, excluded.conference)
 """
 
 

@@ -104,6 +104,9 @@ async def test_a_conference_of_one_call_is_no_conference(setup: Setup) -> None:
     assert s.manager.conference_calls() == ()
     row = s.log.get(consult)
     assert row is not None and row.conference  # the log keeps that it was a conference
+    await s.provider.hangup(first)
+    row = s.log.get(first)
+    assert row is not None and row.state is CallState.ENDED and row.conference  # also after it left it
 
 
 async def test_a_consultation_names_only_a_live_call() -> None:
