@@ -160,67 +160,77 @@
   <context>
     <name>CallLog</name>
     <message>
-      <location filename="../../ui/calllogview.py" line="436" />
+      <location filename="../../ui/calllogview.py" line="451" />
       <source>&amp;Add to contacts…</source>
       <translation>&amp;افزودن به مخاطبان…</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="433" />
+      <location filename="../../ui/calllogview.py" line="448" />
       <source>&amp;Call back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="435" />
+      <location filename="../../ui/calllogview.py" line="450" />
       <source>&amp;Open record</source>
       <translation>باز کردن &amp;رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="434" />
+      <location filename="../../ui/calllogview.py" line="363" />
+      <source>Conference</source>
+      <translation>کنفرانس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="449" />
       <source>Cop&amp;y number</source>
       <translation>&amp;کپی شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="312" />
+      <location filename="../../ui/calllogview.py" line="320" />
       <source>Direction</source>
       <translation>جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="314" />
+      <location filename="../../ui/calllogview.py" line="322" />
       <source>Duration</source>
       <translation>مدت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="313" />
+      <location filename="../../ui/calllogview.py" line="321" />
       <source>Line</source>
       <translation>خط</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="310" />
+      <location filename="../../ui/calllogview.py" line="318" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="343" />
+      <location filename="../../ui/calllogview.py" line="351" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="311" />
+      <location filename="../../ui/calllogview.py" line="319" />
       <source>Number</source>
       <translation>شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="315" />
+      <location filename="../../ui/calllogview.py" line="323" />
       <source>Result</source>
       <translation>نتیجه</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="309" />
+      <location filename="../../ui/calllogview.py" line="317" />
       <source>Time</source>
       <translation>زمان</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="341" />
+      <location filename="../../ui/calllogview.py" line="365" />
+      <source>Transferred to {number}</source>
+      <translation>منتقل‌شده به {number}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="349" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>

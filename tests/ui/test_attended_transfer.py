@@ -11,13 +11,18 @@ from typing import Any
 from callsys.model import CallEvent, CallState, EndReason
 from tests.ui.conftest import ACME, SARA, make_settings
 from tests.ui.test_desktop_flows import press
-from tests.ui.test_window import answered, plain
+from tests.ui.test_window import answered, log_text, plain
 
 from ui.hotkeys import action_title
 from ui.mainwindow import MainWindow
 from ui.qt import Qt
 
 LEFT = Qt.MouseButton.LeftButton
+
+
+def shown(text: str) -> str:
+    """*text* without the direction marks and isolates that keep numbers left-to-right."""
+    return "".join(ch for ch in text if ch not in "\u200e\u200f\u2066\u2067\u2068\u2069")
 
 
 def consulting(window: MainWindow, qtbot: Any) -> tuple[str, str]:
@@ -57,6 +62,7 @@ def test_consult_then_transfer_by_click_is_logged(make_window: Callable[..., Mai
     qtbot.waitUntil(lambda: window.desktop.calllog.get(first).state is CallState.ENDED)  # type: ignore[union-attr]
     record = window.desktop.calllog.get(first)
     assert record is not None and record.transferred_to == dialled and record.result is EndReason.COMPLETED
+    assert shown(log_text(window, first, "result")) == f"Answered · Transferred to {dialled}"
 
 
 def test_conference_and_leaving_it_by_hotkeys(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
@@ -91,6 +97,7 @@ def test_conference_and_leaving_it_by_hotkeys(make_window: Callable[..., MainWin
     qtbot.waitUntil(lambda: window.desktop.calllog.get(first).state is CallState.ENDED)  # type: ignore[union-attr]
     record = window.desktop.calllog.get(first)
     assert record is not None and record.conference and record.transferred_to
+    assert shown(log_text(window, consult.id, "result")) == "Answered · Conference"
 
 
 def test_disabled_with_the_reason_where_the_phone_cannot(
