@@ -85,6 +85,8 @@ BURST_SECONDS = 2.0
 IDLE_POLL_INTERVAL = 0.5
 #: Seconds between descriptor scans on the timer (besides the scan after every busy poll).
 SCAN_INTERVAL = 10.0
+#: Seconds ``transfer_to_call`` waits for the far end to take or refuse the transfer.
+TRANSFER_WAIT = 30.0
 
 _CAPABILITIES = frozenset(
     {
@@ -123,6 +125,8 @@ class _CallRecord:
     #: attended transfer: the key of the call whose far end this call's far end was referred to
     replaced_by: str = ""
     transferred: bool = False  # the far end accepted our transfer (the REFER's final NOTIFY 2xx)
+    #: an attended transfer waiting for its outcome: the final status code (0: the call ended)
+    transfer_outcome: asyncio.Future[int] | None = None
 
 
 def _default_engine(choice: str = "auto") -> Engine:
@@ -594,7 +598,20 @@ class SipProvider:
         both calls are hung up here; the two parties stay connected to each other."""
         rec, other = self._pair(call_id, other_id)
         rec.transfer_to, rec.replaced_by = other.remote, other.key
-        await self._when_idle(lambda: self.engine.transfer_replaces(rec.key, other.key))
+        outcome: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        rec.transfer_outcome = outcome
+        try:
+            await self._when_idle(lambda: self.engine.transfer_replaces(rec.key, other.key))
+            # Wait for the far end's answer, so that a refusal reaches the agent as an error (the
+            # calls stay as they were); a far end that says nothing in time leaves it to the log.
+            with contextlib.suppress(TimeoutError):
+                code = await asyncio.wait_for(asyncio.shield(outcome), TRANSFER_WAIT)
+                if code and not 200 <= code < 300:
+                    raise ProviderError(
+                        f"The other party did not take the transfer ({code}); both calls are as they were."
+                    )
+        finally:
+            rec.transfer_outcome = None
 
     async def conference(self, call_id: str, other_id: str) -> None:
         """Three-way conference in pjmedia's bridge: both calls off hold, each far end hears
@@ -809,6 +826,8 @@ class SipProvider:
         rec = self._calls.get(key)
         if rec is None or not final:
             return
+        if rec.transfer_outcome is not None and not rec.transfer_outcome.done():
+            rec.transfer_outcome.set_result(code)
         if 200 <= code < 300:
             rec.action, rec.transferred = "hangup", True
             with contextlib.suppress(ProviderError):
@@ -860,6 +879,8 @@ class SipProvider:
             return
         rec.ended = True
         self._calls.pop(rec.key, None)
+        if rec.transfer_outcome is not None and not rec.transfer_outcome.done():
+            rec.transfer_outcome.set_result(0)
         if rec.key in self._conference:
             self._conference.discard(rec.key)
             if len(self._conference) < 2 and self._engine is not None:

@@ -14,10 +14,11 @@ import pytest
 import pytest_asyncio
 
 from callsys.calllog import CallLog
+from callsys.errors import ProviderError
 from callsys.model import CallEvent, CallState, EndReason
 from callsys.store import open_database
 
-from .peers import Baresip, has_tone, read_wav
+from .peers import HOST, Baresip, Phone, has_tone, read_wav
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
@@ -128,6 +129,30 @@ async def test_consult_then_transfer_connects_a_and_b(start_phone, parties, tmp_
         assert row.result is EndReason.COMPLETED
     finally:
         db.close()
+
+
+async def test_a_refused_transfer_is_an_error_and_leaves_both_calls(
+    start_phone, parties, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A far end that declines REFER (here: another callsys phone, which answers 603): the agent
+    is told, and both calls are as they were — A on hold, B talking."""
+    _, b = parties
+    (tmp_path / "a-phone").mkdir()
+    a = await Phone.start(tmp_path / "a-phone", auto_answer=True, auto_answer_delay=0)
+    phone = await start_phone()
+    try:
+        first = await phone.provider.dial(f"sip:callsys@{HOST}:{a.port}")
+        await phone.event(CallEvent.ANSWERED, first)
+        second = await phone.provider.consult(first, f"1002@{b.address}")
+        await phone.event(CallEvent.ANSWERED, second)
+        with pytest.raises(ProviderError, match=r"did not take the transfer \(603\)"):
+            await phone.provider.transfer_to_call(first, second)
+        assert phone.manager.get(first).state is CallState.HELD
+        assert phone.manager.get(second).state is CallState.ACTIVE
+        assert not phone.of(CallEvent.ENDED)
+        await phone.hears(second, B_HZ)
+    finally:
+        await a.stop()
 
 
 async def test_consult_then_conference_joins_a_b_and_the_agent(start_phone, parties) -> None:  # type: ignore[no-untyped-def]
