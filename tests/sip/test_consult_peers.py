@@ -213,3 +213,32 @@ async def test_conference_both_ways(start_phone, parties) -> None:  # type: igno
     await b.wait_event("CALL_CLOSED", since=mark_b)
     assert heard(a, B_HZ, since, mixed=True), "A did not hear B in the conference"
     assert heard(b, A_HZ, since, mixed=True), "B did not hear A in the conference"
+
+
+async def test_the_headless_phone_consults_and_transfers(parties, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """``callsys phone``: ``consult NUMBER`` then ``attended``; the events say who consulted for
+    whom and who the party was transferred to."""
+    a, b = parties
+    (tmp_path / "cli").mkdir()
+    phone = await Phone.start(tmp_path / "cli")
+    try:
+        await phone.send(f"dial 1002@{a.address}")
+        first = (await phone.expect(event="ok", command="dial"))["call"]
+        await phone.expect(event="answered", call=first)
+        mark = len(phone.lines)
+        await phone.send(f"consult 1002@{b.address}")
+        ok = await phone.expect(since=mark, event="ok", command="consult")
+        second = ok["call"]
+        assert ok["consult_of"] == first
+        outgoing = await phone.expect(since=mark, event="outgoing", call=second)
+        assert outgoing["consult_of"] == first
+        await phone.expect(since=mark, event="held", call=first)
+        await phone.expect(since=mark, event="answered", call=second)
+        mark_a = len(a.events)
+        await phone.send("attended")
+        ended = await phone.expect(event="ended", call=first, timeout=20)
+        assert ended["transferred_to"] == f"sip:1002@{b.address}"
+        await phone.expect(event="ended", call=second, timeout=20)
+        await a.wait_event("CALL_ESTABLISHED", since=mark_a, timeout=20)  # A called B
+    finally:
+        await phone.stop()
