@@ -28,7 +28,7 @@ class Setup:
         self.log = CallLog(self.db)
         self.manager = CallManager()
         self.manager.subscribe(self.log)
-        self.provider = SimulatedProvider({"dial_answer_after": None, "agent_script": False})
+        self.provider = SimulatedProvider({"speed": 0, "agent_script": False})  # dialled calls answer at once
 
     async def connected_call(self, number: str = "02188776655") -> str:
         call_id = self.provider.ring(number, "Caller")
@@ -50,8 +50,10 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
 
 
 async def _far_end_answers(s: Setup, call_id: str) -> None:
-    s.provider._set(call_id, CallEvent.ANSWERED, CallState.ACTIVE)  # what the simulator does after a while
-    await asyncio.sleep(0)
+    """Until the simulator's far end has answered *call_id*."""
+    async with asyncio.timeout(10):
+        while s.state(call_id) is not CallState.ACTIVE:
+            await asyncio.sleep(0.001)
 
 
 async def test_consult_then_transfer_is_written_into_the_call_log(setup: Setup) -> None:

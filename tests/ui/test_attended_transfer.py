@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from callsys.model import CallEvent, CallState, EndReason
+from callsys.model import CallState, EndReason
 from tests.ui.conftest import ACME, SARA, make_settings
 from tests.ui.test_desktop_flows import press
 from tests.ui.test_window import answered, log_text, plain
@@ -40,7 +40,9 @@ def consulting(window: MainWindow, qtbot: Any) -> tuple[str, str]:
     consult = window.desktop.manager.consultation_of(first)
     assert consult is not None
     assert window.simulator.state(first) is CallState.HELD
-    window.simulator._set(consult.id, CallEvent.ANSWERED, CallState.ACTIVE)  # the consulted party picks up
+    qtbot.waitUntil(
+        lambda: window.simulator.state(consult.id) is CallState.ACTIVE
+    )  # the consulted party answers
     qtbot.waitUntil(panel.transfer_consulted_button.isEnabled)
     assert panel.current_id == consult.id and "Consultation" in plain(panel.current_title.text())
     assert panel.transfer_edit.text() == ""
@@ -84,7 +86,7 @@ def test_conference_and_leaving_it_by_hotkeys(make_window: Callable[..., MainWin
     qtbot.waitUntil(lambda: window.desktop.manager.consultation_of(first) is not None)
     consult = window.desktop.manager.consultation_of(first)
     assert consult is not None
-    window.simulator._set(consult.id, CallEvent.ANSWERED, CallState.ACTIVE)
+    qtbot.waitUntil(lambda: window.simulator.state(consult.id) is CallState.ACTIVE)
     qtbot.waitUntil(panel.conference_button.isEnabled)
     press(window, qtbot, Qt.Key.Key_F)
     qtbot.waitUntil(lambda: len(window.desktop.manager.conference_calls()) == 2)
