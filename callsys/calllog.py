@@ -94,6 +94,8 @@ class CallRecord:
     party_name: str = ""
     party_company: str = ""
     call_id: str = ""  # the provider's id of the call (unique only within its session)
+    transferred_to: str = ""  # the party was handed over to this number or address
+    conference: bool = False  # the call was part of a three-way conference (kept when it left it)
 
     @property
     def display_name(self) -> str:
@@ -130,17 +132,20 @@ class CallRecord:
             "party_id": self.party_id,
             "party_name": self.party_name,
             "party_company": self.party_company,
+            "transferred_to": self.transferred_to,
+            "conference": self.conference,
         }
 
 
 _UPSERT = """
 INSERT INTO calls (
     id, call_id, direction, state, number_e164, number_raw, number_digits, name, line, dnis, extension,
-    provider, started_at, answered_at, ended_at, duration, result, missed, waiting, loggable, variables
+    provider, started_at, answered_at, ended_at, duration, result, missed, waiting, loggable, variables,
+    transferred_to, conference
 ) VALUES (
     :id, :call_id, :direction, :state, :number_e164, :number_raw, :number_digits, :name, :line, :dnis, :extension,
     :provider, :started_at, :answered_at, :ended_at, :duration, :result, :missed, :waiting, :loggable,
-    :variables
+    :variables, :transferred_to, :conference
 )
 ON CONFLICT(id) DO UPDATE SET
     direction = excluded.direction,
@@ -161,7 +166,9 @@ ON CONFLICT(id) DO UPDATE SET
     missed = excluded.missed,
     waiting = excluded.waiting,
     loggable = excluded.loggable,
-    variables = excluded.variables
+    variables = excluded.variables,
+    transferred_to = excluded.transferred_to,
+    conference = max(conference, excluded.conference)
 """
 
 
@@ -230,6 +237,8 @@ class CallLog:
             "waiting": int(call.waiting),
             "loggable": int(call.loggable),
             "variables": json.dumps(dict(call.variables), ensure_ascii=False),
+            "transferred_to": call.transferred_to,
+            "conference": int(call.conference),
         }
         self._write(_UPSERT, row)
 
@@ -436,4 +445,6 @@ def _record(row: dict[str, Any]) -> CallRecord:
         party_name=row["party_name"] or "",
         party_company=row["party_company"] or "",
         call_id=row["call_id"] or row["id"],
+        transferred_to=row.get("transferred_to") or "",
+        conference=bool(row.get("conference")),
     )

@@ -22,6 +22,10 @@ Rules applied here (and only here):
 - IN13: ``loggable`` is decided once, when the call starts, by the short-number rule.
 - End reasons are made consistent: a call that never connected cannot end "completed", and one
   that connected cannot end "missed".
+- Consultation and conference (attended transfer): a call dialled to consult for another names
+  it in ``consult_of`` (only while that call is live); when the consulted-for call ends, its
+  consultation becomes an ordinary call. When a conference is down to one call, that call is
+  no longer in a conference.
 
 Events that make no sense (answer of an ended call, a second INCOMING for a live call, events
 for unknown calls) are ignored with a debug log line — a PBX replaying history after a reconnect
@@ -164,6 +168,15 @@ class CallManager:
     def __len__(self) -> int:
         return len(self._calls)
 
+    def consultation_of(self, call_id: str) -> Call | None:
+        """The live call the agent dialled to consult for *call_id* (the newest), if any."""
+        found = [call for call in self._calls.values() if call.consult_of == call_id]
+        return max(found, key=lambda c: c.started_at) if found else None
+
+    def conference_calls(self) -> tuple[Call, ...]:
+        """The live calls of the conference on this phone, oldest first (empty: none)."""
+        return tuple(call for call in self.live_calls() if call.conference)
+
     @property
     def statuses(self) -> dict[str, ProviderStatus]:
         return dict(self._statuses)
@@ -271,8 +284,24 @@ class CallManager:
             self._ended[ended.id] = ended
             while len(self._ended) > _RECENTLY_ENDED:
                 self._ended.popitem(last=False)
+            self._after_end(ended)
             return kind, ended
         return None  # pragma: no cover - every CallEvent is handled above
+
+    def _after_end(self, ended: Call) -> None:
+        """The calls that *ended* leaves behind: a consultation for it becomes an ordinary call,
+        the last call of a conference is no longer in one (applied right after the ENDED)."""
+        for call in self._calls.values():
+            if call.consult_of == ended.id:
+                self._pending.append(
+                    (ProviderEvent(CallEvent.UPDATED, call.id, consult_of=""), call.provider)
+                )
+        if ended.conference:
+            left = [call for call in self._calls.values() if call.conference]
+            if len(left) == 1:
+                self._pending.append(
+                    (ProviderEvent(CallEvent.UPDATED, left[0].id, conference=False), left[0].provider)
+                )
 
     def _new_call(self, ev: ProviderEvent, at: datetime, provider: str) -> Call:
         if ev.event is CallEvent.OUTGOING:
@@ -310,6 +339,9 @@ class CallManager:
             waiting=waiting,
             provider=provider,
             loggable=self._loggable(remote),
+            consult_of=ev.consult_of if ev.consult_of and ev.consult_of in self._calls else "",
+            transferred_to=ev.transferred_to or "",
+            conference=bool(ev.conference),
         )
 
     def _normalized(self, number: PhoneNumber) -> PhoneNumber:
@@ -346,6 +378,17 @@ class CallManager:
             changes["extension"] = ev.extension
         if ev.remote_hold is not None and ev.remote_hold != call.remote_hold:
             changes["remote_hold"] = ev.remote_hold
+        consult_of = ev.consult_of
+        if (
+            consult_of is not None
+            and consult_of != call.consult_of
+            and (not consult_of or consult_of in self._calls)
+        ):
+            changes["consult_of"] = consult_of
+        if ev.transferred_to and ev.transferred_to != call.transferred_to:
+            changes["transferred_to"] = ev.transferred_to
+        if ev.conference is not None and ev.conference != call.conference:
+            changes["conference"] = ev.conference
         if ev.variables:
             merged_vars = {**call.variables, **ev.variables}
             if merged_vars != dict(call.variables):

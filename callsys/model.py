@@ -221,13 +221,20 @@ class ProviderEvent:
     digits: str = ""  # DTMF received
     at: datetime | None = None  # when it happened (provider clock); defaults to the manager's clock
     remote_hold: bool | None = None  # the other party put the call on hold (True) / took it off (False)
+    #: This call is the agent's consultation for the call with this id (attended transfer); ""
+    #: says it is not (any more).
+    consult_of: str | None = None
+    #: The party of this call was handed over to this number or address (a transfer).
+    transferred_to: str | None = None
+    #: The call is (True) or is no longer (False) part of a conference on this phone.
+    conference: bool | None = None
 
     def __post_init__(self) -> None:
         if not self.call_id:
             raise ValueError("a provider event needs a call id")
         if self.remote_name is not None:
             object.__setattr__(self, "remote_name", clean_text(self.remote_name))
-        for name in ("line", "dnis", "extension"):
+        for name in ("line", "dnis", "extension", "transferred_to"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, clean_text(value, 64))
@@ -262,6 +269,14 @@ class Call:
     remote_hold: bool = False
     provider: str = ""
     loggable: bool = True  # False when the short-number rule says so (IN13)
+    #: The id of the call this one consults for: the agent put that call on hold and dialled
+    #: this one to talk first, then transfers the held party here or joins both (attended
+    #: transfer, conference). "" for an ordinary call.
+    consult_of: str = ""
+    #: Who the party was handed over to (a blind or attended transfer), as dialled.
+    transferred_to: str = ""
+    #: Part of a three-way conference of the agent with this call's and another call's parties.
+    conference: bool = False
 
     @property
     def duration_seconds(self) -> int:

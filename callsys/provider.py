@@ -45,7 +45,10 @@ class Capability(StrEnum):
     MUTE = "mute"
     DIAL = "dial"
     DTMF = "dtmf"
-    TRANSFER = "transfer"
+    TRANSFER = "transfer"  # blind: hand a connected call to a number
+    CONSULT = "consult"  # hold a call and dial someone to talk to first (``consult``)
+    ATTENDED_TRANSFER = "attended_transfer"  # hand a call to its consulted party (``transfer_to_call``)
+    CONFERENCE = "conference"  # the agent, a call's party and its consulted party together
     VOICEMAIL = "voicemail"  # send a ringing call to voicemail
     DND = "dnd"
     ALL_EXTENSIONS = "all_extensions"  # sees calls of every extension (server-side monitoring)
@@ -127,12 +130,35 @@ class Provider(Protocol):
 
     async def transfer(self, call_id: str, target: str) -> None: ...
 
+    async def consult(self, call_id: str, number: str, line: str | None = None) -> str:
+        """Put the connected call *call_id* on hold and dial *number* (already prefixed) to talk
+        first; return the new call's id. Its ``OUTGOING`` event names *call_id* in
+        ``consult_of``. Providers without ``Capability.CONSULT`` raise ``NotSupported``."""
+        ...
+
+    async def transfer_to_call(self, call_id: str, other_id: str) -> None:
+        """Attended transfer: connect the party of *call_id* with the party of *other_id* (its
+        consultation) and leave both; *call_id* ends with ``transferred_to``. Providers without
+        ``Capability.ATTENDED_TRANSFER`` raise ``NotSupported``."""
+        ...
+
+    async def conference(self, call_id: str, other_id: str) -> None:
+        """Join the agent and the parties of *call_id* and *other_id* in a three-way conference;
+        both calls report ``conference=True``. Providers without ``Capability.CONFERENCE`` raise
+        ``NotSupported``."""
+        ...
+
     async def set_dnd(self, enabled: bool) -> None: ...
 
     async def close(self) -> None: ...
 
 
-_PHRASES = {Capability.VOICEMAIL: "send calls to voicemail"}
+_PHRASES = {
+    Capability.VOICEMAIL: "send calls to voicemail",
+    Capability.CONSULT: "hold a call to consult someone first",
+    Capability.ATTENDED_TRANSFER: "transfer a call to the party you consulted",
+    Capability.CONFERENCE: "join two calls in a conference",
+}
 
 
 def require(provider: Provider, capability: Capability) -> None:

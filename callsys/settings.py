@@ -602,6 +602,23 @@ HOTKEY_FOCUS_SEARCH = declare("hotkeys.focus_search", "Ctrl+F", _KEY, N_("Search
 HOTKEY_NOTES = declare("hotkeys.notes", "Ctrl+Shift+N", _KEY, N_("Open the call notes"), "hotkeys")
 HOTKEY_CONTACTS = declare("hotkeys.contacts", "Ctrl+Shift+K", _KEY, N_("Show the contacts"), "hotkeys")
 HOTKEY_DIALPAD = declare("hotkeys.dialpad", "Ctrl+Shift+D", _KEY, N_("Show the dial pad"), "hotkeys")
+HOTKEY_CONSULT = declare(  # attended transfer, where the phone connection can
+    "hotkeys.consult", "Ctrl+Shift+C", _KEY, N_("Hold the call and consult the number typed"), "hotkeys"
+)
+HOTKEY_TRANSFER_CONSULTED = declare(
+    "hotkeys.transfer_consulted",
+    "Ctrl+Shift+T",
+    _KEY,
+    N_("Transfer the call to the consulted party"),
+    "hotkeys",
+)
+HOTKEY_CONFERENCE = declare(
+    "hotkeys.conference",
+    "Ctrl+Shift+F",
+    _KEY,
+    N_("Join the call and the consulted party in a conference"),
+    "hotkeys",
+)
 
 
 # --- Global hotkeys (CARD6, owned by ui/globalhotkeys.py) ---

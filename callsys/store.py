@@ -202,6 +202,19 @@ def _v3_report_rollup_and_search(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _v4_call_handover(db: sqlite_utils.Database) -> None:
+    """What became of a call's party: ``transferred_to`` (the number or address it was handed
+    to, blind or after a consultation) and ``conference`` (it was joined in a three-way
+    conference)."""
+    _run(
+        db,
+        """
+        ALTER TABLE calls ADD COLUMN transferred_to TEXT NOT NULL DEFAULT '';
+        ALTER TABLE calls ADD COLUMN conference INTEGER NOT NULL DEFAULT 0
+        """,
+    )
+
+
 def _run(db: sqlite_utils.Database, script: str) -> None:
     # Statement by statement: ``executescript`` would COMMIT the migration's transaction first.
     for statement in script.split(";"):
@@ -211,7 +224,12 @@ def _run(db: sqlite_utils.Database, script: str) -> None:
 
 #: The core schema's history, oldest first. ``PRAGMA user_version`` is how many have run.
 #: Never edit or reorder a released migration — append a new one.
-MIGRATIONS: tuple[Migration, ...] = (_v1_call_log, _v2_directory, _v3_report_rollup_and_search)
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_call_log,
+    _v2_directory,
+    _v3_report_rollup_and_search,
+    _v4_call_handover,
+)
 
 
 def database_path(settings: Settings | None = None) -> Path:

@@ -42,7 +42,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from callsys.errors import ConfigError, NotSupported, ProviderError, ProviderUnavailable, UnknownCall
 from callsys.model import Call, CallEvent, CallState, Direction, EndReason, ProviderEvent
 from callsys.optionkeys import OptionKeys
-from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration
+from callsys.provider import Capability, Line, ProviderListener, ProviderStatus, Registration, require
 from callsys.secretnames import server_token_name
 from callsys.secrets import get_secret
 from callsys.server.protocol import (
@@ -61,6 +61,9 @@ __all__ = ["OPTION_KEYS", "ServerProvider"]
 log = logging.getLogger(__name__)
 
 COMMAND_TIMEOUT = 15.0
+#: What the server's phone system may do but the server does not forward to desktops yet: a
+#: consultation, the transfer to it and a conference need the two calls on the server's side.
+_NOT_FORWARDED = frozenset({Capability.CONSULT, Capability.ATTENDED_TRANSFER, Capability.CONFERENCE})
 
 #: Every key ``ServerProvider`` reads from its options (any other gets a warning).
 OPTION_KEYS = OptionKeys(
@@ -192,6 +195,16 @@ class ServerProvider:
     async def transfer(self, call_id: str, target: str) -> None:
         await self._command("transfer", call=call_id, target=target)
 
+    async def consult(self, call_id: str, number: str, line: str | None = None) -> str:
+        require(self, Capability.CONSULT)  # not forwarded to the server's phone system (yet)
+        raise AssertionError("unreachable")
+
+    async def transfer_to_call(self, call_id: str, other_id: str) -> None:
+        require(self, Capability.ATTENDED_TRANSFER)
+
+    async def conference(self, call_id: str, other_id: str) -> None:
+        require(self, Capability.CONFERENCE)
+
     async def set_dnd(self, enabled: bool) -> None:
         raise NotSupported("Do-not-disturb is set on the phone system when calls come from a callsys server.")
 
@@ -321,7 +334,7 @@ class ServerProvider:
         for name in message.get("capabilities") or ():
             with contextlib.suppress(ValueError):
                 caps.add(Capability(name))
-        self._caps = frozenset(caps)
+        self._caps = frozenset(caps) - _NOT_FORWARDED
         self._lines = tuple(
             Line(id=str(line.get("id")), label=str(line.get("label", line.get("id"))))
             for line in message.get("lines") or ()

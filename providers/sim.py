@@ -161,6 +161,7 @@ class SimulatedProvider:
         )
         self._listener: ProviderListener | None = None
         self._states: dict[str, CallState] = {}
+        self._numbers: dict[str, str] = {}  # call id -> the number as dialled or calling
         self._ids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
         self._dnd = False
@@ -218,12 +219,13 @@ class SimulatedProvider:
     async def set_mute(self, call_id: str, muted: bool) -> None:
         self._command("mute" if muted else "unmute", call_id, expect=(CallState.ACTIVE, CallState.HELD))
 
-    async def dial(self, number: str, line: str | None = None) -> str:
+    async def dial(self, number: str, line: str | None = None, *, consult_of: str | None = None) -> str:
         if not number:
             raise ProviderError("There is no number to dial.")
         call_id = f"sim-{next(self._ids)}"
         self.commands.append(("dial", number))
         self._states[call_id] = CallState.DIALING
+        self._numbers[call_id] = number
         self._emit(
             ProviderEvent(
                 CallEvent.OUTGOING,
@@ -232,6 +234,7 @@ class SimulatedProvider:
                 remote=PhoneNumber(raw=number, digits="".join(c for c in number if c.isdigit())),
                 line=line or (self._lines[0].id if self._lines else ""),
                 extension=self._extension,
+                consult_of=consult_of,
             )
         )
         if self._dial_answer_after is not None:
@@ -243,7 +246,34 @@ class SimulatedProvider:
 
     async def transfer(self, call_id: str, target: str) -> None:
         self._command(f"transfer:{target}", call_id, expect=(CallState.ACTIVE, CallState.HELD))
-        self._end(call_id, EndReason.COMPLETED)
+        self._end(call_id, EndReason.COMPLETED, transferred_to=target)
+
+    async def consult(self, call_id: str, number: str, line: str | None = None) -> str:
+        require(self, Capability.CONSULT)
+        self._command(f"consult:{number}", call_id, expect=(CallState.ACTIVE, CallState.HELD))
+        if self._states[call_id] is CallState.ACTIVE:
+            self._set(call_id, CallEvent.HELD, CallState.HELD)
+        return await self.dial(number, line, consult_of=call_id)
+
+    async def transfer_to_call(self, call_id: str, other_id: str) -> None:
+        require(self, Capability.ATTENDED_TRANSFER)
+        connected = (CallState.ACTIVE, CallState.HELD)
+        self._command(f"transfer_to_call:{other_id}", call_id, expect=connected)
+        if self._states.get(other_id) not in connected:
+            raise ProviderError("The consulted call is not connected.")
+        self._end(call_id, EndReason.COMPLETED, transferred_to=self._numbers.get(other_id, ""))
+        self._end(other_id, EndReason.COMPLETED)
+
+    async def conference(self, call_id: str, other_id: str) -> None:
+        require(self, Capability.CONFERENCE)
+        connected = (CallState.ACTIVE, CallState.HELD)
+        self._command(f"conference:{other_id}", call_id, expect=connected)
+        if self._states.get(other_id) not in connected:
+            raise ProviderError("The consulted call is not connected.")
+        for one in (call_id, other_id):
+            if self._states[one] is CallState.HELD:
+                self._set(one, CallEvent.RESUMED, CallState.ACTIVE)
+            self._emit(ProviderEvent(CallEvent.UPDATED, one, conference=True))
 
     async def set_dnd(self, enabled: bool) -> None:
         self._dnd = enabled
@@ -308,6 +338,7 @@ class SimulatedProvider:
         if a in ("ring", "dial"):
             incoming = a == "ring"
             self._states[call_id] = CallState.RINGING if incoming else CallState.DIALING
+            self._numbers[call_id] = step.number
             digits = "".join(c for c in step.number if c.isdigit())
             self._emit(
                 ProviderEvent(
@@ -378,9 +409,12 @@ class SimulatedProvider:
         self._states[call_id] = state
         self._emit(ProviderEvent(event, call_id))
 
-    def _end(self, call_id: str, reason: EndReason) -> None:
+    def _end(self, call_id: str, reason: EndReason, transferred_to: str = "") -> None:
+        self._numbers.pop(call_id, None)
         if self._states.pop(call_id, None) is not None:
-            self._emit(ProviderEvent(CallEvent.ENDED, call_id, reason=reason))
+            self._emit(
+                ProviderEvent(CallEvent.ENDED, call_id, reason=reason, transferred_to=transferred_to or None)
+            )
 
     def _emit(self, event: ProviderEvent) -> None:
         if self._listener is not None:

@@ -64,6 +64,8 @@ class LogRow:
     #: stored log (``id`` is the log's row key). Call ids are unique within a session only: the
     #: simulator starts at sim-1 again after a restart, a PBX reuses its ids.
     this_session: bool = False
+    transferred_to: str = ""  # the party was handed over to this number or address
+    conference: bool = False  # the call was part of a three-way conference
 
     @property
     def live(self) -> bool:
@@ -107,6 +109,8 @@ def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Part
         reason=call.end_reason.value if call.end_reason is not None else None,
         missed=call.is_missed,
         this_session=True,
+        transferred_to=call.transferred_to,
+        conference=call.conference,
     )
 
 
@@ -160,6 +164,8 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
         missed=missed,
         notes=str(get("notes", default="")),
         answered_at=_dt(get("answered_at", default=None)),
+        transferred_to=str(get("transferred_to", default="") or ""),
+        conference=bool(get("conference", default=False)),
     )
 
 
@@ -223,6 +229,8 @@ class CallLogModel(QAbstractTableModel):
             old = self._rows[at]
             if not row.name and old.name:
                 row = replace(row, name=old.name, company=old.company)
+            if old.conference and not row.conference:  # it was one, as the log keeps it
+                row = replace(row, conference=True)
             self._rows[at] = row
             self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
         else:
@@ -350,7 +358,14 @@ class CallLogModel(QAbstractTableModel):
                 return format_duration((datetime.now(UTC) - row.answered_at).total_seconds())
             return format_duration(row.duration) if row.duration or not row.live else ""
         if column == "result":
-            return result_text(row.reason, row.direction) if not row.live else state_text(row.state)
+            text = result_text(row.reason, row.direction) if not row.live else state_text(row.state)
+            if row.conference:
+                text += " · " + translate("CallLog", "Conference")
+            if row.transferred_to:
+                text += " · " + translate("CallLog", "Transferred to {number}").format(
+                    number=ltr(row.transferred_to)
+                )
+            return text
         return ""
 
 

@@ -3,6 +3,12 @@ keypad, transfer and hang up — and, beside it, every other live call (held, wa
 with the one action that makes sense for it (IN5); a waiting call can also be sent to voicemail
 where the phone connection can (IN6).
 
+Attended transfer and conference: *Consult…* holds the call and dials the number typed in the
+transfer field; *Transfer to consulted* hands the held party to the consulted one (in a
+conference: the agent leaves, the two go on talking); *Conference* joins the three. Each is
+disabled, with a tooltip that says why, where the phone connection cannot or there is nobody
+consulted yet.
+
 Like the pop-ups, the panel keeps no state of its own about calls except what the agent
 toggled locally and the provider does not report back (mute). It re-renders from the latest
 ``Call`` snapshots it was given.
@@ -84,6 +90,12 @@ class CallPanel(QFrame):
         self.transfer_button.clicked.connect(self._transfer)
         self.hangup_button = named(QPushButton(), "hangupButton")
         self.hangup_button.clicked.connect(self._hangup)
+        self.consult_button = named(QPushButton(), "consultButton")
+        self.consult_button.clicked.connect(self.consult_current)
+        self.transfer_consulted_button = named(QPushButton(), "transferConsultedButton")
+        self.transfer_consulted_button.clicked.connect(self.transfer_consulted)
+        self.conference_button = named(QPushButton(), "conferenceButton")
+        self.conference_button.clicked.connect(self.conference_current)
 
         self.keypad = named(QWidget(), "keypad")
         grid = QGridLayout(self.keypad)
@@ -111,6 +123,10 @@ class CallPanel(QFrame):
         controls.addWidget(self.transfer_edit, 1)
         controls.addWidget(self.transfer_button)
         controls.addWidget(self.hangup_button)
+        attended = QHBoxLayout()
+        for widget in (self.consult_button, self.transfer_consulted_button, self.conference_button):
+            attended.addWidget(widget)
+        attended.addStretch(1)
         # a softphone without a microphone or speaker: said on the call itself, not only above
         self.audio_notice = named(QLabel(), "audioNotice")
         self.audio_notice.setWordWrap(True)
@@ -120,6 +136,7 @@ class CallPanel(QFrame):
         current.addLayout(head)
         current.addWidget(self.audio_notice)
         current.addLayout(controls)
+        current.addLayout(attended)
         current.addWidget(self.keypad, 0, Qt.AlignmentFlag.AlignLeading)
         self.current_box = named(QWidget(), "currentCall")
         self.current_box.setLayout(current)
@@ -154,6 +171,9 @@ class CallPanel(QFrame):
             self.transfer_edit,
             self.transfer_button,
             self.hangup_button,
+            self.consult_button,
+            self.transfer_consulted_button,
+            self.conference_button,
         ]
 
     # ------------------------------------------------------------------ input
@@ -251,6 +271,114 @@ class CallPanel(QFrame):
         if call is not None and target and self._window.transfer(call.id, target) is not False:
             self.transfer_edit.clear()
 
+    def pair(self) -> tuple[Call, Call] | None:
+        """(the held party's call, the consulted party's) of the current call — or the two calls
+        of its conference, oldest first — when there are two."""
+        call = self.current
+        if call is None:
+            return None
+        if call.conference:
+            joined = [c for c in self._calls.values() if c.conference and c.id != call.id]
+            if len(joined) == 1:
+                first, second = sorted((call, joined[0]), key=lambda c: c.started_at)
+                return first, second
+        if call.consult_of and call.consult_of in self._calls:
+            return self._calls[call.consult_of], call
+        consults = [c for c in self._calls.values() if c.consult_of == call.id]
+        if consults:
+            return call, max(consults, key=lambda c: c.started_at)
+        return None
+
+    def _connected_pair(self) -> tuple[Call, Call] | None:
+        pair = self.pair()
+        return pair if pair is not None and all(c.state.is_connected for c in pair) else None
+
+    def consult_current(self) -> None:
+        """Hold the current call and dial the number typed in the transfer field."""
+        call = self.current
+        if call is None or not call.state.is_connected or Capability.CONSULT not in self._caps:
+            return
+        target = self.transfer_edit.text().strip()
+        if not target:
+            self.transfer_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self._window.show_message(
+                translate(
+                    "CallPanel", "Type the number to consult in the transfer field, then press Consult again."
+                )
+            )
+            return
+        if self._window.consult(call.id, target) is not False:
+            self.transfer_edit.clear()
+
+    def transfer_consulted(self) -> None:
+        """Hand the held party to the consulted one (in a conference: leave the two talking)."""
+        pair = self._connected_pair()
+        if pair is not None and Capability.ATTENDED_TRANSFER in self._caps:
+            self._window.transfer_to_call(pair[0].id, pair[1].id)
+
+    def conference_current(self) -> None:
+        pair = self._connected_pair()
+        if pair is not None and Capability.CONFERENCE in self._caps and not all(c.conference for c in pair):
+            self._window.conference(pair[0].id, pair[1].id)
+
+    def _gate(
+        self, button: QPushButton, capability: Capability, ready: bool, cannot: str, why: str, does: str
+    ) -> None:
+        """Enable *button* when the phone connection has *capability* and the calls are *ready*;
+        its tooltip says what it does, or why it is disabled."""
+        able = capability in self._caps
+        button.setEnabled(able and ready)
+        button.setToolTip(para(does if able and ready else (why if able else cannot)))
+
+    def _render_attended(self, call: Call) -> None:
+        pair = self._connected_pair()
+        names = (
+            {"held": isolate(self._name(pair[0])), "consulted": isolate(self._name(pair[1]))}
+            if pair
+            else {
+                "held": "",
+                "consulted": "",
+            }
+        )
+        consulting = self.pair() is not None and not call.conference
+        in_conference = pair is not None and all(c.conference for c in pair)
+        self._gate(
+            self.consult_button,
+            Capability.CONSULT,
+            call.state.is_connected and not consulting and not call.conference,
+            translate("CallPanel", "This phone connection cannot hold a call to consult someone first."),
+            translate(
+                "CallPanel", "Consult works on a connected call that is not already in a consultation."
+            ),
+            translate("CallPanel", "Hold this call and call the number typed in the transfer field."),
+        )
+        self._gate(
+            self.transfer_consulted_button,
+            Capability.ATTENDED_TRANSFER,
+            pair is not None,
+            translate(
+                "CallPanel", "This phone connection cannot transfer a call to the party you consulted."
+            ),
+            translate("CallPanel", "Consult someone first (Consult…); both calls must be connected."),
+            translate(
+                "CallPanel", "Leave the conference: {held} and {consulted} go on talking without you."
+            ).format(**names)
+            if in_conference
+            else translate("CallPanel", "Connect {held} with {consulted} and leave the call.").format(
+                **names
+            ),
+        )
+        self._gate(
+            self.conference_button,
+            Capability.CONFERENCE,
+            pair is not None and not in_conference,
+            translate("CallPanel", "This phone connection cannot join calls in a conference."),
+            translate("CallPanel", "Already in a conference.")
+            if in_conference
+            else translate("CallPanel", "Consult someone first (Consult…); both calls must be connected."),
+            translate("CallPanel", "Talk with {held} and {consulted} together.").format(**names),
+        )
+
     def _hangup(self) -> None:
         call = self.current
         if call is not None:
@@ -276,6 +404,10 @@ class CallPanel(QFrame):
             title = direction_text(call.direction) + " · " + state_text(call.state)
             if call.remote_hold:  # the far end put us on hold (SIP re-INVITE); Resume is theirs
                 title += " · " + translate("CallPanel", "Held by the other party")
+            if call.conference:
+                title += " · " + translate("CallPanel", "Conference")
+            elif call.consult_of:
+                title += " · " + translate("CallPanel", "Consultation")
             if call.line:
                 title += " · " + translate("CallPanel", "Line: {line}").format(line=call.line)
             self.current_title.setText(para(title))
@@ -301,6 +433,7 @@ class CallPanel(QFrame):
             self.transfer_edit.setEnabled(can_transfer)
             self.transfer_button.setEnabled(can_transfer)
             self.hangup_button.setEnabled(Capability.HANGUP in self._caps)
+            self._render_attended(call)
         status = self._window.provider_status
         notice = audio_warning(status.audio_missing, calls_only=True) if status is not None else ""
         self.audio_notice.setText(para(notice))
@@ -410,11 +543,21 @@ class CallPanel(QFrame):
 
     def retranslate(self) -> None:
         self.keypad_button.setText(translate("CallPanel", "Keypad"))
-        self.transfer_edit.setPlaceholderText(translate("CallPanel", "Transfer to…"))
-        self.transfer_edit.setAccessibleName(translate("CallPanel", "Number to transfer to"))
+        self.transfer_edit.setPlaceholderText(translate("CallPanel", "Transfer to or consult…"))
+        self.transfer_edit.setAccessibleName(translate("CallPanel", "Number to transfer to or consult"))
         self.transfer_button.setText(translate("CallPanel", "Transfer"))
         self.hangup_button.setText(translate("CallPanel", "Hang up"))
         self.hangup_button.setAccessibleName(translate("CallPanel", "Hang up the call"))
+        self.consult_button.setText(translate("CallPanel", "Consult…"))
+        self.consult_button.setAccessibleName(translate("CallPanel", "Hold the call and consult someone"))
+        self.transfer_consulted_button.setText(translate("CallPanel", "Transfer to consulted"))
+        self.transfer_consulted_button.setAccessibleName(
+            translate("CallPanel", "Transfer the held call to the consulted party")
+        )
+        self.conference_button.setText(translate("CallPanel", "Conference"))
+        self.conference_button.setAccessibleName(
+            translate("CallPanel", "Join the held call and the consulted party in a conference")
+        )
         self.hold_button.setAccessibleName(translate("CallPanel", "Hold or resume the call"))
         self.mute_button.setAccessibleName(translate("CallPanel", "Mute the microphone"))
         self.keypad_button.setAccessibleName(translate("CallPanel", "Show the keypad"))

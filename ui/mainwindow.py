@@ -390,6 +390,9 @@ class MainWindow(QMainWindow):
                 "hangup": self.hangup_current,
                 "hold": self.hold_current,
                 "mute": self.mute_current,
+                "consult": self.consult_current,
+                "transfer_consulted": self.transfer_consulted,
+                "conference": self.conference_current,
                 "dial_clipboard": self.dial_clipboard,
                 "call_back": self.call_back_selected,
                 "focus_dial": self.focus_dial,
@@ -1092,6 +1095,25 @@ class MainWindow(QMainWindow):
         self._command(Capability.TRANSFER, lambda p: p.transfer(call_id, dial))
         return True
 
+    def consult(self, call_id: str, target: str) -> bool:
+        """Hold *call_id* and dial *target* to talk first (attended transfer); False (and why, in
+        the status bar) when *target* cannot be dialled — it then stays where it was typed."""
+        try:
+            dial = self.dial_target(to_ascii_digits(target).strip())
+        except ValueError as exc:
+            self.show_message(str(exc))
+            return False
+        self._command(Capability.CONSULT, lambda p: p.consult(call_id, dial))
+        return True
+
+    def transfer_to_call(self, call_id: str, other_id: str) -> None:
+        """Hand the party of *call_id* to the party of *other_id* (the one consulted)."""
+        self._command(Capability.ATTENDED_TRANSFER, lambda p: p.transfer_to_call(call_id, other_id))
+
+    def conference(self, call_id: str, other_id: str) -> None:
+        """The agent and both parties together (three-way conference)."""
+        self._command(Capability.CONFERENCE, lambda p: p.conference(call_id, other_id))
+
     def set_dnd(self, enabled: bool) -> None:
         self._command(Capability.DND, lambda p: p.set_dnd(enabled))
         if self.desktop.settings[DND] != enabled:  # the Phone tab's setting too: kept on restart
@@ -1566,6 +1588,18 @@ class MainWindow(QMainWindow):
     def mute_current(self) -> None:
         if self.call_panel is not None:
             self.call_panel.toggle_mute()
+
+    def consult_current(self) -> None:
+        if self.call_panel is not None:
+            self.call_panel.consult_current()
+
+    def transfer_consulted(self) -> None:
+        if self.call_panel is not None:
+            self.call_panel.transfer_consulted()
+
+    def conference_current(self) -> None:
+        if self.call_panel is not None:
+            self.call_panel.conference_current()
 
     def call_back_selected(self) -> None:
         row = self.selected_log_row()

@@ -46,6 +46,22 @@ phone itself, or use the embedded softphone (provider ``sip``), which answers fr
 (IN6, CARD1). Hold, mute and DTMF are the phone's job too. Reject (hang up the ringing leg with
 cause 21), hang up, click-to-dial and blind transfer (``Redirect``) work.
 
+Attended transfer: ``consult`` sends ``Atxfer`` for the agent's channel (``Exten`` = the number,
+``Context`` = ``context``): Asterisk puts the other party on hold (music on hold) and dials the
+number from the agent's own phone. On this side the consultation is a call of its own (its id is
+the original's with ``/consult``, ``consult_of`` the original), answered when the agent's
+channel enters the target's bridge, over when it comes back to the original bridge (the target
+did not answer or hung up). ``transfer_to_call`` hangs the agent's channel up: Asterisk (12 and
+later) completes an attended transfer whose transferer hangs up, so the two parties are then
+connected; the original call ends with ``transferred_to``. Asterisk needs nothing more than the
+``context`` to reach the number in and the ``Atxfer`` action allowed to the AMI user (class
+``call``); a call whose channel driver cannot transfer (``Atxfer`` refused) says so.
+
+A **conference** is not offered over AMI: joining the agent's call and the consultation needs a
+``ConfBridge`` in the dialplan and both parties ``Redirect``ed into it, which this provider does
+not do; ``conference`` raises ``NotSupported`` with ``CONFERENCE_MESSAGE`` (the softphone
+conferences in its own audio bridge).
+
 Send to voicemail (IN6) works when ``voicemail_exten`` is configured: the *caller's* channel (the
 one whose ``Dial``/``Queue`` rings the agent) is ``Redirect``ed to ``voicemail_context`` /
 ``voicemail_exten`` (``${EXTEN}`` → the agent's extension) / ``voicemail_priority``; its Dial
@@ -72,7 +88,7 @@ from providers.ami.client import ActionFailed, AmiClient
 from providers.ami.options import AmiLine, AmiOptions
 from providers.ami.protocol import Message
 
-__all__ = ["NO_ANSWER_MESSAGE", "WHY", "AmiProvider"]
+__all__ = ["CONFERENCE_MESSAGE", "NO_ANSWER_MESSAGE", "WHY", "AmiProvider"]
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +102,13 @@ _UNKNOWN = {"", "<unknown>", "unknown", "anonymous", "<anonymous>"}
 _FAIL_CAUSES = {1, 2, 3, 20, 22, 27, 28, 34, 38, 41, 42, 44, 50, 58, 65, 66, 69, 79, 88, 102, 111, 127}
 _MAX_VARS = 64
 _MAX_UNANSWERED = 4096
+CONFERENCE_MESSAGE = (
+    "Asterisk (AMI) cannot join calls in a conference from here: use the phone's own conference "
+    "key, or the embedded softphone, which joins a call and its consultation itself."
+)
+#: What a consultation's call id ends with (the original call's id before it).
+CONSULT_SUFFIX = "/consult"
+
 #: The variable that says why a click-to-dial ended before it got anywhere.
 WHY = "Click-to-dial"
 
@@ -221,6 +244,19 @@ class _Call:
     voicemail_requested: bool = False
     linkedid: str = ""  # the customer call this leg belongs to (Asterisk's Linkedid)
     connection: int = 0  # the client's login count when a click-to-dial was requested
+    consult: _Consult | None = None  # the consultation running on this call's channel (Atxfer)
+    transferred_to: str = ""  # the agent completed a transfer to this number (the channel's Hangup)
+
+
+@dataclass(slots=True)
+class _Consult:
+    """A consultation Asterisk runs on the agent's channel after ``Atxfer``."""
+
+    call: _Call  # its own call as the CallManager sees it (id: the original's + CONSULT_SUFFIX)
+    original: str  # the original call's id
+    number: str  # as the agent typed it
+    bridge: str  # the original bridge (the party waits there, on hold)
+    answered: bool = False
 
 
 class AmiProvider:
@@ -292,7 +328,14 @@ class AmiProvider:
     # ================================================================== Provider protocol
     @property
     def capabilities(self) -> frozenset[Capability]:
-        caps = {Capability.REJECT, Capability.HANGUP, Capability.DIAL, Capability.TRANSFER}
+        caps = {
+            Capability.REJECT,
+            Capability.HANGUP,
+            Capability.DIAL,
+            Capability.TRANSFER,
+            Capability.CONSULT,
+            Capability.ATTENDED_TRANSFER,
+        }
         if self.options.voicemail_exten:
             caps.add(Capability.VOICEMAIL)
         if self.options.watch_all:
@@ -389,6 +432,10 @@ class AmiProvider:
         return None
 
     async def hangup(self, call_id: str) -> None:
+        consult = self._consult_of(call_id)
+        if consult is not None:
+            await self._end_consultation(consult)
+            return
         call = self._live(call_id)
         chan = self._channels.get(call.uniqueid)
         if chan is None:
@@ -423,6 +470,122 @@ class AmiProvider:
             "Redirect",
             {"Channel": peer.name, "Exten": target, "Context": self.options.context, "Priority": 1},
         )
+
+    async def consult(self, call_id: str, number: str, line: str | None = None) -> str:
+        """``Atxfer``: Asterisk holds the other party and dials *number* from the agent's phone."""
+        call = self._live(call_id)
+        chan = self._channels.get(call.uniqueid)
+        if not call.answered or chan is None:
+            raise ProviderError("Only a connected call can be held for a consultation.")
+        if call.consult is not None:
+            raise ProviderError("This call already has a consultation; transfer it or hang it up first.")
+        try:
+            digits = self._plan.dial_string(number)
+        except ValueError as exc:
+            raise ProviderError(str(exc)) from None
+        try:
+            await self.client.send_action(
+                "Atxfer", {"Channel": chan.name, "Exten": digits, "Context": self.options.context}
+            )
+        except ActionFailed as exc:
+            raise ProviderError(
+                f"Asterisk refused the attended transfer of {chan.name} to {digits}@{self.options.context} "
+                f"({exc.pbx_message or 'no reason given'})."
+            ) from None
+        except TimeoutError:
+            raise ProviderUnavailable(
+                "The phone system did not answer the transfer request in time."
+            ) from None
+        leg = _Call(
+            call_id=call.call_id + CONSULT_SUFFIX,
+            extension=call.extension,
+            direction=Direction.OUTGOING,
+            remote=digits,
+            line=call.line,
+        )
+        consult = _Consult(call=leg, original=call.call_id, number=number, bridge=chan.bridge)
+        call.consult = consult
+        if not call.held:
+            call.held = True
+            self._emit(CallEvent.HELD, call, None)
+        self._emit(
+            CallEvent.OUTGOING,
+            leg,
+            None,
+            remote=self._dialled(digits),
+            line=call.line or None,
+            consult_of=call.call_id,
+        )
+        return leg.call_id
+
+    async def transfer_to_call(self, call_id: str, other_id: str) -> None:
+        """Complete the ``Atxfer`` of *call_id* to its consultation *other_id*: hang the agent's
+        channel up, and Asterisk connects the two parties."""
+        call = self._live(call_id)
+        consult = call.consult
+        if consult is None or consult.call.call_id != other_id:
+            raise ProviderError(
+                "Asterisk transfers a call only to the consultation started from it (Consult…)."
+            )
+        chan = self._channels.get(call.uniqueid)
+        if chan is None:
+            raise ProviderError("This call is still being set up by the phone system; try again in a moment.")
+        call.transferred_to = consult.number
+        try:
+            await self.client.send_action("Hangup", {"Channel": chan.name, "Cause": 16})
+        except (ActionFailed, TimeoutError):
+            call.transferred_to = ""
+            raise ProviderError(
+                "Asterisk did not complete the transfer; the call is still on hold."
+            ) from None
+
+    async def conference(self, call_id: str, other_id: str) -> None:
+        raise NotSupported(CONFERENCE_MESSAGE)
+
+    def _consult_of(self, call_id: str) -> _Consult | None:
+        if not call_id.endswith(CONSULT_SUFFIX):
+            return None
+        call = self._calls.get(call_id[: -len(CONSULT_SUFFIX)])
+        return call.consult if call is not None else None
+
+    async def _end_consultation(self, consult: _Consult) -> None:
+        """Hang up the consulted party: Asterisk brings the agent back to the held party."""
+        call = self._calls.get(consult.original)
+        chan = self._channels.get(call.uniqueid) if call is not None else None
+        peers = (
+            [p for p in self._bridged_with(chan)]
+            if chan is not None and chan.bridge != consult.bridge
+            else []
+        )
+        if not peers:
+            raise ProviderError(
+                "Asterisk is still dialling the consultation: cancel it on the phone (its transfer "
+                "abort key), or hang up to complete the transfer."
+            )
+        for peer in peers:
+            await self.client.send_action("Hangup", {"Channel": peer.name, "Cause": 16})
+
+    def _consult_moved(self, call: _Call, bridge: str, h: Mapping[str, str]) -> None:
+        """The agent's channel entered *bridge* during a consultation: the target's (the
+        consultation is answered) or the original one again (the consultation is over)."""
+        consult = call.consult
+        if consult is None:
+            return
+        if bridge and bridge != consult.bridge:
+            if not consult.answered:
+                consult.answered = True
+                self._emit(CallEvent.ANSWERED, consult.call, self._at(h))
+            return
+        self._finish_consult(call, self._at(h))
+        if call.held:
+            call.held = False
+            self._emit(CallEvent.RESUMED, call, self._at(h))
+
+    def _finish_consult(self, call: _Call, at: datetime | None) -> None:
+        consult, call.consult = call.consult, None
+        if consult is not None:
+            reason = EndReason.COMPLETED if consult.answered else EndReason.NO_ANSWER
+            self._emit(CallEvent.ENDED, consult.call, at, reason=reason)
 
     async def dial(self, number: str, line: str | None = None) -> str:
         """Click-to-dial (OUT3): ring the agent's phone, then the number, through ``Originate``.
@@ -757,6 +920,9 @@ class AmiProvider:
             return
         chan.bridge = h.get("BridgeUniqueid", "")
         call = self._by_uid.get(chan.uniqueid)
+        if call is not None and call.consult is not None:
+            self._consult_moved(call, chan.bridge, h)
+            return
         if call is not None and (not call.originate or call.agent_up):
             self._answer(call, h)
 
@@ -1120,7 +1286,10 @@ class AmiProvider:
             queue.remove(call)
         if call.originate_action:
             self._by_action.pop(call.originate_action, None)
-        if why:
+        self._finish_consult(call, at)
+        if call.transferred_to:
+            self._emit(CallEvent.ENDED, call, at, reason=reason, transferred_to=call.transferred_to)
+        elif why:
             self._emit(CallEvent.ENDED, call, at, reason=reason, variables={**call.variables, WHY: why})
         else:
             self._emit(CallEvent.ENDED, call, at, reason=reason)

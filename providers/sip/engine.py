@@ -106,6 +106,13 @@ class Engine(Protocol):
 
     def transfer(self, key: str, uri: str) -> None: ...
 
+    def transfer_replaces(self, key: str, other_key: str) -> None:
+        """Attended transfer: REFER *key*'s far end to *other_key*'s, replacing our call with it."""
+
+    def conference(self, keys: list[str]) -> None:
+        """Join the calls *keys* in a conference (each hears the others and the agent); ``[]``
+        ends it."""
+
     def reregister(self, line_id: str) -> None: ...
 
     def set_audio_tap(self, tap: AudioTap | None) -> None:

@@ -20,7 +20,9 @@ prefix (SET3) and reads numbers the way the desktop does), then:
      "dnis": "2000", "waiting": false, "remote_hold": false, "reason": null, "digits": ""}
     … the same shape for outgoing, ringback, answered, held, resumed, updated, dtmf
     (``digits`` set) and ended (``reason``: completed, missed, rejected, cancelled, busy, …);
-    ``updated`` with ``remote_hold`` true: the other party put the call on hold (false: resumed)
+    ``updated`` with ``remote_hold`` true: the other party put the call on hold (false: resumed);
+    ``consult_of`` (the call a consultation is for), ``conference`` and, on ``ended``,
+    ``transferred_to`` (who the party was handed to) say what attended transfers did
     {"event": "ok", "command": "dial", "call": "sip-out-1-…"}     # a command worked
     {"event": "error", "command": "hold", "message": "That call has already ended."}
     {"event": "bye"}                                              # the phone has stopped
@@ -33,6 +35,9 @@ live call)::
     voicemail [CALL]         (302 to the line's voicemail_uri, IN6)
     hold [CALL]              resume [CALL]             mute [CALL] / unmute [CALL]
     dtmf DIGITS [CALL]       transfer TARGET [CALL]    dial NUMBER [LINE]
+    consult NUMBER [CALL]    (hold the call, dial NUMBER to talk first)
+    attended [CALL]          (transfer the held call to its consultation; CALL: either of them)
+    conference [CALL]        (the held call, its consultation and the agent together)
     dnd on|off               status                    quit
 
 End of input or ``quit`` (or SIGTERM/SIGINT) hangs up, unregisters and returns 0. A bad
@@ -69,7 +74,7 @@ __all__ = ["main", "register", "run_phone"]
 
 _COMMANDS = (
     "answer", "reject", "voicemail", "hangup", "hold", "resume", "mute", "unmute", "dtmf", "transfer", "dial", "dnd",
-    "status", "quit",
+    "consult", "attended", "conference", "status", "quit",
 )  # fmt: skip
 
 
@@ -100,6 +105,9 @@ def _call_json(event: CallEvent, call: Call, digits: str = "") -> dict[str, Any]
         "remote_hold": call.remote_hold,
         "reason": call.end_reason.value if call.end_reason else None,
         "digits": digits,
+        "consult_of": call.consult_of or None,
+        "conference": call.conference,
+        "transferred_to": call.transferred_to or None,
     }
 
 
@@ -252,6 +260,26 @@ def _pick(manager: CallManager, explicit: str | None, *, ringing: bool) -> str:
     return candidates[-1].id
 
 
+def _consultation(manager: CallManager, explicit: str | None) -> tuple[str, str]:
+    """(the held call, its consultation): of the call *explicit* names (either of the two), else
+    of the newest consultation."""
+    live = manager.live_calls()
+    if explicit:
+        call = next((c for c in live if c.id == explicit), None)
+        if call is None:
+            raise ValueError(f"There is no live call {explicit!r}.")
+        if call.consult_of:
+            return call.consult_of, call.id
+        consult = manager.consultation_of(call.id)
+        if consult is None:
+            raise ValueError(f"Call {explicit!r} has no consultation (consult NUMBER first).")
+        return call.id, consult.id
+    consults = [c for c in live if c.consult_of]
+    if not consults:
+        raise ValueError("There is no consultation (consult NUMBER first).")
+    return consults[-1].consult_of, consults[-1].id
+
+
 async def _execute(
     provider: Any, manager: CallManager, plan: Any, command: str, args: list[str]
 ) -> dict[str, Any]:
@@ -279,6 +307,18 @@ async def _execute(
             chosen = choose_line(provider.lines(), line, provider.options.default_line)
             line = chosen.id if chosen is not None else None
         return {"call": await provider.dial(target, line)}
+    if command == "consult":
+        if not arg:
+            raise ValueError("Use: consult NUMBER [CALL]")
+        call_id = _pick(manager, args[1] if len(args) > 1 else None, ringing=False)
+        return {"call": await provider.consult(call_id, _dialable(plan, arg)), "consult_of": call_id}
+    if command in ("attended", "conference"):
+        held, consulted = _consultation(manager, arg)
+        if command == "attended":
+            await provider.transfer_to_call(held, consulted)
+        else:
+            await provider.conference(held, consulted)
+        return {"call": held, "other": consulted}
     if command in ("dtmf", "transfer"):
         if not arg:
             raise ValueError(f"Use: {command} {'DIGITS' if command == 'dtmf' else 'TARGET'} [CALL]")
@@ -316,7 +356,7 @@ def register(
         help="run the embedded softphone without a window (JSON lines)",
         description="The softphone headless: call events as JSON lines on stdout; commands on stdin "
         "(answer, reject, hangup, hold, resume, mute, unmute, dtmf DIGITS, transfer TARGET, "
-        "dial NUMBER [LINE], dnd on|off, status, quit).",
+        "dial NUMBER [LINE], consult NUMBER, attended, conference, dnd on|off, status, quit).",
     )
     parser.add_argument("--auto-answer", action="store_true", help="answer every call (not waiting calls)")
     parser.add_argument(

@@ -77,6 +77,8 @@ _DTMF = set("0123456789*#ABCDabcd")
 _BUSY_FLOOD = (503, "too many calls within a second")
 #: seconds to keep trying to resume a call pjsua put back on hold by itself (see onCallMediaState)
 _RESUME_AGAIN_FOR = 5.0
+#: pjsua's PJSUA_XFER_NO_REQUIRE_REPLACES (pjsua.h; the wheel does not export it)
+_XFER_NO_REQUIRE_REPLACES = 1
 _FRAME_USEC = 20000
 _RATE = 8000
 
@@ -896,6 +898,9 @@ class PjEngine:
         self._inside: _Call | None = None
         #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
         self._deferred: list[tuple[_Call, str, Callable[[], None]]] = []
+        #: the keys of the calls joined in this phone's conference: each one's audio goes to
+        #: the others in pjmedia's conference bridge (besides the sound card, as every call's)
+        self._conference: set[str] = set()
 
     @property
     def build(self) -> engines.EngineBuild:
@@ -1294,10 +1299,11 @@ class PjEngine:
         self._refused.pop(call.key, None)
         if call.media:
             self._budget.ended()  # its RTP/RTCP sockets are closed now
-        if self._calls.get(call.key) is call:
-            del self._calls[call.key]
         self._release_tap(call)
         self._disconnect_audio(call)
+        if self._calls.get(call.key) is call:
+            del self._calls[call.key]
+            self._conference.discard(call.key)
         self._graveyard.append(call)
 
     def _select_account(self, prm: Any) -> None:
@@ -1451,6 +1457,45 @@ class PjEngine:
             audio.startTransmit(call.tap)
         if self._sound is not None:
             self._sound.connect(call.key, audio)
+        self._link_conference(call)
+
+    def _link_conference(self, call: _Call) -> None:
+        """Connect *call*'s audio both ways with every other call of the conference."""
+        if call.key not in self._conference or call.audio is None:
+            return
+        for key in self._conference:
+            other = self._calls.get(key)
+            if other is None or other is call or other.audio is None:
+                continue
+            with contextlib.suppress(pj.Error):
+                call.audio.startTransmit(other.audio)
+                other.audio.startTransmit(call.audio)
+
+    def _unlink_conference(self, call: _Call) -> None:
+        if call.audio is None:
+            return
+        for key in self._conference:
+            other = self._calls.get(key)
+            if other is None or other is call or other.audio is None:
+                continue
+            with contextlib.suppress(pj.Error):
+                call.audio.stopTransmit(other.audio)
+                other.audio.stopTransmit(call.audio)
+
+    def conference(self, keys: list[str]) -> None:
+        """Join the calls *keys* in the conference bridge: each hears the others and the agent
+        (an empty list ends the conference: each call hears the agent only again)."""
+        wanted = set(keys)
+        for key in list(self._conference - wanted):
+            call = self._calls.get(key)
+            if call is not None:
+                self._unlink_conference(call)
+            self._conference.discard(key)
+        for key in wanted:
+            self._call(key)  # UnknownCall for a call that has ended
+        self._conference |= wanted
+        for key in wanted:
+            self._link_conference(self._calls[key])
 
     def _release_tap(self, call: _Call) -> None:
         port, call.tap = call.tap, None
@@ -1464,6 +1509,7 @@ class PjEngine:
     def _disconnect_audio(self, call: _Call) -> None:
         if self._sound is not None:
             self._sound.disconnect(call.key)
+        self._unlink_conference(call)
         audio, call.audio = call.audio, None
         if audio is None:
             return
@@ -1599,6 +1645,19 @@ class PjEngine:
         call = self._call(key)
         try:
             call.xfer(uri, pj.CallOpParam(True))
+        except pj.Error as exc:
+            raise self._failed("transfer the call", exc) from None
+
+    def transfer_replaces(self, key: str, other_key: str) -> None:
+        """Attended transfer: a REFER to *key*'s far end whose Refer-To is *other_key*'s far end
+        with ``Replaces`` naming our dialog with it (RFC 3891/5589). The Refer-To does not
+        *require* Replaces: a far end that does not know it takes the INVITE as a new call, and
+        the transfer still connects the two (the provider then ends our call to it itself)."""
+        call, other = self._call(key), self._call(other_key)
+        prm = pj.CallOpParam(True)
+        prm.options = _XFER_NO_REQUIRE_REPLACES
+        try:
+            call.xferReplaces(other, prm)
         except pj.Error as exc:
             raise self._failed("transfer the call", exc) from None
 

@@ -85,6 +85,8 @@ BURST_SECONDS = 2.0
 IDLE_POLL_INTERVAL = 0.5
 #: Seconds between descriptor scans on the timer (besides the scan after every busy poll).
 SCAN_INTERVAL = 10.0
+#: Seconds ``transfer_to_call`` waits for the far end to take or refuse the transfer.
+TRANSFER_WAIT = 30.0
 
 _CAPABILITIES = frozenset(
     {
@@ -96,6 +98,9 @@ _CAPABILITIES = frozenset(
         Capability.DIAL,
         Capability.DTMF,
         Capability.TRANSFER,
+        Capability.CONSULT,
+        Capability.ATTENDED_TRANSFER,
+        Capability.CONFERENCE,
         Capability.DND,
     }
 )
@@ -116,6 +121,12 @@ class _CallRecord:
     action: str = ""  # what *we* did to end it: reject | busy | cancel | hangup | voicemail
     source: str = ""  # incoming: the IP address its INVITE came from
     transfer_to: str = ""
+    remote: str = ""  # the far end as the agent would dial it (number or SIP address)
+    #: attended transfer: the key of the call whose far end this call's far end was referred to
+    replaced_by: str = ""
+    transferred: bool = False  # the far end accepted our transfer (the REFER's final NOTIFY 2xx)
+    #: an attended transfer waiting for its outcome: the final status code (0: the call ended)
+    transfer_outcome: asyncio.Future[int] | None = None
 
 
 def _default_engine(choice: str = "auto") -> Engine:
@@ -167,6 +178,8 @@ class SipProvider:
         self._watch: SocketWatch | None = None
         #: IP addresses an incoming call on a direct line was answered from (this run)
         self._known_sources: set[str] = set()
+        #: the keys of the calls in this phone's conference (``conference``)
+        self._conference: set[str] = set()
         #: Called after every poll that handled events (benchmarks and tests hook in here).
         self.on_poll: Callable[[int], None] | None = None
 
@@ -494,6 +507,9 @@ class SipProvider:
         rec.muted = muted
 
     async def dial(self, number: str, line: str | None = None) -> str:
+        return self._dial(number, line)
+
+    def _dial(self, number: str, line: str | None, consult_of: str | None = None) -> str:
         engine = self.engine
         target = number.strip()
         if not is_dialable(target):
@@ -522,6 +538,7 @@ class SipProvider:
         remote = self._number(user)
         if address:
             remote = replace(remote, raw=address)
+        rec.remote = address or target
         self._emit(
             ProviderEvent(
                 CallEvent.OUTGOING,
@@ -530,6 +547,7 @@ class SipProvider:
                 remote=remote,
                 line=config.title,
                 extension=config.user,
+                consult_of=consult_of,
             )
         )
         try:
@@ -554,8 +572,62 @@ class SipProvider:
                 "A phone without a registrar transfers to SIP addresses, e.g. 1002@192.0.2.10."
             )
         rec.transfer_to = target
+        rec.replaced_by = ""
         uri = make_uri(target, config, self.engine.listen_address())
         await self._when_idle(lambda: self.engine.transfer(rec.key, uri))
+
+    async def consult(self, call_id: str, number: str, line: str | None = None) -> str:
+        """Hold *call_id* and dial *number* on the same line (unless *line* says otherwise)."""
+        rec = self._connected(call_id)
+        if not is_dialable(number):
+            raise ProviderError(f"{number!r} is not a number or SIP address that can be dialled.")
+        if self.engine.call_count() >= self.max_calls:
+            raise ProviderError(f"The softphone can hold at most {self.max_calls} calls at once.")
+        if not rec.local_hold:
+            await self._when_idle(lambda: self.engine.hold(rec.key))
+        return self._dial(number, line or rec.line_id, consult_of=rec.key)
+
+    def _pair(self, call_id: str, other_id: str) -> tuple[_CallRecord, _CallRecord]:
+        if call_id == other_id:
+            raise ProviderError("That needs two different calls.")
+        return self._connected(call_id), self._connected(other_id)
+
+    async def transfer_to_call(self, call_id: str, other_id: str) -> None:
+        """Attended transfer: REFER the far end of *call_id* to the far end of *other_id* with
+        ``Replaces``. When the far end reports the new call up (the REFER's final NOTIFY 2xx)
+        both calls are hung up here; the two parties stay connected to each other."""
+        rec, other = self._pair(call_id, other_id)
+        rec.transfer_to, rec.replaced_by = other.remote, other.key
+        outcome: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        rec.transfer_outcome = outcome
+        try:
+            await self._when_idle(lambda: self.engine.transfer_replaces(rec.key, other.key))
+            # Wait for the far end's answer, so that a refusal reaches the agent as an error (the
+            # calls stay as they were); a far end that says nothing in time leaves it to the log.
+            with contextlib.suppress(TimeoutError):
+                code = await asyncio.wait_for(asyncio.shield(outcome), TRANSFER_WAIT)
+                if code and not 200 <= code < 300:
+                    raise ProviderError(
+                        f"The other party did not take the transfer ({code}); both calls are as they were."
+                    )
+        finally:
+            rec.transfer_outcome = None
+
+    async def conference(self, call_id: str, other_id: str) -> None:
+        """Three-way conference in pjmedia's bridge: both calls off hold, each far end hears
+        the other and the agent. Hanging up one of them leaves the agent with the other; to
+        leave the two parties talking without the agent, transfer one to the other
+        (``transfer_to_call``)."""
+        rec, other = self._pair(call_id, other_id)
+        engine = self.engine
+        for key in [one.key for one in (rec, other) if one.local_hold]:
+            await self._when_idle(functools.partial(engine.resume, key))
+        keys = sorted(set(self._conference) | {rec.key, other.key})
+        engine.conference(keys)
+        for key in keys:
+            if key not in self._conference:
+                self._conference.add(key)
+                self._emit(ProviderEvent(CallEvent.UPDATED, key, conference=True))
 
     async def set_dnd(self, enabled: bool) -> None:
         self._dnd = enabled
@@ -625,6 +697,7 @@ class SipProvider:
         address = callback_address(call.remote_uri, call.contact) if config.direct and number.raw else ""
         if address:
             number = replace(number, raw=address)
+        rec.remote = address or number.raw or call.user
         self._emit(
             ProviderEvent(
                 CallEvent.INCOMING,
@@ -753,10 +826,19 @@ class SipProvider:
         rec = self._calls.get(key)
         if rec is None or not final:
             return
+        if rec.transfer_outcome is not None and not rec.transfer_outcome.done():
+            rec.transfer_outcome.set_result(code)
         if 200 <= code < 300:
-            rec.action = "hangup"
+            rec.action, rec.transferred = "hangup", True
             with contextlib.suppress(ProviderError):
                 self.engine.hangup(key)
+            other = self._calls.get(rec.replaced_by) if rec.replaced_by else None
+            if other is not None and not other.ended:
+                # The far end we referred to knew Replaces and ends our call itself, or took the
+                # INVITE as a new call: either way, our leg to it is done.
+                other.action = "hangup"
+                with contextlib.suppress(ProviderError):
+                    self.engine.hangup(other.key)
         else:
             log.warning("transfer of %s to %s failed: %s", key, rec.transfer_to, code)
 
@@ -797,7 +879,17 @@ class SipProvider:
             return
         rec.ended = True
         self._calls.pop(rec.key, None)
-        self._emit(ProviderEvent(CallEvent.ENDED, rec.key, reason=reason))
+        if rec.transfer_outcome is not None and not rec.transfer_outcome.done():
+            rec.transfer_outcome.set_result(0)
+        if rec.key in self._conference:
+            self._conference.discard(rec.key)
+            if len(self._conference) < 2 and self._engine is not None:
+                # one call left: it is an ordinary call again (the manager clears its flag)
+                self._conference.clear()
+                with contextlib.suppress(ProviderError):
+                    self._engine.conference([])
+        transferred = rec.transfer_to if rec.transferred else None
+        self._emit(ProviderEvent(CallEvent.ENDED, rec.key, reason=reason, transferred_to=transferred))
         self._update_ringer()
 
     def _update_ringer(self) -> None:

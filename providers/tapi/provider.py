@@ -334,6 +334,16 @@ class TapiProvider:
     async def send_to_voicemail(self, call_id: str) -> None:
         require(self, Capability.VOICEMAIL)
 
+    async def consult(self, call_id: str, number: str, line: str | None = None) -> str:
+        require(self, Capability.CONSULT)  # lineSetupTransfer is not wired up
+        raise AssertionError("unreachable")
+
+    async def transfer_to_call(self, call_id: str, other_id: str) -> None:
+        require(self, Capability.ATTENDED_TRANSFER)
+
+    async def conference(self, call_id: str, other_id: str) -> None:
+        require(self, Capability.CONFERENCE)
+
     async def transfer(self, call_id: str, target: str) -> None:
         """Blind transfer (``lineBlindTransferW``) of a connected call to *target*."""
         require(self, Capability.TRANSFER)

@@ -160,67 +160,77 @@
   <context>
     <name>CallLog</name>
     <message>
-      <location filename="../../ui/calllogview.py" line="436" />
+      <location filename="../../ui/calllogview.py" line="451" />
       <source>&amp;Add to contacts…</source>
       <translation>&amp;افزودن به مخاطبان…</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="433" />
+      <location filename="../../ui/calllogview.py" line="448" />
       <source>&amp;Call back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="435" />
+      <location filename="../../ui/calllogview.py" line="450" />
       <source>&amp;Open record</source>
       <translation>باز کردن &amp;رکورد</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="434" />
+      <location filename="../../ui/calllogview.py" line="363" />
+      <source>Conference</source>
+      <translation>کنفرانس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="449" />
       <source>Cop&amp;y number</source>
       <translation>&amp;کپی شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="312" />
+      <location filename="../../ui/calllogview.py" line="320" />
       <source>Direction</source>
       <translation>جهت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="314" />
+      <location filename="../../ui/calllogview.py" line="322" />
       <source>Duration</source>
       <translation>مدت</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="313" />
+      <location filename="../../ui/calllogview.py" line="321" />
       <source>Line</source>
       <translation>خط</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="310" />
+      <location filename="../../ui/calllogview.py" line="318" />
       <source>Name</source>
       <translation>نام</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="343" />
+      <location filename="../../ui/calllogview.py" line="351" />
       <source>No caller ID</source>
       <translation>شماره نامشخص</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="311" />
+      <location filename="../../ui/calllogview.py" line="319" />
       <source>Number</source>
       <translation>شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="315" />
+      <location filename="../../ui/calllogview.py" line="323" />
       <source>Result</source>
       <translation>نتیجه</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="309" />
+      <location filename="../../ui/calllogview.py" line="317" />
       <source>Time</source>
       <translation>زمان</translation>
     </message>
     <message>
-      <location filename="../../ui/calllogview.py" line="341" />
+      <location filename="../../ui/calllogview.py" line="365" />
+      <source>Transferred to {number}</source>
+      <translation>منتقل‌شده به {number}</translation>
+    </message>
+    <message>
+      <location filename="../../ui/calllogview.py" line="349" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
@@ -228,112 +238,202 @@
   <context>
     <name>CallPanel</name>
     <message>
-      <location filename="../../ui/callpanel.py" line="367" />
+      <location filename="../../ui/callpanel.py" line="376" />
+      <source>Already in a conference.</source>
+      <translation>هم‌اکنون در کنفرانس است.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="500" />
       <source>Answer</source>
       <translation>پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="422" />
+      <location filename="../../ui/callpanel.py" line="565" />
       <source>Call in progress</source>
       <translation>تماس جاری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="416" />
+      <location filename="../../ui/callpanel.py" line="557" />
+      <source>Conference</source>
+      <translation>کنفرانس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="367" />
+      <source>Connect {held} with {consulted} and leave the call.</source>
+      <translation>{held} را به {consulted} وصل کنید و از تماس خارج شوید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="362" />
+      <source>Consult someone first (Consult…); both calls must be connected.</source>
+      <translation>ابتدا با کسی مشورت کنید (مشورت…)؛ هر دو تماس باید برقرار باشند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="350" />
+      <source>Consult works on a connected call that is not already in a consultation.</source>
+      <translation>مشورت فقط روی تماس برقرارشده‌ای کار می‌کند که در حال مشورت نباشد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="410" />
+      <source>Consultation</source>
+      <translation>مشورت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="551" />
+      <source>Consult…</source>
+      <translation>مشورت…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="549" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="417" />
+      <location filename="../../ui/callpanel.py" line="550" />
       <source>Hang up the call</source>
       <translation>قطع کردن تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="278" />
+      <location filename="../../ui/callpanel.py" line="406" />
       <source>Held by the other party</source>
       <translation>نگه‌داشته‌شده از سوی طرف مقابل</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="290" />
+      <location filename="../../ui/callpanel.py" line="422" />
       <source>Hold</source>
       <translation>نگه‌داشتن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="418" />
+      <location filename="../../ui/callpanel.py" line="561" />
       <source>Hold or resume the call</source>
       <translation>نگه‌داشتن یا ازسرگیری تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="412" />
+      <location filename="../../ui/callpanel.py" line="552" />
+      <source>Hold the call and consult someone</source>
+      <translation>نگه‌داشتن تماس و مشورت با دیگری</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="353" />
+      <source>Hold this call and call the number typed in the transfer field.</source>
+      <translation>این تماس را نگه دارید و با شماره نوشته‌شده در کادر انتقال تماس بگیرید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="559" />
+      <source>Join the held call and the consulted party in a conference</source>
+      <translation>پیوستن تماس نگه‌داشته‌شده و طرف مشورت در یک کنفرانس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="545" />
       <source>Keypad</source>
       <translation>صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="280" />
+      <location filename="../../ui/callpanel.py" line="363" />
+      <source>Leave the conference: {held} and {consulted} go on talking without you.</source>
+      <translation>ترک کنفرانس: {held} و {consulted} بدون شما به گفتگو ادامه می‌دهند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="412" />
       <source>Line: {line}</source>
       <translation>خط: {line}</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="296" />
+      <location filename="../../ui/callpanel.py" line="428" />
       <source>Mute</source>
       <translation>بی‌صدا</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="419" />
+      <location filename="../../ui/callpanel.py" line="562" />
       <source>Mute the microphone</source>
       <translation>بی‌صدا کردن میکروفون</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="414" />
-      <source>Number to transfer to</source>
-      <translation>شماره مقصد انتقال</translation>
+      <location filename="../../ui/callpanel.py" line="547" />
+      <source>Number to transfer to or consult</source>
+      <translation>شماره برای انتقال یا مشورت</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="378" />
+      <location filename="../../ui/callpanel.py" line="511" />
       <source>Other calls ({count})</source>
       <translation>تماس‌های دیگر ({count})</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="290" />
+      <location filename="../../ui/callpanel.py" line="422" />
       <source>Resume</source>
       <translation>ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="351" />
+      <location filename="../../ui/callpanel.py" line="484" />
       <source>Send {name} to voicemail</source>
       <translation>فرستادن {name} به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="420" />
+      <location filename="../../ui/callpanel.py" line="563" />
       <source>Show the keypad</source>
       <translation>نمایش صفحه‌کلید</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="415" />
+      <location filename="../../ui/callpanel.py" line="379" />
+      <source>Talk with {held} and {consulted} together.</source>
+      <translation>با {held} و {consulted} هم‌زمان گفتگو کنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="349" />
+      <source>This phone connection cannot hold a call to consult someone first.</source>
+      <translation>این اتصال تلفن نمی‌تواند تماسی را برای مشورت با دیگری نگه دارد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="375" />
+      <source>This phone connection cannot join calls in a conference.</source>
+      <translation>این اتصال تلفن نمی‌تواند تماس‌ها را در یک کنفرانس به هم بپیوندد.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="359" />
+      <source>This phone connection cannot transfer a call to the party you consulted.</source>
+      <translation>این اتصال تلفن نمی‌تواند تماس را به طرفی که با او مشورت کرده‌اید منتقل کند.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="548" />
       <source>Transfer</source>
       <translation>انتقال</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="413" />
-      <source>Transfer to…</source>
-      <translation>انتقال به…</translation>
+      <location filename="../../ui/callpanel.py" line="555" />
+      <source>Transfer the held call to the consulted party</source>
+      <translation>انتقال تماس نگه‌داشته‌شده به طرف مشورت</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="267" />
+      <location filename="../../ui/callpanel.py" line="553" />
+      <source>Transfer to consulted</source>
+      <translation>انتقال به طرف مشورت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="546" />
+      <source>Transfer to or consult…</source>
+      <translation>انتقال یا مشورت با…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="305" />
+      <source>Type the number to consult in the transfer field, then press Consult again.</source>
+      <translation>شماره‌ای را که می‌خواهید با آن مشورت کنید در کادر انتقال بنویسید و دوباره «مشورت» را بزنید.</translation>
+    </message>
+    <message>
+      <location filename="../../ui/callpanel.py" line="395" />
       <source>Unknown caller</source>
       <translation>تماس‌گیرنده ناشناس</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="296" />
+      <location filename="../../ui/callpanel.py" line="428" />
       <source>Unmute</source>
       <translation>صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="349" />
+      <location filename="../../ui/callpanel.py" line="482" />
       <source>Voicemail</source>
       <translation>پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/callpanel.py" line="355" />
+      <location filename="../../ui/callpanel.py" line="488" />
       <source>Waiting {time}</source>
       <translation>در انتظار {time}</translation>
     </message>
@@ -1174,77 +1274,92 @@
   <context>
     <name>Hotkeys</name>
     <message>
-      <location filename="../../ui/hotkeys.py" line="49" />
+      <location filename="../../ui/hotkeys.py" line="52" />
       <source>&amp;Answer</source>
       <translation>&amp;پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="60" />
+      <location filename="../../ui/hotkeys.py" line="66" />
       <source>&amp;Contacts</source>
       <translation>&amp;مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="61" />
+      <location filename="../../ui/hotkeys.py" line="67" />
       <source>&amp;Dial pad</source>
       <translation>&amp;صفحه شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="53" />
+      <location filename="../../ui/hotkeys.py" line="56" />
       <source>&amp;Hold / resume</source>
       <translation>&amp;نگه‌داشتن / ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="54" />
+      <location filename="../../ui/hotkeys.py" line="57" />
       <source>&amp;Mute / unmute</source>
       <translation>&amp;بی‌صدا / صدادار</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="50" />
+      <location filename="../../ui/hotkeys.py" line="53" />
       <source>&amp;Reject</source>
       <translation>&amp;رد تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="58" />
+      <location filename="../../ui/hotkeys.py" line="64" />
       <source>&amp;Search the log</source>
       <translation>&amp;جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="56" />
+      <location filename="../../ui/hotkeys.py" line="62" />
       <source>Call &amp;back</source>
       <translation>تماس &amp;دوباره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="59" />
+      <location filename="../../ui/hotkeys.py" line="65" />
       <source>Call &amp;notes</source>
       <translation>&amp;یادداشت تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="55" />
+      <location filename="../../ui/hotkeys.py" line="60" />
+      <source>Conf&amp;erence</source>
+      <translation>کن&amp;فرانس</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="58" />
+      <source>Consu&amp;lt…</source>
+      <translation>م&amp;شورت…</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="61" />
       <source>Dial the &amp;clipboard</source>
       <translation>تماس با شماره &amp;حافظه موقت</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="57" />
+      <location filename="../../ui/hotkeys.py" line="63" />
       <source>Go to the number &amp;field</source>
       <translation>رفتن به &amp;کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="52" />
+      <location filename="../../ui/hotkeys.py" line="55" />
       <source>Hang &amp;up</source>
       <translation>&amp;قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="51" />
+      <location filename="../../ui/hotkeys.py" line="54" />
       <source>Send to v&amp;oicemail</source>
       <translation>ارسال به پست &amp;صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="99" />
+      <location filename="../../ui/hotkeys.py" line="105" />
       <source>The key “{key}” for “{action}” is not a key combination.</source>
       <translation>کلید «{key}» برای «{action}» یک ترکیب کلید معتبر نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/hotkeys.py" line="106" />
+      <location filename="../../ui/hotkeys.py" line="59" />
+      <source>Transfer to consulted</source>
+      <translation>انتقال به طرف مشورت</translation>
+    </message>
+    <message>
+      <location filename="../../ui/hotkeys.py" line="112" />
       <source>“{key}” is set for both “{first}” and “{second}”; only the first works.</source>
       <translation>«{key}» هم برای «{first}» و هم برای «{second}» تنظیم شده است؛ فقط اولی کار می‌کند.</translation>
     </message>
@@ -1260,77 +1375,77 @@
   <context>
     <name>MainWindow</name>
     <message>
-      <location filename="../../ui/mainwindow.py" line="513" />
+      <location filename="../../ui/mainwindow.py" line="516" />
       <source>&amp;About callsys</source>
       <translation>&amp;درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="502" />
+      <location filename="../../ui/mainwindow.py" line="505" />
       <source>&amp;Do not disturb</source>
       <translation>&amp;مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="498" />
+      <location filename="../../ui/mainwindow.py" line="501" />
       <source>&amp;File</source>
       <translation>&amp;پرونده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="512" />
+      <location filename="../../ui/mainwindow.py" line="515" />
       <source>&amp;Help</source>
       <translation>&amp;راهنما</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="506" />
+      <location filename="../../ui/mainwindow.py" line="509" />
       <source>&amp;Jalali calendar</source>
       <translation>تقویم &amp;شمسی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="505" />
+      <location filename="../../ui/mainwindow.py" line="508" />
       <source>&amp;Language</source>
       <translation>&amp;زبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="474" />
+      <location filename="../../ui/mainwindow.py" line="477" />
       <source>&amp;Line:</source>
       <translation>&amp;خط:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="469" />
+      <location filename="../../ui/mainwindow.py" line="472" />
       <source>&amp;Number:</source>
       <translation>ش&amp;ماره:</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="501" />
+      <location filename="../../ui/mainwindow.py" line="504" />
       <source>&amp;Phone</source>
       <translation>&amp;تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="500" />
+      <location filename="../../ui/mainwindow.py" line="503" />
       <source>&amp;Quit</source>
       <translation>&amp;خروج</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="507" />
+      <location filename="../../ui/mainwindow.py" line="510" />
       <source>&amp;Reports…</source>
       <translation>&amp;گزارش‌ها…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="509" />
+      <location filename="../../ui/mainwindow.py" line="512" />
       <source>&amp;Ring now</source>
       <translation>&amp;زنگ آزمایشی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="499" />
+      <location filename="../../ui/mainwindow.py" line="502" />
       <source>&amp;Settings…</source>
       <translation>&amp;تنظیمات…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="508" />
+      <location filename="../../ui/mainwindow.py" line="511" />
       <source>&amp;Simulate</source>
       <translation>&amp;شبیه‌سازی</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="504" />
+      <location filename="../../ui/mainwindow.py" line="507" />
       <source>&amp;View</source>
       <translation>&amp;نما</translation>
     </message>
@@ -1340,17 +1455,17 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1528" />
+      <location filename="../../ui/mainwindow.py" line="1550" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="489" />
+      <location filename="../../ui/mainwindow.py" line="492" />
       <source>All calls</source>
       <translation>همه تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="476" />
+      <location filename="../../ui/mainwindow.py" line="479" />
       <source>Call</source>
       <translation>تماس</translation>
     </message>
@@ -1360,12 +1475,12 @@
       <translation>تماسی که جای دیگر پاسخ داده شد</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="483" />
+      <location filename="../../ui/mainwindow.py" line="486" />
       <source>Call log</source>
       <translation>فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="477" />
+      <location filename="../../ui/mainwindow.py" line="480" />
       <source>Call the number</source>
       <translation>تماس با این شماره</translation>
     </message>
@@ -1380,12 +1495,12 @@
       <translation>در حال اتصال به سامانه تلفن…</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="515" />
+      <location filename="../../ui/mainwindow.py" line="518" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="516" />
+      <location filename="../../ui/mainwindow.py" line="519" />
       <source>Dial pad</source>
       <translation>صفحه شماره‌گیری</translation>
     </message>
@@ -1400,22 +1515,22 @@
       <translation>تماس مستقیم روی {address} (فقط از همین رایانه)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="901" />
+      <location filename="../../ui/mainwindow.py" line="904" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="479" />
+      <location filename="../../ui/mainwindow.py" line="482" />
       <source>Hide this message</source>
       <translation>پنهان کردن این پیام</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="947" />
+      <location filename="../../ui/mainwindow.py" line="950" />
       <source>In the settings file: {why}</source>
       <translation>در فایل تنظیمات: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="492" />
+      <location filename="../../ui/mainwindow.py" line="495" />
       <source>Incoming</source>
       <translation>ورودی</translation>
     </message>
@@ -1425,17 +1540,17 @@
       <translation>تماس ورودی، پاسخ‌داده‌شده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="475" />
+      <location filename="../../ui/mainwindow.py" line="478" />
       <source>Line to dial from</source>
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1396" />
+      <location filename="../../ui/mainwindow.py" line="1418" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="491" />
+      <location filename="../../ui/mainwindow.py" line="494" />
       <source>Missed</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -1460,42 +1575,42 @@
       <translation>اتصال تلفن تنظیم نشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1132" />
+      <location filename="../../ui/mainwindow.py" line="1154" />
       <source>No record matches “{text}”.</source>
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1311" />
+      <location filename="../../ui/mainwindow.py" line="1333" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="950" />
+      <location filename="../../ui/mainwindow.py" line="953" />
       <source>Not used, check the phone settings: {why}</source>
       <translation>استفاده نشد، تنظیمات تلفن را بررسی کنید: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="473" />
+      <location filename="../../ui/mainwindow.py" line="476" />
       <source>Number to dial</source>
       <translation>شماره برای تماس</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="471" />
+      <location filename="../../ui/mainwindow.py" line="474" />
       <source>Number, name or tel: link — Enter dials or searches</source>
       <translation>شماره، نام یا پیوند tel: — با Enter تماس یا جستجو</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="503" />
+      <location filename="../../ui/mainwindow.py" line="506" />
       <source>Open &amp;tel: and callto: links with callsys</source>
       <translation>باز کردن پیوندهای &amp;tel: و callto: با callsys</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="514" />
+      <location filename="../../ui/mainwindow.py" line="517" />
       <source>Open the &amp;log folder</source>
       <translation>باز کردن پوشه &amp;گزارش کار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="493" />
+      <location filename="../../ui/mainwindow.py" line="496" />
       <source>Outgoing</source>
       <translation>خروجی</translation>
     </message>
@@ -1515,12 +1630,12 @@
       <translation>تلفن آماده است</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="699" />
+      <location filename="../../ui/mainwindow.py" line="702" />
       <source>Quit callsys?</source>
       <translation>از callsys خارج شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="480" />
+      <location filename="../../ui/mainwindow.py" line="483" />
       <source>Recent calls</source>
       <translation>تماس‌های اخیر</translation>
     </message>
@@ -1535,97 +1650,97 @@
       <translation>تماس ردشده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="482" />
+      <location filename="../../ui/mainwindow.py" line="485" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="481" />
+      <location filename="../../ui/mainwindow.py" line="484" />
       <source>Search the log</source>
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1332" />
+      <location filename="../../ui/mainwindow.py" line="1354" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="484" />
+      <location filename="../../ui/mainwindow.py" line="487" />
       <source>Show</source>
       <translation>نمایش</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="993" />
+      <location filename="../../ui/mainwindow.py" line="996" />
       <source>Show the missed calls</source>
       <translation>نمایش تماس‌های بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="931" />
+      <location filename="../../ui/mainwindow.py" line="934" />
       <source>The CRM is not available: {why} Callers are not identified.</source>
       <translation>CRM در دسترس نیست: {why} تماس‌گیرندگان شناسایی نمی‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="944" />
+      <location filename="../../ui/mainwindow.py" line="947" />
       <source>The call log cannot be saved: {why}</source>
       <translation>فهرست تماس‌ها ذخیره نمی‌شود: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="857" />
+      <location filename="../../ui/mainwindow.py" line="860" />
       <source>The caller could not be looked up: {why}</source>
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="619" />
+      <location filename="../../ui/mainwindow.py" line="622" />
       <source>The callsys server changed {count} setting(s); all apply at the next start.</source>
       <translation>سرور callsys {count} تنظیم را تغییر داد؛ همه از اجرای بعدی اعمال می‌شوند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1630" />
+      <location filename="../../ui/mainwindow.py" line="1664" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1519" />
+      <location filename="../../ui/mainwindow.py" line="1541" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1055" />
+      <location filename="../../ui/mainwindow.py" line="1058" />
       <source>The phone connection cannot do that.</source>
       <translation>اتصال تلفن از این کار پشتیبانی نمی‌کند.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="980" />
+      <location filename="../../ui/mainwindow.py" line="983" />
       <source>The phone connection cannot place calls.</source>
       <translation>با این اتصال تلفن نمی‌توان تماس گرفت.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="923" />
+      <location filename="../../ui/mainwindow.py" line="926" />
       <source>The phone connection could not start: {why} Calls cannot be placed or answered until it is fixed in Settings.</source>
       <translation>اتصال تلفن راه‌اندازی نشد: {why} تا وقتی در تنظیمات اصلاح نشود، نمی‌توان تماس گرفت یا پاسخ داد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="937" />
+      <location filename="../../ui/mainwindow.py" line="940" />
       <source>The settings could not be read: {why} callsys runs with the defaults for now.</source>
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1363" />
+      <location filename="../../ui/mainwindow.py" line="1385" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1122" />
+      <location filename="../../ui/mainwindow.py" line="1144" />
       <source>There is no directory to search.</source>
       <translation>دفترچه‌ای برای جستجو وجود ندارد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1180" />
+      <location filename="../../ui/mainwindow.py" line="1202" />
       <source>This phone connection dials phone numbers, not SIP addresses like “{text}”.</source>
       <translation>این اتصال تلفن با شماره‌های تلفن تماس می‌گیرد، نه با نشانی‌های SIP مانند «{text}».</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="490" />
+      <location filename="../../ui/mainwindow.py" line="493" />
       <source>This session</source>
       <translation>این نشست</translation>
     </message>
@@ -1635,17 +1750,17 @@
       <translation>دو تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="677" />
+      <location filename="../../ui/mainwindow.py" line="680" />
       <source>Updating the phone index: {table}, {count} of about {expected} records, {rate} a second, about {left} left</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} از حدود {expected} رکورد، {rate} در ثانیه، حدود {left} مانده</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="670" />
+      <location filename="../../ui/mainwindow.py" line="673" />
       <source>Updating the phone index: {table}, {count} records, {rate} a second</source>
       <translation>به‌روزرسانی فهرست شماره‌ها: {table}، {count} رکورد، {rate} در ثانیه</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="478" />
+      <location filename="../../ui/mainwindow.py" line="481" />
       <source>Use the simulator</source>
       <translation>استفاده از شبیه‌ساز</translation>
     </message>
@@ -1655,37 +1770,37 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1529" />
+      <location filename="../../ui/mainwindow.py" line="1551" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="999" />
+      <location filename="../../ui/mainwindow.py" line="1002" />
       <source>callsys — calls and CRM</source>
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1399" />
+      <location filename="../../ui/mainwindow.py" line="1421" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="700" />
+      <location filename="../../ui/mainwindow.py" line="703" />
       <source>{count} call(s) in progress will be cut off. Quit anyway?</source>
       <translation>{count} تماس جاری قطع خواهد شد. با این حال خارج می‌شوید؟</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="991" />
+      <location filename="../../ui/mainwindow.py" line="994" />
       <source>{count} missed</source>
       <translation>{count} بی پاسخ</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1170" />
+      <location filename="../../ui/mainwindow.py" line="1192" />
       <source>“{text}” is not a SIP address that can be dialled (user@host or user@host:port).</source>
       <translation>«{text}» نشانی SIP قابل تماسی نیست (user@host یا user@host:port).</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1189" />
+      <location filename="../../ui/mainwindow.py" line="1211" />
       <source>“{text}” is not a number that can be dialled.</source>
       <translation>«{text}» شماره‌ای نیست که بتوان با آن تماس گرفت.</translation>
     </message>
@@ -2142,7 +2257,7 @@
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="649" />
+      <location filename="../../callsys/settings.py" line="666" />
       <source>A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start</source>
       <translation>پنلی بالای کادر شماره‌گیری تا وقتی هنوز فایل تنظیماتی نیست؛ مدیرانی که callsys را از پیش پیکربندی می‌کنند آن را برای نخستین اجرای بی‌صدا خاموش می‌کنند</translation>
     </message>
@@ -2157,7 +2272,7 @@
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="619" />
+      <location filename="../../callsys/settings.py" line="636" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
@@ -2207,7 +2322,7 @@
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="640" />
+      <location filename="../../callsys/settings.py" line="657" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
@@ -2222,7 +2337,7 @@
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="696" />
+      <location filename="../../callsys/settings.py" line="713" />
       <source>Check for updates every (hours)</source>
       <translation>بررسی به‌روزرسانی هر (ساعت)</translation>
     </message>
@@ -2237,7 +2352,7 @@
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="659" />
+      <location filename="../../callsys/settings.py" line="676" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
@@ -2287,7 +2402,7 @@
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="661" />
+      <location filename="../../callsys/settings.py" line="678" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
@@ -2297,7 +2412,7 @@
       <translation>خالی: فایل SQLite خود این سرور. یک نشانی postgresql://: چند سرور تماس‌ها را به اشتراک می‌گذارند و یکی رهبری می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="647" />
+      <location filename="../../callsys/settings.py" line="664" />
       <source>Explain the phone at a first start</source>
       <translation>توضیح تلفن در نخستین اجرا</translation>
     </message>
@@ -2317,7 +2432,7 @@
       <translation>به‌روزرسانی کامل جدول‌های بدون ردیابی تغییرات (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="629" />
+      <location filename="../../callsys/settings.py" line="646" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
@@ -2342,6 +2457,11 @@
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="606" />
+      <source>Hold the call and consult the number typed</source>
+      <translation>نگه‌داشتن تماس و مشورت با شماره واردشده</translation>
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="553" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
@@ -2357,12 +2477,17 @@
       <translation>هر چند ثانیه یک بار برنامه و سرور callsys شماره‌های تغییرکرده را به نمایهٔ شماره‌ها می‌آورند</translation>
     </message>
     <message>
+      <location filename="../../callsys/settings.py" line="619" />
+      <source>Join the call and the consulted party in a conference</source>
+      <translation>پیوستن تماس و طرف مشورت در یک کنفرانس</translation>
+    </message>
+    <message>
       <location filename="../../callsys/settings.py" line="415" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="638" />
+      <location filename="../../callsys/settings.py" line="655" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
@@ -2382,7 +2507,7 @@
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="621" />
+      <location filename="../../callsys/settings.py" line="638" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
@@ -2552,7 +2677,7 @@
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="698" />
+      <location filename="../../callsys/settings.py" line="715" />
       <source>The desktop checks at start and then this often</source>
       <translation>برنامه هنگام اجرا و سپس با این فاصله بررسی می‌کند</translation>
     </message>
@@ -2562,12 +2687,12 @@
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="679" />
+      <location filename="../../callsys/settings.py" line="696" />
       <source>The keys updates must be signed with; empty = resources/update-root.json shipped with callsys</source>
       <translation>کلیدهایی که به‌روزرسانی‌ها باید با آن‌ها امضا شده باشند؛ خالی = resources/update-root.json همراه callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="671" />
+      <location filename="../../callsys/settings.py" line="688" />
       <source>The organisation's signed update repository (callsys update check); empty = none</source>
       <translation>مخزن امضاشدهٔ به‌روزرسانی‌های سازمان (callsys update check)؛ خالی = هیچ</translation>
     </message>
@@ -2582,12 +2707,17 @@
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="669" />
+      <location filename="../../callsys/settings.py" line="612" />
+      <source>Transfer the call to the consulted party</source>
+      <translation>انتقال تماس به طرف مشورت</translation>
+    </message>
+    <message>
+      <location filename="../../callsys/settings.py" line="686" />
       <source>Update feed</source>
       <translation>مخزن به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="677" />
+      <location filename="../../callsys/settings.py" line="694" />
       <source>Update feed's root.json</source>
       <translation>root.json مخزن به‌روزرسانی</translation>
     </message>
@@ -2597,7 +2727,7 @@
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="685" />
+      <location filename="../../callsys/settings.py" line="702" />
       <source>Updates</source>
       <translation>به‌روزرسانی‌ها</translation>
     </message>
@@ -2607,7 +2737,7 @@
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="631" />
+      <location filename="../../callsys/settings.py" line="648" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
@@ -2632,7 +2762,7 @@
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="687" />
+      <location filename="../../callsys/settings.py" line="704" />
       <source>auto = the desktop checks the update feed, downloads a signed update and installs it when restarted; system = the system's package manager (an apt repository) updates callsys; off = never check</source>
       <translation>auto = برنامه مخزن به‌روزرسانی را بررسی می‌کند، به‌روزرسانی امضاشده را بارگیری می‌کند و هنگام راه‌اندازی دوباره نصب می‌کند؛ system = مدیر بستهٔ سیستم (یک مخزن apt) callsys را به‌روز می‌کند؛ off = هرگز بررسی نشود</translation>
     </message>
@@ -3492,47 +3622,47 @@
   <context>
     <name>Updates</name>
     <message>
-      <location filename="../../ui/updater.py" line="251" />
+      <location filename="../../ui/updater.py" line="268" />
       <source>Cancel</source>
       <translation>لغو</translation>
     </message>
     <message>
-      <location filename="../../ui/updater.py" line="252" />
+      <location filename="../../ui/updater.py" line="269" />
       <source>Cancel the update's download</source>
       <translation>لغو بارگیری به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../ui/updater.py" line="269" />
+      <location filename="../../ui/updater.py" line="287" />
       <source>Downloading version {version}…</source>
       <translation>در حال بارگیری نسخهٔ {version}…</translation>
     </message>
     <message>
-      <location filename="../../ui/updater.py" line="275" />
+      <location filename="../../ui/updater.py" line="293" />
       <source>No update: {why}</source>
       <translation>به‌روزرسانی انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/updater.py" line="253" />
+      <location filename="../../ui/updater.py" line="270" />
       <source>Restart to update</source>
       <translation>راه‌اندازی دوباره برای به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../ui/updater.py" line="254" />
+      <location filename="../../ui/updater.py" line="271" />
       <source>Update download</source>
       <translation>بارگیری به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../ui/updater.py" line="271" />
+      <location filename="../../ui/updater.py" line="289" />
       <source>Version {version} is ready — restart to update</source>
       <translation>نسخهٔ {version} آماده است — برای به‌روزرسانی دوباره راه‌اندازی کنید</translation>
     </message>
     <message>
-      <location filename="../../ui/updater.py" line="284" />
+      <location filename="../../ui/updater.py" line="302" />
       <source>callsys is updated by the system's package manager.</source>
       <translation>callsys توسط مدیر بستهٔ سیستم به‌روز می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/updater.py" line="262" />
+      <location filename="../../ui/updater.py" line="279" />
       <source>{percent}% downloaded</source>
       <translation>{percent}٪ بارگیری شد</translation>
     </message>
