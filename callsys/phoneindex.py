@@ -52,7 +52,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -1084,24 +1084,33 @@ class IndexSync:
         self, sink: _Sink, spec: TableSpec, gen: int, url: str, prefer: str, mode: str, expected: int
     ) -> tuple[int, int, str]:
         """Fetch the pages on the loop; *sink* decodes and writes each (in its thread or its
-        process), page N being written while page N+1 is on the wire. Returns (rows written,
-        rows deleted, the deltaLink)."""
+        process). Page N+1 is on the wire while page N is decoded and written: its link is read
+        from the end of page N's bytes (``_next_link_ahead``) and checked against the decoded
+        one. Returns (rows written, rows deleted, the deltaLink)."""
         write = "full" if mode == "full" else "delta"
         started = time.perf_counter()
         received = up = down = pages = 0
         delta_link = ""
+
+        def fetch(link: str) -> Awaitable[bytes]:
+            return self.crm.get_bytes(link, prefer=prefer, what="sync")
+
+        following: asyncio.Future[bytes] | None = None
         try:
-            next_url = url
-            while next_url:
-                body = await self.crm.get_bytes(next_url, prefer=prefer, what="sync")
+            body: bytes | None = await fetch(url)
+            while body is not None:
                 done = await sink.drain()  # at most one page being written: memory stays flat
                 up, down = up + done[0], down + done[1]
+                ahead = _next_link_ahead(body)
+                following = asyncio.ensure_future(fetch(ahead)) if ahead else None
                 try:
                     rows, next_url, link = await sink.feed(write, spec, gen, body)
                 except ValueError as exc:
                     raise CrmUnavailable(
                         f"sync: Dynamics 365 answered a page that is not OData ({exc})"
                     ) from None
+                if ahead and next_url != ahead:
+                    raise CrmUnavailable("sync: a page's @odata.nextLink was not where it was read ahead")
                 sink.pages += 1
                 pages += 1
                 received += rows
@@ -1110,15 +1119,41 @@ class IndexSync:
                     SyncProgress(spec.logical, received, pages, mode, False, expected,
                                  time.perf_counter() - started)
                 )  # fmt: skip
+                if following is not None:
+                    body, following = await following, None
+                else:
+                    body = await fetch(next_url) if next_url else None
             done = await sink.drain()
             up, down = up + done[0], down + done[1]
         finally:
+            if following is not None:
+                following.cancel()
+                with contextlib.suppress(BaseException):
+                    await following
             with contextlib.suppress(Exception):
                 await sink.drain()
         self.progress(
             SyncProgress(spec.logical, received, pages, mode, True, expected, time.perf_counter() - started)
         )
         return up, down, delta_link
+
+
+_NEXT_LINK = re.compile(rb'"@odata\.nextLink"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _next_link_ahead(body: bytes) -> str | None:
+    """The page's ``@odata.nextLink`` read from its last 64 KB (Dataverse writes the links after
+    the rows), without decoding the page; ``None`` when it is not there. Outside a JSON string
+    ``"@odata.nextLink":`` can only be a key, and inside one its quotes would be escaped."""
+    at = body.rfind(b'"@odata.nextLink"', max(0, len(body) - 65536))
+    match = _NEXT_LINK.match(body, at) if at >= 0 else None
+    if match is None:
+        return None
+    try:
+        link = msgspec.json.decode(match.group(1))
+    except msgspec.DecodeError:
+        return None
+    return link if isinstance(link, str) and link else None
 
 
 @contextlib.asynccontextmanager

@@ -543,3 +543,24 @@ async def test_a_writer_process_that_dies_mid_sync_leaves_the_old_index_and_the_
     assert index.lookup(plan.parse("+49305550003")) == []
     assert [m.party.id for m in index.lookup(plan.parse("+49305559999"))] == [ids[3]]
     assert index.count("contact") == 20
+
+
+def test_the_next_link_is_read_ahead_only_where_it_is_a_key() -> None:
+    """The next page is asked for before this one is decoded: its link is read from the page's
+    end. Text that looks like the key inside a value is not a link, and a link that is not at the
+    end is left to the decoder (the sync then waits for it)."""
+    import json
+
+    from callsys.phoneindex import _next_link_ahead
+
+    link = "https://contoso.crm4.dynamics.com/api/data/v9.2/contacts?$skiptoken=%3Ccookie%20page=%222%22/%3E"
+    sneaky = {"fullname": '"@odata.nextLink":"https://elsewhere.example/"', "telephone1": None}
+    rows = [sneaky] * 3
+    assert _next_link_ahead(json.dumps({"value": rows, "@odata.nextLink": link}).encode()) == link
+    assert _next_link_ahead(json.dumps({"value": rows}).encode()) is None
+    assert (
+        _next_link_ahead(b'{"value":[],"@odata.nextLink" : "https:\\/\\/x.example\\/a\\u0027"}')
+        == "https://x.example/a'"
+    )
+    big = [{"fullname": "x" * 100, "telephone1": None}] * 1000  # the link first, far from the end
+    assert _next_link_ahead(json.dumps({"@odata.nextLink": link, "value": big}).encode()) is None
