@@ -9,10 +9,15 @@ changed rows replace the record's numbers, ``$deletedEntity`` rows remove it. A 
 the service refuses (expired after ``expirechangetrackingindays``) means a full resync.
 
 A full sync must neither freeze the program nor hold the database: a million records arrive
-while calls ring and the call log writes. So nothing of it runs on the event loop but the
-HTTP requests: each page's body is decoded (``msgspec``, in slices so that no single call holds
-the interpreter long), keyed and written in worker threads, and every write is a short
-transaction of one page on a second connection. Rows carry the *generation* of the full sync
+while calls ring and the call log writes. So nothing of it runs in the program's process but
+the HTTP requests: each page's bytes go to a writer process of the sync's own (``_Writer``),
+which decodes them (``msgspec``), keys the numbers a page at a time (``IndexKeys.keys``) and
+writes them, each page a short transaction on its own connection to the index file. A thread
+would not do: its Python work holds the interpreter lock that the event loop needs (and its
+allocations start collections of the whole heap under that lock), so the loop waited for it in
+slices of 5 ms and more, and for as long as the system left the thread without a CPU. Deltas
+are small: they are decoded (in slices) and written in a worker thread; so is everything where
+no Python can be started (a bundle's launcher) or the index is in memory (tests). Rows carry the *generation* of the full sync
 that wrote them; a record's index entries count only while their generation is the record's
 (``i.gen = r.gen``), so a record rewritten by the running sync switches from its old numbers to
 its new ones in one page transaction, and lookups answer from the old index until then. When
@@ -34,27 +39,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import gc
 import itertools
 import logging
+import operator
+import os
+import pickle
+import re
 import sqlite3
+import struct
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import compress
 from operator import itemgetter
-from typing import Any
+from typing import IO, TYPE_CHECKING, Any, Protocol, cast
 
 import msgspec
-import phonenumbers
-import sqlite_utils
 
 from callsys.crm import Match
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm, TableSpec
 from callsys.errors import AuthError, CrmRejected, CrmUnavailable
 from callsys.model import Party, PartyKind, PhoneNumber
-from callsys.numbers import NumberPlan
+
+if TYPE_CHECKING:  # the writer process imports this module: it stays light (no httpx, no numpy)
+    import sqlite_utils
+
+    from callsys.crm.dynamics import DynamicsCrm, TableSpec
+    from callsys.numbers import NumberPlan
 
 __all__ = [
     "IndexKeys",
@@ -130,6 +146,8 @@ def index_database(main: sqlite_utils.Database) -> sqlite_utils.Database:
     path = index_path(main)
     if not path:
         return main
+    import sqlite_utils
+
     old = {str(r[0]) for r in main.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     stale = [t for t in ("phone_index", "phone_records", "phone_sync", "phone_stage_index", "phone_stage_records")
              if t in old]  # fmt: skip
@@ -144,6 +162,10 @@ def index_database(main: sqlite_utils.Database) -> sqlite_utils.Database:
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA cache_size = -16384")
     db.execute("PRAGMA mmap_size = 268435456")
+    # no checkpoints from this connection (the event loop's): a commit here after a full sync
+    # would copy the sync's whole write-ahead log into the file, on the loop. The sync's writer
+    # connections checkpoint as they write.
+    db.execute("PRAGMA wal_autocheckpoint = 0")
     return db
 
 
@@ -151,6 +173,8 @@ class IndexKeys:
     """The index key of a written number: E.164 when it can be told cheaply, else ``plan.parse``."""
 
     def __init__(self, plan: NumberPlan) -> None:
+        import phonenumbers
+
         self.plan = plan
         self.cc = str(phonenumbers.country_code_for_region(plan.region))
         meta = phonenumbers.PhoneMetadata.metadata_for_region(plan.region)
@@ -207,6 +231,40 @@ class IndexKeys:
         number = self.plan.parse(raw)
         return number.key or None
 
+    def keys(self, values: Sequence[str]) -> list[str]:
+        """``key`` of each of *values* (``""`` for none), a page's worth at once: the ASCII ones
+        folded and classified by a few passes of C over all of them joined (one line each),
+        the rest one by one. Gives exactly what ``key`` gives."""
+        n = len(values)
+        text = "\n".join(values)
+        if text.count("\n") != n - 1:  # a value with a line break: one by one
+            return [self.key(v) or "" for v in values]
+        if text.isascii():
+            out = self._ascii_keys(text)
+        else:
+            ascii_ones = list(map(str.isascii, values))
+            done = iter(self._ascii_keys("\n".join(compress(values, ascii_ones))))
+            out = [
+                next(done) if plain else (self.fast(v) or "")
+                for v, plain in zip(values, ascii_ones, strict=True)
+            ]
+        if "" in out:  # what the fast rules do not know: NumberPlan.parse
+            for i in compress(range(n), map(operator.not_, out)):
+                out[i] = self.key(values[i]) or ""
+        return out
+
+    def _ascii_keys(self, text: str) -> list[str]:
+        bad_plus, idd, trunk, other = _key_patterns(self.cc, self.trunk, self.idd)
+        b = text.encode()
+        if b"(0)" in b:
+            b = b.replace(b"(0)", b"")
+        b = b.translate(None, _ASCII_SEPARATORS)
+        b = bad_plus.sub(b"", b)  # "+" and not 7-15 digits without a leading 0: not for the fast rules
+        b = idd[0].sub(idd[1], b)  # international prefix → "+"
+        if trunk is not None:
+            b = trunk[0].sub(trunk[1], b)  # trunk prefix → "+" and the country code
+        return other.sub(b"", b).decode().split("\n")  # everything else: ""
+
     def ring_keys(self, number: PhoneNumber) -> list[str]:
         keys = list(self.plan.lookup_keys(number))
         for text in (number.e164, number.digits, number.raw):
@@ -215,6 +273,27 @@ class IndexKeys:
                 if fast:
                     keys.append(fast)
         return list(dict.fromkeys(k for k in keys if k))
+
+
+_Sub = tuple["re.Pattern[bytes]", bytes]
+
+
+@functools.lru_cache(maxsize=8)
+def _key_patterns(
+    cc: str, trunk: str, idd: str
+) -> tuple[re.Pattern[bytes], _Sub, _Sub | None, re.Pattern[bytes]]:
+    """``IndexKeys.fast``'s rules as substitutions on lines (one number a line)."""
+    line = re.MULTILINE
+    return (
+        re.compile(rb"^\+(?![1-9][0-9]{6,14}$).*$", line),
+        # the prefix only, the number looked ahead at: a literal replacement is far cheaper than
+        # a template with a group
+        (re.compile(rb"^" + re.escape(idd.encode()) + rb"(?=[1-9][0-9]{6,14}$)", line), b"+"),
+        (re.compile(rb"^" + re.escape(trunk.encode()) + rb"(?=[1-9][0-9]{5,12}$)", line), b"+" + cc.encode())
+        if trunk
+        else None,
+        re.compile(rb"^[^+\n].*$", line),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +327,7 @@ class SyncReport:
     upserted: int = 0
     deleted: int = 0
     seconds: float = 0.0
+    writer_cpu: float = 0.0  # CPU seconds of the writer process (not in this process's own)
 
     @property
     def records_per_second(self) -> float:
@@ -306,11 +386,13 @@ class PageDecoder:
         self._rows: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[row])  # type: ignore[valid-type]
         self._astuple = msgspec.structs.astuple
 
-    def decode(self, body: bytes) -> Page:
-        try:
-            return self._sliced(body)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            pass
+    def decode(self, body: bytes, *, sliced: bool = True) -> Page:
+        """The page; in slices when *sliced* (a thread sharing the interpreter with the loop)."""
+        if sliced:
+            try:
+                return self._sliced(body)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                pass
         try:
             page = self._page.decode(body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -356,8 +438,13 @@ class PageDecoder:
 def _yield() -> None:
     """Let another thread — the event loop — take the interpreter lock now. ``sleep(0)`` drops
     and takes it back at once, before a waiting thread has woken; 50 µs lets it in. Waiting
-    threads otherwise get the lock only after the 5 ms switch interval."""
-    time.sleep(0.00005)
+    threads otherwise get the lock only after the 5 ms switch interval. Not in the writer
+    process, which shares its interpreter with nobody."""
+    if _SHARED_INTERPRETER:
+        time.sleep(0.00005)
+
+
+_SHARED_INTERPRETER = True  # False in the writer process
 
 
 class _Columns:
@@ -384,9 +471,13 @@ class PhoneIndex:
         db: sqlite_utils.Database,
         plan: NumberPlan,
         *,
-        tables: Sequence[TableSpec] = DEFAULT_TABLES,
+        tables: Sequence[TableSpec] | None = None,
         url_for: Callable[[str, str], str] = lambda _table, _id: "",
     ) -> None:
+        if tables is None:
+            from callsys.crm.dynamics import DEFAULT_TABLES
+
+            tables = DEFAULT_TABLES
         self.db = index_database(db)
         ensure_schema(self.db)
         self.plan = plan
@@ -487,7 +578,50 @@ class PhoneIndex:
     def _tuple_rows(
         self, spec: TableSpec, where: _Columns, rows: Iterable[tuple[Any, ...]], gen: int
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """(records, index entries) of decoded row tuples — the hot loop of a full sync."""
+        """(records, index entries) of decoded row tuples — the hot loop of a full sync, written
+        as a few passes of C over the whole page (``map``, ``compress``, ``zip``) rather than
+        Python statements per record: the keys of all its numbers at once (``IndexKeys.keys``)."""
+        rows = list(filter(itemgetter(where.id), rows))  # a row without its id is not a record
+        phones = list(map(where.get_phones, rows))
+        per_row = list(map(tuple, map(filter, itertools.repeat(None), phones)))  # most are null (or "")
+        values = list(itertools.chain.from_iterable(per_row))
+        names = list(map(itemgetter(where.name), rows))
+        if not set(map(type, values)) <= {str} or not set(map(type, names)) <= {str}:
+            return self._tuple_rows_one_by_one(spec, where, rows, gen)  # odd values: Python decides
+        logical, count = spec.logical, len(rows)
+        ids = list(map(itemgetter(where.id), rows))
+        counts = list(map(len, per_row))
+        cols = list(itertools.chain.from_iterable(map(compress, itertools.repeat(where.phones), phones)))
+        owners = list(itertools.chain.from_iterable(map(itertools.repeat, ids, counts)))
+        keys = self.keys.keys(values)
+        numbers = list(
+            compress(zip(keys, itertools.repeat(logical), owners, cols, itertools.repeat(gen)), keys)
+        )
+        # each record's entries ("key<TAB>col" lines): the page's, cut a row's count at a time
+        lines = list(map("{}\t{}".format, keys, cols))
+        if "" in keys:
+            for at in compress(range(len(keys)), map(operator.not_, keys)):
+                lines[at] = ""
+        rest = iter(lines)
+        entries = map(
+            "\n".join,
+            map(filter, itertools.repeat(None), map(itertools.islice, itertools.repeat(rest), counts)),
+        )
+        if where.company >= 0:
+            company = [
+                c if c.__class__ is str else str(c or "") for c in map(itemgetter(where.company), rows)
+            ]
+            blank = [""] * count
+            text, ref = (blank, company) if where.is_ref else (company, blank)
+        else:
+            text = ref = [""] * count
+        records = list(zip(itertools.repeat(logical), ids, names, text, ref, itertools.repeat(gen), entries))
+        return records, numbers
+
+    def _tuple_rows_one_by_one(
+        self, spec: TableSpec, where: _Columns, rows: Iterable[tuple[Any, ...]], gen: int
+    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """``_tuple_rows`` for rows with values of other types than text (Python decides each)."""
         records: list[tuple[Any, ...]] = []
         numbers: list[tuple[Any, ...]] = []
         logical = spec.logical
@@ -598,13 +732,20 @@ class PhoneIndex:
             conn.executemany("INSERT OR REPLACE INTO phone_records VALUES (?, ?, ?, ?, ?, ?, ?)", records)
             conn.executemany("INSERT OR REPLACE INTO phone_index VALUES (?, ?, ?, ?, ?)", numbers)
 
+    def path(self) -> str:
+        """The index's file; ``""`` when it is in memory."""
+        row = self.db.execute("PRAGMA database_list").fetchone()
+        return str(row[2]) if row and row[2] else ""
+
     def writer_connection(self) -> sqlite3.Connection | None:
         """A second connection to the same file for the sync's worker thread (WAL: the ring
         keeps reading on the first); ``None`` for an in-memory database."""
-        row = self.db.execute("PRAGMA database_list").fetchone()
-        path = str(row[2]) if row and row[2] else ""
-        if not path:
-            return None
+        path = self.path()
+        return self.connect_writer(path) if path else None
+
+    @staticmethod
+    def connect_writer(path: str) -> sqlite3.Connection:
+        """The sync's writer connection to the index file (a worker thread's or the writer process's)."""
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MiB while the sync runs: random b-tree writes
@@ -672,10 +813,23 @@ class PhoneIndex:
         started: float = 0.0,
     ) -> None:
         """The last page is in: sweep the older generations, then store the new state."""
-        conn = conn or self.db.conn
-        if (spec.logical, gen) in self._fresh:
-            self._fresh.discard((spec.logical, gen))
-        else:
+        self._finish(
+            conn or self.db.conn, spec, gen, delta_link, tracked, started, sweep=self._took_fresh(spec, gen)
+        )
+        self._writing.pop(spec.logical, None)
+
+    def _took_fresh(self, spec: TableSpec, gen: int) -> bool:
+        """Whether the full sync *gen* has older rows to sweep (forgets that it began fresh)."""
+        fresh = (spec.logical, gen) in self._fresh
+        self._fresh.discard((spec.logical, gen))
+        return not fresh
+
+    def _finish(
+        self, conn: sqlite3.Connection, spec: TableSpec, gen: int, delta_link: str, tracked: bool, started: float,
+        *, sweep: bool,
+    ) -> None:  # fmt: skip
+        """``finish_full``'s writes (also run by the writer process)."""
+        if sweep:
             self.sweep(spec, gen, conn)
         since = _modified_since(started) if started else ""
         with conn:
@@ -684,7 +838,6 @@ class PhoneIndex:
                 "UPDATE phone_sync SET writing = 0, tracked = ?, full_at = ?, since = ? WHERE tbl = ?",
                 [int(tracked), started, since, spec.logical],
             )
-        self._writing.pop(spec.logical, None)
 
     def apply_delta(
         self,
@@ -762,6 +915,7 @@ class IndexSync:
         page_size: int = PAGE_SIZE,
         untracked_every: float = 3600.0,
         clock: Callable[[], float] = time.time,
+        writer_process: bool = True,
     ) -> None:
         self.index = index
         self.crm = crm
@@ -773,11 +927,26 @@ class IndexSync:
         self.untracked: set[str] = set()
         self.untracked_every = untracked_every
         self.clock = clock
+        #: full syncs decode and write in a process of their own (``_Writer``), so nothing of
+        #: them holds this process's interpreter lock; False, or when that process cannot be
+        #: started: in a worker thread (deltas always are: they are small)
+        self.writer_process = writer_process
+        self._writer: _Writer | None = None
 
     async def sync(self, *, full: bool = False, tables: Sequence[str] | None = None) -> SyncReport:
         """Delta where a delta link is stored, full otherwise (or when *full*)."""
         started = time.perf_counter()
         report = SyncReport(mode={})
+        try:
+            await self._sync(report, full, tables)
+        finally:
+            writer, self._writer = self._writer, None
+            if writer is not None:
+                report.writer_cpu += await writer.close()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    async def _sync(self, report: SyncReport, full: bool, tables: Sequence[str] | None) -> None:
         for spec in self.index.tables.values():
             if tables and spec.logical not in tables:
                 continue
@@ -812,8 +981,6 @@ class IndexSync:
             report.mode.setdefault(
                 spec.logical, "full (no change tracking)" if spec.logical in self.untracked else "full"
             )
-        report.seconds = time.perf_counter() - started
-        return report
 
     async def run(
         self,
@@ -850,50 +1017,56 @@ class IndexSync:
         started = self.clock()
         url = self.crm.url(spec.entity_set, {"$select": ",".join(spec.select())})
         gen = self.index.start_full(spec)
-        async with _Worker(self.index) as worker:
+        writer = await self._start_writer()
+        async with _Worker(self.index) if writer is None else _nothing() as worker:
+            sink: _Sink = writer or cast("_Worker", worker)
             try:
                 tracked = spec.logical not in self.untracked
+                pages = sink.pages
                 try:
-                    received, delta_link = await self._pull(
-                        worker, spec, url, self.prefer if tracked else self.plain_prefer, "full", expected,
-                        lambda page: self.index.write_full_page(spec, page, gen, worker.conn),
-                    )  # fmt: skip
+                    received, _, delta_link = await self._pull(
+                        sink, spec, gen, url, self.prefer if tracked else self.plain_prefer, "full", expected
+                    )
                 except CrmRejected as exc:
-                    if not tracked or worker.pages:
+                    if not tracked or sink.pages > pages:
                         raise  # refused half-way: not about change tracking
                     # change tracking is off for this table (§2): index it anyway
                     log.warning("%s: no change tracking (%s); full syncs every %.0f s", spec.logical, exc,
                                 self.untracked_every)  # fmt: skip
                     self.untracked.add(spec.logical)
                     tracked = False
-                    received, delta_link = await self._pull(
-                        worker, spec, url, self.plain_prefer, "full", expected,
-                        lambda page: self.index.write_full_page(spec, page, gen, worker.conn),
-                    )  # fmt: skip
-                await worker.run(
-                    lambda: self.index.finish_full(
-                        spec, gen, delta_link, worker.conn, tracked=tracked, started=started
+                    received, _, delta_link = await self._pull(
+                        sink, spec, gen, url, self.plain_prefer, "full", expected
                     )
-                )
+                await sink.finish_full(spec, gen, delta_link, tracked=tracked, started=started)
             except BaseException:
                 self.index.abandon_full(spec)
+                if writer is not None:  # it may be half-way through a page: not to be used again
+                    self._writer = None
+                    writer.kill()
                 raise
         return received
 
+    async def _start_writer(self) -> _Writer | None:
+        """The writer process of this ``sync()`` (started by its first full sync), or ``None``:
+        not wanted, an in-memory database, or it could not be started."""
+        if self._writer is None and self.writer_process:
+            path = self.index.path()
+            if path and _can_start_python():
+                try:
+                    self._writer = await _Writer.start(self.index, path)
+                except (OSError, RuntimeError) as exc:
+                    log.warning("phone index: no writer process (%s); writing in a thread", exc)
+                    self.writer_process = False
+        return self._writer
+
     async def _delta(self, spec: TableSpec, link: str) -> tuple[int, int]:
         gen = self.index.current_gen(spec.logical)
-        totals = [0, 0]
-
-        def apply(page: Page) -> None:
-            up, down = self.index.apply_delta(spec, page, gen, worker.conn)
-            totals[0] += up
-            totals[1] += down
-
         async with _Worker(self.index) as worker:
-            _, new_link = await self._pull(worker, spec, link, self.prefer, "delta", 0, apply)
+            up, down, new_link = await self._pull(worker, spec, gen, link, self.prefer, "delta", 0)
             if new_link:
                 await worker.run(lambda: self.index.save_delta_link(spec.logical, new_link, worker.conn))
-        return totals[0], totals[1]
+        return up, down
 
     async def _changed(self, spec: TableSpec, since: str) -> int:
         """An untracked table between full syncs: the rows modified since *since*."""
@@ -903,64 +1076,107 @@ class IndexSync:
             spec.entity_set, {"$select": ",".join(spec.select()), "$filter": f"modifiedon ge {since}"}
         )
         async with _Worker(self.index) as worker:
-            received, _ = await self._pull(
-                worker, spec, url, self.plain_prefer, "changed", 0,
-                lambda page: self.index.apply_delta(spec, page, gen, worker.conn),
-            )  # fmt: skip
+            up, _, _ = await self._pull(worker, spec, gen, url, self.plain_prefer, "changed", 0)
             await worker.run(lambda: self.index.save_since(spec.logical, started, worker.conn))
-        return received
+        return up
 
     async def _pull(
-        self,
-        worker: _Worker,
-        spec: TableSpec,
-        url: str,
-        prefer: str,
-        mode: str,
-        expected: int,
-        write: Callable[[Page], object],
-    ) -> tuple[int, str]:
-        """Fetch the pages on the loop; decode and *write* each in the worker threads, page N
-        being written while page N+1 is on the wire. Returns (rows received, the deltaLink)."""
-        decoder = PageDecoder(spec)
+        self, sink: _Sink, spec: TableSpec, gen: int, url: str, prefer: str, mode: str, expected: int
+    ) -> tuple[int, int, str]:
+        """Fetch the pages on the loop; *sink* decodes and writes each (in its thread or its
+        process). Page N+1 is on the wire while page N is decoded and written: its link is read
+        from the end of page N's bytes (``_next_link_ahead``) and checked against the decoded
+        one. Returns (rows written, rows deleted, the deltaLink)."""
+        write = "full" if mode == "full" else "delta"
         started = time.perf_counter()
-        received = 0
+        received = up = down = pages = 0
         delta_link = ""
-        writing: asyncio.Future[object] | None = None
+
+        def fetch(link: str) -> Awaitable[bytes]:
+            return self.crm.get_bytes(link, prefer=prefer, what="sync")
+
+        following: asyncio.Future[bytes] | None = None
         try:
-            next_url = url
-            while next_url:
-                body = await self.crm.get_bytes(next_url, prefer=prefer, what="sync")
+            body: bytes | None = await fetch(url)
+            while body is not None:
+                done = await sink.drain()  # at most one page being written: memory stays flat
+                up, down = up + done[0], down + done[1]
+                ahead = _next_link_ahead(body)
+                following = asyncio.ensure_future(fetch(ahead)) if ahead else None
                 try:
-                    page = await worker.decode(decoder.decode, body)
+                    rows, next_url, link = await sink.feed(write, spec, gen, body)
                 except ValueError as exc:
                     raise CrmUnavailable(
                         f"sync: Dynamics 365 answered a page that is not OData ({exc})"
                     ) from None
-                if writing is not None:
-                    await writing  # at most one page being written: memory stays flat
-                writing = worker.submit(write, page)
-                worker.pages += 1
-                received += len(page.rows)
-                delta_link = page.delta_link or delta_link
-                next_url = page.next_link
+                if ahead and next_url != ahead:
+                    raise CrmUnavailable("sync: a page's @odata.nextLink was not where it was read ahead")
+                sink.pages += 1
+                pages += 1
+                received += rows
+                delta_link = link or delta_link
                 self.progress(
-                    SyncProgress(spec.logical, received, worker.pages, mode, False, expected,
+                    SyncProgress(spec.logical, received, pages, mode, False, expected,
                                  time.perf_counter() - started)
                 )  # fmt: skip
-            if writing is not None:
-                await writing
-                writing = None
+                if following is not None:
+                    body, following = await following, None
+                else:
+                    body = await fetch(next_url) if next_url else None
+            done = await sink.drain()
+            up, down = up + done[0], down + done[1]
         finally:
-            if writing is not None:
-                with contextlib.suppress(Exception):
-                    await writing
+            if following is not None:
+                following.cancel()
+                with contextlib.suppress(BaseException):
+                    await following
+            with contextlib.suppress(Exception):
+                await sink.drain()
         self.progress(
-            SyncProgress(
-                spec.logical, received, worker.pages, mode, True, expected, time.perf_counter() - started
-            )
+            SyncProgress(spec.logical, received, pages, mode, True, expected, time.perf_counter() - started)
         )
-        return received, delta_link
+        return up, down, delta_link
+
+
+_NEXT_LINK = re.compile(rb'"@odata\.nextLink"\s*:\s*("(?:[^"\\]|\\.)*")')
+
+
+def _next_link_ahead(body: bytes) -> str | None:
+    """The page's ``@odata.nextLink`` read from its last 64 KB (Dataverse writes the links after
+    the rows), without decoding the page; ``None`` when it is not there. Outside a JSON string
+    ``"@odata.nextLink":`` can only be a key, and inside one its quotes would be escaped."""
+    at = body.rfind(b'"@odata.nextLink"', max(0, len(body) - 65536))
+    match = _NEXT_LINK.match(body, at) if at >= 0 else None
+    if match is None:
+        return None
+    try:
+        link = msgspec.json.decode(match.group(1))
+    except msgspec.DecodeError:
+        return None
+    return link if isinstance(link, str) and link else None
+
+
+@contextlib.asynccontextmanager
+async def _nothing() -> Any:
+    yield None
+
+
+class _Sink(Protocol):
+    """Where ``IndexSync._pull`` hands its pages: ``_Worker`` (a thread) or ``_Writer`` (a process)."""
+
+    pages: int
+
+    async def feed(self, write: str, spec: TableSpec, gen: int, body: bytes) -> tuple[int, str, str]:
+        """Decode *body*; returns (rows, nextLink, deltaLink) and writes the rows meanwhile
+        (``write``: ``"full"`` or ``"delta"``)."""
+
+    async def drain(self) -> tuple[int, int]:
+        """Wait for the page being written: (rows written, rows deleted); (0, 0) if none."""
+
+    async def finish_full(
+        self, spec: TableSpec, gen: int, delta_link: str, *, tracked: bool, started: float
+    ) -> None:
+        """``PhoneIndex.finish_full``."""
 
 
 class _Worker:
@@ -969,13 +1185,15 @@ class _Worker:
     compete with the event loop for the interpreter lock. Not at a lower CPU priority either: a
     niced thread that the system leaves waiting while it holds the interpreter lock would make
     the loop wait too. An in-memory database has no second connection: its writes run on the loop
-    (tests only)."""
+    (tests only). Full syncs use the writer process instead when they can (``_Writer``)."""
 
     def __init__(self, index: PhoneIndex) -> None:
         self.index = index
         self.conn: sqlite3.Connection | None = None
         self.pages = 0
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="phoneindex")
+        self._decoders: dict[str, PageDecoder] = {}
+        self._writing: asyncio.Future[tuple[int, int]] | None = None
 
     async def __aenter__(self) -> _Worker:
         self.conn = self.index.writer_connection()  # on the loop: it reads the main connection
@@ -1000,5 +1218,259 @@ class _Worker:
     async def run(self, fn: Callable[[], Any]) -> Any:
         return await self.submit(fn)
 
-    async def decode(self, fn: Callable[[bytes], Page], body: bytes) -> Page:
-        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, body)
+    async def feed(self, write: str, spec: TableSpec, gen: int, body: bytes) -> tuple[int, str, str]:
+        decoder = self._decoders.get(spec.logical) or self._decoders.setdefault(
+            spec.logical, PageDecoder(spec)
+        )
+        page: Page = await asyncio.get_running_loop().run_in_executor(self._pool, decoder.decode, body)
+        self._writing = self.submit(_write_page, self.index, write, spec, gen, page, self.conn)
+        return len(page.rows), page.next_link, page.delta_link
+
+    async def drain(self) -> tuple[int, int]:
+        writing, self._writing = self._writing, None
+        return (0, 0) if writing is None else await writing
+
+    async def finish_full(
+        self, spec: TableSpec, gen: int, delta_link: str, *, tracked: bool, started: float
+    ) -> None:
+        await self.run(
+            lambda: self.index.finish_full(spec, gen, delta_link, self.conn, tracked=tracked, started=started)
+        )
+
+
+def _write_page(
+    index: PhoneIndex, write: str, spec: TableSpec, gen: int, page: Page, conn: sqlite3.Connection | None
+) -> tuple[int, int]:
+    if write == "full":
+        index.write_full_page(spec, page, gen, conn)
+        return len(page.rows), 0
+    return index.apply_delta(spec, page, gen, conn)
+
+
+# ------------------------------------------------------------------------------ writer process
+# A full sync's decoding, keys and SQLite writes hold the interpreter lock for most of their
+# time; in a thread of the window's process they make its event loop wait for the lock (and a
+# garbage collection of the whole heap, started by the worker's allocations, holds it for
+# hundreds of milliseconds). So full syncs hand each page's bytes to a process of their own that
+# decodes and writes them on its own connection to the index file; this process only fetches.
+# Messages on the child's stdin/stdout: a frame is <u32 head length><u32 body length><pickled
+# head><body bytes>; answers are <u32 length><pickled answer>.
+
+
+@dataclass(frozen=True, slots=True)
+class _Spec:
+    """What the writer process needs of a ``TableSpec`` (which lives beside httpx)."""
+
+    logical: str
+    id_col: str
+    name_col: str
+    company_col: str
+    phones: tuple[str, ...]
+    columns: tuple[str, ...]
+
+    @classmethod
+    def of(cls, spec: TableSpec) -> _Spec:
+        return cls(spec.logical, spec.id_col, spec.name_col, spec.company_col, tuple(spec.phones),
+                   tuple(spec.select()))  # fmt: skip
+
+    def select(self) -> list[str]:
+        return list(self.columns)
+
+
+class _LazyPlan:
+    """The number plan in the writer process, unpickled (importing ``phonenumbers``) only when a
+    number needs more than ``IndexKeys.fast``."""
+
+    def __init__(self, pickled: bytes) -> None:
+        self._pickled = pickled
+        self._plan: NumberPlan | None = None
+
+    def parse(self, raw: str) -> PhoneNumber:
+        if self._plan is None:
+            self._plan = pickle.loads(self._pickled)
+        return self._plan.parse(raw)
+
+
+def _spawn(code: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-S", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+
+def _can_start_python() -> bool:
+    """``sys.executable`` is a Python that runs ``-c`` (not a bundle's launcher)."""
+    name = os.path.basename(sys.executable or "").lower()
+    return not getattr(sys, "frozen", False) and name.startswith(("python", "pypy"))
+
+
+class _Writer:
+    """The parent's end of the writer process: its calls run in one I/O thread (the pipe writes
+    release the interpreter lock), and at most one page is being written at a time."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.index: PhoneIndex | None = None
+        self.pages = 0
+        self._io = ThreadPoolExecutor(1, thread_name_prefix="phoneindex-io")
+        self._writing = False
+
+    @classmethod
+    async def start(cls, index: PhoneIndex, path: str) -> _Writer:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        paths = [root, *(p for p in sys.path if p)]
+        code = f"import sys; sys.path[:0] = {paths!r}; from callsys.phoneindex import _writer_main; _writer_main()"
+        writer = cls()
+        writer.index = index
+        keys = index.keys
+        try:
+            # in the I/O thread: starting a process waits until it runs
+            writer.proc = await asyncio.get_running_loop().run_in_executor(writer._io, _spawn, code)
+            await writer.call("open", path, keys.cc, keys.trunk, keys.idd, pickle.dumps(keys.plan))
+        except BaseException:
+            writer.kill()
+            raise
+        return writer
+
+    def _call(self, head: tuple[Any, ...], body: bytes) -> Any:
+        assert self.proc is not None
+        stdin, stdout = cast("IO[bytes]", self.proc.stdin), cast("IO[bytes]", self.proc.stdout)
+        packed = pickle.dumps(head)
+        try:
+            stdin.write(struct.pack("<II", len(packed), len(body)) + packed)
+            if body:
+                stdin.write(body)
+            stdin.flush()
+            size = stdout.read(4)
+            answer = pickle.loads(stdout.read(struct.unpack("<I", size)[0])) if len(size) == 4 else None
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(f"the phone index writer process is gone ({exc})") from None
+        if answer is None:
+            raise RuntimeError(f"the phone index writer process ended (exit code {self.proc.poll()})")
+        if answer[0] == "ok":
+            return answer[1]
+        _, kind, message = answer
+        if kind == "ValueError":
+            raise ValueError(message)
+        if kind == "OperationalError":
+            raise sqlite3.OperationalError(message)
+        raise RuntimeError(f"phone index writer: {kind}: {message}")
+
+    async def call(self, op: str, *args: Any, body: bytes = b"") -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._io, self._call, (op, *args), body)
+
+    async def feed(self, write: str, spec: TableSpec, gen: int, body: bytes) -> tuple[int, str, str]:
+        rows, next_link, delta_link = await self.call("page", write, _Spec.of(spec), gen, body=body)
+        self._writing = True
+        return int(rows), str(next_link), str(delta_link)
+
+    async def drain(self) -> tuple[int, int]:
+        if not self._writing:
+            return (0, 0)
+        self._writing = False
+        up, down = await self.call("drain")
+        return int(up), int(down)
+
+    async def finish_full(
+        self, spec: TableSpec, gen: int, delta_link: str, *, tracked: bool, started: float
+    ) -> None:
+        assert self.index is not None
+        sweep = self.index._took_fresh(spec, gen)
+        await self.call("finish", _Spec.of(spec), gen, delta_link, tracked, started, sweep)
+        self.index._writing.pop(spec.logical, None)
+
+    async def close(self) -> float:
+        """End the process; returns the CPU seconds it used."""
+        try:
+            cpu = float(await self.call("bye"))
+            assert self.proc is not None
+            await asyncio.get_running_loop().run_in_executor(self._io, self.proc.wait, 10)
+        except Exception as exc:
+            log.warning("phone index writer: %s", exc)
+            self.kill()
+            return 0.0
+        finally:
+            self._release()
+        return cpu
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            with contextlib.suppress(Exception):
+                self.proc.wait(5)
+        self._release()
+
+    def _release(self) -> None:
+        self._io.shutdown(wait=False)
+        if self.proc is None:
+            return
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+
+def _writer_main() -> None:
+    """The writer process: ``open`` once, then ``page``/``drain`` per page and ``finish`` per
+    table, until ``bye`` or the end of its stdin (the parent is gone: it exits too)."""
+    global _SHARED_INTERPRETER
+    _SHARED_INTERPRETER = False
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing stray reaches the channel
+    gc.freeze()  # the imports' objects: collections walk only what the pages make
+
+    def answer(value: tuple[Any, ...]) -> None:
+        packed = pickle.dumps(value)
+        out.write(struct.pack("<I", len(packed)) + packed)
+        out.flush()
+
+    def failed(exc: BaseException) -> tuple[str, str, str]:
+        return ("err", type(exc).__name__, str(exc))
+
+    conn: sqlite3.Connection | None = None
+    index = PhoneIndex.__new__(PhoneIndex)
+    decoders: dict[str, PageDecoder] = {}
+    pending: tuple[Any, ...] = ("ok", (0, 0))
+    while True:
+        frame = inp.read(8)
+        if len(frame) < 8:
+            return
+        head_len, body_len = struct.unpack("<II", frame)
+        op, *args = pickle.loads(inp.read(head_len))
+        body = inp.read(body_len) if body_len else b""
+        try:
+            if op == "open":
+                path, cc, trunk, idd, plan = args
+                keys = IndexKeys.__new__(IndexKeys)
+                keys.cc, keys.trunk, keys.idd = cc, trunk, idd
+                keys.plan = cast("NumberPlan", _LazyPlan(plan))
+                index.keys, index.tables, index._writing, index._fresh = keys, {}, {}, set()
+                conn = PhoneIndex.connect_writer(path)
+                answer(("ok", os.getpid()))
+            elif op == "page":
+                write, spec, gen = args
+                decoder = decoders.get(spec.logical) or decoders.setdefault(spec.logical, PageDecoder(spec))
+                page = decoder.decode(body, sliced=False)
+                del body
+                answer(("ok", (len(page.rows), page.next_link, page.delta_link)))
+                try:
+                    pending = ("ok", _write_page(index, write, spec, gen, page, conn))
+                except Exception as exc:
+                    pending = failed(exc)
+            elif op == "drain":
+                answer(pending)
+                pending = ("ok", (0, 0))
+            elif op == "finish":
+                spec, gen, delta_link, tracked, started, sweep = args
+                index._finish(
+                    cast("sqlite3.Connection", conn), spec, gen, delta_link, tracked, started, sweep=sweep
+                )
+                answer(("ok", None))
+            elif op == "bye":
+                if conn is not None:
+                    conn.close()
+                times = os.times()
+                answer(("ok", times.user + times.system))
+                return
+            else:
+                answer(("err", "ValueError", f"unknown operation {op!r}"))
+        except Exception as exc:
+            answer(failed(exc))

@@ -8,6 +8,12 @@ never into the real log, its reports or the CRM. ``--log-to-real`` writes them i
 call log instead (to try the log and the reports with sample calls). The caller lookup uses the
 real directory either way.
 
+``--log-to-crm`` (Dynamics 365 only) makes each call a phone-call activity exactly as the desktop
+does — the same ``ActivityLogger``, the same durable outbox in the real database — for an admin
+trying a tenant without a phone: the scenario ends, the outbox is delivered (waiting up to
+``--crm-wait`` seconds), and what could not be delivered yet stays queued for ``callsys crm
+flush`` or the desktop. Never by default: fake calls would be counted in the CRM's reports.
+
 The simulator comes from the provider registry (``ctx.registry.create("sim", …)``); the core
 never imports ``providers``.
 """
@@ -27,8 +33,11 @@ from callsys.errors import ConfigError
 from callsys.model import Call, CallEvent
 
 if TYPE_CHECKING:
+    from callsys.activity import ActivityLogger
     from callsys.cli import Context
-    from callsys.crm import Match
+    from callsys.crm import Crm, Match
+    from callsys.model import Party
+    from callsys.outbox import Outbox
     from callsys.provider import Provider
 
 __all__ = ["register"]
@@ -44,7 +53,9 @@ def register(
         description="Play a scripted scenario (incoming, missed, waiting, outgoing …) headless, printing "
         "every call event. The fake calls are kept apart from the real call log: they go to a "
         "simulation log beside it (read it with 'callsys log --simulated' and 'callsys report "
-        "--simulated'), unless --log-to-real is given. Callers are looked up in the real directory.",
+        "--simulated'), unless --log-to-real is given. Callers are looked up in the real directory. "
+        "With --log-to-crm (Dynamics 365) each call also becomes a phone-call activity, as the desktop "
+        "logs it.",
     )
     parser.add_argument("scenario", metavar="SCENARIO", nargs="?", help="see --list")
     parser.add_argument("--list", action="store_true", help="list the scenarios")
@@ -55,6 +66,20 @@ def register(
         "--log-to-real",
         action="store_true",
         help="write the calls into the real call log (and so its reports) instead of the simulation log",
+    )
+    parser.add_argument(
+        "--log-to-crm",
+        action="store_true",
+        help="also log each call as a phone-call activity in Dynamics 365, as the desktop does (to try "
+        "a tenant; the activities are real and count in the CRM's reports)",
+    )
+    parser.add_argument(
+        "--crm-wait",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --log-to-crm: how long to wait for Dynamics 365 to take the activities (default 60); "
+        "what is left stays queued for 'callsys crm flush'",
     )
     parser.set_defaults(run=_run)
 
@@ -99,14 +124,18 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
         raise ConfigError(f"There is no scenario {args.scenario!r}; expected one of: {known}.")
 
     manager = CallManager.for_plan(plan, dnis_lines)
+    crm = ctx.crm()
+    activities = _activities(ctx, crm) if args.log_to_crm else None
     log_db = ctx.database if args.log_to_real else simulation_database(ctx)
     call_log = CallLog(log_db)
     manager.subscribe(call_log)
-    crm = ctx.crm()
     lookup = CallerLookup(crm)
     events: asyncio.Queue[tuple[CallEvent, Call] | None] = asyncio.Queue()
     manager.subscribe(lambda event, call: events.put_nowait((event, call)))
     printed = 0
+    parties: dict[str, Party | None] = {}
+    if activities is not None:
+        activities.logger.resolve_party = lambda call: parties.get(call.id)
 
     async def printer() -> None:
         nonlocal printed
@@ -118,24 +147,37 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
                 identified.add(call.id)
                 party = matches[0].party
                 call_log.set_party(call.id, party.kind, party.id, party.name, party.company)
+            if activities is not None:
+                # after the lookup, as the desktop does it: the activity names the caller's record
+                parties[call.id] = matches[0].party if matches else None
+                activities.logger(event, call)
             _print_event(ctx, event, call, matches, call_log.row_id(call.id))
             printed += 1
 
     printing = asyncio.get_running_loop().create_task(printer())
+    delivered: dict[str, int] | None = None
+    played = False
     try:
         await provider.start(manager.listener(provider.name))
         play = getattr(provider, "play", None)
         if play is None:
             raise ConfigError("The 'sim' provider cannot play scenarios.")
         await play(args.scenario)
+        played = True
     finally:
         await provider.close()
         events.put_nowait(None)
         await printing
-        await lookup.close()
-        await crm.close()
-        if log_db is not ctx.database:
-            log_db.close()
+        try:
+            if activities is not None and played:
+                delivered = await activities.deliver(args.crm_wait)
+        finally:
+            await lookup.close()
+            await crm.close()
+            if log_db is not ctx.database:
+                log_db.close()
+    if delivered is not None:
+        _print_delivery(ctx, delivered)
     if not ctx.json:
         where = (
             "the call log ('callsys log')"
@@ -144,7 +186,58 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
         )
         ctx.out.write(f"{printed} event(s); the calls are in {where}.\n")
         ctx.out.flush()
-    return 0
+    return 0 if delivered is None or not (delivered["pending"] or delivered["dead"]) else 1
+
+
+class _Activities:
+    """``--log-to-crm``: the desktop's activity logging — ``ActivityLogger`` on the outbox of the
+    real database, delivered by the outbox's own handlers."""
+
+    def __init__(self, logger: ActivityLogger, outbox: Outbox) -> None:
+        self.logger = logger
+        self.outbox = outbox
+
+    async def deliver(self, max_wait: float) -> dict[str, int]:
+        result = await self.outbox.drain(max_wait=max_wait)
+        return {"delivered": result.done, "pending": result.pending, "dead": len(self.outbox.dead())}
+
+
+def _activities(ctx: Context, crm: Crm) -> _Activities:
+    from callsys.activity import ActivityLogger, register_handlers
+    from callsys.crm.dataverse_setup import unanswered_status
+    from callsys.crm.dynamics import DynamicsCrm
+    from callsys.outbox import Outbox
+
+    if not isinstance(crm, DynamicsCrm):
+        raise ConfigError(
+            '--log-to-crm logs calls as Dynamics 365 activities: set crm.backend = "dynamics" '
+            "(and crm.url) first."
+        )
+    outbox = Outbox(ctx.database)
+    register_handlers(outbox, crm)
+    plan = ctx.plan
+    logger = ActivityLogger(
+        outbox,
+        unanswered_status=unanswered_status(ctx.settings),
+        display_number=lambda call: plan.display(call.remote) or "unknown",
+    )
+    return _Activities(logger, outbox)
+
+
+def _print_delivery(ctx: Context, delivered: dict[str, int]) -> None:
+    if ctx.json:
+        ctx.out.write(json.dumps({"crm_activities": delivered}) + "\n")
+    else:
+        line = (
+            f"Dynamics 365: {delivered['delivered']} activity write(s) delivered, {delivered['pending']} "
+            f"pending, {delivered['dead']} refused by the CRM"
+        )
+        if delivered["pending"]:
+            line += " (the pending ones are kept: 'callsys crm flush' or the desktop delivers them)"
+        if delivered["dead"]:
+            line += " (see 'callsys crm outbox list')"
+        ctx.out.write(line + ".\n")
+    ctx.out.flush()
 
 
 def _print_event(ctx: Context, event: CallEvent, call: Call, matches: list[Match], log_id: str) -> None:

@@ -424,3 +424,143 @@ def test_a_page_decoded_in_slices_is_the_page() -> None:
         decoded = decoder.decode(body)
         assert [t[: len(columns)] for t in decoded.rows] == expected
         assert decoded.next_link == page.get("@odata.nextLink", "")
+
+
+@pytest.mark.parametrize("region", ["DE", "IR", "US", "RU", "GB", "JP"])
+def test_a_page_of_numbers_keyed_at_once_gets_the_keys_of_one_at_a_time(region: str) -> None:
+    """A full sync keys a page's numbers together (folded and classified over all of them at
+    once); every messy form must come out as ``IndexKeys.key`` gives it for that number alone."""
+    keys = IndexKeys(NumberPlan(region=region))
+    rng = random.Random(11)
+    heads = ["+", "00", "0", "", "011", "8", "810", "+49 (0)", "0049 ", "۰", "+98 "]
+    alphabet = "0123456789+ -.()/\t۰۱۲۳۴۵۶۷۸۹x#*\u200e\u00a0"
+    values = []
+    for n in range(3000):
+        if n % 2:
+            tail = "".join(rng.choice("0123456789 -") for _ in range(rng.randint(0, 16)))
+            values.append(rng.choice(heads) + tail)
+        else:
+            values.append("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 18))))
+    values = [v for v in values if v]
+    expected = [keys.key(v) or "" for v in values]
+    assert keys.keys(values) == expected
+    assert sum(map(bool, expected)) > len(values) // 4  # the sample has numbers that key, too
+    ascii_only = [v for v in values if v.isascii()]
+    assert keys.keys(ascii_only) == [keys.key(v) or "" for v in ascii_only]
+    assert keys.keys(["+4930123456\n0301234567"]) == [keys.key("+4930123456\n0301234567") or ""]
+
+
+@pytest.mark.asyncio
+async def test_a_full_sync_decodes_and_writes_in_a_process_of_its_own(
+    db: sqlite_utils.Database,
+    crm: DynamicsCrm,
+    fake: DataverseFake,
+    plan: NumberPlan,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pages of a full sync are decoded, keyed and written by the writer process: in the
+    window's process, which shares one interpreter lock with its event loop, none of that runs
+    (a thread doing it made the loop wait for the lock, and for collections of the whole heap).
+    Deltas are small and stay in a thread."""
+    from callsys.phoneindex import PageDecoder
+
+    for n in range(30):
+        fake.add("contact", {"lastname": f"C{n}", "telephone1": f"030 5550{n:03d}"})
+    here: list[str] = []
+    decode, write = PageDecoder.decode, PhoneIndex.write_full_page
+    monkeypatch.setattr(
+        PageDecoder, "decode", lambda self, *a, **k: here.append("decode") or decode(self, *a, **k)
+    )
+    monkeypatch.setattr(
+        PhoneIndex, "write_full_page", lambda self, *a, **k: here.append("write") or write(self, *a, **k)
+    )
+    index = _index(db, plan, crm)
+    report = await IndexSync(index, crm, page_size=4).sync()
+
+    assert report.mode["contact"] == "full" and index.count("contact") == 30
+    assert here == []
+    assert report.writer_cpu > 0  # the writer process's CPU time, for the benchmark's count
+    assert [m.party.name for m in index.lookup(plan.parse("+49305550017"))] == ["C17"]
+
+    fake.add("contact", {"lastname": "New", "telephone1": "030 5551000"})
+    delta = await IndexSync(index, crm, page_size=4).sync()
+    assert delta.mode["contact"] == "delta" and delta.upserted == 1
+    assert "decode" in here  # a delta: in a thread of this process
+    assert [m.party.name for m in index.lookup(plan.parse("+49305551000"))] == ["New"]
+
+
+@pytest.mark.asyncio
+async def test_a_full_sync_writes_in_a_thread_when_no_writer_process_can_start(
+    db: sqlite_utils.Database,
+    crm: DynamicsCrm,
+    fake: DataverseFake,
+    plan: NumberPlan,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import callsys.phoneindex
+
+    def refuse(code: str) -> None:
+        raise OSError("no Python to start")
+
+    monkeypatch.setattr(callsys.phoneindex, "_spawn", refuse)
+    fake.add("contact", {"lastname": "Ruiz", "telephone1": "030 5550001"})
+    index = _index(db, plan, crm)
+    sync = IndexSync(index, crm, page_size=4)
+    report = await sync.sync()
+    assert report.mode["contact"] == "full" and report.writer_cpu == 0
+    assert sync.writer_process is False  # not tried again by this sync loop
+    assert [m.party.name for m in index.lookup(plan.parse("+4930 5550001"))] == ["Ruiz"]
+
+
+@pytest.mark.asyncio
+async def test_a_writer_process_that_dies_mid_sync_leaves_the_old_index_and_the_next_sync_works(
+    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    ids = [fake.add("contact", {"lastname": f"C{n}", "telephone1": f"030 5550{n:03d}"}) for n in range(20)]
+    index = _index(db, plan, crm)
+    await IndexSync(index, crm, page_size=4).sync()
+    fake.update("contact", ids[3], {"telephone1": "030 5559999"})
+    fake.expire_change_tokens()  # the next sync is a full one
+
+    killed: list[int] = []
+
+    def kill_the_writer(step: SyncProgress) -> None:
+        writer = sync._writer
+        if step.table == "contact" and step.pages == 2 and writer is not None and writer.proc is not None:
+            writer.proc.kill()
+            killed.append(step.pages)
+
+    sync = IndexSync(index, crm, kill_the_writer, page_size=4)
+    with pytest.raises(RuntimeError, match="writer process"):
+        await sync.sync()
+    assert killed == [2]
+    # the old index still answers, the half-written resync did not take anything away
+    assert [m.party.id for m in index.lookup(plan.parse("+49305550003"))] == [ids[3]]
+    assert [m.party.id for m in index.lookup(plan.parse("+49305550019"))] == [ids[19]]
+
+    report = await IndexSync(index, crm, page_size=4).sync()
+    assert report.mode["contact"] == "full (token expired)"
+    assert index.lookup(plan.parse("+49305550003")) == []
+    assert [m.party.id for m in index.lookup(plan.parse("+49305559999"))] == [ids[3]]
+    assert index.count("contact") == 20
+
+
+def test_the_next_link_is_read_ahead_only_where_it_is_a_key() -> None:
+    """The next page is asked for before this one is decoded: its link is read from the page's
+    end. Text that looks like the key inside a value is not a link, and a link that is not at the
+    end is left to the decoder (the sync then waits for it)."""
+    import json
+
+    from callsys.phoneindex import _next_link_ahead
+
+    link = "https://contoso.crm4.dynamics.com/api/data/v9.2/contacts?$skiptoken=%3Ccookie%20page=%222%22/%3E"
+    sneaky = {"fullname": '"@odata.nextLink":"https://elsewhere.example/"', "telephone1": None}
+    rows = [sneaky] * 3
+    assert _next_link_ahead(json.dumps({"value": rows, "@odata.nextLink": link}).encode()) == link
+    assert _next_link_ahead(json.dumps({"value": rows}).encode()) is None
+    assert (
+        _next_link_ahead(b'{"value":[],"@odata.nextLink" : "https:\\/\\/x.example\\/a\\u0027"}')
+        == "https://x.example/a'"
+    )
+    big = [{"fullname": "x" * 100, "telephone1": None}] * 1000  # the link first, far from the end
+    assert _next_link_ahead(json.dumps({"@odata.nextLink": link, "value": big}).encode()) is None
