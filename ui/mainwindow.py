@@ -18,6 +18,7 @@ from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
 from callsys.provider import Capability, Line, ProviderStatus
+from callsys.session import CallSession
 from callsys.settings import (
     AREA_CODE,
     AUTO_ANSWER,
@@ -35,7 +36,6 @@ from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
 from ui.contacts import NumberCompleter
 from ui.convert import install as install_convert
-from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
 from ui.firststart import FirstStartPanel, phone_state
 from ui.hotkeys import VIEW_ACTIONS, Hotkeys
@@ -123,15 +123,13 @@ class MainWindow(QMainWindow):
     #: Emitted when the window has been closed (the app shuts down).
     closed = pyqtSignal()
 
-    def __init__(self, desktop: Desktop, language: Language, parent: QWidget | None = None) -> None:
+    def __init__(self, desktop: CallSession, language: Language, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desktop = desktop
         self.language = language
         self.setObjectName("mainWindow")
         self.bridge = CallBridge(desktop.manager, self)
         self.tasks = TaskRunner(self.show_message)
-        self._parties: dict[str, Party] = {}  # call id → the record the agent sees for it
-        self._looked_up: set[str] = set()
         self._lines: tuple[Line, ...] = ()
         self._status: ProviderStatus | None = None
         self._closing = False
@@ -743,31 +741,15 @@ class MainWindow(QMainWindow):
         self.desktop.flush_later()  # the call log's write, the CRM activity
 
     def _handle_call_event(self, event: CallEvent, call: Call) -> None:
-        quick: list[Any] | None = None
-        if (
-            call.state is not CallState.ENDED
-            and call.id not in self._looked_up
-            and not call.remote.is_anonymous
-        ):
-            known = self.desktop.identify_now(call)  # the pop-up's first paint shows the record
-            if known is not None:
-                quick, final = known
-                if final:  # else the CRM confirms it below, in the background (B3)
-                    self._looked_up.add(call.id)
-                if quick:
-                    self._parties[call.id] = quick[0].party
-        party = self._parties.get(call.id)
-        self.log_model.upsert(row_from_call(call, self.display_number, party))
+        session = self.desktop
+        quick = session.known_now(call)  # the pop-up's first paint shows the record
+        self.log_model.upsert(row_from_call(call, self.display_number, session.party_of(call.id)))
         self.popups.on_call(call)
         if quick is not None:
             self._identified(call.id, quick)
-        if call.state is CallState.ENDED:
-            self._parties.pop(call.id, None)
-            self._looked_up.discard(call.id)
-        elif call.id not in self._looked_up and not call.remote.is_anonymous:
-            self._looked_up.add(call.id)
+        if session.needs_lookup(call):
             self.tasks.spawn(
-                self.desktop.identify(call),
+                session.identify(call),
                 done=functools.partial(self._identified, call.id),
                 failed=functools.partial(self._identify_failed, call.id),
             )
@@ -777,11 +759,11 @@ class MainWindow(QMainWindow):
                 popup.set_matches([])
             self.tray.ringing(call, None)
         if self.call_panel is not None:
-            self.call_panel.on_call(event, call, self._parties.get(call.id))
+            self.call_panel.on_call(event, call, self.desktop.party_of(call.id))
         if event is CallEvent.ANSWERED:
-            self.notes.open_for(call, self._parties.get(call.id))  # IN7, OUT6
+            self.notes.open_for(call, self.desktop.party_of(call.id))  # IN7, OUT6
         else:
-            self.notes.update_call(call, self._parties.get(call.id))
+            self.notes.update_call(call, self.desktop.party_of(call.id))
         if self.dialpad is not None:
             self.dialpad.refresh()  # keys send tones during a call, type into the field otherwise
         self._refresh_actions()
@@ -805,7 +787,6 @@ class MainWindow(QMainWindow):
             popup.set_matches([])
 
     def _party_chosen(self, call_id: str, party: Party) -> None:
-        self._parties[call_id] = party
         self.log_model.set_party(call_id, party)
         self.desktop.remember_party(call_id, party)
         call = self.desktop.manager.get(call_id)
@@ -1528,7 +1509,7 @@ class MainWindow(QMainWindow):
     def open_notes(self) -> None:
         current = self.call_panel.current if self.call_panel is not None else None
         if current is not None:
-            self.notes.open_for(current, self._parties.get(current.id))
+            self.notes.open_for(current, self.desktop.party_of(current.id))
         else:
             row = self.selected_log_row()
             if row is not None:
@@ -1562,7 +1543,7 @@ class MainWindow(QMainWindow):
                     end_reason=record.result,
                 )
         if call is not None:
-            self.notes.open_for(call, self._parties.get(call.id), saved=saved)
+            self.notes.open_for(call, self.desktop.party_of(call.id), saved=saved)
 
     def save_notes(self, call_id: str, text: str) -> None:
         """IN7: the notes go to the log row and to the CRM activity of the call."""

@@ -334,9 +334,8 @@ async def check_crm(settings: Settings, *, transport: Any = None) -> str:
     *transport* (an httpx transport) is for tests against the Dataverse fake."""
     if settings[CRM_BACKEND] == "local":
         return translate("SettingsDialog", "The built-in directory needs no connection.")
+    from callsys.numbers import plan_from_settings
     from callsys.store import open_database
-
-    from ui.desktop import plan_from_settings
 
     db = open_database(":memory:")
     try:

@@ -86,54 +86,53 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
 
 async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
     from callsys.calllog import CallLog
-    from callsys.callmanager import CallManager
     from callsys.lookup import CallerLookup
+    from callsys.session import CallSession
     from callsys.settings import DNIS_LINES
 
-    plan = ctx.plan
-    dnis_lines = ctx.settings[DNIS_LINES]
-    provider = ctx.registry.create("sim", {"speed": args.speed})
+    # The desktop's call session: the plan, IN12's lines, the lookup, the record chosen per call.
+    session = CallSession.for_plan(
+        ctx.plan, ctx.settings[DNIS_LINES], registry=ctx.registry, settings=ctx.settings
+    )
+    provider = ctx.registry.create("sim", session.provider_options({"speed": args.speed}))
+    session.provider = provider
     scenarios = _scenarios(provider)
     if args.scenario not in scenarios:
         known = ", ".join(sorted(scenarios)) or "none"
         raise ConfigError(f"There is no scenario {args.scenario!r}; expected one of: {known}.")
 
-    manager = CallManager.for_plan(plan, dnis_lines)
     log_db = ctx.database if args.log_to_real else simulation_database(ctx)
     call_log = CallLog(log_db)
-    manager.subscribe(call_log)
-    crm = ctx.crm()
-    lookup = CallerLookup(crm)
+    session.calllog = call_log
+    session.manager.subscribe(call_log)
+    session.crm = ctx.crm()
+    session.lookup = CallerLookup(session.crm)
     events: asyncio.Queue[tuple[CallEvent, Call] | None] = asyncio.Queue()
-    manager.subscribe(lambda event, call: events.put_nowait((event, call)))
+    session.manager.subscribe(lambda event, call: events.put_nowait((event, call)))
     printed = 0
 
     async def printer() -> None:
         nonlocal printed
-        identified: set[str] = set()
         while (item := await events.get()) is not None:
             event, call = item
-            matches = await lookup.identify(call)
-            if matches and call.id not in identified:
-                identified.add(call.id)
-                party = matches[0].party
-                call_log.set_party(call.id, party.kind, party.id, party.name, party.company)
+            matches = list(await session.identify(call))
+            if matches and call.id not in session.parties:
+                session.remember_party(call.id, matches[0].party)
             _print_event(ctx, event, call, matches, call_log.row_id(call.id))
             printed += 1
 
     printing = asyncio.get_running_loop().create_task(printer())
     try:
-        await provider.start(manager.listener(provider.name))
+        await provider.start(session.manager.listener(provider.name))
         play = getattr(provider, "play", None)
         if play is None:
             raise ConfigError("The 'sim' provider cannot play scenarios.")
         await play(args.scenario)
     finally:
-        await provider.close()
+        await session.close_provider()
         events.put_nowait(None)
         await printing
-        await lookup.close()
-        await crm.close()
+        await session.close()  # the lookup, the CRM
         if log_db is not ctx.database:
             log_db.close()
     if not ctx.json:

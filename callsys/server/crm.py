@@ -27,15 +27,8 @@ from typing import Any
 
 import sqlite_utils
 
-from callsys.activity import (
-    ActivityLogger,
-    call_key,
-    compose_description,
-    duration_minutes,
-    register_handlers,
-)
+from callsys.activity import ActivityLogger, call_key, compose_description, duration_minutes
 from callsys.crm import Crm, Match
-from callsys.crm.dataverse_setup import activity_logger_options
 from callsys.crm.dynamics import DynamicsCrm
 from callsys.errors import ConfigError, CrmError
 from callsys.lookup import CallerLookup
@@ -44,6 +37,7 @@ from callsys.outbox import Outbox
 from callsys.phoneindex import IndexSync, PhoneIndex
 from callsys.server.config import ServerConfig
 from callsys.server.reconcile import LegBook
+from callsys.session import open_activities
 from callsys.settings import CRM_INDEX_FULL_SECONDS, CRM_INDEX_SYNC_SECONDS, Settings
 
 __all__ = ["OutboxActivities", "activity_factory", "open_crm"]
@@ -365,19 +359,21 @@ def activity_factory(
 
     async def build(config: ServerConfig, owner_for: Callable[[Call], str | None]) -> OutboxActivities:
         crm = open_crm(settings, db)
-        outbox = Outbox(state if state is not None else db, max_delay=config.crm_retry_max)
-        register_handlers(outbox, crm)
         lookup = CallerLookup(crm)
         index = crm.index if isinstance(crm.index, PhoneIndex) else None
 
         def resolve_party(call: Call) -> Party | None:
             return _clear_match(lookup.cached(call.remote) or [])
 
-        logger = ActivityLogger(
-            outbox,
+        # The desktop's outbox and activity logger (IN8: the organisation's unanswered status and
+        # the titles in the configured language), with the server's owner for each call.
+        outbox, logger = open_activities(
+            crm,
+            state if state is not None else db,
+            settings,
+            max_delay=config.crm_retry_max,
             resolve_party=resolve_party,
             agent_for=owner_for,
-            **activity_logger_options(settings),  # IN8: the organisation's unanswered status + titles
         )
         writer = OutboxActivities(
             outbox,

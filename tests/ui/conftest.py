@@ -19,11 +19,12 @@ from callsys.auth import StaticTokens
 from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
 from callsys.lookup import CallerLookup
+from callsys.session import CallSession
 from callsys.settings import Settings
 from providers import REGISTRY
 from tests.dataverse_fake import ORG, DataverseFake
 
-from ui.desktop import Desktop, compose
+from ui.desktop import compose
 from ui.i18n import Language, set_current
 from ui.mainwindow import MainWindow
 
@@ -88,7 +89,7 @@ def make_settings(tmp_path: Path, **values: Any) -> Settings:
     return Settings(base, path=tmp_path / "settings.toml")
 
 
-def dynamics_desktop(tmp_path: Path, fake: DataverseFake) -> Desktop:
+def dynamics_desktop(tmp_path: Path, fake: DataverseFake) -> CallSession:
     """The desktop composed from the test settings, with Dynamics 365 — the Dataverse fake — as
     its CRM and caller lookup (what compose builds for ``crm.backend = "dynamics"``)."""
     desktop = compose(make_settings(tmp_path), REGISTRY)
@@ -103,7 +104,7 @@ def dynamics_desktop(tmp_path: Path, fake: DataverseFake) -> Desktop:
     return desktop
 
 
-def fill_directory(desktop: Desktop) -> None:
+def fill_directory(desktop: CallSession) -> None:
     crm = desktop.crm
     assert isinstance(crm, LocalCrm)
     crm.add("Sara Ahmadi", [SARA, "+989121112233"], company="Ahmadi Trading")

@@ -15,11 +15,12 @@ from callsys.auth import StaticTokens
 from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
 from callsys.lookup import CallerLookup
 from callsys.model import CallState, EndReason
+from callsys.session import wire_activities
 from providers import REGISTRY
 from tests.dataverse_fake import ORG, DataverseFake
 from tests.ui.conftest import REZA, SARA, dynamics_desktop, make_settings
 
-from ui.desktop import _wire_activities, compose
+from ui.desktop import compose
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 
@@ -31,7 +32,7 @@ def dynamics_window(
     fake = DataverseFake()
     fake.add("contact", {"firstname": "Sara", "lastname": "Ahmadi", "telephone1": "+98 21 8877 6655"})
     desktop = dynamics_desktop(tmp_path, fake)
-    _wire_activities(desktop)  # what compose does when crm.backend = "dynamics"
+    wire_activities(desktop)  # what compose does when crm.backend = "dynamics"
     window = MainWindow(desktop, language)
     qtbot.addWidget(window)
     started = aio.create_task(window.start())
@@ -95,7 +96,7 @@ def test_the_configured_unanswered_status_reaches_the_desktops_logger(
         tables=DEFAULT_TABLES,
         transport=fake.transport(),
     )
-    _wire_activities(desktop)
+    wire_activities(desktop)
     try:
         assert desktop.activity is not None
         assert desktop.activity.unanswered_status == (1, 100000001)
