@@ -29,14 +29,22 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from inspect import isawaitable
 from typing import TYPE_CHECKING, Any
 
 from callsys.callmanager import CallManager
+from callsys.crm import IndexedCrm, InstantLookup, NumberedCrm, RekeyableDirectory
 from callsys.errors import CallsysError
 from callsys.model import Call, CallEvent, CallState, Party
 from callsys.numbers import NumberPlan, plan_from_settings
-from callsys.provider import Capability, Provider, ProviderRegistry, ProviderStatus, Registration
+from callsys.provider import (
+    ActivityRelay,
+    Capability,
+    Provider,
+    ProviderRegistry,
+    ProviderStatus,
+    Registration,
+    writes_own_activity,
+)
 from callsys.secretnames import with_secrets
 from callsys.settings import (
     AUTO_ANSWER,
@@ -54,8 +62,11 @@ if TYPE_CHECKING:
     import sqlite_utils
 
     from callsys.activity import ActivityLogger
+    from callsys.calllog import CallLog
     from callsys.crm import Crm, Match
+    from callsys.lookup import CallerLookup
     from callsys.outbox import Outbox
+    from callsys.phoneindex import SyncProgress
 
 __all__ = ["ActivityLabels", "CallSession", "open_activities", "open_session"]
 
@@ -81,8 +92,8 @@ class CallSession:
     manager: CallManager
     db: sqlite_utils.Database | None = None
     crm: Crm | None = None
-    calllog: Any = None  # callsys.calllog.CallLog
-    lookup: Any = None  # callsys.lookup.CallerLookup
+    calllog: CallLog | None = None
+    lookup: CallerLookup | None = None
     provider: Provider | None = None
     provider_name: str = ""
     activity: ActivityLogger | None = None  # when the CRM is Dynamics 365
@@ -95,7 +106,7 @@ class CallSession:
     _looked_up: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
     #: Told how a phone-index sync goes (callsys.phoneindex.SyncProgress), then ``None`` when it ends.
-    sync_progress: Callable[[Any], None] | None = None
+    sync_progress: Callable[[SyncProgress | None], None] | None = None
     #: Told the provider's options (with the keyring's secrets) before the provider is built: the
     #: desktop masks those secrets in its log file.
     secrets_seen: Callable[[Mapping[str, Any]], None] | None = None
@@ -249,23 +260,22 @@ class CallSession:
             return False
         rekey = plan.area_code != self.plan.area_code
         self.plan = plan
-        crm: Any = self.crm
-        if crm is not None and hasattr(crm, "plan"):
+        crm = self.crm
+        if isinstance(crm, NumberedCrm):
             crm.plan = plan
-            index = getattr(crm, "index", None)
-            if index is not None and hasattr(index, "keys"):
-                from callsys.phoneindex import IndexKeys
+        if isinstance(crm, IndexedCrm):
+            from callsys.phoneindex import IndexKeys, PhoneIndex
 
+            index = crm.index
+            if isinstance(index, PhoneIndex):
                 index.plan, index.keys = plan, IndexKeys(plan)
-            reindex = getattr(crm, "reindex", None)
-            if rekey and callable(reindex):  # local numbers written without the area code
-                try:
-                    reindex()
-                except CallsysError:
-                    log.exception("re-keying the directory for the new area code failed")
-        forget = getattr(self.lookup, "forget", None)
-        if callable(forget):
-            forget()  # answers found with the old plan
+        if rekey and isinstance(crm, RekeyableDirectory):  # local numbers written without the area code
+            try:
+                crm.reindex()
+            except CallsysError:
+                log.exception("re-keying the directory for the new area code failed")
+        if self.lookup is not None:
+            self.lookup.forget()  # answers found with the old plan
         return True
 
     # ----------------------------------------------------------------- the caller of each call
@@ -313,16 +323,15 @@ class CallSession:
         try:
             lookup = self.lookup
             if lookup is not None:
-                cached = lookup.cached(call.remote) if hasattr(lookup, "cached") else None
+                cached = lookup.cached(call.remote)
                 if cached is not None:
                     return list(cached), True
-                if getattr(lookup, "index", None) is not None:
+                if lookup.index is not None:
                     early = lookup.lookup_index(call.remote)
                     if early:
                         return list(early), False
-            lookup_now = getattr(self.crm, "lookup_now", None)  # LocalCrm: one indexed SQLite query
-            if callable(lookup_now):
-                return list(lookup_now(call.remote)), True
+            if isinstance(self.crm, InstantLookup):  # LocalCrm: one indexed SQLite query
+                return list(self.crm.lookup_now(call.remote)), True
         except Exception:
             log.exception("quick lookup of %s failed; asking the CRM", call.id)
         return None
@@ -330,10 +339,7 @@ class CallSession:
     async def identify(self, call: Call) -> Sequence[Match]:
         """The CRM records for the caller, best first (B2: several may match)."""
         if self.lookup is not None:
-            result = self.lookup.identify(call)
-            if isawaitable(result):
-                result = await result
-            return list(result)
+            return await self.lookup.identify(call)
         if self.crm is not None and not call.remote.is_anonymous:
             return list(await self.crm.lookup(call.remote))
         return []
@@ -352,11 +358,9 @@ class CallSession:
     def _to_provider(self, command: str, *args: str) -> None:
         """Notes and record links for a provider that keeps the activity itself (the server)."""
         provider = self.provider
-        if provider is None or getattr(provider, "owns_activity", True):
+        if not isinstance(provider, ActivityRelay) or provider.owns_activity:
             return
-        method = getattr(provider, command, None)
-        if method is None:
-            return
+        method = provider.set_notes if command == "set_notes" else provider.link
 
         async def send() -> None:
             try:
@@ -379,7 +383,7 @@ class CallSession:
             task = asyncio.get_event_loop().create_task(self.outbox.run(self._outbox_stop))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
-        if getattr(self.crm, "index", None) is not None:
+        if isinstance(self.crm, IndexedCrm) and self.crm.index is not None:
             task = asyncio.get_event_loop().create_task(self._sync_index())
             self._background.add(task)
             task.add_done_callback(self._background.discard)
@@ -390,13 +394,13 @@ class CallSession:
 
         crm, settings = self.crm, self.settings
 
-        def progress(step: Any) -> None:
+        def progress(step: SyncProgress | None) -> None:
             if self.sync_progress is not None:
                 self.sync_progress(step)
 
         def synced() -> None:
             progress(None)  # the sync is over (done or failed): the progress bar goes away
-            if self.lookup is not None and hasattr(self.lookup, "forget"):
+            if self.lookup is not None:
                 self.lookup.forget()  # the session cache must not hide what the sync changed
 
         sync = IndexSync(
@@ -433,7 +437,7 @@ class CallSession:
         for task in list(self._background):
             task.cancel()
         await self.close_provider()
-        if self.lookup is not None and hasattr(self.lookup, "close"):
+        if self.lookup is not None:
             try:
                 await self.lookup.close()
             except Exception:
@@ -502,7 +506,8 @@ def open_session(
     if session.crm is not None:
         try:
             # With Dynamics' local phone index (B3) a ring is answered from it at once.
-            session.lookup = CallerLookup(session.crm, index=getattr(session.crm, "index", None))
+            index = session.crm.index if isinstance(session.crm, IndexedCrm) else None
+            session.lookup = CallerLookup(session.crm, index=index)
         except CallsysError as exc:
             session.problems.append(f"crm:{exc}")
     session.create_provider()
@@ -583,7 +588,7 @@ def wire_activities(session: CallSession, labels: ActivityLabels | None = None) 
     crm, db, settings = session.crm, session.db, session.settings
     if crm is None or db is None or getattr(crm, "name", "") != "dynamics":
         return
-    if session.provider is not None and not getattr(session.provider, "owns_activity", True):
+    if session.provider is not None and not writes_own_activity(session.provider):
         return
     try:
         session.outbox, session.activity = open_activities(

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from callsys.crm import BrowsableDirectory, EditableDirectory, RecordDetails
 from callsys.errors import CallsysError
 from callsys.model import Party, PartyKind
 from callsys.numbers import to_ascii_digits
@@ -288,7 +289,7 @@ class ContactEditor(QDialog):
             self.kind_choice.addItem(kind_text(kind), kind.value)
         if party is not None:
             self.kind_choice.setCurrentIndex(max(0, self.kind_choice.findData(party.kind.value)))
-        details = crm.details(party.id) if party is not None and hasattr(crm, "details") else {}
+        details = crm.details(party.id) if party is not None and isinstance(crm, RecordDetails) else {}
         self.email_edit = named(QLineEdit(str(details.get("email", ""))), "contactEmail")
         form.addRow(translate("Contacts", "&Name:"), self.name_edit)
         form.addRow(translate("Contacts", "&Company:"), self.company_edit)
@@ -653,11 +654,11 @@ class ContactsView(QWidget):
     def editable(self) -> bool:
         """The local directory is edited here; Dynamics 365 only in Dynamics."""
         crm = self.crm
-        return crm is not None and getattr(crm, "name", "") == "local" and hasattr(crm, "add")
+        return crm is not None and crm.name == "local" and isinstance(crm, EditableDirectory)
 
     @property
     def is_dynamics(self) -> bool:
-        return getattr(self.crm, "name", "") == _DYNAMICS
+        return self.crm is not None and self.crm.name == _DYNAMICS
 
     # ------------------------------------------------------------------ browse and search
     def reload(self) -> None:
@@ -674,7 +675,7 @@ class ContactsView(QWidget):
         self._browsing = True
         self._exhausted = False
         crm = self.crm
-        if crm is not None and hasattr(crm, "list_parties"):
+        if isinstance(crm, BrowsableDirectory):
             self.model.set_parties(crm.list_parties(limit=PAGE))
             self._exhausted = self.model.rowCount() < PAGE
         else:
@@ -691,7 +692,7 @@ class ContactsView(QWidget):
     def more(self) -> None:
         """The next page of the local directory while browsing."""
         crm = self.crm
-        if not self._browsing or self._exhausted or crm is None or not hasattr(crm, "list_parties"):
+        if not self._browsing or self._exhausted or not isinstance(crm, BrowsableDirectory):
             return
         page = crm.list_parties(limit=PAGE, offset=self.model.rowCount())
         self._exhausted = len(page) < PAGE
@@ -746,7 +747,7 @@ class ContactsView(QWidget):
             text = translate("Contacts", "Type a name or a number to search Dynamics 365.")
         elif self._browsing:
             try:
-                total = crm.count() if hasattr(crm, "count") else self.model.rowCount()
+                total = crm.count() if isinstance(crm, BrowsableDirectory) else self.model.rowCount()
             except Exception:  # the database is closed (the window is closing)
                 total = self.model.rowCount()
             text = translate("Contacts", "{shown} of {total} records").format(

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
+from callsys.crm import EditableDirectory, InstantLookup, InstantRecord
 from callsys.errors import AuthError, CallsysError, CrmError, CrmRejected, CrmThrottled, CrmUnavailable
 from callsys.model import Party, PartyKind, PhoneNumber
 from callsys.numbers import to_ascii_digits
@@ -62,6 +63,7 @@ from ui.texts import kind_text
 
 if TYPE_CHECKING:
     from callsys.crm.dataverse_convert import CallerDetails
+    from callsys.session import CallSession
 
 __all__ = [
     "ACTIONS",
@@ -338,9 +340,9 @@ def backend_for(crm: Any) -> ConvertBackend | None:
     """The conversions the CRM behind *crm* can do (``None``: no CRM, nothing to convert to)."""
     if crm is None:
         return None
-    if getattr(crm, "name", "") == "dynamics":
+    if crm.name == "dynamics":
         return DynamicsBackend(crm)
-    if hasattr(crm, "add") and hasattr(crm, "update") and hasattr(crm, "lookup_now"):
+    if isinstance(crm, EditableDirectory):
         return LocalBackend(crm)
     return None
 
@@ -1135,14 +1137,14 @@ def form_url(backend: Any, action: str, subject: Subject, fields: Fields) -> str
 
 
 # ------------------------------------------------------------------------------ main window hook
-def subject_for_row(desktop: Any, row_id: str, live_call: Any = None) -> Subject | None:
+def subject_for_row(desktop: CallSession, row_id: str, live_call: Any = None) -> Subject | None:
     """The ``Subject`` of a call-log row (or of a live call), with what the desktop knows of it."""
-    record = desktop.calllog.get(row_id) if getattr(desktop, "calllog", None) is not None else None
+    record = desktop.calllog.get(row_id) if desktop.calllog is not None else None
     if record is None and live_call is None:
         return None
     party: Party | None = None
-    crm = getattr(desktop, "crm", None)
-    if record is not None and record.party_id and crm is not None and hasattr(crm, "get_now"):
+    crm = desktop.crm
+    if record is not None and record.party_id and isinstance(crm, InstantRecord):
         party = crm.get_now(record.party_id)
     if party is None and record is not None and record.party_id and record.party_kind is not None:
         party = Party(
@@ -1150,22 +1152,22 @@ def subject_for_row(desktop: Any, row_id: str, live_call: Any = None) -> Subject
             id=record.party_id,
             name=record.party_name,
             company=record.party_company,
-            source=getattr(crm, "name", ""),
+            source=crm.name if crm is not None else "",
         )
     candidates: tuple[Party, ...] = ()
     number = record.number if record is not None else live_call.remote
-    if crm is not None and hasattr(crm, "lookup_now") and not number.is_anonymous:
+    if isinstance(crm, InstantLookup) and not number.is_anonymous:
         candidates = tuple(m.party for m in crm.lookup_now(number))
-    elif not number.is_anonymous and callable(
-        cached := getattr(getattr(desktop, "lookup", None), "cached", None)
-    ):
-        candidates = tuple(m.party for m in cached(number) or ())  # Dynamics 365: what the ring found
+    elif not number.is_anonymous and desktop.lookup is not None:
+        candidates = tuple(
+            m.party for m in desktop.lookup.cached(number) or ()
+        )  # Dynamics 365: what the ring found
     if party is not None and all(c.id != party.id for c in candidates):
         candidates = (party, *candidates)
     activity_id = record.activity_id if record is not None else None
     call_id = record.call_id if record is not None else live_call.id
-    activity = getattr(desktop, "activity", None)
-    if not activity_id and activity is not None and hasattr(activity, "activity_id"):
+    activity = desktop.activity
+    if not activity_id and activity is not None:
         try:
             activity_id = activity.activity_id(call_id)
         except Exception:
@@ -1187,7 +1189,7 @@ def subject_for_row(desktop: Any, row_id: str, live_call: Any = None) -> Subject
 def open_convert(window: Any, row_id: str | None = None, action: str | None = None) -> ConvertDialog | None:
     """Open the Convert dialog for a log row (default: the selected row) of *window*."""
     desktop = window.desktop
-    backend = backend_for(getattr(desktop, "crm", None))
+    backend = backend_for(desktop.crm)
     if backend is None:
         window.show_message(translate("ConvertDialog", "There is no CRM to convert the call into."))
         return None
@@ -1205,9 +1207,8 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def converted(result: Converted) -> None:
-        lookup = getattr(desktop, "lookup", None)
-        if lookup is not None and hasattr(lookup, "forget"):
-            lookup.forget(subject.number)  # the next call from this number finds the new record
+        if desktop.lookup is not None:
+            desktop.lookup.forget(subject.number)  # the next call from this number finds the new record
         if result.party is not None and subject.call_id is not None and result.action != "follow_up":
             desktop.remember_party(subject.call_id, result.party)
             if hasattr(window, "log_model"):

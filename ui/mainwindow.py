@@ -12,12 +12,19 @@ from __future__ import annotations
 import functools
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
-from callsys.provider import Capability, Line, ProviderStatus
+from callsys.provider import (
+    Capability,
+    Line,
+    PerCallVoicemail,
+    ProviderStatus,
+    ScenarioPlayer,
+    SipAddressDialing,
+)
 from callsys.session import CallSession
 from callsys.settings import (
     AREA_CODE,
@@ -77,6 +84,9 @@ from ui.schemes import sip_address
 from ui.tasks import TaskRunner
 from ui.texts import audio_warning, direction_text, number_type_text
 from ui.tray import Tray
+
+if TYPE_CHECKING:
+    from callsys.phoneindex import SyncProgress
 
 __all__ = ["MainWindow"]
 
@@ -611,10 +621,10 @@ class MainWindow(QMainWindow):
             seen_at = datetime.min.replace(tzinfo=UTC)
         self.log_model.load(rows, missed_seen_at=seen_at)
 
-    def show_sync_progress(self, step: Any) -> None:
+    def show_sync_progress(self, step: SyncProgress | None) -> None:
         """How the phone-index sync goes (a ``SyncProgress``: records, rate, and the time left
         when the table's size is known from its last sync), or ``None`` once it has ended."""
-        if step is None or (getattr(step, "records", 0) == 0 and getattr(step, "mode", "") != "full"):
+        if step is None or (step.records == 0 and step.mode != "full"):
             self.sync_label.hide()
             self.sync_bar.hide()
             return
@@ -950,8 +960,12 @@ class MainWindow(QMainWindow):
         """What the phone connection can do with *call*: voicemail only where the connection says
         this call can go there (the softphone: its line has a voicemail address, IN6)."""
         caps = self.capabilities()
-        check = getattr(self.desktop.provider, "can_send_to_voicemail", None)
-        if Capability.VOICEMAIL in caps and callable(check) and not check(call.id):
+        provider = self.desktop.provider
+        if (
+            Capability.VOICEMAIL in caps
+            and isinstance(provider, PerCallVoicemail)
+            and not provider.can_send_to_voicemail(call.id)
+        ):
             caps = caps - {Capability.VOICEMAIL}
         return caps
 
@@ -965,7 +979,7 @@ class MainWindow(QMainWindow):
         provider = self.desktop.provider
         return (
             provider
-            if provider is not None and provider.name == "sim" and hasattr(provider, "play")
+            if provider is not None and provider.name == "sim" and isinstance(provider, ScenarioPlayer)
             else None
         )
 
@@ -1099,7 +1113,8 @@ class MainWindow(QMainWindow):
                 ).format(text=shown)
             ) from None
         from_uri = number_from_uri(text)
-        if address is not None and getattr(self.desktop.provider, "dials_sip_addresses", False) is True:
+        provider = self.desktop.provider
+        if address is not None and isinstance(provider, SipAddressDialing) and provider.dials_sip_addresses:
             return address
         if address is not None and from_uri is None:
             raise ValueError(

@@ -7,7 +7,7 @@ tomorrow gets its field without a change here. The editor follows the type of th
 
 * ``bool`` → a check box;
 * ``int`` → a text field that takes Persian digits too (``۱۲`` is 12);
-* a ``p_choice`` setting (and the phone connection, from the provider registry) → a list;
+* a setting with ``choices`` (and the phone connection, from the provider registry) → a list;
 * ``str`` → a text field (digits-only fields such as the prefix accept Persian digits as well);
 * tables and lists → a small TOML editor (``key = "value"`` lines, ``[[name]]`` sections).
 
@@ -30,6 +30,7 @@ from typing import Any
 
 import tomli_w
 
+from callsys.crm import SignedInCrm
 from callsys.errors import CallsysError, ConfigError
 from callsys.numbers import to_ascii_digits
 from callsys.provider import Line, ProviderRegistry, ProviderStatus, Registration
@@ -225,18 +226,6 @@ def choice_title(key: str, value: str) -> str:
     return titles.get((key, value), value)
 
 
-def option_choices(option: Option[Any]) -> tuple[str, ...] | None:
-    """The allowed values of a ``p_choice`` setting, read from its parser (``None`` for others)."""
-    parse = option.parse
-    if not getattr(parse, "__qualname__", "").startswith("p_choice."):
-        return None
-    for cell in getattr(parse, "__closure__", None) or ():
-        contents = cell.cell_contents
-        if isinstance(contents, tuple) and contents and all(isinstance(c, str) for c in contents):
-            return contents
-    return None
-
-
 # ------------------------------------------------------------------------------ connection checks
 class _StatusCatcher:
     """A ``ProviderListener`` that only waits for the connection's verdict."""
@@ -348,9 +337,8 @@ async def check_crm(settings: Settings, *, transport: Any = None) -> str:
 
             crm = create_crm(settings, db, plan_from_settings(settings))
         try:
-            who = getattr(crm, "who_am_i", None)
-            if callable(who):
-                user = await who()
+            if isinstance(crm, SignedInCrm):
+                user = await crm.who_am_i()
                 return translate("SettingsDialog", "Connected to Dynamics 365 (user {user}).").format(
                     user=user
                 )
@@ -742,10 +730,10 @@ class SettingsDialog(QDialog):
             edit = QLineEdit(str(value))
             edit.textChanged.connect(self.validate)
             widget, kind = edit, "int" if isinstance(default, int) else "float"
-        elif option.key == PHONE_PROVIDER.key or option_choices(option) is not None:
+        elif option.key == PHONE_PROVIDER.key or option.choices is not None:
             combo = QComboBox()
             choices = (
-                tuple(self.registry.names()) if option.key == PHONE_PROVIDER.key else option_choices(option)
+                tuple(self.registry.names()) if option.key == PHONE_PROVIDER.key else option.choices
             ) or ()
             for choice in choices:
                 if option.key == PHONE_PROVIDER.key:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from callsys.cli._shared import close_database, simulation_database
 from callsys.errors import ConfigError
 from callsys.model import Call, CallEvent
+from callsys.provider import ScenarioPlayer
 
 if TYPE_CHECKING:
     from callsys.cli import Context
@@ -60,12 +60,9 @@ def register(
 
 
 def _scenarios(provider: Provider) -> Mapping[str, Any]:
-    """The simulator's scenario table. The simulator publishes it as ``SCENARIOS`` next to its
-    class; we reach it through the object the registry gave us, never by importing providers."""
-    table = getattr(provider, "scenarios", None) or vars(sys.modules[type(provider).__module__]).get(
-        "SCENARIOS"
-    )
-    return table if isinstance(table, Mapping) else {}
+    """The simulator's scenario table, as the object the registry gave us declares it
+    (``ScenarioPlayer``): the core never imports providers."""
+    return provider.scenarios if isinstance(provider, ScenarioPlayer) else {}
 
 
 def _run(args: argparse.Namespace, ctx: Context) -> int:
@@ -124,10 +121,9 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
     printing = asyncio.get_running_loop().create_task(printer())
     try:
         await provider.start(session.manager.listener(provider.name))
-        play = getattr(provider, "play", None)
-        if play is None:
+        if not isinstance(provider, ScenarioPlayer):
             raise ConfigError("The 'sim' provider cannot play scenarios.")
-        await play(args.scenario)
+        await provider.play(args.scenario)
     finally:
         await session.close_provider()
         events.put_nowait(None)
