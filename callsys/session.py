@@ -64,9 +64,9 @@ if TYPE_CHECKING:
     from callsys.activity import ActivityLogger
     from callsys.calllog import CallLog
     from callsys.crm import Crm, Match
+    from callsys.crm.dynamics.phoneindex import SyncProgress
     from callsys.lookup import CallerLookup
     from callsys.outbox import Outbox
-    from callsys.phoneindex import SyncProgress
 
 __all__ = ["ActivityLabels", "CallSession", "open_activities", "open_session"]
 
@@ -105,7 +105,7 @@ class CallSession:
     #: live calls whose caller is looked up (or known for good)
     _looked_up: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
-    #: Told how a phone-index sync goes (callsys.phoneindex.SyncProgress), then ``None`` when it ends.
+    #: Told how a phone-index sync goes (callsys.crm.dynamics.phoneindex.SyncProgress), then ``None`` when it ends.
     sync_progress: Callable[[SyncProgress | None], None] | None = None
     #: Told the provider's options (with the keyring's secrets) before the provider is built: the
     #: desktop masks those secrets in its log file.
@@ -264,7 +264,7 @@ class CallSession:
         if isinstance(crm, NumberedCrm):
             crm.plan = plan
         if isinstance(crm, IndexedCrm):
-            from callsys.phoneindex import IndexKeys, PhoneIndex
+            from callsys.crm.dynamics.phoneindex import IndexKeys, PhoneIndex
 
             index = crm.index
             if isinstance(index, PhoneIndex):
@@ -390,7 +390,7 @@ class CallSession:
 
     async def _sync_index(self) -> None:
         """Keep the phone index current with Dataverse change tracking: now, then every few minutes."""
-        from callsys.phoneindex import IndexSync
+        from callsys.crm.dynamics.phoneindex import IndexSync
 
         crm, settings = self.crm, self.settings
 
@@ -530,7 +530,7 @@ def open_activities(
     setting's). *logger*: ``ActivityLogger``'s other keywords (``resolve_party``, ``agent_for``,
     ``display_number``)."""
     from callsys.activity import ActivityLogger, register_handlers
-    from callsys.crm.dataverse_setup import activity_logger_options
+    from callsys.crm.dynamics.setup import activity_logger_options
     from callsys.outbox import Outbox
 
     outbox = Outbox(db) if max_delay is None else Outbox(db, max_delay=max_delay)

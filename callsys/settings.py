@@ -300,7 +300,7 @@ CRM_BACKEND = declare(
 CRM_URL = declare("crm.url", "", _url_or_empty, N_("Dynamics 365 address"), "crm")
 
 
-# --- Dynamics 365 connector (owned by callsys/crm/dynamics.py, callsys/auth.py) --------------
+# --- Dynamics 365 connector (owned by callsys/crm/dynamics/client.py, callsys/auth.py) --------------
 # The client secret is never here: it is the keyring entry "dynamics/client-secret" (or
 # CALLSYS_SECRET_DYNAMICS_CLIENT_SECRET); a certificate's key file is named, not embedded.
 def _crm_tables(value: object) -> tuple[dict[str, Any], ...]:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_screenshots as base
 
 from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.model import Call, CallState, Direction, EndReason
 from callsys.numbers import NumberPlan
 from callsys.session import CallSession

@@ -20,7 +20,7 @@ from callsys.crm import (
     RekeyableDirectory,
     SignedInCrm,
 )
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
 from callsys.numbers import NumberPlan
 from callsys.provider import (

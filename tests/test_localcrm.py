@@ -247,24 +247,31 @@ def test_fold() -> None:
     assert fold("  ALI   Kaf ك Yeh ي ") == "ali kaf ک yeh ی"
 
 
-def test_factory_builds_the_configured_crm(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
+def test_factory_builds_the_configured_crm(tmp_path: Path) -> None:
+    import asyncio
 
+    from callsys.crm.dynamics.client import DynamicsCrm
     from callsys.crm.factory import create_crm
-    from callsys.errors import ConfigError
-    from callsys.settings import CRM_BACKEND, Settings
+    from callsys.settings import Settings
 
     db = open_database(":memory:")
     try:
         assert isinstance(create_crm(Settings(), db, PLAN), LocalCrm)
-
-        def missing(name: str) -> object:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-        monkeypatch.setattr(importlib, "import_module", missing)
-        with pytest.raises(ConfigError, match=r"'crm\.backend' is 'dynamics'") as caught:
-            create_crm(Settings({CRM_BACKEND.key: "dynamics"}), db, PLAN)
-        assert caught.value.key == "crm.backend"
+        dynamics = create_crm(
+            Settings(
+                {
+                    "crm.backend": "dynamics",
+                    "crm.url": "https://contoso.crm4.dynamics.com",
+                    "crm.auth": "env",
+                    "storage.database": str(tmp_path / "callsys.sqlite3"),
+                }
+            ),
+            db,
+            PLAN,
+        )
+        assert isinstance(dynamics, DynamicsCrm)  # composed from the settings: sign-in, tables, index
+        assert dynamics.plan is PLAN
+        asyncio.run(dynamics.close())
     finally:
         db.close()
 

@@ -6,7 +6,7 @@ refuses, the dialog says so in words and keeps what was typed.
 
 Two backends behind one small interface (``ConvertBackend``):
 
-* ``DynamicsBackend`` — ``callsys.crm.dataverse_convert.Converter`` (client-chosen ids, the call's
+* ``DynamicsBackend`` — ``callsys.crm.dynamics.convert.Converter`` (client-chosen ids, the call's
   phone-call activity relinked to the new record, optimistic concurrency when adding a number);
 * ``LocalBackend`` — the built-in directory (``LocalCrm``): contacts, leads and companies, and a
   number added to a record. It has no cases or scheduled calls, so those are not offered.
@@ -62,7 +62,7 @@ from ui.tasks import TaskRunner
 from ui.texts import kind_text
 
 if TYPE_CHECKING:
-    from callsys.crm.dataverse_convert import CallerDetails
+    from callsys.crm.dynamics.convert import CallerDetails
     from callsys.session import CallSession
 
 __all__ = [
@@ -194,10 +194,10 @@ class LocalBackend:
 
 
 class DynamicsBackend:
-    """Dynamics 365 through ``callsys.crm.dataverse_convert.Converter``."""
+    """Dynamics 365 through ``callsys.crm.dynamics.convert.Converter``."""
 
     def __init__(self, crm: Any, *, agent_id: str | None = None) -> None:
-        from callsys.crm.dataverse_convert import Converter
+        from callsys.crm.dynamics.convert import Converter
 
         self.crm = crm
         self.converter = Converter(crm, agent_id=agent_id)
@@ -218,8 +218,8 @@ class DynamicsBackend:
 
     async def required(self, action: str) -> tuple[Any, ...]:
         """The columns the organisation requires for *action*'s table that callsys does not fill
-        (``callsys.crm.dataverse_required.RequiredColumn``), read once per session."""
-        from callsys.crm.dataverse_required import required_columns
+        (``callsys.crm.dynamics.required.RequiredColumn``), read once per session."""
+        from callsys.crm.dynamics.required import required_columns
 
         table = ACTION_TABLES.get(action)
         if table is None:
@@ -316,14 +316,14 @@ ACTION_TABLES = {
 
 def _covered(action: str, column: Any) -> bool:
     """Is *column* one the dialog's own fields fill (the name, company, e-mail, description)?"""
-    from callsys.crm.dataverse_required import COVERED
+    from callsys.crm.dynamics.required import COVERED
 
     return column.logical in COVERED.get(ACTION_TABLES.get(action, ""), {})
 
 
 def _caller_details(subject: Subject, fields: Fields) -> CallerDetails:
     """What the dialog knows about the caller, as the Dynamics converter takes it."""
-    from callsys.crm.dataverse_convert import CallerDetails
+    from callsys.crm.dynamics.convert import CallerDetails
 
     return CallerDetails(
         subject.number,
@@ -439,7 +439,7 @@ def _party_line(party: Party) -> str:
 
 # ------------------------------------------------------------------------------ the dialog
 class ExtraRow:
-    """The field for one column the CRM requires (``callsys.crm.dataverse_required.RequiredColumn``):
+    """The field for one column the CRM requires (``callsys.crm.dynamics.required.RequiredColumn``):
     text and numbers in a text field (Persian digits too), yes/no in a check box, a choice in a
     list of the organisation's options; a lookup or a date is only named (filled in Dynamics 365)."""
 
@@ -884,7 +884,7 @@ class ConvertDialog(QDialog):
 
     def _covered_keys(self, action: str) -> set[str]:
         """The dialog's own fields that the CRM requires for *action* (company, e-mail …)."""
-        from callsys.crm.dataverse_required import COVERED
+        from callsys.crm.dynamics.required import COVERED
 
         table = ACTION_TABLES.get(action, "")
         names = COVERED.get(table, {})

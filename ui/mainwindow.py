@@ -86,7 +86,7 @@ from ui.texts import audio_warning, direction_text, number_type_text
 from ui.tray import Tray
 
 if TYPE_CHECKING:
-    from callsys.phoneindex import SyncProgress
+    from callsys.crm.dynamics.phoneindex import SyncProgress
 
 __all__ = ["MainWindow"]
 

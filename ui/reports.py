@@ -2,7 +2,7 @@
 the average talk time, and the calls per direction, per line and per user (extension) — as
 figures, bar charts and a table, exportable to CSV.
 
-The figures come from ``callsys.crm.dataverse_reports`` — the same functions ``callsys report``
+The figures come from ``callsys.crm.dynamics.reports`` — the same functions ``callsys report``
 prints — through a small ``ReportSource`` interface: this computer's call log (exact seconds,
 with lines) always, and Dynamics 365 (every logged call of every agent, talk time in whole
 minutes) when it is the CRM. A Dynamics report takes its per-line figures from the local log,
@@ -52,7 +52,7 @@ from ui.tasks import TaskRunner
 from ui.texts import direction_text
 
 if TYPE_CHECKING:
-    from callsys.crm.dataverse_reports import Bucket, CallReport
+    from callsys.crm.dynamics.reports import Bucket, CallReport
 
 __all__ = [
     "BarChart",
@@ -93,7 +93,7 @@ class LocalSource:
         return translate("ReportsView", "This computer's call log")
 
     def report_now(self, start: datetime, end: datetime) -> CallReport:
-        from callsys.crm.dataverse_reports import local_report
+        from callsys.crm.dynamics.reports import local_report
 
         return local_report(self.db, start, end)
 
@@ -115,7 +115,7 @@ class DynamicsSource:
         return translate("ReportsView", "Dynamics 365 (all agents)")
 
     async def report(self, start: datetime, end: datetime) -> CallReport:
-        from callsys.crm.dataverse_reports import dynamics_report, local_report
+        from callsys.crm.dynamics.reports import dynamics_report, local_report
 
         report = await dynamics_report(self.crm, start, end, unanswered_status=self.unanswered_status)
         if self.db is not None:
@@ -133,7 +133,7 @@ def report_sources(desktop: Any) -> list[ReportSource]:
     if crm is not None and getattr(crm, "name", "") == "dynamics" and hasattr(crm, "get_json"):
         unanswered = (2, 3)
         try:
-            from callsys.crm.dataverse_setup import unanswered_status
+            from callsys.crm.dynamics.setup import unanswered_status
 
             unanswered = unanswered_status(desktop.settings)
         except Exception:

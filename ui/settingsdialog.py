@@ -329,7 +329,7 @@ async def check_crm(settings: Settings, *, transport: Any = None) -> str:
     db = open_database(":memory:")
     try:
         if settings[CRM_BACKEND] == "dynamics":
-            from callsys.crm.dataverse_setup import create
+            from callsys.crm.dynamics.setup import create
 
             crm: Any = create(settings, db, plan_from_settings(settings), transport=transport)
         else:  # pragma: no cover - a backend added later

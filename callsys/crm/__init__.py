@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from callsys.model import Party, PartyKind, PhoneNumber
 
 if TYPE_CHECKING:
+    from callsys.crm.dynamics.phoneindex import PhoneIndex
     from callsys.numbers import NumberPlan
-    from callsys.phoneindex import PhoneIndex
 
 __all__ = [
     "BrowsableDirectory",

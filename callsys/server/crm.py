@@ -29,12 +29,12 @@ import sqlite_utils
 
 from callsys.activity import ActivityLogger, call_key, compose_description, duration_minutes
 from callsys.crm import Crm, Match
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
+from callsys.crm.dynamics.phoneindex import IndexSync, PhoneIndex
 from callsys.errors import ConfigError, CrmError
 from callsys.lookup import CallerLookup
 from callsys.model import Call, CallEvent, Party, PhoneNumber
 from callsys.outbox import Outbox
-from callsys.phoneindex import IndexSync, PhoneIndex
 from callsys.server.config import ServerConfig
 from callsys.server.reconcile import LegBook
 from callsys.session import open_activities
@@ -333,15 +333,8 @@ def open_crm(settings: Settings, db: sqlite_utils.Database) -> DynamicsCrm:
     from callsys.numbers import plan_from_settings
 
     plan = plan_from_settings(settings)  # numbers.*: how the CRM's phone columns are read
-    try:
-        crm: Crm = create_crm(settings, db, plan)
-    except TypeError:
-        # The connector has no settings composition (``dynamics.create``) yet: an org URL plus a
-        # token in CALLSYS_CRM_TOKEN is what automation and our subprocess tests use.
-        from callsys.auth import EnvTokens
-        from callsys.settings import CRM_URL
-
-        crm = DynamicsCrm(settings[CRM_URL], EnvTokens(), plan=plan)
+    # A bug inside the connector's composition must surface, never switch the sign-in silently.
+    crm: Crm = create_crm(settings, db, plan)
     if not isinstance(crm, DynamicsCrm):
         raise ConfigError(
             "The callsys server logs calls to Dynamics 365: set crm.backend = 'dynamics' and crm.url.",

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.phoneindex import IndexKeys, IndexSync, PhoneIndex, SyncProgress
 from callsys.model import PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
-from callsys.phoneindex import IndexKeys, IndexSync, PhoneIndex, SyncProgress
 from callsys.store import open_database
 from tests.crm.conftest import CUSTOM_SPEC
 from tests.dataverse_fake import DataverseFake
@@ -221,7 +221,7 @@ async def test_table_without_change_tracking_reads_changed_rows_and_is_synced_in
 async def test_created_records_are_indexed_at_once_and_deleted_ones_dropped(
     db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
-    from callsys.crm.dataverse_convert import CallerDetails, Converter
+    from callsys.crm.dynamics.convert import CallerDetails, Converter
 
     index = _index(db, plan, crm)
     await IndexSync(index, crm).sync()
@@ -237,7 +237,7 @@ async def test_created_records_are_indexed_at_once_and_deleted_ones_dropped(
 @pytest.mark.asyncio
 async def test_lookup_url_stays_within_the_batch_get_limit(fake: DataverseFake, plan: NumberPlan) -> None:
     from callsys.auth import StaticTokens
-    from callsys.crm.dynamics import CONTACT
+    from callsys.crm.dynamics.client import CONTACT
     from tests.dataverse_fake import ORG
 
     many = [f"new_phone{n:03d}" for n in range(300)]
@@ -397,8 +397,8 @@ def test_a_page_decoded_in_slices_is_the_page() -> None:
     inside a value, or rows that do not begin with their etag, must not change the result."""
     import json
 
-    from callsys.crm.dynamics import CONTACT
-    from callsys.phoneindex import SLICE_BYTES, PageDecoder
+    from callsys.crm.dynamics.client import CONTACT
+    from callsys.crm.dynamics.phoneindex import SLICE_BYTES, PageDecoder
 
     tricky = ',{"@odata.etag":"W/\\"1\\""}'  # in a value, JSON-escaped
     rows = [

@@ -16,7 +16,7 @@ import pytest
 import qasync
 
 from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
 from callsys.lookup import CallerLookup
 from callsys.session import CallSession

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
 from callsys.errors import CrmRejected
 from callsys.model import Call, CallState, Direction, EndReason, Party, PartyKind, PhoneNumber

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from callsys.calllog import CallLog
-from callsys.crm.dataverse_reports import Bucket, CallReport
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
+from callsys.crm.dynamics.reports import Bucket, CallReport
 from callsys.errors import CrmUnavailable
 from callsys.model import Call, CallState, Direction, EndReason, PhoneNumber
 from callsys.settings import Settings

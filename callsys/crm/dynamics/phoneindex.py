@@ -51,7 +51,7 @@ import phonenumbers
 import sqlite_utils
 
 from callsys.crm import Match
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm, TableSpec
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm, TableSpec
 from callsys.errors import AuthError, CrmRejected, CrmUnavailable
 from callsys.model import Party, PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
