@@ -68,7 +68,7 @@ from ui.qt import (
 from ui.texts import kind_text, number_type_text
 
 if TYPE_CHECKING:
-    from callsys.crm.local import ImportReport
+    from callsys.crm.local_import import ImportReport
 
     from ui.mainwindow import MainWindow
 
@@ -436,6 +436,7 @@ class ImportDialog(QDialog):
 
         def work() -> ImportReport:
             from callsys.crm.local import LocalCrm
+            from callsys.crm.local_import import import_csv, import_file, import_vcard
             from callsys.store import open_database
 
             db = open_database(where) if where is not None else shared  # its own connection
@@ -443,7 +444,6 @@ class ImportDialog(QDialog):
                 raise ImportFailedHere(translate("Contacts", "There is no database to import into."))
             try:
                 crm = LocalCrm(db, plan)
-                crm.progress_every = self.every
 
                 def tick(done: int, total: int) -> None:
                     if cancel.is_set() and done < total:  # done == total: already committed
@@ -451,10 +451,10 @@ class ImportDialog(QDialog):
                     self.progressed.emit(done, total)
 
                 if fmt == "csv":
-                    return crm.import_csv(path, tick)
+                    return import_csv(crm, path, tick, every=self.every)
                 if fmt == "vcard":
-                    return crm.import_vcard(path, tick)
-                return crm.import_file(path, tick)
+                    return import_vcard(crm, path, tick, every=self.every)
+                return import_file(crm, path, tick, every=self.every)
             finally:
                 if where is not None:
                     db.close()
