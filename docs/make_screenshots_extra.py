@@ -23,13 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_screenshots as base
 
 from callsys.auth import StaticTokens
+from callsys.crm.conversion import DynamicsBackend, Subject
 from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.model import Call, CallState, Direction, EndReason
 from callsys.numbers import NumberPlan
 from callsys.session import CallSession
 from tests.dataverse_fake import ORG, Column, DataverseFake
 
-from ui.convert import ConvertDialog, DynamicsBackend, Subject, open_convert
+from ui.convert import ConvertDialog, open_convert
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import QKeySequence

@@ -20,7 +20,6 @@ gets a warning sign, and OK stays disabled until every field is valid. OK writes
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import tomllib
@@ -30,10 +29,10 @@ from typing import Any
 
 import tomli_w
 
-from callsys.crm import SignedInCrm
+from callsys.checks import probe_provider, sign_in
 from callsys.errors import CallsysError, ConfigError
 from callsys.numbers import to_ascii_digits
-from callsys.provider import Line, ProviderRegistry, ProviderStatus, Registration
+from callsys.provider import Line, ProviderRegistry, Registration
 from callsys.secretnames import (
     DYNAMICS_SECRET,
     ami_secret_name,
@@ -227,24 +226,6 @@ def choice_title(key: str, value: str) -> str:
 
 
 # ------------------------------------------------------------------------------ connection checks
-class _StatusCatcher:
-    """A ``ProviderListener`` that only waits for the connection's verdict."""
-
-    def __init__(self) -> None:
-        self.status: ProviderStatus | None = None
-        self.settled = asyncio.Event()
-
-    def call_event(self, event: object) -> None:
-        pass
-
-    def status_changed(self, status: ProviderStatus) -> None:
-        if self.settled.is_set():  # the verdict stays: closing the test connection reports "offline"
-            return
-        self.status = status
-        if status.registration is not Registration.CONNECTING:
-            self.settled.set()
-
-
 #: How the softphone describes a direct line that is up ("direct on 0.0.0.0:5060").
 _DIRECT = re.compile(r"direct on (?P<address>\S+)")
 
@@ -288,24 +269,13 @@ async def check_phone(
     name = settings[PHONE_PROVIDER]
     options = with_secrets(name, settings.get(PROVIDER_OPTIONS.key), typed)
     provider = registry.create(name, options)
-    catcher = _StatusCatcher()
-    try:
-        await provider.start(catcher)
-        try:
-            await asyncio.wait_for(catcher.settled.wait(), timeout)
-        except TimeoutError:
-            raise CallsysError(
-                translate(
-                    "SettingsDialog", "No answer from the phone system within {seconds} seconds."
-                ).format(seconds=int(timeout))
-            ) from None
-    finally:
-        try:
-            await provider.close()
-        except Exception:
-            log.debug("closing the test provider failed", exc_info=True)
-    status = catcher.status
-    assert status is not None
+    answered, status = await probe_provider(provider, timeout)
+    if not answered or status is None:
+        raise CallsysError(
+            translate("SettingsDialog", "No answer from the phone system within {seconds} seconds.").format(
+                seconds=int(timeout)
+            )
+        )
     detail = status.message or ", ".join(
         f"{line.label or line.id}: {line.detail}" for line in status.lines if line.detail
     )
@@ -323,31 +293,16 @@ async def check_crm(settings: Settings, *, transport: Any = None) -> str:
     *transport* (an httpx transport) is for tests against the Dataverse fake."""
     if settings[CRM_BACKEND] == "local":
         return translate("SettingsDialog", "The built-in directory needs no connection.")
-    from callsys.numbers import plan_from_settings
     from callsys.store import open_database
 
     db = open_database(":memory:")
     try:
-        if settings[CRM_BACKEND] == "dynamics":
-            from callsys.crm.dynamics.setup import create
-
-            crm: Any = create(settings, db, plan_from_settings(settings), transport=transport)
-        else:  # pragma: no cover - a backend added later
-            from callsys.crm.factory import create_crm
-
-            crm = create_crm(settings, db, plan_from_settings(settings))
-        try:
-            if isinstance(crm, SignedInCrm):
-                user = await crm.who_am_i()
-                return translate("SettingsDialog", "Connected to Dynamics 365 (user {user}).").format(
-                    user=user
-                )
-            await crm.search("a", 1)
-            return translate("SettingsDialog", "Connected to the CRM.")
-        finally:
-            await crm.close()
+        user = await sign_in(settings, db, transport=transport)
     finally:
         db.conn.close()
+    if user is not None:
+        return translate("SettingsDialog", "Connected to Dynamics 365 (user {user}).").format(user=user)
+    return translate("SettingsDialog", "Connected to the CRM.")
 
 
 PhoneCheck = Callable[[Settings, Mapping[str, str]], Awaitable[str]]

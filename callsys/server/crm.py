@@ -31,7 +31,7 @@ from callsys.activity import ActivityLogger, call_key, compose_description, dura
 from callsys.crm import Crm, Match
 from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.crm.dynamics.phoneindex import IndexSync, PhoneIndex
-from callsys.errors import ConfigError, CrmError
+from callsys.errors import ConfigError
 from callsys.lookup import CallerLookup
 from callsys.model import Call, CallEvent, Party, PhoneNumber
 from callsys.outbox import Outbox
@@ -391,14 +391,3 @@ def activity_factory(
         return writer
 
     return build
-
-
-async def check_crm(settings: Settings, db: sqlite_utils.Database) -> str:
-    """Sign in and ask Dataverse who we are (``--check``). Returns the user id; raises CrmError."""
-    crm = open_crm(settings, db)
-    try:
-        return await crm.who_am_i()
-    except CrmError:
-        raise
-    finally:
-        await crm.close()

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 
 from callsys.auth import StaticTokens
+from callsys.crm.conversion import DynamicsBackend, LocalBackend, Subject
 from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
-from callsys.errors import CrmRejected
 from callsys.model import Call, CallState, Direction, EndReason, Party, PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
 from tests.dataverse_fake import ORG, Column, DataverseFake
 from tests.ui.conftest import ACME, REZA
 
-from ui.convert import ConvertDialog, DynamicsBackend, LocalBackend, Subject, open_convert
+from ui.convert import ConvertDialog, open_convert
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import QComboBox, Qt
@@ -367,15 +367,19 @@ REGION = Column("new_region", "Picklist", "Region", options={100000000: "North",
 def test_a_lead_asks_for_the_choice_the_organisation_requires(
     qtbot: Any, fake: DataverseFake, dynamics: DynamicsCrm, language: Language
 ) -> None:
-    from ui.convert import Fields, _explained
+    from callsys.crm.conversion import ConvertRefused, Fields
+
+    from ui.convert import _explained, refusal_text
 
     fake.require("lead", REGION)
     subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang", company="Fabrikam")
-    with pytest.raises(CrmRejected, match=re.escape("“\u2068Region\u2069” must be filled in.")):
+    with pytest.raises(ConvertRefused) as refused:
         # Create before the dialog knows: the backend asks the metadata itself and says what is missing.
         aio_run(
             qtbot, DynamicsBackend(dynamics).convert("lead", subject, Fields(name="Lea Lang", title="Call"))
         )
+    assert (refused.value.reason, refused.value.fields) == ("missing", ("Region",))  # no sentence
+    assert refusal_text(refused.value) == "The CRM refused: “\u2068Region\u2069” must be filled in."
     fake.log.clear()
     dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
     qtbot.addWidget(dialog)

@@ -17,6 +17,7 @@ from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.crm.dynamics.reports import Bucket, CallReport
 from callsys.errors import CrmUnavailable
 from callsys.model import Call, CallState, Direction, EndReason, PhoneNumber
+from callsys.reports import DynamicsSource, LocalSource, report_sources
 from callsys.settings import Settings
 from callsys.store import open_database
 from tests.dataverse_fake import DataverseFake
@@ -26,7 +27,7 @@ from tests.ui.test_convert import fake as _fake_fixture
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import QColor
-from ui.reports import ANSWERED_COLOUR, DynamicsSource, LocalSource, ReportsDialog, report_sources
+from ui.reports import ANSWERED_COLOUR, ReportsDialog
 
 DAY = date(2026, 11, 20)
 
@@ -185,9 +186,6 @@ class SlowCrmSource:
     def __init__(self, fail: bool = False) -> None:
         self.fail = fail
         self.asked: list[tuple[datetime, datetime]] = []
-
-    def title(self) -> str:
-        return "Dynamics 365 (all agents)"
 
     async def report(self, start: datetime, end: datetime) -> CallReport:
         self.asked.append((start, end))

@@ -68,7 +68,9 @@ dynamics = _dynamics_fixture  # the Dataverse connector of tests/ui/test_convert
 
 
 def _lead_dialog(qtbot: Any, dynamics: Any) -> Any:
-    from ui.convert import ConvertDialog, DynamicsBackend, Subject, _explained
+    from callsys.crm.conversion import DynamicsBackend, Subject
+
+    from ui.convert import ConvertDialog, _explained
 
     subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang", company="Fabrikam")
     dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
