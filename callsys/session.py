@@ -483,7 +483,7 @@ def open_session(
 
     from callsys.calllog import CallLog
     from callsys.crm.factory import create_crm
-    from callsys.lookup import CallerLookup
+    from callsys.lookup import CallerLookup, NumberIndex
     from callsys.store import open_database
 
     try:
@@ -507,7 +507,9 @@ def open_session(
         try:
             # With Dynamics' local phone index (B3) a ring is answered from it at once.
             index = session.crm.index if isinstance(session.crm, IndexedCrm) else None
-            session.lookup = CallerLookup(session.crm, index=index)
+            session.lookup = CallerLookup(
+                session.crm, index=index if isinstance(index, NumberIndex) else None
+            )
         except CallsysError as exc:
             session.problems.append(f"crm:{exc}")
     session.create_provider()

@@ -41,6 +41,7 @@ from callsys.settings import (
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.callpanel import CallPanel
 from ui.contacts import NumberCompleter
 from ui.convert import install as install_convert
 from ui.details import PartyDetailsDialog
@@ -240,14 +241,8 @@ class MainWindow(QMainWindow):
         # --- calls in progress (filled by ui.callpanel when present)
         self.calls_area = QVBoxLayout()
         layout.addLayout(self.calls_area)
-        self.call_panel: Any = None
-        try:
-            from ui.callpanel import CallPanel
-        except ImportError:
-            pass
-        else:
-            self.call_panel = CallPanel(self)
-            self.calls_area.addWidget(self.call_panel)
+        self.call_panel: Any = CallPanel(self)
+        self.calls_area.addWidget(self.call_panel)
 
         # --- call log (IN9)
         log_bar = QHBoxLayout()
@@ -1265,22 +1260,14 @@ class MainWindow(QMainWindow):
         """The Settings dialog, on *page* (a group: ``"phone"``) when given; *focus*:
         ``"add_line"`` (a new SIP line, the built-in phone chosen) or ``"provider"`` (the phone
         connection's choice) — the first-start panel's steps."""
-        import importlib
+        from ui.settingsdialog import SettingsDialog
 
-        try:
-            module = importlib.import_module("ui.settingsdialog")
-        except ImportError:
-            self.show_message(translate("MainWindow", "Settings are edited in the settings file for now."))
-            return None
-        dialog = module.SettingsDialog(self.desktop.settings, self)
-        saved = getattr(dialog, "saved", None)
-        if saved is not None:
-            saved.connect(self.settings_saved)
-        pages = getattr(dialog, "_pages", {})
-        if page in pages:
-            dialog.tabs.setCurrentIndex(pages[page])
-        field = getattr(dialog, "fields", {}).get(PHONE_PROVIDER.key)
-        combo = getattr(field, "widget", None)
+        dialog = SettingsDialog(self.desktop.settings, self)
+        dialog.saved.connect(self.settings_saved)
+        if page in dialog._pages:
+            dialog.tabs.setCurrentIndex(dialog._pages[page])
+        field = dialog.fields.get(PHONE_PROVIDER.key)
+        combo = field.widget if field is not None and isinstance(field.widget, QComboBox) else None
         if focus == "add_line" and combo is not None:
             combo.setCurrentIndex(max(0, combo.findData("sip")))
             QTimer.singleShot(0, dialog.sip_lines.add_line)

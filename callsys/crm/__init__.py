@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from callsys.model import Party, PartyKind, PhoneNumber
 
 if TYPE_CHECKING:
-    from callsys.crm.dynamics.phoneindex import PhoneIndex
     from callsys.numbers import NumberPlan
 
 __all__ = [
@@ -152,7 +151,8 @@ class IndexedCrm(Protocol):
     and a delta sync keeps it current."""
 
     @property
-    def index(self) -> PhoneIndex | None: ...
+    def index(self) -> object | None:
+        """The phone index (``callsys.crm.dynamics.phoneindex.PhoneIndex``), or ``None``."""
 
 
 @runtime_checkable
