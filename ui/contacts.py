@@ -70,7 +70,7 @@ from ui.texts import kind_text, number_type_text
 if TYPE_CHECKING:
     from callsys.crm.local_import import ImportReport
 
-    from ui.mainwindow import MainWindow
+    from ui.window import WindowBase
 
 __all__ = [
     "SEARCH_DELAY_MS",
@@ -129,7 +129,7 @@ class DirectorySearch:
     comes (the agent typed on) is skipped.
     """
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: WindowBase) -> None:
         self.window_ = window
         self._executor: ThreadPoolExecutor | None = None
         self._thread = threading.local()
@@ -192,13 +192,13 @@ class DirectorySearch:
         executor.shutdown(wait=False)
 
 
-def directory_search(window: MainWindow) -> DirectorySearch:
+def directory_search(window: WindowBase) -> DirectorySearch:
     """The window's one ``DirectorySearch`` (made on first use, closed with the window)."""
-    found = getattr(window, "_directory_search", None)
+    found = window._directory_search
     if isinstance(found, DirectorySearch):
         return found
     search = DirectorySearch(window)
-    window._directory_search = search  # type: ignore[attr-defined]
+    window._directory_search = search
     window.closed.connect(search.close)
     return search
 
@@ -390,7 +390,7 @@ class ImportDialog(QDialog):
     #: The import reports progress (and checks for Cancel) every this many rows.
     every = 200
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, window: WindowBase, parent: QWidget | None = None) -> None:
         super().__init__(parent or window)
         self.setObjectName("importDialog")
         self.window_ = window
@@ -554,7 +554,7 @@ class ContactsView(QWidget):
 
     dial_requested = pyqtSignal(str)
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, window: WindowBase, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("contactsView")
         self.window_ = window
@@ -940,7 +940,7 @@ class NumberCompleter(QObject):
     """Directory names and numbers under the number field while the agent types: a bounded CRM
     search (``SUGGESTIONS`` records) once typing pauses; choosing one puts its number in the field."""
 
-    def __init__(self, window: MainWindow, edit: QLineEdit) -> None:
+    def __init__(self, window: WindowBase, edit: QLineEdit) -> None:
         super().__init__(edit)
         self.window_ = window
         self.edit = edit

@@ -64,7 +64,6 @@ from ui.qt import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMainWindow,
     QMenu,
     QMessageBox,
     QProgressBar,
@@ -85,6 +84,7 @@ from ui.schemes import sip_address
 from ui.tasks import TaskRunner
 from ui.texts import audio_warning, direction_text, number_type_text
 from ui.tray import Tray
+from ui.window import WindowBase
 
 if TYPE_CHECKING:
     from callsys.crm.dynamics.phoneindex import SyncProgress
@@ -128,11 +128,9 @@ def _scenario_title(name: str) -> str:
     return titles.get(name, name)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowBase):
     #: Emitted once the provider has started (or failed) and the log is loaded.
     ready = pyqtSignal()
-    #: Emitted when the window has been closed (the app shuts down).
-    closed = pyqtSignal()
 
     def __init__(self, desktop: CallSession, language: Language, parent: QWidget | None = None) -> None:
         super().__init__(parent)
