@@ -19,6 +19,7 @@ from callsys.auth import StaticTokens
 from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
 from callsys.lookup import CallerLookup
+from callsys.numbers import NumberPlan
 from callsys.session import CallSession
 from callsys.settings import Settings
 from providers import REGISTRY
@@ -163,3 +164,24 @@ def make_window(
             pass
         closing = aio.create_task(desktop.close())
         qtbot.waitUntil(closing.done, timeout=5000)
+
+
+@pytest.fixture
+def fake() -> DataverseFake:
+    """The Dataverse fake (Dynamics 365's Web API, as documented)."""
+    return DataverseFake()
+
+
+@pytest.fixture
+def dynamics(fake: DataverseFake, aio: asyncio.AbstractEventLoop, qtbot: Any) -> Iterator[DynamicsCrm]:
+    """The Dynamics 365 connector on the fake, reading numbers as Iranian ones."""
+    crm = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=NumberPlan(region="IR"),
+        tables=DEFAULT_TABLES,
+        transport=fake.transport(),
+    )
+    yield crm
+    closing = aio.create_task(crm.close())
+    qtbot.waitUntil(closing.done, timeout=3000)

@@ -21,8 +21,6 @@ from callsys.reports import DynamicsSource, LocalSource, report_sources
 from callsys.settings import Settings
 from callsys.store import open_database
 from tests.dataverse_fake import DataverseFake
-from tests.ui.test_convert import dynamics as _dynamics_fixture
-from tests.ui.test_convert import fake as _fake_fixture
 
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
@@ -230,10 +228,6 @@ def test_a_crm_source_reports_every_agent_and_says_why_when_it_cannot(
     )
     assert dialog.refresh_button.isEnabled()
     db.conn.close()
-
-
-fake = _fake_fixture
-dynamics = _dynamics_fixture  # the Dataverse connector of tests/ui/test_convert.py, on the fake above
 
 
 def test_dynamics_365_figures_through_the_dataverse_fake(
