@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from callsys.crm.dynamics.reports import CallReport
     from callsys.session import CallSession
 
-__all__ = ["DynamicsSource", "LocalSource", "ReportSource", "report_sources"]
+__all__ = ["DynamicsSource", "InstantReport", "LocalSource", "ReportSource", "report_sources"]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,13 @@ class ReportSource(Protocol):
     key: str
 
     async def report(self, start: datetime, end: datetime) -> CallReport: ...
+
+
+@runtime_checkable
+class InstantReport(Protocol):
+    """A source that counts without waiting (the local call log: one SQLite query)."""
+
+    def report_now(self, start: datetime, end: datetime) -> CallReport: ...
 
 
 class LocalSource:

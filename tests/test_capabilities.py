@@ -91,3 +91,21 @@ def test_a_choice_setting_lists_its_values() -> None:
     assert {key for key, option in OPTIONS.items() if isinstance(option.parse, Choice)} == {
         key for key, option in OPTIONS.items() if option.choices is not None
     }
+
+
+@pytest.mark.asyncio
+async def test_conversion_back_ends_and_report_sources_declare_what_they_do() -> None:
+    from callsys.crm.conversion import AsksRequired, DynamicsBackend, LocalBackend, PrefilledForms
+    from callsys.reports import DynamicsSource, InstantReport, LocalSource
+
+    db = sqlite_utils.Database(memory=True)
+    local = LocalBackend(LocalCrm(db, NumberPlan()))
+    assert not isinstance(local, AsksRequired | PrefilledForms)  # the directory asks for nothing more
+    crm = DynamicsCrm(ORG, StaticTokens("token"), plan=NumberPlan(), tables=DEFAULT_TABLES)
+    try:
+        dynamics = DynamicsBackend(crm)
+        assert isinstance(dynamics, AsksRequired) and isinstance(dynamics, PrefilledForms)
+        assert isinstance(LocalSource(db), InstantReport)  # counted at once, on the GUI thread
+        assert not isinstance(DynamicsSource(crm, db), InstantReport)  # asked in the background
+    finally:
+        await crm.close()

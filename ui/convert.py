@@ -24,10 +24,12 @@ from typing import Any
 
 from callsys.crm.conversion import (
     ACTION_TABLES,
+    AsksRequired,
     ConvertBackend,
     Converted,
     ConvertRefused,
     Fields,
+    PrefilledForms,
     Subject,
     backend_for,
     covered,
@@ -579,10 +581,16 @@ class ConvertDialog(QDialog):
 
     # ============================================================== what the CRM requires
     def _ask_required(self, action: str) -> None:
-        ask = getattr(self.backend, "required", None)
+        backend = self.backend
         table = ACTION_TABLES.get(action)
-        if not callable(ask) or table is None or table in self._required or table in self._asking:
+        if (
+            not isinstance(backend, AsksRequired)
+            or table is None
+            or table in self._required
+            or table in self._asking
+        ):
             return
+        ask = backend.required
         self._asking.add(table)
 
         def failed(why: str) -> None:  # said in the hint; Create asks again before it creates
@@ -747,10 +755,10 @@ class ConvertDialog(QDialog):
         """Create — after asking again what the CRM requires when that could not be read before:
         fields it turns out to require appear and Create waits for them (``None``)."""
         table = ACTION_TABLES.get(action)
-        ask = getattr(self.backend, "required", None)
-        if callable(ask) and table is not None and table not in self._required:
+        backend = self.backend
+        if isinstance(backend, AsksRequired) and table is not None and table not in self._required:
             try:
-                columns = await ask(action)
+                columns = await backend.required(action)
             except CallsysError as exc:  # still unreadable: try with the known fields
                 log.warning("cannot read what a %s requires: %s", table, exc)
             else:
@@ -851,21 +859,19 @@ def _explained(backend: ConvertBackend) -> ConvertBackend:
             return form_url(backend, action, subject, fields)
 
         async def required(self, action: str) -> tuple[Any, ...]:
-            ask = getattr(backend, "required", None)
-            return tuple(await ask(action)) if callable(ask) else ()
+            return tuple(await backend.required(action)) if isinstance(backend, AsksRequired) else ()
 
-    if not callable(getattr(backend, "required", None)):
+    if not isinstance(backend, AsksRequired):
         del Wrapped.required  # the local directory asks for nothing more
     return Wrapped()
 
 
 def form_url(backend: Any, action: str, subject: Subject, fields: Fields) -> str:
     """The CRM's own new-record form, prefilled, for what the dialog could not create ("" if none)."""
-    make = getattr(backend, "form_url", None)
-    if not callable(make):
+    if not isinstance(backend, PrefilledForms):
         return ""
     try:
-        return str(make(action, subject, fields) or "")
+        return str(backend.form_url(action, subject, fields) or "")
     except Exception:  # a prefilled form is a convenience: never a second error
         log.debug("no prefilled form for %s", action, exc_info=True)
         return ""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from callsys.errors import CallsysError
-from callsys.reports import ReportSource, report_sources
+from callsys.reports import InstantReport, ReportSource, report_sources
 
 from ui.i18n import current, format_duration, ltr, translate
 from ui.qt import (
@@ -563,10 +563,9 @@ class ReportsDialog(QDialog):
             self._failed(translate("ReportsView", "There is no call log to report on."))
             return
         start, end = self.bounds()
-        now = getattr(source, "report_now", None)
-        if callable(now):
+        if isinstance(source, InstantReport):
             try:
-                self._show(now(start, end))
+                self._show(source.report_now(start, end))
             except CallsysError as exc:
                 self._failed(str(exc))
             except Exception as exc:  # a broken database must not close the view

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from callsys.crm import EditableDirectory, InstantLookup, InstantRecord
 from callsys.errors import AuthError, CrmError, CrmRejected, CrmUnavailable
@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIONS",
     "ACTION_TABLES",
+    "AsksRequired",
     "ConvertBackend",
     "ConvertRefused",
     "Converted",
     "DynamicsBackend",
     "Fields",
     "LocalBackend",
+    "PrefilledForms",
     "Subject",
     "backend_for",
     "covered",
@@ -115,6 +117,21 @@ class ConvertBackend(Protocol):
     async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted: ...
 
     async def search(self, text: str) -> Sequence[Party]: ...
+
+
+@runtime_checkable
+class AsksRequired(Protocol):
+    """A back-end whose CRM may require more columns than the dialog's own fields (Dynamics 365):
+    ``required`` says which, for an action's table."""
+
+    async def required(self, action: str) -> tuple[Any, ...]: ...
+
+
+@runtime_checkable
+class PrefilledForms(Protocol):
+    """A back-end whose CRM has its own new-record form, which opens prefilled."""
+
+    def form_url(self, action: str, subject: Subject, fields: Fields) -> str: ...
 
 
 # ------------------------------------------------------------------------------ backends
