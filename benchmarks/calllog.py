@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from callsys.calllog import CallLog
-from callsys.crm.dataverse_reports import local_report
+from callsys.crm.dynamics.reports import local_report
 from callsys.store import open_database
 
 NAMES = ["Sara Ahmadi", "Reza Karimi", "Contoso Ltd", "Ali Rezaei", "مریم حسینی", "Fabrikam", "John Smith"]

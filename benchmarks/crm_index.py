@@ -55,9 +55,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from callsys.auth import StaticTokens
-from callsys.crm.dynamics import CONTACT, DEFAULT_TABLES, DynamicsCrm, TableSpec
+from callsys.crm.dynamics.client import CONTACT, DEFAULT_TABLES, DynamicsCrm, TableSpec
+from callsys.crm.dynamics.phoneindex import IndexSync, PhoneIndex
 from callsys.numbers import NumberPlan
-from callsys.phoneindex import IndexSync, PhoneIndex
 from callsys.store import open_database
 from tests.dataverse_fake import ORG, DataverseFake
 

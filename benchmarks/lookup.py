@@ -1,7 +1,7 @@
 """Benchmark: the local directory with 1,000,000 phone numbers (IN4, B2).
 
 Builds a CSV of contacts (two numbers each, written the way people write them: ``0912 …``,
-``+98 21 …``, ``021-…``, Persian digits), imports it with ``LocalCrm.import_csv`` into a fresh
+``+98 21 …``, ``021-…``, Persian digits), imports it with ``callsys.crm.local_import.import_csv`` into a fresh
 database in a temporary folder, then looks up random numbers — hits in other written forms than
 the stored ones, and misses — and prints:
 
@@ -34,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from callsys.crm.local import LocalCrm
+from callsys.crm.local_import import import_csv
 from callsys.numbers import NumberPlan
 from callsys.store import open_database
 
@@ -95,7 +96,7 @@ def import_directory(crm: LocalCrm, folder: Path, contacts: int, rng: random.Ran
             print(f"  imported {done:,} rows", file=sys.stderr, flush=True)
 
     started = time.perf_counter()
-    report = crm.import_csv(source, progress)
+    report = import_csv(crm, source, progress)
     seconds = time.perf_counter() - started
     print(
         f"import: {report.imported:,} records, {report.numbers:,} numbers in {seconds:.1f} s = "

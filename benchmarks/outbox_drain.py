@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from callsys.activity import ActivityLogger, register_handlers
 from callsys.auth import StaticTokens
 from callsys.callmanager import CallManager
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.model import EndReason
 from callsys.numbers import NumberPlan
 from callsys.outbox import Outbox

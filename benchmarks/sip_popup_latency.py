@@ -118,7 +118,7 @@ def main() -> int:
     names = {id(desktop.calllog): "call log write", id(desktop.activity): "CRM activity"}
     for i, obs in enumerate(observers):
         owner = getattr(obs, "__self__", obs)
-        inner = getattr(owner, "observer", None)  # run on the loop's next turn (ui.desktop._Later)
+        inner = getattr(owner, "observer", None)  # run on the loop's next turn (callsys.session._Later)
         if inner is not None:
             name = names.get(id(inner), type(inner).__name__) + " (queued for later)"
         else:

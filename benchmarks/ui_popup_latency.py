@@ -55,6 +55,7 @@ def main() -> int:
     from lookup import build_csv, landline, mobile
 
     from callsys.crm.local import LocalCrm
+    from callsys.crm.local_import import import_csv
     from callsys.numbers import NumberPlan
     from callsys.settings import Settings
     from callsys.store import open_database
@@ -75,7 +76,7 @@ def main() -> int:
         source = Path(tmp) / "directory.csv"
         started = time.perf_counter()
         build_csv(source, contacts, rng)
-        crm.import_csv(source)
+        import_csv(crm, source)
         db.execute("ANALYZE")
         print(
             f"built a directory of {crm.count_numbers():,} numbers in {time.perf_counter() - started:.0f} s"

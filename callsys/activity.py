@@ -38,8 +38,8 @@ from typing import Any
 
 import sqlite_utils
 
-from callsys.crm.dataverse_batch import BatchRequest
-from callsys.crm.dynamics import DynamicsCrm, is_duplicate
+from callsys.crm.dynamics.batch import BatchRequest
+from callsys.crm.dynamics.client import DynamicsCrm, is_duplicate
 from callsys.errors import CrmConflict, CrmError, CrmNotFound, CrmRejected
 from callsys.model import Call, CallEvent, Direction, EndReason, Party
 from callsys.outbox import Batchable, Outbox

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from callsys.crm import Crm, Match
 from callsys.model import Call, CallEvent, PhoneNumber
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 LookupObserver = Callable[[Call, list[Match]], None]
 
 
+@runtime_checkable
 class NumberIndex(Protocol):
     """A local, synchronous index of numbers → records (the phone index, B3)."""
 

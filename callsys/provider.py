@@ -25,15 +25,20 @@ from callsys.model import ProviderEvent
 from callsys.optionkeys import OptionKeys
 
 __all__ = [
+    "ActivityRelay",
     "Capability",
     "Line",
+    "PerCallVoicemail",
     "Provider",
     "ProviderFactory",
     "ProviderListener",
     "ProviderRegistry",
     "ProviderStatus",
     "Registration",
+    "ScenarioPlayer",
+    "SipAddressDialing",
     "require",
+    "writes_own_activity",
 ]
 
 
@@ -151,6 +156,56 @@ class Provider(Protocol):
     async def set_dnd(self, enabled: bool) -> None: ...
 
     async def close(self) -> None: ...
+
+
+# ------------------------------------------------------------------ optional behaviour, declared
+# What only some providers do, each a small protocol a provider implements (and ``isinstance``
+# answers), so that a front end asks the type rather than probing names.
+
+
+@runtime_checkable
+class PerCallVoicemail(Protocol):
+    """Voicemail is decided per call (the softphone: the line the call came in on has a
+    ``voicemail_uri``), beyond ``Capability.VOICEMAIL``."""
+
+    def can_send_to_voicemail(self, call_id: str) -> bool: ...
+
+
+@runtime_checkable
+class ActivityRelay(Protocol):
+    """A provider whose far side may write the calls' CRM activities (a callsys server): when
+    ``owns_activity`` is false the desktop writes none and sends the agent's notes and chosen
+    records there instead."""
+
+    @property
+    def owns_activity(self) -> bool: ...
+
+    async def set_notes(self, call_id: str, text: str) -> None: ...
+
+    async def link(self, call_id: str, table: str, record_id: str) -> None: ...
+
+
+def writes_own_activity(provider: object) -> bool:
+    """Whether the desktop logs *provider*'s calls as CRM activities itself (every provider but
+    a callsys server that writes them)."""
+    return not isinstance(provider, ActivityRelay) or provider.owns_activity
+
+
+@runtime_checkable
+class SipAddressDialing(Protocol):
+    """A provider that dials a SIP address (``sip:alice@example.org``) as it is, not as digits."""
+
+    dials_sip_addresses: bool
+
+
+@runtime_checkable
+class ScenarioPlayer(Protocol):
+    """The simulator: plays a named scripted scenario (``callsys simulate``, the Simulate menu)."""
+
+    @property
+    def scenarios(self) -> Mapping[str, Any]: ...
+
+    def play(self, scenario: Any) -> Any: ...
 
 
 _PHRASES = {

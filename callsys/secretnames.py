@@ -8,7 +8,7 @@ here, so a password stored by one is found by the others.
 * the Asterisk manager login: ``ami/USER@HOST`` (or the options' ``secret_name``), into ``secret``;
 * this desktop's token for a callsys server: ``server/token`` (or ``token_secret``) — the server
   provider reads it itself;
-* the Dynamics 365 client secret: ``dynamics/client-secret`` (read by ``callsys.crm.dataverse_setup``).
+* the Dynamics 365 client secret: ``dynamics/client-secret`` (read by ``callsys.crm.dynamics.setup``).
 """
 
 from __future__ import annotations

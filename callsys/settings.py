@@ -119,13 +119,20 @@ def p_int(lo: int, hi: int) -> Callable[[object], int]:
     return parse
 
 
-def p_choice(*choices: str) -> Callable[[object], str]:
-    def parse(value: object) -> str:
-        if value not in choices:
-            raise ValueError("one of " + ", ".join(repr(c) for c in choices))
+class Choice:
+    """The parser of a setting that takes one of a few values (``Option.choices`` lists them)."""
+
+    def __init__(self, *choices: str) -> None:
+        self.choices: tuple[str, ...] = choices
+
+    def __call__(self, value: object) -> str:
+        if value not in self.choices:
+            raise ValueError("one of " + ", ".join(repr(c) for c in self.choices))
         return str(value)
 
-    return parse
+
+def p_choice(*choices: str) -> Choice:
+    return Choice(*choices)
 
 
 def p_pattern(pattern: str, expected: str) -> Callable[[object], str]:
@@ -192,6 +199,11 @@ class Option(Generic[T]):
     @property
     def name(self) -> str:
         return self.key.rsplit(".", 1)[1]
+
+    @property
+    def choices(self) -> tuple[str, ...] | None:
+        """The values a ``p_choice`` setting allows (``None``: any value its parser takes)."""
+        return self.parse.choices if isinstance(self.parse, Choice) else None
 
 
 OPTIONS: dict[str, Option[Any]] = {}
@@ -288,7 +300,7 @@ CRM_BACKEND = declare(
 CRM_URL = declare("crm.url", "", _url_or_empty, N_("Dynamics 365 address"), "crm")
 
 
-# --- Dynamics 365 connector (owned by callsys/crm/dynamics.py, callsys/auth.py) --------------
+# --- Dynamics 365 connector (owned by callsys/crm/dynamics/client.py, callsys/auth.py) --------------
 # The client secret is never here: it is the keyring entry "dynamics/client-secret" (or
 # CALLSYS_SECRET_DYNAMICS_CLIENT_SECRET); a certificate's key file is named, not embedded.
 def _crm_tables(value: object) -> tuple[dict[str, Any], ...]:

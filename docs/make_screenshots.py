@@ -33,11 +33,12 @@ import qasync  # noqa: E402
 
 from callsys.crm.local import LocalCrm  # noqa: E402
 from callsys.model import EndReason  # noqa: E402
+from callsys.session import CallSession  # noqa: E402
 from callsys.settings import Settings  # noqa: E402
 from providers import REGISTRY  # noqa: E402
 
 from ui.app import create_application  # noqa: E402
-from ui.desktop import Desktop, compose  # noqa: E402
+from ui.desktop import compose  # noqa: E402
 from ui.i18n import Language, set_current  # noqa: E402
 from ui.mainwindow import MainWindow  # noqa: E402
 from ui.qt import QGuiApplication, QRect, QWidget  # noqa: E402
@@ -171,7 +172,7 @@ async def scenario(window: MainWindow, language: Language) -> None:
 
 def run(
     scenario: Callable[[MainWindow, Language], Awaitable[None]],
-    seed: Callable[[Desktop], None] = lambda desktop: None,
+    seed: Callable[[CallSession], None] = lambda desktop: None,
 ) -> int:
     """Run *scenario* in the English window on the sample directory (and what *seed* adds)."""
     app = create_application()

@@ -20,14 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_screenshots as base
 
 from callsys.crm.local import LocalCrm
+from callsys.session import CallSession
 
-from ui.desktop import Desktop
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import Qt
 
 
-def seed(desktop: Desktop) -> None:
+def seed(desktop: CallSession) -> None:
     crm = desktop.crm
     assert isinstance(crm, LocalCrm)
     crm.add(

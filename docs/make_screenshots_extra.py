@@ -23,13 +23,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import make_screenshots as base
 
 from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.conversion import DynamicsBackend, Subject
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.model import Call, CallState, Direction, EndReason
 from callsys.numbers import NumberPlan
+from callsys.session import CallSession
 from tests.dataverse_fake import ORG, Column, DataverseFake
 
-from ui.convert import ConvertDialog, DynamicsBackend, Subject, open_convert
-from ui.desktop import Desktop
+from ui.convert import ConvertDialog, open_convert
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import QKeySequence
@@ -43,7 +44,7 @@ CALLERS = ("+982188776655", "09123456789", "+14155550100", "+989350001122", "+98
 MISSED = "shot-missed"
 
 
-def seed_week(desktop: Desktop) -> None:
+def seed_week(desktop: CallSession) -> None:
     """A week of calls on two lines and two extensions, and the MISSED call today."""
     plan = desktop.plan
     log = desktop.calllog

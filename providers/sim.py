@@ -149,6 +149,8 @@ class SimulatedProvider:
     """A provider whose PBX is a script. See the module docstring."""
 
     name = "sim"
+    #: The scenarios ``play`` knows by name (``callsys simulate --list``, the Simulate menu).
+    scenarios: Mapping[str, Sequence[Step]] = SCENARIOS
 
     def __init__(self, options: Mapping[str, Any] | None = None) -> None:
         opts = dict(options or {})
@@ -293,7 +295,7 @@ class SimulatedProvider:
     # -------------------------------------------------------------------- scenario playing
     def play(self, scenario: str | Sequence[Step]) -> asyncio.Task[None]:
         """Start playing a scenario (by name or as steps); returns the task that plays it."""
-        steps = SCENARIOS[scenario] if isinstance(scenario, str) else tuple(scenario)
+        steps = self.scenarios[scenario] if isinstance(scenario, str) else tuple(scenario)
         return self._spawn(self._play(steps))
 
     def ring(

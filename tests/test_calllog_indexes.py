@@ -12,7 +12,7 @@ import pytest
 import sqlite_utils
 
 from callsys.calllog import CallLog
-from callsys.crm.dataverse_reports import local_report
+from callsys.crm.dynamics.reports import local_report
 from callsys.store import MIGRATIONS, open_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -218,10 +218,10 @@ def test_big_imports_show_progress_on_stderr(
     config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import callsys.cli.directory
-    from callsys.crm.local import LocalCrm
+    import callsys.crm.local_import
 
     monkeypatch.setattr(callsys.cli.directory, "_PROGRESS_BYTES", 0)
-    monkeypatch.setattr(LocalCrm, "progress_every", 2)
+    monkeypatch.setattr(callsys.crm.local_import, "PROGRESS_EVERY", 2)
     code, text = run(config, "directory", "import", str(DATA / "contacts.csv"), "--json")
     assert code == 0
     assert json.loads(text)["imported"] == 4  # stdout stays clean JSON

@@ -100,3 +100,101 @@ def test_importing_the_whole_core_loads_no_qt_and_no_provider() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+# ------------------------------------------------------------------------------ import cycles
+#: The packages whose modules may not import each other in a circle.
+CYCLE_PACKAGES = ("callsys", "providers", "ui")
+
+
+def module_files(root: Path = ROOT, packages: tuple[str, ...] = CYCLE_PACKAGES) -> dict[str, Path]:
+    """Every module of *packages* under *root* by its dotted name (a package by its own name)."""
+    found: dict[str, Path] = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join(parts)] = path
+    return found
+
+
+def import_graph(files: dict[str, Path]) -> dict[str, set[str]]:
+    """Module → the modules of *files* it imports, whichever way (at module level, in a
+    function, under ``TYPE_CHECKING``, ``from package import module``). A module importing a
+    package it lives in is not an arrow: Python has started that package before the module."""
+
+    def owner(name: str) -> str | None:
+        while name and name not in files:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for _, imported in imported_names(tree):
+            candidates = [imported]
+            for node in ast.walk(tree):  # `from pkg import module` names the module itself
+                if isinstance(node, ast.ImportFrom) and node.module == imported and node.level == 0:
+                    candidates.extend(f"{imported}.{alias.name}" for alias in node.names)
+            for candidate in candidates:
+                target = owner(candidate)
+                if target is not None and target != name and not name.startswith(target + "."):
+                    graph[name].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other in a circle (Tarjan's strongly connected
+    components of more than one module), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in sorted(graph[node]):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_modules_import_each_other_in_a_circle() -> None:
+    """A circle of imports (``ui.mainwindow`` ↔ ``ui.tray``, the Dynamics client ↔ its setup ↔
+    the phone index, as there were) makes a module's meaning depend on which one is imported
+    first, and the two can only be understood, moved and tested together."""
+    assert cycles(import_graph(module_files())) == []
+
+
+def test_the_cycle_check_sees_a_circle_through_type_checking_and_functions(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "a.py").write_text("from pkg import b\n")
+    (tmp_path / "pkg" / "b.py").write_text("def f():\n    import pkg.c\n")
+    (tmp_path / "pkg" / "c.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.a import A\n"
+    )
+    (tmp_path / "pkg" / "d.py").write_text("import pkg\nfrom pkg import a\n")  # its own package: no arrow
+    graph = import_graph(module_files(tmp_path, ("pkg",)))
+    assert cycles(graph) == [["pkg.a", "pkg.b", "pkg.c"]]

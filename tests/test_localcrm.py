@@ -11,6 +11,7 @@ import pytest
 
 from callsys.crm import Crm
 from callsys.crm.local import LocalCrm, fold
+from callsys.crm.local_import import import_csv, import_file, import_vcard
 from callsys.errors import CrmNotFound, ImportFailed
 from callsys.model import PartyKind
 from callsys.numbers import NumberPlan
@@ -40,7 +41,7 @@ def test_is_a_crm() -> None:
 
 
 def test_csv_import_reports_imported_updated_and_skipped_rows(crm: LocalCrm) -> None:
-    report = crm.import_csv(DATA / "contacts.csv")
+    report = import_csv(crm, DATA / "contacts.csv")
     assert (report.format, report.imported, report.updated) == ("csv", 4, 1)
     assert [(s.line, s.reason) for s in report.skipped] == [
         (5, "Nobody Without Number: no phone number"),
@@ -57,8 +58,8 @@ def test_csv_import_reports_imported_updated_and_skipped_rows(crm: LocalCrm) -> 
 
 
 def test_importing_the_same_file_twice_updates_instead_of_duplicating(crm: LocalCrm) -> None:
-    crm.import_csv(DATA / "contacts.csv")
-    again = crm.import_csv(DATA / "contacts.csv")
+    import_csv(crm, DATA / "contacts.csv")
+    again = import_csv(crm, DATA / "contacts.csv")
     assert again.imported == 0
     assert again.updated == 5
     assert again.numbers == 0
@@ -70,7 +71,7 @@ def test_importing_the_same_file_twice_updates_instead_of_duplicating(crm: Local
     ["+98 21 8877 6655", "021-88776655", "00982188776655", "02188776655", "88776655", "tel:+98-21-8877-6655"],
 )
 def test_lookup_by_a_number_in_any_written_form(crm: LocalCrm, written: str) -> None:
-    crm.import_csv(DATA / "contacts.csv")
+    import_csv(crm, DATA / "contacts.csv")
     assert names(crm, written) == ["Sara Ahmadi", "Shared Line One"]
 
 
@@ -78,12 +79,12 @@ def test_lookup_by_a_number_in_any_written_form(crm: LocalCrm, written: str) -> 
     "written", ["09123456789", "+989123456789", "۰۹۱۲۳۴۵۶۷۸۹", "٠٩١٢٣٤٥٦٧٨٩", "9123456789"]
 )
 def test_lookup_by_the_second_number_of_a_record(crm: LocalCrm, written: str) -> None:
-    crm.import_csv(DATA / "contacts.csv")
+    import_csv(crm, DATA / "contacts.csv")
     assert names(crm, written) == ["Sara Ahmadi"]
 
 
 def test_every_number_of_a_record_finds_it(crm: LocalCrm) -> None:
-    crm.import_csv(DATA / "contacts.csv")
+    import_csv(crm, DATA / "contacts.csv")
     for written in ("0935 111 2233", "+98 912 111 2233", "021 4455 6677", "44556677"):
         assert names(crm, written) == ["Reza Karimi"], written
 
@@ -98,14 +99,14 @@ def test_two_records_sharing_a_number_are_two_ranked_matches(crm: LocalCrm) -> N
 
 
 def test_unknown_and_anonymous_numbers_match_nothing(crm: LocalCrm) -> None:
-    crm.import_csv(DATA / "contacts.csv")
+    import_csv(crm, DATA / "contacts.csv")
     assert names(crm, "+49 30 1234567") == []
     assert names(crm, "anonymous") == []
     assert names(crm, "") == []
 
 
 def test_persian_csv_with_bom_semicolons_and_persian_digits(crm: LocalCrm) -> None:
-    report = crm.import_file(DATA / "contacts_fa.csv")
+    report = import_file(crm, DATA / "contacts_fa.csv")
     assert (report.imported, report.updated) == (2, 0)
     assert [(s.line, s.reason) for s in report.skipped] == [(4, "no name or company for the number(s)")]
     assert names(crm, "09124445566") == ["علی رضایی"]
@@ -118,7 +119,7 @@ def test_persian_csv_with_bom_semicolons_and_persian_digits(crm: LocalCrm) -> No
 
 
 def test_vcard_versions_folding_quoted_printable_and_tel_uris(crm: LocalCrm) -> None:
-    report = crm.import_vcard(DATA / "contacts.vcf")
+    report = import_vcard(crm, DATA / "contacts.vcf")
     assert (report.format, report.imported) == ("vcard", 3)
     assert [(s.line, s.reason) for s in report.skipped] == [
         (32, "No Phone Person: no phone number"),
@@ -141,7 +142,7 @@ def test_vcard_versions_folding_quoted_printable_and_tel_uris(crm: LocalCrm) -> 
 def test_import_file_tells_vcard_from_csv_by_content(crm: LocalCrm, tmp_path: Path) -> None:
     disguised = tmp_path / "export.txt"
     shutil.copy(DATA / "contacts.vcf", disguised)
-    assert crm.import_file(disguised).format == "vcard"
+    assert import_file(crm, disguised).format == "vcard"
 
 
 def test_utf16_tab_separated_and_windows_1256_files(crm: LocalCrm, tmp_path: Path) -> None:
@@ -150,8 +151,8 @@ def test_utf16_tab_separated_and_windows_1256_files(crm: LocalCrm, tmp_path: Pat
     cp1256 = tmp_path / "old.csv"
     # Arabic yeh: Windows-1256 has no Persian one
     cp1256.write_bytes("نام,تلفن\r\nپرويز پرستويي,02155554444\r\n".encode("cp1256"))
-    assert crm.import_file(utf16).imported == 1
-    assert crm.import_file(cp1256).imported == 1
+    assert import_file(crm, utf16).imported == 1
+    assert import_file(crm, cp1256).imported == 1
     assert names(crm, "+989125551234") == ["Kamran Bahrami"]
     assert names(crm, "021 5555 4444") == ["پرويز پرستويي"]
 
@@ -159,21 +160,21 @@ def test_utf16_tab_separated_and_windows_1256_files(crm: LocalCrm, tmp_path: Pat
 def test_headerless_csv_guesses_the_columns(crm: LocalCrm, tmp_path: Path) -> None:
     path = tmp_path / "plain.csv"
     path.write_text("Dariush Mehr,Mehr Ltd,021 2222 3333\nNasrin Pak,,0912 000 1111\n", encoding="utf-8")
-    report = crm.import_csv(path)
+    report = import_csv(crm, path)
     assert report.imported == 2
     assert crm.lookup_now(PLAN.parse("02122223333"))[0].party.company == "Mehr Ltd"
 
 
 def test_unreadable_files_raise_import_failed(crm: LocalCrm, tmp_path: Path) -> None:
     with pytest.raises(ImportFailed, match="There is no file"):
-        crm.import_file(tmp_path / "missing.csv")
+        import_file(crm, tmp_path / "missing.csv")
     no_numbers = tmp_path / "words.csv"
     no_numbers.write_text("alpha,beta\ngamma,delta\n", encoding="utf-8")
     with pytest.raises(ImportFailed, match="which column holds the phone numbers"):
-        crm.import_csv(no_numbers)
+        import_csv(crm, no_numbers)
     assert crm.count() == 0
     with pytest.raises(ImportFailed, match="not a vCard"):
-        crm.import_vcard(DATA / "contacts.csv")
+        import_vcard(crm, DATA / "contacts.csv")
 
 
 def test_progress_is_reported(crm: LocalCrm, tmp_path: Path) -> None:
@@ -181,8 +182,7 @@ def test_progress_is_reported(crm: LocalCrm, tmp_path: Path) -> None:
     rows = "\n".join(f"Person {i},0912{i:07d}" for i in range(350))
     path.write_text("name,mobile\n" + rows + "\n", encoding="utf-8")
     seen: list[tuple[int, int]] = []
-    crm.progress_every = 100
-    report = crm.import_csv(path, progress=lambda done, total: seen.append((done, total)))
+    report = import_csv(crm, path, progress=lambda done, total: seen.append((done, total)), every=100)
     assert report.imported == 350
     assert [done for done, _ in seen] == [100, 200, 300, 350]
     assert seen[0][1] >= 350  # the total is known up front (lines in the file)
@@ -191,7 +191,7 @@ def test_progress_is_reported(crm: LocalCrm, tmp_path: Path) -> None:
 
 
 def test_search_by_name_company_and_number_prefix(crm: LocalCrm) -> None:
-    crm.import_csv(DATA / "contacts.csv")
+    import_csv(crm, DATA / "contacts.csv")
     assert [p.name for p in crm.search_now("ahmadi")] == ["Sara Ahmadi", "Shared Line One"]
     assert [p.name for p in crm.search_now("acme")] == ["ACME Corp"]
     assert {p.name for p in crm.search_now("0935")} == {"Reza Karimi"}
@@ -247,24 +247,31 @@ def test_fold() -> None:
     assert fold("  ALI   Kaf ك Yeh ي ") == "ali kaf ک yeh ی"
 
 
-def test_factory_builds_the_configured_crm(monkeypatch: pytest.MonkeyPatch) -> None:
-    import importlib
+def test_factory_builds_the_configured_crm(tmp_path: Path) -> None:
+    import asyncio
 
+    from callsys.crm.dynamics.client import DynamicsCrm
     from callsys.crm.factory import create_crm
-    from callsys.errors import ConfigError
-    from callsys.settings import CRM_BACKEND, Settings
+    from callsys.settings import Settings
 
     db = open_database(":memory:")
     try:
         assert isinstance(create_crm(Settings(), db, PLAN), LocalCrm)
-
-        def missing(name: str) -> object:
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-        monkeypatch.setattr(importlib, "import_module", missing)
-        with pytest.raises(ConfigError, match=r"'crm\.backend' is 'dynamics'") as caught:
-            create_crm(Settings({CRM_BACKEND.key: "dynamics"}), db, PLAN)
-        assert caught.value.key == "crm.backend"
+        dynamics = create_crm(
+            Settings(
+                {
+                    "crm.backend": "dynamics",
+                    "crm.url": "https://contoso.crm4.dynamics.com",
+                    "crm.auth": "env",
+                    "storage.database": str(tmp_path / "callsys.sqlite3"),
+                }
+            ),
+            db,
+            PLAN,
+        )
+        assert isinstance(dynamics, DynamicsCrm)  # composed from the settings: sign-in, tables, index
+        assert dynamics.plan is PLAN
+        asyncio.run(dynamics.close())
     finally:
         db.close()
 
@@ -275,7 +282,7 @@ def test_vcard_line_breaks_are_only_cr_and_lf(crm: LocalCrm, tmp_path: Path) -> 
         "BEGIN:VCARD\nVERSION:3.0\nFN:Odd\u2028Name\x1cHere\nTEL:0912 111 2222\nEND:VCARD",  # no final newline
         encoding="utf-8",
     )
-    assert crm.import_vcard(path).imported == 1
+    assert import_vcard(crm, path).imported == 1
     assert [m.party.name for m in crm.lookup_now(PLAN.parse("09121112222"))] == ["Odd NameHere"]
 
 
@@ -296,8 +303,8 @@ def test_google_and_outlook_exports(crm: LocalCrm, tmp_path: Path) -> None:
         '"Nima","","Sadeghi","","Sadeghi Ltd","021 8800 3344","021 8800 3345","","0912 333 4444","n@example.com"\n',
         encoding="utf-8",
     )
-    assert crm.import_file(google).imported == 1
-    assert crm.import_file(outlook).imported == 1
+    assert import_file(crm, google).imported == 1
+    assert import_file(crm, outlook).imported == 1
     leila = crm.lookup_now(PLAN.parse("09357654321"))[0]
     assert (leila.party.name, leila.party.company, leila.field) == (
         "Leila Moradi",
@@ -314,9 +321,9 @@ def test_a_record_with_an_id_is_updated_in_place(crm: LocalCrm, tmp_path: Path) 
     card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:abc-123\r\nFN:{name}\r\nTEL;TYPE=CELL:{tel}\r\nEND:VCARD\r\n"
     path = tmp_path / "one.vcf"
     path.write_text(card.format(name="Old Name", tel="0912 000 1111"), encoding="utf-8")
-    assert crm.import_vcard(path).imported == 1
+    assert import_vcard(crm, path).imported == 1
     path.write_text(card.format(name="New Name", tel="0912 000 2222"), encoding="utf-8")
-    report = crm.import_vcard(path)
+    report = import_vcard(crm, path)
     assert (report.imported, report.updated, report.numbers) == (0, 1, 1)
     party = crm.get_now("abc-123")
     assert party is not None
@@ -349,7 +356,7 @@ def test_mangled_files_import_or_fail_cleanly(crm: LocalCrm, tmp_path: Path, see
         path.write_bytes(bytes(data))
         before = crm.count()
         try:
-            report = crm.import_file(path)
+            report = import_file(crm, path)
         except ImportFailed:
             assert crm.count() == before
         else:
@@ -362,7 +369,7 @@ def test_a_skipped_row_quotes_a_page_long_number_cut_short(crm: LocalCrm, tmp_pa
     source.write_text(
         "First Name,Last Name,Mobile Phone\nLong,Number," + "9" * 10_000 + "\n", encoding="utf-8"
     )
-    report = crm.import_csv(source)
+    report = import_csv(crm, source)
     assert report.imported == 0
     [skipped] = report.skipped
     assert skipped.reason.startswith("Long Number: '9999") and skipped.reason.endswith(

@@ -487,7 +487,7 @@ class CallLogMenu(QObject):
         self.call_back_action.setEnabled(bool(row.dial))
         self.copy_action.setEnabled(bool(row.dial))
         self.open_action.setEnabled(party is not None)
-        from ui.convert import LocalBackend, backend_for
+        from callsys.crm.conversion import LocalBackend, backend_for
 
         local = isinstance(backend_for(window.desktop.crm), LocalBackend)  # the built-in directory
         self.add_action.setVisible(local)
@@ -501,7 +501,7 @@ class CallLogMenu(QObject):
     def party(self, row: LogRow) -> Party | None:
         """The record the call was matched to — or, for a call that was not, the one its number
         finds in the directory now."""
-        from ui.convert import subject_for_row
+        from callsys.crm.conversion import subject_for_row
 
         desktop = self.window.desktop
         live = desktop.manager.get(row.id) if row.this_session else None

@@ -40,7 +40,7 @@ from ui.qt import (
 from ui.texts import audio_warning, direction_text, kind_text, state_text
 
 if TYPE_CHECKING:
-    from ui.mainwindow import MainWindow
+    from ui.window import WindowBase
 
 __all__ = ["CallPanel"]
 
@@ -54,7 +54,7 @@ def _elapsed(since: datetime | None) -> int:
 
 
 class CallPanel(QFrame):
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: WindowBase) -> None:
         super().__init__(window)
         self._window = window
         self.setObjectName("callPanel")
@@ -472,8 +472,7 @@ class CallPanel(QFrame):
             button = row.findChild(QPushButton, "otherAction")
             voicemail = row.findChild(QPushButton, "otherVoicemail")
             if voicemail is not None:
-                per_call = getattr(self._window, "call_capabilities", None)  # voicemail is per call
-                caps = per_call(call) if callable(per_call) else self._caps
+                caps = self._window.call_capabilities(call)  # voicemail is per call
                 voicemail.setVisible(
                     call.state is CallState.RINGING
                     and Capability.VOICEMAIL in self._caps

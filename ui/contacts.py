@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from callsys.crm import BrowsableDirectory, EditableDirectory, RecordDetails
 from callsys.errors import CallsysError
 from callsys.model import Party, PartyKind
 from callsys.numbers import to_ascii_digits
@@ -67,9 +68,9 @@ from ui.qt import (
 from ui.texts import kind_text, number_type_text
 
 if TYPE_CHECKING:
-    from callsys.crm.local import ImportReport
+    from callsys.crm.local_import import ImportReport
 
-    from ui.mainwindow import MainWindow
+    from ui.window import WindowBase
 
 __all__ = [
     "SEARCH_DELAY_MS",
@@ -128,7 +129,7 @@ class DirectorySearch:
     comes (the agent typed on) is skipped.
     """
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: WindowBase) -> None:
         self.window_ = window
         self._executor: ThreadPoolExecutor | None = None
         self._thread = threading.local()
@@ -191,13 +192,13 @@ class DirectorySearch:
         executor.shutdown(wait=False)
 
 
-def directory_search(window: MainWindow) -> DirectorySearch:
+def directory_search(window: WindowBase) -> DirectorySearch:
     """The window's one ``DirectorySearch`` (made on first use, closed with the window)."""
-    found = getattr(window, "_directory_search", None)
+    found = window._directory_search
     if isinstance(found, DirectorySearch):
         return found
     search = DirectorySearch(window)
-    window._directory_search = search  # type: ignore[attr-defined]
+    window._directory_search = search
     window.closed.connect(search.close)
     return search
 
@@ -288,7 +289,7 @@ class ContactEditor(QDialog):
             self.kind_choice.addItem(kind_text(kind), kind.value)
         if party is not None:
             self.kind_choice.setCurrentIndex(max(0, self.kind_choice.findData(party.kind.value)))
-        details = crm.details(party.id) if party is not None and hasattr(crm, "details") else {}
+        details = crm.details(party.id) if party is not None and isinstance(crm, RecordDetails) else {}
         self.email_edit = named(QLineEdit(str(details.get("email", ""))), "contactEmail")
         form.addRow(translate("Contacts", "&Name:"), self.name_edit)
         form.addRow(translate("Contacts", "&Company:"), self.company_edit)
@@ -389,7 +390,7 @@ class ImportDialog(QDialog):
     #: The import reports progress (and checks for Cancel) every this many rows.
     every = 200
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, window: WindowBase, parent: QWidget | None = None) -> None:
         super().__init__(parent or window)
         self.setObjectName("importDialog")
         self.window_ = window
@@ -435,6 +436,7 @@ class ImportDialog(QDialog):
 
         def work() -> ImportReport:
             from callsys.crm.local import LocalCrm
+            from callsys.crm.local_import import import_csv, import_file, import_vcard
             from callsys.store import open_database
 
             db = open_database(where) if where is not None else shared  # its own connection
@@ -442,7 +444,6 @@ class ImportDialog(QDialog):
                 raise ImportFailedHere(translate("Contacts", "There is no database to import into."))
             try:
                 crm = LocalCrm(db, plan)
-                crm.progress_every = self.every
 
                 def tick(done: int, total: int) -> None:
                     if cancel.is_set() and done < total:  # done == total: already committed
@@ -450,10 +451,10 @@ class ImportDialog(QDialog):
                     self.progressed.emit(done, total)
 
                 if fmt == "csv":
-                    return crm.import_csv(path, tick)
+                    return import_csv(crm, path, tick, every=self.every)
                 if fmt == "vcard":
-                    return crm.import_vcard(path, tick)
-                return crm.import_file(path, tick)
+                    return import_vcard(crm, path, tick, every=self.every)
+                return import_file(crm, path, tick, every=self.every)
             finally:
                 if where is not None:
                     db.close()
@@ -553,7 +554,7 @@ class ContactsView(QWidget):
 
     dial_requested = pyqtSignal(str)
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, window: WindowBase, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("contactsView")
         self.window_ = window
@@ -653,11 +654,11 @@ class ContactsView(QWidget):
     def editable(self) -> bool:
         """The local directory is edited here; Dynamics 365 only in Dynamics."""
         crm = self.crm
-        return crm is not None and getattr(crm, "name", "") == "local" and hasattr(crm, "add")
+        return crm is not None and crm.name == "local" and isinstance(crm, EditableDirectory)
 
     @property
     def is_dynamics(self) -> bool:
-        return getattr(self.crm, "name", "") == _DYNAMICS
+        return self.crm is not None and self.crm.name == _DYNAMICS
 
     # ------------------------------------------------------------------ browse and search
     def reload(self) -> None:
@@ -674,7 +675,7 @@ class ContactsView(QWidget):
         self._browsing = True
         self._exhausted = False
         crm = self.crm
-        if crm is not None and hasattr(crm, "list_parties"):
+        if isinstance(crm, BrowsableDirectory):
             self.model.set_parties(crm.list_parties(limit=PAGE))
             self._exhausted = self.model.rowCount() < PAGE
         else:
@@ -691,7 +692,7 @@ class ContactsView(QWidget):
     def more(self) -> None:
         """The next page of the local directory while browsing."""
         crm = self.crm
-        if not self._browsing or self._exhausted or crm is None or not hasattr(crm, "list_parties"):
+        if not self._browsing or self._exhausted or not isinstance(crm, BrowsableDirectory):
             return
         page = crm.list_parties(limit=PAGE, offset=self.model.rowCount())
         self._exhausted = len(page) < PAGE
@@ -746,7 +747,7 @@ class ContactsView(QWidget):
             text = translate("Contacts", "Type a name or a number to search Dynamics 365.")
         elif self._browsing:
             try:
-                total = crm.count() if hasattr(crm, "count") else self.model.rowCount()
+                total = crm.count() if isinstance(crm, BrowsableDirectory) else self.model.rowCount()
             except Exception:  # the database is closed (the window is closing)
                 total = self.model.rowCount()
             text = translate("Contacts", "{shown} of {total} records").format(
@@ -939,7 +940,7 @@ class NumberCompleter(QObject):
     """Directory names and numbers under the number field while the agent types: a bounded CRM
     search (``SUGGESTIONS`` records) once typing pauses; choosing one puts its number in the field."""
 
-    def __init__(self, window: MainWindow, edit: QLineEdit) -> None:
+    def __init__(self, window: WindowBase, edit: QLineEdit) -> None:
         super().__init__(edit)
         self.window_ = window
         self.edit = edit

@@ -4,12 +4,8 @@ record found with the search box. Prefilled with the number and what is known ab
 the fields the CRM needs are marked and must be filled before "Create" is enabled; when the CRM
 refuses, the dialog says so in words and keeps what was typed.
 
-Two backends behind one small interface (``ConvertBackend``):
-
-* ``DynamicsBackend`` — ``callsys.crm.dataverse_convert.Converter`` (client-chosen ids, the call's
-  phone-call activity relinked to the new record, optimistic concurrency when adding a number);
-* ``LocalBackend`` — the built-in directory (``LocalCrm``): contacts, leads and companies, and a
-  number added to a record. It has no cases or scheduled calls, so those are not offered.
+The backends (``callsys.crm.conversion``: Dynamics 365, the built-in directory) do the work and
+refuse with a reason; this module is the dialog, and words their refusals.
 
 ``install(window)`` adds "Convert call…" to the main window's Phone menu and to the call log's
 context menu.
@@ -22,12 +18,26 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-from callsys.errors import AuthError, CallsysError, CrmError, CrmRejected, CrmThrottled, CrmUnavailable
-from callsys.model import Party, PartyKind, PhoneNumber
+from callsys.crm.conversion import (
+    ACTION_TABLES,
+    AsksRequired,
+    ConvertBackend,
+    Converted,
+    ConvertRefused,
+    Fields,
+    PrefilledForms,
+    Subject,
+    backend_for,
+    covered,
+    record_action,
+    subject_for_row,
+)
+from callsys.errors import AuthError, CallsysError, CrmRejected, CrmThrottled, CrmUnavailable
+from callsys.model import Party, PartyKind
 from callsys.numbers import to_ascii_digits
 
 from ui.i18n import current, format_time, isolate, ltr, para, translate
@@ -60,297 +70,9 @@ from ui.qt import (
 from ui.tasks import TaskRunner
 from ui.texts import kind_text
 
-if TYPE_CHECKING:
-    from callsys.crm.dataverse_convert import CallerDetails
-
-__all__ = [
-    "ACTIONS",
-    "ConvertBackend",
-    "ConvertDialog",
-    "Converted",
-    "DynamicsBackend",
-    "LocalBackend",
-    "Subject",
-    "backend_for",
-    "install",
-]
+__all__ = ["ConvertDialog", "install", "open_convert", "open_convert_for_popup", "refusal_text"]
 
 log = logging.getLogger(__name__)
-
-#: Everything a call can become, in the order offered.
-ACTIONS = ("case", "lead", "contact", "account", "follow_up", "add_number")
-_PEOPLE = (PartyKind.CONTACT, PartyKind.LEAD)
-
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """The call being converted: who, which number, what the agent already knows."""
-
-    number: PhoneNumber
-    name: str = ""  # caller-ID name, or the matched record's
-    company: str = ""
-    party: Party | None = None  # the record the call was matched to, if any
-    candidates: tuple[Party, ...] = ()  # every matching record (B2)
-    activity_id: str | None = None  # the call's phone-call activity in the CRM
-    call_id: str | None = None  # the call's row in the local log
-    started_at: datetime | None = None
-    notes: str = ""
-    direction: str = "incoming"
-
-
-@dataclass(frozen=True, slots=True)
-class Converted:
-    action: str
-    record_id: str
-    url: str = ""
-    party: Party | None = None  # the new (or changed) record, for the log and the pop-ups
-    linked: bool = False  # the call's activity now points at it
-    detail: str = ""  # e.g. the phone column the number went into
-
-
-@dataclass
-class Fields:
-    """What the form holds."""
-
-    name: str = ""
-    company: str = ""
-    email: str = ""
-    title: str = ""
-    description: str = ""
-    due: datetime | None = None
-    target: Party | None = None  # the case's customer / the record to add the number to
-    #: values of the other columns the CRM requires (``RequiredColumn.logical`` → value)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-class ConvertBackend(Protocol):
-    crm: Any
-
-    def actions(self) -> tuple[str, ...]: ...
-
-    async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted: ...
-
-    async def search(self, text: str) -> Sequence[Party]: ...
-
-
-# ------------------------------------------------------------------------------ backends
-def _number_text(number: PhoneNumber) -> str:
-    return number.e164 or number.digits or number.raw
-
-
-class LocalBackend:
-    """The built-in directory: new contacts, leads and companies, and numbers added to records."""
-
-    def __init__(self, crm: Any) -> None:
-        self.crm = crm
-
-    def actions(self) -> tuple[str, ...]:
-        return ("contact", "lead", "account", "add_number")
-
-    async def search(self, text: str) -> Sequence[Party]:
-        return list(await self.crm.search(text, 20))
-
-    async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
-        number = _number_text(subject.number)
-        try:
-            if action in ("contact", "lead", "account"):
-                kind = {"contact": PartyKind.CONTACT, "lead": PartyKind.LEAD, "account": PartyKind.ACCOUNT}[
-                    action
-                ]
-                name = fields.company if action == "account" and not fields.name else fields.name
-                party = self.crm.add(
-                    name,
-                    [number] if number else [],  # the directory's default field
-                    kind=kind,
-                    company="" if action == "account" else fields.company,
-                    email=fields.email,
-                    notes=fields.description,
-                )
-                return Converted(action, party.id, "", party)
-            if action == "add_number":
-                target = fields.target
-                if target is None:
-                    raise CrmRejected(translate("ConvertDialog", "Choose the record to add the number to."))
-                return self._add_number(target, subject.number)
-        except ValueError as exc:
-            raise CrmRejected(str(exc)) from None
-        raise CrmRejected(translate("ConvertDialog", "The built-in directory cannot do that."))
-
-    def _add_number(self, target: Party, number: PhoneNumber) -> Converted:
-        current = self.crm.get_now(target.id)
-        if current is None:
-            raise CrmRejected(translate("ConvertDialog", "That record no longer exists."))
-        if any(m.party.id == current.id for m in self.crm.lookup_now(number)):
-            return Converted("add_number", current.id, "", current, detail="already")
-        pairs: list[tuple[str, str]] = []
-        for existing in current.numbers:
-            column = next((m.field for m in self.crm.lookup_now(existing) if m.party.id == current.id), "")
-            pairs.append((column or "telephone", existing.raw or _number_text(existing)))
-        pairs.append(("telephone", _number_text(number)))
-        party = self.crm.update(current.id, numbers=pairs)
-        return Converted("add_number", party.id, "", party, detail="telephone")
-
-
-class DynamicsBackend:
-    """Dynamics 365 through ``callsys.crm.dataverse_convert.Converter``."""
-
-    def __init__(self, crm: Any, *, agent_id: str | None = None) -> None:
-        from callsys.crm.dataverse_convert import Converter
-
-        self.crm = crm
-        self.converter = Converter(crm, agent_id=agent_id)
-
-    def actions(self) -> tuple[str, ...]:
-        return ACTIONS
-
-    async def search(self, text: str) -> Sequence[Party]:
-        return list(await self.crm.search(text, 20))
-
-    def form_url(self, action: str, subject: Subject, fields: Fields) -> str:
-        """The prefilled Dynamics 365 form for *action* (when the organisation requires more);
-        none for a follow-up, whose caller and regarding record a form cannot prefill (§8)."""
-        table = ACTION_TABLES.get(action) if action != "follow_up" else None
-        if table is None or subject.number.is_anonymous:
-            return ""
-        return str(self.converter.new_form_url(table, _caller_details(subject, fields)))
-
-    async def required(self, action: str) -> tuple[Any, ...]:
-        """The columns the organisation requires for *action*'s table that callsys does not fill
-        (``callsys.crm.dataverse_required.RequiredColumn``), read once per session."""
-        from callsys.crm.dataverse_required import required_columns
-
-        table = ACTION_TABLES.get(action)
-        if table is None:
-            return ()
-        try:
-            return await required_columns(self.crm).required(table)
-        except (CrmRejected, AuthError) as exc:  # no right to read metadata: the CRM will say on create
-            log.warning("cannot read what a %s requires: %s", table, exc)
-            return ()
-
-    async def convert(self, action: str, subject: Subject, fields: Fields) -> Converted:
-        try:
-            needed = await self.required(action)
-        except CrmUnavailable as exc:
-            # The metadata cannot be read now (offline, throttled): create with the known fields —
-            # the CRM refuses in words if its own checks need more; the call is not lost (IN11).
-            log.warning("creating a %s without knowing what it requires: %s", action, exc)
-            needed = ()
-        wanted = [c for c in needed if c.logical not in fields.extra and not _covered(action, c)]
-        if wanted:
-            raise CrmRejected(
-                translate("ConvertDialog", "{fields} must be filled in.").format(
-                    fields=translate("ConvertDialog", ", ").join(quoted(c.title) for c in wanted)
-                )
-            )
-        details = _caller_details(subject, fields)
-        c = self.converter
-        if action == "case":
-            target = fields.target
-            if target is None or target.kind not in (PartyKind.CONTACT, PartyKind.ACCOUNT):
-                raise CrmRejected(
-                    translate("ConvertDialog", "A case needs a customer: choose a contact or an account.")
-                )
-            created = await c.case(details, (target.table, target.id), title=fields.title)
-        elif action == "lead":
-            created = await c.lead(details)
-        elif action == "contact":
-            created = await c.contact(details)
-        elif action == "account":
-            created = await c.account(details)
-        elif action == "follow_up":
-            regarding = (
-                (subject.party.table, subject.party.id)
-                if subject.party is not None and subject.party.source == "dynamics"
-                else None
-            )
-            created = await c.follow_up(
-                details,
-                fields.due or datetime.now().astimezone() + timedelta(days=1),
-                regarding=regarding,
-                subject=fields.title,
-            )
-        elif action == "add_number":
-            target = fields.target
-            if target is None:
-                raise CrmRejected(translate("ConvertDialog", "Choose the record to add the number to."))
-            column = await c.add_number(self.crm.table(target.table), target.id, subject.number)
-            return Converted(action, target.id, self.crm.record_url(target), target, detail=column)
-        else:
-            raise CrmRejected(f"unknown conversion {action!r}")
-        party = None
-        if created.table in ("contact", "account", "lead"):
-            name = fields.company if created.table == "account" else fields.name
-            party = Party(
-                kind=PartyKind(created.table),
-                id=created.id,
-                name=name or _number_text(subject.number),
-                company="" if created.table == "account" else fields.company,
-                numbers=(subject.number,),
-                url=created.url,
-                source="dynamics",
-            )
-        linked = False
-        detail = ""
-        if subject.activity_id and created.table in ("contact", "account", "lead", "incident"):
-            try:
-                await c.link(subject.activity_id, created.table, created.id)
-                linked = True
-            except CrmError as exc:  # the record exists: say so rather than invite a duplicate
-                log.warning("created %s %s but could not link the call: %s", created.table, created.id, exc)
-                detail = "not_linked"
-        return Converted(action, created.id, created.url, party, linked, detail)
-
-
-#: The CRM table each conversion creates a row in.
-ACTION_TABLES = {
-    "case": "incident",
-    "lead": "lead",
-    "contact": "contact",
-    "account": "account",
-    "follow_up": "phonecall",
-}
-
-
-def _covered(action: str, column: Any) -> bool:
-    """Is *column* one the dialog's own fields fill (the name, company, e-mail, description)?"""
-    from callsys.crm.dataverse_required import COVERED
-
-    return column.logical in COVERED.get(ACTION_TABLES.get(action, ""), {})
-
-
-def _caller_details(subject: Subject, fields: Fields) -> CallerDetails:
-    """What the dialog knows about the caller, as the Dynamics converter takes it."""
-    from callsys.crm.dataverse_convert import CallerDetails
-
-    return CallerDetails(
-        subject.number,
-        name=fields.name,
-        company=fields.company,
-        email=fields.email,
-        subject=fields.title,
-        description=fields.description,
-        extra=dict(fields.extra),
-    )
-
-
-def backend_for(crm: Any) -> ConvertBackend | None:
-    """The conversions the CRM behind *crm* can do (``None``: no CRM, nothing to convert to)."""
-    if crm is None:
-        return None
-    if getattr(crm, "name", "") == "dynamics":
-        return DynamicsBackend(crm)
-    if hasattr(crm, "add") and hasattr(crm, "update") and hasattr(crm, "lookup_now"):
-        return LocalBackend(crm)
-    return None
-
-
-def record_action(actions: Sequence[str], party: Party) -> str | None:
-    """What a call already matched to *party* opens on: a case for that customer, or its number
-    added to that record — the record, not a new one (a new contact would be a duplicate)."""
-    if "case" in actions and party.kind in (PartyKind.CONTACT, PartyKind.ACCOUNT):
-        return "case"
-    return "add_number" if "add_number" in actions else None
 
 
 # ------------------------------------------------------------------------------ texts
@@ -388,7 +110,24 @@ def done_text(result: Converted) -> str:
     return text
 
 
+def refused_reason(exc: ConvertRefused) -> str:
+    """Why a conversion was not done, in the agent's language."""
+    if exc.reason == "missing":
+        return translate("ConvertDialog", "{fields} must be filled in.").format(
+            fields=translate("ConvertDialog", ", ").join(quoted(title) for title in exc.fields)
+        )
+    texts = {
+        "no_target": translate("ConvertDialog", "Choose the record to add the number to."),
+        "no_customer": translate("ConvertDialog", "A case needs a customer: choose a contact or an account."),
+        "gone": translate("ConvertDialog", "That record no longer exists."),
+        "unsupported": translate("ConvertDialog", "The built-in directory cannot do that."),
+    }
+    return texts.get(exc.reason, exc.detail or exc.reason)
+
+
 def refusal_text(exc: CallsysError) -> str:
+    if isinstance(exc, ConvertRefused):
+        return translate("ConvertDialog", "The CRM refused: {why}").format(why=refused_reason(exc))
     if isinstance(exc, AuthError):
         return translate("ConvertDialog", "Signing in to the CRM failed: {why}").format(why=str(exc))
     if isinstance(exc, CrmThrottled):  # 429: service protection limits, not "unreachable"
@@ -437,7 +176,7 @@ def _party_line(party: Party) -> str:
 
 # ------------------------------------------------------------------------------ the dialog
 class ExtraRow:
-    """The field for one column the CRM requires (``callsys.crm.dataverse_required.RequiredColumn``):
+    """The field for one column the CRM requires (``callsys.crm.dynamics.required.RequiredColumn``):
     text and numbers in a text field (Persian digits too), yes/no in a check box, a choice in a
     list of the organisation's options; a lookup or a date is only named (filled in Dynamics 365)."""
 
@@ -842,10 +581,16 @@ class ConvertDialog(QDialog):
 
     # ============================================================== what the CRM requires
     def _ask_required(self, action: str) -> None:
-        ask = getattr(self.backend, "required", None)
+        backend = self.backend
         table = ACTION_TABLES.get(action)
-        if not callable(ask) or table is None or table in self._required or table in self._asking:
+        if (
+            not isinstance(backend, AsksRequired)
+            or table is None
+            or table in self._required
+            or table in self._asking
+        ):
             return
+        ask = backend.required
         self._asking.add(table)
 
         def failed(why: str) -> None:  # said in the hint; Create asks again before it creates
@@ -865,7 +610,7 @@ class ConvertDialog(QDialog):
         action = next((a for a, t in ACTION_TABLES.items() if t == table), "")
         rows: dict[str, ExtraRow] = {}
         for column in self._required[table]:
-            if _covered(action, column):
+            if covered(action, column):
                 continue
             row = ExtraRow(column, self._validate)
             at, _role = self.form.getWidgetPosition(self.description)
@@ -882,7 +627,7 @@ class ConvertDialog(QDialog):
 
     def _covered_keys(self, action: str) -> set[str]:
         """The dialog's own fields that the CRM requires for *action* (company, e-mail …)."""
-        from callsys.crm.dataverse_required import COVERED
+        from callsys.crm.dynamics.required import COVERED
 
         table = ACTION_TABLES.get(action, "")
         names = COVERED.get(table, {})
@@ -1010,10 +755,10 @@ class ConvertDialog(QDialog):
         """Create — after asking again what the CRM requires when that could not be read before:
         fields it turns out to require appear and Create waits for them (``None``)."""
         table = ACTION_TABLES.get(action)
-        ask = getattr(self.backend, "required", None)
-        if callable(ask) and table is not None and table not in self._required:
+        backend = self.backend
+        if isinstance(backend, AsksRequired) and table is not None and table not in self._required:
             try:
-                columns = await ask(action)
+                columns = await backend.required(action)
             except CallsysError as exc:  # still unreadable: try with the known fields
                 log.warning("cannot read what a %s requires: %s", table, exc)
             else:
@@ -1114,80 +859,29 @@ def _explained(backend: ConvertBackend) -> ConvertBackend:
             return form_url(backend, action, subject, fields)
 
         async def required(self, action: str) -> tuple[Any, ...]:
-            ask = getattr(backend, "required", None)
-            return tuple(await ask(action)) if callable(ask) else ()
+            return tuple(await backend.required(action)) if isinstance(backend, AsksRequired) else ()
 
-    if not callable(getattr(backend, "required", None)):
+    if not isinstance(backend, AsksRequired):
         del Wrapped.required  # the local directory asks for nothing more
     return Wrapped()
 
 
 def form_url(backend: Any, action: str, subject: Subject, fields: Fields) -> str:
     """The CRM's own new-record form, prefilled, for what the dialog could not create ("" if none)."""
-    make = getattr(backend, "form_url", None)
-    if not callable(make):
+    if not isinstance(backend, PrefilledForms):
         return ""
     try:
-        return str(make(action, subject, fields) or "")
+        return str(backend.form_url(action, subject, fields) or "")
     except Exception:  # a prefilled form is a convenience: never a second error
         log.debug("no prefilled form for %s", action, exc_info=True)
         return ""
 
 
 # ------------------------------------------------------------------------------ main window hook
-def subject_for_row(desktop: Any, row_id: str, live_call: Any = None) -> Subject | None:
-    """The ``Subject`` of a call-log row (or of a live call), with what the desktop knows of it."""
-    record = desktop.calllog.get(row_id) if getattr(desktop, "calllog", None) is not None else None
-    if record is None and live_call is None:
-        return None
-    party: Party | None = None
-    crm = getattr(desktop, "crm", None)
-    if record is not None and record.party_id and crm is not None and hasattr(crm, "get_now"):
-        party = crm.get_now(record.party_id)
-    if party is None and record is not None and record.party_id and record.party_kind is not None:
-        party = Party(
-            kind=record.party_kind,
-            id=record.party_id,
-            name=record.party_name,
-            company=record.party_company,
-            source=getattr(crm, "name", ""),
-        )
-    candidates: tuple[Party, ...] = ()
-    number = record.number if record is not None else live_call.remote
-    if crm is not None and hasattr(crm, "lookup_now") and not number.is_anonymous:
-        candidates = tuple(m.party for m in crm.lookup_now(number))
-    elif not number.is_anonymous and callable(
-        cached := getattr(getattr(desktop, "lookup", None), "cached", None)
-    ):
-        candidates = tuple(m.party for m in cached(number) or ())  # Dynamics 365: what the ring found
-    if party is not None and all(c.id != party.id for c in candidates):
-        candidates = (party, *candidates)
-    activity_id = record.activity_id if record is not None else None
-    call_id = record.call_id if record is not None else live_call.id
-    activity = getattr(desktop, "activity", None)
-    if not activity_id and activity is not None and hasattr(activity, "activity_id"):
-        try:
-            activity_id = activity.activity_id(call_id)
-        except Exception:
-            log.debug("no activity for %s", call_id, exc_info=True)
-    return Subject(
-        number=number,
-        name=record.name if record is not None else live_call.remote_name,
-        company=record.party_company if record is not None else "",
-        party=party,
-        candidates=candidates,
-        activity_id=activity_id,
-        call_id=record.id if record is not None else live_call.id,
-        started_at=record.started_at if record is not None else live_call.started_at,
-        notes=record.notes if record is not None else "",
-        direction=(record.direction if record is not None else live_call.direction).value,
-    )
-
-
 def open_convert(window: Any, row_id: str | None = None, action: str | None = None) -> ConvertDialog | None:
     """Open the Convert dialog for a log row (default: the selected row) of *window*."""
     desktop = window.desktop
-    backend = backend_for(getattr(desktop, "crm", None))
+    backend = backend_for(desktop.crm)
     if backend is None:
         window.show_message(translate("ConvertDialog", "There is no CRM to convert the call into."))
         return None
@@ -1205,9 +899,8 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
     def converted(result: Converted) -> None:
-        lookup = getattr(desktop, "lookup", None)
-        if lookup is not None and hasattr(lookup, "forget"):
-            lookup.forget(subject.number)  # the next call from this number finds the new record
+        if desktop.lookup is not None:
+            desktop.lookup.forget(subject.number)  # the next call from this number finds the new record
         if result.party is not None and subject.call_id is not None and result.action != "follow_up":
             desktop.remember_party(subject.call_id, result.party)
             if hasattr(window, "log_model"):

@@ -19,7 +19,7 @@ from ui.i18n import translate
 from ui.qt import QGridLayout, QLabel, QPushButton, Qt, QVBoxLayout, QWidget, named, pyqtSignal
 
 if TYPE_CHECKING:
-    from ui.mainwindow import MainWindow
+    from ui.window import WindowBase
 
 __all__ = ["KEYS", "DialPad"]
 
@@ -32,7 +32,7 @@ class DialPad(QWidget):
     #: Every key pressed (a digit, * or #, or ``BACKSPACE``) and where it went: "dtmf" or "field".
     pressed = pyqtSignal(str, str)
 
-    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
+    def __init__(self, window: WindowBase, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dialPad")
         self.window_ = window

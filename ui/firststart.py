@@ -22,7 +22,7 @@ from ui.i18n import ltr, para, translate
 from ui.qt import QEvent, QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, named
 
 if TYPE_CHECKING:
-    from ui.mainwindow import MainWindow
+    from ui.window import WindowBase
 
 __all__ = ["FirstStartPanel", "PhoneState", "phone_state"]
 
@@ -109,7 +109,7 @@ def phone_state(provider: Any, status: ProviderStatus | None, configured_options
 class FirstStartPanel(QFrame):
     """Above the dial field on a first start: what the phone is now, and three ways on."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: WindowBase) -> None:
         super().__init__(window)
         self._window = window
         self.setObjectName("firstStart")

@@ -17,15 +17,9 @@ from providers import REGISTRY
 
 def _extra_commands() -> list[cli.Register]:
     """Sub-commands whose code lives with a provider (they need the provider's modules)."""
-    extra: list[cli.Register] = []
-    try:
-        from providers.sip import phone_cli
-    except ImportError:  # softphone not built into this copy
-        return extra
-    register_phone: cli.Register | None = getattr(phone_cli, "register", None)
-    if register_phone is not None:  # `callsys phone …` once the softphone offers it
-        extra.append(register_phone)
-    return extra
+    from providers.sip import phone_cli
+
+    return [phone_cli.register]
 
 
 def _desktop(args: argparse.Namespace, ctx: cli.Context) -> int:

@@ -13,12 +13,20 @@ import asyncio
 import functools
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, Direction, Party, PhoneNumber
 from callsys.numbers import choose_line, number_from_uri, to_ascii_digits
-from callsys.provider import Capability, Line, ProviderStatus
+from callsys.provider import (
+    Capability,
+    Line,
+    PerCallVoicemail,
+    ProviderStatus,
+    ScenarioPlayer,
+    SipAddressDialing,
+)
+from callsys.session import CallSession
 from callsys.settings import (
     AREA_CODE,
     AUTO_ANSWER,
@@ -35,9 +43,9 @@ from callsys.settings import (
 
 from ui.bridge import CallBridge
 from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.callpanel import CallPanel
 from ui.contacts import NumberCompleter
 from ui.convert import install as install_convert
-from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
 from ui.firststart import FirstStartPanel, phone_state
 from ui.hotkeys import VIEW_ACTIONS, Hotkeys
@@ -58,7 +66,6 @@ from ui.qt import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMainWindow,
     QMenu,
     QMessageBox,
     QProgressBar,
@@ -80,6 +87,10 @@ from ui.tasks import TaskRunner
 from ui.texts import audio_warning, direction_text, number_type_text
 from ui.tray import Tray
 from ui.updater import UpdateAgent, UpdateBar
+from ui.window import WindowBase
+
+if TYPE_CHECKING:
+    from callsys.crm.dynamics.phoneindex import SyncProgress
 
 __all__ = ["MainWindow"]
 
@@ -120,21 +131,17 @@ def _scenario_title(name: str) -> str:
     return titles.get(name, name)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowBase):
     #: Emitted once the provider has started (or failed) and the log is loaded.
     ready = pyqtSignal()
-    #: Emitted when the window has been closed (the app shuts down).
-    closed = pyqtSignal()
 
-    def __init__(self, desktop: Desktop, language: Language, parent: QWidget | None = None) -> None:
+    def __init__(self, desktop: CallSession, language: Language, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.desktop = desktop
         self.language = language
         self.setObjectName("mainWindow")
         self.bridge = CallBridge(desktop.manager, self)
         self.tasks = TaskRunner(self.show_message)
-        self._parties: dict[str, Party] = {}  # call id → the record the agent sees for it
-        self._looked_up: set[str] = set()
         self._lines: tuple[Line, ...] = ()
         self._status: ProviderStatus | None = None
         self._closing = False
@@ -236,14 +243,8 @@ class MainWindow(QMainWindow):
         # --- calls in progress (filled by ui.callpanel when present)
         self.calls_area = QVBoxLayout()
         layout.addLayout(self.calls_area)
-        self.call_panel: Any = None
-        try:
-            from ui.callpanel import CallPanel
-        except ImportError:
-            pass
-        else:
-            self.call_panel = CallPanel(self)
-            self.calls_area.addWidget(self.call_panel)
+        self.call_panel: Any = CallPanel(self)
+        self.calls_area.addWidget(self.call_panel)
 
         # --- call log (IN9)
         log_bar = QHBoxLayout()
@@ -659,10 +660,10 @@ class MainWindow(QMainWindow):
             seen_at = datetime.min.replace(tzinfo=UTC)
         self.log_model.load(rows, missed_seen_at=seen_at)
 
-    def show_sync_progress(self, step: Any) -> None:
+    def show_sync_progress(self, step: SyncProgress | None) -> None:
         """How the phone-index sync goes (a ``SyncProgress``: records, rate, and the time left
         when the table's size is known from its last sync), or ``None`` once it has ended."""
-        if step is None or (getattr(step, "records", 0) == 0 and getattr(step, "mode", "") != "full"):
+        if step is None or (step.records == 0 and step.mode != "full"):
             self.sync_label.hide()
             self.sync_bar.hide()
             return
@@ -801,31 +802,15 @@ class MainWindow(QMainWindow):
         self.desktop.flush_later()  # the call log's write, the CRM activity
 
     def _handle_call_event(self, event: CallEvent, call: Call) -> None:
-        quick: list[Any] | None = None
-        if (
-            call.state is not CallState.ENDED
-            and call.id not in self._looked_up
-            and not call.remote.is_anonymous
-        ):
-            known = self.desktop.identify_now(call)  # the pop-up's first paint shows the record
-            if known is not None:
-                quick, final = known
-                if final:  # else the CRM confirms it below, in the background (B3)
-                    self._looked_up.add(call.id)
-                if quick:
-                    self._parties[call.id] = quick[0].party
-        party = self._parties.get(call.id)
-        self.log_model.upsert(row_from_call(call, self.display_number, party))
+        session = self.desktop
+        quick = session.known_now(call)  # the pop-up's first paint shows the record
+        self.log_model.upsert(row_from_call(call, self.display_number, session.party_of(call.id)))
         self.popups.on_call(call)
         if quick is not None:
             self._identified(call.id, quick)
-        if call.state is CallState.ENDED:
-            self._parties.pop(call.id, None)
-            self._looked_up.discard(call.id)
-        elif call.id not in self._looked_up and not call.remote.is_anonymous:
-            self._looked_up.add(call.id)
+        if session.needs_lookup(call):
             self.tasks.spawn(
-                self.desktop.identify(call),
+                session.identify(call),
                 done=functools.partial(self._identified, call.id),
                 failed=functools.partial(self._identify_failed, call.id),
             )
@@ -835,11 +820,11 @@ class MainWindow(QMainWindow):
                 popup.set_matches([])
             self.tray.ringing(call, None)
         if self.call_panel is not None:
-            self.call_panel.on_call(event, call, self._parties.get(call.id))
+            self.call_panel.on_call(event, call, self.desktop.party_of(call.id))
         if event is CallEvent.ANSWERED:
-            self.notes.open_for(call, self._parties.get(call.id))  # IN7, OUT6
+            self.notes.open_for(call, self.desktop.party_of(call.id))  # IN7, OUT6
         else:
-            self.notes.update_call(call, self._parties.get(call.id))
+            self.notes.update_call(call, self.desktop.party_of(call.id))
         if self.dialpad is not None:
             self.dialpad.refresh()  # keys send tones during a call, type into the field otherwise
         self._refresh_actions()
@@ -863,7 +848,6 @@ class MainWindow(QMainWindow):
             popup.set_matches([])
 
     def _party_chosen(self, call_id: str, party: Party) -> None:
-        self._parties[call_id] = party
         self.log_model.set_party(call_id, party)
         self.desktop.remember_party(call_id, party)
         call = self.desktop.manager.get(call_id)
@@ -1027,8 +1011,12 @@ class MainWindow(QMainWindow):
         """What the phone connection can do with *call*: voicemail only where the connection says
         this call can go there (the softphone: its line has a voicemail address, IN6)."""
         caps = self.capabilities()
-        check = getattr(self.desktop.provider, "can_send_to_voicemail", None)
-        if Capability.VOICEMAIL in caps and callable(check) and not check(call.id):
+        provider = self.desktop.provider
+        if (
+            Capability.VOICEMAIL in caps
+            and isinstance(provider, PerCallVoicemail)
+            and not provider.can_send_to_voicemail(call.id)
+        ):
             caps = caps - {Capability.VOICEMAIL}
         return caps
 
@@ -1042,7 +1030,7 @@ class MainWindow(QMainWindow):
         provider = self.desktop.provider
         return (
             provider
-            if provider is not None and provider.name == "sim" and hasattr(provider, "play")
+            if provider is not None and provider.name == "sim" and isinstance(provider, ScenarioPlayer)
             else None
         )
 
@@ -1195,7 +1183,8 @@ class MainWindow(QMainWindow):
                 ).format(text=shown)
             ) from None
         from_uri = number_from_uri(text)
-        if address is not None and getattr(self.desktop.provider, "dials_sip_addresses", False) is True:
+        provider = self.desktop.provider
+        if address is not None and isinstance(provider, SipAddressDialing) and provider.dials_sip_addresses:
             return address
         if address is not None and from_uri is None:
             raise ValueError(
@@ -1346,22 +1335,14 @@ class MainWindow(QMainWindow):
         """The Settings dialog, on *page* (a group: ``"phone"``) when given; *focus*:
         ``"add_line"`` (a new SIP line, the built-in phone chosen) or ``"provider"`` (the phone
         connection's choice) — the first-start panel's steps."""
-        import importlib
+        from ui.settingsdialog import SettingsDialog
 
-        try:
-            module = importlib.import_module("ui.settingsdialog")
-        except ImportError:
-            self.show_message(translate("MainWindow", "Settings are edited in the settings file for now."))
-            return None
-        dialog = module.SettingsDialog(self.desktop.settings, self)
-        saved = getattr(dialog, "saved", None)
-        if saved is not None:
-            saved.connect(self.settings_saved)
-        pages = getattr(dialog, "_pages", {})
-        if page in pages:
-            dialog.tabs.setCurrentIndex(pages[page])
-        field = getattr(dialog, "fields", {}).get(PHONE_PROVIDER.key)
-        combo = getattr(field, "widget", None)
+        dialog = SettingsDialog(self.desktop.settings, self)
+        dialog.saved.connect(self.settings_saved)
+        if page in dialog._pages:
+            dialog.tabs.setCurrentIndex(dialog._pages[page])
+        field = dialog.fields.get(PHONE_PROVIDER.key)
+        combo = field.widget if field is not None and isinstance(field.widget, QComboBox) else None
         if focus == "add_line" and combo is not None:
             combo.setCurrentIndex(max(0, combo.findData("sip")))
             QTimer.singleShot(0, dialog.sip_lines.add_line)
@@ -1617,7 +1598,7 @@ class MainWindow(QMainWindow):
     def open_notes(self) -> None:
         current = self.call_panel.current if self.call_panel is not None else None
         if current is not None:
-            self.notes.open_for(current, self._parties.get(current.id))
+            self.notes.open_for(current, self.desktop.party_of(current.id))
         else:
             row = self.selected_log_row()
             if row is not None:
@@ -1651,7 +1632,7 @@ class MainWindow(QMainWindow):
                     end_reason=record.result,
                 )
         if call is not None:
-            self.notes.open_for(call, self._parties.get(call.id), saved=saved)
+            self.notes.open_for(call, self.desktop.party_of(call.id), saved=saved)
 
     def save_notes(self, call_id: str, text: str) -> None:
         """IN7: the notes go to the log row and to the CRM activity of the call."""

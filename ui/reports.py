@@ -2,7 +2,7 @@
 the average talk time, and the calls per direction, per line and per user (extension) — as
 figures, bar charts and a table, exportable to CSV.
 
-The figures come from ``callsys.crm.dataverse_reports`` — the same functions ``callsys report``
+The figures come from ``callsys.crm.dynamics.reports`` — the same functions ``callsys report``
 prints — through a small ``ReportSource`` interface: this computer's call log (exact seconds,
 with lines) always, and Dynamics 365 (every logged call of every agent, talk time in whole
 minutes) when it is the CRM. A Dynamics report takes its per-line figures from the local log,
@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from callsys.errors import CallsysError
+from callsys.reports import InstantReport, ReportSource, report_sources
 
 from ui.i18n import current, format_duration, ltr, translate
 from ui.qt import (
@@ -52,17 +53,14 @@ from ui.tasks import TaskRunner
 from ui.texts import direction_text
 
 if TYPE_CHECKING:
-    from callsys.crm.dataverse_reports import Bucket, CallReport
+    from callsys.crm.dynamics.reports import Bucket, CallReport
 
 __all__ = [
     "BarChart",
-    "DynamicsSource",
-    "LocalSource",
     "ReportRow",
-    "ReportSource",
     "ReportsDialog",
     "report_rows",
-    "report_sources",
+    "source_title",
     "write_csv",
 ]
 
@@ -73,73 +71,13 @@ UNANSWERED_COLOUR = "#c5221f"
 
 
 # ------------------------------------------------------------------------------ sources
-class ReportSource(Protocol):
-    key: str
-
-    def title(self) -> str: ...
-
-    async def report(self, start: datetime, end: datetime) -> CallReport: ...
-
-
-class LocalSource:
-    """This computer's call log (``calls`` table of the local database)."""
-
-    key = "local"
-
-    def __init__(self, db: Any) -> None:
-        self.db = db
-
-    def title(self) -> str:
-        return translate("ReportsView", "This computer's call log")
-
-    def report_now(self, start: datetime, end: datetime) -> CallReport:
-        from callsys.crm.dataverse_reports import local_report
-
-        return local_report(self.db, start, end)
-
-    async def report(self, start: datetime, end: datetime) -> CallReport:
-        return self.report_now(start, end)
-
-
-class DynamicsSource:
-    """Every call logged in Dynamics 365 (FetchXML aggregates); lines from the local log."""
-
-    key = "dynamics"
-
-    def __init__(self, crm: Any, db: Any = None, unanswered_status: tuple[int, int] = (2, 3)) -> None:
-        self.crm = crm
-        self.db = db
-        self.unanswered_status = unanswered_status
-
-    def title(self) -> str:
-        return translate("ReportsView", "Dynamics 365 (all agents)")
-
-    async def report(self, start: datetime, end: datetime) -> CallReport:
-        from callsys.crm.dataverse_reports import dynamics_report, local_report
-
-        report = await dynamics_report(self.crm, start, end, unanswered_status=self.unanswered_status)
-        if self.db is not None:
-            report.by_line = local_report(self.db, start, end).by_line
-        return report
-
-
-def report_sources(desktop: Any) -> list[ReportSource]:
-    """The sources this desktop has: the local log, and Dynamics 365 when it is the CRM."""
-    sources: list[ReportSource] = []
-    db = getattr(desktop, "db", None)
-    if db is not None:
-        sources.append(LocalSource(db))
-    crm = getattr(desktop, "crm", None)
-    if crm is not None and getattr(crm, "name", "") == "dynamics" and hasattr(crm, "get_json"):
-        unanswered = (2, 3)
-        try:
-            from callsys.crm.dataverse_setup import unanswered_status
-
-            unanswered = unanswered_status(desktop.settings)
-        except Exception:
-            log.debug("unanswered status not configured", exc_info=True)
-        sources.append(DynamicsSource(crm, db, unanswered))
-    return sources
+def source_title(key: str) -> str:
+    """Where a report's figures come from (``callsys.reports``' source keys), as the list says it."""
+    titles = {
+        "local": translate("ReportsView", "This computer's call log"),
+        "dynamics": translate("ReportsView", "Dynamics 365 (all agents)"),
+    }
+    return titles.get(key, key)
 
 
 # ------------------------------------------------------------------------------ figures
@@ -457,7 +395,7 @@ class ReportsDialog(QDialog):
         self.source = named(QComboBox(), "reportSource")
         self.source_label.setBuddy(self.source)
         for source in self.sources:
-            self.source.addItem(source.title(), source.key)
+            self.source.addItem(source_title(source.key), source.key)
         self.source.currentIndexChanged.connect(lambda _at: self.refresh())
         self.refresh_button = named(QPushButton(), "reportRefresh")
         self.refresh_button.clicked.connect(self.refresh)
@@ -625,10 +563,9 @@ class ReportsDialog(QDialog):
             self._failed(translate("ReportsView", "There is no call log to report on."))
             return
         start, end = self.bounds()
-        now = getattr(source, "report_now", None)
-        if callable(now):
+        if isinstance(source, InstantReport):
             try:
-                self._show(now(start, end))
+                self._show(source.report_now(start, end))
             except CallsysError as exc:
                 self._failed(str(exc))
             except Exception as exc:  # a broken database must not close the view

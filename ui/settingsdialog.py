@@ -7,7 +7,7 @@ tomorrow gets its field without a change here. The editor follows the type of th
 
 * ``bool`` → a check box;
 * ``int`` → a text field that takes Persian digits too (``۱۲`` is 12);
-* a ``p_choice`` setting (and the phone connection, from the provider registry) → a list;
+* a setting with ``choices`` (and the phone connection, from the provider registry) → a list;
 * ``str`` → a text field (digits-only fields such as the prefix accept Persian digits as well);
 * tables and lists → a small TOML editor (``key = "value"`` lines, ``[[name]]`` sections).
 
@@ -20,7 +20,6 @@ gets a warning sign, and OK stays disabled until every field is valid. OK writes
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import tomllib
@@ -30,9 +29,10 @@ from typing import Any
 
 import tomli_w
 
+from callsys.checks import probe_provider, sign_in
 from callsys.errors import CallsysError, ConfigError
 from callsys.numbers import to_ascii_digits
-from callsys.provider import Line, ProviderRegistry, ProviderStatus, Registration
+from callsys.provider import Line, ProviderRegistry, Registration
 from callsys.secretnames import (
     DYNAMICS_SECRET,
     ami_secret_name,
@@ -232,37 +232,7 @@ def choice_title(key: str, value: str) -> str:
     return titles.get((key, value), value)
 
 
-def option_choices(option: Option[Any]) -> tuple[str, ...] | None:
-    """The allowed values of a ``p_choice`` setting, read from its parser (``None`` for others)."""
-    parse = option.parse
-    if not getattr(parse, "__qualname__", "").startswith("p_choice."):
-        return None
-    for cell in getattr(parse, "__closure__", None) or ():
-        contents = cell.cell_contents
-        if isinstance(contents, tuple) and contents and all(isinstance(c, str) for c in contents):
-            return contents
-    return None
-
-
 # ------------------------------------------------------------------------------ connection checks
-class _StatusCatcher:
-    """A ``ProviderListener`` that only waits for the connection's verdict."""
-
-    def __init__(self) -> None:
-        self.status: ProviderStatus | None = None
-        self.settled = asyncio.Event()
-
-    def call_event(self, event: object) -> None:
-        pass
-
-    def status_changed(self, status: ProviderStatus) -> None:
-        if self.settled.is_set():  # the verdict stays: closing the test connection reports "offline"
-            return
-        self.status = status
-        if status.registration is not Registration.CONNECTING:
-            self.settled.set()
-
-
 #: How the softphone describes a direct line that is up ("direct on 0.0.0.0:5060").
 _DIRECT = re.compile(r"direct on (?P<address>\S+)")
 
@@ -306,24 +276,13 @@ async def check_phone(
     name = settings[PHONE_PROVIDER]
     options = with_secrets(name, settings.get(PROVIDER_OPTIONS.key), typed)
     provider = registry.create(name, options)
-    catcher = _StatusCatcher()
-    try:
-        await provider.start(catcher)
-        try:
-            await asyncio.wait_for(catcher.settled.wait(), timeout)
-        except TimeoutError:
-            raise CallsysError(
-                translate(
-                    "SettingsDialog", "No answer from the phone system within {seconds} seconds."
-                ).format(seconds=int(timeout))
-            ) from None
-    finally:
-        try:
-            await provider.close()
-        except Exception:
-            log.debug("closing the test provider failed", exc_info=True)
-    status = catcher.status
-    assert status is not None
+    answered, status = await probe_provider(provider, timeout)
+    if not answered or status is None:
+        raise CallsysError(
+            translate("SettingsDialog", "No answer from the phone system within {seconds} seconds.").format(
+                seconds=int(timeout)
+            )
+        )
     detail = status.message or ", ".join(
         f"{line.label or line.id}: {line.detail}" for line in status.lines if line.detail
     )
@@ -343,31 +302,14 @@ async def check_crm(settings: Settings, *, transport: Any = None) -> str:
         return translate("SettingsDialog", "The built-in directory needs no connection.")
     from callsys.store import open_database
 
-    from ui.desktop import plan_from_settings
-
     db = open_database(":memory:")
     try:
-        if settings[CRM_BACKEND] == "dynamics":
-            from callsys.crm.dataverse_setup import create
-
-            crm: Any = create(settings, db, plan_from_settings(settings), transport=transport)
-        else:  # pragma: no cover - a backend added later
-            from callsys.crm.factory import create_crm
-
-            crm = create_crm(settings, db, plan_from_settings(settings))
-        try:
-            who = getattr(crm, "who_am_i", None)
-            if callable(who):
-                user = await who()
-                return translate("SettingsDialog", "Connected to Dynamics 365 (user {user}).").format(
-                    user=user
-                )
-            await crm.search("a", 1)
-            return translate("SettingsDialog", "Connected to the CRM.")
-        finally:
-            await crm.close()
+        user = await sign_in(settings, db, transport=transport)
     finally:
         db.conn.close()
+    if user is not None:
+        return translate("SettingsDialog", "Connected to Dynamics 365 (user {user}).").format(user=user)
+    return translate("SettingsDialog", "Connected to the CRM.")
 
 
 PhoneCheck = Callable[[Settings, Mapping[str, str]], Awaitable[str]]
@@ -750,10 +692,10 @@ class SettingsDialog(QDialog):
             edit = QLineEdit(str(value))
             edit.textChanged.connect(self.validate)
             widget, kind = edit, "int" if isinstance(default, int) else "float"
-        elif option.key == PHONE_PROVIDER.key or option_choices(option) is not None:
+        elif option.key == PHONE_PROVIDER.key or option.choices is not None:
             combo = QComboBox()
             choices = (
-                tuple(self.registry.names()) if option.key == PHONE_PROVIDER.key else option_choices(option)
+                tuple(self.registry.names()) if option.key == PHONE_PROVIDER.key else option.choices
             ) or ()
             for choice in choices:
                 if option.key == PHONE_PROVIDER.key:

@@ -15,7 +15,7 @@ from ui.i18n import translate
 from ui.qt import QAction, QColor, QIcon, QMenu, QObject, QPainter, QPixmap, QSystemTrayIcon, Qt
 
 if TYPE_CHECKING:
-    from ui.mainwindow import MainWindow
+    from ui.window import WindowBase
 
 __all__ = ["Tray", "status_colour"]
 
@@ -47,7 +47,7 @@ def _badge(base: QIcon, colour: str) -> QIcon:
 
 
 class Tray(QObject):
-    def __init__(self, window: MainWindow, base_icon: QIcon) -> None:
+    def __init__(self, window: WindowBase, base_icon: QIcon) -> None:
         super().__init__(window)
         self._window = window
         self._base = base_icon

@@ -163,13 +163,7 @@ def build_parser(extra: Sequence[Register] = ()) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"callsys {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # that command is not written yet
-        module.register(commands, common)
+        importlib.import_module(module_name).register(commands, common)
     for register in extra:
         register(commands, common)
     return parser

@@ -25,7 +25,7 @@ from callsys.errors import ConfigError
 
 if TYPE_CHECKING:
     from callsys.cli import Context
-    from callsys.crm.dynamics import DynamicsCrm
+    from callsys.crm.dynamics.client import DynamicsCrm
     from callsys.outbox import Outbox
 
 __all__ = ["register"]
@@ -134,7 +134,7 @@ def register(
 
 
 def dynamics(ctx: Context) -> DynamicsCrm:
-    from callsys.crm.dynamics import DynamicsCrm
+    from callsys.crm.dynamics.client import DynamicsCrm
     from callsys.settings import CRM_BACKEND
 
     crm = ctx.crm()
@@ -163,7 +163,7 @@ def run_with_crm(ctx: Context, work: Callable[[DynamicsCrm], Awaitable[T]]) -> T
 
 # ---------------------------------------------------------------------------------- sync
 def _sync(args: argparse.Namespace, ctx: Context) -> int:
-    from callsys.phoneindex import IndexSync, PhoneIndex, SyncProgress
+    from callsys.crm.dynamics.phoneindex import IndexSync, PhoneIndex, SyncProgress
 
     def progress(p: SyncProgress) -> None:
         if ctx.json:
@@ -418,7 +418,7 @@ def _outbox_drop(args: argparse.Namespace, ctx: Context) -> int:
 
 # ---------------------------------------------------------------------------------- convert
 def _ref(text: str | None, option: str) -> tuple[str, str]:
-    from callsys.crm.dataverse_odata import is_guid
+    from callsys.crm.dynamics.odata import is_guid
 
     table, _, record_id = (text or "").partition(":")
     if not table or not is_guid(record_id):
@@ -430,7 +430,7 @@ def _convert(args: argparse.Namespace, ctx: Context) -> int:
     from datetime import UTC, datetime, timedelta
 
     from callsys.activity import ActivityLogger, register_handlers
-    from callsys.crm.dataverse_convert import CallerDetails, Converter
+    from callsys.crm.dynamics.convert import CallerDetails, Converter
     from callsys.outbox import Outbox
 
     number = ctx.plan.parse(args.number)
@@ -504,12 +504,12 @@ def _convert(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def _url(args: argparse.Namespace, ctx: Context) -> int:
-    from callsys.crm.dataverse_convert import CallerDetails, Converter
+    from callsys.crm.dynamics.convert import CallerDetails, Converter
 
     crm = dynamics(ctx)
     try:
         if args.record_id:
-            from callsys.crm.dataverse_odata import is_guid
+            from callsys.crm.dynamics.odata import is_guid
 
             if not is_guid(args.record_id):
                 raise ConfigError(f"{args.record_id!r} is not a record id.")

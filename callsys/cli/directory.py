@@ -82,14 +82,16 @@ def _import(args: argparse.Namespace, ctx: Context) -> int:
                 sys.stderr.write("\n")
             sys.stderr.flush()
 
+    from callsys.crm.local_import import import_csv, import_file, import_vcard
+
     try:
         directory = _directory(ctx)
         if args.format == "csv":
-            report = directory.import_csv(path, progress)
+            report = import_csv(directory, path, progress)
         elif args.format == "vcard":
-            report = directory.import_vcard(path, progress)
+            report = import_vcard(directory, path, progress)
         else:
-            report = directory.import_file(path, progress)
+            report = import_file(directory, path, progress)
     finally:
         close_database(ctx)
 

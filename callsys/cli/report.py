@@ -14,7 +14,7 @@ from callsys.errors import ConfigError, CrmError
 
 if TYPE_CHECKING:
     from callsys.cli import Context
-    from callsys.crm.dataverse_reports import Bucket, CallReport
+    from callsys.crm.dynamics.reports import Bucket, CallReport
 
 __all__ = ["register"]
 
@@ -59,7 +59,7 @@ def _when(option: str, value: str) -> datetime:
 
 
 def _run(args: argparse.Namespace, ctx: Context) -> int:
-    from callsys.crm.dataverse_reports import local_report
+    from callsys.crm.dynamics.reports import local_report
     from callsys.settings import CRM_BACKEND
 
     start, end = _when("from", args.start), _when("to", args.end)
@@ -101,8 +101,8 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
 
 async def _from_dynamics(ctx: Context, start: datetime, end: datetime) -> CallReport:
     from callsys.cli.crm import dynamics
-    from callsys.crm.dataverse_reports import dynamics_report, local_report
-    from callsys.crm.dataverse_setup import unanswered_status
+    from callsys.crm.dynamics.reports import dynamics_report, local_report
+    from callsys.crm.dynamics.setup import unanswered_status
 
     crm = dynamics(ctx)
     try:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from callsys.cli import Context
 from callsys.errors import CallsysError, ConfigError
-from callsys.provider import ProviderListener, ProviderStatus, Registration
 from callsys.settings import CRM_BACKEND
 
 if TYPE_CHECKING:  # the server package is imported only when `callsys server` runs (start-up time)
@@ -189,21 +188,8 @@ def _close_database(ctx: Context) -> None:
 
 
 # ------------------------------------------------------------------------------------ --check
-class _StatusProbe:
-    def __init__(self) -> None:
-        self.status: ProviderStatus | None = None
-        self.online = asyncio.Event()
-
-    def call_event(self, event: object) -> None:
-        pass
-
-    def status_changed(self, status: ProviderStatus) -> None:
-        self.status = status
-        if status.registration is Registration.ONLINE:
-            self.online.set()
-
-
 async def _check(config: ServerConfig, ctx: Context, timeout: float) -> int:
+    from callsys.checks import online, probe_provider, sign_in
     from callsys.secrets import get_secret
     from callsys.server.daemon import CallServer
 
@@ -229,28 +215,18 @@ async def _check(config: ServerConfig, ctx: Context, timeout: float) -> int:
         except CallsysError as exc:
             results.append({"check": name, "ok": False, "detail": str(exc)})
             continue
-        probe = _StatusProbe()
-        listener: ProviderListener = probe
         try:
-            await provider.start(listener)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(probe.online.wait(), timeout)
-            ok = probe.online.is_set()
-            detail = probe.status.message if probe.status else ""
+            ok, status = await probe_provider(provider, timeout, online)
+            detail = status.message if status else ""
             if not ok:
                 detail = detail or f"no login within {timeout:g} s"
             results.append({"check": name, "ok": ok, "detail": detail or "logged in"})
         except CallsysError as exc:
             results.append({"check": name, "ok": False, "detail": str(exc)})
-        finally:
-            with contextlib.suppress(Exception):
-                await provider.close()
 
     if ctx.settings[CRM_BACKEND] == "dynamics":
-        from callsys.server.crm import check_crm
-
         try:
-            user = await asyncio.wait_for(check_crm(ctx.settings, ctx.database), timeout + 20)
+            user = await asyncio.wait_for(sign_in(ctx.settings, ctx.database), timeout + 20)
             results.append(
                 {"check": "crm", "ok": True, "detail": f"Dynamics 365 reachable; signed in as user {user}"}
             )

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sys
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,14 +30,15 @@ from typing import TYPE_CHECKING, Any
 from callsys.cli._shared import close_database, simulation_database
 from callsys.errors import ConfigError
 from callsys.model import Call, CallEvent
+from callsys.provider import ScenarioPlayer
 
 if TYPE_CHECKING:
     from callsys.activity import ActivityLogger
     from callsys.cli import Context
-    from callsys.crm import Crm, Match
-    from callsys.model import Party
+    from callsys.crm import Match
     from callsys.outbox import Outbox
     from callsys.provider import Provider
+    from callsys.session import CallSession
 
 __all__ = ["register"]
 
@@ -85,12 +85,9 @@ def register(
 
 
 def _scenarios(provider: Provider) -> Mapping[str, Any]:
-    """The simulator's scenario table. The simulator publishes it as ``SCENARIOS`` next to its
-    class; we reach it through the object the registry gave us, never by importing providers."""
-    table = getattr(provider, "scenarios", None) or vars(sys.modules[type(provider).__module__]).get(
-        "SCENARIOS"
-    )
-    return table if isinstance(table, Mapping) else {}
+    """The simulator's scenario table, as the object the registry gave us declares it
+    (``ScenarioPlayer``): the core never imports providers."""
+    return provider.scenarios if isinstance(provider, ScenarioPlayer) else {}
 
 
 def _run(args: argparse.Namespace, ctx: Context) -> int:
@@ -111,45 +108,45 @@ def _run(args: argparse.Namespace, ctx: Context) -> int:
 
 async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
     from callsys.calllog import CallLog
-    from callsys.callmanager import CallManager
     from callsys.lookup import CallerLookup
+    from callsys.session import CallSession
     from callsys.settings import DNIS_LINES
 
-    plan = ctx.plan
-    dnis_lines = ctx.settings[DNIS_LINES]
-    provider = ctx.registry.create("sim", {"speed": args.speed})
+    # The desktop's call session: the plan, IN12's lines, the lookup, the record chosen per call.
+    session = CallSession.for_plan(
+        ctx.plan, ctx.settings[DNIS_LINES], registry=ctx.registry, settings=ctx.settings
+    )
+    provider = ctx.registry.create("sim", session.provider_options({"speed": args.speed}))
+    session.provider = provider
     scenarios = _scenarios(provider)
     if args.scenario not in scenarios:
         known = ", ".join(sorted(scenarios)) or "none"
         raise ConfigError(f"There is no scenario {args.scenario!r}; expected one of: {known}.")
 
-    manager = CallManager.for_plan(plan, dnis_lines)
-    crm = ctx.crm()
-    activities = _activities(ctx, crm) if args.log_to_crm else None
+    session.crm = ctx.crm()
+    try:
+        activities = _activities(ctx, session) if args.log_to_crm else None
+    except ConfigError:
+        await session.close()
+        raise
     log_db = ctx.database if args.log_to_real else simulation_database(ctx)
     call_log = CallLog(log_db)
-    manager.subscribe(call_log)
-    lookup = CallerLookup(crm)
+    session.calllog = call_log
+    session.manager.subscribe(call_log)
+    session.lookup = CallerLookup(session.crm)
     events: asyncio.Queue[tuple[CallEvent, Call] | None] = asyncio.Queue()
-    manager.subscribe(lambda event, call: events.put_nowait((event, call)))
+    session.manager.subscribe(lambda event, call: events.put_nowait((event, call)))
     printed = 0
-    parties: dict[str, Party | None] = {}
-    if activities is not None:
-        activities.logger.resolve_party = lambda call: parties.get(call.id)
 
     async def printer() -> None:
         nonlocal printed
-        identified: set[str] = set()
         while (item := await events.get()) is not None:
             event, call = item
-            matches = await lookup.identify(call)
-            if matches and call.id not in identified:
-                identified.add(call.id)
-                party = matches[0].party
-                call_log.set_party(call.id, party.kind, party.id, party.name, party.company)
+            matches = list(await session.identify(call))
+            if matches and call.id not in session.parties:
+                session.remember_party(call.id, matches[0].party)
             if activities is not None:
                 # after the lookup, as the desktop does it: the activity names the caller's record
-                parties[call.id] = matches[0].party if matches else None
                 activities.logger(event, call)
             _print_event(ctx, event, call, matches, call_log.row_id(call.id))
             printed += 1
@@ -158,22 +155,20 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
     delivered: dict[str, int] | None = None
     played = False
     try:
-        await provider.start(manager.listener(provider.name))
-        play = getattr(provider, "play", None)
-        if play is None:
+        await provider.start(session.manager.listener(provider.name))
+        if not isinstance(provider, ScenarioPlayer):
             raise ConfigError("The 'sim' provider cannot play scenarios.")
-        await play(args.scenario)
+        await provider.play(args.scenario)
         played = True
     finally:
-        await provider.close()
+        await session.close_provider()
         events.put_nowait(None)
         await printing
         try:
             if activities is not None and played:
                 delivered = await activities.deliver(args.crm_wait)
         finally:
-            await lookup.close()
-            await crm.close()
+            await session.close()  # the lookup, the CRM
             if log_db is not ctx.database:
                 log_db.close()
     if delivered is not None:
@@ -202,23 +197,23 @@ class _Activities:
         return {"delivered": result.done, "pending": result.pending, "dead": len(self.outbox.dead())}
 
 
-def _activities(ctx: Context, crm: Crm) -> _Activities:
-    from callsys.activity import ActivityLogger, register_handlers
-    from callsys.crm.dataverse_setup import unanswered_status
-    from callsys.crm.dynamics import DynamicsCrm
-    from callsys.outbox import Outbox
+def _activities(ctx: Context, session: CallSession) -> _Activities:
+    """The session's CRM activity logging, as the desktop wires it (``open_activities``), on the
+    real database's outbox: what is not delivered now stays for ``callsys crm flush``."""
+    from callsys.crm.dynamics.client import DynamicsCrm
+    from callsys.session import open_activities
 
-    if not isinstance(crm, DynamicsCrm):
+    if not isinstance(session.crm, DynamicsCrm):
         raise ConfigError(
             '--log-to-crm logs calls as Dynamics 365 activities: set crm.backend = "dynamics" '
             "(and crm.url) first."
         )
-    outbox = Outbox(ctx.database)
-    register_handlers(outbox, crm)
-    plan = ctx.plan
-    logger = ActivityLogger(
-        outbox,
-        unanswered_status=unanswered_status(ctx.settings),
+    plan = session.plan
+    outbox, logger = open_activities(
+        session.crm,
+        ctx.database,
+        ctx.settings,
+        resolve_party=lambda call: session.parties.get(call.id),
         display_number=lambda call: plan.display(call.remote) or "unknown",
     )
     return _Activities(logger, outbox)

@@ -6,13 +6,28 @@ Lookups are async because the real CRM is a network service; the local one answe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from callsys.model import Party, PhoneNumber
+from callsys.model import Party, PartyKind, PhoneNumber
 
-__all__ = ["Crm", "Match"]
+if TYPE_CHECKING:
+    from callsys.numbers import NumberPlan
+
+__all__ = [
+    "BrowsableDirectory",
+    "Crm",
+    "EditableDirectory",
+    "IndexedCrm",
+    "InstantLookup",
+    "InstantRecord",
+    "Match",
+    "NumberedCrm",
+    "RecordDetails",
+    "RekeyableDirectory",
+    "SignedInCrm",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +65,98 @@ class Crm(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+# ------------------------------------------------------------------ optional behaviour, declared
+# What only one CRM does, each a small protocol (``isinstance`` answers it), so that a front end
+# asks the type rather than probing names.
+
+
+@runtime_checkable
+class InstantLookup(Protocol):
+    """Answers a number without waiting (the local directory: one indexed SQLite query)."""
+
+    def lookup_now(self, number: PhoneNumber) -> Sequence[Match]: ...
+
+
+@runtime_checkable
+class InstantRecord(Protocol):
+    """Gives one record by id without waiting."""
+
+    def get_now(self, record_id: str) -> Party | None: ...
+
+
+@runtime_checkable
+class RecordDetails(Protocol):
+    """Keeps more of a record than ``Party`` says (e-mail, notes): the details view shows it."""
+
+    def details(self, record_id: str) -> dict[str, str]: ...
+
+
+@runtime_checkable
+class BrowsableDirectory(Protocol):
+    """A directory listed page by page, in name order (the contacts view with no search)."""
+
+    def count(self) -> int: ...
+
+    def list_parties(self, limit: int = 100, offset: int = 0) -> list[Party]: ...
+
+
+@runtime_checkable
+class EditableDirectory(InstantLookup, Protocol):
+    """A directory the agent edits in place (records added, numbers added to a record)."""
+
+    def add(
+        self,
+        name: str,
+        numbers: Iterable[str | tuple[str, str]] = (),
+        *,
+        kind: PartyKind | str = PartyKind.CONTACT,
+        company: str = "",
+        email: str = "",
+        notes: str = "",
+        record_id: str | None = None,
+    ) -> Party: ...
+
+    def update(
+        self,
+        record_id: str,
+        *,
+        name: str | None = None,
+        company: str | None = None,
+        kind: PartyKind | str | None = None,
+        numbers: Iterable[str | tuple[str, str]] | None = None,
+        email: str | None = None,
+        notes: str | None = None,
+    ) -> Party: ...
+
+
+@runtime_checkable
+class NumberedCrm(Protocol):
+    """Reads its phone columns with a number plan, which Settings may change without a restart."""
+
+    plan: NumberPlan
+
+
+@runtime_checkable
+class RekeyableDirectory(NumberedCrm, Protocol):
+    """Keys local numbers with the plan's area code: they are keyed again when it changes."""
+
+    def reindex(self) -> int: ...
+
+
+@runtime_checkable
+class IndexedCrm(Protocol):
+    """Keeps a local phone index of the CRM's numbers (B3): a ring is answered from it at once,
+    and a delta sync keeps it current."""
+
+    @property
+    def index(self) -> object | None:
+        """The phone index (``callsys.crm.dynamics.phoneindex.PhoneIndex``), or ``None``."""
+
+
+@runtime_checkable
+class SignedInCrm(Protocol):
+    """A CRM the agent signs in to: it tells who is signed in (the settings' connection test)."""
+
+    async def who_am_i(self) -> str: ...

@@ -1,14 +1,10 @@
 """Which CRM to talk to: ``create_crm`` reads ``crm.backend`` and builds it.
 
-``local`` is the embedded directory (``LocalCrm``), always available. ``dynamics`` is imported
-lazily, so the app starts (and the local CRM works) even where the Dynamics connector or its
-dependencies are missing — choosing it then gives a ``ConfigError`` that says so.
+``local`` is the embedded directory (``LocalCrm``). ``dynamics`` is the Dynamics 365 connector
+(``callsys.crm.dynamics``), imported only when it is chosen (start-up time).
 """
 
 from __future__ import annotations
-
-import importlib
-from typing import Any, cast
 
 import sqlite_utils
 
@@ -28,19 +24,9 @@ def create_crm(settings: Settings, db: sqlite_utils.Database, plan: NumberPlan) 
 
         return LocalCrm(db, plan)
     if backend == "dynamics":
-        try:
-            module: Any = importlib.import_module("callsys.crm.dynamics")
-            factory = module.DynamicsCrm
-        except (ImportError, AttributeError) as exc:
-            raise ConfigError(
-                "Setting 'crm.backend' is 'dynamics', but the Dynamics 365 connector cannot be loaded "
-                f"({exc}). Use 'local', or install callsys with its Dynamics dependencies.",
-                key=CRM_BACKEND.key,
-            ) from None
-        create = getattr(module, "create", None)
-        if callable(create):  # the connector's own composition (settings, secrets, token cache)
-            return cast(Crm, create(settings, db, plan))
-        return cast(Crm, factory(settings=settings, db=db, plan=plan))
+        from callsys.crm.dynamics.setup import create
+
+        return create(settings, db, plan)  # tables, sign-in, secrets, token cache, phone index
     raise ConfigError(  # pragma: no cover - the setting's parser allows only the two above
         f"Setting 'crm.backend' has the value {backend!r}, but it should be 'local' or 'dynamics'.",
         key=CRM_BACKEND.key,

@@ -27,23 +27,17 @@ from typing import Any
 
 import sqlite_utils
 
-from callsys.activity import (
-    ActivityLogger,
-    call_key,
-    compose_description,
-    duration_minutes,
-    register_handlers,
-)
+from callsys.activity import ActivityLogger, call_key, compose_description, duration_minutes
 from callsys.crm import Crm, Match
-from callsys.crm.dataverse_setup import activity_logger_options
-from callsys.crm.dynamics import DynamicsCrm
-from callsys.errors import ConfigError, CrmError
+from callsys.crm.dynamics.client import DynamicsCrm
+from callsys.crm.dynamics.phoneindex import IndexSync, PhoneIndex
+from callsys.errors import ConfigError
 from callsys.lookup import CallerLookup
 from callsys.model import Call, CallEvent, Party, PhoneNumber
 from callsys.outbox import Outbox
-from callsys.phoneindex import IndexSync, PhoneIndex
 from callsys.server.config import ServerConfig
 from callsys.server.reconcile import LegBook
+from callsys.session import open_activities
 from callsys.settings import CRM_INDEX_FULL_SECONDS, CRM_INDEX_SYNC_SECONDS, Settings
 
 __all__ = ["OutboxActivities", "activity_factory", "open_crm"]
@@ -339,15 +333,8 @@ def open_crm(settings: Settings, db: sqlite_utils.Database) -> DynamicsCrm:
     from callsys.numbers import plan_from_settings
 
     plan = plan_from_settings(settings)  # numbers.*: how the CRM's phone columns are read
-    try:
-        crm: Crm = create_crm(settings, db, plan)
-    except TypeError:
-        # The connector has no settings composition (``dynamics.create``) yet: an org URL plus a
-        # token in CALLSYS_CRM_TOKEN is what automation and our subprocess tests use.
-        from callsys.auth import EnvTokens
-        from callsys.settings import CRM_URL
-
-        crm = DynamicsCrm(settings[CRM_URL], EnvTokens(), plan=plan)
+    # A bug inside the connector's composition must surface, never switch the sign-in silently.
+    crm: Crm = create_crm(settings, db, plan)
     if not isinstance(crm, DynamicsCrm):
         raise ConfigError(
             "The callsys server logs calls to Dynamics 365: set crm.backend = 'dynamics' and crm.url.",
@@ -365,19 +352,21 @@ def activity_factory(
 
     async def build(config: ServerConfig, owner_for: Callable[[Call], str | None]) -> OutboxActivities:
         crm = open_crm(settings, db)
-        outbox = Outbox(state if state is not None else db, max_delay=config.crm_retry_max)
-        register_handlers(outbox, crm)
         lookup = CallerLookup(crm)
         index = crm.index if isinstance(crm.index, PhoneIndex) else None
 
         def resolve_party(call: Call) -> Party | None:
             return _clear_match(lookup.cached(call.remote) or [])
 
-        logger = ActivityLogger(
-            outbox,
+        # The desktop's outbox and activity logger (IN8: the organisation's unanswered status and
+        # the titles in the configured language), with the server's owner for each call.
+        outbox, logger = open_activities(
+            crm,
+            state if state is not None else db,
+            settings,
+            max_delay=config.crm_retry_max,
             resolve_party=resolve_party,
             agent_for=owner_for,
-            **activity_logger_options(settings),  # IN8: the organisation's unanswered status + titles
         )
         writer = OutboxActivities(
             outbox,
@@ -402,14 +391,3 @@ def activity_factory(
         return writer
 
     return build
-
-
-async def check_crm(settings: Settings, db: sqlite_utils.Database) -> str:
-    """Sign in and ask Dataverse who we are (``--check``). Returns the user id; raises CrmError."""
-    crm = open_crm(settings, db)
-    try:
-        return await crm.who_am_i()
-    except CrmError:
-        raise
-    finally:
-        await crm.close()

@@ -53,6 +53,7 @@ from callsys.server.hub import ALL, Hub, Identity, Session, constant_time_equal,
 from callsys.server.protocol import call_to_wire
 from callsys.server.reconcile import LegBook, Reconciler, ReconcileResult, read_master_csv
 from callsys.serverlayer import LAYER_PATH, read_pushed
+from callsys.session import CallSession
 
 __all__ = ["ActivityFactory", "ActivityWriter", "BranchRuntime", "CallServer"]
 
@@ -216,8 +217,9 @@ def _now() -> datetime:
 @dataclass(eq=False)
 class BranchRuntime:
     branch: Branch
+    #: The branch's call session: its number plan, its CallManager (IN12's lines, IN13).
+    session: CallSession
     provider: Provider
-    manager: CallManager
     status: ProviderStatus
     starter: asyncio.Task[None] | None = None
     listener: ProviderListener | None = field(default=None, repr=False)
@@ -229,6 +231,10 @@ class BranchRuntime:
     online_at: float | None = None  # monotonic time the link came up
     losses: int = 0  # link losses so far
     ever_online: bool = False
+
+    @property
+    def manager(self) -> CallManager:
+        return self.session.manager
 
 
 class CallServer:
@@ -277,11 +283,14 @@ class CallServer:
         book = getattr(self.activity, "legs", None)
         self.book = book if isinstance(book, LegBook) else None
         for branch in self.config.branches:
-            provider = self._registry.create(branch.provider, self.provider_options(branch))
+            session = CallSession.for_plan(branch.plan, branch.dnis_lines, registry=self._registry)
+            provider = self._registry.create(
+                branch.provider, session.provider_options(self.provider_options(branch))
+            )
             runtime = BranchRuntime(
                 branch=branch,
+                session=session,
                 provider=provider,
-                manager=CallManager.for_plan(branch.plan, branch.dnis_lines),
                 status=ProviderStatus(branch.name, Registration.CONNECTING, message="connecting"),
             )
             runtime.manager.subscribe(self._observer_for(branch.name))
@@ -314,7 +323,8 @@ class CallServer:
 
     def provider_options(self, branch: Branch) -> dict[str, Any]:
         """The branch's provider options with its PBX secret fetched from the keyring (never in
-        the file) and server-mode defaults: watch every extension."""
+        the file) and server-mode defaults: watch every extension. The branch's session adds its
+        number plan: a caller ID reads as the branch's country does (SET6)."""
         options = dict(branch.options)
         secret_name = str(options.pop("secret_name", f"{branch.provider}/{branch.name}"))
         if not options.get("secret"):
@@ -322,8 +332,6 @@ class CallServer:
             if secret:
                 options["secret"] = secret
         options.setdefault("extensions", [ALL])
-        # The branch's number plan: a caller ID reads as the branch's country does (SET6).
-        options["number_plan"] = branch.plan
         return options
 
     async def _start_branch(self, runtime: BranchRuntime) -> None:

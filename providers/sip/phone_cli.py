@@ -69,6 +69,7 @@ from callsys.callmanager import CallManager
 from callsys.errors import CallsysError, ConfigError
 from callsys.model import Call, CallEvent, CallState, ProviderEvent
 from callsys.provider import ProviderStatus
+from callsys.session import CallSession
 
 __all__ = ["main", "register", "run_phone"]
 
@@ -161,8 +162,8 @@ async def run_phone(
         out.write({"event": "error", "command": "start", "message": str(exc)})
         return 2
 
-    # The same CallManager as the desktop's: numbers read, IN12 and IN13 applied with the plan.
-    manager = CallManager.for_plan(plan, dnis_lines) if plan is not None else CallManager()
+    # The desktop's call session: numbers read, IN12 and IN13 applied with the plan.
+    manager = CallSession.for_plan(plan, dnis_lines).manager if plan is not None else CallManager()
     digits_by_call: dict[str, str] = {}
     inner = manager.listener(provider.name)
 

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 
 from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm, TableSpec
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm, TableSpec
 from callsys.numbers import NumberPlan
 from tests.dataverse_fake import ORG, DataverseFake, Table
 

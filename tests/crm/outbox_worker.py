@@ -12,7 +12,7 @@ import sys
 
 from callsys.activity import register_handlers
 from callsys.auth import EnvTokens
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.numbers import NumberPlan
 from callsys.outbox import Outbox
 from callsys.store import open_database

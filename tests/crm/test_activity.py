@@ -11,7 +11,7 @@ import pytest_asyncio
 
 from callsys.activity import ActivityLogger, register_handlers
 from callsys.callmanager import CallManager
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.model import Call, Direction, EndReason, Party, PartyKind
 from callsys.numbers import NumberPlan
 from callsys.outbox import Outbox

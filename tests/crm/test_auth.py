@@ -16,7 +16,7 @@ from callsys.auth import (
     check_org_url,
     token_cache,
 )
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.errors import AuthError, ConfigError, SecretStoreError
 from callsys.numbers import NumberPlan
 from tests.dataverse_fake import ORG, DataverseFake, FakeIdentityProvider
@@ -191,7 +191,7 @@ async def test_server_signs_in_with_a_certificate(fake: DataverseFake) -> None:
 async def test_the_sign_in_service_is_the_configured_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake: DataverseFake, host: str, line: str
 ) -> None:
-    from callsys.crm.dataverse_setup import tokens_from_settings
+    from callsys.crm.dynamics.setup import tokens_from_settings
     from callsys.secretnames import DYNAMICS_SECRET
     from callsys.secrets import env_name
     from callsys.settings import load_settings

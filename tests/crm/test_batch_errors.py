@@ -18,8 +18,8 @@ import pytest_asyncio
 
 from callsys.activity import ActivityLogger, register_handlers
 from callsys.callmanager import CallManager
-from callsys.crm.dataverse_batch import BatchRequest, ChangeSet, decode_batch, encode_batch
-from callsys.crm.dynamics import DynamicsCrm, is_duplicate, response_error
+from callsys.crm.dynamics.batch import BatchRequest, ChangeSet, decode_batch, encode_batch
+from callsys.crm.dynamics.client import DynamicsCrm, is_duplicate, response_error
 from callsys.errors import CrmConflict, CrmRejected, CrmThrottled
 from callsys.model import EndReason
 from callsys.numbers import NumberPlan

@@ -160,7 +160,7 @@ def test_crm_convert_case_from_a_logged_call_links_its_activity(
 
 
 def test_settings_compose_tables_and_logger_options(tmp_path: Path) -> None:
-    from callsys.crm.dataverse_setup import activity_logger_options, tables_from_settings
+    from callsys.crm.dynamics.setup import activity_logger_options, tables_from_settings
     from callsys.settings import load_settings
 
     path = tmp_path / "settings.toml"

@@ -10,8 +10,8 @@ import pytest
 
 from callsys.activity import ActivityLogger, register_handlers
 from callsys.callmanager import CallManager
-from callsys.crm.dataverse_convert import CallerDetails, Converter
-from callsys.crm.dynamics import CONTACT, DynamicsCrm
+from callsys.crm.dynamics.client import CONTACT, DynamicsCrm
+from callsys.crm.dynamics.convert import CallerDetails, Converter
 from callsys.errors import CrmRejected
 from callsys.numbers import NumberPlan
 from callsys.outbox import Outbox

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from callsys.crm.dataverse_batch import BatchRequest, ChangeSet, decode_batch, encode_batch
+from callsys.crm.dynamics.batch import BatchRequest, ChangeSet, decode_batch, encode_batch
 from tests.dataverse_fake import DataverseFake
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from callsys.crm import Crm
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.errors import AuthError, CrmThrottled, CrmUnavailable
 from callsys.model import PartyKind
 from callsys.numbers import NumberPlan
@@ -202,7 +202,7 @@ async def test_a_misconfigured_custom_table_does_not_hide_the_others(
     fake: DataverseFake, plan: NumberPlan
 ) -> None:
     from callsys.auth import StaticTokens
-    from callsys.crm.dynamics import DEFAULT_TABLES, TableSpec
+    from callsys.crm.dynamics.client import DEFAULT_TABLES, TableSpec
     from tests.dataverse_fake import ORG
 
     broken = TableSpec("new_patient", "new_patients", "new_patientid", "new_name", ("new_typo_phone",))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import pytest
 
 from callsys.crm import Match
-from callsys.crm.dynamics import CONFIRM_AGAIN_AFTER, LOOKUP_CONCURRENCY, DynamicsCrm
+from callsys.crm.dynamics.client import CONFIRM_AGAIN_AFTER, LOOKUP_CONCURRENCY, DynamicsCrm
 from callsys.errors import CrmThrottled
 from callsys.model import PhoneNumber
 from callsys.numbers import NumberPlan

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.phoneindex import IndexKeys, IndexSync, PhoneIndex, SyncProgress
 from callsys.model import PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
-from callsys.phoneindex import IndexKeys, IndexSync, PhoneIndex, SyncProgress
 from callsys.store import open_database
 from tests.crm.conftest import CUSTOM_SPEC
 from tests.dataverse_fake import DataverseFake
@@ -221,7 +221,7 @@ async def test_table_without_change_tracking_reads_changed_rows_and_is_synced_in
 async def test_created_records_are_indexed_at_once_and_deleted_ones_dropped(
     db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
-    from callsys.crm.dataverse_convert import CallerDetails, Converter
+    from callsys.crm.dynamics.convert import CallerDetails, Converter
 
     index = _index(db, plan, crm)
     await IndexSync(index, crm).sync()
@@ -237,7 +237,7 @@ async def test_created_records_are_indexed_at_once_and_deleted_ones_dropped(
 @pytest.mark.asyncio
 async def test_lookup_url_stays_within_the_batch_get_limit(fake: DataverseFake, plan: NumberPlan) -> None:
     from callsys.auth import StaticTokens
-    from callsys.crm.dynamics import CONTACT
+    from callsys.crm.dynamics.client import CONTACT
     from tests.dataverse_fake import ORG
 
     many = [f"new_phone{n:03d}" for n in range(300)]
@@ -397,8 +397,8 @@ def test_a_page_decoded_in_slices_is_the_page() -> None:
     inside a value, or rows that do not begin with their etag, must not change the result."""
     import json
 
-    from callsys.crm.dynamics import CONTACT
-    from callsys.phoneindex import SLICE_BYTES, PageDecoder
+    from callsys.crm.dynamics.client import CONTACT
+    from callsys.crm.dynamics.phoneindex import SLICE_BYTES, PageDecoder
 
     tricky = ',{"@odata.etag":"W/\\"1\\""}'  # in a value, JSON-escaped
     rows = [
@@ -462,7 +462,7 @@ async def test_a_full_sync_decodes_and_writes_in_a_process_of_its_own(
     window's process, which shares one interpreter lock with its event loop, none of that runs
     (a thread doing it made the loop wait for the lock, and for collections of the whole heap).
     Deltas are small and stay in a thread."""
-    from callsys.phoneindex import PageDecoder
+    from callsys.crm.dynamics.phoneindex import PageDecoder
 
     for n in range(30):
         fake.add("contact", {"lastname": f"C{n}", "telephone1": f"030 5550{n:03d}"})
@@ -497,12 +497,12 @@ async def test_a_full_sync_writes_in_a_thread_when_no_writer_process_can_start(
     plan: NumberPlan,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import callsys.phoneindex
+    import callsys.crm.dynamics.phoneindex as phoneindex_module
 
     def refuse(code: str) -> None:
         raise OSError("no Python to start")
 
-    monkeypatch.setattr(callsys.phoneindex, "_spawn", refuse)
+    monkeypatch.setattr(phoneindex_module, "_spawn", refuse)
     fake.add("contact", {"lastname": "Ruiz", "telephone1": "030 5550001"})
     index = _index(db, plan, crm)
     sync = IndexSync(index, crm, page_size=4)
@@ -551,7 +551,7 @@ def test_the_next_link_is_read_ahead_only_where_it_is_a_key() -> None:
     end is left to the decoder (the sync then waits for it)."""
     import json
 
-    from callsys.phoneindex import _next_link_ahead
+    from callsys.crm.dynamics.phoneindex import _next_link_ahead
 
     link = "https://contoso.crm4.dynamics.com/api/data/v9.2/contacts?$skiptoken=%3Ccookie%20page=%222%22/%3E"
     sneaky = {"fullname": '"@odata.nextLink":"https://elsewhere.example/"', "telephone1": None}

@@ -13,8 +13,8 @@ from callsys.activity import ActivityLogger, register_handlers
 from callsys.calllog import CallLog
 from callsys.callmanager import CallManager
 from callsys.cli import main
-from callsys.crm.dataverse_reports import dynamics_report, local_report
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
+from callsys.crm.dynamics.reports import dynamics_report, local_report
 from callsys.model import Direction, EndReason
 from callsys.numbers import NumberPlan
 from callsys.outbox import Outbox

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from callsys.crm.dataverse_convert import CallerDetails, Converter
-from callsys.crm.dataverse_required import RequiredColumn, required_columns
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
+from callsys.crm.dynamics.convert import CallerDetails, Converter
+from callsys.crm.dynamics.required import RequiredColumn, required_columns
 from callsys.errors import CrmRejected
 from tests.crm.test_fake_contract import call
 from tests.dataverse_fake import Column, DataverseFake

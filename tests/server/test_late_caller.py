@@ -17,7 +17,7 @@ import pytest_asyncio
 from callsys.activity import ActivityLogger, register_handlers
 from callsys.callmanager import CallManager
 from callsys.crm import Match
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.lookup import CallerLookup
 from callsys.model import EndReason, Party, PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan

@@ -16,14 +16,16 @@ import pytest
 import qasync
 
 from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.local import LocalCrm
 from callsys.lookup import CallerLookup
+from callsys.numbers import NumberPlan
+from callsys.session import CallSession
 from callsys.settings import Settings
 from providers import REGISTRY
 from tests.dataverse_fake import ORG, DataverseFake
 
-from ui.desktop import Desktop, compose
+from ui.desktop import compose
 from ui.i18n import Language, set_current
 from ui.mainwindow import MainWindow
 
@@ -88,7 +90,7 @@ def make_settings(tmp_path: Path, **values: Any) -> Settings:
     return Settings(base, path=tmp_path / "settings.toml")
 
 
-def dynamics_desktop(tmp_path: Path, fake: DataverseFake) -> Desktop:
+def dynamics_desktop(tmp_path: Path, fake: DataverseFake) -> CallSession:
     """The desktop composed from the test settings, with Dynamics 365 — the Dataverse fake — as
     its CRM and caller lookup (what compose builds for ``crm.backend = "dynamics"``)."""
     desktop = compose(make_settings(tmp_path), REGISTRY)
@@ -103,7 +105,7 @@ def dynamics_desktop(tmp_path: Path, fake: DataverseFake) -> Desktop:
     return desktop
 
 
-def fill_directory(desktop: Desktop) -> None:
+def fill_directory(desktop: CallSession) -> None:
     crm = desktop.crm
     assert isinstance(crm, LocalCrm)
     crm.add("Sara Ahmadi", [SARA, "+989121112233"], company="Ahmadi Trading")
@@ -162,3 +164,24 @@ def make_window(
             pass
         closing = aio.create_task(desktop.close())
         qtbot.waitUntil(closing.done, timeout=5000)
+
+
+@pytest.fixture
+def fake() -> DataverseFake:
+    """The Dataverse fake (Dynamics 365's Web API, as documented)."""
+    return DataverseFake()
+
+
+@pytest.fixture
+def dynamics(fake: DataverseFake, aio: asyncio.AbstractEventLoop, qtbot: Any) -> Iterator[DynamicsCrm]:
+    """The Dynamics 365 connector on the fake, reading numbers as Iranian ones."""
+    crm = DynamicsCrm(
+        ORG,
+        StaticTokens(fake.issue_token()),
+        plan=NumberPlan(region="IR"),
+        tables=DEFAULT_TABLES,
+        transport=fake.transport(),
+    )
+    yield crm
+    closing = aio.create_task(crm.close())
+    qtbot.waitUntil(closing.done, timeout=3000)

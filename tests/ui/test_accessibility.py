@@ -8,22 +8,10 @@ from typing import Any
 
 from callsys.model import CallState
 from tests.ui.conftest import REZA, SARA
+from tests.ui.helpers import unnamed
 
 from ui.mainwindow import MainWindow
-from ui.qt import QApplication, QLabel, Qt, QWidget
-
-
-def _unnamed(root: QWidget) -> list[str]:
-    buddies = {id(label.buddy()) for label in root.findChildren(QLabel) if label.buddy() is not None}
-    missing = []
-    for widget in root.findChildren(QWidget):
-        if not widget.isVisibleTo(root) or not widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
-            continue
-        text = widget.text() if hasattr(widget, "text") and callable(widget.text) else ""
-        if widget.accessibleName() or (isinstance(text, str) and text.strip("&")) or id(widget) in buddies:
-            continue
-        missing.append(f"{type(widget).__name__} {widget.objectName()!r}")
-    return missing
+from ui.qt import QApplication, Qt
 
 
 def test_every_focusable_control_has_a_name(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
@@ -39,10 +27,10 @@ def test_every_focusable_control_has_a_name(make_window: Callable[..., MainWindo
     window.show_contacts()  # the docks too: the contacts view and the dial pad
     window.show_dialpad()
     assert window.call_panel.isVisible() and window.notes.isVisible()
-    assert _unnamed(window) == []
-    assert _unnamed(window.popups.popup(waiting)) == []
+    assert unnamed(window) == []
+    assert unnamed(window.popups.popup(waiting)) == []
     window.log_search.setAccessibleName("")  # the check really notices a nameless field
-    assert _unnamed(window) == ["QLineEdit 'logSearch'"]
+    assert unnamed(window) == ["QLineEdit 'logSearch'"]
 
 
 def test_tab_walks_the_window_in_reading_order(make_window: Callable[..., MainWindow], qtbot: Any) -> None:

@@ -22,7 +22,7 @@ from callsys.settings import PROVIDER_OPTIONS, Settings, load_settings
 from providers.sip import sound
 from tests.sip.fake_portaudio import FakePortAudio, device
 from tests.ui.conftest import SARA
-from tests.ui.test_window import ring
+from tests.ui.helpers import ring
 
 from ui.audiosettings import level_percent
 from ui.i18n import Language

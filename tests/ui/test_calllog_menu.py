@@ -17,23 +17,13 @@ from callsys.crm.local import LocalCrm
 from callsys.model import EndReason, PartyKind
 from tests.dataverse_fake import DataverseFake
 from tests.ui.conftest import ACME, SARA, dynamics_desktop
-from tests.ui.test_mnemonics import clashes
-from tests.ui.test_window import ring
+from tests.ui.helpers import UNKNOWN, clashes, missed, ring
 
 from ui.convert import ConvertDialog
 from ui.details import PartyDetailsDialog
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import QApplication, QGuiApplication, Qt, QUrl
-
-UNKNOWN = "+982144556677"
-
-
-def missed(window: MainWindow, qtbot: Any, number: str, name: str = "") -> str:
-    call_id = ring(window, qtbot, number, name)
-    window.simulator.remote_hangup(call_id, EndReason.MISSED)
-    qtbot.waitUntil(lambda: window.popups.popup(call_id) is None)
-    return call_id
 
 
 def right_click(window: MainWindow, row: int) -> None:

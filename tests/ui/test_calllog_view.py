@@ -14,7 +14,7 @@ from typing import Any
 
 from callsys.model import EndReason
 from tests.ui.conftest import ACME, REZA, SARA, make_settings
-from tests.ui.test_window import ring
+from tests.ui.helpers import ring
 
 from ui.calllogview import COLUMNS
 from ui.mainwindow import MainWindow

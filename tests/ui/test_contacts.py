@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from callsys.crm import local_import
 from callsys.crm.local import LocalCrm
 from tests.dataverse_fake import ORG, DataverseFake
 from tests.ui.conftest import dynamics_desktop
@@ -220,13 +221,13 @@ def test_import_from_the_window_reports_what_the_cli_reports(
     path = tmp_path / "people.csv"
     path.write_text(CSV, encoding="utf-8")
     threads: list[threading.Thread] = []
-    real = LocalCrm.import_file
+    real = local_import.import_file
 
-    def spy(self: LocalCrm, *args: Any, **kwargs: Any) -> Any:
+    def spy(crm: LocalCrm, *args: Any, **kwargs: Any) -> Any:
         threads.append(threading.current_thread())
-        return real(self, *args, **kwargs)
+        return real(crm, *args, **kwargs)
 
-    monkeypatch.setattr(LocalCrm, "import_file", spy)
+    monkeypatch.setattr(local_import, "import_file", spy)
     dialog = view.import_file(path)
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=10000)
     assert threads and threads[0] is not threading.main_thread()  # off the GUI thread

@@ -6,30 +6,26 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.conversion import DynamicsBackend, LocalBackend, Subject
+from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.crm.local import LocalCrm
-from callsys.errors import CrmRejected
-from callsys.model import Call, CallState, Direction, EndReason, Party, PartyKind, PhoneNumber
-from callsys.numbers import NumberPlan
+from callsys.model import Party, PartyKind, PhoneNumber
 from tests.dataverse_fake import ORG, Column, DataverseFake
 from tests.ui.conftest import ACME, REZA
+from tests.ui.helpers import UNKNOWN, in_order, missed_call, tab_walk, unnamed
 
-from ui.convert import ConvertDialog, DynamicsBackend, LocalBackend, Subject, open_convert
+from ui.convert import ConvertDialog, open_convert
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import QComboBox, Qt
 
 LEFT = Qt.MouseButton.LeftButton
-
-UNKNOWN = "+982144556677"
 
 
 def plain(text: str) -> str:
@@ -41,26 +37,6 @@ def aio_run(qtbot: Any, coro: Any) -> Any:
     task = asyncio.ensure_future(coro)
     qtbot.waitUntil(task.done, timeout=3000)
     return task.result()
-
-
-def missed_call(window: MainWindow, number: str, name: str = "", call_id: str = "m1") -> str:
-    plan = window.desktop.plan
-    start = datetime.now(UTC) - timedelta(minutes=3)
-    window.desktop.calllog.record(
-        Call(
-            id=call_id,
-            direction=Direction.INCOMING,
-            state=CallState.ENDED,
-            started_at=start,
-            remote=plan.parse(number),
-            remote_name=name,
-            line="Sales",
-            ended_at=start + timedelta(seconds=20),
-            end_reason=EndReason.MISSED,
-        )
-    )
-    window.load_log()
-    return call_id
 
 
 def test_a_missed_call_becomes_a_contact_in_the_local_directory(
@@ -176,23 +152,7 @@ def test_an_anonymous_call_cannot_become_a_record(make_window: Callable[..., Mai
 
 
 # ---------------------------------------------------------------------------- Dynamics 365
-@pytest.fixture
-def fake() -> DataverseFake:
-    return DataverseFake()
-
-
-@pytest.fixture
-def dynamics(fake: DataverseFake, aio: asyncio.AbstractEventLoop, qtbot: Any) -> Iterator[DynamicsCrm]:
-    crm = DynamicsCrm(
-        ORG,
-        StaticTokens(fake.issue_token()),
-        plan=NumberPlan(region="IR"),
-        tables=DEFAULT_TABLES,
-        transport=fake.transport(),
-    )
-    yield crm
-    closing = aio.create_task(crm.close())
-    qtbot.waitUntil(closing.done, timeout=3000)
+# (the fake and the connector: the ``fake`` and ``dynamics`` fixtures of conftest.py)
 
 
 def test_a_call_becomes_a_case_for_its_contact_and_the_activity_follows(
@@ -367,15 +327,19 @@ REGION = Column("new_region", "Picklist", "Region", options={100000000: "North",
 def test_a_lead_asks_for_the_choice_the_organisation_requires(
     qtbot: Any, fake: DataverseFake, dynamics: DynamicsCrm, language: Language
 ) -> None:
-    from ui.convert import Fields, _explained
+    from callsys.crm.conversion import ConvertRefused, Fields
+
+    from ui.convert import _explained, refusal_text
 
     fake.require("lead", REGION)
     subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang", company="Fabrikam")
-    with pytest.raises(CrmRejected, match=re.escape("“\u2068Region\u2069” must be filled in.")):
+    with pytest.raises(ConvertRefused) as refused:
         # Create before the dialog knows: the backend asks the metadata itself and says what is missing.
         aio_run(
             qtbot, DynamicsBackend(dynamics).convert("lead", subject, Fields(name="Lea Lang", title="Call"))
         )
+    assert (refused.value.reason, refused.value.fields) == ("missing", ("Region",))  # no sentence
+    assert refusal_text(refused.value) == "The CRM refused: “\u2068Region\u2069” must be filled in."
     fake.log.clear()
     dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
     qtbot.addWidget(dialog)
@@ -387,10 +351,8 @@ def test_a_lead_asks_for_the_choice_the_organisation_requires(
     assert [combo.itemText(i) for i in range(combo.count())] == ["Choose…", "North", "South"]
     assert row.label.text() == "Region *" and row.label.buddy() is combo
     assert combo.accessibleName() == "Region"
-    from tests.ui.test_accessibility import _unnamed
-    from tests.ui.test_dialogs_accessibility import in_order, tab_walk
 
-    assert _unnamed(dialog) == []
+    assert unnamed(dialog) == []
     seen = tab_walk(qtbot, dialog, dialog.title, 3)
     assert in_order(seen, [dialog.title, combo, dialog.description]) and combo in seen
     assert not dialog.create_button.isEnabled()  # everything else is filled: only the region is missing

@@ -15,27 +15,16 @@ from callsys.model import CallState, Direction
 from callsys.store import open_database
 from providers.sim import SimulatedProvider
 from tests.ui.conftest import REZA, SARA, make_settings
+from tests.ui.helpers import activate, press
 
 from ui.mainwindow import MainWindow
-from ui.qt import QApplication, QGuiApplication, Qt
+from ui.qt import QGuiApplication, Qt
 
 LEFT = Qt.MouseButton.LeftButton
-CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 def plain(text: str) -> str:
     return text.strip("\u200e\u200f")
-
-
-def activate(window: MainWindow, qtbot: Any) -> None:
-    """Shortcuts go to the active window; make the main one active (pop-ups never take it)."""
-    window.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-
-
-def press(window: MainWindow, qtbot: Any, key: Qt.Key, modifiers: Any = CTRL_SHIFT) -> None:
-    activate(window, qtbot)  # the offscreen platform may hand activation to a pop-up
-    qtbot.keyClick(window, key, modifiers)
 
 
 def connected_call(window: MainWindow, qtbot: Any, number: str = SARA) -> str:

@@ -10,30 +10,13 @@ from typing import Any
 
 from callsys.settings import Settings
 from callsys.store import open_database
-from tests.ui.test_accessibility import _unnamed
+from tests.ui.helpers import UNKNOWN, in_order, missed_call, tab_walk, unnamed
 
 from ui.convert import open_convert
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
-from ui.qt import QApplication, QDialog, Qt, QWidget
 from ui.reports import ReportsDialog
 from ui.settingsdialog import SettingsDialog
-
-
-def tab_walk(qtbot: Any, dialog: QDialog, start: QWidget, steps: int) -> list[QWidget | None]:
-    dialog.activateWindow()
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
-    start.setFocus()
-    seen = [QApplication.focusWidget()]
-    for _ in range(steps):
-        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
-        seen.append(QApplication.focusWidget())
-    return seen
-
-
-def in_order(seen: list[QWidget | None], widgets: list[QWidget]) -> bool:
-    positions = [seen.index(w) if w in seen else -1 for w in widgets]
-    return positions == sorted(positions)
 
 
 def test_settings_dialog(qtbot: Any, tmp_path: Path, language: Language) -> None:
@@ -44,7 +27,7 @@ def test_settings_dialog(qtbot: Any, tmp_path: Path, language: Language) -> None
         dialog.show()
         for at in range(dialog.tabs.count()):
             dialog.tabs.setCurrentIndex(at)
-            assert _unnamed(dialog) == [], dialog.tabs.tabText(at)
+            assert unnamed(dialog) == [], dialog.tabs.tabText(at)
     dialog.tabs.setCurrentIndex(dialog._pages["numbers"])
     fields = [dialog.fields[k].widget for k in ("phone.dial_prefix", "numbers.region", "numbers.area_code")]
     seen = tab_walk(qtbot, dialog, fields[0], 4)
@@ -56,7 +39,7 @@ def test_reports_dialog(qtbot: Any, tmp_path: Path, language: Language) -> None:
     dialog = ReportsDialog(SimpleNamespace(db=db, crm=None))
     qtbot.addWidget(dialog)
     dialog.show()
-    assert _unnamed(dialog) == []
+    assert unnamed(dialog) == []
     seen = tab_walk(qtbot, dialog, dialog.preset, 12)  # Tab also steps through a date's year, month, day
     assert in_order(seen, [dialog.preset, dialog.start_edit, dialog.end_edit, dialog.refresh_button]), [
         w.objectName() for w in seen if w is not None
@@ -66,14 +49,13 @@ def test_reports_dialog(qtbot: Any, tmp_path: Path, language: Language) -> None:
 
 def test_convert_dialog(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
     window = make_window()
-    from tests.ui.test_convert import UNKNOWN, missed_call
 
     row = missed_call(window, UNKNOWN, "PARS CO")
     dialog = open_convert(window, row)
     assert dialog is not None
     for action in ("contact", "add_number", "lead"):
         dialog.action.setCurrentIndex(dialog.action.findData(action))
-        assert _unnamed(dialog) == [], action
+        assert unnamed(dialog) == [], action
     seen = tab_walk(qtbot, dialog, dialog.action, 8)
     assert in_order(seen, [dialog.action, dialog.name, dialog.company, dialog.email, dialog.title])
     dialog.close()

@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 
 from callsys.auth import StaticTokens
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.lookup import CallerLookup
 from callsys.model import CallState, EndReason
+from callsys.session import wire_activities
 from providers import REGISTRY
 from tests.dataverse_fake import ORG, DataverseFake
 from tests.ui.conftest import REZA, SARA, dynamics_desktop, make_settings
 
-from ui.desktop import _wire_activities, compose
+from ui.desktop import compose
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 
@@ -31,7 +32,7 @@ def dynamics_window(
     fake = DataverseFake()
     fake.add("contact", {"firstname": "Sara", "lastname": "Ahmadi", "telephone1": "+98 21 8877 6655"})
     desktop = dynamics_desktop(tmp_path, fake)
-    _wire_activities(desktop)  # what compose does when crm.backend = "dynamics"
+    wire_activities(desktop)  # what compose does when crm.backend = "dynamics"
     window = MainWindow(desktop, language)
     qtbot.addWidget(window)
     started = aio.create_task(window.start())
@@ -95,7 +96,7 @@ def test_the_configured_unanswered_status_reaches_the_desktops_logger(
         tables=DEFAULT_TABLES,
         transport=fake.transport(),
     )
-    _wire_activities(desktop)
+    wire_activities(desktop)
     try:
         assert desktop.activity is not None
         assert desktop.activity.unanswered_status == (1, 100000001)
@@ -109,7 +110,7 @@ def test_a_phone_index_sync_shows_its_progress_in_the_status_bar(
 ) -> None:
     """B3 / issue 4: the first full sync of the phone index shows a progress bar, which goes away
     when the sync is over."""
-    from callsys.phoneindex import PhoneIndex
+    from callsys.crm.dynamics.phoneindex import PhoneIndex
 
     window, fake = dynamics_window
     for i in range(30):
@@ -137,7 +138,7 @@ def test_a_phone_index_sync_shows_its_progress_in_the_status_bar(
 def test_a_resync_shows_its_rate_and_the_time_left(dynamics_window: tuple[MainWindow, DataverseFake]) -> None:
     """A full resync knows the table's size from its last sync: the bar fills and says how
     long is left; a first sync (size unknown) shows the rate on a busy bar."""
-    from callsys.phoneindex import SyncProgress
+    from callsys.crm.dynamics.phoneindex import SyncProgress
 
     window, _ = dynamics_window
     window.show_sync_progress(SyncProgress("contact", 50_000, 10, "full", expected=200_000, seconds=2.0))
@@ -155,7 +156,7 @@ def test_a_ring_answered_from_the_phone_index_is_confirmed_online(
 ) -> None:
     """B3: the pop-up paints at once from the local phone index, then the CRM confirms it in the
     background — a record renamed since the last sync shows its current name."""
-    from callsys.phoneindex import IndexSync, PhoneIndex
+    from callsys.crm.dynamics.phoneindex import IndexSync, PhoneIndex
 
     window, fake = dynamics_window
     desktop = window.desktop

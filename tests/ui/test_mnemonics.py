@@ -6,7 +6,6 @@ clash that the English does not have (CARD6, IN6, IN11, SET4)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,7 @@ import pytest
 from callsys.settings import load_settings
 from providers import REGISTRY
 from tests.ui.conftest import REZA, SARA
-from tests.ui.test_convert import UNKNOWN, missed_call
-from tests.ui.test_window import answered, ring
+from tests.ui.helpers import UNKNOWN, answered, clashes, missed_call, ring
 
 from ui.convert import open_convert
 from ui.i18n import Language
@@ -35,12 +33,6 @@ user = "1001"
 """
 
 
-def mnemonic(text: str) -> str | None:
-    """The letter after a single "&" ("&&" is a shown ampersand), lower-cased."""
-    found = re.search(r"&([^&\s])", text.replace("&&", ""))
-    return found.group(1).lower() if found else None
-
-
 def widget_texts(root: QWidget, *, visible_to: QWidget | None = None) -> list[str]:
     """Texts that carry a mnemonic: push buttons, check boxes, group boxes, labels with a buddy."""
     out = []
@@ -54,15 +46,6 @@ def widget_texts(root: QWidget, *, visible_to: QWidget | None = None) -> list[st
         elif isinstance(widget, QGroupBox):
             out.append(widget.title())
     return out
-
-
-def clashes(texts: Iterable[str]) -> dict[str, list[str]]:
-    seen: dict[str, list[str]] = {}
-    for text in texts:
-        key = mnemonic(text)
-        if key is not None:
-            seen.setdefault(key, []).append(text)
-    return {key: found for key, found in seen.items() if len(found) > 1}
 
 
 def action_texts(actions: Iterable[QAction]) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.ui.conftest import SARA
-from tests.ui.test_window import answered
+from tests.ui.helpers import answered
 
 from ui.i18n import translate
 from ui.mainwindow import MainWindow

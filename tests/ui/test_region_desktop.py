@@ -17,13 +17,14 @@ import pytest
 
 from callsys.crm.local import LocalCrm
 from callsys.model import Call, CallEvent
+from callsys.session import CallSession
 from callsys.settings import Settings
 from providers import REGISTRY
 from providers.sip.provider import SipProvider
 from tests.ami.fakeami import FakeAmi, Session, Transcript
 from tests.sip.invite import RawCaller
 
-from ui.desktop import Desktop, compose
+from ui.desktop import compose
 
 # (numbers.region, the caller's number as it comes in, as E.164, as written in the directory)
 CALLERS = [
@@ -55,7 +56,7 @@ async def _until(predicate: Callable[[], bool], what: str, timeout: float = 10.0
 
 
 async def _rings(
-    desktop: Desktop, written: str, e164: str, ring: Callable[[], object] = lambda: None
+    desktop: CallSession, written: str, e164: str, ring: Callable[[], object] = lambda: None
 ) -> Call:
     """The directory knows the caller by the number as a user there writes it; start the phone,
     *ring* it, wait for the ring, and check what the agent sees and what the log keeps."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from callsys.model import CallEvent, CallState, ProviderEvent
 from tests.ui.conftest import SARA
-from tests.ui.test_window import ring
+from tests.ui.helpers import ring
 
 from ui.mainwindow import MainWindow
 from ui.qt import Qt

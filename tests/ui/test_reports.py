@@ -13,20 +13,19 @@ from types import SimpleNamespace
 from typing import Any
 
 from callsys.calllog import CallLog
-from callsys.crm.dataverse_reports import Bucket, CallReport
-from callsys.crm.dynamics import DynamicsCrm
+from callsys.crm.dynamics.client import DynamicsCrm
+from callsys.crm.dynamics.reports import Bucket, CallReport
 from callsys.errors import CrmUnavailable
 from callsys.model import Call, CallState, Direction, EndReason, PhoneNumber
+from callsys.reports import DynamicsSource, LocalSource, report_sources
 from callsys.settings import Settings
 from callsys.store import open_database
 from tests.dataverse_fake import DataverseFake
-from tests.ui.test_convert import dynamics as _dynamics_fixture
-from tests.ui.test_convert import fake as _fake_fixture
 
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
 from ui.qt import QColor
-from ui.reports import ANSWERED_COLOUR, DynamicsSource, LocalSource, ReportsDialog, report_sources
+from ui.reports import ANSWERED_COLOUR, ReportsDialog
 
 DAY = date(2026, 11, 20)
 
@@ -186,9 +185,6 @@ class SlowCrmSource:
         self.fail = fail
         self.asked: list[tuple[datetime, datetime]] = []
 
-    def title(self) -> str:
-        return "Dynamics 365 (all agents)"
-
     async def report(self, start: datetime, end: datetime) -> CallReport:
         self.asked.append((start, end))
         await asyncio.sleep(0.01)
@@ -232,10 +228,6 @@ def test_a_crm_source_reports_every_agent_and_says_why_when_it_cannot(
     )
     assert dialog.refresh_button.isEnabled()
     db.conn.close()
-
-
-fake = _fake_fixture
-dynamics = _dynamics_fixture  # the Dataverse connector of tests/ui/test_convert.py, on the fake above
 
 
 def test_dynamics_365_figures_through_the_dataverse_fake(

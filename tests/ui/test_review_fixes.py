@@ -16,9 +16,8 @@ from callsys.provider import Capability
 from providers import REGISTRY
 from tests.dataverse_fake import DataverseFake
 from tests.ui.conftest import REZA, SARA, make_settings
+from tests.ui.helpers import UNKNOWN, answered, missed_call, press, ring
 from tests.ui.test_convert import REGION, plain
-from tests.ui.test_convert import dynamics as _dynamics_fixture
-from tests.ui.test_window import answered, ring
 
 from ui.mainwindow import MainWindow
 from ui.qt import QPushButton
@@ -64,11 +63,10 @@ def fake() -> DataverseFake:
     return DataverseFake()
 
 
-dynamics = _dynamics_fixture  # the Dataverse connector of tests/ui/test_convert.py, on the fake above
-
-
 def _lead_dialog(qtbot: Any, dynamics: Any) -> Any:
-    from ui.convert import ConvertDialog, DynamicsBackend, Subject, _explained
+    from callsys.crm.conversion import DynamicsBackend, Subject
+
+    from ui.convert import ConvertDialog, _explained
 
     subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang", company="Fabrikam")
     dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
@@ -393,7 +391,6 @@ def test_the_voicemail_hotkey_leaves_a_call_that_cannot_go_there_ringing(
 ) -> None:
     """Ctrl+Shift+J on a call whose line has no voicemail: said in words, nothing sent to the
     connection (the softphone answered with its technical "… (voicemail_uri)")."""
-    from tests.ui.test_desktop_flows import press
 
     from ui.qt import Qt
 
@@ -431,7 +428,6 @@ def test_enter_in_the_convert_search_box_searches_and_creates_nothing(
 ) -> None:
     """Enter in the search box also pressed Create: with a record already chosen, searching for
     another one added the number to the chosen one."""
-    from tests.ui.test_convert import UNKNOWN, missed_call
 
     from ui.convert import open_convert
     from ui.qt import QApplication, Qt

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.ui.conftest import SARA
-from tests.ui.test_calllog_menu import UNKNOWN, missed
-from tests.ui.test_window import answered
+from tests.ui.helpers import UNKNOWN, answered, missed
 
 from ui.mainwindow import MainWindow
 from ui.qt import QApplication, Qt

@@ -12,8 +12,7 @@ from typing import Any
 from callsys.model import CallState, EndReason
 from callsys.provider import Capability
 from tests.ui.conftest import REZA, SARA, make_settings
-from tests.ui.test_desktop_flows import press
-from tests.ui.test_window import answered, log_text, ring
+from tests.ui.helpers import answered, log_text, press, ring
 
 from ui.hotkeys import action_title
 from ui.mainwindow import MainWindow

@@ -11,7 +11,7 @@ from typing import Any
 
 from callsys.model import EndReason
 from tests.ui.conftest import ACME, REZA, SARA
-from tests.ui.test_window import answered, ring
+from tests.ui.helpers import answered, ring
 
 from ui.mainwindow import MainWindow
 from ui.qt import QLabel, QTimer

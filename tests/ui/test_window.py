@@ -14,8 +14,8 @@ from callsys.provider import Capability, ProviderRegistry
 from providers import REGISTRY
 from providers.sim import SimulatedProvider
 from tests.ui.conftest import ACME, REZA, SARA, make_settings
+from tests.ui.helpers import answered, log_text, ring
 
-from ui.calllogview import COLUMNS
 from ui.details import PartyDetailsDialog
 from ui.mainwindow import MainWindow
 from ui.qt import QApplication, Qt
@@ -26,30 +26,6 @@ LEFT = Qt.MouseButton.LeftButton
 def plain(text: str) -> str:
     """A label's text without the direction marks that keep it in the UI's direction."""
     return text.strip("\u200e\u200f")
-
-
-def log_text(window: MainWindow, call_id: str, column: str) -> str:
-    model = window.log_model
-    for at, row in enumerate(model.rows()):
-        if row.id == call_id:
-            return str(model.data(model.index(at, COLUMNS.index(column))))
-    raise AssertionError(f"call {call_id} not in the log")
-
-
-def ring(window: MainWindow, qtbot: Any, number: str, name: str = "", **kw: Any) -> str:
-    call_id = window.simulator.ring(number, name, **kw)
-    qtbot.waitUntil(lambda: (p := window.popups.popup(call_id)) is not None and p._looked_up, timeout=3000)
-    # the log row (and the call panel, the menus) follow the pop-up's first paint
-    qtbot.waitUntil(lambda: any(row.id == call_id for row in window.log_model.rows()), timeout=3000)
-    return call_id
-
-
-def answered(window: MainWindow, qtbot: Any, number: str, name: str = "") -> str:
-    """A call from *number* rung, answered and talking."""
-    call_id = ring(window, qtbot, number, name)
-    window.answer(call_id)
-    qtbot.waitUntil(lambda: window.simulator.state(call_id) is CallState.ACTIVE)
-    return call_id
 
 
 def test_a_ringing_call_pops_up_with_the_matched_record(

@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from callsys.crm.dataverse_odata import column
+from callsys.crm.dynamics.odata import column
 
 __all__ = ["COVERED", "FILLED", "RequiredColumn", "RequiredColumns", "required_columns"]
 

@@ -24,8 +24,8 @@ from typing import Any
 import phonenumbers
 
 from callsys.activity import regarding_bind, update_phonecall
-from callsys.crm.dataverse_odata import column, is_guid
-from callsys.crm.dynamics import DynamicsCrm, TableSpec, is_duplicate
+from callsys.crm.dynamics.client import DynamicsCrm, TableSpec, is_duplicate
+from callsys.crm.dynamics.odata import column, is_guid
 from callsys.errors import CrmConflict, CrmError, CrmRejected
 from callsys.model import PhoneNumber
 

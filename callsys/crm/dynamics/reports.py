@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from callsys.crm.dynamics import FORMATTED, DynamicsCrm
+from callsys.crm.dynamics.client import FORMATTED, DynamicsCrm
 from callsys.errors import CrmRejected
 
 __all__ = ["Bucket", "CallReport", "dynamics_report", "fetch_xml", "local_report"]

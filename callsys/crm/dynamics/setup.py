@@ -1,7 +1,7 @@
 """Composition of the Dynamics 365 connector from the settings: tables, sign-in, the client.
 
-``callsys.crm.factory`` calls ``callsys.crm.dynamics.create`` which lands here; the CLI
-commands (``callsys crm …``, ``callsys report``) use the same functions.
+``callsys.crm.factory`` calls ``create`` here; the CLI commands (``callsys crm …``, ``callsys
+report``) use the same functions.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from callsys.auth import (
     check_org_url,
     token_cache,
 )
-from callsys.crm.dynamics import DEFAULT_TABLES, DynamicsCrm, TableSpec
+from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm, TableSpec
 from callsys.errors import ConfigError
 from callsys.numbers import NumberPlan
 from callsys.secretnames import DYNAMICS_SECRET
@@ -234,7 +234,7 @@ def create(
         transport=transport,
     )
     if settings[CRM_USE_INDEX]:
-        from callsys.phoneindex import PhoneIndex
+        from callsys.crm.dynamics.phoneindex import PhoneIndex
 
         crm.index = PhoneIndex(db, plan, tables=tables, url_for=crm.entity_url)
     return crm

@@ -29,7 +29,7 @@ import httpx
 
 from callsys.auth import TokenProvider, check_org_url
 from callsys.crm import Match
-from callsys.crm.dataverse_batch import (
+from callsys.crm.dynamics.batch import (
     BatchRequest,
     BatchResponse,
     ChangeSet,
@@ -37,7 +37,7 @@ from callsys.crm.dataverse_batch import (
     decode_batch_parts,
     encode_batch,
 )
-from callsys.crm.dataverse_odata import (
+from callsys.crm.dynamics.odata import (
     SAFE_PHONE_TEXT,
     encode_query,
     eq_any,
@@ -58,9 +58,7 @@ from callsys.model import Party, PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
-    from callsys.settings import Settings
+    pass
 
 __all__ = [
     "ACCOUNT",
@@ -71,7 +69,6 @@ __all__ = [
     "DynamicsCrm",
     "LocalIndex",
     "TableSpec",
-    "create",
     "error_for",
     "is_duplicate",
     "response_error",
@@ -245,7 +242,7 @@ def is_duplicate(exc: CrmError) -> bool:
 
 
 class LocalIndex(Protocol):
-    """What the ring path needs from ``callsys.phoneindex.PhoneIndex``."""
+    """What the ring path needs from ``callsys.crm.dynamics.phoneindex.PhoneIndex``."""
 
     def lookup(self, number: PhoneNumber) -> list[Match]: ...
 
@@ -254,13 +251,6 @@ class LocalIndex(Protocol):
 
     def remember(self, table: str, row: Mapping[str, Any]) -> None:
         """A record we just created or changed: index it now, before the next sync."""
-
-
-def create(settings: Settings, db: sqlite_utils.Database, plan: NumberPlan) -> DynamicsCrm:
-    """The connector as the settings describe it (used by ``callsys.crm.factory``)."""
-    from callsys.crm.dataverse_setup import create as compose
-
-    return compose(settings, db, plan)
 
 
 # ---------------------------------------------------------------------------------- client
@@ -511,7 +501,7 @@ class DynamicsCrm:
 
     async def get_bytes(self, url: str, *, prefer: str, what: str = "sync") -> bytes:
         """One page of a query, undecoded: the phone index decodes it in a worker thread, so a
-        big page does not hold the event loop (``callsys.phoneindex``)."""
+        big page does not hold the event loop (``callsys.crm.dynamics.phoneindex``)."""
         resp = await self.send("GET", url, headers={"Prefer": prefer}, what=what)
         if "json" not in resp.headers.get("content-type", "").lower():
             raise _garbled(what, resp)

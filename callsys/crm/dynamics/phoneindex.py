@@ -69,7 +69,7 @@ from callsys.model import Party, PartyKind, PhoneNumber
 if TYPE_CHECKING:  # the writer process imports this module: it stays light (no httpx, no numpy)
     import sqlite_utils
 
-    from callsys.crm.dynamics import DynamicsCrm, TableSpec
+    from callsys.crm.dynamics.client import DynamicsCrm, TableSpec
     from callsys.numbers import NumberPlan
 
 __all__ = [
@@ -475,7 +475,7 @@ class PhoneIndex:
         url_for: Callable[[str, str], str] = lambda _table, _id: "",
     ) -> None:
         if tables is None:
-            from callsys.crm.dynamics import DEFAULT_TABLES
+            from callsys.crm.dynamics.client import DEFAULT_TABLES
 
             tables = DEFAULT_TABLES
         self.db = index_database(db)
@@ -1316,7 +1316,7 @@ class _Writer:
     async def start(cls, index: PhoneIndex, path: str) -> _Writer:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         paths = [root, *(p for p in sys.path if p)]
-        code = f"import sys; sys.path[:0] = {paths!r}; from callsys.phoneindex import _writer_main; _writer_main()"
+        code = f"import sys; sys.path[:0] = {paths!r}; from callsys.crm.dynamics.phoneindex import _writer_main; _writer_main()"
         writer = cls()
         writer.index = index
         keys = index.keys
