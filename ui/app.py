@@ -240,6 +240,7 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
     idle = float(os.environ.get("CALLSYS_IDLE_SECONDS", "0") or 0)
     cpu_start = time.process_time()  # CPU used to get here: a figure the machine's load hardly moves
     threads_start = memreport.thread_cpu()
+    wakeups_start = memreport.thread_wakeups()
     rss_ready = memreport.figures()["rss_kb"]
 
     def report() -> None:
@@ -247,6 +248,10 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
         threads = memreport.thread_cpu()
         per_thread = ",".join(
             f"{name}:{threads[name] - threads_start.get(name, 0.0):.4f}" for name in sorted(threads)
+        )
+        wakeups = memreport.thread_wakeups()
+        per_thread_wakeups = ",".join(
+            f"{name}:{wakeups[name] - wakeups_start.get(name, 0)}" for name in sorted(wakeups)
         )
         idle_figures = " ".join(f"idle_{key}={value}" for key, value in memreport.figures().items())
         if window.banner.isVisibleTo(window):  # what the agent is told is wrong, for the tests
@@ -256,7 +261,8 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
         print("callsys-status " + json.dumps(window.status_label.text()), flush=True)
         print(
             f"callsys-ready {ready_at:.6f} rss_kb={rss_ready} {idle_figures} "
-            f"idle_cpu_s={cpu:.4f} idle_s={idle} cpu_to_ready_s={cpu_start:.4f} idle_threads={per_thread or '-'}",
+            f"idle_cpu_s={cpu:.4f} idle_s={idle} cpu_to_ready_s={cpu_start:.4f} idle_threads={per_thread or '-'} "
+            f"idle_wakeups={per_thread_wakeups or '-'}",
             flush=True,
         )
         memreport.dump()  # CALLSYS_MEMORY_DUMP=DIR: smaps, modules, tracemalloc for --breakdown

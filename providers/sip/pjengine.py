@@ -16,6 +16,10 @@ Rules learnt the hard way (see the spike in ``shared/reference/pjsua2-spike``):
 * The wheel has no sound-device backend: the conference bridge runs on the null device and the
   sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``). The built
   engine opens the sound card in pjmedia (``_DeviceBridge``) while a call has audio.
+* Nothing of pjmedia runs while no call has media (``_MediaThreads``): its worker thread, which
+  polled the calls' RTP sockets every 10 ms for the life of the process, is stopped and a thread
+  of ours reads those sockets only while a call has media; the conference bridge's clock (the
+  null or real sound device) runs from a call's first media until a second after the last call.
 * The wheel allows at most 4 calls (the built engine 32); pjsua answers the next INVITE with
   486 Busy Here itself, before it opens any socket for it.
 * pjlib's select() ioqueue in this wheel has 64 slots, keeps a closed socket's slot for 500 ms
@@ -40,6 +44,7 @@ import re
 import socket
 import stat
 import sys
+import threading
 import time
 import traceback
 import weakref
@@ -78,6 +83,12 @@ _BUSY_FLOOD = (503, "too many calls within a second")
 _RESUME_AGAIN_FOR = 5.0
 _FRAME_USEC = 20000
 _RATE = 8000
+#: False: pjmedia's worker thread and the null sound device's clock run all the time, as they
+#: did before (``benchmarks/ui_startup.py --idle-cpu`` measures both side by side).
+STOP_MEDIA_WHEN_IDLE = True
+#: Seconds the conference bridge's clock keeps running after the last call with media has gone:
+#: it applies the bridge's queued port removals (``_MediaThreads``).
+MEDIA_IDLE_GRACE = 1.0
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -345,6 +356,7 @@ class _Call(pj.Call):  # type: ignore[misc]
         self.sip_call_id = ""  # its Call-ID header, once asked for (_sip_call_id)
         self.source = ""  # incoming: the IP address its INVITE came from
         self.connected = False  # reached CONFIRMED
+        self.has_media = False  # its audio stream was set up: the bridge's clock must run
 
     @_callback
     def onCallState(self, prm: Any) -> None:
@@ -373,6 +385,8 @@ class _Call(pj.Call):  # type: ignore[misc]
             if mi.type != pj.PJMEDIA_TYPE_AUDIO:
                 continue
             status = mi.status
+            if status not in (pj.PJSUA_CALL_MEDIA_NONE, pj.PJSUA_CALL_MEDIA_ERROR):
+                engine._media_started(self)  # before _connect_audio: the sound card needs the clock
             local_hold = local_hold or status == pj.PJSUA_CALL_MEDIA_LOCAL_HOLD
             remote_hold = remote_hold or status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD
             if status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD):
@@ -660,7 +674,8 @@ class _SoundBridge:
 
 class _DeviceBridge:
     """The sound card through pjmedia's own backend (the built engine): pjsua's conference
-    bridge runs on the null device until a call has audio, then on the chosen devices."""
+    bridge runs on the null device from a call's first media (``_MediaThreads``), on the chosen
+    devices while a call has audio, and on no device at all once no call is left."""
 
     def __init__(self, adm: Any, audio: Any) -> None:
         self.adm = adm
@@ -728,6 +743,146 @@ def _device_index(adm: Any, wanted: int | str | None, capture: bool) -> int:
             return i
     log.warning("no sound device called %r; using the default", wanted)
     return default
+
+
+class _TimeVal(ctypes.Structure):
+    """pjlib's ``pj_time_val``."""
+
+    _fields_ = [("sec", ctypes.c_long), ("msec", ctypes.c_long)]
+
+
+def _name_this_thread(name: bytes) -> None:
+    """The OS name of the calling thread (Linux; what ``top -H`` and ``/proc`` show)."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None).prctl(15, ctypes.c_char_p(name[:15]), 0, 0, 0)  # PR_SET_NAME
+
+
+class _MediaThreads:
+    """pjmedia's threads, running only while a call has media (``STOP_MEDIA_WHEN_IDLE``).
+
+    pjsua gives pjmedia a worker thread (``medConfig.threadCnt``; pjsua allows no fewer while
+    pjmedia has an ioqueue of its own) that polls the calls' RTP/RTCP sockets with a 10 ms
+    timeout for the life of the process: 100 wake-ups a second with no call at all. The
+    conference bridge is clocked by the sound device — the null device when there is no sound
+    card —: 50 more. Here pjmedia's worker is stopped after ``libInit`` with pjmedia's own
+    ``pjmedia_endpt_stop_threads`` and a thread of ours polls the same ioqueue, only while a
+    call has media; in between it waits on an event, which wakes nothing. The bridge's clock is
+    started when a call's media first becomes active (``setNullDev``, so RTP flows from the
+    first frame in every audio mode; the sound card replaces it while a call has audio, see
+    ``_DeviceBridge``) and stopped (``setNoDev``) ``MEDIA_IDLE_GRACE`` after the last such call
+    has gone, time for the clock to apply the bridge's queued port removals. A removal still
+    queued then is applied first thing when the clock starts again: the bridge's slots cannot
+    fill up (they did when pjsua closed the clock for good after a second without calls: every
+    call failed 488 after 254).
+
+    Where pjsua2's module does not export pjmedia's functions, pjmedia's worker keeps polling;
+    the clock is handled all the same."""
+
+    #: milliseconds pj_ioqueue_poll waits for a socket while calls have media (pjmedia's value)
+    POLL_MSEC = 10
+
+    def __init__(self, ep: Any) -> None:
+        self._ep = ep
+        self.clock = False  # the bridge's clock (the null sound device) runs
+        self.off_at: float | None = None  # when to stop the clock and the poller
+        self.polling = False  # our thread reads the RTP sockets (pjmedia's worker is stopped)
+        self._thread: threading.Thread | None = None
+        self._wanted = threading.Event()  # set: poll the RTP sockets; clear: wait
+        self._ready = threading.Event()
+        self._quit = False
+        self._registered = False
+        self._poll: Any = None
+        self._ioqueue: int = 0
+
+    def take_over(self) -> None:
+        """Stop pjmedia's worker thread and start ours, which reads the RTP sockets instead (after
+        ``libInit``, on the loop's thread)."""
+        try:
+            lib = ctypes.CDLL(pj._pjsua2.__file__)
+            get_endpt, get_ioqueue = lib.pjsua_get_pjmedia_endpt, lib.pjmedia_endpt_get_ioqueue
+            stop, poll = lib.pjmedia_endpt_stop_threads, lib.pj_ioqueue_poll
+        except (OSError, AttributeError):  # pragma: no cover - another build of pjsua2
+            log.info("pjmedia's functions are not exported: its worker thread keeps polling")
+            return
+        get_endpt.restype, get_endpt.argtypes = ctypes.c_void_p, []
+        get_ioqueue.restype, get_ioqueue.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
+        stop.restype, stop.argtypes = ctypes.c_int, [ctypes.c_void_p]
+        poll.restype, poll.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(_TimeVal)]
+        endpt = get_endpt()
+        ioqueue = get_ioqueue(endpt) if endpt else None
+        if not ioqueue:
+            return
+        self._poll, self._ioqueue = poll, ioqueue
+        self._thread = threading.Thread(target=self._run, name="callsys-rtp", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        if not self._registered:  # our thread cannot call pjlib: pjmedia's worker stays
+            self.close()
+            return
+        if stop(endpt) != 0:
+            self.close()
+            return
+        self.polling = True
+
+    def _run(self) -> None:
+        try:
+            self._ep.libRegisterThread("callsys-rtp")  # pjlib asserts on threads it does not know
+            self._registered = True
+        except Exception:
+            log.exception("could not register the RTP thread with pjlib")
+        finally:
+            self._ready.set()
+        if not self._registered:
+            return
+        _name_this_thread(b"callsys-rtp")
+        poll, ioqueue, timeout = self._poll, self._ioqueue, _TimeVal(0, self.POLL_MSEC)
+        while True:
+            self._wanted.wait()
+            if self._quit:
+                return
+            if poll(ioqueue, ctypes.byref(timeout)) < 0:  # the GIL is released meanwhile (ctypes)
+                time.sleep(self.POLL_MSEC / 1000)  # an error: never spin
+
+    def media_started(self) -> None:
+        """A call has media: RTP sockets to read, frames to clock."""
+        self.off_at = None
+        if self.polling:
+            self._wanted.set()
+        if not self.clock:
+            try:
+                self._ep.audDevManager().setNullDev()
+                self.clock = True
+            except pj.Error as exc:
+                log.warning("the conference bridge's clock did not start: %s", exc.reason)
+
+    def check(self, media: bool) -> None:
+        """From every poll: *media* tells whether a call still has media; the clock and the RTP
+        thread stop ``MEDIA_IDLE_GRACE`` after the last one."""
+        if media or not (self.clock or self._wanted.is_set()):
+            self.off_at = None
+            return
+        now = time.monotonic()
+        if self.off_at is None:
+            self.off_at = now + MEDIA_IDLE_GRACE
+        elif now >= self.off_at:
+            self.stop()
+
+    def stop(self) -> None:
+        self.off_at = None
+        self._wanted.clear()
+        if self.clock:
+            self.clock = False
+            with contextlib.suppress(pj.Error):
+                self._ep.audDevManager().setNoDev()
+
+    def close(self) -> None:
+        """End our thread (before ``libDestroy``)."""
+        thread, self._thread = self._thread, None
+        self.polling = False
+        if thread is not None:
+            self._quit = True
+            self._wanted.set()
+            thread.join(10)
 
 
 class _PortTaken(Exception):
@@ -803,6 +958,7 @@ class PjEngine:
         self._inside: _Call | None = None
         #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
         self._deferred: list[tuple[_Call, str, Callable[[], None]]] = []
+        self._media: _MediaThreads | None = None
 
     @property
     def build(self) -> engines.EngineBuild:
@@ -858,9 +1014,16 @@ class PjEngine:
             # default: 1 s after nothing is connected to the bridge's master port, always so
             # in audio mode none) every answered call's port stayed taken, and after 254 calls
             # every call failed 488 (conference.c: PJ_ETOOMANY; found by the fuzzer).
+            # The engine starts and stops the clock itself (``_MediaThreads``).
             cfg.medConfig.sndAutoCloseTime = -1
             self._ep.libInit(cfg)
-        self._ep.audDevManager().setNullDev()
+        self._media = _MediaThreads(self._ep)
+        if STOP_MEDIA_WHEN_IDLE:
+            # no clock until a call has media (pjsua would open the default sound card itself)
+            self._ep.audDevManager().setNoDev()
+            self._media.take_over()
+        else:
+            self._ep.audDevManager().setNullDev()
         for codec, prio in (("PCMU/8000/1", 255), ("PCMA/8000/1", 254), ("G722/16000/1", 200)):
             with contextlib.suppress(pj.Error):
                 self._ep.codecSetPriority(codec, prio)
@@ -1023,6 +1186,8 @@ class PjEngine:
             self._bury()
         for call in [c for c in self._calls.values() if c.resume_by is not None]:
             self._resume_again(call)
+        if STOP_MEDIA_WHEN_IDLE and self._media is not None:
+            self._media.check(any(c.has_media for c in self._calls.values()))
         return count
 
     def _final(self, call: _Call, what: str, send: Callable[[], None]) -> None:
@@ -1173,6 +1338,9 @@ class PjEngine:
             with contextlib.suppress(Exception):
                 call.__disown__()
         self._all_calls = weakref.WeakSet()
+        media, self._media = self._media, None
+        if media is not None:
+            media.close()  # our RTP thread ends before pjlib does
         try:
             with _quiet_stdout():
                 # calls are over and accounts unregistered: do not wait on the network again
@@ -1188,6 +1356,11 @@ class PjEngine:
             deliver(self._listener)
         except Exception:  # an error in the provider must never unwind into pjsua
             log.exception("SIP event handler failed")
+
+    def _media_started(self, call: _Call) -> None:
+        call.has_media = True
+        if STOP_MEDIA_WHEN_IDLE and self._media is not None:
+            self._media.media_started()
 
     def _retire(self, call: _Call) -> None:
         self._refused.pop(call.key, None)
