@@ -111,7 +111,6 @@ def _import_sqlite_utils_lean() -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    import qasync
 
     _import_sqlite_utils_lean()
 
@@ -144,7 +143,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])
     set_current(language)
 
-    loop = qasync.QEventLoop(app)
+    from ui.loop import EventLoop
+
+    loop = EventLoop(app)  # qasync's, with socket readers (the softphone's INVITEs) run at once
     loop.set_debug(False)  # dev mode's asyncio debug trips qasync's timer KeyError (qasync#22)
     asyncio.set_event_loop(loop)
     # No settings file (and none that failed to load): a first start, said in the window.

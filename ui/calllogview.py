@@ -166,6 +166,17 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
 log = logging.getLogger(__name__)
 
 COLUMNS = ("time", "name", "number", "direction", "line", "duration", "result")
+#: The item roles ``CallLogModel.data`` answers. The view asks each visible cell for about ten
+#: roles on every repaint (a ring repaints the log), so the others are refused first, cheaply.
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.ForegroundRole,
+        Qt.ItemDataRole.UserRole,
+        Qt.ItemDataRole.TextAlignmentRole,
+    }
+)
 
 
 def _key(row: LogRow) -> tuple[bool, str]:
@@ -316,7 +327,7 @@ class CallLogModel(QAbstractTableModel):
         )[section]
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+        if role not in _ROLES or not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._rows[index.row()]
         column = COLUMNS[index.column()]
