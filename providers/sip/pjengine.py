@@ -17,9 +17,10 @@ Rules learnt the hard way (see the spike in ``shared/reference/pjsua2-spike``):
   sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``). The built
   engine opens the sound card in pjmedia (``_DeviceBridge``) while a call has audio.
 * Nothing of pjmedia runs while no call has media (``_MediaThreads``): its worker thread, which
-  polled the calls' RTP sockets every 10 ms for the life of the process, is stopped and a thread
-  of ours reads those sockets only while a call has media; the conference bridge's clock (the
-  null or real sound device) runs from a call's first media until a second after the last call.
+  polled the calls' RTP sockets every 10 ms for the life of the process, is stopped and another
+  one (pjmedia's own, of a second media endpoint on the same ioqueue) reads them only while a
+  call has media; the conference bridge's clock (the null or real sound device) runs from a
+  call's first media until a second after the last call.
 * The wheel allows at most 4 calls (the built engine 32); pjsua answers the next INVITE with
   486 Busy Here itself, before it opens any socket for it.
 * pjlib's select() ioqueue in this wheel has 64 slots, keeps a closed socket's slot for 500 ms
@@ -44,7 +45,6 @@ import re
 import socket
 import stat
 import sys
-import threading
 import time
 import traceback
 import weakref
@@ -745,18 +745,6 @@ def _device_index(adm: Any, wanted: int | str | None, capture: bool) -> int:
     return default
 
 
-class _TimeVal(ctypes.Structure):
-    """pjlib's ``pj_time_val``."""
-
-    _fields_ = [("sec", ctypes.c_long), ("msec", ctypes.c_long)]
-
-
-def _name_this_thread(name: bytes) -> None:
-    """The OS name of the calling thread (Linux; what ``top -H`` and ``/proc`` show)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).prctl(15, ctypes.c_char_p(name[:15]), 0, 0, 0)  # PR_SET_NAME
-
-
 class _MediaThreads:
     """pjmedia's threads, running only while a call has media (``STOP_MEDIA_WHEN_IDLE``).
 
@@ -765,89 +753,67 @@ class _MediaThreads:
     timeout for the life of the process: 100 wake-ups a second with no call at all. The
     conference bridge is clocked by the sound device — the null device when there is no sound
     card —: 50 more. Here pjmedia's worker is stopped after ``libInit`` with pjmedia's own
-    ``pjmedia_endpt_stop_threads`` and a thread of ours polls the same ioqueue, only while a
-    call has media; in between it waits on an event, which wakes nothing. The bridge's clock is
-    started when a call's media first becomes active (``setNullDev``, so RTP flows from the
-    first frame in every audio mode; the sound card replaces it while a call has audio, see
-    ``_DeviceBridge``) and stopped (``setNoDev``) ``MEDIA_IDLE_GRACE`` after the last such call
-    has gone, time for the clock to apply the bridge's queued port removals. A removal still
-    queued then is applied first thing when the clock starts again: the bridge's slots cannot
-    fill up (they did when pjsua closed the clock for good after a second without calls: every
-    call failed 488 after 254).
+    ``pjmedia_endpt_stop_threads``; while a call has media a second media endpoint on the same
+    ioqueue (``pjmedia_endpt_create2`` with one worker: pjmedia's own C thread and loop, no
+    Python in it) reads those sockets, and ``pjmedia_endpt_destroy2`` ends it again — the shared
+    ioqueue is not its own, so it stays. The bridge's clock is started when a call's media
+    first becomes active (``setNullDev``, so RTP flows from the first frame in every audio
+    mode; the sound card replaces it while a call has audio, see ``_DeviceBridge``) and stopped
+    (``setNoDev``) ``MEDIA_IDLE_GRACE`` after the last such call has gone, time for the clock to
+    apply the bridge's queued port removals. A removal still queued then is applied first thing
+    when the clock starts again: the bridge's slots cannot fill up (they did when pjsua closed
+    the clock for good after a second without calls: every call failed 488 after 254).
 
     Where pjsua2's module does not export pjmedia's functions, pjmedia's worker keeps polling;
     the clock is handled all the same."""
 
-    #: milliseconds pj_ioqueue_poll waits for a socket while calls have media (pjmedia's value)
-    POLL_MSEC = 10
-
     def __init__(self, ep: Any) -> None:
         self._ep = ep
         self.clock = False  # the bridge's clock (the null sound device) runs
-        self.off_at: float | None = None  # when to stop the clock and the poller
-        self.polling = False  # our thread reads the RTP sockets (pjmedia's worker is stopped)
-        self._thread: threading.Thread | None = None
-        self._wanted = threading.Event()  # set: poll the RTP sockets; clear: wait
-        self._ready = threading.Event()
-        self._quit = False
-        self._registered = False
-        self._poll: Any = None
+        self.off_at: float | None = None  # when to stop the clock and the RTP worker
+        self.polling = False  # pjmedia's own worker is stopped: ours reads the RTP sockets
+        self._worker = ctypes.c_void_p()  # the second media endpoint, while a call has media
+        self._lib: Any = None
         self._ioqueue: int = 0
 
     def take_over(self) -> None:
-        """Stop pjmedia's worker thread and start ours, which reads the RTP sockets instead (after
-        ``libInit``, on the loop's thread)."""
+        """Stop pjmedia's worker thread (after ``libInit``, on the loop's thread)."""
         try:
             lib = ctypes.CDLL(pj._pjsua2.__file__)
-            get_endpt, get_ioqueue = lib.pjsua_get_pjmedia_endpt, lib.pjmedia_endpt_get_ioqueue
-            stop, poll = lib.pjmedia_endpt_stop_threads, lib.pj_ioqueue_poll
+            functions: tuple[tuple[Any, Any, list[Any]], ...] = (
+                (lib.pjsua_get_pjmedia_endpt, ctypes.c_void_p, []),
+                (lib.pjsua_get_pool_factory, ctypes.c_void_p, []),
+                (lib.pjmedia_endpt_get_ioqueue, ctypes.c_void_p, [ctypes.c_void_p]),
+                (lib.pjmedia_endpt_stop_threads, ctypes.c_int, [ctypes.c_void_p]),
+                (lib.pjmedia_endpt_create2, ctypes.c_int,
+                 [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p)]),
+                (lib.pjmedia_endpt_destroy2, ctypes.c_int, [ctypes.c_void_p]),
+            )  # fmt: skip
         except (OSError, AttributeError):  # pragma: no cover - another build of pjsua2
             log.info("pjmedia's functions are not exported: its worker thread keeps polling")
             return
-        get_endpt.restype, get_endpt.argtypes = ctypes.c_void_p, []
-        get_ioqueue.restype, get_ioqueue.argtypes = ctypes.c_void_p, [ctypes.c_void_p]
-        stop.restype, stop.argtypes = ctypes.c_int, [ctypes.c_void_p]
-        poll.restype, poll.argtypes = ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(_TimeVal)]
-        endpt = get_endpt()
-        ioqueue = get_ioqueue(endpt) if endpt else None
-        if not ioqueue:
+        for function, restype, argtypes in functions:
+            function.restype, function.argtypes = restype, argtypes
+        endpt = lib.pjsua_get_pjmedia_endpt()
+        ioqueue = lib.pjmedia_endpt_get_ioqueue(endpt) if endpt else None
+        if not ioqueue or not lib.pjsua_get_pool_factory():
             return
-        self._poll, self._ioqueue = poll, ioqueue
-        self._thread = threading.Thread(target=self._run, name="callsys-rtp", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-        if not self._registered:  # our thread cannot call pjlib: pjmedia's worker stays
-            self.close()
+        if lib.pjmedia_endpt_stop_threads(endpt) != 0:
             return
-        if stop(endpt) != 0:
-            self.close()
-            return
-        self.polling = True
-
-    def _run(self) -> None:
-        try:
-            self._ep.libRegisterThread("callsys-rtp")  # pjlib asserts on threads it does not know
-            self._registered = True
-        except Exception:
-            log.exception("could not register the RTP thread with pjlib")
-        finally:
-            self._ready.set()
-        if not self._registered:
-            return
-        _name_this_thread(b"callsys-rtp")
-        poll, ioqueue, timeout = self._poll, self._ioqueue, _TimeVal(0, self.POLL_MSEC)
-        while True:
-            self._wanted.wait()
-            if self._quit:
-                return
-            if poll(ioqueue, ctypes.byref(timeout)) < 0:  # the GIL is released meanwhile (ctypes)
-                time.sleep(self.POLL_MSEC / 1000)  # an error: never spin
+        self._lib, self._ioqueue, self.polling = lib, ioqueue, True
 
     def media_started(self) -> None:
         """A call has media: RTP sockets to read, frames to clock."""
         self.off_at = None
-        if self.polling:
-            self._wanted.set()
+        if self.polling and not self._worker:
+            worker = ctypes.c_void_p()
+            status = self._lib.pjmedia_endpt_create2(
+                self._lib.pjsua_get_pool_factory(), self._ioqueue, 1, ctypes.byref(worker)
+            )
+            if status == 0 and worker:
+                self._worker = worker
+            else:
+                log.warning("pjmedia's RTP worker did not start (%d): calls may be silent", status)
         if not self.clock:
             try:
                 self._ep.audDevManager().setNullDev()
@@ -857,8 +823,8 @@ class _MediaThreads:
 
     def check(self, media: bool) -> None:
         """From every poll: *media* tells whether a call still has media; the clock and the RTP
-        thread stop ``MEDIA_IDLE_GRACE`` after the last one."""
-        if media or not (self.clock or self._wanted.is_set()):
+        worker stop ``MEDIA_IDLE_GRACE`` after the last one."""
+        if media or not (self.clock or self._worker):
             self.off_at = None
             return
         now = time.monotonic()
@@ -869,20 +835,21 @@ class _MediaThreads:
 
     def stop(self) -> None:
         self.off_at = None
-        self._wanted.clear()
+        self._end_worker()
         if self.clock:
             self.clock = False
             with contextlib.suppress(pj.Error):
                 self._ep.audDevManager().setNoDev()
 
+    def _end_worker(self) -> None:
+        worker, self._worker = self._worker, ctypes.c_void_p()
+        if worker:
+            self._lib.pjmedia_endpt_destroy2(worker)  # its thread ends within 10 ms (joined)
+
     def close(self) -> None:
-        """End our thread (before ``libDestroy``)."""
-        thread, self._thread = self._thread, None
+        """End the RTP worker (before ``libDestroy``)."""
+        self._end_worker()
         self.polling = False
-        if thread is not None:
-            self._quit = True
-            self._wanted.set()
-            thread.join(10)
 
 
 class _PortTaken(Exception):
