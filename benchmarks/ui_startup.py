@@ -30,9 +30,12 @@ separately for the cold start.
 
 ``--idle-cpu`` measures only the idle CPU, over ``--idle`` seconds (60 by default in this mode),
 of fresh processes that alternate between the softphone as it is (pjsua2 polled when one of its
-sockets is readable, and every 0.5 s; ``providers.sip.provider.IDLE_POLL_INTERVAL``) and as it
-was (polled every 20 ms whatever happens), ``--pairs`` times, and prints each run's CPU per
-thread (the GUI thread, pjsua2's media thread …) with the load average beside it.
+sockets is readable, and every 0.5 s; ``providers.sip.provider.IDLE_POLL_INTERVAL``; pjmedia's
+threads running only while a call has media, ``providers.sip.pjengine.STOP_MEDIA_WHEN_IDLE``) and
+as it was (``--against media``: pjmedia's worker thread and the null sound device's clock running
+all the time; ``--against polling``: that, and pjsua2 polled every 20 ms whatever happens;
+``--against both``), ``--pairs`` times, and prints each run's CPU and wake-ups per thread (the GUI
+thread, pjmedia's threads …) with the load average beside it.
 """
 
 from __future__ import annotations
@@ -91,11 +94,20 @@ def x_display() -> Iterator[str]:
 
 
 # ----------------------------------------------------------------------------- one run
-#: Starts the desktop with the softphone's idle poll interval of before (20 ms: every poll).
-_OLD_POLLING = (
-    "import providers.sip.provider as p, runpy, sys; p.IDLE_POLL_INTERVAL = 0.0; "
-    "sys.argv[0] = 'ui'; runpy.run_module('ui', run_name='__main__', alter_sys=True)"
-)
+def _as_before(setup: str) -> str:
+    """``python -c`` code that runs the desktop after *setup* (code that sets things as before)."""
+    return f"{setup}; import runpy, sys; sys.argv[0] = 'ui'; runpy.run_module('ui', run_name='__main__', alter_sys=True)"
+
+
+#: pjmedia's threads as before: its worker polling every 10 ms and the null sound device's clock,
+#: all the time (imports the engine the desktop would import: the built one, else the wheel).
+_MEDIA_BEFORE = "import providers.sip.pjengine as e; e.STOP_MEDIA_WHEN_IDLE = False"
+#: ... and the softphone's idle poll interval of before (20 ms: every poll).
+_POLLING_BEFORE = _MEDIA_BEFORE + "; import providers.sip.provider as p; p.IDLE_POLL_INTERVAL = 0.0"
+BEFORE = {
+    "media": ("pjmedia threads always (before)", _MEDIA_BEFORE),
+    "polling": ("+ 20 ms polling (earlier)", _POLLING_BEFORE),
+}
 
 
 def one_run(
@@ -104,10 +116,10 @@ def one_run(
     display: str | None,
     idle: float,
     dump: Path | None = None,
-    old_polling: bool = False,
+    before: str = "",
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="callsys-bench-") as tmp:
-        argv = [sys.executable, "-c", _OLD_POLLING] if old_polling else [sys.executable, "-m", "ui"]
+        argv = [sys.executable, "-c", _as_before(before)] if before else [sys.executable, "-m", "ui"]
         if provider != "default":
             config = Path(tmp) / "settings.toml"
             config.write_text(
@@ -151,32 +163,48 @@ def one_run(
             name, _, seconds = item.rpartition(":")
             if name:
                 run[f"thread:{name}"] = 100 * float(seconds) / idle if idle else 0.0
+        for item in values.get("idle_wakeups", "-").split(","):
+            name, _, count = item.rpartition(":")
+            if name:
+                run[f"wakeups:{name}"] = float(count) / idle if idle else 0.0
         return run
 
 
 def idle_cpu(args: argparse.Namespace, platform: str, display: str | None) -> None:
-    """Idle CPU of the softphone as it is and as it was, alternating fresh processes."""
+    """Idle CPU and wake-ups of the softphone as it is and as it was, alternating fresh processes."""
     idle = args.idle if args.idle_set else 60.0
+    against = list(BEFORE) if args.against == "both" else [args.against]
+    variants = [("now", ""), *(BEFORE[key] for key in against)]
     print(
         f"idle CPU over {idle:g} s, provider={args.provider}, platform={platform}, "
-        f"{args.pairs} pairs (now / 20 ms polling, alternating)"
+        f"{args.pairs} rounds ({' / '.join(label for label, _ in variants)}, alternating)"
     )
-    results: dict[str, list[dict[str, float]]] = {"now": [], "20 ms polling (before)": []}
+    results: dict[str, list[dict[str, float]]] = {label: [] for label, _ in variants}
     for _ in range(args.pairs):
-        for label, old in (("now", False), ("20 ms polling (before)", True)):
+        for label, before in variants:
             load = _load()
-            run = one_run(args.provider, platform, display, idle, old_polling=old)
+            run = one_run(args.provider, platform, display, idle, before=before)
             results[label].append(run)
-            threads = ", ".join(
-                f"{key.split(':', 1)[1]} {value:.3f} %"
-                for key, value in sorted(run.items(), key=lambda kv: -kv[1])
-                if key.startswith("thread:") and value >= 0.0005
+            names = sorted(
+                {key.split(":", 1)[1] for key in run if key.startswith(("thread:", "wakeups:"))},
+                key=lambda name: -run.get(f"thread:{name}", 0.0),
             )
-            print(f"  {label:<24} CPU {run['idle_cpu_pct']:.3f} % of a core  ({threads})  load {load}")
+            threads = ", ".join(
+                f"{name} {run.get(f'thread:{name}', 0.0):.3f} % {run.get(f'wakeups:{name}', 0.0):.1f}/s"
+                for name in names
+                if run.get(f"thread:{name}", 0.0) >= 0.0005 or run.get(f"wakeups:{name}", 0.0) >= 0.05
+            )
+            wakeups = sum(value for key, value in run.items() if key.startswith("wakeups:"))
+            print(
+                f"  {label:<32} CPU {run['idle_cpu_pct']:.3f} % of a core, {wakeups:.1f} wake-ups/s "
+                f"({threads})  load {load}"
+            )
     for label, runs in results.items():
         values = sorted(r["idle_cpu_pct"] for r in runs)
+        woken = sorted(sum(v for k, v in r.items() if k.startswith("wakeups:")) for r in runs)
         print(
-            f"  {label:<24} median {statistics.median(values):.3f} %, min {values[0]:.3f} %, max {values[-1]:.3f} %"
+            f"  {label:<32} median {statistics.median(values):.3f} %, min {values[0]:.3f} %, "
+            f"max {values[-1]:.3f} %; wake-ups/s median {statistics.median(woken):.1f}"
         )
     print(f"  goal <= 0.2 % of a core; load after {_load()}")
 
@@ -322,7 +350,10 @@ def main() -> int:
     parser.add_argument(
         "--idle", type=float, default=None, help="seconds of idle after ready (3; 60 with --idle-cpu)"
     )
-    parser.add_argument("--idle-cpu", action="store_true", help="idle CPU only: now vs 20 ms polling")
+    parser.add_argument("--idle-cpu", action="store_true", help="idle CPU only: now vs before")
+    parser.add_argument(
+        "--against", choices=(*BEFORE, "both"), default="media", help="--idle-cpu: which code of before"
+    )
     parser.add_argument("--pairs", type=int, default=2, help="--idle-cpu: runs of each, alternating")
     parser.add_argument("--idle-runs", type=int, default=3, help="runs per platform that idle")
     parser.add_argument(

@@ -111,7 +111,6 @@ def _import_sqlite_utils_lean() -> None:
 
 
 def run(args: argparse.Namespace, ctx: Context) -> int:
-    import qasync
 
     _import_sqlite_utils_lean()
 
@@ -144,7 +143,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     language.apply(resolve_language(settings[LANGUAGE]), settings[CALENDAR])
     set_current(language)
 
-    loop = qasync.QEventLoop(app)
+    from ui.loop import EventLoop
+
+    loop = EventLoop(app)  # qasync's, with socket readers (the softphone's INVITEs) run at once
     loop.set_debug(False)  # dev mode's asyncio debug trips qasync's timer KeyError (qasync#22)
     asyncio.set_event_loop(loop)
     # No settings file (and none that failed to load): a first start, said in the window.
@@ -246,6 +247,7 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
     idle = float(os.environ.get("CALLSYS_IDLE_SECONDS", "0") or 0)
     cpu_start = time.process_time()  # CPU used to get here: a figure the machine's load hardly moves
     threads_start = memreport.thread_cpu()
+    wakeups_start = memreport.thread_wakeups()
     rss_ready = memreport.figures()["rss_kb"]
 
     def report() -> None:
@@ -253,6 +255,10 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
         threads = memreport.thread_cpu()
         per_thread = ",".join(
             f"{name}:{threads[name] - threads_start.get(name, 0.0):.4f}" for name in sorted(threads)
+        )
+        wakeups = memreport.thread_wakeups()
+        per_thread_wakeups = ",".join(
+            f"{name}:{wakeups[name] - wakeups_start.get(name, 0)}" for name in sorted(wakeups)
         )
         idle_figures = " ".join(f"idle_{key}={value}" for key, value in memreport.figures().items())
         if window.banner.isVisibleTo(window):  # what the agent is told is wrong, for the tests
@@ -262,7 +268,8 @@ def _report_ready(window: MainWindow, ready_at: float) -> None:
         print("callsys-status " + json.dumps(window.status_label.text()), flush=True)
         print(
             f"callsys-ready {ready_at:.6f} rss_kb={rss_ready} {idle_figures} "
-            f"idle_cpu_s={cpu:.4f} idle_s={idle} cpu_to_ready_s={cpu_start:.4f} idle_threads={per_thread or '-'}",
+            f"idle_cpu_s={cpu:.4f} idle_s={idle} cpu_to_ready_s={cpu_start:.4f} idle_threads={per_thread or '-'} "
+            f"idle_wakeups={per_thread_wakeups or '-'}",
             flush=True,
         )
         memreport.dump()  # CALLSYS_MEMORY_DUMP=DIR: smaps, modules, tracemalloc for --breakdown

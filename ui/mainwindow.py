@@ -598,6 +598,7 @@ class MainWindow(WindowBase):
         self._refresh_actions()
         self._started = True
         self._follow_clock()
+        QTimer.singleShot(0, self.popups.prepare)  # the first ring's pop-up, built before it rings
         for uri in [*(uris or []), *self._pending_links]:
             self.dial_into_field(uri)
         self._pending_links.clear()
@@ -759,10 +760,12 @@ class MainWindow(WindowBase):
 
     # ================================================================== core → window
     def _on_call_event(self, event: CallEvent, call: Call) -> None:
-        if self._after_paint:
-            self._run_after_paint()  # in order: what waited for a paint comes first
+        # A new ring goes on screen first, even while earlier rings' work still waits for their
+        # paint: that work keeps its order, after this pop-up's paint.
         if event is CallEvent.INCOMING and self._ring_first(call):
             return
+        if self._after_paint:
+            self._run_after_paint()  # in order: what waited for a paint comes first
         self._handle_call_event(event, call)
 
     def _ring_first(self, call: Call) -> bool:
@@ -772,11 +775,9 @@ class MainWindow(WindowBase):
         if call.state is not CallState.RINGING or self.popups.popup(call.id) is not None or not self._started:
             return False
         known = None if call.remote.is_anonymous else self.desktop.identify_now(call)
-        popup = self.popups.on_call(call)
+        popup = self.popups.on_call(call, known[0] if known is not None else None)
         if popup is None:
             return False
-        if known is not None:
-            popup.set_matches(known[0])
         self._after_paint.append((CallEvent.INCOMING, call))
         self._after_paint_timer.start()
         self.desktop.hold_later()  # the call log's write, the CRM activity: after the paint too

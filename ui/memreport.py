@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["DUMP_ENV", "dump", "figures", "thread_cpu"]
+__all__ = ["DUMP_ENV", "dump", "figures", "thread_cpu", "thread_wakeups"]
 
 DUMP_ENV = "CALLSYS_MEMORY_DUMP"
 
@@ -32,18 +32,31 @@ def _fields(path: str, names: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def thread_cpu() -> dict[str, float]:
-    """CPU seconds so far per thread name (``/proc/self/task/*``; Linux, else empty): where idle
-    CPU goes — the GUI thread (Python, Qt) or pjsua2's media thread, say."""
-    out: dict[str, float] = {}
+def _schedstat(field: int) -> dict[str, int]:
+    """One field of ``/proc/self/task/*/schedstat`` summed per thread name (Linux, else empty)."""
+    out: dict[str, int] = {}
     with contextlib.suppress(OSError):
         for tid in os.listdir("/proc/self/task"):
             with contextlib.suppress(OSError, ValueError, IndexError):
                 name = Path(f"/proc/self/task/{tid}/comm").read_text(encoding="utf-8").strip()
-                ns = int(Path(f"/proc/self/task/{tid}/schedstat").read_text(encoding="ascii").split()[0])
+                value = int(
+                    Path(f"/proc/self/task/{tid}/schedstat").read_text(encoding="ascii").split()[field]
+                )
                 key = "".join(c if c.isalnum() else "_" for c in name) or "thread"
-                out[key] = out.get(key, 0.0) + ns / 1e9
+                out[key] = out.get(key, 0) + value
     return out
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far per thread name (``/proc/self/task/*``; Linux, else empty): where idle
+    CPU goes — the GUI thread (Python, Qt) or pjsua2's media thread, say."""
+    return {name: ns / 1e9 for name, ns in _schedstat(0).items()}
+
+
+def thread_wakeups() -> dict[str, int]:
+    """Times each thread was put on a CPU so far, per thread name (the third ``schedstat``
+    field): an idle thread runs only when something wakes it, so this counts its wake-ups."""
+    return _schedstat(2)
 
 
 def figures() -> dict[str, int]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from callsys.model import Call, CallState, Party
+from callsys.model import Call, CallState, Direction, Party
 from callsys.provider import Capability
 
 from ui.i18n import current, format_duration, isolate, ltr, para, translate
@@ -175,21 +175,25 @@ class CallPopup(QFrame):
         self.retranslate()
 
     # ------------------------------------------------------------------ content
-    def reuse(self, call: Call, capabilities: frozenset[Capability]) -> None:
-        """Show another call in this (pooled, hidden) pop-up — building one costs a style sheet."""
+    def reuse(
+        self, call: Call, capabilities: frozenset[Capability], matches: Sequence[Match] | None = None
+    ) -> None:
+        """Show another call in this (pooled, hidden) pop-up — building one costs a style sheet —
+        with its records when they are known already (one ``retranslate`` for both)."""
         self.call = call
-        self.matches = []
-        self.party = None
-        self._looked_up = False
-        self._painted = False
         self.longest = False
+        self._painted = False
         self.setProperty("longest", "false")
         self.waited_label.setText("")
-        self.match_choice.blockSignals(True)
-        self.match_choice.clear()
-        self.match_choice.blockSignals(False)
         self._show_buttons(capabilities)
-        self.retranslate()
+        if matches is None:
+            self.matches, self.party, self._looked_up = [], None, False
+            self.match_choice.blockSignals(True)
+            self.match_choice.clear()
+            self.match_choice.blockSignals(False)
+            self.retranslate()
+        else:
+            self.set_matches(matches)
 
     def set_capabilities(self, capabilities: frozenset[Capability]) -> None:
         """What the phone connection can do changed while this pop-up is open (a callsys server
@@ -414,8 +418,9 @@ class PopupStack(QObject):
         for popup in self._popups.values():
             popup.tick(now)
 
-    def on_call(self, call: Call) -> CallPopup | None:
-        """Show, update or close the pop-up of *call* according to its state."""
+    def on_call(self, call: Call, matches: Sequence[Match] | None = None) -> CallPopup | None:
+        """Show, update or close the pop-up of *call* according to its state; a new pop-up shows
+        *matches* (the caller's records, when known at once) from its first paint."""
         existing = self._popups.get(call.id)
         if call.state is not CallState.RINGING:
             if existing is not None:
@@ -428,14 +433,29 @@ class PopupStack(QObject):
             return existing
         if self._pool:
             popup = self._pool.pop()
-            popup.reuse(call, self._capabilities(call))
+            popup.reuse(call, self._capabilities(call), matches)
         else:
             popup = self._build(call)
+            if matches is not None:
+                popup.set_matches(matches)
         self._popups[call.id] = popup
         self.relayout()
         popup.show()
         self.changed.emit()
         return popup
+
+    def prepare(self) -> None:
+        """Build a pop-up for the next ring now, while nothing rings (the window calls it once it
+        is up): its widgets, style sheet, layout and native window. A ring then only fills one in
+        (``reuse``), as it does after the first pop-up has closed."""
+        if self._pool or self._popups:
+            return
+        placeholder = Call("", Direction.INCOMING, CallState.RINGING, datetime.now(UTC))
+        popup = self._build(placeholder)
+        popup.ensurePolished()
+        popup.adjustSize()
+        popup.winId()  # the native window, made now rather than at the first show
+        self._pool.append(popup)
 
     def _build(self, call: Call) -> CallPopup:
         popup = CallPopup(call, self._capabilities(call), self._display)

@@ -12,7 +12,9 @@ Two builds of the same pjsua2 API can be imported as ``pjsua2``:
 ``phone.options.engine`` chooses: ``"auto"`` (the default: the built one when it is there, else
 the wheel), ``"wheel"`` or ``"built"``. The environment variable ``CALLSYS_SIP_ENGINE`` takes the
 place of ``"auto"`` (tests and benchmarks pick an engine with it); ``CALLSYS_PJSUA2_DIR`` names a
-built engine's folder. One process imports one ``pjsua2`` only: :func:`load` must run before
+built engine's folder. The built engine is looked for there, then in ``pjsua2-engine/`` beside
+the app's code (where ``scripts/package`` puts it in the Debian package: ``/usr/lib/callsys/app/``),
+then in the build cache. One process imports one ``pjsua2`` only: :func:`load` must run before
 anything imports it, and a later different choice is an error.
 
 Nothing here imports pjsua2 at module level; the compile-time limits the rest of the softphone
@@ -48,6 +50,9 @@ __all__ = [
 
 ENGINE_ENV = "CALLSYS_SIP_ENGINE"
 DIR_ENV = "CALLSYS_PJSUA2_DIR"
+#: The built engine shipped with the app (scripts/package copies a build here): beside the
+#: callsys, ui and providers packages.
+BUNDLED = Path(__file__).resolve().parents[2] / "pjsua2-engine"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,26 +118,40 @@ def _python_tag() -> str:
     return f"{sys.implementation.cache_tag}-{sysconfig.get_platform()}"
 
 
-def built_dir() -> Path | None:
-    """The folder of the built engine for this Python, or None when there is none."""
-    explicit = os.environ.get(DIR_ENV)
-    if explicit:
-        path = Path(explicit)
-    else:
-        if not sys.platform.startswith("linux"):
-            return None
-        pointer = _cache_root() / f"current-{_python_tag()}"
-        try:
-            path = Path(pointer.read_text(encoding="utf-8").strip())
-        except OSError:
-            return None
-    if (
+def _complete(path: Path) -> bool:
+    return (
         (path / "manifest.json").is_file()
         and (path / "pjsua2.py").is_file()
         and any(path.glob("_pjsua2*.so"))
-    ):
-        return path
-    return None
+    )
+
+
+def _for_this_python(path: Path) -> bool:
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("python") in (None, _python_tag())
+
+
+def built_dir() -> Path | None:
+    """The folder of the built engine for this Python, or None when there is none:
+    ``CALLSYS_PJSUA2_DIR``, else the one shipped with the app (``BUNDLED``), else the last
+    build in the cache."""
+    explicit = os.environ.get(DIR_ENV)
+    if explicit:
+        path = Path(explicit)
+        return path if _complete(path) else None
+    if not sys.platform.startswith("linux"):
+        return None
+    if _complete(BUNDLED) and _for_this_python(BUNDLED):
+        return BUNDLED
+    pointer = _cache_root() / f"current-{_python_tag()}"
+    try:
+        path = Path(pointer.read_text(encoding="utf-8").strip())
+    except OSError:
+        return None
+    return path if _complete(path) else None
 
 
 def _define(text: str, name: str, default: int) -> int:

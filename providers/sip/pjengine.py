@@ -16,6 +16,11 @@ Rules learnt the hard way (see the spike in ``shared/reference/pjsua2-spike``):
 * The wheel has no sound-device backend: the conference bridge runs on the null device and the
   sound card is bridged through an ``AudioMediaPort`` (``providers.sip.sound``). The built
   engine opens the sound card in pjmedia (``_DeviceBridge``) while a call has audio.
+* Nothing of pjmedia runs while no call has media (``_MediaThreads``): its worker thread, which
+  polled the calls' RTP sockets every 10 ms for the life of the process, is stopped and another
+  one (pjmedia's own, of a second media endpoint on the same ioqueue) reads them only while a
+  call has media; the conference bridge's clock (the null or real sound device) runs from a
+  call's first media until a second after the last call.
 * The wheel allows at most 4 calls (the built engine 32); pjsua answers the next INVITE with
   486 Busy Here itself, before it opens any socket for it.
 * pjlib's select() ioqueue in this wheel has 64 slots, keeps a closed socket's slot for 500 ms
@@ -81,6 +86,12 @@ _RESUME_AGAIN_FOR = 5.0
 _XFER_NO_REQUIRE_REPLACES = 1
 _FRAME_USEC = 20000
 _RATE = 8000
+#: False: pjmedia's worker thread and the null sound device's clock run all the time, as they
+#: did before (``benchmarks/ui_startup.py --idle-cpu`` measures both side by side).
+STOP_MEDIA_WHEN_IDLE = True
+#: Seconds the conference bridge's clock keeps running after the last call with media has gone:
+#: it applies the bridge's queued port removals (``_MediaThreads``).
+MEDIA_IDLE_GRACE = 1.0
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -396,6 +407,7 @@ class _Call(_FreedOnEngineThread, pj.Call):  # type: ignore[misc]
         self.sip_call_id = ""  # its Call-ID header, once asked for (_sip_call_id)
         self.source = ""  # incoming: the IP address its INVITE came from
         self.connected = False  # reached CONFIRMED
+        self.has_media = False  # its audio stream was set up: the bridge's clock must run
 
     @_callback
     def onCallState(self, prm: Any) -> None:
@@ -424,6 +436,8 @@ class _Call(_FreedOnEngineThread, pj.Call):  # type: ignore[misc]
             if mi.type != pj.PJMEDIA_TYPE_AUDIO:
                 continue
             status = mi.status
+            if status not in (pj.PJSUA_CALL_MEDIA_NONE, pj.PJSUA_CALL_MEDIA_ERROR):
+                engine._media_started(self)  # before _connect_audio: the sound card needs the clock
             local_hold = local_hold or status == pj.PJSUA_CALL_MEDIA_LOCAL_HOLD
             remote_hold = remote_hold or status == pj.PJSUA_CALL_MEDIA_REMOTE_HOLD
             if status in (pj.PJSUA_CALL_MEDIA_ACTIVE, pj.PJSUA_CALL_MEDIA_REMOTE_HOLD):
@@ -711,7 +725,8 @@ class _SoundBridge:
 
 class _DeviceBridge:
     """The sound card through pjmedia's own backend (the built engine): pjsua's conference
-    bridge runs on the null device until a call has audio, then on the chosen devices."""
+    bridge runs on the null device from a call's first media (``_MediaThreads``), on the chosen
+    devices while a call has audio, and on no device at all once no call is left."""
 
     def __init__(self, adm: Any, audio: Any) -> None:
         self.adm = adm
@@ -779,6 +794,113 @@ def _device_index(adm: Any, wanted: int | str | None, capture: bool) -> int:
             return i
     log.warning("no sound device called %r; using the default", wanted)
     return default
+
+
+class _MediaThreads:
+    """pjmedia's threads, running only while a call has media (``STOP_MEDIA_WHEN_IDLE``).
+
+    pjsua gives pjmedia a worker thread (``medConfig.threadCnt``; pjsua allows no fewer while
+    pjmedia has an ioqueue of its own) that polls the calls' RTP/RTCP sockets with a 10 ms
+    timeout for the life of the process: 100 wake-ups a second with no call at all. The
+    conference bridge is clocked by the sound device — the null device when there is no sound
+    card —: 50 more. Here pjmedia's worker is stopped after ``libInit`` with pjmedia's own
+    ``pjmedia_endpt_stop_threads``; while a call has media a second media endpoint on the same
+    ioqueue (``pjmedia_endpt_create2`` with one worker: pjmedia's own C thread and loop, no
+    Python in it) reads those sockets, and ``pjmedia_endpt_destroy2`` ends it again — the shared
+    ioqueue is not its own, so it stays. The bridge's clock is started when a call's media
+    first becomes active (``setNullDev``, so RTP flows from the first frame in every audio
+    mode; the sound card replaces it while a call has audio, see ``_DeviceBridge``) and stopped
+    (``setNoDev``) ``MEDIA_IDLE_GRACE`` after the last such call has gone, time for the clock to
+    apply the bridge's queued port removals. A removal still queued then is applied first thing
+    when the clock starts again: the bridge's slots cannot fill up (they did when pjsua closed
+    the clock for good after a second without calls: every call failed 488 after 254).
+
+    Where pjsua2's module does not export pjmedia's functions, pjmedia's worker keeps polling;
+    the clock is handled all the same."""
+
+    def __init__(self, ep: Any) -> None:
+        self._ep = ep
+        self.clock = False  # the bridge's clock (the null sound device) runs
+        self.off_at: float | None = None  # when to stop the clock and the RTP worker
+        self.polling = False  # pjmedia's own worker is stopped: ours reads the RTP sockets
+        self._worker = ctypes.c_void_p()  # the second media endpoint, while a call has media
+        self._lib: Any = None
+        self._ioqueue: int = 0
+
+    def take_over(self) -> None:
+        """Stop pjmedia's worker thread (after ``libInit``, on the loop's thread)."""
+        try:
+            lib = ctypes.CDLL(pj._pjsua2.__file__)
+            functions: tuple[tuple[Any, Any, list[Any]], ...] = (
+                (lib.pjsua_get_pjmedia_endpt, ctypes.c_void_p, []),
+                (lib.pjsua_get_pool_factory, ctypes.c_void_p, []),
+                (lib.pjmedia_endpt_get_ioqueue, ctypes.c_void_p, [ctypes.c_void_p]),
+                (lib.pjmedia_endpt_stop_threads, ctypes.c_int, [ctypes.c_void_p]),
+                (lib.pjmedia_endpt_create2, ctypes.c_int,
+                 [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p)]),
+                (lib.pjmedia_endpt_destroy2, ctypes.c_int, [ctypes.c_void_p]),
+            )  # fmt: skip
+        except (OSError, AttributeError):  # pragma: no cover - another build of pjsua2
+            log.info("pjmedia's functions are not exported: its worker thread keeps polling")
+            return
+        for function, restype, argtypes in functions:
+            function.restype, function.argtypes = restype, argtypes
+        endpt = lib.pjsua_get_pjmedia_endpt()
+        ioqueue = lib.pjmedia_endpt_get_ioqueue(endpt) if endpt else None
+        if not ioqueue or not lib.pjsua_get_pool_factory():
+            return
+        if lib.pjmedia_endpt_stop_threads(endpt) != 0:
+            return
+        self._lib, self._ioqueue, self.polling = lib, ioqueue, True
+
+    def media_started(self) -> None:
+        """A call has media: RTP sockets to read, frames to clock."""
+        self.off_at = None
+        if self.polling and not self._worker:
+            worker = ctypes.c_void_p()
+            status = self._lib.pjmedia_endpt_create2(
+                self._lib.pjsua_get_pool_factory(), self._ioqueue, 1, ctypes.byref(worker)
+            )
+            if status == 0 and worker:
+                self._worker = worker
+            else:
+                log.warning("pjmedia's RTP worker did not start (%d): calls may be silent", status)
+        if not self.clock:
+            try:
+                self._ep.audDevManager().setNullDev()
+                self.clock = True
+            except pj.Error as exc:
+                log.warning("the conference bridge's clock did not start: %s", exc.reason)
+
+    def check(self, media: bool) -> None:
+        """From every poll: *media* tells whether a call still has media; the clock and the RTP
+        worker stop ``MEDIA_IDLE_GRACE`` after the last one."""
+        if media or not (self.clock or self._worker):
+            self.off_at = None
+            return
+        now = time.monotonic()
+        if self.off_at is None:
+            self.off_at = now + MEDIA_IDLE_GRACE
+        elif now >= self.off_at:
+            self.stop()
+
+    def stop(self) -> None:
+        self.off_at = None
+        self._end_worker()
+        if self.clock:
+            self.clock = False
+            with contextlib.suppress(pj.Error):
+                self._ep.audDevManager().setNoDev()
+
+    def _end_worker(self) -> None:
+        worker, self._worker = self._worker, ctypes.c_void_p()
+        if worker:
+            self._lib.pjmedia_endpt_destroy2(worker)  # its thread ends within 10 ms (joined)
+
+    def close(self) -> None:
+        """End the RTP worker (before ``libDestroy``)."""
+        self._end_worker()
+        self.polling = False
 
 
 class _PortTaken(Exception):
@@ -901,6 +1023,7 @@ class PjEngine:
         #: the keys of the calls joined in this phone's conference: each one's audio goes to
         #: the others in pjmedia's conference bridge (besides the sound card, as every call's)
         self._conference: set[str] = set()
+        self._media: _MediaThreads | None = None
 
     @property
     def build(self) -> engines.EngineBuild:
@@ -957,9 +1080,16 @@ class PjEngine:
             # default: 1 s after nothing is connected to the bridge's master port, always so
             # in audio mode none) every answered call's port stayed taken, and after 254 calls
             # every call failed 488 (conference.c: PJ_ETOOMANY; found by the fuzzer).
+            # The engine starts and stops the clock itself (``_MediaThreads``).
             cfg.medConfig.sndAutoCloseTime = -1
             self._ep.libInit(cfg)
-        self._ep.audDevManager().setNullDev()
+        self._media = _MediaThreads(self._ep)
+        if STOP_MEDIA_WHEN_IDLE:
+            # no clock until a call has media (pjsua would open the default sound card itself)
+            self._ep.audDevManager().setNoDev()
+            self._media.take_over()
+        else:
+            self._ep.audDevManager().setNullDev()
         for codec, prio in (("PCMU/8000/1", 255), ("PCMA/8000/1", 254), ("G722/16000/1", 200)):
             with contextlib.suppress(pj.Error):
                 self._ep.codecSetPriority(codec, prio)
@@ -1124,6 +1254,8 @@ class PjEngine:
             self._bury()
         for call in [c for c in self._calls.values() if c.resume_by is not None]:
             self._resume_again(call)
+        if STOP_MEDIA_WHEN_IDLE and self._media is not None:
+            self._media.check(any(c.has_media for c in self._calls.values()))
         return count
 
     def _final(self, call: _Call, what: str, send: Callable[[], None]) -> None:
@@ -1278,6 +1410,9 @@ class PjEngine:
                 call.__disown__()
         self._all_calls = weakref.WeakSet()
         _disown_survivors()
+        media, self._media = self._media, None
+        if media is not None:
+            media.close()  # our RTP thread ends before pjlib does
         try:
             with _quiet_stdout():
                 # calls are over and accounts unregistered: do not wait on the network again
@@ -1294,6 +1429,11 @@ class PjEngine:
             deliver(self._listener)
         except Exception:  # an error in the provider must never unwind into pjsua
             log.exception("SIP event handler failed")
+
+    def _media_started(self, call: _Call) -> None:
+        call.has_media = True
+        if STOP_MEDIA_WHEN_IDLE and self._media is not None:
+            self._media.media_started()
 
     def _retire(self, call: _Call) -> None:
         self._refused.pop(call.key, None)

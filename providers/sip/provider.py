@@ -165,6 +165,7 @@ class SipProvider:
         self._timer: asyncio.Handle | None = None
         self._timer_due = 0.0  # loop time of the next timer poll
         self._next_scan = 0.0  # loop time of the next descriptor scan on the timer
+        self._scan_queued = False  # a scan after a poll that did something is on the loop
         self._calls: dict[str, _CallRecord] = {}
         self._registration: dict[str, tuple[Registration, str]] = {}
         self._dnd = self.options.dnd
@@ -365,13 +366,21 @@ class SipProvider:
         except Exception:
             log.exception("SIP poll failed")
             return 0
-        try:
-            if handled and self._watch is not None:
-                self._watch.scan()  # the engine may have opened or closed a connection
-        except Exception:
-            log.exception("watching the SIP sockets failed")
+        if handled and self._watch is not None and not self._scan_queued and self._loop is not None:
+            # The engine may have opened or closed a connection: look on the loop's next turn,
+            # not between a ringing call's pop-up and its paint (a readable socket stays so).
+            self._scan_queued = True
+            self._loop.call_soon(self._scan_after_poll)
         self._hurry()
         return handled
+
+    def _scan_after_poll(self) -> None:
+        self._scan_queued = False
+        try:
+            if self._watch is not None:
+                self._watch.scan()
+        except Exception:
+            log.exception("watching the SIP sockets failed")
 
     def _busy(self) -> bool:
         return bool(self._calls) or (self._engine is not None and self._engine.call_count() > 0)

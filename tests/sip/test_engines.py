@@ -34,6 +34,7 @@ def no_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CALLSYS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv(engines.DIR_ENV, raising=False)
     monkeypatch.delenv(engines.ENGINE_ENV, raising=False)
+    monkeypatch.setattr(engines, "BUNDLED", tmp_path / "app" / "pjsua2-engine")
     return tmp_path
 
 
@@ -50,6 +51,22 @@ def test_auto_is_the_wheel_without_a_build_and_the_build_when_there_is_one(
     monkeypatch.setenv(engines.ENGINE_ENV, "wheel")  # tests and benchmarks pick one this way
     assert engines.resolve("auto") == "wheel"
     assert engines.resolve("built") == "built"  # an explicit option wins
+
+
+def test_the_engine_shipped_with_the_app_is_taken_before_the_build_cache(no_build: Path) -> None:
+    """The Debian package carries the built engine beside the app's code (scripts/package):
+    the installed app runs it, not the wheel, whatever its user's build cache holds."""
+    cached = fake_build(no_build / "cache" / "pjsua2-0123456789abcdef")
+    (no_build / "cache" / f"current-{engines._python_tag()}").write_text(f"{cached}\n")
+    shipped = fake_build(engines.BUNDLED)
+    assert engines.built_dir() == shipped
+    assert engines.resolve("auto") == "built"
+    # one built for another Python cannot be imported: the cache's (or the wheel) instead
+    manifest = json.loads((shipped / "manifest.json").read_text())
+    (shipped / "manifest.json").write_text(json.dumps({**manifest, "python": "cpython-399-linux-x86_64"}))
+    assert engines.built_dir() == cached
+    (shipped / "manifest.json").write_text(json.dumps({**manifest, "python": engines._python_tag()}))
+    assert engines.built_dir() == shipped
 
 
 def test_a_pointer_to_a_half_built_folder_is_no_build(no_build: Path) -> None:
