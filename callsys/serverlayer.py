@@ -26,6 +26,10 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from callsys.errors import CallsysError, ConfigError
+from callsys.settings import layer_server as server_address
+from callsys.settings import normal_server_url as normal_server
+from callsys.settings import read_server_layer as read_cached
+from callsys.settings import server_layer_path as cache_path
 
 __all__ = [
     "LAYER_PATH",
@@ -61,16 +65,6 @@ def read_pushed(path: Path) -> dict[str, Any]:
         "version": hashlib.sha256(raw).hexdigest(),
         "warnings": list(layer.warnings),
     }
-
-
-def cache_path(settings_file: Path) -> Path:
-    """The copy of the server's layer kept beside the user's *settings_file*."""
-    return settings_file.with_name(settings_file.stem + ".server.json")
-
-
-def normal_server(url: str) -> str:
-    """``server.url`` as it is compared with the copy's (no trailing slash)."""
-    return url.strip().rstrip("/")
 
 
 def http_base(url: str) -> str:
@@ -141,14 +135,6 @@ def fetch(
     }
 
 
-def server_address(settings: Any) -> str:
-    """The server this desktop takes its layer from: ``phone.options.url`` or ``server.url``."""
-    from callsys.settings import PROVIDER_OPTIONS, SERVER_URL
-
-    options: Mapping[str, Any] = settings[PROVIDER_OPTIONS] or {}
-    return normal_server(str(options.get("url") or settings[SERVER_URL] or ""))
-
-
 def connection(settings: Any) -> dict[str, Any]:
     """How this desktop reaches its server: the same options the server phone connection uses."""
     import getpass
@@ -187,15 +173,3 @@ def pull(settings: Any) -> tuple[dict[str, Any], Path]:
     target = cache_path(Path(settings.path) if settings.path is not None else config_path())
     write_atomic(target, json.dumps(doc, indent=1, ensure_ascii=False) + "\n", backup=False)
     return doc, target
-
-
-def read_cached(settings_file: Path) -> dict[str, Any] | None:
-    """The copy of the server's layer beside *settings_file*, or None (none, or unreadable)."""
-    path = cache_path(settings_file)
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(doc, dict) or not isinstance(doc.get("values"), dict):
-        return None
-    return doc

@@ -37,6 +37,7 @@ translation with ``N_``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -1270,16 +1271,45 @@ def load_settings(
     return _with_server_layer(settings)
 
 
+# --- the copy of the callsys server's pushed layer (callsys.serverlayer fetches it) ---
+
+
+def server_layer_path(settings_file: Path) -> Path:
+    """The copy of the server's layer kept beside the user's *settings_file*."""
+    return settings_file.with_name(settings_file.stem + ".server.json")
+
+
+def normal_server_url(url: str) -> str:
+    """``server.url`` as it is compared with the copy's (no trailing slash)."""
+    return url.strip().rstrip("/")
+
+
+def layer_server(settings: Any) -> str:
+    """The server this desktop takes its layer from: ``phone.options.url`` or ``server.url``."""
+    options: Mapping[str, Any] = settings[PROVIDER_OPTIONS] or {}
+    return normal_server_url(str(options.get("url") or settings[SERVER_URL] or ""))
+
+
+def read_server_layer(settings_file: Path) -> dict[str, Any] | None:
+    """The copy of the server's layer beside *settings_file*, or None (none, or unreadable)."""
+    path = server_layer_path(settings_file)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("values"), dict):
+        return None
+    return doc
+
+
 def _with_server_layer(settings: Settings) -> Settings:
     """Apply the copy of the server's layer kept beside the user's file (``callsys.serverlayer``)
     while the settings still name that server. A copy that does not validate is left out, said
     in ``warnings``; it never makes the user's own file unreadable."""
-    from callsys.serverlayer import cache_path, read_cached, server_address
-
     if settings.path is None:
         return settings
-    doc = read_cached(settings.path)
-    if doc is None or not server_address(settings) or doc.get("server") != server_address(settings):
+    doc = read_server_layer(settings.path)
+    if doc is None or not layer_server(settings) or doc.get("server") != layer_server(settings):
         return settings
     locked = doc.get("locked", [])
     try:
@@ -1287,7 +1317,7 @@ def _with_server_layer(settings: Settings) -> Settings:
             doc["values"],
             source=str(doc["server"]),
             locked=locked if isinstance(locked, list) else [],
-            path=cache_path(settings.path),
+            path=server_layer_path(settings.path),
         )
     except ConfigError as exc:
         settings.layers = [layer for layer in settings.layers if layer.name != SERVER]
