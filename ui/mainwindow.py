@@ -1356,6 +1356,14 @@ class MainWindow(QMainWindow):
         self.reports_dialog = dialog
         return dialog
 
+    def try_simulator(self) -> None:
+        """The first-start panel's "Try the simulator": the agent's choice, kept in the settings
+        file (written like every other setting, its other contents kept), so that the next start
+        comes back with the simulator. The banner's "Use the simulator" is a stand-in for a phone
+        that failed to start, and is not written."""
+        self._save_setting(PHONE_PROVIDER.key, "sim")
+        self.use_provider("sim")
+
     def use_provider(self, name: str) -> None:
         self.popups.close_all()
 
