@@ -39,7 +39,7 @@ from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
 from ui.firststart import FirstStartPanel, phone_state
 from ui.hotkeys import VIEW_ACTIONS, Hotkeys
-from ui.i18n import Language, format_time, ltr, translate
+from ui.i18n import Language, format_time, latin_mnemonic, ltr, translate
 from ui.notes import NotesForm
 from ui.popup import PopupStack
 from ui.qt import (
@@ -360,6 +360,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         assert bar is not None
         self.file_menu = QMenu(self)
+        self.file_menu.setObjectName("fileMenu")
         self.settings_action = QAction(self)
         self.settings_action.triggered.connect(self.open_settings)
         self.quit_action = QAction(self)
@@ -370,6 +371,7 @@ class MainWindow(QMainWindow):
         bar.addMenu(self.file_menu)
 
         self.phone_menu = QMenu(self)
+        self.phone_menu.setObjectName("phoneMenu")
         self.hotkeys = Hotkeys(
             {
                 "answer": self.answer_ringing,
@@ -404,7 +406,9 @@ class MainWindow(QMainWindow):
         bar.addMenu(self.phone_menu)
 
         self.view_menu = QMenu(self)
+        self.view_menu.setObjectName("viewMenu")
         self.language_menu = QMenu(self)
+        self.language_menu.setObjectName("languageMenu")
         self.lang_en = checkable(QAction("English", self))
         self.lang_fa = checkable(QAction("فارسی", self))
         self.lang_en.triggered.connect(lambda: self.set_language("en"))
@@ -443,6 +447,7 @@ class MainWindow(QMainWindow):
         self.simulate_menu_action: QAction = simulate_action
 
         self.help_menu = QMenu(self)
+        self.help_menu.setObjectName("helpMenu")
         self.about_action = QAction(self)
         self.about_action.triggered.connect(self.about)
         self.log_folder_action = QAction(self)
@@ -483,23 +488,32 @@ class MainWindow(QMainWindow):
             self.log_filter.addItem(text, key)
         self.log_filter.setCurrentIndex(current)
         self.log_filter.blockSignals(False)
-        self.file_menu.setTitle(translate("MainWindow", "&File"))
-        self.settings_action.setText(translate("MainWindow", "&Settings…"))
-        self.quit_action.setText(translate("MainWindow", "&Quit"))
-        self.phone_menu.setTitle(translate("MainWindow", "&Phone"))
-        self.dnd_action.setText(translate("MainWindow", "&Do not disturb"))
-        self.scheme_action.setText(translate("MainWindow", "Open &tel: and callto: links with callsys"))
-        self.view_menu.setTitle(translate("MainWindow", "&View"))
-        self.language_menu.setTitle(translate("MainWindow", "&Language"))
-        self.jalali_action.setText(translate("MainWindow", "&Jalali calendar"))
-        self.reports_action.setText(translate("MainWindow", "&Reports…"))
-        self.simulate_menu.setTitle(translate("MainWindow", "&Simulate"))
-        self.ring_action.setText(translate("MainWindow", "&Ring now"))
+        self.file_menu.setTitle(latin_mnemonic(translate("MainWindow", "&File"), "&File"))
+        self.settings_action.setText(latin_mnemonic(translate("MainWindow", "&Settings…"), "&Settings…"))
+        self.quit_action.setText(latin_mnemonic(translate("MainWindow", "&Quit"), "&Quit"))
+        self.phone_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Phone"), "&Phone"))
+        self.dnd_action.setText(latin_mnemonic(translate("MainWindow", "&Do not disturb"), "&Do not disturb"))
+        self.scheme_action.setText(
+            latin_mnemonic(
+                translate("MainWindow", "Open &tel: and callto: links with callsys"),
+                "Open &tel: and callto: links with callsys",
+            )
+        )
+        self.view_menu.setTitle(latin_mnemonic(translate("MainWindow", "&View"), "&View"))
+        self.language_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Language"), "&Language"))
+        self.jalali_action.setText(
+            latin_mnemonic(translate("MainWindow", "&Jalali calendar"), "&Jalali calendar")
+        )
+        self.reports_action.setText(latin_mnemonic(translate("MainWindow", "&Reports…"), "&Reports…"))
+        self.simulate_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Simulate"), "&Simulate"))
+        self.ring_action.setText(latin_mnemonic(translate("MainWindow", "&Ring now"), "&Ring now"))
         for name, action in self.simulate_actions.items():
             action.setText(_scenario_title(name))
-        self.help_menu.setTitle(translate("MainWindow", "&Help"))
-        self.about_action.setText(translate("MainWindow", "&About callsys"))
-        self.log_folder_action.setText(translate("MainWindow", "Open the &log folder"))
+        self.help_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Help"), "&Help"))
+        self.about_action.setText(latin_mnemonic(translate("MainWindow", "&About callsys"), "&About callsys"))
+        self.log_folder_action.setText(
+            latin_mnemonic(translate("MainWindow", "Open the &log folder"), "Open the &log folder")
+        )
         self.contacts_dock.setWindowTitle(translate("MainWindow", "Contacts"))
         self.dialpad_dock.setWindowTitle(translate("MainWindow", "Dial pad"))
         if self.contacts is not None:

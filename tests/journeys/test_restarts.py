@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.sip.peers import free_port
 
+from .conftest import SIM_SETTINGS
 from .harness import Agent
 
 
@@ -51,3 +52,36 @@ def test_try_the_simulator_is_still_chosen_after_a_restart(agents) -> None:  # t
     agent.wait_for(lambda: len(agent.log_rows()) == 1, "the simulated call in the log")
     assert agent.look().get("calendar") == "jalali"
     agent.quit()
+
+
+PERSIAN = SIM_SETTINGS + '\n[ui]\nlanguage = "fa"\n'
+
+
+def test_alt_and_a_latin_letter_open_each_menu_in_persian(agents) -> None:  # type: ignore[no-untyped-def]
+    """In Persian the menus' mnemonics were Persian letters ("&پرونده"): with a Latin keyboard
+    layout no Alt+key opened a menu. Each top menu keeps its English letter ("پرونده (&F)"),
+    typed here as xdotool types it — the keys of a US layout."""
+    agent = agents(PERSIAN)
+    agent.start()
+    assert agent.look().get("language") == "fa"
+    for key, menu in (
+        ("f", "fileMenu"),
+        ("p", "phoneMenu"),
+        ("v", "viewMenu"),
+        ("s", "simulateMenu"),
+        ("h", "helpMenu"),
+    ):
+        agent.point_at_window()
+        agent.screen.xdotool("key", "--clearmodifiers", f"alt+{key}")
+        shown = agent.wait_for(lambda: agent.windows(cls="QMenu"), f"a menu for Alt+{key.upper()}")
+        assert [w["name"] for w in shown] == [menu]
+        agent.keys("Escape")
+        agent.wait_for(lambda: not agent.windows(cls="QMenu"), "the menu closed")
+    agent.point_at_window()
+    agent.keys("alt+v", "l")  # and an item's letter inside the menu: View → Language
+    agent.wait_for(
+        lambda: "languageMenu" in [w["name"] for w in agent.windows(cls="QMenu")],
+        "the Language menu",
+    )
+    agent.keys("Escape", "Escape")
+    agent.quit()  # Alt+F, Q: File → Quit, in Persian
