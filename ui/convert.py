@@ -1164,10 +1164,11 @@ def subject_for_row(desktop: Any, row_id: str, live_call: Any = None) -> Subject
         candidates = (party, *candidates)
     activity_id = record.activity_id if record is not None else None
     call_id = record.call_id if record is not None else live_call.id
+    started_at = record.started_at if record is not None else live_call.started_at
     activity = getattr(desktop, "activity", None)
     if not activity_id and activity is not None and hasattr(activity, "activity_id"):
-        try:
-            activity_id = activity.activity_id(call_id)
+        try:  # this call's activity, not the latest of a call with its id (ids repeat)
+            activity_id = activity.activity_id(call_id, started_at=started_at)
         except Exception:
             log.debug("no activity for %s", call_id, exc_info=True)
     return Subject(
@@ -1226,7 +1227,8 @@ def open_convert_for_popup(window: Any, popup: Any) -> ConvertDialog | None:
     if callable(settle):  # the call's log row follows its pop-up's paint: have it now
         settle()
     call = popup.call
-    dialog = open_convert(window, call.id)
+    log_key = getattr(window.desktop, "log_key", None)
+    dialog = open_convert(window, log_key(call.id) if callable(log_key) else call.id)
     if dialog is None:
         return None
     matches = [m.party for m in getattr(popup, "matches", [])]

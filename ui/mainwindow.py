@@ -9,6 +9,7 @@ allow.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 from datetime import UTC, datetime
@@ -771,7 +772,7 @@ class MainWindow(QMainWindow):
                 if quick:
                     self._parties[call.id] = quick[0].party
         party = self._parties.get(call.id)
-        self.log_model.upsert(row_from_call(call, self.display_number, party))
+        self.log_model.upsert(row_from_call(call, self.display_number, party, self.desktop.log_key(call.id)))
         self.popups.on_call(call)
         if quick is not None:
             self._identified(call.id, quick)
@@ -793,9 +794,9 @@ class MainWindow(QMainWindow):
         if self.call_panel is not None:
             self.call_panel.on_call(event, call, self._parties.get(call.id))
         if event is CallEvent.ANSWERED:
-            self.notes.open_for(call, self._parties.get(call.id))  # IN7, OUT6
+            self.notes.open_for(self._in_log(call), self._parties.get(call.id))  # IN7, OUT6
         else:
-            self.notes.update_call(call, self._parties.get(call.id))
+            self.notes.update_call(self._in_log(call), self._parties.get(call.id))
         if self.dialpad is not None:
             self.dialpad.refresh()  # keys send tones during a call, type into the field otherwise
         self._refresh_actions()
@@ -818,15 +819,22 @@ class MainWindow(QMainWindow):
         if popup is not None:
             popup.set_matches([])
 
+    def _in_log(self, call: Call) -> Call:
+        """*call* as the notes know it: by its log row (``Desktop.log_key``), so that the notes of
+        today's sim-1 and those of yesterday's, opened from the log, are never the same notes."""
+        key = self.desktop.log_key(call.id)
+        return call if key == call.id else dataclasses.replace(call, id=key)
+
     def _party_chosen(self, call_id: str, party: Party) -> None:
         self._parties[call_id] = party
-        self.log_model.set_party(call_id, party)
-        self.desktop.remember_party(call_id, party)
+        key = self.desktop.log_key(call_id)
+        self.log_model.set_party(key, party)
+        self.desktop.remember_party(key, party)
         call = self.desktop.manager.get(call_id)
         if self.call_panel is not None and call is not None:
             self.call_panel.on_call(CallEvent.UPDATED, call, party)
         if call is not None:
-            self.notes.update_call(call, party)
+            self.notes.update_call(self._in_log(call), party)
 
     def _on_status(self, status: ProviderStatus) -> None:
         audio_changed = self._status is None or self._status.audio_missing != status.audio_missing
@@ -1550,7 +1558,7 @@ class MainWindow(QMainWindow):
     def open_notes(self) -> None:
         current = self.call_panel.current if self.call_panel is not None else None
         if current is not None:
-            self.notes.open_for(current, self._parties.get(current.id))
+            self.notes.open_for(self._in_log(current), self._parties.get(current.id))
         else:
             row = self.selected_log_row()
             if row is not None:
@@ -1559,8 +1567,10 @@ class MainWindow(QMainWindow):
             self.notes.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def open_notes_for(self, row: LogRow) -> None:
-        """The notes of any call in the log — of this session, or from the stored log."""
-        call = self.desktop.manager.get(row.id)
+        """The notes of any call in the log — of this session, or from the stored log — by the
+        row's key: a stored row is never taken for this session's call of the same call id."""
+        live = self.desktop.manager.get(row.call_id) if row.this_session else None
+        call = dataclasses.replace(live, id=row.id) if live is not None else None
         saved: str | None = None
         record = None
         if self.desktop.calllog is not None:
@@ -1584,11 +1594,13 @@ class MainWindow(QMainWindow):
                     end_reason=record.result,
                 )
         if call is not None:
-            self.notes.open_for(call, self._parties.get(call.id), saved=saved)
+            self.notes.open_for(
+                call, self._parties.get(row.call_id) if live is not None else None, saved=saved
+            )
 
-    def save_notes(self, call_id: str, text: str) -> None:
-        """IN7: the notes go to the log row and to the CRM activity of the call."""
-        self.desktop.save_notes(call_id, text)
+    def save_notes(self, key: str, text: str) -> None:
+        """IN7: the notes go to the log row *key* and to the CRM activity of its call."""
+        self.desktop.save_notes(key, text)
 
     def dial_clipboard(self) -> None:
         clipboard = QGuiApplication.clipboard()

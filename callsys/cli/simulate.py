@@ -117,7 +117,7 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
             if matches and call.id not in identified:
                 identified.add(call.id)
                 party = matches[0].party
-                call_log.set_party(call.id, party.kind, party.id, party.name, party.company)
+                call_log.set_party(call_log.row_id(call.id), party.kind, party.id, party.name, party.company)
             _print_event(ctx, event, call, matches, call_log.row_id(call.id))
             printed += 1
 

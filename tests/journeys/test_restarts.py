@@ -85,3 +85,88 @@ def test_alt_and_a_latin_letter_open_each_menu_in_persian(agents) -> None:  # ty
     )
     agent.keys("Escape", "Escape")
     agent.quit()  # Alt+F, Q: File → Quit, in Persian
+
+
+def notes_text(agent: Agent) -> str:
+    return str((agent.widget("notesText") or {}).get("text", ""))
+
+
+def test_notes_go_to_the_call_they_were_typed_for_when_ids_repeat_after_a_restart(agents) -> None:  # type: ignore[no-untyped-def]
+    """The simulator numbers its calls from sim-1 again after a restart, and the log kept rows by
+    that id: with yesterday's sim-1 in the log and today's sim-1 just missed, the notes opened on
+    yesterday's row were today's call's, and what the agent typed there went to today's row."""
+    agent = agents(SIM_SETTINGS)
+    agent.start()
+    agent.point_at_window()
+    agent.keys("alt+s", "r")  # Sara Ahmadi calls: sim-1
+    popup = agent.wait_window("callPopup", focus=False)
+    agent.click_rect(popup["widgets"]["answerButton"]["rect"])
+    agent.wait_for(lambda: agent.widget("hangupButton"), "the call in the call panel")
+    agent.point_at_window()
+    agent.keys("ctrl+shift+n")
+    agent.wait_for(lambda: agent.look().get("focus") == "notesText", "the notes field")
+    agent.type("Quote for 40 handsets")
+    agent.click("notesSave")
+    agent.point_at_window()
+    agent.keys("ctrl+shift+e")
+    agent.wait_for(
+        lambda: (
+            [(c["call_id"], c["state"], c["notes"]) for c in agent.call_log()]
+            == [("sim-1", "ended", "Quote for 40 handsets")]
+        ),
+        "yesterday's call with its notes in 'callsys log'",
+    )
+    agent.quit()
+
+    agent.start()
+    agent.menu("Simulate", "Missed call")  # Reza Karimi: sim-1 again, another call
+    agent.wait_for(lambda: len(agent.log_rows()) == 2, "today's call on top of yesterday's")
+    agent.wait_for(lambda: all(c["state"] == "ended" for c in agent.call_log()), "today's call ended")
+    rows = agent.log_rows()
+    assert "Reza" in rows[0][1] and "Sara" in rows[1][1], rows
+
+    agent.click_log_row(0)  # today's call: notes typed for it go to its row
+    agent.point_at_window()
+    agent.keys("ctrl+shift+n")
+    agent.wait_for(lambda: agent.look().get("focus") == "notesText", "the notes of today's call")
+    assert notes_text(agent) == ""
+    agent.type("Called back, no answer")
+    agent.click("notesSave")
+
+    agent.click_log_row(1)  # yesterday's call: its own notes, not today's
+    agent.point_at_window()
+    agent.keys("ctrl+shift+n")
+    agent.wait_for(lambda: "Sara" in str((agent.widget("notesWho") or {}).get("text", "")), "Sara's notes")
+    assert notes_text(agent) == "Quote for 40 handsets"
+    agent.keys("ctrl+End")
+    agent.type(", sent")
+    agent.click("notesSave")
+
+    def notes() -> dict[str, str]:
+        return {str(c["display_name"]): str(c["notes"]) for c in agent.call_log()}
+
+    agent.wait_for(
+        lambda: (
+            notes() == {"Reza Karimi": "Called back, no answer", "Sara Ahmadi": "Quote for 40 handsets, sent"}
+        ),
+        "each call's notes on its own row",
+    )
+    log = agent.call_log()
+    assert [c["call_id"] for c in log] == ["sim-1", "sim-1"]
+    assert len({c["id"] for c in log}) == 2
+
+    agent.click_log_row(1)  # and Convert on yesterday's row is about yesterday's caller
+    agent.point_at_window()
+    agent.keys("alt+p", "v")
+    agent.wait_window("convertDialog")
+    shown = json_text(agent.windows(name="convertDialog")[0])
+    assert "Sara" in shown and "Reza" not in shown
+    agent.keys("Escape")
+    agent.wait_gone("convertDialog")
+    agent.quit()
+
+
+def json_text(window: dict[str, object]) -> str:
+    widgets = window.get("widgets", {})
+    assert isinstance(widgets, dict)
+    return " ".join(str(w.get("text", "")) for w in widgets.values())
