@@ -114,6 +114,7 @@ class Language:
         code = code if code in LANGUAGES else "en"
         for translator in self._translators:
             self._app.removeTranslator(translator)
+            translator.deleteLater()  # a child of the app: kept (with its loaded file) otherwise
         self._translators.clear()
         self.code = code
         self.calendar = calendar

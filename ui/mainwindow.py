@@ -71,6 +71,7 @@ from ui.qt import (
     QVBoxLayout,
     QWidget,
     checkable,
+    discard,
     named,
     pyqtSignal,
 )
@@ -1102,6 +1103,7 @@ class MainWindow(QMainWindow):
                 self.dial_edit.clear()
                 self.dial_text(choices[0][1].e164 or choices[0][1].digits or choices[0][1].raw)
                 return
+            discard(getattr(self, "directory_menu", None))  # one at a time, not one per search
             menu = QMenu(self)
             menu.setObjectName("directoryChoices")
             for party, number, kind in choices:
