@@ -55,6 +55,10 @@ PLATFORM_NOISE = re.compile(
     r"QStandardPaths: wrong permissions"
 )
 
+#: How long a quiet moment lasts before the live objects and RSS are counted: a little more than
+#: the window waits before it gives freed memory back (``ui.heap.QUIET_MS``).
+QUIET_MS = 1500
+
 SARA, REZA, ACME = "+982188776655", "09123456789", "+14155550100"
 CALLERS = (SARA, REZA, ACME, "+989350001122", "+442071234567", "02155554444", "")
 
@@ -62,6 +66,28 @@ CALLERS = (SARA, REZA, ACME, "+989350001122", "+442071234567", "02155554444", ""
 def rss_kb() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def malloc_kb() -> dict[str, int]:
+    """glibc's heap: in use, and held free (fragments it has not given back); {} elsewhere."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in (
+                *("arena", "ordblks", "smblks", "hblks", "hblkhd"),
+                *("usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"),
+            )
+        ]
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = MallInfo2
+    except (OSError, AttributeError):
+        return {}
+    info = libc.mallinfo2()
+    return {"malloc_used_kb": (info.uordblks + info.hblkhd) // 1024, "malloc_free_kb": info.fordblks // 1024}
 
 
 def census() -> dict[str, int]:
@@ -85,6 +111,7 @@ def census() -> dict[str, int]:
         "top_level": len(tops),
         "qobjects": qobjects,
         "python_objects": len(gc.get_objects()),
+        **malloc_kb(),
     }
 
 
@@ -493,10 +520,11 @@ def child(args: argparse.Namespace) -> int:
 
     snapshots: list[Any] = []
     classes: list[dict[str, int]] = []
+    types: list[Any] = []
     if args.tracemalloc:
         import tracemalloc
 
-        tracemalloc.start(8)
+        tracemalloc.start(4)
 
     def checkpoint() -> None:
         """RSS and the live objects now (at a quiet moment, the deferred deletes done), kept by
@@ -505,6 +533,19 @@ def child(args: argparse.Namespace) -> int:
         figures.setdefault("rss_kb_at", {})[str(monkey.step_no)] = rss_kb()
         figures.setdefault("census_at", {})[str(monkey.step_no)] = census()
         if args.census:  # what grew since the last checkpoint, on stderr
+            import gc
+            from collections import Counter
+
+            kinds = Counter(type(obj).__qualname__ for obj in gc.get_objects())
+            if types:
+                grew = sorted(((n - types[-1].get(k, 0), k) for k, n in kinds.items()), reverse=True)[:12]
+                sys.stderr.write(
+                    f"--- step {monkey.step_no}: Python objects that grew: "
+                    + ", ".join(f"{k} {n:+d}" for n, k in grew if n > 0)
+                    + "\n"
+                )
+                types.clear()
+            types.append(kinds)
             classes.append(qobject_classes())
             if len(classes) > 1:
                 before, now = classes[-2], classes[-1]
@@ -545,11 +586,18 @@ def child(args: argparse.Namespace) -> int:
             return
         QTimer.singleShot(2, tick)
 
+    quiet_since: list[float | None] = [None]
+
     def when_quiet(deadline: float) -> None:
         if not monkey.is_quiet() and time.monotonic() < deadline:
             monkey.quiet()
             QTimer.singleShot(50, lambda: when_quiet(deadline))
             return
+        if quiet_since[0] is None:  # a quiet moment lasts a little: what the window does then, too
+            quiet_since[0] = time.monotonic()
+            QTimer.singleShot(QUIET_MS, lambda: when_quiet(deadline))
+            return
+        quiet_since[0] = None
         checkpoint()
         if monkey.step_no == warm_up:
             figures["rss_kb_start"] = rss_kb()
@@ -570,7 +618,7 @@ def child(args: argparse.Namespace) -> int:
             await asyncio.sleep(0.05)
         for popup in window.popups.popups():
             popup.hide()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(QUIET_MS / 1000)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
         monkey.check_windows()
         checkpoint()

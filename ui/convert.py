@@ -1204,6 +1204,9 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
         return None
     dialog = ConvertDialog(_explained(backend), subject, window, display=window.display_number, action=action)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    trimmer = getattr(window, "trimmer", None)
+    if trimmer is not None:  # its memory back to the system once it is gone (ui.heap)
+        dialog.destroyed.connect(trimmer.soon)
 
     def converted(result: Converted) -> None:
         lookup = getattr(desktop, "lookup", None)

@@ -46,6 +46,10 @@ __all__ = ["Desktop", "compose", "plan_from_settings"]
 
 log = logging.getLogger(__name__)
 
+#: The records of this many of the latest calls are kept for their CRM activities (written when a
+#: call is answered and ends): far more than are live at once, and not one per call of the day.
+_PARTIES_KEPT = 500
+
 
 @dataclass
 class Desktop:
@@ -368,6 +372,8 @@ class Desktop:
         call_id, started_at, this_session = self.call_of(key)
         if this_session:
             self.parties[call_id] = party  # the activity of a live call is written with it
+            while len(self.parties) > _PARTIES_KEPT:  # those of calls long over
+                self.parties.pop(next(iter(self.parties)))
         activity = self.activity
         if activity is not None and activity.activity_id(call_id, started_at=started_at):
             try:  # the agent picked this record

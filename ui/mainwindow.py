@@ -39,6 +39,7 @@ from ui.convert import install as install_convert
 from ui.desktop import Desktop
 from ui.details import PartyDetailsDialog
 from ui.firststart import FirstStartPanel, phone_state
+from ui.heap import HeapTrimmer
 from ui.hotkeys import VIEW_ACTIONS, Hotkeys
 from ui.i18n import Language, format_time, latin_mnemonic, ltr, translate
 from ui.notes import NotesForm
@@ -354,6 +355,7 @@ class MainWindow(QMainWindow):
         self.setTabOrder(self.log_search, self.log_view)
         self.resize(980, 640)
 
+        self.trimmer = HeapTrimmer(self)  # freed memory back to the system at quiet moments
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._tick)
@@ -780,6 +782,8 @@ class MainWindow(QMainWindow):
         if call.state is CallState.ENDED:
             self._parties.pop(call.id, None)
             self._looked_up.discard(call.id)
+            if not self.desktop.manager.live_calls():
+                self.trimmer.soon()
         elif call.id not in self._looked_up and not call.remote.is_anonymous:
             self._looked_up.add(call.id)
             self.tasks.spawn(
@@ -827,11 +831,12 @@ class MainWindow(QMainWindow):
         return call if key == call.id else dataclasses.replace(call, id=key)
 
     def _party_chosen(self, call_id: str, party: Party) -> None:
-        self._parties[call_id] = party
+        call = self.desktop.manager.get(call_id)
+        if call is not None and call.state is not CallState.ENDED:
+            self._parties[call_id] = party  # (a lookup that answers after the end: not kept)
         key = self.desktop.log_key(call_id)
         self.log_model.set_party(key, party)
         self.desktop.remember_party(key, party)
-        call = self.desktop.manager.get(call_id)
         if self.call_panel is not None and call is not None:
             self.call_panel.on_call(CallEvent.UPDATED, call, party)
         if call is not None:
@@ -1319,6 +1324,7 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.exec()
+        self.trimmer.soon()
         return dialog
 
     def settings_saved(self, keys: list[str]) -> None:
@@ -1376,6 +1382,7 @@ class MainWindow(QMainWindow):
 
         dialog = ReportsDialog(self.desktop, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(self.trimmer.soon)
         dialog.show()
         self.reports_dialog = dialog
         return dialog
