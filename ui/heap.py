@@ -1,8 +1,8 @@
 """Giving freed memory back to the system at the window's quiet moments (Linux with glibc).
 
 A day of dialogs opened and closed and calls rung and ended leaves glibc's heap full of free
-fragments that it keeps: after the fixes of what stayed alive, the monkey's 20,000 steps still
-grew RSS by 12 % while the memory in use grew by 2.6 MB and the free fragments by 12 MB.
+fragments that it keeps: after the fixes of what stayed alive, 4,000 steps of the monkey still
+grew RSS by 13 % while the memory in use grew by 2.6 MB and the free fragments by 12 MB.
 ``malloc_trim(0)`` hands the free pages back (also those in the middle of the heap). The window
 asks for it a second after the last call ended or a dialog closed (``HeapTrimmer.soon``): it
 costs a few milliseconds, never during a call's ring. Elsewhere (macOS, Windows, musl) it does
