@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/monkey.py --steps 20000 --keep-going       # crashes counted, not fatal
     .venv/bin/python benchmarks/monkey.py --steps 20000 --skip jalali,language   # past a known crash
     .venv/bin/python benchmarks/monkey.py --steps 3 --script ring_now,click_log,jalali  # replay
+    .venv/bin/python benchmarks/monkey.py --steps 4000 --every 500 --census    # what stays alive
 
 The real window (``ui.desktop.compose`` + ``MainWindow``, qasync) with the simulator and a local
 directory, Qt offscreen (``--xcb`` for the X server in DISPLAY). Each step is one thing an agent
@@ -19,9 +20,12 @@ step that died, and the parent reports the seed, the step and the steps before i
 plays the same steps (what they meet can differ by a step or two with timing); ``--script``
 replays a list of steps exactly. Printed at the end (one JSON object with ``--json``): steps
 done, crashes, Qt warnings (all, and those about invalid model indexes), dialogs still alive
-after they were closed (leaked windows), RSS after the warm-up (a tenth of the steps) and at the
-end. With ``--keep-going`` a crash starts a fresh window on the next seed until the steps are
-done (the RSS figures are then those of the first and the last window).
+after they were closed (leaked windows), RSS and the live widgets and QObjects after the warm-up
+(a tenth of the steps), every ``--every`` steps (5,000) and at the end — each counted at a quiet
+moment: the monkey's dialogs closed, its calls ended, Qt's deferred deletes done. ``--census``
+also says on stderr which kinds of QObject grew between two counts. With ``--keep-going`` a
+crash starts a fresh window on the next seed until the steps are done (the RSS figures are then
+those of the first and the last window).
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ PLATFORM_NOISE = re.compile(
     r"QStandardPaths: wrong permissions"
 )
 
+#: How long a quiet moment lasts before the live objects and RSS are counted: a little more than
+#: the window waits before it gives freed memory back (``ui.heap.QUIET_MS``).
+QUIET_MS = 1500
+
 SARA, REZA, ACME = "+982188776655", "09123456789", "+14155550100"
 CALLERS = (SARA, REZA, ACME, "+989350001122", "+442071234567", "02155554444", "")
 
@@ -58,6 +66,72 @@ CALLERS = (SARA, REZA, ACME, "+989350001122", "+442071234567", "02155554444", ""
 def rss_kb() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def malloc_kb() -> dict[str, int]:
+    """glibc's heap: in use, and held free (fragments it has not given back); {} elsewhere."""
+    import ctypes
+
+    class MallInfo2(ctypes.Structure):
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in (
+                *("arena", "ordblks", "smblks", "hblks", "hblkhd"),
+                *("usmblks", "fsmblks", "uordblks", "fordblks", "keepcost"),
+            )
+        ]
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = MallInfo2
+    except (OSError, AttributeError):
+        return {}
+    info = libc.mallinfo2()
+    return {"malloc_used_kb": (info.uordblks + info.hblkhd) // 1024, "malloc_free_kb": info.fordblks // 1024}
+
+
+def census() -> dict[str, int]:
+    """What is alive in the process now: widgets (shown or not), the QObjects reachable from the
+    application and its top-level widgets, and Python objects."""
+    import gc
+
+    from PyQt6.QtWidgets import QGesture
+
+    from ui.qt import QApplication, QObject
+
+    app = QApplication.instance()
+    tops = QApplication.topLevelWidgets()
+    found: list[Any] = list(app.findChildren(QObject)) if app is not None else []
+    for top in tops:
+        found += [top, *top.findChildren(QObject)]
+    # Not Qt's gesture cache (QPanGesture …): made per widget and mouse press, freed in batches.
+    qobjects = sum(1 for obj in found if not isinstance(obj, QGesture))
+    return {
+        "widgets": len(QApplication.allWidgets()),
+        "top_level": len(tops),
+        "qobjects": qobjects,
+        "python_objects": len(gc.get_objects()),
+        **malloc_kb(),
+    }
+
+
+def qobject_classes() -> dict[str, int]:
+    """Live QObjects by class (for --census: which kind grows)."""
+    from ui.qt import QApplication, QObject
+
+    app = QApplication.instance()
+    found: list[Any] = list(app.findChildren(QObject)) if app is not None else []
+    for top in QApplication.topLevelWidgets():
+        found += [top, *top.findChildren(QObject)]
+    counts: dict[str, int] = {}
+    for obj in found:
+        meta = obj.metaObject()
+        kind = meta.className() if meta is not None else type(obj).__name__
+        parent = obj.parent()
+        owner = type(parent).__name__ if parent is not None else "-"
+        name = f"{kind}" + (f"#{obj.objectName()}" if obj.objectName() else "") + f" (in {owner})"
+        counts[name] = counts.get(name, 0) + 1
+    return counts
 
 
 class Monkey:
@@ -120,7 +194,7 @@ class Monkey:
         """A modal dialog or menu is about to run its own event loop: close it from inside."""
         from ui.qt import QApplication, QDialog, QTimer
 
-        def close() -> None:
+        def close(tries: int = 100) -> None:
             popup = QApplication.activePopupWidget()
             if popup is not None:
                 popup.close()
@@ -130,8 +204,8 @@ class Monkey:
                 modal.accept() if accept else modal.reject()
             elif modal is not None:
                 modal.close()
-            else:
-                QTimer.singleShot(20, close)  # not up yet
+            elif tries > 0:  # not up yet; none comes when the click met no call (for 2 s at most)
+                QTimer.singleShot(20, lambda: close(tries - 1))
 
         QTimer.singleShot(30, close)
 
@@ -331,6 +405,23 @@ class Monkey:
         action()
         return action.__name__
 
+    def quiet(self) -> None:
+        """A quiet moment, to count what is alive: the dialogs the monkey opened are closed,
+        every call ends (the callers hang up), menus are shut."""
+        from ui.qt import QApplication
+
+        self.close_convert()
+        self.close_reports()
+        self._close_directory_menu()
+        popup = QApplication.activePopupWidget()
+        if popup is not None:
+            popup.close()
+        for call in self._live():
+            self.sim.remote_hangup(call.id)
+
+    def is_quiet(self) -> bool:
+        return not self._live() and not any(p.isVisible() for p in self.window.popups.popups())
+
     def check_windows(self) -> None:
         """Dialogs the monkey closed must be gone: not shown, and deleted when they delete on
         close; count what is left (the Settings dialog is kept by the window: one at most)."""
@@ -427,6 +518,56 @@ def child(args: argparse.Namespace) -> int:
     warm_up = max(1, args.steps // 10)
     started = time.monotonic()
 
+    snapshots: list[Any] = []
+    classes: list[dict[str, int]] = []
+    types: list[Any] = []
+    if args.tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start(4)
+
+    def checkpoint() -> None:
+        """RSS and the live objects now (at a quiet moment, the deferred deletes done), kept by
+        step number."""
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        figures.setdefault("rss_kb_at", {})[str(monkey.step_no)] = rss_kb()
+        figures.setdefault("census_at", {})[str(monkey.step_no)] = census()
+        if args.census:  # what grew since the last checkpoint, on stderr
+            import gc
+            from collections import Counter
+
+            kinds = Counter(type(obj).__qualname__ for obj in gc.get_objects())
+            if types:
+                grew = sorted(((n - types[-1].get(k, 0), k) for k, n in kinds.items()), reverse=True)[:12]
+                sys.stderr.write(
+                    f"--- step {monkey.step_no}: Python objects that grew: "
+                    + ", ".join(f"{k} {n:+d}" for n, k in grew if n > 0)
+                    + "\n"
+                )
+                types.clear()
+            types.append(kinds)
+            classes.append(qobject_classes())
+            if len(classes) > 1:
+                before, now = classes[-2], classes[-1]
+                changed = [(now.get(k, 0) - before.get(k, 0), k) for k in {*now, *before}]
+                grew = sorted((c for c in changed if c[0]), reverse=True)
+                sys.stderr.write(
+                    f"--- step {monkey.step_no}: QObjects {sum(before.values())} → {sum(now.values())}: "
+                    + ", ".join(f"{k} {n:+d}" for n, k in grew[:12])
+                    + (" … " + ", ".join(f"{k} {n:+d}" for n, k in grew[-5:]) if len(grew) > 12 else "")
+                    + "\n"
+                )
+                del classes[0]
+        if args.tracemalloc:
+            import tracemalloc
+
+            snapshots.append(tracemalloc.take_snapshot())
+            if len(snapshots) > 1:
+                sys.stderr.write(f"--- step {monkey.step_no}: Python allocations that grew\n")
+                for stat in snapshots[-1].compare_to(snapshots[-2], "traceback")[:8]:
+                    sys.stderr.write(f"{stat}\n    " + "\n    ".join(stat.traceback.format()[-6:]) + "\n")
+                del snapshots[0]
+
     def tick() -> None:
         if monkey.step_no >= args.steps:
             done.set()
@@ -436,12 +577,31 @@ def child(args: argparse.Namespace) -> int:
         except Exception as exc:  # a Python error in a step is a finding too, not a crash of the run
             warnings.append(f"step {monkey.step_no}: {type(exc).__name__}: {exc}")
             sys.stderr.write(f"step {monkey.step_no} raised {type(exc).__name__}: {exc}\n")
-        if monkey.step_no == warm_up:
-            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
-            figures["rss_kb_start"] = rss_kb()
         if monkey.step_no % 50 == 0:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
             monkey.check_windows()
+        if monkey.step_no == warm_up or monkey.step_no % args.every == 0:
+            monkey.quiet()  # then count, once the calls have ended and the deletes are done
+            QTimer.singleShot(50, lambda: when_quiet(time.monotonic() + 10))
+            return
+        QTimer.singleShot(2, tick)
+
+    quiet_since: list[float | None] = [None]
+
+    def when_quiet(deadline: float) -> None:
+        if not monkey.is_quiet() and time.monotonic() < deadline:
+            monkey.quiet()
+            QTimer.singleShot(50, lambda: when_quiet(deadline))
+            return
+        if quiet_since[0] is None:  # a quiet moment lasts a little: what the window does then, too
+            quiet_since[0] = time.monotonic()
+            QTimer.singleShot(QUIET_MS, lambda: when_quiet(deadline))
+            return
+        quiet_since[0] = None
+        checkpoint()
+        if monkey.step_no == warm_up:
+            figures["rss_kb_start"] = rss_kb()
+            figures["census_start"] = census()
         QTimer.singleShot(2, tick)
 
     async def run() -> None:
@@ -450,13 +610,19 @@ def child(args: argparse.Namespace) -> int:
         QTimer.singleShot(0, tick)
         await done.wait()
         # everything closed: the dialogs must be gone
-        monkey.close_convert()
-        monkey.close_reports()
+        deadline = time.monotonic() + 10
+        monkey.quiet()
+        await asyncio.sleep(0.05)
+        while not monkey.is_quiet() and time.monotonic() < deadline:
+            monkey.quiet()
+            await asyncio.sleep(0.05)
         for popup in window.popups.popups():
             popup.hide()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(QUIET_MS / 1000)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
         monkey.check_windows()
+        checkpoint()
+        figures["census_end"] = census()
 
     with loop:
         loop.run_until_complete(run())
@@ -487,6 +653,8 @@ def run_child(args: argparse.Namespace, seed: int, steps: int, trace: Path) -> d
     argv = [sys.executable, __file__, "--child", "--seed", str(seed), "--steps", str(steps)]
     argv += ["--trace", str(trace), "--skip", ",".join(sorted(args.skip)), "--script", ",".join(args.script)]
     argv += ["--xcb"] if args.xcb else []
+    argv += ["--every", str(args.every)] + (["--census"] if args.census else [])
+    argv += ["--tracemalloc"] if args.tracemalloc else []
     env = {**os.environ, "PYTHONFAULTHANDLER": "1", "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
@@ -536,6 +704,23 @@ def main() -> int:
         metavar="STEP,…",
         help="play these steps in this order instead of random ones (to replay a crash)",
     )
+    parser.add_argument(
+        "--every",
+        type=int,
+        default=5000,
+        metavar="N",
+        help="RSS and live objects every N steps (default 5000)",
+    )
+    parser.add_argument(
+        "--census",
+        action="store_true",
+        help="also count QObjects by class; print on stderr which grew at each checkpoint",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also trace Python allocations (slow); print on stderr which grew at each checkpoint",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--trace", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -554,10 +739,15 @@ def main() -> int:
         for key in ("qt_warnings", "index_warnings", "calls_logged"):
             total[key] += figures.get(key, 0)
         total["leaked_windows"] += figures.get("leaked_windows", [])
-        for key in ("rss_kb_ready", "rss_kb_start"):
+        for key in ("rss_kb_ready", "rss_kb_start", "census_start"):
             total.setdefault(key, figures.get(key))
-        if "rss_kb_end" in figures:
-            total["rss_kb_end"] = figures["rss_kb_end"]
+        for key in ("rss_kb_end", "census_end"):
+            if key in figures:
+                total[key] = figures[key]
+        done_before = total["steps"] - figures["steps"]  # a later window's steps follow on
+        for key in ("rss_kb_at", "census_at"):
+            for step, value in figures.get(key, {}).items():
+                total.setdefault(key, {})[str(done_before + int(step))] = value
         total.setdefault("first_warnings", figures.get("first_warnings", []))
         if figures["crashes"]:
             total["crash_list"].append(figures["crash"])
@@ -573,11 +763,23 @@ def main() -> int:
         f"Qt warnings {total['qt_warnings']} (invalid index {total['index_warnings']}), "
         f"leaked windows {total['leaked_windows'] or 0}"
     )
+    if total.get("rss_kb_at"):
+        print(
+            "RSS by step (at quiet moments): "
+            + ", ".join(f"{int(step):,}: {kb / 1024:.1f} MB" for step, kb in total["rss_kb_at"].items())
+        )
     if total.get("rss_kb_start") and total.get("rss_kb_end"):
         growth = (total["rss_kb_end"] - total["rss_kb_start"]) / 1024
         print(
             f"RSS after the warm-up {total['rss_kb_start'] / 1024:.1f} MB, at the end "
-            f"{total['rss_kb_end'] / 1024:.1f} MB ({growth:+.1f} MB)"
+            f"{total['rss_kb_end'] / 1024:.1f} MB ({growth:+.1f} MB, "
+            f"{100 * growth * 1024 / total['rss_kb_start']:+.1f} %)"
+        )
+    start, end = total.get("census_start"), total.get("census_end")
+    if start and end:
+        print(
+            "alive after the warm-up → at the end: "
+            + ", ".join(f"{name} {start[name]:,} → {end[name]:,}" for name in start if name in end)
         )
     for crash in total["crash_list"]:
         print(

@@ -89,7 +89,12 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 def call_key(call: Call) -> str:
     """A provider may use a call id again (a restarted simulator, a PBX after a reset): the
     start time makes the key of *this* call."""
-    return f"{call.id}|{_iso(call.started_at)}"
+    return key_of(call.id, call.started_at)
+
+
+def key_of(call_id: str, started_at: datetime) -> str:
+    """``call_key`` of the call *call_id* that started at *started_at* (a call log row's)."""
+    return f"{call_id}|{_iso(started_at)}"
 
 
 def _iso(when: datetime | None) -> str | None:
@@ -194,9 +199,11 @@ class ActivityLogger:
         self.creates = creates
 
     # ---------------------------------------------------------------- queries
-    def activity_id(self, call_id: str) -> str | None:
-        """The activity of the latest call with this id."""
-        row = self._row(call_id)
+    def activity_id(self, call_id: str, *, started_at: datetime | None = None) -> str | None:
+        """The activity of the call *call_id* that started at *started_at* — or, without it, of
+        the latest call with this id (a provider's ids repeat across its restarts: give the
+        start wherever it is known)."""
+        row = self._row(call_id, started_at)
         return str(row["activity_id"]) if row else None
 
     def _activity_for(self, call: Call) -> str | None:
@@ -205,10 +212,15 @@ class ActivityLogger:
         ).fetchone()
         return str(row[0]) if row else None
 
-    def _row(self, call_id: str) -> dict[str, Any] | None:
-        cur = self.db.execute(
-            "SELECT * FROM activity_calls WHERE call_id = ? ORDER BY rowid DESC LIMIT 1", [call_id]
-        )
+    def _row(self, call_id: str, started_at: datetime | None = None) -> dict[str, Any] | None:
+        if started_at is not None:
+            cur = self.db.execute(
+                "SELECT * FROM activity_calls WHERE call_key = ?", [key_of(call_id, started_at)]
+            )
+        else:
+            cur = self.db.execute(
+                "SELECT * FROM activity_calls WHERE call_id = ? ORDER BY rowid DESC LIMIT 1", [call_id]
+            )
         row = cur.fetchone()
         if row is None:
             return None
@@ -380,10 +392,10 @@ class ActivityLogger:
             )
 
     # ---------------------------------------------------------------- agent actions
-    def set_notes(self, call_id: str, notes: str) -> bool:
-        """The agent's notes for a call; the activity follows (reopen → update → close if closed).
-        ``False`` when the call has no activity (not logged)."""
-        row = self._row(call_id)
+    def set_notes(self, call_id: str, notes: str, *, started_at: datetime | None = None) -> bool:
+        """The agent's notes for a call (*started_at*: as ``activity_id``); the activity follows
+        (reopen → update → close if closed). ``False`` when the call has no activity (not logged)."""
+        row = self._row(call_id, started_at)
         if row is None:
             return False
         description = compose_description(notes, str(row.get("summary") or ""))
@@ -412,7 +424,7 @@ class ActivityLogger:
         fill in what the activity lacks — the record it regards, the caller as its from (to)
         party, the name in its subject — in one update. Only an activity written without any
         record; one the agent already linked keeps that. ``False`` when there is nothing to do."""
-        row = self._row(call.id)
+        row = self._row(call.id, call.started_at)
         if row is None or row.get("regarding_id") or party.source not in ("", "dynamics"):
             return False
         table = party.table or party.kind.value
@@ -438,9 +450,10 @@ class ActivityLogger:
             )
         return True
 
-    def link(self, call_id: str, table: str, record_id: str) -> bool:
-        """Set the activity's *regarding* record (the agent's pick, or a record made from the call)."""
-        row = self._row(call_id)
+    def link(self, call_id: str, table: str, record_id: str, *, started_at: datetime | None = None) -> bool:
+        """Set the activity's *regarding* record (the agent's pick, or a record made from the
+        call); *started_at*: as ``activity_id``."""
+        row = self._row(call_id, started_at)
         if row is None or table not in _REGARDING_TABLES:
             return False
         bind = regarding_bind(table, record_id)

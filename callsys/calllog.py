@@ -8,6 +8,13 @@ had). What the agent adds later — notes, the CRM activity id, the matched part
 Reading back: ``query(...)`` returns frozen ``CallRecord`` values, newest first;
 ``missed_count(since)`` feeds the "missed calls" badge.
 
+A row's key is not the provider's call id: those are unique within one run of the provider only
+(the simulator starts at ``sim-1`` again after a restart, a PBX reuses its ids), so yesterday's row
+``sim-1`` and today's call ``sim-1`` are two rows. ``row_id(call_id)`` gives (and, the first time,
+allocates) the row of *this session's* call; every method that reads or changes one row —
+``get``, ``set_notes``, ``set_party``, ``set_activity``, ``delete`` — takes that row key, never a
+call id, so nothing written for today's call can land on yesterday's row or the other way round.
+
 Times are stored as ISO-8601 text in UTC (``2026-11-25T18:20:00.000000+00:00``), so text order
 is time order and the ``started_at`` index serves the range queries.
 """
@@ -183,25 +190,34 @@ class CallLog:
         self._db = db  # opened by callsys.store.open_database, which made the ``calls`` table
         # Provider call ids are unique within a session only (the simulator restarts at sim-1,
         # a PBX restart reuses ids): each call of this session gets its own row key.
-        self._rows: dict[str, str] = {}
+        self._rows: dict[str, str] = {}  # this session's call id → its row
+        self._calls: dict[str, str] = {}  # and back
         self._table_names: set[str] | None = None
 
     def row_id(self, call_id: str) -> str:
-        """The log row of this session's call *call_id* (or *call_id* itself, taken as a row key)."""
-        return self._rows.get(call_id, call_id)
-
-    def _row_for(self, call: Call) -> str:
-        row = self._rows.get(call.id)
+        """The row of this session's call *call_id*: its id the first time the log sees it, or,
+        when an earlier session left a row with that key, ``call_id#2``, ``#3``… Allocated on
+        the first question (before the call's first write, if asked first) and the same from
+        then on."""
+        row = self._rows.get(call_id)
         if row is None:
-            row = call.id
+            row = call_id
             suffix = 1
-            while self._db.conn.execute("SELECT 1 FROM calls WHERE id = ?", (row,)).fetchone():
+            while (
+                row in self._calls
+                or self._db.conn.execute("SELECT 1 FROM calls WHERE id = ?", (row,)).fetchone()
+            ):
                 suffix += 1
-                row = f"{call.id}#{suffix}"
-            self._rows[call.id] = row
+                row = f"{call_id}#{suffix}"
+            self._rows[call_id] = row
+            self._calls[row] = call_id
             while len(self._rows) > 10_000:
-                self._rows.pop(next(iter(self._rows)))
+                self._calls.pop(self._rows.pop(next(iter(self._rows))), None)
         return row
+
+    def session_call(self, row_id: str) -> str | None:
+        """This session's call id of the row *row_id*; ``None`` for a row of an earlier session."""
+        return self._calls.get(row_id)
 
     # ------------------------------------------------------------------ writing
     def __call__(self, event: CallEvent, call: Call) -> None:
@@ -216,7 +232,7 @@ class CallLog:
     def record(self, call: Call) -> None:
         """Insert or update the row of *call* (keeps notes, activity and party)."""
         row = {
-            "id": self._row_for(call),
+            "id": self.row_id(call.id),
             "call_id": call.id,
             "direction": call.direction.value,
             "state": call.state.value,
@@ -242,18 +258,18 @@ class CallLog:
         }
         self._write(_UPSERT, row)
 
-    def set_notes(self, call_id: str, text: str) -> bool:
-        """Store the agent's notes for a call (multi-line text kept). False if no such call."""
+    def set_notes(self, row_id: str, text: str) -> bool:
+        """Store the agent's notes for the row *row_id* (multi-line text kept). False if no such row."""
         notes = "".join(ch for ch in str(text)[:MAX_NOTES] if ch in "\n\t" or ch.isprintable())
-        return self._update(call_id, notes=notes)
+        return self._update(row_id, notes=notes)
 
-    def set_activity(self, call_id: str, activity_id: str | None) -> bool:
-        """Remember the CRM phone-call activity written for this call (IN7)."""
-        return self._update(call_id, activity_id=activity_id or None)
+    def set_activity(self, row_id: str, activity_id: str | None) -> bool:
+        """Remember the CRM phone-call activity written for this row's call (IN7)."""
+        return self._update(row_id, activity_id=activity_id or None)
 
     def set_party(
         self,
-        call_id: str,
+        row_id: str,
         kind: PartyKind | str | None,
         party_id: str | None,
         name: str = "",
@@ -262,15 +278,15 @@ class CallLog:
         """Remember which CRM record the call was matched to (or ``None`` to clear)."""
         kind_value = PartyKind(kind).value if kind else None
         return self._update(
-            call_id,
+            row_id,
             party_kind=kind_value,
             party_id=party_id or None,
             party_name=clean_text(name),
             party_company=clean_text(company),
         )
 
-    def delete(self, call_id: str) -> bool:
-        return self._write("DELETE FROM calls WHERE id = ?", (self.row_id(call_id),)) > 0
+    def delete(self, row_id: str) -> bool:
+        return self._write("DELETE FROM calls WHERE id = ?", (row_id,)) > 0
 
     def mark_interrupted(self, before: datetime | None = None) -> int:
         """End the rows of calls that were still live when callsys stopped (a crash, a kill):
@@ -282,12 +298,9 @@ class CallLog:
             (cutoff, cutoff),
         )
 
-    def _update(self, call_id: str, **values: object) -> bool:
+    def _update(self, row_id: str, **values: object) -> bool:
         columns = ", ".join(f"{name} = :{name}" for name in values)
-        return (
-            self._write(f"UPDATE calls SET {columns} WHERE id = :id", {**values, "id": self.row_id(call_id)})
-            > 0
-        )
+        return self._write(f"UPDATE calls SET {columns} WHERE id = :id", {**values, "id": row_id}) > 0
 
     def _write(self, sql: str, params: dict[str, Any] | tuple[Any, ...]) -> int:
         conn = self._db.conn
@@ -297,8 +310,9 @@ class CallLog:
             return conn.execute(sql, params).rowcount
 
     # ------------------------------------------------------------------ reading
-    def get(self, call_id: str) -> CallRecord | None:
-        rows = self._select("WHERE id = ?", [self.row_id(call_id)], 1)
+    def get(self, row_id: str) -> CallRecord | None:
+        """The row *row_id* (for this session's call: ``get(row_id(call_id))``)."""
+        rows = self._select("WHERE id = ?", [row_id], 1)
         return rows[0] if rows else None
 
     def query(

@@ -29,6 +29,7 @@ import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from callsys.callmanager import CallManager
@@ -71,6 +72,10 @@ if TYPE_CHECKING:
 __all__ = ["ActivityLabels", "CallSession", "open_activities", "open_session"]
 
 log = logging.getLogger(__name__)
+
+#: The records of this many of the latest calls are kept for their CRM activities (written when a
+#: call is answered and ends): far more than are live at once, and not one per call of the day.
+_PARTIES_KEPT = 500
 
 
 @dataclass(frozen=True)
@@ -344,15 +349,59 @@ class CallSession:
             return list(await self.crm.lookup(call.remote))
         return []
 
-    def save_notes(self, call_id: str, text: str) -> None:
-        """The agent's notes for a call: into the local log and the CRM activity (IN7) — ours,
-        or the callsys server's when it writes the activities (providers.server)."""
-        for target in (self.calllog, self.activity):
-            if target is not None:
-                try:
-                    target.set_notes(call_id, text)
-                except Exception:
-                    log.exception("could not store the notes of call %s", call_id)
+    # ----------------------------------------------------------------- the calls' rows
+    def log_key(self, call_id: str) -> str:
+        """The call log's row of this session's call *call_id* — the key the window knows a call
+        by in the log, the notes and Convert. Unique across restarts, unlike the call ids (the
+        simulator starts at sim-1 again, a PBX reuses its ids). Without a database: the call id."""
+        if self.calllog is not None:
+            try:
+                return str(self.calllog.row_id(call_id))
+            except Exception:
+                log.exception("could not find the log row of call %s", call_id)
+        return call_id
+
+    def call_of(self, key: str) -> tuple[str, datetime | None, bool]:
+        """For the log row *key*: the phone connection's id of its call, when the call started
+        (what tells it from another call of that id, for its CRM activity), and whether it is a
+        call of this session."""
+        calllog = self.calllog
+        session_call: str | None = key
+        if calllog is not None:
+            try:
+                session_call = calllog.session_call(key)
+            except Exception:
+                log.exception("could not read the call log")
+                session_call = None
+        call = self.manager.get(session_call) if session_call is not None else None
+        if call is not None:
+            return call.id, call.started_at, True
+        record = None
+        if calllog is not None:
+            try:
+                record = calllog.get(key)
+            except Exception:
+                log.exception("could not read call %s from the log", key)
+        if record is not None:
+            return str(record.call_id), record.started_at, session_call is not None
+        return session_call or key, None, session_call is not None
+
+    def save_notes(self, key: str, text: str) -> None:
+        """The agent's notes for the call of the log row *key* (``log_key``): into that row and
+        that call's CRM activity (IN7) — ours, or the callsys server's when it writes the
+        activities (providers.server)."""
+        self.flush_later()  # the call's row (and activity) exist before the notes go on them
+        call_id, started_at, _ = self.call_of(key)
+        if self.calllog is not None:
+            try:
+                self.calllog.set_notes(key, text)
+            except Exception:
+                log.exception("could not store the notes of call %s", key)
+        if self.activity is not None:
+            try:
+                self.activity.set_notes(call_id, text, started_at=started_at)
+            except Exception:
+                log.exception("could not store the notes of call %s in its activity", key)
         self._to_provider("set_notes", call_id, text)
 
     def _to_provider(self, command: str, *args: str) -> None:
@@ -413,21 +462,29 @@ class CallSession:
         # the old index still answers and the next attempt comes a minute later.
         await sync.run(asyncio.Event(), interval=settings[CRM_INDEX_SYNC_SECONDS], after=synced)
 
-    def remember_party(self, call_id: str, party: Party) -> None:
-        """The record the agent sees for a call goes into the log (name, company, kind)."""
+    def remember_party(self, key: str, party: Party) -> None:
+        """The record the agent sees for the call of the log row *key* (``log_key``) goes into
+        that row (name, company, kind) and becomes what its CRM activity regards."""
         self.flush_later()  # the call's row (and activity) exist before the party goes on them
         if self.calllog is not None:
             try:
-                self.calllog.set_party(call_id, party.kind, party.id, party.name, party.company)
+                self.calllog.set_party(key, party.kind, party.id, party.name, party.company)
             except Exception:
-                log.exception("could not store the party of call %s", call_id)
-        self.parties[call_id] = party
-        self.shown[call_id] = party
-        if self.activity is not None and self.activity.activity_id(call_id):
-            try:
-                self.activity.link(call_id, party.table, party.id)  # the agent picked this record
+                log.exception("could not store the party of call %s", key)
+        call_id, started_at, this_session = self.call_of(key)
+        if this_session:
+            self.parties[call_id] = party  # the activity of a live call is written with it
+            self.shown[call_id] = party
+            while len(self.parties) > _PARTIES_KEPT:  # those of calls long over
+                self.parties.pop(next(iter(self.parties)))
+            while len(self.shown) > _PARTIES_KEPT:
+                self.shown.pop(next(iter(self.shown)))
+        activity = self.activity
+        if activity is not None and activity.activity_id(call_id, started_at=started_at):
+            try:  # the agent picked this record
+                activity.link(call_id, party.table, party.id, started_at=started_at)
             except Exception:
-                log.exception("could not link the activity of call %s", call_id)
+                log.exception("could not link the activity of call %s", key)
         self._to_provider("link", call_id, party.table, party.id)
 
     async def close(self) -> None:

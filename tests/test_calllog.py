@@ -214,9 +214,10 @@ def test_a_call_id_used_again_in_a_later_session_gets_its_own_row(db_path: Path)
             log = CallLog(db)
             manager.subscribe(log)
             ring(manager, "sim-1", "+982188776655", f"session {session}")
-            log.set_notes("sim-1", f"note {session}")
+            row = log.row_id("sim-1")
+            log.set_notes(row, f"note {session}")
             end(manager, "sim-1", EndReason.MISSED)
-            assert log.get("sim-1").notes == f"note {session}"  # type: ignore[union-attr]
+            assert log.get(row).notes == f"note {session}"  # type: ignore[union-attr]
         finally:
             db.close()
     db = open_database(db_path)
@@ -227,5 +228,37 @@ def test_a_call_id_used_again_in_a_later_session_gets_its_own_row(db_path: Path)
             ("sim-1#2", "sim-1", "session 1", "note 1"),
             ("sim-1", "sim-1", "session 0", "note 0"),
         ]
+    finally:
+        db.close()
+
+
+def test_the_stored_row_and_todays_call_of_the_same_id_are_told_apart(db_path: Path) -> None:
+    """Yesterday's row ``sim-1`` and today's call ``sim-1`` (the simulator starts again at 1): a
+    note for either goes to that one. Before, ``set_notes("sim-1")`` meant today's call as soon
+    as the session had one, and yesterday's row could no longer be reached at all."""
+    db = open_database(db_path)
+    try:
+        manager = CallManager(clock=lambda: T0)
+        log = CallLog(db)
+        manager.subscribe(log)
+        ring(manager, "sim-1", "+982188776655", "yesterday")
+        end(manager, "sim-1", EndReason.MISSED)
+    finally:
+        db.close()
+    db = open_database(db_path)
+    try:
+        manager = CallManager(clock=lambda: T0 + timedelta(days=1))
+        log = CallLog(db)
+        manager.subscribe(log)
+        today = log.row_id("sim-1")  # asked before the call's first write: the same row after it
+        ring(manager, "sim-1", "09123456789", "today")
+        assert today != "sim-1"
+        assert log.session_call(today) == "sim-1"
+        assert log.session_call("sim-1") is None  # yesterday's row is no call of this session
+        assert log.set_notes(today, "today's note")
+        assert log.set_notes("sim-1", "yesterday's note")
+        end(manager, "sim-1", EndReason.COMPLETED)
+        by_name = {r.name: (r.id, r.notes) for r in log.query()}
+        assert by_name == {"today": (today, "today's note"), "yesterday": ("sim-1", "yesterday's note")}
     finally:
         db.close()

@@ -60,12 +60,14 @@ class LogRow:
     company: str = ""
     notes: str = ""
     answered_at: datetime | None = None
-    #: A call of this session (``id`` is the phone connection's call id), not one loaded from the
-    #: stored log (``id`` is the log's row key). Call ids are unique within a session only: the
-    #: simulator starts at sim-1 again after a restart, a PBX reuses its ids.
+    #: A call of this session, not one loaded from the stored log. ``id`` is always the log's
+    #: row key (``Desktop.log_key``): call ids are unique within a session only — the simulator
+    #: starts at sim-1 again after a restart, a PBX reuses its ids.
     this_session: bool = False
     transferred_to: str = ""  # the party was handed over to this number or address
     conference: bool = False  # the call was part of a three-way conference
+    #: This session's call: the phone connection's id of it ("" for a row of an earlier session).
+    call_id: str = ""
 
     @property
     def live(self) -> bool:
@@ -93,9 +95,13 @@ def _callback(number: PhoneNumber) -> str:
     return number.e164 or number.digits
 
 
-def row_from_call(call: Call, display: Callable[[PhoneNumber], str], party: Party | None = None) -> LogRow:
+def row_from_call(
+    call: Call, display: Callable[[PhoneNumber], str], party: Party | None = None, key: str | None = None
+) -> LogRow:
+    """This session's *call* as the row *key* (its log row, ``Desktop.log_key``; default: its id)."""
     return LogRow(
-        id=call.id,
+        id=key or call.id,
+        call_id=call.id,
         direction=call.direction.value,
         name=(party.name if party is not None else "") or call.remote_name,
         company=party.company if party is not None else "",
@@ -152,7 +158,8 @@ def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRo
     return LogRow(
         id=call_id,
         direction=direction,
-        name=str(get("party_name", "name", default="")),
+        # the matched record's name, else the caller ID name ("" is a value: not ``get``'s way)
+        name=str(get("party_name", default="") or get("name", default="")),
         company=str(get("party_company", "company", default="")),
         number=shown,
         dial=dial,
@@ -185,8 +192,8 @@ _ROLES = frozenset(
 )
 
 
-def _key(row: LogRow) -> tuple[bool, str]:
-    return (row.this_session, row.id)
+def _key(row: LogRow) -> str:
+    return row.id
 
 
 def _settles_missed(row: LogRow) -> bool:
@@ -207,10 +214,10 @@ class CallLogModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[LogRow] = []
-        # Where each row is, by (this session's call?, id): a call of this session may have the
-        # id of a stored row from an earlier one, and must get a row of its own.
-        self._index: dict[tuple[bool, str], int] = {}
-        self._unseen_missed: set[tuple[bool, str]] = set()
+        # Where each row is, by its key (the log's row id: a call of this session whose call id
+        # is that of a stored row of an earlier session has a key of its own, see LogRow).
+        self._index: dict[str, int] = {}
+        self._unseen_missed: set[str] = set()
 
     # ------------------------------------------------------------------ content
     def load(self, rows: Iterable[LogRow], missed_seen_at: datetime | None = None) -> None:
@@ -263,8 +270,8 @@ class CallLogModel(QAbstractTableModel):
                 self._unseen_missed -= settled
                 self.missed_changed.emit(len(self._unseen_missed))
 
-    def set_party(self, call_id: str, party: Party) -> None:
-        at = self._at(call_id)
+    def set_party(self, key: str, party: Party) -> None:
+        at = self._at(key)
         if at is not None:
             self._rows[at] = replace(self._rows[at], name=party.name, company=party.company)
             self.dataChanged.emit(self.index(at, 0), self.index(at, len(COLUMNS) - 1))
@@ -300,14 +307,12 @@ class CallLogModel(QAbstractTableModel):
     def rows(self) -> list[LogRow]:
         return list(self._rows)
 
-    def find(self, call_id: str) -> LogRow | None:
-        at = self._at(call_id)
+    def find(self, key: str) -> LogRow | None:
+        at = self._at(key)
         return self._rows[at] if at is not None else None
 
-    def _at(self, call_id: str) -> int | None:
-        """This session's call *call_id*, else the stored row keyed *call_id* (as ``CallLog.row_id``)."""
-        at = self._index.get((True, call_id))
-        return at if at is not None else self._index.get((False, call_id))
+    def _at(self, key: str) -> int | None:
+        return self._index.get(key)
 
     def _reindex(self) -> None:
         self._index = {_key(row): at for at, row in enumerate(self._rows)}
@@ -527,7 +532,7 @@ class CallLogMenu(QObject):
         from callsys.crm.conversion import subject_for_row
 
         desktop = self.window.desktop
-        live = desktop.manager.get(row.id) if row.this_session else None
+        live = desktop.manager.get(row.call_id) if row.this_session else None
         try:
             subject = subject_for_row(desktop, row.id, live)
         except Exception:  # a menu entry must not fail because the log or directory did

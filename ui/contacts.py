@@ -62,6 +62,7 @@ from ui.qt import (
     QUrl,
     QVBoxLayout,
     QWidget,
+    discard,
     named,
     pyqtSignal,
 )
@@ -815,6 +816,7 @@ class ContactsView(QWidget):
         if len(choices) == 1:
             self.dial_requested.emit(choices[0][1])
         elif choices:
+            discard(getattr(self, "numbers_menu", None))  # the one of the previous click
             self.numbers_menu = self.call_menu(party)
             self.numbers_menu.popup(self.call_button.mapToGlobal(self.call_button.rect().bottomLeft()))
 
@@ -826,6 +828,7 @@ class ContactsView(QWidget):
         party = self.selected()
         if party is None:
             return
+        discard(getattr(self, "context_menu", None))  # the one of the previous right click
         menu = self.call_menu(party)
         if self.editable:
             menu.addSeparator()

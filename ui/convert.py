@@ -897,6 +897,9 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
         return None
     dialog = ConvertDialog(_explained(backend), subject, window, display=window.display_number, action=action)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    trimmer = getattr(window, "trimmer", None)
+    if trimmer is not None:  # its memory back to the system once it is gone (ui.heap)
+        dialog.destroyed.connect(trimmer.soon)
 
     def converted(result: Converted) -> None:
         if desktop.lookup is not None:
@@ -919,7 +922,8 @@ def open_convert_for_popup(window: Any, popup: Any) -> ConvertDialog | None:
     if callable(settle):  # the call's log row follows its pop-up's paint: have it now
         settle()
     call = popup.call
-    dialog = open_convert(window, call.id)
+    log_key = getattr(window.desktop, "log_key", None)
+    dialog = open_convert(window, log_key(call.id) if callable(log_key) else call.id)
     if dialog is None:
         return None
     matches = [m.party for m in getattr(popup, "matches", [])]

@@ -125,7 +125,7 @@ class FirstStartPanel(QFrame):
         self.connect_button = named(QPushButton(), "firstStartConnect")
         self.connect_button.clicked.connect(lambda: window.open_settings("phone", focus="provider"))
         self.sim_button = named(QPushButton(), "firstStartSimulator")
-        self.sim_button.clicked.connect(lambda: window.use_provider("sim"))
+        self.sim_button.clicked.connect(window.try_simulator)
         self.close_button = named(QToolButton(), "firstStartClose")
         self.close_button.setText("✕")
         self.close_button.clicked.connect(self.hide)

@@ -24,6 +24,7 @@ __all__ = [
     "format_duration",
     "format_time",
     "isolate",
+    "latin_mnemonic",
     "ltr",
     "para",
     "resolve_language",
@@ -64,6 +65,29 @@ def isolate(text: str) -> str:
     return f"\u2068{text}{PDI}" if text else text
 
 
+def _mnemonic_at(text: str) -> int | None:
+    """Where the mnemonic letter of *text* is (after a single "&"; "&&" is a shown ampersand)."""
+    at = 0
+    while (at := text.find("&", at)) != -1 and at + 1 < len(text):
+        if text[at + 1] == "&":
+            at += 2
+            continue
+        return at + 1 if not text[at + 1].isspace() else None
+    return None
+
+
+def latin_mnemonic(text: str, source: str) -> str:
+    """A menu's translated *text* whose mnemonic is a letter a Latin keyboard layout cannot type
+    ("&پرونده") gets the English *source*'s letter in parentheses after it, as Windows writes
+    the menus of East Asian languages: "پرونده (&F)" — Alt+F opens it on any layout (on a
+    Persian one too: Qt also matches a shortcut by the key's Latin letter)."""
+    mine, theirs = _mnemonic_at(text), _mnemonic_at(source)
+    if mine is None or text[mine].isascii() or theirs is None or not source[theirs].isascii():
+        return text
+    plain = text[: mine - 1] + text[mine:]
+    return f"{plain} (&{source[theirs].upper()})"
+
+
 def resolve_language(setting: str) -> str:
     """``auto`` → the system language if we have it, else English."""
     if setting in LANGUAGES:
@@ -90,6 +114,7 @@ class Language:
         code = code if code in LANGUAGES else "en"
         for translator in self._translators:
             self._app.removeTranslator(translator)
+            translator.deleteLater()  # a child of the app: kept (with its loaded file) otherwise
         self._translators.clear()
         self.code = code
         self.calendar = calendar

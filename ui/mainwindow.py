@@ -10,6 +10,7 @@ allow.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from datetime import UTC, datetime
@@ -48,8 +49,9 @@ from ui.contacts import NumberCompleter
 from ui.convert import install as install_convert
 from ui.details import PartyDetailsDialog
 from ui.firststart import FirstStartPanel, phone_state
+from ui.heap import HeapTrimmer
 from ui.hotkeys import VIEW_ACTIONS, Hotkeys
-from ui.i18n import Language, format_time, ltr, translate
+from ui.i18n import Language, format_time, latin_mnemonic, ltr, translate
 from ui.notes import NotesForm
 from ui.popup import PopupStack
 from ui.qt import (
@@ -79,6 +81,7 @@ from ui.qt import (
     QVBoxLayout,
     QWidget,
     checkable,
+    discard,
     named,
     pyqtSignal,
 )
@@ -365,6 +368,7 @@ class MainWindow(WindowBase):
         self.setTabOrder(self.log_search, self.log_view)
         self.resize(980, 640)
 
+        self.trimmer = HeapTrimmer(self)  # freed memory back to the system at quiet moments
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
         self._clock.timeout.connect(self._tick)
@@ -373,6 +377,7 @@ class MainWindow(WindowBase):
         bar = self.menuBar()
         assert bar is not None
         self.file_menu = QMenu(self)
+        self.file_menu.setObjectName("fileMenu")
         self.settings_action = QAction(self)
         self.settings_action.triggered.connect(self.open_settings)
         self.quit_action = QAction(self)
@@ -383,6 +388,7 @@ class MainWindow(WindowBase):
         bar.addMenu(self.file_menu)
 
         self.phone_menu = QMenu(self)
+        self.phone_menu.setObjectName("phoneMenu")
         self.hotkeys = Hotkeys(
             {
                 "answer": self.answer_ringing,
@@ -420,7 +426,9 @@ class MainWindow(WindowBase):
         bar.addMenu(self.phone_menu)
 
         self.view_menu = QMenu(self)
+        self.view_menu.setObjectName("viewMenu")
         self.language_menu = QMenu(self)
+        self.language_menu.setObjectName("languageMenu")
         self.lang_en = checkable(QAction("English", self))
         self.lang_fa = checkable(QAction("فارسی", self))
         self.lang_en.triggered.connect(lambda: self.set_language("en"))
@@ -459,6 +467,7 @@ class MainWindow(WindowBase):
         self.simulate_menu_action: QAction = simulate_action
 
         self.help_menu = QMenu(self)
+        self.help_menu.setObjectName("helpMenu")
         self.about_action = QAction(self)
         self.about_action.triggered.connect(self.about)
         self.log_folder_action = QAction(self)
@@ -499,23 +508,32 @@ class MainWindow(WindowBase):
             self.log_filter.addItem(text, key)
         self.log_filter.setCurrentIndex(current)
         self.log_filter.blockSignals(False)
-        self.file_menu.setTitle(translate("MainWindow", "&File"))
-        self.settings_action.setText(translate("MainWindow", "&Settings…"))
-        self.quit_action.setText(translate("MainWindow", "&Quit"))
-        self.phone_menu.setTitle(translate("MainWindow", "&Phone"))
-        self.dnd_action.setText(translate("MainWindow", "&Do not disturb"))
-        self.scheme_action.setText(translate("MainWindow", "Open &tel: and callto: links with callsys"))
-        self.view_menu.setTitle(translate("MainWindow", "&View"))
-        self.language_menu.setTitle(translate("MainWindow", "&Language"))
-        self.jalali_action.setText(translate("MainWindow", "&Jalali calendar"))
-        self.reports_action.setText(translate("MainWindow", "&Reports…"))
-        self.simulate_menu.setTitle(translate("MainWindow", "&Simulate"))
-        self.ring_action.setText(translate("MainWindow", "&Ring now"))
+        self.file_menu.setTitle(latin_mnemonic(translate("MainWindow", "&File"), "&File"))
+        self.settings_action.setText(latin_mnemonic(translate("MainWindow", "&Settings…"), "&Settings…"))
+        self.quit_action.setText(latin_mnemonic(translate("MainWindow", "&Quit"), "&Quit"))
+        self.phone_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Phone"), "&Phone"))
+        self.dnd_action.setText(latin_mnemonic(translate("MainWindow", "&Do not disturb"), "&Do not disturb"))
+        self.scheme_action.setText(
+            latin_mnemonic(
+                translate("MainWindow", "Open &tel: and callto: links with callsys"),
+                "Open &tel: and callto: links with callsys",
+            )
+        )
+        self.view_menu.setTitle(latin_mnemonic(translate("MainWindow", "&View"), "&View"))
+        self.language_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Language"), "&Language"))
+        self.jalali_action.setText(
+            latin_mnemonic(translate("MainWindow", "&Jalali calendar"), "&Jalali calendar")
+        )
+        self.reports_action.setText(latin_mnemonic(translate("MainWindow", "&Reports…"), "&Reports…"))
+        self.simulate_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Simulate"), "&Simulate"))
+        self.ring_action.setText(latin_mnemonic(translate("MainWindow", "&Ring now"), "&Ring now"))
         for name, action in self.simulate_actions.items():
             action.setText(_scenario_title(name))
-        self.help_menu.setTitle(translate("MainWindow", "&Help"))
-        self.about_action.setText(translate("MainWindow", "&About callsys"))
-        self.log_folder_action.setText(translate("MainWindow", "Open the &log folder"))
+        self.help_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Help"), "&Help"))
+        self.about_action.setText(latin_mnemonic(translate("MainWindow", "&About callsys"), "&About callsys"))
+        self.log_folder_action.setText(
+            latin_mnemonic(translate("MainWindow", "Open the &log folder"), "Open the &log folder")
+        )
         self.contacts_dock.setWindowTitle(translate("MainWindow", "Contacts"))
         self.dialpad_dock.setWindowTitle(translate("MainWindow", "Dial pad"))
         if self.contacts is not None:
@@ -805,10 +823,14 @@ class MainWindow(WindowBase):
     def _handle_call_event(self, event: CallEvent, call: Call) -> None:
         session = self.desktop
         quick = session.known_now(call)  # the pop-up's first paint shows the record
-        self.log_model.upsert(row_from_call(call, self.display_number, session.party_of(call.id)))
+        self.log_model.upsert(
+            row_from_call(call, self.display_number, session.party_of(call.id), session.log_key(call.id))
+        )
         self.popups.on_call(call)
         if quick is not None:
             self._identified(call.id, quick)
+        if call.state is CallState.ENDED and not session.manager.live_calls():
+            self.trimmer.soon()  # the call's memory back to the system (ui.heap)
         if session.needs_lookup(call):
             self.tasks.spawn(
                 session.identify(call),
@@ -823,9 +845,9 @@ class MainWindow(WindowBase):
         if self.call_panel is not None:
             self.call_panel.on_call(event, call, self.desktop.party_of(call.id))
         if event is CallEvent.ANSWERED:
-            self.notes.open_for(call, self.desktop.party_of(call.id))  # IN7, OUT6
+            self.notes.open_for(self._in_log(call), self.desktop.party_of(call.id))  # IN7, OUT6
         else:
-            self.notes.update_call(call, self.desktop.party_of(call.id))
+            self.notes.update_call(self._in_log(call), self.desktop.party_of(call.id))
         if self.dialpad is not None:
             self.dialpad.refresh()  # keys send tones during a call, type into the field otherwise
         self._refresh_actions()
@@ -848,14 +870,21 @@ class MainWindow(WindowBase):
         if popup is not None:
             popup.set_matches([])
 
+    def _in_log(self, call: Call) -> Call:
+        """*call* as the notes know it: by its log row (``Desktop.log_key``), so that the notes of
+        today's sim-1 and those of yesterday's, opened from the log, are never the same notes."""
+        key = self.desktop.log_key(call.id)
+        return call if key == call.id else dataclasses.replace(call, id=key)
+
     def _party_chosen(self, call_id: str, party: Party) -> None:
-        self.log_model.set_party(call_id, party)
-        self.desktop.remember_party(call_id, party)
         call = self.desktop.manager.get(call_id)
+        key = self.desktop.log_key(call_id)
+        self.log_model.set_party(key, party)
+        self.desktop.remember_party(key, party)
         if self.call_panel is not None and call is not None:
             self.call_panel.on_call(CallEvent.UPDATED, call, party)
         if call is not None:
-            self.notes.update_call(call, party)
+            self.notes.update_call(self._in_log(call), party)
 
     def _on_status(self, status: ProviderStatus) -> None:
         audio_changed = self._status is None or self._status.audio_missing != status.audio_missing
@@ -1146,6 +1175,7 @@ class MainWindow(WindowBase):
                 self.dial_edit.clear()
                 self.dial_text(choices[0][1].e164 or choices[0][1].digits or choices[0][1].raw)
                 return
+            discard(getattr(self, "directory_menu", None))  # one at a time, not one per search
             menu = QMenu(self)
             menu.setObjectName("directoryChoices")
             for party, number, kind in choices:
@@ -1354,6 +1384,7 @@ class MainWindow(WindowBase):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
         dialog.exec()
+        self.trimmer.soon()
         return dialog
 
     def settings_saved(self, keys: list[str]) -> None:
@@ -1411,9 +1442,18 @@ class MainWindow(WindowBase):
 
         dialog = ReportsDialog(self.desktop, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(self.trimmer.soon)
         dialog.show()
         self.reports_dialog = dialog
         return dialog
+
+    def try_simulator(self) -> None:
+        """The first-start panel's "Try the simulator": the agent's choice, kept in the settings
+        file (written like every other setting, its other contents kept), so that the next start
+        comes back with the simulator. The banner's "Use the simulator" is a stand-in for a phone
+        that failed to start, and is not written."""
+        self._save_setting(PHONE_PROVIDER.key, "sim")
+        self.use_provider("sim")
 
     def use_provider(self, name: str) -> None:
         self.popups.close_all()
@@ -1599,7 +1639,7 @@ class MainWindow(WindowBase):
     def open_notes(self) -> None:
         current = self.call_panel.current if self.call_panel is not None else None
         if current is not None:
-            self.notes.open_for(current, self.desktop.party_of(current.id))
+            self.notes.open_for(self._in_log(current), self.desktop.party_of(current.id))
         else:
             row = self.selected_log_row()
             if row is not None:
@@ -1608,8 +1648,10 @@ class MainWindow(WindowBase):
             self.notes.text.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def open_notes_for(self, row: LogRow) -> None:
-        """The notes of any call in the log — of this session, or from the stored log."""
-        call = self.desktop.manager.get(row.id)
+        """The notes of any call in the log — of this session, or from the stored log — by the
+        row's key: a stored row is never taken for this session's call of the same call id."""
+        live = self.desktop.manager.get(row.call_id) if row.this_session else None
+        call = dataclasses.replace(live, id=row.id) if live is not None else None
         saved: str | None = None
         record = None
         if self.desktop.calllog is not None:
@@ -1633,11 +1675,13 @@ class MainWindow(WindowBase):
                     end_reason=record.result,
                 )
         if call is not None:
-            self.notes.open_for(call, self.desktop.party_of(call.id), saved=saved)
+            self.notes.open_for(
+                call, self.desktop.party_of(row.call_id) if live is not None else None, saved=saved
+            )
 
-    def save_notes(self, call_id: str, text: str) -> None:
-        """IN7: the notes go to the log row and to the CRM activity of the call."""
-        self.desktop.save_notes(call_id, text)
+    def save_notes(self, key: str, text: str) -> None:
+        """IN7: the notes go to the log row *key* and to the CRM activity of its call."""
+        self.desktop.save_notes(key, text)
 
     def dial_clipboard(self) -> None:
         clipboard = QGuiApplication.clipboard()

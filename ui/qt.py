@@ -183,6 +183,7 @@ __all__ = [
     "QtNetwork",
     "QtWidgets",
     "checkable",
+    "discard",
     "named",
     "pyqtSignal",
     "pyqtSlot",
@@ -204,3 +205,16 @@ _C = TypeVar("_C", QAction, QtWidgets.QAbstractButton)
 def checkable(item: _C) -> _C:
     item.setCheckable(True)
     return item
+
+
+def discard(obj: QObject | None) -> None:
+    """Close and delete *obj* (a menu or dialog made for one use) unless Qt has deleted it
+    already: a new one made each time without this stays a child of its parent for the rest
+    of the day (the monkey's long run found the directory's and the contacts' menus)."""
+    from PyQt6 import sip
+
+    if obj is None or sip.isdeleted(obj):
+        return
+    if isinstance(obj, QtWidgets.QWidget):
+        obj.close()
+    obj.deleteLater()

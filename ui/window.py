@@ -91,6 +91,9 @@ class WindowBase(QMainWindow):
     def use_provider(self, name: str) -> None:
         raise NotImplementedError
 
+    def try_simulator(self) -> None:
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ the window
     def display_number(self, number: object) -> str:
         raise NotImplementedError

@@ -144,7 +144,7 @@ async def _simulate(args: argparse.Namespace, ctx: Context) -> int:
             event, call = item
             matches = list(await session.identify(call))
             if matches and call.id not in session.parties:
-                session.remember_party(call.id, matches[0].party)
+                session.remember_party(session.log_key(call.id), matches[0].party)
             if activities is not None:
                 # after the lookup, as the desktop does it: the activity names the caller's record
                 activities.logger(event, call)

@@ -377,10 +377,11 @@ def subject_for_row(desktop: CallSession, row_id: str, live_call: Any = None) ->
         candidates = (party, *candidates)
     activity_id = record.activity_id if record is not None else None
     call_id = record.call_id if record is not None else live_call.id
+    started_at = record.started_at if record is not None else live_call.started_at
     activity = desktop.activity
     if not activity_id and activity is not None:
-        try:
-            activity_id = activity.activity_id(call_id)
+        try:  # this call's activity, not the latest of a call with its id (ids repeat)
+            activity_id = activity.activity_id(call_id, started_at=started_at)
         except Exception:
             log.debug("no activity for %s", call_id, exc_info=True)
     return Subject(

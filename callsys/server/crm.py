@@ -141,10 +141,10 @@ class OutboxActivities:
             self.logger.found_party(call, party)
 
     async def set_notes(self, call: Call, text: str, author: str) -> bool:
-        return self.logger.set_notes(call.id, text)
+        return self.logger.set_notes(call.id, text, started_at=call.started_at)
 
     async def link(self, call: Call, table: str, record_id: str) -> bool:
-        return self.logger.link(call.id, table, record_id)
+        return self.logger.link(call.id, table, record_id, started_at=call.started_at)
 
     def pending(self) -> int:
         return self.outbox.pending_count()

@@ -149,6 +149,8 @@ class Agent:
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
         self.window = ""
+        #: more environment for the app and its command line (e.g. ``CALLSYS_PROVISIONING``)
+        self.extra_env: dict[str, str] = {}
 
     # ---------------------------------------------------------------- process
     def env(self) -> dict[str, str]:
@@ -171,6 +173,7 @@ class Agent:
             CALLSYS_PROBE_DIR=str(self.probe_dir),
             LANG="C.UTF-8",
         )
+        env.update(self.extra_env)
         (self.home / "runtime").mkdir(mode=0o700, exist_ok=True)
         return env
 

@@ -17,6 +17,10 @@ MONKEY = ROOT / "benchmarks" / "monkey.py"
 #: RSS may grow while the first dialogs and caches are built (the warm-up: a tenth of the
 #: steps); after that, this much more over a short run means something is kept per step.
 RSS_GROWTH_KB = 40 * 1024
+#: What may differ between two quiet moments of a window that keeps nothing per step: the two
+#: translators of Persian, the last search's choices menu (and its actions), an animation.
+WIDGETS_SLACK = 2
+QOBJECTS_SLACK = 15
 
 
 def monkey(*args: str) -> dict[str, Any]:
@@ -78,3 +82,18 @@ def test_300_random_steps_without_the_calendar_and_language_switches() -> None:
 
 def test_the_settings_dialog_is_gone_once_closed() -> None:
     assert_healthy(monkey("--steps", "4", "--script", "settings"))
+
+
+def test_what_is_alive_does_not_grow_with_the_steps() -> None:
+    """Counted at quiet moments (the monkey's dialogs closed, its calls ended, the deferred
+    deletes done), once the first caches and lazily made parts are built: the same number of
+    widgets and QObjects after 1,500 steps as after 500 (before the fixes: +8 widgets, +88
+    QObjects). Each search in the number field kept its choices menu, each
+    language switch its two translators (with their files), a right click on no call a timer
+    that ran for ever: 20,000 steps grew RSS by 81 MB."""
+    figures = monkey("--seed", "11", "--steps", "1500", "--every", "500", "--skip", "settings")
+    assert_healthy(figures)
+    counted = figures["census_at"]
+    start, end = counted["500"], counted["1500"]
+    assert end["widgets"] - start["widgets"] <= WIDGETS_SLACK, counted
+    assert end["qobjects"] - start["qobjects"] <= QOBJECTS_SLACK, counted

@@ -15,7 +15,7 @@ import pytest
 from callsys.settings import load_settings
 from providers import REGISTRY
 from tests.ui.conftest import REZA, SARA
-from tests.ui.helpers import UNKNOWN, answered, clashes, missed_call, ring
+from tests.ui.helpers import UNKNOWN, answered, clashes, missed_call, mnemonic, ring
 
 from ui.convert import open_convert
 from ui.i18n import Language
@@ -117,3 +117,21 @@ def test_contact_editor(
     assert len(texts) >= 6  # the labelled fields, Add a number, OK and Cancel
     assert clashes(texts) == {}
     editor.reject()
+
+
+def test_in_persian_every_menu_opens_with_a_latin_letter(
+    make_window: Callable[..., MainWindow], language: Language
+) -> None:
+    """A Persian mnemonic ("&پرونده") cannot be typed on a Latin keyboard layout: each menu
+    title keeps its English letter in parentheses ("پرونده (&F)"), the same letter as in English."""
+    language.apply("en")
+    window = make_window()
+    bar = window.menuBar()
+    assert bar is not None
+    english = [mnemonic(a.text()) for a in bar.actions()]
+    language.apply("fa")
+    window.retranslate()
+    persian = [a.text() for a in bar.actions()]
+    assert [mnemonic(text) for text in persian] == english
+    assert all(text.endswith(f"(&{letter.upper()})") for text, letter in zip(persian, english, strict=True))
+    assert all(not text.isascii() for text in persian)  # still the Persian titles
