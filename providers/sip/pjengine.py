@@ -55,7 +55,7 @@ import pjsua2 as pj  # noqa: E402  (the build chosen just above)
 
 from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall  # noqa: E402
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase  # noqa: E402
-from providers.sip.guard import RETRY_AFTER, MediaBudget, budget_for  # noqa: E402
+from providers.sip.guard import MAX_DIALOGS, MAX_TRANSACTIONS, RETRY_AFTER, MediaBudget, budget_for  # noqa: E402
 from providers.sip.headers import caller_info  # noqa: E402
 from providers.sip.options import LineConfig, SipOptions, host_of  # noqa: E402
 
@@ -72,10 +72,17 @@ _PHASES = {
     pj.PJSIP_INV_STATE_DISCONNECTED: Phase.DISCONNECTED,
 }
 _DTMF = set("0123456789*#ABCDabcd")
+
 #: the flood guard's refusal: (status code, why)
 _BUSY_FLOOD = (503, "too many calls within a second")
 #: seconds to keep trying to resume a call pjsua put back on hold by itself (see onCallMediaState)
 _RESUME_AGAIN_FOR = 5.0
+#: After this many pjsip events, the first quiet ``poll`` gives free heap memory back to the
+#: system (at most every ``_TRIM_EVERY`` seconds; see ``_trim_heap``).
+_TRIM_AFTER_EVENTS = 500
+_TRIM_EVERY = 5.0
+#: ``libHandleEvents`` calls per ``poll`` at most, while each finds something (see ``poll``)
+_POLL_ROUNDS = 64
 _FRAME_USEC = 20000
 _RATE = 8000
 
@@ -104,7 +111,7 @@ def _callback(method: _F) -> _F:
 class _Pjsip:
     """pjsip's C functions that pjsua2 does not wrap, from pjsua2's own module: the two that
     answering a request inside a dialog needs (``pjsip_endpt_create_response`` +
-    ``pjsip_tsx_send_msg``), and those of ``_StrayAckFilter``. ``_pjsip()`` is None where they
+    ``pjsip_tsx_send_msg``), and those of ``_RequestFilter``. ``_pjsip()`` is None where they
     are not exported."""
 
     def __init__(self) -> None:
@@ -162,27 +169,52 @@ class _PjsipModule(ctypes.Structure):
     ]
 
 
-class _StrayAckFilter:
-    """A pjsip module just before pjsua's own (priority 63 < 64) that drops an ACK no
-    transaction or dialog took — one without a To tag, say. pjsua 2.15 takes such an ACK for a
-    "merged request" when its Call-ID, From tag and CSeq number are a ringing INVITE's and
-    answers it 482, which pjsip refuses to build for an ACK: the process aborts
-    (``pjsip_endpt_create_response: Assertion ... != PJSIP_ACK_METHOD' failed``, found by the
-    fuzzer; pjsua 2.16 leaves ACKs alone there). An ACK is never answered anyway."""
+class _RequestFilter:
+    """A pjsip module just before pjsua's own (priority 63 < 64): it sees every request that no
+    transaction or dialog took — a new call, a MESSAGE, OPTIONS, REGISTER … — before pjsua makes
+    a transaction (and, for an INVITE, a dialog) for it.
+
+    * An ACK no transaction or dialog took (one without a To tag, say) is dropped. pjsua 2.15
+      takes such an ACK for a "merged request" when its Call-ID, From tag and CSeq number are a
+      ringing INVITE's and answers it 482, which pjsip refuses to build for an ACK: the process
+      aborts (``pjsip_endpt_create_response: Assertion ... != PJSIP_ACK_METHOD' failed``, found
+      by the fuzzer; pjsua 2.16 leaves ACKs alone there). An ACK is never answered anyway.
+    * Load shedding: a new INVITE while ``guard.MAX_DIALOGS`` dialogs are alive, or another new
+      request (not a CANCEL) while ``guard.MAX_TRANSACTIONS`` transactions are, is answered
+      ``503`` statelessly — no transaction, no dialog, nothing kept. A transaction outlives its
+      final answer (over UDP up to 32 s: an unACKed INVITE answer is retransmitted until timer
+      H, a non-INVITE one absorbs retransmissions until timer J) and holds 25 KB (its answer's
+      16 KB buffer), an INVITE's dialog 20 KB more: a flood of INVITEs or MESSAGEs at 1,000/s
+      held hundreds of megabytes. INVITEs count dialogs, so that a flood of MESSAGEs does not
+      refuse the caller right behind it.
+    """
 
     PRIORITY = 63
 
-    def __init__(self, lib: ctypes.CDLL, endpt: Callable[[], int]) -> None:
+    def __init__(
+        self, lib: ctypes.CDLL, endpt: Callable[[], int], max_transactions: int, max_dialogs: int
+    ) -> None:
         self._endpt = endpt
+        self._max, self._max_dialogs = max_transactions, max_dialogs
         self._info = lib.pjsip_rx_data_get_info
         self._info.restype = ctypes.c_char_p
         self._info.argtypes = [ctypes.c_void_p]
+        self._count = lib.pjsip_tsx_layer_get_tsx_count
+        self._dialogs = lib.pjsip_ua_get_dlg_set_count
+        for fn in (self._count, self._dialogs):
+            fn.restype = ctypes.c_uint
+            fn.argtypes = []
+        self._respond = lib.pjsip_endpt_respond_stateless
+        self._respond.restype = ctypes.c_int
+        self._respond.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p
+        ]  # fmt: skip
         self._register = lib.pjsip_endpt_register_module
         self._unregister = lib.pjsip_endpt_unregister_module
         for fn in (self._register, self._unregister):
             fn.restype = ctypes.c_int
             fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        self._name = ctypes.create_string_buffer(b"mod-callsys-stray-ack")
+        self._name = ctypes.create_string_buffer(b"mod-callsys-request-filter")
         self._callback = _RX_REQUEST(self._on_rx_request)  # kept: C holds a pointer to it
         self.module = _PjsipModule()
         self.module.name = _PjStr(ctypes.cast(self._name, ctypes.c_char_p), len(self._name.value))
@@ -190,11 +222,32 @@ class _StrayAckFilter:
         self.module.priority = self.PRIORITY
         self.module.on_rx_request = self._callback
         self.installed = False
+        self.shed = 0  # requests answered 503 for want of room
+        self._shed_logged = -1000.0
 
     def _on_rx_request(self, rdata: int) -> int:
         try:
             info = self._info(rdata) or b""
-            return 1 if info.startswith(b"Request msg ACK") else 0
+            if info.startswith(b"Request msg ACK"):
+                return 1
+            if info.startswith(b"Request msg CANCEL"):
+                return 0
+            if info.startswith(b"Request msg INVITE"):
+                if self._dialogs() < self._max_dialogs:
+                    return 0
+            elif self._count() < self._max:
+                return 0
+            self._respond(self._endpt(), rdata, 503, None, None, None)
+            self.shed += 1
+            now = time.monotonic()
+            if now - self._shed_logged > 10:
+                self._shed_logged = now
+                log.warning(
+                    "flood: %d transactions alive; new requests answered 503 (%d so far)",
+                    self._max,
+                    self.shed,
+                )
+            return 1
         except Exception:  # never raise into C
             return 0
 
@@ -202,7 +255,7 @@ class _StrayAckFilter:
         if self._register(self._endpt(), ctypes.byref(self.module)) == 0:
             self.installed = True
         else:
-            log.warning("could not install the stray-ACK filter")
+            log.warning("could not install the request filter")
 
     def remove(self) -> None:
         if self.installed:
@@ -211,11 +264,32 @@ class _StrayAckFilter:
 
 
 @functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # glibc
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - another C library
+        return None
+    trim.restype = ctypes.c_int
+    trim.argtypes = [ctypes.c_size_t]
+    return trim
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``). pjsip frees a
+    finished transaction's pools, but glibc keeps the freed memory in the process (its small
+    blocks sit between live ones, below the top of the heap): after a flood of INVITEs the
+    phone stayed 15-30 % above its idle size for good. A few milliseconds, after busy spells."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
 def _pjsip() -> _Pjsip | None:
     try:
         return _Pjsip()
     except (OSError, AttributeError, TypeError):  # pragma: no cover - another build of pjsua2
-        log.warning("pjsip's own functions are not exported: no INFO DTMF, no stray-ACK filter")
+        log.warning("pjsip's own functions are not exported: no INFO DTMF, no request filter")
         return None
 
 
@@ -798,9 +872,12 @@ class PjEngine:
         self._refusals_logged: dict[int, float] = {}  # status code → when last logged
         self._by_id: dict[int, _Account] = {}  # pjsua's account id → our line's account
         self._refusal = _BUSY_FLOOD  # what _refuse answers the INVITE _select_account sent it
-        self._ack_filter: _StrayAckFilter | None = None
+        self._request_filter: _RequestFilter | None = None
         #: the call whose onIncomingCall is running: its final answer waits for ``poll``
         self._inside: _Call | None = None
+        #: events handled since the C heap was last given back to the system (``_trim_heap``)
+        self._since_trim = 0
+        self._trimmed_at = 0.0
         #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
         self._deferred: list[tuple[_Call, str, Callable[[], None]]] = []
 
@@ -878,8 +955,8 @@ class PjEngine:
         self._add_guard()
         pjsip = _pjsip()
         if pjsip is not None:
-            self._ack_filter = _StrayAckFilter(pjsip.lib, pjsip.endpt)
-            self._ack_filter.install()
+            self._request_filter = _RequestFilter(pjsip.lib, pjsip.endpt, MAX_TRANSACTIONS, MAX_DIALOGS)
+            self._request_filter.install()
 
     def _create_transports(self, options: SipOptions) -> None:
         """UDP, and TCP (and TLS on the next port) on the same port. With ``listen_port`` 0 a
@@ -1014,15 +1091,33 @@ class PjEngine:
         return (inputs, outputs)
 
     def poll(self) -> int:
+        """Handle what pjsip has: ``libHandleEvents`` again while it finds something, up to
+        ``_POLL_ROUNDS`` times. One call handles at most 10 expired timers and one network event
+        (``PJSIP_MAX_TIMED_OUT_ENTRIES``, ``PJSIP_MAX_NET_EVENTS``): after a flood, thousands of
+        finished transactions waited for their timers at 20 per second of idle polling, each
+        holding its memory, for hours."""
         if self._ep is None:
             return 0
-        count = int(self._ep.libHandleEvents(0))
-        if self._deferred:
-            self._send_deferred()
-        if self._graveyard:
-            self._bury()
+        count = 0
+        for _ in range(_POLL_ROUNDS):
+            handled = int(self._ep.libHandleEvents(0))
+            count += max(handled, 0)
+            if self._deferred:
+                self._send_deferred()
+            if self._graveyard:
+                self._bury()
+            if handled <= 0 or self._ep is None:
+                break
+        if self._ep is None:
+            return count
         for call in [c for c in self._calls.values() if c.resume_by is not None]:
             self._resume_again(call)
+        self._since_trim += count
+        if not count and self._since_trim >= _TRIM_AFTER_EVENTS:
+            now = time.monotonic()
+            if now - self._trimmed_at >= _TRIM_EVERY:
+                self._since_trim, self._trimmed_at = 0, now
+                _trim_heap()
         return count
 
     def _final(self, call: _Call, what: str, send: Callable[[], None]) -> None:
@@ -1150,9 +1245,9 @@ class PjEngine:
         self._refused.clear()
         self._deferred.clear()
         ep.select_account = None
-        if self._ack_filter is not None:
-            self._ack_filter.remove()  # before libDestroy: pjsip would call into freed memory
-            self._ack_filter = None
+        if self._request_filter is not None:
+            self._request_filter.remove()  # before libDestroy: pjsip would call into freed memory
+            self._request_filter = None
         self._bury()
         if self._sound is not None:
             self._sound.close()
