@@ -72,7 +72,12 @@ _PHASES = {
     pj.PJSIP_INV_STATE_DISCONNECTED: Phase.DISCONNECTED,
 }
 _DTMF = set("0123456789*#ABCDabcd")
-
+#: a line's ``srtp`` → pjsua's
+_SRTP_USE = {
+    "off": pj.PJMEDIA_SRTP_DISABLED,
+    "optional": pj.PJMEDIA_SRTP_OPTIONAL,
+    "mandatory": pj.PJMEDIA_SRTP_MANDATORY,
+}
 #: the flood guard's refusal: (status code, why)
 _BUSY_FLOOD = (503, "too many calls within a second")
 #: seconds to keep trying to resume a call pjsua put back on hold by itself (see onCallMediaState)
@@ -542,6 +547,23 @@ class _Call(pj.Call):  # type: ignore[misc]
             prm.cont = False
         if self.engine is not None:
             self.engine._emit(lambda listener: listener.on_transfer(self.key, code, final))
+
+
+_NO_SRTP_REASON = "Not Acceptable Here (encrypted audio, SRTP, required)"
+_MEDIA_LINE = re.compile(r"^m=audio[ \t]+\S+[ \t]+(\S+)", re.M | re.I)
+
+
+def _without_srtp(line_id: str, invite: str) -> tuple[int, str] | None:
+    """(488, why) for an INVITE to a line with ``srtp = mandatory`` whose SDP offers audio over
+    plain RTP only (no ``RTP/SAVP``, ``RTP/SAVPF`` or DTLS ``UDP/TLS/RTP/SAVP`` media line);
+    None for an offer with SRTP, or none at all (the answer to our offer will need SRTP).
+    pjsua would answer such an offer 488 too, but before the engine hears of the call: nobody
+    would know why the caller could not get through."""
+    body = invite.partition("\r\n\r\n")[2]
+    profiles = [p.upper() for p in _MEDIA_LINE.findall(body)]
+    if not profiles or any("SAVP" in p for p in profiles):
+        return None
+    return 488, f"a call offering no encrypted audio on line {line_id}, which requires SRTP"
 
 
 def _source_ip(address: str) -> str:
@@ -1045,6 +1067,8 @@ class PjEngine:
             media.boundAddress = options.listen_host
         media.port = options.rtp_port
         media.portRange = options.rtp_port_range
+        acfg.mediaConfig.srtpUse = _SRTP_USE[line.srtp]
+        acfg.mediaConfig.srtpSecureSignaling = line.srtp_secure_signaling
         account = _Account(self, line)
         account.create(acfg, True)
         self._accounts[line.id] = account
@@ -1313,6 +1337,8 @@ class PjEngine:
                 prm.accountIndex = self._default_id
             account = self._by_id.get(int(prm.accountIndex))
             refusal = self._screen(account, _source_ip(str(prm.rdata.srcAddress))) if account else None
+            if refusal is None and account is not None and account.line.srtp == "mandatory":
+                refusal = _without_srtp(account.line.id, str(prm.rdata.wholeMsg))
             if refusal is None and not self._budget.admit(len(self._calls)):
                 refusal = _BUSY_FLOOD
             if refusal is not None:
@@ -1348,6 +1374,8 @@ class PjEngine:
         self._all_calls.add(call)
         op = pj.CallOpParam()
         op.statusCode = code
+        if code == 488:  # the reason phrase says why (the caller's phone may show it)
+            op.reason = _NO_SRTP_REASON
         if code == 503:
             header = pj.SipHeader()
             header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)

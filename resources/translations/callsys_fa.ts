@@ -4,17 +4,17 @@
   <context>
     <name>Activity</name>
     <message>
-      <location filename="../../ui/desktop.py" line="483" />
+      <location filename="../../ui/desktop.py" line="479" />
       <source>Incoming call</source>
       <translation>تماس ورودی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="484" />
+      <location filename="../../ui/desktop.py" line="480" />
       <source>Outgoing call</source>
       <translation>تماس خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/desktop.py" line="482" />
+      <location filename="../../ui/desktop.py" line="478" />
       <source>Unanswered</source>
       <translation>بی پاسخ</translation>
     </message>
@@ -346,12 +346,12 @@
       <translation>&amp;افزودن شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="929" />
+      <location filename="../../ui/contacts.py" line="925" />
       <source>&amp;Add…</source>
       <translation>&amp;افزودن…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="928" />
+      <location filename="../../ui/contacts.py" line="924" />
       <source>&amp;Call</source>
       <translation>تما&amp;س</translation>
     </message>
@@ -361,7 +361,7 @@
       <translation>&amp;شرکت:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="931" />
+      <location filename="../../ui/contacts.py" line="927" />
       <source>&amp;Delete</source>
       <translation>&amp;حذف</translation>
     </message>
@@ -371,12 +371,12 @@
       <translation>&amp;رایانامه:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="930" />
+      <location filename="../../ui/contacts.py" line="926" />
       <source>&amp;Edit…</source>
       <translation>&amp;ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="932" />
+      <location filename="../../ui/contacts.py" line="928" />
       <source>&amp;Import…</source>
       <translation>&amp;درون‌ریزی…</translation>
     </message>
@@ -386,7 +386,7 @@
       <translation>&amp;نام:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="934" />
+      <location filename="../../ui/contacts.py" line="930" />
       <source>&amp;Open in Dynamics</source>
       <translation>&amp;باز کردن در Dynamics</translation>
     </message>
@@ -411,32 +411,32 @@
       <translation>شرکت</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="927" />
+      <location filename="../../ui/contacts.py" line="923" />
       <source>Contacts</source>
       <translation>مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="910" />
+      <location filename="../../ui/contacts.py" line="906" />
       <source>Contacts (*.csv *.vcf *.vcard *.txt);;All files (*)</source>
       <translation>مخاطبان (*.csv *.vcf *.vcard *.txt);;همه پرونده‌ها (*)</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="838" />
+      <location filename="../../ui/contacts.py" line="834" />
       <source>Delete</source>
       <translation>حذف</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="892" />
+      <location filename="../../ui/contacts.py" line="888" />
       <source>Delete contact</source>
       <translation>حذف مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="893" />
+      <location filename="../../ui/contacts.py" line="889" />
       <source>Delete {name} from the directory?</source>
       <translation>{name} از فهرست مخاطبان حذف شود؟</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="902" />
+      <location filename="../../ui/contacts.py" line="898" />
       <source>Deleted {name}.</source>
       <translation>{name} حذف شد.</translation>
     </message>
@@ -446,12 +446,12 @@
       <translation>ویرایش مخاطب</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="835" />
+      <location filename="../../ui/contacts.py" line="831" />
       <source>Edit…</source>
       <translation>ویرایش…</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="933" />
+      <location filename="../../ui/contacts.py" line="929" />
       <source>Import a CSV or vCard file into the directory</source>
       <translation>درون‌ریزی یک پرونده CSV یا vCard به فهرست مخاطبان</translation>
     </message>
@@ -506,7 +506,7 @@
       <translation>شماره‌ها:</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="843" />
+      <location filename="../../ui/contacts.py" line="839" />
       <source>Open in Dynamics</source>
       <translation>باز کردن در Dynamics</translation>
     </message>
@@ -516,17 +516,17 @@
       <translation>شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="883" />
+      <location filename="../../ui/contacts.py" line="879" />
       <source>Saved {name}.</source>
       <translation>{name} ذخیره شد.</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="925" />
+      <location filename="../../ui/contacts.py" line="921" />
       <source>Search by name, company or number</source>
       <translation>جستجو با نام، شرکت یا شماره</translation>
     </message>
     <message>
-      <location filename="../../ui/contacts.py" line="926" />
+      <location filename="../../ui/contacts.py" line="922" />
       <source>Search the contacts</source>
       <translation>جستجو در مخاطبان</translation>
     </message>
@@ -1340,7 +1340,7 @@
       <translation>(+{count} خط دیگر)</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1470" />
+      <location filename="../../ui/mainwindow.py" line="1473" />
       <source>About callsys</source>
       <translation>درباره callsys</translation>
     </message>
@@ -1430,7 +1430,7 @@
       <translation>خط برای شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1338" />
+      <location filename="../../ui/mainwindow.py" line="1341" />
       <source>Links could not be registered: {why}</source>
       <translation>پیوندها ثبت نشد: {why}</translation>
     </message>
@@ -1465,7 +1465,7 @@
       <translation>هیچ رکوردی با «{text}» پیدا نشد.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1253" />
+      <location filename="../../ui/mainwindow.py" line="1256" />
       <source>Not saved: the settings file could not be read, so it is not written over. File → Settings says how to go on.</source>
       <translation>ذخیره نشد: فایل تنظیمات خوانده نشد، برای همین چیزی روی آن نوشته نمی‌شود. پرونده ← تنظیمات می‌گوید چه کنید.</translation>
     </message>
@@ -1545,7 +1545,7 @@
       <translation>جستجو در فهرست</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1274" />
+      <location filename="../../ui/mainwindow.py" line="1277" />
       <source>Settings are edited in the settings file for now.</source>
       <translation>فعلاً تنظیمات در پرونده تنظیمات ویرایش می‌شود.</translation>
     </message>
@@ -1575,12 +1575,12 @@
       <translation>جستجوی تماس‌گیرنده انجام نشد: {why}</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1572" />
+      <location filename="../../ui/mainwindow.py" line="1575" />
       <source>The clipboard holds no number to dial.</source>
       <translation>در حافظه موقت شماره‌ای برای تماس نیست.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1461" />
+      <location filename="../../ui/mainwindow.py" line="1464" />
       <source>The log folder is {path}.</source>
       <translation>پوشه گزارش کار: {path}</translation>
     </message>
@@ -1605,7 +1605,7 @@
       <translation>تنظیمات خوانده نشد: {why} callsys فعلاً با تنظیمات پیش‌فرض اجرا می‌شود.</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1305" />
+      <location filename="../../ui/mainwindow.py" line="1308" />
       <source>The unreadable settings file was kept as {path}.</source>
       <translation>فایل تنظیماتِ ناخوانا با نام {path} نگه داشته شد.</translation>
     </message>
@@ -1650,7 +1650,7 @@
       <translation>تماس در انتظار</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1471" />
+      <location filename="../../ui/mainwindow.py" line="1474" />
       <source>callsys {version} — joins your phone system to Microsoft Dynamics 365. Free software under the GPL.</source>
       <translation>callsys نسخه {version} — سامانه تلفن شما را به Microsoft Dynamics 365 وصل می‌کند. نرم‌افزار آزاد با مجوز GPL.</translation>
     </message>
@@ -1660,7 +1660,7 @@
       <translation>callsys — تماس‌ها و CRM</translation>
     </message>
     <message>
-      <location filename="../../ui/mainwindow.py" line="1341" />
+      <location filename="../../ui/mainwindow.py" line="1344" />
       <source>tel: and callto: links now open callsys ({where}).</source>
       <translation>از این پس پیوندهای tel: و callto: با callsys باز می‌شوند ({where}).</translation>
     </message>
@@ -2112,517 +2112,517 @@
   <context>
     <name>Settings</name>
     <message>
-      <location filename="../../callsys/settings.py" line="402" />
+      <location filename="../../callsys/settings.py" line="407" />
       <source>0 = Canceled; or a custom status reason under Completed (e.g. 100000000) — see `callsys crm discover`</source>
       <translation>۰ = لغوشده؛ یا یک دلیل وضعیت سفارشی زیر «تکمیل‌شده» (مثلاً 100000000) — `callsys crm discover` را ببینید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="454" />
+      <location filename="../../callsys/settings.py" line="459" />
       <source>0 = any free port</source>
       <translation>۰ = هر درگاه آزاد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="505" />
+      <location filename="../../callsys/settings.py" line="510" />
       <source>A JSON file served to desktops at /update/manifest.json; empty = none</source>
       <translation>فایل JSON که در ‎/update/manifest.json‎ به میزکارها داده می‌شود؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="470" />
+      <location filename="../../callsys/settings.py" line="475" />
       <source>A desktop that stops answering for this long loses its seat</source>
       <translation>میزکاری که این مدت پاسخ ندهد جایگاهش را از دست می‌دهد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="633" />
+      <location filename="../../callsys/settings.py" line="638" />
       <source>A panel above the dial field while there is no settings file yet; administrators who provision callsys turn it off for a silent first start</source>
       <translation>پنلی بالای کادر شماره‌گیری تا وقتی هنوز فایل تنظیماتی نیست؛ مدیرانی که callsys را از پیش پیکربندی می‌کنند آن را برای نخستین اجرای بی‌صدا خاموش می‌کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="428" />
+      <location filename="../../callsys/settings.py" line="433" />
       <source>A table without change tracking is read again in full this often (to find deleted records); in between, only its changed records are read</source>
       <translation>جدولی که ردیابی تغییرات ندارد در این فاصله دوباره به‌طور کامل خوانده می‌شود (تا رکوردهای حذف‌شده پیدا شوند)؛ در این میان فقط رکوردهای تغییرکرده‌اش خوانده می‌شوند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="225" />
+      <location filename="../../callsys/settings.py" line="230" />
       <source>Added in front of every outgoing public number</source>
       <translation>جلوی هر شماره بیرونی که گرفته می‌شود اضافه می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="603" />
+      <location filename="../../callsys/settings.py" line="608" />
       <source>Also when another program has the focus (global hotkeys)</source>
       <translation>حتی وقتی برنامهٔ دیگری در کانون توجه است (کلیدهای سراسری)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="229" />
+      <location filename="../../callsys/settings.py" line="234" />
       <source>Answer calls automatically</source>
       <translation>پاسخ خودکار به تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="570" />
+      <location filename="../../callsys/settings.py" line="575" />
       <source>Answer the ringing call</source>
       <translation>پاسخ به تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="305" />
+      <location filename="../../callsys/settings.py" line="310" />
       <source>App registration (client) ID</source>
       <translation>شناسهٔ ثبت برنامه (کلاینت)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="476" />
+      <location filename="../../callsys/settings.py" line="481" />
       <source>Branches</source>
       <translation>شعبه‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="279" />
+      <location filename="../../callsys/settings.py" line="284" />
       <source>CRM</source>
       <translation>CRM</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="560" />
+      <location filename="../../callsys/settings.py" line="565" />
       <source>Calendar</source>
       <translation>تقویم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="582" />
+      <location filename="../../callsys/settings.py" line="587" />
       <source>Call back the selected call</source>
       <translation>تماس دوباره با تماس انتخاب‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="412" />
+      <location filename="../../callsys/settings.py" line="417" />
       <source>Callers are found without a network round trip; kept current by `callsys crm sync`</source>
       <translation>تماس‌گیرنده‌ها بدون رفت‌وبرگشت شبکه پیدا می‌شوند؛ با `callsys crm sync` به‌روز می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="271" />
+      <location filename="../../callsys/settings.py" line="276" />
       <source>Calls from numbers with fewer digits (internal extensions) are not logged to the CRM</source>
       <translation>تماس از شماره‌های کوتاه‌تر (داخلی‌ها) در CRM ثبت نمی‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="624" />
+      <location filename="../../callsys/settings.py" line="629" />
       <source>Calls still pop up; quit from the tray menu</source>
       <translation>تماس‌ها همچنان نمایش داده می‌شوند؛ خروج از منوی سینی سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="363" />
+      <location filename="../../callsys/settings.py" line="368" />
       <source>Certificate (PEM with private key)</source>
       <translation>گواهی (PEM همراه کلید خصوصی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="367" />
+      <location filename="../../callsys/settings.py" line="372" />
       <source>Certificate thumbprint</source>
       <translation>اثر انگشت گواهی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="253" />
+      <location filename="../../callsys/settings.py" line="258" />
       <source>Completes local numbers dialled without it</source>
       <translation>شماره‌های محلی بدون کد شهر را کامل می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="394" />
+      <location filename="../../callsys/settings.py" line="399" />
       <source>Custom phone columns of the standard tables, e.g. ["contact.new_otherphone"]</source>
       <translation>ستون‌های تلفن سفارشی جدول‌های استاندارد، مثلاً ["contact.new_otherphone"]</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="643" />
+      <location filename="../../callsys/settings.py" line="648" />
       <source>Database file</source>
       <translation>پرونده پایگاه داده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="243" />
+      <location filename="../../callsys/settings.py" line="248" />
       <source>Default country</source>
       <translation>کشور پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="227" />
+      <location filename="../../callsys/settings.py" line="232" />
       <source>Default line</source>
       <translation>خط پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="495" />
+      <location filename="../../callsys/settings.py" line="500" />
       <source>Desktop agents</source>
       <translation>کاربران میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="460" />
+      <location filename="../../callsys/settings.py" line="465" />
       <source>Desktop sessions at once</source>
       <translation>نشست‌های هم‌زمان میزکار</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="579" />
+      <location filename="../../callsys/settings.py" line="584" />
       <source>Dial the number on the clipboard</source>
       <translation>تماس با شماره‌ای که در حافظه موقت است</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="228" />
+      <location filename="../../callsys/settings.py" line="233" />
       <source>Do not disturb</source>
       <translation>مزاحم نشوید</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="269" />
+      <location filename="../../callsys/settings.py" line="274" />
       <source>Do not log numbers shorter than</source>
       <translation>ثبت نکردن شماره‌های کوتاه‌تر از</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="283" />
+      <location filename="../../callsys/settings.py" line="288" />
       <source>Dynamics 365 address</source>
       <translation>نشانی Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="487" />
+      <location filename="../../callsys/settings.py" line="492" />
       <source>Dynamics users by extension</source>
       <translation>کاربران Dynamics بر اساس داخلی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="645" />
+      <location filename="../../callsys/settings.py" line="650" />
       <source>Empty = the platform's data folder</source>
       <translation>خالی = پوشه داده‌های سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="546" />
+      <location filename="../../callsys/settings.py" line="551" />
       <source>Empty: this server's own SQLite file. A postgresql:// URL: several servers share the calls; one leads</source>
       <translation>خالی: فایل SQLite خود این سرور. یک نشانی postgresql://: چند سرور تماس‌ها را به اشتراک می‌گذارند و یکی رهبری می‌کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="631" />
+      <location filename="../../callsys/settings.py" line="636" />
       <source>Explain the phone at a first start</source>
       <translation>توضیح تلفن در نخستین اجرا</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="392" />
+      <location filename="../../callsys/settings.py" line="397" />
       <source>Extra phone columns</source>
       <translation>ستون‌های تلفن اضافی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="381" />
+      <location filename="../../callsys/settings.py" line="386" />
       <source>Extra tables with phone numbers</source>
       <translation>جدول‌های اضافی دارای شماره تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="426" />
+      <location filename="../../callsys/settings.py" line="431" />
       <source>Full refresh of tables without change tracking (seconds)</source>
       <translation>به‌روزرسانی کامل جدول‌های بدون ردیابی تغییرات (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="613" />
+      <location filename="../../callsys/settings.py" line="618" />
       <source>Global hotkey actions</source>
       <translation>کارهای کلیدهای سراسری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="584" />
+      <location filename="../../callsys/settings.py" line="589" />
       <source>Go to the number field</source>
       <translation>رفتن به کادر شماره</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="575" />
+      <location filename="../../callsys/settings.py" line="580" />
       <source>Hang up</source>
       <translation>قطع تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="468" />
+      <location filename="../../callsys/settings.py" line="473" />
       <source>Heartbeat timeout (seconds)</source>
       <translation>مهلت ضربان (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="576" />
+      <location filename="../../callsys/settings.py" line="581" />
       <source>Hold or resume</source>
       <translation>نگه‌داشتن یا ازسرگیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="537" />
+      <location filename="../../callsys/settings.py" line="542" />
       <source>How long a stopping server keeps sending queued CRM writes; the rest stays queued on disk</source>
       <translation>سرورِ در حال توقف تا این مدت نوشتن‌های صف‌شدهٔ CRM را می‌فرستد؛ بقیه روی دیسک در صف می‌ماند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="462" />
+      <location filename="../../callsys/settings.py" line="467" />
       <source>How many desktops may be connected at the same time</source>
       <translation>چند میزکار هم‌زمان می‌توانند وصل باشند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="420" />
+      <location filename="../../callsys/settings.py" line="425" />
       <source>How often the desktop and the callsys server pull changed phone numbers into the phone index</source>
       <translation>هر چند ثانیه یک بار برنامه و سرور callsys شماره‌های تغییرکرده را به نمایهٔ شماره‌ها می‌آورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="410" />
+      <location filename="../../callsys/settings.py" line="415" />
       <source>Keep a local phone index</source>
       <translation>نگه‌داشتن نمایهٔ محلی شماره‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="622" />
+      <location filename="../../callsys/settings.py" line="627" />
       <source>Keep running in the tray when the window is closed</source>
       <translation>با بستن پنجره، در سینی سیستم به کار ادامه بده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="373" />
+      <location filename="../../callsys/settings.py" line="378" />
       <source>Keep the sign-in unencrypted</source>
       <translation>نگه‌داشتن ورود بدون رمزنگاری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="556" />
+      <location filename="../../callsys/settings.py" line="561" />
       <source>Language</source>
       <translation>زبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="259" />
+      <location filename="../../callsys/settings.py" line="264" />
       <source>Line names by dialled number</source>
       <translation>نام خط‌ها بر اساس شماره گرفته‌شده</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="605" />
+      <location filename="../../callsys/settings.py" line="610" />
       <source>Linux with X11 only; not in a Wayland session, not on Windows or macOS. Other programs lose these keys.</source>
       <translation>فقط لینوکس با X11؛ نه در نشست Wayland، نه در ویندوز یا macOS. برنامه‌های دیگر این کلیدها را از دست می‌دهند.</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="450" />
+      <location filename="../../callsys/settings.py" line="455" />
       <source>Listen on address</source>
       <translation>گوش دادن روی نشانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="454" />
+      <location filename="../../callsys/settings.py" line="459" />
       <source>Listen on port</source>
       <translation>گوش دادن روی درگاه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="251" />
+      <location filename="../../callsys/settings.py" line="256" />
       <source>Local area code</source>
       <translation>کد شهر</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="511" />
+      <location filename="../../callsys/settings.py" line="516" />
       <source>Longest wait between CRM retries (seconds)</source>
       <translation>بیشترین انتظار بین تلاش‌های دوبارهٔ CRM (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="322" />
+      <location filename="../../callsys/settings.py" line="327" />
       <source>Microsoft Entra sign-in address: https://login.microsoftonline.us for US Government clouds, https://login.chinacloudapi.cn for China</source>
       <translation>نشانی ورود Microsoft Entra: ‏https://login.microsoftonline.us برای ابرهای دولت آمریکا، ‏https://login.chinacloudapi.cn برای چین</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="301" />
+      <location filename="../../callsys/settings.py" line="306" />
       <source>Microsoft Entra tenant</source>
       <translation>سازمان Microsoft Entra</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="331" />
+      <location filename="../../callsys/settings.py" line="336" />
       <source>Model-driven app ID</source>
       <translation>شناسهٔ برنامهٔ Model-driven</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="577" />
+      <location filename="../../callsys/settings.py" line="582" />
       <source>Mute or unmute</source>
       <translation>بی‌صدا یا صدادار کردن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="245" />
+      <location filename="../../callsys/settings.py" line="250" />
       <source>Numbers written without a country code belong to this country</source>
       <translation>شماره‌های بدون کد کشور متعلق به این کشورند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="497" />
+      <location filename="../../callsys/settings.py" line="502" />
       <source>One [[server.agents]] per person with a token: name, extensions, branch</source>
       <translation>برای هر فرد دارای توکن یک [[server.agents]]: نام، داخلی‌ها، شعبه</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="478" />
+      <location filename="../../callsys/settings.py" line="483" />
       <source>One [[server.branches]] per PBX: name, provider (ami), options (host, port, username, secret_name), and optionally region, area_code, dial_prefix, dnis_lines</source>
       <translation>برای هر مرکز تلفن یک [[server.branches]]: name، provider (ami)، options (host، port، username، secret_name) و در صورت نیاز region، area_code، dial_prefix، dnis_lines</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="375" />
+      <location filename="../../callsys/settings.py" line="380" />
       <source>Only for computers without a system keyring: anyone who can read your files can use your sign-in</source>
       <translation>فقط برای رایانه‌های بدون جاکلیدی سیستم: هر کس فایل‌های شما را بخواند می‌تواند از ورود شما استفاده کند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="586" />
+      <location filename="../../callsys/settings.py" line="591" />
       <source>Open the call notes</source>
       <translation>باز کردن یادداشت‌های تماس</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="223" />
+      <location filename="../../callsys/settings.py" line="228" />
       <source>Outside-line prefix</source>
       <translation>پیش‌شماره خط بیرونی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="215" />
+      <location filename="../../callsys/settings.py" line="220" />
       <source>Phone connection</source>
       <translation>اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="418" />
+      <location filename="../../callsys/settings.py" line="423" />
       <source>Phone index refresh (seconds)</source>
       <translation>به‌روزرسانی نمایهٔ شماره‌ها (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="352" />
+      <location filename="../../callsys/settings.py" line="357" />
       <source>Prints an access token, e.g. az account get-access-token --resource https://contoso.crm.dynamics.com</source>
       <translation>یک توکن دسترسی چاپ می‌کند، مثلاً az account get-access-token --resource https://contoso.crm.dynamics.com</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="234" />
+      <location filename="../../callsys/settings.py" line="239" />
       <source>Provider options</source>
       <translation>گزینه‌های اتصال تلفن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="333" />
+      <location filename="../../callsys/settings.py" line="338" />
       <source>Records open in this Dynamics 365 app (appid in the record address); empty = the default app</source>
       <translation>رکوردها در این برنامهٔ Dynamics 365 باز می‌شوند (appid در نشانی رکورد)؛ خالی = برنامهٔ پیش‌فرض</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="571" />
+      <location filename="../../callsys/settings.py" line="576" />
       <source>Reject the ringing call</source>
       <translation>رد تماس در حال زنگ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="585" />
+      <location filename="../../callsys/settings.py" line="590" />
       <source>Search the call log</source>
       <translation>جستجو در فهرست تماس‌ها</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="573" />
+      <location filename="../../callsys/settings.py" line="578" />
       <source>Send the ringing call to voicemail</source>
       <translation>فرستادن تماس در حال زنگ به پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="544" />
+      <location filename="../../callsys/settings.py" line="549" />
       <source>Shared database (PostgreSQL)</source>
       <translation>پایگاه داده مشترک (PostgreSQL)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="587" />
+      <location filename="../../callsys/settings.py" line="592" />
       <source>Show the contacts</source>
       <translation>نمایش مخاطبان</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="588" />
+      <location filename="../../callsys/settings.py" line="593" />
       <source>Show the dial pad</source>
       <translation>نمایش صفحه شماره‌گیری</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="535" />
+      <location filename="../../callsys/settings.py" line="540" />
       <source>Shutdown flush time (seconds)</source>
       <translation>زمان تخلیه هنگام خاموشی (ثانیه)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="339" />
+      <location filename="../../callsys/settings.py" line="344" />
       <source>Sign-in method</source>
       <translation>روش ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="320" />
+      <location filename="../../callsys/settings.py" line="325" />
       <source>Sign-in service</source>
       <translation>سرویس ورود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="400" />
+      <location filename="../../callsys/settings.py" line="405" />
       <source>Status reason of unanswered calls</source>
       <translation>دلیل وضعیت تماس‌های بی‌پاسخ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="519" />
+      <location filename="../../callsys/settings.py" line="524" />
       <source>TLS certificate (PEM)</source>
       <translation>گواهی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="527" />
+      <location filename="../../callsys/settings.py" line="532" />
       <source>TLS private key file (PEM)</source>
       <translation>فایل کلید خصوصی TLS ‏(PEM)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="303" />
+      <location filename="../../callsys/settings.py" line="308" />
       <source>Tenant ID or domain of the organisation (contoso.onmicrosoft.com)</source>
       <translation>شناسه یا دامنهٔ سازمان (contoso.onmicrosoft.com)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="529" />
+      <location filename="../../callsys/settings.py" line="534" />
       <source>The file is named here, never its content</source>
       <translation>اینجا فقط نام فایل می‌آید، هرگز محتوای آن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="663" />
+      <location filename="../../callsys/settings.py" line="668" />
       <source>The keys updates must be signed with; empty = resources/update-root.json shipped with callsys</source>
       <translation>کلیدهایی که به‌روزرسانی‌ها باید با آن‌ها امضا شده باشند؛ خالی = resources/update-root.json همراه callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="655" />
+      <location filename="../../callsys/settings.py" line="660" />
       <source>The organisation's signed update repository (callsys update check); empty = none</source>
       <translation>مخزن امضاشدهٔ به‌روزرسانی‌های سازمان (callsys update check)؛ خالی = هیچ</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="350" />
+      <location filename="../../callsys/settings.py" line="355" />
       <source>Token command</source>
       <translation>فرمان توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="357" />
+      <location filename="../../callsys/settings.py" line="362" />
       <source>Token environment variable</source>
       <translation>متغیر محیطی توکن</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="653" />
+      <location filename="../../callsys/settings.py" line="658" />
       <source>Update feed</source>
       <translation>مخزن به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="661" />
+      <location filename="../../callsys/settings.py" line="666" />
       <source>Update feed's root.json</source>
       <translation>root.json مخزن به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="503" />
+      <location filename="../../callsys/settings.py" line="508" />
       <source>Update manifest file</source>
       <translation>فایل فهرست به‌روزرسانی</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="261" />
+      <location filename="../../callsys/settings.py" line="266" />
       <source>Which company line a dialled number (DID) belongs to</source>
       <translation>هر شماره گرفته‌شده (DID) به کدام خط شرکت تعلق دارد</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="615" />
+      <location filename="../../callsys/settings.py" line="620" />
       <source>Which of the hotkeys above also work while another program has the focus</source>
       <translation>کدام یک از کلیدهای میانبر بالا وقتی برنامهٔ دیگری در کانون توجه است هم کار کنند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="513" />
+      <location filename="../../callsys/settings.py" line="518" />
       <source>While Dynamics 365 is unreachable, retries back off up to this long</source>
       <translation>تا وقتی Dynamics 365 در دسترس نیست، فاصلهٔ تلاش‌های دوباره تا این مقدار بیشتر می‌شود</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="489" />
+      <location filename="../../callsys/settings.py" line="494" />
       <source>Whose queue a call's activity lands in, e.g. { "1001" = "&lt;systemuserid&gt;" }</source>
       <translation>فعالیت تماس در صف چه کسی قرار می‌گیرد، مثلاً { "1001" = "&lt;systemuserid&gt;" }</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="521" />
+      <location filename="../../callsys/settings.py" line="526" />
       <source>With a key file, desktops connect over wss:// — tokens never cross the network in clear text</source>
       <translation>با فایل کلید، میزکارها از راه wss:// وصل می‌شوند — توکن‌ها هرگز بدون رمزنگاری از شبکه نمی‌گذرند</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="383" />
+      <location filename="../../callsys/settings.py" line="388" />
       <source>[[crm.custom_tables]] logical = "new_patient", entity_set = "new_patients", id = "new_patientid", name = "new_name", phones = ["new_emergencyphone"] (`callsys crm discover` proposes them)</source>
       <translation>[[crm.custom_tables]] logical = "new_patient"، entity_set = "new_patients"، id = "new_patientid"، name = "new_name"، phones = ["new_emergencyphone"] (`callsys crm discover` آن‌ها را پیشنهاد می‌دهد)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="558" />
+      <location filename="../../callsys/settings.py" line="563" />
       <source>auto follows the system language</source>
       <translation>auto = زبان سیستم</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="435" />
+      <location filename="../../callsys/settings.py" line="440" />
       <source>callsys server address</source>
       <translation>نشانی سرور callsys</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="341" />
+      <location filename="../../callsys/settings.py" line="346" />
       <source>interactive = browser, then device code; client_secret/certificate = server application user; command/env = a token from a command or an environment variable (automation)</source>
       <translation>interactive = مرورگر، سپس کد دستگاه؛ client_secret/certificate = کاربر برنامهٔ سرور؛ command/env = توکن از یک فرمان یا متغیر محیطی (خودکارسازی)</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="281" />
+      <location filename="../../callsys/settings.py" line="286" />
       <source>local = the built-in directory; dynamics = Microsoft Dynamics 365</source>
       <translation>local = دفترچه داخلی برنامه؛ dynamics = Microsoft Dynamics 365</translation>
     </message>
     <message>
-      <location filename="../../callsys/settings.py" line="217" />
+      <location filename="../../callsys/settings.py" line="222" />
       <source>sip = embedded softphone, ami = Asterisk, server = a callsys server, sim = simulator</source>
       <translation>sip = تلفن نرم‌افزاری داخلی، ami = Asterisk، server = سرور callsys، sim = شبیه‌ساز</translation>
     </message>
@@ -3058,22 +3058,22 @@
   <context>
     <name>SipLines</name>
     <message>
-      <location filename="../../ui/siplines.py" line="166" />
+      <location filename="../../ui/siplines.py" line="191" />
       <source>&amp;Add a line</source>
       <translation>&amp;افزودن خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="224" />
+      <location filename="../../ui/siplines.py" line="255" />
       <source>&amp;Default line for outgoing calls</source>
       <translation>خط &amp;پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="250" />
+      <location filename="../../ui/siplines.py" line="281" />
       <source>(default)</source>
       <translation>(پیش‌فرض)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="388" />
+      <location filename="../../ui/siplines.py" line="420" />
       <source>A direct line does not register: no password</source>
       <translation>خط مستقیم ثبت نمی‌شود: بی‌گذرواژه</translation>
     </message>
@@ -3093,7 +3093,7 @@
       <translation>گواهی کلاینت (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="226" />
+      <location filename="../../ui/siplines.py" line="257" />
       <source>Default line for outgoing calls</source>
       <translation>خط پیش‌فرض برای تماس‌های خروجی</translation>
     </message>
@@ -3108,29 +3108,34 @@
       <translation>دامنه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="107" />
+      <location filename="../../ui/siplines.py" line="132" />
       <source>Empty = USER@DOMAIN</source>
       <translation>خالی = ⁦USER@DOMAIN⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="111" />
+      <location filename="../../ui/siplines.py" line="136" />
       <source>Empty = in the certificate file</source>
       <translation>خالی = درون پروندهٔ گواهی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="108" />
+      <location filename="../../ui/siplines.py" line="133" />
       <source>Empty = the registrar's host</source>
       <translation>خالی = میزبان سرور ثبت</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="109" />
+      <location filename="../../ui/siplines.py" line="134" />
       <source>Empty = the system's list</source>
       <translation>خالی = فهرست سیستم</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="106" />
+      <location filename="../../ui/siplines.py" line="131" />
       <source>Empty = the user</source>
       <translation>خالی = همان کاربر</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="97" />
+      <source>Encrypted audio (SRTP)</source>
+      <translation>صدای رمزگذاری‌شده (SRTP)</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="80" />
@@ -3143,14 +3148,34 @@
       <translation>شناسهٔ خط</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="248" />
+      <location filename="../../ui/siplines.py" line="107" />
+      <source>Mandatory (refuse calls without it)</source>
+      <translation>اجباری (تماس‌های بدون آن رد می‌شوند)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="279" />
       <source>New line</source>
       <translation>خط تازه</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="110" />
+      <location filename="../../ui/siplines.py" line="113" />
+      <source>No (keys also over UDP or TCP)</source>
+      <translation>خیر (کلیدها روی UDP یا TCP هم فرستاده می‌شوند)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="105" />
+      <source>Off</source>
+      <translation>خاموش</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="135" />
       <source>Only for a server that asks for one</source>
       <translation>فقط برای سروری که آن را بخواهد</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="106" />
+      <source>Optional (plain audio too)</source>
+      <translation>اختیاری (صدای رمزنشده هم پذیرفته می‌شود)</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="88" />
@@ -3168,7 +3193,7 @@
       <translation>کلید خصوصی گواهی کلاینت (PEM)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="167" />
+      <location filename="../../ui/siplines.py" line="192" />
       <source>Re&amp;move the line</source>
       <translation>&amp;حذف خط</translation>
     </message>
@@ -3183,9 +3208,24 @@
       <translation>سرور ثبت (Registrar)</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="162" />
+      <location filename="../../ui/siplines.py" line="187" />
       <source>SIP lines</source>
       <translation>خط‌های SIP</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="98" />
+      <source>SRTP only with secure signalling</source>
+      <translation>SRTP فقط با سیگنالینگ امن</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="115" />
+      <source>TLS end to end (sips:)</source>
+      <translation>TLS سرتاسری (sips:)</translation>
+    </message>
+    <message>
+      <location filename="../../ui/siplines.py" line="114" />
+      <source>TLS to the server</source>
+      <translation>TLS تا سرور</translation>
     </message>
     <message>
       <location filename="../../ui/siplines.py" line="96" />
@@ -3213,17 +3253,17 @@
       <translation>نشانی پست صوتی</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="112" />
+      <location filename="../../ui/siplines.py" line="137" />
       <source>sip:*97@pbx.example.com, or *97</source>
       <translation>‏⁦sip:*97@pbx.example.com⁩ یا ⁦*97⁩</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="103" />
+      <location filename="../../ui/siplines.py" line="128" />
       <source>sip:pbx.example.com — empty for a direct line that does not register</source>
       <translation>‏⁦sip:pbx.example.com⁩ — برای خط مستقیمی که ثبت نمی‌شود خالی بگذارید</translation>
     </message>
     <message>
-      <location filename="../../ui/siplines.py" line="435" />
+      <location filename="../../ui/siplines.py" line="467" />
       <source>{why} (line “{line}”)</source>
       <translation>{why} (خط «{line}»)</translation>
     </message>
