@@ -129,6 +129,9 @@ class _Pjsip:
         self.create.argtypes = [
             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)
         ]  # fmt: skip
+        self.srtp_member = lib.pjmedia_transport_srtp_get_member
+        self.srtp_member.restype = ctypes.c_void_p
+        self.srtp_member.argtypes = [ctypes.c_void_p]
         self.send = lib.pjsip_tsx_send_msg
         self.send.restype = ctypes.c_int
         self.send.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
@@ -441,6 +444,12 @@ class _Call(pj.Call):  # type: ignore[misc]
             engine._emit(lambda listener: listener.on_phase(self.key, phase, code, reason))
 
     @_callback
+    def onCreateMediaTransport(self, prm: Any) -> None:
+        """pjsua made the call's RTP/RTCP transport: make it send only where the SDP says."""
+        if self.media and not _pin_remote_address(prm.mediaTp) and not _LATCHING_WARNED:
+            _warn_latching()
+
+    @_callback
     def onCallMediaState(self, prm: Any) -> None:
         engine = self.engine
         if engine is None or self.quiet:
@@ -547,6 +556,61 @@ class _Call(pj.Call):  # type: ignore[misc]
             prm.cont = False
         if self.engine is not None:
             self.engine._emit(lambda listener: listener.on_transfer(self.key, code, final))
+
+
+#: ``struct transport_udp`` (pjmedia/src/pjmedia/transport_udp.c, 2.x): the ``pjmedia_transport``
+#: base (name[32], type, op, user_data, grp_lock: 64 bytes on 64-bit), ``pool``, ``options``
+_UDP_TYPE_AT, _UDP_POOL_AT, _UDP_OPTIONS_AT = 32, 64, 72
+_PJMEDIA_TRANSPORT_TYPE_UDP = 0
+_PJMEDIA_UDP_NO_SRC_ADDR_CHECKING = 1
+
+
+def _pin_remote_address(transport: Any) -> bool:
+    """Turn pjmedia's symmetric RTP ("latching") off for a call's UDP media transport: it must
+    send RTP and RTCP to the address and port the far end's SDP gave, never to wherever packets
+    come from. pjmedia switches its destination to a new source after one packet when the far
+    end has sent nothing yet, and after 10 in a row otherwise: three spoofed RTP packets sent
+    the agent's voice to a third party. pjsua creates the transport with no options and has no
+    setting for it, so the option bit (``PJMEDIA_UDP_NO_SRC_ADDR_CHECKING``) is set in the
+    transport itself, right after pjsua made it (``Call.onCreateMediaTransport``). The layout
+    is checked first (name ``udp…``, type UDP, a pool, no option set yet); False when it does
+    not match (another transport, or another pjmedia) — the transport is left as it is.
+
+    What pjmedia does not offer: refusing *received* RTP from another source. Its stream
+    plays packets from a new source once 10 arrive in a row (or the first ones, before the far
+    end's own): audio can still be injected, but the agent's voice goes nowhere else. A line
+    with ``srtp = mandatory`` refuses unauthenticated packets altogether."""
+    try:
+        address = int(transport)
+    except (TypeError, ValueError):
+        return False
+    pjsip = _pjsip()
+    for _ in range(4):  # pjsua wraps the UDP transport in its SRTP one (even with SRTP off)
+        if not address or ctypes.string_at(address, 4) != b"srtp" or pjsip is None:
+            break
+        address = pjsip.srtp_member(address) or 0
+    if not address:
+        return False
+    if ctypes.string_at(address, 3) != b"udp":
+        return False
+    if ctypes.c_int.from_address(address + _UDP_TYPE_AT).value != _PJMEDIA_TRANSPORT_TYPE_UDP:
+        return False
+    if not ctypes.c_void_p.from_address(address + _UDP_POOL_AT).value:
+        return False
+    options = ctypes.c_uint.from_address(address + _UDP_OPTIONS_AT)
+    if options.value & ~_PJMEDIA_UDP_NO_SRC_ADDR_CHECKING:
+        return False
+    options.value |= _PJMEDIA_UDP_NO_SRC_ADDR_CHECKING
+    return True
+
+
+_LATCHING_WARNED = False
+
+
+def _warn_latching() -> None:
+    global _LATCHING_WARNED
+    _LATCHING_WARNED = True
+    log.warning("this pjmedia's UDP transport is not the one expected: calls' RTP may follow spoofed packets")
 
 
 _NO_SRTP_REASON = "Not Acceptable Here (encrypted audio, SRTP, required)"
