@@ -83,9 +83,12 @@ _BUSY_FLOOD = (503, "too many calls within a second")
 #: seconds to keep trying to resume a call pjsua put back on hold by itself (see onCallMediaState)
 _RESUME_AGAIN_FOR = 5.0
 #: After this many pjsip events, the first quiet ``poll`` gives free heap memory back to the
-#: system (at most every ``_TRIM_EVERY`` seconds; see ``_trim_heap``).
+#: system (at most every ``_TRIM_EVERY`` seconds; see ``_trim_heap``)…
 _TRIM_AFTER_EVENTS = 500
 _TRIM_EVERY = 5.0
+#: …and after any events at all once this long has passed (the tail of a flood: its last
+#: transactions end up to 32 s after it, fewer than ``_TRIM_AFTER_EVENTS`` at a time)
+_TRIM_ANYWAY = 30.0
 #: ``libHandleEvents`` calls per ``poll`` at most, while each finds something (see ``poll``)
 _POLL_ROUNDS = 64
 _FRAME_USEC = 20000
@@ -1201,9 +1204,12 @@ class PjEngine:
         for call in [c for c in self._calls.values() if c.resume_by is not None]:
             self._resume_again(call)
         self._since_trim += count
-        if not count and self._since_trim >= _TRIM_AFTER_EVENTS:
+        if not count and self._since_trim:
             now = time.monotonic()
-            if now - self._trimmed_at >= _TRIM_EVERY:
+            since_trim = now - self._trimmed_at
+            if since_trim >= _TRIM_EVERY and (
+                self._since_trim >= _TRIM_AFTER_EVENTS or since_trim >= _TRIM_ANYWAY
+            ):
                 self._since_trim, self._trimmed_at = 0, now
                 _trim_heap()
         return count
