@@ -27,6 +27,7 @@ from collections.abc import Callable
 __all__ = [
     "BUDGET",
     "LINGER",
+    "MAX_CONNECTIONS",
     "MAX_DIALOGS",
     "MAX_TRANSACTIONS",
     "MEDIA_SLOTS",
@@ -61,6 +62,9 @@ LINGER = 0.6
 #: PBX's OPTIONS use a few dozen, a flood thousands (memory: at most ~15 + 23 MB for all).
 MAX_TRANSACTIONS = 512
 MAX_DIALOGS = 512
+#: TCP/TLS connections open at once; a new one past it is closed at once
+#: (``pjengine._ConnectionCap``): each holds ~41 KB, 512 about 21 MB.
+MAX_CONNECTIONS = 512
 #: Seconds a refused caller is asked to wait (``Retry-After``) before it tries again.
 RETRY_AFTER = 2
 

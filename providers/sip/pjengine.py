@@ -54,8 +54,9 @@ BUILD = engines.load()
 import pjsua2 as pj  # noqa: E402  (the build chosen just above)
 
 from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall  # noqa: E402
+from providers.sip import guard as limits  # noqa: E402
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase  # noqa: E402
-from providers.sip.guard import MAX_DIALOGS, MAX_TRANSACTIONS, RETRY_AFTER, MediaBudget, budget_for  # noqa: E402
+from providers.sip.guard import RETRY_AFTER, MediaBudget, budget_for  # noqa: E402
 from providers.sip.headers import caller_info  # noqa: E402
 from providers.sip.options import LineConfig, SipOptions, host_of  # noqa: E402
 
@@ -132,6 +133,9 @@ class _Pjsip:
         self.create.argtypes = [
             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)
         ]  # fmt: skip
+        self.shutdown_transport = lib.pjsip_transport_shutdown
+        self.shutdown_transport.restype = ctypes.c_int
+        self.shutdown_transport.argtypes = [ctypes.c_void_p]
         self.srtp_member = lib.pjmedia_transport_srtp_get_member
         self.srtp_member.restype = ctypes.c_void_p
         self.srtp_member.argtypes = [ctypes.c_void_p]
@@ -724,6 +728,50 @@ def _source(prm: Any) -> str:
         return ""
 
 
+class _ConnectionCap:
+    """At most ``guard.MAX_CONNECTIONS`` TCP/TLS connections at once: pjsip accepts every one
+    (the built engine watches 4,096 sockets) and each holds ~41 KB (its 16 KB receive buffer,
+    its pools) until it is closed — by the far end, or after 30 s without a SIP message. A flood
+    of 3,000 half-open connections took the phone to 3.6 × its idle size. A connection past the
+    cap is shut down as soon as pjsip reports it (``onTransportState``, CONNECTED; pjsip expects
+    that there). Outgoing connections count too: one opened while the cap is full fails."""
+
+    def __init__(self, shutdown: Callable[[int], int], limit: int) -> None:
+        self._shutdown = shutdown
+        self.limit = limit
+        self.open: set[int] = set()
+        self.refused = 0
+        self._logged = -1000.0
+
+    def state(self, prm: Any) -> None:
+        try:
+            if not str(prm.type).lower().startswith(("tcp", "tls")):
+                return
+            handle, state = int(prm.hnd), prm.state
+            if state == pj.PJSIP_TP_STATE_CONNECTED:
+                if handle in self.open or len(self.open) < self.limit:
+                    self.open.add(handle)
+                    return
+                self.refused += 1
+                now = time.monotonic()
+                if now - self._logged > 10:
+                    self._logged = now
+                    log.warning(
+                        "flood: %d SIP connections open; closing new ones (%d so far)",
+                        self.limit,
+                        self.refused,
+                    )
+                self._shutdown(handle)
+            elif state in (
+                pj.PJSIP_TP_STATE_DISCONNECTED,
+                pj.PJSIP_TP_STATE_SHUTDOWN,
+                pj.PJSIP_TP_STATE_DESTROY,
+            ):
+                self.open.discard(handle)
+        except Exception:  # never raise into C++
+            log.exception("counting SIP connections failed")
+
+
 class _SelectAccountHook:
     """``onSelectAccount`` for the endpoint: pjsua asks it for every new INVITE before it opens
     the call's media sockets (the flood guard's only chance, see ``providers.sip.guard``)."""
@@ -743,9 +791,12 @@ class _Endpoint(_SelectAccountHook, pj.Endpoint):  # type: ignore[misc]
     def __init__(self, failures: dict[str, str]) -> None:
         super().__init__()
         self.failures = failures  # "host:port" → what was wrong, read by PjEngine._tls_failure
+        self.connections: _ConnectionCap | None = None
 
     @_callback
     def onTransportState(self, prm: Any) -> None:
+        if self.connections is not None:
+            self.connections.state(prm)
         try:
             tls = prm.tlsInfo
             if tls.isEmpty() or not int(tls.verifyStatus):
@@ -1044,7 +1095,9 @@ class PjEngine:
         self._add_guard()
         pjsip = _pjsip()
         if pjsip is not None:
-            self._request_filter = _RequestFilter(pjsip.lib, pjsip.endpt, MAX_TRANSACTIONS, MAX_DIALOGS)
+            self._request_filter = _RequestFilter(
+                pjsip.lib, pjsip.endpt, limits.MAX_TRANSACTIONS, limits.MAX_DIALOGS
+            )
             self._request_filter.install()
 
     def _create_transports(self, options: SipOptions) -> None:
@@ -1152,6 +1205,9 @@ class PjEngine:
         lines = list(self._accounts.values())
         self._default_id = int(lines[-1].getId()) if lines else -1  # created last: pjsua's default
         self._ep.select_account = self._select_account
+        pjsip = _pjsip()
+        if pjsip is not None:
+            self._ep.connections = _ConnectionCap(pjsip.shutdown_transport, limits.MAX_CONNECTIONS)
 
     def _setup_audio(self, options: SipOptions) -> None:
         audio = options.audio
@@ -1339,6 +1395,7 @@ class PjEngine:
         self._refused.clear()
         self._deferred.clear()
         ep.select_account = None
+        ep.connections = None
         if self._request_filter is not None:
             self._request_filter.remove()  # before libDestroy: pjsip would call into freed memory
             self._request_filter = None

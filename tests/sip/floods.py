@@ -30,7 +30,7 @@ from .peers import HOST
 
 KINDS = ("invite", "register", "options", "message", "tcp", "garbage")
 #: TCP connections held open at once by the ``tcp`` flood
-TCP_HELD = 600
+TCP_HELD = 1500
 
 _SDP = (
     "v=0\r\no=flood 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"

@@ -23,7 +23,7 @@ from .rawsip import a_raw_call_is_answered
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio, pytest.mark.slow]
 
 #: requests (TCP: connections) per second, and for how long
-RATE = {"tcp": 300.0}
+RATE = {"tcp": 400.0}
 DEFAULT_RATE = 1000.0
 SECONDS = 5.0
 #: how long the phone may take to come back (its transactions end 32 s after their last
