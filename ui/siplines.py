@@ -94,8 +94,33 @@ def field_title(name: str) -> str:
         "tls_cert_file": translate("SipLines", "Client certificate (PEM)"),
         "tls_key_file": translate("SipLines", "Private key of the client certificate (PEM)"),
         "accept_only_from_server": translate("SipLines", "Take calls only from the registrar or proxy"),
+        "srtp": translate("SipLines", "Encrypted audio (SRTP)"),
+        "srtp_secure_signaling": translate("SipLines", "SRTP only with secure signalling"),
     }
     return titles.get(name, name.replace("_", " ").capitalize())
+
+
+def _srtp_choices() -> list[tuple[Any, str]]:
+    return [
+        ("off", translate("SipLines", "Off")),
+        ("optional", translate("SipLines", "Optional (plain audio too)")),
+        ("mandatory", translate("SipLines", "Mandatory (refuse calls without it)")),
+    ]
+
+
+def _secure_signaling_choices() -> list[tuple[Any, str]]:
+    return [
+        (0, translate("SipLines", "No (keys also over UDP or TCP)")),
+        (1, translate("SipLines", "TLS to the server")),
+        (2, translate("SipLines", "TLS end to end (sips:)")),
+    ]
+
+
+#: Fields edited with a list of choices: (value as saved, what the list says)
+_CHOICES: dict[str, Callable[[], list[tuple[Any, str]]]] = {
+    "srtp": _srtp_choices,
+    "srtp_secure_signaling": _secure_signaling_choices,
+}
 
 
 def field_hint(name: str) -> str:
@@ -193,6 +218,12 @@ class SipLinesEditor(QWidget):
                 combo = QComboBox()
                 for choice in transports():
                     combo.addItem(choice.upper(), choice)
+                combo.currentIndexChanged.connect(lambda _at, n=name: self._edited(n))
+                widget, kind = combo, "choice"
+            elif name in _CHOICES:
+                combo = QComboBox()
+                for value, text in _CHOICES[name]():
+                    combo.addItem(text, value)
                 combo.currentIndexChanged.connect(lambda _at, n=name: self._edited(n))
                 widget, kind = combo, "choice"
             elif declared == "bool":
@@ -301,7 +332,8 @@ class SipLinesEditor(QWidget):
                 if isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))
                 elif isinstance(widget, QComboBox):
-                    found = widget.findData(str(value or default).lower())
+                    wanted = value if isinstance(value, int) else str(value or default).lower()
+                    found = widget.findData(wanted)
                     widget.setCurrentIndex(max(found, 0))
                 elif isinstance(widget, QLineEdit):
                     if name == "password":

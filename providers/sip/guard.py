@@ -27,6 +27,9 @@ from collections.abc import Callable
 __all__ = [
     "BUDGET",
     "LINGER",
+    "MAX_CONNECTIONS",
+    "MAX_DIALOGS",
+    "MAX_TRANSACTIONS",
     "MEDIA_SLOTS",
     "RETRY_AFTER",
     "SLOTS_PER_CALL",
@@ -52,6 +55,16 @@ BUDGET = budget_for(MEDIA_SLOTS)
 #: How long a closed socket's slot counts as taken: pjlib frees it 500 ms after the close
 #: (``PJ_IOQUEUE_KEY_FREE_DELAY``); the engine notes the close in the same poll, +100 ms margin.
 LINGER = 0.6
+#: Beyond this many SIP transactions alive at once a new incoming request other than an INVITE or
+#: a CANCEL, and beyond this many dialogs a new INVITE, is answered 503 at once, statelessly
+#: (``pjengine._RequestFilter``). A transaction outlives its final answer by up to 32 s over UDP
+#: and holds ~25 KB, an INVITE's dialog ~20 KB more; 32 calls with re-INVITEs, BYEs, INFOs and a
+#: PBX's OPTIONS use a few dozen, a flood thousands (memory: at most ~15 + 23 MB for all).
+MAX_TRANSACTIONS = 512
+MAX_DIALOGS = 512
+#: TCP/TLS connections open at once; a new one past it is closed at once
+#: (``pjengine._ConnectionCap``): each holds ~41 KB, 512 about 21 MB.
+MAX_CONNECTIONS = 512
 #: Seconds a refused caller is asked to wait (``Retry-After``) before it tries again.
 RETRY_AFTER = 2
 

@@ -12,7 +12,9 @@ puts each line's password in from the keyring. Shape (every key optional)::
          "tls_verify": true,             # transport tls: check the server's certificate
          "tls_ca_file": "",              # PEM file of trusted CAs; "" = the system's list
          "tls_cert_file": "", "tls_key_file": "",   # client certificate, if the server wants one
-         "accept_only_from_server": true}  # registered: INVITEs only from the registrar/proxy
+         "accept_only_from_server": true,  # registered: INVITEs only from the registrar/proxy
+         "srtp": "off",                  # off | optional | mandatory: encrypted audio (SDES)
+         "srtp_secure_signaling": 0}     # 0: any transport, 1: TLS to the server, 2: sips: end to end
       ],
       "default_line": "office",
       "reachable": false,                             # direct mode: reachable from the network?
@@ -63,6 +65,13 @@ A line's ``voicemail_uri`` (e.g. ``"sip:*97@pbx.example.com"``, or just ``"*97"`
 domain) is where "send to voicemail" (IN6) redirects a ringing call: the INVITE is answered
 ``302 Moved Temporarily`` with that ``Contact``. Without it the line offers no voicemail.
 
+A line's ``srtp`` encrypts its calls' audio (SRTP, keys exchanged in the SDP, RFC 4568):
+``optional`` offers it and takes plain RTP too, ``mandatory`` offers only SRTP and refuses a call
+whose offer has none with ``488 Not Acceptable Here`` (the phone says why).
+``srtp_secure_signaling`` is pjsua's: 0 allows it over any signalling (the keys travel in the
+SDP: over UDP or TCP anyone who sees the SIP sees them), 1 only over TLS to the next hop, 2 only
+end to end (sips:). Both engines (the PyPI wheel and our build) have libsrtp.
+
 TLS lines check the server's certificate (its chain and that it was issued for the registrar's
 or proxy's host name or IP address) unless ``tls_verify`` is false. The pjsua2 wheel's OpenSSL
 does not read the system's trust store by itself, so an empty ``tls_ca_file`` means the
@@ -83,7 +92,15 @@ from typing import Any
 from callsys.errors import ConfigError
 from callsys.optionkeys import OptionKeys
 
-__all__ = ["MAX_CALLS", "OPTION_KEYS", "AudioOptions", "LineConfig", "SipOptions", "system_ca_file"]
+__all__ = [
+    "MAX_CALLS",
+    "OPTION_KEYS",
+    "SRTP_MODES",
+    "AudioOptions",
+    "LineConfig",
+    "SipOptions",
+    "system_ca_file",
+]
 
 #: The pjsua2-python wheel is compiled with PJSUA_MAX_CALLS = 4: a fifth call gets 486 Busy Here.
 #: The engine that runs says its own limit (``providers.sip.engines.EngineBuild.max_calls``).
@@ -91,6 +108,8 @@ MAX_CALLS = 4
 ENGINES = ("auto", "wheel", "built")
 
 _TRANSPORTS = ("udp", "tcp", "tls")
+#: a line's ``srtp``
+SRTP_MODES = ("off", "optional", "mandatory")
 
 
 def _key(name: str) -> str:
@@ -189,6 +208,12 @@ class LineConfig:
     tls_key_file: str = ""  # its private key (PEM); "" = in tls_cert_file
     #: registered: INVITEs only from the registrar/outbound proxy (403 for any other source)
     accept_only_from_server: bool = True
+    #: encrypted audio (SRTP, keys in the SDP): off | optional (offered, plain RTP accepted) |
+    #: mandatory (a call without SRTP is refused: 488)
+    srtp: str = "off"
+    #: pjsua's srtpSecureSignaling: 0 = SRTP over any transport, 1 = only when the signalling
+    #: to the next hop is TLS, 2 = only end to end (a sips: address)
+    srtp_secure_signaling: int = 0
 
     @property
     def direct(self) -> bool:
@@ -228,6 +253,11 @@ class LineConfig:
                 f"Line {index + 1}: voicemail_uri must be a SIP address such as sip:*97@pbx.example.com.",
                 key=key + ".voicemail_uri",
             )
+        srtp = _str(data, "srtp", "off", key=key + ".srtp").lower()
+        if srtp not in SRTP_MODES:
+            raise ConfigError(
+                f"Line {index + 1}: srtp must be one of {', '.join(SRTP_MODES)}.", key=key + ".srtp"
+            )
         line_id = _str(data, "id", key=key + ".id") or (f"{user}@{host_of(registrar)}" if registrar else user)
         return cls(
             id=line_id,
@@ -247,6 +277,10 @@ class LineConfig:
             tls_cert_file=tls_cert_file,
             tls_key_file=tls_key_file,
             accept_only_from_server=_bool(data, "accept_only_from_server", True, key=key),
+            srtp=srtp,
+            srtp_secure_signaling=_int(
+                data, "srtp_secure_signaling", 0, 0, 2, key=key + ".srtp_secure_signaling"
+            ),
         )
 
     @staticmethod
@@ -510,7 +544,7 @@ _LINE_KEYS = dict.fromkeys(
     (
         "id", "label", "registrar", "user", "auth_user", "password", "domain", "proxy", "transport",
         "display_name", "reg_timeout", "voicemail_uri", "tls_verify", "tls_ca_file", "tls_cert_file",
-        "tls_key_file", "accept_only_from_server",
+        "tls_key_file", "accept_only_from_server", "srtp", "srtp_secure_signaling",
         "secret_name",  # the line's keyring name (callsys.secretnames)
     )
 )  # fmt: skip

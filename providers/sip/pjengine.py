@@ -60,6 +60,7 @@ BUILD = engines.load()
 import pjsua2 as pj  # noqa: E402  (the build chosen just above)
 
 from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall  # noqa: E402
+from providers.sip import guard as limits  # noqa: E402
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase  # noqa: E402
 from providers.sip.guard import RETRY_AFTER, MediaBudget, budget_for  # noqa: E402
 from providers.sip.headers import caller_info  # noqa: E402
@@ -78,12 +79,27 @@ _PHASES = {
     pj.PJSIP_INV_STATE_DISCONNECTED: Phase.DISCONNECTED,
 }
 _DTMF = set("0123456789*#ABCDabcd")
+#: a line's ``srtp`` → pjsua's
+_SRTP_USE = {
+    "off": pj.PJMEDIA_SRTP_DISABLED,
+    "optional": pj.PJMEDIA_SRTP_OPTIONAL,
+    "mandatory": pj.PJMEDIA_SRTP_MANDATORY,
+}
 #: the flood guard's refusal: (status code, why)
 _BUSY_FLOOD = (503, "too many calls within a second")
 #: seconds to keep trying to resume a call pjsua put back on hold by itself (see onCallMediaState)
 _RESUME_AGAIN_FOR = 5.0
 #: pjsua's PJSUA_XFER_NO_REQUIRE_REPLACES (pjsua.h; the wheel does not export it)
 _XFER_NO_REQUIRE_REPLACES = 1
+#: After this many pjsip events, the first quiet ``poll`` gives free heap memory back to the
+#: system (at most every ``_TRIM_EVERY`` seconds; see ``_trim_heap``)…
+_TRIM_AFTER_EVENTS = 500
+_TRIM_EVERY = 5.0
+#: …and after any events at all once this long has passed (the tail of a flood: its last
+#: transactions end up to 32 s after it, fewer than ``_TRIM_AFTER_EVENTS`` at a time)
+_TRIM_ANYWAY = 30.0
+#: ``libHandleEvents`` calls per ``poll`` at most, while each finds something (see ``poll``)
+_POLL_ROUNDS = 64
 _FRAME_USEC = 20000
 _RATE = 8000
 #: False: pjmedia's worker thread and the null sound device's clock run all the time, as they
@@ -118,7 +134,7 @@ def _callback(method: _F) -> _F:
 class _Pjsip:
     """pjsip's C functions that pjsua2 does not wrap, from pjsua2's own module: the two that
     answering a request inside a dialog needs (``pjsip_endpt_create_response`` +
-    ``pjsip_tsx_send_msg``), and those of ``_StrayAckFilter``. ``_pjsip()`` is None where they
+    ``pjsip_tsx_send_msg``), and those of ``_RequestFilter``. ``_pjsip()`` is None where they
     are not exported."""
 
     def __init__(self) -> None:
@@ -131,6 +147,12 @@ class _Pjsip:
         self.create.argtypes = [
             ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p)
         ]  # fmt: skip
+        self.shutdown_transport = lib.pjsip_transport_shutdown
+        self.shutdown_transport.restype = ctypes.c_int
+        self.shutdown_transport.argtypes = [ctypes.c_void_p]
+        self.srtp_member = lib.pjmedia_transport_srtp_get_member
+        self.srtp_member.restype = ctypes.c_void_p
+        self.srtp_member.argtypes = [ctypes.c_void_p]
         self.send = lib.pjsip_tsx_send_msg
         self.send.restype = ctypes.c_int
         self.send.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
@@ -176,27 +198,52 @@ class _PjsipModule(ctypes.Structure):
     ]
 
 
-class _StrayAckFilter:
-    """A pjsip module just before pjsua's own (priority 63 < 64) that drops an ACK no
-    transaction or dialog took — one without a To tag, say. pjsua 2.15 takes such an ACK for a
-    "merged request" when its Call-ID, From tag and CSeq number are a ringing INVITE's and
-    answers it 482, which pjsip refuses to build for an ACK: the process aborts
-    (``pjsip_endpt_create_response: Assertion ... != PJSIP_ACK_METHOD' failed``, found by the
-    fuzzer; pjsua 2.16 leaves ACKs alone there). An ACK is never answered anyway."""
+class _RequestFilter:
+    """A pjsip module just before pjsua's own (priority 63 < 64): it sees every request that no
+    transaction or dialog took — a new call, a MESSAGE, OPTIONS, REGISTER … — before pjsua makes
+    a transaction (and, for an INVITE, a dialog) for it.
+
+    * An ACK no transaction or dialog took (one without a To tag, say) is dropped. pjsua 2.15
+      takes such an ACK for a "merged request" when its Call-ID, From tag and CSeq number are a
+      ringing INVITE's and answers it 482, which pjsip refuses to build for an ACK: the process
+      aborts (``pjsip_endpt_create_response: Assertion ... != PJSIP_ACK_METHOD' failed``, found
+      by the fuzzer; pjsua 2.16 leaves ACKs alone there). An ACK is never answered anyway.
+    * Load shedding: a new INVITE while ``guard.MAX_DIALOGS`` dialogs are alive, or another new
+      request (not a CANCEL) while ``guard.MAX_TRANSACTIONS`` transactions are, is answered
+      ``503`` statelessly — no transaction, no dialog, nothing kept. A transaction outlives its
+      final answer (over UDP up to 32 s: an unACKed INVITE answer is retransmitted until timer
+      H, a non-INVITE one absorbs retransmissions until timer J) and holds 25 KB (its answer's
+      16 KB buffer), an INVITE's dialog 20 KB more: a flood of INVITEs or MESSAGEs at 1,000/s
+      held hundreds of megabytes. INVITEs count dialogs, so that a flood of MESSAGEs does not
+      refuse the caller right behind it.
+    """
 
     PRIORITY = 63
 
-    def __init__(self, lib: ctypes.CDLL, endpt: Callable[[], int]) -> None:
+    def __init__(
+        self, lib: ctypes.CDLL, endpt: Callable[[], int], max_transactions: int, max_dialogs: int
+    ) -> None:
         self._endpt = endpt
+        self._max, self._max_dialogs = max_transactions, max_dialogs
         self._info = lib.pjsip_rx_data_get_info
         self._info.restype = ctypes.c_char_p
         self._info.argtypes = [ctypes.c_void_p]
+        self._count = lib.pjsip_tsx_layer_get_tsx_count
+        self._dialogs = lib.pjsip_ua_get_dlg_set_count
+        for fn in (self._count, self._dialogs):
+            fn.restype = ctypes.c_uint
+            fn.argtypes = []
+        self._respond = lib.pjsip_endpt_respond_stateless
+        self._respond.restype = ctypes.c_int
+        self._respond.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p
+        ]  # fmt: skip
         self._register = lib.pjsip_endpt_register_module
         self._unregister = lib.pjsip_endpt_unregister_module
         for fn in (self._register, self._unregister):
             fn.restype = ctypes.c_int
             fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
-        self._name = ctypes.create_string_buffer(b"mod-callsys-stray-ack")
+        self._name = ctypes.create_string_buffer(b"mod-callsys-request-filter")
         self._callback = _RX_REQUEST(self._on_rx_request)  # kept: C holds a pointer to it
         self.module = _PjsipModule()
         self.module.name = _PjStr(ctypes.cast(self._name, ctypes.c_char_p), len(self._name.value))
@@ -204,11 +251,32 @@ class _StrayAckFilter:
         self.module.priority = self.PRIORITY
         self.module.on_rx_request = self._callback
         self.installed = False
+        self.shed = 0  # requests answered 503 for want of room
+        self._shed_logged = -1000.0
 
     def _on_rx_request(self, rdata: int) -> int:
         try:
             info = self._info(rdata) or b""
-            return 1 if info.startswith(b"Request msg ACK") else 0
+            if info.startswith(b"Request msg ACK"):
+                return 1
+            if info.startswith(b"Request msg CANCEL"):
+                return 0
+            if info.startswith(b"Request msg INVITE"):
+                if self._dialogs() < self._max_dialogs:
+                    return 0
+            elif self._count() < self._max:
+                return 0
+            self._respond(self._endpt(), rdata, 503, None, None, None)
+            self.shed += 1
+            now = time.monotonic()
+            if now - self._shed_logged > 10:
+                self._shed_logged = now
+                log.warning(
+                    "flood: %d transactions alive; new requests answered 503 (%d so far)",
+                    self._max,
+                    self.shed,
+                )
+            return 1
         except Exception:  # never raise into C
             return 0
 
@@ -216,7 +284,7 @@ class _StrayAckFilter:
         if self._register(self._endpt(), ctypes.byref(self.module)) == 0:
             self.installed = True
         else:
-            log.warning("could not install the stray-ACK filter")
+            log.warning("could not install the request filter")
 
     def remove(self) -> None:
         if self.installed:
@@ -225,11 +293,32 @@ class _StrayAckFilter:
 
 
 @functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # glibc
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - another C library
+        return None
+    trim.restype = ctypes.c_int
+    trim.argtypes = [ctypes.c_size_t]
+    return trim
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``). pjsip frees a
+    finished transaction's pools, but glibc keeps the freed memory in the process (its small
+    blocks sit between live ones, below the top of the heap): after a flood of INVITEs the
+    phone stayed 15-30 % above its idle size for good. A few milliseconds, after busy spells."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
 def _pjsip() -> _Pjsip | None:
     try:
         return _Pjsip()
     except (OSError, AttributeError, TypeError):  # pragma: no cover - another build of pjsua2
-        log.warning("pjsip's own functions are not exported: no INFO DTMF, no stray-ACK filter")
+        log.warning("pjsip's own functions are not exported: no INFO DTMF, no request filter")
         return None
 
 
@@ -425,6 +514,12 @@ class _Call(_FreedOnEngineThread, pj.Call):  # type: ignore[misc]
             engine._emit(lambda listener: listener.on_phase(self.key, phase, code, reason))
 
     @_callback
+    def onCreateMediaTransport(self, prm: Any) -> None:
+        """pjsua made the call's RTP/RTCP transport: make it send only where the SDP says."""
+        if self.media and not _pin_remote_address(prm.mediaTp) and not _LATCHING_WARNED:
+            _warn_latching()
+
+    @_callback
     def onCallMediaState(self, prm: Any) -> None:
         engine = self.engine
         if engine is None or self.quiet:
@@ -535,6 +630,78 @@ class _Call(_FreedOnEngineThread, pj.Call):  # type: ignore[misc]
             self.engine._emit(lambda listener: listener.on_transfer(self.key, code, final))
 
 
+#: ``struct transport_udp`` (pjmedia/src/pjmedia/transport_udp.c, 2.x): the ``pjmedia_transport``
+#: base (name[32], type, op, user_data, grp_lock: 64 bytes on 64-bit), ``pool``, ``options``
+_UDP_TYPE_AT, _UDP_POOL_AT, _UDP_OPTIONS_AT = 32, 64, 72
+_PJMEDIA_TRANSPORT_TYPE_UDP = 0
+_PJMEDIA_UDP_NO_SRC_ADDR_CHECKING = 1
+
+
+def _pin_remote_address(transport: Any) -> bool:
+    """Turn pjmedia's symmetric RTP ("latching") off for a call's UDP media transport: it must
+    send RTP and RTCP to the address and port the far end's SDP gave, never to wherever packets
+    come from. pjmedia switches its destination to a new source after one packet when the far
+    end has sent nothing yet, and after 10 in a row otherwise: three spoofed RTP packets sent
+    the agent's voice to a third party. pjsua creates the transport with no options and has no
+    setting for it, so the option bit (``PJMEDIA_UDP_NO_SRC_ADDR_CHECKING``) is set in the
+    transport itself, right after pjsua made it (``Call.onCreateMediaTransport``). The layout
+    is checked first (name ``udp…``, type UDP, a pool, no option set yet); False when it does
+    not match (another transport, or another pjmedia) — the transport is left as it is.
+
+    What pjmedia does not offer: refusing *received* RTP from another source. Its stream
+    plays packets from a new source once 10 arrive in a row (or the first ones, before the far
+    end's own): audio can still be injected, but the agent's voice goes nowhere else. A line
+    with ``srtp = mandatory`` refuses unauthenticated packets altogether."""
+    try:
+        address = int(transport)
+    except (TypeError, ValueError):
+        return False
+    pjsip = _pjsip()
+    for _ in range(4):  # pjsua wraps the UDP transport in its SRTP one (even with SRTP off)
+        if not address or ctypes.string_at(address, 4) != b"srtp" or pjsip is None:
+            break
+        address = pjsip.srtp_member(address) or 0
+    if not address:
+        return False
+    if ctypes.string_at(address, 3) != b"udp":
+        return False
+    if ctypes.c_int.from_address(address + _UDP_TYPE_AT).value != _PJMEDIA_TRANSPORT_TYPE_UDP:
+        return False
+    if not ctypes.c_void_p.from_address(address + _UDP_POOL_AT).value:
+        return False
+    options = ctypes.c_uint.from_address(address + _UDP_OPTIONS_AT)
+    if options.value & ~_PJMEDIA_UDP_NO_SRC_ADDR_CHECKING:
+        return False
+    options.value |= _PJMEDIA_UDP_NO_SRC_ADDR_CHECKING
+    return True
+
+
+_LATCHING_WARNED = False
+
+
+def _warn_latching() -> None:
+    global _LATCHING_WARNED
+    _LATCHING_WARNED = True
+    log.warning("this pjmedia's UDP transport is not the one expected: calls' RTP may follow spoofed packets")
+
+
+_NO_SRTP_REASON = "Not Acceptable Here (encrypted audio, SRTP, required)"
+_MEDIA_LINE = re.compile(r"^m=audio[ \t]+\S+[ \t]+(\S+)", re.M | re.I)
+
+
+def _without_srtp(line_id: str, invite: str) -> tuple[int, str] | None:
+    """(488, why) for an INVITE to a line with ``srtp = mandatory`` whose SDP offers audio over
+    plain RTP only (no ``RTP/SAVP``, ``RTP/SAVPF`` or DTLS ``UDP/TLS/RTP/SAVP`` media line);
+    None for an offer with SRTP, or none at all (the answer to our offer will need SRTP).
+    pjsua would answer such an offer 488 too, but before the engine hears of the call: nobody
+    would know why the caller could not get through."""
+    body = invite.partition("\r\n\r\n")[2]
+    profiles = [p.upper() for p in _MEDIA_LINE.findall(body)]
+    if not profiles or any("SAVP" in p for p in profiles):
+        return None
+    return 488, f"a call offering no encrypted audio on line {line_id}, which requires SRTP"
+
+
 def _source_ip(address: str) -> str:
     """``127.0.0.1:5060`` / ``[::1]:5060`` (pjsip's ``srcAddress``) → the IP address."""
     if address.startswith("["):
@@ -626,6 +793,50 @@ def _source(prm: Any) -> str:
         return ""
 
 
+class _ConnectionCap:
+    """At most ``guard.MAX_CONNECTIONS`` TCP/TLS connections at once: pjsip accepts every one
+    (the built engine watches 4,096 sockets) and each holds ~41 KB (its 16 KB receive buffer,
+    its pools) until it is closed — by the far end, or after 30 s without a SIP message. A flood
+    of 3,000 half-open connections took the phone to 3.6 × its idle size. A connection past the
+    cap is shut down as soon as pjsip reports it (``onTransportState``, CONNECTED; pjsip expects
+    that there). Outgoing connections count too: one opened while the cap is full fails."""
+
+    def __init__(self, shutdown: Callable[[int], int], limit: int) -> None:
+        self._shutdown = shutdown
+        self.limit = limit
+        self.open: set[int] = set()
+        self.refused = 0
+        self._logged = -1000.0
+
+    def state(self, prm: Any) -> None:
+        try:
+            if not str(prm.type).lower().startswith(("tcp", "tls")):
+                return
+            handle, state = int(prm.hnd), prm.state
+            if state == pj.PJSIP_TP_STATE_CONNECTED:
+                if handle in self.open or len(self.open) < self.limit:
+                    self.open.add(handle)
+                    return
+                self.refused += 1
+                now = time.monotonic()
+                if now - self._logged > 10:
+                    self._logged = now
+                    log.warning(
+                        "flood: %d SIP connections open; closing new ones (%d so far)",
+                        self.limit,
+                        self.refused,
+                    )
+                self._shutdown(handle)
+            elif state in (
+                pj.PJSIP_TP_STATE_DISCONNECTED,
+                pj.PJSIP_TP_STATE_SHUTDOWN,
+                pj.PJSIP_TP_STATE_DESTROY,
+            ):
+                self.open.discard(handle)
+        except Exception:  # never raise into C++
+            log.exception("counting SIP connections failed")
+
+
 class _SelectAccountHook:
     """``onSelectAccount`` for the endpoint: pjsua asks it for every new INVITE before it opens
     the call's media sockets (the flood guard's only chance, see ``providers.sip.guard``)."""
@@ -645,9 +856,12 @@ class _Endpoint(_FreedOnEngineThread, _SelectAccountHook, pj.Endpoint):  # type:
     def __init__(self, failures: dict[str, str]) -> None:
         super().__init__()
         self.failures = failures  # "host:port" → what was wrong, read by PjEngine._tls_failure
+        self.connections: _ConnectionCap | None = None
 
     @_callback
     def onTransportState(self, prm: Any) -> None:
+        if self.connections is not None:
+            self.connections.state(prm)
         try:
             tls = prm.tlsInfo
             if tls.isEmpty() or not int(tls.verifyStatus):
@@ -1015,9 +1229,12 @@ class PjEngine:
         self._refusals_logged: dict[int, float] = {}  # status code → when last logged
         self._by_id: dict[int, _Account] = {}  # pjsua's account id → our line's account
         self._refusal = _BUSY_FLOOD  # what _refuse answers the INVITE _select_account sent it
-        self._ack_filter: _StrayAckFilter | None = None
+        self._request_filter: _RequestFilter | None = None
         #: the call whose onIncomingCall is running: its final answer waits for ``poll``
         self._inside: _Call | None = None
+        #: events handled since the C heap was last given back to the system (``_trim_heap``)
+        self._since_trim = 0
+        self._trimmed_at = 0.0
         #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
         self._deferred: list[tuple[_Call, str, Callable[[], None]]] = []
         #: the keys of the calls joined in this phone's conference: each one's audio goes to
@@ -1107,8 +1324,10 @@ class PjEngine:
         self._add_guard()
         pjsip = _pjsip()
         if pjsip is not None:
-            self._ack_filter = _StrayAckFilter(pjsip.lib, pjsip.endpt)
-            self._ack_filter.install()
+            self._request_filter = _RequestFilter(
+                pjsip.lib, pjsip.endpt, limits.MAX_TRANSACTIONS, limits.MAX_DIALOGS
+            )
+            self._request_filter.install()
 
     def _create_transports(self, options: SipOptions) -> None:
         """UDP, and TCP (and TLS on the next port) on the same port. With ``listen_port`` 0 a
@@ -1197,6 +1416,8 @@ class PjEngine:
             media.boundAddress = options.listen_host
         media.port = options.rtp_port
         media.portRange = options.rtp_port_range
+        acfg.mediaConfig.srtpUse = _SRTP_USE[line.srtp]
+        acfg.mediaConfig.srtpSecureSignaling = line.srtp_secure_signaling
         account = _Account(self, line)
         account.create(acfg, True)
         self._accounts[line.id] = account
@@ -1213,6 +1434,9 @@ class PjEngine:
         lines = list(self._accounts.values())
         self._default_id = int(lines[-1].getId()) if lines else -1  # created last: pjsua's default
         self._ep.select_account = self._select_account
+        pjsip = _pjsip()
+        if pjsip is not None:
+            self._ep.connections = _ConnectionCap(pjsip.shutdown_transport, limits.MAX_CONNECTIONS)
 
     def _setup_audio(self, options: SipOptions) -> None:
         audio = options.audio
@@ -1243,19 +1467,40 @@ class PjEngine:
         return (inputs, outputs)
 
     def poll(self) -> int:
+        """Handle what pjsip has: ``libHandleEvents`` again while it finds something, up to
+        ``_POLL_ROUNDS`` times. One call handles at most 10 expired timers and one network event
+        (``PJSIP_MAX_TIMED_OUT_ENTRIES``, ``PJSIP_MAX_NET_EVENTS``): after a flood, thousands of
+        finished transactions waited for their timers at 20 per second of idle polling, each
+        holding its memory, for hours."""
         if self._ep is None:
             return 0
-        count = int(self._ep.libHandleEvents(0))
-        if _strays:
-            _free_strays()
-        if self._deferred:
-            self._send_deferred()
-        if self._graveyard:
-            self._bury()
+        count = 0
+        for _ in range(_POLL_ROUNDS):
+            handled = int(self._ep.libHandleEvents(0))
+            count += max(handled, 0)
+            if _strays:
+                _free_strays()
+            if self._deferred:
+                self._send_deferred()
+            if self._graveyard:
+                self._bury()
+            if handled <= 0 or self._ep is None:
+                break
+        if self._ep is None:
+            return count
         for call in [c for c in self._calls.values() if c.resume_by is not None]:
             self._resume_again(call)
         if STOP_MEDIA_WHEN_IDLE and self._media is not None:
             self._media.check(any(c.has_media for c in self._calls.values()))
+        self._since_trim += count
+        if not count and self._since_trim:
+            now = time.monotonic()
+            since_trim = now - self._trimmed_at
+            if since_trim >= _TRIM_EVERY and (
+                self._since_trim >= _TRIM_AFTER_EVENTS or since_trim >= _TRIM_ANYWAY
+            ):
+                self._since_trim, self._trimmed_at = 0, now
+                _trim_heap()
         return count
 
     def _final(self, call: _Call, what: str, send: Callable[[], None]) -> None:
@@ -1385,9 +1630,10 @@ class PjEngine:
         self._refused.clear()
         self._deferred.clear()
         ep.select_account = None
-        if self._ack_filter is not None:
-            self._ack_filter.remove()  # before libDestroy: pjsip would call into freed memory
-            self._ack_filter = None
+        ep.connections = None
+        if self._request_filter is not None:
+            self._request_filter.remove()  # before libDestroy: pjsip would call into freed memory
+            self._request_filter = None
         self._bury()
         if self._sound is not None:
             self._sound.close()
@@ -1465,6 +1711,8 @@ class PjEngine:
                 prm.accountIndex = self._default_id
             account = self._by_id.get(int(prm.accountIndex))
             refusal = self._screen(account, _source_ip(str(prm.rdata.srcAddress))) if account else None
+            if refusal is None and account is not None and account.line.srtp == "mandatory":
+                refusal = _without_srtp(account.line.id, str(prm.rdata.wholeMsg))
             if refusal is None and not self._budget.admit(len(self._calls)):
                 refusal = _BUSY_FLOOD
             if refusal is not None:
@@ -1500,6 +1748,8 @@ class PjEngine:
         self._all_calls.add(call)
         op = pj.CallOpParam()
         op.statusCode = code
+        if code == 488:  # the reason phrase says why (the caller's phone may show it)
+            op.reason = _NO_SRTP_REASON
         if code == 503:
             header = pj.SipHeader()
             header.hName, header.hValue = "Retry-After", str(RETRY_AFTER)

@@ -326,7 +326,11 @@ def make_tone(path: Path, freq: int, seconds: float = 120.0) -> Path:
 class Baresip:
     """baresip as the far-end phone, driven over ctrl_tcp (netstring JSON)."""
 
-    def __init__(self, rundir: Path, accounts: list[str], tone_hz: int = 1000) -> None:
+    def __init__(
+        self, rundir: Path, accounts: list[str], tone_hz: int = 1000, modules: tuple[str, ...] = ()
+    ) -> None:
+        """*modules*: more baresip modules to load, e.g. ``("srtp",)`` for ``mediaenc=srtp…``."""
+        self.modules = modules
         self.dir = rundir / "baresip"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.rec = self.dir / "rec"
@@ -351,6 +355,7 @@ class Baresip:
         self.ctrl_port = free_port()
         rtp = free_port_range(40)
         tone = self.tone
+        extra = "".join(f"module\t\t\t{name}.so\n" for name in self.modules)
         config = f"""poll_method		epoll
 sip_listen		{HOST}:{self.sip_port}
 sip_trans_def		udp
@@ -371,7 +376,7 @@ module			g711.so
 module			aufile.so
 module			aubridge.so
 module			sndfile.so
-module_app		account.so
+{extra}module_app		account.so
 module_app		contact.so
 module_app		menu.so
 module_app		ctrl_tcp.so

@@ -354,6 +354,35 @@ def test_sip_lines_are_added_in_a_list_validated_as_typed_and_saved_with_keyring
     assert [line["label"] for line in load_settings(settings.path).get("phone.options")["lines"]] == ["Home"]
 
 
+def test_a_line_s_srtp_is_chosen_from_a_list_and_saved(
+    qtbot: Any, settings: Settings, language: Language, memory_keyring: MemoryKeyring
+) -> None:
+    """A line's encrypted audio (``srtp``) and pjsua's secure-signalling rule are lists of
+    choices in the line editor, saved as the options' values; the defaults are not written."""
+    dialog = dialog_for(qtbot, settings)
+    choose(dialog, "phone.provider", "sip")
+    add_line(qtbot, dialog, label="Office", registrar="sip:pbx.example.com", user="1001")
+    editor = dialog.sip_lines
+    srtp, secure = editor.editors["srtp"], editor.editors["srtp_secure_signaling"]
+    assert isinstance(srtp, QComboBox) and isinstance(secure, QComboBox)
+    assert srtp.currentData() == "off" and secure.currentData() == 0
+    assert [srtp.itemData(i) for i in range(srtp.count())] == ["off", "optional", "mandatory"]
+    srtp.setCurrentIndex(srtp.findData("mandatory"))
+    secure.setCurrentIndex(secure.findData(1))
+    assert editor.error.isHidden() and dialog.ok_button.isEnabled()
+    add_line(qtbot, dialog, label="Home", registrar="sip:voip.example.net", user="2002")
+    assert dialog.save()
+    assert load_settings(settings.path).get("phone.options")["lines"] == [
+        {"label": "Office", "registrar": "sip:pbx.example.com", "user": "1001", "srtp": "mandatory",
+         "srtp_secure_signaling": 1},
+        {"label": "Home", "registrar": "sip:voip.example.net", "user": "2002"},
+    ]  # fmt: skip
+    again = dialog_for(qtbot, load_settings(settings.path))
+    again.sip_lines.list.setCurrentRow(0)
+    assert again.sip_lines.editors["srtp"].currentData() == "mandatory"  # type: ignore[attr-defined]
+    assert again.sip_lines.editors["srtp_secure_signaling"].currentData() == 1  # type: ignore[attr-defined]
+
+
 def test_lines_typed_into_the_options_are_refused_and_move_with_the_provider(
     qtbot: Any, settings: Settings, language: Language
 ) -> None:
