@@ -316,8 +316,19 @@ def _migrate(db: sqlite_utils.Database, where: str) -> None:
             f"The database {where} was written by a newer callsys (schema {version}, this version "
             f"knows {len(MIGRATIONS)}). Update callsys or choose another database file."
         )
-    for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-        with db.atomic():
-            migration(db)
-            db.execute(f"PRAGMA user_version = {number}")
-        log.info("database %s migrated to schema %d", where, number)
+    for number in range(version + 1, len(MIGRATIONS) + 1):
+        # Another process may open the same new file at this moment (a second launch handing
+        # over a tel: link, a CLI command): each step runs under SQLite's write lock, and a step
+        # that process has run meanwhile is not run again (ALTER TABLE would fail the second time).
+        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(db) < number:
+                with db.atomic():
+                    MIGRATIONS[number - 1](db)
+                    db.execute(f"PRAGMA user_version = {number}")
+                log.info("database %s migrated to schema %d", where, number)
+            db.conn.execute("COMMIT")
+        except BaseException:
+            if db.conn.in_transaction:
+                db.conn.execute("ROLLBACK")
+            raise

@@ -122,3 +122,42 @@ def test_memory_database_from_settings() -> None:
     finally:
         db.close()
     assert not Path(":memory:").exists()
+
+
+def test_two_processes_opening_a_new_file_at_once_migrate_it_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second launch (a tel: link) opens the database while the first one migrates it: the
+    second waits for the write lock and does not run a step again (ALTER TABLE ADD COLUMN
+    failed "duplicate column name" the second time)."""
+    import threading
+    import time
+
+    started = threading.Event()
+
+    def slow_alter(db: object) -> None:
+        started.set()
+        time.sleep(0.3)  # the other connection reads the version meanwhile
+        store._run(db, "ALTER TABLE calls ADD COLUMN late_column TEXT")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "MIGRATIONS", (*MIGRATIONS, slow_alter))
+    path = tmp_path / "cs.sqlite3"
+    failures: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            open_database(path).conn.close()
+        except BaseException as exc:  # the test reports it
+            failures.append(exc)
+
+    first = threading.Thread(target=open_it)
+    first.start()
+    assert started.wait(10)
+    open_it()  # while the first is inside the slow step
+    first.join(10)
+    assert failures == []
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
+    finally:
+        conn.close()
