@@ -616,7 +616,6 @@ class MainWindow(WindowBase):
         self._refresh_actions()
         self._started = True
         self._follow_clock()
-        QTimer.singleShot(0, self.popups.prepare)  # the first ring's pop-up, built before it rings
         for uri in [*(uris or []), *self._pending_links]:
             self.dial_into_field(uri)
         self._pending_links.clear()

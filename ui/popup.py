@@ -445,9 +445,10 @@ class PopupStack(QObject):
         return popup
 
     def prepare(self) -> None:
-        """Build a pop-up for the next ring now, while nothing rings (the window calls it once it
-        is up): its widgets, style sheet, layout and native window. A ring then only fills one in
-        (``reuse``), as it does after the first pop-up has closed."""
+        """Build a pop-up for the next ring now, while nothing rings: its widgets, style sheet,
+        layout and native window. A ring then only fills one in (``reuse``), as it does after the
+        first pop-up has closed. Not called at the window's start: a hidden top-level window
+        made then left the main window inactive under the offscreen platform (its hotkeys dead)."""
         if self._pool or self._popups:
             return
         placeholder = Call("", Direction.INCOMING, CallState.RINGING, datetime.now(UTC))
