@@ -111,6 +111,9 @@ _SAME = 0.6
 #: How far a live leg's start may lie from its CDR row's (the CDR counts from party A's start,
 #: whole seconds; a queue member rings later than the caller started).
 _SLACK = timedelta(seconds=5)
+#: A live leg that ended more than this before a CDR row's start (whole seconds, +0.5) is not the
+#: row's leg: a leg's end is never before its own start, which the CDR has to the second.
+_BEFORE = timedelta(seconds=1.5)
 
 
 def ensure_schema(db: Any) -> None:
@@ -269,11 +272,20 @@ class LegBook:
             )
 
     def find(self, branch: str, channel: str, start: datetime, end: datetime) -> LiveLeg | None:
-        """The live leg on *channel* whose start lies within the CDR row's time (± slack)."""
+        """The live leg on *channel* whose start lies within the CDR row's time (± slack) and
+        that had not ended before the row's leg began: Asterisk numbers its channels from 0 again
+        after a restart, so a name seen before may be another call's."""
         row = self.db.execute(
             "SELECT call_id, started, answered, ended FROM pbx_legs WHERE branch = ? AND channel = ? "
-            "AND started >= ? AND started <= ? ORDER BY started LIMIT 1",
-            [branch, channel, (start - _SLACK).timestamp(), (end + _SLACK).timestamp()],
+            "AND started >= ? AND started <= ? AND (ended IS NULL OR ended >= ?) "
+            "ORDER BY started LIMIT 1",
+            [
+                branch,
+                channel,
+                (start - _SLACK).timestamp(),
+                (end + _SLACK).timestamp(),
+                (start - _BEFORE).timestamp(),
+            ],
         ).fetchone()
         if row is None:
             return None
