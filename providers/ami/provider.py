@@ -785,8 +785,9 @@ class AmiProvider:
 
     def _remote_hold(self, holder: _Channel, held: bool, at: datetime | None) -> None:
         """``Hold``/``Unhold`` name the channel whose phone pressed hold; the party it put on hold
-        is in the same bridge — its call shows that it is waiting on hold (or no longer)."""
-        for other in self._bridged_with(holder):
+        is in the same bridge (or behind a ``Local/`` pair) — its call shows that it is waiting on
+        hold (or no longer)."""
+        for other in [self._through_local(c) for c in self._bridged_with(holder)]:
             call = self._by_uid.get(other.uniqueid)
             if call is not None and call.answered and call.remote_held is not held:
                 call.remote_held = held
@@ -1161,12 +1162,31 @@ class AmiProvider:
             return None
         peer = next(self._bridged_with(chan), None)
         if peer is not None:
-            return peer
+            return self._through_local(peer)
         if chan.dialled_by:
             return self._channels.get(chan.dialled_by)
         if chan.answered_dest:
             return self._channels.get(chan.answered_dest)
         return None
+
+    def _through_local(self, peer: _Channel) -> _Channel:
+        """The party behind a ``Local/`` channel pair: a queue with ``Local/`` members (FreePBX's
+        ``Local/1001@from-queue/n``) bridges the agent's phone with the pair's ``;2`` half, and the
+        caller with its ``;1`` half. Redirecting the ``;2`` half would move the plumbing and leave
+        the caller in the queue; the caller is the one bridged with the other half."""
+        seen = {peer.uniqueid}
+        while peer.name.startswith("Local/") and ";" in peer.name:
+            base, half = peer.name.rsplit(";", 1)
+            other_name = f"{base};{'1' if half == '2' else '2'}"
+            other = next((c for c in self._channels.values() if c.name == other_name), None)
+            if other is None:
+                break
+            beyond = next((c for c in self._bridged_with(other) if c.uniqueid not in seen), None)
+            if beyond is None:
+                break
+            seen.add(beyond.uniqueid)
+            peer = beyond
+        return peer
 
     def channel_of(self, call_id: str) -> str | None:
         """The Asterisk channel name of a live call's leg (``PJSIP/1001-0000002a``): what the PBX's

@@ -18,8 +18,12 @@ from typing import Any
 
 import pytest
 
+from callsys.callmanager import CallManager
+from callsys.model import CallState
+from providers.server import ServerProvider
+
 from .asterisk import Asterisk, require
-from .e2e import Rig, ServerProcess, wait_for
+from .e2e import SHARED_SECRET, Rig, ServerProcess, wait_for
 from .test_e2e import CANCELED, MADE, RECEIVED, health, seconds_of
 from .test_e2e import rig as _rig
 
@@ -215,4 +219,63 @@ async def test_after_the_pbx_was_stopped_the_server_is_back_and_adopts_its_calls
             mine = sorted(seconds or 0 for e, *_, seconds in got if e == ext)
             assert all(abs(a - b) <= 1 for a, b in zip(mine, sorted(talks), strict=True)), (got, talks)
     finally:
+        assert await server.stop() == 0
+
+
+@pytest.mark.asyncio
+async def test_blind_transfer_of_a_queue_call_with_a_local_member_moves_the_caller(
+    rig: Rig, pbx: Asterisk
+) -> None:
+    """Queue 7301's member is ``Local/1003@queue-members/n`` (as FreePBX makes them). Carol answers
+    and transfers the caller to Alice from her desktop: the *caller* leaves the queue for Alice —
+    not the Local half-channel — and each agent's leg is logged once, to that agent."""
+    connect(rig, pbx)
+    server = await rig.start_server()
+    desktop = CallManager()
+    carol = ServerProvider(
+        {"url": f"ws://127.0.0.1:{server.port}/ws", "agent": "carol", "token": SHARED_SECRET,
+         "extensions": ["1003"]}
+    )  # fmt: skip
+    await carol.start(desktop.listener("server"))
+    try:
+        assert await carol.wait_connected(10)
+        await branch_online(server)
+        alice_phone = pbx.phone("1001", ring_ms=500)
+        carol_phone = pbx.phone("1003", ring_ms=500)
+        bob = pbx.call("1002", "7301", talk_ms=8000)
+
+        def carols_call() -> str | None:
+            return next((c.id for c in desktop if c.state is CallState.ACTIVE), None)
+
+        await wait_for(lambda: carols_call() is not None, timeout=30)
+        call_id = carols_call()
+        assert call_id is not None
+        await carol.transfer(call_id, "1001")
+
+        def bob_with_alice() -> bool:
+            text = pbx.cli("core show channels concise")
+            # channel!context!exten!priority!state!app!data!cid!account!peeraccount!ama!duration!bridge!…
+            rows = [line.split("!") for line in text.splitlines() if line.startswith("PJSIP/")]
+            bridges = {r[0].split("-")[0]: r[12] for r in rows}
+            return (
+                bridges.get("PJSIP/1002", "") != ""
+                and bridges.get("PJSIP/1002") == bridges.get("PJSIP/1001")
+                and "PJSIP/1003" not in bridges
+            )
+
+        await wait_for(bob_with_alice, timeout=30, interval=0.2)
+        assert "Local/" not in pbx.cli("core show channels concise")  # the queue let go of him
+        assert await asyncio.to_thread(bob.wait) == 0, bob.log()
+        alice_phone.stop()
+        carol_phone.stop()
+        await call_over(pbx)
+        await settled(rig, 3)
+        got = legs(rig)
+        assert [(ext, out, number, status) for ext, out, number, status, _ in got] == [
+            ("1001", False, "1002", RECEIVED),
+            ("1002", True, "7301", MADE),
+            ("1003", False, "1002", RECEIVED),
+        ]
+    finally:
+        await carol.close()
         assert await server.stop() == 0
