@@ -286,6 +286,7 @@ max_contacts = 1
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env["LD_LIBRARY_PATH"] = str(self.prefix / "lib")
+        env["TZ"] = "UTC"  # cdr_custom and CEL write the PBX's local time; the server expects UTC
         return env
 
     def start(self, timeout: float = 60.0, *, ami: bool = True) -> Asterisk:

@@ -46,9 +46,9 @@ def pbx() -> Iterator[Asterisk]:
         shutil.rmtree(rundir, ignore_errors=True)
 
 
-def connect(rig: Rig, pbx: Asterisk) -> None:
+def connect(rig: Rig, pbx: Asterisk, cdr: str = "cdr_csv") -> None:
     rig.branch_options = {"port": pbx.ami_port, "technology": "PJSIP", "context": "internal"}
-    rig.branch_extra = {"cdr": str(pbx.cdr_csv)}
+    rig.branch_extra = {"cdr": str(pbx.cdr_csv if cdr == "cdr_csv" else pbx.cdr_custom)}
 
 
 def legs(rig: Rig) -> list[tuple[str | None, bool, str | None, tuple[Any, Any], int | None]]:
@@ -130,10 +130,14 @@ async def test_a_real_internal_call_is_logged_once_with_the_pbx_talk_time(rig: R
 
 
 @pytest.mark.asyncio
-async def test_calls_while_the_server_was_down_come_from_the_real_master_csv(rig: Rig, pbx: Asterisk) -> None:
+@pytest.mark.parametrize("cdr", ["cdr_csv", "cdr_custom"])
+async def test_calls_while_the_server_was_down_come_from_the_real_master_csv(
+    rig: Rig, pbx: Asterisk, cdr: str
+) -> None:
     """Killed (-9), the server misses an answered call and one nobody answered; the PBX's own
-    ``Master.csv`` (cdr_csv) gives them to the restarted server — once, even when read again."""
-    connect(rig, pbx)
+    ``Master.csv`` (of cdr_csv, or of cdr_custom with linkedid) gives them to the restarted server
+    — once, even when read again."""
+    connect(rig, pbx, cdr)
     server = await rig.start_server()
     await branch_online(server)
     await asyncio.sleep(1.2)  # the PBX was heard: the gap starts at the last heartbeat
