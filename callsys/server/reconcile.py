@@ -345,16 +345,18 @@ def _clid_name(clid: str) -> str:
 def agent_legs(rows: Iterable[CdrRow], watches: Callable[[str], bool]) -> list[_Leg]:
     """The legs of watched extensions in *rows*: the party A channel's rows merge into one
     outgoing leg (a call that rang several members is one call for its caller); each party B
-    channel is one incoming leg."""
-    legs: dict[str, _Leg] = {}
+    channel is one incoming leg. A channel is its name *in one customer call*: Asterisk numbers
+    its channels from 0 again when it restarts, so the same name in rows of two calls (the unique
+    ids tell them apart) is two channels."""
+    legs: dict[tuple[str, str], _Leg] = {}
     for order, row in enumerate(rows):
         group = row.linkedid or row.uniqueid
         a = endpoint_of(row.channel)
         if a is not None and watches(a):
-            leg = legs.get(row.channel)
+            leg = legs.get((row.channel, group))
             answer = row.answer if row.answered else None
             if leg is None:
-                legs[row.channel] = _Leg(
+                legs[(row.channel, group)] = _Leg(
                     extension=a,
                     direction=Direction.OUTGOING,
                     channel=row.channel,
@@ -376,8 +378,8 @@ def agent_legs(rows: Iterable[CdrRow], watches: Callable[[str], bool]) -> list[_
                     leg.answer = answer
                     leg.disposition = row.disposition
         b = endpoint_of(row.dstchannel)
-        if b is not None and watches(b) and row.dstchannel not in legs:
-            legs[row.dstchannel] = _Leg(
+        if b is not None and watches(b) and (row.dstchannel, group) not in legs:
+            legs[(row.dstchannel, group)] = _Leg(
                 extension=b,
                 direction=Direction.INCOMING,
                 channel=row.dstchannel,

@@ -262,3 +262,29 @@ def test_a_channel_name_used_again_after_a_pbx_restart_is_another_call(rig: Rig)
         ("hq/cdr:1796608390.2", "closed"),
         ("hq/cdr:1796608390.2/PJSIP/1001-00000003", "closed"),
     ]
+
+
+def test_rows_of_two_calls_on_one_channel_name_are_two_calls(rig: Rig) -> None:
+    """After a PBX restart the same channel names come again: the CDR rows of the call before it
+    and of the call after it are two calls, each leg logged once with its own times."""
+    text = (CDR / "01_internal_answered.csv").read_text()
+    first = next(parse_rows(text.splitlines()))
+    # the same call again 10 s later, on a restarted PBX (new unique id, same channel names)
+    again = (
+        text.replace("1796608390.2", "1796608404.0")
+        .replace("01:53:16", "01:53:30")
+        .replace("01:53:12", "01:53:26")
+        .replace("01:53:10", "01:53:24")
+    )
+    second = next(parse_rows(again.splitlines()))
+    assert (first.channel, first.dstchannel) == (second.channel, second.dstchannel)
+    legs = agent_legs([first, second], str.isdigit)
+    assert [(leg.extension, leg.direction.value, leg.start.second, leg.end.second) for leg in legs] == [
+        ("1002", "outgoing", 10, 16),
+        ("1001", "incoming", 10, 16),
+        ("1002", "outgoing", 24, 30),
+        ("1001", "incoming", 24, 30),
+    ]
+    result = rig.reconciler.reconcile([first, second], EPOCH)
+    assert result.logged == 4
+    assert sorted(c.duration_seconds for c in rig.ended) == [4, 4, 4, 4]  # never one call of 20 s
