@@ -12,8 +12,8 @@ longest outage times ``--trials``. Also printed: how many connection attempts ea
 
 Then the same against a real Asterisk 22 (the build of ``scripts/build-asterisk``, on loopback with
 its own configuration; left out with ``--no-asterisk`` or when there is no build): it is stopped
-(SIGTERM, as ``systemctl stop`` does: the AMI connection ends), kept down for each outage and started
-again. Measured from the moment its AMI port accepts connections again (polled every 10 ms) to
+(SIGTERM: it hangs up its channels and closes the AMI connection), kept down for each outage and
+started again. Measured from the moment its AMI port accepts connections again (polled every 10 ms) to
 logged in, and from the moment the ``asterisk`` process was started.
 """
 

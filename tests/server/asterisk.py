@@ -339,7 +339,7 @@ max_contacts = 1
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop it as an administrator's ``systemctl stop`` does (SIGTERM: every channel hung up);
+        """Stop it (SIGTERM: Asterisk hangs up every channel, writes their records and exits);
         SIGKILL if it does not go."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
