@@ -9,6 +9,12 @@ Measured: from the moment the port listens again to the moment ``AmiProvider`` r
 (logged in). The defaults run side by side with the former back-off (``backoff_initial`` 0.5 s,
 ``backoff_max`` 30 s, set as options) in the same run, all outages at once, so the whole run lasts about the
 longest outage times ``--trials``. Also printed: how many connection attempts each made.
+
+Then the same against a real Asterisk 22 (the build of ``scripts/build-asterisk``, on loopback with
+its own configuration; left out with ``--no-asterisk`` or when there is no build): it is stopped
+(SIGTERM: it hangs up its channels and closes the AMI connection), kept down for each outage and
+started again. Measured from the moment its AMI port accepts connections again (polled every 10 ms) to
+logged in, and from the moment the ``asterisk`` process was started.
 """
 
 from __future__ import annotations
@@ -114,12 +120,60 @@ def _fmt(times: list[float]) -> str:
     return f"median {statistics.median(times):.3f} s, max {max(times):.3f} s ({len(times)} outages)"
 
 
+async def asterisk_series(outage: float, trials: int) -> tuple[list[float], list[float]] | None:
+    """*trials* outages of a real Asterisk; (from its AMI listening, from its process start)."""
+    import shutil
+    import socket
+    import tempfile
+
+    from tests.server.asterisk import Asterisk, build
+
+    prefix = await asyncio.to_thread(build)
+    if prefix is None:
+        return None
+    rundir = Path(tempfile.mkdtemp(prefix="callsys-ast-"))
+    pbx = Asterisk(prefix, rundir)
+    listener = Listener()
+    provider = AmiProvider(pbx.ami_options(extensions=["1001"]))
+    after_listen: list[float] = []
+    after_start: list[float] = []
+
+    def accepting() -> bool:
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            return s.connect_ex(("127.0.0.1", pbx.ami_port)) == 0
+
+    try:
+        await asyncio.to_thread(pbx.start)
+        await provider.start(listener)
+        await asyncio.wait_for(listener.online.wait(), 30)
+        for _ in range(trials):
+            await asyncio.to_thread(pbx.stop)
+            await asyncio.sleep(outage)
+            listener.online.clear()
+            started = time.monotonic()
+            boot = asyncio.ensure_future(asyncio.to_thread(pbx.start))
+            while not await asyncio.to_thread(accepting):
+                await asyncio.sleep(0.01)
+            listening = time.monotonic()
+            await asyncio.wait_for(listener.online.wait(), 120)
+            await boot
+            after_listen.append(listener.online_at - listening)
+            after_start.append(listener.online_at - started)
+    finally:
+        await provider.close()
+        await asyncio.to_thread(pbx.close)
+        shutil.rmtree(rundir, ignore_errors=True)
+    return after_listen, after_start
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--outages", type=float, nargs="+", default=[10.0, 60.0])
     parser.add_argument("--trials", type=int, default=1, help="outages of each length, one after another")
+    parser.add_argument("--no-asterisk", action="store_true", help="only the fake PBX")
     args = parser.parse_args()
     configs = {"now (defaults)": {}, "former back-off (0.5 s doubling to 30 s)": OLD}
     jobs = {
@@ -127,13 +181,29 @@ async def main() -> None:
         for name, extra in configs.items()
         for outage in args.outages
     }
-    await asyncio.gather(*jobs.values())
+    real = {
+        outage: asyncio.ensure_future(asterisk_series(outage, args.trials))
+        for outage in ([] if args.no_asterisk else args.outages)
+    }
+    await asyncio.gather(*jobs.values(), *real.values())
     print("AMI link back after the PBX was away: from its port listening again to logged in")
     for outage in args.outages:
         print(f"  outage {outage:g} s")
         for name in configs:
             times, attempts = jobs[(name, outage)].result()
             print(f"    {name:42} {_fmt(times)}; attempts after it was back: {max(attempts)}")
+    if any(job.result() is None for job in real.values()):
+        print("real Asterisk: no build (scripts/build-asterisk), not measured")
+    elif real:
+        print("Real Asterisk 22.10.1 stopped (SIGTERM) and started again, default options: logged in")
+        for outage, job in real.items():
+            result = job.result()
+            assert result is not None
+            listen, start = result
+            print(
+                f"  outage {outage:g} s: after its AMI port listened {_fmt(listen)};"
+                f" after its process started {_fmt(start)}"
+            )
 
 
 if __name__ == "__main__":

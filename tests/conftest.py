@@ -20,6 +20,12 @@ if not os.environ.get("CALLSYS_PJSUA2_DIR"):
     if _BUILT is not None:
         os.environ["CALLSYS_PJSUA2_DIR"] = str(_BUILT)
 
+# So is the Asterisk of the server's PBX tests (scripts/build-asterisk; tests/server/asterisk.py).
+if not os.environ.get("CALLSYS_ASTERISK_CACHE_DIR"):
+    os.environ["CALLSYS_ASTERISK_CACHE_DIR"] = os.environ.get("CALLSYS_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "callsys"
+    )
+
 _HOME = tempfile.mkdtemp(prefix="callsys-test-home-")
 os.environ["QT_QPA_PLATFORM"] = os.environ.get("CALLSYS_TEST_QPA", "offscreen")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_HOME, "config")

@@ -111,6 +111,9 @@ _SAME = 0.6
 #: How far a live leg's start may lie from its CDR row's (the CDR counts from party A's start,
 #: whole seconds; a queue member rings later than the caller started).
 _SLACK = timedelta(seconds=5)
+#: A live leg that ended more than this before a CDR row's start (whole seconds, +0.5) is not the
+#: row's leg: a leg's end is never before its own start, which the CDR has to the second.
+_BEFORE = timedelta(seconds=1.5)
 
 
 def ensure_schema(db: Any) -> None:
@@ -269,11 +272,20 @@ class LegBook:
             )
 
     def find(self, branch: str, channel: str, start: datetime, end: datetime) -> LiveLeg | None:
-        """The live leg on *channel* whose start lies within the CDR row's time (± slack)."""
+        """The live leg on *channel* whose start lies within the CDR row's time (± slack) and
+        that had not ended before the row's leg began: Asterisk numbers its channels from 0 again
+        after a restart, so a name seen before may be another call's."""
         row = self.db.execute(
             "SELECT call_id, started, answered, ended FROM pbx_legs WHERE branch = ? AND channel = ? "
-            "AND started >= ? AND started <= ? ORDER BY started LIMIT 1",
-            [branch, channel, (start - _SLACK).timestamp(), (end + _SLACK).timestamp()],
+            "AND started >= ? AND started <= ? AND (ended IS NULL OR ended >= ?) "
+            "ORDER BY started LIMIT 1",
+            [
+                branch,
+                channel,
+                (start - _SLACK).timestamp(),
+                (end + _SLACK).timestamp(),
+                (start - _BEFORE).timestamp(),
+            ],
         ).fetchone()
         if row is None:
             return None
@@ -333,16 +345,18 @@ def _clid_name(clid: str) -> str:
 def agent_legs(rows: Iterable[CdrRow], watches: Callable[[str], bool]) -> list[_Leg]:
     """The legs of watched extensions in *rows*: the party A channel's rows merge into one
     outgoing leg (a call that rang several members is one call for its caller); each party B
-    channel is one incoming leg."""
-    legs: dict[str, _Leg] = {}
+    channel is one incoming leg. A channel is its name *in one customer call*: Asterisk numbers
+    its channels from 0 again when it restarts, so the same name in rows of two calls (the unique
+    ids tell them apart) is two channels."""
+    legs: dict[tuple[str, str], _Leg] = {}
     for order, row in enumerate(rows):
         group = row.linkedid or row.uniqueid
         a = endpoint_of(row.channel)
         if a is not None and watches(a):
-            leg = legs.get(row.channel)
+            leg = legs.get((row.channel, group))
             answer = row.answer if row.answered else None
             if leg is None:
-                legs[row.channel] = _Leg(
+                legs[(row.channel, group)] = _Leg(
                     extension=a,
                     direction=Direction.OUTGOING,
                     channel=row.channel,
@@ -364,8 +378,8 @@ def agent_legs(rows: Iterable[CdrRow], watches: Callable[[str], bool]) -> list[_
                     leg.answer = answer
                     leg.disposition = row.disposition
         b = endpoint_of(row.dstchannel)
-        if b is not None and watches(b) and row.dstchannel not in legs:
-            legs[row.dstchannel] = _Leg(
+        if b is not None and watches(b) and (row.dstchannel, group) not in legs:
+            legs[(row.dstchannel, group)] = _Leg(
                 extension=b,
                 direction=Direction.INCOMING,
                 channel=row.dstchannel,

@@ -246,6 +246,9 @@ class _Call:
     connection: int = 0  # the client's login count when a click-to-dial was requested
     consult: _Consult | None = None  # the consultation running on this call's channel (Atxfer)
     transferred_to: str = ""  # the agent completed a transfer to this number (the channel's Hangup)
+    # answered while the link was down: ANSWERED waits (a round trip) for the PBX's answer time
+    answer_pending: bool = False
+    answer_fallback: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -951,8 +954,9 @@ class AmiProvider:
 
     def _remote_hold(self, holder: _Channel, held: bool, at: datetime | None) -> None:
         """``Hold``/``Unhold`` name the channel whose phone pressed hold; the party it put on hold
-        is in the same bridge — its call shows that it is waiting on hold (or no longer)."""
-        for other in self._bridged_with(holder):
+        is in the same bridge (or behind a ``Local/`` pair) — its call shows that it is waiting on
+        hold (or no longer)."""
+        for other in [self._through_local(c) for c in self._bridged_with(holder)]:
             call = self._by_uid.get(other.uniqueid)
             if call is not None and call.answered and call.remote_held is not held:
                 call.remote_held = held
@@ -1295,6 +1299,9 @@ class AmiProvider:
             self._emit(CallEvent.ENDED, call, at, reason=reason)
 
     def _emit(self, event: CallEvent, call: _Call, at: datetime | None, **fields: Any) -> None:
+        if call.answer_pending and event is not CallEvent.ANSWERED:
+            # anything else that happens to it first (its end, a hold) comes after its answer
+            self._flush_answer(call, call.answer_fallback)
         if self._listener is None:
             return
         try:
@@ -1330,12 +1337,31 @@ class AmiProvider:
             return None
         peer = next(self._bridged_with(chan), None)
         if peer is not None:
-            return peer
+            return self._through_local(peer)
         if chan.dialled_by:
             return self._channels.get(chan.dialled_by)
         if chan.answered_dest:
             return self._channels.get(chan.answered_dest)
         return None
+
+    def _through_local(self, peer: _Channel) -> _Channel:
+        """The party behind a ``Local/`` channel pair: a queue with ``Local/`` members (FreePBX's
+        ``Local/1001@from-queue/n``) bridges the agent's phone with the pair's ``;2`` half, and the
+        caller with its ``;1`` half. Redirecting the ``;2`` half would move the plumbing and leave
+        the caller in the queue; the caller is the one bridged with the other half."""
+        seen = {peer.uniqueid}
+        while peer.name.startswith("Local/") and ";" in peer.name:
+            base, half = peer.name.rsplit(";", 1)
+            other_name = f"{base};{'1' if half == '2' else '2'}"
+            other = next((c for c in self._channels.values() if c.name == other_name), None)
+            if other is None:
+                break
+            beyond = next((c for c in self._bridged_with(other) if c.uniqueid not in seen), None)
+            if beyond is None:
+                break
+            seen.add(beyond.uniqueid)
+            peer = beyond
+        return peer
 
     def channel_of(self, call_id: str) -> str | None:
         """The Asterisk channel name of a live call's leg (``PJSIP/1001-0000002a``): what the PBX's
@@ -1435,6 +1461,7 @@ class AmiProvider:
         # never at the reconnect, which would count the outage as talk time. On the first
         # connect there is no such moment: the manager's clock.
         now, self._dropped_at = self._dropped_at, None
+        pending: dict[str, str] = {}  # unique id → channel name of calls answered meanwhile
         for call in list(self._calls.values()):
             if not call.uniqueid:
                 if call.connection < self.client.connections:
@@ -1446,7 +1473,13 @@ class AmiProvider:
                 self._end(call, self._unseen_end(call), now)
             elif live.state == _UP and not call.answered and (not call.originate or live.bridge):
                 call.answered = True
-                self._emit(CallEvent.ANSWERED, call, now)
+                if self.options.pbx_clock and not call.originate:
+                    # When it was answered, the PBX's record of the channel says (asked below);
+                    # the moment it was last heard is only the fallback.
+                    call.answer_pending, call.answer_fallback = True, now
+                    pending[call.uniqueid] = live.name
+                else:
+                    self._emit(CallEvent.ANSWERED, call, now)
         survivors = self._lost & set(listed)
         if survivors:
             log.info(
@@ -1470,9 +1503,47 @@ class AmiProvider:
             adopted.append(
                 self._adopt(candidate, self._pbx_time(received - age) if age is not None else None)
             )
+        if pending:
+            answers = await self._answer_times(pending)
+            for uid in pending:
+                waiting = self._by_uid.get(uid)
+                if waiting is not None and waiting.answer_pending:
+                    self._flush_answer(waiting, answers.get(uid) or waiting.answer_fallback)
         await self._refresh_devices()
         for call in adopted:
             await self._fetch_variables(call)
+
+    def _flush_answer(self, call: _Call, at: datetime | None) -> None:
+        call.answer_pending = False
+        self._emit(CallEvent.ANSWERED, call, at)
+
+    async def _answer_times(self, channels: dict[str, str]) -> dict[str, datetime]:
+        """When the PBX answered each channel (unique id → name): ``CDR(answer,u)`` through
+        ``Status``, its CDR's answer time on the clock the events are stamped with; missing where
+        it cannot say."""
+
+        async def one(uid: str, name: str) -> tuple[str, datetime | None]:
+            try:
+                result = await self.client.send_action(
+                    "Status", {"Channel": name, "Variables": "CDR(answer,u)"}
+                )
+            except (ProviderError, TimeoutError):
+                return uid, None
+            for item in result.events:
+                if item.event != "Status" or item.get("Uniqueid", uid) != uid:
+                    continue
+                for entry in item.get_all("Variable"):
+                    name_, _, value = entry.partition("=")
+                    if name_ == "CDR(answer,u)":
+                        try:
+                            stamp = float(value)
+                        except ValueError:
+                            return uid, None
+                        return uid, datetime.fromtimestamp(stamp, UTC) if stamp > 0 else None
+            return uid, None
+
+        found = await asyncio.gather(*(one(uid, name) for uid, name in channels.items()))
+        return {uid: at for uid, at in found if at is not None}
 
     async def _refresh_devices(self) -> None:
         """Whether each watched phone is registered right now (``DeviceStateList``, Asterisk 13+)."""

@@ -236,6 +236,44 @@ async def test_call_answered_while_the_link_was_down() -> None:
     assert final.end_reason is EndReason.COMPLETED
 
 
+async def test_call_answered_while_the_link_was_down_counts_from_the_pbx_answer() -> None:
+    """Answered during the outage: its talk time starts when the PBX answered (the channel's CDR
+    answer time, which ``Status`` gives), not when the link was lost (that would add the rest of
+    the ringing to the talk time) nor at the reconnect (that would cut it short)."""
+    t, cut = _cut("02_internal_answered", lambda m: m.event == "DialState")
+    answered_at = _last_stamp(t.frames[: cut + 1]) + 1.25  # the PBX answered 1.25 s after the loss
+    rest = t.frames[t.frames_until(lambda m: m.event == "HangupRequest") :]
+    live = [dict(item, Uniqueid=uid, Linkedid="1795627114.0", Channel=chan) for item, uid, chan in (
+        ({"ChannelState": "6", "ChannelStateDesc": "Up", "ConnectedLineNum": "1001", "BridgeId": "b"}, "1795627114.0",
+         "SIP/1002-00000000"),
+        ({"ChannelState": "6", "ChannelStateDesc": "Up", "ConnectedLineNum": "1002", "BridgeId": "b"}, "1795627114.1",
+         "SIP/1001-00000001"),
+    )]  # fmt: skip
+    status = {
+        chan["Channel"]: [("Uniqueid", chan["Uniqueid"]), ("Variable", f"CDR(answer,u)={answered_at:.6f}")]
+        for chan in live
+    }
+    sessions = (
+        Session.replay(t.name, drop_after=cut + 1),  # ringing, then the link drops
+        Session(frames=[], keep_open=True, channels=live, status=status),  # both talking
+    )
+    async with FakeAmi(*sessions) as server:
+        provider = AmiProvider(options(server.port))
+        rec = Recorder()
+        await provider.start(rec)
+        try:
+            await _until(lambda: provider.resyncs >= 2 and len(server.conns) == 2)
+            await _until(lambda: sum(e.event.value == "answered" for e in rec.events) == 2)
+            await server.conns[1].inject(*rest)  # they hang up
+            await _until(lambda: rec.manager.live_calls() == ())
+        finally:
+            await provider.close()
+    assert server.errors == []
+    for call in rec.finals.values():
+        assert call.answered_at is not None and call.end_reason is EndReason.COMPLETED
+        assert call.answered_at.timestamp() == pytest.approx(answered_at, abs=0.001)
+
+
 async def test_calls_already_live_at_connect_are_adopted() -> None:
     live = channel_items("13_ami_actions_status_hangup")
     hangups = [

@@ -238,3 +238,53 @@ def test_the_periodic_check_puts_right_a_call_adopted_without_its_answer_time(ri
     # checked again: nothing more to put right
     again = rig.reconciler.reconcile(rows, since, seen_only=True)
     assert again.corrected == 0
+
+
+def test_a_channel_name_used_again_after_a_pbx_restart_is_another_call(rig: Rig) -> None:
+    """Asterisk numbers its channels from 0 again when it restarts: right after a restart a new
+    call's ``PJSIP/1001-00000003`` is not the call of that name that ended before it."""
+    start = datetime(2026, 12, 7, 1, 53, 6, 0, tzinfo=UTC)
+    answer = datetime(2026, 12, 7, 1, 53, 6, 500000, tzinfo=UTC)
+    lost = datetime(2026, 12, 7, 1, 53, 8, 0, tzinfo=UTC)  # the PBX stopped; the call with it
+    _live(rig, "hq/ami:1796608386.3", "PJSIP/1001-00000003", Direction.INCOMING, start, answer, lost)
+    before = rig.activities()
+    # The PBX is back; a new call on a channel of the same name: 01:53:10 to 01:53:16.
+    since = lost - timedelta(seconds=60)
+    rows = read_master_csv(CDR / "01_internal_answered.csv", since)
+    result = rig.reconciler.reconcile(rows, since, seen_only=True)
+    assert result.corrected == 0
+    assert rig.activities() == before  # the earlier call keeps its own 2 s
+    assert [i.kind for i in rig.outbox.pending() if i.kind == "phonecall.update"] == []
+    result = rig.reconciler.reconcile(rows, lost)  # the gap: the new call is logged, on its own
+    assert (result.logged, result.corrected) == (2, 0)
+    assert [(a["call"], a["state"]) for a in rig.activities()] == [
+        ("hq/ami:1796608386.3", "closed"),
+        ("hq/cdr:1796608390.2", "closed"),
+        ("hq/cdr:1796608390.2/PJSIP/1001-00000003", "closed"),
+    ]
+
+
+def test_rows_of_two_calls_on_one_channel_name_are_two_calls(rig: Rig) -> None:
+    """After a PBX restart the same channel names come again: the CDR rows of the call before it
+    and of the call after it are two calls, each leg logged once with its own times."""
+    text = (CDR / "01_internal_answered.csv").read_text()
+    first = next(parse_rows(text.splitlines()))
+    # the same call again 10 s later, on a restarted PBX (new unique id, same channel names)
+    again = (
+        text.replace("1796608390.2", "1796608404.0")
+        .replace("01:53:16", "01:53:30")
+        .replace("01:53:12", "01:53:26")
+        .replace("01:53:10", "01:53:24")
+    )
+    second = next(parse_rows(again.splitlines()))
+    assert (first.channel, first.dstchannel) == (second.channel, second.dstchannel)
+    legs = agent_legs([first, second], str.isdigit)
+    assert [(leg.extension, leg.direction.value, leg.start.second, leg.end.second) for leg in legs] == [
+        ("1002", "outgoing", 10, 16),
+        ("1001", "incoming", 10, 16),
+        ("1002", "outgoing", 24, 30),
+        ("1001", "incoming", 24, 30),
+    ]
+    result = rig.reconciler.reconcile([first, second], EPOCH)
+    assert result.logged == 4
+    assert sorted(c.duration_seconds for c in rig.ended) == [4, 4, 4, 4]  # never one call of 20 s
