@@ -75,7 +75,7 @@ def main() -> int:
     from ui.desktop import compose
     from ui.i18n import Language, set_current
     from ui.mainwindow import MainWindow
-    from ui.popup import CallPopup, PopupStack
+    from ui.popup import CallPopup
     from ui.qt import QApplication, QEvent, QObject, QtCore
 
     app = QApplication(sys.argv[:1])
@@ -85,7 +85,6 @@ def main() -> int:
     set_current(language)
     if args.before:
         loop = qasync.QEventLoop(app)
-        PopupStack.prepare = lambda self: None  # type: ignore[method-assign]
     else:
         from ui.loop import EventLoop
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from callsys.model import Call, CallState, Direction, Party
+from callsys.model import Call, CallState, Party
 from callsys.provider import Capability
 
 from ui.i18n import current, format_duration, isolate, ltr, para, translate
@@ -443,20 +443,6 @@ class PopupStack(QObject):
         popup.show()
         self.changed.emit()
         return popup
-
-    def prepare(self) -> None:
-        """Build a pop-up for the next ring now, while nothing rings: its widgets, style sheet,
-        layout and native window. A ring then only fills one in (``reuse``), as it does after the
-        first pop-up has closed. Not called at the window's start: a hidden top-level window
-        made then left the main window inactive under the offscreen platform (its hotkeys dead)."""
-        if self._pool or self._popups:
-            return
-        placeholder = Call("", Direction.INCOMING, CallState.RINGING, datetime.now(UTC))
-        popup = self._build(placeholder)
-        popup.ensurePolished()
-        popup.adjustSize()
-        popup.winId()  # the native window, made now rather than at the first show
-        self._pool.append(popup)
 
     def _build(self, call: Call) -> CallPopup:
         popup = CallPopup(call, self._capabilities(call), self._display)

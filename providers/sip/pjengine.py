@@ -59,6 +59,7 @@ BUILD = engines.load()
 
 import pjsua2 as pj  # noqa: E402  (the build chosen just above)
 
+from callsys import heap  # noqa: E402
 from callsys.errors import ConfigError, ProviderError, ProviderUnavailable, UnknownCall  # noqa: E402
 from providers.sip import guard as limits  # noqa: E402
 from providers.sip.engine import AudioTap, CallBusy, EngineListener, IncomingCall, Phase  # noqa: E402
@@ -292,25 +293,12 @@ class _RequestFilter:
             self.installed = False
 
 
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        trim = ctypes.CDLL(None).malloc_trim  # glibc
-    except (OSError, AttributeError, TypeError):  # pragma: no cover - another C library
-        return None
-    trim.restype = ctypes.c_int
-    trim.argtypes = [ctypes.c_size_t]
-    return trim
-
-
 def _trim_heap() -> None:
     """Give the C heap's free pages back to the system (glibc's ``malloc_trim``). pjsip frees a
     finished transaction's pools, but glibc keeps the freed memory in the process (its small
     blocks sit between live ones, below the top of the heap): after a flood of INVITEs the
     phone stayed 15-30 % above its idle size for good. A few milliseconds, after busy spells."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+    heap.trim()
 
 
 @functools.cache
