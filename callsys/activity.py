@@ -36,13 +36,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlite_utils
-
 from callsys.crm.dynamics.batch import BatchRequest
 from callsys.crm.dynamics.client import DynamicsCrm, is_duplicate
 from callsys.errors import CrmConflict, CrmError, CrmNotFound, CrmRejected
 from callsys.model import Call, CallEvent, Direction, EndReason, Party
 from callsys.outbox import Batchable, Outbox
+from callsys.store import Database
 
 __all__ = [
     "CANCELED",
@@ -67,7 +66,7 @@ _PARTY_TABLES = {"contact": "contacts", "account": "accounts", "lead": "leads", 
 _REGARDING_TABLES = {"contact": "contacts", "account": "accounts", "lead": "leads", "incident": "incidents"}
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
+def ensure_schema(db: Database) -> None:
     with db.conn:
         db.execute(
             """CREATE TABLE IF NOT EXISTS activity_calls (

@@ -27,9 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlite_utils
-
 from callsys.model import Call, CallEvent, CallState, Direction, EndReason, PartyKind, PhoneNumber, clean_text
+from callsys.store import Database
 
 __all__ = ["CallLog", "CallRecord"]
 
@@ -186,7 +185,7 @@ class CallLog:
     manager (a full disk is logged, the phone keeps ringing).
     """
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db  # opened by callsys.store.open_database, which made the ``calls`` table
         # Provider call ids are unique within a session only (the simulator restarts at sim-1,
         # a PBX restart reuses ids): each call of this session gets its own row key.

@@ -11,11 +11,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import sqlite_utils
-
 from callsys.crm import SignedInCrm
 from callsys.provider import Provider, ProviderStatus, Registration
 from callsys.settings import CRM_BACKEND, Settings
+from callsys.store import Database
 
 __all__ = ["online", "probe_provider", "settled", "sign_in"]
 
@@ -70,7 +69,7 @@ async def probe_provider(
     return catcher.verdict.is_set(), catcher.status
 
 
-async def sign_in(settings: Settings, db: sqlite_utils.Database, *, transport: Any = None) -> str | None:
+async def sign_in(settings: Settings, db: Database, *, transport: Any = None) -> str | None:
     """Sign in to the configured CRM and ask who is signed in: the user's id (Dynamics 365), or
     ``None`` for a CRM without a sign-in that answered a search. Raises the CRM's ``CrmError``
     (``AuthError`` for the sign-in). *transport* (an httpx transport) is for tests against the

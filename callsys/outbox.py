@@ -48,9 +48,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from callsys.errors import AuthError, CrmError, CrmRejected, CrmThrottled, CrmUnavailable
+from callsys.store import Database
 
 __all__ = ["Batchable", "FlushResult", "Outbox", "OutboxItem", "Sender", "ensure_schema"]
 
@@ -72,7 +71,7 @@ class Batchable:
     settled: Callable[[Mapping[str, Any], CrmError], bool] = lambda _payload, _error: False
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
+def ensure_schema(db: Database) -> None:
     """Create the outbox tables (idempotent)."""
     with db.conn:
         db.execute(
@@ -121,7 +120,7 @@ class FlushResult:
     paused_until: float = 0.0
 
 
-def _open(db: sqlite_utils.Database | str | Path) -> sqlite_utils.Database:
+def _open(db: Database | str | Path) -> Database:
     """A database path opens the SQLite database there; a database object is used as it is — the
     SQLite one, or a shared one speaking the same subset (``execute``, ``conn`` as a transaction;
     the server's PostgreSQL, ``callsys.server.pg.PgDatabase``)."""
@@ -135,7 +134,7 @@ def _open(db: sqlite_utils.Database | str | Path) -> sqlite_utils.Database:
 class Outbox:
     def __init__(
         self,
-        db: sqlite_utils.Database | str | Path,
+        db: Database | str | Path,
         *,
         queue: str = "crm",
         clock: Callable[[], float] = time.time,

@@ -60,14 +60,13 @@ from callsys.settings import (
 )
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from callsys.activity import ActivityLogger
     from callsys.calllog import CallLog
     from callsys.crm import Crm, Match
     from callsys.crm.dynamics.phoneindex import SyncProgress
     from callsys.lookup import CallerLookup
     from callsys.outbox import Outbox
+    from callsys.store import Database
 
 __all__ = ["ActivityLabels", "CallSession", "open_activities", "open_session"]
 
@@ -95,7 +94,7 @@ class CallSession:
     registry: ProviderRegistry
     plan: NumberPlan
     manager: CallManager
-    db: sqlite_utils.Database | None = None
+    db: Database | None = None
     crm: Crm | None = None
     calllog: CallLog | None = None
     lookup: CallerLookup | None = None

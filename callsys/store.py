@@ -8,21 +8,36 @@ with their own ``ensure_schema(db)``; the core tables live here so that their hi
 
 A database that cannot be opened (a read-only or missing folder, a file that is not a database,
 a database written by a newer callsys) raises ``StoreError`` with a sentence that names the file.
+
+``Database`` is the connection every module is handed: the stdlib ``sqlite3`` connection
+(``db.conn``; ``with db.conn:`` is one transaction) and the three helpers callsys uses on it —
+``execute``, ``atomic`` and ``table_names``. callsys writes its own SQL (schema, migrations,
+upserts, imports), so a database library would only add import time and memory
+(docs/dev/layout.md, "The database").
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-
-import sqlite_utils
+from typing import Any
 
 from callsys.errors import StoreError
 from callsys.settings import DATABASE, Settings, data_dir
 
-__all__ = ["BUSY_TIMEOUT_MS", "DB_FILENAME", "MIGRATIONS", "database_path", "open_database", "schema_version"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "DB_FILENAME",
+    "MIGRATIONS",
+    "Database",
+    "database_path",
+    "open_database",
+    "schema_version",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +45,85 @@ DB_FILENAME = "callsys.sqlite3"
 #: How long a writer waits for another connection's lock (UI + CLI on one file) before failing.
 BUSY_TIMEOUT_MS = 5000
 
-Migration = Callable[[sqlite_utils.Database], None]
+#: A statement that begins or ends a transaction itself: ``Database.execute`` leaves it alone.
+_TRANSACTION_CONTROL = re.compile(r"\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 
 
-def _v1_call_log(db: sqlite_utils.Database) -> None:
+class Database:
+    """One SQLite connection (``conn``) and the helpers callsys uses on it.
+
+    The connection keeps the ``sqlite3`` module's default transaction handling: ``with db.conn:``
+    is one transaction, committed at the end of the block (rolled back on an exception).
+    ``execute`` outside such a block commits a write at once, as if the connection were in
+    autocommit mode — the driver would otherwise leave the transaction it opened before an
+    INSERT, UPDATE or DELETE open, holding the write lock that the other processes on the file
+    (the window, the command line, the server) wait for.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        # Triggers fire for rows deleted by REPLACE conflict resolution too (what sqlite-utils,
+        # which callsys used before, set on every connection).
+        self.execute("PRAGMA recursive_triggers = ON")
+
+    def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement; a write outside a transaction is committed (see the class)."""
+        opened = not self.conn.in_transaction
+        try:
+            cursor = self.conn.execute(sql, parameters)
+        except Exception:
+            if opened and self.conn.in_transaction:  # the failed write's own transaction
+                self.conn.execute("ROLLBACK")
+            raise
+        if (
+            opened
+            and self.conn.in_transaction
+            and cursor.description is None
+            and not _TRANSACTION_CONTROL.match(sql)
+        ):
+            self.conn.execute("COMMIT")
+        return cursor
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """One transaction: all of the block is written, or none of it; a savepoint when a
+        transaction is already open (an import inside a larger one)."""
+        if self.conn.in_transaction:
+            self.conn.execute("SAVEPOINT callsys_atomic")
+            try:
+                yield self
+            except BaseException:
+                if self.conn.in_transaction:  # a RAISE(ROLLBACK) may have ended it already
+                    self.conn.execute("ROLLBACK TO SAVEPOINT callsys_atomic")
+                    self.conn.execute("RELEASE SAVEPOINT callsys_atomic")
+                raise
+            self.conn.execute("RELEASE SAVEPOINT callsys_atomic")
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+
+    def table_names(self) -> list[str]:
+        return [str(r[0]) for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+Migration = Callable[[Database], None]
+
+
+def _v1_call_log(db: Database) -> None:
     """The session call log (IN9, CARD3). One row per call, upserted on every event. ``id`` is the
     row's key; ``call_id`` the provider's id, which another session may use again."""
     _run(
@@ -75,7 +165,7 @@ def _v1_call_log(db: sqlite_utils.Database) -> None:
     )
 
 
-def _v2_directory(db: sqlite_utils.Database) -> None:
+def _v2_directory(db: Database) -> None:
     """The local directory behind ``LocalCrm``: parties and their numbers, keyed for lookup."""
     _run(
         db,
@@ -141,7 +231,7 @@ def _rollup_change(row: str, sign: str) -> str:
     )
 
 
-def _v3_report_rollup_and_search(db: sqlite_utils.Database) -> None:
+def _v3_report_rollup_and_search(db: Database) -> None:
     """Reports and search over a year of calls without reading every call (IN9, IN10).
 
     ``calls_daily`` and ``calls_monthly`` hold, per UTC day and per UTC month, direction, line,
@@ -202,7 +292,7 @@ def _v3_report_rollup_and_search(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-def _v4_call_handover(db: sqlite_utils.Database) -> None:
+def _v4_call_handover(db: Database) -> None:
     """What became of a call's party: ``transferred_to`` (the number or address it was handed
     to, blind or after a consultation) and ``conference`` (it was joined in a three-way
     conference)."""
@@ -215,7 +305,7 @@ def _v4_call_handover(db: sqlite_utils.Database) -> None:
     )
 
 
-def _run(db: sqlite_utils.Database, script: str) -> None:
+def _run(db: Database, script: str) -> None:
     # Statement by statement: ``executescript`` would COMMIT the migration's transaction first.
     for statement in script.split(";"):
         if statement.strip():
@@ -240,12 +330,12 @@ def database_path(settings: Settings | None = None) -> Path:
     return data_dir() / DB_FILENAME
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: Database) -> int:
     row = db.execute("PRAGMA user_version").fetchone()
     return int(row[0]) if row else 0
 
 
-def open_database(settings_or_path: Settings | Path | str) -> sqlite_utils.Database:
+def open_database(settings_or_path: Settings | Path | str) -> Database:
     """Open the callsys database, creating and migrating it as needed.
 
     *settings_or_path* is the ``Settings`` (uses ``storage.database`` or the data dir), or a
@@ -276,7 +366,7 @@ def open_database(settings_or_path: Settings | Path | str) -> sqlite_utils.Datab
     except sqlite3.Error as exc:
         raise StoreError(f"Cannot open the database {where}: {exc}.") from None
     try:
-        db = sqlite_utils.Database(conn, execute_plugins=False)
+        db = Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         db.execute("PRAGMA foreign_keys = ON")
         # A directory of a million numbers is ~250 MB: keep the hot index pages in memory and
@@ -309,7 +399,7 @@ def open_database(settings_or_path: Settings | Path | str) -> sqlite_utils.Datab
     return db
 
 
-def _migrate(db: sqlite_utils.Database, where: str) -> None:
+def _migrate(db: Database, where: str) -> None:
     version = schema_version(db)
     if version > len(MIGRATIONS):
         raise StoreError(

@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from callsys.calllog import CallLog
 from callsys.crm.dynamics.reports import local_report
-from callsys.store import MIGRATIONS, open_database
+from callsys.store import MIGRATIONS, Database, open_database
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NAMES = ["Sara Ahmadi", "Reza Karimi", "Contoso Ltd", "مریم حسینی", 'O"Neil *', "x"]
@@ -46,14 +45,14 @@ def _row(rng: random.Random, i: int) -> dict[str, object]:
     }
 
 
-def _insert(db: sqlite_utils.Database, row: dict[str, object]) -> None:
+def _insert(db: Database, row: dict[str, object]) -> None:
     columns = ", ".join(row)
     marks = ", ".join(f":{c}" for c in row)
     with db.conn:
         db.conn.execute(f"INSERT INTO calls ({columns}) VALUES ({marks})", row)
 
 
-def _scan_report(db: sqlite_utils.Database, start: datetime, end: datetime) -> dict[str, object]:
+def _scan_report(db: Database, start: datetime, end: datetime) -> dict[str, object]:
     """The figures by reading every call row: what the roll-ups must agree with."""
     rows = db.execute(
         "SELECT direction, line, extension, answered_at IS NOT NULL, count(*), sum(duration) FROM calls "
@@ -69,7 +68,7 @@ def _scan_report(db: sqlite_utils.Database, start: datetime, end: datetime) -> d
     return {**totals, "per_line": per_line}
 
 
-def _report(db: sqlite_utils.Database, start: datetime, end: datetime) -> dict[str, object]:
+def _report(db: Database, start: datetime, end: datetime) -> dict[str, object]:
     report = local_report(db, start, end)
     per_line = {k: v.calls for k, v in report.by_line.items() if v.calls}
     return {
@@ -81,14 +80,14 @@ def _report(db: sqlite_utils.Database, start: datetime, end: datetime) -> dict[s
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> sqlite_utils.Database:
+def db(tmp_path: Path) -> Database:
     database = open_database(tmp_path / "cs.sqlite3")
     yield database
     database.close()
 
 
 def test_report_from_rollups_equals_reading_every_call_through_inserts_updates_and_deletes(
-    db: sqlite_utils.Database,
+    db: Database,
 ) -> None:
     rng = random.Random(7)
     rows = [_row(rng, i) for i in range(1500)]
@@ -118,7 +117,7 @@ def test_report_from_rollups_equals_reading_every_call_through_inserts_updates_a
     assert _report(db, T0, T0 + timedelta(days=365))["calls"] > 500  # not vacuously equal
 
 
-def test_report_reads_rollups_not_every_call(db: sqlite_utils.Database) -> None:
+def test_report_reads_rollups_not_every_call(db: Database) -> None:
     rng = random.Random(3)
     for i in range(300):
         _insert(db, _row(rng, i))
@@ -138,7 +137,7 @@ def test_report_reads_rollups_not_every_call(db: sqlite_utils.Database) -> None:
 def test_migrating_an_older_database_fills_the_rollups_and_the_index(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)
-    old = sqlite_utils.Database(conn)
+    old = Database(conn)
     for migration in MIGRATIONS[:2]:
         migration(old)
     conn.execute("PRAGMA user_version = 2")
@@ -162,7 +161,7 @@ def test_migrating_an_older_database_fills_the_rollups_and_the_index(tmp_path: P
 
 
 @pytest.mark.parametrize("limit", [5, 10_000])
-def test_search_finds_what_a_scan_finds_whatever_the_text(db: sqlite_utils.Database, limit: int) -> None:
+def test_search_finds_what_a_scan_finds_whatever_the_text(db: Database, limit: int) -> None:
     """Both ways of searching (the index for rare text, a newest-first scan for common text) and
     text the index's query language would otherwise read as syntax."""
     rng = random.Random(11)
@@ -191,7 +190,7 @@ def test_search_finds_what_a_scan_finds_whatever_the_text(db: sqlite_utils.Datab
     assert len(log.query(text="invoice", limit=10_000)) > 100  # a common word: the scan path
 
 
-def _scan(db: sqlite_utils.Database, needle: str, limit: int) -> list[str]:
+def _scan(db: Database, needle: str, limit: int) -> list[str]:
     from callsys.numbers import to_ascii_digits
 
     digits = to_ascii_digits("".join(ch for ch in needle if ch.isdigit()))
@@ -208,7 +207,7 @@ def _scan(db: sqlite_utils.Database, needle: str, limit: int) -> list[str]:
     return [h[2] for h in hits[:limit]]
 
 
-def test_search_index_follows_notes_and_matches_written_later(db: sqlite_utils.Database) -> None:
+def test_search_index_follows_notes_and_matches_written_later(db: Database) -> None:
     rng = random.Random(1)
     row = _row(rng, 1) | {"notes": "", "party_name": "", "name": ""}
     _insert(db, row)

@@ -6,7 +6,6 @@ line, IN6; the server's activities, IN14) — and ``Option.choices`` lists a set
 from __future__ import annotations
 
 import pytest
-import sqlite_utils
 
 from callsys.auth import StaticTokens
 from callsys.crm import (
@@ -31,6 +30,7 @@ from callsys.provider import (
     writes_own_activity,
 )
 from callsys.settings import CALENDAR, CRM_BACKEND, OPTIONS, PHONE_PROVIDER, Choice
+from callsys.store import open_database
 from providers.server import ServerProvider
 from providers.sim import SCENARIOS, SimulatedProvider
 from providers.sip.provider import SipProvider
@@ -47,7 +47,7 @@ LOCAL_ONLY = (
 
 
 def test_the_local_directory_declares_what_it_does_at_once() -> None:
-    crm = LocalCrm(sqlite_utils.Database(memory=True), NumberPlan())
+    crm = LocalCrm(open_database(":memory:"), NumberPlan())
     for protocol in (*LOCAL_ONLY, NumberedCrm):
         assert isinstance(crm, protocol), protocol.__name__
     assert not isinstance(crm, IndexedCrm)
@@ -98,7 +98,7 @@ async def test_conversion_back_ends_and_report_sources_declare_what_they_do() ->
     from callsys.crm.conversion import AsksRequired, DynamicsBackend, LocalBackend, PrefilledForms
     from callsys.reports import DynamicsSource, InstantReport, LocalSource
 
-    db = sqlite_utils.Database(memory=True)
+    db = open_database(":memory:")
     local = LocalBackend(LocalCrm(db, NumberPlan()))
     assert not isinstance(local, AsksRequired | PrefilledForms)  # the directory asks for nothing more
     crm = DynamicsCrm(ORG, StaticTokens("token"), plan=NumberPlan(), tables=DEFAULT_TABLES)

@@ -190,6 +190,29 @@ def test_progress_is_reported(crm: LocalCrm, tmp_path: Path) -> None:
     assert names(crm, "09120000349") == ["Person 349"]
 
 
+def test_an_import_stopped_half_way_leaves_nothing_of_the_file(crm: LocalCrm, tmp_path: Path) -> None:
+    """Cancel in the import dialog raises from the progress callback: the import is one
+    transaction, so the directory is as it was before the file."""
+    import_csv(crm, DATA / "contacts.csv")
+    before = crm.count()
+    path = tmp_path / "big.csv"
+    rows = "\n".join(f"Person {i},0912{i:07d}" for i in range(350))
+    path.write_text("name,mobile\n" + rows + "\n", encoding="utf-8")
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel_at_200(done: int, _total: int) -> None:
+        if done == 200:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        import_csv(crm, path, progress=cancel_at_200, every=100)
+    assert crm.count() == before
+    assert names(crm, "09120000001") == []
+    assert not crm._conn.in_transaction  # the next write is not caught in a left-over transaction
+
+
 def test_search_by_name_company_and_number_prefix(crm: LocalCrm) -> None:
     import_csv(crm, DATA / "contacts.csv")
     assert [p.name for p in crm.search_now("ahmadi")] == ["Sara Ahmadi", "Shared Line One"]

@@ -11,16 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import importlib
-import importlib.util
 import json
 import logging
 import os
 import signal
 import sys
 import time
-import types
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from callsys.errors import CallsysError
 from callsys.settings import CALENDAR, FIRST_START_PANEL, LANGUAGE, Settings, unreadable_settings
@@ -75,45 +72,7 @@ def _load_settings(ctx: Context) -> tuple[Settings, str | None, str]:
         return unreadable_settings(path, str(exc)), str(exc), path
 
 
-class _OnFirstUse(types.ModuleType):
-    """Stands in for a module in ``sys.modules`` until one of its attributes is used; then the
-    real module is imported, takes its place, and answers (issue 6: idle memory, cold start)."""
-
-    def __getattr__(self, name: str) -> Any:
-        if sys.modules.get(self.__name__) is self:
-            del sys.modules[self.__name__]
-        real = importlib.import_module(self.__name__)  # also sets it on its parent package
-        return getattr(real, name)
-
-
-def _import_sqlite_utils_lean() -> None:
-    """Import sqlite-utils without what callsys never uses from it at run time:
-
-    * numpy (when installed), imported only to map numpy scalar types to column types on insert
-      (sqlite_utils/db.py, ``COLUMN_TYPE_MAPPING``); callsys never inserts numpy values, and
-      numpy costs ~100 ms and ~14 MB. It is hidden for this one import only, so the softphone's
-      audio code can still import it when a call's audio starts.
-    * dateutil's parser (and with it dateutil.tz, ~20 modules, ~1 MB, ~25 ms), imported by
-      sqlite_utils/recipes.py for its ``parsedate`` recipes of the sqlite-utils command line. It
-      stands in until first used, then is imported for real.
-    """
-    if "sqlite_utils" in sys.modules or "numpy" in sys.modules:
-        return
-    sys.modules["numpy"] = None  # type: ignore[assignment]
-    try:
-        if "dateutil.parser" not in sys.modules and importlib.util.find_spec("dateutil") is not None:
-            sys.modules["dateutil.parser"] = _OnFirstUse("dateutil.parser")
-        import sqlite_utils  # noqa: F401
-    except ImportError:
-        pass
-    finally:
-        del sys.modules["numpy"]
-
-
 def run(args: argparse.Namespace, ctx: Context) -> int:
-
-    _import_sqlite_utils_lean()
-
     from ui.desktop import compose
     from ui.mainwindow import MainWindow
     from ui.single import SingleInstance

@@ -31,10 +31,9 @@ from callsys.provider import ProviderRegistry
 from callsys.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from callsys.crm import Crm
     from callsys.numbers import NumberPlan
+    from callsys.store import Database
 
 __all__ = ["COMMAND_MODULES", "Context", "Register", "build_parser", "first_positional", "main"]
 
@@ -83,7 +82,7 @@ class Context:
         return plan_from_settings(self.settings)
 
     @cached_property
-    def database(self) -> sqlite_utils.Database:
+    def database(self) -> Database:
         from callsys.store import open_database
 
         return open_database(self.settings)

@@ -8,11 +8,10 @@ from typing import TYPE_CHECKING, Any
 from callsys.model import Party, PhoneNumber
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from callsys.cli import Context
     from callsys.crm import Match
     from callsys.numbers import NumberPlan
+    from callsys.store import Database
 
 __all__ = [
     "close_database",
@@ -45,7 +44,7 @@ def simulation_path(ctx: Context) -> Path | str:
     return real.with_name(f"{real.stem}.simulated{real.suffix or '.sqlite3'}")
 
 
-def simulation_database(ctx: Context) -> sqlite_utils.Database:
+def simulation_database(ctx: Context) -> Database:
     """The simulation's call log (opened and migrated like the real one; the caller closes it)."""
     from callsys.store import open_database
 

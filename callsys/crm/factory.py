@@ -6,17 +6,16 @@
 
 from __future__ import annotations
 
-import sqlite_utils
-
 from callsys.crm import Crm
 from callsys.errors import ConfigError
 from callsys.numbers import NumberPlan
 from callsys.settings import CRM_BACKEND, Settings
+from callsys.store import Database
 
 __all__ = ["create_crm"]
 
 
-def create_crm(settings: Settings, db: sqlite_utils.Database, plan: NumberPlan) -> Crm:
+def create_crm(settings: Settings, db: Database, plan: NumberPlan) -> Crm:
     """The configured ``Crm``. The caller owns *db* and closes the CRM (``await crm.close()``)."""
     backend = settings[CRM_BACKEND]
     if backend == "local":

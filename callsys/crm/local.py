@@ -27,12 +27,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import phonenumbers
-import sqlite_utils
 
 from callsys.crm import Match
 from callsys.errors import CrmNotFound
 from callsys.model import Party, PartyKind, PhoneNumber, clean_text
 from callsys.numbers import NumberPlan, to_ascii_digits
+from callsys.store import Database
 
 __all__ = ["Entry", "LocalCrm", "NumberInput", "Stored", "fold", "now_text"]
 
@@ -102,7 +102,7 @@ class LocalCrm:
     name = _SOURCE
     #: An import calls its ``progress`` callback every this many rows.
 
-    def __init__(self, db: sqlite_utils.Database, plan: NumberPlan) -> None:
+    def __init__(self, db: Database, plan: NumberPlan) -> None:
         self._db = db
         self._conn = db.conn
         self.plan = plan

@@ -25,8 +25,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlite_utils
-
 from callsys.activity import ActivityLogger, call_key, compose_description, duration_minutes
 from callsys.crm import Crm, Match
 from callsys.crm.dynamics.client import DynamicsCrm
@@ -39,6 +37,7 @@ from callsys.server.config import ServerConfig
 from callsys.server.reconcile import LegBook
 from callsys.session import open_activities
 from callsys.settings import CRM_INDEX_FULL_SECONDS, CRM_INDEX_SYNC_SECONDS, Settings
+from callsys.store import Database
 
 __all__ = ["OutboxActivities", "activity_factory", "open_crm"]
 
@@ -272,7 +271,7 @@ class WalCheckpointer:
     writer) once a second on a connection of its own, and TRUNCATEs once on stop.
     """
 
-    def __init__(self, db: sqlite_utils.Database, interval: float = 1.0) -> None:
+    def __init__(self, db: Database, interval: float = 1.0) -> None:
         row = db.execute("PRAGMA database_list").fetchone()
         self.path = str(row[2]) if row and row[2] else ""
         self.interval = interval
@@ -327,7 +326,7 @@ def _clear_match(matches: list[Match]) -> Party | None:
     return None
 
 
-def open_crm(settings: Settings, db: sqlite_utils.Database) -> DynamicsCrm:
+def open_crm(settings: Settings, db: Database) -> DynamicsCrm:
     """The Dynamics connector configured by ``crm.*`` — the server logs to Dynamics 365 only."""
     from callsys.crm.factory import create_crm
     from callsys.numbers import plan_from_settings
@@ -344,7 +343,7 @@ def open_crm(settings: Settings, db: sqlite_utils.Database) -> DynamicsCrm:
 
 
 def activity_factory(
-    settings: Settings, db: sqlite_utils.Database, *, state: Any = None
+    settings: Settings, db: Database, *, state: Any = None
 ) -> Callable[[ServerConfig, Callable[[Call], str | None]], Any]:
     """The ``ActivityFactory`` the command line hands to ``CallServer``. The outbox, the call →
     activity map and the PBX legs live in *state* when given (the nodes' shared PostgreSQL,

@@ -5,7 +5,7 @@ SQLite stays the embedded default for one node. With ``[server] database = "post
 - **The shared state** is the server's outbox (``outbox``, ``outbox_queue``), its call → activity
   map (``activity_calls``) and what it saw of each PBX leg (``pbx_legs``, ``pbx_links``) — the tables
   that decide whether a call has its activity. ``PgDatabase`` gives the outbox, the ActivityLogger
-  and the reconciliation the part of ``sqlite_utils.Database`` they use (``execute``, ``conn`` as a
+  and the reconciliation the part of ``callsys.store.Database`` they use (``execute``, ``conn`` as a
   transaction), translating the few SQLite spellings they use; the schema comes from the
   migrations below (``MIGRATIONS``), applied once under a lock. Every node's own caches (the phone
   index, the caller lookups) stay in its local SQLite database.
@@ -186,7 +186,7 @@ class _NoRows:
 
 
 class PgDatabase:
-    """The part of ``sqlite_utils.Database`` the outbox, the ActivityLogger and the leg book use —
+    """The part of ``callsys.store.Database`` the outbox, the ActivityLogger and the leg book use —
     ``execute(sql, params)`` and ``conn`` (``with db.conn:`` is one transaction) — over one
     psycopg connection (autocommit outside ``with db.conn``)."""
 

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from sqlite_utils import Database
-
     from callsys.activity import ActivityLogger
     from callsys.callmanager import CallManager
     from callsys.numbers import NumberPlan
+    from callsys.store import Database
 
 from tests.cli_runner import run, run_json
 from tests.crm.conftest import CUSTOM

@@ -9,31 +9,30 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from callsys.crm.dynamics.client import DEFAULT_TABLES, DynamicsCrm
 from callsys.crm.dynamics.phoneindex import IndexKeys, IndexSync, PhoneIndex, SyncProgress
 from callsys.model import PartyKind, PhoneNumber
 from callsys.numbers import NumberPlan
-from callsys.store import open_database
+from callsys.store import Database, open_database
 from tests.crm.conftest import CUSTOM_SPEC
 from tests.dataverse_fake import DataverseFake
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+def db(tmp_path: Path) -> Iterator[Database]:
     database = open_database(tmp_path / "callsys.sqlite3")
     yield database
     database.conn.close()
 
 
-def _index(db: sqlite_utils.Database, plan: NumberPlan, crm: DynamicsCrm) -> PhoneIndex:
+def _index(db: Database, plan: NumberPlan, crm: DynamicsCrm) -> PhoneIndex:
     return PhoneIndex(db, plan, tables=(*DEFAULT_TABLES, CUSTOM_SPEC), url_for=crm.entity_url)
 
 
 @pytest.mark.asyncio
 async def test_full_sync_then_ring_finds_caller_without_network(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     acc = fake.add("account", {"name": "Contoso", "telephone1": "030 123456"})
     cid = fake.add("contact", {"firstname": "Ana", "lastname": "Ruiz", "mobilephone": "+49 (30) 123-456"})
@@ -61,7 +60,7 @@ async def test_full_sync_then_ring_finds_caller_without_network(
 
 @pytest.mark.asyncio
 async def test_delta_sync_applies_new_changed_and_deleted_records(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     keep = fake.add("contact", {"firstname": "Keep", "lastname": "Me", "telephone1": "+4930100100"})
     change = fake.add("contact", {"firstname": "Change", "lastname": "Me", "telephone1": "+4930200200"})
@@ -92,7 +91,7 @@ async def test_delta_sync_applies_new_changed_and_deleted_records(
 
 @pytest.mark.asyncio
 async def test_expired_change_token_means_full_resync(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     old = fake.add("contact", {"firstname": "Old", "lastname": "One", "telephone1": "+4930100100"})
     index = _index(db, plan, crm)
@@ -153,7 +152,7 @@ def test_fake_drops_the_delta_link_when_annotations_are_requested(fake: Datavers
 
 @pytest.mark.asyncio
 async def test_ring_answers_from_index_then_confirms_online(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     import asyncio
 
@@ -181,7 +180,7 @@ async def test_ring_answers_from_index_then_confirms_online(
 
 @pytest.mark.asyncio
 async def test_table_without_change_tracking_reads_changed_rows_and_is_synced_in_full_hourly(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     fake.tables["new_patient"].change_tracking = False
     gone = fake.add("new_patient", {"new_name": "Pat", "new_emergencyphone": "+4930888999"})
@@ -219,7 +218,7 @@ async def test_table_without_change_tracking_reads_changed_rows_and_is_synced_in
 
 @pytest.mark.asyncio
 async def test_created_records_are_indexed_at_once_and_deleted_ones_dropped(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     from callsys.crm.dynamics.convert import CallerDetails, Converter
 
@@ -257,7 +256,7 @@ async def test_lookup_url_stays_within_the_batch_get_limit(fake: DataverseFake, 
 
 @pytest.mark.asyncio
 async def test_background_sync_survives_an_outage_and_stops_on_request(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     import asyncio
 
@@ -291,7 +290,7 @@ async def test_in_memory_database_syncs_without_a_writer_thread(
         memory.conn.close()
 
 
-def test_company_name_is_read_by_the_key_not_by_a_scan(db: sqlite_utils.Database, plan: NumberPlan) -> None:
+def test_company_name_is_read_by_the_key_not_by_a_scan(db: Database, plan: NumberPlan) -> None:
     index = PhoneIndex(db, plan)
     acc = "0a000000-0000-4000-8000-000000000001"
     index.remember("account", {"accountid": acc, "name": "Contoso", "telephone1": "+4930999000"})
@@ -320,7 +319,7 @@ def test_company_name_is_read_by_the_key_not_by_a_scan(db: sqlite_utils.Database
         assert "USING PRIMARY KEY" in detail and "SCAN" not in detail, detail
 
 
-def test_numbers_written_the_iranian_way_are_found_by_the_ring(db: sqlite_utils.Database) -> None:
+def test_numbers_written_the_iranian_way_are_found_by_the_ring(db: Database) -> None:
     plan = NumberPlan(region="IR", area_code="21")
     index = PhoneIndex(db, plan)
     written = ["88776655-021", "۰۲۱۸۸۷۷۶۶۵۶ داخلی ۱۲", "88776657 (ext 3)"]
@@ -339,7 +338,7 @@ def test_numbers_written_the_iranian_way_are_found_by_the_ring(db: sqlite_utils.
 
 @pytest.mark.asyncio
 async def test_rings_during_a_full_resync_answer_from_the_old_index_and_the_loop_writes_nothing(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     """A full resync of many pages: between pages every ring finds its caller (the deleted one
     too, until the resync is complete), and the index's heavy writes all run on the sync's own
@@ -452,7 +451,7 @@ def test_a_page_of_numbers_keyed_at_once_gets_the_keys_of_one_at_a_time(region: 
 
 @pytest.mark.asyncio
 async def test_a_full_sync_decodes_and_writes_in_a_process_of_its_own(
-    db: sqlite_utils.Database,
+    db: Database,
     crm: DynamicsCrm,
     fake: DataverseFake,
     plan: NumberPlan,
@@ -491,7 +490,7 @@ async def test_a_full_sync_decodes_and_writes_in_a_process_of_its_own(
 
 @pytest.mark.asyncio
 async def test_a_full_sync_writes_in_a_thread_when_no_writer_process_can_start(
-    db: sqlite_utils.Database,
+    db: Database,
     crm: DynamicsCrm,
     fake: DataverseFake,
     plan: NumberPlan,
@@ -514,7 +513,7 @@ async def test_a_full_sync_writes_in_a_thread_when_no_writer_process_can_start(
 
 @pytest.mark.asyncio
 async def test_a_writer_process_that_dies_mid_sync_leaves_the_old_index_and_the_next_sync_works(
-    db: sqlite_utils.Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
 ) -> None:
     ids = [fake.add("contact", {"lastname": f"C{n}", "telephone1": f"030 5550{n:03d}"}) for n in range(20)]
     index = _index(db, plan, crm)

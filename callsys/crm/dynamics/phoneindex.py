@@ -67,10 +67,9 @@ from callsys.errors import AuthError, CrmRejected, CrmUnavailable
 from callsys.model import Party, PartyKind, PhoneNumber
 
 if TYPE_CHECKING:  # the writer process imports this module: it stays light (no httpx, no numpy)
-    import sqlite_utils
-
     from callsys.crm.dynamics.client import DynamicsCrm, TableSpec
     from callsys.numbers import NumberPlan
+    from callsys.store import Database
 
 __all__ = [
     "IndexKeys",
@@ -94,7 +93,7 @@ _FOLD = str.maketrans(
 _ASCII_SEPARATORS = b" -.()/\t"
 
 
-def ensure_schema(db: sqlite_utils.Database) -> None:
+def ensure_schema(db: Database) -> None:
     with db.conn:
         # one b-tree, keyed for the ring: a lookup is a prefix scan on `key`
         db.execute(
@@ -126,7 +125,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 db.execute(f"ALTER TABLE phone_sync ADD COLUMN {column} {declaration}")
 
 
-def index_path(main: sqlite_utils.Database) -> str:
+def index_path(main: Database) -> str:
     """The phone index's own file beside the main database (``callsys.sqlite3`` →
     ``callsys-phoneindex.sqlite3``); ``""`` when the main database is in memory."""
     row = main.execute("PRAGMA database_list").fetchone()
@@ -137,7 +136,7 @@ def index_path(main: sqlite_utils.Database) -> str:
     return f"{stem}-phoneindex.{suffix}" if dot and "/" not in suffix else f"{path}-phoneindex"
 
 
-def index_database(main: sqlite_utils.Database) -> sqlite_utils.Database:
+def index_database(main: Database) -> Database:
     """The database the phone index lives in: a file of its own, so that a sync's write
     transactions never hold the lock that the call log, the outbox and the settings write under
     (SQLite locks a whole file); the main one when it is in memory (tests). The index is a cache
@@ -146,7 +145,7 @@ def index_database(main: sqlite_utils.Database) -> sqlite_utils.Database:
     path = index_path(main)
     if not path:
         return main
-    import sqlite_utils
+    from callsys.store import Database
 
     old = {str(r[0]) for r in main.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
     stale = [t for t in ("phone_index", "phone_records", "phone_sync", "phone_stage_index", "phone_stage_records")
@@ -156,7 +155,7 @@ def index_database(main: sqlite_utils.Database) -> sqlite_utils.Database:
             for table in stale:
                 main.execute(f"DROP TABLE IF EXISTS {table}")
     conn = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
-    db = sqlite_utils.Database(conn, execute_plugins=False)
+    db = Database(conn)
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA journal_mode = wal")  # rings read while the sync writes
     db.execute("PRAGMA synchronous = NORMAL")
@@ -468,7 +467,7 @@ class _Columns:
 class PhoneIndex:
     def __init__(
         self,
-        db: sqlite_utils.Database,
+        db: Database,
         plan: NumberPlan,
         *,
         tables: Sequence[TableSpec] | None = None,

@@ -14,10 +14,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import sqlite_utils
-
 from callsys.crm.dynamics.client import FORMATTED, DynamicsCrm
 from callsys.errors import CrmRejected
+from callsys.store import Database
 
 __all__ = ["Bucket", "CallReport", "dynamics_report", "fetch_xml", "local_report"]
 
@@ -185,7 +184,7 @@ def _report_pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, 
     return [(table, since, until) for table, since, until in pieces if since < until]
 
 
-def local_report(db: sqlite_utils.Database, start: datetime, end: datetime) -> CallReport:
+def local_report(db: Database, start: datetime, end: datetime) -> CallReport:
     """The same figures from this computer's call log (exact seconds, with lines).
 
     Whole UTC months and days inside the range come from the roll-ups (``calls_monthly``,

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlite_utils
-
 from callsys.auth import (
     CommandTokens,
     EnvTokens,
@@ -46,6 +44,7 @@ from callsys.settings import (
     Settings,
     data_dir,
 )
+from callsys.store import Database
 
 __all__ = [
     "activity_logger_options",
@@ -217,7 +216,7 @@ def tokens_from_settings(
 
 def create(
     settings: Settings,
-    db: sqlite_utils.Database,
+    db: Database,
     plan: NumberPlan,
     *,
     transport: Any = None,
