@@ -520,7 +520,7 @@ class CallLogMenu(QObject):
         local = isinstance(backend_for(window.desktop.crm), LocalBackend)  # the built-in directory
         self.add_action.setVisible(local)
         self.add_action.setEnabled(local and bool(row.dial) and party is None)
-        convert = getattr(window, "convert_action", None)
+        convert = window.convert_action  # Convert call… (ui.convert.install)
         if convert is not None and convert not in self.menu.actions():
             self.menu.addSeparator()
             self.menu.addAction(convert)
