@@ -1368,7 +1368,7 @@ class MainWindow(WindowBase):
         connection's choice) — the first-start panel's steps."""
         from ui.settingsdialog import SettingsDialog
 
-        dialog = SettingsDialog(self.desktop.settings, self)
+        dialog = SettingsDialog(self.desktop.settings, self, session=self.desktop)
         dialog.saved.connect(self.settings_saved)
         if page in dialog._pages:
             dialog.tabs.setCurrentIndex(dialog._pages[page])
