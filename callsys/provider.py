@@ -27,6 +27,8 @@ from callsys.optionkeys import OptionKeys
 __all__ = [
     "ActivityRelay",
     "Capability",
+    "DirectSipCalls",
+    "KeepsOptions",
     "Line",
     "PerCallVoicemail",
     "Provider",
@@ -196,6 +198,25 @@ class SipAddressDialing(Protocol):
     """A provider that dials a SIP address (``sip:alice@example.org``) as it is, not as digits."""
 
     dials_sip_addresses: bool
+
+
+@runtime_checkable
+class KeepsOptions(Protocol):
+    """A provider that keeps the options it runs with, parsed and checked (the softphone's
+    ``SipOptions``, TAPI's ``TapiOptions``): a front end reads what the phone runs with (its
+    lines, its direct line) from there — not from the settings, which may have changed since."""
+
+    @property
+    def options(self) -> object: ...
+
+
+@runtime_checkable
+class DirectSipCalls(Protocol):
+    """A softphone that takes SIP calls addressed to it directly, with no registrar between."""
+
+    def listen_address(self) -> tuple[str, int]:
+        """The host and port it takes them on. Raises ``ProviderError`` while it is not running."""
+        ...
 
 
 @runtime_checkable

@@ -24,6 +24,8 @@ from callsys.crm.local import LocalCrm
 from callsys.numbers import NumberPlan
 from callsys.provider import (
     ActivityRelay,
+    DirectSipCalls,
+    KeepsOptions,
     PerCallVoicemail,
     ScenarioPlayer,
     SipAddressDialing,
@@ -33,7 +35,9 @@ from callsys.settings import CALENDAR, CRM_BACKEND, OPTIONS, PHONE_PROVIDER, Cho
 from callsys.store import open_database
 from providers.server import ServerProvider
 from providers.sim import SCENARIOS, SimulatedProvider
+from providers.sip.options import SipOptions
 from providers.sip.provider import SipProvider
+from providers.tapi import TapiProvider
 from tests.dataverse_fake import ORG
 
 LOCAL_ONLY = (
@@ -70,9 +74,16 @@ def test_the_providers_declare_their_optional_behaviour() -> None:
     sim = SimulatedProvider({"speed": 0})
     assert isinstance(sim, ScenarioPlayer) and sim.scenarios is SCENARIOS
     assert writes_own_activity(sim)
-    assert not isinstance(sim, PerCallVoicemail | SipAddressDialing | ActivityRelay)
+    assert not isinstance(
+        sim, PerCallVoicemail | SipAddressDialing | ActivityRelay | KeepsOptions | DirectSipCalls
+    )
     assert issubclass(SipProvider, PerCallVoicemail)
     assert SipProvider.dials_sip_addresses is True
+    # The status bar names the softphone's registered lines and its direct address from these.
+    sip = SipProvider({"audio": {"mode": "none"}})
+    assert isinstance(sip, KeepsOptions) and isinstance(sip.options, SipOptions)
+    assert isinstance(sip, DirectSipCalls)
+    assert isinstance(TapiProvider({}), KeepsOptions)
 
 
 @pytest.mark.parametrize(("owner", "desktop_writes"), [("server", False), ("desktop", True)])

@@ -6,6 +6,9 @@ hands over to the composition root ``ui.main``; nothing imports it.
 
 Every import counts — at module level, inside functions, under ``TYPE_CHECKING``, and
 ``importlib.import_module("…")`` / ``__import__("…")`` with a literal name.
+
+Also checked: no modules import each other in a circle, and ``ui/`` asks types, not attribute
+names — no ``getattr``/``hasattr`` probes beyond an allow-list that says why for each.
 """
 
 from __future__ import annotations
@@ -198,3 +201,100 @@ def test_the_cycle_check_sees_a_circle_through_type_checking_and_functions(tmp_p
     (tmp_path / "pkg" / "d.py").write_text("import pkg\nfrom pkg import a\n")  # its own package: no arrow
     graph = import_graph(module_files(tmp_path, ("pkg",)))
     assert cycles(graph) == [["pkg.a", "pkg.b", "pkg.c"]]
+
+
+# ------------------------------------------------------------------------------ probes
+#: The ``getattr``/``hasattr`` calls ``ui/`` may make: (module, the object asked, the name asked
+#: for; ``*`` for a name not written out) → why it is not a probe at an object whose type should
+#: say what it has. Everything else the widgets need is declared: on ``ui.window.WindowBase``, on
+#: the call session, and as the providers' optional protocols (``callsys.provider``). A module
+#: entry also covers its submodules.
+PROBES_ALLOWED: dict[tuple[str, str, str], str] = {
+    ("ui.schemes", "sys", "frozen"): "set only in a frozen build (PyInstaller's and Briefcase's "
+    "convention); Python itself declares no such attribute",
+    ("ui.app", "real", "*"): "the stand-in for a module not imported yet hands every attribute "
+    "asked of it to the real module (a module proxy's job)",
+    # The window asking itself whether a later step of its own construction has run: its own
+    # business, not a probe at another object (to go when its build steps are split up).
+    ("ui.mainwindow", "self", "tray"): "the window's own build order: it can retranslate before "
+    "its tray is made",
+    ("ui.mainwindow", "self", "log_model"): "the window's own build order: its title can be set "
+    "before its call log is made",
+    ("ui.mainwindow", "self", "hotkeys"): "the window's own build order: the docks are built "
+    "before the menus and their hotkeys",
+    ("ui.mainwindow", "self", "hotkey_problems"): "the window's own build order: the banner can "
+    "be shown before the hotkeys are applied",
+    ("ui.mainwindow", "self", "directory_menu"): "the window's own menu of a directory search's "
+    "choices, made at the first search that has several",
+}
+
+
+def probes(root: Path = ROOT, package: str = "ui") -> Iterator[tuple[str, int, str, str, str]]:
+    """Every ``getattr(obj, name…)`` and ``hasattr(obj, name)`` under *package*: (module, line,
+    the function, the object as written, the name — ``*`` when it is not a literal)."""
+    for name, path in module_files(root, (package,)).items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("getattr", "hasattr")
+                and len(node.args) >= 2
+            ):
+                continue
+            asked = node.args[1]
+            attribute = (
+                asked.value if isinstance(asked, ast.Constant) and isinstance(asked.value, str) else "*"
+            )
+            yield name, node.lineno, node.func.id, ast.unparse(node.args[0]), attribute
+
+
+def allowed_entry(module: str, target: str, attribute: str) -> tuple[str, str, str] | None:
+    for key in PROBES_ALLOWED:
+        allowed_module, allowed_target, allowed_attribute = key
+        if (
+            (module == allowed_module or module.startswith(allowed_module + "."))
+            and target == allowed_target
+            and attribute == allowed_attribute
+        ):
+            return key
+    return None
+
+
+def test_the_widgets_ask_types_not_attribute_names() -> None:
+    """``ui/`` asks what an object is (its declared type, an optional protocol), never whether it
+    happens to have an attribute: a probe turns a renamed or missing attribute into a feature
+    that silently does nothing (issue 12, step 4)."""
+    found = [
+        f"{module}:{line} {function}({target}, {attribute!r})"
+        for module, line, function, target, attribute in probes()
+        if allowed_entry(module, target, attribute) is None
+    ]
+    assert found == []
+
+
+def test_every_allowed_probe_is_still_made() -> None:
+    made = {allowed_entry(module, target, attribute) for module, _, _, target, attribute in probes()}
+    assert sorted(set(PROBES_ALLOWED) - made) == []
+
+
+def test_the_probe_check_sees_getattr_and_hasattr(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "w.py").write_text(
+        "import sys\n"
+        "def f(window, name):\n"
+        "    if hasattr(window, 'log_model'):\n"
+        "        return getattr(window.desktop, 'log_key', None)\n"
+        "    return getattr(sys, 'frozen', False) or getattr(window, name)\n"
+    )
+    found = {
+        (module, function, target, attribute)
+        for module, _, function, target, attribute in probes(tmp_path, "pkg")
+    }
+    assert found == {
+        ("pkg.w", "hasattr", "window", "log_model"),
+        ("pkg.w", "getattr", "window.desktop", "log_key"),
+        ("pkg.w", "getattr", "sys", "frozen"),
+        ("pkg.w", "getattr", "window", "*"),
+    }

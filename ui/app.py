@@ -62,7 +62,7 @@ def _load_settings(ctx: Context) -> tuple[Settings, str | None, str]:
     """The settings, the reason they could not be read (or None), and the file's path."""
     from callsys.settings import config_path
 
-    path = str(getattr(ctx.args, "config", None) or config_path())
+    path = str(ctx.args.config or config_path())
     try:
         return ctx.settings, None, path
     except CallsysError as exc:
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             started = started[:299] + "…"
         log.info("callsys %s started (%s)", __version__, started)
     settings, settings_error, settings_file = _load_settings(ctx)
-    uris = list(getattr(args, "uris", []) or [])
+    uris = list(args.uris or [])  # the desktop's command line always has them (callsys.cli)
 
     instance: SingleInstance | None = None
     if not os.environ.get(READY_ENV):
@@ -157,7 +157,7 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
     if pending_update is not None:  # "Restart to update": install, then start again (SET5)
         from ui.updater import finish_update
 
-        config = getattr(args, "config", None)
+        config = args.config
         finish_update(pending_update, ["--config", str(config)] if config else [])
     return 0
 

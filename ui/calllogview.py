@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callsys.model import Call, CallState, Direction, EndReason, Party, PhoneNumber
 
@@ -32,6 +32,9 @@ from ui.qt import (
     pyqtSignal,
 )
 from ui.texts import direction_text, result_text, state_text
+
+if TYPE_CHECKING:
+    from callsys.calllog import CallRecord
 
 __all__ = [
     "COLUMNS",
@@ -120,59 +123,36 @@ def row_from_call(
     )
 
 
-def row_from_record(record: Any, display: Callable[[PhoneNumber], str]) -> LogRow | None:
+def row_from_record(record: CallRecord, display: Callable[[PhoneNumber], str]) -> LogRow | None:
     """A persisted ``CallRecord`` (``callsys.calllog``) as a row; ``None`` if it is unusable."""
-
-    def get(*names: str, default: Any = "") -> Any:
-        for name in names:
-            value = getattr(record, name, None)
-            if value is None and isinstance(record, dict):
-                value = record.get(name)
-            if value is not None:
-                return value
-        return default
-
-    started = _dt(get("started_at", "start", default=None))
-    call_id = str(get("id", "call_id"))
+    started = _dt(record.started_at)
+    call_id = str(record.id)
     if started is None or not call_id:
         return None
-    number = get("number", "remote", default=None)
-    if isinstance(number, PhoneNumber):
-        shown, dial = display(number), _callback(number)
-    else:
-        e164 = get("number_e164", default="") or None
-        digits = str(get("number_digits", default=""))
-        raw = str(get("number_raw", default="") or (number or ""))
-        try:
-            phone = PhoneNumber(raw=raw, e164=e164, digits=digits)
-        except ValueError:
-            phone = PhoneNumber(raw=raw)
-        shown, dial = display(phone), _callback(phone) or raw
-    reason = get("result", "end_reason", default=None)
-    reason = str(getattr(reason, "value", reason)) if reason else None
-    state = get("state", default=CallState.ENDED.value if reason else CallState.RINGING.value)
-    direction = str(getattr(get("direction"), "value", get("direction")) or Direction.INCOMING.value)
-    missed = bool(get("missed", default=False))
+    number = record.number
+    reason = record.result.value if record.result is not None else None
+    direction = record.direction.value or Direction.INCOMING.value
+    missed = bool(record.missed)
     if not missed and reason and direction == Direction.INCOMING.value:
         missed = reason in (EndReason.MISSED.value, EndReason.CANCELLED.value, EndReason.BUSY.value)
     return LogRow(
         id=call_id,
         direction=direction,
-        # the matched record's name, else the caller ID name ("" is a value: not ``get``'s way)
-        name=str(get("party_name", default="") or get("name", default="")),
-        company=str(get("party_company", "company", default="")),
-        number=shown,
-        dial=dial,
-        line=str(get("line", default="")),
+        # the matched record's name, else the caller ID name
+        name=record.party_name or record.name,
+        company=record.party_company,
+        number=display(number),
+        dial=_callback(number),
+        line=record.line,
         started_at=started,
-        duration=int(get("duration", "duration_seconds", default=0) or 0),
-        state=str(getattr(state, "value", state)),
+        duration=int(record.duration or 0),
+        state=record.state.value,
         reason=reason,
         missed=missed,
-        notes=str(get("notes", default="")),
-        answered_at=_dt(get("answered_at", default=None)),
-        transferred_to=str(get("transferred_to", default="") or ""),
-        conference=bool(get("conference", default=False)),
+        notes=record.notes,
+        answered_at=_dt(record.answered_at),
+        transferred_to=record.transferred_to or "",
+        conference=bool(record.conference),
     )
 
 
@@ -520,7 +500,7 @@ class CallLogMenu(QObject):
         local = isinstance(backend_for(window.desktop.crm), LocalBackend)  # the built-in directory
         self.add_action.setVisible(local)
         self.add_action.setEnabled(local and bool(row.dial) and party is None)
-        convert = getattr(window, "convert_action", None)
+        convert = window.convert_action  # Convert call… (ui.convert.install)
         if convert is not None and convert not in self.menu.actions():
             self.menu.addSeparator()
             self.menu.addAction(convert)

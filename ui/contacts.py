@@ -69,6 +69,9 @@ from ui.qt import (
 from ui.texts import kind_text, number_type_text
 
 if TYPE_CHECKING:
+    import sqlite_utils
+
+    from callsys.crm.local import LocalCrm
     from callsys.crm.local_import import ImportReport
 
     from ui.window import WindowBase
@@ -119,6 +122,15 @@ def number_choices(party: Party, display: Callable[[object], str]) -> list[tuple
 
 
 # ====================================================================== searching
+class _WorkerConnection(threading.local):
+    """The search worker thread's own database connection and directory over it (a SQLite
+    connection is used in the thread that opened it); ``None`` until its first search."""
+
+    db: sqlite_utils.Database | None = None
+    crm: LocalCrm | None = None
+    path: Path | None = None  # the database they are open on
+
+
 class DirectorySearch:
     """Searches the CRM off the GUI thread.
 
@@ -133,7 +145,7 @@ class DirectorySearch:
     def __init__(self, window: WindowBase) -> None:
         self.window_ = window
         self._executor: ThreadPoolExecutor | None = None
-        self._thread = threading.local()
+        self._thread = _WorkerConnection()
         self.threads: set[str] = set()  # where local searches ran (for the tests)
 
     def _local_path(self) -> Path | None:
@@ -167,8 +179,8 @@ class DirectorySearch:
             from callsys.crm.local import LocalCrm
             from callsys.store import open_database
 
-            local = getattr(self._thread, "crm", None)
-            if local is None or getattr(self._thread, "path", None) != path:
+            local = self._thread.crm
+            if local is None or self._thread.path != path:
                 self._thread.db = open_database(path)
                 local = self._thread.crm = LocalCrm(self._thread.db, plan)
                 self._thread.path = path
@@ -184,7 +196,7 @@ class DirectorySearch:
             return
 
         def close_connection() -> None:
-            db = getattr(self._thread, "db", None)
+            db = self._thread.db
             if db is not None:
                 db.close()
                 self._thread.db = self._thread.crm = None
@@ -564,6 +576,10 @@ class ContactsView(QWidget):
         self._exhausted = False
         self.searches = 0  # how many CRM searches ran (the debounce is visible in tests)
         self.import_dialog: ImportDialog | None = None
+        #: The numbers' menu of the last click on Call, and the last right click's menu: each
+        #: is closed and deleted when the next one is made.
+        self.numbers_menu: QMenu | None = None
+        self.context_menu: QMenu | None = None
 
         self.search_edit = named(QLineEdit(), "contactsSearch")
         self.search_edit.setClearButtonEnabled(True)
@@ -816,7 +832,7 @@ class ContactsView(QWidget):
         if len(choices) == 1:
             self.dial_requested.emit(choices[0][1])
         elif choices:
-            discard(getattr(self, "numbers_menu", None))  # the one of the previous click
+            discard(self.numbers_menu)  # the one of the previous click
             self.numbers_menu = self.call_menu(party)
             self.numbers_menu.popup(self.call_button.mapToGlobal(self.call_button.rect().bottomLeft()))
 
@@ -828,7 +844,7 @@ class ContactsView(QWidget):
         party = self.selected()
         if party is None:
             return
-        discard(getattr(self, "context_menu", None))  # the one of the previous right click
+        discard(self.context_menu)  # the one of the previous right click
         menu = self.call_menu(party)
         if self.editable:
             menu.addSeparator()

@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from callsys.crm.conversion import (
     ACTION_TABLES,
@@ -52,6 +52,7 @@ from ui.qt import (
     QDialogButtonBox,
     QEvent,
     QFormLayout,
+    QKeyEvent,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -69,6 +70,10 @@ from ui.qt import (
 )
 from ui.tasks import TaskRunner
 from ui.texts import kind_text
+
+if TYPE_CHECKING:
+    from ui.popup import CallPopup
+    from ui.window import WindowBase
 
 __all__ = ["ConvertDialog", "install", "open_convert", "open_convert_for_popup", "refusal_text"]
 
@@ -250,6 +255,7 @@ class ConvertDialog(QDialog):
         self.result_value: Converted | None = None
         self._auto_title = ""
         self._result_url = ""
+        self._busy = False  # a record is being created: Create waits for the answer
         #: what the CRM requires beyond callsys's own fields, per table (read once per session)
         self._required: dict[str, tuple[Any, ...]] = {}
         self._asking: set[str] = set()
@@ -649,8 +655,7 @@ class ConvertDialog(QDialog):
 
     def _validate(self) -> None:
         missing = self.missing()
-        busy = getattr(self, "_busy", False)
-        self.create_button.setEnabled(not missing and not busy)
+        self.create_button.setEnabled(not missing and not self._busy)
         hint = ""
         if "number" in missing:
             hint = translate("ConvertDialog", "The call has no number to put into a record.")
@@ -815,13 +820,11 @@ class ConvertDialog(QDialog):
     def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
         """Enter in the search box searches — and stops there: the dialog would take it as Create
         (its default button) and add the number to the record chosen before the search."""
-        key = getattr(event, "key", None)  # a QKeyEvent for a key press
         if (
             watched is self.search
-            and event is not None
+            and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
-            and callable(key)
-            and key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         ):
             self._search_timer.stop()
             self._search()
@@ -878,7 +881,9 @@ def form_url(backend: Any, action: str, subject: Subject, fields: Fields) -> str
 
 
 # ------------------------------------------------------------------------------ main window hook
-def open_convert(window: Any, row_id: str | None = None, action: str | None = None) -> ConvertDialog | None:
+def open_convert(
+    window: WindowBase, row_id: str | None = None, action: str | None = None
+) -> ConvertDialog | None:
     """Open the Convert dialog for a log row (default: the selected row) of *window*."""
     desktop = window.desktop
     backend = backend_for(desktop.crm)
@@ -897,17 +902,14 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
         return None
     dialog = ConvertDialog(_explained(backend), subject, window, display=window.display_number, action=action)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    trimmer = getattr(window, "trimmer", None)
-    if trimmer is not None:  # its memory back to the system once it is gone (ui.heap)
-        dialog.destroyed.connect(trimmer.soon)
+    dialog.destroyed.connect(window.trimmer.soon)  # its memory back to the system once it is gone
 
     def converted(result: Converted) -> None:
         if desktop.lookup is not None:
             desktop.lookup.forget(subject.number)  # the next call from this number finds the new record
         if result.party is not None and subject.call_id is not None and result.action != "follow_up":
             desktop.remember_party(subject.call_id, result.party)
-            if hasattr(window, "log_model"):
-                window.log_model.set_party(subject.call_id, result.party)
+            window.log_model.set_party(subject.call_id, result.party)
         window.show_message(done_text(result))
 
     dialog.converted.connect(converted)
@@ -916,18 +918,14 @@ def open_convert(window: Any, row_id: str | None = None, action: str | None = No
     return dialog
 
 
-def open_convert_for_popup(window: Any, popup: Any) -> ConvertDialog | None:
+def open_convert_for_popup(window: WindowBase, popup: CallPopup) -> ConvertDialog | None:
     """The Convert dialog for a pop-up's call, with the records the pop-up matched (B2)."""
-    settle = getattr(window, "settle", None)
-    if callable(settle):  # the call's log row follows its pop-up's paint: have it now
-        settle()
-    call = popup.call
-    log_key = getattr(window.desktop, "log_key", None)
-    dialog = open_convert(window, log_key(call.id) if callable(log_key) else call.id)
+    window.settle()  # the call's log row follows its pop-up's paint: have it now
+    dialog = open_convert(window, window.desktop.log_key(popup.call.id))
     if dialog is None:
         return None
-    matches = [m.party for m in getattr(popup, "matches", [])]
-    chosen = getattr(popup, "party", None) or (matches[0] if matches else None)
+    matches = [m.party for m in popup.matches]
+    chosen = popup.party or (matches[0] if matches else None)
     if matches or chosen is not None:
         dialog.subject = replace(
             dialog.subject,
@@ -945,7 +943,7 @@ def _popup_action_text() -> str:
 
 
 class _Retranslator(QObject):
-    def __init__(self, window: Any, action: QAction) -> None:
+    def __init__(self, window: WindowBase, action: QAction) -> None:
         super().__init__(window)
         self._window = window
         self._action = action
@@ -979,7 +977,7 @@ class _Retranslator(QObject):
         return False
 
 
-def install(window: Any) -> QAction:
+def install(window: WindowBase) -> QAction:
     """Add "Convert call…" to *window*'s Phone menu, its call log's context menu and the context
     menu of every pop-up."""
     action = QAction(window)
@@ -991,8 +989,6 @@ def install(window: Any) -> QAction:
     window.log_view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     translator = _Retranslator(window, action)
     window.installEventFilter(translator)
-    popups = getattr(window, "popups", None)
-    if popups is not None and hasattr(popups, "changed"):
-        popups.changed.connect(translator.hook_popups)
+    window.popups.changed.connect(translator.hook_popups)
     window.convert_action = action
     return action

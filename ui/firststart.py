@@ -14,7 +14,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from callsys.provider import ProviderStatus, Registration
+from callsys.provider import DirectSipCalls, KeepsOptions, Provider, ProviderStatus, Registration
 from callsys.settings import PHONE_PROVIDER, PROVIDER_OPTIONS
 from providers.sip.options import SipOptions
 
@@ -48,9 +48,11 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-def _direct_address(provider: Any, options: SipOptions) -> str:
+def _direct_address(provider: object, options: SipOptions) -> str:
+    if not isinstance(provider, DirectSipCalls):
+        return ""
     try:
-        host, port = provider.engine.listen_address()
+        host, port = provider.listen_address()
     except Exception:  # not running
         return ""
     line = next((ln for ln in options.lines if ln.direct), None)
@@ -60,7 +62,9 @@ def _direct_address(provider: Any, options: SipOptions) -> str:
     return f"sip:{line.user}@{shown}:{port}"
 
 
-def phone_state(provider: Any, status: ProviderStatus | None, configured_options: Any) -> PhoneState:
+def phone_state(
+    provider: Provider | None, status: ProviderStatus | None, configured_options: Any
+) -> PhoneState:
     """The words and colour for the status bar. *configured_options*: ``phone.options`` as the
     settings have them (a built-in phone without ``lines`` there has no line yet)."""
     registration = status.registration if status is not None else Registration.DISABLED
@@ -70,7 +74,7 @@ def phone_state(provider: Any, status: ProviderStatus | None, configured_options
         return PhoneState(translate("MainWindow", "Connecting to the phone system…"), AMBER)
     if registration is Registration.OFFLINE:
         return PhoneState(translate("MainWindow", "Phone offline"), RED)
-    options = getattr(provider, "options", None)
+    options = provider.options if isinstance(provider, KeepsOptions) else None
     if status is None or not isinstance(options, SipOptions):
         return PhoneState(translate("MainWindow", "Phone ready"), GREEN)
     registered = [

@@ -137,6 +137,7 @@ def _scenario_title(name: str) -> str:
 class MainWindow(WindowBase):
     #: Emitted once the provider has started (or failed) and the log is loaded.
     ready = pyqtSignal()
+    log_model: CallLogModel  # the widgets know it as WindowBase.log_model: CallLogRows
 
     def __init__(self, desktop: CallSession, language: Language, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1367,7 +1368,7 @@ class MainWindow(WindowBase):
         connection's choice) — the first-start panel's steps."""
         from ui.settingsdialog import SettingsDialog
 
-        dialog = SettingsDialog(self.desktop.settings, self)
+        dialog = SettingsDialog(self.desktop.settings, self, session=self.desktop)
         dialog.saved.connect(self.settings_saved)
         if page in dialog._pages:
             dialog.tabs.setCurrentIndex(dialog._pages[page])

@@ -174,7 +174,8 @@ def cell_text(row: ReportRow, column: str) -> str:
         return percent_text(b.answered_percent)
     if column == "average_talk":
         return format_duration(b.average_talk_seconds)
-    return _digits(str(getattr(b, column)))
+    counts = {"calls": b.calls, "answered": b.answered, "unanswered": b.unanswered}
+    return _digits(str(counts[column]))
 
 
 def summary_text(total: Bucket) -> str:

@@ -25,7 +25,7 @@ import re
 import tomllib
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
@@ -88,6 +88,9 @@ from ui.qt import (
 )
 from ui.siplines import SipLinesEditor
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from callsys.session import CallSession
 
 __all__ = [
     "DYNAMICS_SECRET",
@@ -445,7 +448,11 @@ def _from_toml(option: Option[Any], text: str) -> object:
 
 
 class SettingsDialog(QDialog):
-    """Edit *settings* and save them. ``saved`` carries the keys whose value changed."""
+    """Edit *settings* and save them. ``saved`` carries the keys whose value changed.
+
+    *session*: the running call session, if any — its provider registry (unless *registry* is
+    given), and its phone, which answers "Test connection" for the options it runs with (one
+    softphone per process)."""
 
     saved = pyqtSignal(list)
 
@@ -455,15 +462,16 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         registry: ProviderRegistry | None = None,
+        session: CallSession | None = None,
         phone_check: PhoneCheck | None = None,
         crm_check: CrmCheck | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.settings = settings
-        if registry is None:
-            desktop = getattr(parent, "desktop", None)
-            registry = getattr(desktop, "registry", None)
+        self.session = session
+        if registry is None and session is not None:
+            registry = session.registry
         if registry is None:
             from providers import REGISTRY
 
@@ -482,6 +490,7 @@ class SettingsDialog(QDialog):
         #: chosen again while the dialog is open; only the chosen provider's options are saved)
         self._set_aside: dict[str, dict[str, Any]] = {}
         self._syncing = False
+        self.audio_page: AudioPage | None = None  # the Audio tab's, built after the phone's tab
         self._build()
         self.setWindowTitle(translate("SettingsDialog", "Settings"))
         self.validate()
@@ -996,7 +1005,7 @@ class SettingsDialog(QDialog):
                 "SettingsDialog", "no audio devices here: they are chosen on the Audio tab"
             )
             return
-        page = getattr(self, "audio_page", None)  # built after the phone's tab
+        page = self.audio_page  # built after the phone's tab
         picked = page.value() if page is not None else {}
         chosen = {key: name for key, name in picked.items() if name is not None}
         if chosen:
@@ -1325,15 +1334,19 @@ class SettingsDialog(QDialog):
         self.tasks.spawn(run(), done=done, failed=failed)
 
     async def _check_phone(self, settings: Settings, typed: Mapping[str, str]) -> str:
-        desktop = getattr(self.parent(), "desktop", None)
-        running: Any = getattr(desktop, "provider", None)
-        if settings[PHONE_PROVIDER] == "sip" and getattr(running, "name", "") == "sip":
+        session = self.session
+        running = session.provider if session is not None else None
+        if (
+            session is not None
+            and running is not None
+            and running.name == "sip"
+            and settings[PHONE_PROVIDER] == "sip"
+        ):
             # pjsua2 allows one softphone per process: a second one for the test would break both.
             # The running one answers for the options it runs with (passwords typed here are new).
-            current = getattr(desktop, "settings", None)
+            current = session.settings
             if (
-                isinstance(current, Settings)
-                and current[PHONE_PROVIDER] == "sip"
+                current[PHONE_PROVIDER] == "sip"
                 and current[PROVIDER_OPTIONS] == settings[PROVIDER_OPTIONS]
                 and not typed
             ):
@@ -1375,7 +1388,8 @@ class SettingsDialog(QDialog):
 
     def done(self, result: int) -> None:
         self.tasks.cancel_all()
-        self.audio_page.close_streams()
+        if self.audio_page is not None:
+            self.audio_page.close_streams()
         super().done(result)
 
 

@@ -69,10 +69,10 @@ def line_fields() -> list[tuple[str, str, Any]]:
 
 
 def transports() -> tuple[str, ...]:
-    from providers.sip import options
+    """The transports a line may use, as the softphone's options declare them."""
+    from providers.sip.options import TRANSPORTS
 
-    found = getattr(options, "_TRANSPORTS", None)
-    return tuple(found) if isinstance(found, tuple) else ("udp", "tcp", "tls")
+    return TRANSPORTS
 
 
 def field_title(name: str) -> str:

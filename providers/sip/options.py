@@ -96,6 +96,7 @@ __all__ = [
     "MAX_CALLS",
     "OPTION_KEYS",
     "SRTP_MODES",
+    "TRANSPORTS",
     "AudioOptions",
     "LineConfig",
     "SipOptions",
@@ -107,7 +108,8 @@ __all__ = [
 MAX_CALLS = 4
 ENGINES = ("auto", "wheel", "built")
 
-_TRANSPORTS = ("udp", "tcp", "tls")
+#: a line's ``transport``
+TRANSPORTS = ("udp", "tcp", "tls")
 #: a line's ``srtp``
 SRTP_MODES = ("off", "optional", "mandatory")
 
@@ -236,9 +238,9 @@ class LineConfig:
             registrar = "sip:" + registrar
         secure = registrar.lower().startswith("sips:")
         transport = _str(data, "transport", "tls" if secure else "udp", key=key + ".transport").lower()
-        if transport not in _TRANSPORTS:
+        if transport not in TRANSPORTS:
             raise ConfigError(
-                f"Line {index + 1}: transport must be one of {', '.join(_TRANSPORTS)}.",
+                f"Line {index + 1}: transport must be one of {', '.join(TRANSPORTS)}.",
                 key=key + ".transport",
             )
         if secure and transport != "tls":

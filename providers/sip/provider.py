@@ -203,6 +203,11 @@ class SipProvider:
             raise ProviderError("The softphone is not running.")
         return self._engine
 
+    def listen_address(self) -> tuple[str, int]:
+        """Where the phone takes direct SIP calls (``callsys.provider.DirectSipCalls``): the host
+        and port it listens on. Raises ``ProviderError`` while it is not running."""
+        return self.engine.listen_address()
+
     def lines(self) -> tuple[Line, ...]:
         out = []
         for line in self.options.lines:

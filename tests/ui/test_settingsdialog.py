@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from callsys.errors import AuthError, ProviderUnavailable
+from callsys.numbers import NumberPlan
 from callsys.provider import Line, ProviderRegistry, ProviderStatus, Registration
+from callsys.session import CallSession
 from callsys.settings import OPTIONS, Settings, load_settings
 from providers import REGISTRY
 from providers.sim import SimulatedProvider
@@ -449,8 +451,10 @@ def test_the_running_softphone_is_not_started_twice_for_a_test(
     registry.register("sip", sip)
     window = QWidget()
     qtbot.addWidget(window)
-    window.desktop = SimpleNamespace(provider=SimpleNamespace(name="sip"), registry=registry)  # type: ignore[attr-defined]
-    dialog = SettingsDialog(settings, window)  # owned by the window, closed with it
+    # The window's session: its registry (no other is given), its settings, a softphone running.
+    session = CallSession.for_plan(NumberPlan(), registry=registry, settings=settings)
+    session.provider = SimpleNamespace(name="sip")  # type: ignore[assignment]
+    dialog = SettingsDialog(settings, window, session=session)  # owned by the window, closed with it
     choose(dialog, "phone.provider", "sip")
     dialog.phone_test.click()
     qtbot.waitUntil(lambda: dialog.phone_result.text().startswith("✖"), timeout=3000)
@@ -639,8 +643,9 @@ def test_test_connection_on_a_direct_line_says_where_the_phone_listens(
     running = SimpleNamespace(
         name="sip", lines=lambda: (Line("direct", "Direct", Registration.ONLINE, "direct on 0.0.0.0:5060"),)
     )
-    window.desktop = SimpleNamespace(provider=running, registry=REGISTRY, settings=load_settings(path))  # type: ignore[attr-defined]
-    dialog = SettingsDialog(load_settings(path), window)
+    session = CallSession.for_plan(NumberPlan(), registry=REGISTRY, settings=load_settings(path))
+    session.provider = running  # type: ignore[assignment]
+    dialog = SettingsDialog(load_settings(path), window, session=session)
     dialog.phone_test.click()
     qtbot.waitUntil(lambda: dialog.phone_result.text()[:1] in "✔✖", timeout=3000)
     assert plain(dialog.phone_result.text()) == (
