@@ -4,7 +4,7 @@
                                               [--runs 7] [--idle 3] [--idle-runs 3] [--breakdown]
     .venv/bin/python benchmarks/ui_startup.py --provider default --idle-cpu [--idle 60] [--pairs 2]
 
-Each run starts ``python -m ui`` in a new process with its own empty config and data folders
+Each run starts ``python -m callsys`` in a new process with its own empty config and data folders
 (so nothing is cached by us) and ``CALLSYS_QUIT_WHEN_READY=1``: the app prints the moment its
 window is shown and the event loop is idle, stays idle for ``--idle`` seconds, prints its
 memory and CPU use, and quits. "Cold start" is from before the process is spawned to that
@@ -96,7 +96,7 @@ def x_display() -> Iterator[str]:
 # ----------------------------------------------------------------------------- one run
 def _as_before(setup: str) -> str:
     """``python -c`` code that runs the desktop after *setup* (code that sets things as before)."""
-    return f"{setup}; import runpy, sys; sys.argv[0] = 'ui'; runpy.run_module('ui', run_name='__main__', alter_sys=True)"
+    return f"{setup}; import runpy, sys; sys.argv[0] = 'callsys'; runpy.run_module('callsys', run_name='__main__', alter_sys=True)"
 
 
 #: pjmedia's threads as before: its worker polling every 10 ms and the null sound device's clock,
@@ -119,7 +119,7 @@ def one_run(
     before: str = "",
 ) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="callsys-bench-") as tmp:
-        argv = [sys.executable, "-c", _as_before(before)] if before else [sys.executable, "-m", "ui"]
+        argv = [sys.executable, "-c", _as_before(before)] if before else [sys.executable, "-m", "callsys"]
         if provider != "default":
             config = Path(tmp) / "settings.toml"
             config.write_text(

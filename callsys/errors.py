@@ -7,6 +7,7 @@
     ├── SecretStoreError            the OS keyring is missing or refused
     ├── StoreError                  the local database cannot be opened or written
     ├── ImportFailed                a directory import file cannot be read at all
+    ├── MissingExtra                a part this installation left out (names the pip extra to add)
     ├── ProviderError               a telephony provider failed or refused a command
     │   ├── NotSupported            the active provider cannot do that (see its capabilities)
     │   ├── UnknownCall             no such call (already ended?)
@@ -22,6 +23,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 __all__ = [
     "AuthError",
     "CallsysError",
@@ -33,6 +36,7 @@ __all__ = [
     "CrmThrottled",
     "CrmUnavailable",
     "ImportFailed",
+    "MissingExtra",
     "NotSupported",
     "ProviderError",
     "ProviderUnavailable",
@@ -63,6 +67,23 @@ class StoreError(CallsysError):
 
 class ImportFailed(CallsysError):
     pass
+
+
+class MissingExtra(CallsysError):
+    """*what* needs the optional dependencies of the pip extra *extra*, which this installation
+    left out (*missing*: their import names). A server installed with ``pip install callsys``
+    has no ``desktop`` (the window: PyQt6, qasync) and no ``softphone`` (pjsua2, sounddevice,
+    numpy); the message says what to install."""
+
+    def __init__(self, what: str, extra: str, missing: Sequence[str] = (), *, hint: str = "") -> None:
+        lacking = f" ({', '.join(missing)} not installed)" if missing else ""
+        hint = f" {hint}" if hint else ""
+        super().__init__(
+            f'{what} needs the "{extra}" extra{lacking}.{hint} Install it with: pip install "callsys[{extra}]"'
+        )
+        self.what = what
+        self.extra = extra
+        self.missing = tuple(missing)
 
 
 class ProviderError(CallsysError):

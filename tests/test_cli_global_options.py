@@ -1,6 +1,6 @@
 """``callsys``'s own options (``--config PATH``, ``--json``) work before and after the
 sub-command, for every sub-command (issue 11 item 7, issue 14 item 8) — run as a user runs it, in
-a subprocess through ``python -m callsys`` (the ``callsys`` entry point, ``ui.main``)."""
+a subprocess through ``python -m callsys`` (the ``callsys`` entry point, ``callsys/__main__.py``)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def _parser_of(parser: argparse.ArgumentParser, path: tuple[str, ...]) -> argpar
 def test_every_sub_command_keeps_the_global_options_given_before_it() -> None:
     """No sub-command (at any depth) has a default of its own for a global option: otherwise it
     overwrites ``--json``/``--config`` given before the command with False/None."""
-    from ui.main import _extra_commands
+    from callsys.__main__ import _extra_commands
 
     parser = build_parser(_extra_commands())
     leaves = list(_leaf_parsers(parser))

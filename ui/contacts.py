@@ -69,10 +69,9 @@ from ui.qt import (
 from ui.texts import kind_text, number_type_text
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from callsys.crm.local import LocalCrm
     from callsys.crm.local_import import ImportReport
+    from callsys.store import Database
 
     from ui.window import WindowBase
 
@@ -126,7 +125,7 @@ class _WorkerConnection(threading.local):
     """The search worker thread's own database connection and directory over it (a SQLite
     connection is used in the thread that opened it); ``None`` until its first search."""
 
-    db: sqlite_utils.Database | None = None
+    db: Database | None = None
     crm: LocalCrm | None = None
     path: Path | None = None  # the database they are open on
 

@@ -67,13 +67,13 @@ def sip_address(text: str) -> str | None:
 
 
 def command_line() -> list[str]:
-    """How to start this callsys: the installed launcher, or this Python running ``-m ui``."""
+    """How to start this callsys: the installed launcher, or this Python running ``-m callsys``."""
     launcher = shutil.which("callsys")
     if launcher and not getattr(sys, "frozen", False):
         return [launcher]
     if getattr(sys, "frozen", False):
         return [sys.executable]
-    return [sys.executable, "-m", "ui"]
+    return [sys.executable, "-m", "callsys"]
 
 
 def desktop_entry(command: Sequence[str]) -> str:

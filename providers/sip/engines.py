@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from callsys.errors import ConfigError, ProviderUnavailable
+from callsys.errors import ConfigError, MissingExtra, ProviderUnavailable
 from providers.sip.options import ENGINES as CHOICES
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "built_dir",
     "current",
     "load",
+    "require",
     "resolve",
 ]
 
@@ -198,11 +200,34 @@ def _loaded_kind(module: Any) -> str:
     return "built" if built is not None and os.path.samefile(folder, built) else "wheel"
 
 
+def _no_wheel() -> MissingExtra:
+    return MissingExtra("The softphone", "softphone", ["pjsua2"])
+
+
+def require(choice: str = "auto") -> None:
+    """Raise ``MissingExtra`` when *choice* takes the wheel and this installation has no
+    ``pjsua2`` — one installed without the ``softphone`` extra (``pip install callsys`` on a
+    server). Looks the module up without importing it; a bad *choice* is left to :func:`load`."""
+    try:
+        kind = resolve(choice)
+    except ConfigError:
+        return
+    if kind != "wheel" or "pjsua2" in sys.modules:
+        return
+    try:
+        found = importlib.util.find_spec("pjsua2") is not None
+    except ImportError:
+        found = False
+    if not found:
+        raise _no_wheel()
+
+
 def load(choice: str = "auto") -> EngineBuild:
     """Import the chosen ``pjsua2`` (once per process) and return what it can do.
 
     Raises ``ProviderUnavailable`` when ``"built"`` is asked for and there is no build, or when
-    this process already runs the other one."""
+    this process already runs the other one; ``MissingExtra`` when the wheel is asked for and
+    not installed."""
     global _current
     if _current is not None and (choice or "auto").strip().lower() == "auto":
         return _current  # e.g. pjengine's own load() after the provider's explicit one
@@ -235,7 +260,12 @@ def load(choice: str = "auto") -> EngineBuild:
         if _loaded_kind(module) != "built":  # pragma: no cover - a stray pjsua2 shadowed it
             raise ProviderUnavailable(f"pjsua2 was imported from {module.__file__}, not the built engine.")
     else:
-        module = importlib.import_module("pjsua2")
+        try:
+            module = importlib.import_module("pjsua2")
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] not in ("pjsua2", "_pjsua2"):
+                raise
+            raise _no_wheel() from None
     _current = _describe(kind, module)
     return _current
 

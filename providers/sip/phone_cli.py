@@ -43,7 +43,7 @@ live call)::
 End of input or ``quit`` (or SIGTERM/SIGINT) hangs up, unregisters and returns 0. A bad
 configuration returns 2, a phone that cannot start (port taken …) returns 1.
 
-As ``callsys phone`` (``register`` below, picked up by ``ui.main``) the options come from the
+As ``callsys phone`` (``register`` below, picked up by the launcher ``callsys/__main__.py``) the options come from the
 settings: ``phone.options`` (when ``phone.provider`` is ``sip``), the line passwords from the
 keyring (``sip/USER@DOMAIN`` or the line's ``secret_name`` — the names the settings dialog
 uses), ``phone.dnd``, ``phone.auto_answer``, ``phone.default_line`` and the number plan.
@@ -407,8 +407,12 @@ def _run_command(args: argparse.Namespace, ctx: Any) -> int:
     for warning in option_warnings(ctx.settings):  # stdout is the JSON lines: warnings go to stderr
         print(f"callsys: warning: {warning}", file=sys.stderr)
     from callsys.settings import DNIS_LINES
+    from providers.sip.engines import require
 
     options = settings_options(ctx.settings, ctx.plan)  # ctx.plan: callsys.numbers.plan_from_settings
+    # Installed without the softphone extra: one sentence naming it on stderr (callsys.cli says
+    # it) and no JSON lines — there is no phone to run.
+    require(str(options.get("engine") or "auto"))
     if args.info:
         try:
             _Output(ctx.out).write(engine_info(options))

@@ -1,6 +1,6 @@
 """The real app under a virtual X server, driven with real X input (xdotool → XTEST).
 
-``Screen`` is an Xvfb on a free display. ``Agent`` is one ``python -m ui`` process on it with its
+``Screen`` is an Xvfb on a free display. ``Agent`` is one ``python -m callsys`` process on it with its
 own HOME, config and data folders: started, found by its window title, driven by keys and clicks
 that go through the X server exactly as a person's do, checked through its own command line
 (``callsys log --json`` …) and through the probe of ``launch.py`` (where a widget is, what the
@@ -133,7 +133,7 @@ def _bgrx_to_rgb(row: bytes) -> bytearray:
 
 
 class Agent:
-    """One desktop process (``python -m ui`` through the probe launcher) on *screen*.
+    """One desktop process (``python -m callsys`` through the probe launcher) on *screen*.
 
     *home* holds HOME, the XDG folders and, unless ``config`` says otherwise, the settings file at
     its default place; the same *home* across ``Agent``s is the same agent's machine after a
@@ -418,7 +418,7 @@ class Agent:
 
     # ---------------------------------------------------------------- the app's own command line
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        argv = [sys.executable, "-m", "ui", *args]
+        argv = [sys.executable, "-m", "callsys", *args]
         if self.config is not None:
             argv += ["--config", str(self.config)]
         env = self.env()

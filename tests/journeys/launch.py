@@ -1,8 +1,8 @@
-"""``python -m ui`` with a read-only probe: what the journeys start instead of the bare command.
+"""``python -m callsys`` with a read-only probe: what the journeys start instead of the bare command.
 
     python tests/journeys/launch.py [callsys arguments]      (CALLSYS_PROBE_DIR=DIR)
 
-It runs the ``ui`` package as ``python -m ui`` does (``runpy``), in the same process, after one
+It runs the ``callsys`` launcher as ``python -m callsys`` does (``runpy``), in the same process, after one
 hook: when the QApplication exists, a 50 ms timer looks for ``DIR/ask``; for each question it
 writes ``DIR/answer.json`` with what is on the screen — the visible windows with their titles
 and screen rectangles, the visible named widgets inside them (rectangle, text, checked, enabled),
@@ -165,4 +165,4 @@ if __name__ == "__main__":
     if probe:
         install(Path(probe))
     sys.argv = ["callsys", *sys.argv[1:]]
-    runpy.run_module("ui", run_name="__main__", alter_sys=True)
+    runpy.run_module("callsys", run_name="__main__", alter_sys=True)

@@ -1,4 +1,4 @@
-"""Start the real desktop (`python -m ui`) once in a fresh process, as a user would."""
+"""Start the real desktop (`python -m callsys`) once in a fresh process, as a user would."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def start_ui(
     config = tmp_path / "settings.toml"
     config.write_text(config_text, encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "ui", "--config", str(config), *args],
+        [sys.executable, "-m", "callsys", "--config", str(config), *args],
         cwd=ROOT,
         env={
             **os.environ,

@@ -157,7 +157,7 @@ def test_a_second_launch_hands_its_tel_link_to_the_running_window(tmp_path: Path
     }
     env.pop("CALLSYS_QUIT_WHEN_READY", None)
     first = subprocess.Popen(
-        [sys.executable, "-m", "ui", "--config", str(config)],
+        [sys.executable, "-m", "callsys", "--config", str(config)],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,
@@ -168,7 +168,7 @@ def test_a_second_launch_hands_its_tel_link_to_the_running_window(tmp_path: Path
         second = None
         while time.monotonic() < deadline:
             second = subprocess.run(
-                [sys.executable, "-m", "ui", "--config", str(config), "tel:+98-912-345-6789"],
+                [sys.executable, "-m", "callsys", "--config", str(config), "tel:+98-912-345-6789"],
                 cwd=root,
                 env={**env, "CALLSYS_SINGLE_INSTANCE_ONLY": "1"},
                 capture_output=True,

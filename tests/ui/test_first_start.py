@@ -121,7 +121,7 @@ def test_the_first_start_panel_offers_the_three_next_steps(
 
 
 def test_a_real_first_start_shows_the_panel_and_the_loopback_phone(tmp_path: Path) -> None:
-    """`python -m ui` with no settings file: the built-in phone on its defaults (only the port
+    """`python -m callsys` with no settings file: the built-in phone on its defaults (only the port
     moved off 5060 by a provisioning file, as an organisation would ship one)."""
     port = free_port()
     provisioning = tmp_path / "provisioning.toml"
@@ -131,7 +131,7 @@ def test_a_real_first_start_shows_the_panel_and_the_loopback_phone(tmp_path: Pat
         encoding="utf-8",
     )
     proc = subprocess.run(
-        [sys.executable, "-m", "ui"],
+        [sys.executable, "-m", "callsys"],
         cwd=ROOT,
         env={
             **os.environ,

@@ -51,7 +51,7 @@ def test_sigterm_during_a_call_ends_and_logs_it(tmp_path: Path) -> None:
     errors = tmp_path / "stderr.txt"
     with errors.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ui", "--config", str(config), "tel:+14155550100"],
+            [sys.executable, "-m", "callsys", "--config", str(config), "tel:+14155550100"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -92,7 +92,7 @@ def test_sigterm_ends_an_idle_window(tmp_path: Path) -> None:
     errors = tmp_path / "stderr.txt"
     with errors.open("wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ui", "--config", str(config)],
+            [sys.executable, "-m", "callsys", "--config", str(config)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,

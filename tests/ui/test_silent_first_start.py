@@ -15,7 +15,7 @@ from tests.ui.fresh import ROOT
 
 
 def first_start(tmp_path: Path, system_text: str) -> list[str]:
-    """`python -m ui` with no settings file; its ready-hook lines (callsys-first-start, …)."""
+    """`python -m callsys` with no settings file; its ready-hook lines (callsys-first-start, …)."""
     provisioning = tmp_path / "provisioning.toml"
     provisioning.write_text(
         f'[defaults.phone]\nprovider = "sip"\n[defaults.phone.options]\nlisten_port = {free_port()}\n'
@@ -25,7 +25,7 @@ def first_start(tmp_path: Path, system_text: str) -> list[str]:
     system = tmp_path / "system.toml"
     system.write_text(system_text, encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "ui"],
+        [sys.executable, "-m", "callsys"],
         cwd=ROOT,
         env={
             **os.environ,

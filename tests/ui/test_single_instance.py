@@ -50,7 +50,7 @@ def test_two_links_clicked_at_once_open_one_window_that_dials_both(tmp_path: Pat
     config, database, env = _config(tmp_path)
     launches = [
         subprocess.Popen(
-            [sys.executable, "-m", "ui", "--config", str(config), link],
+            [sys.executable, "-m", "callsys", "--config", str(config), link],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
