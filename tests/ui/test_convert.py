@@ -5,7 +5,6 @@ an existing record found with the search box) and into Dynamics 365 through the 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -18,7 +17,7 @@ from callsys.crm.local import LocalCrm
 from callsys.model import Party, PartyKind, PhoneNumber
 from tests.dataverse_fake import ORG, Column, DataverseFake
 from tests.ui.conftest import ACME, REZA
-from tests.ui.helpers import UNKNOWN, in_order, missed_call, tab_walk, unnamed
+from tests.ui.helpers import UNKNOWN, in_order, missed_call, plain, tab_walk, unnamed
 
 from ui.convert import ConvertDialog, open_convert
 from ui.i18n import Language
@@ -26,10 +25,6 @@ from ui.mainwindow import MainWindow
 from ui.qt import QComboBox, Qt
 
 LEFT = Qt.MouseButton.LeftButton
-
-
-def plain(text: str) -> str:
-    return re.sub("[\u2066-\u2069\u200e\u200f]", "", text)
 
 
 def aio_run(qtbot: Any, coro: Any) -> Any:
