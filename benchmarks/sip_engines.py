@@ -44,7 +44,7 @@ def tls13_handshake(tmp: Path, seconds: float = 10.0) -> str:
     """Register a TLS line to a TLS-1.3-only server on loopback: the protocol it got, or ``no``."""
     from callsys.callmanager import CallManager
     from providers.sip.provider import SipProvider
-    from tests.sip.test_tls import make_pki
+    from tests.sip.pki import make_pki
 
     pki = make_pki(tmp / "pki")
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

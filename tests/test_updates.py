@@ -17,6 +17,7 @@ import pytest
 
 from callsys.updates import UpdateError, check_update, download, release_add, release_init
 from tests.cli_runner import run
+from tests.helpers import installer
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -39,12 +40,6 @@ def repo(tmp_path: Path) -> Iterator[tuple[Path, Path, str]]:
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-def installer(tmp_path: Path, version: str) -> Path:
-    path = tmp_path / f"callsys_{version}-1~debian-bookworm_amd64.deb"
-    path.write_bytes(b"!<arch>\n" + f"callsys {version}".encode() * 1000)
-    return path
 
 
 def root_of(folder: Path) -> bytes:

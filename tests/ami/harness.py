@@ -1,10 +1,12 @@
 """Shared helpers of the AMI tests: a listener that records provider events and feeds a real
-CallManager, and ``replay`` — one capture through the fake server into a fresh provider."""
+CallManager, ``replay`` — one capture through the fake server into a fresh provider —, a provider
+``connected`` to a fake server, and a capture cut after a given frame (``_prefix_of``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +14,7 @@ from callsys.callmanager import CallManager
 from callsys.model import Call, CallEvent, ProviderEvent
 from callsys.provider import ProviderStatus
 from providers.ami import AmiProvider
-from tests.ami.fakeami import FakeAmi, Session
+from tests.ami.fakeami import FakeAmi, Session, Transcript
 
 WATCH_ALL = ("1001", "1002", "1003")
 
@@ -115,3 +117,32 @@ async def replay(
             await provider.close()
         await asyncio.sleep(0)
     return rec, provider, server
+
+
+async def _until(predicate: object, timeout: float = 5.0) -> None:
+    async def wait() -> None:
+        while not predicate():  # type: ignore[operator]
+            await asyncio.sleep(0.005)
+
+    await asyncio.wait_for(wait(), timeout)
+
+
+@asynccontextmanager
+async def connected(session: Session, **extra: Any) -> AsyncIterator[tuple[AmiProvider, Recorder, FakeAmi]]:
+    async with FakeAmi(session) as server:
+        provider = AmiProvider(options(server.port, **extra))
+        rec = Recorder()
+        await provider.start(rec)
+        try:
+            await provider.wait_connected(5)
+            yield provider, rec, server
+        finally:
+            await provider.close()
+
+
+def _prefix_of(name: str, predicate: object, **kwargs: Any) -> Session:
+    """The capture up to and including the first frame matching *predicate*; then the PBX waits."""
+    t = Transcript.load(name)
+    session = Session.replay(name, keep_open=True, **kwargs)
+    session.frames = t.frames[: t.frames_until(predicate) + 1]  # type: ignore[arg-type]
+    return session

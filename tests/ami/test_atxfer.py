@@ -12,7 +12,7 @@ from callsys.provider import Capability
 from providers.ami import AmiProvider
 from providers.ami.provider import CONFERENCE_MESSAGE
 from tests.ami.fakeami import Session, frame
-from tests.ami.test_commands import _prefix_of, _until, connected
+from tests.ami.harness import _prefix_of, _until, connected
 
 pytestmark = pytest.mark.asyncio
 

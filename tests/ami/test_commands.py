@@ -4,11 +4,6 @@ watching every extension, and readable configuration errors."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
 import pytest
 
 from callsys.errors import ConfigError, NotSupported, ProviderError, ProviderUnavailable, UnknownCall
@@ -16,40 +11,11 @@ from callsys.model import CallEvent, CallState, EndReason
 from callsys.provider import Capability, Provider, require
 from providers import REGISTRY
 from providers.ami import NO_ANSWER_MESSAGE, ActionFailed, AmiProvider, endpoint_of
+from tests.ami.expected import EXPECTED
 from tests.ami.fakeami import FakeAmi, Session, Transcript, frame
-from tests.ami.harness import Recorder, options, replay, settled
-from tests.ami.test_scenarios import EXPECTED
+from tests.ami.harness import Recorder, _prefix_of, _until, connected, options, replay, settled
 
 pytestmark = pytest.mark.asyncio
-
-
-async def _until(predicate: object, timeout: float = 5.0) -> None:
-    async def wait() -> None:
-        while not predicate():  # type: ignore[operator]
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(wait(), timeout)
-
-
-@asynccontextmanager
-async def connected(session: Session, **extra: Any) -> AsyncIterator[tuple[AmiProvider, Recorder, FakeAmi]]:
-    async with FakeAmi(session) as server:
-        provider = AmiProvider(options(server.port, **extra))
-        rec = Recorder()
-        await provider.start(rec)
-        try:
-            await provider.wait_connected(5)
-            yield provider, rec, server
-        finally:
-            await provider.close()
-
-
-def _prefix_of(name: str, predicate: object, **kwargs: Any) -> Session:
-    """The capture up to and including the first frame matching *predicate*; then the PBX waits."""
-    t = Transcript.load(name)
-    session = Session.replay(name, keep_open=True, **kwargs)
-    session.frames = t.frames[: t.frames_until(predicate) + 1]  # type: ignore[arg-type]
-    return session
 
 
 async def test_capabilities_are_honest_no_answer_on_a_desk_phone() -> None:

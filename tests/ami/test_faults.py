@@ -18,6 +18,7 @@ from callsys.model import CallState, Direction, EndReason
 from callsys.provider import Registration
 from providers.ami import AmiProvider, Message
 from providers.ami.protocol import parse_frame
+from tests.ami.expected import EXPECTED
 from tests.ami.fakeami import (
     SCENARIOS,
     TALKING_02,
@@ -30,7 +31,6 @@ from tests.ami.fakeami import (
     raw_frame,
 )
 from tests.ami.harness import Recorder, options, settled
-from tests.ami.test_scenarios import EXPECTED
 
 pytestmark = pytest.mark.asyncio
 

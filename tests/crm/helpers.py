@@ -1,12 +1,16 @@
-"""Shared helpers for the CRM tests: a fake clock for the outbox and a call driver."""
+"""Shared helpers for the CRM tests: a fake clock for the outbox, a call driver and a request to
+the Dataverse fake."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from callsys.callmanager import CallManager
 from callsys.model import CallEvent, Direction, EndReason, ProviderEvent
 from callsys.numbers import NumberPlan
+from tests.dataverse_fake import DataverseFake
 
 T0 = datetime(2025, 5, 1, 9, 0, 0, tzinfo=UTC)
 
@@ -57,3 +61,15 @@ def play_call(
     manager.handle(
         ProviderEvent(CallEvent.ENDED, call_id, reason=reason, at=answered + timedelta(seconds=talk))
     )
+
+
+def call(
+    fake: DataverseFake, method: str, path: str, body: Any = None, **headers: str
+) -> tuple[int, Any, dict[str, str]]:
+    """*method* *path* on the fake's Web API with a valid token: (status, body, headers)."""
+    token = fake.issue_token()
+    hdrs = {"Authorization": f"Bearer {token}", **{k.replace("_", "-"): v for k, v in headers.items()}}
+    raw = json.dumps(body).encode() if body is not None else b""
+    resp = fake.handle(method, f"{fake.api}/{path}", hdrs, raw)
+    text = resp.body.decode()
+    return resp.status, (json.loads(text) if text.startswith("{") else text), resp.headers

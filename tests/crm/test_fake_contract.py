@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
 from callsys.crm.dynamics.batch import BatchRequest, ChangeSet, decode_batch, encode_batch
+from tests.crm.helpers import call
 from tests.dataverse_fake import DataverseFake
-
-
-def call(
-    fake: DataverseFake, method: str, path: str, body: Any = None, **headers: str
-) -> tuple[int, Any, dict[str, str]]:
-    token = fake.issue_token()
-    hdrs = {"Authorization": f"Bearer {token}", **{k.replace("_", "-"): v for k, v in headers.items()}}
-    raw = json.dumps(body).encode() if body is not None else b""
-    resp = fake.handle(method, f"{fake.api}/{path}", hdrs, raw)
-    text = resp.body.decode()
-    return resp.status, (json.loads(text) if text.startswith("{") else text), resp.headers
 
 
 @pytest.mark.parametrize(

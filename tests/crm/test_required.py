@@ -10,7 +10,7 @@ from callsys.crm.dynamics.client import DynamicsCrm
 from callsys.crm.dynamics.convert import CallerDetails, Converter
 from callsys.crm.dynamics.required import RequiredColumn, required_columns
 from callsys.errors import CrmRejected
-from tests.crm.test_fake_contract import call
+from tests.crm.helpers import call
 from tests.dataverse_fake import Column, DataverseFake
 
 REGION = Column("new_region", "Picklist", "Region", options={100000000: "North", 100000001: "South"})

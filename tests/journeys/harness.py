@@ -447,3 +447,18 @@ def screenshots_on_failure(screen: Screen, folder: Path, name: str) -> Iterator[
             path = screen.screenshot(folder / f"{name}-failed.png")
             print(f"screenshot: {path}", file=sys.stderr)
         raise
+
+
+def softphone_settings(port: int) -> str:
+    """The default provider (the embedded softphone, direct mode: no registrar), on loopback and a
+    free port instead of 0.0.0.0:5060, without a sound card."""
+    return f"""[phone]
+provider = "sip"
+
+[phone.options]
+listen_host = "127.0.0.1"
+listen_port = {port}
+
+[phone.options.audio]
+mode = "none"
+"""

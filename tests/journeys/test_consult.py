@@ -12,9 +12,8 @@ import pytest
 
 from tests.sip.peers import free_port, have
 
-from .harness import Agent
+from .harness import Agent, softphone_settings
 from .peer import Caller
-from .test_softphone import softphone_settings
 
 pytestmark = [
     pytest.mark.peers,

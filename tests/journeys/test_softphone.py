@@ -10,28 +10,13 @@ import pytest
 
 from tests.sip.peers import free_port, have
 
-from .harness import Agent, JourneyError
+from .harness import Agent, JourneyError, softphone_settings
 from .peer import Caller
 
 pytestmark = [
     pytest.mark.peers,
     pytest.mark.skipif(not have("baresip"), reason="baresip is needed (scripts/setup --test)"),
 ]
-
-
-def softphone_settings(port: int) -> str:
-    """The default provider (the embedded softphone, direct mode: no registrar), on loopback and a
-    free port instead of 0.0.0.0:5060, without a sound card."""
-    return f"""[phone]
-provider = "sip"
-
-[phone.options]
-listen_host = "127.0.0.1"
-listen_port = {port}
-
-[phone.options.audio]
-mode = "none"
-"""
 
 
 @pytest.fixture

@@ -23,9 +23,8 @@ from callsys.model import CallState
 from providers.server import ServerProvider
 
 from .asterisk import Asterisk, require
-from .e2e import SHARED_SECRET, Rig, ServerProcess, wait_for
-from .test_e2e import CANCELED, MADE, RECEIVED, health, seconds_of
-from .test_e2e import rig as _rig
+from .e2e import CANCELED, MADE, RECEIVED, SHARED_SECRET, Rig, ServerProcess, health, seconds_of, wait_for
+from .e2e import rig as _rig
 
 rig = _rig
 

@@ -14,7 +14,7 @@ from callsys.provider import Registration
 from providers.server import ServerProvider
 
 from .conftest import SECRETS, ServerMaker, url
-from .test_server import sim, state_of, until
+from .helpers import sim, state_of, until
 
 
 def dead_url() -> str:

@@ -10,15 +10,10 @@ whole stream, across a ``kill -9`` of the server, and with the PBX link cut mid-
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import pytest_asyncio
 
 from callsys.callmanager import CallManager
 from callsys.model import CallEvent, CallState, Direction
@@ -26,68 +21,31 @@ from providers.server import ServerProvider
 from tests.ami.fakeami import TALKING_02, FakeAmi, Session, Transcript
 from tests.dataverse_fake import DataverseFake, FakeServer
 
-from .e2e import CALL_SCENARIOS, SHARED_SECRET, Rig, ServerProcess, idle_session, stream, wait_for
+from .e2e import (
+    CALL_SCENARIOS,
+    EXPECTED,
+    RECEIVED,
+    SHARED_SECRET,
+    TRUNK,
+    Rig,
+    ServerProcess,
+    all_closed,
+    health,
+    idle_session,
+    observed_rows,
+    seconds_of,
+    stream,
+    wait_for,
+)
+from .e2e import rig as _rig
 
 pytestmark = pytest.mark.slow
 
-TRUNK = "+49301234567"  # the trunk's caller ID 030 1234567 (Berlin), as E.164
-RECEIVED, MADE, CANCELED = (1, 4), (1, 2), (2, 3)
-
-# What the captures are (reference/ami-transcripts/README.md), one row per activity: whose
-# queue (extension), outgoing?, the other party's number, (statecode, statuscode), talk seconds.
-# Internal calls are logged because the branch sets min_log_digits = 0; the queue member who did
-# not answer (1001 in 12_queue_call) gets no activity: a colleague took the call (B1).
-EXPECTED: dict[str, list[tuple[str, bool, str, tuple[int, int], int | None]]] = {
-    "02_internal_answered": [("1002", True, "1001", MADE, 4), ("1001", False, "1002", RECEIVED, 4)],
-    "03_internal_answered_callee_hangup": [
-        ("1002", True, "1001", MADE, 3),
-        ("1001", False, "1002", RECEIVED, 3),
-    ],
-    "04_internal_unanswered_caller_cancel": [
-        ("1002", True, "1001", CANCELED, None),
-        ("1001", False, "1002", CANCELED, None),
-    ],
-    "05_internal_rejected_busy": [
-        ("1002", True, "1001", CANCELED, None),
-        ("1001", False, "1002", CANCELED, None),
-    ],
-    "06_trunk_did_7000": [("1001", False, TRUNK, RECEIVED, 3)],
-    "06_trunk_did_7001": [("1001", False, TRUNK, RECEIVED, 3)],
-    "07_ivr_customer_id": [("1002", True, "7100", MADE, 8), ("1001", False, "1002", RECEIVED, 3)],
-    "08_call_waiting_unanswered": [
-        ("1002", True, "1001", MADE, 10),
-        ("1001", False, "1002", RECEIVED, 10),
-        ("1003", True, "1001", CANCELED, None),
-        ("1001", False, "1003", CANCELED, None),
-    ],
-    "12_queue_call": [("1002", True, "7200", MADE, 4), ("1003", False, "1002", RECEIVED, None)],
-}
+rig = _rig  # the captures' AMI server and the Dataverse fake with the agents as its users
 
 
 def expected_rows(scenarios: tuple[str, ...] = CALL_SCENARIOS) -> Counter[tuple[Any, ...]]:
     return Counter(row for name in scenarios for row in EXPECTED[name])
-
-
-def seconds_of(row: dict[str, Any]) -> int | None:
-    found = re.search(r"\((\d+) s\)", str(row.get("description") or ""))
-    return int(found.group(1)) if found else None
-
-
-def observed_rows(rig: Rig, *, with_seconds: bool = True) -> Counter[tuple[Any, ...]]:
-    by_user = {v: k for k, v in rig.users.items()}
-    out: Counter[tuple[Any, ...]] = Counter()
-    for row in rig.phonecalls():
-        seconds = seconds_of(row) if with_seconds else None
-        out[
-            (
-                by_user.get(row.get("_ownerid_value"), row.get("_ownerid_value")),
-                bool(row.get("directioncode")),
-                row.get("phonenumber"),
-                (row.get("statecode"), row.get("statuscode")),
-                seconds,
-            )
-        ] += 1
-    return out
 
 
 def normalised(rows: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
@@ -99,31 +57,10 @@ def normalised(rows: Counter[tuple[Any, ...]]) -> Counter[tuple[Any, ...]]:
     return out
 
 
-def all_closed(rig: Rig, count: int) -> bool:
-    rows = rig.phonecalls()
-    return len(rows) >= count and all(r.get("statecode") != 0 for r in rows)
-
-
 def assert_logged_once(rig: Rig, scenarios: tuple[str, ...] = CALL_SCENARIOS) -> None:
     assert normalised(observed_rows(rig)) == expected_rows(scenarios)
     trunk = [r for r in rig.phonecalls() if r.get("phonenumber") == TRUNK]
     assert trunk and all(r.get("_regardingobjectid_value") == rig.customer for r in trunk)
-
-
-@pytest_asyncio.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
-    fake = DataverseFake()
-    users = {
-        ext: fake.add(
-            "systemuser", {"firstname": name, "lastname": "Agent", "internalemailaddress": f"{ext}@x.test"}
-        )
-        for ext, name in (("1001", "Alice"), ("1002", "Bob"), ("1003", "Carol"))
-    }
-    customer = fake.add("contact", {"firstname": "Erika", "lastname": "Mustermann", "telephone1": TRUNK})
-    with fake.serve() as crm:
-        ami = FakeAmi()
-        async with ami:
-            yield Rig(tmp_path, fake, crm, ami, users, customer, fake.issue_token())
 
 
 def play(rig: Rig, *names: str) -> None:
@@ -143,13 +80,6 @@ async def wait_until_queued(server: ServerProcess, count: int, timeout: float = 
         if loop.time() > end:
             raise AssertionError(f"fewer than {count} CRM writes were queued")
         await asyncio.sleep(0.1)
-
-
-async def health(server: ServerProcess) -> dict[str, Any]:
-    async with httpx.AsyncClient() as client:
-        response = await client.get(f"http://127.0.0.1:{server.port}/health")
-        body: dict[str, Any] = response.json()
-        return body
 
 
 @pytest.mark.asyncio

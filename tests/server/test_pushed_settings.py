@@ -6,11 +6,6 @@ server sends nothing."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,74 +14,10 @@ import tomli_w
 from callsys.settings import DIAL_PREFIX, MIN_LOG_DIGITS, REGION, load_settings
 from tests.cli_runner import run, run_json
 
-from .test_tls import self_signed
+from .helpers import TOKEN
+from .helpers import server as _server
 
-ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "pushed-layer-token-8c2e"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
-    """(wss:// address, the server's certificate, its pushed settings file): a real server process."""
-    cert, key = self_signed(tmp_path)
-    pushed = tmp_path / "pushed.toml"
-    pushed.write_text(
-        '[numbers]\nregion = "DE"\narea_code = "30"\n\n[phone]\ndial_prefix = "7"\n\n'
-        '[logging]\nmin_log_digits = 7\n\n[locked]\nkeys = ["logging.min_log_digits", "phone.dial_prefix"]\n',
-        encoding="utf-8",
-    )
-    config = tmp_path / "server.toml"
-    config.write_text(
-        tomli_w.dumps(
-            {
-                "storage": {"database": str(tmp_path / "server.sqlite3")},
-                "server": {
-                    "listen_host": "127.0.0.1",
-                    "listen_port": 0,
-                    "tls_certificate": str(cert),
-                    "tls_key_file": str(key),
-                    "pushed_settings": str(pushed),
-                    "branches": [{"name": "hq", "provider": "sim"}],
-                    "agents": [{"name": "sara", "extensions": ["1001"], "branch": "hq"}],
-                },
-            }
-        ),
-        encoding="utf-8",
-    )
-    env = {
-        **os.environ,
-        "CALLSYS_SECRET_SERVER_AGENT_SARA": TOKEN,
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        "PYTHONPATH": str(ROOT),
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "callsys", "server", "--config", str(config), "--json"],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        env=env,
-        cwd=str(ROOT),
-    )
-    try:
-        assert proc.stdout is not None
-        said = b""  # {"listening": "127.0.0.1:PORT"} (indented), or nothing if it failed
-        while not said.rstrip().endswith(b"}"):
-            line = proc.stdout.readline()
-            assert line, (tmp_path / "server.log").read_text()[-3000:]
-            said += line
-        port = int(json.loads(said)["listening"].rsplit(":", 1)[1])
-        yield f"wss://127.0.0.1:{port}/ws", cert, pushed
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        assert proc.stdout is not None
-        proc.stdout.close()
-        log.close()
+server = _server  # a real server process pushing its settings layer
 
 
 def desktop(tmp_path: Path, url: str, cert: Path) -> tuple[Path, Path]:

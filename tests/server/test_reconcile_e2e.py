@@ -16,9 +16,8 @@ import pytest
 
 from tests.ami.fakeami import Session, Transcript
 
-from .e2e import Rig, idle_session, wait_for
-from .test_e2e import MADE, RECEIVED, all_closed, seconds_of
-from .test_e2e import rig as _rig
+from .e2e import MADE, RECEIVED, Rig, all_closed, idle_session, seconds_of, wait_for
+from .e2e import rig as _rig
 
 rig = _rig  # the same rig as the other end-to-end tests
 

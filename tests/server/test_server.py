@@ -14,31 +14,10 @@ from callsys.callmanager import CallManager
 from callsys.errors import NotSupported, ProviderUnavailable, UnknownCall
 from callsys.model import CallEvent, CallState, Direction, EndReason
 from callsys.provider import Capability
-from callsys.server.daemon import CallServer
 from providers.server import ServerProvider
-from providers.sim import SimulatedProvider
 
 from .conftest import BOB_USER, SARA_USER, SECRETS, ServerMaker, activities, http, open_client, url
-
-
-def sim(server: CallServer, branch: str = "hq") -> SimulatedProvider:
-    provider = server.branches[branch].provider
-    assert isinstance(provider, SimulatedProvider)
-    return provider
-
-
-def state_of(manager: CallManager, call_id: str) -> CallState | None:
-    call = manager.get(call_id)
-    return call.state if call is not None else None
-
-
-async def until(predicate: object, timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():  # type: ignore[operator]
-        if loop.time() > end:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+from .helpers import sim, state_of, until
 
 
 @pytest.mark.asyncio

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,7 @@ from providers.server import ServerProvider
 from providers.sim import SimulatedProvider
 
 from .conftest import SECRETS, ServerMaker
-
-
-def self_signed(tmp_path: Path) -> tuple[Path, Path]:
-    cert, key = tmp_path / "server.pem", tmp_path / "server.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    return cert, key
+from .helpers import self_signed
 
 
 @pytest.mark.asyncio

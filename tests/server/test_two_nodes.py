@@ -15,10 +15,9 @@ import pytest
 
 from tests.ami.fakeami import TALKING_02, Session, Transcript
 
-from .e2e import Rig, wait_for
+from .e2e import EXPECTED, Rig, all_closed, observed_rows, wait_for
+from .e2e import rig as _rig
 from .pgcluster import PgCluster, cluster
-from .test_e2e import EXPECTED, all_closed, observed_rows
-from .test_e2e import rig as _rig
 
 pytestmark = pytest.mark.slow
 rig = _rig

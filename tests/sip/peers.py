@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -706,3 +707,102 @@ class Phone:
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await self._reader
+
+
+def received(out: str, code: int) -> int:
+    """How many *code* responses sipp counted (its final statistics screen)."""
+    return sum(int(n) for n in re.findall(rf"^\s*{code}\s+<----------\s+(\d+)", out, re.M))
+
+
+async def a_normal_call_is_answered(phone: Phone, tmp_path: Path, transport: str) -> None:
+    mark = len(phone.lines)
+    sipp = asyncio.create_task(
+        run_sipp(
+            [
+                f"{HOST}:{phone.port}", "-sn", "uac", "-d", "200", "-m", "1", "-t", transport,
+                "-i", HOST, "-p", str(free_port()), "-nostdin", "-timeout", "30s", "-recv_timeout", "8000",
+            ],
+            tmp_path,
+        )
+    )  # fmt: skip
+    ring = await phone.expect(since=mark, event="incoming", remote_name="sipp")
+    await phone.send(f"answer {ring['call']}")
+    await phone.expect(since=mark, event="answered", call=ring["call"])
+    status, out = await sipp
+    assert status == 0, out
+    ended = await phone.expect(since=mark, event="ended", call=ring["call"])
+    assert ended["reason"] == "completed"
+
+
+async def baresip_heard(phone, baresip: Baresip, size: int = 24000) -> None:  # type: ignore[no-untyped-def]
+    """Keep the call up until baresip has written >= *size* bytes of what it decoded."""
+    await phone.until(
+        lambda: any(p.stat().st_size >= size for p in baresip.recordings("dec")), 15, "baresip recording"
+    )
+
+
+def assert_baresip_heard(baresip: Baresip, hz: float) -> None:
+    samples, rate = read_wav(baresip.recordings("dec")[-1])
+    assert has_tone(samples[rate // 2 :], rate, hz), "baresip did not hear our tone"
+
+
+def _udp_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return True
+    return False
+
+
+class PhoneProcess:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.lines: list[dict[str, Any]] = []
+        self.raw: list[str] = []
+
+    @classmethod
+    async def start(cls, options: dict[str, Any]) -> PhoneProcess:
+        """``python -m providers.sip.phone_cli OPTIONS`` with its stdin and stdout piped."""
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        return cls(proc)
+
+    async def send(self, command: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command.encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def expect(self, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
+        """The next (or an already read) output line whose fields match."""
+        assert self.proc.stdout is not None
+
+        def match(obj: dict[str, Any]) -> bool:
+            return all(obj.get(k) == v for k, v in fields.items())
+
+        for i, obj in enumerate(self.lines):
+            if match(obj):
+                del self.lines[: i + 1]
+                return obj
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise AssertionError(f"no line with {fields}; got {self.raw[-10:]}")
+            try:
+                line = await asyncio.wait_for(self.proc.stdout.readline(), remaining)
+            except TimeoutError:
+                continue
+            if not line:
+                raise AssertionError(f"phone exited; output: {self.raw[-10:]}")
+            text = line.decode()
+            self.raw.append(text)
+            obj = json.loads(text)  # every stdout line is JSON
+            if match(obj):
+                return obj
+            self.lines.append(obj)

@@ -9,7 +9,17 @@ import pytest
 from callsys.errors import ProviderError
 from callsys.model import CallEvent, CallState, Direction, EndReason
 
-from .peers import HOST, Baresip, free_port, has_tone, read_wav, run_sipp
+from .peers import (
+    HOST,
+    Baresip,
+    _udp_taken,
+    assert_baresip_heard,
+    baresip_heard,
+    free_port,
+    has_tone,
+    read_wav,
+    run_sipp,
+)
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
@@ -37,18 +47,6 @@ async def test_incoming_call_answered_with_audio_both_ways(start_phone, baresip:
     assert ended.reason is EndReason.COMPLETED
     await baresip.wait_event("CALL_CLOSED")
     assert_baresip_heard(baresip, 440)
-
-
-async def baresip_heard(phone, baresip: Baresip, size: int = 24000) -> None:  # type: ignore[no-untyped-def]
-    """Keep the call up until baresip has written >= *size* bytes of what it decoded."""
-    await phone.until(
-        lambda: any(p.stat().st_size >= size for p in baresip.recordings("dec")), 15, "baresip recording"
-    )
-
-
-def assert_baresip_heard(baresip: Baresip, hz: float) -> None:
-    samples, rate = read_wav(baresip.recordings("dec")[-1])
-    assert has_tone(samples[rate // 2 :], rate, hz), "baresip did not hear our tone"
 
 
 async def test_outgoing_call_with_audio_both_ways_and_remote_hangup(start_phone, baresip: Baresip) -> None:
@@ -274,17 +272,6 @@ async def test_blind_transfer_hands_the_call_over(start_phone, baresip: Baresip,
     await baresip.cmd("hangup")
     status, out = await sipp
     assert status == 0, out
-
-
-def _udp_taken(port: int) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return True
-    return False
 
 
 class FakeMicSpeaker:

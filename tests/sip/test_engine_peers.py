@@ -18,9 +18,8 @@ import pytest
 
 from providers.sip.engines import built_dir
 
-from .peers import HOST, free_port, have, run_sipp
-from .test_flood_peers import Phone, a_normal_call_is_answered, received
-from .test_tls import TlsKamailio, make_pki, needs_tls_module
+from .peers import HOST, Phone, a_normal_call_is_answered, free_port, have, received, run_sipp
+from .pki import TlsKamailio, make_pki, needs_tls_module
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 

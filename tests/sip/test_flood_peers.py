@@ -12,7 +12,7 @@ import pytest
 
 from providers.sip.guard import RETRY_AFTER
 
-from .peers import HOST, Phone, free_port, run_sipp
+from .peers import HOST, Phone, a_normal_call_is_answered, free_port, received, run_sipp
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 
@@ -22,11 +22,6 @@ SCENARIOS = {
     "u1": (FLOOD_DIR / "invite_cancel.xml", []),
     "t1": (FLOOD_DIR / "invite_cancel_tcp.xml", ["-default_behaviors", "-abortunexp"]),
 }
-
-
-def received(out: str, code: int) -> int:
-    """How many *code* responses sipp counted (its final statistics screen)."""
-    return sum(int(n) for n in re.findall(rf"^\s*{code}\s+<----------\s+(\d+)", out, re.M))
 
 
 def assert_a_503_answers_its_invite(trace: Path) -> None:
@@ -61,26 +56,6 @@ def assert_a_503_answers_its_invite(trace: Path) -> None:
         assert got["via"].split(";branch=")[1] == sent["via"].split(";branch=")[1]
         to, _, tag = got["to"].partition(";tag=")
         assert tag and without_port(to) == without_port(sent["to"])
-
-
-async def a_normal_call_is_answered(phone: Phone, tmp_path: Path, transport: str) -> None:
-    mark = len(phone.lines)
-    sipp = asyncio.create_task(
-        run_sipp(
-            [
-                f"{HOST}:{phone.port}", "-sn", "uac", "-d", "200", "-m", "1", "-t", transport,
-                "-i", HOST, "-p", str(free_port()), "-nostdin", "-timeout", "30s", "-recv_timeout", "8000",
-            ],
-            tmp_path,
-        )
-    )  # fmt: skip
-    ring = await phone.expect(since=mark, event="incoming", remote_name="sipp")
-    await phone.send(f"answer {ring['call']}")
-    await phone.expect(since=mark, event="answered", call=ring["call"])
-    status, out = await sipp
-    assert status == 0, out
-    ended = await phone.expect(since=mark, event="ended", call=ring["call"])
-    assert ended["reason"] == "completed"
 
 
 @pytest.mark.parametrize("transport", ["u1", "t1"], ids=["udp", "tcp"])

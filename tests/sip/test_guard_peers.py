@@ -22,8 +22,7 @@ from callsys.errors import ProviderError
 from callsys.model import CallEvent, EndReason
 from providers.sip.guard import BUDGET, SLOTS_PER_CALL
 
-from .peers import HOST, free_port, run_sipp
-from .test_calls_peers import _udp_taken
+from .peers import HOST, _udp_taken, free_port, run_sipp
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 

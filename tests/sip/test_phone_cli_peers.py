@@ -3,71 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from providers.sip.engines import resolve
 
-from .peers import HOST, Baresip, free_port
+from .peers import HOST, Baresip, PhoneProcess, free_port
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class PhoneProcess:
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-        self.lines: list[dict[str, Any]] = []
-        self.raw: list[str] = []
-
-    @classmethod
-    async def start(cls, options: dict[str, Any]) -> PhoneProcess:
-        """``python -m providers.sip.phone_cli OPTIONS`` with its stdin and stdout piped."""
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "providers.sip.phone_cli", json.dumps(options), cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        return cls(proc)
-
-    async def send(self, command: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(command.encode() + b"\n")
-        await self.proc.stdin.drain()
-
-    async def expect(self, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
-        """The next (or an already read) output line whose fields match."""
-        assert self.proc.stdout is not None
-
-        def match(obj: dict[str, Any]) -> bool:
-            return all(obj.get(k) == v for k, v in fields.items())
-
-        for i, obj in enumerate(self.lines):
-            if match(obj):
-                del self.lines[: i + 1]
-                return obj
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise AssertionError(f"no line with {fields}; got {self.raw[-10:]}")
-            try:
-                line = await asyncio.wait_for(self.proc.stdout.readline(), remaining)
-            except TimeoutError:
-                continue
-            if not line:
-                raise AssertionError(f"phone exited; output: {self.raw[-10:]}")
-            text = line.decode()
-            self.raw.append(text)
-            obj = json.loads(text)  # every stdout line is JSON
-            if match(obj):
-                return obj
-            self.lines.append(obj)
 
 
 async def test_headless_phone_answers_dials_and_quits(tmp_path: Path, baresip: Baresip) -> None:

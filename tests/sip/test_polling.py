@@ -21,7 +21,7 @@ from providers.sip.options import SipOptions
 from providers.sip.provider import SipProvider
 from providers.sip.wakeups import sip_port
 
-from .test_provider_rules import FakeEngine
+from .fake_engine import FakeEngine
 
 
 class SocketEngine(FakeEngine):

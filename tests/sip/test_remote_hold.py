@@ -7,7 +7,7 @@ import pytest
 
 from callsys.model import CallEvent, CallState
 
-from .test_provider_rules import Rig
+from .fake_engine import Rig
 
 pytestmark = pytest.mark.asyncio
 

@@ -13,8 +13,7 @@ import pytest_asyncio
 
 from callsys.model import CallEvent, EndReason
 
-from .peers import Baresip
-from .test_calls_peers import assert_baresip_heard, baresip_heard
+from .peers import Baresip, assert_baresip_heard, baresip_heard
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 

@@ -13,8 +13,7 @@ import pytest
 from callsys.model import CallEvent, EndReason
 from callsys.provider import Capability
 
-from .peers import HOST, free_port, run_sipp
-from .test_phone_cli_peers import PhoneProcess
+from .peers import HOST, PhoneProcess, free_port, run_sipp
 
 pytestmark = [pytest.mark.peers, pytest.mark.asyncio]
 

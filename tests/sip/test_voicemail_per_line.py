@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sip.test_provider_rules import VOICEMAIL_LINES, Rig
+from tests.sip.fake_engine import VOICEMAIL_LINES, Rig
 
 
 @pytest.mark.asyncio

@@ -26,6 +26,7 @@ __all__ = [
     "missed",
     "missed_call",
     "mnemonic",
+    "plain",
     "press",
     "ring",
     "tab_walk",
@@ -35,6 +36,11 @@ __all__ = [
 #: A number no record has.
 UNKNOWN = "+982144556677"
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+def plain(text: str) -> str:
+    """*text* without the direction isolates and marks that keep it readable in either direction."""
+    return re.sub("[\u2066-\u2069\u200e\u200f]", "", text)
 
 
 def log_text(window: MainWindow, call_id: str, column: str) -> str:

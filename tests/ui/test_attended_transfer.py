@@ -10,8 +10,7 @@ from typing import Any
 
 from callsys.model import CallState, EndReason
 from tests.ui.conftest import ACME, SARA, make_settings
-from tests.ui.test_desktop_flows import press
-from tests.ui.test_window import answered, log_text, plain
+from tests.ui.helpers import answered, log_text, plain, press
 
 from ui.hotkeys import action_title
 from ui.mainwindow import MainWindow

@@ -5,7 +5,6 @@ an existing record found with the search box) and into Dynamics 365 through the 
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -18,7 +17,7 @@ from callsys.crm.local import LocalCrm
 from callsys.model import Party, PartyKind, PhoneNumber
 from tests.dataverse_fake import ORG, Column, DataverseFake
 from tests.ui.conftest import ACME, REZA
-from tests.ui.helpers import UNKNOWN, in_order, missed_call, tab_walk, unnamed
+from tests.ui.helpers import UNKNOWN, in_order, missed_call, plain, tab_walk, unnamed
 
 from ui.convert import ConvertDialog, open_convert
 from ui.i18n import Language
@@ -26,10 +25,6 @@ from ui.mainwindow import MainWindow
 from ui.qt import QComboBox, Qt
 
 LEFT = Qt.MouseButton.LeftButton
-
-
-def plain(text: str) -> str:
-    return re.sub("[\u2066-\u2069\u200e\u200f]", "", text)
 
 
 def aio_run(qtbot: Any, coro: Any) -> Any:
@@ -420,3 +415,135 @@ def test_the_crms_own_refusal_of_a_missing_column_is_shown_in_words(
     assert "Lead source: a value is required." in dialog.message.text()
     assert "Fill it in in the CRM instead" in dialog.message.text()
     assert fake.count("lead") == 0 and dialog.create_button.isEnabled()
+
+
+# ---------------------------------------------------------------------------- Convert, metadata unreadable
+def _lead_dialog(qtbot: Any, dynamics: Any) -> Any:
+    from callsys.crm.conversion import DynamicsBackend, Subject
+
+    from ui.convert import ConvertDialog, _explained
+
+    subject = Subject(dynamics.plan.parse("09121234567"), name="Lea Lang", company="Fabrikam")
+    dialog = ConvertDialog(_explained(DynamicsBackend(dynamics)), subject, action="lead")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_convert_when_the_crm_could_not_say_what_it_requires_then_comes_back(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    """The metadata read fails as the dialog opens (CRM offline): the dialog says so; when the CRM
+    is back, Create first shows the field it requires instead of a refusal naming a field the
+    dialog does not have."""
+    fake.require("lead", REGION)
+    fake.inject(503, method="GET", path="EntityDefinitions", times=10)
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(dialog.hint.isVisible, timeout=3000)
+    assert "could not be read" in plain(dialog.hint.text())
+    assert dialog.create_button.isEnabled()  # the agent may still try with what is known
+    fake.faults.clear()  # the CRM is back
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: "new_region" in dialog.extra_rows.get("lead", {}), timeout=3000)
+    combo = dialog.extra_rows["lead"]["new_region"].widget
+    assert combo.isVisible() and not dialog.create_button.isEnabled()
+    assert plain(dialog.hint.text()) == "The CRM requires “Region” as well."
+    assert "refused" not in dialog.message.text() and fake.count("lead") == 0
+    combo.setCurrentIndex(combo.findText("North"))
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    lead = fake.find("lead", dialog.result_value.record_id)
+    assert lead is not None and lead["new_region"] == 100000000
+
+
+def test_convert_creates_with_the_known_fields_when_the_metadata_stays_unreadable(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    """Only the metadata request is refused for the moment (throttled): the lead is still made with
+    what the agent typed — the call is not lost — and the dialog said beforehand that the CRM's
+    extra requirements were not known."""
+    fake.inject(429, retry_after=30, method="GET", path="EntityDefinitions", times=10)
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(dialog.hint.isVisible, timeout=3000)
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    assert fake.count("lead") == 1 and dialog.message.text().startswith("The lead was created.")
+
+
+def test_a_throttled_create_is_explained_in_words(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(lambda: "lead" in dialog.extra_rows, timeout=3000)
+    fake.inject(429, retry_after=30, method="POST", path="leads")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: "nothing was created" in dialog.message.text(), timeout=5000)
+    text = plain(dialog.message.text())
+    assert text.startswith(
+        "The CRM is busy (too many requests); nothing was created. Try again in 30 seconds."
+    )
+    assert fake.count("lead") == 0 and dialog.create_button.isEnabled()
+
+
+def test_convert_messages_keep_the_persian_reading_order(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    """«CRM نپذیرفت: …» starts with a Latin word: without a direction mark Qt laid the Persian
+    sentence out left-to-right, "CRM" at the wrong end and the link's words jumbled."""
+    language.apply("fa")
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(lambda: "lead" in dialog.extra_rows, timeout=3000)
+    fake.inject(400, method="POST", path="leads")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: "نپذیرفت" in dialog.message.text(), timeout=5000)
+    assert dialog.message.text().startswith("\u200f")
+    dialog.create_button.click()
+    qtbot.waitUntil(lambda: dialog.result_value is not None, timeout=5000)
+    assert dialog.message.text().startswith("\u200f")
+
+
+def test_a_required_number_typed_wrong_is_named_as_such(
+    qtbot: Any, fake: Any, dynamics: Any, language: Any
+) -> None:
+    """ "12 staff" in a required whole-number field was reported as "The CRM requires “Employees”
+    as well." — as if it were empty."""
+    from tests.dataverse_fake import Column
+
+    fake.require("lead", Column("new_staff", "Integer", "Employees"))
+    dialog = _lead_dialog(qtbot, dynamics)
+    qtbot.waitUntil(lambda: "new_staff" in dialog.extra_rows.get("lead", {}), timeout=3000)
+    field = dialog.extra_rows["lead"]["new_staff"].widget
+    assert plain(dialog.hint.text()) == "The CRM requires “Employees” as well."
+    field.setText("12 staff")
+    assert plain(dialog.hint.text()) == "“Employees” takes a whole number."
+    assert not dialog.create_button.isEnabled()
+    field.setText("۱۲")  # Persian digits
+    assert dialog.hint.isHidden() and dialog.create_button.isEnabled()
+
+
+def test_enter_in_the_convert_search_box_searches_and_creates_nothing(
+    make_window: Callable[..., MainWindow], qtbot: Any, language: Any
+) -> None:
+    """Enter in the search box also pressed Create: with a record already chosen, searching for
+    another one added the number to the chosen one."""
+
+    from ui.convert import open_convert
+    from ui.qt import QApplication, Qt
+
+    window = make_window()
+    dialog = open_convert(window, missed_call(window, UNKNOWN, "PARS CO"), action="add_number")
+    assert dialog is not None
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    dialog.search.setFocus()
+    qtbot.keyClicks(dialog.search, "Sara")
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.chosen_record() is not None)
+    qtbot.keyClicks(dialog.search, " Ahmadi")  # the agent refines the search: Enter again
+    qtbot.keyClick(dialog.search, Qt.Key.Key_Return)
+    qtbot.wait(300)
+    assert dialog.result_value is None and dialog.isVisible()
+    assert QApplication.focusWidget() is dialog.search
+    qtbot.keyClick(dialog.create_button, Qt.Key.Key_Space)  # Create is a deliberate act
+    qtbot.waitUntil(lambda: dialog.result_value is not None)
+    dialog.close()

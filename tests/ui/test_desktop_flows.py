@@ -126,6 +126,25 @@ def test_hotkeys_are_remappable_and_clashes_are_reported(
     assert sim.state(call_id) is CallState.ACTIVE
 
 
+def test_a_global_key_for_a_field_of_the_window_brings_the_window_up(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """A global key (CARD6) for "Go to the number field" or "Call notes", pressed in another program:
+    the key is useless unless the window comes up — hidden to the tray or minimised."""
+    window = make_window()
+    window.show()
+    window.hide()  # closed to the tray
+    window.hotkeys.global_keys.activated.emit("focus_dial")
+    assert window.isVisible() and not window.isMinimized()
+    assert window.focusWidget() is window.dial_edit
+    window.showMinimized()
+    window.hotkeys.global_keys.activated.emit("focus_search")
+    assert window.isVisible() and not window.isMinimized()
+    window.hide()
+    window.hotkeys.global_keys.activated.emit("hold")  # a call action acts where the window is
+    assert not window.isVisible()
+
+
 def test_call_back_from_the_log(make_window: Callable[..., MainWindow], qtbot: Any) -> None:
     window = make_window()
     call_id = window.simulator.ring(REZA, "")

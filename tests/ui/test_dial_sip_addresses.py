@@ -201,7 +201,7 @@ async def test_a_direct_callers_sip_address_is_what_the_log_calls_back() -> None
     from callsys.callmanager import CallManager
     from providers.sip.engine import IncomingCall
     from providers.sip.provider import SipProvider
-    from tests.sip.test_provider_rules import FakeEngine
+    from tests.sip.fake_engine import FakeEngine
 
     from ui.calllogview import row_from_call
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from callsys.model import CallState
-from tests.ui import test_global_hotkeys as _x  # its private Xvfb and "another program"
+from tests.ui import xsession as _x  # the private Xvfb and "another program"
 from tests.ui.conftest import SARA
 
 from ui.mainwindow import MainWindow

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from callsys.settings import AREA_CODE, MIN_LOG_DIGITS, load_settings
-from tests.server.test_pushed_settings import TOKEN, server  # noqa: F401 (the fixture)
+from tests.server.helpers import TOKEN, server  # noqa: F401 (the fixture)
 from tests.ui.conftest import make_settings
 
 from ui.mainwindow import MainWindow

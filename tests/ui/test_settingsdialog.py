@@ -155,6 +155,54 @@ def test_a_hotkey_is_set_by_pressing_it_and_one_key_for_two_actions_is_refused(
     assert load_settings(settings.path).get("hotkeys.notes") == "Alt+Shift+F7"
 
 
+def test_a_hotkey_field_leaves_escape_and_enter_to_the_dialog_and_refuses_typing_keys(
+    qtbot: Any, tmp_path: Path, language: Any
+) -> None:
+    """Escape in a hotkey field closed nothing — it became the "Answer" key; Enter became a key
+    instead of OK; a bare letter was taken as a key and would then be taken from typing (and, as a
+    global key, from every program)."""
+    from callsys.settings import load_settings
+
+    from ui.qt import QApplication, QKeySequenceEdit, Qt
+    from ui.settingsdialog import SettingsDialog
+
+    path = tmp_path / "settings.toml"
+    path.write_text('[phone]\nprovider = "sim"\n', encoding="utf-8")
+
+    def opened() -> tuple[Any, Any]:
+        dialog = SettingsDialog(load_settings(path), registry=REGISTRY)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        dialog.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+        dialog.tabs.setCurrentIndex(dialog._pages["hotkeys"])
+        field = dialog.fields["hotkeys.answer"]
+        assert isinstance(field.widget, QKeySequenceEdit)
+        field.widget.setFocus()
+        return dialog, field
+
+    dialog, field = opened()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible() and dialog.result() == 0  # cancelled
+    assert path.read_text(encoding="utf-8") == '[phone]\nprovider = "sim"\n'
+
+    dialog, field = opened()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_A)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert field.raw() == "Ctrl+Shift+A"  # not taken
+    assert field.error.isVisibleTo(dialog)
+    assert plain(field.error.text()).startswith("A letter, digit or typing key needs Ctrl or Alt")
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_F9)  # a function key alone is fine
+    assert field.raw() == "F9"
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)  # recording ends; Tab moves on
+    field.widget.setFocus()
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    assert field.raw() == "Ctrl+K"
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # OK
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert dialog.result() == 1 and 'answer = "Ctrl+K"' in path.read_text(encoding="utf-8")
+
+
 def test_global_hotkeys_are_ticked_in_a_list_not_typed(
     qtbot: Any, settings: Settings, language: Language
 ) -> None:
@@ -185,6 +233,22 @@ def test_global_hotkeys_are_ticked_in_a_list_not_typed(
         "mute",
         "notes",
     )
+
+
+def test_the_global_action_ticks_are_live_only_with_global_hotkeys_on(
+    qtbot: Any, tmp_path: Path, language: Any
+) -> None:
+    """Ticking actions while "global hotkeys" is off did nothing: the list follows the box."""
+    path = tmp_path / "settings.toml"
+    path.write_text('[phone]\nprovider = "sim"\n', encoding="utf-8")
+    dialog = _sip_dialog(qtbot, path)
+    box = dialog.fields["hotkeys.global"].widget
+    ticks = dialog.fields["hotkeys.global_actions"].widget
+    assert not box.isChecked() and not ticks.isEnabled()
+    box.setChecked(True)
+    assert ticks.isEnabled()
+    box.setChecked(False)
+    assert not ticks.isEnabled()
 
 
 def test_a_new_group_and_a_decimal_setting_get_their_tab_and_field(
@@ -402,6 +466,100 @@ def test_lines_typed_into_the_options_are_refused_and_move_with_the_provider(
     assert not dialog.ok_button.isEnabled()
 
 
+# ---------------------------------------------------------------------------- SIP line passwords
+SIP_FILE = """[phone]
+provider = "sip"
+
+[[phone.options.lines]]
+label = "Office"
+registrar = "sip:pbx.example.com"
+user = "1001"
+
+[[phone.options.lines]]
+label = "Support"
+registrar = "sip:pbx.example.com"
+user = "1002"
+"""
+OFFICE, SUPPORT = ("callsys", "sip/1001@pbx.example.com"), ("callsys", "sip/1002@pbx.example.com")
+
+
+def _sip_dialog(qtbot: Any, path: Path) -> Any:
+    from callsys.settings import load_settings
+
+    from ui.settingsdialog import SettingsDialog
+
+    dialog = SettingsDialog(load_settings(path), registry=REGISTRY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def test_a_removed_sip_lines_password_leaves_the_keyring_on_save_only(
+    qtbot: Any, tmp_path: Path, language: Any, memory_keyring: Any
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(SIP_FILE, encoding="utf-8")
+    memory_keyring.store.update({OFFICE: "office-pw", SUPPORT: "support-pw"})
+    dialog = _sip_dialog(qtbot, path)
+    dialog.sip_lines.list.setCurrentRow(1)
+    dialog.sip_lines.remove_button.click()
+    dialog.sip_lines.list.setCurrentRow(0)
+    dialog.sip_lines.editors["label"].setText("Front desk")
+    dialog.sip_lines.editors["password"].setText("typed-but-cancelled")
+    dialog.reject()  # Cancel: nothing happened
+    assert path.read_text(encoding="utf-8") == SIP_FILE
+    assert memory_keyring.store == {OFFICE: "office-pw", SUPPORT: "support-pw"}
+
+    dialog = _sip_dialog(qtbot, path)
+    dialog.sip_lines.list.setCurrentRow(1)
+    dialog.sip_lines.remove_button.click()
+    assert dialog.save()
+    assert memory_keyring.store == {OFFICE: "office-pw"}  # no line uses 1002's password any more
+
+
+def test_a_password_is_kept_while_another_line_uses_it_and_follows_a_moved_line(
+    qtbot: Any, tmp_path: Path, language: Any, memory_keyring: Any
+) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(SIP_FILE.replace('"1002"', '"1001"\nid = "second"'), encoding="utf-8")
+    memory_keyring.store.update({OFFICE: "office-pw"})
+    dialog = _sip_dialog(qtbot, path)
+    dialog.sip_lines.list.setCurrentRow(1)
+    dialog.sip_lines.remove_button.click()
+    assert dialog.save()
+    assert memory_keyring.store == {OFFICE: "office-pw"}  # the other line still registers with it
+
+    # The PBX moves: same account, new registrar — its password moves with it (nothing to retype).
+    dialog = _sip_dialog(qtbot, path)
+    dialog.sip_lines.list.setCurrentRow(0)
+    registrar = dialog.sip_lines.editors["registrar"]
+    registrar.setText("sip:pbx2.example.com")
+    assert dialog.save()
+    assert memory_keyring.store == {("callsys", "sip/1001@pbx2.example.com"): "office-pw"}
+
+
+def test_removing_the_default_sip_line_clears_the_default(
+    qtbot: Any, tmp_path: Path, language: Any, memory_keyring: Any
+) -> None:
+    """OK stayed off with "The default line … is not one of the lines." until the admin found and
+    emptied the default line field on their own — removing the line marked default unmarks it."""
+    path = tmp_path / "settings.toml"
+    path.write_text(
+        SIP_FILE.replace('provider = "sip"', 'provider = "sip"\ndefault_line = "1002@pbx.example.com"')
+    )
+    dialog = _sip_dialog(qtbot, path)
+    editor = dialog.sip_lines
+    assert plain(editor.list.item(1).text()) == "Support (default)"
+    editor.list.setCurrentRow(1)
+    editor.remove_button.click()
+    assert dialog.fields["phone.default_line"].widget.text() == ""
+    assert editor.error.isHidden() and dialog.ok_button.isEnabled()
+    assert dialog.save()
+    from callsys.settings import load_settings
+
+    assert load_settings(path).get("phone.default_line") == ""
+
+
 def test_test_connection_reports_the_phone_system_in_words(
     qtbot: Any, settings: Settings, language: Language, aio: asyncio.AbstractEventLoop
 ) -> None:
@@ -544,6 +702,25 @@ def test_keyboard_and_persian(qtbot: Any, settings: Settings, language: Language
         dialog.fields["logging.min_log_digits"].widget.accessibleName()
         != OPTIONS["logging.min_log_digits"].title
     )
+
+
+def test_every_settings_tab_is_in_sight_in_persian_even_with_warnings(
+    qtbot: Any, tmp_path: Path, language: Any
+) -> None:
+    """At its default size the Persian dialog hid its last tabs behind scroll arrows (more so once
+    a tab gets its ⚠): "Advanced" was out of sight. The dialog is as wide as its tabs instead."""
+    language.apply("fa")
+    path = tmp_path / "settings.toml"
+    path.write_text('[phone]\nprovider = "sim"\n', encoding="utf-8")
+    dialog = _sip_dialog(qtbot, path)
+    dialog.fields["numbers.region"].widget.setText("?")  # ⚠ on a tab
+    dialog.fields["hotkeys.answer"].widget.setKeySequence("Ctrl+L")  # ⚠ on another (a clash)
+    qtbot.wait(50)
+    bar = dialog.tabs.tabBar()
+    assert sum(t.startswith("⚠") for t in map(dialog.tabs.tabText, range(dialog.tabs.count()))) == 2
+    for at in range(bar.count()):
+        rect = bar.tabRect(at)
+        assert rect.left() >= 0 and rect.right() <= bar.width(), dialog.tabs.tabText(at)
 
 
 def qtbot_left() -> Any:

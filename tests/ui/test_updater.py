@@ -20,7 +20,7 @@ import pytest
 
 from callsys.settings import Settings
 from callsys.updates import apt_repository, release_add, release_init
-from tests.test_updates import installer
+from tests.helpers import installer
 from tests.ui.conftest import SARA
 
 from ui.i18n import LRI, PDI

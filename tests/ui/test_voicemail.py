@@ -100,3 +100,84 @@ def test_no_voicemail_button_when_the_provider_cannot(
     button = window.call_panel.other_rows[waiting].findChild(QPushButton, "otherVoicemail")
     assert button is not None and not button.isVisibleTo(window.call_panel)
     assert not [c for c in sim.commands if c[0] == "voicemail"]
+
+
+NO_VOICEMAIL = ["answer", "reject", "hangup", "hold"]
+
+
+def test_open_popups_and_waiting_rows_follow_the_capabilities_while_running(
+    make_window: Callable[..., MainWindow], qtbot: Any, tmp_path: Path
+) -> None:
+    """A callsys server says what its PBX link can do when it (re)connects: Voicemail appears on
+    the pop-ups already open — and goes again when the connection can no longer do it."""
+    options = {"speed": 0, "agent_script": False, "capabilities": NO_VOICEMAIL}
+    window = make_window(make_settings(tmp_path, **{"phone.options": options}))
+    sim = window.simulator
+    talking = ring(window, qtbot, SARA)
+    popup = window.popups.popup(talking)
+    assert popup is not None and not popup.voicemail_button.isVisibleTo(popup)
+    window.answer(talking)
+    qtbot.waitUntil(lambda: sim.state(talking) is CallState.ACTIVE)
+    waiting = ring(window, qtbot, REZA)
+    popup = window.popups.popup(waiting)
+    assert popup is not None and not popup.voicemail_button.isVisibleTo(popup)
+    qtbot.waitUntil(lambda: waiting in window.call_panel.other_rows)
+    row_button = window.call_panel.other_rows[waiting].findChild(QPushButton, "otherVoicemail")
+    assert row_button is not None and not row_button.isVisibleTo(window.call_panel)
+
+    sim._caps = sim._caps | {Capability.VOICEMAIL}
+    sim._status()  # the connection reports again (a server's welcome after a reconnect)
+    qtbot.waitUntil(lambda: popup.voicemail_button.isVisibleTo(popup))
+    assert row_button.isVisibleTo(window.call_panel)
+
+    sim._caps = frozenset(sim._caps - {Capability.VOICEMAIL, Capability.ANSWER})
+    sim._status()
+    qtbot.waitUntil(lambda: not popup.voicemail_button.isVisibleTo(popup))
+    assert not popup.answer_button.isVisibleTo(popup)
+    assert popup.number_label.toolTip() == ""  # the number no longer answers when clicked
+
+
+def test_voicemail_is_offered_per_call_where_the_connection_says_which_can(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """With the softphone only some lines have a voicemail address: a pop-up and a waiting-call row
+    offer Voicemail only for a call that can go there (``can_send_to_voicemail``, IN6)."""
+    window = make_window()
+    sim = window.simulator
+    on_a_line_without = window.desktop.plan.parse(REZA)
+
+    def can_send_to_voicemail(call_id: str) -> bool:
+        call = window.desktop.manager.get(call_id)
+        return call is not None and call.remote != on_a_line_without
+
+    sim.can_send_to_voicemail = can_send_to_voicemail
+    answered(window, qtbot, SARA)
+    waiting = sim.ring(REZA, "")
+    qtbot.waitUntil(
+        lambda: window.popups.popup(waiting) is not None and waiting in window.call_panel.other_rows
+    )
+    popup = window.popups.popup(waiting)
+    assert popup.reject_button.isVisibleTo(popup) and not popup.voicemail_button.isVisibleTo(popup)
+    row_button = window.call_panel.other_rows[waiting].findChild(QPushButton, "otherVoicemail")
+    assert row_button is not None and not row_button.isVisibleTo(window.call_panel)
+    other = ring(window, qtbot, "+14155550100")
+    popup = window.popups.popup(other)
+    assert popup is not None and popup.voicemail_button.isVisibleTo(popup)
+
+
+def test_the_voicemail_hotkey_leaves_a_call_that_cannot_go_there_ringing(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """Ctrl+Shift+J on a call whose line has no voicemail: said in words, nothing sent to the
+    connection (the softphone answered with its technical "… (voicemail_uri)")."""
+
+    from ui.qt import Qt
+
+    window = make_window()
+    sim = window.simulator
+    sim.can_send_to_voicemail = lambda call_id: False
+    call_id = ring(window, qtbot, SARA)
+    press(window, qtbot, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: "cannot do that" in (window.statusBar().currentMessage() or ""))
+    assert sim.state(call_id) is CallState.RINGING
+    assert not [c for c in sim.commands if c[0] == "voicemail"]

@@ -340,6 +340,19 @@ def test_jalali_calendar_and_persian_digits_in_the_log(
     assert log_text(window, call_id, "time") == started.strftime("%Y-%m-%d %H:%M:%S")
 
 
+def test_the_count_of_other_calls_is_in_persian_digits_in_persian(
+    make_window: Callable[..., MainWindow], qtbot: Any, language: Any
+) -> None:
+    window = make_window()
+    answered(window, qtbot, SARA)
+    waiting = ring(window, qtbot, REZA)
+    qtbot.waitUntil(lambda: waiting in window.call_panel.other_rows)
+    window.set_language("fa")
+    qtbot.waitUntil(lambda: "(۱)" in window.call_panel.others_title.text())
+    window.set_language("en")
+    qtbot.waitUntil(lambda: window.call_panel.others_title.text() == "Other calls (1)")
+
+
 def test_three_waiting_calls_stack_and_are_answered_in_turn(
     make_window: Callable[..., MainWindow], qtbot: Any
 ) -> None:
