@@ -170,7 +170,9 @@ class MainWindow(WindowBase):
         self._started = False
         self._pending_links: list[str] = []
         self._build()
-        self.tray = Tray(self, QApplication.windowIcon())
+        self.tray = Tray(self, QApplication.windowIcon(), self.display_number, (self.dnd_action,))
+        self.tray.show_requested.connect(self.bring_forward)
+        self.tray.quit_requested.connect(self.quit)
         install_convert(self)  # Phone → Convert call… and the call log's context menu (IN11, OUT7)
         self.log_menu = CallLogMenu(self)  # the log's context menu: call back, copy, open, add, convert
         self.bridge.call_event.connect(self._on_call_event)
@@ -246,7 +248,8 @@ class MainWindow(WindowBase):
         # --- calls in progress (filled by ui.callpanel when present)
         self.calls_area = QVBoxLayout()
         layout.addLayout(self.calls_area)
-        self.call_panel: Any = CallPanel(self)
+        self.call_panel = CallPanel(self.display_number, self.call_capabilities, self.language, self)
+        self._connect_call_panel(self.call_panel)
         self.calls_area.addWidget(self.call_panel)
 
         # --- call log (IN9)
@@ -410,7 +413,7 @@ class MainWindow(WindowBase):
             },
             self,
         )
-        self.hotkeys.bring_forward = lambda: self.tray.show_window()  # noqa: PLW0108 (no tray yet); CARD6
+        self.hotkeys.bring_forward = self.bring_forward  # CARD6
         for name, action in self.hotkeys.actions.items():
             if name not in VIEW_ACTIONS:  # the contacts and the dial pad: in the View menu
                 self.phone_menu.addAction(action)
@@ -548,9 +551,8 @@ class MainWindow(WindowBase):
         self.jalali_action.blockSignals(False)
         self._on_missed(self.log_model.unseen_missed)
         self.hotkeys.retranslate()
+        self.tray.retranslate()
         self._show_status()
-        if hasattr(self, "tray"):
-            self.tray.retranslate()
         self._show_problems()
         self.log_model.texts_changed()
         self._size_log_columns()
@@ -898,12 +900,11 @@ class MainWindow(WindowBase):
         self.dnd_action.setChecked(status.dnd)
         self.dnd_action.blockSignals(False)
         self._show_status()
-        self.tray.set_status(status)
+        self.call_panel.set_status(status)
         self._refresh_actions()
         if audio_changed:
             self._show_problems()
-            if self.call_panel is not None:
-                self.call_panel.refresh()
+            self.call_panel.refresh()
 
     @property
     def provider_status(self) -> ProviderStatus | None:
@@ -920,6 +921,7 @@ class MainWindow(WindowBase):
         self.status_label.setAccessibleName(text)
         self.status_dot.setText("●")
         self.status_dot.setStyleSheet(f"color: {state.colour};")
+        self.tray.set_status(status, text)
         if self.first_start.isVisible():
             self.first_start.refresh()
 
@@ -1067,6 +1069,36 @@ class MainWindow(WindowBase):
         status_bar = self.statusBar()
         if status_bar is not None:
             status_bar.showMessage(text, 10000)
+
+    def bring_forward(self) -> None:
+        """The window up, in front and not minimised: the tray's Show, a global key for a field."""
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def _connect_call_panel(self, panel: CallPanel) -> None:
+        """What the agent does in the call panel goes to the phone connection as any command."""
+        panel.answer_requested.connect(self.answer)
+        panel.hangup_requested.connect(self.hangup)
+        panel.voicemail_requested.connect(self.send_to_voicemail)
+        panel.hold_requested.connect(self.hold)
+        panel.resume_requested.connect(self.resume)
+        panel.mute_requested.connect(self.set_mute)
+        panel.dtmf_requested.connect(self.send_dtmf)
+        panel.transfer_requested.connect(self._panel_transfer)
+        panel.consult_requested.connect(self._panel_consult)
+        panel.transfer_to_call_requested.connect(self.transfer_to_call)
+        panel.conference_requested.connect(self.conference)
+        panel.message.connect(self.show_message)
+
+    def _panel_transfer(self, call_id: str, target: str) -> None:
+        if self.transfer(call_id, target):
+            self.call_panel.target_taken(target)
+
+    def _panel_consult(self, call_id: str, target: str) -> None:
+        if self.consult(call_id, target):
+            self.call_panel.target_taken(target)
 
     # ================================================================== agent actions
     def _command(self, capability: Capability, make: Any) -> None:
