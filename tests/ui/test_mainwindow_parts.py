@@ -1,24 +1,71 @@
-"""The window's parts talk to it through signals: the call panel and the tray never call into the
-window, the window connects what they ask for (CARD6)."""
+"""The window's parts: one action table keyed by the hotkey ids, the menus built from it; the call
+panel and the tray never call into the window, the window connects what they ask for (CARD6)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from callsys.model import Call, CallEvent, CallState, Direction, PhoneNumber
 from callsys.provider import Capability
+from callsys.settings import OPTIONS
 from tests.ui.conftest import ACME, SARA
 from tests.ui.helpers import answered
 
+from ui import hotkeys
 from ui.callpanel import CallPanel
 from ui.i18n import Language
 from ui.mainwindow import MainWindow
-from ui.qt import QIcon, Qt, QWidget
+from ui.mainwindow.actions import ACTIONS, ActionSpec, _rows
+from ui.mainwindow.menus import MENUS
+from ui.qt import QAction, QIcon, QKeySequence, QMenu, Qt, QWidget
 from ui.tray import Tray
 
 LEFT = Qt.MouseButton.LeftButton
+
+
+def test_every_hotkey_id_has_exactly_one_action_in_the_table_and_back() -> None:
+    keyed = [spec.id for spec in ACTIONS.values() if spec.hotkey]
+    assert keyed == list(hotkeys.ACTIONS)  # each hotkey id once, no row keyed by another id
+    for spec in ACTIONS.values():
+        assert callable(getattr(MainWindow, spec.handler, None)), spec
+        if spec.hotkey:
+            assert spec.default_key == OPTIONS[f"hotkeys.{spec.id}"].default
+            assert not QKeySequence(spec.default_key).isEmpty(), spec
+        else:  # a row with no key of its own is not one of the hotkeys' settings either
+            assert f"hotkeys.{spec.id}" not in OPTIONS and spec.default_key == ""
+    placed = Counter(entry for entries in MENUS.values() for entry in entries if entry in ACTIONS)
+    assert placed == Counter(ACTIONS.keys())  # every action in exactly one place of the menus
+    with pytest.raises(ValueError, match="twice"):
+        _rows(ActionSpec("answer", "answer_ringing"), ActionSpec("answer", "reject_ringing"))
+
+
+def _menu_entries(menu: QMenu) -> list[QAction]:
+    found = []
+    for action in menu.actions():
+        found.append(action)
+        sub = action.menu()
+        if sub is not None:
+            found.extend(_menu_entries(sub))
+    return found
+
+
+def test_the_menus_hold_each_action_of_the_table_once(make_window: Callable[..., MainWindow]) -> None:
+    window = make_window()
+    bar = window.menuBar()
+    assert bar is not None
+    entries = [a for top in bar.actions() if top.menu() is not None for a in _menu_entries(top.menu())]
+    for action_id, spec in ACTIONS.items():
+        action = window.window_actions[action_id]
+        assert entries.count(action) == 1, action_id
+        assert action.text() == spec.title() and action.isCheckable() == spec.checkable
+        if spec.hotkey:  # the menu entry is the hotkey's own action, with its key
+            assert action is window.hotkeys.actions[action_id]
+            assert action.shortcut().toString() == spec.default_key
 
 
 def _call(call_id: str, state: CallState) -> Call:

@@ -50,8 +50,11 @@ from ui.convert import install as install_convert
 from ui.details import PartyDetailsDialog
 from ui.firststart import FirstStartPanel, phone_state
 from ui.heap import HeapTrimmer
-from ui.hotkeys import VIEW_ACTIONS, Hotkeys
-from ui.i18n import Language, format_time, latin_mnemonic, ltr, translate
+from ui.hotkeys import Hotkeys
+from ui.i18n import Language, format_time, ltr, translate
+from ui.mainwindow.actions import create_actions, hotkey_handlers, refresh_enabled
+from ui.mainwindow.actions import retranslate as retranslate_actions
+from ui.mainwindow.menus import Menus
 from ui.notes import NotesForm
 from ui.popup import PopupStack
 from ui.qt import (
@@ -80,7 +83,6 @@ from ui.qt import (
     QUrl,
     QVBoxLayout,
     QWidget,
-    checkable,
     discard,
     named,
     pyqtSignal,
@@ -102,36 +104,10 @@ log = logging.getLogger(__name__)
 #: A new ringing call's log row, call panel and menus wait at most this long for its pop-up's paint.
 AFTER_PAINT_MS = 50
 
-# Simulator demo scenarios offered in the Simulate menu (titles in ``_scenario_title``).
-_SCENARIOS = (
-    "incoming",
-    "missed",
-    "rejected",
-    "answered-elsewhere",
-    "ivr",
-    "waiting",
-    "two-waiting",
-    "outgoing",
-)
-
 
 def elided(text: str, limit: int = 60) -> str:
     """*text* cut to *limit* characters with "…": what a message quotes of the agent's input."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _scenario_title(name: str) -> str:
-    titles = {
-        "incoming": translate("MainWindow", "Incoming call, answered"),
-        "missed": translate("MainWindow", "Missed call"),
-        "rejected": translate("MainWindow", "Rejected call"),
-        "answered-elsewhere": translate("MainWindow", "Call answered elsewhere"),
-        "ivr": translate("MainWindow", "Call with IVR values"),
-        "waiting": translate("MainWindow", "Waiting call"),
-        "two-waiting": translate("MainWindow", "Two waiting calls"),
-        "outgoing": translate("MainWindow", "Outgoing call"),
-    }
-    return titles.get(name, name)
 
 
 class MainWindow(WindowBase):
@@ -377,108 +353,33 @@ class MainWindow(WindowBase):
         self._clock.timeout.connect(self._tick)
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        assert bar is not None
-        self.file_menu = QMenu(self)
-        self.file_menu.setObjectName("fileMenu")
-        self.settings_action = QAction(self)
-        self.settings_action.triggered.connect(self.open_settings)
-        self.quit_action = QAction(self)
-        self.quit_action.triggered.connect(self.quit)
-        self.file_menu.addAction(self.settings_action)
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(self.quit_action)
-        bar.addMenu(self.file_menu)
-
-        self.phone_menu = QMenu(self)
-        self.phone_menu.setObjectName("phoneMenu")
-        self.hotkeys = Hotkeys(
-            {
-                "answer": self.answer_ringing,
-                "reject": self.reject_ringing,
-                "voicemail": self.voicemail_ringing,
-                "hangup": self.hangup_current,
-                "hold": self.hold_current,
-                "mute": self.mute_current,
-                "consult": self.consult_current,
-                "transfer_consulted": self.transfer_consulted,
-                "conference": self.conference_current,
-                "dial_clipboard": self.dial_clipboard,
-                "call_back": self.call_back_selected,
-                "focus_dial": self.focus_dial,
-                "focus_search": self.focus_search,
-                "notes": self.open_notes,
-                "contacts": self.toggle_contacts,
-                "dialpad": self.toggle_dialpad,
-            },
-            self,
-        )
+        """The menu bar from the action table (``ui.mainwindow.actions``, ``ui.mainwindow.menus``)."""
+        self.hotkeys = Hotkeys(hotkey_handlers(self), self)
         self.hotkeys.bring_forward = self.bring_forward  # CARD6
-        for name, action in self.hotkeys.actions.items():
-            if name not in VIEW_ACTIONS:  # the contacts and the dial pad: in the View menu
-                self.phone_menu.addAction(action)
+        for action in self.hotkeys.actions.values():
             self.addAction(action)
-        self.phone_menu.addSeparator()
-        self.scheme_action = QAction(self)
-        self.scheme_action.setObjectName("schemeAction")
-        self.scheme_action.triggered.connect(self.register_links)
-        self.phone_menu.addAction(self.scheme_action)
-        self.dnd_action = checkable(QAction(self))
-        self.dnd_action.toggled.connect(self.set_dnd)
-        self.phone_menu.addAction(self.dnd_action)
-        bar.addMenu(self.phone_menu)
-
-        self.view_menu = QMenu(self)
-        self.view_menu.setObjectName("viewMenu")
-        self.language_menu = QMenu(self)
-        self.language_menu.setObjectName("languageMenu")
-        self.lang_en = checkable(QAction("English", self))
-        self.lang_fa = checkable(QAction("فارسی", self))
-        self.lang_en.triggered.connect(lambda: self.set_language("en"))
-        self.lang_fa.triggered.connect(lambda: self.set_language("fa"))
-        self.language_menu.addAction(self.lang_en)
-        self.language_menu.addAction(self.lang_fa)
-        self.view_menu.addMenu(self.language_menu)
-        self.jalali_action = checkable(QAction(self))
-        self.jalali_action.toggled.connect(self.set_jalali)
-        self.view_menu.addAction(self.jalali_action)
-        self.view_menu.addSeparator()
-        self.reports_action = QAction(self)
-        self.reports_action.setObjectName("reportsAction")
-        self.reports_action.triggered.connect(self.open_reports)
-        self.view_menu.addAction(self.reports_action)
-        self.view_menu.addSeparator()
-        for name in sorted(VIEW_ACTIONS):
-            self.hotkeys.actions[name].setCheckable(True)
-            self.view_menu.addAction(self.hotkeys.actions[name])
-        bar.addMenu(self.view_menu)
-
-        self.simulate_menu = QMenu(self)
-        self.simulate_menu.setObjectName("simulateMenu")
-        self.simulate_actions: dict[str, QAction] = {}
-        self.ring_action = QAction(self)
-        self.ring_action.triggered.connect(self.simulate_ring)
-        self.simulate_menu.addAction(self.ring_action)
-        self.simulate_menu.addSeparator()
-        for name in _SCENARIOS:
-            action = QAction(self)
-            action.triggered.connect(lambda _=False, n=name: self.simulate(n))
-            self.simulate_actions[name] = action
-            self.simulate_menu.addAction(action)
-        simulate_action = bar.addMenu(self.simulate_menu)
-        assert simulate_action is not None
-        self.simulate_menu_action: QAction = simulate_action
-
-        self.help_menu = QMenu(self)
-        self.help_menu.setObjectName("helpMenu")
-        self.about_action = QAction(self)
-        self.about_action.triggered.connect(self.about)
-        self.log_folder_action = QAction(self)
-        self.log_folder_action.setObjectName("logFolderAction")
-        self.log_folder_action.triggered.connect(self.open_log_folder)
-        self.help_menu.addAction(self.log_folder_action)
-        self.help_menu.addAction(self.about_action)
-        bar.addMenu(self.help_menu)
+        #: every action of the menus by its id (``ui.mainwindow.actions.ACTIONS``)
+        self.window_actions = create_actions(self, self.hotkeys.actions)
+        self.menus = Menus(self, self.window_actions, self.set_language, self.simulate)
+        actions, menus = self.window_actions, self.menus.menus
+        self.settings_action, self.quit_action = actions["settings"], actions["quit"]
+        self.scheme_action, self.dnd_action = actions["links"], actions["dnd"]
+        self.jalali_action, self.reports_action = actions["jalali"], actions["reports"]
+        self.ring_action, self.about_action = actions["ring"], actions["about"]
+        self.log_folder_action = actions["log_folder"]
+        self.file_menu, self.phone_menu, self.view_menu = (
+            menus["fileMenu"],
+            menus["phoneMenu"],
+            menus["viewMenu"],
+        )
+        self.simulate_menu, self.help_menu = menus["simulateMenu"], menus["helpMenu"]
+        self.language_menu, self.lang_en, self.lang_fa = (
+            self.menus.language_menu,
+            self.menus.lang_en,
+            self.menus.lang_fa,
+        )
+        self.simulate_actions = self.menus.simulate_actions
+        self.simulate_menu_action: QAction = self.menus.menu_actions["simulateMenu"]
 
     def retranslate(self) -> None:
         self._update_title()
@@ -511,32 +412,8 @@ class MainWindow(WindowBase):
             self.log_filter.addItem(text, key)
         self.log_filter.setCurrentIndex(current)
         self.log_filter.blockSignals(False)
-        self.file_menu.setTitle(latin_mnemonic(translate("MainWindow", "&File"), "&File"))
-        self.settings_action.setText(latin_mnemonic(translate("MainWindow", "&Settings…"), "&Settings…"))
-        self.quit_action.setText(latin_mnemonic(translate("MainWindow", "&Quit"), "&Quit"))
-        self.phone_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Phone"), "&Phone"))
-        self.dnd_action.setText(latin_mnemonic(translate("MainWindow", "&Do not disturb"), "&Do not disturb"))
-        self.scheme_action.setText(
-            latin_mnemonic(
-                translate("MainWindow", "Open &tel: and callto: links with callsys"),
-                "Open &tel: and callto: links with callsys",
-            )
-        )
-        self.view_menu.setTitle(latin_mnemonic(translate("MainWindow", "&View"), "&View"))
-        self.language_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Language"), "&Language"))
-        self.jalali_action.setText(
-            latin_mnemonic(translate("MainWindow", "&Jalali calendar"), "&Jalali calendar")
-        )
-        self.reports_action.setText(latin_mnemonic(translate("MainWindow", "&Reports…"), "&Reports…"))
-        self.simulate_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Simulate"), "&Simulate"))
-        self.ring_action.setText(latin_mnemonic(translate("MainWindow", "&Ring now"), "&Ring now"))
-        for name, action in self.simulate_actions.items():
-            action.setText(_scenario_title(name))
-        self.help_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Help"), "&Help"))
-        self.about_action.setText(latin_mnemonic(translate("MainWindow", "&About callsys"), "&About callsys"))
-        self.log_folder_action.setText(
-            latin_mnemonic(translate("MainWindow", "Open the &log folder"), "Open the &log folder")
-        )
+        retranslate_actions(self.window_actions)
+        self.menus.retranslate(self.language.code)
         self.contacts_dock.setWindowTitle(translate("MainWindow", "Contacts"))
         self.dialpad_dock.setWindowTitle(translate("MainWindow", "Dial pad"))
         if self.contacts is not None:
@@ -544,13 +421,10 @@ class MainWindow(WindowBase):
         if self.dialpad is not None:
             self.dialpad.retranslate()
         self.update_bar.retranslate()
-        self.lang_en.setChecked(self.language.code == "en")
-        self.lang_fa.setChecked(self.language.code == "fa")
         self.jalali_action.blockSignals(True)
         self.jalali_action.setChecked(self.language.calendar == "jalali")
         self.jalali_action.blockSignals(False)
         self._on_missed(self.log_model.unseen_missed)
-        self.hotkeys.retranslate()
         self.tray.retranslate()
         self._show_status()
         self._show_problems()
@@ -997,7 +871,7 @@ class MainWindow(WindowBase):
             if Capability.DIAL in caps
             else translate("MainWindow", "The phone connection cannot place calls.")
         )
-        self.dnd_action.setEnabled(Capability.DND in caps)
+        refresh_enabled(self.window_actions, caps)
         self.simulate_menu_action.setVisible(self.simulator is not None)
         if self.call_panel is not None:
             self.call_panel.set_capabilities(caps)
