@@ -54,6 +54,7 @@ from ui.hotkeys import Hotkeys
 from ui.i18n import Language, format_time, ltr, translate
 from ui.mainwindow.actions import create_actions, hotkey_handlers, refresh_enabled
 from ui.mainwindow.actions import retranslate as retranslate_actions
+from ui.mainwindow.docks import SideDocks
 from ui.mainwindow.menus import Menus
 from ui.notes import NotesForm
 from ui.popup import PopupStack
@@ -96,6 +97,9 @@ from ui.window import WindowBase
 
 if TYPE_CHECKING:
     from callsys.crm.dynamics.phoneindex import SyncProgress
+
+    from ui.contacts import ContactsView
+    from ui.dialpad import DialPad
 
 __all__ = ["MainWindow"]
 
@@ -288,19 +292,8 @@ class MainWindow(WindowBase):
         self.setCentralWidget(central)
 
         # --- the contacts view and the dial pad: docks, built when first shown
-        self.contacts_dock = named(QDockWidget(self), "contactsDock")
-        self.contacts_dock.setAllowedAreas(
-            Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea
-        )
-        self.contacts_dock.visibilityChanged.connect(self._contacts_shown)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.contacts_dock)
-        self.contacts_dock.hide()
-        self.contacts: Any = None  # ui.contacts.ContactsView
-        self.dialpad_dock = named(QDockWidget(self), "dialPadDock")
-        self.dialpad_dock.visibilityChanged.connect(self._dialpad_shown)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dialpad_dock)
-        self.dialpad_dock.hide()
-        self.dialpad: Any = None  # ui.dialpad.DialPad
+        self.docks = SideDocks(self)
+        self.docks.dial_requested.connect(self.dial_into_field)
 
         # --- status bar
         self.status_label = named(QLabel(), "providerStatus")
@@ -367,6 +360,7 @@ class MainWindow(WindowBase):
         self.jalali_action, self.reports_action = actions["jalali"], actions["reports"]
         self.ring_action, self.about_action = actions["ring"], actions["about"]
         self.log_folder_action = actions["log_folder"]
+        self.docks.tick(actions["contacts"], actions["dialpad"])
         self.file_menu, self.phone_menu, self.view_menu = (
             menus["fileMenu"],
             menus["phoneMenu"],
@@ -414,12 +408,7 @@ class MainWindow(WindowBase):
         self.log_filter.blockSignals(False)
         retranslate_actions(self.window_actions)
         self.menus.retranslate(self.language.code)
-        self.contacts_dock.setWindowTitle(translate("MainWindow", "Contacts"))
-        self.dialpad_dock.setWindowTitle(translate("MainWindow", "Dial pad"))
-        if self.contacts is not None:
-            self.contacts.retranslate()
-        if self.dialpad is not None:
-            self.dialpad.retranslate()
+        self.docks.retranslate()
         self.update_bar.retranslate()
         self.jalali_action.blockSignals(True)
         self.jalali_action.setChecked(self.language.calendar == "jalali")
@@ -455,10 +444,7 @@ class MainWindow(WindowBase):
         docks = QtCore.QSettings("callsys", "callsys").value("window/docks")
         if isinstance(docks, QtCore.QByteArray) and not docks.isEmpty():
             self.restoreState(docks)  # the contacts view and the dial pad where they were
-            if not self.contacts_dock.isHidden():
-                self._build_contacts()
-            if not self.dialpad_dock.isHidden():
-                self._build_dialpad()
+            self.docks.restored()
 
     def save_placement(self) -> None:
         QtCore.QSettings("callsys", "callsys").setValue("window/geometry", self.saveGeometry())
@@ -1381,76 +1367,33 @@ class MainWindow(WindowBase):
             sim.ring("+982188776655", "Sara Ahmadi", line="Sales", dnis="7000")
 
     # ---------------------------------------------------------------- contacts, dial pad, log
+    @property
+    def contacts_dock(self) -> QDockWidget:
+        return self.docks.contacts_dock
+
+    @property
+    def contacts(self) -> ContactsView | None:
+        return self.docks.contacts
+
+    @property
+    def dialpad_dock(self) -> QDockWidget:
+        return self.docks.dialpad_dock
+
+    @property
+    def dialpad(self) -> DialPad | None:
+        return self.docks.dialpad
+
     def toggle_contacts(self) -> None:
-        """View → Contacts (its hotkey too): show the directory, or hide it when it has the focus."""
-        if (
-            self.contacts_dock.isVisible()
-            and self.contacts is not None
-            and self.contacts.isAncestorOf(QApplication.focusWidget())
-        ):
-            self.contacts_dock.hide()
-        else:
-            self.show_contacts()
-        self._contacts_shown(self.contacts_dock.isVisible())  # a menu click toggled the tick
+        self.docks.toggle_contacts()
 
-    def _build_contacts(self) -> Any:
-        if self.contacts is None:
-            from ui.contacts import ContactsView
-
-            self.contacts = ContactsView(self)
-            self.contacts.dial_requested.connect(self.dial_into_field)
-            self.contacts_dock.setWidget(self.contacts)
-            self.contacts.browse()
-        return self.contacts
-
-    def _build_dialpad(self) -> Any:
-        if self.dialpad is None:
-            from ui.dialpad import DialPad
-
-            self.dialpad = DialPad(self)
-            self.dialpad_dock.setWidget(self.dialpad)
-        return self.dialpad
-
-    def show_contacts(self) -> Any:
-        self._build_contacts()
-        self.contacts_dock.show()
-        self.contacts_dock.raise_()
-        self.contacts.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.contacts.search_edit.selectAll()
-        return self.contacts
-
-    def _contacts_shown(self, shown: bool) -> None:
-        hotkeys = getattr(self, "hotkeys", None)  # the docks are built before the menus
-        if hotkeys is None:
-            return
-        action = hotkeys.actions["contacts"]
-        action.blockSignals(True)
-        action.setChecked(shown)
-        action.blockSignals(False)
+    def show_contacts(self) -> ContactsView:
+        return self.docks.show_contacts()
 
     def toggle_dialpad(self) -> None:
-        """View → Dial pad (its hotkey too)."""
-        if self.dialpad_dock.isVisible() and self.dialpad is not None and self.dialpad.hasFocus():
-            self.dialpad_dock.hide()
-        else:
-            self.show_dialpad()
-        self._dialpad_shown(self.dialpad_dock.isVisible())
+        self.docks.toggle_dialpad()
 
-    def show_dialpad(self) -> Any:
-        self._build_dialpad()
-        self.dialpad.refresh()
-        self.dialpad_dock.show()
-        self.dialpad.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        return self.dialpad
-
-    def _dialpad_shown(self, shown: bool) -> None:
-        hotkeys = getattr(self, "hotkeys", None)  # the docks are built before the menus
-        if hotkeys is None:
-            return
-        action = hotkeys.actions["dialpad"]
-        action.blockSignals(True)
-        action.setChecked(shown)
-        action.blockSignals(False)
+    def show_dialpad(self) -> DialPad:
+        return self.docks.show_dialpad()
 
     def open_log_folder(self) -> bool:
         """Help → Open the log folder: the folder of ``callsys.log`` in the file manager."""
