@@ -56,6 +56,7 @@ from ui.mainwindow.actions import create_actions, hotkey_handlers, refresh_enabl
 from ui.mainwindow.actions import retranslate as retranslate_actions
 from ui.mainwindow.docks import SideDocks
 from ui.mainwindow.menus import Menus
+from ui.mainwindow.statusbar import StatusParts
 from ui.notes import NotesForm
 from ui.popup import PopupStack
 from ui.qt import (
@@ -74,7 +75,6 @@ from ui.qt import (
     QLineEdit,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     Qt,
     QTableView,
@@ -295,21 +295,9 @@ class MainWindow(WindowBase):
         self.docks = SideDocks(self)
         self.docks.dial_requested.connect(self.dial_into_field)
 
-        # --- status bar
-        self.status_label = named(QLabel(), "providerStatus")
-        self.status_dot = named(QLabel(), "providerDot")
+        # --- status bar: the phone's state, the phone index's sync (B3), updates (SET5)
         status_bar = self.statusBar()
         assert status_bar is not None
-        # B3: the first full sync of the phone index can take minutes on a big CRM — show it.
-        self.sync_label = named(QLabel(), "indexSyncStatus")
-        self.sync_bar = named(QProgressBar(), "indexSyncProgress")
-        self.sync_bar.setRange(0, 0)  # Dataverse does not say how many rows will come: busy bar
-        self.sync_bar.setMaximumWidth(120)
-        self.sync_bar.setTextVisible(False)
-        self.sync_label.hide()
-        self.sync_bar.hide()
-        status_bar.addWidget(self.sync_label)
-        status_bar.addWidget(self.sync_bar)
         # SET5: a signed update, downloaded in the background, then "restart to update"
         self.updates = UpdateAgent(self.desktop.settings, self)
         self.update_bar = UpdateBar(self.updates, self)
@@ -317,9 +305,9 @@ class MainWindow(WindowBase):
         self.updates.system.connect(lambda _source: self.show_message(self.update_bar.system_text()))
         #: The verified installer to install once the window has closed (``ui.app.run``).
         self.pending_update: Any = None
-        status_bar.addWidget(self.update_bar)
-        status_bar.addPermanentWidget(self.status_dot)
-        status_bar.addPermanentWidget(self.status_label)
+        self.status_parts = StatusParts(status_bar, self.language, self.update_bar)
+        self.status_label, self.status_dot = self.status_parts.status_label, self.status_parts.status_dot
+        self.sync_label, self.sync_bar = self.status_parts.sync_label, self.status_parts.sync_bar
         self.desktop.sync_progress = self.show_sync_progress
 
         self._build_menus()
@@ -541,40 +529,8 @@ class MainWindow(WindowBase):
         self.log_model.load(rows, missed_seen_at=seen_at)
 
     def show_sync_progress(self, step: SyncProgress | None) -> None:
-        """How the phone-index sync goes (a ``SyncProgress``: records, rate, and the time left
-        when the table's size is known from its last sync), or ``None`` once it has ended."""
-        if step is None or (step.records == 0 and step.mode != "full"):
-            self.sync_label.hide()
-            self.sync_bar.hide()
-            return
-        digits = self.language.digits
-        count, rate = digits(f"{step.records:,}"), digits(f"{round(step.rate):,}")
-        eta = step.eta
-        if eta is None:
-            text = translate(
-                "MainWindow", "Updating the phone index: {table}, {count} records, {rate} a second"
-            )
-            text = text.format(table=step.table, count=count, rate=rate)
-            self.sync_bar.setRange(0, 0)  # Dataverse does not say how many rows will come: busy bar
-        else:
-            left = round(eta)
-            text = translate(
-                "MainWindow",
-                "Updating the phone index: {table}, {count} of about {expected} records, "
-                "{rate} a second, about {left} left",
-            ).format(
-                table=step.table,
-                count=count,
-                expected=digits(f"{step.expected:,}"),
-                rate=rate,
-                left=digits(f"{left // 60}:{left % 60:02d}"),
-            )
-            self.sync_bar.setRange(0, max(1, step.expected))
-            self.sync_bar.setValue(min(step.records, step.expected))
-        self.sync_label.setText(text)
-        self.sync_bar.setAccessibleDescription(text)
-        self.sync_label.show()
-        self.sync_bar.show()
+        """How the phone-index sync goes, or ``None`` once it has ended (``StatusParts``)."""
+        self.status_parts.show_sync_progress(step)
 
     def ask_quit(self, calls: int) -> bool:
         """Closing during a call ends it: ask first."""
@@ -776,11 +732,7 @@ class MainWindow(WindowBase):
         text = state.text
         if status is not None and status.dnd:
             text += " · " + translate("MainWindow", "Do not disturb")
-        self.status_label.setText(text)
-        self.status_label.setToolTip(status.message if status is not None else "")
-        self.status_label.setAccessibleName(text)
-        self.status_dot.setText("●")
-        self.status_dot.setStyleSheet(f"color: {state.colour};")
+        self.status_parts.show_phone(text, state.colour, status.message if status is not None else "")
         self.tray.set_status(status, text)
         if self.first_start.isVisible():
             self.first_start.refresh()
