@@ -4,7 +4,7 @@ the phone connection, and the pop-ups of ringing calls (IN3, IN5, IN9, OUT3, SET
 The window keeps no idea of its own about a call: everything it shows comes from the
 CallManager's snapshots through the one ``CallBridge``; everything it does goes to the provider
 as an async command through ``TaskRunner``. It offers only what the provider's capabilities
-allow.
+allow. The widgets it holds never call it back: they ask by signals, which it connects here.
 """
 
 from __future__ import annotations
