@@ -16,13 +16,13 @@ toggled locally and the provider does not report back (mute). It re-renders from
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from callsys.model import Call, CallEvent, CallState, Party
-from callsys.provider import Capability
+from callsys.provider import Capability, ProviderStatus
 
-from ui.i18n import format_duration, isolate, ltr, para, translate
+from ui.i18n import Language, format_duration, isolate, ltr, para, translate
 from ui.qt import (
     QEvent,
     QFrame,
@@ -36,11 +36,9 @@ from ui.qt import (
     QWidget,
     checkable,
     named,
+    pyqtSignal,
 )
 from ui.texts import audio_warning, direction_text, kind_text, state_text
-
-if TYPE_CHECKING:
-    from ui.window import WindowBase
 
 __all__ = ["CallPanel"]
 
@@ -54,9 +52,38 @@ def _elapsed(since: datetime | None) -> int:
 
 
 class CallPanel(QFrame):
-    def __init__(self, window: WindowBase) -> None:
-        super().__init__(window)
-        self._window = window
+    """The calls in progress. What the agent asks of a call leaves as a signal (the window
+    connects them to the phone connection); what the panel shows comes in through ``on_call``,
+    ``set_capabilities`` and ``set_status``, and the two functions it is given: how a number is
+    shown and what the phone connection can do with one call."""
+
+    answer_requested = pyqtSignal(str)  # call id
+    hangup_requested = pyqtSignal(str)
+    voicemail_requested = pyqtSignal(str)
+    hold_requested = pyqtSignal(str)
+    resume_requested = pyqtSignal(str)
+    mute_requested = pyqtSignal(str, bool)  # call id, muted
+    dtmf_requested = pyqtSignal(str, str)  # call id, digits
+    #: call id, the number typed: ``target_taken`` clears the field once it was accepted
+    transfer_requested = pyqtSignal(str, str)
+    consult_requested = pyqtSignal(str, str)
+    transfer_to_call_requested = pyqtSignal(str, str)  # the held party's call, the consulted one's
+    conference_requested = pyqtSignal(str, str)
+    #: a sentence for the agent (the window's status bar)
+    message = pyqtSignal(str)
+
+    def __init__(
+        self,
+        display_number: Callable[[object], str],
+        call_capabilities: Callable[[Call], frozenset[Capability]],
+        language: Language,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._display_number = display_number
+        self._call_capabilities = call_capabilities
+        self._language = language
+        self._status: ProviderStatus | None = None
         self.setObjectName("callPanel")
         self.setStyleSheet(
             "#callPanel { border: 1px solid #dadce0; border-radius: 8px; }"
@@ -181,6 +208,11 @@ class CallPanel(QFrame):
         self._caps = caps
         self.refresh()
 
+    def set_status(self, status: ProviderStatus | None) -> None:
+        """The phone connection's status: a missing microphone or speaker is said on the call
+        (shown from the next ``refresh``)."""
+        self._status = status
+
     def on_call(self, event: CallEvent, call: Call, party: Party | None) -> None:
         if party is not None:
             self._parties[call.id] = party
@@ -235,9 +267,9 @@ class CallPanel(QFrame):
         if call is None:
             return
         if call.state is CallState.HELD:
-            self._window.resume(call.id)
+            self.resume_requested.emit(call.id)
         else:
-            self._window.hold(call.id)
+            self.hold_requested.emit(call.id)
 
     def toggle_hold(self) -> None:
         self._toggle_hold()
@@ -251,7 +283,7 @@ class CallPanel(QFrame):
             self._muted.add(call.id)
         else:
             self._muted.discard(call.id)
-        self._window.set_mute(call.id, muted)
+        self.mute_requested.emit(call.id, muted)
         self.refresh()
 
     def toggle_mute(self) -> None:
@@ -263,12 +295,18 @@ class CallPanel(QFrame):
     def send_dtmf(self, key: str) -> None:
         call = self.current
         if call is not None:
-            self._window.send_dtmf(call.id, key)
+            self.dtmf_requested.emit(call.id, key)
 
     def _transfer(self) -> None:
         call = self.current
         target = self.transfer_edit.text().strip()
-        if call is not None and target and self._window.transfer(call.id, target) is not False:
+        if call is not None and target:
+            self.transfer_requested.emit(call.id, target)
+
+    def target_taken(self, target: str) -> None:
+        """The number typed for a transfer or a consultation was accepted: the field is cleared
+        (unless it holds something else by now). One that was refused stays, to be corrected."""
+        if self.transfer_edit.text().strip() == target:
             self.transfer_edit.clear()
 
     def pair(self) -> tuple[Call, Call] | None:
@@ -301,25 +339,24 @@ class CallPanel(QFrame):
         target = self.transfer_edit.text().strip()
         if not target:
             self.transfer_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-            self._window.show_message(
+            self.message.emit(
                 translate(
                     "CallPanel", "Type the number to consult in the transfer field, then press Consult again."
                 )
             )
             return
-        if self._window.consult(call.id, target) is not False:
-            self.transfer_edit.clear()
+        self.consult_requested.emit(call.id, target)
 
     def transfer_consulted(self) -> None:
         """Hand the held party to the consulted one (in a conference: leave the two talking)."""
         pair = self._connected_pair()
         if pair is not None and Capability.ATTENDED_TRANSFER in self._caps:
-            self._window.transfer_to_call(pair[0].id, pair[1].id)
+            self.transfer_to_call_requested.emit(pair[0].id, pair[1].id)
 
     def conference_current(self) -> None:
         pair = self._connected_pair()
         if pair is not None and Capability.CONFERENCE in self._caps and not all(c.conference for c in pair):
-            self._window.conference(pair[0].id, pair[1].id)
+            self.conference_requested.emit(pair[0].id, pair[1].id)
 
     def _gate(
         self, button: QPushButton, capability: Capability, ready: bool, cannot: str, why: str, does: str
@@ -382,7 +419,7 @@ class CallPanel(QFrame):
     def _hangup(self) -> None:
         call = self.current
         if call is not None:
-            self._window.hangup(call.id)
+            self.hangup_requested.emit(call.id)
 
     def hangup_current(self) -> None:
         self._hangup()
@@ -412,7 +449,7 @@ class CallPanel(QFrame):
                 title += " · " + translate("CallPanel", "Line: {line}").format(line=call.line)
             self.current_title.setText(para(title))
             self.current_name.setText(para(self._name(call)))
-            number = self._window.display_number(call.remote)
+            number = self._display_number(call.remote)
             detail = [ltr(number)] if number else []
             if party is not None:
                 detail += [kind_text(party.kind)] + ([party.company] if party.company else [])
@@ -434,7 +471,7 @@ class CallPanel(QFrame):
             self.transfer_button.setEnabled(can_transfer)
             self.hangup_button.setEnabled(Capability.HANGUP in self._caps)
             self._render_attended(call)
-        status = self._window.provider_status
+        status = self._status
         notice = audio_warning(status.audio_missing, calls_only=True) if status is not None else ""
         self.audio_notice.setText(para(notice))
         self.audio_notice.setVisible(bool(notice) and call is not None)
@@ -462,7 +499,7 @@ class CallPanel(QFrame):
                 button = named(QPushButton(), "otherAction")
                 button.clicked.connect(lambda _=False, cid=call.id: self._other_action(cid))
                 voicemail = named(QPushButton(), "otherVoicemail")
-                voicemail.clicked.connect(lambda _=False, cid=call.id: self._window.send_to_voicemail(cid))
+                voicemail.clicked.connect(lambda _=False, cid=call.id: self.voicemail_requested.emit(cid))
                 box.addWidget(label, 1)
                 box.addWidget(voicemail)
                 box.addWidget(button)
@@ -472,7 +509,7 @@ class CallPanel(QFrame):
             button = row.findChild(QPushButton, "otherAction")
             voicemail = row.findChild(QPushButton, "otherVoicemail")
             if voicemail is not None:
-                caps = self._window.call_capabilities(call)  # voicemail is per call
+                caps = self._call_capabilities(call)  # voicemail is per call
                 voicemail.setVisible(
                     call.state is CallState.RINGING
                     and Capability.VOICEMAIL in self._caps
@@ -482,7 +519,7 @@ class CallPanel(QFrame):
                 voicemail.setAccessibleName(
                     translate("CallPanel", "Send {name} to voicemail").format(name=self._name(call))
                 )
-            number = self._window.display_number(call.remote)
+            number = self._display_number(call.remote)
             state = (  # a waiting caller: for how long (the longest-waiting is listed first)
                 translate("CallPanel", "Waiting {time}").format(
                     time=format_duration(_elapsed(call.started_at))
@@ -508,7 +545,7 @@ class CallPanel(QFrame):
         self.others_widget.setVisible(bool(others))
         self.others_title.setText(
             translate("CallPanel", "Other calls ({count})").format(
-                count=self._window.language.digits(str(len(others)))  # ۲ in Persian
+                count=self._language.digits(str(len(others)))  # ۲ in Persian
             )
         )
 
@@ -517,11 +554,11 @@ class CallPanel(QFrame):
         if call is None:
             return
         if call.state is CallState.RINGING:
-            self._window.answer(call_id)
+            self.answer_requested.emit(call_id)
         elif call.state is CallState.HELD:
-            self._window.resume(call_id)
+            self.resume_requested.emit(call_id)
         else:
-            self._window.hangup(call_id)
+            self.hangup_requested.emit(call_id)
 
     def tick(self, *, others: bool = True) -> None:
         if others and any(c.state is CallState.RINGING for c in self.others()):

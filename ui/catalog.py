@@ -43,7 +43,7 @@ def extract_file(path: Path, settings_context: str | None = None) -> Iterator[tu
 def extract(paths: Iterable[Path] | None = None, *, with_settings: bool = True) -> dict[tuple[str, str], str]:
     """Every message → where it is first used ("ui/popup.py:42")."""
     found: dict[tuple[str, str], str] = {}
-    files = sorted(paths) if paths is not None else sorted((ROOT / "ui").glob("*.py"))
+    files = sorted(paths) if paths is not None else sorted((ROOT / "ui").rglob("*.py"))
     for path in files:
         for context, text, line in extract_file(path):
             found.setdefault((context, text), f"{path.relative_to(ROOT)}:{line}")

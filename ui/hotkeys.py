@@ -1,6 +1,7 @@
 """In-app hotkeys (CARD6): every agent action has a shortcut, remappable in the settings
-(``hotkeys.*``). They are actions of the Phone menu — so the menu shows them — with application
-context, so they work while a pop-up or the notes field has the focus.
+(``hotkeys.*``). They are actions of the window's menus — so the menus show them; the window's
+action table, ``ui/mainwindow/actions.py``, has one row per id here — with application context,
+so they work while a pop-up or the notes field has the focus.
 
 Global hotkeys (the same actions while another program has the focus) are optional and X11
 only: ``ui/globalhotkeys.py`` (``hotkeys.global``, ``hotkeys.global_actions``). Wayland does not
@@ -19,9 +20,9 @@ from ui.globalhotkeys import GlobalHotkeys
 from ui.i18n import translate
 from ui.qt import QAction, QKeySequence, QObject, Qt
 
-__all__ = ["ACTIONS", "VIEW_ACTIONS", "Hotkeys", "action_title"]
+__all__ = ["ACTIONS", "Hotkeys", "action_title"]
 
-#: Settings key suffix → what it does. Order = order in the Phone menu.
+#: Settings key suffix → what it does, in the order the settings dialog lists them.
 ACTIONS = (
     "answer",
     "reject",
@@ -43,8 +44,6 @@ ACTIONS = (
 
 #: Actions that put the focus in the window: as global keys they bring the window up.
 WINDOW_ACTIONS = frozenset({"focus_dial", "focus_search", "notes", "contacts", "dialpad"})
-#: Actions that show a part of the window: in the View menu, not the Phone menu.
-VIEW_ACTIONS = frozenset({"contacts", "dialpad"})
 
 
 def action_title(name: str) -> str:

@@ -6,16 +6,24 @@ link) raises the window, and without a tray the window simply quits when closed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
 
 from callsys.model import Call, Party
 from callsys.provider import ProviderStatus, Registration
 
 from ui.i18n import translate
-from ui.qt import QAction, QColor, QIcon, QMenu, QObject, QPainter, QPixmap, QSystemTrayIcon, Qt
-
-if TYPE_CHECKING:
-    from ui.window import WindowBase
+from ui.qt import (
+    QAction,
+    QColor,
+    QIcon,
+    QMenu,
+    QObject,
+    QPainter,
+    QPixmap,
+    QSystemTrayIcon,
+    QWidget,
+    pyqtSignal,
+)
 
 __all__ = ["Tray", "status_colour"]
 
@@ -47,10 +55,28 @@ def _badge(base: QIcon, colour: str) -> QIcon:
 
 
 class Tray(QObject):
-    def __init__(self, window: WindowBase, base_icon: QIcon) -> None:
+    """The tray icon of *window* (the widget it stands in for while hidden). Asked to show the
+    window or to quit, it says so by a signal; the window connects them."""
+
+    #: the agent asked for the window: the icon, the menu's Show, the notification clicked
+    show_requested = pyqtSignal()
+    #: the menu's Quit
+    quit_requested = pyqtSignal()
+
+    def __init__(
+        self,
+        window: QWidget,
+        base_icon: QIcon,
+        display_number: Callable[[object], str],
+        actions: Iterable[QAction] = (),
+    ) -> None:
+        """*actions*: the window's own actions the tray's menu offers too (Do not disturb)."""
         super().__init__(window)
         self._window = window
         self._base = base_icon
+        self._display_number = display_number
+        self._status: ProviderStatus | None = None
+        self._status_text = ""
         self.available = QSystemTrayIcon.isSystemTrayAvailable()
         self.icon = QSystemTrayIcon(self)
         self.icon.setObjectName("trayIcon")
@@ -58,9 +84,10 @@ class Tray(QObject):
         self.show_action = QAction(self)
         self.show_action.triggered.connect(self.show_window)
         self.quit_action = QAction(self)
-        self.quit_action.triggered.connect(window.quit)
+        self.quit_action.triggered.connect(self.quit_requested)
         self.menu.addAction(self.show_action)
-        self.menu.addAction(window.dnd_action)
+        for action in actions:
+            self.menu.addAction(action)
         self.menu.addSeparator()
         self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
@@ -73,9 +100,11 @@ class Tray(QObject):
         if self.available:
             self.icon.show()
 
-    def set_status(self, status: ProviderStatus | None) -> None:
+    def set_status(self, status: ProviderStatus | None, text: str = "") -> None:
+        """*status* as a coloured dot; *text*: the window's words for it, for the tooltip."""
+        self._status, self._status_text = status, text
         self.icon.setIcon(_badge(self._base, status_colour(status)))
-        self.tooltip = "callsys — " + self._window.status_label.text()
+        self.tooltip = "callsys — " + text
         if status is not None and status.message:
             self.tooltip += f"\n{status.message}"
         self.icon.setToolTip(self.tooltip)
@@ -86,7 +115,7 @@ class Tray(QObject):
         if window.isVisible() and not window.isMinimized():
             return False
         name = party.name if party is not None else call.remote_name
-        number = window.display_number(call.remote) if not call.remote.is_anonymous else ""
+        number = self._display_number(call.remote) if not call.remote.is_anonymous else ""
         title = translate("Tray", "Waiting call") if call.waiting else translate("Tray", "Incoming call")
         body = " — ".join(x for x in (name, number, call.line) if x) or translate("Tray", "Unknown caller")
         self.last_notification = (title, body)
@@ -95,11 +124,7 @@ class Tray(QObject):
         return True
 
     def show_window(self) -> None:
-        window = self._window
-        window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
-        window.show()
-        window.raise_()
-        window.activateWindow()
+        self.show_requested.emit()
 
     def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger, QSystemTrayIcon.ActivationReason.DoubleClick):
@@ -108,7 +133,7 @@ class Tray(QObject):
     def retranslate(self) -> None:
         self.show_action.setText(translate("Tray", "&Show callsys"))
         self.quit_action.setText(translate("Tray", "&Quit"))
-        self.set_status(self._window._status)
+        self.set_status(self._status, self._status_text)
 
     def hide(self) -> None:
         self.icon.hide()

@@ -222,7 +222,7 @@ def test_with_dynamics_open_record_goes_to_the_browser_and_convert_to_the_custom
     window, _fake = dynamics_window
     opened: list[str] = []
     monkeypatch.setattr(
-        "ui.mainwindow.QDesktopServices.openUrl", lambda url: opened.append(QUrl(url).toString())
+        "ui.mainwindow.window.QDesktopServices.openUrl", lambda url: opened.append(QUrl(url).toString())
     )
     call_id = window.simulator.ring(SARA, "")
     qtbot.waitUntil(lambda: (p := window.popups.popup(call_id)) is not None and p.party is not None)

@@ -4,7 +4,7 @@ the phone connection, and the pop-ups of ringing calls (IN3, IN5, IN9, OUT3, SET
 The window keeps no idea of its own about a call: everything it shows comes from the
 CallManager's snapshots through the one ``CallBridge``; everything it does goes to the provider
 as an async command through ``TaskRunner``. It offers only what the provider's capabilities
-allow.
+allow. The widgets it holds never call it back: they ask by signals, which it connects here.
 """
 
 from __future__ import annotations
@@ -50,8 +50,13 @@ from ui.convert import install as install_convert
 from ui.details import PartyDetailsDialog
 from ui.firststart import FirstStartPanel, phone_state
 from ui.heap import HeapTrimmer
-from ui.hotkeys import VIEW_ACTIONS, Hotkeys
-from ui.i18n import Language, format_time, latin_mnemonic, ltr, translate
+from ui.hotkeys import Hotkeys
+from ui.i18n import Language, format_time, ltr, translate
+from ui.mainwindow.actions import create_actions, hotkey_handlers, refresh_enabled
+from ui.mainwindow.actions import retranslate as retranslate_actions
+from ui.mainwindow.docks import SideDocks
+from ui.mainwindow.menus import Menus
+from ui.mainwindow.statusbar import StatusParts
 from ui.notes import NotesForm
 from ui.popup import PopupStack
 from ui.qt import (
@@ -70,7 +75,6 @@ from ui.qt import (
     QLineEdit,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QPushButton,
     Qt,
     QTableView,
@@ -80,7 +84,6 @@ from ui.qt import (
     QUrl,
     QVBoxLayout,
     QWidget,
-    checkable,
     discard,
     named,
     pyqtSignal,
@@ -95,6 +98,9 @@ from ui.window import WindowBase
 if TYPE_CHECKING:
     from callsys.crm.dynamics.phoneindex import SyncProgress
 
+    from ui.contacts import ContactsView
+    from ui.dialpad import DialPad
+
 __all__ = ["MainWindow"]
 
 log = logging.getLogger(__name__)
@@ -102,36 +108,10 @@ log = logging.getLogger(__name__)
 #: A new ringing call's log row, call panel and menus wait at most this long for its pop-up's paint.
 AFTER_PAINT_MS = 50
 
-# Simulator demo scenarios offered in the Simulate menu (titles in ``_scenario_title``).
-_SCENARIOS = (
-    "incoming",
-    "missed",
-    "rejected",
-    "answered-elsewhere",
-    "ivr",
-    "waiting",
-    "two-waiting",
-    "outgoing",
-)
-
 
 def elided(text: str, limit: int = 60) -> str:
     """*text* cut to *limit* characters with "…": what a message quotes of the agent's input."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _scenario_title(name: str) -> str:
-    titles = {
-        "incoming": translate("MainWindow", "Incoming call, answered"),
-        "missed": translate("MainWindow", "Missed call"),
-        "rejected": translate("MainWindow", "Rejected call"),
-        "answered-elsewhere": translate("MainWindow", "Call answered elsewhere"),
-        "ivr": translate("MainWindow", "Call with IVR values"),
-        "waiting": translate("MainWindow", "Waiting call"),
-        "two-waiting": translate("MainWindow", "Two waiting calls"),
-        "outgoing": translate("MainWindow", "Outgoing call"),
-    }
-    return titles.get(name, name)
 
 
 class MainWindow(WindowBase):
@@ -171,7 +151,9 @@ class MainWindow(WindowBase):
         self._started = False
         self._pending_links: list[str] = []
         self._build()
-        self.tray = Tray(self, QApplication.windowIcon())
+        self.tray = Tray(self, QApplication.windowIcon(), self.display_number, (self.dnd_action,))
+        self.tray.show_requested.connect(self.bring_forward)
+        self.tray.quit_requested.connect(self.quit)
         install_convert(self)  # Phone → Convert call… and the call log's context menu (IN11, OUT7)
         self.log_menu = CallLogMenu(self)  # the log's context menu: call back, copy, open, add, convert
         self.bridge.call_event.connect(self._on_call_event)
@@ -247,7 +229,8 @@ class MainWindow(WindowBase):
         # --- calls in progress (filled by ui.callpanel when present)
         self.calls_area = QVBoxLayout()
         layout.addLayout(self.calls_area)
-        self.call_panel: Any = CallPanel(self)
+        self.call_panel = CallPanel(self.display_number, self.call_capabilities, self.language, self)
+        self._connect_call_panel(self.call_panel)
         self.calls_area.addWidget(self.call_panel)
 
         # --- call log (IN9)
@@ -310,35 +293,12 @@ class MainWindow(WindowBase):
         self.setCentralWidget(central)
 
         # --- the contacts view and the dial pad: docks, built when first shown
-        self.contacts_dock = named(QDockWidget(self), "contactsDock")
-        self.contacts_dock.setAllowedAreas(
-            Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea
-        )
-        self.contacts_dock.visibilityChanged.connect(self._contacts_shown)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.contacts_dock)
-        self.contacts_dock.hide()
-        self.contacts: Any = None  # ui.contacts.ContactsView
-        self.dialpad_dock = named(QDockWidget(self), "dialPadDock")
-        self.dialpad_dock.visibilityChanged.connect(self._dialpad_shown)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.dialpad_dock)
-        self.dialpad_dock.hide()
-        self.dialpad: Any = None  # ui.dialpad.DialPad
+        self.docks = SideDocks(self)
+        self.docks.dial_requested.connect(self.dial_into_field)
 
-        # --- status bar
-        self.status_label = named(QLabel(), "providerStatus")
-        self.status_dot = named(QLabel(), "providerDot")
+        # --- status bar: the phone's state, the phone index's sync (B3), updates (SET5)
         status_bar = self.statusBar()
         assert status_bar is not None
-        # B3: the first full sync of the phone index can take minutes on a big CRM — show it.
-        self.sync_label = named(QLabel(), "indexSyncStatus")
-        self.sync_bar = named(QProgressBar(), "indexSyncProgress")
-        self.sync_bar.setRange(0, 0)  # Dataverse does not say how many rows will come: busy bar
-        self.sync_bar.setMaximumWidth(120)
-        self.sync_bar.setTextVisible(False)
-        self.sync_label.hide()
-        self.sync_bar.hide()
-        status_bar.addWidget(self.sync_label)
-        status_bar.addWidget(self.sync_bar)
         # SET5: a signed update, downloaded in the background, then "restart to update"
         self.updates = UpdateAgent(self.desktop.settings, self)
         self.update_bar = UpdateBar(self.updates, self)
@@ -346,9 +306,9 @@ class MainWindow(WindowBase):
         self.updates.system.connect(lambda _source: self.show_message(self.update_bar.system_text()))
         #: The verified installer to install once the window has closed (``ui.app.run``).
         self.pending_update: Any = None
-        status_bar.addWidget(self.update_bar)
-        status_bar.addPermanentWidget(self.status_dot)
-        status_bar.addPermanentWidget(self.status_label)
+        self.status_parts = StatusParts(status_bar, self.language, self.update_bar)
+        self.status_label, self.status_dot = self.status_parts.status_label, self.status_parts.status_dot
+        self.sync_label, self.sync_bar = self.status_parts.sync_label, self.status_parts.sync_bar
         self.desktop.sync_progress = self.show_sync_progress
 
         self._build_menus()
@@ -375,108 +335,34 @@ class MainWindow(WindowBase):
         self._clock.timeout.connect(self._tick)
 
     def _build_menus(self) -> None:
-        bar = self.menuBar()
-        assert bar is not None
-        self.file_menu = QMenu(self)
-        self.file_menu.setObjectName("fileMenu")
-        self.settings_action = QAction(self)
-        self.settings_action.triggered.connect(self.open_settings)
-        self.quit_action = QAction(self)
-        self.quit_action.triggered.connect(self.quit)
-        self.file_menu.addAction(self.settings_action)
-        self.file_menu.addSeparator()
-        self.file_menu.addAction(self.quit_action)
-        bar.addMenu(self.file_menu)
-
-        self.phone_menu = QMenu(self)
-        self.phone_menu.setObjectName("phoneMenu")
-        self.hotkeys = Hotkeys(
-            {
-                "answer": self.answer_ringing,
-                "reject": self.reject_ringing,
-                "voicemail": self.voicemail_ringing,
-                "hangup": self.hangup_current,
-                "hold": self.hold_current,
-                "mute": self.mute_current,
-                "consult": self.consult_current,
-                "transfer_consulted": self.transfer_consulted,
-                "conference": self.conference_current,
-                "dial_clipboard": self.dial_clipboard,
-                "call_back": self.call_back_selected,
-                "focus_dial": self.focus_dial,
-                "focus_search": self.focus_search,
-                "notes": self.open_notes,
-                "contacts": self.toggle_contacts,
-                "dialpad": self.toggle_dialpad,
-            },
-            self,
-        )
-        self.hotkeys.bring_forward = lambda: self.tray.show_window()  # noqa: PLW0108 (no tray yet); CARD6
-        for name, action in self.hotkeys.actions.items():
-            if name not in VIEW_ACTIONS:  # the contacts and the dial pad: in the View menu
-                self.phone_menu.addAction(action)
+        """The menu bar from the action table (``ui.mainwindow.actions``, ``ui.mainwindow.menus``)."""
+        self.hotkeys = Hotkeys(hotkey_handlers(self), self)
+        self.hotkeys.bring_forward = self.bring_forward  # CARD6
+        for action in self.hotkeys.actions.values():
             self.addAction(action)
-        self.phone_menu.addSeparator()
-        self.scheme_action = QAction(self)
-        self.scheme_action.setObjectName("schemeAction")
-        self.scheme_action.triggered.connect(self.register_links)
-        self.phone_menu.addAction(self.scheme_action)
-        self.dnd_action = checkable(QAction(self))
-        self.dnd_action.toggled.connect(self.set_dnd)
-        self.phone_menu.addAction(self.dnd_action)
-        bar.addMenu(self.phone_menu)
-
-        self.view_menu = QMenu(self)
-        self.view_menu.setObjectName("viewMenu")
-        self.language_menu = QMenu(self)
-        self.language_menu.setObjectName("languageMenu")
-        self.lang_en = checkable(QAction("English", self))
-        self.lang_fa = checkable(QAction("فارسی", self))
-        self.lang_en.triggered.connect(lambda: self.set_language("en"))
-        self.lang_fa.triggered.connect(lambda: self.set_language("fa"))
-        self.language_menu.addAction(self.lang_en)
-        self.language_menu.addAction(self.lang_fa)
-        self.view_menu.addMenu(self.language_menu)
-        self.jalali_action = checkable(QAction(self))
-        self.jalali_action.toggled.connect(self.set_jalali)
-        self.view_menu.addAction(self.jalali_action)
-        self.view_menu.addSeparator()
-        self.reports_action = QAction(self)
-        self.reports_action.setObjectName("reportsAction")
-        self.reports_action.triggered.connect(self.open_reports)
-        self.view_menu.addAction(self.reports_action)
-        self.view_menu.addSeparator()
-        for name in sorted(VIEW_ACTIONS):
-            self.hotkeys.actions[name].setCheckable(True)
-            self.view_menu.addAction(self.hotkeys.actions[name])
-        bar.addMenu(self.view_menu)
-
-        self.simulate_menu = QMenu(self)
-        self.simulate_menu.setObjectName("simulateMenu")
-        self.simulate_actions: dict[str, QAction] = {}
-        self.ring_action = QAction(self)
-        self.ring_action.triggered.connect(self.simulate_ring)
-        self.simulate_menu.addAction(self.ring_action)
-        self.simulate_menu.addSeparator()
-        for name in _SCENARIOS:
-            action = QAction(self)
-            action.triggered.connect(lambda _=False, n=name: self.simulate(n))
-            self.simulate_actions[name] = action
-            self.simulate_menu.addAction(action)
-        simulate_action = bar.addMenu(self.simulate_menu)
-        assert simulate_action is not None
-        self.simulate_menu_action: QAction = simulate_action
-
-        self.help_menu = QMenu(self)
-        self.help_menu.setObjectName("helpMenu")
-        self.about_action = QAction(self)
-        self.about_action.triggered.connect(self.about)
-        self.log_folder_action = QAction(self)
-        self.log_folder_action.setObjectName("logFolderAction")
-        self.log_folder_action.triggered.connect(self.open_log_folder)
-        self.help_menu.addAction(self.log_folder_action)
-        self.help_menu.addAction(self.about_action)
-        bar.addMenu(self.help_menu)
+        #: every action of the menus by its id (``ui.mainwindow.actions.ACTIONS``)
+        self.window_actions = create_actions(self, self.hotkeys.actions)
+        self.menus = Menus(self, self.window_actions, self.set_language, self.simulate)
+        actions, menus = self.window_actions, self.menus.menus
+        self.settings_action, self.quit_action = actions["settings"], actions["quit"]
+        self.scheme_action, self.dnd_action = actions["links"], actions["dnd"]
+        self.jalali_action, self.reports_action = actions["jalali"], actions["reports"]
+        self.ring_action, self.about_action = actions["ring"], actions["about"]
+        self.log_folder_action = actions["log_folder"]
+        self.docks.tick(actions["contacts"], actions["dialpad"])
+        self.file_menu, self.phone_menu, self.view_menu = (
+            menus["fileMenu"],
+            menus["phoneMenu"],
+            menus["viewMenu"],
+        )
+        self.simulate_menu, self.help_menu = menus["simulateMenu"], menus["helpMenu"]
+        self.language_menu, self.lang_en, self.lang_fa = (
+            self.menus.language_menu,
+            self.menus.lang_en,
+            self.menus.lang_fa,
+        )
+        self.simulate_actions = self.menus.simulate_actions
+        self.simulate_menu_action: QAction = self.menus.menu_actions["simulateMenu"]
 
     def retranslate(self) -> None:
         self._update_title()
@@ -509,49 +395,16 @@ class MainWindow(WindowBase):
             self.log_filter.addItem(text, key)
         self.log_filter.setCurrentIndex(current)
         self.log_filter.blockSignals(False)
-        self.file_menu.setTitle(latin_mnemonic(translate("MainWindow", "&File"), "&File"))
-        self.settings_action.setText(latin_mnemonic(translate("MainWindow", "&Settings…"), "&Settings…"))
-        self.quit_action.setText(latin_mnemonic(translate("MainWindow", "&Quit"), "&Quit"))
-        self.phone_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Phone"), "&Phone"))
-        self.dnd_action.setText(latin_mnemonic(translate("MainWindow", "&Do not disturb"), "&Do not disturb"))
-        self.scheme_action.setText(
-            latin_mnemonic(
-                translate("MainWindow", "Open &tel: and callto: links with callsys"),
-                "Open &tel: and callto: links with callsys",
-            )
-        )
-        self.view_menu.setTitle(latin_mnemonic(translate("MainWindow", "&View"), "&View"))
-        self.language_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Language"), "&Language"))
-        self.jalali_action.setText(
-            latin_mnemonic(translate("MainWindow", "&Jalali calendar"), "&Jalali calendar")
-        )
-        self.reports_action.setText(latin_mnemonic(translate("MainWindow", "&Reports…"), "&Reports…"))
-        self.simulate_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Simulate"), "&Simulate"))
-        self.ring_action.setText(latin_mnemonic(translate("MainWindow", "&Ring now"), "&Ring now"))
-        for name, action in self.simulate_actions.items():
-            action.setText(_scenario_title(name))
-        self.help_menu.setTitle(latin_mnemonic(translate("MainWindow", "&Help"), "&Help"))
-        self.about_action.setText(latin_mnemonic(translate("MainWindow", "&About callsys"), "&About callsys"))
-        self.log_folder_action.setText(
-            latin_mnemonic(translate("MainWindow", "Open the &log folder"), "Open the &log folder")
-        )
-        self.contacts_dock.setWindowTitle(translate("MainWindow", "Contacts"))
-        self.dialpad_dock.setWindowTitle(translate("MainWindow", "Dial pad"))
-        if self.contacts is not None:
-            self.contacts.retranslate()
-        if self.dialpad is not None:
-            self.dialpad.retranslate()
+        retranslate_actions(self.window_actions)
+        self.menus.retranslate(self.language.code)
+        self.docks.retranslate()
         self.update_bar.retranslate()
-        self.lang_en.setChecked(self.language.code == "en")
-        self.lang_fa.setChecked(self.language.code == "fa")
         self.jalali_action.blockSignals(True)
         self.jalali_action.setChecked(self.language.calendar == "jalali")
         self.jalali_action.blockSignals(False)
         self._on_missed(self.log_model.unseen_missed)
-        self.hotkeys.retranslate()
+        self.tray.retranslate()
         self._show_status()
-        if hasattr(self, "tray"):
-            self.tray.retranslate()
         self._show_problems()
         self.log_model.texts_changed()
         self._size_log_columns()
@@ -580,10 +433,7 @@ class MainWindow(WindowBase):
         docks = QtCore.QSettings("callsys", "callsys").value("window/docks")
         if isinstance(docks, QtCore.QByteArray) and not docks.isEmpty():
             self.restoreState(docks)  # the contacts view and the dial pad where they were
-            if not self.contacts_dock.isHidden():
-                self._build_contacts()
-            if not self.dialpad_dock.isHidden():
-                self._build_dialpad()
+            self.docks.restored()
 
     def save_placement(self) -> None:
         QtCore.QSettings("callsys", "callsys").setValue("window/geometry", self.saveGeometry())
@@ -680,40 +530,8 @@ class MainWindow(WindowBase):
         self.log_model.load(rows, missed_seen_at=seen_at)
 
     def show_sync_progress(self, step: SyncProgress | None) -> None:
-        """How the phone-index sync goes (a ``SyncProgress``: records, rate, and the time left
-        when the table's size is known from its last sync), or ``None`` once it has ended."""
-        if step is None or (step.records == 0 and step.mode != "full"):
-            self.sync_label.hide()
-            self.sync_bar.hide()
-            return
-        digits = self.language.digits
-        count, rate = digits(f"{step.records:,}"), digits(f"{round(step.rate):,}")
-        eta = step.eta
-        if eta is None:
-            text = translate(
-                "MainWindow", "Updating the phone index: {table}, {count} records, {rate} a second"
-            )
-            text = text.format(table=step.table, count=count, rate=rate)
-            self.sync_bar.setRange(0, 0)  # Dataverse does not say how many rows will come: busy bar
-        else:
-            left = round(eta)
-            text = translate(
-                "MainWindow",
-                "Updating the phone index: {table}, {count} of about {expected} records, "
-                "{rate} a second, about {left} left",
-            ).format(
-                table=step.table,
-                count=count,
-                expected=digits(f"{step.expected:,}"),
-                rate=rate,
-                left=digits(f"{left // 60}:{left % 60:02d}"),
-            )
-            self.sync_bar.setRange(0, max(1, step.expected))
-            self.sync_bar.setValue(min(step.records, step.expected))
-        self.sync_label.setText(text)
-        self.sync_bar.setAccessibleDescription(text)
-        self.sync_label.show()
-        self.sync_bar.show()
+        """How the phone-index sync goes, or ``None`` once it has ended (``StatusParts``)."""
+        self.status_parts.show_sync_progress(step)
 
     def ask_quit(self, calls: int) -> bool:
         """Closing during a call ends it: ask first."""
@@ -899,12 +717,11 @@ class MainWindow(WindowBase):
         self.dnd_action.setChecked(status.dnd)
         self.dnd_action.blockSignals(False)
         self._show_status()
-        self.tray.set_status(status)
+        self.call_panel.set_status(status)
         self._refresh_actions()
         if audio_changed:
             self._show_problems()
-            if self.call_panel is not None:
-                self.call_panel.refresh()
+            self.call_panel.refresh()
 
     @property
     def provider_status(self) -> ProviderStatus | None:
@@ -916,11 +733,8 @@ class MainWindow(WindowBase):
         text = state.text
         if status is not None and status.dnd:
             text += " · " + translate("MainWindow", "Do not disturb")
-        self.status_label.setText(text)
-        self.status_label.setToolTip(status.message if status is not None else "")
-        self.status_label.setAccessibleName(text)
-        self.status_dot.setText("●")
-        self.status_dot.setStyleSheet(f"color: {state.colour};")
+        self.status_parts.show_phone(text, state.colour, status.message if status is not None else "")
+        self.tray.set_status(status, text)
         if self.first_start.isVisible():
             self.first_start.refresh()
 
@@ -996,7 +810,7 @@ class MainWindow(WindowBase):
             if Capability.DIAL in caps
             else translate("MainWindow", "The phone connection cannot place calls.")
         )
-        self.dnd_action.setEnabled(Capability.DND in caps)
+        refresh_enabled(self.window_actions, caps)
         self.simulate_menu_action.setVisible(self.simulator is not None)
         if self.call_panel is not None:
             self.call_panel.set_capabilities(caps)
@@ -1068,6 +882,36 @@ class MainWindow(WindowBase):
         status_bar = self.statusBar()
         if status_bar is not None:
             status_bar.showMessage(text, 10000)
+
+    def bring_forward(self) -> None:
+        """The window up, in front and not minimised: the tray's Show, a global key for a field."""
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def _connect_call_panel(self, panel: CallPanel) -> None:
+        """What the agent does in the call panel goes to the phone connection as any command."""
+        panel.answer_requested.connect(self.answer)
+        panel.hangup_requested.connect(self.hangup)
+        panel.voicemail_requested.connect(self.send_to_voicemail)
+        panel.hold_requested.connect(self.hold)
+        panel.resume_requested.connect(self.resume)
+        panel.mute_requested.connect(self.set_mute)
+        panel.dtmf_requested.connect(self.send_dtmf)
+        panel.transfer_requested.connect(self._panel_transfer)
+        panel.consult_requested.connect(self._panel_consult)
+        panel.transfer_to_call_requested.connect(self.transfer_to_call)
+        panel.conference_requested.connect(self.conference)
+        panel.message.connect(self.show_message)
+
+    def _panel_transfer(self, call_id: str, target: str) -> None:
+        if self.transfer(call_id, target):
+            self.call_panel.target_taken(target)
+
+    def _panel_consult(self, call_id: str, target: str) -> None:
+        if self.consult(call_id, target):
+            self.call_panel.target_taken(target)
 
     # ================================================================== agent actions
     def _command(self, capability: Capability, make: Any) -> None:
@@ -1476,76 +1320,33 @@ class MainWindow(WindowBase):
             sim.ring("+982188776655", "Sara Ahmadi", line="Sales", dnis="7000")
 
     # ---------------------------------------------------------------- contacts, dial pad, log
+    @property
+    def contacts_dock(self) -> QDockWidget:
+        return self.docks.contacts_dock
+
+    @property
+    def contacts(self) -> ContactsView | None:
+        return self.docks.contacts
+
+    @property
+    def dialpad_dock(self) -> QDockWidget:
+        return self.docks.dialpad_dock
+
+    @property
+    def dialpad(self) -> DialPad | None:
+        return self.docks.dialpad
+
     def toggle_contacts(self) -> None:
-        """View → Contacts (its hotkey too): show the directory, or hide it when it has the focus."""
-        if (
-            self.contacts_dock.isVisible()
-            and self.contacts is not None
-            and self.contacts.isAncestorOf(QApplication.focusWidget())
-        ):
-            self.contacts_dock.hide()
-        else:
-            self.show_contacts()
-        self._contacts_shown(self.contacts_dock.isVisible())  # a menu click toggled the tick
+        self.docks.toggle_contacts()
 
-    def _build_contacts(self) -> Any:
-        if self.contacts is None:
-            from ui.contacts import ContactsView
-
-            self.contacts = ContactsView(self)
-            self.contacts.dial_requested.connect(self.dial_into_field)
-            self.contacts_dock.setWidget(self.contacts)
-            self.contacts.browse()
-        return self.contacts
-
-    def _build_dialpad(self) -> Any:
-        if self.dialpad is None:
-            from ui.dialpad import DialPad
-
-            self.dialpad = DialPad(self)
-            self.dialpad_dock.setWidget(self.dialpad)
-        return self.dialpad
-
-    def show_contacts(self) -> Any:
-        self._build_contacts()
-        self.contacts_dock.show()
-        self.contacts_dock.raise_()
-        self.contacts.search_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.contacts.search_edit.selectAll()
-        return self.contacts
-
-    def _contacts_shown(self, shown: bool) -> None:
-        hotkeys = getattr(self, "hotkeys", None)  # the docks are built before the menus
-        if hotkeys is None:
-            return
-        action = hotkeys.actions["contacts"]
-        action.blockSignals(True)
-        action.setChecked(shown)
-        action.blockSignals(False)
+    def show_contacts(self) -> ContactsView:
+        return self.docks.show_contacts()
 
     def toggle_dialpad(self) -> None:
-        """View → Dial pad (its hotkey too)."""
-        if self.dialpad_dock.isVisible() and self.dialpad is not None and self.dialpad.hasFocus():
-            self.dialpad_dock.hide()
-        else:
-            self.show_dialpad()
-        self._dialpad_shown(self.dialpad_dock.isVisible())
+        self.docks.toggle_dialpad()
 
-    def show_dialpad(self) -> Any:
-        self._build_dialpad()
-        self.dialpad.refresh()
-        self.dialpad_dock.show()
-        self.dialpad.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        return self.dialpad
-
-    def _dialpad_shown(self, shown: bool) -> None:
-        hotkeys = getattr(self, "hotkeys", None)  # the docks are built before the menus
-        if hotkeys is None:
-            return
-        action = hotkeys.actions["dialpad"]
-        action.blockSignals(True)
-        action.setChecked(shown)
-        action.blockSignals(False)
+    def show_dialpad(self) -> DialPad:
+        return self.docks.show_dialpad()
 
     def open_log_folder(self) -> bool:
         """Help → Open the log folder: the folder of ``callsys.log`` in the file manager."""
