@@ -1,6 +1,6 @@
-"""What the widgets inside the main window ask of it — the call panel, the dial pad, the tray, the
-contacts view, the first-start panel and the Convert dialog's menu entries. They are given a
-``WindowBase``; ``ui.mainwindow`` makes the one real window from it. So the arrows run one way:
+"""What the widgets inside the main window ask of it — the dial pad, the contacts view, the
+first-start panel and the Convert dialog's menu entries (the call panel, the tray and the pop-ups
+ask by Qt signals instead, and are given what they show). They are given a ``WindowBase``; ``ui.mainwindow`` makes the one real window from it. So the arrows run one way:
 ``mainwindow`` imports the widgets, and the widgets import this page, never ``mainwindow``.
 Whatever a widget uses of the window is declared here: a widget asks no ``hasattr``.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from callsys.model import Call, Party
+from callsys.model import Party
 from callsys.provider import Capability, ProviderStatus
 
 from ui.qt import QAction, QDialog, QLabel, QLineEdit, QMainWindow, QMenu, QTableView, pyqtSignal
@@ -55,9 +55,7 @@ class WindowBase(QMainWindow):
     dial_edit: QLineEdit
     dial_error: QLabel
     status_label: QLabel
-    dnd_action: QAction
     call_panel: Any
-    _status: ProviderStatus | None
     #: The ringing calls' pop-ups.
     popups: PopupStack
     #: The call log: its rows, and the table that shows them.
@@ -76,50 +74,14 @@ class WindowBase(QMainWindow):
     def capabilities(self) -> frozenset[Capability]:
         raise NotImplementedError
 
-    def call_capabilities(self, call: Call) -> frozenset[Capability]:
-        raise NotImplementedError
-
     @property
     def provider_status(self) -> ProviderStatus | None:
-        raise NotImplementedError
-
-    def answer(self, call_id: str) -> None:
-        raise NotImplementedError
-
-    def hangup(self, call_id: str) -> None:
-        raise NotImplementedError
-
-    def send_to_voicemail(self, call_id: str) -> None:
-        raise NotImplementedError
-
-    def hold(self, call_id: str) -> None:
-        raise NotImplementedError
-
-    def resume(self, call_id: str) -> None:
-        raise NotImplementedError
-
-    def set_mute(self, call_id: str, muted: bool) -> None:
         raise NotImplementedError
 
     def send_dtmf(self, call_id: str, digits: str) -> None:
         raise NotImplementedError
 
-    def transfer(self, call_id: str, target: str) -> bool:
-        raise NotImplementedError
-
-    def consult(self, call_id: str, target: str) -> bool:
-        raise NotImplementedError
-
-    def transfer_to_call(self, call_id: str, other_id: str) -> None:
-        raise NotImplementedError
-
-    def conference(self, call_id: str, other_id: str) -> None:
-        raise NotImplementedError
-
     def dial_from_field(self) -> None:
-        raise NotImplementedError
-
-    def use_provider(self, name: str) -> None:
         raise NotImplementedError
 
     def try_simulator(self) -> None:
@@ -144,7 +106,4 @@ class WindowBase(QMainWindow):
         raise NotImplementedError
 
     def open_settings(self, page: str | None = None, *, focus: str | None = None) -> Any:
-        raise NotImplementedError
-
-    def quit(self) -> None:
         raise NotImplementedError

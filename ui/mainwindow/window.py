@@ -150,6 +150,8 @@ class MainWindow(WindowBase):
         self._ending = False  # SIGTERM: quit without asking (end_session)
         self._started = False
         self._pending_links: list[str] = []
+        self.hotkey_problems: list[str] = []  # what the hotkeys could not take (a banner)
+        self.directory_menu: QMenu | None = None  # a directory search's choices, one at a time
         self._build()
         self.tray = Tray(self, QApplication.windowIcon(), self.display_number, (self.dnd_action,))
         self.tray.show_requested.connect(self.bring_forward)
@@ -780,7 +782,7 @@ class MainWindow(WindowBase):
                 messages.append(
                     translate("MainWindow", "Not used, check the phone settings: {why}").format(why=why)
                 )
-        messages.extend(getattr(self, "hotkey_problems", []))
+        messages.extend(self.hotkey_problems)
         if self._status is not None and self._status.audio_missing:
             messages.append(audio_warning(self._status.audio_missing))
         self.banner_label.setText("\n".join(messages))
@@ -826,7 +828,7 @@ class MainWindow(WindowBase):
         self._update_title()
 
     def _update_title(self) -> None:
-        count = self.log_model.unseen_missed if hasattr(self, "log_model") else 0
+        count = self.log_model.unseen_missed
         title = translate("MainWindow", "callsys — calls and CRM")
         self.setWindowTitle(f"({self.language.digits(str(count))}) {title}" if count else title)
 
@@ -1019,7 +1021,7 @@ class MainWindow(WindowBase):
                 self.dial_edit.clear()
                 self.dial_text(choices[0][1].e164 or choices[0][1].digits or choices[0][1].raw)
                 return
-            discard(getattr(self, "directory_menu", None))  # one at a time, not one per search
+            discard(self.directory_menu)  # one at a time, not one per search
             menu = QMenu(self)
             menu.setObjectName("directoryChoices")
             for party, number, kind in choices:
