@@ -75,6 +75,71 @@ def test_package_does_not_import_what_it_must_not(package: str) -> None:
     assert violations(package) == []
 
 
+#: What the widgets may use of the telephony adapters: the registry, and the public pages of the
+#: providers whose settings the window edits (options, sound devices, TAPI's line list). Their
+#: engines, connections and bindings stay behind the provider protocol.
+UI_MAY_IMPORT_FROM_PROVIDERS = ("providers", "providers.sip.options", "providers.sip.sound", "providers.tapi")
+#: Libraries that talk to a database, the network, the sound card or a phone: the core's and the
+#: providers' business; the widgets reach them through ``callsys`` (the session, the store, the CRM).
+UI_MUST_NOT_IMPORT = (
+    "sqlite3",
+    "sqlite_utils",
+    "httpx",
+    "msal",
+    "msal_extensions",
+    "websockets",
+    "keyring",
+    "psycopg",
+    "msgspec",
+    "phonenumbers",
+    "pjsua2",
+    "sounddevice",
+    "numpy",
+    "tuf",
+    "ctypes",
+)
+
+
+def ui_violations(root: Path = ROOT) -> list[str]:
+    found = []
+    for path in sorted((root / "ui").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names = list(imported_names(tree))
+        for node in ast.walk(tree):  # `from providers.sip import sound` imports providers.sip.sound
+            allowed = (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and (node.lineno, node.module) in names
+                and f"{node.module}.{node.names[0].name}" in UI_MAY_IMPORT_FROM_PROVIDERS
+            )
+            if allowed:
+                assert isinstance(node, ast.ImportFrom)
+                names.remove((node.lineno, str(node.module)))
+        for line, name in names:
+            top = name.split(".")[0]
+            banned = top in UI_MUST_NOT_IMPORT
+            if banned or (top == "providers" and name not in UI_MAY_IMPORT_FROM_PROVIDERS):
+                found.append(f"{path.relative_to(root)}:{line} imports {name}")
+    return found
+
+
+def test_the_widgets_import_only_what_is_a_widgets_business() -> None:
+    assert ui_violations() == []
+
+
+def test_the_widget_rule_sees_an_engine_and_a_database(tmp_path: Path) -> None:
+    (tmp_path / "ui").mkdir()
+    (tmp_path / "ui" / "w.py").write_text(
+        "import sqlite3\nfrom providers.sip.options import SipOptions\n"
+        "def f():\n    from providers.sip.pjengine import Engine\n",
+        encoding="utf-8",
+    )
+    assert ui_violations(tmp_path) == [
+        "ui/w.py:1 imports sqlite3",
+        "ui/w.py:4 imports providers.sip.pjengine",
+    ]
+
+
 def test_nothing_imports_the_launcher() -> None:
     for package in ("callsys", "providers", "ui"):
         for path in (ROOT / package).rglob("*.py"):

@@ -1197,8 +1197,7 @@ class SettingsDialog(QDialog):
         if not tapi or library == self._tapi_library:
             return
         self._tapi_library = library
-        from providers.tapi import NO_LINES_MESSAGE, list_lines
-        from providers.tapi.binding import NOT_WINDOWS_MESSAGE
+        from providers.tapi import NO_LINES_MESSAGE, NOT_WINDOWS_MESSAGE, list_lines
 
         found = list_lines({"library": library})
         said = {

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from providers.tapi.binding import NOT_WINDOWS_MESSAGE
 from providers.tapi.errors import MONITOR_ONLY_MESSAGE, TapiError, describe
 from providers.tapi.options import OPTION_KEYS, TapiLine, TapiOptions
 from providers.tapi.provider import NO_LINES_MESSAGE, LineList, TapiProvider, list_lines
 
 __all__ = [
     "MONITOR_ONLY_MESSAGE",
+    "NOT_WINDOWS_MESSAGE",
     "NO_LINES_MESSAGE",
     "OPTION_KEYS",
     "LineList",
