@@ -43,7 +43,15 @@ from callsys.settings import (
 )
 
 from ui.bridge import CallBridge
-from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.calllogview import (
+    CallLogDelegate,
+    CallLogFilter,
+    CallLogMenu,
+    CallLogModel,
+    LogRow,
+    row_from_call,
+    row_from_record,
+)
 from ui.callpanel import CallPanel
 from ui.contacts import NumberCompleter
 from ui.convert import install as install_convert
@@ -280,6 +288,7 @@ class MainWindow(WindowBase):
         self.log_filter.currentIndexChanged.connect(self._filter_changed)
         self.log_view = named(QTableView(), "logView")
         self.log_view.setModel(self.log_proxy)
+        self.log_view.setItemDelegate(CallLogDelegate(self.log_model, self.log_view))  # cheap repaints
         self.log_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.log_view.setTabKeyNavigation(False)  # Tab leaves the log: it was a keyboard trap
