@@ -186,6 +186,9 @@ def main() -> int:
             (window.popups, "close"), (window.popups, "_build"), (CallPopup, "set_longest"),
             (CallPopup, "reuse"), (CallPopup, "retranslate"), (desktop, "flush_later"),
             (window, "_refresh_actions"), (window.notes, "update_call"), (window, "_follow_clock"),
+            (window.log_model, "upsert"), (window.call_panel, "on_call"), (window, "_identified"),
+            (window.tray, "ringing"), (window.popups, "on_call"), (desktop, "known_now"),
+            (window.notes, "open_for"), (window.tasks, "spawn"),
         ):  # fmt: skip
             tracer.wrap(obj, attr, f"{getattr(obj, '__name__', type(obj).__name__)}.{attr}")
         window._after_paint_timer.setObjectName("afterPaint")

@@ -442,26 +442,42 @@ class CallLogDelegate(QStyledItemDelegate):
     Qt's own delegate asks the model for seven roles per cell (each a call into Python, through
     the filter) and lays each text out anew: a repaint of the log — every new call's row moves
     the rows below it — cost about 10 ms of CPU, and a ringing call's INVITE that came meanwhile
-    waited for it. Here one call per cell fetches the row; its texts are the model's (made once
-    per row), elided texts are kept. The selected row and the focused cell are still painted by
-    Qt's delegate (highlight, focus frame)."""
+    waited for it. Here the row of each line is fetched once (kept until the view's model
+    changes); its texts are the model's (made once per row), elided texts are kept. The selected
+    row and the focused cell are still painted by Qt's delegate (highlight, focus frame)."""
 
-    def __init__(self, model: CallLogModel, parent: QObject | None = None) -> None:
+    def __init__(self, model: CallLogModel, shown: Any, parent: QObject | None = None) -> None:
+        """*model*: the log's rows; *shown*: the model of the view (the filter over *model*)."""
         super().__init__(parent)
         self._model = model
+        self._shown = shown
+        #: the row at each line of the view, while *shown* does not change
+        self._rows: dict[int, LogRow] = {}
+        for signal in (
+            shown.modelReset, shown.layoutChanged, shown.rowsInserted, shown.rowsRemoved,
+            shown.rowsMoved, shown.dataChanged,
+        ):  # fmt: skip
+            signal.connect(self._forget)
         #: (text, width, right to left) → the text elided to that width, laid out; its size
         self._laid_out: dict[tuple[str, int, bool], tuple[QStaticText, int, int]] = {}
         self._font = QFont()
+
+    def _forget(self, *_args: Any) -> None:
+        self._rows.clear()
 
     def paint(self, painter: Any, option: Any, index: QModelIndex) -> None:
         state = option.state.value  # ints: Python's enum operators cost more than the paint
         if state & _SELECTED_OR_FOCUSED:
             super().paint(painter, option, index)
             return
-        row = index.data(_ROW)
-        if not isinstance(row, LogRow):
-            super().paint(painter, option, index)
-            return
+        row = self._rows.get(index.row())
+        if row is None:
+            row = index.data(_ROW)
+            if not isinstance(row, LogRow):
+                super().paint(painter, option, index)
+                return
+            if index.model() is self._shown:
+                self._rows[index.row()] = row
         text = self._model.text(row, index.column())
         if not text:
             return

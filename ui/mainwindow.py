@@ -288,7 +288,7 @@ class MainWindow(WindowBase):
         self.log_filter.currentIndexChanged.connect(self._filter_changed)
         self.log_view = named(QTableView(), "logView")
         self.log_view.setModel(self.log_proxy)
-        self.log_view.setItemDelegate(CallLogDelegate(self.log_model, self.log_view))  # cheap repaints
+        self.log_view.setItemDelegate(CallLogDelegate(self.log_model, self.log_proxy, self.log_view))
         self.log_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.log_view.setTabKeyNavigation(False)  # Tab leaves the log: it was a keyboard trap

@@ -255,6 +255,7 @@ def test_the_log_paints_its_rows_as_qt_own_delegate_does_and_follows_the_languag
     """The log's cheap delegate (a ring repaints the whole log) shows what Qt's delegate shows:
     the same texts, elided the same way, missed calls in red, the selected row highlighted —
     and a language change repaints the cells in the new language (the texts are kept per row)."""
+    from dataclasses import replace
     from datetime import UTC, datetime, timedelta
 
     from ui.calllogview import LogRow
@@ -292,12 +293,15 @@ def test_the_log_paints_its_rows_as_qt_own_delegate_does_and_follows_the_languag
 
     qt_own = QStyledItemDelegate(view)
     assert painted(ours) == painted(qt_own)
+    window.log_model.upsert(replace(rows[4], id="new", started_at=start + timedelta(minutes=1)))
+    window.log_model.upsert(replace(rows[7], name="Reza Karimi"))  # the record was found
+    assert painted(ours) == painted(qt_own)  # every row moved down one line, one was renamed
     english = painted(ours)
     shown = window.log_proxy.index(0, COLUMNS.index("direction")).data()
     window.set_language("fa")
     try:
-        assert window.log_proxy.index(0, COLUMNS.index("direction")).data() == direction_text("outgoing")
-        assert direction_text("outgoing") != shown
+        persian = direction_text(window.log_model.row(0).direction)
+        assert window.log_proxy.index(0, COLUMNS.index("direction")).data() == persian != shown
         assert painted(ours) != english
         view.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # the texts, not the mirroring
         assert painted(ours) == painted(qt_own)
