@@ -195,6 +195,11 @@ class CallPopup(QFrame):
         else:
             self.set_matches(matches)
 
+    @property
+    def on_screen(self) -> bool:
+        """Painted since it was shown for this call."""
+        return self._painted
+
     def set_capabilities(self, capabilities: frozenset[Capability]) -> None:
         """What the phone connection can do changed while this pop-up is open (a callsys server
         reconnecting to another PBX link, say): the buttons follow. Cheap when nothing changed."""
@@ -406,6 +411,10 @@ class PopupStack(QObject):
 
     def popup(self, call_id: str) -> CallPopup | None:
         return self._popups.get(call_id)
+
+    def unpainted(self) -> bool:
+        """Is an open pop-up not on screen yet (shown, not painted)?"""
+        return any(not popup.on_screen for popup in self._popups.values())
 
     def popups(self) -> list[CallPopup]:
         """The open pop-ups, the caller who has waited longest first."""
