@@ -24,7 +24,8 @@ leaving to the pop-up's paint (each Qt event and asyncio callback over 0.2 ms, w
 callback to a zero-length Qt timer (one more turn of Qt's loop, behind what is queued), and no
 pop-up built before the first ring. ``--compare N`` runs N fresh processes of each, alternating,
 and prints their figures side by side with the machine's load; with ``--against TREE`` the
-"before" is this benchmark of another checkout, run on that checkout's code.
+"before" is the code of another checkout (``git worktree add TREE REV``), measured by this same
+benchmark.
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+#: the code measured: this checkout's, or (``--against``) another's, by this same benchmark
+CODE = Path(os.environ.get("SIP_POPUP_CODE") or ROOT)
+sys.path.insert(0, str(CODE))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from sip_wire import Caller, percentile  # noqa: E402
@@ -67,7 +70,7 @@ def main() -> int:
     )  # fmt: skip
     ap.add_argument(
         "--against", metavar="TREE",
-        help="with --compare: 'before' is this benchmark run from another checkout (git worktree add TREE REV)",
+        help="with --compare: 'before' is the code of another checkout (git worktree add TREE REV)",
     )  # fmt: skip
     ap.add_argument("--caller", type=int, default=0, metavar="PORT", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -214,6 +217,8 @@ def main() -> int:
     else:  # an application-wide event filter (costs every event of the app a Python call)
         app.installEventFilter(clock)
 
+    loop_cpu: list[float] = []
+
     async def run() -> dict[int, float]:
         await window.start()
         provider = desktop.provider
@@ -243,6 +248,7 @@ def main() -> int:
                 all_painted.set()
 
         window.popups.painted.connect(painted_then_reject)
+        loop_cpu.append(time.thread_time())  # this thread runs the window's loop (and pjsua's polls)
         caller = subprocess.Popen(
             [sys.executable, __file__, "--caller", str(port), "--calls", str(args.calls), "--rate", str(args.rate)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -250,6 +256,7 @@ def main() -> int:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_painted.wait(), args.calls / args.rate * 3 + 15)
         await asyncio.sleep(0.5)
+        loop_cpu.append(time.thread_time())
         out, _ = caller.communicate(timeout=30)  # stdin closed: it prints when each INVITE left
         return {int(user): at for user, at in json.loads(out)["sent"].items()}
 
@@ -278,6 +285,8 @@ def main() -> int:
     def gap(later: dict[int, float], earlier: dict[int, float]) -> list[float]:
         return [(later[u] - earlier[u]) * 1000 for u in later if u in earlier]
 
+    if len(loop_cpu) == 2 and sent:  # what the loop must do per call: less of it, less waiting
+        print(f"  the loop's CPU per call: {(loop_cpu[1] - loop_cpu[0]) * 1000 / len(sent):.2f} ms")
     print("  where the time goes (ms):")
     rows = [
         ("INVITE on the wire → pjsua2 hands the call over", gap(engine_at, sent)),
@@ -386,6 +395,18 @@ def _print_trace(
         for start, end, level, what in sorted(spans):
             if end > t0 - 0.002 and start < painted[user]:
                 print(f"      {(start - t0) * 1000:7.2f} … {(end - t0) * 1000:7.2f} ms  {'  ' * level}{what}")
+    # the loop's CPU per call, by what it was doing (the outermost events and what they ran)
+    per: dict[str, tuple[float, int]] = {}
+    for _start, _end, level, what in spans:
+        if level <= 1:
+            name, _, cpu = what.rpartition(" (cpu ")
+            key = f"{'  ' * level}{name.split('#')[0] if level == 0 else name}"
+            total, times = per.get(key, (0.0, 0))
+            per[key] = (total + float(cpu.rstrip(")")), times + 1)
+    calls = max(1, len(sent))
+    print(f"  the loop's CPU per call in events over 0.2 ms ({calls} calls), the largest:")
+    for key, (total, times) in sorted(per.items(), key=lambda item: -item[1][0])[:25]:
+        print(f"    {total / calls:6.2f} ms  {times / calls:5.2f} times  {key}")
 
 
 def caller_main(args: argparse.Namespace) -> int:
@@ -404,8 +425,8 @@ def caller_main(args: argparse.Namespace) -> int:
 
 def compare(args: argparse.Namespace) -> int:
     """Fresh processes of now and before, alternating; each one's figures with the load beside.
-    Before is ``--before`` (this code, the old loop) or, with ``--against TREE``, the benchmark
-    of another checkout run on its own code."""
+    Before is ``--before`` (this code, the old loop) or, with ``--against TREE``, the code of
+    another checkout measured by this benchmark."""
     import re
 
     before = f"before ({args.against})" if args.against else "before"
@@ -413,25 +434,23 @@ def compare(args: argparse.Namespace) -> int:
     for _ in range(args.compare):
         for label, rows in summary.items():
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            script, env = __file__, dict(os.environ)
+            env = dict(os.environ)
             argv = ["--calls", str(args.calls), "--rate", str(args.rate)] + (["--xcb"] if args.xcb else [])
-            if label != "now" and args.against:
-                tree = Path(args.against).resolve()
-                script = str(tree / "benchmarks" / Path(__file__).name)
-                env["PYTHONPATH"] = str(tree)
-            elif label != "now":
+            code = Path(args.against).resolve() if label != "now" and args.against else ROOT
+            env["SIP_POPUP_CODE"] = env["PYTHONPATH"] = str(code)
+            if label != "now" and not args.against:
                 argv.append("--before")
-            else:
-                env["PYTHONPATH"] = str(ROOT)
             out = subprocess.run(
-                [sys.executable, script, *argv], capture_output=True, text=True, check=False, env=env
+                [sys.executable, __file__, *argv], capture_output=True, text=True, check=False, env=env
             ).stdout
             paint = re.search(r"INVITE → pop-up painted\s*: p50 ([\d.]+) ms\s+p99 ([\d.]+) ms", out)
             event = re.search(r"INVITE → CallManager event: p50 ([\d.]+) ms\s+p99 ([\d.]+) ms", out)
+            cpu = re.search(r"the loop's CPU per call: ([\d.]+) ms", out)
             after = " ".join(f"{x:.2f}" for x in os.getloadavg())
             row = (
                 f"painted p50 {float(paint.group(1)):5.2f}  p99 {float(paint.group(2)):6.2f} ms │ event p50 "
-                f"{float(event.group(1)):5.2f}  p99 {float(event.group(2)):6.2f} ms │ load {load} → {after}"
+                f"{float(event.group(1)):5.2f}  p99 {float(event.group(2)):6.2f} ms │ loop CPU/call "
+                f"{cpu.group(1) if cpu else '?':>5} ms │ load {load} → {after}"
                 if paint and event
                 else "no figures:\n" + out[-2000:]
             )
