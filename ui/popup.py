@@ -226,10 +226,14 @@ class CallPopup(QFrame):
         return not self.answer_button.isHidden()
 
     def update_call(self, call: Call) -> None:
+        if call == self.call:  # the same again (the window's work after the first paint)
+            return
         self.call = call
         self.retranslate()
 
     def set_matches(self, matches: Sequence[Match]) -> None:
+        if self._looked_up and list(matches) == self.matches:  # shown already
+            return
         self._looked_up = True
         self.matches = list(matches)
         self.match_choice.blockSignals(True)
