@@ -186,8 +186,8 @@ class CallPopup(QFrame):
         self.setProperty("longest", "false")
         self.waited_label.setText("")
         self._show_buttons(capabilities)
+        self.matches, self.party, self._looked_up = [], None, False
         if matches is None:
-            self.matches, self.party, self._looked_up = [], None, False
             self.match_choice.blockSignals(True)
             self.match_choice.clear()
             self.match_choice.blockSignals(False)

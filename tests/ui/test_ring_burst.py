@@ -33,3 +33,23 @@ def test_rings_at_once_all_show_and_are_logged_in_order(
     qtbot.waitUntil(lambda: sim.state(third) is CallState.ACTIVE)
     qtbot.waitUntil(lambda: window.popups.popup(third) is None)
     assert window.popups.popup(first) is not None
+
+
+def test_a_reused_pop_up_shows_the_next_unknown_caller(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """Pop-ups are kept for the next ring: the next caller's number, not the last one's."""
+    window = make_window()
+    sim = window.simulator
+    numbers = ["+1 415 555 0171", "+1 415 555 0172"]  # in no directory
+    for number in numbers:
+        call_id = sim.ring(number)
+        qtbot.waitUntil(
+            lambda call_id=call_id: (p := window.popups.popup(call_id)) is not None and p.on_screen
+        )
+        popup = window.popups.popup(call_id)
+        assert popup is not None
+        digits = "".join(ch for ch in popup.number_label.text() if ch.isdigit())
+        assert digits.endswith("4155550" + number[-3:])
+        sim.remote_hangup(call_id, EndReason.CANCELLED)
+        qtbot.waitUntil(lambda call_id=call_id: window.popups.popup(call_id) is None)
