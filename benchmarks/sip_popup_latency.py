@@ -2,6 +2,9 @@
 
     .venv/bin/python benchmarks/sip_popup_latency.py [--calls 200] [--rate 10]
     .venv/bin/python benchmarks/sip_popup_latency.py --compare 3    # now vs before, alternating
+    git worktree add ../base REV
+    .venv/bin/python benchmarks/sip_popup_latency.py --compare 3 --against ../base   # now vs REV
+    .venv/bin/python benchmarks/sip_popup_latency.py --trace 5      # what the loop did meanwhile
 
 The desktop is composed exactly as the app does it (``ui.desktop.compose`` + ``MainWindow`` under
 qasync) with the embedded softphone (pjsua2) in direct mode on a free loopback port. Another
@@ -14,10 +17,15 @@ one. In the same run, INVITE → CallManager event is printed too, so the UI's s
 side by side.
 Offscreen Qt unless --xcb (with DISPLAY set).
 
+``--trace N`` prints, for the N slowest pop-ups, everything the window's loop did from the INVITE
+leaving to the pop-up's paint (each Qt event and asyncio callback over 0.2 ms, with its CPU time).
+
 ``--before`` runs the desktop as it was: qasync's own loop, which hands a readable socket's
 callback to a zero-length Qt timer (one more turn of Qt's loop, behind what is queued), and no
 pop-up built before the first ring. ``--compare N`` runs N fresh processes of each, alternating,
-and prints their figures side by side with the machine's load.
+and prints their figures side by side with the machine's load; with ``--against TREE`` the
+"before" is the code of another checkout (``git worktree add TREE REV``), measured by this same
+benchmark.
 """
 
 from __future__ import annotations
@@ -37,7 +45,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+#: the code measured: this checkout's, or (``--against``) another's, by this same benchmark
+CODE = Path(os.environ.get("SIP_POPUP_CODE") or ROOT)
+sys.path.insert(0, str(CODE))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from sip_wire import Caller, percentile  # noqa: E402
@@ -54,6 +64,14 @@ def main() -> int:
     ap.add_argument(
         "--compare", type=int, default=0, metavar="N", help="N runs of now and before, alternating"
     )
+    ap.add_argument(
+        "--trace", type=int, default=0, metavar="N",
+        help="print what the window's loop did around the N slowest pop-ups (costs a little per event)",
+    )  # fmt: skip
+    ap.add_argument(
+        "--against", metavar="TREE",
+        help="with --compare: 'before' is the code of another checkout (git worktree add TREE REV)",
+    )  # fmt: skip
     ap.add_argument("--caller", type=int, default=0, metavar="PORT", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.caller:  # the calling process
@@ -78,7 +96,8 @@ def main() -> int:
     from ui.popup import CallPopup
     from ui.qt import QApplication, QEvent, QObject, QtCore
 
-    app = QApplication(sys.argv[:1])
+    tracer = Tracer()
+    app = tracer.app(QApplication) if args.trace else QApplication(sys.argv[:1])
     QtCore.qInstallMessageHandler(lambda *_a: None)
     language = Language(app)
     language.apply("en")
@@ -164,6 +183,20 @@ def main() -> int:
         (window.call_panel, "on_call", "window: call panel"),
     ):
         setattr(obj, attr, timed(name, getattr(obj, attr)))
+    if args.trace:  # the window's own steps in the trace, by name
+        for obj, attr in (
+            (window, "_handle_call_event"), (window, "_run_after_paint"), (window.popups, "relayout"),
+            (window.popups, "close"), (window.popups, "_build"), (CallPopup, "set_longest"),
+            (CallPopup, "reuse"), (CallPopup, "retranslate"), (desktop, "flush_later"),
+            (window, "_refresh_actions"), (window.notes, "update_call"), (window, "_follow_clock"),
+            (window.log_model, "upsert"), (window.call_panel, "on_call"), (window, "_identified"),
+            (window.tray, "ringing"), (window.popups, "on_call"), (desktop, "known_now"),
+            (window.notes, "open_for"), (window.tasks, "spawn"),
+        ):  # fmt: skip
+            tracer.wrap(obj, attr, f"{getattr(obj, '__name__', type(obj).__name__)}.{attr}")
+        window._after_paint_timer.setObjectName("afterPaint")
+        window._clock.setObjectName("clock")
+        window.trimmer._timer.setObjectName("heapTrim")
 
     class PaintClock(QObject):
         def eventFilter(self, watched: Any, event: Any) -> bool:
@@ -183,6 +216,8 @@ def main() -> int:
         window.popups.painted.connect(popup_painted)
     else:  # an application-wide event filter (costs every event of the app a Python call)
         app.installEventFilter(clock)
+
+    loop_cpu: list[float] = []
 
     async def run() -> dict[int, float]:
         await window.start()
@@ -213,6 +248,7 @@ def main() -> int:
                 all_painted.set()
 
         window.popups.painted.connect(painted_then_reject)
+        loop_cpu.append(time.thread_time())  # this thread runs the window's loop (and pjsua's polls)
         caller = subprocess.Popen(
             [sys.executable, __file__, "--caller", str(port), "--calls", str(args.calls), "--rate", str(args.rate)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -220,6 +256,7 @@ def main() -> int:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_painted.wait(), args.calls / args.rate * 3 + 15)
         await asyncio.sleep(0.5)
+        loop_cpu.append(time.thread_time())
         out, _ = caller.communicate(timeout=30)  # stdin closed: it prints when each INVITE left
         return {int(user): at for user, at in json.loads(out)["sent"].items()}
 
@@ -248,6 +285,8 @@ def main() -> int:
     def gap(later: dict[int, float], earlier: dict[int, float]) -> list[float]:
         return [(later[u] - earlier[u]) * 1000 for u in later if u in earlier]
 
+    if len(loop_cpu) == 2 and sent:  # what the loop must do per call: less of it, less waiting
+        print(f"  the loop's CPU per call: {(loop_cpu[1] - loop_cpu[0]) * 1000 / len(sent):.2f} ms")
     print("  where the time goes (ms):")
     rows = [
         ("INVITE on the wire → pjsua2 hands the call over", gap(engine_at, sent)),
@@ -262,6 +301,15 @@ def main() -> int:
                 f"    {name:<52} p50 {statistics.median(values):6.2f}  p99 {percentile(values, 99):6.2f}"
                 f"  max {max(values):6.2f}"
             )
+    if args.trace:
+        marks = {
+            "sent": sent,
+            "engine": engine_at,
+            "event": core_at,
+            "observed": observed_at,
+            "painted": painted_at,
+        }
+        _print_trace(args.trace, marks, tracer.spans)
     ok = bool(paint) and len(paint) == len(sent) and percentile(paint, 99) <= 16
     ok = ok and statistics.median(paint) <= 5
     print(
@@ -269,6 +317,96 @@ def main() -> int:
         f" (load {' '.join(f'{x:.2f}' for x in os.getloadavg())})"
     )
     return 0
+
+
+class Tracer:
+    """What the window's loop was busy with (``--trace``): each Qt event delivered and each
+    asyncio callback run taking over 0.2 ms, and the Python functions given to ``wrap`` — with
+    wall and CPU time (a span much longer than its CPU time was this machine's other work)."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[float, float, int, str]] = []  # (start, end, depth, what)
+        self.depth = 0
+
+    def span(self, what: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        start, used = time.perf_counter(), time.thread_time()
+        self.depth += 1
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            self.depth -= 1
+            end = time.perf_counter()
+            if end - start > 0.0002:
+                text = what() if callable(what) else what
+                cpu = (time.thread_time() - used) * 1000
+                self.spans.append((start, end, self.depth, f"{text} (cpu {cpu:.1f})"))
+
+    def wrap(self, obj: Any, attr: str, label: str) -> None:
+        fn = getattr(obj, attr)
+        setattr(obj, attr, lambda *a, **k: self.span(label, fn, *a, **k))
+
+    def app(self, base: Any) -> Any:
+        """A QApplication (subclass of *base*) that records its events; asyncio's callbacks too."""
+        import asyncio.events
+
+        from ui.qt import QEvent
+
+        tracer = self
+
+        def event_name(receiver: Any, event: Any) -> str:
+            try:
+                kind = QEvent.Type(event.type()).name
+            except (ValueError, RuntimeError):
+                kind = str(event.type())
+            try:
+                return f"{kind} → {type(receiver).__name__}#{receiver.objectName()}"
+            except RuntimeError:  # deleted by the event (DeferredDelete)
+                return f"{kind} → {type(receiver).__name__}"
+
+        class App(base):  # type: ignore[misc,valid-type]
+            def notify(self, receiver: Any, event: Any) -> bool:
+                call = super().notify
+                return bool(tracer.span(lambda: event_name(receiver, event), call, receiver, event))
+
+        run = asyncio.events.Handle._run
+
+        def handle_name(handle: Any) -> str:
+            callback = getattr(handle, "_callback", None)
+            task = getattr(callback, "__self__", None)
+            if hasattr(task, "get_coro"):
+                return f"asyncio task {getattr(task.get_coro(), '__qualname__', task)}"
+            return f"asyncio {getattr(callback, '__qualname__', None) or callback!r}"
+
+        asyncio.events.Handle._run = lambda handle: self.span(lambda: handle_name(handle), run, handle)  # type: ignore[method-assign]
+        return App(sys.argv[:1])
+
+
+def _print_trace(
+    count: int, marks: dict[str, dict[int, float]], spans: list[tuple[float, float, int, str]]
+) -> None:
+    sent, painted = marks["sent"], marks["painted"]
+    slow = sorted((u for u in sent if u in painted), key=lambda u: painted[u] - sent[u], reverse=True)
+    for user in slow[:count]:
+        t0 = sent[user]
+        print(f"  call {user}: painted after {(painted[user] - t0) * 1000:.1f} ms")
+        for name, table in marks.items():
+            if user in table:
+                print(f"      {(table[user] - t0) * 1000:7.2f} ms  {name}")
+        for start, end, level, what in sorted(spans):
+            if end > t0 - 0.002 and start < painted[user]:
+                print(f"      {(start - t0) * 1000:7.2f} … {(end - t0) * 1000:7.2f} ms  {'  ' * level}{what}")
+    # the loop's CPU per call, by what it was doing (the outermost events and what they ran)
+    per: dict[str, tuple[float, int]] = {}
+    for _start, _end, level, what in spans:
+        if level <= 1:
+            name, _, cpu = what.rpartition(" (cpu ")
+            key = f"{'  ' * level}{name.split('#')[0] if level == 0 else name}"
+            total, times = per.get(key, (0.0, 0))
+            per[key] = (total + float(cpu.rstrip(")")), times + 1)
+    calls = max(1, len(sent))
+    print(f"  the loop's CPU per call in events over 0.2 ms ({calls} calls), the largest:")
+    for key, (total, times) in sorted(per.items(), key=lambda item: -item[1][0])[:25]:
+        print(f"    {total / calls:6.2f} ms  {times / calls:5.2f} times  {key}")
 
 
 def caller_main(args: argparse.Namespace) -> int:
@@ -286,31 +424,44 @@ def caller_main(args: argparse.Namespace) -> int:
 
 
 def compare(args: argparse.Namespace) -> int:
-    """Fresh processes of now and before, alternating; each one's figures with the load beside."""
+    """Fresh processes of now and before, alternating; each one's figures with the load beside.
+    Before is ``--before`` (this code, the old loop) or, with ``--against TREE``, the code of
+    another checkout measured by this benchmark."""
     import re
 
-    summary: dict[str, list[str]] = {"now": [], "before": []}
+    before = f"before ({args.against})" if args.against else "before"
+    summary: dict[str, list[str]] = {"now": [], before: []}
     for _ in range(args.compare):
-        for label in ("now", "before"):
+        for label, rows in summary.items():
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            argv = [sys.executable, __file__, "--calls", str(args.calls), "--rate", str(args.rate)]
-            argv += ["--xcb"] if args.xcb else []
-            argv += ["--before"] if label == "before" else []
-            out = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
+            env = dict(os.environ)
+            argv = ["--calls", str(args.calls), "--rate", str(args.rate)] + (["--xcb"] if args.xcb else [])
+            code = Path(args.against).resolve() if label != "now" and args.against else ROOT
+            env["SIP_POPUP_CODE"] = env["PYTHONPATH"] = str(code)
+            if label != "now" and not args.against:
+                argv.append("--before")
+            out = subprocess.run(
+                [sys.executable, __file__, *argv], capture_output=True, text=True, check=False, env=env
+            ).stdout
             paint = re.search(r"INVITE → pop-up painted\s*: p50 ([\d.]+) ms\s+p99 ([\d.]+) ms", out)
             event = re.search(r"INVITE → CallManager event: p50 ([\d.]+) ms\s+p99 ([\d.]+) ms", out)
+            cpu = re.search(r"the loop's CPU per call: ([\d.]+) ms", out)
+            after = " ".join(f"{x:.2f}" for x in os.getloadavg())
             row = (
-                f"painted p50 {paint.group(1)} p99 {paint.group(2)} ms, event p50 {event.group(1)} "
-                f"p99 {event.group(2)} ms (load {load})"
+                f"painted p50 {float(paint.group(1)):5.2f}  p99 {float(paint.group(2)):6.2f} ms │ event p50 "
+                f"{float(event.group(1)):5.2f}  p99 {float(event.group(2)):6.2f} ms │ loop CPU/call "
+                f"{cpu.group(1) if cpu else '?':>5} ms │ load {load} → {after}"
                 if paint and event
                 else "no figures:\n" + out[-2000:]
             )
-            summary[label].append(row)
+            rows.append(row)
             print(f"--- {label} (load before the run {load})\n{out}", flush=True)
-    print("INVITE → pop-up painted, side by side (fresh processes, alternating):")
+    print("INVITE → pop-up painted, side by side (fresh processes, alternating; load = 1, 5, 15 min):")
+    width = max(len(label) for label in summary)
     for label, rows in summary.items():
         for row in rows:
-            print(f"  {label:<7} {row}")
+            print(f"  {label:<{width}} {row}")
+    print("  goal: p99 <= 16 ms, p50 <= 5 ms")
     return 0
 
 

@@ -186,14 +186,19 @@ class CallPopup(QFrame):
         self.setProperty("longest", "false")
         self.waited_label.setText("")
         self._show_buttons(capabilities)
+        self.matches, self.party, self._looked_up = [], None, False
         if matches is None:
-            self.matches, self.party, self._looked_up = [], None, False
             self.match_choice.blockSignals(True)
             self.match_choice.clear()
             self.match_choice.blockSignals(False)
             self.retranslate()
         else:
             self.set_matches(matches)
+
+    @property
+    def on_screen(self) -> bool:
+        """Painted since it was shown for this call."""
+        return self._painted
 
     def set_capabilities(self, capabilities: frozenset[Capability]) -> None:
         """What the phone connection can do changed while this pop-up is open (a callsys server
@@ -221,10 +226,14 @@ class CallPopup(QFrame):
         return not self.answer_button.isHidden()
 
     def update_call(self, call: Call) -> None:
+        if call == self.call:  # the same again (the window's work after the first paint)
+            return
         self.call = call
         self.retranslate()
 
     def set_matches(self, matches: Sequence[Match]) -> None:
+        if self._looked_up and list(matches) == self.matches:  # shown already
+            return
         self._looked_up = True
         self.matches = list(matches)
         self.match_choice.blockSignals(True)
@@ -406,6 +415,10 @@ class PopupStack(QObject):
 
     def popup(self, call_id: str) -> CallPopup | None:
         return self._popups.get(call_id)
+
+    def unpainted(self) -> bool:
+        """Is an open pop-up not on screen yet (shown, not painted)?"""
+        return any(not popup.on_screen for popup in self._popups.values())
 
     def popups(self) -> list[CallPopup]:
         """The open pop-ups, the caller who has waited longest first."""

@@ -1225,6 +1225,7 @@ class PjEngine:
         self._trimmed_at = 0.0
         #: (call, what, send) final answers given inside onIncomingCall, sent by ``poll``
         self._deferred: list[tuple[_Call, str, Callable[[], None]]] = []
+        self._rang = False  # a call rang in this poll (see ``poll``)
         #: the keys of the calls joined in this phone's conference: each one's audio goes to
         #: the others in pjmedia's conference bridge (besides the sound card, as every call's)
         self._conference: set[str] = set()
@@ -1459,10 +1460,16 @@ class PjEngine:
         ``_POLL_ROUNDS`` times. One call handles at most 10 expired timers and one network event
         (``PJSIP_MAX_TIMED_OUT_ENTRIES``, ``PJSIP_MAX_NET_EVENTS``): after a flood, thousands of
         finished transactions waited for their timers at 20 per second of idle polling, each
-        holding its memory, for hours."""
+        holding its memory, for hours.
+
+        A poll in which a call rang ends there: its pop-up is painted before the next INVITE is
+        taken (the socket is still readable, so the loop polls again on its next turn). Several
+        INVITEs at once were all rung in one poll, each pop-up built before the first was
+        painted."""
         if self._ep is None:
             return 0
         count = 0
+        self._rang = False
         for _ in range(_POLL_ROUNDS):
             handled = int(self._ep.libHandleEvents(0))
             count += max(handled, 0)
@@ -1472,7 +1479,7 @@ class PjEngine:
                 self._send_deferred()
             if self._graveyard:
                 self._bury()
-            if handled <= 0 or self._ep is None:
+            if handled <= 0 or self._ep is None or self._rang:
                 break
         if self._ep is None:
             return count
@@ -1807,6 +1814,7 @@ class PjEngine:
             source=call.source,
         )
         self._emit(lambda listener: listener.on_incoming(key, incoming))
+        self._rang = True
         if self._calls.get(key) is call and not call.answered:
             with contextlib.suppress(pj.Error):
                 self._answer(call, 180)

@@ -247,3 +247,66 @@ def test_do_not_disturb_leaves_a_missed_busy_call_in_the_log(
     assert window.missed_badge.text() == "1 missed"
     assert window.popups.popup(call_id) is None  # it never rang here
     assert window.desktop.calllog.get(call_id).result is EndReason.BUSY
+
+
+def test_the_log_paints_its_rows_as_qt_own_delegate_does_and_follows_the_language(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    """The log's cheap delegate (a ring repaints the whole log) shows what Qt's delegate shows:
+    the same texts, elided the same way, missed calls in red, the selected row highlighted —
+    and a language change repaints the cells in the new language (the texts are kept per row)."""
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from ui.calllogview import LogRow
+    from ui.qt import QStyledItemDelegate
+    from ui.texts import direction_text
+
+    window = make_window()
+    start = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    rows = [
+        LogRow(
+            id=f"row-{at}",
+            direction="incoming" if at % 3 else "outgoing",
+            name=f"Caller {at} whose name is far too long for its column" if at % 2 else "Sara Ahmadi",
+            number=f"+1 415-555-{at:04d}",
+            dial=f"+1415555{at:04d}",
+            line="Support",
+            started_at=start - timedelta(minutes=at),
+            duration=65,
+            state="ended",
+            reason="completed" if at % 5 else "missed",
+            missed=at % 5 == 0,
+            transferred_to="+98 21 1234" if at == 2 else "",
+        )
+        for at in range(30)
+    ]
+    window.log_model.load(rows)
+    view = window.log_view
+    view.selectRow(3)
+    ours = view.itemDelegate()
+
+    def painted(delegate: Any) -> Any:
+        view.setItemDelegate(delegate)
+        qtbot.wait(1)
+        return view.grab().toImage()
+
+    qt_own = QStyledItemDelegate(view)
+    assert painted(ours) == painted(qt_own)
+    window.log_model.upsert(replace(rows[4], id="new", started_at=start + timedelta(minutes=1)))
+    window.log_model.upsert(replace(rows[7], name="Reza Karimi"))  # the record was found
+    assert painted(ours) == painted(qt_own)  # every row moved down one line, one was renamed
+    english = painted(ours)
+    shown = window.log_proxy.index(0, COLUMNS.index("direction")).data()
+    window.set_language("fa")
+    try:
+        persian = direction_text(window.log_model.row(0).direction)
+        assert window.log_proxy.index(0, COLUMNS.index("direction")).data() == persian != shown
+        assert painted(ours) != english
+        view.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # the texts, not the mirroring
+        assert painted(ours) == painted(qt_own)
+    finally:
+        view.unsetLayoutDirection()
+        view.setItemDelegate(ours)
+        window.set_language("en")
+    assert painted(ours) == english

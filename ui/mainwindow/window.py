@@ -43,7 +43,15 @@ from callsys.settings import (
 )
 
 from ui.bridge import CallBridge
-from ui.calllogview import CallLogFilter, CallLogMenu, CallLogModel, LogRow, row_from_call, row_from_record
+from ui.calllogview import (
+    CallLogDelegate,
+    CallLogFilter,
+    CallLogMenu,
+    CallLogModel,
+    LogRow,
+    row_from_call,
+    row_from_record,
+)
 from ui.callpanel import CallPanel
 from ui.contacts import NumberCompleter
 from ui.convert import install as install_convert
@@ -140,9 +148,10 @@ class MainWindow(WindowBase):
         self.popups.painted.connect(self._popup_painted)
         #: call events whose window work waits for a new pop-up's first paint (see _ring_first)
         self._after_paint: list[tuple[CallEvent, Call]] = []
+        #: ringing calls whose pop-up waits for an earlier pop-up's paint (several INVITEs at once)
+        self._rings_waiting: list[str] = []
         self._after_paint_timer = QTimer(self)
         self._after_paint_timer.setSingleShot(True)
-        self._after_paint_timer.setInterval(AFTER_PAINT_MS)
         self._after_paint_timer.timeout.connect(self._run_after_paint)
 
         self._quitting = False
@@ -266,6 +275,7 @@ class MainWindow(WindowBase):
         self.log_filter.currentIndexChanged.connect(self._filter_changed)
         self.log_view = named(QTableView(), "logView")
         self.log_view.setModel(self.log_proxy)
+        self.log_view.setItemDelegate(CallLogDelegate(self.log_model, self.log_proxy, self.log_view))
         self.log_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.log_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.log_view.setTabKeyNavigation(False)  # Tab leaves the log: it was a keyboard trap
@@ -599,11 +609,15 @@ class MainWindow(WindowBase):
     # ================================================================== core → window
     def _on_call_event(self, event: CallEvent, call: Call) -> None:
         # A new ring goes on screen first, even while earlier rings' work still waits for their
-        # paint: that work keeps its order, after this pop-up's paint.
+        # paint: that work keeps its order, after this pop-up's paint — and so does any other
+        # call event that comes meanwhile (it would have run that work first, before the paint).
         if event is CallEvent.INCOMING and self._ring_first(call):
             return
         if self._after_paint:
-            self._run_after_paint()  # in order: what waited for a paint comes first
+            self._after_paint.append((event, call))  # in order, behind what waits for the paint
+            if not self._after_paint_timer.isActive():
+                self._after_paint_timer.start(0)
+            return
         self._handle_call_event(event, call)
 
     def _ring_first(self, call: Call) -> bool:
@@ -612,13 +626,24 @@ class MainWindow(WindowBase):
         right after the pop-up's first paint (or ``AFTER_PAINT_MS``, whichever comes first)."""
         if call.state is not CallState.RINGING or self.popups.popup(call.id) is not None or not self._started:
             return False
-        known = None if call.remote.is_anonymous else self.desktop.identify_now(call)
-        popup = self.popups.on_call(call, known[0] if known is not None else None)
-        if popup is None:
+        if self._after_paint and self.popups.unpainted():
+            # Several INVITEs at once: this pop-up is built once the one before is on screen.
+            self._rings_waiting.append(call.id)
+            self._after_paint.append((CallEvent.INCOMING, call))
+            return True
+        if not self._show_ring(call):
             return False
         self._after_paint.append((CallEvent.INCOMING, call))
-        self._after_paint_timer.start()
         self.desktop.hold_later()  # the call log's write, the CRM activity: after the paint too
+        return True
+
+    def _show_ring(self, call: Call) -> bool:
+        """The pop-up of ringing *call*, with what the local index knows at once; the window's
+        other work waits for its paint."""
+        known = None if call.remote.is_anonymous else self.desktop.identify_now(call)
+        if self.popups.on_call(call, known[0] if known is not None else None) is None:
+            return False
+        self._after_paint_timer.start(AFTER_PAINT_MS)
         return True
 
     def _popup_painted(self, _call_id: str) -> None:
@@ -628,16 +653,30 @@ class MainWindow(WindowBase):
     def settle(self) -> None:
         """Do now what waits for a pop-up's paint (the log row …) and the deferred observers'
         writes: before acting on a call the agent picked from its pop-up."""
-        if self._after_paint:
-            self._run_after_paint()
+        self._after_paint_timer.stop()
+        self._rings_waiting.clear()  # their pop-ups come with their events
+        while self._after_paint:
+            event, call = self._after_paint.pop(0)
+            self._handle_call_event(event, call)
         self.desktop.flush_later()
 
     def _run_after_paint(self) -> None:
-        self._after_paint_timer.stop()
-        self._after_paint_timer.setInterval(AFTER_PAINT_MS)
-        pending, self._after_paint = self._after_paint, []
-        for event, call in pending:
+        """One waiting call event per turn of the loop, then the deferred observers' writes: an
+        INVITE that comes meanwhile is taken between two of them, not after all of them. A ring
+        that waits for its pop-up comes first: its pop-up now, the rest after its paint."""
+        while self._rings_waiting:
+            waiting = self.desktop.manager.get(self._rings_waiting.pop(0))
+            if waiting is None or waiting.state is not CallState.RINGING:
+                continue  # the caller gave up meanwhile: its events follow
+            if self.popups.popup(waiting.id) is None and self._show_ring(waiting):
+                return
+        if self._after_paint:
+            event, call = self._after_paint.pop(0)
             self._handle_call_event(event, call)
+        if self._after_paint:
+            if not self._after_paint_timer.isActive():  # (a new ring's pop-up restarts its wait)
+                self._after_paint_timer.start(0)
+            return
         self.desktop.flush_later()  # the call log's write, the CRM activity
 
     def _handle_call_event(self, event: CallEvent, call: Call) -> None:
