@@ -441,6 +441,7 @@ class CallLogDelegate(QStyledItemDelegate):
         #: (text, width, right to left) → the text elided to that width, laid out; its size
         self._laid_out: dict[tuple[str, int, bool], tuple[QStaticText, int, int]] = {}
         self._font = QFont()
+        self._text_margin: int | None = None  # the style's text margin, asked once
 
     def _forget(self, *_args: Any) -> None:
         self._rows.clear()
@@ -503,7 +504,7 @@ class CallLogDelegate(QStyledItemDelegate):
 
     def _margin(self, option: Any) -> int:
         """The style's text margin in a cell (as Qt's delegate leaves it), asked once."""
-        margin: int | None = getattr(self, "_text_margin", None)
+        margin = self._text_margin
         if margin is None:
             widget = option.widget
             style = widget.style() if widget is not None else None
