@@ -38,6 +38,7 @@ ring side asks for the same keys, so both sides always agree.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import gc
@@ -101,7 +102,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             "CREATE TABLE IF NOT EXISTS phone_index (key TEXT NOT NULL, tbl TEXT NOT NULL, record_id TEXT NOT NULL, "
             "col TEXT NOT NULL, gen INTEGER NOT NULL, PRIMARY KEY (key, tbl, record_id, col)) WITHOUT ROWID"
         )
-        # `keys` lists the record's index entries ("key<TAB>col" lines) so a delta can remove them
+        # `keys` lists the keys of the record's index entries, one a line, so a delta can remove
+        # them (earlier versions wrote "key<TAB>col" lines: read the same)
         db.execute(
             "CREATE TABLE IF NOT EXISTS phone_records (tbl TEXT NOT NULL, record_id TEXT NOT NULL, name TEXT NOT NULL, "
             "company TEXT NOT NULL DEFAULT '', company_ref TEXT NOT NULL DEFAULT '', gen INTEGER NOT NULL, "
@@ -336,11 +338,13 @@ class SyncReport:
 
 @dataclass(slots=True)
 class Page:
-    """One decoded page: its rows as tuples (``PageDecoder.columns`` order), and its links."""
+    """One decoded page: its rows as tuples (``PageDecoder.columns`` order), and its links.
+    With *structs* the rows are the decoder's structs (field ``c<n>``: the n-th column)."""
 
-    rows: list[tuple[Any, ...]]
+    rows: list[Any]
     next_link: str
     delta_link: str
+    structs: bool = False
 
 
 _ROW_START = b',{"@odata.etag"'  # where a row of the page's "value" array begins (see decode)
@@ -386,8 +390,16 @@ class PageDecoder:
         self._rows: msgspec.json.Decoder[Any] = msgspec.json.Decoder(list[row])  # type: ignore[valid-type]
         self._astuple = msgspec.structs.astuple
 
-    def decode(self, body: bytes, *, sliced: bool = True) -> Page:
-        """The page; in slices when *sliced* (a thread sharing the interpreter with the loop)."""
+    def decode(self, body: bytes, *, sliced: bool = True, structs: bool = False) -> Page:
+        """The page; in slices when *sliced* (a thread sharing the interpreter with the loop).
+        With *structs* (not sliced: the writer process) the rows stay the decoder's structs:
+        making a tuple of each costs about a third as much again as decoding it."""
+        if structs:
+            try:
+                page = self._page.decode(body)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise ValueError(f"not a page of rows: {exc}") from None
+            return Page(page.value, str(page.next_link or ""), str(page.delta_link or ""), structs=True)
         if sliced:
             try:
                 return self._sliced(body)
@@ -448,9 +460,10 @@ _SHARED_INTERPRETER = True  # False in the writer process
 
 
 class _Columns:
-    """Where a table's columns are in a decoded row tuple."""
+    """Where a table's columns are in a decoded row: a tuple (``PageDecoder.decode``), or the
+    writer process's structs (``structs``: no tuple made of each row)."""
 
-    def __init__(self, spec: TableSpec, columns: Sequence[str]) -> None:
+    def __init__(self, spec: TableSpec, columns: Sequence[str], *, structs: bool = False) -> None:
         at = {c: n for n, c in enumerate(columns)}
         self.id = at[spec.id_col]
         self.name = at[spec.name_col]
@@ -458,11 +471,48 @@ class _Columns:
         self.is_ref = spec.company_col.startswith("_")
         self.phones = tuple(spec.phones)
         positions = [at[c] for c in self.phones]
-        getter = itemgetter(*positions)
-        self.get_phones: Callable[[tuple[Any, ...]], tuple[Any, ...]] = (
-            getter if len(positions) > 1 else (lambda t: (getter(t),))
+        getter: Callable[..., Any] = (
+            (lambda *n: operator.attrgetter(*(f"c{i}" for i in n))) if structs else itemgetter
+        )
+        self.get_id: Callable[[Any], Any] = getter(self.id)
+        self.get_name: Callable[[Any], Any] = getter(self.name)
+        self.get_company: Callable[[Any], Any] = getter(max(self.company, 0))
+        self.phone_getters = [(c, getter(p)) for c, p in zip(self.phones, positions, strict=True)]
+        many = getter(*positions)
+        self.get_phones: Callable[[Any], tuple[Any, ...]] = (
+            many if len(positions) > 1 else (lambda t: (many(t),))
         )
         self.did = len(columns)  # a deleted row's "id" (PageDecoder.deletions)
+
+
+ROWS_PER_INSERT = 200
+
+
+def _insert_rows(
+    conn: sqlite3.Connection, table: str, row: str, width: int, rows: list[tuple[Any, ...]]
+) -> None:
+    """``INSERT OR REPLACE`` *rows* (tuples of *width* values, the ``?`` of *row*) into *table*,
+    ``ROWS_PER_INSERT`` a statement (fewer where SQLite takes fewer parameters)."""
+    if not rows:
+        return
+    per = max(1, min(ROWS_PER_INSERT, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    head = f"INSERT OR REPLACE INTO {table} VALUES "
+    whole = len(rows) // per * per
+    flat = list(itertools.chain.from_iterable(rows))
+    if whole:
+        step = per * width
+        chunks = map(
+            flat.__getitem__,
+            map(slice, range(0, whole * width, step), range(step, whole * width + 1, step)),
+        )
+        conn.executemany(head + ",".join(itertools.repeat(row, per)), chunks)
+    if whole < len(rows):
+        conn.execute(head + ",".join(itertools.repeat(row, len(rows) - whole)), flat[whole * width :])
+
+
+def _sql_text(text: str) -> str:
+    """*text* as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 class PhoneIndex:
@@ -576,63 +626,82 @@ class PhoneIndex:
         return self._tuple_rows(spec, _Columns(spec, columns), tuples, gen)
 
     def _tuple_rows(
-        self, spec: TableSpec, where: _Columns, rows: Iterable[tuple[Any, ...]], gen: int
+        self, spec: TableSpec, where: _Columns, rows: Iterable[Any], gen: int
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """(records, index entries) of decoded row tuples — the hot loop of a full sync, written
-        as a few passes of C over the whole page (``map``, ``compress``, ``zip``) rather than
-        Python statements per record: the keys of all its numbers at once (``IndexKeys.keys``)."""
-        rows = list(filter(itemgetter(where.id), rows))  # a row without its id is not a record
-        phones = list(map(where.get_phones, rows))
-        per_row = list(map(tuple, map(filter, itertools.repeat(None), phones)))  # most are null (or "")
-        values = list(itertools.chain.from_iterable(per_row))
-        names = list(map(itemgetter(where.name), rows))
-        if not set(map(type, values)) <= {str} or not set(map(type, names)) <= {str}:
+        """(records, index entries) of decoded rows (tuples, or the writer's structs) — the hot
+        loop of a full sync, written as passes of C over the page a column at a time (``map``,
+        ``compress``, ``zip``) rather than Python statements per record: a column that is null in
+        every row (most of the 21 phone columns) costs one pass, and the keys of all the page's
+        numbers are made at once (``IndexKeys.keys``). Records are ``(record_id, name, company
+        or its reference, entries)``, entries ``(key, record_id, col)``: the table and the
+        generation are the same for all (``_insert`` writes them)."""
+        rows = rows if isinstance(rows, list) else list(rows)
+        ids = list(map(where.get_id, rows))
+        if not all(ids):  # a row without its id is not a record
+            keep = list(map(bool, ids))
+            rows, ids = list(compress(rows, keep)), list(compress(ids, keep))
+        n = len(rows)
+        names = list(map(where.get_name, rows))
+        if not set(map(type, names)) <= {str}:
             return self._tuple_rows_one_by_one(spec, where, rows, gen)  # odd values: Python decides
-        logical, count = spec.logical, len(rows)
-        ids = list(map(itemgetter(where.id), rows))
-        counts = list(map(len, per_row))
-        cols = list(itertools.chain.from_iterable(map(compress, itertools.repeat(where.phones), phones)))
-        owners = list(itertools.chain.from_iterable(map(itertools.repeat, ids, counts)))
+        values: list[str] = []
+        at: list[int] = []  # the row of each of values
+        present: list[tuple[str, list[int], int, int]] = []  # (column, its rows, first, last in values)
+        everyone = range(n)
+        for col, get in where.phone_getters:
+            column = list(map(get, rows))
+            if column.count(None) == n:  # the common case: nobody has one in this column
+                continue
+            rows_of = list(compress(everyone, column))  # null and "" are no number
+            if not rows_of:
+                continue
+            texts = column if len(rows_of) == n else list(compress(column, column))
+            if not set(map(type, texts)) <= {str}:
+                return self._tuple_rows_one_by_one(spec, where, rows, gen)
+            present.append((col, rows_of, len(values), len(values) + len(texts)))
+            values += texts
+            at += rows_of
         keys = self.keys.keys(values)
-        numbers = list(
-            compress(zip(keys, itertools.repeat(logical), owners, cols, itertools.repeat(gen)), keys)
-        )
-        # each record's entries ("key<TAB>col" lines): the page's, cut a row's count at a time
-        lines = list(map("{}\t{}".format, keys, cols))
-        if "" in keys:
-            for at in compress(range(len(keys)), map(operator.not_, keys)):
-                lines[at] = ""
-        rest = iter(lines)
-        entries = map(
-            "\n".join,
-            map(filter, itertools.repeat(None), map(itertools.islice, itertools.repeat(rest), counts)),
-        )
-        if where.company >= 0:
-            company = [
-                c if c.__class__ is str else str(c or "") for c in map(itemgetter(where.company), rows)
-            ]
-            blank = [""] * count
-            text, ref = (blank, company) if where.is_ref else (company, blank)
+        owners = list(map(ids.__getitem__, at))
+        cols = list(itertools.chain.from_iterable(itertools.repeat(c, b - a) for c, _, a, b in present))
+        numbers = list(compress(zip(keys, owners, cols, strict=True), keys))
+        # each record's keys, one a line
+        spread: list[list[str]] = []  # per column with numbers: each row's key there ("" if none)
+        for _, rows_of, first, last in present:
+            mine = keys[first:last]
+            if len(rows_of) < n:
+                full = [""] * n
+                collections.deque(map(full.__setitem__, rows_of, mine), 0)
+                mine = full
+            spread.append(mine)
+        if not spread:
+            entries = [""] * n
+        elif len(spread) == 1:
+            entries = spread[0]
         else:
-            text = ref = [""] * count
-        records = list(zip(itertools.repeat(logical), ids, names, text, ref, itertools.repeat(gen), entries))
+            entries = list(map("\n".join, map(filter, itertools.repeat(None), zip(*spread, strict=True))))
+        company = list(map(where.get_company, rows)) if where.company >= 0 else []
+        if not company or company.count(None) == n:
+            company = [""] * n
+        elif not set(map(type, company)) <= {str}:
+            company = [c if c.__class__ is str else str(c or "") for c in company]
+        records = list(zip(ids, names, company, entries, strict=True))
         return records, numbers
 
     def _tuple_rows_one_by_one(
-        self, spec: TableSpec, where: _Columns, rows: Iterable[tuple[Any, ...]], gen: int
+        self, spec: TableSpec, where: _Columns, rows: Iterable[Any], gen: int
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
         """``_tuple_rows`` for rows with values of other types than text (Python decides each)."""
         records: list[tuple[Any, ...]] = []
         numbers: list[tuple[Any, ...]] = []
-        logical = spec.logical
-        id_at, name_at, company_at, is_ref = where.id, where.name, where.company, where.is_ref
+        get_id, get_name, get_company = where.get_id, where.get_name, where.get_company
         phones, get_phones = where.phones, where.get_phones
         fast, slow = self.keys.fast, self.keys.key
         add_number, add_record = numbers.append, records.append
         for n, row in enumerate(rows):
             if n % 200 == 199:
                 _yield()  # in a worker thread: the event loop gets the interpreter now, not in 5 ms
-            record_id = row[id_at]
+            record_id = get_id(row)
             if not record_id:
                 continue
             entries = []
@@ -642,36 +711,48 @@ class PhoneIndex:
                 if value.__class__ is str:  # a non-text value is not a number
                     k = fast(value) or slow(value)
                     if k:
-                        add_number((k, logical, record_id, col, gen))
-                        entries.append(f"{k}\t{col}")
-            company = row[company_at] if company_at >= 0 else None
+                        add_number((k, record_id, col))
+                        entries.append(k)
+            company = get_company(row) if where.company >= 0 else None
             add_record(
                 (
-                    logical,
                     record_id,
-                    name if (name := row[name_at]).__class__ is str else str(name or ""),
-                    "" if is_ref else str(company or ""),
-                    str(company or "") if is_ref else "",
-                    gen,
+                    name if (name := get_name(row)).__class__ is str else str(name or ""),
+                    str(company or ""),
                     "\n".join(entries),
                 )
             )
         return records, numbers
 
+    @staticmethod
+    def _insert(
+        conn: sqlite3.Connection,
+        spec: TableSpec,
+        gen: int,
+        records: list[tuple[Any, ...]],
+        numbers: list[tuple[Any, ...]],
+    ) -> None:
+        """Write ``_tuple_rows``'s records and entries (inside the caller's transaction). The
+        table and the generation are written into the statements, and each statement inserts
+        up to ``ROWS_PER_INSERT`` rows, so that SQLite is entered once per few hundred rows and
+        only what differs from row to row is bound: a row at a time, that cost more than
+        SQLite's own work."""
+        tbl, gen_ = _sql_text(spec.logical), int(gen)
+        company = "'', ?" if spec.company_col.startswith("_") else "?, ''"
+        _insert_rows(conn, "phone_records", f"({tbl}, ?, ?, {company}, {gen_}, ?)", 4, records)
+        _insert_rows(conn, "phone_index", f"(?, {tbl}, ?, ?, {gen_})", 3, numbers)
+
     def _forget(self, conn: sqlite3.Connection, table: str, record_ids: Iterable[str]) -> None:
         """Remove the index entries of these records (inside the caller's transaction)."""
-        gone: list[tuple[str, str, str, str]] = []
+        gone: list[tuple[str, str, str]] = []
         for record_id in record_ids:
             row = conn.execute(
                 "SELECT keys FROM phone_records WHERE tbl = ? AND record_id = ?", [table, record_id]
             ).fetchone()
             if row and row[0]:
-                for entry in str(row[0]).split("\n"):
-                    k, _, col = entry.partition("\t")
-                    gone.append((k, table, record_id, col))
-        conn.executemany(
-            "DELETE FROM phone_index WHERE key = ? AND tbl = ? AND record_id = ? AND col = ?", gone
-        )
+                for entry in dict.fromkeys(str(row[0]).split("\n")):
+                    gone.append((entry.partition("\t")[0], table, record_id))  # "key" or "key<TAB>col"
+        conn.executemany("DELETE FROM phone_index WHERE key = ? AND tbl = ? AND record_id = ?", gone)
 
     def forget(self, table: str, record_id: str) -> None:
         """Drop one record (it was deleted in the CRM)."""
@@ -724,13 +805,13 @@ class PhoneIndex:
         *conn*, the sync's own writer connection, if given): each record and its entries replace
         the old ones together."""
         if isinstance(rows, Page):
-            records, numbers = self._tuple_rows(spec, _Columns(spec, spec.select()), rows.rows, gen)
+            where = _Columns(spec, spec.select(), structs=rows.structs)
+            records, numbers = self._tuple_rows(spec, where, rows.rows, gen)
         else:
             records, numbers = self._rows(spec, rows, gen)
         conn = conn or self.db.conn
         with conn:
-            conn.executemany("INSERT OR REPLACE INTO phone_records VALUES (?, ?, ?, ?, ?, ?, ?)", records)
-            conn.executemany("INSERT OR REPLACE INTO phone_index VALUES (?, ?, ?, ?, ?)", numbers)
+            self._insert(conn, spec, gen, records, numbers)
 
     def path(self) -> str:
         """The index's file; ``""`` when it is in memory."""
@@ -864,13 +945,12 @@ class PhoneIndex:
         records, numbers = self._tuple_rows(spec, where, changed, gen)
         conn = conn or self.db.conn
         with conn:
-            self._forget(conn, spec.logical, [r[1] for r in records] + deleted)
+            self._forget(conn, spec.logical, [r[0] for r in records] + deleted)
             conn.executemany(
                 "DELETE FROM phone_records WHERE tbl = ? AND record_id = ?",
                 [(spec.logical, d) for d in deleted],
             )
-            conn.executemany("INSERT OR REPLACE INTO phone_records VALUES (?, ?, ?, ?, ?, ?, ?)", records)
-            conn.executemany("INSERT OR REPLACE INTO phone_index VALUES (?, ?, ?, ?, ?)", numbers)
+            self._insert(conn, spec, gen, records, numbers)
         return len(records), len(deleted)
 
     def _save_state(self, conn: sqlite3.Connection, table: str, delta_link: str, gen: int) -> None:
@@ -1448,7 +1528,7 @@ def _writer_main() -> None:
             elif op == "page":
                 write, spec, gen = args
                 decoder = decoders.get(spec.logical) or decoders.setdefault(spec.logical, PageDecoder(spec))
-                page = decoder.decode(body, sliced=False)
+                page = decoder.decode(body, sliced=False, structs=write == "full")
                 del body
                 answer(("ok", (len(page.rows), page.next_link, page.delta_link)))
                 try:
