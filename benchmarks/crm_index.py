@@ -227,6 +227,26 @@ class Probes:
         )
 
 
+def where_the_time_goes(report: Any, n: int, wall: float, own: float) -> str:
+    """The client's CPU a record by step, and what the loop waited for (``SyncReport.spent``)."""
+    spent = dict(report.spent)
+    us = 1e6 / max(n, 1)
+    handover = spent.pop("handover", 0.0)
+    steps = ["decode", "records", "sqlite", "finish", "pipe"]
+    named = {"decode": "JSON decode", "records": "records and number keys", "sqlite": "SQLite writes",
+             "finish": "sweep and checkpoint", "pipe": "reading the pipe"}  # fmt: skip
+    writer = ", ".join(f"{named[k]} {spent.get(k, 0.0) * us:.2f}" for k in steps)
+    rest = report.writer_cpu - sum(spent.get(k, 0.0) for k in steps)
+    total = (own + report.writer_cpu) * us
+    return (
+        f"where the time goes — client CPU {total:.2f} µs a record (60,000/CPU-s = 16.67): writer process "
+        f"{report.writer_cpu * us:.2f} ({writer}, start and the rest {rest * us:.2f}); this process "
+        f"{own * us:.2f} (HTTP and the loop {(own - handover) * us:.2f}, handing pages to the writer "
+        f"{handover * us:.2f}).\n    Wall {wall:.2f} s: the loop waited {spent.get('wait for pages', 0.0):.2f} s "
+        f"for pages (the service and HTTP) and {spent.get('wait for the writer', 0.0):.2f} s for the writer"
+    )
+
+
 async def timed_sync(sync: IndexSync, probes: Probes, *, full: bool, profile: bool) -> tuple[str, int]:
     probes.reset()
     tasks = [asyncio.create_task(probes.timer()), asyncio.create_task(probes.rings_and_writes())]
@@ -248,7 +268,10 @@ async def timed_sync(sync: IndexSync, probes: Probes, *, full: bool, profile: bo
         f"{n:,} records in {wall:.2f} s = {n / wall:,.0f} records/s end to end (goal >= 25,000), "
         f"{cpu:.2f} client CPU-s ({own:.2f} s this process without the probes' {probes.probe_cpu:.2f} s, "
         f"{report.writer_cpu:.2f} s its writer process) = "
-        f"{n / cpu:,.0f} records per CPU-second (goal >= 60,000)\n    " + probes.line()
+        f"{n / cpu:,.0f} records per CPU-second (goal >= 60,000)\n    "
+        + probes.line()
+        + "\n    "
+        + where_the_time_goes(report, n, wall, own)
     )
     if profiler is not None:
         out = io.StringIO()

@@ -55,7 +55,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import compress
 from operator import itemgetter
@@ -330,6 +330,14 @@ class SyncReport:
     deleted: int = 0
     seconds: float = 0.0
     writer_cpu: float = 0.0  # CPU seconds of the writer process (not in this process's own)
+    #: where the time went: the writer process's CPU seconds by step ("decode", "records",
+    #: "sqlite", "finish", "pipe"), this process's in handing pages over ("handover"), and the
+    #: seconds its loop waited for the service ("wait for pages") and for the writer
+    #: ("wait for the writer")
+    spent: dict[str, float] = field(default_factory=dict)
+
+    def add(self, what: str, seconds: float) -> None:
+        self.spent[what] = self.spent.get(what, 0.0) + seconds
 
     @property
     def records_per_second(self) -> float:
@@ -1012,17 +1020,23 @@ class IndexSync:
         #: started: in a worker thread (deltas always are: they are small)
         self.writer_process = writer_process
         self._writer: _Writer | None = None
+        #: the running sync's waits (``SyncReport.spent``)
+        self.spent: dict[str, float] = {}
 
     async def sync(self, *, full: bool = False, tables: Sequence[str] | None = None) -> SyncReport:
         """Delta where a delta link is stored, full otherwise (or when *full*)."""
         started = time.perf_counter()
         report = SyncReport(mode={})
+        self.spent = report.spent
         try:
             await self._sync(report, full, tables)
         finally:
             writer, self._writer = self._writer, None
             if writer is not None:
-                report.writer_cpu += await writer.close()
+                cpu, spent = await writer.close()
+                report.writer_cpu += cpu
+                for what, seconds in spent.items():
+                    report.add(what, seconds)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -1176,19 +1190,27 @@ class IndexSync:
             return self.crm.get_bytes(link, prefer=prefer, what="sync")
 
         following: asyncio.Future[bytes] | None = None
+        clock = time.perf_counter
+        waited_pages = waited_writer = 0.0
         try:
+            t0 = clock()
             body: bytes | None = await fetch(url)
+            waited_pages += clock() - t0
             while body is not None:
+                t0 = clock()
                 done = await sink.drain()  # at most one page being written: memory stays flat
+                waited_writer += clock() - t0
                 up, down = up + done[0], down + done[1]
                 ahead = _next_link_ahead(body)
                 following = asyncio.ensure_future(fetch(ahead)) if ahead else None
+                t0 = clock()
                 try:
                     rows, next_url, link = await sink.feed(write, spec, gen, body)
                 except ValueError as exc:
                     raise CrmUnavailable(
                         f"sync: Dynamics 365 answered a page that is not OData ({exc})"
                     ) from None
+                waited_writer += clock() - t0
                 if ahead and next_url != ahead:
                     raise CrmUnavailable("sync: a page's @odata.nextLink was not where it was read ahead")
                 sink.pages += 1
@@ -1199,11 +1221,15 @@ class IndexSync:
                     SyncProgress(spec.logical, received, pages, mode, False, expected,
                                  time.perf_counter() - started)
                 )  # fmt: skip
+                t0 = clock()
                 if following is not None:
                     body, following = await following, None
                 else:
                     body = await fetch(next_url) if next_url else None
+                waited_pages += clock() - t0
+            t0 = clock()
             done = await sink.drain()
+            waited_writer += clock() - t0
             up, down = up + done[0], down + done[1]
         finally:
             if following is not None:
@@ -1212,6 +1238,8 @@ class IndexSync:
                     await following
             with contextlib.suppress(Exception):
                 await sink.drain()
+            self.spent["wait for pages"] = self.spent.get("wait for pages", 0.0) + waited_pages
+            self.spent["wait for the writer"] = self.spent.get("wait for the writer", 0.0) + waited_writer
         self.progress(
             SyncProgress(spec.logical, received, pages, mode, True, expected, time.perf_counter() - started)
         )
@@ -1391,6 +1419,7 @@ class _Writer:
         self.pages = 0
         self._io = ThreadPoolExecutor(1, thread_name_prefix="phoneindex-io")
         self._writing = False
+        self.handover = 0.0  # CPU seconds of this process's I/O thread: pages handed to the writer
 
     @classmethod
     async def start(cls, index: PhoneIndex, path: str) -> _Writer:
@@ -1412,6 +1441,7 @@ class _Writer:
     def _call(self, head: tuple[Any, ...], body: bytes) -> Any:
         assert self.proc is not None
         stdin, stdout = cast("IO[bytes]", self.proc.stdin), cast("IO[bytes]", self.proc.stdout)
+        cpu = time.thread_time()
         packed = pickle.dumps(head)
         try:
             stdin.write(struct.pack("<II", len(packed), len(body)) + packed)
@@ -1422,6 +1452,8 @@ class _Writer:
             answer = pickle.loads(stdout.read(struct.unpack("<I", size)[0])) if len(size) == 4 else None
         except (OSError, ValueError) as exc:
             raise RuntimeError(f"the phone index writer process is gone ({exc})") from None
+        finally:
+            self.handover += time.thread_time() - cpu
         if answer is None:
             raise RuntimeError(f"the phone index writer process ended (exit code {self.proc.poll()})")
         if answer[0] == "ok":
@@ -1456,19 +1488,20 @@ class _Writer:
         await self.call("finish", _Spec.of(spec), gen, delta_link, tracked, started, sweep)
         self.index._writing.pop(spec.logical, None)
 
-    async def close(self) -> float:
-        """End the process; returns the CPU seconds it used."""
+    async def close(self) -> tuple[float, dict[str, float]]:
+        """End the process; returns the CPU seconds it used, and where they went (its steps',
+        and this process's in handing it pages: ``SyncReport.spent``)."""
         try:
-            cpu = float(await self.call("bye"))
+            cpu, steps = await self.call("bye")
             assert self.proc is not None
             await asyncio.get_running_loop().run_in_executor(self._io, self.proc.wait, 10)
         except Exception as exc:
             log.warning("phone index writer: %s", exc)
             self.kill()
-            return 0.0
+            return 0.0, {}
         finally:
             self._release()
-        return cpu
+        return float(cpu), {**steps, "handover": self.handover}
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -1509,13 +1542,17 @@ def _writer_main() -> None:
     index = PhoneIndex.__new__(PhoneIndex)
     decoders: dict[str, PageDecoder] = {}
     pending: tuple[Any, ...] = ("ok", (0, 0))
+    cpu = time.process_time
+    steps = dict.fromkeys(("pipe", "decode", "records", "sqlite", "finish"), 0.0)  # CPU seconds
     while True:
+        t0 = cpu()
         frame = inp.read(8)
         if len(frame) < 8:
             return
         head_len, body_len = struct.unpack("<II", frame)
         op, *args = pickle.loads(inp.read(head_len))
         body = inp.read(body_len) if body_len else b""
+        steps["pipe"] += cpu() - t0
         try:
             if op == "open":
                 path, cc, trunk, idd, plan = args
@@ -1528,11 +1565,26 @@ def _writer_main() -> None:
             elif op == "page":
                 write, spec, gen = args
                 decoder = decoders.get(spec.logical) or decoders.setdefault(spec.logical, PageDecoder(spec))
+                t0 = cpu()
                 page = decoder.decode(body, sliced=False, structs=write == "full")
                 del body
+                t1 = cpu()
+                steps["decode"] += t1 - t0
                 answer(("ok", (len(page.rows), page.next_link, page.delta_link)))
                 try:
-                    pending = ("ok", _write_page(index, write, spec, gen, page, conn))
+                    if write == "full":  # write_full_page, its steps timed apart
+                        where = _Columns(spec, spec.columns, structs=True)
+                        t1 = cpu()
+                        records, numbers = index._tuple_rows(spec, where, page.rows, gen)
+                        t2 = cpu()
+                        with cast("sqlite3.Connection", conn):
+                            index._insert(cast("sqlite3.Connection", conn), spec, gen, records, numbers)
+                        steps["records"] += t2 - t1
+                        steps["sqlite"] += cpu() - t2
+                        pending = ("ok", (len(records), 0))
+                        del records, numbers
+                    else:
+                        pending = ("ok", _write_page(index, write, spec, gen, page, conn))
                 except Exception as exc:
                     pending = failed(exc)
             elif op == "drain":
@@ -1540,15 +1592,19 @@ def _writer_main() -> None:
                 pending = ("ok", (0, 0))
             elif op == "finish":
                 spec, gen, delta_link, tracked, started, sweep = args
+                t0 = cpu()
                 index._finish(
                     cast("sqlite3.Connection", conn), spec, gen, delta_link, tracked, started, sweep=sweep
                 )
+                steps["finish"] += cpu() - t0
                 answer(("ok", None))
             elif op == "bye":
+                t0 = cpu()
                 if conn is not None:
-                    conn.close()
+                    conn.close()  # the last checkpoint
+                steps["finish"] += cpu() - t0
                 times = os.times()
-                answer(("ok", times.user + times.system))
+                answer(("ok", (times.user + times.system, steps)))
                 return
             else:
                 answer(("err", "ValueError", f"unknown operation {op!r}"))
