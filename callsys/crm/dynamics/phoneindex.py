@@ -845,12 +845,17 @@ class PhoneIndex:
     ) -> int:
         """Delete the table's rows of generations before *gen* — what the full sync did not see —
         a chunk of about *chunk* rows per transaction, walking each table's key in order, so no
-        transaction holds the database for long. Returns how many records went."""
+        transaction holds the database for long. Returns how many records went. A table with
+        no such rows (a resync where nothing was deleted or changed its numbers) is only read,
+        once, in C."""
         conn = conn or self.db.conn
         table = spec.logical
         gone = 0
-        last = ""
-        while True:  # records: the key is (tbl, record_id)
+        last: str | None = ""
+        stale = "SELECT EXISTS (SELECT 1 FROM {} WHERE tbl = ? AND gen < ?)"
+        if not conn.execute(stale.format("phone_records"), [table, gen]).fetchone()[0]:
+            last = None  # nothing to delete
+        while last is not None:  # records: the key is (tbl, record_id)
             row = conn.execute(
                 "SELECT record_id FROM phone_records WHERE tbl = ? AND record_id > ? ORDER BY record_id "
                 "LIMIT 1 OFFSET ?",
@@ -872,7 +877,9 @@ class PhoneIndex:
                 break
             last = str(row[0])
         last = ""
-        while True:  # entries: the key is (key, tbl, record_id, col); every table's, in key order
+        if not conn.execute(stale.format("phone_index"), [table, gen]).fetchone()[0]:
+            last = None
+        while last is not None:  # entries: the key is (key, tbl, record_id, col); every table's, in key order
             row = conn.execute(
                 "SELECT key FROM phone_index WHERE key > ? ORDER BY key LIMIT 1 OFFSET ?", [last, chunk - 1]
             ).fetchone()
