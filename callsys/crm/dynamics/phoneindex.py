@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import fcntl
 import functools
 import gc
 import itertools
@@ -160,6 +161,9 @@ def index_database(main: sqlite_utils.Database) -> sqlite_utils.Database:
     conn = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
     db = sqlite_utils.Database(conn, execute_plugins=False)
     db.execute("PRAGMA busy_timeout = 5000")
+    # a new file only (an existing one keeps its page size): a full sync writes a million rows
+    # in key order with 16 KiB pages in about three quarters of the CPU time it takes with 4 KiB
+    db.execute("PRAGMA page_size = 16384")
     db.execute("PRAGMA journal_mode = wal")  # rings read while the sync writes
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA cache_size = -16384")
@@ -1407,7 +1411,12 @@ class _LazyPlan:
 
 
 def _spawn(code: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-S", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-S", "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    if proc.stdin is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+        # a page is megabytes: the pipe's default 64 KiB made both processes switch every 64 KiB
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(proc.stdin.fileno(), fcntl.F_SETPIPE_SZ, 1 << 20)
+    return proc
 
 
 def _can_start_python() -> bool:
