@@ -756,6 +756,11 @@ class PhoneIndex:
         SQLite's own work."""
         tbl, gen_ = _sql_text(spec.logical), int(gen)
         company = "'', ?" if spec.company_col.startswith("_") else "?, ''"
+        # in key order: real numbers (and ids) come in no order, and rows inserted in order
+        # land on the same few b-tree pages one after the other instead of on a different page
+        # each — with random numbers about half the CPU of an unsorted page
+        records = sorted(records, key=itemgetter(0))
+        numbers = sorted(numbers, key=itemgetter(0))
         _insert_rows(conn, "phone_records", f"({tbl}, ?, ?, {company}, {gen_}, ?)", 4, records)
         _insert_rows(conn, "phone_index", f"(?, {tbl}, ?, ?, {gen_})", 3, numbers)
 
