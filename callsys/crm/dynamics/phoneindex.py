@@ -49,6 +49,7 @@ import operator
 import os
 import pickle
 import re
+import select
 import sqlite3
 import struct
 import subprocess
@@ -503,6 +504,9 @@ class _Columns:
 
 
 ROWS_PER_INSERT = 200
+#: the writer process commits at the latest after this many pages or seconds (``_writer_main``)
+PAGES_PER_COMMIT = 8
+COMMIT_AFTER = 0.25
 
 
 def _insert_rows(
@@ -1570,6 +1574,20 @@ def _writer_main() -> None:
     pending: tuple[Any, ...] = ("ok", (0, 0))
     cpu = time.process_time
     steps = dict.fromkeys(("pipe", "decode", "records", "sqlite", "finish"), 0.0)  # CPU seconds
+    # Pages written and not yet committed, and since when. Each commit logs every b-tree page
+    # the transaction changed; with numbers in no order a page of them changes most of the
+    # index's leaves, so committing a few pages at once logs them once instead of once a page.
+    # But the transaction holds the index's write lock: it is committed when the sync's next
+    # command is not already waiting (never held while idle), and after PAGES_PER_COMMIT pages
+    # or COMMIT_AFTER seconds at the latest.
+    uncommitted, since = 0, 0.0
+
+    def commit() -> None:
+        nonlocal uncommitted
+        if uncommitted and conn is not None:
+            uncommitted = 0
+            conn.commit()
+
     while True:
         t0 = cpu()
         frame = inp.read(8)
@@ -1580,6 +1598,8 @@ def _writer_main() -> None:
         body = inp.read(body_len) if body_len else b""
         steps["pipe"] += cpu() - t0
         try:
+            if op not in ("page", "drain"):
+                commit()
             if op == "open":
                 path, cc, trunk, idd, plan = args
                 keys = IndexKeys.__new__(IndexKeys)
@@ -1603,15 +1623,27 @@ def _writer_main() -> None:
                         t1 = cpu()
                         records, numbers = index._tuple_rows(spec, where, page.rows, gen)
                         t2 = cpu()
-                        with cast("sqlite3.Connection", conn):
-                            index._insert(cast("sqlite3.Connection", conn), spec, gen, records, numbers)
+                        index._insert(cast("sqlite3.Connection", conn), spec, gen, records, numbers)
+                        if not uncommitted:
+                            since = time.monotonic()
+                        uncommitted += 1
+                        if (
+                            uncommitted >= PAGES_PER_COMMIT
+                            or time.monotonic() - since >= COMMIT_AFTER
+                            or not select.select([inp], [], [], 0)[0]
+                        ):
+                            commit()
                         steps["records"] += t2 - t1
                         steps["sqlite"] += cpu() - t2
                         pending = ("ok", (len(records), 0))
                         del records, numbers
                     else:
+                        commit()
                         pending = ("ok", _write_page(index, write, spec, gen, page, conn))
                 except Exception as exc:
+                    uncommitted = 0
+                    if conn is not None and conn.in_transaction:
+                        conn.rollback()  # the sync fails; what was committed before stays
                     pending = failed(exc)
             elif op == "drain":
                 answer(pending)
