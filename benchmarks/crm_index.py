@@ -82,16 +82,26 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+SCATTER = 2_654_435_761  # coprime to 7,000,000 and 89,000,000: i → i * SCATTER is a permutation
+
+
 def seed(
-    fake: DataverseFake, count: int, start: int = 0, styles: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+    fake: DataverseFake,
+    count: int,
+    start: int = 0,
+    styles: tuple[int, ...] = (0, 1, 2, 3, 4, 5),
+    *,
+    scattered: bool = False,
 ) -> list[tuple[str, str, str]]:
-    """*count* contacts with two numbers each; returns (id, area, subscriber) of the landline."""
+    """*count* contacts with two numbers each; returns (id, area, subscriber) of the landline.
+    The numbers and ids follow the contacts' order, or with *scattered* none (as real ones)."""
     rows = []
     made = []
+    mix = SCATTER if scattered else 1
     for i in range(start, start + count):
-        rid = str(uuid.UUID(int=i + 1))
-        a1, s1 = AREAS[i % len(AREAS)], f"{2_000_000 + i % 7_000_000}"
-        a2, s2 = "151", f"{10_000_000 + i % 89_000_000}"
+        rid = str(uuid.UUID(int=(i + 1) * mix**2 % 2**128))
+        a1, s1 = AREAS[i % len(AREAS)], f"{2_000_000 + i * mix % 7_000_000}"
+        a2, s2 = "151", f"{10_000_000 + i * mix % 89_000_000}"
         rows.append(
             {
                 "contactid": rid,
@@ -107,10 +117,10 @@ def seed(
     return made
 
 
-def serve_fake(count: int, pipe: Any) -> None:
+def serve_fake(count: int, pipe: Any, scattered: bool = False) -> None:
     """The service, in its own process: seed *count* contacts, serve them, obey the pipe."""
     fake = DataverseFake()
-    made = seed(fake, count)
+    made = seed(fake, count, scattered=scattered)
     with fake.serve() as server:
         pipe.send((server.url, fake.issue_token(), made))
         while True:
@@ -227,6 +237,26 @@ class Probes:
         )
 
 
+def where_the_time_goes(report: Any, n: int, wall: float, own: float) -> str:
+    """The client's CPU a record by step, and what the loop waited for (``SyncReport.spent``)."""
+    spent = dict(report.spent)
+    us = 1e6 / max(n, 1)
+    handover = spent.pop("handover", 0.0)
+    steps = ["decode", "records", "sqlite", "finish", "pipe"]
+    named = {"decode": "JSON decode", "records": "records and number keys", "sqlite": "SQLite writes",
+             "finish": "sweep and checkpoint", "pipe": "reading the pipe"}  # fmt: skip
+    writer = ", ".join(f"{named[k]} {spent.get(k, 0.0) * us:.2f}" for k in steps)
+    rest = report.writer_cpu - sum(spent.get(k, 0.0) for k in steps)
+    total = (own + report.writer_cpu) * us
+    return (
+        f"where the time goes — client CPU {total:.2f} µs a record (60,000/CPU-s = 16.67): writer process "
+        f"{report.writer_cpu * us:.2f} ({writer}, start and the rest {rest * us:.2f}); this process "
+        f"{own * us:.2f} (HTTP and the loop {(own - handover) * us:.2f}, handing pages to the writer "
+        f"{handover * us:.2f}).\n    Wall {wall:.2f} s: the loop waited {spent.get('wait for pages', 0.0):.2f} s "
+        f"for pages (the service and HTTP) and {spent.get('wait for the writer', 0.0):.2f} s for the writer"
+    )
+
+
 async def timed_sync(sync: IndexSync, probes: Probes, *, full: bool, profile: bool) -> tuple[str, int]:
     probes.reset()
     tasks = [asyncio.create_task(probes.timer()), asyncio.create_task(probes.rings_and_writes())]
@@ -248,7 +278,10 @@ async def timed_sync(sync: IndexSync, probes: Probes, *, full: bool, profile: bo
         f"{n:,} records in {wall:.2f} s = {n / wall:,.0f} records/s end to end (goal >= 25,000), "
         f"{cpu:.2f} client CPU-s ({own:.2f} s this process without the probes' {probes.probe_cpu:.2f} s, "
         f"{report.writer_cpu:.2f} s its writer process) = "
-        f"{n / cpu:,.0f} records per CPU-second (goal >= 60,000)\n    " + probes.line()
+        f"{n / cpu:,.0f} records per CPU-second (goal >= 60,000)\n    "
+        + probes.line()
+        + "\n    "
+        + where_the_time_goes(report, n, wall, own)
     )
     if profiler is not None:
         out = io.StringIO()
@@ -267,11 +300,18 @@ async def main() -> None:
     parser.add_argument("--company", type=int, default=50, help="company-name lookups of each kind")
     parser.add_argument("--profile", action="store_true", help="profile the resync's loop thread")
     parser.add_argument("--only-sync", action="store_true", help="stop after the syncs and the delta")
+    parser.add_argument(
+        "--scattered",
+        action="store_true",
+        help="numbers and ids in no order, as real ones (by default they follow the contacts' order)",
+    )
     args = parser.parse_args()
     plan = NumberPlan(region="DE")
 
     ours, theirs = multiprocessing.get_context("fork").Pipe()
-    service = multiprocessing.get_context("fork").Process(target=serve_fake, args=(args.sync_records, theirs))
+    service = multiprocessing.get_context("fork").Process(
+        target=serve_fake, args=(args.sync_records, theirs, args.scattered)
+    )
     service.start()
     url, token, made = ours.recv()
     gc.collect()  # the 200,000 tuples just received: one collection now (setup), not in the middle of a sync
@@ -294,7 +334,8 @@ async def main() -> None:
             task.cancel()
         await asyncio.gather(*idle, return_exceptions=True)
         print(f"no sync running (3 s, the baseline): {probes.line()}")
-        print(f"full sync of {args.sync_records:,} contacts from the fake in another process (loopback HTTP), "
+        print(f"full sync of {args.sync_records:,} contacts{' (numbers and ids in no order)' if args.scattered else ''} "
+              f"from the fake in another process (loopback HTTP), "
               f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores:")  # fmt: skip
 
         # 1. a full sync into an empty index, then a full resync over it (the old index answers)

@@ -563,3 +563,102 @@ def test_the_next_link_is_read_ahead_only_where_it_is_a_key() -> None:
     )
     big = [{"fullname": "x" * 100, "telephone1": None}] * 1000  # the link first, far from the end
     assert _next_link_ahead(json.dumps({"@odata.nextLink": link, "value": big}).encode()) is None
+
+
+def _messy_page(rng: random.Random, count: int) -> list[dict[str, object]]:
+    """Rows of a contact page the way a real tenant has them: most phone columns null, some
+    empty or blank, numbers in many written forms (Persian digits, extensions, stray text), a
+    few columns used by few rows, a row without its id, parents and none."""
+    from callsys.crm.dynamics.client import CONTACT
+
+    forms = ["+49 30 {s}", "030 {s}", "030-{s}", "(030) {s}", "0049 30 {s}", "+49 (0)30 {s}", "{s}",
+             "0151 {s}", "+98 21 {s}", "۰۳۰ {p}", "030 {s} ext 12", "tel: 030 {s}", "+", "   ", "",
+             "0", "+0 30 {s}", "00 30 {s}", "+49 30 {s}\n+49 30 1", "030/{s}-9"]  # fmt: skip
+    persian = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+    rows: list[dict[str, object]] = []
+    for n in range(count):
+        row: dict[str, object] = {"@odata.etag": f'W/"{n}"', "contactid": f"0c000000-0000-4000-8000-{n:012d}"}
+        if n % 211 == 5:
+            row["contactid"] = None  # not a record
+        row["fullname"] = f"Name {n}" if n % 13 else ""
+        for col in CONTACT.phones:
+            use = 0.9 if col in ("telephone1", "mobilephone") else 0.1 if col == "telephone2" else 0.003
+            if rng.random() < use:
+                s = str(rng.randint(1_000_000, 99_999_999))
+                row[col] = rng.choice(forms).format(s=s, p=s.translate(persian))
+            else:
+                row[col] = None
+        row["_parentcustomerid_value"] = f"0a000000-0000-4000-8000-{n % 7:012d}" if n % 3 else None
+        rows.append(row)
+    return rows
+
+
+def test_a_page_keyed_a_column_at_a_time_indexes_what_one_row_at_a_time_does(plan: NumberPlan) -> None:
+    """The writer process builds a page's records and entries a column at a time from the
+    decoder's structs; on messy rows that must give exactly what the row-by-row path gives."""
+    import json
+
+    from callsys.crm.dynamics.client import CONTACT
+    from callsys.crm.dynamics.phoneindex import PageDecoder, _Columns
+
+    index = PhoneIndex.__new__(PhoneIndex)
+    index.keys = IndexKeys(plan)
+    decoder = PageDecoder(CONTACT)
+    columns = CONTACT.select()
+    for seed in range(4):
+        rows = _messy_page(random.Random(seed), 1500)
+        body = json.dumps({"value": rows, "@odata.nextLink": "https://next"}).encode()
+        structs = decoder.decode(body, sliced=False, structs=True)
+        tuples = decoder.decode(body, sliced=False)
+        assert structs.structs and structs.next_link == "https://next"
+        fast = index._tuple_rows(CONTACT, _Columns(CONTACT, columns, structs=True), structs.rows, 7)
+        slow = index._tuple_rows_one_by_one(CONTACT, _Columns(CONTACT, columns), tuples.rows, 7)
+        assert fast[0] == slow[0]  # records: (id, name, parent, keys) in page order
+        assert sorted(fast[1]) == sorted(slow[1])  # entries: (key, record id, column)
+        assert len(fast[0]) == 1500 - 8 and len(fast[1]) > 2000
+
+
+def test_a_full_page_written_in_chunks_is_in_the_index_whole(
+    db: sqlite_utils.Database, plan: NumberPlan
+) -> None:
+    """A page is inserted a few hundred rows a statement: every record and number of a page
+    longer than that, and only those, is found afterwards."""
+    from callsys.crm.dynamics.client import CONTACT
+
+    index = PhoneIndex(db, plan)
+    gen = index.start_full(CONTACT)
+    rows = [{"contactid": f"0c000000-0000-4000-8000-{n:012d}", "fullname": f"N{n}",
+             "telephone1": f"+4930{5_000_000 + n}", "mobilephone": f"0151 {9_000_000 + n}"}
+            for n in range(1234)]  # fmt: skip
+    index.write_full_page(CONTACT, rows, gen)
+    index.finish_full(CONTACT, gen, "")
+    assert index.count("contact") == 1234
+    assert index.db.execute("SELECT count(*), min(gen), max(gen) FROM phone_index").fetchone() == (
+        2468,
+        gen,
+        gen,
+    )
+    for n in (0, 199, 200, 1233):
+        assert [m.party.name for m in index.lookup(plan.parse(f"030 {5_000_000 + n}"))] == [f"N{n}"]
+        assert [m.party.name for m in index.lookup(plan.parse(f"+49151{9_000_000 + n}"))] == [f"N{n}"]
+
+
+def test_a_delta_removes_the_numbers_an_earlier_version_listed(
+    db: sqlite_utils.Database, plan: NumberPlan
+) -> None:
+    """Earlier versions listed a record's entries as "key<TAB>column" lines; a delta that
+    changes such a record must still remove its old numbers."""
+    index = PhoneIndex(db, plan)
+    cid = "0c000000-0000-4000-8000-000000000001"
+    index.remember("contact", {"contactid": cid, "fullname": "Ana", "telephone1": "030 1111111",
+                               "mobilephone": "0151 2222222"})  # fmt: skip
+    with index.db.conn:
+        index.db.execute(
+            "UPDATE phone_records SET keys = ? WHERE record_id = ?",
+            ["+49301111111\ttelephone1\n+491512222222\tmobilephone", cid],
+        )
+    index.remember("contact", {"contactid": cid, "fullname": "Ana", "telephone1": "030 3333333"})
+    assert index.lookup(plan.parse("030 1111111")) == []
+    assert index.lookup(plan.parse("0151 2222222")) == []
+    assert [m.party.name for m in index.lookup(plan.parse("030 3333333"))] == ["Ana"]
+    assert index.db.execute("SELECT count(*) FROM phone_index").fetchone() == (1,)
