@@ -618,9 +618,7 @@ def test_a_page_keyed_a_column_at_a_time_indexes_what_one_row_at_a_time_does(pla
         assert len(fast[0]) == 1500 - 8 and len(fast[1]) > 2000
 
 
-def test_a_full_page_written_in_chunks_is_in_the_index_whole(
-    db: sqlite_utils.Database, plan: NumberPlan
-) -> None:
+def test_a_full_page_written_in_chunks_is_in_the_index_whole(db: Database, plan: NumberPlan) -> None:
     """A page is inserted a few hundred rows a statement: every record and number of a page
     longer than that, and only those, is found afterwards."""
     from callsys.crm.dynamics.client import CONTACT
@@ -643,9 +641,7 @@ def test_a_full_page_written_in_chunks_is_in_the_index_whole(
         assert [m.party.name for m in index.lookup(plan.parse(f"+49151{9_000_000 + n}"))] == [f"N{n}"]
 
 
-def test_a_delta_removes_the_numbers_an_earlier_version_listed(
-    db: sqlite_utils.Database, plan: NumberPlan
-) -> None:
+def test_a_delta_removes_the_numbers_an_earlier_version_listed(db: Database, plan: NumberPlan) -> None:
     """Earlier versions listed a record's entries as "key<TAB>column" lines; a delta that
     changes such a record must still remove its old numbers."""
     index = PhoneIndex(db, plan)
