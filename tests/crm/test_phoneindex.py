@@ -658,3 +658,54 @@ def test_a_delta_removes_the_numbers_an_earlier_version_listed(db: Database, pla
     assert index.lookup(plan.parse("0151 2222222")) == []
     assert [m.party.name for m in index.lookup(plan.parse("030 3333333"))] == ["Ana"]
     assert index.db.execute("SELECT count(*) FROM phone_index").fetchone() == (1,)
+
+
+@pytest.mark.asyncio
+async def test_a_full_sync_writes_its_pages_in_sorted_batches_and_rings_answer_throughout(
+    db: Database, crm: DynamicsCrm, fake: DataverseFake, plan: NumberPlan
+) -> None:
+    """The writer process gathers ``BUFFER_PAGES`` pages, then writes them at once sorted by key
+    (numbers in no order land several to a b-tree leaf): until a batch is written the old index
+    is untouched and answers; the batches are written as the sync goes (memory stays bounded),
+    not all at its end; and the result is the same as page by page."""
+    from callsys.crm.dynamics.phoneindex import BUFFER_PAGES
+
+    pages = BUFFER_PAGES + 6
+    numbers = random.Random(7).sample(range(1000, 9999), pages * 4)
+    ids = [
+        fake.add("contact", {"lastname": f"C{n}", "telephone1": f"030 555{x}"}) for n, x in enumerate(numbers)
+    ]
+    index = _index(db, plan, crm)
+    await IndexSync(index, crm, page_size=4).sync()
+    fake.update("contact", ids[0], {"telephone1": "030 5550000"})
+    fake.delete("contact", ids[-1])
+    fake.expire_change_tokens()
+
+    seen: list[tuple[int, int, bool, bool]] = []
+
+    def ring(step: SyncProgress) -> None:
+        if step.table != "contact" or step.finished:
+            return
+        gen = int(index.sync_state("contact")["writing"])
+        new = index.db.execute("SELECT count(*) FROM phone_records WHERE tbl = 'contact' AND gen = ?", [gen])
+        old_number = bool(index.lookup(plan.parse(f"+4930555{numbers[0]}")))
+        either = old_number or bool(index.lookup(plan.parse("+49305550000")))
+        seen.append(
+            (
+                step.pages,
+                int(new.fetchone()[0]),
+                either,
+                bool(index.lookup(plan.parse(f"+4930555{numbers[-1]}"))),
+            )
+        )
+
+    report = await IndexSync(index, crm, ring, page_size=4).sync()
+    assert report.mode["contact"] == "full (token expired)"
+    written = {p: n for p, n, _, _ in seen}
+    assert written[BUFFER_PAGES - 1] == 0  # gathered, nothing written yet: the old index as it was
+    assert written[BUFFER_PAGES + 1] == BUFFER_PAGES * 4  # the first batch is in, before the end
+    assert all(a and b for _, _, a, b in seen), seen  # every ring answered during the sync
+    assert index.count("contact") == pages * 4 - 1
+    assert index.lookup(plan.parse(f"+4930555{numbers[-1]}")) == []
+    assert [m.party.id for m in index.lookup(plan.parse("+49305550000"))] == [ids[0]]
+    assert [m.party.id for m in index.lookup(plan.parse(f"+4930555{numbers[5]}"))] == [ids[5]]

@@ -49,7 +49,6 @@ import operator
 import os
 import pickle
 import re
-import select
 import sqlite3
 import struct
 import subprocess
@@ -503,9 +502,8 @@ class _Columns:
 
 
 ROWS_PER_INSERT = 200
-#: the writer process commits at the latest after this many pages or seconds (``_writer_main``)
-PAGES_PER_COMMIT = 8
-COMMIT_AFTER = 0.25
+#: the writer process writes a full sync's rows this many pages at once, sorted (``_writer_main``)
+BUFFER_PAGES = 16
 
 
 def _insert_rows(
@@ -854,7 +852,9 @@ class PhoneIndex:
         """The sync's writer connection to the index file (a worker thread's or the writer process's)."""
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
         conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA cache_size = -65536")  # 64 MiB while the sync runs: random b-tree writes
+        # 256 MiB while the sync runs (its process ends with it): a resync's b-tree pages, old and new
+        # rows, stay in memory instead of being read back from the file between batches
+        conn.execute("PRAGMA cache_size = -262144")
         # a checkpoint copies every page changed since the last one into the file: every 64 MiB
         # of log instead of every 1,000 pages, a page changed by several commits is copied once
         # (a fifth less SQLite CPU with numbers in no order); the log is cut back to that size
@@ -1578,19 +1578,28 @@ def _writer_main() -> None:
     pending: tuple[Any, ...] = ("ok", (0, 0))
     cpu = time.process_time
     steps = dict.fromkeys(("pipe", "decode", "records", "sqlite", "finish"), 0.0)  # CPU seconds
-    # Pages written and not yet committed, and since when. Each commit logs every b-tree page
-    # the transaction changed; with numbers in no order a page of them changes most of the
-    # index's leaves, so committing a few pages at once logs them once instead of once a page.
-    # But the transaction holds the index's write lock: it is committed when the sync's next
-    # command is not already waiting (never held while idle), and after PAGES_PER_COMMIT pages
-    # or COMMIT_AFTER seconds at the latest.
-    uncommitted, since = 0, 0.0
+    # A full sync's rows are gathered for BUFFER_PAGES pages, then sorted by key and written in
+    # one transaction. Numbers and ids come in no order: a page's rows, sorted, still land on a
+    # different b-tree leaf each; several pages' rows land several to a leaf, and each changed
+    # leaf is logged once. Nothing is written while rows are gathered, so the index's write
+    # lock is held only while a batch is written, never while waiting for the service.
+    gathered: list[tuple[Any, ...]] = []  # (spec, gen, records, numbers) of each gathered page
 
-    def commit() -> None:
-        nonlocal uncommitted
-        if uncommitted and conn is not None:
-            uncommitted = 0
-            conn.commit()
+    def flush() -> None:
+        if not gathered or conn is None:
+            return
+        t0 = cpu()
+        batch = gathered[:]
+        gathered.clear()
+        spec, gen = batch[0][0], batch[0][1]
+        records = list(itertools.chain.from_iterable(b[2] for b in batch))
+        numbers = list(itertools.chain.from_iterable(b[3] for b in batch))
+        del batch
+        try:
+            with conn:
+                index._insert(conn, spec, gen, records, numbers)
+        finally:
+            steps["sqlite"] += cpu() - t0
 
     while True:
         t0 = cpu()
@@ -1603,7 +1612,7 @@ def _writer_main() -> None:
         steps["pipe"] += cpu() - t0
         try:
             if op not in ("page", "drain"):
-                commit()
+                flush()
             if op == "open":
                 path, cc, trunk, idd, plan = args
                 keys = IndexKeys.__new__(IndexKeys)
@@ -1622,30 +1631,22 @@ def _writer_main() -> None:
                 steps["decode"] += t1 - t0
                 answer(("ok", (len(page.rows), page.next_link, page.delta_link)))
                 try:
+                    if gathered and (write != "full" or gathered[0][:2] != (spec, gen)):
+                        flush()
                     if write == "full":  # write_full_page, its steps timed apart
                         where = _Columns(spec, spec.columns, structs=True)
                         t1 = cpu()
                         records, numbers = index._tuple_rows(spec, where, page.rows, gen)
-                        t2 = cpu()
-                        index._insert(cast("sqlite3.Connection", conn), spec, gen, records, numbers)
-                        if not uncommitted:
-                            since = time.monotonic()
-                        uncommitted += 1
-                        if (
-                            uncommitted >= PAGES_PER_COMMIT
-                            or time.monotonic() - since >= COMMIT_AFTER
-                            or not select.select([inp], [], [], 0)[0]
-                        ):
-                            commit()
-                        steps["records"] += t2 - t1
-                        steps["sqlite"] += cpu() - t2
+                        steps["records"] += cpu() - t1
+                        gathered.append((spec, gen, records, numbers))
+                        if len(gathered) >= BUFFER_PAGES:
+                            flush()
                         pending = ("ok", (len(records), 0))
                         del records, numbers
                     else:
-                        commit()
                         pending = ("ok", _write_page(index, write, spec, gen, page, conn))
                 except Exception as exc:
-                    uncommitted = 0
+                    gathered.clear()
                     if conn is not None and conn.in_transaction:
                         conn.rollback()  # the sync fails; what was committed before stays
                     pending = failed(exc)
