@@ -12,7 +12,8 @@ A full sync must neither freeze the program nor hold the database: a million rec
 while calls ring and the call log writes. So nothing of it runs in the program's process but
 the HTTP requests: each page's bytes go to a writer process of the sync's own (``_Writer``),
 which decodes them (``msgspec``), keys the numbers a page at a time (``IndexKeys.keys``) and
-writes them, each page a short transaction on its own connection to the index file. A thread
+writes them on its own connection to the index file, ``BUFFER_PAGES`` pages' rows at a time,
+sorted by key, in one transaction (nothing is written while it gathers them). A thread
 would not do: its Python work holds the interpreter lock that the event loop needs (and its
 allocations start collections of the whole heap under that lock), so the loop waited for it in
 slices of 5 ms and more, and for as long as the system left the thread without a CPU. Deltas
@@ -20,7 +21,7 @@ are small: they are decoded (in slices) and written in a worker thread; so is ev
 no Python can be started (a bundle's launcher) or the index is in memory (tests). Rows carry the *generation* of the full sync
 that wrote them; a record's index entries count only while their generation is the record's
 (``i.gen = r.gen``), so a record rewritten by the running sync switches from its old numbers to
-its new ones in one page transaction, and lookups answer from the old index until then. When
+its new ones in one transaction, and lookups answer from the old index until then. When
 the last page is in, what the sync did not see (older generations: records deleted in the CRM,
 numbers changed away) is deleted in chunks of a few thousand rows, each its own transaction. A
 sync that dies half-way leaves a usable index: the old generation plus what was rewritten.
