@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from callsys.model import Call, CallState, Party
+from callsys.model import Call, CallState, Direction, Party
 from callsys.provider import Capability
 
 from ui.i18n import current, format_duration, isolate, ltr, para, translate
@@ -26,6 +26,7 @@ from ui.qt import (
     QHBoxLayout,
     QLabel,
     QObject,
+    QPixmap,
     QPoint,
     QPushButton,
     Qt,
@@ -146,7 +147,6 @@ class CallPopup(QFrame):
         self.reject_button.clicked.connect(lambda: self.reject_requested.emit(self.call.id))
         self.voicemail_button = named(QPushButton(), "voicemailButton")
         self.voicemail_button.clicked.connect(lambda: self.voicemail_requested.emit(self.call.id))
-        self._show_buttons(capabilities)
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -172,6 +172,9 @@ class CallPopup(QFrame):
         layout.addWidget(self.match_choice)
         layout.addWidget(self.greeting_label)
         layout.addLayout(buttons)
+        # Only now, in the pop-up: shown while without a parent, a button would be a window of its
+        # own (a native window made and shown, activation taken from the main window).
+        self._show_buttons(capabilities)
         self.retranslate()
 
     # ------------------------------------------------------------------ content
@@ -413,6 +416,11 @@ class PopupStack(QObject):
     def __len__(self) -> int:
         return len(self._popups)
 
+    @property
+    def ready(self) -> int:
+        """How many built, hidden pop-ups wait for the next rings."""
+        return len(self._pool)
+
     def popup(self, call_id: str) -> CallPopup | None:
         return self._popups.get(call_id)
 
@@ -456,6 +464,23 @@ class PopupStack(QObject):
         popup.show()
         self.changed.emit()
         return popup
+
+    def prepare(self) -> None:
+        """Build a pop-up for the next ring now, while nothing rings: its widgets, style sheet,
+        layout, and one paint into a pixmap (the fonts and glyphs of its first paint). It is never
+        shown or given a native window here, so it cannot take activation from the main window; a
+        ring then only fills it in (``reuse``), as it does after any pop-up has closed."""
+        if self._pool or self._popups:
+            return
+        placeholder = Call(
+            "", Direction.INCOMING, CallState.RINGING, datetime.now(UTC), remote_name="Caller 0123456789"
+        )
+        popup = self._build(placeholder)
+        popup.ensurePolished()
+        popup.adjustSize()
+        pixmap = QPixmap(popup.size())
+        popup.render(pixmap)
+        self._pool.append(popup)
 
     def _build(self, call: Call) -> CallPopup:
         popup = CallPopup(call, self._capabilities(call), self._display)
