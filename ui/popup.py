@@ -136,8 +136,7 @@ class CallPopup(QFrame):
         self.ivr_label = named(QLabel(), "popupIvr")
         self.ivr_label.setWordWrap(True)
         self.match_label = named(QLabel(), "popupMatches")
-        self.match_choice = named(QComboBox(), "popupMatchChoice")
-        self.match_choice.currentIndexChanged.connect(self._choose)
+        self._match_choice: QComboBox | None = None  # made when several records match (B2)
         self.greeting_label = named(QLabel(), "popupGreeting")
         self.greeting_label.setWordWrap(True)
 
@@ -160,7 +159,7 @@ class CallPopup(QFrame):
         buttons.addWidget(self.reject_button)
         buttons.addWidget(self.answer_button)
 
-        layout = QVBoxLayout(self)
+        self._layout = layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 12)
         layout.setSpacing(4)
         layout.addLayout(header)
@@ -169,7 +168,6 @@ class CallPopup(QFrame):
         layout.addWidget(self.number_label)
         layout.addWidget(self.ivr_label)
         layout.addWidget(self.match_label)
-        layout.addWidget(self.match_choice)
         layout.addWidget(self.greeting_label)
         layout.addLayout(buttons)
         # Only now, in the pop-up: shown while without a parent, a button would be a window of its
@@ -191,12 +189,25 @@ class CallPopup(QFrame):
         self._show_buttons(capabilities)
         self.matches, self.party, self._looked_up = [], None, False
         if matches is None:
-            self.match_choice.blockSignals(True)
-            self.match_choice.clear()
-            self.match_choice.blockSignals(False)
+            if self._match_choice is not None:
+                self._match_choice.blockSignals(True)
+                self._match_choice.clear()
+                self._match_choice.blockSignals(False)
             self.retranslate()
         else:
             self.set_matches(matches)
+
+    @property
+    def match_choice(self) -> QComboBox:
+        """The records to pick from when several match the number (B2); made the first time
+        several match — a combo box costs a pop-up's build more than all its labels."""
+        if self._match_choice is None:
+            combo = named(QComboBox(), "popupMatchChoice")
+            combo.currentIndexChanged.connect(self._choose)
+            combo.hide()
+            self._layout.insertWidget(self._layout.indexOf(self.match_label) + 1, combo)
+            self._match_choice = combo
+        return self._match_choice
 
     @property
     def on_screen(self) -> bool:
@@ -239,13 +250,15 @@ class CallPopup(QFrame):
             return
         self._looked_up = True
         self.matches = list(matches)
-        self.match_choice.blockSignals(True)
-        self.match_choice.clear()
-        for match in self.matches:
-            party = match.party
-            extra = " · ".join(x for x in (kind_text(party.kind), party.company) if x)
-            self.match_choice.addItem(f"{party.name} ({extra})" if extra else party.name)
-        self.match_choice.blockSignals(False)
+        if len(self.matches) > 1 or self._match_choice is not None:
+            combo = self.match_choice
+            combo.blockSignals(True)
+            combo.clear()
+            for match in self.matches:
+                party = match.party
+                extra = " · ".join(x for x in (kind_text(party.kind), party.company) if x)
+                combo.addItem(f"{party.name} ({extra})" if extra else party.name)
+            combo.blockSignals(False)
         self.party = self.matches[0].party if self.matches else None
         self.retranslate()
 
@@ -279,7 +292,7 @@ class CallPopup(QFrame):
         if style is not None:
             style.unpolish(self)
             style.polish(self)
-        self.retranslate()
+        self.longest_label.setVisible(longest)  # its text is set already (``retranslate``)
 
     def _number_clicked(self, _link: str) -> None:
         if self._can_answer:
@@ -352,7 +365,8 @@ class CallPopup(QFrame):
             )
         )
         self.match_label.setVisible(several)
-        self.match_choice.setVisible(several)
+        if self._match_choice is not None:
+            self._match_choice.setVisible(several)
         name = party.name if party is not None else call.remote_name
         self.greeting_label.setText(para(greeting(isolate(name))) if name else "")
         self.greeting_label.setVisible(bool(name))
@@ -417,9 +431,9 @@ class PopupStack(QObject):
         return len(self._popups)
 
     @property
-    def ready(self) -> int:
-        """How many built, hidden pop-ups wait for the next rings."""
-        return len(self._pool)
+    def ready(self) -> tuple[CallPopup, ...]:
+        """The built, hidden pop-ups waiting for the next rings."""
+        return tuple(self._pool)
 
     def popup(self, call_id: str) -> CallPopup | None:
         return self._popups.get(call_id)
