@@ -209,6 +209,14 @@ class CallPopup(QFrame):
             self._match_choice = combo
         return self._match_choice
 
+    def drop_choice(self) -> None:
+        """The record picker goes when the pop-up is put away: the next caller rarely needs one,
+        and the pop-ups kept for the next rings do not each hold one."""
+        combo, self._match_choice = self._match_choice, None
+        if combo is not None:
+            self._layout.removeWidget(combo)
+            combo.deleteLater()
+
     @property
     def on_screen(self) -> bool:
         """Painted since it was shown for this call."""
@@ -518,6 +526,7 @@ class PopupStack(QObject):
         if popup is not None:
             popup.hide()
             if len(self._pool) < POOL_SIZE:
+                popup.drop_choice()
                 self._pool.append(popup)
             else:
                 popup.deleteLater()
