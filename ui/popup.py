@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from callsys.model import Call, CallState, Party
+from callsys.model import Call, CallState, Direction, Party
 from callsys.provider import Capability
 
 from ui.i18n import current, format_duration, isolate, ltr, para, translate
@@ -26,6 +26,7 @@ from ui.qt import (
     QHBoxLayout,
     QLabel,
     QObject,
+    QPixmap,
     QPoint,
     QPushButton,
     Qt,
@@ -135,8 +136,7 @@ class CallPopup(QFrame):
         self.ivr_label = named(QLabel(), "popupIvr")
         self.ivr_label.setWordWrap(True)
         self.match_label = named(QLabel(), "popupMatches")
-        self.match_choice = named(QComboBox(), "popupMatchChoice")
-        self.match_choice.currentIndexChanged.connect(self._choose)
+        self._match_choice: QComboBox | None = None  # made when several records match (B2)
         self.greeting_label = named(QLabel(), "popupGreeting")
         self.greeting_label.setWordWrap(True)
 
@@ -146,7 +146,6 @@ class CallPopup(QFrame):
         self.reject_button.clicked.connect(lambda: self.reject_requested.emit(self.call.id))
         self.voicemail_button = named(QPushButton(), "voicemailButton")
         self.voicemail_button.clicked.connect(lambda: self.voicemail_requested.emit(self.call.id))
-        self._show_buttons(capabilities)
 
         header = QHBoxLayout()
         header.addWidget(self.title)
@@ -160,7 +159,7 @@ class CallPopup(QFrame):
         buttons.addWidget(self.reject_button)
         buttons.addWidget(self.answer_button)
 
-        layout = QVBoxLayout(self)
+        self._layout = layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 12)
         layout.setSpacing(4)
         layout.addLayout(header)
@@ -169,9 +168,11 @@ class CallPopup(QFrame):
         layout.addWidget(self.number_label)
         layout.addWidget(self.ivr_label)
         layout.addWidget(self.match_label)
-        layout.addWidget(self.match_choice)
         layout.addWidget(self.greeting_label)
         layout.addLayout(buttons)
+        # Only now, in the pop-up: shown while without a parent, a button would be a window of its
+        # own (a native window made and shown, activation taken from the main window).
+        self._show_buttons(capabilities)
         self.retranslate()
 
     # ------------------------------------------------------------------ content
@@ -188,12 +189,33 @@ class CallPopup(QFrame):
         self._show_buttons(capabilities)
         self.matches, self.party, self._looked_up = [], None, False
         if matches is None:
-            self.match_choice.blockSignals(True)
-            self.match_choice.clear()
-            self.match_choice.blockSignals(False)
+            if self._match_choice is not None:
+                self._match_choice.blockSignals(True)
+                self._match_choice.clear()
+                self._match_choice.blockSignals(False)
             self.retranslate()
         else:
             self.set_matches(matches)
+
+    @property
+    def match_choice(self) -> QComboBox:
+        """The records to pick from when several match the number (B2); made the first time
+        several match — a combo box costs a pop-up's build more than all its labels."""
+        if self._match_choice is None:
+            combo = named(QComboBox(), "popupMatchChoice")
+            combo.currentIndexChanged.connect(self._choose)
+            combo.hide()
+            self._layout.insertWidget(self._layout.indexOf(self.match_label) + 1, combo)
+            self._match_choice = combo
+        return self._match_choice
+
+    def drop_choice(self) -> None:
+        """The record picker goes when the pop-up is put away: the next caller rarely needs one,
+        and the pop-ups kept for the next rings do not each hold one."""
+        combo, self._match_choice = self._match_choice, None
+        if combo is not None:
+            self._layout.removeWidget(combo)
+            combo.deleteLater()
 
     @property
     def on_screen(self) -> bool:
@@ -236,13 +258,15 @@ class CallPopup(QFrame):
             return
         self._looked_up = True
         self.matches = list(matches)
-        self.match_choice.blockSignals(True)
-        self.match_choice.clear()
-        for match in self.matches:
-            party = match.party
-            extra = " · ".join(x for x in (kind_text(party.kind), party.company) if x)
-            self.match_choice.addItem(f"{party.name} ({extra})" if extra else party.name)
-        self.match_choice.blockSignals(False)
+        if len(self.matches) > 1 or self._match_choice is not None:
+            combo = self.match_choice
+            combo.blockSignals(True)
+            combo.clear()
+            for match in self.matches:
+                party = match.party
+                extra = " · ".join(x for x in (kind_text(party.kind), party.company) if x)
+                combo.addItem(f"{party.name} ({extra})" if extra else party.name)
+            combo.blockSignals(False)
         self.party = self.matches[0].party if self.matches else None
         self.retranslate()
 
@@ -276,7 +300,7 @@ class CallPopup(QFrame):
         if style is not None:
             style.unpolish(self)
             style.polish(self)
-        self.retranslate()
+        self.longest_label.setVisible(longest)  # its text is set already (``retranslate``)
 
     def _number_clicked(self, _link: str) -> None:
         if self._can_answer:
@@ -349,7 +373,8 @@ class CallPopup(QFrame):
             )
         )
         self.match_label.setVisible(several)
-        self.match_choice.setVisible(several)
+        if self._match_choice is not None:
+            self._match_choice.setVisible(several)
         name = party.name if party is not None else call.remote_name
         self.greeting_label.setText(para(greeting(isolate(name))) if name else "")
         self.greeting_label.setVisible(bool(name))
@@ -413,6 +438,11 @@ class PopupStack(QObject):
     def __len__(self) -> int:
         return len(self._popups)
 
+    @property
+    def ready(self) -> tuple[CallPopup, ...]:
+        """The built, hidden pop-ups waiting for the next rings."""
+        return tuple(self._pool)
+
     def popup(self, call_id: str) -> CallPopup | None:
         return self._popups.get(call_id)
 
@@ -457,6 +487,23 @@ class PopupStack(QObject):
         self.changed.emit()
         return popup
 
+    def prepare(self) -> None:
+        """Build a pop-up for the next ring now, while nothing rings: its widgets, style sheet,
+        layout, and one paint into a pixmap (the fonts and glyphs of its first paint). It is never
+        shown or given a native window here, so it cannot take activation from the main window; a
+        ring then only fills it in (``reuse``), as it does after any pop-up has closed."""
+        if self._pool or self._popups:
+            return
+        placeholder = Call(
+            "", Direction.INCOMING, CallState.RINGING, datetime.now(UTC), remote_name="Caller 0123456789"
+        )
+        popup = self._build(placeholder)
+        popup.ensurePolished()
+        popup.adjustSize()
+        pixmap = QPixmap(popup.size())
+        popup.render(pixmap)
+        self._pool.append(popup)
+
     def _build(self, call: Call) -> CallPopup:
         popup = CallPopup(call, self._capabilities(call), self._display)
         popup.answer_requested.connect(self.answer_requested)
@@ -479,6 +526,7 @@ class PopupStack(QObject):
         if popup is not None:
             popup.hide()
             if len(self._pool) < POOL_SIZE:
+                popup.drop_choice()
                 self._pool.append(popup)
             else:
                 popup.deleteLater()

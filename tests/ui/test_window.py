@@ -18,6 +18,7 @@ from tests.ui.helpers import answered, log_text, ring
 
 from ui.details import PartyDetailsDialog
 from ui.mainwindow import MainWindow
+from ui.popup import CallPopup
 from ui.qt import QApplication, Qt
 
 LEFT = Qt.MouseButton.LeftButton
@@ -423,3 +424,18 @@ def test_the_pop_up_is_painted_before_the_log_and_the_log_keeps_the_record(
     qtbot.waitUntil(lambda: (r := window.desktop.calllog.get(call_id)) is not None and bool(r.party_name))
     assert window.desktop.calllog.get(call_id).party_name == "Sara Ahmadi"
     assert log_text(window, call_id, "name") == "Sara Ahmadi"
+
+
+def test_the_first_pop_up_is_built_before_the_first_ring_and_takes_no_focus(
+    make_window: Callable[..., MainWindow], qtbot: Any
+) -> None:
+    window = make_window()
+    qtbot.waitUntil(lambda: len(window.popups.ready) == 1)  # built while nothing rings (IN3)
+    (prepared,) = window.popups.ready
+    assert not any(isinstance(w, CallPopup) and w.isVisible() for w in QApplication.topLevelWidgets())
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)  # the keys still go to the window
+    call_id = ring(window, qtbot, SARA)
+    popup = window.popups.popup(call_id)
+    assert popup is prepared and popup.isVisible()  # the ring filled in the pop-up built before it
+    assert "Sara Ahmadi" in popup.name_label.text() and "Sara Ahmadi" in popup.greeting_label.text()
+    assert "\u2066021 8877 6655\u2069" in popup.number_label.text()

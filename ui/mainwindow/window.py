@@ -479,10 +479,16 @@ class MainWindow(WindowBase):
         self._refresh_actions()
         self._started = True
         self._follow_clock()
+        # The first ring's pop-up is built now, in the loop's next turn, not when it rings (IN3).
+        QTimer.singleShot(0, self._prepare_popup)
         for uri in [*(uris or []), *self._pending_links]:
             self.dial_into_field(uri)
         self._pending_links.clear()
         self.ready.emit()
+
+    def _prepare_popup(self) -> None:
+        if not self._closed:
+            self.popups.prepare()
 
     def pull_server_settings(self) -> asyncio.Future[Any] | None:
         """Fetch the callsys server's settings layer (``callsys.serverlayer``) off the window's
