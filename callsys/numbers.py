@@ -195,12 +195,18 @@ def _clean_input(text: str) -> str:
     return "".join(out).strip()
 
 
+def _fits_e164(number: phonenumbers.PhoneNumber) -> bool:
+    """At most 15 digits with the country code (ITU-T E.164): phonenumbers calls some longer
+    digit runs "possible" for countries whose numbers vary in length (+62, +81, +49 …)."""
+    return len(str(number.country_code)) + len(phonenumbers.national_significant_number(number)) <= 15
+
+
 def _valid(text: str, region: str) -> phonenumbers.PhoneNumber | None:
     try:
         number = phonenumbers.parse(text, region)
     except NumberParseException:
         return None
-    return number if phonenumbers.is_valid_number(number) else None
+    return number if phonenumbers.is_valid_number(number) and _fits_e164(number) else None
 
 
 def _possible(text: str, region: str) -> phonenumbers.PhoneNumber | None:
@@ -214,7 +220,7 @@ def _possible(text: str, region: str) -> phonenumbers.PhoneNumber | None:
     except NumberParseException:
         return None
     reason = phonenumbers.is_possible_number_with_reason(number)
-    return number if reason == phonenumbers.ValidationResult.IS_POSSIBLE else None
+    return number if reason == phonenumbers.ValidationResult.IS_POSSIBLE and _fits_e164(number) else None
 
 
 @functools.lru_cache(maxsize=64)

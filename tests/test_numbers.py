@@ -458,3 +458,21 @@ def test_extensions_written_as_extensions_stay_unlogged(raw: str) -> None:
     number = PhoneNumber(raw=raw, digits="1001")
     assert TEHRAN_LINE.is_internal(number)
     assert not TEHRAN_LINE.is_loggable(number)
+
+
+@pytest.mark.parametrize("raw", ["+622865870919758525", "+8143885698796088177", "0049301234567890123"])
+def test_a_digit_run_longer_than_e164_is_unknown_without_an_error(
+    raw: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """phonenumbers calls some over-long digit runs "possible" (+62, +81, +49 vary in length);
+    E.164 stops at 15 digits. Such a number is kept as written, with no public form — and it is
+    not an error in the log (a sync of messy CRM data met thousands of them)."""
+    plan = NumberPlan(region="DE")
+    with caplog.at_level("ERROR", logger="callsys.numbers"):
+        number = plan.parse(raw)
+    assert number.e164 is None
+    assert caplog.records == []
+
+
+def test_fifteen_digits_with_the_country_code_are_still_public() -> None:
+    assert NumberPlan(region="DE").parse("+49 30 1234567890").e164 == "+49301234567890"
