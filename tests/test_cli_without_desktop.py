@@ -230,3 +230,14 @@ def test_the_installers_bring_the_core_and_both_extras() -> None:
     assert not {"PyQt6", "qasync", "pjsua2-python", "sounddevice", "numpy"} & {
         r.split(">")[0].split("=")[0].split(";")[0].strip() for r in project["project"]["dependencies"]
     }
+
+
+def test_the_test_extra_names_no_callsys_for_briefcase() -> None:
+    """Briefcase adds the ``test`` extra to the requirements of its dev environment and installs
+    them from the package index, where callsys is not: ``callsys[…]`` there stops
+    ``briefcase dev --test`` ("No matching distribution found for callsys[…]")."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    test = project["project"]["optional-dependencies"]["test"]
+    assert [r for r in test if r.replace(" ", "").lower().startswith("callsys")] == []
+    setup = (ROOT / "scripts" / "setup").read_text(encoding="utf-8")
+    assert 'extra="[desktop,server,test]"' in setup  # so the suite still has every part
