@@ -15,7 +15,6 @@ installers run this module (it always runs the module named after the app).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from collections.abc import Sequence
 
@@ -38,28 +37,13 @@ def _extra_commands() -> list[cli.Register]:
     return [phone_cli.register]
 
 
-def _missing(modules: Sequence[str]) -> list[str]:
-    """The *modules* this installation cannot import (looked up, not imported)."""
-    missing = []
-    for name in modules:
-        try:
-            found = name in sys.modules or importlib.util.find_spec(name) is not None
-        except ImportError:  # a finder that refuses it outright
-            found = False
-        if not found:
-            missing.append(name)
-    return missing
-
-
 def _desktop(args: argparse.Namespace, ctx: cli.Context) -> int:
-    missing = _missing(DESKTOP_MODULES)
-    if missing:
-        raise MissingExtra(
-            "The desktop window",
-            "desktop",
-            missing,
-            hint="The commands without a window work as they are: callsys --help lists them.",
-        )
+    MissingExtra.check(
+        "The desktop window",
+        "desktop",
+        DESKTOP_MODULES,
+        hint="The commands without a window work as they are: callsys --help lists them.",
+    )
     from ui.app import run  # imports PyQt6: only for the desktop
 
     return run(args, ctx)

@@ -23,6 +23,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from collections.abc import Sequence
 
 __all__ = [
@@ -84,6 +86,21 @@ class MissingExtra(CallsysError):
         self.what = what
         self.extra = extra
         self.missing = tuple(missing)
+
+    @classmethod
+    def check(cls, what: str, extra: str, modules: Sequence[str], *, hint: str = "") -> None:
+        """Raise one naming *extra* when any of *modules* (import names) is not installed here;
+        they are looked up, not imported (a window's packages cost a headless command nothing)."""
+        missing = []
+        for name in modules:
+            try:
+                found = name in sys.modules or importlib.util.find_spec(name) is not None
+            except ImportError:  # a finder that refuses it outright
+                found = False
+            if not found:
+                missing.append(name)
+        if missing:
+            raise cls(what, extra, missing, hint=hint)
 
 
 class ProviderError(CallsysError):

@@ -19,6 +19,8 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import listening_server
+
 ROOT = Path(__file__).resolve().parents[1]
 #: The import names of the desktop and softphone extras (pyproject.toml).
 HIDDEN = ("PyQt6", "qasync", "pjsua2", "_pjsua2", "sounddevice", "numpy", "Xlib")
@@ -169,26 +171,8 @@ def test_the_server_starts_and_listens(installed: Installed) -> None:
     with installed.config.open("a", encoding="utf-8") as out:
         out.write(SERVER)
     argv, report = installed.argv("server", "--json", "--config", str(installed.config))
-    log = (installed.tmp / "server.log").open("wb")
-    proc = subprocess.Popen(argv, cwd=ROOT, env=installed.env, stdout=subprocess.PIPE, stderr=log)
-    try:
-        assert proc.stdout is not None
-        said = b""  # {"listening": "127.0.0.1:PORT"} (indented), or nothing if it failed
-        while not said.rstrip().endswith(b"}"):
-            line = proc.stdout.readline()
-            assert line, (installed.tmp / "server.log").read_text()[-3000:]
-            said += line
-        assert json.loads(said)["listening"].startswith("127.0.0.1:")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        assert proc.stdout is not None
-        proc.stdout.close()
-        log.close()
+    with listening_server(argv, installed.env, ROOT, installed.tmp / "server.log") as listening:
+        assert listening.startswith("127.0.0.1:")
     imports = json.loads(report.read_text(encoding="utf-8"))
     assert imports["asked"] == []
     assert "ui" not in imports["loaded"]

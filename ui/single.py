@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ui.qt import QAbstractSocket, QLocalServer, QLocalSocket, QObject, Qt, pyqtSignal
+from ui.qt import QAbstractSocket, QLocalServer, QLocalSocket, QObject, pyqtSignal
 
 if TYPE_CHECKING:
     from ui.mainwindow import MainWindow
@@ -210,8 +210,5 @@ class SingleInstance(QObject):
 
 
 def _deliver(window: MainWindow, uris: list[str]) -> None:
-    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
-    window.show()
-    window.raise_()
-    window.activateWindow()
+    window.bring_forward()
     window.open_links(uris)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-import importlib.util
 import json
 import os
 import re
@@ -212,14 +211,8 @@ def require(choice: str = "auto") -> None:
         kind = resolve(choice)
     except ConfigError:
         return
-    if kind != "wheel" or "pjsua2" in sys.modules:
-        return
-    try:
-        found = importlib.util.find_spec("pjsua2") is not None
-    except ImportError:
-        found = False
-    if not found:
-        raise _no_wheel()
+    if kind == "wheel":
+        MissingExtra.check("The softphone", "softphone", ["pjsua2"])
 
 
 def load(choice: str = "auto") -> EngineBuild:

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from tests.helpers import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 LAUNCH = Path(__file__).resolve().parent / "launch.py"
 TITLE = "callsys — calls and CRM"
@@ -114,13 +116,7 @@ class Screen:
         return path
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop(self.proc, 5)
         self.log.close()
 
 

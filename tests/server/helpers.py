@@ -5,7 +5,6 @@ in-process server's simulated branch with a wait that polls."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from callsys.callmanager import CallManager
 from callsys.model import CallState
 from callsys.server.daemon import CallServer
 from providers.sim import SimulatedProvider
+from tests.helpers import listening_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,33 +71,10 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
     }
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "callsys", "server", "--config", str(config), "--json"],
-        stdout=subprocess.PIPE,
-        stderr=log,
-        env=env,
-        cwd=str(ROOT),
-    )
-    try:
-        assert proc.stdout is not None
-        said = b""  # {"listening": "127.0.0.1:PORT"} (indented), or nothing if it failed
-        while not said.rstrip().endswith(b"}"):
-            line = proc.stdout.readline()
-            assert line, (tmp_path / "server.log").read_text()[-3000:]
-            said += line
-        port = int(json.loads(said)["listening"].rsplit(":", 1)[1])
+    argv = [sys.executable, "-m", "callsys", "server", "--config", str(config), "--json"]
+    with listening_server(argv, env, ROOT, tmp_path / "server.log") as listening:
+        port = int(listening.rsplit(":", 1)[1])
         yield f"wss://127.0.0.1:{port}/ws", cert, pushed
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        assert proc.stdout is not None
-        proc.stdout.close()
-        log.close()
 
 
 def sim(server: CallServer, branch: str = "hq") -> SimulatedProvider:

@@ -14,6 +14,7 @@ from callsys.calllog import CallLog
 from callsys.model import CallState, Direction
 from callsys.store import open_database
 from providers.sim import SimulatedProvider
+from tests.helpers import stop
 from tests.ui.conftest import REZA, SARA, make_settings
 from tests.ui.helpers import activate, press
 
@@ -212,12 +213,7 @@ def test_a_second_launch_hands_its_tel_link_to_the_running_window(tmp_path: Path
             db.conn.close()
         assert first.poll() is None  # the first window is still running
     finally:
-        first.terminate()
-        try:
-            first.wait(10)
-        except subprocess.TimeoutExpired:
-            first.kill()
-            first.wait()
+        stop(first, 10)
         if first.stdout is not None:
             first.stdout.close()
 

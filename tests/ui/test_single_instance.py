@@ -16,6 +16,7 @@ import pytest
 from callsys.calllog import CallLog
 from callsys.model import Direction
 from callsys.store import open_database
+from tests.helpers import stop
 
 from ui.single import PROTOCOL, SingleInstance, server_name
 
@@ -80,13 +81,7 @@ def test_two_links_clicked_at_once_open_one_window_that_dials_both(tmp_path: Pat
         assert {c.direction for c in calls} == {Direction.OUTGOING}
     finally:
         for p in launches:
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            stop(p, 10)
 
 
 def test_the_socket_lives_in_a_folder_only_its_user_can_enter(

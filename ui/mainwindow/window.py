@@ -707,8 +707,7 @@ class MainWindow(WindowBase):
             if popup is not None:
                 popup.set_matches([])
             self.tray.ringing(call, None)
-        if self.call_panel is not None:
-            self.call_panel.on_call(event, call, self.desktop.party_of(call.id))
+        self.call_panel.on_call(event, call, self.desktop.party_of(call.id))
         if event is CallEvent.ANSWERED:
             self.notes.open_for(self._in_log(call), self.desktop.party_of(call.id))  # IN7, OUT6
         else:
@@ -746,9 +745,8 @@ class MainWindow(WindowBase):
         key = self.desktop.log_key(call_id)
         self.log_model.set_party(key, party)
         self.desktop.remember_party(key, party)
-        if self.call_panel is not None and call is not None:
-            self.call_panel.on_call(CallEvent.UPDATED, call, party)
         if call is not None:
+            self.call_panel.on_call(CallEvent.UPDATED, call, party)
             self.notes.update_call(self._in_log(call), party)
 
     def _on_status(self, status: ProviderStatus) -> None:
@@ -859,8 +857,7 @@ class MainWindow(WindowBase):
         )
         refresh_enabled(self.window_actions, caps)
         self.simulate_menu_action.setVisible(self.simulator is not None)
-        if self.call_panel is not None:
-            self.call_panel.set_capabilities(caps)
+        self.call_panel.set_capabilities(caps)
         self.popups.refresh_capabilities()  # open pop-ups too: Voicemail may come or go (IN6)
 
     def _on_missed(self, count: int) -> None:
@@ -878,8 +875,7 @@ class MainWindow(WindowBase):
         self.setWindowTitle(f"({self.language.digits(str(count))}) {title}" if count else title)
 
     def _tick(self) -> None:
-        if self.call_panel is not None:
-            self.call_panel.tick()
+        self.call_panel.tick()
         self.popups.tick()  # how long each caller has waited: one timer for every pop-up
         self.log_model.tick()
 
@@ -1448,28 +1444,23 @@ class MainWindow(WindowBase):
             self.send_to_voicemail(call.id)
 
     def hangup_current(self) -> None:
-        if self.call_panel is not None and self.call_panel.current is not None:
+        if self.call_panel.current is not None:
             self.call_panel.hangup_current()
 
     def hold_current(self) -> None:
-        if self.call_panel is not None:
-            self.call_panel.toggle_hold()
+        self.call_panel.toggle_hold()
 
     def mute_current(self) -> None:
-        if self.call_panel is not None:
-            self.call_panel.toggle_mute()
+        self.call_panel.toggle_mute()
 
     def consult_current(self) -> None:
-        if self.call_panel is not None:
-            self.call_panel.consult_current()
+        self.call_panel.consult_current()
 
     def transfer_consulted(self) -> None:
-        if self.call_panel is not None:
-            self.call_panel.transfer_consulted()
+        self.call_panel.transfer_consulted()
 
     def conference_current(self) -> None:
-        if self.call_panel is not None:
-            self.call_panel.conference_current()
+        self.call_panel.conference_current()
 
     def call_back_selected(self) -> None:
         row = self.selected_log_row()
@@ -1485,7 +1476,7 @@ class MainWindow(WindowBase):
         self.log_search.selectAll()
 
     def open_notes(self) -> None:
-        current = self.call_panel.current if self.call_panel is not None else None
+        current = self.call_panel.current
         if current is not None:
             self.notes.open_for(self._in_log(current), self.desktop.party_of(current.id))
         else:
